@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The compiled CLI lives in dist/ (built by `npm ci` through the `prepare` script).
-require('../dist/client/cli.js');
+require('../dist/client/cli.js').main(process.argv);

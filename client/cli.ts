@@ -9,11 +9,14 @@ export function buildCli(): Command {
   return program;
 }
 
-if (require.main === module || process.argv[1]?.endsWith('peakon-sync.js')) {
+/** Entry point used by bin/peakon-sync.js. */
+export function main(argv: string[]): void {
   buildCli()
-    .parseAsync(process.argv)
+    .parseAsync(argv)
     .catch((error: unknown) => {
       process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
       process.exitCode = 1;
     });
 }
+
+if (require.main === module) main(process.argv);
