@@ -83,6 +83,7 @@ export const PatchOperationSchema = z.object({
   path: z.string().optional(),
   value: z.unknown().optional(),
 });
+export type PatchOperation = z.infer<typeof PatchOperationSchema>;
 export const PatchRequestSchema = z.object({
   schemas: z.array(z.string()),
   Operations: z.array(PatchOperationSchema).min(1),

@@ -1,0 +1,354 @@
+import axios, { type AxiosInstance } from 'axios';
+import { z } from 'zod';
+import {
+  ScimAmbiguousMatchError,
+  ScimIncompleteListingError,
+  ScimMalformedResponseError,
+  ScimRateLimitedError,
+  toScimError,
+  type HttpMethod,
+  type ScimRequestDescription,
+} from './errors';
+import { employeeNumberFilter, userNameFilter } from './filter';
+import type { OperationPacer } from './pacer';
+import {
+  ENTERPRISE_USER_SCHEMA,
+  PATCH_OP_SCHEMA,
+  ScimSchemaResourceSchema,
+  ScimUserSchema,
+  ServiceProviderConfigSchema,
+  UserListResponseSchema,
+  type PatchOperation,
+  type ScimSchemaResource,
+  type ScimUser,
+  type ScimUserWrite,
+  type ServiceProviderConfig,
+  type UserListResponse,
+} from './resources';
+
+const SCIM_MEDIA_TYPE = 'application/scim+json';
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Peakon's (assumed) page-size cap. */
+export const DEFAULT_PAGE_SIZE = 100;
+
+export const ScimClientSettingsSchema = z.object({
+  /** Used whole: `https://api.peakon.com/scim/v2` or `https://acme.peakon.com/api/scim/v2`. */
+  baseUrl: z
+    .string()
+    .refine((value) => /^https?:\/\/[^/]/.test(value) && URL.canParse(value), 'must be an absolute http(s) URL'),
+  // A CR/LF in a header value would be a header-injection vector, and axios would reject it with the token in config.
+  token: z.string().min(1, 'must not be empty').regex(/^[^\r\n]+$/, 'must be a single line'),
+  timeoutMs: z.number().int().positive().default(DEFAULT_TIMEOUT_MS),
+  pageSize: z.number().int().positive().default(DEFAULT_PAGE_SIZE),
+  userAgent: z.string().regex(/^[^\r\n]*$/).optional(),
+});
+
+export type ScimClientOptions = z.input<typeof ScimClientSettingsSchema> & { pacer?: OperationPacer };
+
+export type OperationCounts = Record<HttpMethod, number>;
+
+type Query = Record<string, string | number>;
+
+/** A 2xx exchange, body still raw text. */
+interface SuccessfulExchange {
+  request: ScimRequestDescription;
+  status: number;
+  rawBody: string;
+}
+
+/**
+ * Typed SCIM 2.0 client for Peakon. Holds the HTTP connection pool, the optional pacer and the operation counters
+ * (Peakon bills every request, failed ones included, against the hourly quota — the counters are how a sync reports
+ * what it spent).
+ */
+export class ScimClient {
+  private readonly http: AxiosInstance;
+  private readonly baseUrl: string;
+  private readonly token: string;
+  private readonly timeoutMs: number;
+  private readonly pageSize: number;
+  private readonly pacer: OperationPacer | undefined;
+  private readonly counts: OperationCounts = { GET: 0, POST: 0, PUT: 0, PATCH: 0, DELETE: 0 };
+
+  constructor(options: ScimClientOptions) {
+    const parsed = ScimClientSettingsSchema.safeParse(options);
+    if (!parsed.success) {
+      // Report field names and problems only: the input holds the token.
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(options)'}: ${issue.message}`);
+      throw new Error(`Invalid SCIM client options — ${problems.join('; ')}`);
+    }
+    const settings = parsed.data;
+    this.baseUrl = settings.baseUrl.replace(/\/+$/, '');
+    this.token = settings.token;
+    this.timeoutMs = settings.timeoutMs;
+    this.pageSize = settings.pageSize;
+    this.pacer = options.pacer;
+    this.http = axios.create({
+      timeout: settings.timeoutMs,
+      // Every status reaches toScimError; axios must not build its own errors (they embed the request config).
+      validateStatus: () => true,
+      // A redirect would resend the bearer token somewhere we were not configured to talk to.
+      maxRedirects: 0,
+      responseType: 'text',
+      // Bodies are parsed here with zod; axios' lenient JSON parsing would hide malformed bodies.
+      transformResponse: [(rawBody: unknown) => rawBody],
+      transformRequest: [(requestBody: unknown) => requestBody],
+      headers: {
+        Authorization: `Bearer ${settings.token}`,
+        Accept: SCIM_MEDIA_TYPE,
+        ...(settings.userAgent !== undefined ? { 'User-Agent': settings.userAgent } : {}),
+      },
+    });
+  }
+
+  /** Requests sent so far, by method, failed ones included. */
+  operationCounts(): OperationCounts {
+    return { ...this.counts };
+  }
+
+  totalOperations(): number {
+    return Object.values(this.counts).reduce((sum, count) => sum + count, 0);
+  }
+
+  /** One page of users; `startIndex` is 1-based as in SCIM. */
+  async listUsersPage(startIndex: number, count: number = this.pageSize, filter?: string): Promise<UserListResponse> {
+    return (await this.fetchUserPage(startIndex, count, filter)).page;
+  }
+
+  /**
+   * Every user (or every match of `filter`), page by page. Throws ScimIncompleteListingError rather than ever ending
+   * early: a short listing would make present users look deleted to the planner.
+   */
+  async *iterateUserPages(filter?: string): AsyncGenerator<ScimUser[], void, undefined> {
+    const seenIds = new Set<string>();
+    let promisedTotal: number | undefined;
+    let startIndex = 1;
+    for (;;) {
+      const { page, request } = await this.fetchUserPage(startIndex, this.pageSize, filter);
+      if (promisedTotal === undefined) promisedTotal = page.totalResults;
+      else if (page.totalResults !== promisedTotal) {
+        throw new ScimIncompleteListingError(
+          `totalResults changed mid-listing from ${promisedTotal} to ${page.totalResults} (users changed while listing)`,
+          request,
+        );
+      }
+      for (const user of page.Resources) {
+        if (seenIds.has(user.id)) {
+          throw new ScimIncompleteListingError(`user ${user.id} was listed twice; page boundaries are unstable`, request);
+        }
+        seenIds.add(user.id);
+      }
+      if (seenIds.size > promisedTotal) {
+        throw new ScimIncompleteListingError(`listed ${seenIds.size} users but totalResults promised ${promisedTotal}`, request);
+      }
+      if (page.Resources.length > 0) yield page.Resources;
+      if (seenIds.size === promisedTotal) return;
+      if (page.Resources.length === 0) {
+        throw new ScimIncompleteListingError(
+          `listing ended after ${seenIds.size} of ${promisedTotal} users promised by totalResults`,
+          request,
+        );
+      }
+      // Advance by what came back, not by what was asked: the server may cap the page size below ours.
+      startIndex += page.Resources.length;
+    }
+  }
+
+  /** Every user in the tenant, inactive ones included. */
+  async listAllUsers(): Promise<ScimUser[]> {
+    return this.collect(this.iterateUserPages());
+  }
+
+  /** Every user matching a filter built with ./filter (values must be escaped there). */
+  async findUsers(filter: string): Promise<ScimUser[]> {
+    return this.collect(this.iterateUserPages(filter));
+  }
+
+  /** The user whose userName is `email` (case-insensitive, as SCIM defines userName), or undefined. */
+  async findUserByUserName(email: string): Promise<ScimUser | undefined> {
+    const wanted = email.toLowerCase();
+    return this.findByUniqueKey(userNameFilter(email), `userName ${email}`, (user) => user.userName.toLowerCase() === wanted);
+  }
+
+  async findUserByEmployeeNumber(employeeNumber: string | number): Promise<ScimUser | undefined> {
+    const wanted = String(employeeNumber);
+    return this.findByUniqueKey(
+      employeeNumberFilter(wanted),
+      `employeeNumber ${wanted}`,
+      (user) => user[ENTERPRISE_USER_SCHEMA]?.employeeNumber === wanted,
+    );
+  }
+
+  async getUser(id: string): Promise<ScimUser> {
+    const exchange = await this.send('GET', `/Users/${encodeURIComponent(id)}`);
+    return this.parse(exchange, ScimUserSchema);
+  }
+
+  async createUser(user: ScimUserWrite): Promise<ScimUser> {
+    const exchange = await this.send('POST', '/Users', { body: user });
+    return this.parse(exchange, ScimUserSchema);
+  }
+
+  /** PUT: send the full intended state; whether Peakon clears omitted attributes is undocumented. */
+  async replaceUser(id: string, user: ScimUserWrite): Promise<ScimUser> {
+    const exchange = await this.send('PUT', `/Users/${encodeURIComponent(id)}`, { body: user });
+    return this.parse(exchange, ScimUserSchema);
+  }
+
+  /** Returns the updated user, or undefined when the server answers 204 No Content (RFC 7644 allows both). */
+  async patchUser(id: string, operations: readonly PatchOperation[]): Promise<ScimUser | undefined> {
+    const exchange = await this.send('PATCH', `/Users/${encodeURIComponent(id)}`, {
+      body: { schemas: [PATCH_OP_SCHEMA], Operations: operations },
+    });
+    if (exchange.status === 204 || exchange.rawBody.trim() === '') return undefined;
+    return this.parse(exchange, ScimUserSchema);
+  }
+
+  /** Activation changes as Entra sends them (path form); Peakon documents this shape. */
+  async setActive(id: string, active: boolean): Promise<ScimUser | undefined> {
+    return this.patchUser(id, [{ op: 'replace', path: 'active', value: active }]);
+  }
+
+  /** Irreversible in Peakon (the person's history goes too): callers must gate this behind an explicit purge setting. */
+  async deleteUser(id: string): Promise<void> {
+    await this.send('DELETE', `/Users/${encodeURIComponent(id)}`);
+  }
+
+  async getSchema(schemaId: string): Promise<ScimSchemaResource> {
+    const exchange = await this.send('GET', `/Schemas/${encodeURIComponent(schemaId)}`);
+    return this.parse(exchange, ScimSchemaResourceSchema);
+  }
+
+  async getServiceProviderConfig(): Promise<ServiceProviderConfig> {
+    const exchange = await this.send('GET', '/ServiceProviderConfig');
+    return this.parse(exchange, ServiceProviderConfigSchema);
+  }
+
+  /**
+   * One page of at most two matches is enough to tell "none", "one" and "several" apart, so a lookup costs a single
+   * operation. Results are re-checked against the key: a server that ignored the filter (an unsupported attribute)
+   * would otherwise hand back an arbitrary user as the match.
+   */
+  private async findByUniqueKey(
+    filter: string,
+    keyDescription: string,
+    matchesKey: (user: ScimUser) => boolean,
+  ): Promise<ScimUser | undefined> {
+    const { page, request } = await this.fetchUserPage(1, 2, filter);
+    const stranger = page.Resources.find((user) => !matchesKey(user));
+    if (stranger !== undefined) {
+      throw new ScimMalformedResponseError(
+        `the server returned user ${stranger.id}, which does not match ${keyDescription}: the filter was not applied`,
+        request,
+      );
+    }
+    if (page.totalResults > 1 || page.Resources.length > 1) {
+      throw new ScimAmbiguousMatchError(`${page.totalResults} users match ${keyDescription}; expected at most one`, {
+        ...request,
+        matchingUserIds: page.Resources.map((user) => user.id),
+      });
+    }
+    if (page.totalResults === 1 && page.Resources.length === 0) {
+      throw new ScimIncompleteListingError(`totalResults is 1 for ${keyDescription} but no user was returned`, request);
+    }
+    return page.Resources[0];
+  }
+
+  private async fetchUserPage(
+    startIndex: number,
+    count: number,
+    filter: string | undefined,
+  ): Promise<{ page: UserListResponse; request: ScimRequestDescription }> {
+    const query: Query = filter === undefined ? { startIndex, count } : { filter, startIndex, count };
+    const exchange = await this.send('GET', '/Users', { query });
+    return { page: this.parse(exchange, UserListResponseSchema), request: exchange.request };
+  }
+
+  private async collect(pages: AsyncIterable<ScimUser[]>): Promise<ScimUser[]> {
+    const users: ScimUser[] = [];
+    for await (const page of pages) users.push(...page);
+    return users;
+  }
+
+  /** Sends one request (paced, counted) and returns the 2xx exchange; every other outcome is thrown as a ScimError. */
+  private async send(method: HttpMethod, resourcePath: string, options: { query?: Query; body?: unknown } = {}): Promise<SuccessfulExchange> {
+    const path = this.relativePath(resourcePath, options.query);
+    const request: ScimRequestDescription = { method, path };
+    if (this.pacer !== undefined) await this.pacer.acquire();
+    this.counts[method] += 1;
+
+    // axios' own timeout is an inactivity timer; this deadline also bounds a server that trickles bytes.
+    const deadline = AbortSignal.timeout(this.timeoutMs);
+    let response;
+    try {
+      response = await this.http.request<unknown>({
+        method,
+        url: `${this.baseUrl}${path}`,
+        signal: deadline,
+        ...(options.body !== undefined
+          ? { data: JSON.stringify(options.body), headers: { 'Content-Type': SCIM_MEDIA_TYPE } }
+          : {}),
+      });
+    } catch (error) {
+      throw toScimError(request, { kind: 'exception', error, timedOut: deadline.aborted }, { redact: this.redact });
+    }
+
+    const rawBody = typeof response.data === 'string' ? response.data : '';
+    if (response.status < 200 || response.status > 299) {
+      const failure = toScimError(
+        request,
+        { kind: 'response', status: response.status, headers: { ...response.headers }, body: parseJsonOrUndefined(rawBody) },
+        { redact: this.redact },
+      );
+      if (failure instanceof ScimRateLimitedError && failure.retryAfterMs !== undefined) this.pacer?.holdFor(failure.retryAfterMs);
+      throw failure;
+    }
+    return { request, status: response.status, rawBody };
+  }
+
+  private parse<Schema extends z.ZodType>(exchange: SuccessfulExchange, schema: Schema): z.output<Schema> {
+    let json: unknown;
+    try {
+      json = JSON.parse(exchange.rawBody);
+    } catch {
+      throw new ScimMalformedResponseError(
+        `${exchange.status} with a body that is not JSON (${exchange.rawBody.length} characters)`,
+        { ...exchange.request, status: exchange.status },
+      );
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      // Issue paths and messages only: values may hold personal data.
+      const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
+      throw new ScimMalformedResponseError(`${exchange.status} with an unexpected body — ${problems.join('; ')}`, {
+        ...exchange.request,
+        status: exchange.status,
+      });
+    }
+    return parsed.data;
+  }
+
+  private relativePath(resourcePath: string, query?: Query): string {
+    if (query === undefined) return resourcePath;
+    // encodeURIComponent rather than axios' params serializer, which writes spaces as '+'.
+    const queryString = Object.entries(query)
+      .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`)
+      .join('&');
+    return `${resourcePath}?${queryString}`;
+  }
+
+  private readonly redact = (text: string): string => text.split(this.token).join('[redacted]');
+}
+
+export function createScimClient(options: ScimClientOptions): ScimClient {
+  return new ScimClient(options);
+}
+
+function parseJsonOrUndefined(rawBody: string): unknown {
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,262 @@
+import { STATUS_CODES } from 'node:http';
+import { isAxiosError } from 'axios';
+import { ScimErrorSchema } from './resources';
+
+/**
+ * Typed failures of the SCIM client. Callers (activities) branch on the class or on `retryable`; the Temporal layer
+ * turns them into ApplicationFailures using `name` as the failure type.
+ *
+ * Security: these errors are logged, serialized into Temporal histories and shown in CLIs, so they carry only fields
+ * copied from the exchange (method, path, status, the SCIM error body's scimType/detail, a network error code). The
+ * axios error is never kept, not even as `cause`: its `config.headers` holds the bearer token.
+ */
+
+/** What was being attempted, as the client describes it to the error mapping. */
+export interface ScimRequestDescription {
+  method: HttpMethod;
+  /** Path relative to the configured base URL, query included, never the host: `/Users/abc`, `/Users?filter=…`. */
+  path: string;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface ScimErrorFields extends ScimRequestDescription {
+  status?: number;
+  detail?: string;
+  scimType?: string;
+  /** Node/axios network error code (ECONNRESET, ECONNREFUSED, ETIMEDOUT…) when no HTTP response arrived. */
+  networkCode?: string;
+}
+
+export abstract class ScimError extends Error {
+  readonly status: number | undefined;
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly detail: string | undefined;
+  readonly scimType: string | undefined;
+  readonly networkCode: string | undefined;
+  /** Whether sending the same request again later can succeed (the caller still decides whether it is safe to). */
+  abstract readonly retryable: boolean;
+
+  constructor(summary: string, fields: ScimErrorFields) {
+    super(`${fields.method} ${fields.path}: ${summary}`);
+    this.name = new.target.name;
+    this.status = fields.status;
+    this.method = fields.method;
+    this.path = fields.path;
+    this.detail = fields.detail;
+    this.scimType = fields.scimType;
+    this.networkCode = fields.networkCode;
+  }
+
+  /** Explicit so that JSON.stringify (logs, Temporal payloads) carries the message and nothing unexpected. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      status: this.status,
+      method: this.method,
+      path: this.path,
+      detail: this.detail,
+      scimType: this.scimType,
+      networkCode: this.networkCode,
+      retryable: this.retryable,
+    };
+  }
+}
+
+/** 401/403: the token is wrong, revoked or lacks rights. Retrying will not help until an admin acts. */
+export class ScimAuthenticationError extends ScimError {
+  readonly retryable = false;
+}
+
+/** 400: Peakon rejected the request's content (bad value, unknown manager email, unknown attribute). */
+export class ScimInvalidRequestError extends ScimError {
+  readonly retryable = false;
+}
+
+export class ScimNotFoundError extends ScimError {
+  readonly retryable = false;
+}
+
+/** 409: usually `scimType: uniqueness` — the userName/email or employee number already belongs to someone. */
+export class ScimConflictError extends ScimError {
+  readonly retryable = false;
+}
+
+/** 429: over Peakon's 25,000 operations/hour. `retryAfterMs` is undefined when the server gave no usable Retry-After. */
+export class ScimRateLimitedError extends ScimError {
+  readonly retryable = true;
+  readonly retryAfterMs: number | undefined;
+  constructor(summary: string, fields: ScimErrorFields & { retryAfterMs: number | undefined }) {
+    super(summary, fields);
+    this.retryAfterMs = fields.retryAfterMs;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs };
+  }
+}
+
+/**
+ * 5xx, 408, timeouts, connection refused/reset. For writes the request may have been applied before the failure
+ * ("commit then fail"): re-discover before re-creating.
+ */
+export class ScimTransientError extends ScimError {
+  readonly retryable = true;
+  /** A 503 may say when to come back. */
+  readonly retryAfterMs: number | undefined;
+  constructor(summary: string, fields: ScimErrorFields & { retryAfterMs?: number | undefined }) {
+    super(summary, fields);
+    this.retryAfterMs = fields.retryAfterMs;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs };
+  }
+}
+
+/** A 2xx whose body is not SCIM JSON of the expected shape. Not retried: the server answered, just not sensibly. */
+export class ScimMalformedResponseError extends ScimError {
+  readonly retryable = false;
+}
+
+/**
+ * A listing that cannot be trusted to be complete: fewer resources than `totalResults`, a page repeating ids, or
+ * `totalResults` changing between pages. Treating such a listing as the truth would make present users look missing.
+ * Listing is read-only, so trying the whole listing again is safe.
+ */
+export class ScimIncompleteListingError extends ScimError {
+  readonly retryable = true;
+}
+
+/** A lookup by a unique key (userName, employee number) matched several users: the tenant data needs a human. */
+export class ScimAmbiguousMatchError extends ScimError {
+  readonly retryable = false;
+  readonly matchingUserIds: readonly string[];
+  constructor(summary: string, fields: ScimErrorFields & { matchingUserIds: readonly string[] }) {
+    super(summary, fields);
+    this.matchingUserIds = fields.matchingUserIds;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), matchingUserIds: this.matchingUserIds };
+  }
+}
+
+/** Anything else: a redirect, 405, 413, a failure before the request left (invalid URL). Needs a human. */
+export class ScimUnexpectedError extends ScimError {
+  readonly retryable = false;
+}
+
+/** The result of one HTTP exchange that did not succeed: a non-2xx response, or an exception from axios. */
+export type ScimFailure =
+  | { kind: 'response'; status: number; headers: ResponseHeaders; body: unknown }
+  | { kind: 'exception'; error: unknown; timedOut?: boolean };
+
+/** Header lookup as axios exposes it; only Retry-After is read. */
+export type ResponseHeaders = Record<string, unknown>;
+
+export interface ToScimErrorOptions {
+  /** Clock for HTTP-date Retry-After values. */
+  now?: () => number;
+  /** Applied to every server-provided text kept on the error (defence in depth: a server echoing the token). */
+  redact?: (text: string) => string;
+}
+
+/** Network error codes after which the same request may well succeed. */
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  // DNS may fail briefly; a permanently wrong host shows up as the same error on every retry.
+  'ENOTFOUND',
+  'ERR_NETWORK',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
+
+/**
+ * The single place where a failed vendor HTTP exchange becomes a typed error. Malformed *successful* bodies are
+ * reported by the client's parser with ScimMalformedResponseError directly.
+ */
+export function toScimError(request: ScimRequestDescription, failure: ScimFailure, options: ToScimErrorOptions = {}): ScimError {
+  const redact = options.redact ?? ((text: string) => text);
+  const now = options.now ?? Date.now;
+
+  if (failure.kind === 'exception') {
+    const networkCode = networkCodeOf(failure.error);
+    if (failure.timedOut === true || networkCode === 'ECONNABORTED' || networkCode === 'ETIMEDOUT') {
+      return new ScimTransientError('no response before the timeout', { ...request, networkCode: networkCode ?? 'ETIMEDOUT' });
+    }
+    if (networkCode !== undefined && TRANSIENT_NETWORK_CODES.has(networkCode)) {
+      return new ScimTransientError(`connection failed (${networkCode})`, { ...request, networkCode });
+    }
+    return new ScimUnexpectedError(`request failed (${networkCode ?? 'unknown error'})`, { ...request, networkCode });
+  }
+
+  const { status } = failure;
+  const errorBody = ScimErrorSchema.safeParse(failure.body);
+  const detail = errorBody.success && errorBody.data.detail !== undefined ? redact(errorBody.data.detail) : undefined;
+  const scimType = errorBody.success && errorBody.data.scimType !== undefined ? redact(errorBody.data.scimType) : undefined;
+  const fields: ScimErrorFields = { ...request, status, detail, scimType };
+  const summary = `${status} ${STATUS_CODES[status] ?? 'HTTP status'}${scimType !== undefined ? ` (${scimType})` : ''}${detail !== undefined ? `: ${detail}` : ''}`;
+
+  if (status === 401 || status === 403) return new ScimAuthenticationError(summary, fields);
+  if (status === 400) return new ScimInvalidRequestError(summary, fields);
+  if (status === 404) return new ScimNotFoundError(summary, fields);
+  if (status === 409) return new ScimConflictError(summary, fields);
+  if (status === 429) {
+    const retryAfterMs = parseRetryAfterMs(headerValue(failure.headers, 'retry-after'), now());
+    return new ScimRateLimitedError(summary, { ...fields, retryAfterMs });
+  }
+  if (status === 408 || status >= 500) {
+    const retryAfterMs = parseRetryAfterMs(headerValue(failure.headers, 'retry-after'), now());
+    return new ScimTransientError(summary, { ...fields, retryAfterMs });
+  }
+  return new ScimUnexpectedError(summary, fields);
+}
+
+/**
+ * RFC 9110 §10.2.3: Retry-After is either delay-seconds or an HTTP-date. Returns milliseconds from `nowMs`
+ * (never negative), or undefined when absent or unparseable.
+ */
+export function parseRetryAfterMs(headerValue: string | undefined, nowMs: number): number | undefined {
+  if (headerValue === undefined) return undefined;
+  const trimmed = headerValue.trim();
+  if (trimmed === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  // Only date-looking values: Date.parse would otherwise accept things like "5 apples".
+  if (!/^[A-Za-z]{3},? /.test(trimmed)) return undefined;
+  const dateMs = Date.parse(trimmed);
+  if (Number.isNaN(dateMs)) return undefined;
+  return Math.max(0, dateMs - nowMs);
+}
+
+function headerValue(headers: ResponseHeaders, name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== name) continue;
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number') return String(value);
+    if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  }
+  return undefined;
+}
+
+function networkCodeOf(error: unknown): string | undefined {
+  if (isAxiosError(error)) {
+    // axios wraps the socket error; its own code is generic (ERR_NETWORK) when the cause has a precise one.
+    const causeCode = codeOf(error.cause);
+    return causeCode ?? error.code;
+  }
+  return codeOf(error);
+}
+
+function codeOf(value: unknown): string | undefined {
+  if (typeof value === 'object' && value !== null && 'code' in value && typeof value.code === 'string') return value.code;
+  return undefined;
+}

@@ -1,0 +1,62 @@
+/**
+ * In-process pacing of SCIM operations. Peakon allows 25,000 operations per hour per tenant and asks integrations to
+ * throttle themselves; a 429 storm costs more than waiting. One pacer per worker process (or per tenant in a process)
+ * spaces requests evenly with a small burst allowance. It does not coordinate across processes: size
+ * `operationsPerHour` to this process's share of the tenant budget.
+ *
+ * Implemented as GCRA (the "virtual scheduling" form of a token bucket): each caller synchronously reserves the next
+ * free slot, so concurrent callers are spaced out instead of all waking at the same instant.
+ */
+
+export interface OperationPacer {
+  /** Resolves when one more operation may be sent. */
+  acquire(): Promise<void>;
+  /** After a 429: nobody in this process sends before `delayMs` has passed (bursts are not replayed afterwards). */
+  holdFor(delayMs: number): void;
+}
+
+export interface PacerClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface OperationPacerOptions {
+  operationsPerHour: number;
+  /** Operations that may go out back-to-back after an idle period. Default 5. */
+  burst?: number;
+  clock?: PacerClock;
+}
+
+const MS_PER_HOUR = 3_600_000;
+
+export const systemClock: PacerClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export function createOperationPacer(options: OperationPacerOptions): OperationPacer {
+  const { operationsPerHour, burst = 5, clock = systemClock } = options;
+  if (!Number.isFinite(operationsPerHour) || operationsPerHour <= 0) {
+    throw new Error(`operationsPerHour must be a positive number, got ${operationsPerHour}`);
+  }
+  if (!Number.isInteger(burst) || burst < 1) throw new Error(`burst must be an integer ≥ 1, got ${burst}`);
+
+  const intervalMs = MS_PER_HOUR / operationsPerHour;
+  const burstToleranceMs = (burst - 1) * intervalMs;
+  // Theoretical arrival time of the next operation if traffic were perfectly even.
+  let theoreticalArrivalMs = Number.NEGATIVE_INFINITY;
+
+  return {
+    async acquire() {
+      const now = clock.now();
+      const arrival = Math.max(theoreticalArrivalMs, now);
+      const sendAt = Math.max(now, arrival - burstToleranceMs);
+      theoreticalArrivalMs = arrival + intervalMs;
+      if (sendAt > now) await clock.sleep(sendAt - now);
+    },
+    holdFor(delayMs) {
+      if (!(delayMs > 0)) return;
+      theoreticalArrivalMs = Math.max(theoreticalArrivalMs, clock.now() + delayMs + burstToleranceMs);
+    },
+  };
+}
