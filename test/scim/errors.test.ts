@@ -1,0 +1,150 @@
+import { AxiosError, AxiosHeaders } from 'axios';
+import {
+  ScimAuthenticationError,
+  ScimConflictError,
+  ScimError,
+  ScimInvalidRequestError,
+  ScimNotFoundError,
+  ScimRateLimitedError,
+  ScimTransientError,
+  ScimUnexpectedError,
+  parseRetryAfterMs,
+  toScimError,
+  type ScimFailure,
+} from '../../scim/errors';
+
+const request = { method: 'POST', path: '/Users' } as const;
+
+function response(status: number, body: unknown, headers: Record<string, unknown> = {}): ScimFailure {
+  return { kind: 'response', status, headers, body };
+}
+
+function scimErrorBody(status: number, scimType: string | undefined, detail: string) {
+  return { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(status), scimType, detail };
+}
+
+describe('parseRetryAfterMs', () => {
+  const now = Date.parse('2025-01-01T12:00:00Z');
+
+  it('reads delay-seconds', () => {
+    expect(parseRetryAfterMs('120', now)).toBe(120_000);
+    expect(parseRetryAfterMs(' 0 ', now)).toBe(0);
+  });
+
+  it('reads an HTTP date relative to now', () => {
+    expect(parseRetryAfterMs('Wed, 01 Jan 2025 12:00:30 GMT', now)).toBe(30_000);
+  });
+
+  it('never returns a negative delay for a date in the past', () => {
+    expect(parseRetryAfterMs('Wed, 01 Jan 2025 11:59:00 GMT', now)).toBe(0);
+  });
+
+  it('is undefined when absent or unparseable', () => {
+    expect(parseRetryAfterMs(undefined, now)).toBeUndefined();
+    expect(parseRetryAfterMs('', now)).toBeUndefined();
+    expect(parseRetryAfterMs('soon', now)).toBeUndefined();
+    expect(parseRetryAfterMs('-5', now)).toBeUndefined();
+    expect(parseRetryAfterMs('5 apples', now)).toBeUndefined();
+  });
+});
+
+describe('toScimError from an HTTP response', () => {
+  it.each([
+    [401, ScimAuthenticationError, false],
+    [403, ScimAuthenticationError, false],
+    [400, ScimInvalidRequestError, false],
+    [404, ScimNotFoundError, false],
+    [409, ScimConflictError, false],
+    [429, ScimRateLimitedError, true],
+    [500, ScimTransientError, true],
+    [502, ScimTransientError, true],
+    [503, ScimTransientError, true],
+    [408, ScimTransientError, true],
+    [302, ScimUnexpectedError, false],
+    [405, ScimUnexpectedError, false],
+  ])('maps %i to %p (retryable: %p)', (status, errorClass, retryable) => {
+    const error = toScimError(request, response(status, undefined));
+    expect(error).toBeInstanceOf(errorClass);
+    expect(error).toBeInstanceOf(ScimError);
+    expect(error.retryable).toBe(retryable);
+    expect(error.status).toBe(status);
+    expect(error.name).toBe(errorClass.name);
+  });
+
+  it('carries scimType and detail of a 400 and says them in the message', () => {
+    const error = toScimError(request, response(400, scimErrorBody(400, 'invalidValue', 'Manager x@acme.com does not exist')));
+    expect(error).toBeInstanceOf(ScimInvalidRequestError);
+    expect(error.scimType).toBe('invalidValue');
+    expect(error.detail).toBe('Manager x@acme.com does not exist');
+    expect(error.message).toBe('POST /Users: 400 Bad Request (invalidValue): Manager x@acme.com does not exist');
+    expect(error.method).toBe('POST');
+    expect(error.path).toBe('/Users');
+  });
+
+  it('reads Retry-After in seconds from a 429, whatever the header case', () => {
+    const error = toScimError(request, response(429, undefined, { 'Retry-After': '7' }));
+    expect(error).toBeInstanceOf(ScimRateLimitedError);
+    expect(error instanceof ScimRateLimitedError && error.retryAfterMs).toBe(7000);
+  });
+
+  it('reads Retry-After as an HTTP date from a 429', () => {
+    const now = Date.parse('2025-01-01T12:00:00Z');
+    const error = toScimError(request, response(429, undefined, { 'retry-after': 'Wed, 01 Jan 2025 12:01:00 GMT' }), { now: () => now });
+    expect(error instanceof ScimRateLimitedError && error.retryAfterMs).toBe(60_000);
+  });
+
+  it('leaves retryAfterMs undefined on a 429 without Retry-After', () => {
+    const error = toScimError(request, response(429, undefined));
+    expect(error).toBeInstanceOf(ScimRateLimitedError);
+    expect(error instanceof ScimRateLimitedError && error.retryAfterMs).toBeUndefined();
+  });
+
+  it('maps a 5xx whose body is an HTML gateway page by status alone', () => {
+    const error = toScimError(request, response(502, '<html>Bad gateway</html>'));
+    expect(error).toBeInstanceOf(ScimTransientError);
+    expect(error.detail).toBeUndefined();
+  });
+
+  it('redacts server-provided text with the given redactor', () => {
+    const error = toScimError(request, response(401, scimErrorBody(401, undefined, 'token s3cr3t is revoked')), {
+      redact: (text) => text.replaceAll('s3cr3t', '[redacted]'),
+    });
+    expect(error.message).not.toContain('s3cr3t');
+    expect(error.detail).toBe('token [redacted] is revoked');
+  });
+});
+
+describe('toScimError from an exception', () => {
+  const secret = 'Bearer super-secret-token';
+  const axiosError = (code: string) =>
+    new AxiosError('boom', code, { headers: new AxiosHeaders({ Authorization: secret }) });
+
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN'])('maps %s to a retryable transient error', (code) => {
+    const error = toScimError(request, { kind: 'exception', error: axiosError(code) });
+    expect(error).toBeInstanceOf(ScimTransientError);
+    expect(error.retryable).toBe(true);
+    expect(error.networkCode).toBe(code);
+    expect(error.status).toBeUndefined();
+  });
+
+  it('maps an axios timeout and an aborted deadline to a transient timeout', () => {
+    expect(toScimError(request, { kind: 'exception', error: axiosError('ECONNABORTED') }).message).toMatch(/timeout/);
+    const aborted = toScimError(request, { kind: 'exception', error: axiosError('ERR_CANCELED'), timedOut: true });
+    expect(aborted).toBeInstanceOf(ScimTransientError);
+    expect(aborted.message).toMatch(/timeout/);
+  });
+
+  it('maps an unknown failure to a non-retryable unexpected error', () => {
+    const error = toScimError(request, { kind: 'exception', error: new TypeError('nope') });
+    expect(error).toBeInstanceOf(ScimUnexpectedError);
+    expect(error.retryable).toBe(false);
+  });
+
+  it('keeps nothing of the axios error: no cause, no config, no headers', () => {
+    const error = toScimError(request, { kind: 'exception', error: axiosError('ECONNRESET') });
+    expect(error.cause).toBeUndefined();
+    expect(JSON.stringify(error)).not.toContain('super-secret-token');
+    expect(String(error.stack)).not.toContain('super-secret-token');
+    expect(Object.values(error).some((value) => typeof value === 'object' && value !== null)).toBe(false);
+  });
+});
