@@ -1,0 +1,204 @@
+import { inspect } from 'node:util';
+import { createScimClient } from '../../scim/client';
+import {
+  ScimAmbiguousMatchError,
+  ScimIncompleteListingError,
+  ScimMalformedResponseError,
+  ScimTransientError,
+  ScimUnexpectedError,
+} from '../../scim/errors';
+import { EMPLOYEE_NUMBER_PATH, ENTERPRISE_USER_SCHEMA } from '../../scim/resources';
+import { listResponse, scimUser, sendJson, startStandInServer, type ScriptedHandler, type StandInServer } from './stand-in-server';
+
+/**
+ * Client behaviour against responses a real Peakon-compatible server should never give (the sandbox cannot be made to
+ * give them), served by a scripted node:http stand-in.
+ */
+const TOKEN = 'stand-in-token-5f2c9d';
+const BASE_PATH = '/api/scim/v2';
+
+let server: StandInServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function clientFor(handler: ScriptedHandler, options: { timeoutMs?: number; pageSize?: number } = {}) {
+  server = await startStandInServer(handler);
+  const client = createScimClient({ baseUrl: `${server.origin}${BASE_PATH}/`, token: TOKEN, userAgent: 'peakon-sync/test', ...options });
+  return { client, requests: server.requests };
+}
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+function expectNoToken(error: unknown): void {
+  expect(String(error)).not.toContain(TOKEN);
+  expect(JSON.stringify(error)).not.toContain(TOKEN);
+  expect(inspect(error, { depth: 10, showHidden: true })).not.toContain(TOKEN);
+}
+
+describe('ScimClient against scripted responses', () => {
+  it('uses the base URL whole, encodes ids and sends SCIM headers with the bearer token', async () => {
+    const { client, requests } = await clientFor((_request, response) => sendJson(response, 200, scimUser('a/b c')));
+    await client.getUser('a/b c');
+    await client.getSchema('urn:ietf:params:scim:schemas:core:2.0:User').catch(() => undefined);
+    expect(requests[0]?.url).toBe(`${BASE_PATH}/Users/a%2Fb%20c`);
+    expect(requests[1]?.url).toBe(`${BASE_PATH}/Schemas/urn%3Aietf%3Aparams%3Ascim%3Aschemas%3Acore%3A2.0%3AUser`);
+    expect(requests[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(requests[0]?.headers.accept).toBe('application/scim+json');
+    expect(requests[0]?.headers['user-agent']).toBe('peakon-sync/test');
+  });
+
+  it('sends write bodies as application/scim+json and PatchOp for setActive', async () => {
+    const { client, requests } = await clientFor((_request, response) => {
+      response.writeHead(204);
+      response.end();
+    });
+    await expect(client.setActive('u1', false)).resolves.toBeUndefined();
+    expect(requests[0]?.method).toBe('PATCH');
+    expect(requests[0]?.headers['content-type']).toBe('application/scim+json');
+    expect(JSON.parse(requests[0]?.body ?? '')).toEqual({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
+  });
+
+  it('percent-encodes the filter in the query string (spaces as %20, not +)', async () => {
+    const { client, requests } = await clientFor((_request, response) => sendJson(response, 200, listResponse([], 0, 1)));
+    await client.findUserByUserName('a+b@acme.com');
+    expect(requests[0]?.url).toBe(`${BASE_PATH}/Users?filter=userName%20eq%20%22a%2Bb%40acme.com%22&startIndex=1&count=2`);
+  });
+
+  it('reports a 200 whose body is not JSON as a malformed response', async () => {
+    const { client } = await clientFor((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'text/html' });
+      response.end('<html>maintenance</html>');
+    });
+    const error = await caught(client.getUser('u1'));
+    expect(error).toBeInstanceOf(ScimMalformedResponseError);
+    expect(error).toMatchObject({ status: 200, method: 'GET', path: '/Users/u1', retryable: false });
+    expectNoToken(error);
+  });
+
+  it('reports a 200 whose JSON is not a SCIM user as a malformed response, naming the bad field', async () => {
+    const { client } = await clientFor((_request, response) => sendJson(response, 200, { id: 42 }));
+    const error = await caught(client.getUser('u1'));
+    expect(error).toBeInstanceOf(ScimMalformedResponseError);
+    expect(String(error)).toMatch(/id:/);
+  });
+
+  it('reports a listing without totalResults as malformed', async () => {
+    const { client } = await clientFor((_request, response) => sendJson(response, 200, { schemas: [], Resources: [] }));
+    await expect(client.listAllUsers()).rejects.toBeInstanceOf(ScimMalformedResponseError);
+  });
+
+  it('fails a listing whose next page repeats ids already seen', async () => {
+    const { client } = await clientFor((_request, response) =>
+      sendJson(response, 200, listResponse([scimUser('u1'), scimUser('u2')], 4, 1)),
+    );
+    const error = await caught(client.listAllUsers());
+    expect(error).toBeInstanceOf(ScimIncompleteListingError);
+    expect(String(error)).toMatch(/listed twice/);
+  });
+
+  it('fails a listing whose totalResults changes between pages', async () => {
+    let page = 0;
+    const { client } = await clientFor((_request, response) => {
+      page += 1;
+      sendJson(response, 200, listResponse([scimUser(`u${page}`)], page === 1 ? 3 : 2, page));
+    });
+    const error = await caught(client.listAllUsers());
+    expect(error).toBeInstanceOf(ScimIncompleteListingError);
+    expect(String(error)).toMatch(/changed mid-listing from 3 to 2/);
+  });
+
+  it('advances by what each page returned when the server caps the page size', async () => {
+    const all = Array.from({ length: 7 }, (_unused, index) => scimUser(`u${index + 1}`));
+    const { client, requests } = await clientFor((request, response) => {
+      const startIndex = Number(new URL(request.url, 'http://x').searchParams.get('startIndex'));
+      sendJson(response, 200, listResponse(all.slice(startIndex - 1, startIndex - 1 + 3), all.length, startIndex));
+    });
+    const users = await client.listAllUsers();
+    expect(users.map((user) => user.id)).toEqual(all.map((user) => user.id));
+    expect(requests.map((request) => new URL(request.url, 'http://x').searchParams.get('startIndex'))).toEqual(['1', '4', '7']);
+  });
+
+  it('refuses to take a user as the match when the server ignored the filter', async () => {
+    const { client } = await clientFor((_request, response) => sendJson(response, 200, listResponse([scimUser('u9', 'other@acme.com')], 1, 1)));
+    const error = await caught(client.findUserByUserName('ada@acme.com'));
+    expect(error).toBeInstanceOf(ScimMalformedResponseError);
+    expect(String(error)).toMatch(/filter was not applied/);
+  });
+
+  it('matches userName case-insensitively, as SCIM defines it', async () => {
+    const { client } = await clientFor((_request, response) => sendJson(response, 200, listResponse([scimUser('u1', 'Ada@Acme.com')], 1, 1)));
+    await expect(client.findUserByUserName('ada@acme.com')).resolves.toMatchObject({ id: 'u1' });
+  });
+
+  it('throws when several users share an employee number', async () => {
+    const withNumber = (id: string) => scimUser(id, `${id}@acme.com`, { [ENTERPRISE_USER_SCHEMA]: { employeeNumber: '17' } });
+    const { client, requests } = await clientFor((_request, response) =>
+      sendJson(response, 200, listResponse([withNumber('u1'), withNumber('u2')], 2, 1)),
+    );
+    const error = await caught(client.findUserByEmployeeNumber(17));
+    expect(error).toBeInstanceOf(ScimAmbiguousMatchError);
+    expect(error).toMatchObject({ matchingUserIds: ['u1', 'u2'] });
+    expect(decodeURIComponent(requests[0]?.url ?? '')).toContain(`filter=${EMPLOYEE_NUMBER_PATH} eq "17"`);
+  });
+
+  it('does not follow redirects, so the token never travels to another location', async () => {
+    const { client, requests } = await clientFor((_request, response) => {
+      response.writeHead(302, { Location: 'http://127.0.0.1:1/elsewhere' });
+      response.end();
+    });
+    const error = await caught(client.getServiceProviderConfig());
+    expect(error).toBeInstanceOf(ScimUnexpectedError);
+    expect(error).toMatchObject({ status: 302 });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('gives up on a server that trickles its answer past the timeout', async () => {
+    const { client } = await clientFor(
+      (_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'application/scim+json' });
+        // Bytes keep arriving, so a socket-inactivity timer alone would never fire.
+        const trickle = setInterval(() => response.write(' '), 50);
+        response.on('close', () => clearInterval(trickle));
+      },
+      { timeoutMs: 400 },
+    );
+    const startedAt = Date.now();
+    const error = await caught(client.getUser('u1'));
+    expect(error).toBeInstanceOf(ScimTransientError);
+    expect(String(error)).toMatch(/timeout/);
+    expect(Date.now() - startedAt).toBeLessThan(3000);
+    expectNoToken(error);
+  });
+
+  it('maps a refused connection to a transient error and still counts the attempt', async () => {
+    const { client } = await clientFor((_request, response) => sendJson(response, 200, {}));
+    await server?.close();
+    server = undefined;
+    const error = await caught(client.deleteUser('u1'));
+    expect(error).toBeInstanceOf(ScimTransientError);
+    expect(error).toMatchObject({ networkCode: 'ECONNREFUSED', retryable: true, path: '/Users/u1' });
+    expect(client.operationCounts().DELETE).toBe(1);
+    expectNoToken(error);
+  });
+
+  it('rejects invalid options without echoing the token', () => {
+    expect(() => createScimClient({ baseUrl: 'api.peakon.com/scim/v2', token: 'secret\nX-Evil: 1' })).toThrow(/baseUrl.*token/s);
+    try {
+      createScimClient({ baseUrl: 'nope', token: 'secret\nX-Evil: 1' });
+    } catch (error) {
+      expect(String(error)).not.toContain('secret');
+    }
+  });
+});
