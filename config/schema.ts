@@ -1,13 +1,9 @@
 import { z } from 'zod';
 import { SourceConfigSchema } from '../hris/config';
 import { MappingConfigSchema } from '../mapping/config';
+import { SecretRefSchema } from './secret';
 
-/** Where a secret comes from. Secrets are never written in the config file itself, so they never reach workflow history. */
-export const SecretRefSchema = z.union([
-  z.object({ env: z.string().min(1).describe('name of an environment variable of the worker') }),
-  z.object({ file: z.string().min(1).describe('path of a file the worker can read (e.g. a mounted secret)') }),
-]);
-export type SecretRef = z.infer<typeof SecretRefSchema>;
+export { SecretRefSchema, type SecretRef } from './secret';
 
 export const PeakonConnectionSchema = z.object({
   baseUrl: z.url().describe('the tenant\'s "SCIM 2.0 URL" from Peakon, e.g. https://api.peakon.com/scim/v2'),
@@ -39,5 +35,14 @@ export const ConnectorConfigSchema = z.object({
   matching: z.object({ key: z.enum(['email', 'employeeNumber']).default('email') }).default({ key: 'email' }),
   mapping: MappingConfigSchema,
   sync: SyncSettingsSchema.default(SyncSettingsSchema.parse({})),
+}).superRefine((config, context) => {
+  // Matching by employee number needs every record to carry one.
+  if (config.matching.key === 'employeeNumber' && config.mapping.employeeNumber === undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['mapping', 'employeeNumber'],
+      message: 'required when matching.key is employeeNumber',
+    });
+  }
 });
 export type ConnectorConfig = z.infer<typeof ConnectorConfigSchema>;

@@ -1,11 +1,98 @@
 import { z } from 'zod';
+import { SecretRefSchema } from '../config/secret';
 
-export const CsvSourceConfigSchema = z.object({
+export const CsvSourceConfigSchema = z.strictObject({
   type: z.literal('csv'),
   path: z.string().min(1).describe('path of the CSV export, relative to the config file'),
   delimiter: z.string().length(1).default(','),
   encoding: z.enum(['utf8', 'utf-8', 'latin1', 'utf16le']).default('utf8'),
+  pageSize: z.number().int().min(1).max(100_000).default(1000).describe('records per page handed to the mapping'),
 });
+export type CsvSourceConfig = z.infer<typeof CsvSourceConfigSchema>;
 
-export const SourceConfigSchema = z.discriminatedUnion('type', [CsvSourceConfigSchema]);
+/** Bounded retries: 429 (honouring Retry-After), 502/503/504 and network errors. */
+export const RetrySettingsSchema = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(20).default(5),
+  baseDelayMs: z.number().int().min(0).default(500),
+  /** A Retry-After longer than this fails the read rather than stalling the run. */
+  maxDelayMs: z.number().int().min(0).default(60_000),
+});
+export type RetrySettings = z.infer<typeof RetrySettingsSchema>;
+
+export const RestAuthSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('none') }),
+  z.strictObject({ type: z.literal('bearer'), token: SecretRefSchema }),
+  z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: SecretRefSchema }),
+  z.strictObject({
+    type: z.literal('apiKey'),
+    header: z.string().min(1).default('X-API-Key').describe('request header that carries the key'),
+    key: SecretRefSchema,
+  }),
+]);
+export type RestAuth = z.infer<typeof RestAuthSchema>;
+
+export const RestPaginationSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('none') }),
+  z.strictObject({
+    type: z.literal('offset'),
+    offsetParam: z.string().min(1).default('offset'),
+    limitParam: z.string().min(1).default('limit'),
+    pageSize: z.number().int().min(1).default(100),
+    firstOffset: z.number().int().min(0).default(0),
+  }),
+  z.strictObject({
+    type: z.literal('page'),
+    pageParam: z.string().min(1).default('page'),
+    sizeParam: z.string().min(1).optional().describe('query parameter for the page size, if the API takes one'),
+    pageSize: z.number().int().min(1).default(100),
+    firstPage: z.number().int().min(0).default(1),
+  }),
+  z.strictObject({
+    type: z.literal('cursor'),
+    cursorParam: z.string().min(1).default('cursor'),
+    cursorPath: z.string().min(1).describe('dotted path of the next cursor in the response; empty or absent ends the read'),
+    sizeParam: z.string().min(1).optional(),
+    pageSize: z.number().int().min(1).default(100),
+  }),
+  z.strictObject({ type: z.literal('link').describe('follow the `Link: <…>; rel="next"` response header') }),
+]);
+export type RestPagination = z.infer<typeof RestPaginationSchema>;
+
+export const RestSourceConfigSchema = z.strictObject({
+  type: z.literal('rest'),
+  url: z.url().describe('the URL of the first page, e.g. https://hr.example.com/api/v2/employees'),
+  auth: RestAuthSchema.default({ type: 'none' }),
+  query: z.record(z.string(), z.string()).default({}).describe('extra query parameters sent with every page'),
+  headers: z.record(z.string(), z.string()).default({}).describe('extra request headers (no secrets: use auth)'),
+  recordsPath: z.string().default('').describe('dotted path of the records array in the response; empty when the body is the array'),
+  totalPath: z.string().min(1).optional().describe('dotted path of the announced total; fewer records than that fails the read'),
+  pagination: RestPaginationSchema.default({ type: 'none' }),
+  timeoutMs: z.number().int().positive().default(30_000),
+  retry: RetrySettingsSchema.default(RetrySettingsSchema.parse({})),
+  /** A runaway paginator (a cursor that never ends) must not read forever. */
+  maxPages: z.number().int().min(1).default(10_000),
+});
+export type RestSourceConfig = z.infer<typeof RestSourceConfigSchema>;
+
+export const BambooHrSourceConfigSchema = z.strictObject({
+  type: z.literal('bamboohr'),
+  companyDomain: z.string().regex(/^[a-z0-9-]+$/i, 'the company subdomain, e.g. "acme" for acme.bamboohr.com'),
+  apiKey: SecretRefSchema.describe('BambooHR API key (sent as the basic-auth user name)'),
+  baseUrl: z.url().optional().describe('default https://api.bamboohr.com/api/gateway.php/{companyDomain}'),
+  read: z
+    .enum(['customReport', 'directory'])
+    .default('customReport')
+    .describe('customReport requests exactly the fields the mapping needs; directory is the fixed employee directory'),
+  fields: z.array(z.string().min(1)).default([]).describe('extra BambooHR fields to request besides those the mapping uses'),
+  onlyCurrent: z.boolean().default(false).describe('custom report: leave out terminated employees (false keeps leavers visible)'),
+  timeoutMs: z.number().int().positive().default(30_000),
+  retry: RetrySettingsSchema.default(RetrySettingsSchema.parse({})),
+});
+export type BambooHrSourceConfig = z.infer<typeof BambooHrSourceConfigSchema>;
+
+export const SourceConfigSchema = z.discriminatedUnion('type', [
+  CsvSourceConfigSchema,
+  RestSourceConfigSchema,
+  BambooHrSourceConfigSchema,
+]);
 export type SourceConfig = z.infer<typeof SourceConfigSchema>;

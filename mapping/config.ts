@@ -1,41 +1,152 @@
 import { z } from 'zod';
+import { compileDateFormat } from './dates';
 
-/**
- * How one target attribute gets its value from an HRIS record. Exactly one of `field`, `value`, `template`.
- * (The transforms are extended by the mapping module; see mapping/map.ts.)
- */
-export const ValueSpecSchema = z
-  .object({
-    field: z.string().min(1).optional().describe('HRIS field name (CSV column, JSON key or dotted path)'),
-    value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('a constant'),
-    template: z.string().optional().describe('text with {field} placeholders'),
-    default: z.union([z.string(), z.number(), z.boolean()]).optional().describe('used when the value is empty'),
-    onlyOnCreate: z.boolean().default(false).describe('set when the user is created, never overwritten afterwards'),
-  })
-  .refine((spec) => [spec.field, spec.value, spec.template].filter((part) => part !== undefined).length === 1, {
-    message: 'give exactly one of field, value or template',
-  });
+function isDateFormat(format: string): boolean {
+  try {
+    compileDateFormat(format);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const ScalarSchema = z.union([z.string(), z.number(), z.boolean()]);
+
+/** The transforms every value spec may use. Applied in this order: trim → case → default (when empty) → map → date. */
+const valueShape = {
+  field: z.string().min(1).optional().describe('HRIS field name (CSV column, JSON key or dotted path such as "work.email")'),
+  value: ScalarSchema.optional().describe('a constant'),
+  template: z.string().min(1).optional().describe('text with {field} placeholders, e.g. "{first_name} {last_name}"'),
+  trim: z.boolean().default(true).describe('strip leading and trailing white space (on by default: HR exports are full of it)'),
+  case: z.enum(['lower', 'upper']).optional().describe('change the case of the text'),
+  default: ScalarSchema.optional().describe('the final value when the HRIS value is empty (not passed through map or date)'),
+  map: z
+    .record(z.string(), ScalarSchema)
+    .optional()
+    .describe('value map, e.g. { M: Male, F: Female }; keys are compared exactly after trim and case'),
+  fallback: ScalarSchema.optional().describe('the value when map has no entry; without it an unmapped value rejects the record'),
+  date: z
+    .string()
+    .min(1)
+    .refine(isDateFormat, { message: 'expected a date format made of YYYY, MM (or M), DD (or D) and separators, or ISO' })
+    .optional()
+    .describe('parse a date written as this format (tokens YYYY, MM, M, DD, D; or ISO) and output YYYY-MM-DD'),
+  onlyOnCreate: z.boolean().default(false).describe('set when the user is created, never overwritten afterwards'),
+};
+
+type SourceKeys = { field?: unknown; value?: unknown; template?: unknown; employeeRef?: unknown };
+function countSources(spec: SourceKeys): number {
+  return [spec.field, spec.value, spec.template, spec.employeeRef].filter((part) => part !== undefined).length;
+}
+const exactlyOneSource = { message: 'give exactly one of field, value or template' };
+
+/** How one target attribute gets its value from an HRIS record. Exactly one of `field`, `value`, `template`. */
+export const ValueSpecSchema = z.strictObject(valueShape).refine((spec) => countSources(spec) === 1, exactlyOneSource);
 export type ValueSpec = z.infer<typeof ValueSpecSchema>;
 
 /** Accepts the shorthand `"column"` for `{ field: "column" }`. */
-export const ValueSpecInputSchema = z.union([z.string().min(1).transform((field) => ({ field, onlyOnCreate: false })), ValueSpecSchema]);
-
-/** A Peakon extension attribute: a value, or an employee-type reference resolved from the HRIS's manager id. */
-export const PeakonAttributeSpecSchema = z.union([
-  ValueSpecInputSchema,
-  z.object({ employeeRef: z.string().min(1).describe('HRIS field holding the referenced employee\'s HRIS id (e.g. manager_id)') }),
+export const ValueSpecInputSchema = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((field): ValueSpec => ValueSpecSchema.parse({ field })),
+  ValueSpecSchema,
 ]);
 
-export const MappingConfigSchema = z.object({
+/** The Peakon attribute types the connector can produce (employee-type attributes use `employeeRef`). */
+export const PeakonValueTypeSchema = z.enum(['option', 'date', 'number']);
+export type PeakonValueType = z.infer<typeof PeakonValueTypeSchema>;
+
+/**
+ * A Peakon extension attribute: a value (optionally typed), or an employee-type reference resolved from an HRIS field
+ * that holds another employee's HRIS id (or employee number, or email: `matchOn`). One object shape rather than a union
+ * so that a mistake is reported against the attribute's own keys.
+ */
+export const PeakonAttributeSpecSchema = z
+  .strictObject({
+    ...valueShape,
+    type: PeakonValueTypeSchema.optional().describe('Peakon attribute type; default date when `date` is given, else option'),
+    employeeRef: z.string().min(1).optional().describe("HRIS field holding the referenced employee's id (e.g. manager_id)"),
+    matchOn: z
+      .enum(['id', 'employeeNumber', 'email'])
+      .default('id')
+      .describe('what the employeeRef field holds: the HRIS id (default), the employee number or the email'),
+  })
+  .refine((spec) => countSources(spec) === 1, { message: 'give exactly one of field, value, template or employeeRef' });
+export type PeakonAttributeSpec = z.infer<typeof PeakonAttributeSpecSchema>;
+
+export const PeakonAttributeSpecInputSchema = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((field): PeakonAttributeSpec => PeakonAttributeSpecSchema.parse({ field })),
+  PeakonAttributeSpecSchema,
+]);
+
+function isValidRegex(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One condition on an HRIS field (compared as trimmed text). Exactly one operator. */
+export const ScopeConditionSchema = z
+  .strictObject({
+    field: z.string().min(1).describe('HRIS field name or dotted path'),
+    equals: z.string().optional(),
+    notEquals: z.string().optional(),
+    in: z.array(z.string()).min(1).optional(),
+    matches: z.string().refine(isValidRegex, { message: 'expected a valid regular expression' }).optional(),
+    empty: z.literal(true).optional(),
+    notEmpty: z.literal(true).optional(),
+  })
+  .refine(
+    (condition) =>
+      [condition.equals, condition.notEquals, condition.in, condition.matches, condition.empty, condition.notEmpty].filter(
+        (operator) => operator !== undefined,
+      ).length === 1,
+    { message: 'give exactly one of equals, notEquals, in, matches, empty or notEmpty' },
+  );
+export type ScopeCondition = z.infer<typeof ScopeConditionSchema>;
+
+/** A rule holds when all of its conditions hold. */
+export const ScopeRuleSchema = z.array(ScopeConditionSchema).min(1);
+export type ScopeRule = z.infer<typeof ScopeRuleSchema>;
+
+/** A record is in scope when any include rule holds (or there are none) and no exclude rule holds. */
+export const ScopeSchema = z.strictObject({
+  include: z.array(ScopeRuleSchema).optional(),
+  exclude: z.array(ScopeRuleSchema).optional(),
+});
+export type Scope = z.infer<typeof ScopeSchema>;
+
+export const MappingConfigSchema = z.strictObject({
   id: ValueSpecInputSchema.describe('the HRIS id; sent as externalId'),
   email: ValueSpecInputSchema.describe('work email; becomes userName'),
   givenName: ValueSpecInputSchema,
   familyName: ValueSpecInputSchema,
   employeeNumber: ValueSpecInputSchema.optional(),
   department: ValueSpecInputSchema.optional(),
-  locale: ValueSpecInputSchema.optional(),
-  timezone: ValueSpecInputSchema.optional(),
-  active: ValueSpecInputSchema.optional(),
-  attributes: z.record(z.string(), PeakonAttributeSpecSchema).default({}).describe('Peakon attributes by their exact Peakon name'),
+  locale: ValueSpecInputSchema.optional().describe('BCP 47 tag, e.g. en, da, en-GB ("en_GB" is accepted and corrected)'),
+  timezone: ValueSpecInputSchema.optional().describe('IANA time zone, e.g. Europe/Copenhagen'),
+  active: ValueSpecInputSchema.optional().describe('true/false (map the HRIS status, e.g. { Active: true, Terminated: false })'),
+  attributes: z
+    .record(z.string(), PeakonAttributeSpecInputSchema)
+    .default({})
+    .describe('Peakon attributes by their exact Peakon name'),
+  scope: ScopeSchema.optional().describe('which HRIS records are synced at all'),
+}).superRefine((mapping, context) => {
+  // The id and the email identify the person; "only on create" would let Peakon and the HRIS disagree on who is who.
+  for (const key of ['id', 'email'] as const) {
+    if (mapping[key].onlyOnCreate) {
+      context.addIssue({ code: 'custom', path: [key, 'onlyOnCreate'], message: `${key} identifies the employee and cannot be onlyOnCreate` });
+    }
+  }
 });
 export type MappingConfig = z.infer<typeof MappingConfigSchema>;
+
+/** The core (non-Peakon-extension) attributes a mapping may set. */
+export type CoreAttributeName = Exclude<keyof MappingConfig, 'attributes' | 'scope'>;

@@ -1,0 +1,33 @@
+import type { ConnectorConfig } from '../config/schema';
+import { resolveSecret as resolveFromEnvOrFile, type SecretResolver } from '../config/secret';
+import { fieldsUsedByMapping } from '../mapping/fields-used';
+import type { SourceConfig } from './config';
+import { createCsvSource } from './csv';
+import type { HrisSource } from './source';
+
+export interface SourceDeps {
+  /** Reads `{ env }` / `{ file }` secrets; defaults to the worker's environment and file system. */
+  resolveSecret?: SecretResolver;
+  /** HRIS fields the mapping reads; sources that must name their fields (BambooHR custom reports) request these. */
+  fields?: string[];
+  /** Waits between retries; injected by tests so a Retry-After of minutes takes no time. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The one place that turns a source config into an adapter. */
+export function createSource(config: SourceConfig, deps: SourceDeps = {}): HrisSource {
+  const resolveSecret = deps.resolveSecret ?? resolveFromEnvOrFile;
+  void resolveSecret;
+  switch (config.type) {
+    case 'csv':
+      return createCsvSource(config);
+    case 'rest':
+    case 'bamboohr':
+      throw new Error(`source type ${config.type} is not implemented yet`);
+  }
+}
+
+/** The source of a whole connector config, told which fields its mapping reads. */
+export function createSourceForConfig(config: ConnectorConfig, deps: Omit<SourceDeps, 'fields'> = {}): HrisSource {
+  return createSource(config.source, { ...deps, fields: fieldsUsedByMapping(config.mapping) });
+}

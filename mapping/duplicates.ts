@@ -1,0 +1,47 @@
+import type { RecordProblem } from './employee';
+import type { MappedRecord } from './record';
+
+interface UniqueKey {
+  field: string;
+  label: string;
+  keyOf: (record: MappedRecord) => string | undefined;
+}
+
+/**
+ * Records that share a matching key, an employee number or an HRIS id cannot both be right, and writing either would
+ * make Peakon's state depend on row order. Every member of such a group is reported and none is written.
+ */
+export function rejectDuplicates(records: MappedRecord[], matchingKey: 'email' | 'employeeNumber'): { unique: MappedRecord[]; problems: RecordProblem[] } {
+  const keys: UniqueKey[] = [
+    { field: 'email', label: 'email', keyOf: (record) => record.email.toLowerCase() },
+    { field: 'employeeNumber', label: 'employee number', keyOf: (record) => record.employeeNumber },
+    { field: 'id', label: 'HRIS id', keyOf: (record) => record.sourceId },
+  ];
+  if (matchingKey === 'employeeNumber') keys.reverse();
+  const problems: RecordProblem[] = [];
+  const rejected = new Set<MappedRecord>();
+  for (const key of keys) {
+    const groups = new Map<string, MappedRecord[]>();
+    for (const record of records) {
+      const value = key.keyOf(record);
+      if (value === undefined) continue;
+      const group = groups.get(value);
+      if (group) group.push(record);
+      else groups.set(value, [record]);
+    }
+    for (const [value, group] of groups) {
+      if (group.length < 2) continue;
+      for (const record of group) {
+        rejected.add(record);
+        const others = group.filter((other) => other !== record).map((other) => other.recordRef);
+        problems.push({
+          recordRef: record.recordRef,
+          employeeKey: record.employeeKey,
+          field: key.field,
+          message: `the ${key.label} "${value}" is also used by ${others.join(', ')}; neither record is written`,
+        });
+      }
+    }
+  }
+  return { unique: records.filter((record) => !rejected.has(record)), problems };
+}

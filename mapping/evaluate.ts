@@ -1,0 +1,54 @@
+import type { HrisRecord } from '../hris/source';
+import { parseDate } from './dates';
+import { fieldText, renderTemplate, type FieldText } from './record-fields';
+
+export type Scalar = string | number | boolean;
+
+/** What every value spec shares (ValueSpec and PeakonAttributeSpec both fit). */
+export interface ValueTransforms {
+  field?: string | undefined;
+  value?: Scalar | undefined;
+  template?: string | undefined;
+  trim: boolean;
+  case?: 'lower' | 'upper' | undefined;
+  default?: Scalar | undefined;
+  map?: Record<string, Scalar> | undefined;
+  fallback?: Scalar | undefined;
+  date?: string | undefined;
+}
+
+/** `value` undefined means empty: the HRIS has nothing for this attribute and there is no default. */
+export type Evaluated = { ok: true; value: Scalar | undefined } | { ok: false; message: string };
+
+/** Applies a spec to one record: source (field / constant / template) → trim → case → default → map → date. */
+export function evaluateSpec(spec: ValueTransforms, record: HrisRecord): Evaluated {
+  const source = readSource(spec, record);
+  if (!source.ok) return source;
+  let value: Scalar = source.value;
+  if (typeof value === 'string') {
+    if (spec.trim) value = value.trim();
+    if (spec.case === 'lower') value = value.toLowerCase();
+    if (spec.case === 'upper') value = value.toUpperCase();
+    if (value === '') return { ok: true, value: spec.default };
+  }
+  if (spec.map) {
+    const key = String(value);
+    if (Object.hasOwn(spec.map, key)) value = spec.map[key] ?? value;
+    else if (spec.fallback !== undefined) value = spec.fallback;
+    else return { ok: false, message: `"${key}" is not one of the mapped values (${Object.keys(spec.map).join(', ')})` };
+  }
+  if (spec.date !== undefined) {
+    const text = String(value);
+    const iso = parseDate(text, spec.date);
+    if (iso === undefined) return { ok: false, message: `"${text}" is not a date in the format ${spec.date}` };
+    value = iso;
+  }
+  return { ok: true, value };
+}
+
+function readSource(spec: ValueTransforms, record: HrisRecord): { ok: true; value: Scalar } | { ok: false; message: string } {
+  if (spec.value !== undefined) return { ok: true, value: spec.value };
+  const text: FieldText =
+    spec.template !== undefined ? renderTemplate(record, spec.template) : fieldText(record, spec.field ?? '');
+  return text.ok ? { ok: true, value: text.text } : text;
+}

@@ -1,0 +1,112 @@
+import type { ConnectorConfig } from '../config/schema';
+import type { SourceConfig } from '../hris/config';
+import type { HrisRecord } from '../hris/source';
+import type { PeakonAttributeSpec, ValueSpec } from './config';
+import { rejectDuplicates } from './duplicates';
+import type { DesiredEmployee, MappingResult, RecordProblem } from './employee';
+import { evaluateSpec } from './evaluate';
+import { mapRecord, type MappedRecord } from './record';
+import { normalizePointer, pointerOf, resolveReferences, type ReferenceIndex } from './references';
+import { isInScope } from './scope';
+
+/** MappingResult plus the counts the validate command and the sync report print. Assignable to MappingResult. */
+export interface MappingReport extends MappingResult {
+  recordsRead: number;
+  /** Records left out by the scope rules: counted, not problems. */
+  excluded: number;
+}
+
+/**
+ * Names a record the way a person finds it: the spreadsheet row for CSV (header = row 1), else its position and id.
+ * Position-based because records travel as plain JSON (through activities) and carry no metadata of their own.
+ */
+export function recordRefFor(source: SourceConfig, index: number, record: HrisRecord, idSpec: ValueSpec): string {
+  if (source.type === 'csv') return `row ${index + 2}`;
+  const id = evaluateSpec(idSpec, record);
+  return id.ok && id.value !== undefined ? `record ${index + 1} (id ${String(id.value)})` : `record ${index + 1}`;
+}
+
+/**
+ * Maps a whole read (every page: employee references resolve within it) to the employees Peakon should hold.
+ * Bad records are reported and left out; the rest continue.
+ */
+export function mapEmployees(records: HrisRecord[], config: ConnectorConfig): MappingReport {
+  const problems: RecordProblem[] = [];
+  const mapped: MappedRecord[] = [];
+  const notMapped: Array<{ record: HrisRecord; recordRef: string }> = [];
+  let excluded = 0;
+  records.forEach((record, index) => {
+    const recordRef = recordRefFor(config.source, index, record, config.mapping.id);
+    if (!isInScope(record, config.mapping.scope)) {
+      excluded += 1;
+      notMapped.push({ record, recordRef });
+      return;
+    }
+    const outcome = mapRecord(record, recordRef, config);
+    if (outcome.ok) mapped.push(outcome.mapped);
+    else {
+      problems.push(...outcome.problems);
+      notMapped.push({ record, recordRef });
+    }
+  });
+
+  const { unique, problems: duplicateProblems } = rejectDuplicates(mapped, config.matching.key);
+  problems.push(...duplicateProblems);
+  const uniqueSet = new Set(unique);
+  const duplicates = mapped.filter((record) => !uniqueSet.has(record));
+  const indexes = new Map<PeakonAttributeSpec['matchOn'], ReferenceIndex>();
+  const indexFor = (matchOn: PeakonAttributeSpec['matchOn']): ReferenceIndex => {
+    let index = indexes.get(matchOn);
+    if (!index) indexes.set(matchOn, (index = buildReferenceIndex(matchOn, unique, duplicates, notMapped, config)));
+    return index;
+  };
+  const { references, warnings } = resolveReferences(unique, indexFor);
+
+  const employees = unique.map(
+    (record): DesiredEmployee => ({
+      employeeKey: record.employeeKey,
+      sourceId: record.sourceId,
+      recordRef: record.recordRef,
+      user: record.user,
+      references: references.get(record) ?? {},
+      createOnly: record.createOnly,
+      warnings: warnings.get(record) ?? [],
+    }),
+  );
+  return { employees, problems: sortByRecord(problems), recordsRead: records.length, excluded };
+}
+
+function buildReferenceIndex(
+  matchOn: PeakonAttributeSpec['matchOn'],
+  unique: MappedRecord[],
+  duplicates: MappedRecord[],
+  notMapped: Array<{ record: HrisRecord; recordRef: string }>,
+  config: ConnectorConfig,
+): ReferenceIndex {
+  const written = new Map<string, MappedRecord>();
+  for (const record of unique) {
+    const pointer = pointerOf(record, matchOn);
+    if (pointer !== undefined) written.set(pointer, record);
+  }
+  const notWritten = new Map<string, string>();
+  for (const record of duplicates) {
+    const pointer = pointerOf(record, matchOn);
+    if (pointer !== undefined && !written.has(pointer)) notWritten.set(pointer, record.recordRef);
+  }
+  const spec = matchOn === 'id' ? config.mapping.id : matchOn === 'email' ? config.mapping.email : config.mapping.employeeNumber;
+  if (spec) {
+    for (const { record, recordRef } of notMapped) {
+      const value = evaluateSpec(spec, record);
+      if (!value.ok || value.value === undefined) continue;
+      const pointer = normalizePointer(matchOn, String(value.value));
+      if (!written.has(pointer)) notWritten.set(pointer, recordRef);
+    }
+  }
+  return { written, notWritten };
+}
+
+/** Problems in source order, so the report reads top to bottom like the export. */
+function sortByRecord(problems: RecordProblem[]): RecordProblem[] {
+  const position = (ref: string) => Number(/\d+/.exec(ref)?.[0] ?? 0);
+  return [...problems].sort((a, b) => position(a.recordRef) - position(b.recordRef));
+}

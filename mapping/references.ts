@@ -1,0 +1,106 @@
+import type { PeakonAttributeSpec } from './config';
+import type { MappedRecord } from './record';
+
+type MatchOn = PeakonAttributeSpec['matchOn'];
+
+/** Everything the read holds for one kind of pointer: the employees written in this run and every record seen. */
+export interface ReferenceIndex {
+  /** pointer value → the employee written in this run */
+  written: Map<string, MappedRecord>;
+  /** pointer value → recordRef of a record that is in the read but not written (rejected or out of scope) */
+  notWritten: Map<string, string>;
+}
+
+export function normalizePointer(matchOn: MatchOn, value: string): string {
+  return matchOn === 'email' ? value.trim().toLowerCase() : value.trim();
+}
+
+export function pointerOf(record: MappedRecord, matchOn: MatchOn): string | undefined {
+  if (matchOn === 'id') return record.sourceId;
+  if (matchOn === 'employeeNumber') return record.employeeNumber;
+  return record.email.toLowerCase();
+}
+
+export interface ResolvedReferences {
+  references: Map<MappedRecord, Record<string, string>>;
+  warnings: Map<MappedRecord, string[]>;
+}
+
+/**
+ * Turns each employee-type attribute's HRIS pointer into the referenced person's email, as Peakon requires.
+ * A pointer that leads nowhere usable leaves the attribute out with a warning; the employee is still written.
+ * Management cycles (including managing oneself) are warnings too, with the attribute left out for every member: the
+ * people are real and should be synced, but a cycle has no correct Manager to write, and Peakon's hierarchy views
+ * assume a tree.
+ */
+export function resolveReferences(records: MappedRecord[], indexFor: (matchOn: MatchOn) => ReferenceIndex): ResolvedReferences {
+  const references = new Map<MappedRecord, Record<string, string>>();
+  const warnings = new Map<MappedRecord, string[]>();
+  const warn = (record: MappedRecord, message: string) => warnings.set(record, [...(warnings.get(record) ?? []), message]);
+  const targets = new Map<string, Map<MappedRecord, MappedRecord>>();
+
+  for (const record of records) {
+    for (const reference of record.references) {
+      if (reference.target === '') continue;
+      const pointer = normalizePointer(reference.matchOn, reference.target);
+      const label = `${reference.attribute}: ${reference.matchOn === 'id' ? 'HRIS id' : reference.matchOn} "${reference.target}"`;
+      if (pointer === pointerOf(record, reference.matchOn)) {
+        warn(record, `${label} is the employee themself; ${reference.attribute} left out`);
+        continue;
+      }
+      const index = indexFor(reference.matchOn);
+      const target = index.written.get(pointer);
+      if (!target) {
+        const elsewhere = index.notWritten.get(pointer);
+        warn(
+          record,
+          elsewhere
+            ? `${label} is ${elsewhere}, which is not synced (rejected or out of scope); ${reference.attribute} left out`
+            : `${label} is not in the HRIS read; ${reference.attribute} left out`,
+        );
+        continue;
+      }
+      let edges = targets.get(reference.attribute);
+      if (!edges) targets.set(reference.attribute, (edges = new Map()));
+      edges.set(record, target);
+    }
+  }
+
+  for (const [attribute, edges] of targets) {
+    const inCycle = findCycles(edges);
+    for (const [record, target] of edges) {
+      const cycle = inCycle.get(record);
+      if (cycle) {
+        warn(record, `${attribute}: management cycle ${cycle}; ${attribute} left out for every member`);
+        continue;
+      }
+      references.set(record, { ...references.get(record), [attribute]: target.email });
+    }
+  }
+  return { references, warnings };
+}
+
+/** Each record points to at most one other, so a walk either ends or closes a loop; returns loop members → description. */
+function findCycles(edges: Map<MappedRecord, MappedRecord>): Map<MappedRecord, string> {
+  const done = new Set<MappedRecord>();
+  const cycles = new Map<MappedRecord, string>();
+  for (const start of edges.keys()) {
+    const path: MappedRecord[] = [];
+    const onPath = new Map<MappedRecord, number>();
+    let current: MappedRecord | undefined = start;
+    while (current && !done.has(current)) {
+      const seenAt = onPath.get(current);
+      if (seenAt !== undefined) {
+        const members = path.slice(seenAt);
+        const description = [...members, current].map((member) => member.recordRef).join(' → ');
+        for (const member of members) cycles.set(member, description);
+        break;
+      }
+      onPath.set(current, path.length);
+      path.push(current);
+      current = edges.get(current);
+    }
+    for (const visited of path) done.add(visited);
+  }
+  return cycles;
+}

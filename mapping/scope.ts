@@ -1,0 +1,43 @@
+import type { HrisRecord } from '../hris/source';
+import type { Scope, ScopeCondition, ScopeRule } from './config';
+import { getField } from './record-fields';
+
+/** Compared as trimmed text, so a CSV "Sales " and a JSON "Sales" scope alike. */
+function conditionText(record: HrisRecord, field: string): string {
+  const value = getField(record, field);
+  if (value === undefined || value === null) return '';
+  return (typeof value === 'object' ? JSON.stringify(value) : String(value)).trim();
+}
+
+// One RegExp per pattern, not per record: scoping runs over every record of a 50,000-row read.
+const patterns = new Map<string, RegExp>();
+function pattern(source: string): RegExp {
+  let compiled = patterns.get(source);
+  if (!compiled) {
+    compiled = new RegExp(source);
+    patterns.set(source, compiled);
+  }
+  return compiled;
+}
+
+function conditionHolds(record: HrisRecord, condition: ScopeCondition): boolean {
+  const text = conditionText(record, condition.field);
+  if (condition.equals !== undefined) return text === condition.equals;
+  if (condition.notEquals !== undefined) return text !== condition.notEquals;
+  if (condition.in !== undefined) return condition.in.includes(text);
+  if (condition.matches !== undefined) return pattern(condition.matches).test(text);
+  if (condition.empty) return text === '';
+  if (condition.notEmpty) return text !== '';
+  return false;
+}
+
+function ruleHolds(record: HrisRecord, rule: ScopeRule): boolean {
+  return rule.every((condition) => conditionHolds(record, condition));
+}
+
+/** In scope when any include rule holds (or none are given) and no exclude rule holds. */
+export function isInScope(record: HrisRecord, scope: Scope | undefined): boolean {
+  if (!scope) return true;
+  const included = !scope.include || scope.include.some((rule) => ruleHolds(record, rule));
+  return included && !(scope.exclude ?? []).some((rule) => ruleHolds(record, rule));
+}
