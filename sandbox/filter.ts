@@ -1,0 +1,137 @@
+import { parse, type Filter } from 'scim2-parse-filter';
+import type { ScimUser } from '../scim/resources';
+import { splitAttributePath } from './attribute-path';
+import { ScimHttpError } from './errors';
+
+export type UserPredicate = (user: ScimUser) => boolean;
+
+/** SCIM defines userName and email values as caseExact=false; every other attribute Peakon filters on is exact. */
+const CASE_INSENSITIVE_PATHS = new Set(['username', 'emails', 'emails.value']);
+
+const QUOTED_VALUE = /"(?:[^"\\]|\\.)*"/g;
+const PLACEHOLDER = /^scimvalue(\d+)$/;
+
+const invalidFilter = (detail: string): ScimHttpError => new ScimHttpError(400, detail, 'invalidFilter');
+
+/**
+ * Parses a SCIM filter into a predicate over stored users.
+ * scim2-parse-filter mis-decodes backslashes in quoted values (`\\` stays two characters and a value ending in `\\`
+ * fails to parse), so quoted values are decoded here with JSON string rules and swapped for plain placeholders
+ * before the library sees the expression.
+ */
+export function parseUserFilter(expression: string): UserPredicate {
+  const values: string[] = [];
+  const masked = expression.replace(QUOTED_VALUE, (literal) => {
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(literal);
+    } catch {
+      throw invalidFilter(`filter value ${literal} is not a valid quoted string`);
+    }
+    values.push(String(decoded));
+    return `"scimvalue${values.length - 1}"`;
+  });
+  let ast: Filter;
+  try {
+    ast = parse(masked);
+  } catch (error) {
+    throw invalidFilter(`cannot parse filter "${expression}": ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const restored = restoreValues(ast, values);
+  return (user) => matches(user, restored, []);
+}
+
+function restoreValues(filter: Filter, values: readonly string[]): Filter {
+  switch (filter.op) {
+    case 'and':
+    case 'or':
+      return { ...filter, filters: filter.filters.map((inner) => restoreValues(inner, values)) };
+    case 'not':
+      return { ...filter, filter: restoreValues(filter.filter, values) };
+    case '[]':
+      return { ...filter, valFilter: restoreValues(filter.valFilter, values) };
+    case 'pr':
+      return filter;
+    default: {
+      if (typeof filter.compValue !== 'string') return filter;
+      const index = PLACEHOLDER.exec(filter.compValue)?.[1];
+      const original = index === undefined ? undefined : values[Number(index)];
+      return { ...filter, compValue: original ?? filter.compValue };
+    }
+  }
+}
+
+function matches(node: unknown, filter: Filter, parentPath: string[]): boolean {
+  switch (filter.op) {
+    case 'and':
+      return filter.filters.every((inner) => matches(node, inner, parentPath));
+    case 'or':
+      return filter.filters.some((inner) => matches(node, inner, parentPath));
+    case 'not':
+      return !matches(node, filter.filter, parentPath);
+    case '[]': {
+      const path = splitAttributePath(filter.attrPath);
+      return valuesAt(node, path).some((element) => matches(element, filter.valFilter, [...parentPath, ...path]));
+    }
+    case 'pr': {
+      const found = valuesAt(node, splitAttributePath(filter.attrPath));
+      return found.some((value) => value !== null && value !== '');
+    }
+    default: {
+      const path = splitAttributePath(filter.attrPath);
+      const fullPath = [...parentPath, ...path].join('.').toLowerCase();
+      const caseInsensitive = CASE_INSENSITIVE_PATHS.has(fullPath);
+      return valuesAt(node, path).some((value) => compare(filter.op, comparable(value), filter.compValue, caseInsensitive));
+    }
+  }
+}
+
+/** Walks a path with case-insensitive keys (SCIM attribute names are), fanning out over multi-valued attributes. */
+function valuesAt(node: unknown, path: readonly string[]): unknown[] {
+  if (Array.isArray(node)) return node.flatMap((element) => valuesAt(element, path));
+  const [head, ...rest] = path;
+  if (head === undefined) return [node];
+  if (typeof node !== 'object' || node === null) return [];
+  const entry = Object.entries(node).find(([key]) => key.toLowerCase() === head.toLowerCase());
+  return entry ? valuesAt(entry[1], rest) : [];
+}
+
+/** A filter on a complex attribute without a sub-attribute (`emails eq "…"`) compares its `value`, as RFC 7644 §3.4.2.2 implies. */
+function comparable(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && 'value' in value) return value.value;
+  return value;
+}
+
+type CompareOp = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'lt' | 'ge' | 'le';
+
+function compare(op: CompareOp, actual: unknown, expected: string | number | boolean | null, caseInsensitive: boolean): boolean {
+  const fold = (value: unknown): unknown => (caseInsensitive && typeof value === 'string' ? value.toLowerCase() : value);
+  const left = fold(actual);
+  const right = fold(expected);
+  switch (op) {
+    case 'eq':
+      return left === right;
+    case 'ne':
+      return left !== right;
+    case 'co':
+      return typeof left === 'string' && typeof right === 'string' && left.includes(right);
+    case 'sw':
+      return typeof left === 'string' && typeof right === 'string' && left.startsWith(right);
+    case 'ew':
+      return typeof left === 'string' && typeof right === 'string' && left.endsWith(right);
+    case 'gt':
+      return ordered(left, right, (order) => order > 0);
+    case 'lt':
+      return ordered(left, right, (order) => order < 0);
+    case 'ge':
+      return ordered(left, right, (order) => order >= 0);
+    case 'le':
+      return ordered(left, right, (order) => order <= 0);
+  }
+}
+
+function ordered(left: unknown, right: unknown, accept: (order: number) => boolean): boolean {
+  if (typeof left === 'number' && typeof right === 'number') return accept(left - right);
+  if (typeof left === 'string' && typeof right === 'string') return accept(left < right ? -1 : left > right ? 1 : 0);
+  return false;
+}

@@ -1,0 +1,53 @@
+import type { RequestHandler, Response } from 'express';
+import { ScimHttpError, sendScimError } from './errors';
+import type { FaultInjector, FaultPlan } from './faults';
+import type { OperationLog } from './ops-log';
+import type { HourlyOperationBudget } from './quota';
+import type { PendingTimers } from './timers';
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Records each SCIM request on arrival and fills in its status once answered. */
+export function logOperations(log: OperationLog): RequestHandler {
+  return (req, res, next) => {
+    const entry = log.record(req.method, req.originalUrl, new Date());
+    res.on('finish', () => {
+      entry.status = res.statusCode;
+    });
+    next();
+  };
+}
+
+export function enforceHourlyBudget(budget: HourlyOperationBudget): RequestHandler {
+  return (_req, res, next) => {
+    const decision = budget.tryConsume();
+    if (decision.allowed) {
+      next();
+      return;
+    }
+    res.set('Retry-After', String(decision.retryAfterSeconds));
+    sendScimError(res, new ScimHttpError(429, `hourly operation budget exhausted; retry after ${decision.retryAfterSeconds} s`, 'tooMany'));
+  };
+}
+
+/** The fault plan of each in-flight request, read by handlers for the faults that depend on the outcome. */
+export type FaultPlans = WeakMap<Response, FaultPlan>;
+
+export function injectFaults(faults: FaultInjector, timers: PendingTimers, plans: FaultPlans): RequestHandler {
+  return async (req, res, next) => {
+    const isListing = req.method === 'GET' && /^\/Users\/?$/i.test(req.path);
+    const plan = faults.plan({ isWrite: WRITE_METHODS.has(req.method), isListing });
+    plans.set(res, plan);
+    if (plan.latencyMs > 0) await timers.wait(plan.latencyMs);
+    if (plan.hangMs !== null) {
+      await timers.wait(plan.hangMs);
+      if (!res.writableEnded && !res.destroyed) sendScimError(res, new ScimHttpError(503, 'injected fault: the request hung and was not applied'));
+      return;
+    }
+    if (plan.failStatus !== null) {
+      sendScimError(res, new ScimHttpError(plan.failStatus, 'injected fault: the request was not applied'));
+      return;
+    }
+    next();
+  };
+}

@@ -1,0 +1,127 @@
+import { createServer } from 'node:http';
+import { z } from 'zod';
+import { ScimUserWriteSchema, type ScimUser, type ScimUserWrite } from '../scim/resources';
+import { FaultInjector, type FaultSettings, type FaultSettingsInput } from './faults';
+import { OperationLog, type OperationLogEntry } from './ops-log';
+import { HourlyOperationBudget } from './quota';
+import { validateUser } from './rules';
+import { createSandboxApp, SCIM_BASE_PATH } from './server';
+import { UserStore } from './store';
+import { DEFAULT_TENANT_SCHEMA, TenantSchemaSchema, type TenantAttribute } from './tenant-schema';
+import { PendingTimers } from './timers';
+
+export type { FaultSettings, FaultSettingsInput } from './faults';
+export type { OperationLogEntry } from './ops-log';
+export type { TenantAttribute, TenantAttributeType } from './tenant-schema';
+export { DEFAULT_TENANT_SCHEMA, loadTenantSchemaFile, parseTenantSchema } from './tenant-schema';
+export type { ScimUser } from '../scim/resources';
+
+export const DEFAULT_QUOTA_PER_HOUR = 25_000;
+export const DEFAULT_PAGE_SIZE_CAP = 100;
+
+const SandboxOptionsSchema = z.object({
+  token: z.string().min(1, 'a bearer token is required'),
+  port: z.number().int().min(0).max(65_535).optional(),
+  host: z.string().min(1).default('127.0.0.1'),
+  schema: TenantSchemaSchema.optional(),
+  quotaPerHour: z.number().int().positive().default(DEFAULT_QUOTA_PER_HOUR),
+  pageSizeCap: z.number().int().positive().default(DEFAULT_PAGE_SIZE_CAP),
+  /** RFC 7644 reads PUT as a full replace; Peakon does not document it, so the strict reading is the default. */
+  putClearsOmitted: z.boolean().default(true),
+  acceptPeakonIdAsManager: z.boolean().default(false),
+  faults: z.unknown().optional(),
+});
+
+export interface SandboxOptions {
+  token: string;
+  /** 0 or undefined: a random free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** The tenant's Peakon attributes; default DEFAULT_TENANT_SCHEMA. */
+  schema?: TenantAttribute[];
+  /** Default 25,000 (Peakon's documented budget). */
+  quotaPerHour?: number;
+  /** Default 100. */
+  pageSizeCap?: number;
+  /** Default true: PUT clears attributes the body omits. false: omitted attributes keep their stored value. */
+  putClearsOmitted?: boolean;
+  /** Default false: employee attributes take only an existing employee's email; true also takes their id. */
+  acceptPeakonIdAsManager?: boolean;
+  faults?: Partial<FaultSettingsInput>;
+}
+
+export interface RunningSandbox {
+  /** http://HOST:PORT/scim/v2 — what a Peakon connection is configured with. */
+  baseUrl: string;
+  /** http://HOST:PORT — the admin surface is at `${origin}/_sandbox`. */
+  origin: string;
+  port: number;
+  token: string;
+  /** Stored users in creation order (copies). */
+  users(): ScimUser[];
+  /** SCIM requests in arrival order. */
+  ops(): OperationLogEntry[];
+  /** SCIM requests per HTTP method. */
+  counters(): Record<string, number>;
+  /** Clears users, the operation log and the hourly budget; fault settings stay and replay from their seed. */
+  reset(): void;
+  /** Replaces the fault settings (omitted fields go back to their defaults) and restarts the seeded sequence. */
+  setFaults(faults: Partial<FaultSettingsInput>): FaultSettings;
+  /** Stores users as if POSTed, in order (validated, so later ones may name earlier ones as Manager), without counting operations. */
+  seedUsers(users: ScimUserWrite[]): ScimUser[];
+  close(): Promise<void>;
+}
+
+/** Starts one independent in-memory Peakon tenant. Many can run at once, each on its own port. */
+export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
+  const settings = SandboxOptionsSchema.parse(options);
+  const tenantSchema = settings.schema ?? [...DEFAULT_TENANT_SCHEMA];
+  let origin = '';
+  const baseUrl = (): string => `${origin}${SCIM_BASE_PATH}`;
+  const store = new UserStore((id) => `${baseUrl()}/Users/${id}`);
+  const log = new OperationLog();
+  const budget = new HourlyOperationBudget(settings.quotaPerHour);
+  const faults = new FaultInjector(options.faults ?? {});
+  const timers = new PendingTimers();
+  const reset = (): void => {
+    store.clear();
+    log.clear();
+    budget.reset();
+    faults.rewind();
+  };
+  const validation = { tenantSchema, directory: store, acceptPeakonIdAsManager: settings.acceptPeakonIdAsManager };
+
+  const app = createSandboxApp({ ...settings, tenantSchema, store, log, budget, faults, timers, baseUrl, reset });
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port ?? 0, settings.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error(`sandbox did not get a TCP port (address ${String(address)})`);
+  const port = address.port;
+  origin = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+
+  return {
+    baseUrl: baseUrl(),
+    origin,
+    port,
+    token: settings.token,
+    users: () => store.all(),
+    ops: () => log.all(),
+    counters: () => log.countsByMethod(),
+    reset,
+    setFaults: (next) => faults.replace(next),
+    seedUsers: (users) => users.map((user) => store.create(validateUser(ScimUserWriteSchema.parse(user), validation))),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        timers.cancelAll();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

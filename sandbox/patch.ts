@@ -1,0 +1,55 @@
+import { scimPatch, type ScimPatchOperation } from 'scim-patch';
+import { CORE_USER_SCHEMA, PATCH_OP_SCHEMA, PatchRequestSchema, type ScimUser } from '../scim/resources';
+import { ScimHttpError } from './errors';
+
+const invalidSyntax = (detail: string): ScimHttpError => new ScimHttpError(400, detail, 'invalidSyntax');
+
+/**
+ * Applies a SCIM PatchOp to a stored user and returns the unvalidated result (the caller validates it like a PUT).
+ * Accepts what Entra and Okta send: `op` in any case, string booleans ("False") for `active`, and pathless replaces.
+ */
+export function applyUserPatch(user: ScimUser, body: unknown): Record<string, unknown> {
+  const parsed = PatchRequestSchema.safeParse(body);
+  if (!parsed.success) throw invalidSyntax(`not a PatchOp request: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}`);
+  if (!parsed.data.schemas.includes(PATCH_OP_SCHEMA)) throw invalidSyntax(`schemas must include "${PATCH_OP_SCHEMA}"`);
+  const operations = parsed.data.Operations.map((operation, index) => toLibraryOperation(operation, index));
+
+  const { meta: _meta, ...attributes } = user;
+  // scim-patch wants Date-typed meta; the stored meta is restored by the store, so a placeholder is enough here.
+  const patchable = { ...attributes, meta: { created: new Date(0), lastModified: new Date(0) } };
+  let patched: typeof patchable;
+  try {
+    patched = scimPatch(patchable, operations, { mutateDocument: false, treatMissingAsAdd: true });
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ScimHttpError(400, `cannot apply patch: ${detail}`, /no.?target|not found/i.test(detail) ? 'noTarget' : 'invalidValue');
+  }
+  const { meta: _placeholder, ...result } = patched;
+  return result;
+}
+
+function toLibraryOperation(operation: { op: string; path?: string | undefined; value?: unknown }, index: number): ScimPatchOperation {
+  const op = operation.op.toLowerCase();
+  const value = coerceActive(operation.path, operation.value);
+  if (op === 'add' || op === 'replace') return operation.path === undefined ? { op, value } : { op, path: operation.path, value };
+  if (op === 'remove') {
+    if (operation.path === undefined) throw new ScimHttpError(400, `Operations[${index}]: remove needs a path`, 'noTarget');
+    return { op, path: operation.path, value };
+  }
+  throw invalidSyntax(`Operations[${index}].op must be add, replace or remove, got "${operation.op}"`);
+}
+
+const ACTIVE_PATHS = new Set(['active', `${CORE_USER_SCHEMA}:active`.toLowerCase()]);
+
+/** Entra sends `"value": "False"`; scim-patch would store the string, and Peakon's `active` is a boolean. */
+function coerceActive(path: string | undefined, value: unknown): unknown {
+  if (path !== undefined) return ACTIVE_PATHS.has(path.toLowerCase()) ? toBoolean(value) : value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, ACTIVE_PATHS.has(key.toLowerCase()) ? toBoolean(inner) : inner]));
+}
+
+function toBoolean(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const lowered = value.trim().toLowerCase();
+  return lowered === 'true' ? true : lowered === 'false' ? false : value;
+}

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import {
+  CORE_USER_SCHEMA,
+  ENTERPRISE_USER_SCHEMA,
+  PEAKON_USER_SCHEMA,
+  ScimUserWriteSchema,
+  type ScimUser,
+  type ScimUserWrite,
+} from '../scim/resources';
+import { invalidValue, ScimHttpError } from './errors';
+import { emailsOf, employeeNumberOf, type EmployeeDirectory } from './store';
+import type { TenantAttribute } from './tenant-schema';
+
+export interface ValidationContext {
+  tenantSchema: readonly TenantAttribute[];
+  directory: EmployeeDirectory;
+  /** Peakon's docs only promise email references for employee attributes; some tenants also take a Peakon user id. */
+  acceptPeakonIdAsManager: boolean;
+}
+
+/** Deliberately simple: Peakon rejects what is obviously not an address, it does not implement RFC 5322. */
+const EMAIL_PATTERN = /^[^\s@"<>()[\],;:]+@[^\s@"<>()[\],;:]+\.[^\s@"<>()[\],;:]+$/;
+const ISO_DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+export const OPTION_MAX_LENGTH = 256;
+
+export const isEmail = (value: string): boolean => EMAIL_PATTERN.test(value);
+
+export function isIsoDate(value: string): boolean {
+  const match = ISO_DATE_PATTERN.exec(value);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/**
+ * Checks a full user representation (after PUT merging or PATCH application) the way Peakon does, and returns it
+ * normalised: null Peakon attributes removed (null clears), extension URNs listed in `schemas`.
+ * `previous` is the stored user on updates: it excludes the user from uniqueness checks, and unchanged employee
+ * references are not re-checked so deactivating someone whose manager already left still works.
+ */
+export function validateUser(candidate: unknown, context: ValidationContext, previous?: ScimUser): ScimUserWrite {
+  const body = requireObject(candidate);
+  requireFields(body);
+  const parsed = ScimUserWriteSchema.safeParse(withoutServerAttributes(body));
+  if (!parsed.success) throw invalidValue(describeZodIssue(parsed.error));
+  const user = parsed.data;
+
+  if (!user.schemas.includes(CORE_USER_SCHEMA)) throw invalidValue(`schemas must include "${CORE_USER_SCHEMA}"`);
+  checkEmails(user);
+  checkName(user);
+  const peakonAttributes = checkPeakonAttributes(user, context, previous);
+  checkUniqueness(user, context.directory, previous?.id);
+  return normalise(user, peakonAttributes);
+}
+
+function requireObject(candidate: unknown): Record<string, unknown> {
+  if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
+    throw new ScimHttpError(400, 'the request body must be a JSON object (Content-Type application/scim+json or application/json)', 'invalidSyntax');
+  }
+  return { ...candidate };
+}
+
+function requireFields(body: Record<string, unknown>): void {
+  for (const field of ['schemas', 'userName', 'emails', 'name'] as const) {
+    if (body[field] === undefined || body[field] === null) throw invalidValue(`${field} is required`);
+  }
+}
+
+/** id and meta are server-owned (mutability readOnly): a client echoing them back must not change them. */
+function withoutServerAttributes(body: Record<string, unknown>): Record<string, unknown> {
+  const { id: _id, meta: _meta, ...rest } = body;
+  return rest;
+}
+
+function describeZodIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid user';
+  const path = issue.path.map(String).join('.');
+  return `${path || 'user'}: ${issue.message}`;
+}
+
+/** Peakon identifies people by work email, so userName must be that address. */
+function checkEmails(user: ScimUserWrite): void {
+  if (!isEmail(user.userName)) throw invalidValue(`userName must be an email address, got "${user.userName}"`);
+  const emails = user.emails ?? [];
+  if (emails.length === 0) throw invalidValue('emails must contain the work email');
+  emails.forEach((email, index) => {
+    if (!isEmail(email.value)) throw invalidValue(`emails[${index}].value must be an email address, got "${email.value}"`);
+  });
+  const workEmail = emails.find((email) => email.type === 'work') ?? emails.find((email) => email.primary) ?? emails[0];
+  if (workEmail && workEmail.value.toLowerCase() !== user.userName.toLowerCase()) {
+    throw invalidValue(`userName "${user.userName}" must equal the work email "${workEmail.value}"`);
+  }
+}
+
+function checkName(user: ScimUserWrite): void {
+  if (!user.name?.givenName?.trim() && !user.name?.familyName?.trim()) throw invalidValue('name.givenName or name.familyName is required');
+}
+
+type PeakonAttributes = Record<string, string | number | null>;
+
+function checkPeakonAttributes(user: ScimUserWrite, context: ValidationContext, previous?: ScimUser): PeakonAttributes {
+  const attributes = user[PEAKON_USER_SCHEMA] ?? {};
+  const previousAttributes = previous?.[PEAKON_USER_SCHEMA] ?? {};
+  for (const [name, value] of Object.entries(attributes)) {
+    const definition = context.tenantSchema.find((attribute) => attribute.name === name);
+    const label = `${PEAKON_USER_SCHEMA}:${name}`;
+    if (!definition) {
+      const known = context.tenantSchema.map((attribute) => `"${attribute.name}"`).join(', ');
+      throw invalidValue(`${label} is not an attribute of this tenant (known: ${known})`);
+    }
+    if (value === null) continue;
+    switch (definition.type) {
+      case 'option':
+        if (typeof value !== 'string') throw invalidValue(`${label} is an option attribute and must be a string`);
+        if (value.length > OPTION_MAX_LENGTH) throw invalidValue(`${label} must be at most ${OPTION_MAX_LENGTH} characters, got ${value.length}`);
+        break;
+      case 'date':
+        if (typeof value !== 'string' || !isIsoDate(value)) throw invalidValue(`${label} must be an ISO 8601 date (YYYY-MM-DD), got ${JSON.stringify(value)}`);
+        break;
+      case 'number':
+        if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidValue(`${label} must be an integer, got ${JSON.stringify(value)}`);
+        break;
+      case 'employee':
+        if (value !== previousAttributes[name]) checkEmployeeReference(label, value, context);
+        break;
+    }
+  }
+  return attributes;
+}
+
+function checkEmployeeReference(label: string, value: string | number, context: ValidationContext): void {
+  if (typeof value !== 'string') throw invalidValue(`${label} must be the email of an existing employee`);
+  if (context.directory.findByEmail(value)) return;
+  if (context.acceptPeakonIdAsManager && context.directory.get(value)) return;
+  const accepted = context.acceptPeakonIdAsManager ? 'the email or Peakon id' : 'the email';
+  throw invalidValue(`${label} must be ${accepted} of an existing employee; no employee "${value}" exists`);
+}
+
+function checkUniqueness(user: ScimUserWrite, directory: EmployeeDirectory, selfId?: string): void {
+  for (const email of new Set(emailsOf(user))) {
+    const holder = directory.findByEmail(email);
+    if (holder && holder.id !== selfId) throw new ScimHttpError(409, `email "${email}" is already used by user ${holder.id}`, 'uniqueness');
+  }
+  const employeeNumber = employeeNumberOf(user);
+  if (employeeNumber !== undefined) {
+    const holder = directory.findByEmployeeNumber(employeeNumber);
+    if (holder && holder.id !== selfId) throw new ScimHttpError(409, `employeeNumber "${employeeNumber}" is already used by user ${holder.id}`, 'uniqueness');
+  }
+}
+
+function normalise(user: ScimUserWrite, peakonAttributes: PeakonAttributes): ScimUserWrite {
+  const kept = Object.fromEntries(Object.entries(peakonAttributes).filter(([, value]) => value !== null));
+  const { [PEAKON_USER_SCHEMA]: _peakon, ...rest } = user;
+  const normalised: ScimUserWrite = Object.keys(kept).length > 0 ? { ...rest, [PEAKON_USER_SCHEMA]: kept } : rest;
+  const extensionsPresent = [ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA].filter((urn) => normalised[urn] !== undefined);
+  const knownSchemas: string[] = [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA];
+  normalised.schemas = [CORE_USER_SCHEMA, ...extensionsPresent, ...user.schemas.filter((urn) => !knownSchemas.includes(urn))];
+  return normalised;
+}

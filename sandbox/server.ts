@@ -1,0 +1,89 @@
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { adminRouter } from './admin';
+import { requireBearerToken } from './auth';
+import { discoveryRouter } from './discovery-routes';
+import { ScimHttpError, sendScimError } from './errors';
+import type { FaultInjector } from './faults';
+import { enforceHourlyBudget, injectFaults, logOperations, type FaultPlans } from './gates';
+import type { OperationLog } from './ops-log';
+import type { HourlyOperationBudget } from './quota';
+import type { ValidationContext } from './rules';
+import type { UserStore } from './store';
+import type { TenantAttribute } from './tenant-schema';
+import type { PendingTimers } from './timers';
+import { usersRouter } from './users';
+
+export const SCIM_BASE_PATH = '/scim/v2';
+export const ADMIN_BASE_PATH = '/_sandbox';
+
+/** Everything one sandbox instance holds; built by index.ts, wired into routes here. */
+export interface SandboxParts {
+  token: string;
+  tenantSchema: readonly TenantAttribute[];
+  pageSizeCap: number;
+  putClearsOmitted: boolean;
+  acceptPeakonIdAsManager: boolean;
+  store: UserStore;
+  log: OperationLog;
+  budget: HourlyOperationBudget;
+  faults: FaultInjector;
+  timers: PendingTimers;
+  /** Known only once the server listens (the port may be random). */
+  baseUrl(): string;
+  reset(): void;
+}
+
+const parseJsonBodies = express.json({ type: ['application/json', 'application/*+json'], limit: '10mb' });
+
+export function createSandboxApp(parts: SandboxParts): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const faultPlans: FaultPlans = new WeakMap();
+  const validation: ValidationContext = {
+    tenantSchema: parts.tenantSchema,
+    directory: parts.store,
+    acceptPeakonIdAsManager: parts.acceptPeakonIdAsManager,
+  };
+
+  const scim = express.Router({ caseSensitive: false });
+  scim.use(logOperations(parts.log), requireBearerToken(parts.token), enforceHourlyBudget(parts.budget), injectFaults(parts.faults, parts.timers, faultPlans), parseJsonBodies);
+  scim.use('/Users', usersRouter({ store: parts.store, validation, pageSizeCap: parts.pageSizeCap, putClearsOmitted: parts.putClearsOmitted, faultPlans }));
+  scim.use(discoveryRouter({ tenantSchema: parts.tenantSchema, pageSizeCap: parts.pageSizeCap, baseUrl: parts.baseUrl }));
+  scim.use('/Groups', () => {
+    throw new ScimHttpError(404, 'Peakon does not support Groups');
+  });
+  scim.use((req) => {
+    throw new ScimHttpError(404, `no SCIM endpoint ${req.method} ${req.path}`);
+  });
+  scim.use(renderErrors);
+  app.use(SCIM_BASE_PATH, scim);
+
+  const admin = express.Router();
+  admin.use(requireBearerToken(parts.token), parseJsonBodies);
+  admin.use(adminRouter({ store: parts.store, log: parts.log, faults: parts.faults, reset: parts.reset }));
+  admin.use(renderErrors);
+  app.use(ADMIN_BASE_PATH, admin);
+
+  app.use((req, res) => sendScimError(res, new ScimHttpError(404, `nothing at ${req.path}; the SCIM base is ${SCIM_BASE_PATH}`)));
+  return app;
+}
+
+/** One place turns thrown failures into SCIM error bodies; malformed JSON is the client's syntax error. */
+const renderErrors: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+  if (res.headersSent) {
+    next(error);
+    return;
+  }
+  if (error instanceof ScimHttpError) {
+    sendScimError(res, error);
+    return;
+  }
+  const status = typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;
+  if (status >= 400 && status < 500) {
+    const detail = error instanceof Error ? error.message : 'bad request';
+    sendScimError(res, new ScimHttpError(status, `invalid request body: ${detail}`, 'invalidSyntax'));
+    return;
+  }
+  sendScimError(res, new ScimHttpError(500, `internal sandbox error: ${error instanceof Error ? error.message : String(error)}`));
+};

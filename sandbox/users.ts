@@ -1,0 +1,127 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../scim/resources';
+import { notFound, ScimHttpError, sendScim, sendScimError } from './errors';
+import type { FaultPlans } from './gates';
+import { parseUserFilter } from './filter';
+import { applyUserPatch } from './patch';
+import { projectUser, parseAttributeList } from './projection';
+import { validateUser, type ValidationContext } from './rules';
+import type { UserStore } from './store';
+
+export interface UsersRouteDeps {
+  store: UserStore;
+  validation: ValidationContext;
+  pageSizeCap: number;
+  putClearsOmitted: boolean;
+  faultPlans: FaultPlans;
+}
+
+const ListQuerySchema = z.object({
+  filter: z.string().optional(),
+  startIndex: z.coerce.number().int().optional(),
+  count: z.coerce.number().int().optional(),
+  attributes: z.string().optional(),
+  excludedAttributes: z.string().optional(),
+});
+
+const ProjectionQuerySchema = ListQuerySchema.pick({ attributes: true, excludedAttributes: true });
+
+export function usersRouter(deps: UsersRouteDeps): Router {
+  const router = Router();
+  const { store, validation } = deps;
+
+  /** Commit-then-fail: the write above already happened; only the answer is replaced by an error. */
+  const reply = (res: Response, status: number, body?: unknown): void => {
+    const failStatus = deps.faultPlans.get(res)?.commitThenFailStatus ?? null;
+    if (failStatus !== null && status < 300) {
+      sendScimError(res, new ScimHttpError(failStatus, 'injected fault: the write was applied but the response failed'));
+      return;
+    }
+    sendScim(res, status, body);
+  };
+
+  const existing = (req: Request<{ id: string }>): ScimUser => {
+    const user = store.get(req.params.id);
+    if (!user) throw notFound(`user ${req.params.id} not found`);
+    return user;
+  };
+
+  router.get('/', (req, res) => {
+    const query = parseQuery(ListQuerySchema, req.query);
+    const predicate = query.filter === undefined ? () => true : parseUserFilter(query.filter);
+    const matching = store.all().filter(predicate);
+    // RFC 7644 §3.4.2.4: startIndex below 1 means 1, a negative count means 0; the cap is Peakon's page size.
+    const startIndex = Math.max(1, query.startIndex ?? 1);
+    const count = Math.min(Math.max(0, query.count ?? deps.pageSizeCap), deps.pageSizeCap);
+    let page = matching.slice(startIndex - 1, startIndex - 1 + count);
+    if (deps.faultPlans.get(res)?.truncateListing) page = page.slice(0, Math.floor(page.length / 2));
+    const projection = parseAttributeList(query);
+    reply(res, 200, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      totalResults: matching.length,
+      startIndex,
+      itemsPerPage: page.length,
+      Resources: page.map((user) => projectUser(user, projection)),
+    });
+  });
+
+  router.get('/:id', (req, res) => {
+    reply(res, 200, projectUser(existing(req), parseAttributeList(parseQuery(ProjectionQuerySchema, req.query))));
+  });
+
+  router.post('/', (req, res) => {
+    const created = store.create(validateUser(req.body, validation));
+    res.location(created.meta?.location ?? '');
+    reply(res, 201, created);
+  });
+
+  router.put('/:id', (req, res) => {
+    const current = existing(req);
+    const candidate = deps.putClearsOmitted ? req.body : mergeKeepingOmitted(current, req.body);
+    const replaced = store.replace(current.id, validateUser(candidate, validation, current));
+    reply(res, 200, replaced);
+  });
+
+  router.patch('/:id', (req, res) => {
+    const current = existing(req);
+    const replaced = store.replace(current.id, validateUser(applyUserPatch(current, req.body), validation, current));
+    reply(res, 200, replaced);
+  });
+
+  router.delete('/:id', (req, res) => {
+    if (!store.delete(req.params.id)) throw notFound(`user ${req.params.id} not found`);
+    reply(res, 204);
+  });
+
+  return router;
+}
+
+function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ScimHttpError(400, `query parameter ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, 'invalidValue');
+  }
+  return parsed.data;
+}
+
+/**
+ * The `putClearsOmitted: false` reading of PUT: attributes the body leaves out keep their stored values, also inside
+ * the two extensions (so a PUT without "Manager" does not drop the manager). null still clears a Peakon attribute.
+ */
+function mergeKeepingOmitted(current: ScimUser, body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const update: Record<string, unknown> = { ...body };
+  const merged: Record<string, unknown> = { ...current, ...update };
+  for (const urn of [ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA]) {
+    const incoming = update[urn];
+    const stored = current[urn];
+    if (isPlainObject(incoming) && stored) merged[urn] = { ...stored, ...incoming };
+  }
+  return merged;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
