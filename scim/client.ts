@@ -63,9 +63,11 @@ interface SuccessfulExchange {
  * what it spent).
  */
 export class ScimClient {
-  private readonly http: AxiosInstance;
+  // ECMAScript-private so that util.inspect or JSON.stringify of a client (a stray log line) cannot show the token,
+  // which also sits in the axios instance's default headers.
+  readonly #http: AxiosInstance;
+  readonly #token: string;
   private readonly baseUrl: string;
-  private readonly token: string;
   private readonly timeoutMs: number;
   private readonly pageSize: number;
   private readonly pacer: OperationPacer | undefined;
@@ -80,11 +82,11 @@ export class ScimClient {
     }
     const settings = parsed.data;
     this.baseUrl = settings.baseUrl.replace(/\/+$/, '');
-    this.token = settings.token;
+    this.#token = settings.token;
     this.timeoutMs = settings.timeoutMs;
     this.pageSize = settings.pageSize;
     this.pacer = options.pacer;
-    this.http = axios.create({
+    this.#http = axios.create({
       timeout: settings.timeoutMs,
       // Every status reaches toScimError; axios must not build its own errors (they embed the request config).
       validateStatus: () => true,
@@ -113,6 +115,8 @@ export class ScimClient {
 
   /** One page of users; `startIndex` is 1-based as in SCIM. */
   async listUsersPage(startIndex: number, count: number = this.pageSize, filter?: string): Promise<UserListResponse> {
+    if (!Number.isInteger(startIndex) || startIndex < 1) throw new Error(`startIndex is 1-based, got ${startIndex}`);
+    if (!Number.isInteger(count) || count < 0) throw new Error(`count must be a non-negative integer, got ${count}`);
     return (await this.fetchUserPage(startIndex, count, filter)).page;
   }
 
@@ -181,7 +185,7 @@ export class ScimClient {
   }
 
   async getUser(id: string): Promise<ScimUser> {
-    const exchange = await this.send('GET', `/Users/${encodeURIComponent(id)}`);
+    const exchange = await this.send('GET', userPath(id));
     return this.parse(exchange, ScimUserSchema);
   }
 
@@ -192,13 +196,13 @@ export class ScimClient {
 
   /** PUT: send the full intended state; whether Peakon clears omitted attributes is undocumented. */
   async replaceUser(id: string, user: ScimUserWrite): Promise<ScimUser> {
-    const exchange = await this.send('PUT', `/Users/${encodeURIComponent(id)}`, { body: user });
+    const exchange = await this.send('PUT', userPath(id), { body: user });
     return this.parse(exchange, ScimUserSchema);
   }
 
   /** Returns the updated user, or undefined when the server answers 204 No Content (RFC 7644 allows both). */
   async patchUser(id: string, operations: readonly PatchOperation[]): Promise<ScimUser | undefined> {
-    const exchange = await this.send('PATCH', `/Users/${encodeURIComponent(id)}`, {
+    const exchange = await this.send('PATCH', userPath(id), {
       body: { schemas: [PATCH_OP_SCHEMA], Operations: operations },
     });
     if (exchange.status === 204 || exchange.rawBody.trim() === '') return undefined;
@@ -212,7 +216,7 @@ export class ScimClient {
 
   /** Irreversible in Peakon (the person's history goes too): callers must gate this behind an explicit purge setting. */
   async deleteUser(id: string): Promise<void> {
-    await this.send('DELETE', `/Users/${encodeURIComponent(id)}`);
+    await this.send('DELETE', userPath(id));
   }
 
   async getSchema(schemaId: string): Promise<ScimSchemaResource> {
@@ -282,7 +286,7 @@ export class ScimClient {
     const deadline = AbortSignal.timeout(this.timeoutMs);
     let response;
     try {
-      response = await this.http.request<unknown>({
+      response = await this.#http.request<unknown>({
         method,
         url: `${this.baseUrl}${path}`,
         signal: deadline,
@@ -338,11 +342,17 @@ export class ScimClient {
     return `${resourcePath}?${queryString}`;
   }
 
-  private readonly redact = (text: string): string => text.split(this.token).join('[redacted]');
+  private readonly redact = (text: string): string => text.split(this.#token).join('[redacted]');
 }
 
 export function createScimClient(options: ScimClientOptions): ScimClient {
   return new ScimClient(options);
+}
+
+function userPath(id: string): string {
+  // An empty id would turn GET /Users/{id} into a listing and DELETE into a request on the collection.
+  if (id === '') throw new Error('A Peakon user id must not be empty');
+  return `/Users/${encodeURIComponent(id)}`;
 }
 
 function parseJsonOrUndefined(rawBody: string): unknown {

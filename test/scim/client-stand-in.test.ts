@@ -193,6 +193,18 @@ describe('ScimClient against scripted responses', () => {
     expectNoToken(error);
   });
 
+  it('never shows the token when the client itself is inspected or serialized', async () => {
+    const { client } = await clientFor((_request, response) => sendJson(response, 200, {}));
+    expect(inspect(client, { depth: 20, showHidden: true })).not.toContain(TOKEN);
+    expect(JSON.stringify(client)).not.toContain(TOKEN);
+  });
+
+  it('refuses an empty user id instead of addressing the collection', async () => {
+    const { client, requests } = await clientFor((_request, response) => sendJson(response, 200, {}));
+    await expect(client.deleteUser('')).rejects.toThrow(/must not be empty/);
+    expect(requests).toHaveLength(0);
+  });
+
   it('rejects invalid options without echoing the token', () => {
     expect(() => createScimClient({ baseUrl: 'api.peakon.com/scim/v2', token: 'secret\nX-Evil: 1' })).toThrow(/baseUrl.*token/s);
     try {
