@@ -1,5 +1,5 @@
 import { scimPatch, type ScimPatchOperation } from 'scim-patch';
-import { CORE_USER_SCHEMA, PATCH_OP_SCHEMA, PatchRequestSchema, type ScimUser } from '../scim/resources';
+import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PATCH_OP_SCHEMA, PEAKON_USER_SCHEMA, PatchRequestSchema, type ScimUser } from '../scim/resources';
 import { ScimHttpError } from './errors';
 
 const invalidSyntax = (detail: string): ScimHttpError => new ScimHttpError(400, detail, 'invalidSyntax');
@@ -12,7 +12,7 @@ export function applyUserPatch(user: ScimUser, body: unknown): Record<string, un
   const parsed = PatchRequestSchema.safeParse(body);
   if (!parsed.success) throw invalidSyntax(`not a PatchOp request: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}`);
   if (!parsed.data.schemas.includes(PATCH_OP_SCHEMA)) throw invalidSyntax(`schemas must include "${PATCH_OP_SCHEMA}"`);
-  const operations = parsed.data.Operations.map((operation, index) => toLibraryOperation(operation, index));
+  const operations = parsed.data.Operations.flatMap(splitExtensionValues).map((operation, index) => toLibraryOperation(operation, index));
 
   const { meta: _meta, ...attributes } = user;
   // scim-patch wants Date-typed meta; the stored meta is restored by the store, so a placeholder is enough here.
@@ -28,7 +28,31 @@ export function applyUserPatch(user: ScimUser, body: unknown): Record<string, un
   return result;
 }
 
-function toLibraryOperation(operation: { op: string; path?: string | undefined; value?: unknown }, index: number): ScimPatchOperation {
+type RequestOperation = { op: string; path?: string | undefined; value?: unknown };
+
+const EXTENSION_URNS = [ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA];
+
+/**
+ * scim-patch splits a pathless value's bare extension key at its last colon (`…:peakon:2.0` → `User` → …), so the
+ * extension's sub-attributes are turned into operations with URN paths, which it handles correctly.
+ */
+function splitExtensionValues(operation: RequestOperation): RequestOperation[] {
+  const value = operation.value;
+  if (operation.path !== undefined || typeof value !== 'object' || value === null || Array.isArray(value)) return [operation];
+  const plain: Record<string, unknown> = {};
+  const extensionOperations: RequestOperation[] = [];
+  for (const [key, inner] of Object.entries(value)) {
+    const urn = EXTENSION_URNS.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
+    if (urn && typeof inner === 'object' && inner !== null && !Array.isArray(inner)) {
+      for (const [attribute, attributeValue] of Object.entries(inner)) extensionOperations.push({ op: operation.op, path: `${urn}:${attribute}`, value: attributeValue });
+    } else {
+      plain[key] = inner;
+    }
+  }
+  return [...(Object.keys(plain).length > 0 ? [{ op: operation.op, value: plain }] : []), ...extensionOperations];
+}
+
+function toLibraryOperation(operation: RequestOperation, index: number): ScimPatchOperation {
   const op = operation.op.toLowerCase();
   const value = coerceActive(operation.path, operation.value);
   if (op === 'add' || op === 'replace') return operation.path === undefined ? { op, value } : { op, path: operation.path, value };

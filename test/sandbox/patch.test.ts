@@ -1,0 +1,83 @@
+import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../../scim/resources';
+import { asError, asUser, createEmployee, patchOp, scim, useSandbox } from './helpers';
+
+describe('sandbox PATCH /Users/{id}', () => {
+  const sandbox = useSandbox();
+  const patch = async (id: string, body: unknown) => scim(sandbox(), 'PATCH', `/Users/${id}`, { body });
+
+  it.each([
+    ['Entra, boolean', { op: 'Replace', path: 'active', value: false }],
+    ['Entra, string "False"', { op: 'Replace', path: 'active', value: 'False' }],
+    ['lower-case op with string "false"', { op: 'replace', path: 'active', value: 'false' }],
+    ['Okta pathless', { op: 'replace', value: { active: false } }],
+    ['pathless with string "False"', { op: 'REPLACE', value: { active: 'False' } }],
+  ])('deactivates with the %s shape, storing a real boolean', async (_shape, operation) => {
+    const user = await createEmployee(sandbox(), 'leaver@example.com');
+    const result = await patch(user.id, patchOp(operation));
+    expect(result.status).toBe(200);
+    expect(asUser(result).active).toBe(false);
+    expect(sandbox().users()[0]?.active).toBe(false);
+  });
+
+  it('reactivates with the string "True"', async () => {
+    const user = await createEmployee(sandbox(), 'back@example.com');
+    await patch(user.id, patchOp({ op: 'replace', path: 'active', value: false }));
+    expect(asUser(await patch(user.id, patchOp({ op: 'Replace', path: 'active', value: 'True' }))).active).toBe(true);
+  });
+
+  it('sets a Peakon attribute whose name has spaces through its URN path, validated like a write', async () => {
+    const user = await createEmployee(sandbox(), 'dob@example.com');
+    const ok = await patch(user.id, patchOp({ op: 'add', path: `${PEAKON_USER_SCHEMA}:Separation date`, value: '2025-01-31' }));
+    expect(asUser(ok)[PEAKON_USER_SCHEMA]).toEqual({ 'Separation date': '2025-01-31' });
+    const bad = await patch(user.id, patchOp({ op: 'add', path: `${PEAKON_USER_SCHEMA}:Separation date`, value: '31.01.2025' }));
+    expect(bad.status).toBe(400);
+    expect(asError(bad).detail).toMatch(/Separation date must be an ISO 8601 date/);
+    expect(sandbox().users()[0]?.[PEAKON_USER_SCHEMA]).toEqual({ 'Separation date': '2025-01-31' });
+  });
+
+  it('rejects a Manager patch naming an unknown employee and accepts a known one', async () => {
+    await createEmployee(sandbox(), 'boss@example.com');
+    const user = await createEmployee(sandbox(), 'report@example.com');
+    const unknown = await patch(user.id, patchOp({ op: 'replace', value: { [PEAKON_USER_SCHEMA]: { Manager: 'ghost@example.com' } } }));
+    expect(unknown.status).toBe(400);
+    const known = await patch(user.id, patchOp({ op: 'add', path: `${PEAKON_USER_SCHEMA}:Manager`, value: 'boss@example.com' }));
+    expect(asUser(known)[PEAKON_USER_SCHEMA]).toEqual({ Manager: 'boss@example.com' });
+  });
+
+  it('removes an attribute with op remove', async () => {
+    const user = await createEmployee(sandbox(), 'rm@example.com', { externalId: 'hr-5', employeeNumber: 'E5' });
+    const result = await patch(user.id, patchOp({ op: 'Remove', path: 'externalId' }));
+    expect(asUser(result).externalId).toBeUndefined();
+    expect(asUser(result)[ENTERPRISE_USER_SCHEMA]).toEqual({ employeeNumber: 'E5' });
+  });
+
+  it('keeps id and meta.created whatever the patch says, and moves meta.lastModified forward', async () => {
+    const user = await createEmployee(sandbox(), 'meta@example.com');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const patched = asUser(await patch(user.id, patchOp({ op: 'replace', value: { id: 'hijack', displayName: 'M' } })));
+    expect(patched.id).toBe(user.id);
+    expect(patched.displayName).toBe('M');
+    expect(patched.meta?.created).toBe(user.meta?.created);
+    expect(Date.parse(patched.meta?.lastModified ?? '')).toBeGreaterThan(Date.parse(user.meta?.lastModified ?? ''));
+  });
+
+  it('answers 409 when a patch would take another employee\'s email', async () => {
+    await createEmployee(sandbox(), 'taken@example.com');
+    const user = await createEmployee(sandbox(), 'mine@example.com');
+    const result = await patch(user.id, patchOp({ op: 'add', path: 'emails', value: [{ value: 'taken@example.com', type: 'other' }] }));
+    expect(result.status).toBe(409);
+    expect(asError(result).scimType).toBe('uniqueness');
+  });
+
+  it.each([
+    ['an unknown op', patchOp({ op: 'merge', path: 'active', value: false }), /op must be add, replace or remove/],
+    ['remove without a path', patchOp({ op: 'remove' }), /remove needs a path/],
+    ['no PatchOp schema', { schemas: ['urn:x'], Operations: [{ op: 'replace', path: 'active', value: false }] }, /schemas must include/],
+    ['no Operations', { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [] }, /not a PatchOp request/],
+  ])('answers 400 for %s', async (_case, body, detail) => {
+    const user = await createEmployee(sandbox(), 'bad@example.com');
+    const result = await patch(user.id, body);
+    expect(result.status).toBe(400);
+    expect(asError(result).detail).toMatch(detail);
+  });
+});
