@@ -1,0 +1,55 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { ScimAuthenticationError, ScimConflictError, ScimError, ScimNotFoundError, ScimRateLimitedError } from '../scim/errors';
+import { SourceReadError } from '../hris/source';
+import { ConfigError } from '../config/load';
+import { RunStoreMissingError } from '../sync/run-store';
+
+/** Failure types workflows branch on. */
+export const FailureType = {
+  AuthenticationFailed: 'AuthenticationFailed',
+  InvalidRequest: 'InvalidRequest',
+  NotFound: 'NotFound',
+  Conflict: 'Conflict',
+  RateLimited: 'RateLimited',
+  Transient: 'Transient',
+  SourceReadFailed: 'SourceReadFailed',
+  PreflightFailed: 'PreflightFailed',
+  ConfigInvalid: 'ConfigInvalid',
+  StateMissing: 'StateMissing',
+} as const;
+
+/**
+ * The one place where an error inside an activity becomes a Temporal failure. Messages come from our typed errors,
+ * which never carry the token; the original error is not attached as a cause (an axios error holds the request headers).
+ */
+export function toActivityFailure(error: unknown): ApplicationFailure {
+  if (error instanceof ApplicationFailure) return error;
+  if (error instanceof ScimAuthenticationError) {
+    return ApplicationFailure.create({ type: FailureType.AuthenticationFailed, nonRetryable: true, message: `authentication failed: Peakon answered ${error.status ?? '401'} (check the SCIM token) — ${error.message}` });
+  }
+  if (error instanceof ScimRateLimitedError) {
+    // Peakon's Retry-After wins over our backoff: retrying earlier only spends quota on more 429s.
+    return ApplicationFailure.create({ type: FailureType.RateLimited, message: error.message, ...(error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}) });
+  }
+  if (error instanceof ScimNotFoundError) return ApplicationFailure.create({ type: FailureType.NotFound, nonRetryable: true, message: error.message });
+  if (error instanceof ScimConflictError) return ApplicationFailure.create({ type: FailureType.Conflict, nonRetryable: true, message: error.message });
+  if (error instanceof ScimError) {
+    return ApplicationFailure.create({ type: error.retryable ? FailureType.Transient : FailureType.InvalidRequest, nonRetryable: !error.retryable, message: error.message });
+  }
+  if (error instanceof SourceReadError) return ApplicationFailure.create({ type: FailureType.SourceReadFailed, message: error.message });
+  if (error instanceof ConfigError) return ApplicationFailure.create({ type: FailureType.ConfigInvalid, nonRetryable: true, message: error.message });
+  if (error instanceof RunStoreMissingError) return ApplicationFailure.create({ type: FailureType.StateMissing, nonRetryable: true, message: error.message });
+  if (error instanceof Error && error.name === 'SecretError') {
+    return ApplicationFailure.create({ type: FailureType.ConfigInvalid, nonRetryable: true, message: error.message });
+  }
+  return ApplicationFailure.create({ type: 'Unexpected', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+}
+
+/** Runs an activity body and converts whatever it throws. */
+export async function convertingFailures<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    throw toActivityFailure(error);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The run report: what a person reads after a sync. Pure data and pure functions, shared by workflows and the CLI.
+ */
+import type { EmployeeOutcome, EmployeeStatus, SyncPhase } from './types';
+
+export interface FailureLine {
+  employeeKey: string;
+  phase: SyncPhase | 'plan';
+  reason: string;
+  errorType?: string;
+}
+
+export interface OutcomeCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface PartitionSummary {
+  phase: SyncPhase;
+  partition: number;
+  counts: OutcomeCounts;
+  operations: number;
+  /** Failed employees, capped (the full list is in the run's outcome files). */
+  failures: FailureLine[];
+  failuresTotal: number;
+  warnings: string[];
+  /** Set when Peakon answered 401/403: the run must stop instead of failing every employee one by one. */
+  authenticationFailure?: string;
+}
+
+export type SyncStatus = 'running' | 'completed' | 'completed_with_failures' | 'failed' | 'skipped';
+
+export interface SyncReport {
+  tenant: string;
+  runId: string;
+  status: SyncStatus;
+  dryRun: boolean;
+  /** Employees read from the HR system and in scope (valid or not). */
+  employees: number;
+  counts: OutcomeCounts;
+  /** SCIM operations spent (every request counts against Peakon's 25,000/hour). */
+  operations: number;
+  failures: FailureLine[];
+  failuresTotal: number;
+  warnings: string[];
+  /** Users with an externalId in Peakon that the HR read no longer contains: reported, never deactivated automatically. */
+  ownedUsersNotInSource: number;
+  /** Why the run was skipped or failed as a whole. */
+  message?: string;
+  /** Where the worker wrote the per-employee outcomes (JSON). */
+  outcomesPath?: string;
+}
+
+export const REPORT_FAILURE_CAP = 1000;
+export const PARTITION_FAILURE_CAP = 200;
+export const WARNING_CAP = 200;
+
+export function emptyCounts(): OutcomeCounts {
+  return { created: 0, updated: 0, unchanged: 0, failed: 0, skipped: 0 };
+}
+
+export function addCounts(into: OutcomeCounts, from: OutcomeCounts): void {
+  for (const key of Object.keys(into) as (keyof OutcomeCounts)[]) into[key] += from[key];
+}
+
+export function countStatus(counts: OutcomeCounts, status: EmployeeStatus): void {
+  if (status !== 'found') counts[status] += 1;
+}
+
+export function failureLine(outcome: EmployeeOutcome): FailureLine {
+  return {
+    employeeKey: outcome.employeeKey,
+    phase: outcome.phase,
+    reason: outcome.reason ?? 'unknown error',
+    ...(outcome.errorType ? { errorType: outcome.errorType } : {}),
+  };
+}
+
+/** Appends while under `cap`; the caller keeps the true total separately. */
+export function appendCapped<T>(into: T[], items: readonly T[], cap: number): void {
+  for (const item of items) {
+    if (into.length >= cap) return;
+    into.push(item);
+  }
+}

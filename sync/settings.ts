@@ -1,0 +1,30 @@
+import type { RetrySettings } from './types';
+
+/**
+ * Timeouts and retries of a run. Production defaults are patient (a flaky Peakon recovers within minutes); tests pass
+ * short values because they run against a real server in real time.
+ */
+export interface RunTuning {
+  scimRetry: RetrySettings;
+  /** One SCIM step (discover + create, or one PUT) including pacing waits. */
+  scimActivityTimeoutMs: number;
+  /** Reading the HR system and the tenant, mapping and planning. */
+  planTimeoutMs: number;
+  /** Planning reports progress at least this often, so a dead worker is noticed quickly. */
+  planHeartbeatTimeoutMs: number;
+}
+
+export const DEFAULT_RUN_TUNING: RunTuning = {
+  scimRetry: { initialIntervalMs: 2_000, maximumIntervalMs: 5 * 60_000, maximumAttempts: 12 },
+  scimActivityTimeoutMs: 2 * 60_000,
+  planTimeoutMs: 2 * 60 * 60_000,
+  planHeartbeatTimeoutMs: 2 * 60_000,
+};
+
+export function withTuningDefaults(overrides: Partial<RunTuning> | undefined): RunTuning {
+  return {
+    ...DEFAULT_RUN_TUNING,
+    ...overrides,
+    scimRetry: { ...DEFAULT_RUN_TUNING.scimRetry, ...overrides?.scimRetry },
+  };
+}

@@ -1,0 +1,92 @@
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfigFile } from '../../config/load';
+import type { ConnectorConfig } from '../../config/schema';
+import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../sandbox';
+import type { RunTuning } from '../../sync/settings';
+import { createSyncWorkers, defaultActivityDeps, type SyncWorkers } from '../../worker/create-worker';
+import type { SyncWorkflowInput } from '../../workflows/sync';
+import { syncWorkflowId } from '../../workflows/ids';
+import { toCsv, type GeneratedEmployee } from '../fixtures/org';
+import type { TemporalTestContext } from './temporal';
+
+const SAMPLE_CONFIG = path.resolve(__dirname, '../../examples/sample-config.yaml');
+
+/** Retries fast enough for real-time tests, generous enough for 20% fault rates. */
+export const TEST_TUNING: Partial<RunTuning> = {
+  scimRetry: { initialIntervalMs: 50, maximumIntervalMs: 400, maximumAttempts: 25 },
+  scimActivityTimeoutMs: 5_000,
+  planTimeoutMs: 60_000,
+  planHeartbeatTimeoutMs: 20_000,
+};
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflow bundle, built once per test file (the production worker also bundles once at start). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
+  return bundle;
+}
+
+export interface PipelineFixture {
+  sandbox: RunningSandbox;
+  stateDirectory: string;
+  /** The sample mapping pointed at this sandbox and a CSV of `employees`. */
+  config: ConnectorConfig;
+  writeEmployees(employees: readonly GeneratedEmployee[]): void;
+  startWorkers(): Promise<SyncWorkers>;
+  /** Starts a sync and returns its workflow handle. */
+  startSync(input?: Partial<SyncWorkflowInput>): Promise<Awaited<ReturnType<TemporalTestContext['client']['workflow']['start']>>>;
+  close(): Promise<void>;
+}
+
+let runCounter = 0;
+
+export async function createPipelineFixture(temporal: TemporalTestContext, options: { sandbox?: Partial<SandboxOptions>; tenant?: string } = {}): Promise<PipelineFixture> {
+  const sandbox = await startSandbox({ token: 'test-token', quotaPerHour: 1_000_000, ...options.sandbox });
+  const stateDirectory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-state-'));
+  const csvPath = path.join(stateDirectory, 'hr.csv');
+  const sample = loadConfigFile(SAMPLE_CONFIG);
+  const config: ConnectorConfig = {
+    ...sample,
+    tenant: options.tenant ?? `t${process.pid}-${Date.now().toString(36)}`,
+    peakon: { ...sample.peakon, baseUrl: sandbox.baseUrl, timeoutMs: 2_000, operationsPerHour: 1_000_000 },
+    source: { ...sample.source, path: csvPath } as ConnectorConfig['source'],
+    sync: { ...sample.sync, maxConcurrentEmployees: 10, maxConcurrentPartitions: 2, partitionSize: 50 },
+  };
+  const deps = { ...defaultActivityDeps(stateDirectory), resolveSecret: () => sandbox.token };
+  const active: SyncWorkers[] = [];
+  return {
+    sandbox,
+    stateDirectory,
+    config,
+    writeEmployees(employees) {
+      writeFileSync(csvPath, toCsv(employees));
+    },
+    async startWorkers() {
+      const workers = await createSyncWorkers({
+        connection: temporal.nativeConnection,
+        namespace: 'default',
+        taskQueue: temporal.taskQueue,
+        deps,
+        workflowBundle: await workflowBundle(),
+      });
+      active.push(workers);
+      return workers;
+    },
+    async startSync(input = {}) {
+      runCounter += 1;
+      return temporal.client.workflow.start('syncTenantWorkflow', {
+        taskQueue: temporal.taskQueue,
+        workflowId: `${syncWorkflowId(config.tenant, new Date())}-${runCounter}`,
+        args: [{ config, tuning: TEST_TUNING, ...input } satisfies SyncWorkflowInput],
+      });
+    },
+    async close() {
+      for (const workers of active) workers.shutdown();
+      await sandbox.close();
+    },
+  };
+}
+

@@ -1,0 +1,32 @@
+import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+import type { RunTuning } from '../sync/settings';
+
+/** Failure types that retrying cannot fix; everything else (5xx, timeouts, 429) is retried with backoff. */
+const NON_RETRYABLE_TYPES = ['AuthenticationFailed', 'InvalidRequest', 'NotFound', 'Conflict', 'ConfigInvalid', 'StateMissing', 'PreflightFailed', 'EmployeeNotFound'];
+
+export function scimRetryPolicy(tuning: RunTuning): RetryPolicy {
+  return {
+    initialInterval: tuning.scimRetry.initialIntervalMs,
+    maximumInterval: tuning.scimRetry.maximumIntervalMs,
+    backoffCoefficient: 2,
+    maximumAttempts: tuning.scimRetry.maximumAttempts,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+  };
+}
+
+export function scimActivityOptions(tuning: RunTuning, taskQueue: string): ActivityOptions {
+  return { taskQueue, startToCloseTimeout: tuning.scimActivityTimeoutMs, retry: scimRetryPolicy(tuning) };
+}
+
+export function planActivityOptions(tuning: RunTuning): ActivityOptions {
+  return {
+    startToCloseTimeout: tuning.planTimeoutMs,
+    heartbeatTimeout: tuning.planHeartbeatTimeoutMs,
+    retry: { ...scimRetryPolicy(tuning), maximumAttempts: Math.min(tuning.scimRetry.maximumAttempts, 5) },
+  };
+}
+
+/** Reading and writing the run's state files: local and quick. */
+export function stateActivityOptions(tuning: RunTuning): ActivityOptions {
+  return { startToCloseTimeout: 60_000, retry: { ...scimRetryPolicy(tuning), maximumAttempts: 5 } };
+}

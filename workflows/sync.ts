@@ -1,0 +1,166 @@
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  defineQuery,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { SyncActivities } from '../activities';
+import type { PartitionWork, PlanSummary } from '../activities/plan';
+import type { ConnectorConfig } from '../config/schema';
+import { addCounts, appendCapped, emptyCounts, REPORT_FAILURE_CAP, WARNING_CAP, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
+import { withTuningDefaults, type RunTuning } from '../sync/settings';
+import type { SyncPhase } from '../sync/types';
+import { planActivityOptions } from './activity-options';
+import { partitionWorkflowId, tenantLockWorkflowId } from './ids';
+import { releaseTenantLockSignal, tenantLockWorkflow } from './lock';
+import { syncPartitionWorkflow } from './partition';
+import { SYNC_STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
+import { slidingWindow } from './window';
+
+export interface SyncWorkflowInput {
+  /** The parsed connector config. It names secrets (`{ env }`/`{ file }`) but never contains them. */
+  config: ConnectorConfig;
+  tuning?: Partial<RunTuning>;
+  /** Plan only: read, map, compare, and write nothing. */
+  dryRun?: boolean;
+  /** Sync this one employee (matching-key value) now, like "provision on demand". */
+  employeeKey?: string;
+}
+
+export interface SyncProgress {
+  phase: 'locking' | 'planning' | SyncPhase | 'done';
+  partitionsDone: number;
+  partitionsTotal: number;
+  employeesDone: number;
+  employeesTotal: number;
+  failures: number;
+  operations: number;
+}
+
+export const syncProgressQuery = defineQuery<SyncProgress>('progress');
+
+/**
+ * One sync of one tenant, following Peakon's connector guide: plan (read HR system and tenant), phase 1 creates
+ * (discover, create if absent), then, only after every phase-1 child has finished, phase 2 updates (every attribute,
+ * employee references included). Each phase fans out to partition children, which fan out to per-employee children.
+ */
+export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<SyncReport> {
+  const { config } = input;
+  const info = workflowInfo();
+  const tuning = withTuningDefaults(input.tuning);
+  const run = { tenant: config.tenant, runId: info.workflowId };
+  const report: SyncReport = {
+    tenant: config.tenant,
+    runId: run.runId,
+    status: 'running',
+    dryRun: input.dryRun ?? false,
+    employees: 0,
+    counts: emptyCounts(),
+    operations: 0,
+    failures: [],
+    failuresTotal: 0,
+    warnings: [],
+    ownedUsersNotInSource: 0,
+  };
+  const progress: SyncProgress = { phase: 'locking', partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: 0, failures: 0, operations: 0 };
+  setHandler(syncProgressQuery, () => ({ ...progress, failures: report.failuresTotal, operations: report.operations }));
+  const publish = (status: SyncStatus) => {
+    report.status = status;
+    upsertMemo({ tenant: config.tenant, status, counts: report.counts, failures: report.failuresTotal, operations: report.operations });
+    // Search attributes exist only where they were registered; the starter sets them only then.
+    if (info.typedSearchAttributes.get(SYNC_STATUS_SEARCH_ATTRIBUTE) !== undefined) upsertSearchAttributes([{ key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: status }]);
+  };
+  publish('running');
+
+  // A dry run writes nothing, so it may run beside a real sync.
+  const lock = input.dryRun ? undefined : await acquireTenantLock(config.tenant, run.runId);
+  if (lock === 'held-elsewhere') {
+    report.message = `another sync of tenant ${config.tenant} is running (lock ${tenantLockWorkflowId(config.tenant)}); this run did nothing`;
+    publish('skipped');
+    return report;
+  }
+  try {
+    progress.phase = 'planning';
+    const { planSync } = proxyActivities<SyncActivities>(planActivityOptions(tuning));
+    const plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}) });
+    applyPlan(report, plan);
+    if (input.dryRun) {
+      publish(report.failuresTotal > 0 ? 'completed_with_failures' : 'completed');
+      return report;
+    }
+    for (const phase of ['create', 'update'] as const) {
+      const partitions = plan.partitions.filter((partition) => (phase === 'create' ? partition.createWork : partition.updateWork) > 0);
+      Object.assign(progress, { phase, partitionsDone: 0, partitionsTotal: partitions.length, employeesDone: 0, employeesTotal: sumWork(partitions, phase) });
+      await slidingWindow(partitions, config.sync.maxConcurrentPartitions, async (partition) => {
+        const summary = await executeChild(syncPartitionWorkflow, {
+          workflowId: partitionWorkflowId(run.runId, phase, partition.index),
+          args: [{ run, peakon: config.peakon, tuning, phase, partition: partition.index, maxConcurrentEmployees: config.sync.maxConcurrentEmployees }],
+        });
+        applyPartition(report, summary);
+        progress.partitionsDone += 1;
+        progress.employeesDone += phase === 'create' ? partition.createWork : partition.updateWork;
+      }, () => report.message !== undefined);
+      if (report.message !== undefined) {
+        publish('failed');
+        throw ApplicationFailure.create({ type: 'AuthenticationFailed', nonRetryable: true, message: report.message });
+      }
+    }
+    progress.phase = 'done';
+    publish(report.failuresTotal > 0 ? 'completed_with_failures' : 'completed');
+    return report;
+  } catch (error) {
+    if (report.status === 'running') publish('failed');
+    throw error;
+  } finally {
+    if (lock) await lock.signal(releaseTenantLockSignal);
+  }
+}
+
+async function acquireTenantLock(tenant: string, runId: string) {
+  try {
+    return await startChild(tenantLockWorkflow, {
+      workflowId: tenantLockWorkflowId(tenant),
+      args: [{ holderRunId: runId }],
+      // Whatever ends this run (completion, failure, termination) frees the tenant.
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+    });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'held-elsewhere' as const;
+    throw error;
+  }
+}
+
+function sumWork(partitions: PartitionWork[], phase: SyncPhase): number {
+  return partitions.reduce((total, partition) => total + (phase === 'create' ? partition.createWork : partition.updateWork), 0);
+}
+
+function applyPlan(report: SyncReport, plan: PlanSummary): void {
+  const { counts } = plan;
+  report.employees = counts.employees + counts.invalid;
+  report.operations += plan.operations;
+  report.counts.unchanged += counts.unchanged;
+  report.counts.skipped += counts.skip;
+  report.counts.failed += counts.invalid;
+  report.failuresTotal += counts.invalid;
+  report.ownedUsersNotInSource = plan.ownedUsersNotInSource;
+  appendCapped(report.failures, plan.problems, REPORT_FAILURE_CAP);
+  appendCapped(report.warnings, plan.warnings, WARNING_CAP);
+}
+
+function applyPartition(report: SyncReport, summary: PartitionSummary): void {
+  addCounts(report.counts, summary.counts);
+  report.operations += summary.operations;
+  report.failuresTotal += summary.failuresTotal;
+  appendCapped(report.failures, summary.failures, REPORT_FAILURE_CAP);
+  appendCapped(report.warnings, summary.warnings, WARNING_CAP);
+  if (summary.authenticationFailure && report.message === undefined) {
+    report.message = `authentication failed: Peakon rejected the SCIM token (${summary.authenticationFailure}); the run stopped`;
+  }
+}
