@@ -5,6 +5,7 @@ import {
   ScimIncompleteListingError,
   ScimMalformedResponseError,
   ScimRateLimitedError,
+  ScimTransientError,
   toScimError,
   type HttpMethod,
   type ScimRequestDescription,
@@ -305,7 +306,10 @@ export class ScimClient {
         { kind: 'response', status: response.status, headers: { ...response.headers }, body: parseJsonOrUndefined(rawBody) },
         { redact: this.redact },
       );
-      if (failure instanceof ScimRateLimitedError && failure.retryAfterMs !== undefined) this.pacer?.holdFor(failure.retryAfterMs);
+      // Every request of this process waits, not just this one: the budget (or the overload) is the tenant's.
+      if ((failure instanceof ScimRateLimitedError || failure instanceof ScimTransientError) && failure.retryAfterMs !== undefined) {
+        this.pacer?.holdFor(failure.retryAfterMs);
+      }
       throw failure;
     }
     return { request, status: response.status, rawBody };
