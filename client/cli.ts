@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerValidateCommand } from './commands/validate';
 
 /** The `peakon-sync` command. Each subcommand lives in its own module and registers itself here. */
 export function buildCli(): Command {
   const program = new Command('peakon-sync')
     .description('Keep Peakon in step with your HR system over SCIM 2.0, orchestrated by Temporal.')
     .showHelpAfterError();
+  registerValidateCommand(program);
   return program;
 }
 

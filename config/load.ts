@@ -8,9 +8,30 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union's issue says only "Invalid input". When the value had the shape of exactly one branch (the others failed on
+ * its type alone), that branch's own issues name the field and the expectation, so they are reported instead.
+ */
+function explainUnion(issue: Issue): Issue[] {
+  if (issue.code !== 'invalid_union') return [issue];
+  const plausible = issue.errors.filter((branch) => !(branch.length === 1 && branch[0]?.code === 'invalid_type' && branch[0].path.length === 0));
+  const chosen = plausible.length === 1 ? plausible[0] : undefined;
+  if (!chosen) return [issue];
+  return chosen.flatMap((inner) => explainUnion({ ...inner, path: [...issue.path, ...inner.path] }));
+}
+
+function formatPath(issuePath: readonly PropertyKey[]): string {
+  return issuePath.length ? issuePath.map(String).join('.') : '(root)';
+}
+
 /** Formats zod issues as `path.to.field: what was expected`, one per line, so a person can fix the file. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues.map((issue) => `  ${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('\n');
+export function describeIssues(issues: readonly Issue[]): string {
+  return issues
+    .flatMap(explainUnion)
+    .map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`)
+    .join('\n');
 }
 
 /** Parses an already-loaded config object (e.g. from a workflow argument or a test). */
@@ -30,7 +51,8 @@ export function loadConfigFile(configPath: string): ConnectorConfig {
   try {
     text = readFileSync(absolute, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read config file ${absolute}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
+    throw new ConfigError(`cannot read config file ${absolute}: ${code}`);
   }
   let raw: unknown;
   try {
@@ -44,9 +66,18 @@ export function loadConfigFile(configPath: string): ConnectorConfig {
 
 function resolveRelativePaths(config: ConnectorConfig, baseDir: string): ConnectorConfig {
   const resolved = structuredClone(config);
-  if ('path' in resolved.source && typeof resolved.source.path === 'string') {
-    resolved.source.path = path.resolve(baseDir, resolved.source.path);
-  }
+  if (resolved.source.type === 'csv') resolved.source.path = path.resolve(baseDir, resolved.source.path);
   if ('file' in resolved.peakon.token) resolved.peakon.token = { file: path.resolve(baseDir, resolved.peakon.token.file) };
+  if (resolved.source.type === 'bamboohr' && 'file' in resolved.source.apiKey) {
+    resolved.source.apiKey = { file: path.resolve(baseDir, resolved.source.apiKey.file) };
+  }
+  if (resolved.source.type === 'rest') {
+    const auth = resolved.source.auth;
+    const resolveRef = <T extends { env: string } | { file: string }>(ref: T): T | { file: string } =>
+      'file' in ref ? { file: path.resolve(baseDir, ref.file) } : ref;
+    if (auth.type === 'bearer') auth.token = resolveRef(auth.token);
+    if (auth.type === 'basic') auth.password = resolveRef(auth.password);
+    if (auth.type === 'apiKey') auth.key = resolveRef(auth.key);
+  }
   return resolved;
 }

@@ -33,9 +33,11 @@ async function* readCsvPages(config: CsvSourceConfig): AsyncGenerator<HrisRecord
   // A read error on the file does not propagate through pipe(); forward it so the loop below fails instead of hanging.
   file.on('error', (error) => parser.destroy(error));
   let page: HrisRecord[] = [];
+  let read = 0;
   try {
     for await (const row of parser) {
-      page.push(row as HrisRecord);
+      read += 1;
+      page.push(row);
       if (page.length >= config.pageSize) {
         yield page;
         page = [];
@@ -46,6 +48,7 @@ async function* readCsvPages(config: CsvSourceConfig): AsyncGenerator<HrisRecord
   } finally {
     file.destroy();
   }
+  if (read === 0) throw new SourceReadError(`csv:${config.path} has no employee rows; refusing to sync an empty read`);
   if (page.length > 0) yield page;
 }
 

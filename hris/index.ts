@@ -2,7 +2,10 @@ import type { ConnectorConfig } from '../config/schema';
 import { resolveSecret as resolveFromEnvOrFile, type SecretResolver } from '../config/secret';
 import { fieldsUsedByMapping } from '../mapping/fields-used';
 import type { SourceConfig } from './config';
+import { createBambooHrSource } from './bamboohr';
 import { createCsvSource } from './csv';
+import { realSleep } from './http';
+import { createRestSource } from './rest';
 import type { HrisSource } from './source';
 
 export interface SourceDeps {
@@ -17,13 +20,14 @@ export interface SourceDeps {
 /** The one place that turns a source config into an adapter. */
 export function createSource(config: SourceConfig, deps: SourceDeps = {}): HrisSource {
   const resolveSecret = deps.resolveSecret ?? resolveFromEnvOrFile;
-  void resolveSecret;
+  const sleep = deps.sleep ?? realSleep;
   switch (config.type) {
     case 'csv':
       return createCsvSource(config);
     case 'rest':
+      return createRestSource(config, { resolveSecret, sleep });
     case 'bamboohr':
-      throw new Error(`source type ${config.type} is not implemented yet`);
+      return createBambooHrSource(config, { resolveSecret, sleep, fields: deps.fields ?? [] });
   }
 }
 

@@ -1,0 +1,36 @@
+import { describeSecretRef, type SecretRef, type SecretResolver } from '../config/secret';
+import type { RestAuth } from './config';
+import { SourceReadError } from './source';
+
+/**
+ * Resolves a secret meant for a request header. Failures become SourceReadErrors (the run stops before any write);
+ * a CR or LF would let the secret inject headers, and axios would echo it in its error, so it is refused.
+ */
+export function headerSecret(ref: SecretRef, resolveSecret: SecretResolver): string {
+  let value: string;
+  try {
+    value = resolveSecret(ref);
+  } catch (error) {
+    throw new SourceReadError(`cannot authenticate to the HR system: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (/[\r\n]/.test(value)) throw new SourceReadError(`the secret in ${describeSecretRef(ref)} spans several lines; a header value must be one line`);
+  return value;
+}
+
+export function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
+/** The request headers that authenticate; resolved when the read starts so a missing secret fails the read, not the config load. */
+export function authHeaders(auth: RestAuth, resolveSecret: SecretResolver): Record<string, string> {
+  switch (auth.type) {
+    case 'none':
+      return {};
+    case 'bearer':
+      return { Authorization: `Bearer ${headerSecret(auth.token, resolveSecret)}` };
+    case 'basic':
+      return { Authorization: basicAuthorization(auth.username, headerSecret(auth.password, resolveSecret)) };
+    case 'apiKey':
+      return { [auth.header]: headerSecret(auth.key, resolveSecret) };
+  }
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import type { SecretResolver } from '../config/secret';
+import { basicAuthorization, headerSecret } from './auth';
+import type { BambooHrSourceConfig } from './config';
+import { requestJson, type HrisHttpSettings, type Sleep } from './http';
+import { SourceReadError, type HrisRecord, type HrisSource } from './source';
+
+export interface BambooHrSourceDeps {
+  resolveSecret: SecretResolver;
+  sleep: Sleep;
+  /** Fields the mapping reads; the custom report asks for exactly these (plus supervisorEId). */
+  fields: string[];
+}
+
+/** BambooHR's supervisor pointer: the supervisor's employee id, the value `{ employeeRef: supervisorEId }` resolves. */
+export const SUPERVISOR_FIELD = 'supervisorEId';
+/** Pages handed to the mapping; BambooHR itself answers a report in one response. */
+const PAGE_SIZE = 1000;
+
+const EmployeeListSchema = z.looseObject({ employees: z.array(z.record(z.string(), z.unknown())) });
+const ChangeSchema = z.looseObject({
+  id: z.union([z.string(), z.number()]).transform(String),
+  action: z.enum(['Inserted', 'Updated', 'Deleted']),
+  lastChanged: z.string(),
+});
+const ChangedResponseSchema = z.looseObject({
+  latest: z.string().optional(),
+  employees: z.union([z.record(z.string(), ChangeSchema), z.array(z.never())]).transform((value) => (Array.isArray(value) ? {} : value)),
+});
+export type BambooHrChange = z.infer<typeof ChangeSchema>;
+
+export interface BambooHrChanges {
+  /** BambooHR's high-water mark: pass it as `since` next time. */
+  latest: string | undefined;
+  /** Current records of inserted and updated employees, with the same fields as a full read. */
+  records: HrisRecord[];
+  /** Employees BambooHR reports as deleted (rare: BambooHR terminates rather than deletes). */
+  deletedIds: string[];
+  changes: BambooHrChange[];
+}
+
+export interface BambooHrSource extends HrisSource {
+  /** The employees changed since a moment (BambooHR's `employees/changed` feed), for incremental runs. */
+  readChangedSince(since: Date | string): Promise<BambooHrChanges>;
+}
+
+/**
+ * BambooHR: the API key is the basic-auth user name with any password ("x" by convention). A full read is one custom
+ * report (POST /v1/reports/custom) with the fields the mapping needs, or the fixed employee directory.
+ */
+export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooHrSourceDeps): BambooHrSource {
+  const base = (config.baseUrl ?? `https://api.bamboohr.com/api/gateway.php/${config.companyDomain}`).replace(/\/+$/, '');
+  const description = `bamboohr:${config.companyDomain}`;
+  const settings: HrisHttpSettings = { timeoutMs: config.timeoutMs, retry: config.retry, sleep: deps.sleep, source: description };
+  // BambooHR always returns `id`; asking for it as a field is an error in some accounts.
+  const fields = [...new Set([...deps.fields, ...config.fields, SUPERVISOR_FIELD])].filter((field) => field !== 'id');
+  const headers = () => ({
+    Accept: 'application/json',
+    Authorization: basicAuthorization(headerSecret(config.apiKey, deps.resolveSecret), 'x'),
+  });
+
+  async function readAll(): Promise<HrisRecord[]> {
+    const response =
+      config.read === 'directory'
+        ? await requestJson({ method: 'GET', url: `${base}/v1/employees/directory`, headers: headers() }, settings)
+        : await requestJson(
+            {
+              method: 'POST',
+              url: `${base}/v1/reports/custom`,
+              params: { format: 'JSON', onlyCurrent: String(config.onlyCurrent) },
+              headers: { ...headers(), 'Content-Type': 'application/json' },
+              body: { title: 'peakon-scim-connector', fields },
+            },
+            settings,
+          );
+    const parsed = EmployeeListSchema.safeParse(response.body);
+    if (!parsed.success) throw new SourceReadError(`${description}: the ${config.read} response has no "employees" list`);
+    return parsed.data.employees.map(normalizeIds);
+  }
+
+  return {
+    description,
+    async *readPages() {
+      const records = await readAll();
+      if (records.length === 0) throw new SourceReadError(`${description} returned no employee records; refusing to sync an empty read`);
+      for (let start = 0; start < records.length; start += PAGE_SIZE) yield records.slice(start, start + PAGE_SIZE);
+    },
+    async readChangedSince(since) {
+      const sinceText = typeof since === 'string' ? since : since.toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const response = await requestJson({ method: 'GET', url: `${base}/v1/employees/changed`, params: { since: sinceText }, headers: headers() }, settings);
+      const parsed = ChangedResponseSchema.safeParse(response.body);
+      if (!parsed.success) throw new SourceReadError(`${description}: the employees/changed response is not the expected shape`);
+      const changes = Object.values(parsed.data.employees);
+      const records: HrisRecord[] = [];
+      // One GET per changed employee is BambooHR's own model for this feed; incremental runs change few people.
+      for (const change of changes.filter((entry) => entry.action !== 'Deleted')) {
+        const employee = await requestJson(
+          { method: 'GET', url: `${base}/v1/employees/${encodeURIComponent(change.id)}`, params: { fields: fields.join(','), onlyCurrent: 'false' }, headers: headers() },
+          settings,
+        );
+        const record = z.record(z.string(), z.unknown()).safeParse(employee.body);
+        if (!record.success) throw new SourceReadError(`${description}: employee ${change.id} is not a JSON object`);
+        records.push(normalizeIds({ id: change.id, ...record.data }));
+      }
+      return {
+        latest: parsed.data.latest,
+        records,
+        deletedIds: changes.filter((entry) => entry.action === 'Deleted').map((entry) => entry.id),
+        changes,
+      };
+    },
+  };
+}
+
+/** BambooHR sends ids as numbers in some endpoints and strings in others; the mapping compares them as text. */
+function normalizeIds(record: HrisRecord): HrisRecord {
+  const result: HrisRecord = { ...record };
+  for (const key of ['id', SUPERVISOR_FIELD]) {
+    const value = result[key];
+    if (typeof value === 'number') result[key] = String(value);
+  }
+  return result;
+}

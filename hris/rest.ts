@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import type { SecretResolver } from '../config/secret';
+import { authHeaders } from './auth';
+import type { RestPagination, RestSourceConfig } from './config';
+import { requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
+import { getJsonPath } from './json-path';
+import { SourceReadError, type HrisRecord, type HrisSource } from './source';
+
+export interface RestSourceDeps {
+  resolveSecret: SecretResolver;
+  sleep: Sleep;
+}
+
+const RecordsSchema = z.array(z.record(z.string(), z.unknown()));
+
+/** Where the next page is, or undefined when this was the last. */
+type NextPage = { url: string; params: Record<string, string> } | undefined;
+
+/**
+ * A generic JSON REST API: one GET per page, records found at `recordsPath`, pages followed by offset/limit, page
+ * number, a cursor in the body or the `Link` header. Fewer records than the API announced is a failed read.
+ */
+export function createRestSource(config: RestSourceConfig, deps: RestSourceDeps): HrisSource {
+  const description = `rest:${config.url}`;
+  return { description, readPages: () => readRestPages(config, deps, description) };
+}
+
+async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, description: string): AsyncGenerator<HrisRecord[]> {
+  const headers = { Accept: 'application/json', ...config.headers, ...authHeaders(config.auth, deps.resolveSecret) };
+  const settings = { timeoutMs: config.timeoutMs, retry: config.retry, sleep: deps.sleep, source: description };
+  let next: NextPage = { url: config.url, params: { ...config.query, ...firstPageParams(config.pagination) } };
+  let announced: number | undefined;
+  let read = 0;
+  const seenCursors = new Set<string>();
+  for (let pageNumber = 1; next; pageNumber += 1) {
+    if (pageNumber > config.maxPages) {
+      throw new SourceReadError(`${description}: more than maxPages (${config.maxPages}) pages; is the pagination setting right?`);
+    }
+    const request: HrisHttpRequest = { method: 'GET', url: next.url, params: next.params, headers };
+    const response = await requestJson(request, settings);
+    const records = extractRecords(response.body, config.recordsPath, description, pageNumber);
+    announced ??= extractTotal(response.body, config.totalPath, description);
+    read += records.length;
+    if (records.length > 0) yield records;
+    next = nextPage(config, next, response, records.length, read, announced, seenCursors, description);
+  }
+  if (read === 0) throw new SourceReadError(`${description} returned no employee records; refusing to sync an empty read`);
+  if (announced !== undefined && read < announced) {
+    throw new SourceReadError(`${description} announced ${announced} records at "${config.totalPath ?? ''}" but returned only ${read}; the read is incomplete`);
+  }
+}
+
+function firstPageParams(pagination: RestPagination): Record<string, string> {
+  switch (pagination.type) {
+    case 'offset':
+      return { [pagination.offsetParam]: String(pagination.firstOffset), [pagination.limitParam]: String(pagination.pageSize) };
+    case 'page':
+      return { [pagination.pageParam]: String(pagination.firstPage), ...(pagination.sizeParam ? { [pagination.sizeParam]: String(pagination.pageSize) } : {}) };
+    case 'cursor':
+      return pagination.sizeParam ? { [pagination.sizeParam]: String(pagination.pageSize) } : {};
+    case 'link':
+    case 'none':
+      return {};
+  }
+}
+
+function nextPage(
+  config: RestSourceConfig,
+  current: { url: string; params: Record<string, string> },
+  response: HrisHttpResponse,
+  pageLength: number,
+  read: number,
+  announced: number | undefined,
+  seenCursors: Set<string>,
+  description: string,
+): NextPage {
+  const pagination = config.pagination;
+  const reachedTotal = announced !== undefined && read >= announced;
+  switch (pagination.type) {
+    case 'none':
+      return undefined;
+    case 'offset': {
+      // A short page is the last one; the total (when announced) is checked after the loop.
+      if (pageLength < pagination.pageSize || reachedTotal) return undefined;
+      const offset = Number(current.params[pagination.offsetParam] ?? pagination.firstOffset) + pageLength;
+      return { url: current.url, params: { ...current.params, [pagination.offsetParam]: String(offset) } };
+    }
+    case 'page': {
+      // Without a size parameter the server's page size is unknown, so only an empty page ends the read.
+      const lastPage = pagination.sizeParam ? pageLength < pagination.pageSize : pageLength === 0;
+      if (lastPage || reachedTotal) return undefined;
+      const page = Number(current.params[pagination.pageParam] ?? pagination.firstPage) + 1;
+      return { url: current.url, params: { ...current.params, [pagination.pageParam]: String(page) } };
+    }
+    case 'cursor': {
+      const cursor = getJsonPath(response.body, pagination.cursorPath);
+      if (cursor === undefined || cursor === null || cursor === '' || pageLength === 0) return undefined;
+      if (typeof cursor !== 'string' && typeof cursor !== 'number') {
+        throw new SourceReadError(`${description}: the cursor at "${pagination.cursorPath}" is not text`);
+      }
+      const text = String(cursor);
+      if (seenCursors.has(text)) throw new SourceReadError(`${description}: the cursor "${text}" came back twice; the API is looping`);
+      seenCursors.add(text);
+      return { url: current.url, params: { ...current.params, [pagination.cursorParam]: text } };
+    }
+    case 'link': {
+      const link = nextLink(response.headers['link']);
+      // The next URL carries its own query string; sending the first page's parameters again would override it.
+      return link ? { url: new URL(link, response.url || current.url).toString(), params: {} } : undefined;
+    }
+  }
+}
+
+/** The `rel="next"` target of an RFC 8288 Link header. */
+export function nextLink(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  for (const match of header.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
+    const rel = /;\s*rel\s*=\s*"?([^";]+)"?/i.exec(match[2] ?? '');
+    if (rel?.[1]?.split(/\s+/).includes('next')) return match[1];
+  }
+  return undefined;
+}
+
+function extractRecords(body: unknown, recordsPath: string, description: string, pageNumber: number): HrisRecord[] {
+  const found = getJsonPath(body, recordsPath);
+  const parsed = RecordsSchema.safeParse(found);
+  if (!parsed.success) {
+    const where = recordsPath === '' ? 'the response body' : `"${recordsPath}"`;
+    const what = found === undefined ? 'nothing' : Array.isArray(found) ? 'a list with non-object entries' : typeof found;
+    throw new SourceReadError(`${description}: page ${pageNumber}: expected a list of employee objects at ${where}, found ${what}`);
+  }
+  return parsed.data;
+}
+
+function extractTotal(body: unknown, totalPath: string | undefined, description: string): number | undefined {
+  if (totalPath === undefined) return undefined;
+  const total = getJsonPath(body, totalPath);
+  const number = typeof total === 'string' && /^\d+$/.test(total) ? Number(total) : total;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < 0) {
+    throw new SourceReadError(`${description}: expected the total as a whole number at "${totalPath}", found ${JSON.stringify(total) ?? 'nothing'}`);
+  }
+  return number;
+}
