@@ -25,7 +25,7 @@ export const TenantSchemaSchema = z
   });
 
 /** A schema file is either the bare list or `{ "attributes": [...] }`. */
-const TenantSchemaFileSchema = z.union([TenantSchemaSchema, z.object({ attributes: TenantSchemaSchema })]);
+const WrappedTenantSchemaSchema = z.object({ attributes: TenantSchemaSchema });
 
 /** The attributes a fresh Peakon tenant typically has, including the leaver fields Peakon's guidance relies on. */
 export const DEFAULT_TENANT_SCHEMA: readonly TenantAttribute[] = Object.freeze([
@@ -40,12 +40,13 @@ export const DEFAULT_TENANT_SCHEMA: readonly TenantAttribute[] = Object.freeze([
 ]);
 
 export function parseTenantSchema(raw: unknown, source = 'tenant schema'): TenantAttribute[] {
-  const parsed = TenantSchemaFileSchema.safeParse(raw);
+  // Choosing the shape first (rather than a zod union) keeps the field-level messages of the shape that was meant.
+  const parsed = Array.isArray(raw) ? TenantSchemaSchema.safeParse(raw) : WrappedTenantSchemaSchema.transform((file) => file.attributes).safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
     throw new Error(`${source} is invalid: ${issues}`);
   }
-  return Array.isArray(parsed.data) ? parsed.data : parsed.data.attributes;
+  return parsed.data;
 }
 
 /** Reads a JSON or YAML (.yaml/.yml) tenant schema file. */
