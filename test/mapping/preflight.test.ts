@@ -1,0 +1,54 @@
+import { checkMappingAgainstSchema } from '../../mapping/preflight';
+import type { SchemaAttribute } from '../../scim/resources';
+import { configWith } from './helpers';
+
+const tenantSchema: SchemaAttribute[] = [
+  { name: 'Gender', type: 'string' },
+  { name: 'Manager', type: 'reference', referenceTypes: ['User'] },
+  { name: 'Date of Birth', type: 'dateTime' },
+  { name: 'Headcount', type: 'integer' },
+  { name: 'Locked', type: 'string', mutability: 'readOnly' },
+];
+
+function check(attributes: Record<string, unknown>): string[] {
+  return checkMappingAgainstSchema(configWith({ attributes }).mapping, tenantSchema);
+}
+
+describe('checkMappingAgainstSchema (preflight against the tenant schema)', () => {
+  it('accepts a mapping whose attributes all exist with compatible types', () => {
+    expect(
+      check({
+        Gender: 'g',
+        Manager: { employeeRef: 'manager_id' },
+        'Date of Birth': { field: 'dob', date: 'DD/MM/YYYY' },
+        Headcount: { field: 'n', type: 'number' },
+      }),
+    ).toEqual([]);
+  });
+
+  it('reports an attribute Peakon does not define and suggests the exact spelling for a case slip', () => {
+    expect(check({ 'date of birth': { field: 'dob', date: 'ISO' }, Region: 'r' })).toEqual([
+      expect.stringContaining('did you mean "Date of Birth"?'),
+      expect.stringContaining('Peakon has no attribute "Region"; the tenant defines "Gender", "Manager"'),
+    ]);
+  });
+
+  it('reports an employeeRef mapped onto a non-reference attribute', () => {
+    expect(check({ Gender: { employeeRef: 'manager_id' } })).toEqual([expect.stringContaining('mapped as an employee attribute, but Peakon\'s "Gender" has type string')]);
+  });
+
+  it('reports an option mapped onto a reference, a date and an integer attribute', () => {
+    expect(check({ Manager: 'm', 'Date of Birth': 'dob', Headcount: 'n' })).toHaveLength(3);
+  });
+
+  it('reports a date mapped onto a string attribute and a number onto a date', () => {
+    expect(check({ Gender: { field: 'g', date: 'ISO' }, 'Date of Birth': { field: 'n', type: 'number' } })).toEqual([
+      expect.stringContaining('mapped as a date attribute'),
+      expect.stringContaining('mapped as a number attribute'),
+    ]);
+  });
+
+  it('reports an attribute that is read-only in Peakon', () => {
+    expect(check({ Locked: 'x' })).toEqual([expect.stringContaining('is read-only')]);
+  });
+});

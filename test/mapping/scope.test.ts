@@ -1,0 +1,40 @@
+import { mapEmployees } from '../../mapping/map';
+import { configWith, person } from './helpers';
+
+function keptIds(scope: unknown, records = [
+  person({ id: 'dk', country: 'DK', type: 'Employee', email: 'dk@example.com' }),
+  person({ id: 'se', country: 'SE', type: 'Contractor', email: 'se@example.com' }),
+  person({ id: 'no', country: 'NO', type: 'Employee', email: 'no@example.com', end: '2024-01-01' }),
+]) {
+  const report = mapEmployees(records, configWith({ scope }));
+  return { ids: report.employees.map((employee) => employee.sourceId), excluded: report.excluded, problems: report.problems };
+}
+
+describe('scoping rules', () => {
+  it('keeps everyone without a scope', () => {
+    expect(keptIds(undefined).ids).toEqual(['dk', 'se', 'no']);
+  });
+
+  it('includes only records matching an include rule (equals), counting the rest as excluded, not as problems', () => {
+    expect(keptIds({ include: [[{ field: 'country', equals: 'DK' }]] })).toEqual({ ids: ['dk'], excluded: 2, problems: [] });
+  });
+
+  it('includes when any rule matches (in, matches)', () => {
+    expect(keptIds({ include: [[{ field: 'country', in: ['SE'] }], [{ field: 'email', matches: '^no@' }]] }).ids).toEqual(['se', 'no']);
+  });
+
+  it('requires every condition of a rule to hold', () => {
+    expect(keptIds({ include: [[{ field: 'type', equals: 'Employee' }, { field: 'country', notEquals: 'DK' }]] }).ids).toEqual(['no']);
+  });
+
+  it('excludes records matching an exclude rule (empty / notEmpty) even when included', () => {
+    expect(keptIds({ exclude: [[{ field: 'end', notEmpty: true }]] }).ids).toEqual(['dk', 'se']);
+    expect(keptIds({ include: [[{ field: 'type', equals: 'Employee' }]], exclude: [[{ field: 'end', empty: true }]] }).ids).toEqual(['no']);
+  });
+
+  it('does not validate excluded records', () => {
+    const result = keptIds({ exclude: [[{ field: 'type', equals: 'Contractor' }]] }, [person({ type: 'Contractor', email: 'broken' }), person()]);
+    expect(result.problems).toEqual([]);
+    expect(result.excluded).toBe(1);
+  });
+});
