@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerSandboxCommand } from './commands/sandbox';
 import { registerValidateCommand } from './commands/validate';
 
 /** The `peakon-sync` command. Each subcommand lives in its own module and registers itself here. */
@@ -8,6 +9,7 @@ export function buildCli(): Command {
     .description('Keep Peakon in step with your HR system over SCIM 2.0, orchestrated by Temporal.')
     .showHelpAfterError();
   registerValidateCommand(program);
+  registerSandboxCommand(program);
   return program;
 }
 
