@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfigFile, parseConfig } from '../../config/load';
+
+const valid = {
+  tenant: 'demo',
+  peakon: { baseUrl: 'http://127.0.0.1:8088/scim/v2' },
+  source: { type: 'csv', path: 'hr.csv' },
+  mapping: { id: 'id', email: 'email', givenName: 'first', familyName: 'last' },
+};
+
+function errorOf(raw: unknown): string {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config validation messages', () => {
+  it('fills defaults for matching, sync, source options and transforms', () => {
+    const config = parseConfig(valid);
+    expect(config.matching.key).toBe('email');
+    expect(config.source).toEqual({ type: 'csv', path: 'hr.csv', delimiter: ',', encoding: 'utf8', pageSize: 1000 });
+    expect(config.mapping.email).toMatchObject({ field: 'email', trim: true, onlyOnCreate: false });
+  });
+
+  it('names a missing mapping field', () => {
+    const { email: _email, ...mapping } = valid.mapping;
+    expect(errorOf({ ...valid, mapping })).toContain('mapping.email:');
+  });
+
+  it('names a mistyped key inside a value spec rather than saying "Invalid input"', () => {
+    const message = errorOf({ ...valid, mapping: { ...valid.mapping, givenName: { feild: 'first' } } });
+    expect(message).toContain('mapping.givenName: Unrecognized key: "feild"');
+    expect(message).not.toContain('Invalid input\n');
+  });
+
+  it('says a value spec needs exactly one of field, value or template', () => {
+    expect(errorOf({ ...valid, mapping: { ...valid.mapping, givenName: { field: 'a', value: 'b' } } })).toContain(
+      'mapping.givenName: give exactly one of field, value or template',
+    );
+  });
+
+  it('names a bad date format on a Peakon attribute', () => {
+    const message = errorOf({ ...valid, mapping: { ...valid.mapping, attributes: { 'Date of Birth': { field: 'dob', date: 'DD/MM' } } } });
+    expect(message).toContain('mapping.attributes.Date of Birth.date: expected a date format');
+  });
+
+  it('names an unknown source type and a bad CSV delimiter', () => {
+    expect(errorOf({ ...valid, source: { type: 'excel' } })).toContain('source.type');
+    expect(errorOf({ ...valid, source: { type: 'csv', path: 'a.csv', delimiter: ';;' } })).toContain('source.delimiter');
+  });
+
+  it('requires an employee number mapping when matching by employee number', () => {
+    expect(errorOf({ ...valid, matching: { key: 'employeeNumber' } })).toContain('mapping.employeeNumber: required when matching.key is employeeNumber');
+  });
+
+  it('names an invalid scope regular expression and a condition with two operators', () => {
+    const message = errorOf({
+      ...valid,
+      mapping: { ...valid.mapping, scope: { include: [[{ field: 'a', matches: '(' }]], exclude: [[{ field: 'b', equals: 'x', empty: true }]] } },
+    });
+    expect(message).toContain('mapping.scope.include.0.0.matches: expected a valid regular expression');
+    expect(message).toContain('mapping.scope.exclude.0.0: give exactly one of equals');
+  });
+
+  it('names a secret given inline instead of as { env } or { file }', () => {
+    const message = errorOf({ ...valid, source: { type: 'rest', url: 'https://hr.example.com/api', auth: { type: 'bearer', token: 'abc' } } });
+    expect(message).toContain('source.auth.token');
+  });
+
+  it('refuses onlyOnCreate on the id and the email', () => {
+    expect(errorOf({ ...valid, mapping: { ...valid.mapping, email: { field: 'email', onlyOnCreate: true } } })).toContain(
+      'mapping.email.onlyOnCreate: email identifies the employee',
+    );
+  });
+});
+
+describe('loadConfigFile', () => {
+  it('resolves the CSV path and secret files against the config file\'s folder', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'peakon-config-'));
+    const file = path.join(dir, 'connector.json');
+    writeFileSync(file, JSON.stringify({ ...valid, peakon: { ...valid.peakon, token: { file: 'token.txt' } } }));
+    const config = loadConfigFile(file);
+    expect(config.source).toMatchObject({ path: path.join(dir, 'hr.csv') });
+    expect(config.peakon.token).toEqual({ file: path.join(dir, 'token.txt') });
+  });
+
+  it('names the file when YAML does not parse', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'peakon-config-'));
+    const file = path.join(dir, 'broken.yaml');
+    writeFileSync(file, 'tenant: [unclosed');
+    expect(() => loadConfigFile(file)).toThrow(`cannot parse config file ${file}`);
+  });
+});

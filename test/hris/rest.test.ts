@@ -1,0 +1,171 @@
+import { RestSourceConfigSchema } from '../../hris/config';
+import { createSource } from '../../hris';
+import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
+import type { SecretRef } from '../../config/secret';
+import { startTestServer, type RecordedRequest, type Reply, type TestServer } from './http-server';
+
+const people = Array.from({ length: 7 }, (_unused, index) => ({ id: `E${index + 1}`, work: { email: `e${index + 1}@example.com` } }));
+const secrets: Record<string, string> = { HR_TOKEN: 's3cr3t-token', HR_PASSWORD: 'pa55', HR_KEY: 'k3y' };
+const resolveSecret = (ref: SecretRef): string => {
+  const value = 'env' in ref ? secrets[ref.env] : undefined;
+  if (value === undefined) throw new Error(`no secret ${JSON.stringify(ref)}`);
+  return value;
+};
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function serve(handle: (request: RecordedRequest) => Reply): Promise<TestServer> {
+  server = await startTestServer(handle);
+  return server;
+}
+
+function readWith(origin: string, options: Record<string, unknown>, sleeps: number[] = []): Promise<HrisRecord[]> {
+  const config = RestSourceConfigSchema.parse({ type: 'rest', url: `${origin}/api/employees`, ...options });
+  return readAllRecords(createSource(config, { resolveSecret, sleep: async (ms) => void sleeps.push(ms) }));
+}
+
+const ids = (records: HrisRecord[]) => records.map((record) => record['id']);
+
+describe('REST source pagination', () => {
+  it('follows offset/limit until a short page, sending both parameters', async () => {
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('skip'));
+      const limit = Number(url.searchParams.get('take'));
+      return { body: { data: { employees: people.slice(offset, offset + limit) } } };
+    });
+    const records = await readWith(api.origin, { recordsPath: 'data.employees', pagination: { type: 'offset', offsetParam: 'skip', limitParam: 'take', pageSize: 3 } });
+    expect(ids(records)).toEqual(people.map((person) => person.id));
+    expect(api.requests.map((request) => request.url.search)).toEqual(['?skip=0&take=3', '?skip=3&take=3', '?skip=6&take=3']);
+  });
+
+  it('follows page numbers until an empty page when the API takes no size parameter', async () => {
+    const api = await serve(({ url }) => {
+      const page = Number(url.searchParams.get('page'));
+      return { body: people.slice((page - 1) * 4, page * 4) };
+    });
+    const records = await readWith(api.origin, { pagination: { type: 'page' } });
+    expect(ids(records)).toHaveLength(7);
+    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '3']);
+  });
+
+  it('follows a cursor found in the body until it is empty', async () => {
+    const api = await serve(({ url }) => {
+      const start = Number(url.searchParams.get('after') ?? 0);
+      const end = start + 5;
+      return { body: { items: people.slice(start, end), paging: { next: end < people.length ? String(end) : null } } };
+    });
+    const records = await readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorParam: 'after', cursorPath: 'paging.next' } });
+    expect(ids(records)).toHaveLength(7);
+    expect(api.requests).toHaveLength(2);
+  });
+
+  it('follows Link rel="next" headers, relative URLs included', async () => {
+    const api = await serve(({ url }) => {
+      const page = Number(url.searchParams.get('p') ?? 1);
+      const link = page < 3 ? { Link: `</api/employees?p=${page + 1}>; rel="next", </api/employees?p=3>; rel="last"` } : undefined;
+      return { body: people.slice((page - 1) * 3, page * 3), ...(link ? { headers: link } : {}) };
+    });
+    const records = await readWith(api.origin, { pagination: { type: 'link' } });
+    expect(ids(records)).toHaveLength(7);
+    expect(api.requests.map((request) => request.url.search)).toEqual(['', '?p=2', '?p=3']);
+  });
+
+  it('stops a cursor that comes back twice instead of reading forever', async () => {
+    const api = await serve(() => ({ body: { items: people.slice(0, 1), next: 'same' } }));
+    await expect(readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } })).rejects.toThrow('came back twice');
+  });
+});
+
+describe('REST source authentication', () => {
+  it.each([
+    [{ type: 'bearer', token: { env: 'HR_TOKEN' } }, 'authorization', 'Bearer s3cr3t-token'],
+    [{ type: 'basic', username: 'sync', password: { env: 'HR_PASSWORD' } }, 'authorization', `Basic ${Buffer.from('sync:pa55').toString('base64')}`],
+    [{ type: 'apiKey', header: 'X-Api-Token', key: { env: 'HR_KEY' } }, 'x-api-token', 'k3y'],
+  ])('sends %j credentials in the right header', async (auth, header, expected) => {
+    const api = await serve(() => ({ body: people }));
+    await readWith(api.origin, { auth });
+    expect(api.requests[0]?.headers[header]).toBe(expected);
+  });
+
+  it('reports a rejected token without ever including it in the message', async () => {
+    const api = await serve(() => ({ status: 401, body: { error: 'invalid token' } }));
+    const reading = readWith(api.origin, { auth: { type: 'bearer', token: { env: 'HR_TOKEN' } } });
+    await expect(reading).rejects.toThrow(/answered 401 \(check the source credentials\)/);
+    await expect(reading).rejects.not.toThrow(/s3cr3t-token/);
+  });
+
+  it('fails the read when the secret is not available', async () => {
+    const api = await serve(() => ({ body: people }));
+    await expect(readWith(api.origin, { auth: { type: 'bearer', token: { env: 'UNSET' } } })).rejects.toBeInstanceOf(SourceReadError);
+    expect(api.requests).toHaveLength(0);
+  });
+});
+
+describe('REST source failures and retries', () => {
+  it('waits as long as Retry-After says on 429, then continues', async () => {
+    let calls = 0;
+    const api = await serve(() => (++calls === 1 ? { status: 429, headers: { 'Retry-After': '7' }, body: {} } : { body: people }));
+    const sleeps: number[] = [];
+    expect(await readWith(api.origin, {}, sleeps)).toHaveLength(7);
+    expect(sleeps).toEqual([7000]);
+  });
+
+  it('gives up after maxAttempts on repeated 503s', async () => {
+    const api = await serve(() => ({ status: 503, body: 'unavailable' }));
+    const sleeps: number[] = [];
+    await expect(readWith(api.origin, { retry: { maxAttempts: 3, baseDelayMs: 100 } }, sleeps)).rejects.toThrow('answered 503: unavailable after 3 attempts');
+    expect(sleeps).toEqual([100, 200]);
+  });
+
+  it('fails rather than stall when Retry-After exceeds retry.maxDelayMs', async () => {
+    const api = await serve(() => ({ status: 429, headers: { 'Retry-After': '3600' }, body: {} }));
+    await expect(readWith(api.origin, {})).rejects.toThrow('asking to wait 3600 s');
+  });
+
+  it('fails when a later page fails, so a partial read never reaches the mapping', async () => {
+    const api = await serve(({ url }) => (url.searchParams.get('page') === '2' ? { status: 500, body: 'boom' } : { body: people.slice(0, 3) }));
+    await expect(readWith(api.origin, { pagination: { type: 'page', sizeParam: 'size', pageSize: 3 } })).rejects.toThrow(/page=2.*answered 500/);
+  });
+
+  it('fails when the API returns fewer records than it announced', async () => {
+    const api = await serve(() => ({ body: { total: 9, rows: people } }));
+    await expect(readWith(api.origin, { recordsPath: 'rows', totalPath: 'total' })).rejects.toThrow('announced 9 records at "total" but returned only 7');
+  });
+
+  it('reads without error when the records match the announced total', async () => {
+    const api = await serve(() => ({ body: { total: '7', rows: people } }));
+    expect(await readWith(api.origin, { recordsPath: 'rows', totalPath: 'total' })).toHaveLength(7);
+  });
+
+  it('fails on zero records', async () => {
+    const api = await serve(() => ({ body: [] }));
+    await expect(readWith(api.origin, {})).rejects.toThrow('returned no employee records');
+  });
+
+  it('fails with the path when the records are not where recordsPath says', async () => {
+    const api = await serve(() => ({ body: { data: people } }));
+    await expect(readWith(api.origin, { recordsPath: 'employees' })).rejects.toThrow('expected a list of employee objects at "employees", found nothing');
+  });
+
+  it('fails on a body that is not JSON', async () => {
+    const api = await serve(() => ({ headers: { 'Content-Type': 'text/html' }, body: '<html>login</html>' }));
+    await expect(readWith(api.origin, {})).rejects.toThrow('did not answer JSON (content-type text/html)');
+  });
+
+  it('times out a request that hangs, retries it, then fails', async () => {
+    const api = await serve(() => ({ hang: true }));
+    await expect(readWith(api.origin, { timeoutMs: 200, retry: { maxAttempts: 2, baseDelayMs: 0 } })).rejects.toThrow(/failed after 2 attempt\(s\): ECONNABORTED/);
+    expect(api.requests).toHaveLength(2);
+  });
+
+  it('fails after retrying when the HR system refuses connections', async () => {
+    const api = await serve(() => ({ body: people }));
+    await api.close();
+    server = undefined;
+    await expect(readWith(api.origin, { retry: { maxAttempts: 2, baseDelayMs: 0 } })).rejects.toThrow(/failed after 2 attempt\(s\): ECONNREFUSED/);
+  });
+});
