@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerDemoCommand } from './commands/demo';
 import { registerSandboxCommand } from './commands/sandbox';
+import { registerSyncCommand } from './commands/sync';
 import { registerValidateCommand } from './commands/validate';
+import { registerWorkerCommand } from './commands/worker';
 
 /** The `peakon-sync` command. Each subcommand lives in its own module and registers itself here. */
 export function buildCli(): Command {
   const program = new Command('peakon-sync')
     .description('Keep Peakon in step with your HR system over SCIM 2.0, orchestrated by Temporal.')
     .showHelpAfterError();
+  registerSyncCommand(program);
+  registerWorkerCommand(program);
   registerValidateCommand(program);
+  registerDemoCommand(program);
   registerSandboxCommand(program);
   return program;
 }

@@ -2,7 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
+/** The folder holding package.json, whether this runs from sources (tests) or from dist/ (the CLI). */
+export function projectRoot(from: string = __dirname): string {
+  let folder = from;
+  while (!existsSync(path.join(folder, 'package.json')) && path.dirname(folder) !== folder) folder = path.dirname(folder);
+  return folder;
+}
+
+const PROJECT_ROOT = projectRoot();
 const INSTALLER = path.join(PROJECT_ROOT, 'scripts', 'install-temporal-cli.js');
 export const PROJECT_TEMPORAL_BINARY = path.join(PROJECT_ROOT, '.tools', 'temporal', 'bin', process.platform === 'win32' ? 'temporal.exe' : 'temporal');
 

@@ -1,0 +1,81 @@
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { Command } from 'commander';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfigFile } from '../../config/load';
+import { startDevServer } from '../../devserver/dev-server';
+import { portOrFree } from '../../devserver/ports';
+import { projectRoot } from '../../devserver/temporal-cli';
+import { startSandbox } from '../../sandbox';
+import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
+import { formatReport } from '../format-report';
+import { startSync } from '../start-sync';
+import { connectClient } from '../temporal-client';
+
+const SAMPLE_CONFIG = path.join(projectRoot(), 'examples', 'sample-config.yaml');
+
+interface DemoOptions {
+  config: string;
+  keepRunning?: boolean;
+}
+
+/**
+ * `npm start`: everything on one machine, nothing to install or configure. A local Temporal dev server with its UI,
+ * the Peakon-compatible sandbox, a worker, and two syncs of the bundled sample HR file: the first creates everyone,
+ * the second shows that a repeated sync creates nobody and writes nothing.
+ */
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('run the whole connector locally: Temporal dev server + UI, Peakon sandbox, worker, and two syncs of the sample HR data')
+    .option('-c, --config <file>', 'connector config to sync (its Peakon URL is replaced by the sandbox)', SAMPLE_CONFIG)
+    .option('--keep-running', 'keep the servers up afterwards so the runs can be inspected in the Temporal UI (default on a terminal)')
+    .option('--no-keep-running', 'exit when the syncs are done')
+    .action(async (options: DemoOptions) => {
+      const out = (line: string) => process.stdout.write(`${line}\n`);
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+      const temporalPort = await portOrFree(7233);
+      const uiPort = await portOrFree(temporalPort === 7233 ? 8233 : temporalPort + 1000);
+      out('starting a local Temporal dev server…');
+      const server = await startDevServer({ ui: true, port: temporalPort, uiPort });
+      const sandbox = await startSandbox({ token: 'demo-token', port: await portOrFree(8088) });
+      const base = loadConfigFile(options.config);
+      const config = { ...base, peakon: { ...base.peakon, baseUrl: sandbox.baseUrl } };
+      const connection = await NativeConnection.connect({ address: server.address });
+      const stateDirectory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-demo-'));
+      const taskQueue = 'peakon-sync-demo';
+      // The demo's sandbox token stands in for the real secret a production worker reads from its environment.
+      const workers = await createSyncWorkers({ connection, namespace: server.namespace, taskQueue, deps: { ...defaultActivityDeps(stateDirectory), resolveSecret: () => sandbox.token } });
+      const running = workers.run();
+      const connected = await connectClient({ ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
+      out(`Temporal UI:      ${server.uiUrl ?? '(no UI)'}`);
+      out(`Peakon sandbox:   ${sandbox.baseUrl} (token demo-token; all users at ${sandbox.origin}/_sandbox/users)`);
+      out(`HR data:          ${config.source.type === 'csv' ? config.source.path : config.source.type}`);
+      out(`Pacing:           ${config.peakon.operationsPerHour} SCIM operations/hour, as Peakon allows per tenant`);
+      try {
+        for (const label of ['first sync (creates everyone)', 'second sync (nothing to do)']) {
+          const handle = await startSync({ client: connected.client, namespace: connected.namespace, taskQueue, config });
+          out(`\n${label}: ${handle.workflowId}`);
+          out(formatReport(await handle.result()));
+          out(`inspect it: ${server.uiUrl ?? ''}/namespaces/${server.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`);
+        }
+        out(`\nPeakon now holds ${sandbox.users().length} users; ${sandbox.ops().length} SCIM operations were spent in total.`);
+        const keepRunning = options.keepRunning ?? process.stdout.isTTY;
+        if (keepRunning) {
+          out(`\nServers stay up for inspection: open ${server.uiUrl ?? 'the Temporal UI'}. Press Ctrl-C to stop.`);
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', () => resolve());
+            process.once('SIGTERM', () => resolve());
+          });
+        }
+      } finally {
+        workers.shutdown();
+        await running;
+        await connected.close();
+        await connection.close();
+        await sandbox.close();
+        await server.stop();
+      }
+    });
+}

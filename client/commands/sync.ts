@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { loadConfigFile } from '../../config/load';
+import { readWorkerEnvironment } from '../../worker/environment';
+import { exitCodeFor, formatReport } from '../format-report';
+import { startSync } from '../start-sync';
+import { connectClient } from '../temporal-client';
+
+interface SyncCommandOptions {
+  config: string;
+  wait?: boolean;
+  json?: boolean;
+  dryRun?: boolean;
+  employee?: string;
+}
+
+export function registerSyncCommand(program: Command): void {
+  program
+    .command('sync')
+    .description('start a sync of one tenant (a running worker does the work)')
+    .requiredOption('-c, --config <file>', 'connector config (YAML or JSON)')
+    .option('-w, --wait', 'wait for the run to finish and print its report; exit 1 if any employee failed')
+    .option('--json', 'with --wait: print the report as JSON on stdout')
+    .option('--dry-run', 'plan only: read, map and compare, write nothing to Peakon')
+    .option('--employee <key>', 'sync only this employee (their email, or employee number with matching.key employeeNumber)')
+    .action(async (options: SyncCommandOptions) => {
+      const config = loadConfigFile(options.config);
+      const { PEAKON_SYNC_TASK_QUEUE: taskQueue } = readWorkerEnvironment();
+      const connected = await connectClient();
+      try {
+        const handle = await startSync({
+          client: connected.client,
+          namespace: connected.namespace,
+          taskQueue,
+          config,
+          ...(options.dryRun ? { dryRun: true } : {}),
+          ...(options.employee !== undefined ? { employeeKey: options.employee } : {}),
+        });
+        const log = options.json ? process.stderr : process.stdout;
+        log.write(`started ${handle.workflowId} on task queue ${taskQueue}\n`);
+        if (!options.wait && !options.dryRun && options.employee === undefined) return;
+        const report = await handle.result();
+        process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+        process.exitCode = exitCodeFor(report);
+      } finally {
+        await connected.close();
+      }
+    });
+}

@@ -1,0 +1,31 @@
+import { NativeConnection } from '@temporalio/worker';
+import type { Command } from 'commander';
+import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
+import { readWorkerEnvironment, temporalConnectConfig } from '../../worker/environment';
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run a worker: executes sync workflows and their Peakon calls (configured by environment variables)')
+    .action(async () => {
+      const environment = readWorkerEnvironment();
+      const { connectionOptions, namespace } = temporalConnectConfig();
+      const connection = await NativeConnection.connect(connectionOptions);
+      const workers = await createSyncWorkers({
+        connection,
+        namespace,
+        taskQueue: environment.PEAKON_SYNC_TASK_QUEUE,
+        deps: defaultActivityDeps(environment.PEAKON_SYNC_STATE_DIR),
+        maxConcurrentScimActivities: environment.PEAKON_SYNC_SCIM_CONCURRENCY,
+        scimActivitiesPerSecond: environment.PEAKON_SYNC_SCIM_ACTIVITIES_PER_SECOND,
+      });
+      // SIGTERM (docker stop, Kubernetes) drains in-flight tasks; Temporal retries whatever is cut off.
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.shutdown());
+      process.stdout.write(`worker polling ${environment.PEAKON_SYNC_TASK_QUEUE} at ${connectionOptions.address} (namespace ${namespace})\n`);
+      try {
+        await workers.run();
+      } finally {
+        await connection.close();
+      }
+    });
+}
