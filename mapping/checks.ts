@@ -4,6 +4,22 @@ import type { Scalar } from './evaluate';
 /** A checked value, or why it cannot be sent to Peakon. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
+/**
+ * Building an Intl.DateTimeFormat costs tens of microseconds; a 50,000-person read has a handful of distinct zones
+ * and locales. Bounded so a column of unique garbage cannot grow it without limit.
+ */
+function memoize<T>(check: (value: Scalar) => Checked<T>, limit = 10_000): (value: Scalar) => Checked<T> {
+  const cache = new Map<Scalar, Checked<T>>();
+  return (value) => {
+    let checked = cache.get(value);
+    if (checked === undefined) {
+      checked = check(value);
+      if (cache.size < limit) cache.set(value, checked);
+    }
+    return checked;
+  };
+}
+
 /** Peakon's limit for option-type attribute values. */
 export const MAX_OPTION_LENGTH = 256;
 
@@ -20,7 +36,8 @@ export function checkEmail(value: Scalar): Checked<string> {
  * A BCP 47 tag in canonical form (en-gb → en-GB). HR systems often export POSIX locales (en_GB); the underscore is
  * the only difference, so it is corrected rather than rejected.
  */
-export function checkLocale(value: Scalar): Checked<string> {
+export const checkLocale = memoize(checkLocaleUncached);
+function checkLocaleUncached(value: Scalar): Checked<string> {
   const text = String(value).replace(/_/g, '-');
   try {
     const [canonical] = Intl.getCanonicalLocales(text);
@@ -35,7 +52,8 @@ export function checkLocale(value: Scalar): Checked<string> {
  * An IANA zone name in its canonical spelling. Offsets such as "+01:00" are refused even where ICU accepts them:
  * Peakon wants a zone name, which also knows daylight saving time.
  */
-export function checkTimezone(value: Scalar): Checked<string> {
+export const checkTimezone = memoize(checkTimezoneUncached);
+function checkTimezoneUncached(value: Scalar): Checked<string> {
   const text = String(value);
   if (/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/.test(text)) {
     try {

@@ -1,0 +1,114 @@
+import { parseConfig } from '../../config/load';
+import type { SecretRef } from '../../config/secret';
+import { createSourceForConfig } from '../../hris';
+import { createBambooHrSource } from '../../hris/bamboohr';
+import { BambooHrSourceConfigSchema } from '../../hris/config';
+import { SourceReadError, readAllRecords } from '../../hris/source';
+import { mapEmployees } from '../../mapping/map';
+import { startBambooHrFixture, type BambooEmployee, type BambooHrFixture } from '../fixtures/bamboohr-server';
+
+const API_KEY = 'bamboo-api-key-123';
+const resolveSecret = (ref: SecretRef): string => {
+  if ('env' in ref && ref.env === 'BAMBOO_KEY') return API_KEY;
+  throw new Error('unknown secret');
+};
+const noSleep = async () => undefined;
+
+const employees: BambooEmployee[] = [
+  { id: '4', firstName: 'Lucía', lastName: 'Fernández', workEmail: 'lucia@example.com', supervisorEId: '1', department: 'Sales', status: 'Active', employeeNumber: '104' },
+  { id: '1', firstName: 'Ingrid', lastName: 'Larsen', workEmail: 'ingrid@example.com', supervisorEId: null, department: 'Executive', status: 'Active', employeeNumber: '101' },
+  { id: '7', firstName: 'Pablo', lastName: 'Ruiz', workEmail: 'pablo@example.com', supervisorEId: '4', department: 'Sales', status: 'Inactive', employeeNumber: '107' },
+];
+
+let fixture: BambooHrFixture | undefined;
+afterEach(async () => {
+  await fixture?.close();
+  fixture = undefined;
+});
+
+async function start(extra: { failFirst?: number; changes?: Parameters<typeof startBambooHrFixture>[0]['changes'] } = {}) {
+  fixture = await startBambooHrFixture({ companyDomain: 'acme', apiKey: API_KEY, employees, ...extra });
+  return fixture;
+}
+
+function rawConfig(baseUrl: string, source: Record<string, unknown> = {}) {
+  return {
+    tenant: 'acme',
+    peakon: { baseUrl: 'http://127.0.0.1:1/scim/v2' },
+    source: { type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl, ...source },
+    mapping: {
+      id: 'id',
+      email: 'workEmail',
+      givenName: 'firstName',
+      familyName: 'lastName',
+      active: { field: 'status', map: { Active: true, Inactive: false } },
+      attributes: { Department: 'department', Manager: { employeeRef: 'supervisorEId' } },
+    },
+  };
+}
+
+describe('BambooHR source', () => {
+  it('reads a custom report with exactly the fields the mapping needs, leavers included, over basic auth', async () => {
+    const api = await start();
+    const config = parseConfig(rawConfig(api.baseUrl));
+    const records = await readAllRecords(createSourceForConfig(config, { resolveSecret, sleep: noSleep }));
+    expect(records.map((record) => record['id'])).toEqual(['4', '1', '7']);
+    const [request] = api.requests;
+    expect(request?.method).toBe('POST');
+    expect(request?.path).toBe('/api/gateway.php/acme/v1/reports/custom');
+    expect(request?.query.get('onlyCurrent')).toBe('false');
+    expect(JSON.parse(request?.body ?? '{}')).toMatchObject({ fields: ['workEmail', 'firstName', 'lastName', 'status', 'department', 'supervisorEId'] });
+  });
+
+  it('maps supervisorEId to the manager\'s email', async () => {
+    const api = await start();
+    const config = parseConfig(rawConfig(api.baseUrl));
+    const report = mapEmployees(await readAllRecords(createSourceForConfig(config, { resolveSecret, sleep: noSleep })), config);
+    expect(report.problems).toEqual([]);
+    const byId = new Map(report.employees.map((employee) => [employee.sourceId, employee]));
+    expect(byId.get('7')?.references).toEqual({ Manager: 'lucia@example.com' });
+    expect(byId.get('7')?.user.active).toBe(false);
+    expect(byId.get('1')?.references).toEqual({});
+  });
+
+  it('reads the employee directory when configured to', async () => {
+    const api = await start();
+    const config = BambooHrSourceConfigSchema.parse({ type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl: api.baseUrl, read: 'directory' });
+    const records = await readAllRecords(createBambooHrSource(config, { resolveSecret, sleep: noSleep, fields: [] }));
+    expect(records.map((record) => record['workEmail'])).toEqual(['lucia@example.com', 'ingrid@example.com']);
+    expect(api.requests[0]?.path).toBe('/api/gateway.php/acme/v1/employees/directory');
+  });
+
+  it('fails with a SourceReadError when the API key is wrong, without the key in the message', async () => {
+    const api = await start();
+    const config = BambooHrSourceConfigSchema.parse({ type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl: api.baseUrl });
+    const reading = readAllRecords(createBambooHrSource(config, { resolveSecret: () => 'wrong-key', sleep: noSleep, fields: [] }));
+    await expect(reading).rejects.toBeInstanceOf(SourceReadError);
+    await expect(reading).rejects.toThrow(/answered 401/);
+    await expect(reading).rejects.not.toThrow(/wrong-key/);
+  });
+
+  it('retries BambooHR maintenance responses (503) and then reads', async () => {
+    const api = await start({ failFirst: 2 });
+    const config = BambooHrSourceConfigSchema.parse({ type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl: api.baseUrl });
+    expect(await readAllRecords(createBambooHrSource(config, { resolveSecret, sleep: noSleep, fields: ['workEmail'] }))).toHaveLength(3);
+    expect(api.requests).toHaveLength(3);
+  });
+
+  it('reads the employees changed since a moment, fetching inserted and updated ones with the mapping\'s fields', async () => {
+    const api = await start({
+      changes: [
+        { id: '4', action: 'Updated', lastChanged: '2025-03-02T10:00:00Z' },
+        { id: '1', action: 'Updated', lastChanged: '2025-02-01T10:00:00Z' },
+        { id: '9', action: 'Deleted', lastChanged: '2025-03-03T08:00:00Z' },
+      ],
+    });
+    const config = BambooHrSourceConfigSchema.parse({ type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl: api.baseUrl });
+    const source = createBambooHrSource(config, { resolveSecret, sleep: noSleep, fields: ['workEmail', 'firstName'] });
+    const changes = await source.readChangedSince(new Date('2025-03-01T00:00:00Z'));
+    expect(api.requests[0]?.query.get('since')).toBe('2025-03-01T00:00:00Z');
+    expect(changes.latest).toBe('2025-03-03T08:00:00Z');
+    expect(changes.records).toEqual([{ id: '4', workEmail: 'lucia@example.com', firstName: 'Lucía', supervisorEId: '1' }]);
+    expect(changes.deletedIds).toEqual(['9']);
+  });
+});
