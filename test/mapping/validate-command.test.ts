@@ -1,0 +1,93 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { registerValidateCommand } from '../../client/commands/validate';
+import { formatMappingReport, summarizeMapping } from '../../mapping/summary';
+import { mapEmployees } from '../../mapping/map';
+import { configWith, person } from './helpers';
+
+function writeExport(csv: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'peakon-validate-'));
+  writeFileSync(path.join(dir, 'hr.csv'), csv);
+  const configFile = path.join(dir, 'connector.yaml');
+  writeFileSync(
+    configFile,
+    [
+      'tenant: demo',
+      'peakon: { baseUrl: "http://127.0.0.1:8088/scim/v2" }',
+      'source: { type: csv, path: hr.csv }',
+      'mapping:',
+      '  id: id',
+      '  email: email',
+      '  givenName: first',
+      '  familyName: last',
+      '  attributes: { Manager: { employeeRef: manager } }',
+    ].join('\n'),
+  );
+  return configFile;
+}
+
+async function runValidate(args: string[]): Promise<{ output: string; exitCode: number | undefined }> {
+  const program = new Command('peakon-sync').exitOverride();
+  registerValidateCommand(program);
+  const written: string[] = [];
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  const previousExitCode = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync(['node', 'peakon-sync', 'validate', ...args]);
+    return { output: written.join(''), exitCode: typeof process.exitCode === 'number' ? process.exitCode : undefined };
+  } finally {
+    write.mockRestore();
+    process.exitCode = previousExitCode;
+  }
+}
+
+describe('peakon-sync validate', () => {
+  it('prints the summary and each problem, and exits non-zero when a record has a problem', async () => {
+    const config = writeExport('id,email,first,last,manager\n1,a@example.com,Ada,Lovelace,\n2,not-an-email,Bob,Byte,1\n3,c@example.com,Cy,Cole,99\n');
+    const { output, exitCode } = await runValidate(['--config', config]);
+    expect(exitCode).toBe(1);
+    expect(output).toContain('3 records read: 2 employees to sync (2 active, 0 inactive), 0 out of scope, 1 rejected');
+    expect(output).toContain('row 3: email: "not-an-email" is not a valid email address');
+    expect(output).toContain('row 4 (c@example.com): Manager: HRIS id "99" is not in the HRIS read; Manager left out');
+  });
+
+  it('exits zero when there are only warnings, and prints JSON with --json', async () => {
+    const config = writeExport('id,email,first,last,manager\n1,a@example.com,Ada,Lovelace,77\n');
+    const { output, exitCode } = await runValidate(['--config', config, '--json']);
+    expect(exitCode).toBeUndefined();
+    const parsed: unknown = JSON.parse(output);
+    expect(parsed).toMatchObject({ summary: { recordsRead: 1, employees: 1, problems: 0, warnings: 1 }, problems: [], warnings: [{ recordRef: 'row 2' }] });
+  });
+});
+
+describe('summarizeMapping', () => {
+  it('counts active, inactive, excluded, rejected records and problems per field', () => {
+    const config = configWith({ active: 'active', scope: { exclude: [[{ field: 'skip', equals: 'yes' }]] } });
+    const report = mapEmployees(
+      [person({ active: 'true' }), person({ active: 'false' }), person({ skip: 'yes' }), person({ email: 'x', first: '' })],
+      config,
+    );
+    expect(summarizeMapping(report)).toEqual({
+      recordsRead: 4,
+      employees: 2,
+      active: 1,
+      inactive: 1,
+      excluded: 1,
+      rejectedRecords: 1,
+      problems: 2,
+      problemsByField: [
+        { field: 'email', count: 1 },
+        { field: 'givenName', count: 1 },
+      ],
+      employeesWithWarnings: 0,
+      warnings: 0,
+    });
+    expect(formatMappingReport(report)).toContain('by field: email 1, givenName 1');
+  });
+});
