@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo';
 import { registerSandboxCommand } from './commands/sandbox';
+import { registerScheduleCommand } from './commands/schedule';
 import { registerSyncCommand } from './commands/sync';
 import { registerValidateCommand } from './commands/validate';
 import { registerWorkerCommand } from './commands/worker';
@@ -16,6 +17,7 @@ export function buildCli(): Command {
   registerValidateCommand(program);
   registerDemoCommand(program);
   registerSandboxCommand(program);
+  registerScheduleCommand(program);
   return program;
 }
 

@@ -1,0 +1,143 @@
+import { ScheduleOverlapPolicy, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction, type ScheduleSpec } from '@temporalio/client';
+import { z } from 'zod';
+import type { ConnectorConfig } from '../../config/schema';
+import type { RunTuning } from '../../sync/settings';
+import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
+import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
+import type { SyncWorkflowInput } from '../../workflows/sync';
+import type * as workflows from '../../workflows';
+import type { syncTenantWorkflow } from '../../workflows';
+
+/**
+ * The workflow type every sync schedule starts; `list` uses it to tell this connector's schedules from others. Typed
+ * as a key of the workflows module, so renaming the workflow breaks the build instead of every schedule.
+ */
+export const SYNC_WORKFLOW_TYPE: keyof typeof workflows = 'syncTenantWorkflow';
+
+/**
+ * A late scheduled run is still worth taking after a short outage, but not hours later: the next regular run will
+ * come soon enough, and a burst of catch-up runs would only be skipped by the overlap policy anyway.
+ */
+export const SYNC_SCHEDULE_CATCHUP_WINDOW_MS = 10 * 60_000;
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `15m`, `1h`, `1d`, `500ms`: what `--every` accepts. Returns milliseconds. */
+export function parseEvery(text: string): number {
+  const match = /^\s*(\d+)\s*(ms|s|m|h|d)\s*$/.exec(text);
+  const amount = match?.[1];
+  const unitMs = match?.[2] === undefined ? undefined : UNIT_MS[match[2]];
+  if (amount === undefined || unitMs === undefined) {
+    throw new Error(`--every ${JSON.stringify(text)}: expected a number and a unit (ms, s, m, h, d), e.g. 30m or 1h`);
+  }
+  const milliseconds = Number(amount) * unitMs;
+  // Temporal schedules work in whole seconds; a sub-second interval would be rounded to nothing.
+  if (milliseconds < 1_000) throw new Error(`--every ${text}: the shortest interval a Temporal schedule takes is 1s`);
+  return milliseconds;
+}
+
+const CRON_FIELD = /^[\d*/,\-A-Za-z?LW#]+$/;
+
+/** Temporal takes standard five-field cron (plus @daily-style shortcuts); a typo is caught here, not at the server. */
+export function checkCron(expression: string): string {
+  const trimmed = expression.trim();
+  if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every\s+\S+)$/.test(trimmed)) return trimmed;
+  const fields = trimmed.split(/\s+/);
+  if (fields.length < 5 || fields.length > 7 || !fields.every((field) => CRON_FIELD.test(field))) {
+    throw new Error(`--cron ${JSON.stringify(expression)}: expected five fields "minute hour day-of-month month day-of-week", e.g. "0 2 * * *"`);
+  }
+  return trimmed;
+}
+
+/** When a sync schedule fires: either a fixed interval or a cron expression, optionally in a time zone. */
+export const SyncScheduleTimingSchema = z.union([
+  z.object({ everyMs: z.number().int().min(1_000), timezone: z.string().min(1).optional() }),
+  z.object({ cron: z.string().min(1), timezone: z.string().min(1).optional() }),
+]);
+export type SyncScheduleTiming = z.infer<typeof SyncScheduleTimingSchema>;
+
+/** Turns the `--every`/`--cron` flags into a timing; exactly one must be given. */
+export function timingFromFlags(flags: { every?: string; cron?: string; timezone?: string }): SyncScheduleTiming {
+  if ((flags.every === undefined) === (flags.cron === undefined)) throw new Error('give exactly one of --every <interval> or --cron "<expression>"');
+  const timezone = flags.timezone !== undefined ? { timezone: flags.timezone } : {};
+  return flags.every !== undefined ? { everyMs: parseEvery(flags.every), ...timezone } : { cron: checkCron(flags.cron ?? ''), ...timezone };
+}
+
+export function scheduleSpecFor(timing: SyncScheduleTiming): ScheduleSpec {
+  const zone = timing.timezone !== undefined ? { timezone: timing.timezone } : {};
+  return 'everyMs' in timing ? { intervals: [{ every: timing.everyMs }], ...zone } : { cronExpressions: [timing.cron], ...zone };
+}
+
+/** `every 1h`, `cron "0 2 * * *" (Europe/Copenhagen)`: kept in the schedule's memo, because the server turns cron into calendar ranges. */
+export function describeTiming(timing: SyncScheduleTiming): string {
+  const zone = timing.timezone !== undefined ? ` (${timing.timezone})` : '';
+  return 'everyMs' in timing ? `every ${formatDuration(timing.everyMs)}${zone}` : `cron "${timing.cron}"${zone}`;
+}
+
+/** 7_200_000 → `2h`, 5_400_000 → `1h30m`, 2_500 → `2.5s`. */
+export function formatDuration(milliseconds: number): string {
+  if (milliseconds < 1_000) return `${milliseconds}ms`;
+  const parts: string[] = [];
+  let rest = milliseconds;
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
+    const count = Math.floor(rest / size);
+    if (count > 0) parts.push(`${count}${unit}`);
+    rest -= count * size;
+  }
+  if (rest > 0) parts.push(`${Number((rest / 1_000).toFixed(3))}s`);
+  return parts.join('');
+}
+
+export function defaultScheduleId(tenant: string): string {
+  return `peakon-sync-${tenant}`;
+}
+
+/** What `list` and `describe` read back from a sync schedule's memo. */
+export const SyncScheduleMemoSchema = z.object({ tenant: z.string(), timing: z.string() });
+export type SyncScheduleMemo = z.infer<typeof SyncScheduleMemoSchema>;
+
+export interface SyncScheduleRequest {
+  config: ConnectorConfig;
+  taskQueue: string;
+  timing: SyncScheduleTiming;
+  scheduleId?: string;
+  paused?: boolean;
+  note?: string;
+  /** Set only where the namespace has the attributes registered; the server rejects unknown ones. */
+  withSearchAttributes: boolean;
+  /** Tests shorten timeouts and retries; the CLI never sets this, so production runs take the workflow's defaults. */
+  tuning?: Partial<RunTuning>;
+}
+
+export type SyncScheduleOptions = ScheduleOptions<ScheduleOptionsStartWorkflowAction<typeof syncTenantWorkflow>>;
+
+/**
+ * The schedule of one tenant's recurring sync. Two guards keep a tenant to one sync at a time: the overlap policy
+ * SKIP stops the schedule from starting a run while its previous one is still running, and the tenant lock inside
+ * the workflow makes any other sync (a person's `peakon-sync sync`, another schedule) return 'skipped'.
+ */
+export function buildSyncScheduleOptions(request: SyncScheduleRequest): SyncScheduleOptions {
+  const { config } = request;
+  const input: SyncWorkflowInput = { config, ...(request.tuning ? { tuning: request.tuning } : {}) };
+  return {
+    scheduleId: request.scheduleId ?? defaultScheduleId(config.tenant),
+    spec: scheduleSpecFor(request.timing),
+    action: {
+      type: 'startWorkflow',
+      workflowType: SYNC_WORKFLOW_TYPE,
+      taskQueue: request.taskQueue,
+      // Temporal appends the scheduled time, so every run keeps a readable, unique ID.
+      workflowId: scheduledSyncWorkflowIdPrefix(config.tenant),
+      args: [input],
+      ...(request.withSearchAttributes
+        ? { typedSearchAttributes: [{ key: TENANT_SEARCH_ATTRIBUTE, value: config.tenant }, { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' }] }
+        : {}),
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: SYNC_SCHEDULE_CATCHUP_WINDOW_MS },
+    memo: { tenant: config.tenant, timing: describeTiming(request.timing) } satisfies SyncScheduleMemo,
+    state: {
+      paused: request.paused ?? false,
+      ...(request.note !== undefined ? { note: request.note } : {}),
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { formatDuration } from './options';
+
+/**
+ * What `schedule list` and `schedule describe` show: plain data gathered from Temporal (see inspect.ts) and turned
+ * into text here, so the layout is testable without a server.
+ */
+
+/** The memo a sync run keeps up to date (workflows/sync.ts `publish`): its outcome without fetching its result. */
+export const SyncRunMemoSchema = z.object({
+  status: z.enum(['running', 'completed', 'completed_with_failures', 'failed', 'skipped']),
+  counts: z.object({ created: z.number(), updated: z.number(), unchanged: z.number(), failed: z.number(), skipped: z.number() }).optional(),
+  failures: z.number().optional(),
+  operations: z.number().optional(),
+});
+export type SyncRunMemo = z.infer<typeof SyncRunMemoSchema>;
+
+export interface ScheduledRun {
+  workflowId: string;
+  runId: string;
+  scheduledAt: Date;
+  startedAt: Date;
+  /** Temporal's execution status (RUNNING, COMPLETED, FAILED, TERMINATED, …) or NOT_FOUND once retention removed it. */
+  execution: string;
+  /** The sync's own outcome from its memo; absent when the run never got that far. */
+  outcome?: SyncRunMemo;
+}
+
+export interface SyncScheduleSummaryRow {
+  scheduleId: string;
+  tenant?: string;
+  timing?: string;
+  paused: boolean;
+  note?: string;
+  nextRunTimes: Date[];
+  lastRunAt?: Date;
+}
+
+export interface SyncScheduleOverview extends SyncScheduleSummaryRow {
+  taskQueue?: string;
+  workflowIdPrefix?: string;
+  overlapPolicy: string;
+  catchupWindowMs: number;
+  actionsTaken: number;
+  skippedBecauseStillRunning: number;
+  missedCatchupWindow: number;
+  /** Workflow IDs of runs this schedule started that are still running (at most one with overlap SKIP). */
+  running: string[];
+  /** Oldest first, as Temporal keeps them (the last 10 or so). */
+  recentRuns: ScheduledRun[];
+}
+
+/** `completed (created 3, updated 1, failed 0; 12 ops)`, `skipped`, `FAILED`. */
+export function describeRunOutcome(run: ScheduledRun): string {
+  const { outcome } = run;
+  if (!outcome) return run.execution;
+  if (outcome.status === 'running' && run.execution !== 'RUNNING') return `${run.execution.toLowerCase()} (the run ended without a report)`;
+  const counts = outcome.counts;
+  if (!counts || outcome.status === 'skipped') return outcome.status;
+  const details = `created ${counts.created}, updated ${counts.updated}, unchanged ${counts.unchanged}, failed ${counts.failed}`;
+  return `${outcome.status} (${details}${outcome.operations !== undefined ? `; ${outcome.operations} ops` : ''})`;
+}
+
+function time(date: Date | undefined): string {
+  return date ? date.toISOString().replace(/\.\d{3}Z$/, 'Z') : '—';
+}
+
+export function formatScheduleList(rows: readonly SyncScheduleSummaryRow[]): string {
+  if (rows.length === 0) return 'No sync schedules. Create one with: peakon-sync schedule create --config <file> --every 1h';
+  const header = ['SCHEDULE', 'TENANT', 'WHEN', 'STATE', 'NEXT RUN', 'LAST RUN'];
+  const table = rows.map((row) => [row.scheduleId, row.tenant ?? '?', row.timing ?? '?', row.paused ? 'paused' : 'active', row.paused ? '—' : time(row.nextRunTimes[0]), time(row.lastRunAt)]);
+  const widths = header.map((title, column) => Math.max(title.length, ...table.map((cells) => (cells[column] ?? '').length)));
+  return [header, ...table].map((cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+export function formatScheduleOverview(overview: SyncScheduleOverview): string {
+  const lines = [
+    `Schedule ${overview.scheduleId}${overview.tenant ? ` — tenant ${overview.tenant}` : ''}`,
+    `  when:          ${overview.timing ?? '?'}`,
+    `  state:         ${overview.paused ? 'paused' : 'active'}${overview.note ? ` (${overview.note})` : ''}`,
+    `  task queue:    ${overview.taskQueue ?? '?'}`,
+    `  overlap:       ${overview.overlapPolicy}, catch-up window ${formatDuration(overview.catchupWindowMs)}`,
+    `  runs started:  ${overview.actionsTaken} (skipped while one was running: ${overview.skippedBecauseStillRunning}, missed the catch-up window: ${overview.missedCatchupWindow})`,
+    `  running now:   ${overview.running.length > 0 ? overview.running.join(', ') : 'none'}`,
+  ];
+  lines.push('', overview.paused ? 'Next runs: none while paused' : 'Next runs:');
+  if (!overview.paused) for (const next of overview.nextRunTimes) lines.push(`  ${time(next)}`);
+  lines.push('', overview.recentRuns.length > 0 ? 'Recent runs (newest first):' : 'Recent runs: none yet');
+  for (const run of [...overview.recentRuns].reverse()) lines.push(`  ${time(run.startedAt)}  ${run.workflowId}  ${describeRunOutcome(run)}`);
+  return lines.join('\n');
+}
