@@ -65,7 +65,7 @@ export async function describeSyncSchedule(client: Client, scheduleId: string): 
     ...(last ? { lastRunAt: last } : {}),
     ...(description.action.taskQueue ? { taskQueue: description.action.taskQueue } : {}),
     ...(description.action.workflowId ? { workflowIdPrefix: description.action.workflowId } : {}),
-    overlapPolicy: description.policies.overlap,
+    overlapPolicy: description.policies.overlap ?? 'UNSPECIFIED',
     catchupWindowMs: description.policies.catchupWindow,
     actionsTaken: description.info.numActionsTaken,
     skippedBecauseStillRunning: description.info.numActionsSkippedOverlap,
