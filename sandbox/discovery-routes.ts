@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { notFound, sendScim } from './errors';
+import { notFound, ScimHttpError, sendScim } from './errors';
 import { listResponse, schemaResources, serviceProviderConfig, userResourceType } from './discovery';
 import type { TenantAttribute } from './tenant-schema';
 
@@ -34,6 +34,11 @@ export function discoveryRouter(deps: DiscoveryDeps): Router {
   router.get('/ResourceTypes/:id', (req, res) => {
     if (req.params.id !== 'User') throw notFound(`resource type ${req.params.id} not found; Peakon only has User`);
     sendScim(res, 200, userResourceType(deps.baseUrl()));
+  });
+
+  // RFC 7644 §4: discovery endpoints are read-only, so other methods are 405 rather than "no such endpoint".
+  router.all(['/ServiceProviderConfig', '/Schemas', '/Schemas/:id', '/ResourceTypes', '/ResourceTypes/:id'], (req) => {
+    throw new ScimHttpError(405, `${req.method} is not allowed on ${req.path}; discovery endpoints are read-only`);
   });
 
   return router;

@@ -19,7 +19,7 @@ const CORE_USER_ATTRIBUTES: SchemaAttribute[] = [
   attribute('userName', 'string', { required: true, uniqueness: 'server', description: 'The work email; Peakon requires it to equal the work entry of emails.' }),
   attribute('name', 'complex', {
     required: true,
-    subAttributes: [attribute('givenName', 'string'), attribute('familyName', 'string'), attribute('formatted', 'string')],
+    subAttributes: [attribute('givenName', 'string', { required: true }), attribute('familyName', 'string', { required: true }), attribute('formatted', 'string')],
   }),
   attribute('displayName', 'string'),
   attribute('emails', 'complex', {
@@ -48,18 +48,21 @@ const ENTERPRISE_USER_ATTRIBUTES: SchemaAttribute[] = [
   }),
 ];
 
-/** date stays a SCIM string: Peakon wants YYYY-MM-DD, which is not an xsd:dateTime. peakonType keeps the exact kind. */
+/**
+ * date stays a SCIM string: Peakon wants YYYY-MM-DD, which is not an xsd:dateTime. RFC 7643 schema attributes take no
+ * extra keys (strict checkers reject them), so the exact Peakon kind leads the description: "Peakon type: date. …".
+ */
 const SCIM_TYPE_OF: Record<TenantAttributeType, string> = { option: 'string', date: 'string', number: 'integer', employee: 'string' };
 const DESCRIPTION_OF: Record<TenantAttributeType, string> = {
-  option: 'Option attribute: a string of at most 256 characters.',
-  date: 'Date attribute: an ISO 8601 date (YYYY-MM-DD).',
-  number: 'Number attribute: an integer.',
-  employee: 'Employee attribute: the email of another employee who already exists in Peakon.',
+  option: 'Peakon type: option. A string of at most 256 characters.',
+  date: 'Peakon type: date. An ISO 8601 date (YYYY-MM-DD).',
+  number: 'Peakon type: number. An integer.',
+  employee: 'Peakon type: employee. The email of another employee who already exists in Peakon.',
 };
 
 function peakonAttributes(tenantSchema: readonly TenantAttribute[]): SchemaAttribute[] {
   return tenantSchema.map((tenantAttribute) =>
-    attribute(tenantAttribute.name, SCIM_TYPE_OF[tenantAttribute.type], { caseExact: true, description: DESCRIPTION_OF[tenantAttribute.type], peakonType: tenantAttribute.type }),
+    attribute(tenantAttribute.name, SCIM_TYPE_OF[tenantAttribute.type], { caseExact: true, description: DESCRIPTION_OF[tenantAttribute.type] }),
   );
 }
 

@@ -6,6 +6,7 @@ import type { HourlyOperationBudget } from './quota';
 import type { PendingTimers } from './timers';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const isSearch = (path: string): boolean => /\/\.search$/i.test(path);
 
 /** Records each SCIM request on arrival and fills in its status once answered. */
 export function logOperations(log: OperationLog): RequestHandler {
@@ -35,8 +36,8 @@ export type FaultPlans = WeakMap<Response, FaultPlan>;
 
 export function injectFaults(faults: FaultInjector, timers: PendingTimers, plans: FaultPlans): RequestHandler {
   return async (req, res, next) => {
-    const isListing = req.method === 'GET' && /^\/Users\/?$/i.test(req.path);
-    const plan = faults.plan({ isWrite: WRITE_METHODS.has(req.method), isListing });
+    const isListing = (req.method === 'GET' && /^\/Users\/?$/i.test(req.path)) || (req.method === 'POST' && /^(\/Users)?\/\.search$/i.test(req.path));
+    const plan = faults.plan({ isWrite: WRITE_METHODS.has(req.method) && !isSearch(req.path), isListing });
     plans.set(res, plan);
     if (plan.latencyMs > 0) await timers.wait(plan.latencyMs);
     if (plan.hangMs !== null) {

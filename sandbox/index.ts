@@ -29,6 +29,7 @@ const SandboxOptionsSchema = z.object({
   /** RFC 7644 reads PUT as a full replace; Peakon does not document it, so the strict reading is the default. */
   putClearsOmitted: z.boolean().default(true),
   acceptPeakonIdAsManager: z.boolean().default(false),
+  relaxUserNameRules: z.boolean().default(false),
   faults: z.unknown().optional(),
 });
 
@@ -48,6 +49,8 @@ export interface SandboxOptions {
   putClearsOmitted?: boolean;
   /** Default false: employee attributes take only an existing employee's email; true also takes their id. */
   acceptPeakonIdAsManager?: boolean;
+  /** Default false. Not Peakon behaviour: accepts any userName, for generic SCIM conformance checkers only. */
+  relaxUserNameRules?: boolean;
   faults?: Partial<FaultSettingsInput>;
 }
 
@@ -90,7 +93,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     budget.reset();
     faults.rewind();
   };
-  const validation = { tenantSchema, directory: store, acceptPeakonIdAsManager: settings.acceptPeakonIdAsManager };
+  const validation = { tenantSchema, directory: store, acceptPeakonIdAsManager: settings.acceptPeakonIdAsManager, relaxUserNameRules: settings.relaxUserNameRules };
 
   const app = createSandboxApp({ ...settings, tenantSchema, store, log, budget, faults, timers, baseUrl, reset });
   const server = createServer(app);

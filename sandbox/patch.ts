@@ -12,18 +12,29 @@ export function applyUserPatch(user: ScimUser, body: unknown): Record<string, un
   const parsed = PatchRequestSchema.safeParse(body);
   if (!parsed.success) throw invalidSyntax(`not a PatchOp request: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}`);
   if (!parsed.data.schemas.includes(PATCH_OP_SCHEMA)) throw invalidSyntax(`schemas must include "${PATCH_OP_SCHEMA}"`);
-  const operations = parsed.data.Operations.flatMap(splitExtensionValues).map((operation, index) => toLibraryOperation(operation, index));
+  const operations = parsed.data.Operations.flatMap(splitExtensionValues);
 
   const { meta: _meta, ...attributes } = user;
   // scim-patch wants Date-typed meta; the stored meta is restored by the store, so a placeholder is enough here.
-  const patchable = { ...attributes, meta: { created: new Date(0), lastModified: new Date(0) } };
-  let patched: typeof patchable;
-  try {
-    patched = scimPatch(patchable, operations, { mutateDocument: false, treatMissingAsAdd: true });
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new ScimHttpError(400, `cannot apply patch: ${detail}`, /no.?target|not found/i.test(detail) ? 'noTarget' : 'invalidValue');
-  }
+  let patched: Record<string, unknown> & { meta: { created: Date; lastModified: Date }; schemas: string[] } = {
+    ...attributes,
+    meta: { created: new Date(0), lastModified: new Date(0) },
+  };
+  operations.forEach((operation, index) => {
+    const wholeExtension = operation.path === undefined ? undefined : extensionNamed(operation.path);
+    if (wholeExtension && operation.op.toLowerCase() === 'remove') {
+      patched = { ...patched };
+      delete patched[wholeExtension];
+      return;
+    }
+    try {
+      patched = scimPatch(patched, [toLibraryOperation(operation, index)], { mutateDocument: false, treatMissingAsAdd: true });
+    } catch (error) {
+      if (error instanceof ScimHttpError) throw error;
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new ScimHttpError(400, `cannot apply patch: ${detail}`, /no.?target|not found/i.test(detail) ? 'noTarget' : 'invalidValue');
+    }
+  });
   const { meta: _placeholder, ...result } = patched;
   return result;
 }
@@ -32,22 +43,31 @@ type RequestOperation = { op: string; path?: string | undefined; value?: unknown
 
 const EXTENSION_URNS = [ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA];
 
+const extensionNamed = (name: string): string | undefined => EXTENSION_URNS.find((urn) => urn.toLowerCase() === name.toLowerCase());
+
 /**
- * scim-patch splits a pathless value's bare extension key at its last colon (`…:peakon:2.0` → `User` → …), so the
- * extension's sub-attributes are turned into operations with URN paths, which it handles correctly.
+ * scim-patch splits a bare extension URN at its last colon (`…:peakon:2.0` → `User` → …), both as a pathless value's
+ * key and as a path, so values addressed to a whole extension become one operation per sub-attribute with a
+ * `urn:…:attribute` path, which it handles correctly.
  */
 function splitExtensionValues(operation: RequestOperation): RequestOperation[] {
   const value = operation.value;
-  if (operation.path !== undefined || typeof value !== 'object' || value === null || Array.isArray(value)) return [operation];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [operation];
+  // Some clients serialise an extension object with its own `schemas` list; it names the extension, it is no attribute.
+  const perAttribute = (urn: string, extensionValue: object): RequestOperation[] =>
+    Object.entries(extensionValue)
+      .filter(([attribute]) => attribute !== 'schemas')
+      .map(([attribute, attributeValue]) => ({ op: operation.op, path: `${urn}:${attribute}`, value: attributeValue }));
+  if (operation.path !== undefined) {
+    const urn = extensionNamed(operation.path);
+    return urn ? perAttribute(urn, value) : [operation];
+  }
   const plain: Record<string, unknown> = {};
   const extensionOperations: RequestOperation[] = [];
   for (const [key, inner] of Object.entries(value)) {
-    const urn = EXTENSION_URNS.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
-    if (urn && typeof inner === 'object' && inner !== null && !Array.isArray(inner)) {
-      for (const [attribute, attributeValue] of Object.entries(inner)) extensionOperations.push({ op: operation.op, path: `${urn}:${attribute}`, value: attributeValue });
-    } else {
-      plain[key] = inner;
-    }
+    const urn = extensionNamed(key);
+    if (urn && typeof inner === 'object' && inner !== null && !Array.isArray(inner)) extensionOperations.push(...perAttribute(urn, inner));
+    else plain[key] = inner;
   }
   return [...(Object.keys(plain).length > 0 ? [{ op: operation.op, value: plain }] : []), ...extensionOperations];
 }

@@ -16,6 +16,11 @@ export interface ValidationContext {
   directory: EmployeeDirectory;
   /** Peakon's docs only promise email references for employee attributes; some tenants also take a Peakon user id. */
   acceptPeakonIdAsManager: boolean;
+  /**
+   * Not Peakon behaviour: drops "userName is the work email" so generic SCIM checkers, which send random strings
+   * as userName, can exercise the protocol. Only the conformance run sets it.
+   */
+  relaxUserNameRules?: boolean;
 }
 
 /** Deliberately simple: Peakon rejects what is obviously not an address, it does not implement RFC 5322. */
@@ -47,7 +52,7 @@ export function validateUser(candidate: unknown, context: ValidationContext, pre
   const user = parsed.data;
 
   if (!user.schemas.includes(CORE_USER_SCHEMA)) throw invalidValue(`schemas must include "${CORE_USER_SCHEMA}"`);
-  checkEmails(user);
+  if (!context.relaxUserNameRules) checkEmails(user);
   checkName(user);
   const peakonAttributes = checkPeakonAttributes(user, context, previous);
   checkUniqueness(user, context.directory, previous?.id);
@@ -94,8 +99,10 @@ function checkEmails(user: ScimUserWrite): void {
   }
 }
 
+/** Peakon's employee record has a mandatory first and last name. */
 function checkName(user: ScimUserWrite): void {
-  if (!user.name?.givenName?.trim() && !user.name?.familyName?.trim()) throw invalidValue('name.givenName or name.familyName is required');
+  if (!user.name?.givenName?.trim()) throw invalidValue('name.givenName is required');
+  if (!user.name?.familyName?.trim()) throw invalidValue('name.familyName is required');
 }
 
 type PeakonAttributes = Record<string, string | number | null>;

@@ -23,6 +23,7 @@ export interface SandboxParts {
   pageSizeCap: number;
   putClearsOmitted: boolean;
   acceptPeakonIdAsManager: boolean;
+  relaxUserNameRules: boolean;
   store: UserStore;
   log: OperationLog;
   budget: HourlyOperationBudget;
@@ -44,11 +45,18 @@ export function createSandboxApp(parts: SandboxParts): Express {
     tenantSchema: parts.tenantSchema,
     directory: parts.store,
     acceptPeakonIdAsManager: parts.acceptPeakonIdAsManager,
+    relaxUserNameRules: parts.relaxUserNameRules,
   };
 
   const scim = express.Router({ caseSensitive: false });
   scim.use(logOperations(parts.log), requireBearerToken(parts.token), enforceHourlyBudget(parts.budget), injectFaults(parts.faults, parts.timers, faultPlans), parseJsonBodies);
-  scim.use('/Users', usersRouter({ store: parts.store, validation, pageSizeCap: parts.pageSizeCap, putClearsOmitted: parts.putClearsOmitted, faultPlans }));
+  const users = usersRouter({ store: parts.store, validation, pageSizeCap: parts.pageSizeCap, putClearsOmitted: parts.putClearsOmitted, faultPlans });
+  scim.use('/Users', users);
+  // A root-level search can only find Users, the one resource type Peakon has.
+  scim.post('/.search', (req, res, next) => {
+    req.url = '/.search';
+    users(req, res, next);
+  });
   scim.use(discoveryRouter({ tenantSchema: parts.tenantSchema, pageSizeCap: parts.pageSizeCap, baseUrl: parts.baseUrl }));
   scim.use('/Groups', () => {
     throw new ScimHttpError(404, 'Peakon does not support Groups');

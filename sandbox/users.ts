@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../scim/resources';
+import { ENTERPRISE_USER_SCHEMA, LIST_RESPONSE_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../scim/resources';
 import { notFound, ScimHttpError, sendScim, sendScimError } from './errors';
 import type { FaultPlans } from './gates';
 import { parseUserFilter } from './filter';
@@ -25,6 +25,16 @@ const ListQuerySchema = z.object({
   excludedAttributes: z.string().optional(),
 });
 
+type ListQuery = z.infer<typeof ListQuerySchema>;
+
+const SearchRequestSchema = z.object({
+  filter: z.string().optional(),
+  startIndex: z.number().int().optional(),
+  count: z.number().int().optional(),
+  attributes: z.array(z.string()).optional(),
+  excludedAttributes: z.array(z.string()).optional(),
+});
+
 const ProjectionQuerySchema = ListQuerySchema.pick({ attributes: true, excludedAttributes: true });
 
 export function usersRouter(deps: UsersRouteDeps): Router {
@@ -47,8 +57,7 @@ export function usersRouter(deps: UsersRouteDeps): Router {
     return user;
   };
 
-  router.get('/', (req, res) => {
-    const query = parseQuery(ListQuerySchema, req.query);
+  const listUsers = (res: Response, query: ListQuery): void => {
     const predicate = query.filter === undefined ? () => true : parseUserFilter(query.filter);
     const matching = store.all().filter(predicate);
     // RFC 7644 §3.4.2.4: startIndex below 1 means 1, a negative count means 0; the cap is Peakon's page size.
@@ -58,12 +67,22 @@ export function usersRouter(deps: UsersRouteDeps): Router {
     if (deps.faultPlans.get(res)?.truncateListing) page = page.slice(0, Math.floor(page.length / 2));
     const projection = parseAttributeList(query);
     reply(res, 200, {
-      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      schemas: [LIST_RESPONSE_SCHEMA],
       totalResults: matching.length,
       startIndex,
       itemsPerPage: page.length,
       Resources: page.map((user) => projectUser(user, projection)),
     });
+  };
+
+  router.get('/', (req, res) => {
+    listUsers(res, parseQuery(ListQuerySchema, req.query));
+  });
+
+  // RFC 7644 §3.4.3: the same query in a body, for filters too long for a URL.
+  router.post('/.search', (req, res) => {
+    const search = parseQuery(SearchRequestSchema, req.body ?? {});
+    listUsers(res, { ...search, attributes: search.attributes?.join(','), excludedAttributes: search.excludedAttributes?.join(',') });
   });
 
   router.get('/:id', (req, res) => {
@@ -101,7 +120,7 @@ function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T>
   const parsed = schema.safeParse(query);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ScimHttpError(400, `query parameter ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, 'invalidValue');
+    throw new ScimHttpError(400, `${issue?.path.join('.') ?? 'query'}: ${issue?.message ?? 'invalid'}`, 'invalidValue');
   }
   return parsed.data;
 }

@@ -11,6 +11,7 @@ const SandboxCommandOptionsSchema = z.object({
   pageSizeCap: z.coerce.number().int().positive().optional(),
   putKeepsOmitted: z.boolean().optional(),
   acceptPeakonIdAsManager: z.boolean().optional(),
+  relaxUsernameRules: z.boolean().optional(),
   seed: z.coerce.number().int().optional(),
   faultRate: z.coerce.number().min(0).max(1).optional(),
   latencyMs: z.coerce.number().int().min(0).optional(),
@@ -37,6 +38,7 @@ export function registerSandboxCommand(program: Command): void {
     .option('--page-size-cap <n>', 'largest page GET /Users returns (default 100)')
     .option('--put-keeps-omitted', 'PUT keeps attributes the body omits (default: PUT clears them)')
     .option('--accept-peakon-id-as-manager', 'employee attributes also accept an existing user id, not only an email')
+    .option('--relax-username-rules', 'NOT Peakon behaviour: accept any userName (for generic SCIM conformance checkers)')
     .option('--seed <n>', 'seed of the fault sequence (default 1)')
     .option('--fault-rate <r>', 'share of SCIM requests answered 500/503 unapplied (0..1)')
     .option('--latency-ms <n>', 'latency added to every SCIM request')
@@ -65,6 +67,7 @@ async function serveUntilSignalled(options: SandboxCommandOptions): Promise<void
     ...(options.pageSizeCap ? { pageSizeCap: options.pageSizeCap } : {}),
     putClearsOmitted: !options.putKeepsOmitted,
     acceptPeakonIdAsManager: options.acceptPeakonIdAsManager ?? false,
+    relaxUserNameRules: options.relaxUsernameRules ?? false,
     faults: faultSettings(options),
   });
   process.stdout.write(`Peakon sandbox listening on ${sandbox.baseUrl}\n`);

@@ -15,7 +15,7 @@ describe('sandbox discovery endpoints', () => {
 
   it('describes the tenant\'s Peakon attributes with their exact names and types', async () => {
     const schema = ScimSchemaResourceSchema.parse((await scim(sandbox(), 'GET', `/Schemas/${PEAKON_USER_SCHEMA}`)).body);
-    expect(schema.attributes.map((attribute) => [attribute.name, attribute.type, attribute.peakonType])).toEqual([
+    expect(schema.attributes.map((attribute) => [attribute.name, attribute.type, /^Peakon type: (\w+)\./.exec(attribute.description ?? '')?.[1]])).toEqual([
       ['Gender', 'string', 'option'],
       ['Team', 'string', 'option'],
       ['Manager', 'string', 'employee'],
@@ -48,6 +48,13 @@ describe('sandbox discovery endpoints', () => {
     const single = asRecord(await scim(sandbox(), 'GET', '/ResourceTypes/User'));
     expect(single).toMatchObject({ id: 'User', endpoint: '/Users', schema: CORE_USER_SCHEMA, schemaExtensions: [{ schema: ENTERPRISE_USER_SCHEMA }, { schema: PEAKON_USER_SCHEMA }] });
     expect((await scim(sandbox(), 'GET', '/ResourceTypes/Group')).status).toBe(404);
+  });
+
+  it.each(['POST /Schemas', 'PUT /ServiceProviderConfig', 'DELETE /ResourceTypes/User', 'PATCH /Schemas/urn:x'])('answers %s with 405: discovery is read-only', async (request) => {
+    const [method = '', path = ''] = request.split(' ');
+    const result = await scim(sandbox(), method, path, { body: {} });
+    expect(result.status).toBe(405);
+    expect(asError(result).status).toBe('405');
   });
 
   it('answers Groups requests with a 404 SCIM error: Peakon has no groups', async () => {

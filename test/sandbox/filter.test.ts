@@ -69,4 +69,13 @@ describe('sandbox GET /Users?filter=', () => {
     expect(result.status).toBe(400);
     expect(asError(result).scimType).toBe('invalidFilter');
   });
+
+  it.each(['/Users/.search', '/.search'])('runs the same filter from a POST %s body (RFC 7644 §3.4.3)', async (path) => {
+    const result = await scim(sandbox(), 'POST', path, { body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName eq "GRACE@example.com"', attributes: ['userName'] } });
+    expect(result.status).toBe(200);
+    const list = asList(result);
+    expect(list.totalResults).toBe(1);
+    expect(list.Resources[0]).toEqual({ schemas: expect.any(Array), id: expect.any(String), userName: 'grace@example.com' });
+    expect(sandbox().users()).toHaveLength(2);
+  });
 });

@@ -81,3 +81,23 @@ describe('sandbox PATCH /Users/{id}', () => {
     expect(asError(result).detail).toMatch(detail);
   });
 });
+
+describe('sandbox PATCH addressed to a whole extension', () => {
+  const sandbox = useSandbox();
+  const patch = async (id: string, body: unknown) => scim(sandbox(), 'PATCH', `/Users/${id}`, { body });
+
+  it('adds sub-attributes when the path is the bare extension URN, without inventing a split-URN key', async () => {
+    const user = await createEmployee(sandbox(), 'ext@example.com', { employeeNumber: 'E1' });
+    const result = asUser(await patch(user.id, patchOp({ op: 'add', path: ENTERPRISE_USER_SCHEMA, value: { schemas: [ENTERPRISE_USER_SCHEMA], department: 'R&D' } })));
+    expect(result[ENTERPRISE_USER_SCHEMA]).toEqual({ employeeNumber: 'E1', department: 'R&D' });
+    expect(Object.keys(result).filter((key) => key.startsWith('urn:'))).toEqual([ENTERPRISE_USER_SCHEMA]);
+  });
+
+  it('removes the whole extension when the remove path is its URN', async () => {
+    const user = await createEmployee(sandbox(), 'ext@example.com', { employeeNumber: 'E1', peakon: { Team: 'Core' } });
+    const result = asUser(await patch(user.id, patchOp({ op: 'remove', path: PEAKON_USER_SCHEMA })));
+    expect(result[PEAKON_USER_SCHEMA]).toBeUndefined();
+    expect(result.schemas).not.toContain(PEAKON_USER_SCHEMA);
+    expect(result[ENTERPRISE_USER_SCHEMA]).toEqual({ employeeNumber: 'E1' });
+  });
+});

@@ -47,8 +47,9 @@ describe('sandbox validation like Peakon', () => {
     await expectRejected({ ...employee('e@example.com'), emails: [{ value: 'e@example.com', type: 'work' }, { value: 'nope', type: 'home' }] }, 400, 'invalidValue', /emails\[1\]\.value must be an email/);
   });
 
-  it('rejects a name without givenName or familyName', async () => {
-    await expectRejected({ ...employee('n@example.com'), name: {} }, 400, 'invalidValue', /name.givenName or name.familyName is required/);
+  it('rejects a name without givenName or without familyName', async () => {
+    await expectRejected({ ...employee('n@example.com'), name: { familyName: 'Tester' } }, 400, 'invalidValue', /^name\.givenName is required/);
+    await expectRejected({ ...employee('n@example.com'), name: { givenName: 'Nora', familyName: ' ' } }, 400, 'invalidValue', /^name\.familyName is required/);
   });
 
   it('rejects an attribute of the wrong JSON type, naming its path', async () => {
