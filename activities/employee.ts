@@ -43,8 +43,11 @@ export function createEmployeeActivity(deps: ActivityDeps) {
           if (!existing) throw error;
         }
       }
+      // Absent when the run was planned and present now: an earlier attempt of this very step created them (its
+      // answer was lost). They count as created by this run, exactly once.
+      const createdByThisRun = created || work.knownAbsent;
       const update = composeUpdate(work.desired, created ? undefined : existing);
-      const status = created ? 'created' : update.changes.length > 0 ? 'found' : 'unchanged';
+      const status = createdByThisRun ? 'created' : update.changes.length > 0 ? 'found' : 'unchanged';
       return {
         employeeKey: work.employeeKey,
         phase: 'create',

@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   ParentClosePolicy,
   defineQuery,
@@ -117,10 +118,18 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     return report;
   } catch (error) {
     if (report.status === 'running') publish('failed');
-    throw error;
+    throw runFailure(error);
   } finally {
     if (lock) await lock.signal(releaseTenantLockSignal);
   }
+}
+
+/** Surfaces the activity's own failure (e.g. "authentication failed …") as the run's failure, instead of "Activity task failed". */
+function runFailure(error: unknown): unknown {
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
+    return ApplicationFailure.create({ type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, message: error.cause.message });
+  }
+  return error;
 }
 
 async function acquireTenantLock(tenant: string, runId: string) {

@@ -1,3 +1,4 @@
+import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
 import { readWorkerEnvironment } from '../../worker/environment';
@@ -38,7 +39,14 @@ export function registerSyncCommand(program: Command): void {
         const log = options.json ? process.stderr : process.stdout;
         log.write(`started ${handle.workflowId} on task queue ${taskQueue}\n`);
         if (!options.wait && !options.dryRun && options.employee === undefined) return;
-        const report = await handle.result();
+        let report;
+        try {
+          report = await handle.result();
+        } catch (error) {
+          // The run failed as a whole (bad token, unreadable HR source, …): say why in one line.
+          if (error instanceof WorkflowFailedError) throw new Error(`sync ${handle.workflowId} failed: ${error.cause?.message ?? error.message}`);
+          throw error;
+        }
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
         process.exitCode = exitCodeFor(report);
       } finally {

@@ -43,7 +43,7 @@ export interface PipelineFixture {
 
 let runCounter = 0;
 
-export async function createPipelineFixture(temporal: TemporalTestContext, options: { sandbox?: Partial<SandboxOptions>; tenant?: string } = {}): Promise<PipelineFixture> {
+export async function createPipelineFixture(temporal: TemporalTestContext, options: { sandbox?: Partial<SandboxOptions>; tenant?: string; workerToken?: string } = {}): Promise<PipelineFixture> {
   const sandbox = await startSandbox({ token: 'test-token', quotaPerHour: 1_000_000, ...options.sandbox });
   const stateDirectory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-state-'));
   const csvPath = path.join(stateDirectory, 'hr.csv');
@@ -55,7 +55,7 @@ export async function createPipelineFixture(temporal: TemporalTestContext, optio
     source: { ...sample.source, path: csvPath } as ConnectorConfig['source'],
     sync: { ...sample.sync, maxConcurrentEmployees: 10, maxConcurrentPartitions: 2, partitionSize: 50 },
   };
-  const deps = { ...defaultActivityDeps(stateDirectory), resolveSecret: () => sandbox.token };
+  const deps = { ...defaultActivityDeps(stateDirectory), resolveSecret: () => options.workerToken ?? sandbox.token };
   const active: SyncWorkers[] = [];
   return {
     sandbox,

@@ -49,3 +49,119 @@ describe('sync pipeline against the sandbox over HTTP', () => {
     expect(firstPut).toBeGreaterThan(lastPost);
   });
 });
+
+describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers', () => {
+  let temporal: TemporalTestContext;
+  let fixture: PipelineFixture;
+  beforeAll(async () => {
+    temporal = await connectToDevServer();
+  });
+  afterAll(async () => {
+    await temporal.close();
+  });
+  afterEach(async () => {
+    await fixture?.close();
+  });
+
+  it('creates nobody, duplicates nobody and writes nothing when the same sync runs again', async () => {
+    fixture = await createPipelineFixture(temporal);
+    fixture.writeEmployees(generateOrg(40, 3));
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const first: SyncReport = await (await fixture.startSync()).result();
+        expect(first.counts.created).toBe(40);
+        const opsAfterFirst = fixture.sandbox.ops().length;
+        const second: SyncReport = await (await fixture.startSync()).result();
+        expect(second.counts).toMatchObject({ created: 0, updated: 0, unchanged: 40, failed: 0 });
+        const secondRunOps = fixture.sandbox.ops().slice(opsAfterFirst);
+        expect(secondRunOps.filter((op) => op.method !== 'GET')).toEqual([]);
+        expect(second.operations).toBe(secondRunOps.length);
+      })(),
+    );
+    expect(fixture.sandbox.users()).toHaveLength(40);
+  });
+
+  it('updates only what changed in the HR system, and reports old → new', async () => {
+    fixture = await createPipelineFixture(temporal);
+    const employees = generateOrg(20, 3);
+    fixture.writeEmployees(employees);
+    const workers = await fixture.startWorkers();
+    const second: SyncReport = await workers.runUntil(
+      (async () => {
+        await (await fixture.startSync()).result();
+        const moved = employees.map((employee, index) => (index === 3 ? { ...employee, team: 'Platform' } : employee));
+        fixture.writeEmployees(moved);
+        return (await fixture.startSync()).result();
+      })(),
+    );
+    expect(second.counts).toMatchObject({ created: 0, updated: 1, unchanged: 19 });
+    const changed = fixture.sandbox.users().find((user) => user.userName === employees[3]?.work_email);
+    expect(changed?.[PEAKON_USER_SCHEMA]?.Team).toBe('Platform');
+    expect(fixture.sandbox.ops().filter((op) => op.method === 'PUT')).toHaveLength(20 + 1);
+  });
+
+  it('reports a record with an invalid email as failed with the reason and syncs everyone else', async () => {
+    fixture = await createPipelineFixture(temporal);
+    const employees = generateOrg(12, 3);
+    const broken = employees.findIndex((employee) => employee.manager_id !== '' && !employees.some((other) => other.manager_id === employee.employee_id));
+    employees[broken] = { ...(employees[broken] as (typeof employees)[number]), work_email: 'not-an-email' };
+    fixture.writeEmployees(employees);
+    const workers = await fixture.startWorkers();
+    const report: SyncReport = await workers.runUntil((await fixture.startSync()).result());
+    expect(report.counts).toMatchObject({ created: 11, failed: 1 });
+    expect(report.failures).toHaveLength(1);
+    expect(report.failures[0]?.reason).toMatch(/email/i);
+    expect(report.failures[0]?.reason).toMatch(/row \d+/);
+    expect(fixture.sandbox.users()).toHaveLength(11);
+  });
+
+  it('fails the run quickly with an authentication message when the token is wrong', async () => {
+    fixture = await createPipelineFixture(temporal, { workerToken: 'wrong-token' });
+    fixture.writeEmployees(generateOrg(10, 2));
+    const workers = await fixture.startWorkers();
+    const started = Date.now();
+    const outcome = await workers.runUntil((await fixture.startSync()).result().then(() => undefined, (error: unknown) => error));
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(outcome).toBeDefined();
+    const cause = (outcome as { cause?: { message?: string } }).cause;
+    expect(cause?.message).toMatch(/authentication failed/i);
+    expect(JSON.stringify(outcome)).not.toContain('wrong-token');
+    expect(fixture.sandbox.users()).toHaveLength(0);
+  });
+
+  it('still updates the reports of a manager whose create failed, and reports the unresolved Manager', async () => {
+    fixture = await createPipelineFixture(temporal);
+    const employees = generateOrg(6, 2);
+    const manager = employees.find((employee) => employee.manager_id === '');
+    if (!manager) throw new Error('fixture has no top manager');
+    // Someone already holds the manager's employee number in Peakon: Peakon answers the manager's POST with 409.
+    fixture.sandbox.seedUsers([
+      { schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA], userName: 'squatter@example.com', emails: [{ value: 'squatter@example.com', primary: true }], name: { givenName: 'S', familyName: 'Q' }, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: manager.employee_number } },
+    ]);
+    fixture.writeEmployees(employees);
+    const workers = await fixture.startWorkers();
+    const report: SyncReport = await workers.runUntil((await fixture.startSync()).result());
+    expect(report.failures.map((failure) => failure.employeeKey)).toEqual([manager.work_email]);
+    expect(report.counts).toMatchObject({ created: 5, failed: 1 });
+    const reports = employees.filter((employee) => employee.manager_id === manager.employee_id);
+    expect(reports.length).toBeGreaterThan(0);
+    for (const direct of reports) {
+      const user = fixture.sandbox.users().find((candidate) => candidate.userName === direct.work_email);
+      expect(user?.[PEAKON_USER_SCHEMA]?.Team).toBe(direct.team);
+      expect(report.warnings.some((warning) => warning.startsWith(direct.work_email) && warning.includes(`Manager (${manager.work_email})`))).toBe(true);
+    }
+  });
+
+  it('discovers every employee with a filter, as Peakon\'s guide describes, when discovery is "filter"', async () => {
+    fixture = await createPipelineFixture(temporal);
+    fixture.config.sync.discovery = 'filter';
+    fixture.writeEmployees(generateOrg(10, 2));
+    const workers = await fixture.startWorkers();
+    const report: SyncReport = await workers.runUntil((await fixture.startSync()).result());
+    expect(report.counts).toMatchObject({ created: 10, failed: 0 });
+    const filters = fixture.sandbox.ops().filter((op) => op.method === 'GET' && op.path.includes('filter='));
+    expect(filters).toHaveLength(10);
+    expect(fixture.sandbox.users()).toHaveLength(10);
+  });
+});
