@@ -1,0 +1,147 @@
+import path from 'node:path';
+import { buildSyncScheduleOptions, checkCron, defaultScheduleId, describeTiming, formatDuration, parseEvery, timingFromFlags } from '../../client/schedules/options';
+import { formatScheduleList, formatScheduleOverview, type SyncScheduleOverview } from '../../client/schedules/overview';
+import { loadConfigFile } from '../../config/load';
+import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
+
+const config = loadConfigFile(path.resolve(__dirname, '../../examples/sample-config.yaml'));
+
+describe('schedule timing flags', () => {
+  it.each([
+    ['90s', 90_000],
+    ['15m', 900_000],
+    ['1h', 3_600_000],
+    ['1d', 86_400_000],
+    ['2500ms', 2_500],
+  ])('reads --every %s as %i ms', (text, milliseconds) => {
+    expect(parseEvery(text)).toBe(milliseconds);
+  });
+
+  it.each(['1 hour', 'h', '1.5h', '-1h', ''])('rejects --every %j with an example of what works', (text) => {
+    expect(() => parseEvery(text)).toThrow(/e\.g\. 30m or 1h/);
+  });
+
+  it('rejects intervals shorter than the one second Temporal schedules work in', () => {
+    expect(() => parseEvery('500ms')).toThrow(/shortest interval .* 1s/);
+  });
+
+  it('accepts five-field cron and @-shortcuts, and names the expected fields when a cron has too few', () => {
+    expect(checkCron(' 0 2 * * 1-5 ')).toBe('0 2 * * 1-5');
+    expect(checkCron('@daily')).toBe('@daily');
+    expect(() => checkCron('0 2 * *')).toThrow(/minute hour day-of-month month day-of-week/);
+  });
+
+  it('wants exactly one of --every and --cron', () => {
+    expect(() => timingFromFlags({})).toThrow(/exactly one of --every/);
+    expect(() => timingFromFlags({ every: '1h', cron: '0 2 * * *' })).toThrow(/exactly one of --every/);
+    expect(timingFromFlags({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' })).toEqual({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' });
+  });
+
+  it('describes timings the way a person wrote them', () => {
+    expect(describeTiming({ everyMs: 5_400_000 })).toBe('every 1h30m');
+    expect(describeTiming({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' })).toBe('cron "0 2 * * *" (Europe/Copenhagen)');
+    expect(formatDuration(2_500)).toBe('2.5s');
+    expect(formatDuration(86_400_000 + 60_000)).toBe('1d1m');
+  });
+});
+
+describe('the sync schedule built from a config', () => {
+  it('starts syncTenantWorkflow on the worker task queue with the config only, skipping overlaps, with a 10-minute catch-up window', () => {
+    const options = buildSyncScheduleOptions({ config, taskQueue: 'peakon-sync', timing: { everyMs: 3_600_000 }, withSearchAttributes: false });
+    expect(options.scheduleId).toBe(defaultScheduleId(config.tenant));
+    expect(options.scheduleId).toBe(`peakon-sync-${config.tenant}`);
+    expect(options.spec).toEqual({ intervals: [{ every: 3_600_000 }] });
+    expect(options.action).toEqual({
+      type: 'startWorkflow',
+      workflowType: 'syncTenantWorkflow',
+      taskQueue: 'peakon-sync',
+      workflowId: `peakon-sync/${config.tenant}/scheduled`,
+      args: [{ config }],
+    });
+    expect(options.policies).toEqual({ overlap: 'SKIP', catchupWindow: 600_000 });
+    expect(options.state).toEqual({ paused: false });
+    expect(options.memo).toEqual({ tenant: config.tenant, timing: 'every 1h' });
+  });
+
+  it('never puts a secret in the schedule: the token stays a reference the worker resolves', () => {
+    const options = buildSyncScheduleOptions({ config, taskQueue: 'q', timing: { cron: '0 2 * * *' }, withSearchAttributes: false });
+    expect(options.action.args?.[0]?.config.peakon.token).toEqual(config.peakon.token);
+    expect(JSON.stringify(options)).not.toMatch(/Bearer/i);
+  });
+
+  it('uses a cron spec in a time zone, a custom id, the paused state and a note', () => {
+    const options = buildSyncScheduleOptions({
+      config,
+      taskQueue: 'q',
+      timing: { cron: '0 2 * * *', timezone: 'Europe/Copenhagen' },
+      scheduleId: 'nightly-acme',
+      paused: true,
+      note: 'waiting for go-live',
+      withSearchAttributes: false,
+    });
+    expect(options.scheduleId).toBe('nightly-acme');
+    expect(options.spec).toEqual({ cronExpressions: ['0 2 * * *'], timezone: 'Europe/Copenhagen' });
+    expect(options.state).toEqual({ paused: true, note: 'waiting for go-live' });
+  });
+
+  it('tags runs with the tenant and a running status only where the namespace has the search attributes', () => {
+    const options = buildSyncScheduleOptions({ config, taskQueue: 'q', timing: { everyMs: 60_000 }, withSearchAttributes: true });
+    expect(options.action.typedSearchAttributes).toEqual([
+      { key: TENANT_SEARCH_ATTRIBUTE, value: config.tenant },
+      { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' },
+    ]);
+  });
+});
+
+describe('schedule output', () => {
+  const at = (iso: string) => new Date(iso);
+  const overview: SyncScheduleOverview = {
+    scheduleId: 'peakon-sync-acme',
+    tenant: 'acme',
+    timing: 'every 1h',
+    paused: false,
+    nextRunTimes: [at('2026-11-28T17:00:00.000Z'), at('2026-11-28T18:00:00.000Z')],
+    lastRunAt: at('2026-11-28T16:00:00.000Z'),
+    taskQueue: 'peakon-sync',
+    overlapPolicy: 'SKIP',
+    catchupWindowMs: 600_000,
+    actionsTaken: 3,
+    skippedBecauseStillRunning: 1,
+    missedCatchupWindow: 0,
+    running: [],
+    recentRuns: [
+      {
+        workflowId: 'peakon-sync/acme/scheduled-2026-11-28T15:00:00Z',
+        runId: 'r1',
+        scheduledAt: at('2026-11-28T15:00:00Z'),
+        startedAt: at('2026-11-28T15:00:00Z'),
+        execution: 'COMPLETED',
+        outcome: { status: 'completed_with_failures', counts: { created: 2, updated: 5, unchanged: 90, failed: 1, skipped: 0 }, failures: 1, operations: 8 },
+      },
+      { workflowId: 'peakon-sync/acme/scheduled-2026-11-28T16:00:00Z', runId: 'r2', scheduledAt: at('2026-11-28T16:00:00Z'), startedAt: at('2026-11-28T16:00:00Z'), execution: 'TERMINATED', outcome: { status: 'running' } },
+    ],
+  };
+
+  it('describes next runs and recent runs newest first, with each run\'s outcome', () => {
+    const text = formatScheduleOverview(overview);
+    expect(text).toContain('overlap:       SKIP, catch-up window 10m');
+    expect(text).toContain('skipped while one was running: 1');
+    expect(text).toMatch(/Next runs:\n {2}2026-11-28T17:00:00Z\n {2}2026-11-28T18:00:00Z/);
+    const newest = text.indexOf('scheduled-2026-11-28T16:00:00Z');
+    const oldest = text.indexOf('scheduled-2026-11-28T15:00:00Z');
+    expect(newest).toBeGreaterThan(0);
+    expect(newest).toBeLessThan(oldest);
+    expect(text).toContain('terminated (the run ended without a report)');
+    expect(text).toContain('completed_with_failures (created 2, updated 5, unchanged 90, failed 1; 8 ops)');
+  });
+
+  it('lists schedules as an aligned table, and says how to create one when there are none', () => {
+    const table = formatScheduleList([overview, { scheduleId: 'nightly-beta', tenant: 'beta', timing: 'cron "0 2 * * *"', paused: true, nextRunTimes: [] }]);
+    const [header, first, second] = table.split('\n');
+    expect(header).toMatch(/^SCHEDULE\s+TENANT\s+WHEN\s+STATE\s+NEXT RUN\s+LAST RUN$/);
+    expect(first).toMatch(/^peakon-sync-acme\s+acme\s+every 1h\s+active\s+2026-11-28T17:00:00Z\s+2026-11-28T16:00:00Z$/);
+    expect(second).toMatch(/^nightly-beta\s+beta\s+cron "0 2 \* \* \*"\s+paused\s+—\s+—$/);
+    expect(header?.indexOf('TENANT')).toBe((first?.search(/ acme /) ?? -2) + 1);
+    expect(formatScheduleList([])).toMatch(/peakon-sync schedule create/);
+  });
+});

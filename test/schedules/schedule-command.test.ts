@@ -1,0 +1,124 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { buildCli } from '../../client/cli';
+import { generateOrg } from '../fixtures/org';
+import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
+import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
+
+/** The parts of `schedule describe --json` this test reads. */
+const DescribeJsonSchema = z.object({
+  scheduleId: z.string(),
+  tenant: z.string(),
+  timing: z.string(),
+  paused: z.boolean(),
+  note: z.string().optional(),
+  taskQueue: z.string(),
+  overlapPolicy: z.string(),
+  catchupWindowMs: z.number(),
+  nextRunTimes: z.array(z.string()),
+  recentRuns: z.array(z.object({ workflowId: z.string(), execution: z.string(), outcome: z.object({ status: z.string() }).optional() })),
+});
+const ListJsonSchema = z.array(z.object({ scheduleId: z.string(), tenant: z.string().optional(), paused: z.boolean() }));
+
+/** Runs `peakon-sync …` in this process and returns what it printed on stdout. */
+async function peakonSync(...args: string[]): Promise<string> {
+  const printed: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  });
+  try {
+    await buildCli().exitOverride().parseAsync(['node', 'peakon-sync', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  return printed.join('');
+}
+
+async function describeJson(scheduleId: string) {
+  return DescribeJsonSchema.parse(JSON.parse(await peakonSync('schedule', 'describe', scheduleId, '--json')));
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('peakon-sync schedule (the CLI against a real Temporal server)', () => {
+  let temporal: TemporalTestContext;
+  let fixture: PipelineFixture;
+  let scheduleId: string;
+  const savedEnvironment = { ...process.env };
+
+  beforeAll(async () => {
+    temporal = await connectToDevServer();
+    fixture = await createPipelineFixture(temporal);
+    scheduleId = `test-cli-${fixture.config.tenant}`;
+    // The CLI connects and picks its task queue from the environment, as it does in production.
+    process.env.TEMPORAL_ADDRESS = devServerAddress();
+    process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
+    process.env.PEAKON_SYNC_TASK_QUEUE = temporal.taskQueue;
+  });
+  afterAll(async () => {
+    await temporal.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+    process.env = savedEnvironment;
+    await fixture.close();
+    await temporal.close();
+  });
+
+  it('creates a paused schedule, unpauses, triggers a run that syncs, pauses, lists and deletes it', async () => {
+    fixture.writeEmployees(generateOrg(4, 2));
+    const configPath = path.join(fixture.stateDirectory, 'config.json');
+    writeFileSync(configPath, JSON.stringify(fixture.config));
+    const workers = await fixture.startWorkers();
+
+    await workers.runUntil(
+      (async () => {
+        const created = await peakonSync('schedule', 'create', '--config', configPath, '--every', '1h', '--id', scheduleId, '--paused', '--note', 'waiting for go-live', '--json');
+        expect(JSON.parse(created)).toEqual({ scheduleId });
+
+        const paused = await describeJson(scheduleId);
+        expect(paused).toMatchObject({ tenant: fixture.config.tenant, timing: 'every 1h', paused: true, note: 'waiting for go-live', taskQueue: temporal.taskQueue, overlapPolicy: 'SKIP', catchupWindowMs: 600_000 });
+        expect(await peakonSync('schedule', 'describe', scheduleId)).toMatch(/Next runs: none while paused/);
+
+        await peakonSync('schedule', 'unpause', scheduleId);
+        const active = await describeJson(scheduleId);
+        expect(active.paused).toBe(false);
+        expect(active.nextRunTimes.length).toBeGreaterThan(0);
+
+        expect(await peakonSync('schedule', 'trigger', scheduleId)).toMatch(`triggered ${scheduleId}`);
+        const afterRun = await eventually('the triggered run to complete', async () => {
+          const current = await describeJson(scheduleId);
+          return current.recentRuns.some((run) => run.execution === 'COMPLETED') ? current : undefined;
+        });
+        expect(afterRun.recentRuns[0]?.outcome?.status).toBe('completed');
+        expect(await peakonSync('schedule', 'describe', scheduleId)).toMatch(/completed \(created 4, updated 0, unchanged 0, failed 0; \d+ ops\)/);
+        expect(fixture.sandbox.users()).toHaveLength(4);
+
+        await peakonSync('schedule', 'pause', scheduleId, '--note', 'maintenance');
+        expect(await describeJson(scheduleId)).toMatchObject({ paused: true, note: 'maintenance' });
+
+        // Listing reads the visibility store, which catches up shortly after a change.
+        const listed = await eventually('the schedule to be listed', async () => {
+          const rows = ListJsonSchema.parse(JSON.parse(await peakonSync('schedule', 'list', '--json')));
+          return rows.find((row) => row.scheduleId === scheduleId);
+        });
+        expect(listed.tenant).toBe(fixture.config.tenant);
+        expect(await peakonSync('schedule', 'list')).toMatch(new RegExp(`${scheduleId}\\s+${fixture.config.tenant}\\s+every 1h`));
+
+        expect(await peakonSync('schedule', 'delete', scheduleId)).toMatch(`deleted ${scheduleId}`);
+        await expect(peakonSync('schedule', 'describe', scheduleId)).rejects.toThrow(`no schedule ${scheduleId}`);
+      })(),
+    );
+  }, 60_000);
+
+  it('refuses a schedule with both --every and --cron before touching Temporal', async () => {
+    await expect(peakonSync('schedule', 'create', '--config', 'nowhere.yaml', '--every', '1h', '--cron', '0 2 * * *')).rejects.toThrow(/exactly one of --every/);
+  });
+});
