@@ -1,0 +1,249 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { buildCli } from '../../client/cli';
+import { loadConfigFile } from '../../config/load';
+import { WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
+import { execForm, lastInstruction, parseDockerfile } from './dockerfile';
+
+/**
+ * No Docker engine runs where the tests run, so the deployment files are checked statically against the code: a
+ * renamed subcommand, a new environment variable or a typo in a service name fails here instead of at `compose up`.
+ */
+const ROOT = path.resolve(__dirname, '../..');
+const fromRoot = (...parts: string[]) => path.join(ROOT, ...parts);
+
+const DependsOnSchema = z.union([
+  z.array(z.string()),
+  z.record(z.string(), z.object({ condition: z.enum(['service_started', 'service_healthy', 'service_completed_successfully']) })),
+]);
+const ServiceSchema = z.object({
+  image: z.string().optional(),
+  build: z.union([z.string(), z.object({ context: z.string() })]).optional(),
+  profiles: z.array(z.string()).optional(),
+  depends_on: DependsOnSchema.optional(),
+  environment: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  env_file: z.array(z.union([z.string(), z.object({ path: z.string(), required: z.boolean().optional() })])).optional(),
+  ports: z.array(z.string()).optional(),
+  volumes: z.array(z.string()).optional(),
+  healthcheck: z.object({ test: z.union([z.string(), z.array(z.string())]) }).optional(),
+  entrypoint: z.union([z.string(), z.array(z.string())]).optional(),
+  command: z.union([z.string(), z.array(z.string())]).optional(),
+  restart: z.string().optional(),
+});
+const ComposeSchema = z.object({
+  services: z.record(z.string(), ServiceSchema),
+  volumes: z.record(z.string(), z.null()).optional(),
+});
+type Service = z.infer<typeof ServiceSchema>;
+
+const compose = ComposeSchema.parse(YAML.parse(readFileSync(fromRoot('docker-compose.yml'), 'utf8')));
+const stages = parseDockerfile(readFileSync(fromRoot('Dockerfile'), 'utf8'));
+const packageVersion = z.object({ version: z.string() }).parse(JSON.parse(readFileSync(fromRoot('package.json'), 'utf8'))).version;
+
+function service(name: string): Service {
+  const found = compose.services[name];
+  if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+}
+
+function dependencies(target: Service): Array<[string, string]> {
+  const dependsOn = target.depends_on;
+  if (!dependsOn) return [];
+  return Array.isArray(dependsOn) ? dependsOn.map((name) => [name, 'service_started']) : Object.entries(dependsOn).map(([name, { condition }]) => [name, condition]);
+}
+
+/** `${NAME:-default}` → default; what the container sees when the operator sets nothing. */
+function withDefaults(value: string): string {
+  return value.replace(/\$\{\w+:-([^}]*)\}/g, '$1');
+}
+
+/** The TEMPORAL_* variables @temporalio/envconfig reads, taken from its own code so an SDK upgrade is noticed. */
+function temporalVariablesTheSdkReads(): string[] {
+  const libDirectory = path.dirname(require.resolve('@temporalio/envconfig'));
+  const names = new Set<string>();
+  for (const file of readdirSync(libDirectory).filter((name) => name.endsWith('.js'))) {
+    for (const match of readFileSync(path.join(libDirectory, file), 'utf8').matchAll(/TEMPORAL_[A-Z_]+/g)) names.add(match[0]);
+  }
+  return [...names];
+}
+
+function isReadByTheConnector(variable: string): boolean {
+  const temporal = temporalVariablesTheSdkReads();
+  return (
+    WORKER_ENVIRONMENT_VARIABLES.includes(variable) ||
+    variable === 'PEAKON_TOKEN' ||
+    temporal.includes(variable) ||
+    temporal.some((name) => name.endsWith('_') && variable.startsWith(name))
+  );
+}
+
+function commandLine(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : value.split(/\s+/);
+}
+
+const registeredSubcommands = () => buildCli().commands.map((command) => command.name());
+
+describe('docker-compose.yml', () => {
+  it('has the self-hosted Temporal layout, the worker, and the sandbox only in the demo profile', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['postgresql', 'sandbox', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
+    expect(service('temporal').image).toMatch(/^temporalio\/server:/);
+    expect(service('temporal-schema').image).toMatch(/^temporalio\/admin-tools:/);
+    expect(service('temporal-namespace').image).toMatch(/^temporalio\/admin-tools:/);
+    expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:/);
+    expect(service('postgresql').image).toMatch(/^postgres:16\./);
+    expect(service('sandbox').profiles).toEqual(['demo']);
+    for (const name of Object.keys(compose.services).filter((name) => name !== 'sandbox')) expect(service(name).profiles).toBeUndefined();
+  });
+
+  it('depends only on services that exist, healthchecked where it waits for health, and never on the optional sandbox', () => {
+    for (const [name, definition] of Object.entries(compose.services)) {
+      for (const [dependency, condition] of dependencies(definition)) {
+        expect({ service: name, dependsOn: dependency, exists: dependency in compose.services }).toEqual({ service: name, dependsOn: dependency, exists: true });
+        if (condition === 'service_healthy') expect({ dependency, healthcheck: service(dependency).healthcheck !== undefined }).toEqual({ dependency, healthcheck: true });
+        // A one-shot job that `unless-stopped` restarted would never count as completed.
+        if (condition === 'service_completed_successfully') expect(service(dependency).restart ?? 'no').toMatch(/^(no|on-failure(:\d+)?)$/);
+        expect(service(dependency).profiles).toBeUndefined();
+      }
+    }
+  });
+
+  it('starts in order: database, schema job, server, namespace job, then the worker', () => {
+    expect(dependencies(service('temporal-schema'))).toEqual([['postgresql', 'service_healthy']]);
+    expect(dependencies(service('temporal'))).toEqual([['temporal-schema', 'service_completed_successfully']]);
+    expect(dependencies(service('temporal-namespace'))).toEqual([['temporal', 'service_healthy']]);
+    expect(dependencies(service('worker'))).toEqual([['temporal-namespace', 'service_completed_successfully']]);
+  });
+
+  it('publishes the frontend on 7233, the UI on 8080 and the sandbox on 8088', () => {
+    expect(service('temporal').ports).toContain('7233:7233');
+    expect(service('temporal-ui').ports).toContain('8080:8080');
+    expect(service('sandbox').ports).toContain('8088:8088');
+    expect(service('worker').ports).toBeUndefined();
+  });
+
+  it('pins every image to a version, and tags the connector image with the package version', () => {
+    for (const [name, definition] of Object.entries(compose.services)) {
+      const image = definition.image ?? '';
+      const tag = /^[^:@]+:([^:@]+)$/.exec(image)?.[1];
+      expect({ service: name, image, pinned: tag !== undefined && tag !== 'latest' && /\d/.test(tag) }).toEqual({ service: name, image, pinned: true });
+      if (definition.build !== undefined) expect(image).toBe(`peakon-scim-connector:${packageVersion}`);
+    }
+    for (const stage of stages) expect(stage.image).toMatch(/^node:\d+\.\d+\.\d+-[a-z]+-slim$/);
+  });
+
+  it('sets only environment variables the connector reads on the worker, and points it at the compose Temporal', () => {
+    const environment = service('worker').environment ?? {};
+    for (const variable of Object.keys(environment)) expect({ variable, readByTheConnector: isReadByTheConnector(variable) }).toEqual({ variable, readByTheConnector: true });
+    expect(withDefaults(String(environment.TEMPORAL_ADDRESS))).toBe('temporal:7233');
+    // The defaults compose fills in must pass the worker's own validation.
+    const asTheWorkerSeesIt = Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, withDefaults(String(value))]));
+    expect(WorkerEnvironmentSchema.safeParse(asTheWorkerSeesIt).success).toBe(true);
+  });
+
+  it('keeps secrets in an optional env file whose example names only variables the connector reads', () => {
+    const envFiles = service('worker').env_file ?? [];
+    expect(envFiles).toEqual([{ path: './deploy/connector.env', required: false }]);
+    expect(service('sandbox').env_file).toEqual(envFiles);
+    const example = readFileSync(fromRoot('deploy/connector.env.example'), 'utf8');
+    const names = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1] ?? '');
+    expect(names).toContain('PEAKON_TOKEN');
+    for (const name of names) expect({ name, readByTheConnector: isReadByTheConnector(name) }).toEqual({ name, readByTheConnector: true });
+    const ignored = readFileSync(fromRoot('.dockerignore'), 'utf8').split('\n');
+    expect(ignored).toContain('deploy/connector.env');
+  });
+
+  it("mounts the shared state volume at the worker's state directory and the image declares it a volume", () => {
+    const stateDirectory = withDefaults(String(service('worker').environment?.PEAKON_SYNC_STATE_DIR));
+    expect(service('worker').volumes).toContain(`peakon-state:${stateDirectory}`);
+    expect(compose.volumes).toHaveProperty('peakon-state');
+    const runtime = stages.at(-1);
+    expect(runtime && execForm(lastInstruction(runtime, 'VOLUME')?.args ?? '[]')).toEqual([stateDirectory]);
+  });
+
+  it('mounts only files that exist in the repository', () => {
+    for (const [name, definition] of Object.entries(compose.services)) {
+      for (const volume of definition.volumes ?? []) {
+        const source = withDefaults(volume.split(':')[0] ?? '');
+        if (!source.startsWith('./')) continue;
+        expect({ service: name, source, exists: existsSync(fromRoot(source)) }).toEqual({ service: name, source, exists: true });
+      }
+    }
+    const dynamicConfig = String(service('temporal').environment?.DYNAMIC_CONFIG_FILE_PATH);
+    expect(existsSync(fromRoot('deploy/temporal/dynamicconfig', path.basename(dynamicConfig)))).toBe(true);
+  });
+
+  it("registers the connector's search attributes as Keyword in the namespace job", () => {
+    expect(commandLine(service('temporal-namespace').command)).toEqual(['/deploy/create-namespace.sh']);
+    const script = readFileSync(fromRoot('deploy/temporal/create-namespace.sh'), 'utf8');
+    expect(script).toMatch(/search-attribute create .*--type Keyword/);
+    const registered = /for attribute in ([^;]+);/.exec(script)?.[1]?.trim().split(/\s+/);
+    expect(registered?.sort()).toEqual(SEARCH_ATTRIBUTE_KEYS.map((key) => key.name).sort());
+    expect(SEARCH_ATTRIBUTE_KEYS.every((key) => key.type === 'KEYWORD')).toBe(true);
+  });
+
+  it('runs the sandbox with a registered subcommand and options, on the published port', () => {
+    const [subcommand, ...options] = commandLine(service('sandbox').command);
+    expect(registeredSubcommands()).toContain(subcommand);
+    const sandbox = buildCli().commands.find((command) => command.name() === subcommand);
+    const known = new Set(sandbox?.options.map((option) => option.long));
+    for (const flag of options.filter((option) => option.startsWith('--'))) expect({ flag, known: known.has(flag) }).toEqual({ flag, known: true });
+    expect(options[options.indexOf('--port') + 1]).toBe('8088');
+    // Inside a container, 127.0.0.1 would be unreachable from the worker and the host.
+    expect(options[options.indexOf('--host') + 1]).toBe('0.0.0.0');
+  });
+
+  it('ships a demo config that is valid and points at the sandbox service and an HR file inside the image', () => {
+    const demo = loadConfigFile(fromRoot('deploy/demo/config.yaml'));
+    const baseUrl = new URL(demo.peakon.baseUrl);
+    expect(baseUrl.hostname).toBe('sandbox');
+    expect(baseUrl.port).toBe('8088');
+    expect(demo.source.type).toBe('csv');
+    const csvPath = demo.source.type === 'csv' ? demo.source.path : '';
+    expect(csvPath).toBe('/app/examples/sample-hr.csv');
+    expect(existsSync(fromRoot('examples', path.basename(csvPath)))).toBe(true);
+    expect(service('worker').volumes).toContain('${PEAKON_SYNC_CONFIG_DIR:-./deploy/demo}:/config:ro');
+  });
+});
+
+describe('Dockerfile', () => {
+  const runtime = stages.at(-1);
+  const build = stages[0];
+
+  it('builds in one stage (npm ci, npm run build, prune dev dependencies) and runs from a clean second stage', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const commands = build?.instructions.filter((instruction) => instruction.keyword === 'RUN').map((instruction) => instruction.args).join(' && ') ?? '';
+    expect(commands).toMatch(/npm ci\b/);
+    expect(commands).toMatch(/npm run build\b/);
+    expect(commands).toMatch(/npm prune --omit=dev\b/);
+    expect(runtime?.instructions.some((instruction) => instruction.keyword === 'COPY' && instruction.args.includes(`--from=${build?.name}`))).toBe(true);
+  });
+
+  it('runs as a non-root user', () => {
+    const user = runtime && lastInstruction(runtime, 'USER')?.args;
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^(root|0)(:|$)/);
+  });
+
+  it("starts the built CLI's worker subcommand, which buildCli() registers and `npm run build` emits", () => {
+    const entrypoint = runtime ? execForm(lastInstruction(runtime, 'ENTRYPOINT')?.args ?? '[]') : [];
+    const command = runtime ? execForm(lastInstruction(runtime, 'CMD')?.args ?? '[]') : [];
+    expect([...entrypoint, ...command]).toEqual(['node', 'dist/client/cli.js', 'worker']);
+    expect(registeredSubcommands()).toContain('worker');
+    // tsconfig.build.json compiles client/cli.ts into dist/client/cli.js (rootDir ".", outDir "dist").
+    const buildConfig = z.object({ include: z.array(z.string()) }).parse(JSON.parse(readFileSync(fromRoot('tsconfig.build.json'), 'utf8')));
+    expect(buildConfig.include).toContain('client');
+    expect(existsSync(fromRoot('client/cli.ts'))).toBe(true);
+    expect({ file: 'dist/client/cli.js', existsAfterNpmRunBuild: existsSync(fromRoot('dist/client/cli.js')) }).toEqual({ file: 'dist/client/cli.js', existsAfterNpmRunBuild: true });
+  });
+
+  it('keeps tests, local state, build output and secrets out of the build context', () => {
+    const ignored = readFileSync(fromRoot('.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
+    for (const entry of ['node_modules', 'dist', '.git', 'test', '.peakon-sync', '.tools', 'deploy/connector.env']) expect(ignored).toContain(entry);
+    // The runtime image needs these, so they must not be ignored.
+    for (const needed of ['examples', 'bin', 'package-lock.json']) expect(ignored).not.toContain(needed);
+  });
+});
