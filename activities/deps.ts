@@ -10,6 +10,8 @@ export type PeakonConnection = ConnectorConfig['peakon'];
 /** What activities need from the outside world. Injected, so tests hand in a sandbox and production hands in config. */
 export interface ActivityDeps {
   runStore: RunStore;
+  /** Where run reports (JSON, one file per run) are written. */
+  reportDirectory: string;
   /** Turns `{ env }` / `{ file }` references into secrets. Only the worker ever sees the values. */
   resolveSecret: SecretResolver;
   createSource(config: ConnectorConfig): HrisSource;

@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps';
 import { createEmployeeActivity, updateEmployeeActivity } from './employee';
 import { partitionActivities } from './partitions';
 import { planSyncActivity } from './plan';
+import { writeRunReportActivity } from './report';
 
 /**
  * Every activity of the connector, built from injected dependencies (workflows import only this function's type).
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     planSync: planSyncActivity(deps),
     createEmployee: createEmployeeActivity(deps),
     updateEmployee: updateEmployeeActivity(deps),
+    writeRunReport: writeRunReportActivity(deps),
     ...partitionActivities(deps),
   };
 }

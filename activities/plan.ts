@@ -4,6 +4,7 @@ import type { ConnectorConfig } from '../config/schema';
 import { readAllRecords } from '../hris/source';
 import { mapEmployees } from '../mapping/map';
 import type { ScimUser } from '../scim/resources';
+import { planLine, type EmployeeReportLine } from '../sync/employee-report';
 import { buildPlan, countPlan, type PlanCounts, type PlanEntry } from '../sync/plan';
 import { appendCapped, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine } from '../sync/report';
 import type { RunRef } from '../sync/types';
@@ -18,7 +19,12 @@ export interface PlanInput {
   config: ConnectorConfig;
   /** Sync only this employee (matching-key value), discovering them with a filter instead of listing the tenant. */
   employeeKey?: string;
+  /** Return the plan per employee (dry runs, single-employee syncs). */
+  preview?: boolean;
 }
+
+/** Plan lines returned inline; beyond this the report file has them. */
+export const PREVIEW_CAP = 2000;
 
 export interface PartitionWork {
   index: number;
@@ -37,6 +43,9 @@ export interface PlanSummary {
   warnings: string[];
   operations: number;
   ownedUsersNotInSource: number;
+  preview?: EmployeeReportLine[];
+  /** Single-employee syncs: read → map → match → action. */
+  trace?: string[];
 }
 
 /**
@@ -49,13 +58,22 @@ export function planSyncActivity(deps: ActivityDeps) {
       const { config, run } = input;
       const heartbeat = (stage: string) => Context.current().heartbeat({ stage });
       heartbeat('reading the HR system');
-      const records = await readAllRecords(deps.createSource(config));
+      const source = deps.createSource(config);
+      const records = await readAllRecords(source);
+      const trace: string[] = [];
       heartbeat('mapping');
       const mapping = mapEmployees(records, config);
       let desired = mapping.employees;
       if (input.employeeKey !== undefined) {
         const wanted = input.employeeKey.toLowerCase();
         desired = desired.filter((employee) => employee.employeeKey.toLowerCase() === wanted);
+        if (desired.length === 1 && desired[0]) {
+          const [employee] = desired;
+          trace.push(`read: ${records.length} records from ${source.description}; ${employee.recordRef} is ${employee.employeeKey}`);
+          const peakonAttributes = Object.keys(employee.user['urn:ietf:params:scim:schemas:extension:peakon:2.0:User'] ?? {});
+          const references = Object.entries(employee.references).map(([attribute, email]) => `${attribute} → ${email}`);
+          trace.push(`map: userName ${employee.user.userName}, externalId ${employee.sourceId}, Peakon attributes [${peakonAttributes.join(', ')}]${references.length ? `, references ${references.join(', ')}` : ''}${employee.warnings.length ? `; warnings: ${employee.warnings.join('; ')}` : ''}`);
+        }
         if (desired.length === 0) {
           const problem = mapping.problems.find((candidate) => candidate.employeeKey?.toLowerCase() === wanted);
           throw ApplicationFailure.create({
@@ -69,7 +87,15 @@ export function planSyncActivity(deps: ActivityDeps) {
       }
       const scim = scimClientFor(deps, config.peakon);
       let current: ScimUser[] | undefined;
-      if (config.sync.discovery === 'list' && input.employeeKey === undefined) {
+      const [single] = desired;
+      if (input.employeeKey !== undefined && single) {
+        // One employee: one filtered lookup decides the action exactly (create, update or nothing).
+        const found = config.matching.key === 'employeeNumber'
+          ? await scim.findUserByEmployeeNumber(single.employeeKey)
+          : await scim.findUserByUserName(single.user.userName);
+        current = found ? [found] : [];
+        trace.push(`match: ${config.matching.key} ${single.employeeKey} → ${found ? `Peakon user ${found.id}` : 'not in Peakon'}`);
+      } else if (config.sync.discovery === 'list') {
         current = [];
         for await (const page of scim.iterateUserPages()) {
           current.push(...page);
@@ -80,6 +106,10 @@ export function planSyncActivity(deps: ActivityDeps) {
         await scim.getServiceProviderConfig();
       }
       const plan = buildPlan(desired, current, config.matching.key);
+      if (input.employeeKey !== undefined && plan.entries[0]) {
+        const entry = plan.entries[0];
+        trace.push(`action: ${entry.action}${entry.reason ? ` (${entry.reason})` : ''}${entry.changes.length ? `: ${entry.changes.map((change) => `${change.field} ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)}`).join(', ')}` : ''}`);
+      }
       const partitionSize = Math.max(config.sync.partitionSize, Math.ceil(plan.entries.length / MAX_PARTITIONS_PER_PHASE));
       const partitions: PartitionWork[] = [];
       for (let index = 0; index * partitionSize < plan.entries.length; index += 1) {
@@ -104,6 +134,8 @@ export function planSyncActivity(deps: ActivityDeps) {
         warnings,
         operations: scim.totalOperations(),
         ownedUsersNotInSource: plan.ownedUsersNotInSource,
+        ...(input.preview ? { preview: plan.entries.slice(0, PREVIEW_CAP).map(planLine) } : {}),
+        ...(trace.length ? { trace } : {}),
       };
     });
   };

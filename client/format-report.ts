@@ -1,3 +1,4 @@
+import type { EmployeeReportLine } from '../sync/employee-report';
 import type { SyncReport } from '../sync/report';
 
 /** The run report as a person reads it on a terminal. */
@@ -20,9 +21,30 @@ export function formatReport(report: SyncReport): string {
     for (const failure of report.failures) lines.push(`  ✗ ${failure.employeeKey} [${failure.phase}] ${failure.reason}`);
     if (report.failuresTotal > report.failures.length) lines.push(`  … and ${report.failuresTotal - report.failures.length} more (see the outcome files)`);
   }
+  if (report.trace) {
+    lines.push('', 'Steps:');
+    report.trace.forEach((step, index) => lines.push(`  ${index + 1}. ${step}`));
+  }
+  if (report.plan && !report.trace) lines.push('', formatPlan(report.plan));
   if (report.warnings.length > 0) {
     lines.push('', 'Warnings:');
     for (const warning of report.warnings) lines.push(`  ! ${warning}`);
+  }
+  if (report.reportPath) lines.push('', `Report: ${report.reportPath}`);
+  return lines.join('\n');
+}
+
+const show = (value: unknown): string => (value === null || value === undefined || value === '' ? '∅' : String(value));
+
+/** The plan per employee: what a dry run would do, each changed field as old → new. */
+export function formatPlan(plan: readonly EmployeeReportLine[]): string {
+  const width = Math.min(48, Math.max(8, ...plan.map((line) => line.employeeKey.length)));
+  const lines = [`${'employee'.padEnd(width)}  ${'action'.padEnd(9)}  changes`];
+  for (const line of plan) {
+    const detail = line.action === 'create'
+      ? `${line.changes.length} attributes`
+      : line.changes.map((change) => `${change.field}: ${show(change.from)} → ${show(change.to)}`).join('; ');
+    lines.push(`${line.employeeKey.padEnd(width)}  ${line.action.padEnd(9)}  ${line.error ?? detail}`);
   }
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 /**
  * The run report: what a person reads after a sync. Pure data and pure functions, shared by workflows and the CLI.
  */
+import type { EmployeeReportLine } from './employee-report';
 import type { EmployeeOutcome, EmployeeStatus, SyncPhase } from './types';
 
 export interface FailureLine {
@@ -50,8 +51,12 @@ export interface SyncReport {
   ownedUsersNotInSource: number;
   /** Why the run was skipped or failed as a whole. */
   message?: string;
-  /** Where the worker wrote the per-employee outcomes (JSON). */
-  outcomesPath?: string;
+  /** Where the worker wrote the run report with one line per employee (JSON). */
+  reportPath?: string;
+  /** A dry run's plan, or a single-employee sync's plan, per employee (capped; the report file has every line). */
+  plan?: EmployeeReportLine[];
+  /** A single-employee sync's steps: read → map → match → action → result. */
+  trace?: string[];
 }
 
 export const REPORT_FAILURE_CAP = 1000;

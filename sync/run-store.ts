@@ -19,6 +19,7 @@ export interface RunStore {
   /** Undefined when the partition wrote no outcomes for that phase. */
   readOutcomes(run: RunRef, phase: SyncPhase, partition: number): Promise<EmployeeOutcome[] | undefined>;
   writeJson(run: RunRef, name: string, value: unknown): Promise<string>;
+  readJson(run: RunRef, name: string): Promise<unknown>;
   runDirectory(run: RunRef): string;
 }
 
@@ -64,6 +65,7 @@ export function createFileRunStore(rootDirectory: string): RunStore {
         throw error;
       }
     },
+    readJson: (run, name) => readJson<unknown>(path.join(runDirectory(run), name), run, name),
     async writeJson(run, name, value) {
       const file = path.join(runDirectory(run), name);
       await writeAtomically(file, value);

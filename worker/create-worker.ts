@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { resolveSecret } from '../config/secret';
@@ -29,9 +30,10 @@ export interface SyncWorkers {
 }
 
 /** Production dependencies: secrets from the worker's env/files, run state in a folder every worker can see. */
-export function defaultActivityDeps(stateDirectory: string): ActivityDeps {
+export function defaultActivityDeps(stateDirectory: string, reportDirectory: string = path.join(stateDirectory, 'reports')): ActivityDeps {
   return {
     runStore: createFileRunStore(stateDirectory),
+    reportDirectory,
     resolveSecret,
     createSource: (config) => createSourceForConfig(config, { resolveSecret }),
   };

@@ -18,7 +18,7 @@ import type { ConnectorConfig } from '../config/schema';
 import { addCounts, appendCapped, emptyCounts, REPORT_FAILURE_CAP, WARNING_CAP, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
 import { withTuningDefaults, type RunTuning } from '../sync/settings';
 import type { SyncPhase } from '../sync/types';
-import { planActivityOptions } from './activity-options';
+import { planActivityOptions, stateActivityOptions } from './activity-options';
 import { partitionWorkflowId, tenantLockWorkflowId } from './ids';
 import { releaseTenantLockSignal, tenantLockWorkflow } from './lock';
 import { syncPartitionWorkflow } from './partition';
@@ -90,11 +90,19 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   try {
     progress.phase = 'planning';
     const { planSync } = proxyActivities<SyncActivities>(planActivityOptions(tuning));
-    const plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}) });
+    const single = input.employeeKey !== undefined;
+    const plan = await planSync({ run, config, preview: Boolean(input.dryRun) || single, ...(single ? { employeeKey: input.employeeKey } : {}) });
     applyPlan(report, plan);
-    if (input.dryRun) {
+    const { writeRunReport } = proxyActivities<SyncActivities>(stateActivityOptions(tuning));
+    const finish = async () => {
+      if (plan.trace) report.trace = [...plan.trace, `result: ${resultLine(report)}`];
       publish(report.failuresTotal > 0 ? 'completed_with_failures' : 'completed');
+      report.reportPath = await writeRunReport({ run, report, partitions: plan.partitions.length });
       return report;
+    };
+    if (input.dryRun) {
+      if (plan.preview) report.plan = plan.preview;
+      return await finish();
     }
     for (const phase of ['create', 'update'] as const) {
       const partitions = plan.partitions.filter((partition) => (phase === 'create' ? partition.createWork : partition.updateWork) > 0);
@@ -114,8 +122,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       }
     }
     progress.phase = 'done';
-    publish(report.failuresTotal > 0 ? 'completed_with_failures' : 'completed');
-    return report;
+    return await finish();
   } catch (error) {
     if (report.status === 'running') publish('failed');
     throw runFailure(error);
@@ -144,6 +151,13 @@ async function acquireTenantLock(tenant: string, runId: string) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return 'held-elsewhere' as const;
     throw error;
   }
+}
+
+function resultLine(report: SyncReport): string {
+  const { counts } = report;
+  const done = (['created', 'updated', 'unchanged', 'skipped', 'failed'] as const).filter((status) => counts[status] > 0).map((status) => `${status} ${counts[status]}`);
+  const failure = report.failures[0] ? ` — ${report.failures[0].reason}` : '';
+  return `${done.join(', ') || 'nothing to do'} (${report.operations} SCIM operations)${failure}`;
 }
 
 function sumWork(partitions: PartitionWork[], phase: SyncPhase): number {

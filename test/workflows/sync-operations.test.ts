@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import type { RunReportFile } from '../../activities/report';
+import { PEAKON_USER_SCHEMA } from '../../scim/resources';
+import type { SyncReport } from '../../sync/report';
+import { generateOrg } from '../fixtures/org';
+import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
+import { connectToDevServer, type TemporalTestContext } from '../harness/temporal';
+
+const STATUS_FOR_ACTION: Record<string, string> = { create: 'created', update: 'updated', unchanged: 'unchanged', skip: 'skipped' };
+
+describe('dry runs, on-demand syncs and run reports', () => {
+  let temporal: TemporalTestContext;
+  let fixture: PipelineFixture;
+  beforeAll(async () => {
+    temporal = await connectToDevServer();
+  });
+  afterAll(async () => {
+    await temporal.close();
+  });
+  afterEach(async () => {
+    await fixture?.close();
+  });
+
+  it('makes zero writes in a dry run, and the real run then does exactly what the plan said', async () => {
+    fixture = await createPipelineFixture(temporal);
+    const employees = generateOrg(15, 3);
+    fixture.writeEmployees(employees.slice(0, 12));
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await (await fixture.startSync()).result();
+        // The HR system moves on: one team change, three new hires, one leaver who never reached Peakon.
+        const leaver = { ...employees[14]!, work_email: 'gone@example.com', employee_id: 'H-GONE', employee_number: '99999', status: 'Terminated', termination_date: '01/01/2026' };
+        const changed = [...employees.slice(0, 12).map((employee, index) => (index === 2 ? { ...employee, team: 'Moved' } : employee)), ...employees.slice(12), leaver];
+        fixture.writeEmployees(changed);
+
+        const opsBefore = fixture.sandbox.ops().length;
+        const dryRun: SyncReport = await (await fixture.startSync({ dryRun: true })).result();
+        const dryRunOps = fixture.sandbox.ops().slice(opsBefore);
+        expect(dryRunOps.filter((op) => op.method !== 'GET')).toEqual([]);
+        expect(dryRun.dryRun).toBe(true);
+        const plan = dryRun.plan ?? [];
+        expect(plan.filter((line) => line.action === 'create')).toHaveLength(3);
+        expect(plan.find((line) => line.action === 'update')?.changes).toEqual([{ field: 'Team', from: employees[2]?.team, to: 'Moved' }]);
+        expect(plan.find((line) => line.employeeKey === 'gone@example.com')?.action).toBe('skip');
+
+        const real: SyncReport = await (await fixture.startSync()).result();
+        const file = JSON.parse(readFileSync(real.reportPath ?? '', 'utf8')) as RunReportFile;
+        expect(file.summary.counts).toEqual(real.counts);
+        expect(file.employees).toHaveLength(plan.length);
+        for (const planned of plan) {
+          const actual = file.employees.find((line) => line.employeeKey === planned.employeeKey);
+          expect(actual?.status).toBe(STATUS_FOR_ACTION[planned.action]);
+        }
+        const moved = file.employees.find((line) => line.action === 'update');
+        expect(moved?.changes).toEqual([{ field: 'Team', from: employees[2]?.team, to: 'Moved' }]);
+      })(),
+    );
+  });
+
+  it('syncs one employee on demand and traces read → map → match → action → result', async () => {
+    fixture = await createPipelineFixture(temporal);
+    const employees = generateOrg(8, 2);
+    fixture.writeEmployees(employees);
+    const manager = employees.find((employee) => employee.manager_id === '')!;
+    const report = employees.find((employee) => employee.manager_id === manager.employee_id)!;
+    const workers = await fixture.startWorkers();
+    const [managerRun, reportRun]: SyncReport[] = await workers.runUntil(
+      (async () => [await (await fixture.startSync({ employeeKey: manager.work_email })).result(), await (await fixture.startSync({ employeeKey: report.work_email.toUpperCase() })).result()])(),
+    );
+    expect(fixture.sandbox.users().map((user) => user.userName).sort()).toEqual([manager.work_email, report.work_email].sort());
+    expect(reportRun?.trace?.map((step) => step.split(':')[0])).toEqual(['read', 'map', 'match', 'action', 'result']);
+    expect(reportRun?.trace?.[2]).toContain('not in Peakon');
+    expect(reportRun?.trace?.[4]).toMatch(/^result: created 1/);
+    expect(managerRun?.counts.created).toBe(1);
+    const stored = fixture.sandbox.users().find((user) => user.userName === report.work_email);
+    expect(stored?.[PEAKON_USER_SCHEMA]?.Manager).toBe(manager.work_email);
+    // Only the one employee was looked up: no listing of the whole tenant.
+    expect(fixture.sandbox.ops().filter((op) => op.method === 'GET' && !op.path.includes('filter='))).toEqual([]);
+  });
+});
