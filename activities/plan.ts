@@ -5,6 +5,7 @@ import { readAllRecords } from '../hris/source';
 import { mapEmployees } from '../mapping/map';
 import type { ScimUser } from '../scim/resources';
 import { planLine, type EmployeeReportLine } from '../sync/employee-report';
+import { preflightMapping } from '../sync/preflight';
 import { buildPlan, countPlan, type PlanCounts, type PlanEntry } from '../sync/plan';
 import { appendCapped, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine } from '../sync/report';
 import type { RunRef } from '../sync/types';
@@ -86,6 +87,11 @@ export function planSyncActivity(deps: ActivityDeps) {
         }
       }
       const scim = scimClientFor(deps, config.peakon);
+      heartbeat('preflight: reading the tenant\'s Peakon attributes');
+      const preflightProblems = await preflightMapping(scim, config.mapping);
+      if (preflightProblems.length > 0) {
+        throw ApplicationFailure.create({ type: FailureType.PreflightFailed, nonRetryable: true, message: `the mapping does not fit the tenant's Peakon attributes:\n${preflightProblems.map((problem) => `  - ${problem}`).join('\n')}` });
+      }
       let current: ScimUser[] | undefined;
       const [single] = desired;
       if (input.employeeKey !== undefined && single) {
@@ -101,9 +107,6 @@ export function planSyncActivity(deps: ActivityDeps) {
           current.push(...page);
           heartbeat(`reading Peakon users (${current.length})`);
         }
-      } else {
-        // Filter discovery writes nothing before the first create; check the token now so a wrong one fails the run at once.
-        await scim.getServiceProviderConfig();
       }
       const plan = buildPlan(desired, current, config.matching.key);
       if (input.employeeKey !== undefined && plan.entries[0]) {

@@ -5,15 +5,28 @@ import { peakonType } from './record';
 type AttributeKind = 'employee' | 'date' | 'number' | 'option';
 
 /**
- * SCIM types (RFC 7643 §2.3) and Peakon's own type names each kind can be written as. Compared lower-case.
- * Option values are strings; Peakon's employee attributes take an email but are described as references.
+ * Which mapped kinds a tenant attribute accepts. Peakon's exact kind wins when the schema states it (our sandbox leads
+ * the description with "Peakon type: date."); otherwise the SCIM type decides, and a plain SCIM `string` may carry an
+ * option, an ISO date or an employee's email alike, so it accepts all three.
  */
-const COMPATIBLE_TYPES: Record<AttributeKind, string[]> = {
-  employee: ['reference', 'employee'],
-  date: ['datetime', 'date'],
-  number: ['integer', 'decimal', 'number'],
-  option: ['string', 'option', 'text'],
+const KINDS_BY_SCIM_TYPE: Record<string, AttributeKind[]> = {
+  string: ['option', 'date', 'employee'],
+  text: ['option'],
+  option: ['option'],
+  datetime: ['date'],
+  date: ['date'],
+  integer: ['number'],
+  decimal: ['number'],
+  number: ['number'],
+  reference: ['employee'],
+  employee: ['employee'],
 };
+
+function acceptedKinds(attribute: SchemaAttribute): AttributeKind[] {
+  const stated = /^Peakon type: (option|date|number|employee)\b/.exec(attribute.description ?? '')?.[1] as AttributeKind | undefined;
+  if (stated) return [stated];
+  return KINDS_BY_SCIM_TYPE[attribute.type.toLowerCase()] ?? [];
+}
 
 function kindOf(spec: PeakonAttributeSpec): AttributeKind {
   return spec.employeeRef !== undefined ? 'employee' : peakonType(spec);
@@ -39,9 +52,10 @@ export function checkMappingAgainstSchema(mapping: MappingConfig, peakonSchemaAt
       continue;
     }
     const kind = kindOf(spec);
-    if (!COMPATIBLE_TYPES[kind].includes(attribute.type.toLowerCase())) {
+    const accepted = acceptedKinds(attribute);
+    if (!accepted.includes(kind)) {
       const hint = kind === 'employee' ? 'an employee attribute' : `a ${kind} attribute`;
-      problems.push(`mapping.attributes."${name}": mapped as ${hint}, but Peakon's "${name}" has type ${attribute.type} (expected ${COMPATIBLE_TYPES[kind].join(' or ')})`);
+      problems.push(`mapping.attributes."${name}": mapped as ${hint}, but Peakon's "${name}" takes ${accepted.join(' or ') || `type ${attribute.type}`} values`);
     }
     if (attribute.mutability === 'readOnly') problems.push(`mapping.attributes."${name}": Peakon's "${name}" is read-only`);
   }

@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
+import type { ConnectorConfig } from '../../config/schema';
+import { resolveSecret } from '../../config/secret';
+import { ScimClient } from '../../scim/client';
+import { preflightMapping } from '../../sync/preflight';
 import { createSourceForConfig } from '../../hris';
 import { readAllRecords } from '../../hris/source';
 import { mapEmployees } from '../../mapping/map';
@@ -8,6 +12,19 @@ import { formatMappingReport, summarizeMapping } from '../../mapping/summary';
 interface ValidateOptions {
   config: string;
   json?: boolean;
+  preflight: boolean;
+}
+
+/** Reads only `GET /Schemas/…`: validate never writes to Peakon. */
+async function runPreflight(config: ConnectorConfig): Promise<{ checked: boolean; problems: string[]; note?: string }> {
+  let token: string;
+  try {
+    token = resolveSecret(config.peakon.token);
+  } catch (error) {
+    return { checked: false, problems: [], note: `preflight skipped: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token, timeoutMs: config.peakon.timeoutMs });
+  return { checked: true, problems: await preflightMapping(scim, config.mapping) };
 }
 
 /**
@@ -20,18 +37,23 @@ export function registerValidateCommand(program: Command): void {
     .description('read the HR source, map and validate every record, and report problems (writes nothing to Peakon)')
     .requiredOption('-c, --config <file>', 'connector config file (YAML or JSON)')
     .option('--json', 'print the summary, problems and warnings as JSON')
+    .option('--no-preflight', 'skip reading the tenant\'s Peakon attribute schema')
     .action(async (options: ValidateOptions) => {
       const config = loadConfigFile(options.config);
       const source = createSourceForConfig(config);
       const report = mapEmployees(await readAllRecords(source), config);
+      const preflight = options.preflight ? await runPreflight(config) : { checked: false, problems: [], note: 'preflight skipped (--no-preflight)' };
       if (options.json) {
         const warnings = report.employees.flatMap((employee) =>
           employee.warnings.map((message) => ({ recordRef: employee.recordRef, employeeKey: employee.employeeKey, message })),
         );
-        process.stdout.write(`${JSON.stringify({ source: source.description, summary: summarizeMapping(report), problems: report.problems, warnings }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ source: source.description, summary: summarizeMapping(report), problems: report.problems, warnings, preflight }, null, 2)}\n`);
       } else {
         process.stdout.write(`${source.description}\n${formatMappingReport(report)}`);
+        if (preflight.note) process.stdout.write(`${preflight.note}\n`);
+        else if (preflight.problems.length === 0) process.stdout.write(`preflight: every mapped Peakon attribute exists in the tenant with a compatible type\n`);
+        else process.stdout.write(`preflight: the mapping does not fit the tenant's Peakon attributes:\n${preflight.problems.map((problem) => `  - ${problem}`).join('\n')}\n`);
       }
-      if (report.problems.length > 0) process.exitCode = 1;
+      if (report.problems.length > 0 || preflight.problems.length > 0) process.exitCode = 1;
     });
 }

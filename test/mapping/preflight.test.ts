@@ -3,7 +3,8 @@ import type { SchemaAttribute } from '../../scim/resources';
 import { configWith } from './helpers';
 
 const tenantSchema: SchemaAttribute[] = [
-  { name: 'Gender', type: 'string' },
+  { name: 'Gender', type: 'string', description: 'Peakon type: option. A string of at most 256 characters.' },
+  { name: 'Start', type: 'string' },
   { name: 'Manager', type: 'reference', referenceTypes: ['User'] },
   { name: 'Date of Birth', type: 'dateTime' },
   { name: 'Headcount', type: 'integer' },
@@ -29,12 +30,12 @@ describe('checkMappingAgainstSchema (preflight against the tenant schema)', () =
   it('reports an attribute Peakon does not define and suggests the exact spelling for a case slip', () => {
     expect(check({ 'date of birth': { field: 'dob', date: 'ISO' }, Region: 'r' })).toEqual([
       expect.stringContaining('did you mean "Date of Birth"?'),
-      expect.stringContaining('Peakon has no attribute "Region"; the tenant defines "Gender", "Manager"'),
+      expect.stringContaining('Peakon has no attribute "Region"; the tenant defines "Gender", "Start", "Manager"'),
     ]);
   });
 
   it('reports an employeeRef mapped onto a non-reference attribute', () => {
-    expect(check({ Gender: { employeeRef: 'manager_id' } })).toEqual([expect.stringContaining('mapped as an employee attribute, but Peakon\'s "Gender" has type string')]);
+    expect(check({ Gender: { employeeRef: 'manager_id' } })).toEqual([expect.stringContaining('mapped as an employee attribute, but Peakon\'s "Gender" takes option values')]);
   });
 
   it('reports an option mapped onto a reference, a date and an integer attribute', () => {
@@ -46,6 +47,12 @@ describe('checkMappingAgainstSchema (preflight against the tenant schema)', () =
       expect.stringContaining('mapped as a date attribute'),
       expect.stringContaining('mapped as a number attribute'),
     ]);
+  });
+
+  it('accepts a date or an employee reference on a plain SCIM string whose Peakon kind the schema does not state', () => {
+    expect(check({ Start: { field: 's', date: 'ISO' } })).toEqual([]);
+    expect(check({ Start: { employeeRef: 'manager_id' } })).toEqual([]);
+    expect(check({ Start: { field: 's', type: 'number' } })).toEqual([expect.stringContaining('takes option or date or employee values')]);
   });
 
   it('reports an attribute that is read-only in Peakon', () => {

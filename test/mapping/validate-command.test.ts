@@ -6,6 +6,7 @@ import { registerValidateCommand } from '../../client/commands/validate';
 import { formatMappingReport, summarizeMapping } from '../../mapping/summary';
 import { mapEmployees } from '../../mapping/map';
 import { configWith, person } from './helpers';
+import { startSandbox, type RunningSandbox } from '../../sandbox';
 
 function writeExport(csv: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'peakon-validate-'));
@@ -89,5 +90,52 @@ describe('summarizeMapping', () => {
       warnings: 0,
     });
     expect(formatMappingReport(report)).toContain('by field: email 1, givenName 1');
+  });
+});
+
+describe('peakon-sync validate: preflight against the tenant', () => {
+  let sandbox: RunningSandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ token: 'validate-token' });
+    process.env.VALIDATE_TEST_PEAKON_TOKEN = 'validate-token';
+  });
+  afterAll(async () => {
+    delete process.env.VALIDATE_TEST_PEAKON_TOKEN;
+    await sandbox.close();
+  });
+
+  function writeConfig(attributes: string): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'peakon-preflight-'));
+    writeFileSync(path.join(dir, 'hr.csv'), 'id,email,first,last,dob\n1,a@example.com,Ada,Lovelace,1990-01-02\n');
+    const configFile = path.join(dir, 'connector.yaml');
+    writeFileSync(configFile, [
+      'tenant: demo',
+      `peakon: { baseUrl: "${sandbox.baseUrl}", token: { env: VALIDATE_TEST_PEAKON_TOKEN } }`,
+      'source: { type: csv, path: hr.csv }',
+      'mapping:',
+      '  id: id',
+      '  email: email',
+      '  givenName: first',
+      '  familyName: last',
+      `  attributes: ${attributes}`,
+    ].join('\n'));
+    return configFile;
+  }
+
+  it('reads the tenant schema, finds the mapping fits, and writes nothing', async () => {
+    sandbox.reset();
+    const { output, exitCode } = await runValidate(['--config', writeConfig('{ "Date of Birth": { field: dob, type: date } }')]);
+    expect(output).toContain('preflight');
+    expect({ exitCode, output }).toEqual({ exitCode: undefined, output });
+    expect(output).toContain('preflight: every mapped Peakon attribute exists');
+    expect(sandbox.ops().length).toBeGreaterThan(0);
+    expect(sandbox.ops().every((op) => op.method === 'GET')).toBe(true);
+  });
+
+  it('lists every mapped attribute the tenant does not have and exits non-zero', async () => {
+    const { output, exitCode } = await runValidate(['--config', writeConfig('{ "Date of birth": { field: dob, type: date }, "Shoe size": { field: dob } }')]);
+    expect(exitCode).toBe(1);
+    expect(output).toContain('did you mean "Date of Birth"');
+    expect(output).toContain('Peakon has no attribute "Shoe size"');
   });
 });

@@ -165,3 +165,27 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
     expect(fixture.sandbox.users()).toHaveLength(10);
   });
 });
+
+describe('sync pipeline preflight', () => {
+  let temporal: TemporalTestContext;
+  let fixture: PipelineFixture;
+  beforeAll(async () => {
+    temporal = await connectToDevServer();
+  });
+  afterAll(async () => {
+    await temporal.close();
+    await fixture?.close();
+  });
+
+  it('stops before any write, naming each mapped attribute the tenant lacks', async () => {
+    fixture = await createPipelineFixture(temporal, { sandbox: { schema: [{ name: 'Team', type: 'option' }, { name: 'Manager', type: 'employee' }] } });
+    fixture.writeEmployees(generateOrg(5, 2));
+    const workers = await fixture.startWorkers();
+    const failure = await workers.runUntil((await fixture.startSync()).result().then(() => undefined, (error: unknown) => error));
+    const message = (failure as { cause?: { message?: string } }).cause?.message ?? '';
+    expect(message).toContain('does not fit the tenant');
+    expect(message).toContain('"Gender"');
+    expect(message).toContain('"Date of Birth"');
+    expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET')).toEqual([]);
+  });
+});
