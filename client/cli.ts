@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo';
 import { registerSandboxCommand } from './commands/sandbox';
 import { registerScheduleCommand } from './commands/schedule';
+import { registerStatusCommand } from './commands/status';
 import { registerSyncCommand } from './commands/sync';
 import { registerValidateCommand } from './commands/validate';
 import { registerWorkerCommand } from './commands/worker';
@@ -13,6 +14,7 @@ export function buildCli(): Command {
     .description('Keep Peakon in step with your HR system over SCIM 2.0, orchestrated by Temporal.')
     .showHelpAfterError();
   registerSyncCommand(program);
+  registerStatusCommand(program);
   registerWorkerCommand(program);
   registerValidateCommand(program);
   registerDemoCommand(program);

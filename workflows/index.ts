@@ -1,5 +1,5 @@
 // The workflows a worker registers. Deterministic code only: I/O happens in activities.
 export { syncTenantWorkflow, syncProgressQuery } from './sync';
-export { syncPartitionWorkflow } from './partition';
+export { syncPartitionWorkflow, partitionProgressQuery } from './partition';
 export { employeeCreateWorkflow, employeeUpdateWorkflow } from './employee';
 export { tenantLockWorkflow } from './lock';

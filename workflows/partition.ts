@@ -1,4 +1,4 @@
-import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import type { PeakonConnection } from '../activities/deps';
 import { appendCapped, countStatus, emptyCounts, failureLine, PARTITION_FAILURE_CAP, WARNING_CAP, type PartitionSummary } from '../sync/report';
@@ -18,6 +18,15 @@ export interface PartitionWorkflowInput {
   maxConcurrentEmployees: number;
 }
 
+export interface PartitionProgress {
+  done: number;
+  total: number;
+  failures: number;
+  operations: number;
+}
+
+export const partitionProgressQuery = defineQuery<PartitionProgress>('partitionProgress');
+
 /**
  * One slice of the plan (at most a few hundred employees) in one phase: a child workflow per employee, a sliding
  * window of them in flight. Keeping employees in partitions keeps every workflow far from Temporal's limits
@@ -29,6 +38,8 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
   const childBase = { run, peakon: input.peakon, tuning: input.tuning, scimTaskQueue: scimTaskQueue(workflowInfo().taskQueue) };
   const summary: PartitionSummary = { phase, partition, counts: emptyCounts(), operations: 0, failures: [], failuresTotal: 0, warnings: [] };
   const outcomes: EmployeeOutcome[] = [];
+  let total = 0;
+  setHandler(partitionProgressQuery, () => ({ done: outcomes.length, total, failures: summary.failuresTotal, operations: summary.operations }));
 
   const tally = (outcome: EmployeeOutcome, createdThisRun: boolean) => {
     outcomes.push(outcome);
@@ -53,11 +64,13 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
 
   if (phase === 'create') {
     const work = await state.loadCreateWork({ run, partition });
+    total = work.length;
     await slidingWindow(work, input.maxConcurrentEmployees, async (item: CreateWork) => {
       tally(await executeChild(employeeCreateWorkflow, { workflowId: employeeWorkflowId(run.runId, 'create', item.employeeKey), args: [{ ...childBase, work: item }] }), false);
     }, stopped);
   } else {
     const work = await state.loadUpdateWork({ run, partition });
+    total = work.length;
     await slidingWindow(work, input.maxConcurrentEmployees, async (item: UpdateWork) => {
       tally(await executeChild(employeeUpdateWorkflow, { workflowId: employeeWorkflowId(run.runId, 'update', item.employeeKey), args: [{ ...childBase, work: item }] }), item.createdThisRun);
     }, stopped);

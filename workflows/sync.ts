@@ -39,10 +39,16 @@ export interface SyncProgress {
   phase: 'locking' | 'planning' | SyncPhase | 'done';
   partitionsDone: number;
   partitionsTotal: number;
+  /** Employees of the current phase in finished partitions (running partitions answer their own query). */
   employeesDone: number;
   employeesTotal: number;
+  /** Partitions of the current phase in flight: the client queries each for finer progress. */
+  runningPartitions: number[];
+  /** Employees phase 2 may still update, for the time-left estimate during phase 1. */
+  updateWorkTotal: number;
   failures: number;
   operations: number;
+  operationsPerHour: number;
 }
 
 export const syncProgressQuery = defineQuery<SyncProgress>('progress');
@@ -70,8 +76,8 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     warnings: [],
     ownedUsersNotInSource: 0,
   };
-  const progress: SyncProgress = { phase: 'locking', partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: 0, failures: 0, operations: 0 };
-  setHandler(syncProgressQuery, () => ({ ...progress, failures: report.failuresTotal, operations: report.operations }));
+  const progress: SyncProgress = { phase: 'locking', partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: 0, runningPartitions: [], updateWorkTotal: 0, failures: 0, operations: 0, operationsPerHour: config.peakon.operationsPerHour };
+  setHandler(syncProgressQuery, () => ({ ...progress, runningPartitions: [...progress.runningPartitions], failures: report.failuresTotal, operations: report.operations }));
   const publish = (status: SyncStatus) => {
     report.status = status;
     upsertMemo({ tenant: config.tenant, status, counts: report.counts, failures: report.failuresTotal, operations: report.operations });
@@ -106,13 +112,15 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     }
     for (const phase of ['create', 'update'] as const) {
       const partitions = plan.partitions.filter((partition) => (phase === 'create' ? partition.createWork : partition.updateWork) > 0);
-      Object.assign(progress, { phase, partitionsDone: 0, partitionsTotal: partitions.length, employeesDone: 0, employeesTotal: sumWork(partitions, phase) });
+      Object.assign(progress, { phase, partitionsDone: 0, partitionsTotal: partitions.length, employeesDone: 0, employeesTotal: sumWork(partitions, phase), updateWorkTotal: sumWork(plan.partitions, 'update') });
       await slidingWindow(partitions, config.sync.maxConcurrentPartitions, async (partition) => {
+        progress.runningPartitions.push(partition.index);
         const summary = await executeChild(syncPartitionWorkflow, {
           workflowId: partitionWorkflowId(run.runId, phase, partition.index),
           args: [{ run, peakon: config.peakon, tuning, phase, partition: partition.index, maxConcurrentEmployees: config.sync.maxConcurrentEmployees }],
         });
         applyPartition(report, summary);
+        progress.runningPartitions = progress.runningPartitions.filter((index) => index !== partition.index);
         progress.partitionsDone += 1;
         progress.employeesDone += phase === 'create' ? partition.createWork : partition.updateWork;
       }, () => report.message !== undefined);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
 import { readWorkerEnvironment } from '../../worker/environment';
 import { exitCodeFor, formatReport } from '../format-report';
+import { watchProgress } from '../progress';
 import { startSync } from '../start-sync';
 import { connectClient } from '../temporal-client';
 
@@ -12,6 +13,7 @@ interface SyncCommandOptions {
   json?: boolean;
   dryRun?: boolean;
   employee?: string;
+  quiet?: boolean;
 }
 
 export function registerSyncCommand(program: Command): void {
@@ -22,6 +24,7 @@ export function registerSyncCommand(program: Command): void {
     .option('-w, --wait', 'wait for the run to finish and print its report; exit 1 if any employee failed')
     .option('--json', 'with --wait: print the report as JSON on stdout')
     .option('--dry-run', 'plan only: read, map and compare, write nothing to Peakon')
+    .option('-q, --quiet', 'with --wait: no progress output')
     .option('--employee <key>', 'sync only this employee (their email, or employee number with matching.key employeeNumber)')
     .action(async (options: SyncCommandOptions) => {
       const config = loadConfigFile(options.config);
@@ -41,7 +44,10 @@ export function registerSyncCommand(program: Command): void {
         if (!options.wait && !options.dryRun && options.employee === undefined) return;
         let report;
         try {
-          report = await handle.result();
+          const result = handle.result();
+          // Progress goes to stderr so that --json keeps stdout for the report alone.
+          if (!options.quiet) await watchProgress(connected.client, handle.workflowId, result, process.stderr);
+          report = await result;
         } catch (error) {
           // The run failed as a whole (bad token, unreadable HR source, …): say why in one line.
           if (error instanceof WorkflowFailedError) throw new Error(`sync ${handle.workflowId} failed: ${error.cause?.message ?? error.message}`);

@@ -15,7 +15,7 @@ export function registerWorkerCommand(program: Command): void {
         connection,
         namespace,
         taskQueue: environment.PEAKON_SYNC_TASK_QUEUE,
-        deps: defaultActivityDeps(environment.PEAKON_SYNC_STATE_DIR),
+        deps: defaultActivityDeps(environment.PEAKON_SYNC_STATE_DIR, environment.PEAKON_SYNC_REPORT_DIR),
         maxConcurrentScimActivities: environment.PEAKON_SYNC_SCIM_CONCURRENCY,
         scimActivitiesPerSecond: environment.PEAKON_SYNC_SCIM_ACTIVITIES_PER_SECOND,
       });

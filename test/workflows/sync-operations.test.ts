@@ -5,6 +5,7 @@ import type { SyncReport } from '../../sync/report';
 import { generateOrg } from '../fixtures/org';
 import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
 import { connectToDevServer, type TemporalTestContext } from '../harness/temporal';
+import { watchProgress } from '../../client/progress';
 
 const STATUS_FOR_ACTION: Record<string, string> = { create: 'created', update: 'updated', unchanged: 'unchanged', skip: 'skipped' };
 
@@ -77,5 +78,30 @@ describe('dry runs, on-demand syncs and run reports', () => {
     expect(stored?.[PEAKON_USER_SCHEMA]?.Manager).toBe(manager.work_email);
     // Only the one employee was looked up: no listing of the whole tenant.
     expect(fixture.sandbox.ops().filter((op) => op.method === 'GET' && !op.path.includes('filter='))).toEqual([]);
+  });
+
+  it('prints plain progress lines on a non-terminal: phase, done/total, failures, operations and time left', async () => {
+    fixture = await createPipelineFixture(temporal, { sandbox: { faults: { latencyMs: 30 } } });
+    fixture.writeEmployees(generateOrg(30, 3));
+    const workers = await fixture.startWorkers();
+    const written: string[] = [];
+    const stream = { isTTY: false, write: (text: string) => written.push(text) };
+    const report: SyncReport = await workers.runUntil(
+      (async () => {
+        const handle = await fixture.startSync();
+        const result = handle.result();
+        await watchProgress(temporal.client, handle.workflowId, result, stream, 100);
+        return result;
+      })(),
+    );
+    expect(report.counts.created).toBe(30);
+    const text = written.join('');
+    expect(text).not.toContain('\r');
+    const lines = text.trim().split('\n');
+    expect(lines.some((line) => /^phase 1 \(create\): \d+\/30 employees, 0 failed, \d+ operations, ~\S+ left at 1000000 ops\/h$/.test(line))).toBe(true);
+    expect(lines.some((line) => line.startsWith('phase 2 (update): '))).toBe(true);
+    const createDone = lines.filter((line) => line.startsWith('phase 1')).map((line) => Number(/(\d+)\/30/.exec(line)?.[1]));
+    expect(createDone).toEqual([...createDone].sort((a, b) => a - b));
+    expect(new Set(lines).size).toBe(lines.length);
   });
 });

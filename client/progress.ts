@@ -1,0 +1,98 @@
+import type { Client } from '@temporalio/client';
+import { partitionWorkflowId } from '../workflows/ids';
+import type { PartitionProgress } from '../workflows/partition';
+import type { SyncProgress } from '../workflows/sync';
+
+/** A run's progress as a person wants it: where it is, how far, what it cost, how long it still takes at the budget. */
+export interface RunProgress {
+  phase: SyncProgress['phase'];
+  done: number;
+  total: number;
+  failures: number;
+  operations: number;
+  /** At the tenant's operation budget: remaining operations ÷ operations per second. Undefined before the plan exists. */
+  secondsLeft?: number;
+  operationsPerHour: number;
+}
+
+/** Queries the parent, then each running partition for employee-level counts. */
+export async function readProgress(client: Client, runId: string): Promise<RunProgress> {
+  const parent = await client.workflow.getHandle(runId).query<SyncProgress>('progress');
+  let done = parent.employeesDone;
+  let failures = parent.failures;
+  let operations = parent.operations;
+  if (parent.phase === 'create' || parent.phase === 'update') {
+    const phase = parent.phase;
+    const running = await Promise.all(
+      parent.runningPartitions.map((index) =>
+        client.workflow
+          .getHandle(partitionWorkflowId(runId, phase, index))
+          .query<PartitionProgress>('partitionProgress')
+          // A partition that finished between the two queries is already counted by the parent.
+          .catch(() => undefined),
+      ),
+    );
+    for (const partition of running) {
+      if (!partition) continue;
+      done += partition.done;
+      failures += partition.failures;
+      operations += partition.operations;
+    }
+  }
+  return { phase: parent.phase, done, total: parent.employeesTotal, failures, operations, operationsPerHour: parent.operationsPerHour, ...timeLeft(parent, done) };
+}
+
+/** Every remaining employee step costs at least one operation; phase 1 still has all of phase 2 ahead of it. */
+function timeLeft(parent: SyncProgress, done: number): { secondsLeft?: number } {
+  if (parent.phase === 'locking' || parent.phase === 'planning') return {};
+  const remaining = Math.max(0, parent.employeesTotal - done) + (parent.phase === 'create' ? parent.updateWorkTotal : 0);
+  return { secondsLeft: parent.phase === 'done' ? 0 : Math.ceil(remaining / (parent.operationsPerHour / 3600)) };
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** One line of progress, the same on a terminal and in a log. */
+export function describeProgress(progress: RunProgress): string {
+  const counts = progress.total > 0 ? `${progress.done}/${progress.total} employees` : 'no employees to write';
+  const left = progress.secondsLeft === undefined ? '' : `, ~${duration(progress.secondsLeft)} left at ${progress.operationsPerHour} ops/h`;
+  const phase = progress.phase === 'create' ? 'phase 1 (create)' : progress.phase === 'update' ? 'phase 2 (update)' : progress.phase;
+  return `${phase}: ${counts}, ${progress.failures} failed, ${progress.operations} operations${left}`;
+}
+
+export function progressBar(progress: RunProgress, width = 24): string {
+  const share = progress.total > 0 ? Math.min(1, progress.done / progress.total) : progress.phase === 'done' ? 1 : 0;
+  const filled = Math.round(share * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${describeProgress(progress)}`;
+}
+
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/**
+ * Shows progress until `finished` settles: a redrawn bar on a terminal, a plain line whenever something changed
+ * otherwise (CI logs, pipes). Returns once `finished` has settled.
+ */
+export async function watchProgress(client: Client, runId: string, finished: Promise<unknown>, stream: ProgressStream, intervalMs = 1000): Promise<void> {
+  let settled = false;
+  void finished.then(() => (settled = true), () => (settled = true));
+  let last = '';
+  while (!settled) {
+    try {
+      const progress = await readProgress(client, runId);
+      const line = stream.isTTY ? progressBar(progress) : describeProgress(progress);
+      if (stream.isTTY) stream.write(`\r${line.padEnd(last.length)}`);
+      else if (line !== last) stream.write(`${line}\n`);
+      last = line;
+    } catch {
+      // The run may not have started its first task yet; the next tick asks again.
+    }
+    await Promise.race([finished.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, intervalMs))]);
+  }
+  if (stream.isTTY && last) stream.write('\n');
+}
