@@ -80,7 +80,7 @@ describe('sync schedules on a real Temporal server', () => {
         mostRunningAtOnce = Math.max(mostRunningAtOnce, current.running.length);
         const finished = current.recentRuns.filter((run) => run.execution === 'COMPLETED');
         return finished.length >= 3 ? current : undefined;
-      }),
+      }, 45_000),
     );
     await temporal.client.schedule.getHandle(scheduleId).pause('test over');
 
