@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { ScimConflictError, ScimInvalidRequestError } from '../scim/errors';
 import type { ScimClient } from '../scim/client';
 import { PEAKON_USER_SCHEMA, type ScimUser, type ScimUserWrite } from '../scim/resources';
@@ -48,6 +48,7 @@ export function createEmployeeActivity(deps: ActivityDeps) {
       const createdByThisRun = created || work.knownAbsent;
       const update = composeUpdate(work.desired, created ? undefined : existing);
       const status = createdByThisRun ? 'created' : update.changes.length > 0 ? 'found' : 'unchanged';
+      log.info(createdByThisRun ? 'employee created' : 'employee already in Peakon', { syncRunId: input.run.runId, employeeKey: work.employeeKey, peakonUserId: existing.id, operations: scim.totalOperations() });
       return {
         employeeKey: work.employeeKey,
         phase: 'create',
@@ -88,6 +89,8 @@ export function updateEmployeeActivity(deps: ActivityDeps) {
           warnings.push(`${attribute} (${email}) not written: Peakon rejected it (${error.detail ?? error.message})`);
         }
       }
+      // Field names only: their values are personal data.
+      log.info('employee updated', { syncRunId: input.run.runId, employeeKey: work.employeeKey, peakonUserId: work.peakonUserId, changedFields: work.changes.map((change) => change.field), unresolvedReferences: warnings.length, operations: scim.totalOperations() });
       return {
         employeeKey: work.employeeKey,
         phase: 'update',

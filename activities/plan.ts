@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ConnectorConfig } from '../config/schema';
 import { readAllRecords } from '../hris/source';
@@ -129,6 +129,7 @@ export function planSyncActivity(deps: ActivityDeps) {
       const warnings: string[] = [];
       appendCapped(warnings, desired.flatMap((employee) => employee.warnings.map((warning) => `${employee.employeeKey}: ${warning}`)), WARNING_CAP);
       await deps.runStore.writeJson(run, 'plan-summary.json', { counts: countPlan(plan, mapping.problems), problems: mapping.problems });
+      log.info('plan ready', { syncRunId: run.runId, tenant: run.tenant, ...countPlan(plan, mapping.problems), partitions: partitions.length, operations: scim.totalOperations() });
       return {
         counts: countPlan(plan, mapping.problems),
         partitions,

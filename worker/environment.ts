@@ -15,6 +15,8 @@ export const WorkerEnvironmentSchema = z.object({
   PEAKON_SYNC_STATE_DIR: z.string().min(1).default(path.join('.peakon-sync', 'state')),
   /** Run reports (JSON, one file per run). Default: `reports/` inside the state folder. */
   PEAKON_SYNC_REPORT_DIR: z.string().min(1).optional(),
+  /** Structured JSON logs on stdout at this level. */
+  PEAKON_SYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** SCIM activities running at once in this worker process. */
   PEAKON_SYNC_SCIM_CONCURRENCY: z.coerce.number().int().positive().default(10),
   /** SCIM activities per second across all workers (server-enforced). 25,000 operations/hour ≈ 6.9/s. */

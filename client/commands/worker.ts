@@ -2,6 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
 import { readWorkerEnvironment, temporalConnectConfig } from '../../worker/environment';
+import { installJsonLogging } from '../../worker/logging';
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -9,6 +10,7 @@ export function registerWorkerCommand(program: Command): void {
     .description('run a worker: executes sync workflows and their Peakon calls (configured by environment variables)')
     .action(async () => {
       const environment = readWorkerEnvironment();
+      installJsonLogging(environment.PEAKON_SYNC_LOG_LEVEL);
       const { connectionOptions, namespace } = temporalConnectConfig();
       const connection = await NativeConnection.connect(connectionOptions);
       const workers = await createSyncWorkers({
@@ -21,7 +23,7 @@ export function registerWorkerCommand(program: Command): void {
       });
       // SIGTERM (docker stop, Kubernetes) drains in-flight tasks; Temporal retries whatever is cut off.
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.shutdown());
-      process.stdout.write(`worker polling ${environment.PEAKON_SYNC_TASK_QUEUE} at ${connectionOptions.address} (namespace ${namespace})\n`);
+      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace })}\n`);
       try {
         await workers.run();
       } finally {

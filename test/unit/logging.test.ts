@@ -1,0 +1,72 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createActivities } from '../../activities';
+import { startSandbox, type RunningSandbox } from '../../sandbox';
+import { buildPlan } from '../../sync/plan';
+import { formatLogEntry } from '../../worker/logging';
+import type { EmployeeOutcome } from '../../sync/types';
+import { defaultActivityDeps } from '../../worker/create-worker';
+import { CORE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../../scim/resources';
+
+class CapturingLogger implements Logger {
+  readonly entries: Array<{ level: LogLevel; message: string; meta?: LogMetadata }> = [];
+  log(level: LogLevel, message: string, meta?: LogMetadata) {
+    this.entries.push({ level, message, ...(meta ? { meta } : {}) });
+  }
+  trace(message: string, meta?: LogMetadata) { this.log('TRACE', message, meta); }
+  debug(message: string, meta?: LogMetadata) { this.log('DEBUG', message, meta); }
+  info(message: string, meta?: LogMetadata) { this.log('INFO', message, meta); }
+  warn(message: string, meta?: LogMetadata) { this.log('WARN', message, meta); }
+  error(message: string, meta?: LogMetadata) { this.log('ERROR', message, meta); }
+}
+
+describe('structured logs', () => {
+  it('formats a worker log entry as one JSON object with time, level, message and metadata', () => {
+    const line = formatLogEntry({ level: 'INFO', message: 'employee created', timestampNanos: 1_764_000_000_000_000_000n, meta: { syncRunId: 'peakon-sync/acme/x', employeeKey: 'a@example.com' } });
+    expect(JSON.parse(line)).toEqual({ time: new Date(1_764_000_000_000).toISOString(), level: 'info', message: 'employee created', syncRunId: 'peakon-sync/acme/x', employeeKey: 'a@example.com' });
+  });
+
+  describe('from activities', () => {
+    let sandbox: RunningSandbox;
+    beforeAll(async () => {
+      sandbox = await startSandbox({ token: 'log-secret-token' });
+    });
+    afterAll(async () => {
+      await sandbox.close();
+    });
+
+    it('carry the sync run id and the employee key, and no token, names or attribute values', async () => {
+      const deps = { ...defaultActivityDeps(mkdtempSync(path.join(tmpdir(), 'log-test-'))), resolveSecret: () => sandbox.token };
+      const activities = createActivities(deps);
+      const desired = {
+        employeeKey: 'ada@example.com',
+        sourceId: 'E1',
+        recordRef: 'row 2',
+        user: { schemas: [CORE_USER_SCHEMA, PEAKON_USER_SCHEMA], userName: 'ada@example.com', emails: [{ value: 'ada@example.com', primary: true }], name: { givenName: 'Ada', familyName: 'Lovelace' }, [PEAKON_USER_SCHEMA]: { Team: 'Analytical Engines' } },
+        references: {},
+        createOnly: [],
+        warnings: [],
+      };
+      const entry = buildPlan([desired], [], 'email').entries[0];
+      const logger = new CapturingLogger();
+      const environment = new MockActivityEnvironment({ attempt: 1 }, { logger });
+      const run = { tenant: 'acme', runId: 'peakon-sync/acme/2026-11-28T10:00:00Z' };
+      const peakon = { baseUrl: sandbox.baseUrl, token: { env: 'UNUSED' }, timeoutMs: 2000, operationsPerHour: 1_000_000 };
+      const created: EmployeeOutcome = await environment.run(activities.createEmployee, { run, peakon, work: entry!.create! });
+      await environment.run(activities.updateEmployee, { run, peakon, work: { employeeKey: desired.employeeKey, peakonUserId: created.peakonUserId!, createdThisRun: true, ...created.update! } });
+
+      const ours = logger.entries.filter((logged) => logged.message.startsWith('employee'));
+      expect(ours.map((logged) => logged.message)).toEqual(['employee created', 'employee updated']);
+      for (const logged of ours) {
+        expect(logged.level).toBe('INFO');
+        expect(logged.meta).toMatchObject({ syncRunId: run.runId, employeeKey: 'ada@example.com' });
+      }
+      expect(ours[1]?.meta?.changedFields).toEqual(expect.arrayContaining(['Team']));
+      const everything = JSON.stringify(logger.entries);
+      for (const secretOrPersonal of ['log-secret-token', 'Lovelace', 'Analytical Engines']) expect(everything).not.toContain(secretOrPersonal);
+    });
+  });
+});
