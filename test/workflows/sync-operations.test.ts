@@ -77,7 +77,7 @@ describe('dry runs, on-demand syncs and run reports', () => {
     const stored = fixture.sandbox.users().find((user) => user.userName === report.work_email);
     expect(stored?.[PEAKON_USER_SCHEMA]?.Manager).toBe(manager.work_email);
     // Only the one employee was looked up: no listing of the whole tenant.
-    expect(fixture.sandbox.ops().filter((op) => op.method === 'GET' && !op.path.includes('filter='))).toEqual([]);
+    expect(fixture.sandbox.ops().filter((op) => op.method === 'GET' && op.path.includes('/Users') && !op.path.includes('filter='))).toEqual([]);
   });
 
   it('prints plain progress lines on a non-terminal: phase, done/total, failures, operations and time left', async () => {
