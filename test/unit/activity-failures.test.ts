@@ -1,0 +1,46 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { toActivityFailure } from '../../activities/failures';
+import { SourceReadError } from '../../hris/source';
+import {
+  ScimAuthenticationError,
+  ScimConflictError,
+  ScimIncompleteListingError,
+  ScimInvalidRequestError,
+  ScimNotFoundError,
+  ScimRateLimitedError,
+  ScimTransientError,
+} from '../../scim/errors';
+
+const request = { method: 'POST' as const, path: '/Users' };
+
+describe('toActivityFailure: how SCIM errors become Temporal retries', () => {
+  it.each([
+    ['a 401', new ScimAuthenticationError('401 Unauthorized', { ...request, status: 401 }), 'AuthenticationFailed', true],
+    ['a 400', new ScimInvalidRequestError('400 Bad Request', { ...request, status: 400, scimType: 'invalidValue', detail: 'bad locale' }), 'InvalidRequest', true],
+    ['a 404', new ScimNotFoundError('404', { ...request, status: 404 }), 'NotFound', true],
+    ['a 409', new ScimConflictError('409', { ...request, status: 409 }), 'Conflict', true],
+    ['a 503', new ScimTransientError('503', { ...request, status: 503 }), 'Transient', false],
+    ['a short listing', new ScimIncompleteListingError('short', { ...request, method: 'GET' }), 'Transient', false],
+    ['an HR source that broke mid-read', new SourceReadError('page 3 failed'), 'SourceReadFailed', false],
+  ])('turns %s into a %s failure (non-retryable: %s)', (_label, error, type, nonRetryable) => {
+    const failure = toActivityFailure(error);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure.type).toBe(type);
+    expect(failure.nonRetryable).toBe(nonRetryable);
+  });
+
+  it('waits exactly as long as Peakon\'s Retry-After says on a 429', () => {
+    const failure = toActivityFailure(new ScimRateLimitedError('429', { ...request, status: 429, retryAfterMs: 42_000 }));
+    expect(failure.type).toBe('RateLimited');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.nextRetryDelay).toBe(42_000);
+  });
+
+  it('honours Retry-After on a 503 as well', () => {
+    expect(toActivityFailure(new ScimTransientError('503', { ...request, status: 503, retryAfterMs: 5_000 })).nextRetryDelay).toBe(5_000);
+  });
+
+  it('says "authentication failed" so the run stops with a message a person understands', () => {
+    expect(toActivityFailure(new ScimAuthenticationError('401', { ...request, status: 401 })).message).toMatch(/^authentication failed/);
+  });
+});

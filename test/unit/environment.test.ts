@@ -1,0 +1,23 @@
+import { readWorkerEnvironment, temporalConnectConfig } from '../../worker/environment';
+
+describe('worker environment', () => {
+  it('connects to the local dev server by default', () => {
+    const config = temporalConnectConfig({});
+    expect(config.connectionOptions.address).toBe('localhost:7233');
+    expect(config.namespace).toBe('default');
+  });
+
+  it('reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_API_KEY for Temporal Cloud', () => {
+    const config = temporalConnectConfig({ TEMPORAL_ADDRESS: 'acme.a1b2c.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'acme.a1b2c', TEMPORAL_API_KEY: 'key-123' });
+    expect(config.connectionOptions.address).toBe('acme.a1b2c.tmprl.cloud:7233');
+    expect(config.namespace).toBe('acme.a1b2c');
+    expect(config.connectionOptions.apiKey).toBe('key-123');
+    // An API key implies TLS.
+    expect(config.connectionOptions.tls).toBeTruthy();
+  });
+
+  it('paces SCIM activities to Peakon\'s 25,000 operations per hour unless told otherwise', () => {
+    expect(readWorkerEnvironment({}).PEAKON_SYNC_SCIM_ACTIVITIES_PER_SECOND).toBeCloseTo(25_000 / 3_600);
+    expect(() => readWorkerEnvironment({ PEAKON_SYNC_SCIM_CONCURRENCY: 'many' })).toThrow(/PEAKON_SYNC_SCIM_CONCURRENCY/);
+  });
+});
