@@ -33,6 +33,10 @@ export function createEmployeeActivity(deps: ActivityDeps) {
       // The tenant listing said "absent" just now, so the first attempt may POST straight away (one operation).
       let existing = work.knownAbsent && attempt === 1 ? undefined : await discover(scim, work);
       let created = false;
+      if (!existing && work.desired.user.active === false) {
+        // Same rule as the plan's: someone the HR system marks inactive is not created just to be switched off.
+        return { employeeKey: work.employeeKey, phase: 'create', status: 'skipped', reason: 'inactive in the HR system and not in Peakon: not created', operations: scim.totalOperations() };
+      }
       if (!existing) {
         try {
           existing = await scim.createUser(work.createBody);

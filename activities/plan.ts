@@ -108,7 +108,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           heartbeat(`reading Peakon users (${current.length})`);
         }
       }
-      const plan = buildPlan(desired, current, config.matching.key);
+      const plan = buildPlan(desired, current, config.matching.key, input.employeeKey === undefined);
       if (input.employeeKey !== undefined && plan.entries[0]) {
         const entry = plan.entries[0];
         trace.push(`action: ${entry.action}${entry.reason ? ` (${entry.reason})` : ''}${entry.changes.length ? `: ${entry.changes.map((change) => `${change.field} ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)}`).join(', ')}` : ''}`);

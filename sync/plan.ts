@@ -42,19 +42,55 @@ export function peakonUserKey(user: ScimUser, matchingKey: MatchingKeyKind): str
  * need a write get a child workflow. Without it (filter discovery) every employee is `discover`.
  * Entries are ordered managers before their reports, so creates (and later, reference writes) follow the org tree.
  */
-export function buildPlan(desired: DesiredEmployee[], current: ScimUser[] | undefined, matchingKey: MatchingKeyKind): Plan {
+export function buildPlan(
+  desired: DesiredEmployee[],
+  current: ScimUser[] | undefined,
+  matchingKey: MatchingKeyKind,
+  /** False when `current` holds only some users (a single-employee lookup): references cannot be checked against it. */
+  currentIsWholeTenant = true,
+): Plan {
   const currentByKey = new Map<string, ScimUser>();
   for (const user of current ?? []) {
     const key = peakonUserKey(user, matchingKey);
     if (key !== undefined) currentByKey.set(key, user);
   }
-  const entries = orderManagersFirst(desired).map((employee) => planEmployee(employee, current ? (currentByKey.get(employee.employeeKey) ?? null) : undefined, matchingKey));
+  const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? null) : undefined);
+  const referable = current && currentIsWholeTenant ? referableEmails(desired, current, currentOf) : undefined;
+  const entries = orderManagersFirst(desired).map((employee) =>
+    planEmployee(referable ? withoutUnreachableReferences(employee, referable) : employee, currentOf(employee), matchingKey),
+  );
   const desiredKeys = new Set(desired.map((employee) => employee.employeeKey));
   const ownedUsersNotInSource = (current ?? []).filter((user) => {
     const key = peakonUserKey(user, matchingKey);
     return user.externalId !== undefined && key !== undefined && !desiredKeys.has(key);
   }).length;
   return { entries, ownedUsersNotInSource };
+}
+
+/** Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates. */
+function referableEmails(desired: DesiredEmployee[], current: ScimUser[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined): Set<string> {
+  const emails = new Set<string>();
+  for (const user of current) {
+    emails.add(user.userName.toLowerCase());
+    for (const email of user.emails ?? []) emails.add(email.value.toLowerCase());
+  }
+  for (const employee of desired) {
+    if (currentOf(employee) === null && employee.user.active !== false) emails.add(employee.user.userName.toLowerCase());
+  }
+  return emails;
+}
+
+/**
+ * Peakon rejects a reference to someone who does not exist. A reference to a person neither in Peakon nor created by
+ * this run (typically an inactive manager who never reached Peakon) is left out with a warning, instead of a PUT that
+ * fails and repeats on every run.
+ */
+function withoutUnreachableReferences(employee: DesiredEmployee, referable: Set<string>): DesiredEmployee {
+  const unreachable = Object.entries(employee.references).filter(([, email]) => !referable.has(email.toLowerCase()));
+  if (unreachable.length === 0) return employee;
+  const references = Object.fromEntries(Object.entries(employee.references).filter(([, email]) => referable.has(email.toLowerCase())));
+  const warnings = unreachable.map(([attribute, email]) => `${attribute} (${email}) left out: not in Peakon and not created by this run`);
+  return { ...employee, references, warnings: [...employee.warnings, ...warnings] };
 }
 
 /** `current`: the Peakon user, null when the listing shows none, undefined when Peakon's state is unknown. */

@@ -10,7 +10,7 @@ import { createSyncWorkers, defaultActivityDeps, type SyncWorkers } from '../../
 import type { SyncWorkflowInput } from '../../workflows/sync';
 import { syncWorkflowId } from '../../workflows/ids';
 import { toCsv, type GeneratedEmployee } from '../fixtures/org';
-import type { TemporalTestContext } from './temporal';
+import { connectToDevServer, type TemporalTestContext } from './temporal';
 
 const SAMPLE_CONFIG = path.resolve(__dirname, '../../examples/sample-config.yaml');
 
@@ -90,3 +90,41 @@ export async function createPipelineFixture(temporal: TemporalTestContext, optio
   };
 }
 
+
+export interface PipelineTestContext {
+  readonly temporal: TemporalTestContext;
+  /** A fresh sandbox + config + workers for one test; closed after the test. */
+  fixture(options?: Parameters<typeof createPipelineFixture>[1]): Promise<PipelineFixture>;
+}
+
+/**
+ * Registers the jest hooks every end-to-end file needs: a connection to the run's dev server, and fixtures that are
+ * closed after each test (even a failing one).
+ */
+export function usePipelineTests(): PipelineTestContext {
+  let temporal: TemporalTestContext | undefined;
+  const open: PipelineFixture[] = [];
+  beforeAll(async () => {
+    temporal = await connectToDevServer();
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((fixture) => fixture.close()));
+  });
+  afterAll(async () => {
+    await temporal?.close();
+  });
+  const connected = () => {
+    if (!temporal) throw new Error('usePipelineTests: the dev-server connection is made in beforeAll');
+    return temporal;
+  };
+  return {
+    get temporal() {
+      return connected();
+    },
+    async fixture(options) {
+      const fixture = await createPipelineFixture(connected(), options);
+      open.push(fixture);
+      return fixture;
+    },
+  };
+}

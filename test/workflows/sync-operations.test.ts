@@ -3,27 +3,16 @@ import type { RunReportFile } from '../../activities/report';
 import { PEAKON_USER_SCHEMA } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import { generateOrg } from '../fixtures/org';
-import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
-import { connectToDevServer, type TemporalTestContext } from '../harness/temporal';
+import { usePipelineTests } from '../harness/pipeline';
 import { watchProgress } from '../../client/progress';
 
 const STATUS_FOR_ACTION: Record<string, string> = { create: 'created', update: 'updated', unchanged: 'unchanged', skip: 'skipped' };
 
 describe('dry runs, on-demand syncs and run reports', () => {
-  let temporal: TemporalTestContext;
-  let fixture: PipelineFixture;
-  beforeAll(async () => {
-    temporal = await connectToDevServer();
-  });
-  afterAll(async () => {
-    await temporal.close();
-  });
-  afterEach(async () => {
-    await fixture?.close();
-  });
+  const pipeline = usePipelineTests();
 
   it('makes zero writes in a dry run, and the real run then does exactly what the plan said', async () => {
-    fixture = await createPipelineFixture(temporal);
+    const fixture = await pipeline.fixture();
     const employees = generateOrg(15, 3);
     fixture.writeEmployees(employees.slice(0, 12));
     const workers = await fixture.startWorkers();
@@ -60,7 +49,7 @@ describe('dry runs, on-demand syncs and run reports', () => {
   });
 
   it('syncs one employee on demand and traces read → map → match → action → result', async () => {
-    fixture = await createPipelineFixture(temporal);
+    const fixture = await pipeline.fixture();
     const employees = generateOrg(8, 2);
     fixture.writeEmployees(employees);
     const manager = employees.find((employee) => employee.manager_id === '')!;
@@ -81,7 +70,7 @@ describe('dry runs, on-demand syncs and run reports', () => {
   });
 
   it('prints plain progress lines on a non-terminal: phase, done/total, failures, operations and time left', async () => {
-    fixture = await createPipelineFixture(temporal, { sandbox: { faults: { latencyMs: 30 } } });
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 30 } } });
     fixture.writeEmployees(generateOrg(30, 3));
     const workers = await fixture.startWorkers();
     const written: string[] = [];
@@ -90,7 +79,7 @@ describe('dry runs, on-demand syncs and run reports', () => {
       (async () => {
         const handle = await fixture.startSync();
         const result = handle.result();
-        await watchProgress(temporal.client, handle.workflowId, result, stream, 100);
+        await watchProgress(pipeline.temporal.client, handle.workflowId, result, stream, 100);
         return result;
       })(),
     );

@@ -1,24 +1,13 @@
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import { depthOf, generateOrg } from '../fixtures/org';
-import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
-import { connectToDevServer, type TemporalTestContext } from '../harness/temporal';
+import { usePipelineTests } from '../harness/pipeline';
 
 describe('sync pipeline against the sandbox over HTTP', () => {
-  let temporal: TemporalTestContext;
-  let fixture: PipelineFixture;
-  beforeAll(async () => {
-    temporal = await connectToDevServer();
-  });
-  afterAll(async () => {
-    await temporal.close();
-  });
-  afterEach(async () => {
-    await fixture?.close();
-  });
+  const pipeline = usePipelineTests();
 
   it('creates 200 employees of a five-level org with every attribute and the right Manager, every PUT after the last POST', async () => {
-    fixture = await createPipelineFixture(temporal);
+    const fixture = await pipeline.fixture();
     const employees = generateOrg(200, 5);
     expect(depthOf(employees)).toBe(5);
     fixture.writeEmployees(employees);
@@ -51,20 +40,10 @@ describe('sync pipeline against the sandbox over HTTP', () => {
 });
 
 describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers', () => {
-  let temporal: TemporalTestContext;
-  let fixture: PipelineFixture;
-  beforeAll(async () => {
-    temporal = await connectToDevServer();
-  });
-  afterAll(async () => {
-    await temporal.close();
-  });
-  afterEach(async () => {
-    await fixture?.close();
-  });
+  const pipeline = usePipelineTests();
 
   it('creates nobody, duplicates nobody and writes nothing when the same sync runs again', async () => {
-    fixture = await createPipelineFixture(temporal);
+    const fixture = await pipeline.fixture();
     fixture.writeEmployees(generateOrg(40, 3));
     const workers = await fixture.startWorkers();
     await workers.runUntil(
@@ -83,7 +62,7 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
   });
 
   it('updates only what changed in the HR system, and reports old → new', async () => {
-    fixture = await createPipelineFixture(temporal);
+    const fixture = await pipeline.fixture();
     const employees = generateOrg(20, 3);
     fixture.writeEmployees(employees);
     const workers = await fixture.startWorkers();
@@ -102,7 +81,7 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
   });
 
   it('reports a record with an invalid email as failed with the reason and syncs everyone else', async () => {
-    fixture = await createPipelineFixture(temporal);
+    const fixture = await pipeline.fixture();
     const employees = generateOrg(12, 3);
     const broken = employees.findIndex((employee) => employee.manager_id !== '' && !employees.some((other) => other.manager_id === employee.employee_id));
     employees[broken] = { ...(employees[broken] as (typeof employees)[number]), work_email: 'not-an-email' };
@@ -117,7 +96,7 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
   });
 
   it('fails the run quickly with an authentication message when the token is wrong', async () => {
-    fixture = await createPipelineFixture(temporal, { workerToken: 'wrong-token' });
+    const fixture = await pipeline.fixture({ workerToken: 'wrong-token' });
     fixture.writeEmployees(generateOrg(10, 2));
     const workers = await fixture.startWorkers();
     const started = Date.now();
@@ -131,7 +110,7 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
   });
 
   it('still updates the reports of a manager whose create failed, and reports the unresolved Manager', async () => {
-    fixture = await createPipelineFixture(temporal);
+    const fixture = await pipeline.fixture();
     const employees = generateOrg(6, 2);
     const manager = employees.find((employee) => employee.manager_id === '');
     if (!manager) throw new Error('fixture has no top manager');
@@ -153,8 +132,33 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
     }
   });
 
+  it('leaves out a Manager who left before reaching Peakon, once, instead of re-sending it on every run', async () => {
+    const fixture = await pipeline.fixture();
+    const employees = generateOrg(12, 3);
+    const leaver = employees.find((employee) => employee.manager_id !== '' && employees.some((other) => other.manager_id === employee.employee_id))!;
+    const reports = employees.filter((employee) => employee.manager_id === leaver.employee_id);
+    fixture.writeEmployees(employees.map((employee) => (employee === leaver ? { ...employee, status: 'Terminated', termination_date: '01/06/2026' } : employee)));
+    const workers = await fixture.startWorkers();
+    const [first, second]: SyncReport[] = await workers.runUntil((async () => [await (await fixture.startSync()).result(), await (await fixture.startSync()).result()])());
+    expect(first?.counts).toMatchObject({ created: 11, skipped: 1, failed: 0 });
+    for (const report of reports) expect(first?.warnings.some((warning) => warning.startsWith(report.work_email) && warning.includes(`Manager (${leaver.work_email}) left out`))).toBe(true);
+    expect(fixture.sandbox.ops().filter((op) => op.method === 'PUT' && (op.status ?? 0) >= 400)).toEqual([]);
+    expect(second?.counts).toMatchObject({ created: 0, updated: 0, unchanged: 11, skipped: 1 });
+  });
+
+  it('does not create an inactive employee it discovers missing with a filter', async () => {
+    const fixture = await pipeline.fixture();
+    fixture.config.sync.discovery = 'filter';
+    const employees = generateOrg(4, 2);
+    fixture.writeEmployees(employees.map((employee, index) => (index === 3 ? { ...employee, status: 'Terminated' } : employee)));
+    const workers = await fixture.startWorkers();
+    const report: SyncReport = await workers.runUntil((await fixture.startSync()).result());
+    expect(report.counts).toMatchObject({ created: 3, skipped: 1 });
+    expect(fixture.sandbox.users().map((user) => user.userName)).not.toContain(employees[3]?.work_email);
+  });
+
   it('discovers every employee with a filter, as Peakon\'s guide describes, when discovery is "filter"', async () => {
-    fixture = await createPipelineFixture(temporal);
+    const fixture = await pipeline.fixture();
     fixture.config.sync.discovery = 'filter';
     fixture.writeEmployees(generateOrg(10, 2));
     const workers = await fixture.startWorkers();
@@ -167,18 +171,10 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
 });
 
 describe('sync pipeline preflight', () => {
-  let temporal: TemporalTestContext;
-  let fixture: PipelineFixture;
-  beforeAll(async () => {
-    temporal = await connectToDevServer();
-  });
-  afterAll(async () => {
-    await temporal.close();
-    await fixture?.close();
-  });
+  const pipeline = usePipelineTests();
 
   it('stops before any write, naming each mapped attribute the tenant lacks', async () => {
-    fixture = await createPipelineFixture(temporal, { sandbox: { schema: [{ name: 'Team', type: 'option' }, { name: 'Manager', type: 'employee' }] } });
+    const fixture = await pipeline.fixture({ sandbox: { schema: [{ name: 'Team', type: 'option' }, { name: 'Manager', type: 'employee' }] } });
     fixture.writeEmployees(generateOrg(5, 2));
     const workers = await fixture.startWorkers();
     const failure = await workers.runUntil((await fixture.startSync()).result().then(() => undefined, (error: unknown) => error));

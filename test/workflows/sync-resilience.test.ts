@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { SyncReport } from '../../sync/report';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
-import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
-import { connectToDevServer, devServerAddress, type TemporalTestContext } from '../harness/temporal';
+import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
+import { devServerAddress } from '../harness/temporal';
 import type { ScimUser } from '../../scim/resources';
 import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../../scim/resources';
 
@@ -25,20 +25,10 @@ function expectConverged(users: ScimUser[], employees: GeneratedEmployee[]): voi
 }
 
 describe('sync pipeline under faults', () => {
-  let temporal: TemporalTestContext;
-  let fixture: PipelineFixture;
-  beforeAll(async () => {
-    temporal = await connectToDevServer();
-  });
-  afterAll(async () => {
-    await temporal.close();
-  });
-  afterEach(async () => {
-    await fixture?.close();
-  });
+  const pipeline = usePipelineTests();
 
   it('converges without duplicates when 20% of requests fail with 503 and some POSTs land but answer an error', async () => {
-    fixture = await createPipelineFixture(temporal, { sandbox: { faults: { seed: 7, faultRate: 0.2, commitThenFailRate: 0.2 } } });
+    const fixture = await pipeline.fixture({ sandbox: { faults: { seed: 7, faultRate: 0.2, commitThenFailRate: 0.2 } } });
     const employees = generateOrg(60, 4);
     fixture.writeEmployees(employees);
     const workers = await fixture.startWorkers();
@@ -55,28 +45,23 @@ describe('sync pipeline under faults', () => {
 });
 
 describe('sync pipeline when the worker process dies', () => {
-  let temporal: TemporalTestContext;
-  let fixture: PipelineFixture;
+  const pipeline = usePipelineTests();
   const workers: ChildProcess[] = [];
-  beforeAll(async () => {
+  beforeAll(() => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
-    temporal = await connectToDevServer();
   });
-  afterAll(async () => {
+  afterAll(() => {
     for (const worker of workers) worker.kill('SIGKILL');
-    await temporal.close();
-  });
-  afterEach(async () => {
-    await fixture?.close();
   });
 
-  function startWorkerProcess(): ChildProcess {
+  /** The real `peakon-sync worker` command in its own process, so that it can be killed like a crashing host. */
+  function startWorkerProcess(fixture: PipelineFixture): ChildProcess {
     const worker = spawn(process.execPath, [CLI, 'worker'], {
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: devServerAddress(),
         TEMPORAL_NAMESPACE: 'default',
-        PEAKON_SYNC_TASK_QUEUE: temporal.taskQueue,
+        PEAKON_SYNC_TASK_QUEUE: pipeline.temporal.taskQueue,
         PEAKON_SYNC_STATE_DIR: fixture.stateDirectory,
         PEAKON_SYNC_SCIM_ACTIVITIES_PER_SECOND: '1000',
         PEAKON_TOKEN: fixture.sandbox.token,
@@ -88,10 +73,10 @@ describe('sync pipeline when the worker process dies', () => {
   }
 
   it('completes with the same final state and no duplicates after SIGKILL during phase 1 and a restart', async () => {
-    fixture = await createPipelineFixture(temporal, { sandbox: { faults: { latencyMs: 40 } } });
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 40 } } });
     const employees = generateOrg(80, 4);
     fixture.writeEmployees(employees);
-    const first = startWorkerProcess();
+    const first = startWorkerProcess(fixture);
     const handle = await fixture.startSync();
     const deadline = Date.now() + 60_000;
     while (fixture.sandbox.ops().filter((op) => op.method === 'POST').length < 15) {
@@ -104,7 +89,7 @@ describe('sync pipeline when the worker process dies', () => {
     expect(postsBeforeRestart).toBeLessThan(employees.length);
     expect(fixture.sandbox.ops().some((op) => op.method === 'PUT')).toBe(false);
 
-    startWorkerProcess();
+    startWorkerProcess(fixture);
     const report: SyncReport = await handle.result();
     expect(report.failures).toEqual([]);
     expect(report.counts.created).toBe(employees.length);

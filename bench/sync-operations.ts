@@ -1,0 +1,89 @@
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startSync } from '../client/start-sync';
+import { connectClient } from '../client/temporal-client';
+import { loadConfigFile } from '../config/load';
+import { startDevServer } from '../devserver/dev-server';
+import { startSandbox } from '../sandbox';
+import type { SyncReport } from '../sync/report';
+import { createSyncWorkers, defaultActivityDeps } from '../worker/create-worker';
+import { writeHrCsv } from './hr-data';
+
+/**
+ * What a sync spends of Peakon's budget (25,000 operations/hour/tenant): a first load and an immediate re-sync,
+ * each with list discovery (the default) and with the guide's per-employee filter.
+ * Pacing is lifted so the run measures operations, not the hour; time at the budget is computed from the counts.
+ * Run from the repository root: `npm run build && node dist/bench/sync-operations.js [employees]`.
+ */
+const EMPLOYEES = Number(process.argv[2] ?? 1000);
+const BUDGET_PER_HOUR = 25_000;
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const dir = mkdtempSync(path.join(tmpdir(), 'peakon-bench-sync-'));
+  const server = await startDevServer();
+  const connection = await NativeConnection.connect({ address: server.address });
+  const connected = await connectClient({ TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
+  const results: Record<string, unknown>[] = [];
+  try {
+    for (const discovery of ['list', 'filter'] as const) {
+      const sandbox = await startSandbox({ token: 'bench', quotaPerHour: 10_000_000 });
+      const csv = path.join(dir, `${discovery}.csv`);
+      await writeHrCsv(csv, EMPLOYEES);
+      const base = loadConfigFile(path.resolve('examples/sample-config.yaml'));
+      const config = {
+        ...base,
+        tenant: `bench-${discovery}`,
+        peakon: { ...base.peakon, baseUrl: sandbox.baseUrl, operationsPerHour: 10_000_000 },
+        source: { ...base.source, path: csv } as typeof base.source,
+        sync: { ...base.sync, discovery, maxConcurrentEmployees: 50, maxConcurrentPartitions: 4 },
+      };
+      const taskQueue = `bench-${discovery}`;
+      const workers = await createSyncWorkers({ connection, namespace: server.namespace, taskQueue, deps: { ...defaultActivityDeps(path.join(dir, discovery)), resolveSecret: () => sandbox.token }, maxConcurrentScimActivities: 50 });
+      const runOnce = async (label: string) => {
+        const before = sandbox.ops().length;
+        const started = performance.now();
+        const handle = await startSync({ client: connected.client, namespace: server.namespace, taskQueue, config });
+        const report: SyncReport = await handle.result();
+        const operations = sandbox.ops().length - before;
+        results.push({
+          discovery,
+          run: label,
+          employees: report.employees,
+          created: report.counts.created,
+          updated: report.counts.updated,
+          unchanged: report.counts.unchanged,
+          failed: report.counts.failed,
+          operations,
+          operationsPerEmployee: Number((operations / EMPLOYEES).toFixed(3)),
+          minutesAtPeakonBudget: Number((operations / (BUDGET_PER_HOUR / 60)).toFixed(1)),
+          wallSecondsUnpaced: Number(((performance.now() - started) / 1000).toFixed(1)),
+        });
+        process.stderr.write(`${discovery} ${label}: ${operations} operations\n`);
+      };
+      await workers.runUntil(
+        (async () => {
+          await runOnce('first load');
+          await runOnce('re-sync, nothing changed');
+        })(),
+      );
+      await sandbox.close();
+    }
+    const output = { employees: EMPLOYEES, budgetPerHour: BUDGET_PER_HOUR, node: process.version, results };
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync('bench/results/sync-operations.json', `${JSON.stringify(output, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+  } finally {
+    await connected.close();
+    await connection.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
