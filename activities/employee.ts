@@ -60,7 +60,6 @@ export function createEmployeeActivity(deps: ActivityDeps) {
         peakonUserId: existing.id,
         operations: scim.totalOperations(),
         ...(status === 'unchanged' ? {} : { update }),
-        ...(work.desired.warnings.length ? { warnings: work.desired.warnings } : {}),
       };
     });
   };

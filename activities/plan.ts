@@ -3,11 +3,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ConnectorConfig } from '../config/schema';
 import { readAllRecords } from '../hris/source';
 import { mapEmployees } from '../mapping/map';
+import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
 import type { ScimUser } from '../scim/resources';
+import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { planLine, type EmployeeReportLine } from '../sync/employee-report';
 import { preflightMapping } from '../sync/preflight';
 import { buildPlan, countPlan, type PlanCounts, type PlanEntry } from '../sync/plan';
-import { appendCapped, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine } from '../sync/report';
+import { REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine } from '../sync/report';
 import type { RunRef } from '../sync/types';
 import { scimClientFor, type ActivityDeps } from './deps';
 import { convertingFailures, FailureType } from './failures';
@@ -61,46 +63,24 @@ export function planSyncActivity(deps: ActivityDeps) {
       heartbeat('reading the HR system');
       const source = deps.createSource(config);
       const records = await readAllRecords(source);
-      const trace: string[] = [];
       heartbeat('mapping');
       const mapping = mapEmployees(records, config);
-      let desired = mapping.employees;
-      if (input.employeeKey !== undefined) {
-        const wanted = input.employeeKey.toLowerCase();
-        desired = desired.filter((employee) => employee.employeeKey.toLowerCase() === wanted);
-        if (desired.length === 1 && desired[0]) {
-          const [employee] = desired;
-          trace.push(`read: ${records.length} records from ${source.description}; ${employee.recordRef} is ${employee.employeeKey}`);
-          const peakonAttributes = Object.keys(employee.user['urn:ietf:params:scim:schemas:extension:peakon:2.0:User'] ?? {});
-          const references = Object.entries(employee.references).map(([attribute, email]) => `${attribute} → ${email}`);
-          trace.push(`map: userName ${employee.user.userName}, externalId ${employee.sourceId}, Peakon attributes [${peakonAttributes.join(', ')}]${references.length ? `, references ${references.join(', ')}` : ''}${employee.warnings.length ? `; warnings: ${employee.warnings.join('; ')}` : ''}`);
-        }
-        if (desired.length === 0) {
-          const problem = mapping.problems.find((candidate) => candidate.employeeKey?.toLowerCase() === wanted);
-          throw ApplicationFailure.create({
-            type: 'EmployeeNotFound',
-            nonRetryable: true,
-            message: problem
-              ? `employee ${input.employeeKey} is invalid in the HR system: ${problem.field}: ${problem.message}`
-              : `employee ${input.employeeKey} is not in the HR system's read (or is out of scope)`,
-          });
-        }
-      }
+      const single = input.employeeKey === undefined ? undefined : selectEmployee(mapping, input.employeeKey);
+      const desired = single ? [single] : mapping.employees;
+      const trace = single ? [traceRead(records.length, source.description, single), traceMap(single)] : [];
+
       const scim = scimClientFor(deps, config.peakon);
-      heartbeat('preflight: reading the tenant\'s Peakon attributes');
+      heartbeat("preflight: reading the tenant's Peakon attributes");
       const preflightProblems = await preflightMapping(scim, config.mapping);
       if (preflightProblems.length > 0) {
         throw ApplicationFailure.create({ type: FailureType.PreflightFailed, nonRetryable: true, message: `the mapping does not fit the tenant's Peakon attributes:\n${preflightProblems.map((problem) => `  - ${problem}`).join('\n')}` });
       }
       let current: ScimUser[] | undefined;
-      const [single] = desired;
-      if (input.employeeKey !== undefined && single) {
+      if (single) {
         // One employee: one filtered lookup decides the action exactly (create, update or nothing).
-        const found = config.matching.key === 'employeeNumber'
-          ? await scim.findUserByEmployeeNumber(single.employeeKey)
-          : await scim.findUserByUserName(single.user.userName);
+        const found = config.matching.key === 'employeeNumber' ? await scim.findUserByEmployeeNumber(single.employeeKey) : await scim.findUserByUserName(single.user.userName);
         current = found ? [found] : [];
-        trace.push(`match: ${config.matching.key} ${single.employeeKey} → ${found ? `Peakon user ${found.id}` : 'not in Peakon'}`);
+        trace.push(traceMatch(config.matching.key, single.employeeKey, found));
       } else if (config.sync.discovery === 'list') {
         current = [];
         for await (const page of scim.iterateUserPages()) {
@@ -108,34 +88,19 @@ export function planSyncActivity(deps: ActivityDeps) {
           heartbeat(`reading Peakon users (${current.length})`);
         }
       }
-      const plan = buildPlan(desired, current, config.matching.key, input.employeeKey === undefined);
-      if (input.employeeKey !== undefined && plan.entries[0]) {
-        const entry = plan.entries[0];
-        trace.push(`action: ${entry.action}${entry.reason ? ` (${entry.reason})` : ''}${entry.changes.length ? `: ${entry.changes.map((change) => `${change.field} ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)}`).join(', ')}` : ''}`);
-      }
-      const partitionSize = Math.max(config.sync.partitionSize, Math.ceil(plan.entries.length / MAX_PARTITIONS_PER_PHASE));
-      const partitions: PartitionWork[] = [];
-      for (let index = 0; index * partitionSize < plan.entries.length; index += 1) {
-        const entries = plan.entries.slice(index * partitionSize, (index + 1) * partitionSize);
-        await deps.runStore.writePlanPartition(run, index, entries);
-        partitions.push({ index, createWork: entries.filter(needsPhaseOne).length, updateWork: entries.filter(mayNeedPhaseTwo).length });
-      }
-      const problems: FailureLine[] = [];
-      appendCapped(
-        problems,
-        mapping.problems.map((problem) => ({ employeeKey: problem.employeeKey ?? problem.recordRef, phase: 'plan' as const, reason: `${problem.recordRef}, ${problem.field}: ${problem.message}`, errorType: 'InvalidRecord' })),
-        REPORT_FAILURE_CAP,
-      );
-      const warnings: string[] = [];
-      appendCapped(warnings, desired.flatMap((employee) => employee.warnings.map((warning) => `${employee.employeeKey}: ${warning}`)), WARNING_CAP);
-      await deps.runStore.writeJson(run, 'plan-summary.json', { counts: countPlan(plan, mapping.problems), problems: mapping.problems });
-      log.info('plan ready', { syncRunId: run.runId, tenant: run.tenant, ...countPlan(plan, mapping.problems), partitions: partitions.length, operations: scim.totalOperations() });
+      const plan = buildPlan(desired, current, config.matching.key, single === undefined);
+      if (single && plan.entries[0]) trace.push(traceAction(plan.entries[0]));
+      const { partitions, partitionSize } = await storePartitions(deps, run, config.sync.partitionSize, plan.entries);
+      const counts = countPlan(plan, mapping.problems);
+      await deps.runStore.writeJson(run, 'plan-summary.json', { counts, problems: mapping.problems });
+      log.info('plan ready', { syncRunId: run.runId, tenant: run.tenant, ...counts, partitions: partitions.length, operations: scim.totalOperations() });
       return {
-        counts: countPlan(plan, mapping.problems),
+        counts,
         partitions,
         partitionSize,
-        problems,
-        warnings,
+        problems: mapping.problems.slice(0, REPORT_FAILURE_CAP).map(problemLine),
+        // Entry warnings hold the mapping's findings and the plan's own (references left out).
+        warnings: plan.entries.flatMap((entry) => entry.warnings.map((warning) => `${entry.employeeKey}: ${warning}`)).slice(0, WARNING_CAP),
         operations: scim.totalOperations(),
         ownedUsersNotInSource: plan.ownedUsersNotInSource,
         ...(input.preview ? { preview: plan.entries.slice(0, PREVIEW_CAP).map(planLine) } : {}),
@@ -143,6 +108,37 @@ export function planSyncActivity(deps: ActivityDeps) {
       };
     });
   };
+}
+
+/** The one employee of an on-demand sync, or a failure saying why they cannot be synced. */
+function selectEmployee(mapping: MappingResult, employeeKey: string): DesiredEmployee {
+  const wanted = employeeKey.toLowerCase();
+  const employee = mapping.employees.find((candidate) => candidate.employeeKey.toLowerCase() === wanted);
+  if (employee) return employee;
+  const problem = mapping.problems.find((candidate) => candidate.employeeKey?.toLowerCase() === wanted);
+  throw ApplicationFailure.create({
+    type: 'EmployeeNotFound',
+    nonRetryable: true,
+    message: problem
+      ? `employee ${employeeKey} is invalid in the HR system: ${problem.field}: ${problem.message}`
+      : `employee ${employeeKey} is not in the HR system's read (or is out of scope)`,
+  });
+}
+
+/** Writes the plan in partitions; their count stays within MAX_PARTITIONS_PER_PHASE by growing the partition. */
+async function storePartitions(deps: ActivityDeps, run: RunRef, configuredSize: number, entries: PlanEntry[]): Promise<{ partitions: PartitionWork[]; partitionSize: number }> {
+  const partitionSize = Math.max(configuredSize, Math.ceil(entries.length / MAX_PARTITIONS_PER_PHASE));
+  const partitions: PartitionWork[] = [];
+  for (let index = 0; index * partitionSize < entries.length; index += 1) {
+    const slice = entries.slice(index * partitionSize, (index + 1) * partitionSize);
+    await deps.runStore.writePlanPartition(run, index, slice);
+    partitions.push({ index, createWork: slice.filter(needsPhaseOne).length, updateWork: slice.filter(mayNeedPhaseTwo).length });
+  }
+  return { partitions, partitionSize };
+}
+
+function problemLine(problem: RecordProblem): FailureLine {
+  return { employeeKey: problem.employeeKey ?? problem.recordRef, phase: 'plan', reason: `${problem.recordRef}, ${problem.field}: ${problem.message}`, errorType: 'InvalidRecord' };
 }
 
 export function needsPhaseOne(entry: PlanEntry): boolean {
