@@ -25,7 +25,7 @@ export function formatReport(report: SyncReport): string {
     lines.push('', 'Steps:');
     report.trace.forEach((step, index) => lines.push(`  ${index + 1}. ${step}`));
   }
-  if (report.plan && !report.trace) lines.push('', formatPlan(report.plan));
+  if (report.plan && !report.trace) lines.push('', formatEmployeeTable(report.plan));
   if (report.warnings.length > 0) {
     lines.push('', 'Warnings:');
     for (const warning of report.warnings) lines.push(`  ! ${warning}`);
@@ -36,17 +36,23 @@ export function formatReport(report: SyncReport): string {
 
 const show = (value: unknown): string => (value === null || value === undefined || value === '' ? '∅' : String(value));
 
-/** The plan per employee: what a dry run would do, each changed field as old → new. */
-export function formatPlan(plan: readonly EmployeeReportLine[]): string {
-  const width = Math.min(48, Math.max(8, ...plan.map((line) => line.employeeKey.length)));
-  const lines = [`${'employee'.padEnd(width)}  ${'action'.padEnd(9)}  changes`];
-  for (const line of plan) {
-    const detail = line.action === 'create'
+/**
+ * One line per employee: planned action, what happened (`planned` in a dry run), and each changed field as old → new
+ * (or the error). Unchanged employees are summarised in one line unless `showUnchanged`.
+ */
+export function formatEmployeeTable(lines: readonly EmployeeReportLine[], options: { showUnchanged?: boolean } = {}): string {
+  const shown = options.showUnchanged ? lines : lines.filter((line) => line.status !== 'unchanged' && line.action !== 'unchanged');
+  const width = Math.min(48, Math.max(8, ...shown.map((line) => line.employeeKey.length)));
+  const rows = [`${'employee'.padEnd(width)}  ${'action'.padEnd(9)}  ${'status'.padEnd(9)}  changes`];
+  for (const line of shown) {
+    const detail = line.action === 'create' && line.status !== 'failed'
       ? `${line.changes.length} attributes`
       : line.changes.map((change) => `${change.field}: ${show(change.from)} → ${show(change.to)}`).join('; ');
-    lines.push(`${line.employeeKey.padEnd(width)}  ${line.action.padEnd(9)}  ${line.error ?? detail}`);
+    rows.push(`${line.employeeKey.padEnd(width)}  ${line.action.padEnd(9)}  ${line.status.padEnd(9)}  ${line.error ?? detail}`);
   }
-  return lines.join('\n');
+  const hidden = lines.length - shown.length;
+  if (hidden > 0) rows.push(`(${hidden} unchanged employees not shown)`);
+  return rows.join('\n');
 }
 
 /** Non-zero when anything failed, so cron jobs and CI notice. */

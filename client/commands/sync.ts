@@ -2,7 +2,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
 import { readWorkerEnvironment } from '../../worker/environment';
-import { exitCodeFor, formatReport } from '../format-report';
+import { exitCodeFor, formatEmployeeTable, formatReport } from '../format-report';
+import { readReportLines } from '../report-file';
 import { watchProgress } from '../progress';
 import { startSync } from '../start-sync';
 import { connectClient } from '../temporal-client';
@@ -54,6 +55,9 @@ export function registerSyncCommand(program: Command): void {
           throw error;
         }
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+        // The per-employee table comes from the worker's report file, when this machine can read it.
+        const employees = !options.json && !report.plan ? readReportLines(report.reportPath) : undefined;
+        if (employees) process.stdout.write(`\n${formatEmployeeTable(employees)}\n`);
         process.exitCode = exitCodeFor(report);
       } finally {
         await connected.close();
