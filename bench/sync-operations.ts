@@ -15,9 +15,11 @@ import { writeHrCsv } from './hr-data';
  * What a sync spends of Peakon's budget (25,000 operations/hour/tenant): a first load and an immediate re-sync,
  * each with list discovery (the default) and with the guide's per-employee filter.
  * Pacing is lifted so the run measures operations, not the hour; time at the budget is computed from the counts.
- * Run from the repository root: `npm run build && node dist/bench/sync-operations.js [employees]`.
+ * It also reports the longest workflow histories, against Temporal's 51,200-event limit (4,096 suggests continue-as-new).
+ * Run from the repository root: `npm run build && node dist/bench/sync-operations.js [employees] [list|filter]`.
  */
 const EMPLOYEES = Number(process.argv[2] ?? 1000);
+const DISCOVERIES = (process.argv[3] ? [process.argv[3]] : ['list', 'filter']) as Array<'list' | 'filter'>;
 const BUDGET_PER_HOUR = 25_000;
 
 async function main(): Promise<void> {
@@ -28,7 +30,7 @@ async function main(): Promise<void> {
   const connected = await connectClient({ TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
   const results: Record<string, unknown>[] = [];
   try {
-    for (const discovery of ['list', 'filter'] as const) {
+    for (const discovery of DISCOVERIES) {
       const sandbox = await startSandbox({ token: 'bench', quotaPerHour: 10_000_000 });
       const csv = path.join(dir, `${discovery}.csv`);
       await writeHrCsv(csv, EMPLOYEES);
@@ -48,6 +50,10 @@ async function main(): Promise<void> {
         const handle = await startSync({ client: connected.client, namespace: server.namespace, taskQueue, config });
         const report: SyncReport = await handle.result();
         const operations = sandbox.ops().length - before;
+        const historyLength = async (workflowId: string) => (await connected.client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
+        const partitionHistories = await Promise.all(
+          (['create', 'update'] as const).map((phase) => historyLength(`${handle.workflowId}/${phase}/partition-0`).catch(() => 0)),
+        );
         results.push({
           discovery,
           run: label,
@@ -60,6 +66,8 @@ async function main(): Promise<void> {
           operationsPerEmployee: Number((operations / EMPLOYEES).toFixed(3)),
           minutesAtPeakonBudget: Number((operations / (BUDGET_PER_HOUR / 60)).toFixed(1)),
           wallSecondsUnpaced: Number(((performance.now() - started) / 1000).toFixed(1)),
+          parentHistoryEvents: await historyLength(handle.workflowId),
+          largestPartitionHistoryEvents: Math.max(...partitionHistories),
         });
         process.stderr.write(`${discovery} ${label}: ${operations} operations\n`);
       };

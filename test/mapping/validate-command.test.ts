@@ -8,7 +8,8 @@ import { mapEmployees } from '../../mapping/map';
 import { configWith, person } from './helpers';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
 
-function writeExport(csv: string): string {
+/** Writes an HR export and a config mapping it; `peakon` and `attributes` are YAML flow values. */
+function writeExport(csv: string, options: { peakon?: string; attributes?: string } = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'peakon-validate-'));
   writeFileSync(path.join(dir, 'hr.csv'), csv);
   const configFile = path.join(dir, 'connector.yaml');
@@ -16,14 +17,14 @@ function writeExport(csv: string): string {
     configFile,
     [
       'tenant: demo',
-      'peakon: { baseUrl: "http://127.0.0.1:8088/scim/v2" }',
+      `peakon: ${options.peakon ?? '{ baseUrl: "http://127.0.0.1:8088/scim/v2" }'}`,
       'source: { type: csv, path: hr.csv }',
       'mapping:',
       '  id: id',
       '  email: email',
       '  givenName: first',
       '  familyName: last',
-      '  attributes: { Manager: { employeeRef: manager } }',
+      `  attributes: ${options.attributes ?? '{ Manager: { employeeRef: manager } }'}`,
     ].join('\n'),
   );
   return configFile;
@@ -104,23 +105,11 @@ describe('peakon-sync validate: preflight against the tenant', () => {
     await sandbox.close();
   });
 
-  function writeConfig(attributes: string): string {
-    const dir = mkdtempSync(path.join(tmpdir(), 'peakon-preflight-'));
-    writeFileSync(path.join(dir, 'hr.csv'), 'id,email,first,last,dob\n1,a@example.com,Ada,Lovelace,1990-01-02\n');
-    const configFile = path.join(dir, 'connector.yaml');
-    writeFileSync(configFile, [
-      'tenant: demo',
-      `peakon: { baseUrl: "${sandbox.baseUrl}", token: { env: VALIDATE_TEST_PEAKON_TOKEN } }`,
-      'source: { type: csv, path: hr.csv }',
-      'mapping:',
-      '  id: id',
-      '  email: email',
-      '  givenName: first',
-      '  familyName: last',
-      `  attributes: ${attributes}`,
-    ].join('\n'));
-    return configFile;
-  }
+  const writeConfig = (attributes: string) =>
+    writeExport('id,email,first,last,dob\n1,a@example.com,Ada,Lovelace,1990-01-02\n', {
+      peakon: `{ baseUrl: "${sandbox.baseUrl}", token: { env: VALIDATE_TEST_PEAKON_TOKEN } }`,
+      attributes,
+    });
 
   it('reads the tenant schema, finds the mapping fits, and writes nothing', async () => {
     sandbox.reset();
