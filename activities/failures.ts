@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { ScimAuthenticationError, ScimConflictError, ScimError, ScimNotFoundError, ScimRateLimitedError, ScimTransientError } from '../scim/errors';
+import { ScimAuthenticationError, ScimConflictError, ScimError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
 import { SourceReadError } from '../hris/source';
 import { ConfigError } from '../config/load';
 import { RunStoreMissingError } from '../sync/run-store';
@@ -27,16 +27,13 @@ export function toActivityFailure(error: unknown): ApplicationFailure {
   if (error instanceof ScimAuthenticationError) {
     return ApplicationFailure.create({ type: FailureType.AuthenticationFailed, nonRetryable: true, message: `authentication failed: Peakon answered ${error.status ?? '401'} (check the SCIM token) — ${error.message}` });
   }
-  if (error instanceof ScimRateLimitedError) {
-    // Peakon's Retry-After wins over our backoff: retrying earlier only spends quota on more 429s.
-    return ApplicationFailure.create({ type: FailureType.RateLimited, message: error.message, ...(error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}) });
+  if (error instanceof ScimRetryLaterError) {
+    // Peakon's Retry-After wins over our backoff: retrying earlier only spends quota on more 429s or 503s.
+    const type = error instanceof ScimRateLimitedError ? FailureType.RateLimited : FailureType.Transient;
+    return ApplicationFailure.create({ type, message: error.message, ...(error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}) });
   }
   if (error instanceof ScimNotFoundError) return ApplicationFailure.create({ type: FailureType.NotFound, nonRetryable: true, message: error.message });
   if (error instanceof ScimConflictError) return ApplicationFailure.create({ type: FailureType.Conflict, nonRetryable: true, message: error.message });
-  if (error instanceof ScimTransientError) {
-    // A 503 may carry Retry-After too; otherwise our exponential backoff decides.
-    return ApplicationFailure.create({ type: FailureType.Transient, message: error.message, ...(error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}) });
-  }
   if (error instanceof ScimError) {
     return ApplicationFailure.create({ type: error.retryable ? FailureType.Transient : FailureType.InvalidRequest, nonRetryable: !error.retryable, message: error.message });
   }

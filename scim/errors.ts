@@ -84,26 +84,10 @@ export class ScimConflictError extends ScimError {
   readonly retryable = false;
 }
 
-/** 429: over Peakon's 25,000 operations/hour. `retryAfterMs` is undefined when the server gave no usable Retry-After. */
-export class ScimRateLimitedError extends ScimError {
+/** A retryable failure that may carry the server's Retry-After (a 429 always may, a 503 sometimes does). */
+export abstract class ScimRetryLaterError extends ScimError {
   readonly retryable = true;
-  readonly retryAfterMs: number | undefined;
-  constructor(summary: string, fields: ScimErrorFields & { retryAfterMs: number | undefined }) {
-    super(summary, fields);
-    this.retryAfterMs = fields.retryAfterMs;
-  }
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs };
-  }
-}
-
-/**
- * 5xx, 408, timeouts, connection refused/reset. For writes the request may have been applied before the failure
- * ("commit then fail"): re-discover before re-creating.
- */
-export class ScimTransientError extends ScimError {
-  readonly retryable = true;
-  /** A 503 may say when to come back. */
+  /** Undefined when the server gave no usable Retry-After. */
   readonly retryAfterMs: number | undefined;
   constructor(summary: string, fields: ScimErrorFields & { retryAfterMs?: number | undefined }) {
     super(summary, fields);
@@ -113,6 +97,15 @@ export class ScimTransientError extends ScimError {
     return { ...super.toJSON(), retryAfterMs: this.retryAfterMs };
   }
 }
+
+/** 429: over Peakon's 25,000 operations/hour. */
+export class ScimRateLimitedError extends ScimRetryLaterError {}
+
+/**
+ * 5xx, 408, timeouts, connection refused/reset. For writes the request may have been applied before the failure
+ * ("commit then fail"): re-discover before re-creating.
+ */
+export class ScimTransientError extends ScimRetryLaterError {}
 
 /** A 2xx whose body is not SCIM JSON of the expected shape. Not retried: the server answered, just not sensibly. */
 export class ScimMalformedResponseError extends ScimError {
