@@ -1,0 +1,117 @@
+import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** The variable holding the key that encrypts (and decrypts) every payload the connector puts into Temporal. */
+export const ENCRYPTION_KEY_VARIABLE = 'PEAKON_SYNC_ENCRYPTION_KEY';
+/** Retired keys, comma-separated: used only to decrypt histories written before a rotation. */
+export const OLD_ENCRYPTION_KEYS_VARIABLE = 'PEAKON_SYNC_ENCRYPTION_OLD_KEYS';
+/** Bearer token the codec server requires, when set. */
+export const CODEC_SERVER_TOKEN_VARIABLE = 'PEAKON_SYNC_CODEC_SERVER_TOKEN';
+
+/** Every variable the encryption reads, `_FILE` variants included (for docs and deployment checks). */
+export const ENCRYPTION_ENVIRONMENT_VARIABLES = [
+  ENCRYPTION_KEY_VARIABLE,
+  `${ENCRYPTION_KEY_VARIABLE}_FILE`,
+  OLD_ENCRYPTION_KEYS_VARIABLE,
+  `${OLD_ENCRYPTION_KEYS_VARIABLE}_FILE`,
+  CODEC_SERVER_TOKEN_VARIABLE,
+];
+
+const KEY_BYTES = 32;
+
+export interface EncryptionKey {
+  /** First 16 hex characters of sha256(key): stored in payload metadata, safe to log. */
+  readonly id: string;
+  /** The key material as a KeyObject, which neither `console.log` nor `JSON.stringify` reveals. */
+  readonly secret: KeyObject;
+}
+
+export interface EncryptionKeys {
+  /** Encrypts every new payload. */
+  readonly current: EncryptionKey;
+  /** Every key that may decrypt, the current one included, by key id. */
+  readonly decryptionKeys: ReadonlyMap<string, EncryptionKey>;
+}
+
+export class EncryptionKeyError extends Error {
+  override readonly name = 'EncryptionKeyError';
+}
+
+export function encryptionKeyId(keyBytes: Uint8Array): string {
+  return createHash('sha256').update(keyBytes).digest('hex').slice(0, 16);
+}
+
+/** A new random key, base64 as PEAKON_SYNC_ENCRYPTION_KEY expects it. */
+export function generateEncryptionKey(): string {
+  return randomBytes(KEY_BYTES).toString('base64');
+}
+
+// Messages describe the value's shape, never the value: a mistyped key is still a key.
+const Base64KeySchema = z
+  .string()
+  .trim()
+  .min(1, 'is empty')
+  .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'is not base64 (expected base64 of 32 random bytes, e.g. from `openssl rand -base64 32`)')
+  .transform((text) => Buffer.from(text, 'base64'))
+  .refine((bytes) => bytes.length === KEY_BYTES, { error: (issue) => `must be base64 of exactly ${KEY_BYTES} bytes, got ${(issue.input as Buffer).length} bytes` });
+
+const EncryptionEnvironmentSchema = z.object({
+  [ENCRYPTION_KEY_VARIABLE]: z.string().optional(),
+  [`${ENCRYPTION_KEY_VARIABLE}_FILE`]: z.string().min(1, 'is empty (a file path was expected)').optional(),
+  [OLD_ENCRYPTION_KEYS_VARIABLE]: z.string().optional(),
+  [`${OLD_ENCRYPTION_KEYS_VARIABLE}_FILE`]: z.string().min(1, 'is empty (a file path was expected)').optional(),
+});
+
+/** The value of `name` or of the file `name_FILE` points at; both set is an error, so nobody wonders which one wins. */
+function readVariable(env: Record<string, string | undefined>, name: string): string | undefined {
+  const direct = env[name];
+  const filePath = env[`${name}_FILE`];
+  if (direct !== undefined && direct !== '' && filePath !== undefined) {
+    throw new EncryptionKeyError(`${name} and ${name}_FILE are both set: set only one of them`);
+  }
+  if (filePath === undefined) return direct === '' ? undefined : direct;
+  let text: string;
+  try {
+    text = readFileSync(filePath, 'utf8');
+  } catch (error) {
+    // Not `instanceof Error`: fs errors may come from another realm (jest's sandbox).
+    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
+    throw new EncryptionKeyError(`${name}_FILE: cannot read ${filePath} (${code})`);
+  }
+  return text.replace(/\r?\n$/, '');
+}
+
+function parseKey(text: string, origin: string): EncryptionKey {
+  const parsed = Base64KeySchema.safeParse(text);
+  if (!parsed.success) throw new EncryptionKeyError(`${origin} ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  return { id: encryptionKeyId(parsed.data), secret: createSecretKey(parsed.data) };
+}
+
+/**
+ * The connector's encryption keys from PEAKON_SYNC_ENCRYPTION_KEY(_FILE) and PEAKON_SYNC_ENCRYPTION_OLD_KEYS(_FILE);
+ * `undefined` when no key is configured. Errors name the variable and what is wrong, never the key.
+ */
+export function readEncryptionKeys(env: Record<string, string | undefined> = process.env): EncryptionKeys | undefined {
+  const shape = EncryptionEnvironmentSchema.safeParse(env);
+  if (!shape.success) {
+    throw new EncryptionKeyError(shape.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('\n'));
+  }
+  const currentText = readVariable(env, ENCRYPTION_KEY_VARIABLE);
+  const oldText = readVariable(env, OLD_ENCRYPTION_KEYS_VARIABLE);
+  const oldEntries = (oldText ?? '').split(',').map((entry) => entry.trim());
+  if (currentText === undefined) {
+    if (oldEntries.some((entry) => entry !== '')) {
+      throw new EncryptionKeyError(`${OLD_ENCRYPTION_KEYS_VARIABLE} is set but ${ENCRYPTION_KEY_VARIABLE} is not: old keys only decrypt, a current key is needed to encrypt`);
+    }
+    return undefined;
+  }
+  const current = parseKey(currentText, ENCRYPTION_KEY_VARIABLE);
+  const decryptionKeys = new Map<string, EncryptionKey>([[current.id, current]]);
+  oldEntries.forEach((entry, index) => {
+    if (entry === '') return;
+    const key = parseKey(entry, `${OLD_ENCRYPTION_KEYS_VARIABLE} (entry ${index + 1})`);
+    if (!decryptionKeys.has(key.id)) decryptionKeys.set(key.id, key);
+  });
+  return { current, decryptionKeys };
+}

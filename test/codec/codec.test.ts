@@ -1,0 +1,170 @@
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { inspect } from 'node:util';
+import { AesGcmPayloadCodec, KeylessPayloadCodec } from '../../codec/aes-gcm-codec';
+import { connectorDataConverter, ENCRYPTING_FAILURE_CONVERTER_PATH } from '../../codec/data-converter';
+import { encryptionKeyId, generateEncryptionKey, readEncryptionKeys, type EncryptionKeys } from '../../codec/keys';
+
+const employee = { email: 'ada@example.com', givenName: 'Ada', familyName: 'Lovelace', dateOfBirth: '1815-12-10' };
+
+function keysFor(env: Record<string, string>): EncryptionKeys {
+  const keys = readEncryptionKeys(env);
+  if (!keys) throw new Error('expected keys');
+  return keys;
+}
+
+const text = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('utf8');
+const idOf = (key: string) => encryptionKeyId(Buffer.from(key, 'base64'));
+
+describe('AES-256-GCM payload codec', () => {
+  const key = generateEncryptionKey();
+  const codec = new AesGcmPayloadCodec(keysFor({ PEAKON_SYNC_ENCRYPTION_KEY: key }));
+  const plain = defaultPayloadConverter.toPayload(employee);
+
+  it('decodes what it encoded to the original payload, metadata included', async () => {
+    const [encrypted] = await codec.encode([plain]);
+    const [decrypted] = await codec.decode([encrypted as Payload]);
+    expect(text(decrypted?.metadata?.encoding)).toBe('json/plain');
+    expect(defaultPayloadConverter.fromPayload(decrypted as Payload)).toEqual(employee);
+  });
+
+  it('leaves no plaintext in the encrypted payload and names only the key id in its metadata', async () => {
+    const [encrypted] = await codec.encode([plain]);
+    expect(text(encrypted?.metadata?.encoding)).toBe('binary/encrypted');
+    expect(text(encrypted?.metadata?.['encryption-key-id'])).toBe(idOf(key));
+    expect(idOf(key)).toMatch(/^[0-9a-f]{16}$/);
+    const everything = Buffer.concat([encrypted?.data ?? new Uint8Array(), ...Object.values(encrypted?.metadata ?? {}).map((value) => value ?? new Uint8Array())]);
+    for (const secret of ['ada@example.com', 'Lovelace', '1815-12-10', 'json/plain']) expect(everything.includes(secret)).toBe(false);
+    expect(everything.includes(Buffer.from(key, 'base64'))).toBe(false);
+  });
+
+  it('uses a fresh IV per payload: the same value encrypts differently every time', async () => {
+    const [first, second] = await codec.encode([plain, plain]);
+    expect(Buffer.from(first?.data ?? []).equals(Buffer.from(second?.data ?? []))).toBe(false);
+  });
+
+  it('passes payloads that are not encrypted through unchanged', async () => {
+    await expect(codec.decode([plain])).resolves.toEqual([plain]);
+  });
+
+  it('refuses a payload whose ciphertext was altered', async () => {
+    const [encrypted] = await codec.encode([plain]);
+    const data = Buffer.from(encrypted?.data ?? []);
+    data[20] = (data[20] ?? 0) ^ 1;
+    await expect(codec.decode([{ ...encrypted, data }])).rejects.toThrow(/failed authentication/);
+  });
+
+  it('after a rotation encrypts with the new key and still decrypts with the old one', async () => {
+    const oldKey = generateEncryptionKey();
+    const newKey = generateEncryptionKey();
+    const before = new AesGcmPayloadCodec(keysFor({ PEAKON_SYNC_ENCRYPTION_KEY: oldKey }));
+    const after = new AesGcmPayloadCodec(keysFor({ PEAKON_SYNC_ENCRYPTION_KEY: newKey, PEAKON_SYNC_ENCRYPTION_OLD_KEYS: `${generateEncryptionKey()}, ${oldKey}` }));
+    const [writtenBefore] = await before.encode([plain]);
+    const [writtenAfter] = await after.encode([plain]);
+    expect(text(writtenAfter?.metadata?.['encryption-key-id'])).toBe(idOf(newKey));
+    const decoded = await after.decode([writtenBefore as Payload, writtenAfter as Payload]);
+    expect(decoded.map((payload) => defaultPayloadConverter.fromPayload(payload))).toEqual([employee, employee]);
+  });
+
+  it('names the missing key id when a payload was encrypted with a key that is not configured', async () => {
+    const stranger = generateEncryptionKey();
+    const [encrypted] = await new AesGcmPayloadCodec(keysFor({ PEAKON_SYNC_ENCRYPTION_KEY: stranger })).encode([plain]);
+    await expect(codec.decode([encrypted as Payload])).rejects.toThrow(
+      `payload encrypted with key ${idOf(stranger)}, which is not configured; set PEAKON_SYNC_ENCRYPTION_KEY or add it to PEAKON_SYNC_ENCRYPTION_OLD_KEYS`,
+    );
+  });
+
+  it('without any key passes plain payloads through but refuses encrypted ones with that same clear error', async () => {
+    const keyless = new KeylessPayloadCodec();
+    const [encrypted] = await codec.encode([plain]);
+    await expect(keyless.encode([plain])).resolves.toEqual([plain]);
+    await expect(keyless.decode([plain])).resolves.toEqual([plain]);
+    await expect(keyless.decode([encrypted as Payload])).rejects.toThrow(`payload encrypted with key ${idOf(key)}, which is not configured; set PEAKON_SYNC_ENCRYPTION_KEY`);
+  });
+});
+
+describe('connectorDataConverter', () => {
+  it('encrypts and encodes failure messages when a key is configured', () => {
+    const converter = connectorDataConverter({ PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() });
+    expect(converter.payloadCodecs?.[0]).toBeInstanceOf(AesGcmPayloadCodec);
+    expect(converter.failureConverterPath).toBe(ENCRYPTING_FAILURE_CONVERTER_PATH);
+    // The path is loaded with require() by the SDK: it must export what the SDK looks for.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    expect(require(ENCRYPTING_FAILURE_CONVERTER_PATH)).toHaveProperty('failureConverter.options.encodeCommonAttributes', true);
+  });
+
+  it('installs the refusing pass-through codec and the default failure converter when no key is configured', () => {
+    const converter = connectorDataConverter({});
+    expect(converter.payloadCodecs?.[0]).toBeInstanceOf(KeylessPayloadCodec);
+    expect(converter.failureConverterPath).toBeUndefined();
+  });
+
+  it('passes external storage through', () => {
+    const externalStorage = { drivers: [] } as never;
+    expect(connectorDataConverter({}, { externalStorage }).externalStorage).toBe(externalStorage);
+  });
+});
+
+describe('encryption keys from the environment', () => {
+  const directory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-keys-'));
+  const file = (name: string, content: string) => {
+    const filePath = path.join(directory, name);
+    writeFileSync(filePath, content);
+    return filePath;
+  };
+
+  it('is undefined when no key is configured', () => {
+    expect(readEncryptionKeys({})).toBeUndefined();
+    expect(readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: '' })).toBeUndefined();
+  });
+
+  it('stores the key id and keeps the key material out of logs and JSON', () => {
+    const key = generateEncryptionKey();
+    const keys = keysFor({ PEAKON_SYNC_ENCRYPTION_KEY: key });
+    expect(keys.current.id).toBe(idOf(key));
+    expect(JSON.stringify(keys.current)).not.toContain(key);
+    expect(inspect(keys, { depth: 5 })).not.toContain(Buffer.from(key, 'base64').toString('hex').slice(0, 8));
+  });
+
+  it('rejects a key of the wrong length, naming the variable and the length but not the key', () => {
+    const short = Buffer.alloc(16, 7).toString('base64');
+    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: short })).toThrow('PEAKON_SYNC_ENCRYPTION_KEY must be base64 of exactly 32 bytes, got 16 bytes');
+    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: short })).not.toThrow(short);
+  });
+
+  it('rejects a key that is not base64', () => {
+    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: 'not a key!' })).toThrow(/^PEAKON_SYNC_ENCRYPTION_KEY is not base64/);
+  });
+
+  it('names the bad entry of the old keys', () => {
+    const env = { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey(), PEAKON_SYNC_ENCRYPTION_OLD_KEYS: `${generateEncryptionKey()},abc` };
+    expect(() => readEncryptionKeys(env)).toThrow('PEAKON_SYNC_ENCRYPTION_OLD_KEYS (entry 2) must be base64 of exactly 32 bytes, got 2 bytes');
+  });
+
+  it('refuses old keys without a current key', () => {
+    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_OLD_KEYS: generateEncryptionKey() })).toThrow(/PEAKON_SYNC_ENCRYPTION_OLD_KEYS is set but PEAKON_SYNC_ENCRYPTION_KEY is not/);
+  });
+
+  it('reads keys from _FILE variables, dropping the trailing newline', () => {
+    const key = generateEncryptionKey();
+    const oldKey = generateEncryptionKey();
+    const keys = keysFor({ PEAKON_SYNC_ENCRYPTION_KEY_FILE: file('current', `${key}\n`), PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE: file('old', `${oldKey}\n`) });
+    expect(keys.current.id).toBe(idOf(key));
+    expect([...keys.decryptionKeys.keys()]).toEqual([idOf(key), idOf(oldKey)]);
+  });
+
+  it('refuses a variable and its _FILE set together, and names an unreadable file', () => {
+    const key = generateEncryptionKey();
+    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: key, PEAKON_SYNC_ENCRYPTION_KEY_FILE: file('both', key) })).toThrow(
+      'PEAKON_SYNC_ENCRYPTION_KEY and PEAKON_SYNC_ENCRYPTION_KEY_FILE are both set: set only one of them',
+    );
+    const missing = path.join(directory, 'missing');
+    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY_FILE: missing })).toThrow(`PEAKON_SYNC_ENCRYPTION_KEY_FILE: cannot read ${missing} (ENOENT)`);
+  });
+
+  it('validates a key read from a file like one from the variable', () => {
+    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY_FILE: file('short', Buffer.alloc(31).toString('base64')) })).toThrow('PEAKON_SYNC_ENCRYPTION_KEY must be base64 of exactly 32 bytes, got 31 bytes');
+  });
+});
