@@ -1,0 +1,157 @@
+// Retention: deletes stored payloads and report files older than PEAKON_SYNC_RETENTION_DAYS.
+//
+// Temporal history keeps only references to stored payloads, so a payload must outlive every history (and every
+// running workflow that may replay) referencing it: keep PEAKON_SYNC_RETENTION_DAYS at least as long as the
+// namespace's history retention plus the longest sync. Re-storing an identical payload refreshes its age.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { createStorageDriver, DEFAULT_RETENTION_DAYS, type PayloadStoreConfig } from './from-env';
+import type { RetainableStorageDriver } from './payload-bytes';
+import { S3StorageDriver } from './s3-driver';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_SWEEP_INTERVAL_MS = 6 * 60 * 60 * 1000;
+
+/** The subset of Temporal's Logger (and of console-like loggers) the sweeper uses. */
+export interface RetentionLogger {
+  info(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface SweepOptions {
+  /** The payload store (a config from storageConfigFromEnv, or a driver); omitted: payloads are not swept. */
+  store?: PayloadStoreConfig | RetainableStorageDriver;
+  /** Report files older than the retention are deleted under this folder (recursively, files only). */
+  reportDirectory?: string;
+  retentionDays?: number;
+  /** The sweep's notion of now (tests). */
+  now?: Date;
+  signal?: AbortSignal;
+}
+
+export interface SweepResult {
+  payloadsDeleted: number;
+  reportsDeleted: number;
+  cutoff: Date;
+}
+
+const retentionDaysSchema = z.number().int().positive();
+
+/** One sweep: deletes payloads and report files last modified before now − retentionDays. */
+export async function sweepOnce(options: SweepOptions): Promise<SweepResult> {
+  const retentionDays = retentionDaysSchema.parse(options.retentionDays ?? DEFAULT_RETENTION_DAYS);
+  const cutoff = new Date((options.now ?? new Date()).getTime() - retentionDays * DAY_MS);
+  let payloadsDeleted = 0;
+  if (options.store) {
+    const { driver, dispose } = driverFor(options.store);
+    try {
+      payloadsDeleted = await driver.deleteOlderThan(cutoff, options.signal);
+    } finally {
+      dispose();
+    }
+  }
+  const reportsDeleted = options.reportDirectory
+    ? await deleteOldFiles(options.reportDirectory, cutoff, options.signal)
+    : 0;
+  return { payloadsDeleted, reportsDeleted, cutoff };
+}
+
+export interface RetentionSweeperOptions extends Omit<SweepOptions, 'now' | 'signal'> {
+  intervalMs?: number;
+  log: RetentionLogger;
+}
+
+/**
+ * Sweeps once now, then every `intervalMs` (default 6 h) on an unref'd timer, so it never keeps a process alive.
+ * Errors are logged, never thrown. A sweep still running when the next is due is not overlapped. The returned stop
+ * function cancels the timer, aborts a sweep in flight and resolves once it has ended.
+ */
+export function startRetentionSweeper(options: RetentionSweeperOptions): () => Promise<void> {
+  const { intervalMs = DEFAULT_SWEEP_INTERVAL_MS, log, ...sweep } = options;
+  const controller = new AbortController();
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  // A driver built once for the sweeper's life (an S3 client keeps its connections between sweeps).
+  const owned = sweep.store ? driverFor(sweep.store) : undefined;
+  const store = owned?.driver;
+
+  const run = () => {
+    if (running || stopped) return;
+    running = (async () => {
+      try {
+        const result = await sweepOnce({ ...sweep, ...(store ? { store } : {}), signal: controller.signal });
+        log.info('retention sweep done', {
+          payloadsDeleted: result.payloadsDeleted,
+          reportsDeleted: result.reportsDeleted,
+          olderThan: result.cutoff.toISOString(),
+          ...(store ? { store: store.location } : {}),
+        });
+      } catch (error) {
+        if (!controller.signal.aborted) {
+          log.error('retention sweep failed', { error: error instanceof Error ? error.message : String(error) });
+        }
+      } finally {
+        running = undefined;
+      }
+    })();
+  };
+
+  run();
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  return async () => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    controller.abort();
+    await running;
+    owned?.dispose();
+  };
+}
+
+function driverFor(store: PayloadStoreConfig | RetainableStorageDriver): {
+  driver: RetainableStorageDriver;
+  dispose(): void;
+} {
+  if (!('kind' in store)) return { driver: store, dispose: () => undefined };
+  const driver = createStorageDriver(store);
+  return { driver, dispose: () => (driver instanceof S3StorageDriver ? driver.destroy() : undefined) };
+}
+
+/**
+ * Deletes regular files under `root` (recursively) last modified before `cutoff`. Symbolic links are neither
+ * followed nor deleted, and folders are kept, so nothing outside `root` is ever touched. A missing root is empty.
+ */
+export async function deleteOldFiles(root: string, cutoff: Date, signal?: AbortSignal): Promise<number> {
+  const base = path.resolve(root);
+  let deleted = 0;
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries) {
+      signal?.throwIfAborted();
+      const full = path.join(dir, entry.name);
+      if (path.relative(base, full).startsWith('..')) continue; // defensive: never leave the root
+      if (entry.isDirectory()) {
+        await walk(full);
+      } else if (entry.isFile()) {
+        try {
+          const stat = await fs.lstat(full);
+          if (!stat.isFile() || stat.mtimeMs >= cutoff.getTime()) continue;
+          await fs.unlink(full);
+          deleted++;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+      }
+    }
+  };
+  await walk(base);
+  return deleted;
+}

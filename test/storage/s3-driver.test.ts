@@ -1,0 +1,215 @@
+// The S3 driver against a real S3-compatible server (moto in server mode, installed by .ci/run into .tools/moto),
+// and through a real Temporal dev server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import {
+  CreateBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { ExternalStorage, StorageDriverClaim, defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { temporal as proto } from '@temporalio/proto';
+import { externalStorageFromEnv } from '../../storage/from-env';
+import { sweepOnce } from '../../storage/retention';
+import { S3StorageDriver } from '../../storage/s3-driver';
+import { connectToDevServer, type TemporalTestContext } from '../harness/temporal';
+import { PERSONAL_MARKER, referenceOf, runLargePayloadWorkflow } from './temporal-roundtrip';
+
+const MOTO_SERVER = process.env.MOTO_SERVER_PATH ?? path.resolve(__dirname, '../../.tools/moto/bin/moto_server');
+const motoAvailable = existsSync(MOTO_SERVER);
+if (!motoAvailable) {
+  // Loud on purpose: these tests prove the S3 driver; CI installs moto (.ci/run), a developer may not have.
+  console.warn(
+    `\n*** SKIPPING the S3 storage driver tests: no moto_server at ${MOTO_SERVER}.\n` +
+      `*** Install it with: python3 -m venv .tools/moto && .tools/moto/bin/pip install 'moto[server]'\n` +
+      '*** (or point MOTO_SERVER_PATH at a moto_server binary).\n',
+  );
+}
+const describeS3 = motoAvailable ? describe : describe.skip;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const encode = (payload: Payload) => Buffer.from(proto.api.common.v1.Payload.encode(payload).finish());
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeS3('S3 storage driver (moto server)', () => {
+  let moto: ChildProcess;
+  let endpoint: string;
+  let clientConfig: S3ClientConfig;
+  let s3: S3Client;
+  let bucketCount = 0;
+  const drivers: S3StorageDriver[] = [];
+
+  async function newBucket(): Promise<string> {
+    const bucket = `peakon-sync-test-${process.pid}-${++bucketCount}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    return bucket;
+  }
+  function newDriver(bucket: string, options: { prefix?: string; deleteBatchSize?: number } = {}): S3StorageDriver {
+    const driver = new S3StorageDriver({ bucket, endpoint, forcePathStyle: true, clientConfig, ...options });
+    drivers.push(driver);
+    return driver;
+  }
+  async function listKeys(bucket: string): Promise<string[]> {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    return (listed.Contents ?? []).map((object) => object.Key as string).sort();
+  }
+
+  beforeAll(async () => {
+    const port = await freePort();
+    endpoint = `http://127.0.0.1:${port}`;
+    moto = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    moto.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    await waitForHttp(endpoint, 30_000, () => stderr);
+    clientConfig = {
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test-access-key', secretAccessKey: 'test-secret-key' },
+    };
+    s3 = new S3Client({ endpoint, forcePathStyle: true, ...clientConfig });
+  });
+  afterAll(async () => {
+    for (const driver of drivers) driver.destroy();
+    s3?.destroy();
+    if (moto && moto.exitCode === null) {
+      const exited = new Promise((resolve) => moto.once('exit', resolve));
+      moto.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('round-trips payloads under the prefix, idempotently, with claims holding only a content hash', async () => {
+    const bucket = await newBucket();
+    const driver = newDriver(bucket, { prefix: '/connector/payloads/' });
+    const payloads = [
+      defaultPayloadConverter.toPayload({ email: PERSONAL_MARKER }),
+      defaultPayloadConverter.toPayload('y'.repeat(300_000)),
+    ];
+    const claims = await driver.store({}, payloads);
+    for (const claim of claims) expect(claim.claimData).toEqual({ key: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(JSON.stringify(claims.map((c) => c.claimData))).not.toContain('ada');
+    const back = await driver.retrieve({}, claims);
+    expect(back.map(encode)).toEqual(payloads.map(encode));
+
+    const again = await driver.store({}, payloads);
+    expect(again.map((c) => c.claimData)).toEqual(claims.map((c) => c.claimData));
+    expect(await listKeys(bucket)).toEqual(claims.map((c) => `connector/payloads/${c.claimData.key}`).sort());
+  });
+
+  it('names the key and the bucket when a claimed payload is missing', async () => {
+    const bucket = await newBucket();
+    const driver = newDriver(bucket, { prefix: 'p' });
+    const key = 'b'.repeat(64);
+    await expect(driver.retrieve({}, [new StorageDriverClaim({ key })])).rejects.toThrow(
+      `payload ${key} is missing from s3://${bucket}/p/: is PEAKON_SYNC_PAYLOAD_STORE shared by every worker`,
+    );
+  });
+
+  it('retention deletes only objects under the prefix last modified before the cutoff, in batches', async () => {
+    const bucket = await newBucket();
+    const driver = newDriver(bucket, { prefix: 'payloads', deleteBatchSize: 2 });
+    const old = await driver.store({}, ['a', 'b', 'c', 'd', 'e'].map((v) => defaultPayloadConverter.toPayload(v)));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'elsewhere/keep-me', Body: 'x' }));
+    // S3 LastModified has one-second resolution: put a clear second between old and fresh objects.
+    await sleep(1500);
+    const cutoff = new Date();
+    await sleep(1500);
+    const fresh = await driver.store({}, [defaultPayloadConverter.toPayload('fresh')]);
+
+    // retentionDays: 1 with "now" one day after the cutoff deletes what was written before the cutoff.
+    const result = await sweepOnce({ store: driver, retentionDays: 1, now: new Date(cutoff.getTime() + DAY_MS) });
+    expect(result.payloadsDeleted).toBe(old.length);
+    expect(await listKeys(bucket)).toEqual(['elsewhere/keep-me', `payloads/${fresh[0]?.claimData.key}`].sort());
+    await expect(driver.retrieve({}, [old[0] as StorageDriverClaim])).rejects.toThrow(/deleted by retention/);
+  });
+
+  it('is configured from PEAKON_SYNC_* variables, credentials and region coming from the AWS environment', async () => {
+    const bucket = await newBucket();
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'test-access-key',
+      AWS_SECRET_ACCESS_KEY: 'test-secret-key',
+      AWS_REGION: 'us-east-1',
+    });
+    try {
+      const storage = externalStorageFromEnv({
+        PEAKON_SYNC_PAYLOAD_STORE: `s3://${bucket}/env/prefix`,
+        PEAKON_SYNC_S3_ENDPOINT: endpoint,
+        PEAKON_SYNC_S3_FORCE_PATH_STYLE: 'true',
+        PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES: '1000',
+      });
+      expect(storage?.payloadSizeThreshold).toBe(1000);
+      const driver = storage?.drivers[0] as S3StorageDriver;
+      drivers.push(driver);
+      expect(driver).toBeInstanceOf(S3StorageDriver);
+      const [claim] = await driver.store({}, [defaultPayloadConverter.toPayload('from env')]);
+      expect(await listKeys(bucket)).toEqual([`env/prefix/${claim?.claimData.key}`]);
+      const [back] = await driver.retrieve({}, [claim as StorageDriverClaim]);
+      expect(defaultPayloadConverter.fromPayload(back as Payload)).toBe('from env');
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  describe('through Temporal (dev server)', () => {
+    let temporal: TemporalTestContext;
+    beforeAll(async () => {
+      temporal = await connectToDevServer();
+    });
+    afterAll(async () => {
+      await temporal.close();
+    });
+
+    it('keeps a 300 KB result with personal data out of history: a reference in history, the object in the bucket', async () => {
+      const bucket = await newBucket();
+      const driver = newDriver(bucket, { prefix: 'payloads' });
+      const externalStorage = new ExternalStorage({ drivers: [driver], payloadSizeThreshold: 128 * 1024 });
+      const { result, rawHistoryBytes, resultPayloads } = await runLargePayloadWorkflow(temporal, externalStorage);
+
+      expect(result).toHaveLength(300 * 1024);
+      expect(result).toContain(PERSONAL_MARKER);
+      expect(rawHistoryBytes.includes(PERSONAL_MARKER)).toBe(false);
+      expect(rawHistoryBytes.length).toBeLessThan(20_000);
+      const references = resultPayloads.map(referenceOf);
+      expect(references).toHaveLength(2); // the activity's result and the workflow's result
+      for (const reference of references) {
+        expect(reference).toMatchObject({ driverName: 's3', sizeBytes: expect.any(Number) });
+        expect(reference?.sizeBytes).toBeGreaterThan(300 * 1024);
+      }
+      expect(new Set(references.map((r) => r?.key)).size).toBe(1); // same bytes, same object
+      const key = `payloads/${references[0]?.key}`;
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      expect(head.ContentLength).toBeGreaterThan(300 * 1024);
+      expect(await listKeys(bucket)).toEqual([key]);
+    });
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(url: string, timeoutMs: number, diagnostics: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`moto_server did not answer at ${url} within ${timeoutMs} ms:\n${diagnostics()}`);
+      await sleep(200);
+    }
+  }
+}
