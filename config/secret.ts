@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import path from 'node:path';
 import { z } from 'zod';
 
 /** Where a secret comes from. Secrets are never written in the config file itself, so they never reach workflow history. */
@@ -8,33 +10,242 @@ export const SecretRefSchema = z.union([
 ]);
 export type SecretRef = z.infer<typeof SecretRefSchema>;
 
-/** Turns a reference into the secret's value. Injected so tests and workers can supply secrets without touching env. */
-export type SecretResolver = (ref: SecretRef) => string;
+/** Where a resolved secret is about to be sent: the full URL of the request that will carry it. */
+export interface SecretDestination {
+  url: string | URL;
+}
+
+/**
+ * Turns a reference into the secret's value, for one destination. The config names both the secret and the URL, and
+ * the config comes from whoever starts a workflow, so the production resolver ({@link createSecretResolver}) refuses
+ * any destination the worker's operator has not bound the secret to. Injected so tests can supply secrets directly.
+ */
+export type SecretResolver = (ref: SecretRef, destination: SecretDestination) => string;
 
 export class SecretError extends Error {
   override readonly name = 'SecretError';
 }
+
+/**
+ * The worker's policy refused a secret or a destination (unbound host, file outside the secret directory, plain
+ * http). Still named `SecretError`, so activities turn it into a non-retryable ConfigInvalid failure; callers that
+ * wrap secret errors (the HR sources) let this one through unchanged.
+ */
+export class SecretPolicyError extends SecretError {}
 
 /** Names where the secret was looked for, never its value. */
 export function describeSecretRef(ref: SecretRef): string {
   return 'env' in ref ? `environment variable ${ref.env}` : `file ${ref.file}`;
 }
 
-/** Reads a secret from the environment or a file; a trailing newline (as `echo` leaves it in mounted files) is dropped. */
-export const resolveSecret: SecretResolver = (ref) => {
+/** Worker environment variables that make up the policy (also declared in worker/environment.ts). */
+export const SECRET_HOSTS_VARIABLE = 'PEAKON_SYNC_SECRET_HOSTS';
+export const SECRET_DIR_VARIABLE = 'PEAKON_SYNC_SECRET_DIR';
+export const ALLOW_INSECURE_HTTP_VARIABLE = 'PEAKON_SYNC_ALLOW_INSECURE_HTTP';
+export const DEFAULT_SECRET_DIR = '/run/secrets';
+
+/** The pattern that stands for 127.0.0.0/8, `localhost` and `::1` in a binding. */
+export const LOOPBACK = 'loopback';
+
+/** Bindings that apply to secrets the operator did not list in PEAKON_SYNC_SECRET_HOSTS; any other secret: loopback only. */
+export const DEFAULT_SECRET_HOSTS: Readonly<Record<string, readonly string[]>> = {
+  PEAKON_TOKEN: ['*.peakon.com', LOOPBACK],
+  BAMBOOHR_API_KEY: ['api.bamboohr.com', '*.bamboohr.com'],
+};
+
+/** What the worker's operator allows; built from the worker's environment, never from a connector config. */
+export interface SecretPolicy {
+  /** Key: an environment variable name, or `file:<absolute path>`. Value: host patterns (`host`, `*.domain`, `loopback`). */
+  bindings: ReadonlyMap<string, readonly string[]>;
+  /** `file:` secrets must resolve (symlinks followed) to a path inside this directory. */
+  secretDirectory: string;
+  /** `http://` to a host that is not loopback is refused unless this is set. */
+  allowInsecureHttp: boolean;
+}
+
+const HOST_PATTERN = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+
+/**
+ * Reads the policy from the worker's environment:
+ * - `PEAKON_SYNC_SECRET_HOSTS`: `;`-separated `SECRET=host,host` entries. SECRET is an env variable name or
+ *   `file:<path>`; a host is `name.example.com`, `*.example.com` (any subdomain, not the domain itself), an IP
+ *   address or `loopback`. A listed secret gets exactly its list; unlisted ones keep {@link DEFAULT_SECRET_HOSTS}.
+ * - `PEAKON_SYNC_SECRET_DIR`: where `file:` secrets may live (default `/run/secrets`).
+ * - `PEAKON_SYNC_ALLOW_INSECURE_HTTP=1`: allow plain `http://` to non-loopback hosts.
+ * A malformed value throws a SecretPolicyError naming the variable.
+ */
+export function secretPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): SecretPolicy {
+  const bindings = new Map<string, readonly string[]>(Object.entries(DEFAULT_SECRET_HOSTS));
+  for (const entry of (env[SECRET_HOSTS_VARIABLE] ?? '').split(';')) {
+    if (entry.trim() === '') continue;
+    // A path may contain "=", a host never does: split at the last one.
+    const at = entry.lastIndexOf('=');
+    const name = entry.slice(0, at).trim();
+    const hosts = entry.slice(at + 1).split(',').map((host) => normalizeHost(host.trim())).filter((host) => host !== '');
+    if (at <= 0 || name === '' || name === 'file:') {
+      throw new SecretPolicyError(`${SECRET_HOSTS_VARIABLE}: "${entry.trim()}" is not SECRET=host,host (SECRET is an environment variable name or file:<path>)`);
+    }
+    for (const host of hosts) {
+      if (host !== LOOPBACK && !HOST_PATTERN.test(host) && !isIpLiteral(host)) {
+        throw new SecretPolicyError(`${SECRET_HOSTS_VARIABLE}: "${host}" (for ${name}) is not a host name, *.domain, an IP address or "${LOOPBACK}"`);
+      }
+    }
+    bindings.set(name.startsWith('file:') ? `file:${path.resolve(name.slice('file:'.length))}` : name, hosts);
+  }
+  const allow = (env[ALLOW_INSECURE_HTTP_VARIABLE] ?? '').trim().toLowerCase();
+  if (!['', '0', 'false', '1', 'true'].includes(allow)) {
+    throw new SecretPolicyError(`${ALLOW_INSECURE_HTTP_VARIABLE} must be 1 or 0 (got "${env[ALLOW_INSECURE_HTTP_VARIABLE] ?? ''}")`);
+  }
+  const directory = env[SECRET_DIR_VARIABLE]?.trim() || DEFAULT_SECRET_DIR;
+  return { bindings, secretDirectory: path.resolve(directory), allowInsecureHttp: allow === '1' || allow === 'true' };
+}
+
+/** Lower case, brackets of an IPv6 literal and one trailing dot removed: the form hosts are compared in. */
+function normalizeHost(host: string): string {
+  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+}
+
+function isIpLiteral(host: string): boolean {
+  return isIPv4(host) || (/^[0-9a-f:.]+$/.test(host) && host.includes(':'));
+}
+
+/** 127.0.0.0/8, `localhost` and `::1`; the host as a WHATWG URL gives it (decimal IPv4 forms are already dotted). */
+export function isLoopbackHost(host: string): boolean {
+  const normalized = normalizeHost(host);
+  if (normalized === 'localhost' || normalized === '::1') return true;
+  return isIPv4(normalized) && normalized.startsWith('127.');
+}
+
+/** `*.peakon.com` matches `acme.peakon.com` and `a.b.peakon.com`, not `peakon.com` nor `peakon.com.evil.io`. */
+export function hostMatches(pattern: string, host: string): boolean {
+  const wanted = normalizeHost(pattern);
+  const actual = normalizeHost(host);
+  if (wanted === LOOPBACK) return isLoopbackHost(actual);
+  if (wanted.startsWith('*.')) return actual.endsWith(wanted.slice(1)) && actual.length > wanted.length - 1;
+  return actual === wanted;
+}
+
+function parseDestination(url: string | URL): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new SecretPolicyError(`"${String(url)}" is not a valid URL`);
+  }
+}
+
+/**
+ * Refuses a destination the worker must not talk to whatever it sends: anything but http(s), and plain `http://`
+ * to a host that is not loopback unless PEAKON_SYNC_ALLOW_INSECURE_HTTP is set. Purely syntactic: no DNS lookup.
+ */
+export function assertSecureDestination(url: string | URL, policy: Pick<SecretPolicy, 'allowInsecureHttp'> = secretPolicyFromEnv()): URL {
+  const parsed = parseDestination(url);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new SecretPolicyError(`refusing ${parsed.protocol} URL for host ${parsed.hostname || '(none)'}: only http and https are supported`);
+  }
+  if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname) && !policy.allowInsecureHttp) {
+    throw new SecretPolicyError(
+      `refusing plain http:// to host ${parsed.hostname}: use https, or set ${ALLOW_INSECURE_HTTP_VARIABLE}=1 on the worker to allow unencrypted traffic`,
+    );
+  }
+  return parsed;
+}
+
+/** The hosts a secret may be sent to under a policy. `realFile` is the file's resolved path, for `file:` secrets. */
+function boundHosts(ref: SecretRef, policy: SecretPolicy, realFile?: string): readonly string[] {
+  if ('env' in ref) return policy.bindings.get(ref.env) ?? [LOOPBACK];
+  for (const [key, hosts] of policy.bindings) {
+    if (!key.startsWith('file:')) continue;
+    const listed = key.slice('file:'.length);
+    if (listed === path.resolve(ref.file) || listed === realFile || realpathOrSelf(listed) === realFile) return hosts;
+  }
+  return [LOOPBACK];
+}
+
+function realpathOrSelf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+function isInside(directory: string, file: string): boolean {
+  const relative = path.relative(directory, file);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
+
+/**
+ * The one gate every secret passes on its way out: destination scheme, the secret's host binding, the secret
+ * directory for files; only then is the secret read. Nothing is read or sent when any check fails.
+ */
+export function resolveSecretWithPolicy(ref: SecretRef, destination: SecretDestination, policy: SecretPolicy, env: NodeJS.ProcessEnv = process.env): string {
+  const url = assertSecureDestination(destination.url, policy);
+  const host = normalizeHost(url.hostname);
+  const describe = describeSecretRef(ref);
+  let realFile: string | undefined;
+  if ('file' in ref) realFile = secretFileInside(ref, policy.secretDirectory);
+  const hosts = boundHosts(ref, policy, realFile);
+  if (!hosts.some((pattern) => hostMatches(pattern, host))) {
+    throw new SecretPolicyError(
+      `secret ${describe} is not bound to host ${host} (bound: ${hosts.join(', ') || 'nothing'}); set ${SECRET_HOSTS_VARIABLE} on the worker to allow it`,
+    );
+  }
   if ('env' in ref) {
-    const value = process.env[ref.env];
-    if (value === undefined || value === '') throw new SecretError(`secret ${describeSecretRef(ref)} is not set`);
+    const value = env[ref.env];
+    if (value === undefined || value === '') throw new SecretError(`secret ${describe} is not set`);
     return value;
   }
   let text: string;
   try {
-    text = readFileSync(ref.file, 'utf8');
+    text = readFileSync(realFile ?? ref.file, 'utf8');
   } catch (error) {
-    const code = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
-    throw new SecretError(`secret ${describeSecretRef(ref)} cannot be read (${code})`);
+    throw new SecretError(`secret ${describe} cannot be read (${errorCode(error)})`);
   }
   const value = text.replace(/\r?\n$/, '');
-  if (value === '') throw new SecretError(`secret ${describeSecretRef(ref)} is empty`);
+  if (value === '') throw new SecretError(`secret ${describe} is empty`);
   return value;
-};
+}
+
+/** The file's real path (`..` and symlinks resolved), refused unless it lies inside the secret directory. */
+function secretFileInside(ref: { file: string }, secretDirectory: string): string {
+  const refuse = () =>
+    new SecretPolicyError(`secret ${describeSecretRef(ref)} is outside the worker's secret directory ${secretDirectory}; set ${SECRET_DIR_VARIABLE} on the worker to change it`);
+  // Lexically first, so nothing outside the directory is even probed; then the real path, so symlinks cannot escape.
+  const lexical = path.resolve(ref.file);
+  let realDirectory: string;
+  try {
+    realDirectory = realpathSync(secretDirectory);
+  } catch (error) {
+    if (!isInside(secretDirectory, lexical)) throw refuse();
+    throw new SecretPolicyError(`the worker's secret directory ${secretDirectory} cannot be used (${errorCode(error)}); set ${SECRET_DIR_VARIABLE} on the worker`);
+  }
+  if (!isInside(secretDirectory, lexical) && !isInside(realDirectory, lexical)) throw refuse();
+  let realFile: string;
+  try {
+    realFile = realpathSync(lexical);
+  } catch (error) {
+    throw new SecretError(`secret ${describeSecretRef(ref)} cannot be read (${errorCode(error)})`);
+  }
+  if (!isInside(realDirectory, realFile)) throw refuse();
+  return realFile;
+}
+
+function errorCode(error: unknown): string {
+  // Not `instanceof Error`: errors from node:fs may come from another realm (jest's sandbox).
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
+}
+
+/**
+ * The production resolver. The policy is read from `env` once (a malformed PEAKON_SYNC_SECRET_HOSTS fails here, at
+ * worker start); secret values are read from `env` and the file system at each call, so a rotated secret is picked up.
+ */
+export function createSecretResolver(env: NodeJS.ProcessEnv = process.env): SecretResolver {
+  const policy = secretPolicyFromEnv(env);
+  return (ref, destination) => resolveSecretWithPolicy(ref, destination, policy, env);
+}
+
+/**
+ * The resolver for the process's own environment, policy read at each call (for code that imports it before the
+ * environment is final). A trailing newline (as `echo` leaves it in mounted files) is dropped.
+ */
+export const resolveSecret: SecretResolver = (ref, destination) => resolveSecretWithPolicy(ref, destination, secretPolicyFromEnv(process.env), process.env);

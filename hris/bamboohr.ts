@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SecretResolver } from '../config/secret';
+import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { basicAuthorization, headerSecret } from './auth';
 import type { BambooHrSourceConfig } from './config';
 import { requestJson, type HrisHttpSettings, type Sleep } from './http';
@@ -54,21 +54,24 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
   const settings: HrisHttpSettings = { timeoutMs: config.timeoutMs, retry: config.retry, sleep: deps.sleep, source: description };
   // BambooHR always returns `id`; asking for it as a field is an error in some accounts.
   const fields = [...new Set([...deps.fields, ...config.fields, SUPERVISOR_FIELD])].filter((field) => field !== 'id');
-  const headers = () => ({
-    Accept: 'application/json',
-    Authorization: basicAuthorization(headerSecret(config.apiKey, deps.resolveSecret), 'x'),
-  });
+  // The key is resolved for each request's URL (and each redirect's), so it only goes where the worker binds it.
+  const headers = (url: string | URL) => {
+    assertSecureDestination(url);
+    return { Accept: 'application/json', Authorization: basicAuthorization(headerSecret(config.apiKey, deps.resolveSecret, { url }), 'x') };
+  };
+  const checkRedirect = (url: URL) => void headers(url);
 
   async function readAll(): Promise<HrisRecord[]> {
     const response =
       config.read === 'directory'
-        ? await requestJson({ method: 'GET', url: `${base}/v1/employees/directory`, headers: headers() }, settings)
+        ? await requestJson({ method: 'GET', url: `${base}/v1/employees/directory`, headers: headers(`${base}/v1/employees/directory`), checkRedirect }, settings)
         : await requestJson(
             {
               method: 'POST',
               url: `${base}/v1/reports/custom`,
               params: { format: 'JSON', onlyCurrent: String(config.onlyCurrent) },
-              headers: { ...headers(), 'Content-Type': 'application/json' },
+              headers: { ...headers(`${base}/v1/reports/custom`), 'Content-Type': 'application/json' },
+              checkRedirect,
               body: { title: 'peakon-scim-connector', fields },
             },
             settings,
@@ -87,15 +90,17 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
     },
     async readChangedSince(since) {
       const sinceText = typeof since === 'string' ? since : since.toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const response = await requestJson({ method: 'GET', url: `${base}/v1/employees/changed`, params: { since: sinceText }, headers: headers() }, settings);
+      const changedUrl = `${base}/v1/employees/changed`;
+      const response = await requestJson({ method: 'GET', url: changedUrl, params: { since: sinceText }, headers: headers(changedUrl), checkRedirect }, settings);
       const parsed = ChangedResponseSchema.safeParse(response.body);
       if (!parsed.success) throw new SourceReadError(`${description}: the employees/changed response is not the expected shape`);
       const changes = Object.values(parsed.data.employees);
       const records: HrisRecord[] = [];
       // One GET per changed employee is BambooHR's own model for this feed; incremental runs change few people.
       for (const change of changes.filter((entry) => entry.action !== 'Deleted')) {
+        const employeeUrl = `${base}/v1/employees/${encodeURIComponent(change.id)}`;
         const employee = await requestJson(
-          { method: 'GET', url: `${base}/v1/employees/${encodeURIComponent(change.id)}`, params: { fields: fields.join(','), onlyCurrent: 'false' }, headers: headers() },
+          { method: 'GET', url: employeeUrl, params: { fields: fields.join(','), onlyCurrent: 'false' }, headers: headers(employeeUrl), checkRedirect },
           settings,
         );
         const record = z.record(z.string(), z.unknown()).safeParse(employee.body);

@@ -12,6 +12,11 @@ export interface HrisHttpRequest {
   /** May carry credentials: never put into a message. */
   headers: Record<string, string>;
   body?: unknown;
+  /**
+   * Called with the target of every redirect before it is followed; throwing refuses the redirect, and that error is
+   * what the request fails with (config/secret.ts uses it to keep credentials on the hosts they are bound to).
+   */
+  checkRedirect?: (url: URL) => void;
 }
 
 export interface HrisHttpSettings {
@@ -74,8 +79,22 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
 type Attempt = { kind: 'response'; response: AxiosResponse<string> } | { kind: 'network'; code: string };
 
 async function attemptOnce(request: HrisHttpRequest, timeoutMs: number): Promise<Attempt> {
+  let refusedRedirect: unknown;
+  const checkRedirect = request.checkRedirect;
   try {
     const response = await axios.request<string>({
+      ...(checkRedirect
+        ? {
+            beforeRedirect: (options: Record<string, unknown>) => {
+              try {
+                checkRedirect(new URL(String(options['href'])));
+              } catch (error) {
+                refusedRedirect = error;
+                throw error;
+              }
+            },
+          }
+        : {}),
       method: request.method,
       url: request.url,
       params: request.params,
@@ -89,6 +108,7 @@ async function attemptOnce(request: HrisHttpRequest, timeoutMs: number): Promise
     });
     return { kind: 'response', response };
   } catch (error) {
+    if (refusedRedirect !== undefined) throw refusedRedirect;
     // Only the code leaves this function: axios errors carry the request config, headers (credentials) included.
     const code = axios.isAxiosError(error) ? (error.code ?? 'network error') : 'network error';
     return { kind: 'network', code };

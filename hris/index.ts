@@ -9,7 +9,10 @@ import { createRestSource } from './rest';
 import type { HrisSource } from './source';
 
 export interface SourceDeps {
-  /** Reads `{ env }` / `{ file }` secrets; defaults to the worker's environment and file system. */
+  /**
+   * Reads `{ env }` / `{ file }` secrets for one request URL; defaults to the worker's environment, file system and
+   * secret policy (config/secret.ts: a secret only goes to the hosts PEAKON_SYNC_SECRET_HOSTS binds it to).
+   */
   resolveSecret?: SecretResolver;
   /** HRIS fields the mapping reads; sources that must name their fields (BambooHR custom reports) request these. */
   fields?: string[];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SecretResolver } from '../config/secret';
+import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { authHeaders } from './auth';
 import type { RestPagination, RestSourceConfig } from './config';
 import { requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
@@ -26,7 +26,12 @@ export function createRestSource(config: RestSourceConfig, deps: RestSourceDeps)
 }
 
 async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, description: string): AsyncGenerator<HrisRecord[]> {
-  const headers = { Accept: 'application/json', ...config.headers, ...authHeaders(config.auth, deps.resolveSecret) };
+  // Credentials are resolved for each request's own URL: a `next` link or Link header may point at another host, and
+  // the secret may only go where the worker binds it (config/secret.ts). The same check guards every redirect.
+  const checkDestination = (url: string | URL) => {
+    assertSecureDestination(url);
+    return { Accept: 'application/json', ...config.headers, ...authHeaders(config.auth, deps.resolveSecret, { url }) };
+  };
   const settings = { timeoutMs: config.timeoutMs, retry: config.retry, sleep: deps.sleep, source: description };
   let next: NextPage = { url: config.url, params: { ...config.query, ...firstPageParams(config.pagination) } };
   let announced: number | undefined;
@@ -36,7 +41,8 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     if (pageNumber > config.maxPages) {
       throw new SourceReadError(`${description}: more than maxPages (${config.maxPages}) pages; is the pagination setting right?`);
     }
-    const request: HrisHttpRequest = { method: 'GET', url: next.url, params: next.params, headers };
+    const headers = checkDestination(next.url);
+    const request: HrisHttpRequest = { method: 'GET', url: next.url, params: next.params, headers, checkRedirect: (target) => void checkDestination(target) };
     const response = await requestJson(request, settings);
     const records = extractRecords(response.body, config.recordsPath, description, pageNumber);
     announced ??= extractTotal(response.body, config.totalPath, description);
