@@ -3,27 +3,28 @@ import type { ConnectorConfig } from '../config/schema';
 import type { HrisSource } from '../hris/source';
 import { ScimClient } from '../scim/client';
 import { createOperationPacer, type OperationPacer } from '../scim/pacer';
-import type { RunStore } from '../sync/run-store';
 
 export type PeakonConnection = ConnectorConfig['peakon'];
 
 /** What activities need from the outside world. Injected, so tests hand in a sandbox and production hands in config. */
 export interface ActivityDeps {
-  runStore: RunStore;
-  /** Where run reports (JSON, one file per run) are written. */
+  /** Where run reports (JSON, one file per run, 0600) are written. */
   reportDirectory: string;
   /** Turns `{ env }` / `{ file }` references into secrets. Only the worker ever sees the values. */
   resolveSecret: SecretResolver;
   createSource(config: ConnectorConfig): HrisSource;
+  /** Keys the hash that names employees in workflow IDs and logs (sync/employee-ref.ts); derived from the encryption key. */
+  employeeRefKey?: Buffer;
 }
 
 /**
- * One pacer per Peakon tenant per worker process, shared by every activity, so concurrent activities together stay
- * under the tenant's hourly budget instead of each pacing itself alone.
+ * Pacing of the plan's reads (one activity, sequential pages, before any write of the run). Writes are paced by the
+ * tenant's rate-limited task queue instead, across every worker (worker/tenant-queues.ts). Keyed by tenant: several
+ * tenants share one base URL (`https://api.peakon.com/scim/v2`), each with its own budget.
  */
 const pacers = new Map<string, OperationPacer>();
-function pacerFor(connection: PeakonConnection): OperationPacer {
-  const key = `${connection.baseUrl}|${connection.operationsPerHour}`;
+function pacerFor(tenant: string, connection: PeakonConnection): OperationPacer {
+  const key = `${tenant}|${connection.operationsPerHour}`;
   let pacer = pacers.get(key);
   if (!pacer) {
     pacer = createOperationPacer({ operationsPerHour: connection.operationsPerHour });
@@ -32,13 +33,13 @@ function pacerFor(connection: PeakonConnection): OperationPacer {
   return pacer;
 }
 
-/** A fresh client per activity execution (its counters then measure exactly this step), sharing the tenant's pacer. */
-export function scimClientFor(deps: ActivityDeps, connection: PeakonConnection): ScimClient {
+/** A fresh client per activity execution (its counters then measure exactly this step); `pacedFor` paces reads of a tenant. */
+export function scimClientFor(deps: ActivityDeps, connection: PeakonConnection, pacedFor?: string): ScimClient {
   return new ScimClient({
     baseUrl: connection.baseUrl,
-    token: deps.resolveSecret(connection.token),
+    token: deps.resolveSecret(connection.token, { url: connection.baseUrl }),
     timeoutMs: connection.timeoutMs,
-    pacer: pacerFor(connection),
+    ...(pacedFor !== undefined ? { pacer: pacerFor(pacedFor, connection) } : {}),
     userAgent: 'peakon-scim-connector',
   });
 }

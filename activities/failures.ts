@@ -2,7 +2,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ScimAuthenticationError, ScimConflictError, ScimError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
 import { SourceReadError } from '../hris/source';
 import { ConfigError } from '../config/load';
-import { RunStoreMissingError } from '../sync/run-store';
 
 /** Failure types workflows branch on. */
 export const FailureType = {
@@ -15,7 +14,6 @@ export const FailureType = {
   SourceReadFailed: 'SourceReadFailed',
   PreflightFailed: 'PreflightFailed',
   ConfigInvalid: 'ConfigInvalid',
-  StateMissing: 'StateMissing',
 } as const;
 
 /**
@@ -39,7 +37,6 @@ export function toActivityFailure(error: unknown): ApplicationFailure {
   }
   if (error instanceof SourceReadError) return ApplicationFailure.create({ type: FailureType.SourceReadFailed, message: error.message });
   if (error instanceof ConfigError) return ApplicationFailure.create({ type: FailureType.ConfigInvalid, nonRetryable: true, message: error.message });
-  if (error instanceof RunStoreMissingError) return ApplicationFailure.create({ type: FailureType.StateMissing, nonRetryable: true, message: error.message });
   if (error instanceof Error && error.name === 'SecretError') {
     return ApplicationFailure.create({ type: FailureType.ConfigInvalid, nonRetryable: true, message: error.message });
   }

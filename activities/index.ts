@@ -1,6 +1,5 @@
 import type { ActivityDeps } from './deps';
-import { createEmployeeActivity, updateEmployeeActivity } from './employee';
-import { partitionActivities } from './partitions';
+import { scimStepActivities } from './employee';
 import { planSyncActivity } from './plan';
 import { writeRunReportActivity } from './report';
 
@@ -11,14 +10,13 @@ import { writeRunReportActivity } from './report';
 export function createActivities(deps: ActivityDeps) {
   return {
     planSync: planSyncActivity(deps),
-    createEmployee: createEmployeeActivity(deps),
-    updateEmployee: updateEmployeeActivity(deps),
     writeRunReport: writeRunReportActivity(deps),
-    ...partitionActivities(deps),
+    ...scimStepActivities(deps),
   };
 }
 
 export type SyncActivities = ReturnType<typeof createActivities>;
-/** Activities that talk to Peakon; they run on the rate-limited SCIM task queue. */
-export type ScimActivities = Pick<SyncActivities, 'createEmployee' | 'updateEmployee'>;
+/** Activities that talk to Peakon, one request per attempt; they run on the tenant's rate-limited task queue. */
+export type ScimActivities = ReturnType<typeof scimStepActivities>;
+export const SCIM_ACTIVITY_NAMES = ['discoverEmployee', 'createEmployee', 'writeEmployee'] as const satisfies readonly (keyof ScimActivities)[];
 export type { ActivityDeps } from './deps';

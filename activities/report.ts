@@ -1,17 +1,24 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
-import { RecordProblemSchema, type RecordProblem } from '../mapping/employee';
-import { employeeLine, invalidRecordLine, planLine, type EmployeeReportLine } from '../sync/employee-report';
+import type { RecordProblem } from '../mapping/employee';
+import { employeeLine, invalidRecordLine, planLine, type EmployeeReportLine, type PlannedEmployee } from '../sync/employee-report';
 import type { SyncReport } from '../sync/report';
-import type { RunRef } from '../sync/types';
+import type { EmployeeOutcome, RunRef } from '../sync/types';
 import type { ActivityDeps } from './deps';
 import { convertingFailures } from './failures';
+
+/** What the report needs of a plan entry (the workflow drops the write bodies before sending it). */
+export type ReportEntry = PlannedEmployee;
 
 export interface RunReportInput {
   run: RunRef;
   report: SyncReport;
-  partitions: number;
+  entries: ReportEntry[];
+  /** Both phases' outcomes (absent in a dry run). */
+  outcomes: EmployeeOutcome[];
+  /** Extra warnings per employee ref found while the run went on (references left out). */
+  warnings: Record<string, string[]>;
+  problems: RecordProblem[];
 }
 
 /** The file a person (or a script) reads after a run: the summary plus one line per employee. */
@@ -19,8 +26,6 @@ export interface RunReportFile {
   summary: SyncReport;
   employees: EmployeeReportLine[];
 }
-
-const StoredPlanSummarySchema = z.object({ problems: z.array(RecordProblemSchema) });
 
 /** One line per rejected record, all its problems together. */
 function invalidRecordLines(problems: RecordProblem[]): EmployeeReportLine[] {
@@ -32,32 +37,35 @@ function invalidRecordLines(problems: RecordProblem[]): EmployeeReportLine[] {
   });
 }
 
+/** The report file's path: one per run, under the tenant's folder. */
+export function reportFilePath(reportDirectory: string, run: RunRef): string {
+  return path.join(reportDirectory, run.tenant, `${run.runId.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
+}
+
 /**
- * Writes the run report as JSON into the report folder (PEAKON_SYNC_REPORT_DIR), one file per run, and returns its
- * path. Assembled from the run's stored plan and outcomes, because per-employee detail does not belong in history.
+ * Writes the run report as JSON into the report folder (PEAKON_SYNC_REPORT_DIR), one file per run, readable by the
+ * worker's user only (it holds personal data), and returns its path. Per-employee detail lives here, not in history.
  */
 export function writeRunReportActivity(deps: ActivityDeps) {
   return async function writeRunReport(input: RunReportInput): Promise<string> {
     return convertingFailures(async () => {
       const { run } = input;
-      const employees: EmployeeReportLine[] = [];
-      for (let partition = 0; partition < input.partitions; partition += 1) {
-        const entries = await deps.runStore.readPlanPartition(run, partition);
-        if (input.report.dryRun) {
-          employees.push(...entries.map(planLine));
-          continue;
-        }
-        const created = new Map((await deps.runStore.readOutcomes(run, 'create', partition))?.map((outcome) => [outcome.employeeKey, outcome]));
-        const updated = new Map((await deps.runStore.readOutcomes(run, 'update', partition))?.map((outcome) => [outcome.employeeKey, outcome]));
-        employees.push(...entries.map((entry) => employeeLine(entry, created.get(entry.employeeKey), updated.get(entry.employeeKey))));
-      }
-      const stored = StoredPlanSummarySchema.safeParse(await deps.runStore.readJson(run, 'plan-summary.json'));
-      if (stored.success) employees.push(...invalidRecordLines(stored.data.problems));
-      const file = path.join(deps.reportDirectory, run.tenant, `${run.runId.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
+      const created = new Map<string, EmployeeOutcome>();
+      const updated = new Map<string, EmployeeOutcome>();
+      for (const outcome of input.outcomes) (outcome.phase === 'create' ? created : updated).set(outcome.ref, outcome);
+      const employees = input.entries.map((entry) => {
+        const extra = input.warnings[entry.ref] ?? [];
+        const withWarnings = extra.length ? { ...entry, warnings: [...entry.warnings, ...extra] } : entry;
+        return input.report.dryRun ? planLine(withWarnings) : employeeLine(withWarnings, created.get(entry.ref), updated.get(entry.ref));
+      });
+      employees.push(...invalidRecordLines(input.problems));
+      const file = reportFilePath(deps.reportDirectory, run);
       const content: RunReportFile = { summary: { ...input.report, reportPath: file }, employees };
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(`${file}.tmp`, JSON.stringify(content, null, 2));
-      await rename(`${file}.tmp`, file);
+      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      const temporary = `${file}.${process.pid}.tmp`;
+      await writeFile(temporary, JSON.stringify(content, null, 2), { mode: 0o600 });
+      await chmod(temporary, 0o600);
+      await rename(temporary, file);
       return file;
     });
   };

@@ -51,8 +51,10 @@ async function main(): Promise<void> {
         const report: SyncReport = await handle.result();
         const operations = sandbox.ops().length - before;
         const historyLength = async (workflowId: string) => (await connected.client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
+        const partitionIds: string[] = [];
+        for await (const execution of connected.client.workflow.list({ query: `WorkflowId STARTS_WITH "${handle.workflowId}/" AND WorkflowType = "syncPartitionWorkflow"` })) partitionIds.push(execution.workflowId);
         const partitionHistories = await Promise.all(
-          (['create', 'update'] as const).map((phase) => historyLength(`${handle.workflowId}/${phase}/partition-0`).catch(() => 0)),
+          partitionIds.map((workflowId) => historyLength(workflowId).catch(() => 0)),
         );
         results.push({
           discovery,
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
           minutesAtPeakonBudget: Number((operations / (BUDGET_PER_HOUR / 60)).toFixed(1)),
           wallSecondsUnpaced: Number(((performance.now() - started) / 1000).toFixed(1)),
           parentHistoryEvents: await historyLength(handle.workflowId),
-          largestPartitionHistoryEvents: Math.max(...partitionHistories),
+          largestPartitionHistoryEvents: Math.max(0, ...partitionHistories),
         });
         process.stderr.write(`${discovery} ${label}: ${operations} operations\n`);
       };

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerCodecServerCommand } from './commands/codec-server';
 import { registerDemoCommand } from './commands/demo';
 import { registerSandboxCommand } from './commands/sandbox';
 import { registerScheduleCommand } from './commands/schedule';
@@ -20,6 +21,7 @@ export function buildCli(): Command {
   registerDemoCommand(program);
   registerSandboxCommand(program);
   registerScheduleCommand(program);
+  registerCodecServerCommand(program);
   return program;
 }
 

@@ -1,5 +1,4 @@
 import type { Client } from '@temporalio/client';
-import { partitionWorkflowId } from '../workflows/ids';
 import type { PartitionProgress } from '../workflows/partition';
 import type { SyncProgress } from '../workflows/sync';
 
@@ -13,6 +12,9 @@ export interface RunProgress {
   /** At the tenant's operation budget: remaining operations ÷ operations per second. Undefined before the plan exists. */
   secondsLeft?: number;
   operationsPerHour: number;
+  /** Phase 1's current wave and how many there are (managers before their reports). */
+  wave?: number;
+  waves?: number;
 }
 
 /** Queries the parent, then each running partition for employee-level counts. */
@@ -22,11 +24,10 @@ export async function readProgress(client: Client, runId: string): Promise<RunPr
   let failures = parent.failures;
   let operations = parent.operations;
   if (parent.phase === 'create' || parent.phase === 'update') {
-    const phase = parent.phase;
     const running = await Promise.all(
-      parent.runningPartitions.map((index) =>
+      parent.runningPartitions.map((workflowId) =>
         client.workflow
-          .getHandle(partitionWorkflowId(runId, phase, index))
+          .getHandle(workflowId)
           .query<PartitionProgress>('partitionProgress')
           // A partition that finished between the two queries is already counted by the parent.
           .catch(() => undefined),
@@ -39,7 +40,7 @@ export async function readProgress(client: Client, runId: string): Promise<RunPr
       operations += partition.operations;
     }
   }
-  return { phase: parent.phase, done, total: parent.employeesTotal, failures, operations, operationsPerHour: parent.operationsPerHour, ...timeLeft(parent, done) };
+  return { phase: parent.phase, done, total: parent.employeesTotal, failures, operations, operationsPerHour: parent.operationsPerHour, wave: parent.wave, waves: parent.waves, ...timeLeft(parent, done) };
 }
 
 /** Every remaining employee step costs at least one operation; phase 1 still has all of phase 2 ahead of it. */
@@ -59,7 +60,7 @@ function duration(seconds: number): string {
 export function describeProgress(progress: RunProgress): string {
   const counts = progress.total > 0 ? `${progress.done}/${progress.total} employees` : 'no employees to write';
   const left = progress.secondsLeft === undefined ? '' : `, ~${duration(progress.secondsLeft)} left at ${progress.operationsPerHour} ops/h`;
-  const phase = progress.phase === 'create' ? 'phase 1 (create)' : progress.phase === 'update' ? 'phase 2 (update)' : progress.phase;
+  const phase = progress.phase === 'create' ? `phase 1 (create${progress.waves && progress.waves > 1 ? `, wave ${(progress.wave ?? 0) + 1}/${progress.waves}` : ''})` : progress.phase === 'update' ? 'phase 2 (update)' : progress.phase;
   return `${phase}: ${counts}, ${progress.failures} failed, ${progress.operations} operations${left}`;
 }
 

@@ -1,6 +1,8 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ConnectorConfig } from '../config/schema';
 import type { RunTuning } from '../sync/settings';
+import { employeeRef } from '../sync/employee-ref';
+import { employeeRefKeyFromEnv } from '../worker/create-worker';
 import { syncWorkflowId } from '../workflows/ids';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../workflows/search-attributes';
 import type { SyncWorkflowInput } from '../workflows/sync';
@@ -26,7 +28,8 @@ export async function startSync(options: StartSyncOptions): Promise<WorkflowHand
     ...(options.employeeKey !== undefined ? { employeeKey: options.employeeKey } : {}),
     ...(options.tuning ? { tuning: options.tuning } : {}),
   };
-  const suffix = options.dryRun ? '/dry-run' : options.employeeKey !== undefined ? `/employee/${options.employeeKey}` : '';
+  // Workflow IDs are plain text in Temporal: an on-demand run is named by the employee's keyed ref, never the email.
+  const suffix = options.dryRun ? '/dry-run' : options.employeeKey !== undefined ? `/employee/${employeeRef(employeeRefKeyFromEnv().employeeRefKey, options.config.tenant, options.employeeKey)}` : '';
   const withSearchAttributes = await hasSearchAttributes(options.client, options.namespace);
   return options.client.workflow.start<typeof syncTenantWorkflow>('syncTenantWorkflow', {
     taskQueue: options.taskQueue,

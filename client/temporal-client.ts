@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { temporalConnectConfig } from '../worker/environment';
+import { connectorDataConverterFromEnv, temporalConnectConfig } from '../worker/environment';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 
 export interface ConnectedClient {
@@ -8,7 +8,10 @@ export interface ConnectedClient {
   close(): Promise<void>;
 }
 
-/** A Temporal client configured from TEMPORAL_* variables (dev server, self-hosted or Temporal Cloud). */
+/**
+ * A Temporal client configured from TEMPORAL_* variables (dev server, self-hosted or Temporal Cloud) that encrypts
+ * with the PEAKON_SYNC_ENCRYPTION_* keys of the same environment; schedules created through it are encrypted too.
+ */
 export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promise<ConnectedClient> {
   const { connectionOptions, namespace } = temporalConnectConfig(env);
   const connection = await Connection.connect({
@@ -17,7 +20,7 @@ export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promi
     ...(connectionOptions.apiKey !== undefined && typeof connectionOptions.apiKey === 'string' ? { apiKey: connectionOptions.apiKey } : {}),
     ...(connectionOptions.metadata ? { metadata: connectionOptions.metadata } : {}),
   });
-  return { client: new Client({ connection, namespace }), namespace, close: () => connection.close() };
+  return { client: new Client({ connection, namespace, dataConverter: connectorDataConverterFromEnv(env) }), namespace, close: () => connection.close() };
 }
 
 /**

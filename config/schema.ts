@@ -19,6 +19,12 @@ export const SyncSettingsSchema = z.object({
    * `filter`: discover every employee with `GET /Users?filter=…` as Peakon's connector guide describes.
    */
   discovery: z.enum(['list', 'filter']).default('list'),
+  /**
+   * `patch`: phase 2 sends exactly the changed mapped attributes (one PATCH; attributes the mapping does not mention
+   * are never touched). `put`: the guide's full replace, built from Peakon's current user with the mapped attributes
+   * laid over it.
+   */
+  updateMethod: z.enum(['patch', 'put']).default('patch'),
   /** Employees per partition child workflow. Keeps every workflow far below Temporal's 2,000 pending-children limit. */
   partitionSize: z.number().int().min(1).max(1000).default(200),
   /** Per-employee child workflows in flight per partition (sliding window). */

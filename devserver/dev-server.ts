@@ -9,6 +9,8 @@ export interface DevServerOptions {
   port?: number;
   /** Persist history to this SQLite file; in memory when omitted. */
   dbFilename?: string;
+  /** A codec server the Web UI asks to decode encrypted payloads (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
 }
 
 export interface RunningDevServer {
@@ -34,7 +36,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
       log: { format: 'pretty', level: 'error' },
-      extraArgs: ['--dynamic-config-value', 'frontend.enableServerVersionCheck=false'],
+      extraArgs: ['--dynamic-config-value', 'frontend.enableServerVersionCheck=false', ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : [])],
     },
   });
   const address = env.address;

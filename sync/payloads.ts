@@ -1,59 +1,123 @@
-import type { DesiredEmployee } from '../mapping/employee';
-import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type ScimUserWrite } from '../scim/resources';
+import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type PatchOperation, type ScimUser, type ScimUserWrite } from '../scim/resources';
 import { getAttribute, setAttribute } from './paths';
-import type { FieldChange } from './types';
+import type { DesiredState, EmployeeWrite, FieldChange, UpdateMethod } from './types';
 
 type Scalar = string | number | boolean | null;
 
+/** Workflow code runs these functions too, and its sandbox has no structuredClone: the data is plain JSON anyway. */
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
 /**
- * The POST body: only what Peakon requires plus the identity attributes. Everything else, employee references above
- * all, is written by the PUT of phase 2, after every create of the run (Peakon rejects references to unknown people).
+ * The POST body: every mapped attribute plus the employee references whose target already exists (`carried`).
+ * Peakon's guide creates with basic fields and writes the rest in a second pass; carrying what already resolves
+ * saves that second operation for almost everyone (a manager is created in an earlier wave than their reports).
  */
-export function buildCreateBody(desired: DesiredEmployee): ScimUserWrite {
-  const { user } = desired;
-  const body: ScimUserWrite = {
-    schemas: [CORE_USER_SCHEMA],
-    userName: user.userName,
-    ...(user.name ? { name: user.name } : {}),
-    ...(user.emails ? { emails: user.emails } : {}),
-    externalId: desired.sourceId,
-    ...(user.active === undefined ? {} : { active: user.active }),
-  };
-  const employeeNumber = user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
-  if (employeeNumber !== undefined) {
-    body.schemas.push(ENTERPRISE_USER_SCHEMA);
-    body[ENTERPRISE_USER_SCHEMA] = { employeeNumber };
-  }
+export function buildCreateBody(desired: DesiredState, carried: Record<string, string>): ScimUserWrite {
+  const body = clone(desired.user) as ScimUserWrite;
+  body.externalId = desired.sourceId;
+  const peakon = { ...(body[PEAKON_USER_SCHEMA] ?? {}), ...carried };
+  if (Object.keys(peakon).length > 0) body[PEAKON_USER_SCHEMA] = peakon;
+  body.schemas = schemasFor(body);
   return body;
 }
 
 export interface ComposedUpdate {
-  body: ScimUserWrite;
+  write: EmployeeWrite;
   references: Record<string, string>;
   changes: FieldChange[];
 }
 
 /**
- * The PUT body for `desired` given what Peakon holds now (`current`, absent for a user created in this run).
- * Peakon does not document whether PUT clears omitted attributes, so the body is the full intended state: mapped
- * attributes from the HRIS, `createOnly` attributes kept as Peakon has them, and Peakon attributes this connector does
- * not map carried over unchanged (never wipe data someone else manages).
+ * What phase 2 writes to an existing user (`current`, as listed or discovered) so that it matches `desired`.
+ * PATCH (default) sends exactly the changed mapped attributes, so attributes the mapping does not mention — title,
+ * phone numbers, cost center, Peakon attributes someone else manages — are never touched, however old the listing.
+ * PUT sends the full state: Peakon's current user with the mapped attributes laid over it, so a replace does not
+ * clear what the mapping leaves out (RFC 7644 §3.5.1 lets a server clear omitted attributes).
  */
-export function composeUpdate(desired: DesiredEmployee, current: ScimUser | undefined): ComposedUpdate {
-  const body = structuredClone(desired.user) as ScimUserWrite;
+export function composeUpdate(desired: DesiredState, current: ScimUser, method: UpdateMethod): ComposedUpdate {
+  const intended = intendedState(desired, current);
+  const changes = diffUser(intended, current, Object.keys(desired.references));
+  const write: EmployeeWrite = method === 'patch' ? { method, operations: patchOperations(intended, changes) } : { method, body: replacementBody(intended, current) };
+  const changed = new Set(changes.map((change) => change.field));
+  const references = Object.fromEntries(Object.entries(desired.references).filter(([attribute]) => method === 'put' || changed.has(attribute)));
+  return { write, references, changes };
+}
+
+/** Phase 2 for a user this run created: only the references its create could not carry (same or later wave). */
+export function deferredReferencesWrite(references: Record<string, string>, createBody: ScimUserWrite, method: UpdateMethod): EmployeeWrite {
+  if (method === 'put') return { method, body: buildCreateBody({ user: createBody, references: {}, createOnly: [], sourceId: createBody.externalId ?? '' }, references) };
+  return { method, operations: Object.entries(references).map(([attribute, email]) => ({ op: 'replace', path: `${PEAKON_USER_SCHEMA}:${attribute}`, value: email })) };
+}
+
+/** The same write without some employee references (Peakon rejected one: its target does not exist). */
+export function withoutReferences(write: EmployeeWrite, attributes: readonly string[]): EmployeeWrite {
+  const dropped = new Set(attributes.map((attribute) => `${PEAKON_USER_SCHEMA}:${attribute}`));
+  if (write.method === 'patch') return { method: 'patch', operations: write.operations.filter((operation) => operation.path === undefined || !dropped.has(operation.path)) };
+  const body = clone(write.body);
+  const peakon = body[PEAKON_USER_SCHEMA];
+  if (peakon) for (const attribute of attributes) delete peakon[attribute];
+  return { method: 'put', body };
+}
+
+/** A create body without some employee references. */
+export function createBodyWithout(body: ScimUserWrite, attributes: readonly string[]): ScimUserWrite {
+  const copy = clone(body);
+  const peakon = copy[PEAKON_USER_SCHEMA];
+  if (peakon) {
+    for (const attribute of attributes) delete peakon[attribute];
+    if (Object.keys(peakon).length === 0) delete copy[PEAKON_USER_SCHEMA];
+  }
+  copy.schemas = schemasFor(copy);
+  return copy;
+}
+
+/** The mapped state for an existing user: HRIS values, references, `createOnly` attributes kept as Peakon has them. */
+function intendedState(desired: DesiredState, current: ScimUser): ScimUserWrite {
+  const body = clone(desired.user) as ScimUserWrite;
   body.externalId = desired.sourceId;
-  if (current) {
-    for (const path of desired.createOnly) setAttribute(body, path, getAttribute(current, path));
-  }
-  const peakon: Record<string, string | number | null> = { ...(body[PEAKON_USER_SCHEMA] ?? {}) };
-  for (const [attribute, value] of Object.entries(current?.[PEAKON_USER_SCHEMA] ?? {})) {
-    if (!(attribute in peakon) && !(attribute in desired.references)) peakon[attribute] = value;
-  }
-  Object.assign(peakon, desired.references);
+  for (const path of desired.createOnly) setAttribute(body, path, getAttribute(current, path));
+  const peakon = { ...(body[PEAKON_USER_SCHEMA] ?? {}), ...desired.references };
   if (Object.keys(peakon).length > 0) body[PEAKON_USER_SCHEMA] = peakon;
-  else delete body[PEAKON_USER_SCHEMA];
-  body.schemas = schemasFor(body);
-  return { body, references: { ...desired.references }, changes: diffUser(body, current, Object.keys(desired.references)) };
+  return body;
+}
+
+/** Peakon's current user with every mapped attribute of `intended` laid over it. */
+function replacementBody(intended: ScimUserWrite, current: ScimUser): ScimUserWrite {
+  const { id: _id, meta: _meta, ...kept } = clone(current);
+  const body: ScimUserWrite = { ...kept, ...intended } as ScimUserWrite;
+  if (current.name || intended.name) body.name = { ...current.name, ...intended.name };
+  for (const urn of [ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA] as const) {
+    const merged = { ...(current[urn] ?? {}), ...(intended[urn] ?? {}) };
+    if (Object.keys(merged).length > 0) (body as Record<string, unknown>)[urn] = merged;
+  }
+  body.schemas = [...new Set([...(current.schemas ?? []), ...schemasFor(body)])];
+  return body;
+}
+
+/** SCIM paths of the fields `diffUser` compares (Peakon attribute names are paths inside the Peakon extension). */
+const FIELD_PATHS: Record<string, string> = {
+  userName: 'userName',
+  email: 'emails',
+  'name.givenName': 'name.givenName',
+  'name.familyName': 'name.familyName',
+  externalId: 'externalId',
+  active: 'active',
+  locale: 'locale',
+  timezone: 'timezone',
+  employeeNumber: `${ENTERPRISE_USER_SCHEMA}:employeeNumber`,
+  department: `${ENTERPRISE_USER_SCHEMA}:department`,
+};
+
+/** One operation per changed attribute, in Peakon's PATCH shape (`replace` with a path; `remove` to clear). */
+export function patchOperations(intended: ScimUserWrite, changes: readonly FieldChange[]): PatchOperation[] {
+  const peakon = intended[PEAKON_USER_SCHEMA] ?? {};
+  return changes.map((change): PatchOperation => {
+    const corePath = FIELD_PATHS[change.field];
+    if (corePath === 'emails') return { op: 'replace', path: 'emails', value: intended.emails ?? [] };
+    if (corePath !== undefined && !(change.field in peakon)) return change.to === null ? { op: 'remove', path: corePath } : { op: 'replace', path: corePath, value: change.to };
+    const path = `${PEAKON_USER_SCHEMA}:${change.field}`;
+    return change.to === null ? { op: 'remove', path } : { op: 'replace', path, value: change.to };
+  });
 }
 
 function schemasFor(body: ScimUserWrite): string[] {

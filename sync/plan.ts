@@ -1,34 +1,52 @@
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
 import { ENTERPRISE_USER_SCHEMA, type ScimUser } from '../scim/resources';
-import { buildCreateBody, composeUpdate } from './payloads';
-import type { CreateWork, FieldChange, MatchingKeyKind, UpdateWork } from './types';
+import { buildCreateBody, composeUpdate, diffUser } from './payloads';
+import type { CreateWork, DesiredState, EmployeeIdentity, FieldChange, MatchingKeyKind, UpdateMethod, UpdateWork } from './types';
 
 /**
  * What the run will do for one employee, decided before any write:
- * - `create`: not in Peakon → POST basic fields in phase 1, PUT everything in phase 2;
- * - `update`: in Peakon with differing attributes → PUT in phase 2 only;
+ * - `create`: not in Peakon → POST every attribute that resolves at its wave; phase 2 writes only what could not;
+ * - `update`: in Peakon with differing attributes → one write in phase 2 (PATCH of the changes, or PUT);
  * - `unchanged`: nothing to write (zero operations);
  * - `discover`: Peakon state unknown (filter discovery) → phase 1 discovers, then creates or compares;
  * - `skip`: deliberately not written (`reason` says why).
  */
 export type PlannedAction = 'create' | 'update' | 'unchanged' | 'discover' | 'skip';
 
-export interface PlanEntry {
-  employeeKey: string;
+/** Creates are ordered by the org tree in at most this many waves; deeper chains write their reference in phase 2. */
+export const MAX_CREATE_WAVES = 16;
+
+export interface PlanEntry extends EmployeeIdentity {
   recordRef: string;
   action: PlannedAction;
   peakonUserId?: string;
   reason?: string;
+  /** Planned changes, old → new (a create lists every attribute it sets). */
   changes: FieldChange[];
   warnings: string[];
+  /** Phase-1 wave (creates and discoveries): wave w starts after every create of waves < w has finished. */
+  wave: number;
   create?: CreateWork;
-  update?: Omit<UpdateWork, 'peakonUserId' | 'createdThisRun'>;
+  /** Creates: employee references whose target is created in the same or a later wave, written by phase 2. */
+  deferredReferences?: Record<string, string>;
+  update?: Omit<UpdateWork, 'createdThisRun'>;
 }
 
 export interface Plan {
   entries: PlanEntry[];
+  /** Number of create waves (0 when nobody is created or discovered). */
+  waves: number;
   /** Peakon users carrying an externalId (so created by a connector) that the HRIS read no longer contains. Reported, never touched. */
   ownedUsersNotInSource: number;
+}
+
+export interface PlanOptions {
+  matchingKey: MatchingKeyKind;
+  updateMethod: UpdateMethod;
+  /** The privacy-safe name of an employee in workflow IDs and logs (sync/employee-ref.ts). */
+  refOf: (employeeKey: string) => string;
+  /** False when `current` holds only some users (a single-employee lookup): references cannot be checked against it. */
+  currentIsWholeTenant?: boolean;
 }
 
 /** The key a Peakon user is matched on: the userName lower-cased (SCIM compares it case-insensitively), or the employee number. */
@@ -37,43 +55,53 @@ export function peakonUserKey(user: ScimUser, matchingKey: MatchingKeyKind): str
   return user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
 }
 
+const desiredState = (employee: DesiredEmployee): DesiredState => ({ user: employee.user, references: employee.references, createOnly: employee.createOnly, sourceId: employee.sourceId });
+
 /**
  * Plans a run. With `current` (one paginated read of the tenant) every action is decided here and only employees that
  * need a write get a child workflow. Without it (filter discovery) every employee is `discover`.
- * Entries are ordered managers before their reports, so creates (and later, reference writes) follow the org tree.
  */
-export function buildPlan(
-  desired: DesiredEmployee[],
-  current: ScimUser[] | undefined,
-  matchingKey: MatchingKeyKind,
-  /** False when `current` holds only some users (a single-employee lookup): references cannot be checked against it. */
-  currentIsWholeTenant = true,
-): Plan {
+export function buildPlan(desired: DesiredEmployee[], current: ScimUser[] | undefined, options: PlanOptions): Plan {
+  const { matchingKey } = options;
   const currentByKey = new Map<string, ScimUser>();
   for (const user of current ?? []) {
     const key = peakonUserKey(user, matchingKey);
     if (key !== undefined) currentByKey.set(key, user);
   }
   const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? null) : undefined);
-  const referable = current && currentIsWholeTenant ? referableEmails(desired, current, currentOf) : undefined;
-  const entries = orderManagersFirst(desired).map((employee) =>
-    planEmployee(referable ? withoutUnreachableReferences(employee, referable) : employee, currentOf(employee), matchingKey),
-  );
+  const wholeTenant = current !== undefined && options.currentIsWholeTenant !== false;
+  const inPeakon = wholeTenant ? peakonEmails(current) : new Set<string>();
+  const checked = wholeTenant ? desired.map((employee) => withoutUnreachableReferences(employee, referableEmails(desired, current, currentOf, inPeakon))) : desired;
+
+  const phaseOne = new Map<string, DesiredEmployee>();
+  for (const employee of checked) {
+    const state = currentOf(employee);
+    if (state === undefined || (state === null && employee.user.active !== false)) phaseOne.set(employee.user.userName.toLowerCase(), employee);
+  }
+  const waves = createWaves(phaseOne);
+  const entries = checked.map((employee) => planEmployee(employee, currentOf(employee), options, { waves, phaseOne, inPeakon }));
+  entries.sort((a, b) => a.wave - b.wave);
   const desiredKeys = new Set(desired.map((employee) => employee.employeeKey));
   const ownedUsersNotInSource = (current ?? []).filter((user) => {
     const key = peakonUserKey(user, matchingKey);
     return user.externalId !== undefined && key !== undefined && !desiredKeys.has(key);
   }).length;
-  return { entries, ownedUsersNotInSource };
+  const phaseOneWaves = entries.filter((entry) => entry.create).map((entry) => entry.wave);
+  return { entries, waves: phaseOneWaves.length ? Math.max(...phaseOneWaves) + 1 : 0, ownedUsersNotInSource };
 }
 
-/** Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates. */
-function referableEmails(desired: DesiredEmployee[], current: ScimUser[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined): Set<string> {
+function peakonEmails(current: ScimUser[]): Set<string> {
   const emails = new Set<string>();
   for (const user of current) {
     emails.add(user.userName.toLowerCase());
     for (const email of user.emails ?? []) emails.add(email.value.toLowerCase());
   }
+  return emails;
+}
+
+/** Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates. */
+function referableEmails(desired: DesiredEmployee[], current: ScimUser[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, inPeakon: Set<string>): Set<string> {
+  const emails = new Set(inPeakon);
   for (const employee of desired) {
     if (currentOf(employee) === null && employee.user.active !== false) emails.add(employee.user.userName.toLowerCase());
   }
@@ -82,7 +110,7 @@ function referableEmails(desired: DesiredEmployee[], current: ScimUser[], curren
 
 /**
  * Peakon rejects a reference to someone who does not exist. A reference to a person neither in Peakon nor created by
- * this run (typically an inactive manager who never reached Peakon) is left out with a warning, instead of a PUT that
+ * this run (typically an inactive manager who never reached Peakon) is left out with a warning, instead of a write that
  * fails and repeats on every run.
  */
 function withoutUnreachableReferences(employee: DesiredEmployee, referable: Set<string>): DesiredEmployee {
@@ -93,54 +121,78 @@ function withoutUnreachableReferences(employee: DesiredEmployee, referable: Set<
   return { ...employee, references, warnings: [...employee.warnings, ...warnings] };
 }
 
+/**
+ * The wave of everyone phase 1 creates or discovers: 0 when they reference nobody else of phase 1, otherwise one more
+ * than the deepest person they reference (their manager's chain). References that close a cycle do not count; they are
+ * written in phase 2. Waves are capped at MAX_CREATE_WAVES.
+ */
+function createWaves(phaseOne: Map<string, DesiredEmployee>): Map<DesiredEmployee, number> {
+  const wave = new Map<DesiredEmployee, number>();
+  const onPath = new Set<DesiredEmployee>();
+  const waveOf = (employee: DesiredEmployee): number => {
+    const known = wave.get(employee);
+    if (known !== undefined) return known;
+    onPath.add(employee);
+    let deepest = -1;
+    for (const email of Object.values(employee.references)) {
+      const target = phaseOne.get(email.toLowerCase());
+      if (!target || target === employee || onPath.has(target)) continue;
+      deepest = Math.max(deepest, waveOf(target));
+    }
+    onPath.delete(employee);
+    const result = Math.min(deepest + 1, MAX_CREATE_WAVES - 1);
+    wave.set(employee, result);
+    return result;
+  };
+  for (const employee of phaseOne.values()) waveOf(employee);
+  return wave;
+}
+
+interface PlanContext {
+  waves: Map<DesiredEmployee, number>;
+  phaseOne: Map<string, DesiredEmployee>;
+  inPeakon: Set<string>;
+}
+
 /** `current`: the Peakon user, null when the listing shows none, undefined when Peakon's state is unknown. */
-function planEmployee(employee: DesiredEmployee, current: ScimUser | null | undefined, matchingKey: MatchingKeyKind): PlanEntry {
-  const base = { employeeKey: employee.employeeKey, recordRef: employee.recordRef, warnings: employee.warnings };
-  const createWork = (knownAbsent: boolean): CreateWork => ({
-    employeeKey: employee.employeeKey,
-    matchingKey,
-    createBody: buildCreateBody(employee),
-    knownAbsent,
-    desired: employee,
-  });
+function planEmployee(employee: DesiredEmployee, current: ScimUser | null | undefined, options: PlanOptions, context: PlanContext): PlanEntry {
+  const base = { ref: options.refOf(employee.employeeKey), employeeKey: employee.employeeKey, recordRef: employee.recordRef, warnings: employee.warnings, wave: 0 };
   if (current === null && employee.user.active === false) {
     // Creating someone the HRIS already marks inactive would only add a person Peakon never surveys.
     return { ...base, action: 'skip', reason: 'inactive in the HR system and not in Peakon: not created', changes: [] };
   }
-  if (current === undefined) {
-    return { ...base, action: 'discover', changes: [], create: createWork(false) };
+  if (current === undefined || current === null) {
+    const wave = context.waves.get(employee) ?? 0;
+    // A reference resolves at creation when its target is already in Peakon or is created in an earlier wave.
+    const carried: Record<string, string> = {};
+    const deferred: Record<string, string> = {};
+    for (const [attribute, email] of Object.entries(employee.references)) {
+      const target = context.phaseOne.get(email.toLowerCase());
+      const resolves = target ? target !== employee && (context.waves.get(target) ?? 0) < wave : context.inPeakon.has(email.toLowerCase());
+      (resolves ? carried : deferred)[attribute] = email;
+    }
+    const state = desiredState(employee);
+    const createBody = buildCreateBody(state, carried);
+    const employeeNumber = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+    const create: CreateWork = {
+      ref: base.ref,
+      employeeKey: employee.employeeKey,
+      userName: employee.user.userName,
+      matchingKey: options.matchingKey,
+      ...(employeeNumber !== undefined ? { employeeNumber } : {}),
+      createBody,
+      createReferences: carried,
+      knownAbsent: current === null,
+      ...(current === undefined ? { desiredIfFound: state } : {}),
+    };
+    const changes = diffUser(buildCreateBody(state, employee.references), undefined, Object.keys(employee.references));
+    return { ...base, wave, action: current === null ? 'create' : 'discover', changes: current === null ? changes : [], create, ...(Object.keys(deferred).length ? { deferredReferences: deferred } : {}) };
   }
-  if (current === null) {
-    const update = composeUpdate(employee, undefined);
-    return { ...base, action: 'create', changes: update.changes, create: createWork(true), update: { employeeKey: employee.employeeKey, ...update } };
-  }
-  const update = composeUpdate(employee, current);
+  const update = composeUpdate(desiredState(employee), current, options.updateMethod);
   if (update.changes.length === 0) {
     return { ...base, action: 'unchanged', peakonUserId: current.id, changes: [] };
   }
-  return { ...base, action: 'update', peakonUserId: current.id, changes: update.changes, update: { employeeKey: employee.employeeKey, ...update } };
-}
-
-/** Orders employees so that everyone comes after the people they reference (e.g. their manager); cycles keep source order. */
-export function orderManagersFirst(employees: DesiredEmployee[]): DesiredEmployee[] {
-  const byEmail = new Map(employees.map((employee) => [String(employee.user.userName).toLowerCase(), employee]));
-  const depth = new Map<DesiredEmployee, number>();
-  const depthOf = (employee: DesiredEmployee, seen: Set<DesiredEmployee>): number => {
-    const known = depth.get(employee);
-    if (known !== undefined) return known;
-    if (seen.has(employee)) return 0;
-    seen.add(employee);
-    let deepest = 0;
-    for (const email of Object.values(employee.references)) {
-      const referenced = byEmail.get(email.toLowerCase());
-      if (referenced && referenced !== employee) deepest = Math.max(deepest, depthOf(referenced, seen) + 1);
-    }
-    depth.set(employee, deepest);
-    return deepest;
-  };
-  const indexed = employees.map((employee, index) => ({ employee, index, depth: depthOf(employee, new Set()) }));
-  indexed.sort((a, b) => a.depth - b.depth || a.index - b.index);
-  return indexed.map((entry) => entry.employee);
+  return { ...base, action: 'update', peakonUserId: current.id, changes: update.changes, update: { ref: base.ref, employeeKey: employee.employeeKey, peakonUserId: current.id, ...update } };
 }
 
 export interface PlanCounts {

@@ -1,9 +1,9 @@
 /**
  * The payloads that travel between workflows and activities. Plain data only (no zod, no Node imports), because
- * workflow code imports this file and must stay deterministic and small in the bundle.
+ * workflow code imports this file and must stay deterministic and small in the bundle. Every payload is encrypted by
+ * the connector's codec and, above a size threshold, kept in external storage: history holds only a reference.
  */
-import type { DesiredEmployee } from '../mapping/employee';
-import type { ScimUserWrite } from '../scim/resources';
+import type { PatchOperation, ScimUserWrite } from '../scim/resources';
 
 export type MatchingKeyKind = 'email' | 'employeeNumber';
 export type SyncPhase = 'create' | 'update';
@@ -15,7 +15,7 @@ export interface FieldChange {
   to: string | number | boolean | null;
 }
 
-/** Identifies a run's working files and its Temporal workflows. Contains no secrets. */
+/** Identifies a run and its Temporal workflows. Contains no secrets and no personal data. */
 export interface RunRef {
   tenant: string;
   /** The parent workflow ID, e.g. `peakon-sync/acme/2026-11-28T15:30:00Z`. */
@@ -29,43 +29,71 @@ export interface RetrySettings {
   maximumAttempts: number;
 }
 
-/** What a phase-1 (create) child is asked to do. */
-export interface CreateWork {
+/** How phase 2 writes a change: a PATCH of exactly the changed attributes (default), or the guide's full PUT. */
+export type UpdateMethod = 'patch' | 'put';
+
+/**
+ * Who an employee is, without personal data: `ref` names them in workflow IDs and info logs (a keyed hash of the
+ * matching key, see sync/employee-ref.ts); `employeeKey` (email or employee number) stays inside encrypted payloads.
+ */
+export interface EmployeeIdentity {
+  ref: string;
   employeeKey: string;
+}
+
+/** The one SCIM write of a phase-2 step: the changed attributes as PATCH operations, or a full PUT body. */
+export type EmployeeWrite = { method: 'patch'; operations: PatchOperation[] } | { method: 'put'; body: ScimUserWrite };
+
+/** What a phase-1 (create) child is asked to do. */
+export interface CreateWork extends EmployeeIdentity {
+  /** The work email: the key other employees' references (e.g. Manager) name this person by. */
+  userName: string;
   matchingKey: MatchingKeyKind;
-  /** Basic fields only: Peakon's guide creates first, then writes everything else after every create of the run. */
-  createBody: ScimUserWrite;
+  /** The matching key as SCIM discovery filters on it. */
+  employeeNumber?: string;
   /**
-   * `absent`: the tenant listing showed no such user, so POST straight away (a 409 on a retry means our earlier POST landed).
-   * `unknown`: discover with a filter first (filter discovery, or a single-employee sync).
+   * The POST body: every mapped attribute, including employee references whose target already exists when this
+   * employee's wave starts (someone already in Peakon, or created in an earlier wave). Saves the PUT of phase 2.
+   */
+  createBody: ScimUserWrite;
+  /** Employee references carried in `createBody` (attribute → email): left out and reported if Peakon rejects them. */
+  createReferences: Record<string, string>;
+  /**
+   * True: the tenant listing showed no such user, so POST straight away (a 409 means an earlier attempt landed).
+   * False: discover with a filter first (filter discovery, or a single-employee sync).
    */
   knownAbsent: boolean;
-  /** The full intended state, so that phase 1 can work out the PUT of phase 2 from what it found or created. */
-  desired: DesiredEmployee;
+  /** Filter discovery only: how phase 2 updates a user phase 1 found (computed from what it found). */
+  desiredIfFound?: DesiredState;
+}
+
+/** The intended state of an employee found by phase-1 discovery, to be compared with what Peakon holds. */
+export interface DesiredState {
+  user: ScimUserWrite;
+  references: Record<string, string>;
+  createOnly: string[];
+  sourceId: string;
 }
 
 /** What a phase-2 (update) child is asked to do. */
-export interface UpdateWork {
-  employeeKey: string;
+export interface UpdateWork extends EmployeeIdentity {
   peakonUserId: string;
-  /** The full PUT body, employee references included. */
-  body: ScimUserWrite;
-  /** Employee-type Peakon attributes in `body` (e.g. Manager → email): dropped and reported if Peakon rejects them. */
+  write: EmployeeWrite;
+  /** Employee-type attributes in `write` (e.g. Manager → email): dropped and reported if Peakon rejects them. */
   references: Record<string, string>;
   changes: FieldChange[];
-  /** True when phase 1 created this user in this run (every attribute is new). */
+  /** True when phase 1 created this user in this run (this step writes only what the create could not carry). */
   createdThisRun: boolean;
 }
 
 /**
  * `found`: phase 1 discovered an existing user whose attributes differ; phase 2 updates it (counted there).
  */
-export type EmployeeStatus = 'created' | 'updated' | 'unchanged' | 'failed' | 'skipped' | 'found';
+export type EmployeeStatus = 'created' | 'updated' | 'unchanged' | 'failed' | 'skipped' | 'found' | 'cancelled';
 
-/** What happened to one employee in one phase. Compact: partitions aggregate hundreds of them. */
-export interface EmployeeOutcome {
-  employeeKey: string;
-  phase: SyncPhase | 'plan';
+/** What happened to one employee in one phase. Compact: partitions return hundreds of them. */
+export interface EmployeeOutcome extends EmployeeIdentity {
+  phase: SyncPhase;
   status: EmployeeStatus;
   peakonUserId?: string;
   /** Why it failed or was skipped, in words a person can act on. */
@@ -74,8 +102,8 @@ export interface EmployeeOutcome {
   errorType?: string;
   changes?: FieldChange[];
   warnings?: string[];
-  /** Filled by a filter discovery that found the user: what phase 2 must write. */
-  update?: { body: ScimUserWrite; references: Record<string, string>; changes: FieldChange[] };
-  /** SCIM operations this step spent. */
+  /** Filter discovery found the user and something differs: what phase 2 must write. */
+  update?: Omit<UpdateWork, 'createdThisRun' | 'ref' | 'employeeKey' | 'peakonUserId'>;
+  /** SCIM requests this step sent, failed attempts included (each activity attempt sends exactly one). */
   operations: number;
 }

@@ -1,10 +1,13 @@
-import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities';
+import type { DataConverter } from '@temporalio/common';
+import { NativeConnection, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
+import { createHmac } from 'node:crypto';
+import { createActivities, SCIM_ACTIVITY_NAMES, type ActivityDeps } from '../activities';
+import { connectorDataConverterFromEnv } from './environment';
 import { resolveSecret } from '../config/secret';
 import { createSourceForConfig } from '../hris';
-import { createFileRunStore } from '../sync/run-store';
-import { scimTaskQueue } from '../workflows/ids';
+import { readEncryptionKeys } from '../codec/keys';
+import type { ConnectorSinks } from '../workflows/sinks';
+import { createTenantQueuePool } from './tenant-queues';
 
 export interface SyncWorkerOptions {
   connection: NativeConnection;
@@ -13,13 +16,14 @@ export interface SyncWorkerOptions {
   deps: ActivityDeps;
   /** A prebuilt bundle (built once, shared by every worker of the process); falls back to bundling workflows/. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** Concurrent SCIM activities in this process. */
-  maxConcurrentScimActivities?: number;
   /**
-   * SCIM activities per second across ALL workers of the task queue (enforced by the Temporal server). Every SCIM
-   * activity spends at least one operation, so 25,000/3,600 ≈ 6.9 keeps a tenant inside Peakon's hourly budget.
+   * How every payload is encoded (encryption; external storage); default: `connectorDataConverter()` from the process
+   * environment. A prebuilt `workflowBundle` must be bundled with the same converter paths (see
+   * `workflowBundleConverterOptions`).
    */
-  scimActivitiesPerSecond?: number;
+  dataConverter?: DataConverter;
+  /** Concurrent SCIM activities in this process, per tenant. */
+  maxConcurrentScimActivities?: number;
 }
 
 export interface SyncWorkers {
@@ -29,44 +33,69 @@ export interface SyncWorkers {
   shutdown(): void;
 }
 
-/** Production dependencies: secrets from the worker's env/files, run state in a folder every worker can see. */
-export function defaultActivityDeps(stateDirectory: string, reportDirectory: string = path.join(stateDirectory, 'reports')): ActivityDeps {
+/** Production dependencies: secrets from the worker's env/files, reports in a folder readable by the worker's user only. */
+export function defaultActivityDeps(reportDirectory: string, env: NodeJS.ProcessEnv = process.env): ActivityDeps {
   return {
-    runStore: createFileRunStore(stateDirectory),
     reportDirectory,
     resolveSecret,
     createSource: (config) => createSourceForConfig(config, { resolveSecret }),
+    ...employeeRefKeyFromEnv(env),
   };
 }
 
+/** The key of the employee-ref hash, derived from the encryption key (so the client derives the same one). */
+export function employeeRefKeyFromEnv(env: NodeJS.ProcessEnv = process.env): { employeeRefKey?: Buffer } {
+  const keys = readEncryptionKeys(env);
+  if (!keys) return {};
+  return { employeeRefKey: createHmac('sha256', keys.current.secret.export()).update('peakon-sync employee ref').digest() };
+}
+
 /**
- * Two workers in one process: the main task queue runs workflows and the local state activities; a second queue
- * runs only the activities that call Peakon, so a server-side rate limit paces Peakon traffic for every worker at once.
+ * The worker of a process: the main task queue runs workflows and the plan/report activities; the SCIM activities
+ * run on one rate-limited task queue per tenant, polled on demand (worker/tenant-queues.ts), so the server paces
+ * Peakon traffic per tenant for every worker at once.
  */
 export async function createSyncWorkers(options: SyncWorkerOptions): Promise<SyncWorkers> {
   const activities = createActivities(options.deps);
-  const { createEmployee, updateEmployee, ...localActivities } = activities;
-  const common = { connection: options.connection, namespace: options.namespace };
+  const scimActivities = Object.fromEntries(SCIM_ACTIVITY_NAMES.map((name) => [name, activities[name]]));
+  const localActivities = Object.fromEntries(Object.entries(activities).filter(([name]) => !(SCIM_ACTIVITY_NAMES as readonly string[]).includes(name)));
+  const common = { connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter ?? connectorDataConverterFromEnv() };
+  const tenantQueues = createTenantQueuePool(
+    (taskQueue, activitiesPerSecond) => Worker.create({
+      ...common,
+      taskQueue,
+      activities: scimActivities,
+      maxConcurrentActivityTaskExecutions: options.maxConcurrentScimActivities ?? 20,
+      maxTaskQueueActivitiesPerSecond: activitiesPerSecond,
+    }),
+    (taskQueue, error) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message: 'tenant SCIM worker stopped', taskQueue, error: error instanceof Error ? error.message : String(error) })}\n`),
+  );
+  const sinks: InjectedSinks<ConnectorSinks> = {
+    tenantQueues: {
+      // Also during replay: a worker that takes over a tenant's workflows after a crash must poll its queue too.
+      ensurePolling: { fn: (_info, taskQueue, operationsPerHour) => tenantQueues.ensurePolling(taskQueue, operationsPerHour), callDuringReplay: true },
+    },
+  };
   const main = await Worker.create({
     ...common,
     taskQueue: options.taskQueue,
     activities: localActivities,
+    sinks,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });
-  const scim = await Worker.create({
-    ...common,
-    taskQueue: scimTaskQueue(options.taskQueue),
-    activities: { createEmployee, updateEmployee },
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentScimActivities ?? 20,
-    ...(options.scimActivitiesPerSecond ? { maxTaskQueueActivitiesPerSecond: options.scimActivitiesPerSecond } : {}),
-  });
-  const workers = [main, scim];
   const shutdown = () => {
-    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    if (main.getState() === 'RUNNING') main.shutdown();
+  };
+  const run = async () => {
+    try {
+      await main.run();
+    } finally {
+      await tenantQueues.shutdown();
+    }
   };
   return {
     async runUntil(until) {
-      const running = Promise.all(workers.map((worker) => worker.run()));
+      const running = run();
       try {
         return await until;
       } finally {
@@ -74,9 +103,7 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
         await running;
       }
     },
-    async run() {
-      await Promise.all(workers.map((worker) => worker.run()));
-    },
+    run,
     shutdown,
   };
 }

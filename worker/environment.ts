@@ -1,7 +1,22 @@
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import path from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { z } from 'zod';
+import { connectorDataConverter } from '../codec/data-converter';
+import { externalStorageFromEnv } from '../storage/from-env';
 import { describeIssues } from '../config/load';
+import { DEFAULT_SECRET_DIR, secretPolicyFromEnv } from '../config/secret';
+
+/** Checks a secret-policy variable with the parser the worker itself uses, so a typo fails at start, not mid-sync. */
+function validSecretPolicy(name: string) {
+  return (value: string | undefined, context: z.RefinementCtx) => {
+    try {
+      secretPolicyFromEnv({ [name]: value });
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+    }
+  };
+}
 
 /**
  * Everything the worker (and the CLI) reads from its environment. Temporal's own variables (TEMPORAL_ADDRESS,
@@ -11,16 +26,27 @@ import { describeIssues } from '../config/load';
  */
 export const WorkerEnvironmentSchema = z.object({
   PEAKON_SYNC_TASK_QUEUE: z.string().min(1).default('peakon-sync'),
-  /** Run state (plans, outcomes, reports). Every worker of a deployment must share it. */
+  /**
+   * This worker's own folder (created 0700; never shared): run reports, and the payload store when
+   * PEAKON_SYNC_PAYLOAD_STORE is unset (fine for one host; several hosts need an S3-compatible store).
+   */
   PEAKON_SYNC_STATE_DIR: z.string().min(1).default(path.join('.peakon-sync', 'state')),
-  /** Run reports (JSON, one file per run). Default: `reports/` inside the state folder. */
+  /** Run reports (JSON, one file per run, 0600). Default: `reports/` inside the state folder. */
   PEAKON_SYNC_REPORT_DIR: z.string().min(1).optional(),
   /** Structured JSON logs on stdout at this level. */
   PEAKON_SYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
-  /** SCIM activities running at once in this worker process. */
+  /** SCIM requests running at once in this worker process, per tenant (the rate is each tenant's `operationsPerHour`). */
   PEAKON_SYNC_SCIM_CONCURRENCY: z.coerce.number().int().positive().default(10),
-  /** SCIM activities per second across all workers (server-enforced). 25,000 operations/hour ≈ 6.9/s. */
-  PEAKON_SYNC_SCIM_ACTIVITIES_PER_SECOND: z.coerce.number().positive().default(25_000 / 3_600),
+  /**
+   * Where each secret may be sent (config/secret.ts): `;`-separated `SECRET=host,host` entries, SECRET an environment
+   * variable name or `file:<path>`, a host `name`, `*.domain`, an IP or `loopback`. Unlisted: PEAKON_TOKEN →
+   * `*.peakon.com` + loopback, BAMBOOHR_API_KEY → `api.bamboohr.com`, `*.bamboohr.com`, any other secret → loopback.
+   */
+  PEAKON_SYNC_SECRET_HOSTS: z.string().optional().superRefine(validSecretPolicy('PEAKON_SYNC_SECRET_HOSTS')),
+  /** `file:` secrets must resolve (symlinks and `..` followed) to a path inside this directory. */
+  PEAKON_SYNC_SECRET_DIR: z.string().min(1).default(DEFAULT_SECRET_DIR),
+  /** `1` allows plain http:// to hosts that are not loopback (Peakon and HR sources); refused otherwise. */
+  PEAKON_SYNC_ALLOW_INSECURE_HTTP: z.string().optional().superRefine(validSecretPolicy('PEAKON_SYNC_ALLOW_INSECURE_HTTP')),
 });
 export type WorkerEnvironment = z.infer<typeof WorkerEnvironmentSchema>;
 
@@ -41,4 +67,15 @@ export function temporalConnectConfig(env: NodeJS.ProcessEnv = process.env): Cli
     connectionOptions: { ...config.connectionOptions, address: config.connectionOptions.address ?? 'localhost:7233' },
     namespace: config.namespace ?? 'default',
   };
+}
+
+/** The payload store of a worker (and of a CLI on its host) when PEAKON_SYNC_PAYLOAD_STORE is unset: inside the state folder. */
+export function defaultPayloadDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.PEAKON_SYNC_STATE_DIR || path.join('.peakon-sync', 'state'), 'payloads');
+}
+
+/** The one data converter of workers and clients: the codec (encryption) and the payload store (claim check). */
+export function connectorDataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
+  const externalStorage = externalStorageFromEnv(env, { defaultLocalDirectory: defaultPayloadDirectory(env) });
+  return connectorDataConverter(env, externalStorage ? { externalStorage } : {});
 }

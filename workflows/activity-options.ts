@@ -2,7 +2,7 @@ import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import type { RunTuning } from '../sync/settings';
 
 /** Failure types that retrying cannot fix; everything else (5xx, timeouts, 429) is retried with backoff. */
-const NON_RETRYABLE_TYPES = ['AuthenticationFailed', 'InvalidRequest', 'NotFound', 'Conflict', 'ConfigInvalid', 'StateMissing', 'PreflightFailed', 'EmployeeNotFound'];
+const NON_RETRYABLE_TYPES = ['AuthenticationFailed', 'InvalidRequest', 'NotFound', 'Conflict', 'ConfigInvalid', 'PreflightFailed', 'EmployeeNotFound'];
 
 export function scimRetryPolicy(tuning: RunTuning): RetryPolicy {
   return {
@@ -26,7 +26,7 @@ export function planActivityOptions(tuning: RunTuning): ActivityOptions {
   };
 }
 
-/** Reading and writing the run's state files: local and quick. */
-export function stateActivityOptions(tuning: RunTuning): ActivityOptions {
+/** Writing the run's report file: local and quick. */
+export function reportActivityOptions(tuning: RunTuning): ActivityOptions {
   return { startToCloseTimeout: 60_000, retry: { ...scimRetryPolicy(tuning), maximumAttempts: 5 } };
 }

@@ -1,42 +1,154 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxySinks, TimeoutFailure } from '@temporalio/workflow';
 import type { ScimActivities } from '../activities';
 import type { PeakonConnection } from '../activities/deps';
+import type { StepFailureDetails } from '../activities/employee';
+import { createBodyWithout, withoutReferences } from '../sync/payloads';
 import type { RunTuning } from '../sync/settings';
-import type { CreateWork, EmployeeOutcome, RunRef, SyncPhase, UpdateWork } from '../sync/types';
+import type { CreateWork, EmployeeOutcome, RunRef, SyncPhase, UpdateMethod, UpdateWork } from '../sync/types';
 import { scimActivityOptions } from './activity-options';
+import type { ConnectorSinks } from './sinks';
 
 export interface EmployeeStepWorkflowInput<W> {
   run: RunRef;
   peakon: PeakonConnection;
   tuning: RunTuning;
+  /** The tenant's rate-limited SCIM task queue (workflows/ids.ts). */
   scimTaskQueue: string;
+  updateMethod: UpdateMethod;
   work: W;
 }
 
+const { tenantQueues } = proxySinks<ConnectorSinks>();
+
+/** Requests a failed step sent: its last attempt number, which the activity puts in the failure's details. */
+function operationsOf(error: unknown, tuning: RunTuning): number {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as Partial<StepFailureDetails> | undefined;
+    if (typeof details?.operations === 'number') return details.operations;
+  }
+  // A timed-out last attempt leaves no details; every attempt was made and may have reached Peakon.
+  if (cause instanceof TimeoutFailure) return tuning.scimRetry.maximumAttempts;
+  return 1;
+}
+
+function failureType(error: unknown): string | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
 /** A failed employee is an outcome, not an exception: one bad record never fails the run. */
-function failedOutcome(employeeKey: string, phase: SyncPhase, error: unknown): EmployeeOutcome {
+function failedOutcome(work: { ref: string; employeeKey: string }, phase: SyncPhase, error: unknown, operations: number): EmployeeOutcome {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   const reason = cause instanceof Error ? cause.message : String(cause);
-  const errorType = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
-  return { employeeKey, phase, status: 'failed', reason, ...(errorType ? { errorType } : {}), operations: 0 };
+  const errorType = failureType(error);
+  return { ref: work.ref, employeeKey: work.employeeKey, phase, status: 'failed', reason, ...(errorType ? { errorType } : {}), operations };
 }
 
-/** Phase 1 for one employee: discover, create if absent (idempotently; see the activity). */
+function scimSteps<W>(input: EmployeeStepWorkflowInput<W>) {
+  tenantQueues.ensurePolling(input.scimTaskQueue, input.peakon.operationsPerHour);
+  return proxyActivities<ScimActivities>(scimActivityOptions(input.tuning, input.scimTaskQueue));
+}
+
+/**
+ * Phase 1 for one employee: make sure they exist, never twice. Each step is one SCIM request (one activity attempt).
+ * A POST whose answer was lost is retried, gets 409 from Peakon's uniqueness check, and discovery then finds the user
+ * the first attempt created: idempotent without a discovery before every create.
+ */
 export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<CreateWork>): Promise<EmployeeOutcome> {
-  const { createEmployee } = proxyActivities<ScimActivities>(scimActivityOptions(input.tuning, input.scimTaskQueue));
+  const { work } = input;
+  const steps = scimSteps(input);
+  const identity = { ref: work.ref, employeeKey: work.employeeKey };
+  const spent = operationCounter(input.tuning);
+  const discover = () => spent.count(() => steps.discoverEmployee({ run: input.run, peakon: input.peakon, ref: work.ref, matchingKey: work.matchingKey, userName: work.userName, ...(work.employeeNumber !== undefined ? { employeeNumber: work.employeeNumber } : {}), ...(work.desiredIfFound ? { desired: work.desiredIfFound } : {}), updateMethod: input.updateMethod }));
+  const create = (body: CreateWork['createBody']) => spent.count(() => steps.createEmployee({ run: input.run, peakon: input.peakon, ref: work.ref, body }));
   try {
-    return await createEmployee({ run: input.run, peakon: input.peakon, work: input.work });
+    if (!work.knownAbsent) {
+      const found = await discover();
+      if (found.peakonUserId) {
+        return { ...identity, phase: 'create', status: found.update ? 'found' : 'unchanged', peakonUserId: found.peakonUserId, operations: spent.total, ...(found.update ? { update: found.update } : {}) };
+      }
+      if (work.createBody.active === false) {
+        // Same rule as the plan's: someone the HR system marks inactive is not created just to be switched off.
+        return { ...identity, phase: 'create', status: 'skipped', reason: 'inactive in the HR system and not in Peakon: not created', operations: spent.total };
+      }
+    }
+    const warnings: string[] = [];
+    let body = work.createBody;
+    for (;;) {
+      try {
+        const created = await create(body);
+        return { ...identity, phase: 'create', status: 'created', peakonUserId: created.peakonUserId, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
+      } catch (error) {
+        const type = failureType(error);
+        if (type === 'Conflict') {
+          // Someone holds this email or employee number: our own earlier attempt (its answer lost), or a user that
+          // appeared after the plan read the tenant. Either way they exist now and phase 2 brings them up to date.
+          const found = await discover();
+          if (!found.peakonUserId) throw error;
+          return { ...identity, phase: 'create', status: work.knownAbsent ? 'created' : 'found', peakonUserId: found.peakonUserId, operations: spent.total, ...(found.update ? { update: found.update } : {}) };
+        }
+        const references = Object.keys(work.createReferences);
+        if (type !== 'InvalidRequest' || references.length === 0 || body !== work.createBody) throw error;
+        // Peakon rejected the body while it carries employee references (a manager it does not know): create the
+        // employee with everything else and report the references.
+        warnings.push(...references.map((attribute) => `${attribute} (${work.createReferences[attribute]}) not written: Peakon rejected it (${failureMessage(error)})`));
+        body = createBodyWithout(body, references);
+      }
+    }
   } catch (error) {
-    return failedOutcome(input.work.employeeKey, 'create', error);
+    if (isCancellation(error)) throw error;
+    return failedOutcome(identity, 'create', error, spent.total);
   }
 }
 
-/** Phase 2 for one employee: PUT every attribute, references included. Runs only after every create of the run. */
+/**
+ * Phase 2 for one employee: one write (PATCH of the changed attributes, or PUT). Runs only after every create of the
+ * run. If Peakon rejects employee references (a manager whose own create failed), the rest is written and the
+ * unresolved reference reported.
+ */
 export async function employeeUpdateWorkflow(input: EmployeeStepWorkflowInput<UpdateWork>): Promise<EmployeeOutcome> {
-  const { updateEmployee } = proxyActivities<ScimActivities>(scimActivityOptions(input.tuning, input.scimTaskQueue));
+  const { work } = input;
+  const steps = scimSteps(input);
+  const identity = { ref: work.ref, employeeKey: work.employeeKey };
+  const spent = operationCounter(input.tuning);
+  const warnings: string[] = [];
+  const write = (what: UpdateWork['write']) => spent.count(() => steps.writeEmployee({ run: input.run, peakon: input.peakon, ref: work.ref, peakonUserId: work.peakonUserId, write: what }));
   try {
-    return await updateEmployee({ run: input.run, peakon: input.peakon, work: input.work });
+    try {
+      await write(work.write);
+    } catch (error) {
+      const references = Object.keys(work.references);
+      if (isCancellation(error) || failureType(error) !== 'InvalidRequest' || references.length === 0) throw error;
+      const reduced = withoutReferences(work.write, references);
+      if (reduced.method === 'put' || reduced.operations.length > 0) await write(reduced);
+      warnings.push(...references.map((attribute) => `${attribute} (${work.references[attribute]}) not written: Peakon rejected it (${failureMessage(error)})`));
+    }
+    return { ...identity, phase: 'update', status: 'updated', peakonUserId: work.peakonUserId, changes: work.changes, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
   } catch (error) {
-    return failedOutcome(input.work.employeeKey, 'update', error);
+    if (isCancellation(error)) throw error;
+    return failedOutcome(identity, 'update', error, spent.total);
   }
+}
+
+function failureMessage(error: unknown): string {
+  return error instanceof ActivityFailure && error.cause ? error.cause.message : 'rejected';
+}
+
+/** Adds up the requests of every step, failed ones included. */
+function operationCounter(tuning: RunTuning) {
+  const counter = {
+    total: 0,
+    async count<T extends { operations: number }>(step: () => Promise<T>): Promise<T> {
+      try {
+        const result = await step();
+        counter.total += result.operations;
+        return result;
+      } catch (error) {
+        if (!isCancellation(error)) counter.total += operationsOf(error, tuning);
+        throw error;
+      }
+    },
+  };
+  return counter;
 }

@@ -1,6 +1,7 @@
 /**
- * Workflow IDs, made in one place so the client, the workflows, schedules and tests agree. They read well in the
- * Temporal UI: tenant, run time, phase and employee key.
+ * Workflow IDs and task queues, made in one place so the client, the workflows, schedules and tests agree. IDs are
+ * shown in plain text by Temporal (no codec covers them), so they carry the tenant, the run time, the phase and an
+ * employee's privacy-safe ref (sync/employee-ref.ts) — never an email or a name.
  */
 export function syncWorkflowId(tenant: string, startedAt: Date): string {
   return `peakon-sync/${tenant}/${startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
@@ -16,15 +17,20 @@ export function tenantLockWorkflowId(tenant: string): string {
   return `peakon-sync/${tenant}/lock`;
 }
 
-export function partitionWorkflowId(runId: string, phase: 'create' | 'update', partition: number): string {
-  return `${runId}/${phase}/partition-${partition}`;
+/** Phase 1 runs wave by wave (managers before their reports); phase 2 has a single wave. */
+export function partitionWorkflowId(runId: string, phase: 'create' | 'update', wave: number, partition: number): string {
+  return phase === 'create' ? `${runId}/create/wave-${wave}/partition-${partition}` : `${runId}/update/partition-${partition}`;
 }
 
-export function employeeWorkflowId(runId: string, phase: 'create' | 'update', employeeKey: string): string {
-  return `${runId}/${phase}/${employeeKey}`;
+export function employeeWorkflowId(runId: string, phase: 'create' | 'update', employeeRef: string): string {
+  return `${runId}/${phase}/${employeeRef}`;
 }
 
-/** SCIM writes run on their own task queue so a server-side rate limit can pace them across every worker. */
-export function scimTaskQueue(taskQueue: string): string {
-  return `${taskQueue}-scim`;
+/**
+ * The tenant's SCIM task queue. Every SCIM request runs as one activity attempt on it, and the Temporal server rate
+ * limits the queue to the tenant's `operationsPerHour` across all workers (worker/tenant-queues.ts): the budget counts
+ * operations, per tenant, whoever runs them. Tenants never wait behind each other's quota or Retry-After.
+ */
+export function scimTaskQueue(taskQueue: string, tenant: string): string {
+  return `${taskQueue}-scim-${tenant}`;
 }

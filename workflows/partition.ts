@@ -1,21 +1,29 @@
-import { defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { SyncActivities } from '../activities';
+import { defineQuery, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { PeakonConnection } from '../activities/deps';
 import { appendCapped, countStatus, emptyCounts, failureLine, PARTITION_FAILURE_CAP, WARNING_CAP, type PartitionSummary } from '../sync/report';
 import type { RunTuning } from '../sync/settings';
-import type { CreateWork, EmployeeOutcome, RunRef, SyncPhase, UpdateWork } from '../sync/types';
-import { stateActivityOptions } from './activity-options';
+import type { CreateWork, EmployeeOutcome, RunRef, UpdateMethod, UpdateWork } from '../sync/types';
 import { employeeCreateWorkflow, employeeUpdateWorkflow } from './employee';
 import { employeeWorkflowId, scimTaskQueue } from './ids';
 import { slidingWindow } from './window';
+
+/** A partition's work travels as its input (encrypted, and in the payload store when large), never through a folder. */
+export type PartitionWork = { phase: 'create'; wave: number; employees: CreateWork[] } | { phase: 'update'; employees: UpdateWork[] };
 
 export interface PartitionWorkflowInput {
   run: RunRef;
   peakon: PeakonConnection;
   tuning: RunTuning;
-  phase: SyncPhase;
+  updateMethod: UpdateMethod;
   partition: number;
   maxConcurrentEmployees: number;
+  work: PartitionWork;
+}
+
+/** Counts for the parent's summary, and every employee's outcome for phase 2 and the report. */
+export interface PartitionResult {
+  summary: PartitionSummary;
+  outcomes: EmployeeOutcome[];
 }
 
 export interface PartitionProgress {
@@ -28,18 +36,17 @@ export interface PartitionProgress {
 export const partitionProgressQuery = defineQuery<PartitionProgress>('partitionProgress');
 
 /**
- * One slice of the plan (at most a few hundred employees) in one phase: a child workflow per employee, a sliding
- * window of them in flight. Keeping employees in partitions keeps every workflow far from Temporal's limits
- * (2,000 pending children, 50 MB / 51,200 events of history).
+ * One slice of one phase (a few hundred employees at most, and at most MAX_PARTITION_BYTES of input): a child workflow
+ * per employee, a sliding window of them in flight. Keeping employees in partitions keeps every workflow far from
+ * Temporal's limits (2,000 pending children, 50 MB / 51,200 events of history).
  */
-export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Promise<PartitionSummary> {
-  const { run, phase, partition } = input;
-  const state = proxyActivities<SyncActivities>(stateActivityOptions(input.tuning));
-  const childBase = { run, peakon: input.peakon, tuning: input.tuning, scimTaskQueue: scimTaskQueue(workflowInfo().taskQueue) };
+export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Promise<PartitionResult> {
+  const { run, work, partition } = input;
+  const phase = work.phase;
+  const childBase = { run, peakon: input.peakon, tuning: input.tuning, updateMethod: input.updateMethod, scimTaskQueue: scimTaskQueue(workflowInfo().taskQueue, run.tenant) };
   const summary: PartitionSummary = { phase, partition, counts: emptyCounts(), operations: 0, failures: [], failuresTotal: 0, warnings: [] };
   const outcomes: EmployeeOutcome[] = [];
-  let total = 0;
-  setHandler(partitionProgressQuery, () => ({ done: outcomes.length, total, failures: summary.failuresTotal, operations: summary.operations }));
+  setHandler(partitionProgressQuery, () => ({ done: outcomes.length, total: work.employees.length, failures: summary.failuresTotal, operations: summary.operations }));
 
   const tally = (outcome: EmployeeOutcome, createdThisRun: boolean) => {
     outcomes.push(outcome);
@@ -51,7 +58,7 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
       if (outcome.errorType === 'AuthenticationFailed') summary.authenticationFailure ??= outcome.reason ?? 'authentication failed';
     }
     if (phase === 'update' && createdThisRun) {
-      // Phase 1 already counted this employee as created; a failed PUT turns it into a failure, a good one changes nothing.
+      // Phase 1 already counted this employee as created; a failed write turns it into a failure, a good one changes nothing.
       if (outcome.status === 'failed') {
         summary.counts.created -= 1;
         summary.counts.failed += 1;
@@ -62,19 +69,14 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
   };
   const stopped = () => summary.authenticationFailure !== undefined;
 
-  if (phase === 'create') {
-    const work = await state.loadCreateWork({ run, partition });
-    total = work.length;
-    await slidingWindow(work, input.maxConcurrentEmployees, async (item: CreateWork) => {
-      tally(await executeChild(employeeCreateWorkflow, { workflowId: employeeWorkflowId(run.runId, 'create', item.employeeKey), args: [{ ...childBase, work: item }] }), false);
+  if (work.phase === 'create') {
+    await slidingWindow(work.employees, input.maxConcurrentEmployees, async (employee: CreateWork) => {
+      tally(await executeChild(employeeCreateWorkflow, { workflowId: employeeWorkflowId(run.runId, 'create', employee.ref), args: [{ ...childBase, work: employee }] }), false);
     }, stopped);
   } else {
-    const work = await state.loadUpdateWork({ run, partition });
-    total = work.length;
-    await slidingWindow(work, input.maxConcurrentEmployees, async (item: UpdateWork) => {
-      tally(await executeChild(employeeUpdateWorkflow, { workflowId: employeeWorkflowId(run.runId, 'update', item.employeeKey), args: [{ ...childBase, work: item }] }), item.createdThisRun);
+    await slidingWindow(work.employees, input.maxConcurrentEmployees, async (employee: UpdateWork) => {
+      tally(await executeChild(employeeUpdateWorkflow, { workflowId: employeeWorkflowId(run.runId, 'update', employee.ref), args: [{ ...childBase, work: employee }] }), employee.createdThisRun);
     }, stopped);
   }
-  await state.recordOutcomes({ run, phase, partition, outcomes });
-  return summary;
+  return { summary, outcomes };
 }

@@ -13,15 +13,18 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
-import type { PartitionWork, PlanSummary } from '../activities/plan';
+import type { PlanResult } from '../activities/plan';
+import type { ReportEntry } from '../activities/report';
 import type { ConnectorConfig } from '../config/schema';
-import { addCounts, appendCapped, emptyCounts, REPORT_FAILURE_CAP, WARNING_CAP, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
+import { planLine } from '../sync/employee-report';
+import { createWorkOfWave, missingPeople, partitionBySize, updateWork } from '../sync/phases';
+import { addCounts, appendCapped, emptyCounts, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
 import { withTuningDefaults, type RunTuning } from '../sync/settings';
-import type { SyncPhase } from '../sync/types';
-import { planActivityOptions, stateActivityOptions } from './activity-options';
+import type { EmployeeOutcome, SyncPhase } from '../sync/types';
+import { planActivityOptions, reportActivityOptions } from './activity-options';
 import { partitionWorkflowId, tenantLockWorkflowId } from './ids';
 import { releaseTenantLockSignal, tenantLockWorkflow } from './lock';
-import { syncPartitionWorkflow } from './partition';
+import { syncPartitionWorkflow, type PartitionWork } from './partition';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
 import { slidingWindow } from './window';
 
@@ -31,19 +34,22 @@ export interface SyncWorkflowInput {
   tuning?: Partial<RunTuning>;
   /** Plan only: read, map, compare, and write nothing. */
   dryRun?: boolean;
-  /** Sync this one employee (matching-key value) now, like "provision on demand". */
+  /** Sync this one employee (matching-key value), like "provision on demand". */
   employeeKey?: string;
 }
 
 export interface SyncProgress {
   phase: 'locking' | 'planning' | SyncPhase | 'done';
+  /** Phase 1 runs in waves (managers before their reports): the current one, and how many there are. */
+  wave: number;
+  waves: number;
   partitionsDone: number;
   partitionsTotal: number;
   /** Employees of the current phase in finished partitions (running partitions answer their own query). */
   employeesDone: number;
   employeesTotal: number;
-  /** Partitions of the current phase in flight: the client queries each for finer progress. */
-  runningPartitions: number[];
+  /** Partitions of the current phase in flight: the client queries each (by workflow ID) for finer progress. */
+  runningPartitions: string[];
   /** Employees phase 2 may still update, for the time-left estimate during phase 1. */
   updateWorkTotal: number;
   failures: number;
@@ -53,15 +59,21 @@ export interface SyncProgress {
 
 export const syncProgressQuery = defineQuery<SyncProgress>('progress');
 
+/** A dry run's result shows the first lines of the plan; the report file holds every line. */
+export const PREVIEW_PAGE = 100;
+
 /**
  * One sync of one tenant, following Peakon's connector guide: plan (read HR system and tenant), phase 1 creates
- * (discover, create if absent), then, only after every phase-1 child has finished, phase 2 updates (every attribute,
- * employee references included). Each phase fans out to partition children, which fan out to per-employee children.
+ * (discover, create if absent) wave by wave, managers before their reports, each create carrying every attribute that
+ * already resolves; then, only after every create, phase 2 writes what creates could not carry and the changes of
+ * people already in Peakon. Each phase fans out to partition children, which fan out to per-employee children. The
+ * run's data travels as encrypted payloads (large ones in the payload store), never through a shared folder.
  */
 export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<SyncReport> {
   const { config } = input;
   const info = workflowInfo();
   const tuning = withTuningDefaults(input.tuning);
+  const updateMethod = config.sync.updateMethod ?? 'patch';
   const run = { tenant: config.tenant, runId: info.workflowId };
   const report: SyncReport = {
     tenant: config.tenant,
@@ -76,7 +88,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     warnings: [],
     ownedUsersNotInSource: 0,
   };
-  const progress: SyncProgress = { phase: 'locking', partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: 0, runningPartitions: [], updateWorkTotal: 0, failures: 0, operations: 0, operationsPerHour: config.peakon.operationsPerHour };
+  const progress: SyncProgress = { phase: 'locking', wave: 0, waves: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: 0, runningPartitions: [], updateWorkTotal: 0, failures: 0, operations: 0, operationsPerHour: config.peakon.operationsPerHour };
   setHandler(syncProgressQuery, () => ({ ...progress, runningPartitions: [...progress.runningPartitions], failures: report.failuresTotal, operations: report.operations }));
   const publish = (status: SyncStatus) => {
     report.status = status;
@@ -96,39 +108,66 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   try {
     progress.phase = 'planning';
     const { planSync } = proxyActivities<SyncActivities>(planActivityOptions(tuning));
-    const single = input.employeeKey !== undefined;
-    const plan = await planSync({ run, config, preview: Boolean(input.dryRun) || single, ...(single ? { employeeKey: input.employeeKey } : {}) });
+    const plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}) });
     applyPlan(report, plan);
-    const { writeRunReport } = proxyActivities<SyncActivities>(stateActivityOptions(tuning));
+    const outcomes: EmployeeOutcome[] = [];
+    const created = new Map<string, EmployeeOutcome>();
+    const laterWarnings: Record<string, string[]> = {};
+    const noteWarnings = (warnings: Map<string, string[]>) => {
+      for (const [ref, lines] of warnings) {
+        laterWarnings[ref] = [...(laterWarnings[ref] ?? []), ...lines];
+        const key = plan.entries.find((entry) => entry.ref === ref)?.employeeKey ?? ref;
+        appendCapped(report.warnings, lines.map((line) => `${key}: ${line}`), WARNING_CAP);
+      }
+    };
+    const { writeRunReport } = proxyActivities<SyncActivities>(reportActivityOptions(tuning));
     const finish = async () => {
       if (plan.trace) report.trace = [...plan.trace, `result: ${resultLine(report)}`];
       publish(report.failuresTotal > 0 ? 'completed_with_failures' : 'completed');
-      report.reportPath = await writeRunReport({ run, report, partitions: plan.partitions.length });
+      const entries: ReportEntry[] = plan.entries.map(({ ref, employeeKey, recordRef, action, changes, warnings, reason }) => ({ ref, employeeKey, recordRef, action, changes, warnings, ...(reason !== undefined ? { reason } : {}) }));
+      report.reportPath = await writeRunReport({ run, report, entries, outcomes, warnings: laterWarnings, problems: plan.problems });
       return report;
     };
     if (input.dryRun) {
-      if (plan.preview) report.plan = plan.preview;
+      report.plan = plan.entries.slice(0, PREVIEW_PAGE).map(planLine);
       return await finish();
     }
-    for (const phase of ['create', 'update'] as const) {
-      const partitions = plan.partitions.filter((partition) => (phase === 'create' ? partition.createWork : partition.updateWork) > 0);
-      Object.assign(progress, { phase, partitionsDone: 0, partitionsTotal: partitions.length, employeesDone: 0, employeesTotal: sumWork(partitions, phase), updateWorkTotal: sumWork(plan.partitions, 'update') });
-      await slidingWindow(partitions, config.sync.maxConcurrentPartitions, async (partition) => {
-        progress.runningPartitions.push(partition.index);
-        const summary = await executeChild(syncPartitionWorkflow, {
-          workflowId: partitionWorkflowId(run.runId, phase, partition.index),
-          args: [{ run, peakon: config.peakon, tuning, phase, partition: partition.index, maxConcurrentEmployees: config.sync.maxConcurrentEmployees }],
+    const runPartitions = async (phase: SyncPhase, wave: number, partitions: PartitionWork[]) => {
+      progress.partitionsTotal += partitions.length;
+      await slidingWindow(partitions.map((work, index) => ({ work, index })), config.sync.maxConcurrentPartitions, async ({ work, index }) => {
+        const workflowId = partitionWorkflowId(run.runId, phase, wave, index);
+        progress.runningPartitions.push(workflowId);
+        const result = await executeChild(syncPartitionWorkflow, {
+          workflowId,
+          args: [{ run, peakon: config.peakon, tuning, updateMethod, partition: index, maxConcurrentEmployees: config.sync.maxConcurrentEmployees, work }],
         });
-        applyPartition(report, summary);
-        progress.runningPartitions = progress.runningPartitions.filter((index) => index !== partition.index);
+        applyPartition(report, result.summary);
+        for (const outcome of result.outcomes) {
+          outcomes.push(outcome);
+          if (outcome.phase === 'create') created.set(outcome.ref, outcome);
+        }
+        progress.runningPartitions = progress.runningPartitions.filter((running) => running !== workflowId);
         progress.partitionsDone += 1;
-        progress.employeesDone += phase === 'create' ? partition.createWork : partition.updateWork;
+        progress.employeesDone += work.employees.length;
       }, () => report.message !== undefined);
       if (report.message !== undefined) {
         publish('failed');
         throw ApplicationFailure.create({ type: 'AuthenticationFailed', nonRetryable: true, message: report.message });
       }
+    };
+
+    const phaseOneEntries = plan.entries.filter((entry) => entry.create);
+    Object.assign(progress, { phase: 'create', waves: plan.waves, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseOneEntries.length, updateWorkTotal: plan.entries.filter((entry) => entry.action === 'update' || entry.deferredReferences).length });
+    for (let wave = 0; wave < plan.waves; wave += 1) {
+      progress.wave = wave;
+      const { work, warnings } = createWorkOfWave(plan.entries, wave, missingPeople(plan.entries, created, wave));
+      noteWarnings(warnings);
+      await runPartitions('create', wave, partitionBySize(work, config.sync.partitionSize).map((employees) => ({ phase: 'create', wave, employees })));
     }
+    const phaseTwo = updateWork(plan.entries, created, missingPeople(plan.entries, created), updateMethod);
+    noteWarnings(phaseTwo.warnings);
+    Object.assign(progress, { phase: 'update', wave: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseTwo.work.length, updateWorkTotal: phaseTwo.work.length });
+    await runPartitions('update', 0, partitionBySize(phaseTwo.work, config.sync.partitionSize).map((employees) => ({ phase: 'update', employees })));
     progress.phase = 'done';
     return await finish();
   } catch (error) {
@@ -168,11 +207,7 @@ function resultLine(report: SyncReport): string {
   return `${done.join(', ') || 'nothing to do'} (${report.operations} SCIM operations)${failure}`;
 }
 
-function sumWork(partitions: PartitionWork[], phase: SyncPhase): number {
-  return partitions.reduce((total, partition) => total + (phase === 'create' ? partition.createWork : partition.updateWork), 0);
-}
-
-function applyPlan(report: SyncReport, plan: PlanSummary): void {
+function applyPlan(report: SyncReport, plan: PlanResult): void {
   const { counts } = plan;
   report.employees = counts.employees + counts.invalid;
   report.operations += plan.operations;
@@ -181,8 +216,12 @@ function applyPlan(report: SyncReport, plan: PlanSummary): void {
   report.counts.failed += counts.invalid;
   report.failuresTotal += counts.invalid;
   report.ownedUsersNotInSource = plan.ownedUsersNotInSource;
-  appendCapped(report.failures, plan.problems, REPORT_FAILURE_CAP);
+  appendCapped(report.failures, plan.problems.slice(0, REPORT_FAILURE_CAP).map(problemLine), REPORT_FAILURE_CAP);
   appendCapped(report.warnings, plan.warnings, WARNING_CAP);
+}
+
+function problemLine(problem: PlanResult['problems'][number]): FailureLine {
+  return { employeeKey: problem.employeeKey ?? problem.recordRef, phase: 'plan', reason: `${problem.recordRef}, ${problem.field}: ${problem.message}`, errorType: 'InvalidRecord' };
 }
 
 function applyPartition(report: SyncReport, summary: PartitionSummary): void {

@@ -1,8 +1,10 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Command } from 'commander';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ENCRYPTION_KEY_VARIABLE, generateEncryptionKey, readEncryptionKeys, type EncryptionKeys } from '../../codec/keys';
+import { startCodecServer } from '../../codec/server';
 import { loadConfigFile } from '../../config/load';
 import { startDevServer } from '../../devserver/dev-server';
 import { portOrFree } from '../../devserver/ports';
@@ -14,6 +16,26 @@ import { startSync } from '../start-sync';
 import { connectClient } from '../temporal-client';
 
 const SAMPLE_CONFIG = path.join(projectRoot(), 'examples', 'sample-config.yaml');
+const DEMO_KEY_FILE = path.join(projectRoot(), '.peakon-sync', 'demo-encryption-key');
+
+/**
+ * The demo encrypts like production: the operator's own key if one is configured, otherwise a demo key kept (0600) in
+ * the git-ignored .peakon-sync/, so payloads of earlier demo runs stay readable. Set in process.env so every worker and
+ * client created afterwards uses it.
+ */
+function demoEncryptionKeys(): EncryptionKeys {
+  const configured = readEncryptionKeys();
+  if (configured) return configured;
+  if (!existsSync(DEMO_KEY_FILE)) {
+    mkdirSync(path.dirname(DEMO_KEY_FILE), { recursive: true });
+    writeFileSync(DEMO_KEY_FILE, `${generateEncryptionKey()}\n`, { mode: 0o600 });
+  }
+  chmodSync(DEMO_KEY_FILE, 0o600);
+  process.env[ENCRYPTION_KEY_VARIABLE] = readFileSync(DEMO_KEY_FILE, 'utf8').trim();
+  const keys = readEncryptionKeys();
+  if (!keys) throw new Error(`${DEMO_KEY_FILE} holds no key: delete it and run the demo again`);
+  return keys;
+}
 
 interface DemoOptions {
   config: string;
@@ -37,8 +59,17 @@ export function registerDemoCommand(program: Command): void {
       Runtime.install({ logger: new DefaultLogger('WARN') });
       const temporalPort = await portOrFree(7233);
       const uiPort = await portOrFree(temporalPort === 7233 ? 8233 : temporalPort + 1000);
+      const keys = demoEncryptionKeys();
+      const codecServer = await startCodecServer({
+        port: await portOrFree(uiPort + 1),
+        keys,
+        allowedOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+      });
       out('starting a local Temporal dev server…');
-      const server = await startDevServer({ ui: true, port: temporalPort, uiPort });
+      const server = await startDevServer({ ui: true, port: temporalPort, uiPort, uiCodecEndpoint: codecServer.url }).catch(async (error: unknown) => {
+        await codecServer.close();
+        throw error;
+      });
       const sandbox = await startSandbox({ token: 'demo-token', port: await portOrFree(8088) });
       const base = loadConfigFile(options.config);
       const config = { ...base, peakon: { ...base.peakon, baseUrl: sandbox.baseUrl } };
@@ -50,6 +81,7 @@ export function registerDemoCommand(program: Command): void {
       const running = workers.run();
       const connected = await connectClient({ ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
       out(`Temporal UI:      ${server.uiUrl ?? '(no UI)'}`);
+      out(`Codec server:     ${codecServer.url} (payloads are encrypted with key ${keys.current.id}; the UI decodes them through it)`);
       out(`Peakon sandbox:   ${sandbox.baseUrl} (token demo-token; all users at ${sandbox.origin}/_sandbox/users)`);
       out(`HR data:          ${config.source.type === 'csv' ? config.source.path : config.source.type}`);
       out(`Pacing:           ${config.peakon.operationsPerHour} SCIM operations/hour, as Peakon allows per tenant`);
@@ -76,6 +108,7 @@ export function registerDemoCommand(program: Command): void {
         await connection.close();
         await sandbox.close();
         await server.stop();
+        await codecServer.close();
       }
     });
 }

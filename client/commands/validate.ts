@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
 import type { ConnectorConfig } from '../../config/schema';
-import { resolveSecret } from '../../config/secret';
+import { resolveSecret, SecretPolicyError } from '../../config/secret';
 import { ScimClient } from '../../scim/client';
 import { preflightMapping } from '../../sync/preflight';
 import { createSourceForConfig } from '../../hris';
@@ -19,8 +19,10 @@ interface ValidateOptions {
 async function runPreflight(config: ConnectorConfig): Promise<{ checked: boolean; problems: string[]; note?: string }> {
   let token: string;
   try {
-    token = resolveSecret(config.peakon.token);
+    token = resolveSecret(config.peakon.token, { url: config.peakon.baseUrl });
   } catch (error) {
+    // A refusal by the secret policy (token not bound to the URL's host, plain http) is a problem to fix, not a skip.
+    if (error instanceof SecretPolicyError) return { checked: false, problems: [`preflight refused: ${error.message}`] };
     return { checked: false, problems: [], note: `preflight skipped: ${error instanceof Error ? error.message : String(error)}` };
   }
   const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token, timeoutMs: config.peakon.timeoutMs });

@@ -3,6 +3,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { buildCli } from '../../client/cli';
+import { ENCRYPTION_ENVIRONMENT_VARIABLES } from '../../codec/keys';
+import { STORAGE_ENVIRONMENT_VARIABLES } from '../../storage/from-env';
 import { loadConfigFile } from '../../config/load';
 import { WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
@@ -74,6 +76,8 @@ function isReadByTheConnector(variable: string): boolean {
   const temporal = temporalVariablesTheSdkReads();
   return (
     WORKER_ENVIRONMENT_VARIABLES.includes(variable) ||
+    (ENCRYPTION_ENVIRONMENT_VARIABLES as readonly string[]).includes(variable) ||
+    (STORAGE_ENVIRONMENT_VARIABLES as readonly string[]).includes(variable) ||
     variable === 'PEAKON_TOKEN' ||
     temporal.includes(variable) ||
     temporal.some((name) => name.endsWith('_') && variable.startsWith(name))

@@ -1,3 +1,7 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateEncryptionKey } from '../../codec/keys';
 import { startDevServer } from '../../devserver/dev-server';
 
 /**
@@ -9,4 +13,14 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as { __temporalDevServer?: typeof server }).__temporalDevServer = server;
   process.env.TEMPORAL_TEST_ADDRESS = server.address;
   process.env.TEMPORAL_TEST_NAMESPACE = server.namespace;
+  // Every client and worker of the run encrypts, as in production. Jest's workers (and the CLI processes tests spawn)
+  // inherit this environment; a developer's own key settings would only get in the way.
+  process.env.PEAKON_SYNC_ENCRYPTION_KEY = generateEncryptionKey();
+  delete process.env.PEAKON_SYNC_ENCRYPTION_KEY_FILE;
+  delete process.env.PEAKON_SYNC_ENCRYPTION_OLD_KEYS;
+  delete process.env.PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE;
+  // Large payloads (plans, partition work) go to a payload store every worker and client of the run shares.
+  process.env.PEAKON_SYNC_PAYLOAD_STORE = `local:${mkdtempSync(path.join(tmpdir(), 'peakon-sync-payloads-'))}`;
+  // A low threshold, so that the tests' small runs go through the payload store as a 10,000-employee run does.
+  process.env.PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES = String(16 * 1024);
 }

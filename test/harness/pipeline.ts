@@ -2,6 +2,7 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connectorDataConverter, workflowBundleConverterOptions } from '../../codec/data-converter';
 import { loadConfigFile } from '../../config/load';
 import type { ConnectorConfig } from '../../config/schema';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../sandbox';
@@ -25,7 +26,7 @@ export const TEST_TUNING: Partial<RunTuning> = {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test file (the production worker also bundles once at start). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), ...workflowBundleConverterOptions(connectorDataConverter()), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
   return bundle;
 }
 

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, Worker, type WorkerOptions } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
+import { connectorDataConverterFromEnv } from '../../worker/environment';
 
 let runtimeInstalled = false;
 /** Keeps worker logs to warnings so test output stays readable. */
@@ -36,7 +37,8 @@ export async function connectToDevServer(): Promise<TemporalTestContext> {
   const address = devServerAddress();
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
-  const client = new Client({ connection, namespace: TEST_NAMESPACE });
+  // Encrypted with the run's test key (globalSetup sets PEAKON_SYNC_ENCRYPTION_KEY), as production would be.
+  const client = new Client({ connection, namespace: TEST_NAMESPACE, dataConverter: connectorDataConverterFromEnv() });
   return {
     client,
     connection,
@@ -52,6 +54,6 @@ export async function connectToDevServer(): Promise<TemporalTestContext> {
 /** Runs `body` while a worker polls; the worker is shut down and awaited afterwards even when `body` throws. */
 export async function withWorker<T>(options: WorkerOptions, body: (worker: Worker) => Promise<T>): Promise<T> {
   quietRuntime();
-  const worker = await Worker.create(options);
+  const worker = await Worker.create({ dataConverter: connectorDataConverterFromEnv(), ...options });
   return worker.runUntil(body(worker));
 }

@@ -16,8 +16,8 @@ describe('worker environment', () => {
     expect(config.connectionOptions.tls).toBeTruthy();
   });
 
-  it('paces SCIM activities to Peakon\'s 25,000 operations per hour unless told otherwise', () => {
-    expect(readWorkerEnvironment({}).PEAKON_SYNC_SCIM_ACTIVITIES_PER_SECOND).toBeCloseTo(25_000 / 3_600);
+  it('runs 10 SCIM requests at once per tenant unless told otherwise, and rejects a malformed setting', () => {
+    expect(readWorkerEnvironment({}).PEAKON_SYNC_SCIM_CONCURRENCY).toBe(10);
     expect(() => readWorkerEnvironment({ PEAKON_SYNC_SCIM_CONCURRENCY: 'many' })).toThrow(/PEAKON_SYNC_SCIM_CONCURRENCY/);
   });
 });

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createActivities } from '../../activities';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
+import { employeeRefFor } from '../../sync/employee-ref';
 import { buildPlan } from '../../sync/plan';
 import { formatLogEntry } from '../../worker/logging';
-import type { EmployeeOutcome } from '../../sync/types';
+
 import { defaultActivityDeps } from '../../worker/create-worker';
 import { CORE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../../scim/resources';
 
@@ -38,7 +39,7 @@ describe('structured logs', () => {
       await sandbox.close();
     });
 
-    it('carry the sync run id and the employee key, and no token, names or attribute values', async () => {
+    it('carry the sync run id and the employee ref, and no token, email, names or attribute values', async () => {
       const deps = { ...defaultActivityDeps(mkdtempSync(path.join(tmpdir(), 'log-test-'))), resolveSecret: () => sandbox.token };
       const activities = createActivities(deps);
       const desired = {
@@ -50,23 +51,23 @@ describe('structured logs', () => {
         createOnly: [],
         warnings: [],
       };
-      const entry = buildPlan([desired], [], 'email').entries[0];
+      const entry = buildPlan([desired], [], { matchingKey: 'email', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme') }).entries[0];
       const logger = new CapturingLogger();
       const environment = new MockActivityEnvironment({ attempt: 1 }, { logger });
       const run = { tenant: 'acme', runId: 'peakon-sync/acme/2026-11-28T10:00:00Z' };
       const peakon = { baseUrl: sandbox.baseUrl, token: { env: 'UNUSED' }, timeoutMs: 2000, operationsPerHour: 1_000_000 };
-      const created: EmployeeOutcome = await environment.run(activities.createEmployee, { run, peakon, work: entry!.create! });
-      await environment.run(activities.updateEmployee, { run, peakon, work: { employeeKey: desired.employeeKey, peakonUserId: created.peakonUserId!, createdThisRun: true, ...created.update! } });
+      const created: { peakonUserId: string } = await environment.run(activities.createEmployee, { run, peakon, ref: entry!.ref, body: entry!.create!.createBody });
+      await environment.run(activities.writeEmployee, { run, peakon, ref: entry!.ref, peakonUserId: created.peakonUserId, write: { method: 'patch' as const, operations: [{ op: 'replace', path: `${PEAKON_USER_SCHEMA}:Team`, value: 'Difference Engines' }] } });
 
       const ours = logger.entries.filter((logged) => logged.message.startsWith('employee'));
       expect(ours.map((logged) => logged.message)).toEqual(['employee created', 'employee updated']);
       for (const logged of ours) {
         expect(logged.level).toBe('INFO');
-        expect(logged.meta).toMatchObject({ syncRunId: run.runId, employeeKey: 'ada@example.com' });
+        expect(logged.meta).toMatchObject({ syncRunId: run.runId, employeeRef: entry!.ref });
       }
-      expect(ours[1]?.meta?.changedFields).toEqual(expect.arrayContaining(['Team']));
+      expect(ours[1]?.meta?.fields).toEqual([`${PEAKON_USER_SCHEMA}:Team`]);
       const everything = JSON.stringify(logger.entries);
-      for (const secretOrPersonal of ['log-secret-token', 'Lovelace', 'Analytical Engines']) expect(everything).not.toContain(secretOrPersonal);
+      for (const secretOrPersonal of ['log-secret-token', 'ada@example.com', 'Lovelace', 'Analytical Engines', 'Difference Engines']) expect(everything).not.toContain(secretOrPersonal);
     });
   });
 });

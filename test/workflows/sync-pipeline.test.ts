@@ -1,4 +1,5 @@
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../../scim/resources';
+import { MAX_CREATE_WAVES } from '../../sync/plan';
 import type { SyncReport } from '../../sync/report';
 import { depthOf, generateOrg } from '../fixtures/org';
 import { usePipelineTests } from '../harness/pipeline';
@@ -6,7 +7,7 @@ import { usePipelineTests } from '../harness/pipeline';
 describe('sync pipeline against the sandbox over HTTP', () => {
   const pipeline = usePipelineTests();
 
-  it('creates 200 employees of a five-level org with every attribute and the right Manager, every PUT after the last POST', async () => {
+  it('creates 200 employees of a five-level org with every attribute and the right Manager in one POST each, managers first', async () => {
     const fixture = await pipeline.fixture();
     const employees = generateOrg(200, 5);
     expect(depthOf(employees)).toBe(5);
@@ -31,11 +32,28 @@ describe('sync pipeline against the sandbox over HTTP', () => {
       expect(user?.[PEAKON_USER_SCHEMA]?.Team).toBe(employee.team);
       expect(user?.[PEAKON_USER_SCHEMA]?.Manager ?? '').toBe(employee.manager_id ? emailById.get(employee.manager_id) : '');
     }
-    const writes = fixture.sandbox.ops().filter((op) => op.method === 'POST' || op.method === 'PUT');
-    const lastPost = writes.map((op) => op.method).lastIndexOf('POST');
-    const firstPut = writes.map((op) => op.method).indexOf('PUT');
-    expect(lastPost).toBeGreaterThanOrEqual(0);
-    expect(firstPut).toBeGreaterThan(lastPost);
+    // Managers are created in earlier waves than their reports, so every create carries its Manager (the sandbox, like
+    // Peakon, rejects a reference to someone who does not exist yet): no second write for anybody.
+    const writes = fixture.sandbox.ops().filter((op) => op.method !== 'GET');
+    expect(writes.map((op) => `${op.method} ${op.status}`)).toEqual(Array.from({ length: 200 }, () => 'POST 201'));
+    expect(report.operations).toBe(fixture.sandbox.ops().length);
+  });
+
+  it('writes in phase 2, after every create, the references a create could not carry (a chain deeper than the waves)', async () => {
+    const fixture = await pipeline.fixture();
+    // A management chain of MAX_CREATE_WAVES + 2 people: the last two share the last wave with their manager.
+    const chain = generateOrg(MAX_CREATE_WAVES + 2, 2).map((employee, index, all) => ({ ...employee, manager_id: index === 0 ? '' : (all[index - 1]?.employee_id ?? '') }));
+    fixture.writeEmployees(chain);
+    const workers = await fixture.startWorkers();
+    const result: SyncReport = await workers.runUntil((await fixture.startSync()).result());
+    expect(result.failures).toEqual([]);
+    expect(result.counts).toMatchObject({ created: chain.length, failed: 0 });
+    const methods = fixture.sandbox.ops().filter((op) => op.method !== 'GET').map((op) => op.method);
+    expect(methods.filter((method) => method === 'POST')).toHaveLength(chain.length);
+    expect(methods.filter((method) => method === 'PATCH')).toHaveLength(2);
+    expect(methods.indexOf('PATCH')).toBeGreaterThan(methods.lastIndexOf('POST'));
+    const byEmail = new Map(fixture.sandbox.users().map((user) => [user.userName, user]));
+    chain.forEach((employee, index) => expect(byEmail.get(employee.work_email)?.[PEAKON_USER_SCHEMA]?.Manager ?? '').toBe(index === 0 ? '' : chain[index - 1]?.work_email));
   });
 });
 
@@ -77,7 +95,8 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
     expect(second.counts).toMatchObject({ created: 0, updated: 1, unchanged: 19 });
     const changed = fixture.sandbox.users().find((user) => user.userName === employees[3]?.work_email);
     expect(changed?.[PEAKON_USER_SCHEMA]?.Team).toBe('Platform');
-    expect(fixture.sandbox.ops().filter((op) => op.method === 'PUT')).toHaveLength(20 + 1);
+    // One PATCH of the one changed attribute; nothing else is written.
+    expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET' && op.method !== 'POST').map((op) => op.method)).toEqual(['PATCH']);
   });
 
   it('reports a record with an invalid email as failed with the reason and syncs everyone else', async () => {
@@ -142,7 +161,7 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
     const [first, second]: SyncReport[] = await workers.runUntil((async () => [await (await fixture.startSync()).result(), await (await fixture.startSync()).result()])());
     expect(first?.counts).toMatchObject({ created: 11, skipped: 1, failed: 0 });
     for (const report of reports) expect(first?.warnings.some((warning) => warning.startsWith(report.work_email) && warning.includes(`Manager (${leaver.work_email}) left out`))).toBe(true);
-    expect(fixture.sandbox.ops().filter((op) => op.method === 'PUT' && (op.status ?? 0) >= 400)).toEqual([]);
+    expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET' && (op.status ?? 0) >= 400)).toEqual([]);
     expect(second?.counts).toMatchObject({ created: 0, updated: 0, unchanged: 11, skipped: 1 });
   });
 

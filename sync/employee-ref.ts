@@ -1,0 +1,17 @@
+import { createHmac } from 'node:crypto';
+
+/**
+ * The name of an employee wherever Temporal shows it in plain text (workflow IDs, info logs): a keyed hash of the
+ * tenant and the matching key, e.g. `e-3f9a0c4d5e6b7a81`. The key is derived from the encryption key, so the hash
+ * cannot be reversed by hashing a list of guessed emails; without a key (encryption off) it is only pseudonymous.
+ * The client computes the same value to find an employee's workflows (`sync --employee`, `status --employee`).
+ */
+export function employeeRef(secret: Buffer | undefined, tenant: string, employeeKey: string): string {
+  const key = secret ?? Buffer.from('peakon-sync/unkeyed-employee-ref');
+  const digest = createHmac('sha256', key).update(`employee-ref\u0000${tenant}\u0000${employeeKey.toLowerCase()}`).digest('hex');
+  return `e-${digest.slice(0, 16)}`;
+}
+
+export function employeeRefFor(secret: Buffer | undefined, tenant: string): (employeeKey: string) => string {
+  return (employeeKey) => employeeRef(secret, tenant, employeeKey);
+}

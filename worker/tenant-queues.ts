@@ -1,0 +1,77 @@
+import type { Worker } from '@temporalio/worker';
+
+const SECONDS_PER_HOUR = 3_600;
+
+/** What the pool needs to start a worker on one tenant's SCIM task queue. */
+export type CreateTenantQueueWorker = (taskQueue: string, activitiesPerSecond: number) => Promise<Worker>;
+
+export interface TenantQueuePool {
+  /** Starts polling `taskQueue` at the tenant's budget unless this process already does (at that budget). */
+  ensurePolling(taskQueue: string, operationsPerHour: number): void;
+  /** Stops every tenant worker and waits for their in-flight activities. */
+  shutdown(): Promise<void>;
+  /** The queues this process polls, with their rate (for logs and tests). */
+  polled(): Map<string, number>;
+}
+
+interface TenantQueueWorker {
+  operationsPerHour: number;
+  worker: Promise<Worker>;
+  running: Promise<void>;
+}
+
+/**
+ * One activity worker per tenant SCIM task queue, started on demand when a workflow of this process is about to
+ * schedule SCIM activities for the tenant (the `tenantQueues` sink). Each SCIM activity attempt sends exactly one
+ * request, and every poller asks the Temporal server to dispatch at most `operationsPerHour / 3600` tasks per second
+ * from the queue, so the tenant's budget counts operations across all workers together. Each tenant has its own
+ * slots: a rate-limited or slow tenant never holds a slot another tenant needs.
+ */
+export function createTenantQueuePool(create: CreateTenantQueueWorker, onError: (taskQueue: string, error: unknown) => void): TenantQueuePool {
+  const workers = new Map<string, TenantQueueWorker>();
+  let closed = false;
+
+  const start = (taskQueue: string, operationsPerHour: number) => {
+    const worker = create(taskQueue, operationsPerHour / SECONDS_PER_HOUR);
+    const running = worker
+      .then((started) => started.run())
+      .catch((error: unknown) => {
+        onError(taskQueue, error);
+        // A later workflow task of the tenant starts it again.
+        if (workers.get(taskQueue)?.worker === worker) workers.delete(taskQueue);
+      });
+    workers.set(taskQueue, { operationsPerHour, worker, running });
+  };
+
+  const stop = async (entry: TenantQueueWorker) => {
+    try {
+      const worker = await entry.worker;
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    } catch {
+      // Never started: nothing to stop.
+    }
+    await entry.running;
+  };
+
+  return {
+    ensurePolling(taskQueue, operationsPerHour) {
+      if (closed) return;
+      const existing = workers.get(taskQueue);
+      if (existing?.operationsPerHour === operationsPerHour) return;
+      if (existing) {
+        // The budget changed: every poller reports the rate and the server keeps the latest, so restart at the new one.
+        workers.delete(taskQueue);
+        void stop(existing).then(() => start(taskQueue, operationsPerHour));
+        return;
+      }
+      start(taskQueue, operationsPerHour);
+    },
+    async shutdown() {
+      closed = true;
+      const entries = [...workers.values()];
+      workers.clear();
+      await Promise.all(entries.map(stop));
+    },
+    polled: () => new Map([...workers].map(([taskQueue, entry]) => [taskQueue, entry.operationsPerHour])),
+  };
+}
