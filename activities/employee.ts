@@ -2,7 +2,7 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ScimUserWrite } from '../scim/resources';
 import { composeUpdate } from '../sync/payloads';
-import type { DesiredState, EmployeeOutcome, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
+import type { DesiredState, EmployeeChange, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
 import { scimClientFor, type ActivityDeps, type PeakonConnection } from './deps';
 import { toActivityFailure } from './failures';
 
@@ -55,8 +55,7 @@ export interface DiscoverInput extends ScimStepInput {
 
 export interface DiscoverResult extends StepResult {
   peakonUserId?: string;
-  active?: boolean;
-  update?: Omit<EmployeeOutcome['update'] & object, never>;
+  update?: EmployeeChange;
 }
 
 export interface CreateInput extends ScimStepInput {
@@ -79,7 +78,7 @@ export function scimStepActivities(deps: ActivityDeps) {
           : await scim.findUserByUserName(input.userName);
         if (!found) return {};
         const update = input.desired ? composeUpdate(input.desired, found, input.updateMethod) : undefined;
-        return { peakonUserId: found.id, ...(found.active !== undefined ? { active: found.active } : {}), ...(update && update.changes.length > 0 ? { update } : {}) };
+        return { peakonUserId: found.id, ...(update && update.changes.length > 0 ? { update } : {}) };
       });
     },
 

@@ -1,6 +1,6 @@
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type PatchOperation, type ScimUser, type ScimUserWrite } from '../scim/resources';
 import { getAttribute, setAttribute } from './paths';
-import type { DesiredState, EmployeeWrite, FieldChange, UpdateMethod } from './types';
+import type { DesiredState, EmployeeChange, EmployeeWrite, FieldChange, UpdateMethod } from './types';
 
 type Scalar = string | number | boolean | null;
 
@@ -13,18 +13,16 @@ const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
  * saves that second operation for almost everyone (a manager is created in an earlier wave than their reports).
  */
 export function buildCreateBody(desired: DesiredState, carried: Record<string, string>): ScimUserWrite {
-  const body = clone(desired.user) as ScimUserWrite;
-  body.externalId = desired.sourceId;
-  const peakon = { ...(body[PEAKON_USER_SCHEMA] ?? {}), ...carried };
-  if (Object.keys(peakon).length > 0) body[PEAKON_USER_SCHEMA] = peakon;
-  body.schemas = schemasFor(body);
-  return body;
+  return withReferences({ ...desired.user, externalId: desired.sourceId }, carried);
 }
 
-export interface ComposedUpdate {
-  write: EmployeeWrite;
-  references: Record<string, string>;
-  changes: FieldChange[];
+/** A copy of `body` with employee references (attribute → email) set in the Peakon extension. */
+function withReferences(body: ScimUserWrite, references: Record<string, string>): ScimUserWrite {
+  const copy = clone(body);
+  const peakon = { ...(copy[PEAKON_USER_SCHEMA] ?? {}), ...references };
+  if (Object.keys(peakon).length > 0) copy[PEAKON_USER_SCHEMA] = peakon;
+  copy.schemas = schemasFor(copy);
+  return copy;
 }
 
 /**
@@ -34,7 +32,7 @@ export interface ComposedUpdate {
  * PUT sends the full state: Peakon's current user with the mapped attributes laid over it, so a replace does not
  * clear what the mapping leaves out (RFC 7644 §3.5.1 lets a server clear omitted attributes).
  */
-export function composeUpdate(desired: DesiredState, current: ScimUser, method: UpdateMethod): ComposedUpdate {
+export function composeUpdate(desired: DesiredState, current: ScimUser, method: UpdateMethod): EmployeeChange {
   const intended = intendedState(desired, current);
   const changes = diffUser(intended, current, Object.keys(desired.references));
   const write: EmployeeWrite = method === 'patch' ? { method, operations: patchOperations(intended, changes) } : { method, body: replacementBody(intended, current) };
@@ -45,7 +43,7 @@ export function composeUpdate(desired: DesiredState, current: ScimUser, method: 
 
 /** Phase 2 for a user this run created: only the references its create could not carry (same or later wave). */
 export function deferredReferencesWrite(references: Record<string, string>, createBody: ScimUserWrite, method: UpdateMethod): EmployeeWrite {
-  if (method === 'put') return { method, body: buildCreateBody({ user: createBody, references: {}, createOnly: [], sourceId: createBody.externalId ?? '' }, references) };
+  if (method === 'put') return { method, body: withReferences(createBody, references) };
   return { method, operations: Object.entries(references).map(([attribute, email]) => ({ op: 'replace', path: `${PEAKON_USER_SCHEMA}:${attribute}`, value: email })) };
 }
 
@@ -73,11 +71,8 @@ export function createBodyWithout(body: ScimUserWrite, attributes: readonly stri
 
 /** The mapped state for an existing user: HRIS values, references, `createOnly` attributes kept as Peakon has them. */
 function intendedState(desired: DesiredState, current: ScimUser): ScimUserWrite {
-  const body = clone(desired.user) as ScimUserWrite;
-  body.externalId = desired.sourceId;
+  const body = buildCreateBody(desired, desired.references);
   for (const path of desired.createOnly) setAttribute(body, path, getAttribute(current, path));
-  const peakon = { ...(body[PEAKON_USER_SCHEMA] ?? {}), ...desired.references };
-  if (Object.keys(peakon).length > 0) body[PEAKON_USER_SCHEMA] = peakon;
   return body;
 }
 

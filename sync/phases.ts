@@ -37,7 +37,7 @@ export function missingPeople(entries: readonly PlanEntry[], outcomes: ReadonlyM
   for (const entry of entries) {
     if (!entry.create || entry.wave >= beforeWave) continue;
     const outcome = outcomes.get(entry.ref);
-    if (!outcome || outcome.status === 'failed' || outcome.status === 'skipped' || outcome.status === 'cancelled') missing.add(entry.create.userName.toLowerCase());
+    if (!outcome || outcome.status === 'failed' || outcome.status === 'skipped') missing.add(entry.create.userName.toLowerCase());
   }
   return missing;
 }

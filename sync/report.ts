@@ -72,8 +72,7 @@ export function addCounts(into: OutcomeCounts, from: OutcomeCounts): void {
 }
 
 export function countStatus(counts: OutcomeCounts, status: EmployeeStatus): void {
-  // `found` is counted by phase 2; a cancelled step is neither done nor failed.
-  if (status !== 'found' && status !== 'cancelled') counts[status] += 1;
+  if (status !== 'found') counts[status] += 1;
 }
 
 export function failureLine(outcome: EmployeeOutcome): FailureLine {

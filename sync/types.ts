@@ -75,13 +75,17 @@ export interface DesiredState {
   sourceId: string;
 }
 
-/** What a phase-2 (update) child is asked to do. */
-export interface UpdateWork extends EmployeeIdentity {
-  peakonUserId: string;
+/** One write to bring an existing Peakon user in line, with what it changes. */
+export interface EmployeeChange {
   write: EmployeeWrite;
   /** Employee-type attributes in `write` (e.g. Manager → email): dropped and reported if Peakon rejects them. */
   references: Record<string, string>;
   changes: FieldChange[];
+}
+
+/** What a phase-2 (update) child is asked to do. */
+export interface UpdateWork extends EmployeeIdentity, EmployeeChange {
+  peakonUserId: string;
   /** True when phase 1 created this user in this run (this step writes only what the create could not carry). */
   createdThisRun: boolean;
 }
@@ -89,7 +93,7 @@ export interface UpdateWork extends EmployeeIdentity {
 /**
  * `found`: phase 1 discovered an existing user whose attributes differ; phase 2 updates it (counted there).
  */
-export type EmployeeStatus = 'created' | 'updated' | 'unchanged' | 'failed' | 'skipped' | 'found' | 'cancelled';
+export type EmployeeStatus = 'created' | 'updated' | 'unchanged' | 'failed' | 'skipped' | 'found';
 
 /** What happened to one employee in one phase. Compact: partitions return hundreds of them. */
 export interface EmployeeOutcome extends EmployeeIdentity {
@@ -103,7 +107,7 @@ export interface EmployeeOutcome extends EmployeeIdentity {
   changes?: FieldChange[];
   warnings?: string[];
   /** Filter discovery found the user and something differs: what phase 2 must write. */
-  update?: Omit<UpdateWork, 'createdThisRun' | 'ref' | 'employeeKey' | 'peakonUserId'>;
+  update?: EmployeeChange;
   /** SCIM requests this step sent, failed attempts included (each activity attempt sends exactly one). */
   operations: number;
 }

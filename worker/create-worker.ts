@@ -1,5 +1,5 @@
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import { createHmac } from 'node:crypto';
 import { createActivities, SCIM_ACTIVITY_NAMES, type ActivityDeps } from '../activities';
 import { connectorDataConverterFromEnv } from './environment';
@@ -68,7 +68,7 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
       maxConcurrentActivityTaskExecutions: options.maxConcurrentScimActivities ?? 20,
       maxTaskQueueActivitiesPerSecond: activitiesPerSecond,
     }),
-    (taskQueue, error) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', message: 'tenant SCIM worker stopped', taskQueue, error: error instanceof Error ? error.message : String(error) })}\n`),
+    (taskQueue, error) => Runtime.instance().logger.error('tenant SCIM worker stopped', { taskQueue, error: error instanceof Error ? error.message : String(error) }),
   );
   const sinks: InjectedSinks<ConnectorSinks> = {
     tenantQueues: {

@@ -20,9 +20,14 @@ export interface EmployeeStepWorkflowInput<W> {
 
 const { tenantQueues } = proxySinks<ConnectorSinks>();
 
+/** What an activity step failed with: the activity's own failure, not Temporal's "activity task failed" wrapper. */
+function failureCause(error: unknown): unknown {
+  return error instanceof ActivityFailure ? error.cause : error;
+}
+
 /** Requests a failed step sent: its last attempt number, which the activity puts in the failure's details. */
 function operationsOf(error: unknown, tuning: RunTuning): number {
-  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  const cause = failureCause(error);
   if (cause instanceof ApplicationFailure) {
     const details = cause.details?.[0] as Partial<StepFailureDetails> | undefined;
     if (typeof details?.operations === 'number') return details.operations;
@@ -33,14 +38,13 @@ function operationsOf(error: unknown, tuning: RunTuning): number {
 }
 
 function failureType(error: unknown): string | undefined {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
+  const cause = failureCause(error);
   return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 /** A failed employee is an outcome, not an exception: one bad record never fails the run. */
 function failedOutcome(work: { ref: string; employeeKey: string }, phase: SyncPhase, error: unknown, operations: number): EmployeeOutcome {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const reason = failureMessage(error);
   const errorType = failureType(error);
   return { ref: work.ref, employeeKey: work.employeeKey, phase, status: 'failed', reason, ...(errorType ? { errorType } : {}), operations };
 }
@@ -132,7 +136,8 @@ export async function employeeUpdateWorkflow(input: EmployeeStepWorkflowInput<Up
 }
 
 function failureMessage(error: unknown): string {
-  return error instanceof ActivityFailure && error.cause ? error.cause.message : 'rejected';
+  const cause = failureCause(error);
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** Adds up the requests of every step, failed ones included. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { Command } from 'commander';
 
 import { readEncryptionKeys } from '../../codec/keys';
@@ -34,8 +34,7 @@ export function registerWorkerCommand(program: Command): void {
       process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: readEncryptionKeys()?.current.id ?? 'none: payloads are stored in plain text' })}\n`);
       // Run data (stored payloads) and report files hold personal data: the worker deletes them after the retention.
       const storage = storageConfigFromEnv(process.env, { defaultLocalDirectory: defaultPayloadDirectory() });
-      const log = (level: string) => (message: string, meta?: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, message, ...meta })}\n`);
-      const stopRetention = startRetentionSweeper({ ...(storage.store ? { store: storage.store } : {}), reportDirectory, retentionDays: storage.retentionDays, log: { info: log('info'), error: log('error') } });
+      const stopRetention = startRetentionSweeper({ ...(storage.store ? { store: storage.store } : {}), reportDirectory, retentionDays: storage.retentionDays, log: Runtime.instance().logger });
       try {
         await workers.run();
       } finally {

@@ -1,7 +1,6 @@
 import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import { toActivityFailure } from '../../activities/failures';
 import { scimClientFor, type ActivityDeps, type PeakonConnection } from '../../activities/deps';
 import {
@@ -16,7 +15,7 @@ import {
 import { createSource } from '../../hris';
 import { BambooHrSourceConfigSchema, RestSourceConfigSchema } from '../../hris/config';
 import { readAllRecords } from '../../hris/source';
-import { registerValidateCommand } from '../../client/commands/validate';
+import { runValidate } from '../mapping/helpers';
 import { readWorkerEnvironment } from '../../worker/environment';
 import { startTestServer, type RecordedRequest, type Reply, type TestServer } from '../hris/http-server';
 
@@ -255,25 +254,9 @@ describe('peakon-sync validate', () => {
       configFile,
       ['tenant: demo', 'peakon: { baseUrl: "https://peakon.invalid/scim/v2", token: { env: SECRET_BINDING_TEST_TOKEN } }', 'source: { type: csv, path: hr.csv }', 'mapping: { id: id, email: email, givenName: first, familyName: last }'].join('\n'),
     );
-    const program = new Command('peakon-sync').exitOverride();
-    registerValidateCommand(program);
-    const written: string[] = [];
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-    const previousExitCode = process.exitCode;
-    process.exitCode = undefined;
-    let exitCode: number | string | undefined;
-    try {
-      await program.parseAsync(['node', 'peakon-sync', 'validate', '--config', configFile, '--json']);
-      exitCode = process.exitCode;
-    } finally {
-      write.mockRestore();
-      process.exitCode = previousExitCode;
-    }
+    const { output, exitCode } = await runValidate(['--config', configFile, '--json']);
     expect(exitCode).toBe(1);
-    expect(JSON.parse(written.join(''))).toMatchObject({
+    expect(JSON.parse(output)).toMatchObject({
       preflight: {
         checked: false,
         problems: [

@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { registerValidateCommand } from '../../client/commands/validate';
 import { parseConfig } from '../../config/load';
 import type { ConnectorConfig } from '../../config/schema';
 import type { HrisRecord } from '../../hris/source';
@@ -23,4 +25,24 @@ export function person(overrides: HrisRecord = {}): HrisRecord {
 
 export function mapOne(record: HrisRecord, mapping: Record<string, unknown> = {}): MappingReport {
   return mapEmployees([record], configWith(mapping));
+}
+
+/** Runs `peakon-sync validate <args>` in process, capturing stdout and the exit code it set. */
+export async function runValidate(args: string[]): Promise<{ output: string; exitCode: number | undefined }> {
+  const program = new Command('peakon-sync').exitOverride();
+  registerValidateCommand(program);
+  const written: string[] = [];
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  const previousExitCode = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync(['node', 'peakon-sync', 'validate', ...args]);
+    return { output: written.join(''), exitCode: typeof process.exitCode === 'number' ? process.exitCode : undefined };
+  } finally {
+    write.mockRestore();
+    process.exitCode = previousExitCode;
+  }
 }

@@ -1,11 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
-import { registerValidateCommand } from '../../client/commands/validate';
 import { formatMappingReport, summarizeMapping } from '../../mapping/summary';
 import { mapEmployees } from '../../mapping/map';
-import { configWith, person } from './helpers';
+import { configWith, person, runValidate } from './helpers';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
 
 /** Writes an HR export and a config mapping it; `peakon` and `attributes` are YAML flow values. */
@@ -28,25 +26,6 @@ function writeExport(csv: string, options: { peakon?: string; attributes?: strin
     ].join('\n'),
   );
   return configFile;
-}
-
-async function runValidate(args: string[]): Promise<{ output: string; exitCode: number | undefined }> {
-  const program = new Command('peakon-sync').exitOverride();
-  registerValidateCommand(program);
-  const written: string[] = [];
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-  const previousExitCode = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'peakon-sync', 'validate', ...args]);
-    return { output: written.join(''), exitCode: typeof process.exitCode === 'number' ? process.exitCode : undefined };
-  } finally {
-    write.mockRestore();
-    process.exitCode = previousExitCode;
-  }
 }
 
 describe('peakon-sync validate', () => {

@@ -63,7 +63,6 @@ describe('sync pipeline when the worker process dies', () => {
         TEMPORAL_NAMESPACE: 'default',
         PEAKON_SYNC_TASK_QUEUE: pipeline.temporal.taskQueue,
         PEAKON_SYNC_STATE_DIR: fixture.stateDirectory,
-        PEAKON_SYNC_SCIM_ACTIVITIES_PER_SECOND: '1000',
         PEAKON_TOKEN: fixture.sandbox.token,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
