@@ -1,11 +1,6 @@
 // The S3 driver against a real S3-compatible server (moto in server mode, installed by .ci/run into .tools/moto),
 // and through a real Temporal dev server.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import * as net from 'node:net';
-import * as path from 'node:path';
 import {
-  CreateBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -17,38 +12,24 @@ import { temporal as proto } from '@temporalio/proto';
 import { externalStorageFromEnv } from '../../storage/from-env';
 import { sweepOnce } from '../../storage/retention';
 import { S3StorageDriver } from '../../storage/s3-driver';
+import { describeWithMoto, startMoto, type RunningMoto } from '../harness/moto';
 import { connectToDevServer, type TemporalTestContext } from '../harness/temporal';
 import { PERSONAL_MARKER, referenceOf, runLargePayloadWorkflow } from './temporal-roundtrip';
 
-const MOTO_SERVER = process.env.MOTO_SERVER_PATH ?? path.resolve(__dirname, '../../.tools/moto/bin/moto_server');
-const motoAvailable = existsSync(MOTO_SERVER);
-if (!motoAvailable) {
-  // Loud on purpose: these tests prove the S3 driver; CI installs moto (.ci/run), a developer may not have.
-  console.warn(
-    `\n*** SKIPPING the S3 storage driver tests: no moto_server at ${MOTO_SERVER}.\n` +
-      `*** Install it with: python3 -m venv .tools/moto && .tools/moto/bin/pip install 'moto[server]'\n` +
-      '*** (or point MOTO_SERVER_PATH at a moto_server binary).\n',
-  );
-}
-const describeS3 = motoAvailable ? describe : describe.skip;
+const describeS3 = describeWithMoto('S3 storage driver (moto server)');
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const encode = (payload: Payload) => Buffer.from(proto.api.common.v1.Payload.encode(payload).finish());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeS3('S3 storage driver (moto server)', () => {
-  let moto: ChildProcess;
+  let moto: RunningMoto;
   let endpoint: string;
   let clientConfig: S3ClientConfig;
   let s3: S3Client;
-  let bucketCount = 0;
   const drivers: S3StorageDriver[] = [];
 
-  async function newBucket(): Promise<string> {
-    const bucket = `peakon-sync-test-${process.pid}-${++bucketCount}`;
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    return bucket;
-  }
+  const newBucket = () => moto.newBucket();
   function newDriver(bucket: string, options: { prefix?: string; deleteBatchSize?: number } = {}): S3StorageDriver {
     const driver = new S3StorageDriver({ bucket, endpoint, forcePathStyle: true, clientConfig, ...options });
     drivers.push(driver);
@@ -60,26 +41,12 @@ describeS3('S3 storage driver (moto server)', () => {
   }
 
   beforeAll(async () => {
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    moto = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    moto.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-    await waitForHttp(endpoint, 30_000, () => stderr);
-    clientConfig = {
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test-access-key', secretAccessKey: 'test-secret-key' },
-    };
-    s3 = new S3Client({ endpoint, forcePathStyle: true, ...clientConfig });
+    moto = await startMoto();
+    ({ endpoint, clientConfig, s3 } = moto);
   });
   afterAll(async () => {
     for (const driver of drivers) driver.destroy();
-    s3?.destroy();
-    if (moto && moto.exitCode === null) {
-      const exited = new Promise((resolve) => moto.once('exit', resolve));
-      moto.kill('SIGTERM');
-      await exited;
-    }
+    await moto?.close();
   });
 
   it('round-trips payloads under the prefix, idempotently, with claims holding only a content hash', async () => {
@@ -188,28 +155,3 @@ describeS3('S3 storage driver (moto server)', () => {
     });
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHttp(url: string, timeoutMs: number, diagnostics: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`moto_server did not answer at ${url} within ${timeoutMs} ms:\n${diagnostics()}`);
-      await sleep(200);
-    }
-  }
-}

@@ -1,0 +1,42 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { devServerAddress } from './temporal';
+
+const CLI = path.resolve(__dirname, '../../dist/client/cli.js');
+
+export interface WorkerProcess {
+  process: ChildProcess;
+  /** Everything the worker wrote on stdout (JSON log lines) so far. */
+  stdout(): string;
+}
+
+/**
+ * The real `peakon-sync worker` command in its own process (built `dist/`), so a test can run several, kill one like a
+ * crashing host, or give each its own state folder like separate hosts. Kill them with `stopWorkerProcesses`.
+ */
+export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+  const child = spawn(process.execPath, [CLI, 'worker'], {
+    env: { ...process.env, TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_NAMESPACE: 'default', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.resume();
+  running.push(child);
+  return { process: child, stdout: () => out };
+}
+
+const running: ChildProcess[] = [];
+
+export async function stopWorkerProcesses(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  await Promise.all(
+    running.splice(0).map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      await exited;
+    }),
+  );
+}

@@ -1,0 +1,105 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { SyncReport } from '../../sync/report';
+import { generateOrg } from '../fixtures/org';
+import { expectConverged } from '../harness/converged';
+import { describeWithMoto, startMoto, type RunningMoto } from '../harness/moto';
+import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
+import type { TemporalTestContext } from '../harness/temporal';
+import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from '../harness/worker-process';
+
+/** Which worker processes (by pid) ran workflow tasks and activity tasks of a run, read from its histories. */
+async function workersOfRun(context: TemporalTestContext, runId: string): Promise<{ workflowTasks: Set<string>; activities: Set<string>; histories: number }> {
+  const workflowTasks = new Set<string>();
+  const activities = new Set<string>();
+  let histories = 0;
+  for await (const execution of context.client.workflow.list({ query: `WorkflowId STARTS_WITH "${runId}"` })) {
+    histories += 1;
+    const { history } = await context.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: execution.workflowId, runId: execution.runId } });
+    for (const event of history?.events ?? []) {
+      const workflowTask = event.workflowTaskStartedEventAttributes?.identity;
+      const activity = event.activityTaskStartedEventAttributes?.identity;
+      if (workflowTask) workflowTasks.add(workflowTask.split('@')[0] ?? workflowTask);
+      if (activity) activities.add(activity.split('@')[0] ?? activity);
+    }
+  }
+  return { workflowTasks, activities, histories };
+}
+
+function startWorkers(fixture: PipelineFixture, taskQueue: string, count: number, env: Record<string, string> = {}): WorkerProcess[] {
+  return Array.from({ length: count }, () =>
+    // Each process has a state folder of its own, as on separate hosts: nothing of a run may depend on a shared one.
+    startWorkerProcess({ PEAKON_SYNC_TASK_QUEUE: taskQueue, PEAKON_SYNC_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'peakon-sync-host-')), PEAKON_TOKEN: fixture.sandbox.token, ...env }),
+  );
+}
+
+describeWithMoto('two worker processes on separate "hosts" with an S3-compatible payload store')('two worker processes on separate "hosts" with an S3-compatible payload store', () => {
+  const pipeline = usePipelineTests();
+  let moto: RunningMoto;
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await stopWorkerProcesses();
+    await moto?.close();
+  });
+
+  it('complete a 1,000-employee first sync and a re-sync like one worker would, both running workflow tasks and activities', async () => {
+    const fixture = await pipeline.fixture();
+    fixture.config.sync = { ...fixture.config.sync, partitionSize: 100, maxConcurrentPartitions: 4, maxConcurrentEmployees: 20 };
+    const employees = generateOrg(1000, 7);
+    fixture.writeEmployees(employees);
+    const bucket = await moto.newBucket();
+    const workers = startWorkers(fixture, pipeline.temporal.taskQueue, 2, moto.environment(bucket));
+
+    const first: SyncReport = await (await fixture.startSync()).result();
+    expect(first.failures).toEqual([]);
+    expect(first.counts).toMatchObject({ created: 1000, updated: 0, failed: 0 });
+    expectConverged(fixture.sandbox.users(), employees);
+    const opsAfterFirst = fixture.sandbox.ops().length;
+    expect(first.operations).toBe(opsAfterFirst);
+
+    const secondHandle = await fixture.startSync();
+    const second: SyncReport = await secondHandle.result();
+    expect(second.counts).toMatchObject({ created: 0, updated: 0, unchanged: 1000, failed: 0 });
+    expect(fixture.sandbox.ops().slice(opsAfterFirst).filter((op) => op.method !== 'GET')).toEqual([]);
+
+    const seen = await workersOfRun(pipeline.temporal, first.runId);
+    const pids = workers.map((worker) => String(worker.process.pid));
+    expect([...seen.workflowTasks].sort()).toEqual([...pids].sort());
+    expect([...seen.activities].sort()).toEqual([...pids].sort());
+    // The run's large payloads (the plan, partition work) live in the bucket, not in any worker's folder.
+    const stored = await moto.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(stored.KeyCount ?? 0).toBeGreaterThan(0);
+    for (const worker of workers) expect(worker.stdout()).toContain('"message":"worker polling"');
+  }, 480_000);
+});
+
+describe('one budget per tenant across worker processes', () => {
+  const pipeline = usePipelineTests();
+  afterAll(() => stopWorkerProcesses());
+
+  it('paces the writes of two workers together to the tenant budget, without a single 429', async () => {
+    const budgetPerHour = 14_400; // 4 operations per second
+    const fixture = await pipeline.fixture({ sandbox: { quotaPerHour: budgetPerHour } });
+    fixture.config.peakon = { ...fixture.config.peakon, operationsPerHour: budgetPerHour };
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentPartitions: 4, maxConcurrentEmployees: 20 };
+    const employees = generateOrg(100, 4);
+    fixture.writeEmployees(employees);
+    startWorkers(fixture, pipeline.temporal.taskQueue, 2);
+
+    const report: SyncReport = await (await fixture.startSync()).result();
+    expect(report.counts).toMatchObject({ created: 100, failed: 0 });
+    const ops = fixture.sandbox.ops();
+    expect(ops.filter((op) => op.status === 429)).toEqual([]);
+    const posts = ops.filter((op) => op.method === 'POST').map((op) => Date.parse(op.time));
+    const seconds = ((posts.at(-1) ?? 0) - (posts[0] ?? 0)) / 1000;
+    // Two workers with 20 slots each could send 100 POSTs in a second or two; paced together they need ~25 s.
+    const paced = (posts.length - 1) / (budgetPerHour / 3600);
+    process.stderr.write(`pacing: ${posts.length} POSTs in ${seconds.toFixed(1)} s; ${paced.toFixed(1)} s at the budget\n`);
+    expect(seconds).toBeGreaterThan(paced * 0.8);
+    expect(seconds).toBeLessThan(paced * 1.6);
+  });
+});
