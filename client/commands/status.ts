@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { SyncReport } from '../../sync/report';
+import { employeeSteps, formatEmployeeSteps } from '../employee-workflows';
 import { formatReport } from '../format-report';
 import { describeProgress, readProgress } from '../progress';
 import { connectClient } from '../temporal-client';
@@ -9,9 +10,15 @@ export function registerStatusCommand(program: Command): void {
     .command('status <runId>')
     .description('show a sync run: live progress while it runs (phase, done/total, failures, operations, time left), its report once done')
     .option('--json', 'print progress or report as JSON')
-    .action(async (runId: string, options: { json?: boolean }) => {
+    .option('--employee <key>', "one employee's steps in the run (their email, or employee number), with each outcome")
+    .action(async (runId: string, options: { json?: boolean; employee?: string }) => {
       const connected = await connectClient();
       try {
+        if (options.employee !== undefined) {
+          const { ref, steps } = await employeeSteps(connected.client, runId, options.employee);
+          process.stdout.write(options.json ? `${JSON.stringify({ employeeRef: ref, steps }, null, 2)}\n` : `${formatEmployeeSteps(options.employee, ref, steps)}\n`);
+          return;
+        }
         const handle = connected.client.workflow.getHandle(runId);
         const description = await handle.describe();
         if (description.status.name === 'RUNNING') {

@@ -66,4 +66,20 @@ describe('peakon-sync sync (the command)', () => {
     expect(result.stdout.match(/ create +planned /g)).toHaveLength(5);
     expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET')).toEqual([]);
   });
+
+  it('status --employee finds an employee\'s workflows in a run by email, though their IDs carry only the keyed ref', async () => {
+    const fixture = await pipeline.fixture();
+    const employees = generateOrg(6, 2);
+    fixture.writeEmployees(employees);
+    const workers = await fixture.startWorkers();
+    const report: SyncReport = await workers.runUntil(fixture.startSync().then((handle) => handle.result()));
+    const email = employees[2]?.work_email ?? '';
+    const env = { ...process.env, TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_NAMESPACE: 'default' };
+    const { stdout } = await run(process.execPath, [CLI, 'status', report.runId, '--employee', email, '--json'], { env });
+    const found = JSON.parse(stdout) as { employeeRef: string; steps: Array<{ phase: string; workflowId: string; outcome?: { status: string; employeeKey: string } }> };
+    expect(found.employeeRef).toMatch(/^e-[0-9a-f]{16}$/);
+    expect(found.steps).toHaveLength(1);
+    expect(found.steps[0]).toMatchObject({ phase: 'create', workflowId: `${report.runId}/create/${found.employeeRef}`, outcome: { status: 'created', employeeKey: email } });
+    expect(found.steps[0]?.workflowId).not.toContain('@');
+  });
 });
