@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerCodecServerCommand } from './commands/codec-server';
+import { registerCancelCommand } from './commands/cancel';
 import { registerDemoCommand } from './commands/demo';
 import { registerSandboxCommand } from './commands/sandbox';
 import { registerScheduleCommand } from './commands/schedule';
 import { registerStatusCommand } from './commands/status';
 import { registerSyncCommand } from './commands/sync';
+import { registerUnlockCommand } from './commands/unlock';
 import { registerValidateCommand } from './commands/validate';
 import { registerWorkerCommand } from './commands/worker';
 
@@ -16,6 +18,8 @@ export function buildCli(): Command {
     .showHelpAfterError();
   registerSyncCommand(program);
   registerStatusCommand(program);
+  registerCancelCommand(program);
+  registerUnlockCommand(program);
   registerWorkerCommand(program);
   registerValidateCommand(program);
   registerDemoCommand(program);

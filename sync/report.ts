@@ -28,11 +28,18 @@ export interface PartitionSummary {
   failures: FailureLine[];
   failuresTotal: number;
   warnings: string[];
-  /** Set when Peakon answered 401/403: the run must stop instead of failing every employee one by one. */
-  authenticationFailure?: string;
+  /**
+   * Why the partition stopped starting employees: Peakon refused the token (401/403), or the circuit breaker tripped
+   * (most recent writes failed). The run stops and ends `quarantined` instead of failing everyone one by one.
+   */
+  stopReason?: string;
 }
 
-export type SyncStatus = 'running' | 'completed' | 'completed_with_failures' | 'failed' | 'skipped';
+/**
+ * `quarantined`: Peakon refused the run (401/403, 404 on the base URL) or most of its recent writes failed; it stopped
+ * writing. `cancelled`: an operator cancelled it. Both still report what was done.
+ */
+export type SyncStatus = 'running' | 'completed' | 'completed_with_failures' | 'failed' | 'skipped' | 'cancelled' | 'quarantined';
 
 export interface SyncReport {
   tenant: string;

@@ -12,6 +12,8 @@ export interface RunTuning {
   planTimeoutMs: number;
   /** Planning reports progress at least this often, so a dead worker is noticed quickly. */
   planHeartbeatTimeoutMs: number;
+  /** The tenant lock expires when its run has not renewed it for this long (the run renews it every third of it). */
+  lockLeaseMs: number;
 }
 
 export const DEFAULT_RUN_TUNING: RunTuning = {
@@ -19,6 +21,7 @@ export const DEFAULT_RUN_TUNING: RunTuning = {
   scimActivityTimeoutMs: 2 * 60_000,
   planTimeoutMs: 2 * 60 * 60_000,
   planHeartbeatTimeoutMs: 2 * 60_000,
+  lockLeaseMs: 10 * 60_000,
 };
 
 export function withTuningDefaults(overrides: Partial<RunTuning> | undefined): RunTuning {

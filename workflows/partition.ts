@@ -46,6 +46,7 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
   const childBase = { run, peakon: input.peakon, tuning: input.tuning, updateMethod: input.updateMethod, scimTaskQueue: scimTaskQueue(workflowInfo().taskQueue, run.tenant) };
   const summary: PartitionSummary = { phase, partition, counts: emptyCounts(), operations: 0, failures: [], failuresTotal: 0, warnings: [] };
   const outcomes: EmployeeOutcome[] = [];
+  const breaker = circuitBreaker();
   setHandler(partitionProgressQuery, () => ({ done: outcomes.length, total: work.employees.length, failures: summary.failuresTotal, operations: summary.operations }));
 
   const tally = (outcome: EmployeeOutcome, createdThisRun: boolean) => {
@@ -55,8 +56,10 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
     if (outcome.status === 'failed') {
       summary.failuresTotal += 1;
       appendCapped(summary.failures, [failureLine(outcome)], PARTITION_FAILURE_CAP);
-      if (outcome.errorType === 'AuthenticationFailed') summary.authenticationFailure ??= outcome.reason ?? 'authentication failed';
+      if (outcome.errorType === 'AuthenticationFailed') summary.stopReason ??= `authentication failed: Peakon rejected the SCIM token (${outcome.reason ?? 'authentication failed'}); the run stopped writing`;
     }
+    breaker.record(outcome);
+    summary.stopReason ??= breaker.tripped();
     if (phase === 'update' && createdThisRun) {
       // Phase 1 already counted this employee as created; a failed write turns it into a failure, a good one changes nothing.
       if (outcome.status === 'failed') {
@@ -67,7 +70,7 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
     }
     countStatus(summary.counts, outcome.status);
   };
-  const stopped = () => summary.authenticationFailure !== undefined;
+  const stopped = () => summary.stopReason !== undefined;
 
   if (work.phase === 'create') {
     await slidingWindow(work.employees, input.maxConcurrentEmployees, async (employee: CreateWork) => {
@@ -79,4 +82,24 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
     }, stopped);
   }
   return { summary, outcomes };
+}
+
+/** Entra's quarantine, in small: the run stops writing when most of its recent Peakon writes failed after retries. */
+export const BREAKER_WINDOW = 50;
+export const BREAKER_MIN_SAMPLES = 20;
+export const BREAKER_FAILURE_SHARE = 0.4;
+
+function circuitBreaker() {
+  const recent: EmployeeOutcome[] = [];
+  return {
+    record(outcome: EmployeeOutcome) {
+      recent.push(outcome);
+      if (recent.length > BREAKER_WINDOW) recent.shift();
+    },
+    tripped(): string | undefined {
+      const failed = recent.filter((outcome) => outcome.status === 'failed');
+      if (recent.length < BREAKER_MIN_SAMPLES || failed.length <= BREAKER_FAILURE_SHARE * recent.length) return undefined;
+      return `circuit breaker: ${failed.length} of the last ${recent.length} Peakon writes failed (latest: ${failed.at(-1)?.reason ?? 'unknown'}); the run stopped writing`;
+    },
+  };
 }

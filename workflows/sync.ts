@@ -1,17 +1,16 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  ParentClosePolicy,
+  CancellationScope,
   defineQuery,
   executeChild,
+  isCancellation,
   proxyActivities,
   setHandler,
-  startChild,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
 import type { PlanResult } from '../activities/plan';
 import type { ReportEntry } from '../activities/report';
@@ -23,7 +22,7 @@ import { withTuningDefaults, type RunTuning } from '../sync/settings';
 import type { EmployeeOutcome, SyncPhase } from '../sync/types';
 import { planActivityOptions, reportActivityOptions } from './activity-options';
 import { partitionWorkflowId, tenantLockWorkflowId } from './ids';
-import { releaseTenantLockSignal, tenantLockWorkflow } from './lock';
+import { holdTenantLock } from './lock';
 import { syncPartitionWorkflow, type PartitionWork } from './partition';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
 import { slidingWindow } from './window';
@@ -99,40 +98,44 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   publish('running');
 
   // A dry run writes nothing, so it may run beside a real sync.
-  const lock = input.dryRun ? undefined : await acquireTenantLock(config.tenant, run.runId);
+  const lock = input.dryRun ? undefined : await holdTenantLock(config.tenant, run.runId, tuning.lockLeaseMs);
   if (lock === 'held-elsewhere') {
     report.message = `another sync of tenant ${config.tenant} is running (lock ${tenantLockWorkflowId(config.tenant)}); this run did nothing`;
     publish('skipped');
     return report;
   }
+  let plan: PlanResult | undefined;
+  const outcomes: EmployeeOutcome[] = [];
+  const created = new Map<string, EmployeeOutcome>();
+  const laterWarnings: Record<string, string[]> = {};
+  const { writeRunReport } = proxyActivities<SyncActivities>(reportActivityOptions(tuning));
+  const finish = async (status: SyncStatus) => {
+    if (plan?.trace) report.trace = [...plan.trace, `result: ${resultLine(report)}`];
+    publish(status);
+    const entries: ReportEntry[] = (plan?.entries ?? []).map(({ ref, employeeKey, recordRef, action, changes, warnings, reason }) => ({ ref, employeeKey, recordRef, action, changes, warnings, ...(reason !== undefined ? { reason } : {}) }));
+    report.reportPath = await writeRunReport({ run, report, entries, outcomes, warnings: laterWarnings, problems: plan?.problems ?? [] });
+    return report;
+  };
+  const completed = () => finish(report.failuresTotal > 0 ? 'completed_with_failures' : 'completed');
   try {
     progress.phase = 'planning';
     const { planSync } = proxyActivities<SyncActivities>(planActivityOptions(tuning));
-    const plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}) });
+    plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}) });
+    const { entries } = plan;
     applyPlan(report, plan);
-    const outcomes: EmployeeOutcome[] = [];
-    const created = new Map<string, EmployeeOutcome>();
-    const laterWarnings: Record<string, string[]> = {};
     const noteWarnings = (warnings: Map<string, string[]>) => {
       for (const [ref, lines] of warnings) {
         laterWarnings[ref] = [...(laterWarnings[ref] ?? []), ...lines];
-        const key = plan.entries.find((entry) => entry.ref === ref)?.employeeKey ?? ref;
+        const key = entries.find((entry) => entry.ref === ref)?.employeeKey ?? ref;
         appendCapped(report.warnings, lines.map((line) => `${key}: ${line}`), WARNING_CAP);
       }
     };
-    const { writeRunReport } = proxyActivities<SyncActivities>(reportActivityOptions(tuning));
-    const finish = async () => {
-      if (plan.trace) report.trace = [...plan.trace, `result: ${resultLine(report)}`];
-      publish(report.failuresTotal > 0 ? 'completed_with_failures' : 'completed');
-      const entries: ReportEntry[] = plan.entries.map(({ ref, employeeKey, recordRef, action, changes, warnings, reason }) => ({ ref, employeeKey, recordRef, action, changes, warnings, ...(reason !== undefined ? { reason } : {}) }));
-      report.reportPath = await writeRunReport({ run, report, entries, outcomes, warnings: laterWarnings, problems: plan.problems });
-      return report;
-    };
     if (input.dryRun) {
-      report.plan = plan.entries.slice(0, PREVIEW_PAGE).map(planLine);
-      return await finish();
+      report.plan = entries.slice(0, PREVIEW_PAGE).map(planLine);
+      return await completed();
     }
-    const runPartitions = async (phase: SyncPhase, wave: number, partitions: PartitionWork[]) => {
+    /** Runs one phase's (or wave's) partitions; false when the circuit breaker stopped the run. */
+    const runPartitions = async (phase: SyncPhase, wave: number, partitions: PartitionWork[]): Promise<boolean> => {
       progress.partitionsTotal += partitions.length;
       await slidingWindow(partitions.map((work, index) => ({ work, index })), config.sync.maxConcurrentPartitions, async ({ work, index }) => {
         const workflowId = partitionWorkflowId(run.runId, phase, wave, index);
@@ -150,33 +153,46 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
         progress.partitionsDone += 1;
         progress.employeesDone += work.employees.length;
       }, () => report.message !== undefined);
-      if (report.message !== undefined) {
-        publish('failed');
-        throw ApplicationFailure.create({ type: 'AuthenticationFailed', nonRetryable: true, message: report.message });
-      }
+      return report.message === undefined;
     };
 
-    const phaseOneEntries = plan.entries.filter((entry) => entry.create);
-    Object.assign(progress, { phase: 'create', waves: plan.waves, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseOneEntries.length, updateWorkTotal: plan.entries.filter((entry) => entry.action === 'update' || entry.deferredReferences).length });
+    const phaseOneEntries = entries.filter((entry) => entry.create);
+    Object.assign(progress, { phase: 'create', waves: plan.waves, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseOneEntries.length, updateWorkTotal: entries.filter((entry) => entry.action === 'update' || entry.deferredReferences).length });
     for (let wave = 0; wave < plan.waves; wave += 1) {
       progress.wave = wave;
-      const { work, warnings } = createWorkOfWave(plan.entries, wave, missingPeople(plan.entries, created, wave));
+      const { work, warnings } = createWorkOfWave(entries, wave, missingPeople(entries, created, wave));
       noteWarnings(warnings);
-      await runPartitions('create', wave, partitionBySize(work, config.sync.partitionSize).map((employees) => ({ phase: 'create', wave, employees })));
+      if (!(await runPartitions('create', wave, partitionBySize(work, config.sync.partitionSize).map((employees) => ({ phase: 'create', wave, employees }))))) return await finish('quarantined');
     }
-    const phaseTwo = updateWork(plan.entries, created, missingPeople(plan.entries, created), updateMethod);
+    const phaseTwo = updateWork(entries, created, missingPeople(entries, created), updateMethod);
     noteWarnings(phaseTwo.warnings);
     Object.assign(progress, { phase: 'update', wave: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseTwo.work.length, updateWorkTotal: phaseTwo.work.length });
-    await runPartitions('update', 0, partitionBySize(phaseTwo.work, config.sync.partitionSize).map((employees) => ({ phase: 'update', employees })));
+    if (!(await runPartitions('update', 0, partitionBySize(phaseTwo.work, config.sync.partitionSize).map((employees) => ({ phase: 'update', employees }))))) return await finish('quarantined');
     progress.phase = 'done';
-    return await finish();
+    return await completed();
   } catch (error) {
+    if (isCancellation(error)) {
+      // Cancelled by an operator (`peakon-sync cancel`): what finished is reported, nothing more is started.
+      return await CancellationScope.nonCancellable(() => {
+        report.message = `cancelled during ${progress.phase}; ${progress.runningPartitions.length} partition(s) in flight were stopped (their employees may be partly written; the next sync completes them)`;
+        return finish('cancelled');
+      });
+    }
+    const cause = error instanceof ActivityFailure ? error.cause : undefined;
+    if (cause instanceof ApplicationFailure && QUARANTINE_TYPES.has(cause.type ?? '')) {
+      // Peakon refuses the token or does not know the base URL: stop, say why, and let the next run probe with a read.
+      report.message = cause.message;
+      return await finish('quarantined');
+    }
     if (report.status === 'running') publish('failed');
     throw runFailure(error);
   } finally {
-    if (lock) await lock.signal(releaseTenantLockSignal);
+    if (lock) await lock.release();
   }
 }
+
+/** Plan failures that mean Peakon itself refuses this run (401/403, or 404 on the base URL): the run is quarantined. */
+const QUARANTINE_TYPES = new Set(['AuthenticationFailed', 'NotFound']);
 
 /** Surfaces the activity's own failure (e.g. "authentication failed …") as the run's failure, instead of "Activity task failed". */
 function runFailure(error: unknown): unknown {
@@ -184,20 +200,6 @@ function runFailure(error: unknown): unknown {
     return ApplicationFailure.create({ type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, message: error.cause.message });
   }
   return error;
-}
-
-async function acquireTenantLock(tenant: string, runId: string) {
-  try {
-    return await startChild(tenantLockWorkflow, {
-      workflowId: tenantLockWorkflowId(tenant),
-      args: [{ holderRunId: runId }],
-      // Whatever ends this run (completion, failure, termination) frees the tenant.
-      parentClosePolicy: ParentClosePolicy.TERMINATE,
-    });
-  } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'held-elsewhere' as const;
-    throw error;
-  }
 }
 
 function resultLine(report: SyncReport): string {
@@ -230,7 +232,5 @@ function applyPartition(report: SyncReport, summary: PartitionSummary): void {
   report.failuresTotal += summary.failuresTotal;
   appendCapped(report.failures, summary.failures, REPORT_FAILURE_CAP);
   appendCapped(report.warnings, summary.warnings, WARNING_CAP);
-  if (summary.authenticationFailure && report.message === undefined) {
-    report.message = `authentication failed: Peakon rejected the SCIM token (${summary.authenticationFailure}); the run stopped`;
-  }
+  if (summary.stopReason && report.message === undefined) report.message = summary.stopReason;
 }

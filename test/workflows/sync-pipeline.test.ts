@@ -114,17 +114,16 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
     expect(fixture.sandbox.users()).toHaveLength(11);
   });
 
-  it('fails the run quickly with an authentication message when the token is wrong', async () => {
+  it('quarantines the run quickly with an authentication message when the token is wrong, writing nothing', async () => {
     const fixture = await pipeline.fixture({ workerToken: 'wrong-token' });
     fixture.writeEmployees(generateOrg(10, 2));
     const workers = await fixture.startWorkers();
     const started = Date.now();
-    const outcome = await workers.runUntil((await fixture.startSync()).result().then(() => undefined, (error: unknown) => error));
+    const report: SyncReport = await workers.runUntil((await fixture.startSync()).result());
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(outcome).toBeDefined();
-    const cause = (outcome as { cause?: { message?: string } }).cause;
-    expect(cause?.message).toMatch(/authentication failed/i);
-    expect(JSON.stringify(outcome)).not.toContain('wrong-token');
+    expect(report.status).toBe('quarantined');
+    expect(report.message).toMatch(/authentication failed/i);
+    expect(JSON.stringify(report)).not.toContain('wrong-token');
     expect(fixture.sandbox.users()).toHaveLength(0);
   });
 

@@ -1,0 +1,167 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { unlockTenant } from '../../client/commands/unlock';
+import type { SyncReport } from '../../sync/report';
+import { tenantLockWorkflowId } from '../../workflows/ids';
+import type { TenantLockEnd } from '../../workflows/lock';
+import { generateOrg } from '../fixtures/org';
+import { usePipelineTests, TEST_TUNING, type PipelineFixture } from '../harness/pipeline';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const posts = (fixture: PipelineFixture) => fixture.sandbox.ops().filter((op) => op.method === 'POST').length;
+
+describe('the tenant lock', () => {
+  const pipeline = usePipelineTests();
+
+  it('expires when its holder stops renewing it (a run stuck after a deploy), and the next sync proceeds', async () => {
+    const fixture = await pipeline.fixture();
+    fixture.writeEmployees(generateOrg(5, 2));
+    // A lock whose holder never renews: what a parent stuck on a non-determinism error leaves behind.
+    const stale = await pipeline.temporal.client.workflow.start('tenantLockWorkflow', { taskQueue: pipeline.temporal.taskQueue, workflowId: tenantLockWorkflowId(fixture.config.tenant), args: [{ holderRunId: 'peakon-sync/stuck/run', leaseMs: 1_500 }] });
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const blocked: SyncReport = await (await fixture.startSync()).result();
+        expect(blocked.status).toBe('skipped');
+        const end = (await stale.result()) as TenantLockEnd;
+        expect(end).toMatchObject({ ended: 'expired', message: expect.stringContaining('peakon-sync/stuck/run did not renew the lock') });
+        const next: SyncReport = await (await fixture.startSync()).result();
+        expect(next.status).toBe('completed');
+        expect(next.counts.created).toBe(5);
+      })(),
+    );
+  });
+
+  it('is renewed by a run that outlives its lease, so nobody else can start meanwhile', async () => {
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 150 } } });
+    fixture.writeEmployees(generateOrg(30, 3));
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1 };
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const long = await fixture.startSync({ tuning: { ...TEST_TUNING, lockLeaseMs: 1_500 } });
+        await sleep(4_000); // well past the lease: only renewals keep the lock
+        const meanwhile: SyncReport = await (await fixture.startSync()).result();
+        expect(meanwhile.status).toBe('skipped');
+        const report: SyncReport = await long.result();
+        expect(report.status).toBe('completed');
+        expect(report.counts.created).toBe(30);
+      })(),
+    );
+  });
+
+  it('does not affect the run when an operator terminates the lock mid-run, and frees the tenant when the holder is terminated', async () => {
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 100 } } });
+    fixture.writeEmployees(generateOrg(20, 3));
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1 };
+    const workers = await fixture.startWorkers();
+    const lock = () => pipeline.temporal.client.workflow.getHandle(tenantLockWorkflowId(fixture.config.tenant));
+    await workers.runUntil(
+      (async () => {
+        const first = await fixture.startSync();
+        await waitFor('the first POST', () => posts(fixture) > 0);
+        await lock().terminate('test: an operator frees the tenant');
+        const report: SyncReport = await first.result();
+        expect(report.status).toBe('completed');
+        expect(report.counts.created).toBe(20);
+
+        fixture.writeEmployees(generateOrg(20, 3).map((employee) => ({ ...employee, team: 'Moved' })));
+        const second = await fixture.startSync();
+        await waitFor('the second run to take the lock', async () => (await lock().describe().catch(() => undefined))?.status.name === 'RUNNING');
+        await second.terminate('test: a run killed by an operator');
+        await waitFor('the lock to end with its holder', async () => (await lock().describe()).status.name !== 'RUNNING');
+        const third: SyncReport = await (await fixture.startSync()).result();
+        expect(third.status).toBe('completed');
+      })(),
+    );
+  });
+
+  it('unlock refuses while the holder runs, unless forced, and frees a lock whose holder is gone', async () => {
+    const fixture = await pipeline.fixture();
+    const { client, taskQueue } = pipeline.temporal;
+    const tenant = fixture.config.tenant;
+    expect(await unlockTenant(client, tenant, false)).toBe(`tenant ${tenant} is not locked`);
+    // The "holder" is a lock of another tenant, i.e. any running workflow: alive as long as we want.
+    const holder = await client.workflow.start('tenantLockWorkflow', { taskQueue, workflowId: `peakon-sync/${tenant}-holder/run`, args: [{ holderRunId: 'nobody', leaseMs: 600_000 }] });
+    const lockOf = () => client.workflow.start('tenantLockWorkflow', { taskQueue, workflowId: tenantLockWorkflowId(tenant), args: [{ holderRunId: holder.workflowId, leaseMs: 600_000 }] });
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await lockOf();
+        await expect(unlockTenant(client, tenant, false)).rejects.toThrow(/is still running: cancel it/);
+        expect(await unlockTenant(client, tenant, true)).toContain('unlocked');
+        await lockOf();
+        await holder.terminate('test: the holder is gone');
+        expect(await unlockTenant(client, tenant, false)).toContain('is terminated');
+        await expect(client.workflow.getHandle(tenantLockWorkflowId(tenant)).describe().then((description) => description.status.name)).resolves.toBe('TERMINATED');
+      })(),
+    );
+    await client.workflow.getHandle(`peakon-sync/${tenant}-holder/run`).terminate().catch((error: unknown) => {
+      if (!(error instanceof WorkflowNotFoundError) && !String(error).includes('already completed')) throw error;
+    });
+  });
+});
+
+describe('cancelling a run and the circuit breaker', () => {
+  const pipeline = usePipelineTests();
+
+  it('cancel ends the run as cancelled with what was done, frees the lock, and the next run completes it', async () => {
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 100 } } });
+    const employees = generateOrg(40, 3);
+    fixture.writeEmployees(employees);
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1, partitionSize: 10 };
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const handle = await fixture.startSync();
+        await waitFor('some creates', () => posts(fixture) >= 12);
+        await handle.cancel();
+        const report: SyncReport = await handle.result();
+        expect(report.status).toBe('cancelled');
+        expect(report.message).toMatch(/^cancelled during create/);
+        // Finished partitions are counted; employees of the partition in flight may be written but are not counted.
+        expect(report.counts.created).toBeGreaterThan(0);
+        expect(report.counts.created).toBeLessThanOrEqual(fixture.sandbox.users().length);
+        expect(fixture.sandbox.users().length).toBeLessThan(40);
+        expect(report.reportPath).toBeDefined();
+        const next: SyncReport = await (await fixture.startSync()).result();
+        expect(next.status).toBe('completed');
+        expect(fixture.sandbox.users()).toHaveLength(40);
+      })(),
+    );
+  });
+
+  it('quarantines a run whose writes mostly fail, and the next run probes with a read before writing', async () => {
+    const fixture = await pipeline.fixture();
+    fixture.writeEmployees(generateOrg(80, 3));
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 5, maxConcurrentPartitions: 1, partitionSize: 80 };
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const handle = await fixture.startSync({ tuning: { ...TEST_TUNING, scimRetry: { initialIntervalMs: 20, maximumIntervalMs: 50, maximumAttempts: 2 } } });
+        await waitFor('the first create', () => posts(fixture) > 0);
+        fixture.sandbox.setFaults({ faultRate: 1 });
+        const report: SyncReport = await handle.result();
+        expect(report.status).toBe('quarantined');
+        expect(report.message).toMatch(/^circuit breaker: \d+ of the last \d+ Peakon writes failed/);
+        // It stopped: far fewer than 80 employees were even tried.
+        expect(report.counts.created + report.counts.failed).toBeLessThan(60);
+
+        fixture.sandbox.setFaults({});
+        const before = fixture.sandbox.ops().length;
+        const next: SyncReport = await (await fixture.startSync()).result();
+        expect(next.status).toBe('completed');
+        expect(fixture.sandbox.ops()[before]?.method).toBe('GET');
+        expect(fixture.sandbox.users()).toHaveLength(80);
+      })(),
+    );
+  });
+});
