@@ -165,3 +165,32 @@ describe('cancelling a run and the circuit breaker', () => {
     );
   });
 });
+
+describe('tenants on shared workers', () => {
+  const pipeline = usePipelineTests();
+
+  it('a tenant waiting out an hour-long Retry-After never delays another tenant on the same workers', async () => {
+    // Tenant A's Peakon has almost no budget left: its first write gets 429 with a Retry-After of about an hour.
+    const limited = await pipeline.fixture({ sandbox: { quotaPerHour: 3 } });
+    const healthy = await pipeline.fixture();
+    limited.writeEmployees(generateOrg(20, 3));
+    healthy.writeEmployees(generateOrg(40, 3));
+    const workers = await limited.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const waiting = await limited.startSync();
+        await waitFor('the limited tenant to be rate limited', () => limited.sandbox.ops().some((op) => op.status === 429));
+        const started = Date.now();
+        const report: SyncReport = await (await healthy.startSync()).result();
+        expect(report.status).toBe('completed');
+        expect(report.counts.created).toBe(40);
+        expect(Date.now() - started).toBeLessThan(45_000);
+        // The limited tenant is still waiting (not failed, not retrying in a loop): one 429 per request in flight.
+        expect((await waiting.describe()).status.name).toBe('RUNNING');
+        expect(limited.sandbox.ops().filter((op) => op.status === 429).length).toBeLessThanOrEqual(limited.config.sync.maxConcurrentEmployees);
+        await waiting.cancel();
+        expect(((await waiting.result()) as SyncReport).status).toBe('cancelled');
+      })(),
+    );
+  });
+});
