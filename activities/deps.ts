@@ -33,13 +33,22 @@ function pacerFor(tenant: string, connection: PeakonConnection): OperationPacer 
   return pacer;
 }
 
-/** A fresh client per activity execution (its counters then measure exactly this step); `pacedFor` paces reads of a tenant. */
-export function scimClientFor(deps: ActivityDeps, connection: PeakonConnection, pacedFor?: string): ScimClient {
+export interface ScimClientUse {
+  /** Pace this client's requests in-process at the tenant's budget (the plan's reads). */
+  pacedFor?: string;
+  /** The activity's cancellation signal: a cancelled or timed-out attempt stops its request instead of finishing it. */
+  signal?: AbortSignal;
+}
+
+/** A fresh client per activity execution (its counters then measure exactly this step). */
+export function scimClientFor(deps: ActivityDeps, connection: PeakonConnection, use: ScimClientUse = {}): ScimClient {
+  const { pacedFor, signal } = use;
   return new ScimClient({
     baseUrl: connection.baseUrl,
     token: deps.resolveSecret(connection.token, { url: connection.baseUrl }),
     timeoutMs: connection.timeoutMs,
     ...(pacedFor !== undefined ? { pacer: pacerFor(pacedFor, connection) } : {}),
+    ...(signal ? { signal } : {}),
     userAgent: 'peakon-scim-connector',
   });
 }

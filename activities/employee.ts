@@ -1,5 +1,5 @@
 import { Context, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ScimUserWrite } from '../scim/resources';
 import { composeUpdate } from '../sync/payloads';
 import type { DesiredState, EmployeeChange, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
@@ -33,6 +33,7 @@ async function oneRequest<T>(body: () => Promise<T>): Promise<T & StepResult> {
   try {
     return { ...(await body()), operations: attempt };
   } catch (error) {
+    if (error instanceof CancelledFailure) throw error;
     const failure = toActivityFailure(error);
     throw ApplicationFailure.create({
       message: failure.message,
@@ -72,7 +73,7 @@ export function scimStepActivities(deps: ActivityDeps) {
     /** `GET /Users?filter=…` on the matching key (the guide's discovery): one operation. */
     async discoverEmployee(input: DiscoverInput): Promise<DiscoverResult> {
       return oneRequest(async () => {
-        const scim = scimClientFor(deps, input.peakon);
+        const scim = scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal });
         const found = input.matchingKey === 'employeeNumber' && input.employeeNumber !== undefined
           ? await scim.findUserByEmployeeNumber(input.employeeNumber)
           : await scim.findUserByUserName(input.userName);
@@ -85,7 +86,7 @@ export function scimStepActivities(deps: ActivityDeps) {
     /** `POST /Users`: one operation. A 409 fails without retrying; the workflow then discovers who is there. */
     async createEmployee(input: CreateInput): Promise<StepResult & { peakonUserId: string }> {
       return oneRequest(async () => {
-        const created = await scimClientFor(deps, input.peakon).createUser(input.body);
+        const created = await scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal }).createUser(input.body);
         log.info('employee created', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: created.id });
         return { peakonUserId: created.id };
       });
@@ -94,7 +95,7 @@ export function scimStepActivities(deps: ActivityDeps) {
     /** One PATCH of the changed attributes, or the full PUT (`sync.updateMethod: put`): one operation. */
     async writeEmployee(input: WriteInput): Promise<StepResult> {
       return oneRequest(async () => {
-        const scim = scimClientFor(deps, input.peakon);
+        const scim = scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal });
         if (input.write.method === 'patch') await scim.patchUser(input.peakonUserId, input.write.operations);
         else await scim.replaceUser(input.peakonUserId, input.write.body);
         // Attribute paths only: their values are personal data.

@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ScimAuthenticationError, ScimConflictError, ScimError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
 import { SourceReadError } from '../hris/source';
 import { ConfigError } from '../config/load';
@@ -48,6 +48,8 @@ export async function convertingFailures<T>(body: () => Promise<T>): Promise<T> 
   try {
     return await body();
   } catch (error) {
+    // A cancelled attempt (activity cancelled, heartbeat timed out, worker shutting down) is reported as cancelled.
+    if (error instanceof CancelledFailure) throw error;
     throw toActivityFailure(error);
   }
 }

@@ -60,11 +60,17 @@ export function planSyncActivity(deps: ActivityDeps) {
     const heartbeat = (stage: string) => context.heartbeat({ stage, operations: earlierOperations + spent() } satisfies PlanHeartbeat);
     try {
       return await convertingFailures(async () => {
-        const scim = scimClientFor(deps, config.peakon, run.tenant);
+        const scim = scimClientFor(deps, config.peakon, { pacedFor: run.tenant, signal: context.cancellationSignal });
         spent = () => scim.totalOperations();
         heartbeat('reading the HR system');
         const source = deps.createSource(config);
-        const records = await readAllRecords(source);
+        // Heartbeat per page (and per retry wait): the only way this attempt learns it was cancelled or timed out, and
+        // then the signal stops the read, so an abandoned attempt does not keep reading the HR system.
+        const records = await readAllRecords(source, {
+          signal: context.cancellationSignal,
+          onPage: (read) => heartbeat(`reading the HR system (${read} records)`),
+          onRetry: () => heartbeat('reading the HR system (retrying a request)'),
+        });
         heartbeat('mapping');
         const mapping = mapEmployees(records, config);
         const single = input.employeeKey === undefined ? undefined : selectEmployee(mapping, input.employeeKey);

@@ -24,7 +24,12 @@ export interface SyncWorkerOptions {
   dataConverter?: DataConverter;
   /** Concurrent SCIM activities in this process, per tenant. */
   maxConcurrentScimActivities?: number;
+  /** After shutdown is requested: how long in-flight tasks may finish; 5 s later the worker stops regardless. */
+  shutdownGraceMs?: number;
 }
+
+/** Past the grace, activities that ignore cancellation (a request in flight) are abandoned; Temporal retries them. */
+const SHUTDOWN_FORCE_AFTER_GRACE_MS = 5_000;
 
 export interface SyncWorkers {
   /** Polls until `until` settles (or forever), then drains in-flight tasks. */
@@ -59,7 +64,14 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
   const activities = createActivities(options.deps);
   const scimActivities = Object.fromEntries(SCIM_ACTIVITY_NAMES.map((name) => [name, activities[name]]));
   const localActivities = Object.fromEntries(Object.entries(activities).filter(([name]) => !(SCIM_ACTIVITY_NAMES as readonly string[]).includes(name)));
-  const common = { connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter ?? connectorDataConverterFromEnv() };
+  const grace = options.shutdownGraceMs ?? 30_000;
+  const common = {
+    connection: options.connection,
+    namespace: options.namespace,
+    dataConverter: options.dataConverter ?? connectorDataConverterFromEnv(),
+    shutdownGraceTime: grace,
+    shutdownForceTime: grace + SHUTDOWN_FORCE_AFTER_GRACE_MS,
+  };
   const tenantQueues = createTenantQueuePool(
     (taskQueue, activitiesPerSecond) => Worker.create({
       ...common,

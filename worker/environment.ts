@@ -38,6 +38,11 @@ export const WorkerEnvironmentSchema = z.object({
   /** SCIM requests running at once in this worker process, per tenant (the rate is each tenant's `operationsPerHour`). */
   PEAKON_SYNC_SCIM_CONCURRENCY: z.coerce.number().int().positive().default(10),
   /**
+   * On SIGTERM, in-flight tasks get this long to finish before they are cancelled (Temporal retries them elsewhere);
+   * the process is gone at most 5 s later. Keep it below the orchestrator's own grace (compose: stop_grace_period 60s).
+   */
+  PEAKON_SYNC_SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(30_000),
+  /**
    * Where each secret may be sent (config/secret.ts): `;`-separated `SECRET=host,host` entries, SECRET an environment
    * variable name or `file:<path>`, a host `name`, `*.domain`, an IP or `loopback`. Unlisted: PEAKON_TOKEN →
    * `*.peakon.com` + loopback, BAMBOOHR_API_KEY → `api.bamboohr.com`, `*.bamboohr.com`, any other secret → loopback.

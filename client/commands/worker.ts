@@ -28,6 +28,7 @@ export function registerWorkerCommand(program: Command): void {
         deps: defaultActivityDeps(reportDirectory),
         dataConverter,
         maxConcurrentScimActivities: environment.PEAKON_SYNC_SCIM_CONCURRENCY,
+        shutdownGraceMs: environment.PEAKON_SYNC_SHUTDOWN_GRACE_MS,
       });
       // SIGTERM (docker stop, Kubernetes) drains in-flight tasks; Temporal retries whatever is cut off.
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.shutdown());

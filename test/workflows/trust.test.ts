@@ -5,6 +5,7 @@ import { tenantLockWorkflowId } from '../../workflows/ids';
 import type { TenantLockEnd } from '../../workflows/lock';
 import { generateOrg } from '../fixtures/org';
 import { usePipelineTests, TEST_TUNING, type PipelineFixture } from '../harness/pipeline';
+import { startWorkerProcess, stopWorkerProcesses } from '../harness/worker-process';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -193,4 +194,30 @@ describe('tenants on shared workers', () => {
       })(),
     );
   });
+});
+
+describe('a worker asked to stop', () => {
+  const pipeline = usePipelineTests();
+  afterAll(() => stopWorkerProcesses());
+
+  it('exits within its shutdown grace on SIGTERM although requests are in flight, and another worker finishes the run', async () => {
+    // Every Peakon request takes 20 s: a worker that waited for them would take that long to stop.
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 20_000 } } });
+    fixture.config.peakon = { ...fixture.config.peakon, timeoutMs: 60_000 };
+    fixture.writeEmployees(generateOrg(4, 2));
+    const env = { PEAKON_SYNC_TASK_QUEUE: pipeline.temporal.taskQueue, PEAKON_SYNC_STATE_DIR: fixture.stateDirectory, PEAKON_TOKEN: fixture.sandbox.token, PEAKON_SYNC_SHUTDOWN_GRACE_MS: '1000' };
+    const worker = startWorkerProcess(env);
+    const handle = await fixture.startSync({ tuning: { ...TEST_TUNING, scimActivityTimeoutMs: 90_000, planTimeoutMs: 120_000 } });
+    await waitFor('a request in flight', () => fixture.sandbox.ops().some((op) => op.status === null));
+    const exited = new Promise<void>((resolve) => worker.process.once('exit', () => resolve()));
+    const stopping = Date.now();
+    worker.process.kill('SIGTERM');
+    await exited;
+    expect(Date.now() - stopping).toBeLessThan(1_000 + 5_000 + 2_000);
+    fixture.sandbox.setFaults({});
+    startWorkerProcess(env);
+    const report: SyncReport = await handle.result();
+    expect(report.status).toBe('completed');
+    expect(fixture.sandbox.users()).toHaveLength(4);
+  }, 240_000);
 });
