@@ -3,7 +3,7 @@ import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { basicAuthorization, headerSecret } from './auth';
 import type { BambooHrSourceConfig } from './config';
 import { requestJson, type HrisHttpSettings, type Sleep } from './http';
-import { SourceReadError, type HrisRecord, type HrisSource } from './source';
+import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
 export interface BambooHrSourceDeps {
   resolveSecret: SecretResolver;
@@ -41,7 +41,7 @@ export interface BambooHrChanges {
 
 export interface BambooHrSource extends HrisSource {
   /** The employees changed since a moment (BambooHR's `employees/changed` feed), for incremental runs. */
-  readChangedSince(since: Date | string): Promise<BambooHrChanges>;
+  readChangedSince(since: Date | string, options?: HrisReadOptions): Promise<BambooHrChanges>;
 }
 
 /**
@@ -51,7 +51,16 @@ export interface BambooHrSource extends HrisSource {
 export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooHrSourceDeps): BambooHrSource {
   const base = (config.baseUrl ?? `https://api.bamboohr.com/api/gateway.php/${config.companyDomain}`).replace(/\/+$/, '');
   const description = `bamboohr:${config.companyDomain}`;
-  const settings: HrisHttpSettings = { timeoutMs: config.timeoutMs, retry: config.retry, sleep: deps.sleep, source: description };
+  // Each read passes its own signal and retry callback; the rest is the source's.
+  const settingsFor = (options: HrisReadOptions): HrisHttpSettings => ({
+    timeoutMs: config.timeoutMs,
+    totalTimeoutMs: config.totalTimeoutMs,
+    signal: options.signal,
+    onRetry: options.onRetry,
+    retry: config.retry,
+    sleep: deps.sleep,
+    source: description,
+  });
   // BambooHR always returns `id`; asking for it as a field is an error in some accounts.
   const fields = [...new Set([...deps.fields, ...config.fields, SUPERVISOR_FIELD])].filter((field) => field !== 'id');
   // The key is resolved for each request's URL (and each redirect's), so it only goes where the worker binds it.
@@ -61,7 +70,8 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
   };
   const checkRedirect = (url: URL) => void headers(url);
 
-  async function readAll(): Promise<HrisRecord[]> {
+  async function readAll(options: HrisReadOptions): Promise<HrisRecord[]> {
+    const settings = settingsFor(options);
     const response =
       config.read === 'directory'
         ? await requestJson({ method: 'GET', url: `${base}/v1/employees/directory`, headers: headers(`${base}/v1/employees/directory`), checkRedirect }, settings)
@@ -83,12 +93,13 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
 
   return {
     description,
-    async *readPages() {
-      const records = await readAll();
+    async *readPages(options = {}) {
+      const records = await readAll(options);
       if (records.length === 0) throw new SourceReadError(`${description} returned no employee records; refusing to sync an empty read`);
       for (let start = 0; start < records.length; start += PAGE_SIZE) yield records.slice(start, start + PAGE_SIZE);
     },
-    async readChangedSince(since) {
+    async readChangedSince(since, options = {}) {
+      const settings = settingsFor(options);
       const sinceText = typeof since === 'string' ? since : since.toISOString().replace(/\.\d{3}Z$/, 'Z');
       const changedUrl = `${base}/v1/employees/changed`;
       const response = await requestJson({ method: 'GET', url: changedUrl, params: { since: sinceText }, headers: headers(changedUrl), checkRedirect }, settings);

@@ -67,7 +67,13 @@ export const RestSourceConfigSchema = z.strictObject({
   recordsPath: z.string().default('').describe('dotted path of the records array in the response; empty when the body is the array'),
   totalPath: z.string().min(1).optional().describe('dotted path of the announced total; fewer records than that fails the read'),
   pagination: RestPaginationSchema.default({ type: 'none' }),
-  timeoutMs: z.number().int().positive().default(30_000),
+  timeoutMs: z.number().int().positive().default(30_000).describe('idle timeout of a request: the longest silence allowed while waiting for or reading an answer'),
+  totalTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(60_000)
+    .describe('total deadline of one request (each page, each retry), however steadily bytes arrive; keep it below the plan heartbeat timeout (2 min by default)'),
   retry: RetrySettingsSchema.default(RetrySettingsSchema.parse({})),
   /** A runaway paginator (a cursor that never ends) must not read forever. */
   maxPages: z.number().int().min(1).default(10_000),
@@ -85,7 +91,13 @@ export const BambooHrSourceConfigSchema = z.strictObject({
     .describe('customReport requests exactly the fields the mapping needs; directory is the fixed employee directory'),
   fields: z.array(z.string().min(1)).default([]).describe('extra BambooHR fields to request besides those the mapping uses'),
   onlyCurrent: z.boolean().default(false).describe('custom report: leave out terminated employees (false keeps leavers visible)'),
-  timeoutMs: z.number().int().positive().default(30_000),
+  timeoutMs: z.number().int().positive().default(30_000).describe('idle timeout of a request: the longest silence allowed while waiting for or reading an answer'),
+  totalTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(90_000)
+    .describe('total deadline of one request (the whole report is one answer), however steadily bytes arrive; keep it below the plan heartbeat timeout (2 min by default)'),
   retry: RetrySettingsSchema.default(RetrySettingsSchema.parse({})),
 });
 export type BambooHrSourceConfig = z.infer<typeof BambooHrSourceConfigSchema>;

@@ -2,8 +2,19 @@ import axios, { type AxiosResponse } from 'axios';
 import type { RetrySettings } from './config';
 import { SourceReadError } from './source';
 
-export type Sleep = (ms: number) => Promise<void>;
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`; may end early once `signal` is aborted (callers check the signal afterwards). */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 export interface HrisHttpRequest {
   method: 'GET' | 'POST';
@@ -20,7 +31,17 @@ export interface HrisHttpRequest {
 }
 
 export interface HrisHttpSettings {
+  /** Idle timeout: the longest silence allowed on the connection (axios `timeout`). */
   timeoutMs: number;
+  /**
+   * Total deadline of one request, from sending it to the last byte of the answer: a server that trickles bytes never
+   * trips the idle timeout, but it does trip this. Each retry gets a fresh deadline.
+   */
+  totalTimeoutMs: number;
+  /** The read's own stop signal (an activity attempt's cancellation): aborts the request in flight and any retry wait. */
+  signal?: AbortSignal | undefined;
+  /** Told before each retry wait, so a caller can show the read is alive (the plan activity heartbeats). */
+  onRetry?: ((message: string) => void) | undefined;
   retry: RetrySettings;
   sleep: Sleep;
   /** Names the source in messages, e.g. `rest:https://hr.example.com/api/employees`. */
@@ -46,19 +67,23 @@ export function describeRequest(request: HrisHttpRequest): string {
 
 /**
  * One JSON exchange with an HR system, with bounded retries: 429 waits as long as Retry-After says (up to
- * retry.maxDelayMs), 502/503/504 and dropped connections back off exponentially. Anything else non-2xx, a body that
- * is not JSON, or running out of attempts is a SourceReadError, so the run stops before any write.
+ * retry.maxDelayMs), 502/503/504, dropped connections and timeouts (idle or total deadline) back off exponentially.
+ * Anything else non-2xx, a body that is not JSON, or running out of attempts is a SourceReadError, so the run stops
+ * before any write. Once `settings.signal` is aborted the request in flight is torn down and this rejects with the
+ * signal's reason; no further attempt is made.
  */
 export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSettings): Promise<HrisHttpResponse> {
   const what = describeRequest(request);
   for (let attempt = 1; ; attempt += 1) {
-    const outcome = await attemptOnce(request, settings.timeoutMs);
+    settings.signal?.throwIfAborted();
+    const outcome = await attemptOnce(request, settings);
     const lastAttempt = attempt >= settings.retry.maxAttempts;
     if (outcome.kind === 'network') {
+      const failure = outcome.detail ?? outcome.code;
       if (!RETRYABLE_CODES.has(outcome.code) || lastAttempt) {
-        throw new SourceReadError(`${settings.source}: ${what} failed after ${attempt} attempt(s): ${outcome.code}`);
+        throw new SourceReadError(`${settings.source}: ${what} failed after ${attempt} attempt(s): ${failure}`);
       }
-      await settings.sleep(backoff(settings.retry, attempt));
+      await pause(settings, backoff(settings.retry, attempt), `${what} failed (${outcome.code}) on attempt ${attempt}`);
       continue;
     }
     const { response } = outcome;
@@ -72,15 +97,36 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
         `${settings.source}: ${what} answered ${response.status} asking to wait ${Math.ceil(requested / 1000)} s, more than retry.maxDelayMs (${settings.retry.maxDelayMs} ms)`,
       );
     }
-    await settings.sleep(requested ?? backoff(settings.retry, attempt));
+    await pause(settings, requested ?? backoff(settings.retry, attempt), `${what} answered ${response.status} on attempt ${attempt}`);
   }
 }
 
-type Attempt = { kind: 'response'; response: AxiosResponse<string> } | { kind: 'network'; code: string };
+/** Waits before a retry, telling `onRetry` first; ends early (rejecting with the signal's reason) once the read is stopped. */
+async function pause(settings: HrisHttpSettings, ms: number, why: string): Promise<void> {
+  settings.onRetry?.(`${why}; retrying in ${ms} ms`);
+  const { signal } = settings;
+  if (!signal) return settings.sleep(ms);
+  signal.throwIfAborted();
+  let onAbort: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (onAbort = resolve));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    // An injected sleep may ignore the signal; the race ends the wait anyway.
+    await Promise.race([settings.sleep(ms, signal), stopped]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  signal.throwIfAborted();
+}
 
-async function attemptOnce(request: HrisHttpRequest, timeoutMs: number): Promise<Attempt> {
+type Attempt = { kind: 'response'; response: AxiosResponse<string> } | { kind: 'network'; code: string; detail?: string };
+
+async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings): Promise<Attempt> {
   let refusedRedirect: unknown;
   const checkRedirect = request.checkRedirect;
+  // axios' `timeout` only notices silence; the deadline bounds the whole exchange, and the read's signal stops it.
+  const deadline = AbortSignal.timeout(settings.totalTimeoutMs);
+  const signal = settings.signal ? AbortSignal.any([settings.signal, deadline]) : deadline;
   try {
     const response = await axios.request<string>({
       ...(checkRedirect
@@ -100,7 +146,8 @@ async function attemptOnce(request: HrisHttpRequest, timeoutMs: number): Promise
       params: request.params,
       headers: request.headers,
       data: request.body,
-      timeout: timeoutMs,
+      timeout: settings.timeoutMs,
+      signal,
       responseType: 'text',
       // Keep the raw text: a non-JSON answer (BambooHR's XML, an HTML login page) gets a precise message below.
       transformResponse: [(data: unknown) => data],
@@ -109,8 +156,17 @@ async function attemptOnce(request: HrisHttpRequest, timeoutMs: number): Promise
     return { kind: 'response', response };
   } catch (error) {
     if (refusedRedirect !== undefined) throw refusedRedirect;
+    // Stopped by the caller: no retry, and the caller's reason (a cancellation) is the error.
+    settings.signal?.throwIfAborted();
+    if (deadline.aborted) {
+      const host = new URL(request.url).host;
+      return { kind: 'network', code: 'ETIMEDOUT', detail: `no complete answer from ${host} within the total deadline of ${settings.totalTimeoutMs} ms (totalTimeoutMs)` };
+    }
     // Only the code leaves this function: axios errors carry the request config, headers (credentials) included.
     const code = axios.isAxiosError(error) ? (error.code ?? 'network error') : 'network error';
+    if (code === 'ECONNABORTED' && error instanceof Error && error.message.startsWith('timeout')) {
+      return { kind: 'network', code, detail: `${code}: no data from ${new URL(request.url).host} for ${settings.timeoutMs} ms (timeoutMs)` };
+    }
     return { kind: 'network', code };
   }
 }

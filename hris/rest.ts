@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { authHeaders } from './auth';
 import type { RestPagination, RestSourceConfig } from './config';
-import { requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
+import { requestJson, type HrisHttpRequest, type HrisHttpResponse, type HrisHttpSettings, type Sleep } from './http';
 import { getJsonPath } from './json-path';
-import { SourceReadError, type HrisRecord, type HrisSource } from './source';
+import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
 export interface RestSourceDeps {
   resolveSecret: SecretResolver;
@@ -22,17 +22,25 @@ type NextPage = { url: string; params: Record<string, string> } | undefined;
  */
 export function createRestSource(config: RestSourceConfig, deps: RestSourceDeps): HrisSource {
   const description = `rest:${config.url}`;
-  return { description, readPages: () => readRestPages(config, deps, description) };
+  return { description, readPages: (options = {}) => readRestPages(config, deps, description, options) };
 }
 
-async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, description: string): AsyncGenerator<HrisRecord[]> {
+async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, description: string, options: HrisReadOptions): AsyncGenerator<HrisRecord[]> {
   // Credentials are resolved for each request's own URL: a `next` link or Link header may point at another host, and
   // the secret may only go where the worker binds it (config/secret.ts). The same check guards every redirect.
   const checkDestination = (url: string | URL) => {
     assertSecureDestination(url);
     return { Accept: 'application/json', ...config.headers, ...authHeaders(config.auth, deps.resolveSecret, { url }) };
   };
-  const settings = { timeoutMs: config.timeoutMs, retry: config.retry, sleep: deps.sleep, source: description };
+  const settings: HrisHttpSettings = {
+    timeoutMs: config.timeoutMs,
+    totalTimeoutMs: config.totalTimeoutMs,
+    signal: options.signal,
+    onRetry: options.onRetry,
+    retry: config.retry,
+    sleep: deps.sleep,
+    source: description,
+  };
   let next: NextPage = { url: config.url, params: { ...config.query, ...firstPageParams(config.pagination) } };
   let announced: number | undefined;
   let read = 0;
@@ -41,6 +49,8 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     if (pageNumber > config.maxPages) {
       throw new SourceReadError(`${description}: more than maxPages (${config.maxPages}) pages; is the pagination setting right?`);
     }
+    // Between pages too: a stopped read requests nothing more, even when the caller is not iterating right now.
+    options.signal?.throwIfAborted();
     const headers = checkDestination(next.url);
     const request: HrisHttpRequest = { method: 'GET', url: next.url, params: next.params, headers, checkRedirect: (target) => void checkDestination(target) };
     const response = await requestJson(request, settings);

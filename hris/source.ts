@@ -1,12 +1,33 @@
 /** One employee record exactly as the HRIS returned it (CSV row, JSON object). Mapping turns it into a DesiredEmployee. */
 export type HrisRecord = Record<string, unknown>;
 
+/** How a caller follows and stops a read (the plan activity: heartbeats, and its attempt's cancellation). */
+export interface HrisReadOptions {
+  /**
+   * Aborts the read: every HTTP request of the read carries it (an in-flight request is torn down, a retry wait ends)
+   * and no further page is requested. The read then rejects with the signal's reason (Temporal's CancelledFailure for
+   * an activity's `cancellationSignal`).
+   */
+  signal?: AbortSignal;
+  /** Called after each page with the number of records read so far (by readAllRecords, for every kind of source). */
+  onPage?: (recordsSoFar: number) => void;
+  /**
+   * Called before a source waits to retry a failed request (HTTP sources), with a description of the wait: the read is
+   * alive even though no page arrived.
+   */
+  onRetry?: (message: string) => void;
+}
+
 /** Every HR system adapter implements this: pages of raw records, read lazily so memory stays flat. */
 export interface HrisSource {
   /** For messages and reports, e.g. `csv:examples/sample-hr.csv`. Never contains secrets. */
   readonly description: string;
-  /** Yields pages of records in source order. Throws SourceReadError when the read cannot be trusted. */
-  readPages(): AsyncIterable<HrisRecord[]>;
+  /**
+   * Yields pages of records in source order. Throws SourceReadError when the read cannot be trusted. HTTP sources
+   * honour `options.signal` and `options.onRetry`; a source that ignores them is still stopped between pages by
+   * readAllRecords.
+   */
+  readPages(options?: HrisReadOptions): AsyncIterable<HrisRecord[]>;
 }
 
 /**
@@ -17,10 +38,27 @@ export class SourceReadError extends Error {
   override readonly name = 'SourceReadError';
 }
 
-/** Reads every page, refusing an empty result: zero employees is always a broken export, never "everyone left". */
-export async function readAllRecords(source: HrisSource): Promise<HrisRecord[]> {
+/**
+ * Reads every page, refusing an empty result: zero employees is always a broken export, never "everyone left".
+ * Reports each page through `options.onPage`; once `options.signal` is aborted no further page is read and the read
+ * rejects with the signal's reason, whatever the source was doing.
+ */
+export async function readAllRecords(source: HrisSource, options: HrisReadOptions = {}): Promise<HrisRecord[]> {
+  const { signal, onPage } = options;
   const records: HrisRecord[] = [];
-  for await (const page of source.readPages()) records.push(...page);
+  signal?.throwIfAborted();
+  try {
+    for await (const page of source.readPages(options)) {
+      signal?.throwIfAborted();
+      records.push(...page);
+      onPage?.(records.length);
+    }
+  } catch (error) {
+    // A request torn down by the signal surfaces as the source's own error; the cancellation is the real cause.
+    signal?.throwIfAborted();
+    throw error;
+  }
+  signal?.throwIfAborted();
   if (records.length === 0) {
     throw new SourceReadError(`${source.description} returned no employee records; refusing to sync an empty read`);
   }

@@ -30,6 +30,8 @@ import {
 const SCIM_MEDIA_TYPE = 'application/scim+json';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Unless `totalTimeoutMs` is given, a request's total deadline is this many times its idle timeout (`timeoutMs`). */
+export const TOTAL_DEADLINE_FACTOR = 2;
 /** Peakon's (assumed) page-size cap. */
 export const DEFAULT_PAGE_SIZE = 100;
 
@@ -40,12 +42,25 @@ export const ScimClientSettingsSchema = z.object({
     .refine((value) => /^https?:\/\/[^/]/.test(value) && URL.canParse(value), 'must be an absolute http(s) URL'),
   // A CR/LF in a header value would be a header-injection vector, and axios would reject it with the token in config.
   token: z.string().min(1, 'must not be empty').regex(/^[^\r\n]+$/, 'must be a single line'),
+  /** Idle timeout: the longest silence allowed while waiting for or reading an answer. */
   timeoutMs: z.number().int().positive().default(DEFAULT_TIMEOUT_MS),
+  /**
+   * Total deadline of one request, however steadily bytes arrive (a trickling server never trips the idle timeout).
+   * Default: TOTAL_DEADLINE_FACTOR × timeoutMs, so `peakon.timeoutMs` in the connector config sets both.
+   */
+  totalTimeoutMs: z.number().int().positive().optional(),
   pageSize: z.number().int().positive().default(DEFAULT_PAGE_SIZE),
   userAgent: z.string().regex(/^[^\r\n]*$/).optional(),
 });
 
-export type ScimClientOptions = z.input<typeof ScimClientSettingsSchema> & { pacer?: OperationPacer };
+export type ScimClientOptions = z.input<typeof ScimClientSettingsSchema> & {
+  pacer?: OperationPacer;
+  /**
+   * Stops every request of this client (e.g. an activity's `Context.current().cancellationSignal`): a request in
+   * flight is torn down and rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
+};
 
 export type OperationCounts = Record<HttpMethod, number>;
 
@@ -70,6 +85,9 @@ export class ScimClient {
   readonly #token: string;
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly totalTimeoutMs: number;
+  private readonly host: string;
+  private readonly signal: AbortSignal | undefined;
   private readonly pageSize: number;
   private readonly pacer: OperationPacer | undefined;
   private readonly counts: OperationCounts = { GET: 0, POST: 0, PUT: 0, PATCH: 0, DELETE: 0 };
@@ -85,6 +103,9 @@ export class ScimClient {
     this.baseUrl = settings.baseUrl.replace(/\/+$/, '');
     this.#token = settings.token;
     this.timeoutMs = settings.timeoutMs;
+    this.totalTimeoutMs = settings.totalTimeoutMs ?? TOTAL_DEADLINE_FACTOR * settings.timeoutMs;
+    this.host = new URL(this.baseUrl).host;
+    this.signal = options.signal;
     this.pageSize = settings.pageSize;
     this.pacer = options.pacer;
     this.#http = axios.create({
@@ -281,22 +302,34 @@ export class ScimClient {
     const path = this.relativePath(resourcePath, options.query);
     const request: ScimRequestDescription = { method, path };
     if (this.pacer !== undefined) await this.pacer.acquire();
+    // A stopped client sends nothing more (and spends no quota).
+    this.signal?.throwIfAborted();
     this.counts[method] += 1;
 
     // axios' own timeout is an inactivity timer; this deadline also bounds a server that trickles bytes.
-    const deadline = AbortSignal.timeout(this.timeoutMs);
+    const deadline = AbortSignal.timeout(this.totalTimeoutMs);
     let response;
     try {
       response = await this.#http.request<unknown>({
         method,
         url: `${this.baseUrl}${path}`,
-        signal: deadline,
+        signal: this.signal ? AbortSignal.any([this.signal, deadline]) : deadline,
         ...(options.body !== undefined
           ? { data: JSON.stringify(options.body), headers: { 'Content-Type': SCIM_MEDIA_TYPE } }
           : {}),
       });
     } catch (error) {
-      throw toScimError(request, { kind: 'exception', error, timedOut: deadline.aborted }, { redact: this.redact });
+      this.signal?.throwIfAborted();
+      if (deadline.aborted) {
+        throw new ScimTransientError(`timeout: no complete response from ${this.host} within the total deadline of ${this.totalTimeoutMs} ms`, {
+          ...request,
+          networkCode: 'ETIMEDOUT',
+        });
+      }
+      if (axios.isAxiosError(error) && error.code === 'ECONNABORTED' && error.message.startsWith('timeout')) {
+        throw new ScimTransientError(`timeout: no data from ${this.host} for ${this.timeoutMs} ms (idle timeout)`, { ...request, networkCode: 'ECONNABORTED' });
+      }
+      throw toScimError(request, { kind: 'exception', error }, { redact: this.redact });
     }
 
     const rawBody = typeof response.data === 'string' ? response.data : '';

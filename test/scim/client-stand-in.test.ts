@@ -23,7 +23,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function clientFor(handler: ScriptedHandler, options: { timeoutMs?: number; pageSize?: number } = {}) {
+async function clientFor(handler: ScriptedHandler, options: { timeoutMs?: number; totalTimeoutMs?: number; pageSize?: number; signal?: AbortSignal } = {}) {
   server = await startStandInServer(handler);
   const client = createScimClient({ baseUrl: `${server.origin}${BASE_PATH}/`, token: TOKEN, userAgent: 'peakon-sync/test', ...options });
   return { client, requests: server.requests };
@@ -180,6 +180,60 @@ describe('ScimClient against scripted responses', () => {
     expect(String(error)).toMatch(/timeout/);
     expect(Date.now() - startedAt).toBeLessThan(3000);
     expectNoToken(error);
+  });
+
+  it('aborts an answer trickled a byte every 300 ms at the total deadline, naming the host and the deadline', async () => {
+    const { client } = await clientFor(
+      (_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'application/scim+json' });
+        const trickle = setInterval(() => response.write(' '), 300);
+        response.on('close', () => clearInterval(trickle));
+      },
+      { timeoutMs: 1000, totalTimeoutMs: 1500 },
+    );
+    const host = new URL(server!.origin).host;
+    const startedAt = Date.now();
+    const error = await caught(client.listUsersPage(1));
+    const elapsed = Date.now() - startedAt;
+    expect(error).toBeInstanceOf(ScimTransientError);
+    expect(error).toMatchObject({ retryable: true, networkCode: 'ETIMEDOUT', method: 'GET' });
+    expect((error as Error).message).toContain(`timeout: no complete response from ${host} within the total deadline of 1500 ms`);
+    expect(elapsed).toBeGreaterThanOrEqual(1400);
+    expect(elapsed).toBeLessThan(3000);
+    expectNoToken(error);
+  });
+
+  it('derives the total deadline from timeoutMs (twice it) when totalTimeoutMs is not given', async () => {
+    const { client } = await clientFor(
+      (_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'application/scim+json' });
+        const trickle = setInterval(() => response.write(' '), 100);
+        response.on('close', () => clearInterval(trickle));
+      },
+      { timeoutMs: 300 },
+    );
+    const error = await caught(client.getUser('u1'));
+    expect((error as Error).message).toMatch(/within the total deadline of 600 ms/);
+  });
+
+  it('names the host and the idle timeout when the server goes silent', async () => {
+    const { client } = await clientFor(() => undefined, { timeoutMs: 300 });
+    const host = new URL(server!.origin).host;
+    const error = await caught(client.getUser('u1'));
+    expect(error).toBeInstanceOf(ScimTransientError);
+    expect((error as Error).message).toContain(`timeout: no data from ${host} for 300 ms (idle timeout)`);
+  });
+
+  it('stops a request in flight when its signal is aborted, and sends nothing afterwards', async () => {
+    const controller = new AbortController();
+    const reason = new Error('activity cancelled');
+    const { client, requests } = await clientFor(() => setTimeout(() => controller.abort(reason), 50), { signal: controller.signal });
+    const startedAt = Date.now();
+    await expect(client.getUser('u1')).rejects.toBe(reason);
+    expect(Date.now() - startedAt).toBeLessThan(1000);
+    await expect(client.getUser('u2')).rejects.toBe(reason);
+    expect(requests).toHaveLength(1);
+    expect(client.operationCounts().GET).toBe(1);
   });
 
   it('maps a refused connection to a transient error and still counts the attempt', async () => {

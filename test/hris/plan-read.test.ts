@@ -1,0 +1,163 @@
+import http from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ActivityCancellationDetails } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { planSyncActivity, type PlanInput, type PlanResult } from '../../activities/plan';
+import type { ActivityDeps } from '../../activities/deps';
+import { ConnectorConfigSchema } from '../../config/schema';
+import { createSourceForConfig } from '../../hris';
+import { startSandbox, type RunningSandbox } from '../../sandbox';
+
+/**
+ * The plan activity reads the HR system page by page, heartbeating per page (the only way an attempt learns that it was
+ * cancelled or timed out), and an abandoned attempt stops reading. MockActivityEnvironment records heartbeats and
+ * cancels the attempt as the worker would; the HR system is a real REST server, Peakon the sandbox.
+ */
+
+const PAGES = 25;
+const PAGE_SIZE = 4;
+const PAGE_DELAY_MS = 200;
+const people = Array.from({ length: PAGES * PAGE_SIZE - 1 }, (_unused, index) => ({
+  id: `E${index + 1}`,
+  email: `e${index + 1}@example.com`,
+  first: 'Ada',
+  last: `Person${index + 1}`,
+}));
+
+interface HrServer {
+  origin: string;
+  requests: string[];
+  abandoned: string[];
+  close(): Promise<void>;
+}
+
+/** 25 pages of offset pagination, each answered after PAGE_DELAY_MS (page 4 after `page4DelayMs`). */
+async function startHrServer(page4DelayMs = PAGE_DELAY_MS): Promise<HrServer> {
+  const requests: string[] = [];
+  const abandoned: string[] = [];
+  const server = http.createServer((incoming, response) => {
+    const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
+    requests.push(url.search);
+    response.on('close', () => {
+      if (!response.writableFinished) abandoned.push(url.search);
+    });
+    const offset = Number(url.searchParams.get('offset'));
+    const limit = Number(url.searchParams.get('limit'));
+    const timer = setTimeout(() => {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify(people.slice(offset, offset + limit)));
+    }, offset === 3 * PAGE_SIZE ? page4DelayMs : PAGE_DELAY_MS);
+    response.on('close', () => clearTimeout(timer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return {
+    origin: `http://127.0.0.1:${address.port}`,
+    requests,
+    abandoned,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let sandbox: RunningSandbox;
+let hr: HrServer;
+beforeAll(async () => {
+  sandbox = await startSandbox({ token: 'plan-read-token' });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+afterEach(async () => {
+  await hr.close();
+});
+
+function planInput(): PlanInput {
+  const config = ConnectorConfigSchema.parse({
+    tenant: 'acme',
+    peakon: { baseUrl: sandbox.baseUrl, token: { env: 'UNUSED' }, timeoutMs: 2000, operationsPerHour: 1_000_000 },
+    source: { type: 'rest', url: `${hr.origin}/api/employees`, pagination: { type: 'offset', pageSize: PAGE_SIZE }, timeoutMs: 1000, totalTimeoutMs: 1500 },
+    mapping: { id: 'id', email: 'email', givenName: 'first', familyName: 'last' },
+  });
+  return { run: { tenant: 'acme', runId: 'peakon-sync/acme/2026-11-28T10:00:00Z' }, config };
+}
+
+const deps: ActivityDeps = {
+  reportDirectory: mkdtempSync(path.join(tmpdir(), 'plan-read-')),
+  resolveSecret: () => sandbox.token,
+  createSource: (config) => createSourceForConfig(config, { resolveSecret: () => sandbox.token }),
+};
+
+async function eventually(condition: () => boolean, withinMs = 1000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+interface Heartbeat {
+  stage: string;
+  at: number;
+}
+
+function environmentRecordingHeartbeats(): { environment: MockActivityEnvironment; heartbeats: Heartbeat[] } {
+  const environment = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 1000 }, { logger: new DefaultLogger('ERROR') });
+  const heartbeats: Heartbeat[] = [];
+  environment.on('heartbeat', (details: { stage: string }) => heartbeats.push({ stage: details.stage, at: Date.now() }));
+  return { environment, heartbeats };
+}
+
+const readingStages = (heartbeats: Heartbeat[]) => heartbeats.filter((heartbeat) => heartbeat.stage.startsWith('reading the HR system'));
+
+describe('plan activity reading the HR system', () => {
+  it('heartbeats after every page, so a slow 25-page read never goes a heartbeat timeout without one', async () => {
+    hr = await startHrServer();
+    const { environment, heartbeats } = environmentRecordingHeartbeats();
+    const result: PlanResult = await environment.run(planSyncActivity(deps), planInput());
+    expect(result.counts).toMatchObject({ create: people.length });
+    const reading = readingStages(heartbeats);
+    expect(reading.map((heartbeat) => heartbeat.stage)).toEqual([
+      'reading the HR system',
+      ...Array.from({ length: PAGES }, (_unused, index) => `reading the HR system (${Math.min((index + 1) * PAGE_SIZE, people.length)} records)`),
+    ]);
+    // The read takes 25 × 200 ms = 5 s, five times the 1 s heartbeat timeout; no gap between heartbeats comes close.
+    const gaps = reading.slice(1).map((heartbeat, index) => heartbeat.at - reading[index]!.at);
+    expect(Math.max(...gaps)).toBeLessThan(800);
+    expect(hr.requests).toHaveLength(PAGES);
+  });
+
+  it.each([
+    ['cancelled by the workflow', 'CANCELLED' as const, new ActivityCancellationDetails({ cancelRequested: true })],
+    ['timed out (heartbeat timeout)', 'TIMED_OUT' as const, new ActivityCancellationDetails({ timedOut: true })],
+  ])('stops reading when the attempt is %s: the page in flight is abandoned and no further page is requested', async (_what, reason, details) => {
+    // Page 4 takes 5 s, so it is surely in flight when the attempt is cancelled.
+    hr = await startHrServer(5000);
+    const { environment, heartbeats } = environmentRecordingHeartbeats();
+    environment.on('heartbeat', (beat: { stage: string }) => {
+      // The worker learns of the cancellation in answer to a heartbeat, while page 4 is in flight.
+      if (beat.stage === 'reading the HR system (12 records)') setTimeout(() => environment.cancel(reason, details), PAGE_DELAY_MS / 2);
+    });
+    const startedAt = Date.now();
+    const failure = await environment.run(planSyncActivity(deps), planInput()).then(
+      () => new Error('expected the plan to stop'),
+      (error: unknown) => error,
+    );
+    expect(Date.now() - startedAt).toBeLessThan(2000);
+    expect(String(failure)).toMatch(/Cancel/);
+    expect(environment.context.cancellationSignal.aborted).toBe(true);
+    expect(readingStages(heartbeats).map((heartbeat) => heartbeat.stage).at(-1)).toBe('reading the HR system (12 records)');
+    // Well past when pages 5, 6… would have been requested: none was.
+    await eventually(() => hr.abandoned.length === 1);
+    expect(hr.abandoned).toEqual([hr.requests[3]]);
+    await new Promise((resolve) => setTimeout(resolve, 3 * PAGE_DELAY_MS));
+    expect(hr.requests).toHaveLength(4);
+  });
+});
