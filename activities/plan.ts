@@ -2,6 +2,7 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ConnectorConfig } from '../config/schema';
 import { readAllRecords } from '../hris/source';
+import { emailMatchKey } from '../mapping/email';
 import { mapEmployees } from '../mapping/map';
 import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
 import type { ScimUser } from '../scim/resources';
@@ -127,10 +128,10 @@ export function planSyncActivity(deps: ActivityDeps) {
 
 /** The one employee of an on-demand sync, or a failure saying why they cannot be synced. */
 function selectEmployee(mapping: MappingResult, employeeKey: string): DesiredEmployee {
-  const wanted = employeeKey.toLowerCase();
-  const employee = mapping.employees.find((candidate) => candidate.employeeKey.toLowerCase() === wanted);
+  const wanted = emailMatchKey(employeeKey);
+  const employee = mapping.employees.find((candidate) => emailMatchKey(candidate.employeeKey) === wanted);
   if (employee) return employee;
-  const problem = mapping.problems.find((candidate) => candidate.employeeKey?.toLowerCase() === wanted);
+  const problem = mapping.problems.find((candidate) => candidate.employeeKey !== undefined && emailMatchKey(candidate.employeeKey) === wanted);
   throw ApplicationFailure.create({
     type: 'EmployeeNotFound',
     nonRetryable: true,

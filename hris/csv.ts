@@ -1,17 +1,32 @@
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { parse } from 'csv-parse';
+import { undecodableValue } from '../mapping/source-text';
 import type { CsvSourceConfig } from './config';
 import { SourceReadError, type HrisRecord, type HrisSource } from './source';
 
+type Encoding = 'utf8' | 'latin1' | 'utf16le';
+
 /** Node's name for the encoding; `utf-8` is accepted in the config because people write it that way. */
-function nodeEncoding(encoding: CsvSourceConfig['encoding']): BufferEncoding {
+function nodeEncoding(encoding: CsvSourceConfig['encoding']): Encoding {
   return encoding === 'utf-8' ? 'utf8' : encoding;
 }
+
+/** The leading bytes inspected to tell a text file from a binary one (a spreadsheet, an archive, a PDF). */
+const SNIFF_BYTES = 64 * 1024;
+/** More than this share of control characters or invalid UTF-8 among the sniffed bytes: the file is not text. */
+const MAX_NON_TEXT_SHARE = 0.25;
 
 /**
  * A CSV export with a header row. Streams the file so a 50,000-row export never sits in memory as one string.
  * Records keep the header's column names; values stay text (the mapping decides what they mean).
  * Row N of the spreadsheet (header = row 1) is record N-2 of the read, which is how the mapping names records.
+ *
+ * Text is never silently damaged. With `encoding: utf8` the file is parsed as bytes and each field decoded strictly:
+ * a field that is not valid UTF-8 becomes an undecodable marker (mapping/source-text.ts), which the mapping reports
+ * as a problem of that record and field, instead of U+FFFD reaching Peakon. A file that is not text at all (a NUL
+ * byte, or mostly control characters and invalid UTF-8 in its first 64 KB) fails the read, naming the byte offset.
  */
 export function createCsvSource(config: CsvSourceConfig): HrisSource {
   return {
@@ -21,23 +36,27 @@ export function createCsvSource(config: CsvSourceConfig): HrisSource {
 }
 
 async function* readCsvPages(config: CsvSourceConfig): AsyncGenerator<HrisRecord[]> {
-  const file = createReadStream(config.path, { encoding: nodeEncoding(config.encoding) });
-  const parser = file.pipe(
+  const encoding = nodeEncoding(config.encoding);
+  const strict = encoding === 'utf8';
+  const file = createReadStream(config.path);
+  const input = Readable.from(checkedText(file, encoding));
+  const parser = input.pipe(
     parse({
-      columns: (header: string[]) => checkHeader(header, config.path),
+      columns: (header: Array<string | Uint8Array>) => checkHeader(header.map(headerText), config.path),
       delimiter: config.delimiter,
-      bom: true,
+      // UTF-8: fields arrive as bytes, decoded strictly below; checkedText has already removed a byte-order mark.
+      ...(strict ? { encoding: null, bom: false } : { bom: true }),
       skip_empty_lines: true,
     }),
   );
-  // A read error on the file does not propagate through pipe(); forward it so the loop below fails instead of hanging.
-  file.on('error', (error) => parser.destroy(error));
+  // A read error does not propagate through pipe(); forward it so the loop below fails instead of hanging.
+  input.on('error', (error) => parser.destroy(error));
   let page: HrisRecord[] = [];
   let read = 0;
   try {
-    for await (const row of parser) {
+    for await (const row of parser as AsyncIterable<Record<string, string | Uint8Array>>) {
       read += 1;
-      page.push(row);
+      page.push(strict ? decodeRow(row) : row);
       if (page.length >= config.pageSize) {
         yield page;
         page = [];
@@ -46,10 +65,175 @@ async function* readCsvPages(config: CsvSourceConfig): AsyncGenerator<HrisRecord
   } catch (error) {
     throw new SourceReadError(`csv:${config.path} cannot be read: ${describeCsvError(error)}`);
   } finally {
+    input.destroy();
     file.destroy();
   }
   if (read === 0) throw new SourceReadError(`csv:${config.path} has no employee rows; refusing to sync an empty read`);
   if (page.length > 0) yield page;
+}
+
+/**
+ * The file's bytes, refused when they are not text: a NUL byte anywhere (no text encoding but UTF-16 has one), or a
+ * first 64 KB that is mostly control characters or invalid UTF-8. UTF-8 passes on as bytes without its byte-order
+ * mark; the other encodings are decoded here, as before (Latin-1 cannot be invalid; UTF-16 keeps csv-parse's BOM check).
+ */
+async function* checkedText(file: AsyncIterable<Buffer>, encoding: Encoding): AsyncGenerator<Buffer | string> {
+  const decoder = encoding === 'utf8' ? undefined : new StringDecoder(encoding);
+  const emit = (bytes: Buffer): Buffer | string => (decoder ? decoder.write(bytes) : bytes);
+  let offset = 0;
+  let head: Buffer | undefined;
+  let sniffed: Buffer[] | undefined = [];
+  let sniffedLength = 0;
+  for await (const chunk of file) {
+    head ??= chunk;
+    if (encoding !== 'utf16le') {
+      const nul = chunk.indexOf(0);
+      if (nul >= 0) throw notText(`a NUL byte at byte offset ${offset + nul}`, head);
+    }
+    offset += chunk.length;
+    if (sniffed === undefined) {
+      yield emit(chunk);
+      continue;
+    }
+    sniffed.push(chunk);
+    sniffedLength += chunk.length;
+    if (sniffedLength < SNIFF_BYTES) continue;
+    const start = Buffer.concat(sniffed);
+    sniffed = undefined;
+    yield emit(judged(start, encoding, false));
+  }
+  if (sniffed !== undefined) yield emit(judged(Buffer.concat(sniffed), encoding, true));
+  if (decoder) {
+    const rest = decoder.end();
+    if (rest !== '') yield rest;
+  }
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** The file's first bytes, checked to be text, without a UTF-8 byte-order mark when the file is read as UTF-8. */
+function judged(start: Buffer, encoding: Encoding, whole: boolean): Buffer {
+  if (encoding === 'utf16le') return start;
+  const { first, count } = nonTextBytes(start, encoding, whole);
+  if (first >= 0 && count / start.length > MAX_NON_TEXT_SHARE) {
+    const share = Math.round((count / start.length) * 100);
+    const what = encoding === 'utf8' ? 'control characters or invalid UTF-8' : 'control characters';
+    throw notText(`byte offset ${first} (0x${hex(start[first] ?? 0)}) begins ${share}% of ${what} in the first ${start.length} bytes`, start);
+  }
+  return encoding === 'utf8' && start.subarray(0, 3).equals(UTF8_BOM) ? start.subarray(3) : start;
+}
+
+/** `head` is the file's first chunk: a UTF-16 byte-order mark there explains the NUL bytes. */
+function notText(where: string, head: Buffer): SourceReadError {
+  const utf16 = head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff));
+  const hint = utf16 ? 'it starts with a UTF-16 byte-order mark: set source.encoding to utf16le' : 'is it a spreadsheet, an archive or another binary file rather than a CSV export?';
+  return new SourceReadError(`not a text file: ${where}; ${hint}`);
+}
+
+function hex(byte: number): string {
+  return byte.toString(16).toUpperCase().padStart(2, '0');
+}
+
+/** A control character no CSV export contains: C0 other than tab, line feed, form feed and carriage return; DEL. */
+function isControl(byte: number): boolean {
+  return (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0c && byte !== 0x0d) || byte === 0x7f;
+}
+
+/** Counts bytes that are not text (control characters; for UTF-8 also every byte of an invalid sequence) and finds the first. */
+function nonTextBytes(bytes: Uint8Array, encoding: Encoding, whole: boolean): { first: number; count: number } {
+  let first = -1;
+  let count = 0;
+  for (let index = 0; index < bytes.length; ) {
+    const byte = bytes[index] ?? 0;
+    let length = 1;
+    let bad = isControl(byte);
+    if (encoding === 'utf8' && byte >= 0x80) {
+      length = utf8SequenceLength(bytes, index);
+      // A sequence cut by the end of the sniffed bytes continues in the next chunk.
+      if (length < 0) {
+        if (!whole) break;
+        length = 0;
+      }
+      bad = length === 0;
+      if (bad) length = 1;
+    }
+    if (bad) {
+      if (first < 0) first = index;
+      count += 1;
+    }
+    index += length;
+  }
+  return { first, count };
+}
+
+/** The length of the valid UTF-8 sequence at `index` (RFC 3629: no overlongs, surrogates or values above U+10FFFF); 0 if invalid, -1 if cut off by the end. */
+function utf8SequenceLength(bytes: Uint8Array, index: number): number {
+  const lead = bytes[index] ?? 0;
+  if (lead < 0x80) return 1;
+  let length: number;
+  let low = 0x80;
+  let high = 0xbf;
+  if (lead >= 0xc2 && lead <= 0xdf) length = 2;
+  else if (lead >= 0xe0 && lead <= 0xef) {
+    length = 3;
+    if (lead === 0xe0) low = 0xa0;
+    if (lead === 0xed) high = 0x9f;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    length = 4;
+    if (lead === 0xf0) low = 0x90;
+    if (lead === 0xf4) high = 0x8f;
+  } else return 0;
+  for (let next = 1; next < length; next += 1) {
+    const byte = bytes[index + next];
+    if (byte === undefined) return -1;
+    if (byte < (next === 1 ? low : 0x80) || byte > (next === 1 ? high : 0xbf)) return 0;
+  }
+  return length;
+}
+
+/** The position of the first byte that does not start a valid UTF-8 sequence, or -1. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let index = 0; index < bytes.length; ) {
+    const length = utf8SequenceLength(bytes, index);
+    if (length <= 0) return index;
+    index += length;
+  }
+  return -1;
+}
+
+// Strict: invalid bytes throw instead of becoming U+FFFD. (Also the fastest way to decode many small fields.)
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text of valid UTF-8, or undefined. */
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A parsed row with every field decoded; a field that is not valid UTF-8 becomes a marker the mapping reports. */
+function decodeRow(row: Record<string, string | Uint8Array>): HrisRecord {
+  const record: HrisRecord = {};
+  for (const column in row) {
+    const value = row[column];
+    if (value === undefined || typeof value === 'string') {
+      record[column] = value;
+      continue;
+    }
+    record[column] = decodeUtf8(value) ?? undecodableValue('utf-8', value, Math.max(0, firstInvalidUtf8(value)));
+  }
+  return record;
+}
+
+/** Column names are not per-record data: a name that is not valid UTF-8 fails the read. */
+function headerText(name: string | Uint8Array, index: number): string {
+  if (typeof name === 'string') return name;
+  const text = decodeUtf8(name);
+  if (text !== undefined) return text;
+  const at = Math.max(0, firstInvalidUtf8(name));
+  throw new SourceReadError(`the header row is not valid UTF-8: column ${index + 1} has byte 0x${hex(name[at] ?? 0)} at byte ${at} of its name; set source.encoding if the export is not UTF-8`);
 }
 
 function checkHeader(header: string[], path: string): string[] {
@@ -63,11 +247,15 @@ function checkHeader(header: string[], path: string): string[] {
   return columns;
 }
 
+/** csv-parse quotes the field it choked on; the run's failure message must stay small however big that field is. */
+const MAX_ERROR_LENGTH = 500;
+
 function describeCsvError(error: unknown): string {
-  if (error instanceof SourceReadError) return error.message;
-  if (error instanceof Error) {
+  let message: string;
+  if (error instanceof SourceReadError) message = error.message;
+  else if (error instanceof Error) {
     const code = 'code' in error ? String(error.code) : undefined;
-    return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
-  }
-  return String(error);
+    message = code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+  } else message = String(error);
+  return message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH)}… (${message.length} characters)` : message;
 }

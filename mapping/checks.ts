@@ -1,5 +1,18 @@
 import { isIsoDate } from './dates';
+import { emailParts, sendableEmail } from './email';
 import type { Scalar } from './evaluate';
+import {
+  characterCount,
+  formatCount,
+  MAX_DOMAIN_LABEL_BYTES,
+  MAX_EMAIL_BYTES,
+  MAX_EMAIL_LOCAL_PART_BYTES,
+  MAX_IDENTIFIER_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_OPTION_LENGTH,
+  quoted,
+  utf8Bytes,
+} from './limits';
 
 /** A checked value, or why it cannot be sent to Peakon. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -14,23 +27,61 @@ function memoize<T>(check: (value: Scalar) => Checked<T>, limit = 10_000): (valu
     let checked = cache.get(value);
     if (checked === undefined) {
       checked = check(value);
-      if (cache.size < limit) cache.set(value, checked);
+      // Long values are never valid zones or tags; caching them would only hold on to the garbage.
+      if (cache.size < limit && String(value).length <= 64) cache.set(value, checked);
     }
     return checked;
   };
 }
 
-/** Peakon's limit for option-type attribute values. */
-export const MAX_OPTION_LENGTH = 256;
+export { MAX_OPTION_LENGTH };
 
 // Deliberately plain: one @, no spaces, a dot in the domain. Peakon rejects what this rejects; stricter RFC 5322
 // parsing would only reject addresses that HR systems legitimately hold.
 const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:.]{2,}$/;
 
+/**
+ * A work email in the form sent to Peakon: the domain in its ASCII (IDNA) form (mapping/email.ts), within RFC 5321's
+ * lengths, which apply to what travels on the wire: the ASCII domain and the UTF-8 local part.
+ */
 export function checkEmail(value: Scalar): Checked<string> {
   const text = String(value);
-  return EMAIL.test(text) ? { ok: true, value: text } : { ok: false, message: `"${text}" is not a valid email address` };
+  const invalid = (why = ''): Checked<string> => ({ ok: false, message: `${quoted(text)} is not a valid email address${why}` });
+  if (text.length > 4 * MAX_EMAIL_BYTES) return invalid(`: longer than the ${MAX_EMAIL_BYTES} bytes an address may have (RFC 5321)`);
+  if (!EMAIL.test(text)) return invalid();
+  const parts = emailParts(text);
+  if (!parts) return invalid(': its domain is not a valid (internationalised) domain name');
+  const email = sendableEmail(parts);
+  if (!EMAIL.test(email)) return invalid();
+  const labels = parts.asciiDomain.split('.');
+  if (labels.some((label) => label === '' || label.length > MAX_DOMAIN_LABEL_BYTES)) {
+    return invalid(`: every part of the domain must have 1 to ${MAX_DOMAIN_LABEL_BYTES} characters`);
+  }
+  const localBytes = utf8Bytes(parts.local);
+  if (localBytes > MAX_EMAIL_LOCAL_PART_BYTES) {
+    return invalid(`: the part before the @ is ${formatCount(localBytes)} bytes, more than the ${MAX_EMAIL_LOCAL_PART_BYTES} allowed (RFC 5321)`);
+  }
+  const bytes = utf8Bytes(email);
+  if (bytes > MAX_EMAIL_BYTES) return invalid(`: ${formatCount(bytes)} bytes, more than the ${MAX_EMAIL_BYTES} allowed (RFC 5321)`);
+  return { ok: true, value: email };
 }
+
+/** A check that the text has at most `limit` characters; `what` names the kind of value in the message. */
+function checkLength(limit: number, what: string): (value: Scalar) => Checked<string> {
+  return (value) => {
+    const text = String(value);
+    if (text.length <= limit) return { ok: true, value: text };
+    const count = characterCount(text);
+    return count <= limit
+      ? { ok: true, value: text }
+      : { ok: false, message: `${formatCount(count)} characters is longer than the ${formatCount(limit)} allowed for ${what}` };
+  };
+}
+
+/** Given and family names. */
+export const checkName = checkLength(MAX_NAME_LENGTH, 'a name');
+/** HRIS ids (externalId) and employee numbers. */
+export const checkIdentifier = checkLength(MAX_IDENTIFIER_LENGTH, 'an identifier');
 
 /**
  * A BCP 47 tag in canonical form (en-gb → en-GB). HR systems often export POSIX locales (en_GB); the underscore is
@@ -45,7 +96,7 @@ function checkLocaleUncached(value: Scalar): Checked<string> {
   } catch {
     // RangeError: not a well-formed tag; reported below.
   }
-  return { ok: false, message: `"${String(value)}" is not a BCP 47 language tag (e.g. en, da, en-GB)` };
+  return { ok: false, message: `${quoted(String(value))} is not a BCP 47 language tag (e.g. en, da, en-GB)` };
 }
 
 /**
@@ -62,7 +113,7 @@ function checkTimezoneUncached(value: Scalar): Checked<string> {
       // RangeError: unknown zone; reported below.
     }
   }
-  return { ok: false, message: `"${text}" is not an IANA time zone (e.g. Europe/Copenhagen)` };
+  return { ok: false, message: `${quoted(text)} is not an IANA time zone (e.g. Europe/Copenhagen)` };
 }
 
 const TRUE_WORDS = new Set(['true', 'yes', 'y', '1']);
@@ -73,26 +124,27 @@ export function checkBoolean(value: Scalar): Checked<boolean> {
   const word = String(value).trim().toLowerCase();
   if (TRUE_WORDS.has(word)) return { ok: true, value: true };
   if (FALSE_WORDS.has(word)) return { ok: true, value: false };
-  return { ok: false, message: `"${String(value)}" is not true or false (map the HRIS values, e.g. { Active: true, Terminated: false })` };
+  return { ok: false, message: `${quoted(String(value))} is not true or false (map the HRIS values, e.g. { Active: true, Terminated: false })` };
 }
 
 export function checkInteger(value: Scalar): Checked<number> {
   const number = typeof value === 'number' ? value : typeof value === 'string' && /^[+-]?\d+$/.test(value.trim()) ? Number(value) : NaN;
-  return Number.isSafeInteger(number) ? { ok: true, value: number } : { ok: false, message: `"${String(value)}" is not a whole number` };
+  return Number.isSafeInteger(number) ? { ok: true, value: number } : { ok: false, message: `${quoted(String(value))} is not a whole number` };
 }
 
 export function checkIsoDate(value: Scalar): Checked<string> {
   const text = String(value);
   return isIsoDate(text)
     ? { ok: true, value: text }
-    : { ok: false, message: `"${text}" is not an ISO 8601 date (YYYY-MM-DD); give the input format with \`date\`` };
+    : { ok: false, message: `${quoted(text)} is not an ISO 8601 date (YYYY-MM-DD); give the input format with \`date\`` };
 }
 
 export function checkOption(value: Scalar): Checked<string> {
   const text = String(value);
-  return [...text].length <= MAX_OPTION_LENGTH
+  const count = text.length <= MAX_OPTION_LENGTH ? text.length : characterCount(text);
+  return count <= MAX_OPTION_LENGTH
     ? { ok: true, value: text }
-    : { ok: false, message: `${[...text].length} characters is longer than Peakon's ${MAX_OPTION_LENGTH} for an option value` };
+    : { ok: false, message: `${formatCount(count)} characters is longer than Peakon's ${MAX_OPTION_LENGTH} for an option value` };
 }
 
 export function checkText(value: Scalar): Checked<string> {

@@ -5,15 +5,23 @@ interface UniqueKey {
   field: string;
   label: string;
   keyOf: (record: MappedRecord) => string | undefined;
+  /** How this record wrote the value, when that differs from the key in more than letter case. */
+  writtenAs?: (record: MappedRecord) => string | undefined;
 }
 
 /**
  * Records that share a matching key, an employee number or an HRIS id cannot both be right, and writing either would
- * make Peakon's state depend on row order. Every member of such a group is reported and none is written.
+ * make Peakon's state depend on row order. Every member of such a group is reported and none is written. Emails are
+ * compared by emailMatchKey: `anna@exämple.com` and `ANNA@xn--exmple-cua.com` are one mailbox.
  */
 export function rejectDuplicates(records: MappedRecord[], matchingKey: 'email' | 'employeeNumber'): { unique: MappedRecord[]; problems: RecordProblem[] } {
   const keys: UniqueKey[] = [
-    { field: 'email', label: 'email', keyOf: (record) => record.email.toLowerCase() },
+    {
+      field: 'email',
+      label: 'email',
+      keyOf: (record) => record.emailKey,
+      writtenAs: (record) => (record.emailAsWritten.toLowerCase() === record.emailKey ? undefined : record.emailAsWritten),
+    },
     { field: 'employeeNumber', label: 'employee number', keyOf: (record) => record.employeeNumber },
     { field: 'id', label: 'HRIS id', keyOf: (record) => record.sourceId },
   ];
@@ -34,11 +42,12 @@ export function rejectDuplicates(records: MappedRecord[], matchingKey: 'email' |
       for (const record of group) {
         rejected.add(record);
         const others = group.filter((other) => other !== record).map((other) => other.recordRef);
+        const writtenAs = key.writtenAs?.(record);
         problems.push({
           recordRef: record.recordRef,
           employeeKey: record.employeeKey,
           field: key.field,
-          message: `the ${key.label} "${value}" is also used by ${others.join(', ')}; neither record is written`,
+          message: `the ${key.label} "${value}"${writtenAs === undefined ? '' : ` (written "${writtenAs}")`} is also used by ${others.join(', ')}; neither record is written`,
         });
       }
     }

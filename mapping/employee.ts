@@ -3,10 +3,14 @@ import { ScimUserWriteSchema } from '../scim/resources';
 
 /**
  * One employee as the HRIS says they should look in Peakon: the output of mapping + validation and the input of planning.
- * Small (well under 1 KB) so that slices of them can travel as activity and child-workflow payloads.
+ * Small (typically well under 1 KB, never above MAX_RECORD_BYTES: mapping/limits.ts) so that slices of them can travel
+ * as activity and child-workflow payloads.
  */
 export const DesiredEmployeeSchema = z.object({
-  /** The matching key's value: the work email lower-cased (default) or the employee number. Unique within a run. */
+  /**
+   * The matching key's value: the work email as emailMatchKey gives it (ASCII domain, lower-cased; mapping/email.ts),
+   * the default, or the employee number. Unique within a run.
+   */
   employeeKey: z.string().min(1),
   /** The HRIS's own id for the record; sent as `externalId`, which marks the users this connector owns. */
   sourceId: z.string().min(1),

@@ -1,5 +1,6 @@
 import type { HrisRecord } from '../hris/source';
 import { parseDate } from './dates';
+import { formatCount, MAX_VALUE_BYTES, quoted, utf8Bytes } from './limits';
 import { fieldText, renderTemplate, type FieldText } from './record-fields';
 
 export type Scalar = string | number | boolean;
@@ -20,13 +21,23 @@ export interface ValueTransforms {
 /** `value` undefined means empty: the HRIS has nothing for this attribute and there is no default. */
 export type Evaluated = { ok: true; value: Scalar | undefined } | { ok: false; message: string };
 
-/** Applies a spec to one record: source (field / constant / template) → trim → case → default → map → date. */
+/**
+ * Applies a spec to one record: source (field / constant / template) → trim → size limit → case → default → map → date.
+ * No value above MAX_VALUE_BYTES gets further: it could not be sent, and must not be copied into messages either.
+ */
 export function evaluateSpec(spec: ValueTransforms, record: HrisRecord): Evaluated {
   const source = readSource(spec, record);
   if (!source.ok) return source;
   let value: Scalar = source.value;
   if (typeof value === 'string') {
     if (spec.trim) value = value.trim();
+    // Code units never outnumber UTF-8 bytes, so only a value this long can be over the limit.
+    if (value.length > MAX_VALUE_BYTES / 3) {
+      const bytes = utf8Bytes(value);
+      if (bytes > MAX_VALUE_BYTES) {
+        return { ok: false, message: `${formatCount(bytes)} bytes from ${describeSource(spec)} is longer than the ${formatCount(MAX_VALUE_BYTES)} allowed for one value` };
+      }
+    }
     if (spec.case === 'lower') value = value.toLowerCase();
     if (spec.case === 'upper') value = value.toUpperCase();
     if (value === '') return { ok: true, value: spec.default };
@@ -35,12 +46,12 @@ export function evaluateSpec(spec: ValueTransforms, record: HrisRecord): Evaluat
     const key = String(value);
     if (Object.hasOwn(spec.map, key)) value = spec.map[key] ?? value;
     else if (spec.fallback !== undefined) value = spec.fallback;
-    else return { ok: false, message: `"${key}" is not one of the mapped values (${Object.keys(spec.map).join(', ')})` };
+    else return { ok: false, message: `${quoted(key)} is not one of the mapped values (${Object.keys(spec.map).join(', ')})` };
   }
   if (spec.date !== undefined) {
     const text = String(value);
     const iso = parseDate(text, spec.date);
-    if (iso === undefined) return { ok: false, message: `"${text}" is not a date in the format ${spec.date}` };
+    if (iso === undefined) return { ok: false, message: `${quoted(text)} is not a date in the format ${spec.date}` };
     value = iso;
   }
   return { ok: true, value };
@@ -51,4 +62,11 @@ function readSource(spec: ValueTransforms, record: HrisRecord): { ok: true; valu
   const text: FieldText =
     spec.template !== undefined ? renderTemplate(record, spec.template) : fieldText(record, spec.field ?? '');
   return text.ok ? { ok: true, value: text.text } : text;
+}
+
+/** Where a spec takes its value from, for messages: `"first_name"`, `template "{a} {b}"` or `a constant`. */
+export function describeSource(spec: Pick<ValueTransforms, 'field' | 'template'>): string {
+  if (spec.field !== undefined) return `"${spec.field}"`;
+  if (spec.template !== undefined) return `template "${spec.template}"`;
+  return 'a constant';
 }

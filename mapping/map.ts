@@ -7,7 +7,8 @@ import type { DesiredEmployee, MappingResult, RecordProblem } from './employee';
 import { evaluateSpec } from './evaluate';
 import { mapRecord, type MappedRecord } from './record';
 import { normalizePointer, pointerOf, resolveReferences, type ReferenceIndex } from './references';
-import { isInScope } from './scope';
+import { MAX_IDENTIFIER_LENGTH } from './limits';
+import { isInScope, scopeTextProblems } from './scope';
 
 /** MappingResult plus the counts the validate command and the sync report print. Assignable to MappingResult. */
 export interface MappingReport extends MappingResult {
@@ -23,7 +24,9 @@ export interface MappingReport extends MappingResult {
 export function recordRefFor(source: SourceConfig, index: number, record: HrisRecord, idSpec: ValueSpec): string {
   if (source.type === 'csv') return `row ${index + 2}`;
   const id = evaluateSpec(idSpec, record);
-  return id.ok && id.value !== undefined ? `record ${index + 1} (id ${String(id.value)})` : `record ${index + 1}`;
+  // Every problem of the record repeats this name: an id too long to be one is left out of it.
+  const usable = id.ok && id.value !== undefined && String(id.value).length <= MAX_IDENTIFIER_LENGTH;
+  return usable ? `record ${index + 1} (id ${String(id.value)})` : `record ${index + 1}`;
 }
 
 /**
@@ -37,6 +40,12 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig): Ma
   let excluded = 0;
   records.forEach((record, index) => {
     const recordRef = recordRefFor(config.source, index, record, config.mapping.id);
+    const unreadable = scopeTextProblems(record, config.mapping.scope);
+    if (unreadable.length > 0) {
+      problems.push(...unreadable.map((problem) => ({ recordRef, ...problem })));
+      notMapped.push({ record, recordRef });
+      return;
+    }
     if (!isInScope(record, config.mapping.scope)) {
       excluded += 1;
       notMapped.push({ record, recordRef });

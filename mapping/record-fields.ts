@@ -1,4 +1,5 @@
 import type { HrisRecord } from '../hris/source';
+import { untrustedTextProblem } from './source-text';
 
 /**
  * Reads a field of an HRIS record. The exact key wins (CSV headers may contain dots, e.g. "work.email");
@@ -26,10 +27,15 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 export type FieldText = { ok: true; text: string } | { ok: false; message: string };
 
-/** HRIS values as text: numbers and booleans are written out, null/absent is empty, objects are an error in the data. */
+/**
+ * HRIS values as text: numbers and booleans are written out, null/absent is empty, objects are an error in the data,
+ * and so is text the source could not decode (mapping/source-text.ts): it must never reach Peakon as U+FFFD.
+ */
 export function fieldText(record: HrisRecord, path: string): FieldText {
   const value = getField(record, path);
   if (value === undefined || value === null) return { ok: true, text: '' };
+  const untrusted = untrustedTextProblem(value, path);
+  if (untrusted !== undefined) return { ok: false, message: untrusted };
   if (typeof value === 'string') return { ok: true, text: value };
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return { ok: true, text: String(value) };
   return { ok: false, message: `expected a text value in "${path}", found ${Array.isArray(value) ? 'a list' : 'an object'}` };

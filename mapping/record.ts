@@ -4,17 +4,21 @@ import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type Scim
 import {
   checkBoolean,
   checkEmail,
+  checkIdentifier,
   checkInteger,
   checkIsoDate,
   checkLocale,
+  checkName,
   checkOption,
   checkText,
   checkTimezone,
   type Checked,
 } from './checks';
 import type { CoreAttributeName, PeakonAttributeSpec, PeakonValueType, ValueSpec } from './config';
+import { emailMatchKey } from './email';
 import type { RecordProblem } from './employee';
-import { evaluateSpec, type Scalar } from './evaluate';
+import { describeSource, evaluateSpec, type Scalar } from './evaluate';
+import { formatCount, MAX_IDENTIFIER_LENGTH, MAX_RECORD_BYTES, characterCount, utf8Bytes } from './limits';
 import { fieldText } from './record-fields';
 
 /** An employee-type attribute of one record, still holding the HRIS's raw pointer (e.g. the manager's HRIS id). */
@@ -30,7 +34,12 @@ export interface MappedRecord {
   recordRef: string;
   sourceId: string;
   employeeKey: string;
+  /** As sent to Peakon: the domain in its ASCII form (mapping/email.ts). */
   email: string;
+  /** What emails are matched and de-duplicated on: emailMatchKey(email). */
+  emailKey: string;
+  /** As the HR system wrote it, for messages. */
+  emailAsWritten: string;
   employeeNumber: string | undefined;
   user: ScimUserWrite;
   createOnly: string[];
@@ -55,6 +64,7 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
   const { mapping } = config;
   const problems: Array<Omit<RecordProblem, 'recordRef' | 'employeeKey'>> = [];
   const createOnly: string[] = [];
+  const written = new Map<CoreAttributeName, string>();
 
   /** Evaluates and checks one core attribute; a problem is recorded and undefined returned when it fails. */
   function core<T>(name: CoreAttributeName, spec: ValueSpec | undefined, check: (value: Scalar) => Checked<T>, required: boolean): T | undefined {
@@ -68,6 +78,7 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
       if (required) problems.push({ field: name, message: `is empty (mapped from ${describeSource(spec)})` });
       return undefined;
     }
+    written.set(name, String(evaluated.value));
     const checked = check(evaluated.value);
     if (!checked.ok) {
       problems.push({ field: name, message: checked.message });
@@ -77,12 +88,12 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     return checked.value;
   }
 
-  const sourceId = core('id', mapping.id, checkText, true);
+  const sourceId = core('id', mapping.id, checkIdentifier, true);
   const email = core('email', mapping.email, checkEmail, true);
-  const givenName = core('givenName', mapping.givenName, checkText, true);
-  const familyName = core('familyName', mapping.familyName, checkText, true);
+  const givenName = core('givenName', mapping.givenName, checkName, true);
+  const familyName = core('familyName', mapping.familyName, checkName, true);
   const byNumber = config.matching.key === 'employeeNumber';
-  const employeeNumber = core('employeeNumber', mapping.employeeNumber, checkText, byNumber);
+  const employeeNumber = core('employeeNumber', mapping.employeeNumber, checkIdentifier, byNumber);
   const department = core('department', mapping.department, checkText, false);
   const locale = core('locale', mapping.locale, checkLocale, false);
   const timezone = core('timezone', mapping.timezone, checkTimezone, false);
@@ -94,7 +105,9 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     if (spec.employeeRef !== undefined) {
       const target = fieldText(record, spec.employeeRef);
       if (!target.ok) problems.push({ field: attribute, message: target.message });
-      else references.push({ attribute, matchOn: spec.matchOn, target: target.text.trim() });
+      else if (target.text.length > MAX_IDENTIFIER_LENGTH && characterCount(target.text.trim()) > MAX_IDENTIFIER_LENGTH) {
+        problems.push({ field: attribute, message: `${formatCount(characterCount(target.text.trim()))} characters from "${spec.employeeRef}" is longer than the ${MAX_IDENTIFIER_LENGTH} allowed for an employee reference` });
+      } else references.push({ attribute, matchOn: spec.matchOn, target: target.text.trim() });
       continue;
     }
     const evaluated = evaluateSpec(spec, record);
@@ -113,8 +126,9 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     else problems.push({ field: attribute, message: checked.message });
   }
 
-  const employeeKey = byNumber ? employeeNumber : email?.toLowerCase();
-  if (problems.length > 0 || sourceId === undefined || email === undefined || employeeKey === undefined) {
+  const emailKey = email === undefined ? undefined : emailMatchKey(email);
+  const employeeKey = byNumber ? employeeNumber : emailKey;
+  if (problems.length > 0 || sourceId === undefined || email === undefined || emailKey === undefined || employeeKey === undefined) {
     return { ok: false, problems: problems.map((problem) => ({ recordRef, ...(employeeKey ? { employeeKey } : {}), ...problem })) };
   }
 
@@ -139,7 +153,52 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     ...(Object.keys(enterprise).length > 0 ? { [ENTERPRISE_USER_SCHEMA]: enterprise } : {}),
     ...(Object.keys(peakon).length > 0 ? { [PEAKON_USER_SCHEMA]: peakon } : {}),
   };
-  return { ok: true, mapped: { recordRef, sourceId, employeeKey, email, employeeNumber, user, createOnly, references } };
+  // Each value is within its own limit; together they must still fit comfortably in one Temporal payload.
+  const size = mayExceedRecordLimit(user, createOnly, references) ? utf8Bytes(JSON.stringify({ user, createOnly, references })) : 0;
+  if (size > MAX_RECORD_BYTES) {
+    return {
+      ok: false,
+      problems: [{ recordRef, employeeKey, field: 'record', message: `the mapped data is ${formatCount(size)} bytes, more than the ${formatCount(MAX_RECORD_BYTES)} allowed for one employee (largest: ${largestValues(user)})` }],
+    };
+  }
+  const emailAsWritten = written.get('email') ?? email;
+  return { ok: true, mapped: { recordRef, sourceId, employeeKey, email, emailKey, emailAsWritten, employeeNumber, user, createOnly, references } };
+}
+
+/**
+ * A cheap upper bound on the record's JSON size, so that only records near the limit are serialised to measure them:
+ * a UTF-16 code unit never takes more than 6 bytes in JSON (`\u001f`), and the structure around each value is bounded.
+ */
+function mayExceedRecordLimit(user: ScimUserWrite, createOnly: string[], references: PendingReference[]): boolean {
+  let units = 0;
+  let values = 0;
+  const add = (...texts: Array<string | number | boolean | null | undefined>) => {
+    for (const text of texts) {
+      values += 1;
+      if (typeof text === 'string') units += text.length;
+    }
+  };
+  add(user.userName, user.externalId, user.name?.givenName, user.name?.familyName, user.locale, user.timezone);
+  for (const [name, value] of Object.entries({ ...user[ENTERPRISE_USER_SCHEMA], ...user[PEAKON_USER_SCHEMA] })) add(name, typeof value === 'string' ? value : null);
+  for (const reference of references) add(reference.attribute, reference.target, reference.matchOn);
+  add(...createOnly);
+  const schemasAndEmails = 1024 + 2 * user.userName.length * 6;
+  return units * 6 + values * 32 + schemasAndEmails > MAX_RECORD_BYTES;
+}
+
+/** The three biggest mapped values, for the whole-record limit's message: `Notes 4,000 bytes, Bio 3,900 bytes, …`. */
+function largestValues(user: ScimUserWrite): string {
+  const sizes: Array<[string, number]> = [
+    ['givenName', utf8Bytes(user.name?.givenName ?? '')],
+    ['familyName', utf8Bytes(user.name?.familyName ?? '')],
+    ...Object.entries(user[ENTERPRISE_USER_SCHEMA] ?? {}).map(([name, value]): [string, number] => [name, utf8Bytes(String(value ?? ''))]),
+    ...Object.entries(user[PEAKON_USER_SCHEMA] ?? {}).map(([name, value]): [string, number] => [name, utf8Bytes(String(value ?? ''))]),
+  ];
+  return sizes
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([name, bytes]) => `${name} ${formatCount(bytes)} bytes`)
+    .join(', ');
 }
 
 export function peakonType(spec: PeakonAttributeSpec): PeakonValueType {
@@ -155,10 +214,4 @@ function checkPeakonValue(type: PeakonValueType, value: Scalar): Checked<string 
     case 'option':
       return checkOption(value);
   }
-}
-
-function describeSource(spec: ValueSpec): string {
-  if (spec.field !== undefined) return `"${spec.field}"`;
-  if (spec.template !== undefined) return `template "${spec.template}"`;
-  return 'a constant';
 }

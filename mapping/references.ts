@@ -1,4 +1,5 @@
 import type { PeakonAttributeSpec } from './config';
+import { emailMatchKey } from './email';
 import type { MappedRecord } from './record';
 
 type MatchOn = PeakonAttributeSpec['matchOn'];
@@ -12,13 +13,13 @@ export interface ReferenceIndex {
 }
 
 export function normalizePointer(matchOn: MatchOn, value: string): string {
-  return matchOn === 'email' ? value.trim().toLowerCase() : value.trim();
+  return matchOn === 'email' ? emailMatchKey(value) : value.trim();
 }
 
 export function pointerOf(record: MappedRecord, matchOn: MatchOn): string | undefined {
   if (matchOn === 'id') return record.sourceId;
   if (matchOn === 'employeeNumber') return record.employeeNumber;
-  return record.email.toLowerCase();
+  return record.emailKey;
 }
 
 export interface ResolvedReferences {

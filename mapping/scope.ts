@@ -1,6 +1,7 @@
 import type { HrisRecord } from '../hris/source';
 import type { Scope, ScopeCondition, ScopeRule } from './config';
 import { getField } from './record-fields';
+import { untrustedTextProblem } from './source-text';
 
 /** Compared as trimmed text, so a CSV "Sales " and a JSON "Sales" scope alike. */
 function conditionText(record: HrisRecord, field: string): string {
@@ -40,4 +41,22 @@ export function isInScope(record: HrisRecord, scope: Scope | undefined): boolean
   if (!scope) return true;
   const included = !scope.include || scope.include.some((rule) => ruleHolds(record, rule));
   return included && !(scope.exclude ?? []).some((rule) => ruleHolds(record, rule));
+}
+
+const scopeFields = new WeakMap<Scope, string[]>();
+
+/**
+ * Scope fields the source could not decode (mapping/source-text.ts). Such a record can be judged neither in nor out of
+ * scope: it is reported, never silently excluded.
+ */
+export function scopeTextProblems(record: HrisRecord, scope: Scope | undefined): Array<{ field: string; message: string }> {
+  if (!scope) return [];
+  let fields = scopeFields.get(scope);
+  if (!fields) scopeFields.set(scope, (fields = [...new Set([...(scope.include ?? []), ...(scope.exclude ?? [])].flat().map((condition) => condition.field))]));
+  const problems: Array<{ field: string; message: string }> = [];
+  for (const field of fields) {
+    const problem = untrustedTextProblem(getField(record, field), field);
+    if (problem !== undefined) problems.push({ field, message: `${problem} (the scope rules read it)` });
+  }
+  return problems;
 }

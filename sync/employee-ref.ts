@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { emailMatchKey } from '../mapping/email';
 
 /**
  * The name of an employee wherever Temporal shows it in plain text (workflow IDs, info logs): a keyed hash of the
@@ -8,7 +9,7 @@ import { createHmac } from 'node:crypto';
  */
 export function employeeRef(secret: Buffer | undefined, tenant: string, employeeKey: string): string {
   const key = secret ?? Buffer.from('peakon-sync/unkeyed-employee-ref');
-  const digest = createHmac('sha256', key).update(`employee-ref\u0000${tenant}\u0000${employeeKey.toLowerCase()}`).digest('hex');
+  const digest = createHmac('sha256', key).update(`employee-ref\u0000${tenant}\u0000${emailMatchKey(employeeKey)}`).digest('hex');
   return `e-${digest.slice(0, 16)}`;
 }
 

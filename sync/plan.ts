@@ -1,3 +1,4 @@
+import { emailMatchKey } from '../mapping/email';
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
 import { ENTERPRISE_USER_SCHEMA, type ScimUser } from '../scim/resources';
 import { buildCreateBody, composeUpdate, diffUser } from './payloads';
@@ -51,7 +52,7 @@ export interface PlanOptions {
 
 /** The key a Peakon user is matched on: the userName lower-cased (SCIM compares it case-insensitively), or the employee number. */
 export function peakonUserKey(user: ScimUser, matchingKey: MatchingKeyKind): string | undefined {
-  if (matchingKey === 'email') return user.userName.toLowerCase();
+  if (matchingKey === 'email') return emailMatchKey(user.userName);
   return user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
 }
 
@@ -76,7 +77,7 @@ export function buildPlan(desired: DesiredEmployee[], current: ScimUser[] | unde
   const phaseOne = new Map<string, DesiredEmployee>();
   for (const employee of checked) {
     const state = currentOf(employee);
-    if (state === undefined || (state === null && employee.user.active !== false)) phaseOne.set(employee.user.userName.toLowerCase(), employee);
+    if (state === undefined || (state === null && employee.user.active !== false)) phaseOne.set(emailMatchKey(employee.user.userName), employee);
   }
   const waves = createWaves(phaseOne);
   const entries = checked.map((employee) => planEmployee(employee, currentOf(employee), options, { waves, phaseOne, inPeakon }));
@@ -93,8 +94,8 @@ export function buildPlan(desired: DesiredEmployee[], current: ScimUser[] | unde
 function peakonEmails(current: ScimUser[]): Set<string> {
   const emails = new Set<string>();
   for (const user of current) {
-    emails.add(user.userName.toLowerCase());
-    for (const email of user.emails ?? []) emails.add(email.value.toLowerCase());
+    emails.add(emailMatchKey(user.userName));
+    for (const email of user.emails ?? []) emails.add(emailMatchKey(email.value));
   }
   return emails;
 }
@@ -103,7 +104,7 @@ function peakonEmails(current: ScimUser[]): Set<string> {
 function referableEmails(desired: DesiredEmployee[], current: ScimUser[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, inPeakon: Set<string>): Set<string> {
   const emails = new Set(inPeakon);
   for (const employee of desired) {
-    if (currentOf(employee) === null && employee.user.active !== false) emails.add(employee.user.userName.toLowerCase());
+    if (currentOf(employee) === null && employee.user.active !== false) emails.add(emailMatchKey(employee.user.userName));
   }
   return emails;
 }
@@ -114,9 +115,9 @@ function referableEmails(desired: DesiredEmployee[], current: ScimUser[], curren
  * fails and repeats on every run.
  */
 function withoutUnreachableReferences(employee: DesiredEmployee, referable: Set<string>): DesiredEmployee {
-  const unreachable = Object.entries(employee.references).filter(([, email]) => !referable.has(email.toLowerCase()));
+  const unreachable = Object.entries(employee.references).filter(([, email]) => !referable.has(emailMatchKey(email)));
   if (unreachable.length === 0) return employee;
-  const references = Object.fromEntries(Object.entries(employee.references).filter(([, email]) => referable.has(email.toLowerCase())));
+  const references = Object.fromEntries(Object.entries(employee.references).filter(([, email]) => referable.has(emailMatchKey(email))));
   const warnings = unreachable.map(([attribute, email]) => `${attribute} (${email}) left out: not in Peakon and not created by this run`);
   return { ...employee, references, warnings: [...employee.warnings, ...warnings] };
 }
@@ -135,7 +136,7 @@ function createWaves(phaseOne: Map<string, DesiredEmployee>): Map<DesiredEmploye
     onPath.add(employee);
     let deepest = -1;
     for (const email of Object.values(employee.references)) {
-      const target = phaseOne.get(email.toLowerCase());
+      const target = phaseOne.get(emailMatchKey(email));
       if (!target || target === employee || onPath.has(target)) continue;
       deepest = Math.max(deepest, waveOf(target));
     }
@@ -167,8 +168,8 @@ function planEmployee(employee: DesiredEmployee, current: ScimUser | null | unde
     const carried: Record<string, string> = {};
     const deferred: Record<string, string> = {};
     for (const [attribute, email] of Object.entries(employee.references)) {
-      const target = context.phaseOne.get(email.toLowerCase());
-      const resolves = target ? target !== employee && (context.waves.get(target) ?? 0) < wave : context.inPeakon.has(email.toLowerCase());
+      const target = context.phaseOne.get(emailMatchKey(email));
+      const resolves = target ? target !== employee && (context.waves.get(target) ?? 0) < wave : context.inPeakon.has(emailMatchKey(email));
       (resolves ? carried : deferred)[attribute] = email;
     }
     const state = desiredState(employee);

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { CsvSourceConfigSchema } from '../../hris/config';
 import { createCsvSource } from '../../hris/csv';
 import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
+import { mapEmployees } from '../../mapping/map';
+import { configWith } from '../mapping/helpers';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'peakon-csv-'));
 let fileCount = 0;
@@ -66,5 +68,84 @@ describe('CSV source', () => {
 
   it('fails when a column name appears twice in the header', async () => {
     await expect(read(csvFile('id,name,name\n1,a,b\n'))).rejects.toThrow('has the column "name" twice');
+  });
+});
+
+describe('CSV source: text that is not valid in its encoding', () => {
+  const latin1E = Buffer.from([0xe9]); // "é" in Latin-1; never valid on its own in UTF-8
+
+  it('turns a field that is not valid UTF-8 into a problem of that row and field, and keeps the other rows', async () => {
+    const file = csvFile(Buffer.concat([Buffer.from('id,email,first,last\n1,a@example.com,Ada,L\n2,b@example.com,Ren'), latin1E, Buffer.from(',B\n3,c@example.com,Cy,C\n')]));
+    const records = await read(file);
+    expect(records[1]?.['first']).toEqual({ $undecodable: { encoding: 'utf-8', byteIndex: 3, byte: 0xe9, bytes: 4 } });
+    const report = mapEmployees(records, configWith());
+    expect(report.employees.map((employee) => employee.recordRef)).toEqual(['row 2', 'row 4']);
+    expect(report.problems).toEqual([
+      {
+        recordRef: 'row 3',
+        employeeKey: 'b@example.com',
+        field: 'givenName',
+        message: expect.stringMatching(/^"first" is not valid utf-8: byte 0xE9 at byte 3 of the 4-byte value .*source\.encoding/),
+      },
+    ]);
+    expect(JSON.stringify(report)).not.toContain('\uFFFD');
+  });
+
+  it('ignores undecodable bytes in a column the mapping does not read: they reach nobody', async () => {
+    const records = await read(csvFile(Buffer.concat([Buffer.from('id,email,first,last,notes\n1,a@example.com,Ada,L,caf'), latin1E, Buffer.from('\n')])));
+    expect(mapEmployees(records, configWith()).problems).toEqual([]);
+  });
+
+  it('rejects a record whose scope field is not valid UTF-8 instead of silently excluding it', async () => {
+    const records = await read(csvFile(Buffer.concat([Buffer.from('id,email,first,last,status\n1,a@example.com,Ada,L,Activ'), latin1E, Buffer.from('\n')])));
+    const report = mapEmployees(records, configWith({ scope: { include: [[{ field: 'status', equals: 'Active' }]] } }));
+    expect(report.excluded).toBe(0);
+    expect(report.problems).toEqual([expect.objectContaining({ recordRef: 'row 2', field: 'status', message: expect.stringContaining('scope rules') })]);
+  });
+
+  it('rejects a U+FFFD that was already in the export: the value was damaged before it reached us', async () => {
+    const report = mapEmployees(await read(csvFile('id,email,first,last\n1,a@example.com,Ren\uFFFD,L\n')), configWith());
+    expect(report.problems).toEqual([expect.objectContaining({ recordRef: 'row 2', field: 'givenName', message: expect.stringContaining('U+FFFD') })]);
+  });
+
+  it('decodes multi-byte characters that straddle the read buffers of a large file', async () => {
+    const rows = Array.from({ length: 5_000 }, (_unused, index) => `${index},Søren Kjær 😀 ${index}`).join('\n');
+    const records = await read(csvFile(`id,name\n${rows}\n`));
+    expect(records).toHaveLength(5_000);
+    expect(records.every((record, index) => record['name'] === `Søren Kjær 😀 ${index}`)).toBe(true);
+  });
+
+  it('fails the read when a header name is not valid UTF-8', async () => {
+    await expect(read(csvFile(Buffer.concat([Buffer.from('id,n'), latin1E, Buffer.from('me\n1,a\n')])))).rejects.toThrow(/header row is not valid UTF-8: column 2/);
+  });
+
+  it('fails the read of a binary file with a NUL byte, naming its byte offset', async () => {
+    // The first bytes of a PNG image.
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52]);
+    const reading = read(csvFile(png));
+    await expect(reading).rejects.toBeInstanceOf(SourceReadError);
+    await expect(reading).rejects.toThrow(/cannot be read: not a text file: a NUL byte at byte offset 8;/);
+  });
+
+  it('finds a NUL byte deep in the file, past the first read buffer', async () => {
+    const head = Buffer.from(`id,name\n${'1,a\n'.repeat(20_000)}`);
+    await expect(read(csvFile(Buffer.concat([head, Buffer.from([0x00]), Buffer.from('\n')])))).rejects.toThrow(`a NUL byte at byte offset ${head.length}`);
+  });
+
+  it('fails the read of a file that is mostly invalid UTF-8 and control characters, naming the first bad byte', async () => {
+    const noise = Buffer.alloc(4096, 0);
+    for (let index = 0; index < noise.length; index += 1) noise[index] = 0x80 + ((index * 37) % 0x7f) || 0x81;
+    const file = csvFile(Buffer.concat([Buffer.from('id,name\n'), noise]));
+    await expect(read(file)).rejects.toThrow(/not a text file: byte offset 8 \(0x80\) begins \d+% of control characters or invalid UTF-8/);
+  });
+
+  it('explains a UTF-16 file read as UTF-8', async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,name\r\n1,Zoë\r\n', 'utf16le')]);
+    await expect(read(csvFile(utf16))).rejects.toThrow(/NUL byte at byte offset 3; it starts with a UTF-16 byte-order mark: set source.encoding to utf16le/);
+  });
+
+  it('still reads Latin-1 and refuses a NUL byte in it', async () => {
+    expect(await read(csvFile(Buffer.concat([Buffer.from('id,name\n1,Ren'), latin1E, Buffer.from('\n')])), { encoding: 'latin1' })).toEqual([{ id: '1', name: 'René' }]);
+    await expect(read(csvFile(Buffer.from('id,name\n1,a\u0000\n', 'latin1')), { encoding: 'latin1' })).rejects.toThrow('NUL byte at byte offset 11');
   });
 });

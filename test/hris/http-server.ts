@@ -10,7 +10,7 @@ export interface RecordedRequest {
 export interface Reply {
   status?: number;
   headers?: Record<string, string>;
-  /** Serialized as JSON unless it is already a string. */
+  /** Serialized as JSON unless it is already a string or raw bytes (a Buffer, sent as is). */
   body?: unknown;
   /** Never answer (a hung upstream); the connection is dropped when the server closes. */
   hang?: boolean;
@@ -39,7 +39,7 @@ export async function startTestServer(handle: (request: RecordedRequest) => Repl
       requests.push(request);
       const reply = handle(request);
       if (reply.hang) return;
-      const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? null);
+      const body = typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body ?? null);
       response.writeHead(reply.status ?? 200, { 'Content-Type': 'application/json', ...reply.headers });
       response.end(body);
     });

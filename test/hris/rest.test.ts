@@ -2,6 +2,8 @@ import { RestSourceConfigSchema } from '../../hris/config';
 import { createSource } from '../../hris';
 import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
 import type { SecretRef } from '../../config/secret';
+import { mapEmployees } from '../../mapping/map';
+import { configWith } from '../mapping/helpers';
 import { startTestServer, type RecordedRequest, type Reply, type TestServer } from './http-server';
 
 const people = Array.from({ length: 7 }, (_unused, index) => ({ id: `E${index + 1}`, work: { email: `e${index + 1}@example.com` } }));
@@ -167,5 +169,24 @@ describe('REST source failures and retries', () => {
     await api.close();
     server = undefined;
     await expect(readWith(api.origin, { retry: { maxAttempts: 2, baseDelayMs: 0 } })).rejects.toThrow(/failed after 2 attempt\(s\): ECONNREFUSED/);
+  });
+});
+
+describe('REST source: a body that is not valid UTF-8', () => {
+  it('rejects only the record whose value held the invalid bytes, naming record and field', async () => {
+    // JSON must be UTF-8 (RFC 8259); this server sends a Latin-1 "é" inside one name.
+    const body = Buffer.concat([
+      Buffer.from('[{"id":"E1","email":"a@example.com","first":"Ada","last":"L"},{"id":"E2","email":"b@example.com","first":"Ren'),
+      Buffer.from([0xe9]),
+      Buffer.from('","last":"B"}]'),
+    ]);
+    const api = await serve(() => ({ body }));
+    const records = await readWith(api.origin, {});
+    const config = configWith({}, { source: { type: 'rest', url: `${api.origin}/api/employees` } });
+    const report = mapEmployees(records, config);
+    expect(report.employees.map((employee) => employee.sourceId)).toEqual(['E1']);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ recordRef: 'record 2 (id E2)', field: 'givenName', message: expect.stringContaining('"first" contains U+FFFD') }),
+    ]);
   });
 });

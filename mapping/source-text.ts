@@ -1,0 +1,58 @@
+import { formatCount } from './limits';
+
+/**
+ * What a source puts in a record in place of a field whose bytes are not valid in the declared encoding (hris/csv.ts
+ * for UTF-8). A plain JSON object, so it survives any serialisation; never sent anywhere: the mapping turns it into a
+ * problem naming the record and the field when the field is used, and ignores it when it is not (an unmapped column
+ * never reaches Peakon).
+ */
+export interface UndecodableValue {
+  $undecodable: {
+    /** The encoding the source was told to read, e.g. `utf-8`. */
+    encoding: string;
+    /** The position of the first invalid byte within the value (0-based). */
+    byteIndex: number;
+    /** That byte, e.g. 0xe9 (a Latin-1 é). */
+    byte: number;
+    /** Size of the value in bytes. */
+    bytes: number;
+  };
+}
+
+export function undecodableValue(encoding: string, bytes: Uint8Array, byteIndex: number): UndecodableValue {
+  return { $undecodable: { encoding, byteIndex, byte: bytes[byteIndex] ?? 0, bytes: bytes.length } };
+}
+
+export function isUndecodable(value: unknown): value is UndecodableValue {
+  if (typeof value !== 'object' || value === null || !Object.hasOwn(value, '$undecodable')) return false;
+  const details: unknown = (value as { $undecodable: unknown }).$undecodable;
+  return typeof details === 'object' && details !== null && 'byteIndex' in details && 'byte' in details;
+}
+
+function hex(byte: number): string {
+  return `0x${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+}
+
+const REPLACEMENT_CHARACTER = '\uFFFD';
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why a source value cannot be trusted as text, or undefined when it can. Besides the marker above, U+FFFD is refused:
+ * it is what a lenient decoder leaves for bytes it could not read (a JSON body with invalid UTF-8, an export that was
+ * already damaged upstream), so the value is no longer what the HR system holds. Unpaired UTF-16 surrogates are
+ * refused for the same reason: no encoding can carry them to Peakon.
+ */
+export function untrustedTextProblem(value: unknown, path: string): string | undefined {
+  if (isUndecodable(value)) {
+    const { encoding, byteIndex, byte, bytes } = value.$undecodable;
+    const hint = encoding.replace('-', '') === 'utf8' ? ' (an export in another encoding? set source.encoding, e.g. latin1)' : '';
+    return `"${path}" is not valid ${encoding}: byte ${hex(byte)} at byte ${formatCount(byteIndex)} of the ${formatCount(bytes)}-byte value${hint}; fix the value or the export's encoding`;
+  }
+  if (typeof value !== 'string') return undefined;
+  const replacement = value.indexOf(REPLACEMENT_CHARACTER);
+  if (replacement >= 0) {
+    return `"${path}" contains U+FFFD (the replacement character) at character ${formatCount(replacement)}: the HR system sent bytes that were not valid text, so the value is damaged; fix it in the HR system`;
+  }
+  if (LONE_SURROGATE.test(value)) return `"${path}" contains an unpaired UTF-16 surrogate, which is not text; fix the value in the HR system`;
+  return undefined;
+}
