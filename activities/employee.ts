@@ -26,6 +26,8 @@ export interface StepResult {
 /** Failure details carry the attempt number, so the workflow counts the requests of failed steps too. */
 export interface StepFailureDetails {
   operations: number;
+  /** Peakon's Retry-After (429): how long the workflow waits before asking again. */
+  retryAfterMs?: number;
 }
 
 async function oneRequest<T>(body: () => Promise<T>): Promise<T & StepResult> {
@@ -40,7 +42,7 @@ async function oneRequest<T>(body: () => Promise<T>): Promise<T & StepResult> {
       type: failure.type ?? 'Unexpected',
       nonRetryable: failure.nonRetryable ?? false,
       ...(failure.nextRetryDelay !== undefined && failure.nextRetryDelay !== null ? { nextRetryDelay: failure.nextRetryDelay } : {}),
-      details: [{ operations: attempt } satisfies StepFailureDetails],
+      details: [{ operations: attempt, ...(typeof failure.nextRetryDelay === 'number' ? { retryAfterMs: failure.nextRetryDelay } : {}) } satisfies StepFailureDetails],
     });
   }
 }

@@ -14,8 +14,13 @@ export function scimRetryPolicy(tuning: RunTuning): RetryPolicy {
   };
 }
 
+/**
+ * One SCIM request per attempt. A 429 is not retried by Temporal here: the employee workflow waits out Peakon's
+ * Retry-After on a durable timer and asks again, so an hour-long wait neither holds a slot nor burns retry attempts.
+ */
 export function scimActivityOptions(tuning: RunTuning, taskQueue: string): ActivityOptions {
-  return { taskQueue, startToCloseTimeout: tuning.scimActivityTimeoutMs, retry: scimRetryPolicy(tuning) };
+  const retry = scimRetryPolicy(tuning);
+  return { taskQueue, startToCloseTimeout: tuning.scimActivityTimeoutMs, retry: { ...retry, nonRetryableErrorTypes: [...(retry.nonRetryableErrorTypes ?? []), 'RateLimited'] } };
 }
 
 export function planActivityOptions(tuning: RunTuning): ActivityOptions {

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxySinks, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxySinks, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { ScimActivities } from '../activities';
 import type { PeakonConnection } from '../activities/deps';
 import type { StepFailureDetails } from '../activities/employee';
@@ -140,18 +140,39 @@ function failureMessage(error: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-/** Adds up the requests of every step, failed ones included. */
+/** How often one step may wait out a 429 before it counts as failed (a day of hourly Retry-Afters and more). */
+const MAX_RATE_LIMIT_WAITS = 48;
+/** When Peakon answers 429 without a Retry-After. */
+const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
+
+/** Peakon's Retry-After when the step was rate limited, else undefined. */
+function rateLimitWait(error: unknown): number | undefined {
+  if (failureType(error) !== 'RateLimited') return undefined;
+  const cause = failureCause(error);
+  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<StepFailureDetails> | undefined) : undefined;
+  return Math.max(1_000, details?.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS);
+}
+
+/**
+ * Runs the SCIM steps of one employee: adds up the requests of every step, failed ones included, and waits out a 429
+ * on a durable timer (no worker slot held, no retry attempt spent) before asking again.
+ */
 function operationCounter(tuning: RunTuning) {
   const counter = {
     total: 0,
     async count<T extends { operations: number }>(step: () => Promise<T>): Promise<T> {
-      try {
-        const result = await step();
-        counter.total += result.operations;
-        return result;
-      } catch (error) {
-        if (!isCancellation(error)) counter.total += operationsOf(error, tuning);
-        throw error;
+      for (let waits = 0; ; waits += 1) {
+        try {
+          const result = await step();
+          counter.total += result.operations;
+          return result;
+        } catch (error) {
+          if (isCancellation(error)) throw error;
+          counter.total += operationsOf(error, tuning);
+          const wait = rateLimitWait(error);
+          if (wait === undefined || waits >= MAX_RATE_LIMIT_WAITS) throw error;
+          await sleep(wait);
+        }
       }
     },
   };

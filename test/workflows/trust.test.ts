@@ -189,6 +189,19 @@ describe('tenants on shared workers', () => {
         // The limited tenant is still waiting (not failed, not retrying in a loop): one 429 per request in flight.
         expect((await waiting.describe()).status.name).toBe('RUNNING');
         expect(limited.sandbox.ops().filter((op) => op.status === 429).length).toBeLessThanOrEqual(limited.config.sync.maxConcurrentEmployees);
+        // Each rate-limited employee waits out Retry-After (about an hour) on a durable timer: no activity pending,
+        // no retry attempt spent on the wait.
+        const { client } = pipeline.temporal;
+        let sleeping = 0;
+        for await (const execution of client.workflow.list({ query: `WorkflowId STARTS_WITH "${waiting.workflowId}/create/e-" AND ExecutionStatus = "Running"` })) {
+          const raw = await client.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: execution.workflowId, runId: execution.runId } });
+          expect(raw.pendingActivities ?? []).toEqual([]);
+          const { history } = await client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: execution.workflowId, runId: execution.runId } });
+          const timer = history?.events?.find((event) => event.timerStartedEventAttributes)?.timerStartedEventAttributes;
+          expect(Number(timer?.startToFireTimeout?.seconds ?? 0)).toBeGreaterThan(3_000);
+          sleeping += 1;
+        }
+        expect(sleeping).toBeGreaterThan(0);
         await waiting.cancel();
         expect(((await waiting.result()) as SyncReport).status).toBe('cancelled');
       })(),
