@@ -1,0 +1,728 @@
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startSync } from '../client/start-sync';
+import { connectClient } from '../client/temporal-client';
+import { generateEncryptionKey } from '../codec/keys';
+import { loadConfigFile } from '../config/load';
+import type { ConnectorConfig } from '../config/schema';
+import { resolveSecret } from '../config/secret';
+import { startDevServer } from '../devserver/dev-server';
+import { createSourceForConfig } from '../hris';
+import { readAllRecords } from '../hris/source';
+import { mapEmployees } from '../mapping/map';
+import { startSandbox, type RunningSandbox } from '../sandbox';
+import { ScimClient } from '../scim/client';
+import type { ScimUser } from '../scim/resources';
+import { employeeRefFor } from '../sync/employee-ref';
+import { createWorkOfWave, missingPeople, updateWork } from '../sync/phases';
+import { buildPlan } from '../sync/plan';
+import { preflightMapping } from '../sync/preflight';
+import type { SyncReport } from '../sync/report';
+import type { CreateWork, EmployeeOutcome, UpdateWork } from '../sync/types';
+import { createSyncWorkers, defaultActivityDeps, employeeRefKeyFromEnv } from '../worker/create-worker';
+import { tenantLockWorkflowId } from '../workflows/ids';
+import { changedEmployees, orgShape, reportsBeforeManagers, writeOrgCsv, type OrgShape } from './org-data';
+
+/**
+ * The real pipeline, end to end, against the sandbox with Peakon's budget lifted: a Temporal dev server (SQLite file),
+ * real workers (in-process, plus `--workers W` - 1 worker processes), the production data path (AES-GCM codec and a
+ * local payload store), and, in the same run, a baseline that executes the same plan with the same SCIM client and
+ * the same concurrency without Temporal. Runs: first load, unchanged re-sync, and (with --changes K) a re-sync with K
+ * changed employees. Figures are printed and written to bench/results/pipeline-<N>.json.
+ *
+ *   npm run bench -- --employees N [--changes K] [--workers W] [--latency-ms L]
+ *     [--max-employees E] [--max-partitions P] [--history-sample S] [--first-load-only] [--no-baseline]
+ *     [--db-dir DIR|memory]   (the dev server's SQLite file: default a temp folder in /dev/shm)
+ */
+
+const BUDGET_PER_HOUR = 25_000;
+const TENANT = 'bench';
+const TASK_QUEUE = 'bench-pipeline';
+const TOKEN = 'bench-token';
+const UNLIMITED = 1_000_000_000;
+
+interface Options {
+  employees: number;
+  changes: number;
+  workers: number;
+  latencyMs: number;
+  maxEmployees: number;
+  maxPartitions: number;
+  historySample: number;
+  firstLoadOnly: boolean;
+  baseline: boolean;
+  /** Folder of the dev server's SQLite file (default: the run's temp folder); `memory`: no file. */
+  dbDir: string | undefined;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      employees: { type: 'string', default: '1000' },
+      changes: { type: 'string', default: '0' },
+      workers: { type: 'string', default: '1' },
+      'latency-ms': { type: 'string', default: '0' },
+      'max-employees': { type: 'string' },
+      'max-partitions': { type: 'string' },
+      'history-sample': { type: 'string', default: '2000' },
+      'first-load-only': { type: 'boolean', default: false },
+      'no-baseline': { type: 'boolean', default: false },
+      'db-dir': { type: 'string' },
+    },
+    strict: true,
+  });
+  const integer = (name: string, text: string | undefined, min: number): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${String(text)}`);
+    return value;
+  };
+  return {
+    employees: integer('employees', values.employees, 1),
+    changes: integer('changes', values.changes, 0),
+    workers: integer('workers', values.workers, 1),
+    latencyMs: integer('latency-ms', values['latency-ms'], 0),
+    // 0: the config's own (schema default) value.
+    maxEmployees: values['max-employees'] === undefined ? 0 : integer('max-employees', values['max-employees'], 1),
+    maxPartitions: values['max-partitions'] === undefined ? 0 : integer('max-partitions', values['max-partitions'], 1),
+    historySample: integer('history-sample', values['history-sample'], 0),
+    firstLoadOnly: values['first-load-only'] ?? false,
+    baseline: !(values['no-baseline'] ?? false),
+    dbDir: values['db-dir'],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Memory: this process's RSS, and VmRSS/VmHWM of other processes from /proc.
+
+function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Descendants of this process whose command name is `name` (the dev server is spawned by the SDK's core). */
+function findDescendants(name: string): number[] {
+  const parentOf = new Map<number, number>();
+  const commOf = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      commOf.set(Number(entry), stat.slice(stat.indexOf('(') + 1, close));
+      parentOf.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const found: number[] = [];
+  for (const [pid, comm] of commOf) {
+    if (comm !== name) continue;
+    for (let cursor = parentOf.get(pid); cursor !== undefined && cursor > 1; cursor = parentOf.get(cursor)) {
+      if (cursor === process.pid) {
+        found.push(pid);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+const MiB = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+/** Samples RSS every 200 ms: this process, and any other process by pid (VmRSS). Peaks since the last `reset()`. */
+class RssSampler {
+  private readonly timer: NodeJS.Timeout;
+  private peaks = new Map<string, number>();
+  constructor(private readonly pids: () => Map<string, number>) {
+    this.timer = setInterval(() => this.sample(), 200);
+    this.timer.unref();
+    this.sample();
+  }
+  private note(label: string, bytes: number | undefined) {
+    if (bytes !== undefined) this.peaks.set(label, Math.max(this.peaks.get(label) ?? 0, bytes));
+  }
+  sample(): void {
+    this.note('self', process.memoryUsage().rss);
+    for (const [label, pid] of this.pids()) {
+      const kib = procStatusKiB(pid, 'VmRSS');
+      this.note(label, kib === undefined ? undefined : kib * 1024);
+    }
+  }
+  /** Peaks in MiB since the last reset. */
+  reset(): Record<string, number> {
+    this.sample();
+    const peaks = Object.fromEntries([...this.peaks].map(([label, bytes]) => [label, MiB(bytes)]));
+    this.peaks = new Map();
+    return peaks;
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Histories: events and encoded bytes of every workflow of a run, and the largest payload inline in any of them.
+
+interface WorkflowSize {
+  workflowId: string;
+  type: string;
+  events: number;
+  bytes: number;
+}
+
+interface HistoryFigures {
+  workflows: number;
+  byType: Record<string, number>;
+  fetched: number;
+  fetchSeconds: number;
+  largestByEvents: WorkflowSize;
+  largestByBytes: WorkflowSize;
+  /** Largest history length any workflow of the run reports in visibility (all of them, fetched or not). */
+  largestVisibilityEvents: number;
+  overEventWarning: number;
+  largestPayload: { bytes: number; workflowId: string; eventType: string; field: string };
+  payloadsOver128KiB: number;
+  /** Per employee workflow (from the fetched ones): events and wall time start → close. */
+  employeeWorkflow?: { events: { median: number; max: number }; millis: { median: number; p95: number; max: number } };
+  /** From the parent's history: where the run's time went. */
+  phases: Record<string, number>;
+  /** Median / p95 milliseconds of each step, per workflow type (fetched histories): where a child's time goes. */
+  steps: Record<string, Record<string, { count: number; median: number; p95: number }>>;
+}
+
+const STEP_PAIRS: Array<[string, string, string, (attributes: temporal.api.history.v1.IHistoryEvent) => unknown]> = [
+  ['workflow task: scheduled → started', 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED', 'EVENT_TYPE_WORKFLOW_TASK_STARTED', (event) => event.workflowTaskStartedEventAttributes?.scheduledEventId],
+  ['workflow task: started → completed', 'EVENT_TYPE_WORKFLOW_TASK_STARTED', 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED', (event) => event.workflowTaskCompletedEventAttributes?.startedEventId],
+  ['activity: scheduled → started', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED', 'EVENT_TYPE_ACTIVITY_TASK_STARTED', (event) => event.activityTaskStartedEventAttributes?.scheduledEventId],
+  ['activity: started → completed', 'EVENT_TYPE_ACTIVITY_TASK_STARTED', 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED', (event) => event.activityTaskCompletedEventAttributes?.startedEventId],
+  ['child: initiated → started', 'EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED', 'EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED', (event) => event.childWorkflowExecutionStartedEventAttributes?.initiatedEventId],
+  ['child: initiated → completed', 'EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED', 'EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED', (event) => event.childWorkflowExecutionCompletedEventAttributes?.initiatedEventId],
+];
+
+/** Durations (ms) of scheduled → started → completed steps in one history, by step name. */
+function stepDurations(history: temporal.api.history.v1.IHistory, into: Map<string, number[]>): void {
+  const events = history.events ?? [];
+  const at = new Map<string, { type: string; time: number }>();
+  for (const event of events) {
+    const type = temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? '';
+    at.set(String(event.eventId), { type, time: tsMillis(event.eventTime) });
+    for (const [name, fromType, toType, ref] of STEP_PAIRS) {
+      if (type !== toType) continue;
+      const from = at.get(String(ref(event)));
+      if (from?.type !== fromType) continue;
+      const list = into.get(name) ?? [];
+      list.push(tsMillis(event.eventTime) - from.time);
+      into.set(name, list);
+    }
+  }
+  const first = tsMillis(events[0]?.eventTime);
+  const list = into.get('workflow: start → close') ?? [];
+  list.push(tsMillis(events[events.length - 1]?.eventTime) - first);
+  into.set('workflow: start → close', list);
+}
+
+const EVENT_WARNING = 10_240;
+
+function tsMillis(ts: temporal.api.history.v1.IHistoryEvent['eventTime']): number {
+  if (!ts) return 0;
+  const seconds = ts.seconds;
+  const whole = typeof seconds === 'number' ? seconds : seconds ? Number(seconds.toString()) : 0;
+  return whole * 1000 + (ts.nanos ?? 0) / 1e6;
+}
+
+/** Calls `visit` on every Payload inside a proto message (event attributes, memo, failure details, …). */
+function walkPayloads(value: unknown, field: string, visit: (payload: temporal.api.common.v1.IPayload, field: string) => void): void {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
+  if (Array.isArray(value)) {
+    for (const item of value) walkPayloads(item, field, visit);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  if (record.data instanceof Uint8Array && 'metadata' in record) {
+    visit(record as temporal.api.common.v1.IPayload, field);
+    return;
+  }
+  for (const key of Object.keys(record)) walkPayloads(record[key], key.endsWith('Attributes') ? key.replace(/EventAttributes$/, '') : `${field}.${key}`, visit);
+}
+
+const percentile = (sorted: number[], share: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? 0;
+
+async function pool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await work(item);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+function phasesOf(history: temporal.api.history.v1.IHistory): Record<string, number> {
+  const events = history.events ?? [];
+  const type = temporal.api.enums.v1.EventType;
+  const scheduled = new Map<string, { name: string; at: number }>();
+  const spans: Record<string, { from: number; to: number }> = {};
+  const span = (name: string, from: number, to: number) => {
+    const known = spans[name];
+    spans[name] = known ? { from: Math.min(known.from, from), to: Math.max(known.to, to) } : { from, to };
+  };
+  const childStart = new Map<string, number>();
+  for (const event of events) {
+    const at = tsMillis(event.eventTime);
+    if (event.eventType === type.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      scheduled.set(String(event.eventId), { name: event.activityTaskScheduledEventAttributes?.activityType?.name ?? '?', at });
+    } else if (event.eventType === type.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+      const start = scheduled.get(String(event.activityTaskCompletedEventAttributes?.scheduledEventId));
+      if (start) span(`activity ${start.name}`, start.at, at);
+    } else if (event.eventType === type.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) {
+      const id = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? '';
+      childStart.set(id, at);
+    } else if (event.eventType === type.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED) {
+      const id = event.childWorkflowExecutionCompletedEventAttributes?.workflowExecution?.workflowId ?? '';
+      const from = childStart.get(id);
+      const phase = id.includes('/create/') ? 'phase 1 (create) partitions' : id.includes('/update/') ? 'phase 2 (update) partitions' : undefined;
+      if (from !== undefined && phase) span(phase, from, at);
+      const wave = /\/create\/(wave-\d+)\//.exec(id)?.[1];
+      if (from !== undefined && wave) span(`  ${wave}`, from, at);
+    }
+  }
+  const first = tsMillis(events[0]?.eventTime);
+  const last = tsMillis(events[events.length - 1]?.eventTime);
+  const result: Record<string, number> = { 'parent workflow, start → close': Number(((last - first) / 1000).toFixed(2)) };
+  for (const [name, { from, to }] of Object.entries(spans)) result[name] = Number(((to - from) / 1000).toFixed(2));
+  return result;
+}
+
+async function inspectHistories(client: Client, runId: string, sample: number): Promise<HistoryFigures> {
+  const started = performance.now();
+  const infos: Array<{ workflowId: string; type: string; historyLength: number }> = [];
+  for await (const info of client.workflow.list({ query: `WorkflowId STARTS_WITH "${runId}"` })) {
+    infos.push({ workflowId: info.workflowId, type: info.type, historyLength: info.historyLength });
+  }
+  const byType: Record<string, number> = {};
+  for (const info of infos) byType[info.type] = (byType[info.type] ?? 0) + 1;
+  const isEmployee = (info: { type: string }) => info.type.startsWith('employee');
+  const employees = infos.filter(isEmployee);
+  // Every parent and partition history; employee histories (all alike) up to `sample`, the longest ones included.
+  const longest = [...employees].sort((a, b) => b.historyLength - a.historyLength).slice(0, 10);
+  const stride = Math.max(1, Math.ceil(employees.length / Math.max(1, sample)));
+  const chosen = new Set([...infos.filter((info) => !isEmployee(info)), ...longest, ...(sample > 0 ? employees.filter((_, index) => index % stride === 0) : [])]);
+  const sizes: WorkflowSize[] = [];
+  let largestPayload = { bytes: 0, workflowId: '', eventType: '', field: '' };
+  let payloadsOver128KiB = 0;
+  const employeeEvents: number[] = [];
+  const employeeMillis: number[] = [];
+  let phases: Record<string, number> = {};
+  const stepsByType = new Map<string, Map<string, number[]>>();
+  await pool([...chosen], 16, async (info) => {
+    const history = await client.workflow.getHandle(info.workflowId).fetchHistory();
+    const events = history.events ?? [];
+    const bytes = temporal.api.history.v1.History.encode(history).finish().length;
+    sizes.push({ workflowId: info.workflowId, type: info.type, events: events.length, bytes });
+    if (info.workflowId === runId) phases = phasesOf(history);
+    const steps = stepsByType.get(info.type) ?? new Map<string, number[]>();
+    stepsByType.set(info.type, steps);
+    stepDurations(history, steps);
+    if (isEmployee(info)) {
+      employeeEvents.push(events.length);
+      employeeMillis.push(tsMillis(events[events.length - 1]?.eventTime) - tsMillis(events[0]?.eventTime));
+    }
+    for (const event of events) {
+      walkPayloads(event, '', (payload, field) => {
+        const size = temporal.api.common.v1.Payload.encode(payload).finish().length;
+        if (size >= 128 * 1024) payloadsOver128KiB += 1;
+        if (size > largestPayload.bytes) {
+          largestPayload = { bytes: size, workflowId: info.workflowId, eventType: temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType), field };
+        }
+      });
+    }
+  });
+  const byEvents = [...sizes].sort((a, b) => b.events - a.events);
+  const byBytes = [...sizes].sort((a, b) => b.bytes - a.bytes);
+  const none: WorkflowSize = { workflowId: '', type: '', events: 0, bytes: 0 };
+  employeeEvents.sort((a, b) => a - b);
+  employeeMillis.sort((a, b) => a - b);
+  return {
+    workflows: infos.length,
+    byType,
+    fetched: sizes.length,
+    fetchSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+    largestByEvents: byEvents[0] ?? none,
+    largestByBytes: byBytes[0] ?? none,
+    largestVisibilityEvents: Math.max(0, ...infos.map((info) => info.historyLength)),
+    overEventWarning: infos.filter((info) => info.historyLength > EVENT_WARNING).length,
+    largestPayload,
+    payloadsOver128KiB,
+    ...(employeeEvents.length
+      ? {
+          employeeWorkflow: {
+            events: { median: percentile(employeeEvents, 0.5), max: employeeEvents[employeeEvents.length - 1] ?? 0 },
+            millis: { median: Math.round(percentile(employeeMillis, 0.5)), p95: Math.round(percentile(employeeMillis, 0.95)), max: Math.round(employeeMillis[employeeMillis.length - 1] ?? 0) },
+          },
+        }
+      : {}),
+    phases,
+    steps: Object.fromEntries(
+      [...stepsByType].map(([type, steps]) => [
+        type,
+        Object.fromEntries(
+          [...steps].map(([name, values]) => {
+            const sorted = [...values].sort((a, b) => a - b);
+            return [name, { count: sorted.length, median: Math.round(percentile(sorted, 0.5)), p95: Math.round(percentile(sorted, 0.95)) }];
+          }),
+        ),
+      ]),
+    ),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runs
+
+interface RunSpec {
+  label: string;
+  changed: Set<number>;
+}
+
+interface RunFigures {
+  run: string;
+  wallSeconds: number;
+  employeesPerSecond: number;
+  operations: number;
+  operationsByMethod: Record<string, number>;
+  operationsPerEmployee: number;
+  minutesAtPeakonBudget: number;
+  counts: Record<string, number>;
+  failed: number;
+  /** Peak RSS in MiB during this run, per process (self = the bench process: in-process worker, client and sandbox). */
+  peakRssMiB: Record<string, number>;
+  history?: HistoryFigures;
+  phases?: Record<string, number>;
+}
+
+function operationsOf(sandbox: RunningSandbox, before: number, employees: number, started: number) {
+  const ops = sandbox.ops().slice(before);
+  const operationsByMethod: Record<string, number> = {};
+  for (const op of ops) operationsByMethod[op.method] = (operationsByMethod[op.method] ?? 0) + 1;
+  const wallSeconds = (performance.now() - started) / 1000;
+  return {
+    wallSeconds: Number(wallSeconds.toFixed(2)),
+    employeesPerSecond: Number((employees / wallSeconds).toFixed(1)),
+    operations: ops.length,
+    operationsByMethod,
+    operationsPerEmployee: Number((ops.length / employees).toFixed(3)),
+    minutesAtPeakonBudget: Number((ops.length / (BUDGET_PER_HOUR / 60)).toFixed(1)),
+    failedRequests: ops.filter((op) => op.status === null || op.status >= 400).length,
+  };
+}
+
+function benchConfig(base: ConnectorConfig, baseUrl: string, csv: string, options: Options): ConnectorConfig {
+  return {
+    ...base,
+    tenant: TENANT,
+    peakon: { ...base.peakon, baseUrl, operationsPerHour: UNLIMITED },
+    source: { ...base.source, path: csv } as ConnectorConfig['source'],
+    sync: {
+      ...base.sync,
+      ...(options.maxEmployees ? { maxConcurrentEmployees: options.maxEmployees } : {}),
+      ...(options.maxPartitions ? { maxConcurrentPartitions: options.maxPartitions } : {}),
+    },
+  };
+}
+
+function progressTicker(what: string, sandbox: RunningSandbox, started: number): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    const counts = sandbox.counters();
+    const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+    process.stderr.write(`  … ${what}: ${((performance.now() - started) / 1000).toFixed(0)} s, sandbox operations so far ${total} ${JSON.stringify(counts)}\n`);
+  }, 30_000);
+  timer.unref();
+  return timer;
+}
+
+/** The same plan, the same SCIM client and the same concurrency, without Temporal. */
+async function baselineRun(config: ConnectorConfig, sandbox: RunningSandbox, width: number): Promise<{ counts: Record<string, number>; failed: number; phases: Record<string, number> }> {
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    phases[name] = Number(((now - mark) / 1000).toFixed(2));
+    mark = now;
+  };
+  const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token: resolveSecret(config.peakon.token, { url: config.peakon.baseUrl }), timeoutMs: config.peakon.timeoutMs, userAgent: 'peakon-scim-connector' });
+  const records = await readAllRecords(createSourceForConfig(config, { resolveSecret }));
+  const mapping = mapEmployees(records, config);
+  const preflight = await preflightMapping(scim, config.mapping);
+  if (preflight.length) throw new Error(`baseline preflight: ${preflight.join('; ')}`);
+  const current: ScimUser[] = [];
+  for await (const page of scim.iterateUserPages()) current.push(...page);
+  const plan = buildPlan(mapping.employees, current, { matchingKey: config.matching.key, updateMethod: config.sync.updateMethod, refOf: employeeRefFor(employeeRefKeyFromEnv().employeeRefKey, config.tenant) });
+  lap('plan (read, map, preflight, list, buildPlan)');
+  const counts: Record<string, number> = { created: 0, updated: 0, unchanged: 0, skipped: 0, failed: mapping.problems.length };
+  for (const entry of plan.entries) {
+    if (entry.action === 'unchanged') counts.unchanged = (counts.unchanged ?? 0) + 1;
+    if (entry.action === 'skip') counts.skipped = (counts.skipped ?? 0) + 1;
+  }
+  const created = new Map<string, EmployeeOutcome>();
+  const fail = (work: CreateWork | UpdateWork, phase: 'create' | 'update', error: unknown): EmployeeOutcome => {
+    counts.failed = (counts.failed ?? 0) + 1;
+    return { ref: work.ref, employeeKey: work.employeeKey, phase, status: 'failed', reason: error instanceof Error ? error.message : String(error), operations: 1 };
+  };
+  for (let wave = 0; wave < plan.waves; wave += 1) {
+    const { work } = createWorkOfWave(plan.entries, wave, missingPeople(plan.entries, created, wave));
+    await pool(work, width, async (employee) => {
+      try {
+        const user = await scim.createUser(employee.createBody);
+        counts.created = (counts.created ?? 0) + 1;
+        created.set(employee.ref, { ref: employee.ref, employeeKey: employee.employeeKey, phase: 'create', status: 'created', peakonUserId: user.id, operations: 1 });
+      } catch (error) {
+        created.set(employee.ref, fail(employee, 'create', error));
+      }
+    });
+  }
+  lap('phase 1 (create)');
+  const updates = updateWork(plan.entries, created, missingPeople(plan.entries, created), config.sync.updateMethod);
+  await pool(updates.work, width, async (employee) => {
+    try {
+      if (employee.write.method === 'patch') await scim.patchUser(employee.peakonUserId, employee.write.operations);
+      else await scim.replaceUser(employee.peakonUserId, employee.write.body);
+      if (!employee.createdThisRun) counts.updated = (counts.updated ?? 0) + 1;
+    } catch (error) {
+      fail(employee, 'update', error);
+    }
+  });
+  lap('phase 2 (update)');
+  return { counts, failed: counts.failed ?? 0, phases };
+}
+
+function startWorkerProcess(index: number, env: NodeJS.ProcessEnv, dir: string): Promise<ChildProcess> {
+  const stateDir = path.join(dir, `state-${index}`);
+  mkdirSync(stateDir, { recursive: true });
+  const child = spawn(process.execPath, [path.resolve('dist/client/cli.js'), 'worker'], {
+    env: { ...env, PEAKON_SYNC_STATE_DIR: stateDir, PEAKON_SYNC_LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      if (seen.includes('worker polling')) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker process ${index} exited with ${String(code)} before polling`)));
+  });
+}
+
+async function waitForNextSecond(previous: number): Promise<void> {
+  while (Math.floor(Date.now() / 1000) === Math.floor(previous / 1000)) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+function directorySize(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    total += entry.isDirectory() ? directorySize(full) : statSync(full).size;
+  }
+  return total;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'peakon-bench-pipeline-'));
+  // The production data path: every payload encrypted, large ones in the payload store. Set before any worker or client.
+  Object.assign(process.env, {
+    PEAKON_TOKEN: TOKEN,
+    PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey(),
+    PEAKON_SYNC_PAYLOAD_STORE: `local:${path.join(dir, 'payloads')}`,
+    PEAKON_SYNC_STATE_DIR: path.join(dir, 'state-0'),
+    PEAKON_SYNC_TASK_QUEUE: TASK_QUEUE,
+  });
+  const shape: OrgShape = orgShape(options.employees);
+  const csv = path.join(dir, 'hr.csv');
+  const runs: RunSpec[] = [
+    { label: 'first load', changed: new Set() },
+    ...(options.firstLoadOnly ? [] : [{ label: 'unchanged re-sync', changed: new Set<number>() }]),
+    ...(!options.firstLoadOnly && options.changes > 0 ? [{ label: `re-sync, ${options.changes} changed`, changed: changedEmployees(shape, options.changes) }] : []),
+  ];
+  const base = loadConfigFile(path.resolve('examples/sample-config.yaml'));
+  const concurrency = {
+    maxConcurrentEmployees: options.maxEmployees || base.sync.maxConcurrentEmployees,
+    maxConcurrentPartitions: options.maxPartitions || base.sync.maxConcurrentPartitions,
+  };
+  const width = concurrency.maxConcurrentEmployees * concurrency.maxConcurrentPartitions;
+  process.stderr.write(`pipeline bench: ${options.employees} employees (tree ${shape.branching} wide, ${shape.depth} levels, ${shape.leavers} leavers, ${Math.round(reportsBeforeManagers(shape) * 100)}% listed before their manager), latency ${options.latencyMs} ms, ${options.workers} worker process(es), concurrency ${concurrency.maxConcurrentEmployees} × ${concurrency.maxConcurrentPartitions}; temp ${dir}\n`);
+
+  const temporalRuns: RunFigures[] = [];
+  const baselineRuns: RunFigures[] = [];
+  const extra: ChildProcess[] = [];
+  let serverPid: number | undefined;
+  let serverPeak: number | undefined;
+  const workerLifetimePeaks: Record<string, number> = {};
+  let payloadStoreMiB = 0;
+  let databaseMiB = 0;
+  // Default: a temp folder on tmpfs (/dev/shm) when there is one. The dev server's single-shard SQLite on this
+  // machine's disk spends most of a run in fsync (1,000 employees: 391 s on ext4 against 65 s on tmpfs), which
+  // measures the dev server's persistence, not the connector; --db-dir os.tmpdir() to measure it anyway.
+  const dbParent = options.dbDir ?? (existsSync('/dev/shm') ? '/dev/shm' : undefined);
+  const dbDir = dbParent === 'memory' ? undefined : dbParent ? mkdtempSync(path.join(dbParent, 'peakon-bench-db-')) : dir;
+  const dbFile = dbDir === undefined ? undefined : path.join(dbDir, 'temporal.db');
+  const server = await startDevServer(dbFile ? { dbFilename: dbFile } : {});
+  const pids = new Map<string, number>();
+  const sampler = new RssSampler(() => pids);
+  try {
+    serverPid = findDescendants('temporal')[0];
+    if (serverPid !== undefined) pids.set('temporal dev server', serverPid);
+    const connection = await NativeConnection.connect({ address: server.address });
+    const connected = await connectClient({ ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
+    const sandbox = await startSandbox({ token: TOKEN, quotaPerHour: UNLIMITED, faults: { latencyMs: options.latencyMs } });
+    const config = benchConfig(base, sandbox.baseUrl, csv, options);
+    try {
+      const workerEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, PEAKON_SYNC_SCIM_CONCURRENCY: String(width) };
+      for (let index = 1; index < options.workers; index += 1) {
+        const child = await startWorkerProcess(index, workerEnv, dir);
+        extra.push(child);
+        if (child.pid !== undefined) pids.set(`worker process ${index}`, child.pid);
+      }
+      const workers = await createSyncWorkers({
+        connection,
+        namespace: server.namespace,
+        taskQueue: TASK_QUEUE,
+        deps: defaultActivityDeps(path.join(dir, 'state-0', 'reports')),
+        maxConcurrentScimActivities: width,
+      });
+      let lastStart = 0;
+      await workers.runUntil(
+        (async () => {
+          for (const spec of runs) {
+            await writeOrgCsv(csv, shape, spec.changed);
+            await waitForNextSecond(lastStart);
+            sampler.reset();
+            const before = sandbox.ops().length;
+            const started = performance.now();
+            lastStart = Date.now();
+            const ticker = progressTicker(`temporal ${spec.label}`, sandbox, started);
+            const handle = await startSync({ client: connected.client, namespace: server.namespace, taskQueue: TASK_QUEUE, config });
+            let report: SyncReport;
+            try {
+              report = await handle.result();
+            } finally {
+              clearInterval(ticker);
+            }
+            const operations = operationsOf(sandbox, before, options.employees, started);
+            const peakRssMiB = sampler.reset();
+            // The lock is released by signal as the run ends; the next run must not find it still held.
+            await connected.client.workflow.getHandle(tenantLockWorkflowId(TENANT)).result().catch(() => undefined);
+            process.stderr.write(`temporal ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}, status ${report.status}; reading histories…\n`);
+            const history = await inspectHistories(connected.client, handle.workflowId, options.historySample);
+            temporalRuns.push({ run: spec.label, ...operations, counts: { ...report.counts }, failed: report.failuresTotal, peakRssMiB, history, phases: history.phases });
+            if (report.status !== 'completed') process.stderr.write(`  run status ${report.status}: ${JSON.stringify(report.failures.slice(0, 3))} ${report.message ?? ''}\n`);
+          }
+        })(),
+      );
+    } finally {
+      for (const child of extra) {
+        if (child.pid !== undefined) {
+          const peak = procStatusKiB(child.pid, 'VmHWM');
+          if (peak !== undefined) workerLifetimePeaks[`worker process ${extra.indexOf(child) + 1}`] = Math.round(peak / 1024);
+        }
+        child.kill('SIGTERM');
+      }
+      await Promise.all(extra.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+      await sandbox.close();
+      await connected.close();
+      await connection.close();
+    }
+    workerLifetimePeaks['bench process (in-process worker + client + sandbox)'] = Math.round((procStatusKiB(process.pid, 'VmHWM') ?? 0) / 1024);
+    if (serverPid !== undefined) serverPeak = procStatusKiB(serverPid, 'VmHWM');
+    payloadStoreMiB = MiB(directorySize(path.join(dir, 'payloads')));
+    databaseMiB = dbFile ? MiB(['', '-wal', '-shm'].reduce((sum, suffix) => sum + (existsSync(dbFile + suffix) ? statSync(dbFile + suffix).size : 0), 0)) : 0;
+  } finally {
+    await server.stop();
+    if (dbDir && dbDir !== dir) rmSync(dbDir, { recursive: true, force: true });
+  }
+
+  if (options.baseline) {
+    const sandbox = await startSandbox({ token: TOKEN, quotaPerHour: UNLIMITED, faults: { latencyMs: options.latencyMs } });
+    const config = benchConfig(base, sandbox.baseUrl, csv, options);
+    try {
+      for (const spec of runs) {
+        await writeOrgCsv(csv, shape, spec.changed);
+        sampler.reset();
+        const before = sandbox.ops().length;
+        const started = performance.now();
+        const ticker = progressTicker(`baseline ${spec.label}`, sandbox, started);
+        const outcome = await baselineRun(config, sandbox, width).finally(() => clearInterval(ticker));
+        const operations = operationsOf(sandbox, before, options.employees, started);
+        baselineRuns.push({ run: spec.label, ...operations, counts: outcome.counts, failed: outcome.failed, peakRssMiB: sampler.reset(), phases: outcome.phases });
+        process.stderr.write(`baseline ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}\n`);
+      }
+    } finally {
+      await sandbox.close();
+    }
+  }
+  sampler.stop();
+
+  const ratios = temporalRuns.map((run, index) => {
+    const baseline = baselineRuns[index];
+    return { run: run.run, temporalSeconds: run.wallSeconds, baselineSeconds: baseline?.wallSeconds ?? null, ratio: baseline ? Number((run.wallSeconds / baseline.wallSeconds).toFixed(1)) : null };
+  });
+  const output = {
+    command,
+    machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    employees: options.employees,
+    org: { ...shape, reportsListedBeforeManager: Number(reportsBeforeManagers(shape).toFixed(2)) },
+    changes: options.changes,
+    latencyMs: options.latencyMs,
+    workerProcesses: options.workers,
+    concurrency: { ...concurrency, scimActivitiesPerWorker: width, baselinePool: width },
+    temporalDatabase: dbFile ? `SQLite file in ${path.dirname(path.dirname(dbFile))}` : 'in memory',
+    dataPath: { encryption: 'AES-256-GCM (PEAKON_SYNC_ENCRYPTION_KEY)', payloadStore: 'local (PEAKON_SYNC_PAYLOAD_STORE)', payloadStoreMiB, temporalDatabaseMiB: databaseMiB },
+    budgetPerHour: BUDGET_PER_HOUR,
+    temporal: { runs: temporalRuns, devServerPeakRssMiB: serverPeak === undefined ? null : Math.round(serverPeak / 1024), lifetimePeakRssMiB: workerLifetimePeaks },
+    baseline: { runs: baselineRuns },
+    ratios,
+  };
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/pipeline-${options.employees}.json`;
+  writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+  process.stdout.write(`\n${summary(output.temporal.runs, ratios, output.temporal.devServerPeakRssMiB)}\nwritten to ${file}\n`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function summary(runs: RunFigures[], ratios: Array<{ ratio: number | null; baselineSeconds: number | null }>, serverPeak: number | null): string {
+  const lines = ['| run | wall s | employees/s | operations | per employee | at 25,000/h (min) | largest history (events / KiB) | largest inline payload (KiB) | peak RSS MiB | baseline s | Temporal ÷ baseline |', '|---|---|---|---|---|---|---|---|---|---|---|'];
+  runs.forEach((run, index) => {
+    const history = run.history;
+    const methods = Object.entries(run.operationsByMethod).map(([method, count]) => `${count} ${method}`).join(', ');
+    lines.push(
+      `| ${run.run} | ${run.wallSeconds} | ${run.employeesPerSecond} | ${run.operations} (${methods}) | ${run.operationsPerEmployee} | ${run.minutesAtPeakonBudget} | ${history ? `${history.largestByEvents.events} / ${(history.largestByBytes.bytes / 1024).toFixed(0)}` : '-'} | ${history ? (history.largestPayload.bytes / 1024).toFixed(1) : '-'} | ${JSON.stringify(run.peakRssMiB)} | ${ratios[index]?.baselineSeconds ?? '-'} | ${ratios[index]?.ratio ?? '-'} |`,
+    );
+  });
+  lines.push(`Temporal dev server peak RSS (VmHWM): ${serverPeak ?? '?'} MiB`);
+  return lines.join('\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
