@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
+import { closestName, knownConfigKeysAt } from './did-you-mean';
 import { ConnectorConfigSchema, type ConnectorConfig } from './schema';
 
 export class ConfigError extends Error {
@@ -26,18 +27,27 @@ function formatPath(issuePath: readonly PropertyKey[]): string {
   return issuePath.length ? issuePath.map(String).join('.') : '(root)';
 }
 
-/** Formats zod issues as `path.to.field: what was expected`, one per line, so a person can fix the file. */
-export function describeIssues(issues: readonly Issue[]): string {
+/**
+ * Formats zod issues as `path.to.field: what was expected`, one per line, so a person can fix the file. An unknown key
+ * is named with the known key it most likely misspells (`knownKeysAt` lists the keys allowed at a path).
+ */
+export function describeIssues(issues: readonly Issue[], knownKeysAt?: (issuePath: readonly PropertyKey[]) => string[]): string {
   return issues
     .flatMap(explainUnion)
-    .map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`)
+    .flatMap((issue) => {
+      if (issue.code !== 'unrecognized_keys') return [`  ${formatPath(issue.path)}: ${issue.message}`];
+      return issue.keys.map((key) => {
+        const suggestion = knownKeysAt ? closestName(key, knownKeysAt(issue.path)) : undefined;
+        return `  ${formatPath([...issue.path, key])}: unknown setting${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
+      });
+    })
     .join('\n');
 }
 
 /** Parses an already-loaded config object (e.g. from a workflow argument or a test). */
 export function parseConfig(raw: unknown, origin = 'config'): ConnectorConfig {
   const parsed = ConnectorConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${origin} is invalid:\n${describeIssues(parsed.error.issues)}`);
+  if (!parsed.success) throw new ConfigError(`${origin} is invalid:\n${describeIssues(parsed.error.issues, knownConfigKeysAt)}`);
   return parsed.data;
 }
 

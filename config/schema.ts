@@ -5,7 +5,7 @@ import { SecretRefSchema } from './secret';
 
 export { SecretRefSchema, type SecretRef } from './secret';
 
-export const PeakonConnectionSchema = z.object({
+export const PeakonConnectionSchema = z.strictObject({
   baseUrl: z.url().describe('the tenant\'s "SCIM 2.0 URL" from Peakon, e.g. https://api.peakon.com/scim/v2'),
   token: SecretRefSchema.default({ env: 'PEAKON_TOKEN' }),
   timeoutMs: z.number().int().positive().default(30_000),
@@ -13,7 +13,7 @@ export const PeakonConnectionSchema = z.object({
   operationsPerHour: z.number().int().positive().default(25_000),
 });
 
-export const SyncSettingsSchema = z.object({
+export const SyncSettingsSchema = z.strictObject({
   /**
    * `list`: one paginated read of the tenant, then writes only where something differs (fewest operations).
    * `filter`: discover every employee with `GET /Users?filter=…` as Peakon's connector guide describes.
@@ -33,12 +33,12 @@ export const SyncSettingsSchema = z.object({
   maxConcurrentPartitions: z.number().int().min(1).max(100).default(2),
 });
 
-export const ConnectorConfigSchema = z.object({
+export const ConnectorConfigSchema = z.strictObject({
   /** A short name for the Peakon tenant: used in workflow IDs, schedule IDs and reports. */
   tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
   peakon: PeakonConnectionSchema,
   source: SourceConfigSchema,
-  matching: z.object({ key: z.enum(['email', 'employeeNumber']).default('email') }).default({ key: 'email' }),
+  matching: z.strictObject({ key: z.enum(['email', 'employeeNumber']).default('email') }).default({ key: 'email' }),
   mapping: MappingConfigSchema,
   sync: SyncSettingsSchema.default(SyncSettingsSchema.parse({})),
 }).superRefine((config, context) => {

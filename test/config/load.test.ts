@@ -35,8 +35,16 @@ describe('config validation messages', () => {
 
   it('names a mistyped key inside a value spec rather than saying "Invalid input"', () => {
     const message = errorOf({ ...valid, mapping: { ...valid.mapping, givenName: { feild: 'first' } } });
-    expect(message).toContain('mapping.givenName: Unrecognized key: "feild"');
+    expect(message).toContain('mapping.givenName.feild: unknown setting (did you mean "field"?)');
     expect(message).not.toContain('Invalid input\n');
+  });
+
+  it('rejects a misspelt or unknown setting anywhere, naming its path and the setting it most likely means', () => {
+    expect(errorOf({ ...valid, matchng: { key: 'employeeNumber' } })).toContain('matchng: unknown setting (did you mean "matching"?)');
+    expect(errorOf({ ...valid, matching: { kee: 'employeeNumber' } })).toContain('matching.kee: unknown setting (did you mean "key"?)');
+    expect(errorOf({ ...valid, sync: { partitonSize: 5 } })).toContain('sync.partitonSize: unknown setting (did you mean "partitionSize"?)');
+    expect(errorOf({ ...valid, peakon: { ...valid.peakon, tokn: { env: 'X' } } })).toContain('peakon.tokn: unknown setting (did you mean "token"?)');
+    expect(errorOf({ ...valid, extraTopLevel: 1 })).toMatch(/extraTopLevel: unknown setting$/m);
   });
 
   it('says a value spec needs exactly one of field, value or template', () => {
