@@ -134,6 +134,9 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       report.plan = entries.slice(0, PREVIEW_PAGE).map(planLine);
       return await completed();
     }
+    // Partitions no larger than needed to keep every partition slot busy: a wave of 400 with 2 slots runs as 2 × 200,
+    // not as 200 + 200 + a small last partition that runs alone.
+    const partitionsOf = <T>(work: T[]) => partitionBySize(work, Math.max(1, Math.min(config.sync.partitionSize, Math.ceil(work.length / config.sync.maxConcurrentPartitions))));
     /** Runs one phase's (or wave's) partitions; false when the circuit breaker stopped the run. */
     const runPartitions = async (phase: SyncPhase, wave: number, partitions: PartitionWork[]): Promise<boolean> => {
       progress.partitionsTotal += partitions.length;
@@ -162,12 +165,12 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       progress.wave = wave;
       const { work, warnings } = createWorkOfWave(entries, wave, missingPeople(entries, created, wave));
       noteWarnings(warnings);
-      if (!(await runPartitions('create', wave, partitionBySize(work, config.sync.partitionSize).map((employees) => ({ phase: 'create', wave, employees }))))) return await finish('quarantined');
+      if (!(await runPartitions('create', wave, partitionsOf(work).map((employees) => ({ phase: 'create', wave, employees }))))) return await finish('quarantined');
     }
     const phaseTwo = updateWork(entries, created, missingPeople(entries, created), updateMethod);
     noteWarnings(phaseTwo.warnings);
     Object.assign(progress, { phase: 'update', wave: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseTwo.work.length, updateWorkTotal: phaseTwo.work.length });
-    if (!(await runPartitions('update', 0, partitionBySize(phaseTwo.work, config.sync.partitionSize).map((employees) => ({ phase: 'update', employees }))))) return await finish('quarantined');
+    if (!(await runPartitions('update', 0, partitionsOf(phaseTwo.work).map((employees) => ({ phase: 'update', employees }))))) return await finish('quarantined');
     progress.phase = 'done';
     return await completed();
   } catch (error) {
