@@ -1,0 +1,202 @@
+/**
+ * Records the histories the replay tests replay (docs/versioning.md). Skipped unless RECORD_HISTORIES is set:
+ *
+ *   RECORD_HISTORIES=1 npx jest test/replay/record        adds histories of new paths, keeps every committed one
+ *   RECORD_HISTORIES=fresh npx jest test/replay/record    deletes each scenario's histories first, then records it
+ *
+ * Each scenario runs real syncs (the dev server of jest's globalSetup, the Peakon sandbox over HTTP, a real worker)
+ * and writes the full history of every workflow of the recorded runs to histories/<scenario>/<workflow-type>-<n>.json,
+ * one history per distinct shape (sequence of commands) per workflow type, so 18 identical employee creates are one
+ * file. Payloads are encrypted with the committed test-only key and kept inline.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from '../../scim/resources';
+import { MAX_CREATE_WAVES } from '../../sync/plan';
+import type { SyncReport } from '../../sync/report';
+import type { SyncWorkflowInput } from '../../workflows/sync';
+import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
+import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
+import type { TemporalTestContext } from '../harness/temporal';
+import { asCommitted, HISTORIES_DIRECTORY, historyShape, isCoveredBy, payloadProblems, readHistoryFile, scenarioFiles, testOnlyKeyEnvironment, wasTerminated, workflowTypeOf, writeHistoryFile } from './histories';
+
+const mode = process.env.RECORD_HISTORIES;
+const recording = mode !== undefined && mode !== '' && mode !== '0';
+const fresh = mode === 'fresh';
+
+if (recording) {
+  // Before any client, worker or bundle reads the environment: the committed test-only key instead of the run's random
+  // one, and no payload store. Workers always configure one (a local folder by default), so the threshold is set far
+  // above any payload of these small runs; payloadProblems() below checks that every payload did stay inline.
+  Object.assign(process.env, testOnlyKeyEnvironment(), {
+    PEAKON_SYNC_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'peakon-sync-record-')),
+    PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES: String(64 * 1024 * 1024),
+  });
+  delete process.env.PEAKON_SYNC_ENCRYPTION_KEY_FILE;
+  delete process.env.PEAKON_SYNC_ENCRYPTION_OLD_KEYS;
+  delete process.env.PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE;
+  delete process.env.PEAKON_SYNC_PAYLOAD_STORE;
+}
+
+interface RecordedWorkflow {
+  workflowId: string;
+  history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+}
+
+/**
+ * Every workflow of a run, the run first, then its children as their start events list them (lock, partitions,
+ * employees), each fetched once it has closed so the history is complete.
+ */
+async function workflowsOfRun(temporal: TemporalTestContext, run: WorkflowHandle): Promise<RecordedWorkflow[]> {
+  const queue = [{ workflowId: run.workflowId, runId: (await run.describe()).runId }];
+  const recorded: RecordedWorkflow[] = [];
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    const handle = temporal.client.workflow.getHandle(next.workflowId, next.runId);
+    await handle.result().catch(() => undefined);
+    const history = await handle.fetchHistory();
+    recorded.push({ workflowId: next.workflowId, history });
+    for (const event of history.events ?? []) {
+      const child = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+      if (child?.workflowId && child.runId) queue.push({ workflowId: child.workflowId, runId: child.runId });
+    }
+  }
+  return recorded;
+}
+
+/**
+ * Writes the histories of a scenario whose shape no committed history of the same workflow type in that scenario
+ * has, numbering after the existing files: old histories stay, so runs started by old code keep being replayed.
+ */
+async function writeScenario(scenario: string, workflows: RecordedWorkflow[]): Promise<string[]> {
+  if (fresh) rmSync(path.join(HISTORIES_DIRECTORY, scenario), { recursive: true, force: true });
+  const shapes = new Set<string>();
+  const lastNumber = new Map<string, number>();
+  for (const file of scenarioFiles(scenario)) {
+    const history = readHistoryFile(file);
+    const type = workflowTypeOf(history, file);
+    shapes.add(`${type}\n${historyShape(history)}`);
+    const number = Number(/-(\d+)\.json$/.exec(file)?.[1] ?? 0);
+    lastNumber.set(type, Math.max(lastNumber.get(type) ?? 0, number));
+  }
+  const written: string[] = [];
+  for (const { workflowId, history: fetched } of workflows) {
+    const history = asCommitted(fetched);
+    const problems = await payloadProblems(history);
+    if (problems.length > 0) throw new Error(`${scenario}: ${workflowId} cannot be committed:\n  ${problems.join('\n  ')}`);
+    const type = workflowTypeOf(history, workflowId);
+    const shape = `${type}\n${historyShape(history)}`;
+    if (isCoveredBy(shape, wasTerminated(history), shapes)) continue;
+    shapes.add(shape);
+    const number = (lastNumber.get(type) ?? 0) + 1;
+    lastNumber.set(type, number);
+    const file = path.join(scenario, `${type}-${number}.json`);
+    writeHistoryFile(file, history);
+    written.push(file);
+  }
+  return written;
+}
+
+interface RecordedRun {
+  report?: SyncReport;
+  failure?: unknown;
+  workflows: RecordedWorkflow[];
+}
+
+const describeRecording = recording ? describe : describe.skip;
+
+describeRecording('recording workflow histories for the replay tests (RECORD_HISTORIES is set)', () => {
+  const pipeline = usePipelineTests();
+
+  /** Runs one sync to its end (a failed run is a result too) and returns its report or failure with every workflow it ran. */
+  async function sync(fixture: PipelineFixture, input: Partial<SyncWorkflowInput> = {}): Promise<RecordedRun> {
+    const handle = await fixture.startSync(input);
+    const outcome = await handle.result().then((report: SyncReport) => ({ report }), (failure: unknown) => ({ failure }));
+    return { ...outcome, workflows: await workflowsOfRun(pipeline.temporal, handle) };
+  }
+
+  async function record(scenario: string, ...runs: { workflows: RecordedWorkflow[] }[]): Promise<void> {
+    const written = await writeScenario(scenario, runs.flatMap((run) => run.workflows));
+    process.stdout.write(`${scenario}: ${written.length ? written.join(', ') : 'no new history shapes'}\n`);
+  }
+
+  it('first-load: a management chain deeper than the create waves, so phase 2 writes the deferred Manager references', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-first-load' });
+    const chain = generateOrg(MAX_CREATE_WAVES + 2, 2).map((employee, index, all) => ({ ...employee, manager_id: index === 0 ? '' : (all[index - 1]?.employee_id ?? '') }));
+    fixture.writeEmployees(chain);
+    const workers = await fixture.startWorkers();
+    const run = await workers.runUntil(sync(fixture));
+    expect(run.report?.counts).toMatchObject({ created: chain.length, failed: 0 });
+    expect(fixture.sandbox.ops().filter((op) => op.method === 'PATCH')).toHaveLength(2);
+    await record('first-load', run);
+  }, 300_000);
+
+  it('resync-unchanged and resync-one-change: the same HR file again (nothing written), then one changed team (one PATCH)', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-resync' });
+    const employees = generateOrg(6, 2);
+    fixture.writeEmployees(employees);
+    const workers = await fixture.startWorkers();
+    const [unchanged, changed] = await workers.runUntil((async () => {
+      await sync(fixture);
+      const again = await sync(fixture);
+      fixture.writeEmployees(employees.map((employee, index) => (index === 3 ? { ...employee, team: 'Platform' } : employee)));
+      return [again, await sync(fixture)] as const;
+    })());
+    expect(unchanged.report?.counts).toMatchObject({ created: 0, updated: 0, unchanged: 6 });
+    expect(changed.report?.counts).toMatchObject({ created: 0, updated: 1, unchanged: 5 });
+    await record('resync-unchanged', unchanged);
+    await record('resync-one-change', changed);
+  }, 300_000);
+
+  it('employee-failures: an invalid record, and a manager whose create Peakon answers 409 (their reports keep no Manager)', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-employee-failures' });
+    const employees = generateOrg(5, 2);
+    const manager = employees.find((employee) => employee.manager_id === '');
+    const invalid = employees.findIndex((employee) => employee.manager_id !== '');
+    if (!manager || invalid < 0) throw new Error('the fixture org has no manager with reports');
+    employees[invalid] = { ...(employees[invalid] as GeneratedEmployee), work_email: 'not-an-email' };
+    // Someone already holds the manager's employee number in Peakon: Peakon answers the manager's POST with 409.
+    fixture.sandbox.seedUsers([
+      { schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA], userName: 'squatter@example.com', emails: [{ value: 'squatter@example.com', primary: true }], name: { givenName: 'S', familyName: 'Q' }, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: manager.employee_number } },
+    ]);
+    fixture.writeEmployees(employees);
+    const workers = await fixture.startWorkers();
+    const run = await workers.runUntil(sync(fixture));
+    expect(run.report?.counts).toMatchObject({ created: 3, failed: 2 });
+    expect(run.report?.failures.map((failure) => failure.employeeKey)).toContain(manager.work_email);
+    await record('employee-failures', run);
+  }, 300_000);
+
+  it('wrong-token: Peakon rejects the token and the run stops with an authentication message', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-wrong-token', workerToken: 'wrong-token' });
+    fixture.writeEmployees(generateOrg(3, 2));
+    const workers = await fixture.startWorkers();
+    const run = await workers.runUntil(sync(fixture));
+    // The run fails, or ends quarantined with a report: either way it says why and writes nothing.
+    expect(run.report?.message ?? String((run.failure as { cause?: { message?: string } } | undefined)?.cause?.message)).toMatch(/authentication failed/i);
+    expect(fixture.sandbox.users()).toHaveLength(0);
+    await record('wrong-token', run);
+  }, 300_000);
+
+  it('dry-run: plans and reports, takes no lock and writes nothing', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-dry-run' });
+    fixture.writeEmployees(generateOrg(4, 2));
+    const workers = await fixture.startWorkers();
+    const run = await workers.runUntil(sync(fixture, { dryRun: true }));
+    expect(run.report?.plan).toHaveLength(4);
+    expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET')).toEqual([]);
+    await record('dry-run', run);
+  }, 300_000);
+
+  it('filter-discovery: every employee discovered with a filter (one inactive, not created), then found again on a re-sync', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-filter-discovery' });
+    fixture.config.sync.discovery = 'filter';
+    fixture.writeEmployees(generateOrg(4, 2).map((employee, index) => (index === 3 ? { ...employee, status: 'Terminated' } : employee)));
+    const workers = await fixture.startWorkers();
+    const [first, again] = await workers.runUntil((async () => [await sync(fixture), await sync(fixture)] as const)());
+    expect(first.report?.counts).toMatchObject({ created: 3, skipped: 1, failed: 0 });
+    expect(again.report?.counts).toMatchObject({ created: 0, failed: 0 });
+    await record('filter-discovery', first, again);
+  }, 300_000);
+});
