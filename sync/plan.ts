@@ -72,7 +72,8 @@ export function buildPlan(desired: DesiredEmployee[], current: ScimUser[] | unde
   const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? null) : undefined);
   const wholeTenant = current !== undefined && options.currentIsWholeTenant !== false;
   const inPeakon = wholeTenant ? peakonEmails(current) : new Set<string>();
-  const checked = wholeTenant ? desired.map((employee) => withoutUnreachableReferences(employee, referableEmails(desired, current, currentOf, inPeakon))) : desired;
+  const referable = wholeTenant ? referableEmails(desired, currentOf, inPeakon) : undefined;
+  const checked = referable ? desired.map((employee) => withoutUnreachableReferences(employee, referable)) : desired;
 
   const phaseOne = new Map<string, DesiredEmployee>();
   for (const employee of checked) {
@@ -101,7 +102,7 @@ function peakonEmails(current: ScimUser[]): Set<string> {
 }
 
 /** Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates. */
-function referableEmails(desired: DesiredEmployee[], current: ScimUser[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, inPeakon: Set<string>): Set<string> {
+function referableEmails(desired: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, inPeakon: Set<string>): Set<string> {
   const emails = new Set(inPeakon);
   for (const employee of desired) {
     if (currentOf(employee) === null && employee.user.active !== false) emails.add(emailMatchKey(employee.user.userName));
