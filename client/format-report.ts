@@ -55,7 +55,30 @@ export function formatEmployeeTable(lines: readonly EmployeeReportLine[], option
   return rows.join('\n');
 }
 
-/** Non-zero when anything failed, so cron jobs and CI notice. */
-export function exitCodeFor(report: SyncReport): number {
-  return report.status === 'completed' || report.status === 'skipped' ? 0 : 1;
+/** What may make a run with invalid HR records exit 1 instead of 2 (`--fail-on invalid-records`). */
+export type FailOn = 'invalid-records';
+export const FAIL_ON_CHOICES: readonly FailOn[] = ['invalid-records'];
+
+/** Exit code when every failure is a record the HR data holds in a form the connector cannot use. */
+export const EXIT_INVALID_RECORDS = 2;
+
+/** True when the run's only failures are invalid HR records found while planning (nothing failed to write). */
+export function onlyInvalidRecords(report: SyncReport): boolean {
+  return (
+    report.failures.length > 0 &&
+    // A capped list may hide write failures behind the invalid records: then we cannot say "only invalid records".
+    report.failures.length >= report.failuresTotal &&
+    report.failures.every((failure) => failure.phase === 'plan' && failure.errorType === 'InvalidRecord')
+  );
+}
+
+/**
+ * For schedulers: 0 all good (completed, skipped because another run holds the lock, nothing to change); 2 completed
+ * but some HR records are invalid (1 with `failOn: 'invalid-records'`); 1 the run failed, was quarantined or cancelled,
+ * or an employee write failed.
+ */
+export function exitCodeFor(report: SyncReport, options: { failOn?: FailOn } = {}): number {
+  if (report.status === 'completed' || report.status === 'skipped') return 0;
+  if (report.status === 'completed_with_failures' && onlyInvalidRecords(report)) return options.failOn === 'invalid-records' ? 1 : EXIT_INVALID_RECORDS;
+  return 1;
 }

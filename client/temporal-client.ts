@@ -1,10 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { connectorDataConverterFromEnv, temporalConnectConfig } from '../worker/environment';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 
 export interface ConnectedClient {
   client: Client;
   namespace: string;
+  /** The Temporal address it connected to (for messages that tell the operator where they looked). */
+  address: string;
   close(): Promise<void>;
 }
 
@@ -14,13 +17,64 @@ export interface ConnectedClient {
  */
 export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promise<ConnectedClient> {
   const { connectionOptions, namespace } = temporalConnectConfig(env);
-  const connection = await Connection.connect({
-    address: connectionOptions.address,
-    ...(connectionOptions.tls !== undefined ? { tls: connectionOptions.tls } : {}),
-    ...(connectionOptions.apiKey !== undefined && typeof connectionOptions.apiKey === 'string' ? { apiKey: connectionOptions.apiKey } : {}),
-    ...(connectionOptions.metadata ? { metadata: connectionOptions.metadata } : {}),
-  });
-  return { client: new Client({ connection, namespace, dataConverter: connectorDataConverterFromEnv(env) }), namespace, close: () => connection.close() };
+  const address = connectionOptions.address ?? 'localhost:7233';
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({
+      address,
+      ...(connectionOptions.tls !== undefined ? { tls: connectionOptions.tls } : {}),
+      ...(connectionOptions.apiKey !== undefined && typeof connectionOptions.apiKey === 'string' ? { apiKey: connectionOptions.apiKey } : {}),
+      ...(connectionOptions.metadata ? { metadata: connectionOptions.metadata } : {}),
+    });
+  } catch (error) {
+    throw new Error(`cannot reach Temporal at ${address} (namespace ${namespace}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return { client: new Client({ connection, namespace, dataConverter: connectorDataConverterFromEnv(env) }), namespace, address, close: () => connection.close() };
+}
+
+/** Whether any worker polled `taskQueue` for workflow tasks recently; undefined when the server cannot tell us. */
+export async function hasWorkflowPollers(connected: Pick<ConnectedClient, 'client' | 'namespace'>, taskQueue: string): Promise<boolean | undefined> {
+  try {
+    const response = await connected.client.workflowService.describeTaskQueue({
+      namespace: connected.namespace,
+      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    return (response.pollers ?? []).length > 0;
+  } catch {
+    return undefined;
+  }
+}
+
+export function noWorkerHint(connected: Pick<ConnectedClient, 'namespace' | 'address'>, taskQueue: string): string {
+  return `no worker is polling task queue "${taskQueue}" on ${connected.address} (namespace ${connected.namespace}): start one with \`peakon-sync worker\``;
+}
+
+/**
+ * While `until` is pending, checks every `intervalMs` (first check at once) whether a worker polls `taskQueue`; if none
+ * does, writes the hint once to `stream` so that a waiting command never hangs silently. The caller keeps waiting.
+ */
+export function warnWhileNoWorker(connected: ConnectedClient, taskQueue: string, until: Promise<unknown>, stream: { write(text: string): unknown }, intervalMs = 3000): void {
+  let settled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const stop = (): void => {
+    settled = true;
+    if (timer) clearTimeout(timer);
+  };
+  until.then(stop, stop);
+  const check = async (): Promise<void> => {
+    if (settled) return;
+    const polled = await hasWorkflowPollers(connected, taskQueue);
+    if (settled) return;
+    if (polled === false) {
+      stream.write(`${noWorkerHint(connected, taskQueue)}\n`);
+      return;
+    }
+    if (polled === true) return;
+    timer = setTimeout(() => void check(), intervalMs);
+    timer.unref();
+  };
+  void check();
 }
 
 /**

@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { SyncReport } from '../../sync/report';
 import { employeeSteps, formatEmployeeSteps } from '../employee-workflows';
-import { formatReport } from '../format-report';
+import { exitCodeFor, FAIL_ON_CHOICES, formatReport, type FailOn } from '../format-report';
 import { describeProgress, readProgress } from '../progress';
-import { connectClient } from '../temporal-client';
+import { connectClient, warnWhileNoWorker } from '../temporal-client';
 
 export function registerStatusCommand(program: Command): void {
   program
@@ -11,7 +11,8 @@ export function registerStatusCommand(program: Command): void {
     .description('show a sync run: live progress while it runs (phase, done/total, failures, operations, time left), its report once done')
     .option('--json', 'print progress or report as JSON')
     .option('--employee <key>', "one employee's steps in the run (their email, or employee number), with each outcome")
-    .action(async (runId: string, options: { json?: boolean; employee?: string }) => {
+    .addOption(new Option('--fail-on <what>', 'exit 1 (not 2) when the finished run found invalid HR records').choices(FAIL_ON_CHOICES))
+    .action(async (runId: string, options: { json?: boolean; employee?: string; failOn?: FailOn }) => {
       const connected = await connectClient();
       try {
         if (options.employee !== undefined) {
@@ -22,7 +23,12 @@ export function registerStatusCommand(program: Command): void {
         const handle = connected.client.workflow.getHandle(runId);
         const description = await handle.describe();
         if (description.status.name === 'RUNNING') {
-          const progress = await readProgress(connected.client, runId);
+          // A query needs a worker: without one it waits, so say why it does.
+          const reading = readProgress(connected.client, runId);
+          warnWhileNoWorker(connected, description.taskQueue, reading, process.stderr);
+          const progress = await reading.catch((error: unknown) => {
+            throw new Error(`${runId} is running, but its progress could not be read from a worker on task queue "${description.taskQueue}": ${error instanceof Error ? error.message : String(error)}`);
+          });
           process.stdout.write(options.json ? `${JSON.stringify({ status: 'running', progress }, null, 2)}\n` : `${runId} is running — ${describeProgress(progress)}\n`);
           return;
         }
@@ -33,6 +39,7 @@ export function registerStatusCommand(program: Command): void {
         }
         const report = (await handle.result()) as SyncReport;
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+        process.exitCode = exitCodeFor(report, options.failOn ? { failOn: options.failOn } : {});
       } finally {
         await connected.close();
       }

@@ -1,12 +1,12 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
 import { readWorkerEnvironment } from '../../worker/environment';
-import { exitCodeFor, formatEmployeeTable, formatReport } from '../format-report';
+import { exitCodeFor, FAIL_ON_CHOICES, formatEmployeeTable, formatReport, type FailOn } from '../format-report';
 import { readReportLines } from '../report-file';
 import { watchProgress } from '../progress';
 import { startSync } from '../start-sync';
-import { connectClient } from '../temporal-client';
+import { connectClient, warnWhileNoWorker } from '../temporal-client';
 
 interface SyncCommandOptions {
   config: string;
@@ -15,6 +15,7 @@ interface SyncCommandOptions {
   dryRun?: boolean;
   employee?: string;
   quiet?: boolean;
+  failOn?: FailOn;
 }
 
 export function registerSyncCommand(program: Command): void {
@@ -22,11 +23,12 @@ export function registerSyncCommand(program: Command): void {
     .command('sync')
     .description('start a sync of one tenant (a running worker does the work)')
     .requiredOption('-c, --config <file>', 'connector config (YAML or JSON)')
-    .option('-w, --wait', 'wait for the run to finish and print its report; exit 1 if any employee failed')
+    .option('-w, --wait', 'wait for the run to finish and print its report; exit 0 ok, 2 only invalid HR records, 1 failed')
     .option('--json', 'with --wait: print the report as JSON on stdout')
     .option('--dry-run', 'plan only: read, map and compare, write nothing to Peakon')
     .option('-q, --quiet', 'with --wait: no progress output')
     .option('--employee <key>', 'sync only this employee (their email, or employee number with matching.key employeeNumber)')
+    .addOption(new Option('--fail-on <what>', 'exit 1 (not 2) when HR records are invalid').choices(FAIL_ON_CHOICES))
     .action(async (options: SyncCommandOptions) => {
       const config = loadConfigFile(options.config);
       const { PEAKON_SYNC_TASK_QUEUE: taskQueue } = readWorkerEnvironment();
@@ -46,6 +48,8 @@ export function registerSyncCommand(program: Command): void {
         let report;
         try {
           const result = handle.result();
+          // Without a worker on the queue the run never starts: say so instead of waiting silently.
+          warnWhileNoWorker(connected, taskQueue, result, process.stderr);
           // Progress goes to stderr so that --json keeps stdout for the report alone.
           if (!options.quiet) await watchProgress(connected.client, handle.workflowId, result, process.stderr);
           report = await result;
@@ -58,7 +62,7 @@ export function registerSyncCommand(program: Command): void {
         // The per-employee table comes from the worker's report file, when this machine can read it.
         const employees = !options.json && !report.plan ? readReportLines(report.reportPath) : undefined;
         if (employees) process.stdout.write(`\n${formatEmployeeTable(employees)}\n`);
-        process.exitCode = exitCodeFor(report);
+        process.exitCode = exitCodeFor(report, options.failOn ? { failOn: options.failOn } : {});
       } finally {
         await connected.close();
       }

@@ -44,12 +44,12 @@ describe('peakon-sync sync (the command)', () => {
     expect(result.stdout).toMatch(/create +created +\d+ attributes/);
   });
 
-  it('--wait --json prints only the report as JSON on stdout and exits 1 when an employee failed', async () => {
+  it('--wait --json prints only the report as JSON on stdout and exits 1 on an invalid record with --fail-on invalid-records', async () => {
     const fixture = await pipeline.fixture();
     const employees = generateOrg(6, 2);
     fixture.writeEmployees(employees.map((employee, index) => (index === 5 ? { ...employee, work_email: 'broken' } : employee)));
     const workers = await fixture.startWorkers();
-    const result = await workers.runUntil(syncCommand(fixture, ['--wait', '--json']));
+    const result = await workers.runUntil(syncCommand(fixture, ['--wait', '--json', '--fail-on', 'invalid-records']));
     expect(result.exitCode).toBe(1);
     const report = JSON.parse(result.stdout) as SyncReport;
     expect(report.counts).toMatchObject({ created: 5, failed: 1 });
