@@ -6,7 +6,7 @@ import { createSourceForConfig } from '../hris';
 import type { HrisRecord } from '../hris/source';
 import { mapEmployees } from '../mapping/map';
 import { summarizeMapping } from '../mapping/summary';
-import { writeHrCsv } from './hr-data';
+import { orgShape, writeOrgCsv } from './org-data';
 
 /**
  * Reads and maps a 50,000-row CSV with the example mapping (dates, value maps, Manager references).
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'peakon-bench-'));
   const file = path.join(dir, 'hr.csv');
   try {
-    await writeHrCsv(file, ROWS);
+    await writeOrgCsv(file, orgShape(ROWS));
     const config = loadConfigFile(path.resolve('examples/sample-config.yaml'));
     if (config.source.type !== 'csv') throw new Error('the example config must read a CSV');
     const source = createSourceForConfig({ ...config, source: { ...config.source, path: file } });

@@ -9,7 +9,7 @@ import { startDevServer } from '../devserver/dev-server';
 import { startSandbox } from '../sandbox';
 import type { SyncReport } from '../sync/report';
 import { createSyncWorkers, defaultActivityDeps } from '../worker/create-worker';
-import { writeHrCsv } from './hr-data';
+import { orgShape, writeOrgCsv } from './org-data';
 
 /**
  * What a sync spends of Peakon's budget (25,000 operations/hour/tenant): a first load and an immediate re-sync,
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     for (const discovery of DISCOVERIES) {
       const sandbox = await startSandbox({ token: 'bench', quotaPerHour: 10_000_000 });
       const csv = path.join(dir, `${discovery}.csv`);
-      await writeHrCsv(csv, EMPLOYEES);
+      await writeOrgCsv(csv, orgShape(EMPLOYEES));
       const base = loadConfigFile(path.resolve('examples/sample-config.yaml'));
       const config = {
         ...base,
