@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { basicAuthorization, headerSecret } from './auth';
 import type { BambooHrSourceConfig } from './config';
-import { requestJson, type HrisHttpSettings, type Sleep } from './http';
+import { httpSettingsFor, requestJson, type HrisHttpSettings, type Sleep } from './http';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
 export interface BambooHrSourceDeps {
@@ -52,15 +52,7 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
   const base = (config.baseUrl ?? `https://api.bamboohr.com/api/gateway.php/${config.companyDomain}`).replace(/\/+$/, '');
   const description = `bamboohr:${config.companyDomain}`;
   // Each read passes its own signal and retry callback; the rest is the source's.
-  const settingsFor = (options: HrisReadOptions): HrisHttpSettings => ({
-    timeoutMs: config.timeoutMs,
-    totalTimeoutMs: config.totalTimeoutMs,
-    signal: options.signal,
-    onRetry: options.onRetry,
-    retry: config.retry,
-    sleep: deps.sleep,
-    source: description,
-  });
+  const settingsFor = (options: HrisReadOptions): HrisHttpSettings => httpSettingsFor(config, options, deps.sleep, description);
   // BambooHR always returns `id`; asking for it as a field is an error in some accounts.
   const fields = [...new Set([...deps.fields, ...config.fields, SUPERVISOR_FIELD])].filter((field) => field !== 'id');
   // The key is resolved for each request's URL (and each redirect's), so it only goes where the worker binds it.

@@ -48,6 +48,16 @@ export interface HrisHttpSettings {
   source: string;
 }
 
+/** The settings of one read: the source's timeouts and retries, the read's own stop signal and retry callback. */
+export function httpSettingsFor(
+  config: { timeoutMs: number; totalTimeoutMs: number; retry: RetrySettings },
+  options: { signal?: AbortSignal | undefined; onRetry?: ((message: string) => void) | undefined },
+  sleep: Sleep,
+  source: string,
+): HrisHttpSettings {
+  return { timeoutMs: config.timeoutMs, totalTimeoutMs: config.totalTimeoutMs, signal: options.signal, onRetry: options.onRetry, retry: config.retry, sleep, source };
+}
+
 export interface HrisHttpResponse {
   body: unknown;
   /** Lower-cased header names. */

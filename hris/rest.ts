@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { authHeaders } from './auth';
 import type { RestPagination, RestSourceConfig } from './config';
-import { requestJson, type HrisHttpRequest, type HrisHttpResponse, type HrisHttpSettings, type Sleep } from './http';
+import { httpSettingsFor, requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
 import { getJsonPath } from './json-path';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
@@ -32,15 +32,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     assertSecureDestination(url);
     return { Accept: 'application/json', ...config.headers, ...authHeaders(config.auth, deps.resolveSecret, { url }) };
   };
-  const settings: HrisHttpSettings = {
-    timeoutMs: config.timeoutMs,
-    totalTimeoutMs: config.totalTimeoutMs,
-    signal: options.signal,
-    onRetry: options.onRetry,
-    retry: config.retry,
-    sleep: deps.sleep,
-    source: description,
-  };
+  const settings = httpSettingsFor(config, options, deps.sleep, description);
   let next: NextPage = { url: config.url, params: { ...config.query, ...firstPageParams(config.pagination) } };
   let announced: number | undefined;
   let read = 0;
