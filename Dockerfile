@@ -6,13 +6,29 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would build before the sources are copied, and `postinstall` fetches the Temporal dev
-# server CLI, which only tests and the local demo use.
+# server CLI, which only tests, the local demo and `peakon-sync server` use; the image talks to a real Temporal service.
 RUN npm ci --ignore-scripts
 # Everything else the build needs; .dockerignore keeps tests, docs, local state and secrets out.
 COPY . .
+# Production dependencies only from here on: TypeScript, jest, eslint and the test bench (the sandbox's HTTP server,
+# @temporalio/testing) are development dependencies, and the runtime image copies this node_modules.
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
+# The compose `demo` profile's Peakon-compatible sandbox (`docker build --target sandbox`). The sandbox is part of the
+# test bench, which the runtime image below leaves out, so it gets its own image with every dependency. BuildKit builds
+# this stage only when it is the target.
+FROM ${NODE_IMAGE} AS sandbox
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/examples ./examples
+USER node
+ENTRYPOINT ["node", "dist/client/cli.js"]
+CMD ["sandbox", "--host", "0.0.0.0", "--port", "8088"]
+
 FROM ${NODE_IMAGE} AS runtime
+# NODE_ENV=production also makes any npm command run in this image leave development dependencies out.
 ENV NODE_ENV=production \
     PEAKON_SYNC_STATE_DIR=/var/lib/peakon-sync/state
 WORKDIR /app
@@ -22,10 +38,12 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/config/connector-config.schema.json ./config/connector-config.schema.json
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/examples ./examples
-# Run state (plans, outcomes, reports) must outlive the container and be shared by every worker of a deployment.
+# Reports, and the default local payload store with the ownership ledger, must outlive the container (several hosts
+# share an S3 store instead: PEAKON_SYNC_PAYLOAD_STORE=s3://…).
 RUN mkdir -p /var/lib/peakon-sync/state && chown -R node:node /var/lib/peakon-sync
 VOLUME ["/var/lib/peakon-sync/state"]
 USER node
-# The worker is the default; the same image runs any subcommand, e.g. `schedule list` or `sandbox`.
+# The worker is the default; the same image runs every production subcommand, e.g. `schedule list` or `codec-server`
+# (`sandbox` and `demo` need the development dependencies: see the sandbox stage above).
 ENTRYPOINT ["node", "dist/client/cli.js"]
 CMD ["worker"]

