@@ -60,7 +60,15 @@ export type ScimClientOptions = z.input<typeof ScimClientSettingsSchema> & {
    * flight is torn down and rejects with the signal's reason.
    */
   signal?: AbortSignal;
+  /** Told of every request sent, once it settles (e.g. to count operations for metrics); must not throw. */
+  onOperation?: (operation: ScimOperation) => void;
 };
+
+/** One request sent: its HTTP status, or undefined when no answer came (network error, timeout, cancellation). */
+export interface ScimOperation {
+  method: HttpMethod;
+  status: number | undefined;
+}
 
 export type OperationCounts = Record<HttpMethod, number>;
 
@@ -90,6 +98,7 @@ export class ScimClient {
   private readonly signal: AbortSignal | undefined;
   private readonly pageSize: number;
   private readonly pacer: OperationPacer | undefined;
+  private readonly onOperation: ((operation: ScimOperation) => void) | undefined;
   private readonly counts: OperationCounts = { GET: 0, POST: 0, PUT: 0, PATCH: 0, DELETE: 0 };
 
   constructor(options: ScimClientOptions) {
@@ -108,6 +117,7 @@ export class ScimClient {
     this.signal = options.signal;
     this.pageSize = settings.pageSize;
     this.pacer = options.pacer;
+    this.onOperation = options.onOperation;
     this.#http = axios.create({
       timeout: settings.timeoutMs,
       // Every status reaches toScimError; axios must not build its own errors (they embed the request config).
@@ -319,6 +329,7 @@ export class ScimClient {
           : {}),
       });
     } catch (error) {
+      this.onOperation?.({ method, status: undefined });
       this.signal?.throwIfAborted();
       if (deadline.aborted) {
         throw new ScimTransientError(`timeout: no complete response from ${this.host} within the total deadline of ${this.totalTimeoutMs} ms`, {
@@ -331,6 +342,7 @@ export class ScimClient {
       }
       throw toScimError(request, { kind: 'exception', error }, { redact: this.redact });
     }
+    this.onOperation?.({ method, status: response.status });
 
     const rawBody = typeof response.data === 'string' ? response.data : '';
     if (response.status < 200 || response.status > 299) {

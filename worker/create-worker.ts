@@ -2,10 +2,14 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import { createHmac } from 'node:crypto';
 import { createActivities, SCIM_ACTIVITY_NAMES, type ActivityDeps } from '../activities';
-import { connectorDataConverterFromEnv } from './environment';
+import { connectorDataConverterFromEnv, defaultPayloadDirectory } from './environment';
 import { resolveSecret } from '../config/secret';
 import { createSourceForConfig } from '../hris';
+import { ledgerStoreFromEnv } from '../ownership/store';
 import { readEncryptionKeys } from '../codec/keys';
+import { connectorActivityInterceptors } from '../metrics/activity';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../metrics/prometheus';
+import { runMetricsSinks, type RunMetricsSinks } from '../metrics/run-sinks';
 import type { ConnectorSinks } from '../workflows/sinks';
 import { createTenantQueuePool } from './tenant-queues';
 
@@ -45,6 +49,8 @@ export function defaultActivityDeps(reportDirectory: string, env: NodeJS.Process
     resolveSecret,
     createSource: (config) => createSourceForConfig(config, { resolveSecret }),
     ...employeeRefKeyFromEnv(env),
+    // Next to the payloads, in the store every worker shares (a folder on one host, S3 across hosts).
+    ownership: ledgerStoreFromEnv(env, defaultPayloadDirectory(env)),
   };
 }
 
@@ -71,6 +77,8 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
     dataConverter: options.dataConverter ?? connectorDataConverterFromEnv(),
     shutdownGraceTime: grace,
     shutdownForceTime: grace + SHUTDOWN_FORCE_AFTER_GRACE_MS,
+    // Tags activity metrics (SCIM operations, budget) with the tenant; no-ops unless the runtime exports metrics.
+    interceptors: { activity: [connectorActivityInterceptors] },
   };
   const tenantQueues = createTenantQueuePool(
     (taskQueue, activitiesPerSecond) => Worker.create({
@@ -82,7 +90,9 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
     }),
     (taskQueue, error) => Runtime.instance().logger.error('tenant SCIM worker stopped', { taskQueue, error: error instanceof Error ? error.message : String(error) }),
   );
-  const sinks: InjectedSinks<ConnectorSinks> = {
+  const sinks: InjectedSinks<ConnectorSinks & RunMetricsSinks> = {
+    // How each run ended (metrics/workflow-interceptors.ts); a no-op unless the runtime exports metrics.
+    ...runMetricsSinks(),
     tenantQueues: {
       // Also during replay: a worker that takes over a tenant's workflows after a crash must poll its queue too.
       ensurePolling: { fn: (_info, taskQueue, operationsPerHour) => tenantQueues.ensurePolling(taskQueue, operationsPerHour), callDuringReplay: true },
@@ -93,7 +103,10 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
     taskQueue: options.taskQueue,
     activities: localActivities,
     sinks,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : // Run metrics (metrics/workflow-interceptors.ts) are bundled with the workflows; a prebuilt bundle carries its own.
+        { workflowsPath: require.resolve('../workflows'), interceptors: { ...common.interceptors, workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
   });
   const shutdown = () => {
     if (main.getState() === 'RUNNING') main.shutdown();

@@ -6,6 +6,7 @@ import { connectorDataConverter } from '../codec/data-converter';
 import { externalStorageFromEnv } from '../storage/from-env';
 import { describeIssues } from '../config/load';
 import { DEFAULT_SECRET_DIR, secretPolicyFromEnv } from '../config/secret';
+import { MetricsAddressSchema } from '../metrics/address';
 
 /** Checks a secret-policy variable with the parser the worker itself uses, so a typo fails at start, not mid-sync. */
 function validSecretPolicy(name: string) {
@@ -52,6 +53,11 @@ export const WorkerEnvironmentSchema = z.object({
   PEAKON_SYNC_SECRET_DIR: z.string().min(1).default(DEFAULT_SECRET_DIR),
   /** `1` allows plain http:// to hosts that are not loopback (Peakon and HR sources); refused otherwise. */
   PEAKON_SYNC_ALLOW_INSECURE_HTTP: z.string().optional().superRefine(validSecretPolicy('PEAKON_SYNC_ALLOW_INSECURE_HTTP')),
+  /**
+   * `IP:PORT` on which the worker serves Prometheus metrics at `/metrics` (the SDK's and the connector's, see
+   * docs/metrics.md), e.g. `0.0.0.0:9464` in a container. Unset (or empty): no metrics endpoint.
+   */
+  PEAKON_SYNC_METRICS_ADDRESS: z.preprocess((value) => (value === '' ? undefined : value), MetricsAddressSchema.optional()),
 });
 export type WorkerEnvironment = z.infer<typeof WorkerEnvironmentSchema>;
 

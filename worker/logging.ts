@@ -1,4 +1,9 @@
-import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry, type LogLevel, type RuntimeOptions, type TelemetryOptions } from '@temporalio/worker';
+
+/** BigInts (e.g. in forwarded core fields) have no JSON form: a log line must never fail to be written. */
+function jsonValue(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
 
 /**
  * One JSON object per line: what log shippers (Loki, CloudWatch, Datadog) parse without configuration. Temporal adds
@@ -7,9 +12,31 @@ import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporali
  */
 export function formatLogEntry(entry: LogEntry): string {
   const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-  return JSON.stringify({ time, level: entry.level.toLowerCase(), message: entry.message, ...entry.meta });
+  return JSON.stringify({ time, level: entry.level.toLowerCase(), message: entry.message, ...entry.meta }, jsonValue);
 }
 
-export function installJsonLogging(level: LogLevel = 'INFO', stream: { write(line: string): unknown } = process.stdout): void {
-  Runtime.install({ logger: new DefaultLogger(level, (entry) => stream.write(`${formatLogEntry(entry)}\n`)) });
+/**
+ * The SDK core (Rust) logs on its own, in coloured plain text, unless told to forward to the runtime's logger. It
+ * stays at warnings, as the SDK's default, unless DEBUG or TRACE asks for more: its info lines are per-poller noise.
+ */
+function coreLogLevel(level: LogLevel): LogLevel {
+  return level === 'TRACE' || level === 'DEBUG' || level === 'ERROR' ? level : 'WARN';
+}
+
+/**
+ * The runtime options that make every line of the process a JSON object: the SDK's own logger, and the core's lines
+ * forwarded to it. Whatever installs the process's runtime (once per process) starts from these and adds its own
+ * telemetry (metrics), so no code path installs a runtime that writes plain text.
+ */
+export function jsonLoggingRuntimeOptions(level: LogLevel = 'INFO', stream: { write(line: string): unknown } = process.stdout): RuntimeOptions & { telemetryOptions: TelemetryOptions } {
+  return {
+    logger: new DefaultLogger(level, (entry) => stream.write(`${formatLogEntry(entry)}\n`)),
+    telemetryOptions: { logging: { filter: { core: coreLogLevel(level), other: 'ERROR' }, forward: {} } },
+  };
+}
+
+/** Installs the process's runtime with JSON logs; `telemetry` adds e.g. a metrics exporter (its `logging` is ours). */
+export function installJsonLogging(level: LogLevel = 'INFO', stream: { write(line: string): unknown } = process.stdout, telemetry: Omit<TelemetryOptions, 'logging'> = {}): void {
+  const options = jsonLoggingRuntimeOptions(level, stream);
+  Runtime.install({ ...options, telemetryOptions: { ...telemetry, logging: options.telemetryOptions.logging } });
 }

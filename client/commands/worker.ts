@@ -2,20 +2,27 @@ import path from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { Command } from 'commander';
 
-import { readEncryptionKeys } from '../../codec/keys';
+import { CODEC_SERVER_TOKEN_VARIABLE, ENCRYPTION_ENVIRONMENT_VARIABLES, readEncryptionKeys } from '../../codec/keys';
+import { PeakonConnectionSchema } from '../../config/schema';
+import { DEFAULT_SECRET_HOSTS, describeSecretRef } from '../../config/secret';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
-import { storageConfigFromEnv } from '../../storage/from-env';
+import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, DEFAULT_RETENTION_DAYS, STORAGE_ENVIRONMENT_VARIABLES, storageConfigFromEnv } from '../../storage/from-env';
 import { startRetentionSweeper } from '../../storage/retention';
-import { connectorDataConverterFromEnv, defaultPayloadDirectory, readWorkerEnvironment, temporalConnectConfig } from '../../worker/environment';
+import { connectorDataConverterFromEnv, defaultPayloadDirectory, readWorkerEnvironment, temporalConnectConfig, WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
 import { installJsonLogging } from '../../worker/logging';
+import { installRuntimeWithMetrics } from '../../metrics/prometheus';
 
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description('run a worker: executes sync workflows and their Peakon calls (configured by environment variables)')
+    .addHelpText('after', () => `\n${workerEnvironmentHelp()}`)
     .action(async () => {
       const environment = readWorkerEnvironment();
-      installJsonLogging(environment.PEAKON_SYNC_LOG_LEVEL);
+      // The runtime is installed once per process, so the metrics endpoint is decided here, before any connection.
+      const metricsAddress = environment.PEAKON_SYNC_METRICS_ADDRESS;
+      if (metricsAddress === undefined) installJsonLogging(environment.PEAKON_SYNC_LOG_LEVEL);
+      else installRuntimeWithMetrics(environment.PEAKON_SYNC_LOG_LEVEL, metricsAddress);
       const { connectionOptions, namespace } = temporalConnectConfig();
       // Read before connecting, so a malformed key stops the worker with its own message.
       const dataConverter = connectorDataConverterFromEnv();
@@ -32,7 +39,7 @@ export function registerWorkerCommand(program: Command): void {
       });
       // SIGTERM (docker stop, Kubernetes) drains in-flight tasks; Temporal retries whatever is cut off.
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.shutdown());
-      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: readEncryptionKeys()?.current.id ?? 'none: payloads are stored in plain text' })}\n`);
+      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: readEncryptionKeys()?.current.id ?? 'none: payloads are stored in plain text', metrics: metricsAddress === undefined ? 'off' : `http://${metricsAddress}/metrics` })}\n`);
       // Run data (stored payloads) and report files hold personal data: the worker deletes them after the retention.
       const storage = storageConfigFromEnv(process.env, { defaultLocalDirectory: defaultPayloadDirectory() });
       const stopRetention = startRetentionSweeper({ ...(storage.store ? { store: storage.store } : {}), reportDirectory, retentionDays: storage.retentionDays, log: Runtime.instance().logger });
@@ -43,4 +50,43 @@ export function registerWorkerCommand(program: Command): void {
         await connection.close();
       }
     });
+}
+
+/**
+ * The TEMPORAL_* variables of Temporal's own environment configuration (@temporalio/envconfig reads them; it exports no
+ * list): the ones an operator sets. The SDK's full set (TLS data, gRPC metadata, …) is documented by Temporal.
+ */
+const TEMPORAL_CONNECTION_VARIABLES = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE'];
+
+/**
+ * `peakon-sync worker --help`: every variable the worker reads, with its default, built from the modules that read
+ * them (worker/environment.ts, codec/keys.ts, storage/from-env.ts, config/schema.ts), so the help cannot drift.
+ */
+export function workerEnvironmentHelp(): string {
+  const temporal = temporalConnectConfig({});
+  const temporalDefaults: Record<string, unknown> = { TEMPORAL_ADDRESS: temporal.connectionOptions.address, TEMPORAL_NAMESPACE: temporal.namespace };
+  const workerDefaults: Record<string, unknown> = WorkerEnvironmentSchema.parse({});
+  const storageDefaults: Record<string, unknown> = {
+    PEAKON_SYNC_PAYLOAD_STORE: `local:${defaultPayloadDirectory({})}`,
+    PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES: DEFAULT_PAYLOAD_THRESHOLD_BYTES,
+    PEAKON_SYNC_RETENTION_DAYS: DEFAULT_RETENTION_DAYS,
+  };
+  const line = (name: string, defaults: Record<string, unknown>): string => `    ${name}${defaults[name] === undefined ? '' : ` (default ${String(defaults[name])})`}`;
+  const peakonToken = PeakonConnectionSchema.shape.token.parse(undefined);
+  const otherSecrets = Object.keys(DEFAULT_SECRET_HOSTS).filter((name) => !('env' in peakonToken && peakonToken.env === name));
+  return [
+    'Environment variables (the worker reads them; a config file names its secrets but never holds them):',
+    '  Temporal connection (Temporal\'s environment configuration):',
+    ...TEMPORAL_CONNECTION_VARIABLES.map((name) => line(name, temporalDefaults)),
+    '  Worker:',
+    ...WORKER_ENVIRONMENT_VARIABLES.map((name) => line(name, workerDefaults)),
+    '  Secrets named by the config, read by the worker (not by the CLI that starts a sync):',
+    `    ${describeSecretRef(peakonToken)}: the Peakon SCIM token, unless peakon.token names another`,
+    `    ${otherSecrets.join(', ')}, or any { env: NAME } / { file: path } the config's source names`,
+    '  Payload encryption (base64 of 32 bytes; the same key in every worker and CLI):',
+    // The codec server's token is read by `codec-server`, never by a worker.
+    ...ENCRYPTION_ENVIRONMENT_VARIABLES.filter((name) => name !== CODEC_SERVER_TOKEN_VARIABLE).map((name) => `    ${name}`),
+    '  Payload store and retention (S3 credentials from the standard AWS chain: AWS_ACCESS_KEY_ID, AWS_PROFILE, …):',
+    ...STORAGE_ENVIRONMENT_VARIABLES.map((name) => line(name, storageDefaults)),
+  ].join('\n');
 }

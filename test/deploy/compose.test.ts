@@ -6,6 +6,7 @@ import { buildCli } from '../../client/cli';
 import { ENCRYPTION_ENVIRONMENT_VARIABLES } from '../../codec/keys';
 import { STORAGE_ENVIRONMENT_VARIABLES } from '../../storage/from-env';
 import { loadConfigFile } from '../../config/load';
+import { CONNECTOR_METRICS } from '../../metrics/definitions';
 import { WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 import { execForm, lastInstruction, parseDockerfile } from './dockerfile';
@@ -23,12 +24,13 @@ const DependsOnSchema = z.union([
 ]);
 const ServiceSchema = z.object({
   image: z.string().optional(),
-  build: z.union([z.string(), z.object({ context: z.string() })]).optional(),
+  build: z.union([z.string(), z.object({ context: z.string(), target: z.string().optional() })]).optional(),
   profiles: z.array(z.string()).optional(),
   depends_on: DependsOnSchema.optional(),
   environment: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
   env_file: z.array(z.union([z.string(), z.object({ path: z.string(), required: z.boolean().optional() })])).optional(),
   ports: z.array(z.string()).optional(),
+  expose: z.array(z.string()).optional(),
   volumes: z.array(z.string()).optional(),
   healthcheck: z.object({ test: z.union([z.string(), z.array(z.string())]) }).optional(),
   entrypoint: z.union([z.string(), z.array(z.string())]).optional(),
@@ -93,12 +95,14 @@ const registeredSubcommands = () => buildCli().commands.map((command) => command
 
 describe('docker-compose.yml', () => {
   it('has the self-hosted Temporal layout, the worker, and the sandbox only in the demo profile', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['postgresql', 'sandbox', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
+    expect(Object.keys(compose.services).sort()).toEqual(['grafana', 'postgresql', 'prometheus', 'sandbox', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
     expect(service('temporal').image).toMatch(/^temporalio\/server:/);
     expect(service('temporal-schema').image).toMatch(/^temporalio\/admin-tools:/);
     expect(service('temporal-namespace').image).toMatch(/^temporalio\/admin-tools:/);
     expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:/);
     expect(service('postgresql').image).toMatch(/^postgres:16\./);
+    expect(service('prometheus').image).toMatch(/^prom\/prometheus:v\d/);
+    expect(service('grafana').image).toMatch(/^grafana\/grafana:\d/);
     expect(service('sandbox').profiles).toEqual(['demo']);
     for (const name of Object.keys(compose.services).filter((name) => name !== 'sandbox')) expect(service(name).profiles).toBeUndefined();
   });
@@ -122,10 +126,13 @@ describe('docker-compose.yml', () => {
     expect(dependencies(service('worker'))).toEqual([['temporal-namespace', 'service_completed_successfully']]);
   });
 
-  it('publishes the frontend on 7233, the UI on 8080 and the sandbox on 8088', () => {
+  it('publishes the frontend on 7233, the UI on 8080, the sandbox on 8088, Prometheus on 9090 and Grafana on 3000', () => {
     expect(service('temporal').ports).toContain('7233:7233');
     expect(service('temporal-ui').ports).toContain('8080:8080');
     expect(service('sandbox').ports).toContain('8088:8088');
+    expect(service('prometheus').ports).toContain('9090:9090');
+    expect(service('grafana').ports).toContain('3000:3000');
+    // The worker's metrics are for Prometheus on the compose network, not for the host.
     expect(service('worker').ports).toBeUndefined();
   });
 
@@ -134,7 +141,13 @@ describe('docker-compose.yml', () => {
       const image = definition.image ?? '';
       const tag = /^[^:@]+:([^:@]+)$/.exec(image)?.[1];
       expect({ service: name, image, pinned: tag !== undefined && tag !== 'latest' && /\d/.test(tag) }).toEqual({ service: name, image, pinned: true });
-      if (definition.build !== undefined) expect(image).toBe(`peakon-scim-connector:${packageVersion}`);
+      if (definition.build === undefined) continue;
+      // The sandbox (test bench, development dependencies) has its own Dockerfile stage and image; the rest run the slim runtime.
+      const target = typeof definition.build === 'object' ? definition.build.target : undefined;
+      if (name === 'sandbox') {
+        expect({ image, target }).toEqual({ image: `peakon-scim-connector-sandbox:${packageVersion}`, target: 'sandbox' });
+        expect(stages.map((stage) => stage.name)).toContain('sandbox');
+      } else expect({ service: name, image, target }).toEqual({ service: name, image: `peakon-scim-connector:${packageVersion}`, target: undefined });
     }
     for (const stage of stages) expect(stage.image).toMatch(/^node:\d+\.\d+\.\d+-[a-z]+-slim$/);
   });
@@ -210,6 +223,127 @@ describe('docker-compose.yml', () => {
     expect(csvPath).toBe('/app/examples/sample-hr.csv');
     expect(existsSync(fromRoot('examples', path.basename(csvPath)))).toBe(true);
     expect(service('worker').volumes).toContain('${PEAKON_SYNC_CONFIG_DIR:-./deploy/demo}:/config:ro');
+  });
+});
+
+/** `/a/b:/c:ro` → { source: '/a/b', target: '/c' } (named volumes and bind mounts alike). */
+function mount(volume: string): { source: string; target: string } {
+  const [source = '', target = ''] = withDefaults(volume).split(':');
+  return { source, target };
+}
+
+/** The host file or folder compose mounts at `containerPath` in `target` (a file inside a mounted folder included). */
+function hostPathOf(target: Service, containerPath: string): string | undefined {
+  for (const { source, target: mounted } of (target.volumes ?? []).map(mount)) {
+    if (!source.startsWith('./')) continue;
+    if (containerPath === mounted) return fromRoot(source);
+    if (containerPath.startsWith(`${mounted}/`)) return fromRoot(source, containerPath.slice(mounted.length + 1));
+  }
+  return undefined;
+}
+
+const PrometheusConfigSchema = z.object({
+  scrape_configs: z.array(
+    z.object({
+      job_name: z.string(),
+      metrics_path: z.string().optional(),
+      dns_sd_configs: z.array(z.object({ names: z.array(z.string()), type: z.string().optional(), port: z.number().int() })).optional(),
+      static_configs: z.array(z.object({ targets: z.array(z.string()) })).optional(),
+    }),
+  ),
+});
+const GrafanaDatasourcesSchema = z.object({ datasources: z.array(z.object({ name: z.string(), uid: z.string(), type: z.string(), url: z.string(), isDefault: z.boolean().optional() })) });
+const GrafanaProvidersSchema = z.object({ providers: z.array(z.object({ name: z.string(), type: z.literal('file'), options: z.object({ path: z.string() }) })) });
+const DatasourceRefSchema = z.object({ type: z.string(), uid: z.string() });
+const DashboardSchema = z.object({
+  uid: z.string(),
+  title: z.string(),
+  templating: z.object({ list: z.array(z.object({ name: z.string(), type: z.string(), query: z.unknown(), definition: z.string().optional(), current: z.object({ value: z.unknown() }).optional() })) }),
+  panels: z.array(
+    z.object({
+      id: z.number().int(),
+      title: z.string(),
+      datasource: DatasourceRefSchema,
+      gridPos: z.object({ x: z.number().int().min(0), y: z.number().int().min(0), w: z.number().int().min(1), h: z.number().int().min(1) }),
+      targets: z.array(z.object({ expr: z.string().min(1), refId: z.string(), datasource: DatasourceRefSchema })).min(1),
+    }),
+  ),
+});
+
+/** Metric names in a PromQL expression; a histogram's `_bucket`/`_sum`/`_count` series name the histogram. */
+function metricNames(expression: string): string[] {
+  return [...expression.matchAll(/\b(?:peakon_sync|temporal)_[a-z0-9_]+\b/g)].map((match) => match[0].replace(/_(bucket|sum|count)$/, ''));
+}
+
+describe('metrics: Prometheus and Grafana in docker-compose.yml', () => {
+  const metricsAddress = withDefaults(String(service('worker').environment?.PEAKON_SYNC_METRICS_ADDRESS ?? ''));
+  const metricsPort = Number(metricsAddress.split(':').at(-1));
+  const prometheusConfigPath = commandLine(service('prometheus').command).find((argument) => argument.startsWith('--config.file='))?.slice('--config.file='.length) ?? '/etc/prometheus/prometheus.yml';
+  const grafana = service('grafana');
+  const provisioningDirectory = hostPathOf(grafana, '/etc/grafana/provisioning');
+  const documented = readFileSync(fromRoot('docs/metrics.md'), 'utf8');
+
+  it('has the worker serve metrics on all its interfaces, on the compose network only', () => {
+    // 0.0.0.0: Prometheus runs in another container; 127.0.0.1 would only be reachable from inside the worker's.
+    expect(metricsAddress).toBe('0.0.0.0:9464');
+    expect(WorkerEnvironmentSchema.safeParse({ PEAKON_SYNC_METRICS_ADDRESS: metricsAddress }).success).toBe(true);
+    expect(service('worker').expose).toContain(String(metricsPort));
+  });
+
+  it('has Prometheus scrape every replica of the worker service at the port and path the worker serves', () => {
+    const configFile = hostPathOf(service('prometheus'), prometheusConfigPath);
+    expect(configFile).toBe(fromRoot('deploy/prometheus/prometheus.yml'));
+    const config = PrometheusConfigSchema.parse(YAML.parse(readFileSync(configFile ?? '', 'utf8')));
+    const workerJobs = config.scrape_configs.filter((job) => (job.dns_sd_configs ?? []).some((discovery) => discovery.names.includes('worker')));
+    expect(workerJobs).toHaveLength(1);
+    const [job] = workerJobs;
+    expect(job?.metrics_path ?? '/metrics').toBe('/metrics');
+    // DNS discovery of the service name finds every `--scale worker=N` replica; a static target would reach only one.
+    expect(job?.dns_sd_configs).toEqual([expect.objectContaining({ names: ['worker'], type: 'A', port: metricsPort })]);
+    expect(Object.keys(compose.services)).toContain('worker');
+    expect(service('prometheus').volumes?.map(mount)).toContainEqual({ source: 'prometheus-data', target: '/prometheus' });
+    expect(compose.volumes).toHaveProperty('prometheus-data');
+  });
+
+  it('provisions Grafana from mounted folders: the Prometheus service as datasource, and the dashboard folder', () => {
+    expect(provisioningDirectory).toBe(fromRoot('deploy/grafana/provisioning'));
+    expect(dependencies(grafana)).toEqual([['prometheus', 'service_started']]);
+    const datasourceFiles = readdirSync(path.join(provisioningDirectory ?? '', 'datasources'));
+    const datasources = datasourceFiles.flatMap((file) => GrafanaDatasourcesSchema.parse(YAML.parse(readFileSync(path.join(provisioningDirectory ?? '', 'datasources', file), 'utf8'))).datasources);
+    expect(datasources).toEqual([expect.objectContaining({ type: 'prometheus', isDefault: true })]);
+    const prometheusUrl = new URL(datasources[0]?.url ?? '');
+    expect(prometheusUrl.hostname).toBe('prometheus');
+    expect(service('prometheus').ports).toContain(`${prometheusUrl.port}:${prometheusUrl.port}`);
+
+    const providerFiles = readdirSync(path.join(provisioningDirectory ?? '', 'dashboards'));
+    const providers = providerFiles.flatMap((file) => GrafanaProvidersSchema.parse(YAML.parse(readFileSync(path.join(provisioningDirectory ?? '', 'dashboards', file), 'utf8'))).providers);
+    expect(providers).toHaveLength(1);
+    const dashboardDirectory = hostPathOf(grafana, providers[0]?.options.path ?? '');
+    expect(dashboardDirectory).toBe(fromRoot('deploy/grafana/dashboards'));
+    expect(readdirSync(dashboardDirectory ?? '')).toEqual(['peakon-sync.json']);
+    expect(hostPathOf(grafana, String(grafana.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH))).toBe(fromRoot('deploy/grafana/dashboards/peakon-sync.json'));
+    expect(grafana.volumes?.map(mount)).toContainEqual({ source: 'grafana-data', target: '/var/lib/grafana' });
+    expect(compose.volumes).toHaveProperty('grafana-data');
+  });
+
+  it('ships a dashboard that parses, queries the provisioned datasource, and names only documented metrics, every connector metric among them', () => {
+    const dashboard = DashboardSchema.parse(JSON.parse(readFileSync(fromRoot('deploy/grafana/dashboards/peakon-sync.json'), 'utf8')));
+    const provisionedUid = GrafanaDatasourcesSchema.parse(YAML.parse(readFileSync(path.join(provisioningDirectory ?? '', 'datasources', 'prometheus.yml'), 'utf8'))).datasources[0]?.uid;
+    const datasourceVariable = dashboard.templating.list.find((variable) => variable.type === 'datasource');
+    expect(datasourceVariable).toMatchObject({ name: 'datasource', query: 'prometheus', current: { value: provisionedUid } });
+    expect(new Set(dashboard.panels.map((panel) => panel.id)).size).toBe(dashboard.panels.length);
+    const expressions: string[] = [];
+    for (const panel of dashboard.panels) {
+      expect({ panel: panel.title, fits: panel.gridPos.x + panel.gridPos.w <= 24 }).toEqual({ panel: panel.title, fits: true });
+      for (const reference of [panel.datasource, ...panel.targets.map((target) => target.datasource)]) expect(reference).toEqual({ type: 'prometheus', uid: '${datasource}' });
+      expressions.push(...panel.targets.map((target) => target.expr));
+    }
+    expressions.push(...dashboard.templating.list.flatMap((variable) => (variable.definition ? [variable.definition] : [])));
+    const queried = new Set(expressions.flatMap(metricNames));
+    for (const metric of queried) expect({ metric, documentedInDocsMetricsMd: documented.includes(`\`${metric}\``) }).toEqual({ metric, documentedInDocsMetricsMd: true });
+    for (const metric of CONNECTOR_METRICS) expect({ metric: metric.name, onTheDashboard: queried.has(metric.name) }).toEqual({ metric: metric.name, onTheDashboard: true });
+    // Every query that filters by tenant uses the dashboard's tenant variable, which lists the tenants the workers saw.
+    for (const expression of expressions.filter((candidate) => candidate.includes('tenant=~'))) expect(expression).toContain('tenant=~"$tenant"');
   });
 });
 

@@ -1,0 +1,62 @@
+/**
+ * Run metrics, observed around the sync workflows without touching their code: how each run ended, how long it took,
+ * and its employees' outcomes. Part of the workflow bundle (registered by worker/create-worker.ts), so deterministic
+ * code only. The end of a run leaves the sandbox through a sink (metrics/run-sinks.ts), which adds no command to
+ * history and is not called while a workflow is replayed: recorded histories replay exactly as before.
+ */
+import { isCancellation, proxySinks, TemporalFailure, workflowInfo, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import type * as connectorWorkflows from '../workflows';
+import type { RunEnd, RunMetricsSinks } from './run-sinks';
+
+/** The workflows a sync run is: started by `peakon-sync sync`, or by a schedule (which runs the same code inside). */
+const RUN_WORKFLOW_TYPES: ReadonlySet<string> = new Set(['syncTenantWorkflow', 'scheduledSyncWorkflow'] satisfies (keyof typeof connectorWorkflows)[]);
+
+const { runMetrics } = proxySinks<RunMetricsSinks>();
+
+export const interceptors: WorkflowInterceptorsFactory = () => ({
+  inbound: [
+    {
+      async execute(input, next) {
+        if (!RUN_WORKFLOW_TYPES.has(workflowInfo().workflowType)) return next(input);
+        const started = runInput(input.args[0]);
+        let result: unknown;
+        try {
+          result = await next(input);
+        } catch (error) {
+          // Only failures end the run; any other error fails the workflow task, which Temporal retries.
+          if (isCancellation(error)) recordEnd(started.tenant, started.dryRun, 'cancelled');
+          else if (error instanceof TemporalFailure) recordEnd(started.tenant, started.dryRun, 'failed');
+          throw error;
+        }
+        const report = reportOf(result);
+        if (report) recordEnd(report.tenant ?? started.tenant, started.dryRun, report.status, report.counts);
+        return result;
+      },
+    },
+  ],
+});
+
+function recordEnd(tenant: string, dryRun: boolean, status: string, employees?: Record<string, number>): void {
+  // Workflow time: the start of the workflow task that ends the run, deterministic like every clock read here.
+  const durationSeconds = (Date.now() - workflowInfo().runStartTime.getTime()) / 1_000;
+  runMetrics.runEnded({ tenant, status, dryRun, durationSeconds, ...(employees ? { employees } : {}) } satisfies RunEnd);
+}
+
+/** The tenant of a sync's input (`config`) or of a schedule's (`storedConfig`, the config as written). */
+function runInput(input: unknown): { tenant: string; dryRun: boolean } {
+  const record = isRecord(input) ? input : {};
+  const config = isRecord(record.config) ? record.config : isRecord(record.storedConfig) ? record.storedConfig : {};
+  return { tenant: typeof config.tenant === 'string' ? config.tenant : 'unknown', dryRun: record.dryRun === true };
+}
+
+/** The parts of a SyncReport the metrics need, checked by hand: zod stays out of the workflow bundle. */
+function reportOf(result: unknown): { tenant?: string; status: string; counts: Record<string, number> } | undefined {
+  if (!isRecord(result) || typeof result.status !== 'string' || !isRecord(result.counts)) return undefined;
+  const counts: Record<string, number> = {};
+  for (const [outcome, count] of Object.entries(result.counts)) if (typeof count === 'number' && Number.isInteger(count) && count >= 0) counts[outcome] = count;
+  return { ...(typeof result.tenant === 'string' ? { tenant: result.tenant } : {}), status: result.status, counts };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}

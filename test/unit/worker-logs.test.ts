@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connectToDevServer, devServerAddress, type TemporalTestContext } from '../harness/temporal';
+
+const CLI = path.resolve(__dirname, '../../dist/client/cli.js');
+
+/** Lines that are not one JSON object each. */
+function nonJsonLines(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .filter((line) => {
+      try {
+        const parsed: unknown = JSON.parse(line);
+        return typeof parsed !== 'object' || parsed === null || Array.isArray(parsed);
+      } catch {
+        return true;
+      }
+    });
+}
+
+/** A port free right now, for the metrics endpoint. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function until(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** README: "the worker writes one JSON object per line". The SDK core's own warnings used to be plain text. */
+describe('peakon-sync worker output', () => {
+  let temporal: TemporalTestContext;
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+    temporal = await connectToDevServer();
+  });
+  afterAll(async () => {
+    await temporal.close();
+  });
+
+  // Both ways the worker installs its runtime: plain, and with the Prometheus endpoint.
+  it.each([
+    ['without metrics', async () => ({})],
+    ['with metrics', async () => ({ PEAKON_SYNC_METRICS_ADDRESS: `127.0.0.1:${await freePort()}` })],
+  ])('is one JSON object per line on stdout and stderr, the SDK core warnings included (%s)', async (mode, extraEnv) => {
+    const taskQueue = `${temporal.taskQueue}-logs-${mode.replace(/ /g, '-')}`;
+    const child = spawn(process.execPath, [CLI, 'worker'], {
+      env: { ...process.env, TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_NAMESPACE: 'default', PEAKON_SYNC_TASK_QUEUE: taskQueue, PEAKON_SYNC_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'worker-logs-')), ...(await extraEnv()) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      await until('the worker to poll', () => stdout.includes('worker polling') || child.exitCode !== null);
+      // A workflow type the worker does not know: its task fails, and the SDK core warns about it.
+      const handle = await temporal.client.workflow.start('noSuchWorkflowType', { taskQueue, workflowId: `logs-${taskQueue}`, args: [] });
+      try {
+        await until('the core warning about the failed workflow task', () => /Failing workflow task/.test(stdout + stderr));
+      } finally {
+        await handle.terminate('test cleanup');
+      }
+      child.kill('SIGTERM');
+      await exited;
+      expect({ stdout: nonJsonLines(stdout), stderr: nonJsonLines(stderr) }).toEqual({ stdout: [], stderr: [] });
+      // The core's line arrived through the connector's logger, with its level.
+      const coreLine = (stdout + stderr).split('\n').find((line) => line.includes('Failing workflow task'));
+      expect(JSON.parse(coreLine ?? '{}')).toMatchObject({ level: 'warn', message: expect.stringContaining('Failing workflow task') });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+  });
+});
