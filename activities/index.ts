@@ -1,3 +1,4 @@
+import { resolveStoredConfigActivity } from './config';
 import type { ActivityDeps } from './deps';
 import { scimStepActivities } from './employee';
 import { planSyncActivity } from './plan';
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     planSync: planSyncActivity(deps),
     writeRunReport: writeRunReportActivity(deps),
+    resolveStoredConfig: resolveStoredConfigActivity(),
     ...scimStepActivities(deps),
   };
 }

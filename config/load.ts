@@ -51,11 +51,15 @@ export function parseConfig(raw: unknown, origin = 'config'): ConnectorConfig {
   return parsed.data;
 }
 
-/**
- * Reads a YAML or JSON config file. Relative file paths inside it (the CSV export, secret files) are resolved against
- * the file's folder, so the parsed config can be handed to a worker running anywhere on the same machine.
- */
-export function loadConfigFile(configPath: string): ConnectorConfig {
+/** A config file as the operator wrote it: what its YAML or JSON holds, before validation and defaults. */
+export interface ConfigAsWritten {
+  raw: unknown;
+  /** The file's absolute path: relative paths inside the config are relative to its folder. */
+  file: string;
+}
+
+/** Reads a YAML or JSON config file without validating it (a schedule stores this, so every run applies today's schema). */
+export function readConfigAsWritten(configPath: string): ConfigAsWritten {
   const absolute = path.resolve(configPath);
   let text: string;
   try {
@@ -64,14 +68,29 @@ export function loadConfigFile(configPath: string): ConnectorConfig {
     const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
     throw new ConfigError(`cannot read config file ${absolute}: ${code}`);
   }
-  let raw: unknown;
   try {
-    raw = /\.json$/i.test(absolute) ? JSON.parse(text) : YAML.parse(text);
+    return { raw: /\.json$/i.test(absolute) ? JSON.parse(text) : YAML.parse(text), file: absolute };
   } catch (error) {
     throw new ConfigError(`cannot parse config file ${absolute}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const config = parseConfig(raw, `config file ${absolute}`);
-  return resolveRelativePaths(config, path.dirname(absolute));
+}
+
+/**
+ * Validates a config as written (today's schema and defaults) and resolves the relative file paths inside it (the CSV
+ * export, secret files) against `baseDir`, the folder of the file it came from; without one they stay as written.
+ */
+export function parseConfigAsWritten(raw: unknown, options: { origin: string; baseDir?: string }): ConnectorConfig {
+  const config = parseConfig(raw, options.origin);
+  return options.baseDir === undefined ? config : resolveRelativePaths(config, options.baseDir);
+}
+
+/**
+ * Reads and validates a YAML or JSON config file. Relative file paths inside it are resolved against the file's
+ * folder, so the parsed config can be handed to a worker running anywhere on the same machine.
+ */
+export function loadConfigFile(configPath: string): ConnectorConfig {
+  const { raw, file } = readConfigAsWritten(configPath);
+  return parseConfigAsWritten(raw, { origin: `config file ${file}`, baseDir: path.dirname(file) });
 }
 
 function resolveRelativePaths(config: ConnectorConfig, baseDir: string): ConnectorConfig {

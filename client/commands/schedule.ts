@@ -1,11 +1,13 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { loadConfigFile } from '../../config/load';
 import { readWorkerEnvironment } from '../../worker/environment';
 import { createSyncSchedule } from '../schedules/create';
-import { describeSyncSchedule, listSyncSchedules } from '../schedules/inspect';
+import { describeSyncSchedule, findSyncSchedule, listSyncSchedules } from '../schedules/inspect';
 import { defaultScheduleId, timingFromFlags } from '../schedules/options';
 import { formatScheduleList, formatScheduleOverview } from '../schedules/overview';
+import { setSchedulePaused } from '../schedules/pause';
+import { scheduleConfigFromFile } from '../schedules/stored-config';
+import { formatScheduleUpdate, updateSyncSchedule } from '../schedules/update';
 import { connectClient } from '../temporal-client';
 
 interface CreateFlags {
@@ -15,6 +17,15 @@ interface CreateFlags {
   timezone?: string;
   id?: string;
   paused?: boolean;
+  note?: string;
+  json?: boolean;
+}
+
+interface UpdateFlags {
+  config?: string;
+  every?: string;
+  cron?: string;
+  timezone?: string;
   note?: string;
   json?: boolean;
 }
@@ -42,7 +53,7 @@ export function registerScheduleCommand(program: Command): void {
   schedule
     .command('create')
     .description('schedule recurring syncs of the tenant a config file describes')
-    .requiredOption('-c, --config <file>', 'connector config (YAML or JSON); the schedule keeps a copy, so re-create it after editing the file')
+    .requiredOption('-c, --config <file>', 'connector config (YAML or JSON); the schedule keeps it as written and every run validates it again (after editing the file: schedule update --config)')
     .option('--every <interval>', 'run at a fixed interval: 30m, 1h, 1d')
     .option('--cron <expression>', 'run on a cron expression, e.g. "0 2 * * *"')
     .option('--timezone <zone>', 'time zone of the cron expression (IANA name, default UTC)')
@@ -52,9 +63,9 @@ export function registerScheduleCommand(program: Command): void {
     .option('--json', 'print the schedule ID as JSON')
     .action(async (flags: CreateFlags) => {
       const timing = timingFromFlags(flags);
-      const config = loadConfigFile(flags.config);
+      const config = scheduleConfigFromFile(flags.config);
       const { PEAKON_SYNC_TASK_QUEUE: taskQueue } = readWorkerEnvironment();
-      const scheduleId = flags.id ?? defaultScheduleId(config.tenant);
+      const scheduleId = flags.id ?? defaultScheduleId(config.parsed.tenant);
       await withClient((client, namespace) =>
         createSyncSchedule(client, {
           namespace,
@@ -66,7 +77,34 @@ export function registerScheduleCommand(program: Command): void {
           ...(flags.note !== undefined ? { note: flags.note } : {}),
         }),
       );
-      print(flags.json ? JSON.stringify({ scheduleId }) : `created schedule ${scheduleId} for tenant ${config.tenant} on task queue ${taskQueue}${flags.paused ? ' (paused)' : ''}`);
+      print(flags.json ? JSON.stringify({ scheduleId }) : `created schedule ${scheduleId} for tenant ${config.parsed.tenant} on task queue ${taskQueue}${flags.paused ? ' (paused)' : ''}`);
+    });
+
+  schedule
+    .command('update <schedule>')
+    .description('change a schedule in place: its cadence, its config (validated first), its note; also migrates a schedule made by an earlier version')
+    .option('-c, --config <file>', 'store this config (YAML or JSON) as written; runs validate it again each time')
+    .option('--every <interval>', 'run at a fixed interval from now on: 30m, 1h, 1d')
+    .option('--cron <expression>', 'run on a cron expression from now on, e.g. "0 2 * * *"')
+    .option('--timezone <zone>', 'time zone of the cron expression (IANA name, default UTC)')
+    .option('--note <text>', 'a note shown with the schedule')
+    .option('--json', 'print what changed as JSON')
+    .addHelpText('after', '\n<schedule> is a schedule ID, or a tenant (its schedule peakon-sync-<tenant>, or its only schedule).')
+    .action(async (scheduleRef: string, flags: UpdateFlags) => {
+      const cadenceGiven = flags.every !== undefined || flags.cron !== undefined || flags.timezone !== undefined;
+      const timing = cadenceGiven ? timingFromFlags(flags) : undefined;
+      const config = flags.config !== undefined ? scheduleConfigFromFile(flags.config) : undefined;
+      const update = await withClient(async (client, namespace) => {
+        const scheduleId = await findSyncSchedule(client, scheduleRef);
+        return updateSyncSchedule(client, {
+          namespace,
+          scheduleId,
+          ...(config ? { config } : {}),
+          ...(timing ? { timing } : {}),
+          ...(flags.note !== undefined ? { note: flags.note } : {}),
+        });
+      });
+      print(flags.json ? JSON.stringify(update, null, 2) : formatScheduleUpdate(update));
     });
 
   schedule
@@ -90,19 +128,19 @@ export function registerScheduleCommand(program: Command): void {
   schedule
     .command('pause <id>')
     .description('stop starting runs until unpaused (a run in progress continues)')
-    .option('--note <text>', 'why it is paused')
+    .option('--note <text>', 'why it is paused (without it, the schedule keeps its note)')
     .action(async (scheduleId: string, flags: { note?: string }) => {
-      await withClient((client) => client.schedule.getHandle(scheduleId).pause(flags.note ?? 'paused with peakon-sync schedule pause'));
-      print(`paused ${scheduleId}`);
+      const note = await withClient((client) => setSchedulePaused(client, scheduleId, 'paused', flags.note));
+      print(`paused ${scheduleId} (note: ${note})`);
     });
 
   schedule
     .command('unpause <id>')
     .description('start runs on the schedule again')
-    .option('--note <text>', 'a note shown with the schedule')
+    .option('--note <text>', 'added to the schedule\'s note (the note set at pause is kept)')
     .action(async (scheduleId: string, flags: { note?: string }) => {
-      await withClient((client) => client.schedule.getHandle(scheduleId).unpause(flags.note ?? 'unpaused with peakon-sync schedule unpause'));
-      print(`unpaused ${scheduleId}`);
+      const note = await withClient((client) => setSchedulePaused(client, scheduleId, 'unpaused', flags.note));
+      print(`unpaused ${scheduleId} (note: ${note})`);
     });
 
   schedule

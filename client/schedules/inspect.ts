@@ -1,12 +1,27 @@
-import { WorkflowNotFoundError, type Client, type ScheduleDescription, type ScheduleExecutionResult, type ScheduleSummary } from '@temporalio/client';
-import { SYNC_WORKFLOW_TYPE, SyncScheduleMemoSchema } from './options';
+import {
+  ScheduleNotFoundError,
+  WorkflowNotFoundError,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleExecutionResult,
+  type ScheduleSpecDescription,
+  type ScheduleSummary,
+} from '@temporalio/client';
+import { defaultScheduleId, describeTiming, SyncScheduleMemoSchema, SYNC_SCHEDULE_WORKFLOW_TYPES, timingFromSpec } from './options';
 import { SyncRunMemoSchema, type ScheduledRun, type SyncScheduleOverview, type SyncScheduleSummaryRow } from './overview';
+import { scheduleInputOf, storedConfigStatus } from './stored-config';
 
 /** Reads schedules and their runs from Temporal into the plain shapes overview.ts formats. */
 
-function scheduleMemo(memo: Record<string, unknown> | undefined) {
+export function scheduleMemo(memo: Record<string, unknown> | undefined) {
   const parsed = SyncScheduleMemoSchema.safeParse(memo);
   return parsed.success ? parsed.data : undefined;
+}
+
+/** The timing from the spec, which `schedule update` changes; schedules of earlier versions said it in their memo. */
+export function scheduleTiming(spec: ScheduleSpecDescription | undefined, memo: Record<string, unknown> | undefined): string | undefined {
+  const timing = timingFromSpec(spec);
+  return timing ? describeTiming(timing) : scheduleMemo(memo)?.timing;
 }
 
 function lastRunAt(recentActions: readonly ScheduleExecutionResult[]): Date | undefined {
@@ -17,7 +32,7 @@ function lastRunAt(recentActions: readonly ScheduleExecutionResult[]): Date | un
 export async function listSyncSchedules(client: Client): Promise<SyncScheduleSummaryRow[]> {
   const rows: SyncScheduleSummaryRow[] = [];
   for await (const summary of client.schedule.list()) {
-    if (summary.action?.workflowType !== SYNC_WORKFLOW_TYPE) continue;
+    if (!SYNC_SCHEDULE_WORKFLOW_TYPES.includes(summary.action?.workflowType ?? '')) continue;
     rows.push(summaryRow(summary));
   }
   return rows.sort((left, right) => left.scheduleId.localeCompare(right.scheduleId));
@@ -25,15 +40,38 @@ export async function listSyncSchedules(client: Client): Promise<SyncScheduleSum
 
 function summaryRow(summary: ScheduleSummary): SyncScheduleSummaryRow {
   const memo = scheduleMemo(summary.memo);
+  const timing = scheduleTiming(summary.spec, summary.memo);
   const last = lastRunAt(summary.info.recentActions);
   return {
     scheduleId: summary.scheduleId,
-    ...(memo ? { tenant: memo.tenant, timing: memo.timing } : {}),
+    ...(memo ? { tenant: memo.tenant } : {}),
+    ...(timing !== undefined ? { timing } : {}),
     paused: summary.state.paused,
     ...(summary.state.note ? { note: summary.state.note } : {}),
     nextRunTimes: summary.info.nextActionTimes,
     ...(last ? { lastRunAt: last } : {}),
   };
+}
+
+/**
+ * The schedule a person means: a schedule ID, or a tenant (its default schedule ID, or the one schedule of that
+ * tenant). Several schedules of one tenant are an error that lists them.
+ */
+export async function findSyncSchedule(client: Client, idOrTenant: string): Promise<string> {
+  for (const scheduleId of new Set([idOrTenant, defaultScheduleId(idOrTenant)])) {
+    try {
+      await client.schedule.getHandle(scheduleId).describe();
+      return scheduleId;
+    } catch (error) {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+    }
+  }
+  // The list reads the visibility store, a second or so behind; a schedule just created is found by its ID above.
+  const ofTenant = (await listSyncSchedules(client)).filter((row) => row.tenant === idOrTenant).map((row) => row.scheduleId);
+  const [only] = ofTenant;
+  if (only !== undefined && ofTenant.length === 1) return only;
+  if (ofTenant.length > 1) throw new Error(`tenant ${idOrTenant} has ${ofTenant.length} schedules (${ofTenant.join(', ')}): name one by its ID`);
+  throw new Error(`no schedule ${idOrTenant}, and no schedule of a tenant ${idOrTenant}: see peakon-sync schedule list`);
 }
 
 /** The run's Temporal status and the sync's own outcome (from the memo the workflow keeps current). */
@@ -54,23 +92,29 @@ async function inspectRun(client: Client, action: ScheduleExecutionResult): Prom
 export async function describeSyncSchedule(client: Client, scheduleId: string): Promise<SyncScheduleOverview> {
   const description: ScheduleDescription = await client.schedule.getHandle(scheduleId).describe();
   const memo = scheduleMemo(description.memo);
+  const timing = scheduleTiming(description.spec, description.memo);
   const last = lastRunAt(description.info.recentActions);
+  const input = scheduleInputOf(description.action);
   const recentRuns = await Promise.all(description.info.recentActions.map((action) => inspectRun(client, action)));
+  const waiting = recentRuns.find((run) => run.execution === 'RUNNING' && run.outcome?.status === 'awaiting_approval');
   return {
     scheduleId,
-    ...(memo ? { tenant: memo.tenant, timing: memo.timing } : {}),
+    ...(memo ? { tenant: memo.tenant } : {}),
+    ...(timing !== undefined ? { timing } : {}),
     paused: description.state.paused,
     ...(description.state.note ? { note: description.state.note } : {}),
     nextRunTimes: description.info.nextActionTimes,
     ...(last ? { lastRunAt: last } : {}),
     ...(description.action.taskQueue ? { taskQueue: description.action.taskQueue } : {}),
     ...(description.action.workflowId ? { workflowIdPrefix: description.action.workflowId } : {}),
+    ...(input ? { storedConfig: storedConfigStatus(input) } : {}),
     overlapPolicy: description.policies.overlap ?? 'UNSPECIFIED',
     catchupWindowMs: description.policies.catchupWindow,
     actionsTaken: description.info.numActionsTaken,
     skippedBecauseStillRunning: description.info.numActionsSkippedOverlap,
     missedCatchupWindow: description.info.numActionsMissedCatchupWindow,
     running: description.info.runningActions.map((action) => action.workflow.workflowId),
+    ...(waiting ? { awaitingApproval: { workflowId: waiting.workflowId, leavers: waiting.outcome?.awaitingApproval?.leavers ?? 0, ...(waiting.outcome?.awaitingApproval?.reason ? { reason: waiting.outcome.awaitingApproval.reason } : {}) } } : {}),
     recentRuns,
   };
 }

@@ -1,18 +1,22 @@
-import { ScheduleOverlapPolicy, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction, type ScheduleSpec } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction, type ScheduleSpec, type ScheduleSpecDescription } from '@temporalio/client';
 import { z } from 'zod';
-import type { ConnectorConfig } from '../../config/schema';
 import type { RunTuning } from '../../sync/settings';
 import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
-import type { SyncWorkflowInput } from '../../workflows/sync';
+import type { ScheduledSyncInput } from '../../workflows/scheduled';
 import type * as workflows from '../../workflows';
-import type { syncTenantWorkflow } from '../../workflows';
+import type { scheduledSyncWorkflow } from '../../workflows';
+import type { ScheduleConfig } from './stored-config';
 
 /**
- * The workflow type every sync schedule starts; `list` uses it to tell this connector's schedules from others. Typed
- * as a key of the workflows module, so renaming the workflow breaks the build instead of every schedule.
+ * The workflow type every sync schedule starts: it validates the stored config at each run. Typed as a key of the
+ * workflows module, so renaming the workflow breaks the build instead of every schedule.
  */
-export const SYNC_WORKFLOW_TYPE: keyof typeof workflows = 'syncTenantWorkflow';
+export const SCHEDULED_SYNC_WORKFLOW_TYPE: keyof typeof workflows = 'scheduledSyncWorkflow';
+/** What schedules made by earlier versions start, with a parsed copy of the config; `schedule update` migrates them. */
+export const PARSED_COPY_WORKFLOW_TYPE: keyof typeof workflows = 'syncTenantWorkflow';
+/** `list` uses these to tell this connector's schedules from others. */
+export const SYNC_SCHEDULE_WORKFLOW_TYPES: readonly string[] = [SCHEDULED_SYNC_WORKFLOW_TYPE, PARSED_COPY_WORKFLOW_TYPE];
 
 /**
  * A late scheduled run is still worth taking after a short outage, but not hours later: the next regular run will
@@ -36,7 +40,8 @@ export function parseEvery(text: string): number {
   return milliseconds;
 }
 
-const CRON_FIELD = /^[\d*/,\-A-Za-z?LW#]+$/;
+// No '#': Temporal reads it as the start of a comment (scheduleSpecFor keeps the expression as written there).
+const CRON_FIELD = /^[\d*/,\-A-Za-z?LW]+$/;
 
 /** Temporal takes standard five-field cron (plus @daily-style shortcuts); a typo is caught here, not at the server. */
 export function checkCron(expression: string): string {
@@ -63,12 +68,30 @@ export function timingFromFlags(flags: { every?: string; cron?: string; timezone
   return flags.every !== undefined ? { everyMs: parseEvery(flags.every), ...timezone } : { cron: checkCron(flags.cron ?? ''), ...timezone };
 }
 
+/**
+ * The server compiles a cron expression into calendar ranges and forgets the text; the comment after `#` is kept with
+ * those ranges, so the expression as written goes there and `describe` shows it even after `schedule update`. (A
+ * schedule's memo cannot be changed after it is created, so the timing cannot live there.)
+ */
 export function scheduleSpecFor(timing: SyncScheduleTiming): ScheduleSpec {
   const zone = timing.timezone !== undefined ? { timezone: timing.timezone } : {};
-  return 'everyMs' in timing ? { intervals: [{ every: timing.everyMs }], ...zone } : { cronExpressions: [timing.cron], ...zone };
+  return 'everyMs' in timing ? { intervals: [{ every: timing.everyMs }], ...zone } : { cronExpressions: [`${timing.cron} #${timing.cron}`], ...zone };
 }
 
-/** `every 1h`, `cron "0 2 * * *" (Europe/Copenhagen)`: kept in the schedule's memo, because the server turns cron into calendar ranges. */
+/** The timing a schedule's spec holds, when it is one this connector made: one interval, or one cron kept in its comment. */
+export function timingFromSpec(spec: Pick<ScheduleSpecDescription, 'timezone'> & { intervals?: readonly { every: number; offset?: number }[]; calendars?: readonly { comment?: string }[] } | undefined): SyncScheduleTiming | undefined {
+  if (!spec) return undefined;
+  const zone = spec.timezone ? { timezone: spec.timezone } : {};
+  const intervals = spec.intervals ?? [];
+  const calendars = spec.calendars ?? [];
+  const [interval] = intervals;
+  if (interval && intervals.length === 1 && calendars.length === 0 && !interval.offset) return { everyMs: interval.every, ...zone };
+  const [calendar] = calendars;
+  if (calendar?.comment && calendars.length === 1 && intervals.length === 0) return { cron: calendar.comment, ...zone };
+  return undefined;
+}
+
+/** `every 1h`, `cron "0 2 * * *" (Europe/Copenhagen)`: the timing as the operator gave it. */
 export function describeTiming(timing: SyncScheduleTiming): string {
   const zone = timing.timezone !== undefined ? ` (${timing.timezone})` : '';
   return 'everyMs' in timing ? `every ${formatDuration(timing.everyMs)}${zone}` : `cron "${timing.cron}"${zone}`;
@@ -92,12 +115,16 @@ export function defaultScheduleId(tenant: string): string {
   return `peakon-sync-${tenant}`;
 }
 
-/** What `list` and `describe` read back from a sync schedule's memo. */
-export const SyncScheduleMemoSchema = z.object({ tenant: z.string(), timing: z.string() });
+/**
+ * A sync schedule's memo. `timing` is only in schedules made by earlier versions (read when the spec does not say,
+ * see timingFromSpec); a memo is fixed at creation, and the timing can change with `schedule update`.
+ */
+export const SyncScheduleMemoSchema = z.object({ tenant: z.string(), timing: z.string().optional() });
 export type SyncScheduleMemo = z.infer<typeof SyncScheduleMemoSchema>;
 
 export interface SyncScheduleRequest {
-  config: ConnectorConfig;
+  /** The config as written (what the schedule stores) and as validated now (its tenant names the schedule and runs). */
+  config: ScheduleConfig;
   taskQueue: string;
   timing: SyncScheduleTiming;
   scheduleId?: string;
@@ -109,7 +136,25 @@ export interface SyncScheduleRequest {
   tuning?: Partial<RunTuning>;
 }
 
-export type SyncScheduleOptions = ScheduleOptions<ScheduleOptionsStartWorkflowAction<typeof syncTenantWorkflow>>;
+export type SyncScheduleAction = ScheduleOptionsStartWorkflowAction<typeof scheduledSyncWorkflow>;
+export type SyncScheduleOptions = ScheduleOptions<SyncScheduleAction>;
+
+/** What every run of a sync schedule starts; `create` and `update` both build it here. */
+export function buildSyncScheduleAction(request: Pick<SyncScheduleRequest, 'config' | 'taskQueue' | 'withSearchAttributes' | 'tuning'>): SyncScheduleAction {
+  const { stored, parsed } = request.config;
+  const input: ScheduledSyncInput = { ...stored, ...(request.tuning ? { tuning: request.tuning } : {}) };
+  return {
+    type: 'startWorkflow',
+    workflowType: SCHEDULED_SYNC_WORKFLOW_TYPE,
+    taskQueue: request.taskQueue,
+    // Temporal appends the scheduled time, so every run keeps a readable, unique ID.
+    workflowId: scheduledSyncWorkflowIdPrefix(parsed.tenant),
+    args: [input],
+    ...(request.withSearchAttributes
+      ? { typedSearchAttributes: [{ key: TENANT_SEARCH_ATTRIBUTE, value: parsed.tenant }, { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' }] }
+      : {}),
+  };
+}
 
 /**
  * The schedule of one tenant's recurring sync. Two guards keep a tenant to one sync at a time: the overlap policy
@@ -117,24 +162,13 @@ export type SyncScheduleOptions = ScheduleOptions<ScheduleOptionsStartWorkflowAc
  * the workflow makes any other sync (a person's `peakon-sync sync`, another schedule) return 'skipped'.
  */
 export function buildSyncScheduleOptions(request: SyncScheduleRequest): SyncScheduleOptions {
-  const { config } = request;
-  const input: SyncWorkflowInput = { config, ...(request.tuning ? { tuning: request.tuning } : {}) };
+  const { tenant } = request.config.parsed;
   return {
-    scheduleId: request.scheduleId ?? defaultScheduleId(config.tenant),
+    scheduleId: request.scheduleId ?? defaultScheduleId(tenant),
     spec: scheduleSpecFor(request.timing),
-    action: {
-      type: 'startWorkflow',
-      workflowType: SYNC_WORKFLOW_TYPE,
-      taskQueue: request.taskQueue,
-      // Temporal appends the scheduled time, so every run keeps a readable, unique ID.
-      workflowId: scheduledSyncWorkflowIdPrefix(config.tenant),
-      args: [input],
-      ...(request.withSearchAttributes
-        ? { typedSearchAttributes: [{ key: TENANT_SEARCH_ATTRIBUTE, value: config.tenant }, { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' }] }
-        : {}),
-    },
+    action: buildSyncScheduleAction(request),
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: SYNC_SCHEDULE_CATCHUP_WINDOW_MS },
-    memo: { tenant: config.tenant, timing: describeTiming(request.timing) } satisfies SyncScheduleMemo,
+    memo: { tenant } satisfies SyncScheduleMemo,
     state: {
       paused: request.paused ?? false,
       ...(request.note !== undefined ? { note: request.note } : {}),

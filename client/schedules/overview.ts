@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatDuration } from './options';
+import type { StoredConfigStatus } from './stored-config';
 
 /**
  * What `schedule list` and `schedule describe` show: plain data gathered from Temporal (see inspect.ts) and turned
@@ -8,10 +9,14 @@ import { formatDuration } from './options';
 
 /** The memo a sync run keeps up to date (workflows/sync.ts `publish`): its outcome without fetching its result. */
 export const SyncRunMemoSchema = z.object({
-  status: z.enum(['running', 'completed', 'completed_with_failures', 'failed', 'skipped']),
-  counts: z.object({ created: z.number(), updated: z.number(), unchanged: z.number(), failed: z.number(), skipped: z.number() }).optional(),
+  status: z.enum(['running', 'awaiting_approval', 'completed', 'completed_with_failures', 'failed', 'skipped', 'cancelled', 'quarantined']),
+  counts: z.object({ created: z.number(), updated: z.number(), deactivated: z.number().optional(), unchanged: z.number(), failed: z.number(), skipped: z.number() }).optional(),
+  /** Set while the guard holds the run's leaver writes for a person's decision (null once decided). */
+  awaitingApproval: z.object({ leavers: z.number(), reason: z.string().optional() }).nullable().optional(),
   failures: z.number().optional(),
   operations: z.number().optional(),
+  /** Why a scheduled run stopped before its sync began (workflows/scheduled.ts): a stored config that no longer validates. */
+  message: z.string().optional(),
 });
 export type SyncRunMemo = z.infer<typeof SyncRunMemoSchema>;
 
@@ -39,6 +44,8 @@ export interface SyncScheduleSummaryRow {
 export interface SyncScheduleOverview extends SyncScheduleSummaryRow {
   taskQueue?: string;
   workflowIdPrefix?: string;
+  /** The config the schedule stores, and whether it still validates; absent when the action is not one this version reads. */
+  storedConfig?: StoredConfigStatus;
   overlapPolicy: string;
   catchupWindowMs: number;
   actionsTaken: number;
@@ -46,6 +53,8 @@ export interface SyncScheduleOverview extends SyncScheduleSummaryRow {
   missedCatchupWindow: number;
   /** Workflow IDs of runs this schedule started that are still running (at most one with overlap SKIP). */
   running: string[];
+  /** A running run whose leaver writes wait for approval: it holds the tenant lock, so the schedule's runs are skipped. */
+  awaitingApproval?: { workflowId: string; leavers: number; reason?: string };
   /** Oldest first, as Temporal keeps them (the last 10 or so). */
   recentRuns: ScheduledRun[];
 }
@@ -54,10 +63,12 @@ export interface SyncScheduleOverview extends SyncScheduleSummaryRow {
 export function describeRunOutcome(run: ScheduledRun): string {
   const { outcome } = run;
   if (!outcome) return run.execution;
-  if (outcome.status === 'running' && run.execution !== 'RUNNING') return `${run.execution.toLowerCase()} (the run ended without a report)`;
+  if (outcome.message !== undefined && !outcome.counts) return `${outcome.status}: ${outcome.message.replace(/\s*\n\s*/g, ' ')}`;
+  if (outcome.status === 'awaiting_approval' && run.execution === 'RUNNING') return `awaiting approval of ${outcome.awaitingApproval?.leavers ?? '?'} leaver write(s): peakon-sync approve|reject ${run.workflowId}`;
+  if ((outcome.status === 'running' || outcome.status === 'awaiting_approval') && run.execution !== 'RUNNING') return `${run.execution.toLowerCase()} (the run ended without a report)`;
   const counts = outcome.counts;
   if (!counts || outcome.status === 'skipped') return outcome.status;
-  const details = `created ${counts.created}, updated ${counts.updated}, unchanged ${counts.unchanged}, failed ${counts.failed}`;
+  const details = `created ${counts.created}, updated ${counts.updated}${counts.deactivated ? `, deactivated ${counts.deactivated}` : ''}, unchanged ${counts.unchanged}, failed ${counts.failed}`;
   return `${outcome.status} (${details}${outcome.operations !== undefined ? `; ${outcome.operations} ops` : ''})`;
 }
 
@@ -73,16 +84,44 @@ export function formatScheduleList(rows: readonly SyncScheduleSummaryRow[]): str
   return [header, ...table].map((cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
+/** Where the config comes from, what it syncs, and whether the next run will accept it. */
+function storedConfigLines(scheduleId: string, stored: StoredConfigStatus): string[] {
+  const what = [stored.tenant !== undefined ? `tenant ${stored.tenant}` : undefined, stored.source !== undefined ? `source ${stored.source}` : undefined].filter((part) => part !== undefined).join(', ');
+  const lines =
+    stored.form === 'as-written'
+      ? [`  config:        as written${stored.configFile !== undefined ? ` in ${stored.configFile}` : ''}${what ? `: ${what}` : ''}`]
+      : [
+          `  config:        a parsed copy stored by an earlier version${what ? `: ${what}` : ''}`,
+          `                 its runs get no default for a setting added since; store it as written: peakon-sync schedule update ${scheduleId}`,
+        ];
+  if (stored.validates) return [...lines, '  validates:     yes, with this version (every run checks again before it starts)'];
+  const problem = (stored.problem ?? '').split('\n').map((line) => `                 ${line}`);
+  const consequence =
+    stored.form === 'as-written'
+      ? `runs fail until it is fixed: peakon-sync schedule update ${scheduleId} --config <file>`
+      : `its runs use it unchecked; migrate with peakon-sync schedule update ${scheduleId} --config <file>`;
+  return [...lines, `  validates:     NO, with this version: ${consequence}`, ...problem];
+}
+
 export function formatScheduleOverview(overview: SyncScheduleOverview): string {
   const lines = [
     `Schedule ${overview.scheduleId}${overview.tenant ? ` — tenant ${overview.tenant}` : ''}`,
     `  when:          ${overview.timing ?? '?'}`,
     `  state:         ${overview.paused ? 'paused' : 'active'}${overview.note ? ` (${overview.note})` : ''}`,
     `  task queue:    ${overview.taskQueue ?? '?'}`,
+    ...(overview.storedConfig ? storedConfigLines(overview.scheduleId, overview.storedConfig) : []),
     `  overlap:       ${overview.overlapPolicy}, catch-up window ${formatDuration(overview.catchupWindowMs)}`,
     `  runs started:  ${overview.actionsTaken} (skipped while one was running: ${overview.skippedBecauseStillRunning}, missed the catch-up window: ${overview.missedCatchupWindow})`,
     `  running now:   ${overview.running.length > 0 ? overview.running.join(', ') : 'none'}`,
   ];
+  const waiting = overview.awaitingApproval;
+  if (waiting) {
+    lines.push(
+      `  AWAITING APPROVAL: ${waiting.workflowId} holds ${waiting.leavers} leaver write(s)${waiting.reason ? ` (${waiting.reason})` : ''};`,
+      `                 it keeps the tenant lock, so this schedule's runs are skipped until someone decides:`,
+      `                 peakon-sync approve ${waiting.workflowId}   or   peakon-sync reject ${waiting.workflowId}`,
+    );
+  }
   lines.push('', overview.paused ? 'Next runs: none while paused' : 'Next runs:');
   if (!overview.paused) for (const next of overview.nextRunTimes) lines.push(`  ${time(next)}`);
   lines.push('', overview.recentRuns.length > 0 ? 'Recent runs (newest first):' : 'Recent runs: none yet');

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import { buildSyncScheduleOptions, checkCron, defaultScheduleId, describeTiming, formatDuration, parseEvery, timingFromFlags } from '../../client/schedules/options';
 import { formatScheduleList, formatScheduleOverview, type SyncScheduleOverview } from '../../client/schedules/overview';
-import { loadConfigFile } from '../../config/load';
+import { scheduleConfigFromFile } from '../../client/schedules/stored-config';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 
-const config = loadConfigFile(path.resolve(__dirname, '../../examples/sample-config.yaml'));
+const sampleConfigFile = path.resolve(__dirname, '../../examples/sample-config.yaml');
+const config = scheduleConfigFromFile(sampleConfigFile);
+const { tenant } = config.parsed;
 
 describe('schedule timing flags', () => {
   it.each([
@@ -46,26 +48,36 @@ describe('schedule timing flags', () => {
 });
 
 describe('the sync schedule built from a config', () => {
-  it('starts syncTenantWorkflow on the worker task queue with the config only, skipping overlaps, with a 10-minute catch-up window', () => {
+  it('starts scheduledSyncWorkflow on the worker task queue with the config as written, skipping overlaps, with a 10-minute catch-up window', () => {
     const options = buildSyncScheduleOptions({ config, taskQueue: 'peakon-sync', timing: { everyMs: 3_600_000 }, withSearchAttributes: false });
-    expect(options.scheduleId).toBe(defaultScheduleId(config.tenant));
-    expect(options.scheduleId).toBe(`peakon-sync-${config.tenant}`);
+    expect(options.scheduleId).toBe(defaultScheduleId(tenant));
+    expect(options.scheduleId).toBe(`peakon-sync-${tenant}`);
     expect(options.spec).toEqual({ intervals: [{ every: 3_600_000 }] });
     expect(options.action).toEqual({
       type: 'startWorkflow',
-      workflowType: 'syncTenantWorkflow',
+      workflowType: 'scheduledSyncWorkflow',
       taskQueue: 'peakon-sync',
-      workflowId: `peakon-sync/${config.tenant}/scheduled`,
-      args: [{ config }],
+      workflowId: `peakon-sync/${tenant}/scheduled`,
+      args: [{ storedConfig: config.stored.storedConfig, configFile: sampleConfigFile }],
     });
     expect(options.policies).toEqual({ overlap: 'SKIP', catchupWindow: 600_000 });
     expect(options.state).toEqual({ paused: false });
-    expect(options.memo).toEqual({ tenant: config.tenant, timing: 'every 1h' });
+    // A memo cannot change after creation, and `schedule update` changes the timing: the spec says it (timingFromSpec).
+    expect(options.memo).toEqual({ tenant });
+  });
+
+  it('stores the config as written: no defaults filled in, relative paths as they are, beside the file they are relative to', () => {
+    const stored = buildSyncScheduleOptions({ config, taskQueue: 'q', timing: { everyMs: 60_000 }, withSearchAttributes: false }).action.args?.[0];
+    expect(stored?.storedConfig).toMatchObject({ tenant, source: { type: 'csv', path: './sample-hr.csv' } });
+    expect(stored?.storedConfig).not.toHaveProperty('sync');
+    expect(stored?.configFile).toBe(sampleConfigFile);
+    expect(config.parsed.sync.maxConcurrentPartitions).toBe(2);
+    expect(config.parsed.source).toMatchObject({ path: path.resolve(path.dirname(sampleConfigFile), 'sample-hr.csv') });
   });
 
   it('never puts a secret in the schedule: the token stays a reference the worker resolves', () => {
     const options = buildSyncScheduleOptions({ config, taskQueue: 'q', timing: { cron: '0 2 * * *' }, withSearchAttributes: false });
-    expect(options.action.args?.[0]?.config.peakon.token).toEqual(config.peakon.token);
+    expect(options.action.args?.[0]?.storedConfig).toMatchObject({ peakon: { token: { env: 'PEAKON_TOKEN' } } });
     expect(JSON.stringify(options)).not.toMatch(/Bearer/i);
   });
 
@@ -80,14 +92,15 @@ describe('the sync schedule built from a config', () => {
       withSearchAttributes: false,
     });
     expect(options.scheduleId).toBe('nightly-acme');
-    expect(options.spec).toEqual({ cronExpressions: ['0 2 * * *'], timezone: 'Europe/Copenhagen' });
+    // The expression as written rides along as the cron's comment, which the server keeps (it compiles the rest).
+    expect(options.spec).toEqual({ cronExpressions: ['0 2 * * * #0 2 * * *'], timezone: 'Europe/Copenhagen' });
     expect(options.state).toEqual({ paused: true, note: 'waiting for go-live' });
   });
 
   it('tags runs with the tenant and a running status only where the namespace has the search attributes', () => {
     const options = buildSyncScheduleOptions({ config, taskQueue: 'q', timing: { everyMs: 60_000 }, withSearchAttributes: true });
     expect(options.action.typedSearchAttributes).toEqual([
-      { key: TENANT_SEARCH_ATTRIBUTE, value: config.tenant },
+      { key: TENANT_SEARCH_ATTRIBUTE, value: tenant },
       { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' },
     ]);
   });

@@ -5,6 +5,7 @@ import { buildCli } from '../../client/cli';
 import { generateOrg } from '../fixtures/org';
 import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
 import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
+import { configAsWrittenFor } from './config-as-written';
 
 /** The parts of `schedule describe --json` this test reads. */
 const DescribeJsonSchema = z.object({
@@ -74,8 +75,9 @@ describe('peakon-sync schedule (the CLI against a real Temporal server)', () => 
 
   it('creates a paused schedule, unpauses, triggers a run that syncs, pauses, lists and deletes it', async () => {
     fixture.writeEmployees(generateOrg(4, 2));
+    // As an operator writes it: a parsed config is not always valid input (a duration is parsed into milliseconds).
     const configPath = path.join(fixture.stateDirectory, 'config.json');
-    writeFileSync(configPath, JSON.stringify(fixture.config));
+    writeFileSync(configPath, JSON.stringify(configAsWrittenFor(fixture)));
     const workers = await fixture.startWorkers();
 
     await workers.runUntil(

@@ -1,10 +1,12 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { createSyncSchedule } from '../../client/schedules/create';
 import { describeSyncSchedule } from '../../client/schedules/inspect';
+import { scheduleConfigFromFile } from '../../client/schedules/stored-config';
 import type { SyncScheduleOverview } from '../../client/schedules/overview';
 import type { SyncReport } from '../../sync/report';
 import { tenantLockWorkflowId } from '../../workflows/ids';
 import { generateOrg } from '../fixtures/org';
+import { configAsWrittenFor, writeConfigFile } from './config-as-written';
 import { createPipelineFixture, TEST_TUNING, type PipelineFixture } from '../harness/pipeline';
 import { connectToDevServer, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
 
@@ -56,7 +58,7 @@ describe('sync schedules on a real Temporal server', () => {
     scheduleIds.push(scheduleId);
     await createSyncSchedule(temporal.client, {
       namespace: TEST_NAMESPACE,
-      config: pipeline.config,
+      config: scheduleConfigFromFile(writeConfigFile(pipeline, 'config.yaml', configAsWrittenFor(pipeline))),
       taskQueue: temporal.taskQueue,
       timing,
       scheduleId,

@@ -1,0 +1,33 @@
+import type { Client } from '@temporalio/client';
+
+export type PauseChange = 'paused' | 'unpaused';
+
+/** What the note says when nobody gave one: replaced at the next change, unlike an operator's own note. */
+function defaultNote(change: PauseChange): string {
+  return `${change} with peakon-sync schedule ${change === 'paused' ? 'pause' : 'unpause'}`;
+}
+
+/**
+ * The schedule's note after a pause or unpause. Temporal replaces the note on both (and the SDK writes its own text when
+ * given none), so the note an operator left — why it was paused, who owns it — was lost at the next state change.
+ * Without a new note the earlier one stays. A pause note says why runs stop, so it is the note; an unpause note is
+ * appended to it, so the reason for the pause stays readable after the schedule runs again.
+ */
+export function noteAfter(change: PauseChange, previousNote: string | undefined, givenNote: string | undefined): string {
+  const trimmed = previousNote?.trim() ?? '';
+  const previous = trimmed === defaultNote('paused') || trimmed === defaultNote('unpaused') ? '' : trimmed;
+  const given = givenNote?.trim() ?? '';
+  if (given === '') return previous !== '' ? previous : defaultNote(change);
+  if (change === 'paused' || previous === '') return given;
+  return `${previous}; unpaused: ${given}`;
+}
+
+/** Pauses or unpauses a schedule, keeping its note (see {@link noteAfter}); returns the note it now shows. */
+export async function setSchedulePaused(client: Client, scheduleId: string, change: PauseChange, givenNote?: string): Promise<string> {
+  const handle = client.schedule.getHandle(scheduleId);
+  const { state } = await handle.describe();
+  const note = noteAfter(change, state.note, givenNote);
+  if (change === 'paused') await handle.pause(note);
+  else await handle.unpause(note);
+  return note;
+}

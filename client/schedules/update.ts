@@ -1,0 +1,117 @@
+import type { Client, ScheduleDescription, ScheduleUpdateOptions } from '@temporalio/client';
+import { ConfigError } from '../../config/load';
+import { hasSearchAttributes } from '../temporal-client';
+import { configChanges } from './config-diff';
+import { scheduleMemo, scheduleTiming } from './inspect';
+import { buildSyncScheduleAction, describeTiming, scheduleSpecFor, type SyncScheduleTiming } from './options';
+import { sameStoredConfig, scheduleConfigFrom, scheduleInputOf, storedAsWritten, validateStored, type ScheduleConfig, type ScheduleInput } from './stored-config';
+
+export interface UpdateSyncScheduleRequest {
+  namespace: string;
+  scheduleId: string;
+  /** A new config, already validated (`scheduleConfigFromFile`). */
+  config?: ScheduleConfig;
+  timing?: SyncScheduleTiming;
+  note?: string;
+}
+
+export interface SyncScheduleUpdate {
+  scheduleId: string;
+  tenant?: string;
+  /** One line per change, for people: `when: every 1h → every 30m`, `config: source.path: "…" → "…"`. */
+  changes: string[];
+}
+
+/**
+ * Changes a sync schedule in place (its ID, counters and recent runs stay): the cadence, the config, the note. Any
+ * update of a schedule made by an earlier version also migrates it: its parsed copy of the config (or the new config)
+ * is stored as written, and its runs start `scheduledSyncWorkflow`, which validates it again at every run.
+ */
+export async function updateSyncSchedule(client: Client, request: UpdateSyncScheduleRequest): Promise<SyncScheduleUpdate> {
+  const withSearchAttributes = await hasSearchAttributes(client, request.namespace);
+  let update: SyncScheduleUpdate | undefined;
+  // The update function must be synchronous: everything it needs from the server is fetched above.
+  await client.schedule.getHandle(request.scheduleId).update((previous) => {
+    const planned = planUpdate(previous, request, withSearchAttributes);
+    update = planned.update;
+    return planned.options;
+  });
+  if (!update) throw new Error(`schedule ${request.scheduleId} was not updated`);
+  return update;
+}
+
+interface PlannedUpdate {
+  options: ScheduleUpdateOptions;
+  update: SyncScheduleUpdate;
+}
+
+/** The schedule after the update, and what changed; the previous policies and state are kept as they were. */
+export function planUpdate(previous: ScheduleDescription, request: UpdateSyncScheduleRequest, withSearchAttributes: boolean): PlannedUpdate {
+  const { scheduleId } = request;
+  const input = scheduleInputOf(previous.action);
+  if (!input) throw new Error(`schedule ${scheduleId} does not start a sync this version can read (it starts ${previous.action.workflowType}): delete it and create it again`);
+  const tenant = scheduleMemo(previous.memo)?.tenant;
+  const changes: string[] = [];
+
+  if (request.timing) {
+    const before = scheduleTiming(previous.spec, previous.memo) ?? 'unknown';
+    const after = describeTiming(request.timing);
+    if (before !== after) changes.push(`when: ${before} → ${after}`);
+  }
+  const config = request.config ?? (input.form === 'parsed-copy' ? migratedConfig(scheduleId, input) : undefined);
+  if (config) {
+    if (tenant !== undefined && config.parsed.tenant !== tenant) {
+      throw new Error(`the config is for tenant ${config.parsed.tenant}, but schedule ${scheduleId} syncs tenant ${tenant}: create a schedule for ${config.parsed.tenant} instead`);
+    }
+    changes.push(...describeConfigChange(input, config));
+  }
+  if (request.note !== undefined && request.note !== (previous.state.note ?? '')) changes.push(`note: ${JSON.stringify(previous.state.note ?? '')} → ${JSON.stringify(request.note)}`);
+
+  // A previous action this version reads is rebuilt only when the config changes; otherwise it is kept as it is.
+  const action = config
+    ? buildSyncScheduleAction({ config, taskQueue: previous.action.taskQueue, withSearchAttributes, ...(input.tuning ? { tuning: input.tuning } : {}) })
+    : previous.action;
+  const note = request.note ?? previous.state.note;
+  return {
+    options: {
+      spec: request.timing ? scheduleSpecFor(request.timing) : previous.spec,
+      action,
+      policies: previous.policies,
+      state: { paused: previous.state.paused, ...(note !== undefined ? { note } : {}) },
+    },
+    update: { scheduleId, ...(tenant !== undefined ? { tenant } : config ? { tenant: config.parsed.tenant } : {}), changes },
+  };
+}
+
+/** A schedule of an earlier version, updated without `--config`: its parsed copy is stored as written, if it still validates. */
+function migratedConfig(scheduleId: string, input: Extract<ScheduleInput, { form: 'parsed-copy' }>): ScheduleConfig {
+  try {
+    return scheduleConfigFrom(input.config, undefined, `the parsed copy of the config schedule ${scheduleId} stores`);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`${error.message}\ngive the config file to store instead: peakon-sync schedule update ${scheduleId} --config <file>`);
+    throw error;
+  }
+}
+
+function describeConfigChange(input: ScheduleInput, next: ScheduleConfig): string[] {
+  const lines: string[] = [];
+  const stored = storedAsWritten(input);
+  if (input.form === 'parsed-copy') {
+    lines.push(`config: now stored as written${next.stored.configFile !== undefined ? ` in ${next.stored.configFile}` : ''} (was a parsed copy made by an earlier version); every run validates it with its worker's schema and defaults`);
+  } else if (stored.configFile !== next.stored.configFile) {
+    lines.push(`config file: ${stored.configFile ?? '(none)'} → ${next.stored.configFile ?? '(none)'}`);
+  }
+  // A parsed copy is compared as its runs used it, so a setting it lacks shows as "(not set) → default".
+  const before = input.form === 'parsed-copy' ? { valid: true as const, config: input.config } : validateStored(stored);
+  if (!before.valid) return [...lines, 'config: replaces a stored config that no longer validated'];
+  const settings = configChanges(before.config, next.parsed).map((line) => `config: ${line}`);
+  if (settings.length === 0 && lines.length === 0 && !sameStoredConfig(stored, next.stored)) return ['config: stored again as written (the same settings)'];
+  return [...lines, ...settings];
+}
+
+/** `updated schedule peakon-sync-acme (tenant acme):` and one indented line per change. */
+export function formatScheduleUpdate(update: SyncScheduleUpdate): string {
+  const name = `schedule ${update.scheduleId}${update.tenant !== undefined ? ` (tenant ${update.tenant})` : ''}`;
+  if (update.changes.length === 0) return `${name}: nothing to change`;
+  return [`updated ${name}:`, ...update.changes.map((change) => `  ${change}`)].join('\n');
+}

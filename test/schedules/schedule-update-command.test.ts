@@ -1,0 +1,132 @@
+import { TypedSearchAttributes } from '@temporalio/common';
+import path from 'node:path';
+import { z } from 'zod';
+import { buildCli } from '../../client/cli';
+import { generateOrg } from '../fixtures/org';
+import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
+import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
+import { TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
+import { configAsWrittenFor, writeConfigFile, writeCsvFile } from './config-as-written';
+
+/** The parts of `schedule describe --json` this test reads. */
+const DescribeJsonSchema = z.object({
+  scheduleId: z.string(),
+  tenant: z.string(),
+  timing: z.string(),
+  paused: z.boolean(),
+  note: z.string().optional(),
+  storedConfig: z.object({ form: z.string(), configFile: z.string().optional(), tenant: z.string().optional(), source: z.string().optional(), validates: z.boolean() }),
+  recentRuns: z.array(z.object({ workflowId: z.string(), execution: z.string(), outcome: z.object({ status: z.string(), counts: z.object({ created: z.number() }).optional() }).optional() })),
+});
+
+/** Runs `peakon-sync …` in this process and returns what it printed on stdout. */
+async function peakonSync(...args: string[]): Promise<string> {
+  const printed: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  });
+  try {
+    await buildCli().exitOverride().parseAsync(['node', 'peakon-sync', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  return printed.join('');
+}
+
+async function describeJson(scheduleId: string) {
+  return DescribeJsonSchema.parse(JSON.parse(await peakonSync('schedule', 'describe', scheduleId, '--json')));
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('peakon-sync schedule update (the CLI against a real Temporal server)', () => {
+  let temporal: TemporalTestContext;
+  let fixture: PipelineFixture;
+  let scheduleId: string;
+  const savedEnvironment = { ...process.env };
+
+  beforeAll(async () => {
+    temporal = await connectToDevServer();
+    fixture = await createPipelineFixture(temporal);
+    // The default ID, so that `update` can name the schedule by its tenant.
+    scheduleId = `peakon-sync-${fixture.config.tenant}`;
+    process.env.TEMPORAL_ADDRESS = devServerAddress();
+    process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
+    process.env.PEAKON_SYNC_TASK_QUEUE = temporal.taskQueue;
+  });
+  afterAll(async () => {
+    await temporal.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+    process.env = savedEnvironment;
+    await fixture.close();
+    await temporal.close();
+  });
+
+  it('changes the cadence and the config in place, says what changed, and the next run syncs the new HR export', async () => {
+    const { tenant } = fixture.config;
+    fixture.writeEmployees(generateOrg(3, 2, { domain: 'old-export.example' }));
+    writeCsvFile(fixture, 'hr-new.csv', generateOrg(4, 2, { domain: 'new-export.example' }));
+    const oldConfig = writeConfigFile(fixture, 'acme.yaml', configAsWrittenFor(fixture, 'hr.csv'));
+    const newConfig = writeConfigFile(fixture, 'acme-new.yaml', configAsWrittenFor(fixture, 'hr-new.csv'));
+    const workers = await fixture.startWorkers();
+
+    await workers.runUntil(
+      (async () => {
+        expect(await peakonSync('schedule', 'create', '--config', oldConfig, '--every', '1h', '--paused', '--json')).toBe(`${JSON.stringify({ scheduleId })}\n`);
+        expect(await describeJson(scheduleId)).toMatchObject({ timing: 'every 1h', storedConfig: { configFile: oldConfig, source: `csv:${path.join(fixture.stateDirectory, 'hr.csv')}`, validates: true } });
+
+        const printed = await peakonSync('schedule', 'update', tenant, '--config', newConfig, '--every', '30m', '--note', 'moved to the new export');
+        expect(printed.split('\n')).toEqual([
+          `updated schedule ${scheduleId} (tenant ${tenant}):`,
+          '  when: every 1h → every 30m',
+          `  config file: ${oldConfig} → ${newConfig}`,
+          `  config: source.path: ${JSON.stringify(path.join(fixture.stateDirectory, 'hr.csv'))} → ${JSON.stringify(path.join(fixture.stateDirectory, 'hr-new.csv'))}`,
+          '  note: "" → "moved to the new export"',
+          '',
+        ]);
+        // Same schedule, still paused; the new timing, note and config.
+        const updated = await describeJson(scheduleId);
+        expect(updated).toMatchObject({ scheduleId, tenant, timing: 'every 30m', paused: true, note: 'moved to the new export' });
+        expect(updated.storedConfig).toEqual({ form: 'as-written', configFile: newConfig, tenant, source: `csv:${path.join(fixture.stateDirectory, 'hr-new.csv')}`, validates: true });
+
+        await peakonSync('schedule', 'trigger', scheduleId);
+        const afterRun = await eventually('the triggered run to complete', async () => {
+          const current = await describeJson(scheduleId);
+          return current.recentRuns.some((run) => run.execution !== 'RUNNING') ? current : undefined;
+        });
+        expect(afterRun.recentRuns[0]).toMatchObject({ execution: 'COMPLETED', outcome: { status: 'completed', counts: { created: 4 } } });
+        const userNames = fixture.sandbox.users().map((user) => user.userName);
+        expect(userNames).toHaveLength(4);
+        expect(userNames.every((userName) => userName.endsWith('@new-export.example'))).toBe(true);
+
+        // A cron keeps its expression as written through the server's compilation into calendar ranges.
+        expect(await peakonSync('schedule', 'update', scheduleId, '--cron', '0 3 * * 1-5', '--timezone', 'Europe/Copenhagen')).toContain('when: every 30m → cron "0 3 * * 1-5" (Europe/Copenhagen)');
+        expect((await describeJson(scheduleId)).timing).toBe('cron "0 3 * * 1-5" (Europe/Copenhagen)');
+        // A cadence-only update keeps the action as it was: the stored config, and the tenant search attribute of runs.
+        const { action } = await temporal.client.schedule.getHandle(scheduleId).describe();
+        expect(action).toMatchObject({ workflowType: 'scheduledSyncWorkflow', workflowId: `peakon-sync/${tenant}/scheduled`, taskQueue: temporal.taskQueue, args: [{ configFile: newConfig }] });
+        const searchAttributes = action.typedSearchAttributes;
+        expect(searchAttributes instanceof TypedSearchAttributes ? searchAttributes.get(TENANT_SEARCH_ATTRIBUTE) : undefined).toBe(tenant);
+        expect(await peakonSync('schedule', 'update', scheduleId, '--config', newConfig)).toBe(`schedule ${scheduleId} (tenant ${tenant}): nothing to change\n`);
+      })(),
+    );
+  }, 120_000);
+
+  it('refuses a config that does not validate, or one for another tenant, before changing anything', async () => {
+    const schedule = scheduleId;
+    const misspelt = writeConfigFile(fixture, 'misspelt.yaml', { ...configAsWrittenFor(fixture), sync: { maxConcurentPartitions: 3 } });
+    await expect(peakonSync('schedule', 'update', schedule, '--config', misspelt)).rejects.toThrow(/sync\.maxConcurentPartitions: unknown setting \(did you mean "maxConcurrentPartitions"\?\)/);
+    const otherTenant = writeConfigFile(fixture, 'other.yaml', { ...configAsWrittenFor(fixture), tenant: 'someone-else' });
+    await expect(peakonSync('schedule', 'update', schedule, '--config', otherTenant)).rejects.toThrow(`the config is for tenant someone-else, but schedule ${schedule} syncs tenant ${fixture.config.tenant}`);
+    await expect(peakonSync('schedule', 'update', 'no-such-schedule-or-tenant', '--every', '1h')).rejects.toThrow(/no schedule no-such-schedule-or-tenant/);
+    expect((await describeJson(schedule)).storedConfig.configFile).toBe(path.join(fixture.stateDirectory, 'acme-new.yaml'));
+  }, 60_000);
+});

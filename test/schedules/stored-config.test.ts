@@ -1,0 +1,96 @@
+import { ApplicationFailure } from '@temporalio/common';
+import path from 'node:path';
+import { z } from 'zod';
+import { resolveStoredConfigActivity } from '../../activities/config';
+import { configChanges } from '../../client/schedules/config-diff';
+import { timingFromSpec } from '../../client/schedules/options';
+import { formatScheduleOverview, type SyncScheduleOverview } from '../../client/schedules/overview';
+import { scheduleConfigFrom, scheduleConfigFromFile, scheduleInputOf, storedConfigStatus } from '../../client/schedules/stored-config';
+
+const sampleConfigFile = path.resolve(__dirname, '../../examples/sample-config.yaml');
+const sample = scheduleConfigFromFile(sampleConfigFile);
+const asWritten = z.record(z.string(), z.unknown()).parse(sample.stored.storedConfig);
+
+describe('a stored config, validated again at every run', () => {
+  const resolveStoredConfig = resolveStoredConfigActivity();
+
+  it('resolves relative paths against the folder of the file it was stored from, and fills in today\'s defaults', async () => {
+    const config = await resolveStoredConfig(sample.stored);
+    expect(config.source).toMatchObject({ type: 'csv', path: path.join(path.dirname(sampleConfigFile), 'sample-hr.csv') });
+    expect(config.sync).toMatchObject({ discovery: 'list', maxConcurrentPartitions: 2, partitionSize: 200 });
+    expect(config.peakon.operationsPerHour).toBe(25_000);
+  });
+
+  it('fails non-retryably, naming the field and the setting it most likely means, when it no longer validates', async () => {
+    const stored = { ...sample.stored, storedConfig: { ...asWritten, sync: { maxConcurentPartitions: 3 } } };
+    const failure = await resolveStoredConfig(stored).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({
+      type: 'ConfigInvalid',
+      nonRetryable: true,
+      message: `the stored config (as written in ${sampleConfigFile}) is invalid:\n  sync.maxConcurentPartitions: unknown setting (did you mean "maxConcurrentPartitions"?)`,
+    });
+  });
+
+  it('refuses a stored config whose file is not an absolute path (relative paths would depend on the worker)', async () => {
+    await expect(resolveStoredConfig({ ...sample.stored, configFile: 'acme.yaml' })).rejects.toMatchObject({ type: 'ConfigInvalid', message: expect.stringContaining('configFile: expected an absolute path') });
+  });
+
+  it('validates what the schedule will hold: the config after a JSON round trip, named by its file', () => {
+    expect(scheduleConfigFrom({ ...asWritten, extra: undefined }).stored.storedConfig).not.toHaveProperty('extra');
+    expect(() => scheduleConfigFrom({ ...asWritten, tenant: 'Acme Corp' }, sampleConfigFile, `config file ${sampleConfigFile}`)).toThrow(
+      `config file ${sampleConfigFile} is invalid:\n  tenant: lower-case letters, digits and dashes`,
+    );
+  });
+
+  it('reads a schedule\'s input as written (this version) or as the parsed copy of an earlier version', () => {
+    expect(scheduleInputOf({ workflowType: 'scheduledSyncWorkflow', args: [{ ...sample.stored, tuning: { lockLeaseMs: 5_000 } }] })).toEqual({ form: 'as-written', stored: sample.stored, tuning: { lockLeaseMs: 5_000 } });
+    expect(scheduleInputOf({ workflowType: 'syncTenantWorkflow', args: [{ config: sample.parsed }] })).toMatchObject({ form: 'parsed-copy' });
+    expect(scheduleInputOf({ workflowType: 'somethingElse', args: [] })).toBeUndefined();
+    expect(storedConfigStatus({ form: 'as-written', stored: { storedConfig: { ...asWritten, tenant: 42 } } })).toMatchObject({ validates: false, source: 'csv:./sample-hr.csv', problem: expect.stringMatching(/tenant: /) });
+  });
+});
+
+describe('schedule timing read back from the spec', () => {
+  it('reads an interval, and a cron from the comment create/update keep it in, with its time zone', () => {
+    expect(timingFromSpec({ intervals: [{ every: 1_800_000 }], calendars: [], timezone: '' })).toEqual({ everyMs: 1_800_000 });
+    expect(timingFromSpec({ intervals: [], calendars: [{ comment: '0 2 * * 1-5' }], timezone: 'Europe/Copenhagen' })).toEqual({ cron: '0 2 * * 1-5', timezone: 'Europe/Copenhagen' });
+  });
+
+  it('says nothing of a cron without a comment (an earlier version\'s schedule: its memo says) or of a spec it did not make', () => {
+    expect(timingFromSpec({ intervals: [], calendars: [{ comment: '' }] })).toBeUndefined();
+    expect(timingFromSpec({ intervals: [{ every: 60_000 }, { every: 120_000 }] })).toBeUndefined();
+  });
+});
+
+describe('what schedule update and describe say about a config', () => {
+  it('lists each setting that changed, defaults included, and caps a long list', () => {
+    expect(configChanges({ sync: { maxConcurrentPartitions: 2 }, source: { path: '/a.csv' } }, { sync: { maxConcurrentPartitions: 4 }, source: { path: '/a.csv' } })).toEqual(['sync.maxConcurrentPartitions: 2 → 4']);
+    expect(configChanges({ sync: {} }, { sync: { maxConcurrentPartitions: 2 } })).toEqual(['sync.maxConcurrentPartitions: (not set) → 2']);
+    const many = Object.fromEntries(Array.from({ length: 25 }, (_, index) => [`k${index}`, index]));
+    expect(configChanges({}, many, 20).at(-1)).toBe('… and 5 more');
+  });
+
+  it('tells a schedule made by an earlier version from one that stores the config as written', () => {
+    const overview: SyncScheduleOverview = {
+      scheduleId: 'peakon-sync-demo',
+      tenant: 'demo',
+      timing: 'every 1h',
+      paused: false,
+      nextRunTimes: [],
+      overlapPolicy: 'SKIP',
+      catchupWindowMs: 600_000,
+      actionsTaken: 0,
+      skippedBecauseStillRunning: 0,
+      missedCatchupWindow: 0,
+      running: [],
+      recentRuns: [],
+    };
+    const parsedCopy = formatScheduleOverview({ ...overview, storedConfig: storedConfigStatus({ form: 'parsed-copy', config: sample.parsed }) });
+    expect(parsedCopy).toContain(`  config:        a parsed copy stored by an earlier version: tenant demo, source csv:${sample.parsed.source.type === 'csv' ? sample.parsed.source.path : ''}`);
+    expect(parsedCopy).toContain('store it as written: peakon-sync schedule update peakon-sync-demo');
+    const written = formatScheduleOverview({ ...overview, storedConfig: storedConfigStatus({ form: 'as-written', stored: sample.stored }) });
+    expect(written).toContain(`  config:        as written in ${sampleConfigFile}: tenant demo`);
+    expect(written).toContain('  validates:     yes, with this version');
+  });
+});
