@@ -1,9 +1,12 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { employeeRef } from '../sync/employee-ref';
 import { describeChange } from '../sync/trace';
 import type { EmployeeOutcome, SyncPhase } from '../sync/types';
 import { employeeRefKeyFromEnv } from '../worker/create-worker';
+import type * as connectorWorkflows from '../workflows';
 import { employeeWorkflowId } from '../workflows/ids';
+import { z } from 'zod';
+import { warnWhileNoWorker, type ConnectedClient } from './temporal-client';
 
 /** `peakon-sync/<tenant>/<time>…` → the tenant. */
 export function tenantOfRun(runId: string): string {
@@ -49,4 +52,100 @@ export function formatEmployeeSteps(employeeKey: string, ref: string, steps: rea
       return `${employeeKey} ${step.phase}: ${detail} (${step.workflowId})`;
     })
     .join('\n');
+}
+
+/** The workflow types a worker registers; checked against workflows/index.ts at compile time. */
+type ConnectorWorkflowType = Extract<keyof typeof connectorWorkflows, `${string}Workflow`>;
+
+/** A run started by hand, or by a schedule (which runs the same sync in the same execution). */
+const RUN_WORKFLOW_TYPES: ReadonlySet<string> = new Set<ConnectorWorkflowType>(['syncTenantWorkflow', 'scheduledSyncWorkflow']);
+const LOCK_WORKFLOW_TYPE: ConnectorWorkflowType = 'tenantLockWorkflow';
+/** Children a run starts, directly (partitions) or through a partition (employees): each knows its parent. */
+const CHILD_KINDS: Partial<Record<string, 'partition' | 'employee'>> = {
+  syncPartitionWorkflow: 'partition',
+  employeeCreateWorkflow: 'employee',
+  employeeUpdateWorkflow: 'employee',
+} satisfies Partial<Record<ConnectorWorkflowType, 'partition' | 'employee'>>;
+
+/** What a lock's `holder` query answers and its memo holds (workflows/lock.ts); parsed, as anything read from Temporal. */
+const LockHolderSchema = z.object({ holderRunId: z.string().min(1) });
+
+/** A workflow of a run that is not the run itself: what it is, and how it stands. */
+export interface RunMember {
+  kind: 'partition' | 'employee' | 'lock';
+  workflowId: string;
+  /** The member's own Temporal status, lower case (`running`, `completed`, …). */
+  status: string;
+  /** One line for people: which child of which run, or which run holds the lock. */
+  summary: string;
+}
+
+/** The sync run a workflow ID belongs to; `member` is set when the ID was a child or a tenant lock. */
+export interface ResolvedRun {
+  runId: string;
+  member?: RunMember;
+}
+
+/** Child IDs extend their run's ID (workflows/ids.ts): the rest names the phase, wave, partition or employee ref. */
+function partOfRun(workflowId: string, runId: string): string {
+  return workflowId.startsWith(`${runId}/`) ? workflowId.slice(runId.length + 1) : workflowId;
+}
+
+async function describeOrUndefined(client: Client, workflowId: string, runId?: string): Promise<WorkflowExecutionDescription | undefined> {
+  try {
+    return await client.workflow.getHandle(workflowId, runId).describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/** Walks up parents (an employee's is its partition, a partition's is the run) to the sync run. */
+async function runAbove(client: Client, child: WorkflowExecutionDescription): Promise<string> {
+  let current = child;
+  for (let depth = 0; depth < 3; depth += 1) {
+    const parentId = current.parentExecution?.workflowId;
+    if (!parentId) break;
+    const described = await describeOrUndefined(client, parentId, current.parentExecution?.runId ?? undefined);
+    if (!described) throw new Error(`${child.workflowId} belongs to ${parentId}, which is no longer in Temporal (past the namespace's retention)`);
+    if (RUN_WORKFLOW_TYPES.has(described.type)) return described.workflowId;
+    current = described;
+  }
+  throw new Error(`${child.workflowId} is a ${child.type} workflow without a sync run above it`);
+}
+
+/**
+ * The sync run that `workflowId` belongs to: the run itself, a partition or an employee step of it (its parent run),
+ * or a tenant lock (the run that holds it, or held it last). Resolved by workflow type and parent, not by parsing the
+ * ID, so it holds whatever shape the IDs take. An unknown ID is an error of one line, naming where it was looked for.
+ * A running lock is asked who holds it (a query needs a worker: the no-worker hint goes to `hints`).
+ */
+export async function resolveRun(connected: ConnectedClient, workflowId: string, hints: { write(text: string): unknown }): Promise<ResolvedRun> {
+  const description = await describeOrUndefined(connected.client, workflowId);
+  if (!description) {
+    throw new Error(`no workflow ${workflowId} in namespace ${connected.namespace} on ${connected.address}: expected a sync run (peakon-sync/<tenant>/<time>), one of its partition or employee workflows, or a tenant lock`);
+  }
+  const status = description.status.name.toLowerCase();
+  if (RUN_WORKFLOW_TYPES.has(description.type)) return { runId: workflowId };
+  const childKind = CHILD_KINDS[description.type];
+  if (childKind) {
+    const runId = await runAbove(connected.client, description);
+    const part = partOfRun(workflowId, runId);
+    const summary = childKind === 'partition' ? `${workflowId} is partition ${part} of run ${runId}; the partition is ${status}` : `${workflowId} is employee step ${part} of run ${runId}; the step is ${status}`;
+    return { runId, member: { kind: childKind, workflowId, status, summary } };
+  }
+  if (description.type === LOCK_WORKFLOW_TYPE) {
+    if (description.status.name === 'RUNNING') {
+      const holding = connected.client.workflow.getHandle(workflowId).query<unknown>('holder');
+      warnWhileNoWorker(connected, description.taskQueue, holding, hints);
+      const { holderRunId } = LockHolderSchema.parse(await holding);
+      return { runId: holderRunId, member: { kind: 'lock', workflowId, status, summary: `${workflowId} is held by run ${holderRunId}` } };
+    }
+    // An ended lock answers no query without a worker replaying it; its memo and its parent both name the last holder.
+    const memo = LockHolderSchema.safeParse(description.memo);
+    const holderRunId = memo.success ? memo.data.holderRunId : description.parentExecution?.workflowId;
+    if (!holderRunId) throw new Error(`${workflowId} is a tenant lock that is free (it ended ${status}) and names no run that held it`);
+    return { runId: holderRunId, member: { kind: 'lock', workflowId, status, summary: `${workflowId} is free (the lock ended ${status}); it was last held by run ${holderRunId}` } };
+  }
+  throw new Error(`${workflowId} is a ${description.type} workflow, not a sync run, partition, employee step or tenant lock of peakon-sync`);
 }

@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Command } from 'commander';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ENCRYPTION_KEY_VARIABLE, generateEncryptionKey, readEncryptionKeys, type EncryptionKeys } from '../../codec/keys';
@@ -9,11 +9,11 @@ import { loadConfigFile } from '../../config/load';
 import { startDevServer } from '../../devserver/dev-server';
 import { portOrFree } from '../../devserver/ports';
 import { projectRoot } from '../../devserver/temporal-cli';
-import { startSandbox } from '../../sandbox';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
 import { formatReport } from '../format-report';
 import { startSync } from '../start-sync';
 import { connectClient } from '../temporal-client';
+import { loadSandbox } from './sandbox';
 
 const SAMPLE_CONFIG = path.join(projectRoot(), 'examples', 'sample-config.yaml');
 const DEMO_KEY_FILE = path.join(projectRoot(), '.peakon-sync', 'demo-encryption-key');
@@ -56,6 +56,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--no-keep-running', 'exit when the syncs are done')
     .action(async (options: DemoOptions) => {
       const out = (line: string) => process.stdout.write(`${line}\n`);
+      // First, so a production install says what it lacks before any server starts.
+      const { startSandbox } = await loadSandbox('demo');
       Runtime.install({ logger: new DefaultLogger('WARN') });
       const temporalPort = await portOrFree(7233);
       const uiPort = await portOrFree(temporalPort === 7233 ? 8233 : temporalPort + 1000);
@@ -75,6 +77,16 @@ export function registerDemoCommand(program: Command): void {
       const config = { ...base, peakon: { ...base.peakon, baseUrl: sandbox.baseUrl } };
       const connection = await NativeConnection.connect({ address: server.address });
       const stateDirectory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-demo-'));
+      // It holds the runs' report files: removed however the demo ends (done, failed, Ctrl-C), as the process exits.
+      process.once('exit', () => rmSync(stateDirectory, { recursive: true, force: true }));
+      // Ctrl-C ends the demo through the clean-up below, also mid-sync (the SDK's runtime stops the worker on it too).
+      const stopRequested = new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      // A result still awaited when the connection closes would retry on the closed channel and crash the process.
+      const stopping = new AbortController();
+      void stopRequested.then(() => stopping.abort());
       const taskQueue = 'peakon-sync-demo';
       // The demo's sandbox token stands in for the real secret a production worker reads from its environment.
       const workers = await createSyncWorkers({ connection, namespace: server.namespace, taskQueue, deps: { ...defaultActivityDeps(stateDirectory), resolveSecret: () => sandbox.token } });
@@ -89,17 +101,17 @@ export function registerDemoCommand(program: Command): void {
         for (const label of ['first sync (creates everyone)', 'second sync (nothing to do)']) {
           const handle = await startSync({ client: connected.client, namespace: connected.namespace, taskQueue, config });
           out(`\n${label}: ${handle.workflowId}`);
-          out(formatReport(await handle.result()));
+          const interrupted = stopRequested.then((): never => {
+            throw new Error(`demo interrupted during the ${label.split(' (')[0] ?? 'sync'}; servers stopped`);
+          });
+          out(formatReport(await Promise.race([connected.client.withAbortSignal(stopping.signal, () => handle.result()), interrupted])));
           out(`inspect it: ${server.uiUrl ?? ''}/namespaces/${server.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`);
         }
         out(`\nPeakon now holds ${sandbox.users().length} users; ${sandbox.ops().length} SCIM operations were spent in total.`);
         const keepRunning = options.keepRunning ?? process.stdout.isTTY;
         if (keepRunning) {
           out(`\nServers stay up for inspection: open ${server.uiUrl ?? 'the Temporal UI'}. Press Ctrl-C to stop.`);
-          await new Promise<void>((resolve) => {
-            process.once('SIGINT', () => resolve());
-            process.once('SIGTERM', () => resolve());
-          });
+          await stopRequested;
         }
       } finally {
         workers.shutdown();

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
 import type { ConnectorConfig } from '../../config/schema';
-import { resolveSecret, SecretPolicyError } from '../../config/secret';
+import { describeSecretRef, resolveSecret, SecretError, SecretPolicyError } from '../../config/secret';
 import { ScimClient } from '../../scim/client';
 import { preflightMapping } from '../../sync/preflight';
 import { createSourceForConfig } from '../../hris';
@@ -15,46 +15,77 @@ interface ValidateOptions {
   preflight: boolean;
 }
 
-/** Reads only `GET /Schemas/…`: validate never writes to Peakon. */
-async function runPreflight(config: ConnectorConfig): Promise<{ checked: boolean; problems: string[]; note?: string }> {
-  let token: string;
+interface PreflightResult {
+  /** Whether the tenant's schema was read. */
+  checked: boolean;
+  problems: string[];
+  /** Why the preflight did not run, when that is not a problem (--no-preflight). */
+  note?: string;
+}
+
+/** The token the worker will send, checked here too: a sync started without it fails only once a worker plans it. */
+function peakonToken(config: ConnectorConfig): { token: string } | { problem: string } {
   try {
-    token = resolveSecret(config.peakon.token, { url: config.peakon.baseUrl });
+    return { token: resolveSecret(config.peakon.token, { url: config.peakon.baseUrl }) };
   } catch (error) {
-    // A refusal by the secret policy (token not bound to the URL's host, plain http) is a problem to fix, not a skip.
-    if (error instanceof SecretPolicyError) return { checked: false, problems: [`preflight refused: ${error.message}`] };
-    return { checked: false, problems: [], note: `preflight skipped: ${error instanceof Error ? error.message : String(error)}` };
+    const message = error instanceof Error ? error.message : String(error);
+    // A refusal by the secret policy (token not bound to the URL's host, plain http) fails the worker the same way.
+    if (error instanceof SecretPolicyError) return { problem: `preflight refused: ${message}` };
+    if (error instanceof SecretError) {
+      return {
+        problem:
+          `peakon.token: ${message}. The worker reads this secret to call Peakon (the CLI that starts a sync does not), ` +
+          `so every sync of this config would fail: set ${describeSecretRef(config.peakon.token)} where the worker runs, and here to check it ` +
+          '(or pass --no-preflight to check only the config and the HR data)',
+      };
+    }
+    throw error;
   }
-  const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token, timeoutMs: config.peakon.timeoutMs });
+}
+
+/** Reads only `GET /Schemas/…`: validate never writes to Peakon. */
+async function runPreflight(config: ConnectorConfig): Promise<PreflightResult> {
+  const secret = peakonToken(config);
+  if ('problem' in secret) return { checked: false, problems: [secret.problem] };
+  const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token: secret.token, timeoutMs: config.peakon.timeoutMs });
   return { checked: true, problems: await preflightMapping(scim, config.mapping) };
 }
 
+function formatPreflight(preflight: PreflightResult): string {
+  if (preflight.note) return `${preflight.note}\n`;
+  const list = preflight.problems.map((problem) => `  - ${problem}`).join('\n');
+  if (!preflight.checked) return `preflight: cannot check the tenant:\n${list}\n`;
+  if (preflight.problems.length === 0) return 'preflight: every mapped Peakon attribute exists in the tenant with a compatible type\n';
+  return `preflight: the mapping does not fit the tenant's Peakon attributes:\n${list}\n`;
+}
+
 /**
- * `peakon-sync validate --config <file> [--json]`: reads the HR source, maps and validates every record, writes nothing.
- * Exit code 1 when any record has a problem (warnings alone pass), so it can gate a deployment or a CI job.
+ * `peakon-sync validate --config <file> [--json] [--no-preflight]`: reads the HR source, maps and validates every record,
+ * resolves the Peakon token as the worker will and reads the tenant's schema; writes nothing. Exit code 1 when any record
+ * has a problem or the token is missing (warnings alone pass), so it can gate a deployment or a CI job.
  */
 export function registerValidateCommand(program: Command): void {
   program
     .command('validate')
-    .description('read the HR source, map and validate every record, and report problems (writes nothing to Peakon)')
+    .description(
+      "read the HR source, map and validate every record, check the Peakon token the worker will use and the tenant's attribute schema, and report problems (writes nothing to Peakon). " +
+        'Exits 1 on any problem, a missing token included, unless --no-preflight',
+    )
     .requiredOption('-c, --config <file>', 'connector config file (YAML or JSON)')
     .option('--json', 'print the summary, problems and warnings as JSON')
-    .option('--no-preflight', 'skip reading the tenant\'s Peakon attribute schema')
+    .option('--no-preflight', "skip the checks against Peakon: the token secret (peakon.token) and the tenant's attribute schema; for a machine without the worker's secrets")
     .action(async (options: ValidateOptions) => {
       const config = loadConfigFile(options.config);
       const source = createSourceForConfig(config);
       const report = mapEmployees(await readAllRecords(source), config);
-      const preflight = options.preflight ? await runPreflight(config) : { checked: false, problems: [], note: 'preflight skipped (--no-preflight)' };
+      const preflight = options.preflight ? await runPreflight(config) : { checked: false, problems: [], note: 'preflight skipped (--no-preflight): neither the Peakon token nor the tenant\'s attribute schema was checked' };
       if (options.json) {
         const warnings = report.employees.flatMap((employee) =>
           employee.warnings.map((message) => ({ recordRef: employee.recordRef, employeeKey: employee.employeeKey, message })),
         );
         process.stdout.write(`${JSON.stringify({ source: source.description, summary: summarizeMapping(report), problems: report.problems, warnings, preflight }, null, 2)}\n`);
       } else {
-        process.stdout.write(`${source.description}\n${formatMappingReport(report)}`);
-        if (preflight.note) process.stdout.write(`${preflight.note}\n`);
-        else if (preflight.problems.length === 0) process.stdout.write(`preflight: every mapped Peakon attribute exists in the tenant with a compatible type\n`);
-        else process.stdout.write(`preflight: the mapping does not fit the tenant's Peakon attributes:\n${preflight.problems.map((problem) => `  - ${problem}`).join('\n')}\n`);
+        process.stdout.write(`${source.description}\n${formatMappingReport(report)}${formatPreflight(preflight)}`);
       }
       if (report.problems.length > 0 || preflight.problems.length > 0) process.exitCode = 1;
     });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -9,7 +10,10 @@ const CLI = path.resolve(__dirname, '../../dist/client/cli.js');
 describe('npm start (peakon-sync demo)', () => {
   it('syncs the sample HR file twice: the first run creates everyone, the second creates nobody and writes nothing', async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
-    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'demo', '--no-keep-running'], { timeout: 150_000 });
+    // Its own temporary folder, to see what the demo leaves behind.
+    const temporary = mkdtempSync(path.join(tmpdir(), 'demo-tmp-'));
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'demo', '--no-keep-running'], { timeout: 150_000, env: { ...process.env, TMPDIR: temporary } });
+    expect(readdirSync(temporary)).toEqual([]);
     const runs = stdout.split(/\n(?=first sync|second sync)/).slice(1);
     expect(runs).toHaveLength(2);
     expect(runs[0]).toMatch(/created: +47\n/);

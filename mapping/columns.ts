@@ -1,0 +1,38 @@
+import { closestName } from '../config/did-you-mean';
+import { leaversSettings, type ConnectorConfig } from '../config/schema';
+import { SourceReadError, type HrisRecord } from '../hris/source';
+import { fieldUsesOfMapping } from './fields-used';
+import { getField } from './record-fields';
+
+/** A file with hundreds of columns still gets a message a person reads to the end. */
+const MAX_COLUMNS_LISTED = 60;
+
+/**
+ * A CSV export without a column the config reads is a bad read, not thousands of bad records: a renamed or dropped
+ * column would otherwise fail every row (a required field) or silently empty a field for everyone (an optional one).
+ * Throws one SourceReadError naming each missing column, the settings that read it and the columns the file has, so the
+ * run stops before any write. Only CSV: a JSON source may leave out an empty field, a CSV row always has every column.
+ */
+export function assertMappedColumns(records: readonly HrisRecord[], config: ConnectorConfig): void {
+  const [first] = records;
+  if (config.source.type !== 'csv' || first === undefined) return;
+  const columns = Object.keys(first);
+  const present = new Set(columns);
+  const terminationDate = leaversSettings(config).terminationDate;
+  const uses = fieldUsesOfMapping(config.mapping, { 'leavers.terminationDate': terminationDate });
+  // Every CSV row holds every header column, so the first row decides; a field only some hand-built records have (or a
+  // dotted path into records that are not really CSV rows) is read as the mapping reads it, and then it is there.
+  const missing = uses.filter(({ field }) => !present.has(field) && !records.some((record) => getField(record, field) !== undefined));
+  if (missing.length === 0) return;
+  const lines = missing.map(({ field, usedBy }) => {
+    const suggestion = closestName(field, columns);
+    return `"${field}", read by ${usedBy.join(', ')}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
+  });
+  const listed = columns.slice(0, MAX_COLUMNS_LISTED).map((column) => `"${column}"`).join(', ');
+  const more = columns.length > MAX_COLUMNS_LISTED ? ` and ${columns.length - MAX_COLUMNS_LISTED} more` : '';
+  const what = missing.length === 1 ? `has no column ${lines[0] ?? ''}` : `lacks ${missing.length} columns the config reads:\n${lines.map((line) => `  - ${line}`).join('\n')}\n`;
+  throw new SourceReadError(
+    `csv:${config.source.path} ${what}${missing.length === 1 ? '. ' : ''}The file's columns: ${listed}${more}. ` +
+      `Nothing was synced: a file without a mapped column is a bad export, not ${records.length} invalid record${records.length === 1 ? '' : 's'}; fix the export or the mapping`,
+  );
+}
