@@ -1,6 +1,8 @@
 import type { SecretResolver } from '../config/secret';
 import type { ConnectorConfig } from '../config/schema';
 import type { HrisSource } from '../hris/source';
+import type { LedgerStore } from '../ownership/store';
+import { countScimOperation } from '../metrics/activity';
 import { ScimClient } from '../scim/client';
 import { createOperationPacer, type OperationPacer } from '../scim/pacer';
 
@@ -15,6 +17,8 @@ export interface ActivityDeps {
   createSource(config: ConnectorConfig): HrisSource;
   /** Keys the hash that names employees in workflow IDs and logs (sync/employee-ref.ts); derived from the encryption key. */
   employeeRefKey?: Buffer;
+  /** The per-tenant ownership ledger (ownership/): which Peakon users this connector owns. Without it, no leavers. */
+  ownership?: LedgerStore;
 }
 
 /**
@@ -49,6 +53,8 @@ export function scimClientFor(deps: ActivityDeps, connection: PeakonConnection, 
     timeoutMs: connection.timeoutMs,
     ...(pacedFor !== undefined ? { pacer: pacerFor(pacedFor, connection) } : {}),
     ...(signal ? { signal } : {}),
+    // Every request of every attempt, counted where it is sent: what Peakon bills against the tenant's budget.
+    onOperation: countScimOperation,
     userAgent: 'peakon-scim-connector',
   });
 }

@@ -1,5 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { ScimClient } from '../scim/client';
+import { ScimNotFoundError } from '../scim/errors';
 import type { ScimUserWrite } from '../scim/resources';
 import { composeUpdate } from '../sync/payloads';
 import type { DesiredState, EmployeeChange, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
@@ -94,17 +96,32 @@ export function scimStepActivities(deps: ActivityDeps) {
       });
     },
 
-    /** One PATCH of the changed attributes, or the full PUT (`sync.updateMethod: put`): one operation. */
+    /** One PATCH of the changed attributes, the full PUT (`sync.updateMethod: put`), or a leaver's DELETE: one operation. */
     async writeEmployee(input: WriteInput): Promise<StepResult> {
       return oneRequest(async () => {
         const scim = scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal });
-        if (input.write.method === 'patch') await scim.patchUser(input.peakonUserId, input.write.operations);
-        else await scim.replaceUser(input.peakonUserId, input.write.body);
+        await sendEmployeeWrite(scim, input.peakonUserId, input.write);
         // Attribute paths only: their values are personal data.
-        const fields = input.write.method === 'patch' ? input.write.operations.map((operation) => operation.path ?? '(pathless)') : ['(full replace)'];
-        log.info('employee updated', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: input.peakonUserId, method: input.write.method, fields });
+        const fields = input.write.method === 'patch' ? input.write.operations.map((operation) => operation.path ?? '(pathless)') : [input.write.method === 'put' ? '(full replace)' : '(delete)'];
+        log.info(input.write.method === 'delete' ? 'employee deleted' : 'employee updated', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: input.peakonUserId, method: input.write.method, fields });
         return {};
       });
     },
   };
+}
+
+/**
+ * Sends one employee write. A DELETE answered 404 has reached its goal: the user is gone (an earlier attempt whose
+ * answer was lost deleted it), so retrying a delete never fails the leaver.
+ */
+export async function sendEmployeeWrite(scim: ScimClient, peakonUserId: string, write: EmployeeWrite): Promise<void> {
+  if (write.method === 'patch') await scim.patchUser(peakonUserId, write.operations);
+  else if (write.method === 'put') await scim.replaceUser(peakonUserId, write.body);
+  else {
+    try {
+      await scim.deleteUser(peakonUserId);
+    } catch (error) {
+      if (!(error instanceof ScimNotFoundError)) throw error;
+    }
+  }
 }

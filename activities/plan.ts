@@ -1,16 +1,17 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ConnectorConfig } from '../config/schema';
+import { leaversSettings, type ConnectorConfig } from '../config/schema';
 import { readAllRecords } from '../hris/source';
 import { emailMatchKey } from '../mapping/email';
-import { mapEmployees } from '../mapping/map';
+import { mapEmployees, type MappingReport } from '../mapping/map';
 import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
 import type { ScimUser } from '../scim/resources';
 import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { preflightMapping } from '../sync/preflight';
 import { employeeRefFor } from '../sync/employee-ref';
-import { buildPlan, countPlan, type PlanCounts, type PlanEntry } from '../sync/plan';
-import { WARNING_CAP } from '../sync/report';
+import { dayIn, type LeaverContext } from '../sync/leavers';
+import { buildPlan, countPlan, NOT_IN_HR_READ, type PlanCounts, type PlanEntry } from '../sync/plan';
+import { WARNING_CAP, type LeaversSummary } from '../sync/report';
 import type { RunRef } from '../sync/types';
 import { scimClientFor, type ActivityDeps } from './deps';
 import { convertingFailures, FailureType } from './failures';
@@ -20,6 +21,12 @@ export interface PlanInput {
   config: ConnectorConfig;
   /** Sync only this employee (matching-key value), discovering them with a filter instead of listing the tenant. */
   employeeKey?: string;
+  /** A dry run reads the ownership ledger but never records in it. */
+  dryRun?: boolean;
+  /** When the run started (ISO): "today" for termination dates, in `leavers.timeZone`. */
+  startedAt?: string;
+  /** Overrides "today" (YYYY-MM-DD): tests and back-dated runs. */
+  asOf?: string;
 }
 
 /**
@@ -37,6 +44,8 @@ export interface PlanResult {
   /** SCIM requests the plan sent, those of failed earlier attempts included. */
   operations: number;
   ownedUsersNotInSource: number;
+  /** Leavers, returners and the guard's verdict (whole-tenant runs with list discovery). */
+  leavers?: LeaversSummary;
   /** Single-employee syncs: read → map → match → action. */
   trace?: string[];
 }
@@ -96,12 +105,20 @@ export function planSyncActivity(deps: ActivityDeps) {
             heartbeat(`reading Peakon users (${current.length})`);
           }
         }
+        const wholeTenant = single === undefined && current !== undefined;
+        const leavers = wholeTenant ? await leaverContext(deps, input, mapping, config) : undefined;
         const plan = buildPlan(desired, current, {
           matchingKey: config.matching.key,
           updateMethod: config.sync.updateMethod,
           refOf: employeeRefFor(deps.employeeRefKey, run.tenant),
           currentIsWholeTenant: single === undefined,
+          ...(leavers ? { leavers } : {}),
         });
+        if (deps.ownership && !input.dryRun) {
+          // Everyone matched to an HR record is synced by this run, so the connector owns them from now on.
+          heartbeat('recording ownership');
+          await deps.ownership.record(run.tenant, { owned: plan.entries.filter((entry) => entry.peakonUserId !== undefined && entry.recordRef !== NOT_IN_HR_READ).map((entry) => entry.peakonUserId as string), deleted: [] });
+        }
         if (single && plan.entries[0]) trace.push(traceAction(plan.entries[0]));
         const counts = countPlan(plan, mapping.problems);
         const operations = earlierOperations + scim.totalOperations();
@@ -112,9 +129,10 @@ export function planSyncActivity(deps: ActivityDeps) {
           waves: plan.waves,
           problems: mapping.problems,
           // Entry warnings hold the mapping's findings and the plan's own (references left out).
-          warnings: plan.entries.flatMap((entry) => entry.warnings.map((warning) => `${entry.employeeKey}: ${warning}`)).slice(0, WARNING_CAP),
+          warnings: [...discoveryWarning(config, single === undefined), ...plan.entries.flatMap((entry) => entry.warnings.map((warning) => `${entry.employeeKey}: ${warning}`))].slice(0, WARNING_CAP),
           operations,
           ownedUsersNotInSource: plan.ownedUsersNotInSource,
+          ...(plan.leavers ? { leavers: plan.leavers } : {}),
           ...(trace.length ? { trace } : {}),
         };
       });
@@ -124,6 +142,23 @@ export function planSyncActivity(deps: ActivityDeps) {
       throw error;
     }
   };
+}
+
+/** What the plan needs to judge leavers: the settings, today, the ownership ledger and the read's size. */
+async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: MappingReport, config: ConnectorConfig): Promise<LeaverContext | undefined> {
+  const settings = leaversSettings(config);
+  if (!deps.ownership) return undefined;
+  const ledger = await deps.ownership.read(input.run.tenant);
+  const retainedKeys = new Set(mapping.problems.flatMap((problem) => (problem.employeeKey !== undefined ? [problem.employeeKey] : [])));
+  const today = input.asOf ?? dayIn(settings.timeZone, input.startedAt ? new Date(input.startedAt) : new Date());
+  const readCount = mapping.employees.length + new Set(mapping.problems.map((problem) => problem.recordRef)).size;
+  return { settings, today, owned: new Set(ledger.owned), retainedKeys, readCount, lastCompleteRead: ledger.lastCompleteRead };
+}
+
+/** Leavers need the whole tenant: filter discovery never lists it, so it cannot tell who left. */
+function discoveryWarning(config: ConnectorConfig, wholeRun: boolean): string[] {
+  if (!wholeRun || config.sync.discovery === 'list' || leaversSettings(config).action === 'off') return [];
+  return ['leavers are not detected with sync.discovery: filter (the tenant is never listed); use discovery: list, or set leavers.action: off to silence this'];
 }
 
 /** The one employee of an on-demand sync, or a failure saying why they cannot be synced. */

@@ -1,6 +1,7 @@
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RecordProblem } from '../mapping/employee';
+import type { OwnershipChange } from '../ownership/ledger';
 import { employeeLine, invalidRecordLine, planLine, type EmployeeReportLine, type PlannedEmployee } from '../sync/employee-report';
 import type { SyncReport } from '../sync/report';
 import type { EmployeeOutcome, RunRef } from '../sync/types';
@@ -19,6 +20,11 @@ export interface RunReportInput {
   /** Extra warnings per employee ref found while the run went on (references left out). */
   warnings: Record<string, string[]>;
   problems: RecordProblem[];
+  /**
+   * The run's change to the ownership ledger (users it created or deleted; its HR read when it completed), recorded
+   * with the report: the one activity every run ends with, so a run spends no extra step on it.
+   */
+  ownership?: OwnershipChange;
 }
 
 /** The file a person (or a script) reads after a run: the summary plus one line per employee. */
@@ -66,6 +72,7 @@ export function writeRunReportActivity(deps: ActivityDeps) {
       await writeFile(temporary, JSON.stringify(content, null, 2), { mode: 0o600 });
       await chmod(temporary, 0o600);
       await rename(temporary, file);
+      if (input.ownership && deps.ownership && !input.report.dryRun) await deps.ownership.record(run.tenant, input.ownership);
       return file;
     });
   };

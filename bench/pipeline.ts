@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { sendEmployeeWrite } from '../activities/employee';
 import { startSync } from '../client/start-sync';
 import { connectClient } from '../client/temporal-client';
 import { generateEncryptionKey } from '../codec/keys';
@@ -496,8 +497,7 @@ async function baselineRun(config: ConnectorConfig, sandbox: RunningSandbox, wid
   const updates = updateWork(plan.entries, created, missingPeople(plan.entries, created), config.sync.updateMethod);
   await pool(updates.work, width, async (employee) => {
     try {
-      if (employee.write.method === 'patch') await scim.patchUser(employee.peakonUserId, employee.write.operations);
-      else await scim.replaceUser(employee.peakonUserId, employee.write.body);
+      await sendEmployeeWrite(scim, employee.peakonUserId, employee.write);
       if (!employee.createdThisRun) counts.updated = (counts.updated ?? 0) + 1;
     } catch (error) {
       fail(employee, 'update', error);

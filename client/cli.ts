@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerApprovalCommands } from './commands/approve';
 import { registerCodecServerCommand } from './commands/codec-server';
 import { registerCancelCommand } from './commands/cancel';
 import { registerDemoCommand } from './commands/demo';
 import { registerSandboxCommand } from './commands/sandbox';
 import { registerScheduleCommand } from './commands/schedule';
+import { registerServerCommand } from './commands/server';
 import { registerStatusCommand } from './commands/status';
 import { registerSyncCommand } from './commands/sync';
 import { registerUnlockCommand } from './commands/unlock';
@@ -19,6 +21,7 @@ export function buildCli(): Command {
   registerSyncCommand(program);
   registerStatusCommand(program);
   registerCancelCommand(program);
+  registerApprovalCommands(program);
   registerUnlockCommand(program);
   registerWorkerCommand(program);
   registerValidateCommand(program);
@@ -26,6 +29,7 @@ export function buildCli(): Command {
   registerSandboxCommand(program);
   registerScheduleCommand(program);
   registerCodecServerCommand(program);
+  registerServerCommand(program);
   return program;
 }
 

@@ -4,17 +4,23 @@ import type { SyncReport } from '../sync/report';
 /** The run report as a person reads it on a terminal. */
 export function formatReport(report: SyncReport): string {
   const { counts } = report;
+  const planned = report.planned;
+  // Planned (what the plan decided) beside done (what the run did): a dry run shows only the plan.
+  const row = (label: string, done: number, plan: number | undefined) =>
+    `  ${`${label}:`.padEnd(17)}${report.dryRun ? `${plan ?? 0} planned` : `${done}${plan !== undefined && plan !== done ? ` (planned ${plan})` : ''}`}`;
   const lines = [
     `Sync ${report.runId} — ${report.status}${report.dryRun ? ' (dry run: nothing written)' : ''}`,
     `  employees read:  ${report.employees}`,
-    `  created:         ${counts.created}`,
-    `  updated:         ${counts.updated}`,
-    `  unchanged:       ${counts.unchanged}`,
-    `  skipped:         ${counts.skipped}`,
-    `  failed:          ${counts.failed}`,
+    row('created', counts.created, planned?.['create']),
+    row('updated', counts.updated, planned?.['update']),
+    ...(report.leavers && report.leavers.action !== 'off' ? [row(report.leavers.action === 'delete' ? 'deleted' : 'deactivated', report.leavers.action === 'delete' ? counts.deleted : counts.deactivated, (planned?.['deactivate'] ?? 0) + (planned?.['delete'] ?? 0))] : []),
+    row('unchanged', counts.unchanged, planned?.['unchanged']),
+    row('skipped', counts.skipped, planned?.['skip']),
+    row('failed', counts.failed, planned?.['invalid']),
     `  SCIM operations: ${report.operations}`,
   ];
-  if (report.ownedUsersNotInSource > 0) lines.push(`  in Peakon (created by a connector) but not in the HR read: ${report.ownedUsersNotInSource} (left untouched)`);
+  if (planned?.['discover']) lines.push(`  to discover:     ${planned['discover']} (filter discovery decides create or update per employee)`);
+  lines.push(...leaverLines(report));
   if (report.message) lines.push('', `  ${report.message}`);
   if (report.failures.length > 0) {
     lines.push('', 'Failures:');
@@ -34,6 +40,24 @@ export function formatReport(report: SyncReport): string {
   return lines.join('\n');
 }
 
+/** Leavers, returners, the guard and the users the connector does not own. */
+function leaverLines(report: SyncReport): string[] {
+  const leavers = report.leavers;
+  if (!leavers) {
+    return report.ownedUsersNotInSource > 0 ? [`  in Peakon with an externalId but not in the HR read: ${report.ownedUsersNotInSource} (left untouched)`] : [];
+  }
+  const lines: string[] = [];
+  if (leavers.returners > 0) lines.push(`  returners:       ${leavers.returners} (reactivated)`);
+  if (leavers.action === 'off' && leavers.planned > 0) lines.push(`  leavers:         ${leavers.planned} left active (leavers.action: off)`);
+  if (leavers.unowned > 0) lines.push(`  not owned:       ${leavers.unowned} Peakon user(s) no HR record matches and this connector never owned (never touched)`);
+  if (leavers.held) {
+    lines.push(`  guard:           held ${leavers.planned} leaver write(s) — ${leavers.heldReason ?? ''}`);
+    if (leavers.heldPreview?.length) lines.push(`                   first: ${leavers.heldPreview.join(', ')}`);
+    lines.push(leavers.decision === undefined ? `                   awaiting approval: peakon-sync approve ${report.runId} | peakon-sync reject ${report.runId}` : `                   ${leavers.decision}`);
+  }
+  return lines;
+}
+
 const show = (value: unknown): string => (value === null || value === undefined || value === '' ? '∅' : String(value));
 
 /**
@@ -43,12 +67,13 @@ const show = (value: unknown): string => (value === null || value === undefined 
 export function formatEmployeeTable(lines: readonly EmployeeReportLine[], options: { showUnchanged?: boolean } = {}): string {
   const shown = options.showUnchanged ? lines : lines.filter((line) => line.status !== 'unchanged' && line.action !== 'unchanged');
   const width = Math.min(48, Math.max(8, ...shown.map((line) => line.employeeKey.length)));
-  const rows = [`${'employee'.padEnd(width)}  ${'action'.padEnd(9)}  ${'status'.padEnd(9)}  changes`];
+  const rows = [`${'employee'.padEnd(width)}  ${'action'.padEnd(10)}  ${'status'.padEnd(11)}  changes`];
   for (const line of shown) {
     const detail = line.action === 'create' && line.status !== 'failed'
       ? `${line.changes.length} attributes`
       : line.changes.map((change) => `${change.field}: ${show(change.from)} → ${show(change.to)}`).join('; ');
-    rows.push(`${line.employeeKey.padEnd(width)}  ${line.action.padEnd(9)}  ${line.status.padEnd(9)}  ${line.error ?? detail}`);
+    const note = [line.returner ? 'returner' : '', line.adopted ? 'adopted' : '', line.reason ?? ''].filter(Boolean).join(', ');
+    rows.push(`${line.employeeKey.padEnd(width)}  ${line.action.padEnd(10)}  ${line.status.padEnd(11)}  ${line.error ?? detail}${note ? ` (${note})` : ''}`);
   }
   const hidden = lines.length - shown.length;
   if (hidden > 0) rows.push(`(${hidden} unchanged employees not shown)`);
@@ -78,6 +103,7 @@ export function onlyInvalidRecords(report: SyncReport): boolean {
  * or an employee write failed.
  */
 export function exitCodeFor(report: SyncReport, options: { failOn?: FailOn } = {}): number {
+  // Held leavers that nobody approved are not a failure of the run: the guard did its job (the report says so).
   if (report.status === 'completed' || report.status === 'skipped') return 0;
   if (report.status === 'completed_with_failures' && onlyInvalidRecords(report)) return options.failOn === 'invalid-records' ? 1 : EXIT_INVALID_RECORDS;
   return 1;

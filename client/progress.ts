@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { PartitionProgress } from '../workflows/partition';
-import type { SyncProgress } from '../workflows/sync';
+import type { AwaitingApproval, SyncProgress } from '../workflows/sync';
 
 /** A run's progress as a person wants it: where it is, how far, what it cost, how long it still takes at the budget. */
 export interface RunProgress {
@@ -15,6 +15,10 @@ export interface RunProgress {
   /** Phase 1's current wave and how many there are (managers before their reports). */
   wave?: number;
   waves?: number;
+  /** The run's leaver writes the guard holds for a person's decision. */
+  awaitingApproval?: AwaitingApproval;
+  /** The run's workflow ID, for the commands that answer the guard. */
+  runId?: string;
 }
 
 /** Queries the parent, then each running partition for employee-level counts. */
@@ -23,7 +27,7 @@ export async function readProgress(client: Client, runId: string): Promise<RunPr
   let done = parent.employeesDone;
   let failures = parent.failures;
   let operations = parent.operations;
-  if (parent.phase === 'create' || parent.phase === 'update') {
+  if (parent.phase === 'create' || parent.phase === 'update' || parent.phase === 'leavers') {
     const running = await Promise.all(
       parent.runningPartitions.map((workflowId) =>
         client.workflow
@@ -40,12 +44,12 @@ export async function readProgress(client: Client, runId: string): Promise<RunPr
       operations += partition.operations;
     }
   }
-  return { phase: parent.phase, done, total: parent.employeesTotal, failures, operations, operationsPerHour: parent.operationsPerHour, wave: parent.wave, waves: parent.waves, ...timeLeft(parent, done) };
+  return { phase: parent.phase, done, total: parent.employeesTotal, failures, operations, operationsPerHour: parent.operationsPerHour, wave: parent.wave, waves: parent.waves, ...timeLeft(parent, done), ...(parent.awaitingApproval ? { awaitingApproval: parent.awaitingApproval, runId } : {}) };
 }
 
 /** Every remaining employee step costs at least one operation; phase 1 still has all of phase 2 ahead of it. */
 function timeLeft(parent: SyncProgress, done: number): { secondsLeft?: number } {
-  if (parent.phase === 'locking' || parent.phase === 'planning') return {};
+  if (parent.phase === 'locking' || parent.phase === 'planning' || parent.phase === 'awaiting approval') return {};
   const remaining = Math.max(0, parent.employeesTotal - done) + (parent.phase === 'create' ? parent.updateWorkTotal : 0);
   return { secondsLeft: parent.phase === 'done' ? 0 : Math.ceil(remaining / (parent.operationsPerHour / 3600)) };
 }
@@ -58,9 +62,15 @@ function duration(seconds: number): string {
 
 /** One line of progress, the same on a terminal and in a log. */
 export function describeProgress(progress: RunProgress): string {
+  const waiting = progress.awaitingApproval;
+  if (waiting) {
+    const run = progress.runId ?? '<run>';
+    return `awaiting approval: ${waiting.leavers} leaver write(s) held (${waiting.reason}); first: ${waiting.preview.join(', ')}; answer with peakon-sync approve ${run} or peakon-sync reject ${run} before ${waiting.deadline}`;
+  }
+  if (progress.phase === 'locking' || progress.phase === 'planning') return `${progress.phase}: reading the HR system and Peakon, ${progress.operations} operations`;
   const counts = progress.total > 0 ? `${progress.done}/${progress.total} employees` : 'no employees to write';
   const left = progress.secondsLeft === undefined ? '' : `, ~${duration(progress.secondsLeft)} left at ${progress.operationsPerHour} ops/h`;
-  const phase = progress.phase === 'create' ? `phase 1 (create${progress.waves && progress.waves > 1 ? `, wave ${(progress.wave ?? 0) + 1}/${progress.waves}` : ''})` : progress.phase === 'update' ? 'phase 2 (update)' : progress.phase;
+  const phase = progress.phase === 'create' ? `phase 1 (create${progress.waves && progress.waves > 1 ? `, wave ${(progress.wave ?? 0) + 1}/${progress.waves}` : ''})` : progress.phase === 'update' ? 'phase 2 (update)' : progress.phase === 'leavers' ? 'leavers' : progress.phase;
   return `${phase}: ${counts}, ${progress.failures} failed, ${progress.operations} operations${left}`;
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SourceConfigSchema } from '../hris/config';
-import { MappingConfigSchema } from '../mapping/config';
+import { MappingConfigSchema, ValueSpecInputSchema } from '../mapping/config';
 import { SecretRefSchema } from './secret';
 
 export { SecretRefSchema, type SecretRef } from './secret';
@@ -33,6 +33,70 @@ export const SyncSettingsSchema = z.strictObject({
   maxConcurrentPartitions: z.number().int().min(1).max(100).default(2),
 });
 
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `30m`, `24h`, `2d` → milliseconds. */
+const DurationSchema = z
+  .string()
+  .regex(/^\s*\d+\s*[smhd]\s*$/, 'expected a number and a unit (s, m, h, d), e.g. 24h')
+  .transform((text) => {
+    const match = /^\s*(\d+)\s*([smhd])\s*$/.exec(text) as RegExpExecArray;
+    return Number(match[1]) * (DURATION_UNIT_MS[match[2] as string] as number);
+  });
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What happens to people who leave: owned Peakon users no longer in scope of a complete HR read, and people whose
+ * termination date has come. Like Okta's import safeguard and Entra's accidental-deletion threshold, a run that would
+ * switch off many people at once holds those writes until a person approves them.
+ */
+export const LeaversSchema = z
+  .strictObject({
+    action: z
+      .enum(['deactivate', 'separate', 'delete', 'off'])
+      .default('deactivate')
+      .describe('deactivate: PATCH active=false (one operation); separate: also set the separation date and reason; delete: DELETE the user (needs allowDelete; destroys their history); off: only count leavers'),
+    allowDelete: z.boolean().default(false).describe('required for action: delete. DELETE destroys the person\'s survey history in Peakon irreversibly'),
+    terminationDate: ValueSpecInputSchema.optional().describe('HRIS field with the termination date (give `date` for its format). Default: the mapped separation date attribute. A future date keeps the person active; the first run on or after it makes them a leaver'),
+    timeZone: z.string().refine(isTimeZone, 'expected an IANA time zone, e.g. Europe/Copenhagen').default('UTC').describe('the time zone in which "today" is decided for termination and separation dates'),
+    separation: z
+      .strictObject({
+        dateAttribute: z.string().min(1).default('Separation date').describe('Peakon attribute set to the separation date (action: separate)'),
+        reasonAttribute: z.string().min(1).default('Separation reason').describe('Peakon attribute set to `reason` (action: separate)'),
+        reason: z.string().min(1).optional().describe('the separation reason written for leavers (an option of the Peakon attribute); not written when unset'),
+      })
+      .default({ dateAttribute: 'Separation date', reasonAttribute: 'Separation reason' }),
+    guard: z
+      .strictObject({
+        maxCount: z.number().int().min(0).default(20).describe('hold the run\'s deactivations/deletions for approval when there are more than this many'),
+        maxShare: z.number().min(0).max(1).default(0.2).describe('… or when they are more than this share of the owned active users, or when the HR read shrank by more than this share since the last completed run'),
+        // A number is milliseconds: what the parsed config holds, so a parsed config validates again.
+        timeout: z.union([z.number().int().positive(), DurationSchema]).default(24 * 3_600_000).describe('held writes are dropped when nobody approves them within this time, e.g. 24h'),
+      })
+      .default({ maxCount: 20, maxShare: 0.2, timeout: 24 * 3_600_000 }),
+  })
+  .superRefine((leavers, context) => {
+    if (leavers.action === 'delete' && !leavers.allowDelete) {
+      context.addIssue({ code: 'custom', path: ['allowDelete'], message: 'action: delete destroys the history of every leaver in Peakon; set allowDelete: true to confirm (or use deactivate)' });
+    }
+  });
+export type LeaversConfig = z.infer<typeof LeaversSchema>;
+
+const DEFAULT_LEAVERS: LeaversConfig = LeaversSchema.parse({});
+
+/** Leaver settings with today's defaults: runs started by an older version carry a parsed config without them. */
+export function leaversSettings(config: { leavers?: LeaversConfig | undefined }): LeaversConfig {
+  return config.leavers ?? DEFAULT_LEAVERS;
+}
+
 export const ConnectorConfigSchema = z.strictObject({
   /** A short name for the Peakon tenant: used in workflow IDs, schedule IDs and reports. */
   tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
@@ -41,6 +105,7 @@ export const ConnectorConfigSchema = z.strictObject({
   matching: z.strictObject({ key: z.enum(['email', 'employeeNumber']).default('email') }).default({ key: 'email' }),
   mapping: MappingConfigSchema,
   sync: SyncSettingsSchema.default(SyncSettingsSchema.parse({})),
+  leavers: LeaversSchema.default(LeaversSchema.parse({})),
 }).superRefine((config, context) => {
   // Matching by employee number needs every record to carry one.
   if (config.matching.key === 'employeeNumber' && config.mapping.employeeNumber === undefined) {

@@ -27,6 +27,8 @@ export const DesiredEmployeeSchema = z.object({
   createOnly: z.array(z.string()).default([]),
   /** Non-fatal findings (e.g. a manager id not in the read, so Manager was left out). */
   warnings: z.array(z.string()).default([]),
+  /** YYYY-MM-DD: from this day on the person is a leaver (config `leavers.terminationDate`). */
+  terminationDate: z.string().optional(),
 });
 export type DesiredEmployee = z.infer<typeof DesiredEmployeeSchema>;
 

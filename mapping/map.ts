@@ -2,6 +2,7 @@ import type { ConnectorConfig } from '../config/schema';
 import type { SourceConfig } from '../hris/config';
 import type { HrisRecord } from '../hris/source';
 import type { PeakonAttributeSpec, ValueSpec } from './config';
+import { assertMappedColumns } from './columns';
 import { rejectDuplicates } from './duplicates';
 import type { DesiredEmployee, MappingResult, RecordProblem } from './employee';
 import { evaluateSpec } from './evaluate';
@@ -31,9 +32,11 @@ export function recordRefFor(source: SourceConfig, index: number, record: HrisRe
 
 /**
  * Maps a whole read (every page: employee references resolve within it) to the employees Peakon should hold.
- * Bad records are reported and left out; the rest continue.
+ * Bad records are reported and left out; the rest continue. A CSV read without a column the config reads throws
+ * (mapping/columns.ts): that is one bad read, not one problem per row.
  */
 export function mapEmployees(records: HrisRecord[], config: ConnectorConfig): MappingReport {
+  assertMappedColumns(records, config);
   const problems: RecordProblem[] = [];
   const mapped: MappedRecord[] = [];
   const notMapped: Array<{ record: HrisRecord; recordRef: string }> = [];
@@ -80,6 +83,7 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig): Ma
       references: references.get(record) ?? {},
       createOnly: record.createOnly,
       warnings: warnings.get(record) ?? [],
+      ...(record.terminationDate !== undefined ? { terminationDate: record.terminationDate } : {}),
     }),
   );
   return { employees, problems: sortByRecord(problems), recordsRead: records.length, excluded };

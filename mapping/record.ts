@@ -1,4 +1,4 @@
-import type { ConnectorConfig } from '../config/schema';
+import { leaversSettings, type ConnectorConfig } from '../config/schema';
 import type { HrisRecord } from '../hris/source';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUserWrite } from '../scim/resources';
 import {
@@ -44,6 +44,8 @@ export interface MappedRecord {
   user: ScimUserWrite;
   createOnly: string[];
   references: PendingReference[];
+  /** YYYY-MM-DD: on and after this day the person is a leaver (config `leavers`). */
+  terminationDate: string | undefined;
 }
 
 export type RecordOutcome = { ok: true; mapped: MappedRecord } | { ok: false; problems: RecordProblem[] };
@@ -126,6 +128,7 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     else problems.push({ field: attribute, message: checked.message });
   }
 
+  const terminationDate = terminationDateOf(record, config, peakon, problems);
   const emailKey = email === undefined ? undefined : emailMatchKey(email);
   const employeeKey = byNumber ? employeeNumber : emailKey;
   if (problems.length > 0 || sourceId === undefined || email === undefined || emailKey === undefined || employeeKey === undefined) {
@@ -162,7 +165,31 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     };
   }
   const emailAsWritten = written.get('email') ?? email;
-  return { ok: true, mapped: { recordRef, sourceId, employeeKey, email, emailKey, emailAsWritten, employeeNumber, user, createOnly, references } };
+  return { ok: true, mapped: { recordRef, sourceId, employeeKey, email, emailKey, emailAsWritten, employeeNumber, user, createOnly, references, terminationDate } };
+}
+
+/**
+ * The day the person leaves, as YYYY-MM-DD: `leavers.terminationDate` when configured, else the mapped separation
+ * date attribute (already a date). A value that is not a date rejects the record: guessing could switch someone off.
+ */
+function terminationDateOf(record: HrisRecord, config: ConnectorConfig, peakon: Record<string, string | number | null>, problems: Array<{ field: string; message: string }>): string | undefined {
+  const leavers = leaversSettings(config);
+  if (!leavers.terminationDate) {
+    const mapped = peakon[leavers.separation.dateAttribute];
+    return typeof mapped === 'string' && checkIsoDate(mapped).ok ? mapped : undefined;
+  }
+  const evaluated = evaluateSpec(leavers.terminationDate, record);
+  if (!evaluated.ok) {
+    problems.push({ field: 'leavers.terminationDate', message: evaluated.message });
+    return undefined;
+  }
+  if (evaluated.value === undefined) return undefined;
+  const checked = checkIsoDate(evaluated.value);
+  if (!checked.ok) {
+    problems.push({ field: 'leavers.terminationDate', message: checked.message });
+    return undefined;
+  }
+  return checked.value;
 }
 
 /**

@@ -29,6 +29,8 @@ export const S3_DRIVER_NAME = 's3';
 export const S3_DRIVER_TYPE = 'peakon-sync.s3';
 
 const CONCURRENCY = 8;
+/** Keys under `<prefix>ledger/` hold the ownership ledgers (ownership/store.ts): kept, never swept by retention. */
+export const LEDGER_FOLDER = 'ledger';
 /** S3's own maximum for one DeleteObjects request. */
 const MAX_DELETE_BATCH = 1000;
 
@@ -142,7 +144,7 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
     for await (const page of pages) {
       signal?.throwIfAborted();
       const old = (page.Contents ?? [])
-        .filter((object) => object.Key && object.LastModified && object.LastModified.getTime() < cutoff.getTime())
+        .filter((object) => object.Key && !object.Key.startsWith(this.objectKey(`${LEDGER_FOLDER}/`)) && object.LastModified && object.LastModified.getTime() < cutoff.getTime())
         .map((object) => object.Key as string);
       for (let start = 0; start < old.length; start += this.deleteBatchSize) {
         deleted += await this.deleteBatch(old.slice(start, start + this.deleteBatchSize), signal);

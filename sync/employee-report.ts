@@ -15,12 +15,20 @@ export interface EmployeeReportLine {
   changes: FieldChange[];
   error?: string;
   warnings?: string[];
+  /** An inactive Peakon user back in the HR read, reactivated. */
+  returner?: boolean;
+  /** A Peakon user the connector did not own before (e.g. created by hand), matched by email or employee number: owned from now on. */
+  adopted?: boolean;
+  /** Why the plan made this person a leaver (deactivate / delete / skip under `leavers.action: off`). */
+  reason?: string;
 }
 
 const ACTION_STATUS: Partial<Record<PlannedAction, EmployeeStatus>> = { unchanged: 'unchanged', skip: 'skipped' };
 
 /** What a report line needs of a plan entry. */
-export type PlannedEmployee = Pick<PlanEntry, 'ref' | 'employeeKey' | 'recordRef' | 'action' | 'changes' | 'warnings' | 'reason'>;
+export type PlannedEmployee = Pick<PlanEntry, 'ref' | 'employeeKey' | 'recordRef' | 'action' | 'changes' | 'warnings' | 'reason' | 'returner' | 'adopted'>;
+
+const LEAVER_ACTIONS: ReadonlySet<PlannedAction> = new Set(['deactivate', 'delete']);
 
 /** A dry run's view: the plan, per employee. */
 export function planLine(entry: PlannedEmployee): EmployeeReportLine {
@@ -31,8 +39,11 @@ export function planLine(entry: PlannedEmployee): EmployeeReportLine {
     action: entry.action,
     status: 'planned',
     changes: entry.changes,
-    ...(entry.reason ? { error: entry.reason } : {}),
+    // A leaver's or returner's reason explains the action; any other reason says why nothing was written.
+    ...(entry.reason ? (LEAVER_ACTIONS.has(entry.action) || entry.returner ? { reason: entry.reason } : { error: entry.reason }) : {}),
     ...(entry.warnings.length ? { warnings: entry.warnings } : {}),
+    ...(entry.returner ? { returner: true } : {}),
+    ...(entry.adopted ? { adopted: true } : {}),
   };
 }
 
@@ -47,7 +58,7 @@ export function employeeLine(entry: PlannedEmployee, created: EmployeeOutcome | 
   let status: EmployeeStatus = ACTION_STATUS[entry.action] ?? 'skipped';
   if (failed) status = 'failed';
   else if (created?.status === 'created') status = 'created';
-  else if (updated?.status === 'updated') status = 'updated';
+  else if (updated?.status === 'updated' || updated?.status === 'deactivated' || updated?.status === 'deleted') status = updated.status;
   else if (created?.status === 'unchanged') status = 'unchanged';
   // A created employee's line lists every attribute it got, whether its create carried it or phase 2 wrote it.
   const changes = status === 'created' ? entry.changes : (updated?.changes ?? created?.update?.changes ?? (status === 'unchanged' ? [] : entry.changes));

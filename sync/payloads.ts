@@ -51,6 +51,7 @@ export function deferredReferencesWrite(references: Record<string, string>, crea
 export function withoutReferences(write: EmployeeWrite, attributes: readonly string[]): EmployeeWrite {
   const dropped = new Set(attributes.map((attribute) => `${PEAKON_USER_SCHEMA}:${attribute}`));
   if (write.method === 'patch') return { method: 'patch', operations: write.operations.filter((operation) => operation.path === undefined || !dropped.has(operation.path)) };
+  if (write.method === 'delete') return write;
   const body = clone(write.body);
   const peakon = body[PEAKON_USER_SCHEMA];
   if (peakon) for (const attribute of attributes) delete peakon[attribute];

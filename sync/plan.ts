@@ -1,7 +1,9 @@
 import { emailMatchKey } from '../mapping/email';
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
-import { ENTERPRISE_USER_SCHEMA, type ScimUser } from '../scim/resources';
+import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../scim/resources';
+import { guardVerdict, hasLeft, leaverWrite, returnerClears, type LeaverContext } from './leavers';
 import { buildCreateBody, composeUpdate, diffUser } from './payloads';
+import type { LeaversSummary } from './report';
 import type { CreateWork, DesiredState, EmployeeIdentity, FieldChange, MatchingKeyKind, UpdateMethod, UpdateWork } from './types';
 
 /**
@@ -10,9 +12,13 @@ import type { CreateWork, DesiredState, EmployeeIdentity, FieldChange, MatchingK
  * - `update`: in Peakon with differing attributes → one write in phase 2 (PATCH of the changes, or PUT);
  * - `unchanged`: nothing to write (zero operations);
  * - `discover`: Peakon state unknown (filter discovery) → phase 1 discovers, then creates or compares;
- * - `skip`: deliberately not written (`reason` says why).
+ * - `skip`: deliberately not written (`reason` says why);
+ * - `deactivate` / `delete`: a leaver (`reason` says why), written after phase 2 unless the guard holds it.
  */
-export type PlannedAction = 'create' | 'update' | 'unchanged' | 'discover' | 'skip';
+export type PlannedAction = 'create' | 'update' | 'unchanged' | 'discover' | 'skip' | 'deactivate' | 'delete';
+
+/** The record reference of a leaver no HR record names (they left the read). */
+export const NOT_IN_HR_READ = 'not in the HR read';
 
 /** Creates are ordered by the org tree in at most this many waves; deeper chains write their reference in phase 2. */
 export const MAX_CREATE_WAVES = 16;
@@ -31,14 +37,20 @@ export interface PlanEntry extends EmployeeIdentity {
   /** Creates: employee references whose target is created in the same or a later wave, written by phase 2. */
   deferredReferences?: Record<string, string>;
   update?: Omit<UpdateWork, 'createdThisRun'>;
+  /** An inactive Peakon user back in the HR read: the update reactivates them. */
+  returner?: boolean;
+  /** Matched to a Peakon user the connector did not own before this run (e.g. created by hand): it owns it now. */
+  adopted?: boolean;
 }
 
 export interface Plan {
   entries: PlanEntry[];
   /** Number of create waves (0 when nobody is created or discovered). */
   waves: number;
-  /** Peakon users carrying an externalId (so created by a connector) that the HRIS read no longer contains. Reported, never touched. */
+  /** Owned Peakon users (ownership ledger) that the HR read no longer contains. */
   ownedUsersNotInSource: number;
+  /** Leavers, returners and the guard's verdict (only with a whole-tenant listing and `leavers` settings). */
+  leavers?: LeaversSummary;
 }
 
 export interface PlanOptions {
@@ -48,6 +60,8 @@ export interface PlanOptions {
   refOf: (employeeKey: string) => string;
   /** False when `current` holds only some users (a single-employee lookup): references cannot be checked against it. */
   currentIsWholeTenant?: boolean;
+  /** Leavers are decided only with a whole-tenant listing, a complete HR read and these settings. */
+  leavers?: LeaverContext;
 }
 
 /** The key a Peakon user is matched on: the userName lower-cased (SCIM compares it case-insensitively), or the employee number. */
@@ -62,15 +76,20 @@ const desiredState = (employee: DesiredEmployee): DesiredState => ({ user: emplo
  * Plans a run. With `current` (one paginated read of the tenant) every action is decided here and only employees that
  * need a write get a child workflow. Without it (filter discovery) every employee is `discover`.
  */
-export function buildPlan(desired: DesiredEmployee[], current: ScimUser[] | undefined, options: PlanOptions): Plan {
+export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | undefined, options: PlanOptions): Plan {
   const { matchingKey } = options;
+  const wholeTenantListing = current !== undefined && options.currentIsWholeTenant !== false;
+  const leaverContext = wholeTenantListing ? options.leavers : undefined;
+  // People whose termination date has come are leavers, not employees to create or update.
+  const desired = leaverContext ? allDesired.filter((employee) => !hasLeft(employee.terminationDate, leaverContext.today)) : allDesired;
+  const terminated = leaverContext ? allDesired.filter((employee) => hasLeft(employee.terminationDate, leaverContext.today)) : [];
   const currentByKey = new Map<string, ScimUser>();
   for (const user of current ?? []) {
     const key = peakonUserKey(user, matchingKey);
     if (key !== undefined) currentByKey.set(key, user);
   }
   const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? null) : undefined);
-  const wholeTenant = current !== undefined && options.currentIsWholeTenant !== false;
+  const wholeTenant = wholeTenantListing;
   const inPeakon = wholeTenant ? peakonEmails(current) : new Set<string>();
   const referable = wholeTenant ? referableEmails(desired, currentOf, inPeakon) : undefined;
   const checked = referable ? desired.map((employee) => withoutUnreachableReferences(employee, referable)) : desired;
@@ -81,15 +100,94 @@ export function buildPlan(desired: DesiredEmployee[], current: ScimUser[] | unde
     if (state === undefined || (state === null && employee.user.active !== false)) phaseOne.set(emailMatchKey(employee.user.userName), employee);
   }
   const waves = createWaves(phaseOne);
-  const entries = checked.map((employee) => planEmployee(employee, currentOf(employee), options, { waves, phaseOne, inPeakon }));
+  const entries = checked.map((employee) => {
+    const state = currentOf(employee);
+    if (!leaverContext || !state) return planEmployee(employee, state, options, { waves, phaseOne, inPeakon });
+    const returner = state.active === false && employee.user.active !== false;
+    const clears = returner ? returnerClears(leaverContext.settings, state, employee.user[PEAKON_USER_SCHEMA]) : {};
+    const planned = planEmployee(Object.keys(clears).length ? { ...employee, user: { ...employee.user, [PEAKON_USER_SCHEMA]: { ...(employee.user[PEAKON_USER_SCHEMA] ?? {}), ...clears } } } : employee, state, options, { waves, phaseOne, inPeakon });
+    return { ...planned, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...(leaverContext.owned.has(state.id) ? {} : { adopted: true }) };
+  });
   entries.sort((a, b) => a.wave - b.wave);
-  const desiredKeys = new Set(desired.map((employee) => employee.employeeKey));
-  const ownedUsersNotInSource = (current ?? []).filter((user) => {
-    const key = peakonUserKey(user, matchingKey);
-    return user.externalId !== undefined && key !== undefined && !desiredKeys.has(key);
-  }).length;
   const phaseOneWaves = entries.filter((entry) => entry.create).map((entry) => entry.wave);
-  return { entries, waves: phaseOneWaves.length ? Math.max(...phaseOneWaves) + 1 : 0, ownedUsersNotInSource };
+  const waveCount = phaseOneWaves.length ? Math.max(...phaseOneWaves) + 1 : 0;
+  if (!leaverContext || !current) {
+    const desiredKeys = new Set(desired.map((employee) => employee.employeeKey));
+    // Without a whole-tenant listing nobody can be judged a leaver; an externalId is only a hint of ownership.
+    const ownedUsersNotInSource = (current ?? []).filter((user) => {
+      const key = peakonUserKey(user, matchingKey);
+      return user.externalId !== undefined && key !== undefined && !desiredKeys.has(key);
+    }).length;
+    return { entries, waves: waveCount, ownedUsersNotInSource };
+  }
+  const leavers = planLeavers(current, desired, terminated, currentOf, options, leaverContext);
+  entries.push(...leavers.entries);
+  return { entries, waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length } };
+}
+
+/**
+ * The leavers of a whole-tenant listing: owned active users no record of the read matches (in scope or rejected), and
+ * matched people whose termination date has come. Users the connector never owned are counted and left alone.
+ */
+function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
+  const { settings } = context;
+  const entries: PlanEntry[] = [];
+  const matchedIds = new Set<string>();
+  for (const employee of [...desired, ...terminated]) {
+    const user = currentOf(employee);
+    if (user) matchedIds.add(user.id);
+  }
+  const leaverEntry = (user: ScimUser, employeeKey: string, recordRef: string, reason: string, separation: { date: string; reason?: string | undefined }): PlanEntry => {
+    const { kind, write, changes } = leaverWrite(settings, user, separation);
+    const ref = options.refOf(employeeKey);
+    const off = settings.action === 'off';
+    return {
+      ref,
+      employeeKey,
+      recordRef,
+      action: off ? 'skip' : kind,
+      peakonUserId: user.id,
+      reason: off ? `${reason} (leavers.action: off, left active)` : reason,
+      changes: off ? [] : changes,
+      warnings: [],
+      wave: 0,
+      ...(off ? {} : { update: { ref, employeeKey, peakonUserId: user.id, write, references: {}, changes, leaver: kind } }),
+    };
+  };
+  for (const employee of terminated) {
+    const user = currentOf(employee);
+    const base = { ref: options.refOf(employee.employeeKey), employeeKey: employee.employeeKey, recordRef: employee.recordRef, warnings: employee.warnings, wave: 0, changes: [] };
+    const left = `termination date ${employee.terminationDate ?? '?'} has come`;
+    if (!user) entries.push({ ...base, action: 'skip', reason: `${left}: not created` });
+    else if (user.active === false) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive` });
+    else {
+      const mappedReason = employee.user[PEAKON_USER_SCHEMA]?.[settings.separation.reasonAttribute];
+      entries.push(leaverEntry(user, employee.employeeKey, employee.recordRef, left, { date: employee.terminationDate ?? context.today, reason: typeof mappedReason === 'string' ? mappedReason : undefined }));
+    }
+  }
+  let unowned = 0;
+  let ownedNotInSource = 0;
+  for (const user of current) {
+    if (matchedIds.has(user.id)) continue;
+    const key = peakonUserKey(user, options.matchingKey);
+    if (key !== undefined && context.retainedKeys.has(key)) continue;
+    if (!context.owned.has(user.id)) {
+      unowned += 1;
+      continue;
+    }
+    ownedNotInSource += 1;
+    if (user.active === false) continue;
+    entries.push(leaverEntry(user, key ?? emailMatchKey(user.userName), NOT_IN_HR_READ, 'no longer in scope of the HR read', { date: context.today }));
+  }
+  const leavers = entries.filter((entry) => entry.update?.leaver !== undefined).length;
+  const planned = settings.action === 'off' ? entries.filter((entry) => entry.action === 'skip' && entry.peakonUserId !== undefined).length : leavers;
+  const ownedActive = current.filter((user) => user.active !== false && (context.owned.has(user.id) || matchedIds.has(user.id))).length;
+  const verdict = guardVerdict(context, leavers, ownedActive);
+  return {
+    entries,
+    ownedNotInSource,
+    summary: { action: settings.action, planned, returners: 0, held: verdict.held, ...(verdict.reason ? { heldReason: verdict.reason } : {}), unowned },
+  };
 }
 
 function peakonEmails(current: ScimUser[]): Set<string> {
@@ -204,11 +302,13 @@ export interface PlanCounts {
   unchanged: number;
   discover: number;
   skip: number;
+  deactivate: number;
+  delete: number;
   invalid: number;
 }
 
 export function countPlan(plan: Plan, problems: RecordProblem[]): PlanCounts {
-  const counts: PlanCounts = { employees: plan.entries.length, create: 0, update: 0, unchanged: 0, discover: 0, skip: 0, invalid: new Set(problems.map((problem) => problem.recordRef)).size };
+  const counts: PlanCounts = { employees: plan.entries.filter((entry) => entry.recordRef !== NOT_IN_HR_READ).length, create: 0, update: 0, unchanged: 0, discover: 0, skip: 0, deactivate: 0, delete: 0, invalid: new Set(problems.map((problem) => problem.recordRef)).size };
   for (const entry of plan.entries) counts[entry.action] += 1;
   return counts;
 }

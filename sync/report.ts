@@ -14,6 +14,9 @@ export interface FailureLine {
 export interface OutcomeCounts {
   created: number;
   updated: number;
+  /** Leavers switched off (active=false), and under `leavers.action: delete`, deleted. */
+  deactivated: number;
+  deleted: number;
   unchanged: number;
   failed: number;
   skipped: number;
@@ -39,7 +42,27 @@ export interface PartitionSummary {
  * `quarantined`: Peakon refused the run (401/403, 404 on the base URL) or most of its recent writes failed; it stopped
  * writing. `cancelled`: an operator cancelled it. Both still report what was done.
  */
-export type SyncStatus = 'running' | 'completed' | 'completed_with_failures' | 'failed' | 'skipped' | 'cancelled' | 'quarantined';
+export type SyncStatus = 'running' | 'awaiting_approval' | 'completed' | 'completed_with_failures' | 'failed' | 'skipped' | 'cancelled' | 'quarantined';
+
+/**
+ * The run's leavers: how many the plan found, and what became of their writes. `held`: the guard stopped them for a
+ * person's approval (`peakon-sync approve|reject <run>`); `decision` says how that ended.
+ */
+export interface LeaversSummary {
+  action: 'deactivate' | 'separate' | 'delete' | 'off';
+  /** Owned users no longer in scope, or past their termination date, that the run would switch off. */
+  planned: number;
+  /** Inactive owned users back in the HR read, reactivated by their update. */
+  returners: number;
+  held: boolean;
+  /** Why the guard held them (count, share, or a shrunken HR read). */
+  heldReason?: string;
+  /** The first few held employees (keys), for the person who decides. */
+  heldPreview?: string[];
+  decision?: 'not needed' | 'approved' | 'rejected' | 'timed out' | 'cancelled';
+  /** Peakon users no HR record matches and this connector never owned: never touched. */
+  unowned: number;
+}
 
 export interface SyncReport {
   tenant: string;
@@ -54,8 +77,11 @@ export interface SyncReport {
   failures: FailureLine[];
   failuresTotal: number;
   warnings: string[];
-  /** Users with an externalId in Peakon that the HR read no longer contains: reported, never deactivated automatically. */
+  /** Owned users the HR read no longer contains (leavers; `leavers` says what became of them). */
   ownedUsersNotInSource: number;
+  leavers?: LeaversSummary;
+  /** What the plan decided, per action (a dry run's counts; a real run's `counts` say what was done). */
+  planned?: Record<string, number>;
   /** Why the run was skipped or failed as a whole. */
   message?: string;
   /** Where the worker wrote the run report with one line per employee (JSON). */
@@ -71,11 +97,12 @@ export const PARTITION_FAILURE_CAP = 200;
 export const WARNING_CAP = 200;
 
 export function emptyCounts(): OutcomeCounts {
-  return { created: 0, updated: 0, unchanged: 0, failed: 0, skipped: 0 };
+  return { created: 0, updated: 0, deactivated: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0 };
 }
 
 export function addCounts(into: OutcomeCounts, from: OutcomeCounts): void {
-  for (const key of Object.keys(into) as (keyof OutcomeCounts)[]) into[key] += from[key];
+  // `?? 0`: summaries of partitions that ran before a version added a count do not carry it.
+  for (const key of Object.keys(into) as (keyof OutcomeCounts)[]) into[key] += from[key] ?? 0;
 }
 
 export function countStatus(counts: OutcomeCounts, status: EmployeeStatus): void {

@@ -41,8 +41,14 @@ export interface EmployeeIdentity {
   employeeKey: string;
 }
 
-/** The one SCIM write of a phase-2 step: the changed attributes as PATCH operations, or a full PUT body. */
-export type EmployeeWrite = { method: 'patch'; operations: PatchOperation[] } | { method: 'put'; body: ScimUserWrite };
+/**
+ * The one SCIM write of a phase-2 step: the changed attributes as PATCH operations, or a full PUT body; for a leaver
+ * under `leavers.action: delete` (with `allowDelete`), a DELETE.
+ */
+export type EmployeeWrite = { method: 'patch'; operations: PatchOperation[] } | { method: 'put'; body: ScimUserWrite } | { method: 'delete' };
+
+/** What a leaver's write does: `deactivate` (active=false, with the separation attributes under `separate`) or `delete`. */
+export type LeaverWrite = 'deactivate' | 'delete';
 
 /** What a phase-1 (create) child is asked to do. */
 export interface CreateWork extends EmployeeIdentity {
@@ -88,12 +94,14 @@ export interface UpdateWork extends EmployeeIdentity, EmployeeChange {
   peakonUserId: string;
   /** True when phase 1 created this user in this run (this step writes only what the create could not carry). */
   createdThisRun: boolean;
+  /** A leaver's write (after phase 2, behind the guard): the outcome is `deactivated` or `deleted`, not `updated`. */
+  leaver?: LeaverWrite;
 }
 
 /**
  * `found`: phase 1 discovered an existing user whose attributes differ; phase 2 updates it (counted there).
  */
-export type EmployeeStatus = 'created' | 'updated' | 'unchanged' | 'failed' | 'skipped' | 'found';
+export type EmployeeStatus = 'created' | 'updated' | 'deactivated' | 'deleted' | 'unchanged' | 'failed' | 'skipped' | 'found';
 
 /** What happened to one employee in one phase. Compact: partitions return hundreds of them. */
 export interface EmployeeOutcome extends EmployeeIdentity {

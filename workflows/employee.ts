@@ -125,10 +125,11 @@ export async function employeeUpdateWorkflow(input: EmployeeStepWorkflowInput<Up
       const references = Object.keys(work.references);
       if (isCancellation(error) || failureType(error) !== 'InvalidRequest' || references.length === 0) throw error;
       const reduced = withoutReferences(work.write, references);
-      if (reduced.method === 'put' || reduced.operations.length > 0) await write(reduced);
+      if (reduced.method !== 'patch' || reduced.operations.length > 0) await write(reduced);
       warnings.push(...references.map((attribute) => `${attribute} (${work.references[attribute]}) not written: Peakon rejected it (${failureMessage(error)})`));
     }
-    return { ...identity, phase: 'update', status: 'updated', peakonUserId: work.peakonUserId, changes: work.changes, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
+    const status = work.leaver === undefined ? 'updated' : work.leaver === 'delete' ? 'deleted' : 'deactivated';
+    return { ...identity, phase: 'update', status, peakonUserId: work.peakonUserId, changes: work.changes, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
   } catch (error) {
     if (isCancellation(error)) throw error;
     return failedOutcome(identity, 'update', error, spent.total);

@@ -17,12 +17,12 @@ export function tenantLockWorkflowId(tenant: string): string {
   return `peakon-sync/${tenant}/lock`;
 }
 
-/** Phase 1 runs wave by wave (managers before their reports); phase 2 has a single wave. */
-export function partitionWorkflowId(runId: string, phase: 'create' | 'update', wave: number, partition: number): string {
-  return phase === 'create' ? `${runId}/create/wave-${wave}/partition-${partition}` : `${runId}/update/partition-${partition}`;
+/** Phase 1 runs wave by wave (managers before their reports); phase 2 has a single wave; leavers come last. */
+export function partitionWorkflowId(runId: string, phase: 'create' | 'update' | 'leave', wave: number, partition: number): string {
+  return phase === 'create' ? `${runId}/create/wave-${wave}/partition-${partition}` : `${runId}/${phase}/partition-${partition}`;
 }
 
-export function employeeWorkflowId(runId: string, phase: 'create' | 'update', employeeRef: string): string {
+export function employeeWorkflowId(runId: string, phase: 'create' | 'update' | 'leave', employeeRef: string): string {
   return `${runId}/${phase}/${employeeRef}`;
 }
 

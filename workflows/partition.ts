@@ -78,7 +78,7 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
     }, stopped);
   } else {
     await slidingWindow(work.employees, input.maxConcurrentEmployees, async (employee: UpdateWork) => {
-      tally(await executeChild(employeeUpdateWorkflow, { workflowId: employeeWorkflowId(run.runId, 'update', employee.ref), args: [{ ...childBase, work: employee }] }), employee.createdThisRun);
+      tally(await executeChild(employeeUpdateWorkflow, { workflowId: employeeWorkflowId(run.runId, employee.leaver ? 'leave' : 'update', employee.ref), args: [{ ...childBase, work: employee }] }), employee.createdThisRun);
     }, stopped);
   }
   return { summary, outcomes };

@@ -2,7 +2,9 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   defineQuery,
+  defineUpdate,
   executeChild,
   isCancellation,
   proxyActivities,
@@ -19,7 +21,7 @@ import { planLine } from '../sync/employee-report';
 import { createWorkOfWave, missingPeople, partitionBySize, updateWork } from '../sync/phases';
 import { addCounts, appendCapped, emptyCounts, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
 import { withTuningDefaults, type RunTuning } from '../sync/settings';
-import type { EmployeeOutcome, SyncPhase } from '../sync/types';
+import type { EmployeeOutcome, SyncPhase, UpdateWork } from '../sync/types';
 import { planActivityOptions, reportActivityOptions } from './activity-options';
 import { partitionWorkflowId, tenantLockWorkflowId } from './ids';
 import { holdTenantLock } from './lock';
@@ -35,10 +37,40 @@ export interface SyncWorkflowInput {
   dryRun?: boolean;
   /** Sync this one employee (matching-key value), like "provision on demand". */
   employeeKey?: string;
+  /** "Today" for termination dates (YYYY-MM-DD); default: the day the run started, in `leavers.timeZone`. */
+  asOf?: string;
 }
 
+/** Leaver writes the guard holds until a person decides (`peakon-sync approve|reject <run>`). */
+export interface AwaitingApproval {
+  leavers: number;
+  /** The first few held employees (email or employee number), for the person who decides. */
+  preview: string[];
+  reason: string;
+  /** When the held writes are dropped if nobody decides (ISO time). */
+  deadline: string;
+}
+
+export interface LeaverDecisionResult {
+  decision: 'approved' | 'rejected';
+  /** Leavers the decision covered. */
+  leavers: number;
+  /** After an approval: what the leaver writes did. */
+  deactivated: number;
+  deleted: number;
+  failed: number;
+}
+
+/** Applies exactly the held leaver writes; answers when they are done. Refused when the run holds nothing. */
+export const approveLeaversUpdate = defineUpdate<LeaverDecisionResult>('approveLeavers');
+/** Drops the held leaver writes. */
+export const rejectLeaversUpdate = defineUpdate<LeaverDecisionResult>('rejectLeavers');
+
+/** How many held employees the progress query, the memo and the report name. */
+const HELD_PREVIEW = 10;
+
 export interface SyncProgress {
-  phase: 'locking' | 'planning' | SyncPhase | 'done';
+  phase: 'locking' | 'planning' | SyncPhase | 'awaiting approval' | 'leavers' | 'done';
   /** Phase 1 runs in waves (managers before their reports): the current one, and how many there are. */
   wave: number;
   waves: number;
@@ -54,6 +86,8 @@ export interface SyncProgress {
   failures: number;
   operations: number;
   operationsPerHour: number;
+  /** Set while leaver writes wait for a person's approval. */
+  awaitingApproval?: AwaitingApproval;
 }
 
 export const syncProgressQuery = defineQuery<SyncProgress>('progress');
@@ -89,9 +123,9 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   };
   const progress: SyncProgress = { phase: 'locking', wave: 0, waves: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: 0, runningPartitions: [], updateWorkTotal: 0, failures: 0, operations: 0, operationsPerHour: config.peakon.operationsPerHour };
   setHandler(syncProgressQuery, () => ({ ...progress, runningPartitions: [...progress.runningPartitions], failures: report.failuresTotal, operations: report.operations }));
-  const publish = (status: SyncStatus) => {
+  const publish = (status: SyncStatus, memo: Record<string, unknown> = {}) => {
     report.status = status;
-    upsertMemo({ tenant: config.tenant, status, counts: report.counts, failures: report.failuresTotal, operations: report.operations });
+    upsertMemo({ tenant: config.tenant, status, counts: report.counts, failures: report.failuresTotal, operations: report.operations, ...memo });
     // Search attributes exist only where they were registered; the starter sets them only then.
     if (info.typedSearchAttributes.get(SYNC_STATUS_SEARCH_ATTRIBUTE) !== undefined) upsertSearchAttributes([{ key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: status }]);
   };
@@ -111,16 +145,32 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   const { writeRunReport } = proxyActivities<SyncActivities>(reportActivityOptions(tuning));
   const finish = async (status: SyncStatus) => {
     if (plan?.trace) report.trace = [...plan.trace, `result: ${resultLine(report)}`];
-    publish(status);
-    const entries: ReportEntry[] = (plan?.entries ?? []).map(({ ref, employeeKey, recordRef, action, changes, warnings, reason }) => ({ ref, employeeKey, recordRef, action, changes, warnings, ...(reason !== undefined ? { reason } : {}) }));
-    report.reportPath = await writeRunReport({ run, report, entries, outcomes, warnings: laterWarnings, problems: plan?.problems ?? [] });
+    publish(status, report.leavers ? { awaitingApproval: null } : {});
+    const entries: ReportEntry[] = (plan?.entries ?? []).map(({ ref, employeeKey, recordRef, action, changes, warnings, reason, returner, adopted }) => ({ ref, employeeKey, recordRef, action, changes, warnings, ...(reason !== undefined ? { reason } : {}), ...(returner ? { returner } : {}), ...(adopted ? { adopted } : {}) }));
+    report.reportPath = await writeRunReport({ run, report, entries, outcomes, warnings: laterWarnings, problems: plan?.problems ?? [], ownership: ownershipChange(report, outcomes, input.employeeKey === undefined) });
     return report;
   };
+  // The guard's state: leaver writes held for a person's decision, and that decision.
+  let held: UpdateWork[] | undefined;
+  let decision: LeaverDecisionResult['decision'] | 'timed out' | 'cancelled' | undefined;
+  let leaversDone = false;
+  const decide = (verdict: LeaverDecisionResult['decision']) => async (): Promise<LeaverDecisionResult> => {
+    decision = verdict;
+    const leavers = held?.length ?? 0;
+    await condition(() => leaversDone);
+    return { decision: verdict, leavers, deactivated: report.counts.deactivated, deleted: report.counts.deleted, failed: verdict === 'approved' ? report.failuresTotal : 0 };
+  };
+  const validateDecision = () => {
+    if (held === undefined) throw new Error(`run ${run.runId} holds no leaver writes for approval`);
+    if (decision !== undefined) throw new Error(`the leaver writes held by run ${run.runId} were already ${decision}`);
+  };
+  setHandler(approveLeaversUpdate, decide('approved'), { validator: validateDecision });
+  setHandler(rejectLeaversUpdate, decide('rejected'), { validator: validateDecision });
   const completed = () => finish(report.failuresTotal > 0 ? 'completed_with_failures' : 'completed');
   try {
     progress.phase = 'planning';
     const { planSync } = proxyActivities<SyncActivities>(planActivityOptions(tuning));
-    plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}) });
+    plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}), dryRun: input.dryRun ?? false, startedAt: info.startTime.toISOString(), ...(input.asOf !== undefined ? { asOf: input.asOf } : {}) });
     const { entries } = plan;
     applyPlan(report, plan);
     const noteWarnings = (warnings: Map<string, string[]>) => {
@@ -138,7 +188,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     // not as 200 + 200 + a small last partition that runs alone.
     const partitionsOf = <T>(work: T[]) => partitionBySize(work, Math.max(1, Math.min(config.sync.partitionSize, Math.ceil(work.length / config.sync.maxConcurrentPartitions))));
     /** Runs one phase's (or wave's) partitions; false when the circuit breaker stopped the run. */
-    const runPartitions = async (phase: SyncPhase, wave: number, partitions: PartitionWork[]): Promise<boolean> => {
+    const runPartitions = async (phase: SyncPhase | 'leave', wave: number, partitions: PartitionWork[]): Promise<boolean> => {
       progress.partitionsTotal += partitions.length;
       await slidingWindow(partitions.map((work, index) => ({ work, index })), config.sync.maxConcurrentPartitions, async ({ work, index }) => {
         const workflowId = partitionWorkflowId(run.runId, phase, wave, index);
@@ -171,12 +221,43 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     noteWarnings(phaseTwo.warnings);
     Object.assign(progress, { phase: 'update', wave: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseTwo.work.length, updateWorkTotal: phaseTwo.work.length });
     if (!(await runPartitions('update', 0, partitionsOf(phaseTwo.work).map((employees) => ({ phase: 'update', employees }))))) return await finish('quarantined');
+
+    // Leavers last, after every create and update, and behind the guard.
+    const leaverWork = entries.flatMap((entry): UpdateWork[] => (entry.update?.leaver ? [{ ...entry.update, createdThisRun: false }] : []));
+    const leavers = report.leavers;
+    if (leavers && leaverWork.length > 0) {
+      let apply = true;
+      if (leavers.held) {
+        held = leaverWork;
+        const timeoutMs = config.leavers?.guard.timeout ?? DEFAULT_GUARD_TIMEOUT_MS;
+        const awaiting: AwaitingApproval = { leavers: leaverWork.length, preview: leaverWork.slice(0, HELD_PREVIEW).map((work) => work.employeeKey), reason: leavers.heldReason ?? 'guard', deadline: new Date(Date.now() + timeoutMs).toISOString() };
+        leavers.heldPreview = awaiting.preview;
+        Object.assign(progress, { phase: 'awaiting approval', awaitingApproval: awaiting });
+        // The memo names employees by ref only: it is shown in plain text wherever the codec does not reach.
+        publish('awaiting_approval', { awaitingApproval: { leavers: awaiting.leavers, refs: leaverWork.slice(0, HELD_PREVIEW).map((work) => work.ref), reason: awaiting.reason, deadline: awaiting.deadline, approve: `peakon-sync approve ${run.runId}`, reject: `peakon-sync reject ${run.runId}` } });
+        if (!(await condition(() => decision !== undefined, timeoutMs))) decision = 'timed out';
+        leavers.decision = decision;
+        apply = decision === 'approved';
+        delete progress.awaitingApproval;
+        publish('running', { awaitingApproval: null });
+        if (!apply) report.message = decision === 'timed out' ? `${leaverWork.length} leaver write(s) held by the guard were dropped: nobody approved them within ${Math.round(timeoutMs / 60_000)} min` : `${leaverWork.length} leaver write(s) held by the guard were rejected`;
+      } else leavers.decision = 'not needed';
+      if (apply) {
+        Object.assign(progress, { phase: 'leavers', partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: leaverWork.length });
+        const completedLeavers = await runPartitions('leave', 0, partitionsOf(leaverWork).map((employees) => ({ phase: 'update', employees })));
+        leaversDone = true;
+        if (!completedLeavers) return await finish('quarantined');
+      }
+    }
+    leaversDone = true;
     progress.phase = 'done';
     return await completed();
   } catch (error) {
     if (isCancellation(error)) {
       // Cancelled by an operator (`peakon-sync cancel`): what finished is reported, nothing more is started.
       return await CancellationScope.nonCancellable(() => {
+        if (held && decision === undefined && report.leavers) report.leavers.decision = decision = 'cancelled';
+        leaversDone = true;
         report.message = `cancelled during ${progress.phase}; ${progress.runningPartitions.length} partition(s) in flight were stopped (their employees may be partly written; the next sync completes them)`;
         return finish('cancelled');
       });
@@ -194,6 +275,22 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   }
 }
 
+/** `leavers.guard.timeout`'s default, for runs whose config predates it. */
+const DEFAULT_GUARD_TIMEOUT_MS = 24 * 3_600_000;
+
+/**
+ * What the run changes in the ownership ledger: users it created (or found by filter discovery) become owned, users
+ * it deleted are no longer. A completed whole-tenant run records its HR read's size for the guard's shrink check,
+ * unless the guard held its leavers and nobody approved them (that read is the suspicious one).
+ */
+function ownershipChange(report: SyncReport, outcomes: readonly EmployeeOutcome[], wholeRun: boolean): { owned: string[]; deleted: string[]; completeRead?: { records: number; runId: string } } {
+  const owned = outcomes.filter((outcome) => outcome.phase === 'create' && outcome.peakonUserId !== undefined && outcome.status !== 'failed').map((outcome) => outcome.peakonUserId as string);
+  const deleted = outcomes.filter((outcome) => outcome.status === 'deleted' && outcome.peakonUserId !== undefined).map((outcome) => outcome.peakonUserId as string);
+  const completed = report.status === 'completed' || report.status === 'completed_with_failures';
+  const refused = report.leavers?.held === true && report.leavers.decision !== 'approved';
+  return { owned, deleted, ...(wholeRun && completed && !refused && report.leavers ? { completeRead: { records: report.employees, runId: report.runId } } : {}) };
+}
+
 /** Plan failures that mean Peakon itself refuses this run (401/403, or 404 on the base URL): the run is quarantined. */
 const QUARANTINE_TYPES = new Set(['AuthenticationFailed', 'NotFound']);
 
@@ -206,8 +303,13 @@ function runFailure(error: unknown): unknown {
 }
 
 function resultLine(report: SyncReport): string {
+  if (report.dryRun) {
+    // A dry run did nothing by design: say what the plan would do, not "nothing to do".
+    const planned = Object.entries(report.planned ?? {}).filter(([action, count]) => action !== 'employees' && count > 0).map(([action, count]) => `${action} ${count}`);
+    return `dry run, nothing written: planned ${planned.join(', ') || 'nothing to do'} (${report.operations} SCIM operations)`;
+  }
   const { counts } = report;
-  const done = (['created', 'updated', 'unchanged', 'skipped', 'failed'] as const).filter((status) => counts[status] > 0).map((status) => `${status} ${counts[status]}`);
+  const done = (['created', 'updated', 'deactivated', 'deleted', 'unchanged', 'skipped', 'failed'] as const).filter((status) => counts[status] > 0).map((status) => `${status} ${counts[status]}`);
   const failure = report.failures[0] ? ` — ${report.failures[0].reason}` : '';
   return `${done.join(', ') || 'nothing to do'} (${report.operations} SCIM operations)${failure}`;
 }
@@ -221,6 +323,8 @@ function applyPlan(report: SyncReport, plan: PlanResult): void {
   report.counts.failed += counts.invalid;
   report.failuresTotal += counts.invalid;
   report.ownedUsersNotInSource = plan.ownedUsersNotInSource;
+  if (plan.leavers) report.leavers = { ...plan.leavers };
+  report.planned = { ...plan.counts };
   appendCapped(report.failures, plan.problems.slice(0, REPORT_FAILURE_CAP).map(problemLine), REPORT_FAILURE_CAP);
   appendCapped(report.warnings, plan.warnings, WARNING_CAP);
 }

@@ -11,7 +11,7 @@ describe('config/connector-config.schema.json', () => {
 
   it('describes the top-level keys the pipeline relies on, with tenant, peakon, source and mapping required', () => {
     const schema = buildConfigJsonSchema();
-    expect(Object.keys(schema['properties'] ?? {})).toEqual(['tenant', 'peakon', 'source', 'matching', 'mapping', 'sync']);
+    expect(Object.keys(schema['properties'] ?? {})).toEqual(['tenant', 'peakon', 'source', 'matching', 'mapping', 'sync', 'leavers']);
     expect(schema['required']).toEqual(['tenant', 'peakon', 'source', 'mapping']);
   });
 });

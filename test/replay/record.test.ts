@@ -16,9 +16,9 @@ import path from 'node:path';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from '../../scim/resources';
 import { MAX_CREATE_WAVES } from '../../sync/plan';
 import type { SyncReport } from '../../sync/report';
-import type { SyncWorkflowInput } from '../../workflows/sync';
+import { approveLeaversUpdate, rejectLeaversUpdate, syncProgressQuery, type SyncWorkflowInput } from '../../workflows/sync';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
-import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
+import { TEST_TUNING, usePipelineTests, type PipelineFixture } from '../harness/pipeline';
 import type { TemporalTestContext } from '../harness/temporal';
 import { asCommitted, HISTORIES_DIRECTORY, historyShape, isCoveredBy, payloadProblems, readHistoryFile, scenarioFiles, testOnlyKeyEnvironment, wasTerminated, workflowTypeOf, writeHistoryFile } from './histories';
 
@@ -198,5 +198,63 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
     expect(first.report?.counts).toMatchObject({ created: 3, skipped: 1, failed: 0 });
     expect(again.report?.counts).toMatchObject({ created: 0, failed: 0 });
     await record('filter-discovery', first, again);
+  }, 300_000);
+
+  it('leavers: one leaver deactivated, then three held by the guard and approved, then (after they return) three held and rejected', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-leavers' });
+    const org = generateOrg(10, 3);
+    const managers = new Set(org.map((employee) => employee.manager_id));
+    const [first, ...others] = org.filter((employee) => !managers.has(employee.employee_id));
+    const three = others.slice(0, 3);
+    if (!first || three.length < 3) throw new Error('the fixture org has too few leaves');
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    /** A run the guard holds, answered with `update` once it waits, recorded with every workflow it ran. */
+    const heldRun = async (update: typeof approveLeaversUpdate): Promise<RecordedRun> => {
+      const handle = await fixture.startSync();
+      for (let waited = 0; (await handle.query(syncProgressQuery)).phase !== 'awaiting approval'; waited += 1) {
+        if (waited > 600) throw new Error('the run never waited for approval');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await handle.executeUpdate(update);
+      return { report: await handle.result(), workflows: await workflowsOfRun(pipeline.temporal, handle) };
+    };
+    const [single, approved, rejected] = await workers.runUntil((async () => {
+      await sync(fixture);
+      fixture.writeEmployees(org.filter((employee) => employee !== first));
+      const one = await sync(fixture);
+      fixture.writeEmployees(org.filter((employee) => employee !== first && !three.includes(employee)));
+      const yes = await heldRun(approveLeaversUpdate);
+      fixture.writeEmployees(org);
+      await sync(fixture);
+      fixture.writeEmployees(org.filter((employee) => !three.includes(employee)));
+      return [one, yes, await heldRun(rejectLeaversUpdate)] as const;
+    })());
+    expect(single.report?.counts).toMatchObject({ deactivated: 1, failed: 0 });
+    expect(approved.report?.leavers).toMatchObject({ held: true, decision: 'approved' });
+    expect(approved.report?.counts.deactivated).toBe(3);
+    expect(rejected.report?.leavers).toMatchObject({ held: true, decision: 'rejected' });
+    await record('leavers-deactivate', single);
+    await record('leavers-approved', approved);
+    await record('leavers-rejected', rejected);
+  }, 300_000);
+
+  it('scheduled: a scheduled run validates its stored config, then syncs; a stored config that no longer validates fails first', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-scheduled' });
+    fixture.writeEmployees(generateOrg(3, 2));
+    const workers = await fixture.startWorkers();
+    const start = (storedConfig: unknown, suffix: string) =>
+      pipeline.temporal.client.workflow.start('scheduledSyncWorkflow', { taskQueue: pipeline.temporal.taskQueue, workflowId: `peakon-sync/replay-scheduled/scheduled-${suffix}-${Date.now()}`, args: [{ storedConfig, tuning: TEST_TUNING }] });
+    const asWritten = JSON.parse(JSON.stringify(fixture.config)) as Record<string, unknown>;
+    const [good, bad] = await workers.runUntil((async () => {
+      const ok = await start(asWritten, 'ok');
+      const okRun: RecordedRun = { report: await ok.result(), workflows: await workflowsOfRun(pipeline.temporal, ok) };
+      const broken = await start({ ...asWritten, sync: { ...(asWritten['sync'] as object), maxConcurentPartitions: 2 } }, 'invalid');
+      const brokenRun: RecordedRun = { failure: await broken.result().catch((error: unknown) => error), workflows: await workflowsOfRun(pipeline.temporal, broken) };
+      return [okRun, brokenRun] as const;
+    })());
+    expect(good.report?.counts.created).toBe(3);
+    expect(String((bad.failure as { cause?: { message?: string } } | undefined)?.cause?.message)).toMatch(/maxConcurentPartitions/);
+    await record('scheduled', good, bad);
   }, 300_000);
 });

@@ -1,0 +1,89 @@
+/**
+ * Leavers, returners and the guard, decided with the plan (pure: no I/O, no clock — "today" is given).
+ * - A leaver is an owned, active Peakon user that a complete HR read no longer has in scope, or whose termination date
+ *   has come. Owned: in the ownership ledger (ownership/ledger.ts) or matched to an HR record. Nobody else is touched.
+ * - A returner is an inactive Peakon user back in scope: its update sets `active: true` (and clears the separation
+ *   attributes `separate` wrote, unless the mapping sets them).
+ * - The guard holds every leaver write for a person's approval when there are many, like Okta's import safeguard and
+ *   Entra's accidental-deletion threshold, or when the HR read shrank suspiciously since the last completed run.
+ */
+import type { LeaversConfig } from '../config/schema';
+import { PEAKON_USER_SCHEMA, type PatchOperation, type ScimUser } from '../scim/resources';
+import type { LeaversSummary } from './report';
+import type { EmployeeWrite, FieldChange, LeaverWrite } from './types';
+
+export interface LeaverContext {
+  settings: LeaversConfig;
+  /** YYYY-MM-DD in `settings.timeZone`: termination dates on or before it have come. */
+  today: string;
+  /** Peakon user ids in the ownership ledger before this run. */
+  owned: ReadonlySet<string>;
+  /** Matching keys of HR records that were read but rejected (invalid): still employed, so never leavers. */
+  retainedKeys: ReadonlySet<string>;
+  /** Employees in scope of this read (valid or not), and of the last completed run's read. */
+  readCount: number;
+  lastCompleteRead?: { records: number } | undefined;
+}
+
+/** The write that switches a leaver off, and what it changes. Always a PATCH (one operation), whatever `updateMethod` says. */
+export function leaverWrite(settings: LeaversConfig, user: ScimUser, separation: { date: string; reason?: string | undefined }): { kind: LeaverWrite; write: EmployeeWrite; changes: FieldChange[] } {
+  if (settings.action === 'delete') return { kind: 'delete', write: { method: 'delete' }, changes: [{ field: 'user', from: 'exists', to: null }] };
+  const operations: PatchOperation[] = [{ op: 'replace', path: 'active', value: false }];
+  const changes: FieldChange[] = [{ field: 'active', from: true, to: false }];
+  if (settings.action === 'separate') {
+    const peakon = (user[PEAKON_USER_SCHEMA] ?? {}) as Record<string, unknown>;
+    const { dateAttribute, reasonAttribute } = settings.separation;
+    const reason = separation.reason ?? settings.separation.reason;
+    const set = (attribute: string, value: string) => {
+      operations.push({ op: 'replace', path: `${PEAKON_USER_SCHEMA}:${attribute}`, value });
+      const from = peakon[attribute];
+      changes.push({ field: attribute, from: typeof from === 'string' || typeof from === 'number' ? from : null, to: value });
+    };
+    set(dateAttribute, separation.date);
+    if (reason !== undefined) set(reasonAttribute, reason);
+  }
+  return { kind: 'deactivate', write: { method: 'patch', operations }, changes };
+}
+
+/** True when the person's termination date has come (on or before today). */
+export function hasLeft(terminationDate: string | undefined, today: string): boolean {
+  return terminationDate !== undefined && terminationDate <= today;
+}
+
+/**
+ * A returner's intended Peakon extension: the separation attributes `separate` wrote are cleared unless the mapping
+ * sets them itself (a past separation date would keep Peakon treating the person as gone).
+ */
+export function returnerClears(settings: LeaversConfig, user: ScimUser, mapped: Record<string, unknown> | undefined): Record<string, null> {
+  if (settings.action !== 'separate') return {};
+  const peakon = (user[PEAKON_USER_SCHEMA] ?? {}) as Record<string, unknown>;
+  const clears: Record<string, null> = {};
+  for (const attribute of [settings.separation.dateAttribute, settings.separation.reasonAttribute]) {
+    if (peakon[attribute] !== undefined && peakon[attribute] !== null && peakon[attribute] !== '' && !(mapped && attribute in mapped)) clears[attribute] = null;
+  }
+  return clears;
+}
+
+/** The guard's verdict on a run's leavers. */
+export function guardVerdict(context: LeaverContext, leavers: number, ownedActive: number): { held: boolean; reason?: string } {
+  const { maxCount, maxShare } = context.settings.guard;
+  if (leavers === 0 || context.settings.action === 'off') return { held: false };
+  const last = context.lastCompleteRead?.records;
+  if (last !== undefined && last > 0 && context.readCount < last * (1 - maxShare)) {
+    return { held: true, reason: `the HR read has ${context.readCount} employees in scope, ${Math.round((1 - context.readCount / last) * 100)}% fewer than the ${last} of the last completed run (guard: more than ${Math.round(maxShare * 100)}%)` };
+  }
+  if (leavers > maxCount) return { held: true, reason: `${leavers} leavers is more than leavers.guard.maxCount (${maxCount})` };
+  if (leavers > maxShare * ownedActive) {
+    return { held: true, reason: `${leavers} leavers is ${Math.round((leavers / Math.max(1, ownedActive)) * 100)}% of the ${ownedActive} owned active users, more than leavers.guard.maxShare (${Math.round(maxShare * 100)}%)` };
+  }
+  return { held: false };
+}
+
+export function emptyLeaversSummary(settings: LeaversConfig): LeaversSummary {
+  return { action: settings.action, planned: 0, returners: 0, held: false, unowned: 0 };
+}
+
+/** "Today" in a time zone, as YYYY-MM-DD. */
+export function dayIn(timeZone: string, at: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}

@@ -1,0 +1,66 @@
+/**
+ * The guard as an operator meets it: `status` of a held run says what waits and how to answer; `approve` applies the
+ * held leaver writes and prints what they did; a second answer is refused with a reason. The built CLI, a real
+ * Temporal dev server, the sandbox over HTTP.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { syncProgressQuery } from '../../workflows/sync';
+import { generateOrg } from '../fixtures/org';
+import { usePipelineTests } from '../harness/pipeline';
+import { devServerAddress } from '../harness/temporal';
+
+const CLI = path.resolve(__dirname, '../../dist/client/cli.js');
+const run = promisify(execFile);
+
+async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    return { stdout, stderr, exitCode: 0 };
+  } catch (error) {
+    const failed = error as { stdout: string; stderr: string; code: number };
+    return { stdout: failed.stdout, stderr: failed.stderr, exitCode: failed.code };
+  }
+}
+
+describe('peakon-sync approve / reject', () => {
+  const pipeline = usePipelineTests();
+  beforeAll(() => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+  });
+
+  it('status shows the held leavers and the commands; approve applies them and says so; a second approve is refused', async () => {
+    const fixture = await pipeline.fixture();
+    const env = { TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_NAMESPACE: 'default', PEAKON_SYNC_TASK_QUEUE: pipeline.temporal.taskQueue };
+    const org = generateOrg(10, 3);
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await (await fixture.startSync()).result();
+        const managers = new Set(org.map((employee) => employee.manager_id));
+        const gone = org.filter((employee) => !managers.has(employee.employee_id)).slice(0, 3);
+        fixture.writeEmployees(org.filter((employee) => !gone.includes(employee)));
+        const handle = await fixture.startSync();
+        for (let tries = 0; (await handle.query(syncProgressQuery)).phase !== 'awaiting approval'; tries += 1) {
+          if (tries > 300) throw new Error('the run never waited for approval');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const status = await cli(['status', handle.workflowId], env);
+        expect(status.exitCode).toBe(0);
+        expect(status.stdout + status.stderr).toContain('awaiting approval: 3 leaver write(s) held');
+        expect(status.stdout + status.stderr).toContain(`peakon-sync approve ${handle.workflowId}`);
+        for (const employee of gone) expect(status.stdout + status.stderr).toContain(employee.work_email);
+
+        const approved = await cli(['approve', handle.workflowId], env);
+        expect(approved).toMatchObject({ exitCode: 0, stdout: expect.stringContaining('approved: 3 held leaver write(s) applied — deactivated 3') });
+        const again = await cli(['approve', handle.workflowId], env);
+        expect(again.exitCode).toBe(1);
+        expect(again.stderr).toMatch(/^cannot approve /);
+        expect(fixture.sandbox.users().filter((user) => user.active === false)).toHaveLength(3);
+      })(),
+    );
+  });
+});

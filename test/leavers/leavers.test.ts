@@ -1,0 +1,377 @@
+/**
+ * Leavers, returners, ownership and the guard, end to end: a real Temporal dev server, the connector's workflows and
+ * activities, and real HTTP against the Peakon-compatible sandbox, whose stored users are the truth checked here.
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ConnectorConfigSchema } from '../../config/schema';
+import { ledgerStoreFromEnv } from '../../ownership/store';
+import { defaultPayloadDirectory } from '../../worker/environment';
+import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import type { SyncReport } from '../../sync/report';
+import { approveLeaversUpdate, rejectLeaversUpdate, syncProgressQuery, type SyncProgress } from '../../workflows/sync';
+import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
+import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Employees nobody reports to: removing them leaves every other record unchanged. */
+function leaves(org: GeneratedEmployee[]): GeneratedEmployee[] {
+  const managers = new Set(org.map((employee) => employee.manager_id));
+  return org.filter((employee) => !managers.has(employee.employee_id));
+}
+
+const byEmail = (fixture: PipelineFixture) => new Map(fixture.sandbox.users().map((user) => [user.userName.toLowerCase(), user]));
+const withoutMeta = ({ meta: _meta, ...user }: ScimUser) => user;
+const writesOf = (fixture: PipelineFixture, from: number) => fixture.sandbox.ops().slice(from).filter((op) => op.method !== 'GET');
+
+async function progressOf(handle: { query: (query: typeof syncProgressQuery) => Promise<SyncProgress> }, until: (progress: SyncProgress) => boolean): Promise<SyncProgress> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const progress = await handle.query(syncProgressQuery).catch(() => undefined);
+    if (progress && until(progress)) return progress;
+    if (Date.now() > deadline) throw new Error(`timed out; last progress ${JSON.stringify(progress)}`);
+    await sleep(100);
+  }
+}
+
+describe('leavers', () => {
+  const pipeline = usePipelineTests();
+
+  it('deactivates owned leavers with one PATCH each and touches nobody else: not hand-made users, not other systems\' users', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(12, 3);
+    // 20 people created by hand in Peakon (no externalId) and 3 provisioned by another system (Okta's externalId).
+    const handMade = fixture.sandbox.seedUsers([
+      ...Array.from({ length: 20 }, (_, index) => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `hand.${index}@example.org`, name: { givenName: 'Hand', familyName: `Made ${index}` }, emails: [{ value: `hand.${index}@example.org`, primary: true }], active: true })),
+      ...Array.from({ length: 3 }, (_, index) => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `okta.${index}@example.org`, externalId: `OKTA-00u${index}abc`, name: { givenName: 'Okta', familyName: `User ${index}` }, emails: [{ value: `okta.${index}@example.org`, primary: true }], active: true })),
+    ]);
+    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const first: SyncReport = await (await fixture.startSync()).result();
+        expect(first.counts.created).toBe(12);
+        expect(first.leavers).toMatchObject({ planned: 0, unowned: 23 });
+
+        const gone = leaves(org).slice(0, 2);
+        fixture.writeEmployees(org.filter((employee) => !gone.includes(employee)));
+        const before = byEmail(fixture);
+        const opsBefore = fixture.sandbox.ops().length;
+        const second: SyncReport = await (await fixture.startSync()).result();
+        expect(second.status).toBe('completed');
+        expect(second.counts).toMatchObject({ deactivated: 2, created: 0, updated: 0, failed: 0 });
+        expect(second.leavers).toMatchObject({ action: 'deactivate', planned: 2, held: false, decision: 'not needed', unowned: 23 });
+        // k leavers cost k operations: one PATCH each, nothing else written.
+        const writes = writesOf(fixture, opsBefore);
+        expect(writes.map((op) => op.method)).toEqual(['PATCH', 'PATCH']);
+        const after = byEmail(fixture);
+        for (const [email, user] of before) {
+          const now = after.get(email) as ScimUser;
+          if (gone.some((employee) => employee.work_email === email)) {
+            expect(now.active).toBe(false);
+            expect(withoutMeta({ ...now, active: true })).toEqual(withoutMeta({ ...user, active: true }));
+          } else expect(withoutMeta(now)).toEqual(withoutMeta(user));
+        }
+        for (const user of handMade) expect(withoutMeta(after.get(user.userName) as ScimUser)).toEqual(withoutMeta(user));
+
+        // Already inactive: the next run writes nothing.
+        const opsSteady = fixture.sandbox.ops().length;
+        const third: SyncReport = await (await fixture.startSync()).result();
+        expect(third.counts.deactivated).toBe(0);
+        expect(writesOf(fixture, opsSteady)).toEqual([]);
+      })(),
+    );
+  });
+
+  it('separate: sets the separation date (the run\'s day) and the configured reason with the deactivation', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(8, 3);
+    fixture.config.leavers = { ...fixture.config.leavers, action: 'separate', separation: { dateAttribute: 'Separation date', reasonAttribute: 'Separation reason', reason: 'Voluntary' } };
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await (await fixture.startSync()).result();
+        const [gone] = leaves(org);
+        fixture.writeEmployees(org.filter((employee) => employee !== gone));
+        const report: SyncReport = await (await fixture.startSync({ asOf: '2026-12-03' })).result();
+        expect(report.counts.deactivated).toBe(1);
+        const user = byEmail(fixture).get(gone?.work_email ?? '') as ScimUser;
+        expect(user.active).toBe(false);
+        expect(user[PEAKON_USER_SCHEMA]).toMatchObject({ 'Separation date': '2026-12-03', 'Separation reason': 'Voluntary' });
+
+        // The returner: back in the HR read, reactivated in the same write, the separation the connector wrote cleared
+        // (the sample maps Separation date/reason from the HR record, which is empty for an active employee).
+        fixture.writeEmployees(org);
+        const opsBefore = fixture.sandbox.ops().length;
+        const back: SyncReport = await (await fixture.startSync()).result();
+        expect(back.counts.updated).toBe(1);
+        expect(back.leavers?.returners).toBe(1);
+        expect(writesOf(fixture, opsBefore).map((op) => op.method)).toEqual(['PATCH']);
+        const returned = byEmail(fixture).get(gone?.work_email ?? '') as ScimUser;
+        expect(returned.active).toBe(true);
+        expect(returned[PEAKON_USER_SCHEMA]?.['Separation date'] ?? null).toBeNull();
+      })(),
+    );
+  });
+
+  it('delete: refused by the config without allowDelete; with it, one DELETE per leaver and the ledger forgets them', async () => {
+    const base = { tenant: 'acme', peakon: { baseUrl: 'https://api.peakon.com/scim/v2' }, source: { type: 'csv', path: 'hr.csv' }, mapping: { id: 'id', email: 'email', givenName: 'first', familyName: 'last' } };
+    const refused = ConnectorConfigSchema.safeParse({ ...base, leavers: { action: 'delete' } });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues[0]).toMatchObject({ path: ['leavers', 'allowDelete'], message: expect.stringContaining('destroys the history') });
+
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(8, 3);
+    fixture.config.leavers = { ...fixture.config.leavers, action: 'delete', allowDelete: true };
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await (await fixture.startSync()).result();
+        const [gone] = leaves(org);
+        const goneId = byEmail(fixture).get(gone?.work_email ?? '')?.id;
+        const ledger = ledgerStoreFromEnv(process.env, defaultPayloadDirectory());
+        expect((await ledger.read(fixture.config.tenant)).owned).toContain(goneId);
+        fixture.writeEmployees(org.filter((employee) => employee !== gone));
+        const opsBefore = fixture.sandbox.ops().length;
+        const report: SyncReport = await (await fixture.startSync()).result();
+        expect(report.counts.deleted).toBe(1);
+        expect((await ledger.read(fixture.config.tenant)).owned).not.toContain(goneId);
+        expect((await ledger.read(fixture.config.tenant)).owned).toHaveLength(7);
+        expect(writesOf(fixture, opsBefore).map((op) => op.method)).toEqual(['DELETE']);
+        expect(byEmail(fixture).has(gone?.work_email ?? '')).toBe(false);
+        expect(fixture.sandbox.users()).toHaveLength(7);
+      })(),
+    );
+  });
+
+  it('off: leavers stay active and are only counted', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(8, 3);
+    fixture.config.leavers = { ...fixture.config.leavers, action: 'off' };
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await (await fixture.startSync()).result();
+        fixture.writeEmployees(org.filter((employee) => !leaves(org).slice(0, 2).includes(employee)));
+        const opsBefore = fixture.sandbox.ops().length;
+        const report: SyncReport = await (await fixture.startSync()).result();
+        expect(report.leavers).toMatchObject({ action: 'off', planned: 2 });
+        expect(report.counts.deactivated).toBe(0);
+        expect(writesOf(fixture, opsBefore)).toEqual([]);
+        expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
+      })(),
+    );
+  });
+});
+
+describe('the guard', () => {
+  const pipeline = usePipelineTests();
+
+  /** A tenant of 10 synced employees, then 3 of them (30%) gone from the HR read. */
+  async function thirtyPercentGone(fixture: PipelineFixture, org: GeneratedEmployee[]): Promise<GeneratedEmployee[]> {
+    fixture.writeEmployees(org);
+    const first: SyncReport = await (await fixture.startSync()).result();
+    expect(first.counts.created).toBe(org.length);
+    const gone = leaves(org).slice(0, 3);
+    fixture.writeEmployees(org.filter((employee) => !gone.includes(employee)));
+    return gone;
+  }
+
+  it('holds 30% deactivations for approval; approve applies exactly them, a second approve is refused; meanwhile the tenant stays locked', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(10, 3);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const gone = await thirtyPercentGone(fixture, org);
+        const opsBefore = fixture.sandbox.ops().length;
+        const handle = await fixture.startSync();
+        const waiting = await progressOf(handle, (progress) => progress.phase === 'awaiting approval');
+        expect(waiting.awaitingApproval).toMatchObject({ leavers: 3, reason: expect.stringContaining('30% fewer') });
+        expect(new Set(waiting.awaitingApproval?.preview)).toEqual(new Set(gone.map((employee) => employee.work_email)));
+        const described = await handle.describe();
+        expect(await described.memo).toMatchObject({ status: 'awaiting_approval', awaitingApproval: { leavers: 3 } });
+        // Nothing written while held, and another run of the tenant cannot start.
+        expect(writesOf(fixture, opsBefore)).toEqual([]);
+        const meanwhile: SyncReport = await (await fixture.startSync()).result();
+        expect(meanwhile.status).toBe('skipped');
+
+        const answer = await handle.executeUpdate(approveLeaversUpdate);
+        expect(answer).toMatchObject({ decision: 'approved', leavers: 3, deactivated: 3 });
+        await expect(handle.executeUpdate(approveLeaversUpdate)).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+        const report: SyncReport = await handle.result();
+        expect(report.status).toBe('completed');
+        expect(report.leavers).toMatchObject({ held: true, decision: 'approved', planned: 3 });
+        expect(writesOf(fixture, opsBefore).map((op) => op.method)).toEqual(['PATCH', 'PATCH', 'PATCH']);
+        const inactive = fixture.sandbox.users().filter((user) => user.active === false).map((user) => user.userName);
+        expect(new Set(inactive)).toEqual(new Set(gone.map((employee) => employee.work_email)));
+      })(),
+    );
+  });
+
+  it('reject applies none; approving a run that holds nothing is an error', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(10, 3);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await thirtyPercentGone(fixture, org);
+        const handle = await fixture.startSync();
+        await progressOf(handle, (progress) => progress.phase === 'awaiting approval');
+        const answer = await handle.executeUpdate(rejectLeaversUpdate);
+        expect(answer).toMatchObject({ decision: 'rejected', leavers: 3 });
+        const report: SyncReport = await handle.result();
+        expect(report.leavers?.decision).toBe('rejected');
+        expect(report.counts.deactivated).toBe(0);
+        expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
+
+        // A run with nothing held refuses an approval with a reason (while it runs; the sandbox is slowed to see it).
+        fixture.writeEmployees(org.map((employee) => ({ ...employee, team: 'Moved' })));
+        fixture.sandbox.setFaults({ latencyMs: 300 });
+        const busy = await fixture.startSync();
+        await progressOf(busy, (progress) => progress.phase === 'update');
+        await expect(busy.executeUpdate(approveLeaversUpdate)).rejects.toMatchObject({ cause: { message: expect.stringMatching(/holds no leaver writes/) } });
+        await busy.result();
+      })(),
+    );
+  });
+
+  it('drops the held writes when nobody decides within leavers.guard.timeout', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(10, 3);
+    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, timeout: 3_000 } };
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await thirtyPercentGone(fixture, org);
+        const report: SyncReport = await (await fixture.startSync()).result();
+        expect(report.leavers).toMatchObject({ held: true, decision: 'timed out', planned: 3 });
+        expect(report.message).toMatch(/dropped: nobody approved them/);
+        expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
+      })(),
+    );
+  });
+
+  it('holds every deactivation when the HR read shrank by more than maxShare, even under the count and share thresholds', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(10, 3);
+    // Two people the HR system marks terminated: read, never created in Peakon.
+    const terminated = leaves(org).slice(0, 2).map((employee) => ({ ...employee, status: 'Terminated' }));
+    const active = org.filter((employee) => !terminated.some((other) => other.employee_id === employee.employee_id));
+    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 0.25 } };
+    fixture.writeEmployees([...active, ...terminated]);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const first: SyncReport = await (await fixture.startSync()).result();
+        expect(first.counts.created).toBe(8);
+        // 10 → 7 records (30% fewer), but only one owned active user left: 1 of 8 is under every other threshold.
+        const [gone] = leaves(active);
+        fixture.writeEmployees(active.filter((employee) => employee !== gone));
+        const handle = await fixture.startSync();
+        const waiting = await progressOf(handle, (progress) => progress.phase === 'awaiting approval');
+        expect(waiting.awaitingApproval).toMatchObject({ leavers: 1, reason: expect.stringContaining('30% fewer than the 10') });
+        await handle.executeUpdate(rejectLeaversUpdate);
+        await handle.result();
+      })(),
+    );
+  });
+
+  it('a failing or empty HR read deactivates nobody', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(6, 2);
+    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await (await fixture.startSync()).result();
+        const opsBefore = fixture.sandbox.ops().length;
+        fixture.writeEmployees([]);
+        await expect((await fixture.startSync()).result()).rejects.toThrow();
+        fixture.config.source = { ...fixture.config.source, path: `${fixture.stateDirectory}/missing.csv` } as typeof fixture.config.source;
+        await expect((await fixture.startSync()).result()).rejects.toThrow();
+        expect(writesOf(fixture, opsBefore)).toEqual([]);
+        expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
+      })(),
+    );
+  });
+});
+
+describe('returners, rehires, adoption and termination dates', () => {
+  const pipeline = usePipelineTests();
+  const noGuard = (fixture: PipelineFixture) => {
+    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+  };
+
+  it('adopts a hand-made user an HR record matches, reactivates returners and matches a rehire by email (no duplicate)', async () => {
+    const fixture = await pipeline.fixture();
+    noGuard(fixture);
+    const org = generateOrg(8, 3);
+    const [returner, rehire, adoptee] = leaves(org);
+    if (!returner || !rehire || !adoptee) throw new Error('the org has too few leaves');
+    // The adoptee was created by hand before the connector ran: same email, no externalId.
+    fixture.sandbox.seedUsers([{ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: adoptee.work_email, name: { givenName: 'By', familyName: 'Hand' }, emails: [{ value: adoptee.work_email, primary: true }], active: true }]);
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const preview: SyncReport = await (await fixture.startSync({ dryRun: true })).result();
+        const adoptedLine = preview.plan?.find((line) => line.employeeKey === adoptee.work_email);
+        expect(adoptedLine).toMatchObject({ action: 'update', adopted: true });
+        expect(adoptedLine?.changes.map((change) => change.field)).toEqual(expect.arrayContaining(['name.givenName', 'externalId']));
+        await (await fixture.startSync()).result();
+        expect(fixture.sandbox.users()).toHaveLength(8);
+
+        fixture.writeEmployees(org.filter((employee) => employee !== returner && employee !== rehire));
+        const dry: SyncReport = await (await fixture.startSync({ dryRun: true })).result();
+        expect(dry.plan?.filter((line) => line.action === 'deactivate').map((line) => line.employeeKey).sort()).toEqual([rehire, returner].map((employee) => employee.work_email).sort());
+        expect(dry.plan?.find((line) => line.action === 'deactivate')?.reason).toBe('no longer in scope of the HR read');
+        expect((await (await fixture.startSync()).result() as SyncReport).counts.deactivated).toBe(2);
+
+        // The returner comes back as they were; the rehire comes back with a new HR id and the same email.
+        fixture.writeEmployees(org.map((employee) => (employee === rehire ? { ...employee, employee_id: 'H9001' } : employee)));
+        const opsBefore = fixture.sandbox.ops().length;
+        const back: SyncReport = await (await fixture.startSync()).result();
+        expect(back.counts).toMatchObject({ updated: 2, created: 0, failed: 0 });
+        expect(back.leavers?.returners).toBe(2);
+        expect(writesOf(fixture, opsBefore).map((op) => op.method)).toEqual(['PATCH', 'PATCH']);
+        const users = byEmail(fixture);
+        expect(fixture.sandbox.users()).toHaveLength(8);
+        expect(users.get(returner.work_email)?.active).toBe(true);
+        expect(users.get(rehire.work_email)).toMatchObject({ active: true, externalId: 'H9001' });
+
+        // The adopted user is owned now: when they leave the HR read, they are deactivated like anyone else.
+        fixture.writeEmployees(org.filter((employee) => employee !== adoptee));
+        expect((await (await fixture.startSync()).result() as SyncReport).counts.deactivated).toBe(1);
+        expect(byEmail(fixture).get(adoptee.work_email)?.active).toBe(false);
+      })(),
+    );
+  });
+
+  it('keeps a future termination date active; the first run on or after that date (the run\'s clock, injected) deactivates', async () => {
+    const fixture = await pipeline.fixture();
+    noGuard(fixture);
+    const org = generateOrg(6, 2);
+    const [leaving] = leaves(org);
+    if (!leaving) throw new Error('the org has no leaves');
+    leaving.termination_date = '15/12/2026';
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const first: SyncReport = await (await fixture.startSync({ asOf: '2026-12-01' })).result();
+        expect(first.counts.created).toBe(6);
+        expect((await (await fixture.startSync({ asOf: '2026-12-14' })).result() as SyncReport).counts.deactivated).toBe(0);
+        expect(byEmail(fixture).get(leaving.work_email)?.active).toBe(true);
+        const due: SyncReport = await (await fixture.startSync({ asOf: '2026-12-15' })).result();
+        expect(due.counts.deactivated).toBe(1);
+        expect(byEmail(fixture).get(leaving.work_email)?.active).toBe(false);
+      })(),
+    );
+  });
+});

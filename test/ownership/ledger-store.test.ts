@@ -1,0 +1,71 @@
+// The ownership ledger's store: a folder (one host) and S3 through a real S3-compatible server (moto), encrypted with
+// the connector's codec, kept by retention.
+import { mkdtempSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateEncryptionKey } from '../../codec/keys';
+import { ledgerStoreFor } from '../../ownership/store';
+import { sweepOnce } from '../../storage/retention';
+import { S3StorageDriver } from '../../storage/s3-driver';
+import { describeWithMoto, startMoto, type RunningMoto } from '../harness/moto';
+
+const keyed = (key = generateEncryptionKey()) => ({ PEAKON_SYNC_ENCRYPTION_KEY: key });
+
+describe('ownership ledger in a folder', () => {
+  it('records idempotently, keeps the last complete read, and forgets deleted users', async () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'ledger-'));
+    const store = ledgerStoreFor({ kind: 'local', directory }, keyed());
+    expect(await store.read('acme')).toEqual({ version: 1, tenant: 'acme', owned: [] });
+    await store.record('acme', { owned: ['u2', 'u1'], deleted: [] });
+    await store.record('acme', { owned: ['u2', 'u3'], deleted: [], completeRead: { records: 3, runId: 'run-1' } });
+    await store.record('acme', { owned: [], deleted: ['u1'] });
+    expect(await store.read('acme')).toEqual({ version: 1, tenant: 'acme', owned: ['u2', 'u3'], lastCompleteRead: { records: 3, runId: 'run-1' } });
+    expect(await store.read('other')).toMatchObject({ owned: [] });
+  });
+
+  it('is encrypted and readable by the worker\'s user only; another key cannot read it', async () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'ledger-'));
+    const key = generateEncryptionKey();
+    await ledgerStoreFor({ kind: 'local', directory }, keyed(key)).record('acme', { owned: ['peakon-user-4711'], deleted: [] });
+    const file = path.join(directory, 'ledger', 'acme.ledger');
+    expect(readFileSync(file).toString('latin1')).not.toContain('peakon-user-4711');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await expect(ledgerStoreFor({ kind: 'local', directory }, keyed()).read('acme')).rejects.toThrow();
+  });
+
+  it('is never deleted by the payload retention sweep', async () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'ledger-'));
+    await ledgerStoreFor({ kind: 'local', directory }, keyed()).record('acme', { owned: ['u1'], deleted: [] });
+    const file = path.join(directory, 'ledger', 'acme.ledger');
+    const old = new Date(Date.now() - 400 * 86_400_000);
+    utimesSync(file, old, old);
+    const { LocalStorageDriver } = await import('../../storage/local-driver');
+    await sweepOnce({ store: new LocalStorageDriver({ directory }), retentionDays: 1 });
+    expect(statSync(file).isFile()).toBe(true);
+  });
+});
+
+describeWithMoto('ownership ledger in S3 (moto server)')('ownership ledger in S3 (moto server)', () => {
+  let moto: RunningMoto;
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await moto?.close();
+  });
+
+  it('round-trips through the bucket next to the payloads, and the retention sweep keeps it', async () => {
+    const bucket = await moto.newBucket();
+    const env = keyed();
+    const store = ledgerStoreFor({ kind: 's3', bucket, prefix: 'payloads', endpoint: moto.endpoint, forcePathStyle: true }, env, moto.clientConfig);
+    await store.record('acme', { owned: ['u1', 'u2'], deleted: [], completeRead: { records: 2, runId: 'r' } });
+    expect(store.location).toBe(`s3://${bucket}/payloads/ledger/`);
+    const driver = new S3StorageDriver({ bucket, prefix: 'payloads', endpoint: moto.endpoint, forcePathStyle: true, clientConfig: moto.clientConfig });
+    try {
+      await sweepOnce({ store: driver, retentionDays: 1, now: new Date(Date.now() + 30 * 86_400_000) });
+    } finally {
+      driver.destroy();
+    }
+    expect(await ledgerStoreFor({ kind: 's3', bucket, prefix: 'payloads', endpoint: moto.endpoint, forcePathStyle: true }, env, moto.clientConfig).read('acme')).toMatchObject({ owned: ['u1', 'u2'], lastCompleteRead: { records: 2 } });
+  });
+});
