@@ -340,7 +340,7 @@ export class ScimClient {
       if (axios.isAxiosError(error) && error.code === 'ECONNABORTED' && error.message.startsWith('timeout')) {
         throw new ScimTransientError(`timeout: no data from ${this.host} for ${this.timeoutMs} ms (idle timeout)`, { ...request, networkCode: 'ECONNABORTED' });
       }
-      throw toScimError(request, { kind: 'exception', error }, { redact: this.redact });
+      throw toScimError(request, { kind: 'exception', error }, { redact: this.redact, host: this.host });
     }
     this.onOperation?.({ method, status: response.status });
 

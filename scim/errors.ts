@@ -152,6 +152,8 @@ export interface ToScimErrorOptions {
   now?: () => number;
   /** Applied to every server-provided text kept on the error (defence in depth: a server echoing the token). */
   redact?: (text: string) => string;
+  /** The server's host, named in network failures so a wrong base URL is obvious (the host is not a secret). */
+  host?: string;
 }
 
 /** Network error codes after which the same request may well succeed. */
@@ -183,13 +185,14 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
 
   if (failure.kind === 'exception') {
     const networkCode = networkCodeOf(failure.error);
+    const to = options.host !== undefined ? ` to ${options.host}` : '';
     if (failure.timedOut === true || networkCode === 'ECONNABORTED' || networkCode === 'ETIMEDOUT') {
-      return new ScimTransientError('no response before the timeout', { ...request, networkCode: networkCode ?? 'ETIMEDOUT' });
+      return new ScimTransientError(`no response${options.host !== undefined ? ` from ${options.host}` : ''} before the timeout`, { ...request, networkCode: networkCode ?? 'ETIMEDOUT' });
     }
     if (networkCode !== undefined && TRANSIENT_NETWORK_CODES.has(networkCode)) {
-      return new ScimTransientError(`connection failed (${networkCode})`, { ...request, networkCode });
+      return new ScimTransientError(`connection${to} failed (${networkCode})`, { ...request, networkCode });
     }
-    return new ScimUnexpectedError(`request failed (${networkCode ?? 'unknown error'})`, { ...request, networkCode });
+    return new ScimUnexpectedError(`request${to} failed (${networkCode ?? 'unknown error'})`, { ...request, networkCode });
   }
 
   const { status } = failure;

@@ -55,7 +55,9 @@ describe('a schedule whose run awaits approval', () => {
         await schedule.trigger();
         const held = await waitFor('a run awaiting approval', async () => (await describeSyncSchedule(temporal.client, id)).awaitingApproval);
         expect(held.leavers).toBe(3);
-        // A start while the run waits (a manual trigger allows overlap): the tenant lock makes it a skipped run.
+        // A start while the run waits (a manual trigger allows overlap): the tenant lock makes it a skipped run. Run IDs
+        // carry the start time to the second, so the next start must not fall in the held run's second.
+        await new Promise((resolve) => setTimeout(resolve, 1_100));
         await schedule.trigger();
         const overview = await waitFor('the third run to be skipped', async () => {
           const current = await describeSyncSchedule(temporal.client, id);

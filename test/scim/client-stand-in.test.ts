@@ -268,3 +268,16 @@ describe('ScimClient against scripted responses', () => {
     }
   });
 });
+
+describe('ScimClient when nothing answers', () => {
+  it('names the host it could not reach, so a wrong base URL is obvious', async () => {
+    // A port that was just free: nothing listens there.
+    const free = await startStandInServer(() => undefined);
+    const origin = free.origin;
+    await free.close();
+    const client = createScimClient({ baseUrl: `${origin}/scim/v2`, token: TOKEN, userAgent: 'peakon-sync/test' });
+    const error = await client.getUser('u1').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ScimTransientError);
+    expect((error as Error).message).toBe(`GET /Users/u1: connection to ${new URL(origin).host} failed (ECONNREFUSED)`);
+  });
+});
