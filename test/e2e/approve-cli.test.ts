@@ -3,27 +3,14 @@
  * held leaver writes and prints what they did; a second answer is refused with a reason. The built CLI, a real
  * Temporal dev server, the sandbox over HTTP.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { syncProgressQuery } from '../../workflows/sync';
 import { generateOrg } from '../fixtures/org';
+import { BUILT_CLI as CLI, runBuiltCli } from '../harness/cli';
 import { usePipelineTests } from '../harness/pipeline';
 import { devServerAddress } from '../harness/temporal';
 
-const CLI = path.resolve(__dirname, '../../dist/client/cli.js');
-const run = promisify(execFile);
-
-async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    return { stdout, stderr, exitCode: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; stderr: string; code: number };
-    return { stdout: failed.stdout, stderr: failed.stderr, exitCode: failed.code };
-  }
-}
+const cli = runBuiltCli;
 
 describe('peakon-sync approve / reject', () => {
   const pipeline = usePipelineTests();

@@ -1,20 +1,13 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { SyncReport } from '../../sync/report';
 import { generateOrg } from '../fixtures/org';
+import { BUILT_CLI as CLI, runBuiltCli } from '../harness/cli';
 import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
 import { devServerAddress } from '../harness/temporal';
 
-const CLI = path.resolve(__dirname, '../../dist/client/cli.js');
-const run = promisify(execFile);
-
-interface CliResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
+const cli = runBuiltCli;
 
 /** The operator's experience: exit codes a scheduler can use, no silent hangs, the address in connection errors. */
 describe('peakon-sync for operators (exit codes, hints, errors)', () => {
@@ -27,16 +20,6 @@ describe('peakon-sync for operators (exit codes, hints, errors)', () => {
     const file = path.join(fixture.stateDirectory, 'connector.json');
     writeFileSync(file, JSON.stringify(fixture.config));
     return file;
-  }
-
-  async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-      return { stdout, stderr, exitCode: 0 };
-    } catch (error) {
-      const failed = error as { stdout: string; stderr: string; code: number };
-      return { stdout: failed.stdout, stderr: failed.stderr, exitCode: failed.code };
-    }
   }
 
   function syncEnv(taskQueue: string): NodeJS.ProcessEnv {

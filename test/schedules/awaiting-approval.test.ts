@@ -11,16 +11,8 @@ import { generateOrg } from '../fixtures/org';
 import { createPipelineFixture, TEST_TUNING, type PipelineFixture } from '../harness/pipeline';
 import { connectToDevServer, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
 import { configAsWrittenFor, writeConfigFile } from './config-as-written';
+import { eventually as waitFor } from '../harness/wait';
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('a schedule whose run awaits approval', () => {
   let temporal: TemporalTestContext;

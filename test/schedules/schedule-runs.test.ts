@@ -9,19 +9,11 @@ import { generateOrg } from '../fixtures/org';
 import { configAsWrittenFor, writeConfigFile } from './config-as-written';
 import { createPipelineFixture, TEST_TUNING, type PipelineFixture } from '../harness/pipeline';
 import { connectToDevServer, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
+import { eventually as waitFor } from '../harness/wait';
 
 /** Every SCIM request takes this long, so a first run (list, POST, PUT) outlasts a 2-second interval. */
 const SCIM_LATENCY_MS = 1_200;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function listRuns(temporal: TemporalTestContext, query: string): Promise<WorkflowExecutionInfo[]> {
   const runs: WorkflowExecutionInfo[] = [];

@@ -1,12 +1,13 @@
 import { TypedSearchAttributes } from '@temporalio/common';
 import path from 'node:path';
 import { z } from 'zod';
-import { buildCli } from '../../client/cli';
 import { generateOrg } from '../fixtures/org';
 import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
 import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
 import { TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 import { configAsWrittenFor, writeConfigFile, writeCsvFile } from './config-as-written';
+import { runCliInProcess } from '../harness/cli';
+import { eventually } from '../harness/wait';
 
 /** The parts of `schedule describe --json` this test reads. */
 const DescribeJsonSchema = z.object({
@@ -19,34 +20,12 @@ const DescribeJsonSchema = z.object({
   recentRuns: z.array(z.object({ workflowId: z.string(), execution: z.string(), outcome: z.object({ status: z.string(), counts: z.object({ created: z.number() }).optional() }).optional() })),
 });
 
-/** Runs `peakon-sync …` in this process and returns what it printed on stdout. */
-async function peakonSync(...args: string[]): Promise<string> {
-  const printed: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-  try {
-    await buildCli().exitOverride().parseAsync(['node', 'peakon-sync', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return printed.join('');
-}
+const peakonSync = runCliInProcess;
 
 async function describeJson(scheduleId: string) {
   return DescribeJsonSchema.parse(JSON.parse(await peakonSync('schedule', 'describe', scheduleId, '--json')));
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe('peakon-sync schedule update (the CLI against a real Temporal server)', () => {
   let temporal: TemporalTestContext;

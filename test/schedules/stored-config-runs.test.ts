@@ -12,16 +12,8 @@ import { generateOrg } from '../fixtures/org';
 import { TEST_TUNING, usePipelineTests, type PipelineFixture } from '../harness/pipeline';
 import { TEST_NAMESPACE } from '../harness/temporal';
 import { configAsWrittenFor, writeConfigFile } from './config-as-written';
+import { eventually as waitFor } from '../harness/wait';
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe('schedules that store the config as written and validate it at every run', () => {
   const pipelines = usePipelineTests();

@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { buildCli } from '../../client/cli';
+
+/** The built CLI (`npm test` builds first), run as an operator runs it. */
+export const BUILT_CLI = path.resolve(__dirname, '../../dist/client/cli.js');
+
+export interface CliResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Runs `node dist/client/cli.js …` in a child process with `env` added to this process's environment. */
+export async function runBuiltCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BUILT_CLI, ...args], { env: { ...process.env, ...env } });
+    return { stdout, stderr, exitCode: 0 };
+  } catch (error) {
+    const failed = error as { stdout: string; stderr: string; code: number };
+    return { stdout: failed.stdout, stderr: failed.stderr, exitCode: failed.code };
+  }
+}
+
+/** Runs `peakon-sync …` in this process (commander, no child) and returns what it printed on stdout. */
+export async function runCliInProcess(...args: string[]): Promise<string> {
+  const printed: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  });
+  try {
+    await buildCli().exitOverride().parseAsync(['node', 'peakon-sync', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  return printed.join('');
+}
