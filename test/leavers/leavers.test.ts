@@ -209,6 +209,10 @@ describe('the guard', () => {
         expect(writesOf(fixture, opsBefore).map((op) => op.method)).toEqual(['PATCH', 'PATCH', 'PATCH']);
         const inactive = fixture.sandbox.users().filter((user) => user.active === false).map((user) => user.userName);
         expect(new Set(inactive)).toEqual(new Set(gone.map((employee) => employee.work_email)));
+        // The memo, search attribute and every event name the held people by ref only: no email in plain text.
+        const history = JSON.stringify(await handle.fetchHistory());
+        for (const employee of gone) expect(history).not.toContain(employee.work_email);
+        expect(history).toContain('"awaitingApproval"'); // the memo field the UI shows (its value encrypted)
       })(),
     );
   });
