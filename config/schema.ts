@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { SourceConfigSchema } from '../hris/config';
+import { checkTimezone } from '../mapping/checks';
 import { MappingConfigSchema, ValueSpecInputSchema } from '../mapping/config';
+import { DURATION_PATTERN, parseDurationMs } from './duration';
 import { SecretRefSchema } from './secret';
 
 export { SecretRefSchema, type SecretRef } from './secret';
@@ -33,25 +35,11 @@ export const SyncSettingsSchema = z.strictObject({
   maxConcurrentPartitions: z.number().int().min(1).max(100).default(2),
 });
 
-const DURATION_UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `90s`, `30m`, `24h`, `2d` → milliseconds. */
+/** `90s`, `30m`, `24h`, `2d` → milliseconds (config/duration.ts, the same as `schedule --every`). */
 const DurationSchema = z
   .string()
-  .regex(/^\s*\d+\s*[smhd]\s*$/, 'expected a number and a unit (s, m, h, d), e.g. 24h')
-  .transform((text) => {
-    const match = /^\s*(\d+)\s*([smhd])\s*$/.exec(text) as RegExpExecArray;
-    return Number(match[1]) * (DURATION_UNIT_MS[match[2] as string] as number);
-  });
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+  .regex(DURATION_PATTERN, 'expected a number and a unit (ms, s, m, h, d), e.g. 24h')
+  .transform((text) => parseDurationMs(text) as number);
 
 /**
  * What happens to people who leave: owned Peakon users no longer in scope of a complete HR read, and people whose
@@ -66,7 +54,7 @@ export const LeaversSchema = z
       .describe('deactivate: PATCH active=false (one operation); separate: also set the separation date and reason; delete: DELETE the user (needs allowDelete; destroys their history); off: only count leavers'),
     allowDelete: z.boolean().default(false).describe('required for action: delete. DELETE destroys the person\'s survey history in Peakon irreversibly'),
     terminationDate: ValueSpecInputSchema.optional().describe('HRIS field with the termination date (give `date` for its format). Default: the mapped separation date attribute. A future date keeps the person active; the first run on or after it makes them a leaver'),
-    timeZone: z.string().refine(isTimeZone, 'expected an IANA time zone, e.g. Europe/Copenhagen').default('UTC').describe('the time zone in which "today" is decided for termination and separation dates'),
+    timeZone: z.string().refine((zone) => checkTimezone(zone).ok, 'expected an IANA time zone, e.g. Europe/Copenhagen').default('UTC').describe('the time zone in which "today" is decided for termination and separation dates'),
     separation: z
       .strictObject({
         dateAttribute: z.string().min(1).default('Separation date').describe('Peakon attribute set to the separation date (action: separate)'),

@@ -9,7 +9,6 @@
  */
 import type { LeaversConfig } from '../config/schema';
 import { PEAKON_USER_SCHEMA, type PatchOperation, type ScimUser } from '../scim/resources';
-import type { LeaversSummary } from './report';
 import type { EmployeeWrite, FieldChange, LeaverWrite } from './types';
 
 export interface LeaverContext {
@@ -77,10 +76,6 @@ export function guardVerdict(context: LeaverContext, leavers: number, ownedActiv
     return { held: true, reason: `${leavers} leavers is ${Math.round((leavers / Math.max(1, ownedActive)) * 100)}% of the ${ownedActive} owned active users, more than leavers.guard.maxShare (${Math.round(maxShare * 100)}%)` };
   }
   return { held: false };
-}
-
-export function emptyLeaversSummary(settings: LeaversConfig): LeaversSummary {
-  return { action: settings.action, planned: 0, returners: 0, held: false, unowned: 0 };
 }
 
 /** "Today" in a time zone, as YYYY-MM-DD. */

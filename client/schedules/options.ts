@@ -1,5 +1,6 @@
 import { ScheduleOverlapPolicy, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction, type ScheduleSpec, type ScheduleSpecDescription } from '@temporalio/client';
 import { z } from 'zod';
+import { parseDurationMs } from '../../config/duration';
 import type { RunTuning } from '../../sync/settings';
 import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
@@ -24,17 +25,12 @@ export const SYNC_SCHEDULE_WORKFLOW_TYPES: readonly string[] = [SCHEDULED_SYNC_W
  */
 export const SYNC_SCHEDULE_CATCHUP_WINDOW_MS = 10 * 60_000;
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** `90s`, `15m`, `1h`, `1d`, `500ms`: what `--every` accepts. Returns milliseconds. */
 export function parseEvery(text: string): number {
-  const match = /^\s*(\d+)\s*(ms|s|m|h|d)\s*$/.exec(text);
-  const amount = match?.[1];
-  const unitMs = match?.[2] === undefined ? undefined : UNIT_MS[match[2]];
-  if (amount === undefined || unitMs === undefined) {
+  const milliseconds = parseDurationMs(text);
+  if (milliseconds === undefined) {
     throw new Error(`--every ${JSON.stringify(text)}: expected a number and a unit (ms, s, m, h, d), e.g. 30m or 1h`);
   }
-  const milliseconds = Number(amount) * unitMs;
   // Temporal schedules work in whole seconds; a sub-second interval would be rounded to nothing.
   if (milliseconds < 1_000) throw new Error(`--every ${text}: the shortest interval a Temporal schedule takes is 1s`);
   return milliseconds;
