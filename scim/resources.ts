@@ -1,15 +1,9 @@
 import { z } from 'zod';
 
-/** SCIM schema URNs Peakon uses (RFC 7643 core + enterprise, and Peakon's own extension). */
-export const CORE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
-export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-export const PEAKON_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:peakon:2.0:User';
-export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
-export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
-export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+import { CORE_USER_SCHEMA, EMPLOYEE_NUMBER_PATH, ENTERPRISE_USER_SCHEMA, ERROR_SCHEMA, LIST_RESPONSE_SCHEMA, PATCH_OP_SCHEMA, PEAKON_USER_SCHEMA } from './urns';
 
-/** The filter path of the enterprise employee number, as Peakon's connector guide writes it. */
-export const EMPLOYEE_NUMBER_PATH = `${ENTERPRISE_USER_SCHEMA}:employeeNumber`;
+// The URNs live in a zod-free module (workflow code imports them); every other module may take them from here.
+export { CORE_USER_SCHEMA, EMPLOYEE_NUMBER_PATH, ENTERPRISE_USER_SCHEMA, ERROR_SCHEMA, LIST_RESPONSE_SCHEMA, PATCH_OP_SCHEMA, PEAKON_USER_SCHEMA };
 
 export const ScimEmailSchema = z.object({
   value: z.string(),

@@ -1,4 +1,5 @@
-import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUserWrite } from '../scim/resources';
+import type { ScimUserWrite } from '../scim/resources';
+import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../scim/urns';
 
 /**
  * Reads and writes the attribute paths used by `createOnly` and by change reports: `locale`, `name.givenName`,

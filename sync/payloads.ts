@@ -1,4 +1,5 @@
-import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type PatchOperation, type ScimUser, type ScimUserWrite } from '../scim/resources';
+import type { PatchOperation, ScimUser, ScimUserWrite } from '../scim/resources';
+import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../scim/urns';
 import { getAttribute, setAttribute } from './paths';
 import type { DesiredState, EmployeeChange, EmployeeWrite, FieldChange, UpdateMethod } from './types';
 
