@@ -40,6 +40,8 @@ import { changedEmployees, orgShape, reportsBeforeManagers, writeOrgCsv, type Or
  *   npm run bench -- --employees N [--changes K] [--workers W] [--latency-ms L]
  *     [--max-employees E] [--max-partitions P] [--history-sample S] [--first-load-only] [--no-baseline]
  *     [--db-dir DIR|memory]   (the dev server's SQLite file: default a temp folder in /dev/shm)
+ *     [--separate-workers]    (every worker in its own process, none in this one: the worker's memory is measured
+ *                              apart from the sandbox and the client, which stay here)
  */
 
 const BUDGET_PER_HOUR = 25_000;
@@ -58,6 +60,8 @@ interface Options {
   historySample: number;
   firstLoadOnly: boolean;
   baseline: boolean;
+  /** Every worker in its own process (none in the bench process), so worker memory is measured without the sandbox. */
+  separateWorkers: boolean;
   /** Folder of the dev server's SQLite file (default: the run's temp folder); `memory`: no file. */
   dbDir: string | undefined;
 }
@@ -75,6 +79,7 @@ function parseOptions(): Options {
       'first-load-only': { type: 'boolean', default: false },
       'no-baseline': { type: 'boolean', default: false },
       'db-dir': { type: 'string' },
+      'separate-workers': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -95,6 +100,7 @@ function parseOptions(): Options {
     firstLoadOnly: values['first-load-only'] ?? false,
     baseline: !(values['no-baseline'] ?? false),
     dbDir: values['db-dir'],
+    separateWorkers: values['separate-workers'] ?? false,
   };
 }
 
@@ -574,6 +580,7 @@ async function main(): Promise<void> {
   const temporalRuns: RunFigures[] = [];
   const baselineRuns: RunFigures[] = [];
   const extra: ChildProcess[] = [];
+  const workerLabels = new Map<ChildProcess, string>();
   let serverPid: number | undefined;
   let serverPeak: number | undefined;
   const workerLifetimePeaks: Record<string, number> = {};
@@ -597,20 +604,24 @@ async function main(): Promise<void> {
     const config = benchConfig(base, sandbox.baseUrl, csv, options);
     try {
       const workerEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, PEAKON_SYNC_SCIM_CONCURRENCY: String(width) };
-      for (let index = 1; index < options.workers; index += 1) {
+      for (let index = options.separateWorkers ? 0 : 1; index < options.workers; index += 1) {
         const child = await startWorkerProcess(index, workerEnv, dir);
         extra.push(child);
+        workerLabels.set(child, `worker process ${index}`);
         if (child.pid !== undefined) pids.set(`worker process ${index}`, child.pid);
       }
-      const workers = await createSyncWorkers({
-        connection,
-        namespace: server.namespace,
-        taskQueue: TASK_QUEUE,
-        deps: defaultActivityDeps(path.join(dir, 'state-0', 'reports')),
-        maxConcurrentScimActivities: width,
-      });
+      const inProcess = options.separateWorkers
+        ? undefined
+        : await createSyncWorkers({
+            connection,
+            namespace: server.namespace,
+            taskQueue: TASK_QUEUE,
+            deps: defaultActivityDeps(path.join(dir, 'state-0', 'reports')),
+            maxConcurrentScimActivities: width,
+          });
+      const runInWorkers = <T>(until: Promise<T>): Promise<T> => (inProcess ? inProcess.runUntil(until) : until);
       let lastStart = 0;
-      await workers.runUntil(
+      await runInWorkers(
         (async () => {
           for (const spec of runs) {
             await writeOrgCsv(csv, shape, spec.changed);
@@ -642,7 +653,7 @@ async function main(): Promise<void> {
       for (const child of extra) {
         if (child.pid !== undefined) {
           const peak = procStatusKiB(child.pid, 'VmHWM');
-          if (peak !== undefined) workerLifetimePeaks[`worker process ${extra.indexOf(child) + 1}`] = Math.round(peak / 1024);
+          if (peak !== undefined) workerLifetimePeaks[workerLabels.get(child) ?? 'worker process'] = Math.round(peak / 1024);
         }
         child.kill('SIGTERM');
       }
@@ -651,7 +662,7 @@ async function main(): Promise<void> {
       await connected.close();
       await connection.close();
     }
-    workerLifetimePeaks['bench process (in-process worker + client + sandbox)'] = Math.round((procStatusKiB(process.pid, 'VmHWM') ?? 0) / 1024);
+    workerLifetimePeaks[options.separateWorkers ? 'bench process (client + sandbox)' : 'bench process (in-process worker + client + sandbox)'] = Math.round((procStatusKiB(process.pid, 'VmHWM') ?? 0) / 1024);
     if (serverPid !== undefined) serverPeak = procStatusKiB(serverPid, 'VmHWM');
     payloadStoreMiB = MiB(directorySize(path.join(dir, 'payloads')));
     databaseMiB = dbFile ? MiB(['', '-wal', '-shm'].reduce((sum, suffix) => sum + (existsSync(dbFile + suffix) ? statSync(dbFile + suffix).size : 0), 0)) : 0;
