@@ -23,6 +23,10 @@ export function employeeNumberOf(user: Pick<ScimUserWrite, typeof ENTERPRISE_USE
  */
 export class UserStore implements EmployeeDirectory {
   private readonly users = new Map<string, ScimUser>();
+  // Lookups by email and employee number are indexed: every write checks uniqueness and resolves Manager references,
+  // and scanning every user for each made a 50,000-employee load quadratic (the sandbox, not the connector, set the pace).
+  private readonly byEmail = new Map<string, Set<string>>();
+  private readonly byEmployeeNumber = new Map<string, Set<string>>();
 
   constructor(
     private readonly locationOf: (id: string) => string,
@@ -43,18 +47,32 @@ export class UserStore implements EmployeeDirectory {
   }
 
   findByEmail(email: string): ScimUser | undefined {
-    const wanted = email.toLowerCase();
-    for (const user of this.users.values()) {
-      if (emailsOf(user).includes(wanted)) return structuredClone(user);
-    }
-    return undefined;
+    return this.first(this.byEmail.get(email.toLowerCase()));
   }
 
   findByEmployeeNumber(employeeNumber: string): ScimUser | undefined {
-    for (const user of this.users.values()) {
-      if (employeeNumberOf(user) === employeeNumber) return structuredClone(user);
-    }
+    return this.first(this.byEmployeeNumber.get(employeeNumber));
+  }
+
+  /** The earliest created of `ids` (several only when a test seeded duplicates past the uniqueness rules). */
+  private first(ids: Set<string> | undefined): ScimUser | undefined {
+    if (!ids || ids.size === 0) return undefined;
+    if (ids.size === 1) return this.get(ids.values().next().value as string);
+    for (const [id, user] of this.users) if (ids.has(id)) return structuredClone(user);
     return undefined;
+  }
+
+  private index(user: ScimUser, add: boolean): void {
+    const update = (index: Map<string, Set<string>>, key: string) => {
+      const ids = index.get(key) ?? new Set<string>();
+      if (add) ids.add(user.id);
+      else ids.delete(user.id);
+      if (ids.size > 0) index.set(key, ids);
+      else index.delete(key);
+    };
+    for (const email of new Set(emailsOf(user))) update(this.byEmail, email);
+    const employeeNumber = employeeNumberOf(user);
+    if (employeeNumber !== undefined) update(this.byEmployeeNumber, employeeNumber);
   }
 
   create(attributes: ScimUserWrite): ScimUser {
@@ -62,6 +80,7 @@ export class UserStore implements EmployeeDirectory {
     const at = this.now().toISOString();
     const user: ScimUser = { ...structuredClone(attributes), id, meta: { resourceType: 'User', created: at, lastModified: at, location: this.locationOf(id) } };
     this.users.set(id, user);
+    this.index(user, true);
     return structuredClone(user);
   }
 
@@ -74,15 +93,21 @@ export class UserStore implements EmployeeDirectory {
       id,
       meta: { resourceType: 'User', created: existing.meta?.created, lastModified: this.now().toISOString(), location: this.locationOf(id) },
     };
+    this.index(existing, false);
     this.users.set(id, user);
+    this.index(user, true);
     return structuredClone(user);
   }
 
   delete(id: string): boolean {
+    const existing = this.users.get(id);
+    if (existing) this.index(existing, false);
     return this.users.delete(id);
   }
 
   clear(): void {
     this.users.clear();
+    this.byEmail.clear();
+    this.byEmployeeNumber.clear();
   }
 }

@@ -1,0 +1,57 @@
+import { ENTERPRISE_USER_SCHEMA, type ScimUserWrite } from '../../scim/resources';
+import { UserStore } from '../../sandbox/store';
+
+function user(email: string, employeeNumber?: string, extraEmail?: string): ScimUserWrite {
+  return {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName: email,
+    emails: [{ value: email, primary: true }, ...(extraEmail ? [{ value: extraEmail }] : [])],
+    name: { givenName: 'A', familyName: 'B' },
+    ...(employeeNumber !== undefined ? { [ENTERPRISE_USER_SCHEMA]: { employeeNumber } } : {}),
+  } as ScimUserWrite;
+}
+
+describe('the sandbox store finds users by email and employee number through its indexes', () => {
+  it('follows creates, replaces and deletes', () => {
+    const store = new UserStore((id) => `/Users/${id}`);
+    const ada = store.create(user('Ada@Example.com', 'E1', 'ada.alias@example.com'));
+    expect(store.findByEmail('ada@example.com')?.id).toBe(ada.id);
+    expect(store.findByEmail('ADA.ALIAS@example.com')?.id).toBe(ada.id);
+    expect(store.findByEmployeeNumber('E1')?.id).toBe(ada.id);
+
+    // A replace that changes the email and the employee number moves the user in both indexes.
+    store.replace(ada.id, user('ada.lovelace@example.com', 'E2'));
+    expect(store.findByEmail('ada@example.com')).toBeUndefined();
+    expect(store.findByEmail('ada.alias@example.com')).toBeUndefined();
+    expect(store.findByEmployeeNumber('E1')).toBeUndefined();
+    expect(store.findByEmail('ada.lovelace@example.com')?.id).toBe(ada.id);
+    expect(store.findByEmployeeNumber('E2')?.id).toBe(ada.id);
+
+    store.delete(ada.id);
+    expect(store.findByEmail('ada.lovelace@example.com')).toBeUndefined();
+    expect(store.findByEmployeeNumber('E2')).toBeUndefined();
+
+    const bob = store.create(user('bob@example.com', 'E3'));
+    store.clear();
+    expect(store.findByEmail('bob@example.com')).toBeUndefined();
+    expect(store.findByEmployeeNumber('E3')).toBeUndefined();
+    expect(store.get(bob.id)).toBeUndefined();
+  });
+
+  it('answers the earliest created holder when a test seeded a duplicate past the uniqueness rules', () => {
+    const store = new UserStore((id) => `/Users/${id}`);
+    const first = store.create(user('dup@example.com', 'E9'));
+    store.create(user('dup@example.com', 'E9'));
+    expect(store.findByEmail('dup@example.com')?.id).toBe(first.id);
+    expect(store.findByEmployeeNumber('E9')?.id).toBe(first.id);
+  });
+
+  it('returns copies: changing a found user changes nothing stored', () => {
+    const store = new UserStore((id) => `/Users/${id}`);
+    store.create(user('cy@example.com'));
+    const found = store.findByEmail('cy@example.com');
+    if (!found) throw new Error('not found');
+    found.userName = 'changed@example.com';
+    expect(store.findByEmail('cy@example.com')?.userName).toBe('cy@example.com');
+  });
+});
