@@ -23,6 +23,8 @@ export interface DevServerOptions {
   ip?: string;
   /** Persist history to this SQLite file (its folder is created); in memory when omitted. */
   dbFilename?: string;
+  /** SQLite pragmas for the file (`--sqlite-pragma NAME=VALUE`); default DEFAULT_SQLITE_PRAGMAS. */
+  sqlitePragmas?: string[];
   /** A namespace created at launch (besides `default`), with the connector's search attributes. Default `default`. */
   namespace?: string;
   /** A codec server the Web UI asks to decode encrypted payloads (`--ui-codec-endpoint`). */
@@ -88,8 +90,18 @@ function extraFlags(options: DevServerOptions): string[] {
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
     ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
+    ...(options.dbFilename ? (options.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS).flatMap((pragma) => ['--sqlite-pragma', pragma]) : []),
   ];
 }
+
+/**
+ * SQLite settings for a database file: the write-ahead log, synced at checkpoints rather than at every commit. With
+ * the CLI's own settings every commit waits for the disk: 200 employees' worth of child workflows took 52 s on this
+ * machine's ext4 against 14 s with these, the same as on tmpfs (`node dist/bench/child-floor.js --db-dir DIR`). The
+ * file stays consistent after any crash; a power cut may roll back the last commits, and Temporal then redoes those
+ * steps (every activity is idempotent). `--sqlite-pragma synchronous=full` buys those commits back at that cost.
+ */
+export const DEFAULT_SQLITE_PRAGMAS: readonly string[] = ['journal_mode=wal', 'synchronous=normal'];
 
 /** The `temporal server start-dev` command line for these options (ports already chosen). */
 export function startDevArguments(options: DevServerOptions & { ip: string; port: number; uiPort: number; namespace: string }): string[] {

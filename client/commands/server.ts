@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { z } from 'zod';
-import { startDevServer, type RunningDevServer } from '../../devserver/dev-server';
+import { DEFAULT_SQLITE_PRAGMAS, startDevServer, type RunningDevServer } from '../../devserver/dev-server';
 import { WorkerEnvironmentSchema } from '../../worker/environment';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 
@@ -14,6 +14,7 @@ const ServerCommandOptionsSchema = z
     ui: z.boolean(),
     namespace: z.string().min(1),
     dbFilename: z.string().min(1).optional(),
+    sqlitePragma: z.array(z.string().regex(/^\w+=[\w-]+$/, 'must be NAME=VALUE, e.g. synchronous=full')).optional(),
     uiCodecEndpoint: z.url().optional(),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   })
@@ -46,6 +47,7 @@ export function registerServerCommand(program: Command): void {
     .option('--no-ui', 'no Web UI')
     .option('-n, --namespace <name>', 'namespace to create (besides "default") and register the search attributes in', 'default')
     .option('-f, --db-filename <file>', 'SQLite database file (default: temporal.db in $PEAKON_SYNC_STATE_DIR, .peakon-sync/state)')
+    .option('--sqlite-pragma <name=value>', `SQLite pragma for the database file, repeatable; replaces the defaults (${DEFAULT_SQLITE_PRAGMAS.join(', ')})`, (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option('--ui-codec-endpoint <url>', 'codec server the Web UI decodes encrypted payloads through (peakon-sync codec-server)')
     .option('--log-level <level>', 'server log lines on stderr from this level: debug, info, warn, error (warn is chatty at shutdown)', 'error')
     .action(async (raw: Record<string, unknown>) => {
@@ -81,6 +83,7 @@ async function serveUntilSignalled(options: ServerCommandOptions): Promise<numbe
         uiPort: options.uiPort,
         namespace: options.namespace,
         dbFilename,
+        ...(options.sqlitePragma ? { sqlitePragmas: options.sqlitePragma } : {}),
         ...(options.uiCodecEndpoint ? { uiCodecEndpoint: options.uiCodecEndpoint } : {}),
         logLevel: options.logLevel,
         // A production install has no SDK download: a missing CLI is reported with how to install it.
@@ -95,7 +98,7 @@ async function serveUntilSignalled(options: ServerCommandOptions): Promise<numbe
     out(`  gRPC:      ${server.address}   workers and CLI: TEMPORAL_ADDRESS=${server.address} TEMPORAL_NAMESPACE=${server.namespace}`);
     out(`  namespace: ${server.namespace}, search attributes ${SEARCH_ATTRIBUTE_KEYS.map((key) => key.name).join(', ')} registered`);
     out(`  Web UI:    ${server.uiUrl ?? 'off (--no-ui)'}`);
-    out(`  database:  ${server.dbFilename ?? dbFilename} (runs and schedules survive a restart)`);
+    out(`  database:  ${server.dbFilename ?? dbFilename} (runs and schedules survive a restart; SQLite ${(options.sqlitePragma ?? DEFAULT_SQLITE_PRAGMAS).join(', ')})`);
     out('Ctrl-C or SIGTERM stops it.');
     // A signal that arrived between the server answering and `server` being set.
     if (stopRequested) void server.stop(stopRequested);

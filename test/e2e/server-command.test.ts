@@ -103,6 +103,7 @@ describe('peakon-sync server (Temporal for a single machine)', () => {
     expect(first.stdout()).toContain(`gRPC:      ${address}`);
     expect(first.stdout()).toContain(`Web UI:    http://127.0.0.1:${uiPort}`);
     expect(first.stdout()).toContain(`database:  ${dbFilename}`);
+    expect(first.stdout()).toContain('SQLite journal_mode=wal, synchronous=normal');
     expect(existsSync(dbFilename)).toBe(true);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
     await withClient(address, async (client, connection) => {
@@ -115,6 +116,8 @@ describe('peakon-sync server (Temporal for a single machine)', () => {
         typedSearchAttributes: [{ key: TENANT_SEARCH_ATTRIBUTE, value: tenant }],
       });
     });
+    // The write-ahead log is in use (the CLI's own journal mode keeps no -wal file): commits do not wait for the disk.
+    expect(existsSync(`${dbFilename}-wal`)).toBe(true);
     first.kill('SIGTERM');
     expect(await first.exited).toEqual({ code: 0, signal: null });
     expect(first.stdout()).toContain('Temporal server stopped.');

@@ -1,0 +1,80 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startDevServer } from '../devserver/dev-server';
+import { floorParentWorkflow, type FloorShape } from './floor/workflows';
+
+/**
+ * The floor of the product design on this machine: the connector's workflow shape (parent → partitions → one child
+ * workflow per employee → one activity) with nothing inside — no codec, no payload store, no HTTP, no plan — on the
+ * same dev server (SQLite file on tmpfs) and the same concurrency as `npm run bench`. `bench/pipeline.ts` cannot beat
+ * this figure; the gap between the two is what the connector itself costs.
+ *
+ *   npm run build && node dist/bench/child-floor.js [--employees N] [--db-dir DIR] [--sqlite-pragma NAME=VALUE]…
+ */
+
+function cpuSecondsOf(pid: number): number {
+  // utime + stime (fields 14 and 15 of /proc/<pid>/stat), in clock ticks of 1/100 s.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function devServerPid(): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('start-dev') && readFileSync(`/proc/${entry}/stat`, 'utf8').includes('(temporal)')) return Number(entry);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { employees: { type: 'string', default: '1000' }, 'db-dir': { type: 'string' }, 'sqlite-pragma': { type: 'string', multiple: true } }, strict: true });
+  const shape: FloorShape = { employees: Number(values.employees), partitionSize: 200, maxConcurrentPartitions: 2, maxConcurrentEmployees: 20 };
+  if (!Number.isInteger(shape.employees) || shape.employees < 1) throw new Error(`--employees must be a positive integer, got ${String(values.employees)}`);
+  const dbDir = mkdtempSync(path.join(values['db-dir'] ?? (os.platform() === 'linux' ? '/dev/shm' : os.tmpdir()), 'peakon-floor-'));
+  const pragmas = values['sqlite-pragma'] ?? [];
+  const server = await startDevServer({ dbFilename: path.join(dbDir, 'temporal.db'), sqlitePragmas: pragmas });
+  try {
+    const pid = devServerPid();
+    const connection = await NativeConnection.connect({ address: server.address });
+    const worker = await Worker.create({ connection, namespace: server.namespace, taskQueue: 'floor', workflowsPath: require.resolve('./floor/workflows'), activities: { nothing: async (index: number) => index } });
+    const client = new Client({ connection: await Connection.connect({ address: server.address }), namespace: server.namespace });
+    const serverCpuBefore = pid === undefined ? 0 : cpuSecondsOf(pid);
+    const workerCpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const done = await worker.runUntil(client.workflow.execute(floorParentWorkflow, { taskQueue: 'floor', workflowId: 'floor-parent', args: [shape] }));
+    const wallSeconds = (performance.now() - started) / 1000;
+    const workerCpu = process.cpuUsage(workerCpuBefore);
+    const figures = {
+      command: `node dist/bench/child-floor.js ${process.argv.slice(2).join(' ')}`.trim(),
+      machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      shape,
+      database: { folder: path.dirname(dbDir), pragmas },
+      employees: done,
+      wallSeconds: Number(wallSeconds.toFixed(2)),
+      employeesPerSecond: Number((done / wallSeconds).toFixed(1)),
+      devServerCpuSeconds: pid === undefined ? null : Number((cpuSecondsOf(pid) - serverCpuBefore).toFixed(1)),
+      workerProcessCpuSeconds: Number(((workerCpu.user + workerCpu.system) / 1e6).toFixed(1)),
+    };
+    mkdirSync('bench/results', { recursive: true });
+    const file = `bench/results/child-floor-${shape.employees}.json`;
+    writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(figures, null, 2)}\nwritten to ${file}\n`);
+    await connection.close();
+  } finally {
+    await server.stop();
+    rmSync(dbDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
