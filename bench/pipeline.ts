@@ -40,6 +40,8 @@ import { changedEmployees, orgShape, reportsBeforeManagers, writeOrgCsv, type Or
  *   npm run bench -- --employees N [--changes K] [--workers W] [--latency-ms L]
  *     [--max-employees E] [--max-partitions P] [--history-sample S] [--first-load-only] [--no-baseline]
  *     [--db-dir DIR|memory]   (the dev server's SQLite file: default a temp folder in /dev/shm)
+ *     [--budget-per-hour B]   (pace the Temporal runs at B operations/hour, the sandbox's quota too, and report the
+ *                              run's duration against operations ÷ B; no baseline, which has no pacer)
  *     [--separate-workers]    (every worker in its own process, none in this one: the worker's memory is measured
  *                              apart from the sandbox and the client, which stay here)
  */
@@ -62,6 +64,8 @@ interface Options {
   baseline: boolean;
   /** Every worker in its own process (none in the bench process), so worker memory is measured without the sandbox. */
   separateWorkers: boolean;
+  /** Peakon's budget for the Temporal runs (config and sandbox quota); undefined: lifted. */
+  budgetPerHour: number | undefined;
   /** Folder of the dev server's SQLite file (default: the run's temp folder); `memory`: no file. */
   dbDir: string | undefined;
 }
@@ -80,6 +84,7 @@ function parseOptions(): Options {
       'no-baseline': { type: 'boolean', default: false },
       'db-dir': { type: 'string' },
       'separate-workers': { type: 'boolean', default: false },
+      'budget-per-hour': { type: 'string' },
     },
     strict: true,
   });
@@ -98,7 +103,9 @@ function parseOptions(): Options {
     maxPartitions: values['max-partitions'] === undefined ? 0 : integer('max-partitions', values['max-partitions'], 1),
     historySample: integer('history-sample', values['history-sample'], 0),
     firstLoadOnly: values['first-load-only'] ?? false,
-    baseline: !(values['no-baseline'] ?? false),
+    // The baseline has no pacer: comparing it with a paced run would measure the budget.
+    baseline: !(values['no-baseline'] ?? false) && values['budget-per-hour'] === undefined,
+    budgetPerHour: values['budget-per-hour'] === undefined ? undefined : integer('budget-per-hour', values['budget-per-hour'], 1),
     dbDir: values['db-dir'],
     separateWorkers: values['separate-workers'] ?? false,
   };
@@ -417,6 +424,8 @@ interface RunFigures {
   peakRssMiB: Record<string, number>;
   history?: HistoryFigures;
   phases?: Record<string, number>;
+  /** With --budget-per-hour: the run's wall time against the time its operations need at the budget. */
+  pacing?: { budgetPerHour: number; secondsAtBudget: number; wallOverBudgetTime: number; rateLimited: number };
 }
 
 function operationsOf(sandbox: RunningSandbox, before: number, employees: number, started: number) {
@@ -435,11 +444,21 @@ function operationsOf(sandbox: RunningSandbox, before: number, employees: number
   };
 }
 
+function pacingOf(sandbox: RunningSandbox, before: number, operations: number, wallSeconds: number, budgetPerHour: number): NonNullable<RunFigures['pacing']> {
+  const secondsAtBudget = operations / (budgetPerHour / 3600);
+  return {
+    budgetPerHour,
+    secondsAtBudget: Number(secondsAtBudget.toFixed(1)),
+    wallOverBudgetTime: Number((wallSeconds / secondsAtBudget).toFixed(3)),
+    rateLimited: sandbox.ops().slice(before).filter((op) => op.status === 429).length,
+  };
+}
+
 function benchConfig(base: ConnectorConfig, baseUrl: string, csv: string, options: Options): ConnectorConfig {
   return {
     ...base,
     tenant: TENANT,
-    peakon: { ...base.peakon, baseUrl, operationsPerHour: UNLIMITED },
+    peakon: { ...base.peakon, baseUrl, operationsPerHour: options.budgetPerHour ?? UNLIMITED },
     source: { ...base.source, path: csv } as ConnectorConfig['source'],
     sync: {
       ...base.sync,
@@ -600,7 +619,7 @@ async function main(): Promise<void> {
     if (serverPid !== undefined) pids.set('temporal dev server', serverPid);
     const connection = await NativeConnection.connect({ address: server.address });
     const connected = await connectClient({ ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
-    const sandbox = await startSandbox({ token: TOKEN, quotaPerHour: UNLIMITED, faults: { latencyMs: options.latencyMs } });
+    const sandbox = await startSandbox({ token: TOKEN, quotaPerHour: options.budgetPerHour ?? UNLIMITED, faults: { latencyMs: options.latencyMs } });
     const config = benchConfig(base, sandbox.baseUrl, csv, options);
     try {
       const workerEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, PEAKON_SYNC_SCIM_CONCURRENCY: String(width) };
@@ -644,7 +663,9 @@ async function main(): Promise<void> {
             await connected.client.workflow.getHandle(tenantLockWorkflowId(TENANT)).result().catch(() => undefined);
             process.stderr.write(`temporal ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}, status ${report.status}; reading histories…\n`);
             const history = await inspectHistories(connected.client, handle.workflowId, options.historySample);
-            temporalRuns.push({ run: spec.label, ...operations, counts: { ...report.counts }, failed: report.failuresTotal, peakRssMiB, history, phases: history.phases });
+            const pacing = options.budgetPerHour === undefined ? undefined : pacingOf(sandbox, before, operations.operations, operations.wallSeconds, options.budgetPerHour);
+            if (pacing) process.stderr.write(`  pacing: ${operations.wallSeconds} s for ${operations.operations} operations, ${pacing.secondsAtBudget} s at ${options.budgetPerHour}/hour: ×${pacing.wallOverBudgetTime}, ${pacing.rateLimited} 429s\n`);
+            temporalRuns.push({ run: spec.label, ...operations, counts: { ...report.counts }, failed: report.failuresTotal, peakRssMiB, history, phases: history.phases, ...(pacing ? { pacing } : {}) });
             if (report.status !== 'completed') process.stderr.write(`  run status ${report.status}: ${JSON.stringify(report.failures.slice(0, 3))} ${report.message ?? ''}\n`);
           }
         })(),
@@ -708,6 +729,7 @@ async function main(): Promise<void> {
     temporalDatabase: dbFile ? `SQLite file in ${path.dirname(path.dirname(dbFile))}` : 'in memory',
     dataPath: { encryption: 'AES-256-GCM (PEAKON_SYNC_ENCRYPTION_KEY)', payloadStore: 'local (PEAKON_SYNC_PAYLOAD_STORE)', payloadStoreMiB, temporalDatabaseMiB: databaseMiB },
     budgetPerHour: BUDGET_PER_HOUR,
+    pacedAtPerHour: options.budgetPerHour ?? null,
     temporal: { runs: temporalRuns, devServerPeakRssMiB: serverPeak === undefined ? null : Math.round(serverPeak / 1024), lifetimePeakRssMiB: workerLifetimePeaks },
     baseline: { runs: baselineRuns },
     ratios,
