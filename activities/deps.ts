@@ -42,17 +42,20 @@ export interface ScimClientUse {
   pacedFor?: string;
   /** The activity's cancellation signal: a cancelled or timed-out attempt stops its request instead of finishing it. */
   signal?: AbortSignal;
+  /** Called as each request goes out, already counted (the plan heartbeats its count then). */
+  onSend?: () => void;
 }
 
 /** A fresh client per activity execution (its counters then measure exactly this step). */
 export function scimClientFor(deps: ActivityDeps, connection: PeakonConnection, use: ScimClientUse = {}): ScimClient {
-  const { pacedFor, signal } = use;
+  const { pacedFor, signal, onSend } = use;
   return new ScimClient({
     baseUrl: connection.baseUrl,
     token: deps.resolveSecret(connection.token, { url: connection.baseUrl }),
     timeoutMs: connection.timeoutMs,
     ...(pacedFor !== undefined ? { pacer: pacerFor(pacedFor, connection) } : {}),
     ...(signal ? { signal } : {}),
+    ...(onSend ? { onSend } : {}),
     // Every request of every attempt, counted where it is sent: what Peakon bills against the tenant's budget.
     onOperation: countScimOperation,
     userAgent: 'peakon-scim-connector',

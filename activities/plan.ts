@@ -67,10 +67,16 @@ export function planSyncActivity(deps: ActivityDeps) {
     const earlierOperations = typeof earlier?.operations === 'number' ? earlier.operations : 0;
     const { config, run } = input;
     let spent = () => 0;
-    const heartbeat = (stage: string) => context.heartbeat({ stage, operations: earlierOperations + spent() } satisfies PlanHeartbeat);
+    let currentStage = 'starting';
+    const heartbeat = (stage: string) => {
+      currentStage = stage;
+      context.heartbeat({ stage, operations: earlierOperations + spent() } satisfies PlanHeartbeat);
+    };
     try {
       return await convertingFailures(async () => {
-        const scim = scimClientFor(deps, config.peakon, { pacedFor: run.tenant, signal: context.cancellationSignal });
+        // A heartbeat as each request goes out, counting it: an attempt that times out while the request is in flight
+        // (a hung page) has still reported it, and the next attempt adds it to the run's operations.
+        const scim = scimClientFor(deps, config.peakon, { pacedFor: run.tenant, signal: context.cancellationSignal, onSend: () => heartbeat(currentStage) });
         spent = () => scim.totalOperations();
         heartbeat('reading the HR system');
         const source = deps.createSource(config);

@@ -62,6 +62,8 @@ export type ScimClientOptions = z.input<typeof ScimClientSettingsSchema> & {
   signal?: AbortSignal;
   /** Told of every request sent, once it settles (e.g. to count operations for metrics); must not throw. */
   onOperation?: (operation: ScimOperation) => void;
+  /** Told of every request just before it goes out, already counted in `totalOperations()`; must not throw. */
+  onSend?: () => void;
 };
 
 /** One request sent: its HTTP status, or undefined when no answer came (network error, timeout, cancellation). */
@@ -99,6 +101,7 @@ export class ScimClient {
   private readonly pageSize: number;
   private readonly pacer: OperationPacer | undefined;
   private readonly onOperation: ((operation: ScimOperation) => void) | undefined;
+  private readonly onSend: (() => void) | undefined;
   private readonly counts: OperationCounts = { GET: 0, POST: 0, PUT: 0, PATCH: 0, DELETE: 0 };
 
   constructor(options: ScimClientOptions) {
@@ -118,6 +121,7 @@ export class ScimClient {
     this.pageSize = settings.pageSize;
     this.pacer = options.pacer;
     this.onOperation = options.onOperation;
+    this.onSend = options.onSend;
     this.#http = axios.create({
       timeout: settings.timeoutMs,
       // Every status reaches toScimError; axios must not build its own errors (they embed the request config).
@@ -315,6 +319,7 @@ export class ScimClient {
     // A stopped client sends nothing more (and spends no quota).
     this.signal?.throwIfAborted();
     this.counts[method] += 1;
+    this.onSend?.();
 
     // axios' own timeout is an inactivity timer; this deadline also bounds a server that trickles bytes.
     const deadline = AbortSignal.timeout(this.totalTimeoutMs);

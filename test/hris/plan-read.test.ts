@@ -161,3 +161,33 @@ describe('plan activity reading the HR system', () => {
     expect(hr.requests).toHaveLength(4);
   });
 });
+
+describe('plan activity counting its Peakon requests', () => {
+  it('heartbeats each request as it goes out, so an attempt that times out while the request hangs has counted it', async () => {
+    hr = await startHrServer(0);
+    // Every Peakon request takes 1.5 s: the first one (the preflight's schema read) is in flight long enough to look.
+    sandbox.setFaults({ latencyMs: 1500 });
+    const environment = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 10_000 }, { logger: new DefaultLogger('ERROR') });
+    const beats: Array<{ stage: string; operations: number }> = [];
+    environment.on('heartbeat', (details: { stage: string; operations: number }) => beats.push(details));
+    const opsBefore = sandbox.ops().length;
+    const running = environment.run(planSyncActivity(deps), planInput());
+    // Whatever the assertions say, the plan ends before the sandbox's faults are reset and the HR server closes.
+    const settled = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      await eventually(() => beats.some((beat) => beat.stage.startsWith('preflight')), 15_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Mid-request: the last heartbeat (what the next attempt would start from) already counts the request.
+      expect(beats.at(-1)).toEqual({ stage: "preflight: reading the tenant's Peakon attributes", operations: 1 });
+      const result = await running;
+      expect(result.operations).toBe(sandbox.ops().length - opsBefore);
+      expect(Math.max(...beats.map((beat) => beat.operations))).toBe(result.operations);
+    } finally {
+      await settled;
+      sandbox.setFaults({});
+    }
+  }, 60_000);
+});
