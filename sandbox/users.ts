@@ -59,16 +59,16 @@ export function usersRouter(deps: UsersRouteDeps): Router {
 
   const listUsers = (res: Response, query: ListQuery): void => {
     const predicate = query.filter === undefined ? () => true : parseUserFilter(query.filter);
-    const matching = store.all().filter(predicate);
     // RFC 7644 §3.4.2.4: startIndex below 1 means 1, a negative count means 0; the cap is Peakon's page size.
     const startIndex = Math.max(1, query.startIndex ?? 1);
     const count = Math.min(Math.max(0, query.count ?? deps.pageSizeCap), deps.pageSizeCap);
-    let page = matching.slice(startIndex - 1, startIndex - 1 + count);
+    const matching = store.page(predicate, startIndex - 1, count);
+    let page = matching.users;
     if (deps.faultPlans.get(res)?.truncateListing) page = page.slice(0, Math.floor(page.length / 2));
     const projection = parseAttributeList(query);
     reply(res, 200, {
       schemas: [LIST_RESPONSE_SCHEMA],
-      totalResults: matching.length,
+      totalResults: matching.total,
       startIndex,
       itemsPerPage: page.length,
       Resources: page.map((user) => projectUser(user, projection)),

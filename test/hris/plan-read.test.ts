@@ -171,7 +171,7 @@ describe('plan activity counting its Peakon requests', () => {
     const beats: Array<{ stage: string; operations: number }> = [];
     environment.on('heartbeat', (details: { stage: string; operations: number }) => beats.push(details));
     const opsBefore = sandbox.ops().length;
-    const running = environment.run(planSyncActivity(deps), planInput());
+    const running: Promise<PlanResult> = environment.run(planSyncActivity(deps), planInput());
     // Whatever the assertions say, the plan ends before the sandbox's faults are reset and the HR server closes.
     const settled = running.then(
       () => undefined,

@@ -55,3 +55,18 @@ describe('the sandbox store finds users by email and employee number through its
     expect(store.findByEmail('cy@example.com')?.userName).toBe('cy@example.com');
   });
 });
+
+describe('the sandbox store cuts list pages', () => {
+  it('counts every match and copies only the page', () => {
+    const store = new UserStore((id) => `/Users/${id}`);
+    for (let index = 0; index < 7; index += 1) store.create(user(`p${index}@example.com`, index % 2 === 0 ? 'even' : undefined));
+    const even = (candidate: { [ENTERPRISE_USER_SCHEMA]?: { employeeNumber?: string } }) => candidate[ENTERPRISE_USER_SCHEMA]?.employeeNumber === 'even';
+    expect(store.page(() => true, 2, 3)).toMatchObject({ total: 7, users: [{ userName: 'p2@example.com' }, { userName: 'p3@example.com' }, { userName: 'p4@example.com' }] });
+    expect(store.page(even, 1, 10)).toMatchObject({ total: 4, users: [{ userName: 'p2@example.com' }, { userName: 'p4@example.com' }, { userName: 'p6@example.com' }] });
+    expect(store.page(() => true, 7, 5)).toEqual({ total: 7, users: [] });
+    const [first] = store.page(() => true, 0, 1).users;
+    if (!first) throw new Error('no page');
+    first.userName = 'changed@example.com';
+    expect(store.page(() => true, 0, 1).users[0]?.userName).toBe('p0@example.com');
+  });
+});
