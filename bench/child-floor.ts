@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDevServer } from '../devserver/dev-server';
-import { floorParentWorkflow, type FloorShape } from './floor/workflows';
+import { FLOOR_ACTIVITY_QUEUE, floorParentWorkflow, type FloorShape } from './floor/workflows';
 
 /**
  * The floor of the product design on this machine: the connector's workflow shape (parent → partitions → one child
@@ -44,12 +44,14 @@ async function main(): Promise<void> {
   try {
     const pid = devServerPid();
     const connection = await NativeConnection.connect({ address: server.address });
-    const worker = await Worker.create({ connection, namespace: server.namespace, taskQueue: 'floor', workflowsPath: require.resolve('./floor/workflows'), activities: { nothing: async (index: number) => index } });
+    const worker = await Worker.create({ connection, namespace: server.namespace, taskQueue: 'floor', workflowsPath: require.resolve('./floor/workflows') });
+    // The connector's worker polls its SCIM queue with 20 activity slots per tenant (× 2 partitions here).
+    const activityWorker = await Worker.create({ connection, namespace: server.namespace, taskQueue: FLOOR_ACTIVITY_QUEUE, activities: { nothing: async (index: number) => index }, maxConcurrentActivityTaskExecutions: shape.maxConcurrentEmployees * shape.maxConcurrentPartitions });
     const client = new Client({ connection: await Connection.connect({ address: server.address }), namespace: server.namespace });
     const serverCpuBefore = pid === undefined ? 0 : cpuSecondsOf(pid);
     const workerCpuBefore = process.cpuUsage();
     const started = performance.now();
-    const done = await worker.runUntil(client.workflow.execute(floorParentWorkflow, { taskQueue: 'floor', workflowId: 'floor-parent', args: [shape] }));
+    const done = await worker.runUntil(activityWorker.runUntil(client.workflow.execute(floorParentWorkflow, { taskQueue: 'floor', workflowId: 'floor-parent', args: [shape] })));
     const wallSeconds = (performance.now() - started) / 1000;
     const workerCpu = process.cpuUsage(workerCpuBefore);
     const figures = {

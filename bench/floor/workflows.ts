@@ -3,7 +3,7 @@ import { slidingWindow } from '../../workflows/window';
 
 /**
  * The connector's workflow shape with nothing inside: a parent fans out to partitions, each partition to one child
- * per employee, each child runs one activity that does nothing. What this costs is the floor of the product design
+ * per employee, each child runs one activity that does nothing, on an activity task queue of its own. What this costs is the floor of the product design
  * (a child workflow per employee) on a machine, whatever the connector does in it.
  */
 export interface FloorShape {
@@ -13,7 +13,10 @@ export interface FloorShape {
   maxConcurrentEmployees: number;
 }
 
-const { nothing } = proxyActivities<{ nothing(index: number): Promise<number> }>({ startToCloseTimeout: '1 minute' });
+/** Like the connector's SCIM activities, on a task queue of their own (the connector's is rate limited per tenant). */
+export const FLOOR_ACTIVITY_QUEUE = 'floor-activities';
+
+const { nothing } = proxyActivities<{ nothing(index: number): Promise<number> }>({ startToCloseTimeout: '1 minute', taskQueue: FLOOR_ACTIVITY_QUEUE });
 
 export async function floorEmployeeWorkflow(index: number): Promise<number> {
   return await nothing(index);
