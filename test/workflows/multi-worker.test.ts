@@ -100,6 +100,8 @@ describe('one budget per tenant across worker processes', () => {
     const paced = (posts.length - 1) / (budgetPerHour / 3600);
     process.stderr.write(`pacing: ${posts.length} POSTs in ${seconds.toFixed(1)} s; ${paced.toFixed(1)} s at the budget\n`);
     expect(seconds).toBeGreaterThan(paced * 0.8);
-    expect(seconds).toBeLessThan(paced * 1.6);
+    // The server enforces the rate per task-queue partition: with the default four partitions this span was ~1.2× the
+    // paced time (the budget split and tasks forwarded between partitions); with one it is within a few percent.
+    expect(seconds).toBeLessThan(paced * 1.15);
   });
 });
