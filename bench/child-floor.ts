@@ -1,10 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDevServer } from '../devserver/dev-server';
+import { cpuSecondsOf, findDescendants } from './processes';
 import { FLOOR_ACTIVITY_QUEUE, floorParentWorkflow, type FloorShape } from './floor/workflows';
 
 /**
@@ -16,24 +17,6 @@ import { FLOOR_ACTIVITY_QUEUE, floorParentWorkflow, type FloorShape } from './fl
  *   npm run build && node dist/bench/child-floor.js [--employees N] [--db-dir DIR] [--sqlite-pragma NAME=VALUE]…
  */
 
-function cpuSecondsOf(pid: number): number {
-  // utime + stime (fields 14 and 15 of /proc/<pid>/stat), in clock ticks of 1/100 s.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function devServerPid(): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('start-dev') && readFileSync(`/proc/${entry}/stat`, 'utf8').includes('(temporal)')) return Number(entry);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return undefined;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { employees: { type: 'string', default: '1000' }, 'db-dir': { type: 'string' }, 'sqlite-pragma': { type: 'string', multiple: true } }, strict: true });
   const shape: FloorShape = { employees: Number(values.employees), partitionSize: 200, maxConcurrentPartitions: 2, maxConcurrentEmployees: 20 };
@@ -42,7 +25,7 @@ async function main(): Promise<void> {
   const pragmas = values['sqlite-pragma'] ?? [];
   const server = await startDevServer({ dbFilename: path.join(dbDir, 'temporal.db'), sqlitePragmas: pragmas });
   try {
-    const pid = devServerPid();
+    const pid = findDescendants('temporal')[0];
     const connection = await NativeConnection.connect({ address: server.address });
     const worker = await Worker.create({ connection, namespace: server.namespace, taskQueue: 'floor', workflowsPath: require.resolve('./floor/workflows') });
     // The connector's worker polls its SCIM queue with 20 activity slots per tenant (× 2 partitions here).

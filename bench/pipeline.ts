@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +29,7 @@ import type { CreateWork, EmployeeOutcome, UpdateWork } from '../sync/types';
 import { createSyncWorkers, defaultActivityDeps, employeeRefKeyFromEnv } from '../worker/create-worker';
 import { tenantLockWorkflowId } from '../workflows/ids';
 import { changedEmployees, orgShape, reportsBeforeManagers, writeOrgCsv, type OrgShape } from './org-data';
+import { findDescendants, procStatusKiB } from './processes';
 
 /**
  * The real pipeline, end to end, against the sandbox with Peakon's budget lifted: a Temporal dev server (SQLite file),
@@ -113,43 +114,6 @@ function parseOptions(): Options {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Memory: this process's RSS, and VmRSS/VmHWM of other processes from /proc.
-
-function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Descendants of this process whose command name is `name` (the dev server is spawned by the SDK's core). */
-function findDescendants(name: string): number[] {
-  const parentOf = new Map<number, number>();
-  const commOf = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      commOf.set(Number(entry), stat.slice(stat.indexOf('(') + 1, close));
-      parentOf.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const found: number[] = [];
-  for (const [pid, comm] of commOf) {
-    if (comm !== name) continue;
-    for (let cursor = parentOf.get(pid); cursor !== undefined && cursor > 1; cursor = parentOf.get(cursor)) {
-      if (cursor === process.pid) {
-        found.push(pid);
-        break;
-      }
-    }
-  }
-  return found;
-}
 
 const MiB = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
