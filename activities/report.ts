@@ -1,4 +1,6 @@
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RecordProblem } from '../mapping/employee';
 import type { OwnershipChange } from '../ownership/ledger';
@@ -59,21 +61,51 @@ export function writeRunReportActivity(deps: ActivityDeps) {
       const created = new Map<string, EmployeeOutcome>();
       const updated = new Map<string, EmployeeOutcome>();
       for (const outcome of input.outcomes) (outcome.phase === 'create' ? created : updated).set(outcome.ref, outcome);
-      const employees = input.entries.map((entry) => {
-        const extra = input.warnings[entry.ref] ?? [];
-        const withWarnings = extra.length ? { ...entry, warnings: [...entry.warnings, ...extra] } : entry;
-        return input.report.dryRun ? planLine(withWarnings) : employeeLine(withWarnings, created.get(entry.ref), updated.get(entry.ref));
-      });
-      employees.push(...invalidRecordLines(input.problems));
+      const lines = function* (): Generator<EmployeeReportLine> {
+        for (const entry of input.entries) {
+          const extra = input.warnings[entry.ref] ?? [];
+          const withWarnings = extra.length ? { ...entry, warnings: [...entry.warnings, ...extra] } : entry;
+          yield input.report.dryRun ? planLine(withWarnings) : employeeLine(withWarnings, created.get(entry.ref), updated.get(entry.ref));
+        }
+        yield* invalidRecordLines(input.problems);
+      };
       const file = reportFilePath(deps.reportDirectory, run);
-      const content: RunReportFile = { summary: { ...input.report, reportPath: file }, employees };
       await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
       const temporary = `${file}.${process.pid}.tmp`;
-      await writeFile(temporary, JSON.stringify(content, null, 2), { mode: 0o600 });
+      await writeReportFile(temporary, { ...input.report, reportPath: file }, lines());
       await chmod(temporary, 0o600);
       await rename(temporary, file);
       if (input.ownership && deps.ownership && !input.report.dryRun) await deps.ownership.record(run.tenant, input.ownership);
       return file;
     });
   };
+}
+
+/**
+ * Writes `JSON.stringify({ summary, employees }, null, 2)` line by line: at 50,000 employees the whole text is about
+ * 150 MB, which the worker would otherwise hold as one string next to the lines it was built from.
+ */
+export async function writeReportFile(file: string, summary: SyncReport, employees: Iterable<EmployeeReportLine>): Promise<void> {
+  const out = createWriteStream(file, { encoding: 'utf8', mode: 0o600 });
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  const write = async (text: string) => {
+    if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
+  };
+  // Nested values: JSON.stringify's own indentation, shifted right (JSON strings never hold a raw newline).
+  const nested = (value: unknown, depth: number) => JSON.stringify(value, null, 2).replace(/\n/g, `\n${'  '.repeat(depth)}`);
+  try {
+    await write(`{\n  "summary": ${nested(summary, 1)},\n  "employees": [`);
+    let first = true;
+    for (const line of employees) {
+      await write(`${first ? '' : ','}\n    ${nested(line, 2)}`);
+      first = false;
+    }
+    await write(first ? ']\n}' : '\n  ]\n}');
+    out.end();
+    await Promise.race([once(out, 'finish'), failed]);
+  } catch (error) {
+    out.destroy();
+    await rm(file, { force: true });
+    throw error;
+  }
 }
