@@ -14,8 +14,12 @@ export const STORAGE_ENVIRONMENT_VARIABLES = [
   'PEAKON_SYNC_RETENTION_DAYS',
 ] as const;
 
-/** Payloads of at least this many bytes go to the store: well under Temporal's 512 KB warning and 2 MB limit. */
-export const DEFAULT_PAYLOAD_THRESHOLD_BYTES = 128 * 1024;
+/**
+ * Payloads of at least this many bytes go to the store. Low enough that partition inputs and results (tens of KB each)
+ * go there too: inline, 248 partitions made a 50,000-employee parent history of 9.7 MB, near Temporal's 10 MB
+ * warning; stored, history keeps a reference of about 100 bytes. An employee's own payloads (about 1 KB) stay inline.
+ */
+export const DEFAULT_PAYLOAD_THRESHOLD_BYTES = 16 * 1024;
 export const DEFAULT_RETENTION_DAYS = 30;
 
 export type PayloadStoreConfig =

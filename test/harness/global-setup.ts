@@ -21,6 +21,7 @@ export default async function globalSetup(): Promise<void> {
   delete process.env.PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE;
   // Large payloads (plans, partition work) go to a payload store every worker and client of the run shares.
   process.env.PEAKON_SYNC_PAYLOAD_STORE = `local:${mkdtempSync(path.join(tmpdir(), 'peakon-sync-payloads-'))}`;
-  // A low threshold, so that the tests' small runs go through the payload store as a 10,000-employee run does.
-  process.env.PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES = String(16 * 1024);
+  // The production payload-store threshold (16 KiB): the tests' small runs send their plans and partition work
+  // through the store as a 10,000-employee run does.
+  delete process.env.PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES;
 }

@@ -37,16 +37,8 @@ describe('payload sizes of a 10,000-employee tenant', () => {
     const fixture = await pipeline.fixture();
     fixture.config.sync = { ...fixture.config.sync, partitionSize: 1000 };
     fixture.writeEmployees(employees);
-    // The production default (128 KB) instead of the low threshold the other tests use.
-    const testThreshold = process.env.PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES;
-    delete process.env.PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES;
-    let report: SyncReport;
-    try {
-      const workers = await fixture.startWorkers();
-      report = await workers.runUntil((await fixture.startSync({ dryRun: true })).result());
-    } finally {
-      process.env.PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES = testThreshold;
-    }
+    const workers = await fixture.startWorkers();
+    const report: SyncReport = await workers.runUntil((await fixture.startSync({ dryRun: true })).result());
     expect(report.employees).toBeGreaterThan(9_000);
     expect(report.plan?.length).toBe(100);
     const { history } = await pipeline.temporal.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: report.runId } });
@@ -54,4 +46,25 @@ describe('payload sizes of a 10,000-employee tenant', () => {
     expect(Math.max(...sizes)).toBeLessThan(INLINE_LIMIT);
     expect(statSync(report.reportPath ?? '').mode & 0o777).toBe(0o600);
   }, 240_000);
+
+  it('keeps partition work out of the parent\'s history: partition inputs and results of about 100 employees are references', async () => {
+    // A partition's input is about 400 bytes per employee and its result about 200: at 100 employees both pass the
+    // 16 KiB default threshold, go to the payload store, and the parent's history keeps a reference. With the old
+    // 128 KiB default they stayed inline, and a 50,000-employee parent history reached 9.7 MB (248 partitions).
+    const fixture = await pipeline.fixture();
+    fixture.config.sync = { ...fixture.config.sync, partitionSize: 100, maxConcurrentPartitions: 2 };
+    fixture.writeEmployees(generateOrg(400, 3));
+    const workers = await fixture.startWorkers();
+    const report: SyncReport = await workers.runUntil((await fixture.startSync()).result());
+    expect(report.status).toBe('completed');
+    expect(report.counts.created).toBe(400);
+    const { history } = await pipeline.temporal.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: report.runId } });
+    const events = history?.events ?? [];
+    const partitions = events.filter((event) => event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'syncPartitionWorkflow').length;
+    // Waves of 1, about 20 and about 380 employees: the big wave runs as four partitions of about 95.
+    expect(partitions).toBeGreaterThanOrEqual(4);
+    expect(partitions).toBeLessThanOrEqual(8);
+    const largest = Math.max(...events.map((event) => temporal.api.history.v1.HistoryEvent.encode(event).finish().length));
+    expect(largest).toBeLessThan(16 * 1024);
+  }, 180_000);
 });

@@ -28,13 +28,13 @@ describe('payload storage from the environment', () => {
     expect(driver).toBeInstanceOf(LocalStorageDriver);
     expect(driver.directory).toBe(path.resolve('state/payloads'));
     expect(storage?.payloadSizeThreshold).toBe(DEFAULT_PAYLOAD_THRESHOLD_BYTES);
-    expect(DEFAULT_PAYLOAD_THRESHOLD_BYTES).toBe(131072);
+    expect(DEFAULT_PAYLOAD_THRESHOLD_BYTES).toBe(16384);
   });
 
   it('parses local: and s3:// stores with their settings and defaults', () => {
     expect(storageConfigFromEnv({ PEAKON_SYNC_PAYLOAD_STORE: 'local:/var/lib/peakon/payloads' })).toEqual({
       store: { kind: 'local', directory: '/var/lib/peakon/payloads' },
-      thresholdBytes: 131072,
+      thresholdBytes: 16384,
       retentionDays: 30,
     });
     expect(
