@@ -2,7 +2,10 @@ import type { SecretResolver } from '../config/secret';
 import type { ConnectorConfig } from '../config/schema';
 import type { HrisSource } from '../hris/source';
 import type { LedgerStore } from '../ownership/store';
+import type { PlanPageStore } from '../storage/plan-pages';
+import { ApplicationFailure } from '@temporalio/common';
 import { countScimOperation } from '../metrics/activity';
+import { FailureType } from './failures';
 import { ScimClient } from '../scim/client';
 import { createOperationPacer, type OperationPacer } from '../scim/pacer';
 
@@ -19,6 +22,17 @@ export interface ActivityDeps {
   employeeRefKey?: Buffer;
   /** The per-tenant ownership ledger (ownership/): which Peakon users this connector owns. Without it, no leavers. */
   ownership?: LedgerStore;
+  /**
+   * Where a whole-tenant plan's entries are kept (storage/plan-pages.ts), so workflows carry light entries and page
+   * keys instead of every body. Without it the plan travels whole, as a payload.
+   */
+  planPages?: PlanPageStore;
+}
+
+/** The page store a stored plan needs; a worker without one cannot take part in that run. */
+export function requirePlanPages(deps: ActivityDeps): PlanPageStore {
+  if (deps.planPages) return deps.planPages;
+  throw ApplicationFailure.create({ type: FailureType.ConfigInvalid, nonRetryable: true, message: 'this worker has no plan page store, but the run stored its plan: every worker of a deployment needs the same payload store (PEAKON_SYNC_PAYLOAD_STORE)' });
 }
 
 /**

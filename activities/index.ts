@@ -2,6 +2,7 @@ import { resolveStoredConfigActivity } from './config';
 import type { ActivityDeps } from './deps';
 import { scimStepActivities } from './employee';
 import { planSyncActivity } from './plan';
+import { planWorkActivities } from './plan-work';
 import { writeRunReportActivity } from './report';
 
 /**
@@ -11,6 +12,7 @@ import { writeRunReportActivity } from './report';
 export function createActivities(deps: ActivityDeps) {
   return {
     planSync: planSyncActivity(deps),
+    ...planWorkActivities(deps),
     writeRunReport: writeRunReportActivity(deps),
     resolveStoredConfig: resolveStoredConfigActivity(),
     ...scimStepActivities(deps),

@@ -10,7 +10,10 @@ import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { preflightMapping } from '../sync/preflight';
 import { employeeRefFor } from '../sync/employee-ref';
 import { dayIn, type LeaverContext } from '../sync/leavers';
-import { buildPlan, countPlan, NOT_IN_HR_READ, type PlanCounts, type PlanEntry } from '../sync/plan';
+import { buildPlan, countPlan, NOT_IN_HR_READ, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
+import { planLine, PREVIEW_PAGE, type EmployeeReportLine } from '../sync/employee-report';
+import type { StoredPlan } from '../sync/stored-plan';
+import { storePlan } from '../storage/plan-pages';
 import { WARNING_CAP, type LeaversSummary } from '../sync/report';
 import type { RunRef } from '../sync/types';
 import { scimClientFor, type ActivityDeps } from './deps';
@@ -31,11 +34,22 @@ export interface PlanInput {
 
 /**
  * The plan, carried through Temporal itself: encrypted by the codec and, being large, kept in the payload store with
- * only a reference in history. Every worker reads it from there; no folder is shared between workers.
+ * only a reference in history. Every worker reads it from there; no folder is shared between workers. A whole-tenant
+ * plan is stored (`stored`): its entries here are light (sync/plan.ts `LightPlanEntry`), and partitions and the report
+ * load the full ones from the pages, so the parent workflow never holds every employee's bodies. Without a page store
+ * (or for one employee) the entries travel whole.
  */
-export interface PlanResult {
+export type PlanResult = PlanSummary & ({ entries: PlanEntry[]; stored?: undefined } | StoredPlanResult);
+
+export interface StoredPlanResult {
+  entries: LightPlanEntry[];
+  stored: StoredPlan;
+  /** A dry run's first plan lines (light entries have no changes to show). */
+  preview?: EmployeeReportLine[];
+}
+
+export interface PlanSummary {
   counts: PlanCounts;
-  entries: PlanEntry[];
   /** Number of phase-1 waves (managers before their reports). */
   waves: number;
   /** Every record rejected by mapping and validation (the report file lists them; the summary shows a capped few). */
@@ -127,11 +141,11 @@ export function planSyncActivity(deps: ActivityDeps) {
         }
         if (single && plan.entries[0]) trace.push(traceAction(plan.entries[0]));
         const counts = countPlan(plan, mapping.problems);
+        const stored = deps.planPages && !single ? await storePlan(deps.planPages, plan.entries, { signal: context.cancellationSignal, heartbeat: (pages) => heartbeat(`storing the plan (${pages} pages)`) }) : undefined;
         const operations = earlierOperations + scim.totalOperations();
-        log.info('plan ready', { syncRunId: run.runId, tenant: run.tenant, ...counts, waves: plan.waves, operations });
-        return {
+        log.info('plan ready', { syncRunId: run.runId, tenant: run.tenant, ...counts, waves: plan.waves, operations, ...(stored ? { pages: stored.stored.pages.length } : {}) });
+        const summary: PlanSummary = {
           counts,
-          entries: plan.entries,
           waves: plan.waves,
           problems: mapping.problems,
           // Entry warnings hold the mapping's findings and the plan's own (references left out).
@@ -141,6 +155,8 @@ export function planSyncActivity(deps: ActivityDeps) {
           ...(plan.leavers ? { leavers: plan.leavers } : {}),
           ...(trace.length ? { trace } : {}),
         };
+        if (!stored) return { ...summary, entries: plan.entries };
+        return { ...summary, ...stored, ...(input.dryRun ? { preview: plan.entries.slice(0, PREVIEW_PAGE).map(planLine) } : {}) };
       });
     } catch (error) {
       // The requests of this attempt still count; the next attempt (or the failure report) reads them from here.

@@ -6,17 +6,23 @@ import type { RecordProblem } from '../mapping/employee';
 import type { OwnershipChange } from '../ownership/ledger';
 import { employeeLine, invalidRecordLine, planLine, type EmployeeReportLine, type PlannedEmployee } from '../sync/employee-report';
 import type { SyncReport } from '../sync/report';
-import type { EmployeeOutcome, RunRef } from '../sync/types';
-import type { ActivityDeps } from './deps';
+import type { StoredPlan } from '../sync/stored-plan';
+import type { EmployeeOutcome, FieldChange, RunRef } from '../sync/types';
+import { requirePlanPages, type ActivityDeps } from './deps';
 import { convertingFailures } from './failures';
 
-/** What the report needs of a plan entry (the workflow drops the write bodies before sending it). */
-export type ReportEntry = PlannedEmployee;
+/**
+ * What the report needs of a plan entry (the workflow drops the write bodies before sending it). An entry of a stored
+ * plan has no changes but its slot: the report reads its changes from the plan's pages.
+ */
+export type ReportEntry = Omit<PlannedEmployee, 'changes'> & { changes?: FieldChange[]; slot?: number };
 
 export interface RunReportInput {
   run: RunRef;
   report: SyncReport;
   entries: ReportEntry[];
+  /** The stored plan whose pages hold the entries' changes (a whole-tenant run). */
+  stored?: StoredPlan;
   /** Both phases' outcomes (absent in a dry run). */
   outcomes: EmployeeOutcome[];
   /** Extra warnings per employee ref found while the run went on (references left out). */
@@ -61,10 +67,12 @@ export function writeRunReportActivity(deps: ActivityDeps) {
       const created = new Map<string, EmployeeOutcome>();
       const updated = new Map<string, EmployeeOutcome>();
       for (const outcome of input.outcomes) (outcome.phase === 'create' ? created : updated).set(outcome.ref, outcome);
+      const changesAt = input.stored ? await storedChanges(deps, input.stored) : undefined;
       const lines = function* (): Generator<EmployeeReportLine> {
-        for (const entry of input.entries) {
+        for (const { slot, changes, ...entry } of input.entries) {
           const extra = input.warnings[entry.ref] ?? [];
-          const withWarnings = extra.length ? { ...entry, warnings: [...entry.warnings, ...extra] } : entry;
+          const planned: PlannedEmployee = { ...entry, changes: changes ?? (slot !== undefined ? changesAt?.[slot] : undefined) ?? [] };
+          const withWarnings = extra.length ? { ...planned, warnings: [...planned.warnings, ...extra] } : planned;
           yield input.report.dryRun ? planLine(withWarnings) : employeeLine(withWarnings, created.get(entry.ref), updated.get(entry.ref));
         }
         yield* invalidRecordLines(input.problems);
@@ -79,6 +87,14 @@ export function writeRunReportActivity(deps: ActivityDeps) {
       return file;
     });
   };
+}
+
+/** Every stored entry's changes, by slot, read page by page (only the changes are kept). */
+async function storedChanges(deps: ActivityDeps, stored: StoredPlan): Promise<FieldChange[][]> {
+  const pages = requirePlanPages(deps);
+  const changes: FieldChange[][] = [];
+  for (const key of stored.pages) for (const entry of await pages.get(key)) changes.push(entry.changes);
+  return changes;
 }
 
 /**

@@ -25,6 +25,9 @@ export interface EmployeeReportLine {
 
 const ACTION_STATUS: Partial<Record<PlannedAction, EmployeeStatus>> = { unchanged: 'unchanged', skip: 'skipped' };
 
+/** A dry run's result shows the first lines of the plan; the report file holds every line. */
+export const PREVIEW_PAGE = 100;
+
 /** What a report line needs of a plan entry. */
 export type PlannedEmployee = Pick<PlanEntry, 'ref' | 'employeeKey' | 'recordRef' | 'action' | 'changes' | 'warnings' | 'reason' | 'returner' | 'adopted'>;
 

@@ -3,8 +3,8 @@
  * no I/O, no clocks. Phase 1 runs wave by wave (managers before their reports); phase 2 after every create.
  */
 import { createBodyWithout, deferredReferencesWrite } from './payloads';
-import type { PlanEntry } from './plan';
-import type { CreateWork, EmployeeOutcome, UpdateMethod, UpdateWork } from './types';
+import type { LightPlanEntry, PlanEntry } from './plan';
+import type { CreateWork, EmployeeChange, EmployeeOutcome, UpdateMethod, UpdateWork } from './types';
 
 /** A partition child's input stays well below Temporal's 512 KB payload warning even before external storage. */
 export const MAX_PARTITION_BYTES = 256 * 1024;
@@ -32,7 +32,7 @@ export function partitionBySize<T>(items: readonly T[], maxCount: number, maxByt
  * Emails (lower-case) of people phase 1 did not bring into Peakon, among the waves before `beforeWave`: a reference
  * to them would be rejected.
  */
-export function missingPeople(entries: readonly PlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, beforeWave = Number.POSITIVE_INFINITY): Set<string> {
+export function missingPeople(entries: readonly LightPlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, beforeWave = Number.POSITIVE_INFINITY): Set<string> {
   const missing = new Set<string>();
   for (const entry of entries) {
     if (!entry.create || entry.wave >= beforeWave) continue;
@@ -48,49 +48,111 @@ function referencesTo(missing: ReadonlySet<string>, references: Record<string, s
 
 const leftOut = (attribute: string, email: string | undefined) => `${attribute} (${email ?? '?'}) left out: that person could not be created in Peakon`;
 
-/** Phase-1 work of one wave; references to people whose create failed in an earlier wave are left out with a warning. */
-export function createWorkOfWave(entries: readonly PlanEntry[], wave: number, missing: ReadonlySet<string>): { work: CreateWork[]; warnings: Map<string, string[]> } {
-  const work: CreateWork[] = [];
+/**
+ * One employee's step of a phase, by position (`at`): the plan entry's index, or its slot in a stored plan. The parent
+ * decides steps from light entries; the work itself (`createWorkOf`, `updateWorkOf`) needs the full entry, which the
+ * parent has only for a plan that was not stored.
+ */
+export interface CreateStep {
+  at: number;
+  /** Employee references to leave out of the create: their targets' creates failed in an earlier wave. */
+  drop?: string[];
+}
+
+export type UpdateStep =
+  /** The planned update (or leaver write) of a person already in Peakon. */
+  | { at: number; kind: 'planned' }
+  /** The references a create this run could not carry; `dropFromCreate`: those its create left out, for a PUT body. */
+  | { at: number; kind: 'deferred'; peakonUserId: string; references: Record<string, string>; dropFromCreate?: string[] }
+  /** What filter discovery found to differ (the outcome carries the write). */
+  | { at: number; kind: 'found'; ref: string; employeeKey: string; peakonUserId: string; update: EmployeeChange };
+
+/** Where an entry is: its slot when the plan is stored, else its index. */
+const positionOf = (entry: LightPlanEntry, index: number) => entry.slot ?? index;
+
+/** Phase-1 steps of one wave; references to people whose create failed in an earlier wave are left out with a warning. */
+export function createStepsOfWave(entries: readonly LightPlanEntry[], wave: number, missing: ReadonlySet<string>): { steps: CreateStep[]; warnings: Map<string, string[]> } {
+  const steps: CreateStep[] = [];
   const warnings = new Map<string, string[]>();
-  for (const entry of entries) {
-    if (!entry.create || entry.wave !== wave) continue;
+  entries.forEach((entry, index) => {
+    if (!entry.create || entry.wave !== wave) return;
     const dropped = referencesTo(missing, entry.create.createReferences);
     if (dropped.length === 0) {
-      work.push(entry.create);
-      continue;
+      steps.push({ at: positionOf(entry, index) });
+      return;
     }
-    const createReferences = Object.fromEntries(Object.entries(entry.create.createReferences).filter(([attribute]) => !dropped.includes(attribute)));
-    work.push({ ...entry.create, createBody: createBodyWithout(entry.create.createBody, dropped), createReferences });
+    steps.push({ at: positionOf(entry, index), drop: dropped });
     warnings.set(entry.ref, dropped.map((attribute) => leftOut(attribute, entry.create?.createReferences[attribute])));
-  }
-  return { work, warnings };
+  });
+  return { steps, warnings };
+}
+
+/** The create a step asks for: the entry's own, or a copy without the dropped references. */
+export function createWorkOf(entry: PlanEntry, step: CreateStep): CreateWork {
+  const create = entry.create;
+  if (!create) throw new Error(`plan entry ${entry.ref} has no create`);
+  if (!step.drop?.length) return create;
+  const dropped = step.drop;
+  const createReferences = Object.fromEntries(Object.entries(create.createReferences).filter(([attribute]) => !dropped.includes(attribute)));
+  return { ...create, createBody: createBodyWithout(create.createBody, dropped), createReferences };
+}
+
+/** Phase-1 work of one wave, for a plan the parent holds in full. */
+export function createWorkOfWave(entries: readonly PlanEntry[], wave: number, missing: ReadonlySet<string>): { work: CreateWork[]; warnings: Map<string, string[]> } {
+  const { steps, warnings } = createStepsOfWave(entries, wave, missing);
+  return { work: steps.map((step) => createWorkOf(entries[step.at] as PlanEntry, step)), warnings };
 }
 
 /**
- * Phase-2 work: the planned updates of people already in Peakon, the references that creates could not carry, and
+ * Phase-2 steps: the planned updates of people already in Peakon, the references that creates could not carry, and
  * what filter discovery found to differ. References to people phase 1 could not create are left out with a warning.
  */
-export function updateWork(entries: readonly PlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, missing: ReadonlySet<string>, method: UpdateMethod): { work: UpdateWork[]; warnings: Map<string, string[]> } {
-  const work: UpdateWork[] = [];
+export function updateSteps(entries: readonly LightPlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, missing: ReadonlySet<string>): { steps: UpdateStep[]; warnings: Map<string, string[]> } {
+  const steps: UpdateStep[] = [];
   const warnings = new Map<string, string[]>();
-  for (const entry of entries) {
+  entries.forEach((entry, index) => {
+    const at = positionOf(entry, index);
     if (entry.action === 'update' && entry.update) {
-      work.push({ ...entry.update, createdThisRun: false });
-      continue;
+      steps.push({ at, kind: 'planned' });
+      return;
     }
-    if (!entry.create) continue;
+    if (!entry.create) return;
     const outcome = outcomes.get(entry.ref);
-    if (!outcome?.peakonUserId) continue;
+    if (!outcome?.peakonUserId) return;
     if (outcome.status === 'created' && entry.deferredReferences) {
       const dropped = referencesTo(missing, entry.deferredReferences);
       if (dropped.length) warnings.set(entry.ref, dropped.map((attribute) => leftOut(attribute, entry.deferredReferences?.[attribute])));
       const references = Object.fromEntries(Object.entries(entry.deferredReferences).filter(([attribute]) => !dropped.includes(attribute)));
-      if (Object.keys(references).length === 0) continue;
-      const changes = Object.entries(references).map(([field, to]) => ({ field, from: null, to }));
-      work.push({ ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: outcome.peakonUserId, write: deferredReferencesWrite(references, createBodyWithout(entry.create.createBody, referencesTo(missing, entry.create.createReferences)), method), references, changes, createdThisRun: true });
+      if (Object.keys(references).length === 0) return;
+      const dropFromCreate = referencesTo(missing, entry.create.createReferences);
+      steps.push({ at, kind: 'deferred', peakonUserId: outcome.peakonUserId, references, ...(dropFromCreate.length ? { dropFromCreate } : {}) });
     } else if (outcome.status === 'found' && outcome.update) {
-      work.push({ ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: outcome.peakonUserId, ...outcome.update, createdThisRun: false });
+      steps.push({ at, kind: 'found', ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: outcome.peakonUserId, update: outcome.update });
     }
+  });
+  return { steps, warnings };
+}
+
+/** The write of a phase-2 step; `entry` is needed for planned and deferred steps (a found step carries its own). */
+export function updateWorkOf(entry: PlanEntry | undefined, step: UpdateStep, method: UpdateMethod): UpdateWork {
+  if (step.kind === 'found') return { ref: step.ref, employeeKey: step.employeeKey, peakonUserId: step.peakonUserId, ...step.update, createdThisRun: false };
+  if (!entry) throw new Error(`phase-2 step at ${step.at} needs its plan entry`);
+  if (step.kind === 'planned') {
+    if (!entry.update) throw new Error(`plan entry ${entry.ref} has no update`);
+    return { ...entry.update, createdThisRun: false };
   }
-  return { work, warnings };
+  if (!entry.create) throw new Error(`plan entry ${entry.ref} has no create`);
+  const changes = Object.entries(step.references).map(([field, to]) => ({ field, from: null, to }));
+  return { ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: step.peakonUserId, write: deferredReferencesWrite(step.references, createBodyWithout(entry.create.createBody, step.dropFromCreate ?? []), method), references: step.references, changes, createdThisRun: true };
+}
+
+/** Phase-2 work, for a plan the parent holds in full. */
+export function updateWork(entries: readonly PlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, missing: ReadonlySet<string>, method: UpdateMethod): { work: UpdateWork[]; warnings: Map<string, string[]> } {
+  const { steps, warnings } = updateSteps(entries, outcomes, missing);
+  return { work: steps.map((step) => updateWorkOf(entries[step.at], step, method)), warnings };
+}
+
+/** The leavers' writes (after phase 2, behind the guard): planned steps of the entries whose update is a leaver's. */
+export function leaverSteps(entries: readonly LightPlanEntry[]): UpdateStep[] {
+  return entries.flatMap((entry, index): UpdateStep[] => (entry.update?.leaver ? [{ at: positionOf(entry, index), kind: 'planned' }] : []));
 }

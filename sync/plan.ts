@@ -23,24 +23,36 @@ export const NOT_IN_HR_READ = 'not in the HR read';
 /** Creates are ordered by the org tree in at most this many waves; deeper chains write their reference in phase 2. */
 export const MAX_CREATE_WAVES = 16;
 
-export interface PlanEntry extends EmployeeIdentity {
+/**
+ * What the parent workflow needs of a plan entry to order the run: who, which wave, which references, what kind of
+ * write, but no bodies or changes. A stored plan (sync/stored-plan.ts) hands the parent only these; partitions and the
+ * report load the full entries from the payload store.
+ */
+export interface LightPlanEntry extends EmployeeIdentity {
   recordRef: string;
   action: PlannedAction;
   peakonUserId?: string;
   reason?: string;
-  /** Planned changes, old → new (a create lists every attribute it sets). */
-  changes: FieldChange[];
   warnings: string[];
   /** Phase-1 wave (creates and discoveries): wave w starts after every create of waves < w has finished. */
   wave: number;
-  create?: CreateWork;
+  create?: Omit<CreateWork, 'createBody' | 'desiredIfFound'>;
   /** Creates: employee references whose target is created in the same or a later wave, written by phase 2. */
   deferredReferences?: Record<string, string>;
-  update?: Omit<UpdateWork, 'createdThisRun'>;
+  update?: Omit<UpdateWork, 'createdThisRun' | 'write' | 'changes'>;
   /** An inactive Peakon user back in the HR read: the update reactivates them. */
   returner?: boolean;
   /** Matched to a Peakon user the connector did not own before this run (e.g. created by hand): it owns it now. */
   adopted?: boolean;
+  /** A stored plan's entries: this entry's position in the stored pages. */
+  slot?: number;
+}
+
+export interface PlanEntry extends LightPlanEntry {
+  /** Planned changes, old → new (a create lists every attribute it sets). */
+  changes: FieldChange[];
+  create?: CreateWork;
+  update?: Omit<UpdateWork, 'createdThisRun'>;
 }
 
 export interface Plan {

@@ -6,6 +6,7 @@ import { connectorDataConverterFromEnv, defaultPayloadDirectory } from './enviro
 import { resolveSecret } from '../config/secret';
 import { createSourceForConfig } from '../hris';
 import { ledgerStoreFromEnv } from '../ownership/store';
+import { planPageStoreFromEnv } from '../storage/plan-pages';
 import { readEncryptionKeys } from '../codec/keys';
 import { connectorActivityInterceptors } from '../metrics/activity';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../metrics/prometheus';
@@ -51,6 +52,7 @@ export function defaultActivityDeps(reportDirectory: string, env: NodeJS.Process
     ...employeeRefKeyFromEnv(env),
     // Next to the payloads, in the store every worker shares (a folder on one host, S3 across hosts).
     ownership: ledgerStoreFromEnv(env, defaultPayloadDirectory(env)),
+    planPages: planPageStoreFromEnv(env, defaultPayloadDirectory(env)),
   };
 }
 

@@ -31,6 +31,11 @@ export function planActivityOptions(tuning: RunTuning): ActivityOptions {
   };
 }
 
+/** A partition's work from the stored plan's pages: a read or two from the payload store. */
+export function planWorkActivityOptions(tuning: RunTuning): ActivityOptions {
+  return { startToCloseTimeout: 60_000, retry: { ...scimRetryPolicy(tuning), maximumAttempts: 5 } };
+}
+
 /** Writing the run's report file: local and quick. */
 export function reportActivityOptions(tuning: RunTuning): ActivityOptions {
   return { startToCloseTimeout: 60_000, retry: { ...scimRetryPolicy(tuning), maximumAttempts: 5 } };

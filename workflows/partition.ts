@@ -1,14 +1,31 @@
-import { defineQuery, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { SyncActivities } from '../activities';
 import type { PeakonConnection } from '../activities/deps';
+import type { CreateStep, UpdateStep } from '../sync/phases';
+import type { StoredPlan } from '../sync/stored-plan';
 import { appendCapped, countStatus, emptyCounts, failureLine, PARTITION_FAILURE_CAP, WARNING_CAP, type PartitionSummary } from '../sync/report';
 import type { RunTuning } from '../sync/settings';
 import type { CreateWork, EmployeeOutcome, RunRef, UpdateMethod, UpdateWork } from '../sync/types';
 import { employeeCreateWorkflow, employeeUpdateWorkflow } from './employee';
+import { planWorkActivityOptions } from './activity-options';
 import { employeeWorkflowId, scimTaskQueue } from './ids';
 import { slidingWindow } from './window';
 
-/** A partition's work travels as its input (encrypted, and in the payload store when large), never through a folder. */
-export type PartitionWork = { phase: 'create'; wave: number; employees: CreateWork[] } | { phase: 'update'; employees: UpdateWork[] };
+/**
+ * A partition's work: steps into the stored plan (positions and what to leave out; the partition loads its employees'
+ * work from the plan's pages), or, for a plan the parent holds whole, the work itself. Either way it travels as the
+ * encrypted input (in the payload store when large), never through a folder.
+ */
+export type PartitionWork =
+  | { phase: 'create'; wave: number; plan: StoredPlan; steps: CreateStep[] }
+  | { phase: 'update'; plan: StoredPlan; steps: UpdateStep[] }
+  | { phase: 'create'; wave: number; employees: CreateWork[] }
+  | { phase: 'update'; employees: UpdateWork[] };
+
+/** Employees in a partition's work. */
+export function employeesIn(work: PartitionWork): number {
+  return 'steps' in work ? work.steps.length : work.employees.length;
+}
 
 export interface PartitionWorkflowInput {
   run: RunRef;
@@ -47,7 +64,7 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
   const summary: PartitionSummary = { phase, partition, counts: emptyCounts(), operations: 0, failures: [], failuresTotal: 0, warnings: [] };
   const outcomes: EmployeeOutcome[] = [];
   const breaker = circuitBreaker();
-  setHandler(partitionProgressQuery, () => ({ done: outcomes.length, total: work.employees.length, failures: summary.failuresTotal, operations: summary.operations }));
+  setHandler(partitionProgressQuery, () => ({ done: outcomes.length, total: employeesIn(work), failures: summary.failuresTotal, operations: summary.operations }));
 
   const tally = (outcome: EmployeeOutcome, createdThisRun: boolean) => {
     outcomes.push(outcome);
@@ -72,12 +89,15 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
   };
   const stopped = () => summary.stopReason !== undefined;
 
+  const { loadCreateWork, loadUpdateWork } = proxyActivities<SyncActivities>(planWorkActivityOptions(input.tuning));
   if (work.phase === 'create') {
-    await slidingWindow(work.employees, input.maxConcurrentEmployees, async (employee: CreateWork) => {
+    const employees = 'steps' in work ? await loadCreateWork({ plan: work.plan, steps: work.steps }) : work.employees;
+    await slidingWindow(employees, input.maxConcurrentEmployees, async (employee: CreateWork) => {
       tally(await executeChild(employeeCreateWorkflow, { workflowId: employeeWorkflowId(run.runId, 'create', employee.ref), args: [{ ...childBase, work: employee }] }), false);
     }, stopped);
   } else {
-    await slidingWindow(work.employees, input.maxConcurrentEmployees, async (employee: UpdateWork) => {
+    const employees = 'steps' in work ? await loadUpdateWork({ plan: work.plan, steps: work.steps, updateMethod: input.updateMethod }) : work.employees;
+    await slidingWindow(employees, input.maxConcurrentEmployees, async (employee: UpdateWork) => {
       tally(await executeChild(employeeUpdateWorkflow, { workflowId: employeeWorkflowId(run.runId, employee.leaver ? 'leave' : 'update', employee.ref), args: [{ ...childBase, work: employee }] }), employee.createdThisRun);
     }, stopped);
   }

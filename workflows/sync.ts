@@ -17,15 +17,16 @@ import type { SyncActivities } from '../activities';
 import type { PlanResult } from '../activities/plan';
 import type { ReportEntry } from '../activities/report';
 import type { ConnectorConfig } from '../config/schema';
-import { planLine } from '../sync/employee-report';
-import { createWorkOfWave, missingPeople, partitionBySize, updateWork } from '../sync/phases';
+import { planLine, PREVIEW_PAGE } from '../sync/employee-report';
+import { createStepsOfWave, createWorkOf, leaverSteps, missingPeople, partitionBySize, updateSteps, updateWorkOf, type CreateStep, type UpdateStep } from '../sync/phases';
+import type { LightPlanEntry, PlanEntry } from '../sync/plan';
 import { addCounts, appendCapped, emptyCounts, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
 import { withTuningDefaults, type RunTuning } from '../sync/settings';
-import type { EmployeeOutcome, SyncPhase, UpdateWork } from '../sync/types';
+import type { EmployeeOutcome, SyncPhase, UpdateMethod } from '../sync/types';
 import { planActivityOptions, reportActivityOptions } from './activity-options';
 import { partitionWorkflowId, tenantLockWorkflowId } from './ids';
 import { holdTenantLock } from './lock';
-import { syncPartitionWorkflow, type PartitionWork } from './partition';
+import { employeesIn, syncPartitionWorkflow, type PartitionWork } from './partition';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
 import { slidingWindow } from './window';
 
@@ -92,8 +93,6 @@ export interface SyncProgress {
 
 export const syncProgressQuery = defineQuery<SyncProgress>('progress');
 
-/** A dry run's result shows the first lines of the plan; the report file holds every line. */
-export const PREVIEW_PAGE = 100;
 
 /**
  * One sync of one tenant, following Peakon's connector guide: plan (read HR system and tenant), phase 1 creates
@@ -146,17 +145,18 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   const finish = async (status: SyncStatus) => {
     if (plan?.trace) report.trace = [...plan.trace, `result: ${resultLine(report)}`];
     publish(status, report.leavers ? { awaitingApproval: null } : {});
-    const entries: ReportEntry[] = (plan?.entries ?? []).map(({ ref, employeeKey, recordRef, action, changes, warnings, reason, returner, adopted }) => ({ ref, employeeKey, recordRef, action, changes, warnings, ...(reason !== undefined ? { reason } : {}), ...(returner ? { returner } : {}), ...(adopted ? { adopted } : {}) }));
-    report.reportPath = await writeRunReport({ run, report, entries, outcomes, warnings: laterWarnings, problems: plan?.problems ?? [], ownership: ownershipChange(report, outcomes, input.employeeKey === undefined) });
+    const entries: ReportEntry[] = (plan?.entries ?? []).map(reportEntryOf);
+    report.reportPath = await writeRunReport({ run, report, entries, ...(plan?.stored ? { stored: plan.stored } : {}), outcomes, warnings: laterWarnings, problems: plan?.problems ?? [], ownership: ownershipChange(report, outcomes, input.employeeKey === undefined) });
     return report;
   };
   // The guard's state: leaver writes held for a person's decision, and that decision.
-  let held: UpdateWork[] | undefined;
+  /** How many leaver writes the guard holds (undefined: none held). */
+  let held: number | undefined;
   let decision: LeaverDecisionResult['decision'] | 'timed out' | 'cancelled' | undefined;
   let leaversDone = false;
   const decide = (verdict: LeaverDecisionResult['decision']) => async (): Promise<LeaverDecisionResult> => {
     decision = verdict;
-    const leavers = held?.length ?? 0;
+    const leavers = held ?? 0;
     await condition(() => leaversDone);
     return { decision: verdict, leavers, deactivated: report.counts.deactivated, deleted: report.counts.deleted, failed: verdict === 'approved' ? report.failuresTotal : 0 };
   };
@@ -181,7 +181,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       }
     };
     if (input.dryRun) {
-      report.plan = entries.slice(0, PREVIEW_PAGE).map(planLine);
+      report.plan = plan.stored ? (plan.preview ?? []) : plan.entries.slice(0, PREVIEW_PAGE).map(planLine);
       return await completed();
     }
     // Partitions no larger than needed to keep every partition slot busy: a wave of 400 with 2 slots runs as 2 × 200,
@@ -204,7 +204,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
         }
         progress.runningPartitions = progress.runningPartitions.filter((running) => running !== workflowId);
         progress.partitionsDone += 1;
-        progress.employeesDone += work.employees.length;
+        progress.employeesDone += employeesIn(work);
       }, () => report.message !== undefined);
       return report.message === undefined;
     };
@@ -213,28 +213,29 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     Object.assign(progress, { phase: 'create', waves: plan.waves, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseOneEntries.length, updateWorkTotal: entries.filter((entry) => entry.action === 'update' || entry.deferredReferences).length });
     for (let wave = 0; wave < plan.waves; wave += 1) {
       progress.wave = wave;
-      const { work, warnings } = createWorkOfWave(entries, wave, missingPeople(entries, created, wave));
+      const { steps, warnings } = createStepsOfWave(entries, wave, missingPeople(entries, created, wave));
       noteWarnings(warnings);
-      if (!(await runPartitions('create', wave, partitionsOf(work).map((employees) => ({ phase: 'create', wave, employees }))))) return await finish('quarantined');
+      if (!(await runPartitions('create', wave, createPartitions(plan, wave, steps, partitionsOf)))) return await finish('quarantined');
     }
-    const phaseTwo = updateWork(entries, created, missingPeople(entries, created), updateMethod);
+    const phaseTwo = updateSteps(entries, created, missingPeople(entries, created));
     noteWarnings(phaseTwo.warnings);
-    Object.assign(progress, { phase: 'update', wave: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseTwo.work.length, updateWorkTotal: phaseTwo.work.length });
-    if (!(await runPartitions('update', 0, partitionsOf(phaseTwo.work).map((employees) => ({ phase: 'update', employees }))))) return await finish('quarantined');
+    Object.assign(progress, { phase: 'update', wave: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseTwo.steps.length, updateWorkTotal: phaseTwo.steps.length });
+    if (!(await runPartitions('update', 0, updatePartitions(plan, phaseTwo.steps, updateMethod, partitionsOf)))) return await finish('quarantined');
 
     // Leavers last, after every create and update, and behind the guard.
-    const leaverWork = entries.flatMap((entry): UpdateWork[] => (entry.update?.leaver ? [{ ...entry.update, createdThisRun: false }] : []));
+    const leaverWork = leaverSteps(entries);
+    const leaverEntries = entries.filter((entry) => entry.update?.leaver);
     const leavers = report.leavers;
     if (leavers && leaverWork.length > 0) {
       let apply = true;
       if (leavers.held) {
-        held = leaverWork;
+        held = leaverWork.length;
         const timeoutMs = config.leavers?.guard.timeout ?? DEFAULT_GUARD_TIMEOUT_MS;
-        const awaiting: AwaitingApproval = { leavers: leaverWork.length, preview: leaverWork.slice(0, HELD_PREVIEW).map((work) => work.employeeKey), reason: leavers.heldReason ?? 'guard', deadline: new Date(Date.now() + timeoutMs).toISOString() };
+        const awaiting: AwaitingApproval = { leavers: leaverWork.length, preview: leaverEntries.slice(0, HELD_PREVIEW).map((entry) => entry.employeeKey), reason: leavers.heldReason ?? 'guard', deadline: new Date(Date.now() + timeoutMs).toISOString() };
         leavers.heldPreview = awaiting.preview;
         Object.assign(progress, { phase: 'awaiting approval', awaitingApproval: awaiting });
         // The memo names employees by ref only: it is shown in plain text wherever the codec does not reach.
-        publish('awaiting_approval', { awaitingApproval: { leavers: awaiting.leavers, refs: leaverWork.slice(0, HELD_PREVIEW).map((work) => work.ref), reason: awaiting.reason, deadline: awaiting.deadline, approve: `peakon-sync approve ${run.runId}`, reject: `peakon-sync reject ${run.runId}` } });
+        publish('awaiting_approval', { awaitingApproval: { leavers: awaiting.leavers, refs: leaverEntries.slice(0, HELD_PREVIEW).map((entry) => entry.ref), reason: awaiting.reason, deadline: awaiting.deadline, approve: `peakon-sync approve ${run.runId}`, reject: `peakon-sync reject ${run.runId}` } });
         if (!(await condition(() => decision !== undefined, timeoutMs))) decision = 'timed out';
         leavers.decision = decision;
         apply = decision === 'approved';
@@ -244,7 +245,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       } else leavers.decision = 'not needed';
       if (apply) {
         Object.assign(progress, { phase: 'leavers', partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: leaverWork.length });
-        const completedLeavers = await runPartitions('leave', 0, partitionsOf(leaverWork).map((employees) => ({ phase: 'update', employees })));
+        const completedLeavers = await runPartitions('leave', 0, updatePartitions(plan, leaverWork, updateMethod, partitionsOf));
         leaversDone = true;
         if (!completedLeavers) return await finish('quarantined');
       }
@@ -273,6 +274,34 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   } finally {
     if (lock) await lock.release();
   }
+}
+
+type PartitionsOf = <T>(work: T[]) => T[][];
+
+/** A wave's partitions: steps into the stored plan, or, for a plan held whole, the create work itself. */
+function createPartitions(plan: PlanResult, wave: number, steps: CreateStep[], partitionsOf: PartitionsOf): PartitionWork[] {
+  if (plan.stored === undefined) {
+    const { entries } = plan;
+    return partitionsOf(steps.map((step) => createWorkOf(entries[step.at] as PlanEntry, step))).map((employees) => ({ phase: 'create', wave, employees }));
+  }
+  const stored = plan.stored;
+  return partitionsOf(steps).map((partition) => ({ phase: 'create', wave, plan: stored, steps: partition }));
+}
+
+/** Phase-2 (or leaver) partitions, likewise. */
+function updatePartitions(plan: PlanResult, steps: UpdateStep[], method: UpdateMethod, partitionsOf: PartitionsOf): PartitionWork[] {
+  if (plan.stored === undefined) {
+    const { entries } = plan;
+    return partitionsOf(steps.map((step) => updateWorkOf(entries[step.at], step, method))).map((employees) => ({ phase: 'update', employees }));
+  }
+  const stored = plan.stored;
+  return partitionsOf(steps).map((partition) => ({ phase: 'update', plan: stored, steps: partition }));
+}
+
+/** What the report needs of an entry: its own words, and its changes (or, in a stored plan, its slot to load them). */
+function reportEntryOf(entry: LightPlanEntry | PlanEntry): ReportEntry {
+  const { ref, employeeKey, recordRef, action, warnings, reason, returner, adopted, slot } = entry;
+  return { ref, employeeKey, recordRef, action, warnings, ...('changes' in entry ? { changes: entry.changes } : {}), ...(slot !== undefined ? { slot } : {}), ...(reason !== undefined ? { reason } : {}), ...(returner ? { returner } : {}), ...(adopted ? { adopted } : {}) };
 }
 
 /** `leavers.guard.timeout`'s default, for runs whose config predates it. */

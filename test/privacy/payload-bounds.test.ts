@@ -1,5 +1,6 @@
 import { temporal } from '@temporalio/proto';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import type { RunReportFile } from '../../activities/report';
 import { mapEmployees } from '../../mapping/map';
 import { employeeRefFor } from '../../sync/employee-ref';
 import { createWorkOfWave, MAX_PARTITION_BYTES, partitionBySize } from '../../sync/phases';
@@ -47,10 +48,11 @@ describe('payload sizes of a 10,000-employee tenant', () => {
     expect(statSync(report.reportPath ?? '').mode & 0o777).toBe(0o600);
   }, 240_000);
 
-  it('keeps partition work out of the parent\'s history: partition inputs and results of about 100 employees are references', async () => {
-    // A partition's input is about 400 bytes per employee and its result about 200: at 100 employees both pass the
-    // 16 KiB default threshold, go to the payload store, and the parent's history keeps a reference. With the old
-    // 128 KiB default they stayed inline, and a 50,000-employee parent history reached 9.7 MB (248 partitions).
+  it('keeps employees\' work out of the parent: partitions get steps into the stored plan, and results of about 100 employees go by reference', async () => {
+    // The plan's entries are stored in pages; a partition's input is its steps (about 20 bytes per employee) and it
+    // loads its work from the pages. Its result (about 200 bytes per employee) passes the 16 KiB default threshold at
+    // 100 employees and goes to the payload store. Before, partition inputs and results stayed inline under a 128 KiB
+    // threshold, and a 50,000-employee parent history reached 9.7 MB (248 partitions).
     const fixture = await pipeline.fixture();
     fixture.config.sync = { ...fixture.config.sync, partitionSize: 100, maxConcurrentPartitions: 2 };
     fixture.writeEmployees(generateOrg(400, 3));
@@ -66,5 +68,17 @@ describe('payload sizes of a 10,000-employee tenant', () => {
     expect(partitions).toBeLessThanOrEqual(8);
     const largest = Math.max(...events.map((event) => temporal.api.history.v1.HistoryEvent.encode(event).finish().length));
     expect(largest).toBeLessThan(16 * 1024);
+    // The parent stored the plan and handed partitions steps: each loaded its employees' work from the plan's pages.
+    const partitionIds = events.flatMap((event) => (event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'syncPartitionWorkflow' ? [event.startChildWorkflowExecutionInitiatedEventAttributes.workflowId ?? ''] : []));
+    for (const workflowId of partitionIds) {
+      const partition = await pipeline.temporal.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
+      const loads = (partition.history?.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'loadCreateWork');
+      expect(loads).toHaveLength(1);
+    }
+    // The report reads each employee's changes from the pages too: a created employee lists every attribute it got.
+    const file = JSON.parse(readFileSync(report.reportPath ?? '', 'utf8')) as RunReportFile;
+    const created = file.employees.filter((line) => line.status === 'created');
+    expect(created).toHaveLength(400);
+    for (const line of created) expect(line.changes.map((change) => change.field)).toEqual(expect.arrayContaining(['userName', 'name.givenName', 'Department']));
   }, 180_000);
 });

@@ -1,0 +1,66 @@
+/**
+ * Pages of a stored plan (sync/stored-plan.ts) in the payload store: each page is one payload, JSON-encoded, encrypted
+ * with the connector's codec and written by the store's own driver under the sha256 of its bytes, exactly like an
+ * offloaded workflow payload. So every worker reads them where it reads payloads (a folder on one host, S3 across
+ * hosts), and retention removes them with the run's other payloads.
+ */
+import { defaultPayloadConverter, StorageDriverClaim, type PayloadCodec, type StorageDriver } from '@temporalio/common';
+import { connectorDataConverter } from '../codec/data-converter';
+import type { LightPlanEntry, PlanEntry } from '../sync/plan';
+import { lightEntryOf, PLAN_PAGE_SIZE, storageOrder, type StoredPlan } from '../sync/stored-plan';
+import { createStorageDriver, storageConfigFromEnv } from './from-env';
+
+export interface PlanPageStore {
+  /** Where the pages live, for messages. */
+  readonly location: string;
+  /** Stores one page and returns its key (the same page stores under the same key: a retried plan rewrites it). */
+  put(entries: readonly PlanEntry[], signal?: AbortSignal): Promise<string>;
+  get(key: string, signal?: AbortSignal): Promise<PlanEntry[]>;
+}
+
+export function planPageStore(driver: StorageDriver & { location?: string }, codec: PayloadCodec): PlanPageStore {
+  const location = driver.location ?? driver.name;
+  return {
+    location,
+    async put(entries, signal) {
+      const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(entries)]);
+      if (!encoded) throw new Error('the payload codec returned no payload');
+      const [claim] = await driver.store(signal ? { abortSignal: signal } : {}, [encoded]);
+      const key = claim?.claimData.key;
+      if (typeof key !== 'string') throw new Error(`the payload store (${location}) returned no key for a plan page`);
+      return key;
+    },
+    async get(key, signal) {
+      const [stored] = await driver.retrieve(signal ? { abortSignal: signal } : {}, [new StorageDriverClaim({ key })]);
+      const [payload] = await codec.decode(stored ? [stored] : []);
+      const entries: unknown = payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
+      // The bytes were verified against their sha256 key and decrypted with our key: only a page we wrote gets here.
+      if (!Array.isArray(entries)) throw new Error(`plan page ${key} in ${location} is not a page of plan entries`);
+      return entries as PlanEntry[];
+    },
+  };
+}
+
+/**
+ * Stores the entries in pages, creates wave by wave first (sync/stored-plan.ts), one page at a time so that no more
+ * than a page is encoded at once, and returns the light entries (in plan order, each with its slot) and the page keys.
+ */
+export async function storePlan(pages: PlanPageStore, entries: readonly PlanEntry[], options: { signal?: AbortSignal; heartbeat?: (pages: number) => void } = {}): Promise<{ entries: LightPlanEntry[]; stored: StoredPlan }> {
+  const order = storageOrder(entries);
+  const slots = new Array<number>(entries.length);
+  order.forEach((index, slot) => (slots[index] = slot));
+  const keys: string[] = [];
+  for (let start = 0; start < order.length; start += PLAN_PAGE_SIZE) {
+    keys.push(await pages.put(order.slice(start, start + PLAN_PAGE_SIZE).map((index) => entries[index] as PlanEntry), options.signal));
+    options.heartbeat?.(keys.length);
+  }
+  return { entries: entries.map((entry, index) => lightEntryOf(entry, slots[index] as number)), stored: { pages: keys, pageSize: PLAN_PAGE_SIZE } };
+}
+
+/** The worker's page store: its payload store (PEAKON_SYNC_PAYLOAD_STORE, else `defaultDirectory`) and its codec. */
+export function planPageStoreFromEnv(env: NodeJS.ProcessEnv, defaultDirectory: string): PlanPageStore {
+  const { store } = storageConfigFromEnv(env, { defaultLocalDirectory: defaultDirectory });
+  const [codec] = connectorDataConverter(env).payloadCodecs ?? [];
+  if (!codec) throw new Error('the connector data converter has no payload codec');
+  return planPageStore(createStorageDriver(store ?? { kind: 'local', directory: defaultDirectory }), codec);
+}

@@ -1,0 +1,108 @@
+import path from 'node:path';
+import { planWorkActivities } from '../../activities/plan-work';
+import { loadConfigFile } from '../../config/load';
+import { mapEmployees } from '../../mapping/map';
+import type { ScimUser } from '../../scim/resources';
+import { storePlan, type PlanPageStore } from '../../storage/plan-pages';
+import { employeeRefFor } from '../../sync/employee-ref';
+import { createStepsOfWave, createWorkOfWave, missingPeople, updateSteps, updateWork } from '../../sync/phases';
+import { buildPlan, type PlanEntry } from '../../sync/plan';
+import { PLAN_PAGE_SIZE } from '../../sync/stored-plan';
+import type { EmployeeOutcome, UpdateMethod } from '../../sync/types';
+import { generateOrg } from '../fixtures/org';
+
+/**
+ * A stored plan gives the parent light entries and the partitions steps into pages; the work a partition then loads
+ * must be exactly what the parent would have built from the whole plan (the path runs that started before stored plans
+ * still take). Pure functions and the real loader activity over an in-memory page store (the payload store's own
+ * tests cover the folder and S3 drivers).
+ */
+function memoryPages(): PlanPageStore & { reads: string[] } {
+  const pages = new Map<string, string>();
+  const reads: string[] = [];
+  return {
+    location: 'memory',
+    reads,
+    async put(entries) {
+      const key = `page-${pages.size}`;
+      pages.set(key, JSON.stringify(entries));
+      return key;
+    },
+    async get(key) {
+      reads.push(key);
+      const page = pages.get(key);
+      if (!page) throw new Error(`no page ${key}`);
+      return JSON.parse(page) as PlanEntry[];
+    },
+  };
+}
+
+function planOf(size: number): PlanEntry[] {
+  const config = loadConfigFile(path.resolve('examples/sample-config.yaml'));
+  // 20 levels: creates run in at most 16 waves, so the deepest managers are created in their reports' wave and those
+  // reports' Manager waits for phase 2.
+  const { employees } = mapEmployees(generateOrg(size, 20) as unknown as Record<string, unknown>[], config);
+  // A fifth of them already in Peakon with another department: planned updates next to the creates.
+  const current = employees.filter((_, index) => index % 5 === 0).map((employee, index): ScimUser => ({ ...employee.user, id: `u-${index}`, 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'Elsewhere' } }) as ScimUser);
+  return buildPlan(employees, current, { matchingKey: 'email', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme') }).entries;
+}
+
+describe('a stored plan', () => {
+  const full = planOf(1_400);
+
+  it('hands the parent light entries: no bodies, no changes, a third of the bytes or less', async () => {
+    const { entries, stored } = await storePlan(memoryPages(), full);
+    expect(entries).toHaveLength(full.length);
+    expect(stored.pages).toHaveLength(Math.ceil(full.length / PLAN_PAGE_SIZE));
+    expect(full.some((entry) => entry.update)).toBe(true);
+    for (const entry of entries) {
+      expect(entry).not.toHaveProperty('changes');
+      expect(entry.create ?? {}).not.toHaveProperty('createBody');
+      expect(entry.update ?? {}).not.toHaveProperty('write');
+    }
+    expect(JSON.stringify(entries).length * 3).toBeLessThan(JSON.stringify(full).length);
+  });
+
+  it('gives each wave\'s partition the same create work as the whole plan would, reading one or two pages', async () => {
+    const pages = memoryPages();
+    const { entries, stored } = await storePlan(pages, full);
+    const { loadCreateWork } = planWorkActivities({ reportDirectory: '', resolveSecret: () => '', createSource: () => { throw new Error('unused'); }, planPages: pages });
+    // Some creates of wave 1 failed: wave 2's references to them are left out.
+    const outcomes = new Map<string, EmployeeOutcome>();
+    full.forEach((entry, index) => {
+      if (entry.create && entry.wave === 1) outcomes.set(entry.ref, { ref: entry.ref, employeeKey: entry.employeeKey, phase: 'create', status: index % 3 === 0 ? 'failed' : 'created', peakonUserId: `p-${index}`, operations: 1 });
+      if (entry.create && entry.wave === 0) outcomes.set(entry.ref, { ref: entry.ref, employeeKey: entry.employeeKey, phase: 'create', status: 'created', peakonUserId: `p-${index}`, operations: 1 });
+    });
+    const waves = Math.max(...full.map((entry) => entry.wave)) + 1;
+    let dropped = 0;
+    for (let wave = 0; wave < waves; wave += 1) {
+      const missing = missingPeople(entries, outcomes, wave);
+      const expected = createWorkOfWave(full, wave, missingPeople(full, outcomes, wave));
+      const { steps, warnings } = createStepsOfWave(entries, wave, missing);
+      expect(warnings).toEqual(expected.warnings);
+      dropped += steps.filter((step) => step.drop).length;
+      for (let start = 0; start < steps.length; start += 200) {
+        pages.reads.length = 0;
+        expect(await loadCreateWork({ plan: stored, steps: steps.slice(start, start + 200) })).toEqual(expected.work.slice(start, start + 200));
+        expect(pages.reads.length).toBeLessThanOrEqual(2);
+      }
+    }
+    expect(dropped).toBeGreaterThan(0);
+  });
+
+  it.each<UpdateMethod>(['patch', 'put'])('gives phase 2 the same %s writes as the whole plan would', async (method) => {
+    const pages = memoryPages();
+    const { entries, stored } = await storePlan(pages, full);
+    const { loadUpdateWork } = planWorkActivities({ reportDirectory: '', resolveSecret: () => '', createSource: () => { throw new Error('unused'); }, planPages: pages });
+    // Every create landed but one in seven; references deferred to phase 2 that name a failed create are left out.
+    const outcomes = new Map<string, EmployeeOutcome>();
+    full.forEach((entry, index) => {
+      if (entry.create) outcomes.set(entry.ref, { ref: entry.ref, employeeKey: entry.employeeKey, phase: 'create', status: index % 7 === 0 ? 'failed' : 'created', peakonUserId: `p-${index}`, operations: 1 });
+    });
+    const expected = updateWork(full, outcomes, missingPeople(full, outcomes), method);
+    const { steps, warnings } = updateSteps(entries, outcomes, missingPeople(entries, outcomes));
+    expect(steps.map((step) => step.kind)).toEqual(expect.arrayContaining(['planned', 'deferred']));
+    expect(warnings).toEqual(expected.warnings);
+    expect(await loadUpdateWork({ plan: stored, steps, updateMethod: method })).toEqual(expected.work);
+  });
+});
