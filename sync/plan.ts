@@ -118,7 +118,13 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const returner = state.active === false && employee.user.active !== false;
     const clears = returner ? returnerClears(leaverContext.settings, state, employee.user[PEAKON_USER_SCHEMA]) : {};
     const planned = planEmployee(Object.keys(clears).length ? { ...employee, user: { ...employee.user, [PEAKON_USER_SCHEMA]: { ...(employee.user[PEAKON_USER_SCHEMA] ?? {}), ...clears } } } : employee, state, options, { waves, phaseOne, inPeakon });
-    return { ...planned, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...(leaverContext.owned.has(state.id) ? {} : { adopted: true }) };
+    const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };
+    if (planned.update && isHrDeactivation(state, employee, leaverContext)) {
+      // The HR system marks an active Peakon user inactive: a deactivation like any leaver's, so it runs after phase 2
+      // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
+      return { ...planned, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...planned.update, leaver: 'deactivate' as const }, ...adopted };
+    }
+    return { ...planned, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
   });
   entries.sort((a, b) => a.wave - b.wave);
   const phaseOneWaves = entries.filter((entry) => entry.create).map((entry) => entry.wave);
@@ -132,7 +138,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     }).length;
     return { entries, waves: waveCount, ownedUsersNotInSource };
   }
-  const leavers = planLeavers(current, desired, terminated, currentOf, options, leaverContext);
+  const hrDeactivations = entries.filter((entry) => entry.update?.leaver !== undefined).length;
+  const leavers = planLeavers(current, desired, terminated, currentOf, options, leaverContext, hrDeactivations);
   entries.push(...leavers.entries);
   return { entries, waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length } };
 }
@@ -141,7 +148,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
  * The leavers of a whole-tenant listing: owned active users no record of the read matches (in scope or rejected), and
  * matched people whose termination date has come. Users the connector never owned are counted and left alone.
  */
-function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
+function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
   const { settings } = context;
   const entries: PlanEntry[] = [];
   const matchedIds = new Set<string>();
@@ -191,7 +198,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     if (user.active === false) continue;
     entries.push(leaverEntry(user, key ?? emailMatchKey(user.userName), NOT_IN_HR_READ, 'no longer in scope of the HR read', { date: context.today }));
   }
-  const leavers = entries.filter((entry) => entry.update?.leaver !== undefined).length;
+  const leavers = entries.filter((entry) => entry.update?.leaver !== undefined).length + hrDeactivations;
   const planned = settings.action === 'off' ? entries.filter((entry) => entry.action === 'skip' && entry.peakonUserId !== undefined).length : leavers;
   const ownedActive = current.filter((user) => user.active !== false && (context.owned.has(user.id) || matchedIds.has(user.id))).length;
   const verdict = guardVerdict(context, leavers, ownedActive);
@@ -200,6 +207,14 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     ownedNotInSource,
     summary: { action: settings.action, planned, returners: 0, held: verdict.held, ...(verdict.reason ? { heldReason: verdict.reason } : {}), unowned },
   };
+}
+
+/**
+ * An active Peakon user whose HR record says inactive (e.g. status Terminated without a termination date yet). With
+ * `leavers.action: off` nothing is a leaver, and the change stays an ordinary update.
+ */
+function isHrDeactivation(user: ScimUser, employee: DesiredEmployee, context: LeaverContext): boolean {
+  return context.settings.action !== 'off' && user.active !== false && employee.user.active === false;
 }
 
 function peakonEmails(current: ScimUser[]): Set<string> {

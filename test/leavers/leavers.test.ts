@@ -260,6 +260,37 @@ describe('the guard', () => {
     );
   });
 
+  it('counts people the HR system marks inactive as leavers: the guard holds their deactivations with the others', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(10, 3);
+    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 2, maxShare: 1 } };
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const first: SyncReport = await (await fixture.startSync()).result();
+        expect(first.counts.created).toBe(10);
+        // An export that marks three people Terminated, with no termination date: still read, in scope, and inactive.
+        const marked = leaves(org).slice(0, 3);
+        fixture.writeEmployees(org.map((employee) => (marked.includes(employee) ? { ...employee, status: 'Terminated' } : employee)));
+        const held = await fixture.startSync();
+        const waiting = await progressOf(held, (progress) => progress.phase === 'awaiting approval');
+        expect(waiting.awaitingApproval).toMatchObject({ leavers: 3, reason: expect.stringContaining('more than leavers.guard.maxCount (2)') });
+        await held.executeUpdate(rejectLeaversUpdate);
+        expect(((await held.result()) as SyncReport).counts.deactivated).toBe(0);
+        expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
+
+        const approved = await fixture.startSync();
+        await progressOf(approved, (progress) => progress.phase === 'awaiting approval');
+        await approved.executeUpdate(approveLeaversUpdate);
+        const report: SyncReport = await approved.result();
+        expect(report.counts).toMatchObject({ deactivated: 3, updated: 0 });
+        const inactive = fixture.sandbox.users().filter((user) => user.active === false).map((user) => user.userName);
+        expect(new Set(inactive)).toEqual(new Set(marked.map((employee) => employee.work_email)));
+      })(),
+    );
+  });
+
   it('holds every deactivation when the HR read shrank by more than maxShare, even under the count and share thresholds', async () => {
     const fixture = await pipeline.fixture();
     const org = generateOrg(10, 3);
