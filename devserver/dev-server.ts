@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { hasSearchAttributes } from '../client/temporal-client';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 import { isModuleMissing } from './development-dependencies';
+import { stopWhenOwnerDies } from './owner-watch';
 import { freePort } from './ports';
 import { requireTemporalCli, resolveTemporalCli, TemporalCliMissingError } from './temporal-cli';
 
@@ -57,6 +58,8 @@ export interface RunningDevServer {
   dbFilename?: string;
   /** How the CLI was found, for the log: a path, or "SDK download". */
   executable: string;
+  /** The server process (absent when the SDK started it). */
+  pid?: number;
   /** Settles when the server process ends, whoever ended it. */
   exited: Promise<DevServerExit>;
   /** Asks the server to shut down (SIGTERM unless told otherwise) and waits for it; SIGKILL if it takes too long. */
@@ -160,8 +163,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   child.once('error', (error) => {
     stderrTail += `\n${error.message}`;
   });
+  const stopWatching = child.pid === undefined ? () => undefined : stopWhenOwnerDies(child.pid, STOP_GRACE_MS);
   // 'close' comes after 'exit' (stderr drained), and also after a failed spawn.
-  const exited = new Promise<DevServerExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<DevServerExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal }))).finally(stopWatching);
   const hasEnded = () => child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<DevServerExit> => {
@@ -190,6 +194,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     ...(options.ui ? { uiUrl: `http://${hostPort(connectHost(ip), uiPort)}` } : {}),
     ...(dbFilename ? { dbFilename } : {}),
     executable: binary,
+    ...(child.pid !== undefined ? { pid: child.pid } : {}),
     exited,
     stop,
   };
