@@ -81,6 +81,8 @@ function isReadByTheConnector(variable: string): boolean {
     (ENCRYPTION_ENVIRONMENT_VARIABLES as readonly string[]).includes(variable) ||
     (STORAGE_ENVIRONMENT_VARIABLES as readonly string[]).includes(variable) ||
     variable === 'PEAKON_TOKEN' ||
+    // Read by Node itself: the worker's heap limit (docs/deploy.md, "Worker memory").
+    variable === 'NODE_OPTIONS' ||
     temporal.includes(variable) ||
     temporal.some((name) => name.endsWith('_') && variable.startsWith(name))
   );
@@ -159,6 +161,8 @@ describe('docker-compose.yml', () => {
     // The defaults compose fills in must pass the worker's own validation.
     const asTheWorkerSeesIt = Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, withDefaults(String(value))]));
     expect(WorkerEnvironmentSchema.safeParse(asTheWorkerSeesIt).success).toBe(true);
+    // An explicit V8 heap limit: without one Node sizes the heap from the memory it sees and garbage piles up to it.
+    expect(asTheWorkerSeesIt.NODE_OPTIONS).toMatch(/^--max-old-space-size=\d+$/);
   });
 
   it('keeps secrets in an optional env file whose example names only variables the connector reads', () => {
