@@ -31,12 +31,13 @@ export function planActivityOptions(tuning: RunTuning): ActivityOptions {
   };
 }
 
-/** A partition's work from the stored plan's pages: a read or two from the payload store. */
-export function planWorkActivityOptions(tuning: RunTuning): ActivityOptions {
+/** Local, quick steps (a page or two from the payload store, the report file): one minute, five attempts. */
+function localStepOptions(tuning: RunTuning): ActivityOptions {
   return { startToCloseTimeout: 60_000, retry: { ...scimRetryPolicy(tuning), maximumAttempts: 5 } };
 }
 
-/** Writing the run's report file: local and quick. */
-export function reportActivityOptions(tuning: RunTuning): ActivityOptions {
-  return { startToCloseTimeout: 60_000, retry: { ...scimRetryPolicy(tuning), maximumAttempts: 5 } };
-}
+/** A partition's work from the stored plan's pages. */
+export const planWorkActivityOptions = localStepOptions;
+
+/** Writing the run's report file. */
+export const reportActivityOptions = localStepOptions;
