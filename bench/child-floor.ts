@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startDevServer } from '../devserver/dev-server';
+import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../devserver/dev-server';
 import { cpuSecondsOf, findDescendants } from './processes';
 import { FLOOR_ACTIVITY_QUEUE, floorParentWorkflow, type FloorShape } from './floor/workflows';
 
@@ -14,16 +14,17 @@ import { FLOOR_ACTIVITY_QUEUE, floorParentWorkflow, type FloorShape } from './fl
  * same dev server (SQLite file on tmpfs) and the same concurrency as `npm run bench`. `bench/pipeline.ts` cannot beat
  * this figure; the gap between the two is what the connector itself costs.
  *
- *   npm run build && node dist/bench/child-floor.js [--employees N] [--db-dir DIR] [--sqlite-pragma NAME=VALUE]…
+ *   npm run build && node dist/bench/child-floor.js [--employees N] [--db-dir DIR] [--sqlite-pragma NAME=VALUE]… [--in-memory]
  */
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { employees: { type: 'string', default: '1000' }, 'db-dir': { type: 'string' }, 'sqlite-pragma': { type: 'string', multiple: true } }, strict: true });
+  const { values } = parseArgs({ options: { employees: { type: 'string', default: '1000' }, 'db-dir': { type: 'string' }, 'sqlite-pragma': { type: 'string', multiple: true }, 'in-memory': { type: 'boolean', default: false } }, strict: true });
   const shape: FloorShape = { employees: Number(values.employees), partitionSize: 200, maxConcurrentPartitions: 2, maxConcurrentEmployees: 20 };
   if (!Number.isInteger(shape.employees) || shape.employees < 1) throw new Error(`--employees must be a positive integer, got ${String(values.employees)}`);
   const dbDir = mkdtempSync(path.join(values['db-dir'] ?? (os.platform() === 'linux' ? '/dev/shm' : os.tmpdir()), 'peakon-floor-'));
-  const pragmas = values['sqlite-pragma'] ?? [];
-  const server = await startDevServer({ dbFilename: path.join(dbDir, 'temporal.db'), sqlitePragmas: pragmas });
+  // The connector's own pragmas unless others are asked for (an empty list would be the CLI's defaults).
+  const pragmas = values['sqlite-pragma'] ?? [...DEFAULT_SQLITE_PRAGMAS];
+  const server = await startDevServer(values['in-memory'] ? {} : { dbFilename: path.join(dbDir, 'temporal.db'), sqlitePragmas: pragmas });
   try {
     const pid = findDescendants('temporal')[0];
     const connection = await NativeConnection.connect({ address: server.address });
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
       command: `node dist/bench/child-floor.js ${process.argv.slice(2).join(' ')}`.trim(),
       machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
       shape,
-      database: { folder: path.dirname(dbDir), pragmas },
+      database: values['in-memory'] ? 'in memory' : { folder: path.dirname(dbDir), pragmas },
       employees: done,
       wallSeconds: Number(wallSeconds.toFixed(2)),
       employeesPerSecond: Number((done / wallSeconds).toFixed(1)),

@@ -37,7 +37,9 @@ export async function floorParentWorkflow(shape: FloorShape): Promise<number> {
   const firsts: number[] = [];
   for (let first = 0; first < shape.employees; first += shape.partitionSize) firsts.push(first);
   await slidingWindow(firsts, shape.maxConcurrentPartitions, async (first) => {
-    done += await executeChild(floorPartitionWorkflow, { workflowId: `floor-partition-${first}`, args: [first, Math.min(shape.partitionSize, shape.employees - first), shape.maxConcurrentEmployees] });
+    // Not `done += await …`: that reads `done` before the await, and partitions finishing meanwhile would be lost.
+    const partitionDone = await executeChild(floorPartitionWorkflow, { workflowId: `floor-partition-${first}`, args: [first, Math.min(shape.partitionSize, shape.employees - first), shape.maxConcurrentEmployees] });
+    done += partitionDone;
   });
   return done;
 }
