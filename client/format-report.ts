@@ -87,6 +87,12 @@ export const FAIL_ON_CHOICES: readonly FailOn[] = ['invalid-records'];
 /** Exit code when every failure is a record the HR data holds in a form the connector cannot use. */
 export const EXIT_INVALID_RECORDS = 2;
 
+/**
+ * Exit code when the leaver guard held leaver writes and nobody decided before leavers.guard.timeout: the run did
+ * everything else, but a person has to look at the HR read (and approve or reject the next run's leavers).
+ */
+export const EXIT_LEAVERS_HELD = 3;
+
 /** True when the run's only failures are invalid HR records found while planning (nothing failed to write). */
 export function onlyInvalidRecords(report: SyncReport): boolean {
   return (
@@ -98,13 +104,16 @@ export function onlyInvalidRecords(report: SyncReport): boolean {
 }
 
 /**
- * For schedulers: 0 all good (completed, skipped because another run holds the lock, nothing to change); 2 completed
- * but some HR records are invalid (1 with `failOn: 'invalid-records'`); 1 the run failed, was quarantined or cancelled,
- * or an employee write failed.
+ * For schedulers: 0 all good (completed, skipped because another run holds the lock, nothing to change); 3 completed,
+ * but the guard held leaver writes and nobody decided in time; 2 completed but some HR records are invalid (1 with
+ * `failOn: 'invalid-records'`); 1 the run failed, was quarantined or cancelled, or an employee write failed.
  */
 export function exitCodeFor(report: SyncReport, options: { failOn?: FailOn } = {}): number {
-  // Held leavers that nobody approved are not a failure of the run: the guard did its job (the report says so).
-  if (report.status === 'completed' || report.status === 'skipped') return 0;
-  if (report.status === 'completed_with_failures' && onlyInvalidRecords(report)) return options.failOn === 'invalid-records' ? 1 : EXIT_INVALID_RECORDS;
-  return 1;
+  const completed = report.status === 'completed' || (report.status === 'completed_with_failures' && onlyInvalidRecords(report));
+  if (!completed) return report.status === 'skipped' ? 0 : 1;
+  // A guard that held leavers until its timeout did its job, but exit 0 would let a scheduler hide that the HR read
+  // looked wrong (or that a real wave of leavers waits) until someone reads the report: the run asks for a person.
+  if (report.leavers?.held === true && report.leavers.decision === 'timed out') return EXIT_LEAVERS_HELD;
+  if (report.status === 'completed') return 0;
+  return options.failOn === 'invalid-records' ? 1 : EXIT_INVALID_RECORDS;
 }

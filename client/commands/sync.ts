@@ -23,7 +23,7 @@ export function registerSyncCommand(program: Command): void {
     .command('sync')
     .description('start a sync of one tenant (a running worker does the work)')
     .requiredOption('-c, --config <file>', 'connector config (YAML or JSON)')
-    .option('-w, --wait', 'wait for the run to finish and print its report; exit 0 ok, 2 only invalid HR records, 1 failed')
+    .option('-w, --wait', 'wait for the run to finish and print its report; exit 0 ok, 2 only invalid HR records, 3 leavers held and not decided, 1 failed')
     .option('--json', 'with --wait: print the report as JSON on stdout')
     .option('--dry-run', 'plan only: read, map and compare, write nothing to Peakon')
     .option('-q, --quiet', 'with --wait: no progress output')

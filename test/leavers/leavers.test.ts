@@ -3,6 +3,7 @@
  * activities, and real HTTP against the Peakon-compatible sandbox, whose stored users are the truth checked here.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { exitCodeFor, EXIT_LEAVERS_HELD } from '../../client/format-report';
 import { ConnectorConfigSchema } from '../../config/schema';
 import { ledgerStoreFromEnv } from '../../ownership/store';
 import { defaultPayloadDirectory } from '../../worker/environment';
@@ -206,6 +207,7 @@ describe('the guard', () => {
         const report: SyncReport = await handle.result();
         expect(report.status).toBe('completed');
         expect(report.leavers).toMatchObject({ held: true, decision: 'approved', planned: 3 });
+        expect(exitCodeFor(report)).toBe(0); // a person decided: nothing left for a scheduler to flag
         expect(writesOf(fixture, opsBefore).map((op) => op.method)).toEqual(['PATCH', 'PATCH', 'PATCH']);
         const inactive = fixture.sandbox.users().filter((user) => user.active === false).map((user) => user.userName);
         expect(new Set(inactive)).toEqual(new Set(gone.map((employee) => employee.work_email)));
@@ -230,6 +232,7 @@ describe('the guard', () => {
         expect(answer).toMatchObject({ decision: 'rejected', leavers: 3 });
         const report: SyncReport = await handle.result();
         expect(report.leavers?.decision).toBe('rejected');
+        expect(exitCodeFor(report)).toBe(0);
         expect(report.counts.deactivated).toBe(0);
         expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
 
@@ -256,6 +259,8 @@ describe('the guard', () => {
         expect(report.leavers).toMatchObject({ held: true, decision: 'timed out', planned: 3 });
         expect(report.message).toMatch(/dropped: nobody approved them/);
         expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
+        // A scheduler sees it: `sync --wait` and `status` exit 3, not 0.
+        expect(exitCodeFor(report)).toBe(EXIT_LEAVERS_HELD);
       })(),
     );
   });
