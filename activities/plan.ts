@@ -30,14 +30,20 @@ export interface PlanInput {
   startedAt?: string;
   /** Overrides "today" (YYYY-MM-DD): tests and back-dated runs. */
   asOf?: string;
+  /**
+   * The parent can run a stored plan. Parents of releases before stored plans do not say so, and during a rolling
+   * deploy such a parent may have its plan made by a newer worker: it gets the entries whole, which it knows how to run,
+   * instead of light entries it would take for whole ones (their create bodies missing).
+   */
+  storedPlan?: boolean;
 }
 
 /**
  * The plan, carried through Temporal itself: encrypted by the codec and, being large, kept in the payload store with
  * only a reference in history. Every worker reads it from there; no folder is shared between workers. A whole-tenant
  * plan is stored (`stored`): its entries here are light (sync/plan.ts `LightPlanEntry`), and partitions and the report
- * load the full ones from the pages, so the parent workflow never holds every employee's bodies. Without a page store
- * (or for one employee) the entries travel whole.
+ * load the full ones from the pages, so the parent workflow never holds every employee's bodies. Without a page store,
+ * for one employee, or for a parent that cannot run a stored plan (`PlanInput.storedPlan`) the entries travel whole.
  */
 export type PlanResult = PlanSummary & ({ entries: PlanEntry[]; stored?: undefined } | StoredPlanResult);
 
@@ -141,7 +147,7 @@ export function planSyncActivity(deps: ActivityDeps) {
         }
         if (single && plan.entries[0]) trace.push(traceAction(plan.entries[0]));
         const counts = countPlan(plan, mapping.problems);
-        const stored = deps.planPages && !single ? await storePlan(deps.planPages, plan.entries, { signal: context.cancellationSignal, heartbeat: (pages) => heartbeat(`storing the plan (${pages} pages)`) }) : undefined;
+        const stored = deps.planPages && !single && input.storedPlan === true ? await storePlan(deps.planPages, plan.entries, { signal: context.cancellationSignal, heartbeat: (pages) => heartbeat(`storing the plan (${pages} pages)`) }) : undefined;
         const operations = earlierOperations + scim.totalOperations();
         log.info('plan ready', { syncRunId: run.runId, tenant: run.tenant, ...counts, waves: plan.waves, operations, ...(stored ? { pages: stored.stored.pages.length } : {}) });
         const summary: PlanSummary = {

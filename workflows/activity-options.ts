@@ -31,9 +31,14 @@ export function planActivityOptions(tuning: RunTuning): ActivityOptions {
   };
 }
 
-/** Local, quick steps (a page or two from the payload store, the report file): one minute, five attempts. */
+/**
+ * Local, quick steps (a page or two from the payload store, the report file): one minute per attempt, ten attempts —
+ * about 13 minutes of backoff with the default retry settings. That long because during a rolling deploy a worker of a
+ * release before stored plans may take the task and fail it (`loadCreateWork` is not registered there): the step must
+ * outlast the old workers rather than fail the run.
+ */
 function localStepOptions(tuning: RunTuning): ActivityOptions {
-  return { startToCloseTimeout: 60_000, retry: { ...scimRetryPolicy(tuning), maximumAttempts: 5 } };
+  return { startToCloseTimeout: 60_000, retry: { ...scimRetryPolicy(tuning), maximumAttempts: 10 } };
 }
 
 /** A partition's work from the stored plan's pages. */

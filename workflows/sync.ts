@@ -170,7 +170,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   try {
     progress.phase = 'planning';
     const { planSync } = proxyActivities<SyncActivities>(planActivityOptions(tuning));
-    plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}), dryRun: input.dryRun ?? false, startedAt: info.startTime.toISOString(), ...(input.asOf !== undefined ? { asOf: input.asOf } : {}) });
+    plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}), dryRun: input.dryRun ?? false, startedAt: info.startTime.toISOString(), ...(input.asOf !== undefined ? { asOf: input.asOf } : {}), storedPlan: true });
     const { entries } = plan;
     applyPlan(report, plan);
     const noteWarnings = (warnings: Map<string, string[]>) => {

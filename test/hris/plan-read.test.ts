@@ -7,9 +7,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { planSyncActivity, type PlanInput, type PlanResult } from '../../activities/plan';
 import type { ActivityDeps } from '../../activities/deps';
+import { ENCRYPTION_KEY_VARIABLE, generateEncryptionKey } from '../../codec/keys';
 import { ConnectorConfigSchema } from '../../config/schema';
 import { createSourceForConfig } from '../../hris';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
+import { planPageStoreFromEnv } from '../../storage/plan-pages';
 
 /**
  * The plan activity reads the HR system page by page, heartbeating per page (the only way an attempt learns that it was
@@ -190,4 +192,28 @@ describe('plan activity counting its Peakon requests', () => {
       sandbox.setFaults({});
     }
   }, 60_000);
+});
+
+describe('plan activity result: stored only for a parent that asks', () => {
+  // A real page store: the local payload-store driver in a temporary folder, the connector's AES-GCM codec.
+  const pagesEnv = { [ENCRYPTION_KEY_VARIABLE]: generateEncryptionKey() };
+  const withPages: ActivityDeps = { ...deps, planPages: planPageStoreFromEnv(pagesEnv, mkdtempSync(path.join(tmpdir(), 'plan-pages-'))) };
+  const environment = () => new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 10_000 }, { logger: new DefaultLogger('ERROR') });
+
+  it('stores the plan in pages and returns light entries when the parent can run a stored plan', async () => {
+    hr = await startHrServer(0);
+    const result: PlanResult = await environment().run(planSyncActivity(withPages), { ...planInput(), storedPlan: true });
+    expect(result.stored?.pages.length).toBeGreaterThan(0);
+    expect(result.entries).toHaveLength(people.length);
+    expect(result.entries.every((entry) => entry.create !== undefined && !('createBody' in entry.create))).toBe(true);
+  });
+
+  it('returns whole entries to a parent of an earlier release (no storedPlan): a rolling deploy never hands it light ones', async () => {
+    hr = await startHrServer(0);
+    const result: PlanResult = await environment().run(planSyncActivity(withPages), planInput());
+    expect(result.stored).toBeUndefined();
+    expect(result.entries).toHaveLength(people.length);
+    // What an old parent builds its creates from: every body is there.
+    expect(result.entries.every((entry) => entry.create !== undefined && 'createBody' in entry.create)).toBe(true);
+  });
 });
