@@ -97,10 +97,15 @@ export function createWorkOf(entry: PlanEntry, step: CreateStep): CreateWork {
   return { ...create, createBody: createBodyWithout(create.createBody, dropped), createReferences };
 }
 
+/** The creates of steps into a plan held in full (positions are indexes). */
+export function createWorkOfSteps(entries: readonly PlanEntry[], steps: readonly CreateStep[]): CreateWork[] {
+  return steps.map((step) => createWorkOf(entries[step.at] as PlanEntry, step));
+}
+
 /** Phase-1 work of one wave, for a plan the parent holds in full. */
 export function createWorkOfWave(entries: readonly PlanEntry[], wave: number, missing: ReadonlySet<string>): { work: CreateWork[]; warnings: Map<string, string[]> } {
   const { steps, warnings } = createStepsOfWave(entries, wave, missing);
-  return { work: steps.map((step) => createWorkOf(entries[step.at] as PlanEntry, step)), warnings };
+  return { work: createWorkOfSteps(entries, steps), warnings };
 }
 
 /**
@@ -146,10 +151,15 @@ export function updateWorkOf(entry: PlanEntry | undefined, step: UpdateStep, met
   return { ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: step.peakonUserId, write: deferredReferencesWrite(step.references, createBodyWithout(entry.create.createBody, step.dropFromCreate ?? []), method), references: step.references, changes, createdThisRun: true };
 }
 
+/** The writes of phase-2 (or leaver) steps into a plan held in full (positions are indexes). */
+export function updateWorkOfSteps(entries: readonly PlanEntry[], steps: readonly UpdateStep[], method: UpdateMethod): UpdateWork[] {
+  return steps.map((step) => updateWorkOf(entries[step.at], step, method));
+}
+
 /** Phase-2 work, for a plan the parent holds in full. */
 export function updateWork(entries: readonly PlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, missing: ReadonlySet<string>, method: UpdateMethod): { work: UpdateWork[]; warnings: Map<string, string[]> } {
   const { steps, warnings } = updateSteps(entries, outcomes, missing);
-  return { work: steps.map((step) => updateWorkOf(entries[step.at], step, method)), warnings };
+  return { work: updateWorkOfSteps(entries, steps, method), warnings };
 }
 
 /** The leavers' writes (after phase 2, behind the guard): planned steps of the entries whose update is a leaver's. */

@@ -18,7 +18,7 @@ import type { PlanResult } from '../activities/plan';
 import type { ReportEntry } from '../activities/report';
 import type { ConnectorConfig } from '../config/schema';
 import { planLine, PREVIEW_PAGE } from '../sync/employee-report';
-import { createStepsOfWave, createWorkOf, leaverSteps, missingPeople, partitionBySize, updateSteps, updateWorkOf, type CreateStep, type UpdateStep } from '../sync/phases';
+import { createStepsOfWave, createWorkOfSteps, leaverSteps, missingPeople, partitionBySize, updateSteps, updateWorkOfSteps, type CreateStep, type UpdateStep } from '../sync/phases';
 import type { LightPlanEntry, PlanEntry } from '../sync/plan';
 import { addCounts, appendCapped, emptyCounts, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
 import { withTuningDefaults, type RunTuning } from '../sync/settings';
@@ -280,20 +280,14 @@ type PartitionsOf = <T>(work: T[]) => T[][];
 
 /** A wave's partitions: steps into the stored plan, or, for a plan held whole, the create work itself. */
 function createPartitions(plan: PlanResult, wave: number, steps: CreateStep[], partitionsOf: PartitionsOf): PartitionWork[] {
-  if (plan.stored === undefined) {
-    const { entries } = plan;
-    return partitionsOf(steps.map((step) => createWorkOf(entries[step.at] as PlanEntry, step))).map((employees) => ({ phase: 'create', wave, employees }));
-  }
+  if (plan.stored === undefined) return partitionsOf(createWorkOfSteps(plan.entries, steps)).map((employees) => ({ phase: 'create', wave, employees }));
   const stored = plan.stored;
   return partitionsOf(steps).map((partition) => ({ phase: 'create', wave, plan: stored, steps: partition }));
 }
 
 /** Phase-2 (or leaver) partitions, likewise. */
 function updatePartitions(plan: PlanResult, steps: UpdateStep[], method: UpdateMethod, partitionsOf: PartitionsOf): PartitionWork[] {
-  if (plan.stored === undefined) {
-    const { entries } = plan;
-    return partitionsOf(steps.map((step) => updateWorkOf(entries[step.at], step, method))).map((employees) => ({ phase: 'update', employees }));
-  }
+  if (plan.stored === undefined) return partitionsOf(updateWorkOfSteps(plan.entries, steps, method)).map((employees) => ({ phase: 'update', employees }));
   const stored = plan.stored;
   return partitionsOf(steps).map((partition) => ({ phase: 'update', plan: stored, steps: partition }));
 }
