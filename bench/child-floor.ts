@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../devserver/dev-server';
 import { cpuSecondsOf, findDescendants } from './processes';
-import { FLOOR_ACTIVITY_QUEUE, floorParentWorkflow, type FloorShape } from './floor/workflows';
+import { FLOOR_KINDS, floorParentWorkflow, type FloorKind, type FloorShape } from './floor/workflows';
 
 /**
  * The floor of the product design on this machine: the connector's workflow shape (parent → partitions → one child
@@ -14,12 +14,15 @@ import { FLOOR_ACTIVITY_QUEUE, floorParentWorkflow, type FloorShape } from './fl
  * same dev server (SQLite file on tmpfs) and the same concurrency as `npm run bench`. `bench/pipeline.ts` cannot beat
  * this figure; the gap between the two is what the connector itself costs.
  *
- *   npm run build && node dist/bench/child-floor.js [--employees N] [--db-dir DIR] [--sqlite-pragma NAME=VALUE]… [--in-memory]
+ * `--kind` measures the alternatives to a child per employee the same way (bench/floor/workflows.ts, `FloorShape.kind`).
+ *
+ *   npm run build && node dist/bench/child-floor.js [--employees N] [--kind KIND] [--db-dir DIR] [--sqlite-pragma NAME=VALUE]… [--in-memory]
  */
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { employees: { type: 'string', default: '1000' }, 'db-dir': { type: 'string' }, 'sqlite-pragma': { type: 'string', multiple: true }, 'in-memory': { type: 'boolean', default: false } }, strict: true });
-  const shape: FloorShape = { employees: Number(values.employees), partitionSize: 200, maxConcurrentPartitions: 2, maxConcurrentEmployees: 20 };
+  const { values } = parseArgs({ options: { employees: { type: 'string', default: '1000' }, 'db-dir': { type: 'string' }, 'sqlite-pragma': { type: 'string', multiple: true }, 'in-memory': { type: 'boolean', default: false }, kind: { type: 'string', default: 'child-activity' } }, strict: true });
+  if (!(FLOOR_KINDS as readonly string[]).includes(values.kind)) throw new Error(`--kind must be one of ${FLOOR_KINDS.join(', ')}, got ${values.kind}`);
+  const shape: FloorShape = { kind: values.kind as FloorKind, employees: Number(values.employees), partitionSize: 200, maxConcurrentPartitions: 2, maxConcurrentEmployees: 20, activityQueue: 'floor-activities', idPrefix: 'floor' };
   if (!Number.isInteger(shape.employees) || shape.employees < 1) throw new Error(`--employees must be a positive integer, got ${String(values.employees)}`);
   const dbDir = mkdtempSync(path.join(values['db-dir'] ?? (os.platform() === 'linux' ? '/dev/shm' : os.tmpdir()), 'peakon-floor-'));
   // The connector's own pragmas unless others are asked for (an empty list would be the CLI's defaults).
@@ -28,9 +31,9 @@ async function main(): Promise<void> {
   try {
     const pid = findDescendants('temporal')[0];
     const connection = await NativeConnection.connect({ address: server.address });
-    const worker = await Worker.create({ connection, namespace: server.namespace, taskQueue: 'floor', workflowsPath: require.resolve('./floor/workflows') });
+    const worker = await Worker.create({ connection, namespace: server.namespace, taskQueue: 'floor', workflowsPath: require.resolve('./floor/workflows'), activities: { nothing: async (index: number) => index } });
     // The connector's worker polls its SCIM queue with 20 activity slots per tenant (× 2 partitions here).
-    const activityWorker = await Worker.create({ connection, namespace: server.namespace, taskQueue: FLOOR_ACTIVITY_QUEUE, activities: { nothing: async (index: number) => index }, maxConcurrentActivityTaskExecutions: shape.maxConcurrentEmployees * shape.maxConcurrentPartitions });
+    const activityWorker = await Worker.create({ connection, namespace: server.namespace, taskQueue: shape.activityQueue, activities: { nothing: async (index: number) => index }, maxConcurrentActivityTaskExecutions: shape.maxConcurrentEmployees * shape.maxConcurrentPartitions });
     const client = new Client({ connection: await Connection.connect({ address: server.address }), namespace: server.namespace });
     const serverCpuBefore = pid === undefined ? 0 : cpuSecondsOf(pid);
     const workerCpuBefore = process.cpuUsage();
@@ -50,7 +53,7 @@ async function main(): Promise<void> {
       workerProcessCpuSeconds: Number(((workerCpu.user + workerCpu.system) / 1e6).toFixed(1)),
     };
     mkdirSync('bench/results', { recursive: true });
-    const file = `bench/results/child-floor-${shape.employees}.json`;
+    const file = `bench/results/child-floor-${shape.employees}${shape.kind === 'child-activity' ? '' : `-${shape.kind}`}.json`;
     writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(figures, null, 2)}\nwritten to ${file}\n`);
     await connection.close();
