@@ -93,14 +93,18 @@ export const EXIT_INVALID_RECORDS = 2;
  */
 export const EXIT_LEAVERS_HELD = 3;
 
-/** True when the run's only failures are invalid HR records found while planning (nothing failed to write). */
+/**
+ * True when the run's only failures are invalid HR records found while planning (nothing failed to write). Decided on
+ * the counts, not on the failure list: the list is capped, and a write failure may be left out of it. `failuresTotal`
+ * counts failed employees, the plan's invalid records (`planned.invalid`) among them; the rest failed to write.
+ */
 export function onlyInvalidRecords(report: SyncReport): boolean {
-  return (
-    report.failures.length > 0 &&
-    // A capped list may hide write failures behind the invalid records: then we cannot say "only invalid records".
-    report.failures.length >= report.failuresTotal &&
-    report.failures.every((failure) => failure.phase === 'plan' && failure.errorType === 'InvalidRecord')
-  );
+  return report.failuresTotal > 0 && writeFailures(report) === 0;
+}
+
+/** Employees whose write failed: every failure that is not one of the plan's invalid records. */
+function writeFailures(report: SyncReport): number {
+  return Math.max(0, report.failuresTotal - (report.planned?.['invalid'] ?? 0));
 }
 
 /**

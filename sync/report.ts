@@ -74,7 +74,12 @@ export interface SyncReport {
   counts: OutcomeCounts;
   /** SCIM operations spent (every request counts against Peakon's 25,000/hour). */
   operations: number;
+  /**
+   * One line per failed employee (an invalid record's field problems on one line), at most REPORT_FAILURE_CAP; the
+   * report file has every one.
+   */
   failures: FailureLine[];
+  /** Failed employees in all: the plan's invalid records (`planned.invalid`) and the employees whose write failed. */
   failuresTotal: number;
   warnings: string[];
   /** Owned users the HR read no longer contains (leavers; `leavers` says what became of them). */

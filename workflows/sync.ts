@@ -337,7 +337,8 @@ function resultLine(report: SyncReport): string {
   return `${done.join(', ') || 'nothing to do'} (${report.operations} SCIM operations)${failure}`;
 }
 
-function applyPlan(report: SyncReport, plan: PlanResult): void {
+/** Adds the plan's counts, invalid records and warnings to the report. Exported for tests; the workflow's own accounting. */
+export function applyPlan(report: SyncReport, plan: PlanResult): void {
   const { counts } = plan;
   report.employees = counts.employees + counts.invalid;
   report.operations += plan.operations;
@@ -348,15 +349,26 @@ function applyPlan(report: SyncReport, plan: PlanResult): void {
   report.ownedUsersNotInSource = plan.ownedUsersNotInSource;
   if (plan.leavers) report.leavers = { ...plan.leavers };
   report.planned = { ...plan.counts };
-  appendCapped(report.failures, plan.problems.slice(0, REPORT_FAILURE_CAP).map(problemLine), REPORT_FAILURE_CAP);
+  appendCapped(report.failures, invalidRecordLines(plan.problems, REPORT_FAILURE_CAP), REPORT_FAILURE_CAP);
   appendCapped(report.warnings, plan.warnings, WARNING_CAP);
 }
 
-function problemLine(problem: PlanResult['problems'][number]): FailureLine {
-  return { employeeKey: problem.employeeKey ?? problem.recordRef, phase: 'plan', reason: `${problem.recordRef}, ${problem.field}: ${problem.message}`, errorType: 'InvalidRecord' };
+/**
+ * One failure line per invalid record, its field problems joined, so that the failure list counts what
+ * `failuresTotal` counts (failed employees): a capped list then says truly how many more there are.
+ */
+function invalidRecordLines(problems: PlanResult['problems'], cap: number): FailureLine[] {
+  const byRecord = new Map<string, FailureLine>();
+  for (const problem of problems) {
+    const line = byRecord.get(problem.recordRef);
+    if (line) line.reason += `; ${problem.field}: ${problem.message}`;
+    else if (byRecord.size < cap) byRecord.set(problem.recordRef, { employeeKey: problem.employeeKey ?? problem.recordRef, phase: 'plan', reason: `${problem.recordRef}, ${problem.field}: ${problem.message}`, errorType: 'InvalidRecord' });
+  }
+  return [...byRecord.values()];
 }
 
-function applyPartition(report: SyncReport, summary: PartitionSummary): void {
+/** Adds a partition's outcome to the report. Exported for tests, like applyPlan. */
+export function applyPartition(report: SyncReport, summary: PartitionSummary): void {
   addCounts(report.counts, summary.counts);
   report.operations += summary.operations;
   report.failuresTotal += summary.failuresTotal;

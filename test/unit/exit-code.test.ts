@@ -1,0 +1,84 @@
+/**
+ * The exit code and the failure list when the list is capped: invalid records with several field problems each must not
+ * push failed writes out of the list and then make the run look like "fix the HR data" (exit 2).
+ */
+import type { PlanResult } from '../../activities/plan';
+import { EXIT_INVALID_RECORDS, exitCodeFor, formatReport } from '../../client/format-report';
+import { emptyCounts, REPORT_FAILURE_CAP, type FailureLine, type PartitionSummary, type SyncReport } from '../../sync/report';
+import { applyPartition, applyPlan } from '../../workflows/sync';
+
+function emptyReport(): SyncReport {
+  return { tenant: 'acme', runId: 'peakon-sync/acme/run', status: 'running', dryRun: false, employees: 0, counts: emptyCounts(), operations: 0, failures: [], failuresTotal: 0, warnings: [], ownedUsersNotInSource: 0 };
+}
+
+/** A plan with `invalid` records of three field problems each, and `valid` employees to create. */
+function plan(invalid: number, valid: number): PlanResult {
+  const problems = Array.from({ length: invalid }, (_, record) =>
+    ['email', 'employeeId', 'Manager'].map((field) => ({ recordRef: `row ${record + 2}`, employeeKey: `bad${record}@example.com`, field, message: `${field} is invalid` })),
+  ).flat();
+  return {
+    entries: [],
+    counts: { employees: valid, create: valid, update: 0, unchanged: 0, discover: 0, skip: 0, deactivate: 0, delete: 0, invalid },
+    waves: 1,
+    problems,
+    warnings: [],
+    operations: 1,
+    ownedUsersNotInSource: 0,
+  };
+}
+
+/** A create partition in which `failed` of `size` employees failed to write. */
+function partition(index: number, size: number, failed: number): PartitionSummary {
+  const failures: FailureLine[] = Array.from({ length: failed }, (_, n) => ({ employeeKey: `write${index}-${n}@example.com`, phase: 'create', reason: 'Peakon answered 400', errorType: 'InvalidRequest' }));
+  return { phase: 'create', partition: index, counts: { ...emptyCounts(), created: size - failed, failed }, operations: size, failures, failuresTotal: failed, warnings: [] };
+}
+
+/** What the workflow does: the plan, then its partitions, then the status it ends with. */
+function run(invalid: number, partitions: PartitionSummary[]): SyncReport {
+  const report = emptyReport();
+  applyPlan(report, plan(invalid, partitions.reduce((sum, summary) => sum + summary.counts.created + summary.counts.failed, 0)));
+  for (const summary of partitions) applyPartition(report, summary);
+  report.status = report.failuresTotal > 0 ? 'completed_with_failures' : 'completed';
+  return report;
+}
+
+describe('exit code and failure list of a run with many invalid records', () => {
+  it('400 invalid records × 3 field problems and 100 failed writes: every failure listed once, exit 1', () => {
+    const report = run(400, [partition(0, 150, 100)]);
+    expect(report.failuresTotal).toBe(500);
+    // One line per failed employee: the invalid records' 1,200 field problems no longer fill the list.
+    expect(report.failures).toHaveLength(500);
+    expect(report.failures[0]?.reason).toBe('row 2, email: email is invalid; employeeId: employeeId is invalid; Manager: Manager is invalid');
+    expect(report.failures.filter((failure) => failure.phase === 'create')).toHaveLength(100);
+    expect(exitCodeFor(report)).toBe(1);
+    const text = formatReport(report);
+    expect(text).toContain('✗ write0-99@example.com [create] Peakon answered 400');
+    expect(text).not.toMatch(/… and \d+ more/);
+  });
+
+  it('a capped list says how many failed employees it leaves out, and a write failure behind the cap still exits 1', () => {
+    const report = run(1_050, [partition(0, 200, 100)]);
+    expect(report.failures).toHaveLength(REPORT_FAILURE_CAP);
+    expect(report.failures.every((failure) => failure.phase === 'plan')).toBe(true);
+    expect(new Set(report.failures.map((failure) => failure.employeeKey)).size).toBe(REPORT_FAILURE_CAP);
+    expect(formatReport(report)).toContain('… and 150 more (see the outcome files)');
+    expect(exitCodeFor(report)).toBe(1);
+  });
+
+  it('only invalid records, however many: exit 2 (1 with --fail-on invalid-records)', () => {
+    const report = run(1_500, [partition(0, 200, 0)]);
+    expect(report.status).toBe('completed_with_failures');
+    expect(report.failures).toHaveLength(REPORT_FAILURE_CAP);
+    expect(formatReport(report)).toContain('… and 500 more');
+    expect(exitCodeFor(report)).toBe(EXIT_INVALID_RECORDS);
+    expect(exitCodeFor(report, { failOn: 'invalid-records' })).toBe(1);
+  });
+
+  it('a report of a run that listed one line per field problem (before this change) still exits 1 on a failed write', () => {
+    // What `status` reads back from such a run: 1,000 lines, all from the plan, for 400 records; 100 writes failed.
+    const lines: FailureLine[] = Array.from({ length: REPORT_FAILURE_CAP }, (_, n) => ({ employeeKey: `bad${Math.floor(n / 3)}@example.com`, phase: 'plan', reason: 'field problem', errorType: 'InvalidRecord' }));
+    const report: SyncReport = { ...emptyReport(), status: 'completed_with_failures', counts: { ...emptyCounts(), created: 50, failed: 500 }, failures: lines, failuresTotal: 500, planned: { create: 150, invalid: 400 } };
+    expect(exitCodeFor(report)).toBe(1);
+    expect(exitCodeFor({ ...report, counts: { ...emptyCounts(), created: 150, failed: 400 }, failuresTotal: 400 })).toBe(EXIT_INVALID_RECORDS);
+  });
+});
