@@ -178,9 +178,12 @@ async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: Mapp
   if (!deps.ownership) return undefined;
   const ledger = await deps.ownership.read(input.run.tenant);
   const retainedKeys = new Set(mapping.problems.flatMap((problem) => (problem.employeeKey !== undefined ? [problem.employeeKey] : [])));
+  const retainedSourceIds = new Set(mapping.problems.flatMap((problem) => (problem.sourceId !== undefined ? [problem.sourceId] : [])));
+  const identified = new Set(mapping.problems.filter((problem) => problem.employeeKey !== undefined || problem.sourceId !== undefined).map((problem) => problem.recordRef));
+  const unidentifiedRecords = new Set(mapping.problems.filter((problem) => !identified.has(problem.recordRef)).map((problem) => problem.recordRef)).size;
   const today = input.asOf ?? dayIn(settings.timeZone, input.startedAt ? new Date(input.startedAt) : new Date());
   const readCount = mapping.employees.length + new Set(mapping.problems.map((problem) => problem.recordRef)).size;
-  return { settings, today, owned: new Set(ledger.owned), retainedKeys, readCount, lastCompleteRead: ledger.lastCompleteRead };
+  return { settings, today, owned: new Set(ledger.owned), retainedKeys, retainedSourceIds, unidentifiedRecords, readCount, lastCompleteRead: ledger.lastCompleteRead };
 }
 
 /** Leavers need the whole tenant: filter discovery never lists it, so it cannot tell who left. */

@@ -46,6 +46,7 @@ export function rejectDuplicates(records: MappedRecord[], matchingKey: 'email' |
         problems.push({
           recordRef: record.recordRef,
           employeeKey: record.employeeKey,
+          sourceId: record.sourceId,
           field: key.field,
           message: `the ${key.label} "${value}"${writtenAs === undefined ? '' : ` (written "${writtenAs}")`} is also used by ${others.join(', ')}; neither record is written`,
         });

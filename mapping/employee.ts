@@ -36,6 +36,11 @@ export type DesiredEmployee = z.infer<typeof DesiredEmployeeSchema>;
 export const RecordProblemSchema = z.object({
   recordRef: z.string(),
   employeeKey: z.string().optional(),
+  /**
+   * The record's HRIS id when it was valid: a record rejected for its email (or employee number) is still recognised
+   * by the `externalId` the connector wrote from that id, so its Peakon user is never taken for a leaver.
+   */
+  sourceId: z.string().optional(),
   field: z.string(),
   message: z.string(),
 });

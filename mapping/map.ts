@@ -6,7 +6,7 @@ import { assertMappedColumns } from './columns';
 import { rejectDuplicates } from './duplicates';
 import type { DesiredEmployee, MappingResult, RecordProblem } from './employee';
 import { evaluateSpec } from './evaluate';
-import { mapRecord, type MappedRecord } from './record';
+import { mapRecord, type MappedRecord, type RecordOutcome } from './record';
 import { normalizePointer, pointerOf, resolveReferences, type ReferenceIndex } from './references';
 import { MAX_IDENTIFIER_LENGTH } from './limits';
 import { isInScope, scopeTextProblems } from './scope';
@@ -16,6 +16,14 @@ export interface MappingReport extends MappingResult {
   recordsRead: number;
   /** Records left out by the scope rules: counted, not problems. */
   excluded: number;
+}
+
+/** The matching key and HRIS id a record's mapping could still establish, valid or not. */
+function identityOf(outcome: RecordOutcome): Pick<RecordProblem, 'employeeKey' | 'sourceId'> {
+  if (outcome.ok) return { employeeKey: outcome.mapped.employeeKey, sourceId: outcome.mapped.sourceId };
+  const employeeKey = outcome.problems.find((problem) => problem.employeeKey !== undefined)?.employeeKey;
+  const sourceId = outcome.problems.find((problem) => problem.sourceId !== undefined)?.sourceId;
+  return { ...(employeeKey !== undefined ? { employeeKey } : {}), ...(sourceId !== undefined ? { sourceId } : {}) };
 }
 
 /**
@@ -45,7 +53,10 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig): Ma
     const recordRef = recordRefFor(config.source, index, record, config.mapping.id);
     const unreadable = scopeTextProblems(record, config.mapping.scope);
     if (unreadable.length > 0) {
-      problems.push(...unreadable.map((problem) => ({ recordRef, ...problem })));
+      // Whether the record is in scope is unknown, but who it is may not be: its key and id keep its Peakon user from
+      // being taken for a leaver (sync/plan.ts).
+      const identity = identityOf(mapRecord(record, recordRef, config));
+      problems.push(...unreadable.map((problem) => ({ recordRef, ...identity, ...problem })));
       notMapped.push({ record, recordRef });
       return;
     }

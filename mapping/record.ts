@@ -132,7 +132,7 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
   const emailKey = email === undefined ? undefined : emailMatchKey(email);
   const employeeKey = byNumber ? employeeNumber : emailKey;
   if (problems.length > 0 || sourceId === undefined || email === undefined || emailKey === undefined || employeeKey === undefined) {
-    return { ok: false, problems: problems.map((problem) => ({ recordRef, ...(employeeKey ? { employeeKey } : {}), ...problem })) };
+    return { ok: false, problems: problems.map((problem) => ({ recordRef, ...(employeeKey ? { employeeKey } : {}), ...(sourceId !== undefined ? { sourceId } : {}), ...problem })) };
   }
 
   const enterprise = {

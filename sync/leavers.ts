@@ -19,6 +19,10 @@ export interface LeaverContext {
   owned: ReadonlySet<string>;
   /** Matching keys of HR records that were read but rejected (invalid): still employed, so never leavers. */
   retainedKeys: ReadonlySet<string>;
+  /** HRIS ids of rejected records: their Peakon user (`externalId`) is still employed too, whatever its key. */
+  retainedSourceIds: ReadonlySet<string>;
+  /** Rejected records with neither a valid matching key nor a valid id: nobody can tell whose Peakon user they are. */
+  unidentifiedRecords: number;
   /** Employees in scope of this read (valid or not), and of the last completed run's read. */
   readCount: number;
   lastCompleteRead?: { records: number } | undefined;
@@ -61,6 +65,17 @@ export function returnerClears(settings: LeaversConfig, user: ScimUser, mapped: 
     if (peakon[attribute] !== undefined && peakon[attribute] !== null && peakon[attribute] !== '' && !(mapped && attribute in mapped)) clears[attribute] = null;
   }
   return clears;
+}
+
+/**
+ * A read with records nobody can identify cannot say who left: any of the people it no longer has may be one of them
+ * (an email typo and a broken id in one row). Their deactivations wait for a person, like the guard's; the message
+ * counts the records (the report names them) and never quotes them, because it travels in the run's memo.
+ */
+export function unidentifiedVerdict(context: LeaverContext, notInRead: number): { held: true; reason: string } | undefined {
+  if (notInRead === 0 || context.unidentifiedRecords === 0 || context.settings.action === 'off') return undefined;
+  const records = context.unidentifiedRecords === 1 ? '1 HR record was' : `${context.unidentifiedRecords} HR records were`;
+  return { held: true, reason: `${records} rejected with neither a valid matching key nor a valid id (see the report's invalid records): any of them may be one of the ${notInRead} people no longer in the HR read; fix them, or approve if none is` };
 }
 
 /** The guard's verdict on a run's leavers. */

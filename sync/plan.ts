@@ -1,7 +1,7 @@
 import { emailMatchKey } from '../mapping/email';
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
 import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../scim/resources';
-import { guardVerdict, hasLeft, leaverWrite, returnerClears, type LeaverContext } from './leavers';
+import { guardVerdict, hasLeft, leaverWrite, returnerClears, unidentifiedVerdict, type LeaverContext } from './leavers';
 import { buildCreateBody, composeUpdate, diffUser } from './payloads';
 import type { LeaversSummary } from './report';
 import type { CreateWork, DesiredState, EmployeeIdentity, FieldChange, MatchingKeyKind, UpdateMethod, UpdateWork } from './types';
@@ -190,6 +190,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     if (matchedIds.has(user.id)) continue;
     const key = peakonUserKey(user, options.matchingKey);
     if (key !== undefined && context.retainedKeys.has(key)) continue;
+    if (user.externalId !== undefined && context.retainedSourceIds.has(user.externalId)) continue;
     if (!context.owned.has(user.id)) {
       unowned += 1;
       continue;
@@ -201,7 +202,8 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
   const leavers = entries.filter((entry) => entry.update?.leaver !== undefined).length + hrDeactivations;
   const planned = settings.action === 'off' ? entries.filter((entry) => entry.action === 'skip' && entry.peakonUserId !== undefined).length : leavers;
   const ownedActive = current.filter((user) => user.active !== false && (context.owned.has(user.id) || matchedIds.has(user.id))).length;
-  const verdict = guardVerdict(context, leavers, ownedActive);
+  const notInRead = entries.filter((entry) => entry.recordRef === NOT_IN_HR_READ && entry.update?.leaver !== undefined).length;
+  const verdict = unidentifiedVerdict(context, notInRead) ?? guardVerdict(context, leavers, ownedActive);
   return {
     entries,
     ownedNotInSource,

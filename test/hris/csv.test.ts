@@ -84,6 +84,7 @@ describe('CSV source: text that is not valid in its encoding', () => {
       {
         recordRef: 'row 3',
         employeeKey: 'b@example.com',
+        sourceId: '2',
         field: 'givenName',
         message: expect.stringMatching(/^"first" is not valid utf-8: byte 0xE9 at byte 3 of the 4-byte value .*source\.encoding/),
       },

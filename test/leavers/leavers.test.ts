@@ -296,6 +296,40 @@ describe('the guard', () => {
     );
   });
 
+  it('a rejected record is still employed: recognised by its key or its id, and a read with a record it cannot identify deactivates nobody unapproved', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(12, 3);
+    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync()).result()) as SyncReport).counts.created).toBe(12);
+        const [typo, gone] = leaves(org) as [GeneratedEmployee, GeneratedEmployee];
+        const opsBefore = fixture.sandbox.ops().length;
+        // An HR typo makes one email invalid: the record is rejected, and its person (matched by the id the connector
+        // wrote as externalId) is not a leaver.
+        fixture.writeEmployees(org.map((employee) => (employee === typo ? { ...employee, work_email: 'anna.at.example.com' } : employee)));
+        const second: SyncReport = await (await fixture.startSync()).result();
+        expect(second.status).toBe('completed_with_failures');
+        expect(second.counts.deactivated).toBe(0);
+        expect(second.failures.map((failure) => failure.errorType)).toEqual(['InvalidRecord']);
+        expect(second.leavers).toMatchObject({ planned: 0, held: false });
+        expect(writesOf(fixture, opsBefore)).toEqual([]);
+
+        // The same row with its id broken too, and another person really gone: who left cannot be told apart from that
+        // row, so the deactivation waits for a person.
+        fixture.writeEmployees(org.filter((employee) => employee !== gone).map((employee) => (employee === typo ? { ...employee, work_email: 'anna.at.example.com', employee_id: '' } : employee)));
+        const held = await fixture.startSync();
+        const waiting = await progressOf(held, (progress) => progress.phase === 'awaiting approval');
+        expect(waiting.awaitingApproval).toMatchObject({ leavers: 2, reason: expect.stringContaining('1 HR record was rejected with neither a valid matching key nor a valid id') });
+        await held.executeUpdate(rejectLeaversUpdate);
+        expect(((await held.result()) as SyncReport).counts.deactivated).toBe(0);
+        expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
+      })(),
+    );
+  });
+
   it('holds every deactivation when the HR read shrank by more than maxShare, even under the count and share thresholds', async () => {
     const fixture = await pipeline.fixture();
     const org = generateOrg(10, 3);

@@ -28,18 +28,20 @@ describe('email normalisation (IDNA to ASCII, then case)', () => {
   });
 
   it('reports both records of one mailbox written in its Unicode and ASCII forms, and writes neither', () => {
-    const report = mapEmployees([person({ email: 'anna@exämple.com' }), person(), person({ email: 'anna@xn--exmple-cua.com' })], configWith());
+    const report = mapEmployees([person({ id: 'unicode', email: 'anna@exämple.com' }), person(), person({ id: 'ascii', email: 'anna@xn--exmple-cua.com' })], configWith());
     expect(report.employees.map((employee) => employee.recordRef)).toEqual(['row 3']);
     expect(report.problems).toEqual([
       {
         recordRef: 'row 2',
         employeeKey: 'anna@xn--exmple-cua.com',
+        sourceId: 'unicode',
         field: 'email',
         message: 'the email "anna@xn--exmple-cua.com" (written "anna@exämple.com") is also used by row 4; neither record is written',
       },
       {
         recordRef: 'row 4',
         employeeKey: 'anna@xn--exmple-cua.com',
+        sourceId: 'ascii',
         field: 'email',
         message: 'the email "anna@xn--exmple-cua.com" is also used by row 2; neither record is written',
       },

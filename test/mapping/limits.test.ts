@@ -24,6 +24,7 @@ describe('a single oversized record cannot stop the run', () => {
       {
         recordRef: 'row 3',
         employeeKey: 'bob@example.com',
+        sourceId: '2',
         field: 'givenName',
         message: `10,485,760 bytes from "first_name" is longer than the ${MAX_VALUE_BYTES.toLocaleString('en-US')} allowed for one value`,
       },

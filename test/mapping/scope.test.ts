@@ -37,4 +37,13 @@ describe('scoping rules', () => {
     expect(result.problems).toEqual([]);
     expect(result.excluded).toBe(1);
   });
+
+  it('a record whose scope field is damaged is a problem that still says who it is (its key and id keep its Peakon user from being taken for a leaver)', () => {
+    const result = keptIds({ include: [[{ field: 'country', equals: 'DK' }]] }, [person({ id: 'dk-1', country: 'D\uFFFDK', email: 'Damaged@Example.com' }), person({ id: 'dk-2', country: 'D\uFFFDK', email: 'not an email' })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ recordRef: expect.any(String), field: 'country', employeeKey: 'damaged@example.com', sourceId: 'dk-1' }),
+      expect.objectContaining({ field: 'country', sourceId: 'dk-2' }),
+    ]);
+    expect(result.problems[1]).not.toHaveProperty('employeeKey');
+  });
 });
