@@ -139,6 +139,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           refOf: employeeRefFor(deps.employeeRefKey, run.tenant),
           currentIsWholeTenant: single === undefined,
           ...(leavers ? { leavers } : {}),
+          withholdHrDeactivations: single === undefined && current === undefined && leaversSettings(config).action !== 'off',
         });
         if (deps.ownership && !input.dryRun) {
           // Everyone matched to an HR record is synced by this run, so the connector owns them from now on.
@@ -189,7 +190,7 @@ async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: Mapp
 /** Leavers need the whole tenant: filter discovery never lists it, so it cannot tell who left. */
 function discoveryWarning(config: ConnectorConfig, wholeRun: boolean): string[] {
   if (!wholeRun || config.sync.discovery === 'list' || leaversSettings(config).action === 'off') return [];
-  return ['leavers are not detected with sync.discovery: filter (the tenant is never listed); use discovery: list, or set leavers.action: off to silence this'];
+  return ['leavers are not detected with sync.discovery: filter (the tenant is never listed), and people the HR system marks inactive are left active (the guard cannot count them); use discovery: list, or set leavers.action: off to silence this and deactivate them as ordinary updates'];
 }
 
 /** The one employee of an on-demand sync, or a failure saying why they cannot be synced. */

@@ -74,6 +74,11 @@ export interface PlanOptions {
   currentIsWholeTenant?: boolean;
   /** Leavers are decided only with a whole-tenant listing, a complete HR read and these settings. */
   leavers?: LeaverContext;
+  /**
+   * Filter discovery with leavers on: the tenant is never listed, so the guard cannot count the people the HR read
+   * marks inactive, and an export that marks everyone inactive would switch everyone off. They are left as they are.
+   */
+  withholdHrDeactivations?: boolean;
 }
 
 /** The key a Peakon user is matched on: the userName lower-cased (SCIM compares it case-insensitively), or the employee number. */
@@ -286,6 +291,9 @@ interface PlanContext {
 /** `current`: the Peakon user, null when the listing shows none, undefined when Peakon's state is unknown. */
 function planEmployee(employee: DesiredEmployee, current: ScimUser | null | undefined, options: PlanOptions, context: PlanContext): PlanEntry {
   const base = { ref: options.refOf(employee.employeeKey), employeeKey: employee.employeeKey, recordRef: employee.recordRef, warnings: employee.warnings, wave: 0 };
+  if (current === undefined && employee.user.active === false && options.withholdHrDeactivations) {
+    return { ...base, action: 'skip', reason: 'inactive in the HR system: not deactivated, because with sync.discovery: filter the guard cannot count deactivations (use discovery: list, or leavers.action: off to deactivate as an ordinary update)', changes: [] };
+  }
   if (current === null && employee.user.active === false) {
     // Creating someone the HRIS already marks inactive would only add a person Peakon never surveys.
     return { ...base, action: 'skip', reason: 'inactive in the HR system and not in Peakon: not created', changes: [] };

@@ -175,6 +175,34 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
     expect(fixture.sandbox.users().map((user) => user.userName)).not.toContain(employees[3]?.work_email);
   });
 
+  it('with filter discovery leaves people the HR system marks inactive active, unless leavers.action is off: the guard cannot count them', async () => {
+    const fixture = await pipeline.fixture();
+    fixture.config.sync.discovery = 'filter';
+    const employees = generateOrg(4, 2);
+    fixture.writeEmployees(employees);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync()).result()) as SyncReport).counts.created).toBe(4);
+        // A botched export marks everyone Terminated: nobody is switched off.
+        fixture.writeEmployees(employees.map((employee) => ({ ...employee, status: 'Terminated' })));
+        const opsBefore = fixture.sandbox.ops().length;
+        const held: SyncReport = await (await fixture.startSync()).result();
+        expect(held.counts).toMatchObject({ skipped: 4, updated: 0, deactivated: 0 });
+        expect(held.warnings.some((warning) => warning.includes('people the HR system marks inactive are left active'))).toBe(true);
+        // The schema read only: no discovery, no write.
+        expect(fixture.sandbox.ops().slice(opsBefore).map((op) => op.method)).toEqual(['GET']);
+        expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
+
+        // leavers.action: off says the deployment wants them switched off as ordinary updates, unguarded.
+        fixture.config.leavers = { ...fixture.config.leavers, action: 'off' };
+        const off: SyncReport = await (await fixture.startSync()).result();
+        expect(off.counts).toMatchObject({ updated: 4 });
+        expect(fixture.sandbox.users().every((user) => user.active === false)).toBe(true);
+      })(),
+    );
+  });
+
   it('discovers every employee with a filter, as Peakon\'s guide describes, when discovery is "filter"', async () => {
     const fixture = await pipeline.fixture();
     fixture.config.sync.discovery = 'filter';
