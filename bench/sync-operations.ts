@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startSync } from '../client/start-sync';
+import { generateEncryptionKey, readEncryptionKeys } from '../codec/keys';
 import { connectClient } from '../client/temporal-client';
 import { loadConfigFile } from '../config/load';
 import { startDevServer } from '../devserver/dev-server';
@@ -25,9 +26,11 @@ const BUDGET_PER_HOUR = 25_000;
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(path.join(tmpdir(), 'peakon-bench-sync-'));
+  // Workers and clients refuse to start without a key: encrypt as production does (the workers read process.env).
+  if (!readEncryptionKeys()) process.env.PEAKON_SYNC_ENCRYPTION_KEY = generateEncryptionKey();
   const server = await startDevServer();
   const connection = await NativeConnection.connect({ address: server.address });
-  const connected = await connectClient({ TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
+  const connected = await connectClient({ ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
   const results: Record<string, unknown>[] = [];
   try {
     for (const discovery of DISCOVERIES) {

@@ -18,6 +18,9 @@ export interface ConnectedClient {
 export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promise<ConnectedClient> {
   const { connectionOptions, namespace } = temporalConnectConfig(env);
   const address = connectionOptions.address ?? 'localhost:7233';
+  // Before connecting: without a key (and without the explicit opt-out) every command refuses to start, naming how to
+  // create one, instead of failing on the connection first or sending HR data to Temporal in plain text.
+  const dataConverter = connectorDataConverterFromEnv(env);
   let connection: Connection;
   try {
     connection = await Connection.connect({
@@ -29,7 +32,7 @@ export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promi
   } catch (error) {
     throw new Error(`cannot reach Temporal at ${address} (namespace ${namespace}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  return { client: new Client({ connection, namespace, dataConverter: connectorDataConverterFromEnv(env) }), namespace, address, close: () => connection.close() };
+  return { client: new Client({ connection, namespace, dataConverter }), namespace, address, close: () => connection.close() };
 }
 
 /** Whether any worker polled `taskQueue` for workflow tasks recently; undefined when the server cannot tell us. */

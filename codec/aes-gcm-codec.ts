@@ -1,7 +1,7 @@
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { ENCRYPTION_KEY_VARIABLE, OLD_ENCRYPTION_KEYS_VARIABLE, type EncryptionKeys } from './keys';
+import { ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE, ENCRYPTION_KEY_VARIABLE, OLD_ENCRYPTION_KEYS_VARIABLE, type EncryptionKeys } from './keys';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const ENCRYPTION_KEY_ID_METADATA_KEY = 'encryption-key-id';
@@ -33,12 +33,46 @@ function unknownKeyError(keyId: string | undefined): PayloadDecryptionError {
 }
 
 /**
+ * The refusal of a plain payload by a codec that holds a key. It names no part of the payload: a plain payload is
+ * HR data, and this message lands in logs and in Temporal's failure records.
+ */
+function unencryptedPayloadError(): PayloadDecryptionError {
+  return new PayloadDecryptionError(
+    `refusing an unencrypted payload: ${ENCRYPTION_KEY_VARIABLE} is set here, so every payload must be encrypted with it; ` +
+      `the client or worker that sent it has no key (or runs with ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE}=1): give it the same key`,
+  );
+}
+
+export interface AesGcmPayloadCodecOptions {
+  /**
+   * Pass unencrypted payloads through decode instead of refusing them. For the codec server (the UI shows payloads of
+   * any workflow; what is plain in Temporal is already readable there) and for PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS
+   * beside a key (runs started before the deployment had one).
+   */
+  acceptUnencrypted?: boolean;
+}
+
+/**
  * AES-256-GCM over the whole serialized Payload (metadata included, so the encoding of the value is hidden too).
  * Wire layout, as in Temporal's encryption samples: 12-byte random IV ‖ ciphertext ‖ 16-byte GCM tag. The key id in
  * the metadata lets a rotated deployment pick the right key; the key itself never leaves the process.
+ *
+ * Decode refuses a payload that is not encrypted. Every payload the connector's workflows and activities receive was
+ * encoded by a client or worker of the connector, all of which run this codec with the same key (the SDK runs
+ * `encode` on every payload, `null` results and failure details included; headers and search attributes, which it
+ * never encodes, never reach a codec either). A plain one therefore comes from something without the key — a
+ * misconfigured client, or `temporal workflow start/signal` by hand — and running it would let plain HR data into
+ * the sync and into history. Payloads absent from a message (no input, no details) are never passed to a codec.
  */
 export class AesGcmPayloadCodec implements PayloadCodec {
-  constructor(private readonly keys: EncryptionKeys) {}
+  private readonly acceptUnencrypted: boolean;
+
+  constructor(
+    private readonly keys: EncryptionKeys,
+    options: AesGcmPayloadCodecOptions = {},
+  ) {
+    this.acceptUnencrypted = options.acceptUnencrypted ?? false;
+  }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     const { id, secret } = this.keys.current;
@@ -56,7 +90,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
-      if (!isEncryptedPayload(payload)) return payload;
+      if (!isEncryptedPayload(payload)) {
+        if (this.acceptUnencrypted) return payload;
+        throw unencryptedPayloadError();
+      }
       const keyId = keyIdOf(payload);
       const key = keyId === undefined ? undefined : this.keys.decryptionKeys.get(keyId);
       if (!key) throw unknownKeyError(keyId);

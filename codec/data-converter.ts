@@ -1,6 +1,6 @@
 import type { DataConverter, ExternalStorage } from '@temporalio/common';
 import { AesGcmPayloadCodec, KeylessPayloadCodec } from './aes-gcm-codec';
-import { readEncryptionKeys } from './keys';
+import { allowsUnencryptedPayloads, missingEncryptionKeyError, readEncryptionKeys } from './keys';
 
 export interface ConnectorDataConverterOptions {
   /** Large payloads go to external storage; references are then encrypted like any payload. */
@@ -14,15 +14,22 @@ export interface ConnectorDataConverterOptions {
 export const ENCRYPTING_FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
 
 /**
- * The one DataConverter of every client, worker and workflow bundle of the connector. With a key configured, every
- * payload (inputs, results, heartbeats, memo, failure messages and stack traces) is AES-256-GCM encrypted; without
- * one, payloads stay plain and an encrypted payload is a clear error naming the missing key.
+ * The one DataConverter of every client, worker and workflow bundle of the connector, so the one place that decides
+ * whether HR data is encrypted. With a key, every payload (inputs, results, heartbeats, memo, failure messages and
+ * stack traces) is AES-256-GCM encrypted and an unencrypted payload is refused. Without a key it fails closed: an
+ * EncryptionKeyError saying how to create one, unless PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS=1 asks for plain text
+ * (then an encrypted payload is a clear error naming the missing key). The opt-out beside a key keeps encrypting but
+ * accepts plain payloads: for finishing runs, and reading a ledger, written before the deployment had a key.
  */
 export function connectorDataConverter(env: Record<string, string | undefined> = process.env, options: ConnectorDataConverterOptions = {}): DataConverter {
   const keys = readEncryptionKeys(env);
+  const allowUnencrypted = allowsUnencryptedPayloads(env);
   const storage = options.externalStorage ? { externalStorage: options.externalStorage } : {};
-  if (!keys) return { payloadCodecs: [new KeylessPayloadCodec()], ...storage };
-  return { payloadCodecs: [new AesGcmPayloadCodec(keys)], failureConverterPath: ENCRYPTING_FAILURE_CONVERTER_PATH, ...storage };
+  if (!keys) {
+    if (!allowUnencrypted) throw missingEncryptionKeyError();
+    return { payloadCodecs: [new KeylessPayloadCodec()], ...storage };
+  }
+  return { payloadCodecs: [new AesGcmPayloadCodec(keys, { acceptUnencrypted: allowUnencrypted })], failureConverterPath: ENCRYPTING_FAILURE_CONVERTER_PATH, ...storage };
 }
 
 /**

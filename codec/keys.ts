@@ -8,6 +8,11 @@ export const ENCRYPTION_KEY_VARIABLE = 'PEAKON_SYNC_ENCRYPTION_KEY';
 export const OLD_ENCRYPTION_KEYS_VARIABLE = 'PEAKON_SYNC_ENCRYPTION_OLD_KEYS';
 /** Bearer token the codec server requires, when set. */
 export const CODEC_SERVER_TOKEN_VARIABLE = 'PEAKON_SYNC_CODEC_SERVER_TOKEN';
+/**
+ * `1`: a worker or CLI without a key runs anyway, and puts HR data (names, emails, every attribute) into Temporal
+ * history and the payload store in plain text. Named so that nobody sets it by accident; for throwaway setups only.
+ */
+export const ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE = 'PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS';
 
 /** Every variable the encryption reads, `_FILE` variants included (for docs and deployment checks). */
 export const ENCRYPTION_ENVIRONMENT_VARIABLES = [
@@ -16,6 +21,7 @@ export const ENCRYPTION_ENVIRONMENT_VARIABLES = [
   OLD_ENCRYPTION_KEYS_VARIABLE,
   `${OLD_ENCRYPTION_KEYS_VARIABLE}_FILE`,
   CODEC_SERVER_TOKEN_VARIABLE,
+  ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE,
 ];
 
 const KEY_BYTES = 32;
@@ -114,4 +120,26 @@ export function readEncryptionKeys(env: Record<string, string | undefined> = pro
     if (!decryptionKeys.has(key.id)) decryptionKeys.set(key.id, key);
   });
   return { current, decryptionKeys };
+}
+
+/** Whether the operator opted out of encryption (PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS=1); any value but 0/1/true/false is an error. */
+export function allowsUnencryptedPayloads(env: Record<string, string | undefined> = process.env): boolean {
+  const value = (env[ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE] ?? '').trim().toLowerCase();
+  if (['', '0', 'false'].includes(value)) return false;
+  if (['1', 'true'].includes(value)) return true;
+  throw new EncryptionKeyError(`${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE} must be 1 or 0`);
+}
+
+/**
+ * The refusal of a worker or CLI started without a key: HR data would otherwise reach Temporal in plain text. Says how
+ * to make a key (the README's own command) and names the opt-out, so nobody has to guess either.
+ */
+export function missingEncryptionKeyError(): EncryptionKeyError {
+  return new EncryptionKeyError(
+    `no encryption key: set ${ENCRYPTION_KEY_VARIABLE}_FILE (or ${ENCRYPTION_KEY_VARIABLE}) to the same key in every worker and CLI, ` +
+      'or names and emails would be stored in plain text in Temporal. Create one once with ' +
+      '`openssl rand -base64 32 > peakon-sync.key && chmod 600 peakon-sync.key` and set ' +
+      `${ENCRYPTION_KEY_VARIABLE}_FILE to that file's path (keep it: it decrypts every run). ` +
+      `To run without encryption anyway (unsafe, throwaway setups only), set ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE}=1`,
+  );
 }

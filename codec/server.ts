@@ -107,7 +107,9 @@ function send(response: ServerResponse, status: number, body?: unknown): void {
  * as the CLI's endpoint templating sends them), CORS for the UI's origins, and an optional bearer token.
  */
 export async function startCodecServer(options: CodecServerOptions): Promise<RunningCodecServer> {
-  const codec = new AesGcmPayloadCodec(options.keys);
+  // The UI asks it to decode whatever a history shows, other applications' plain payloads included; echoing those back
+  // reveals nothing Temporal does not already show. Workers and CLIs refuse plain payloads (connectorDataConverter).
+  const codec = new AesGcmPayloadCodec(options.keys, { acceptUnencrypted: true });
   const allowedOrigins = new Set([...DEFAULT_UI_ORIGINS, ...(options.allowedOrigins ?? [])].map((origin) => origin.replace(/\/+$/, '')));
   const resolvePayload = options.resolvePayload ?? (async (payload: Payload) => payload);
 

@@ -56,7 +56,10 @@ export function defaultActivityDeps(reportDirectory: string, env: NodeJS.Process
   };
 }
 
-/** The key of the employee-ref hash, derived from the encryption key (so the client derives the same one). */
+/**
+ * The key of the employee-ref hash, derived from the encryption key (so the client derives the same one). None only
+ * under PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS=1 (without it no worker or CLI starts keyless): refs are then unkeyed.
+ */
 export function employeeRefKeyFromEnv(env: NodeJS.ProcessEnv = process.env): { employeeRefKey?: Buffer } {
   const keys = readEncryptionKeys(env);
   if (!keys) return {};

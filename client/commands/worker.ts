@@ -2,7 +2,7 @@ import path from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { Command } from 'commander';
 
-import { CODEC_SERVER_TOKEN_VARIABLE, ENCRYPTION_ENVIRONMENT_VARIABLES, readEncryptionKeys } from '../../codec/keys';
+import { ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE, CODEC_SERVER_TOKEN_VARIABLE, ENCRYPTION_ENVIRONMENT_VARIABLES, readEncryptionKeys } from '../../codec/keys';
 import { PeakonConnectionSchema } from '../../config/schema';
 import { DEFAULT_SECRET_HOSTS, describeSecretRef } from '../../config/secret';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
@@ -19,13 +19,14 @@ export function registerWorkerCommand(program: Command): void {
     .addHelpText('after', () => `\n${workerEnvironmentHelp()}`)
     .action(async () => {
       const environment = readWorkerEnvironment();
+      // First: a missing key (without the explicit opt-out) or a malformed one stops the worker with its own message
+      // before anything starts, so no HR data is ever handled unencrypted by accident.
+      const dataConverter = connectorDataConverterFromEnv();
       // The runtime is installed once per process, so the metrics endpoint is decided here, before any connection.
       const metricsAddress = environment.PEAKON_SYNC_METRICS_ADDRESS;
       if (metricsAddress === undefined) installJsonLogging(environment.PEAKON_SYNC_LOG_LEVEL);
       else installRuntimeWithMetrics(environment.PEAKON_SYNC_LOG_LEVEL, metricsAddress);
       const { connectionOptions, namespace } = temporalConnectConfig();
-      // Read before connecting, so a malformed key stops the worker with its own message.
-      const dataConverter = connectorDataConverterFromEnv();
       const connection = await NativeConnection.connect(connectionOptions);
       const reportDirectory = environment.PEAKON_SYNC_REPORT_DIR ?? path.join(environment.PEAKON_SYNC_STATE_DIR, 'reports');
       const workers = await createSyncWorkers({
@@ -39,7 +40,8 @@ export function registerWorkerCommand(program: Command): void {
       });
       // SIGTERM (docker stop, Kubernetes) drains in-flight tasks; Temporal retries whatever is cut off.
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.shutdown());
-      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: readEncryptionKeys()?.current.id ?? 'none: payloads are stored in plain text', metrics: metricsAddress === undefined ? 'off' : `http://${metricsAddress}/metrics` })}\n`);
+      const encryptionKeyId = readEncryptionKeys()?.current.id;
+      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: encryptionKeyId ? 'info' : 'warn', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: encryptionKeyId ?? `none: ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE} is set, payloads are stored in plain text`, metrics: metricsAddress === undefined ? 'off' : `http://${metricsAddress}/metrics` })}\n`);
       // Run data (stored payloads) and report files hold personal data: the worker deletes them after the retention.
       const storage = storageConfigFromEnv(process.env, { defaultLocalDirectory: defaultPayloadDirectory() });
       const stopRetention = startRetentionSweeper({ ...(storage.store ? { store: storage.store } : {}), reportDirectory, retentionDays: storage.retentionDays, log: Runtime.instance().logger });
@@ -83,7 +85,7 @@ export function workerEnvironmentHelp(): string {
     '  Secrets named by the config, read by the worker (not by the CLI that starts a sync):',
     `    ${describeSecretRef(peakonToken)}: the Peakon SCIM token, unless peakon.token names another`,
     `    ${otherSecrets.join(', ')}, or any { env: NAME } / { file: path } the config's source names`,
-    '  Payload encryption (base64 of 32 bytes; the same key in every worker and CLI):',
+    `  Payload encryption (base64 of 32 bytes; the same key in every worker and CLI; without one the worker refuses to start unless ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE}=1):`,
     // The codec server's token is read by `codec-server`, never by a worker.
     ...ENCRYPTION_ENVIRONMENT_VARIABLES.filter((name) => name !== CODEC_SERVER_TOKEN_VARIABLE).map((name) => `    ${name}`),
     '  Payload store and retention (S3 credentials from the standard AWS chain: AWS_ACCESS_KEY_ID, AWS_PROFILE, …):',

@@ -174,6 +174,13 @@ describe('encrypted payloads in Temporal, decoded for the Web UI by the codec se
     expect(decodedValues(await decodeAsTheUiDoes(server, [fromUiJson(payload as JsonPayload)]))).toEqual([ada]);
   });
 
+  it('hands plain payloads back as they are: the UI shows any workflow\'s, and workers (not it) refuse them', async () => {
+    const plain = temporal.api.common.v1.Payload.create(defaultPayloadConverter.toPayload(ada));
+    const answer = await decodeAsTheUiDoes(server, [plain]);
+    expect(answer.status).toBe(200);
+    expect(decodedValues(answer)).toEqual([ada]);
+  });
+
   it('answers 400 to a body that is not the protocol, and 422 naming the key id it lacks', async () => {
     const malformed = await request(`${server.url}/decode`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` }, body: { payloads: [{ data: 'not base64!' }] } });
     expect(malformed.status).toBe(400);

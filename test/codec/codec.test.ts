@@ -5,7 +5,7 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { AesGcmPayloadCodec, KeylessPayloadCodec } from '../../codec/aes-gcm-codec';
 import { connectorDataConverter, ENCRYPTING_FAILURE_CONVERTER_PATH } from '../../codec/data-converter';
-import { encryptionKeyId, generateEncryptionKey, readEncryptionKeys, type EncryptionKeys } from '../../codec/keys';
+import { EncryptionKeyError, encryptionKeyId, generateEncryptionKey, readEncryptionKeys, type EncryptionKeys } from '../../codec/keys';
 
 const employee = { email: 'ada@example.com', givenName: 'Ada', familyName: 'Lovelace', dateOfBirth: '1815-12-10' };
 
@@ -45,8 +45,25 @@ describe('AES-256-GCM payload codec', () => {
     expect(Buffer.from(first?.data ?? []).equals(Buffer.from(second?.data ?? []))).toBe(false);
   });
 
-  it('passes payloads that are not encrypted through unchanged', async () => {
-    await expect(codec.decode([plain])).resolves.toEqual([plain]);
+  it('refuses a payload that is not encrypted, naming neither its content nor its encoding', async () => {
+    // What a client without the key (or with the opt-out) would send: plain HR data the worker must not run.
+    const nullPayload = defaultPayloadConverter.toPayload(undefined);
+    for (const unencrypted of [plain, nullPayload, {}]) {
+      const refusal = codec.decode([unencrypted]);
+      await expect(refusal).rejects.toThrow(/^refusing an unencrypted payload: PEAKON_SYNC_ENCRYPTION_KEY is set here/);
+      await expect(refusal).rejects.not.toThrow(/ada@example\.com|Lovelace|json\/plain|binary\/null/);
+    }
+    // One plain payload among encrypted ones fails the whole batch: none of it is handed on.
+    const [encrypted] = await codec.encode([plain]);
+    await expect(codec.decode([encrypted as Payload, plain])).rejects.toThrow(/^refusing an unencrypted payload/);
+  });
+
+  it('passes unencrypted payloads through only when told to (the codec server; the opt-out beside a key)', async () => {
+    const lenient = new AesGcmPayloadCodec(keysFor({ PEAKON_SYNC_ENCRYPTION_KEY: key }), { acceptUnencrypted: true });
+    const [encrypted] = await lenient.encode([plain]);
+    expect(text(encrypted?.metadata?.encoding)).toBe('binary/encrypted');
+    const decoded = await lenient.decode([plain, encrypted as Payload]);
+    expect(decoded.map((payload) => defaultPayloadConverter.fromPayload(payload))).toEqual([employee, employee]);
   });
 
   it('refuses a payload whose ciphertext was altered', async () => {
@@ -95,15 +112,36 @@ describe('connectorDataConverter', () => {
     expect(require(ENCRYPTING_FAILURE_CONVERTER_PATH)).toHaveProperty('failureConverter.options.encodeCommonAttributes', true);
   });
 
-  it('installs the refusing pass-through codec and the default failure converter when no key is configured', () => {
-    const converter = connectorDataConverter({});
+  it('fails closed without a key: the error says how to create one and names the opt-out, never a key', () => {
+    for (const env of [{}, { PEAKON_SYNC_ENCRYPTION_KEY: '' }, { PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS: '0' }, { PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS: 'false' }]) {
+      expect(() => connectorDataConverter(env)).toThrow(EncryptionKeyError);
+      expect(() => connectorDataConverter(env)).toThrow(/^no encryption key: set PEAKON_SYNC_ENCRYPTION_KEY_FILE \(or PEAKON_SYNC_ENCRYPTION_KEY\)/);
+      expect(() => connectorDataConverter(env)).toThrow('`openssl rand -base64 32 > peakon-sync.key && chmod 600 peakon-sync.key`');
+      expect(() => connectorDataConverter(env)).toThrow(/set PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS=1$/);
+    }
+  });
+
+  it('installs the refusing pass-through codec and the default failure converter only with the explicit opt-out', () => {
+    const converter = connectorDataConverter({ PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS: '1' });
     expect(converter.payloadCodecs?.[0]).toBeInstanceOf(KeylessPayloadCodec);
     expect(converter.failureConverterPath).toBeUndefined();
+    expect(() => connectorDataConverter({ PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS: 'yes' })).toThrow('PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS must be 1 or 0');
+  });
+
+  it('with a key, refuses plain payloads unless the opt-out is set beside it (runs started before the key)', async () => {
+    const plain = defaultPayloadConverter.toPayload(employee);
+    const key = generateEncryptionKey();
+    const [strict] = connectorDataConverter({ PEAKON_SYNC_ENCRYPTION_KEY: key }).payloadCodecs ?? [];
+    await expect(strict?.decode([plain])).rejects.toThrow(/^refusing an unencrypted payload/);
+    const [migrating] = connectorDataConverter({ PEAKON_SYNC_ENCRYPTION_KEY: key, PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS: '1' }).payloadCodecs ?? [];
+    await expect(migrating?.decode([plain])).resolves.toEqual([plain]);
+    const [encrypted] = (await migrating?.encode([plain])) ?? [];
+    expect(text(encrypted?.metadata?.encoding)).toBe('binary/encrypted');
   });
 
   it('passes external storage through', () => {
     const externalStorage = { drivers: [] } as never;
-    expect(connectorDataConverter({}, { externalStorage }).externalStorage).toBe(externalStorage);
+    expect(connectorDataConverter({ PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() }, { externalStorage }).externalStorage).toBe(externalStorage);
   });
 });
 
