@@ -48,14 +48,26 @@ export function deferredReferencesWrite(references: Record<string, string>, crea
   return { method, operations: Object.entries(references).map(([attribute, email]) => ({ op: 'replace', path: `${PEAKON_USER_SCHEMA}:${attribute}`, value: email })) };
 }
 
-/** The same write without some employee references (Peakon rejected one: its target does not exist). */
-export function withoutReferences(write: EmployeeWrite, attributes: readonly string[]): EmployeeWrite {
+/**
+ * The same write without some employee references (Peakon rejected one: its target does not exist). A PATCH leaves
+ * them out. A PUT replaces the whole user, so leaving one out would clear it: each changed reference goes back to what
+ * Peakon had (`changes`' `from`, absent when it had none), and an unchanged one is Peakon's value already.
+ */
+export function withoutReferences(write: EmployeeWrite, attributes: readonly string[], changes: readonly FieldChange[]): EmployeeWrite {
   const dropped = new Set(attributes.map((attribute) => `${PEAKON_USER_SCHEMA}:${attribute}`));
   if (write.method === 'patch') return { method: 'patch', operations: write.operations.filter((operation) => operation.path === undefined || !dropped.has(operation.path)) };
   if (write.method === 'delete') return write;
   const body = clone(write.body);
   const peakon = body[PEAKON_USER_SCHEMA];
-  if (peakon) for (const attribute of attributes) delete peakon[attribute];
+  if (peakon) {
+    for (const attribute of attributes) {
+      const change = changes.find((candidate) => candidate.field === attribute);
+      if (!change) continue;
+      // A reference is an email: anything else in `from` is not one to restore.
+      if (typeof change.from === 'string') peakon[attribute] = change.from;
+      else delete peakon[attribute];
+    }
+  }
   return { method: 'put', body };
 }
 

@@ -124,7 +124,7 @@ export async function employeeUpdateWorkflow(input: EmployeeStepWorkflowInput<Up
     } catch (error) {
       const references = Object.keys(work.references);
       if (isCancellation(error) || failureType(error) !== 'InvalidRequest' || references.length === 0) throw error;
-      const reduced = withoutReferences(work.write, references);
+      const reduced = withoutReferences(work.write, references, work.changes);
       if (reduced.method !== 'patch' || reduced.operations.length > 0) await write(reduced);
       warnings.push(...references.map((attribute) => `${attribute} (${work.references[attribute]}) not written: Peakon rejected it (${failureMessage(error)})`));
     }
