@@ -44,6 +44,8 @@ RUN mkdir -p /var/lib/peakon-sync/state && chown -R node:node /var/lib/peakon-sy
 VOLUME ["/var/lib/peakon-sync/state"]
 USER node
 # The worker is the default; the same image runs every production subcommand, e.g. `schedule list` or `codec-server`
-# (`sandbox` and `demo` need the development dependencies: see the sandbox stage above).
+# (`sandbox` and `demo` need the development dependencies: see the sandbox stage above). No key is baked in: the worker
+# and every command that talks to Temporal refuse to start until PEAKON_SYNC_ENCRYPTION_KEY_FILE (a mounted secret, as
+# docker-compose.yml does) or PEAKON_SYNC_ENCRYPTION_KEY is set.
 ENTRYPOINT ["node", "dist/client/cli.js"]
 CMD ["worker"]

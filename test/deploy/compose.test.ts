@@ -177,6 +177,25 @@ describe('docker-compose.yml', () => {
     expect(ignored).toContain('deploy/connector.env');
   });
 
+  it('gives the worker its encryption key as a compose secret from a git- and docker-ignored file, never in the env file', () => {
+    // Without a key the worker refuses to start: a deployment made from these files must get one.
+    const raw = z
+      .object({ secrets: z.record(z.string(), z.object({ file: z.string() })), services: z.object({ worker: z.object({ secrets: z.array(z.string()) }) }) })
+      .parse(YAML.parse(readFileSync(fromRoot('docker-compose.yml'), 'utf8')));
+    const { secrets } = raw;
+    const worker = raw.services.worker;
+    const keyFile = String(service('worker').environment?.PEAKON_SYNC_ENCRYPTION_KEY_FILE);
+    const name = /^\/run\/secrets\/(\w+)$/.exec(keyFile)?.[1] ?? '';
+    expect(worker.secrets).toContain(name);
+    const hostFile = secrets[name]?.file ?? '';
+    expect(hostFile).toMatch(/^\.\/deploy\/[\w.-]+\.key$/);
+    for (const ignoreFile of ['.gitignore', '.dockerignore']) expect(readFileSync(fromRoot(ignoreFile), 'utf8').split('\n')).toContain('deploy/*.key');
+    // The example env file explains the key file and sets no second key (both set is an error) nor the opt-out.
+    const example = readFileSync(fromRoot('deploy/connector.env.example'), 'utf8');
+    expect(example).toContain(hostFile.slice(2));
+    expect(example).not.toMatch(/^PEAKON_SYNC_(ENCRYPTION_KEY|ALLOW_UNENCRYPTED_PAYLOADS)/m);
+  });
+
   it("mounts the shared state volume at the worker's state directory and the image declares it a volume", () => {
     const stateDirectory = withDefaults(String(service('worker').environment?.PEAKON_SYNC_STATE_DIR));
     expect(service('worker').volumes).toContain(`peakon-state:${stateDirectory}`);
