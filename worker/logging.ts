@@ -1,14 +1,24 @@
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel, type RuntimeOptions, type TelemetryOptions } from '@temporalio/worker';
 
-/** BigInts (e.g. in forwarded core fields) have no JSON form: a log line must never fail to be written. */
+/**
+ * BigInts (e.g. in forwarded core fields) have no JSON form: a log line must never fail to be written. An error is
+ * logged by its name and failure type only: its message, and the decoded `failure` and `cause` the SDK attaches, can
+ * quote Peakon's answer or an HR value (a filter on an email), which the payload codec keeps out of history and
+ * logs must keep out too.
+ */
 function jsonValue(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) {
+    const type = (value as { type?: unknown }).type;
+    return { name: value.name, ...(typeof type === 'string' ? { type } : {}) };
+  }
+  return value;
 }
 
 /**
  * One JSON object per line: what log shippers (Loki, CloudWatch, Datadog) parse without configuration. Temporal adds
- * workflowId/activityType; our activities add `syncRunId` and `employeeKey`. At info level nothing personal is logged
- * beyond the employee key (changed field names, never their values).
+ * workflowId/activityType; our activities add `syncRunId` and `employeeRef` (the keyed hash, never the email). Nothing
+ * personal is logged at info level: changed field names, never their values.
  */
 export function formatLogEntry(entry: LogEntry): string {
   const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();

@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { mkdtempSync } from 'node:fs';
@@ -28,6 +29,16 @@ describe('structured logs', () => {
   it('formats a worker log entry as one JSON object with time, level, message and metadata', () => {
     const line = formatLogEntry({ level: 'INFO', message: 'employee created', timestampNanos: 1_764_000_000_000_000_000n, meta: { syncRunId: 'peakon-sync/acme/x', employeeKey: 'a@example.com' } });
     expect(JSON.parse(line)).toEqual({ time: new Date(1_764_000_000_000).toISOString(), level: 'info', message: 'employee created', syncRunId: 'peakon-sync/acme/x', employeeKey: 'a@example.com' });
+  });
+
+  it('logs an error by its name and failure type only: not its message, nor the decoded failure or cause the SDK attaches', () => {
+    const failure = ApplicationFailure.create({ type: 'InvalidRequest', message: 'Peakon answered 400: userName "ada@example.com" is taken' });
+    Object.assign(failure, { failure: { message: 'Peakon answered 400: userName "ada@example.com" is taken' } });
+    const error = new Error('workflow failed: ada@example.com', { cause: failure });
+    Object.assign(error, { failure: { message: 'ada@example.com' }, cause: failure });
+    const line = formatLogEntry({ level: 'WARN', message: 'Workflow failed', timestampNanos: 1_764_000_000_000_000_000n, meta: { error, activityFailure: failure } });
+    expect(line).not.toContain('ada@example.com');
+    expect(JSON.parse(line)).toMatchObject({ error: { name: 'Error' }, activityFailure: { name: 'ApplicationFailure', type: 'InvalidRequest' } });
   });
 
   describe('from activities', () => {
