@@ -11,7 +11,7 @@ import { preflightMapping } from '../sync/preflight';
 import { employeeRefFor } from '../sync/employee-ref';
 import { dayIn, type LeaverContext } from '../sync/leavers';
 import { buildPlan, countPlan, NOT_IN_HR_READ, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
-import { planLine, PREVIEW_PAGE, type EmployeeReportLine } from '../sync/employee-report';
+import { planPreview, type EmployeeReportLine } from '../sync/employee-report';
 import type { StoredPlan } from '../sync/stored-plan';
 import { storePlan } from '../storage/plan-pages';
 import { WARNING_CAP, type LeaversSummary } from '../sync/report';
@@ -163,7 +163,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           ...(trace.length ? { trace } : {}),
         };
         if (!stored) return { ...summary, entries: plan.entries };
-        return { ...summary, ...stored, ...(input.dryRun ? { preview: plan.entries.slice(0, PREVIEW_PAGE).map(planLine) } : {}) };
+        return { ...summary, ...stored, ...(input.dryRun ? { preview: planPreview(plan.entries) } : {}) };
       });
     } catch (error) {
       // The requests of this attempt still count; the next attempt (or the failure report) reads them from here.

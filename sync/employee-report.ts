@@ -28,6 +28,19 @@ const ACTION_STATUS: Partial<Record<PlannedAction, EmployeeStatus>> = { unchange
 /** A dry run's result shows the first lines of the plan; the report file holds every line. */
 export const PREVIEW_PAGE = 100;
 
+/**
+ * A dry run's preview: the first PREVIEW_PAGE entries that do something or say why not. Unchanged people are left out
+ * (the table hides them anyway), so leavers, planned last, are not cut off behind a hundred unchanged lines.
+ */
+export function planPreview(entries: readonly PlannedEmployee[]): EmployeeReportLine[] {
+  const shown: EmployeeReportLine[] = [];
+  for (const entry of entries) {
+    if (shown.length === PREVIEW_PAGE) break;
+    if (entry.action !== 'unchanged') shown.push(planLine(entry));
+  }
+  return shown;
+}
+
 /** What a report line needs of a plan entry. */
 export type PlannedEmployee = Pick<PlanEntry, 'ref' | 'employeeKey' | 'recordRef' | 'action' | 'changes' | 'warnings' | 'reason' | 'returner' | 'adopted'>;
 

@@ -85,6 +85,25 @@ describe('leavers', () => {
     );
   });
 
+  it('a dry run of a tenant of more than a hundred previews its leavers (unchanged people do not crowd them out)', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(104, 4);
+    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync()).result()) as SyncReport).counts.created).toBe(104);
+        const gone = leaves(org).slice(0, 2);
+        fixture.writeEmployees(org.filter((employee) => !gone.includes(employee)));
+        const dry: SyncReport = await (await fixture.startSync({ dryRun: true })).result();
+        expect(dry.planned).toMatchObject({ unchanged: 102, deactivate: 2 });
+        expect(dry.plan?.map((line) => [line.employeeKey, line.action])).toEqual(expect.arrayContaining(gone.map((employee) => [employee.work_email, 'deactivate'])));
+        expect(dry.plan?.some((line) => line.action === 'unchanged')).toBe(false);
+      })(),
+    );
+  });
+
   it('separate: sets the separation date (the run\'s day) and the configured reason with the deactivation', async () => {
     const fixture = await pipeline.fixture();
     const org = generateOrg(8, 3);
