@@ -110,7 +110,8 @@ function writeFailures(report: SyncReport): number {
 /**
  * For schedulers: 0 all good (completed, skipped because another run holds the lock, nothing to change); 3 completed,
  * but the guard held leaver writes and nobody decided in time; 2 completed but some HR records are invalid (1 with
- * `failOn: 'invalid-records'`); 1 the run failed, was quarantined or cancelled, or an employee write failed.
+ * `failOn: 'invalid-records'`); 1 the run failed, was quarantined or cancelled, lost its tenant lock, or an employee
+ * write failed.
  */
 export function exitCodeFor(report: SyncReport, options: { failOn?: FailOn } = {}): number {
   const completed = report.status === 'completed' || (report.status === 'completed_with_failures' && onlyInvalidRecords(report));

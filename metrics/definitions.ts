@@ -48,7 +48,7 @@ export const RUNS = {
   name: 'peakon_sync_runs_total',
   kind: 'counter',
   labels: ['tenant', 'status', 'dry_run'],
-  help: 'Sync runs that ended, by final status (completed, completed_with_failures, quarantined, cancelled, skipped, failed)',
+  help: 'Sync runs that ended, by final status (completed, completed_with_failures, quarantined, cancelled, lock_lost, skipped, failed)',
 } as const satisfies ConnectorMetric;
 
 export const RUN_DURATION = {

@@ -40,9 +40,11 @@ export interface PartitionSummary {
 
 /**
  * `quarantined`: Peakon refused the run (401/403, 404 on the base URL) or most of its recent writes failed; it stopped
- * writing. `cancelled`: an operator cancelled it. Both still report what was done.
+ * writing. `cancelled`: an operator cancelled it. `lock_lost`: it lost the tenant lock (the lease expired, e.g. during a
+ * worker outage, or an operator terminated the lock), so another run may hold the tenant; it stopped writing. All
+ * three still report what was done.
  */
-export type SyncStatus = 'running' | 'awaiting_approval' | 'completed' | 'completed_with_failures' | 'failed' | 'skipped' | 'cancelled' | 'quarantined';
+export type SyncStatus = 'running' | 'awaiting_approval' | 'completed' | 'completed_with_failures' | 'failed' | 'skipped' | 'cancelled' | 'quarantined' | 'lock_lost';
 
 /**
  * The run's leavers: how many the plan found, and what became of their writes. `held`: the guard stopped them for a

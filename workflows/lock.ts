@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { TerminatedFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { CancellationScope, ParentClosePolicy, condition, defineQuery, defineSignal, log, setHandler, startChild, upsertMemo, type ChildWorkflowHandle, type SignalDefinition } from '@temporalio/workflow';
 import { tenantLockWorkflowId } from './ids';
 
@@ -55,12 +55,19 @@ export async function tenantLockWorkflow(input: TenantLockInput): Promise<Tenant
 /** A lock this run holds: renewed in the background until released. */
 export interface HeldTenantLock {
   release(): Promise<void>;
+  /**
+   * Calls `listener` once if the lock is lost before this run releases it: the lock workflow ended (its lease expired,
+   * e.g. after a worker outage longer than the lease, or an operator terminated it), or a renewal found it gone or held
+   * by another run. Another run may then hold the tenant: the caller must stop writing.
+   */
+  onLost(listener: (why: string) => void): void;
 }
 
 /**
  * Takes the tenant's lock for this run, or says another run holds it. While held, the lease is renewed every third of
- * its length; a renewal or release that finds the lock gone (expired, or terminated by an operator) is not an error:
- * the run goes on and its result is unaffected.
+ * its length. A renewal or release that finds the lock gone (expired, or terminated by an operator) is not an error in
+ * itself; the lock's end, or the failed renewal, is reported through `onLost`. Observing the lock's end adds no
+ * command: its completion reaches this run's history whether or not the run looks at it.
  */
 export async function holdTenantLock(tenant: string, runId: string, leaseMs: number): Promise<HeldTenantLock | 'held-elsewhere'> {
   let lock: ChildWorkflowHandle<typeof tenantLockWorkflow>;
@@ -76,11 +83,29 @@ export async function holdTenantLock(tenant: string, runId: string, leaseMs: num
     throw error;
   }
   let released = false;
+  let lost: string | undefined;
+  let lostListener: ((why: string) => void) | undefined;
+  // Cancelling the run cancels the lock too (it is the run's child): that is the run letting go, not losing it.
+  const runScope = CancellationScope.current();
+  const lose = (why: string) => {
+    if (released || lost !== undefined || runScope.consideredCancelled) return;
+    lost = why;
+    lostListener?.(why);
+  };
+  // The lock's signals go to this run's own child only (Temporal refuses them if another run's lock now has the ID),
+  // and the lock's end is this child's result.
+  const lockId = tenantLockWorkflowId(tenant);
+  void lock.result().then(
+    (end) => lose(end.ended === 'expired' ? `the lease of the tenant lock ${lockId} expired: this run did not renew it for ${leaseMs / 1000} s (no worker ran it, e.g. an outage)` : `the tenant lock ${lockId} ended before this run released it`),
+    (error: unknown) => lose(error instanceof Error && error.cause instanceof TerminatedFailure ? `the tenant lock ${lockId} was terminated (e.g. \`peakon-sync unlock --force\`)` : `the tenant lock ${lockId} ended: ${error instanceof Error ? error.message : String(error)}`),
+  );
   const signalIfThere = async (signal: SignalDefinition<[]>) => {
     try {
       await lock.signal(signal);
     } catch (error) {
-      log.warn('the tenant lock is gone (expired or terminated); the run goes on', { tenant, error: error instanceof Error ? error.message : String(error) });
+      const message = error instanceof Error ? error.message : String(error);
+      log.warn('the tenant lock is gone (expired, terminated, or another run holds it)', { tenant, error: message });
+      if (signal === renewTenantLockSignal) lose(`renewing the tenant lock ${lockId} failed (it expired, was terminated, or another run holds it): ${message}`);
     }
   };
   // Not cancellable with the run: cancelling a sync must not stop it from renewing until it has released the lock.
@@ -94,5 +119,9 @@ export async function holdTenantLock(tenant: string, runId: string, leaseMs: num
         await renewing;
         await signalIfThere(releaseTenantLockSignal);
       }),
+    onLost: (listener) => {
+      lostListener = listener;
+      if (lost !== undefined) listener(lost);
+    },
   };
 }

@@ -7,6 +7,8 @@ import {
   defineUpdate,
   executeChild,
   isCancellation,
+  log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -142,11 +144,16 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   const created = new Map<string, EmployeeOutcome>();
   const laterWarnings: Record<string, string[]> = {};
   const { writeRunReport } = proxyActivities<SyncActivities>(reportActivityOptions(tuning));
+  /** Why the tenant lock was lost, once it is: another sync of the tenant may hold it now, so this run stops. */
+  let lockLost: string | undefined;
+  /** Set once the run writes its report: a lock lost then has nothing left to stop. */
+  let finishing = false;
   const finish = async (status: SyncStatus) => {
+    finishing = true;
     if (plan?.trace) report.trace = [...plan.trace, `result: ${resultLine(report)}`];
     publish(status, report.leavers ? { awaitingApproval: null } : {});
     const entries: ReportEntry[] = (plan?.entries ?? []).map(reportEntryOf);
-    report.reportPath = await writeRunReport({ run, report, entries, ...(plan?.stored ? { stored: plan.stored } : {}), outcomes, warnings: laterWarnings, problems: plan?.problems ?? [], ownership: ownershipChange(report, outcomes, input.employeeKey === undefined) });
+    report.reportPath = await writeRunReport({ run, report, entries, ...(plan?.stored ? { stored: plan.stored } : {}), outcomes, warnings: laterWarnings, problems: plan?.problems ?? [], ...(lockLost === undefined ? { ownership: ownershipChange(report, outcomes, input.employeeKey === undefined) } : {}) });
     return report;
   };
   // The guard's state: leaver writes held for a person's decision, and that decision.
@@ -167,98 +174,119 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   setHandler(approveLeaversUpdate, decide('approved'), { validator: validateDecision });
   setHandler(rejectLeaversUpdate, decide('rejected'), { validator: validateDecision });
   const completed = () => finish(report.failuresTotal > 0 ? 'completed_with_failures' : 'completed');
+  // The run's work, in a scope of its own: when the tenant lock is lost, the scope is cancelled (below), as an operator's
+  // cancel would, while the report and the lock's release still run.
+  const work = new CancellationScope();
+  if (lock) {
+    lock.onLost((why) => {
+      if (finishing || lockLost !== undefined) return;
+      // A run that lost its lock before this change went on writing; its history replays down that path.
+      if (!patched(STOP_WHEN_LOCK_LOST_PATCH)) return;
+      log.warn('the tenant lock was lost: the run stops', { tenant: config.tenant, why });
+      lockLost = why;
+      work.cancel();
+    });
+  }
   try {
-    progress.phase = 'planning';
-    const { planSync } = proxyActivities<SyncActivities>(planActivityOptions(tuning));
-    plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}), dryRun: input.dryRun ?? false, startedAt: info.startTime.toISOString(), ...(input.asOf !== undefined ? { asOf: input.asOf } : {}), storedPlan: true });
-    const { entries } = plan;
-    applyPlan(report, plan);
-    const noteWarnings = (warnings: Map<string, string[]>) => {
-      for (const [ref, lines] of warnings) {
-        laterWarnings[ref] = [...(laterWarnings[ref] ?? []), ...lines];
-        const key = entries.find((entry) => entry.ref === ref)?.employeeKey ?? ref;
-        appendCapped(report.warnings, lines.map((line) => `${key}: ${line}`), WARNING_CAP);
-      }
-    };
-    if (input.dryRun) {
-      report.plan = plan.stored ? (plan.preview ?? []) : plan.entries.slice(0, PREVIEW_PAGE).map(planLine);
-      return await completed();
-    }
-    // Partitions no larger than needed to keep every partition slot busy: a wave of 400 with 2 slots runs as 2 × 200,
-    // not as 200 + 200 + a small last partition that runs alone.
-    const partitionsOf = <T>(work: T[]) => partitionBySize(work, Math.max(1, Math.min(config.sync.partitionSize, Math.ceil(work.length / config.sync.maxConcurrentPartitions))));
-    /** Runs one phase's (or wave's) partitions; false when the circuit breaker stopped the run. */
-    const runPartitions = async (phase: SyncPhase | 'leave', wave: number, partitions: PartitionWork[]): Promise<boolean> => {
-      progress.partitionsTotal += partitions.length;
-      await slidingWindow(partitions.map((work, index) => ({ work, index })), config.sync.maxConcurrentPartitions, async ({ work, index }) => {
-        const workflowId = partitionWorkflowId(run.runId, phase, wave, index);
-        progress.runningPartitions.push(workflowId);
-        const result = await executeChild(syncPartitionWorkflow, {
-          workflowId,
-          args: [{ run, peakon: config.peakon, tuning, updateMethod, partition: index, maxConcurrentEmployees: config.sync.maxConcurrentEmployees, work }],
-        });
-        applyPartition(report, result.summary);
-        for (const outcome of result.outcomes) {
-          outcomes.push(outcome);
-          if (outcome.phase === 'create') created.set(outcome.ref, outcome);
+    return await work.run(async () => {
+      progress.phase = 'planning';
+      const { planSync } = proxyActivities<SyncActivities>(planActivityOptions(tuning));
+      plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}), dryRun: input.dryRun ?? false, startedAt: info.startTime.toISOString(), ...(input.asOf !== undefined ? { asOf: input.asOf } : {}), storedPlan: true });
+      const { entries } = plan;
+      applyPlan(report, plan);
+      const noteWarnings = (warnings: Map<string, string[]>) => {
+        for (const [ref, lines] of warnings) {
+          laterWarnings[ref] = [...(laterWarnings[ref] ?? []), ...lines];
+          const key = entries.find((entry) => entry.ref === ref)?.employeeKey ?? ref;
+          appendCapped(report.warnings, lines.map((line) => `${key}: ${line}`), WARNING_CAP);
         }
-        progress.runningPartitions = progress.runningPartitions.filter((running) => running !== workflowId);
-        progress.partitionsDone += 1;
-        progress.employeesDone += employeesIn(work);
-      }, () => report.message !== undefined);
-      return report.message === undefined;
-    };
-
-    const phaseOneEntries = entries.filter((entry) => entry.create);
-    Object.assign(progress, { phase: 'create', waves: plan.waves, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseOneEntries.length, updateWorkTotal: entries.filter((entry) => entry.action === 'update' || entry.deferredReferences).length });
-    for (let wave = 0; wave < plan.waves; wave += 1) {
-      progress.wave = wave;
-      const { steps, warnings } = createStepsOfWave(entries, wave, missingPeople(entries, created, wave));
-      noteWarnings(warnings);
-      if (!(await runPartitions('create', wave, createPartitions(plan, wave, steps, partitionsOf)))) return await finish('quarantined');
-    }
-    const phaseTwo = updateSteps(entries, created, missingPeople(entries, created));
-    noteWarnings(phaseTwo.warnings);
-    Object.assign(progress, { phase: 'update', wave: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseTwo.steps.length, updateWorkTotal: phaseTwo.steps.length });
-    if (!(await runPartitions('update', 0, updatePartitions(plan, phaseTwo.steps, updateMethod, partitionsOf)))) return await finish('quarantined');
-
-    // Leavers last, after every create and update, and behind the guard.
-    const leaverWork = leaverSteps(entries);
-    const leaverEntries = entries.filter((entry) => entry.update?.leaver);
-    const leavers = report.leavers;
-    if (leavers && leaverWork.length > 0) {
-      let apply = true;
-      if (leavers.held) {
-        held = leaverWork.length;
-        const timeoutMs = config.leavers?.guard.timeout ?? DEFAULT_GUARD_TIMEOUT_MS;
-        const awaiting: AwaitingApproval = { leavers: leaverWork.length, preview: leaverEntries.slice(0, HELD_PREVIEW).map((entry) => entry.employeeKey), reason: leavers.heldReason ?? 'guard', deadline: new Date(Date.now() + timeoutMs).toISOString() };
-        leavers.heldPreview = awaiting.preview;
-        Object.assign(progress, { phase: 'awaiting approval', awaitingApproval: awaiting });
-        // The memo names employees by ref only: it is shown in plain text wherever the codec does not reach.
-        publish('awaiting_approval', { awaitingApproval: { leavers: awaiting.leavers, refs: leaverEntries.slice(0, HELD_PREVIEW).map((entry) => entry.ref), reason: awaiting.reason, deadline: awaiting.deadline, approve: `peakon-sync approve ${run.runId}`, reject: `peakon-sync reject ${run.runId}` } });
-        if (!(await condition(() => decision !== undefined, timeoutMs))) decision = 'timed out';
-        leavers.decision = decision;
-        apply = decision === 'approved';
-        delete progress.awaitingApproval;
-        publish('running', { awaitingApproval: null });
-        if (!apply) report.message = decision === 'timed out' ? `${leaverWork.length} leaver write(s) held by the guard were dropped: nobody approved them within ${Math.round(timeoutMs / 60_000)} min` : `${leaverWork.length} leaver write(s) held by the guard were rejected`;
-      } else leavers.decision = 'not needed';
-      if (apply) {
-        Object.assign(progress, { phase: 'leavers', partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: leaverWork.length });
-        const completedLeavers = await runPartitions('leave', 0, updatePartitions(plan, leaverWork, updateMethod, partitionsOf));
-        leaversDone = true;
-        if (!completedLeavers) return await finish('quarantined');
+      };
+      if (input.dryRun) {
+        report.plan = plan.stored ? (plan.preview ?? []) : plan.entries.slice(0, PREVIEW_PAGE).map(planLine);
+        return await completed();
       }
-    }
-    leaversDone = true;
-    progress.phase = 'done';
-    return await completed();
+      // Partitions no larger than needed to keep every partition slot busy: a wave of 400 with 2 slots runs as 2 × 200,
+      // not as 200 + 200 + a small last partition that runs alone.
+      const partitionsOf = <T>(work: T[]) => partitionBySize(work, Math.max(1, Math.min(config.sync.partitionSize, Math.ceil(work.length / config.sync.maxConcurrentPartitions))));
+      /** Runs one phase's (or wave's) partitions; false when the circuit breaker stopped the run. */
+      const runPartitions = async (phase: SyncPhase | 'leave', wave: number, partitions: PartitionWork[]): Promise<boolean> => {
+        progress.partitionsTotal += partitions.length;
+        await slidingWindow(partitions.map((work, index) => ({ work, index })), config.sync.maxConcurrentPartitions, async ({ work, index }) => {
+          const workflowId = partitionWorkflowId(run.runId, phase, wave, index);
+          progress.runningPartitions.push(workflowId);
+          const result = await executeChild(syncPartitionWorkflow, {
+            workflowId,
+            args: [{ run, peakon: config.peakon, tuning, updateMethod, partition: index, maxConcurrentEmployees: config.sync.maxConcurrentEmployees, work }],
+          });
+          applyPartition(report, result.summary);
+          for (const outcome of result.outcomes) {
+            outcomes.push(outcome);
+            if (outcome.phase === 'create') created.set(outcome.ref, outcome);
+          }
+          progress.runningPartitions = progress.runningPartitions.filter((running) => running !== workflowId);
+          progress.partitionsDone += 1;
+          progress.employeesDone += employeesIn(work);
+        }, () => report.message !== undefined);
+        return report.message === undefined;
+      };
+
+      const phaseOneEntries = entries.filter((entry) => entry.create);
+      Object.assign(progress, { phase: 'create', waves: plan.waves, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseOneEntries.length, updateWorkTotal: entries.filter((entry) => entry.action === 'update' || entry.deferredReferences).length });
+      for (let wave = 0; wave < plan.waves; wave += 1) {
+        progress.wave = wave;
+        const { steps, warnings } = createStepsOfWave(entries, wave, missingPeople(entries, created, wave));
+        noteWarnings(warnings);
+        if (!(await runPartitions('create', wave, createPartitions(plan, wave, steps, partitionsOf)))) return await finish('quarantined');
+      }
+      const phaseTwo = updateSteps(entries, created, missingPeople(entries, created));
+      noteWarnings(phaseTwo.warnings);
+      Object.assign(progress, { phase: 'update', wave: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseTwo.steps.length, updateWorkTotal: phaseTwo.steps.length });
+      if (!(await runPartitions('update', 0, updatePartitions(plan, phaseTwo.steps, updateMethod, partitionsOf)))) return await finish('quarantined');
+
+      // Leavers last, after every create and update, and behind the guard.
+      const leaverWork = leaverSteps(entries);
+      const leaverEntries = entries.filter((entry) => entry.update?.leaver);
+      const leavers = report.leavers;
+      if (leavers && leaverWork.length > 0) {
+        let apply = true;
+        if (leavers.held) {
+          held = leaverWork.length;
+          const timeoutMs = config.leavers?.guard.timeout ?? DEFAULT_GUARD_TIMEOUT_MS;
+          const awaiting: AwaitingApproval = { leavers: leaverWork.length, preview: leaverEntries.slice(0, HELD_PREVIEW).map((entry) => entry.employeeKey), reason: leavers.heldReason ?? 'guard', deadline: new Date(Date.now() + timeoutMs).toISOString() };
+          leavers.heldPreview = awaiting.preview;
+          Object.assign(progress, { phase: 'awaiting approval', awaitingApproval: awaiting });
+          // The memo names employees by ref only: it is shown in plain text wherever the codec does not reach.
+          publish('awaiting_approval', { awaitingApproval: { leavers: awaiting.leavers, refs: leaverEntries.slice(0, HELD_PREVIEW).map((entry) => entry.ref), reason: awaiting.reason, deadline: awaiting.deadline, approve: `peakon-sync approve ${run.runId}`, reject: `peakon-sync reject ${run.runId}` } });
+          if (!(await condition(() => decision !== undefined, timeoutMs))) decision = 'timed out';
+          leavers.decision = decision;
+          apply = decision === 'approved';
+          delete progress.awaitingApproval;
+          publish('running', { awaitingApproval: null });
+          if (!apply) report.message = decision === 'timed out' ? `${leaverWork.length} leaver write(s) held by the guard were dropped: nobody approved them within ${Math.round(timeoutMs / 60_000)} min` : `${leaverWork.length} leaver write(s) held by the guard were rejected`;
+        } else leavers.decision = 'not needed';
+        if (apply) {
+          Object.assign(progress, { phase: 'leavers', partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: leaverWork.length });
+          const completedLeavers = await runPartitions('leave', 0, updatePartitions(plan, leaverWork, updateMethod, partitionsOf));
+          leaversDone = true;
+          if (!completedLeavers) return await finish('quarantined');
+        }
+      }
+      leaversDone = true;
+      progress.phase = 'done';
+      return await completed();
+    });
   } catch (error) {
     if (isCancellation(error)) {
-      // Cancelled by an operator (`peakon-sync cancel`): what finished is reported, nothing more is started.
+      // Cancelled by an operator (`peakon-sync cancel`), or stopped because the tenant lock was lost: what finished is
+      // reported, nothing more is started, and partitions in flight are cancelled with their employees (writes already
+      // sent finish; an employee not yet written is left to the next sync, like after a cancel).
       return await CancellationScope.nonCancellable(() => {
         if (held && decision === undefined && report.leavers) report.leavers.decision = decision = 'cancelled';
         leaversDone = true;
+        if (lockLost !== undefined) {
+          report.message = `stopped during ${progress.phase}: ${lockLost}. Another sync of the tenant may be running, so this run started nothing more and stopped its ${progress.runningPartitions.length} partition(s) in flight (their employees may be partly written; the next sync completes them); it did not record ownership`;
+          return finish('lock_lost');
+        }
         report.message = `cancelled during ${progress.phase}; ${progress.runningPartitions.length} partition(s) in flight were stopped (their employees may be partly written; the next sync completes them)`;
         return finish('cancelled');
       });
@@ -297,6 +325,12 @@ function reportEntryOf(entry: LightPlanEntry | PlanEntry): ReportEntry {
   const { ref, employeeKey, recordRef, action, warnings, reason, returner, adopted, slot } = entry;
   return { ref, employeeKey, recordRef, action, warnings, ...('changes' in entry ? { changes: entry.changes } : {}), ...(slot !== undefined ? { slot } : {}), ...(reason !== undefined ? { reason } : {}), ...(returner ? { returner } : {}), ...(adopted ? { adopted } : {}) };
 }
+
+/**
+ * patched() marker of a run that stops when it loses its tenant lock (2026-11). A run whose history lost its lock
+ * before this change went on writing; replayed, it takes that path again. See docs/versioning.md.
+ */
+const STOP_WHEN_LOCK_LOST_PATCH = 'stop-when-tenant-lock-lost';
 
 /** `leavers.guard.timeout`'s default, for runs whose config predates it. */
 const DEFAULT_GUARD_TIMEOUT_MS = 24 * 3_600_000;

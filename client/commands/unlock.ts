@@ -34,7 +34,7 @@ export function registerUnlockCommand(program: Command): void {
   program
     .command('unlock <tenant>')
     .description("free a tenant's sync lock; refuses while the sync holding it still runs, unless --force")
-    .option('--force', 'unlock even though the holding sync still runs (two syncs of the tenant may then overlap)')
+    .option('--force', 'unlock even though the holding sync still runs (that sync then stops, ending lock_lost)')
     .action(async (tenant: string, options: { force?: boolean }) => {
       const connected = await connectClient();
       try {

@@ -9,7 +9,7 @@ import type { StoredConfigStatus } from './stored-config';
 
 /** The memo a sync run keeps up to date (workflows/sync.ts `publish`): its outcome without fetching its result. */
 export const SyncRunMemoSchema = z.object({
-  status: z.enum(['running', 'awaiting_approval', 'completed', 'completed_with_failures', 'failed', 'skipped', 'cancelled', 'quarantined']),
+  status: z.enum(['running', 'awaiting_approval', 'completed', 'completed_with_failures', 'failed', 'skipped', 'cancelled', 'quarantined', 'lock_lost']),
   counts: z.object({ created: z.number(), updated: z.number(), deactivated: z.number().optional(), unchanged: z.number(), failed: z.number(), skipped: z.number() }).optional(),
   /** Set while the guard holds the run's leaver writes for a person's decision (null once decided). */
   awaitingApproval: z.object({ leavers: z.number(), reason: z.string().optional() }).nullable().optional(),

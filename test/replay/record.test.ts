@@ -16,6 +16,7 @@ import path from 'node:path';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from '../../scim/resources';
 import { MAX_CREATE_WAVES } from '../../sync/plan';
 import type { SyncReport } from '../../sync/report';
+import { tenantLockWorkflowId } from '../../workflows/ids';
 import { approveLeaversUpdate, rejectLeaversUpdate, syncProgressQuery, type SyncWorkflowInput } from '../../workflows/sync';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 import { TEST_TUNING, usePipelineTests, type PipelineFixture } from '../harness/pipeline';
@@ -237,6 +238,29 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
     await record('leavers-deactivate', single);
     await record('leavers-approved', approved);
     await record('leavers-rejected', rejected);
+  }, 300_000);
+
+  it('lock-lost: the lock ends mid-run and another run takes it; the run stops (patch stop-when-tenant-lock-lost)', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-lock-lost', sandbox: { faults: { latencyMs: 100 } } });
+    fixture.writeEmployees(generateOrg(6, 3));
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1, maxConcurrentPartitions: 1 };
+    const workers = await fixture.startWorkers();
+    const { client, taskQueue } = pipeline.temporal;
+    const lockId = tenantLockWorkflowId(fixture.config.tenant);
+    const run = await workers.runUntil((async () => {
+      const handle = await fixture.startSync();
+      for (let waited = 0; !fixture.sandbox.ops().some((op) => op.method === 'POST'); waited += 1) {
+        if (waited > 600) throw new Error('the run never wrote');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await client.workflow.getHandle(lockId).terminate('recording: the lease ran out');
+      const other = await client.workflow.start('tenantLockWorkflow', { taskQueue, workflowId: lockId, args: [{ holderRunId: 'peakon-sync/replay-lock-lost/other', leaseMs: 600_000 }] });
+      const recorded: RecordedRun = { report: await handle.result(), workflows: await workflowsOfRun(pipeline.temporal, handle) };
+      await other.terminate('recording: done');
+      return recorded;
+    })());
+    expect(run.report?.status).toBe('lock_lost');
+    await record('lock-lost', run);
   }, 300_000);
 
   it('scheduled: a scheduled run validates its stored config, then syncs; a stored config that no longer validates fails first', async () => {

@@ -1,8 +1,11 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { unlockTenant } from '../../client/commands/unlock';
+import { exitCodeFor } from '../../client/format-report';
+import { ledgerStoreFromEnv } from '../../ownership/store';
 import type { SyncReport } from '../../sync/report';
 import { tenantLockWorkflowId } from '../../workflows/ids';
 import type { TenantLockEnd } from '../../workflows/lock';
+import { defaultPayloadDirectory } from '../../worker/environment';
 import { generateOrg } from '../fixtures/org';
 import { usePipelineTests, TEST_TUNING, type PipelineFixture } from '../harness/pipeline';
 import { startWorkerProcess, stopWorkerProcesses } from '../harness/worker-process';
@@ -59,7 +62,62 @@ describe('the tenant lock', () => {
     );
   });
 
-  it('does not affect the run when an operator terminates the lock mid-run, and frees the tenant when the holder is terminated', async () => {
+  it('a run whose lock is lost mid-run and taken by another run stops writing and ends lock_lost; the next run completes it', async () => {
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 100 } } });
+    fixture.writeEmployees(generateOrg(20, 3));
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1 };
+    const workers = await fixture.startWorkers();
+    const { client, taskQueue } = pipeline.temporal;
+    const lockId = tenantLockWorkflowId(fixture.config.tenant);
+    await workers.runUntil(
+      (async () => {
+        const first = await fixture.startSync();
+        await waitFor('the first POST', () => posts(fixture) > 0);
+        // Where a worker outage longer than the lease leads (or `unlock --force`): the run's lock ends, and another run
+        // takes the tenant.
+        await client.workflow.getHandle(lockId).terminate('test: the lease ran out');
+        const other = await client.workflow.start('tenantLockWorkflow', { taskQueue, workflowId: lockId, args: [{ holderRunId: 'peakon-sync/other/run', leaseMs: 600_000 }] });
+        const report: SyncReport = await first.result();
+        expect(report.status).toBe('lock_lost');
+        expect(report.message).toMatch(/^stopped during create: the tenant lock \S+ was terminated .*Another sync of the tenant may be running/);
+        expect(exitCodeFor(report)).toBe(1);
+        expect(report.reportPath).toBeDefined();
+        // It started nothing more and stopped what was in flight: no write of it lands after it ended.
+        const written = posts(fixture);
+        expect(written).toBeLessThan(20);
+        await sleep(2_000);
+        expect(posts(fixture)).toBe(written);
+        // Its release at the end did not free the other run's lock, and it left the ownership ledger alone.
+        expect((await other.describe()).status.name).toBe('RUNNING');
+        expect((await ledgerStoreFromEnv(process.env, defaultPayloadDirectory()).read(fixture.config.tenant)).owned).toEqual([]);
+
+        await other.terminate('test: the other run is done');
+        const next: SyncReport = await (await fixture.startSync()).result();
+        expect(next.status).toBe('completed');
+        expect(fixture.sandbox.users()).toHaveLength(20);
+      })(),
+    );
+  });
+
+  it('a run whose lease runs out before it renews it (as when no worker runs it for the lease) ends lock_lost', async () => {
+    const fixture = await pipeline.fixture();
+    fixture.writeEmployees(generateOrg(5, 2));
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        // A lease of 5 ms: the lock expires before any renewal can reach it.
+        const report: SyncReport = await (await fixture.startSync({ tuning: { ...TEST_TUNING, lockLeaseMs: 5 } })).result();
+        expect(report.status).toBe('lock_lost');
+        expect(report.message).toMatch(/the lease of the tenant lock \S+ expired|renewing the tenant lock \S+ failed/);
+        expect((await ledgerStoreFromEnv(process.env, defaultPayloadDirectory()).read(fixture.config.tenant)).owned).toEqual([]);
+        const next: SyncReport = await (await fixture.startSync()).result();
+        expect(next.status).toBe('completed');
+        expect(fixture.sandbox.users()).toHaveLength(5);
+      })(),
+    );
+  });
+
+  it('frees the tenant when the holder is terminated', async () => {
     const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 100 } } });
     fixture.writeEmployees(generateOrg(20, 3));
     fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1 };
@@ -67,16 +125,8 @@ describe('the tenant lock', () => {
     const lock = () => pipeline.temporal.client.workflow.getHandle(tenantLockWorkflowId(fixture.config.tenant));
     await workers.runUntil(
       (async () => {
-        const first = await fixture.startSync();
-        await waitFor('the first POST', () => posts(fixture) > 0);
-        await lock().terminate('test: an operator frees the tenant');
-        const report: SyncReport = await first.result();
-        expect(report.status).toBe('completed');
-        expect(report.counts.created).toBe(20);
-
-        fixture.writeEmployees(generateOrg(20, 3).map((employee) => ({ ...employee, team: 'Moved' })));
         const second = await fixture.startSync();
-        await waitFor('the second run to take the lock', async () => (await lock().describe().catch(() => undefined))?.status.name === 'RUNNING');
+        await waitFor('the run to take the lock', async () => (await lock().describe().catch(() => undefined))?.status.name === 'RUNNING');
         await second.terminate('test: a run killed by an operator');
         await waitFor('the lock to end with its holder', async () => (await lock().describe()).status.name !== 'RUNNING');
         const third: SyncReport = await (await fixture.startSync()).result();
