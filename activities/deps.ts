@@ -65,7 +65,7 @@ export function scimClientFor(deps: ActivityDeps, connection: PeakonConnection, 
   const { pacedFor, signal, onSend } = use;
   return new ScimClient({
     baseUrl: connection.baseUrl,
-    token: deps.resolveSecret(connection.token, { url: connection.baseUrl }),
+    token: deps.resolveSecret(connection.token, { url: connection.baseUrl, field: 'peakon.token' }),
     timeoutMs: connection.timeoutMs,
     ...(pacedFor !== undefined ? { pacer: pacerFor(pacedFor, connection) } : {}),
     ...(signal ? { signal } : {}),

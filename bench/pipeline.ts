@@ -459,7 +459,7 @@ async function baselineRun(config: ConnectorConfig, sandbox: RunningSandbox, wid
     phases[name] = Number(((now - mark) / 1000).toFixed(2));
     mark = now;
   };
-  const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token: resolveSecret(config.peakon.token, { url: config.peakon.baseUrl }), timeoutMs: config.peakon.timeoutMs, userAgent: 'peakon-scim-connector' });
+  const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token: resolveSecret(config.peakon.token, { url: config.peakon.baseUrl, field: 'peakon.token' }), timeoutMs: config.peakon.timeoutMs, userAgent: 'peakon-scim-connector' });
   const records = await readAllRecords(createSourceForConfig(config, { resolveSecret }));
   const mapping = mapEmployees(records, config);
   const preflight = await preflightMapping(scim, config.mapping);

@@ -1,11 +1,24 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { errorCode, isWorkerOwnVariable, realFileInside, realpathOrSelf, WORKER_OWN_VARIABLE_PREFIXES, workerOwnFiles, workerOwnFileVariable } from './worker-own';
 
-/** Where a secret comes from. Secrets are never written in the config file itself, so they never reach workflow history. */
+/** How a refusal describes the worker's own variables; never a value. */
+const OWN_VARIABLES = WORKER_OWN_VARIABLE_PREFIXES.map((prefix) => `${prefix}*`).join(', ');
+
+/**
+ * Where a secret comes from. Secrets are never written in the config file itself, so they never reach workflow history.
+ * The worker's own variables are refused here already, so `validate` and `sync` name the field before any run.
+ */
 export const SecretRefSchema = z.union([
-  z.strictObject({ env: z.string().min(1).describe('name of an environment variable of the worker') }),
+  z.strictObject({
+    env: z
+      .string()
+      .min(1)
+      .refine((name) => !isWorkerOwnVariable(name), { error: (issue) => `${String(issue.input)} is one of the worker's own variables (${OWN_VARIABLES}) and can never be a config secret` })
+      .describe('name of an environment variable of the worker'),
+  }),
   z.strictObject({ file: z.string().min(1).describe('path of a file the worker can read (e.g. a mounted secret)') }),
 ]);
 export type SecretRef = z.infer<typeof SecretRefSchema>;
@@ -13,6 +26,8 @@ export type SecretRef = z.infer<typeof SecretRefSchema>;
 /** Where a resolved secret is about to be sent: the full URL of the request that will carry it. */
 export interface SecretDestination {
   url: string | URL;
+  /** The config field that names the secret (`peakon.token`, `source.auth.token`, …): what a refusal names. */
+  field: string;
 }
 
 /**
@@ -47,7 +62,12 @@ export const DEFAULT_SECRET_DIR = '/run/secrets';
 /** The pattern that stands for 127.0.0.0/8, `localhost` and `::1` in a binding. */
 export const LOOPBACK = 'loopback';
 
-/** Bindings that apply to secrets the operator did not list in PEAKON_SYNC_SECRET_HOSTS; any other secret: loopback only. */
+/**
+ * Bindings that apply to secrets the operator did not list in PEAKON_SYNC_SECRET_HOSTS; any other secret is bound to
+ * nothing. Not to loopback: that would let a config send any variable or secret-directory file of the worker to
+ * whatever listens on the worker's 127.0.0.1 (a sidecar, another user of a shared host). A REST source's token or a
+ * token file needs an entry anyway in production (its host is not loopback), so only local stand-ins need one more.
+ */
 export const DEFAULT_SECRET_HOSTS: Readonly<Record<string, readonly string[]>> = {
   PEAKON_TOKEN: ['*.peakon.com', LOOPBACK],
   BAMBOOHR_API_KEY: ['api.bamboohr.com', '*.bamboohr.com'],
@@ -61,6 +81,8 @@ export interface SecretPolicy {
   secretDirectory: string;
   /** `http://` to a host that is not loopback is refused unless this is set. */
   allowInsecureHttp: boolean;
+  /** The files the worker's own variables name (its keys, Temporal's TLS key, AWS credentials): never a config secret. */
+  ownFiles: ReadonlyMap<string, string>;
 }
 
 const HOST_PATTERN = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
@@ -69,13 +91,15 @@ const HOST_PATTERN = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
  * Reads the policy from the worker's environment:
  * - `PEAKON_SYNC_SECRET_HOSTS`: `;`-separated `SECRET=host,host` entries. SECRET is an env variable name or
  *   `file:<path>`; a host is `name.example.com`, `*.example.com` (any subdomain, not the domain itself), an IP
- *   address or `loopback`. A listed secret gets exactly its list; unlisted ones keep {@link DEFAULT_SECRET_HOSTS}.
+ *   address or `loopback`. A listed secret gets exactly its list; unlisted ones keep {@link DEFAULT_SECRET_HOSTS}, any
+ *   other is bound to nothing. The worker's own variables and files cannot be listed: they are never config secrets.
  * - `PEAKON_SYNC_SECRET_DIR`: where `file:` secrets may live (default `/run/secrets`).
  * - `PEAKON_SYNC_ALLOW_INSECURE_HTTP=1`: allow plain `http://` to non-loopback hosts.
  * A malformed value throws a SecretPolicyError naming the variable.
  */
 export function secretPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): SecretPolicy {
   const bindings = new Map<string, readonly string[]>(Object.entries(DEFAULT_SECRET_HOSTS));
+  const ownFiles = workerOwnFiles(env);
   for (const entry of (env[SECRET_HOSTS_VARIABLE] ?? '').split(';')) {
     if (entry.trim() === '') continue;
     // A path may contain "=", a host never does: split at the last one.
@@ -90,14 +114,19 @@ export function secretPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Secre
         throw new SecretPolicyError(`${SECRET_HOSTS_VARIABLE}: "${host}" (for ${name}) is not a host name, *.domain, an IP address or "${LOOPBACK}"`);
       }
     }
-    bindings.set(name.startsWith('file:') ? `file:${path.resolve(name.slice('file:'.length))}` : name, hosts);
+    const key = name.startsWith('file:') ? `file:${path.resolve(name.slice('file:'.length))}` : name;
+    const own = key.startsWith('file:') ? workerOwnFileVariable(key.slice('file:'.length), ownFiles) : isWorkerOwnVariable(key) ? key : undefined;
+    if (own !== undefined) {
+      throw new SecretPolicyError(`${SECRET_HOSTS_VARIABLE}: ${key.startsWith('file:') ? `${key} is the file of ${own}, ` : `${key} is `}one of the worker's own secrets (${OWN_VARIABLES} and the files they name), which are never config secrets`);
+    }
+    bindings.set(key, hosts);
   }
   const allow = (env[ALLOW_INSECURE_HTTP_VARIABLE] ?? '').trim().toLowerCase();
   if (!['', '0', 'false', '1', 'true'].includes(allow)) {
     throw new SecretPolicyError(`${ALLOW_INSECURE_HTTP_VARIABLE} must be 1 or 0 (got "${env[ALLOW_INSECURE_HTTP_VARIABLE] ?? ''}")`);
   }
   const directory = env[SECRET_DIR_VARIABLE]?.trim() || DEFAULT_SECRET_DIR;
-  return { bindings, secretDirectory: path.resolve(directory), allowInsecureHttp: allow === '1' || allow === 'true' };
+  return { bindings, secretDirectory: path.resolve(directory), allowInsecureHttp: allow === '1' || allow === 'true', ownFiles };
 }
 
 /** Lower case, brackets of an IPv6 literal and one trailing dot removed: the form hosts are compared in. */
@@ -152,26 +181,23 @@ export function assertSecureDestination(url: string | URL, policy: Pick<SecretPo
 
 /** The hosts a secret may be sent to under a policy. `realFile` is the file's resolved path, for `file:` secrets. */
 function boundHosts(ref: SecretRef, policy: SecretPolicy, realFile?: string): readonly string[] {
-  if ('env' in ref) return policy.bindings.get(ref.env) ?? [LOOPBACK];
+  if ('env' in ref) return policy.bindings.get(ref.env) ?? [];
   for (const [key, hosts] of policy.bindings) {
     if (!key.startsWith('file:')) continue;
     const listed = key.slice('file:'.length);
     if (listed === path.resolve(ref.file) || listed === realFile || realpathOrSelf(listed) === realFile) return hosts;
   }
-  return [LOOPBACK];
+  return [];
 }
 
-function realpathOrSelf(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return file;
+/** The worker's own variables and files are never a config's secret, whatever the destination or the bindings. */
+function refuseWorkerOwn(ref: SecretRef, field: string, policy: SecretPolicy, realFile?: string): void {
+  if ('env' in ref) {
+    if (isWorkerOwnVariable(ref.env)) throw new SecretPolicyError(`${field}: environment variable ${ref.env} is one of the worker's own (${OWN_VARIABLES}) and can never be a config secret`);
+    return;
   }
-}
-
-function isInside(directory: string, file: string): boolean {
-  const relative = path.relative(directory, file);
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  const variable = workerOwnFileVariable(ref.file, policy.ownFiles, realFile);
+  if (variable !== undefined) throw new SecretPolicyError(`${field}: file ${ref.file} is the worker's own (named by ${variable}) and can never be a config secret`);
 }
 
 /**
@@ -179,11 +205,17 @@ function isInside(directory: string, file: string): boolean {
  * directory for files; only then is the secret read. Nothing is read or sent when any check fails.
  */
 export function resolveSecretWithPolicy(ref: SecretRef, destination: SecretDestination, policy: SecretPolicy, env: NodeJS.ProcessEnv = process.env): string {
+  // First, before the destination is even parsed: the file's name alone already tells (nothing outside is probed).
+  refuseWorkerOwn(ref, destination.field, policy);
   const url = assertSecureDestination(destination.url, policy);
   const host = normalizeHost(url.hostname);
   const describe = describeSecretRef(ref);
   let realFile: string | undefined;
-  if ('file' in ref) realFile = secretFileInside(ref, policy.secretDirectory);
+  if ('file' in ref) {
+    realFile = secretFileInside(ref, policy.secretDirectory);
+    // Again with symlinks resolved: a link in the secret directory to the worker's key file is that key file.
+    refuseWorkerOwn(ref, destination.field, policy, realFile);
+  }
   const hosts = boundHosts(ref, policy, realFile);
   if (!hosts.some((pattern) => hostMatches(pattern, host))) {
     throw new SecretPolicyError(
@@ -208,31 +240,16 @@ export function resolveSecretWithPolicy(ref: SecretRef, destination: SecretDesti
 
 /** The file's real path (`..` and symlinks resolved), refused unless it lies inside the secret directory. */
 function secretFileInside(ref: { file: string }, secretDirectory: string): string {
-  const refuse = () =>
-    new SecretPolicyError(`secret ${describeSecretRef(ref)} is outside the worker's secret directory ${secretDirectory}; set ${SECRET_DIR_VARIABLE} on the worker to change it`);
-  // Lexically first, so nothing outside the directory is even probed; then the real path, so symlinks cannot escape.
-  const lexical = path.resolve(ref.file);
-  let realDirectory: string;
-  try {
-    realDirectory = realpathSync(secretDirectory);
-  } catch (error) {
-    if (!isInside(secretDirectory, lexical)) throw refuse();
-    throw new SecretPolicyError(`the worker's secret directory ${secretDirectory} cannot be used (${errorCode(error)}); set ${SECRET_DIR_VARIABLE} on the worker`);
+  const confined = realFileInside(ref.file, [secretDirectory]);
+  if ('realFile' in confined) return confined.realFile;
+  switch (confined.refused) {
+    case 'outside':
+      throw new SecretPolicyError(`secret ${describeSecretRef(ref)} is outside the worker's secret directory ${secretDirectory}; set ${SECRET_DIR_VARIABLE} on the worker to change it`);
+    case 'directory-unusable':
+      throw new SecretPolicyError(`the worker's secret directory ${secretDirectory} cannot be used (${confined.code}); set ${SECRET_DIR_VARIABLE} on the worker`);
+    case 'unreadable':
+      throw new SecretError(`secret ${describeSecretRef(ref)} cannot be read (${confined.code})`);
   }
-  if (!isInside(secretDirectory, lexical) && !isInside(realDirectory, lexical)) throw refuse();
-  let realFile: string;
-  try {
-    realFile = realpathSync(lexical);
-  } catch (error) {
-    throw new SecretError(`secret ${describeSecretRef(ref)} cannot be read (${errorCode(error)})`);
-  }
-  if (!isInside(realDirectory, realFile)) throw refuse();
-  return realFile;
-}
-
-function errorCode(error: unknown): string {
-  // Not `instanceof Error`: errors from node:fs may come from another realm (jest's sandbox).
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
 }
 
 /**

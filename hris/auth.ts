@@ -25,19 +25,18 @@ export function basicAuthorization(username: string, password: string): string {
 }
 
 /**
- * The request headers that authenticate one request to `destination`; resolved per request (each page, each
- * redirect), so a secret is checked against every host it would reach and a missing secret fails the read, not the
- * config load.
+ * The request headers that authenticate one request to `url`; resolved per request (each page, each redirect), so a
+ * secret is checked against every host it would reach and a missing secret fails the read, not the config load.
  */
-export function authHeaders(auth: RestAuth, resolveSecret: SecretResolver, destination: SecretDestination): Record<string, string> {
+export function authHeaders(auth: RestAuth, resolveSecret: SecretResolver, url: string | URL): Record<string, string> {
   switch (auth.type) {
     case 'none':
       return {};
     case 'bearer':
-      return { Authorization: `Bearer ${headerSecret(auth.token, resolveSecret, destination)}` };
+      return { Authorization: `Bearer ${headerSecret(auth.token, resolveSecret, { url, field: 'source.auth.token' })}` };
     case 'basic':
-      return { Authorization: basicAuthorization(auth.username, headerSecret(auth.password, resolveSecret, destination)) };
+      return { Authorization: basicAuthorization(auth.username, headerSecret(auth.password, resolveSecret, { url, field: 'source.auth.password' })) };
     case 'apiKey':
-      return { [auth.header]: headerSecret(auth.key, resolveSecret, destination) };
+      return { [auth.header]: headerSecret(auth.key, resolveSecret, { url, field: 'source.auth.key' }) };
   }
 }

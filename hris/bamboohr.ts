@@ -58,7 +58,7 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
   // The key is resolved for each request's URL (and each redirect's), so it only goes where the worker binds it.
   const headers = (url: string | URL) => {
     assertSecureDestination(url);
-    return { Accept: 'application/json', Authorization: basicAuthorization(headerSecret(config.apiKey, deps.resolveSecret, { url }), 'x') };
+    return { Accept: 'application/json', Authorization: basicAuthorization(headerSecret(config.apiKey, deps.resolveSecret, { url, field: 'source.apiKey' }), 'x') };
   };
   const checkRedirect = (url: URL) => void headers(url);
 

@@ -30,7 +30,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // the secret may only go where the worker binds it (config/secret.ts). The same check guards every redirect.
   const checkDestination = (url: string | URL) => {
     assertSecureDestination(url);
-    return { Accept: 'application/json', ...config.headers, ...authHeaders(config.auth, deps.resolveSecret, { url }) };
+    return { Accept: 'application/json', ...config.headers, ...authHeaders(config.auth, deps.resolveSecret, url) };
   };
   const settings = httpSettingsFor(config, options, deps.sleep, description);
   let next: NextPage = { url: config.url, params: { ...config.query, ...firstPageParams(config.pagination) } };

@@ -46,7 +46,8 @@ export const WorkerEnvironmentSchema = z.object({
   /**
    * Where each secret may be sent (config/secret.ts): `;`-separated `SECRET=host,host` entries, SECRET an environment
    * variable name or `file:<path>`, a host `name`, `*.domain`, an IP or `loopback`. Unlisted: PEAKON_TOKEN →
-   * `*.peakon.com` + loopback, BAMBOOHR_API_KEY → `api.bamboohr.com`, `*.bamboohr.com`, any other secret → loopback.
+   * `*.peakon.com` + loopback, BAMBOOHR_API_KEY → `api.bamboohr.com`, `*.bamboohr.com`, any other secret → nowhere.
+   * The worker's own variables (PEAKON_SYNC_*, TEMPORAL_*, AWS_*) and their files cannot be listed.
    */
   PEAKON_SYNC_SECRET_HOSTS: z.string().optional().superRefine(validSecretPolicy('PEAKON_SYNC_SECRET_HOSTS')),
   /** `file:` secrets must resolve (symlinks and `..` followed) to a path inside this directory. */

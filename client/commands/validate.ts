@@ -26,7 +26,7 @@ interface PreflightResult {
 /** The token the worker will send, checked here too: a sync started without it fails only once a worker plans it. */
 function peakonToken(config: ConnectorConfig): { token: string } | { problem: string } {
   try {
-    return { token: resolveSecret(config.peakon.token, { url: config.peakon.baseUrl }) };
+    return { token: resolveSecret(config.peakon.token, { url: config.peakon.baseUrl, field: 'peakon.token' }) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // A refusal by the secret policy (token not bound to the URL's host, plain http) fails the worker the same way.

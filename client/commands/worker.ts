@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE, CODEC_SERVER_TOKEN_VARIABLE, ENCRYPTION_ENVIRONMENT_VARIABLES, readEncryptionKeys } from '../../codec/keys';
 import { PeakonConnectionSchema } from '../../config/schema';
 import { DEFAULT_SECRET_HOSTS, describeSecretRef } from '../../config/secret';
+import { WORKER_OWN_VARIABLE_PREFIXES } from '../../config/worker-own';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, DEFAULT_RETENTION_DAYS, STORAGE_ENVIRONMENT_VARIABLES, storageConfigFromEnv } from '../../storage/from-env';
 import { startRetentionSweeper } from '../../storage/retention';
@@ -84,7 +85,8 @@ export function workerEnvironmentHelp(): string {
     ...WORKER_ENVIRONMENT_VARIABLES.map((name) => line(name, workerDefaults)),
     '  Secrets named by the config, read by the worker (not by the CLI that starts a sync):',
     `    ${describeSecretRef(peakonToken)}: the Peakon SCIM token, unless peakon.token names another`,
-    `    ${otherSecrets.join(', ')}, or any { env: NAME } / { file: path } the config's source names`,
+    `    ${otherSecrets.join(', ')}, or any { env: NAME } / { file: path } the config's source names (sent only to the hosts`,
+    `    PEAKON_SYNC_SECRET_HOSTS binds it to; never one of ${WORKER_OWN_VARIABLE_PREFIXES.map((prefix) => `${prefix}*`).join(', ')} or a file they name)`,
     `  Payload encryption (base64 of 32 bytes; the same key in every worker and CLI; without one the worker refuses to start unless ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE}=1):`,
     // The codec server's token is read by `codec-server`, never by a worker.
     ...ENCRYPTION_ENVIRONMENT_VARIABLES.filter((name) => name !== CODEC_SERVER_TOKEN_VARIABLE).map((name) => `    ${name}`),

@@ -104,10 +104,13 @@ describe('REST source: a secret only goes to the hosts the worker binds it to', 
     expect({ type: failure.type, nonRetryable: failure.nonRetryable }).toEqual({ type: 'ConfigInvalid', nonRetryable: true });
   });
 
-  it('sends the secret to a bound host (any other secret defaults to loopback only)', async () => {
+  it('sends the secret to a bound host; a secret the worker does not list goes nowhere, not even to loopback', async () => {
     const api = await capture();
-    expect(await readRest(`${api.origin}/api/employees`, createSecretResolver({ HR_TOKEN: 'hr-s3cr3t' }))).toHaveLength(2);
+    const unlisted = await refusal(readRest(`${api.origin}/api/employees`, createSecretResolver({ HR_TOKEN: 'hr-s3cr3t' })));
+    expect(unlisted.message).toBe('secret environment variable HR_TOKEN is not bound to host 127.0.0.1 (bound: nothing); set PEAKON_SYNC_SECRET_HOSTS on the worker to allow it');
+    expect(api.requests).toHaveLength(0);
     expect(await readRest(`${api.origin}/api/employees`, createSecretResolver({ HR_TOKEN: 'hr-s3cr3t', PEAKON_SYNC_SECRET_HOSTS: 'HR_TOKEN=127.0.0.1' }))).toHaveLength(2);
+    expect(await readRest(`${api.origin}/api/employees`, createSecretResolver({ HR_TOKEN: 'hr-s3cr3t', PEAKON_SYNC_SECRET_HOSTS: 'HR_TOKEN=loopback' }))).toHaveLength(2);
     expect(api.requests.map((request) => request.headers.authorization)).toEqual(['Bearer hr-s3cr3t', 'Bearer hr-s3cr3t']);
   });
 
@@ -175,7 +178,7 @@ describe('Peakon token (scimClientFor, as every Peakon activity builds its clien
   it('refuses the Peakon token named as another secret (the HR token) for a Peakon URL', () => {
     const deps = depsWith({ HR_TOKEN: 'hr-s3cr3t' });
     expect(() => scimClientFor(deps, { ...connection('https://api.peakon.com/scim/v2'), token: { env: 'HR_TOKEN' } })).toThrow(
-      /^secret environment variable HR_TOKEN is not bound to host api\.peakon\.com \(bound: loopback\)/,
+      /^secret environment variable HR_TOKEN is not bound to host api\.peakon\.com \(bound: nothing\)/,
     );
   });
 
@@ -205,7 +208,7 @@ describe('file secrets', () => {
   symlinkSync(path.join(root, 'db_password'), path.join(secretDir, 'escape'));
   symlinkSync(path.join(secretDir, 'hr_token'), path.join(secretDir, 'alias'));
   const resolve = createSecretResolver({ PEAKON_SYNC_SECRET_DIR: secretDir, PEAKON_SYNC_SECRET_HOSTS: `file:${path.join(secretDir, 'hr_token')}=hr.example.com` });
-  const to = (url: string) => ({ url });
+  const to = (url: string) => ({ url, field: 'source.auth.token' });
 
   it('reads a file inside the secret directory for a host it is bound to (also through a symlink inside)', () => {
     expect(resolve({ file: path.join(secretDir, 'hr_token') }, to('https://hr.example.com/api'))).toBe('file-s3cr3t');
@@ -245,6 +248,97 @@ describe('file secrets', () => {
   });
 });
 
+describe("the worker's own secrets are never a config's", () => {
+  const connection = (baseUrl: string, token: PeakonConnection['token']): PeakonConnection => ({ baseUrl, token, timeoutMs: 1000, operationsPerHour: 1_000_000 });
+  const depsWith = (env: NodeJS.ProcessEnv) => ({ resolveSecret: createSecretResolver(env) }) as unknown as ActivityDeps;
+
+  it.each(['PEAKON_SYNC_ENCRYPTION_KEY', 'PEAKON_SYNC_CODEC_SERVER_TOKEN', 'TEMPORAL_API_KEY', 'AWS_SECRET_ACCESS_KEY', 'aws_secret_access_key'])(
+    'peakon.token { env: %s } to a listener on loopback: refused before any request, naming field and variable, never the value',
+    async (variable) => {
+      const api = await capture();
+      // PEAKON_TOKEN's default binding includes loopback, and the binding of the named variable does not matter.
+      const deps = depsWith({ [variable]: 'own-s3cr3t', PEAKON_SYNC_SECRET_HOSTS: 'PEAKON_TOKEN=loopback' });
+      let caught: unknown;
+      try {
+        scimClientFor(deps, connection(`${api.origin}/scim/v2`, { env: variable }));
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(SecretPolicyError);
+      expect(String(caught)).toContain(`peakon.token: environment variable ${variable} is one of the worker's own (PEAKON_SYNC_*, TEMPORAL_*, AWS_*) and can never be a config secret`);
+      expect(String(caught)).not.toContain('own-s3cr3t');
+      expect(toActivityFailure(caught)).toMatchObject({ type: 'ConfigInvalid', nonRetryable: true });
+      expect(api.requests).toHaveLength(0);
+    },
+  );
+
+  it('a REST source naming TEMPORAL_API_KEY is refused naming source.auth.token', async () => {
+    const api = await capture();
+    // Built past the schema, which refuses the name already (last test): the worker's check must hold on its own.
+    const rest = RestSourceConfigSchema.parse({ type: 'rest', url: `${api.origin}/api/employees` });
+    const error = await refusal(
+      readAllRecords(createSource({ ...rest, auth: { type: 'bearer', token: { env: 'TEMPORAL_API_KEY' } } }, { resolveSecret: createSecretResolver({ TEMPORAL_API_KEY: 'own-s3cr3t' }), sleep: noSleep })),
+    );
+    expect(error.message).toMatch(/^source\.auth\.token: environment variable TEMPORAL_API_KEY is one of the worker's own/);
+    expect(api.requests).toHaveLength(0);
+  });
+
+  it("refuses the files the worker's *_FILE / *_PATH variables name, inside the secret directory and through a symlink", () => {
+    const root = realpathSync(mkdtempSync(path.join(tmpdir(), 'secret-own-')));
+    const secretDir = path.join(root, 'secrets');
+    mkdirSync(secretDir);
+    writeFileSync(path.join(secretDir, 'peakon_sync_encryption_key'), 'key-s3cr3t\n');
+    writeFileSync(path.join(secretDir, 'temporal_client.key'), 'tls-s3cr3t\n');
+    symlinkSync(path.join(secretDir, 'peakon_sync_encryption_key'), path.join(secretDir, 'innocent'));
+    const env = {
+      PEAKON_SYNC_SECRET_DIR: secretDir,
+      PEAKON_SYNC_ENCRYPTION_KEY_FILE: path.join(secretDir, 'peakon_sync_encryption_key'),
+      TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(secretDir, 'temporal_client.key'),
+      PEAKON_SYNC_SECRET_HOSTS: `file:${path.join(secretDir, 'innocent')}=loopback`,
+    };
+    const resolve = createSecretResolver(env);
+    const to = { url: 'http://127.0.0.1:1/scim/v2', field: 'peakon.token' };
+    for (const [file, variable] of [
+      [path.join(secretDir, 'peakon_sync_encryption_key'), 'PEAKON_SYNC_ENCRYPTION_KEY_FILE'],
+      [path.join(secretDir, 'temporal_client.key'), 'TEMPORAL_TLS_CLIENT_KEY_PATH'],
+      [path.join(secretDir, 'innocent'), 'PEAKON_SYNC_ENCRYPTION_KEY_FILE'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        resolve({ file }, to);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(SecretPolicyError);
+      expect(String(caught)).toContain(`peakon.token: file ${file} is the worker's own (named by ${variable}) and can never be a config secret`);
+      expect(String(caught)).not.toContain('s3cr3t');
+    }
+  });
+
+  it('the worker refuses to list its own variables or files in PEAKON_SYNC_SECRET_HOSTS', () => {
+    expect(() => secretPolicyFromEnv({ PEAKON_SYNC_SECRET_HOSTS: 'TEMPORAL_API_KEY=evil.example.com' })).toThrow(
+      "PEAKON_SYNC_SECRET_HOSTS: TEMPORAL_API_KEY is one of the worker's own secrets (PEAKON_SYNC_*, TEMPORAL_*, AWS_* and the files they name), which are never config secrets",
+    );
+    expect(() => readWorkerEnvironment({ PEAKON_SYNC_SECRET_HOSTS: 'PEAKON_SYNC_ENCRYPTION_KEY=loopback' })).toThrow(/PEAKON_SYNC_SECRET_HOSTS/);
+    expect(() => secretPolicyFromEnv({ AWS_SHARED_CREDENTIALS_FILE: '/run/secrets/aws', PEAKON_SYNC_SECRET_HOSTS: 'file:/run/secrets/aws=loopback' })).toThrow(
+      'PEAKON_SYNC_SECRET_HOSTS: file:/run/secrets/aws is the file of AWS_SHARED_CREDENTIALS_FILE, one of the worker',
+    );
+  });
+
+  it('a config naming one fails validation already, naming the field', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'secret-own-validate-'));
+    writeFileSync(path.join(dir, 'hr.csv'), 'id,email,first,last\n1,a@example.com,Ada,Lovelace\n');
+    const configFile = path.join(dir, 'connector.yaml');
+    writeFileSync(
+      configFile,
+      ['tenant: demo', 'peakon: { baseUrl: "https://api.peakon.com/scim/v2", token: { env: PEAKON_SYNC_ENCRYPTION_KEY } }', 'source: { type: csv, path: hr.csv }', 'mapping: { id: id, email: email, givenName: first, familyName: last }'].join('\n'),
+    );
+    await expect(runValidate(['--config', configFile])).rejects.toThrow(
+      "peakon.token.env: PEAKON_SYNC_ENCRYPTION_KEY is one of the worker's own variables (PEAKON_SYNC_*, TEMPORAL_*, AWS_*) and can never be a config secret",
+    );
+  });
+});
+
 describe('peakon-sync validate', () => {
   it('reports a Peakon token not bound to the base URL as a preflight problem, without contacting it', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'secret-binding-validate-'));
@@ -260,7 +354,7 @@ describe('peakon-sync validate', () => {
       preflight: {
         checked: false,
         problems: [
-          'preflight refused: secret environment variable SECRET_BINDING_TEST_TOKEN is not bound to host peakon.invalid (bound: loopback); set PEAKON_SYNC_SECRET_HOSTS on the worker to allow it',
+          'preflight refused: secret environment variable SECRET_BINDING_TEST_TOKEN is not bound to host peakon.invalid (bound: nothing); set PEAKON_SYNC_SECRET_HOSTS on the worker to allow it',
         ],
       },
     });

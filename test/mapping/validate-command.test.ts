@@ -79,9 +79,12 @@ describe('peakon-sync validate: preflight against the tenant', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({ token: 'validate-token' });
     process.env.VALIDATE_TEST_PEAKON_TOKEN = 'validate-token';
+    // A secret the worker's operator does not list goes nowhere (config/secret.ts): bound to the local sandbox here.
+    process.env.PEAKON_SYNC_SECRET_HOSTS = 'VALIDATE_TEST_PEAKON_TOKEN=loopback';
   });
   afterAll(async () => {
     delete process.env.VALIDATE_TEST_PEAKON_TOKEN;
+    delete process.env.PEAKON_SYNC_SECRET_HOSTS;
     await sandbox.close();
   });
 
