@@ -1,7 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ScimClient } from '../scim/client';
-import { ScimNotFoundError } from '../scim/errors';
+import { ScimMalformedResponseError, ScimNotFoundError } from '../scim/errors';
 import type { ScimUserWrite } from '../scim/resources';
 import { composeUpdate } from '../sync/payloads';
 import type { DesiredState, EmployeeChange, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
@@ -112,12 +112,20 @@ export function scimStepActivities(deps: ActivityDeps) {
 
 /**
  * Sends one employee write. A DELETE answered 404 has reached its goal: the user is gone (an earlier attempt whose
- * answer was lost deleted it), so retrying a delete never fails the leaver.
+ * answer was lost deleted it), so retrying a delete never fails the leaver. A PATCH or PUT answered 2xx was applied,
+ * whatever its body: the connector does not use the returned user, so an answer that is not one (a proxy's page, a
+ * truncated body) does not make an applied write a failure.
  */
 export async function sendEmployeeWrite(scim: ScimClient, peakonUserId: string, write: EmployeeWrite): Promise<void> {
-  if (write.method === 'patch') await scim.patchUser(peakonUserId, write.operations);
-  else if (write.method === 'put') await scim.replaceUser(peakonUserId, write.body);
-  else {
+  if (write.method !== 'delete') {
+    try {
+      if (write.method === 'patch') await scim.patchUser(peakonUserId, write.operations);
+      else await scim.replaceUser(peakonUserId, write.body);
+    } catch (error) {
+      if (!(error instanceof ScimMalformedResponseError)) throw error;
+      log.warn('Peakon applied the write (2xx) but its answer is not a SCIM user', { peakonUserId, method: write.method });
+    }
+  } else {
     try {
       await scim.deleteUser(peakonUserId);
     } catch (error) {

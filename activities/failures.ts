@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { ScimAuthenticationError, ScimConflictError, ScimError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
+import { ScimAuthenticationError, ScimConflictError, ScimError, ScimMalformedResponseError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
 import { SourceReadError } from '../hris/source';
 import { ConfigError } from '../config/load';
 
@@ -9,6 +9,8 @@ export const FailureType = {
   InvalidRequest: 'InvalidRequest',
   NotFound: 'NotFound',
   Conflict: 'Conflict',
+  /** Peakon answered 2xx with a body that is not what the request returns: a create was applied, its id unknown. */
+  MalformedResponse: 'MalformedResponse',
   RateLimited: 'RateLimited',
   Transient: 'Transient',
   SourceReadFailed: 'SourceReadFailed',
@@ -32,6 +34,7 @@ export function toActivityFailure(error: unknown): ApplicationFailure {
   }
   if (error instanceof ScimNotFoundError) return ApplicationFailure.create({ type: FailureType.NotFound, nonRetryable: true, message: error.message });
   if (error instanceof ScimConflictError) return ApplicationFailure.create({ type: FailureType.Conflict, nonRetryable: true, message: error.message });
+  if (error instanceof ScimMalformedResponseError) return ApplicationFailure.create({ type: FailureType.MalformedResponse, nonRetryable: true, message: error.message });
   if (error instanceof ScimError) {
     return ApplicationFailure.create({ type: error.retryable ? FailureType.Transient : FailureType.InvalidRequest, nonRetryable: !error.retryable, message: error.message });
   }

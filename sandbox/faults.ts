@@ -14,6 +14,11 @@ export const FaultSettingsSchema = z.strictObject({
   hangMs: z.number().int().min(0).default(30_000),
   /** Share of writes (POST/PUT/PATCH/DELETE) that are applied but answered 500 or 503: what makes naive retries duplicate. */
   commitThenFailRate: rate.default(0),
+  /**
+   * Share of writes that are applied and answered with their success status, but a body that is not a SCIM user (a
+   * proxy's page, a truncated answer). Drawn with commitThenFailRate's value (after its share), so seeds replay as before.
+   */
+  commitThenGarbleRate: rate.default(0),
   /** Share of GET /Users list pages that lose half their Resources while totalResults is unchanged; `true` means every page. */
   truncateListings: z.union([z.boolean().transform((on) => (on ? 1 : 0)), rate]).default(0),
 });
@@ -27,6 +32,7 @@ export interface FaultPlan {
   hangMs: number | null;
   failStatus: FaultStatus | null;
   commitThenFailStatus: FaultStatus | null;
+  commitThenGarble: boolean;
   truncateListing: boolean;
 }
 
@@ -81,6 +87,7 @@ export class FaultInjector {
       hangMs: hangs ? settings.hangMs : null,
       failStatus: fails ? status : null,
       commitThenFailStatus: !hangs && !fails && request.isWrite && commitDraw < settings.commitThenFailRate ? status : null,
+      commitThenGarble: !hangs && !fails && request.isWrite && commitDraw >= settings.commitThenFailRate && commitDraw < settings.commitThenFailRate + settings.commitThenGarbleRate,
       truncateListing: request.isListing && truncateDraw < settings.truncateListings,
     };
   }

@@ -41,11 +41,16 @@ export function usersRouter(deps: UsersRouteDeps): Router {
   const router = Router();
   const { store, validation } = deps;
 
-  /** Commit-then-fail: the write above already happened; only the answer is replaced by an error. */
+  /** Commit-then-fail (or -garble): the write above already happened; only the answer is replaced. */
   const reply = (res: Response, status: number, body?: unknown): void => {
-    const failStatus = deps.faultPlans.get(res)?.commitThenFailStatus ?? null;
+    const plan = deps.faultPlans.get(res);
+    const failStatus = plan?.commitThenFailStatus ?? null;
     if (failStatus !== null && status < 300) {
       sendScimError(res, new ScimHttpError(failStatus, 'injected fault: the write was applied but the response failed'));
+      return;
+    }
+    if (plan?.commitThenGarble && status < 300 && body !== undefined) {
+      sendScim(res, status, { schemas: ['urn:example:garbled'], note: 'injected fault: the write was applied but the answer is not a SCIM user' });
       return;
     }
     sendScim(res, status, body);

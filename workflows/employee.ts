@@ -85,6 +85,14 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
         return { ...identity, phase: 'create', status: 'created', peakonUserId: created.peakonUserId, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
       } catch (error) {
         const type = failureType(error);
+        if (type === 'MalformedResponse') {
+          // Peakon answered 2xx, so the user exists, but its answer did not say under which id: discovery finds it.
+          // (A history from before this type recorded such an answer as InvalidRequest and took the path below.)
+          const found = await discover();
+          if (!found.peakonUserId) throw error;
+          warnings.push(`Peakon created the user but its answer was not a SCIM user (${failureMessage(error)}); found by ${work.matchingKey === 'employeeNumber' ? 'employee number' : 'userName'}`);
+          return { ...identity, phase: 'create', status: 'created', peakonUserId: found.peakonUserId, operations: spent.total, warnings };
+        }
         if (type === 'Conflict') {
           // Someone holds this email or employee number: our own earlier attempt (its answer lost), or a user that
           // appeared after the plan read the tenant. Either way they exist now and phase 2 brings them up to date.

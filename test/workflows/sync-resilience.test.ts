@@ -24,6 +24,37 @@ describe('sync pipeline under faults', () => {
   });
 });
 
+describe('sync pipeline when Peakon applies writes but answers with something that is not a SCIM user', () => {
+  const pipeline = usePipelineTests();
+
+  it('counts each create once, found by discovery, and each applied PATCH as updated: no duplicate, no false failure', async () => {
+    const fixture = await pipeline.fixture({ sandbox: { faults: { seed: 3, commitThenGarbleRate: 1 } } });
+    const employees = generateOrg(12, 3);
+    fixture.writeEmployees(employees);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const first: SyncReport = await (await fixture.startSync()).result();
+        expect(first.failures).toEqual([]);
+        expect(first.counts).toMatchObject({ created: 12, failed: 0 });
+        expect(first.warnings.filter((warning) => warning.includes('answer was not a SCIM user'))).toHaveLength(12);
+        // One POST each, every one answered 201 with the garbled body, and every user there once.
+        const posts = fixture.sandbox.ops().filter((op) => op.method === 'POST' && !op.path.includes('.search'));
+        expect(posts.map((op) => op.status)).toEqual(Array(12).fill(201));
+        expectConverged(fixture.sandbox.users(), employees);
+        expect(first.operations).toBe(fixture.sandbox.ops().length);
+
+        const changed = employees.map((employee, index) => (index < 3 ? { ...employee, department: 'Moved' } : employee));
+        fixture.writeEmployees(changed);
+        const second: SyncReport = await (await fixture.startSync()).result();
+        expect(second.failures).toEqual([]);
+        expect(second.counts).toMatchObject({ updated: 3, failed: 0 });
+        expectConverged(fixture.sandbox.users(), changed);
+      })(),
+    );
+  });
+});
+
 describe('sync pipeline when the worker process dies', () => {
   const pipeline = usePipelineTests();
   afterAll(() => stopWorkerProcesses());
