@@ -160,6 +160,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     PEAKON_SYNC_ENCRYPTION_KEY: process.env.PEAKON_SYNC_ENCRYPTION_KEY ?? generateEncryptionKey(),
     // One payload store for every worker "host" and the client (each worker keeps its own state folder).
     PEAKON_SYNC_PAYLOAD_STORE: `local:${path.join(dir, 'payloads')}`,
+    // The generated HR export lives here; workers read CSV files only inside their data directories.
+    PEAKON_SYNC_DATA_DIR: dir,
     PEAKON_SYNC_LOG_LEVEL: 'INFO',
   };
 

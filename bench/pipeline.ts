@@ -552,6 +552,8 @@ async function main(): Promise<void> {
     PEAKON_SYNC_PAYLOAD_STORE: `local:${path.join(dir, 'payloads')}`,
     PEAKON_SYNC_STATE_DIR: path.join(dir, 'state-0'),
     PEAKON_SYNC_TASK_QUEUE: TASK_QUEUE,
+    // The generated HR export lives here; workers (and the baseline's read) take CSV files only from data directories.
+    PEAKON_SYNC_DATA_DIR: dir,
   });
   const shape: OrgShape = orgShape(options.employees);
   const csv = path.join(dir, 'hr.csv');

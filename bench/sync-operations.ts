@@ -28,6 +28,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'peakon-bench-sync-'));
   // Workers and clients refuse to start without a key: encrypt as production does (the workers read process.env).
   if (!readEncryptionKeys()) process.env.PEAKON_SYNC_ENCRYPTION_KEY = generateEncryptionKey();
+  // The generated HR exports live here; workers read CSV files only inside their data directories.
+  process.env.PEAKON_SYNC_DATA_DIR = dir;
   const server = await startDevServer();
   const connection = await NativeConnection.connect({ address: server.address });
   const connected = await connectClient({ ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });

@@ -4,6 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { parse } from 'csv-parse';
 import { undecodableValue } from '../mapping/source-text';
 import type { CsvSourceConfig } from './config';
+import { csvFileToRead } from './data-dir';
 import { SourceReadError, type HrisRecord, type HrisSource } from './source';
 
 type Encoding = 'utf8' | 'latin1' | 'utf16le';
@@ -28,17 +29,18 @@ const MAX_NON_TEXT_SHARE = 0.25;
  * as a problem of that record and field, instead of U+FFFD reaching Peakon. A file that is not text at all (a NUL
  * byte, or mostly control characters and invalid UTF-8 in its first 64 KB) fails the read, naming the byte offset.
  */
-export function createCsvSource(config: CsvSourceConfig): HrisSource {
+export function createCsvSource(config: CsvSourceConfig, env: NodeJS.ProcessEnv = process.env): HrisSource {
   return {
     description: `csv:${config.path}`,
-    readPages: () => readCsvPages(config),
+    readPages: () => readCsvPages(config, env),
   };
 }
 
-async function* readCsvPages(config: CsvSourceConfig): AsyncGenerator<HrisRecord[]> {
+async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv): AsyncGenerator<HrisRecord[]> {
   const encoding = nodeEncoding(config.encoding);
   const strict = encoding === 'utf8';
-  const file = createReadStream(config.path);
+  // The worker's policy, at each read: only a file inside its data directories, and none of its own (hris/data-dir.ts).
+  const file = createReadStream(csvFileToRead(config.path, env));
   const input = Readable.from(checkedText(file, encoding));
   const parser = input.pipe(
     parse({

@@ -52,6 +52,11 @@ export const WorkerEnvironmentSchema = z.object({
   PEAKON_SYNC_SECRET_HOSTS: z.string().optional().superRefine(validSecretPolicy('PEAKON_SYNC_SECRET_HOSTS')),
   /** `file:` secrets must resolve (symlinks and `..` followed) to a path inside this directory. */
   PEAKON_SYNC_SECRET_DIR: z.string().min(1).default(DEFAULT_SECRET_DIR),
+  /**
+   * Folders (`:`-separated) a CSV source's `source.path` must resolve (symlinks and `..` followed) into; `.` is the
+   * worker's working directory. Inside them the worker's own folders and key files are still refused (hris/data-dir.ts).
+   */
+  PEAKON_SYNC_DATA_DIR: z.string().min(1).default('.'),
   /** `1` allows plain http:// to hosts that are not loopback (Peakon and HR sources); refused otherwise. */
   PEAKON_SYNC_ALLOW_INSECURE_HTTP: z.string().optional().superRefine(validSecretPolicy('PEAKON_SYNC_ALLOW_INSECURE_HTTP')),
   /**
@@ -79,6 +84,11 @@ export function temporalConnectConfig(env: NodeJS.ProcessEnv = process.env): Cli
     connectionOptions: { ...config.connectionOptions, address: config.connectionOptions.address ?? 'localhost:7233' },
     namespace: config.namespace ?? 'default',
   };
+}
+
+/** Where the worker writes its run reports: PEAKON_SYNC_REPORT_DIR, else `reports/` inside the state folder. */
+export function reportDirectoryOf(environment: Pick<WorkerEnvironment, 'PEAKON_SYNC_REPORT_DIR' | 'PEAKON_SYNC_STATE_DIR'>): string {
+  return environment.PEAKON_SYNC_REPORT_DIR ?? path.join(environment.PEAKON_SYNC_STATE_DIR, 'reports');
 }
 
 /** The payload store of a worker (and of a CLI on its host) when PEAKON_SYNC_PAYLOAD_STORE is unset: inside the state folder. */

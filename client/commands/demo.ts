@@ -75,6 +75,9 @@ export function registerDemoCommand(program: Command): void {
       const sandbox = await startSandbox({ token: 'demo-token', port: await portOrFree(8088) });
       const base = loadConfigFile(options.config);
       const config = { ...base, peakon: { ...base.peakon, baseUrl: sandbox.baseUrl } };
+      // Workers read CSV exports only inside their data directories. The demo's config is the operator's own, named on
+      // its command line, so unless they set PEAKON_SYNC_DATA_DIR its export's folder is the one (any working directory).
+      if (!process.env.PEAKON_SYNC_DATA_DIR && config.source.type === 'csv') process.env.PEAKON_SYNC_DATA_DIR = path.dirname(config.source.path);
       const connection = await NativeConnection.connect({ address: server.address });
       const stateDirectory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-demo-'));
       // It holds the runs' report files: removed however the demo ends (done, failed, Ctrl-C), as the process exits.

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { Command } from 'commander';
 
@@ -9,7 +8,7 @@ import { WORKER_OWN_VARIABLE_PREFIXES } from '../../config/worker-own';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, DEFAULT_RETENTION_DAYS, STORAGE_ENVIRONMENT_VARIABLES, storageConfigFromEnv } from '../../storage/from-env';
 import { startRetentionSweeper } from '../../storage/retention';
-import { connectorDataConverterFromEnv, defaultPayloadDirectory, readWorkerEnvironment, temporalConnectConfig, WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
+import { connectorDataConverterFromEnv, defaultPayloadDirectory, readWorkerEnvironment, reportDirectoryOf, temporalConnectConfig, WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
 import { installJsonLogging } from '../../worker/logging';
 import { installRuntimeWithMetrics } from '../../metrics/prometheus';
 
@@ -29,7 +28,7 @@ export function registerWorkerCommand(program: Command): void {
       else installRuntimeWithMetrics(environment.PEAKON_SYNC_LOG_LEVEL, metricsAddress);
       const { connectionOptions, namespace } = temporalConnectConfig();
       const connection = await NativeConnection.connect(connectionOptions);
-      const reportDirectory = environment.PEAKON_SYNC_REPORT_DIR ?? path.join(environment.PEAKON_SYNC_STATE_DIR, 'reports');
+      const reportDirectory = reportDirectoryOf(environment);
       const workers = await createSyncWorkers({
         connection,
         namespace,

@@ -19,6 +19,9 @@ export default async function globalSetup(): Promise<void> {
   delete process.env.PEAKON_SYNC_ENCRYPTION_KEY_FILE;
   delete process.env.PEAKON_SYNC_ENCRYPTION_OLD_KEYS;
   delete process.env.PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE;
+  // CSV sources read only inside the worker's data directories (hris/data-dir.ts): the examples and the exports tests
+  // write to temporary folders. test/hris/data-dir.test.ts checks the confinement with its own settings.
+  process.env.PEAKON_SYNC_DATA_DIR = [path.resolve(__dirname, '../..'), tmpdir()].join(path.delimiter);
   // Large payloads (plans, partition work) go to a payload store every worker and client of the run shares.
   process.env.PEAKON_SYNC_PAYLOAD_STORE = `local:${mkdtempSync(path.join(tmpdir(), 'peakon-sync-payloads-'))}`;
   // The production payload-store threshold (16 KiB): the tests' small runs send their plans and partition work

@@ -1,0 +1,96 @@
+import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { toActivityFailure } from '../../activities/failures';
+import { ConfigError } from '../../config/load';
+import { CsvSourceConfigSchema } from '../../hris/config';
+import { createCsvSource } from '../../hris/csv';
+import { readAllRecords, SourceReadError } from '../../hris/source';
+import { runValidate } from '../mapping/helpers';
+
+/**
+ * A config (from whoever starts a sync) names the CSV the worker reads, and mapping problems quote its values into the
+ * report: a CSV path outside the worker's data directories, or onto the worker's own files, would read them back out.
+ */
+describe('CSV exports only from the worker\'s data directories', () => {
+  const root = realpathSync(mkdtempSync(path.join(tmpdir(), 'peakon-data-dir-')));
+  const data = path.join(root, 'data');
+  const elsewhere = path.join(root, 'elsewhere');
+  const state = path.join(data, 'state');
+  for (const directory of [data, elsewhere, path.join(state, 'reports'), path.join(data, 'payloads')]) mkdirSync(directory, { recursive: true });
+  const PRIVATE = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC';
+  const privateKey = path.join(elsewhere, 'tls.key');
+  writeFileSync(privateKey, `id,email,first,last\n-----BEGIN PRIVATE KEY-----,${PRIVATE},x,y\n`);
+  const hr = path.join(data, 'hr.csv');
+  writeFileSync(hr, 'id,email,first,last\n1,a@example.com,Ada,Lovelace\n');
+  symlinkSync(privateKey, path.join(data, 'innocent.csv'));
+  const keyFile = path.join(data, 'peakon-sync.key');
+  writeFileSync(keyFile, `id\n${PRIVATE}\n`);
+  const report = path.join(state, 'reports', 'other-tenant.json');
+  writeFileSync(report, `{"employeeKey":"bob@other.example"}\n{"employeeKey":"eve@other.example"}\n`);
+  const stored = path.join(data, 'payloads', 'ledger.csv');
+  writeFileSync(stored, 'a\nb\n');
+  const env: NodeJS.ProcessEnv = {
+    PEAKON_SYNC_DATA_DIR: data,
+    PEAKON_SYNC_STATE_DIR: state,
+    PEAKON_SYNC_ENCRYPTION_KEY_FILE: keyFile,
+    PEAKON_SYNC_PAYLOAD_STORE: `local:${path.join(data, 'payloads')}`,
+  };
+  const read = (file: string, withEnv: NodeJS.ProcessEnv = env) => readAllRecords(createCsvSource(CsvSourceConfigSchema.parse({ type: 'csv', path: file }), withEnv));
+
+  async function refusal(file: string, withEnv: NodeJS.ProcessEnv = env): Promise<Error> {
+    const error: unknown = await read(file, withEnv).then(() => undefined, (caught: unknown) => caught);
+    if (!(error instanceof Error)) throw new Error(`expected ${file} to be refused`);
+    expect(error.message).not.toContain(PRIVATE);
+    return error;
+  }
+
+  it('reads an export inside a data directory', async () => {
+    expect(await read(hr)).toEqual([{ id: '1', email: 'a@example.com', first: 'Ada', last: 'Lovelace' }]);
+    // Several directories, `:`-separated.
+    expect(await read(hr, { ...env, PEAKON_SYNC_DATA_DIR: [elsewhere, data].join(path.delimiter) })).toHaveLength(1);
+  });
+
+  it.each([
+    ['a file outside', () => privateKey],
+    ['a .. escape', () => `${data}/../elsewhere/tls.key`],
+    ['a symlink inside pointing outside', () => path.join(data, 'innocent.csv')],
+  ])('refuses %s before reading it: a non-retried ConfigInvalid naming source.path and PEAKON_SYNC_DATA_DIR', async (_label, file) => {
+    const error = await refusal(file());
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(`source.path: ${file()} is outside the worker's data directories (${data}); put the HR export there or set PEAKON_SYNC_DATA_DIR on the worker`);
+    expect(toActivityFailure(error)).toMatchObject({ type: 'ConfigInvalid', nonRetryable: true });
+  });
+
+  it("refuses the worker's own files and folders inside a data directory: key file, reports, payload store", async () => {
+    expect((await refusal(keyFile)).message).toBe(`source.path: ${keyFile} is the worker's own (named by PEAKON_SYNC_ENCRYPTION_KEY_FILE), never HR data`);
+    const reportRefusal = await refusal(report);
+    expect(reportRefusal.message).toBe(`source.path: ${report} is inside the worker's own folder ${path.join(state, 'reports')} (PEAKON_SYNC_STATE_DIR), never HR data`);
+    expect(reportRefusal.message).not.toContain('other.example');
+    expect((await refusal(stored)).message).toBe(`source.path: ${stored} is inside the worker's own folder ${path.join(data, 'payloads')} (PEAKON_SYNC_PAYLOAD_STORE), never HR data`);
+  });
+
+  it("defaults to the worker's working directory", async () => {
+    const error = await refusal(hr, { PEAKON_SYNC_STATE_DIR: state });
+    expect(error.message).toBe(`source.path: ${hr} is outside the worker's data directories (${process.cwd()}); put the HR export there or set PEAKON_SYNC_DATA_DIR on the worker`);
+  });
+
+  it('a missing export inside a data directory is still an unreadable file (retried like any read)', async () => {
+    const error = await refusal(path.join(data, 'not-yet.csv'));
+    expect(error).toBeInstanceOf(SourceReadError);
+    expect(error.message).toMatch(/ENOENT/);
+  });
+
+  it('validate refuses it too, instead of quoting the file in its mapping problems', async () => {
+    const configFile = path.join(elsewhere, 'connector.yaml');
+    writeFileSync(configFile, ['tenant: demo', 'peakon: { baseUrl: "https://api.peakon.com/scim/v2" }', `source: { type: csv, path: ${JSON.stringify(privateKey)} }`, 'mapping: { id: id, email: email, givenName: first, familyName: last }'].join('\n'));
+    const saved = process.env.PEAKON_SYNC_DATA_DIR;
+    process.env.PEAKON_SYNC_DATA_DIR = data;
+    try {
+      await expect(runValidate(['--config', configFile, '--no-preflight'])).rejects.toThrow(`source.path: ${privateKey} is outside the worker's data directories (${data})`);
+    } finally {
+      if (saved === undefined) delete process.env.PEAKON_SYNC_DATA_DIR;
+      else process.env.PEAKON_SYNC_DATA_DIR = saved;
+    }
+  });
+});
