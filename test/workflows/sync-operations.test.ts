@@ -37,7 +37,10 @@ describe('dry runs, on-demand syncs and run reports', () => {
         const real: SyncReport = await (await fixture.startSync()).result();
         const file = JSON.parse(readFileSync(real.reportPath ?? '', 'utf8')) as RunReportFile;
         expect(file.summary.counts).toEqual(real.counts);
-        expect(file.employees).toHaveLength(plan.length);
+        // The report file has every employee; the dry run's preview leaves the unchanged out.
+        expect(file.employees).toHaveLength(changed.length);
+        expect(file.employees.filter((line) => line.action !== 'unchanged')).toHaveLength(plan.length);
+        expect(plan.some((line) => line.action === 'unchanged')).toBe(false);
         for (const planned of plan) {
           const actual = file.employees.find((line) => line.employeeKey === planned.employeeKey);
           expect(actual?.status).toBe(STATUS_FOR_ACTION[planned.action]);
