@@ -60,6 +60,8 @@ export interface DiscoverInput extends ScimStepInput {
 
 export interface DiscoverResult extends StepResult {
   peakonUserId?: string;
+  /** The found user's externalId, null when it has none (absent from results of workers before this field). */
+  externalId?: string | null;
   update?: EmployeeChange;
 }
 
@@ -83,7 +85,7 @@ export function scimStepActivities(deps: ActivityDeps) {
           : await scim.findUserByUserName(input.userName);
         if (!found) return {};
         const update = input.desired ? composeUpdate(input.desired, found, input.updateMethod) : undefined;
-        return { peakonUserId: found.id, ...(update && update.changes.length > 0 ? { update } : {}) };
+        return { peakonUserId: found.id, externalId: found.externalId ?? null, ...(update && update.changes.length > 0 ? { update } : {}) };
       });
     },
 

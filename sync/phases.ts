@@ -37,7 +37,8 @@ export function missingPeople(entries: readonly LightPlanEntry[], outcomes: Read
   for (const entry of entries) {
     if (!entry.create || entry.wave >= beforeWave) continue;
     const outcome = outcomes.get(entry.ref);
-    if (!outcome || outcome.status === 'failed' || outcome.status === 'skipped') missing.add(entry.create.userName.toLowerCase());
+    // A skipped person with a Peakon id exists (someone else created them after the plan's listing): referable.
+    if (!outcome || outcome.status === 'failed' || (outcome.status === 'skipped' && outcome.peakonUserId === undefined)) missing.add(entry.create.userName.toLowerCase());
   }
   return missing;
 }

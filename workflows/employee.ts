@@ -95,10 +95,17 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
         }
         if (type === 'Conflict') {
           // Someone holds this email or employee number: our own earlier attempt (its answer lost), or a user that
-          // appeared after the plan read the tenant. Either way they exist now and phase 2 brings them up to date.
+          // appeared after the plan read the tenant. Filter discovery compares what it finds (an update for phase 2).
           const found = await discover();
           if (!found.peakonUserId) throw error;
-          return { ...identity, phase: 'create', status: work.knownAbsent ? 'created' : 'found', peakonUserId: found.peakonUserId, operations: spent.total, ...(found.update ? { update: found.update } : {}) };
+          // Our own attempt carries the externalId we sent. Anyone else's user is not "created" by this run: phase 2
+          // must not write it as if it held our create body (a PUT would replace their attributes with it), and the
+          // next run, which lists it, adopts and updates it. (A discovery result without the field predates it.)
+          const someoneElses = work.knownAbsent && found.externalId !== undefined && found.externalId !== (work.createBody.externalId ?? null);
+          if (someoneElses) {
+            return { ...identity, phase: 'create', status: 'skipped', reason: 'created in Peakon by someone else after this run read the tenant: the next sync adopts and updates it', peakonUserId: found.peakonUserId, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
+          }
+          return { ...identity, phase: 'create', status: work.knownAbsent ? 'created' : 'found', peakonUserId: found.peakonUserId, operations: spent.total, ...(found.update ? { update: found.update } : {}), ...(warnings.length ? { warnings } : {}) };
         }
         const references = Object.keys(work.createReferences);
         if (type !== 'InvalidRequest' || references.length === 0 || body !== work.createBody) throw error;

@@ -1,5 +1,5 @@
 import type { SyncReport } from '../../sync/report';
-import { generateOrg } from '../fixtures/org';
+import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
 import { startWorkerProcess, stopWorkerProcesses } from '../harness/worker-process';
 import { expectConverged } from '../harness/converged';
@@ -50,6 +50,42 @@ describe('sync pipeline when Peakon applies writes but answers with something th
         expect(second.failures).toEqual([]);
         expect(second.counts).toMatchObject({ updated: 3, failed: 0 });
         expectConverged(fixture.sandbox.users(), changed);
+      })(),
+    );
+  });
+});
+
+describe('sync pipeline when someone else creates a user between the plan and its create', () => {
+  const pipeline = usePipelineTests();
+
+  it('does not count that user as created nor write our create body over it; the next sync adopts and updates it', async () => {
+    // Latency holds every request 500 ms, so the user seeded right after the listing is there before the POST lands.
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 500 } } });
+    const employees = generateOrg(4, 2);
+    const [, , , late] = employees as [GeneratedEmployee, GeneratedEmployee, GeneratedEmployee, GeneratedEmployee];
+    fixture.writeEmployees(employees);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const run = await fixture.startSync();
+        const listed = Date.now() + 30_000;
+        // Seeded once the listing has been answered (its status logged), so the plan cannot have seen the user.
+        while (!fixture.sandbox.ops().some((op) => op.method === 'GET' && op.path.includes('/Users') && !op.path.includes('filter') && typeof op.status === 'number')) {
+          if (Date.now() > listed) throw new Error('the plan never listed the tenant');
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        fixture.sandbox.seedUsers([{ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: late.work_email, externalId: 'OKTA-00u1', name: { givenName: 'Set', familyName: 'By Okta' }, emails: [{ value: late.work_email, primary: true }], active: true }]);
+        const first: SyncReport = await run.result();
+        expect(first.counts).toMatchObject({ created: 3, skipped: 1, failed: 0 });
+        // They exist, so references to them are written, not left out.
+        expect(first.warnings).toEqual([]);
+        const seeded = () => fixture.sandbox.users().filter((user) => user.userName === late.work_email);
+        expect(seeded()).toHaveLength(1);
+        expect(seeded()[0]).toMatchObject({ externalId: 'OKTA-00u1', name: { givenName: 'Set', familyName: 'By Okta' } });
+
+        const second: SyncReport = await (await fixture.startSync()).result();
+        expect(second.counts).toMatchObject({ created: 0, updated: 1, failed: 0 });
+        expectConverged(fixture.sandbox.users(), employees);
       })(),
     );
   });
