@@ -5,10 +5,29 @@
  * hosts), and retention removes them with the run's other payloads.
  */
 import { defaultPayloadConverter, StorageDriverClaim, type PayloadCodec, type StorageDriver } from '@temporalio/common';
+import { z } from 'zod';
 import { connectorDataConverter } from '../codec/data-converter';
 import type { LightPlanEntry, PlanEntry } from '../sync/plan';
 import { lightEntryOf, PLAN_PAGE_SIZE, storageOrder, type StoredPlan } from '../sync/stored-plan';
 import { createStorageDriver, storageConfigFromEnv } from './from-env';
+
+/**
+ * What a partition relies on in a stored entry. The page was written by a connector worker with our key, but maybe by
+ * another version of it during a rolling deploy: a shape this version cannot use is a clear error naming the page,
+ * the entry and the field (never a value: entries are personal data), not a write built from undefined.
+ */
+const StoredPlanEntrySchema = z.looseObject({
+  ref: z.string(),
+  employeeKey: z.string(),
+  recordRef: z.string(),
+  action: z.enum(['create', 'update', 'unchanged', 'discover', 'skip', 'deactivate', 'delete']),
+  wave: z.number().int().min(0),
+  warnings: z.array(z.string()),
+  changes: z.array(z.looseObject({ field: z.string() })),
+  create: z.looseObject({ userName: z.string(), createBody: z.looseObject({ userName: z.string() }), createReferences: z.record(z.string(), z.string()) }).optional(),
+  update: z.looseObject({ peakonUserId: z.string(), write: z.looseObject({ method: z.enum(['patch', 'put', 'delete']) }), references: z.record(z.string(), z.string()) }).optional(),
+});
+const StoredPlanPageSchema = z.array(StoredPlanEntrySchema);
 
 export interface PlanPageStore {
   /** Where the pages live, for messages. */
@@ -34,8 +53,13 @@ export function planPageStore(driver: StorageDriver & { location?: string }, cod
       const [stored] = await driver.retrieve(signal ? { abortSignal: signal } : {}, [new StorageDriverClaim({ key })]);
       const [payload] = await codec.decode(stored ? [stored] : []);
       const entries: unknown = payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
-      // The bytes were verified against their sha256 key and decrypted with our key: only a page we wrote gets here.
-      if (!Array.isArray(entries)) throw new Error(`plan page ${key} in ${location} is not a page of plan entries`);
+      // The bytes were verified against their sha256 key and decrypted with our key: only a page a connector wrote
+      // gets here, so the check is of its shape (which the version that wrote it decided), not of its origin.
+      const page = StoredPlanPageSchema.safeParse(entries);
+      if (!page.success) {
+        const issues = page.error.issues.slice(0, 3).map((issue) => `${issue.path.map(String).join('.') || '(page)'}: ${issue.code}`);
+        throw new Error(`plan page ${key} in ${location} is not a page of plan entries this version can use (${issues.join('; ')}): was it written by another version of the connector?`);
+      }
       return entries as PlanEntry[];
     },
   };

@@ -3,7 +3,11 @@ import { planWorkActivities } from '../../activities/plan-work';
 import { loadConfigFile } from '../../config/load';
 import { mapEmployees } from '../../mapping/map';
 import type { ScimUser } from '../../scim/resources';
-import { storePlan, type PlanPageStore } from '../../storage/plan-pages';
+import { planPageStore, storePlan, type PlanPageStore } from '../../storage/plan-pages';
+import { LocalStorageDriver } from '../../storage/local-driver';
+import { connectorDataConverter } from '../../codec/data-converter';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { employeeRefFor } from '../../sync/employee-ref';
 import { createStepsOfWave, createWorkOfWave, missingPeople, updateSteps, updateWork } from '../../sync/phases';
 import { buildPlan, type PlanEntry } from '../../sync/plan';
@@ -106,3 +110,32 @@ describe('a stored plan', () => {
     expect(await loadUpdateWork({ plan: stored, steps, updateMethod: method })).toEqual(expected.work);
   });
 });
+
+describe('stored plan pages in the payload store', () => {
+  const folder = mkdtempSync(path.join(tmpdir(), 'peakon-plan-pages-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  // The worker's own page store: the folder driver and the connector's codec (the test run's key).
+  const [codec] = connectorDataConverter(process.env).payloadCodecs ?? [];
+  if (!codec) throw new Error('no payload codec');
+  const pages = planPageStore(new LocalStorageDriver({ directory: folder }), codec);
+
+  it('reads back every page of a real plan (creates, updates, waves) as written', async () => {
+    const full = planOf(700);
+    const { stored } = await storePlan(pages, full);
+    const read = (await Promise.all(stored.pages.map((key) => pages.get(key)))).flat();
+    expect(read).toHaveLength(full.length);
+    expect(new Set(read.map((entry) => entry.ref))).toEqual(new Set(full.map((entry) => entry.ref)));
+  });
+
+  it('refuses a page whose entries this version cannot use, naming the page, entry and field but no value', async () => {
+    const [entry] = planOf(3).filter((candidate) => candidate.create);
+    if (!entry?.create) throw new Error('the plan has no create');
+    const { createBody: _dropped, ...createWithoutBody } = entry.create;
+    const key = await pages.put([{ ...entry, create: createWithoutBody } as unknown as PlanEntry]);
+    const refused = await pages.get(key).then(() => undefined, (error: unknown) => error as Error);
+    expect(refused?.message).toContain(`plan page ${key}`);
+    expect(refused?.message).toContain('0.create.createBody');
+    expect(refused?.message).not.toContain(entry.employeeKey);
+  });
+});
+
