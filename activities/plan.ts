@@ -1,5 +1,5 @@
 import { Context, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { leaversSettings, type ConnectorConfig } from '../config/schema';
 import { readAllRecords } from '../hris/source';
 import { emailMatchKey } from '../mapping/email';
@@ -144,6 +144,9 @@ export function planSyncActivity(deps: ActivityDeps) {
         if (deps.ownership && !input.dryRun) {
           // Everyone matched to an HR record is synced by this run, so the connector owns them from now on.
           heartbeat('recording ownership');
+          // A run that lost its tenant lock cancels this activity: once that is known here, the ledger is the other
+          // run's to write (the heartbeats above are how it becomes known).
+          if (context.cancellationSignal.aborted) throw new CancelledFailure('the run was cancelled before recording ownership');
           await deps.ownership.record(run.tenant, { owned: plan.entries.filter((entry) => entry.peakonUserId !== undefined && entry.recordRef !== NOT_IN_HR_READ).map((entry) => entry.peakonUserId as string), deleted: [] });
         }
         if (single && plan.entries[0]) trace.push(traceAction(plan.entries[0]));

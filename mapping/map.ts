@@ -18,6 +18,10 @@ export interface MappingReport extends MappingResult {
   excluded: number;
 }
 
+function isBlank(record: HrisRecord): boolean {
+  return Object.values(record).every((value) => value === null || value === undefined || (typeof value === 'string' && value.trim() === ''));
+}
+
 /** The matching key and HRIS id a record's mapping could still establish, valid or not. */
 function identityOf(outcome: RecordOutcome): Pick<RecordProblem, 'employeeKey' | 'sourceId'> {
   if (outcome.ok) return { employeeKey: outcome.mapped.employeeKey, sourceId: outcome.mapped.sourceId };
@@ -50,6 +54,9 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig): Ma
   const notMapped: Array<{ record: HrisRecord; recordRef: string }> = [];
   let excluded = 0;
   records.forEach((record, index) => {
+    // A row of empty cells (`,,,,` under a spreadsheet's data) holds nobody: not a record, so not an invalid one that
+    // nobody can identify (which would hold every leaver, sync/leavers.ts). Row numbers of the rest are unchanged.
+    if (isBlank(record)) return;
     const recordRef = recordRefFor(config.source, index, record, config.mapping.id);
     const unreadable = scopeTextProblems(record, config.mapping.scope);
     if (unreadable.length > 0) {

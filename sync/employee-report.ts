@@ -29,16 +29,15 @@ const ACTION_STATUS: Partial<Record<PlannedAction, EmployeeStatus>> = { unchange
 export const PREVIEW_PAGE = 100;
 
 /**
- * A dry run's preview: the first PREVIEW_PAGE entries that do something or say why not. Unchanged people are left out
- * (the table hides them anyway), so leavers, planned last, are not cut off behind a hundred unchanged lines.
+ * A whole-tenant dry run's preview: at most PREVIEW_PAGE entries, the writes first (creates, updates, leavers,
+ * returners, in plan order), then those that say why nothing is written (skips). Unchanged people are left out (the
+ * table hides them anyway): leavers, planned last, are never cut off behind a hundred unchanged people or a hundred
+ * past terminations the HR export keeps.
  */
 export function planPreview(entries: readonly PlannedEmployee[]): EmployeeReportLine[] {
-  const shown: EmployeeReportLine[] = [];
-  for (const entry of entries) {
-    if (shown.length === PREVIEW_PAGE) break;
-    if (entry.action !== 'unchanged') shown.push(planLine(entry));
-  }
-  return shown;
+  const writes = entries.filter((entry) => entry.action !== 'unchanged' && entry.action !== 'skip');
+  const skips = entries.filter((entry) => entry.action === 'skip');
+  return [...writes, ...skips].slice(0, PREVIEW_PAGE).map(planLine);
 }
 
 /** What a report line needs of a plan entry. */

@@ -46,4 +46,10 @@ describe('scoping rules', () => {
     ]);
     expect(result.problems[1]).not.toHaveProperty('employeeKey');
   });
+
+  it('skips a row of empty cells: no problem, no employee, and the rows after it keep their numbers', () => {
+    const report = mapEmployees([person({ id: 'a' }), { id: '', email: ' ', first: '', last: '' }, person({ id: 'b' })], configWith({}));
+    expect(report.problems).toEqual([]);
+    expect(report.employees.map((employee) => [employee.sourceId, employee.recordRef])).toEqual([['a', 'row 2'], ['b', 'row 4']]);
+  });
 });
