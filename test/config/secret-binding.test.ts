@@ -49,6 +49,18 @@ async function refusal(promise: Promise<unknown>): Promise<Error> {
   return error;
 }
 
+
+/** A config file for `validate`, beside a one-row CSV, whose Peakon token is the environment variable `tokenVariable`. */
+function configWithToken(baseUrl: string, tokenVariable: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'secret-binding-validate-'));
+  writeFileSync(path.join(dir, 'hr.csv'), 'id,email,first,last\n1,a@example.com,Ada,Lovelace\n');
+  const configFile = path.join(dir, 'connector.yaml');
+  writeFileSync(
+    configFile,
+    ['tenant: demo', `peakon: { baseUrl: "${baseUrl}", token: { env: ${tokenVariable} } }`, 'source: { type: csv, path: hr.csv }', 'mapping: { id: id, email: email, givenName: first, familyName: last }'].join('\n'),
+  );
+  return configFile;
+}
 describe('host patterns', () => {
   it('matches *.domain against subdomains only, never a look-alike', () => {
     expect(hostMatches('*.peakon.com', 'acme.peakon.com')).toBe(true);
@@ -326,13 +338,7 @@ describe("the worker's own secrets are never a config's", () => {
   });
 
   it('a config naming one fails validation already, naming the field', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'secret-own-validate-'));
-    writeFileSync(path.join(dir, 'hr.csv'), 'id,email,first,last\n1,a@example.com,Ada,Lovelace\n');
-    const configFile = path.join(dir, 'connector.yaml');
-    writeFileSync(
-      configFile,
-      ['tenant: demo', 'peakon: { baseUrl: "https://api.peakon.com/scim/v2", token: { env: PEAKON_SYNC_ENCRYPTION_KEY } }', 'source: { type: csv, path: hr.csv }', 'mapping: { id: id, email: email, givenName: first, familyName: last }'].join('\n'),
-    );
+    const configFile = configWithToken('https://api.peakon.com/scim/v2', 'PEAKON_SYNC_ENCRYPTION_KEY');
     await expect(runValidate(['--config', configFile])).rejects.toThrow(
       "peakon.token.env: PEAKON_SYNC_ENCRYPTION_KEY is one of the worker's own variables (PEAKON_SYNC_*, TEMPORAL_*, AWS_*) and can never be a config secret",
     );
@@ -341,13 +347,7 @@ describe("the worker's own secrets are never a config's", () => {
 
 describe('peakon-sync validate', () => {
   it('reports a Peakon token not bound to the base URL as a preflight problem, without contacting it', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'secret-binding-validate-'));
-    writeFileSync(path.join(dir, 'hr.csv'), 'id,email,first,last\n1,a@example.com,Ada,Lovelace\n');
-    const configFile = path.join(dir, 'connector.yaml');
-    writeFileSync(
-      configFile,
-      ['tenant: demo', 'peakon: { baseUrl: "https://peakon.invalid/scim/v2", token: { env: SECRET_BINDING_TEST_TOKEN } }', 'source: { type: csv, path: hr.csv }', 'mapping: { id: id, email: email, givenName: first, familyName: last }'].join('\n'),
-    );
+    const configFile = configWithToken('https://peakon.invalid/scim/v2', 'SECRET_BINDING_TEST_TOKEN');
     const { output, exitCode } = await runValidate(['--config', configFile, '--json']);
     expect(exitCode).toBe(1);
     expect(JSON.parse(output)).toMatchObject({
