@@ -36,7 +36,7 @@ import { findDescendants, procStatusKiB } from './processes';
  * real workers (in-process, plus `--workers W` - 1 worker processes), the production data path (AES-GCM codec and a
  * local payload store), and, in the same run, a baseline that executes the same plan with the same SCIM client and
  * the same concurrency without Temporal. Runs: first load, unchanged re-sync, and (with --changes K) a re-sync with K
- * changed employees. Figures are printed and written to bench/results/pipeline-<N>.json.
+ * changed employees. Figures are printed and written to bench/results/pipeline-<N>-…json (the name lists the options).
  *
  *   npm run bench -- --employees N [--changes K] [--workers W] [--latency-ms L]
  *     [--max-employees E] [--max-partitions P] [--history-sample S] [--first-load-only] [--no-baseline]
@@ -73,6 +73,21 @@ interface Options {
   dbDir: string | undefined;
   /** V8's old-space limit of each worker process (MiB); undefined: Node's default, sized from the host's memory. */
   workerHeapMiB: number | undefined;
+}
+
+/** One file per set of options that changes the figures, so runs at another latency or budget keep each other's. */
+function resultFile(options: Options): string {
+  const parts = [
+    `pipeline-${options.employees}`,
+    options.changes > 0 ? `changes-${options.changes}` : undefined,
+    `latency-${options.latencyMs}`,
+    options.workers > 1 ? `workers-${options.workers}` : undefined,
+    options.separateWorkers ? 'separate-workers' : undefined,
+    options.workerHeapMiB !== undefined ? `heap-${options.workerHeapMiB}` : undefined,
+    options.budgetPerHour !== undefined ? `budget-${options.budgetPerHour}` : undefined,
+    options.firstLoadOnly ? 'first-load-only' : undefined,
+  ];
+  return `bench/results/${parts.filter((part) => part !== undefined).join('-')}.json`;
 }
 
 function parseOptions(): Options {
@@ -711,7 +726,7 @@ async function main(): Promise<void> {
     ratios,
   };
   mkdirSync('bench/results', { recursive: true });
-  const file = `bench/results/pipeline-${options.employees}.json`;
+  const file = resultFile(options);
   writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
   process.stdout.write(`\n${summary(output.temporal.runs, ratios, output.temporal.devServerPeakRssMiB)}\nwritten to ${file}\n`);

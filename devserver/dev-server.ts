@@ -107,8 +107,9 @@ function extraFlags(options: DevServerOptions): string[] {
 
 /**
  * SQLite settings for a database file: the write-ahead log, synced at checkpoints rather than at every commit. With
- * the CLI's own settings every commit waits for the disk: 200 employees' worth of child workflows took 52 s on this
- * machine's ext4 against 14 s with these, the same as on tmpfs (`node dist/bench/child-floor.js --db-dir DIR`). The
+ * the CLI's own settings every commit waits for the disk: 200 employees' worth of child workflows took 27.6 s on this
+ * machine's ext4 against 9.7 s with these, about as on tmpfs (`node dist/bench/child-floor.js --employees 200 --db-dir DIR
+ * [--cli-pragmas]`). The
  * file stays consistent after any crash; a power cut may roll back the last commits, and Temporal then redoes those
  * steps (every activity is idempotent). `--sqlite-pragma synchronous=full` buys those commits back at that cost.
  */
