@@ -3,12 +3,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateEncryptionKey } from '../../codec/keys';
 import { startDevServer } from '../../devserver/dev-server';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain Node script, shared with .ci/run
+const { installMoto } = require('../../scripts/install-moto.js') as { installMoto: () => boolean };
 
 /**
  * One Temporal dev server for the whole jest run (the SDK gives a server 5 s to start; one per file would be slow and
  * flaky on two cores). Test files reach it through TEMPORAL_TEST_ADDRESS.
  */
 export default async function globalSetup(): Promise<void> {
+  // The S3 payload-store tests need moto (a real S3-compatible server): installed once from PyPI, so `npm test` runs
+  // them on a fresh clone; without Python they are skipped, loudly (test/harness/moto.ts).
+  if (process.env.MOTO_SERVER_PATH === undefined) installMoto();
   const server = await startDevServer();
   (globalThis as { __temporalDevServer?: typeof server }).__temporalDevServer = server;
   process.env.TEMPORAL_TEST_ADDRESS = server.address;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
-/** A real S3-compatible server (moto in server mode, installed by .ci/run into .tools/moto), not a mock of the S3 client. */
+/** A real S3-compatible server (moto in server mode, installed into .tools/moto by scripts/install-moto.js), not a mock of the S3 client. */
 export const MOTO_SERVER = process.env.MOTO_SERVER_PATH ?? path.resolve(__dirname, '../../.tools/moto/bin/moto_server');
 export const motoAvailable = existsSync(MOTO_SERVER);
 
