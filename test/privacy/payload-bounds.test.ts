@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { RunReportFile } from '../../activities/report';
 import { mapEmployees } from '../../mapping/map';
 import { employeeRefFor } from '../../sync/employee-ref';
-import { createWorkOfWave, MAX_PARTITION_BYTES, partitionBySize } from '../../sync/phases';
+import { createStepsOfWave, createWorkOfWave, MAX_PARTITION_BYTES, partitionBySize } from '../../sync/phases';
 import { buildPlan } from '../../sync/plan';
 import type { SyncReport } from '../../sync/report';
 import { generateOrg } from '../fixtures/org';
@@ -16,22 +16,34 @@ describe('payload sizes of a 10,000-employee tenant', () => {
   const pipeline = usePipelineTests();
   const employees = generateOrg(10_000, 7);
 
-  it('partitions the largest partition size (1,000) by bytes, so no partition input exceeds 256 KB', async () => {
+  it('keeps partition inputs small at the largest partition size (1,000): steps by count, a pre-stored-plan run\'s work by bytes (256 KB)', async () => {
     const fixture = await pipeline.fixture();
     const config = { ...fixture.config, sync: { ...fixture.config.sync, partitionSize: 1000 } };
     const { employees: desired } = mapEmployees(employees as unknown as Record<string, unknown>[], config);
     expect(desired.length).toBeGreaterThan(9_000);
     const plan = buildPlan(desired, [], { matchingKey: 'email', updateMethod: 'patch', refOf: employeeRefFor(undefined, config.tenant) });
-    let partitions = 0;
+    // What partitions get today: steps into the stored plan (positions and references to leave out), a few dozen bytes
+    // per employee, so even 1,000 of them stay far below the bound and a partition is cut by count.
+    let stepPartitions = 0;
+    for (let wave = 0; wave < plan.waves; wave += 1) {
+      const { steps } = createStepsOfWave(plan.entries, wave, new Set());
+      for (const partition of partitionBySize(steps, config.sync.partitionSize)) {
+        stepPartitions += 1;
+        expect(JSON.stringify({ phase: 'create', wave, steps: partition }).length).toBeLessThan(64 * 1024);
+      }
+    }
+    expect(stepPartitions).toBeGreaterThanOrEqual(plan.waves);
+    // A run that started before stored plans hands partitions the employees' work itself: cut by bytes as well.
+    let workPartitions = 0;
     for (let wave = 0; wave < plan.waves; wave += 1) {
       const { work } = createWorkOfWave(plan.entries, wave, new Set());
       for (const partition of partitionBySize(work, config.sync.partitionSize)) {
-        partitions += 1;
+        workPartitions += 1;
         const largestItem = Math.max(...partition.map((item) => JSON.stringify(item).length));
         expect(JSON.stringify(partition).length).toBeLessThanOrEqual(MAX_PARTITION_BYTES + largestItem);
       }
     }
-    expect(partitions).toBeGreaterThan(plan.waves);
+    expect(workPartitions).toBeGreaterThan(plan.waves);
   });
 
   it('keeps no payload above 512 KB inline in a dry run\'s history with the default payload-store threshold, and writes the report 0600', async () => {
@@ -66,15 +78,28 @@ describe('payload sizes of a 10,000-employee tenant', () => {
     // Waves of 1, about 20 and about 380 employees: the big wave runs as four partitions of about 95.
     expect(partitions).toBeGreaterThanOrEqual(4);
     expect(partitions).toBeLessThanOrEqual(8);
-    const largest = Math.max(...events.map((event) => temporal.api.history.v1.HistoryEvent.encode(event).finish().length));
-    expect(largest).toBeLessThan(16 * 1024);
+    const largestEvent = (historyEvents: typeof events) => Math.max(...historyEvents.map((event) => temporal.api.history.v1.HistoryEvent.encode(event).finish().length));
+    expect(largestEvent(events)).toBeLessThan(16 * 1024);
     // The parent stored the plan and handed partitions steps: each loaded its employees' work from the plan's pages.
     const partitionIds = events.flatMap((event) => (event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'syncPartitionWorkflow' ? [event.startChildWorkflowExecutionInitiatedEventAttributes.workflowId ?? ''] : []));
+    let employeeHistories = 0;
     for (const workflowId of partitionIds) {
       const partition = await pipeline.temporal.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
-      const loads = (partition.history?.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'loadCreateWork');
+      const partitionEvents = partition.history?.events ?? [];
+      const loads = partitionEvents.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'loadCreateWork');
       expect(loads).toHaveLength(1);
+      // Every workflow of the run, not only the parent, keeps its payloads under the threshold: the partition (its
+      // loaded work and its result go by reference) and each of its employees.
+      expect(largestEvent(partitionEvents)).toBeLessThan(16 * 1024);
+      for (const event of partitionEvents) {
+        const employeeId = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+        if (!employeeId) continue;
+        employeeHistories += 1;
+        const employee = await pipeline.temporal.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: employeeId } });
+        expect(largestEvent(employee.history?.events ?? [])).toBeLessThan(16 * 1024);
+      }
     }
+    expect(employeeHistories).toBe(400);
     // The report reads each employee's changes from the pages too: a created employee lists every attribute it got.
     const file = JSON.parse(readFileSync(report.reportPath ?? '', 'utf8')) as RunReportFile;
     const created = file.employees.filter((line) => line.status === 'created');
