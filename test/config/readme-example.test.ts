@@ -17,6 +17,14 @@ describe('README configuration examples', () => {
     expect(config.mapping.attributes).toHaveProperty('Manager');
   });
 
+  it('every other block is a fragment that parses inside the full example (sources, leavers, …)', () => {
+    const fragments = yamlBlocks.slice(1);
+    expect(fragments.map((block) => Object.keys(block)).flat()).toEqual(expect.arrayContaining(['source', 'leavers']));
+    for (const [index, fragment] of fragments.entries()) {
+      expect(() => parseConfig({ ...yamlBlocks[0], ...fragment }, `README yaml block ${index + 1}`)).not.toThrow();
+    }
+  });
+
   it.each(['rest', 'bamboohr'])('the %s source example parses inside the full example', (type) => {
     const source = yamlBlocks.slice(1).find((block) => (block.source as { type?: string } | undefined)?.type === type);
     expect(source).toBeDefined();
