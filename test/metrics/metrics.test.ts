@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BUDGET_OPERATIONS_PER_HOUR, CONNECTOR_METRICS, EMPLOYEES, NO_RESPONSE_STATUS, RUN_DURATION, RUNS, SCIM_OPERATIONS, SCIM_RATE_LIMITED } from '../../metrics/definitions';
@@ -176,6 +176,25 @@ describe('PEAKON_SYNC_METRICS_ADDRESS', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/PEAKON_SYNC_METRICS_ADDRESS: expected IP:PORT/);
   });
+});
+
+describe('PEAKON_SYNC_METRICS_ADDRESS on a port the worker cannot bind', () => {
+  it('stops `peakon-sync worker` at start with a message naming the variable', async () => {
+    // Something already listens there (another worker, another exporter).
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const worker = startWorkerProcess({ PEAKON_SYNC_METRICS_ADDRESS: `127.0.0.1:${port}` });
+      let stderr = '';
+      worker.process.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => worker.process.once('exit', resolve));
+      expect(code).toBe(1);
+      expect(stderr).toContain('PEAKON_SYNC_METRICS_ADDRESS');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  }, 60_000);
 });
 
 describe('docs/metrics.md', () => {
