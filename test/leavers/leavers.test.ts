@@ -446,6 +446,42 @@ describe('returners, rehires, adoption and termination dates', () => {
     );
   });
 
+  it('separate with the separation attributes unmapped: the HR termination date is the separation date, and a returner\'s separation is cleared', async () => {
+    const fixture = await pipeline.fixture();
+    noGuard(fixture);
+    // Only leavers.terminationDate reads the HR date; the mapping leaves both separation attributes to the connector.
+    const { 'Separation date': _date, 'Separation reason': _reason, ...attributes } = fixture.config.mapping.attributes;
+    fixture.config.mapping = { ...fixture.config.mapping, attributes };
+    fixture.config.leavers = { ...fixture.config.leavers, action: 'separate', terminationDate: { field: 'termination_date', date: 'DD/MM/YYYY' }, separation: { dateAttribute: 'Separation date', reasonAttribute: 'Separation reason', reason: 'Voluntary' } };
+    const org = generateOrg(6, 2);
+    const [leaving] = leaves(org);
+    if (!leaving) throw new Error('the org has no leaves');
+    const employed = leaving.termination_date;
+    leaving.termination_date = '15/12/2026';
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync({ asOf: '2026-12-01' })).result()) as SyncReport).counts.created).toBe(6);
+        // Five days after the termination date: the separation date is the HR system's, not the run's day.
+        expect(((await (await fixture.startSync({ asOf: '2026-12-20' })).result()) as SyncReport).counts.deactivated).toBe(1);
+        const gone = byEmail(fixture).get(leaving.work_email) as ScimUser;
+        expect(gone.active).toBe(false);
+        expect(gone[PEAKON_USER_SCHEMA]).toMatchObject({ 'Separation date': '2026-12-15', 'Separation reason': 'Voluntary' });
+
+        // Rehired: the HR system drops the termination date. The connector clears what it wrote, because no mapping does.
+        leaving.termination_date = employed;
+        fixture.writeEmployees(org);
+        const back: SyncReport = await (await fixture.startSync({ asOf: '2026-12-21' })).result();
+        expect(back.leavers?.returners).toBe(1);
+        const returned = byEmail(fixture).get(leaving.work_email) as ScimUser;
+        expect(returned.active).toBe(true);
+        expect(returned[PEAKON_USER_SCHEMA]?.['Separation date'] ?? null).toBeNull();
+        expect(returned[PEAKON_USER_SCHEMA]?.['Separation reason'] ?? null).toBeNull();
+      })(),
+    );
+  });
+
   it('keeps a future termination date active; the first run on or after that date (the run\'s clock, injected) deactivates', async () => {
     const fixture = await pipeline.fixture();
     noGuard(fixture);
