@@ -22,10 +22,11 @@ interface TenantQueueWorker {
 
 /**
  * One activity worker per tenant SCIM task queue, started on demand when a workflow of this process is about to
- * schedule SCIM activities for the tenant (the `tenantQueues` sink). Each SCIM activity attempt sends exactly one
- * request, and every poller asks the Temporal server to dispatch at most `operationsPerHour / 3600` tasks per second
- * from the queue, so the tenant's budget counts operations across all workers together. Each tenant has its own
- * slots: a rate-limited or slow tenant never holds a slot another tenant needs.
+ * schedule SCIM activities for the tenant, or renews the tenant lock of a run (the `tenantQueues` sink: the renewal
+ * keeps a queue polled after the workers polling it died). Each SCIM activity attempt sends exactly one request, and
+ * every poller asks the Temporal server to dispatch at most `operationsPerHour / 3600` tasks per second from the queue,
+ * so the tenant's budget counts operations across all workers together. Each tenant has its own slots: a rate-limited
+ * or slow tenant never holds a slot another tenant needs.
  */
 export function createTenantQueuePool(create: CreateTenantQueueWorker, onError: (taskQueue: string, error: unknown) => void): TenantQueuePool {
   const workers = new Map<string, TenantQueueWorker>();
@@ -37,7 +38,8 @@ export function createTenantQueuePool(create: CreateTenantQueueWorker, onError: 
       .then((started) => started.run())
       .catch((error: unknown) => {
         onError(taskQueue, error);
-        // A later workflow task of the tenant starts it again.
+        // Forgotten, so the next ensurePolling starts it again: the parent's next lease renewal at the latest (every
+        // third of the lease, while the run lives), or an employee workflow task of the tenant before that.
         if (workers.get(taskQueue)?.worker === worker) workers.delete(taskQueue);
       });
     workers.set(taskQueue, { operationsPerHour, worker, running });

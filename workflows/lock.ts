@@ -68,8 +68,11 @@ export interface HeldTenantLock {
  * its length. A renewal or release that finds the lock gone (expired, or terminated by an operator) is not an error in
  * itself; the lock's end, or the failed renewal, is reported through `onLost`. Observing the lock's end adds no
  * command: its completion reaches this run's history whether or not the run looks at it.
+ *
+ * `whileHeld` runs once the lock is taken and at every renewal, on whichever worker runs this run then (replays
+ * included): the run's one workflow task that recurs however the rest of the run is stuck. It must add no command.
  */
-export async function holdTenantLock(tenant: string, runId: string, leaseMs: number): Promise<HeldTenantLock | 'held-elsewhere'> {
+export async function holdTenantLock(tenant: string, runId: string, leaseMs: number, whileHeld: () => void = () => undefined): Promise<HeldTenantLock | 'held-elsewhere'> {
   let lock: ChildWorkflowHandle<typeof tenantLockWorkflow>;
   try {
     lock = await startChild(tenantLockWorkflow, {
@@ -108,9 +111,13 @@ export async function holdTenantLock(tenant: string, runId: string, leaseMs: num
       if (signal === renewTenantLockSignal) lose(`renewing the tenant lock ${lockId} failed (it expired, was terminated, or another run holds it): ${message}`);
     }
   };
+  whileHeld();
   // Not cancellable with the run: cancelling a sync must not stop it from renewing until it has released the lock.
   const renewing = CancellationScope.nonCancellable(async () => {
-    while (!(await condition(() => released, Math.max(1, Math.floor(leaseMs / 3))))) await signalIfThere(renewTenantLockSignal);
+    while (!(await condition(() => released, Math.max(1, Math.floor(leaseMs / 3))))) {
+      await signalIfThere(renewTenantLockSignal);
+      whileHeld();
+    }
   });
   return {
     release: () =>

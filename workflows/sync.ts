@@ -10,6 +10,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxySinks,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -26,10 +27,11 @@ import { addCounts, appendCapped, emptyCounts, REPORT_FAILURE_CAP, WARNING_CAP, 
 import { withTuningDefaults, type RunTuning } from '../sync/settings';
 import type { EmployeeOutcome, SyncPhase, UpdateMethod } from '../sync/types';
 import { planActivityOptions, reportActivityOptions } from './activity-options';
-import { partitionWorkflowId, tenantLockWorkflowId } from './ids';
+import { partitionWorkflowId, scimTaskQueue, tenantLockWorkflowId } from './ids';
 import { holdTenantLock } from './lock';
 import { employeesIn, syncPartitionWorkflow, type PartitionWork } from './partition';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
+import type { ConnectorSinks } from './sinks';
 import { slidingWindow } from './window';
 
 export interface SyncWorkflowInput {
@@ -133,7 +135,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   publish('running');
 
   // A dry run writes nothing, so it may run beside a real sync.
-  const lock = input.dryRun ? undefined : await holdTenantLock(config.tenant, run.runId, tuning.lockLeaseMs);
+  const lock = input.dryRun ? undefined : await holdTenantLock(config.tenant, run.runId, tuning.lockLeaseMs, keepScimQueuePolled(info.taskQueue, config));
   if (lock === 'held-elsewhere') {
     report.message = `another sync of tenant ${config.tenant} is running (lock ${tenantLockWorkflowId(config.tenant)}); this run did nothing`;
     publish('skipped');
@@ -302,6 +304,20 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   } finally {
     if (lock) await lock.release();
   }
+}
+
+const { tenantQueues } = proxySinks<ConnectorSinks>();
+
+/**
+ * Makes the worker running the parent poll the tenant's SCIM task queue, at every lease renewal. Employee workflows ask
+ * for it too, but only when they run a workflow task: if the one worker polling the queue dies while every employee
+ * waits on a queued SCIM activity, no employee workflow task ever comes again, nothing polls the queue, and the run
+ * hangs while still renewing its lock. The renewal is the task that still comes. A sink adds no command, so runs
+ * recorded before this replay unchanged.
+ */
+function keepScimQueuePolled(taskQueue: string, config: ConnectorConfig): () => void {
+  const queue = scimTaskQueue(taskQueue, config.tenant);
+  return () => tenantQueues.ensurePolling(queue, config.peakon.operationsPerHour);
 }
 
 type PartitionsOf = <T>(work: T[]) => T[][];
