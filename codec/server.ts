@@ -3,11 +3,16 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { isLoopbackHost } from '../config/secret';
 import { AesGcmPayloadCodec } from './aes-gcm-codec';
-import type { EncryptionKeys } from './keys';
+import { CODEC_SERVER_TOKEN_VARIABLE, type EncryptionKeys } from './keys';
 
 /** The local dev server's Web UI; the demo and `temporal server start-dev` serve it here. */
 export const DEFAULT_UI_ORIGINS: readonly string[] = ['http://localhost:8233', 'http://127.0.0.1:8233'];
+
+/** The `codec-server` flags the refusals below name, so an operator sees which switch they are being told about. */
+export const UNAUTHENTICATED_FLAG = '--unsafe-allow-unauthenticated-decode';
+export const ALLOW_ENCODE_FLAG = '--allow-encode';
 
 /** A history's payloads are at most 2 MB each; the UI sends a few at a time. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -22,6 +27,19 @@ export interface CodecServerOptions {
   allowedOrigins?: readonly string[];
   /** When set, every /encode and /decode request must carry `Authorization: Bearer <token>`. */
   bearerToken?: string;
+  /**
+   * Serve a `host` that is not loopback without `bearerToken` anyway: whoever reaches the port then decrypts every
+   * payload, so only for when something in front decides who does (an authenticating proxy, a firewall, a port
+   * published on the host's loopback only). Without it such a server refuses to start.
+   */
+  allowUnauthenticatedDecode?: boolean;
+  /**
+   * Serve `/encode` too (off by default; requires `bearerToken`). Nothing of the connector needs it: workers and the
+   * CLI encrypt with their own key, and the Web UI only encodes what a person types into its start/signal forms. Open,
+   * it lets whoever reaches it make payloads the workers accept as the key holder's, the very thing workers refusing
+   * plain payloads prevents.
+   */
+  allowEncode?: boolean;
   /** Applied to each payload before decrypting: the place where external-storage references are fetched. */
   resolvePayload?: (payload: Payload) => Promise<Payload>;
 }
@@ -102,11 +120,39 @@ function send(response: ServerResponse, status: number, body?: unknown): void {
   response.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
 }
 
+/** The server would hand out decryptions (or encryptions) to whoever reaches it; nothing was started. */
+export class CodecServerExposureError extends Error {
+  override readonly name = 'CodecServerExposureError';
+}
+
 /**
- * A codec server for the Temporal Web UI and CLI: `POST /encode` and `POST /decode` (also under `/{namespace}/…`,
- * as the CLI's endpoint templating sends them), CORS for the UI's origins, and an optional bearer token.
+ * Refuses what would let anyone who reaches the server use the key: a network-facing `host` (not 127.0.0.0/8,
+ * `localhost`, `::1`) without a bearer token unless explicitly allowed, and `/encode` without a token at all. The
+ * Origin check is no substitute: only browsers send Origin, curl and scripts do not.
+ */
+export function assertCodecServerExposure(options: Pick<CodecServerOptions, 'host' | 'bearerToken' | 'allowUnauthenticatedDecode' | 'allowEncode'>): void {
+  const host = options.host ?? '127.0.0.1';
+  if (options.bearerToken === undefined && !isLoopbackHost(host) && options.allowUnauthenticatedDecode !== true) {
+    throw new CodecServerExposureError(
+      `refusing to serve decrypted payloads on ${host} without a token: anyone who reaches it could decrypt every payload. ` +
+        `Set ${CODEC_SERVER_TOKEN_VARIABLE} (each request must then carry "Authorization: Bearer <token>"), listen on loopback (--host 127.0.0.1), ` +
+        `or, if an authenticating proxy or firewall in front decides who reaches it, pass ${UNAUTHENTICATED_FLAG}`,
+    );
+  }
+  if (options.allowEncode === true && options.bearerToken === undefined) {
+    throw new CodecServerExposureError(
+      `${ALLOW_ENCODE_FLAG} needs ${CODEC_SERVER_TOKEN_VARIABLE}: /encode makes payloads the workers accept as if the key holder wrote them, so only token holders may call it`,
+    );
+  }
+}
+
+/**
+ * A codec server for the Temporal Web UI and CLI: `POST /decode` (and `/encode` when allowed; both also under
+ * `/{namespace}/…`, as the CLI's endpoint templating sends them), CORS for the UI's origins, and an optional bearer
+ * token, required off loopback ({@link assertCodecServerExposure}).
  */
 export async function startCodecServer(options: CodecServerOptions): Promise<RunningCodecServer> {
+  assertCodecServerExposure(options);
   // The UI asks it to decode whatever a history shows, other applications' plain payloads included; echoing those back
   // reveals nothing Temporal does not already show. Workers and CLIs refuse plain payloads (connectorDataConverter).
   const codec = new AesGcmPayloadCodec(options.keys, { acceptUnencrypted: true });
@@ -138,6 +184,9 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
     if (options.bearerToken !== undefined && !hasBearerToken(request, options.bearerToken)) {
       response.setHeader('WWW-Authenticate', 'Bearer');
       throw new HttpError(401, 'a valid "Authorization: Bearer <token>" header is required');
+    }
+    if (operation === 'encode' && options.allowEncode !== true) {
+      throw new HttpError(403, `/encode is off: start the codec server with ${ALLOW_ENCODE_FLAG} and ${CODEC_SERVER_TOKEN_VARIABLE} to serve it`);
     }
     const payloads = await readPayloads(request);
     let result: Payload[];

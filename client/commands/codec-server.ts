@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { CODEC_SERVER_TOKEN_VARIABLE, ENCRYPTION_KEY_VARIABLE, readEncryptionKeys } from '../../codec/keys';
-import { DEFAULT_UI_ORIGINS, startCodecServer } from '../../codec/server';
+import { ALLOW_ENCODE_FLAG, DEFAULT_UI_ORIGINS, startCodecServer, UNAUTHENTICATED_FLAG } from '../../codec/server';
+import { isLoopbackHost } from '../../config/secret';
 
 const CodecServerCommandOptionsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65_535),
   host: z.string().min(1),
   uiOrigin: z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) origin such as https://cloud.temporal.io' })).default([]),
+  unsafeAllowUnauthenticatedDecode: z.boolean().default(false),
+  allowEncode: z.boolean().default(false),
 });
 
 /**
@@ -17,10 +20,15 @@ const CodecServerCommandOptionsSchema = z.object({
 export function registerCodecServerCommand(program: Command): void {
   program
     .command('codec-server')
-    .description('serve Temporal\'s codec server protocol (POST /encode, /decode) so the Web UI can show encrypted payloads')
+    .description('serve Temporal\'s codec server protocol (POST /decode; /encode with --allow-encode) so the Web UI can show encrypted payloads')
     .requiredOption('-p, --port <port>', 'port to listen on (0 = any free port)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--ui-origin <url>', `a Web UI origin allowed to call from the browser (repeatable; ${DEFAULT_UI_ORIGINS.join(' and ')} always are)`, (value: string, previous: string[] = []) => [...previous, value])
+    .option(
+      UNAUTHENTICATED_FLAG,
+      `UNSAFE: listen on a --host that is not loopback without ${CODEC_SERVER_TOKEN_VARIABLE}; whoever reaches the port decrypts every payload (only behind an authenticating proxy or firewall, or a port published on loopback only)`,
+    )
+    .option(ALLOW_ENCODE_FLAG, `also serve POST /encode (needs ${CODEC_SERVER_TOKEN_VARIABLE}); the connector and the UI's history views never need it`)
     .action(async (raw: Record<string, unknown>) => {
       const parsed = CodecServerCommandOptionsSchema.safeParse(raw);
       if (!parsed.success) {
@@ -37,15 +45,23 @@ export function registerCodecServerCommand(program: Command): void {
         keys,
         allowedOrigins: parsed.data.uiOrigin.map((origin) => new URL(origin).origin),
         ...(bearerToken ? { bearerToken } : {}),
+        allowUnauthenticatedDecode: parsed.data.unsafeAllowUnauthenticatedDecode,
+        allowEncode: parsed.data.allowEncode,
       });
-      const origins = [...DEFAULT_UI_ORIGINS, ...parsed.data.uiOrigin];
-      process.stdout.write(
-        `codec server on ${server.url} (key ${keys.current.id}, ${keys.decryptionKeys.size - 1} old key(s); ${bearerToken ? 'bearer token required' : `no token: set ${CODEC_SERVER_TOKEN_VARIABLE} to require one`}; UI origins: ${origins.join(', ')})\n`,
-      );
-      await new Promise<void>((resolve) => {
+      if (!bearerToken && !isLoopbackHost(parsed.data.host)) {
+        // Started only because the operator passed the unsafe flag: say so where logs and terminals show it.
+        process.stderr.write(`WARNING: ${UNAUTHENTICATED_FLAG}: no ${CODEC_SERVER_TOKEN_VARIABLE} and listening on ${parsed.data.host}; anyone who reaches ${server.url} can decrypt every payload\n`);
+      }
+      // Stop signals are handled before the line below says it listens: whoever waits for that line may stop it at once.
+      const stopped = new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
+      const origins = [...DEFAULT_UI_ORIGINS, ...parsed.data.uiOrigin];
+      process.stdout.write(
+        `codec server on ${server.url} (key ${keys.current.id}, ${keys.decryptionKeys.size - 1} old key(s); ${bearerToken ? 'bearer token required' : `no token: set ${CODEC_SERVER_TOKEN_VARIABLE} to require one`}; /encode ${parsed.data.allowEncode ? 'on' : 'off'}; UI origins: ${origins.join(', ')})\n`,
+      );
+      await stopped;
       await server.close();
     });
 }

@@ -4,7 +4,7 @@ import { temporal } from '@temporalio/proto';
 import http from 'node:http';
 import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec';
 import { readEncryptionKeys, type EncryptionKeys } from '../../codec/keys';
-import { startCodecServer, type RunningCodecServer } from '../../codec/server';
+import { CodecServerExposureError, startCodecServer, type RunningCodecServer } from '../../codec/server';
 import type { CodecTestEmployee } from '../harness/codec-workflows';
 import { connectToDevServer, TEST_NAMESPACE, withWorker, type TemporalTestContext } from '../harness/temporal';
 
@@ -161,17 +161,45 @@ describe('encrypted payloads in Temporal, decoded for the Web UI by the codec se
     expect(stranger.headers['access-control-allow-origin']).toBeUndefined();
   });
 
-  it('encodes for the UI (and under the CLI\'s /{namespace}/ path) what it then decodes', async () => {
+  it('serves /encode only when started with allowEncode, and then (under the CLI\'s /{namespace}/ path too) encodes what it decodes', async () => {
     const plain = temporal.api.common.v1.Payload.create(defaultPayloadConverter.toPayload(ada));
-    const encoded = await request(`${server.url}/${TEST_NAMESPACE}/encode`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Namespace': TEST_NAMESPACE, Authorization: `Bearer ${TOKEN}` },
-      body: { payloads: [asUiJson(plain)] },
-    });
-    expect(encoded.status).toBe(200);
-    const [payload] = (JSON.parse(encoded.body) as { payloads: JsonPayload[] }).payloads;
-    expect(Buffer.from(payload?.metadata.encoding ?? '', 'base64').toString()).toBe('binary/encrypted');
-    expect(decodedValues(await decodeAsTheUiDoes(server, [fromUiJson(payload as JsonPayload)]))).toEqual([ada]);
+    const encode = (target: RunningCodecServer) =>
+      request(`${target.url}/${TEST_NAMESPACE}/encode`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Namespace': TEST_NAMESPACE, Authorization: `Bearer ${TOKEN}` },
+        body: { payloads: [asUiJson(plain)] },
+      });
+    // Off by default, even for a token holder: nothing needs it, and it would let a caller forge workflow inputs.
+    const refused = await encode(server);
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body)).toEqual({ message: '/encode is off: start the codec server with --allow-encode and PEAKON_SYNC_CODEC_SERVER_TOKEN to serve it' });
+
+    const encoding = await startCodecServer({ port: 0, keys: testKeys(), bearerToken: TOKEN, allowEncode: true });
+    try {
+      expect((await request(`${encoding.url}/encode`, { method: 'POST', body: { payloads: [asUiJson(plain)] } })).status).toBe(401);
+      const encoded = await encode(encoding);
+      expect(encoded.status).toBe(200);
+      const [payload] = (JSON.parse(encoded.body) as { payloads: JsonPayload[] }).payloads;
+      expect(Buffer.from(payload?.metadata.encoding ?? '', 'base64').toString()).toBe('binary/encrypted');
+      expect(decodedValues(await decodeAsTheUiDoes(server, [fromUiJson(payload as JsonPayload)]))).toEqual([ada]);
+    } finally {
+      await encoding.close();
+    }
+  });
+
+  it('refuses to start where anyone could use the key: off loopback without a token, or /encode without one', async () => {
+    const keys = testKeys();
+    await expect(startCodecServer({ port: 0, host: '0.0.0.0', keys })).rejects.toThrow(
+      /^refusing to serve decrypted payloads on 0\.0\.0\.0 without a token: .*Set PEAKON_SYNC_CODEC_SERVER_TOKEN .*pass --unsafe-allow-unauthenticated-decode$/,
+    );
+    await expect(startCodecServer({ port: 0, host: '::', keys })).rejects.toBeInstanceOf(CodecServerExposureError);
+    await expect(startCodecServer({ port: 0, keys, allowEncode: true })).rejects.toThrow('--allow-encode needs PEAKON_SYNC_CODEC_SERVER_TOKEN');
+    await expect(startCodecServer({ port: 0, host: '0.0.0.0', keys, allowUnauthenticatedDecode: true, allowEncode: true })).rejects.toThrow('--allow-encode needs PEAKON_SYNC_CODEC_SERVER_TOKEN');
+    // With the token, or with the explicit opt-out, it starts.
+    for (const options of [{ bearerToken: TOKEN }, { allowUnauthenticatedDecode: true }]) {
+      const started = await startCodecServer({ port: 0, host: '0.0.0.0', keys, ...options });
+      await started.close();
+    }
   });
 
   it('hands plain payloads back as they are: the UI shows any workflow\'s, and workers (not it) refuse them', async () => {

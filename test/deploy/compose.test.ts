@@ -128,12 +128,16 @@ describe('docker-compose.yml', () => {
     expect(dependencies(service('worker'))).toEqual([['temporal-namespace', 'service_completed_successfully']]);
   });
 
-  it('publishes the frontend on 7233, the UI on 8080, the sandbox on 8088, Prometheus on 9090 and Grafana on 3000', () => {
-    expect(service('temporal').ports).toContain('7233:7233');
-    expect(service('temporal-ui').ports).toContain('8080:8080');
-    expect(service('sandbox').ports).toContain('8088:8088');
-    expect(service('prometheus').ports).toContain('9090:9090');
-    expect(service('grafana').ports).toContain('3000:3000');
+  it('publishes the frontend on 7233, the UI on 8080, the sandbox on 8088, Prometheus on 9090 and Grafana on 3000, on loopback only', () => {
+    expect(service('temporal').ports).toContain('127.0.0.1:7233:7233');
+    expect(service('temporal-ui').ports).toContain('127.0.0.1:8080:8080');
+    expect(service('sandbox').ports).toContain('127.0.0.1:8088:8088');
+    expect(service('prometheus').ports).toContain('127.0.0.1:9090:9090');
+    expect(service('grafana').ports).toContain('127.0.0.1:3000:3000');
+    // None of them authenticates by default (anyone reaching the frontend can start workflows): no port on all interfaces.
+    for (const [name, definition] of Object.entries(compose.services)) {
+      for (const port of definition.ports ?? []) expect({ service: name, port, loopbackOnly: port.startsWith('127.0.0.1:') }).toEqual({ service: name, port, loopbackOnly: true });
+    }
     // The worker's metrics are for Prometheus on the compose network, not for the host.
     expect(service('worker').ports).toBeUndefined();
   });
@@ -336,7 +340,7 @@ describe('metrics: Prometheus and Grafana in docker-compose.yml', () => {
     expect(datasources).toEqual([expect.objectContaining({ type: 'prometheus', isDefault: true })]);
     const prometheusUrl = new URL(datasources[0]?.url ?? '');
     expect(prometheusUrl.hostname).toBe('prometheus');
-    expect(service('prometheus').ports).toContain(`${prometheusUrl.port}:${prometheusUrl.port}`);
+    expect(service('prometheus').ports).toContain(`127.0.0.1:${prometheusUrl.port}:${prometheusUrl.port}`);
 
     const providerFiles = readdirSync(path.join(provisioningDirectory ?? '', 'dashboards'));
     const providers = providerFiles.flatMap((file) => GrafanaProvidersSchema.parse(YAML.parse(readFileSync(path.join(provisioningDirectory ?? '', 'dashboards', file), 'utf8'))).providers);
