@@ -20,23 +20,41 @@ export function headerSecret(ref: SecretRef, resolveSecret: SecretResolver, dest
   return value;
 }
 
-export function basicAuthorization(username: string, password: string): string {
-  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+/** Request headers that authenticate, and the secret texts in them as a server could echo them back. */
+export interface AuthenticatedHeaders {
+  headers: Record<string, string>;
+  /** Redacted from every server text a message quotes (hris/http.ts); never empty strings. */
+  secrets: string[];
+}
+
+/**
+ * Basic auth. `secret` is whichever of the two is the secret (BambooHR's key is the user name); a server may echo the
+ * encoded pair as well as the secret itself, so both are listed.
+ */
+export function basicAuth(username: string, password: string, secret: string): AuthenticatedHeaders {
+  const encoded = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+  return { headers: { Authorization: `Basic ${encoded}` }, secrets: [secret, encoded] };
 }
 
 /**
  * The request headers that authenticate one request to `url`; resolved per request (each page, each redirect), so a
  * secret is checked against every host it would reach and a missing secret fails the read, not the config load.
  */
-export function authHeaders(auth: RestAuth, resolveSecret: SecretResolver, url: string | URL): Record<string, string> {
+export function authHeaders(auth: RestAuth, resolveSecret: SecretResolver, url: string | URL): AuthenticatedHeaders {
   switch (auth.type) {
     case 'none':
-      return {};
-    case 'bearer':
-      return { Authorization: `Bearer ${headerSecret(auth.token, resolveSecret, { url, field: 'source.auth.token' })}` };
-    case 'basic':
-      return { Authorization: basicAuthorization(auth.username, headerSecret(auth.password, resolveSecret, { url, field: 'source.auth.password' })) };
-    case 'apiKey':
-      return { [auth.header]: headerSecret(auth.key, resolveSecret, { url, field: 'source.auth.key' }) };
+      return { headers: {}, secrets: [] };
+    case 'bearer': {
+      const token = headerSecret(auth.token, resolveSecret, { url, field: 'source.auth.token' });
+      return { headers: { Authorization: `Bearer ${token}` }, secrets: [token] };
+    }
+    case 'basic': {
+      const password = headerSecret(auth.password, resolveSecret, { url, field: 'source.auth.password' });
+      return basicAuth(auth.username, password, password);
+    }
+    case 'apiKey': {
+      const key = headerSecret(auth.key, resolveSecret, { url, field: 'source.auth.key' });
+      return { headers: { [auth.header]: key }, secrets: [key] };
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { assertSecureDestination, type SecretResolver } from '../config/secret';
-import { basicAuthorization, headerSecret } from './auth';
+import { basicAuth, headerSecret } from './auth';
 import type { BambooHrSourceConfig } from './config';
 import { httpSettingsFor, requestJson, type HrisHttpSettings, type Sleep } from './http';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
@@ -56,23 +56,26 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
   // BambooHR always returns `id`; asking for it as a field is an error in some accounts.
   const fields = [...new Set([...deps.fields, ...config.fields, SUPERVISOR_FIELD])].filter((field) => field !== 'id');
   // The key is resolved for each request's URL (and each redirect's), so it only goes where the worker binds it.
-  const headers = (url: string | URL) => {
+  // Its secrets travel with the headers so that a message quoting BambooHR's answer never quotes the key (hris/http.ts).
+  const authenticated = (url: string | URL, extraHeaders: Record<string, string> = {}) => {
     assertSecureDestination(url);
-    return { Accept: 'application/json', Authorization: basicAuthorization(headerSecret(config.apiKey, deps.resolveSecret, { url, field: 'source.apiKey' }), 'x') };
+    const key = headerSecret(config.apiKey, deps.resolveSecret, { url, field: 'source.apiKey' });
+    const auth = basicAuth(key, 'x', key);
+    return { headers: { Accept: 'application/json', ...extraHeaders, ...auth.headers }, secrets: auth.secrets };
   };
-  const checkRedirect = (url: URL) => void headers(url);
+  const checkRedirect = (url: URL) => void authenticated(url);
 
   async function readAll(options: HrisReadOptions): Promise<HrisRecord[]> {
     const settings = settingsFor(options);
     const response =
       config.read === 'directory'
-        ? await requestJson({ method: 'GET', url: `${base}/v1/employees/directory`, headers: headers(`${base}/v1/employees/directory`), checkRedirect }, settings)
+        ? await requestJson({ method: 'GET', url: `${base}/v1/employees/directory`, ...authenticated(`${base}/v1/employees/directory`), checkRedirect }, settings)
         : await requestJson(
             {
               method: 'POST',
               url: `${base}/v1/reports/custom`,
               params: { format: 'JSON', onlyCurrent: String(config.onlyCurrent) },
-              headers: { ...headers(`${base}/v1/reports/custom`), 'Content-Type': 'application/json' },
+              ...authenticated(`${base}/v1/reports/custom`, { 'Content-Type': 'application/json' }),
               checkRedirect,
               body: { title: 'peakon-scim-connector', fields },
             },
@@ -94,7 +97,7 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
       const settings = settingsFor(options);
       const sinceText = typeof since === 'string' ? since : since.toISOString().replace(/\.\d{3}Z$/, 'Z');
       const changedUrl = `${base}/v1/employees/changed`;
-      const response = await requestJson({ method: 'GET', url: changedUrl, params: { since: sinceText }, headers: headers(changedUrl), checkRedirect }, settings);
+      const response = await requestJson({ method: 'GET', url: changedUrl, params: { since: sinceText }, ...authenticated(changedUrl), checkRedirect }, settings);
       const parsed = ChangedResponseSchema.safeParse(response.body);
       if (!parsed.success) throw new SourceReadError(`${description}: the employees/changed response is not the expected shape`);
       const changes = Object.values(parsed.data.employees);
@@ -103,7 +106,7 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
       for (const change of changes.filter((entry) => entry.action !== 'Deleted')) {
         const employeeUrl = `${base}/v1/employees/${encodeURIComponent(change.id)}`;
         const employee = await requestJson(
-          { method: 'GET', url: employeeUrl, params: { fields: fields.join(','), onlyCurrent: 'false' }, headers: headers(employeeUrl), checkRedirect },
+          { method: 'GET', url: employeeUrl, params: { fields: fields.join(','), onlyCurrent: 'false' }, ...authenticated(employeeUrl), checkRedirect },
           settings,
         );
         const record = z.record(z.string(), z.unknown()).safeParse(employee.body);

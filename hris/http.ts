@@ -1,4 +1,5 @@
 import axios, { type AxiosResponse } from 'axios';
+import { redactSecrets } from '../config/redact';
 import type { RetrySettings } from './config';
 import { SourceReadError } from './source';
 
@@ -22,6 +23,11 @@ export interface HrisHttpRequest {
   params?: Record<string, string>;
   /** May carry credentials: never put into a message. */
   headers: Record<string, string>;
+  /**
+   * The secret texts `headers` carry (hris/auth.ts lists them): removed from any part of an answer a message quotes,
+   * since an HR API may echo the credential it was sent ("invalid API key …") and messages reach history and CLI output.
+   */
+  secrets: readonly string[];
   body?: unknown;
   /**
    * Called with the target of every redirect before it is followed; throwing refuses the redirect, and that error is
@@ -97,9 +103,9 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
       continue;
     }
     const { response } = outcome;
-    if (response.status >= 200 && response.status < 300) return parseBody(response, what, settings.source);
+    if (response.status >= 200 && response.status < 300) return parseBody(response, what, settings.source, request.secrets);
     if (!RETRYABLE_STATUSES.has(response.status) || lastAttempt) {
-      throw new SourceReadError(`${settings.source}: ${what} answered ${response.status}${statusHint(response.status)}${bodySnippet(response.data)}${lastAttempt && RETRYABLE_STATUSES.has(response.status) ? ` after ${attempt} attempts` : ''}`);
+      throw new SourceReadError(`${settings.source}: ${what} answered ${response.status}${statusHint(response.status)}${bodySnippet(response.data, request.secrets)}${lastAttempt && RETRYABLE_STATUSES.has(response.status) ? ` after ${attempt} attempts` : ''}`);
     }
     const requested = retryAfterMs(headerValue(response, 'retry-after'));
     if (requested !== undefined && requested > settings.retry.maxDelayMs) {
@@ -157,6 +163,9 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
       headers: request.headers,
       data: request.body,
       timeout: settings.timeoutMs,
+      // Never through an HTTP(S)_PROXY from the environment: axios would hand a plain-http request, credentials in its
+      // headers, to the proxy, a host the worker never bound them to (config/secret.ts checks the request's own host).
+      proxy: false,
       signal,
       responseType: 'text',
       // Keep the raw text: a non-JSON answer (BambooHR's XML, an HTML login page) gets a precise message below.
@@ -181,7 +190,7 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
   }
 }
 
-function parseBody(response: AxiosResponse<string>, what: string, source: string): HrisHttpResponse {
+function parseBody(response: AxiosResponse<string>, what: string, source: string, secrets: readonly string[]): HrisHttpResponse {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(response.headers)) {
     if (typeof value === 'string') headers[name.toLowerCase()] = value;
@@ -191,7 +200,7 @@ function parseBody(response: AxiosResponse<string>, what: string, source: string
   try {
     return { body: JSON.parse(response.data), headers, url: typeof finalUrl === 'string' ? finalUrl : response.config.url ?? '' };
   } catch {
-    throw new SourceReadError(`${source}: ${what} did not answer JSON (content-type ${headers['content-type'] ?? 'unknown'})${bodySnippet(response.data)}`);
+    throw new SourceReadError(`${source}: ${what} did not answer JSON (content-type ${headers['content-type'] ?? 'unknown'})${bodySnippet(response.data, secrets)}`);
   }
 }
 
@@ -218,8 +227,9 @@ function statusHint(status: number): string {
   return '';
 }
 
-function bodySnippet(data: unknown): string {
+/** The start of an answer's body for a message: secrets redacted first, so cutting it short cannot leave half of one. */
+function bodySnippet(data: unknown, secrets: readonly string[]): string {
   if (typeof data !== 'string' || data.trim() === '') return '';
-  const text = data.replace(/\s+/g, ' ').trim();
+  const text = redactSecrets(data, secrets).replace(/\s+/g, ' ').trim();
   return `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
 }

@@ -30,7 +30,8 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // the secret may only go where the worker binds it (config/secret.ts). The same check guards every redirect.
   const checkDestination = (url: string | URL) => {
     assertSecureDestination(url);
-    return { Accept: 'application/json', ...config.headers, ...authHeaders(config.auth, deps.resolveSecret, url) };
+    const auth = authHeaders(config.auth, deps.resolveSecret, url);
+    return { headers: { Accept: 'application/json', ...config.headers, ...auth.headers }, secrets: auth.secrets };
   };
   const settings = httpSettingsFor(config, options, deps.sleep, description);
   let next: NextPage = { url: config.url, params: { ...config.query, ...firstPageParams(config.pagination) } };
@@ -43,8 +44,8 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     }
     // Between pages too: a stopped read requests nothing more, even when the caller is not iterating right now.
     options.signal?.throwIfAborted();
-    const headers = checkDestination(next.url);
-    const request: HrisHttpRequest = { method: 'GET', url: next.url, params: next.params, headers, checkRedirect: (target) => void checkDestination(target) };
+    const { headers, secrets } = checkDestination(next.url);
+    const request: HrisHttpRequest = { method: 'GET', url: next.url, params: next.params, headers, secrets, checkRedirect: (target) => void checkDestination(target) };
     const response = await requestJson(request, settings);
     const records = extractRecords(response.body, config.recordsPath, description, pageNumber);
     announced ??= extractTotal(response.body, config.totalPath, description);

@@ -1,5 +1,6 @@
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
+import { redactSecrets } from '../config/redact';
 import {
   ScimAmbiguousMatchError,
   ScimIncompleteListingError,
@@ -128,6 +129,9 @@ export class ScimClient {
       validateStatus: () => true,
       // A redirect would resend the bearer token somewhere we were not configured to talk to.
       maxRedirects: 0,
+      // Nor through an HTTP(S)_PROXY from the environment: axios would hand a plain-http request, bearer token in its
+      // header, to the proxy, a host the token is not bound to (config/secret.ts checks only the base URL's host).
+      proxy: false,
       responseType: 'text',
       // Bodies are parsed here with zod; axios' lenient JSON parsing would hide malformed bodies.
       transformResponse: [(rawBody: unknown) => rawBody],
@@ -396,7 +400,7 @@ export class ScimClient {
     return `${resourcePath}?${queryString}`;
   }
 
-  private readonly redact = (text: string): string => text.split(this.#token).join('[redacted]');
+  private readonly redact = (text: string): string => redactSecrets(text, [this.#token]);
 }
 
 export function createScimClient(options: ScimClientOptions): ScimClient {

@@ -26,7 +26,7 @@ afterEach(async () => {
   fixture = undefined;
 });
 
-async function start(extra: { failFirst?: number; changes?: Parameters<typeof startBambooHrFixture>[0]['changes'] } = {}) {
+async function start(extra: { failFirst?: number; changes?: Parameters<typeof startBambooHrFixture>[0]['changes']; echoRefusedKey?: boolean } = {}) {
   fixture = await startBambooHrFixture({ companyDomain: 'acme', apiKey: API_KEY, employees, ...extra });
   return fixture;
 }
@@ -86,6 +86,15 @@ describe('BambooHR source', () => {
     await expect(reading).rejects.toBeInstanceOf(SourceReadError);
     await expect(reading).rejects.toThrow(/answered 401/);
     await expect(reading).rejects.not.toThrow(/wrong-key/);
+  });
+
+  it('redacts the key from an answer that quotes it back', async () => {
+    const api = await start({ echoRefusedKey: true });
+    const config = BambooHrSourceConfigSchema.parse({ type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl: api.baseUrl });
+    const error = await readAllRecords(createBambooHrSource(config, { resolveSecret: () => 'hr-api-key-S3CRET', sleep: noSleep, fields: [] })).catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(SourceReadError);
+    expect((error as Error).message).toMatch(/answered 401 \(check the source credentials\): \{"error":"Invalid API key \[redacted\]"\}$/);
+    expect((error as Error).message).not.toContain('S3CRET');
   });
 
   it('retries BambooHR maintenance responses (503) and then reads', async () => {

@@ -3,6 +3,7 @@ import { createSource } from '../../hris';
 import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
 import type { SecretRef } from '../../config/secret';
 import { mapEmployees } from '../../mapping/map';
+import { withEnvironmentProxy } from '../harness/env-proxy';
 import { configWith } from '../mapping/helpers';
 import { startTestServer, type RecordedRequest, type Reply, type TestServer } from './http-server';
 
@@ -100,6 +101,35 @@ describe('REST source authentication', () => {
     await expect(reading).rejects.not.toThrow(/s3cr3t-token/);
   });
 
+  /** What an HR API that quotes the credential it got back might say: the header value and the decoded Basic pair. */
+  const echoCredentials = (request: RecordedRequest): string => {
+    const header = String(request.headers['authorization'] ?? request.headers['x-api-token'] ?? '');
+    const basic = header.startsWith('Basic ') ? ` (user:password ${Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8')})` : '';
+    return `invalid API key ${header}${basic}`;
+  };
+
+  it.each([
+    [{ type: 'bearer', token: { env: 'HR_TOKEN' } }, 's3cr3t-token'],
+    [{ type: 'basic', username: 'sync', password: { env: 'HR_PASSWORD' } }, 'pa55'],
+    [{ type: 'apiKey', header: 'X-Api-Token', key: { env: 'HR_KEY' } }, 'k3y'],
+  ])('redacts %j credentials a failing API echoes back in its body', async (auth, secret) => {
+    const api = await serve((request) => ({ status: 401, headers: { 'Content-Type': 'text/plain' }, body: echoCredentials(request) }));
+    const error = await readWith(api.origin, { auth }).catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(SourceReadError);
+    const { message } = error as SourceReadError;
+    expect(message).toMatch(/answered 401 \(check the source credentials\): invalid API key .*\[redacted\]/);
+    expect(message).not.toContain(secret);
+    expect(message).not.toContain(Buffer.from(`sync:${secret}`).toString('base64'));
+  });
+
+  it('redacts the token from a 2xx answer that is not JSON, even where the snippet is cut short', async () => {
+    // The token starts 4 characters before the 200-character cut: cutting before redacting would leave "s3cr" behind.
+    const api = await serve((request) => ({ headers: { 'Content-Type': 'text/html' }, body: `<html>${'x'.repeat(182)} ${String(request.headers['authorization'])}</html>` }));
+    const error = await readWith(api.origin, { auth: { type: 'bearer', token: { env: 'HR_TOKEN' } } }).catch((failure: unknown) => failure);
+    expect((error as Error).message).toMatch(/did not answer JSON \(content-type text\/html\): <html>x{182} Bearer \[red…$/);
+    expect((error as Error).message).not.toContain('s3cr');
+  });
+
   it('fails the read when the secret is not available', async () => {
     const api = await serve(() => ({ body: people }));
     await expect(readWith(api.origin, { auth: { type: 'bearer', token: { env: 'UNSET' } } })).rejects.toBeInstanceOf(SourceReadError);
@@ -169,6 +199,21 @@ describe('REST source failures and retries', () => {
     await api.close();
     server = undefined;
     await expect(readWith(api.origin, { retry: { maxAttempts: 2, baseDelayMs: 0 } })).rejects.toThrow(/failed after 2 attempt\(s\): ECONNREFUSED/);
+  });
+});
+
+describe('REST source behind an HTTP_PROXY in the environment', () => {
+  it('talks to the HR API directly and sends the proxy nothing, credentials included', async () => {
+    const api = await serve(() => ({ body: people }));
+    const proxy = await startTestServer(() => ({ status: 502, body: 'proxied' }));
+    try {
+      const records = await withEnvironmentProxy(proxy.origin, () => readWith(api.origin, { auth: { type: 'bearer', token: { env: 'HR_TOKEN' } } }));
+      expect(ids(records)).toHaveLength(7);
+      expect(api.requests).toHaveLength(1);
+      expect(proxy.requests).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

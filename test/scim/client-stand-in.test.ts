@@ -8,6 +8,7 @@ import {
   ScimUnexpectedError,
 } from '../../scim/errors';
 import { EMPLOYEE_NUMBER_PATH, ENTERPRISE_USER_SCHEMA } from '../../scim/resources';
+import { withEnvironmentProxy } from '../harness/env-proxy';
 import { listResponse, scimUser, sendJson, startStandInServer, type ScriptedHandler, type StandInServer } from './stand-in-server';
 
 /**
@@ -162,6 +163,27 @@ describe('ScimClient against scripted responses', () => {
     expect(error).toBeInstanceOf(ScimUnexpectedError);
     expect(error).toMatchObject({ status: 302 });
     expect(requests).toHaveLength(1);
+  });
+
+  it('redacts the token from an error detail that quotes it back', async () => {
+    const { client } = await clientFor((request, response) =>
+      sendJson(response, 401, { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '401', detail: `token ${String(request.headers.authorization)} is revoked` }),
+    );
+    const error = await caught(client.getUser('u1'));
+    expect(error).toMatchObject({ status: 401, detail: 'token Bearer [redacted] is revoked' });
+    expectNoToken(error);
+  });
+
+  it('ignores an HTTP_PROXY in the environment, so the token never reaches the proxy', async () => {
+    const { client, requests } = await clientFor((_request, response) => sendJson(response, 200, scimUser('u1')));
+    const proxy = await startStandInServer((_request, response) => sendJson(response, 502, { detail: 'proxied' }));
+    try {
+      await expect(withEnvironmentProxy(proxy.origin, () => client.getUser('u1'))).resolves.toMatchObject({ id: 'u1' });
+      expect(requests).toHaveLength(1);
+      expect(proxy.requests).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('gives up on a server that trickles its answer past the timeout', async () => {
