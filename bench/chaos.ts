@@ -157,6 +157,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     TEMPORAL_NAMESPACE: 'default',
     PEAKON_SYNC_TASK_QUEUE: taskQueue,
     PEAKON_TOKEN: TOKEN,
+    // The sandbox listens on loopback, where the token goes only when bound there (config/secret.ts).
+    PEAKON_SYNC_SECRET_HOSTS: 'PEAKON_TOKEN=loopback',
     PEAKON_SYNC_ENCRYPTION_KEY: process.env.PEAKON_SYNC_ENCRYPTION_KEY ?? generateEncryptionKey(),
     // One payload store for every worker "host" and the client (each worker keeps its own state folder).
     PEAKON_SYNC_PAYLOAD_STORE: `local:${path.join(dir, 'payloads')}`,

@@ -563,6 +563,8 @@ async function main(): Promise<void> {
   // The production data path: every payload encrypted, large ones in the payload store. Set before any worker or client.
   Object.assign(process.env, {
     PEAKON_TOKEN: TOKEN,
+    // The sandbox listens on loopback, where the token goes only when bound there (config/secret.ts).
+    PEAKON_SYNC_SECRET_HOSTS: 'PEAKON_TOKEN=loopback',
     PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey(),
     PEAKON_SYNC_PAYLOAD_STORE: `local:${path.join(dir, 'payloads')}`,
     PEAKON_SYNC_STATE_DIR: path.join(dir, 'state-0'),

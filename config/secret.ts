@@ -64,12 +64,13 @@ export const LOOPBACK = 'loopback';
 
 /**
  * Bindings that apply to secrets the operator did not list in PEAKON_SYNC_SECRET_HOSTS; any other secret is bound to
- * nothing. Not to loopback: that would let a config send any variable or secret-directory file of the worker to
- * whatever listens on the worker's 127.0.0.1 (a sidecar, another user of a shared host). A REST source's token or a
- * token file needs an entry anyway in production (its host is not loopback), so only local stand-ins need one more.
+ * nothing. Never to loopback, PEAKON_TOKEN included: configs come from whoever starts a workflow, and a loopback
+ * binding would let one send the secret to whatever listens on the worker's 127.0.0.1 (a sidecar, another user of a
+ * shared host). Production hosts are not loopback, so only local stand-ins (the sandbox) need an entry
+ * (`PEAKON_TOKEN=loopback`); the demo and the test harness inject their own resolver or set it.
  */
 export const DEFAULT_SECRET_HOSTS: Readonly<Record<string, readonly string[]>> = {
-  PEAKON_TOKEN: ['*.peakon.com', LOOPBACK],
+  PEAKON_TOKEN: ['*.peakon.com'],
   BAMBOOHR_API_KEY: ['api.bamboohr.com', '*.bamboohr.com'],
 };
 

@@ -46,7 +46,7 @@ export const WorkerEnvironmentSchema = z.object({
   /**
    * Where each secret may be sent (config/secret.ts): `;`-separated `SECRET=host,host` entries, SECRET an environment
    * variable name or `file:<path>`, a host `name`, `*.domain`, an IP or `loopback`. Unlisted: PEAKON_TOKEN →
-   * `*.peakon.com` + loopback, BAMBOOHR_API_KEY → `api.bamboohr.com`, `*.bamboohr.com`, any other secret → nowhere.
+   * `*.peakon.com` (a local sandbox needs `PEAKON_TOKEN=loopback`), BAMBOOHR_API_KEY → `api.bamboohr.com`, `*.bamboohr.com`, any other secret → nowhere.
    * The worker's own variables (PEAKON_SYNC_*, TEMPORAL_*, AWS_*) and their files cannot be listed.
    */
   PEAKON_SYNC_SECRET_HOSTS: z.string().optional().superRefine(validSecretPolicy('PEAKON_SYNC_SECRET_HOSTS')),

@@ -84,7 +84,7 @@ describe('host patterns', () => {
     const policy = secretPolicyFromEnv({ PEAKON_SYNC_SECRET_HOSTS: ' HR_TOKEN = hr.example.com , *.hr.example.com ; file:/run/secrets/a=b.example.com;' });
     expect(policy.bindings.get('HR_TOKEN')).toEqual(['hr.example.com', '*.hr.example.com']);
     expect(policy.bindings.get('file:/run/secrets/a')).toEqual(['b.example.com']);
-    expect(policy.bindings.get('PEAKON_TOKEN')).toEqual(['*.peakon.com', 'loopback']);
+    expect(policy.bindings.get('PEAKON_TOKEN')).toEqual(['*.peakon.com']);
     expect(policy.bindings.get('BAMBOOHR_API_KEY')).toEqual(['api.bamboohr.com', '*.bamboohr.com']);
     expect(policy.secretDirectory).toBe('/run/secrets');
     expect(policy.allowInsecureHttp).toBe(false);
@@ -194,10 +194,15 @@ describe('Peakon token (scimClientFor, as every Peakon activity builds its clien
     );
   });
 
-  it('accepts *.peakon.com and the local sandbox by default, refuses a look-alike host', () => {
+  it('accepts *.peakon.com by default, refuses loopback unless bound there and a look-alike host', () => {
     const deps = depsWith({ PEAKON_TOKEN: 'peakon-s3cr3t' });
     expect(() => scimClientFor(deps, connection('https://api.peakon.com/scim/v2'))).not.toThrow();
-    expect(() => scimClientFor(deps, connection('http://127.0.0.1:8088/scim/v2'))).not.toThrow();
+    expect(() => scimClientFor(deps, connection('https://acme.peakon.com/api/scim/v2'))).not.toThrow();
+    // Whatever listens on the worker's loopback (a sidecar, another user of the host) gets no token by default.
+    for (const url of ['http://127.0.0.1:8088/scim/v2', 'http://localhost:8088/scim/v2', 'http://[::1]:8088/scim/v2']) {
+      expect(() => scimClientFor(deps, connection(url))).toThrow(/^secret environment variable PEAKON_TOKEN is not bound to host (127\.0\.0\.1|localhost|::1) \(bound: \*\.peakon\.com\)/);
+    }
+    expect(() => scimClientFor(depsWith({ PEAKON_TOKEN: 'peakon-s3cr3t', PEAKON_SYNC_SECRET_HOSTS: 'PEAKON_TOKEN=*.peakon.com,loopback' }), connection('http://127.0.0.1:8088/scim/v2'))).not.toThrow();
     expect(() => scimClientFor(deps, connection('https://api.peakon.com.evil.io/scim/v2'))).toThrow(/not bound to host api\.peakon\.com\.evil\.io/);
     expect(() => scimClientFor(deps, connection('https://api.peakon.com@evil.io/scim/v2'))).toThrow(/not bound to host evil\.io/);
   });

@@ -18,7 +18,8 @@ export interface WorkerProcess {
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
   const child = spawn(process.execPath, [CLI, 'worker'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_NAMESPACE: 'default', ...env },
+    // The tests' Peakon is a sandbox on loopback, where no secret goes unless the operator binds it (config/secret.ts).
+    env: { ...process.env, TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_NAMESPACE: 'default', PEAKON_SYNC_SECRET_HOSTS: 'PEAKON_TOKEN=loopback', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -25,7 +25,9 @@ describe('peakon-sync validate: the Peakon token', () => {
   });
 
   it('reports the default PEAKON_TOKEN missing, says the worker needs it, and exits 1', async () => {
-    const { output, exitCode } = await runValidate(['--config', writeConfig()]);
+    // Bound to the loopback stand-in, as a worker's operator would for a local sandbox, so what is left is that it is not set.
+    process.env.PEAKON_SYNC_SECRET_HOSTS = 'PEAKON_TOKEN=loopback';
+    const { output, exitCode } = await runValidate(['--config', writeConfig()]).finally(() => delete process.env.PEAKON_SYNC_SECRET_HOSTS);
     expect(exitCode).toBe(1);
     expect(output).toContain('preflight: cannot check the tenant:');
     expect(output).toContain('peakon.token: secret environment variable PEAKON_TOKEN is not set. The worker reads this secret to call Peakon');
