@@ -1,5 +1,5 @@
 import { TerminatedFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { CancellationScope, ParentClosePolicy, condition, defineQuery, defineSignal, log, setHandler, startChild, upsertMemo, type ChildWorkflowHandle, type SignalDefinition } from '@temporalio/workflow';
+import { CancellationScope, ParentClosePolicy, condition, defineQuery, defineSignal, log, patched, setHandler, startChild, upsertMemo, type ChildWorkflowHandle, type SignalDefinition } from '@temporalio/workflow';
 import { tenantLockWorkflowId } from './ids';
 
 export const releaseTenantLockSignal = defineSignal('release');
@@ -52,6 +52,14 @@ export async function tenantLockWorkflow(input: TenantLockInput): Promise<Tenant
   }
 }
 
+/**
+ * patched() marker of a run whose tenant lock outlives the run's cancel (2026-12): the cancelled run keeps the tenant
+ * until it has stopped its partitions, written its report and released the lock. A run started before this cancelled
+ * its lock at once when it was cancelled (its history holds that RequestCancelExternal); replayed, it does so again.
+ * See docs/versioning.md.
+ */
+const LOCK_OUTLIVES_RUN_CANCEL_PATCH = 'tenant-lock-outlives-run-cancel';
+
 /** A lock this run holds: renewed in the background until released. */
 export interface HeldTenantLock {
   release(): Promise<void>;
@@ -73,14 +81,20 @@ export interface HeldTenantLock {
  * included): the run's one workflow task that recurs however the rest of the run is stuck. It must add no command.
  */
 export async function holdTenantLock(tenant: string, runId: string, leaseMs: number, whileHeld: () => void = () => undefined): Promise<HeldTenantLock | 'held-elsewhere'> {
-  let lock: ChildWorkflowHandle<typeof tenantLockWorkflow>;
-  try {
-    lock = await startChild(tenantLockWorkflow, {
+  // Decided as the lock starts: the scope it starts in is what a cancel of the run reaches.
+  const outlivesCancel = patched(LOCK_OUTLIVES_RUN_CANCEL_PATCH);
+  const start = () =>
+    startChild(tenantLockWorkflow, {
       workflowId: tenantLockWorkflowId(tenant),
       args: [{ holderRunId: runId, leaseMs }],
       // Whatever ends this run (completion, failure, termination) frees the tenant.
       parentClosePolicy: ParentClosePolicy.TERMINATE,
     });
+  let lock: ChildWorkflowHandle<typeof tenantLockWorkflow>;
+  try {
+    // Out of the run's cancellable scope: a cancelled run still stops its partitions and writes its report and
+    // ownership, so the tenant stays locked until release() ends the lock, not from the moment of the cancel.
+    lock = await (outlivesCancel ? CancellationScope.nonCancellable(start) : start());
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return 'held-elsewhere';
     throw error;
@@ -88,10 +102,12 @@ export async function holdTenantLock(tenant: string, runId: string, leaseMs: num
   let released = false;
   let lost: string | undefined;
   let lostListener: ((why: string) => void) | undefined;
-  // Cancelling the run cancels the lock too (it is the run's child): that is the run letting go, not losing it.
+  // A lock started before the patch is cancelled with its run (it is the run's child): that is the run letting go, not
+  // losing it. A lock that outlives the cancel ends before release() only when it is lost, cancelled run or not: a
+  // cancelled run still finishing must then, like any other, record no ownership.
   const runScope = CancellationScope.current();
   const lose = (why: string) => {
-    if (released || lost !== undefined || runScope.consideredCancelled) return;
+    if (released || lost !== undefined || (!outlivesCancel && runScope.consideredCancelled)) return;
     lost = why;
     lostListener?.(why);
   };

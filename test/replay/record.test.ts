@@ -263,6 +263,25 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
     await record('lock-lost', run);
   }, 300_000);
 
+  it('cancelled: a run cancelled while a partition runs stops it, reports, and lets its lock go (patch tenant-lock-outlives-run-cancel)', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-cancelled', sandbox: { faults: { latencyMs: 100 } } });
+    fixture.writeEmployees(generateOrg(6, 3));
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1, maxConcurrentPartitions: 1 };
+    const workers = await fixture.startWorkers();
+    const run = await workers.runUntil((async () => {
+      const handle = await fixture.startSync();
+      for (let waited = 0; !fixture.sandbox.ops().some((op) => op.method === 'POST'); waited += 1) {
+        if (waited > 600) throw new Error('the run never wrote');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await handle.cancel();
+      const recorded: RecordedRun = { report: await handle.result(), workflows: await workflowsOfRun(pipeline.temporal, handle) };
+      return recorded;
+    })());
+    expect(run.report?.status).toBe('cancelled');
+    await record('cancelled', run);
+  }, 300_000);
+
   it('scheduled: a scheduled run validates its stored config, then syncs; a stored config that no longer validates fails first', async () => {
     const fixture = await pipeline.fixture({ tenant: 'replay-scheduled' });
     fixture.writeEmployees(generateOrg(3, 2));
