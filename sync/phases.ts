@@ -29,6 +29,42 @@ export function partitionBySize<T>(items: readonly T[], maxCount: number, maxByt
 }
 
 /**
+ * The most partitions one phase makes (phase 1 across all its waves, phase 2, the leavers), whatever the tenant's size
+ * and `sync.partitionSize` (minimum 1). Each partition costs the parent about 9 history events (child initiated,
+ * started, completed, and the workflow tasks that see them), so three phases of at most 200 partitions, plus one
+ * partial partition per wave (at most MAX_CREATE_WAVES), stay under 5,600 events: about half of Temporal's 10,240-event
+ * warning, the rest left for the lease renewals of long phases. Without it 50,000 employees at partitionSize ≤ 9 pass
+ * the 51,200-event limit, where the server terminates the run. At the default settings the cap first bites at about
+ * 40,000 employees in one phase.
+ */
+export const MAX_PARTITIONS_PER_PHASE = 200;
+
+/** A batch's partition size: `usual` by the settings alone, `capped` the size the cap on partitions asks for. */
+export interface PartitionSizing {
+  usual: number;
+  capped: number;
+}
+
+/**
+ * The partition sizes of one phase whose batches (phase 1: one per wave, in wave order; phases 2 and leavers: one) hold
+ * `batches[i]` employees. `usual`: no larger than needed to keep every partition slot busy (a wave of 400 with 2 slots
+ * runs as 2 × 200, not as 200 + 200 + a small last partition that runs alone), at most `partitionSize`. When the usual
+ * sizes make no more than MAX_PARTITIONS_PER_PHASE partitions, `capped` equals `usual`: ordinary runs are untouched.
+ * Otherwise each batch gets at most ⌈n / floor⌉ partitions of even size, floor = ⌈phase total / the cap⌉, so the phase
+ * makes at most the cap plus one partition per batch. Pure: the workflow decides which size a run may use.
+ */
+export function partitionSizesOfPhase(batches: readonly number[], settings: { partitionSize: number; maxConcurrentPartitions: number }): PartitionSizing[] {
+  const usual = batches.map((count) => Math.max(1, Math.min(settings.partitionSize, Math.ceil(count / settings.maxConcurrentPartitions))));
+  const usualPartitions = batches.reduce((sum, count, index) => sum + Math.ceil(count / (usual[index] ?? 1)), 0);
+  if (usualPartitions <= MAX_PARTITIONS_PER_PHASE) return usual.map((size) => ({ usual: size, capped: size }));
+  const floor = Math.ceil(batches.reduce((sum, count) => sum + count, 0) / MAX_PARTITIONS_PER_PHASE);
+  return batches.map((count, index) => {
+    const size = usual[index] ?? 1;
+    return { usual: size, capped: count === 0 ? size : Math.max(size, Math.ceil(count / Math.ceil(count / floor))) };
+  });
+}
+
+/**
  * Emails (lower-case) of people phase 1 did not bring into Peakon, among the waves before `beforeWave`: a reference
  * to them would be rejected.
  */

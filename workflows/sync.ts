@@ -21,7 +21,7 @@ import type { PlanResult } from '../activities/plan';
 import type { ReportEntry } from '../activities/report';
 import type { ConnectorConfig } from '../config/schema';
 import { planLine, PREVIEW_PAGE } from '../sync/employee-report';
-import { createStepsOfWave, createWorkOfSteps, leaverSteps, missingPeople, partitionBySize, updateSteps, updateWorkOfSteps, type CreateStep, type UpdateStep } from '../sync/phases';
+import { createStepsOfWave, createWorkOfSteps, leaverSteps, missingPeople, updateSteps, updateWorkOfSteps, type CreateStep, type UpdateStep } from '../sync/phases';
 import type { LightPlanEntry, PlanEntry } from '../sync/plan';
 import { addCounts, appendCapped, emptyCounts, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
 import { withTuningDefaults, type RunTuning } from '../sync/settings';
@@ -30,6 +30,7 @@ import { planActivityOptions, reportActivityOptions } from './activity-options';
 import { partitionWorkflowId, scimTaskQueue, tenantLockWorkflowId } from './ids';
 import { holdTenantLock } from './lock';
 import { employeesIn, syncPartitionWorkflow, type PartitionWork } from './partition';
+import { partitionsOfPhase, phaseOnePartitions, type PartitionsOf } from './partition-sizes';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
 import type { ConnectorSinks } from './sinks';
 import { slidingWindow } from './window';
@@ -207,9 +208,9 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
         report.plan = plan.stored ? (plan.preview ?? []) : plan.entries.slice(0, PREVIEW_PAGE).map(planLine);
         return await completed();
       }
-      // Partitions no larger than needed to keep every partition slot busy: a wave of 400 with 2 slots runs as 2 × 200,
-      // not as 200 + 200 + a small last partition that runs alone.
-      const partitionsOf = <T>(work: T[]) => partitionBySize(work, Math.max(1, Math.min(config.sync.partitionSize, Math.ceil(work.length / config.sync.maxConcurrentPartitions))));
+      // Partition sizes keep every partition slot busy and a phase to at most MAX_PARTITIONS_PER_PHASE partitions
+      // (workflows/partition-sizes.ts); phase 1 counts its waves together.
+      const partitionsOf: PartitionsOf = (work) => partitionsOfPhase(work, config.sync);
       /** Runs one phase's (or wave's) partitions; false when the circuit breaker stopped the run. */
       const runPartitions = async (phase: SyncPhase | 'leave', wave: number, partitions: PartitionWork[]): Promise<boolean> => {
         progress.partitionsTotal += partitions.length;
@@ -233,12 +234,13 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       };
 
       const phaseOneEntries = entries.filter((entry) => entry.create);
+      const partitionsOfWave = phaseOnePartitions(phaseOneEntries, plan.waves, config.sync);
       Object.assign(progress, { phase: 'create', waves: plan.waves, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseOneEntries.length, updateWorkTotal: entries.filter((entry) => entry.action === 'update' || entry.deferredReferences).length });
       for (let wave = 0; wave < plan.waves; wave += 1) {
         progress.wave = wave;
         const { steps, warnings } = createStepsOfWave(entries, wave, missingPeople(entries, created, wave));
         noteWarnings(warnings);
-        if (!(await runPartitions('create', wave, createPartitions(plan, wave, steps, partitionsOf)))) return await finish('quarantined');
+        if (!(await runPartitions('create', wave, createPartitions(plan, wave, steps, partitionsOfWave(wave))))) return await finish('quarantined');
       }
       const phaseTwo = updateSteps(entries, created, missingPeople(entries, created));
       noteWarnings(phaseTwo.warnings);
@@ -319,8 +321,6 @@ function keepScimQueuePolled(taskQueue: string, config: ConnectorConfig): () => 
   const queue = scimTaskQueue(taskQueue, config.tenant);
   return () => tenantQueues.ensurePolling(queue, config.peakon.operationsPerHour);
 }
-
-type PartitionsOf = <T>(work: T[]) => T[][];
 
 /** A wave's partitions: steps into the stored plan, or, for a plan held whole, the create work itself. */
 function createPartitions(plan: PlanResult, wave: number, steps: CreateStep[], partitionsOf: PartitionsOf): PartitionWork[] {
