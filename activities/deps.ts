@@ -27,6 +27,11 @@ export interface ActivityDeps {
    * keys instead of every body. Without it the plan travels whole, as a payload.
    */
   planPages?: PlanPageStore;
+  /**
+   * `PEAKON_SYNC_RETENTION_DAYS` of the worker, whose sweep deletes stored payloads (plan pages included) older than
+   * that: the plan refuses a `leavers.guard.timeout` not well below it (config/guard-retention.ts). Unset: not checked.
+   */
+  retentionDays?: number;
 }
 
 /** The page store a stored plan needs; a worker without one cannot take part in that run. */

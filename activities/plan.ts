@@ -1,5 +1,6 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { checkGuardTimeoutFitsRetention } from '../config/guard-retention';
 import { leaversSettings, type ConnectorConfig } from '../config/schema';
 import { readAllRecords } from '../hris/source';
 import { emailMatchKey } from '../mapping/email';
@@ -98,6 +99,8 @@ export function planSyncActivity(deps: ActivityDeps) {
         // (a hung page) has still reported it, and the next attempt adds it to the run's operations.
         const scim = scimClientFor(deps, config.peakon, { pacedFor: run.tenant, signal: context.cancellationSignal, onSend: () => heartbeat(currentStage) });
         spent = () => scim.totalOperations();
+        // Before any read: a guard that may wait past this worker's retention would lose the run's stored plan.
+        if (deps.retentionDays !== undefined && input.employeeKey === undefined) checkGuardTimeoutFitsRetention(config, deps.retentionDays);
         heartbeat('reading the HR system');
         const source = deps.createSource(config);
         // Heartbeat per page (and per retry wait): the only way this attempt learns it was cancelled or timed out, and

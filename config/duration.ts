@@ -9,3 +9,17 @@ export function parseDurationMs(text: string): number | undefined {
   const unitMs = match?.[2] === undefined ? undefined : UNIT_MS[match[2]];
   return match?.[1] === undefined || unitMs === undefined ? undefined : Number(match[1]) * unitMs;
 }
+
+/** 7_200_000 → `2h`, 5_400_000 → `1h30m`, 2_500 → `2.5s`: a duration as `parseDurationMs` reads it back. */
+export function formatDuration(milliseconds: number): string {
+  if (milliseconds < 1_000) return `${milliseconds}ms`;
+  const parts: string[] = [];
+  let rest = milliseconds;
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
+    const count = Math.floor(rest / size);
+    if (count > 0) parts.push(`${count}${unit}`);
+    rest -= count * size;
+  }
+  if (rest > 0) parts.push(`${Number((rest / 1_000).toFixed(3))}s`);
+  return parts.join('');
+}

@@ -42,6 +42,16 @@ const DurationSchema = z
   .transform((text) => parseDurationMs(text) as number);
 
 /**
+ * The longest `leavers.guard.timeout`. A run waiting for approval renews its tenant lock every few minutes (about ten
+ * history events each, every ~200 s with the default lease): past about 2.4 days its history passes Temporal's
+ * 10,240-event warning and at about 11.9 days the 51,200-event limit, where the server terminates it. Three days keeps
+ * it far from the limit and covers a weekend; the worker also refuses a timeout not well below the payload store's
+ * retention (config/guard-retention.ts), which would delete the plan pages the held leavers are written from.
+ */
+export const MAX_GUARD_TIMEOUT_MS = 3 * 24 * 3_600_000;
+const GUARD_TIMEOUT_TOO_LONG = 'at most 3d: a run holding leaver writes longer than that outgrows Temporal\'s history limits (it renews its tenant lock every few minutes while it waits); decide sooner, or let the held writes be dropped and the next run ask again';
+
+/**
  * What happens to people who leave: owned Peakon users no longer in scope of a complete HR read, and people whose
  * termination date has come. Like Okta's import safeguard and Entra's accidental-deletion threshold, a run that would
  * switch off many people at once holds those writes until a person approves them.
@@ -67,7 +77,10 @@ export const LeaversSchema = z
         maxCount: z.number().int().min(0).default(20).describe('hold the run\'s deactivations/deletions for approval when there are more than this many'),
         maxShare: z.number().min(0).max(1).default(0.2).describe('… or when they are more than this share of the owned active users, or when the HR read shrank by more than this share since the last completed run'),
         // A number is milliseconds: what the parsed config holds, so a parsed config validates again.
-        timeout: z.union([z.number().int().positive(), DurationSchema]).default(24 * 3_600_000).describe('held writes are dropped when nobody approves them within this time, e.g. 24h'),
+        timeout: z
+          .union([z.number().int().positive().max(MAX_GUARD_TIMEOUT_MS, GUARD_TIMEOUT_TOO_LONG), DurationSchema.refine((milliseconds) => milliseconds <= MAX_GUARD_TIMEOUT_MS, GUARD_TIMEOUT_TOO_LONG)])
+          .default(24 * 3_600_000)
+          .describe('held writes are dropped when nobody approves them within this time, e.g. 24h; at most 3d'),
       })
       .default({ maxCount: 20, maxShare: 0.2, timeout: 24 * 3_600_000 }),
   })

@@ -6,6 +6,7 @@ import { connectorDataConverterFromEnv, defaultPayloadDirectory } from './enviro
 import { resolveSecret } from '../config/secret';
 import { createSourceForConfig } from '../hris';
 import { ledgerStoreFromEnv } from '../ownership/store';
+import { storageConfigFromEnv } from '../storage/from-env';
 import { planPageStoreFromEnv } from '../storage/plan-pages';
 import { readEncryptionKeys } from '../codec/keys';
 import { connectorActivityInterceptors } from '../metrics/activity';
@@ -53,6 +54,8 @@ export function defaultActivityDeps(reportDirectory: string, env: NodeJS.Process
     // Next to the payloads, in the store every worker shares (a folder on one host, S3 across hosts).
     ownership: ledgerStoreFromEnv(env, defaultPayloadDirectory(env)),
     planPages: planPageStoreFromEnv(env, defaultPayloadDirectory(env)),
+    // What the worker's retention sweep (client/commands/worker.ts) deletes after.
+    retentionDays: storageConfigFromEnv(env).retentionDays,
   };
 }
 

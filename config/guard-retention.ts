@@ -1,0 +1,32 @@
+import { formatDuration } from './duration';
+import { ConfigError } from './load';
+import { leaversSettings, type ConnectorConfig } from './schema';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The longest `leavers.guard.timeout` a worker accepts when its payload store keeps data `retentionDays` days: half of
+ * that. A run whose leaver writes the guard holds writes them, once approved, from the plan pages it stored when it
+ * began (and replays from its stored plan after any worker restart meanwhile); the retention sweep deletes payloads
+ * older than the retention, wait or no wait. Half leaves as long again for the phases before the wait and after it.
+ */
+export function longestGuardTimeoutMs(retentionDays: number): number {
+  return (retentionDays * DAY_MS) / 2;
+}
+
+/**
+ * Refuses a config whose guard may wait so long that the retention sweep deletes the run's stored plan meanwhile: a
+ * ConfigError naming the field and the worker variable, so the run fails before it reads or writes anything (the
+ * schema's own maximum cannot know the worker's retention). Leavers that are only counted (`action: off`) never wait.
+ */
+export function checkGuardTimeoutFitsRetention(config: Pick<ConnectorConfig, 'leavers'>, retentionDays: number): void {
+  const leavers = leaversSettings(config);
+  if (leavers.action === 'off') return;
+  const longest = longestGuardTimeoutMs(retentionDays);
+  if (leavers.guard.timeout <= longest) return;
+  throw new ConfigError(
+    `leavers.guard.timeout: ${formatDuration(leavers.guard.timeout)} is not well below this worker's payload retention (PEAKON_SYNC_RETENTION_DAYS=${retentionDays}): ` +
+      `the retention sweep could delete a run's stored plan while it waits for approval, and its held leaver writes could not be applied; ` +
+      `give at most ${formatDuration(longest)} (half the retention), or raise PEAKON_SYNC_RETENTION_DAYS on the workers`,
+  );
+}

@@ -1,0 +1,82 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { planSyncActivity } from '../../activities/plan';
+import { checkGuardTimeoutFitsRetention, longestGuardTimeoutMs } from '../../config/guard-retention';
+import { ConfigError, parseConfig } from '../../config/load';
+import { MAX_GUARD_TIMEOUT_MS } from '../../config/schema';
+import { defaultActivityDeps } from '../../worker/create-worker';
+
+const valid = {
+  tenant: 'demo',
+  peakon: { baseUrl: 'http://127.0.0.1:9/scim/v2' },
+  source: { type: 'csv', path: 'hr.csv' },
+  mapping: { id: 'id', email: 'email', givenName: 'first', familyName: 'last' },
+};
+const withTimeout = (timeout: string | number, action?: string) => ({ ...valid, leavers: { ...(action ? { action } : {}), guard: { timeout } } });
+
+function errorOf(raw: unknown): string {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const DAY_MS = 86_400_000;
+
+describe('leavers.guard.timeout', () => {
+  it('takes at most 3 days, written as a duration or as milliseconds, and says why when it is longer', () => {
+    expect(parseConfig(withTimeout('3d')).leavers.guard.timeout).toBe(3 * DAY_MS);
+    expect(parseConfig(withTimeout('72h')).leavers.guard.timeout).toBe(MAX_GUARD_TIMEOUT_MS);
+    expect(parseConfig(withTimeout(MAX_GUARD_TIMEOUT_MS)).leavers.guard.timeout).toBe(MAX_GUARD_TIMEOUT_MS);
+    for (const tooLong of ['4d', '73h', MAX_GUARD_TIMEOUT_MS + 1]) {
+      const message = errorOf(withTimeout(tooLong));
+      expect(message).toContain("leavers.guard.timeout: at most 3d: a run holding leaver writes longer than that outgrows Temporal's history limits");
+      expect(message.split('\n').filter((line) => line.includes('leavers.guard.timeout'))).toHaveLength(1);
+    }
+  });
+
+  it('must be well below the worker\'s payload retention: at most half of it, unless leavers are only counted', () => {
+    expect(longestGuardTimeoutMs(4)).toBe(2 * DAY_MS);
+    const threeDays = parseConfig(withTimeout('3d'));
+    // The default retention (30 days) takes any timeout the schema does.
+    expect(() => checkGuardTimeoutFitsRetention(threeDays, 30)).not.toThrow();
+    expect(() => checkGuardTimeoutFitsRetention(threeDays, 6)).not.toThrow();
+    expect(() => checkGuardTimeoutFitsRetention(threeDays, 5)).toThrow(ConfigError);
+    expect(() => checkGuardTimeoutFitsRetention(threeDays, 4)).toThrow(
+      "leavers.guard.timeout: 3d is not well below this worker's payload retention (PEAKON_SYNC_RETENTION_DAYS=4): the retention sweep could delete a run's stored plan while it waits for approval, and its held leaver writes could not be applied; give at most 2d (half the retention), or raise PEAKON_SYNC_RETENTION_DAYS on the workers",
+    );
+    expect(() => checkGuardTimeoutFitsRetention(parseConfig(withTimeout('3d', 'off')), 1)).not.toThrow();
+    // A config of a version without leaver settings gets the default timeout (24h).
+    expect(() => checkGuardTimeoutFitsRetention({ leavers: undefined } as never, 1)).toThrow(/leavers\.guard\.timeout: 1d is not well below .*PEAKON_SYNC_RETENTION_DAYS=1.*at most 12h/);
+  });
+
+  it('is refused by the worker\'s plan before it reads anything, when the worker\'s retention is too short for it', async () => {
+    const stateDirectory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-guard-'));
+    const deps = defaultActivityDeps(stateDirectory, { ...process.env, PEAKON_SYNC_RETENTION_DAYS: '4' });
+    expect(deps.retentionDays).toBe(4);
+    const reads: string[] = [];
+    const plan = planSyncActivity({
+      ...deps,
+      resolveSecret: () => 'never-sent',
+      createSource: (config) => {
+        reads.push(config.tenant);
+        throw new Error('the HR system must not be read');
+      },
+    });
+    const environment = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+    const failure: unknown = await environment.run(plan, { run: { tenant: 'demo', runId: 'peakon-sync/demo/test' }, config: parseConfig(withTimeout('3d')), storedPlan: true }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'ConfigInvalid', nonRetryable: true });
+    expect((failure as ApplicationFailure).message).toMatch(/^leavers\.guard\.timeout: 3d is not well below this worker's payload retention \(PEAKON_SYNC_RETENTION_DAYS=4\)/);
+    expect(reads).toEqual([]);
+    // The same config runs on a worker with the default retention (30 days): the refusal is the retention's.
+    expect(defaultActivityDeps(stateDirectory, { ...process.env, PEAKON_SYNC_RETENTION_DAYS: '' }).retentionDays).toBe(30);
+  });
+});
