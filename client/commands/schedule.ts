@@ -1,9 +1,9 @@
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { readWorkerEnvironment } from '../../worker/environment';
 import { createSyncSchedule } from '../schedules/create';
 import { describeSyncSchedule, findSyncSchedule, listSyncSchedules } from '../schedules/inspect';
-import { defaultScheduleId, timingFromFlags } from '../schedules/options';
+import { defaultScheduleId, SYNC_SCHEDULE_OVERLAP_POLICY, timingFromFlags } from '../schedules/options';
 import { formatScheduleList, formatScheduleOverview } from '../schedules/overview';
 import { setSchedulePaused } from '../schedules/pause';
 import { scheduleConfigFromFile } from '../schedules/stored-config';
@@ -145,10 +145,11 @@ export function registerScheduleCommand(program: Command): void {
 
   schedule
     .command('trigger <id>')
-    .description('start a run now, unless a run of this schedule is still in progress')
+    .description('start a run now; it ends skipped if another sync of the tenant holds the tenant lock')
     .action(async (scheduleId: string) => {
-      // The schedule's own policy: a second run would only find the tenant lock held and report 'skipped'.
-      await withClient((client) => client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP));
+      // The schedules' own policy (ALLOW_ALL, see schedules/options.ts): under SKIP a run stuck after a bad deploy would
+      // swallow the trigger silently; now the tenant lock decides, and a run that meets it ends 'skipped', visibly.
+      await withClient((client) => client.schedule.getHandle(scheduleId).trigger(SYNC_SCHEDULE_OVERLAP_POLICY));
       print(`triggered ${scheduleId}: see peakon-sync schedule describe ${scheduleId}`);
     });
 

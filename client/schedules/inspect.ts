@@ -1,5 +1,6 @@
 import {
   ScheduleNotFoundError,
+  ServiceError,
   WorkflowNotFoundError,
   type Client,
   type ScheduleDescription,
@@ -74,19 +75,40 @@ export async function findSyncSchedule(client: Client, idOrTenant: string): Prom
   throw new Error(`no schedule ${idOrTenant}, and no schedule of a tenant ${idOrTenant}: see peakon-sync schedule list`);
 }
 
-/** The run's Temporal status and the sync's own outcome (from the memo the workflow keeps current). */
-async function inspectRun(client: Client, action: ScheduleExecutionResult): Promise<ScheduledRun> {
-  const { workflowId, firstExecutionRunId } = action.action.workflow;
-  const run = { workflowId, runId: firstExecutionRunId, scheduledAt: action.scheduledAt, startedAt: action.takenAt };
+/** A run's Temporal status and the sync's own outcome (from the memo the workflow keeps current). */
+async function runState(client: Client, workflowId: string, runId: string): Promise<Pick<ScheduledRun, 'execution' | 'outcome'>> {
   try {
-    const description = await client.workflow.getHandle(workflowId, firstExecutionRunId).describe();
+    const description = await client.workflow.getHandle(workflowId, runId).describe();
     const outcome = SyncRunMemoSchema.safeParse(description.memo);
-    return { ...run, execution: description.status.name, ...(outcome.success ? { outcome: outcome.data } : {}) };
+    return { execution: description.status.name, ...(outcome.success ? { outcome: outcome.data } : {}) };
   } catch (error) {
     // Closed runs disappear after the namespace's retention period; the schedule still remembers them.
-    if (error instanceof WorkflowNotFoundError) return { ...run, execution: 'NOT_FOUND' };
+    if (error instanceof WorkflowNotFoundError) return { execution: 'NOT_FOUND' };
     throw error;
   }
+}
+
+/**
+ * The schedule's runs that are still running. The server tracks them itself only under overlap policies that need them,
+ * not under ALLOW_ALL, so visibility is asked too (`TemporalScheduledById`, set on every run a schedule starts; a
+ * second or so behind). A visibility store that cannot answer leaves the server's own list.
+ */
+async function runningRuns(client: Client, scheduleId: string, description: ScheduleDescription): Promise<Array<{ workflowId: string; runId: string }>> {
+  const runs = new Map(description.info.runningActions.map(({ workflow }) => [workflow.firstExecutionRunId, workflow.workflowId]));
+  try {
+    // A double-quoted literal with JSON's escapes is a string in Temporal's list filter, whatever the ID holds.
+    for await (const execution of client.workflow.list({ query: `TemporalScheduledById = ${JSON.stringify(scheduleId)} AND ExecutionStatus = 'Running'` })) {
+      runs.set(execution.runId, execution.workflowId);
+    }
+  } catch (error) {
+    if (!(error instanceof ServiceError)) throw error;
+  }
+  return [...runs].map(([runId, workflowId]) => ({ workflowId, runId }));
+}
+
+async function inspectRun(client: Client, action: ScheduleExecutionResult): Promise<ScheduledRun> {
+  const { workflowId, firstExecutionRunId } = action.action.workflow;
+  return { workflowId, runId: firstExecutionRunId, scheduledAt: action.scheduledAt, startedAt: action.takenAt, ...(await runState(client, workflowId, firstExecutionRunId)) };
 }
 
 export async function describeSyncSchedule(client: Client, scheduleId: string): Promise<SyncScheduleOverview> {
@@ -96,7 +118,12 @@ export async function describeSyncSchedule(client: Client, scheduleId: string): 
   const last = lastRunAt(description.info.recentActions);
   const input = scheduleInputOf(description.action);
   const recentRuns = await Promise.all(description.info.recentActions.map((action) => inspectRun(client, action)));
-  const waiting = recentRuns.find((run) => run.execution === 'RUNNING' && run.outcome?.status === 'awaiting_approval');
+  // Every due time starts a run (overlap ALLOW_ALL), so a run held for approval for hours drops out of the ten recent
+  // actions Temporal keeps, behind the runs that found its lock held: running runs are inspected too.
+  const running = await runningRuns(client, scheduleId, description);
+  const recentIds = new Set(recentRuns.map((run) => run.runId));
+  const olderRunning = await Promise.all(running.filter((run) => !recentIds.has(run.runId)).map(async (run) => ({ workflowId: run.workflowId, ...(await runState(client, run.workflowId, run.runId)) })));
+  const waiting = [...recentRuns, ...olderRunning].find((run) => run.execution === 'RUNNING' && run.outcome?.status === 'awaiting_approval');
   return {
     scheduleId,
     ...(memo ? { tenant: memo.tenant } : {}),
@@ -113,7 +140,7 @@ export async function describeSyncSchedule(client: Client, scheduleId: string): 
     actionsTaken: description.info.numActionsTaken,
     skippedBecauseStillRunning: description.info.numActionsSkippedOverlap,
     missedCatchupWindow: description.info.numActionsMissedCatchupWindow,
-    running: description.info.runningActions.map((action) => action.workflow.workflowId),
+    running: running.map((run) => run.workflowId),
     ...(waiting ? { awaitingApproval: { workflowId: waiting.workflowId, leavers: waiting.outcome?.awaitingApproval?.leavers ?? 0, ...(waiting.outcome?.awaitingApproval?.reason ? { reason: waiting.outcome.awaitingApproval.reason } : {}) } } : {}),
     recentRuns,
   };

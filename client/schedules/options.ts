@@ -1,6 +1,6 @@
 import { ScheduleOverlapPolicy, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction, type ScheduleSpec, type ScheduleSpecDescription } from '@temporalio/client';
 import { z } from 'zod';
-import { parseDurationMs } from '../../config/duration';
+import { formatDuration, parseDurationMs } from '../../config/duration';
 import type { RunTuning } from '../../sync/settings';
 import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
@@ -21,9 +21,12 @@ export const SYNC_SCHEDULE_WORKFLOW_TYPES: readonly string[] = [SCHEDULED_SYNC_W
 
 /**
  * A late scheduled run is still worth taking after a short outage, but not hours later: the next regular run will
- * come soon enough, and a burst of catch-up runs would only be skipped by the overlap policy anyway.
+ * come soon enough, and of a burst of catch-up runs all but one would only end `skipped` at the tenant lock.
  */
 export const SYNC_SCHEDULE_CATCHUP_WINDOW_MS = 10 * 60_000;
+
+// Shared with the config's messages; schedules' callers import it from here.
+export { formatDuration } from '../../config/duration';
 
 /** `90s`, `15m`, `1h`, `1d`, `500ms`: what `--every` accepts. Returns milliseconds. */
 export function parseEvery(text: string): number {
@@ -93,20 +96,6 @@ export function describeTiming(timing: SyncScheduleTiming): string {
   return 'everyMs' in timing ? `every ${formatDuration(timing.everyMs)}${zone}` : `cron "${timing.cron}"${zone}`;
 }
 
-/** 7_200_000 → `2h`, 5_400_000 → `1h30m`, 2_500 → `2.5s`. */
-export function formatDuration(milliseconds: number): string {
-  if (milliseconds < 1_000) return `${milliseconds}ms`;
-  const parts: string[] = [];
-  let rest = milliseconds;
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
-    const count = Math.floor(rest / size);
-    if (count > 0) parts.push(`${count}${unit}`);
-    rest -= count * size;
-  }
-  if (rest > 0) parts.push(`${Number((rest / 1_000).toFixed(3))}s`);
-  return parts.join('');
-}
-
 export function defaultScheduleId(tenant: string): string {
   return `peakon-sync-${tenant}`;
 }
@@ -153,9 +142,21 @@ export function buildSyncScheduleAction(request: Pick<SyncScheduleRequest, 'conf
 }
 
 /**
- * The schedule of one tenant's recurring sync. Two guards keep a tenant to one sync at a time: the overlap policy
- * SKIP stops the schedule from starting a run while its previous one is still running, and the tenant lock inside
- * the workflow makes any other sync (a person's `peakon-sync sync`, another schedule) return 'skipped'.
+ * The overlap policy of every sync schedule: ALLOW_ALL, so each due time starts a run, and the tenant lock inside the
+ * workflow (workflows/lock.ts) alone keeps a tenant to one sync at a time: a run that finds the lock held ends
+ * `skipped` at once, visibly, naming the lock. SKIP (what schedules used before) tied the schedule to its previous
+ * run's *execution* instead: a run stuck without ending (a non-determinism error after a bad deploy, a hang) kept every
+ * later due time skipped until someone terminated it, although its lock lease had expired minutes after it stopped
+ * renewing. With ALLOW_ALL the schedule is blocked no longer than that lease. A workflowExecutionTimeout on SKIP would
+ * only bound the wait, by days (a run may wait `leavers.guard.timeout` for approval), and would kill a long but healthy
+ * run mid-write without its report.
+ */
+export const SYNC_SCHEDULE_OVERLAP_POLICY = ScheduleOverlapPolicy.ALLOW_ALL;
+
+/**
+ * The schedule of one tenant's recurring sync. Every due time starts a run (SYNC_SCHEDULE_OVERLAP_POLICY); the tenant
+ * lock inside the workflow makes any run that meets another sync of the tenant (a previous scheduled run, a person's
+ * `peakon-sync sync`, another schedule) return 'skipped'.
  */
 export function buildSyncScheduleOptions(request: SyncScheduleRequest): SyncScheduleOptions {
   const { tenant } = request.config.parsed;
@@ -163,7 +164,7 @@ export function buildSyncScheduleOptions(request: SyncScheduleRequest): SyncSche
     scheduleId: request.scheduleId ?? defaultScheduleId(tenant),
     spec: scheduleSpecFor(request.timing),
     action: buildSyncScheduleAction(request),
-    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: SYNC_SCHEDULE_CATCHUP_WINDOW_MS },
+    policies: { overlap: SYNC_SCHEDULE_OVERLAP_POLICY, catchupWindow: SYNC_SCHEDULE_CATCHUP_WINDOW_MS },
     memo: { tenant } satisfies SyncScheduleMemo,
     state: {
       paused: request.paused ?? false,

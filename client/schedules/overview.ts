@@ -51,7 +51,7 @@ export interface SyncScheduleOverview extends SyncScheduleSummaryRow {
   actionsTaken: number;
   skippedBecauseStillRunning: number;
   missedCatchupWindow: number;
-  /** Workflow IDs of runs this schedule started that are still running (at most one with overlap SKIP). */
+  /** Workflow IDs of runs this schedule started that are still running (all but one end quickly, skipped at the tenant lock). */
   running: string[];
   /** A running run whose leaver writes wait for approval: it holds the tenant lock, so the schedule's runs are skipped. */
   awaitingApproval?: { workflowId: string; leavers: number; reason?: string };
@@ -111,6 +111,8 @@ export function formatScheduleOverview(overview: SyncScheduleOverview): string {
     `  task queue:    ${overview.taskQueue ?? '?'}`,
     ...(overview.storedConfig ? storedConfigLines(overview.scheduleId, overview.storedConfig) : []),
     `  overlap:       ${overview.overlapPolicy}, catch-up window ${formatDuration(overview.catchupWindowMs)}`,
+    // Schedules made before ALLOW_ALL: a run stuck without ending skips every due time until it is terminated.
+    ...(overview.overlapPolicy === 'SKIP' ? [`                 a stuck run blocks every later run; switch to ALLOW_ALL (the tenant lock keeps one sync at a time): peakon-sync schedule update ${overview.scheduleId}`] : []),
     `  runs started:  ${overview.actionsTaken} (skipped while one was running: ${overview.skippedBecauseStillRunning}, missed the catch-up window: ${overview.missedCatchupWindow})`,
     `  running now:   ${overview.running.length > 0 ? overview.running.join(', ') : 'none'}`,
   ];

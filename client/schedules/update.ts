@@ -3,7 +3,7 @@ import { ConfigError } from '../../config/load';
 import { hasSearchAttributes } from '../temporal-client';
 import { configChanges } from './config-diff';
 import { scheduleMemo, scheduleTiming } from './inspect';
-import { buildSyncScheduleAction, describeTiming, scheduleSpecFor, type SyncScheduleTiming } from './options';
+import { buildSyncScheduleAction, describeTiming, scheduleSpecFor, SYNC_SCHEDULE_OVERLAP_POLICY, type SyncScheduleTiming } from './options';
 import { sameStoredConfig, scheduleConfigFrom, scheduleInputOf, storedAsWritten, validateStored, type ScheduleConfig, type ScheduleInput } from './stored-config';
 
 export interface UpdateSyncScheduleRequest {
@@ -25,7 +25,8 @@ export interface SyncScheduleUpdate {
 /**
  * Changes a sync schedule in place (its ID, counters and recent runs stay): the cadence, the config, the note. Any
  * update of a schedule made by an earlier version also migrates it: its parsed copy of the config (or the new config)
- * is stored as written, and its runs start `scheduledSyncWorkflow`, which validates it again at every run.
+ * is stored as written, and its runs start `scheduledSyncWorkflow`, which validates it again at every run; a schedule
+ * with the overlap policy SKIP gets ALLOW_ALL.
  */
 export async function updateSyncSchedule(client: Client, request: UpdateSyncScheduleRequest): Promise<SyncScheduleUpdate> {
   const withSearchAttributes = await hasSearchAttributes(client, request.namespace);
@@ -45,7 +46,7 @@ interface PlannedUpdate {
   update: SyncScheduleUpdate;
 }
 
-/** The schedule after the update, and what changed; the previous policies and state are kept as they were. */
+/** The schedule after the update, and what changed; the previous state and policies are kept, but for today's overlap policy. */
 export function planUpdate(previous: ScheduleDescription, request: UpdateSyncScheduleRequest, withSearchAttributes: boolean): PlannedUpdate {
   const { scheduleId } = request;
   const input = scheduleInputOf(previous.action);
@@ -66,6 +67,12 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
     changes.push(...describeConfigChange(input, config));
   }
   if (request.note !== undefined && request.note !== (previous.state.note ?? '')) changes.push(`note: ${JSON.stringify(previous.state.note ?? '')} → ${JSON.stringify(request.note)}`);
+  // A schedule made before ALLOW_ALL skipped every due time while a stuck run lived (options.ts says why): any update
+  // gives it today's policy, so `schedule update <id>` alone fixes it. The catch-up window and the rest stay as they were.
+  const overlapBefore = previous.policies.overlap ?? 'SKIP';
+  if (overlapBefore !== SYNC_SCHEDULE_OVERLAP_POLICY) {
+    changes.push(`overlap: ${overlapBefore} → ${SYNC_SCHEDULE_OVERLAP_POLICY} (every due time starts a run; the tenant lock keeps one sync at a time, so a stuck run no longer blocks the schedule)`);
+  }
 
   // A previous action this version reads is rebuilt only when the config changes; otherwise it is kept as it is.
   const action = config
@@ -76,7 +83,7 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
     options: {
       spec: request.timing ? scheduleSpecFor(request.timing) : previous.spec,
       action,
-      policies: previous.policies,
+      policies: { ...previous.policies, overlap: SYNC_SCHEDULE_OVERLAP_POLICY },
       state: { paused: previous.state.paused, ...(note !== undefined ? { note } : {}) },
     },
     update: { scheduleId, ...(tenant !== undefined ? { tenant } : config ? { tenant: config.parsed.tenant } : {}), changes },

@@ -48,7 +48,7 @@ describe('schedule timing flags', () => {
 });
 
 describe('the sync schedule built from a config', () => {
-  it('starts scheduledSyncWorkflow on the worker task queue with the config as written, skipping overlaps, with a 10-minute catch-up window', () => {
+  it('starts scheduledSyncWorkflow on the worker task queue with the config as written, at every due time (the tenant lock, not the schedule, keeps one sync at a time), with a 10-minute catch-up window', () => {
     const options = buildSyncScheduleOptions({ config, taskQueue: 'peakon-sync', timing: { everyMs: 3_600_000 }, withSearchAttributes: false });
     expect(options.scheduleId).toBe(defaultScheduleId(tenant));
     expect(options.scheduleId).toBe(`peakon-sync-${tenant}`);
@@ -60,7 +60,8 @@ describe('the sync schedule built from a config', () => {
       workflowId: `peakon-sync/${tenant}/scheduled`,
       args: [{ storedConfig: config.stored.storedConfig, configFile: sampleConfigFile }],
     });
-    expect(options.policies).toEqual({ overlap: 'SKIP', catchupWindow: 600_000 });
+    // Not SKIP: a run stuck without ending would skip every later due time, long after its tenant lock expired.
+    expect(options.policies).toEqual({ overlap: 'ALLOW_ALL', catchupWindow: 600_000 });
     expect(options.state).toEqual({ paused: false });
     // A memo cannot change after creation, and `schedule update` changes the timing: the spec says it (timingFromSpec).
     expect(options.memo).toEqual({ tenant });
@@ -138,6 +139,9 @@ describe('schedule output', () => {
   it('describes next runs and recent runs newest first, with each run\'s outcome', () => {
     const text = formatScheduleOverview(overview);
     expect(text).toContain('overlap:       SKIP, catch-up window 10m');
+    // A schedule made before ALLOW_ALL says how to switch it.
+    expect(text).toContain('a stuck run blocks every later run; switch to ALLOW_ALL (the tenant lock keeps one sync at a time): peakon-sync schedule update peakon-sync-acme');
+    expect(formatScheduleOverview({ ...overview, overlapPolicy: 'ALLOW_ALL' })).not.toContain('a stuck run blocks');
     expect(text).toContain('skipped while one was running: 1');
     expect(text).toMatch(/Next runs:\n {2}2026-11-28T17:00:00Z\n {2}2026-11-28T18:00:00Z/);
     const newest = text.indexOf('scheduled-2026-11-28T16:00:00Z');

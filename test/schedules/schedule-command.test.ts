@@ -65,8 +65,10 @@ describe('peakon-sync schedule (the CLI against a real Temporal server)', () => 
         expect(JSON.parse(created)).toEqual({ scheduleId });
 
         const paused = await describeJson(scheduleId);
-        expect(paused).toMatchObject({ tenant: fixture.config.tenant, timing: 'every 1h', paused: true, note: 'waiting for go-live', taskQueue: temporal.taskQueue, overlapPolicy: 'SKIP', catchupWindowMs: 600_000 });
-        expect(await peakonSync('schedule', 'describe', scheduleId)).toMatch(/Next runs: none while paused/);
+        expect(paused).toMatchObject({ tenant: fixture.config.tenant, timing: 'every 1h', paused: true, note: 'waiting for go-live', taskQueue: temporal.taskQueue, overlapPolicy: 'ALLOW_ALL', catchupWindowMs: 600_000 });
+        const described = await peakonSync('schedule', 'describe', scheduleId);
+        expect(described).toMatch(/Next runs: none while paused/);
+        expect(described).toContain('overlap:       ALLOW_ALL, catch-up window 10m');
 
         await peakonSync('schedule', 'unpause', scheduleId);
         const active = await describeJson(scheduleId);

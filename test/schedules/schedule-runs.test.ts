@@ -60,39 +60,52 @@ describe('sync schedules on a real Temporal server', () => {
     return scheduleId;
   }
 
-  it('starts a run every 2 s, skips a start while the previous run is still going, and never runs two syncs of the tenant at once', async () => {
+  it('starts a run at every due time (every 2 s); a run that meets the previous one ends skipped at the tenant lock, so the tenant never has two syncs at once', async () => {
     const pipeline = await createPipelineFixture(temporal, { sandbox: { faults: { latencyMs: SCIM_LATENCY_MS } } });
     fixture = pipeline;
     pipeline.writeEmployees(generateOrg(6, 2));
     const workers = await pipeline.startWorkers();
     const scheduleId = await scheduleFor(pipeline, { everyMs: 2_000 });
+    const schedule = temporal.client.schedule.getHandle(scheduleId);
 
-    let mostRunningAtOnce = 0;
     const overview = await workers.runUntil(
-      waitFor('three scheduled runs, all finished', async () => {
-        const current: SyncScheduleOverview = await describeSyncSchedule(temporal.client, scheduleId);
-        mostRunningAtOnce = Math.max(mostRunningAtOnce, current.running.length);
-        const finished = current.recentRuns.filter((run) => run.execution === 'COMPLETED');
-        return finished.length >= 3 ? current : undefined;
-      }, 45_000),
+      (async () => {
+        const enough = await waitFor('two scheduled runs that synced and one that met the lock, all finished', async () => {
+          const current: SyncScheduleOverview = await describeSyncSchedule(temporal.client, scheduleId);
+          const finished = current.recentRuns.filter((run) => run.execution === 'COMPLETED');
+          const synced = finished.filter((run) => run.outcome?.status === 'completed').length;
+          const skipped = finished.filter((run) => run.outcome?.status === 'skipped').length;
+          return synced >= 2 && skipped >= 1 ? current : undefined;
+        }, 45_000);
+        await schedule.pause('test over');
+        // No run left behind without a worker once this one stops.
+        await waitFor('the runs started before the pause to end', async () => {
+          const current = await describeSyncSchedule(temporal.client, scheduleId);
+          return current.running.length === 0 && current.recentRuns.every((run) => run.execution !== 'RUNNING') ? true : undefined;
+        }, 30_000);
+        return enough;
+      })(),
     );
-    await temporal.client.schedule.getHandle(scheduleId).pause('test over');
 
-    expect(mostRunningAtOnce).toBe(1);
-    // The first run (create then update, at 1.2 s a request) outlasted the interval: the schedule skipped rather than stacked.
-    expect(overview.skippedBecauseStillRunning).toBeGreaterThanOrEqual(1);
+    // The first run (a first load at 1.2 s a request) outlasted the interval: the schedule started runs anyway (no
+    // start skipped by the schedule), and each of them found the tenant lock held, did nothing and said so.
+    expect(overview.overlapPolicy).toBe('ALLOW_ALL');
+    expect(overview.skippedBecauseStillRunning).toBe(0);
     expect(overview.recentRuns.every((run) => run.workflowId.startsWith(`peakon-sync/${pipeline.config.tenant}/scheduled-`))).toBe(true);
-    expect(overview.recentRuns.filter((run) => run.execution === 'COMPLETED').map((run) => run.outcome?.status)).toEqual(
-      expect.arrayContaining(['completed']),
-    );
+    const synced = overview.recentRuns.filter((run) => run.outcome?.status === 'completed').map((run) => run.workflowId);
+    const skipped = overview.recentRuns.filter((run) => run.outcome?.status === 'skipped');
+    expect(skipped.every((run) => run.outcome?.operations === 0)).toBe(true);
 
-    // Visibility agrees: no scheduled run started before the previous one had closed.
-    const query = `TemporalScheduledById = '${scheduleId}'`;
-    const runs = await waitFor('visibility to list the finished runs', async () => {
-      const listed = await listRuns(temporal, query);
-      return listed.filter((run) => run.closeTime !== undefined).length >= 3 ? listed : undefined;
+    // The tenant lock's runs, from visibility: every run that synced held it, none that was skipped did, and it was
+    // held by one run at a time.
+    const lockRuns = await waitFor('visibility to list the lock of each run that synced', async () => {
+      const listed = await listRuns(temporal, `WorkflowId = '${tenantLockWorkflowId(pipeline.config.tenant)}'`);
+      return listed.filter((run) => run.closeTime !== undefined).length >= synced.length ? listed : undefined;
     });
-    const byStart = [...runs].sort((left, right) => left.startTime.getTime() - right.startTime.getTime());
+    const holders = lockRuns.map((run) => run.memo?.holderRunId);
+    expect(holders).toEqual(expect.arrayContaining(synced));
+    for (const run of skipped) expect(holders).not.toContain(run.workflowId);
+    const byStart = [...lockRuns].sort((left, right) => left.startTime.getTime() - right.startTime.getTime());
     for (let index = 1; index < byStart.length; index += 1) {
       const previousClose = byStart[index - 1]?.closeTime;
       expect(previousClose).toBeDefined();
@@ -102,7 +115,7 @@ describe('sync schedules on a real Temporal server', () => {
     const tenantRuns = await listRuns(temporal, `PeakonTenant = '${pipeline.config.tenant}'`);
     expect(tenantRuns.length).toBeGreaterThanOrEqual(1);
     expectNoDuplicateUsers(pipeline, 6);
-  }, 60_000);
+  }, 90_000);
 
   it('skips a manual sync started while a scheduled run holds the tenant lock', async () => {
     const pipeline = await createPipelineFixture(temporal, { sandbox: { faults: { latencyMs: SCIM_LATENCY_MS } } });
