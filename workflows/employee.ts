@@ -98,14 +98,22 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
           // appeared after the plan read the tenant. Filter discovery compares what it finds (an update for phase 2).
           const found = await discover();
           if (!found.peakonUserId) throw error;
-          // Our own attempt carries the externalId we sent. Anyone else's user is not "created" by this run: phase 2
-          // must not write it as if it held our create body (a PUT would replace their attributes with it), and the
-          // next run, which lists it, adopts and updates it. (A discovery result without the field predates it.)
-          const someoneElses = work.knownAbsent && found.externalId !== undefined && found.externalId !== (work.createBody.externalId ?? null);
-          if (someoneElses) {
+          // Our own attempt carries the externalId we sent. (A discovery result without the field predates it.)
+          const known = found.externalId !== undefined;
+          const ours = known && found.externalId === (work.createBody.externalId ?? null);
+          if (ours || (work.knownAbsent && !known)) {
+            // This run created the user, whichever discovery it uses: counted created, as if the answer had arrived.
+            // (With filter discovery this was `found`, which no count takes: the employee was counted nowhere.)
+            return { ...identity, phase: 'create', status: 'created', peakonUserId: found.peakonUserId, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
+          }
+          if (work.knownAbsent) {
+            // Anyone else's user is not "created" by this run: phase 2 must not write it as if it held our create body
+            // (a PUT would replace their attributes with it), and the next run, which lists it, adopts and updates it.
             return { ...identity, phase: 'create', status: 'skipped', reason: 'created in Peakon by someone else after this run read the tenant: the next sync adopts and updates it', peakonUserId: found.peakonUserId, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
           }
-          return { ...identity, phase: 'create', status: work.knownAbsent ? 'created' : 'found', peakonUserId: found.peakonUserId, operations: spent.total, ...(found.update ? { update: found.update } : {}), ...(warnings.length ? { warnings } : {}) };
+          // Filter discovery: a user someone else created after this run's discovery found nobody is taken as that
+          // discovery takes one, updated in phase 2 where it differs, else unchanged.
+          return { ...identity, phase: 'create', status: found.update ? 'found' : 'unchanged', peakonUserId: found.peakonUserId, operations: spent.total, ...(found.update ? { update: found.update } : {}), ...(warnings.length ? { warnings } : {}) };
         }
         const references = Object.keys(work.createReferences);
         if (type !== 'InvalidRequest' || references.length === 0 || body !== work.createBody) throw error;

@@ -24,6 +24,27 @@ describe('sync pipeline under faults', () => {
   });
 });
 
+describe('sync pipeline with filter discovery when every create lands but its answer is lost', () => {
+  const pipeline = usePipelineTests();
+
+  it('counts each employee created once: the retried POST gets 409, and discovery finds the user our own first attempt made', async () => {
+    const fixture = await pipeline.fixture({ sandbox: { faults: { seed: 11, commitThenFailRate: 1 } } });
+    const employees = generateOrg(6, 2);
+    fixture.writeEmployees(employees);
+    const config = { ...fixture.config, sync: { ...fixture.config.sync, discovery: 'filter' as const } };
+    const workers = await fixture.startWorkers();
+    const report: SyncReport = await workers.runUntil((async () => (await fixture.startSync({ config })).result())());
+    expect(report.failures).toEqual([]);
+    // Every POST was applied and answered 5xx, then retried and answered 409: no create was ever answered 201.
+    const posts = fixture.sandbox.ops().filter((op) => op.method === 'POST' && !op.path.includes('.search'));
+    expect(posts.filter((op) => op.status === 201)).toEqual([]);
+    expect(posts.filter((op) => op.status === 409)).toHaveLength(employees.length);
+    expect(report.counts).toMatchObject({ created: employees.length, updated: 0, unchanged: 0, skipped: 0, failed: 0 });
+    expect(report.planned).toMatchObject({ discover: employees.length });
+    expectConverged(fixture.sandbox.users(), employees);
+  });
+});
+
 describe('sync pipeline when Peakon applies writes but answers with something that is not a SCIM user', () => {
   const pipeline = usePipelineTests();
 
