@@ -452,7 +452,7 @@ describe('returners, rehires, adoption and termination dates', () => {
     // Only leavers.terminationDate reads the HR date; the mapping leaves both separation attributes to the connector.
     const { 'Separation date': _date, 'Separation reason': _reason, ...attributes } = fixture.config.mapping.attributes;
     fixture.config.mapping = { ...fixture.config.mapping, attributes };
-    fixture.config.leavers = { ...fixture.config.leavers, action: 'separate', terminationDate: { field: 'termination_date', date: 'DD/MM/YYYY' }, separation: { dateAttribute: 'Separation date', reasonAttribute: 'Separation reason', reason: 'Voluntary' } };
+    fixture.config.leavers = { ...fixture.config.leavers, action: 'separate', terminationDate: { field: 'termination_date', date: 'DD/MM/YYYY', trim: true, onlyOnCreate: false }, separation: { dateAttribute: 'Separation date', reasonAttribute: 'Separation reason', reason: 'Voluntary' } };
     const org = generateOrg(6, 2);
     const [leaving] = leaves(org);
     if (!leaving) throw new Error('the org has no leaves');
