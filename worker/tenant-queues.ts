@@ -32,8 +32,9 @@ export function createTenantQueuePool(create: CreateTenantQueueWorker, onError: 
   const workers = new Map<string, TenantQueueWorker>();
   let closed = false;
 
-  const start = (taskQueue: string, operationsPerHour: number) => {
-    const worker = create(taskQueue, operationsPerHour / SECONDS_PER_HOUR);
+  /** Starts a worker once `after` (the worker it replaces stopping) has settled; registered at once either way. */
+  const start = (taskQueue: string, operationsPerHour: number, after: Promise<void> = Promise.resolve()) => {
+    const worker = after.then(() => create(taskQueue, operationsPerHour / SECONDS_PER_HOUR));
     const running = worker
       .then((started) => started.run())
       .catch((error: unknown) => {
@@ -62,8 +63,9 @@ export function createTenantQueuePool(create: CreateTenantQueueWorker, onError: 
       if (existing?.operationsPerHour === operationsPerHour) return;
       if (existing) {
         // The budget changed: every poller reports the rate and the server keeps the latest, so restart at the new one.
-        workers.delete(taskQueue);
-        void stop(existing).then(() => start(taskQueue, operationsPerHour));
+        // The new worker is registered before the old one has stopped: calls meanwhile (every employee workflow task
+        // of the tenant makes one) find it instead of starting more, which nothing would ever shut down.
+        start(taskQueue, operationsPerHour, stop(existing));
         return;
       }
       start(taskQueue, operationsPerHour);
