@@ -7,26 +7,14 @@ import { DefaultLogger } from '@temporalio/worker';
 import { planSyncActivity } from '../../activities/plan';
 import { checkGuardTimeoutFitsRetention, longestGuardTimeoutMs } from '../../config/guard-retention';
 import { ConfigError, parseConfig } from '../../config/load';
+import { configErrorOf, MINIMAL_CONFIG } from './config-fixtures';
 import { MAX_GUARD_TIMEOUT_MS } from '../../config/schema';
 import { defaultActivityDeps } from '../../worker/create-worker';
 
-const valid = {
-  tenant: 'demo',
-  peakon: { baseUrl: 'http://127.0.0.1:9/scim/v2' },
-  source: { type: 'csv', path: 'hr.csv' },
-  mapping: { id: 'id', email: 'email', givenName: 'first', familyName: 'last' },
-};
+// A Peakon nobody answers: the plan activity must refuse before it reaches out.
+const valid = { ...MINIMAL_CONFIG, peakon: { baseUrl: 'http://127.0.0.1:9/scim/v2' } };
 const withTimeout = (timeout: string | number, action?: string) => ({ ...valid, leavers: { ...(action ? { action } : {}), guard: { timeout } } });
-
-function errorOf(raw: unknown): string {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const errorOf = configErrorOf;
 
 const DAY_MS = 86_400_000;
 

@@ -1,24 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfigFile, parseConfig } from '../../config/load';
+import { loadConfigFile, parseConfig } from '../../config/load';
+import { configErrorOf, MINIMAL_CONFIG } from './config-fixtures';
 
-const valid = {
-  tenant: 'demo',
-  peakon: { baseUrl: 'http://127.0.0.1:8088/scim/v2' },
-  source: { type: 'csv', path: 'hr.csv' },
-  mapping: { id: 'id', email: 'email', givenName: 'first', familyName: 'last' },
-};
-
-function errorOf(raw: unknown): string {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const valid = MINIMAL_CONFIG;
+const errorOf = configErrorOf;
 
 describe('config validation messages', () => {
   it('fills defaults for matching, sync, source options and transforms', () => {
