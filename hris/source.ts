@@ -50,7 +50,9 @@ export async function readAllRecords(source: HrisSource, options: HrisReadOption
   try {
     for await (const page of source.readPages(options)) {
       signal?.throwIfAborted();
-      records.push(...page);
+      // One push per record: spreading a page passes every record as an argument, and a page of ~125,000 (a REST
+      // source with `pagination: none`) overflows the call stack with a RangeError.
+      for (const record of page) records.push(record);
       onPage?.(records.length);
     }
   } catch (error) {

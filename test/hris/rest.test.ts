@@ -235,3 +235,13 @@ describe('REST source: a body that is not valid UTF-8', () => {
     ]);
   });
 });
+
+describe('REST source: one very large page', () => {
+  it('reads 150,000 records from a single unpaginated response', async () => {
+    const many = Array.from({ length: 150_000 }, (_unused, index) => ({ id: index }));
+    const api = await serve(() => ({ body: many }));
+    const records = await readWith(api.origin, { pagination: { type: 'none' } });
+    expect(records).toHaveLength(150_000);
+    expect(records[149_999]).toEqual({ id: 149_999 });
+  });
+});
