@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { authHeaders } from './auth';
@@ -38,16 +39,35 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   let announced: number | undefined;
   let read = 0;
   const seenCursors = new Set<string>();
+  // A server that ignores the offset or page parameter, or a Link rel="next" back to the same URL, would otherwise be
+  // read until maxPages: thousands of copies of one page held in memory. Requests and page contents are remembered as
+  // digests, so the memory they take does not grow with the records.
+  const requested = new Set<string>();
+  let previousPage: string | undefined;
   for (let pageNumber = 1; next; pageNumber += 1) {
     if (pageNumber > config.maxPages) {
       throw new SourceReadError(`${description}: more than maxPages (${config.maxPages}) pages; is the pagination setting right?`);
     }
+    const requestKey = requestKeyOf(next);
+    if (requested.has(requestKey)) {
+      throw new SourceReadError(`${description}: page ${pageNumber} would request a page already read (the pagination repeats); is the pagination setting right?`);
+    }
+    requested.add(requestKey);
     // Between pages too: a stopped read requests nothing more, even when the caller is not iterating right now.
     options.signal?.throwIfAborted();
     const { headers, secrets } = checkDestination(next.url);
     const request: HrisHttpRequest = { method: 'GET', url: next.url, params: next.params, headers, secrets, checkRedirect: (target) => void checkDestination(target) };
     const response = await requestJson(request, settings);
     const records = extractRecords(response.body, config.recordsPath, description, pageNumber);
+    if (records.length > 0) {
+      const fingerprint = pageFingerprint(records);
+      if (fingerprint === previousPage) {
+        throw new SourceReadError(
+          `${description}: page ${pageNumber} repeats page ${pageNumber - 1} record for record; the API ignores the ${config.pagination.type} pagination parameters, is the pagination setting right?`,
+        );
+      }
+      previousPage = fingerprint;
+    }
     announced ??= extractTotal(response.body, config.totalPath, description);
     read += records.length;
     if (records.length > 0) yield records;
@@ -57,6 +77,23 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   if (announced !== undefined && read < announced) {
     throw new SourceReadError(`${description} announced ${announced} records at "${config.totalPath ?? ''}" but returned only ${read}; the read is incomplete`);
   }
+}
+
+/** One request, whatever the order of its parameters: the URL with the parameters it will be sent with. */
+function requestKeyOf(page: { url: string; params: Record<string, string> }): string {
+  const url = new URL(page.url);
+  for (const [name, value] of Object.entries(page.params)) url.searchParams.set(name, value);
+  url.searchParams.sort();
+  url.hash = '';
+  return url.toString();
+}
+
+/** A digest of a page's records: two consecutive pages with the same digest are the same page served again. */
+function pageFingerprint(records: HrisRecord[]): string {
+  const hash = createHash('sha256');
+  // Record by record, so a page of 150,000 records is never built into one string.
+  for (const record of records) hash.update(JSON.stringify(record)).update('\n');
+  return hash.digest('base64');
 }
 
 function firstPageParams(pagination: RestPagination): Record<string, string> {

@@ -78,8 +78,30 @@ describe('REST source pagination', () => {
   });
 
   it('stops a cursor that comes back twice instead of reading forever', async () => {
-    const api = await serve(() => ({ body: { items: people.slice(0, 1), next: 'same' } }));
+    // Different records each time, so it is the cursor check that stops the read, not the repeated-page check.
+    let served = 0;
+    const api = await serve(() => ({ body: { items: people.slice(served, ++served), next: 'same' } }));
     await expect(readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } })).rejects.toThrow('came back twice');
+  });
+
+  it('fails at the second page when the server ignores the offset and serves the first page again', async () => {
+    const api = await serve(() => ({ body: people.slice(0, 3) }));
+    const reading = readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } });
+    await expect(reading).rejects.toThrow(SourceReadError);
+    await expect(reading).rejects.toThrow('page 2 repeats page 1');
+    expect(api.requests).toHaveLength(2);
+  });
+
+  it('fails at the second page when the server ignores the page number', async () => {
+    const api = await serve(() => ({ body: people.slice(0, 4) }));
+    await expect(readWith(api.origin, { pagination: { type: 'page' } })).rejects.toThrow('repeats');
+    expect(api.requests).toHaveLength(2);
+  });
+
+  it('fails without a second request when Link rel="next" points back at the same URL', async () => {
+    const api = await serve(() => ({ body: people.slice(0, 3), headers: { Link: '</api/employees>; rel="next"' } }));
+    await expect(readWith(api.origin, { pagination: { type: 'link' } })).rejects.toThrow('repeats');
+    expect(api.requests).toHaveLength(1);
   });
 });
 
