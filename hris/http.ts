@@ -52,7 +52,18 @@ export interface HrisHttpSettings {
   sleep: Sleep;
   /** Names the source in messages, e.g. `rest:https://hr.example.com/api/employees`. */
   source: string;
+  /** The largest answer accepted, in bytes; MAX_RESPONSE_BYTES unless a test sets a small one. */
+  maxResponseBytes?: number | undefined;
 }
+
+/**
+ * The largest answer (one page, one BambooHR report) accepted, in bytes. axios' default is no limit, so a runaway or
+ * hostile HR endpoint could fill the worker's memory (the body is held as one string, then parsed). 256 MiB is far
+ * above any real export (100,000 employees at 2 KB each is ~200 MB only with absurdly wide records) and below V8's
+ * ~512 MiB string limit. A constant, not a source setting: no export needs more, and a setting would change the
+ * config schema (and its JSON Schema) of every HTTP source for a bound nobody should have to tune.
+ */
+export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 /** The settings of one read: the source's timeouts and retries, the read's own stop signal and retry callback. */
 export function httpSettingsFor(
@@ -94,6 +105,12 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
     settings.signal?.throwIfAborted();
     const outcome = await attemptOnce(request, settings);
     const lastAttempt = attempt >= settings.retry.maxAttempts;
+    if (outcome.kind === 'tooLarge') {
+      // Not retried: the same request gets the same oversized answer.
+      throw new SourceReadError(
+        `${settings.source}: ${what} answered more than ${formatBytes(outcome.limit)}, the most one answer may hold; is the request or the pagination setting right?`,
+      );
+    }
     if (outcome.kind === 'network') {
       const failure = outcome.detail ?? outcome.code;
       if (!RETRYABLE_CODES.has(outcome.code) || lastAttempt) {
@@ -135,13 +152,14 @@ async function pause(settings: HrisHttpSettings, ms: number, why: string): Promi
   signal.throwIfAborted();
 }
 
-type Attempt = { kind: 'response'; response: AxiosResponse<string> } | { kind: 'network'; code: string; detail?: string };
+type Attempt = { kind: 'response'; response: AxiosResponse<string> } | { kind: 'network'; code: string; detail?: string } | { kind: 'tooLarge'; limit: number };
 
 async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings): Promise<Attempt> {
   let refusedRedirect: unknown;
   const checkRedirect = request.checkRedirect;
   // axios' `timeout` only notices silence; the deadline bounds the whole exchange, and the read's signal stops it.
   const deadline = AbortSignal.timeout(settings.totalTimeoutMs);
+  const maxResponseBytes = settings.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const signal = settings.signal ? AbortSignal.any([settings.signal, deadline]) : deadline;
   try {
     const response = await axios.request<string>({
@@ -163,6 +181,9 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
       headers: request.headers,
       data: request.body,
       timeout: settings.timeoutMs,
+      // Bounded answers (see MAX_RESPONSE_BYTES); request bodies are small BambooHR report requests, same bound.
+      maxContentLength: maxResponseBytes,
+      maxBodyLength: maxResponseBytes,
       // Never through an HTTP(S)_PROXY from the environment: axios would hand a plain-http request, credentials in its
       // headers, to the proxy, a host the worker never bound them to (config/secret.ts checks the request's own host).
       proxy: false,
@@ -181,6 +202,8 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
       const host = new URL(request.url).host;
       return { kind: 'network', code: 'ETIMEDOUT', detail: `no complete answer from ${host} within the total deadline of ${settings.totalTimeoutMs} ms (totalTimeoutMs)` };
     }
+    // axios reports the overflow as ERR_BAD_RESPONSE; its message is the only thing telling it from other bad answers.
+    if (axios.isAxiosError(error) && error.message.startsWith('maxContentLength size of')) return { kind: 'tooLarge', limit: maxResponseBytes };
     // Only the code leaves this function: axios errors carry the request config, headers (credentials) included.
     const code = axios.isAxiosError(error) ? (error.code ?? 'network error') : 'network error';
     if (code === 'ECONNABORTED' && error instanceof Error && error.message.startsWith('timeout')) {
@@ -202,6 +225,10 @@ function parseBody(response: AxiosResponse<string>, what: string, source: string
   } catch {
     throw new SourceReadError(`${source}: ${what} did not answer JSON (content-type ${headers['content-type'] ?? 'unknown'})${bodySnippet(response.data, secrets)}`);
   }
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }
 
 function headerValue(response: AxiosResponse, name: string): string | undefined {
