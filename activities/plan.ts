@@ -6,7 +6,7 @@ import { readAllRecords } from '../hris/source';
 import { emailMatchKey } from '../mapping/email';
 import { mapEmployees, type MappingReport } from '../mapping/map';
 import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
-import type { ScimUser } from '../scim/resources';
+import type { ScimUser, UnreadableScimUser } from '../scim/resources';
 import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { preflightMapping } from '../sync/preflight';
 import { employeeRefFor } from '../sync/employee-ref';
@@ -122,6 +122,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           throw ApplicationFailure.create({ type: FailureType.PreflightFailed, nonRetryable: true, message: `the mapping does not fit the tenant's Peakon attributes:\n${preflightProblems.map((problem) => `  - ${problem}`).join('\n')}` });
         }
         let current: ScimUser[] | undefined;
+        const unreadable: UnreadableScimUser[] = [];
         if (single) {
           // One employee: one filtered lookup decides the action exactly (create, update or nothing).
           const found = config.matching.key === 'employeeNumber' ? await scim.findUserByEmployeeNumber(single.employeeKey) : await scim.findUserByUserName(single.user.userName);
@@ -129,7 +130,9 @@ export function planSyncActivity(deps: ActivityDeps) {
           trace.push(traceMatch(config.matching.key, single.employeeKey, found));
         } else if (config.sync.discovery === 'list') {
           current = [];
-          for await (const page of scim.iterateUserPages()) {
+          // Users that do not fit the schema are left alone by the plan (never created again, never leavers), not
+          // allowed to fail the whole tenant's sync.
+          for await (const page of scim.iterateUserPages(undefined, { onUnreadable: (users) => unreadable.push(...users) })) {
             current.push(...page);
             heartbeat(`reading Peakon users (${current.length})`);
           }
@@ -143,6 +146,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           currentIsWholeTenant: single === undefined,
           ...(leavers ? { leavers } : {}),
           withholdHrDeactivations: single === undefined && current === undefined && leaversSettings(config).action !== 'off',
+          unreadable,
         });
         if (deps.ownership && !input.dryRun) {
           // Everyone matched to an HR record is synced by this run, so the connector owns them from now on.
@@ -162,7 +166,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           waves: plan.waves,
           problems: mapping.problems,
           // Entry warnings hold the mapping's findings and the plan's own (references left out).
-          warnings: [...discoveryWarning(config, single === undefined), ...plan.entries.flatMap((entry) => entry.warnings.map((warning) => `${entry.employeeKey}: ${warning}`))].slice(0, WARNING_CAP),
+          warnings: [...discoveryWarning(config, single === undefined), ...unreadableWarnings(unreadable), ...plan.entries.flatMap((entry) => entry.warnings.map((warning) => `${entry.employeeKey}: ${warning}`))].slice(0, WARNING_CAP),
           operations,
           ownedUsersNotInSource: plan.ownedUsersNotInSource,
           ...(plan.leavers ? { leavers: plan.leavers } : {}),
@@ -191,6 +195,11 @@ async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: Mapp
   const today = input.asOf ?? dayIn(settings.timeZone, input.startedAt ? new Date(input.startedAt) : new Date());
   const readCount = mapping.employees.length + new Set(mapping.problems.map((problem) => problem.recordRef)).size;
   return { settings, today, owned: new Set(ledger.owned), retainedKeys, retainedSourceIds, unidentifiedRecords, readCount, lastCompleteRead: ledger.lastCompleteRead };
+}
+
+/** Ids, userNames and field paths only: the values that failed are personal data. */
+function unreadableWarnings(unreadable: UnreadableScimUser[]): string[] {
+  return unreadable.map((user) => `Peakon user ${user.id}${user.userName !== undefined ? ` (${user.userName})` : ''} does not fit the SCIM User schema (${user.fields.join(', ')}): left alone this run, neither created again nor deactivated; fix it in Peakon`);
 }
 
 /** Leavers need the whole tenant: filter discovery never lists it, so it cannot tell who left. */

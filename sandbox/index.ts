@@ -73,6 +73,11 @@ export interface RunningSandbox {
   setFaults(faults: Partial<FaultSettingsInput>): FaultSettings;
   /** Stores users as if POSTed, in order (validated, so later ones may name earlier ones as Manager), without counting operations. */
   seedUsers(users: ScimUserWrite[]): ScimUser[];
+  /**
+   * Test-only: overwrites stored user `id` with `attributes` unvalidated (id and meta kept), so a test can hold a user
+   * Peakon returns but no SCIM write could store (a null givenName, an array in a Peakon attribute).
+   */
+  storeRawUser(id: string, attributes: Record<string, unknown>): ScimUser;
   close(): Promise<void>;
 }
 
@@ -120,6 +125,11 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     reset,
     setFaults: (next) => faults.replace(next),
     seedUsers: (users) => users.map((user) => store.create(validateUser(ScimUserWriteSchema.parse(user), validation))),
+    storeRawUser: (id, attributes) => {
+      const stored = store.replaceRaw(id, attributes);
+      if (!stored) throw new Error(`no stored user ${id}`);
+      return stored;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         timers.cancelAll();

@@ -120,6 +120,20 @@ export class UserStore implements EmployeeDirectory {
     return this.users.delete(id);
   }
 
+  /**
+   * Test-only: stores `attributes` as they are, unvalidated, over user `id` (id and meta kept), to stand in for the
+   * odd users a real tenant holds (a null givenName, an array in a Peakon attribute) that no SCIM write could create.
+   */
+  replaceRaw(id: string, attributes: Record<string, unknown>): ScimUser | undefined {
+    const existing = this.users.get(id);
+    if (!existing) return undefined;
+    const user = { ...structuredClone(attributes), id, meta: existing.meta } as ScimUser;
+    this.index(existing, false);
+    this.users.set(id, user);
+    this.index(user, true);
+    return structuredClone(user);
+  }
+
   clear(): void {
     this.users.clear();
     this.byEmail.clear();

@@ -19,12 +19,15 @@ import {
   ScimSchemaResourceSchema,
   ScimUserSchema,
   ServiceProviderConfigSchema,
+  UserListEnvelopeSchema,
   UserListResponseSchema,
+  parseUserListPage,
   type PatchOperation,
   type ScimSchemaResource,
   type ScimUser,
   type ScimUserWrite,
   type ServiceProviderConfig,
+  type UnreadableScimUser,
   type UserListResponse,
 } from './resources';
 
@@ -35,6 +38,20 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const TOTAL_DEADLINE_FACTOR = 2;
 /** Peakon's (assumed) page-size cap. */
 export const DEFAULT_PAGE_SIZE = 100;
+/**
+ * The largest answer (and request body) accepted. A page of 100 users is a few hundred KiB at most; the bound only
+ * stops a broken or hostile server from filling the worker's memory (axios' default is unlimited).
+ */
+export const MAX_CONTENT_BYTES = 64 * 1024 * 1024;
+
+export interface IterateUserPagesOptions {
+  /**
+   * Told of the listed users that do not fit ScimUserSchema (reduced to what identifies them), page by page. Without
+   * it such a user fails the listing, naming its id and the fields: a caller that cannot handle them must not take
+   * a listing without them for the whole tenant.
+   */
+  onUnreadable?: (users: UnreadableScimUser[]) => void;
+}
 
 export const ScimClientSettingsSchema = z.object({
   /** Used whole: `https://api.peakon.com/scim/v2` or `https://acme.peakon.com/api/scim/v2`. */
@@ -132,6 +149,8 @@ export class ScimClient {
       // Nor through an HTTP(S)_PROXY from the environment: axios would hand a plain-http request, bearer token in its
       // header, to the proxy, a host the token is not bound to (config/secret.ts checks only the base URL's host).
       proxy: false,
+      maxContentLength: MAX_CONTENT_BYTES,
+      maxBodyLength: MAX_CONTENT_BYTES,
       responseType: 'text',
       // Bodies are parsed here with zod; axios' lenient JSON parsing would hide malformed bodies.
       transformResponse: [(rawBody: unknown) => rawBody],
@@ -164,12 +183,25 @@ export class ScimClient {
    * Every user (or every match of `filter`), page by page. Throws ScimIncompleteListingError rather than ever ending
    * early: a short listing would make present users look deleted to the planner.
    */
-  async *iterateUserPages(filter?: string): AsyncGenerator<ScimUser[], void, undefined> {
+  async *iterateUserPages(filter?: string, options: IterateUserPagesOptions = {}): AsyncGenerator<ScimUser[], void, undefined> {
     const seenIds = new Set<string>();
     let promisedTotal: number | undefined;
     let startIndex = 1;
     for (;;) {
-      const { page, request } = await this.fetchUserPage(startIndex, this.pageSize, filter);
+      const { page: checked, request } = await this.fetchCheckedUserPage(startIndex, this.pageSize, filter);
+      if (checked.unidentifiable.length > 0) {
+        // Without an id nobody can be left alone or told apart from a leaver: the listing cannot be trusted.
+        throw new ScimMalformedResponseError(`a listed user has no readable id (page at ${startIndex}: ${checked.unidentifiable.slice(0, 5).join('; ')})`, request);
+      }
+      if (checked.unreadable.length > 0) {
+        if (!options.onUnreadable) {
+          const named = checked.unreadable.slice(0, 5).map((user) => `user ${user.id}: ${user.fields.join(', ')}`);
+          throw new ScimMalformedResponseError(`listed users do not fit the SCIM User schema — ${named.join('; ')}`, request);
+        }
+        options.onUnreadable(checked.unreadable);
+      }
+      // Unreadable users count towards the listing's completeness like any other: they were listed.
+      const page = { totalResults: checked.totalResults, Resources: [...checked.users, ...checked.unreadable] };
       if (promisedTotal === undefined) promisedTotal = page.totalResults;
       else if (page.totalResults !== promisedTotal) {
         throw new ScimIncompleteListingError(
@@ -186,7 +218,7 @@ export class ScimClient {
       if (seenIds.size > promisedTotal) {
         throw new ScimIncompleteListingError(`listed ${seenIds.size} users but totalResults promised ${promisedTotal}`, request);
       }
-      if (page.Resources.length > 0) yield page.Resources;
+      if (checked.users.length > 0) yield checked.users;
       if (seenIds.size === promisedTotal) return;
       if (page.Resources.length === 0) {
         throw new ScimIncompleteListingError(
@@ -309,6 +341,13 @@ export class ScimClient {
     return { page: this.parse(exchange, UserListResponseSchema), request: exchange.request };
   }
 
+  /** A list page whose users are checked one by one (parseUserListPage), so one odd user does not fail the page. */
+  private async fetchCheckedUserPage(startIndex: number, count: number, filter: string | undefined) {
+    const query: Query = filter === undefined ? { startIndex, count } : { filter, startIndex, count };
+    const exchange = await this.send('GET', '/Users', { query });
+    return { page: parseUserListPage(this.parse(exchange, UserListEnvelopeSchema)), request: exchange.request };
+  }
+
   private async collect(pages: AsyncIterable<ScimUser[]>): Promise<ScimUser[]> {
     const users: ScimUser[] = [];
     for await (const page of pages) users.push(...page);
@@ -345,6 +384,11 @@ export class ScimClient {
           ...request,
           networkCode: 'ETIMEDOUT',
         });
+      }
+      if (axios.isAxiosError(error) && /maxContentLength|maxBodyLength/.test(error.message)) {
+        // Retrying would fetch (or send) the same oversized body again: a broken server or request, not a blip.
+        const what = error.message.includes('maxBodyLength') ? 'request body' : 'response';
+        throw new ScimMalformedResponseError(`${what} larger than the client's limit of ${MAX_CONTENT_BYTES} bytes (${MAX_CONTENT_BYTES / 1024 / 1024} MiB)`, request);
       }
       if (axios.isAxiosError(error) && error.code === 'ECONNABORTED' && error.message.startsWith('timeout')) {
         throw new ScimTransientError(`timeout: no data from ${this.host} for ${this.timeoutMs} ms (idle timeout)`, { ...request, networkCode: 'ECONNABORTED' });

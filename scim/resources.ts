@@ -64,6 +64,83 @@ export function listResponseSchema<T extends z.ZodTypeAny>(resource: T) {
 export const UserListResponseSchema = listResponseSchema(ScimUserSchema);
 export type UserListResponse = z.infer<typeof UserListResponseSchema>;
 
+/**
+ * A list page's envelope, each user left unchecked: one odd user (a null givenName, an array in a Peakon attribute)
+ * must not fail the listing of the whole tenant. Users are then checked one by one (parseUserListPage).
+ */
+export const UserListEnvelopeSchema = listResponseSchema(z.unknown());
+
+/**
+ * A listed user that does not fit ScimUserSchema, reduced to what identifies them, each read only when it has the
+ * right type. The plan needs these to leave the person alone: treating them as absent would create a duplicate
+ * (they are not in the listing) or, once owned, count them as a leaver.
+ */
+export interface UnreadableScimUser {
+  id: string;
+  userName?: string;
+  externalId?: string;
+  employeeNumber?: string;
+  emails: string[];
+  active?: boolean;
+  /** The fields that failed validation, as paths (never their values: they are personal data). */
+  fields: string[];
+}
+
+const optional = <T extends z.ZodTypeAny>(schema: T) => schema.optional().catch(undefined);
+const UnreadableUserIdentitySchema = z.object({
+  id: z.string().min(1),
+  userName: optional(z.string()),
+  externalId: optional(z.string()),
+  active: optional(z.boolean()),
+  emails: z.array(z.unknown()).optional().catch(undefined),
+  [ENTERPRISE_USER_SCHEMA]: optional(z.object({ employeeNumber: optional(z.string()) })),
+});
+
+export interface UserListPage {
+  totalResults: number;
+  /** Every listed user that fits ScimUserSchema. */
+  users: ScimUser[];
+  /** Listed users that do not (see UnreadableScimUser); `users.length + unreadable.length` is the page's size. */
+  unreadable: UnreadableScimUser[];
+  /** Listed entries without even a readable id: "position: fields" (1-based within the page), never values. */
+  unidentifiable: string[];
+}
+
+/** Checks each user of a list page on its own (see UserListEnvelopeSchema). */
+export function parseUserListPage(envelope: z.output<typeof UserListEnvelopeSchema>): UserListPage {
+  const page: UserListPage = { totalResults: envelope.totalResults, users: [], unreadable: [], unidentifiable: [] };
+  envelope.Resources.forEach((resource, index) => {
+    const parsed = ScimUserSchema.safeParse(resource);
+    if (parsed.success) {
+      page.users.push(parsed.data);
+      return;
+    }
+    // Issue paths only: values may hold personal data.
+    const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.map(String).join('.') || '(user)'))];
+    const identity = UnreadableUserIdentitySchema.safeParse(resource);
+    if (!identity.success) {
+      page.unidentifiable.push(`entry ${index + 1}: ${fields.join(', ')}`);
+      return;
+    }
+    const { id, userName, externalId, active, emails } = identity.data;
+    const employeeNumber = identity.data[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+    const emailValues = (emails ?? []).flatMap((email) => {
+      const value = typeof email === 'object' && email !== null ? (email as { value?: unknown }).value : undefined;
+      return typeof value === 'string' ? [value] : [];
+    });
+    page.unreadable.push({
+      id,
+      ...(userName !== undefined ? { userName } : {}),
+      ...(externalId !== undefined ? { externalId } : {}),
+      ...(employeeNumber !== undefined ? { employeeNumber } : {}),
+      emails: emailValues,
+      ...(active !== undefined ? { active } : {}),
+      fields,
+    });
+  });
+  return page;
+}
+
 export const ScimErrorSchema = z.looseObject({
   schemas: z.array(z.string()).optional(),
   status: z.union([z.string(), z.number()]).optional(),

@@ -1,6 +1,6 @@
 import { emailMatchKey } from '../mapping/email';
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
-import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../scim/resources';
+import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type UnreadableScimUser } from '../scim/resources';
 import { guardVerdict, hasLeft, leaverWrite, returnerClears, unidentifiedVerdict, type LeaverContext } from './leavers';
 import { buildCreateBody, composeUpdate, diffUser } from './payloads';
 import type { LeaversSummary } from './report';
@@ -79,6 +79,12 @@ export interface PlanOptions {
    * marks inactive, and an export that marks everyone inactive would switch everyone off. They are left as they are.
    */
   withholdHrDeactivations?: boolean;
+  /**
+   * Users the listing returned that do not fit the SCIM User schema (scim/resources.ts parseUserListPage). They are
+   * in Peakon, so an employee matching one is neither created (a duplicate) nor written from a state this run could
+   * not read: they are skipped this run. Absent from `current`, they are never leavers either.
+   */
+  unreadable?: UnreadableScimUser[];
 }
 
 /** The key a Peakon user is matched on: the userName lower-cased (SCIM compares it case-insensitively), or the employee number. */
@@ -98,8 +104,14 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const wholeTenantListing = current !== undefined && options.currentIsWholeTenant !== false;
   const leaverContext = wholeTenantListing ? options.leavers : undefined;
   // People whose termination date has come are leavers, not employees to create or update.
-  const desired = leaverContext ? allDesired.filter((employee) => !hasLeft(employee.terminationDate, leaverContext.today)) : allDesired;
-  const terminated = leaverContext ? allDesired.filter((employee) => hasLeft(employee.terminationDate, leaverContext.today)) : [];
+  const unreadableOf = unreadableMatcher(options.unreadable ?? [], matchingKey);
+  const leftAlone = allDesired.flatMap((employee) => {
+    const user = unreadableOf(employee);
+    return user ? [unreadableEntry(employee, user, options)] : [];
+  });
+  const readable = leftAlone.length ? allDesired.filter((employee) => unreadableOf(employee) === undefined) : allDesired;
+  const desired = leaverContext ? readable.filter((employee) => !hasLeft(employee.terminationDate, leaverContext.today)) : readable;
+  const terminated = leaverContext ? readable.filter((employee) => hasLeft(employee.terminationDate, leaverContext.today)) : [];
   const currentByKey = new Map<string, ScimUser>();
   for (const user of current ?? []) {
     const key = peakonUserKey(user, matchingKey);
@@ -107,7 +119,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   }
   const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? null) : undefined);
   const wholeTenant = wholeTenantListing;
-  const inPeakon = wholeTenant ? peakonEmails(current) : new Set<string>();
+  const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Set<string>();
   const referable = wholeTenant ? referableEmails(desired, currentOf, inPeakon) : undefined;
   const checked = referable ? desired.map((employee) => withoutUnreachableReferences(employee, referable)) : desired;
 
@@ -131,6 +143,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     }
     return { ...planned, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
   });
+  entries.push(...leftAlone);
   entries.sort((a, b) => a.wave - b.wave);
   const phaseOneWaves = entries.filter((entry) => entry.create).map((entry) => entry.wave);
   const waveCount = phaseOneWaves.length ? Math.max(...phaseOneWaves) + 1 : 0;
@@ -224,13 +237,55 @@ function isHrDeactivation(user: ScimUser, employee: DesiredEmployee, context: Le
   return context.settings.action !== 'off' && user.active !== false && employee.user.active === false;
 }
 
-function peakonEmails(current: ScimUser[]): Set<string> {
+function peakonEmails(current: ScimUser[], unreadable: UnreadableScimUser[]): Set<string> {
   const emails = new Set<string>();
   for (const user of current) {
     emails.add(emailMatchKey(user.userName));
     for (const email of user.emails ?? []) emails.add(emailMatchKey(email.value));
   }
+  // Unreadable users are in Peakon too: a reference to one must not be dropped as unreachable.
+  for (const user of unreadable) for (const email of unreadableEmails(user)) emails.add(email);
   return emails;
+}
+
+function unreadableEmails(user: UnreadableScimUser): string[] {
+  return [...(user.userName !== undefined ? [user.userName] : []), ...user.emails].map(emailMatchKey);
+}
+
+/**
+ * The unreadable user an employee may be, by any key still readable: the matching key, any of their emails, or the
+ * HR id as externalId. Broader than ordinary matching on purpose: a false match only postpones one person's sync,
+ * a missed one creates a duplicate.
+ */
+function unreadableMatcher(unreadable: UnreadableScimUser[], matchingKey: MatchingKeyKind): (employee: DesiredEmployee) => UnreadableScimUser | undefined {
+  if (unreadable.length === 0) return () => undefined;
+  const byKey = new Map<string, UnreadableScimUser>();
+  for (const user of unreadable) {
+    for (const email of unreadableEmails(user)) byKey.set(`email:${email}`, user);
+    if (matchingKey === 'employeeNumber' && user.employeeNumber !== undefined) byKey.set(`number:${user.employeeNumber}`, user);
+    if (user.externalId !== undefined) byKey.set(`source:${user.externalId}`, user);
+  }
+  return (employee) =>
+    byKey.get(`email:${emailMatchKey(employee.user.userName)}`) ??
+    (matchingKey === 'employeeNumber' ? byKey.get(`number:${employee.employeeKey}`) : undefined) ??
+    (employee.sourceId !== undefined ? byKey.get(`source:${employee.sourceId}`) : undefined);
+}
+
+/**
+ * An employee whose Peakon user could not be read: skipped, naming the user and the fields (never values). No
+ * peakonUserId, so recording ownership and every later phase pass them by as if this run never matched them.
+ */
+function unreadableEntry(employee: DesiredEmployee, user: UnreadableScimUser, options: PlanOptions): PlanEntry {
+  return {
+    ref: options.refOf(employee.employeeKey),
+    employeeKey: employee.employeeKey,
+    recordRef: employee.recordRef,
+    warnings: employee.warnings,
+    wave: 0,
+    action: 'skip',
+    reason: `Peakon user ${user.id} could not be read (${user.fields.join(', ')} do not fit the SCIM User schema): left alone this run`,
+    changes: [],
+  };
 }
 
 /** Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates. */
