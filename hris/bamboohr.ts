@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { basicAuth, headerSecret } from './auth';
 import type { BambooHrSourceConfig } from './config';
-import { httpSettingsFor, requestJson, type HrisHttpSettings, type Sleep } from './http';
+import type { RecordProblem } from '../mapping/employee';
+import { HrisStatusError, httpSettingsFor, requestJson, type HrisHttpSettings, type Sleep } from './http';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
 export interface BambooHrSourceDeps {
@@ -37,6 +38,11 @@ export interface BambooHrChanges {
   /** Employees BambooHR reports as deleted (rare: BambooHR terminates rather than deletes). */
   deletedIds: string[];
   changes: BambooHrChange[];
+  /**
+   * Changed employees whose current record could not be read (a 404: deleted since the feed listed them; an answer
+   * that is not an object). Left out of `records`; each names the employee by id only, never by a value.
+   */
+  problems: RecordProblem[];
 }
 
 export interface BambooHrSource extends HrisSource {
@@ -102,15 +108,29 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
       if (!parsed.success) throw new SourceReadError(`${description}: the employees/changed response is not the expected shape`);
       const changes = Object.values(parsed.data.employees);
       const records: HrisRecord[] = [];
+      const problems: RecordProblem[] = [];
+      // One employee BambooHR cannot hand over is a problem of that employee, not of the read: the others are still
+      // current. The problem carries the id, so the plan keeps (never removes) that employee's Peakon user this run.
+      const problem = (id: string, message: string): RecordProblem => ({ recordRef: `employee ${id}`, sourceId: id, field: 'record', message });
       // One GET per changed employee is BambooHR's own model for this feed; incremental runs change few people.
       for (const change of changes.filter((entry) => entry.action !== 'Deleted')) {
         const employeeUrl = `${base}/v1/employees/${encodeURIComponent(change.id)}`;
-        const employee = await requestJson(
-          { method: 'GET', url: employeeUrl, params: { fields: fields.join(','), onlyCurrent: 'false' }, ...authenticated(employeeUrl), checkRedirect },
-          settings,
-        );
+        let employee;
+        try {
+          employee = await requestJson(
+            { method: 'GET', url: employeeUrl, params: { fields: fields.join(','), onlyCurrent: 'false' }, ...authenticated(employeeUrl), checkRedirect },
+            settings,
+          );
+        } catch (error) {
+          if (!(error instanceof HrisStatusError && error.status === 404)) throw error;
+          problems.push(problem(change.id, `BambooHR answered 404 for this ${change.action.toLowerCase()} employee (deleted since the change was listed?); left out of this run`));
+          continue;
+        }
         const record = z.record(z.string(), z.unknown()).safeParse(employee.body);
-        if (!record.success) throw new SourceReadError(`${description}: employee ${change.id} is not a JSON object`);
+        if (!record.success) {
+          problems.push(problem(change.id, `BambooHR's answer for this employee is not a JSON object (${Array.isArray(employee.body) ? 'a list' : employee.body === null ? 'null' : typeof employee.body}); left out of this run`));
+          continue;
+        }
         records.push(normalizeIds({ id: change.id, ...record.data }));
       }
       return {
@@ -118,6 +138,7 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
         records,
         deletedIds: changes.filter((entry) => entry.action === 'Deleted').map((entry) => entry.id),
         changes,
+        problems,
       };
     },
   };

@@ -82,6 +82,16 @@ export interface HrisHttpResponse {
   url: string;
 }
 
+/** An HR system answered a non-2xx status it was not retried for (or ran out of retries): callers can tell a 404. */
+export class HrisStatusError extends SourceReadError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
 
@@ -122,7 +132,7 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
     const { response } = outcome;
     if (response.status >= 200 && response.status < 300) return parseBody(response, what, settings.source, request.secrets);
     if (!RETRYABLE_STATUSES.has(response.status) || lastAttempt) {
-      throw new SourceReadError(`${settings.source}: ${what} answered ${response.status}${statusHint(response.status)}${bodySnippet(response.data, request.secrets)}${lastAttempt && RETRYABLE_STATUSES.has(response.status) ? ` after ${attempt} attempts` : ''}`);
+      throw new HrisStatusError(response.status, `${settings.source}: ${what} answered ${response.status}${statusHint(response.status)}${bodySnippet(response.data, request.secrets)}${lastAttempt && RETRYABLE_STATUSES.has(response.status) ? ` after ${attempt} attempts` : ''}`);
     }
     const requested = retryAfterMs(headerValue(response, 'retry-after'));
     if (requested !== undefined && requested > settings.retry.maxDelayMs) {

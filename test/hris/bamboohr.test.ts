@@ -119,5 +119,21 @@ describe('BambooHR source', () => {
     expect(changes.latest).toBe('2025-03-03T08:00:00Z');
     expect(changes.records).toEqual([{ id: '4', workEmail: 'lucia@example.com', firstName: 'Lucía', supervisorEId: '1' }]);
     expect(changes.deletedIds).toEqual(['9']);
+    expect(changes.problems).toEqual([]);
+  });
+
+  it('reports a changed employee that answers 404 (deleted meanwhile) as a problem of that id and reads the others', async () => {
+    const api = await start({
+      changes: [
+        { id: '4', action: 'Updated', lastChanged: '2025-03-02T10:00:00Z' },
+        { id: '77', action: 'Inserted', lastChanged: '2025-03-02T11:00:00Z' },
+        { id: '1', action: 'Updated', lastChanged: '2025-03-02T12:00:00Z' },
+      ],
+    });
+    const config = BambooHrSourceConfigSchema.parse({ type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl: api.baseUrl });
+    const source = createBambooHrSource(config, { resolveSecret, sleep: noSleep, fields: ['workEmail'] });
+    const changes = await source.readChangedSince(new Date('2025-03-01T00:00:00Z'));
+    expect(changes.records.map((record) => record['id']).sort()).toEqual(['1', '4']);
+    expect(changes.problems).toEqual([{ recordRef: 'employee 77', sourceId: '77', field: 'record', message: expect.stringContaining('404') }]);
   });
 });
