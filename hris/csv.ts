@@ -5,7 +5,8 @@ import { parse } from 'csv-parse';
 import { undecodableValue } from '../mapping/source-text';
 import type { CsvSourceConfig } from './config';
 import { csvFileToRead } from './data-dir';
-import { SourceReadError, type HrisRecord, type HrisSource } from './source';
+import type { RecordProblem } from '../mapping/employee';
+import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
 type Encoding = 'utf8' | 'latin1' | 'utf16le';
 
@@ -32,11 +33,17 @@ const MAX_NON_TEXT_SHARE = 0.25;
 export function createCsvSource(config: CsvSourceConfig, env: NodeJS.ProcessEnv = process.env): HrisSource {
   return {
     description: `csv:${config.path}`,
-    readPages: () => readCsvPages(config, env),
+    readPages: (options = {}) => readCsvPages(config, env, options),
   };
 }
 
-async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv): AsyncGenerator<HrisRecord[]> {
+/** What csv-parse yields with `info: true`: the row, where it ended, and (relaxed) why its field count is wrong. */
+interface ParsedRow {
+  record: Record<string, string | Uint8Array>;
+  info: { lines: number; columns?: unknown; error?: { code?: string; column?: unknown; record?: unknown } };
+}
+
+async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, options: HrisReadOptions): AsyncGenerator<HrisRecord[]> {
   const encoding = nodeEncoding(config.encoding);
   const strict = encoding === 'utf8';
   // The worker's policy, at each read: only a file inside its data directories, and none of its own (hris/data-dir.ts).
@@ -49,6 +56,9 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv): A
       // UTF-8: fields arrive as bytes, decoded strictly below; checkedText has already removed a byte-order mark.
       ...(strict ? { encoding: null, bom: false } : { bom: true }),
       skip_empty_lines: true,
+      // One row with a stray delimiter must not fail the whole read: the row is left out below, as a problem of its own.
+      relax_column_count: true,
+      info: true,
     }),
   );
   // A read error does not propagate through pipe(); forward it so the loop below fails instead of hanging.
@@ -56,9 +66,15 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv): A
   let page: HrisRecord[] = [];
   let read = 0;
   try {
-    for await (const row of parser as AsyncIterable<Record<string, string | Uint8Array>>) {
+    for await (const { record: row, info } of parser as AsyncIterable<ParsedRow>) {
       read += 1;
-      page.push(strict ? decodeRow(row) : row);
+      const problem = info.error?.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' ? columnCountProblem(row, info, read) : undefined;
+      if (problem) {
+        options.onProblem?.(problem);
+        // A blank stand-in keeps the rows after it at their own row numbers (the mapping names CSV records by
+        // position) and is skipped by the mapping like any row of empty cells.
+        page.push(Object.fromEntries(Object.keys(row).map((column) => [column, null])));
+      } else page.push(strict ? decodeRow(row) : row);
       if (page.length >= config.pageSize) {
         yield page;
         page = [];
@@ -72,6 +88,22 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv): A
   }
   if (read === 0) throw new SourceReadError(`csv:${config.path} has no employee rows; refusing to sync an empty read`);
   if (page.length > 0) yield page;
+}
+
+/**
+ * The problem of a row with more or fewer fields than the header: named by its row (as the mapping names CSV records,
+ * header = row 1) and the file line it ends on, never by its values (personal data; csv-parse's error quotes them).
+ */
+function columnCountProblem(row: Record<string, unknown>, info: ParsedRow['info'], recordNumber: number): RecordProblem {
+  const header = Array.isArray(info.columns) ? info.columns.length : Object.keys(row).length;
+  const fields = Array.isArray(info.error?.record) ? info.error.record.length : undefined;
+  const missing = typeof info.error?.column === 'string' ? info.error.column : undefined;
+  const count = fields === undefined ? 'a different number of fields than' : `${fields} field(s) where`;
+  return {
+    recordRef: `row ${recordNumber + 1}`,
+    field: missing ?? 'record',
+    message: `line ${info.lines} of the file has ${count} the header has ${header} column(s)${missing ? `, so "${missing}" has no value` : ''} (a stray or missing delimiter or quote?); the row is left out`,
+  };
 }
 
 /**

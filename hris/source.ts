@@ -1,3 +1,5 @@
+import type { RecordProblem } from '../mapping/employee';
+
 /** One employee record exactly as the HRIS returned it (CSV row, JSON object). Mapping turns it into a DesiredEmployee. */
 export type HrisRecord = Record<string, unknown>;
 
@@ -16,6 +18,12 @@ export interface HrisReadOptions {
    * alive even though no page arrived.
    */
   onRetry?: (message: string) => void;
+  /**
+   * Told of each record the source had to leave out (a CSV row with the wrong number of fields), as the mapping's own
+   * RecordProblem: the caller reports it with the mapping's problems, and an unidentified one holds the leavers. Without
+   * it readAllRecords fails the read once it ends, since a record left out silently would look like a leaver.
+   */
+  onProblem?: (problem: RecordProblem) => void;
 }
 
 /** Every HR system adapter implements this: pages of raw records, read lazily so memory stays flat. */
@@ -38,6 +46,9 @@ export class SourceReadError extends Error {
   override readonly name = 'SourceReadError';
 }
 
+/** A failure message names this many unreadable records at most, so it stays small. */
+const MAX_PROBLEMS_LISTED = 10;
+
 /**
  * Reads every page, refusing an empty result: zero employees is always a broken export, never "everyone left".
  * Reports each page through `options.onPage`; once `options.signal` is aborted no further page is read and the read
@@ -46,9 +57,11 @@ export class SourceReadError extends Error {
 export async function readAllRecords(source: HrisSource, options: HrisReadOptions = {}): Promise<HrisRecord[]> {
   const { signal, onPage } = options;
   const records: HrisRecord[] = [];
+  const unreported: RecordProblem[] = [];
+  const onProblem = options.onProblem ?? ((problem: RecordProblem) => void unreported.push(problem));
   signal?.throwIfAborted();
   try {
-    for await (const page of source.readPages(options)) {
+    for await (const page of source.readPages({ ...options, onProblem })) {
       signal?.throwIfAborted();
       // One push per record: spreading a page passes every record as an argument, and a page of ~125,000 (a REST
       // source with `pagination: none`) overflows the call stack with a RangeError.
@@ -61,6 +74,12 @@ export async function readAllRecords(source: HrisSource, options: HrisReadOption
     throw error;
   }
   signal?.throwIfAborted();
+  if (unreported.length > 0) {
+    // Refs and messages only: problems never quote a value (they are personal data).
+    const listed = unreported.slice(0, MAX_PROBLEMS_LISTED).map((problem) => `${problem.recordRef}: ${problem.message}`);
+    const more = unreported.length > MAX_PROBLEMS_LISTED ? `; and ${unreported.length - MAX_PROBLEMS_LISTED} more` : '';
+    throw new SourceReadError(`${source.description}: ${unreported.length} record(s) could not be read: ${listed.join('; ')}${more}`);
+  }
   if (records.length === 0) {
     throw new SourceReadError(`${source.description} returned no employee records; refusing to sync an empty read`);
   }

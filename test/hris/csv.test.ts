@@ -6,6 +6,7 @@ import { createCsvSource } from '../../hris/csv';
 import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
 import { mapEmployees } from '../../mapping/map';
 import { configWith } from '../mapping/helpers';
+import type { RecordProblem } from '../../mapping/employee';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'peakon-csv-'));
 let fileCount = 0;
@@ -57,7 +58,8 @@ describe('CSV source', () => {
   });
 
   it('fails with a SourceReadError naming the line when a row has the wrong number of columns', async () => {
-    await expect(read(csvFile('id,name\n1,a\n2,b,extra\n'))).rejects.toThrow(/csv:.*cannot be read: .*(column|record)/i);
+    // Without a problem listener (see the rows-left-out tests below), a row left out fails the read once it ends.
+    await expect(read(csvFile('id,name\n1,a\n2,b,extra\n'))).rejects.toThrow(/csv:.*could not be read: row 3: line 3 .*column/i);
   });
 
   it('fails with a SourceReadError when the file does not exist', async () => {
@@ -148,5 +150,45 @@ describe('CSV source: text that is not valid in its encoding', () => {
   it('still reads Latin-1 and refuses a NUL byte in it', async () => {
     expect(await read(csvFile(Buffer.concat([Buffer.from('id,name\n1,Ren'), latin1E, Buffer.from('\n')])), { encoding: 'latin1' })).toEqual([{ id: '1', name: 'René' }]);
     await expect(read(csvFile(Buffer.from('id,name\n1,a\u0000\n', 'latin1')), { encoding: 'latin1' })).rejects.toThrow('NUL byte at byte offset 11');
+  });
+});
+
+describe('CSV source: a row with the wrong number of fields', () => {
+  const readCollecting = async (file: string) => {
+    const problems: RecordProblem[] = [];
+    const records = await readAllRecords(createCsvSource(CsvSourceConfigSchema.parse({ type: 'csv', path: file })), { onProblem: (problem) => problems.push(problem) });
+    return { records, problems };
+  };
+  const withData = (records: HrisRecord[]) => records.filter((record) => Object.values(record).some((value) => value !== null));
+
+  it('leaves out only a row with an extra field, naming its row and line and none of its values', async () => {
+    const { records, problems } = await readCollecting(csvFile('id,email\n1,a@example.com\n2,b@example.com,SECRET-EXTRA\n3,c@example.com\n'));
+    expect(withData(records)).toEqual([
+      { id: '1', email: 'a@example.com' },
+      { id: '3', email: 'c@example.com' },
+    ]);
+    expect(problems).toEqual([{ recordRef: 'row 3', field: 'record', message: expect.stringContaining('line 3 of the file has 3 field(s) where the header has 2') }]);
+    expect(JSON.stringify(problems)).not.toMatch(/SECRET|b@example/);
+  });
+
+  it('leaves out only a row with a missing field, naming the column without a value', async () => {
+    const { records, problems } = await readCollecting(csvFile('id,email,team\n1,a@example.com,x\n2,b@example.com\n3,c@example.com,y\n'));
+    expect(withData(records).map((record) => record['id'])).toEqual(['1', '3']);
+    expect(problems).toEqual([{ recordRef: 'row 3', field: 'team', message: expect.stringContaining('line 3 of the file has 2 field(s)') }]);
+    expect(JSON.stringify(problems)).not.toContain('b@example');
+  });
+
+  it('keeps the rows after it at their own row numbers in the mapping', async () => {
+    const { records } = await readCollecting(csvFile('id,email,first,last\n1,a@example.com,A,L\n2,b,extra\n3,not-an-email,C,L\n'));
+    const report = mapEmployees(records, configWith());
+    expect(report.employees).toHaveLength(1);
+    expect(report.problems.map((problem) => problem.recordRef)).toEqual(['row 4']);
+  });
+
+  it('fails the read, naming the row and not its values, when the caller takes no problems', async () => {
+    const reading = read(csvFile('id,email\n1,a@example.com\n2,b@example.com,SECRET-EXTRA\n'));
+    await expect(reading).rejects.toThrow(SourceReadError);
+    await expect(reading).rejects.toThrow(/row 3: line 3/);
+    await expect(reading).rejects.not.toThrow(/SECRET/);
   });
 });
