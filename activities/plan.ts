@@ -105,13 +105,18 @@ export function planSyncActivity(deps: ActivityDeps) {
         const source = deps.createSource(config);
         // Heartbeat per page (and per retry wait): the only way this attempt learns it was cancelled or timed out, and
         // then the signal stops the read, so an abandoned attempt does not keep reading the HR system.
+        // Records the source could not read (a CSV row with a stray delimiter) are reported like invalid records, and,
+        // holding neither a key nor an id, make the run's leaver writes wait for approval (sync/leavers.ts).
+        const readProblems: RecordProblem[] = [];
         const records = await readAllRecords(source, {
           signal: context.cancellationSignal,
           onPage: (read) => heartbeat(`reading the HR system (${read} records)`),
           onRetry: () => heartbeat('reading the HR system (retrying a request)'),
+          onProblem: (problem) => readProblems.push(problem),
         });
         heartbeat('mapping');
-        const mapping = mapEmployees(records, config);
+        const mapped = mapEmployees(records, config);
+        const mapping = readProblems.length > 0 ? { ...mapped, problems: [...readProblems, ...mapped.problems] } : mapped;
         const single = input.employeeKey === undefined ? undefined : selectEmployee(mapping, input.employeeKey);
         const desired = single ? [single] : mapping.employees;
         const trace = single ? [traceRead(records.length, source.description, single), traceMap(single)] : [];

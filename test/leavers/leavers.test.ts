@@ -3,6 +3,7 @@
  * activities, and real HTTP against the Peakon-compatible sandbox, whose stored users are the truth checked here.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { exitCodeFor, EXIT_LEAVERS_HELD } from '../../client/format-report';
 import { ConnectorConfigSchema } from '../../config/schema';
 import { ledgerStoreFromEnv } from '../../ownership/store';
@@ -344,6 +345,36 @@ describe('the guard', () => {
         expect(waiting.awaitingApproval).toMatchObject({ leavers: 2, reason: expect.stringContaining('1 HR record was rejected with neither a valid matching key nor a valid id') });
         await held.executeUpdate(rejectLeaversUpdate);
         expect(((await held.result()) as SyncReport).counts.deactivated).toBe(0);
+        expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
+      })(),
+    );
+  });
+
+  it('a CSV row the source cannot read (a stray delimiter) is an invalid record, and holds the leaver writes: its person cannot be told from a leaver', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(12, 3);
+    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync()).result()) as SyncReport).counts.created).toBe(12);
+        // One row gains a field (an unquoted comma in a value): the row cannot be read, the other eleven can.
+        const [broken] = leaves(org) as [GeneratedEmployee];
+        const csvPath = (fixture.config.source as { path: string }).path;
+        const lines = readFileSync(csvPath, 'utf8').split('\n');
+        const at = lines.findIndex((line) => line.includes(broken.work_email));
+        lines[at] = `${lines[at]},stray`;
+        writeFileSync(csvPath, lines.join('\n'));
+        const held = await fixture.startSync();
+        const waiting = await progressOf(held, (progress) => progress.phase === 'awaiting approval');
+        expect(waiting.awaitingApproval).toMatchObject({ leavers: 1, reason: expect.stringContaining('1 HR record was rejected with neither a valid matching key nor a valid id') });
+        await held.executeUpdate(rejectLeaversUpdate);
+        const report = (await held.result()) as SyncReport;
+        expect(report.failures).toEqual([expect.objectContaining({ errorType: 'InvalidRecord', reason: expect.stringContaining(`line ${at + 1} of the file has`) })]);
+        // The reason names the line, never the row's values.
+        expect(report.failures[0]?.reason).not.toContain(broken.work_email);
+        expect(report.counts.deactivated).toBe(0);
         expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
       })(),
     );
