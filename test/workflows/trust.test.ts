@@ -100,7 +100,11 @@ describe('the tenant lock', () => {
   });
 
   it('a run whose lease runs out before it renews it (as when no worker runs it for the lease) ends lock_lost', async () => {
-    const fixture = await pipeline.fixture();
+    // Slow Peakon answers, one employee at a time: the run outlasts the lock workflow's own first workflow task by
+    // seconds, so the lease (which starts counting when that task runs) surely expires while the run still works. With
+    // instant answers a loaded machine finished the five employees before the lock had started its lease at all.
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 400 } } });
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1, maxConcurrentPartitions: 1 };
     fixture.writeEmployees(generateOrg(5, 2));
     const workers = await fixture.startWorkers();
     await workers.runUntil(
