@@ -102,6 +102,11 @@ export interface PipelineTestContext {
  * Registers the jest hooks every end-to-end file needs: a connection to the run's dev server, and fixtures that are
  * closed after each test (even a failing one).
  */
+/** Lifts the leavers guard's thresholds, for tests whose leavers are not about the guard. */
+export function withoutLeaverGuard(fixture: PipelineFixture): void {
+  fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+}
+
 export function usePipelineTests(): PipelineTestContext {
   let temporal: TemporalTestContext | undefined;
   const open: PipelineFixture[] = [];

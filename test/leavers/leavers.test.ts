@@ -12,7 +12,7 @@ import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import { approveLeaversUpdate, rejectLeaversUpdate, syncProgressQuery, type SyncProgress } from '../../workflows/sync';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
-import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
+import { usePipelineTests, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -47,7 +47,7 @@ describe('leavers', () => {
       ...Array.from({ length: 20 }, (_, index) => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `hand.${index}@example.org`, name: { givenName: 'Hand', familyName: `Made ${index}` }, emails: [{ value: `hand.${index}@example.org`, primary: true }], active: true })),
       ...Array.from({ length: 3 }, (_, index) => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `okta.${index}@example.org`, externalId: `OKTA-00u${index}abc`, name: { givenName: 'Okta', familyName: `User ${index}` }, emails: [{ value: `okta.${index}@example.org`, primary: true }], active: true })),
     ]);
-    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+    withoutLeaverGuard(fixture);
     fixture.writeEmployees(org);
     const workers = await fixture.startWorkers();
     await workers.runUntil(
@@ -89,7 +89,7 @@ describe('leavers', () => {
   it('a dry run of a tenant of more than a hundred previews its leavers (unchanged people do not crowd them out)', async () => {
     const fixture = await pipeline.fixture();
     const org = generateOrg(104, 4);
-    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+    withoutLeaverGuard(fixture);
     fixture.writeEmployees(org);
     const workers = await fixture.startWorkers();
     await workers.runUntil(
@@ -319,7 +319,7 @@ describe('the guard', () => {
   it('a rejected record is still employed: recognised by its key or its id, and a read with a record it cannot identify deactivates nobody unapproved', async () => {
     const fixture = await pipeline.fixture();
     const org = generateOrg(12, 3);
-    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+    withoutLeaverGuard(fixture);
     fixture.writeEmployees(org);
     const workers = await fixture.startWorkers();
     await workers.runUntil(
@@ -353,7 +353,7 @@ describe('the guard', () => {
   it('a CSV row the source cannot read (a stray delimiter) is an invalid record, and holds the leaver writes: its person cannot be told from a leaver', async () => {
     const fixture = await pipeline.fixture();
     const org = generateOrg(12, 3);
-    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+    withoutLeaverGuard(fixture);
     fixture.writeEmployees(org);
     const workers = await fixture.startWorkers();
     await workers.runUntil(
@@ -408,7 +408,7 @@ describe('the guard', () => {
   it('a failing or empty HR read deactivates nobody', async () => {
     const fixture = await pipeline.fixture();
     const org = generateOrg(6, 2);
-    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+    withoutLeaverGuard(fixture);
     fixture.writeEmployees(org);
     const workers = await fixture.startWorkers();
     await workers.runUntil(
@@ -428,13 +428,10 @@ describe('the guard', () => {
 
 describe('returners, rehires, adoption and termination dates', () => {
   const pipeline = usePipelineTests();
-  const noGuard = (fixture: PipelineFixture) => {
-    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
-  };
 
   it('adopts a hand-made user an HR record matches, reactivates returners and matches a rehire by email (no duplicate)', async () => {
     const fixture = await pipeline.fixture();
-    noGuard(fixture);
+    withoutLeaverGuard(fixture);
     const org = generateOrg(8, 3);
     const [returner, rehire, adoptee] = leaves(org);
     if (!returner || !rehire || !adoptee) throw new Error('the org has too few leaves');
@@ -479,7 +476,7 @@ describe('returners, rehires, adoption and termination dates', () => {
 
   it('separate with the separation attributes unmapped: the HR termination date is the separation date, and a returner\'s separation is cleared', async () => {
     const fixture = await pipeline.fixture();
-    noGuard(fixture);
+    withoutLeaverGuard(fixture);
     // Only leavers.terminationDate reads the HR date; the mapping leaves both separation attributes to the connector.
     const { 'Separation date': _date, 'Separation reason': _reason, ...attributes } = fixture.config.mapping.attributes;
     fixture.config.mapping = { ...fixture.config.mapping, attributes };
@@ -515,7 +512,7 @@ describe('returners, rehires, adoption and termination dates', () => {
 
   it('keeps a future termination date active; the first run on or after that date (the run\'s clock, injected) deactivates', async () => {
     const fixture = await pipeline.fixture();
-    noGuard(fixture);
+    withoutLeaverGuard(fixture);
     const org = generateOrg(6, 2);
     const [leaving] = leaves(org);
     if (!leaving) throw new Error('the org has no leaves');

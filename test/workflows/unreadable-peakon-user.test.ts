@@ -6,7 +6,7 @@
 import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import { generateOrg } from '../fixtures/org';
-import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
+import { usePipelineTests, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
 
 const byEmail = (fixture: PipelineFixture) => new Map(fixture.sandbox.users().map((user) => [String(user.userName).toLowerCase(), user]));
 const writesTo = (fixture: PipelineFixture, from: number, id: string) => fixture.sandbox.ops().slice(from).filter((op) => op.method !== 'GET' && op.path.includes(id));
@@ -17,7 +17,7 @@ describe('a Peakon user that does not fit the SCIM schema', () => {
   it('is left alone (neither created again nor deactivated) and named in the report, while the others sync', async () => {
     const fixture = await pipeline.fixture();
     const org = generateOrg(3, 2);
-    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, maxCount: 100, maxShare: 1 } };
+    withoutLeaverGuard(fixture);
     fixture.writeEmployees(org);
     const workers = await fixture.startWorkers();
     await workers.runUntil(
