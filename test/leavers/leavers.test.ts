@@ -380,6 +380,39 @@ describe('the guard', () => {
     );
   });
 
+  it('holds deactivations above maxShare of the owned active users although the HR read did not shrink (3 left, 3 hired); creates go on meanwhile', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(10, 3);
+    // The default guard (maxCount 20, maxShare 0.2): only the share of owned active users can hold 3 leavers of 10.
+    expect(fixture.config.leavers.guard).toMatchObject({ maxCount: 20, maxShare: 0.2 });
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const first: SyncReport = await (await fixture.startSync()).result();
+        expect(first.counts.created).toBe(10);
+        // Three people leave and three are hired in their place: the read still has 10 employees in scope.
+        const gone = leaves(org).slice(0, 3);
+        expect(gone).toHaveLength(3);
+        const hired = gone.map((employee, index) => ({ ...employee, employee_id: `N${index}`, employee_number: String(70000 + index), work_email: `new.hire.${index}@example.com` }));
+        fixture.writeEmployees([...org.filter((employee) => !gone.includes(employee)), ...hired]);
+        const opsBefore = fixture.sandbox.ops().length;
+        const handle = await fixture.startSync();
+        const waiting = await progressOf(handle, (progress) => progress.phase === 'awaiting approval');
+        expect(waiting.awaitingApproval).toMatchObject({ leavers: 3, reason: expect.stringContaining('30% of the 10 owned active users, more than leavers.guard.maxShare (20%)') });
+        expect(new Set(waiting.awaitingApproval?.preview)).toEqual(new Set(gone.map((employee) => employee.work_email)));
+        // The creates were not held, the deactivations were.
+        expect(writesOf(fixture, opsBefore).map((op) => op.method)).toEqual(['POST', 'POST', 'POST']);
+        await handle.executeUpdate(rejectLeaversUpdate);
+        const report: SyncReport = await handle.result();
+        expect(report.leavers).toMatchObject({ held: true, decision: 'rejected', planned: 3 });
+        expect(report.counts).toMatchObject({ created: 3, deactivated: 0 });
+        expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
+        expect(fixture.sandbox.users()).toHaveLength(13);
+      })(),
+    );
+  });
+
   it('holds every deactivation when the HR read shrank by more than maxShare, even under the count and share thresholds', async () => {
     const fixture = await pipeline.fixture();
     const org = generateOrg(10, 3);
