@@ -42,14 +42,14 @@ const DurationSchema = z
   .transform((text) => parseDurationMs(text) as number);
 
 /**
- * The longest `leavers.guard.timeout`. A run waiting for approval renews its tenant lock every few minutes (about ten
- * history events each, every ~200 s with the default lease): past about 2.4 days its history passes Temporal's
- * 10,240-event warning and at about 11.9 days the 51,200-event limit, where the server terminates it. Three days keeps
- * it far from the limit and covers a weekend; the worker also refuses a timeout not well below the payload store's
- * retention (config/guard-retention.ts), which would delete the plan pages the held leavers are written from.
+ * The longest `leavers.guard.timeout`. A run waiting for approval renews its tenant lock (about ten history events each)
+ * every 20 minutes, at the one-hour lease it stretches the lock to for the wait (RunTuning.awaitingApprovalLeaseMs):
+ * about 2,200 events over three days, well under Temporal's 10,240-event warning (at the run's own 10-minute lease it
+ * would be about 13,000). Three days covers a weekend; the worker also refuses a timeout not well below the payload
+ * store's retention (config/guard-retention.ts), which would delete the plan pages the held leavers are written from.
  */
 export const MAX_GUARD_TIMEOUT_MS = 3 * 24 * 3_600_000;
-const GUARD_TIMEOUT_TOO_LONG = 'at most 3d: a run holding leaver writes longer than that outgrows Temporal\'s history limits (it renews its tenant lock every few minutes while it waits); decide sooner, or let the held writes be dropped and the next run ask again';
+const GUARD_TIMEOUT_TOO_LONG = 'at most 3d: a run holding leaver writes keeps its tenant locked while it waits, so no sync of the tenant runs meanwhile (new hires wait too); decide sooner, or let the held writes be dropped and the next run ask again';
 
 /**
  * What happens to people who leave: owned Peakon users no longer in scope of a complete HR read, and people whose

@@ -14,6 +14,11 @@ export interface RunTuning {
   planHeartbeatTimeoutMs: number;
   /** The tenant lock expires when its run has not renewed it for this long (the run renews it every third of it). */
   lockLeaseMs: number;
+  /**
+   * The lock's lease while the run waits for a person to approve held leaver writes (never shorter than `lockLeaseMs`):
+   * fewer renewals over a wait of days keep the run's history small; a run stuck in the wait frees its tenant after it.
+   */
+  awaitingApprovalLeaseMs: number;
 }
 
 export const DEFAULT_RUN_TUNING: RunTuning = {
@@ -22,6 +27,7 @@ export const DEFAULT_RUN_TUNING: RunTuning = {
   planTimeoutMs: 2 * 60 * 60_000,
   planHeartbeatTimeoutMs: 2 * 60_000,
   lockLeaseMs: 10 * 60_000,
+  awaitingApprovalLeaseMs: 60 * 60_000,
 };
 
 export function withTuningDefaults(overrides: Partial<RunTuning> | undefined): RunTuning {

@@ -3,4 +3,4 @@ export { syncTenantWorkflow, syncProgressQuery } from './sync';
 export { scheduledSyncWorkflow } from './scheduled';
 export { syncPartitionWorkflow, partitionProgressQuery } from './partition';
 export { employeeCreateWorkflow, employeeUpdateWorkflow } from './employee';
-export { tenantLockWorkflow } from './lock';
+export { stretchableTenantLockWorkflow, tenantLockWorkflow } from './lock';

@@ -1,9 +1,14 @@
 import { TerminatedFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { CancellationScope, ParentClosePolicy, condition, defineQuery, defineSignal, log, patched, setHandler, startChild, upsertMemo, type ChildWorkflowHandle, type SignalDefinition } from '@temporalio/workflow';
+import { CancellationScope, ParentClosePolicy, condition, defineQuery, defineSignal, log, patched, setHandler, startChild, upsertMemo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { tenantLockWorkflowId } from './ids';
 
+/** A renewal that also changes the lease from now on (the holder stretches it while it waits for an approval). */
+export interface TenantLockLeaseChange {
+  leaseMs: number;
+}
+
 export const releaseTenantLockSignal = defineSignal('release');
-export const renewTenantLockSignal = defineSignal('renew');
+export const renewTenantLockSignal = defineSignal<[TenantLockLeaseChange?]>('renew');
 export const tenantLockHolderQuery = defineQuery<TenantLockState>('holder');
 
 export interface TenantLockInput {
@@ -15,6 +20,7 @@ export interface TenantLockInput {
 
 export interface TenantLockState {
   holderRunId: string;
+  /** The lease now in force (the input's, unless a renewal changed it). */
   leaseMs: number;
 }
 
@@ -27,24 +33,42 @@ export type TenantLockEnd = { ended: 'released' } | { ended: 'expired'; message:
  * ends the lock if the holder ends any other way. A holder that hangs without ending — a workflow stuck on a
  * non-determinism error after a deploy does exactly that — stops renewing, and the lock expires instead of holding the
  * tenant forever.
+ *
+ * This type is what runs started before lease changes existed hold (and replay); their holders never send one.
+ * Holders since start `stretchableTenantLockWorkflow`, the same lock under a name a worker of an older release does not
+ * register: such a worker would run the lock without understanding a changed lease and let it expire under a holder
+ * that renews at the stretched pace. A task of the new type that reaches an old worker fails and is retried until a
+ * worker that knows it takes it.
  */
 export async function tenantLockWorkflow(input: TenantLockInput): Promise<TenantLockEnd> {
+  return await runTenantLock(input);
+}
+
+/** The tenant lock whose renewals may change its lease (`TenantLockLeaseChange`); see `tenantLockWorkflow`. */
+export async function stretchableTenantLockWorkflow(input: TenantLockInput): Promise<TenantLockEnd> {
+  return await runTenantLock(input);
+}
+
+async function runTenantLock(input: TenantLockInput): Promise<TenantLockEnd> {
   let released = false;
   let renewals = 0;
+  let leaseMs = input.leaseMs;
   setHandler(releaseTenantLockSignal, () => {
     released = true;
   });
-  setHandler(renewTenantLockSignal, () => {
+  setHandler(renewTenantLockSignal, (change) => {
     renewals += 1;
+    // A signal's argument is outside input: a lease that is not a positive number of milliseconds is ignored.
+    if (change !== undefined && Number.isFinite(change.leaseMs) && change.leaseMs >= 1) leaseMs = change.leaseMs;
   });
-  setHandler(tenantLockHolderQuery, () => ({ holderRunId: input.holderRunId, leaseMs: input.leaseMs }));
+  setHandler(tenantLockHolderQuery, () => ({ holderRunId: input.holderRunId, leaseMs }));
   upsertMemo({ holderRunId: input.holderRunId });
   for (;;) {
     const seen = renewals;
-    const signalled = await condition(() => released || renewals !== seen, input.leaseMs);
+    const signalled = await condition(() => released || renewals !== seen, leaseMs);
     if (released) return { ended: 'released' };
     if (!signalled) {
-      const message = `lease expired: sync ${input.holderRunId} did not renew the lock for ${Math.round(input.leaseMs / 1000)} s (it is stuck or gone); the tenant is free again`;
+      const message = `lease expired: sync ${input.holderRunId} did not renew the lock for ${Math.round(leaseMs / 1000)} s (it is stuck or gone); the tenant is free again`;
       log.warn(message);
       upsertMemo({ holderRunId: input.holderRunId, expired: message });
       return { ended: 'expired', message };
@@ -60,6 +84,13 @@ export async function tenantLockWorkflow(input: TenantLockInput): Promise<Tenant
  */
 const LOCK_OUTLIVES_RUN_CANCEL_PATCH = 'tenant-lock-outlives-run-cancel';
 
+/**
+ * patched() marker of a run whose lock is a `stretchableTenantLockWorkflow` (2026-12): its lease can be stretched while
+ * the run waits for a person (`HeldTenantLock.stretchLease`). A run started before this holds a `tenantLockWorkflow`
+ * and renews it at its one lease throughout; replayed, it does so again. See docs/versioning.md.
+ */
+const STRETCHABLE_LEASE_PATCH = 'tenant-lock-stretchable-lease';
+
 /** A lock this run holds: renewed in the background until released. */
 export interface HeldTenantLock {
   release(): Promise<void>;
@@ -69,6 +100,14 @@ export interface HeldTenantLock {
    * by another run. Another run may then hold the tenant: the caller must stop writing.
    */
   onLost(listener: (why: string) => void): void;
+  /**
+   * Renews the lock at once with a lease of `leaseMs` (never shorter than the run's own lease), and from then on every
+   * third of it; `undefined` goes back to the run's own lease. For a run that waits days for a person: every renewal
+   * adds about ten events to its history, so at the run's lease a 3-day wait alone would pass Temporal's 10,240-event
+   * warning. The price is that a run stuck during the wait frees its tenant only after the longer lease. A no-op for a
+   * run whose lock predates stretchable leases.
+   */
+  stretchLease(leaseMs: number | undefined): void;
 }
 
 /**
@@ -83,13 +122,14 @@ export interface HeldTenantLock {
 export async function holdTenantLock(tenant: string, runId: string, leaseMs: number, whileHeld: () => void = () => undefined): Promise<HeldTenantLock | 'held-elsewhere'> {
   // Decided as the lock starts: the scope it starts in is what a cancel of the run reaches.
   const outlivesCancel = patched(LOCK_OUTLIVES_RUN_CANCEL_PATCH);
-  const start = () =>
-    startChild(tenantLockWorkflow, {
-      workflowId: tenantLockWorkflowId(tenant),
-      args: [{ holderRunId: runId, leaseMs }],
-      // Whatever ends this run (completion, failure, termination) frees the tenant.
-      parentClosePolicy: ParentClosePolicy.TERMINATE,
-    });
+  const stretchable = patched(STRETCHABLE_LEASE_PATCH);
+  const options = {
+    workflowId: tenantLockWorkflowId(tenant),
+    args: [{ holderRunId: runId, leaseMs }] as [TenantLockInput],
+    // Whatever ends this run (completion, failure, termination) frees the tenant.
+    parentClosePolicy: ParentClosePolicy.TERMINATE,
+  };
+  const start = () => (stretchable ? startChild(stretchableTenantLockWorkflow, options) : startChild(tenantLockWorkflow, options));
   let lock: ChildWorkflowHandle<typeof tenantLockWorkflow>;
   try {
     // Out of the run's cancellable scope: a cancelled run still stops its partitions and writes its report and
@@ -102,6 +142,9 @@ export async function holdTenantLock(tenant: string, runId: string, leaseMs: num
   let released = false;
   let lost: string | undefined;
   let lostListener: ((why: string) => void) | undefined;
+  /** The lease the lock holds this run to, and whether the lock is yet to hear of a change to it. */
+  let currentLeaseMs = leaseMs;
+  let leaseChanged = false;
   // A lock started before the patch is cancelled with its run (it is the run's child): that is the run letting go, not
   // losing it. A lock that outlives the cancel ends before release() only when it is lost, cancelled run or not: a
   // cancelled run still finishing must then, like any other, record no ownership.
@@ -115,23 +158,31 @@ export async function holdTenantLock(tenant: string, runId: string, leaseMs: num
   // and the lock's end is this child's result.
   const lockId = tenantLockWorkflowId(tenant);
   void lock.result().then(
-    (end) => lose(end.ended === 'expired' ? `the lease of the tenant lock ${lockId} expired: this run did not renew it for ${leaseMs / 1000} s (no worker ran it, e.g. an outage)` : `the tenant lock ${lockId} ended before this run released it`),
+    (end) => lose(end.ended === 'expired' ? `the lease of the tenant lock ${lockId} expired: this run did not renew it for ${currentLeaseMs / 1000} s (no worker ran it, e.g. an outage)` : `the tenant lock ${lockId} ended before this run released it`),
     (error: unknown) => lose(error instanceof Error && error.cause instanceof TerminatedFailure ? `the tenant lock ${lockId} was terminated (e.g. \`peakon-sync unlock --force\`)` : `the tenant lock ${lockId} ended: ${error instanceof Error ? error.message : String(error)}`),
   );
-  const signalIfThere = async (signal: SignalDefinition<[]>) => {
+  const signalIfThere = async (send: () => Promise<void>, renewal: boolean) => {
     try {
-      await lock.signal(signal);
+      await send();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log.warn('the tenant lock is gone (expired, terminated, or another run holds it)', { tenant, error: message });
-      if (signal === renewTenantLockSignal) lose(`renewing the tenant lock ${lockId} failed (it expired, was terminated, or another run holds it): ${message}`);
+      if (renewal) lose(`renewing the tenant lock ${lockId} failed (it expired, was terminated, or another run holds it): ${message}`);
     }
+  };
+  const renew = () => {
+    if (!leaseChanged) return lock.signal(renewTenantLockSignal);
+    leaseChanged = false;
+    return lock.signal(renewTenantLockSignal, { leaseMs: currentLeaseMs });
   };
   whileHeld();
   // Not cancellable with the run: cancelling a sync must not stop it from renewing until it has released the lock.
+  // A stretched (or restored) lease wakes the loop to tell the lock at once, before the old pace would have.
   const renewing = CancellationScope.nonCancellable(async () => {
-    while (!(await condition(() => released, Math.max(1, Math.floor(leaseMs / 3))))) {
-      await signalIfThere(renewTenantLockSignal);
+    for (;;) {
+      await condition(() => released || leaseChanged, Math.max(1, Math.floor(currentLeaseMs / 3)));
+      if (released) return;
+      await signalIfThere(renew, true);
       whileHeld();
     }
   });
@@ -140,11 +191,17 @@ export async function holdTenantLock(tenant: string, runId: string, leaseMs: num
       CancellationScope.nonCancellable(async () => {
         released = true;
         await renewing;
-        await signalIfThere(releaseTenantLockSignal);
+        await signalIfThere(() => lock.signal(releaseTenantLockSignal), false);
       }),
     onLost: (listener) => {
       lostListener = listener;
       if (lost !== undefined) listener(lost);
+    },
+    stretchLease: (stretchedMs) => {
+      const next = Math.max(leaseMs, stretchedMs ?? leaseMs);
+      if (!stretchable || next === currentLeaseMs) return;
+      currentLeaseMs = next;
+      leaseChanged = true;
     },
   };
 }

@@ -261,7 +261,10 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
           Object.assign(progress, { phase: 'awaiting approval', awaitingApproval: awaiting });
           // The memo names employees by ref only: it is shown in plain text wherever the codec does not reach.
           publish('awaiting_approval', { awaitingApproval: { leavers: awaiting.leavers, refs: leaverEntries.slice(0, HELD_PREVIEW).map((entry) => entry.ref), reason: awaiting.reason, deadline: awaiting.deadline, approve: `peakon-sync approve ${run.runId}`, reject: `peakon-sync reject ${run.runId}` } });
+          // Days of waiting at the run's lease would fill its history with renewals: the lock is renewed less often.
+          lock?.stretchLease(tuning.awaitingApprovalLeaseMs);
           if (!(await condition(() => decision !== undefined, timeoutMs))) decision = 'timed out';
+          lock?.stretchLease(undefined);
           leavers.decision = decision;
           apply = decision === 'approved';
           delete progress.awaitingApproval;

@@ -37,6 +37,7 @@ const RunTuningSchema: z.ZodType<Partial<RunTuning>> = z.looseObject({
   planTimeoutMs: z.number().optional(),
   planHeartbeatTimeoutMs: z.number().optional(),
   lockLeaseMs: z.number().optional(),
+  awaitingApprovalLeaseMs: z.number().optional(),
 });
 
 const AsWrittenInputSchema = StoredConfigSchema.extend({ tuning: RunTuningSchema.optional() });

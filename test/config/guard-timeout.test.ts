@@ -25,7 +25,7 @@ describe('leavers.guard.timeout', () => {
     expect(parseConfig(withTimeout(MAX_GUARD_TIMEOUT_MS)).leavers.guard.timeout).toBe(MAX_GUARD_TIMEOUT_MS);
     for (const tooLong of ['4d', '73h', MAX_GUARD_TIMEOUT_MS + 1]) {
       const message = errorOf(withTimeout(tooLong));
-      expect(message).toContain("leavers.guard.timeout: at most 3d: a run holding leaver writes longer than that outgrows Temporal's history limits");
+      expect(message).toContain('leavers.guard.timeout: at most 3d: a run holding leaver writes keeps its tenant locked while it waits');
       expect(message.split('\n').filter((line) => line.includes('leavers.guard.timeout'))).toHaveLength(1);
     }
   });
