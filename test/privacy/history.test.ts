@@ -1,7 +1,9 @@
 import { temporal } from '@temporalio/proto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { employeeRef } from '../../sync/employee-ref';
 import type { SyncReport } from '../../sync/report';
+import { employeeRefKeyFromEnv } from '../../worker/create-worker';
 import { generateOrg } from '../fixtures/org';
 import { usePipelineTests } from '../harness/pipeline';
 
@@ -13,7 +15,9 @@ describe('what Temporal holds of a run', () => {
   const pipeline = usePipelineTests();
 
   it('holds no email, name, date of birth or attribute value in any history, ID, memo or search attribute, and no token', async () => {
-    const fixture = await pipeline.fixture();
+    // Every create lands but its answer is lost: the retried POST is answered 409 with a message naming the email, so
+    // the history holds an activity failure whose message is personal data (it must be encrypted like any payload).
+    const fixture = await pipeline.fixture({ sandbox: { faults: { seed: 5, commitThenFailRate: 1 } } });
     const employees = generateOrg(60, 4);
     // One record fails validation: its failure message names the email and must be encrypted too.
     employees[5] = { ...(employees[5] as (typeof employees)[number]), date_of_birth: '31/02/1990' };
@@ -34,6 +38,16 @@ describe('what Temporal holds of a run', () => {
     for await (const execution of client.workflow.list({ query: `WorkflowId STARTS_WITH "${handle.workflowId}"` })) workflows.push(execution);
     // The run, its partitions, and one child per employee and phase that wrote something.
     expect(workflows.length).toBeGreaterThan(60);
+    // Employee refs in IDs are keyed by the encryption key: each created employee's child carries the keyed ref, and no
+    // ID carries the unkeyed one anybody could compute from a guessed email.
+    const { employeeRefKey } = employeeRefKeyFromEnv();
+    expect(employeeRefKey).toBeDefined();
+    const ids = workflows.map((execution) => execution.workflowId).join('\n');
+    for (const employee of employees.filter((_, index) => index !== 5)) {
+      expect(ids).toContain(employeeRef(employeeRefKey, fixture.config.tenant, employee.work_email));
+      expect(ids).not.toContain(employeeRef(undefined, fixture.config.tenant, employee.work_email));
+    }
+    let failureEvents = 0;
     for (const execution of workflows) {
       expect(execution.workflowId).not.toMatch(/@/);
       const description = await client.workflow.getHandle(execution.workflowId, execution.runId).describe();
@@ -42,7 +56,11 @@ describe('what Temporal holds of a run', () => {
       const history = await client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: execution.workflowId, runId: execution.runId } });
       const raw = Buffer.from(temporal.api.history.v1.History.encode(history.history ?? {}).finish()).toString('latin1');
       for (const value of [...personal, fixture.sandbox.token]) expect(raw).not.toContain(value);
+      failureEvents += (history.history?.events ?? []).filter((event) => event.activityTaskFailedEventAttributes?.failure).length;
     }
+    // The 409s really reached history as activity failures (one per employee), and the sandbox's answers named emails.
+    expect(failureEvents).toBeGreaterThanOrEqual(59);
+    expect(fixture.sandbox.ops().filter((op) => op.method === 'POST' && op.status === 409)).toHaveLength(59);
 
     // Large payloads (the plan) went to the payload store, encrypted before they were stored.
     const store = (process.env.PEAKON_SYNC_PAYLOAD_STORE ?? '').replace(/^local:/, '');
