@@ -283,11 +283,16 @@ describe('ScimClient against scripted responses', () => {
 
   it('rejects invalid options without echoing the token', () => {
     expect(() => createScimClient({ baseUrl: 'api.peakon.com/scim/v2', token: 'secret\nX-Evil: 1' })).toThrow(/baseUrl.*token/s);
+    // Both options invalid: the error must name them without quoting the token (caught, so a missing throw fails too).
+    let caught: unknown;
     try {
       createScimClient({ baseUrl: 'nope', token: 'secret\nX-Evil: 1' });
     } catch (error) {
-      expect(String(error)).not.toContain('secret');
+      caught = error;
     }
+    expect(caught).toBeInstanceOf(Error);
+    expect(String(caught)).toMatch(/baseUrl.*token/s);
+    expect(String(caught)).not.toContain('secret');
   });
 });
 
