@@ -3,7 +3,8 @@
  * (PEAKON_SYNC_PAYLOAD_STORE: a local folder for one host, S3 for several), as `ledger/<tenant>.ledger`. The ledger is
  * encrypted with the same codec as every payload. Only the run holding the tenant's lock writes it.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
@@ -22,76 +23,157 @@ export interface LedgerStore {
   /** Where the ledger lives, for messages. */
   readonly location: string;
   read(tenant: string): Promise<OwnershipLedger>;
-  /** Reads, applies the change and writes back (idempotent). */
+  /**
+   * Reads, applies the change and writes back (idempotent), without losing another writer's change: the write goes
+   * through only if the ledger is still the one read, else it reads again. Two writers of one tenant are rare (the
+   * tenant lock keeps runs apart) but real: a run that lost its lock may still be finishing a plan's write while the
+   * next run records its own, and a lost write would drop users from the ledger, who would then never be leavers.
+   */
   record(tenant: string, change: OwnershipChange): Promise<OwnershipLedger>;
+}
+
+/** A stored object and the version it was read at (what a conditional write compares against). */
+interface StoredBytes {
+  bytes: Uint8Array;
+  version: string;
 }
 
 interface ByteStore {
   location: string;
-  get(name: string): Promise<Uint8Array | undefined>;
-  put(name: string, bytes: Uint8Array): Promise<void>;
+  get(name: string): Promise<StoredBytes | undefined>;
+  /** Writes `bytes` only if the object is still at `expected` (undefined: absent); false when another write came first. */
+  putIfUnchanged(name: string, bytes: Uint8Array, expected: string | undefined): Promise<boolean>;
 }
+
+/** How often a ledger write reads again after losing a race before giving up (each race is one other writer's write). */
+const MAX_RECORD_ATTEMPTS = 20;
+/** A folder ledger's lock file is held for one read and one rename; one older than this was left by a crashed writer. */
+const STALE_LOCK_MS = 30_000;
+/** How long a folder ledger writer waits for another writer's lock before it gives up. */
+const LOCK_WAIT_MS = 60_000;
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** 10–50 ms, so writers that met do not meet again at once. */
+const jitter = () => pause(10 + Math.floor(Math.random() * 40));
+
+/**
+ * Runs `critical` holding `<file>.lock`, created exclusively (O_EXCL). POSIX has no compare-and-replace of a file, so
+ * the compare and the rename happen under this lock. A lock older than STALE_LOCK_MS is a crashed writer's: removed.
+ */
+async function withLockFile<T>(file: string, critical: () => Promise<T>): Promise<T> {
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const handle = await open(lock, 'wx', 0o600);
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const since = await stat(lock).then((stats) => Date.now() - stats.mtimeMs, () => 0);
+      if (since > STALE_LOCK_MS) await rm(lock, { force: true });
+      else if (Date.now() > deadline) throw new Error(`the ownership ledger ${file} stayed locked by another writer for ${LOCK_WAIT_MS / 1000} s (${lock}); if no worker is writing it, remove the lock file`);
+      else await jitter();
+    }
+  }
+  try {
+    return await critical();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 function folderStore(directory: string): ByteStore {
   const folder = path.join(directory, LEDGER_FOLDER);
+  const get = async (name: string): Promise<StoredBytes | undefined> => {
+    try {
+      const bytes = await readFile(path.join(folder, name));
+      return { bytes, version: digest(bytes) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  };
   return {
     location: folder,
-    async get(name) {
-      try {
-        return await readFile(path.join(folder, name));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw error;
-      }
-    },
-    async put(name, bytes) {
+    get,
+    async putIfUnchanged(name, bytes, expected) {
       await mkdir(folder, { recursive: true, mode: 0o700 });
       const file = path.join(folder, name);
-      const temporary = `${file}.${process.pid}.tmp`;
-      await writeFile(temporary, bytes, { mode: 0o600 });
-      await rename(temporary, file);
+      return await withLockFile(file, async () => {
+        if ((await get(name))?.version !== expected) return false;
+        const temporary = `${file}.${process.pid}.tmp`;
+        await writeFile(temporary, bytes, { mode: 0o600 });
+        await rename(temporary, file);
+        return true;
+      });
     },
   };
 }
 
+const statusOf = (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
 function bucketStore(driver: S3StorageDriver): ByteStore {
   const key = (name: string) => driver.objectKey(`${LEDGER_FOLDER}/${name}`);
+  /** Set once the store answers that it has no conditional writes: the tenant lock alone keeps writers apart then. */
+  let unconditional = false;
+  const put = async (name: string, bytes: Uint8Array, expected: string | undefined): Promise<boolean> => {
+    // S3's conditional writes: If-Match the ETag read, or If-None-Match * for a ledger not written yet.
+    const condition = unconditional ? {} : expected === undefined ? { IfNoneMatch: '*' } : { IfMatch: expected };
+    try {
+      await driver.client.send(new PutObjectCommand({ Bucket: driver.bucket, Key: key(name), Body: bytes, ContentLength: bytes.byteLength, ...condition }));
+      return true;
+    } catch (error) {
+      // 412: another write came first; 409: one is in progress (S3 says try again); 404 on If-Match: it was removed.
+      const status = statusOf(error);
+      if (status === 412 || status === 409 || (status === 404 && expected !== undefined)) return false;
+      if (!unconditional && (status === 501 || (error as { name?: string }).name === 'NotImplemented')) {
+        unconditional = true;
+        return await put(name, bytes, expected);
+      }
+      throw error;
+    }
+  };
   return {
     location: `s3://${driver.bucket}/${key('')}`,
     async get(name) {
       try {
         const response = await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: key(name) }));
-        return response.Body ? await response.Body.transformToByteArray() : undefined;
+        if (!response.Body) return undefined;
+        return { bytes: await response.Body.transformToByteArray(), version: response.ETag ?? '' };
       } catch (error) {
-        if ((error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+        if ((error as { name?: string }).name === 'NoSuchKey' || statusOf(error) === 404) return undefined;
         throw error;
       }
     },
-    async put(name, bytes) {
-      await driver.client.send(new PutObjectCommand({ Bucket: driver.bucket, Key: key(name), Body: bytes, ContentLength: bytes.byteLength }));
-    },
+    putIfUnchanged: put,
   };
 }
 
 /** A ledger store on a byte store, encrypted with `codec` (the connector's payload codec). */
 export function ledgerStore(bytes: ByteStore, codec: PayloadCodec): LedgerStore {
   const name = (tenant: string) => `${tenant}.ledger`;
-  const read = async (tenant: string): Promise<OwnershipLedger> => {
-    const stored = await bytes.get(name(tenant));
+  const decode = async (tenant: string, stored: StoredBytes | undefined): Promise<OwnershipLedger> => {
     if (!stored) return emptyLedger(tenant);
-    const [payload] = await codec.decode([PayloadProto.decode(stored)]);
+    const [payload] = await codec.decode([PayloadProto.decode(stored.bytes)]);
     const parsed = OwnershipLedgerSchema.safeParse(defaultPayloadConverter.fromPayload(payload as never));
     if (!parsed.success || parsed.data.tenant !== tenant) throw new Error(`the ownership ledger of tenant ${tenant} in ${bytes.location} is not valid; restore it from a backup or remove it (the connector then owns only the users it matches to HR records)`);
     return parsed.data;
   };
   return {
     location: bytes.location,
-    read,
+    read: async (tenant) => await decode(tenant, await bytes.get(name(tenant))),
     async record(tenant, change) {
-      const next = applyOwnershipChange(await read(tenant), change);
-      const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(next)]);
-      await bytes.put(name(tenant), PayloadProto.encode(encoded as never).finish());
-      return next;
+      for (let attempt = 1; ; attempt += 1) {
+        const stored = await bytes.get(name(tenant));
+        const next = applyOwnershipChange(await decode(tenant, stored), change);
+        const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(next)]);
+        if (await bytes.putIfUnchanged(name(tenant), PayloadProto.encode(encoded as never).finish(), stored?.version)) return next;
+        if (attempt >= MAX_RECORD_ATTEMPTS) throw new Error(`the ownership ledger of tenant ${tenant} in ${bytes.location} changed under each of ${MAX_RECORD_ATTEMPTS} writes in a row (other writers?); the write is retried with the activity`);
+        await jitter();
+      }
     },
   };
 }
