@@ -3,7 +3,9 @@
  * at the run's own lease would fill its history with renewals (about ten events each). Real Temporal dev server, real
  * workers and sandbox; leases are scaled down to seconds.
  */
+import { MAX_GUARD_TIMEOUT_MS } from '../../config/schema';
 import type { SyncReport } from '../../sync/report';
+import { DEFAULT_RUN_TUNING } from '../../sync/settings';
 import { tenantLockWorkflowId } from '../../workflows/ids';
 import type { TenantLockEnd, TenantLockState } from '../../workflows/lock';
 import { approveLeaversUpdate, syncProgressQuery, type SyncProgress } from '../../workflows/sync';
@@ -49,12 +51,23 @@ describe('a run awaiting approval', () => {
         // The lock hears of the stretch with the first renewal of the wait.
         await waitFor('the stretched lease', async () => ((await lock.query<TenantLockState>('holder')).leaseMs === AWAITING_APPROVAL_LEASE_MS ? true : undefined), 10_000);
 
-        const renewals = async () => ((await handle.fetchHistory()).events ?? []).filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'renew').length;
+        /** The event ids of the renewals sent so far (each a SignalExternalWorkflowExecutionInitiated event). */
+        const renewals = async () => ((await handle.fetchHistory()).events ?? []).filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'renew').map((event) => Number(event.eventId));
         const before = await renewals();
         await sleep(4_500);
-        const during = (await renewals()) - before;
+        const after = await renewals();
+        const during = after.length - before.length;
         // At the run's lease (every 500 ms) 4.5 s would take about 9 renewals; at the stretched one (every 2 s) 2 or 3.
+        expect(during).toBeGreaterThanOrEqual(1);
         expect(during).toBeLessThanOrEqual(3);
+        // What the README and config/schema.ts say of a 3-day wait at the default leases, from what a renewal costs here:
+        // the events from one renewal to the next (nothing else happens in the run while it waits).
+        const eventsPerRenewal = ((after.at(-1) ?? 0) - (before.at(-1) ?? 0)) / during;
+        expect(eventsPerRenewal).toBeGreaterThan(0);
+        expect(eventsPerRenewal).toBeLessThanOrEqual(10);
+        const threeDaysOfRenewals = (leaseMs: number) => Math.ceil(MAX_GUARD_TIMEOUT_MS / Math.floor(leaseMs / 3)) * eventsPerRenewal;
+        expect(threeDaysOfRenewals(DEFAULT_RUN_TUNING.awaitingApprovalLeaseMs)).toBeLessThanOrEqual(2_200);
+        expect(threeDaysOfRenewals(DEFAULT_RUN_TUNING.lockLeaseMs)).toBeGreaterThan(10_240);
         // Renewed less often than its own lease, the lock still holds: the lock honours the stretched lease.
         expect((await lock.describe()).status.name).toBe('RUNNING');
         const meanwhile: SyncReport = await (await fixture.startSync()).result();
