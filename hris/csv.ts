@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { undecodableValue } from '../mapping/source-text';
 import type { CsvSourceConfig } from './config';
 import { csvFileToRead } from './data-dir';
@@ -281,12 +281,25 @@ function checkHeader(header: string[], path: string): string[] {
   return columns;
 }
 
-/** csv-parse quotes the field it choked on; the run's failure message must stay small however big that field is. */
+/** A failure message must stay small whatever the error says. */
 const MAX_ERROR_LENGTH = 500;
+
+/**
+ * csv-parse's own errors quote the field they choked on (`value is {"type":"Buffer","data":[…]}`, a whole row of
+ * names and emails when the delimiter is wrong), and this message reaches the run's failure and the CLI (`validate`,
+ * `sync`). Keep only its kind (the text before the first colon), code and line, never a value.
+ */
+function describeParserError(error: CsvError): string {
+  const kind = error.message.split(':', 1)[0]?.trim() || 'the file could not be parsed';
+  const { lines } = error as unknown as { lines?: unknown };
+  const at = typeof lines === 'number' ? ` at line ${lines}` : '';
+  return `${error.code}: ${kind}${at} (a wrong source.delimiter, or a quote that is not closed?)`;
+}
 
 function describeCsvError(error: unknown): string {
   let message: string;
   if (error instanceof SourceReadError) message = error.message;
+  else if (error instanceof CsvError) message = describeParserError(error);
   else if (error instanceof Error) {
     const code = 'code' in error ? String(error.code) : undefined;
     message = code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;

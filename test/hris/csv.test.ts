@@ -130,6 +130,16 @@ describe('CSV source: text that is not valid in its encoding', () => {
     await expect(reading).rejects.toThrow(/cannot be read: not a text file: a NUL byte at byte offset 8;/);
   });
 
+  it("fails the read of a file it cannot parse naming the line, never the values csv-parse's error quotes", async () => {
+    // A `;` export read with the default `,`: the quoted field holding a comma is where csv-parse gives up.
+    const file = csvFile('id;email;note\n1;ada.secret@example.com;"Relocation, family"\n2;b@example.com;"x"y\n');
+    const reading = read(file, { delimiter: ',' });
+    await expect(reading).rejects.toBeInstanceOf(SourceReadError);
+    const message = await reading.then(() => '', (error: Error) => error.message);
+    expect(message).toMatch(/cannot be read: INVALID_OPENING_QUOTE: Invalid Opening Quote at line 2 \(a wrong source\.delimiter/);
+    expect(message).not.toMatch(/ada\.secret|Relocation|Buffer|data/);
+  });
+
   it('finds a NUL byte deep in the file, past the first read buffer', async () => {
     const head = Buffer.from(`id,name\n${'1,a\n'.repeat(20_000)}`);
     await expect(read(csvFile(Buffer.concat([head, Buffer.from([0x00]), Buffer.from('\n')])))).rejects.toThrow(`a NUL byte at byte offset ${head.length}`);
