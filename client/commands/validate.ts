@@ -3,6 +3,7 @@ import { loadConfigFile } from '../../config/load';
 import type { ConnectorConfig } from '../../config/schema';
 import { describeSecretRef, resolveSecret, SecretError, SecretPolicyError } from '../../config/secret';
 import { ScimClient } from '../../scim/client';
+import { ScimAuthenticationError, ScimError } from '../../scim/errors';
 import { preflightMapping } from '../../sync/preflight';
 import { createSourceForConfig } from '../../hris';
 import { readAllRecords } from '../../hris/source';
@@ -48,7 +49,19 @@ async function runPreflight(config: ConnectorConfig): Promise<PreflightResult> {
   const secret = peakonToken(config);
   if ('problem' in secret) return { checked: false, problems: [secret.problem] };
   const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token: secret.token, timeoutMs: config.peakon.timeoutMs });
-  return { checked: true, problems: await preflightMapping(scim, config.mapping) };
+  try {
+    return { checked: true, problems: await preflightMapping(scim, config.mapping) };
+  } catch (error) {
+    // A refused token, an unreachable or wrong base URL: a problem of the config like any other, printed after the HR
+    // read's summary and naming the setting to look at, instead of ending the command with the bare HTTP line.
+    if (error instanceof ScimAuthenticationError) {
+      return { checked: false, problems: [`peakon.token: Peakon refused the token (${error.message}); create a new SCIM token in Peakon and give it to the worker`] };
+    }
+    if (error instanceof ScimError) {
+      return { checked: false, problems: [`peakon.baseUrl: cannot read the tenant's schema at ${config.peakon.baseUrl} (${error.message}); check the tenant's "SCIM 2.0 URL"`] };
+    }
+    throw error;
+  }
 }
 
 function formatPreflight(preflight: PreflightResult): string {

@@ -104,6 +104,30 @@ describe('peakon-sync validate: preflight against the tenant', () => {
     expect(sandbox.ops().every((op) => op.method === 'GET')).toBe(true);
   });
 
+  it('reports a token Peakon refuses as a problem of peakon.token, after the HR summary', async () => {
+    process.env.VALIDATE_TEST_PEAKON_TOKEN = 'a-revoked-token';
+    try {
+      const { output, exitCode } = await runValidate(['--config', writeConfig('{ "Date of Birth": { field: dob, type: date } }')]);
+      expect(exitCode).toBe(1);
+      expect(output).toContain('1 records read');
+      expect(output).toContain('preflight: cannot check the tenant:\n  - peakon.token: Peakon refused the token (GET /Schemas/');
+    } finally {
+      process.env.VALIDATE_TEST_PEAKON_TOKEN = 'validate-token';
+    }
+  });
+
+  it('reports a base URL with nothing behind it as a problem of peakon.baseUrl, in the JSON too', async () => {
+    const configFile = writeExport('id,email,first,last\n1,a@example.com,Ada,Lovelace\n', {
+      peakon: `{ baseUrl: "${sandbox.baseUrl.replace('/scim/v2', '/scim/v3')}", token: { env: VALIDATE_TEST_PEAKON_TOKEN } }`,
+      attributes: '{ Team: first }',
+    });
+    const { output, exitCode } = await runValidate(['--config', configFile, '--json']);
+    expect(exitCode).toBe(1);
+    const parsed = JSON.parse(output) as { summary: { recordsRead: number }; preflight: { checked: boolean; problems: string[] } };
+    expect(parsed.summary.recordsRead).toBe(1);
+    expect(parsed.preflight).toEqual({ checked: false, problems: [expect.stringMatching(/^peakon\.baseUrl: cannot read the tenant's schema at http:\/\/127\.0\.0\.1:\d+\/scim\/v3 \(GET \/Schemas\/.*404/)] });
+  });
+
   it('lists every mapped attribute the tenant does not have and exits non-zero', async () => {
     const { output, exitCode } = await runValidate(['--config', writeConfig('{ "Date of birth": { field: dob, type: date }, "Shoe size": { field: dob } }')]);
     expect(exitCode).toBe(1);
