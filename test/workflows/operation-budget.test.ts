@@ -16,6 +16,9 @@ const GENDER: Record<string, string> = { M: 'Male', F: 'Female', X: 'Other' };
 const isoDate = (ddmmyyyy: string) => ddmmyyyy.split('/').reverse().join('-');
 const writesOf = (ops: OperationLogEntry[]) => ops.filter((op) => op.method !== 'GET');
 const methodsOf = (ops: OperationLogEntry[]) => ops.map((op) => op.method);
+/** What each successful read was: the tenant schema, a page of users (or a filter on them), else its whole path. */
+const readsOf = (ops: OperationLogEntry[]) =>
+  ops.filter((op) => op.method === 'GET' && op.status === 200).map((op) => op.path.replace(/\?.*$/, '').replace(/^\/scim\/v2\/(Schemas|Users)(\/.*)?$/, '$1'));
 
 /** The Peakon user a synced HR record must become: every mapped attribute, Manager as the manager's email. */
 function expectMirrorsHr(users: ScimUser[], employees: GeneratedEmployee[]): void {
@@ -140,6 +143,8 @@ describe('operation budget: 500 employees, first load, unchanged re-sync, 10 cha
     expect(report.operations).toBe(ops.length);
     expect(writesOf(ops).filter((op) => op.method !== 'POST')).toEqual([]);
     expect(ops.filter((op) => op.method === 'POST' && op.status === 201)).toHaveLength(N);
+    // The reads: the tenant schema once, then the (empty) tenant's one page; nothing else is read.
+    expect(readsOf(ops)).toEqual(['Schemas', 'Users']);
     expectMirrorsHr(tenant().sandbox.users(), employees);
     // 500 child workflows: 35 s alone, 72 s beside a CI run; beside multi-worker's worker processes on two cores it
     // passed the default 120 s (and the worker left behind failed the next tests). The budget is asserted on counts.
@@ -152,6 +157,8 @@ describe('operation budget: 500 employees, first load, unchanged re-sync, 10 cha
     expect(report.counts).toMatchObject({ created: 0, updated: 0, unchanged: N, failed: 0 });
     expect(writesOf(ops)).toEqual([]);
     expect(ops.length).toBeLessThanOrEqual(reads);
+    // "An unchanged tenant costs only its paged read": the schema and one page per 100 users, not one request more.
+    expect(readsOf(ops)).toEqual(['Schemas', ...Array.from({ length: Math.ceil(N / 100) }, () => 'Users')]);
     expect(report.operations).toBe(ops.length);
   });
 
@@ -169,6 +176,7 @@ describe('operation budget: 500 employees, first load, unchanged re-sync, 10 cha
     expect(ops.length).toBeLessThanOrEqual(reads + k);
     expect(methodsOf(writesOf(ops))).toEqual(Array.from({ length: k }, () => 'PATCH'));
     expect(writesOf(ops).every((op) => op.status === 200)).toBe(true);
+    expect(readsOf(ops)).toEqual(['Schemas', ...Array.from({ length: Math.ceil(N / 100) }, () => 'Users')]);
     expect(report.operations).toBe(ops.length);
     expectMirrorsHr(tenant().sandbox.users(), changed);
   });
