@@ -18,9 +18,24 @@ type Issue = z.core.$ZodIssue;
 function explainUnion(issue: Issue): Issue[] {
   if (issue.code !== 'invalid_union') return [issue];
   const plausible = issue.errors.filter((branch) => !(branch.length === 1 && branch[0]?.code === 'invalid_type' && branch[0].path.length === 0));
+  if (plausible.length === 0) return [{ ...issue, message: unionTypeMessage(issue) }];
   const chosen = plausible.length === 1 ? plausible[0] : undefined;
   if (!chosen) return [issue];
   return chosen.flatMap((inner) => explainUnion({ ...inner, path: [...issue.path, ...inner.path] }));
+}
+
+/**
+ * Every branch of a union refused the value's type (a required setting left out, a plain string where an object is
+ * expected): say what the setting takes, or that it is missing, rather than zod's bare "Invalid input". A union with a
+ * message of its own (e.g. secrets) keeps it.
+ */
+function unionTypeMessage(issue: Extract<Issue, { code: 'invalid_union' }>): string {
+  if (issue.message !== 'Invalid input') return issue.message;
+  const expected = [...new Set(issue.errors.map((branch) => (branch[0] && 'expected' in branch[0] ? String(branch[0].expected) : undefined)).filter((type) => type !== undefined))];
+  const received = /received (\w+)/.exec(issue.errors[0]?.[0]?.message ?? '')?.[1];
+  const takes = expected.length > 0 ? `expected ${expected.join(' or ')}` : 'expected another type';
+  if (received === 'undefined') return `required (${takes})`;
+  return received ? `${takes}, received ${received}` : takes;
 }
 
 function formatPath(issuePath: readonly PropertyKey[]): string {

@@ -20,7 +20,7 @@ export const SecretRefSchema = z.union([
       .describe('name of an environment variable of the worker'),
   }),
   z.strictObject({ file: z.string().min(1).describe('path of a file the worker can read (e.g. a mounted secret)') }),
-]);
+], { error: 'expected { env: NAME } or { file: path }: a secret is never written in the config file itself, only where the worker reads it' });
 export type SecretRef = z.infer<typeof SecretRefSchema>;
 
 /** Where a resolved secret is about to be sent: the full URL of the request that will carry it. */

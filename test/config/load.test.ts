@@ -20,6 +20,14 @@ describe('config validation messages', () => {
     expect(errorOf({ ...valid, mapping })).toContain('mapping.email:');
   });
 
+  it('says a mapping field left out is required, and what a wrongly typed one takes, not zod\'s bare "Invalid input"', () => {
+    const { givenName: _givenName, ...mapping } = valid.mapping;
+    const message = errorOf({ ...valid, mapping: { ...mapping, familyName: 7 } });
+    expect(message).toContain('mapping.givenName: required (expected string or object)');
+    expect(message).toContain('mapping.familyName: expected string or object, received number');
+    expect(message).not.toMatch(/: Invalid input$/m);
+  });
+
   it('names a mistyped key inside a value spec rather than saying "Invalid input"', () => {
     const message = errorOf({ ...valid, mapping: { ...valid.mapping, givenName: { feild: 'first' } } });
     expect(message).toContain('mapping.givenName.feild: unknown setting (did you mean "field"?)');
@@ -66,6 +74,9 @@ describe('config validation messages', () => {
   it('names a secret given inline instead of as { env } or { file }', () => {
     const message = errorOf({ ...valid, source: { type: 'rest', url: 'https://hr.example.com/api', auth: { type: 'bearer', token: 'abc' } } });
     expect(message).toContain('source.auth.token');
+    expect(errorOf({ ...valid, peakon: { ...valid.peakon, token: 'dev' } })).toContain(
+      'peakon.token: expected { env: NAME } or { file: path }: a secret is never written in the config file itself',
+    );
   });
 
   it('refuses onlyOnCreate on the id and the email', () => {
