@@ -7,6 +7,7 @@ import { ScimAuthenticationError, ScimError } from '../../scim/errors';
 import { preflightMapping } from '../../sync/preflight';
 import { createSourceForConfig } from '../../hris';
 import { readAllRecords } from '../../hris/source';
+import type { RecordProblem } from '../../mapping/employee';
 import { mapEmployees } from '../../mapping/map';
 import { formatMappingReport, summarizeMapping } from '../../mapping/summary';
 
@@ -90,7 +91,11 @@ export function registerValidateCommand(program: Command): void {
     .action(async (options: ValidateOptions) => {
       const config = loadConfigFile(options.config);
       const source = createSourceForConfig(config);
-      const report = mapEmployees(await readAllRecords(source), config);
+      // As the sync's plan does: a record the source could not read (a CSV row with a stray delimiter) is a problem of
+      // that record, listed with the others, not a failed read that hides the rest of the check.
+      const readProblems: RecordProblem[] = [];
+      const mapped = mapEmployees(await readAllRecords(source, { onProblem: (problem) => readProblems.push(problem) }), config);
+      const report = readProblems.length > 0 ? { ...mapped, problems: [...readProblems, ...mapped.problems] } : mapped;
       const preflight = options.preflight ? await runPreflight(config) : { checked: false, problems: [], note: 'preflight skipped (--no-preflight): neither the Peakon token nor the tenant\'s attribute schema was checked' };
       if (options.json) {
         const warnings = report.employees.flatMap((employee) =>

@@ -38,6 +38,16 @@ describe('peakon-sync validate', () => {
     expect(output).toContain('row 4 (c@example.com): Manager: HRIS id "99" is not in the HRIS read; Manager left out');
   });
 
+  it('lists a CSV row with a stray delimiter as a problem of that row, as a sync does, and checks the other rows', async () => {
+    const config = writeExport('id,email,first,last,manager\n1,a@example.com,Ada,Lovelace,\n2,b@example.com,Bob,Byte,1,EXTRA\n3,not-an-email,Cy,Cole,1\n');
+    const { output, exitCode } = await runValidate(['--config', config, '--no-preflight']);
+    expect(exitCode).toBe(1);
+    expect(output).toContain('3 records read: 1 employees to sync (1 active, 0 inactive), 0 out of scope, 2 rejected');
+    expect(output).toContain('row 3: record: line 3 of the file has 6 field(s) where the header has 5 column(s)');
+    expect(output).toContain('row 4: email: "not-an-email" is not a valid email address');
+    expect(output).not.toContain('EXTRA');
+  });
+
   it('exits zero when there are only warnings, and prints JSON with --json', async () => {
     const config = writeExport('id,email,first,last,manager\n1,a@example.com,Ada,Lovelace,77\n');
     // No Peakon here (nor its token): a missing token is a problem of its own (validate-token.test.ts).
