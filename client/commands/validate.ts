@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfigFile } from '../../config/load';
+import { ConfigError, loadConfigFile } from '../../config/load';
 import type { ConnectorConfig } from '../../config/schema';
 import { describeSecretRef, resolveSecret, SecretError, SecretPolicyError } from '../../config/secret';
 import { ScimClient } from '../../scim/client';
@@ -25,6 +25,13 @@ interface PreflightResult {
   note?: string;
 }
 
+/**
+ * The worker's refusals (HR file outside PEAKON_SYNC_DATA_DIR, a secret not bound by PEAKON_SYNC_SECRET_HOSTS) say to
+ * change a variable "on the worker"; validate applies the same rules with its own environment, so an operator who did
+ * exactly that would still see the refusal here without this note.
+ */
+const HERE_TOO = "validate applies the worker's rule with this shell's environment: set it here too to check";
+
 /** The token the worker will send, checked here too: a sync started without it fails only once a worker plans it. */
 function peakonToken(config: ConnectorConfig): { token: string } | { problem: string } {
   try {
@@ -32,7 +39,7 @@ function peakonToken(config: ConnectorConfig): { token: string } | { problem: st
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // A refusal by the secret policy (token not bound to the URL's host, plain http) fails the worker the same way.
-    if (error instanceof SecretPolicyError) return { problem: `preflight refused: ${message}` };
+    if (error instanceof SecretPolicyError) return { problem: `preflight refused: ${message} (${HERE_TOO})` };
     if (error instanceof SecretError) {
       return {
         problem:
@@ -94,7 +101,10 @@ export function registerValidateCommand(program: Command): void {
       // As the sync's plan does: a record the source could not read (a CSV row with a stray delimiter) is a problem of
       // that record, listed with the others, not a failed read that hides the rest of the check.
       const readProblems: RecordProblem[] = [];
-      const mapped = mapEmployees(await readAllRecords(source, { onProblem: (problem) => readProblems.push(problem) }), config);
+      const records = await readAllRecords(source, { onProblem: (problem) => readProblems.push(problem) }).catch((error: unknown) => {
+        throw error instanceof ConfigError ? new ConfigError(`${error.message} (${HERE_TOO})`) : error;
+      });
+      const mapped = mapEmployees(records, config);
       const report = readProblems.length > 0 ? { ...mapped, problems: [...readProblems, ...mapped.problems] } : mapped;
       const preflight = options.preflight ? await runPreflight(config) : { checked: false, problems: [], note: 'preflight skipped (--no-preflight): neither the Peakon token nor the tenant\'s attribute schema was checked' };
       if (options.json) {

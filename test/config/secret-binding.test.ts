@@ -359,7 +359,8 @@ describe('peakon-sync validate', () => {
       preflight: {
         checked: false,
         problems: [
-          'preflight refused: secret environment variable SECRET_BINDING_TEST_TOKEN is not bound to host peakon.invalid (bound: nothing); set PEAKON_SYNC_SECRET_HOSTS on the worker to allow it',
+          'preflight refused: secret environment variable SECRET_BINDING_TEST_TOKEN is not bound to host peakon.invalid (bound: nothing); set PEAKON_SYNC_SECRET_HOSTS on the worker to allow it' +
+            " (validate applies the worker's rule with this shell's environment: set it here too to check)",
         ],
       },
     });

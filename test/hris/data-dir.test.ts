@@ -87,7 +87,10 @@ describe('CSV exports only from the worker\'s data directories', () => {
     const saved = process.env.PEAKON_SYNC_DATA_DIR;
     process.env.PEAKON_SYNC_DATA_DIR = data;
     try {
-      await expect(runValidate(['--config', configFile, '--no-preflight'])).rejects.toThrow(`source.path: ${privateKey} is outside the worker's data directories (${data})`);
+      const refusal = runValidate(['--config', configFile, '--no-preflight']);
+      await expect(refusal).rejects.toThrow(`source.path: ${privateKey} is outside the worker's data directories (${data})`);
+      // The message says to set the variable on the worker; validate checks with its own environment, and says so.
+      await expect(refusal).rejects.toThrow("set PEAKON_SYNC_DATA_DIR on the worker (validate applies the worker's rule with this shell's environment: set it here too to check)");
     } finally {
       if (saved === undefined) delete process.env.PEAKON_SYNC_DATA_DIR;
       else process.env.PEAKON_SYNC_DATA_DIR = saved;
