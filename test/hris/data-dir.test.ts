@@ -70,6 +70,17 @@ describe('CSV exports only from the worker\'s data directories', () => {
     expect((await refusal(stored)).message).toBe(`source.path: ${stored} is inside the worker's own folder ${path.join(data, 'payloads')} (PEAKON_SYNC_PAYLOAD_STORE), never HR data`);
   });
 
+  it("refuses a symlink in a data directory onto the worker's own files: what it points at decides, not its name", async () => {
+    const toReport = path.join(data, 'export-report.csv');
+    symlinkSync(report, toReport);
+    const reportRefusal = await refusal(toReport);
+    expect(reportRefusal.message).toBe(`source.path: ${toReport} is inside the worker's own folder ${path.join(state, 'reports')} (PEAKON_SYNC_STATE_DIR), never HR data`);
+    expect(reportRefusal.message).not.toContain('other.example');
+    const toKey = path.join(data, 'export-key.csv');
+    symlinkSync(keyFile, toKey);
+    expect((await refusal(toKey)).message).toBe(`source.path: ${toKey} is the worker's own (named by PEAKON_SYNC_ENCRYPTION_KEY_FILE), never HR data`);
+  });
+
   it("defaults to the worker's working directory", async () => {
     const error = await refusal(hr, { PEAKON_SYNC_STATE_DIR: state });
     expect(error.message).toBe(`source.path: ${hr} is outside the worker's data directories (${process.cwd()}); put the HR export there or set PEAKON_SYNC_DATA_DIR on the worker`);
