@@ -2,7 +2,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import { createHmac } from 'node:crypto';
 import { createActivities, SCIM_ACTIVITY_NAMES, type ActivityDeps } from '../activities';
-import { connectorDataConverterFromEnv, defaultPayloadDirectory } from './environment';
+import { connectorDataConverterFromEnv, DEFAULT_PLAN_CONCURRENCY, defaultPayloadDirectory } from './environment';
 import { resolveSecret } from '../config/secret';
 import { createSourceForConfig } from '../hris';
 import { ledgerStoreFromEnv } from '../ownership/store';
@@ -12,6 +12,7 @@ import { readEncryptionKeys } from '../codec/keys';
 import { connectorActivityInterceptors } from '../metrics/activity';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../metrics/prometheus';
 import { runMetricsSinks, type RunMetricsSinks } from '../metrics/run-sinks';
+import { planTaskQueue } from '../workflows/ids';
 import type { ConnectorSinks } from '../workflows/sinks';
 import { createTenantQueuePool } from './tenant-queues';
 
@@ -30,6 +31,8 @@ export interface SyncWorkerOptions {
   dataConverter?: DataConverter;
   /** Concurrent SCIM activities in this process, per tenant. */
   maxConcurrentScimActivities?: number;
+  /** Plans this process runs at once, all tenants together (each holds its tenant's records; workflows/ids.ts planTaskQueue). */
+  maxConcurrentPlans?: number;
   /** After shutdown is requested: how long in-flight tasks may finish; 5 s later the worker stops regardless. */
   shutdownGraceMs?: number;
 }
@@ -70,9 +73,11 @@ export function employeeRefKeyFromEnv(env: NodeJS.ProcessEnv = process.env): { e
 }
 
 /**
- * The worker of a process: the main task queue runs workflows and the plan/report activities; the SCIM activities
- * run on one rate-limited task queue per tenant, polled on demand (worker/tenant-queues.ts), so the server paces
- * Peakon traffic per tenant for every worker at once.
+ * The workers of a process: the main task queue runs workflows and the quick local activities (plan pages, report);
+ * the plan activity runs on a queue of its own with a few slots (workflows/ids.ts planTaskQueue), so plans of many
+ * tenants never hold the process's memory all at once; the SCIM activities run on one rate-limited task queue per
+ * tenant, polled on demand (worker/tenant-queues.ts), so the server paces Peakon traffic per tenant for every worker at
+ * once.
  */
 export async function createSyncWorkers(options: SyncWorkerOptions): Promise<SyncWorkers> {
   const activities = createActivities(options.deps);
@@ -106,6 +111,7 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
       ensurePolling: { fn: (_info, taskQueue, operationsPerHour) => tenantQueues.ensurePolling(taskQueue, operationsPerHour), callDuringReplay: true },
     },
   };
+  // The main queue keeps planSync too: a run scheduled it there before plans had a queue of their own.
   const main = await Worker.create({
     ...common,
     taskQueue: options.taskQueue,
@@ -116,12 +122,22 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
       : // Run metrics (metrics/workflow-interceptors.ts) are bundled with the workflows; a prebuilt bundle carries its own.
         { workflowsPath: require.resolve('../workflows'), interceptors: { ...common.interceptors, workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
   });
+  const plans = await Worker.create({
+    ...common,
+    taskQueue: planTaskQueue(options.taskQueue),
+    activities: { planSync: activities.planSync },
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentPlans ?? DEFAULT_PLAN_CONCURRENCY,
+  });
   const shutdown = () => {
-    if (main.getState() === 'RUNNING') main.shutdown();
+    for (const worker of [main, plans]) if (worker.getState() === 'RUNNING') worker.shutdown();
   };
   const run = async () => {
     try {
-      await main.run();
+      // One stopping (shutdown, or a fatal error) stops the other: a process that polls workflows but no plans (or the
+      // reverse) would leave runs waiting on it.
+      const ended = await Promise.allSettled([main.run().finally(shutdown), plans.run().finally(shutdown)]);
+      const failed = ended.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) throw failed.reason;
     } finally {
       await tenantQueues.shutdown();
     }

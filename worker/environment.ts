@@ -19,6 +19,9 @@ function validSecretPolicy(name: string) {
   };
 }
 
+/** Plans a worker process runs at once unless PEAKON_SYNC_PLAN_CONCURRENCY says otherwise. */
+export const DEFAULT_PLAN_CONCURRENCY = 2;
+
 /**
  * Everything the worker (and the CLI) reads from its environment. Temporal's own variables (TEMPORAL_ADDRESS,
  * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH,
@@ -38,6 +41,12 @@ export const WorkerEnvironmentSchema = z.object({
   PEAKON_SYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** SCIM requests running at once in this worker process, per tenant (the rate is each tenant's `operationsPerHour`). */
   PEAKON_SYNC_SCIM_CONCURRENCY: z.coerce.number().int().positive().default(10),
+  /**
+   * Plans (reading a tenant's HR system and Peakon, mapping, planning) this worker process runs at once, all tenants
+   * together; more wait their turn. Each holds its tenant's records (about 4 KB per employee): size the heap for this
+   * many of the largest tenant.
+   */
+  PEAKON_SYNC_PLAN_CONCURRENCY: z.coerce.number().int().positive().default(DEFAULT_PLAN_CONCURRENCY),
   /**
    * On SIGTERM, in-flight tasks get this long to finish before they are cancelled (Temporal retries them elsewhere);
    * the process is gone at most 5 s later. Keep it below the orchestrator's own grace (compose: stop_grace_period 60s).

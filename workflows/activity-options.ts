@@ -23,8 +23,10 @@ export function scimActivityOptions(tuning: RunTuning, taskQueue: string): Activ
   return { taskQueue, startToCloseTimeout: tuning.scimActivityTimeoutMs, retry: { ...retry, nonRetryableErrorTypes: [...(retry.nonRetryableErrorTypes ?? []), 'RateLimited'] } };
 }
 
-export function planActivityOptions(tuning: RunTuning): ActivityOptions {
+/** The plan, on the plan task queue (workflows/ids.ts planTaskQueue): no schedule-to-start limit, a queued plan waits its turn. */
+export function planActivityOptions(tuning: RunTuning, taskQueue: string): ActivityOptions {
   return {
+    taskQueue,
     startToCloseTimeout: tuning.planTimeoutMs,
     heartbeatTimeout: tuning.planHeartbeatTimeoutMs,
     retry: { ...scimRetryPolicy(tuning), maximumAttempts: Math.min(tuning.scimRetry.maximumAttempts, 5) },

@@ -34,3 +34,13 @@ export function employeeWorkflowId(runId: string, phase: 'create' | 'update' | '
 export function scimTaskQueue(taskQueue: string, tenant: string): string {
   return `${taskQueue}-scim-${tenant}`;
 }
+
+/**
+ * The task queue of the plan activity (reading a tenant's HR system and Peakon, mapping and planning): its own, so a
+ * worker caps how many plans it holds at once (PEAKON_SYNC_PLAN_CONCURRENCY). A plan holds every record of its tenant
+ * (about 4 KB per employee): tenants scheduled at the same hour would otherwise plan all at once on one worker and run
+ * it out of memory, failing every tenant's run on it, again at each retry.
+ */
+export function planTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-plan`;
+}

@@ -27,7 +27,7 @@ import { addCounts, appendCapped, emptyCounts, REPORT_FAILURE_CAP, WARNING_CAP, 
 import { withTuningDefaults, type RunTuning } from '../sync/settings';
 import type { EmployeeOutcome, SyncPhase, UpdateMethod } from '../sync/types';
 import { planActivityOptions, reportActivityOptions } from './activity-options';
-import { partitionWorkflowId, scimTaskQueue, tenantLockWorkflowId } from './ids';
+import { partitionWorkflowId, planTaskQueue, scimTaskQueue, tenantLockWorkflowId } from './ids';
 import { holdTenantLock } from './lock';
 import { employeesIn, syncPartitionWorkflow, type PartitionWork } from './partition';
 import { partitionsOfPhase, phaseOnePartitions, type PartitionsOf } from './partition-sizes';
@@ -193,7 +193,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   try {
     return await work.run(async () => {
       progress.phase = 'planning';
-      const { planSync } = proxyActivities<SyncActivities>(planActivityOptions(tuning));
+      const { planSync } = proxyActivities<SyncActivities>(planActivityOptions(tuning, planTaskQueue(info.taskQueue)));
       plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}), dryRun: input.dryRun ?? false, startedAt: info.startTime.toISOString(), ...(input.asOf !== undefined ? { asOf: input.asOf } : {}), storedPlan: true });
       const { entries } = plan;
       applyPlan(report, plan);

@@ -36,6 +36,7 @@ export function registerWorkerCommand(program: Command): void {
         deps: defaultActivityDeps(reportDirectory),
         dataConverter,
         maxConcurrentScimActivities: environment.PEAKON_SYNC_SCIM_CONCURRENCY,
+        maxConcurrentPlans: environment.PEAKON_SYNC_PLAN_CONCURRENCY,
         shutdownGraceMs: environment.PEAKON_SYNC_SHUTDOWN_GRACE_MS,
       });
       // SIGTERM (docker stop, Kubernetes) drains in-flight tasks; Temporal retries whatever is cut off.
@@ -58,7 +59,7 @@ export function registerWorkerCommand(program: Command): void {
  * The TEMPORAL_* variables of Temporal's own environment configuration (@temporalio/envconfig reads them; it exports no
  * list): the ones an operator sets. The SDK's full set (TLS data, gRPC metadata, …) is documented by Temporal.
  */
-const TEMPORAL_CONNECTION_VARIABLES = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE'];
+const TEMPORAL_CONNECTION_VARIABLES = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE'];
 
 /**
  * `peakon-sync worker --help`: every variable the worker reads, with its default, built from the modules that read

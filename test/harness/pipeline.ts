@@ -7,7 +7,7 @@ import { loadConfigFile } from '../../config/load';
 import type { ConnectorConfig } from '../../config/schema';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../sandbox';
 import type { RunTuning } from '../../sync/settings';
-import { createSyncWorkers, defaultActivityDeps, type SyncWorkers } from '../../worker/create-worker';
+import { createSyncWorkers, defaultActivityDeps, type SyncWorkerOptions, type SyncWorkers } from '../../worker/create-worker';
 import type { SyncWorkflowInput } from '../../workflows/sync';
 import { syncWorkflowId } from '../../workflows/ids';
 import { toCsv, type GeneratedEmployee } from '../fixtures/org';
@@ -36,7 +36,8 @@ export interface PipelineFixture {
   /** The sample mapping pointed at this sandbox and a CSV of `employees`. */
   config: ConnectorConfig;
   writeEmployees(employees: readonly GeneratedEmployee[]): void;
-  startWorkers(): Promise<SyncWorkers>;
+  /** This process's workers for the fixture, with the worker's own limits where a test sets them. */
+  startWorkers(limits?: Pick<SyncWorkerOptions, 'maxConcurrentPlans'>): Promise<SyncWorkers>;
   /** Starts a sync and returns its workflow handle. */
   startSync(input?: Partial<SyncWorkflowInput>): Promise<Awaited<ReturnType<TemporalTestContext['client']['workflow']['start']>>>;
   close(): Promise<void>;
@@ -65,8 +66,9 @@ export async function createPipelineFixture(temporal: TemporalTestContext, optio
     writeEmployees(employees) {
       writeFileSync(csvPath, toCsv(employees));
     },
-    async startWorkers() {
+    async startWorkers(limits = {}) {
       const workers = await createSyncWorkers({
+        ...limits,
         connection: temporal.nativeConnection,
         namespace: 'default',
         taskQueue: temporal.taskQueue,

@@ -57,6 +57,8 @@ describe('peakon-sync worker --help', () => {
       'TEMPORAL_NAMESPACE',
       'TEMPORAL_API_KEY',
       'TEMPORAL_TLS_CLIENT_CERT_PATH',
+      // Every Temporal variable docs/deploy.md tells operators to set (its table names some beside a `TEMPORAL_TLS_*`).
+      ...[...readFileSync(path.join(ROOT, 'docs', 'deploy.md'), 'utf8').matchAll(/`(TEMPORAL_[A-Z_]*[A-Z])`/g)].map((match) => match[1] as string).filter((name) => name !== 'TEMPORAL_CLI_PATH'), // that one is `server`'s
     ];
     const missing = [...new Set(expected)].filter((name) => !new RegExp(`\\b${name}\\b`).test(help));
     expect(missing).toEqual([]);
@@ -70,6 +72,7 @@ describe('peakon-sync worker --help', () => {
     expect(help).toContain('PEAKON_SYNC_TASK_QUEUE (default peakon-sync)');
     expect(help).toContain('PEAKON_SYNC_SHUTDOWN_GRACE_MS (default 30000)');
     expect(help).toContain('PEAKON_SYNC_RETENTION_DAYS (default 30)');
+    expect(help).toContain('PEAKON_SYNC_PLAN_CONCURRENCY (default 2)');
     expect(help).toMatch(/PEAKON_TOKEN: the Peakon SCIM token/);
   });
 });
