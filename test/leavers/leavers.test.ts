@@ -86,6 +86,38 @@ describe('leavers', () => {
     );
   });
 
+  it('writes leavers last: every deactivation after every create and every update of the run', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(12, 3);
+    withoutLeaverGuard(fixture);
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync()).result()) as SyncReport).counts.created).toBe(12);
+        // One run with all three kinds of write: 2 people gone, 2 moved to another team, 2 hired.
+        const [goneA, goneB, movedA, movedB] = leaves(org) as [GeneratedEmployee, GeneratedEmployee, GeneratedEmployee, GeneratedEmployee];
+        const hired = [goneA, goneB].map((employee, index) => ({ ...employee, employee_id: `N${index}`, employee_number: String(71000 + index), work_email: `hired.${index}@example.com` }));
+        const goneIds = new Set([goneA, goneB].map((employee) => byEmail(fixture).get(employee.work_email)?.id));
+        expect(goneIds.size).toBe(2);
+        fixture.writeEmployees([
+          ...org.filter((employee) => employee !== goneA && employee !== goneB).map((employee) => (employee === movedA || employee === movedB ? { ...employee, team: 'Moved' } : employee)),
+          ...hired,
+        ]);
+        const opsBefore = fixture.sandbox.ops().length;
+        const report: SyncReport = await (await fixture.startSync()).result();
+        expect(report.counts).toMatchObject({ created: 2, updated: 2, deactivated: 2, failed: 0 });
+        const writes = writesOf(fixture, opsBefore);
+        const isLeaverWrite = (op: (typeof writes)[number]) => [...goneIds].some((id) => id !== undefined && op.path.endsWith(`/Users/${id}`));
+        const leaverPositions = writes.flatMap((op, index) => (isLeaverWrite(op) ? [index] : []));
+        const otherPositions = writes.flatMap((op, index) => (isLeaverWrite(op) ? [] : [index]));
+        expect(writes.filter(isLeaverWrite).map((op) => op.method)).toEqual(['PATCH', 'PATCH']);
+        expect(writes.filter((op) => !isLeaverWrite(op)).map((op) => op.method).sort()).toEqual(['PATCH', 'PATCH', 'POST', 'POST']);
+        expect(Math.min(...leaverPositions)).toBeGreaterThan(Math.max(...otherPositions));
+      })(),
+    );
+  });
+
   it('a dry run of a tenant of more than a hundred previews its leavers (unchanged people do not crowd them out)', async () => {
     const fixture = await pipeline.fixture();
     const org = generateOrg(104, 4);
