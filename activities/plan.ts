@@ -71,6 +71,21 @@ export interface PlanSummary {
   trace?: string[];
 }
 
+/**
+ * What a failed plan spent, carried as its failure's details: a run that stops on it (a token Peakon refuses) still
+ * reports the records it read and every request it sent. Counts only: failure details enter history.
+ */
+export interface PlanFailureSpend {
+  operations: number;
+  recordsRead: number;
+}
+
+/** A plan's failure with what it spent as its details; anything else (a cancellation) as it is. */
+function withSpend(error: unknown, spend: PlanFailureSpend): unknown {
+  if (!(error instanceof ApplicationFailure)) return error;
+  return ApplicationFailure.create({ ...(error.type ? { type: error.type } : {}), message: error.message, nonRetryable: error.nonRetryable === true, ...(error.nextRetryDelay != null ? { nextRetryDelay: error.nextRetryDelay } : {}), details: [spend] });
+}
+
 /** What a plan attempt leaves for the next one: the requests it spent, which the report must still count. */
 interface PlanHeartbeat {
   stage: string;
@@ -88,6 +103,7 @@ export function planSyncActivity(deps: ActivityDeps) {
     const earlierOperations = typeof earlier?.operations === 'number' ? earlier.operations : 0;
     const { config, run } = input;
     let spent = () => 0;
+    let recordsRead = 0;
     let currentStage = 'starting';
     const heartbeat = (stage: string) => {
       currentStage = stage;
@@ -114,6 +130,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           onRetry: () => heartbeat('reading the HR system (retrying a request)'),
           onProblem: (problem) => readProblems.push(problem),
         });
+        recordsRead = records.length + readProblems.length;
         heartbeat('mapping');
         const mapped = mapEmployees(records, config);
         const mapping = readProblems.length > 0 ? { ...mapped, problems: [...readProblems, ...mapped.problems] } : mapped;
@@ -183,7 +200,7 @@ export function planSyncActivity(deps: ActivityDeps) {
     } catch (error) {
       // The requests of this attempt still count; the next attempt (or the failure report) reads them from here.
       heartbeat('failed');
-      throw error;
+      throw withSpend(error, { operations: earlierOperations + spent(), recordsRead });
     }
   };
 }

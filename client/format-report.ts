@@ -31,7 +31,8 @@ export function formatReport(report: SyncReport): string {
     lines.push('', 'Steps:');
     report.trace.forEach((step, index) => lines.push(`  ${index + 1}. ${step}`));
   }
-  if (report.plan && !report.trace) lines.push('', formatEmployeeTable(report.plan));
+  const table = report.plan && !report.trace ? formatEmployeeTable(report.plan) : '';
+  if (table) lines.push('', table);
   if (report.warnings.length > 0) {
     lines.push('', 'Warnings:');
     for (const warning of report.warnings) lines.push(`  ! ${warning}`);
@@ -62,10 +63,12 @@ const show = (value: unknown): string => (value === null || value === undefined 
 
 /**
  * One line per employee: planned action, what happened (`planned` in a dry run), and each changed field as old → new
- * (or the error). Unchanged employees are summarised in one line unless `showUnchanged`.
+ * (or the error). Unchanged employees are summarised in one line unless `showUnchanged`; empty when nothing else is left.
  */
 export function formatEmployeeTable(lines: readonly EmployeeReportLine[], options: { showUnchanged?: boolean } = {}): string {
   const shown = options.showUnchanged ? lines : lines.filter((line) => line.status !== 'unchanged' && line.action !== 'unchanged');
+  // Nothing to show (a run stopped before its plan, or nothing changed): no table, not a header over no rows.
+  if (shown.length === 0) return '';
   const width = Math.min(48, Math.max(8, ...shown.map((line) => line.employeeKey.length)));
   const rows = [`${'employee'.padEnd(width)}  ${'action'.padEnd(10)}  ${'status'.padEnd(11)}  changes`];
   for (const line of shown) {

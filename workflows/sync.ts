@@ -17,7 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
-import type { PlanResult } from '../activities/plan';
+import type { PlanFailureSpend, PlanResult } from '../activities/plan';
 import type { ReportEntry } from '../activities/report';
 import type { ConnectorConfig } from '../config/schema';
 import { planLine, PREVIEW_PAGE } from '../sync/employee-report';
@@ -302,6 +302,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     if (cause instanceof ApplicationFailure && QUARANTINE_TYPES.has(cause.type ?? '')) {
       // Peakon refuses the token or does not know the base URL: stop, say why, and let the next run probe with a read.
       report.message = cause.message;
+      if (plan === undefined) applyPlanFailureSpend(report, cause.details?.[0]);
       return await finish('quarantined');
     }
     if (report.status === 'running') publish('failed');
@@ -388,6 +389,16 @@ function resultLine(report: SyncReport): string {
   const done = (['created', 'updated', 'deactivated', 'deleted', 'unchanged', 'skipped', 'failed'] as const).filter((status) => counts[status] > 0).map((status) => `${status} ${counts[status]}`);
   const failure = report.failures[0] ? ` — ${report.failures[0].reason}` : '';
   return `${done.join(', ') || 'nothing to do'} (${report.operations} SCIM operations)${failure}`;
+}
+
+/**
+ * A plan that failed still read records and sent requests (activities/plan.ts PlanFailureSpend, its failure's details):
+ * the report counts them. Read tolerantly: a failure recorded before plans carried it has no details.
+ */
+function applyPlanFailureSpend(report: SyncReport, details: unknown): void {
+  const spend = (details ?? {}) as Partial<PlanFailureSpend>;
+  if (typeof spend.operations === 'number') report.operations += spend.operations;
+  if (typeof spend.recordsRead === 'number') report.employees = spend.recordsRead;
 }
 
 /** Adds the plan's counts, invalid records and warnings to the report. Exported for tests; the workflow's own accounting. */

@@ -61,7 +61,8 @@ export function registerSyncCommand(program: Command): void {
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
         // The per-employee table comes from the worker's report file, when this machine can read it.
         const employees = !options.json && !report.plan ? readReportLines(report.reportPath) : undefined;
-        if (employees) process.stdout.write(`\n${formatEmployeeTable(employees)}\n`);
+        const table = employees ? formatEmployeeTable(employees) : '';
+        if (table) process.stdout.write(`\n${table}\n`);
         process.exitCode = exitCodeFor(report, options.failOn ? { failOn: options.failOn } : {});
       } finally {
         await connected.close();

@@ -3,7 +3,8 @@
  * push failed writes out of the list and then make the run look like "fix the HR data" (exit 2).
  */
 import type { PlanResult } from '../../activities/plan';
-import { EXIT_INVALID_RECORDS, exitCodeFor, formatReport } from '../../client/format-report';
+import { EXIT_INVALID_RECORDS, exitCodeFor, formatEmployeeTable, formatReport } from '../../client/format-report';
+import type { EmployeeReportLine } from '../../sync/employee-report';
 import { emptyCounts, REPORT_FAILURE_CAP, type FailureLine, type PartitionSummary, type SyncReport } from '../../sync/report';
 import { applyPartition, applyPlan } from '../../workflows/sync';
 
@@ -80,5 +81,15 @@ describe('exit code and failure list of a run with many invalid records', () => 
     const report: SyncReport = { ...emptyReport(), status: 'completed_with_failures', counts: { ...emptyCounts(), created: 50, failed: 500 }, failures: lines, failuresTotal: 500, planned: { create: 150, invalid: 400 } };
     expect(exitCodeFor(report)).toBe(1);
     expect(exitCodeFor({ ...report, counts: { ...emptyCounts(), created: 150, failed: 400 }, failuresTotal: 400 })).toBe(EXIT_INVALID_RECORDS);
+  });
+});
+
+describe('the terminal report of a run with no employee line to show', () => {
+  it('prints no employee table, not a header over no rows (a run stopped before its plan, or nothing changed)', () => {
+    const stopped = { ...emptyReport(), status: 'quarantined' as const, plan: [] };
+    expect(formatReport(stopped)).not.toMatch(/employee\s+action\s+status/);
+    const unchanged = { employeeKey: 'ada@example.com', action: 'unchanged', status: 'unchanged', changes: [] } as unknown as EmployeeReportLine;
+    expect(formatEmployeeTable([unchanged])).toBe('');
+    expect(formatEmployeeTable([{ ...unchanged, action: 'update', status: 'updated' } as EmployeeReportLine])).toMatch(/employee\s+action\s+status/);
   });
 });

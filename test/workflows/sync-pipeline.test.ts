@@ -125,6 +125,10 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
     expect(report.message).toMatch(/authentication failed/i);
     expect(JSON.stringify(report)).not.toContain('wrong-token');
     expect(fixture.sandbox.users()).toHaveLength(0);
+    // What the stopped plan read and sent is still reported: the 10 records, and every request the sandbox answered.
+    expect(report.employees).toBe(10);
+    expect(fixture.sandbox.ops().length).toBeGreaterThan(0);
+    expect(report.operations).toBe(fixture.sandbox.ops().length);
   });
 
   it('still updates the reports of a manager whose create failed, and reports the unresolved Manager', async () => {
