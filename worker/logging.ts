@@ -26,6 +26,19 @@ export function formatLogEntry(entry: LogEntry): string {
 }
 
 /**
+ * The SDK warns when a worker registers no workflows. The connector's SCIM and plan workers poll activities only, by
+ * design: the warning, once per tenant queue a process starts, would only alarm operators.
+ */
+const ACTIVITY_ONLY_WORKER_WARNING = 'No workflows registered, not polling for workflow tasks';
+
+/** `write`, without the SDK's warning about activity-only workers; every other entry as it is. */
+export function withoutActivityOnlyWorkerWarning(write: (entry: LogEntry) => void): (entry: LogEntry) => void {
+  return (entry) => {
+    if (entry.message !== ACTIVITY_ONLY_WORKER_WARNING) write(entry);
+  };
+}
+
+/**
  * The SDK core (Rust) logs on its own, in coloured plain text, unless told to forward to the runtime's logger. It
  * stays at warnings, as the SDK's default, unless DEBUG or TRACE asks for more: its info lines are per-poller noise.
  */
@@ -40,7 +53,7 @@ function coreLogLevel(level: LogLevel): LogLevel {
  */
 export function jsonLoggingRuntimeOptions(level: LogLevel = 'INFO', stream: { write(line: string): unknown } = process.stdout): RuntimeOptions & { telemetryOptions: TelemetryOptions } {
   return {
-    logger: new DefaultLogger(level, (entry) => stream.write(`${formatLogEntry(entry)}\n`)),
+    logger: new DefaultLogger(level, withoutActivityOnlyWorkerWarning((entry) => stream.write(`${formatLogEntry(entry)}\n`))),
     telemetryOptions: { logging: { filter: { core: coreLogLevel(level), other: 'ERROR' }, forward: {} } },
   };
 }

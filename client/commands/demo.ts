@@ -10,6 +10,7 @@ import { startDevServer } from '../../devserver/dev-server';
 import { portOrFree } from '../../devserver/ports';
 import { projectRoot } from '../../devserver/temporal-cli';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
+import { formatLogEntry, withoutActivityOnlyWorkerWarning } from '../../worker/logging';
 import { formatReport } from '../format-report';
 import { startSync } from '../start-sync';
 import { connectClient } from '../temporal-client';
@@ -58,7 +59,9 @@ export function registerDemoCommand(program: Command): void {
       const out = (line: string) => process.stdout.write(`${line}\n`);
       // First, so a production install says what it lacks before any server starts.
       const { startSandbox } = await loadSandbox('demo');
-      Runtime.install({ logger: new DefaultLogger('WARN') });
+      // Warnings and errors only, one JSON object per line on stderr as the worker writes them, without the SDK's note
+      // about the activity-only workers.
+      Runtime.install({ logger: new DefaultLogger('WARN', withoutActivityOnlyWorkerWarning((entry) => process.stderr.write(`${formatLogEntry(entry)}\n`))) });
       const temporalPort = await portOrFree(7233);
       const uiPort = await portOrFree(temporalPort === 7233 ? 8233 : temporalPort + 1000);
       const keys = demoEncryptionKeys();

@@ -7,7 +7,7 @@ import { createActivities } from '../../activities';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
 import { employeeRefFor } from '../../sync/employee-ref';
 import { buildPlan } from '../../sync/plan';
-import { formatLogEntry } from '../../worker/logging';
+import { formatLogEntry, jsonLoggingRuntimeOptions } from '../../worker/logging';
 
 import { defaultActivityDeps } from '../../worker/create-worker';
 import { CORE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../../scim/resources';
@@ -79,5 +79,16 @@ describe('structured logs', () => {
       const everything = JSON.stringify(logger.entries);
       for (const secretOrPersonal of ['log-secret-token', 'ada@example.com', 'Lovelace', 'Analytical Engines', 'Difference Engines']) expect(everything).not.toContain(secretOrPersonal);
     });
+  });
+});
+
+describe('the worker\'s JSON log', () => {
+  it('leaves out the SDK\'s warning about activity-only workers (the SCIM and plan workers are, by design), and keeps every other warning', () => {
+    const lines: string[] = [];
+    const { logger } = jsonLoggingRuntimeOptions('INFO', { write: (line: string) => lines.push(line) });
+    if (!logger) throw new Error('no logger');
+    logger.warn('No workflows registered, not polling for workflow tasks', { taskQueue: 'peakon-sync-scim-acme' });
+    logger.warn('tenant SCIM worker stopped', { taskQueue: 'peakon-sync-scim-acme' });
+    expect(lines.map((line) => (JSON.parse(line) as { message: string }).message)).toEqual(['tenant SCIM worker stopped']);
   });
 });
