@@ -1,6 +1,6 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { checkGuardTimeoutFitsRetention } from '../config/guard-retention';
+import { checkDeletionConfirmed, checkGuardTimeoutFitsRetention } from '../config/guard-retention';
 import { leaversSettings, type ConnectorConfig } from '../config/schema';
 import { readAllRecords } from '../hris/source';
 import { emailMatchKey } from '../mapping/email';
@@ -115,7 +115,9 @@ export function planSyncActivity(deps: ActivityDeps) {
         // (a hung page) has still reported it, and the next attempt adds it to the run's operations.
         const scim = scimClientFor(deps, config.peakon, { pacedFor: run.tenant, signal: context.cancellationSignal, onSend: () => heartbeat(currentStage) });
         spent = () => scim.totalOperations();
-        // Before any read: a guard that may wait past this worker's retention would lose the run's stored plan.
+        // Before any read: deleting leavers needs its confirmation, and a guard that may wait past this worker's
+        // retention would lose the run's stored plan.
+        checkDeletionConfirmed(config);
         if (deps.retentionDays !== undefined && input.employeeKey === undefined) checkGuardTimeoutFitsRetention(config, deps.retentionDays);
         heartbeat('reading the HR system');
         const source = deps.createSource(config);

@@ -1,6 +1,6 @@
 import { formatDuration } from './duration';
 import { ConfigError } from './load';
-import { leaversSettings, type ConnectorConfig } from './schema';
+import { leaversSettings, unconfirmedDeletion, type ConnectorConfig } from './schema';
 
 const DAY_MS = 86_400_000;
 
@@ -12,6 +12,15 @@ const DAY_MS = 86_400_000;
  */
 export function longestGuardTimeoutMs(retentionDays: number): number {
   return (retentionDays * DAY_MS) / 2;
+}
+
+/**
+ * Refuses `leavers.action: delete` without `allowDelete` where it would be acted on, not only where the config is parsed:
+ * a run started straight through a Temporal client skips the CLI's validation.
+ */
+export function checkDeletionConfirmed(config: Pick<ConnectorConfig, 'leavers'>): void {
+  const unconfirmed = unconfirmedDeletion(leaversSettings(config));
+  if (unconfirmed) throw new ConfigError(`leavers.allowDelete: ${unconfirmed}`);
 }
 
 /**

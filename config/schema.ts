@@ -85,10 +85,14 @@ export const LeaversSchema = z
       .default({ maxCount: 20, maxShare: 0.2, timeout: 24 * 3_600_000 }),
   })
   .superRefine((leavers, context) => {
-    if (leavers.action === 'delete' && !leavers.allowDelete) {
-      context.addIssue({ code: 'custom', path: ['allowDelete'], message: 'action: delete destroys the history of every leaver in Peakon; set allowDelete: true to confirm (or use deactivate)' });
-    }
+    const unconfirmed = unconfirmedDeletion(leavers);
+    if (unconfirmed) context.addIssue({ code: 'custom', path: ['allowDelete'], message: unconfirmed });
   });
+
+/** Why leaver settings may not run: `action: delete` without `allowDelete` (undefined when they may). */
+export function unconfirmedDeletion(leavers: { action: string; allowDelete: boolean }): string | undefined {
+  return leavers.action === 'delete' && !leavers.allowDelete ? 'action: delete destroys the history of every leaver in Peakon; set allowDelete: true to confirm (or use deactivate)' : undefined;
+}
 export type LeaversConfig = z.infer<typeof LeaversSchema>;
 
 const DEFAULT_LEAVERS: LeaversConfig = LeaversSchema.parse({});

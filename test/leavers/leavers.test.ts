@@ -188,6 +188,12 @@ describe('leavers', () => {
         const ledger = ledgerStoreFromEnv(process.env, defaultPayloadDirectory());
         expect((await ledger.read(fixture.config.tenant)).owned).toContain(goneId);
         fixture.writeEmployees(org.filter((employee) => employee !== gone));
+        // A config that skipped validation (a run started straight through a Temporal client) cannot delete either.
+        const unconfirmedBefore = fixture.sandbox.ops().length;
+        fixture.config.leavers = { ...fixture.config.leavers, allowDelete: false };
+        await expect((await fixture.startSync()).result()).rejects.toMatchObject({ cause: { message: expect.stringContaining('leavers.allowDelete: action: delete destroys the history') } });
+        expect(writesOf(fixture, unconfirmedBefore)).toEqual([]);
+        fixture.config.leavers = { ...fixture.config.leavers, allowDelete: true };
         const opsBefore = fixture.sandbox.ops().length;
         const report: SyncReport = await (await fixture.startSync()).result();
         expect(report.counts.deleted).toBe(1);
