@@ -33,6 +33,6 @@ export function assertMappedColumns(records: readonly HrisRecord[], config: Conn
   const what = missing.length === 1 ? `has no column ${lines[0] ?? ''}` : `lacks ${missing.length} columns the config reads:\n${lines.map((line) => `  - ${line}`).join('\n')}\n`;
   throw new SourceReadError(
     `csv:${config.source.path} ${what}${missing.length === 1 ? '. ' : ''}The file's columns: ${listed}${more}. ` +
-      `Nothing was synced: a file without a mapped column is a bad export, not ${records.length} invalid record${records.length === 1 ? '' : 's'}; fix the export or the mapping`,
+      `No record of it is used (a sync writes nothing, validate checks no record): a file without a mapped column is a bad export, not ${records.length} invalid record${records.length === 1 ? '' : 's'}; fix the export or the mapping`,
   );
 }

@@ -1,6 +1,7 @@
 import { ScheduleOverlapPolicy, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction, type ScheduleSpec, type ScheduleSpecDescription } from '@temporalio/client';
 import { z } from 'zod';
 import { formatDuration, parseDurationMs } from '../../config/duration';
+import { checkTimezone } from '../../mapping/checks';
 import type { RunTuning } from '../../sync/settings';
 import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
@@ -63,6 +64,8 @@ export type SyncScheduleTiming = z.infer<typeof SyncScheduleTimingSchema>;
 /** Turns the `--every`/`--cron` flags into a timing; exactly one must be given. */
 export function timingFromFlags(flags: { every?: string; cron?: string; timezone?: string }): SyncScheduleTiming {
   if ((flags.every === undefined) === (flags.cron === undefined)) throw new Error('give exactly one of --every <interval> or --cron "<expression>"');
+  // Checked here, as the config's leavers.timeZone is: the server's own answer names no flag.
+  if (flags.timezone !== undefined && !checkTimezone(flags.timezone).ok) throw new Error(`--timezone ${JSON.stringify(flags.timezone)}: expected an IANA time zone, e.g. Europe/Copenhagen`);
   const timezone = flags.timezone !== undefined ? { timezone: flags.timezone } : {};
   return flags.every !== undefined ? { everyMs: parseEvery(flags.every), ...timezone } : { cron: checkCron(flags.cron ?? ''), ...timezone };
 }

@@ -39,6 +39,8 @@ describe('a CSV export without a column the config reads', () => {
     expect(error.message).toMatch(/^csv:\S+export-\d+\.csv has no column "department", read by mapping\.department, mapping\.attributes\.Department\. /);
     expect(error.message).toContain(`The file's columns: "id", "email", "first", "last", "dept".`);
     expect(error.message).toContain('not 3 invalid records');
+    // Said by `validate` as well as by a sync: the message must not claim a sync happened.
+    expect(error.message).toContain('No record of it is used (a sync writes nothing, validate checks no record)');
     // Once, not per row.
     expect(error.message.match(/"department"/g)).toHaveLength(1);
   });

@@ -35,6 +35,8 @@ describe('schedule timing flags', () => {
 
   it('wants exactly one of --every and --cron', () => {
     expect(() => timingFromFlags({})).toThrow(/exactly one of --every/);
+    expect(() => timingFromFlags({ every: '1h', timezone: 'Europe/Copenhagn' })).toThrow('--timezone "Europe/Copenhagn": expected an IANA time zone, e.g. Europe/Copenhagen');
+    expect(timingFromFlags({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' })).toEqual({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' });
     expect(() => timingFromFlags({ every: '1h', cron: '0 2 * * *' })).toThrow(/exactly one of --every/);
     expect(timingFromFlags({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' })).toEqual({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' });
   });
