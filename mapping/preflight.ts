@@ -1,5 +1,6 @@
 import type { SchemaAttribute } from '../scim/resources';
 import type { MappingConfig, PeakonAttributeSpec } from './config';
+import { closestName } from '../config/did-you-mean';
 import { peakonType } from './record';
 
 type AttributeKind = 'employee' | 'date' | 'number' | 'option';
@@ -43,7 +44,10 @@ export function checkMappingAgainstSchema(mapping: MappingConfig, peakonSchemaAt
   for (const [name, spec] of Object.entries(mapping.attributes)) {
     const attribute = byName.get(name);
     if (!attribute) {
-      const nearMiss = peakonSchemaAttributes.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+      // The same name in another case first, then the closest spelling (one the config's keys get too).
+      const sameButCase = peakonSchemaAttributes.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+      const closest = closestName(name, peakonSchemaAttributes.map((candidate) => candidate.name));
+      const nearMiss = sameButCase ?? (closest === undefined ? undefined : byName.get(closest));
       problems.push(
         nearMiss
           ? `mapping.attributes."${name}": Peakon has no attribute "${name}"; did you mean "${nearMiss.name}"? (names are exact, spaces and case included)`

@@ -34,6 +34,10 @@ describe('checkMappingAgainstSchema (preflight against the tenant schema)', () =
     ]);
   });
 
+  it('suggests the closest attribute for a misspelling', () => {
+    expect(check({ Managr: { employeeRef: 'manager_id' } })).toEqual([expect.stringContaining('Peakon has no attribute "Managr"; did you mean "Manager"?')]);
+  });
+
   it('reports an employeeRef mapped onto a non-reference attribute', () => {
     expect(check({ Gender: { employeeRef: 'manager_id' } })).toEqual([expect.stringContaining('mapped as an employee attribute, but Peakon\'s "Gender" takes option values')]);
   });
