@@ -59,7 +59,8 @@ type ConnectorWorkflowType = Extract<keyof typeof connectorWorkflows, `${string}
 
 /** A run started by hand, or by a schedule (which runs the same sync in the same execution). */
 const RUN_WORKFLOW_TYPES: ReadonlySet<string> = new Set<ConnectorWorkflowType>(['syncTenantWorkflow', 'scheduledSyncWorkflow']);
-const LOCK_WORKFLOW_TYPE: ConnectorWorkflowType = 'tenantLockWorkflow';
+/** A tenant lock: runs started before stretchable leases hold a `tenantLockWorkflow`, runs since then the other (workflows/lock.ts). */
+const LOCK_WORKFLOW_TYPES: ReadonlySet<string> = new Set<ConnectorWorkflowType>(['tenantLockWorkflow', 'stretchableTenantLockWorkflow']);
 /** Children a run starts, directly (partitions) or through a partition (employees): each knows its parent. */
 const CHILD_KINDS: Partial<Record<string, 'partition' | 'employee'>> = {
   syncPartitionWorkflow: 'partition',
@@ -134,7 +135,7 @@ export async function resolveRun(connected: ConnectedClient, workflowId: string,
     const summary = childKind === 'partition' ? `${workflowId} is partition ${part} of run ${runId}; the partition is ${status}` : `${workflowId} is employee step ${part} of run ${runId}; the step is ${status}`;
     return { runId, member: { kind: childKind, workflowId, status, summary } };
   }
-  if (description.type === LOCK_WORKFLOW_TYPE) {
+  if (LOCK_WORKFLOW_TYPES.has(description.type)) {
     if (description.status.name === 'RUNNING') {
       const holding = connected.client.workflow.getHandle(workflowId).query<unknown>('holder');
       warnWhileNoWorker(connected, description.taskQueue, holding, hints);
