@@ -142,6 +142,8 @@ function bucketStore(driver: S3StorageDriver): ByteStore {
       try {
         const response = await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: key(name) }));
         if (!response.Body) return undefined;
+        // A store that gives no ETag has no version to compare against: its writes cannot be conditional.
+        if (response.ETag === undefined) unconditional = true;
         return { bytes: await response.Body.transformToByteArray(), version: response.ETag ?? '' };
       } catch (error) {
         if ((error as { name?: string }).name === 'NoSuchKey' || statusOf(error) === 404) return undefined;

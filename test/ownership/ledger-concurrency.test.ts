@@ -3,6 +3,7 @@
 // (conditional writes, against a real S3-compatible server, moto).
 import { mkdirSync, mkdtempSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateEncryptionKey } from '../../codec/keys';
@@ -69,5 +70,63 @@ describeWithMoto('ownership ledger in S3 (moto server), several writers at once'
     const written = storesOn(await moto.newBucket());
     await written[0]?.record('acme', { owned: ['already-owned'], deleted: [] });
     expect(await recordAllAtOnce(written)).toEqual(['already-owned', ...ids]);
+  });
+});
+
+/**
+ * A store without conditional writes, in front of the real S3-compatible server: an HTTP proxy that answers every
+ * conditional PUT `501 NotImplemented` (as such stores do), or hides the ETag of every GET. Mocked because no such
+ * store runs here; everything behind the proxy is moto.
+ */
+async function startStoreWithout(feature: 'conditional writes' | 'ETags', upstream: string): Promise<{ endpoint: string; conditionalPuts: () => number; close: () => Promise<void> }> {
+  let conditionalPuts = 0;
+  const target = new URL(upstream);
+  const server = http.createServer((incoming, response) => {
+    const conditional = incoming.method === 'PUT' && (incoming.headers['if-match'] !== undefined || incoming.headers['if-none-match'] !== undefined);
+    if (conditional) conditionalPuts += 1;
+    if (conditional && feature === 'conditional writes') {
+      incoming.resume();
+      response.writeHead(501, { 'Content-Type': 'application/xml' });
+      response.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented</Message></Error>');
+      return;
+    }
+    const forwarded = http.request({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
+      const headers = { ...answer.headers };
+      if (feature === 'ETags' && incoming.method === 'GET') delete headers.etag;
+      response.writeHead(answer.statusCode ?? 502, headers);
+      answer.pipe(response);
+    });
+    incoming.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return { endpoint: `http://127.0.0.1:${address.port}`, conditionalPuts: () => conditionalPuts, close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+}
+
+describeWithMoto('ownership ledger in an S3-compatible store without conditional writes (moto behind a proxy)')('ownership ledger in an S3-compatible store without conditional writes (moto behind a proxy)', () => {
+  let moto: RunningMoto;
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await moto?.close();
+  });
+
+  it.each(['conditional writes', 'ETags'] as const)('without %s: writes unconditionally (the tenant lock keeps writers apart) and keeps every change', async (feature) => {
+    const store = await startStoreWithout(feature, moto.endpoint);
+    try {
+      const bucket = await moto.newBucket();
+      const ledger = ledgerStoreFor({ kind: 's3', bucket, prefix: 'payloads', endpoint: store.endpoint, forcePathStyle: true }, { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() }, moto.clientConfig);
+      await ledger.record('acme', { owned: ['u1'], deleted: [] });
+      await ledger.record('acme', { owned: ['u2'], deleted: [] });
+      await ledger.record('acme', { owned: [], deleted: ['u1'] });
+      expect((await ledger.read('acme')).owned).toEqual(['u2']);
+      // One conditional write (the first, for a ledger not written yet): refused (501) and never asked again, or
+      // accepted, and none after it once reads showed the store has no versions to compare.
+      expect(store.conditionalPuts()).toBe(1);
+    } finally {
+      await store.close();
+    }
   });
 });
