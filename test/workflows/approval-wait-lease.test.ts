@@ -3,6 +3,8 @@
  * at the run's own lease would fill its history with renewals (about ten events each). Real Temporal dev server, real
  * workers and sandbox; leases are scaled down to seconds.
  */
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { connectorDataConverter } from '../../codec/data-converter';
 import { MAX_GUARD_TIMEOUT_MS } from '../../config/schema';
 import type { SyncReport } from '../../sync/report';
 import { DEFAULT_RUN_TUNING } from '../../sync/settings';
@@ -78,6 +80,18 @@ describe('a run awaiting approval', () => {
         expect(report.status).toBe('completed');
         expect(report.counts.deactivated).toBe(3);
         expect((await lock.result()) as TenantLockEnd).toEqual({ ended: 'released' });
+        // The leases the run told its lock, in order (the renewals that carry one): stretched for the wait, then its own
+        // again after the decision.
+        const [codec] = connectorDataConverter(process.env).payloadCodecs ?? [];
+        if (!codec) throw new Error('no payload codec');
+        const leaseChanges: unknown[] = [];
+        for (const event of (await handle.fetchHistory()).events ?? []) {
+          const signal = event.signalExternalWorkflowExecutionInitiatedEventAttributes;
+          if (signal?.signalName !== 'renew' || !signal.input?.payloads?.length) continue;
+          const decoded = await codec.decode(signal.input.payloads as Payload[]);
+          leaseChanges.push(...decoded.map((payload) => defaultPayloadConverter.fromPayload(payload)));
+        }
+        expect(leaseChanges).toEqual([{ leaseMs: AWAITING_APPROVAL_LEASE_MS }, { leaseMs: LEASE_MS }]);
       })(),
     );
   }, 180_000);
