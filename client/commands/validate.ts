@@ -65,6 +65,10 @@ async function runPreflight(config: ConnectorConfig): Promise<PreflightResult> {
     if (error instanceof ScimAuthenticationError) {
       return { checked: false, problems: [`peakon.token: Peakon refused the token (${error.message}); create a new SCIM token in Peakon and give it to the worker`] };
     }
+    // A 429, a 5xx or no answer at all may pass (Peakon busy or down), or be a wrong host: say both, not only the URL.
+    if (error instanceof ScimError && error.retryable) {
+      return { checked: false, problems: [`peakon.baseUrl: Peakon at ${config.peakon.baseUrl} did not answer the schema read (${error.message}); it may be busy or down (try again later), or the URL or the network is wrong`] };
+    }
     if (error instanceof ScimError) {
       return { checked: false, problems: [`peakon.baseUrl: cannot read the tenant's schema at ${config.peakon.baseUrl} (${error.message}); check the tenant's "SCIM 2.0 URL"`] };
     }

@@ -138,6 +138,17 @@ describe('peakon-sync validate: preflight against the tenant', () => {
     expect(parsed.preflight).toEqual({ checked: false, problems: [expect.stringMatching(/^peakon\.baseUrl: cannot read the tenant's schema at http:\/\/127\.0\.0\.1:\d+\/scim\/v3 \(GET \/Schemas\/.*404/)] });
   });
 
+  it('reports a Peakon that answers 5xx as possibly busy or down, not only as a wrong URL', async () => {
+    sandbox.setFaults({ faultRate: 1 });
+    try {
+      const { output, exitCode } = await runValidate(['--config', writeConfig('{ "Date of Birth": { field: dob, type: date } }')]);
+      expect(exitCode).toBe(1);
+      expect(output).toMatch(/preflight: cannot check the tenant:\n {2}- peakon\.baseUrl: Peakon at http:\/\/127\.0\.0\.1:\d+\/scim\/v2 did not answer the schema read \(GET \/Schemas\/.*50[03].*\); it may be busy or down \(try again later\)/);
+    } finally {
+      sandbox.setFaults({});
+    }
+  });
+
   it('lists every mapped attribute the tenant does not have and exits non-zero', async () => {
     const { output, exitCode } = await runValidate(['--config', writeConfig('{ "Date of birth": { field: dob, type: date }, "Shoe size": { field: dob } }')]);
     expect(exitCode).toBe(1);

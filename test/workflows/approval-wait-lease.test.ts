@@ -79,7 +79,9 @@ describe('a run awaiting approval', () => {
         const report: SyncReport = await handle.result();
         expect(report.status).toBe('completed');
         expect(report.counts.deactivated).toBe(3);
-        expect((await lock.result()) as TenantLockEnd).toEqual({ ended: 'released' });
+        // Released, or ended by the run's parent-close policy when the run closed before the lock handled the release:
+        // the tenant is free either way.
+        expect(await waitFor('the lock to end', async () => { const status = (await lock.describe()).status.name; return status === 'RUNNING' ? undefined : status; }, 30_000)).toMatch(/^(COMPLETED|TERMINATED)$/);
         // The leases the run told its lock, in order (the renewals that carry one): stretched for the wait, then its own
         // again after the decision.
         const [codec] = connectorDataConverter(process.env).payloadCodecs ?? [];
