@@ -13,21 +13,12 @@ import type { TenantLockEnd, TenantLockState } from '../../workflows/lock';
 import { approveLeaversUpdate, syncProgressQuery, type SyncProgress } from '../../workflows/sync';
 import { generateOrg } from '../fixtures/org';
 import { usePipelineTests, TEST_TUNING } from '../harness/pipeline';
+import { eventually } from '../harness/wait';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const LEASE_MS = 1_500;
 const AWAITING_APPROVAL_LEASE_MS = 6_000;
-
-async function waitFor<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('a run awaiting approval', () => {
   const pipeline = usePipelineTests();
@@ -47,11 +38,11 @@ describe('a run awaiting approval', () => {
         fixture.writeEmployees(org.filter((employee) => !gone.includes(employee)));
 
         const handle = await fixture.startSync({ tuning: { ...TEST_TUNING, lockLeaseMs: LEASE_MS, awaitingApprovalLeaseMs: AWAITING_APPROVAL_LEASE_MS } });
-        await waitFor('the run to await approval', async () => ((await handle.query(syncProgressQuery)) as SyncProgress).phase === 'awaiting approval' || undefined);
+        await eventually('the run to await approval', () => handle.query(syncProgressQuery).then((progress: SyncProgress) => progress.phase === 'awaiting approval' || undefined, () => undefined), 60_000, 100);
         const lock = client.workflow.getHandle(tenantLockWorkflowId(fixture.config.tenant));
         expect((await lock.describe()).type).toBe('stretchableTenantLockWorkflow');
         // The lock hears of the stretch with the first renewal of the wait.
-        await waitFor('the stretched lease', async () => ((await lock.query<TenantLockState>('holder')).leaseMs === AWAITING_APPROVAL_LEASE_MS ? true : undefined), 10_000);
+        await eventually('the stretched lease', () => lock.query<TenantLockState>('holder').then((state) => state.leaseMs === AWAITING_APPROVAL_LEASE_MS || undefined, () => undefined), 10_000, 100);
 
         /** The event ids of the renewals sent so far (each a SignalExternalWorkflowExecutionInitiated event). */
         const renewals = async () => ((await handle.fetchHistory()).events ?? []).filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'renew').map((event) => Number(event.eventId));
@@ -81,7 +72,7 @@ describe('a run awaiting approval', () => {
         expect(report.counts.deactivated).toBe(3);
         // Released, or ended by the run's parent-close policy when the run closed before the lock handled the release:
         // the tenant is free either way.
-        expect(await waitFor('the lock to end', async () => { const status = (await lock.describe()).status.name; return status === 'RUNNING' ? undefined : status; }, 30_000)).toMatch(/^(COMPLETED|TERMINATED)$/);
+        expect(await eventually('the lock to end', () => lock.describe().then((described) => (described.status.name === 'RUNNING' ? undefined : described.status.name)), 30_000, 100)).toMatch(/^(COMPLETED|TERMINATED)$/);
         // The leases the run told its lock, in order (the renewals that carry one): stretched for the wait, then its own
         // again after the decision.
         const [codec] = connectorDataConverter(process.env).payloadCodecs ?? [];
