@@ -134,8 +134,7 @@ export function planSyncActivity(deps: ActivityDeps) {
         });
         recordsRead = records.length + readProblems.length;
         heartbeat('mapping');
-        const mapped = mapEmployees(records, config);
-        const mapping = readProblems.length > 0 ? { ...mapped, problems: [...readProblems, ...mapped.problems] } : mapped;
+        const mapping = mapEmployees(records, config, readProblems);
         const single = input.employeeKey === undefined ? undefined : selectEmployee(mapping, input.employeeKey);
         const desired = single ? [single] : mapping.employees;
         const trace = single ? [traceRead(records.length, source.description, single), traceMap(single)] : [];

@@ -45,9 +45,10 @@ export function recordRefFor(source: SourceConfig, index: number, record: HrisRe
 /**
  * Maps a whole read (every page: employee references resolve within it) to the employees Peakon should hold.
  * Bad records are reported and left out; the rest continue. A CSV read without a column the config reads throws
- * (mapping/columns.ts): that is one bad read, not one problem per row.
+ * (mapping/columns.ts): that is one bad read, not one problem per row. `readProblems` are records the source could
+ * not read at all (a CSV row with a stray delimiter): invalid records like the others, listed first.
  */
-export function mapEmployees(records: HrisRecord[], config: ConnectorConfig): MappingReport {
+export function mapEmployees(records: HrisRecord[], config: ConnectorConfig, readProblems: readonly RecordProblem[] = []): MappingReport {
   assertMappedColumns(records, config);
   const problems: RecordProblem[] = [];
   const mapped: MappedRecord[] = [];
@@ -104,7 +105,7 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig): Ma
       ...(record.terminationDate !== undefined ? { terminationDate: record.terminationDate } : {}),
     }),
   );
-  return { employees, problems: sortByRecord(problems), recordsRead: records.length, excluded };
+  return { employees, problems: [...readProblems, ...sortByRecord(problems)], recordsRead: records.length, excluded };
 }
 
 function buildReferenceIndex(

@@ -108,8 +108,7 @@ export function registerValidateCommand(program: Command): void {
       const records = await readAllRecords(source, { onProblem: (problem) => readProblems.push(problem) }).catch((error: unknown) => {
         throw error instanceof ConfigError ? new ConfigError(`${error.message} (${HERE_TOO})`) : error;
       });
-      const mapped = mapEmployees(records, config);
-      const report = readProblems.length > 0 ? { ...mapped, problems: [...readProblems, ...mapped.problems] } : mapped;
+      const report = mapEmployees(records, config, readProblems);
       const preflight = options.preflight ? await runPreflight(config) : { checked: false, problems: [], note: 'preflight skipped (--no-preflight): neither the Peakon token nor the tenant\'s attribute schema was checked' };
       if (options.json) {
         const warnings = report.employees.flatMap((employee) =>
