@@ -64,12 +64,21 @@ describeWithMoto('ownership ledger in S3 (moto server), several writers at once'
 
   it('loses no writer\'s change (conditional writes), from an absent ledger and from a written one', async () => {
     const env = { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() };
-    const storesOn = (bucket: string) => [0, 1].map(() => ledgerStoreFor({ kind: 's3', bucket, prefix: 'payloads', endpoint: moto.endpoint, forcePathStyle: true }, env, moto.clientConfig));
-    // Nobody has written the ledger yet: the first writers race on creating it.
-    expect(await recordAllAtOnce(storesOn(await moto.newBucket()))).toEqual(ids);
-    const written = storesOn(await moto.newBucket());
-    await written[0]?.record('acme', { owned: ['already-owned'], deleted: [] });
-    expect(await recordAllAtOnce(written)).toEqual(['already-owned', ...ids]);
+    // moto checks a condition and then writes, in two steps on a threaded server: two conditional PUTs at once can both
+    // pass its check (CI saw it). AWS S3 applies them atomically; a proxy that forwards one request at a time models that.
+    const atomic = await startStoreWithout('concurrent requests', moto.endpoint);
+    try {
+      const storesOn = (bucket: string) => [0, 1].map(() => ledgerStoreFor({ kind: 's3', bucket, prefix: 'payloads', endpoint: atomic.endpoint, forcePathStyle: true }, env, moto.clientConfig));
+      // Nobody has written the ledger yet: the first writers race on creating it.
+      expect(await recordAllAtOnce(storesOn(await moto.newBucket()))).toEqual(ids);
+      const written = storesOn(await moto.newBucket());
+      await written[0]?.record('acme', { owned: ['already-owned'], deleted: [] });
+      expect(await recordAllAtOnce(written)).toEqual(['already-owned', ...ids]);
+      // The writers did meet: some conditional writes were refused and retried.
+      expect(atomic.conditionalPuts()).toBeGreaterThan(2 * WRITERS + 1);
+    } finally {
+      await atomic.close();
+    }
   });
 });
 
@@ -78,10 +87,26 @@ describeWithMoto('ownership ledger in S3 (moto server), several writers at once'
  * conditional PUT `501 NotImplemented` (as such stores do), or hides the ETag of every GET. Mocked because no such
  * store runs here; everything behind the proxy is moto.
  */
-async function startStoreWithout(feature: 'conditional writes' | 'ETags', upstream: string): Promise<{ endpoint: string; conditionalPuts: () => number; close: () => Promise<void> }> {
+async function startStoreWithout(feature: 'conditional writes' | 'ETags' | 'concurrent requests', upstream: string): Promise<{ endpoint: string; conditionalPuts: () => number; close: () => Promise<void> }> {
   let conditionalPuts = 0;
   const target = new URL(upstream);
+  /** Without concurrent requests, each is forwarded once the one before it has been answered. */
+  let previous: Promise<void> = Promise.resolve();
   const server = http.createServer((incoming, response) => {
+    if (feature === 'concurrent requests') {
+      const answered = new Promise<void>((resolve) => response.on('close', () => resolve()));
+      const turn = previous;
+      previous = previous.then(() => answered);
+      incoming.pause();
+      void turn.then(() => {
+        incoming.resume();
+        forward(incoming, response);
+      });
+      return;
+    }
+    forward(incoming, response);
+  });
+  const forward = (incoming: http.IncomingMessage, response: http.ServerResponse) => {
     const conditional = incoming.method === 'PUT' && (incoming.headers['if-match'] !== undefined || incoming.headers['if-none-match'] !== undefined);
     if (conditional) conditionalPuts += 1;
     if (conditional && feature === 'conditional writes') {
@@ -97,7 +122,7 @@ async function startStoreWithout(feature: 'conditional writes' | 'ETags', upstre
       answer.pipe(response);
     });
     incoming.pipe(forwarded);
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
