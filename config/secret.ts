@@ -111,7 +111,7 @@ export function secretPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Secre
       throw new SecretPolicyError(`${SECRET_HOSTS_VARIABLE}: "${entry.trim()}" is not SECRET=host,host (SECRET is an environment variable name or file:<path>)`);
     }
     for (const host of hosts) {
-      if (host !== LOOPBACK && !HOST_PATTERN.test(host) && !isIpLiteral(host)) {
+      if (host !== LOOPBACK && !isHostPattern(host)) {
         throw new SecretPolicyError(`${SECRET_HOSTS_VARIABLE}: "${host}" (for ${name}) is not a host name, *.domain, an IP address or "${LOOPBACK}"`);
       }
     }
@@ -128,6 +128,12 @@ export function secretPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Secre
   }
   const directory = env[SECRET_DIR_VARIABLE]?.trim() || DEFAULT_SECRET_DIR;
   return { bindings, secretDirectory: path.resolve(directory), allowInsecureHttp: allow === '1' || allow === 'true', ownFiles };
+}
+
+/** `name.example.com`, `*.example.com` or an IP address (lower case): a host pattern {@link hostMatches} understands. */
+export function isHostPattern(host: string): boolean {
+  const normalized = normalizeHost(host);
+  return HOST_PATTERN.test(normalized) || isIpLiteral(normalized);
 }
 
 /** Lower case, brackets of an IPv6 literal and one trailing dot removed: the form hosts are compared in. */

@@ -1,5 +1,6 @@
 import axios, { type AxiosResponse } from 'axios';
 import { redactSecrets } from '../config/redact';
+import { egressAgents, EgressProxyRefusedError } from '../net/egress-proxy';
 import type { RetrySettings } from './config';
 import { SourceReadError } from './source';
 
@@ -93,7 +94,8 @@ export class HrisStatusError extends SourceReadError {
 }
 
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+// EPROXYUPSTREAM: the egress proxy could not reach the host this time (net/egress-proxy.ts).
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'EPROXYUPSTREAM']);
 
 /** The URL a person can read: query included, since credentials only ever travel in headers. */
 export function describeRequest(request: HrisHttpRequest): string {
@@ -196,7 +198,9 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
       maxBodyLength: maxResponseBytes,
       // Never through an HTTP(S)_PROXY from the environment: axios would hand a plain-http request, credentials in its
       // headers, to the proxy, a host the worker never bound them to (config/secret.ts checks the request's own host).
+      // PEAKON_SYNC_PROXY's tunnel, when set, carries the connection instead (net/egress-proxy.ts).
       proxy: false,
+      ...egressAgents(request.url),
       signal,
       responseType: 'text',
       // Keep the raw text: a non-JSON answer (BambooHR's XML, an HTML login page) gets a precise message below.
@@ -214,6 +218,9 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
     }
     // axios reports the overflow as ERR_BAD_RESPONSE; its message is the only thing telling it from other bad answers.
     if (axios.isAxiosError(error) && error.message.startsWith('maxContentLength size of')) return { kind: 'tooLarge', limit: maxResponseBytes };
+    // The egress proxy's own answer names the proxy and the host, nothing of the request.
+    const refusal = axios.isAxiosError(error) ? error.cause : error;
+    if (refusal instanceof EgressProxyRefusedError) return { kind: 'network', code: refusal.code, detail: refusal.message };
     // Only the code leaves this function: axios errors carry the request config, headers (credentials) included.
     const code = axios.isAxiosError(error) ? (error.code ?? 'network error') : 'network error';
     if (code === 'ECONNABORTED' && error instanceof Error && error.message.startsWith('timeout')) {

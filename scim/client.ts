@@ -1,6 +1,7 @@
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { redactSecrets } from '../config/redact';
+import { describeRoute, egressAgents } from '../net/egress-proxy';
 import {
   ScimAmbiguousMatchError,
   ScimIncompleteListingError,
@@ -134,7 +135,8 @@ export class ScimClient {
     this.#token = settings.token;
     this.timeoutMs = settings.timeoutMs;
     this.totalTimeoutMs = settings.totalTimeoutMs ?? TOTAL_DEADLINE_FACTOR * settings.timeoutMs;
-    this.host = new URL(this.baseUrl).host;
+    // Named in network failures; `… via egress proxy …` when PEAKON_SYNC_PROXY carries the connection.
+    this.host = describeRoute(new URL(this.baseUrl));
     this.signal = options.signal;
     this.pageSize = settings.pageSize;
     this.pacer = options.pacer;
@@ -148,7 +150,9 @@ export class ScimClient {
       maxRedirects: 0,
       // Nor through an HTTP(S)_PROXY from the environment: axios would hand a plain-http request, bearer token in its
       // header, to the proxy, a host the token is not bound to (config/secret.ts checks only the base URL's host).
+      // PEAKON_SYNC_PROXY's CONNECT tunnel, when set, carries the connection instead (net/egress-proxy.ts).
       proxy: false,
+      ...egressAgents(this.baseUrl),
       maxContentLength: MAX_CONTENT_BYTES,
       maxBodyLength: MAX_CONTENT_BYTES,
       responseType: 'text',

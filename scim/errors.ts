@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { isAxiosError } from 'axios';
+import { EgressProxyRefusedError } from '../net/egress-proxy';
 import { ScimErrorSchema } from './resources';
 
 /**
@@ -173,6 +174,8 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'ERR_NETWORK',
   'ERR_SOCKET_CONNECTION_TIMEOUT',
   'UND_ERR_SOCKET',
+  // The egress proxy could not reach Peakon this time (its CONNECT answered 502/503/504: net/egress-proxy.ts).
+  'EPROXYUPSTREAM',
 ]);
 
 /**
@@ -184,6 +187,12 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
   const now = options.now ?? Date.now;
 
   if (failure.kind === 'exception') {
+    const proxyRefusal = isAxiosError(failure.error) ? failure.error.cause : failure.error;
+    if (proxyRefusal instanceof EgressProxyRefusedError) {
+      // The proxy's policy or credentials: every request would meet it, so it stops the run like a rejected token.
+      if (proxyRefusal.code === 'EPROXYREFUSED') return new ScimAuthenticationError(proxyRefusal.message, { ...request, networkCode: proxyRefusal.code });
+      return new ScimTransientError(proxyRefusal.message, { ...request, networkCode: proxyRefusal.code });
+    }
     const networkCode = networkCodeOf(failure.error);
     const to = options.host !== undefined ? ` to ${options.host}` : '';
     if (failure.timedOut === true || networkCode === 'ECONNABORTED' || networkCode === 'ETIMEDOUT') {

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { ExternalStorage } from '@temporalio/common';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { egressAgents } from '../net/egress-proxy';
 import { z } from 'zod';
 import { LocalStorageDriver } from './local-driver';
 import { S3StorageDriver } from './s3-driver';
@@ -132,12 +133,15 @@ export function createStorageDriver(
   s3ClientConfig?: S3ClientConfig,
 ): LocalStorageDriver | S3StorageDriver {
   if (store.kind === 'local') return new LocalStorageDriver({ directory: store.directory });
+  // Through PEAKON_SYNC_PROXY's tunnel unless the store's host goes direct (AWS: the bucket's virtual host).
+  const { httpAgent, httpsAgent } = egressAgents(store.endpoint ?? `https://${store.bucket}.s3.amazonaws.com`);
+  const tunnelled = httpAgent && httpsAgent ? { requestHandler: { httpAgent, httpsAgent } } : {};
   return new S3StorageDriver({
     bucket: store.bucket,
     prefix: store.prefix,
     ...(store.endpoint ? { endpoint: store.endpoint } : {}),
     forcePathStyle: store.forcePathStyle,
-    ...(s3ClientConfig ? { clientConfig: s3ClientConfig } : {}),
+    clientConfig: { ...tunnelled, ...s3ClientConfig },
   });
 }
 

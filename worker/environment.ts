@@ -7,12 +7,24 @@ import { externalStorageFromEnv } from '../storage/from-env';
 import { describeIssues } from '../config/load';
 import { DEFAULT_SECRET_DIR, secretPolicyFromEnv } from '../config/secret';
 import { MetricsAddressSchema } from '../metrics/address';
+import { egressProxyFromEnv } from '../net/egress-proxy';
 
 /** Checks a secret-policy variable with the parser the worker itself uses, so a typo fails at start, not mid-sync. */
 function validSecretPolicy(name: string) {
   return (value: string | undefined, context: z.RefinementCtx) => {
     try {
       secretPolicyFromEnv({ [name]: value });
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+    }
+  };
+}
+
+/** Checks PEAKON_SYNC_PROXY / PEAKON_SYNC_NO_PROXY with the parser every request uses; messages never quote a value. */
+function validEgressProxy(name: string) {
+  return (value: string | undefined, context: z.RefinementCtx) => {
+    try {
+      egressProxyFromEnv({ [name]: value });
     } catch (error) {
       context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
     }
@@ -68,6 +80,14 @@ export const WorkerEnvironmentSchema = z.object({
   PEAKON_SYNC_DATA_DIR: z.string().min(1).default('.'),
   /** `1` allows plain http:// to hosts that are not loopback (Peakon and HR sources); refused otherwise. */
   PEAKON_SYNC_ALLOW_INSECURE_HTTP: z.string().optional().superRefine(validSecretPolicy('PEAKON_SYNC_ALLOW_INSECURE_HTTP')),
+  /**
+   * `http://host:port` (or `http://user:password@host:port`) of an HTTP proxy every outbound connection of the worker
+   * and of `validate` goes through as a CONNECT tunnel (TLS end to end): Peakon, HR sources, the S3 payload store and
+   * the Temporal server. Unset: direct. HTTPS_PROXY and HTTP_PROXY are not read (net/egress-proxy.ts says why).
+   */
+  PEAKON_SYNC_PROXY: z.string().optional().superRefine(validEgressProxy('PEAKON_SYNC_PROXY')),
+  /** Hosts reached without the proxy, `,`-separated: `name`, `*.domain`, IP addresses, or `*`. Loopback always is. */
+  PEAKON_SYNC_NO_PROXY: z.string().optional().superRefine(validEgressProxy('PEAKON_SYNC_NO_PROXY')),
   /**
    * `IP:PORT` on which the worker serves Prometheus metrics at `/metrics` (the SDK's and the connector's, see
    * docs/metrics.md), e.g. `0.0.0.0:9464` in a container. Unset (or empty): no metrics endpoint.

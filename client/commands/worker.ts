@@ -11,6 +11,7 @@ import { startRetentionSweeper } from '../../storage/retention';
 import { connectorDataConverterFromEnv, defaultPayloadDirectory, readWorkerEnvironment, reportDirectoryOf, temporalConnectConfig, WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
 import { installJsonLogging } from '../../worker/logging';
 import { installRuntimeWithMetrics } from '../../metrics/prometheus';
+import { egressProxyFromEnv, temporalProxyConfig } from '../../net/egress-proxy';
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -27,7 +28,9 @@ export function registerWorkerCommand(program: Command): void {
       if (metricsAddress === undefined) installJsonLogging(environment.PEAKON_SYNC_LOG_LEVEL);
       else installRuntimeWithMetrics(environment.PEAKON_SYNC_LOG_LEVEL, metricsAddress);
       const { connectionOptions, namespace } = temporalConnectConfig();
-      const connection = await NativeConnection.connect(connectionOptions);
+      // The Rust core speaks CONNECT itself: PEAKON_SYNC_PROXY carries the Temporal connection too, unless bypassed.
+      const proxy = temporalProxyConfig(connectionOptions.address);
+      const connection = await NativeConnection.connect({ ...connectionOptions, ...(proxy ? { proxy } : {}) });
       const reportDirectory = reportDirectoryOf(environment);
       const workers = await createSyncWorkers({
         connection,
@@ -42,7 +45,7 @@ export function registerWorkerCommand(program: Command): void {
       // SIGTERM (docker stop, Kubernetes) drains in-flight tasks; Temporal retries whatever is cut off.
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.shutdown());
       const encryptionKeyId = readEncryptionKeys()?.current.id;
-      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: encryptionKeyId ? 'info' : 'warn', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: encryptionKeyId ?? `none: ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE} is set, payloads are stored in plain text`, metrics: metricsAddress === undefined ? 'off' : `http://${metricsAddress}/metrics` })}\n`);
+      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: encryptionKeyId ? 'info' : 'warn', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: encryptionKeyId ?? `none: ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE} is set, payloads are stored in plain text`, metrics: metricsAddress === undefined ? 'off' : `http://${metricsAddress}/metrics`, egressProxy: egressProxyFromEnv()?.origin ?? 'none' })}\n`);
       // Run data (stored payloads) and report files hold personal data: the worker deletes them after the retention.
       const storage = storageConfigFromEnv(process.env, { defaultLocalDirectory: defaultPayloadDirectory() });
       const stopRetention = startRetentionSweeper({ ...(storage.store ? { store: storage.store } : {}), reportDirectory, retentionDays: storage.retentionDays, log: Runtime.instance().logger });

@@ -1,0 +1,171 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { requestJson, type HrisHttpSettings } from '../../hris/http';
+import { SourceReadError } from '../../hris/source';
+import { egressAgents, egressProxyFromEnv, NO_PROXY_VARIABLE, PROXY_VARIABLE, temporalProxyConfig, tunnelsThrough } from '../../net/egress-proxy';
+import { startSandbox, type RunningSandbox } from '../../sandbox';
+import { ScimClient } from '../../scim/client';
+import { ScimAuthenticationError, ScimTransientError } from '../../scim/errors';
+import { createStorageDriver } from '../../storage/from-env';
+import { readWorkerEnvironment } from '../../worker/environment';
+import { startConnectProxy, type ConnectProxy } from '../harness/connect-proxy';
+import { describeWithMoto, startMoto } from '../harness/moto';
+import { startTestServer } from '../hris/http-server';
+
+// Jest gives each test file its own copy of process.env: what this file sets stays here.
+const PASSWORD = 'pr0xy-s3cret';
+const CREDENTIALS = { username: 'sync', password: PASSWORD };
+
+function useProxyEnvironment(url: string, noProxy?: string): void {
+  process.env[PROXY_VARIABLE] = url;
+  if (noProxy === undefined) delete process.env[NO_PROXY_VARIABLE];
+  else process.env[NO_PROXY_VARIABLE] = noProxy;
+}
+
+afterEach(() => {
+  delete process.env[PROXY_VARIABLE];
+  delete process.env[NO_PROXY_VARIABLE];
+});
+
+describe('PEAKON_SYNC_PROXY settings', () => {
+  it('is off unless set, and refuses what is not an http:// proxy origin without ever quoting the value', () => {
+    expect(egressProxyFromEnv({})).toBeUndefined();
+    expect(egressProxyFromEnv({ [PROXY_VARIABLE]: ' ' })).toBeUndefined();
+    for (const value of [`not a url ${PASSWORD}`, `https://u:${PASSWORD}@proxy.corp:3128`, `http://u:${PASSWORD}@proxy.corp:3128/path`, `socks5://u:${PASSWORD}@proxy.corp:1080`]) {
+      expect(() => egressProxyFromEnv({ [PROXY_VARIABLE]: value })).toThrow(PROXY_VARIABLE);
+      expect(() => egressProxyFromEnv({ [PROXY_VARIABLE]: value })).not.toThrow(PASSWORD);
+    }
+    expect(egressProxyFromEnv({ [PROXY_VARIABLE]: `http://u:${PASSWORD}@proxy.corp:3128` })?.origin).toBe('http://proxy.corp:3128');
+  });
+
+  it('fails the worker at start on a bad value, naming the variable and not the credentials', () => {
+    expect(() => readWorkerEnvironment({ [PROXY_VARIABLE]: `https://u:${PASSWORD}@proxy.corp:3128` })).toThrow(/PEAKON_SYNC_PROXY must be an http:\/\/ URL/);
+    expect(() => readWorkerEnvironment({ [PROXY_VARIABLE]: `https://u:${PASSWORD}@proxy.corp:3128` })).not.toThrow(PASSWORD);
+    expect(() => readWorkerEnvironment({ [NO_PROXY_VARIABLE]: 'intranet, bad/entry' })).toThrow(/PEAKON_SYNC_NO_PROXY: "bad\/entry"/);
+    expect(readWorkerEnvironment({ [PROXY_VARIABLE]: 'http://proxy.corp:3128', [NO_PROXY_VARIABLE]: 'hr.corp.example, *.internal 10.0.0.7' })).toMatchObject({ PEAKON_SYNC_PROXY: 'http://proxy.corp:3128' });
+  });
+
+  it('sends loopback and PEAKON_SYNC_NO_PROXY hosts direct, everything else through the tunnel', () => {
+    const proxy = egressProxyFromEnv({ [PROXY_VARIABLE]: 'http://proxy.corp:3128', [NO_PROXY_VARIABLE]: 'hr.corp.example,*.internal,10.0.0.7' });
+    if (!proxy) throw new Error('expected a proxy');
+    expect(['localhost', '127.0.0.1', '::1', 'hr.corp.example', 's3.eu.internal', '10.0.0.7'].filter((host) => tunnelsThrough(proxy, host))).toEqual([]);
+    expect(['acme.peakon.com', 'api.bamboohr.com', 'corp.example', 'internal', '10.0.0.8'].every((host) => tunnelsThrough(proxy, host))).toBe(true);
+    const everything = egressProxyFromEnv({ [PROXY_VARIABLE]: 'http://proxy.corp:3128', [NO_PROXY_VARIABLE]: '*' });
+    expect(everything && tunnelsThrough(everything, 'acme.peakon.com')).toBe(false);
+    expect(egressAgents('https://acme.peakon.com', { [PROXY_VARIABLE]: 'http://proxy.corp:3128', [NO_PROXY_VARIABLE]: '*.peakon.com' })).toEqual({});
+    expect(egressAgents('https://acme.peakon.com', { [PROXY_VARIABLE]: 'http://proxy.corp:3128' }).httpsAgent).toBeDefined();
+  });
+
+  it('gives the Temporal connection the proxy with its port and decoded credentials, unless the address goes direct', () => {
+    const env = { [PROXY_VARIABLE]: 'http://sync%40corp:p%2Fw@proxy.corp', [NO_PROXY_VARIABLE]: 'temporal.internal' };
+    expect(temporalProxyConfig('acme.a1b2c.tmprl.cloud:7233', { ...env, [PROXY_VARIABLE]: 'http://sync:p%2Fw@proxy.corp' })).toEqual({ type: 'http-connect', targetHost: 'proxy.corp:80', basicAuth: { username: 'sync', password: 'p/w' } });
+    // The SDK cannot send a user name holding "@" or ":": refused with a way out, not sent garbled.
+    expect(() => temporalProxyConfig('acme.a1b2c.tmprl.cloud:7233', env)).toThrow(/cannot send proxy credentials/);
+    expect(temporalProxyConfig('temporal.internal:7233', env)).toBeUndefined();
+    expect(temporalProxyConfig('localhost:7233', env)).toBeUndefined();
+    expect(temporalProxyConfig('acme.a1b2c.tmprl.cloud:7233', {})).toBeUndefined();
+  });
+});
+
+describe('requests through the egress proxy', () => {
+  let sandbox: RunningSandbox;
+  let proxy: ConnectProxy;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ token: 'sandbox-token' });
+  });
+  afterAll(async () => {
+    await sandbox.close();
+  });
+  beforeEach(async () => {
+    // `peakon.test` resolves nowhere but in the proxy: a request that arrives went through it.
+    proxy = await startConnectProxy({ routes: { 'peakon.test:80': `127.0.0.1:${sandbox.port}` }, credentials: CREDENTIALS });
+  });
+  afterEach(async () => {
+    await proxy.close();
+  });
+
+  const client = () => new ScimClient({ baseUrl: 'http://peakon.test/scim/v2', token: sandbox.token, timeoutMs: 5_000 });
+
+  it('reaches Peakon through a CONNECT tunnel with the proxy credentials, never handing the proxy a whole request', async () => {
+    useProxyEnvironment(proxy.url);
+    const config = await client().getServiceProviderConfig();
+    expect(config.patch?.supported).toBe(true);
+    expect(proxy.tunnels.map((tunnel) => [tunnel.target, tunnel.status])).toEqual([['peakon.test:80', 200]]);
+    expect(proxy.tunnels[0]?.authorization).toBe(`Basic ${Buffer.from(`sync:${PASSWORD}`).toString('base64')}`);
+    expect(proxy.forwarded).toEqual([]);
+    expect(sandbox.ops().at(-1)?.path).toContain('/ServiceProviderConfig');
+  });
+
+  it('goes direct to loopback even with a proxy set', async () => {
+    useProxyEnvironment(proxy.url);
+    await new ScimClient({ baseUrl: sandbox.baseUrl, token: sandbox.token, timeoutMs: 5_000 }).getServiceProviderConfig();
+    expect(proxy.tunnels).toEqual([]);
+  });
+
+  it('stops on a refused tunnel with a message naming the proxy and what to fix, sending nothing of the request', async () => {
+    useProxyEnvironment(proxy.origin);
+    const opsBefore = sandbox.ops().length;
+    const refused = await client()
+      .getServiceProviderConfig()
+      .then(() => undefined, (error: unknown) => error);
+    expect(refused).toBeInstanceOf(ScimAuthenticationError);
+    expect((refused as Error).message).toBe(`GET /ServiceProviderConfig: egress proxy 127.0.0.1:${new URL(proxy.origin).port} refused the tunnel to peakon.test:80 (407 Proxy Authentication Required): check the credentials in PEAKON_SYNC_PROXY`);
+    expect(proxy.tunnels.map((tunnel) => tunnel.sent().length)).toEqual([0]);
+    expect(sandbox.ops()).toHaveLength(opsBefore);
+  });
+
+  it('retries when the proxy cannot reach the host (502), and says which proxy', async () => {
+    useProxyEnvironment(proxy.url);
+    const failed = await new ScimClient({ baseUrl: 'http://elsewhere.test/scim/v2', token: sandbox.token, timeoutMs: 5_000 })
+      .getServiceProviderConfig()
+      .then(() => undefined, (error: unknown) => error);
+    expect(failed).toBeInstanceOf(ScimTransientError);
+    expect((failed as ScimTransientError).retryable).toBe(true);
+    expect((failed as Error).message).toContain('refused the tunnel to elsewhere.test:80 (502 Bad Gateway)');
+    expect((failed as Error).message).not.toContain(PASSWORD);
+  });
+
+  it('carries HR source requests too, and a refusal fails the read with the proxy named', async () => {
+    const hr = await startTestServer(() => ({ body: [{ email: 'ada@example.com' }] }));
+    const hrProxy = await startConnectProxy({ routes: { 'hr.test:80': hr.origin.replace('http://', '') }, credentials: CREDENTIALS });
+    const settings: HrisHttpSettings = { timeoutMs: 5_000, totalTimeoutMs: 5_000, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 10 }, sleep: async () => undefined, source: 'rest:test' };
+    try {
+      useProxyEnvironment(hrProxy.url);
+      const answer = await requestJson({ method: 'GET', url: 'http://hr.test/employees', headers: { Authorization: 'Bearer hr-token' }, secrets: ['hr-token'] }, settings);
+      expect(answer.body).toEqual([{ email: 'ada@example.com' }]);
+      expect(hrProxy.tunnels.map((tunnel) => tunnel.target)).toEqual(['hr.test:80']);
+      expect(hr.requests.map((request) => request.url.pathname)).toEqual(['/employees']);
+
+      useProxyEnvironment(hrProxy.origin);
+      const refused = requestJson({ method: 'GET', url: 'http://hr.test/employees', headers: {}, secrets: [] }, settings);
+      await expect(refused).rejects.toThrow(SourceReadError);
+      await expect(refused).rejects.toThrow(/failed after 1 attempt\(s\): egress proxy 127\.0\.0\.1:\d+ refused the tunnel to hr\.test:80 \(407 Proxy Authentication Required\)/);
+      expect(hr.requests).toHaveLength(1);
+    } finally {
+      await hrProxy.close();
+      await hr.close();
+    }
+  });
+});
+
+describeWithMoto('the S3 payload store through the egress proxy')('the S3 payload store through the egress proxy', () => {
+  it('stores and reads objects through the tunnel', async () => {
+    const moto = await startMoto();
+    // A host name without dots: moto would read `s3.test` as virtual-hosted bucket `s3`.
+    const proxy = await startConnectProxy({ routes: { 'objectstore:80': moto.endpoint.replace('http://', '') } });
+    try {
+      const bucket = await moto.newBucket();
+      useProxyEnvironment(proxy.url);
+      const driver = createStorageDriver({ kind: 's3', bucket, prefix: 'p/', endpoint: 'http://objectstore', forcePathStyle: true }, moto.clientConfig);
+      if (!('client' in driver)) throw new Error('expected the S3 driver');
+      await driver.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'p/probe', Body: 'through the tunnel' }));
+      const stored = await moto.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'p/probe' }));
+      expect(await stored.Body?.transformToString()).toBe('through the tunnel');
+      expect(proxy.tunnels.length).toBeGreaterThan(0);
+      expect(new Set(proxy.tunnels.map((tunnel) => `${tunnel.target} ${tunnel.status}`))).toEqual(new Set(['objectstore:80 200']));
+      driver.client.destroy();
+    } finally {
+      await proxy.close();
+      await moto.close();
+    }
+  }, 60_000);
+});
