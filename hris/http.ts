@@ -1,4 +1,6 @@
 import axios, { type AxiosResponse } from 'axios';
+import http from 'node:http';
+import https from 'node:https';
 import { redactSecrets } from '../config/redact';
 import { egressAgents, EgressProxyRefusedError } from '../net/egress-proxy';
 import type { RetrySettings } from './config';
@@ -175,18 +177,19 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
   const signal = settings.signal ? AbortSignal.any([settings.signal, deadline]) : deadline;
   try {
     const response = await axios.request<string>({
-      ...(checkRedirect
-        ? {
-            beforeRedirect: (options: Record<string, unknown>) => {
-              try {
-                checkRedirect(new URL(String(options['href'])));
-              } catch (error) {
-                refusedRedirect = error;
-                throw error;
-              }
-            },
-          }
-        : {}),
+      beforeRedirect: (options: Record<string, unknown>) => {
+        const target = new URL(String(options['href']));
+        try {
+          checkRedirect?.(target);
+        } catch (error) {
+          refusedRedirect = error;
+          throw error;
+        }
+        // Each hop takes its own route (follow-redirects uses `agents` for every hop): a redirect from a host behind
+        // the egress proxy to one reached directly, or the other way round, must not keep the first hop's way out.
+        const { httpAgent, httpsAgent } = egressAgents(target);
+        options['agents'] = { http: httpAgent ?? http.globalAgent, https: httpsAgent ?? https.globalAgent };
+      },
       method: request.method,
       url: request.url,
       params: request.params,

@@ -147,6 +147,30 @@ describe('requests through the egress proxy', () => {
   });
 });
 
+describe('redirects of an HR source', () => {
+  const settings: HrisHttpSettings = { timeoutMs: 5_000, totalTimeoutMs: 5_000, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 10 }, sleep: async () => undefined, source: 'rest:test' };
+
+  it('take their own route at each hop: from behind the proxy to a direct host, and from a direct host out through it', async () => {
+    const files = await startTestServer(() => ({ body: { from: 'files' } }));
+    const api = await startTestServer((request) => (request.url.pathname === '/out' ? { status: 302, headers: { Location: 'http://files.test/export' } } : { status: 302, headers: { Location: `${files.origin}/export` } }));
+    const proxy = await startConnectProxy({ routes: { 'api.test:80': api.origin.replace('http://', ''), 'files.test:80': files.origin.replace('http://', '') } });
+    try {
+      useProxyEnvironment(proxy.url);
+      // api.test (tunnelled) sends us to loopback: that hop goes direct, the proxy sees only the first.
+      expect((await requestJson({ method: 'GET', url: 'http://api.test/in', headers: {}, secrets: [] }, settings)).body).toEqual({ from: 'files' });
+      expect(proxy.tunnels.map((tunnel) => tunnel.target)).toEqual(['api.test:80']);
+      // Loopback (direct) sends us to files.test, which resolves only in the proxy: that hop is tunnelled.
+      expect((await requestJson({ method: 'GET', url: `${api.origin}/out`, headers: {}, secrets: [] }, settings)).body).toEqual({ from: 'files' });
+      expect(proxy.tunnels.map((tunnel) => tunnel.target)).toEqual(['api.test:80', 'files.test:80']);
+      expect(files.requests).toHaveLength(2);
+    } finally {
+      await proxy.close();
+      await api.close();
+      await files.close();
+    }
+  });
+});
+
 describeWithMoto('the S3 payload store through the egress proxy')('the S3 payload store through the egress proxy', () => {
   it('stores and reads objects through the tunnel', async () => {
     const moto = await startMoto();
