@@ -9,22 +9,14 @@ import { DEFAULT_SECRET_DIR, secretPolicyFromEnv } from '../config/secret';
 import { MetricsAddressSchema } from '../metrics/address';
 import { egressProxyFromEnv } from '../net/egress-proxy';
 
-/** Checks a secret-policy variable with the parser the worker itself uses, so a typo fails at start, not mid-sync. */
-function validSecretPolicy(name: string) {
+/**
+ * Checks one variable with the parser that reads it at run time (the secret policy, the egress proxy), so a typo fails
+ * the worker at start, not mid-sync. Those parsers' messages name the variable, and never quote a credential.
+ */
+function validBy(parse: (env: NodeJS.ProcessEnv) => unknown, name: string) {
   return (value: string | undefined, context: z.RefinementCtx) => {
     try {
-      secretPolicyFromEnv({ [name]: value });
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
-    }
-  };
-}
-
-/** Checks PEAKON_SYNC_PROXY / PEAKON_SYNC_NO_PROXY with the parser every request uses; messages never quote a value. */
-function validEgressProxy(name: string) {
-  return (value: string | undefined, context: z.RefinementCtx) => {
-    try {
-      egressProxyFromEnv({ [name]: value });
+      parse({ [name]: value });
     } catch (error) {
       context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
     }
@@ -70,7 +62,7 @@ export const WorkerEnvironmentSchema = z.object({
    * `*.peakon.com` (a local sandbox needs `PEAKON_TOKEN=loopback`), BAMBOOHR_API_KEY → `api.bamboohr.com`, `*.bamboohr.com`, any other secret → nowhere.
    * The worker's own variables (PEAKON_SYNC_*, TEMPORAL_*, AWS_*) and their files cannot be listed.
    */
-  PEAKON_SYNC_SECRET_HOSTS: z.string().optional().superRefine(validSecretPolicy('PEAKON_SYNC_SECRET_HOSTS')),
+  PEAKON_SYNC_SECRET_HOSTS: z.string().optional().superRefine(validBy(secretPolicyFromEnv, 'PEAKON_SYNC_SECRET_HOSTS')),
   /** `file:` secrets must resolve (symlinks and `..` followed) to a path inside this directory. */
   PEAKON_SYNC_SECRET_DIR: z.string().min(1).default(DEFAULT_SECRET_DIR),
   /**
@@ -79,15 +71,15 @@ export const WorkerEnvironmentSchema = z.object({
    */
   PEAKON_SYNC_DATA_DIR: z.string().min(1).default('.'),
   /** `1` allows plain http:// to hosts that are not loopback (Peakon and HR sources); refused otherwise. */
-  PEAKON_SYNC_ALLOW_INSECURE_HTTP: z.string().optional().superRefine(validSecretPolicy('PEAKON_SYNC_ALLOW_INSECURE_HTTP')),
+  PEAKON_SYNC_ALLOW_INSECURE_HTTP: z.string().optional().superRefine(validBy(secretPolicyFromEnv, 'PEAKON_SYNC_ALLOW_INSECURE_HTTP')),
   /**
    * `http://host:port` (or `http://user:password@host:port`) of an HTTP proxy every outbound connection of the worker
    * and of `validate` goes through as a CONNECT tunnel (TLS end to end): Peakon, HR sources, the S3 payload store and
    * the Temporal server. Unset: direct. HTTPS_PROXY and HTTP_PROXY are not read (net/egress-proxy.ts says why).
    */
-  PEAKON_SYNC_PROXY: z.string().optional().superRefine(validEgressProxy('PEAKON_SYNC_PROXY')),
+  PEAKON_SYNC_PROXY: z.string().optional().superRefine(validBy(egressProxyFromEnv, 'PEAKON_SYNC_PROXY')),
   /** Hosts reached without the proxy, `,`-separated: `name`, `*.domain`, IP addresses, or `*`. Loopback always is. */
-  PEAKON_SYNC_NO_PROXY: z.string().optional().superRefine(validEgressProxy('PEAKON_SYNC_NO_PROXY')),
+  PEAKON_SYNC_NO_PROXY: z.string().optional().superRefine(validBy(egressProxyFromEnv, 'PEAKON_SYNC_NO_PROXY')),
   /**
    * `IP:PORT` on which the worker serves Prometheus metrics at `/metrics` (the SDK's and the connector's, see
    * docs/metrics.md), e.g. `0.0.0.0:9464` in a container. Unset (or empty): no metrics endpoint.
