@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { ScimAuthenticationError, ScimConflictError, ScimError, ScimMalformedResponseError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
+import { ScimAuthenticationError, ScimConflictError, ScimEgressProxyRefusedError, ScimError, ScimMalformedResponseError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
 import { SourceReadError } from '../hris/source';
 import { ConfigError } from '../config/load';
 
@@ -27,6 +27,8 @@ export function toActivityFailure(error: unknown): ApplicationFailure {
   if (error instanceof ScimAuthenticationError) {
     return ApplicationFailure.create({ type: FailureType.AuthenticationFailed, nonRetryable: true, message: `authentication failed: Peakon answered ${error.status ?? '401'} (check the SCIM token) — ${error.message}` });
   }
+  // The worker's own network setting, not Peakon: a config problem of the worker, named as such.
+  if (error instanceof ScimEgressProxyRefusedError) return ApplicationFailure.create({ type: FailureType.ConfigInvalid, nonRetryable: true, message: error.message });
   if (error instanceof ScimRetryLaterError) {
     // Peakon's Retry-After wins over our backoff: retrying earlier only spends quota on more 429s or 503s.
     const type = error instanceof ScimRateLimitedError ? FailureType.RateLimited : FailureType.Transient;

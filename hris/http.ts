@@ -1,8 +1,6 @@
 import axios, { type AxiosResponse } from 'axios';
-import http from 'node:http';
-import https from 'node:https';
 import { redactSecrets } from '../config/redact';
-import { egressAgents, EgressProxyRefusedError } from '../net/egress-proxy';
+import { egressAgents, EgressProxyTunnelError } from '../net/egress-proxy';
 import type { RetrySettings } from './config';
 import { SourceReadError } from './source';
 
@@ -175,21 +173,22 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
   const deadline = AbortSignal.timeout(settings.totalTimeoutMs);
   const maxResponseBytes = settings.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const signal = settings.signal ? AbortSignal.any([settings.signal, deadline]) : deadline;
+  // Outside the try: a malformed PEAKON_SYNC_PROXY is its own clear error, not a "network error".
+  const agents = egressAgents();
   try {
     const response = await axios.request<string>({
-      beforeRedirect: (options: Record<string, unknown>) => {
-        const target = new URL(String(options['href']));
-        try {
-          checkRedirect?.(target);
-        } catch (error) {
-          refusedRedirect = error;
-          throw error;
-        }
-        // Each hop takes its own route (follow-redirects uses `agents` for every hop): a redirect from a host behind
-        // the egress proxy to one reached directly, or the other way round, must not keep the first hop's way out.
-        const { httpAgent, httpsAgent } = egressAgents(target);
-        options['agents'] = { http: httpAgent ?? http.globalAgent, https: httpsAgent ?? https.globalAgent };
-      },
+      ...(checkRedirect
+        ? {
+            beforeRedirect: (options: Record<string, unknown>) => {
+              try {
+                checkRedirect(new URL(String(options['href'])));
+              } catch (error) {
+                refusedRedirect = error;
+                throw error;
+              }
+            },
+          }
+        : {}),
       method: request.method,
       url: request.url,
       params: request.params,
@@ -202,8 +201,9 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
       // Never through an HTTP(S)_PROXY from the environment: axios would hand a plain-http request, credentials in its
       // headers, to the proxy, a host the worker never bound them to (config/secret.ts checks the request's own host).
       // PEAKON_SYNC_PROXY's tunnel, when set, carries the connection instead (net/egress-proxy.ts).
+      // Its agent routes each connection, redirect hops included, by the host that connection is for.
       proxy: false,
-      ...egressAgents(request.url),
+      ...agents,
       signal,
       responseType: 'text',
       // Keep the raw text: a non-JSON answer (BambooHR's XML, an HTML login page) gets a precise message below.
@@ -223,7 +223,7 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
     if (axios.isAxiosError(error) && error.message.startsWith('maxContentLength size of')) return { kind: 'tooLarge', limit: maxResponseBytes };
     // The egress proxy's own answer names the proxy and the host, nothing of the request.
     const refusal = axios.isAxiosError(error) ? error.cause : error;
-    if (refusal instanceof EgressProxyRefusedError) return { kind: 'network', code: refusal.code, detail: refusal.message };
+    if (refusal instanceof EgressProxyTunnelError) return { kind: 'network', code: refusal.code, detail: refusal.message };
     // Only the code leaves this function: axios errors carry the request config, headers (credentials) included.
     const code = axios.isAxiosError(error) ? (error.code ?? 'network error') : 'network error';
     if (code === 'ECONNABORTED' && error instanceof Error && error.message.startsWith('timeout')) {

@@ -1,6 +1,6 @@
-import type { Agent, ClientRequest } from 'node:http';
-import type { AgentConnectOpts } from 'agent-base';
-import { STATUS_CODES } from 'node:http';
+import { Agent as AgentBase, type AgentConnectOpts } from 'agent-base';
+import { Agent as HttpAgent, STATUS_CODES, type ClientRequest } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { Socket } from 'node:net';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { HttpsProxyAgent } from 'https-proxy-agent';
@@ -8,9 +8,10 @@ import { hostMatches, isHostPattern, isLoopbackHost } from '../config/secret';
 
 /**
  * The worker's way out of a network that only lets traffic leave through an HTTP proxy (most corporate networks).
- * Every outbound call the worker makes itself (Peakon, HR sources and their token endpoints, the S3 payload store, the
- * Temporal server) goes through it as a CONNECT tunnel: the proxy learns the host and port, and TLS runs end to end
- * from the worker to that host, so tokens and HR data never reach the proxy in readable form. Requests are never handed
+ * Every outbound call the worker makes itself (Peakon, HR sources, the S3 payload store, the Temporal server) goes
+ * through it as a CONNECT tunnel: the proxy learns the host and port, and for https targets TLS runs from the worker
+ * to that host, so tokens and HR data never reach the proxy in readable form (a plain-http target, which
+ * PEAKON_SYNC_ALLOW_INSECURE_HTTP must allow, is as readable to the proxy as to any hop on its way). Requests are never handed
  * to the proxy whole (axios' own proxy support does that with plain-http requests: the bearer token in the proxy's
  * hands), which is also why the conventional HTTPS_PROXY/HTTP_PROXY variables are not read: setting them on a host
  * must not silently reroute the connector's credentials.
@@ -46,11 +47,14 @@ export function egressProxyFromEnv(env: NodeJS.ProcessEnv = process.env): Egress
     throw new EgressProxyError(`${PROXY_VARIABLE} is not a URL: expected http://host:port of an HTTP CONNECT proxy, optionally http://user:password@host:port (value not shown: it may hold credentials)`);
   }
   if (url.protocol !== 'http:') {
-    throw new EgressProxyError(`${PROXY_VARIABLE} must be an http:// URL (the CONNECT request goes to the proxy in plain http; what travels through the tunnel is TLS end to end), not ${url.protocol}//`);
+    // The scheme is not echoed: in `user:password@proxy:3128`, without one, the user name is what parses as the scheme.
+    throw new EgressProxyError(`${PROXY_VARIABLE} must be an http:// URL, http://host:port or http://user:password@host:port (the CONNECT request goes to the proxy in plain http; https targets stay encrypted inside the tunnel)`);
   }
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     throw new EgressProxyError(`${PROXY_VARIABLE} must be http://host:port with no path, query or fragment`);
   }
+  // Basic authentication splits user and password at the first ":": one inside the user name cannot be sent.
+  if (decodeURIComponent(url.username).includes(':')) throw new EgressProxyError(`${PROXY_VARIABLE}: the proxy user name cannot contain ":" (Basic authentication splits at the first one)`);
   return { origin: `${url.protocol}//${url.host}`, url, bypass };
 }
 
@@ -79,30 +83,34 @@ export function describeRoute(target: URL, env: NodeJS.ProcessEnv = process.env)
   return proxy && tunnelsThrough(proxy, target.hostname) ? `${target.host} via egress proxy ${proxy.url.host}` : target.host;
 }
 
+/** Statuses of a CONNECT answer that mean the proxy will not carry this tunnel whatever we retry: a setting to fix. */
+const REFUSING_STATUSES = new Set([400, 401, 403, 405, 407]);
+
 /**
- * The proxy refused to open the tunnel (its CONNECT answer was not 200). Thrown from the socket's creation, so the
- * request never starts: nothing of it (headers with credentials) is written to the proxy. `code` lets the HTTP
- * clients decide on retries: the proxy not reaching the host (502/503/504) is worth a retry, a refusal (403, 407) is
- * a setting to fix.
+ * The tunnel could not be opened: the proxy refused it, answered something else than 200, or closed the connection
+ * without answering. Thrown from the socket's creation, so the request never starts and nothing of it (headers with
+ * credentials) is written to the proxy. `code` tells the HTTP clients whether to retry: a refusal (401/403/407, …) is a
+ * setting to fix (EPROXYREFUSED), anything else (502 from a host the proxy could not reach, a 5xx, a dropped
+ * connection) may pass (EPROXYUPSTREAM).
  */
-export class EgressProxyRefusedError extends EgressProxyError {
+export class EgressProxyTunnelError extends EgressProxyError {
   readonly code: 'EPROXYUPSTREAM' | 'EPROXYREFUSED';
-  constructor(
-    readonly status: number,
-    proxyHost: string,
-    target: string,
-  ) {
-    const reason = `${status} ${STATUS_CODES[status] ?? 'HTTP status'}`;
-    const hint = status === 407 ? `: check the credentials in ${PROXY_VARIABLE}` : status >= 502 && status <= 504 ? '' : `: the proxy's policy may not allow ${target}, or add it to ${NO_PROXY_VARIABLE} if it is reachable directly`;
-    super(`egress proxy ${proxyHost} refused the tunnel to ${target} (${reason})${hint}`);
-    this.code = status >= 502 && status <= 504 ? 'EPROXYUPSTREAM' : 'EPROXYREFUSED';
+  constructor(proxyHost: string, target: string, status: number | undefined) {
+    const refused = status !== undefined && REFUSING_STATUSES.has(status);
+    const hint = status === 407 ? `: check the credentials in ${PROXY_VARIABLE}` : refused ? `: the proxy's policy may not allow ${target}, or add its host to ${NO_PROXY_VARIABLE} if it is reachable directly` : '';
+    super(
+      status === undefined
+        ? `egress proxy ${proxyHost} closed the connection before answering the tunnel request to ${target}`
+        : `egress proxy ${proxyHost} refused the tunnel to ${target} (${status} ${STATUS_CODES[status] ?? 'HTTP status'})${hint}`,
+    );
+    this.code = refused ? 'EPROXYREFUSED' : 'EPROXYUPSTREAM';
   }
 }
 
 /**
- * https-proxy-agent, except that a refused CONNECT becomes an error naming the proxy and its answer. The library
- * instead replays the proxy's answer as if the target had sent it, so a proxy's 403 would read as Peakon rejecting the
- * token (and quarantine the run for the wrong reason).
+ * https-proxy-agent, except that a tunnel that does not open becomes an error naming the proxy and its answer. The
+ * library instead replays the proxy's answer as if the target had sent it, so a proxy's 403 would read as Peakon
+ * rejecting the token.
  */
 class ConnectTunnelAgent extends HttpsProxyAgent<string> {
   override async connect(request: ClientRequest, options: AgentConnectOpts): Promise<Socket> {
@@ -110,38 +118,73 @@ class ConnectTunnelAgent extends HttpsProxyAgent<string> {
     request.once('proxyConnect', (answer: { statusCode: number }) => {
       if (answer.statusCode !== 200) refusedWith = answer.statusCode;
     });
-    const socket = await super.connect(request, options);
+    const target = `${options.host}:${options.port}`;
+    let socket: Socket;
+    try {
+      socket = await super.connect(request, options);
+    } catch (error) {
+      // A socket error (ECONNREFUSED from the proxy itself, …) keeps its code; the library's own "ended before
+      // receiving CONNECT response" has none.
+      if (error instanceof Error && (error as NodeJS.ErrnoException).code === undefined) throw new EgressProxyTunnelError(this.proxy.host, target, undefined);
+      throw error;
+    }
     if (refusedWith !== undefined) {
       socket.destroy();
-      throw new EgressProxyRefusedError(refusedWith, this.proxy.host, `${options.host}:${options.port}`);
+      throw new EgressProxyTunnelError(this.proxy.host, target, refusedWith);
     }
     return socket;
   }
 }
 
-/** One agent per proxy setting (the variable is read per request, so a test may change it). */
-const agents = new Map<string, Agent>();
+/**
+ * The one agent of every outbound request while a proxy is set: it decides each connection's route from the host the
+ * connection is really for (a redirect's next hop, the S3 SDK's regional host), tunnelling it or handing it to a direct
+ * agent of its own (not Node's global one, which newer Node versions point at HTTPS_PROXY under NODE_USE_ENV_PROXY).
+ */
+class EgressAgent extends AgentBase {
+  private readonly direct = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  constructor(
+    private readonly proxy: EgressProxy,
+    private readonly tunnel: ConnectTunnelAgent,
+  ) {
+    super();
+  }
 
-function agentFor(proxy: EgressProxy): Agent {
-  const key = proxy.url.href;
+  override connect(request: ClientRequest, options: AgentConnectOpts): Promise<Socket> | HttpAgent {
+    if (!tunnelsThrough(this.proxy, options.host ?? '')) return options.secureEndpoint ? this.direct.https : this.direct.http;
+    return this.tunnel.connect(request, options);
+  }
+}
+
+/** One agent per proxy setting (the variable is read per request, so a test may change it). */
+const agents = new Map<string, EgressAgent>();
+
+function agentFor(proxy: EgressProxy): EgressAgent {
+  const key = `${proxy.url.href} ${proxy.bypass.join(',')}`;
   let agent = agents.get(key);
   if (!agent) {
     // Credentials go in the CONNECT request's header only; the agent's own URL (which its debug output prints) has none.
-    const authorization = proxy.url.username !== '' || proxy.url.password !== '' ? `Basic ${Buffer.from(`${decodeURIComponent(proxy.url.username)}:${decodeURIComponent(proxy.url.password)}`).toString('base64')}` : undefined;
-    agent = new ConnectTunnelAgent(proxy.origin, authorization !== undefined ? { headers: { 'Proxy-Authorization': authorization } } : {});
+    const { username, password } = proxyCredentials(proxy);
+    const authorization = username !== '' || password !== '' ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined;
+    agent = new EgressAgent(proxy, new ConnectTunnelAgent(proxy.origin, authorization !== undefined ? { headers: { 'Proxy-Authorization': authorization } } : {}));
     agents.set(key, agent);
   }
   return agent;
 }
 
+function proxyCredentials(proxy: EgressProxy): { username: string; password: string } {
+  return { username: decodeURIComponent(proxy.url.username), password: decodeURIComponent(proxy.url.password) };
+}
+
 /**
- * What an axios request to `target` needs to leave through the proxy: the tunnelling agent for both schemes, or
- * nothing when it goes direct (no proxy set, loopback, or a PEAKON_SYNC_NO_PROXY host). Callers keep `proxy: false`,
- * which stops axios from ever forwarding a whole request to a proxy of its own choosing.
+ * The agents an axios request (or the S3 SDK) needs while PEAKON_SYNC_PROXY is set: one routing agent for both schemes
+ * that tunnels each connection or sends it direct (loopback, PEAKON_SYNC_NO_PROXY hosts); nothing when no proxy is
+ * set. Callers keep axios' `proxy: false`, which stops it from ever forwarding a whole request to a proxy of its own
+ * choosing. Throws an EgressProxyError when the variables are malformed (the worker checks them at start).
  */
-export function egressAgents(target: string | URL, env: NodeJS.ProcessEnv = process.env): { httpAgent?: Agent; httpsAgent?: Agent } {
+export function egressAgents(env: NodeJS.ProcessEnv = process.env): { httpAgent?: HttpAgent; httpsAgent?: HttpAgent } {
   const proxy = egressProxyFromEnv(env);
-  if (!proxy || !tunnelsThrough(proxy, new URL(target).hostname)) return {};
+  if (!proxy) return {};
   const agent = agentFor(proxy);
   return { httpAgent: agent, httpsAgent: agent };
 }
@@ -156,11 +199,7 @@ export function temporalProxyConfig(address: string | undefined, env: NodeJS.Pro
   if (!proxy || address === undefined) return undefined;
   const host = new URL(`http://${address}`).hostname;
   if (!tunnelsThrough(proxy, host)) return undefined;
-  const username = decodeURIComponent(proxy.url.username);
-  const password = decodeURIComponent(proxy.url.password);
-  if (/[:@]/.test(username) || /[:@]/.test(password)) {
-    throw new EgressProxyError(`${PROXY_VARIABLE}: the Temporal connection cannot send proxy credentials containing ":" or "@" (a limit of the Temporal SDK); add the Temporal host to ${NO_PROXY_VARIABLE} or use other credentials`);
-  }
+  const { username, password } = proxyCredentials(proxy);
   return {
     type: 'http-connect',
     // The SDK requires the port even when it is http's default.

@@ -152,7 +152,7 @@ export class ScimClient {
       // header, to the proxy, a host the token is not bound to (config/secret.ts checks only the base URL's host).
       // PEAKON_SYNC_PROXY's CONNECT tunnel, when set, carries the connection instead (net/egress-proxy.ts).
       proxy: false,
-      ...egressAgents(this.baseUrl),
+      ...egressAgents(),
       maxContentLength: MAX_CONTENT_BYTES,
       maxBodyLength: MAX_CONTENT_BYTES,
       responseType: 'text',

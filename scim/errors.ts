@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { isAxiosError } from 'axios';
-import { EgressProxyRefusedError } from '../net/egress-proxy';
+import { EgressProxyTunnelError } from '../net/egress-proxy';
 import { ScimErrorSchema } from './resources';
 
 /**
@@ -135,6 +135,14 @@ export class ScimAmbiguousMatchError extends ScimError {
   }
 }
 
+/**
+ * The egress proxy (PEAKON_SYNC_PROXY) will not carry the connection: its credentials or its policy, a setting of the
+ * worker to fix, not Peakon's answer (the request never reached Peakon). Not retried.
+ */
+export class ScimEgressProxyRefusedError extends ScimError {
+  readonly retryable = false;
+}
+
 /** Anything else: a redirect, 405, 413, a failure before the request left (invalid URL). Needs a human. */
 export class ScimUnexpectedError extends ScimError {
   readonly retryable = false;
@@ -187,11 +195,10 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
   const now = options.now ?? Date.now;
 
   if (failure.kind === 'exception') {
-    const proxyRefusal = isAxiosError(failure.error) ? failure.error.cause : failure.error;
-    if (proxyRefusal instanceof EgressProxyRefusedError) {
-      // The proxy's policy or credentials: every request would meet it, so it stops the run like a rejected token.
-      if (proxyRefusal.code === 'EPROXYREFUSED') return new ScimAuthenticationError(proxyRefusal.message, { ...request, networkCode: proxyRefusal.code });
-      return new ScimTransientError(proxyRefusal.message, { ...request, networkCode: proxyRefusal.code });
+    const tunnel = isAxiosError(failure.error) ? failure.error.cause : failure.error;
+    if (tunnel instanceof EgressProxyTunnelError) {
+      if (tunnel.code === 'EPROXYREFUSED') return new ScimEgressProxyRefusedError(tunnel.message, { ...request, networkCode: tunnel.code });
+      return new ScimTransientError(tunnel.message, { ...request, networkCode: tunnel.code });
     }
     const networkCode = networkCodeOf(failure.error);
     const to = options.host !== undefined ? ` to ${options.host}` : '';

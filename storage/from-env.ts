@@ -133,8 +133,9 @@ export function createStorageDriver(
   s3ClientConfig?: S3ClientConfig,
 ): LocalStorageDriver | S3StorageDriver {
   if (store.kind === 'local') return new LocalStorageDriver({ directory: store.directory });
-  // Through PEAKON_SYNC_PROXY's tunnel unless the store's host goes direct (AWS: the bucket's virtual host).
-  const { httpAgent, httpsAgent } = egressAgents(store.endpoint ?? `https://${store.bucket}.s3.amazonaws.com`);
+  // Through PEAKON_SYNC_PROXY's routing agent, which tunnels each connection unless its host (the regional AWS host,
+  // the endpoint's) goes direct.
+  const { httpAgent, httpsAgent } = egressAgents();
   const tunnelled = httpAgent && httpsAgent ? { requestHandler: { httpAgent, httpsAgent } } : {};
   return new S3StorageDriver({
     bucket: store.bucket,

@@ -74,8 +74,8 @@ export const WorkerEnvironmentSchema = z.object({
   PEAKON_SYNC_ALLOW_INSECURE_HTTP: z.string().optional().superRefine(validBy(secretPolicyFromEnv, 'PEAKON_SYNC_ALLOW_INSECURE_HTTP')),
   /**
    * `http://host:port` (or `http://user:password@host:port`) of an HTTP proxy every outbound connection of the worker
-   * and of `validate` goes through as a CONNECT tunnel (TLS end to end): Peakon, HR sources, the S3 payload store and
-   * the Temporal server. Unset: direct. HTTPS_PROXY and HTTP_PROXY are not read (net/egress-proxy.ts says why).
+   * and of `validate` goes through as a CONNECT tunnel (https stays encrypted inside): Peakon, HR sources, the S3
+   * payload store and the Temporal server. Unset: direct. HTTPS_PROXY and HTTP_PROXY are not read (net/egress-proxy.ts).
    */
   PEAKON_SYNC_PROXY: z.string().optional().superRefine(validBy(egressProxyFromEnv, 'PEAKON_SYNC_PROXY')),
   /** Hosts reached without the proxy, `,`-separated: `name`, `*.domain`, IP addresses, or `*`. Loopback always is. */

@@ -3,13 +3,14 @@ import { ConfigError, loadConfigFile } from '../../config/load';
 import type { ConnectorConfig } from '../../config/schema';
 import { describeSecretRef, resolveSecret, SecretError, SecretPolicyError } from '../../config/secret';
 import { ScimClient } from '../../scim/client';
-import { ScimAuthenticationError, ScimError } from '../../scim/errors';
+import { ScimAuthenticationError, ScimEgressProxyRefusedError, ScimError } from '../../scim/errors';
 import { preflightMapping } from '../../sync/preflight';
 import { createSourceForConfig } from '../../hris';
 import { readAllRecords } from '../../hris/source';
 import type { RecordProblem } from '../../mapping/employee';
 import { mapEmployees } from '../../mapping/map';
 import { formatMappingReport, summarizeMapping } from '../../mapping/summary';
+import { egressProxyFromEnv, PROXY_VARIABLE } from '../../net/egress-proxy';
 
 interface ValidateOptions {
   config: string;
@@ -62,6 +63,7 @@ async function runPreflight(config: ConnectorConfig): Promise<PreflightResult> {
   } catch (error) {
     // A refused token, an unreachable or wrong base URL: a problem of the config like any other, printed after the HR
     // read's summary and naming the setting to look at, instead of ending the command with the bare HTTP line.
+    if (error instanceof ScimEgressProxyRefusedError) return { checked: false, problems: [`${PROXY_VARIABLE}: ${error.message}`] };
     if (error instanceof ScimAuthenticationError) {
       return { checked: false, problems: [`peakon.token: Peakon refused the token (${error.message}); create a new SCIM token in Peakon and give it to the worker`] };
     }
@@ -101,6 +103,8 @@ export function registerValidateCommand(program: Command): void {
     .option('--no-preflight', "skip the checks against Peakon: the token secret (peakon.token) and the tenant's attribute schema; for a machine without the worker's secrets")
     .action(async (options: ValidateOptions) => {
       const config = loadConfigFile(options.config);
+      // A malformed PEAKON_SYNC_PROXY stops here with its own message, not as a failed request later.
+      egressProxyFromEnv();
       const source = createSourceForConfig(config);
       // As the sync's plan does: a record the source could not read (a CSV row with a stray delimiter) is a problem of
       // that record, listed with the others, not a failed read that hides the rest of the check.

@@ -95,5 +95,6 @@ describe('a worker behind an egress proxy (PEAKON_SYNC_PROXY)', () => {
     expect(readable).toEqual([]);
     expect(worker.stdout()).toContain(`"egressProxy":"${proxy.origin}"`);
     expect(worker.stdout()).not.toContain(PASSWORD);
+    expect(worker.stderr()).not.toContain(PASSWORD);
   }, 180_000);
 });

@@ -7,7 +7,7 @@ export interface Tunnel {
   target: string;
   /** The Proxy-Authorization header it sent, if any. */
   authorization: string | undefined;
-  /** The status the proxy answered (200: tunnel opened). */
+  /** The status the proxy answered (200: tunnel opened; 0: it hung up without answering). */
   status: number;
   /** Every byte the client sent through the tunnel (TLS records for https targets). */
   sent(): Buffer;
@@ -25,7 +25,10 @@ export interface ConnectProxy {
 }
 
 export interface ConnectProxyOptions {
-  /** Where each `host:port` really is (names like `peakon.test` resolve nowhere else); unlisted targets get 502. */
+  /**
+   * Where each `host:port` really is (names like `peakon.test` resolve nowhere else), or `hang up` to close the
+   * connection without answering; unlisted targets get 502.
+   */
   routes: Record<string, string>;
   /** Credentials the proxy requires (407 without them). */
   credentials?: { username: string; password: string };
@@ -54,10 +57,17 @@ export async function startConnectProxy(options: ConnectProxyOptions): Promise<C
     const chunks: Buffer[] = [head];
     const answer = (status: number, text: string) => {
       tunnels.push({ target, authorization, status, sent: () => Buffer.concat(chunks) });
-      client.end(`HTTP/1.1 ${status} ${text}\r\n${status === 407 ? 'Proxy-Authenticate: Basic realm="test"\r\n' : ''}Content-Length: 0\r\n\r\n`);
+      // Kept open a moment, recording whatever the client still sends (a client that wrote its request anyway).
+      client.on('data', (chunk: Buffer) => chunks.push(chunk));
+      client.write(`HTTP/1.1 ${status} ${text}\r\n${status === 407 ? 'Proxy-Authenticate: Basic realm="test"\r\n' : ''}Content-Length: 0\r\n\r\n`);
+      setTimeout(() => client.end(), 200);
     };
     if (expected !== undefined && authorization !== expected) return answer(407, 'Proxy Authentication Required');
     const route = options.routes[target];
+    if (route === 'hang up') {
+      tunnels.push({ target, authorization, status: 0, sent: () => Buffer.concat(chunks) });
+      return client.destroy();
+    }
     if (route === undefined) return answer(502, 'Bad Gateway');
     const [host, port] = [route.slice(0, route.lastIndexOf(':')), Number(route.slice(route.lastIndexOf(':') + 1))];
     const upstream = connect(port, host, () => {

@@ -9,6 +9,8 @@ export interface WorkerProcess {
   process: ChildProcess;
   /** Everything the worker wrote on stdout (JSON log lines) so far. */
   stdout(): string;
+  /** Everything it wrote on stderr so far. */
+  stderr(): string;
 }
 
 /**
@@ -23,10 +25,11 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr?.resume();
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
   running.push(child);
-  return { process: child, stdout: () => out };
+  return { process: child, stdout: () => out, stderr: () => err };
 }
 
 const running: ChildProcess[] = [];

@@ -1,12 +1,18 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { requestJson, type HrisHttpSettings } from '../../hris/http';
 import { SourceReadError } from '../../hris/source';
 import { egressAgents, egressProxyFromEnv, NO_PROXY_VARIABLE, PROXY_VARIABLE, temporalProxyConfig, tunnelsThrough } from '../../net/egress-proxy';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
 import { ScimClient } from '../../scim/client';
-import { ScimAuthenticationError, ScimTransientError } from '../../scim/errors';
+import { toActivityFailure } from '../../activities/failures';
+import { loadConfigFile } from '../../config/load';
+import { ScimEgressProxyRefusedError, ScimTransientError } from '../../scim/errors';
 import { createStorageDriver } from '../../storage/from-env';
 import { readWorkerEnvironment } from '../../worker/environment';
+import { runCliInProcess } from '../harness/cli';
 import { startConnectProxy, type ConnectProxy } from '../harness/connect-proxy';
 import { describeWithMoto, startMoto } from '../harness/moto';
 import { startTestServer } from '../hris/http-server';
@@ -22,18 +28,21 @@ function useProxyEnvironment(url: string, noProxy?: string): void {
 }
 
 afterEach(() => {
-  delete process.env[PROXY_VARIABLE];
-  delete process.env[NO_PROXY_VARIABLE];
+  for (const name of [PROXY_VARIABLE, NO_PROXY_VARIABLE, 'PEAKON_TOKEN', 'PEAKON_SYNC_SECRET_HOSTS', 'PEAKON_SYNC_ALLOW_INSECURE_HTTP']) delete process.env[name];
 });
 
 describe('PEAKON_SYNC_PROXY settings', () => {
   it('is off unless set, and refuses what is not an http:// proxy origin without ever quoting the value', () => {
     expect(egressProxyFromEnv({})).toBeUndefined();
     expect(egressProxyFromEnv({ [PROXY_VARIABLE]: ' ' })).toBeUndefined();
-    for (const value of [`not a url ${PASSWORD}`, `https://u:${PASSWORD}@proxy.corp:3128`, `http://u:${PASSWORD}@proxy.corp:3128/path`, `socks5://u:${PASSWORD}@proxy.corp:1080`]) {
+    // Without a scheme, `sync:password@host` parses with `sync:` as the scheme: the user name must not be echoed either.
+    for (const value of [`not a url ${PASSWORD}`, `https://sync:${PASSWORD}@proxy.corp:3128`, `http://sync:${PASSWORD}@proxy.corp:3128/path`, `socks5://sync:${PASSWORD}@proxy.corp:1080`, `sync:${PASSWORD}@proxy.corp:3128`]) {
       expect(() => egressProxyFromEnv({ [PROXY_VARIABLE]: value })).toThrow(PROXY_VARIABLE);
       expect(() => egressProxyFromEnv({ [PROXY_VARIABLE]: value })).not.toThrow(PASSWORD);
+      expect(() => egressProxyFromEnv({ [PROXY_VARIABLE]: value })).not.toThrow('sync');
     }
+    // Basic authentication splits at the first ":": a user name holding one would be sent garbled.
+    expect(() => egressProxyFromEnv({ [PROXY_VARIABLE]: 'http://a%3Ab:pw@proxy.corp:3128' })).toThrow('user name cannot contain ":"');
     expect(egressProxyFromEnv({ [PROXY_VARIABLE]: `http://u:${PASSWORD}@proxy.corp:3128` })?.origin).toBe('http://proxy.corp:3128');
   });
 
@@ -51,15 +60,13 @@ describe('PEAKON_SYNC_PROXY settings', () => {
     expect(['acme.peakon.com', 'api.bamboohr.com', 'corp.example', 'internal', '10.0.0.8'].every((host) => tunnelsThrough(proxy, host))).toBe(true);
     const everything = egressProxyFromEnv({ [PROXY_VARIABLE]: 'http://proxy.corp:3128', [NO_PROXY_VARIABLE]: '*' });
     expect(everything && tunnelsThrough(everything, 'acme.peakon.com')).toBe(false);
-    expect(egressAgents('https://acme.peakon.com', { [PROXY_VARIABLE]: 'http://proxy.corp:3128', [NO_PROXY_VARIABLE]: '*.peakon.com' })).toEqual({});
-    expect(egressAgents('https://acme.peakon.com', { [PROXY_VARIABLE]: 'http://proxy.corp:3128' }).httpsAgent).toBeDefined();
+    expect(egressAgents({})).toEqual({});
+    expect(egressAgents({ [PROXY_VARIABLE]: 'http://proxy.corp:3128' }).httpsAgent).toBeDefined();
   });
 
   it('gives the Temporal connection the proxy with its port and decoded credentials, unless the address goes direct', () => {
-    const env = { [PROXY_VARIABLE]: 'http://sync%40corp:p%2Fw@proxy.corp', [NO_PROXY_VARIABLE]: 'temporal.internal' };
-    expect(temporalProxyConfig('acme.a1b2c.tmprl.cloud:7233', { ...env, [PROXY_VARIABLE]: 'http://sync:p%2Fw@proxy.corp' })).toEqual({ type: 'http-connect', targetHost: 'proxy.corp:80', basicAuth: { username: 'sync', password: 'p/w' } });
-    // The SDK cannot send a user name holding "@" or ":": refused with a way out, not sent garbled.
-    expect(() => temporalProxyConfig('acme.a1b2c.tmprl.cloud:7233', env)).toThrow(/cannot send proxy credentials/);
+    const env = { [PROXY_VARIABLE]: 'http://sync%40corp:p%3A%40w@proxy.corp', [NO_PROXY_VARIABLE]: 'temporal.internal' };
+    expect(temporalProxyConfig('acme.a1b2c.tmprl.cloud:7233', env)).toEqual({ type: 'http-connect', targetHost: 'proxy.corp:80', basicAuth: { username: 'sync@corp', password: 'p:@w' } });
     expect(temporalProxyConfig('temporal.internal:7233', env)).toBeUndefined();
     expect(temporalProxyConfig('localhost:7233', env)).toBeUndefined();
     expect(temporalProxyConfig('acme.a1b2c.tmprl.cloud:7233', {})).toBeUndefined();
@@ -107,10 +114,16 @@ describe('requests through the egress proxy', () => {
     const refused = await client()
       .getServiceProviderConfig()
       .then(() => undefined, (error: unknown) => error);
-    expect(refused).toBeInstanceOf(ScimAuthenticationError);
+    expect(refused).toBeInstanceOf(ScimEgressProxyRefusedError);
     expect((refused as Error).message).toBe(`GET /ServiceProviderConfig: egress proxy 127.0.0.1:${new URL(proxy.origin).port} refused the tunnel to peakon.test:80 (407 Proxy Authentication Required): check the credentials in PEAKON_SYNC_PROXY`);
+    // The proxy kept the connection open after refusing: nothing of the request (its bearer token) followed.
     expect(proxy.tunnels.map((tunnel) => tunnel.sent().length)).toEqual([0]);
     expect(sandbox.ops()).toHaveLength(opsBefore);
+    // The activity names the worker's setting, not Peakon's token: a config problem, not retried.
+    const failure = toActivityFailure(refused);
+    expect(failure).toMatchObject({ type: 'ConfigInvalid', nonRetryable: true });
+    expect(failure.message).toContain('egress proxy');
+    expect(failure.message).not.toMatch(/SCIM token/);
   });
 
   it('retries when the proxy cannot reach the host (502), and says which proxy', async () => {
@@ -122,6 +135,34 @@ describe('requests through the egress proxy', () => {
     expect((failed as ScimTransientError).retryable).toBe(true);
     expect((failed as Error).message).toContain('refused the tunnel to elsewhere.test:80 (502 Bad Gateway)');
     expect((failed as Error).message).not.toContain(PASSWORD);
+  });
+
+  it('retries a proxy that hangs up without answering, naming it', async () => {
+    const hangingUp = await startConnectProxy({ routes: { 'peakon.test:80': 'hang up' } });
+    try {
+      useProxyEnvironment(hangingUp.url);
+      const failed = await client()
+        .getServiceProviderConfig()
+        .then(() => undefined, (error: unknown) => error);
+      expect(failed).toBeInstanceOf(ScimTransientError);
+      expect((failed as Error).message).toContain(`egress proxy 127.0.0.1:${new URL(hangingUp.origin).port} closed the connection before answering the tunnel request to peakon.test:80`);
+    } finally {
+      await hangingUp.close();
+    }
+  });
+
+  it('lets validate name the proxy setting, not the Peakon token, when the tunnel is refused', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'peakon-sync-validate-'));
+    const configPath = path.join(folder, 'config.json');
+    const sample = loadConfigFile(path.resolve(__dirname, '../../examples/sample-config.yaml'));
+    writeFileSync(configPath, JSON.stringify({ ...sample, peakon: { ...sample.peakon, baseUrl: 'http://peakon.test/scim/v2' }, source: { ...sample.source, path: path.resolve(__dirname, '../../examples/sample-hr.csv') } }));
+    useProxyEnvironment(proxy.origin);
+    Object.assign(process.env, { PEAKON_TOKEN: sandbox.token, PEAKON_SYNC_SECRET_HOSTS: 'PEAKON_TOKEN=peakon.test', PEAKON_SYNC_ALLOW_INSECURE_HTTP: '1' });
+    const printed = await runCliInProcess('validate', '--config', configPath);
+    expect(printed).toContain(`  - PEAKON_SYNC_PROXY: GET /Schemas/`);
+    expect(printed).toContain('refused the tunnel to peakon.test:80 (407 Proxy Authentication Required): check the credentials in PEAKON_SYNC_PROXY');
+    expect(printed).not.toContain('peakon.token');
+    process.exitCode = undefined;
   });
 
   it('carries HR source requests too, and a refusal fails the read with the proxy named', async () => {
@@ -140,6 +181,12 @@ describe('requests through the egress proxy', () => {
       await expect(refused).rejects.toThrow(SourceReadError);
       await expect(refused).rejects.toThrow(/failed after 1 attempt\(s\): egress proxy 127\.0\.0\.1:\d+ refused the tunnel to hr\.test:80 \(407 Proxy Authentication Required\)/);
       expect(hr.requests).toHaveLength(1);
+
+      // A proxy that cannot reach the host this time (502) is retried like a dropped connection.
+      useProxyEnvironment(hrProxy.url);
+      const unreachable = requestJson({ method: 'GET', url: 'http://elsewhere.test/employees', headers: {}, secrets: [] }, settings);
+      await expect(unreachable).rejects.toThrow(/failed after 2 attempt\(s\): egress proxy 127\.0\.0\.1:\d+ refused the tunnel to elsewhere\.test:80 \(502 Bad Gateway\)$/);
+      expect(hrProxy.tunnels.filter((tunnel) => tunnel.target === 'elsewhere.test:80')).toHaveLength(2);
     } finally {
       await hrProxy.close();
       await hr.close();
