@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { PROXY_VARIABLE } from '../net/egress-proxy';
 import { connectorDataConverterFromEnv, temporalConnectConfig } from '../worker/environment';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 
@@ -30,7 +31,9 @@ export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promi
       ...(connectionOptions.metadata ? { metadata: connectionOptions.metadata } : {}),
     });
   } catch (error) {
-    throw new Error(`cannot reach Temporal at ${address} (namespace ${namespace}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    // The worker's proxy setting does not reach grpc-js: say so where an operator behind a proxy would otherwise be lost.
+    const proxyHint = env[PROXY_VARIABLE] && !env.grpc_proxy && !env.https_proxy ? `; the CLI's Temporal connection does not use ${PROXY_VARIABLE}: set grpc_proxy or https_proxy (lower case) for it` : '';
+    throw new Error(`cannot reach Temporal at ${address} (namespace ${namespace}): ${error instanceof Error ? error.message : String(error)}${proxyHint}`, { cause: error });
   }
   return { client: new Client({ connection, namespace, dataConverter }), namespace, address, close: () => connection.close() };
 }

@@ -94,8 +94,9 @@ export class HrisStatusError extends SourceReadError {
 }
 
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
-// EPROXYUPSTREAM: the egress proxy could not reach the host this time (net/egress-proxy.ts).
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'EPROXYUPSTREAM']);
+// EPROXYUPSTREAM / EPROXYUNREACHABLE: the egress proxy could not reach the host, or could not be reached, this time
+// (net/egress-proxy.ts); a refusal (EPROXYREFUSED) is not retried.
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'EPROXYUPSTREAM', 'EPROXYUNREACHABLE']);
 
 /** The URL a person can read: query included, since credentials only ever travel in headers. */
 export function describeRequest(request: HrisHttpRequest): string {

@@ -53,8 +53,18 @@ export function egressProxyFromEnv(env: NodeJS.ProcessEnv = process.env): Egress
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     throw new EgressProxyError(`${PROXY_VARIABLE} must be http://host:port with no path, query or fragment`);
   }
+  // The URL parser drops a default :80, so a missing port looks the same as it: look at the text. Proxies rarely
+  // listen on 80 (Squid: 3128), and a silent 80 would fail far from the setting.
+  if (url.port === '' && !/:80\/?$/.test(raw)) throw new EgressProxyError(`${PROXY_VARIABLE} must name the proxy's port, e.g. http://proxy.example.com:3128`);
+  let username: string;
+  try {
+    username = decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    throw new EgressProxyError(`${PROXY_VARIABLE}: the user name or password holds an invalid %-escape (percent-encode @ : / ? # % as %40 %3A %2F %3F %23 %25)`);
+  }
   // Basic authentication splits user and password at the first ":": one inside the user name cannot be sent.
-  if (decodeURIComponent(url.username).includes(':')) throw new EgressProxyError(`${PROXY_VARIABLE}: the proxy user name cannot contain ":" (Basic authentication splits at the first one)`);
+  if (username.includes(':')) throw new EgressProxyError(`${PROXY_VARIABLE}: the proxy user name cannot contain ":" (Basic authentication splits at the first one)`);
   return { origin: `${url.protocol}//${url.host}`, url, bypass };
 }
 
@@ -62,19 +72,29 @@ function parseBypass(list: string): string[] {
   const entries = list
     .split(/[\s,]+/)
     .map((entry) => entry.trim().toLowerCase())
-    .filter((entry) => entry !== '');
+    .filter((entry) => entry !== '')
+    // curl's and Go's `.corp.example` is our `*.corp.example`.
+    .map((entry) => (entry.startsWith('.') ? `*${entry}` : entry));
   for (const entry of entries) {
     if (entry !== '*' && !isHostPattern(entry)) {
-      throw new EgressProxyError(`${NO_PROXY_VARIABLE}: "${entry}" is not a host name, *.domain, an IP address or "*"`);
+      throw new EgressProxyError(`${NO_PROXY_VARIABLE}: "${entry}" is not a host name, *.domain (or .domain), an IP address or "*" (no ports, no CIDR ranges)`);
     }
   }
   return entries;
 }
 
-/** True when a request to `host` goes through the proxy; loopback and PEAKON_SYNC_NO_PROXY's hosts go direct. */
+/**
+ * True when a request to `host` goes through the proxy. Direct: loopback (the proxy's own loopback is not ours),
+ * single-label names (`temporal`, `minio`: names of the local network or a compose project, which a proxy elsewhere
+ * cannot resolve; Windows' "bypass for local addresses"), and PEAKON_SYNC_NO_PROXY's hosts.
+ */
 export function tunnelsThrough(proxy: EgressProxy, host: string): boolean {
-  if (isLoopbackHost(host)) return false;
+  if (isLoopbackHost(host) || isSingleLabelName(host)) return false;
   return !proxy.bypass.some((pattern) => pattern === '*' || hostMatches(pattern, host));
+}
+
+function isSingleLabelName(host: string): boolean {
+  return host !== '' && !host.includes('.') && !host.includes(':');
 }
 
 /** How messages name where a request went: `acme.peakon.com`, or `acme.peakon.com via egress proxy proxy:3128`. */
@@ -86,24 +106,39 @@ export function describeRoute(target: URL, env: NodeJS.ProcessEnv = process.env)
 /** Statuses of a CONNECT answer that mean the proxy will not carry this tunnel whatever we retry: a setting to fix. */
 const REFUSING_STATUSES = new Set([400, 401, 403, 405, 407]);
 
+/** Why a tunnel did not open: the proxy's CONNECT answer, a hang-up, or no connection to the proxy at all. */
+export type TunnelFailure = { status: number } | { hungUp: true } | { unreachable: string };
+
 /**
- * The tunnel could not be opened: the proxy refused it, answered something else than 200, or closed the connection
- * without answering. Thrown from the socket's creation, so the request never starts and nothing of it (headers with
- * credentials) is written to the proxy. `code` tells the HTTP clients whether to retry: a refusal (401/403/407, …) is a
- * setting to fix (EPROXYREFUSED), anything else (502 from a host the proxy could not reach, a 5xx, a dropped
- * connection) may pass (EPROXYUPSTREAM).
+ * The tunnel could not be opened. Thrown from the socket's creation, so the request never starts and nothing of it
+ * (headers with credentials) is written to the proxy. `code` tells the HTTP clients whether to retry: a refusal
+ * (401/403/407, …) is a setting to fix (EPROXYREFUSED); a proxy that could not reach the host (502), answered a 5xx or
+ * hung up may do better next time (EPROXYUPSTREAM); so may a proxy the worker cannot connect to (EPROXYUNREACHABLE),
+ * whose message names PEAKON_SYNC_PROXY's host and port to check.
  */
 export class EgressProxyTunnelError extends EgressProxyError {
-  readonly code: 'EPROXYUPSTREAM' | 'EPROXYREFUSED';
-  constructor(proxyHost: string, target: string, status: number | undefined) {
-    const refused = status !== undefined && REFUSING_STATUSES.has(status);
-    const hint = status === 407 ? `: check the credentials in ${PROXY_VARIABLE}` : refused ? `: the proxy's policy may not allow ${target}, or add its host to ${NO_PROXY_VARIABLE} if it is reachable directly` : '';
-    super(
-      status === undefined
-        ? `egress proxy ${proxyHost} closed the connection before answering the tunnel request to ${target}`
-        : `egress proxy ${proxyHost} refused the tunnel to ${target} (${status} ${STATUS_CODES[status] ?? 'HTTP status'})${hint}`,
-    );
-    this.code = refused ? 'EPROXYREFUSED' : 'EPROXYUPSTREAM';
+  readonly code: 'EPROXYREFUSED' | 'EPROXYUPSTREAM' | 'EPROXYUNREACHABLE';
+  constructor(proxyHost: string, target: string, failure: TunnelFailure) {
+    if ('unreachable' in failure) {
+      super(`cannot connect to the egress proxy ${proxyHost} (${failure.unreachable}) to reach ${target}: check the host and port in ${PROXY_VARIABLE}, and that the proxy runs`);
+      this.code = 'EPROXYUNREACHABLE';
+      return;
+    }
+    if ('hungUp' in failure) {
+      super(`egress proxy ${proxyHost} closed the connection before answering the tunnel request to ${target}`);
+      this.code = 'EPROXYUPSTREAM';
+      return;
+    }
+    const { status } = failure;
+    const answer = `${status} ${STATUS_CODES[status] ?? 'HTTP status'}`;
+    if (REFUSING_STATUSES.has(status)) {
+      const hint = status === 407 ? `check the credentials in ${PROXY_VARIABLE}` : `the proxy's policy may not allow ${target} (CONNECT to its port included), or add its host to ${NO_PROXY_VARIABLE} if it is reachable directly`;
+      super(`egress proxy ${proxyHost} refused the tunnel to ${target} (${answer}): ${hint}`);
+      this.code = 'EPROXYREFUSED';
+      return;
+    }
+    super(`egress proxy ${proxyHost} could not open the tunnel to ${target} (${answer})`);
+    this.code = 'EPROXYUPSTREAM';
   }
 }
 
@@ -123,14 +158,15 @@ class ConnectTunnelAgent extends HttpsProxyAgent<string> {
     try {
       socket = await super.connect(request, options);
     } catch (error) {
-      // A socket error (ECONNREFUSED from the proxy itself, …) keeps its code; the library's own "ended before
-      // receiving CONNECT response" has none.
-      if (error instanceof Error && (error as NodeJS.ErrnoException).code === undefined) throw new EgressProxyTunnelError(this.proxy.host, target, undefined);
-      throw error;
+      // Every TCP connection of a tunnel goes to the proxy: a socket error (ECONNREFUSED, ENOTFOUND, …) is about the
+      // proxy, not the target. The library's own "ended before receiving CONNECT response" carries no code.
+      // Duck-typed: Node's own errors may come from another realm (a test runner's sandbox), where instanceof fails.
+      const code = typeof error === 'object' && error !== null && typeof (error as NodeJS.ErrnoException).code === 'string' ? (error as NodeJS.ErrnoException).code : undefined;
+      throw new EgressProxyTunnelError(this.proxy.host, target, code === undefined ? { hungUp: true } : { unreachable: code });
     }
     if (refusedWith !== undefined) {
       socket.destroy();
-      throw new EgressProxyTunnelError(this.proxy.host, target, refusedWith);
+      throw new EgressProxyTunnelError(this.proxy.host, target, { status: refusedWith });
     }
     return socket;
   }
@@ -206,4 +242,16 @@ export function temporalProxyConfig(address: string | undefined, env: NodeJS.Pro
     targetHost: `${proxy.url.hostname}:${proxy.url.port || '80'}`,
     ...(username !== '' || password !== '' ? { basicAuth: { username, password } } : {}),
   };
+}
+
+/**
+ * The worker's message when its Temporal connection through the proxy fails: the proxy's answer when the core's error
+ * carries one (`CONNECT call failed with status: 403`), what to check, and never the core's full transport dump.
+ */
+export function describeTemporalTunnelFailure(address: string, error: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  const proxyHost = egressProxyFromEnv(env)?.url.host ?? PROXY_VARIABLE;
+  const text = error instanceof Error ? error.message : String(error);
+  const status = /CONNECT call failed with status:? (\d{3})/i.exec(text)?.[1];
+  const answer = status !== undefined ? `the proxy answered ${status} ${STATUS_CODES[Number(status)] ?? 'HTTP status'}` : 'no tunnel';
+  return `cannot reach Temporal at ${address} via egress proxy ${proxyHost} (${answer}): check ${PROXY_VARIABLE} (host, port, credentials) and that the proxy allows CONNECT to port ${address.slice(address.lastIndexOf(':') + 1)}, or add the Temporal host to ${NO_PROXY_VARIABLE} if it is reachable directly`;
 }

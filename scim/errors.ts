@@ -182,8 +182,6 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'ERR_NETWORK',
   'ERR_SOCKET_CONNECTION_TIMEOUT',
   'UND_ERR_SOCKET',
-  // The egress proxy could not reach Peakon this time (its CONNECT answered 502/503/504: net/egress-proxy.ts).
-  'EPROXYUPSTREAM',
 ]);
 
 /**

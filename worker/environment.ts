@@ -78,7 +78,10 @@ export const WorkerEnvironmentSchema = z.object({
    * payload store and the Temporal server. Unset: direct. HTTPS_PROXY and HTTP_PROXY are not read (net/egress-proxy.ts).
    */
   PEAKON_SYNC_PROXY: z.string().optional().superRefine(validBy(egressProxyFromEnv, 'PEAKON_SYNC_PROXY')),
-  /** Hosts reached without the proxy, `,`-separated: `name`, `*.domain`, IP addresses, or `*`. Loopback always is. */
+  /**
+   * Hosts reached without the proxy, `,`-separated: `name`, `*.domain` (or `.domain`), IP addresses, or `*`. Loopback
+   * and single-label names (compose services) always are.
+   */
   PEAKON_SYNC_NO_PROXY: z.string().optional().superRefine(validBy(egressProxyFromEnv, 'PEAKON_SYNC_NO_PROXY')),
   /**
    * `IP:PORT` on which the worker serves Prometheus metrics at `/metrics` (the SDK's and the connector's, see

@@ -3,7 +3,7 @@ import { ConfigError, loadConfigFile } from '../../config/load';
 import type { ConnectorConfig } from '../../config/schema';
 import { describeSecretRef, resolveSecret, SecretError, SecretPolicyError } from '../../config/secret';
 import { ScimClient } from '../../scim/client';
-import { ScimAuthenticationError, ScimEgressProxyRefusedError, ScimError } from '../../scim/errors';
+import { ScimAuthenticationError, ScimError } from '../../scim/errors';
 import { preflightMapping } from '../../sync/preflight';
 import { createSourceForConfig } from '../../hris';
 import { readAllRecords } from '../../hris/source';
@@ -63,7 +63,8 @@ async function runPreflight(config: ConnectorConfig): Promise<PreflightResult> {
   } catch (error) {
     // A refused token, an unreachable or wrong base URL: a problem of the config like any other, printed after the HR
     // read's summary and naming the setting to look at, instead of ending the command with the bare HTTP line.
-    if (error instanceof ScimEgressProxyRefusedError) return { checked: false, problems: [`${PROXY_VARIABLE}: ${error.message}`] };
+    // The egress proxy refused, could not reach Peakon, or could not be reached: its setting, not Peakon's, to look at.
+    if (error instanceof ScimError && error.networkCode?.startsWith('EPROXY') === true) return { checked: false, problems: [`${PROXY_VARIABLE}: ${error.message}`] };
     if (error instanceof ScimAuthenticationError) {
       return { checked: false, problems: [`peakon.token: Peakon refused the token (${error.message}); create a new SCIM token in Peakon and give it to the worker`] };
     }

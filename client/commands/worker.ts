@@ -11,7 +11,7 @@ import { startRetentionSweeper } from '../../storage/retention';
 import { connectorDataConverterFromEnv, defaultPayloadDirectory, readWorkerEnvironment, reportDirectoryOf, temporalConnectConfig, WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
 import { installJsonLogging } from '../../worker/logging';
 import { installRuntimeWithMetrics } from '../../metrics/prometheus';
-import { egressProxyFromEnv, temporalProxyConfig } from '../../net/egress-proxy';
+import { describeTemporalTunnelFailure, egressProxyFromEnv, temporalProxyConfig } from '../../net/egress-proxy';
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -30,7 +30,10 @@ export function registerWorkerCommand(program: Command): void {
       const { connectionOptions, namespace } = temporalConnectConfig();
       // The Rust core speaks CONNECT itself: PEAKON_SYNC_PROXY carries the Temporal connection too, unless bypassed.
       const proxy = temporalProxyConfig(connectionOptions.address);
-      const connection = await NativeConnection.connect({ ...connectionOptions, ...(proxy ? { proxy } : {}) });
+      const connection = await NativeConnection.connect({ ...connectionOptions, ...(proxy ? { proxy } : {}) }).catch((error: unknown) => {
+        // The core's own error is a multi-kilobyte transport dump that names neither the proxy nor the setting.
+        throw proxy ? new Error(describeTemporalTunnelFailure(connectionOptions.address ?? '', error)) : error;
+      });
       const reportDirectory = reportDirectoryOf(environment);
       const workers = await createSyncWorkers({
         connection,

@@ -97,4 +97,21 @@ describe('a worker behind an egress proxy (PEAKON_SYNC_PROXY)', () => {
     expect(worker.stdout()).not.toContain(PASSWORD);
     expect(worker.stderr()).not.toContain(PASSWORD);
   }, 180_000);
+
+  it('stops a worker whose Temporal tunnel is refused with one line naming the proxy and what to check', async () => {
+    const refusing = await startConnectProxy({ routes: {}, credentials: { username: 'sync', password: PASSWORD } });
+    try {
+      const worker = startWorkerProcess({ PEAKON_SYNC_PROXY: refusing.url, TEMPORAL_ADDRESS: 'temporal.test:7233', PEAKON_SYNC_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'peakon-sync-host-')) });
+      const exitCode = await new Promise<number | null>((resolve) => worker.process.once('exit', resolve));
+      expect(exitCode).toBe(1);
+      expect(refusing.tunnels.map((tunnel) => `${tunnel.target} ${tunnel.status}`)).toContain('temporal.test:7233 502');
+      const output = worker.stdout() + worker.stderr();
+      expect(output).toContain(`cannot reach Temporal at temporal.test:7233 via egress proxy ${refusing.origin.replace('http://', '')} (the proxy answered 502 Bad Gateway)`);
+      // Not the core's transport dump, and never the credentials.
+      expect(output.length).toBeLessThan(1500);
+      expect(output).not.toContain(PASSWORD);
+    } finally {
+      await refusing.close();
+    }
+  }, 60_000);
 });

@@ -113,5 +113,9 @@ describe('peakon-sync for operators (exit codes, hints, errors)', () => {
     const result = await cli(['status', 'peakon-sync/nobody/run'], { TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_NAMESPACE: 'default' });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/^cannot reach Temporal at 127\.0\.0\.1:1 \(namespace default\): /);
+    expect(result.stderr).not.toContain('PEAKON_SYNC_PROXY');
+    // Behind a proxy set for the worker only, the CLI says which variables its own (grpc) connection reads.
+    const behindProxy = await cli(['status', 'peakon-sync/nobody/run'], { TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_NAMESPACE: 'default', PEAKON_SYNC_PROXY: 'http://proxy.corp.example:3128', https_proxy: '', grpc_proxy: '' });
+    expect(behindProxy.stderr).toContain("the CLI's Temporal connection does not use PEAKON_SYNC_PROXY: set grpc_proxy or https_proxy (lower case) for it");
   }, 60_000);
 });

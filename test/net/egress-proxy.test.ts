@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { requestJson, type HrisHttpSettings } from '../../hris/http';
 import { SourceReadError } from '../../hris/source';
-import { egressAgents, egressProxyFromEnv, NO_PROXY_VARIABLE, PROXY_VARIABLE, temporalProxyConfig, tunnelsThrough } from '../../net/egress-proxy';
+import { describeTemporalTunnelFailure, egressAgents, egressProxyFromEnv, NO_PROXY_VARIABLE, PROXY_VARIABLE, temporalProxyConfig, tunnelsThrough } from '../../net/egress-proxy';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
 import { ScimClient } from '../../scim/client';
 import { toActivityFailure } from '../../activities/failures';
@@ -41,6 +41,12 @@ describe('PEAKON_SYNC_PROXY settings', () => {
       expect(() => egressProxyFromEnv({ [PROXY_VARIABLE]: value })).not.toThrow(PASSWORD);
       expect(() => egressProxyFromEnv({ [PROXY_VARIABLE]: value })).not.toThrow('sync');
     }
+    // A missing port is not silently 80 (Squid listens on 3128); an explicit :80 is fine.
+    expect(() => egressProxyFromEnv({ [PROXY_VARIABLE]: 'http://proxy.corp' })).toThrow("must name the proxy's port");
+    expect(egressProxyFromEnv({ [PROXY_VARIABLE]: 'http://proxy.corp:80' })?.origin).toBe('http://proxy.corp');
+    // A broken %-escape names the variable and how to encode, not a bare "URI malformed".
+    expect(() => egressProxyFromEnv({ [PROXY_VARIABLE]: `http://sync:${PASSWORD}%ZZ@proxy.corp:3128` })).toThrow(/PEAKON_SYNC_PROXY: the user name or password holds an invalid %-escape/);
+    expect(() => egressProxyFromEnv({ [PROXY_VARIABLE]: `http://sync:${PASSWORD}%ZZ@proxy.corp:3128` })).not.toThrow(PASSWORD);
     // Basic authentication splits at the first ":": a user name holding one would be sent garbled.
     expect(() => egressProxyFromEnv({ [PROXY_VARIABLE]: 'http://a%3Ab:pw@proxy.corp:3128' })).toThrow('user name cannot contain ":"');
     expect(egressProxyFromEnv({ [PROXY_VARIABLE]: `http://u:${PASSWORD}@proxy.corp:3128` })?.origin).toBe('http://proxy.corp:3128');
@@ -49,15 +55,16 @@ describe('PEAKON_SYNC_PROXY settings', () => {
   it('fails the worker at start on a bad value, naming the variable and not the credentials', () => {
     expect(() => readWorkerEnvironment({ [PROXY_VARIABLE]: `https://u:${PASSWORD}@proxy.corp:3128` })).toThrow(/PEAKON_SYNC_PROXY must be an http:\/\/ URL/);
     expect(() => readWorkerEnvironment({ [PROXY_VARIABLE]: `https://u:${PASSWORD}@proxy.corp:3128` })).not.toThrow(PASSWORD);
-    expect(() => readWorkerEnvironment({ [NO_PROXY_VARIABLE]: 'intranet, bad/entry' })).toThrow(/PEAKON_SYNC_NO_PROXY: "bad\/entry"/);
+    expect(() => readWorkerEnvironment({ [NO_PROXY_VARIABLE]: 'intranet, 10.0.0.0/8' })).toThrow(/PEAKON_SYNC_NO_PROXY: "10\.0\.0\.0\/8" is not .*no CIDR ranges/);
     expect(readWorkerEnvironment({ [PROXY_VARIABLE]: 'http://proxy.corp:3128', [NO_PROXY_VARIABLE]: 'hr.corp.example, *.internal 10.0.0.7' })).toMatchObject({ PEAKON_SYNC_PROXY: 'http://proxy.corp:3128' });
   });
 
   it('sends loopback and PEAKON_SYNC_NO_PROXY hosts direct, everything else through the tunnel', () => {
-    const proxy = egressProxyFromEnv({ [PROXY_VARIABLE]: 'http://proxy.corp:3128', [NO_PROXY_VARIABLE]: 'hr.corp.example,*.internal,10.0.0.7' });
+    const proxy = egressProxyFromEnv({ [PROXY_VARIABLE]: 'http://proxy.corp:3128', [NO_PROXY_VARIABLE]: 'hr.corp.example,*.internal,10.0.0.7,.lan.example' });
     if (!proxy) throw new Error('expected a proxy');
-    expect(['localhost', '127.0.0.1', '::1', 'hr.corp.example', 's3.eu.internal', '10.0.0.7'].filter((host) => tunnelsThrough(proxy, host))).toEqual([]);
-    expect(['acme.peakon.com', 'api.bamboohr.com', 'corp.example', 'internal', '10.0.0.8'].every((host) => tunnelsThrough(proxy, host))).toBe(true);
+    // Single-label names (compose services, the local network's hosts) go direct: a proxy elsewhere cannot resolve them.
+    expect(['localhost', '127.0.0.1', '::1', 'hr.corp.example', 's3.eu.internal', '10.0.0.7', 'nas.lan.example', 'temporal', 'minio'].filter((host) => tunnelsThrough(proxy, host))).toEqual([]);
+    expect(['acme.peakon.com', 'api.bamboohr.com', 'corp.example', 'lan.example', 'internal.example', '10.0.0.8', '2001:db8::1'].every((host) => tunnelsThrough(proxy, host))).toBe(true);
     const everything = egressProxyFromEnv({ [PROXY_VARIABLE]: 'http://proxy.corp:3128', [NO_PROXY_VARIABLE]: '*' });
     expect(everything && tunnelsThrough(everything, 'acme.peakon.com')).toBe(false);
     expect(egressAgents({})).toEqual({});
@@ -65,10 +72,13 @@ describe('PEAKON_SYNC_PROXY settings', () => {
   });
 
   it('gives the Temporal connection the proxy with its port and decoded credentials, unless the address goes direct', () => {
-    const env = { [PROXY_VARIABLE]: 'http://sync%40corp:p%3A%40w@proxy.corp', [NO_PROXY_VARIABLE]: 'temporal.internal' };
-    expect(temporalProxyConfig('acme.a1b2c.tmprl.cloud:7233', env)).toEqual({ type: 'http-connect', targetHost: 'proxy.corp:80', basicAuth: { username: 'sync@corp', password: 'p:@w' } });
+    const env = { [PROXY_VARIABLE]: 'http://sync%40corp:p%3A%40w@proxy.corp:3128', [NO_PROXY_VARIABLE]: 'temporal.internal' };
+    expect(temporalProxyConfig('acme.a1b2c.tmprl.cloud:7233', env)).toEqual({ type: 'http-connect', targetHost: 'proxy.corp:3128', basicAuth: { username: 'sync@corp', password: 'p:@w' } });
+    // The core needs the port even when it is http's default, which the URL parser drops.
+    expect(temporalProxyConfig('acme.a1b2c.tmprl.cloud:7233', { [PROXY_VARIABLE]: 'http://proxy.corp:80' })).toEqual({ type: 'http-connect', targetHost: 'proxy.corp:80' });
     expect(temporalProxyConfig('temporal.internal:7233', env)).toBeUndefined();
     expect(temporalProxyConfig('localhost:7233', env)).toBeUndefined();
+    expect(temporalProxyConfig('temporal:7233', env)).toBeUndefined();
     expect(temporalProxyConfig('acme.a1b2c.tmprl.cloud:7233', {})).toBeUndefined();
   });
 });
@@ -133,7 +143,7 @@ describe('requests through the egress proxy', () => {
       .then(() => undefined, (error: unknown) => error);
     expect(failed).toBeInstanceOf(ScimTransientError);
     expect((failed as ScimTransientError).retryable).toBe(true);
-    expect((failed as Error).message).toContain('refused the tunnel to elsewhere.test:80 (502 Bad Gateway)');
+    expect((failed as Error).message).toContain(`egress proxy 127.0.0.1:${new URL(proxy.origin).port} could not open the tunnel to elsewhere.test:80 (502 Bad Gateway)`);
     expect((failed as Error).message).not.toContain(PASSWORD);
   });
 
@@ -149,6 +159,23 @@ describe('requests through the egress proxy', () => {
     } finally {
       await hangingUp.close();
     }
+  });
+
+  it('names the proxy, not Peakon, when the proxy itself cannot be reached, and retries', async () => {
+    const closed = await startConnectProxy({ routes: {} });
+    await closed.close();
+    useProxyEnvironment(closed.origin);
+    const failed = await client()
+      .getServiceProviderConfig()
+      .then(() => undefined, (error: unknown) => error);
+    expect(failed).toBeInstanceOf(ScimTransientError);
+    expect((failed as Error).message).toContain(`cannot connect to the egress proxy ${closed.origin.replace('http://', '')} (ECONNREFUSED) to reach peakon.test:80: check the host and port in PEAKON_SYNC_PROXY`);
+  });
+
+  it('describes a failed Temporal tunnel in one line, with the proxy\'s answer', () => {
+    const coreError = new Error(`tonic::transport::Error(Transport, ConnectError(Custom { kind: Other, error: "CONNECT call failed with status: 403 Forbidden" }))${' at frame'.repeat(500)}`);
+    const message = describeTemporalTunnelFailure('acme.a1b2c.tmprl.cloud:7233', coreError, { [PROXY_VARIABLE]: `http://sync:${PASSWORD}@proxy.corp:3128` });
+    expect(message).toBe('cannot reach Temporal at acme.a1b2c.tmprl.cloud:7233 via egress proxy proxy.corp:3128 (the proxy answered 403 Forbidden): check PEAKON_SYNC_PROXY (host, port, credentials) and that the proxy allows CONNECT to port 7233, or add the Temporal host to PEAKON_SYNC_NO_PROXY if it is reachable directly');
   });
 
   it('lets validate name the proxy setting, not the Peakon token, when the tunnel is refused', async () => {
@@ -185,7 +212,7 @@ describe('requests through the egress proxy', () => {
       // A proxy that cannot reach the host this time (502) is retried like a dropped connection.
       useProxyEnvironment(hrProxy.url);
       const unreachable = requestJson({ method: 'GET', url: 'http://elsewhere.test/employees', headers: {}, secrets: [] }, settings);
-      await expect(unreachable).rejects.toThrow(/failed after 2 attempt\(s\): egress proxy 127\.0\.0\.1:\d+ refused the tunnel to elsewhere\.test:80 \(502 Bad Gateway\)$/);
+      await expect(unreachable).rejects.toThrow(/failed after 2 attempt\(s\): egress proxy 127\.0\.0\.1:\d+ could not open the tunnel to elsewhere\.test:80 \(502 Bad Gateway\)$/);
       expect(hrProxy.tunnels.filter((tunnel) => tunnel.target === 'elsewhere.test:80')).toHaveLength(2);
     } finally {
       await hrProxy.close();
@@ -221,18 +248,19 @@ describe('redirects of an HR source', () => {
 describeWithMoto('the S3 payload store through the egress proxy')('the S3 payload store through the egress proxy', () => {
   it('stores and reads objects through the tunnel', async () => {
     const moto = await startMoto();
-    // A host name without dots: moto would read `s3.test` as virtual-hosted bucket `s3`.
-    const proxy = await startConnectProxy({ routes: { 'objectstore:80': moto.endpoint.replace('http://', '') } });
+    const bucket = await moto.newBucket();
+    // Virtual-hosted style, as on AWS: the SDK connects to `<bucket>.s3.test`, which only the proxy resolves (moto reads
+    // the bucket from the Host header's first label).
+    const proxy = await startConnectProxy({ routes: { [`${bucket}.s3.test:80`]: moto.endpoint.replace('http://', '') } });
     try {
-      const bucket = await moto.newBucket();
       useProxyEnvironment(proxy.url);
-      const driver = createStorageDriver({ kind: 's3', bucket, prefix: 'p/', endpoint: 'http://objectstore', forcePathStyle: true }, moto.clientConfig);
+      const driver = createStorageDriver({ kind: 's3', bucket, prefix: 'p/', endpoint: 'http://s3.test', forcePathStyle: false }, moto.clientConfig);
       if (!('client' in driver)) throw new Error('expected the S3 driver');
       await driver.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'p/probe', Body: 'through the tunnel' }));
       const stored = await moto.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'p/probe' }));
       expect(await stored.Body?.transformToString()).toBe('through the tunnel');
       expect(proxy.tunnels.length).toBeGreaterThan(0);
-      expect(new Set(proxy.tunnels.map((tunnel) => `${tunnel.target} ${tunnel.status}`))).toEqual(new Set(['objectstore:80 200']));
+      expect(new Set(proxy.tunnels.map((tunnel) => `${tunnel.target} ${tunnel.status}`))).toEqual(new Set([`${bucket}.s3.test:80 200`]));
       driver.client.destroy();
     } finally {
       await proxy.close();
