@@ -17,7 +17,7 @@ import { hostMatches, isHostPattern, isLoopbackHost } from '../config/secret';
  * must not silently reroute the connector's credentials.
  */
 export const PROXY_VARIABLE = 'PEAKON_SYNC_PROXY';
-/** Hosts reached directly: `name`, `*.domain` (subdomains), IP addresses, as in PEAKON_SYNC_SECRET_HOSTS; `*` = all. */
+/** Hosts reached directly: `name`, `*.domain` or `.domain` (subdomains), IP addresses, as in PEAKON_SYNC_SECRET_HOSTS; `*` = all. */
 export const NO_PROXY_VARIABLE = 'PEAKON_SYNC_NO_PROXY';
 
 export class EgressProxyError extends Error {
@@ -28,7 +28,7 @@ export interface EgressProxy {
   /** `http://host:port` without credentials: what messages and logs may show. */
   readonly origin: string;
   readonly url: URL;
-  /** Patterns of hosts reached directly; loopback always is (a proxy's own loopback is not the worker's). */
+  /** Patterns of hosts reached directly; loopback and single-label names always are ({@link tunnelsThrough}). */
   readonly bypass: readonly string[];
 }
 
