@@ -201,8 +201,8 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
       maxBodyLength: maxResponseBytes,
       // Never through an HTTP(S)_PROXY from the environment: axios would hand a plain-http request, credentials in its
       // headers, to the proxy, a host the worker never bound them to (config/secret.ts checks the request's own host).
-      // PEAKON_SYNC_PROXY's tunnel, when set, carries the connection instead (net/egress-proxy.ts).
-      // Its agent routes each connection, redirect hops included, by the host that connection is for.
+      // PEAKON_SYNC_PROXY's agent, when set, routes each connection instead, redirect hops included, by the host that
+      // connection is for (net/egress-proxy.ts).
       proxy: false,
       ...agents,
       signal,

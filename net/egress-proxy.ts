@@ -200,15 +200,17 @@ function agentFor(proxy: EgressProxy): EgressAgent {
   let agent = agents.get(key);
   if (!agent) {
     // Credentials go in the CONNECT request's header only; the agent's own URL (which its debug output prints) has none.
-    const { username, password } = proxyCredentials(proxy);
-    const authorization = username !== '' || password !== '' ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined;
-    agent = new EgressAgent(proxy, new ConnectTunnelAgent(proxy.origin, authorization !== undefined ? { headers: { 'Proxy-Authorization': authorization } } : {}));
+    const credentials = proxyCredentials(proxy);
+    const headers = credentials ? { 'Proxy-Authorization': `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` } : undefined;
+    agent = new EgressAgent(proxy, new ConnectTunnelAgent(proxy.origin, headers ? { headers } : {}));
     agents.set(key, agent);
   }
   return agent;
 }
 
-function proxyCredentials(proxy: EgressProxy): { username: string; password: string } {
+/** The proxy's Basic credentials, decoded; undefined when PEAKON_SYNC_PROXY names none. */
+function proxyCredentials(proxy: EgressProxy): { username: string; password: string } | undefined {
+  if (proxy.url.username === '' && proxy.url.password === '') return undefined;
   return { username: decodeURIComponent(proxy.url.username), password: decodeURIComponent(proxy.url.password) };
 }
 
@@ -235,12 +237,12 @@ export function temporalProxyConfig(address: string | undefined, env: NodeJS.Pro
   if (!proxy || address === undefined) return undefined;
   const host = new URL(`http://${address}`).hostname;
   if (!tunnelsThrough(proxy, host)) return undefined;
-  const { username, password } = proxyCredentials(proxy);
+  const basicAuth = proxyCredentials(proxy);
   return {
     type: 'http-connect',
     // The SDK requires the port even when it is http's default.
     targetHost: `${proxy.url.hostname}:${proxy.url.port || '80'}`,
-    ...(username !== '' || password !== '' ? { basicAuth: { username, password } } : {}),
+    ...(basicAuth ? { basicAuth } : {}),
   };
 }
 
