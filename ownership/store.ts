@@ -3,8 +3,8 @@
  * (PEAKON_SYNC_PAYLOAD_STORE: a local folder for one host, S3 for several), as `ledger/<tenant>.ledger`. The ledger is
  * encrypted with the same codec as every payload. Only the run holding the tenant's lock writes it.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
@@ -47,7 +47,7 @@ interface ByteStore {
 
 /** How often a ledger write reads again after losing a race before giving up (each race is one other writer's write). */
 const MAX_RECORD_ATTEMPTS = 20;
-/** A folder ledger's lock file is held for one read and one rename; one older than this was left by a crashed writer. */
+/** A folder ledger's lock is held for one read and one rename, its lease renewed meanwhile: one older than this was left by a crashed writer. */
 const STALE_LOCK_MS = 30_000;
 /** How long a folder ledger writer waits for another writer's lock before it gives up. */
 const LOCK_WAIT_MS = 60_000;
@@ -56,30 +56,71 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** 10–50 ms, so writers that met do not meet again at once. */
 const jitter = () => pause(10 + Math.floor(Math.random() * 40));
 
+/** How long ago `file` was last touched; undefined when it is gone. */
+async function ageOf(file: string): Promise<number | undefined> {
+  try {
+    return Date.now() - (await stat(file)).mtimeMs;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Creates `file` only if it does not exist (O_EXCL), holding `token`; false when it exists. */
+async function createExclusive(file: string, token: string): Promise<boolean> {
+  try {
+    await writeFile(file, token, { flag: 'wx', mode: 0o600 });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * Removes `lock` if it is still stale. Every waiter finds a crashed writer's lock stale at once; if each removed what it
+ * had found, a late one would remove the lock an early one had just taken, and two writers would compare and rename at
+ * once (a change lost). So removing happens under `<lock>.break`, and the age is checked again under it. The breaker is
+ * held for one stat and one unlink; one left by a crash while breaking (two crashes in a row) is itself stale.
+ */
+async function breakStaleLock(lock: string): Promise<void> {
+  const breaker = `${lock}.break`;
+  if (!(await createExclusive(breaker, String(process.pid)))) {
+    if (((await ageOf(breaker)) ?? 0) > STALE_LOCK_MS) await rm(breaker, { force: true });
+    return;
+  }
+  try {
+    if (((await ageOf(lock)) ?? 0) > STALE_LOCK_MS) await rm(lock, { force: true });
+  } finally {
+    await rm(breaker, { force: true });
+  }
+}
+
 /**
  * Runs `critical` holding `<file>.lock`, created exclusively (O_EXCL). POSIX has no compare-and-replace of a file, so
- * the compare and the rename happen under this lock. A lock older than STALE_LOCK_MS is a crashed writer's: removed.
+ * the compare and the rename happen under this lock. The lock is a lease: renewed while `critical` runs (a slow disk
+ * must not make a live writer's lock look crashed), taken over once it is STALE_LOCK_MS old (breakStaleLock), and
+ * released only while it still holds this writer's token.
  */
 async function withLockFile<T>(file: string, critical: () => Promise<T>): Promise<T> {
   const lock = `${file}.lock`;
+  const token = `${process.pid}-${randomBytes(8).toString('hex')}`;
   const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      const handle = await open(lock, 'wx', 0o600);
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const since = await stat(lock).then((stats) => Date.now() - stats.mtimeMs, () => 0);
-      if (since > STALE_LOCK_MS) await rm(lock, { force: true });
-      else if (Date.now() > deadline) throw new Error(`the ownership ledger ${file} stayed locked by another writer for ${LOCK_WAIT_MS / 1000} s (${lock}); if no worker is writing it, remove the lock file`);
-      else await jitter();
-    }
+  while (!(await createExclusive(lock, token))) {
+    if (((await ageOf(lock)) ?? 0) > STALE_LOCK_MS) await breakStaleLock(lock);
+    else if (Date.now() > deadline) throw new Error(`the ownership ledger ${file} stayed locked by another writer for ${LOCK_WAIT_MS / 1000} s (${lock}); if no worker is writing it, remove the lock file`);
+    else await jitter();
   }
+  const renew = setInterval(() => {
+    const now = new Date();
+    utimes(lock, now, now).catch(() => undefined); // a failed renewal shows as a takeover at worst, which the token check below notices
+  }, STALE_LOCK_MS / 3);
   try {
     return await critical();
   } finally {
-    await rm(lock, { force: true });
+    clearInterval(renew);
+    const holder = await readFile(lock, 'utf8').catch(() => undefined);
+    if (holder === token) await rm(lock, { force: true });
   }
 }
 
@@ -104,9 +145,15 @@ function folderStore(directory: string): ByteStore {
       const file = path.join(folder, name);
       return await withLockFile(file, async () => {
         if ((await get(name))?.version !== expected) return false;
-        const temporary = `${file}.${process.pid}.tmp`;
+        // A name of its own per write: two writers of one process must never share a temporary file.
+        const temporary = `${file}.${randomBytes(8).toString('hex')}.tmp`;
         await writeFile(temporary, bytes, { mode: 0o600 });
-        await rename(temporary, file);
+        try {
+          await rename(temporary, file);
+        } catch (error) {
+          await rm(temporary, { force: true });
+          throw error;
+        }
         return true;
       });
     },

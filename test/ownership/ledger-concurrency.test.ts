@@ -1,11 +1,12 @@
 // The ownership ledger under concurrent writers (a run that lost its lock still finishing a plan's write while the next
 // run records its own): every writer's change lands, in a folder (lock file around compare and rename) and in S3
 // (conditional writes, against a real S3-compatible server, moto).
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { generateEncryptionKey } from '../../codec/keys';
 import { ledgerStoreFor, type LedgerStore } from '../../ownership/store';
 import { describeWithMoto, startMoto, type RunningMoto } from '../harness/moto';
@@ -51,7 +52,53 @@ describe('ownership ledger in a folder, several writers at once', () => {
     await writing;
     expect((await store.read('acme')).owned).toEqual(['u1', 'u2']);
   });
+
+  it('lets one waiter at a time take over a crashed writer\'s lock: writers in parallel threads keep every change', async () => {
+    // Every waiter finds the same stale lock. If each removed what it had found, a late one would remove the lock an
+    // early one had just taken and both would compare and rename at once: a change lost. Worker threads (running the
+    // built dist/ module, as the worker does) so the writers really run in parallel; in one event loop they take turns.
+    const threads = 8;
+    for (let round = 0; round < 5; round += 1) {
+      const directory = mkdtempSync(path.join(tmpdir(), 'ledger-'));
+      const env = { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() };
+      const lock = path.join(directory, 'ledger', 'acme.ledger.lock');
+      mkdirSync(path.dirname(lock), { recursive: true });
+      writeFileSync(lock, '');
+      const longAgo = new Date(Date.now() - 10 * 60_000);
+      utimesSync(lock, longAgo, longAgo);
+      const started = new SharedArrayBuffer(4);
+      const written = ids.slice(0, threads);
+      const outcomes = await Promise.all(written.map((id) => recordInThread(directory, env, id, started, threads)));
+      expect(outcomes).toEqual(written.map(() => 'recorded'));
+      expect((await ledgerStoreFor({ kind: 'local', directory }, env).read('acme')).owned).toEqual(written);
+      expect(readdirSync(path.dirname(lock))).toEqual(['acme.ledger']); // no lock, breaker or temporary file left
+    }
+  });
 });
+
+/** One `record` in a worker thread on the built module; threads spin until all have started, so they write at once. */
+function recordInThread(directory: string, env: Record<string, string>, id: string, started: SharedArrayBuffer, threads: number): Promise<string> {
+  const code = `
+    const { workerData, parentPort } = require('node:worker_threads');
+    const { ledgerStoreFor } = require(workerData.module);
+    const store = ledgerStoreFor({ kind: 'local', directory: workerData.directory }, workerData.env);
+    const started = new Int32Array(workerData.started);
+    Atomics.add(started, 0, 1);
+    while (Atomics.load(started, 0) < workerData.threads) {}
+    store.record('acme', { owned: [workerData.id], deleted: [] }).then(
+      () => parentPort.postMessage('recorded'),
+      (error) => parentPort.postMessage(String(error && error.message)),
+    );`;
+  const module = path.resolve(__dirname, '../../dist/ownership/store.js');
+  return new Promise((resolve, reject) => {
+    const thread = new Worker(code, { eval: true, workerData: { module, directory, env, id, started, threads } });
+    thread.once('message', (message: string) => {
+      resolve(message);
+      void thread.terminate();
+    });
+    thread.once('error', reject);
+  });
+}
 
 describeWithMoto('ownership ledger in S3 (moto server), several writers at once')('ownership ledger in S3 (moto server), several writers at once', () => {
   let moto: RunningMoto;
