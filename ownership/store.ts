@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GetObjectCommand, PutObjectCommand, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { connectorDataConverter } from '../codec/data-converter';
@@ -30,6 +30,23 @@ export interface LedgerStore {
    * next run records its own, and a lost write would drop users from the ledger, who would then never be leavers.
    */
   record(tenant: string, change: OwnershipChange): Promise<OwnershipLedger>;
+  /**
+   * Writes, reads and deletes a probe object where the ledgers live (the payload store every worker shares), and finds
+   * out how the store keeps two writers apart. The worker runs it at start-up: an unwritable store otherwise shows
+   * only once a run stores its first payload, as workflow tasks failing over and over.
+   */
+  check(): Promise<LedgerStoreCheck>;
+}
+
+/**
+ * How a ledger write keeps another writer's change: a lock file (folder), conditional writes (S3), or nothing but the
+ * tenant lock (a store that has no conditional writes, or ignores the headers: `unconditional`).
+ */
+export type LedgerWrites = 'lock file' | 'conditional' | 'unconditional: no conditional writes' | 'unconditional: conditions ignored';
+
+export interface LedgerStoreCheck {
+  location: string;
+  writes: LedgerWrites;
 }
 
 /** A stored object and the version it was read at (what a conditional write compares against). */
@@ -43,7 +60,12 @@ interface ByteStore {
   get(name: string): Promise<StoredBytes | undefined>;
   /** Writes `bytes` only if the object is still at `expected` (undefined: absent); false when another write came first. */
   putIfUnchanged(name: string, bytes: Uint8Array, expected: string | undefined): Promise<boolean>;
+  /** LedgerStore.check, on the bytes. */
+  check(): Promise<LedgerWrites>;
 }
+
+/** A probe object's name: its own per check (workers starting together), never a `<tenant>.ledger`. */
+const probeName = () => `.probe-${randomBytes(8).toString('hex')}`;
 
 /** How often a ledger write reads again after losing a race before giving up (each race is one other writer's write). */
 const MAX_RECORD_ATTEMPTS = 20;
@@ -157,6 +179,14 @@ function folderStore(directory: string): ByteStore {
         return true;
       });
     },
+    async check() {
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      const probe = path.join(folder, probeName());
+      await writeFile(probe, 'probe', { flag: 'wx', mode: 0o600 });
+      await readFile(probe);
+      await rm(probe);
+      return 'lock file';
+    },
   };
 }
 
@@ -198,6 +228,33 @@ function bucketStore(driver: S3StorageDriver): ByteStore {
       }
     },
     putIfUnchanged: put,
+    async check() {
+      const probe = key(probeName());
+      const putProbe = (condition: { IfNoneMatch?: string }) => driver.client.send(new PutObjectCommand({ Bucket: driver.bucket, Key: probe, Body: 'probe', ContentLength: 5, ...condition }));
+      let writes: LedgerWrites;
+      try {
+        await putProbe({ IfNoneMatch: '*' });
+        // The object exists now: a store that honours conditions refuses a second create-only write.
+        try {
+          await putProbe({ IfNoneMatch: '*' });
+          writes = 'unconditional: conditions ignored';
+        } catch (error) {
+          if (statusOf(error) !== 412 && statusOf(error) !== 409) throw error;
+          writes = 'conditional';
+        }
+      } catch (error) {
+        if (statusOf(error) !== 501 && (error as { name?: string }).name !== 'NotImplemented') throw error;
+        await putProbe({});
+        writes = 'unconditional: no conditional writes';
+      }
+      try {
+        await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: probe })).then(async (response) => await response.Body?.transformToByteArray());
+      } finally {
+        await driver.client.send(new DeleteObjectCommand({ Bucket: driver.bucket, Key: probe }));
+      }
+      if (writes !== 'conditional') unconditional = true;
+      return writes;
+    },
   };
 }
 
@@ -214,6 +271,7 @@ export function ledgerStore(bytes: ByteStore, codec: PayloadCodec): LedgerStore 
   return {
     location: bytes.location,
     read: async (tenant) => await decode(tenant, await bytes.get(name(tenant))),
+    check: async () => ({ location: bytes.location, writes: await bytes.check() }),
     async record(tenant, change) {
       for (let attempt = 1; ; attempt += 1) {
         const stored = await bytes.get(name(tenant));

@@ -6,6 +6,7 @@ import { PeakonConnectionSchema } from '../../config/schema';
 import { DEFAULT_SECRET_HOSTS, describeSecretRef } from '../../config/secret';
 import { WORKER_OWN_VARIABLE_PREFIXES } from '../../config/worker-own';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
+import type { LedgerStore, LedgerStoreCheck } from '../../ownership/store';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, DEFAULT_RETENTION_DAYS, STORAGE_ENVIRONMENT_VARIABLES, storageConfigFromEnv } from '../../storage/from-env';
 import { startRetentionSweeper } from '../../storage/retention';
 import { connectorDataConverterFromEnv, defaultPayloadDirectory, readWorkerEnvironment, reportDirectoryOf, temporalConnectConfig, WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
@@ -23,32 +24,45 @@ export function registerWorkerCommand(program: Command): void {
       // First: a missing key (without the explicit opt-out) or a malformed one stops the worker with its own message
       // before anything starts, so no HR data is ever handled unencrypted by accident.
       const dataConverter = connectorDataConverterFromEnv();
+      const reportDirectory = reportDirectoryOf(environment);
+      const deps = defaultActivityDeps(reportDirectory);
+      // Before Temporal (and before the runtime, which would keep a failed process alive): a worker that cannot write
+      // the store would poll, then fail every run's first payload.
+      const payloadStore = await checkPayloadStore(deps.ownership);
+      // Also before the runtime: a bad TLS file or profile must end the process, not leave it printed and idle.
+      const { connectionOptions, namespace } = temporalConnectConfig();
+      // The Rust core speaks CONNECT itself: PEAKON_SYNC_PROXY carries the Temporal connection too, unless bypassed.
+      const proxy = temporalProxyConfig(connectionOptions.address);
       // The runtime is installed once per process, so the metrics endpoint is decided here, before any connection.
       const metricsAddress = environment.PEAKON_SYNC_METRICS_ADDRESS;
       if (metricsAddress === undefined) installJsonLogging(environment.PEAKON_SYNC_LOG_LEVEL);
       else installRuntimeWithMetrics(environment.PEAKON_SYNC_LOG_LEVEL, metricsAddress);
-      const { connectionOptions, namespace } = temporalConnectConfig();
-      // The Rust core speaks CONNECT itself: PEAKON_SYNC_PROXY carries the Temporal connection too, unless bypassed.
-      const proxy = temporalProxyConfig(connectionOptions.address);
+      // Once installed, the runtime keeps the process alive until its last connection closes: every failure from here
+      // on closes the connection, so a worker that cannot start exits (and its orchestrator restarts it).
       const connection = await NativeConnection.connect({ ...connectionOptions, ...(proxy ? { proxy } : {}) }).catch((error: unknown) => {
         // The core's own error is a multi-kilobyte transport dump that names neither the proxy nor the setting.
         throw proxy ? new Error(describeTemporalTunnelFailure(connectionOptions.address ?? '', error)) : error;
       });
-      const reportDirectory = reportDirectoryOf(environment);
       const workers = await createSyncWorkers({
         connection,
         namespace,
         taskQueue: environment.PEAKON_SYNC_TASK_QUEUE,
-        deps: defaultActivityDeps(reportDirectory),
+        deps,
         dataConverter,
         maxConcurrentScimActivities: environment.PEAKON_SYNC_SCIM_CONCURRENCY,
         maxConcurrentPlans: environment.PEAKON_SYNC_PLAN_CONCURRENCY,
         shutdownGraceMs: environment.PEAKON_SYNC_SHUTDOWN_GRACE_MS,
+      }).catch(async (error: unknown) => {
+        await connection.close();
+        throw error;
       });
       // SIGTERM (docker stop, Kubernetes) drains in-flight tasks; Temporal retries whatever is cut off.
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.shutdown());
       const encryptionKeyId = readEncryptionKeys()?.current.id;
-      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: encryptionKeyId ? 'info' : 'warn', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: encryptionKeyId ?? `none: ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE} is set, payloads are stored in plain text`, metrics: metricsAddress === undefined ? 'off' : `http://${metricsAddress}/metrics`, egressProxy: egressProxyFromEnv()?.origin ?? 'none' })}\n`);
+      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: encryptionKeyId ? 'info' : 'warn', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: encryptionKeyId ?? `none: ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE} is set, payloads are stored in plain text`, metrics: metricsAddress === undefined ? 'off' : `http://${metricsAddress}/metrics`, egressProxy: egressProxyFromEnv()?.origin ?? 'none', payloadStore: payloadStore.location, ledgerWrites: payloadStore.writes })}\n`);
+      if (payloadStore.writes !== 'conditional' && payloadStore.writes !== 'lock file') {
+        process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', message: `the payload store ${payloadStore.location} has no working conditional writes (${payloadStore.writes.replace('unconditional: ', '')}): ownership-ledger writes are unconditional, and only the tenant lock keeps two writers of one tenant apart; a store that honours If-Match / If-None-Match (AWS S3, MinIO, R2, Ceph) closes that gap` })}\n`);
+      }
       // Run data (stored payloads) and report files hold personal data: the worker deletes them after the retention.
       const storage = storageConfigFromEnv(process.env, { defaultLocalDirectory: defaultPayloadDirectory() });
       const stopRetention = startRetentionSweeper({ ...(storage.store ? { store: storage.store } : {}), reportDirectory, retentionDays: storage.retentionDays, log: Runtime.instance().logger });
@@ -59,6 +73,17 @@ export function registerWorkerCommand(program: Command): void {
         await connection.close();
       }
     });
+}
+
+/** The payload store every worker shares (payloads, ownership ledgers), written, read and deleted once at start-up. */
+async function checkPayloadStore(ledger: LedgerStore | undefined): Promise<LedgerStoreCheck> {
+  if (!ledger) throw new Error('the worker has no ownership ledger store'); // defaultActivityDeps always makes one
+  try {
+    return await ledger.check();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot use the payload store at ${ledger.location} (PEAKON_SYNC_PAYLOAD_STORE; unset: a folder under PEAKON_SYNC_STATE_DIR): writing, reading and deleting a probe there failed: ${reason}`);
+  }
 }
 
 /**

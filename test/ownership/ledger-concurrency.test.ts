@@ -7,6 +7,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { generateEncryptionKey } from '../../codec/keys';
 import { ledgerStoreFor, type LedgerStore } from '../../ownership/store';
 import { describeWithMoto, startMoto, type RunningMoto } from '../harness/moto';
@@ -131,10 +132,11 @@ describeWithMoto('ownership ledger in S3 (moto server), several writers at once'
 
 /**
  * A store without conditional writes, in front of the real S3-compatible server: an HTTP proxy that answers every
- * conditional PUT `501 NotImplemented` (as such stores do), or hides the ETag of every GET. Mocked because no such
+ * conditional PUT `501 NotImplemented` (as such stores do), drops the conditions and writes anyway (as some do
+ * silently), or hides the ETag of every GET. Mocked because no such
  * store runs here; everything behind the proxy is moto.
  */
-async function startStoreWithout(feature: 'conditional writes' | 'ETags' | 'concurrent requests', upstream: string): Promise<{ endpoint: string; conditionalPuts: () => number; close: () => Promise<void> }> {
+async function startStoreWithout(feature: 'conditional writes' | 'honoured conditions' | 'ETags' | 'concurrent requests', upstream: string): Promise<{ endpoint: string; conditionalPuts: () => number; close: () => Promise<void> }> {
   let conditionalPuts = 0;
   const target = new URL(upstream);
   /** Without concurrent requests, each is forwarded once the one before it has been answered. */
@@ -162,7 +164,13 @@ async function startStoreWithout(feature: 'conditional writes' | 'ETags' | 'conc
       response.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented</Message></Error>');
       return;
     }
-    const forwarded = http.request({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
+    const headers = { ...incoming.headers };
+    // A store that accepts the headers and ignores them: they never reach moto.
+    if (feature === 'honoured conditions') {
+      delete headers['if-match'];
+      delete headers['if-none-match'];
+    }
+    const forwarded = http.request({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers }, (answer) => {
       const headers = { ...answer.headers };
       if (feature === 'ETags' && incoming.method === 'GET') delete headers.etag;
       response.writeHead(answer.statusCode ?? 502, headers);
@@ -200,5 +208,41 @@ describeWithMoto('ownership ledger in an S3-compatible store without conditional
     } finally {
       await store.close();
     }
+  });
+
+  it('the start-up check tells a store that honours conditions from one that refuses them and one that ignores them, and leaves nothing behind', async () => {
+    const env = { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() };
+    const checkThrough = async (endpoint: string) => {
+      const bucket = await moto.newBucket();
+      const ledger = ledgerStoreFor({ kind: 's3', bucket, prefix: 'payloads', endpoint, forcePathStyle: true }, env, moto.clientConfig);
+      const check = await ledger.check();
+      expect((await moto.s3.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount).toBe(0);
+      return check;
+    };
+    expect(await checkThrough(moto.endpoint)).toEqual({ location: expect.stringMatching(/^s3:\/\/.+\/payloads\/ledger\/$/), writes: 'conditional' });
+    for (const [feature, writes] of [['conditional writes', 'unconditional: no conditional writes'], ['honoured conditions', 'unconditional: conditions ignored']] as const) {
+      const store = await startStoreWithout(feature, moto.endpoint);
+      try {
+        expect((await checkThrough(store.endpoint)).writes).toBe(writes);
+      } finally {
+        await store.close();
+      }
+    }
+    // A bucket that does not exist: the check fails with the store's answer (the worker then exits naming the store).
+    const missing = ledgerStoreFor({ kind: 's3', bucket: 'no-such-bucket', prefix: 'payloads', endpoint: moto.endpoint, forcePathStyle: true }, env, moto.clientConfig);
+    await expect(missing.check()).rejects.toThrow(/bucket does not exist/i);
+  });
+});
+
+describe('ownership ledger store start-up check, in a folder', () => {
+  it('writes, reads and deletes a probe in the ledger folder, and fails when the folder cannot be made', async () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'ledger-'));
+    const env = { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() };
+    expect(await ledgerStoreFor({ kind: 'local', directory }, env).check()).toEqual({ location: path.join(directory, 'ledger'), writes: 'lock file' });
+    expect(readdirSync(path.join(directory, 'ledger'))).toEqual([]);
+    // A file where the store's folder should be (a mistyped PEAKON_SYNC_STATE_DIR): no folder, no probe.
+    const file = path.join(directory, 'not-a-folder');
+    writeFileSync(file, '');
+    await expect(ledgerStoreFor({ kind: 'local', directory: file }, env).check()).rejects.toThrow(/ENOTDIR|EEXIST/);
   });
 });
