@@ -124,7 +124,7 @@ async function breakStaleLock(lock: string): Promise<void> {
  * must not make a live writer's lock look crashed), taken over once it is STALE_LOCK_MS old (breakStaleLock), and
  * released only while it still holds this writer's token.
  */
-async function withLockFile<T>(file: string, critical: () => Promise<T>): Promise<T> {
+async function withLockFile<T>(file: string, critical: (stillHeld: () => Promise<boolean>) => Promise<T>): Promise<T> {
   const lock = `${file}.lock`;
   const token = `${process.pid}-${randomBytes(8).toString('hex')}`;
   const deadline = Date.now() + LOCK_WAIT_MS;
@@ -137,12 +137,12 @@ async function withLockFile<T>(file: string, critical: () => Promise<T>): Promis
     const now = new Date();
     utimes(lock, now, now).catch(() => undefined); // a failed renewal shows as a takeover at worst, which the token check below notices
   }, STALE_LOCK_MS / 3);
+  const stillHeld = async () => (await readFile(lock, 'utf8').catch(() => undefined)) === token;
   try {
-    return await critical();
+    return await critical(stillHeld);
   } finally {
     clearInterval(renew);
-    const holder = await readFile(lock, 'utf8').catch(() => undefined);
-    if (holder === token) await rm(lock, { force: true });
+    if (await stillHeld()) await rm(lock, { force: true });
   }
 }
 
@@ -165,12 +165,18 @@ function folderStore(directory: string): ByteStore {
     async putIfUnchanged(name, bytes, expected) {
       await mkdir(folder, { recursive: true, mode: 0o700 });
       const file = path.join(folder, name);
-      return await withLockFile(file, async () => {
+      return await withLockFile(file, async (stillHeld) => {
         if ((await get(name))?.version !== expected) return false;
         // A name of its own per write: two writers of one process must never share a temporary file.
         const temporary = `${file}.${randomBytes(8).toString('hex')}.tmp`;
         await writeFile(temporary, bytes, { mode: 0o600 });
         try {
+          // A writer stalled past the lease (a paused VM) may have been taken over: it reads again instead of
+          // renaming over the newer writer's ledger.
+          if (!(await stillHeld())) {
+            await rm(temporary, { force: true });
+            return false;
+          }
           await rename(temporary, file);
         } catch (error) {
           await rm(temporary, { force: true });

@@ -12,6 +12,26 @@ import { generateEncryptionKey } from '../../codec/keys';
 import { ledgerStoreFor, type LedgerStore } from '../../ownership/store';
 import { describeWithMoto, startMoto, type RunningMoto } from '../harness/moto';
 
+/**
+ * A hook run once after the next ledger temporary file is written (fs mocked only to pause a writer at that point, as a
+ * stalled process would be; every file operation still happens on disk).
+ */
+let mockAfterTemporaryWrite: (() => Promise<void>) | undefined;
+jest.mock('node:fs/promises', () => {
+  const actual = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
+  return {
+    ...actual,
+    writeFile: async (...args: Parameters<typeof actual.writeFile>) => {
+      await actual.writeFile(...args);
+      const hook = mockAfterTemporaryWrite;
+      if (hook && String(args[0]).endsWith('.tmp')) {
+        mockAfterTemporaryWrite = undefined;
+        await hook();
+      }
+    },
+  };
+});
+
 const WRITERS = 16;
 const ids = Array.from({ length: WRITERS }, (_, index) => `peakon-user-${String(index).padStart(2, '0')}`);
 
@@ -52,6 +72,25 @@ describe('ownership ledger in a folder, several writers at once', () => {
     await rm(lock);
     await writing;
     expect((await store.read('acme')).owned).toEqual(['u1', 'u2']);
+  });
+
+  it('a writer that lost its lock while it wrote (stalled past the lease) reads again instead of renaming over the newer ledger', async () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'ledger-'));
+    const env = { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() };
+    const [stalled, other] = [ledgerStoreFor({ kind: 'local', directory }, env), ledgerStoreFor({ kind: 'local', directory }, env)];
+    const lock = path.join(directory, 'ledger', 'acme.ledger.lock');
+    let tookOver = false;
+    // Between the stalled writer's compare and its rename, its lock is taken over (as after a 30 s pause) and the
+    // other writer records its change and releases the lock.
+    mockAfterTemporaryWrite = async () => {
+      tookOver = true;
+      await rm(lock);
+      await other.record('acme', { owned: ['other-writer'], deleted: [] });
+    };
+    await stalled.record('acme', { owned: ['stalled-writer'], deleted: [] });
+    expect(tookOver).toBe(true);
+    expect((await stalled.read('acme')).owned).toEqual(['other-writer', 'stalled-writer']);
+    expect(readdirSync(path.dirname(lock))).toEqual(['acme.ledger']);
   });
 
   it('lets one waiter at a time take over a crashed writer\'s lock: writers in parallel threads keep every change', async () => {
