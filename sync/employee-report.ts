@@ -19,7 +19,7 @@ export interface EmployeeReportLine {
   returner?: boolean;
   /** A Peakon user the connector did not own before (e.g. created by hand), matched by email or employee number: owned from now on. */
   adopted?: boolean;
-  /** Why the plan made this person a leaver (deactivate / delete / skip under `leavers.action: off`). */
+  /** Why the plan made this person a leaver (deactivate / delete / skip under `leavers.action: off`), a returner or a rename. */
   reason?: string;
 }
 
@@ -54,8 +54,8 @@ export function planLine(entry: PlannedEmployee): EmployeeReportLine {
     action: entry.action,
     status: 'planned',
     changes: entry.changes,
-    // A leaver's or returner's reason explains the action; any other reason says why nothing was written.
-    ...(entry.reason ? (LEAVER_ACTIONS.has(entry.action) || entry.returner ? { reason: entry.reason } : { error: entry.reason }) : {}),
+    // A leaver's or an update's reason (a returner, a rename) explains the action; any other says why nothing was written.
+    ...(entry.reason ? (LEAVER_ACTIONS.has(entry.action) || entry.action === 'update' ? { reason: entry.reason } : { error: entry.reason }) : {}),
     ...(entry.warnings.length ? { warnings: entry.warnings } : {}),
     ...(entry.returner ? { returner: true } : {}),
     ...(entry.adopted ? { adopted: true } : {}),

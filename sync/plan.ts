@@ -117,11 +117,13 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const key = peakonUserKey(user, matchingKey);
     if (key !== undefined) currentByKey.set(key, user);
   }
-  const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? null) : undefined);
+  const renamed = leaverContext && current ? renamedUsers(readable, current, currentByKey, leaverContext.owned, matchingKey) : new Map<DesiredEmployee, ScimUser>();
+  const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? renamed.get(employee) ?? null) : undefined);
   const wholeTenant = wholeTenantListing;
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Set<string>();
   const referable = wholeTenant ? referableEmails(desired, currentOf, inPeakon) : undefined;
-  const checked = referable ? desired.map((employee) => withoutUnreachableReferences(employee, referable)) : desired;
+  const renamedTo = new Set([...renamed.keys()].map((employee) => emailMatchKey(employee.user.userName)));
+  const checked = referable ? desired.map((employee) => withoutUnreachableReferences(employee, referable, renamedTo)) : desired;
 
   const phaseOne = new Map<string, DesiredEmployee>();
   for (const employee of checked) {
@@ -141,7 +143,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
       return { ...planned, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...planned.update, leaver: 'deactivate' as const }, ...adopted };
     }
-    return { ...planned, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
+    const rename = renamed.has(employee) && planned.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
+    return { ...planned, ...rename, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
   });
   entries.push(...leftAlone);
   entries.sort((a, b) => a.wave - b.wave);
@@ -288,6 +291,31 @@ function unreadableEntry(employee: DesiredEmployee, user: UnreadableScimUser, op
   };
 }
 
+/**
+ * Owned Peakon users whose person's matching key changed in the HR system (a new email after a marriage or a domain
+ * move, a new employee number), by the HR id the connector wrote as their `externalId`. Matched by key alone, the
+ * person would be created a second time and their user deactivated as a leaver: their survey history split, or gone
+ * with `leavers.action: delete`. Only users the connector owns (another system's externalId means nothing here), no
+ * record matches by key, and exactly one record's HR id names (an id on two users, or two records, matches nobody).
+ */
+function renamedUsers(records: DesiredEmployee[], current: ScimUser[], currentByKey: Map<string, ScimUser>, owned: ReadonlySet<string>, matchingKey: MatchingKeyKind): Map<DesiredEmployee, ScimUser> {
+  const recordKeys = new Set(records.map((employee) => employee.employeeKey));
+  const bySourceId = new Map<string, ScimUser | null>();
+  for (const user of current) {
+    const key = peakonUserKey(user, matchingKey);
+    if (user.externalId === undefined || !owned.has(user.id) || (key !== undefined && recordKeys.has(key))) continue;
+    bySourceId.set(user.externalId, bySourceId.has(user.externalId) ? null : user);
+  }
+  const recordsBySourceId = new Map<string, number>();
+  for (const employee of records) recordsBySourceId.set(employee.sourceId, (recordsBySourceId.get(employee.sourceId) ?? 0) + 1);
+  const renamed = new Map<DesiredEmployee, ScimUser>();
+  for (const employee of records) {
+    const user = bySourceId.get(employee.sourceId);
+    if (user && !currentByKey.has(employee.employeeKey) && recordsBySourceId.get(employee.sourceId) === 1) renamed.set(employee, user);
+  }
+  return renamed;
+}
+
 /** Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates. */
 function referableEmails(desired: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, inPeakon: Set<string>): Set<string> {
   const emails = new Set(inPeakon);
@@ -302,11 +330,13 @@ function referableEmails(desired: DesiredEmployee[], currentOf: (employee: Desir
  * this run (typically an inactive manager who never reached Peakon) is left out with a warning, instead of a write that
  * fails and repeats on every run.
  */
-function withoutUnreachableReferences(employee: DesiredEmployee, referable: Set<string>): DesiredEmployee {
+function withoutUnreachableReferences(employee: DesiredEmployee, referable: Set<string>, renamedTo: Set<string>): DesiredEmployee {
   const unreachable = Object.entries(employee.references).filter(([, email]) => !referable.has(emailMatchKey(email)));
   if (unreachable.length === 0) return employee;
   const references = Object.fromEntries(Object.entries(employee.references).filter(([, email]) => referable.has(emailMatchKey(email))));
-  const warnings = unreachable.map(([attribute, email]) => `${attribute} (${email}) left out: not in Peakon and not created by this run`);
+  // A person renamed by this run has the new email only once their own update ran, which phase 2 does not order.
+  const why = (email: string) => (renamedTo.has(emailMatchKey(email)) ? 'the person is renamed to it by this run; written by the next run' : 'not in Peakon and not created by this run');
+  const warnings = unreachable.map(([attribute, email]) => `${attribute} (${email}) left out: ${why(email)}`);
   return { ...employee, references, warnings: [...employee.warnings, ...warnings] };
 }
 

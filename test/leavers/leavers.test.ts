@@ -545,6 +545,48 @@ describe('returners, rehires, adoption and termination dates', () => {
     );
   });
 
+  it('a changed email is a rename, not a leaver and a new hire: the owned user is matched by HR id and updated in place; references to the new email follow one run later', async () => {
+    const fixture = await pipeline.fixture();
+    withoutLeaverGuard(fixture);
+    const org = generateOrg(8, 3);
+    const managerIds = new Set(org.map((employee) => employee.manager_id));
+    const manager = org.find((employee) => employee.manager_id !== '' && managerIds.has(employee.employee_id));
+    if (!manager) throw new Error('the org has no middle manager');
+    const reports = org.filter((employee) => employee.manager_id === manager.employee_id);
+    const newEmail = manager.work_email.replace('@example.com', '@renamed.example.com');
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await (await fixture.startSync()).result();
+        const before = byEmail(fixture).get(manager.work_email) as ScimUser;
+        fixture.writeEmployees(org.map((employee) => (employee === manager ? { ...employee, work_email: newEmail } : employee)));
+
+        const preview: SyncReport = await (await fixture.startSync({ dryRun: true })).result();
+        const line = preview.plan?.find((entry) => entry.employeeKey === newEmail);
+        expect(line).toMatchObject({ action: 'update', status: 'planned', reason: expect.stringContaining('matched by HR id (externalId)') });
+        expect(line?.error).toBeUndefined();
+        expect(line?.changes.map((change) => change.field)).toEqual(expect.arrayContaining(['userName']));
+
+        const opsBefore = fixture.sandbox.ops().length;
+        const renamed: SyncReport = await (await fixture.startSync()).result();
+        expect(renamed.counts).toMatchObject({ created: 0, updated: 1, deactivated: 0, failed: 0 });
+        expect(writesOf(fixture, opsBefore).map((op) => `${op.method} ${op.path}`)).toEqual([`PATCH /scim/v2/Users/${before.id}`]);
+        expect(fixture.sandbox.users()).toHaveLength(8);
+        expect(byEmail(fixture).get(newEmail)).toMatchObject({ id: before.id, active: true, externalId: manager.employee_id });
+        expect(byEmail(fixture).has(manager.work_email)).toBe(false);
+        // The reports' Manager names the new email, which exists only once the rename ran (phase 2 does not order the
+        // updates): left out this run, so no write names an email Peakon does not know yet.
+        const managerOf = (email: string) => (byEmail(fixture).get(email)?.[PEAKON_USER_SCHEMA] as Record<string, unknown> | undefined)?.Manager;
+        for (const report of reports) expect(managerOf(report.work_email)).toBe(manager.work_email);
+
+        const followUp: SyncReport = await (await fixture.startSync()).result();
+        expect(followUp.counts).toMatchObject({ created: 0, updated: reports.length, deactivated: 0, failed: 0 });
+        for (const report of reports) expect(managerOf(report.work_email)).toBe(newEmail);
+      })(),
+    );
+  });
+
   it('separate with the separation attributes unmapped: the HR termination date is the separation date, and a returner\'s separation is cleared', async () => {
     const fixture = await pipeline.fixture();
     withoutLeaverGuard(fixture);
