@@ -168,6 +168,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           refOf: employeeRefFor(deps.employeeRefKey, run.tenant),
           currentIsWholeTenant: single === undefined,
           ...(leavers ? { leavers } : {}),
+          today: runDay(input, config),
           withholdHrDeactivations: single === undefined && current === undefined && leaversSettings(config).action !== 'off',
           unreadable,
         });
@@ -207,6 +208,11 @@ export function planSyncActivity(deps: ActivityDeps) {
 }
 
 /** What the plan needs to judge leavers: the settings, today, the ownership ledger and the read's size. */
+/** The run's day in the leaver settings' time zone: termination dates on or before it have come. */
+function runDay(input: PlanInput, config: ConnectorConfig): string {
+  return input.asOf ?? dayIn(leaversSettings(config).timeZone, input.startedAt ? new Date(input.startedAt) : new Date());
+}
+
 async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: MappingReport, config: ConnectorConfig): Promise<LeaverContext | undefined> {
   const settings = leaversSettings(config);
   if (!deps.ownership) return undefined;
@@ -215,7 +221,7 @@ async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: Mapp
   const retainedSourceIds = new Set(mapping.problems.flatMap((problem) => (problem.sourceId !== undefined ? [problem.sourceId] : [])));
   const identified = new Set(mapping.problems.filter((problem) => problem.employeeKey !== undefined || problem.sourceId !== undefined).map((problem) => problem.recordRef));
   const unidentifiedRecords = new Set(mapping.problems.filter((problem) => !identified.has(problem.recordRef)).map((problem) => problem.recordRef)).size;
-  const today = input.asOf ?? dayIn(settings.timeZone, input.startedAt ? new Date(input.startedAt) : new Date());
+  const today = runDay(input, config);
   const readCount = mapping.employees.length + new Set(mapping.problems.map((problem) => problem.recordRef)).size;
   return { settings, today, owned: new Set(ledger.owned), retainedKeys, retainedSourceIds, unidentifiedRecords, readCount, lastCompleteRead: ledger.lastCompleteRead };
 }

@@ -75,6 +75,11 @@ export interface PlanOptions {
   /** Leavers are decided only with a whole-tenant listing, a complete HR read and these settings. */
   leavers?: LeaverContext;
   /**
+   * Today (YYYY-MM-DD in the leaver settings' time zone), for runs without `leavers`: a person whose termination date
+   * has come is never created or reactivated by them either (a single-employee sync, filter discovery).
+   */
+  today?: string;
+  /**
    * Filter discovery with leavers on: the tenant is never listed, so the guard cannot count the people the HR read
    * marks inactive, and an export that marks everyone inactive would switch everyone off. They are left as they are.
    */
@@ -110,8 +115,9 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     return user ? [unreadableEntry(employee, user, options)] : [];
   });
   const readable = leftAlone.length ? allDesired.filter((employee) => unreadableOf(employee) === undefined) : allDesired;
-  const desired = leaverContext ? readable.filter((employee) => !hasLeft(employee.terminationDate, leaverContext.today)) : readable;
-  const terminated = leaverContext ? readable.filter((employee) => hasLeft(employee.terminationDate, leaverContext.today)) : [];
+  const today = leaverContext?.today ?? options.today;
+  const desired = today !== undefined ? readable.filter((employee) => !hasLeft(employee.terminationDate, today)) : readable;
+  const terminated = today !== undefined ? readable.filter((employee) => hasLeft(employee.terminationDate, today)) : [];
   const currentByKey = new Map<string, ScimUser>();
   for (const user of current ?? []) {
     const key = peakonUserKey(user, matchingKey);
@@ -147,6 +153,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     return { ...planned, ...rename, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
   });
   entries.push(...leftAlone);
+  // Without leavers (no whole-tenant listing) a leaver is neither switched off nor brought back: left as they are.
+  if (!leaverContext) entries.push(...terminated.map((employee) => terminatedLeftAlone(employee, currentOf(employee), options)));
   entries.sort((a, b) => a.wave - b.wave);
   const phaseOneWaves = entries.filter((entry) => entry.create).map((entry) => entry.wave);
   const waveCount = phaseOneWaves.length ? Math.max(...phaseOneWaves) + 1 : 0;
@@ -230,6 +238,18 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     ownedNotInSource,
     summary: { action: settings.action, planned, returners: 0, held: verdict.held, ...(verdict.reason ? { heldReason: verdict.reason } : {}), unowned },
   };
+}
+
+/**
+ * A person whose termination date has come, in a run that cannot decide leavers (a single-employee sync, filter
+ * discovery): never created, never reactivated by an update that would send `active: true`, never switched off either.
+ */
+function terminatedLeftAlone(employee: DesiredEmployee, user: ScimUser | null | undefined, options: PlanOptions): PlanEntry {
+  const base = { ref: options.refOf(employee.employeeKey), employeeKey: employee.employeeKey, recordRef: employee.recordRef, warnings: employee.warnings, wave: 0, changes: [] };
+  const left = `termination date ${employee.terminationDate ?? '?'} has come`;
+  if (user === null) return { ...base, action: 'skip', reason: `${left}: not created` };
+  if (user?.active === false) return { ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive` };
+  return { ...base, action: 'skip', ...(user ? { peakonUserId: user.id } : {}), reason: `${left}: left as it is (only a whole-tenant run with sync.discovery: list switches leavers off)` };
 }
 
 /**

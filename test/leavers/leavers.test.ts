@@ -641,6 +641,21 @@ describe('returners, rehires, adoption and termination dates', () => {
         const due: SyncReport = await (await fixture.startSync({ asOf: '2026-12-15' })).result();
         expect(due.counts.deactivated).toBe(1);
         expect(byEmail(fixture).get(leaving.work_email)?.active).toBe(false);
+
+        // A single-employee sync cannot decide leavers, but it knows the date too: it neither brings the leaver back
+        // (their HR status still says Active) nor creates someone whose termination date has come.
+        const opsBefore = fixture.sandbox.ops().length;
+        const single: SyncReport = await (await fixture.startSync({ asOf: '2026-12-16', employeeKey: leaving.work_email })).result();
+        expect(single.planned).toMatchObject({ unchanged: 1, update: 0 });
+        expect(single.counts).toMatchObject({ updated: 0, created: 0, failed: 0 });
+        expect(byEmail(fixture).get(leaving.work_email)?.active).toBe(false);
+        const gone = { ...(org[1] as GeneratedEmployee), employee_id: 'H9100', employee_number: '79100', work_email: 'left.before.start@example.com', termination_date: '01/12/2026' };
+        fixture.writeEmployees([...org, gone]);
+        const notCreated: SyncReport = await (await fixture.startSync({ asOf: '2026-12-16', employeeKey: gone.work_email })).result();
+        expect(notCreated.planned).toMatchObject({ skip: 1, create: 0, discover: 0 });
+        expect(notCreated.counts).toMatchObject({ created: 0, failed: 0 });
+        expect(byEmail(fixture).has(gone.work_email)).toBe(false);
+        expect(writesOf(fixture, opsBefore)).toEqual([]);
       })(),
     );
   });
