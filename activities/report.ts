@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, rename, rm } from 'node:fs/promises';
@@ -79,10 +80,17 @@ export function writeRunReportActivity(deps: ActivityDeps) {
       };
       const file = reportFilePath(deps.reportDirectory, run);
       await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      const temporary = `${file}.${process.pid}.tmp`;
-      await writeReportFile(temporary, { ...input.report, reportPath: file }, lines());
-      await chmod(temporary, 0o600);
-      await rename(temporary, file);
+      // Its own name per attempt (a retried attempt may overlap the one it replaces), created new (never an existing
+      // file or a link planted in the folder, which would keep its owner and mode).
+      const temporary = `${file}.${randomBytes(8).toString('hex')}.tmp`;
+      try {
+        await writeReportFile(temporary, { ...input.report, reportPath: file }, lines());
+        await chmod(temporary, 0o600);
+        await rename(temporary, file);
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+      }
       if (input.ownership && deps.ownership && !input.report.dryRun) await deps.ownership.record(run.tenant, input.ownership);
       return file;
     });
@@ -102,7 +110,7 @@ async function storedChanges(deps: ActivityDeps, stored: StoredPlan): Promise<Fi
  * 150 MB, which the worker would otherwise hold as one string next to the lines it was built from.
  */
 export async function writeReportFile(file: string, summary: SyncReport, employees: Iterable<EmployeeReportLine>): Promise<void> {
-  const out = createWriteStream(file, { encoding: 'utf8', mode: 0o600 });
+  const out = createWriteStream(file, { encoding: 'utf8', mode: 0o600, flags: 'wx' });
   const failed = new Promise<never>((_, reject) => out.once('error', reject));
   const write = async (text: string) => {
     if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);

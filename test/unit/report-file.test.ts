@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeReportFile } from '../../activities/report';
+import type { ActivityDeps } from '../../activities/deps';
+import { writeReportFile, writeRunReportActivity, type ReportEntry } from '../../activities/report';
 import type { EmployeeReportLine } from '../../sync/employee-report';
 import { emptyCounts, type SyncReport } from '../../sync/report';
 
@@ -56,5 +57,22 @@ describe('the run report file', () => {
 
   it('fails with the file system error when the folder is missing', async () => {
     await expect(writeReportFile(path.join(dir, 'missing-folder', 'report.json'), summary, [line(0)])).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('the run report activity', () => {
+  it('two attempts of one run writing at once (a retry overlapping the attempt it replaces) each write a whole file, and leave no temporary file', async () => {
+    const reportDirectory = mkdtempSync(path.join(os.tmpdir(), 'report-attempts-'));
+    const writeRunReport = writeRunReportActivity({ reportDirectory } as ActivityDeps);
+    const run = { tenant: 'acme', runId: summary.runId };
+    // Enough lines that both streams are still writing when the other starts.
+    const entries: ReportEntry[] = Array.from({ length: 20_000 }, (_, index) => ({ ref: `ref-${index}`, employeeKey: `employee${index}@example.com`, recordRef: `row ${index}`, action: 'unchanged', warnings: [], changes: [] }));
+    const attempt = () => writeRunReport({ run, report: summary, entries, outcomes: [], warnings: {}, problems: [] });
+    const [first, second] = await Promise.all([attempt(), attempt()]);
+    expect(second).toBe(first);
+    const written = JSON.parse(readFileSync(first, 'utf8')) as { employees: unknown[] };
+    expect(written.employees).toHaveLength(20_000);
+    expect(readdirSync(path.dirname(first))).toEqual([path.basename(first)]);
+    expect(statSync(first).mode & 0o777).toBe(0o600);
   });
 });
