@@ -1,18 +1,34 @@
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel, type RuntimeOptions, type TelemetryOptions } from '@temporalio/worker';
 
 /**
- * BigInts (e.g. in forwarded core fields) have no JSON form: a log line must never fail to be written. An error is
- * logged by its name and failure type only: its message, and the decoded `failure` and `cause` the SDK attaches, can
+ * BigInts (e.g. in forwarded core fields) have no JSON form: a log line must never fail to be written. Errors are
+ * reduced before (withoutErrorDetails): their message, and the decoded `failure` and `cause` the SDK attaches, can
  * quote Peakon's answer or an HR value (a filter on an email), which the payload codec keeps out of history and
  * logs must keep out too.
  */
 function jsonValue(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Error) {
+  return value;
+}
+
+/** An Error, also one from another realm (a vm context, a worker thread): instanceof alone misses those. */
+const isError = (value: unknown): value is Error => value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
+
+/**
+ * `meta` with every error replaced by its name and failure type. Done before JSON.stringify, not in its replacer:
+ * stringify calls an object's `toJSON` first, and AxiosError's (or any error's) `toJSON` would hand the replacer a
+ * plain object holding the message, the request config and its Authorization header.
+ */
+function withoutErrorDetails(value: unknown, seen = new WeakSet<object>()): unknown {
+  if (isError(value)) {
     const type = (value as { type?: unknown }).type;
     return { name: value.name, ...(typeof type === 'string' ? { type } : {}) };
   }
-  return value;
+  if (typeof value !== 'object' || value === null || seen.has(value)) return value;
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((item) => withoutErrorDetails(item, seen));
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutErrorDetails(item, seen)]));
 }
 
 /**
@@ -22,7 +38,7 @@ function jsonValue(_key: string, value: unknown): unknown {
  */
 export function formatLogEntry(entry: LogEntry): string {
   const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-  return JSON.stringify({ time, level: entry.level.toLowerCase(), message: entry.message, ...entry.meta }, jsonValue);
+  return JSON.stringify({ time, level: entry.level.toLowerCase(), message: entry.message, ...(withoutErrorDetails(entry.meta ?? {}) as Record<string, unknown>) }, jsonValue);
 }
 
 /**

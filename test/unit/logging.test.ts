@@ -40,6 +40,18 @@ describe('structured logs', () => {
     expect(JSON.parse(line)).toMatchObject({ error: { name: 'Error' }, activityFailure: { name: 'ApplicationFailure', type: 'InvalidRequest' } });
   });
 
+  it('logs an error with a toJSON of its own (AxiosError, ScimError) by its name too: not its request, headers or message', () => {
+    // JSON.stringify calls toJSON before any replacer: an AxiosError's toJSON holds the request config and its headers.
+    const axiosLike = Object.assign(new Error('Request failed with status code 400'), {
+      name: 'AxiosError',
+      toJSON: () => ({ message: 'filter=userName eq "ada@example.com"', config: { headers: { Authorization: 'Bearer log-secret-token' } } }),
+    });
+    const line = formatLogEntry({ level: 'WARN', message: 'request failed', timestampNanos: 1_764_000_000_000_000_000n, meta: { error: axiosLike, nested: { errors: [axiosLike] } } });
+    expect(line).not.toContain('log-secret-token');
+    expect(line).not.toContain('ada@example.com');
+    expect(JSON.parse(line)).toMatchObject({ error: { name: 'AxiosError' }, nested: { errors: [{ name: 'AxiosError' }] } });
+  });
+
   describe('from activities', () => {
     let sandbox: RunningSandbox;
     beforeAll(async () => {
