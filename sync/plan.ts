@@ -315,15 +315,16 @@ function unreadableEntry(employee: DesiredEmployee, user: UnreadableScimUser, op
  * Owned Peakon users whose person's matching key changed in the HR system (a new email after a marriage or a domain
  * move, a new employee number), by the HR id the connector wrote as their `externalId`. Matched by key alone, the
  * person would be created a second time and their user deactivated as a leaver: their survey history split, or gone
- * with `leavers.action: delete`. Only users the connector owns (another system's externalId means nothing here), no
- * record matches by key, and exactly one record's HR id names (an id on two users, or two records, matches nobody).
+ * with `leavers.action: delete`. Only active users the connector owns (another system's externalId means nothing here;
+ * an inactive user may be a leaver whose HR id the HR system has given to a new hire), no record matches by key, and
+ * exactly one record's HR id names (an id on two users, or two records, matches nobody).
  */
 function renamedUsers(records: DesiredEmployee[], current: ScimUser[], currentByKey: Map<string, ScimUser>, owned: ReadonlySet<string>, matchingKey: MatchingKeyKind): Map<DesiredEmployee, ScimUser> {
   const recordKeys = new Set(records.map((employee) => employee.employeeKey));
   const bySourceId = new Map<string, ScimUser | null>();
   for (const user of current) {
     const key = peakonUserKey(user, matchingKey);
-    if (user.externalId === undefined || !owned.has(user.id) || (key !== undefined && recordKeys.has(key))) continue;
+    if (user.externalId === undefined || !owned.has(user.id) || user.active === false || (key !== undefined && recordKeys.has(key))) continue;
     bySourceId.set(user.externalId, bySourceId.has(user.externalId) ? null : user);
   }
   const recordsBySourceId = new Map<string, number>();
