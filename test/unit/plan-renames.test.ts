@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { loadConfigFile } from '../../config/load';
+import { LeaversSchema } from '../../config/schema';
+import { mapEmployees } from '../../mapping/map';
+import type { ScimUser } from '../../scim/resources';
+import { employeeRefFor } from '../../sync/employee-ref';
+import type { LeaverContext } from '../../sync/leavers';
+import { buildPlan } from '../../sync/plan';
+import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
+
+/**
+ * Renames in the plan (sync/plan.ts renamedUsers): a person whose matching key changed keeps their Peakon user when the
+ * connector owns it, it is active, and its externalId is their HR id; anything less is a create as before. The
+ * end-to-end email case (PATCH on the sandbox, references a run later) is in test/leavers/leavers.test.ts.
+ */
+describe('plan: a changed matching key', () => {
+  const config = loadConfigFile(path.resolve('examples/sample-config.yaml'));
+  const org = generateOrg(6, 2);
+  const [renamed] = org.slice(-1) as [GeneratedEmployee];
+
+  function planWith(matchingKey: 'email' | 'employeeNumber', changed: GeneratedEmployee, users: (user: ScimUser) => ScimUser = (user) => user, owned = true, extraUsers: ScimUser[] = []) {
+    const matched = { ...config, matching: { ...config.matching, key: matchingKey } };
+    // Peakon as the last run left it: everyone, with the HR id the connector wrote as externalId.
+    const current = [...mapEmployees(org as unknown as Record<string, unknown>[], matched).employees.map((employee, index) => users({ ...employee.user, id: `u-${index}` } as ScimUser)), ...extraUsers];
+    const { employees } = mapEmployees(org.map((employee) => (employee === renamed ? changed : employee)) as unknown as Record<string, unknown>[], matched);
+    const leavers: LeaverContext = { settings: LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } }), today: '2026-11-29', owned: new Set(owned ? current.map((user) => user.id) : []), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: employees.length };
+    const oldUser = current.find((user) => user.externalId === renamed.employee_id && user.id === `u-${org.indexOf(renamed)}`) as ScimUser;
+    const plan = buildPlan(employees, current, { matchingKey, updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), leavers });
+    // What concerns the renamed person: their old user's entry, and any create or leaver write (the others' entries
+    // differ from this hand-made "Peakon" only by their Manager references).
+    const concerns = (entry: (typeof plan.entries)[number]) => entry.peakonUserId === oldUser.id || ['create', 'discover', 'deactivate', 'delete'].includes(entry.action);
+    return { actions: plan.entries.filter(concerns).map((entry) => ({ action: entry.action, peakonUserId: entry.peakonUserId })), oldUser };
+  }
+
+  it('a new employee number (matching on it) renames the same user: one update, no create, no leaver', () => {
+    const { actions, oldUser } = planWith('employeeNumber', { ...renamed, employee_number: '99999' });
+    expect(actions).toEqual([{ action: 'update', peakonUserId: oldUser.id }]);
+  });
+
+  it('a new email renames the same user', () => {
+    const { actions, oldUser } = planWith('email', { ...renamed, work_email: 'new.address@example.com' });
+    expect(actions).toEqual([{ action: 'update', peakonUserId: oldUser.id }]);
+  });
+
+  it('an inactive user with the HR id (a leaver whose id was given to a new hire) is not renamed: the new hire is created', () => {
+    const { actions } = planWith('email', { ...renamed, work_email: 'new.hire@example.com' }, (user) => (user.externalId === renamed.employee_id ? { ...user, active: false } : user));
+    expect(actions).toEqual([{ action: 'create', peakonUserId: undefined }]);
+  });
+
+  it('a user the connector does not own is not renamed: create, and the unowned user is left alone', () => {
+    const { actions } = planWith('email', { ...renamed, work_email: 'new.address@example.com' }, (user) => user, false);
+    expect(actions).toEqual([{ action: 'create', peakonUserId: undefined }]);
+  });
+
+  it('two unmatched users with the HR id match neither: create (and both are leavers, for the guard to count)', () => {
+    const twin = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], id: 'u-twin', userName: 'twin@example.com', externalId: renamed.employee_id, active: true } as ScimUser;
+    const { actions } = planWith('email', { ...renamed, work_email: 'new.address@example.com' }, (user) => user, true, [twin]);
+    expect(actions.filter((entry) => entry.action === 'create')).toHaveLength(1);
+    expect(actions.filter((entry) => entry.action === 'update')).toEqual([]);
+  });
+});
