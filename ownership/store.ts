@@ -130,8 +130,8 @@ async function withLockFile<T>(file: string, critical: (stillHeld: () => Promise
   const deadline = Date.now() + LOCK_WAIT_MS;
   while (!(await createExclusive(lock, token))) {
     if (((await ageOf(lock)) ?? 0) > STALE_LOCK_MS) await breakStaleLock(lock);
-    else if (Date.now() > deadline) throw new Error(`the ownership ledger ${file} stayed locked by another writer for ${LOCK_WAIT_MS / 1000} s (${lock}); if no worker is writing it, remove the lock file`);
-    else await jitter();
+    if (Date.now() > deadline) throw new Error(`the ownership ledger ${file} stayed locked by another writer for ${LOCK_WAIT_MS / 1000} s (${lock}); if no worker is writing it, remove the lock file`);
+    await jitter(); // also after a takeover attempt: a waiter that found the breaker held must not spin on it
   }
   const renew = setInterval(() => {
     const now = new Date();
