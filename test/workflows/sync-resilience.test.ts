@@ -1,6 +1,6 @@
 import type { SyncReport } from '../../sync/report';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
-import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
+import { TEST_TUNING, usePipelineTests, type PipelineFixture } from '../harness/pipeline';
 import { startWorkerProcess, stopWorkerProcesses } from '../harness/worker-process';
 import { expectConverged } from '../harness/converged';
 
@@ -123,7 +123,10 @@ describe('sync pipeline when the worker process dies', () => {
     const employees = generateOrg(80, 4);
     fixture.writeEmployees(employees);
     const first = startWorker(fixture);
-    const handle = await fixture.startSync();
+    // Once every employee in flight waits on a SCIM activity the dead worker held, no employee workflow task comes to
+    // make the replacement poll the tenant's SCIM queue: the parent's lease renewal does, every third of lockLeaseMs
+    // (workflows/sync.ts keepScimQueuePolled). The default lease (10 min) would leave the test to its timeout.
+    const handle = await fixture.startSync({ tuning: { ...TEST_TUNING, lockLeaseMs: 30_000 } });
     const deadline = Date.now() + 60_000;
     while (fixture.sandbox.ops().filter((op) => op.method === 'POST').length < 15) {
       if (Date.now() > deadline) throw new Error('phase 1 did not start within 60 s');
