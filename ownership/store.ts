@@ -197,6 +197,8 @@ function folderStore(directory: string): ByteStore {
 }
 
 const statusOf = (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+/** The store answered that it has no conditional writes (`501 NotImplemented` to If-Match / If-None-Match). */
+const refusesConditions = (error: unknown) => statusOf(error) === 501 || (error as { name?: string }).name === 'NotImplemented';
 
 function bucketStore(driver: S3StorageDriver): ByteStore {
   const key = (name: string) => driver.objectKey(`${LEDGER_FOLDER}/${name}`);
@@ -212,7 +214,7 @@ function bucketStore(driver: S3StorageDriver): ByteStore {
       // 412: another write came first; 409: one is in progress (S3 says try again); 404 on If-Match: it was removed.
       const status = statusOf(error);
       if (status === 412 || status === 409 || (status === 404 && expected !== undefined)) return false;
-      if (!unconditional && (status === 501 || (error as { name?: string }).name === 'NotImplemented')) {
+      if (!unconditional && refusesConditions(error)) {
         unconditional = true;
         return await put(name, bytes, expected);
       }
@@ -249,7 +251,7 @@ function bucketStore(driver: S3StorageDriver): ByteStore {
           writes = 'conditional';
         }
       } catch (error) {
-        if (statusOf(error) !== 501 && (error as { name?: string }).name !== 'NotImplemented') throw error;
+        if (!refusesConditions(error)) throw error;
         await putProbe({});
         writes = 'unconditional: no conditional writes';
       }

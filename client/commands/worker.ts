@@ -60,7 +60,7 @@ export function registerWorkerCommand(program: Command): void {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.shutdown());
       const encryptionKeyId = readEncryptionKeys()?.current.id;
       process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: encryptionKeyId ? 'info' : 'warn', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: encryptionKeyId ?? `none: ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE} is set, payloads are stored in plain text`, metrics: metricsAddress === undefined ? 'off' : `http://${metricsAddress}/metrics`, egressProxy: egressProxyFromEnv()?.origin ?? 'none', payloadStore: payloadStore.location, ledgerWrites: payloadStore.writes })}\n`);
-      if (payloadStore.writes !== 'conditional' && payloadStore.writes !== 'lock file') {
+      if (payloadStore.writes.startsWith('unconditional')) {
         process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', message: `the payload store ${payloadStore.location} has no working conditional writes (${payloadStore.writes.replace('unconditional: ', '')}): ownership-ledger writes are unconditional, and only the tenant lock keeps two writers of one tenant apart; a store that honours If-Match / If-None-Match (AWS S3, MinIO, R2, Ceph) closes that gap` })}\n`);
       }
       // Run data (stored payloads) and report files hold personal data: the worker deletes them after the retention.
