@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import { createHmac } from 'node:crypto';
@@ -14,6 +15,7 @@ import { WORKFLOW_INTERCEPTOR_MODULES } from '../metrics/prometheus';
 import { runMetricsSinks, type RunMetricsSinks } from '../metrics/run-sinks';
 import { planTaskQueue } from '../workflows/ids';
 import type { ConnectorSinks } from '../workflows/sinks';
+import { sweepRunningSyncs } from './running-syncs';
 import { createTenantQueuePool } from './tenant-queues';
 
 export interface SyncWorkerOptions {
@@ -35,6 +37,8 @@ export interface SyncWorkerOptions {
   maxConcurrentPlans?: number;
   /** After shutdown is requested: how long in-flight tasks may finish; 5 s later the worker stops regardless. */
   shutdownGraceMs?: number;
+  /** How often the worker looks for running syncs whose tenant SCIM queue it does not poll (worker/running-syncs.ts). */
+  runningSyncSweepMs?: number;
 }
 
 /** Past the grace, activities that ignore cancellation (a request in flight) are abandoned; Temporal retries them. */
@@ -84,10 +88,11 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
   const scimActivities = Object.fromEntries(SCIM_ACTIVITY_NAMES.map((name) => [name, activities[name]]));
   const localActivities = Object.fromEntries(Object.entries(activities).filter(([name]) => !(SCIM_ACTIVITY_NAMES as readonly string[]).includes(name)));
   const grace = options.shutdownGraceMs ?? 30_000;
+  const dataConverter = options.dataConverter ?? connectorDataConverterFromEnv();
   const common = {
     connection: options.connection,
     namespace: options.namespace,
-    dataConverter: options.dataConverter ?? connectorDataConverterFromEnv(),
+    dataConverter,
     shutdownGraceTime: grace,
     shutdownForceTime: grace + SHUTDOWN_FORCE_AFTER_GRACE_MS,
     // Tags activity metrics (SCIM operations, budget) with the tenant; no-ops unless the runtime exports metrics.
@@ -132,6 +137,14 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
     for (const worker of [main, plans]) if (worker.getState() === 'RUNNING') worker.shutdown();
   };
   const run = async () => {
+    // A replacement for a crashed worker polls the SCIM queues of the runs it takes over now, not at their next renewal.
+    const stopSweeping = sweepRunningSyncs({
+      client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter }),
+      taskQueue: options.taskQueue,
+      pool: tenantQueues,
+      warn: (message, meta) => Runtime.instance().logger.warn(message, meta),
+      ...(options.runningSyncSweepMs !== undefined ? { intervalMs: options.runningSyncSweepMs } : {}),
+    });
     try {
       // One stopping (shutdown, or a fatal error) stops the other: a process that polls workflows but no plans (or the
       // reverse) would leave runs waiting on it.
@@ -139,6 +152,7 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
       const failed = ended.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
     } finally {
+      stopSweeping();
       await tenantQueues.shutdown();
     }
   };

@@ -1,6 +1,6 @@
 import type { SyncReport } from '../../sync/report';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
-import { TEST_TUNING, usePipelineTests, type PipelineFixture } from '../harness/pipeline';
+import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
 import { startWorkerProcess, stopWorkerProcesses } from '../harness/worker-process';
 import { expectConverged } from '../harness/converged';
 
@@ -123,23 +123,31 @@ describe('sync pipeline when the worker process dies', () => {
     const employees = generateOrg(80, 4);
     fixture.writeEmployees(employees);
     const first = startWorker(fixture);
-    // Once every employee in flight waits on a SCIM activity the dead worker held, no employee workflow task comes to
-    // make the replacement poll the tenant's SCIM queue: the parent's lease renewal does, every third of lockLeaseMs
-    // (workflows/sync.ts keepScimQueuePolled). The default lease (10 min) would leave the test to its timeout.
-    const handle = await fixture.startSync({ tuning: { ...TEST_TUNING, lockLeaseMs: 30_000 } });
+    // The default lease (10 min): once every employee in flight waits on a SCIM activity the dead worker held, no
+    // employee workflow task comes to make the replacement poll the tenant's SCIM queue, and the parent's renewal comes
+    // only after 200 s. The replacement finds the running sync itself at start (worker/running-syncs.ts).
+    const handle = await fixture.startSync();
     const deadline = Date.now() + 60_000;
     while (fixture.sandbox.ops().filter((op) => op.method === 'POST').length < 15) {
       if (Date.now() > deadline) throw new Error('phase 1 did not start within 60 s');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    // Every request in flight now takes 4 s: a second later every employee in flight waits on a SCIM activity the
+    // worker holds, with no workflow task left anywhere, and then the worker dies.
+    fixture.sandbox.setFaults({ latencyMs: 4_000 });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
     const postsBeforeRestart = fixture.sandbox.ops().filter((op) => op.method === 'POST').length;
     expect(postsBeforeRestart).toBeLessThan(employees.length);
     expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET' && op.method !== 'POST')).toEqual([]);
 
+    fixture.sandbox.setFaults({ latencyMs: 40 });
+    const restartedAt = Date.now();
     startWorker(fixture);
     const report: SyncReport = await handle.result();
+    // Well inside the 200 s the renewal would have taken (the remaining work itself takes a few seconds).
+    expect(Date.now() - restartedAt).toBeLessThan(60_000);
     expect(report.failures).toEqual([]);
     expect(report.counts.created).toBe(employees.length);
     expectConverged(fixture.sandbox.users(), employees);

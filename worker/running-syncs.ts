@@ -1,0 +1,76 @@
+import type { Client } from '@temporalio/client';
+import type { SyncProgress } from '../workflows/sync';
+import { scimTaskQueue } from '../workflows/ids';
+import type { TenantQueuePool } from './tenant-queues';
+
+/** The workflow types that run a tenant's sync on the main task queue (a scheduled run calls the sync in its own execution). */
+const SYNC_WORKFLOW_TYPES = ['syncTenantWorkflow', 'scheduledSyncWorkflow'] as const;
+
+/** How often a worker looks for running syncs whose SCIM queue it does not poll yet. */
+export const RUNNING_SYNC_SWEEP_MS = 60_000;
+
+export interface RunningSyncSweepOptions {
+  client: Client;
+  /** The main task queue of this worker. */
+  taskQueue: string;
+  pool: TenantQueuePool;
+  warn: (message: string, meta: Record<string, unknown>) => void;
+}
+
+/**
+ * Makes this worker poll the SCIM task queue of every sync running on its task queue (once per tenant it does not poll
+ * yet). Without it, a worker that replaces a crashed one polls a tenant's queue only when a workflow task of the run asks
+ * for it: when every employee in flight waits on a SCIM activity the dead worker held, no employee task comes, and the run
+ * idled until the parent's next lease renewal (a third of `lockLeaseMs`, 200 s by default). The tenant comes from the
+ * run's memo, its budget from the run's progress query (the rate is the tenant's, never a guess: the server keeps the
+ * latest poller's). Returns how many queues it started polling. Failures are the caller's to log; the renewal remains.
+ */
+export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions): Promise<number> {
+  const { client, taskQueue, pool } = options;
+  const types = SYNC_WORKFLOW_TYPES.map((type) => `WorkflowType = '${type}'`).join(' OR ');
+  const query = `TaskQueue = '${taskQueue.replace(/'/g, "\\'")}' AND ExecutionStatus = 'Running' AND (${types})`;
+  const polled = pool.polled();
+  let started = 0;
+  for await (const execution of client.workflow.list({ query })) {
+    const tenant = execution.memo?.tenant;
+    // A scheduled run still reading its config has no tenant yet: its own tasks will ask.
+    if (typeof tenant !== 'string') continue;
+    const queue = scimTaskQueue(taskQueue, tenant);
+    if (polled.has(queue)) continue;
+    try {
+      const progress = await client.workflow.getHandle(execution.workflowId, execution.runId).query<SyncProgress>('progress');
+      if (typeof progress.operationsPerHour !== 'number' || progress.operationsPerHour <= 0) continue;
+      pool.ensurePolling(queue, progress.operationsPerHour);
+      polled.set(queue, progress.operationsPerHour);
+      started += 1;
+    } catch (error) {
+      // The run may have ended meanwhile, or its workflow task is still with a worker that died (the query times out):
+      // the next sweep asks again.
+      options.warn('could not ask a running sync for its budget; its SCIM queue is polled at its next lease renewal or sweep', { workflowId: execution.workflowId, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return started;
+}
+
+/**
+ * Sweeps at once and then every `intervalMs` until stopped. The first sweep waits `startDelayMs`, so the worker polls its
+ * main queue (and can answer the progress query) before it asks.
+ */
+export function sweepRunningSyncs(options: RunningSyncSweepOptions & { intervalMs?: number; startDelayMs?: number }): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const sweep = async () => {
+    try {
+      await pollQueuesOfRunningSyncs(options);
+    } catch (error) {
+      options.warn('could not list the running syncs of this task queue', { taskQueue: options.taskQueue, error: error instanceof Error ? error.message : String(error) });
+    }
+    if (!stopped) timer = setTimeout(() => void sweep(), options.intervalMs ?? RUNNING_SYNC_SWEEP_MS).unref();
+  };
+  timer = setTimeout(() => void sweep(), options.startDelayMs ?? 1_000);
+  timer.unref();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}
