@@ -9,7 +9,7 @@ import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource
 export interface BambooHrSourceDeps {
   resolveSecret: SecretResolver;
   sleep: Sleep;
-  /** Fields the mapping reads; the custom report asks for exactly these (plus supervisorEId). */
+  /** Fields the config reads (mapping, leavers' termination date); the custom report asks for exactly these (plus supervisorEId). */
   fields: string[];
 }
 

@@ -1,6 +1,6 @@
 import type { ConnectorConfig } from '../config/schema';
 import { resolveSecret as resolveFromEnvOrFile, type SecretResolver } from '../config/secret';
-import { fieldsUsedByMapping } from '../mapping/fields-used';
+import { fieldsUsedByConfig } from '../mapping/fields-used';
 import type { SourceConfig } from './config';
 import { createBambooHrSource } from './bamboohr';
 import { createCsvSource } from './csv';
@@ -14,7 +14,7 @@ export interface SourceDeps {
    * secret policy (config/secret.ts: a secret only goes to the hosts PEAKON_SYNC_SECRET_HOSTS binds it to).
    */
   resolveSecret?: SecretResolver;
-  /** HRIS fields the mapping reads; sources that must name their fields (BambooHR custom reports) request these. */
+  /** HRIS fields the config reads; sources that must name their fields (BambooHR custom reports) request these. */
   fields?: string[];
   /** Waits between retries; injected by tests so a Retry-After of minutes takes no time. */
   sleep?: (ms: number) => Promise<void>;
@@ -34,7 +34,7 @@ export function createSource(config: SourceConfig, deps: SourceDeps = {}): HrisS
   }
 }
 
-/** The source of a whole connector config, told which fields its mapping reads. */
+/** The source of a whole connector config, told which fields the config reads (the leavers' termination date too). */
 export function createSourceForConfig(config: ConnectorConfig, deps: Omit<SourceDeps, 'fields'> = {}): HrisSource {
-  return createSource(config.source, { ...deps, fields: fieldsUsedByMapping(config.mapping) });
+  return createSource(config.source, { ...deps, fields: fieldsUsedByConfig(config) });
 }

@@ -1,3 +1,4 @@
+import { leaversSettings, type LeaversConfig } from '../config/schema';
 import type { MappingConfig, ValueSpec } from './config';
 import { templateFields } from './record-fields';
 
@@ -41,10 +42,25 @@ export function fieldUsesOfMapping(mapping: MappingConfig, extra: Record<string,
   return [...uses].map(([field, usedBy]) => ({ field, usedBy }));
 }
 
+/** The parts of a connector config that read HRIS fields (leavers may be absent in a run started by an older version). */
+export interface FieldReadingConfig {
+  mapping: MappingConfig;
+  leavers?: LeaversConfig | undefined;
+}
+
 /**
- * Every HRIS field the mapping (including scope rules) reads, in first-use order. Sources that must name the fields
- * they fetch (a BambooHR custom report) request exactly these, so nothing the mapping needs is missing.
+ * Every HRIS field the whole config reads: the mapping's, plus the leavers' termination date, which is read from the
+ * record even when no attribute maps it. What the CSV column check (mapping/columns.ts) checks for.
  */
-export function fieldsUsedByMapping(mapping: MappingConfig): string[] {
-  return fieldUsesOfMapping(mapping).map((use) => use.field);
+export function fieldUsesOfConfig(config: FieldReadingConfig): FieldUse[] {
+  return fieldUsesOfMapping(config.mapping, { 'leavers.terminationDate': leaversSettings(config).terminationDate });
+}
+
+/**
+ * Every HRIS field the config reads (mapping, scope rules, leavers' termination date), in first-use order. Sources
+ * that must name the fields they fetch (a BambooHR custom report) request exactly these, so nothing a run reads is
+ * missing: a field left out of the request reads empty for everyone, silently.
+ */
+export function fieldsUsedByConfig(config: FieldReadingConfig): string[] {
+  return fieldUsesOfConfig(config).map((use) => use.field);
 }

@@ -1,7 +1,7 @@
 import { parseConfig } from '../../config/load';
 import type { SecretRef } from '../../config/secret';
 import { createSourceForConfig } from '../../hris';
-import { createBambooHrSource } from '../../hris/bamboohr';
+import { createBambooHrSource, type BambooHrSource } from '../../hris/bamboohr';
 import { BambooHrSourceConfigSchema } from '../../hris/config';
 import { SourceReadError, readAllRecords } from '../../hris/source';
 import { mapEmployees } from '../../mapping/map';
@@ -26,13 +26,14 @@ afterEach(async () => {
   fixture = undefined;
 });
 
-async function start(extra: { failFirst?: number; changes?: Parameters<typeof startBambooHrFixture>[0]['changes']; echoRefusedKey?: boolean } = {}) {
+async function start(extra: { failFirst?: number; changes?: Parameters<typeof startBambooHrFixture>[0]['changes']; echoRefusedKey?: boolean; employees?: BambooEmployee[] } = {}) {
   fixture = await startBambooHrFixture({ companyDomain: 'acme', apiKey: API_KEY, employees, ...extra });
   return fixture;
 }
 
-function rawConfig(baseUrl: string, source: Record<string, unknown> = {}) {
+function rawConfig(baseUrl: string, source: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   return {
+    ...extra,
     tenant: 'acme',
     peakon: { baseUrl: 'http://127.0.0.1:1/scim/v2' },
     source: { type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl, ...source },
@@ -135,5 +136,31 @@ describe('BambooHR source', () => {
     const changes = await source.readChangedSince(new Date('2025-03-01T00:00:00Z'));
     expect(changes.records.map((record) => record['id']).sort()).toEqual(['1', '4']);
     expect(changes.problems).toEqual([{ recordRef: 'employee 77', sourceId: '77', field: 'record', message: expect.stringContaining('404') }]);
+  });
+});
+
+describe('BambooHR source: the leavers\' termination date', () => {
+  // Only the leavers read this field, no attribute maps it: a report that leaves it out reads every date as empty.
+  const leavers = { leavers: { terminationDate: { field: 'terminationDate' } } };
+  const withDates = employees.map((employee) => ({ ...employee, terminationDate: employee.id === '7' ? '2025-01-31' : null }));
+
+  it('requests the termination date field in the custom report, and the record carries it', async () => {
+    const api = await start({ employees: withDates });
+    const config = parseConfig(rawConfig(api.baseUrl, {}, leavers));
+    const records = await readAllRecords(createSourceForConfig(config, { resolveSecret, sleep: noSleep }));
+    expect((JSON.parse(api.requests[0]?.body ?? '{}') as { fields: string[] }).fields).toContain('terminationDate');
+    expect(records.find((record) => record['id'] === '7')?.['terminationDate']).toBe('2025-01-31');
+    const report = mapEmployees(records, config);
+    expect(report.problems).toEqual([]);
+    expect(report.employees.find((employee) => employee.sourceId === '7')?.terminationDate).toBe('2025-01-31');
+  });
+
+  it('requests it for changed employees too', async () => {
+    const api = await start({ employees: withDates, changes: [{ id: '7', action: 'Updated', lastChanged: '2025-03-02T10:00:00Z' }] });
+    const config = parseConfig(rawConfig(api.baseUrl, {}, leavers));
+    const source = createSourceForConfig(config, { resolveSecret, sleep: noSleep }) as BambooHrSource;
+    const changes = await source.readChangedSince(new Date('2025-03-01T00:00:00Z'));
+    expect(api.requests[1]?.query.get('fields')?.split(',')).toContain('terminationDate');
+    expect(changes.records[0]?.['terminationDate']).toBe('2025-01-31');
   });
 });
