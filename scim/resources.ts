@@ -30,8 +30,8 @@ export const PeakonAttributeValueSchema = z.union([z.string(), z.number(), z.nul
 /** Keys are the tenant's attribute names exactly as defined in Peakon, spaces included ("Date of Birth"). */
 export const PeakonExtensionSchema = z.record(z.string(), PeakonAttributeValueSchema);
 
-/** A User as Peakon returns it. Loose: unknown attributes are kept, never dropped. */
-export const ScimUserSchema = z.looseObject({
+/** A User's shape, without the reading of nulls (ScimUserSchema); what write bodies are checked against. */
+const ScimUserObjectSchema = z.looseObject({
   schemas: z.array(z.string()),
   id: z.string(),
   externalId: z.string().optional(),
@@ -46,18 +46,36 @@ export const ScimUserSchema = z.looseObject({
   [PEAKON_USER_SCHEMA]: PeakonExtensionSchema.optional(),
   meta: z.looseObject({ resourceType: z.string().optional(), created: z.string().optional(), lastModified: z.string().optional(), location: z.string().optional() }).optional(),
 });
+
+/**
+ * RFC 7643 §2.5: an attribute whose value is null is unassigned, the same state as an absent one. Many SCIM servers
+ * answer `"externalId": null` or `"name": { "givenName": null }` for what was never set; read strictly, such a user
+ * would be unreadable (left alone by every run, never updated nor a leaver) and a filter match would fail its employee.
+ * Nulls inside the Peakon extension stay: there null is a value the schema reads ("no value"), and the diff knows it.
+ */
+export function withoutNulls(value: unknown, key?: string): unknown {
+  if (key === PEAKON_USER_SCHEMA) return value;
+  if (Array.isArray(value)) return value.map((item) => withoutNulls(item));
+  if (value === null || typeof value !== 'object') return value;
+  const kept: Record<string, unknown> = {};
+  for (const [name, item] of Object.entries(value)) if (item !== null) kept[name] = withoutNulls(item, name);
+  return kept;
+}
+
+/** A User as Peakon returns it, nulls read as absent. Loose: unknown attributes are kept, never dropped. */
+export const ScimUserSchema = z.preprocess((value) => withoutNulls(value), ScimUserObjectSchema);
 export type ScimUser = z.infer<typeof ScimUserSchema>;
 
 /** The body of POST /Users and PUT /Users/{id}: a User without server-assigned fields. */
-export const ScimUserWriteSchema = ScimUserSchema.omit({ id: true, meta: true });
+export const ScimUserWriteSchema = ScimUserObjectSchema.omit({ id: true, meta: true });
 export type ScimUserWrite = z.infer<typeof ScimUserWriteSchema>;
 
 export function listResponseSchema<T extends z.ZodTypeAny>(resource: T) {
   return z.object({
     schemas: z.array(z.string()),
     totalResults: z.number().int().nonnegative(),
-    startIndex: z.number().int().optional(),
-    itemsPerPage: z.number().int().optional(),
+    startIndex: z.number().int().nullish(),
+    itemsPerPage: z.number().int().nullish(),
     Resources: z.array(resource).optional().default([]),
   });
 }
@@ -65,7 +83,7 @@ export const UserListResponseSchema = listResponseSchema(ScimUserSchema);
 export type UserListResponse = z.infer<typeof UserListResponseSchema>;
 
 /**
- * A list page's envelope, each user left unchecked: one odd user (a null givenName, an array in a Peakon attribute)
+ * A list page's envelope, each user left unchecked: one odd user (a number for a givenName, an array in a Peakon attribute)
  * must not fail the listing of the whole tenant. Users are then checked one by one (parseUserListPage).
  */
 export const UserListEnvelopeSchema = listResponseSchema(z.unknown());

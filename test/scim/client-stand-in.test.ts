@@ -143,6 +143,28 @@ describe('ScimClient against scripted responses', () => {
     await expect(client.findUserByUserName('ada@acme.com')).resolves.toMatchObject({ id: 'u1' });
   });
 
+  it('reads a user whose unset attributes come as null (RFC 7643 §2.5) like one where they are absent', async () => {
+    const withNulls = scimUser('u1', 'ada@acme.com', {
+      externalId: null,
+      displayName: null,
+      locale: null,
+      name: { givenName: 'Ada', familyName: null },
+      emails: [{ value: 'ada@acme.com', type: null, primary: null }],
+      [ENTERPRISE_USER_SCHEMA]: { employeeNumber: null, department: null, manager: null },
+    });
+    const { client } = await clientFor((request, response) => {
+      const filtered = new URL(request.url, 'http://x').searchParams.has('filter');
+      const users = filtered ? [withNulls] : [withNulls, scimUser('u2')];
+      sendJson(response, 200, { ...listResponse(users, users.length, 1), itemsPerPage: null });
+    });
+    // Read strictly, the first user was unreadable: the listing failed, and a run would have left them alone forever.
+    const users = await client.listAllUsers();
+    expect(users.map((user) => user.id)).toEqual(['u1', 'u2']);
+    expect(users[0]).toMatchObject({ name: { givenName: 'Ada' }, emails: [{ value: 'ada@acme.com' }], [ENTERPRISE_USER_SCHEMA]: {} });
+    expect(users[0]).not.toHaveProperty('externalId');
+    await expect(client.findUserByUserName('ada@acme.com')).resolves.toMatchObject({ id: 'u1' });
+  });
+
   it('throws when several users share an employee number', async () => {
     const withNumber = (id: string) => scimUser(id, `${id}@acme.com`, { [ENTERPRISE_USER_SCHEMA]: { employeeNumber: '17' } });
     const { client, requests } = await clientFor((_request, response) =>

@@ -15,7 +15,7 @@ describe('parseUserListPage', () => {
       totalResults: 4,
       Resources: [
         user('u1'),
-        user('u2', { name: { givenName: null }, externalId: 'HR-2', [ENTERPRISE_USER_SCHEMA]: { employeeNumber: 'E2' }, [PEAKON_USER_SCHEMA]: { Nicknames: ['secret-a', 'secret-b'] } }),
+        user('u2', { name: { givenName: 42 }, externalId: 'HR-2', [ENTERPRISE_USER_SCHEMA]: { employeeNumber: 'E2' }, [PEAKON_USER_SCHEMA]: { Nicknames: ['secret-a', 'secret-b'] } }),
         user('u3'),
         { userName: 'no-id@example.org', name: { givenName: 7 } },
       ],
