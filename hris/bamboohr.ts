@@ -89,7 +89,7 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
           );
     const parsed = EmployeeListSchema.safeParse(response.body);
     if (!parsed.success) throw new SourceReadError(`${description}: the ${config.read} response has no "employees" list`);
-    return parsed.data.employees.map(normalizeIds);
+    return parsed.data.employees.map(normalizeRecord);
   }
 
   return {
@@ -131,7 +131,7 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
           problems.push(problem(change.id, `BambooHR's answer for this employee is not a JSON object (${Array.isArray(employee.body) ? 'a list' : employee.body === null ? 'null' : typeof employee.body}); left out of this run`));
           continue;
         }
-        records.push(normalizeIds({ id: change.id, ...record.data }));
+        records.push(normalizeRecord({ id: change.id, ...record.data }));
       }
       return {
         latest: parsed.data.latest,
@@ -144,9 +144,22 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
   };
 }
 
-/** BambooHR sends ids as numbers in some endpoints and strings in others; the mapping compares them as text. */
-function normalizeIds(record: HrisRecord): HrisRecord {
+/**
+ * BambooHR's "no date": an empty date field comes back as a zero date rather than null. Any field, since custom
+ * fields can be dates too and the source does not know the field types.
+ */
+const ZERO_DATE = /^0000-00-00(?: 00:00:00)?$/;
+
+/**
+ * BambooHR sends ids as numbers in some endpoints and strings in others; the mapping compares them as text. A zero
+ * date is read as empty (null): passed through, the date check would reject the record of every employee without
+ * that date (a current employee's termination date, say).
+ */
+function normalizeRecord(record: HrisRecord): HrisRecord {
   const result: HrisRecord = { ...record };
+  for (const [key, value] of Object.entries(result)) {
+    if (typeof value === 'string' && ZERO_DATE.test(value)) result[key] = null;
+  }
   for (const key of ['id', SUPERVISOR_FIELD]) {
     const value = result[key];
     if (typeof value === 'number') result[key] = String(value);

@@ -164,3 +164,40 @@ describe('BambooHR source: the leavers\' termination date', () => {
     expect(changes.records[0]?.['terminationDate']).toBe('2025-01-31');
   });
 });
+
+describe('BambooHR source: empty dates', () => {
+  // BambooHR writes an empty date as "0000-00-00" (or with a zero time), which no date check accepts.
+  const zeroDates = employees.map((employee) => ({
+    ...employee,
+    hireDate: employee.id === '1' ? '2019-04-01' : '0000-00-00',
+    terminationDate: employee.id === '7' ? '2025-01-31' : employee.id === '4' ? '0000-00-00 00:00:00' : '0000-00-00',
+  }));
+  const mapped = (baseUrl: string) =>
+    parseConfig(rawConfig(baseUrl, {}, { leavers: { terminationDate: { field: 'terminationDate' } } }));
+
+  it('reads "0000-00-00" and "0000-00-00 00:00:00" as empty, so current employees are no problem records', async () => {
+    const api = await start({ employees: zeroDates });
+    const raw = rawConfig(api.baseUrl, {}, { leavers: { terminationDate: { field: 'terminationDate' } } });
+    const config = parseConfig({ ...raw, mapping: { ...raw.mapping, attributes: { ...raw.mapping.attributes, 'Start date': { field: 'hireDate', date: 'ISO' } } } });
+    const records = await readAllRecords(createSourceForConfig(config, { resolveSecret, sleep: noSleep }));
+    expect(records.map((record) => [record['id'], record['hireDate'], record['terminationDate']])).toEqual([
+      ['4', null, null],
+      ['1', '2019-04-01', null],
+      ['7', null, '2025-01-31'],
+    ]);
+    const report = mapEmployees(records, config);
+    expect(report.problems).toEqual([]);
+    expect(report.employees.map((employee) => [employee.sourceId, employee.terminationDate])).toEqual([
+      ['4', undefined],
+      ['1', undefined],
+      ['7', '2025-01-31'],
+    ]);
+  });
+
+  it('reads them as empty for changed employees too', async () => {
+    const api = await start({ employees: zeroDates, changes: [{ id: '4', action: 'Updated', lastChanged: '2025-03-02T10:00:00Z' }] });
+    const source = createSourceForConfig(mapped(api.baseUrl), { resolveSecret, sleep: noSleep }) as BambooHrSource;
+    const changes = await source.readChangedSince(new Date('2025-03-01T00:00:00Z'));
+    expect(changes.records[0]?.['terminationDate']).toBeNull();
+  });
+});
