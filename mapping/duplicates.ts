@@ -1,3 +1,4 @@
+import { emailMatchKey } from './email';
 import type { RecordProblem } from './employee';
 import type { MappedRecord } from './record';
 
@@ -5,7 +6,7 @@ interface UniqueKey {
   field: string;
   label: string;
   keyOf: (record: MappedRecord) => string | undefined;
-  /** How this record wrote the value, when that differs from the key in more than letter case. */
+  /** How this record wrote the value, when it differs from the key the records are compared by. */
   writtenAs?: (record: MappedRecord) => string | undefined;
 }
 
@@ -22,7 +23,14 @@ export function rejectDuplicates(records: MappedRecord[], matchingKey: 'email' |
       keyOf: (record) => record.emailKey,
       writtenAs: (record) => (record.emailAsWritten.toLowerCase() === record.emailKey ? undefined : record.emailAsWritten),
     },
-    { field: 'employeeNumber', label: 'employee number', keyOf: (record) => record.employeeNumber },
+    {
+      field: 'employeeNumber',
+      label: 'employee number',
+      // Folded as the employee ref folds a matching key (sync/employee-ref.ts): `E100` and `e100` would otherwise be two
+      // employees with one ref, one workflow ID, and the run would fail at the second, again at every run.
+      keyOf: (record) => (record.employeeNumber === undefined ? undefined : emailMatchKey(record.employeeNumber)),
+      writtenAs: (record) => (record.employeeNumber === undefined || record.employeeNumber === emailMatchKey(record.employeeNumber) ? undefined : record.employeeNumber),
+    },
     { field: 'id', label: 'HRIS id', keyOf: (record) => record.sourceId },
   ];
   if (matchingKey === 'employeeNumber') keys.reverse();
