@@ -232,19 +232,26 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
 }
 
 /**
+ * The longest Retry-After obeyed: Peakon's quota is per hour, so no honest answer asks for more. A proxy or firewall
+ * answering `Retry-After: 99999999999` (or a date in 9999) would otherwise park the employee, and the run holding
+ * the tenant's lock, for ever; capped, the step asks again in an hour and counts the wait (MAX_RATE_LIMIT_WAITS).
+ */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/**
  * RFC 9110 §10.2.3: Retry-After is either delay-seconds or an HTTP-date. Returns milliseconds from `nowMs`
- * (never negative), or undefined when absent or unparseable.
+ * (never negative, at most MAX_RETRY_AFTER_MS), or undefined when absent or unparseable.
  */
 export function parseRetryAfterMs(headerValue: string | undefined, nowMs: number): number | undefined {
   if (headerValue === undefined) return undefined;
   const trimmed = headerValue.trim();
   if (trimmed === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.min(MAX_RETRY_AFTER_MS, Math.round(Number(trimmed) * 1000));
   // Only date-looking values: Date.parse would otherwise accept things like "5 apples".
   if (!/^[A-Za-z]{3},? /.test(trimmed)) return undefined;
   const dateMs = Date.parse(trimmed);
   if (Number.isNaN(dateMs)) return undefined;
-  return Math.max(0, dateMs - nowMs);
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, dateMs - nowMs));
 }
 
 function headerValue(headers: ResponseHeaders, name: string): string | undefined {

@@ -35,6 +35,12 @@ describe('parseRetryAfterMs', () => {
     expect(parseRetryAfterMs('Wed, 01 Jan 2025 12:00:30 GMT', now)).toBe(30_000);
   });
 
+  it('obeys at most an hour (the quota window), however far a proxy or firewall sends it', () => {
+    expect(parseRetryAfterMs('3600', now)).toBe(3_600_000);
+    expect(parseRetryAfterMs('99999999999', now)).toBe(3_600_000);
+    expect(parseRetryAfterMs('Fri, 31 Dec 9999 23:59:59 GMT', now)).toBe(3_600_000);
+  });
+
   it('never returns a negative delay for a date in the past', () => {
     expect(parseRetryAfterMs('Wed, 01 Jan 2025 11:59:00 GMT', now)).toBe(0);
   });
