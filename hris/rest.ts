@@ -126,15 +126,16 @@ function nextPage(
     case 'none':
       return undefined;
     case 'offset': {
-      // A short page is the last one; the total (when announced) is checked after the loop.
-      if (pageLength < pagination.pageSize || reachedTotal) return undefined;
+      // Only an empty page or the announced total ends the read: a short page is not the last when the API caps the
+      // page size below the one asked for (limit=100 answered with 50), and reading on costs one empty page at most.
+      // The total (when announced) is checked after the loop.
+      if (pageLength === 0 || reachedTotal) return undefined;
       const offset = Number(current.params[pagination.offsetParam] ?? pagination.firstOffset) + pageLength;
       return { url: current.url, params: { ...current.params, [pagination.offsetParam]: String(offset) } };
     }
     case 'page': {
-      // Without a size parameter the server's page size is unknown, so only an empty page ends the read.
-      const lastPage = pagination.sizeParam ? pageLength < pagination.pageSize : pageLength === 0;
-      if (lastPage || reachedTotal) return undefined;
+      // As for offsets: a short page may be the API's own page size, with or without a size parameter.
+      if (pageLength === 0 || reachedTotal) return undefined;
       const page = Number(current.params[pagination.pageParam] ?? pagination.firstPage) + 1;
       return { url: current.url, params: { ...current.params, [pagination.pageParam]: String(page) } };
     }

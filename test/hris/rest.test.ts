@@ -34,7 +34,7 @@ function readWith(origin: string, options: Record<string, unknown>, sleeps: numb
 const ids = (records: HrisRecord[]) => records.map((record) => record['id']);
 
 describe('REST source pagination', () => {
-  it('follows offset/limit until a short page, sending both parameters', async () => {
+  it('follows offset/limit until an empty page, sending both parameters', async () => {
     const api = await serve(({ url }) => {
       const offset = Number(url.searchParams.get('skip'));
       const limit = Number(url.searchParams.get('take'));
@@ -42,7 +42,36 @@ describe('REST source pagination', () => {
     });
     const records = await readWith(api.origin, { recordsPath: 'data.employees', pagination: { type: 'offset', offsetParam: 'skip', limitParam: 'take', pageSize: 3 } });
     expect(ids(records)).toEqual(people.map((person) => person.id));
-    expect(api.requests.map((request) => request.url.search)).toEqual(['?skip=0&take=3', '?skip=3&take=3', '?skip=6&take=3']);
+    // A short page is not the last (see the capped page size below): the empty page after it ends the read.
+    expect(api.requests.map((request) => request.url.search)).toEqual(['?skip=0&take=3', '?skip=3&take=3', '?skip=6&take=3', '?skip=7&take=3']);
+  });
+
+  it('reads every page of an API that caps the page size below the one asked for', async () => {
+    // limit=100 asked, 3 per page answered: the first page is short, yet far from the last.
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      return { body: people.slice(offset, offset + Math.min(3, Number(url.searchParams.get('limit')))) };
+    });
+    expect(ids(await readWith(api.origin, { pagination: { type: 'offset' } }))).toEqual(people.map((person) => person.id));
+    expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '3', '6', '7']);
+  });
+
+  it('reads every page numbered with a size parameter the API caps', async () => {
+    const api = await serve(({ url }) => {
+      const page = Number(url.searchParams.get('page'));
+      return { body: people.slice((page - 1) * 3, page * 3) };
+    });
+    expect(ids(await readWith(api.origin, { pagination: { type: 'page', sizeParam: 'size', pageSize: 100 } }))).toHaveLength(7);
+    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '3', '4']);
+  });
+
+  it('stops a capped read at the announced total, without the empty page', async () => {
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      return { body: { total: people.length, rows: people.slice(offset, offset + 3) } };
+    });
+    expect(ids(await readWith(api.origin, { recordsPath: 'rows', totalPath: 'total', pagination: { type: 'offset' } }))).toHaveLength(7);
+    expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '3', '6']);
   });
 
   it('follows page numbers until an empty page when the API takes no size parameter', async () => {
