@@ -39,6 +39,8 @@ export { MAX_OPTION_LENGTH };
 // Deliberately plain: one @, no spaces, a dot in the domain. Peakon rejects what this rejects; stricter RFC 5322
 // parsing would only reject addresses that HR systems legitimately hold.
 const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:.]{2,}$/;
+/** Control and format characters (zero-width space and joiners, soft hyphen, direction marks, BOM): never in an address. */
+const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
 
 /**
  * A work email in the form sent to Peakon: the domain in its ASCII (IDNA) form (mapping/email.ts), within RFC 5321's
@@ -49,6 +51,10 @@ export function checkEmail(value: Scalar): Checked<string> {
   const invalid = (why = ''): Checked<string> => ({ ok: false, message: `${quoted(text)} is not a valid email address${why}` });
   if (text.length > 4 * MAX_EMAIL_BYTES) return invalid(`: longer than the ${MAX_EMAIL_BYTES} bytes an address may have (RFC 5321)`);
   if (!EMAIL.test(text)) return invalid();
+  // A zero-width space or soft hyphen pasted into the HR field passes the pattern, but it is a different identity to
+  // Peakon (a second user, or a rename to an address no mail reaches) while looking the same to every person.
+  const invisible = INVISIBLE.exec(text);
+  if (invisible) return invalid(`: it contains the invisible character U+${(invisible[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`);
   const parts = emailParts(text);
   if (!parts) return invalid(': its domain is not a valid (internationalised) domain name');
   const email = sendableEmail(parts);

@@ -60,6 +60,15 @@ describe('email normalisation (IDNA to ASCII, then case)', () => {
     for (const stored of ['anna@exämple.com', 'ANNA@xn--exmple-cua.com']) expect(emailMatchKey(stored)).toBe(employee?.employeeKey);
   });
 
+  it.each([
+    ['anna\u200b@example.com', 'U+200B'],
+    ['an\u00adna@example.com', 'U+00AD'],
+    ['anna@exam\u200dple.com', 'U+200D'],
+    ['\u200eanna@example.com', 'U+200E'],
+  ])('rejects %j, which looks like an ordinary address but holds an invisible character (%s)', (email, codePoint) => {
+    expect(mapOne(person({ email })).problems).toEqual([expect.objectContaining({ field: 'email', message: expect.stringContaining(`is not a valid email address: it contains the invisible character ${codePoint}`) })]);
+  });
+
   it('rejects an address whose domain is not a valid internationalised domain name', () => {
     expect(mapOne(person({ email: 'anna@xn--zzzzzz.com' })).problems).toEqual([
       expect.objectContaining({ field: 'email', message: '"anna@xn--zzzzzz.com" is not a valid email address: its domain is not a valid (internationalised) domain name' }),
