@@ -65,6 +65,10 @@ export function writeRunReportActivity(deps: ActivityDeps) {
   return async function writeRunReport(input: RunReportInput): Promise<string> {
     return convertingFailures(async () => {
       const { run } = input;
+      // The ledger first: who the connector created decides who is a leaver later, while the file is for people. A
+      // report folder that cannot be written (full, unmounted) fails the run, but must not lose its ownership too.
+      // Recording twice (a retried attempt) is harmless: the change is applied as a set.
+      if (input.ownership && deps.ownership && !input.report.dryRun) await deps.ownership.record(run.tenant, input.ownership);
       const created = new Map<string, EmployeeOutcome>();
       const updated = new Map<string, EmployeeOutcome>();
       for (const outcome of input.outcomes) (outcome.phase === 'create' ? created : updated).set(outcome.ref, outcome);
@@ -91,7 +95,6 @@ export function writeRunReportActivity(deps: ActivityDeps) {
         await rm(temporary, { force: true });
         throw error;
       }
-      if (input.ownership && deps.ownership && !input.report.dryRun) await deps.ownership.record(run.tenant, input.ownership);
       return file;
     });
   };

@@ -305,7 +305,9 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       if (plan === undefined) applyPlanFailureSpend(report, cause.details?.[0]);
       return await finish('quarantined');
     }
-    if (report.status === 'running') publish('failed');
+    // Also after finish() published the outcome (its report could not be written): a failed run must not show
+    // "completed". Runs that failed so before this change published nothing more; replayed, they still do not.
+    if (report.status === 'running' || (report.status !== 'failed' && patched(PUBLISH_FAILED_AFTER_FINISH_PATCH))) publish('failed');
     throw runFailure(error);
   } finally {
     if (lock) await lock.release();
@@ -351,6 +353,9 @@ function reportEntryOf(entry: LightPlanEntry | PlanEntry): ReportEntry {
  * before this change went on writing; replayed, it takes that path again. See docs/versioning.md.
  */
 const STOP_WHEN_LOCK_LOST_PATCH = 'stop-when-tenant-lock-lost';
+
+/** patched() marker of a run that shows `failed` when it fails after publishing its outcome (2026-11). See docs/versioning.md. */
+const PUBLISH_FAILED_AFTER_FINISH_PATCH = 'publish-failed-after-finish';
 
 /** `leavers.guard.timeout`'s default, for runs whose config predates it. */
 const DEFAULT_GUARD_TIMEOUT_MS = 24 * 3_600_000;

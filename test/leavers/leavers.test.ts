@@ -3,7 +3,8 @@
  * activities, and real HTTP against the Peakon-compatible sandbox, whose stored users are the truth checked here.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { exitCodeFor, EXIT_LEAVERS_HELD } from '../../client/format-report';
 import { ConnectorConfigSchema } from '../../config/schema';
 import { ledgerStoreFromEnv } from '../../ownership/store';
@@ -202,6 +203,33 @@ describe('leavers', () => {
         expect(writesOf(fixture, opsBefore).map((op) => op.method)).toEqual(['DELETE']);
         expect(byEmail(fixture).has(gone?.work_email ?? '')).toBe(false);
         expect(fixture.sandbox.users()).toHaveLength(7);
+      })(),
+    );
+  });
+
+  it('a run whose report cannot be written fails and says so, but still owns the people it created: they become leavers later', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(8, 3);
+    withoutLeaverGuard(fixture);
+    fixture.writeEmployees(org);
+    // A file where the tenant's report folder goes: every attempt to write the report fails (ENOTDIR).
+    const reportFolder = path.join(fixture.stateDirectory, fixture.config.tenant);
+    writeFileSync(reportFolder, 'not a folder');
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const failing = await fixture.startSync();
+        await expect(failing.result()).rejects.toBeDefined();
+        expect(fixture.sandbox.users()).toHaveLength(8);
+        // The memo had said "completed" before the report was attempted; a failed run must not keep showing that.
+        expect((await failing.describe()).memo).toMatchObject({ status: 'failed' });
+
+        rmSync(reportFolder);
+        const gone = leaves(org).slice(0, 2);
+        fixture.writeEmployees(org.filter((employee) => !gone.includes(employee)));
+        const next: SyncReport = await (await fixture.startSync()).result();
+        expect(next.counts).toMatchObject({ deactivated: 2, created: 0 });
+        for (const employee of gone) expect(byEmail(fixture).get(employee.work_email)?.active).toBe(false);
       })(),
     );
   });

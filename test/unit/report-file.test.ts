@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ActivityDeps } from '../../activities/deps';
 import { writeReportFile, writeRunReportActivity, type ReportEntry } from '../../activities/report';
+import { ledgerStoreFromEnv } from '../../ownership/store';
 import type { EmployeeReportLine } from '../../sync/employee-report';
 import { emptyCounts, type SyncReport } from '../../sync/report';
 
@@ -74,5 +75,17 @@ describe('the run report activity', () => {
     expect(written.employees).toHaveLength(20_000);
     expect(readdirSync(path.dirname(first))).toEqual([path.basename(first)]);
     expect(statSync(first).mode & 0o777).toBe(0o600);
+  });
+
+  it('records the run\'s ownership change even when the report folder cannot be written (the ledger decides leavers)', async () => {
+    const base = mkdtempSync(path.join(os.tmpdir(), 'report-ledger-'));
+    // A file where the report folder should be: every attempt fails at mkdir (ENOTDIR/EEXIST).
+    const reportDirectory = path.join(base, 'reports');
+    writeFileSync(reportDirectory, 'not a folder');
+    const ownership = ledgerStoreFromEnv({ PEAKON_SYNC_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }, path.join(base, 'store'));
+    const writeRunReport = writeRunReportActivity({ reportDirectory, ownership } as ActivityDeps);
+    const run = { tenant: 'acme', runId: summary.runId };
+    await expect(writeRunReport({ run, report: summary, entries: [], outcomes: [], warnings: {}, problems: [], ownership: { owned: ['peakon-1', 'peakon-2'], deleted: [] } })).rejects.toThrow();
+    expect([...(await ownership.read('acme')).owned].sort()).toEqual(['peakon-1', 'peakon-2']);
   });
 });
