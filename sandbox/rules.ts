@@ -55,6 +55,7 @@ export function validateUser(candidate: unknown, context: ValidationContext, pre
   if (!context.relaxUserNameRules) checkEmails(user);
   checkName(user);
   const peakonAttributes = checkPeakonAttributes(user, context, previous);
+  if (previous) checkOneUniqueChange(user, previous);
   checkUniqueness(user, context.directory, previous?.id);
   return normalise(user, peakonAttributes);
 }
@@ -143,6 +144,13 @@ function checkEmployeeReference(label: string, value: string | number, context: 
   if (context.acceptPeakonIdAsManager && context.directory.get(value)) return;
   const accepted = context.acceptPeakonIdAsManager ? 'the email or Peakon id' : 'the email';
   throw invalidValue(`${label} must be ${accepted} of an existing employee; no employee "${value}" exists`);
+}
+
+/** Peakon changes a user's email and employee number one at a time, never both in one write (../shared/peakon-scim.md). */
+function checkOneUniqueChange(user: ScimUserWrite, previous: ScimUser): void {
+  const emailChanged = user.userName.toLowerCase() !== previous.userName.toLowerCase();
+  const numberChanged = employeeNumberOf(previous) !== undefined && employeeNumberOf(user) !== employeeNumberOf(previous);
+  if (emailChanged && numberChanged) throw invalidValue('userName and employeeNumber cannot change in one request: change one of them at a time');
 }
 
 function checkUniqueness(user: ScimUserWrite, directory: EmployeeDirectory, selfId?: string): void {

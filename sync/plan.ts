@@ -137,8 +137,9 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     if (state === undefined || (state === null && employee.user.active !== false)) phaseOne.set(emailMatchKey(employee.user.userName), employee);
   }
   const waves = createWaves(phaseOne);
-  const entries = checked.map((employee) => {
-    const state = currentOf(employee);
+  const entries = checked.map((checkedEmployee) => {
+    const state = currentOf(checkedEmployee);
+    const employee = state && renamed.has(checkedEmployee) ? oneUniqueFieldAtATime(checkedEmployee, state, matchingKey) : checkedEmployee;
     if (!leaverContext || !state) return planEmployee(employee, state, options, { waves, phaseOne, inPeakon });
     const returner = state.active === false && employee.user.active !== false;
     const clears = returner ? returnerClears(leaverContext.settings, state, employee.user[PEAKON_USER_SCHEMA]) : {};
@@ -149,7 +150,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
       return { ...planned, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...planned.update, leaver: 'deactivate' as const }, ...adopted };
     }
-    const rename = renamed.has(employee) && planned.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
+    const rename = renamed.has(checkedEmployee) && planned.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
     return { ...planned, ...rename, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
   });
   entries.push(...leftAlone);
@@ -335,6 +336,26 @@ function renamedUsers(records: DesiredEmployee[], current: ScimUser[], currentBy
     if (user && !currentByKey.has(employee.employeeKey) && recordsBySourceId.get(employee.sourceId) === 1) renamed.set(employee, user);
   }
   return renamed;
+}
+
+/**
+ * Peakon changes a user's unique fields (email, employee number) one at a time, never both in one write. A rename
+ * changes the matching key; when the other unique field changed in the HR system too, this run keeps it as Peakon has
+ * it, and the next run, which matches the user by the new key, writes it as an ordinary update.
+ */
+function oneUniqueFieldAtATime(employee: DesiredEmployee, state: ScimUser, matchingKey: MatchingKeyKind): DesiredEmployee {
+  const waits = (what: string) => [...employee.warnings, `${what} waits for the next run: Peakon changes a user's email and employee number one at a time, and this run changes the ${matchingKey === 'email' ? 'email' : 'employee number'}`];
+  if (matchingKey === 'email') {
+    const wanted = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+    const held = state[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+    if (wanted === undefined || wanted === held) return employee;
+    const { employeeNumber: _new, ...enterprise } = employee.user[ENTERPRISE_USER_SCHEMA] ?? {};
+    return { ...employee, user: { ...employee.user, [ENTERPRISE_USER_SCHEMA]: { ...enterprise, ...(held !== undefined ? { employeeNumber: held } : {}) } }, warnings: waits(`the new employee number (${wanted})`) };
+  }
+  const wanted = employee.user.userName;
+  if (emailMatchKey(wanted) === emailMatchKey(state.userName)) return employee;
+  const emails = employee.user.emails?.map((email) => (emailMatchKey(email.value) === emailMatchKey(wanted) ? { ...email, value: state.userName } : email));
+  return { ...employee, user: { ...employee.user, userName: state.userName, ...(emails ? { emails } : {}) }, warnings: waits(`the new email (${wanted})`) };
 }
 
 /** Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates. */

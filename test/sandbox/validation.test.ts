@@ -84,6 +84,20 @@ describe('sandbox validation like Peakon', () => {
     });
   });
 
+  it('changes a user\'s email and employee number one at a time, never both in one write (400), as Peakon requires', async () => {
+    const one = await createEmployee(sandbox(), 'one@example.com', { employeeNumber: 'E-1' });
+    const both = await scim(sandbox(), 'PUT', `/Users/${one.id}`, { body: employee('renamed@example.com', { employeeNumber: 'E-9' }) });
+    expect(both.status).toBe(400);
+    expect(asError(both).detail).toMatch(/userName and employeeNumber cannot change in one request/);
+    const patchBoth = await scim(sandbox(), 'PATCH', `/Users/${one.id}`, {
+      body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'userName', value: 'renamed@example.com' }, { op: 'replace', path: 'emails', value: [{ value: 'renamed@example.com', type: 'work', primary: true }] }, { op: 'replace', path: `${ENTERPRISE_USER_SCHEMA}:employeeNumber`, value: 'E-9' }] },
+    });
+    expect(patchBoth.status).toBe(400);
+    expect((await scim(sandbox(), 'PUT', `/Users/${one.id}`, { body: employee('renamed@example.com', { employeeNumber: 'E-1' }) })).status).toBe(200);
+    expect((await scim(sandbox(), 'PUT', `/Users/${one.id}`, { body: employee('renamed@example.com', { employeeNumber: 'E-9' }) })).status).toBe(200);
+    expect(sandbox().users().find((user) => user.id === one.id)).toMatchObject({ userName: 'renamed@example.com', [ENTERPRISE_USER_SCHEMA]: { employeeNumber: 'E-9' } });
+  });
+
   describe('Peakon extension attributes against the tenant schema', () => {
     it('accepts valid values of every type and stores them under their exact names', async () => {
       await createEmployee(sandbox(), 'boss@example.com');

@@ -29,7 +29,7 @@ describe('plan: a changed matching key', () => {
     // What concerns the renamed person: their old user's entry, and any create or leaver write (the others' entries
     // differ from this hand-made "Peakon" only by their Manager references).
     const concerns = (entry: (typeof plan.entries)[number]) => entry.peakonUserId === oldUser.id || ['create', 'discover', 'deactivate', 'delete'].includes(entry.action);
-    return { actions: plan.entries.filter(concerns).map((entry) => ({ action: entry.action, peakonUserId: entry.peakonUserId })), oldUser };
+    return { actions: plan.entries.filter(concerns).map((entry) => ({ action: entry.action, peakonUserId: entry.peakonUserId })), oldUser, entry: plan.entries.find((entry) => entry.peakonUserId === oldUser.id) };
   }
 
   it('a new employee number (matching on it) renames the same user: one update, no create, no leaver', () => {
@@ -40,6 +40,18 @@ describe('plan: a changed matching key', () => {
   it('a new email renames the same user', () => {
     const { actions, oldUser } = planWith('email', { ...renamed, work_email: 'new.address@example.com' });
     expect(actions).toEqual([{ action: 'update', peakonUserId: oldUser.id }]);
+  });
+
+  it.each(['email', 'employeeNumber'] as const)('matching on %s, a rename whose other unique field changed too changes only the key: Peakon takes one at a time, the next run writes the other', (matchingKey) => {
+    const changed = { ...renamed, work_email: 'new.address@example.com', employee_number: '99999' };
+    const { actions, oldUser, entry } = planWith(matchingKey, changed);
+    expect(actions).toEqual([{ action: 'update', peakonUserId: oldUser.id }]);
+    const fields = (entry?.update?.changes ?? []).map((change) => change.field);
+    const keyFields = matchingKey === 'email' ? ['userName'] : ['employeeNumber'];
+    const otherFields = matchingKey === 'email' ? ['employeeNumber'] : ['userName', 'emails'];
+    expect(fields).toEqual(expect.arrayContaining(keyFields));
+    for (const field of otherFields) expect(fields).not.toContain(field);
+    expect(entry?.warnings.join('\n')).toContain(matchingKey === 'email' ? 'the new employee number (99999) waits for the next run' : 'the new email (new.address@example.com) waits for the next run');
   });
 
   it('an inactive user with the HR id (a leaver whose id was given to a new hire) is not renamed: the new hire is created', () => {
