@@ -111,7 +111,8 @@ function extraFlags(options: DevServerOptions): string[] {
  * machine's ext4 against 9.7 s with these, about as on tmpfs (`node dist/bench/child-floor.js --employees 200 --db-dir DIR
  * [--cli-pragmas]`). The
  * file stays consistent after any crash; a power cut may roll back the last commits, and Temporal then redoes those
- * steps (every activity is idempotent). `--sqlite-pragma synchronous=full` buys those commits back at that cost.
+ * steps (every activity is idempotent). `--sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=full` buys those
+ * commits back at that cost (each `--sqlite-pragma` replaces these defaults, so the log must be asked for again).
  */
 export const DEFAULT_SQLITE_PRAGMAS: readonly string[] = ['journal_mode=wal', 'synchronous=normal'];
 
