@@ -197,10 +197,14 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}), dryRun: input.dryRun ?? false, startedAt: info.startTime.toISOString(), ...(input.asOf !== undefined ? { asOf: input.asOf } : {}), storedPlan: true });
       const { entries } = plan;
       applyPlan(report, plan);
+      // Built once: a find per warning is quadratic, and thousands of dropped references in a 50,000 plan would push
+      // the workflow task past its timeout.
+      let keyOfRef: Map<string, string> | undefined;
       const noteWarnings = (warnings: Map<string, string[]>) => {
         for (const [ref, lines] of warnings) {
           laterWarnings[ref] = [...(laterWarnings[ref] ?? []), ...lines];
-          const key = entries.find((entry) => entry.ref === ref)?.employeeKey ?? ref;
+          keyOfRef ??= new Map(entries.map((entry) => [entry.ref, entry.employeeKey]));
+          const key = keyOfRef.get(ref) ?? ref;
           appendCapped(report.warnings, lines.map((line) => `${key}: ${line}`), WARNING_CAP);
         }
       };
