@@ -1,5 +1,5 @@
 /**
- * One Peakon user that does not fit the SCIM User schema (a null givenName, an array in a Peakon attribute) must not
+ * One Peakon user that does not fit the SCIM User schema (a number for a givenName, an array in a Peakon attribute) must not
  * fail the whole tenant's sync: end to end against the sandbox over real HTTP. The sandbox validates every write, so
  * the odd user is stored with its test-only storeRawUser.
  */
@@ -31,7 +31,7 @@ describe('a Peakon user that does not fit the SCIM schema', () => {
         const renamed = org.find((employee) => employee !== odd && employee.manager_id === '');
         if (!odd || !renamed) throw new Error('the generated org has no leaf or no root');
         const stored = byEmail(fixture).get(odd.work_email) as ScimUser;
-        const raw = { ...stored, name: { ...stored.name, givenName: null }, [PEAKON_USER_SCHEMA]: { ...stored[PEAKON_USER_SCHEMA], Nicknames: ['a', 'b'] } };
+        const raw = { ...stored, name: { ...stored.name, givenName: 42 }, [PEAKON_USER_SCHEMA]: { ...stored[PEAKON_USER_SCHEMA], Nicknames: ['a', 'b'] } };
         fixture.sandbox.storeRawUser(stored.id, raw);
 
         // The odd person still in the HR read, with a change; another employee changes too.
