@@ -186,9 +186,8 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     const user = currentOf(employee);
     if (user) matchedIds.add(user.id);
   }
-  const leaverEntry = (user: ScimUser, employeeKey: string, recordRef: string, reason: string, separation: { date: string; reason?: string | undefined }): PlanEntry => {
+  const leaverEntry = (user: ScimUser, employeeKey: string, recordRef: string, reason: string, separation: { date: string; reason?: string | undefined }, ref = options.refOf(employeeKey)): PlanEntry => {
     const { kind, write, changes } = leaverWrite(settings, user, separation);
-    const ref = options.refOf(employeeKey);
     const off = settings.action === 'off';
     return {
       ref,
@@ -216,10 +215,22 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
   }
   let unowned = 0;
   let ownedNotInSource = 0;
+  const readKeys = new Set([...desired, ...terminated].map((employee) => employee.employeeKey));
+  // A ref names one employee's workflows: a second user with a key already named gets one of its own (by its id), or
+  // its workflow ID would collide with the first's and fail the run, at every run.
+  const leaverKeys = new Set<string>();
+  const duplicateRef = (key: string, user: ScimUser) => options.refOf(`${key}\u0000${user.id}`);
   for (const user of current) {
     if (matchedIds.has(user.id)) continue;
     const key = peakonUserKey(user, options.matchingKey);
     if (key !== undefined && context.retainedKeys.has(key)) continue;
+    if (key !== undefined && readKeys.has(key)) {
+      // Two Peakon users share the key (`anna@exämple.com` and `anna@xn--exmple-cua.com` are one mailbox): the record
+      // matched the other one. This one is not a leaver but a duplicate a person must resolve; switching it off would
+      // hit whichever of the two the listing happened to put first.
+      entries.push({ ref: duplicateRef(key, user), employeeKey: key, recordRef: NOT_IN_HR_READ, action: 'skip', peakonUserId: user.id, reason: `another Peakon user has the same ${options.matchingKey === 'email' ? 'email' : 'employee number'}, and the HR record matched that one: left alone, not a leaver (merge or remove the duplicate in Peakon)`, changes: [], warnings: [], wave: 0 });
+      continue;
+    }
     if (user.externalId !== undefined && context.retainedSourceIds.has(user.externalId)) continue;
     if (!context.owned.has(user.id)) {
       unowned += 1;
@@ -227,7 +238,10 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     }
     ownedNotInSource += 1;
     if (user.active === false) continue;
-    entries.push(leaverEntry(user, key ?? emailMatchKey(user.userName), NOT_IN_HR_READ, 'no longer in scope of the HR read', { date: context.today }));
+    const leaverKey = key ?? emailMatchKey(user.userName);
+    const ref = leaverKeys.has(leaverKey) ? duplicateRef(leaverKey, user) : options.refOf(leaverKey);
+    leaverKeys.add(leaverKey);
+    entries.push(leaverEntry(user, leaverKey, NOT_IN_HR_READ, 'no longer in scope of the HR read', { date: context.today }, ref));
   }
   const leavers = entries.filter((entry) => entry.update?.leaver !== undefined).length + hrDeactivations;
   const planned = settings.action === 'off' ? entries.filter((entry) => entry.action === 'skip' && entry.peakonUserId !== undefined).length : leavers;

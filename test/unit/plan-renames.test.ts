@@ -29,7 +29,7 @@ describe('plan: a changed matching key', () => {
     // What concerns the renamed person: their old user's entry, and any create or leaver write (the others' entries
     // differ from this hand-made "Peakon" only by their Manager references).
     const concerns = (entry: (typeof plan.entries)[number]) => entry.peakonUserId === oldUser.id || ['create', 'discover', 'deactivate', 'delete'].includes(entry.action);
-    return { actions: plan.entries.filter(concerns).map((entry) => ({ action: entry.action, peakonUserId: entry.peakonUserId })), oldUser, entry: plan.entries.find((entry) => entry.peakonUserId === oldUser.id) };
+    return { actions: plan.entries.filter(concerns).map((entry) => ({ action: entry.action, peakonUserId: entry.peakonUserId })), oldUser, entry: plan.entries.find((entry) => entry.peakonUserId === oldUser.id), plan };
   }
 
   it('a new employee number (matching on it) renames the same user: one update, no create, no leaver', () => {
@@ -69,5 +69,42 @@ describe('plan: a changed matching key', () => {
     const { actions } = planWith('email', { ...renamed, work_email: 'new.address@example.com' }, (user) => user, true, [twin]);
     expect(actions.filter((entry) => entry.action === 'create')).toHaveLength(1);
     expect(actions.filter((entry) => entry.action === 'update')).toEqual([]);
+  });
+});
+
+describe('plan: two Peakon users with one matching key', () => {
+  const config = loadConfigFile(path.resolve('examples/sample-config.yaml'));
+  const org = generateOrg(4, 2);
+
+  function planOf(current: ScimUser[], records: GeneratedEmployee[]) {
+    const { employees } = mapEmployees(records as unknown as Record<string, unknown>[], config);
+    const leavers: LeaverContext = { settings: LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } }), today: '2026-11-29', owned: new Set(current.map((user) => user.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: employees.length };
+    return buildPlan(employees, current, { matchingKey: 'email', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), leavers });
+  }
+  const peakonOf = (records: GeneratedEmployee[]) => mapEmployees(records as unknown as Record<string, unknown>[], config).employees.map((employee, index) => ({ ...employee.user, id: `u-${index}` }) as ScimUser);
+  const [first] = org as [GeneratedEmployee];
+  // The same mailbox in another form: emailMatchKey gives both one key.
+  const twinOf = (user: ScimUser): ScimUser => ({ ...user, id: 'u-twin', userName: user.userName.toUpperCase(), emails: [{ value: user.userName.toUpperCase(), primary: true }] });
+
+  it('the one the HR record did not match is left alone, not deactivated as a leaver', () => {
+    const current = peakonOf(org);
+    const twin = twinOf(current[0] as ScimUser);
+    const plan = planOf([...current, twin], org);
+    // Which of the two the record matches is the listing's order; the other one is left alone.
+    const pair = plan.entries.filter((candidate) => candidate.peakonUserId === 'u-0' || candidate.peakonUserId === 'u-twin');
+    expect(pair).toHaveLength(2);
+    expect(pair.filter((candidate) => candidate.action === 'skip')).toEqual([expect.objectContaining({ reason: expect.stringContaining('another Peakon user has the same email') })]);
+    expect(plan.entries.filter((candidate) => candidate.update?.leaver !== undefined)).toEqual([]);
+    // Its own ref: sharing the matched employee's would mix the two in the report.
+    expect(new Set(plan.entries.map((candidate) => candidate.ref)).size).toBe(plan.entries.length);
+  });
+
+  it('when the person left, both are leavers, each under a ref of its own (one ref would be one workflow ID for two)', () => {
+    const current = peakonOf(org);
+    const twin = twinOf(current[0] as ScimUser);
+    const plan = planOf([...current, twin], org.filter((employee) => employee !== first));
+    const leavers = plan.entries.filter((candidate) => candidate.update?.leaver !== undefined);
+    expect(leavers.map((candidate) => candidate.peakonUserId).sort()).toEqual(['u-0', 'u-twin']);
+    expect(new Set(leavers.map((candidate) => candidate.ref)).size).toBe(2);
   });
 });
