@@ -1,6 +1,7 @@
 import axios, { type AxiosResponse } from 'axios';
 import { redactSecrets } from '../config/redact';
 import { egressAgents, EgressProxyTunnelError } from '../net/egress-proxy';
+import { parseRetryAfterMs } from '../net/retry-after';
 import type { RetrySettings } from './config';
 import { SourceReadError } from './source';
 
@@ -137,7 +138,7 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
     if (!RETRYABLE_STATUSES.has(response.status) || lastAttempt) {
       throw new HrisStatusError(response.status, `${settings.source}: ${what} answered ${response.status}${statusHint(response.status)}${bodySnippet(response.data, request.secrets)}${lastAttempt && RETRYABLE_STATUSES.has(response.status) ? ` after ${attempt} attempts` : ''}`);
     }
-    const requested = retryAfterMs(headerValue(response, 'retry-after'));
+    const requested = parseRetryAfterMs(headerValue(response, 'retry-after'), Date.now());
     if (requested !== undefined && requested > settings.retry.maxDelayMs) {
       throw new SourceReadError(
         `${settings.source}: ${what} answered ${response.status} asking to wait ${Math.ceil(requested / 1000)} s, more than retry.maxDelayMs (${settings.retry.maxDelayMs} ms)`,
@@ -255,14 +256,6 @@ function formatBytes(bytes: number): string {
 function headerValue(response: AxiosResponse, name: string): string | undefined {
   const value: unknown = response.headers[name];
   return typeof value === 'string' ? value : undefined;
-}
-
-/** Retry-After is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
-  if (header === undefined || header.trim() === '') return undefined;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function backoff(retry: RetrySettings, attempt: number): number {

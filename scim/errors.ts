@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { isAxiosError } from 'axios';
 import { EgressProxyTunnelError } from '../net/egress-proxy';
+import { parseRetryAfterMs as parseRetryAfter } from '../net/retry-after';
 import { ScimErrorSchema } from './resources';
 
 /**
@@ -239,19 +240,12 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
 export const MAX_RETRY_AFTER_MS = 3_600_000;
 
 /**
- * RFC 9110 §10.2.3: Retry-After is either delay-seconds or an HTTP-date. Returns milliseconds from `nowMs`
- * (never negative, at most MAX_RETRY_AFTER_MS), or undefined when absent or unparseable.
+ * Peakon's Retry-After in milliseconds from `nowMs` (net/retry-after.ts), at most MAX_RETRY_AFTER_MS; undefined when
+ * absent or unparseable.
  */
 export function parseRetryAfterMs(headerValue: string | undefined, nowMs: number): number | undefined {
-  if (headerValue === undefined) return undefined;
-  const trimmed = headerValue.trim();
-  if (trimmed === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.min(MAX_RETRY_AFTER_MS, Math.round(Number(trimmed) * 1000));
-  // Only date-looking values: Date.parse would otherwise accept things like "5 apples".
-  if (!/^[A-Za-z]{3},? /.test(trimmed)) return undefined;
-  const dateMs = Date.parse(trimmed);
-  if (Number.isNaN(dateMs)) return undefined;
-  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, dateMs - nowMs));
+  const ms = parseRetryAfter(headerValue, nowMs);
+  return ms === undefined ? undefined : Math.min(MAX_RETRY_AFTER_MS, ms);
 }
 
 function headerValue(headers: ResponseHeaders, name: string): string | undefined {

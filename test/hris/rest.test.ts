@@ -197,6 +197,14 @@ describe('REST source failures and retries', () => {
     expect(sleeps).toEqual([7000]);
   });
 
+  it('reads a fractional Retry-After as seconds, not as a date in 2001 (which would retry at once)', async () => {
+    let calls = 0;
+    const api = await serve(() => (++calls === 1 ? { status: 429, headers: { 'Retry-After': '1.5' }, body: {} } : { body: people }));
+    const sleeps: number[] = [];
+    expect(await readWith(api.origin, {}, sleeps)).toHaveLength(7);
+    expect(sleeps).toEqual([1500]);
+  });
+
   it('gives up after maxAttempts on repeated 503s', async () => {
     const api = await serve(() => ({ status: 503, body: 'unavailable' }));
     const sleeps: number[] = [];
