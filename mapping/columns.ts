@@ -1,7 +1,7 @@
 import { closestName } from '../config/did-you-mean';
-import { leaversSettings, type ConnectorConfig } from '../config/schema';
+import type { ConnectorConfig } from '../config/schema';
 import { SourceReadError, type HrisRecord } from '../hris/source';
-import { fieldUsesOfMapping } from './fields-used';
+import { fieldUsesOfConfig } from './fields-used';
 import { getField } from './record-fields';
 
 /** A file with hundreds of columns still gets a message a person reads to the end. */
@@ -18,8 +18,7 @@ export function assertMappedColumns(records: readonly HrisRecord[], config: Conn
   if (config.source.type !== 'csv' || first === undefined) return;
   const columns = Object.keys(first);
   const present = new Set(columns);
-  const terminationDate = leaversSettings(config).terminationDate;
-  const uses = fieldUsesOfMapping(config.mapping, { 'leavers.terminationDate': terminationDate });
+  const uses = fieldUsesOfConfig(config);
   // Every CSV row holds every header column, so the first row decides; a field only some hand-built records have (or a
   // dotted path into records that are not really CSV rows) is read as the mapping reads it, and then it is there.
   const missing = uses.filter(({ field }) => !present.has(field) && !records.some((record) => getField(record, field) !== undefined));
