@@ -59,11 +59,15 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
 export function sweepRunningSyncs(options: RunningSyncSweepOptions & { intervalMs?: number; startDelayMs?: number }): () => void {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  // A server whose visibility cannot filter by task queue fails every sweep the same way: say it once, not each minute.
+  let listingFailed = false;
   const sweep = async () => {
     try {
       await pollQueuesOfRunningSyncs(options);
+      listingFailed = false;
     } catch (error) {
-      options.warn('could not list the running syncs of this task queue', { taskQueue: options.taskQueue, error: error instanceof Error ? error.message : String(error) });
+      if (!listingFailed) options.warn('could not list the running syncs of this task queue (a replacement worker then polls their SCIM queues at their next lease renewal)', { taskQueue: options.taskQueue, error: error instanceof Error ? error.message : String(error) });
+      listingFailed = true;
     }
     if (!stopped) timer = setTimeout(() => void sweep(), options.intervalMs ?? RUNNING_SYNC_SWEEP_MS).unref();
   };
