@@ -123,12 +123,15 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const key = peakonUserKey(user, matchingKey);
     if (key !== undefined) currentByKey.set(key, user);
   }
-  const renamed = leaverContext && current ? renamedUsers(readable, current, currentByKey, leaverContext.owned, matchingKey) : new Map<DesiredEmployee, ScimUser>();
-  const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? renamed.get(employee) ?? null) : undefined);
+  // By HR id, not by the record object: withoutUnreachableReferences copies a record it drops a reference from (a
+  // domain move renames a report and their manager at once), and the copy must still be the renamed person.
+  const renamed = leaverContext && current ? renamedUsers(readable, current, currentByKey, leaverContext.owned, matchingKey) : new Map<string, ScimUser>();
+  const isRenamed = (employee: DesiredEmployee) => !currentByKey.has(employee.employeeKey) && renamed.has(employee.sourceId);
+  const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? (isRenamed(employee) ? renamed.get(employee.sourceId) : undefined) ?? null) : undefined);
   const wholeTenant = wholeTenantListing;
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Set<string>();
   const referable = wholeTenant ? referableEmails(desired, currentOf, inPeakon) : undefined;
-  const renamedTo = new Set([...renamed.keys()].map((employee) => emailMatchKey(employee.user.userName)));
+  const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
   const checked = referable ? desired.map((employee) => withoutUnreachableReferences(employee, referable, renamedTo)) : desired;
 
   const phaseOne = new Map<string, DesiredEmployee>();
@@ -139,7 +142,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const waves = createWaves(phaseOne);
   const entries = checked.map((checkedEmployee) => {
     const state = currentOf(checkedEmployee);
-    const employee = state && renamed.has(checkedEmployee) ? oneUniqueFieldAtATime(checkedEmployee, state, matchingKey) : checkedEmployee;
+    const employee = state && isRenamed(checkedEmployee) ? oneUniqueFieldAtATime(checkedEmployee, state, matchingKey) : checkedEmployee;
     if (!leaverContext || !state) return planEmployee(employee, state, options, { waves, phaseOne, inPeakon });
     const returner = state.active === false && employee.user.active !== false;
     const clears = returner ? returnerClears(leaverContext.settings, state, employee.user[PEAKON_USER_SCHEMA]) : {};
@@ -150,7 +153,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
       return { ...planned, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...planned.update, leaver: 'deactivate' as const }, ...adopted };
     }
-    const rename = renamed.has(checkedEmployee) && planned.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
+    const rename = isRenamed(checkedEmployee) && planned.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
     return { ...planned, ...rename, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
   });
   entries.push(...leftAlone);
@@ -166,12 +169,32 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
       const key = peakonUserKey(user, matchingKey);
       return user.externalId !== undefined && key !== undefined && !desiredKeys.has(key);
     }).length;
-    return { entries, waves: waveCount, ownedUsersNotInSource };
+    return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource };
   }
   const hrDeactivations = entries.filter((entry) => entry.update?.leaver !== undefined).length;
   const leavers = planLeavers(current, desired, terminated, currentOf, options, leaverContext, hrDeactivations);
   entries.push(...leavers.entries);
-  return { entries, waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length } };
+  return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length } };
+}
+
+/**
+ * A ref names one employee's workflows (their IDs) and their lines in the report. Entries that would share one get a
+ * ref of their own, by their Peakon user: two Peakon users with one key (both leavers, or one left alone beside the one
+ * a record matched), or an `E100` leaver beside a record `e100` (refs fold case). The first keeps its ref, so a person
+ * matched by a record always has the ref their key gives; otherwise the second workflow ID would collide with the
+ * first's and fail the run, at every run.
+ */
+function withUniqueRefs(entries: PlanEntry[], refOf: (employeeKey: string) => string): PlanEntry[] {
+  const seen = new Set<string>();
+  return entries.map((entry) => {
+    if (!seen.has(entry.ref)) {
+      seen.add(entry.ref);
+      return entry;
+    }
+    const ref = refOf(`${entry.employeeKey}\u0000${entry.peakonUserId ?? entry.recordRef}`);
+    seen.add(ref);
+    return { ...entry, ref, ...(entry.update ? { update: { ...entry.update, ref } } : {}), ...(entry.create ? { create: { ...entry.create, ref } } : {}) };
+  });
 }
 
 /**
@@ -186,8 +209,9 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     const user = currentOf(employee);
     if (user) matchedIds.add(user.id);
   }
-  const leaverEntry = (user: ScimUser, employeeKey: string, recordRef: string, reason: string, separation: { date: string; reason?: string | undefined }, ref = options.refOf(employeeKey)): PlanEntry => {
+  const leaverEntry = (user: ScimUser, employeeKey: string, recordRef: string, reason: string, separation: { date: string; reason?: string | undefined }): PlanEntry => {
     const { kind, write, changes } = leaverWrite(settings, user, separation);
+    const ref = options.refOf(employeeKey);
     const off = settings.action === 'off';
     return {
       ref,
@@ -215,20 +239,19 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
   }
   let unowned = 0;
   let ownedNotInSource = 0;
-  const readKeys = new Set([...desired, ...terminated].map((employee) => employee.employeeKey));
-  // A ref names one employee's workflows: a second user with a key already named gets one of its own (by its id), or
-  // its workflow ID would collide with the first's and fail the run, at every run.
-  const leaverKeys = new Set<string>();
-  const duplicateRef = (key: string, user: ScimUser) => options.refOf(`${key}\u0000${user.id}`);
+  const recordOfKey = new Map([...desired, ...terminated].map((employee) => [employee.employeeKey, employee.recordRef]));
+  /** Peakon users that share their key with the user a record matched: reported, never counted as leavers. */
+  const duplicates: PlanEntry[] = [];
   for (const user of current) {
     if (matchedIds.has(user.id)) continue;
     const key = peakonUserKey(user, options.matchingKey);
     if (key !== undefined && context.retainedKeys.has(key)) continue;
-    if (key !== undefined && readKeys.has(key)) {
+    const recordRef = key !== undefined ? recordOfKey.get(key) : undefined;
+    if (key !== undefined && recordRef !== undefined) {
       // Two Peakon users share the key (`anna@exämple.com` and `anna@xn--exmple-cua.com` are one mailbox): the record
       // matched the other one. This one is not a leaver but a duplicate a person must resolve; switching it off would
       // hit whichever of the two the listing happened to put first.
-      entries.push({ ref: duplicateRef(key, user), employeeKey: key, recordRef: NOT_IN_HR_READ, action: 'skip', peakonUserId: user.id, reason: `another Peakon user has the same ${options.matchingKey === 'email' ? 'email' : 'employee number'}, and the HR record matched that one: left alone, not a leaver (merge or remove the duplicate in Peakon)`, changes: [], warnings: [], wave: 0 });
+      duplicates.push({ ref: options.refOf(key), employeeKey: key, recordRef, action: 'skip', peakonUserId: user.id, reason: `another Peakon user has the same ${options.matchingKey === 'email' ? 'email' : 'employee number'}, and the HR record matched that one: left alone, not a leaver (merge or remove the duplicate in Peakon)`, changes: [], warnings: [], wave: 0 });
       continue;
     }
     if (user.externalId !== undefined && context.retainedSourceIds.has(user.externalId)) continue;
@@ -238,10 +261,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     }
     ownedNotInSource += 1;
     if (user.active === false) continue;
-    const leaverKey = key ?? emailMatchKey(user.userName);
-    const ref = leaverKeys.has(leaverKey) ? duplicateRef(leaverKey, user) : options.refOf(leaverKey);
-    leaverKeys.add(leaverKey);
-    entries.push(leaverEntry(user, leaverKey, NOT_IN_HR_READ, 'no longer in scope of the HR read', { date: context.today }, ref));
+    entries.push(leaverEntry(user, key ?? emailMatchKey(user.userName), NOT_IN_HR_READ, 'no longer in scope of the HR read', { date: context.today }));
   }
   const leavers = entries.filter((entry) => entry.update?.leaver !== undefined).length + hrDeactivations;
   const planned = settings.action === 'off' ? entries.filter((entry) => entry.action === 'skip' && entry.peakonUserId !== undefined).length : leavers;
@@ -249,7 +269,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
   const notInRead = entries.filter((entry) => entry.recordRef === NOT_IN_HR_READ && entry.update?.leaver !== undefined).length;
   const verdict = unidentifiedVerdict(context, notInRead) ?? guardVerdict(context, leavers, ownedActive);
   return {
-    entries,
+    entries: [...entries, ...duplicates],
     ownedNotInSource,
     summary: { action: settings.action, planned, returners: 0, held: verdict.held, ...(verdict.reason ? { heldReason: verdict.reason } : {}), unowned },
   };
@@ -334,7 +354,7 @@ function unreadableEntry(employee: DesiredEmployee, user: UnreadableScimUser, op
  * an inactive user may be a leaver whose HR id the HR system has given to a new hire), no record matches by key, and
  * exactly one record's HR id names (an id on two users, or two records, matches nobody).
  */
-function renamedUsers(records: DesiredEmployee[], current: ScimUser[], currentByKey: Map<string, ScimUser>, owned: ReadonlySet<string>, matchingKey: MatchingKeyKind): Map<DesiredEmployee, ScimUser> {
+function renamedUsers(records: DesiredEmployee[], current: ScimUser[], currentByKey: Map<string, ScimUser>, owned: ReadonlySet<string>, matchingKey: MatchingKeyKind): Map<string, ScimUser> {
   const recordKeys = new Set(records.map((employee) => employee.employeeKey));
   const bySourceId = new Map<string, ScimUser | null>();
   for (const user of current) {
@@ -344,10 +364,10 @@ function renamedUsers(records: DesiredEmployee[], current: ScimUser[], currentBy
   }
   const recordsBySourceId = new Map<string, number>();
   for (const employee of records) recordsBySourceId.set(employee.sourceId, (recordsBySourceId.get(employee.sourceId) ?? 0) + 1);
-  const renamed = new Map<DesiredEmployee, ScimUser>();
+  const renamed = new Map<string, ScimUser>();
   for (const employee of records) {
     const user = bySourceId.get(employee.sourceId);
-    if (user && !currentByKey.has(employee.employeeKey) && recordsBySourceId.get(employee.sourceId) === 1) renamed.set(employee, user);
+    if (user && !currentByKey.has(employee.employeeKey) && recordsBySourceId.get(employee.sourceId) === 1) renamed.set(employee.sourceId, user);
   }
   return renamed;
 }

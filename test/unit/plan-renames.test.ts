@@ -2,7 +2,7 @@ import path from 'node:path';
 import { loadConfigFile } from '../../config/load';
 import { LeaversSchema } from '../../config/schema';
 import { mapEmployees } from '../../mapping/map';
-import type { ScimUser } from '../../scim/resources';
+import { ENTERPRISE_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import { employeeRefFor } from '../../sync/employee-ref';
 import type { LeaverContext } from '../../sync/leavers';
 import { buildPlan } from '../../sync/plan';
@@ -52,6 +52,21 @@ describe('plan: a changed matching key', () => {
     expect(fields).toEqual(expect.arrayContaining(keyFields));
     for (const field of otherFields) expect(fields).not.toContain(field);
     expect(entry?.warnings.join('\n')).toContain(matchingKey === 'email' ? 'the new employee number (99999) waits for the next run' : 'the new email (new.address@example.com) waits for the next run');
+  });
+
+  it('a domain move renames a report and their manager in one run: both updated in place, nobody created (the report\'s Manager reference waits a run)', () => {
+    const report = org.find((employee) => employee.manager_id !== '') as GeneratedEmployee;
+    const manager = org.find((employee) => employee.employee_id === report.manager_id) as GeneratedEmployee;
+    const moved = (employee: GeneratedEmployee) => ({ ...employee, work_email: employee.work_email.replace('@example.com', '@new-domain.example') });
+    const matched = { ...config, matching: { ...config.matching, key: 'email' as const } };
+    const current = mapEmployees(org as unknown as Record<string, unknown>[], matched).employees.map((employee, index) => ({ ...employee.user, id: `u-${index}` }) as ScimUser);
+    const { employees } = mapEmployees(org.map((employee) => (employee === report || employee === manager ? moved(employee) : employee)) as unknown as Record<string, unknown>[], matched);
+    const leavers: LeaverContext = { settings: LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } }), today: '2026-11-29', owned: new Set(current.map((user) => user.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: employees.length };
+    const plan = buildPlan(employees, current, { matchingKey: 'email', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), leavers });
+    expect(plan.entries.filter((entry) => entry.create || ['create', 'discover', 'deactivate', 'delete'].includes(entry.action))).toEqual([]);
+    const idOf = (employee: GeneratedEmployee) => `u-${org.indexOf(employee)}`;
+    for (const employee of [report, manager]) expect(plan.entries.find((entry) => entry.peakonUserId === idOf(employee))).toMatchObject({ action: 'update', reason: expect.stringContaining('matched by HR id') });
+    expect(plan.entries.find((entry) => entry.peakonUserId === idOf(report))?.warnings.join('\n')).toContain('renamed to it by this run');
   });
 
   it('an inactive user with the HR id (a leaver whose id was given to a new hire) is not renamed: the new hire is created', () => {
@@ -106,5 +121,19 @@ describe('plan: two Peakon users with one matching key', () => {
     const leavers = plan.entries.filter((candidate) => candidate.update?.leaver !== undefined);
     expect(leavers.map((candidate) => candidate.peakonUserId).sort()).toEqual(['u-0', 'u-twin']);
     expect(new Set(leavers.map((candidate) => candidate.ref)).size).toBe(2);
+  });
+
+  it('an owned leaver whose employee number differs from a record\'s only in case gets a ref of its own (refs fold case)', () => {
+    const matched = { ...config, matching: { ...config.matching, key: 'employeeNumber' as const } };
+    const records = org.map((employee, index) => ({ ...employee, employee_number: `E10${index}` }));
+    const current = mapEmployees(records as unknown as Record<string, unknown>[], matched).employees.map((employee, index) => ({ ...employee.user, id: `u-${index}` }) as ScimUser);
+    const twin = { ...(current[0] as ScimUser), id: 'u-lower', userName: 'someone.else@example.com', emails: [{ value: 'someone.else@example.com', primary: true }], externalId: 'H-other', [ENTERPRISE_USER_SCHEMA]: { employeeNumber: 'e100' } } as ScimUser;
+    const { employees } = mapEmployees(records as unknown as Record<string, unknown>[], matched);
+    const leavers: LeaverContext = { settings: LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } }), today: '2026-11-29', owned: new Set([...current, twin].map((user) => user.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: employees.length };
+    const plan = buildPlan(employees, [...current, twin], { matchingKey: 'employeeNumber', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), leavers });
+    expect(plan.entries.find((entry) => entry.peakonUserId === 'u-lower')?.action).toBe('deactivate');
+    expect(new Set(plan.entries.map((entry) => entry.ref)).size).toBe(plan.entries.length);
+    // The employee the record matched keeps the ref their key gives.
+    expect(plan.entries.find((entry) => entry.peakonUserId === 'u-0')?.ref).toBe(employeeRefFor(undefined, 'acme')('E100'));
   });
 });
