@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { authHeaders } from './auth';
 import type { RestPagination, RestSourceConfig } from './config';
-import { httpSettingsFor, requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
+import { HrisStatusError, httpSettingsFor, requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
 import { getJsonPath } from './json-path';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
@@ -44,6 +44,13 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // digests, so the memory they take does not grow with the records.
   const requested = new Set<string>();
   let previousPage: string | undefined;
+  /** The longest page served so far: a page shorter than it is the last (offset and page pagination). */
+  let longestPage = 0;
+  /**
+   * The last page was shorter than the size asked for. Usually the end, but an API may cap the page size below the one
+   * asked for, so the read goes on; an API that then answers 404, or serves the same page again, only had that page.
+   */
+  let shortOfRequested = false;
   for (let pageNumber = 1; next; pageNumber += 1) {
     if (pageNumber > config.maxPages) {
       throw new SourceReadError(`${description}: more than maxPages (${config.maxPages}) pages; is the pagination setting right?`);
@@ -57,10 +64,17 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     options.signal?.throwIfAborted();
     const { headers, secrets } = checkDestination(next.url);
     const request: HrisHttpRequest = { method: 'GET', url: next.url, params: next.params, headers, secrets, checkRedirect: (target) => void checkDestination(target) };
-    const response = await requestJson(request, settings);
+    let response: HrisHttpResponse;
+    try {
+      response = await requestJson(request, settings);
+    } catch (error) {
+      if (shortOfRequested && error instanceof HrisStatusError && error.status === 404) break;
+      throw error;
+    }
     const records = extractRecords(response.body, config.recordsPath, description, pageNumber);
     if (records.length > 0) {
       const fingerprint = pageFingerprint(records);
+      if (fingerprint === previousPage && shortOfRequested) break;
       if (fingerprint === previousPage) {
         throw new SourceReadError(
           `${description}: page ${pageNumber} repeats page ${pageNumber - 1} record for record; the API ignores the ${config.pagination.type} pagination parameters, is the pagination setting right?`,
@@ -71,7 +85,9 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     announced ??= extractTotal(response.body, config.totalPath, description);
     read += records.length;
     if (records.length > 0) yield records;
-    next = nextPage(config, next, response, records.length, read, announced, seenCursors, description);
+    next = nextPage(config, next, response, records.length, read, announced, seenCursors, description, longestPage);
+    longestPage = Math.max(longestPage, records.length);
+    shortOfRequested = records.length < requestedPageSize(config.pagination);
   }
   if (read === 0) throw new SourceReadError(`${description} returned no employee records; refusing to sync an empty read`);
   if (announced !== undefined && read < announced) {
@@ -94,6 +110,13 @@ function pageFingerprint(records: HrisRecord[]): string {
   // Record by record, so a page of 150,000 records is never built into one string.
   for (const record of records) hash.update(JSON.stringify(record)).update('\n');
   return hash.digest('base64');
+}
+
+/** The page size the read asks for, where the pagination asks for one (0 where the API decides alone). */
+function requestedPageSize(pagination: RestPagination): number {
+  if (pagination.type === 'offset') return pagination.pageSize;
+  if (pagination.type === 'page' && pagination.sizeParam) return pagination.pageSize;
+  return 0;
 }
 
 function firstPageParams(pagination: RestPagination): Record<string, string> {
@@ -119,6 +142,7 @@ function nextPage(
   announced: number | undefined,
   seenCursors: Set<string>,
   description: string,
+  longestPage: number,
 ): NextPage {
   const pagination = config.pagination;
   const reachedTotal = announced !== undefined && read >= announced;
@@ -126,16 +150,16 @@ function nextPage(
     case 'none':
       return undefined;
     case 'offset': {
-      // Only an empty page or the announced total ends the read: a short page is not the last when the API caps the
-      // page size below the one asked for (limit=100 answered with 50), and reading on costs one empty page at most.
-      // The total (when announced) is checked after the loop.
-      if (pageLength === 0 || reachedTotal) return undefined;
+      // A page shorter than the size asked for is not the last when the API caps the page size below it (limit=100
+      // answered with 50): a page shorter than an earlier one is, as are an empty page and the announced total (checked
+      // after the loop).
+      if (pageLength === 0 || reachedTotal || pageLength < longestPage) return undefined;
       const offset = Number(current.params[pagination.offsetParam] ?? pagination.firstOffset) + pageLength;
       return { url: current.url, params: { ...current.params, [pagination.offsetParam]: String(offset) } };
     }
     case 'page': {
       // As for offsets: a short page may be the API's own page size, with or without a size parameter.
-      if (pageLength === 0 || reachedTotal) return undefined;
+      if (pageLength === 0 || reachedTotal || pageLength < longestPage) return undefined;
       const page = Number(current.params[pagination.pageParam] ?? pagination.firstPage) + 1;
       return { url: current.url, params: { ...current.params, [pagination.pageParam]: String(page) } };
     }

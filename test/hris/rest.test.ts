@@ -34,7 +34,7 @@ function readWith(origin: string, options: Record<string, unknown>, sleeps: numb
 const ids = (records: HrisRecord[]) => records.map((record) => record['id']);
 
 describe('REST source pagination', () => {
-  it('follows offset/limit until an empty page, sending both parameters', async () => {
+  it('follows offset/limit until a page shorter than the ones before, sending both parameters', async () => {
     const api = await serve(({ url }) => {
       const offset = Number(url.searchParams.get('skip'));
       const limit = Number(url.searchParams.get('take'));
@@ -42,8 +42,7 @@ describe('REST source pagination', () => {
     });
     const records = await readWith(api.origin, { recordsPath: 'data.employees', pagination: { type: 'offset', offsetParam: 'skip', limitParam: 'take', pageSize: 3 } });
     expect(ids(records)).toEqual(people.map((person) => person.id));
-    // A short page is not the last (see the capped page size below): the empty page after it ends the read.
-    expect(api.requests.map((request) => request.url.search)).toEqual(['?skip=0&take=3', '?skip=3&take=3', '?skip=6&take=3', '?skip=7&take=3']);
+    expect(api.requests.map((request) => request.url.search)).toEqual(['?skip=0&take=3', '?skip=3&take=3', '?skip=6&take=3']);
   });
 
   it('reads every page of an API that caps the page size below the one asked for', async () => {
@@ -53,7 +52,8 @@ describe('REST source pagination', () => {
       return { body: people.slice(offset, offset + Math.min(3, Number(url.searchParams.get('limit')))) };
     });
     expect(ids(await readWith(api.origin, { pagination: { type: 'offset' } }))).toEqual(people.map((person) => person.id));
-    expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '3', '6', '7']);
+    // The last page is shorter than the ones before it: the end, without asking for an empty page.
+    expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '3', '6']);
   });
 
   it('reads every page numbered with a size parameter the API caps', async () => {
@@ -62,7 +62,7 @@ describe('REST source pagination', () => {
       return { body: people.slice((page - 1) * 3, page * 3) };
     });
     expect(ids(await readWith(api.origin, { pagination: { type: 'page', sizeParam: 'size', pageSize: 100 } }))).toHaveLength(7);
-    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '3', '4']);
+    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '3']);
   });
 
   it('stops a capped read at the announced total, without the empty page', async () => {
@@ -74,14 +74,31 @@ describe('REST source pagination', () => {
     expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '3', '6']);
   });
 
-  it('follows page numbers until an empty page when the API takes no size parameter', async () => {
+  it('follows page numbers until a page shorter than the ones before when the API takes no size parameter', async () => {
     const api = await serve(({ url }) => {
       const page = Number(url.searchParams.get('page'));
       return { body: people.slice((page - 1) * 4, page * 4) };
     });
     const records = await readWith(api.origin, { pagination: { type: 'page' } });
     expect(ids(records)).toHaveLength(7);
-    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '3']);
+    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2']);
+  });
+
+  it('ends a read whose only page was shorter than asked for when the next page answers 404 (past the last page)', async () => {
+    const api = await serve(({ url }) => (url.searchParams.get('page') === '1' ? { body: people.slice(0, 5) } : { status: 404, body: { detail: 'Invalid page.' } }));
+    expect(ids(await readWith(api.origin, { pagination: { type: 'page', sizeParam: 'page_size', pageSize: 100 } }))).toHaveLength(5);
+    expect(api.requests).toHaveLength(2);
+  });
+
+  it('ends a read whose only page was shorter than asked for when the API serves that page again', async () => {
+    const api = await serve(() => ({ body: people.slice(0, 5) }));
+    expect(ids(await readWith(api.origin, { pagination: { type: 'offset' } }))).toHaveLength(5);
+    expect(api.requests).toHaveLength(2);
+  });
+
+  it('still fails on a 404 after a full page (the read would be incomplete)', async () => {
+    const api = await serve(({ url }) => (url.searchParams.get('offset') === '0' ? { body: people.slice(0, 3) } : { status: 404, body: 'gone' }));
+    await expect(readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } })).rejects.toThrow(/answered 404/);
   });
 
   it('follows a cursor found in the body until it is empty', async () => {
