@@ -3,8 +3,7 @@ import { employeeRef } from '../sync/employee-ref';
 import { describeChange } from '../sync/trace';
 import type { EmployeeOutcome, SyncPhase } from '../sync/types';
 import { employeeRefKeyFromEnv } from '../worker/create-worker';
-import type * as connectorWorkflows from '../workflows';
-import { employeeWorkflowId } from '../workflows/ids';
+import { employeeWorkflowId, isRunWorkflowType, type ConnectorWorkflowType } from '../workflows/ids';
 import { z } from 'zod';
 import { warnWhileNoWorker, type ConnectedClient } from './temporal-client';
 
@@ -54,11 +53,6 @@ export function formatEmployeeSteps(employeeKey: string, ref: string, steps: rea
     .join('\n');
 }
 
-/** The workflow types a worker registers; checked against workflows/index.ts at compile time. */
-type ConnectorWorkflowType = Extract<keyof typeof connectorWorkflows, `${string}Workflow`>;
-
-/** A run started by hand, or by a schedule (which runs the same sync in the same execution). */
-const RUN_WORKFLOW_TYPES: ReadonlySet<string> = new Set<ConnectorWorkflowType>(['syncTenantWorkflow', 'scheduledSyncWorkflow']);
 /** A tenant lock: runs started before stretchable leases hold a `tenantLockWorkflow`, runs since then the other (workflows/lock.ts). */
 const LOCK_WORKFLOW_TYPES: ReadonlySet<string> = new Set<ConnectorWorkflowType>(['tenantLockWorkflow', 'stretchableTenantLockWorkflow']);
 /** Children a run starts, directly (partitions) or through a partition (employees): each knows its parent. */
@@ -109,7 +103,7 @@ async function runAbove(client: Client, child: WorkflowExecutionDescription): Pr
     if (!parentId) break;
     const described = await describeOrUndefined(client, parentId, current.parentExecution?.runId ?? undefined);
     if (!described) throw new Error(`${child.workflowId} belongs to ${parentId}, which is no longer in Temporal (past the namespace's retention)`);
-    if (RUN_WORKFLOW_TYPES.has(described.type)) return described.workflowId;
+    if (isRunWorkflowType(described.type)) return described.workflowId;
     current = described;
   }
   throw new Error(`${child.workflowId} is a ${child.type} workflow without a sync run above it`);
@@ -127,7 +121,7 @@ export async function resolveRun(connected: ConnectedClient, workflowId: string,
     throw new Error(`no workflow ${workflowId} in namespace ${connected.namespace} on ${connected.address}: expected a sync run (peakon-sync/<tenant>/<time>), one of its partition or employee workflows, or a tenant lock`);
   }
   const status = description.status.name.toLowerCase();
-  if (RUN_WORKFLOW_TYPES.has(description.type)) return { runId: workflowId };
+  if (isRunWorkflowType(description.type)) return { runId: workflowId };
   const childKind = CHILD_KINDS[description.type];
   if (childKind) {
     const runId = await runAbove(connected.client, description);

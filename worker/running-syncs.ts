@@ -1,10 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { SyncProgress } from '../workflows/sync';
-import { scimTaskQueue } from '../workflows/ids';
+import { RUN_WORKFLOW_TYPES, scimTaskQueue } from '../workflows/ids';
 import type { TenantQueuePool } from './tenant-queues';
-
-/** The workflow types that run a tenant's sync on the main task queue (a scheduled run calls the sync in its own execution). */
-const SYNC_WORKFLOW_TYPES = ['syncTenantWorkflow', 'scheduledSyncWorkflow'] as const;
 
 /** How often a worker looks for running syncs whose SCIM queue it does not poll yet. */
 export const RUNNING_SYNC_SWEEP_MS = 60_000;
@@ -15,7 +12,19 @@ export interface RunningSyncSweepOptions {
   taskQueue: string;
   pool: TenantQueuePool;
   warn: (message: string, meta: Record<string, unknown>) => void;
+  /** Ends the sweep between runs (the worker is shutting down). */
+  stopped?: () => boolean;
+  /** Runs already warned about: a run whose query keeps failing (stuck on a bad deploy) is named once, not every minute. */
+  warned?: Set<string>;
 }
+
+/**
+ * How long one run may take to answer. A run whose workflow task was with the dead worker answers only once the server
+ * gives up on that worker's sticky queue (some seconds); one stuck for good must not hold the sweep.
+ */
+const QUERY_DEADLINE_MS = 30_000;
+/** After a run could not answer: the next sweep comes this soon, not a minute later. */
+const RETRY_SWEEP_MS = 5_000;
 
 /**
  * Makes this worker poll the SCIM task queue of every sync running on its task queue (once per tenant it does not poll
@@ -23,22 +32,24 @@ export interface RunningSyncSweepOptions {
  * for it: when every employee in flight waits on a SCIM activity the dead worker held, no employee task comes, and the run
  * idled until the parent's next lease renewal (a third of `lockLeaseMs`, 200 s by default). The tenant comes from the
  * run's memo, its budget from the run's progress query (the rate is the tenant's, never a guess: the server keeps the
- * latest poller's). Returns how many queues it started polling. Failures are the caller's to log; the renewal remains.
+ * latest poller's). Returns how many queues it started polling, and how many runs could not answer (asked again soon).
  */
-export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions): Promise<number> {
+export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions): Promise<{ started: number; unanswered: number }> {
   const { client, taskQueue, pool } = options;
-  const types = SYNC_WORKFLOW_TYPES.map((type) => `WorkflowType = '${type}'`).join(' OR ');
+  const types = RUN_WORKFLOW_TYPES.map((type) => `WorkflowType = '${type}'`).join(' OR ');
   const query = `TaskQueue = '${taskQueue.replace(/'/g, "\\'")}' AND ExecutionStatus = 'Running' AND (${types})`;
   const polled = pool.polled();
   let started = 0;
+  let unanswered = 0;
   for await (const execution of client.workflow.list({ query })) {
+    if (options.stopped?.()) break;
     const tenant = execution.memo?.tenant;
     // A scheduled run still reading its config has no tenant yet: its own tasks will ask.
     if (typeof tenant !== 'string') continue;
     const queue = scimTaskQueue(taskQueue, tenant);
     if (polled.has(queue)) continue;
     try {
-      const progress = await client.workflow.getHandle(execution.workflowId, execution.runId).query<SyncProgress>('progress');
+      const progress = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => client.workflow.getHandle(execution.workflowId, execution.runId).query<SyncProgress>('progress'));
       if (typeof progress.operationsPerHour !== 'number' || progress.operationsPerHour <= 0) continue;
       pool.ensurePolling(queue, progress.operationsPerHour);
       polled.set(queue, progress.operationsPerHour);
@@ -46,10 +57,13 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
     } catch (error) {
       // The run may have ended meanwhile, or its workflow task is still with a worker that died (the query times out):
       // the next sweep asks again.
+      unanswered += 1;
+      if (options.stopped?.() || options.warned?.has(execution.runId)) continue;
+      options.warned?.add(execution.runId);
       options.warn('could not ask a running sync for its budget; its SCIM queue is polled at its next lease renewal or sweep', { workflowId: execution.workflowId, error: error instanceof Error ? error.message : String(error) });
     }
   }
-  return started;
+  return { started, unanswered };
 }
 
 /**
@@ -61,15 +75,17 @@ export function sweepRunningSyncs(options: RunningSyncSweepOptions & { intervalM
   let stopped = false;
   // A server whose visibility cannot filter by task queue fails every sweep the same way: say it once, not each minute.
   let listingFailed = false;
+  const warned = new Set<string>();
   const sweep = async () => {
+    let soon = false;
     try {
-      await pollQueuesOfRunningSyncs(options);
+      soon = (await pollQueuesOfRunningSyncs({ ...options, stopped: () => stopped, warned })).unanswered > 0;
       listingFailed = false;
     } catch (error) {
-      if (!listingFailed) options.warn('could not list the running syncs of this task queue (a replacement worker then polls their SCIM queues at their next lease renewal)', { taskQueue: options.taskQueue, error: error instanceof Error ? error.message : String(error) });
+      if (!listingFailed && !stopped) options.warn('could not list the running syncs of this task queue (a replacement worker then polls their SCIM queues at their next lease renewal)', { taskQueue: options.taskQueue, error: error instanceof Error ? error.message : String(error) });
       listingFailed = true;
     }
-    if (!stopped) timer = setTimeout(() => void sweep(), options.intervalMs ?? RUNNING_SYNC_SWEEP_MS).unref();
+    if (!stopped) timer = setTimeout(() => void sweep(), soon ? RETRY_SWEEP_MS : (options.intervalMs ?? RUNNING_SYNC_SWEEP_MS)).unref();
   };
   timer = setTimeout(() => void sweep(), options.startDelayMs ?? 1_000);
   timer.unref();

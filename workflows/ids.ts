@@ -1,3 +1,5 @@
+import type * as connectorWorkflows from './index';
+
 /**
  * Workflow IDs and task queues, made in one place so the client, the workflows, schedules and tests agree. IDs are
  * shown in plain text by Temporal (no codec covers them), so they carry the tenant, the run time, the phase and an
@@ -43,4 +45,14 @@ export function scimTaskQueue(taskQueue: string, tenant: string): string {
  */
 export function planTaskQueue(taskQueue: string): string {
   return `${taskQueue}-plan`;
+}
+
+/** The workflow types a worker registers; checked against workflows/index.ts at compile time. */
+export type ConnectorWorkflowType = Extract<keyof typeof connectorWorkflows, `${string}Workflow`>;
+
+/** The workflow types of a run: started by hand, or by a schedule (which runs the same sync in the same execution). */
+export const RUN_WORKFLOW_TYPES: readonly ConnectorWorkflowType[] = ['syncTenantWorkflow', 'scheduledSyncWorkflow'];
+
+export function isRunWorkflowType(type: string): boolean {
+  return (RUN_WORKFLOW_TYPES as readonly string[]).includes(type);
 }
