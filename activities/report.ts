@@ -65,10 +65,18 @@ export function writeRunReportActivity(deps: ActivityDeps) {
   return async function writeRunReport(input: RunReportInput): Promise<string> {
     return convertingFailures(async () => {
       const { run } = input;
-      // The ledger first: who the connector created decides who is a leaver later, while the file is for people. A
-      // report folder that cannot be written (full, unmounted) fails the run, but must not lose its ownership too.
-      // Recording twice (a retried attempt) is harmless: the change is applied as a set.
-      if (input.ownership && deps.ownership && !input.report.dryRun) await deps.ownership.record(run.tenant, input.ownership);
+      // Neither step may cost the other: who the connector created decides who is a leaver later, and the file tells
+      // people what happened. The ledger is written first (a report folder that cannot be written must not lose the
+      // run's ownership), the file even when the ledger failed; the attempt then fails with the ledger's error and is
+      // retried. Recording twice is harmless: the change is applied as a set.
+      let ledgerFailure: { error: unknown } | undefined;
+      if (input.ownership && deps.ownership && !input.report.dryRun) {
+        try {
+          await deps.ownership.record(run.tenant, input.ownership);
+        } catch (error) {
+          ledgerFailure = { error };
+        }
+      }
       const created = new Map<string, EmployeeOutcome>();
       const updated = new Map<string, EmployeeOutcome>();
       for (const outcome of input.outcomes) (outcome.phase === 'create' ? created : updated).set(outcome.ref, outcome);
@@ -95,6 +103,7 @@ export function writeRunReportActivity(deps: ActivityDeps) {
         await rm(temporary, { force: true });
         throw error;
       }
+      if (ledgerFailure) throw ledgerFailure.error;
       return file;
     });
   };

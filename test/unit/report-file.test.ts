@@ -88,4 +88,13 @@ describe('the run report activity', () => {
     await expect(writeRunReport({ run, report: summary, entries: [], outcomes: [], warnings: {}, problems: [], ownership: { owned: ['peakon-1', 'peakon-2'], deleted: [] } })).rejects.toThrow();
     expect([...(await ownership.read('acme')).owned].sort()).toEqual(['peakon-1', 'peakon-2']);
   });
+
+  it('writes the report file even when the ledger cannot be written, then fails with the ledger\'s error (the attempt is retried)', async () => {
+    const reportDirectory = mkdtempSync(path.join(os.tmpdir(), 'report-no-ledger-'));
+    const ownership = { location: 'test', read: () => Promise.reject(new Error('unused')), check: () => Promise.reject(new Error('unused')), record: () => Promise.reject(new Error('the store is down')) };
+    const writeRunReport = writeRunReportActivity({ reportDirectory, ownership } as unknown as ActivityDeps);
+    const run = { tenant: 'acme', runId: summary.runId };
+    await expect(writeRunReport({ run, report: summary, entries: [], outcomes: [], warnings: {}, problems: [], ownership: { owned: ['peakon-1'], deleted: [] } })).rejects.toThrow(/the store is down/);
+    expect(readdirSync(path.join(reportDirectory, 'acme'))).toEqual([expect.stringMatching(/\.json$/)]);
+  });
 });
