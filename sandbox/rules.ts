@@ -9,6 +9,7 @@ import {
 } from '../scim/resources';
 import { invalidValue, ScimHttpError } from './errors';
 import { emailsOf, employeeNumberOf, type EmployeeDirectory } from './store';
+import { emailMatchKey } from '../mapping/email';
 import type { TenantAttribute } from './tenant-schema';
 
 export interface ValidationContext {
@@ -148,7 +149,9 @@ function checkEmployeeReference(label: string, value: string | number, context: 
 
 /** Peakon changes a user's email and employee number one at a time, never both in one write (../shared/peakon-scim.md). */
 function checkOneUniqueChange(user: ScimUserWrite, previous: ScimUser): void {
-  const emailChanged = user.userName.toLowerCase() !== previous.userName.toLowerCase();
+  const emailChanged = emailMatchKey(user.userName) !== emailMatchKey(previous.userName);
+  // A number given to a user who had none is not counted: whether Peakon counts it is not documented, so the connector
+  // defers that too (sync/plan.ts oneUniqueFieldAtATime), and a generic SCIM client's replace may do it.
   const numberChanged = employeeNumberOf(previous) !== undefined && employeeNumberOf(user) !== employeeNumberOf(previous);
   if (emailChanged && numberChanged) throw invalidValue('userName and employeeNumber cannot change in one request: change one of them at a time');
 }
