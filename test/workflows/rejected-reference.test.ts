@@ -1,0 +1,59 @@
+/**
+ * Phase 2 when Peakon rejects an employee reference (a manager removed from Peakon between the plan and the write):
+ * the rest of the employee's change is written and the reference reported, end to end against the sandbox, which
+ * validates every Manager against the users it holds.
+ */
+import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import type { SyncReport } from '../../sync/report';
+import { syncProgressQuery } from '../../workflows/sync';
+import { generateOrg } from '../fixtures/org';
+import { usePipelineTests, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
+
+const byEmail = (fixture: PipelineFixture) => new Map(fixture.sandbox.users().map((user) => [String(user.userName).toLowerCase(), user]));
+
+describe('a reference Peakon rejects in phase 2', () => {
+  const pipeline = usePipelineTests();
+
+  it('writes the rest of the change, reports the reference, and fails nobody', async () => {
+    const fixture = await pipeline.fixture();
+    // A root and two reports (the generator may list a manager after their reports).
+    const org = generateOrg(3, 2);
+    const root = org.find((person) => person.manager_id === '');
+    const [newManager, employee] = org.filter((person) => person !== root);
+    if (!root || !newManager || !employee) throw new Error('the generated org is not a root with two reports');
+    withoutLeaverGuard(fixture);
+    fixture.writeEmployees([root, newManager, employee]);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const first: SyncReport = await (await fixture.startSync()).result();
+        expect(first.counts.created).toBe(3);
+
+        // The employee moves under the new manager and changes their family name.
+        fixture.writeEmployees([root, newManager, { ...employee, manager_id: newManager.employee_id, last_name: 'Moved' }]);
+        // Every request waits 1.5 s in the sandbox before it is handled: the manager disappears after the plan read
+        // them and before the employee's write is validated.
+        fixture.sandbox.setFaults({ latencyMs: 1_500 });
+        const handle = await fixture.startSync();
+        for (const deadline = Date.now() + 60_000; ; ) {
+          const progress = await handle.query(syncProgressQuery).catch(() => undefined);
+          if (progress && progress.phase !== 'locking' && progress.phase !== 'planning') break;
+          if (Date.now() > deadline) throw new Error('the run did not get past its plan within 60 s');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const manager = byEmail(fixture).get(newManager.work_email) as ScimUser;
+        // An admin changed the manager's address in Peakon: no employee has the address the plan references any more.
+        fixture.sandbox.storeRawUser(manager.id, { ...manager, userName: 'someone.else@example.org', emails: [{ value: 'someone.else@example.org', type: 'work', primary: true }] });
+
+        const second: SyncReport = await handle.result();
+        fixture.sandbox.setFaults({ latencyMs: 0 });
+        expect(second.failures).toEqual([]);
+        expect(second.counts).toMatchObject({ updated: 1, failed: 0 });
+        expect(second.warnings).toEqual([expect.stringMatching(new RegExp(`Manager \\(${newManager.work_email.replace(/[.]/g, '\\.')}\\) not written: Peakon rejected it`))]);
+        const stored = byEmail(fixture).get(employee.work_email) as ScimUser;
+        expect(stored.name?.familyName).toBe('Moved');
+        expect(stored[PEAKON_USER_SCHEMA]?.Manager).toBe(root.work_email);
+      })(),
+    );
+  });
+});
