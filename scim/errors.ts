@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { isAxiosError } from 'axios';
 import { EgressProxyTunnelError } from '../net/egress-proxy';
-import { parseRetryAfterMs as parseRetryAfter } from '../net/retry-after';
+import { parseRetryAfterMs } from '../net/retry-after';
 import { ScimErrorSchema } from './resources';
 
 /**
@@ -222,11 +222,11 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
   if (status === 404) return new ScimNotFoundError(summary, fields);
   if (status === 409) return new ScimConflictError(summary, fields);
   if (status === 429) {
-    const retryAfterMs = parseRetryAfterMs(headerValue(failure.headers, 'retry-after'), now());
+    const retryAfterMs = peakonRetryAfterMs(headerValue(failure.headers, 'retry-after'), now());
     return new ScimRateLimitedError(summary, { ...fields, retryAfterMs });
   }
   if (status === 408 || status >= 500) {
-    const retryAfterMs = parseRetryAfterMs(headerValue(failure.headers, 'retry-after'), now());
+    const retryAfterMs = peakonRetryAfterMs(headerValue(failure.headers, 'retry-after'), now());
     return new ScimTransientError(summary, { ...fields, retryAfterMs });
   }
   return new ScimUnexpectedError(summary, fields);
@@ -243,8 +243,8 @@ export const MAX_RETRY_AFTER_MS = 3_600_000;
  * Peakon's Retry-After in milliseconds from `nowMs` (net/retry-after.ts), at most MAX_RETRY_AFTER_MS; undefined when
  * absent or unparseable.
  */
-export function parseRetryAfterMs(headerValue: string | undefined, nowMs: number): number | undefined {
-  const ms = parseRetryAfter(headerValue, nowMs);
+export function peakonRetryAfterMs(headerValue: string | undefined, nowMs: number): number | undefined {
+  const ms = parseRetryAfterMs(headerValue, nowMs);
   return ms === undefined ? undefined : Math.min(MAX_RETRY_AFTER_MS, ms);
 }
 

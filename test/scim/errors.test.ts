@@ -8,7 +8,7 @@ import {
   ScimRateLimitedError,
   ScimTransientError,
   ScimUnexpectedError,
-  parseRetryAfterMs,
+  peakonRetryAfterMs,
   toScimError,
   type ScimFailure,
 } from '../../scim/errors';
@@ -23,34 +23,34 @@ function scimErrorBody(status: number, scimType: string | undefined, detail: str
   return { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(status), scimType, detail };
 }
 
-describe('parseRetryAfterMs', () => {
+describe('peakonRetryAfterMs', () => {
   const now = Date.parse('2025-01-01T12:00:00Z');
 
   it('reads delay-seconds', () => {
-    expect(parseRetryAfterMs('120', now)).toBe(120_000);
-    expect(parseRetryAfterMs(' 0 ', now)).toBe(0);
+    expect(peakonRetryAfterMs('120', now)).toBe(120_000);
+    expect(peakonRetryAfterMs(' 0 ', now)).toBe(0);
   });
 
   it('reads an HTTP date relative to now', () => {
-    expect(parseRetryAfterMs('Wed, 01 Jan 2025 12:00:30 GMT', now)).toBe(30_000);
+    expect(peakonRetryAfterMs('Wed, 01 Jan 2025 12:00:30 GMT', now)).toBe(30_000);
   });
 
   it('obeys at most an hour (the quota window), however far a proxy or firewall sends it', () => {
-    expect(parseRetryAfterMs('3600', now)).toBe(3_600_000);
-    expect(parseRetryAfterMs('99999999999', now)).toBe(3_600_000);
-    expect(parseRetryAfterMs('Fri, 31 Dec 9999 23:59:59 GMT', now)).toBe(3_600_000);
+    expect(peakonRetryAfterMs('3600', now)).toBe(3_600_000);
+    expect(peakonRetryAfterMs('99999999999', now)).toBe(3_600_000);
+    expect(peakonRetryAfterMs('Fri, 31 Dec 9999 23:59:59 GMT', now)).toBe(3_600_000);
   });
 
   it('never returns a negative delay for a date in the past', () => {
-    expect(parseRetryAfterMs('Wed, 01 Jan 2025 11:59:00 GMT', now)).toBe(0);
+    expect(peakonRetryAfterMs('Wed, 01 Jan 2025 11:59:00 GMT', now)).toBe(0);
   });
 
   it('is undefined when absent or unparseable', () => {
-    expect(parseRetryAfterMs(undefined, now)).toBeUndefined();
-    expect(parseRetryAfterMs('', now)).toBeUndefined();
-    expect(parseRetryAfterMs('soon', now)).toBeUndefined();
-    expect(parseRetryAfterMs('-5', now)).toBeUndefined();
-    expect(parseRetryAfterMs('5 apples', now)).toBeUndefined();
+    expect(peakonRetryAfterMs(undefined, now)).toBeUndefined();
+    expect(peakonRetryAfterMs('', now)).toBeUndefined();
+    expect(peakonRetryAfterMs('soon', now)).toBeUndefined();
+    expect(peakonRetryAfterMs('-5', now)).toBeUndefined();
+    expect(peakonRetryAfterMs('5 apples', now)).toBeUndefined();
   });
 });
 
