@@ -41,6 +41,7 @@ export { MAX_OPTION_LENGTH };
 const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:.]{2,}$/;
 /** Control and format characters (zero-width space and joiners, soft hyphen, direction marks, BOM): never in an address. */
 const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
+const INVISIBLE_IN_DOMAIN = /(?![\u200c\u200d])[\p{Cc}\p{Cf}]/u;
 
 /**
  * A work email in the form sent to Peakon: the domain in its ASCII (IDNA) form (mapping/email.ts), within RFC 5321's
@@ -53,7 +54,10 @@ export function checkEmail(value: Scalar): Checked<string> {
   if (!EMAIL.test(text)) return invalid();
   // A zero-width space or soft hyphen pasted into the HR field passes the pattern, but it is a different identity to
   // Peakon (a second user, or a rename to an address no mail reaches) while looking the same to every person.
-  const invisible = INVISIBLE.exec(text);
+  const at = text.lastIndexOf('@');
+  // IDNA2008 lets a domain hold U+200C/U+200D (zero-width non-joiner and joiner) where a script needs them (Persian,
+  // Indic names): allowed after the @, never before it.
+  const invisible = INVISIBLE.exec(text.slice(0, at)) ?? INVISIBLE_IN_DOMAIN.exec(text.slice(at + 1));
   if (invisible) return invalid(`: it contains the invisible character U+${(invisible[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`);
   const parts = emailParts(text);
   if (!parts) return invalid(': its domain is not a valid (internationalised) domain name');
