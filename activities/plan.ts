@@ -11,7 +11,7 @@ import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { preflightMapping } from '../sync/preflight';
 import { employeeRefFor } from '../sync/employee-ref';
 import { dayIn, type LeaverContext } from '../sync/leavers';
-import { buildPlan, countPlan, NOT_IN_HR_READ, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
+import { buildPlan, countPlan, usersOwnedByPlan, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
 import { planPreview, type EmployeeReportLine } from '../sync/employee-report';
 import type { StoredPlan } from '../sync/stored-plan';
 import { storePlan } from '../storage/plan-pages';
@@ -178,7 +178,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           // A run that lost its tenant lock cancels this activity: once that is known here, the ledger is the other
           // run's to write (the heartbeats above are how it becomes known).
           if (context.cancellationSignal.aborted) throw new CancelledFailure('the run was cancelled before recording ownership');
-          await deps.ownership.record(run.tenant, { owned: plan.entries.filter((entry) => entry.peakonUserId !== undefined && entry.recordRef !== NOT_IN_HR_READ).map((entry) => entry.peakonUserId as string), deleted: [] });
+          await deps.ownership.record(run.tenant, { owned: usersOwnedByPlan(plan.entries), deleted: [] });
         }
         if (single && plan.entries[0]) trace.push(traceAction(plan.entries[0]));
         const counts = countPlan(plan, mapping.problems);

@@ -20,6 +20,11 @@ export type PlannedAction = 'create' | 'update' | 'unchanged' | 'discover' | 'sk
 /** The record reference of a leaver no HR record names (they left the read). */
 export const NOT_IN_HR_READ = 'not in the HR read';
 
+/** The Peakon users a plan matched to an HR record: the connector owns them from this run on (the ownership ledger). */
+export function usersOwnedByPlan(entries: readonly PlanEntry[]): string[] {
+  return entries.filter((entry) => entry.peakonUserId !== undefined && entry.recordRef !== NOT_IN_HR_READ).map((entry) => entry.peakonUserId as string);
+}
+
 /** Creates are ordered by the org tree in at most this many waves; deeper chains write their reference in phase 2. */
 export const MAX_CREATE_WAVES = 16;
 
@@ -239,19 +244,19 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
   }
   let unowned = 0;
   let ownedNotInSource = 0;
-  const recordOfKey = new Map([...desired, ...terminated].map((employee) => [employee.employeeKey, employee.recordRef]));
+  const readKeys = new Set([...desired, ...terminated].map((employee) => employee.employeeKey));
   /** Peakon users that share their key with the user a record matched: reported, never counted as leavers. */
   const duplicates: PlanEntry[] = [];
   for (const user of current) {
     if (matchedIds.has(user.id)) continue;
     const key = peakonUserKey(user, options.matchingKey);
     if (key !== undefined && context.retainedKeys.has(key)) continue;
-    const recordRef = key !== undefined ? recordOfKey.get(key) : undefined;
-    if (key !== undefined && recordRef !== undefined) {
+    if (key !== undefined && readKeys.has(key)) {
       // Two Peakon users share the key (`anna@exämple.com` and `anna@xn--exmple-cua.com` are one mailbox): the record
       // matched the other one. This one is not a leaver but a duplicate a person must resolve; switching it off would
       // hit whichever of the two the listing happened to put first.
-      duplicates.push({ ref: options.refOf(key), employeeKey: key, recordRef, action: 'skip', peakonUserId: user.id, reason: `another Peakon user has the same ${options.matchingKey === 'email' ? 'email' : 'employee number'}, and the HR record matched that one: left alone, not a leaver (merge or remove the duplicate in Peakon)`, changes: [], warnings: [], wave: 0 });
+      // Not the record's entry (NOT_IN_HR_READ): the run neither owns this user (usersOwnedByPlan) nor counts it read.
+      duplicates.push({ ref: options.refOf(key), employeeKey: key, recordRef: NOT_IN_HR_READ, action: 'skip', peakonUserId: user.id, reason: `another Peakon user has the same ${options.matchingKey === 'email' ? 'email' : 'employee number'}, and the HR record matched that one: left alone, not a leaver (merge or remove the duplicate in Peakon)`, changes: [], warnings: [], wave: 0 });
       continue;
     }
     if (user.externalId !== undefined && context.retainedSourceIds.has(user.externalId)) continue;

@@ -5,7 +5,7 @@ import { mapEmployees } from '../../mapping/map';
 import { ENTERPRISE_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import { employeeRefFor } from '../../sync/employee-ref';
 import type { LeaverContext } from '../../sync/leavers';
-import { buildPlan } from '../../sync/plan';
+import { buildPlan, countPlan, usersOwnedByPlan } from '../../sync/plan';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 
 /**
@@ -112,6 +112,11 @@ describe('plan: two Peakon users with one matching key', () => {
     expect(plan.entries.filter((candidate) => candidate.update?.leaver !== undefined)).toEqual([]);
     // Its own ref: sharing the matched employee's would mix the two in the report.
     expect(new Set(plan.entries.map((candidate) => candidate.ref)).size).toBe(plan.entries.length);
+    // Not owned through this run (a hand-made duplicate would otherwise become a leaver, or be deleted, later), and not
+    // counted as a record read (the guard compares the next read with this count).
+    const duplicate = pair.find((candidate) => candidate.action === 'skip') as (typeof pair)[number];
+    expect(usersOwnedByPlan(plan.entries)).not.toContain(duplicate.peakonUserId);
+    expect(countPlan(plan, []).employees).toBe(org.length);
   });
 
   it('when the person left, both are leavers, each under a ref of its own (one ref would be one workflow ID for two)', () => {
