@@ -44,13 +44,13 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // digests, so the memory they take does not grow with the records.
   const requested = new Set<string>();
   let previousPage: string | undefined;
-  /** The longest page served so far: a page shorter than it is the last (offset and page pagination). */
-  let longestPage = 0;
   /**
-   * The last page was shorter than the size asked for. Usually the end, but an API may cap the page size below the one
-   * asked for, so the read goes on; an API that then answers 404, or serves the same page again, only had that page.
+   * The last page looked like a tail: a first page shorter than the size asked for, or a page shorter than an earlier
+   * one. Either may still not be the end (a capped page size, a page the API filtered), so the read goes on; but an API
+   * that then answers 404, or serves the same page again, had nothing more. After a full page, both stay failures.
    */
-  let shortOfRequested = false;
+  let afterTail = false;
+  let longestPage = 0;
   for (let pageNumber = 1; next; pageNumber += 1) {
     if (pageNumber > config.maxPages) {
       throw new SourceReadError(`${description}: more than maxPages (${config.maxPages}) pages; is the pagination setting right?`);
@@ -68,13 +68,13 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     try {
       response = await requestJson(request, settings);
     } catch (error) {
-      if (shortOfRequested && error instanceof HrisStatusError && error.status === 404) break;
+      if (afterTail && error instanceof HrisStatusError && error.status === 404) break;
       throw error;
     }
     const records = extractRecords(response.body, config.recordsPath, description, pageNumber);
     if (records.length > 0) {
       const fingerprint = pageFingerprint(records);
-      if (fingerprint === previousPage && shortOfRequested) break;
+      if (fingerprint === previousPage && afterTail) break;
       if (fingerprint === previousPage) {
         throw new SourceReadError(
           `${description}: page ${pageNumber} repeats page ${pageNumber - 1} record for record; the API ignores the ${config.pagination.type} pagination parameters, is the pagination setting right?`,
@@ -85,9 +85,9 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     announced ??= extractTotal(response.body, config.totalPath, description);
     read += records.length;
     if (records.length > 0) yield records;
-    next = nextPage(config, next, response, records.length, read, announced, seenCursors, description, longestPage);
+    next = nextPage(config, next, response, records.length, read, announced, seenCursors, description);
+    afterTail = pageNumber === 1 ? records.length < requestedPageSize(config.pagination) : records.length < longestPage;
     longestPage = Math.max(longestPage, records.length);
-    shortOfRequested = records.length < requestedPageSize(config.pagination);
   }
   if (read === 0) throw new SourceReadError(`${description} returned no employee records; refusing to sync an empty read`);
   if (announced !== undefined && read < announced) {
@@ -142,7 +142,6 @@ function nextPage(
   announced: number | undefined,
   seenCursors: Set<string>,
   description: string,
-  longestPage: number,
 ): NextPage {
   const pagination = config.pagination;
   const reachedTotal = announced !== undefined && read >= announced;
@@ -150,16 +149,17 @@ function nextPage(
     case 'none':
       return undefined;
     case 'offset': {
-      // A page shorter than the size asked for is not the last when the API caps the page size below it (limit=100
-      // answered with 50): a page shorter than an earlier one is, as are an empty page and the announced total (checked
-      // after the loop).
-      if (pageLength === 0 || reachedTotal || pageLength < longestPage) return undefined;
+      // Only an empty page or the announced total (checked after the loop) ends the read: a short page is not the last
+      // when the API caps the page size below the one asked for (limit=100 answered with 50), or drops records it
+      // filters out page by page (100, 98, 100, …). Stopping early would make present people look like leavers; reading
+      // on costs one request. (An API that answers 404 past its end is handled in the loop.)
+      if (pageLength === 0 || reachedTotal) return undefined;
       const offset = Number(current.params[pagination.offsetParam] ?? pagination.firstOffset) + pageLength;
       return { url: current.url, params: { ...current.params, [pagination.offsetParam]: String(offset) } };
     }
     case 'page': {
       // As for offsets: a short page may be the API's own page size, with or without a size parameter.
-      if (pageLength === 0 || reachedTotal || pageLength < longestPage) return undefined;
+      if (pageLength === 0 || reachedTotal) return undefined;
       const page = Number(current.params[pagination.pageParam] ?? pagination.firstPage) + 1;
       return { url: current.url, params: { ...current.params, [pagination.pageParam]: String(page) } };
     }

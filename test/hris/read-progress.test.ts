@@ -60,7 +60,7 @@ const PAGES = 25;
 const PAGE_SIZE = 4;
 const people = Array.from({ length: PAGES * PAGE_SIZE - 1 }, (_unused, index) => ({ id: `E${index + 1}`, email: `e${index + 1}@example.com` }));
 
-/** 25 pages (offset pagination, the last one short), each answered after `delayMs` (page 4 after `page4DelayMs`). */
+/** 25 pages (offset pagination, the last one short; then an empty one), each answered after `delayMs` (page 4 after `page4DelayMs`). */
 function slowPages(delayMs: number, page4DelayMs = delayMs): Handler {
   return (url, response) => {
     const offset = Number(url.searchParams.get('offset') ?? 0);
@@ -119,8 +119,8 @@ describe('HR read progress', () => {
     const records = await readAllRecords(restSource(api.origin), { onPage: (read) => progress.push(read) });
     expect(records).toHaveLength(people.length);
     expect(progress).toEqual(Array.from({ length: PAGES }, (_unused, index) => Math.min((index + 1) * PAGE_SIZE, people.length)));
-    // The short 25th page, shorter than the ones before it, ends the read.
-    expect(api.requests).toHaveLength(PAGES);
+    // The short 25th page does not end an offset read; the empty page after it does.
+    expect(api.requests).toHaveLength(PAGES + 1);
   });
 
   it('stops when the signal is aborted mid-read: the request in flight is torn down and no further page is requested', async () => {

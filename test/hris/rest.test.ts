@@ -34,7 +34,7 @@ function readWith(origin: string, options: Record<string, unknown>, sleeps: numb
 const ids = (records: HrisRecord[]) => records.map((record) => record['id']);
 
 describe('REST source pagination', () => {
-  it('follows offset/limit until a page shorter than the ones before, sending both parameters', async () => {
+  it('follows offset/limit until an empty page, sending both parameters', async () => {
     const api = await serve(({ url }) => {
       const offset = Number(url.searchParams.get('skip'));
       const limit = Number(url.searchParams.get('take'));
@@ -42,7 +42,8 @@ describe('REST source pagination', () => {
     });
     const records = await readWith(api.origin, { recordsPath: 'data.employees', pagination: { type: 'offset', offsetParam: 'skip', limitParam: 'take', pageSize: 3 } });
     expect(ids(records)).toEqual(people.map((person) => person.id));
-    expect(api.requests.map((request) => request.url.search)).toEqual(['?skip=0&take=3', '?skip=3&take=3', '?skip=6&take=3']);
+    // A short page is not the last (see the capped and the filtering APIs below): the empty page after it ends the read.
+    expect(api.requests.map((request) => request.url.search)).toEqual(['?skip=0&take=3', '?skip=3&take=3', '?skip=6&take=3', '?skip=7&take=3']);
   });
 
   it('reads every page of an API that caps the page size below the one asked for', async () => {
@@ -52,8 +53,7 @@ describe('REST source pagination', () => {
       return { body: people.slice(offset, offset + Math.min(3, Number(url.searchParams.get('limit')))) };
     });
     expect(ids(await readWith(api.origin, { pagination: { type: 'offset' } }))).toEqual(people.map((person) => person.id));
-    // The last page is shorter than the ones before it: the end, without asking for an empty page.
-    expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '3', '6']);
+    expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '3', '6', '7']);
   });
 
   it('reads every page numbered with a size parameter the API caps', async () => {
@@ -62,7 +62,14 @@ describe('REST source pagination', () => {
       return { body: people.slice((page - 1) * 3, page * 3) };
     });
     expect(ids(await readWith(api.origin, { pagination: { type: 'page', sizeParam: 'size', pageSize: 100 } }))).toHaveLength(7);
-    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '3']);
+    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '3', '4']);
+  });
+
+  it('reads on past a page the API shortened by filtering (3, 2, 3, …): a short page in the middle is not the end', async () => {
+    // Pages of 3 asked for; the API drops one record it filters out of the second page.
+    const pages = [people.slice(0, 3), people.slice(4, 6), people.slice(6, 7), []];
+    const api = await serve(({ url }) => ({ body: pages[Number(url.searchParams.get('page')) - 1] ?? [] }));
+    expect(ids(await readWith(api.origin, { pagination: { type: 'page', sizeParam: 'size', pageSize: 3 } }))).toEqual(['E1', 'E2', 'E3', 'E5', 'E6', 'E7']);
   });
 
   it('stops a capped read at the announced total, without the empty page', async () => {
@@ -74,14 +81,14 @@ describe('REST source pagination', () => {
     expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '3', '6']);
   });
 
-  it('follows page numbers until a page shorter than the ones before when the API takes no size parameter', async () => {
+  it('follows page numbers until an empty page when the API takes no size parameter', async () => {
     const api = await serve(({ url }) => {
       const page = Number(url.searchParams.get('page'));
       return { body: people.slice((page - 1) * 4, page * 4) };
     });
     const records = await readWith(api.origin, { pagination: { type: 'page' } });
     expect(ids(records)).toHaveLength(7);
-    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2']);
+    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '3']);
   });
 
   it('ends a read whose only page was shorter than asked for when the next page answers 404 (past the last page)', async () => {
@@ -94,6 +101,20 @@ describe('REST source pagination', () => {
     const api = await serve(() => ({ body: people.slice(0, 5) }));
     expect(ids(await readWith(api.origin, { pagination: { type: 'offset' } }))).toHaveLength(5);
     expect(api.requests).toHaveLength(2);
+  });
+
+  it('ends a numbered read at a 404 after its tail page (Django REST framework past the last page), with or without a size parameter', async () => {
+    const api = await serve(({ url }) => {
+      const page = Number(url.searchParams.get('page'));
+      return page <= 3 ? { body: people.slice((page - 1) * 3, page * 3) } : { status: 404, body: { detail: 'Invalid page.' } };
+    });
+    expect(ids(await readWith(api.origin, { pagination: { type: 'page' } }))).toHaveLength(7);
+  });
+
+  it('still fails on a 404 after a page as long as the ones before (the read would be incomplete)', async () => {
+    const api = await serve(({ url }) => (Number(url.searchParams.get('offset')) < 6 ? { body: people.slice(0, 3).map((person) => ({ ...person, id: `${person.id}-${url.searchParams.get('offset')}` })) } : { status: 404, body: 'gone' }));
+    // limit=100 asked, 3 answered: a capped API; its third page failing is not its end.
+    await expect(readWith(api.origin, { pagination: { type: 'offset' } })).rejects.toThrow(/answered 404/);
   });
 
   it('still fails on a 404 after a full page (the read would be incomplete)', async () => {
