@@ -5,11 +5,8 @@
  * history and is not called while a workflow is replayed: recorded histories replay exactly as before.
  */
 import { isCancellation, proxySinks, TemporalFailure, workflowInfo, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
-import type * as connectorWorkflows from '../workflows';
+import { isRunWorkflowType } from '../workflows/ids';
 import type { RunEnd, RunMetricsSinks } from './run-sinks';
-
-/** The workflows a sync run is: started by `peakon-sync sync`, or by a schedule (which runs the same code inside). */
-const RUN_WORKFLOW_TYPES: ReadonlySet<string> = new Set(['syncTenantWorkflow', 'scheduledSyncWorkflow'] satisfies (keyof typeof connectorWorkflows)[]);
 
 const { runMetrics } = proxySinks<RunMetricsSinks>();
 
@@ -17,7 +14,7 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
   inbound: [
     {
       async execute(input, next) {
-        if (!RUN_WORKFLOW_TYPES.has(workflowInfo().workflowType)) return next(input);
+        if (!isRunWorkflowType(workflowInfo().workflowType)) return next(input);
         const started = runInput(input.args[0]);
         let result: unknown;
         try {

@@ -23,8 +23,9 @@ export interface RunningSyncSweepOptions {
  * gives up on that worker's sticky queue (some seconds); one stuck for good must not hold the sweep.
  */
 const QUERY_DEADLINE_MS = 30_000;
-/** After a run could not answer: the next sweep comes this soon, not a minute later. */
+/** After a run could not answer: the next sweep comes this soon, not a minute later, this many times in a row. */
 const RETRY_SWEEP_MS = 5_000;
+const MAX_QUICK_SWEEPS = 6;
 
 /**
  * Makes this worker poll the SCIM task queue of every sync running on its task queue (once per tenant it does not poll
@@ -76,10 +77,15 @@ export function sweepRunningSyncs(options: RunningSyncSweepOptions & { intervalM
   // A server whose visibility cannot filter by task queue fails every sweep the same way: say it once, not each minute.
   let listingFailed = false;
   const warned = new Set<string>();
+  let quickSweeps = 0;
   const sweep = async () => {
     let soon = false;
     try {
-      soon = (await pollQueuesOfRunningSyncs({ ...options, stopped: () => stopped, warned })).unanswered > 0;
+      // A few quick sweeps after a run could not answer (its task was with the dead worker), then the usual pace: a run
+      // that never answers (stuck on a bad deploy) must not have every worker list visibility every 5 s for ever.
+      const { unanswered } = await pollQueuesOfRunningSyncs({ ...options, stopped: () => stopped, warned });
+      quickSweeps = unanswered > 0 ? quickSweeps + 1 : 0;
+      soon = unanswered > 0 && quickSweeps <= MAX_QUICK_SWEEPS;
       listingFailed = false;
     } catch (error) {
       if (!listingFailed && !stopped) options.warn('could not list the running syncs of this task queue (a replacement worker then polls their SCIM queues at their next lease renewal)', { taskQueue: options.taskQueue, error: error instanceof Error ? error.message : String(error) });
