@@ -177,6 +177,20 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   setHandler(approveLeaversUpdate, decide('approved'), { validator: validateDecision });
   setHandler(rejectLeaversUpdate, decide('rejected'), { validator: validateDecision });
   const completed = () => finish(report.failuresTotal > 0 ? 'completed_with_failures' : 'completed');
+  // A run that fails after finish() published its outcome (its report could not be written) must not keep showing it.
+  // Runs that failed so before this change published nothing more; replayed, they still do not.
+  const publishFailedAfterFinish = () => {
+    if (report.status !== 'failed' && patched(PUBLISH_FAILED_AFTER_FINISH_PATCH)) publish('failed');
+  };
+  /** The end of a cancelled or quarantined run, which fails like any other if its report cannot be written. */
+  const finishOrFail = async (finishing: () => Promise<SyncReport>): Promise<SyncReport> => {
+    try {
+      return await finishing();
+    } catch (error) {
+      publishFailedAfterFinish();
+      throw error;
+    }
+  };
   // The run's work, in a scope of its own: when the tenant lock is lost, the scope is cancelled (below), as an operator's
   // cancel would, while the report and the lock's release still run.
   const work = new CancellationScope();
@@ -291,7 +305,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       // Cancelled by an operator (`peakon-sync cancel`), or stopped because the tenant lock was lost: what finished is
       // reported, nothing more is started, and partitions in flight are cancelled with their employees (writes already
       // sent finish; an employee not yet written is left to the next sync, like after a cancel).
-      return await CancellationScope.nonCancellable(() => {
+      return await finishOrFail(() => CancellationScope.nonCancellable(() => {
         if (held && decision === undefined && report.leavers) report.leavers.decision = decision = 'cancelled';
         leaversDone = true;
         if (lockLost !== undefined) {
@@ -300,18 +314,17 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
         }
         report.message = `cancelled during ${progress.phase}; ${progress.runningPartitions.length} partition(s) in flight were stopped (their employees may be partly written; the next sync completes them)`;
         return finish('cancelled');
-      });
+      }));
     }
     const cause = error instanceof ActivityFailure ? error.cause : undefined;
     if (cause instanceof ApplicationFailure && QUARANTINE_TYPES.has(cause.type ?? '')) {
       // Peakon refuses the token or does not know the base URL: stop, say why, and let the next run probe with a read.
       report.message = cause.message;
       if (plan === undefined) applyPlanFailureSpend(report, cause.details?.[0]);
-      return await finish('quarantined');
+      return await finishOrFail(() => finish('quarantined'));
     }
-    // Also after finish() published the outcome (its report could not be written): a failed run must not show
-    // "completed". Runs that failed so before this change published nothing more; replayed, they still do not.
-    if (report.status === 'running' || (report.status !== 'failed' && patched(PUBLISH_FAILED_AFTER_FINISH_PATCH))) publish('failed');
+    if (report.status === 'running') publish('failed');
+    else publishFailedAfterFinish();
     throw runFailure(error);
   } finally {
     if (lock) await lock.release();

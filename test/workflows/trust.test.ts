@@ -1,4 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { unlockTenant } from '../../client/commands/unlock';
 import { exitCodeFor } from '../../client/format-report';
 import { ledgerStoreFromEnv } from '../../ownership/store';
@@ -190,6 +192,24 @@ describe('cancelling a run and the circuit breaker', () => {
         const next: SyncReport = await (await fixture.startSync()).result();
         expect(next.status).toBe('completed');
         expect(fixture.sandbox.users()).toHaveLength(40);
+      })(),
+    );
+  });
+
+  it('a cancelled run whose report cannot be written fails and shows failed, not cancelled', async () => {
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 100 } } });
+    fixture.writeEmployees(generateOrg(20, 3));
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1, partitionSize: 10 };
+    // A file where the tenant's report folder goes: the report (the last step of a cancelled run too) cannot be written.
+    writeFileSync(path.join(fixture.stateDirectory, fixture.config.tenant), 'not a folder');
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const handle = await fixture.startSync();
+        await waitFor('some creates', () => posts(fixture) >= 3);
+        await handle.cancel();
+        await expect(handle.result()).rejects.toBeDefined();
+        expect((await handle.describe()).memo).toMatchObject({ status: 'failed' });
       })(),
     );
   });
