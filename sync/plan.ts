@@ -131,8 +131,9 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   // By HR id, not by the record object: withoutUnreachableReferences copies a record it drops a reference from (a
   // domain move renames a report and their manager at once), and the copy must still be the renamed person.
   const renamed = leaverContext && current ? renamedUsers(readable, current, currentByKey, leaverContext.owned, matchingKey) : new Map<string, ScimUser>();
-  const isRenamed = (employee: DesiredEmployee) => !currentByKey.has(employee.employeeKey) && renamed.has(employee.sourceId);
-  const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? (isRenamed(employee) ? renamed.get(employee.sourceId) : undefined) ?? null) : undefined);
+  // renamedUsers keeps only HR ids held by one record that no Peakon user matches by key.
+  const isRenamed = (employee: DesiredEmployee) => renamed.has(employee.sourceId);
+  const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? renamed.get(employee.sourceId) ?? null) : undefined);
   const wholeTenant = wholeTenantListing;
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Set<string>();
   const referable = wholeTenant ? referableEmails(desired, currentOf, inPeakon) : undefined;
