@@ -1,4 +1,4 @@
-import { defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, executeChild, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import type { PeakonConnection } from '../activities/deps';
 import type { CreateStep, UpdateStep } from '../sync/phases';
@@ -41,7 +41,19 @@ export interface PartitionWorkflowInput {
 export interface PartitionResult {
   summary: PartitionSummary;
   outcomes: EmployeeOutcome[];
+  /**
+   * The partition was cancelled (with its run, or on its own): the outcomes are of the employees that finished; the
+   * rest were stopped or never started.
+   */
+  cancelled?: true;
 }
+
+/**
+ * patched() marker of a partition that, when cancelled, waits for its employees in flight and returns what finished
+ * (2026-11). Before, it ended cancelled at the first stopped employee and its parent lost every outcome of it: people it
+ * had created were neither counted nor recorded as owned. See docs/versioning.md.
+ */
+export const PARTITION_RETURNS_WHEN_CANCELLED_PATCH = 'partition-returns-when-cancelled';
 
 export interface PartitionProgress {
   done: number;
@@ -87,21 +99,31 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
     }
     countStatus(summary.counts, outcome.status);
   };
-  const stopped = () => summary.stopReason !== undefined;
+  let cancelled = false;
+  const stopped = () => summary.stopReason !== undefined || cancelled;
+  /** An employee stopped by a cancel is left to the next run; the others in flight still finish and are counted. */
+  const unlessCancelled = async (employee: () => Promise<void>): Promise<void> => {
+    try {
+      await employee();
+    } catch (error) {
+      if (!isCancellation(error) || !patched(PARTITION_RETURNS_WHEN_CANCELLED_PATCH)) throw error;
+      cancelled = true;
+    }
+  };
 
   const { loadCreateWork, loadUpdateWork } = proxyActivities<SyncActivities>(planWorkActivityOptions(input.tuning));
   if (work.phase === 'create') {
     const employees = 'steps' in work ? await loadCreateWork({ plan: work.plan, steps: work.steps }) : work.employees;
-    await slidingWindow(employees, input.maxConcurrentEmployees, async (employee: CreateWork) => {
+    await slidingWindow(employees, input.maxConcurrentEmployees, (employee: CreateWork) => unlessCancelled(async () => {
       tally(await executeChild(employeeCreateWorkflow, { workflowId: employeeWorkflowId(run.runId, 'create', employee.ref), args: [{ ...childBase, work: employee }] }), false);
-    }, stopped);
+    }), stopped);
   } else {
     const employees = 'steps' in work ? await loadUpdateWork({ plan: work.plan, steps: work.steps, updateMethod: input.updateMethod }) : work.employees;
-    await slidingWindow(employees, input.maxConcurrentEmployees, async (employee: UpdateWork) => {
+    await slidingWindow(employees, input.maxConcurrentEmployees, (employee: UpdateWork) => unlessCancelled(async () => {
       tally(await executeChild(employeeUpdateWorkflow, { workflowId: employeeWorkflowId(run.runId, employee.leaver ? 'leave' : 'update', employee.ref), args: [{ ...childBase, work: employee }] }), employee.createdThisRun);
-    }, stopped);
+    }), stopped);
   }
-  return { summary, outcomes };
+  return { summary, outcomes, ...(cancelled ? { cancelled: true as const } : {}) };
 }
 
 /** Entra's quarantine, in small: the run stops writing when most of its recent Peakon writes failed after retries. */

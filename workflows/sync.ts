@@ -2,6 +2,8 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
+  ChildWorkflowFailure,
   condition,
   defineQuery,
   defineUpdate,
@@ -29,7 +31,7 @@ import type { EmployeeOutcome, SyncPhase, UpdateMethod } from '../sync/types';
 import { planActivityOptions, reportActivityOptions } from './activity-options';
 import { partitionWorkflowId, planTaskQueue, scimTaskQueue, tenantLockWorkflowId } from './ids';
 import { holdTenantLock } from './lock';
-import { employeesIn, syncPartitionWorkflow, type PartitionWork } from './partition';
+import { employeesIn, PARTITION_RETURNS_WHEN_CANCELLED_PATCH, syncPartitionWorkflow, type PartitionWork } from './partition';
 import { partitionsOfPhase, phaseOnePartitions, type PartitionsOf } from './partition-sizes';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
 import type { ConnectorSinks } from './sinks';
@@ -149,6 +151,11 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   const { writeRunReport } = proxyActivities<SyncActivities>(reportActivityOptions(tuning));
   /** Why the tenant lock was lost, once it is: another sync of the tenant may hold it now, so this run stops. */
   let lockLost: string | undefined;
+  /**
+   * A cancel (of the run, or of one of its partitions) seen by the partition window: partitions in flight then return
+   * what their employees finished, and `partitions` counts those that stopped early.
+   */
+  const stopped = { run: false, partitions: 0 };
   /** Set once the run writes its report: a lock lost then has nothing left to stop. */
   let finishing = false;
   const finish = async (status: SyncStatus) => {
@@ -235,19 +242,37 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
         await slidingWindow(partitions.map((work, index) => ({ work, index })), config.sync.maxConcurrentPartitions, async ({ work, index }) => {
           const workflowId = partitionWorkflowId(run.runId, phase, wave, index);
           progress.runningPartitions.push(workflowId);
-          const result = await executeChild(syncPartitionWorkflow, {
-            workflowId,
-            args: [{ run, peakon: config.peakon, tuning, updateMethod, partition: index, maxConcurrentEmployees: config.sync.maxConcurrentEmployees, work }],
-          });
+          let result;
+          try {
+            result = await executeChild(syncPartitionWorkflow, {
+              workflowId,
+              args: [{ run, peakon: config.peakon, tuning, updateMethod, partition: index, maxConcurrentEmployees: config.sync.maxConcurrentEmployees, work }],
+            });
+          } catch (error) {
+            // Cancelled (the run, or this partition): wait for the partitions still in flight, which return what they
+            // finished, before the report. A run recorded before this change went to its report at once.
+            if (!isCancellation(error) || !patched(PARTITION_RETURNS_WHEN_CANCELLED_PATCH)) throw error;
+            // One cancelled before it started has nothing to return; one that ended cancelled had started no employee.
+            stopped.partitions += error instanceof ChildWorkflowFailure ? 1 : 0;
+            stopped.run = true;
+            progress.runningPartitions = progress.runningPartitions.filter((running) => running !== workflowId);
+            return;
+          }
           applyPartition(report, result.summary);
           for (const outcome of result.outcomes) {
             outcomes.push(outcome);
             if (outcome.phase === 'create') created.set(outcome.ref, outcome);
           }
+          // The same marker: a run recorded before it continued its window after a partition's partial result.
+          if (result.cancelled && patched(PARTITION_RETURNS_WHEN_CANCELLED_PATCH)) {
+            stopped.partitions += 1;
+            stopped.run = true;
+          }
           progress.runningPartitions = progress.runningPartitions.filter((running) => running !== workflowId);
           progress.partitionsDone += 1;
           progress.employeesDone += employeesIn(work);
-        }, () => report.message !== undefined);
+        }, () => report.message !== undefined || stopped.run);
+        if (stopped.run) throw new CancelledFailure(`${stopped.partitions} partition(s) of ${phase} stopped by a cancel`);
         return report.message === undefined;
       };
 
@@ -302,6 +327,8 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     });
   } catch (error) {
     if (isCancellation(error)) {
+      // Runs recorded before partitions returned what they finished went to the report with their partitions in flight.
+      const partitionsStopped = () => (stopped.run ? stopped.partitions : progress.runningPartitions.length);
       // Cancelled by an operator (`peakon-sync cancel`), or stopped because the tenant lock was lost: what finished is
       // reported, nothing more is started, and partitions in flight are cancelled with their employees (writes already
       // sent finish; an employee not yet written is left to the next sync, like after a cancel).
@@ -309,10 +336,10 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
         if (held && decision === undefined && report.leavers) report.leavers.decision = decision = 'cancelled';
         leaversDone = true;
         if (lockLost !== undefined) {
-          report.message = `stopped during ${progress.phase}: ${lockLost}. Another sync of the tenant may be running, so this run started nothing more and stopped its ${progress.runningPartitions.length} partition(s) in flight (their employees may be partly written; the next sync completes them); it did not record ownership`;
+          report.message = `stopped during ${progress.phase}: ${lockLost}. Another sync of the tenant may be running, so this run started nothing more and stopped its ${partitionsStopped()} partition(s) in flight (their employees may be partly written; the next sync completes them); it did not record ownership`;
           return finish('lock_lost');
         }
-        report.message = `cancelled during ${progress.phase}; ${progress.runningPartitions.length} partition(s) in flight were stopped (their employees may be partly written; the next sync completes them)`;
+        report.message = `cancelled during ${progress.phase}; ${partitionsStopped()} partition(s) in flight were stopped (employees they had finished are counted; one stopped mid-write may be partly written; the next sync completes it)`;
         return finish('cancelled');
       }));
     }

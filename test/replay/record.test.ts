@@ -282,6 +282,27 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
     await record('cancelled', run);
   }, 300_000);
 
+  it('cancelled-partition: a run cancelled while employees of a partition are in flight; the partition returns what finished (patch partition-returns-when-cancelled)', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-cancelled-partition', sandbox: { faults: { latencyMs: 300 } } });
+    fixture.writeEmployees(generateOrg(12, 2));
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1 };
+    const workers = await fixture.startWorkers();
+    const run = await workers.runUntil((async () => {
+      const handle = await fixture.startSync();
+      // The second wave's partition has finished some employees and has two in flight.
+      for (let waited = 0; fixture.sandbox.ops().filter((op) => op.method === 'POST').length < 4; waited += 1) {
+        if (waited > 1200) throw new Error('the run never wrote');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await handle.cancel();
+      const recorded: RecordedRun = { report: await handle.result(), workflows: await workflowsOfRun(pipeline.temporal, handle) };
+      return recorded;
+    })());
+    expect(run.report?.status).toBe('cancelled');
+    expect(run.report?.counts.created).toBeGreaterThanOrEqual(3);
+    await record('cancelled-partition', run);
+  }, 300_000);
+
   it('scheduled: a scheduled run validates its stored config, then syncs; a stored config that no longer validates fails first', async () => {
     const fixture = await pipeline.fixture({ tenant: 'replay-scheduled' });
     fixture.writeEmployees(generateOrg(3, 2));

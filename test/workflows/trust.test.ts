@@ -9,7 +9,7 @@ import { tenantLockWorkflowId } from '../../workflows/ids';
 import type { TenantLockEnd } from '../../workflows/lock';
 import { defaultPayloadDirectory } from '../../worker/environment';
 import { generateOrg } from '../fixtures/org';
-import { usePipelineTests, TEST_TUNING, type PipelineFixture } from '../harness/pipeline';
+import { usePipelineTests, TEST_TUNING, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
 import { startWorkerProcess, stopWorkerProcesses } from '../harness/worker-process';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -170,28 +170,41 @@ describe('the tenant lock', () => {
 describe('cancelling a run and the circuit breaker', () => {
   const pipeline = usePipelineTests();
 
-  it('cancel ends the run as cancelled with what was done, frees the lock, and the next run completes it', async () => {
+  it('cancel ends the run as cancelled with what was done, counting and owning what its partition in flight had finished; the next run completes it', async () => {
     const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 100 } } });
+    // Three levels: waves of 1, 6 and 33 creates, each wave one partition, two employees in flight.
     const employees = generateOrg(40, 3);
+    withoutLeaverGuard(fixture);
     fixture.writeEmployees(employees);
-    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1, partitionSize: 10 };
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1, partitionSize: 40 };
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
         const handle = await fixture.startSync();
-        await waitFor('some creates', () => posts(fixture) >= 12);
+        await waitFor('some creates of the last wave', () => posts(fixture) >= 12);
+        // Created well before the cancel (two in flight at most): their employee workflows have finished.
+        const lastWave = new Set(employees.slice(7).map((employee) => employee.work_email));
+        const finishedEarly = fixture.sandbox.users().map((user) => user.userName).filter((email) => lastWave.has(email)).slice(0, 2);
+        expect(finishedEarly).toHaveLength(2);
+        await waitFor('more creates', () => posts(fixture) >= 20);
         await handle.cancel();
         const report: SyncReport = await handle.result();
         expect(report.status).toBe('cancelled');
-        expect(report.message).toMatch(/^cancelled during create/);
-        // Finished partitions are counted; employees of the partition in flight may be written but are not counted.
-        expect(report.counts.created).toBeGreaterThan(0);
-        expect(report.counts.created).toBeLessThanOrEqual(fixture.sandbox.users().length);
+        expect(report.message).toMatch(/^cancelled during create; 1 partition\(s\) in flight were stopped/);
+        // Everyone the partition in flight had finished is counted: only the two stopped mid-write may be in Peakon
+        // uncounted. (Before, the whole partition's outcomes were dropped: 13 or more uncounted here.)
         expect(fixture.sandbox.users().length).toBeLessThan(40);
+        expect(report.counts.created).toBeGreaterThanOrEqual(fixture.sandbox.users().length - 2);
+        expect(report.counts.created).toBeLessThanOrEqual(fixture.sandbox.users().length);
         expect(report.reportPath).toBeDefined();
+
+        // ...and owned: when two of them leave the HR read before any run matched them again, they are leavers.
+        fixture.writeEmployees(employees.filter((employee) => !finishedEarly.includes(employee.work_email)));
         const next: SyncReport = await (await fixture.startSync()).result();
         expect(next.status).toBe('completed');
+        expect(next.counts.deactivated).toBe(2);
         expect(fixture.sandbox.users()).toHaveLength(40);
+        for (const email of finishedEarly) expect(fixture.sandbox.users().find((user) => user.userName === email)?.active).toBe(false);
       })(),
     );
   });
