@@ -60,8 +60,10 @@ export function registerSyncCommand(program: Command): void {
         }
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
         // The per-employee table comes from the worker's report file, when this machine can read it.
+        // A file that is there but cannot be read is a warning: the run itself finished.
         const employees = !options.json && !report.plan ? readReportLines(report.reportPath) : undefined;
-        const table = employees ? formatEmployeeTable(employees) : '';
+        if (employees && 'warning' in employees) process.stderr.write(`warning: ${employees.warning}\n`);
+        const table = employees && 'lines' in employees ? formatEmployeeTable(employees.lines) : '';
         if (table) process.stdout.write(`\n${table}\n`);
         process.exitCode = exitCodeFor(report, options.failOn ? { failOn: options.failOn } : {});
       } finally {
