@@ -136,6 +136,17 @@ export function startDevArguments(options: DevServerOptions & { ip: string; port
 }
 
 /**
+ * What the server process may see of ours: the basics a Go program needs, nothing else. `npm start`, `peakon-sync
+ * server` and the tests run with the SCIM token, the encryption key and HR credentials in their environment, and those
+ * are bound to their own hosts, not to a third-party binary (whose environment any process of the user can read).
+ */
+export function devServerEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name, value]) => value !== undefined && DEV_SERVER_ENVIRONMENT.test(name)));
+}
+
+const DEV_SERVER_ENVIRONMENT = /^(PATH|HOME|USER|LOGNAME|TMPDIR|TMP|TEMP|TZ|LANG|LC_[A-Z]+|SYSTEMROOT|WINDIR|USERPROFILE|LOCALAPPDATA|APPDATA)$/;
+
+/**
  * Starts a local Temporal dev server (the `temporal` CLI this project installs) with the connector's search attributes
  * registered, and resolves once the namespace serves them. Without an installed CLI, the SDK's download is the last
  * resort (development installs only).
@@ -154,6 +165,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
 
   const child = spawn(binary, startDevArguments({ ...options, ip, port, uiPort, namespace, ...(dbFilename ? { dbFilename } : {}) }), {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: devServerEnvironment(process.env),
   });
   // The last few KB of the server's stderr explain a failed start (port taken, unreadable database).
   let stderrTail = '';
