@@ -31,6 +31,8 @@ export const S3_DRIVER_TYPE = 'peakon-sync.s3';
 const CONCURRENCY = 8;
 /** Keys under `<prefix>ledger/` hold the ownership ledgers (ownership/store.ts): kept, never swept by retention. */
 export const LEDGER_FOLDER = 'ledger';
+/** The name of a stored payload under the prefix (payload-bytes.ts: its sha256); the only name retention deletes. */
+const PAYLOAD_KEY = /^[0-9a-f]{64}$/;
 /** S3's own maximum for one DeleteObjects request. */
 const MAX_DELETE_BATCH = 1000;
 
@@ -135,22 +137,34 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
     });
   }
 
+  /**
+   * Deletes the payloads this driver stored before `cutoff`, and nothing else: only keys `<prefix><sha256 hex>` (the
+   * one name `store` writes; it writes no temp or claim objects). The bucket may be shared, and with no prefix the
+   * payloads sit at its root: other objects there (reports, other tools' data, `<prefix>ledger/…`) are never touched.
+   * The listing stops at the first `/` after the prefix, so no other folder of the bucket is even listed.
+   */
   async deleteOlderThan(cutoff: Date, signal?: AbortSignal): Promise<number> {
     let deleted = 0;
     const pages = paginateListObjectsV2(
       { client: this.client, pageSize: MAX_DELETE_BATCH },
-      { Bucket: this.bucket, ...(this.prefix ? { Prefix: this.prefix } : {}) },
+      { Bucket: this.bucket, Delimiter: '/', ...(this.prefix ? { Prefix: this.prefix } : {}) },
     );
     for await (const page of pages) {
       signal?.throwIfAborted();
       const old = (page.Contents ?? [])
-        .filter((object) => object.Key && !object.Key.startsWith(this.objectKey(`${LEDGER_FOLDER}/`)) && object.LastModified && object.LastModified.getTime() < cutoff.getTime())
+        .filter((object) => object.Key !== undefined && this.isPayloadKey(object.Key))
+        .filter((object) => object.LastModified && object.LastModified.getTime() < cutoff.getTime())
         .map((object) => object.Key as string);
       for (let start = 0; start < old.length; start += this.deleteBatchSize) {
         deleted += await this.deleteBatch(old.slice(start, start + this.deleteBatchSize), signal);
       }
     }
     return deleted;
+  }
+
+  /** Whether an object key is one `store` writes: the prefix, then a bare sha256 in hex (never `ledger/…`). */
+  isPayloadKey(objectKey: string): boolean {
+    return objectKey.startsWith(this.prefix) && PAYLOAD_KEY.test(objectKey.slice(this.prefix.length));
   }
 
   /** Releases the HTTP connections of a client this driver created. */

@@ -94,6 +94,34 @@ describeS3('S3 storage driver (moto server)', () => {
     await expect(driver.retrieve({}, [old[0] as StorageDriverClaim])).rejects.toThrow(/deleted by retention/);
   });
 
+  it('retention in a shared bucket deletes only the payloads the driver wrote, with a prefix or at the bucket root', async () => {
+    const hex = 'c'.repeat(64);
+    for (const prefix of ['', 'connector/payloads']) {
+      const bucket = await newBucket();
+      const driver = newDriver(bucket, prefix ? { prefix } : {});
+      const at = (key: string) => (prefix ? `${prefix}/${key}` : key);
+      const old = await driver.store({}, ['a', 'b'].map((v) => defaultPayloadConverter.toPayload(v)));
+      // Other people's objects (and the connector's own ledger), all as old as the payloads.
+      const foreign = [
+        'reports/x.csv',
+        'other.txt',
+        `nested/${hex}`,
+        at('other.txt'),
+        at(`${hex}.bak`),
+        at(`${hex.toUpperCase()}`),
+        at(`sub/${hex}`),
+        at('ledger/acme.ledger'),
+      ];
+      for (const Key of foreign) await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'theirs' }));
+      await sleep(1500);
+      const cutoff = new Date();
+
+      const result = await sweepOnce({ store: driver, retentionDays: 1, now: new Date(cutoff.getTime() + DAY_MS) });
+      expect(result.payloadsDeleted).toBe(old.length);
+      expect(await listKeys(bucket)).toEqual([...new Set(foreign)].sort());
+    }
+  });
+
   it('is configured from PEAKON_SYNC_* variables, credentials and region coming from the AWS environment', async () => {
     const bucket = await newBucket();
     const saved = { ...process.env };
