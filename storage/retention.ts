@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { createStorageDriver, DEFAULT_RETENTION_DAYS, type PayloadStoreConfig } from './from-env';
+import { LocalStorageDriver } from './local-driver';
 import type { RetainableStorageDriver } from './payload-bytes';
 import { S3StorageDriver } from './s3-driver';
 
@@ -22,7 +23,7 @@ export interface RetentionLogger {
 export interface SweepOptions {
   /** The payload store (a config from storageConfigFromEnv, or a driver); omitted: payloads are not swept. */
   store?: PayloadStoreConfig | RetainableStorageDriver;
-  /** Report files older than the retention are deleted under this folder (recursively, files only). */
+  /** Report files (`<tenant>/<run>.json`) older than the retention are deleted under this folder (deleteOldFiles). */
   reportDirectory?: string;
   retentionDays?: number;
   /** The sweep's notion of now (tests). */
@@ -51,8 +52,10 @@ export async function sweepOnce(options: SweepOptions): Promise<SweepResult> {
       dispose();
     }
   }
+  // The local payload store (and its ledger) may lie inside the report folder, e.g. both in the state folder.
+  const storeDirectory = localStoreDirectory(options.store);
   const reportsDeleted = options.reportDirectory
-    ? await deleteOldFiles(options.reportDirectory, cutoff, options.signal)
+    ? await deleteOldFiles(options.reportDirectory, cutoff, options.signal, storeDirectory ? { exclude: [storeDirectory] } : {})
     : 0;
   return { payloadsDeleted, reportsDeleted, cutoff };
 }
@@ -110,6 +113,12 @@ export function startRetentionSweeper(options: RetentionSweeperOptions): () => P
   };
 }
 
+function localStoreDirectory(store: PayloadStoreConfig | RetainableStorageDriver | undefined): string | undefined {
+  if (!store) return undefined;
+  if ('kind' in store) return store.kind === 'local' ? store.directory : undefined;
+  return store instanceof LocalStorageDriver ? store.directory : undefined;
+}
+
 function driverFor(store: PayloadStoreConfig | RetainableStorageDriver): {
   driver: RetainableStorageDriver;
   dispose(): void;
@@ -119,14 +128,35 @@ function driverFor(store: PayloadStoreConfig | RetainableStorageDriver): {
   return { driver, dispose: () => (driver instanceof S3StorageDriver ? driver.destroy() : undefined) };
 }
 
+/** Ledger folders (`<payload store>/ledger/`, ownership/store.ts): never entered by the report sweep. */
+const LEDGER_FOLDER = 'ledger';
 /**
- * Deletes regular files under `root` (recursively) last modified before `cutoff`. Symbolic links are neither
- * followed nor deleted, and folders are kept, so nothing outside `root` is ever touched. A missing root is empty.
+ * The names of the files the connector writes into the report folder (activities/report.ts reportFilePath): the run's
+ * report `<run>.json` (the run id with anything but `A-Za-z0-9._-` replaced), and `<run>.json.<16 hex>.tmp`, an attempt's
+ * file a killed worker left before its rename.
  */
-export async function deleteOldFiles(root: string, cutoff: Date, signal?: AbortSignal): Promise<number> {
-  const base = path.resolve(root);
+const REPORT_FILE = /^[A-Za-z0-9._-]+\.json(?:\.[0-9a-f]{16}\.tmp)?$/;
+
+export interface DeleteOldReportsOptions {
+  /** Folders never entered (the payload store, when it lies inside the report folder). */
+  exclude?: readonly string[];
+}
+
+/**
+ * The report sweep: deletes the report files the connector wrote under `root` (`<root>/<tenant>/…/<run>.json` and
+ * their temp files, see REPORT_FILE) last modified before `cutoff`. Anything else is kept, since the report folder may
+ * be the worker's state folder: files directly in `root`, files of any other name (the payload store's payloads, the
+ * SQLite database), the folders in `exclude`, and every folder named `ledger` (the ownership ledgers, never swept).
+ * Symbolic links are neither followed nor deleted, and folders are kept, so nothing outside `root` is ever touched.
+ * A missing root is empty.
+ */
+export async function deleteOldFiles(root: string, cutoff: Date, signal?: AbortSignal, options: DeleteOldReportsOptions = {}): Promise<number> {
+  const base = await realpathOrResolved(root);
+  const excluded = new Set(await Promise.all((options.exclude ?? []).map(realpathOrResolved)));
   let deleted = 0;
   const walk = async (dir: string): Promise<void> => {
+    // A store that is the report folder itself is still swept: its payloads lie directly in it, its ledger in `ledger/`.
+    if (dir !== base && excluded.has(dir)) return;
     let entries;
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });
@@ -139,8 +169,8 @@ export async function deleteOldFiles(root: string, cutoff: Date, signal?: AbortS
       const full = path.join(dir, entry.name);
       if (path.relative(base, full).startsWith('..')) continue; // defensive: never leave the root
       if (entry.isDirectory()) {
-        await walk(full);
-      } else if (entry.isFile()) {
+        if (entry.name !== LEDGER_FOLDER) await walk(full);
+      } else if (entry.isFile() && dir !== base && REPORT_FILE.test(entry.name)) {
         try {
           const stat = await fs.lstat(full);
           if (!stat.isFile() || stat.mtimeMs >= cutoff.getTime()) continue;
@@ -154,4 +184,14 @@ export async function deleteOldFiles(root: string, cutoff: Date, signal?: AbortS
   };
   await walk(base);
   return deleted;
+}
+
+/** The real path of a folder (so a store reached through a symlink is still recognised), else its resolved path. */
+async function realpathOrResolved(directory: string): Promise<string> {
+  const resolved = path.resolve(directory);
+  try {
+    return await fs.realpath(resolved);
+  } catch {
+    return resolved;
+  }
 }
