@@ -14,8 +14,13 @@ export function tenantOfRun(runId: string): string {
   return tenant;
 }
 
+/** The steps an employee can have in a run: phase 1 (create), phase 2 (update), and a leaver's write after phase 2. */
+export type EmployeeStepPhase = SyncPhase | 'leave';
+const STEP_PHASES: readonly EmployeeStepPhase[] = ['create', 'update', 'leave'];
+
 export interface EmployeeStep {
-  phase: SyncPhase;
+  /** `leave`: a leaver's deactivation or deletion (workflow `…/leave/<ref>`); its outcome's phase is `update`. */
+  phase: EmployeeStepPhase;
   workflowId: string;
   status: string;
   outcome?: EmployeeOutcome;
@@ -28,7 +33,7 @@ export interface EmployeeStep {
 export async function employeeSteps(client: Client, runId: string, employeeKey: string, env: NodeJS.ProcessEnv = process.env): Promise<{ ref: string; steps: EmployeeStep[] }> {
   const ref = employeeRef(employeeRefKeyFromEnv(env).employeeRefKey, tenantOfRun(runId), employeeKey);
   const steps: EmployeeStep[] = [];
-  for (const phase of ['create', 'update'] as const) {
+  for (const phase of STEP_PHASES) {
     const workflowId = employeeWorkflowId(runId, phase, ref);
     const handle = client.workflow.getHandle(workflowId);
     try {

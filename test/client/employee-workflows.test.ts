@@ -1,0 +1,35 @@
+import { employeeSteps, formatEmployeeSteps } from '../../client/employee-workflows';
+import type { SyncReport } from '../../sync/report';
+import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
+import { usePipelineTests, withoutLeaverGuard } from '../harness/pipeline';
+
+/** Employees nobody reports to: removing them leaves every other record unchanged. */
+function leaves(org: GeneratedEmployee[]): GeneratedEmployee[] {
+  const managers = new Set(org.map((employee) => employee.manager_id));
+  return org.filter((employee) => !managers.has(employee.employee_id));
+}
+
+/** `status <run> --employee <key>`: an employee's steps in a run, found by the keyed ref the worker named them by. */
+describe('status --employee (employeeSteps)', () => {
+  const pipeline = usePipelineTests();
+
+  it('finds a leaver\'s step (workflow …/leave/<ref>) in the run that deactivated them', async () => {
+    const fixture = await pipeline.fixture();
+    withoutLeaverGuard(fixture);
+    const org = generateOrg(6, 2);
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    const leaver = leaves(org)[0] as GeneratedEmployee;
+    const second: SyncReport = await workers.runUntil(
+      (async () => {
+        await (await fixture.startSync()).result();
+        fixture.writeEmployees(org.filter((employee) => employee !== leaver));
+        return (await fixture.startSync()).result() as Promise<SyncReport>;
+      })(),
+    );
+    expect(second.counts).toMatchObject({ deactivated: 1 });
+    const { ref, steps } = await employeeSteps(pipeline.temporal.client, second.runId, leaver.work_email);
+    expect(steps).toEqual([expect.objectContaining({ phase: 'leave', workflowId: `${second.runId}/leave/${ref}`, status: 'COMPLETED', outcome: expect.objectContaining({ status: 'deactivated' }) })]);
+    expect(formatEmployeeSteps(leaver.work_email, ref, steps)).toContain(`${leaver.work_email} leave: deactivated`);
+  });
+});
