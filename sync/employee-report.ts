@@ -74,7 +74,7 @@ export function employeeLine(entry: PlannedEmployee, created: EmployeeOutcome | 
   if (failed) status = 'failed';
   else if (created?.status === 'created') status = 'created';
   else if (updated?.status === 'updated' || updated?.status === 'deactivated' || updated?.status === 'deleted') status = updated.status;
-  else if (created?.status === 'unchanged') status = 'unchanged';
+  else if (created?.status === 'unchanged' || updated?.status === 'unchanged') status = 'unchanged';
   // A created employee's line lists every attribute it got, whether its create carried it or phase 2 wrote it.
   const changes = status === 'created' ? entry.changes : (updated?.changes ?? created?.update?.changes ?? (status === 'unchanged' ? [] : entry.changes));
   return {

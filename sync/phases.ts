@@ -2,7 +2,7 @@
  * How the parent workflow turns the plan into work, phase by phase. Pure and deterministic (workflow code runs it):
  * no I/O, no clocks. Phase 1 runs wave by wave (managers before their reports); phase 2 after every create.
  */
-import { createBodyWithout, deferredReferencesWrite } from './payloads';
+import { createBodyWithout, deferredReferencesWrite, withoutReferences } from './payloads';
 import type { LightPlanEntry, PlanEntry } from './plan';
 import type { CreateWork, EmployeeChange, EmployeeOutcome, UpdateMethod, UpdateWork } from './types';
 
@@ -97,8 +97,8 @@ export interface CreateStep {
 }
 
 export type UpdateStep =
-  /** The planned update (or leaver write) of a person already in Peakon. */
-  | { at: number; kind: 'planned' }
+  /** The planned update (or leaver write) of a person already in Peakon; `drop`: references to people phase 1 could not create. */
+  | { at: number; kind: 'planned'; drop?: string[] }
   /** The references a create this run could not carry; `dropFromCreate`: those its create left out, for a PUT body. */
   | { at: number; kind: 'deferred'; peakonUserId: string; references: Record<string, string>; dropFromCreate?: string[] }
   /** What filter discovery found to differ (the outcome carries the write). */
@@ -155,7 +155,10 @@ export function updateSteps(entries: readonly LightPlanEntry[], outcomes: Readon
   entries.forEach((entry, index) => {
     const at = positionOf(entry, index);
     if (entry.action === 'update' && entry.update) {
-      steps.push({ at, kind: 'planned' });
+      // A new manager whose create failed: Peakon would reject the reference (a wasted operation, then a retry without it).
+      const dropped = referencesTo(missing, entry.update.references);
+      if (dropped.length) warnings.set(entry.ref, dropped.map((attribute) => leftOut(attribute, entry.update?.references[attribute])));
+      steps.push({ at, kind: 'planned', ...(dropped.length ? { drop: dropped } : {}) });
       return;
     }
     if (!entry.create) return;
@@ -181,7 +184,16 @@ export function updateWorkOf(entry: PlanEntry | undefined, step: UpdateStep, met
   if (!entry) throw new Error(`phase-2 step at ${step.at} needs its plan entry`);
   if (step.kind === 'planned') {
     if (!entry.update) throw new Error(`plan entry ${entry.ref} has no update`);
-    return { ...entry.update, createdThisRun: false };
+    if (!step.drop?.length) return { ...entry.update, createdThisRun: false };
+    const dropped = step.drop;
+    const { write, references, changes } = entry.update;
+    return {
+      ...entry.update,
+      write: withoutReferences(write, dropped, changes),
+      references: Object.fromEntries(Object.entries(references).filter(([attribute]) => !dropped.includes(attribute))),
+      changes: changes.filter((change) => !dropped.includes(change.field)),
+      createdThisRun: false,
+    };
   }
   if (!entry.create) throw new Error(`plan entry ${entry.ref} has no create`);
   const changes = Object.entries(step.references).map(([field, to]) => ({ field, from: null, to }));

@@ -141,18 +141,26 @@ export async function employeeUpdateWorkflow(input: EmployeeStepWorkflowInput<Up
   const spent = operationCounter(input.tuning);
   const warnings: string[] = [];
   const write = (what: UpdateWork['write']) => spent.count(() => steps.writeEmployee({ run: input.run, peakon: input.peakon, ref: work.ref, peakonUserId: work.peakonUserId, write: what }));
+  /** A PATCH with nothing left in it (its only change was a reference to someone who could not be created) is not sent. */
+  const isEmpty = (what: UpdateWork['write']) => what.method === 'patch' && what.operations.length === 0;
+  let changes = work.changes;
   try {
     try {
-      await write(work.write);
+      if (!isEmpty(work.write)) await write(work.write);
     } catch (error) {
       const references = Object.keys(work.references);
       if (isCancellation(error) || failureType(error) !== 'InvalidRequest' || references.length === 0) throw error;
       const reduced = withoutReferences(work.write, references, work.changes);
-      if (reduced.method !== 'patch' || reduced.operations.length > 0) await write(reduced);
+      if (!isEmpty(reduced)) await write(reduced);
+      changes = changes.filter((change) => !references.includes(change.field));
       warnings.push(...references.map((attribute) => `${attribute} (${work.references[attribute]}) not written: Peakon rejected it (${failureMessage(error)})`));
     }
+    if (work.leaver === undefined && changes.length === 0) {
+      // Nothing this step meant to change reached Peakon: not an update (the warnings say what was left out).
+      return { ...identity, phase: 'update', status: 'unchanged', peakonUserId: work.peakonUserId, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
+    }
     const status = work.leaver === undefined ? 'updated' : work.leaver === 'delete' ? 'deleted' : 'deactivated';
-    return { ...identity, phase: 'update', status, peakonUserId: work.peakonUserId, changes: work.changes, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
+    return { ...identity, phase: 'update', status, peakonUserId: work.peakonUserId, changes, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
   } catch (error) {
     if (isCancellation(error)) throw error;
     return failedOutcome(identity, 'update', error, spent.total);

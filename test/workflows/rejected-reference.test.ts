@@ -3,7 +3,7 @@
  * the rest of the employee's change is written and the reference reported, end to end against the sandbox, which
  * validates every Manager against the users it holds.
  */
-import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import { syncProgressQuery } from '../../workflows/sync';
 import { generateOrg } from '../fixtures/org';
@@ -53,6 +53,40 @@ describe('a reference Peakon rejects in phase 2', () => {
         const stored = byEmail(fixture).get(employee.work_email) as ScimUser;
         expect(stored.name?.familyName).toBe('Moved');
         expect(stored[PEAKON_USER_SCHEMA]?.Manager).toBe(root.work_email);
+      })(),
+    );
+  });
+
+  it('a planned update whose only change is a new manager Peakon could not create sends nothing and is not counted updated', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(3, 2);
+    const root = org.find((person) => person.manager_id === '');
+    const [mover, other] = org.filter((person) => person !== root);
+    if (!root || !mover || !other) throw new Error('the generated org is not a root with two reports');
+    withoutLeaverGuard(fixture);
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const first: SyncReport = await (await fixture.startSync()).result();
+        expect(first.counts.created).toBe(3);
+
+        // A new hire becomes the mover's manager; another user already holds the hire's employee number, so Peakon
+        // answers the hire's create with 409 and the hire fails.
+        const hire = { ...(other), employee_id: 'H9001', work_email: 'new.hire@example.com', employee_number: '99001', manager_id: root.employee_id };
+        fixture.sandbox.seedUsers([{ schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA], userName: 'squatter@example.com', emails: [{ value: 'squatter@example.com', primary: true }], name: { givenName: 'S', familyName: 'Q' }, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: hire.employee_number } }]);
+        fixture.writeEmployees([...org.map((person) => (person === mover ? { ...mover, manager_id: hire.employee_id } : person)), hire]);
+        const moverId = (byEmail(fixture).get(mover.work_email) as ScimUser).id;
+        const opsBefore = fixture.sandbox.ops().length;
+        const second: SyncReport = await (await fixture.startSync()).result();
+
+        expect(second.counts).toMatchObject({ failed: 1, updated: 0 });
+        expect(second.failures.map((failure) => failure.employeeKey)).toEqual([hire.work_email]);
+        expect(second.warnings).toContainEqual(expect.stringMatching(new RegExp(`Manager \\(${hire.work_email.replace(/[.]/g, '\\.')}\\) left out: that person could not be created`)));
+        // No write reached the mover: not a PATCH Peakon rejects, not one that changes nothing.
+        expect(fixture.sandbox.ops().slice(opsBefore).filter((op) => op.method !== 'GET' && op.method !== 'POST')).toEqual([]);
+        expect((byEmail(fixture).get(mover.work_email) as ScimUser)[PEAKON_USER_SCHEMA]?.Manager).toBe(root.work_email);
+        expect(moverId).toBeDefined();
       })(),
     );
   });
