@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { readEncryptionKeys } from '../codec/keys';
 import { employeeRef } from '../sync/employee-ref';
 import { describeChange } from '../sync/trace';
 import type { EmployeeOutcome, SyncPhase } from '../sync/types';
@@ -27,11 +28,36 @@ export interface EmployeeStep {
 }
 
 /**
+ * The keys of the employee-ref hash a run may have used: the current encryption key's, then each old key's
+ * (PEAKON_SYNC_ENCRYPTION_OLD_KEYS), derived exactly as the worker derives its own (employeeRefKeyFromEnv). A run from
+ * before a key rotation named its employees with the key that was current then.
+ */
+function employeeRefKeys(env: NodeJS.ProcessEnv): Array<Buffer | undefined> {
+  const current = employeeRefKeyFromEnv(env).employeeRefKey;
+  const keys = readEncryptionKeys(env);
+  if (!keys) return [current];
+  const old = [...keys.decryptionKeys.values()]
+    .filter((key) => key.id !== keys.current.id)
+    .map((key) => employeeRefKeyFromEnv({ PEAKON_SYNC_ENCRYPTION_KEY: key.secret.export().toString('base64') }).employeeRefKey);
+  return [current, ...old];
+}
+
+/**
  * An employee's workflows in one run, found by their email or employee number: workflow IDs carry only the keyed ref
- * (no personal data in plain text), which this computes with the same key as the worker.
+ * (no personal data in plain text), which this computes with the same key as the worker. After a key rotation the
+ * refs of every configured key are tried (current first): the one whose workflows exist is reported, else the current.
  */
 export async function employeeSteps(client: Client, runId: string, employeeKey: string, env: NodeJS.ProcessEnv = process.env): Promise<{ ref: string; steps: EmployeeStep[] }> {
-  const ref = employeeRef(employeeRefKeyFromEnv(env).employeeRefKey, tenantOfRun(runId), employeeKey);
+  const tenant = tenantOfRun(runId);
+  const refs = [...new Set(employeeRefKeys(env).map((key) => employeeRef(key, tenant, employeeKey)))];
+  for (const ref of refs) {
+    const steps = await stepsOf(client, runId, ref);
+    if (steps.length > 0) return { ref, steps };
+  }
+  return { ref: refs[0] as string, steps: [] };
+}
+
+async function stepsOf(client: Client, runId: string, ref: string): Promise<EmployeeStep[]> {
   const steps: EmployeeStep[] = [];
   for (const phase of STEP_PHASES) {
     const workflowId = employeeWorkflowId(runId, phase, ref);
@@ -44,7 +70,7 @@ export async function employeeSteps(client: Client, runId: string, employeeKey: 
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
   }
-  return { ref, steps };
+  return steps;
 }
 
 export function formatEmployeeSteps(employeeKey: string, ref: string, steps: readonly EmployeeStep[]): string {
