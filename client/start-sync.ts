@@ -1,5 +1,6 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { ConnectorConfig } from '../config/schema';
+import { emptyCounts, type SyncReport } from '../sync/report';
 import type { RunTuning } from '../sync/settings';
 import { employeeRef } from '../sync/employee-ref';
 import { employeeRefKeyFromEnv } from '../worker/create-worker';
@@ -20,7 +21,38 @@ export interface StartSyncOptions {
   now?: Date;
 }
 
-/** Starts one sync run; the workflow ID names tenant and start time so people can find it in the Temporal UI. */
+/**
+ * The run ID is taken: another start of the tenant in the same second (run IDs name the second) is still running under
+ * it. Like a run that finds the tenant locked, this start did nothing: `report` is that `skipped` report (exit 0).
+ */
+export class SyncAlreadyStartedError extends Error {
+  override readonly name = 'SyncAlreadyStartedError';
+  constructor(readonly report: SyncReport) {
+    super(report.message);
+  }
+}
+
+function alreadyStartedReport(tenant: string, workflowId: string, dryRun: boolean): SyncReport {
+  return {
+    tenant,
+    runId: workflowId,
+    status: 'skipped',
+    dryRun,
+    employees: 0,
+    counts: emptyCounts(),
+    operations: 0,
+    failures: [],
+    failuresTotal: 0,
+    warnings: [],
+    ownedUsersNotInSource: 0,
+    message: `another sync of tenant ${tenant} started in the same second is running as ${workflowId}; this start did nothing (follow that run: peakon-sync status '${workflowId}')`,
+  };
+}
+
+/**
+ * Starts one sync run; the workflow ID names tenant and start time so people can find it in the Temporal UI. Throws
+ * SyncAlreadyStartedError when a run with that ID is still running (two starts of the tenant in one second).
+ */
 export async function startSync(options: StartSyncOptions): Promise<WorkflowHandle<typeof syncTenantWorkflow>> {
   const input: SyncWorkflowInput = {
     config: options.config,
@@ -31,12 +63,18 @@ export async function startSync(options: StartSyncOptions): Promise<WorkflowHand
   // Workflow IDs are plain text in Temporal: an on-demand run is named by the employee's keyed ref, never the email.
   const suffix = options.dryRun ? '/dry-run' : options.employeeKey !== undefined ? `/employee/${employeeRef(employeeRefKeyFromEnv().employeeRefKey, options.config.tenant, options.employeeKey)}` : '';
   const withSearchAttributes = await hasSearchAttributes(options.client, options.namespace);
-  return options.client.workflow.start<typeof syncTenantWorkflow>('syncTenantWorkflow', {
-    taskQueue: options.taskQueue,
-    workflowId: `${syncWorkflowId(options.config.tenant, options.now ?? new Date())}${suffix}`,
-    args: [input],
-    ...(withSearchAttributes
-      ? { typedSearchAttributes: [{ key: TENANT_SEARCH_ATTRIBUTE, value: options.config.tenant }, { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' }] }
-      : {}),
-  });
+  const workflowId = `${syncWorkflowId(options.config.tenant, options.now ?? new Date())}${suffix}`;
+  try {
+    return await options.client.workflow.start<typeof syncTenantWorkflow>('syncTenantWorkflow', {
+      taskQueue: options.taskQueue,
+      workflowId,
+      args: [input],
+      ...(withSearchAttributes
+        ? { typedSearchAttributes: [{ key: TENANT_SEARCH_ATTRIBUTE, value: options.config.tenant }, { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' }] }
+        : {}),
+    });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) throw new SyncAlreadyStartedError(alreadyStartedReport(options.config.tenant, workflowId, options.dryRun === true));
+    throw error;
+  }
 }

@@ -5,7 +5,7 @@ import { readWorkerEnvironment } from '../../worker/environment';
 import { exitCodeFor, FAIL_ON_CHOICES, formatEmployeeTable, formatReport, type FailOn } from '../format-report';
 import { readReportLines } from '../report-file';
 import { watchProgress } from '../progress';
-import { startSync } from '../start-sync';
+import { startSync, SyncAlreadyStartedError } from '../start-sync';
 import { connectClient, warnWhileNoWorker } from '../temporal-client';
 
 interface SyncCommandOptions {
@@ -34,17 +34,29 @@ export function registerSyncCommand(program: Command): void {
       const { PEAKON_SYNC_TASK_QUEUE: taskQueue } = readWorkerEnvironment();
       const connected = await connectClient();
       try {
-        const handle = await startSync({
-          client: connected.client,
-          namespace: connected.namespace,
-          taskQueue,
-          config,
-          ...(options.dryRun ? { dryRun: true } : {}),
-          ...(options.employee !== undefined ? { employeeKey: options.employee } : {}),
-        });
         const log = options.json ? process.stderr : process.stdout;
+        const waits = options.wait || options.dryRun || options.employee !== undefined;
+        let handle;
+        try {
+          handle = await startSync({
+            client: connected.client,
+            namespace: connected.namespace,
+            taskQueue,
+            config,
+            ...(options.dryRun ? { dryRun: true } : {}),
+            ...(options.employee !== undefined ? { employeeKey: options.employee } : {}),
+          });
+        } catch (error) {
+          if (!(error instanceof SyncAlreadyStartedError)) throw error;
+          // Two starts of the tenant in one second share a run ID: this one is skipped, as if it had found the lock.
+          const { report } = error;
+          if (!waits) log.write(`skipped: ${report.message ?? ''}\n`);
+          else process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+          process.exitCode = exitCodeFor(report);
+          return;
+        }
         log.write(`started ${handle.workflowId} on task queue ${taskQueue}\n`);
-        if (!options.wait && !options.dryRun && options.employee === undefined) return;
+        if (!waits) return;
         let report;
         try {
           const result = handle.result();
