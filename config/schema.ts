@@ -52,6 +52,14 @@ export const MAX_GUARD_TIMEOUT_MS = 3 * 24 * 3_600_000;
 const GUARD_TIMEOUT_TOO_LONG = 'at most 3d: a run holding leaver writes keeps its tenant locked while it waits, so no sync of the tenant runs meanwhile (new hires wait too); decide sooner, or let the held writes be dropped and the next run ask again';
 
 /**
+ * The shortest `leavers.guard.timeout`: below it the held writes are dropped before a person could decide, so the
+ * guard would only ever drop leavers (`0s` dropped them at once). A bare number is milliseconds: `24` is 24 ms.
+ */
+export const MIN_GUARD_TIMEOUT_MS = 60_000;
+const GUARD_TIMEOUT_TOO_SHORT = 'at least 1m: held leaver writes are dropped when nobody decides within this time, so a shorter timeout drops them before anyone can approve; write a duration such as 24h';
+const GUARD_TIMEOUT_TOO_SHORT_NUMBER = `at least ${MIN_GUARD_TIMEOUT_MS} (1m): a bare number is milliseconds (24 is 24 ms, not 24 hours); write a duration such as 24h`;
+
+/**
  * What happens to people who leave: owned Peakon users no longer in scope of a complete HR read, and people whose
  * termination date has come. Like Okta's import safeguard and Entra's accidental-deletion threshold, a run that would
  * switch off many people at once holds those writes until a person approves them.
@@ -78,9 +86,12 @@ export const LeaversSchema = z
         maxShare: z.number().min(0).max(1).default(0.2).describe('… or when they are more than this share of the owned active users, or when the HR read shrank by more than this share since the last completed run'),
         // A number is milliseconds: what the parsed config holds, so a parsed config validates again.
         timeout: z
-          .union([z.number().int().positive().max(MAX_GUARD_TIMEOUT_MS, GUARD_TIMEOUT_TOO_LONG), DurationSchema.refine((milliseconds) => milliseconds <= MAX_GUARD_TIMEOUT_MS, GUARD_TIMEOUT_TOO_LONG)])
+          .union([
+            z.number().int().min(MIN_GUARD_TIMEOUT_MS, GUARD_TIMEOUT_TOO_SHORT_NUMBER).max(MAX_GUARD_TIMEOUT_MS, GUARD_TIMEOUT_TOO_LONG),
+            DurationSchema.refine((milliseconds) => milliseconds >= MIN_GUARD_TIMEOUT_MS, GUARD_TIMEOUT_TOO_SHORT).refine((milliseconds) => milliseconds <= MAX_GUARD_TIMEOUT_MS, GUARD_TIMEOUT_TOO_LONG),
+          ])
           .default(24 * 3_600_000)
-          .describe('held writes are dropped when nobody approves them within this time, e.g. 24h; at most 3d'),
+          .describe('held writes are dropped when nobody approves them within this time, e.g. 24h; at least 1m, at most 3d (a bare number is milliseconds)'),
       })
       .default({ maxCount: 20, maxShare: 0.2, timeout: 24 * 3_600_000 }),
   })

@@ -8,7 +8,7 @@ import { planSyncActivity } from '../../activities/plan';
 import { checkGuardTimeoutFitsRetention, longestGuardTimeoutMs } from '../../config/guard-retention';
 import { ConfigError, parseConfig } from '../../config/load';
 import { configErrorOf, MINIMAL_CONFIG } from './config-fixtures';
-import { MAX_GUARD_TIMEOUT_MS } from '../../config/schema';
+import { MAX_GUARD_TIMEOUT_MS, MIN_GUARD_TIMEOUT_MS } from '../../config/schema';
 import { defaultActivityDeps } from '../../worker/create-worker';
 
 // A Peakon nobody answers: the plan activity must refuse before it reaches out.
@@ -26,6 +26,22 @@ describe('leavers.guard.timeout', () => {
     for (const tooLong of ['4d', '73h', MAX_GUARD_TIMEOUT_MS + 1]) {
       const message = errorOf(withTimeout(tooLong));
       expect(message).toContain('leavers.guard.timeout: at most 3d: a run holding leaver writes keeps its tenant locked while it waits');
+      expect(message.split('\n').filter((line) => line.includes('leavers.guard.timeout'))).toHaveLength(1);
+    }
+  });
+
+  it('takes at least 1 minute: 0s or 0h would drop held leavers at once, and a bare number is milliseconds (24 is 24 ms)', () => {
+    expect(parseConfig(withTimeout('1m')).leavers.guard.timeout).toBe(MIN_GUARD_TIMEOUT_MS);
+    expect(parseConfig(withTimeout('60s')).leavers.guard.timeout).toBe(MIN_GUARD_TIMEOUT_MS);
+    expect(parseConfig(withTimeout(MIN_GUARD_TIMEOUT_MS)).leavers.guard.timeout).toBe(MIN_GUARD_TIMEOUT_MS);
+    for (const tooShort of ['0s', '0h', '0d', '59s', '500ms']) {
+      const message = errorOf(withTimeout(tooShort));
+      expect(message).toContain('leavers.guard.timeout: at least 1m: held leaver writes are dropped when nobody decides within this time');
+      expect(message.split('\n').filter((line) => line.includes('leavers.guard.timeout'))).toHaveLength(1);
+    }
+    for (const tooShort of [0, 24, MIN_GUARD_TIMEOUT_MS - 1]) {
+      const message = errorOf(withTimeout(tooShort));
+      expect(message).toContain('leavers.guard.timeout: at least 60000 (1m): a bare number is milliseconds (24 is 24 ms, not 24 hours); write a duration such as 24h');
       expect(message.split('\n').filter((line) => line.includes('leavers.guard.timeout'))).toHaveLength(1);
     }
   });
