@@ -63,11 +63,13 @@ export interface ScimClientUse {
   signal?: AbortSignal;
   /** Called as each request goes out, already counted (the plan heartbeats its count then). */
   onSend?: () => void;
+  /** Called every few seconds while a request waits for the tenant's pacer (the plan heartbeats then too). */
+  onWait?: () => void;
 }
 
 /** A fresh client per activity execution (its counters then measure exactly this step). */
 export function scimClientFor(deps: ActivityDeps, connection: PeakonConnection, use: ScimClientUse = {}): ScimClient {
-  const { pacedFor, signal, onSend } = use;
+  const { pacedFor, signal, onSend, onWait } = use;
   return new ScimClient({
     baseUrl: connection.baseUrl,
     token: deps.resolveSecret(connection.token, { url: connection.baseUrl, field: 'peakon.token' }),
@@ -75,6 +77,7 @@ export function scimClientFor(deps: ActivityDeps, connection: PeakonConnection, 
     ...(pacedFor !== undefined ? { pacer: pacerFor(pacedFor, connection) } : {}),
     ...(signal ? { signal } : {}),
     ...(onSend ? { onSend } : {}),
+    ...(onWait ? { onWait } : {}),
     // Every request of every attempt, counted where it is sent: what Peakon bills against the tenant's budget.
     onOperation: countScimOperation,
     userAgent: 'peakon-scim-connector',

@@ -2,22 +2,11 @@ import axios, { type AxiosResponse } from 'axios';
 import { redactSecrets } from '../config/redact';
 import { egressAgents, EgressProxyTunnelError } from '../net/egress-proxy';
 import { parseRetryAfterMs } from '../net/retry-after';
+import { type Sleep } from '../net/sleep';
 import type { RetrySettings } from './config';
 import { SourceReadError } from './source';
 
-/** Waits `ms`; may end early once `signal` is aborted (callers check the signal afterwards). */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-export const realSleep: Sleep = (ms, signal) =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+export { realSleep, type Sleep } from '../net/sleep';
 
 export interface HrisHttpRequest {
   method: 'GET' | 'POST';

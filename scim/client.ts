@@ -83,7 +83,17 @@ export type ScimClientOptions = z.input<typeof ScimClientSettingsSchema> & {
   onOperation?: (operation: ScimOperation) => void;
   /** Told of every request just before it goes out, already counted in `totalOperations()`; must not throw. */
   onSend?: () => void;
+  /**
+   * Told every `waitTickMs` while a request waits for the pacer (a held budget can keep it an hour): an activity
+   * heartbeats then, so the wait neither trips its heartbeat timeout nor hides a cancel. Must not throw.
+   */
+  onWait?: () => void;
+  /** How often `onWait` is told during a wait. Default PACER_WAIT_TICK_MS. */
+  waitTickMs?: number;
 };
+
+/** How often a request waiting for the pacer says so (well inside any heartbeat timeout the connector sets). */
+export const PACER_WAIT_TICK_MS = 10_000;
 
 /** One request sent: its HTTP status, or undefined when no answer came (network error, timeout, cancellation). */
 export interface ScimOperation {
@@ -121,6 +131,8 @@ export class ScimClient {
   private readonly pacer: OperationPacer | undefined;
   private readonly onOperation: ((operation: ScimOperation) => void) | undefined;
   private readonly onSend: (() => void) | undefined;
+  private readonly onWait: (() => void) | undefined;
+  private readonly waitTickMs: number;
   private readonly counts: OperationCounts = { GET: 0, POST: 0, PUT: 0, PATCH: 0, DELETE: 0 };
 
   constructor(options: ScimClientOptions) {
@@ -142,6 +154,8 @@ export class ScimClient {
     this.pacer = options.pacer;
     this.onOperation = options.onOperation;
     this.onSend = options.onSend;
+    this.onWait = options.onWait;
+    this.waitTickMs = options.waitTickMs ?? PACER_WAIT_TICK_MS;
     this.#http = axios.create({
       timeout: settings.timeoutMs,
       // Every status reaches toScimError; axios must not build its own errors (they embed the request config).
@@ -358,11 +372,22 @@ export class ScimClient {
     return users;
   }
 
+  /** Waits for the pacer's slot, saying so every tick, and stops waiting when the client is stopped. */
+  private async waitForPacer(pacer: OperationPacer): Promise<void> {
+    const onWait = this.onWait;
+    const ticking = onWait ? setInterval(onWait, this.waitTickMs) : undefined;
+    try {
+      await pacer.acquire(this.signal);
+    } finally {
+      clearInterval(ticking);
+    }
+  }
+
   /** Sends one request (paced, counted) and returns the 2xx exchange; every other outcome is thrown as a ScimError. */
   private async send(method: HttpMethod, resourcePath: string, options: { query?: Query; body?: unknown } = {}): Promise<SuccessfulExchange> {
     const path = this.relativePath(resourcePath, options.query);
     const request: ScimRequestDescription = { method, path };
-    if (this.pacer !== undefined) await this.pacer.acquire();
+    if (this.pacer !== undefined) await this.waitForPacer(this.pacer);
     // A stopped client sends nothing more (and spends no quota).
     this.signal?.throwIfAborted();
     this.counts[method] += 1;

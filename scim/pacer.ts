@@ -8,16 +8,19 @@
  * free slot, so concurrent callers are spaced out instead of all waking at the same instant.
  */
 
+import { realSleep } from '../net/sleep';
+
 export interface OperationPacer {
-  /** Resolves when one more operation may be sent. */
-  acquire(): Promise<void>;
+  /** Resolves when one more operation may be sent; rejects with the signal's reason if it aborts first. */
+  acquire(signal?: AbortSignal): Promise<void>;
   /** After a 429: nobody in this process sends before `delayMs` has passed (bursts are not replayed afterwards). */
   holdFor(delayMs: number): void;
 }
 
 export interface PacerClock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** May end early once `signal` aborts (acquire checks it afterwards). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export interface OperationPacerOptions {
@@ -31,7 +34,7 @@ const MS_PER_HOUR = 3_600_000;
 
 export const systemClock: PacerClock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: realSleep,
 };
 
 export function createOperationPacer(options: OperationPacerOptions): OperationPacer {
@@ -47,12 +50,15 @@ export function createOperationPacer(options: OperationPacerOptions): OperationP
   let theoreticalArrivalMs = Number.NEGATIVE_INFINITY;
 
   return {
-    async acquire() {
+    async acquire(signal) {
+      signal?.throwIfAborted();
       const now = clock.now();
       const arrival = Math.max(theoreticalArrivalMs, now);
       const sendAt = Math.max(now, arrival - burstToleranceMs);
       theoreticalArrivalMs = arrival + intervalMs;
-      if (sendAt > now) await clock.sleep(sendAt - now);
+      // An aborted wait keeps its reserved slot: it spends no operation, but freeing a GCRA slot mid-queue is not worth it.
+      if (sendAt > now) await clock.sleep(sendAt - now, signal);
+      signal?.throwIfAborted();
     },
     holdFor(delayMs) {
       if (!(delayMs > 0)) return;

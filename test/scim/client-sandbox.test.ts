@@ -275,4 +275,27 @@ describe('ScimClient against the sandbox', () => {
     // 36,000/h = one per 100 ms: the 2nd, 3rd and 4th request each wait for their slot.
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(290);
   });
+
+  it('says it is waiting every tick while the pacer holds a request (the plan heartbeats then), and stops waiting when stopped', async () => {
+    const pacer = createOperationPacer({ operationsPerHour: 1_000_000 });
+    let waits = 0;
+    const paced = createScimClient({ baseUrl: sandbox.baseUrl, token: TOKEN, pacer, onWait: () => (waits += 1), waitTickMs: 50 });
+    // A Retry-After another request of the tenant got: nobody in this process sends for 600 ms.
+    pacer.holdFor(600);
+    const before = sandbox.counters().GET ?? 0;
+    await paced.getServiceProviderConfig();
+    expect(waits).toBeGreaterThanOrEqual(8);
+    expect(sandbox.counters().GET).toBe(before + 1);
+
+    // Held for an hour, then stopped (the activity is cancelled): the request gives up at once and sends nothing.
+    const stop = new AbortController();
+    const stopped = createScimClient({ baseUrl: sandbox.baseUrl, token: TOKEN, pacer, signal: stop.signal });
+    pacer.holdFor(3_600_000);
+    const startedAt = Date.now();
+    const request = stopped.getServiceProviderConfig();
+    setTimeout(() => stop.abort(new Error('cancelled')), 100);
+    await expect(request).rejects.toThrow('cancelled');
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    expect(sandbox.counters().GET).toBe(before + 1);
+  });
 });
