@@ -6,7 +6,8 @@ import type { ScimUserWrite } from '../scim/resources';
 import { composeUpdate } from '../sync/payloads';
 import type { DesiredState, EmployeeChange, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
 import { scimClientFor, type ActivityDeps, type PeakonConnection } from './deps';
-import { toActivityFailure } from './failures';
+import { FailureType, toActivityFailure } from './failures';
+import { holdTenant, tenantHeldForMs } from './tenant-hold';
 
 /**
  * The activities that talk to Peakon for one employee. Each attempt sends exactly one SCIM request, so the tenant's
@@ -32,13 +33,26 @@ export interface StepFailureDetails {
   retryAfterMs?: number;
 }
 
-async function oneRequest<T>(body: () => Promise<T>): Promise<T & StepResult> {
+async function oneRequest<T>(input: ScimStepInput, body: () => Promise<T>): Promise<T & StepResult> {
   const { attempt } = Context.current().info;
+  const { tenant } = input.run;
+  const { baseUrl } = input.peakon;
+  const held = tenantHeldForMs(tenant, baseUrl);
+  if (held > 0) {
+    // Not sent: this attempt spent nothing, only the earlier ones did.
+    throw ApplicationFailure.create({
+      message: `not sent: Peakon rate limited tenant ${tenant} and this worker waits out its Retry-After (${Math.ceil(held / 1000)} s left)`,
+      type: FailureType.RateLimited,
+      nextRetryDelay: held,
+      details: [{ operations: attempt - 1, retryAfterMs: held } satisfies StepFailureDetails],
+    });
+  }
   try {
     return { ...(await body()), operations: attempt };
   } catch (error) {
     if (error instanceof CancelledFailure) throw error;
     const failure = toActivityFailure(error);
+    if (failure.type === FailureType.RateLimited && typeof failure.nextRetryDelay === 'number') holdTenant(tenant, baseUrl, failure.nextRetryDelay);
     throw ApplicationFailure.create({
       message: failure.message,
       type: failure.type ?? 'Unexpected',
@@ -78,7 +92,7 @@ export function scimStepActivities(deps: ActivityDeps) {
   return {
     /** `GET /Users?filter=…` on the matching key (the guide's discovery): one operation. */
     async discoverEmployee(input: DiscoverInput): Promise<DiscoverResult> {
-      return oneRequest(async () => {
+      return oneRequest(input, async () => {
         const scim = scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal });
         const found = input.matchingKey === 'employeeNumber' && input.employeeNumber !== undefined
           ? await scim.findUserByEmployeeNumber(input.employeeNumber)
@@ -91,7 +105,7 @@ export function scimStepActivities(deps: ActivityDeps) {
 
     /** `POST /Users`: one operation. A 409 fails without retrying; the workflow then discovers who is there. */
     async createEmployee(input: CreateInput): Promise<StepResult & { peakonUserId: string }> {
-      return oneRequest(async () => {
+      return oneRequest(input, async () => {
         const created = await scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal }).createUser(input.body);
         log.info('employee created', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: created.id });
         return { peakonUserId: created.id };
@@ -100,7 +114,7 @@ export function scimStepActivities(deps: ActivityDeps) {
 
     /** One PATCH of the changed attributes, the full PUT (`sync.updateMethod: put`), or a leaver's DELETE: one operation. */
     async writeEmployee(input: WriteInput): Promise<StepResult> {
-      return oneRequest(async () => {
+      return oneRequest(input, async () => {
         const scim = scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal });
         await sendEmployeeWrite(scim, input.peakonUserId, input.write);
         // Attribute paths only: their values are personal data.

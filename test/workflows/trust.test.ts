@@ -294,6 +294,41 @@ describe('tenants on shared workers', () => {
       })(),
     );
   });
+  it('after a 429, the tenant\'s other employees in flight wait out its Retry-After without sending: one 429, not one per employee', async () => {
+    // Thirty operations in the tenant's hour: the 31st request is answered 429 with a Retry-After of about an hour,
+    // while ten employees of the second wave are in flight, their requests spaced by the tenant queue's rate.
+    const limited = await pipeline.fixture({ sandbox: { quotaPerHour: 30 } });
+    limited.writeEmployees(generateOrg(60, 2));
+    limited.config.sync = { ...limited.config.sync, maxConcurrentEmployees: 10, maxConcurrentPartitions: 1, partitionSize: 60 };
+    // Ten requests a second (the tenant queue's rate): a 429 is back long before the next request goes out.
+    limited.config.peakon = { ...limited.config.peakon, operationsPerHour: 36_000 };
+    const workers = await limited.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const waiting = await limited.startSync();
+        await waitFor('the tenant to be rate limited', () => limited.sandbox.ops().some((op) => op.status === 429));
+        const { client } = pipeline.temporal;
+        const sleepingEmployees = async () => {
+          let sleeping = 0;
+          for await (const execution of client.workflow.list({ query: `WorkflowId STARTS_WITH "${waiting.workflowId}/create/e-" AND ExecutionStatus = "Running"` })) {
+            const { history } = await client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: execution.workflowId, runId: execution.runId } });
+            const timer = history?.events?.find((event) => event.timerStartedEventAttributes)?.timerStartedEventAttributes;
+            if (Number(timer?.startToFireTimeout?.seconds ?? 0) > 3_000) sleeping += 1;
+          }
+          return sleeping;
+        };
+        // Every employee in flight ends up waiting out the hour on a durable timer…
+        await waitFor('the employees in flight to wait out the Retry-After', async () => (await sleepingEmployees()) >= 9, 60_000);
+        // …but only what was already on the wire when the first 429 came back was answered 429 (before: one per employee).
+        const limitedAnswers = limited.sandbox.ops().filter((op) => op.status === 429).length;
+        expect(limitedAnswers).toBeGreaterThanOrEqual(1);
+        expect(limitedAnswers).toBeLessThanOrEqual(2);
+        expect(limited.sandbox.ops().filter((op) => op.status !== 429 && op.status !== null && op.status >= 400)).toEqual([]);
+        await waiting.cancel();
+        expect(((await waiting.result()) as SyncReport).status).toBe('cancelled');
+      })(),
+    );
+  });
 });
 
 describe('a worker asked to stop', () => {
