@@ -7,10 +7,22 @@ import { SecretRefSchema } from './secret';
 
 export { SecretRefSchema, type SecretRef } from './secret';
 
+/**
+ * The longest `peakon.timeoutMs`: a request's total deadline is twice it (scim/client.ts TOTAL_DEADLINE_FACTOR), which
+ * must end inside a SCIM step's two-minute timeout and the plan's two-minute heartbeat timeout (sync/settings.ts), or a
+ * slow answer times the attempt out and a retry spends the operation again.
+ */
+export const MAX_PEAKON_TIMEOUT_MS = 50_000;
+
 export const PeakonConnectionSchema = z.strictObject({
   baseUrl: z.url().describe('the tenant\'s "SCIM 2.0 URL" from Peakon, e.g. https://api.peakon.com/scim/v2'),
   token: SecretRefSchema.default({ env: 'PEAKON_TOKEN' }),
-  timeoutMs: z.number().int().positive().default(30_000),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_PEAKON_TIMEOUT_MS, `must be at most ${MAX_PEAKON_TIMEOUT_MS} ms: one request may take twice its timeout in all, and a SCIM step (and the plan between two heartbeats) gets two minutes`)
+    .default(30_000),
   /** Peakon allows 25,000 operations per hour per tenant; the connector paces itself below that. */
   operationsPerHour: z.number().int().positive().default(25_000),
 });

@@ -2,6 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfigFile, parseConfig } from '../../config/load';
+import { MAX_PEAKON_TIMEOUT_MS } from '../../config/schema';
+import { TOTAL_DEADLINE_FACTOR } from '../../scim/client';
+import { DEFAULT_RUN_TUNING } from '../../sync/settings';
 import { configErrorOf, MINIMAL_CONFIG } from './config-fixtures';
 
 const valid = MINIMAL_CONFIG;
@@ -13,6 +16,14 @@ describe('config validation messages', () => {
     expect(config.matching.key).toBe('email');
     expect(config.source).toEqual({ type: 'csv', path: 'hr.csv', delimiter: ',', encoding: 'utf8', pageSize: 1000 });
     expect(config.mapping.email).toMatchObject({ field: 'email', trim: true, onlyOnCreate: false });
+  });
+
+  it('refuses a peakon.timeoutMs whose total deadline would outlast a SCIM step or the plan\'s heartbeat timeout', () => {
+    expect(parseConfig({ ...valid, peakon: { ...valid.peakon, timeoutMs: MAX_PEAKON_TIMEOUT_MS } }).peakon.timeoutMs).toBe(MAX_PEAKON_TIMEOUT_MS);
+    expect(errorOf({ ...valid, peakon: { ...valid.peakon, timeoutMs: 90_000 } })).toContain(`peakon.timeoutMs: must be at most ${MAX_PEAKON_TIMEOUT_MS} ms`);
+    // The bound is the rule between three places: the longest request must end well inside both two-minute limits.
+    expect(TOTAL_DEADLINE_FACTOR * MAX_PEAKON_TIMEOUT_MS).toBeLessThan(DEFAULT_RUN_TUNING.scimActivityTimeoutMs);
+    expect(TOTAL_DEADLINE_FACTOR * MAX_PEAKON_TIMEOUT_MS).toBeLessThan(DEFAULT_RUN_TUNING.planHeartbeatTimeoutMs);
   });
 
   it('names a missing mapping field', () => {
