@@ -338,9 +338,12 @@ export class ScimClient {
       );
     }
     if (page.totalResults > 1 || page.Resources.length > 1) {
-      throw new ScimAmbiguousMatchError(`${page.totalResults} users match ${keyDescription}; expected at most one`, {
+      // Their ids in the message itself: the report keeps only the message, and an admin needs them to merge the two.
+      const ids = page.Resources.map((user) => user.id);
+      const more = Math.max(page.totalResults, ids.length) > ids.length ? ', …' : '';
+      throw new ScimAmbiguousMatchError(`${Math.max(page.totalResults, ids.length)} users match ${keyDescription} (Peakon user ids ${ids.join(', ')}${more}); expected at most one`, {
         ...request,
-        matchingUserIds: page.Resources.map((user) => user.id),
+        matchingUserIds: ids,
       });
     }
     if (page.totalResults === 1 && page.Resources.length === 0) {

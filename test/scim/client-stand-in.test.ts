@@ -173,6 +173,8 @@ describe('ScimClient against scripted responses', () => {
     const error = await caught(client.findUserByEmployeeNumber(17));
     expect(error).toBeInstanceOf(ScimAmbiguousMatchError);
     expect(error).toMatchObject({ matchingUserIds: ['u1', 'u2'] });
+    // The report keeps only the message: it names the users, so someone can merge them.
+    expect((error as Error).message).toContain('(Peakon user ids u1, u2); expected at most one');
     expect(decodeURIComponent(requests[0]?.url ?? '')).toContain(`filter=${EMPLOYEE_NUMBER_PATH} eq "17"`);
   });
 
