@@ -28,12 +28,14 @@ const RETRY_SWEEP_MS = 5_000;
 const MAX_QUICK_SWEEPS = 6;
 
 /**
- * Makes this worker poll the SCIM task queue of every sync running on its task queue (once per tenant it does not poll
- * yet). Without it, a worker that replaces a crashed one polls a tenant's queue only when a workflow task of the run asks
- * for it: when every employee in flight waits on a SCIM activity the dead worker held, no employee task comes, and the run
- * idled until the parent's next lease renewal (a third of `lockLeaseMs`, 200 s by default). The tenant comes from the
- * run's memo, its budget from the run's progress query (the rate is the tenant's, never a guess: the server keeps the
- * latest poller's). Returns how many queues it started polling, and how many runs could not answer (asked again soon).
+ * Makes this worker poll the SCIM task queue of every sync running on its task queue, at the run's budget (a queue it
+ * polls at another rate is restarted at the run's). Without it, a worker that replaces a crashed one polls a tenant's
+ * queue only when a workflow task of the run asks for it: when every employee in flight waits on a SCIM activity the
+ * dead worker held, no employee task comes, and the run idled until the parent's next lease renewal (a third of
+ * `lockLeaseMs`, 200 s by default). The tenant and budget come
+ * from the run's memo (from the run's progress query for runs whose memo predates the budget; the rate is the tenant's,
+ * never a guess: the server keeps the latest poller's). Returns how many queues it started (or restarted) polling, and
+ * how many runs could not answer (asked again soon).
  */
 export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions): Promise<{ started: number; unanswered: number }> {
   const { client, taskQueue, pool } = options;
@@ -47,7 +49,20 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
     const tenant = execution.memo?.tenant;
     // A scheduled run still reading its config has no tenant yet: its own tasks will ask.
     if (typeof tenant !== 'string') continue;
+    // A dry run writes nothing: polling at its budget would only change the rate the real run's writes get.
+    if (execution.memo?.dryRun === true) continue;
     const queue = scimTaskQueue(taskQueue, tenant);
+    const budget = execution.memo?.operationsPerHour;
+    if (typeof budget === 'number' && budget > 0) {
+      // Polled at another rate (a run before the budget was lowered): the server keeps the latest poller's rate, so a
+      // worker left at the old one would pull the tenant back to it whenever it polls.
+      if (polled.get(queue) === budget) continue;
+      pool.ensurePolling(queue, budget);
+      polled.set(queue, budget);
+      started += 1;
+      continue;
+    }
+    // A run recorded before its memo carried the budget: asked once, for a queue this worker does not poll yet.
     if (polled.has(queue)) continue;
     try {
       const progress = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => client.workflow.getHandle(execution.workflowId, execution.runId).query<SyncProgress>('progress'));

@@ -131,7 +131,9 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   setHandler(syncProgressQuery, () => ({ ...progress, runningPartitions: [...progress.runningPartitions], failures: report.failuresTotal, operations: report.operations }));
   const publish = (status: SyncStatus, memo: Record<string, unknown> = {}) => {
     report.status = status;
-    upsertMemo({ tenant: config.tenant, status, counts: report.counts, failures: report.failuresTotal, operations: report.operations, ...memo });
+    // The budget and whether the run writes at all: what a worker's sweep needs to poll the tenant's SCIM queue at the
+    // run's rate (worker/running-syncs.ts), without asking the run. Neither is personal data.
+    upsertMemo({ tenant: config.tenant, operationsPerHour: config.peakon.operationsPerHour, ...(input.dryRun ? { dryRun: true } : {}), status, counts: report.counts, failures: report.failuresTotal, operations: report.operations, ...memo });
     // Search attributes exist only where they were registered; the starter sets them only then.
     if (info.typedSearchAttributes.get(SYNC_STATUS_SEARCH_ATTRIBUTE) !== undefined) upsertSearchAttributes([{ key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: status }]);
   };

@@ -1,0 +1,62 @@
+/**
+ * The worker's sweep of running syncs (worker/running-syncs.ts) against real runs on the dev server: it polls a run's
+ * tenant SCIM queue at the run's budget, read from the run's memo, restarts a queue this process polls at another rate
+ * (the budget was lowered; the server keeps the latest poller's rate), and leaves dry runs alone. The pool is a recorder
+ * of the calls (the real one starts activity workers, which would race the test's own).
+ */
+import type { TenantQueuePool } from '../../worker/tenant-queues';
+import { pollQueuesOfRunningSyncs } from '../../worker/running-syncs';
+import { scimTaskQueue } from '../../workflows/ids';
+import { generateOrg } from '../fixtures/org';
+import { usePipelineTests } from '../harness/pipeline';
+import { eventually } from '../harness/wait';
+
+function recordingPool(polled: Map<string, number>): TenantQueuePool & { calls: [string, number][] } {
+  const calls: [string, number][] = [];
+  return {
+    calls,
+    ensurePolling: (queue, operationsPerHour) => void calls.push([queue, operationsPerHour]),
+    shutdown: () => Promise.resolve(),
+    polled: () => new Map(polled),
+  };
+}
+
+describe('the sweep of running syncs', () => {
+  const pipeline = usePipelineTests();
+
+  it('polls each running sync\'s SCIM queue at the budget in its memo, restarts one polled at another rate, and skips dry runs', async () => {
+    // Every request waits 3 s: both runs are still running while the sweep looks.
+    const lowered = await pipeline.fixture({ sandbox: { faults: { latencyMs: 3_000 } } });
+    const dry = await pipeline.fixture({ sandbox: { faults: { latencyMs: 3_000 } } });
+    lowered.writeEmployees(generateOrg(4, 2));
+    dry.writeEmployees(generateOrg(4, 2));
+    lowered.config.peakon = { ...lowered.config.peakon, operationsPerHour: 7_200 };
+    const { client, taskQueue } = pipeline.temporal;
+    const loweredQueue = scimTaskQueue(taskQueue, lowered.config.tenant);
+    const dryQueue = scimTaskQueue(taskQueue, dry.config.tenant);
+    const workers = await lowered.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const run = await lowered.startSync();
+        const dryRun = await dry.startSync({ dryRun: true });
+        await eventually('both runs to publish their memo', async () => ((await run.describe()).memo?.tenant && (await dryRun.describe()).memo?.tenant ? true : undefined), 30_000, 50);
+
+        // This process polls the tenant's queue at the budget of an earlier run (25,000/h).
+        const pool = recordingPool(new Map([[loweredQueue, 25_000]]));
+        const { started } = await pollQueuesOfRunningSyncs({ client, taskQueue, pool, warn: () => undefined });
+        expect(pool.calls.filter(([queue]) => queue === loweredQueue)).toEqual([[loweredQueue, 7_200]]);
+        expect(pool.calls.filter(([queue]) => queue === dryQueue)).toEqual([]);
+        expect(started).toBeGreaterThanOrEqual(1);
+
+        // At the run's rate already: nothing to do.
+        const settled = recordingPool(new Map([[loweredQueue, 7_200]]));
+        await pollQueuesOfRunningSyncs({ client, taskQueue, pool: settled, warn: () => undefined });
+        expect(settled.calls.filter(([queue]) => queue === loweredQueue || queue === dryQueue)).toEqual([]);
+
+        await run.cancel();
+        await dryRun.cancel().catch(() => undefined);
+        await run.result().catch(() => undefined);
+      })(),
+    );
+  }, 120_000);
+});
