@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { ConnectorConfig } from '../config/schema';
-import { emptyCounts, type SyncReport } from '../sync/report';
+import { emptyReport, type SyncReport } from '../sync/report';
 import type { RunTuning } from '../sync/settings';
 import { employeeRef } from '../sync/employee-ref';
 import { employeeRefKeyFromEnv } from '../worker/create-worker';
@@ -33,20 +33,13 @@ export class SyncAlreadyStartedError extends Error {
 }
 
 function alreadyStartedReport(tenant: string, workflowId: string, dryRun: boolean): SyncReport {
-  return {
+  return emptyReport({
     tenant,
     runId: workflowId,
     status: 'skipped',
     dryRun,
-    employees: 0,
-    counts: emptyCounts(),
-    operations: 0,
-    failures: [],
-    failuresTotal: 0,
-    warnings: [],
-    ownedUsersNotInSource: 0,
     message: `another sync of tenant ${tenant} started in the same second is running as ${workflowId}; this start did nothing (follow that run: peakon-sync status '${workflowId}')`,
-  };
+  });
 }
 
 /**

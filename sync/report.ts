@@ -107,6 +107,11 @@ export function emptyCounts(): OutcomeCounts {
   return { created: 0, updated: 0, deactivated: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0 };
 }
 
+/** A report of a run that has done nothing yet (or, skipped, nothing at all). */
+export function emptyReport(fields: Pick<SyncReport, 'tenant' | 'runId' | 'status' | 'dryRun'> & { message?: string }): SyncReport {
+  return { ...fields, employees: 0, counts: emptyCounts(), operations: 0, failures: [], failuresTotal: 0, warnings: [], ownedUsersNotInSource: 0 };
+}
+
 export function addCounts(into: OutcomeCounts, from: OutcomeCounts): void {
   // `?? 0`: summaries of partitions that ran before a version added a count do not carry it.
   for (const key of Object.keys(into) as (keyof OutcomeCounts)[]) into[key] += from[key] ?? 0;

@@ -25,7 +25,7 @@ import type { ConnectorConfig } from '../config/schema';
 import { planLine, PREVIEW_PAGE } from '../sync/employee-report';
 import { createStepsOfWave, createWorkOfSteps, leaverSteps, missingPeople, updateSteps, updateWorkOfSteps, type CreateStep, type UpdateStep } from '../sync/phases';
 import type { LightPlanEntry, PlanEntry } from '../sync/plan';
-import { addCounts, appendCapped, emptyCounts, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
+import { addCounts, appendCapped, emptyReport, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
 import { withTuningDefaults, type RunTuning } from '../sync/settings';
 import type { EmployeeOutcome, SyncPhase, UpdateMethod } from '../sync/types';
 import { planActivityOptions, reportActivityOptions } from './activity-options';
@@ -114,19 +114,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   const tuning = withTuningDefaults(input.tuning);
   const updateMethod = config.sync.updateMethod ?? 'patch';
   const run = { tenant: config.tenant, runId: info.workflowId };
-  const report: SyncReport = {
-    tenant: config.tenant,
-    runId: run.runId,
-    status: 'running',
-    dryRun: input.dryRun ?? false,
-    employees: 0,
-    counts: emptyCounts(),
-    operations: 0,
-    failures: [],
-    failuresTotal: 0,
-    warnings: [],
-    ownedUsersNotInSource: 0,
-  };
+  const report: SyncReport = emptyReport({ tenant: config.tenant, runId: run.runId, status: 'running', dryRun: input.dryRun ?? false });
   const progress: SyncProgress = { phase: 'locking', wave: 0, waves: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: 0, runningPartitions: [], updateWorkTotal: 0, failures: 0, operations: 0, operationsPerHour: config.peakon.operationsPerHour };
   setHandler(syncProgressQuery, () => ({ ...progress, runningPartitions: [...progress.runningPartitions], failures: report.failuresTotal, operations: report.operations }));
   const publish = (status: SyncStatus, memo: Record<string, unknown> = {}) => {
