@@ -6,6 +6,7 @@ import type { PlanPageStore } from '../storage/plan-pages';
 import { ApplicationFailure } from '@temporalio/common';
 import { countScimOperation } from '../metrics/activity';
 import { FailureType } from './failures';
+import { tenantHold } from './tenant-hold';
 import { ScimClient } from '../scim/client';
 import { createOperationPacer, type OperationPacer } from '../scim/pacer';
 
@@ -65,11 +66,13 @@ export interface ScimClientUse {
   onSend?: () => void;
   /** Called every few seconds while a request waits for the tenant's pacer (the plan heartbeats then too). */
   onWait?: () => void;
+  /** Refuse to send while the tenant is held by a 429, and hold it on one (activities/tenant-hold.ts). */
+  heldFor?: string;
 }
 
 /** A fresh client per activity execution (its counters then measure exactly this step). */
 export function scimClientFor(deps: ActivityDeps, connection: PeakonConnection, use: ScimClientUse = {}): ScimClient {
-  const { pacedFor, signal, onSend, onWait } = use;
+  const { pacedFor, signal, onSend, onWait, heldFor } = use;
   return new ScimClient({
     baseUrl: connection.baseUrl,
     token: deps.resolveSecret(connection.token, { url: connection.baseUrl, field: 'peakon.token' }),
@@ -78,6 +81,7 @@ export function scimClientFor(deps: ActivityDeps, connection: PeakonConnection, 
     ...(signal ? { signal } : {}),
     ...(onSend ? { onSend } : {}),
     ...(onWait ? { onWait } : {}),
+    ...(heldFor !== undefined ? { hold: tenantHold(heldFor, connection.baseUrl) } : {}),
     // Every request of every attempt, counted where it is sent: what Peakon bills against the tenant's budget.
     onOperation: countScimOperation,
     userAgent: 'peakon-scim-connector',

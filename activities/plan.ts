@@ -115,7 +115,7 @@ export function planSyncActivity(deps: ActivityDeps) {
         // (a hung page) has still reported it, and the next attempt adds it to the run's operations.
         // And while a request waits for the tenant's pacer, held by a Retry-After another plan of the tenant got (a dry
         // run beside the real one) or spaced by a small budget: a silent wait past the heartbeat timeout failed the attempt.
-        const scim = scimClientFor(deps, config.peakon, { pacedFor: run.tenant, signal: context.cancellationSignal, onSend: () => heartbeat(currentStage), onWait: () => heartbeat(currentStage) });
+        const scim = scimClientFor(deps, config.peakon, { pacedFor: run.tenant, heldFor: run.tenant, signal: context.cancellationSignal, onSend: () => heartbeat(currentStage), onWait: () => heartbeat(currentStage) });
         spent = () => scim.totalOperations();
         // Before any read: deleting leavers needs its confirmation, and a guard that may wait past this worker's
         // retention would lose the run's stored plan.

@@ -1,10 +1,13 @@
+import type { TenantHold } from '../scim/client';
+
 /**
  * Until when Peakon told this worker process to stop sending a tenant's requests (a 429's Retry-After), by tenant and
- * base URL. The budget a 429 reports is the tenant's, not the request's: once one step of the tenant has been told to
- * wait, every other step of it that reaches this process during the wait fails at once as rate limited, without
- * sending, and its employee workflow waits out the rest on a durable timer. Without it, every employee in flight (up
- * to maxConcurrentPartitions × maxConcurrentEmployees) spent one more request on its own 429, which Peakon counts too.
- * Each process learns on its own first 429; nothing here is shared between workers.
+ * base URL: the one record of it, for the employees' steps and the plans alike. The budget a 429 reports is the
+ * tenant's, not the request's: once one request of the tenant has been told to wait, every other one that reaches this
+ * process during the wait fails at once as rate limited, without sending. A step's employee workflow then waits out the
+ * rest on a durable timer; a plan's attempt is retried after it (no plan slot held meanwhile). Without it, every
+ * employee in flight (up to maxConcurrentPartitions × maxConcurrentEmployees) spent one more request on its own 429,
+ * which Peakon counts too. Each process learns on its own first 429; nothing here is shared between workers.
  */
 const heldUntil = new Map<string, number>();
 
@@ -26,4 +29,9 @@ export function tenantHeldForMs(tenant: string, baseUrl: string, now = Date.now(
     return 0;
   }
   return until - now;
+}
+
+/** The tenant's hold, for a SCIM client (the plan's): it refuses to send while held, and holds on a 429. */
+export function tenantHold(tenant: string, baseUrl: string): TenantHold {
+  return { heldForMs: () => tenantHeldForMs(tenant, baseUrl), holdFor: (delayMs) => holdTenant(tenant, baseUrl, delayMs) };
 }

@@ -90,7 +90,18 @@ export type ScimClientOptions = z.input<typeof ScimClientSettingsSchema> & {
   onWait?: () => void;
   /** How often `onWait` is told during a wait. Default PACER_WAIT_TICK_MS. */
   waitTickMs?: number;
+  /**
+   * The tenant's 429 hold (activities/tenant-hold.ts): while held, a request is not sent but fails at once as rate
+   * limited with the time left as its Retry-After; a 429 holds it. Long holds then cost a retry timer, not a worker slot.
+   */
+  hold?: TenantHold;
 };
+
+export interface TenantHold {
+  /** How long requests must still wait; 0 when they may go. */
+  heldForMs(): number;
+  holdFor(delayMs: number): void;
+}
 
 /** How often a request waiting for the pacer says so (well inside any heartbeat timeout the connector sets). */
 export const PACER_WAIT_TICK_MS = 10_000;
@@ -132,6 +143,7 @@ export class ScimClient {
   private readonly onOperation: ((operation: ScimOperation) => void) | undefined;
   private readonly onSend: (() => void) | undefined;
   private readonly onWait: (() => void) | undefined;
+  private readonly hold: TenantHold | undefined;
   private readonly waitTickMs: number;
   private readonly counts: OperationCounts = { GET: 0, POST: 0, PUT: 0, PATCH: 0, DELETE: 0 };
 
@@ -155,6 +167,7 @@ export class ScimClient {
     this.onOperation = options.onOperation;
     this.onSend = options.onSend;
     this.onWait = options.onWait;
+    this.hold = options.hold;
     this.waitTickMs = options.waitTickMs ?? PACER_WAIT_TICK_MS;
     this.#http = axios.create({
       timeout: settings.timeoutMs,
@@ -390,6 +403,10 @@ export class ScimClient {
   private async send(method: HttpMethod, resourcePath: string, options: { query?: Query; body?: unknown } = {}): Promise<SuccessfulExchange> {
     const path = this.relativePath(resourcePath, options.query);
     const request: ScimRequestDescription = { method, path };
+    const held = this.hold?.heldForMs() ?? 0;
+    if (held > 0) {
+      throw new ScimRateLimitedError(`not sent: Peakon rate limited this tenant and this worker waits out its Retry-After (${Math.ceil(held / 1000)} s left)`, { ...request, retryAfterMs: held });
+    }
     if (this.pacer !== undefined) await this.waitForPacer(this.pacer);
     // A stopped client sends nothing more (and spends no quota).
     this.signal?.throwIfAborted();
@@ -439,6 +456,7 @@ export class ScimClient {
       // Every request of this process waits, not just this one: the budget (or the overload) is the tenant's.
       if ((failure instanceof ScimRateLimitedError || failure instanceof ScimTransientError) && failure.retryAfterMs !== undefined) {
         this.pacer?.holdFor(failure.retryAfterMs);
+        if (failure instanceof ScimRateLimitedError) this.hold?.holdFor(failure.retryAfterMs);
       }
       throw failure;
     }

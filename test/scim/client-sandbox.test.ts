@@ -13,6 +13,7 @@ import {
 } from '../../scim/errors';
 import { externalIdFilter } from '../../scim/filter';
 import { createOperationPacer } from '../../scim/pacer';
+import { tenantHeldForMs, tenantHold } from '../../activities/tenant-hold';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUserWrite } from '../../scim/resources';
 
 /** The SCIM client over real HTTP against the project's Peakon-compatible sandbox. */
@@ -168,6 +169,30 @@ describe('ScimClient against the sandbox', () => {
         expect(retryAfterMs).toBeLessThanOrEqual(3_600_000);
         expect(holds).toEqual([retryAfterMs]);
         expect(limited.totalOperations()).toBe(3);
+      } finally {
+        await tinyQuota.close();
+      }
+    });
+
+    it('429 with the tenant\'s hold: the tenant is held, and every client of it then fails at once without sending', async () => {
+      const tinyQuota = await startSandbox({ token: TOKEN, port: 0, quotaPerHour: 1 });
+      try {
+        const tenant = `hold-${Date.now()}`;
+        const limited = createScimClient({ baseUrl: tinyQuota.baseUrl, token: TOKEN, hold: tenantHold(tenant, tinyQuota.baseUrl) });
+        await limited.getServiceProviderConfig();
+        await expect(limited.getServiceProviderConfig()).rejects.toMatchObject({ status: 429 });
+        expect(tenantHeldForMs(tenant, tinyQuota.baseUrl)).toBeGreaterThan(3_500_000);
+
+        // Another plan of the tenant in this process: not sent, not counted, told how long is left.
+        const other = createScimClient({ baseUrl: tinyQuota.baseUrl, token: TOKEN, hold: tenantHold(tenant, tinyQuota.baseUrl) });
+        const error = await caught(other.listAllUsers());
+        expect(error).toBeInstanceOf(ScimRateLimitedError);
+        expect(error).toMatchObject({ status: undefined, message: expect.stringContaining('not sent') });
+        expect((error as ScimRateLimitedError).retryAfterMs).toBeGreaterThan(3_500_000);
+        expect(other.totalOperations()).toBe(0);
+        expect(tinyQuota.ops()).toHaveLength(2);
+        // Another tenant on the same server is not held.
+        expect(tenantHeldForMs(`${tenant}-other`, tinyQuota.baseUrl)).toBe(0);
       } finally {
         await tinyQuota.close();
       }
