@@ -143,10 +143,12 @@ export async function employeeUpdateWorkflow(input: EmployeeStepWorkflowInput<Up
   const write = (what: UpdateWork['write']) => spent.count(() => steps.writeEmployee({ run: input.run, peakon: input.peakon, ref: work.ref, peakonUserId: work.peakonUserId, write: what }));
   /** A PATCH with nothing left in it (its only change was a reference to someone who could not be created) is not sent. */
   const isEmpty = (what: UpdateWork['write']) => what.method === 'patch' && what.operations.length === 0;
+  // Nor is an update whose every change was left out: with `put` its write is the user as Peakon has it, a wasted operation.
+  const nothingToWrite = work.leaver === undefined && work.changes.length === 0;
   let changes = work.changes;
   try {
     try {
-      if (!isEmpty(work.write)) await write(work.write);
+      if (!isEmpty(work.write) && !nothingToWrite) await write(work.write);
     } catch (error) {
       const references = Object.keys(work.references);
       if (isCancellation(error) || failureType(error) !== 'InvalidRequest' || references.length === 0) throw error;

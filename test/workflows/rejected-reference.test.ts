@@ -57,8 +57,9 @@ describe('a reference Peakon rejects in phase 2', () => {
     );
   });
 
-  it('a planned update whose only change is a new manager Peakon could not create sends nothing and is not counted updated', async () => {
+  it.each(['patch', 'put'] as const)('a planned update whose only change is a new manager Peakon could not create sends nothing and is not counted updated (%s)', async (updateMethod) => {
     const fixture = await pipeline.fixture();
+    fixture.config.sync = { ...fixture.config.sync, updateMethod };
     const org = generateOrg(3, 2);
     const root = org.find((person) => person.manager_id === '');
     const [mover, other] = org.filter((person) => person !== root);
