@@ -144,7 +144,8 @@ export function devServerEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv 
   return Object.fromEntries(Object.entries(env).filter(([name, value]) => value !== undefined && DEV_SERVER_ENVIRONMENT.test(name)));
 }
 
-const DEV_SERVER_ENVIRONMENT = /^(PATH|HOME|USER|LOGNAME|TMPDIR|TMP|TEMP|TZ|LANG|LC_[A-Z]+|SYSTEMROOT|WINDIR|USERPROFILE|LOCALAPPDATA|APPDATA)$/;
+// Case-insensitive: Windows keeps names as set (`Path`, `SystemRoot`, `windir`), and a Go program needs SystemRoot there.
+const DEV_SERVER_ENVIRONMENT = /^(PATH|PATHEXT|HOME|USER|LOGNAME|TMPDIR|TMP|TEMP|TZ|LANG|LC_[A-Z]+|SYSTEMROOT|WINDIR|COMSPEC|USERPROFILE|LOCALAPPDATA|APPDATA)$/i;
 
 /**
  * Starts a local Temporal dev server (the `temporal` CLI this project installs) with the connector's search attributes

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { startDevServer } from '../../devserver/dev-server';
+import { devServerEnvironment, startDevServer } from '../../devserver/dev-server';
 
 // `npm start`, `peakon-sync server` and the tests hold the SCIM token, the encryption key and HR credentials in their
 // environment; the dev server (a third-party binary) must not inherit them. A real server; its environment is read
@@ -27,4 +27,8 @@ describe('the dev server process', () => {
       await server.stop();
     }
   }, 90_000);
+
+  it('keeps the names Windows spells in mixed case (Path, SystemRoot, windir), which a Go program needs', () => {
+    expect(devServerEnvironment({ Path: 'C:\\bin', SystemRoot: 'C:\\Windows', windir: 'C:\\Windows', PEAKON_TOKEN: 'secret' })).toEqual({ Path: 'C:\\bin', SystemRoot: 'C:\\Windows', windir: 'C:\\Windows' });
+  });
 });
