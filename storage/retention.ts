@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { createStorageDriver, DEFAULT_RETENTION_DAYS, type PayloadStoreConfig } from './from-env';
 import { LocalStorageDriver } from './local-driver';
 import type { RetainableStorageDriver } from './payload-bytes';
-import { S3StorageDriver } from './s3-driver';
+import { LEDGER_FOLDER, S3StorageDriver } from './s3-driver';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 6 * 60 * 60 * 1000;
@@ -128,8 +128,6 @@ function driverFor(store: PayloadStoreConfig | RetainableStorageDriver): {
   return { driver, dispose: () => (driver instanceof S3StorageDriver ? driver.destroy() : undefined) };
 }
 
-/** Ledger folders (`<payload store>/ledger/`, ownership/store.ts): never entered by the report sweep. */
-const LEDGER_FOLDER = 'ledger';
 /**
  * The names of the files the connector writes into the report folder (activities/report.ts reportFilePath): the run's
  * report `<run>.json` (the run id with anything but `A-Za-z0-9._-` replaced), and `<run>.json.<16 hex>.tmp`, an attempt's
@@ -146,7 +144,8 @@ export interface DeleteOldReportsOptions {
  * The report sweep: deletes the report files the connector wrote under `root` (`<root>/<tenant>/…/<run>.json` and
  * their temp files, see REPORT_FILE) last modified before `cutoff`. Anything else is kept, since the report folder may
  * be the worker's state folder: files directly in `root`, files of any other name (the payload store's payloads, the
- * SQLite database), the folders in `exclude`, and every folder named `ledger` (the ownership ledgers, never swept).
+ * SQLite database, the ownership ledgers `<tenant>.ledger`), the folders in `exclude`, and the `ledger` folder of a
+ * store that is `root` itself (the ownership ledgers, never swept).
  * Symbolic links are neither followed nor deleted, and folders are kept, so nothing outside `root` is ever touched.
  * A missing root is empty.
  */
@@ -169,7 +168,8 @@ export async function deleteOldFiles(root: string, cutoff: Date, signal?: AbortS
       const full = path.join(dir, entry.name);
       if (path.relative(base, full).startsWith('..')) continue; // defensive: never leave the root
       if (entry.isDirectory()) {
-        if (entry.name !== LEDGER_FOLDER) await walk(full);
+        // The store's own ledger folder; elsewhere `ledger` may be a tenant's report folder (a tenant named so).
+        if (entry.name !== LEDGER_FOLDER || !excluded.has(dir)) await walk(full);
       } else if (entry.isFile() && dir !== base && REPORT_FILE.test(entry.name)) {
         try {
           const stat = await fs.lstat(full);

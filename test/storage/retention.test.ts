@@ -39,8 +39,8 @@ describe('report retention in a folder that also holds the payload store', () =>
       freshReport: await write(path.join(state, 'acme', 'run-3.json'), 1),
       ledger: await write(path.join(payloads, 'ledger', 'acme.ledger'), 60, 'ledger bytes'),
       ledgerLock: await write(path.join(payloads, 'ledger', 'acme.ledger.lock'), 60, 'token'),
-      // A tenant that writes JSON into a folder named ledger elsewhere is still never entered.
-      ledgerJson: await write(path.join(state, 'other', 'ledger', 'x.json'), 60),
+      // A tenant named `ledger`: its reports are reports like any other (only the store's own ledger folder is skipped).
+      ledgerTenantReport: await write(path.join(state, 'ledger', 'run-4.json'), 60),
       payload: await write(path.join(payloads, `${key}.payload`), 60, 'payload bytes'),
       payloadTemp: await write(path.join(payloads, `.tmp-${key}-1-abcdef`), 60, 'payload bytes'),
       database: await write(path.join(state, 'temporal.db'), 60, 'sqlite'),
@@ -52,9 +52,9 @@ describe('report retention in a folder that also holds the payload store', () =>
   it('deletes old report files only: the ledger, payloads and other files stay', async () => {
     const files = await layout();
     const deleted = await deleteOldFiles(state, new Date(Date.now() - 30 * DAY_MS));
-    expect(deleted).toBe(3);
-    for (const gone of [files.oldReport, files.oldNestedReport, files.staleReportTemp]) expect(await exists(gone)).toBe(false);
-    for (const kept of [files.freshReport, files.ledger, files.ledgerLock, files.ledgerJson, files.payload, files.payloadTemp, files.database, files.rootJson, files.otherFile]) {
+    expect(deleted).toBe(4);
+    for (const gone of [files.oldReport, files.oldNestedReport, files.staleReportTemp, files.ledgerTenantReport]) expect(await exists(gone)).toBe(false);
+    for (const kept of [files.freshReport, files.ledger, files.ledgerLock, files.payload, files.payloadTemp, files.database, files.rootJson, files.otherFile]) {
       expect(await exists(kept)).toBe(true);
     }
   });
@@ -64,7 +64,7 @@ describe('report retention in a folder that also holds the payload store', () =>
     const inStore = await write(path.join(payloads, 'acme', 'run-9.json'), 60); // report-like, but inside the store
     const driver = new LocalStorageDriver({ directory: payloads });
     const result = await sweepOnce({ store: driver, reportDirectory: state, retentionDays: 30 });
-    expect(result).toMatchObject({ reportsDeleted: 3, payloadsDeleted: 2 }); // the driver's payload and its temp file
+    expect(result).toMatchObject({ reportsDeleted: 4, payloadsDeleted: 2 }); // the driver's payload and its temp file
     expect(await exists(files.oldReport)).toBe(false);
     expect(await exists(files.ledger)).toBe(true);
     expect(await exists(files.ledgerLock)).toBe(true);
