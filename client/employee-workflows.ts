@@ -3,7 +3,7 @@ import { readEncryptionKeys } from '../codec/keys';
 import { employeeRef } from '../sync/employee-ref';
 import { describeChange } from '../sync/trace';
 import type { EmployeeOutcome, SyncPhase } from '../sync/types';
-import { employeeRefKeyFromEnv } from '../worker/create-worker';
+import { employeeRefKeyFromEnv, employeeRefKeyOf } from '../worker/create-worker';
 import { employeeWorkflowId, isRunWorkflowType, type ConnectorWorkflowType } from '../workflows/ids';
 import { z } from 'zod';
 import { warnWhileNoWorker, type ConnectedClient } from './temporal-client';
@@ -29,7 +29,7 @@ export interface EmployeeStep {
 
 /**
  * The keys of the employee-ref hash a run may have used: the current encryption key's, then each old key's
- * (PEAKON_SYNC_ENCRYPTION_OLD_KEYS), derived exactly as the worker derives its own (employeeRefKeyFromEnv). A run from
+ * (PEAKON_SYNC_ENCRYPTION_OLD_KEYS), derived exactly as the worker derives its own (employeeRefKeyOf). A run from
  * before a key rotation named its employees with the key that was current then.
  */
 function employeeRefKeys(env: NodeJS.ProcessEnv): Array<Buffer | undefined> {
@@ -38,7 +38,7 @@ function employeeRefKeys(env: NodeJS.ProcessEnv): Array<Buffer | undefined> {
   if (!keys) return [current];
   const old = [...keys.decryptionKeys.values()]
     .filter((key) => key.id !== keys.current.id)
-    .map((key) => employeeRefKeyFromEnv({ PEAKON_SYNC_ENCRYPTION_KEY: key.secret.export().toString('base64') }).employeeRefKey);
+    .map((key) => employeeRefKeyOf(key.secret));
   return [current, ...old];
 }
 

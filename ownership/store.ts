@@ -10,6 +10,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3ClientC
 import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { connectorDataConverter } from '../codec/data-converter';
+import { realSleep } from '../net/sleep';
 import { createStorageDriver, storageConfigFromEnv, type PayloadStoreConfig } from '../storage/from-env';
 import { LEDGER_FOLDER, S3StorageDriver } from '../storage/s3-driver';
 import { applyOwnershipChange, emptyLedger, OwnershipLedgerSchema, type OwnershipChange, type OwnershipLedger } from './ledger';
@@ -74,9 +75,8 @@ const STALE_LOCK_MS = 30_000;
 /** How long a folder ledger writer waits for another writer's lock before it gives up. */
 const LOCK_WAIT_MS = 60_000;
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** 10–50 ms, so writers that met do not meet again at once. */
-const jitter = () => pause(10 + Math.floor(Math.random() * 40));
+const jitter = () => realSleep(10 + Math.floor(Math.random() * 40));
 
 /** How long ago `file` was last touched; undefined when it is gone. */
 async function ageOf(file: string): Promise<number | undefined> {

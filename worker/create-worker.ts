@@ -1,7 +1,7 @@
 import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
-import { createHmac } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
 import { createActivities, SCIM_ACTIVITY_NAMES, type ActivityDeps } from '../activities';
 import { connectorDataConverterFromEnv, DEFAULT_PLAN_CONCURRENCY, defaultPayloadDirectory } from './environment';
 import { resolveSecret } from '../config/secret';
@@ -73,7 +73,12 @@ export function defaultActivityDeps(reportDirectory: string, env: NodeJS.Process
 export function employeeRefKeyFromEnv(env: NodeJS.ProcessEnv = process.env): { employeeRefKey?: Buffer } {
   const keys = readEncryptionKeys(env);
   if (!keys) return {};
-  return { employeeRefKey: createHmac('sha256', keys.current.secret.export()).update('peakon-sync employee ref').digest() };
+  return { employeeRefKey: employeeRefKeyOf(keys.current.secret) };
+}
+
+/** The employee-ref key of one encryption key (the current one's for new runs; an old one's for runs before a rotation). */
+export function employeeRefKeyOf(encryptionKey: KeyObject): Buffer {
+  return createHmac('sha256', encryptionKey.export()).update('peakon-sync employee ref').digest();
 }
 
 /**
