@@ -27,7 +27,8 @@ describe('the sweep of running syncs', () => {
   it('polls each running sync\'s SCIM queue at the budget in its memo, restarts one polled at another rate, and skips dry runs', async () => {
     // Every request waits 3 s: both runs are still running while the sweep looks.
     const lowered = await pipeline.fixture({ sandbox: { faults: { latencyMs: 3_000 } } });
-    const dry = await pipeline.fixture({ sandbox: { faults: { latencyMs: 3_000 } } });
+    // The dry run's plan reads slower still: it must be running while the sweep looks, or skipping it proves nothing.
+    const dry = await pipeline.fixture({ sandbox: { faults: { latencyMs: 10_000 } } });
     lowered.writeEmployees(generateOrg(4, 2));
     dry.writeEmployees(generateOrg(4, 2));
     lowered.config.peakon = { ...lowered.config.peakon, operationsPerHour: 7_200 };
@@ -46,7 +47,8 @@ describe('the sweep of running syncs', () => {
         const { started } = await pollQueuesOfRunningSyncs({ client, taskQueue, pool, warn: () => undefined });
         expect(pool.calls.filter(([queue]) => queue === loweredQueue)).toEqual([[loweredQueue, 7_200]]);
         expect(pool.calls.filter(([queue]) => queue === dryQueue)).toEqual([]);
-        expect(started).toBeGreaterThanOrEqual(1);
+        expect((await dryRun.describe()).status.name).toBe('RUNNING');
+        expect(started).toBe(pool.calls.length);
 
         // At the run's rate already: nothing to do.
         const settled = recordingPool(new Map([[loweredQueue, 7_200]]));
