@@ -146,6 +146,8 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
    * what their employees finished, and `partitions` counts those that stopped early.
    */
   const stopped = { run: false, partitions: 0 };
+  /** The first partition that failed; the run fails after the others in flight, with its report. */
+  let failedPartition: { workflowId: string; error: unknown } | undefined;
   /** Set once the run writes its report: a lock lost then has nothing left to stop. */
   let finishing = false;
   const finish = async (status: SyncStatus) => {
@@ -239,9 +241,18 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
               args: [{ run, peakon: config.peakon, tuning, updateMethod, partition: index, maxConcurrentEmployees: config.sync.maxConcurrentEmployees, work }],
             });
           } catch (error) {
+            if (!isCancellation(error)) {
+              // A partition failed (terminated, timed out, its work could not be loaded): the others in flight finish,
+              // and the run then fails with a report and the ownership of what they did. A run recorded before this
+              // change failed at once, without either.
+              if (!patched(PARTITION_FAILURE_REPORTED_PATCH)) throw error;
+              failedPartition ??= { workflowId, error };
+              progress.runningPartitions = progress.runningPartitions.filter((running) => running !== workflowId);
+              return;
+            }
             // Cancelled (the run, or this partition): wait for the partitions still in flight, which return what they
             // finished, before the report. A run recorded before this change went to its report at once.
-            if (!isCancellation(error) || !patched(PARTITION_RETURNS_WHEN_CANCELLED_PATCH)) throw error;
+            if (!patched(PARTITION_RETURNS_WHEN_CANCELLED_PATCH)) throw error;
             // One cancelled before it started has nothing to return; one that ended cancelled had started no employee.
             stopped.partitions += error instanceof ChildWorkflowFailure ? 1 : 0;
             stopped.run = true;
@@ -261,8 +272,9 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
           progress.runningPartitions = progress.runningPartitions.filter((running) => running !== workflowId);
           progress.partitionsDone += 1;
           progress.employeesDone += employeesIn(work);
-        }, () => report.message !== undefined || stopped.run);
+        }, () => report.message !== undefined || stopped.run || failedPartition !== undefined);
         if (stopped.run) throw new CancelledFailure(`${stopped.partitions} partition(s) of ${phase} stopped by a cancel`);
+        if (failedPartition) throw failedPartition.error;
         return report.message === undefined;
       };
 
@@ -333,6 +345,16 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
         return finish('cancelled');
       }));
     }
+    if (failedPartition !== undefined && error === failedPartition.error) {
+      // The run fails, but says so in a report first, and records who it created: they are leavers when they go.
+      const { workflowId } = failedPartition;
+      report.message = `failed during ${progress.phase}: partition ${workflowId} failed (${failureText(error)}); the partitions in flight finished and are counted, nothing more was started, and the next sync redoes the rest`;
+      await finishOrFail(() => CancellationScope.nonCancellable(() => {
+        leaversDone = true;
+        return finish('failed');
+      }));
+      throw runFailure(error);
+    }
     const cause = error instanceof ActivityFailure ? error.cause : undefined;
     if (cause instanceof ApplicationFailure && QUARANTINE_TYPES.has(cause.type ?? '')) {
       // Peakon refuses the token or does not know the base URL: stop, say why, and let the next run probe with a read.
@@ -388,6 +410,12 @@ function reportEntryOf(entry: LightPlanEntry | PlanEntry): ReportEntry {
  */
 const STOP_WHEN_LOCK_LOST_PATCH = 'stop-when-tenant-lock-lost';
 
+/**
+ * patched() marker of a run whose partition failed (2026-11): the run waits for its other partitions in flight, writes
+ * its report and ownership, and fails. Written only then. See docs/versioning.md.
+ */
+const PARTITION_FAILURE_REPORTED_PATCH = 'partition-failure-reported';
+
 /** patched() marker of a run that shows `failed` when it fails after publishing its outcome (2026-11). See docs/versioning.md. */
 const PUBLISH_FAILED_AFTER_FINISH_PATCH = 'publish-failed-after-finish';
 
@@ -416,6 +444,13 @@ function runFailure(error: unknown): unknown {
     return ApplicationFailure.create({ type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, message: error.cause.message });
   }
   return error;
+}
+
+/** The words of a child's failure: its cause's message (a terminated partition says "Workflow execution terminated"). */
+function failureText(error: unknown): string {
+  let cause: unknown = error;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 function resultLine(report: SyncReport): string {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from '../../scim/resources';
 import { MAX_CREATE_WAVES } from '../../sync/plan';
 import type { SyncReport } from '../../sync/report';
-import { tenantLockWorkflowId } from '../../workflows/ids';
+import { partitionWorkflowId, tenantLockWorkflowId } from '../../workflows/ids';
 import { approveLeaversUpdate, rejectLeaversUpdate, syncProgressQuery, type SyncWorkflowInput } from '../../workflows/sync';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 import { TEST_TUNING, usePipelineTests, type PipelineFixture } from '../harness/pipeline';
@@ -301,6 +301,26 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
     expect(run.report?.status).toBe('cancelled');
     expect(run.report?.counts.created).toBeGreaterThanOrEqual(3);
     await record('cancelled-partition', run);
+  }, 300_000);
+
+  it('partition-failed: a partition is terminated mid-run; the run waits for none left in flight, reports, and fails (patch partition-failure-reported)', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-partition-failed', sandbox: { faults: { latencyMs: 300 } } });
+    fixture.writeEmployees(generateOrg(12, 2));
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1, maxConcurrentPartitions: 1, partitionSize: 5 };
+    const workers = await fixture.startWorkers();
+    const run = await workers.runUntil((async () => {
+      const handle = await fixture.startSync();
+      // The second wave's first partition (5) is done and its second is writing.
+      for (let waited = 0; fixture.sandbox.ops().filter((op) => op.method === 'POST').length < 7; waited += 1) {
+        if (waited > 1200) throw new Error('the run never wrote');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await pipeline.temporal.client.workflow.getHandle(partitionWorkflowId(handle.workflowId, 'create', 1, 1)).terminate('recording: a partition fails');
+      const recorded: RecordedRun = { failure: await handle.result().catch((error: unknown) => error), workflows: await workflowsOfRun(pipeline.temporal, handle) };
+      return recorded;
+    })());
+    expect(run.failure).toBeDefined();
+    await record('partition-failed', run);
   }, 300_000);
 
   it('scheduled: a scheduled run validates its stored config, then syncs; a stored config that no longer validates fails first', async () => {

@@ -1,11 +1,12 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { reportFilePath } from '../../activities/report';
 import { unlockTenant } from '../../client/commands/unlock';
 import { exitCodeFor } from '../../client/format-report';
 import { ledgerStoreFromEnv } from '../../ownership/store';
 import type { SyncReport } from '../../sync/report';
-import { tenantLockWorkflowId } from '../../workflows/ids';
+import { partitionWorkflowId, tenantLockWorkflowId } from '../../workflows/ids';
 import type { TenantLockEnd } from '../../workflows/lock';
 import { defaultPayloadDirectory } from '../../worker/environment';
 import { generateOrg } from '../fixtures/org';
@@ -205,6 +206,46 @@ describe('cancelling a run and the circuit breaker', () => {
         expect(next.counts.deactivated).toBe(2);
         expect(fixture.sandbox.users()).toHaveLength(40);
         for (const email of finishedEarly) expect(fixture.sandbox.users().find((user) => user.userName === email)?.active).toBe(false);
+      })(),
+    );
+  });
+
+  it('a run whose partition fails lets the others finish, writes its report and owns whom it created, then fails', async () => {
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 100 } } });
+    // Waves of 1, 6 and 33 creates; the last in partitions of 10, one at a time.
+    const employees = generateOrg(40, 3);
+    withoutLeaverGuard(fixture);
+    fixture.writeEmployees(employees);
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1, partitionSize: 10 };
+    const { client } = pipeline.temporal;
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const handle = await fixture.startSync();
+        // The last wave's first two partitions are done and its third is running: an operator terminates that one.
+        await waitFor('two partitions of the last wave', () => posts(fixture) >= 7 + 20 + 2);
+        const lastWave = new Set(employees.slice(7).map((employee) => employee.work_email));
+        const createdEarly = fixture.sandbox.users().map((user) => user.userName).filter((email) => lastWave.has(email)).slice(0, 2);
+        expect(createdEarly).toHaveLength(2);
+        await client.workflow.getHandle(partitionWorkflowId(handle.workflowId, 'create', 2, 2)).terminate('test: a partition fails');
+
+        await expect(handle.result()).rejects.toBeDefined();
+        expect((await handle.describe()).memo).toMatchObject({ status: 'failed' });
+        // The report is written, naming the partition, and counts what the finished partitions created.
+        const reportFile = reportFilePath(fixture.stateDirectory, { tenant: fixture.config.tenant, runId: handle.workflowId });
+        const report = (JSON.parse(readFileSync(reportFile, 'utf8')) as { summary: SyncReport }).summary;
+        expect(report.status).toBe('failed');
+        expect(report.message).toContain(`partition ${partitionWorkflowId(handle.workflowId, 'create', 2, 2)} failed`);
+        expect(report.counts.created).toBeGreaterThanOrEqual(27);
+        // Nothing was started after the failure: the last wave's fourth partition never ran.
+        await expect(client.workflow.getHandle(partitionWorkflowId(handle.workflowId, 'create', 2, 3)).describe()).rejects.toThrow();
+
+        // Owned: two of them leave the HR read before any run matched them again, and the next run deactivates them.
+        fixture.writeEmployees(employees.filter((employee) => !createdEarly.includes(employee.work_email)));
+        const next: SyncReport = await (await fixture.startSync()).result();
+        expect(next.status).toBe('completed');
+        expect(next.counts.deactivated).toBe(2);
+        for (const email of createdEarly) expect(fixture.sandbox.users().find((user) => user.userName === email)?.active).toBe(false);
       })(),
     );
   });
