@@ -110,17 +110,60 @@ function checkLocaleUncached(value: Scalar): Checked<string> {
 }
 
 /**
- * An IANA zone name in its canonical spelling. Offsets such as "+01:00" are refused even where ICU accepts them:
- * Peakon wants a zone name, which also knows daylight saving time.
+ * Current IANA zone names that ICU (Node 20, ICU 78) lists only under an older name: Intl accepts them but
+ * `resolvedOptions().timeZone` turns them into the deprecated spelling (Asia/Kolkata → Asia/Calcutta) and
+ * `Intl.supportedValuesOf('timeZone')` does not list them. Only used to correct the letter case of such a name.
+ */
+const CURRENT_NAMES_ICU_RENAMES = [
+  'Africa/Asmara',
+  'America/Argentina/Buenos_Aires',
+  'America/Argentina/Catamarca',
+  'America/Argentina/Cordoba',
+  'America/Argentina/Jujuy',
+  'America/Argentina/Mendoza',
+  'America/Atikokan',
+  'America/Indiana/Indianapolis',
+  'America/Kentucky/Louisville',
+  'America/Nuuk',
+  'Asia/Ho_Chi_Minh',
+  'Asia/Kathmandu',
+  'Asia/Kolkata',
+  'Asia/Yangon',
+  'Atlantic/Faroe',
+  'Europe/Kyiv',
+  'Pacific/Chuuk',
+  'Pacific/Kanton',
+  'Pacific/Pohnpei',
+];
+
+let zoneSpellings: Map<string, string> | undefined;
+/** Correctly cased zone names by their lower-case form. */
+function knownZoneSpelling(name: string): string | undefined {
+  zoneSpellings ??= new Map([...Intl.supportedValuesOf('timeZone'), ...CURRENT_NAMES_ICU_RENAMES].map((zone) => [zone.toLowerCase(), zone]));
+  return zoneSpellings.get(name.toLowerCase());
+}
+
+/**
+ * An IANA zone name, spelled as the HR system spells it once Intl accepts it: only the letter case is corrected
+ * (europe/copenhagen → Europe/Copenhagen). ICU's resolved name is not used as such: for current names it is often a
+ * deprecated alias (Asia/Kolkata → Asia/Calcutta, Europe/Kyiv → Europe/Kiev), which Peakon would then hold instead of
+ * the HR system's value. A name whose correct case is not known (a backward-compatibility link such as US/Eastern) is
+ * kept as written. Offsets such as "+01:00" are refused even where ICU accepts them: Peakon wants a zone name, which
+ * also knows daylight saving time.
  */
 export const checkTimezone = memoize(checkTimezoneUncached);
 function checkTimezoneUncached(value: Scalar): Checked<string> {
   const text = String(value);
   if (/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/.test(text)) {
+    let resolved: string | undefined;
     try {
-      return { ok: true, value: new Intl.DateTimeFormat('en-US', { timeZone: text }).resolvedOptions().timeZone };
+      resolved = new Intl.DateTimeFormat('en-US', { timeZone: text }).resolvedOptions().timeZone;
     } catch {
       // RangeError: unknown zone; reported below.
+    }
+    if (resolved !== undefined) {
+      const spelled = resolved.toLowerCase() === text.toLowerCase() ? resolved : (knownZoneSpelling(text) ?? text);
+      return { ok: true, value: spelled };
     }
   }
   return { ok: false, message: `${quoted(text)} is not an IANA time zone (e.g. Europe/Copenhagen)` };

@@ -34,6 +34,23 @@ describe('per-record validation', () => {
     expect(mapOne(person({ tz: 'europe/copenhagen' }), { timezone: 'tz' }).employees[0]?.user.timezone).toBe('Europe/Copenhagen');
   });
 
+  it.each([
+    ['Asia/Kolkata', 'Asia/Kolkata'],
+    ['Europe/Kyiv', 'Europe/Kyiv'],
+    ['America/Nuuk', 'America/Nuuk'],
+    ['Asia/Ho_Chi_Minh', 'Asia/Ho_Chi_Minh'],
+    ['europe/copenhagen', 'Europe/Copenhagen'],
+    ['asia/kolkata', 'Asia/Kolkata'],
+    ['EUROPE/KYIV', 'Europe/Kyiv'],
+    ['Asia/Calcutta', 'Asia/Calcutta'],
+    ['US/Eastern', 'US/Eastern'],
+    ['utc', 'UTC'],
+  ])('sends the time zone %s as the HR system spells it, correcting only the letter case (%s), never ICU\'s alias', (tz, sent) => {
+    const report = mapOne(person({ tz }), { timezone: 'tz' });
+    expect(report.problems).toEqual([]);
+    expect(report.employees[0]?.user.timezone).toBe(sent);
+  });
+
   it('rejects a date that does not parse, including an impossible calendar date', () => {
     for (const dob of ['1990-03-07', '31/02/1990']) {
       const report = mapOne(person({ dob }), { attributes: { 'Date of Birth': { field: 'dob', date: 'DD/MM/YYYY' } } });
