@@ -18,7 +18,10 @@ export const SUPERVISOR_FIELD = 'supervisorEId';
 /** Pages handed to the mapping; BambooHR itself answers a report in one response. */
 const PAGE_SIZE = 1000;
 
-const EmployeeListSchema = z.looseObject({ employees: z.array(z.record(z.string(), z.unknown())) });
+const EmployeeListSchema = z.looseObject({
+  employees: z.array(z.record(z.string(), z.unknown())),
+  fields: z.array(z.looseObject({ id: z.union([z.string(), z.number()]).transform(String) })).optional(),
+});
 const ChangeSchema = z.looseObject({
   id: z.union([z.string(), z.number()]).transform(String),
   action: z.enum(['Inserted', 'Updated', 'Deleted']),
@@ -89,7 +92,34 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
           );
     const parsed = EmployeeListSchema.safeParse(response.body);
     if (!parsed.success) throw new SourceReadError(`${description}: the ${config.read} response has no "employees" list`);
+    assertFieldsAnswered(parsed.data);
     return parsed.data.employees.map(normalizeRecord);
+  }
+
+  /**
+   * BambooHR answers 200 to a report that names a field it does not know or the key may not read, and leaves that
+   * field out (of `fields` and of every employee); the directory has a fixed set of fields. Read on, such a field is
+   * empty for everyone and the mapping removes its attribute from every Peakon user: a bad read, not an empty value.
+   * The fields the config reads must each come back, in the answer's `fields` list or as a key of an employee.
+   * (supervisorEId, asked for in every report, is only required when the config reads it.)
+   */
+  function assertFieldsAnswered(answer: z.infer<typeof EmployeeListSchema>): void {
+    // No employees at all is the empty read readPages refuses, with its own message.
+    if (answer.employees.length === 0) return;
+    const wanted = config.read === 'directory' ? deps.fields : [...deps.fields, ...config.fields];
+    const answered = new Set(answer.fields?.map((field) => field.id));
+    for (const employee of answer.employees) for (const key of Object.keys(employee)) answered.add(key);
+    const missing = [...new Set(wanted)].filter((field) => field !== 'id' && !answered.has(field));
+    if (missing.length === 0) return;
+    const listed = missing.map((field) => `"${field}"`).join(', ');
+    const why =
+      config.read === 'directory'
+        ? 'the employee directory has a fixed set of fields; use read: customReport, or fix the field name'
+        : 'BambooHR leaves out, without an error, a field it does not know or the API key may not read; fix the field name in the config or the key\'s access';
+    throw new SourceReadError(
+      `${description}: the ${config.read === 'directory' ? 'employee directory' : 'custom report'} did not return ${missing.length === 1 ? 'the field' : `${missing.length} fields`} the config reads: ${listed} (${why}). ` +
+        'No record of it is used: read on, every employee would look as if the field were empty',
+    );
   }
 
   return {

@@ -139,6 +139,41 @@ describe('BambooHR source', () => {
   });
 });
 
+describe('BambooHR source: fields BambooHR leaves out', () => {
+  it('fails the custom report read naming a mapped field BambooHR did not return (a typo, a field the key may not read)', async () => {
+    const api = await start();
+    const raw = rawConfig(api.baseUrl);
+    const config = parseConfig({ ...raw, mapping: { ...raw.mapping, attributes: { ...raw.mapping.attributes, Team: 'departmnet', Level: 'jobLevel' } } });
+    const error = await readAllRecords(createSourceForConfig(config, { resolveSecret, sleep: noSleep })).catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(SourceReadError);
+    expect((error as Error).message).toMatch(/^bamboohr:acme: the custom report did not return 2 fields the config reads: "departmnet", "jobLevel" \(BambooHR leaves out/);
+    // The request asked for them: BambooHR's 200 is what hid the problem.
+    expect((JSON.parse(api.requests[0]?.body ?? '{}') as { fields: string[] }).fields).toEqual(expect.arrayContaining(['departmnet', 'jobLevel']));
+  });
+
+  it('fails on an extra source.fields entry BambooHR did not return, too', async () => {
+    const api = await start();
+    const config = BambooHrSourceConfigSchema.parse({ type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl: api.baseUrl, fields: ['costCenter'] });
+    const reading = readAllRecords(createBambooHrSource(config, { resolveSecret, sleep: noSleep, fields: ['workEmail'] }));
+    await expect(reading).rejects.toThrow(/did not return the field the config reads: "costCenter"/);
+  });
+
+  it('fails the directory read naming a mapped field the directory does not have', async () => {
+    const api = await start();
+    const config = BambooHrSourceConfigSchema.parse({ type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl: api.baseUrl, read: 'directory' });
+    const reading = readAllRecords(createBambooHrSource(config, { resolveSecret, sleep: noSleep, fields: ['workEmail', 'department', 'status'] }));
+    await expect(reading).rejects.toThrow(/^bamboohr:acme: the employee directory did not return the field the config reads: "status" \(the employee directory has a fixed set of fields/);
+  });
+
+  it('does not require supervisorEId, which every report asks for, unless the config reads it', async () => {
+    const api = await start({ employees: employees.map(({ supervisorEId: _omitted, ...employee }) => employee) });
+    const config = BambooHrSourceConfigSchema.parse({ type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl: api.baseUrl });
+    expect(await readAllRecords(createBambooHrSource(config, { resolveSecret, sleep: noSleep, fields: ['workEmail'] }))).toHaveLength(3);
+    const reading = readAllRecords(createBambooHrSource(config, { resolveSecret, sleep: noSleep, fields: ['workEmail', 'supervisorEId'] }));
+    await expect(reading).rejects.toThrow(/"supervisorEId"/);
+  });
+});
+
 describe('BambooHR source: the leavers\' termination date', () => {
   // Only the leavers read this field, no attribute maps it: a report that leaves it out reads every date as empty.
   const leavers = { leavers: { terminationDate: { field: 'terminationDate' } } };
