@@ -86,7 +86,8 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     read += records.length;
     if (records.length > 0) yield records;
     next = nextPage(config, next, response, records.length, read, announced, seenCursors, description);
-    afterTail = pageNumber === 1 ? records.length < requestedPageSize(config.pagination) : records.length < longestPage;
+    // An empty page is no tail: where it does not end the read (a cursor or Link to more), the API said there is more.
+    afterTail = records.length > 0 && (pageNumber === 1 ? records.length < requestedPageSize(config.pagination) : records.length < longestPage);
     longestPage = Math.max(longestPage, records.length);
   }
   if (read === 0) throw new SourceReadError(`${description} returned no employee records; refusing to sync an empty read`);
@@ -165,7 +166,9 @@ function nextPage(
     }
     case 'cursor': {
       const cursor = getJsonPath(response.body, pagination.cursorPath);
-      if (cursor === undefined || cursor === null || cursor === '' || pageLength === 0) return undefined;
+      // Only the cursor ends the read: an API may answer an empty page (every record of it filtered out, a search
+      // index catching up) and a cursor to more. A cursor that comes back twice, or maxPages, stops a loop.
+      if (cursor === undefined || cursor === null || cursor === '') return undefined;
       if (typeof cursor !== 'string' && typeof cursor !== 'number') {
         throw new SourceReadError(`${description}: the cursor at "${pagination.cursorPath}" is not text`);
       }

@@ -118,4 +118,9 @@ export interface EmployeeOutcome extends EmployeeIdentity {
   update?: EmployeeChange;
   /** SCIM requests this step sent, failed attempts included (each activity attempt sends exactly one). */
   operations: number;
+  /**
+   * Stopped by a cancel (its run's or its partition's) before it finished: only its `operations` count (the requests it
+   * had sent), it is no outcome; the next sync completes the employee.
+   */
+  stopped?: true;
 }

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxySinks, sleep, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, patched, proxyActivities, proxySinks, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { ScimActivities } from '../activities';
 import type { PeakonConnection } from '../activities/deps';
 import type { StepFailureDetails } from '../activities/employee';
@@ -47,6 +47,20 @@ function failedOutcome(work: { ref: string; employeeKey: string }, phase: SyncPh
   const reason = failureMessage(error);
   const errorType = failureType(error);
   return { ref: work.ref, employeeKey: work.employeeKey, phase, status: 'failed', reason, ...(errorType ? { errorType } : {}), operations };
+}
+
+/**
+ * patched() marker of an employee that, stopped by a cancel, returns what it spent instead of ending cancelled (2026-11):
+ * the run's operation count then keeps the requests it had sent (a 429 it was waiting out, a discovery before its
+ * create). A request in flight when the cancel came is not known to have gone out and is not counted. See
+ * docs/versioning.md.
+ */
+export const EMPLOYEE_RETURNS_SPEND_WHEN_CANCELLED_PATCH = 'employee-returns-spend-when-cancelled';
+
+/** The cancel's end of an employee step: what it spent (new runs), or the cancellation itself (runs recorded before). */
+function stoppedOutcome(work: { ref: string; employeeKey: string }, phase: SyncPhase, cancellation: unknown, operations: number): EmployeeOutcome {
+  if (!patched(EMPLOYEE_RETURNS_SPEND_WHEN_CANCELLED_PATCH)) throw cancellation;
+  return { ref: work.ref, employeeKey: work.employeeKey, phase, status: 'skipped', reason: 'stopped by a cancel before it finished: the next sync completes it', operations, stopped: true };
 }
 
 function scimSteps<W>(input: EmployeeStepWorkflowInput<W>) {
@@ -124,7 +138,7 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
       }
     }
   } catch (error) {
-    if (isCancellation(error)) throw error;
+    if (isCancellation(error)) return stoppedOutcome(identity, 'create', error, spent.total);
     return failedOutcome(identity, 'create', error, spent.total);
   }
 }
@@ -164,7 +178,7 @@ export async function employeeUpdateWorkflow(input: EmployeeStepWorkflowInput<Up
     const status = work.leaver === undefined ? 'updated' : work.leaver === 'delete' ? 'deleted' : 'deactivated';
     return { ...identity, phase: 'update', status, peakonUserId: work.peakonUserId, changes, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
   } catch (error) {
-    if (isCancellation(error)) throw error;
+    if (isCancellation(error)) return stoppedOutcome(identity, 'update', error, spent.total);
     return failedOutcome(identity, 'update', error, spent.total);
   }
 }

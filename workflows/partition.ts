@@ -6,7 +6,7 @@ import type { StoredPlan } from '../sync/stored-plan';
 import { appendCapped, countStatus, emptyCounts, failureLine, PARTITION_FAILURE_CAP, WARNING_CAP, type PartitionSummary } from '../sync/report';
 import type { RunTuning } from '../sync/settings';
 import type { CreateWork, EmployeeOutcome, RunRef, UpdateMethod, UpdateWork } from '../sync/types';
-import { employeeCreateWorkflow, employeeUpdateWorkflow } from './employee';
+import { EMPLOYEE_RETURNS_SPEND_WHEN_CANCELLED_PATCH, employeeCreateWorkflow, employeeUpdateWorkflow } from './employee';
 import { planWorkActivityOptions } from './activity-options';
 import { employeeWorkflowId, scimTaskQueue } from './ids';
 import { slidingWindow } from './window';
@@ -78,7 +78,14 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
   const breaker = circuitBreaker();
   setHandler(partitionProgressQuery, () => ({ done: outcomes.length, total: employeesIn(work), failures: summary.failuresTotal, operations: summary.operations }));
 
+  let cancelled = false;
   const tally = (outcome: EmployeeOutcome, createdThisRun: boolean) => {
+    if (outcome.stopped && patched(EMPLOYEE_RETURNS_SPEND_WHEN_CANCELLED_PATCH)) {
+      // Stopped by a cancel: what it sent counts, the employee itself is left to the next sync (no outcome, no count).
+      summary.operations += outcome.operations;
+      cancelled = true;
+      return;
+    }
     outcomes.push(outcome);
     summary.operations += outcome.operations;
     if (outcome.warnings) appendCapped(summary.warnings, outcome.warnings.map((warning) => `${outcome.employeeKey}: ${warning}`), WARNING_CAP);
@@ -99,7 +106,6 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
     }
     countStatus(summary.counts, outcome.status);
   };
-  let cancelled = false;
   const stopped = () => summary.stopReason !== undefined || cancelled;
   /** An employee stopped by a cancel is left to the next run; the others in flight still finish and are counted. */
   const unlessCancelled = async (employee: () => Promise<void>): Promise<void> => {

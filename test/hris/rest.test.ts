@@ -133,6 +133,34 @@ describe('REST source pagination', () => {
     expect(api.requests).toHaveLength(2);
   });
 
+  it('follows a cursor past an empty page that gives a next cursor (the API filtered every record of that page)', async () => {
+    const ten = Array.from({ length: 10 }, (_unused, index) => ({ id: `E${index + 1}`, work: { email: `e${index + 1}@example.com` } }));
+    const pages: Record<string, { items: unknown[]; next: string | null }> = {
+      '': { items: ten.slice(0, 3), next: '1' },
+      '1': { items: [], next: '2' },
+      '2': { items: ten.slice(3), next: null },
+    };
+    const api = await serve(({ url }) => ({ body: pages[url.searchParams.get('cursor') ?? ''] }));
+    const records = await readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } });
+    expect(ids(records)).toEqual(ten.map((person) => person.id));
+    expect(api.requests.map((request) => request.url.searchParams.get('cursor'))).toEqual([null, '1', '2']);
+  });
+
+  it('still fails on a 404 for the cursor an empty page gave (the read would be incomplete)', async () => {
+    const api = await serve(({ url }) => {
+      const cursor = url.searchParams.get('cursor');
+      if (cursor === '2') return { status: 404, body: 'gone' };
+      return { body: cursor === null ? { items: people.slice(0, 3), next: '1' } : { items: [], next: '2' } };
+    });
+    await expect(readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } })).rejects.toThrow(/answered 404/);
+  });
+
+  it('ends a cursor read at an empty page without a next cursor', async () => {
+    const api = await serve(({ url }) => ({ body: url.searchParams.get('cursor') === null ? { items: people.slice(0, 3), next: '1' } : { items: [], next: null } }));
+    expect(ids(await readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }))).toEqual(['E1', 'E2', 'E3']);
+    expect(api.requests).toHaveLength(2);
+  });
+
   it('follows Link rel="next" headers, relative URLs included', async () => {
     const api = await serve(({ url }) => {
       const page = Number(url.searchParams.get('p') ?? 1);

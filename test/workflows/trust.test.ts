@@ -366,7 +366,11 @@ describe('tenants on shared workers', () => {
         expect(limitedAnswers).toBeLessThanOrEqual(2);
         expect(limited.sandbox.ops().filter((op) => op.status !== 429 && op.status !== null && op.status >= 400)).toEqual([]);
         await waiting.cancel();
-        expect(((await waiting.result()) as SyncReport).status).toBe('cancelled');
+        const report = (await waiting.result()) as SyncReport;
+        expect(report.status).toBe('cancelled');
+        // The report's operations are every request sent: the employees stopped while waiting out the 429 return what
+        // they spent (the 429 included), and the held ones spent nothing.
+        expect(report.operations).toBe(limited.sandbox.ops().length);
       })(),
     );
   });
