@@ -47,6 +47,12 @@ describe('scoping rules', () => {
     expect(result.problems[1]).not.toHaveProperty('employeeKey');
   });
 
+  it('a scope field holding a C1 control character (Windows-1252 read as Latin-1) is a problem, not a silent exclusion', () => {
+    const result = keptIds({ include: [[{ field: 'country', equals: 'DK' }]] }, [person({ id: 'dk-1', country: 'D\u0096K' }), person({ id: 'dk-2', country: 'DK' })]);
+    expect(result.ids).toEqual(['dk-2']);
+    expect(result.problems).toEqual([expect.objectContaining({ field: 'country', sourceId: 'dk-1', message: expect.stringContaining('U+0096') })]);
+  });
+
   it('skips a row of empty cells: no problem, no employee, and the rows after it keep their numbers', () => {
     const report = mapEmployees([person({ id: 'a' }), { id: '', email: ' ', first: '', last: '' }, person({ id: 'b' })], configWith({}));
     expect(report.problems).toEqual([]);

@@ -78,6 +78,21 @@ describe('per-record validation', () => {
     expect(report.problems).toEqual([expect.objectContaining({ field: 'active', message: expect.stringContaining('not true or false') })]);
   });
 
+  it('rejects C1 control characters (a Windows-1252 export read as Latin-1), naming record, field and code point, and keeps the other records', () => {
+    const mapping = { attributes: { Allowance: 'allowance' } };
+    const report = mapEmployees(
+      [person({ last: 'O\u0092Brien' }), person({ allowance: 'Price \u0080' }), person({ last: 'Smith\u0085' }), person({ last: 'O\u2019Brien', allowance: 'Price \u20AC' })],
+      configWith(mapping),
+    );
+    expect(report.employees.map((employee) => employee.recordRef)).toEqual(['row 5']);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ recordRef: 'row 2', field: 'familyName', message: expect.stringContaining('"last" contains the control character U+0092 at character 1 (byte 0x92 is \u2019 in Windows-1252)') }),
+      expect.objectContaining({ recordRef: 'row 3', field: 'Allowance', message: expect.stringContaining('U+0080 at character 6 (byte 0x80 is \u20AC in Windows-1252)') }),
+      expect.objectContaining({ recordRef: 'row 4', field: 'familyName', message: expect.stringContaining('U+0085') }),
+    ]);
+    for (const problem of report.problems) expect(problem.message).toContain('probably Windows-1252 read as Latin-1, which `source.encoding: windows1252` reads');
+  });
+
   it('keeps the other records when one is rejected', () => {
     const report = mapEmployees([person(), person({ email: 'nope' }), person()], configWith());
     expect(report.employees.map((employee) => employee.recordRef)).toEqual(['row 2', 'row 4']);
