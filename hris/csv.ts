@@ -23,7 +23,9 @@ const MAX_NON_TEXT_SHARE = 0.25;
 /**
  * A CSV export with a header row. Streams the file so a 50,000-row export never sits in memory as one string.
  * Records keep the header's column names; values stay text (the mapping decides what they mean).
- * Row N of the spreadsheet (header = row 1) is record N-2 of the read, which is how the mapping names records.
+ * Row N of the spreadsheet (header = row 1) is record N-2 of the read, which is how the mapping names records: an
+ * empty or whitespace-only line is a blank record (skipped by the mapping), so the rows after it keep their numbers.
+ * (A value spanning lines in quotes is one row, so a row number is not always the file line.)
  *
  * Text is never silently damaged. With `encoding: utf8` the file is parsed as bytes and each field decoded strictly:
  * a field that is not valid UTF-8 becomes an undecodable marker (mapping/source-text.ts), which the mapping reports
@@ -40,7 +42,7 @@ export function createCsvSource(config: CsvSourceConfig, env: NodeJS.ProcessEnv 
 /** What csv-parse yields with `info: true`: the row, where it ended, and (relaxed) why its field count is wrong. */
 interface ParsedRow {
   record: Record<string, string | Uint8Array>;
-  info: { lines: number; columns?: unknown; error?: { code?: string; column?: unknown; record?: unknown } };
+  info: { lines: number; empty_lines?: number; columns?: unknown; error?: { code?: string; column?: unknown; record?: unknown } };
 }
 
 async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, options: HrisReadOptions): AsyncGenerator<HrisRecord[]> {
@@ -68,19 +70,37 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
   input.on('error', (error) => parser.destroy(error));
   let page: HrisRecord[] = [];
   let read = 0;
+  // Records handed on, blank stand-ins included: the mapping names CSV record N (from 0) "row N+2".
+  let position = 0;
+  let emptyLines = 0;
+  // A blank stand-in keeps the rows after it at their own spreadsheet row numbers (the mapping names CSV records by
+  // position) and is skipped by the mapping like any row of empty cells.
+  const blank = (row: Record<string, unknown>, info: ParsedRow['info']): HrisRecord => {
+    const columns = Array.isArray(info.columns) ? info.columns.map((column: unknown) => (typeof column === 'object' && column !== null && 'name' in column ? String(column.name) : String(column))) : Object.keys(row);
+    return Object.fromEntries(columns.map((column) => [column, null]));
+  };
   try {
     for await (const { record: row, info } of parser as AsyncIterable<ParsedRow>) {
-      read += 1;
-      const problem = info.error?.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' ? columnCountProblem(row, info, read) : undefined;
-      if (problem) {
-        options.onProblem?.(problem);
-        // A blank stand-in keeps the rows after it at their own row numbers (the mapping names CSV records by
-        // position) and is skipped by the mapping like any row of empty cells.
-        page.push(Object.fromEntries(Object.keys(row).map((column) => [column, null])));
-      } else page.push(strict ? decodeRow(row) : row);
-      if (page.length >= config.pageSize) {
-        yield page;
-        page = [];
+      // Empty lines csv-parse skipped since the last record are rows of the spreadsheet all the same.
+      const skipped = (info.empty_lines ?? 0) - emptyLines;
+      emptyLines = info.empty_lines ?? 0;
+      for (let line = 0; line < skipped; line += 1, position += 1) page.push(blank(row, info));
+      position += 1;
+      if (isBlankRow(row, info)) {
+        // A line of spaces or tabs, or an end-of-file Ctrl-Z (0x1A) after the last line: holds nobody, so neither a
+        // record nor an invalid one (which, without key or id, would hold every leaver write for approval).
+        page.push(blank(row, info));
+      } else {
+        read += 1;
+        const problem = info.error?.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' ? columnCountProblem(row, info, position) : undefined;
+        if (problem) {
+          options.onProblem?.(problem);
+          page.push(blank(row, info));
+        } else page.push(strict ? decodeRow(row) : row);
+      }
+      while (page.length >= config.pageSize) {
+        yield page.slice(0, config.pageSize);
+        page = page.slice(config.pageSize);
       }
     }
   } catch (error) {
@@ -91,6 +111,25 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
   }
   if (read === 0) throw new SourceReadError(`csv:${config.path} has no employee rows; refusing to sync an empty read`);
   if (page.length > 0) yield page;
+}
+
+/** Only whitespace and control characters: a tab or spaces on their own line, a trailing Ctrl-Z (0x1A). */
+const BLANK_FIELD = /^[\s\p{Cc}]*$/u;
+const lenientUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * Every field of the row, those past the header's columns too, is blank (see BLANK_FIELD). A row with the wrong
+ * number of fields has them all in its error, where csv-parse keeps a field read as bytes as `{ type: 'Buffer', data }`.
+ */
+function isBlankRow(row: Record<string, string | Uint8Array>, info: ParsedRow['info']): boolean {
+  const fields: unknown[] = Array.isArray(info.error?.record) ? info.error.record : Object.values(row);
+  return fields.every((field) => {
+    if (field === undefined || field === null) return true;
+    if (typeof field === 'string') return BLANK_FIELD.test(field);
+    if (field instanceof Uint8Array) return BLANK_FIELD.test(lenientUtf8.decode(field));
+    const data = typeof field === 'object' && 'data' in field && Array.isArray(field.data) ? field.data : undefined;
+    return data !== undefined && data.every((byte) => typeof byte === 'number') && BLANK_FIELD.test(lenientUtf8.decode(Uint8Array.from(data as number[])));
+  });
 }
 
 /**

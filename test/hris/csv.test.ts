@@ -216,3 +216,48 @@ describe('CSV source: a row with the wrong number of fields', () => {
     await expect(reading).rejects.not.toThrow(/SECRET/);
   });
 });
+
+describe('CSV source: blank lines', () => {
+  const readCollecting = async (file: string, options: Record<string, unknown> = {}) => {
+    const problems: RecordProblem[] = [];
+    const records = await readAllRecords(createCsvSource(CsvSourceConfigSchema.parse({ type: 'csv', path: file, ...options })), { onProblem: (problem) => problems.push(problem) });
+    return { records, problems };
+  };
+  const withData = (records: HrisRecord[]) => records.filter((record) => Object.values(record).some((value) => value !== null));
+
+  it.each([
+    ['a line of spaces', 'id,email\n1,a@example.com\n   \n2,b@example.com\n'],
+    ['a tab', 'id,email\r\n1,a@example.com\r\n\t\r\n2,b@example.com\r\n'],
+    ['a trailing Ctrl-Z after CRLF', 'id,email\r\n1,a@example.com\r\n2,b@example.com\r\n\x1a'],
+    ['spaces and a tab between delimiters', 'id,email,team\n1,a@example.com,x\n \t, ,\n2,b@example.com,y\n'],
+  ])('skips %s: no invalid record, no problem', async (_what, content) => {
+    for (const encoding of ['utf8', 'latin1']) {
+      const { records, problems } = await readCollecting(csvFile(Buffer.from(content, 'latin1')), { encoding });
+      expect(problems).toEqual([]);
+      expect(withData(records).map((record) => record['id'])).toEqual(['1', '2']);
+    }
+  });
+
+  it('still reports a row with a stray delimiter next to blank lines, at its spreadsheet row', async () => {
+    const { problems } = await readCollecting(csvFile('id,email\n1,a@example.com\n  \n2,b@example.com,EXTRA\n'));
+    expect(problems).toEqual([{ recordRef: 'row 4', field: 'record', message: expect.stringContaining('line 4 of the file has 3 field(s)') }]);
+  });
+
+  it('refuses a file of blank lines only as an empty read', async () => {
+    await expect(read(csvFile('id,email\n  \n\t\n\x1a'))).rejects.toThrow(/has no employee rows/);
+  });
+
+  it('keeps the mapping\'s row numbers on the spreadsheet rows past empty and whitespace-only lines', async () => {
+    const { records } = await readCollecting(csvFile('id,email,first,last\n1,a@example.com,A,L\n\n\n2,b@example.com,B,L\n \n3,not-an-email,C,L\n'));
+    const report = mapEmployees(records, configWith());
+    expect(report.employees).toHaveLength(2);
+    expect(report.problems.map((problem) => problem.recordRef)).toEqual(['row 7']);
+  });
+
+  it('keeps pages at most pageSize records, blank stand-ins included', async () => {
+    const source = createCsvSource(CsvSourceConfigSchema.parse({ type: 'csv', path: csvFile(`id,email\n1,a@example.com\n${'\n'.repeat(5)}2,b@example.com\n`), pageSize: 2 }));
+    const sizes: number[] = [];
+    for await (const page of source.readPages()) sizes.push(page.length);
+    expect(sizes).toEqual([2, 2, 2, 1]);
+  });
+});
