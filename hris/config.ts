@@ -5,7 +5,12 @@ export const CsvSourceConfigSchema = z.strictObject({
   type: z.literal('csv'),
   path: z.string().min(1).describe('path of the CSV export, relative to the config file'),
   delimiter: z.string().length(1).default(','),
-  encoding: z.enum(['utf8', 'utf-8', 'latin1', 'utf16le']).default('utf8'),
+  encoding: z
+    .enum(['utf8', 'utf-8', 'windows1252', 'latin1', 'utf16le'])
+    .default('utf8')
+    .describe(
+      "windows1252 for a Windows or Excel 'ANSI' export (smart quotes, €, –); latin1 only for true ISO-8859-1, where bytes 0x80-0x9F are control characters",
+    ),
   pageSize: z.number().int().min(1).max(100_000).default(1000).describe('records per page handed to the mapping'),
 });
 export type CsvSourceConfig = z.infer<typeof CsvSourceConfigSchema>;

@@ -8,11 +8,23 @@ import { csvFileToRead } from './data-dir';
 import type { RecordProblem } from '../mapping/employee';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
-type Encoding = 'utf8' | 'latin1' | 'utf16le';
+type Encoding = 'utf8' | 'windows1252' | 'latin1' | 'utf16le';
 
-/** Node's name for the encoding; `utf-8` is accepted in the config because people write it that way. */
+/** The config's encoding, one name each; `utf-8` is accepted in the config because people write it that way. */
 function nodeEncoding(encoding: CsvSourceConfig['encoding']): Encoding {
   return encoding === 'utf-8' ? 'utf8' : encoding;
+}
+
+/**
+ * Decodes the file's bytes chunk by chunk. Windows-1252 is not one of Node's Buffer encodings: WHATWG's decoder reads
+ * its 0x80-0x9F as the characters Windows writes there (’ “ ” € – …), which `latin1` turns into C1 control characters.
+ */
+function textDecoderFor(encoding: Exclude<Encoding, 'utf8'>): { write(bytes: Buffer): string; end(): string } {
+  if (encoding === 'windows1252') {
+    const decoder = new TextDecoder('windows-1252');
+    return { write: (bytes) => decoder.decode(bytes, { stream: true }), end: () => decoder.decode() };
+  }
+  return new StringDecoder(encoding);
 }
 
 /** The leading bytes inspected to tell a text file from a binary one (a spreadsheet, an archive, a PDF). */
@@ -151,10 +163,11 @@ function columnCountProblem(row: Record<string, unknown>, info: ParsedRow['info'
 /**
  * The file's bytes, refused when they are not text: a NUL byte anywhere (no text encoding but UTF-16 has one), or a
  * first 64 KB that is mostly control characters or invalid UTF-8. UTF-8 passes on as bytes without its byte-order
- * mark; the other encodings are decoded here, as before (Latin-1 cannot be invalid; UTF-16 keeps csv-parse's BOM check).
+ * mark; the other encodings are decoded here, as before (Latin-1 and Windows-1252 cannot be invalid; UTF-16 keeps
+ * csv-parse's BOM check).
  */
 async function* checkedText(file: AsyncIterable<Buffer>, encoding: Encoding): AsyncGenerator<Buffer | string> {
-  const decoder = encoding === 'utf8' ? undefined : new StringDecoder(encoding);
+  const decoder = encoding === 'utf8' ? undefined : textDecoderFor(encoding);
   const emit = (bytes: Buffer): Buffer | string => (decoder ? decoder.write(bytes) : bytes);
   let offset = 0;
   let head: Buffer | undefined;
@@ -309,7 +322,7 @@ function headerText(name: string | Uint8Array, index: number): string {
   const text = decodeUtf8(name);
   if (text !== undefined) return text;
   const at = Math.max(0, firstInvalidUtf8(name));
-  throw new SourceReadError(`the header row is not valid UTF-8: column ${index + 1} has byte 0x${hex(name[at] ?? 0)} at byte ${at} of its name; set source.encoding if the export is not UTF-8`);
+  throw new SourceReadError(`the header row is not valid UTF-8: column ${index + 1} has byte 0x${hex(name[at] ?? 0)} at byte ${at} of its name; set source.encoding if the export is not UTF-8 (windows1252 for a Windows or Excel "ANSI" export)`);
 }
 
 function checkHeader(header: string[], path: string): string[] {

@@ -41,6 +41,25 @@ describe('CSV source', () => {
     expect(records).toEqual([{ id: '1', name: 'Zoë Ærø' }]);
   });
 
+  it('decodes a Windows-1252 export: smart quotes, euro and dashes, not C1 control characters', async () => {
+    // O’Brien, “Bob”, 5 € – Zoë as Windows writes them: 0x92, 0x93/0x94, 0x80, 0x96 and a Latin-1 0xEB.
+    const bytes = Buffer.from([
+      ...Buffer.from('id,name,note\r\n1,O'), 0x92, ...Buffer.from('Brien,'), 0x93, ...Buffer.from('Bob'), 0x94, ...Buffer.from(' 5 '), 0x80,
+      ...Buffer.from(' '), 0x96, ...Buffer.from(' Zo'), 0xeb, ...Buffer.from('\r\n'),
+    ]);
+    expect(await read(csvFile(bytes), { encoding: 'windows1252' })).toEqual([{ id: '1', name: 'O\u2019Brien', note: '\u201cBob\u201d 5 \u20ac \u2013 Zo\u00eb' }]);
+    // The same file read as latin1 holds the C1 controls the mapping rejects.
+    expect((await read(csvFile(bytes), { encoding: 'latin1' }))[0]?.['name']).toBe('O\u0092Brien');
+  });
+
+  it('decodes Windows-1252 across read buffers of a large file, and refuses a NUL byte in it', async () => {
+    const rows = Array.from({ length: 20_000 }, (_unused, index) => Buffer.from([...Buffer.from(`${index},Ren`), 0xe9, 0x92, 0x0a]));
+    const records = await read(csvFile(Buffer.concat([Buffer.from('id,name\n'), ...rows])), { encoding: 'windows1252' });
+    expect(records).toHaveLength(20_000);
+    expect(records.every((record) => record['name'] === 'Ren\u00e9\u2019')).toBe(true);
+    await expect(read(csvFile(Buffer.from('id,name\n1,a\u0000\n', 'latin1')), { encoding: 'windows1252' })).rejects.toThrow('NUL byte at byte offset 11');
+  });
+
   it('decodes a UTF-16LE export with its byte-order mark', async () => {
     const records = await read(csvFile(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,name\r\n1,Zoë\r\n', 'utf16le')])), { encoding: 'utf16le' });
     expect(records).toEqual([{ id: '1', name: 'Zoë' }]);
