@@ -51,6 +51,9 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
    */
   let afterTail = false;
   let longestPage = 0;
+  // Offset pagination: digests of the previous page's records. The next offset is this one plus the records answered;
+  // an API that filters a page after applying the offset answers fewer, and the next page then overlaps this one.
+  let previousRecords: Set<string> | undefined;
   for (let pageNumber = 1; next; pageNumber += 1) {
     if (pageNumber > config.maxPages) {
       throw new SourceReadError(`${description}: more than maxPages (${config.maxPages}) pages; is the pagination setting right?`);
@@ -81,6 +84,18 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
         );
       }
       previousPage = fingerprint;
+      if (config.pagination.type === 'offset') {
+        const digests = new Set(records.map(recordDigest));
+        const overlap = previousRecords === undefined ? 0 : [...digests].filter((digest) => previousRecords?.has(digest)).length;
+        if (overlap > 0) {
+          throw new SourceReadError(
+            `${description}: page ${pageNumber} (${config.pagination.offsetParam}=${next.params[config.pagination.offsetParam] ?? ''}) repeats ${overlap} record(s) of page ${pageNumber - 1}: ` +
+              'the API leaves records out of a page after applying the offset (a filter), or the data changed during the read, so the next offset overlaps and offset pagination cannot read it reliably ' +
+              '(its records would be read twice, and rejected as duplicates); use page or cursor pagination if the API offers it',
+          );
+        }
+        previousRecords = digests;
+      }
     }
     announced ??= extractTotal(response.body, config.totalPath, description);
     read += records.length;
@@ -111,6 +126,11 @@ function pageFingerprint(records: HrisRecord[]): string {
   // Record by record, so a page of 150,000 records is never built into one string.
   for (const record of records) hash.update(JSON.stringify(record)).update('\n');
   return hash.digest('base64');
+}
+
+/** A digest of one record, to find it again in the next page. */
+function recordDigest(record: HrisRecord): string {
+  return createHash('sha256').update(JSON.stringify(record)).digest('base64');
 }
 
 /** The page size the read asks for, where the pagination asks for one (0 where the API decides alone). */
@@ -151,9 +171,10 @@ function nextPage(
       return undefined;
     case 'offset': {
       // Only an empty page or the announced total (checked after the loop) ends the read: a short page is not the last
-      // when the API caps the page size below the one asked for (limit=100 answered with 50), or drops records it
-      // filters out page by page (100, 98, 100, …). Stopping early would make present people look like leavers; reading
-      // on costs one request. (An API that answers 404 past its end is handled in the loop.)
+      // when the API caps the page size below the one asked for (limit=100 answered with 50). Stopping early would make
+      // present people look like leavers; reading on costs one request. (An API that answers 404 past its end is
+      // handled in the loop.) An API that filters records out of a page after applying the offset makes this next
+      // offset overlap the page just read: the loop fails the read on the records it repeats.
       if (pageLength === 0 || reachedTotal) return undefined;
       const offset = Number(current.params[pagination.offsetParam] ?? pagination.firstOffset) + pageLength;
       return { url: current.url, params: { ...current.params, [pagination.offsetParam]: String(offset) } };

@@ -72,6 +72,18 @@ describe('REST source pagination', () => {
     expect(ids(await readWith(api.origin, { pagination: { type: 'page', sizeParam: 'size', pageSize: 3 } }))).toEqual(['E1', 'E2', 'E3', 'E5', 'E6', 'E7']);
   });
 
+  it('fails, naming the cause, when an API that filters its pages after the offset makes the next offset overlap', async () => {
+    // Rows 0-2 asked for, row 1 (E2) filtered out: [E1, E3]; the next offset is 2, and rows 2-4 start with E3 again.
+    const hidden = new Set(['E2']);
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      return { body: people.slice(offset, offset + Number(url.searchParams.get('limit'))).filter((person) => !hidden.has(person.id)) };
+    });
+    const reading = readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } });
+    await expect(reading).rejects.toThrow(SourceReadError);
+    await expect(reading).rejects.toThrow(/page 2 \(offset=2\) repeats 1 record\(s\) of page 1: the API leaves records out of a page after applying the offset .* use page or cursor pagination/);
+  });
+
   it('stops a capped read at the announced total, without the empty page', async () => {
     const api = await serve(({ url }) => {
       const offset = Number(url.searchParams.get('offset'));
