@@ -67,7 +67,7 @@ function c1ControlProblem(value: string, path: string): string | undefined {
 export function untrustedTextProblem(value: unknown, path: string): string | undefined {
   if (isUndecodable(value)) {
     const { encoding, byteIndex, byte, bytes } = value.$undecodable;
-    const hint = encoding.replace('-', '') === 'utf8' ? ' (an export in another encoding? set source.encoding, e.g. latin1)' : '';
+    const hint = encoding.replace('-', '') === 'utf8' ? ' (an export in another encoding? set source.encoding: windows1252 for a Windows or Excel export, latin1 for ISO-8859-1)' : '';
     return `"${path}" is not valid ${encoding}: byte ${hex(byte)} at byte ${formatCount(byteIndex)} of the ${formatCount(bytes)}-byte value${hint}; fix the value or the export's encoding`;
   }
   if (typeof value !== 'string') return undefined;

@@ -107,7 +107,7 @@ describe('CSV source: text that is not valid in its encoding', () => {
         employeeKey: 'b@example.com',
         sourceId: '2',
         field: 'givenName',
-        message: expect.stringMatching(/^"first" is not valid utf-8: byte 0xE9 at byte 3 of the 4-byte value .*source\.encoding/),
+        message: expect.stringMatching(/^"first" is not valid utf-8: byte 0xE9 at byte 3 of the 4-byte value .*source\.encoding: windows1252 for a Windows or Excel export/),
       },
     ]);
     expect(JSON.stringify(report)).not.toContain('\uFFFD');
