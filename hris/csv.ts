@@ -70,9 +70,6 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
       // UTF-8: fields arrive as bytes, decoded strictly below; checkedText has already removed a byte-order mark.
       ...(strict ? { encoding: null, bom: false } : { bom: true }),
       skip_empty_lines: true,
-      // A quote inside an unquoted value (`Robert "Bob"`, `5'11"`) is part of the value, as spreadsheets write it,
-      // not a parse error failing the whole read. A quote never closed still fails the read: it swallows the rows after it.
-      relax_quotes: true,
       // One row with a stray delimiter must not fail the whole read: the row is left out below, as a problem of its own.
       relax_column_count: true,
       info: true,
