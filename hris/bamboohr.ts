@@ -83,9 +83,6 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
             {
               method: 'POST',
               url: `${base}/v1/reports/custom`,
-              // A custom report holds every employee, leavers included, whatever onlyCurrent says; onlyCurrent=false
-              // would also return history-table values dated in the future (a department change entered ahead of its
-              // effective date), written to Peakon early.
               params: { format: 'JSON', onlyCurrent: String(config.onlyCurrent) },
               ...authenticated(`${base}/v1/reports/custom`, { 'Content-Type': 'application/json' }),
               checkRedirect,
@@ -151,7 +148,7 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
         let employee;
         try {
           employee = await requestJson(
-            { method: 'GET', url: employeeUrl, params: { fields: fields.join(','), onlyCurrent: String(config.onlyCurrent) }, ...authenticated(employeeUrl), checkRedirect },
+            { method: 'GET', url: employeeUrl, params: { fields: fields.join(','), onlyCurrent: 'false' }, ...authenticated(employeeUrl), checkRedirect },
             settings,
           );
         } catch (error) {

@@ -95,12 +95,9 @@ export const BambooHrSourceConfigSchema = z.strictObject({
     .default('customReport')
     .describe('customReport requests exactly the fields the mapping needs; directory is the fixed employee directory'),
   fields: z.array(z.string().min(1)).default([]).describe('extra BambooHR fields to request besides those the mapping uses'),
-  onlyCurrent: z
-    .boolean()
-    .default(true)
-    .describe(
-      "history-table fields (department, job title, employment status…) as they are today (true, BambooHR's default); false also returns values dated in the future, which would reach Peakon before they take effect. Leavers are read either way",
-    ),
+  // BambooHR's own documentation and its integrators disagree on what true leaves out (terminated employees, or only
+  // future-dated values of history fields): false, the safe reading, keeps leavers in the read either way.
+  onlyCurrent: z.boolean().default(false).describe('custom report: true may leave out terminated employees (false keeps leavers visible; it may also return future-dated values of history fields)'),
   timeoutMs: z.number().int().positive().default(30_000).describe('idle timeout of a request: the longest silence allowed while waiting for or reading an answer'),
   totalTimeoutMs: z
     .number()
