@@ -112,7 +112,8 @@ function checkLocaleUncached(value: Scalar): Checked<string> {
 /**
  * Current IANA zone names that ICU (Node 20, ICU 78) lists only under an older name: Intl accepts them but
  * `resolvedOptions().timeZone` turns them into the deprecated spelling (Asia/Kolkata → Asia/Calcutta) and
- * `Intl.supportedValuesOf('timeZone')` does not list them. Only used to correct the letter case of such a name.
+ * `Intl.supportedValuesOf('timeZone')` does not list them. Such a name is sent as the HR system spells it, letter case
+ * corrected.
  */
 const CURRENT_NAMES_ICU_RENAMES = [
   'Africa/Asmara',
@@ -136,20 +137,28 @@ const CURRENT_NAMES_ICU_RENAMES = [
   'Pacific/Pohnpei',
 ];
 
-let zoneSpellings: Map<string, string> | undefined;
-/** Correctly cased zone names by their lower-case form. */
-function knownZoneSpelling(name: string): string | undefined {
-  zoneSpellings ??= new Map([...Intl.supportedValuesOf('timeZone'), ...CURRENT_NAMES_ICU_RENAMES].map((zone) => [zone.toLowerCase(), zone]));
-  return zoneSpellings.get(name.toLowerCase());
+let canonicalZones: Set<string> | undefined;
+let currentNamesByLowerCase: Map<string, string> | undefined;
+/**
+ * The HR system's spelling of a zone, when it is a known current name: one `Intl.supportedValuesOf('timeZone')` lists
+ * (ICU's canonical names), spelled exactly so, or one of CURRENT_NAMES_ICU_RENAMES in any letter case (asia/kolkata →
+ * Asia/Kolkata). Anything else is undefined and left to ICU's resolved name: a wrongly cased name, a
+ * backward-compatibility link (US/Eastern) or an Etc or legacy zone (etc/utc, EST5EDT), none of which that list holds.
+ */
+function currentZoneSpelling(name: string): string | undefined {
+  canonicalZones ??= new Set(Intl.supportedValuesOf('timeZone'));
+  if (canonicalZones.has(name)) return name;
+  currentNamesByLowerCase ??= new Map(CURRENT_NAMES_ICU_RENAMES.map((zone) => [zone.toLowerCase(), zone]));
+  return currentNamesByLowerCase.get(name.toLowerCase());
 }
 
 /**
- * An IANA zone name, spelled as the HR system spells it once Intl accepts it: only the letter case is corrected
- * (europe/copenhagen → Europe/Copenhagen). ICU's resolved name is not used as such: for current names it is often a
- * deprecated alias (Asia/Kolkata → Asia/Calcutta, Europe/Kyiv → Europe/Kiev), which Peakon would then hold instead of
- * the HR system's value. A name whose correct case is not known (a backward-compatibility link such as US/Eastern) is
- * kept as written. Offsets such as "+01:00" are refused even where ICU accepts them: Peakon wants a zone name, which
- * also knows daylight saving time.
+ * An IANA zone name. A known current name keeps the HR system's spelling, with the letter case corrected for the
+ * names ICU knows only under an old alias (Asia/Kolkata and asia/kolkata → Asia/Kolkata, not ICU's Asia/Calcutta;
+ * Europe/Kyiv, not Europe/Kiev). Any other name Intl accepts is sent as ICU resolves it, which corrects its case and
+ * follows backward-compatibility links (europe/copenhagen → Europe/Copenhagen, US/Eastern and us/eastern →
+ * America/New_York, etc/utc → UTC). Offsets such as "+01:00" are refused even where ICU accepts them: Peakon wants a
+ * zone name, which also knows daylight saving time.
  */
 export const checkTimezone = memoize(checkTimezoneUncached);
 function checkTimezoneUncached(value: Scalar): Checked<string> {
@@ -161,10 +170,7 @@ function checkTimezoneUncached(value: Scalar): Checked<string> {
     } catch {
       // RangeError: unknown zone; reported below.
     }
-    if (resolved !== undefined) {
-      const spelled = resolved.toLowerCase() === text.toLowerCase() ? resolved : (knownZoneSpelling(text) ?? text);
-      return { ok: true, value: spelled };
-    }
+    if (resolved !== undefined) return { ok: true, value: currentZoneSpelling(text) ?? resolved };
   }
   return { ok: false, message: `${quoted(text)} is not an IANA time zone (e.g. Europe/Copenhagen)` };
 }

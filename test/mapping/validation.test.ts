@@ -43,12 +43,32 @@ describe('per-record validation', () => {
     ['asia/kolkata', 'Asia/Kolkata'],
     ['EUROPE/KYIV', 'Europe/Kyiv'],
     ['Asia/Calcutta', 'Asia/Calcutta'],
-    ['US/Eastern', 'US/Eastern'],
     ['utc', 'UTC'],
-  ])('sends the time zone %s as the HR system spells it, correcting only the letter case (%s), never ICU\'s alias', (tz, sent) => {
+  ])('sends the known current time zone %s as the HR system spells it, letter case corrected (%s), never ICU\'s alias', (tz, sent) => {
     const report = mapOne(person({ tz }), { timezone: 'tz' });
     expect(report.problems).toEqual([]);
     expect(report.employees[0]?.user.timezone).toBe(sent);
+  });
+
+  it.each([
+    ['us/eastern', 'America/New_York'],
+    ['US/Eastern', 'America/New_York'],
+    ['etc/utc', 'UTC'],
+    ['Etc/UTC', 'UTC'],
+    ['gmt', 'UTC'],
+    ['est5edt', 'America/New_York'],
+    ['canada/eastern', 'America/Toronto'],
+  ])('sends a link or legacy time zone %s as ICU resolves it (%s), not as written', (tz, sent) => {
+    const report = mapOne(person({ tz }), { timezone: 'tz' });
+    expect(report.problems).toEqual([]);
+    expect(report.employees[0]?.user.timezone).toBe(sent);
+  });
+
+  it('sends every time zone ICU knows the same whatever its letter case', () => {
+    const sentAs = (tz: string) => mapOne(person({ tz }), { timezone: 'tz' }).employees[0]?.user.timezone;
+    const zones = Intl.supportedValuesOf('timeZone');
+    const differing = zones.filter((zone) => sentAs(zone.toLowerCase()) !== sentAs(zone) || sentAs(zone.toUpperCase()) !== sentAs(zone));
+    expect(differing).toEqual([]);
   });
 
   it('rejects a date that does not parse, including an impossible calendar date', () => {
