@@ -14,6 +14,13 @@ export interface RestSourceDeps {
 
 const RecordsSchema = z.array(z.record(z.string(), z.unknown()));
 
+/**
+ * Cursor pagination: this many empty pages in a row end the read, whatever cursor the last one gave. An empty page
+ * with a next cursor is read past (an API that filtered every record of a page), but an API that hands out a fresh
+ * cursor with every empty page would otherwise be read to maxPages (10,000 requests) and then fail.
+ */
+const MAX_EMPTY_CURSOR_PAGES = 3;
+
 /** Where the next page is, or undefined when this was the last. */
 type NextPage = { url: string; params: Record<string, string> } | undefined;
 
@@ -54,6 +61,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // Offset pagination: digests of the previous page's records. The next offset is this one plus the records answered;
   // an API that filters a page after applying the offset answers fewer, and the next page then overlaps this one.
   let previousRecords: Set<string> | undefined;
+  let emptyPagesInARow = 0;
   for (let pageNumber = 1; next; pageNumber += 1) {
     if (pageNumber > config.maxPages) {
       throw new SourceReadError(`${description}: more than maxPages (${config.maxPages}) pages; is the pagination setting right?`);
@@ -100,6 +108,10 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     announced ??= extractTotal(response.body, config.totalPath, description);
     read += records.length;
     if (records.length > 0) yield records;
+    emptyPagesInARow = records.length === 0 ? emptyPagesInARow + 1 : 0;
+    // A cursor API that hands out a fresh cursor with every empty page would otherwise be read to maxPages and fail:
+    // 3 empty pages in a row end the read (an announced total still fails a read that comes up short).
+    if (config.pagination.type === 'cursor' && emptyPagesInARow >= MAX_EMPTY_CURSOR_PAGES) break;
     next = nextPage(config, next, response, records.length, read, announced, seenCursors, description);
     // An empty page is no tail: where it does not end the read (a cursor or Link to more), the API said there is more.
     afterTail = records.length > 0 && (pageNumber === 1 ? records.length < requestedPageSize(config.pagination) : records.length < longestPage);
@@ -187,13 +199,17 @@ function nextPage(
     }
     case 'cursor': {
       const cursor = getJsonPath(response.body, pagination.cursorPath);
-      // Only the cursor ends the read: an API may answer an empty page (every record of it filtered out, a search
-      // index catching up) and a cursor to more. A cursor that comes back twice, or maxPages, stops a loop.
+      // The cursor ends the read: an API may answer an empty page (every record of it filtered out, a search index
+      // catching up) and a cursor to more. An empty page that returns the cursor it was sent ends it too, and so do
+      // MAX_EMPTY_CURSOR_PAGES empty pages in a row (the loop). A cursor that comes back twice, or maxPages, stops a loop.
       if (cursor === undefined || cursor === null || cursor === '') return undefined;
       if (typeof cursor !== 'string' && typeof cursor !== 'number') {
         throw new SourceReadError(`${description}: the cursor at "${pagination.cursorPath}" is not text`);
       }
       const text = String(cursor);
+      // An empty page that hands back the very cursor it was asked for has nothing past it: the end of the read, not a
+      // loop (some APIs answer their last, empty page so). After records, the same cursor is still a loop.
+      if (pageLength === 0 && text === current.params[pagination.cursorParam]) return undefined;
       if (seenCursors.has(text)) throw new SourceReadError(`${description}: the cursor "${text}" came back twice; the API is looping`);
       seenCursors.add(text);
       return { url: current.url, params: { ...current.params, [pagination.cursorParam]: text } };

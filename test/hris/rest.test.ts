@@ -173,6 +173,38 @@ describe('REST source pagination', () => {
     expect(api.requests).toHaveLength(2);
   });
 
+  it('ends a cursor read at an empty page that gives back the cursor it was sent (the API\'s last page), instead of calling it a loop', async () => {
+    const pages: Record<string, { items: unknown[]; next: string | null }> = {
+      '': { items: people.slice(0, 3), next: 'a' },
+      a: { items: people.slice(3), next: 'b' },
+      b: { items: [], next: 'b' },
+    };
+    const api = await serve(({ url }) => ({ body: pages[url.searchParams.get('cursor') ?? ''] }));
+    expect(ids(await readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }))).toEqual(people.map((person) => person.id));
+    expect(api.requests.map((request) => request.url.searchParams.get('cursor'))).toEqual([null, 'a', 'b']);
+  });
+
+  it('ends a cursor read after 3 empty pages in a row when each gives a fresh cursor, instead of reading to maxPages', async () => {
+    const api = await serve(({ url }) => {
+      const cursor = url.searchParams.get('cursor');
+      return { body: cursor === null ? { items: people.slice(0, 3), next: 'c1' } : { items: [], next: `c${Number(cursor.slice(1)) + 1}` } };
+    });
+    const records = await readWith(api.origin, { recordsPath: 'items', maxPages: 50, pagination: { type: 'cursor', cursorPath: 'next' } });
+    expect(ids(records)).toEqual(['E1', 'E2', 'E3']);
+    expect(api.requests.map((request) => request.url.searchParams.get('cursor'))).toEqual([null, 'c1', 'c2', 'c3']);
+  });
+
+  it('reads on past 2 empty pages in a row that give a next cursor', async () => {
+    const pages: Record<string, { items: unknown[]; next: string | null }> = {
+      '': { items: people.slice(0, 3), next: '1' },
+      '1': { items: [], next: '2' },
+      '2': { items: [], next: '3' },
+      '3': { items: people.slice(3), next: null },
+    };
+    const api = await serve(({ url }) => ({ body: pages[url.searchParams.get('cursor') ?? ''] }));
+    expect(ids(await readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }))).toEqual(people.map((person) => person.id));
+  });
+
   it('follows Link rel="next" headers, relative URLs included', async () => {
     const api = await serve(({ url }) => {
       const page = Number(url.searchParams.get('p') ?? 1);
