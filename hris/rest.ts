@@ -58,9 +58,12 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
    */
   let afterTail = false;
   let longestPage = 0;
-  // Offset pagination: digests of the previous page's records. The next offset is this one plus the records answered;
-  // an API that filters a page after applying the offset answers fewer, and the next page then overlaps this one.
-  let previousRecords: Set<string> | undefined;
+  // Offset pagination: how often each record (by digest) was in the previous page, kept only when that page was short
+  // (fewer records than asked for). The next offset is this one plus the records answered; an API that filters a page
+  // after applying the offset answers fewer, and the next page then overlaps this one. After a full page the next
+  // offset cannot overlap it: a record also at the start of the next page is one the data holds twice (two vacancies
+  // alike) or one the data moved during the read, not a filter.
+  let previousRecords: Map<string, number> | undefined;
   let emptyPagesInARow = 0;
   for (let pageNumber = 1; next; pageNumber += 1) {
     if (pageNumber > config.maxPages) {
@@ -93,8 +96,14 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       }
       previousPage = fingerprint;
       if (config.pagination.type === 'offset') {
-        const digests = new Set(records.map(recordDigest));
-        const overlap = previousRecords === undefined ? 0 : [...digests].filter((digest) => previousRecords?.has(digest)).length;
+        const digests = new Map<string, number>();
+        for (const record of records) {
+          const digest = recordDigest(record);
+          digests.set(digest, (digests.get(digest) ?? 0) + 1);
+        }
+        // Counted with multiplicity: a record in both pages counts as often as it is in both, not once.
+        let overlap = 0;
+        if (previousRecords) for (const [digest, count] of digests) overlap += Math.min(count, previousRecords.get(digest) ?? 0);
         if (overlap > 0) {
           throw new SourceReadError(
             `${description}: page ${pageNumber} (${config.pagination.offsetParam}=${next.params[config.pagination.offsetParam] ?? ''}) repeats ${overlap} record(s) of page ${pageNumber - 1}: ` +
@@ -102,7 +111,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
               '(its records would be read twice, and rejected as duplicates); use page or cursor pagination if the API offers it',
           );
         }
-        previousRecords = digests;
+        previousRecords = records.length < config.pagination.pageSize ? digests : undefined;
       }
     }
     announced ??= extractTotal(response.body, config.totalPath, description);
@@ -186,7 +195,7 @@ function nextPage(
       // when the API caps the page size below the one asked for (limit=100 answered with 50). Stopping early would make
       // present people look like leavers; reading on costs one request. (An API that answers 404 past its end is
       // handled in the loop.) An API that filters records out of a page after applying the offset makes this next
-      // offset overlap the page just read: the loop fails the read on the records it repeats.
+      // offset overlap the page just read, when it was short: the loop fails the read on the records it repeats.
       if (pageLength === 0 || reachedTotal) return undefined;
       const offset = Number(current.params[pagination.offsetParam] ?? pagination.firstOffset) + pageLength;
       return { url: current.url, params: { ...current.params, [pagination.offsetParam]: String(offset) } };

@@ -84,6 +84,39 @@ describe('REST source pagination', () => {
     await expect(reading).rejects.toThrow(/page 2 \(offset=2\) repeats 1 record\(s\) of page 1: the API leaves records out of a page after applying the offset .* use page or cursor pagination/);
   });
 
+  it('counts the repeated records of such an API as often as they repeat, identical ones included', async () => {
+    // Rows 0-4 asked for, F1 and F2 filtered out: [E1, V, V]; the next offset is 3, and rows 3-7 start with both Vs again.
+    const vacancy = { id: null, name: 'Vacancy' };
+    const rows = [people[0], { id: 'F1' }, { id: 'F2' }, vacancy, vacancy, ...people.slice(1, 4)];
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      return { body: rows.slice(offset, offset + Number(url.searchParams.get('limit'))).filter((row) => row?.id !== 'F1' && row?.id !== 'F2') };
+    });
+    await expect(readWith(api.origin, { pagination: { type: 'offset', pageSize: 5 } })).rejects.toThrow(/page 2 \(offset=3\) repeats 2 record\(s\) of page 1: the API leaves records out/);
+  });
+
+  it('reads identical records either side of a full-page boundary (two vacancies alike): a full page cannot overlap the next', async () => {
+    const vacancy = { id: null, name: 'Vacancy' };
+    const rows = [people[0], people[1], vacancy, vacancy, people[2], people[3]];
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      return { body: rows.slice(offset, offset + Number(url.searchParams.get('limit'))) };
+    });
+    expect(ids(await readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }))).toEqual(['E1', 'E2', null, null, 'E3', 'E4']);
+  });
+
+  it('reads on when a record is added ahead of the offset during the read (its records repeat after a full page)', async () => {
+    const rows: Array<Record<string, unknown>> = people.slice(0, 6);
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      const page = rows.slice(offset, offset + Number(url.searchParams.get('limit')));
+      if (offset === 0) rows.unshift({ id: 'E0' });
+      return { body: page };
+    });
+    // E3 comes twice (the mapping rejects both as duplicates, named); the read itself does not fail.
+    expect(ids(await readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }))).toEqual(['E1', 'E2', 'E3', 'E3', 'E4', 'E5', 'E6']);
+  });
+
   it('stops a capped read at the announced total, without the empty page', async () => {
     const api = await serve(({ url }) => {
       const offset = Number(url.searchParams.get('offset'));
