@@ -54,10 +54,15 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig, rea
   const mapped: MappedRecord[] = [];
   const notMapped: Array<{ record: HrisRecord; recordRef: string }> = [];
   let excluded = 0;
+  let blank = 0;
   records.forEach((record, index) => {
     // A row of empty cells (`,,,,` under a spreadsheet's data) holds nobody: not a record, so not an invalid one that
     // nobody can identify (which would hold every leaver, sync/leavers.ts). Row numbers of the rest are unchanged.
-    if (isBlank(record)) return;
+    // The CSV source's stand-ins (every value null: an empty or blank line, a row it could not read) are such records.
+    if (isBlank(record)) {
+      blank += 1;
+      return;
+    }
     const recordRef = recordRefFor(config.source, index, record, config.mapping.id);
     const unreadable = scopeTextProblems(record, config.mapping.scope);
     if (unreadable.length > 0) {
@@ -105,7 +110,10 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig, rea
       ...(record.terminationDate !== undefined ? { terminationDate: record.terminationDate } : {}),
     }),
   );
-  return { employees, problems: [...readProblems, ...sortByRecord(problems)], recordsRead: records.length, excluded };
+  // Records read: those holding someone, and the rows the source could not read (each has a blank stand-in, not
+  // counted above). Blank lines and rows of empty cells are not records: 2 people and 4 blank lines are 2 read.
+  const recordsRead = records.length - blank + readProblems.length;
+  return { employees, problems: [...readProblems, ...sortByRecord(problems)], recordsRead, excluded };
 }
 
 function buildReferenceIndex(

@@ -5,6 +5,7 @@ import { CsvSourceConfigSchema } from '../../hris/config';
 import { createCsvSource } from '../../hris/csv';
 import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
 import { mapEmployees } from '../../mapping/map';
+import { formatMappingReport } from '../../mapping/summary';
 import { configWith } from '../mapping/helpers';
 import type { RecordProblem } from '../../mapping/employee';
 
@@ -257,6 +258,19 @@ describe('CSV source: blank lines', () => {
     const report = mapEmployees(records, configWith());
     expect(report.employees).toHaveLength(2);
     expect(report.problems.map((problem) => problem.recordRef)).toEqual(['row 7']);
+  });
+
+  it('counts only the rows holding someone as records read, not the blank stand-ins (2 people, 4 blank lines: 2 read)', async () => {
+    const { records, problems } = await readCollecting(csvFile('id,email,first,last\n1,a@example.com,A,L\n\n\n  \n2,b@example.com,B,L\n\t\n'));
+    const report = mapEmployees(records, configWith(), problems);
+    expect(report.employees).toHaveLength(2);
+    expect(report.recordsRead).toBe(2);
+    expect(formatMappingReport(report)).toContain('2 records read');
+  });
+
+  it('counts a row it could not read once, next to blank lines', async () => {
+    const { records, problems } = await readCollecting(csvFile('id,email,first,last\n1,a@example.com,A,L\n\n \n2,b@example.com,B,L,EXTRA\n'));
+    expect(mapEmployees(records, configWith(), problems).recordsRead).toBe(2);
   });
 
   it('keeps pages at most pageSize records, blank stand-ins included', async () => {
