@@ -331,6 +331,8 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     if (isCancellation(error)) {
       // Runs recorded before partitions returned what they finished went to the report with their partitions in flight.
       const partitionsStopped = () => (stopped.run ? stopped.partitions : progress.runningPartitions.length);
+      // A cancel that came while the run waited for its partitions after one had failed: the failure is said too.
+      const failedBefore = () => (failedPartition ? `; before that, partition ${failedPartition.workflowId} had failed (${failureText(failedPartition.error)})` : '');
       // Cancelled by an operator (`peakon-sync cancel`), or stopped because the tenant lock was lost: what finished is
       // reported, nothing more is started, and partitions in flight are cancelled with their employees (writes already
       // sent finish; an employee not yet written is left to the next sync, like after a cancel).
@@ -338,10 +340,10 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
         if (held && decision === undefined && report.leavers) report.leavers.decision = decision = 'cancelled';
         leaversDone = true;
         if (lockLost !== undefined) {
-          report.message = `stopped during ${progress.phase}: ${lockLost}. Another sync of the tenant may be running, so this run started nothing more and stopped its ${partitionsStopped()} partition(s) in flight (their employees may be partly written; the next sync completes them); it did not record ownership`;
+          report.message = `stopped during ${progress.phase}: ${lockLost}. Another sync of the tenant may be running, so this run started nothing more and stopped its ${partitionsStopped()} partition(s) in flight (their employees may be partly written; the next sync completes them); it did not record ownership${failedBefore()}`;
           return finish('lock_lost');
         }
-        report.message = `cancelled during ${progress.phase}; ${partitionsStopped()} partition(s) in flight were stopped (employees they had finished are counted; one stopped mid-write may be partly written; the next sync completes it)`;
+        report.message = `cancelled during ${progress.phase}; ${partitionsStopped()} partition(s) in flight were stopped (employees they had finished are counted; one stopped mid-write may be partly written; the next sync completes it)${failedBefore()}`;
         return finish('cancelled');
       }));
     }

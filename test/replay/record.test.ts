@@ -303,19 +303,19 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
     await record('cancelled-partition', run);
   }, 300_000);
 
-  it('partition-failed: a partition is terminated mid-run; the run waits for none left in flight, reports, and fails (patch partition-failure-reported)', async () => {
+  it('partition-failed: one of two partitions in flight is terminated; the run waits for the other, reports, and fails (patch partition-failure-reported)', async () => {
     const fixture = await pipeline.fixture({ tenant: 'replay-partition-failed', sandbox: { faults: { latencyMs: 300 } } });
     fixture.writeEmployees(generateOrg(12, 2));
-    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1, maxConcurrentPartitions: 1, partitionSize: 5 };
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1, maxConcurrentPartitions: 2, partitionSize: 5 };
     const workers = await fixture.startWorkers();
     const run = await workers.runUntil((async () => {
       const handle = await fixture.startSync();
-      // The second wave's first partition (5) is done and its second is writing.
-      for (let waited = 0; fixture.sandbox.ops().filter((op) => op.method === 'POST').length < 7; waited += 1) {
+      // The second wave's first two partitions (5 each) are both writing.
+      for (let waited = 0; fixture.sandbox.ops().filter((op) => op.method === 'POST').length < 3; waited += 1) {
         if (waited > 1200) throw new Error('the run never wrote');
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      await pipeline.temporal.client.workflow.getHandle(partitionWorkflowId(handle.workflowId, 'create', 1, 1)).terminate('recording: a partition fails');
+      await pipeline.temporal.client.workflow.getHandle(partitionWorkflowId(handle.workflowId, 'create', 1, 0)).terminate('recording: a partition fails');
       const recorded: RecordedRun = { failure: await handle.result().catch((error: unknown) => error), workflows: await workflowsOfRun(pipeline.temporal, handle) };
       return recorded;
     })());

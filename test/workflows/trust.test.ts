@@ -6,6 +6,7 @@ import { unlockTenant } from '../../client/commands/unlock';
 import { exitCodeFor } from '../../client/format-report';
 import { ledgerStoreFromEnv } from '../../ownership/store';
 import type { SyncReport } from '../../sync/report';
+import type { PartitionResult } from '../../workflows/partition';
 import { partitionWorkflowId, tenantLockWorkflowId } from '../../workflows/ids';
 import type { TenantLockEnd } from '../../workflows/lock';
 import { defaultPayloadDirectory } from '../../worker/environment';
@@ -210,42 +211,45 @@ describe('cancelling a run and the circuit breaker', () => {
     );
   });
 
-  it('a run whose partition fails lets the others finish, writes its report and owns whom it created, then fails', async () => {
+  it('a run whose partition fails lets the others in flight finish, writes its report and owns whom they created, then fails', async () => {
     const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 100 } } });
-    // Waves of 1, 6 and 33 creates; the last in partitions of 10, one at a time.
+    // Waves of 1, 6 and 33 creates; the last in partitions of 10, two at a time.
     const employees = generateOrg(40, 3);
     withoutLeaverGuard(fixture);
     fixture.writeEmployees(employees);
-    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1, partitionSize: 10 };
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 2, partitionSize: 10 };
     const { client } = pipeline.temporal;
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
         const handle = await fixture.startSync();
-        // The last wave's first two partitions are done and its third is running: an operator terminates that one.
-        await waitFor('two partitions of the last wave', () => posts(fixture) >= 7 + 20 + 2);
-        const lastWave = new Set(employees.slice(7).map((employee) => employee.work_email));
-        const createdEarly = fixture.sandbox.users().map((user) => user.userName).filter((email) => lastWave.has(email)).slice(0, 2);
-        expect(createdEarly).toHaveLength(2);
-        await client.workflow.getHandle(partitionWorkflowId(handle.workflowId, 'create', 2, 2)).terminate('test: a partition fails');
+        const partition = (index: number) => partitionWorkflowId(handle.workflowId, 'create', 2, index);
+        // The last wave's first two partitions are both writing: an operator terminates the first.
+        await waitFor('two partitions of the last wave writing', () => posts(fixture) >= 7 + 4);
+        await client.workflow.getHandle(partition(0)).terminate('test: a partition fails');
 
         await expect(handle.result()).rejects.toBeDefined();
         expect((await handle.describe()).memo).toMatchObject({ status: 'failed' });
-        // The report is written, naming the partition, and counts what the finished partitions created.
+        // The other partition in flight was not cut off with the run: it finished all ten of its employees…
+        expect((await client.workflow.getHandle(partition(1)).describe()).status.name).toBe('COMPLETED');
+        const finished = (await client.workflow.getHandle(partition(1)).result()) as PartitionResult;
+        expect(finished.outcomes.filter((outcome) => outcome.status === 'created')).toHaveLength(10);
+        // …and nothing more was started.
+        await expect(client.workflow.getHandle(partition(2)).describe()).rejects.toThrow();
+        // The report is written, naming the partition, and counts the earlier waves and the partition that finished.
         const reportFile = reportFilePath(fixture.stateDirectory, { tenant: fixture.config.tenant, runId: handle.workflowId });
         const report = (JSON.parse(readFileSync(reportFile, 'utf8')) as { summary: SyncReport }).summary;
         expect(report.status).toBe('failed');
-        expect(report.message).toContain(`partition ${partitionWorkflowId(handle.workflowId, 'create', 2, 2)} failed`);
-        expect(report.counts.created).toBeGreaterThanOrEqual(27);
-        // Nothing was started after the failure: the last wave's fourth partition never ran.
-        await expect(client.workflow.getHandle(partitionWorkflowId(handle.workflowId, 'create', 2, 3)).describe()).rejects.toThrow();
+        expect(report.message).toContain(`partition ${partition(0)} failed`);
+        expect(report.counts.created).toBe(7 + 10);
 
         // Owned: two of them leave the HR read before any run matched them again, and the next run deactivates them.
-        fixture.writeEmployees(employees.filter((employee) => !createdEarly.includes(employee.work_email)));
+        const gone = finished.outcomes.slice(0, 2).map((outcome) => outcome.employeeKey);
+        fixture.writeEmployees(employees.filter((employee) => !gone.includes(employee.work_email.toLowerCase())));
         const next: SyncReport = await (await fixture.startSync()).result();
         expect(next.status).toBe('completed');
         expect(next.counts.deactivated).toBe(2);
-        for (const email of createdEarly) expect(fixture.sandbox.users().find((user) => user.userName === email)?.active).toBe(false);
+        for (const email of gone) expect(fixture.sandbox.users().find((user) => user.userName.toLowerCase() === email)?.active).toBe(false);
       })(),
     );
   });
