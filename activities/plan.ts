@@ -137,6 +137,8 @@ export function planSyncActivity(deps: ActivityDeps) {
         recordsRead = records.length + readProblems.length;
         heartbeat('mapping');
         const mapping = mapEmployees(records, config, readProblems);
+        // The mapping's count: a CSV's blank lines are stand-ins (they keep row numbers), not records read.
+        recordsRead = mapping.recordsRead;
         const single = input.employeeKey === undefined ? undefined : selectEmployee(mapping, input.employeeKey);
         const desired = single ? [single] : mapping.employees;
         const trace = single ? [traceRead(records.length, source.description, single), traceMap(single)] : [];

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../../scim/resources';
 import { MAX_CREATE_WAVES } from '../../sync/plan';
 import type { SyncReport } from '../../sync/report';
@@ -117,6 +118,8 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
   it('quarantines the run quickly with an authentication message when the token is wrong, writing nothing', async () => {
     const fixture = await pipeline.fixture({ workerToken: 'wrong-token' });
     fixture.writeEmployees(generateOrg(10, 2));
+    // Blank lines (one of spaces) at the end of the export: rows that keep row numbers, not records read.
+    appendFileSync((fixture.config.source as { path: string }).path, '\n\n   \n');
     const workers = await fixture.startWorkers();
     const started = Date.now();
     const report: SyncReport = await workers.runUntil((await fixture.startSync()).result());
