@@ -15,9 +15,11 @@ export interface RestSourceDeps {
 const RecordsSchema = z.array(z.record(z.string(), z.unknown()));
 
 /**
- * Cursor pagination: this many empty pages in a row end the read, whatever cursor the last one gave. An empty page
- * with a next cursor is read past (an API that filtered every record of a page), but an API that hands out a fresh
- * cursor with every empty page would otherwise be read to maxPages (10,000 requests) and then fail.
+ * Cursor pagination: after this many empty pages in a row, each with a fresh cursor, the read stops. An empty page
+ * with a next cursor is read past (an API that filtered every record of a page), but one that hands out a fresh cursor
+ * with every empty page would otherwise be read to maxPages (10,000 requests). It stops as complete only when the
+ * announced total (`totalPath`) has been read; otherwise it fails: ending quietly could leave records unread, and
+ * the people in them would look like leavers.
  */
 const MAX_EMPTY_CURSOR_PAGES = 3;
 
@@ -111,16 +113,25 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
               '(its records would be read twice, and rejected as duplicates); use page or cursor pagination if the API offers it',
           );
         }
-        previousRecords = records.length < config.pagination.pageSize ? digests : undefined;
+        // Short: the first page against the size asked for, later ones against the largest page served before. An API
+        // that caps its page size (limit=100 answered with 50) serves only pages short of the size asked for; after
+        // its first page, identical records at its boundaries are no overlap. (At its first boundary they still are:
+        // the data cannot tell a cap from a filter there, and failing is the safe reading.)
+        previousRecords = records.length < (pageNumber === 1 ? config.pagination.pageSize : longestPage) ? digests : undefined;
       }
     }
     announced ??= extractTotal(response.body, config.totalPath, description);
     read += records.length;
     if (records.length > 0) yield records;
     emptyPagesInARow = records.length === 0 ? emptyPagesInARow + 1 : 0;
-    // A cursor API that hands out a fresh cursor with every empty page would otherwise be read to maxPages and fail:
-    // 3 empty pages in a row end the read (an announced total still fails a read that comes up short).
-    if (config.pagination.type === 'cursor' && emptyPagesInARow >= MAX_EMPTY_CURSOR_PAGES) break;
+    // A cursor API that hands out a fresh cursor with every empty page would otherwise be read to maxPages.
+    if (config.pagination.type === 'cursor' && emptyPagesInARow >= MAX_EMPTY_CURSOR_PAGES) {
+      if (announced !== undefined && read >= announced) break;
+      throw new SourceReadError(
+        `${description}: ${MAX_EMPTY_CURSOR_PAGES} empty pages in a row, each with a new cursor, after ${read} record(s): the API may have more, or gives a cursor even past its end, and the read cannot tell which; ` +
+          'set totalPath to the total the API announces, so the read knows when it is complete',
+      );
+    }
     next = nextPage(config, next, response, records.length, read, announced, seenCursors, description);
     // An empty page is no tail: where it does not end the read (a cursor or Link to more), the API said there is more.
     afterTail = records.length > 0 && (pageNumber === 1 ? records.length < requestedPageSize(config.pagination) : records.length < longestPage);

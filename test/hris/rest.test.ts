@@ -105,6 +105,17 @@ describe('REST source pagination', () => {
     expect(ids(await readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }))).toEqual(['E1', 'E2', null, null, 'E3', 'E4']);
   });
 
+  it('reads an API that caps its page size with identical records at a later page boundary (not a filter: its pages are all that long)', async () => {
+    const vacancy = { id: null, name: 'Vacancy' };
+    const rows = [people[0], people[1], people[2], vacancy, vacancy, people[3]];
+    // Asked for 3, the API answers at most 2: every page is short of the size asked for, none of the size it serves.
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      return { body: rows.slice(offset, offset + Math.min(2, Number(url.searchParams.get('limit')))) };
+    });
+    expect(ids(await readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }))).toEqual(['E1', 'E2', 'E3', null, null, 'E4']);
+  });
+
   it('reads on when a record is added ahead of the offset during the read (its records repeat after a full page)', async () => {
     const rows: Array<Record<string, unknown>> = people.slice(0, 6);
     const api = await serve(({ url }) => {
@@ -217,14 +228,21 @@ describe('REST source pagination', () => {
     expect(api.requests.map((request) => request.url.searchParams.get('cursor'))).toEqual([null, 'a', 'b']);
   });
 
-  it('ends a cursor read after 3 empty pages in a row when each gives a fresh cursor, instead of reading to maxPages', async () => {
-    const api = await serve(({ url }) => {
-      const cursor = url.searchParams.get('cursor');
-      return { body: cursor === null ? { items: people.slice(0, 3), next: 'c1' } : { items: [], next: `c${Number(cursor.slice(1)) + 1}` } };
-    });
-    const records = await readWith(api.origin, { recordsPath: 'items', maxPages: 50, pagination: { type: 'cursor', cursorPath: 'next' } });
-    expect(ids(records)).toEqual(['E1', 'E2', 'E3']);
-    expect(api.requests.map((request) => request.url.searchParams.get('cursor'))).toEqual([null, 'c1', 'c2', 'c3']);
+  it('stops a cursor read after 3 empty pages in a row that each give a fresh cursor: complete at the announced total, else failed (more may follow)', async () => {
+    const serveFresh = (total?: number) =>
+      serve(({ url }) => {
+        const cursor = url.searchParams.get('cursor');
+        const page = cursor === null ? { items: people.slice(0, 3), next: 'c1' } : { items: [], next: `c${Number(cursor.slice(1)) + 1}` };
+        return { body: total === undefined ? page : { ...page, total } };
+      });
+    // The total says the three are all: the read is complete, without reading to maxPages.
+    const complete = await serveFresh(3);
+    expect(ids(await readWith(complete.origin, { recordsPath: 'items', totalPath: 'total', maxPages: 50, pagination: { type: 'cursor', cursorPath: 'next' } }))).toEqual(['E1', 'E2', 'E3']);
+    expect(complete.requests.map((request) => request.url.searchParams.get('cursor'))).toEqual([null, 'c1', 'c2', 'c3']);
+    // Nothing says so: records may follow (E4… after a fourth empty page would be read as leavers), so the read fails.
+    const unknown = await serveFresh();
+    await expect(readWith(unknown.origin, { recordsPath: 'items', maxPages: 50, pagination: { type: 'cursor', cursorPath: 'next' } })).rejects.toThrow(/3 empty pages in a row, each with a new cursor, after 3 record\(s\).*set totalPath/);
+    expect(unknown.requests).toHaveLength(4);
   });
 
   it('reads on past 2 empty pages in a row that give a next cursor', async () => {
