@@ -161,8 +161,18 @@ function currentZoneSpelling(name: string): string | undefined {
  * zone name, which also knows daylight saving time.
  */
 export const checkTimezone = memoize(checkTimezoneUncached);
+/**
+ * Three-letter IDs ICU accepts from Java's old time zone list but IANA does not have: ambiguous abbreviations ICU maps
+ * to one reading each (BST → Asia/Dhaka, not British Summer Time; IST → India; AST → Alaska). Refused, not guessed.
+ * (IANA's own short names — UTC, GMT, EST, CET, … — stay accepted.)
+ */
+const NON_IANA_ABBREVIATIONS = new Set(['ACT', 'AET', 'AGT', 'ART', 'AST', 'BET', 'BST', 'CAT', 'CNT', 'CST', 'CTT', 'EAT', 'ECT', 'IET', 'IST', 'JST', 'MIT', 'NET', 'NST', 'PLT', 'PNT', 'PRT', 'PST', 'SST', 'VST']);
+
 function checkTimezoneUncached(value: Scalar): Checked<string> {
   const text = String(value);
+  if (NON_IANA_ABBREVIATIONS.has(text.toUpperCase()) || /^SystemV\//i.test(text)) {
+    return { ok: false, message: `${quoted(text)} is an abbreviation, not an IANA time zone, and means different zones in different places (write e.g. Europe/London or Asia/Kolkata)` };
+  }
   if (/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/.test(text)) {
     let resolved: string | undefined;
     try {

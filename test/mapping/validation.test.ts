@@ -64,6 +64,12 @@ describe('per-record validation', () => {
     expect(report.employees[0]?.user.timezone).toBe(sent);
   });
 
+  it.each(['BST', 'IST', 'AST', 'pst', 'SystemV/EST5'])('refuses the abbreviation %s, which ICU would map to one of the zones it can mean (BST → Asia/Dhaka)', (tz) => {
+    const report = mapOne(person({ tz }), { timezone: 'tz' });
+    expect(report.employees).toEqual([]);
+    expect(report.problems).toEqual([expect.objectContaining({ field: 'timezone', message: expect.stringContaining('is an abbreviation, not an IANA time zone') })]);
+  });
+
   it('sends every time zone ICU knows the same whatever its letter case', () => {
     const sentAs = (tz: string) => mapOne(person({ tz }), { timezone: 'tz' }).employees[0]?.user.timezone;
     const zones = Intl.supportedValuesOf('timeZone');
