@@ -6,21 +6,26 @@
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import { syncProgressQuery } from '../../workflows/sync';
-import { generateOrg } from '../fixtures/org';
+import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 import { usePipelineTests, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
 
 const byEmail = (fixture: PipelineFixture) => new Map(fixture.sandbox.users().map((user) => [String(user.userName).toLowerCase(), user]));
+
+/** A root and two reports (the generator may list a manager after their reports). */
+function rootWithTwoReports(): { org: GeneratedEmployee[]; root: GeneratedEmployee; reports: [GeneratedEmployee, GeneratedEmployee] } {
+  const org = generateOrg(3, 2);
+  const root = org.find((person) => person.manager_id === '');
+  const [first, second] = org.filter((person) => person !== root);
+  if (!root || !first || !second) throw new Error('the generated org is not a root with two reports');
+  return { org, root, reports: [first, second] };
+}
 
 describe('a reference Peakon rejects in phase 2', () => {
   const pipeline = usePipelineTests();
 
   it('writes the rest of the change, reports the reference, and fails nobody', async () => {
     const fixture = await pipeline.fixture();
-    // A root and two reports (the generator may list a manager after their reports).
-    const org = generateOrg(3, 2);
-    const root = org.find((person) => person.manager_id === '');
-    const [newManager, employee] = org.filter((person) => person !== root);
-    if (!root || !newManager || !employee) throw new Error('the generated org is not a root with two reports');
+    const { root, reports: [newManager, employee] } = rootWithTwoReports();
     withoutLeaverGuard(fixture);
     fixture.writeEmployees([root, newManager, employee]);
     const workers = await fixture.startWorkers();
@@ -60,10 +65,7 @@ describe('a reference Peakon rejects in phase 2', () => {
   it.each(['patch', 'put'] as const)('a planned update whose only change is a new manager Peakon could not create sends nothing and is not counted updated (%s)', async (updateMethod) => {
     const fixture = await pipeline.fixture();
     fixture.config.sync = { ...fixture.config.sync, updateMethod };
-    const org = generateOrg(3, 2);
-    const root = org.find((person) => person.manager_id === '');
-    const [mover, other] = org.filter((person) => person !== root);
-    if (!root || !mover || !other) throw new Error('the generated org is not a root with two reports');
+    const { org, root, reports: [mover, other] } = rootWithTwoReports();
     withoutLeaverGuard(fixture);
     fixture.writeEmployees(org);
     const workers = await fixture.startWorkers();
