@@ -137,11 +137,11 @@ export function planSyncActivity(deps: ActivityDeps) {
         recordsRead = records.length + readProblems.length;
         heartbeat('mapping');
         const mapping = mapEmployees(records, config, readProblems);
-        // The mapping's count: a CSV's blank lines are stand-ins (they keep row numbers), not records read.
-        recordsRead = mapping.recordsRead;
+        // As the report of a completed run counts: in scope, not a CSV's blank lines (stand-ins keeping row numbers).
+        recordsRead = recordsInScope(mapping);
         const single = input.employeeKey === undefined ? undefined : selectEmployee(mapping, input.employeeKey);
         const desired = single ? [single] : mapping.employees;
-        const trace = single ? [traceRead(records.length, source.description, single), traceMap(single)] : [];
+        const trace = single ? [traceRead(mapping.recordsRead, source.description, single), traceMap(single)] : [];
 
         heartbeat("preflight: reading the tenant's Peakon attributes");
         const preflightProblems = await preflightMapping(scim, config.mapping);
@@ -217,6 +217,15 @@ function runDay(input: PlanInput, config: ConnectorConfig): string {
   return input.asOf ?? dayIn(leaversSettings(config).timeZone, input.startedAt ? new Date(input.startedAt) : new Date());
 }
 
+/**
+ * The records of a read in scope: employees, and records with problems (counted once each). What a run's report calls
+ * `employees` and the guard compares with the last complete read; blank CSV lines and records the scope leaves out are
+ * not in it.
+ */
+function recordsInScope(mapping: MappingReport): number {
+  return mapping.employees.length + new Set(mapping.problems.map((problem) => problem.recordRef)).size;
+}
+
 async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: MappingReport, config: ConnectorConfig): Promise<LeaverContext | undefined> {
   const settings = leaversSettings(config);
   if (!deps.ownership) return undefined;
@@ -226,7 +235,7 @@ async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: Mapp
   const identified = new Set(mapping.problems.filter((problem) => problem.employeeKey !== undefined || problem.sourceId !== undefined).map((problem) => problem.recordRef));
   const unidentifiedRecords = new Set(mapping.problems.filter((problem) => !identified.has(problem.recordRef)).map((problem) => problem.recordRef)).size;
   const today = runDay(input, config);
-  const readCount = mapping.employees.length + new Set(mapping.problems.map((problem) => problem.recordRef)).size;
+  const readCount = recordsInScope(mapping);
   return { settings, today, owned: new Set(ledger.owned), retainedKeys, retainedSourceIds, unidentifiedRecords, readCount, lastCompleteRead: ledger.lastCompleteRead };
 }
 
