@@ -7,6 +7,7 @@ import { exitCodeFor } from '../../client/format-report';
 import { ledgerStoreFromEnv } from '../../ownership/store';
 import type { SyncReport } from '../../sync/report';
 import type { PartitionResult } from '../../workflows/partition';
+import { syncProgressQuery } from '../../workflows/sync';
 import { partitionWorkflowId, tenantLockWorkflowId } from '../../workflows/ids';
 import type { TenantLockEnd } from '../../workflows/lock';
 import { defaultPayloadDirectory } from '../../worker/environment';
@@ -250,6 +251,28 @@ describe('cancelling a run and the circuit breaker', () => {
         expect(next.status).toBe('completed');
         expect(next.counts.deactivated).toBe(2);
         for (const email of gone) expect(fixture.sandbox.users().find((user) => user.userName.toLowerCase() === email)?.active).toBe(false);
+      })(),
+    );
+  });
+
+  it('a cancel that comes while the run waits for its partitions after one failed ends it cancelled, naming the failed partition', async () => {
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 300 } } });
+    fixture.writeEmployees(generateOrg(40, 3));
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1, maxConcurrentPartitions: 2, partitionSize: 10 };
+    const { client } = pipeline.temporal;
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const handle = await fixture.startSync();
+        const partition = (index: number) => partitionWorkflowId(handle.workflowId, 'create', 2, index);
+        await waitFor('two partitions of the last wave writing', () => posts(fixture) >= 7 + 2);
+        await client.workflow.getHandle(partition(0)).terminate('test: a partition fails');
+        // The run has seen the failure (the partition left its list) and waits for the other one: cancel it now.
+        await waitFor('the run to see the failure', async () => !(await handle.query(syncProgressQuery)).runningPartitions.includes(partition(0)));
+        await handle.cancel();
+        const report: SyncReport = await handle.result();
+        expect(report.status).toBe('cancelled');
+        expect(report.message).toContain(`before that, partition ${partition(0)} had failed`);
       })(),
     );
   });
