@@ -88,6 +88,9 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       throw error;
     }
     const records = extractRecords(response.body, config.recordsPath, description, pageNumber);
+    // Short: the first page against the size asked for, a later one against the largest page served before (an API
+    // that caps its page size serves only pages short of the size asked for). It may still not be the last page.
+    const short = records.length < (pageNumber === 1 ? requestedPageSize(config.pagination) : longestPage);
     if (records.length > 0) {
       const fingerprint = pageFingerprint(records);
       if (fingerprint === previousPage && afterTail) break;
@@ -113,11 +116,10 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
               '(its records would be read twice, and rejected as duplicates); use page or cursor pagination if the API offers it',
           );
         }
-        // Short: the first page against the size asked for, later ones against the largest page served before. An API
-        // that caps its page size (limit=100 answered with 50) serves only pages short of the size asked for; after
-        // its first page, identical records at its boundaries are no overlap. (At its first boundary they still are:
-        // the data cannot tell a cap from a filter there, and failing is the safe reading.)
-        previousRecords = records.length < (pageNumber === 1 ? config.pagination.pageSize : longestPage) ? digests : undefined;
+        // Only after a short page: after its first page, an API that caps its page size has identical records at its
+        // boundaries, not an overlap. (At its first boundary they still count: the data cannot tell a cap from a filter
+        // there, and failing is the safe reading.)
+        previousRecords = short ? digests : undefined;
       }
     }
     announced ??= extractTotal(response.body, config.totalPath, description);
@@ -134,7 +136,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     }
     next = nextPage(config, next, response, records.length, read, announced, seenCursors, description);
     // An empty page is no tail: where it does not end the read (a cursor or Link to more), the API said there is more.
-    afterTail = records.length > 0 && (pageNumber === 1 ? records.length < requestedPageSize(config.pagination) : records.length < longestPage);
+    afterTail = records.length > 0 && short;
     longestPage = Math.max(longestPage, records.length);
   }
   if (read === 0) throw new SourceReadError(`${description} returned no employee records; refusing to sync an empty read`);
