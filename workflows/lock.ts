@@ -91,6 +91,22 @@ const LOCK_OUTLIVES_RUN_CANCEL_PATCH = 'tenant-lock-outlives-run-cancel';
  */
 const STRETCHABLE_LEASE_PATCH = 'tenant-lock-stretchable-lease';
 
+/**
+ * patched() marker of a run whose release waits for its lock to end (2026-12). The lock is the run's child with the
+ * TERMINATE parent-close policy: a run that closed right after sending the release signal, before the lock's worker had
+ * handled it, had its lock terminated by the server instead of released (the tenant was freed either way, but the
+ * Temporal UI showed a terminated lock nobody had terminated). A run started before this closes right after the signal;
+ * replayed, it does so again. See docs/versioning.md.
+ */
+const RELEASE_AWAITS_LOCK_END_PATCH = 'tenant-lock-release-awaits-end';
+
+/**
+ * How long a release waits for the lock to end. The lock ends in its next workflow task, normally within a second; a
+ * lock no worker can run (stuck after a bad deploy) must not keep its run open: the run then closes and the
+ * parent-close policy ends the lock.
+ */
+const LOCK_END_WAIT_MS = 60_000;
+
 /** A lock this run holds: renewed in the background until released. */
 export interface HeldTenantLock {
   release(): Promise<void>;
@@ -157,9 +173,14 @@ export async function holdTenantLock(tenant: string, runId: string, leaseMs: num
   // The lock's signals go to this run's own child only (Temporal refuses them if another run's lock now has the ID),
   // and the lock's end is this child's result.
   const lockId = tenantLockWorkflowId(tenant);
+  let lockEnded = false;
+  const lockEnds = (why: string) => {
+    lockEnded = true;
+    lose(why);
+  };
   void lock.result().then(
-    (end) => lose(end.ended === 'expired' ? `the lease of the tenant lock ${lockId} expired: this run did not renew it for ${currentLeaseMs / 1000} s (no worker ran it, e.g. an outage)` : `the tenant lock ${lockId} ended before this run released it`),
-    (error: unknown) => lose(error instanceof Error && error.cause instanceof TerminatedFailure ? `the tenant lock ${lockId} was terminated (e.g. \`peakon-sync unlock --force\`)` : `the tenant lock ${lockId} ended: ${error instanceof Error ? error.message : String(error)}`),
+    (end) => lockEnds(end.ended === 'expired' ? `the lease of the tenant lock ${lockId} expired: this run did not renew it for ${currentLeaseMs / 1000} s (no worker ran it, e.g. an outage)` : `the tenant lock ${lockId} ended before this run released it`),
+    (error: unknown) => lockEnds(error instanceof Error && error.cause instanceof TerminatedFailure ? `the tenant lock ${lockId} was terminated (e.g. \`peakon-sync unlock --force\`)` : `the tenant lock ${lockId} ended: ${error instanceof Error ? error.message : String(error)}`),
   );
   const signalIfThere = async (send: () => Promise<void>, renewal: boolean) => {
     try {
@@ -192,6 +213,8 @@ export async function holdTenantLock(tenant: string, runId: string, leaseMs: num
         released = true;
         await renewing;
         await signalIfThere(() => lock.signal(releaseTenantLockSignal), false);
+        // The run may close next: see RELEASE_AWAITS_LOCK_END_PATCH.
+        if (patched(RELEASE_AWAITS_LOCK_END_PATCH)) await condition(() => lockEnded, LOCK_END_WAIT_MS);
       }),
     onLost: (listener) => {
       lostListener = listener;
