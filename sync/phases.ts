@@ -99,7 +99,10 @@ export interface CreateStep {
 export type UpdateStep =
   /** The planned update (or leaver write) of a person already in Peakon; `drop`: references to people phase 1 could not create. */
   | { at: number; kind: 'planned'; drop?: string[] }
-  /** The references a create this run could not carry; `dropFromCreate`: those its create left out, for a PUT body. */
+  /**
+   * The references a create this run could not carry; `dropFromCreate`: those its create left out (their targets could
+   * not be created, or Peakon rejected them), for a PUT body.
+   */
   | { at: number; kind: 'deferred'; peakonUserId: string; references: Record<string, string>; dropFromCreate?: string[] }
   /** What filter discovery found to differ (the outcome carries the write). */
   | { at: number; kind: 'found'; ref: string; employeeKey: string; peakonUserId: string; update: EmployeeChange };
@@ -169,7 +172,7 @@ export function updateSteps(entries: readonly LightPlanEntry[], outcomes: Readon
       if (dropped.length) warnings.set(entry.ref, dropped.map((attribute) => leftOut(attribute, entry.deferredReferences?.[attribute])));
       const references = Object.fromEntries(Object.entries(entry.deferredReferences).filter(([attribute]) => !dropped.includes(attribute)));
       if (Object.keys(references).length === 0) return;
-      const dropFromCreate = referencesTo(missing, entry.create.createReferences);
+      const dropFromCreate = [...new Set([...referencesTo(missing, entry.create.createReferences), ...(outcome.referencesLeftOut ?? [])])];
       steps.push({ at, kind: 'deferred', peakonUserId: outcome.peakonUserId, references, ...(dropFromCreate.length ? { dropFromCreate } : {}) });
     } else if (outcome.status === 'found' && outcome.update) {
       steps.push({ at, kind: 'found', ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: outcome.peakonUserId, update: outcome.update });

@@ -116,6 +116,12 @@ export interface EmployeeOutcome extends EmployeeIdentity {
   warnings?: string[];
   /** Filter discovery found the user and something differs: what phase 2 must write. */
   update?: EmployeeChange;
+  /**
+   * Created without these employee references of its create (attribute names): Peakon rejected them (e.g. a manager
+   * renamed in Peakon after the plan). Phase 2 leaves them out of a PUT built from the create body, else Peakon rejects
+   * that too.
+   */
+  referencesLeftOut?: string[];
   /** SCIM requests this step sent, failed attempts included (each activity attempt sends exactly one). */
   operations: number;
   /**

@@ -93,10 +93,12 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
     }
     const warnings: string[] = [];
     let body = work.createBody;
+    /** The employee references Peakon rejected, once the create went on without them (phase 2 must not re-send them). */
+    const rejected = () => (body === work.createBody ? {} : { referencesLeftOut: Object.keys(work.createReferences) });
     for (;;) {
       try {
         const created = await create(body);
-        return { ...identity, phase: 'create', status: 'created', peakonUserId: created.peakonUserId, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
+        return { ...identity, phase: 'create', status: 'created', peakonUserId: created.peakonUserId, operations: spent.total, ...(warnings.length ? { warnings } : {}), ...rejected() };
       } catch (error) {
         const type = failureType(error);
         if (type === 'MalformedResponse') {
@@ -105,7 +107,7 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
           const found = await discover();
           if (!found.peakonUserId) throw error;
           warnings.push(`Peakon created the user but its answer was not a SCIM user (${failureMessage(error)}); found by ${work.matchingKey === 'employeeNumber' ? 'employee number' : 'userName'}`);
-          return { ...identity, phase: 'create', status: 'created', peakonUserId: found.peakonUserId, operations: spent.total, warnings };
+          return { ...identity, phase: 'create', status: 'created', peakonUserId: found.peakonUserId, operations: spent.total, warnings, ...rejected() };
         }
         if (type === 'Conflict') {
           // Someone holds this email or employee number: our own earlier attempt (its answer lost), or a user that
@@ -118,7 +120,7 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
           if (ours || (work.knownAbsent && !known)) {
             // This run created the user, whichever discovery it uses: counted created, as if the answer had arrived.
             // (With filter discovery this was `found`, which no count takes: the employee was counted nowhere.)
-            return { ...identity, phase: 'create', status: 'created', peakonUserId: found.peakonUserId, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
+            return { ...identity, phase: 'create', status: 'created', peakonUserId: found.peakonUserId, operations: spent.total, ...(warnings.length ? { warnings } : {}), ...rejected() };
           }
           if (work.knownAbsent) {
             // Anyone else's user is not "created" by this run: phase 2 must not write it as if it held our create body

@@ -3,6 +3,7 @@
  * the rest of the employee's change is written and the reference reported, end to end against the sandbox, which
  * validates every Manager against the users it holds.
  */
+import { DEFAULT_TENANT_SCHEMA } from '../../sandbox/tenant-schema';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import { syncProgressQuery } from '../../workflows/sync';
@@ -58,6 +59,54 @@ describe('a reference Peakon rejects in phase 2', () => {
         const stored = byEmail(fixture).get(employee.work_email) as ScimUser;
         expect(stored.name?.familyName).toBe('Moved');
         expect(stored[PEAKON_USER_SCHEMA]?.Manager).toBe(root.work_email);
+      })(),
+    );
+  });
+
+  it('updateMethod put: a create whose references Peakon rejected gets its deferred reference in phase 2, without the rejected one', async () => {
+    // Two employee attributes, Manager and Buddy. Two new hires: the buddy reports to the hire, and the hire's Buddy
+    // is that report (a cycle across the two attributes, listed report first). So the hire is created first, carrying
+    // its Manager (the root, already in Peakon) and deferring its Buddy to phase 2, whose PUT is built from that create's
+    // body. The root is renamed in Peakon between the plan and the creates: Peakon rejects the hire's Manager, and the
+    // hire is created without it. Before, the PUT re-sent the rejected Manager: Peakon rejected it again (and the retry
+    // without the Buddy), and the hire failed with its Buddy never written.
+    const fixture = await pipeline.fixture({ sandbox: { schema: [...DEFAULT_TENANT_SCHEMA, { name: 'Buddy', type: 'employee' }] } });
+    fixture.config.sync = { ...fixture.config.sync, updateMethod: 'put' };
+    fixture.config.mapping = { ...fixture.config.mapping, attributes: { ...fixture.config.mapping.attributes, Buddy: { employeeRef: 'buddy_id', matchOn: 'id', trim: true, onlyOnCreate: false } } };
+    withoutLeaverGuard(fixture);
+    const [root, generatedHire, generatedBuddy] = generateOrg(3, 2);
+    if (!root || !generatedHire || !generatedBuddy) throw new Error('generateOrg(3) gave fewer than three people');
+    const withBuddy = (person: GeneratedEmployee, managerId: string, buddyId: string) => ({ ...person, manager_id: managerId, buddy_id: buddyId }) as GeneratedEmployee;
+    const hire = withBuddy(generatedHire, root.employee_id, generatedBuddy.employee_id);
+    const buddy = withBuddy(generatedBuddy, hire.employee_id, '');
+    fixture.writeEmployees([withBuddy(root, '', '')]);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync()).result()) as SyncReport).counts.created).toBe(1);
+        fixture.writeEmployees([withBuddy(root, '', ''), buddy, hire]);
+        fixture.sandbox.setFaults({ latencyMs: 1_500 });
+        const handle = await fixture.startSync();
+        for (const deadline = Date.now() + 60_000; ; ) {
+          const progress = await handle.query(syncProgressQuery).catch(() => undefined);
+          if (progress && progress.phase !== 'locking' && progress.phase !== 'planning') break;
+          if (Date.now() > deadline) throw new Error('the run did not get past its plan within 60 s');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const manager = byEmail(fixture).get(root.work_email) as ScimUser;
+        fixture.sandbox.storeRawUser(manager.id, { ...manager, userName: 'renamed.root@example.org', emails: [{ value: 'renamed.root@example.org', type: 'work', primary: true }] });
+
+        const report: SyncReport = await handle.result();
+        fixture.sandbox.setFaults({ latencyMs: 0 });
+        expect(report.failures).toEqual([]);
+        expect(report.counts).toMatchObject({ created: 2, failed: 0 });
+        expect(report.warnings).toEqual([expect.stringMatching(new RegExp(`^${hire.work_email.replace(/[.]/g, '\\.')}: Manager \\(${root.work_email.replace(/[.]/g, '\\.')}\\) not written: Peakon rejected it`))]);
+        const users = byEmail(fixture);
+        // The hire: no Manager (rejected), its Buddy written by the phase-2 PUT; the buddy reports to the hire.
+        expect((users.get(hire.work_email) as ScimUser)[PEAKON_USER_SCHEMA]).toMatchObject({ Buddy: buddy.work_email });
+        expect((users.get(hire.work_email) as ScimUser)[PEAKON_USER_SCHEMA]?.Manager).toBeUndefined();
+        expect((users.get(buddy.work_email) as ScimUser)[PEAKON_USER_SCHEMA]?.Manager).toBe(hire.work_email);
+        expect(fixture.sandbox.ops().filter((op) => op.method === 'PUT').map((op) => op.status)).toEqual([200]);
       })(),
     );
   });
