@@ -1,4 +1,5 @@
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,7 +53,8 @@ export async function createPipelineFixture(temporal: TemporalTestContext, optio
   const sample = loadConfigFile(SAMPLE_CONFIG);
   const config: ConnectorConfig = {
     ...sample,
-    tenant: options.tenant ?? `t${process.pid}-${Date.now().toString(36)}`,
+    // Random, not the time: two fixtures made in the same millisecond would share the tenant's lock, queue and ledger.
+    tenant: options.tenant ?? `t${process.pid}-${randomUUID().slice(0, 8)}`,
     peakon: { ...sample.peakon, baseUrl: sandbox.baseUrl, timeoutMs: 2_000, operationsPerHour: 1_000_000 },
     source: { ...sample.source, path: csvPath } as ConnectorConfig['source'],
     sync: { ...sample.sync, maxConcurrentEmployees: 10, maxConcurrentPartitions: 2, partitionSize: 50 },

@@ -140,7 +140,8 @@ describe('HR read progress', () => {
     const startedAt = Date.now();
     const error = await caught(readAllRecords(restSource(api.origin), options));
     expect(error).toBe(reason);
-    expect(Date.now() - startedAt).toBeLessThan(1500);
+    // Well under the 5 s page 4 takes (the read of pages 1-3 and the cancel take about 0.7 s).
+    expect(Date.now() - startedAt).toBeLessThan(3000);
     expect(progress).toEqual([4, 8, 12]);
     await eventually(() => api.abandoned.length === 1);
     expect(api.abandoned).toEqual([api.requests[3]]);

@@ -49,14 +49,15 @@ describe('sandbox fault injection', () => {
   });
 
   it('adds latencyMs to each SCIM request', async () => {
-    sandbox().setFaults({ latencyMs: 150 });
+    // 400 ms, so that a request without it stays far below even on a loaded machine.
+    sandbox().setFaults({ latencyMs: 400 });
     const started = Date.now();
     expect((await scim(sandbox(), 'GET', '/Users')).status).toBe(200);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
     sandbox().setFaults({});
     const quick = Date.now();
     await scim(sandbox(), 'GET', '/Users');
-    expect(Date.now() - quick).toBeLessThan(140);
+    expect(Date.now() - quick).toBeLessThan(390);
   });
 
   it('hangs requests past the client timeout without applying them', async () => {

@@ -309,7 +309,8 @@ describe('ScimClient against the sandbox', () => {
     pacer.holdFor(600);
     const before = sandbox.counters().GET ?? 0;
     await paced.getServiceProviderConfig();
-    expect(waits).toBeGreaterThanOrEqual(8);
+    // About 12 ticks in 600 ms; timers drift on a loaded machine, so only "several" is asserted.
+    expect(waits).toBeGreaterThanOrEqual(4);
     expect(sandbox.counters().GET).toBe(before + 1);
 
     // Held for an hour, then stopped (the activity is cancelled): the request gives up at once and sends nothing.

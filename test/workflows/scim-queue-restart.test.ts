@@ -30,8 +30,10 @@ describe('a tenant SCIM queue after its only worker dies', () => {
   afterAll(() => stopWorkerProcesses());
 
   it('is polled again by a fresh worker, and the run completes, when no employee workflow task is pending', async () => {
-    // One operation every 2 s: the employees' creates queue up on the tenant's SCIM queue and leave it one at a time.
-    const operationsPerHour = 1_800;
+    // One operation every 4 s: the employees' creates queue up on the tenant's SCIM queue and leave it one at a time,
+    // slowly enough that the check below and the kill fit between two of them on a loaded machine.
+    const operationsPerHour = 900;
+    const dispatchMs = 3_600_000 / operationsPerHour;
     const fixture = await pipeline.fixture();
     fixture.config.peakon = { ...fixture.config.peakon, operationsPerHour };
     // One level: a single create wave, every employee's create queued at once.
@@ -64,8 +66,8 @@ describe('a tenant SCIM queue after its only worker dies', () => {
     const result = handle.result() as Promise<SyncReport>;
     try {
       await eventually('the fresh worker to poll', async () => (fresh.stdout().includes('"message":"worker polling"') ? true : undefined), 60_000);
-      // The parent renews within 20 s, then the remaining creates need 2 s each; a minute more for a loaded machine.
-      const outcome = await Promise.race([result, sleep(20_000 + (employees.length - beforeRestart) * 2_000 + 60_000).then(() => undefined)]);
+      // The parent renews within 20 s, then the remaining creates need a dispatch each; a minute more for a loaded machine.
+      const outcome = await Promise.race([result, sleep(20_000 + (employees.length - beforeRestart) * dispatchMs + 60_000).then(() => undefined)]);
       if (outcome === undefined) throw new Error(`the run did not complete after the restart: ${answeredPosts() - beforeRestart} of ${employees.length - beforeRestart} remaining creates were sent (nothing polls the tenant's SCIM queue)`);
       expect(outcome.status).toBe('completed');
       expect(outcome.counts.created).toBe(employees.length);

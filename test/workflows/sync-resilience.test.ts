@@ -147,7 +147,7 @@ describe('sync pipeline when the worker process dies', () => {
     startWorker(fixture);
     const report: SyncReport = await handle.result();
     // Well inside the 200 s the renewal would have taken (the remaining work itself takes a few seconds).
-    expect(Date.now() - restartedAt).toBeLessThan(60_000);
+    expect(Date.now() - restartedAt).toBeLessThan(120_000);
     expect(report.failures).toEqual([]);
     expect(report.counts.created).toBe(employees.length);
     expectConverged(fixture.sandbox.users(), employees);
