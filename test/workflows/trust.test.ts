@@ -13,6 +13,7 @@ import type { TenantLockEnd } from '../../workflows/lock';
 import { defaultPayloadDirectory } from '../../worker/environment';
 import { generateOrg } from '../fixtures/org';
 import { usePipelineTests, TEST_TUNING, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
+import { eventually } from '../harness/wait';
 import { startWorkerProcess, stopWorkerProcesses } from '../harness/worker-process';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -25,6 +26,9 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
   }
 }
 
+/** A history event's server time, in ms since the epoch. */
+const eventTimeMs = (event: { eventTime?: { seconds?: unknown; nanos?: number | null } | null } | undefined): number => Number(event?.eventTime?.seconds ?? 0) * 1000 + Math.floor((event?.eventTime?.nanos ?? 0) / 1e6);
+
 const posts = (fixture: PipelineFixture) => fixture.sandbox.ops().filter((op) => op.method === 'POST').length;
 
 describe('the tenant lock', () => {
@@ -34,11 +38,14 @@ describe('the tenant lock', () => {
     const fixture = await pipeline.fixture();
     fixture.writeEmployees(generateOrg(5, 2));
     // A lock whose holder never renews: what a parent stuck on a non-determinism error leaves behind.
-    const stale = await pipeline.temporal.client.workflow.start('tenantLockWorkflow', { taskQueue: pipeline.temporal.taskQueue, workflowId: tenantLockWorkflowId(fixture.config.tenant), args: [{ holderRunId: 'peakon-sync/stuck/run', leaseMs: 1_500 }] });
+    // Its lease starts with its first workflow task; the blocked sync, queued before the workers start, tries the lock
+    // right after that, seconds within the lease however slow the machine.
+    const stale = await pipeline.temporal.client.workflow.start('tenantLockWorkflow', { taskQueue: pipeline.temporal.taskQueue, workflowId: tenantLockWorkflowId(fixture.config.tenant), args: [{ holderRunId: 'peakon-sync/stuck/run', leaseMs: 5_000 }] });
+    const blockedRun = await fixture.startSync();
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
-        const blocked: SyncReport = await (await fixture.startSync()).result();
+        const blocked: SyncReport = await blockedRun.result();
         expect(blocked.status).toBe('skipped');
         const end = (await stale.result()) as TenantLockEnd;
         expect(end).toMatchObject({ ended: 'expired', message: expect.stringContaining('peakon-sync/stuck/run did not renew the lock') });
@@ -50,16 +57,32 @@ describe('the tenant lock', () => {
   });
 
   it('is renewed by a run that outlives its lease, so nobody else can start meanwhile', async () => {
-    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 150 } } });
+    // One employee at a time, each Peakon answer 500 ms late: the 30 creates alone take 15 s, far longer than the
+    // renewals waited for below (about 7 s), however fast the machine.
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 500 } } });
     fixture.writeEmployees(generateOrg(30, 3));
-    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1 };
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1, maxConcurrentPartitions: 1 };
     const workers = await fixture.startWorkers();
+    const lock = pipeline.temporal.client.workflow.getHandle(tenantLockWorkflowId(fixture.config.tenant));
+    const leaseMs = 5_000;
     await workers.runUntil(
       (async () => {
-        const long = await fixture.startSync({ tuning: { ...TEST_TUNING, lockLeaseMs: 1_500 } });
-        await sleep(4_000); // well past the lease: only renewals keep the lock
+        const long = await fixture.startSync({ tuning: { ...TEST_TUNING, lockLeaseMs: leaseMs } });
+        // Renewed every third of the lease on a server timer: the fourth renewal comes 4/3 of the lease after the lock
+        // started at the earliest, so only renewals can have kept the lock until then.
+        const events = await eventually('four renewals of the lock', async () => {
+          const history = (await long.fetchHistory()).events ?? [];
+          return history.filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'renew').length >= 4 ? history : undefined;
+        }, 60_000, 250);
+        const lockStarted = events.find((event) => event.childWorkflowExecutionStartedEventAttributes);
+        const renewals = events.filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'renew');
+        expect(eventTimeMs(renewals[3]) - eventTimeMs(lockStarted)).toBeGreaterThan(leaseMs);
+        expect((await long.describe()).status.name).toBe('RUNNING');
+        expect((await lock.describe()).status.name).toBe('RUNNING');
         const meanwhile: SyncReport = await (await fixture.startSync()).result();
         expect(meanwhile.status).toBe('skipped');
+        // Proven: the rest of the run may go fast.
+        fixture.sandbox.setFaults({});
         const report: SyncReport = await long.result();
         expect(report.status).toBe('completed');
         expect(report.counts.created).toBe(30);
@@ -368,8 +391,8 @@ describe('tenants on shared workers', () => {
     const limited = await pipeline.fixture({ sandbox: { quotaPerHour: 30 } });
     limited.writeEmployees(generateOrg(60, 2));
     limited.config.sync = { ...limited.config.sync, maxConcurrentEmployees: 10, maxConcurrentPartitions: 1, partitionSize: 60 };
-    // Ten requests a second (the tenant queue's rate): a 429 is back long before the next request goes out.
-    limited.config.peakon = { ...limited.config.peakon, operationsPerHour: 36_000 };
+    // Two requests a second (the tenant queue's rate): a 429 is back long before the next request goes out, 500 ms later.
+    limited.config.peakon = { ...limited.config.peakon, operationsPerHour: 7_200 };
     const workers = await limited.startWorkers();
     await workers.runUntil(
       (async () => {
