@@ -3,6 +3,7 @@
  * activities, and real HTTP against the Peakon-compatible sandbox, whose stored users are the truth checked here.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { exitCodeFor, EXIT_LEAVERS_HELD } from '../../client/format-report';
@@ -347,6 +348,45 @@ describe('the guard', () => {
         expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
         // A scheduler sees it: `sync --wait` and `status` exit 3, not 0.
         expect(exitCodeFor(report)).toBe(EXIT_LEAVERS_HELD);
+      })(),
+    );
+  });
+
+  it('an approval that comes with the deadline (no worker ran the run when both were due) is applied, as the approver was told', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(10, 3);
+    fixture.config.leavers = { ...fixture.config.leavers, guard: { ...fixture.config.leavers.guard, timeout: 3_000 } };
+    const setUp = await fixture.startWorkers();
+    const handle = await setUp.runUntil(
+      (async () => {
+        await thirtyPercentGone(fixture, org);
+        const waiting = await fixture.startSync();
+        await progressOf(waiting, (progress) => progress.phase === 'awaiting approval');
+        return waiting;
+      })(),
+    );
+    // No worker: the deadline passes, then the approval comes. Both reach the run in its next workflow task.
+    await sleep(4_000);
+    const answer = handle.executeUpdate(approveLeaversUpdate);
+    await sleep(1_000);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const decided = await answer;
+        const report: SyncReport = await handle.result();
+        // The premise: the guard's timer had fired, and one workflow task then saw it and accepted the approval.
+        const events = (await handle.fetchHistory()).events ?? [];
+        const guardTimer = events.find((event) => Number(event.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0) === 3)?.eventId?.toString();
+        const fired = events.findIndex((event) => guardTimer !== undefined && event.timerFiredEventAttributes?.startedEventId?.toString() === guardTimer);
+        const accepted = events.findIndex((event) => event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
+        expect(fired).toBeGreaterThan(0);
+        expect(accepted).toBeGreaterThan(fired);
+        expect(events.slice(fired, accepted).filter((event) => event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)).toHaveLength(1);
+        expect(decided).toMatchObject({ decision: 'approved', leavers: 3 });
+        expect(report.leavers).toMatchObject({ held: true, decision: 'approved', planned: 3 });
+        expect(report.counts.deactivated).toBe(3);
+        expect(decided.deactivated).toBe(3);
+        expect(fixture.sandbox.users().filter((user) => user.active === false)).toHaveLength(3);
       })(),
     );
   });
