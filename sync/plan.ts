@@ -135,10 +135,11 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const isRenamed = (employee: DesiredEmployee) => renamed.has(employee.sourceId);
   const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? renamed.get(employee.sourceId) ?? null) : undefined);
   const wholeTenant = wholeTenantListing;
+  const employed = leaverContext && leaverContext.settings.action !== 'off' ? desired.map((employee) => activeUntilTheirDate(employee, currentOf(employee))) : desired;
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Set<string>();
-  const referable = wholeTenant ? referableEmails(desired, currentOf, inPeakon) : undefined;
+  const referable = wholeTenant ? referableEmails(employed, currentOf, inPeakon) : undefined;
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
-  const checked = referable ? desired.map((employee) => withoutUnreachableReferences(employee, referable, renamedTo)) : desired;
+  const checked = referable ? employed.map((employee) => withoutUnreachableReferences(employee, referable, renamedTo)) : employed;
 
   const phaseOne = new Map<string, DesiredEmployee>();
   for (const employee of checked) {
@@ -291,6 +292,19 @@ function terminatedLeftAlone(employee: DesiredEmployee, user: ScimUser | null | 
   if (user === null) return { ...base, action: 'skip', reason: `${left}: not created` };
   if (user?.active === false) return { ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive` };
   return { ...base, action: 'skip', ...(user ? { peakonUserId: user.id } : {}), reason: `${left}: left as it is (only a whole-tenant run with sync.discovery: list switches leavers off)` };
+}
+
+/**
+ * A person the HR record marks inactive but whose termination date is still ahead (HR systems often set the status as
+ * soon as the termination is entered): the date decides, as it does for everyone. Until it comes they keep the state
+ * Peakon has (an active user stays active, an inactive one stays inactive, someone not yet in Peakon is created active);
+ * from that day on they are a leaver. `desired` holds only people whose date, if any, is still ahead.
+ */
+function activeUntilTheirDate(employee: DesiredEmployee, user: ScimUser | null | undefined): DesiredEmployee {
+  if (employee.user.active !== false || employee.terminationDate === undefined) return employee;
+  const active = user?.active ?? true;
+  const warning = `inactive in the HR system, but leaving on ${employee.terminationDate}: ${active ? 'active' : 'left inactive'} in Peakon until then (a leaver from that day)`;
+  return { ...employee, user: { ...employee.user, active }, warnings: [...employee.warnings, warning] };
 }
 
 /**

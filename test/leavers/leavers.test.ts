@@ -691,12 +691,12 @@ describe('returners, rehires, adoption and termination dates', () => {
     );
   });
 
-  it('keeps a future termination date active; the first run on or after that date (the run\'s clock, injected) deactivates', async () => {
+  it('keeps a future termination date active, also when the HR status already says Terminated; the first run on or after that date (the run\'s clock, injected) deactivates', async () => {
     const fixture = await pipeline.fixture();
     withoutLeaverGuard(fixture);
     const org = generateOrg(6, 2);
-    const [leaving] = leaves(org);
-    if (!leaving) throw new Error('the org has no leaves');
+    const [leaving, onNotice] = leaves(org);
+    if (!leaving || !onNotice) throw new Error('the org has fewer than two leaves');
     leaving.termination_date = '15/12/2026';
     fixture.writeEmployees(org);
     const workers = await fixture.startWorkers();
@@ -704,11 +704,21 @@ describe('returners, rehires, adoption and termination dates', () => {
       (async () => {
         const first: SyncReport = await (await fixture.startSync({ asOf: '2026-12-01' })).result();
         expect(first.counts.created).toBe(6);
-        expect((await (await fixture.startSync({ asOf: '2026-12-14' })).result() as SyncReport).counts.deactivated).toBe(0);
+        // The HR system marks someone Terminated as soon as their termination is entered, with the date ahead: the date
+        // decides, as for everyone (before, the status deactivated them at once).
+        onNotice.status = 'Terminated';
+        onNotice.termination_date = '15/12/2026';
+        fixture.writeEmployees(org);
+        const before: SyncReport = await (await fixture.startSync({ asOf: '2026-12-14' })).result();
+        // Updated: the sample mapping writes the termination date as Peakon's Separation date.
+        expect(before.counts).toMatchObject({ deactivated: 0, updated: 1 });
         expect(byEmail(fixture).get(leaving.work_email)?.active).toBe(true);
+        expect(byEmail(fixture).get(onNotice.work_email)?.active).toBe(true);
+        expect(before.warnings).toContainEqual(expect.stringContaining('inactive in the HR system, but leaving on 2026-12-15: active in Peakon until then'));
         const due: SyncReport = await (await fixture.startSync({ asOf: '2026-12-15' })).result();
-        expect(due.counts.deactivated).toBe(1);
+        expect(due.counts.deactivated).toBe(2);
         expect(byEmail(fixture).get(leaving.work_email)?.active).toBe(false);
+        expect(byEmail(fixture).get(onNotice.work_email)?.active).toBe(false);
 
         // A single-employee sync cannot decide leavers, but it knows the date too: it neither brings the leaver back
         // (their HR status still says Active) nor creates someone whose termination date has come.
