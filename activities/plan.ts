@@ -144,7 +144,7 @@ export function planSyncActivity(deps: ActivityDeps) {
         const trace = single ? [traceRead(mapping.recordsRead, source.description, single), traceMap(single)] : [];
 
         heartbeat("preflight: reading the tenant's Peakon attributes");
-        const preflightProblems = await preflightMapping(scim, config.mapping);
+        const preflightProblems = await preflightMapping(scim, config.mapping, leaversSettings(config));
         if (preflightProblems.length > 0) {
           throw ApplicationFailure.create({ type: FailureType.PreflightFailed, nonRetryable: true, message: `the mapping does not fit the tenant's Peakon attributes:\n${preflightProblems.map((problem) => `  - ${problem}`).join('\n')}` });
         }

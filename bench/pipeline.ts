@@ -11,7 +11,7 @@ import { startSync } from '../client/start-sync';
 import { connectClient } from '../client/temporal-client';
 import { generateEncryptionKey } from '../codec/keys';
 import { loadConfigFile } from '../config/load';
-import type { ConnectorConfig } from '../config/schema';
+import { leaversSettings, type ConnectorConfig } from '../config/schema';
 import { resolveSecret } from '../config/secret';
 import { startDevServer } from '../devserver/dev-server';
 import { createSourceForConfig } from '../hris';
@@ -477,7 +477,7 @@ async function baselineRun(config: ConnectorConfig, sandbox: RunningSandbox, wid
   const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token: resolveSecret(config.peakon.token, { url: config.peakon.baseUrl, field: 'peakon.token' }), timeoutMs: config.peakon.timeoutMs, userAgent: 'peakon-scim-connector' });
   const records = await readAllRecords(createSourceForConfig(config, { resolveSecret }));
   const mapping = mapEmployees(records, config);
-  const preflight = await preflightMapping(scim, config.mapping);
+  const preflight = await preflightMapping(scim, config.mapping, leaversSettings(config));
   if (preflight.length) throw new Error(`baseline preflight: ${preflight.join('; ')}`);
   const current: ScimUser[] = [];
   for await (const page of scim.iterateUserPages()) current.push(...page);

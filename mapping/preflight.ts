@@ -65,3 +65,43 @@ export function checkMappingAgainstSchema(mapping: MappingConfig, peakonSchemaAt
   }
   return problems;
 }
+
+/** The separation settings `leavers.action: separate` writes with every deactivation, as far as they are not mapped. */
+export interface SeparationWrites {
+  dateAttribute: string;
+  reasonAttribute: string;
+  /** The configured reason, written when the HR record gives none. */
+  reason?: string | undefined;
+}
+
+/**
+ * Checks the attributes `leavers.action: separate` writes against the tenant's schema, as the mapping's are: the leaver
+ * write is one PATCH, so an attribute Peakon does not have (a tenant that calls it "Termination date") or a reason that
+ * is not one of its options fails every leaver, run after run. Attributes the mapping sets are checked with the mapping.
+ */
+export function checkSeparationAgainstSchema(separation: SeparationWrites, mapping: MappingConfig, peakonSchemaAttributes: SchemaAttribute[]): string[] {
+  const byName = new Map(peakonSchemaAttributes.map((attribute) => [attribute.name, attribute]));
+  const problems: string[] = [];
+  const check = (setting: string, name: string, kind: AttributeKind) => {
+    if (name in mapping.attributes) return undefined;
+    const attribute = byName.get(name);
+    if (!attribute) {
+      const closest = closestName(name, peakonSchemaAttributes.map((candidate) => candidate.name));
+      problems.push(`leavers.separation.${setting}: Peakon has no attribute "${name}" to write with each leaver (leavers.action: separate)${closest === undefined ? '' : `; did you mean "${closest}"?`}`);
+      return undefined;
+    }
+    const accepted = acceptedKinds(attribute);
+    if (!accepted.includes(kind)) problems.push(`leavers.separation.${setting}: Peakon's "${name}" takes ${accepted.join(' or ') || `type ${attribute.type}`} values, not ${kind === 'date' ? 'a date' : 'an option'}`);
+    if (attribute.mutability === 'readOnly') problems.push(`leavers.separation.${setting}: Peakon's "${name}" is read-only`);
+    return attribute;
+  };
+  check('dateAttribute', separation.dateAttribute, 'date');
+  if (separation.reason !== undefined) {
+    const reasonAttribute = check('reasonAttribute', separation.reasonAttribute, 'option');
+    const options = reasonAttribute?.canonicalValues;
+    if (options && options.length > 0 && !options.includes(separation.reason)) {
+      problems.push(`leavers.separation.reason: "${separation.reason}" is not an option of Peakon's "${separation.reasonAttribute}" (${options.map((option) => `"${option}"`).join(', ')})`);
+    }
+  }
+  return problems;
+}

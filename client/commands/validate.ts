@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfigFile } from '../../config/load';
-import type { ConnectorConfig } from '../../config/schema';
+import { leaversSettings, type ConnectorConfig } from '../../config/schema';
 import { describeSecretRef, resolveSecret, SecretError, SecretPolicyError } from '../../config/secret';
 import { ScimClient } from '../../scim/client';
 import { ScimAuthenticationError, ScimError } from '../../scim/errors';
@@ -59,7 +59,7 @@ async function runPreflight(config: ConnectorConfig): Promise<PreflightResult> {
   if ('problem' in secret) return { checked: false, problems: [secret.problem] };
   const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token: secret.token, timeoutMs: config.peakon.timeoutMs });
   try {
-    return { checked: true, problems: await preflightMapping(scim, config.mapping) };
+    return { checked: true, problems: await preflightMapping(scim, config.mapping, leaversSettings(config)) };
   } catch (error) {
     // A refused token, an unreachable or wrong base URL: a problem of the config like any other, printed after the HR
     // read's summary and naming the setting to look at, instead of ending the command with the bare HTTP line.

@@ -1,4 +1,4 @@
-import { checkMappingAgainstSchema } from '../../mapping/preflight';
+import { checkMappingAgainstSchema, checkSeparationAgainstSchema, type SeparationWrites } from '../../mapping/preflight';
 import type { SchemaAttribute } from '../../scim/resources';
 import { configWith } from './helpers';
 
@@ -61,5 +61,32 @@ describe('checkMappingAgainstSchema (preflight against the tenant schema)', () =
 
   it('reports an attribute that is read-only in Peakon', () => {
     expect(check({ Locked: 'x' })).toEqual([expect.stringContaining('is read-only')]);
+  });
+});
+
+describe('checkSeparationAgainstSchema (leavers.action: separate)', () => {
+  const schema: SchemaAttribute[] = [
+    ...tenantSchema,
+    { name: 'Termination date', type: 'string', description: 'Peakon type: date.' },
+    { name: 'Separation reason', type: 'string', description: 'Peakon type: option.', canonicalValues: ['Voluntary', 'Involuntary'] },
+    { name: 'Exit note', type: 'string', description: 'Peakon type: employee.' },
+  ];
+  const separation = (overrides: Partial<SeparationWrites> = {}): SeparationWrites => ({ dateAttribute: 'Termination date', reasonAttribute: 'Separation reason', reason: 'Voluntary', ...overrides });
+  const checkSeparation = (writes: SeparationWrites, attributes: Record<string, unknown> = {}) => checkSeparationAgainstSchema(writes, configWith({ attributes }).mapping, schema);
+
+  it('accepts separation attributes the tenant has, with a reason among its options', () => {
+    expect(checkSeparation(separation())).toEqual([]);
+    expect(checkSeparation(separation({ reason: undefined, reasonAttribute: 'Nowhere' }))).toEqual([]);
+  });
+
+  it('names the setting of an attribute the tenant lacks, of the wrong kind, or a reason that is not an option', () => {
+    expect(checkSeparation(separation({ dateAttribute: 'Separation date' }))).toEqual([expect.stringMatching(/^leavers\.separation\.dateAttribute: Peakon has no attribute "Separation date" .*did you mean "Termination date"\?$/)]);
+    expect(checkSeparation(separation({ dateAttribute: 'Exit note' }))).toEqual(['leavers.separation.dateAttribute: Peakon\'s "Exit note" takes employee values, not a date']);
+    expect(checkSeparation(separation({ reason: 'Retired' }))).toEqual(['leavers.separation.reason: "Retired" is not an option of Peakon\'s "Separation reason" ("Voluntary", "Involuntary")']);
+    expect(checkSeparation(separation({ reasonAttribute: 'Start', reason: 'Voluntary' }))).toEqual([]);
+  });
+
+  it('leaves attributes the mapping sets to the mapping check', () => {
+    expect(checkSeparation(separation({ dateAttribute: 'Separation date' }), { 'Separation date': { field: 'left', date: 'ISO' } })).toEqual([]);
   });
 });

@@ -237,4 +237,20 @@ describe('sync pipeline preflight', () => {
     expect(message).toContain('"Date of Birth"');
     expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET')).toEqual([]);
   });
+
+  it('with leavers.action: separate, also checks the separation attributes every leaver write carries (before, each leaver failed, run after run)', async () => {
+    const fixture = await pipeline.fixture();
+    // Neither separation attribute is mapped; the tenant (the sandbox's default schema) has "Separation date", not this.
+    const { 'Separation date': _date, 'Separation reason': _reason, ...attributes } = fixture.config.mapping.attributes;
+    fixture.config.mapping = { ...fixture.config.mapping, attributes };
+    fixture.config.leavers = { ...fixture.config.leavers, action: 'separate', separation: { dateAttribute: 'Termination date', reasonAttribute: 'Separation reason', reason: 'Voluntary' } };
+    fixture.writeEmployees(generateOrg(5, 2));
+    const workers = await fixture.startWorkers();
+    const failure = await workers.runUntil((await fixture.startSync()).result().then(() => undefined, (error: unknown) => error));
+    const message = (failure as { cause?: { message?: string } }).cause?.message ?? '';
+    expect(message).toContain('leavers.separation.dateAttribute: Peakon has no attribute "Termination date"');
+    expect(message).toContain('did you mean "Separation date"?');
+    expect(message).not.toContain('reasonAttribute');
+    expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET')).toEqual([]);
+  });
 });
