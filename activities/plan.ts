@@ -146,7 +146,7 @@ export function planSyncActivity(deps: ActivityDeps) {
         heartbeat("preflight: reading the tenant's Peakon attributes");
         const preflightProblems = await preflightMapping(scim, config.mapping, leaversSettings(config));
         if (preflightProblems.length > 0) {
-          throw ApplicationFailure.create({ type: FailureType.PreflightFailed, nonRetryable: true, message: `the mapping does not fit the tenant's Peakon attributes:\n${preflightProblems.map((problem) => `  - ${problem}`).join('\n')}` });
+          throw ApplicationFailure.create({ type: FailureType.PreflightFailed, nonRetryable: true, message: `the mapping (or leavers.separation) does not fit the tenant's Peakon attributes:\n${preflightProblems.map((problem) => `  - ${problem}`).join('\n')}` });
         }
         let current: ScimUser[] | undefined;
         const unreadable: UnreadableScimUser[] = [];
@@ -174,6 +174,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           ...(leavers ? { leavers } : {}),
           today: runDay(input, config),
           withholdHrDeactivations: single === undefined && current === undefined && leaversSettings(config).action !== 'off',
+          terminationDateDecides: leaversSettings(config).action !== 'off',
           unreadable,
         });
         if (deps.ownership && !input.dryRun) {

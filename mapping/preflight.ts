@@ -77,14 +77,16 @@ export interface SeparationWrites {
 /**
  * Checks the attributes `leavers.action: separate` writes against the tenant's schema, as the mapping's are: the leaver
  * write is one PATCH, so an attribute Peakon does not have (a tenant that calls it "Termination date") or a reason that
- * is not one of its options fails every leaver, run after run. Attributes the mapping sets are checked with the mapping.
+ * is not one of its options fails every leaver, run after run. Attributes the mapping sets are checked with the mapping;
+ * the configured reason is checked against the options either way (it is written for leavers the HR read no longer has).
  */
 export function checkSeparationAgainstSchema(separation: SeparationWrites, mapping: MappingConfig, peakonSchemaAttributes: SchemaAttribute[]): string[] {
   const byName = new Map(peakonSchemaAttributes.map((attribute) => [attribute.name, attribute]));
   const problems: string[] = [];
   const check = (setting: string, name: string, kind: AttributeKind) => {
-    if (name in mapping.attributes) return undefined;
     const attribute = byName.get(name);
+    // A mapped attribute's existence and kind are the mapping check's to report (once).
+    if (name in mapping.attributes) return attribute;
     if (!attribute) {
       const closest = closestName(name, peakonSchemaAttributes.map((candidate) => candidate.name));
       problems.push(`leavers.separation.${setting}: Peakon has no attribute "${name}" to write with each leaver (leavers.action: separate)${closest === undefined ? '' : `; did you mean "${closest}"?`}`);

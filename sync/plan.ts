@@ -90,6 +90,12 @@ export interface PlanOptions {
    */
   withholdHrDeactivations?: boolean;
   /**
+   * Leavers are on (`leavers.action` is not `off`): an HR record marked inactive whose termination date is still ahead
+   * keeps Peakon's state until that day (`activeUntilTheirDate`), in every run that knows Peakon's state (a listing or
+   * a single-employee lookup; not filter discovery, which would have to guess it).
+   */
+  terminationDateDecides?: boolean;
+  /**
    * Users the listing returned that do not fit the SCIM User schema (scim/resources.ts parseUserListPage). They are
    * in Peakon, so an employee matching one is neither created (a duplicate) nor written from a state this run could
    * not read: they are skipped this run. Absent from `current`, they are never leavers either.
@@ -135,7 +141,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const isRenamed = (employee: DesiredEmployee) => renamed.has(employee.sourceId);
   const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? renamed.get(employee.sourceId) ?? null) : undefined);
   const wholeTenant = wholeTenantListing;
-  const employed = leaverContext && leaverContext.settings.action !== 'off' ? desired.map((employee) => activeUntilTheirDate(employee, currentOf(employee))) : desired;
+  const employed = options.terminationDateDecides && current !== undefined ? desired.map((employee) => activeUntilTheirDate(employee, currentOf(employee))) : desired;
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Set<string>();
   const referable = wholeTenant ? referableEmails(employed, currentOf, inPeakon) : undefined;
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));

@@ -87,7 +87,8 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
         return { ...identity, phase: 'create', status: found.update ? 'found' : 'unchanged', peakonUserId: found.peakonUserId, operations: spent.total, ...(found.update ? { update: found.update } : {}) };
       }
       if (work.createBody.active === false) {
-        // Same rule as the plan's: someone the HR system marks inactive is not created just to be switched off.
+        // The plan's rule where it cannot know Peakon's state (filter discovery): someone the HR system marks inactive is
+        // not created just to be switched off, even with a termination date ahead.
         return { ...identity, phase: 'create', status: 'skipped', reason: 'inactive in the HR system and not in Peakon: not created', operations: spent.total };
       }
     }

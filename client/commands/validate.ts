@@ -84,7 +84,7 @@ function formatPreflight(preflight: PreflightResult): string {
   const list = preflight.problems.map((problem) => `  - ${problem}`).join('\n');
   if (!preflight.checked) return `preflight: cannot check the tenant:\n${list}\n`;
   if (preflight.problems.length === 0) return 'preflight: every mapped Peakon attribute exists in the tenant with a compatible type\n';
-  return `preflight: the mapping does not fit the tenant's Peakon attributes:\n${list}\n`;
+  return `preflight: the mapping (or leavers.separation) does not fit the tenant's Peakon attributes:\n${list}\n`;
 }
 
 /**

@@ -715,6 +715,10 @@ describe('returners, rehires, adoption and termination dates', () => {
         expect(byEmail(fixture).get(leaving.work_email)?.active).toBe(true);
         expect(byEmail(fixture).get(onNotice.work_email)?.active).toBe(true);
         expect(before.warnings).toContainEqual(expect.stringContaining('inactive in the HR system, but leaving on 2026-12-15: active in Peakon until then'));
+        // A single-employee sync knows the date as well (before, it deactivated them as an ordinary update).
+        const singleBefore: SyncReport = await (await fixture.startSync({ asOf: '2026-12-14', employeeKey: onNotice.work_email })).result();
+        expect(singleBefore.counts).toMatchObject({ updated: 0, failed: 0 });
+        expect(byEmail(fixture).get(onNotice.work_email)?.active).toBe(true);
         const due: SyncReport = await (await fixture.startSync({ asOf: '2026-12-15' })).result();
         expect(due.counts.deactivated).toBe(2);
         expect(byEmail(fixture).get(leaving.work_email)?.active).toBe(false);

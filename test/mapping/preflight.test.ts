@@ -86,7 +86,9 @@ describe('checkSeparationAgainstSchema (leavers.action: separate)', () => {
     expect(checkSeparation(separation({ reasonAttribute: 'Start', reason: 'Voluntary' }))).toEqual([]);
   });
 
-  it('leaves attributes the mapping sets to the mapping check', () => {
+  it('leaves attributes the mapping sets to the mapping check, but checks the configured reason against the options anyway', () => {
     expect(checkSeparation(separation({ dateAttribute: 'Separation date' }), { 'Separation date': { field: 'left', date: 'ISO' } })).toEqual([]);
+    // The sample config maps the reason and configures one too: the configured one is written for leavers gone from the read.
+    expect(checkSeparation(separation({ reason: 'Retired' }), { 'Separation reason': 'reason' })).toEqual(['leavers.separation.reason: "Retired" is not an option of Peakon\'s "Separation reason" ("Voluntary", "Involuntary")']);
   });
 });
