@@ -12,9 +12,10 @@ import { ledgerStoreFromEnv } from '../../ownership/store';
 import { defaultPayloadDirectory } from '../../worker/environment';
 import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
-import { approveLeaversUpdate, rejectLeaversUpdate, syncProgressQuery, type SyncProgress } from '../../workflows/sync';
+import { approveLeaversUpdate, rejectLeaversUpdate } from '../../workflows/sync';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 import { usePipelineTests, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
+import { progressOf } from '../harness/progress';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -27,16 +28,6 @@ function leaves(org: GeneratedEmployee[]): GeneratedEmployee[] {
 const byEmail = (fixture: PipelineFixture) => new Map(fixture.sandbox.users().map((user) => [user.userName.toLowerCase(), user]));
 const withoutMeta = ({ meta: _meta, ...user }: ScimUser) => user;
 const writesOf = (fixture: PipelineFixture, from: number) => fixture.sandbox.ops().slice(from).filter((op) => op.method !== 'GET');
-
-async function progressOf(handle: { query: (query: typeof syncProgressQuery) => Promise<SyncProgress> }, until: (progress: SyncProgress) => boolean): Promise<SyncProgress> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const progress = await handle.query(syncProgressQuery).catch(() => undefined);
-    if (progress && until(progress)) return progress;
-    if (Date.now() > deadline) throw new Error(`timed out; last progress ${JSON.stringify(progress)}`);
-    await sleep(100);
-  }
-}
 
 describe('leavers', () => {
   const pipeline = usePipelineTests();

@@ -6,8 +6,8 @@
 import { DEFAULT_TENANT_SCHEMA } from '../../sandbox/tenant-schema';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
-import { syncProgressQuery } from '../../workflows/sync';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
+import { pastItsPlan } from '../harness/progress';
 import { usePipelineTests, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
 
 const byEmail = (fixture: PipelineFixture) => new Map(fixture.sandbox.users().map((user) => [String(user.userName).toLowerCase(), user]));
@@ -41,12 +41,7 @@ describe('a reference Peakon rejects in phase 2', () => {
         // them and before the employee's write is validated.
         fixture.sandbox.setFaults({ latencyMs: 1_500 });
         const handle = await fixture.startSync();
-        for (const deadline = Date.now() + 60_000; ; ) {
-          const progress = await handle.query(syncProgressQuery).catch(() => undefined);
-          if (progress && progress.phase !== 'locking' && progress.phase !== 'planning') break;
-          if (Date.now() > deadline) throw new Error('the run did not get past its plan within 60 s');
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+        await pastItsPlan(handle);
         const manager = byEmail(fixture).get(newManager.work_email) as ScimUser;
         // An admin changed the manager's address in Peakon: no employee has the address the plan references any more.
         fixture.sandbox.storeRawUser(manager.id, { ...manager, userName: 'someone.else@example.org', emails: [{ value: 'someone.else@example.org', type: 'work', primary: true }] });
@@ -87,12 +82,7 @@ describe('a reference Peakon rejects in phase 2', () => {
         fixture.writeEmployees([withBuddy(root, '', ''), buddy, hire]);
         fixture.sandbox.setFaults({ latencyMs: 1_500 });
         const handle = await fixture.startSync();
-        for (const deadline = Date.now() + 60_000; ; ) {
-          const progress = await handle.query(syncProgressQuery).catch(() => undefined);
-          if (progress && progress.phase !== 'locking' && progress.phase !== 'planning') break;
-          if (Date.now() > deadline) throw new Error('the run did not get past its plan within 60 s');
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+        await pastItsPlan(handle);
         const manager = byEmail(fixture).get(root.work_email) as ScimUser;
         fixture.sandbox.storeRawUser(manager.id, { ...manager, userName: 'renamed.root@example.org', emails: [{ value: 'renamed.root@example.org', type: 'work', primary: true }] });
 
