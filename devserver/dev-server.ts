@@ -6,6 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hasSearchAttributes } from '../client/temporal-client';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
+import { devServerEnvironment } from './child-environment';
 import { isModuleMissing } from './development-dependencies';
 import { stopWhenOwnerDies } from './owner-watch';
 import { freePort } from './ports';
@@ -135,17 +136,6 @@ export function startDevArguments(options: DevServerOptions & { ip: string; port
   ];
 }
 
-/**
- * What the server process may see of ours: the basics a Go program needs, nothing else. `npm start`, `peakon-sync
- * server` and the tests run with the SCIM token, the encryption key and HR credentials in their environment, and those
- * are bound to their own hosts, not to a third-party binary (whose environment any process of the user can read).
- */
-export function devServerEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name, value]) => value !== undefined && DEV_SERVER_ENVIRONMENT.test(name)));
-}
-
-// Case-insensitive: Windows keeps names as set (`Path`, `SystemRoot`, `windir`), and a Go program needs SystemRoot there.
-const DEV_SERVER_ENVIRONMENT = /^(PATH|PATHEXT|HOME|USER|LOGNAME|TMPDIR|TMP|TEMP|TZ|LANG|LC_[A-Z]+|SYSTEMROOT|WINDIR|COMSPEC|USERPROFILE|LOCALAPPDATA|APPDATA)$/i;
 
 /**
  * Starts a local Temporal dev server (the `temporal` CLI this project installs) with the connector's search attributes

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { devServerEnvironment } from './child-environment';
 
 /**
  * Stops a server process when the process that started it dies without stopping it (a crashed jest run, a SIGKILLed
@@ -17,7 +18,7 @@ export function stopWhenOwnerDies(serverPid: number, graceMs: number, ownerPid: 
       try { process.kill(server, 'SIGTERM'); } catch {}
       setTimeout(() => { try { process.kill(server, 'SIGKILL'); } catch {} process.exit(0); }, grace);
     }, 1000);`;
-  const watcher = spawn(process.execPath, ['-e', script, String(ownerPid), String(serverPid), String(graceMs)], { detached: true, stdio: 'ignore' });
+  const watcher = spawn(process.execPath, ['-e', script, String(ownerPid), String(serverPid), String(graceMs)], { detached: true, stdio: 'ignore', env: devServerEnvironment(process.env) });
   watcher.unref();
   return () => {
     if (watcher.exitCode === null && watcher.signalCode === null) watcher.kill();

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { devServerEnvironment, installerEnvironment } from './child-environment';
 
 /** The folder holding package.json, whether this runs from sources (tests) or from dist/ (the CLI). */
 export function projectRoot(from: string = __dirname): string {
@@ -14,11 +15,11 @@ const INSTALLER = path.join(PROJECT_ROOT, 'scripts', 'install-temporal-cli.js');
 export const PROJECT_TEMPORAL_BINARY = path.join(PROJECT_ROOT, '.tools', 'temporal', 'bin', process.platform === 'win32' ? 'temporal.exe' : 'temporal');
 
 function runs(binary: string): boolean {
-  return spawnSync(binary, ['--version'], { timeout: 20_000 }).status === 0;
+  return spawnSync(binary, ['--version'], { timeout: 20_000, env: devServerEnvironment(process.env) }).status === 0;
 }
 
 function findOnPath(): string | undefined {
-  const which = spawnSync(process.platform === 'win32' ? 'where' : 'which', ['temporal'], { encoding: 'utf8' });
+  const which = spawnSync(process.platform === 'win32' ? 'where' : 'which', ['temporal'], { encoding: 'utf8', env: devServerEnvironment(process.env) });
   const found = which.status === 0 ? which.stdout.split(/\r?\n/)[0]?.trim() : undefined;
   return found && runs(found) ? found : undefined;
 }
@@ -50,7 +51,7 @@ export function resolveTemporalCli(): string | undefined {
   if (fromPath) return fromPath;
   if (existsSync(PROJECT_TEMPORAL_BINARY) && runs(PROJECT_TEMPORAL_BINARY)) return PROJECT_TEMPORAL_BINARY;
   if (existsSync(INSTALLER)) {
-    spawnSync(process.execPath, [INSTALLER, '--best-effort'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    spawnSync(process.execPath, [INSTALLER, '--best-effort'], { stdio: ['ignore', 'ignore', 'inherit'], env: installerEnvironment(process.env) });
     if (existsSync(PROJECT_TEMPORAL_BINARY) && runs(PROJECT_TEMPORAL_BINARY)) return PROJECT_TEMPORAL_BINARY;
   }
   return undefined;
