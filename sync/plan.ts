@@ -141,7 +141,12 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const isRenamed = (employee: DesiredEmployee) => renamed.has(employee.sourceId);
   const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? renamed.get(employee.sourceId) ?? null) : undefined);
   const wholeTenant = wholeTenantListing;
-  const employed = options.terminationDateDecides && current !== undefined ? desired.map((employee) => activeUntilTheirDate(employee, currentOf(employee))) : desired;
+  const datesDecide = (employee: DesiredEmployee) => {
+    const user = currentOf(employee);
+    const employedUntil = options.terminationDateDecides ? activeUntilTheirDate(employee, user) : employee;
+    return today !== undefined ? inactiveUntilTheirStart(employedUntil, user, today) : employedUntil;
+  };
+  const employed = current !== undefined ? desired.map(datesDecide) : desired;
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Set<string>();
   const referable = wholeTenant ? referableEmails(employed, currentOf, inPeakon) : undefined;
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
@@ -311,6 +316,23 @@ function activeUntilTheirDate(employee: DesiredEmployee, user: ScimUser | null |
   const active = user?.active ?? true;
   const warning = `inactive in the HR system, but leaving on ${employee.terminationDate}: ${active ? 'active' : 'left inactive'} in Peakon until then (a leaver from that day)`;
   return { ...employee, user: { ...employee.user, active }, warnings: [...employee.warnings, warning] };
+}
+
+/** Peakon's start-date attribute: a date still ahead in it makes Peakon treat the person as inactive. */
+export const PEAKON_START_DATE_ATTRIBUTE = 'Tenure';
+
+/**
+ * A future hire Peakon holds inactive because their start date (`Tenure`) is still ahead, as Peakon does by itself:
+ * not a returner to switch on. Reactivating them would be undone by Peakon and sent again by every run until they
+ * start (one wasted operation a run each, a returner in every report, under `separate` their separation attributes
+ * cleared). From their start date on they are reactivated like any returner.
+ */
+function inactiveUntilTheirStart(employee: DesiredEmployee, user: ScimUser | null | undefined, today: string): DesiredEmployee {
+  if (!user || user.active !== false || employee.user.active === false) return employee;
+  const start = employee.user[PEAKON_USER_SCHEMA]?.[PEAKON_START_DATE_ATTRIBUTE];
+  if (typeof start !== 'string' || start <= today) return employee;
+  const warning = `starts on ${start}: inactive in Peakon until then, not reactivated before`;
+  return { ...employee, user: { ...employee.user, active: false }, warnings: [...employee.warnings, warning] };
 }
 
 /**

@@ -604,6 +604,39 @@ describe('returners, rehires, adoption and termination dates', () => {
     );
   });
 
+  it('a future hire Peakon holds inactive until their start date (Tenure) is not a returner until that day', async () => {
+    const fixture = await pipeline.fixture();
+    withoutLeaverGuard(fixture);
+    fixture.config.mapping = { ...fixture.config.mapping, attributes: { ...fixture.config.mapping.attributes, Tenure: { field: 'start_date', date: 'DD/MM/YYYY', matchOn: 'id', trim: true, onlyOnCreate: false } } };
+    const org = generateOrg(5, 2).map((employee) => ({ ...employee, start_date: '01/01/2020' }) as GeneratedEmployee);
+    const [hire] = leaves(org);
+    if (!hire) throw new Error('the org has no leaves');
+    Object.assign(hire, { start_date: '10/01/2027' });
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync({ asOf: '2026-12-01' })).result()) as SyncReport).counts.created).toBe(5);
+        // Peakon treats someone whose start date is ahead as inactive (the sandbox does not: set it as Peakon would).
+        const stored = byEmail(fixture).get(hire.work_email) as ScimUser;
+        fixture.sandbox.storeRawUser(stored.id, { ...stored, active: false });
+
+        const opsBefore = fixture.sandbox.ops().length;
+        const before: SyncReport = await (await fixture.startSync({ asOf: '2026-12-01' })).result();
+        expect(before.counts).toMatchObject({ updated: 0, failed: 0 });
+        expect(before.leavers?.returners ?? 0).toBe(0);
+        expect(writesOf(fixture, opsBefore)).toEqual([]);
+        expect(before.warnings).toContainEqual(expect.stringContaining('starts on 2027-01-10: inactive in Peakon until then'));
+
+        // From the start date on, Peakon still showing them inactive is a returner's state: switched on.
+        const started: SyncReport = await (await fixture.startSync({ asOf: '2027-01-10' })).result();
+        expect(started.counts).toMatchObject({ updated: 1, failed: 0 });
+        expect(started.leavers?.returners).toBe(1);
+        expect(byEmail(fixture).get(hire.work_email)?.active).toBe(true);
+      })(),
+    );
+  });
+
   it('a changed email is a rename, not a leaver and a new hire: the owned user is matched by HR id and updated in place; references to the new email follow one run later', async () => {
     const fixture = await pipeline.fixture();
     withoutLeaverGuard(fixture);
