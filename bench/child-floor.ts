@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../devserver/dev-server';
 import { cpuSecondsOf, findDescendants } from './processes';
 import { FLOOR_KINDS, floorParentWorkflow, type FloorKind, type FloorShape } from './floor/workflows';
+import { createWaveSizes, orgShape } from './org-data';
 
 /**
  * The floor of the product design on this machine: the connector's workflow shape (parent → partitions → one child
@@ -15,17 +16,23 @@ import { FLOOR_KINDS, floorParentWorkflow, type FloorKind, type FloorShape } fro
  * this figure; the gap between the two is what the connector itself costs.
  *
  * `--kind` measures the alternatives to a child per employee the same way (bench/floor/workflows.ts, `FloorShape.kind`).
+ * `--like-bench` runs the work of `npm run bench`'s first load of N: its org's create waves (tree levels, one after the
+ * other) and only the people it creates (not its leavers), instead of N children in one wave.
  *
- *   npm run build && node dist/bench/child-floor.js [--employees N] [--kind KIND] [--db-dir DIR] [--sqlite-pragma NAME=VALUE]… [--cli-pragmas] [--in-memory]
+ *   npm run build && node dist/bench/child-floor.js [--employees N] [--kind KIND] [--like-bench] [--db-dir DIR] [--sqlite-pragma NAME=VALUE]… [--cli-pragmas] [--in-memory]
  *
  * `--cli-pragmas` leaves SQLite at the temporal CLI's own settings (no `--sqlite-pragma`), to compare with the connector's.
  */
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { employees: { type: 'string', default: '1000' }, 'db-dir': { type: 'string' }, 'sqlite-pragma': { type: 'string', multiple: true }, 'in-memory': { type: 'boolean', default: false }, 'cli-pragmas': { type: 'boolean', default: false }, kind: { type: 'string', default: 'child-activity' } }, strict: true });
+  const { values } = parseArgs({ options: { employees: { type: 'string', default: '1000' }, 'db-dir': { type: 'string' }, 'sqlite-pragma': { type: 'string', multiple: true }, 'in-memory': { type: 'boolean', default: false }, 'cli-pragmas': { type: 'boolean', default: false }, kind: { type: 'string', default: 'child-activity' }, 'like-bench': { type: 'boolean', default: false } }, strict: true });
   if (!(FLOOR_KINDS as readonly string[]).includes(values.kind)) throw new Error(`--kind must be one of ${FLOOR_KINDS.join(', ')}, got ${values.kind}`);
   const shape: FloorShape = { kind: values.kind as FloorKind, employees: Number(values.employees), partitionSize: 200, maxConcurrentPartitions: 2, maxConcurrentEmployees: 20, activityQueue: 'floor-activities', idPrefix: 'floor' };
   if (!Number.isInteger(shape.employees) || shape.employees < 1) throw new Error(`--employees must be a positive integer, got ${String(values.employees)}`);
+  if (values['like-bench']) {
+    shape.waves = createWaveSizes(orgShape(shape.employees));
+    shape.employees = shape.waves.reduce((sum, size) => sum + size, 0);
+  }
   const dbDir = mkdtempSync(path.join(values['db-dir'] ?? (os.platform() === 'linux' ? '/dev/shm' : os.tmpdir()), 'peakon-floor-'));
   // The connector's own pragmas unless others are asked for (an empty list would be the CLI's defaults).
   const pragmas = values['cli-pragmas'] ? [] : (values['sqlite-pragma'] ?? [...DEFAULT_SQLITE_PRAGMAS]);
@@ -55,7 +62,7 @@ async function main(): Promise<void> {
       workerProcessCpuSeconds: Number(((workerCpu.user + workerCpu.system) / 1e6).toFixed(1)),
     };
     mkdirSync('bench/results', { recursive: true });
-    const file = `bench/results/child-floor-${shape.employees}${shape.kind === 'child-activity' ? '' : `-${shape.kind}`}${values['cli-pragmas'] ? '-cli-pragmas' : ''}.json`;
+    const file = `bench/results/child-floor-${values.employees}${shape.kind === 'child-activity' ? '' : `-${shape.kind}`}${values['like-bench'] ? '-like-bench' : ''}${values['cli-pragmas'] ? '-cli-pragmas' : ''}.json`;
     writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(figures, null, 2)}\nwritten to ${file}\n`);
     await connection.close();

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { MAX_CREATE_WAVES } from '../sync/plan';
 
 /**
  * Generated HR exports for the pipeline benchmark, in the columns of examples/sample-hr.csv (so
@@ -39,6 +40,23 @@ function depthOf(employees: number, branching: number): number {
 }
 
 const isLeaver = (index: number) => (index + 1) % 40 === 0;
+
+/**
+ * The sizes of a first load's create waves for this org, as the connector's plan makes them (sync/plan.ts createWaves):
+ * a person is created one wave after their manager; someone whose manager is a leaver (never created, so their Manager
+ * is left out) or who has none goes in the first. Leavers are never created.
+ */
+export function createWaveSizes(shape: OrgShape): number[] {
+  const waveOf: number[] = [];
+  const sizes: number[] = [];
+  for (let index = 0; index < shape.employees; index += 1) {
+    const manager = index === 0 ? undefined : Math.floor((index - 1) / shape.branching);
+    const wave = manager === undefined || isLeaver(manager) ? 0 : Math.min((waveOf[manager] ?? 0) + 1, MAX_CREATE_WAVES - 1);
+    waveOf.push(wave);
+    if (!isLeaver(index)) sizes[wave] = (sizes[wave] ?? 0) + 1;
+  }
+  return Array.from(sizes, (size) => size ?? 0);
+}
 
 /** Indices of `count` active employees spread over the whole org: the ones a re-sync "with changes" changes. */
 export function changedEmployees(shape: OrgShape, count: number): Set<number> {

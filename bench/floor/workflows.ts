@@ -22,6 +22,11 @@ export interface FloorShape {
   activityQueue: string;
   /** Prefix of the partitions' and employees' workflow IDs. */
   idPrefix: string;
+  /**
+   * Employees in waves of these sizes, one after the other (each wave's partitions done before the next starts), as
+   * the connector's phase 1 creates a tree level by level; absent: one wave of `employees`.
+   */
+  waves?: number[];
 }
 
 export const FLOOR_KINDS = ['child-activity', 'child-local-activity', 'partition-activities'] as const;
@@ -57,12 +62,17 @@ export async function floorPartitionWorkflow(shape: FloorShape, first: number, c
 
 export async function floorParentWorkflow(shape: FloorShape): Promise<number> {
   let done = 0;
-  const firsts: number[] = [];
-  for (let first = 0; first < shape.employees; first += shape.partitionSize) firsts.push(first);
-  await slidingWindow(firsts, shape.maxConcurrentPartitions, async (first) => {
-    // Not `done += await …`: that reads `done` before the await, and partitions finishing meanwhile would be lost.
-    const partitionDone = await executeChild(floorPartitionWorkflow, { workflowId: `${shape.idPrefix}-partition-${first}`, args: [shape, first, Math.min(shape.partitionSize, shape.employees - first)] });
-    done += partitionDone;
-  });
+  let waveStart = 0;
+  for (const waveSize of shape.waves ?? [shape.employees]) {
+    const waveEnd = waveStart + waveSize;
+    const firsts: number[] = [];
+    for (let first = waveStart; first < waveEnd; first += shape.partitionSize) firsts.push(first);
+    await slidingWindow(firsts, shape.maxConcurrentPartitions, async (first) => {
+      // Not `done += await …`: that reads `done` before the await, and partitions finishing meanwhile would be lost.
+      const partitionDone = await executeChild(floorPartitionWorkflow, { workflowId: `${shape.idPrefix}-partition-${first}`, args: [shape, first, Math.min(shape.partitionSize, waveEnd - first)] });
+      done += partitionDone;
+    });
+    waveStart = waveEnd;
+  }
   return done;
 }
