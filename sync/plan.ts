@@ -329,8 +329,12 @@ export const PEAKON_START_DATE_ATTRIBUTE = 'Tenure';
  */
 function inactiveUntilTheirStart(employee: DesiredEmployee, user: ScimUser | null | undefined, today: string): DesiredEmployee {
   if (!user || user.active !== false || employee.user.active === false) return employee;
-  const start = employee.user[PEAKON_USER_SCHEMA]?.[PEAKON_START_DATE_ATTRIBUTE];
-  if (typeof start !== 'string' || start <= today) return employee;
+  // The start date Peakon goes by: its own when the mapping writes Tenure only at creation (a rehire keeps theirs).
+  const createOnly = employee.createOnly.includes(`${PEAKON_USER_SCHEMA}:${PEAKON_START_DATE_ATTRIBUTE}`);
+  const value = (createOnly ? user : employee.user)[PEAKON_USER_SCHEMA]?.[PEAKON_START_DATE_ATTRIBUTE];
+  // A date, or an ISO date-time (Peakon documents its dates as ISO 8601); anything else decides nothing.
+  const start = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}(T|$)/.test(value) ? value.slice(0, 10) : undefined;
+  if (start === undefined || start <= today) return employee;
   const warning = `starts on ${start}: inactive in Peakon until then, not reactivated before`;
   return { ...employee, user: { ...employee.user, active: false }, warnings: [...employee.warnings, warning] };
 }

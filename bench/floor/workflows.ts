@@ -1,4 +1,5 @@
 import { executeChild, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { partitionSizesOfPhase } from '../../sync/phases';
 import { slidingWindow } from '../../workflows/window';
 
 /**
@@ -63,13 +64,17 @@ export async function floorPartitionWorkflow(shape: FloorShape, first: number, c
 export async function floorParentWorkflow(shape: FloorShape): Promise<number> {
   let done = 0;
   let waveStart = 0;
-  for (const waveSize of shape.waves ?? [shape.employees]) {
+  const waves = shape.waves ?? [shape.employees];
+  // Partitions sized as the connector sizes a wave's: small waves still fill every partition slot.
+  const sizings = partitionSizesOfPhase(waves, shape);
+  for (const [wave, waveSize] of waves.entries()) {
     const waveEnd = waveStart + waveSize;
+    const partitionSize = sizings[wave]?.usual ?? shape.partitionSize;
     const firsts: number[] = [];
-    for (let first = waveStart; first < waveEnd; first += shape.partitionSize) firsts.push(first);
+    for (let first = waveStart; first < waveEnd; first += partitionSize) firsts.push(first);
     await slidingWindow(firsts, shape.maxConcurrentPartitions, async (first) => {
       // Not `done += await …`: that reads `done` before the await, and partitions finishing meanwhile would be lost.
-      const partitionDone = await executeChild(floorPartitionWorkflow, { workflowId: `${shape.idPrefix}-partition-${first}`, args: [shape, first, Math.min(shape.partitionSize, waveEnd - first)] });
+      const partitionDone = await executeChild(floorPartitionWorkflow, { workflowId: `${shape.idPrefix}-partition-${first}`, args: [shape, first, Math.min(partitionSize, waveEnd - first)] });
       done += partitionDone;
     });
     waveStart = waveEnd;

@@ -5,14 +5,14 @@ import { devServerEnvironment, installerEnvironment } from '../../devserver/chil
 import { startDevServer } from '../../devserver/dev-server';
 import { resolveTemporalCli } from '../../devserver/temporal-cli';
 
-/** Processes whose command line contains every part (from /proc, Linux). */
-function processesWith(...parts: string[]): number[] {
+/** Processes with an argument containing `text` and an argument exactly `argument` (from /proc, Linux). */
+function processesWith(text: string, argument: string): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .filter((pid) => {
       try {
-        const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return parts.every((part) => commandLine.includes(part));
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return args.some((arg) => arg.includes(text)) && args.includes(argument);
       } catch {
         return false;
       }
@@ -82,6 +82,8 @@ describe('the dev server process', () => {
   it('gives the CLI installer what pip and Go need to reach the registries, and no secrets', () => {
     const environment = installerEnvironment({ PATH: '/bin', PIP_INDEX_URL: 'https://mirror/simple', HTTPS_PROXY: 'http://proxy:3128', GOPROXY: 'https://proxy.golang.org', GOFLAGS: '-mod=mod', PEAKON_TOKEN: 'secret', PEAKON_SYNC_ENCRYPTION_KEY: 'key', BAMBOOHR_API_KEY: 'hr' });
     expect(environment).toEqual({ PATH: '/bin', PIP_INDEX_URL: 'https://mirror/simple', HTTPS_PROXY: 'http://proxy:3128', GOPROXY: 'https://proxy.golang.org', GOFLAGS: '-mod=mod' });
+    // Named variables only: an HR credential in a variable that merely starts like Go's or Python's is not passed on.
+    expect(installerEnvironment({ GOOGLE_SHEETS_TOKEN: 'hr', PYTHON_API_KEY: 'hr', GOPATH: '/go' })).toEqual({ GOPATH: '/go' });
   });
 
   it('keeps the names Windows spells in mixed case (Path, SystemRoot, windir), which a Go program needs', () => {

@@ -637,6 +637,31 @@ describe('returners, rehires, adoption and termination dates', () => {
     );
   });
 
+  it('with Tenure written only at creation, Peakon\'s own start date decides: a returner whose stored start is past is reactivated', async () => {
+    const fixture = await pipeline.fixture();
+    withoutLeaverGuard(fixture);
+    fixture.config.mapping = { ...fixture.config.mapping, attributes: { ...fixture.config.mapping.attributes, Tenure: { field: 'start_date', date: 'DD/MM/YYYY', matchOn: 'id', trim: true, onlyOnCreate: true } } };
+    const org = generateOrg(4, 2).map((employee) => ({ ...employee, start_date: '01/01/2020' }) as GeneratedEmployee);
+    const [returner] = leaves(org);
+    if (!returner) throw new Error('the org has no leaves');
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync({ asOf: '2026-12-01' })).result()) as SyncReport).counts.created).toBe(4);
+        // Switched off in Peakon, and back in the HR read with a new start date ahead (a rehire the HR system re-dated):
+        // Peakon keeps its own start date (2020), so nothing holds them inactive there.
+        const stored = byEmail(fixture).get(returner.work_email) as ScimUser;
+        fixture.sandbox.storeRawUser(stored.id, { ...stored, active: false });
+        Object.assign(returner, { start_date: '10/01/2027' });
+        fixture.writeEmployees(org);
+        const back: SyncReport = await (await fixture.startSync({ asOf: '2026-12-01' })).result();
+        expect(back.leavers?.returners).toBe(1);
+        expect(byEmail(fixture).get(returner.work_email)).toMatchObject({ active: true, [PEAKON_USER_SCHEMA]: expect.objectContaining({ Tenure: '2020-01-01' }) });
+      })(),
+    );
+  });
+
   it('a changed email is a rename, not a leaver and a new hire: the owned user is matched by HR id and updated in place; references to the new email follow one run later', async () => {
     const fixture = await pipeline.fixture();
     withoutLeaverGuard(fixture);

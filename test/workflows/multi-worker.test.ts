@@ -107,9 +107,9 @@ describe('one budget per tenant across worker processes', () => {
     // Zero 429s alone proves little here: the sandbox counts an hour, far longer than the run. The pace must hold over
     // short stretches too: no 10-second window of requests (every method, the plan's reads included) far above the
     // budget's rate. Two workers pacing apart would send twice it; measured: 45 against 40 (the server's rate limiter
-    // lets a short burst through).
+    // lets a short burst through); 1.5× leaves room for a worker that stalls and then sends what it was handed.
     const busiest = busiestWindow(ops.map((op) => Date.parse(op.time)), 10_000);
     process.stderr.write(`pacing: at most ${busiest} requests in any 10 s; ${(budgetPerHour / 360).toFixed(0)} at the budget\n`);
-    expect(busiest).toBeLessThanOrEqual(Math.ceil((budgetPerHour / 360) * 1.3));
+    expect(busiest).toBeLessThanOrEqual(Math.ceil((budgetPerHour / 360) * 1.5));
   });
 });
