@@ -757,10 +757,14 @@ describe('returners, rehires, adoption and termination dates', () => {
         // decides, as for everyone (before, the status deactivated them at once).
         onNotice.status = 'Terminated';
         onNotice.termination_date = '15/12/2026';
+        // Someone hired for a short contract, entered already Terminated with the end date: created, active until then.
+        const contractor = { ...(org[1] as GeneratedEmployee), employee_id: 'H9200', employee_number: '79200', work_email: 'short.contract@example.com', status: 'Terminated', termination_date: '15/12/2026' };
+        org.push(contractor);
         fixture.writeEmployees(org);
         const before: SyncReport = await (await fixture.startSync({ asOf: '2026-12-14' })).result();
         // Updated: the sample mapping writes the termination date as Peakon's Separation date.
-        expect(before.counts).toMatchObject({ deactivated: 0, updated: 1 });
+        expect(before.counts).toMatchObject({ deactivated: 0, updated: 1, created: 1 });
+        expect(byEmail(fixture).get(contractor.work_email)?.active).toBe(true);
         expect(byEmail(fixture).get(leaving.work_email)?.active).toBe(true);
         expect(byEmail(fixture).get(onNotice.work_email)?.active).toBe(true);
         expect(before.warnings).toContainEqual(expect.stringContaining('inactive in the HR system, but leaving on 2026-12-15: active in Peakon until then'));
@@ -769,7 +773,8 @@ describe('returners, rehires, adoption and termination dates', () => {
         expect(singleBefore.counts).toMatchObject({ updated: 0, failed: 0 });
         expect(byEmail(fixture).get(onNotice.work_email)?.active).toBe(true);
         const due: SyncReport = await (await fixture.startSync({ asOf: '2026-12-15' })).result();
-        expect(due.counts.deactivated).toBe(2);
+        expect(due.counts.deactivated).toBe(3);
+        expect(byEmail(fixture).get(contractor.work_email)?.active).toBe(false);
         expect(byEmail(fixture).get(leaving.work_email)?.active).toBe(false);
         expect(byEmail(fixture).get(onNotice.work_email)?.active).toBe(false);
 
