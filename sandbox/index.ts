@@ -30,6 +30,7 @@ const SandboxOptionsSchema = z.object({
   putClearsOmitted: z.boolean().default(true),
   acceptPeakonIdAsManager: z.boolean().default(false),
   relaxUserNameRules: z.boolean().default(false),
+  today: z.iso.date().optional(),
   faults: z.unknown().optional(),
 });
 
@@ -51,6 +52,12 @@ export interface SandboxOptions {
   acceptPeakonIdAsManager?: boolean;
   /** Default false. Not Peakon behaviour: accepts any userName, for generic SCIM conformance checkers only. */
   relaxUserNameRules?: boolean;
+  /**
+   * Peakon's day (YYYY-MM-DD): from it, as Peakon does, a past `Separation date` or a future `Tenure` serves the user
+   * as inactive (sandbox/dates.ts). Default: none, the stored `active` is served (the real clock would make tests with
+   * fixed dates change behaviour as the calendar passes them).
+   */
+  today?: string;
   faults?: Partial<FaultSettingsInput>;
 }
 
@@ -78,6 +85,8 @@ export interface RunningSandbox {
    * Peakon returns but no SCIM write could store (a null givenName, an array in a Peakon attribute).
    */
   storeRawUser(id: string, attributes: Record<string, unknown>): ScimUser;
+  /** Moves Peakon's day (`SandboxOptions.today`); undefined: the stored `active` again. */
+  setToday(day: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -100,7 +109,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   };
   const validation = { tenantSchema, directory: store, acceptPeakonIdAsManager: settings.acceptPeakonIdAsManager, relaxUserNameRules: settings.relaxUserNameRules };
 
-  const app = createSandboxApp({ ...settings, tenantSchema, store, log, budget, faults, timers, baseUrl, reset });
+  let today = settings.today;
+  const app = createSandboxApp({ ...settings, tenantSchema, store, log, budget, faults, timers, baseUrl, reset, today: () => today });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -125,6 +135,9 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     reset,
     setFaults: (next) => faults.replace(next),
     seedUsers: (users) => users.map((user) => store.create(validateUser(ScimUserWriteSchema.parse(user), validation))),
+    setToday: (day) => {
+      today = day === undefined ? undefined : z.iso.date().parse(day);
+    },
     storeRawUser: (id, attributes) => {
       const stored = store.replaceRaw(id, attributes);
       if (!stored) throw new Error(`no stored user ${id}`);

@@ -11,6 +11,7 @@ import type { ValidationContext } from './rules';
 import type { UserStore } from './store';
 import type { TenantAttribute } from './tenant-schema';
 import type { PendingTimers } from './timers';
+import { servedWithDates } from './dates';
 import { usersRouter } from './users';
 
 export const SCIM_BASE_PATH = '/scim/v2';
@@ -31,6 +32,8 @@ export interface SandboxParts {
   timers: PendingTimers;
   /** Known only once the server listens (the port may be random). */
   baseUrl(): string;
+  /** Peakon's day, when the dates decide who is active (sandbox/dates.ts); undefined: the stored `active`. */
+  today(): string | undefined;
   reset(): void;
 }
 
@@ -50,7 +53,7 @@ export function createSandboxApp(parts: SandboxParts): Express {
 
   const scim = express.Router({ caseSensitive: false });
   scim.use(logOperations(parts.log), requireBearerToken(parts.token), enforceHourlyBudget(parts.budget), injectFaults(parts.faults, parts.timers, faultPlans), parseJsonBodies);
-  const users = usersRouter({ store: parts.store, validation, pageSizeCap: parts.pageSizeCap, putClearsOmitted: parts.putClearsOmitted, faultPlans });
+  const users = usersRouter({ store: parts.store, validation, pageSizeCap: parts.pageSizeCap, putClearsOmitted: parts.putClearsOmitted, faultPlans, served: (user) => servedWithDates(user, parts.today()) });
   scim.use('/Users', users);
   // A root-level search can only find Users, the one resource type Peakon has.
   scim.post('/.search', (req, res, next) => {

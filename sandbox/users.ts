@@ -15,6 +15,8 @@ export interface UsersRouteDeps {
   pageSizeCap: number;
   putClearsOmitted: boolean;
   faultPlans: FaultPlans;
+  /** What a stored user looks like in an answer (sandbox/dates.ts: the dates may make them inactive). */
+  served: (user: ScimUser) => ScimUser;
 }
 
 const ListQuerySchema = z.object({
@@ -76,7 +78,7 @@ export function usersRouter(deps: UsersRouteDeps): Router {
       totalResults: matching.total,
       startIndex,
       itemsPerPage: page.length,
-      Resources: page.map((user) => projectUser(user, projection)),
+      Resources: page.map((user) => projectUser(deps.served(user), projection)),
     });
   };
 
@@ -91,26 +93,26 @@ export function usersRouter(deps: UsersRouteDeps): Router {
   });
 
   router.get('/:id', (req, res) => {
-    reply(res, 200, projectUser(existing(req), parseAttributeList(parseQuery(ProjectionQuerySchema, req.query))));
+    reply(res, 200, projectUser(deps.served(existing(req)), parseAttributeList(parseQuery(ProjectionQuerySchema, req.query))));
   });
 
   router.post('/', (req, res) => {
     const created = store.create(validateUser(req.body, validation));
     res.location(created.meta?.location ?? '');
-    reply(res, 201, created);
+    reply(res, 201, deps.served(created));
   });
 
   router.put('/:id', (req, res) => {
     const current = existing(req);
     const candidate = deps.putClearsOmitted ? req.body : mergeKeepingOmitted(current, req.body);
     const replaced = store.replace(current.id, validateUser(candidate, validation, current));
-    reply(res, 200, replaced);
+    reply(res, 200, replaced && deps.served(replaced));
   });
 
   router.patch('/:id', (req, res) => {
     const current = existing(req);
     const replaced = store.replace(current.id, validateUser(applyUserPatch(current, req.body), validation, current));
-    reply(res, 200, replaced);
+    reply(res, 200, replaced && deps.served(replaced));
   });
 
   router.delete('/:id', (req, res) => {

@@ -604,8 +604,9 @@ describe('returners, rehires, adoption and termination dates', () => {
     );
   });
 
-  it('a future hire Peakon holds inactive until their start date (Tenure) is not a returner until that day', async () => {
-    const fixture = await pipeline.fixture();
+  it('a future hire Peakon holds inactive until their start date (Tenure) is not reactivated: no write before or after that day', async () => {
+    // The sandbox follows Peakon's dates from the day it is given: the hire is served inactive until 2027-01-10.
+    const fixture = await pipeline.fixture({ sandbox: { today: '2026-12-01' } });
     withoutLeaverGuard(fixture);
     fixture.config.mapping = { ...fixture.config.mapping, attributes: { ...fixture.config.mapping.attributes, Tenure: { field: 'start_date', date: 'DD/MM/YYYY', matchOn: 'id', trim: true, onlyOnCreate: false } } };
     const org = generateOrg(5, 2).map((employee) => ({ ...employee, start_date: '01/01/2020' }) as GeneratedEmployee);
@@ -617,9 +618,6 @@ describe('returners, rehires, adoption and termination dates', () => {
     await workers.runUntil(
       (async () => {
         expect(((await (await fixture.startSync({ asOf: '2026-12-01' })).result()) as SyncReport).counts.created).toBe(5);
-        // Peakon treats someone whose start date is ahead as inactive (the sandbox does not: set it as Peakon would).
-        const stored = byEmail(fixture).get(hire.work_email) as ScimUser;
-        fixture.sandbox.storeRawUser(stored.id, { ...stored, active: false });
 
         const opsBefore = fixture.sandbox.ops().length;
         const before: SyncReport = await (await fixture.startSync({ asOf: '2026-12-01' })).result();
@@ -628,11 +626,16 @@ describe('returners, rehires, adoption and termination dates', () => {
         expect(writesOf(fixture, opsBefore)).toEqual([]);
         expect(before.warnings).toContainEqual(expect.stringContaining('starts on 2027-01-10: inactive in Peakon until then'));
 
-        // From the start date on, Peakon still showing them inactive is a returner's state: switched on.
+        // Before, each of these runs reactivated the hire (a returner), and Peakon held them inactive again.
+        expect(((await (await fixture.startSync({ asOf: '2026-12-02' })).result()) as SyncReport).leavers?.returners ?? 0).toBe(0);
+        expect(writesOf(fixture, opsBefore)).toEqual([]);
+
+        // From the start date on, Peakon serves them active by itself: nothing to write either.
+        fixture.sandbox.setToday('2027-01-10');
         const started: SyncReport = await (await fixture.startSync({ asOf: '2027-01-10' })).result();
-        expect(started.counts).toMatchObject({ updated: 1, failed: 0 });
-        expect(started.leavers?.returners).toBe(1);
-        expect(byEmail(fixture).get(hire.work_email)?.active).toBe(true);
+        expect(started.counts).toMatchObject({ updated: 0, failed: 0 });
+        expect(started.leavers?.returners ?? 0).toBe(0);
+        expect(writesOf(fixture, opsBefore)).toEqual([]);
       })(),
     );
   });
