@@ -434,14 +434,16 @@ function operationsOf(sandbox: RunningSandbox, before: number, employees: number
 
 function pacingOf(sandbox: RunningSandbox, before: number, operations: number, wallSeconds: number, budgetPerHour: number): NonNullable<RunFigures['pacing']> {
   const secondsAtBudget = operations / (budgetPerHour / 3600);
+  const ops = sandbox.ops().slice(before);
+  const times = ops.map((op) => Date.parse(op.time));
   return {
     budgetPerHour,
     secondsAtBudget: Number(secondsAtBudget.toFixed(1)),
     wallOverBudgetTime: Number((wallSeconds / secondsAtBudget).toFixed(3)),
-    rateLimited: sandbox.ops().slice(before).filter((op) => op.status === 429).length,
+    rateLimited: ops.filter((op) => op.status === 429).length,
     // The sandbox counts an hour, longer than most runs: zero 429s is then no proof; the busiest stretches are.
-    busiest10s: busiestWindow(sandbox.ops().slice(before).map((op) => Date.parse(op.time)), 10_000),
-    busiest60s: busiestWindow(sandbox.ops().slice(before).map((op) => Date.parse(op.time)), 60_000),
+    busiest10s: busiestWindow(times, 10_000),
+    busiest60s: busiestWindow(times, 60_000),
   };
 }
 

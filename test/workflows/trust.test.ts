@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { reportFilePath } from '../../activities/report';
@@ -30,6 +30,18 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
 const eventTimeMs = (event: { eventTime?: { seconds?: unknown; nanos?: number | null } | null } | undefined): number => Number(event?.eventTime?.seconds ?? 0) * 1000 + Math.floor((event?.eventTime?.nanos ?? 0) / 1e6);
 
 const posts = (fixture: PipelineFixture) => fixture.sandbox.ops().filter((op) => op.method === 'POST').length;
+
+/**
+ * Starts a sync of a 40-person, three-level org (create waves of 1, 6 and 33) and, once the last wave's first two
+ * partitions are writing (`postsInLastWave` of its creates sent), has an operator terminate the first of them.
+ */
+async function syncWithFailedPartition(fixture: PipelineFixture, client: Client, postsInLastWave: number) {
+  const handle = await fixture.startSync();
+  const partition = (index: number) => partitionWorkflowId(handle.workflowId, 'create', 2, index);
+  await waitFor('two partitions of the last wave writing', () => posts(fixture) >= 7 + postsInLastWave);
+  await client.workflow.getHandle(partition(0)).terminate('test: a partition fails');
+  return { handle, partition };
+}
 
 describe('the tenant lock', () => {
   const pipeline = usePipelineTests();
@@ -246,11 +258,7 @@ describe('cancelling a run and the circuit breaker', () => {
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
-        const handle = await fixture.startSync();
-        const partition = (index: number) => partitionWorkflowId(handle.workflowId, 'create', 2, index);
-        // The last wave's first two partitions are both writing: an operator terminates the first.
-        await waitFor('two partitions of the last wave writing', () => posts(fixture) >= 7 + 4);
-        await client.workflow.getHandle(partition(0)).terminate('test: a partition fails');
+        const { handle, partition } = await syncWithFailedPartition(fixture, client, 4);
 
         await expect(handle.result()).rejects.toBeDefined();
         expect((await handle.describe()).memo).toMatchObject({ status: 'failed' });
@@ -286,10 +294,7 @@ describe('cancelling a run and the circuit breaker', () => {
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
-        const handle = await fixture.startSync();
-        const partition = (index: number) => partitionWorkflowId(handle.workflowId, 'create', 2, index);
-        await waitFor('two partitions of the last wave writing', () => posts(fixture) >= 7 + 2);
-        await client.workflow.getHandle(partition(0)).terminate('test: a partition fails');
+        const { handle, partition } = await syncWithFailedPartition(fixture, client, 2);
         // The run has seen the failure (the partition left its list) and waits for the other one: cancel it now.
         await waitFor('the run to see the failure', async () => !(await handle.query(syncProgressQuery)).runningPartitions.includes(partition(0)));
         await handle.cancel();
