@@ -63,12 +63,41 @@ export const RestPaginationSchema = z.discriminatedUnion('type', [
 ]);
 export type RestPagination = z.infer<typeof RestPaginationSchema>;
 
+/**
+ * Header names that carry credentials. `source.headers` is written in the config, which reaches workflow history and
+ * `schedule update`, so a credential belongs in `source.auth`, whose secret is only a reference. Query parameter names
+ * are not checked: some HR APIs need harmless parameters with such words (query values are still never printed).
+ */
+const CREDENTIAL_HEADER_NAMES = new Set(['authorization', 'proxy-authorization', 'cookie']);
+const CREDENTIAL_HEADER_WORDS = ['api-key', 'apikey', 'api_key', 'token', 'secret', 'password'];
+
+export function isCredentialHeader(name: string): boolean {
+  const lower = name.trim().toLowerCase();
+  return CREDENTIAL_HEADER_NAMES.has(lower) || CREDENTIAL_HEADER_WORDS.some((word) => lower.includes(word));
+}
+
+function credentialHeaderMessage(name: string): string {
+  return (
+    `header "${name}" would carry a credential written in the config: use source.auth instead ` +
+    `({ type: bearer, token } for Authorization: Bearer, { type: basic, username, password } for Basic, ` +
+    `or { type: apiKey, header: "${name}", key } to send a key in this header; each secret as { env: NAME } or { file: path })`
+  );
+}
+
 export const RestSourceConfigSchema = z.strictObject({
   type: z.literal('rest'),
   url: z.url().describe('the URL of the first page, e.g. https://hr.example.com/api/v2/employees'),
   auth: RestAuthSchema.default({ type: 'none' }),
   query: z.record(z.string(), z.string()).default({}).describe('extra query parameters sent with every page'),
-  headers: z.record(z.string(), z.string()).default({}).describe('extra request headers (no secrets: use auth)'),
+  headers: z
+    .record(z.string(), z.string())
+    .superRefine((headers, context) => {
+      for (const name of Object.keys(headers).filter(isCredentialHeader)) {
+        context.addIssue({ code: 'custom', path: [name], input: name, message: credentialHeaderMessage(name) });
+      }
+    })
+    .default({})
+    .describe('extra request headers, never credentials: Authorization, Proxy-Authorization, Cookie and names with api-key, apikey, api_key, token, secret or password are refused (use auth)'),
   recordsPath: z.string().default('').describe('dotted path of the records array in the response; empty when the body is the array'),
   totalPath: z.string().min(1).optional().describe('dotted path of the announced total; fewer records than that fails the read'),
   pagination: RestPaginationSchema.default({ type: 'none' }),

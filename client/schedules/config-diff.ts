@@ -1,17 +1,35 @@
 /**
  * What `schedule update` prints about a new config: each setting whose effective value changed (defaults included, so
  * a setting that only moved from "default" to the same explicit value is not a change), as `path: old → new`.
+ * Values under {@link HIDDEN_SECTIONS} are never printed, only whether the setting was added, changed or removed.
  */
 export function configChanges(before: unknown, after: unknown, limit = 20): string[] {
   const left = settingsOf(before);
   const right = settingsOf(after);
   const lines = [...new Set([...left.keys(), ...right.keys()])]
     .filter((setting) => left.get(setting) !== right.get(setting))
-    .map((setting) => `${setting}: ${left.get(setting) ?? '(not set)'} → ${right.get(setting) ?? '(not set)'}`);
+    .map((setting) => describeChange(setting, left.get(setting), right.get(setting)));
   return lines.length > limit ? [...lines.slice(0, limit), `… and ${lines.length - limit} more`] : lines;
 }
 
-/** Every leaf of a config by its dotted path, its value as JSON (the config holds secret references, never secrets). */
+/**
+ * Free-form maps of the REST source whose values are sent as they are written: "no secrets, use auth" is documented,
+ * and credential-looking header names are refused, but a token may still sit under another name, so the terminal and
+ * CI logs of `schedule update` never see these values.
+ */
+const HIDDEN_SECTIONS = ['source.headers', 'source.query'];
+
+function isHidden(setting: string): boolean {
+  return HIDDEN_SECTIONS.some((section) => setting === section || setting.startsWith(`${section}.`));
+}
+
+function describeChange(setting: string, old: string | undefined, next: string | undefined): string {
+  if (!isHidden(setting)) return `${setting}: ${old ?? '(not set)'} → ${next ?? '(not set)'}`;
+  const what = old === undefined ? 'added' : next === undefined ? 'removed' : 'changed';
+  return `${setting}: ${what} (value not shown)`;
+}
+
+/** Every leaf of a config by its dotted path, its value as JSON (secrets are references; free-form maps are hidden above). */
 function settingsOf(value: unknown, at = '', into = new Map<string, string>()): Map<string, string> {
   const entries = value !== null && typeof value === 'object' ? Object.entries(value) : [];
   if (entries.length > 0) {

@@ -90,6 +90,25 @@ describe('config validation messages', () => {
     );
   });
 
+  it('refuses a REST header that carries credentials, naming it and pointing to source.auth, but not such query parameters', () => {
+    const rest = (extra: Record<string, unknown>) => ({ ...valid, source: { type: 'rest', url: 'https://hr.example.com/api', ...extra } });
+    const message = errorOf(rest({ headers: { Authorization: 'Bearer x' } }));
+    expect(message).toMatch(/^ {2}source\.headers\.Authorization: header "Authorization" would carry a credential written in the config: use source\.auth instead/m);
+    expect(message).toContain('{ type: bearer, token }');
+    expect(message).not.toContain('Bearer x');
+    // Case-insensitive, exact for the standard credential headers and by word for the rest; each offender named.
+    const many = errorOf(rest({ headers: { cookie: 'a', 'PROXY-AUTHORIZATION': 'b', 'X-Api-Key': 'c', 'X-APIKEY': 'd', api_key: 'e', 'X-Auth-Token': 'f', 'X-Client-Secret': 'g', 'X-Password': 'h', 'X-Client': 'connector' } }));
+    for (const name of ['cookie', 'PROXY-AUTHORIZATION', 'X-Api-Key', 'X-APIKEY', 'api_key', 'X-Auth-Token', 'X-Client-Secret', 'X-Password']) {
+      expect(many).toContain(`source.headers.${name}: header "${name}" would carry a credential`);
+    }
+    expect(many).not.toContain('source.headers.X-Client:');
+    expect(parseConfig(rest({ headers: { 'X-Client': 'connector', Accept: 'application/json' } })).source).toMatchObject({ headers: { 'X-Client': 'connector', Accept: 'application/json' } });
+    // Query parameter names are the HR API's to choose: only hidden from `schedule update`, never refused.
+    expect(parseConfig(rest({ query: { token_type: 'employee', include_password_policy: 'false' } })).source).toMatchObject({ query: { token_type: 'employee' } });
+    // The supported place for the same credential.
+    expect(parseConfig(rest({ auth: { type: 'apiKey', header: 'X-Api-Key', key: { env: 'HR_KEY' } } })).source).toMatchObject({ headers: {} });
+  });
+
   it('refuses onlyOnCreate on the id and the email', () => {
     expect(errorOf({ ...valid, mapping: { ...valid.mapping, email: { field: 'email', onlyOnCreate: true } } })).toContain(
       'mapping.email.onlyOnCreate: email identifies the employee',

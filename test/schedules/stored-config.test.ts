@@ -71,6 +71,26 @@ describe('what schedule update and describe say about a config', () => {
     expect(configChanges({}, many, 20).at(-1)).toBe('… and 5 more');
   });
 
+  it('never prints a value under source.headers or source.query, only that it was added, changed or removed', () => {
+    const rest = (headers: unknown, query: unknown) => ({ source: { type: 'rest', url: 'https://hr.example.com/api', headers, query }, sync: { maxConcurrentPartitions: 2 } });
+    const before = rest({ 'X-Client': 'old-header-s3cr3t', 'X-Gone': 'gone-header-s3cr3t' }, { key: 'old-query-s3cr3t', nested: { deep: 'deep-old-s3cr3t' } });
+    const after = { ...rest({ 'X-Client': 'new-header-s3cr3t', 'X-New': 'added-header-s3cr3t' }, { key: 'new-query-s3cr3t', nested: { deep: 'deep-new-s3cr3t' }, extra: 'added-query-s3cr3t' }), sync: { maxConcurrentPartitions: 4 } };
+    const lines = configChanges(before, after);
+    expect(lines).toEqual([
+      'source.headers.X-Client: changed (value not shown)',
+      'source.headers.X-Gone: removed (value not shown)',
+      'source.query.key: changed (value not shown)',
+      'source.query.nested.deep: changed (value not shown)',
+      'sync.maxConcurrentPartitions: 2 → 4',
+      'source.headers.X-New: added (value not shown)',
+      'source.query.extra: added (value not shown)',
+    ]);
+    expect(lines.join('\n')).not.toMatch(/s3cr3t/);
+    // A whole map written as something else is hidden too; an unchanged one says nothing.
+    expect(configChanges(rest('whole-s3cr3t', {}), rest({}, {}))).toEqual(['source.headers: removed (value not shown)']);
+    expect(configChanges(before, rest({ 'X-Client': 'old-header-s3cr3t', 'X-Gone': 'gone-header-s3cr3t' }, { key: 'old-query-s3cr3t', nested: { deep: 'deep-old-s3cr3t' } }))).toEqual([]);
+  });
+
   it('tells a schedule made by an earlier version from one that stores the config as written', () => {
     const overview: SyncScheduleOverview = {
       scheduleId: 'peakon-sync-demo',
