@@ -23,7 +23,7 @@ const EmployeeListSchema = z.looseObject({
   fields: z.array(z.looseObject({ id: z.union([z.string(), z.number()]).transform(String) })).optional(),
 });
 const ChangeSchema = z.looseObject({
-  id: z.union([z.string(), z.number()]).transform(String),
+  id: z.union([z.string(), z.number()]),
   action: z.enum(['Inserted', 'Updated', 'Deleted']),
   lastChanged: z.string(),
 });
@@ -31,7 +31,18 @@ const ChangedResponseSchema = z.looseObject({
   latest: z.string().optional(),
   employees: z.union([z.record(z.string(), ChangeSchema), z.array(z.never())]).transform((value) => (Array.isArray(value) ? {} : value)),
 });
-export type BambooHrChange = z.infer<typeof ChangeSchema>;
+export type BambooHrChange = z.infer<typeof ChangeSchema> & { id: string };
+
+/**
+ * A changed employee's id as text. The feed keys each change by the id as a JSON string, exact whatever its size; an
+ * `id` that is a number beyond 2^53 was rounded by JSON.parse, so the key is used when it reads as that number, and
+ * otherwise the change is a problem (undefined): a rounded id would fetch, or report deleted, another employee.
+ */
+function changeId(key: string, id: string | number): string | undefined {
+  if (typeof id === 'string') return id;
+  if (Math.abs(id) <= Number.MAX_SAFE_INTEGER) return String(id);
+  return /^\d+$/.test(key) && Number(key) === id ? key : undefined;
+}
 
 export interface BambooHrChanges {
   /** BambooHR's high-water mark: pass it as `since` next time. */
@@ -136,12 +147,23 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
       const response = await requestJson({ method: 'GET', url: changedUrl, params: { since: sinceText }, ...authenticated(changedUrl), checkRedirect }, settings);
       const parsed = ChangedResponseSchema.safeParse(response.body);
       if (!parsed.success) throw new SourceReadError(`${description}: the employees/changed response is not the expected shape`);
-      const changes = Object.values(parsed.data.employees);
       const records: HrisRecord[] = [];
       const problems: RecordProblem[] = [];
       // One employee BambooHR cannot hand over is a problem of that employee, not of the read: the others are still
       // current. The problem carries the id, so the plan keeps (never removes) that employee's Peakon user this run.
       const problem = (id: string, message: string): RecordProblem => ({ recordRef: `employee ${id}`, sourceId: id, field: 'record', message });
+      const changes: BambooHrChange[] = [];
+      for (const [key, change] of Object.entries(parsed.data.employees)) {
+        const id = changeId(key, change.id);
+        if (id !== undefined) changes.push({ ...change, id });
+        else {
+          problems.push({
+            recordRef: `change ${JSON.stringify(key)}`,
+            field: 'id',
+            message: 'is a number beyond 2^53 (exact digits lost in JSON), which JSON readers round; have the HR system send it as a string. Left out of this run',
+          });
+        }
+      }
       // One GET per changed employee is BambooHR's own model for this feed; incremental runs change few people.
       for (const change of changes.filter((entry) => entry.action !== 'Deleted')) {
         const employeeUrl = `${base}/v1/employees/${encodeURIComponent(change.id)}`;
@@ -192,7 +214,8 @@ function normalizeRecord(record: HrisRecord): HrisRecord {
   }
   for (const key of ['id', SUPERVISOR_FIELD]) {
     const value = result[key];
-    if (typeof value === 'number') result[key] = String(value);
+    // A number beyond 2^53 was rounded by JSON.parse: left a number, the mapping rejects the record naming the field.
+    if (typeof value === 'number' && Math.abs(value) <= Number.MAX_SAFE_INTEGER) result[key] = String(value);
   }
   return result;
 }

@@ -228,6 +228,12 @@ function nextPage(
       if (typeof cursor !== 'string' && typeof cursor !== 'number') {
         throw new SourceReadError(`${description}: the cursor at "${pagination.cursorPath}" is not text`);
       }
+      // JSON.parse rounds a number beyond 2^53 (a snowflake id, say): sent back, it would ask for another page.
+      if (typeof cursor === 'number' && Math.abs(cursor) > Number.MAX_SAFE_INTEGER) {
+        throw new SourceReadError(
+          `${description}: the cursor at "${pagination.cursorPath}" is a number beyond 2^53 (exact digits lost in JSON), which JSON readers round, so the next page cannot be asked for; the API must send it as a string`,
+        );
+      }
       const text = String(cursor);
       // An empty page that hands back the very cursor it was asked for has nothing past it: the end of the read, not a
       // loop (some APIs answer their last, empty page so). After records, the same cursor is still a loop.

@@ -28,13 +28,29 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 export type FieldText = { ok: true; text: string } | { ok: false; message: string };
 
 /**
+ * Why a number read from JSON cannot be written out as the HR system's value, or undefined when it can. JSON readers
+ * (JSON.parse, and most others) hold numbers as doubles: beyond 2^53 not every integer has one, so the digits are
+ * rounded away (12345678901234567890 reads as 12345678901234567000) and two different ids can read the same. The
+ * exact digits are gone by now, so the message does not print the rounded number as if it were the value.
+ * A fraction (1.5) is written out as JavaScript prints it, as before.
+ */
+export function unsafeNumberProblem(value: unknown, path: string): string | undefined {
+  if (typeof value !== 'number' || Math.abs(value) <= Number.MAX_SAFE_INTEGER) return undefined;
+  return (
+    `"${path}" is a number beyond 2^53 (exact digits lost in JSON): JSON readers round such numbers, so two different values can read the same; ` +
+    'have the HR system send it as a string'
+  );
+}
+
+/**
  * HRIS values as text: numbers and booleans are written out, null/absent is empty, objects are an error in the data,
- * and so is text the source could not decode (mapping/source-text.ts): it must never reach Peakon as U+FFFD.
+ * and so is text the source could not decode (mapping/source-text.ts): it must never reach Peakon as U+FFFD. So is a
+ * number beyond 2^53 (unsafeNumberProblem): its text would be a rounded id, employee number or manager reference.
  */
 export function fieldText(record: HrisRecord, path: string): FieldText {
   const value = getField(record, path);
   if (value === undefined || value === null) return { ok: true, text: '' };
-  const untrusted = untrustedTextProblem(value, path);
+  const untrusted = untrustedTextProblem(value, path) ?? unsafeNumberProblem(value, path);
   if (untrusted !== undefined) return { ok: false, message: untrusted };
   if (typeof value === 'string') return { ok: true, text: value };
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return { ok: true, text: String(value) };
