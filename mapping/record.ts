@@ -48,6 +48,9 @@ export interface MappedRecord {
   terminationDate: string | undefined;
 }
 
+/** Peakon's start-date attribute: a date still ahead in it makes Peakon treat the person as inactive. */
+export const PEAKON_START_DATE_ATTRIBUTE = 'Tenure';
+
 export type RecordOutcome = { ok: true; mapped: MappedRecord } | { ok: false; problems: RecordProblem[] };
 
 /** SCIM paths of the core attributes, as DesiredEmployee.createOnly names them. */
@@ -128,7 +131,7 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     else problems.push({ field: attribute, message: checked.message });
   }
 
-  const terminationDate = terminationDateOf(record, config, peakon, problems);
+  const terminationDate = currentEmployment(terminationDateOf(record, config, peakon, problems), peakon, config);
   const emailKey = email === undefined ? undefined : emailMatchKey(email);
   const employeeKey = byNumber ? employeeNumber : emailKey;
   if (problems.length > 0 || sourceId === undefined || email === undefined || emailKey === undefined || employeeKey === undefined) {
@@ -190,6 +193,24 @@ function terminationDateOf(record: HrisRecord, config: ConnectorConfig, peakon: 
     return undefined;
   }
   return checked.value;
+}
+
+/**
+ * A rehire: HR systems keep the last termination date when someone is hired again (BambooHR's `terminationDate`, many
+ * exports' "Termination Date"), and the new start date (the mapped `Tenure`) is after it. That date ended an earlier
+ * employment: it makes no leaver, and a separation date attribute holding it is cleared, because Peakon itself
+ * switches off anyone whose separation date has passed. A termination on or after the start date is the current
+ * employment's and stands; without a mapped start date nothing can tell, and the date decides as before. No warning:
+ * it would repeat every run for as long as the HR record keeps the old date, for something that needs no one.
+ */
+function currentEmployment(terminationDate: string | undefined, peakon: Record<string, string | number | null>, config: ConnectorConfig): string | undefined {
+  const started = peakon[PEAKON_START_DATE_ATTRIBUTE];
+  const start = typeof started === 'string' && checkIsoDate(started).ok ? started : undefined;
+  if (start === undefined) return terminationDate;
+  const { dateAttribute } = leaversSettings(config).separation;
+  const separation = peakon[dateAttribute];
+  if (typeof separation === 'string' && separation < start) peakon[dateAttribute] = null;
+  return terminationDate !== undefined && terminationDate < start ? undefined : terminationDate;
 }
 
 /**

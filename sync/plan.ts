@@ -1,4 +1,5 @@
 import { emailMatchKey } from '../mapping/email';
+import { PEAKON_START_DATE_ATTRIBUTE } from '../mapping/record';
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
 import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type UnreadableScimUser } from '../scim/resources';
 import { guardVerdict, hasLeft, leaverWrite, returnerClears, unidentifiedVerdict, type LeaverContext } from './leavers';
@@ -318,8 +319,6 @@ function activeUntilTheirDate(employee: DesiredEmployee, user: ScimUser | null |
   return { ...employee, user: { ...employee.user, active }, warnings: [...employee.warnings, warning] };
 }
 
-/** Peakon's start-date attribute: a date still ahead in it makes Peakon treat the person as inactive. */
-export const PEAKON_START_DATE_ATTRIBUTE = 'Tenure';
 
 /**
  * A future hire Peakon holds inactive because their start date (`Tenure`) is still ahead, as Peakon does by itself:

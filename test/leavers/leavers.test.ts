@@ -10,6 +10,7 @@ import { exitCodeFor, EXIT_LEAVERS_HELD } from '../../client/format-report';
 import { ConnectorConfigSchema } from '../../config/schema';
 import { ledgerStoreFromEnv } from '../../ownership/store';
 import { defaultPayloadDirectory } from '../../worker/environment';
+import { servedWithDates } from '../../sandbox/dates';
 import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import { approveLeaversUpdate, rejectLeaversUpdate } from '../../workflows/sync';
@@ -661,6 +662,52 @@ describe('returners, rehires, adoption and termination dates', () => {
         const back: SyncReport = await (await fixture.startSync({ asOf: '2026-12-01' })).result();
         expect(back.leavers?.returners).toBe(1);
         expect(byEmail(fixture).get(returner.work_email)).toMatchObject({ active: true, [PEAKON_USER_SCHEMA]: expect.objectContaining({ Tenure: '2020-01-01' }) });
+      })(),
+    );
+  });
+
+  it('a rehire whose HR record keeps the old termination date (their new start date is after it) is reactivated, and the old Separation date is cleared', async () => {
+    // The sandbox follows Peakon's dates: a past Separation date is served inactive, as Peakon switches such people off.
+    const fixture = await pipeline.fixture({ sandbox: { today: '2026-06-01' } });
+    withoutLeaverGuard(fixture);
+    fixture.config.mapping = { ...fixture.config.mapping, attributes: { ...fixture.config.mapping.attributes, Tenure: { field: 'start_date', date: 'DD/MM/YYYY', matchOn: 'id', trim: true, onlyOnCreate: false } } };
+    const org = generateOrg(5, 2).map((employee) => ({ ...employee, start_date: '01/01/2020' }) as GeneratedEmployee);
+    const [rehire, leaver] = leaves(org);
+    if (!rehire || !leaver) throw new Error('the org has fewer than two leaves');
+    Object.assign(rehire, { termination_date: '15/06/2026' });
+    Object.assign(leaver, { termination_date: '15/06/2026' });
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync({ asOf: '2026-06-01' })).result()) as SyncReport).counts.created).toBe(5);
+        // Their Separation date has passed: Peakon switches them off by itself, the run has nothing left to write.
+        fixture.sandbox.setToday('2026-07-01');
+        expect(((await (await fixture.startSync({ asOf: '2026-07-01' })).result()) as SyncReport).counts).toMatchObject({ failed: 0, updated: 0 });
+        const servedActive = (employee: GeneratedEmployee, day: string) => servedWithDates(byEmail(fixture).get(employee.work_email) as ScimUser, day).active;
+        expect([servedActive(rehire, '2026-07-01'), servedActive(leaver, '2026-07-01')]).toEqual([false, false]);
+
+        // Hired again from November: the HR system says Active with the new start date, and still holds the old
+        // termination date (as BambooHR does). The other leaver's record is unchanged: still a leaver.
+        Object.assign(rehire, { status: 'Active', start_date: '01/11/2026' });
+        fixture.writeEmployees(org);
+        fixture.sandbox.setToday('2026-12-01');
+        const back: SyncReport = await (await fixture.startSync({ asOf: '2026-12-01' })).result();
+        expect(back.counts).toMatchObject({ failed: 0, created: 0 });
+        expect(back.leavers?.returners).toBe(1);
+        const returned = byEmail(fixture).get(rehire.work_email) as ScimUser;
+        expect(returned.active).toBe(true);
+        expect(returned[PEAKON_USER_SCHEMA]).toMatchObject({ Tenure: '2026-11-01' });
+        expect(returned[PEAKON_USER_SCHEMA]?.['Separation date'] ?? null).toBeNull();
+        expect(servedActive(rehire, '2026-12-01')).toBe(true);
+        expect(servedActive(leaver, '2026-12-01')).toBe(false);
+
+        // Stable: the next run writes nothing, and Peakon (which would switch off a past Separation date) keeps them on.
+        const opsBefore = fixture.sandbox.ops().length;
+        const again: SyncReport = await (await fixture.startSync({ asOf: '2026-12-02' })).result();
+        expect(again.leavers?.returners ?? 0).toBe(0);
+        expect(writesOf(fixture, opsBefore)).toEqual([]);
+        expect(servedActive(rehire, '2026-12-02')).toBe(true);
       })(),
     );
   });
