@@ -59,14 +59,34 @@ export interface AwaitingApproval {
   deadline: string;
 }
 
+/**
+ * How the leaver phase of an approved run ended: `completed` when every held write ran; otherwise why the run stopped
+ * before they all had (quarantined by Peakon's refusal or the circuit breaker, cancelled, its tenant lock lost, or a
+ * partition of leaver writes failed).
+ */
+export type LeaverPhaseEnd = 'completed' | 'quarantined' | 'cancelled' | 'lock lost' | 'failed';
+
 export interface LeaverDecisionResult {
   decision: 'approved' | 'rejected';
   /** Leavers the decision covered. */
   leavers: number;
-  /** After an approval: what the leaver writes did. */
+  /**
+   * After an approval: what the leaver writes did (theirs only). Answers of runs whose workflow code predates
+   * `leaverPhase` gave the whole run's counts, and as `failed` the whole run's failures.
+   */
   deactivated: number;
   deleted: number;
   failed: number;
+  /** After an approval: how the leaver phase ended. Absent from answers of runs whose code predates it. */
+  leaverPhase?: LeaverPhaseEnd;
+  /**
+   * After an approval: held leaver writes that finished (deactivated, deleted, failed, or nothing to do); the others
+   * were not written, or were cut off mid-write, when the phase stopped early. Counted from what the run was told: the
+   * writes of a partition that failed are not.
+   */
+  finished?: number;
+  /** After an approval: the failures of the whole run, the leaver writes' included. */
+  runFailures?: number;
 }
 
 /** Applies exactly the held leaver writes; answers when they are done. Refused when the run holds nothing. */
@@ -163,11 +183,27 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   let held: number | undefined;
   let decision: LeaverDecisionResult['decision'] | 'timed out' | 'cancelled' | undefined;
   let leaversDone = false;
+  /** Why the leaver phase stopped before every leaver write had run, when it did. */
+  let leaversStopped: Exclude<LeaverPhaseEnd, 'completed'> | undefined;
   const decide = (verdict: LeaverDecisionResult['decision']) => async (): Promise<LeaverDecisionResult> => {
     decision = verdict;
     const leavers = held ?? 0;
-    await condition(() => leaversDone);
-    return { decision: verdict, leavers, deactivated: report.counts.deactivated, deleted: report.counts.deleted, failed: verdict === 'approved' ? report.failuresTotal : 0 };
+    // Held writes wait for the decision, after every create and update: what changes from here is the leaver writes'.
+    const before = { deactivated: report.counts.deactivated, deleted: report.counts.deleted, failures: report.failuresTotal, outcomes: outcomes.length };
+    // Not cancelled with the run: a cancel stops the leaver writes, and the approver is then told what they did. No
+    // command: runs recorded before replay unchanged.
+    await CancellationScope.nonCancellable(() => condition(() => leaversDone));
+    if (verdict === 'rejected') return { decision: verdict, leavers, deactivated: 0, deleted: 0, failed: 0 };
+    return {
+      decision: verdict,
+      leavers,
+      deactivated: report.counts.deactivated - before.deactivated,
+      deleted: report.counts.deleted - before.deleted,
+      failed: report.failuresTotal - before.failures,
+      leaverPhase: leaversStopped ?? 'completed',
+      finished: outcomes.length - before.outcomes,
+      runFailures: report.failuresTotal,
+    };
   };
   const validateDecision = () => {
     if (held === undefined) throw new Error(`run ${run.runId} holds no leaver writes for approval`);
@@ -319,6 +355,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
         if (apply) {
           Object.assign(progress, { phase: 'leavers', partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: leaverWork.length });
           const completedLeavers = await runPartitions('leave', 0, updatePartitions(plan, leaverWork, updateMethod, partitionsOf));
+          if (!completedLeavers) leaversStopped = 'quarantined';
           leaversDone = true;
           if (!completedLeavers) return await finish('quarantined');
         }
@@ -338,6 +375,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       // sent finish; an employee not yet written is left to the next sync, like after a cancel).
       return await finishOrFail(() => CancellationScope.nonCancellable(() => {
         if (held && decision === undefined && report.leavers) report.leavers.decision = decision = 'cancelled';
+        if (!leaversDone) leaversStopped = lockLost !== undefined ? 'lock lost' : 'cancelled';
         leaversDone = true;
         if (lockLost !== undefined) {
           report.message = `stopped during ${progress.phase}: ${lockLost}. Another sync of the tenant may be running, so this run started nothing more and stopped its ${partitionsStopped()} partition(s) in flight (their employees may be partly written; the next sync completes them); it did not record ownership${failedBefore()}`;
@@ -352,6 +390,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       const { workflowId } = failedPartition;
       report.message = `failed during ${progress.phase}: partition ${workflowId} failed (${failureText(error)}); the partitions in flight finished and are counted, nothing more was started, and the next sync redoes the rest`;
       await finishOrFail(() => CancellationScope.nonCancellable(() => {
+        if (!leaversDone) leaversStopped = 'failed';
         leaversDone = true;
         return finish('failed');
       }));

@@ -3,9 +3,30 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { approveLeaversUpdate, rejectLeaversUpdate, type LeaverDecisionResult } from '../../workflows/sync';
 import { connectClient } from '../temporal-client';
 
-function describe(result: LeaverDecisionResult): string {
+/** Why the run stopped its leaver writes, as the approver reads it. */
+const STOPPED_BECAUSE: Record<Exclude<NonNullable<LeaverDecisionResult['leaverPhase']>, 'completed'>, string> = {
+  quarantined: 'the run was quarantined',
+  cancelled: 'the run was cancelled',
+  'lock lost': 'the run lost its tenant lock',
+  failed: 'a partition of the run failed',
+};
+
+/** The answer to `approve` / `reject`, in words that hold also when the leaver writes stopped partway. Exported for tests. */
+export function describeLeaverDecision(result: LeaverDecisionResult): string {
   if (result.decision === 'rejected') return `rejected: ${result.leavers} held leaver write(s) dropped; nobody was deactivated`;
-  return `approved: ${result.leavers} held leaver write(s) applied — deactivated ${result.deactivated}, deleted ${result.deleted}${result.failed ? `; the run has ${result.failed} failure(s) (see peakon-sync status)` : ''}`;
+  const see = ' (see peakon-sync status)';
+  // A run whose workflow code predates `leaverPhase` cannot say how its leaver writes ended; its counts are the run's.
+  if (result.leaverPhase === undefined) return `approved: ${result.leavers} held leaver write(s); the run so far: deactivated ${result.deactivated}, deleted ${result.deleted}, ${result.failed} failure(s)${see}`;
+  const done = `deactivated ${result.deactivated}, deleted ${result.deleted}${result.failed ? `, failed ${result.failed}` : ''}`;
+  const otherFailures = (result.runFailures ?? result.failed) - result.failed;
+  const elsewhere = otherFailures > 0 ? `; the run has ${otherFailures} other failure(s)${see}` : result.failed ? see : '';
+  if (result.leaverPhase === 'completed') return `approved: ${result.leavers} held leaver write(s) ${result.failed ? 'ran' : 'applied'} — ${done}${elsewhere}`;
+  const finished = result.finished ?? 0;
+  const why = STOPPED_BECAUSE[result.leaverPhase];
+  if (finished >= result.leavers) return `approved: ${result.leavers} held leaver write(s) ran — ${done}; then ${why}${see}`;
+  const rest = result.leavers - finished;
+  const others = result.leaverPhase === 'failed' ? 'not reported done (those of the failed partition may have been written)' : 'not written or not finished';
+  return `approved, but not all applied: ${why} while the approved writes ran; ${finished} of ${result.leavers} held leaver write(s) finished — ${done}; the other ${rest} ${rest === 1 ? 'was' : 'were'} ${others}${see}`;
 }
 
 /**
@@ -26,7 +47,7 @@ export function registerApprovalCommands(program: Command): void {
         const connected = await connectClient();
         try {
           const result = await connected.client.workflow.getHandle(runId).executeUpdate(update);
-          process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${describe(result)}\n`);
+          process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${describeLeaverDecision(result)}\n`);
         } catch (error) {
           // The run's own reason ("holds no leaver writes", "already rejected"), not the SDK's wrapper.
           const reason = error instanceof WorkflowUpdateFailedError && error.cause ? error.cause.message : error instanceof Error ? error.message : String(error);

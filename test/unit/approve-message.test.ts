@@ -1,0 +1,41 @@
+/**
+ * What `peakon-sync approve` prints from the run's answer: "applied" only when every held leaver write ran; otherwise
+ * why the run stopped and how many of the held writes finished. The leaver writes' own failures are told apart from the
+ * run's others. (The answers themselves, from real runs: test/leavers/approve-partial.test.ts.)
+ */
+import { describeLeaverDecision } from '../../client/commands/approve';
+import type { LeaverDecisionResult } from '../../workflows/sync';
+
+const approved = (fields: Partial<LeaverDecisionResult>): LeaverDecisionResult => ({ decision: 'approved', leavers: 5, deactivated: 5, deleted: 0, failed: 0, leaverPhase: 'completed', finished: 5, runFailures: 0, ...fields });
+
+describe('the approve message', () => {
+  it('every held write ran: applied, with the counts; the run\'s other failures are named as such', () => {
+    expect(describeLeaverDecision(approved({}))).toBe('approved: 5 held leaver write(s) applied — deactivated 5, deleted 0');
+    expect(describeLeaverDecision(approved({ runFailures: 2 }))).toBe('approved: 5 held leaver write(s) applied — deactivated 5, deleted 0; the run has 2 other failure(s) (see peakon-sync status)');
+    expect(describeLeaverDecision(approved({ deactivated: 4, failed: 1, runFailures: 3 }))).toBe('approved: 5 held leaver write(s) ran — deactivated 4, deleted 0, failed 1; the run has 2 other failure(s) (see peakon-sync status)');
+  });
+
+  it('stopped partway: says why and how many of the held writes finished, never "applied —"', () => {
+    const cases: [LeaverDecisionResult['leaverPhase'], string][] = [
+      ['cancelled', 'the run was cancelled'],
+      ['quarantined', 'the run was quarantined'],
+      ['lock lost', 'the run lost its tenant lock'],
+    ];
+    for (const [leaverPhase, why] of cases) {
+      expect(describeLeaverDecision(approved({ leaverPhase, finished: 2, deactivated: 2 }))).toBe(`approved, but not all applied: ${why} while the approved writes ran; 2 of 5 held leaver write(s) finished — deactivated 2, deleted 0; the other 3 were not written or not finished (see peakon-sync status)`);
+    }
+    expect(describeLeaverDecision(approved({ leaverPhase: 'failed', finished: 4, deactivated: 3, failed: 1, runFailures: 1 }))).toBe('approved, but not all applied: a partition of the run failed while the approved writes ran; 4 of 5 held leaver write(s) finished — deactivated 3, deleted 0, failed 1; the other 1 was not reported done (those of the failed partition may have been written) (see peakon-sync status)');
+  });
+
+  it('every held write ran, then the run stopped (the breaker tripped on the last one): ran, and then why', () => {
+    expect(describeLeaverDecision(approved({ leaverPhase: 'quarantined', deactivated: 0, failed: 5, runFailures: 5 }))).toBe('approved: 5 held leaver write(s) ran — deactivated 0, deleted 0, failed 5; then the run was quarantined (see peakon-sync status)');
+  });
+
+  it('an answer of a run whose code predates the leaver phase\'s outcome: the run\'s counts, not "applied"', () => {
+    expect(describeLeaverDecision({ decision: 'approved', leavers: 3, deactivated: 3, deleted: 0, failed: 2 })).toBe('approved: 3 held leaver write(s); the run so far: deactivated 3, deleted 0, 2 failure(s) (see peakon-sync status)');
+  });
+
+  it('rejected: nothing written', () => {
+    expect(describeLeaverDecision({ decision: 'rejected', leavers: 3, deactivated: 0, deleted: 0, failed: 0 })).toBe('rejected: 3 held leaver write(s) dropped; nobody was deactivated');
+  });
+});
