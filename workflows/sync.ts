@@ -190,9 +190,14 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     const leavers = held ?? 0;
     // Held writes wait for the decision, after every create and update: what changes from here is the leaver writes'.
     const before = { deactivated: report.counts.deactivated, deleted: report.counts.deleted, failures: report.failuresTotal, outcomes: outcomes.length };
-    // Not cancelled with the run: a cancel stops the leaver writes, and the approver is then told what they did. No
-    // command: runs recorded before replay unchanged.
-    await CancellationScope.nonCancellable(() => condition(() => leaversDone));
+    try {
+      await condition(() => leaversDone);
+    } catch (error) {
+      // A cancel of the run stops the leaver writes; the approver is then told what they did instead of "cancelled".
+      // Runs that failed the update on a cancel before this change replay without the marker and fail it again.
+      if (!isCancellation(error) || !patched(APPROVAL_ANSWERED_AFTER_CANCEL_PATCH)) throw error;
+      await CancellationScope.nonCancellable(() => condition(() => leaversDone));
+    }
     if (verdict === 'rejected') return { decision: verdict, leavers, deactivated: 0, deleted: 0, failed: 0 };
     return {
       decision: verdict,
@@ -456,6 +461,12 @@ const STOP_WHEN_LOCK_LOST_PATCH = 'stop-when-tenant-lock-lost';
  * its report and ownership, and fails. Written only then. See docs/versioning.md.
  */
 const PARTITION_FAILURE_REPORTED_PATCH = 'partition-failure-reported';
+
+/**
+ * patched() marker of a run cancelled while an approval waited for its leaver writes (2026-11): the approval answers
+ * with what the writes did before the cancel stopped them, instead of failing. Written only then. See docs/versioning.md.
+ */
+const APPROVAL_ANSWERED_AFTER_CANCEL_PATCH = 'approval-answered-after-cancel';
 
 /** patched() marker of a run that shows `failed` when it fails after publishing its outcome (2026-11). See docs/versioning.md. */
 const PUBLISH_FAILED_AFTER_FINISH_PATCH = 'publish-failed-after-finish';

@@ -35,7 +35,7 @@ describe('approve, when the leaver writes stop partway', () => {
         fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1 };
         const handle = await fixture.startSync();
         await progressOf(handle, (progress) => progress.phase === 'awaiting approval');
-        fixture.sandbox.setFaults({ latencyMs: 1_500 });
+        fixture.sandbox.setFaults({ latencyMs: 3_000 });
         const writesBefore = fixture.sandbox.ops().filter((op) => op.method === 'PATCH').length;
         const answer = handle.executeUpdate(approveLeaversUpdate);
         await eventually('the first leaver write', async () => (fixture.sandbox.ops().filter((op) => op.method === 'PATCH').length > writesBefore ? true : undefined), 60_000, 20);

@@ -240,6 +240,40 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
     await record('leavers-rejected', rejected);
   }, 300_000);
 
+  it('leavers-approved-cancelled: three held leavers approved, the run cancelled during their writes; the approval answers (patch approval-answered-after-cancel)', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-approved-cancelled' });
+    const org = generateOrg(8, 3);
+    const managers = new Set(org.map((employee) => employee.manager_id));
+    const three = org.filter((employee) => !managers.has(employee.employee_id)).slice(0, 3);
+    if (three.length < 3) throw new Error('the fixture org has too few leaves');
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    const [run, answer] = await workers.runUntil((async () => {
+      await sync(fixture);
+      fixture.writeEmployees(org.filter((employee) => !three.includes(employee)));
+      fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1 };
+      const handle = await fixture.startSync();
+      for (let waited = 0; (await handle.query(syncProgressQuery)).phase !== 'awaiting approval'; waited += 1) {
+        if (waited > 600) throw new Error('the run never waited for approval');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      fixture.sandbox.setFaults({ latencyMs: 3_000 });
+      const patches = fixture.sandbox.ops().filter((op) => op.method === 'PATCH').length;
+      const approval = handle.executeUpdate(approveLeaversUpdate);
+      for (let waited = 0; fixture.sandbox.ops().filter((op) => op.method === 'PATCH').length === patches; waited += 1) {
+        if (waited > 600) throw new Error('the run never wrote a leaver');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await handle.cancel();
+      const decided = await approval;
+      const recorded: RecordedRun = { report: await handle.result(), workflows: await workflowsOfRun(pipeline.temporal, handle) };
+      return [recorded, decided] as const;
+    })());
+    expect(run.report?.status).toBe('cancelled');
+    expect(answer).toMatchObject({ decision: 'approved', leaverPhase: 'cancelled' });
+    await record('leavers-approved-cancelled', run);
+  }, 300_000);
+
   it('lock-lost: the lock ends mid-run and another run takes it; the run stops (patch stop-when-tenant-lock-lost)', async () => {
     const fixture = await pipeline.fixture({ tenant: 'replay-lock-lost', sandbox: { faults: { latencyMs: 100 } } });
     fixture.writeEmployees(generateOrg(6, 3));
