@@ -1,6 +1,6 @@
 import type { HrisRecord } from '../hris/source';
 import type { Scope, ScopeCondition, ScopeRule } from './config';
-import { getField } from './record-fields';
+import { getField, unsafeNumberProblem } from './record-fields';
 import { untrustedTextProblem } from './source-text';
 
 /** Compared as trimmed text, so a CSV "Sales " and a JSON "Sales" scope alike. */
@@ -46,8 +46,9 @@ export function isInScope(record: HrisRecord, scope: Scope | undefined): boolean
 const scopeFields = new WeakMap<Scope, string[]>();
 
 /**
- * Scope fields the source could not decode (mapping/source-text.ts). Such a record can be judged neither in nor out of
- * scope: it is reported, never silently excluded.
+ * Scope fields the source could not decode (mapping/source-text.ts), or JSON numbers beyond 2^53 (unsafeNumberProblem,
+ * as fieldText checks every mapped field): a rounded number fails an `equals` or `in` rule. Such a record can be judged
+ * neither in nor out of scope: it is reported, never silently excluded (and so never taken for a leaver).
  */
 export function scopeTextProblems(record: HrisRecord, scope: Scope | undefined): Array<{ field: string; message: string }> {
   if (!scope) return [];
@@ -55,7 +56,8 @@ export function scopeTextProblems(record: HrisRecord, scope: Scope | undefined):
   if (!fields) scopeFields.set(scope, (fields = [...new Set([...(scope.include ?? []), ...(scope.exclude ?? [])].flat().map((condition) => condition.field))]));
   const problems: Array<{ field: string; message: string }> = [];
   for (const field of fields) {
-    const problem = untrustedTextProblem(getField(record, field), field);
+    const value = getField(record, field);
+    const problem = untrustedTextProblem(value, field) ?? unsafeNumberProblem(value, field);
     if (problem !== undefined) problems.push({ field, message: `${problem} (the scope rules read it)` });
   }
   return problems;

@@ -48,6 +48,29 @@ describe('numbers beyond 2^53 read from JSON', () => {
     expect(report.problems).toEqual([expect.objectContaining({ field: 'id', message: expect.stringContaining(`"code" ${BEYOND}`) })]);
   });
 
+  it('rejects a scope field beyond 2^53, naming the field, instead of dropping the person out of scope (and so into the leavers)', () => {
+    const config = configWith({ scope: { include: [[{ field: 'costCenter', equals: '12345678901234567891' }], [{ field: 'unit', in: ['90071992547409931'] }]] } });
+    const report = mapEmployees(
+      [person(fromJson('{"id": "a", "costCenter": 12345678901234567891}')), person(fromJson('{"id": "b", "unit": 90071992547409931}')), person({ id: 'c', costCenter: '12345678901234567891' })],
+      config,
+    );
+    expect(report.employees.map((employee) => employee.sourceId)).toEqual(['c']);
+    expect(report.excluded).toBe(0);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ recordRef: 'row 2', sourceId: 'a', field: 'costCenter', message: expect.stringContaining(`"costCenter" ${BEYOND}`) }),
+      expect.objectContaining({ recordRef: 'row 3', sourceId: 'b', field: 'unit', message: expect.stringContaining(`"unit" ${BEYOND}`) }),
+    ]);
+    expect(report.problems[0]?.message).toContain('(the scope rules read it)');
+    expect(report.problems.map((problem) => problem.message).join(' ')).not.toMatch(/1234567890123456|900719925474099/);
+  });
+
+  it('scopes a safe integer from JSON as its text, as before', () => {
+    const report = mapEmployees([person(fromJson('{"costCenter": 9007199254740991}')), person(fromJson('{"costCenter": 42}'))], configWith({ scope: { include: [[{ field: 'costCenter', equals: '9007199254740991' }]] } }));
+    expect(report.problems).toEqual([]);
+    expect(report.excluded).toBe(1);
+    expect(report.employees).toHaveLength(1);
+  });
+
   it('still maps safe integers exactly as text, up to 2^53 - 1, and resolves a manager given as a number', () => {
     const boss = person(fromJson('{"id": 9007199254740991, "number": -9007199254740991, "email": "boss@example.com"}'));
     const report = mapEmployees(
