@@ -12,6 +12,8 @@ const MAX_COLUMNS_LISTED = 60;
  * column would otherwise fail every row (a required field) or silently empty a field for everyone (an optional one).
  * Throws one SourceReadError naming each missing column, the settings that read it and the columns the file has, so the
  * run stops before any write. Only CSV: a JSON source may leave out an empty field, a CSV row always has every column.
+ * When more than half of the fields the config reads are missing, the file most likely has no header row: its first
+ * line is an employee's values, so the message gives only the number of its fields, never their text.
  */
 export function assertMappedColumns(records: readonly HrisRecord[], config: ConnectorConfig): void {
   const [first] = records;
@@ -23,6 +25,21 @@ export function assertMappedColumns(records: readonly HrisRecord[], config: Conn
   // dotted path into records that are not really CSV rows) is read as the mapping reads it, and then it is there.
   const missing = uses.filter(({ field }) => !present.has(field) && !records.some((record) => getField(record, field) !== undefined));
   if (missing.length === 0) return;
+  const noRecordUsed = `No record of it is used (a sync writes nothing, validate checks no record): a file without a mapped column is a bad export, not ${records.length} invalid record${records.length === 1 ? '' : 's'}`;
+  if (missing.length * 2 > uses.length) {
+    // Most of what the config reads is missing: the "header" is most likely the first employee's row (an export without
+    // a header row). Its names are then personal data, which this message (workflow history, logs, the CLI) must not
+    // quote: neither listed nor offered as a "did you mean".
+    const lines = missing.map(({ field, usedBy }) => `  - "${field}", read by ${usedBy.join(', ')}`);
+    const delimiter = columns.length === 1 ? ' (a single field: a wrong source.delimiter?)' : '';
+    throw new SourceReadError(
+      `csv:${config.source.path} seems to have no header row: ${missing.length} of the ${uses.length} columns the config reads are not in its first line, ` +
+        `so that line looks like data (an employee's values), not column names. Missing:\n${lines.join('\n')}\n` +
+        `Its first line has ${columns.length} field${columns.length === 1 ? '' : 's'}${delimiter}, not listed here since they may be personal data. ` +
+        `${noRecordUsed}; export the file with its header row (or, if it has one, check that this config is meant for this export)`,
+    );
+  }
+  // Most mapped columns are there, so the first line is a header row: its names may be listed and suggested.
   const lines = missing.map(({ field, usedBy }) => {
     const suggestion = closestName(field, columns);
     return `"${field}", read by ${usedBy.join(', ')}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
@@ -30,8 +47,5 @@ export function assertMappedColumns(records: readonly HrisRecord[], config: Conn
   const listed = columns.slice(0, MAX_COLUMNS_LISTED).map((column) => `"${column}"`).join(', ');
   const more = columns.length > MAX_COLUMNS_LISTED ? ` and ${columns.length - MAX_COLUMNS_LISTED} more` : '';
   const what = missing.length === 1 ? `has no column ${lines[0] ?? ''}` : `lacks ${missing.length} columns the config reads:\n${lines.map((line) => `  - ${line}`).join('\n')}\n`;
-  throw new SourceReadError(
-    `csv:${config.source.path} ${what}${missing.length === 1 ? '. ' : ''}The file's columns: ${listed}${more}. ` +
-      `No record of it is used (a sync writes nothing, validate checks no record): a file without a mapped column is a bad export, not ${records.length} invalid record${records.length === 1 ? '' : 's'}; fix the export or the mapping`,
-  );
+  throw new SourceReadError(`csv:${config.source.path} ${what}${missing.length === 1 ? '. ' : ''}The file's columns: ${listed}${more}. ${noRecordUsed}; fix the export or the mapping`);
 }

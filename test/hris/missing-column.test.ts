@@ -57,6 +57,34 @@ describe('a CSV export without a column the config reads', () => {
     expect(message).toContain('  - "status", read by mapping.scope.include.0.0');
   });
 
+  it('without a header row, says so and gives only the number of fields of its first line: never an employee value, not even as a "did you mean"', async () => {
+    // Without the header, the first employee's row is read as the column names; "Lars" is close enough to "last" to be suggested.
+    const map = await readAndMap('1001,lars.nilsen@example.com,Ada,Lars,Sales\n1002,b@example.com,Bo,Berg,Support\n', { department: 'dept' });
+    const error = thrown(map);
+    expect(error).toBeInstanceOf(SourceReadError);
+    expect(error.message).toMatch(/^csv:\S+export-\d+\.csv seems to have no header row: 5 of the 5 columns the config reads are not in its first line/);
+    expect(error.message).toContain(`  - "last", read by mapping.familyName`);
+    expect(error.message).toContain('Its first line has 5 fields, not listed here since they may be personal data.');
+    expect(error.message).toContain('not 1 invalid record');
+    expect(error.message).not.toMatch(/did you mean|The file's columns|1001|lars\.nilsen|Ada|Lars|Sales/);
+  });
+
+  it('with most of the mapped columns present, still lists the header and suggests, even when more than one is missing', async () => {
+    const map = await readAndMap('id,Email,first,last,dept\n1,a@example.com,Ada,Byte,Sales\n', { department: 'department' });
+    const { message } = thrown(map);
+    expect(message).toContain('lacks 2 columns the config reads:');
+    expect(message).toContain('(did you mean "Email"?)');
+    expect(message).toContain(`The file's columns: "id", "Email", "first", "last", "dept".`);
+    expect(message).not.toContain('no header row');
+  });
+
+  it('a first line of one field with most columns missing hints at the delimiter, without quoting the line', async () => {
+    const map = await readAndMap('id;email;first;last\n1;a@example.com;Ada;Byte\n', {});
+    const { message } = thrown(map);
+    expect(message).toContain('Its first line has 1 field (a single field: a wrong source.delimiter?)');
+    expect(message).not.toContain('id;email');
+  });
+
   it('passes when every column is there, even if empty in every row', async () => {
     const map = await readAndMap('id,email,first,last,department\n1,a@example.com,Ada,Byte,\n', { department: 'department' });
     expect(map().employees).toHaveLength(1);
