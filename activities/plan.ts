@@ -175,6 +175,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           today: runDay(input, config),
           withholdHrDeactivations: single === undefined && current === undefined && leaversSettings(config).action !== 'off',
           terminationDateDecides: leaversSettings(config).action !== 'off',
+          separationDateAttribute: leaversSettings(config).separation.dateAttribute,
           unreadable,
         });
         if (deps.ownership && !input.dryRun) {

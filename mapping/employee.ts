@@ -29,6 +29,8 @@ export const DesiredEmployeeSchema = z.object({
   warnings: z.array(z.string()).default([]),
   /** YYYY-MM-DD: from this day on the person is a leaver (config `leavers.terminationDate`). */
   terminationDate: z.string().optional(),
+  /** YYYY-MM-DD: the mapped start date (`Tenure`); a termination date before it ended an earlier employment. */
+  startDate: z.string().optional(),
 });
 export type DesiredEmployee = z.infer<typeof DesiredEmployeeSchema>;
 

@@ -108,6 +108,7 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig, rea
       createOnly: record.createOnly,
       warnings: warnings.get(record) ?? [],
       ...(record.terminationDate !== undefined ? { terminationDate: record.terminationDate } : {}),
+      ...(record.startDate !== undefined ? { startDate: record.startDate } : {}),
     }),
   );
   // Records read: those holding someone, and the rows the source could not read (each has a blank stand-in, not

@@ -46,6 +46,8 @@ export interface MappedRecord {
   references: PendingReference[];
   /** YYYY-MM-DD: on and after this day the person is a leaver (config `leavers`). */
   terminationDate: string | undefined;
+  /** YYYY-MM-DD: the mapped start date (Peakon's `Tenure`), which tells a rehire's old termination date from a current one. */
+  startDate: string | undefined;
 }
 
 /** Peakon's start-date attribute: a date still ahead in it makes Peakon treat the person as inactive. */
@@ -131,7 +133,9 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     else problems.push({ field: attribute, message: checked.message });
   }
 
-  const terminationDate = currentEmployment(terminationDateOf(record, config, peakon, problems), peakon, config);
+  const terminationDate = terminationDateOf(record, config, peakon, problems);
+  const started = peakon[PEAKON_START_DATE_ATTRIBUTE];
+  const startDate = typeof started === 'string' && checkIsoDate(started).ok ? started : undefined;
   const emailKey = email === undefined ? undefined : emailMatchKey(email);
   const employeeKey = byNumber ? employeeNumber : emailKey;
   if (problems.length > 0 || sourceId === undefined || email === undefined || emailKey === undefined || employeeKey === undefined) {
@@ -168,7 +172,7 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     };
   }
   const emailAsWritten = written.get('email') ?? email;
-  return { ok: true, mapped: { recordRef, sourceId, employeeKey, email, emailKey, emailAsWritten, employeeNumber, user, createOnly, references, terminationDate } };
+  return { ok: true, mapped: { recordRef, sourceId, employeeKey, email, emailKey, emailAsWritten, employeeNumber, user, createOnly, references, terminationDate, startDate } };
 }
 
 /**
@@ -193,24 +197,6 @@ function terminationDateOf(record: HrisRecord, config: ConnectorConfig, peakon: 
     return undefined;
   }
   return checked.value;
-}
-
-/**
- * A rehire: HR systems keep the last termination date when someone is hired again (BambooHR's `terminationDate`, many
- * exports' "Termination Date"), and the new start date (the mapped `Tenure`) is after it. That date ended an earlier
- * employment: it makes no leaver, and a separation date attribute holding it is cleared, because Peakon itself
- * switches off anyone whose separation date has passed. A termination on or after the start date is the current
- * employment's and stands; without a mapped start date nothing can tell, and the date decides as before. No warning:
- * it would repeat every run for as long as the HR record keeps the old date, for something that needs no one.
- */
-function currentEmployment(terminationDate: string | undefined, peakon: Record<string, string | number | null>, config: ConnectorConfig): string | undefined {
-  const started = peakon[PEAKON_START_DATE_ATTRIBUTE];
-  const start = typeof started === 'string' && checkIsoDate(started).ok ? started : undefined;
-  if (start === undefined) return terminationDate;
-  const { dateAttribute } = leaversSettings(config).separation;
-  const separation = peakon[dateAttribute];
-  if (typeof separation === 'string' && separation < start) peakon[dateAttribute] = null;
-  return terminationDate !== undefined && terminationDate < start ? undefined : terminationDate;
 }
 
 /**

@@ -8,6 +8,7 @@
  *   Entra's accidental-deletion threshold, or when the HR read shrank suspiciously since the last completed run.
  */
 import type { LeaversConfig } from '../config/schema';
+import type { DesiredEmployee } from '../mapping/employee';
 import { PEAKON_USER_SCHEMA, type PatchOperation, type ScimUser } from '../scim/resources';
 import type { EmployeeWrite, FieldChange, LeaverWrite } from './types';
 
@@ -51,6 +52,25 @@ export function leaverWrite(settings: LeaversConfig, user: ScimUser, separation:
 /** True when the person's termination date has come (on or before today). */
 export function hasLeft(terminationDate: string | undefined, today: string): boolean {
   return terminationDate !== undefined && terminationDate <= today;
+}
+
+/**
+ * A rehire: HR systems keep the last termination date when someone is hired again (BambooHR's `terminationDate`, many
+ * exports' "Termination Date"), with a new start date (the mapped `Tenure`) after it. Once that start date has come,
+ * the termination ended an earlier employment: it makes no leaver, and a separation date attribute holding a date
+ * before the start is written empty, because Peakon itself switches off anyone whose separation date has passed.
+ * Between the two dates the person is between employments, and the termination date decides as for anyone (a seasonal
+ * worker is a leaver from their last day until the next season starts). A termination on or after the start date is
+ * the current employment's; without a mapped start date nothing can tell, and the date decides.
+ */
+export function currentEmployment(employee: DesiredEmployee, today: string, separationDateAttribute: string | undefined): DesiredEmployee {
+  const { terminationDate, startDate } = employee;
+  if (terminationDate === undefined || startDate === undefined || terminationDate >= startDate || startDate > today) return employee;
+  const { terminationDate: _earlier, ...rehired } = employee;
+  const peakon = employee.user[PEAKON_USER_SCHEMA];
+  const separation = separationDateAttribute === undefined ? undefined : peakon?.[separationDateAttribute];
+  if (separationDateAttribute === undefined || typeof separation !== 'string' || separation >= startDate) return rehired;
+  return { ...rehired, user: { ...employee.user, [PEAKON_USER_SCHEMA]: { ...peakon, [separationDateAttribute]: null } } };
 }
 
 /**

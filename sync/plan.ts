@@ -2,7 +2,7 @@ import { emailMatchKey } from '../mapping/email';
 import { PEAKON_START_DATE_ATTRIBUTE } from '../mapping/record';
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
 import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type UnreadableScimUser } from '../scim/resources';
-import { guardVerdict, hasLeft, leaverWrite, returnerClears, unidentifiedVerdict, type LeaverContext } from './leavers';
+import { currentEmployment, guardVerdict, hasLeft, leaverWrite, returnerClears, unidentifiedVerdict, type LeaverContext } from './leavers';
 import { buildCreateBody, composeUpdate, diffUser } from './payloads';
 import type { LeaversSummary } from './report';
 import type { CreateWork, DesiredState, EmployeeIdentity, FieldChange, MatchingKeyKind, UpdateMethod, UpdateWork } from './types';
@@ -96,6 +96,8 @@ export interface PlanOptions {
    * a single-employee lookup; not filter discovery, which would have to guess it).
    */
   terminationDateDecides?: boolean;
+  /** The Peakon attribute holding the separation date (`leavers.separation.dateAttribute`): cleared for a rehire who started. */
+  separationDateAttribute?: string;
   /**
    * Users the listing returned that do not fit the SCIM User schema (scim/resources.ts parseUserListPage). They are
    * in Peakon, so an employee matching one is neither created (a duplicate) nor written from a state this run could
@@ -126,8 +128,9 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const user = unreadableOf(employee);
     return user ? [unreadableEntry(employee, user, options)] : [];
   });
-  const readable = leftAlone.length ? allDesired.filter((employee) => unreadableOf(employee) === undefined) : allDesired;
   const today = leaverContext?.today ?? options.today;
+  const readableAsMapped = leftAlone.length ? allDesired.filter((employee) => unreadableOf(employee) === undefined) : allDesired;
+  const readable = today !== undefined ? readableAsMapped.map((employee) => currentEmployment(employee, today, options.separationDateAttribute)) : readableAsMapped;
   const desired = today !== undefined ? readable.filter((employee) => !hasLeft(employee.terminationDate, today)) : readable;
   const terminated = today !== undefined ? readable.filter((employee) => hasLeft(employee.terminationDate, today)) : [];
   const currentByKey = new Map<string, ScimUser>();

@@ -666,7 +666,7 @@ describe('returners, rehires, adoption and termination dates', () => {
     );
   });
 
-  it('a rehire whose HR record keeps the old termination date (their new start date is after it) is reactivated, and the old Separation date is cleared', async () => {
+  it('a rehire whose HR record keeps the old termination date is reactivated from their new start date, and the old Separation date is cleared; before it, they stay a leaver', async () => {
     // The sandbox follows Peakon's dates: a past Separation date is served inactive, as Peakon switches such people off.
     const fixture = await pipeline.fixture({ sandbox: { today: '2026-06-01' } });
     withoutLeaverGuard(fixture);
@@ -691,6 +691,14 @@ describe('returners, rehires, adoption and termination dates', () => {
         // termination date (as BambooHR does). The other leaver's record is unchanged: still a leaver.
         Object.assign(rehire, { status: 'Active', start_date: '01/11/2026' });
         fixture.writeEmployees(org);
+        // Until the new start date they are between employments: the old termination still decides, nothing is written.
+        fixture.sandbox.setToday('2026-10-01');
+        const opsBetween = fixture.sandbox.ops().length;
+        const between: SyncReport = await (await fixture.startSync({ asOf: '2026-10-01' })).result();
+        expect(between.leavers?.returners ?? 0).toBe(0);
+        expect(writesOf(fixture, opsBetween)).toEqual([]);
+        expect(servedActive(rehire, '2026-10-01')).toBe(false);
+
         fixture.sandbox.setToday('2026-12-01');
         const back: SyncReport = await (await fixture.startSync({ asOf: '2026-12-01' })).result();
         expect(back.counts).toMatchObject({ failed: 0, created: 0 });

@@ -1,44 +1,66 @@
 /**
- * A termination date before the person's start date (the mapped Tenure) belongs to an earlier employment: HR systems
- * keep the last termination date when someone is hired again. Pure mapping; the end-to-end rehire is in
+ * A termination date before the person's start date (the mapped Tenure) belongs to an earlier employment once that
+ * start date has come: HR systems keep the last termination date when someone is hired again. The mapping carries
+ * both dates; the plan's rule (sync/leavers.ts currentEmployment) decides with the run's day. End to end:
  * test/leavers/leavers.test.ts.
  */
 import { PEAKON_USER_SCHEMA } from '../../scim/resources';
-import { configWith, person } from './helpers';
+import { currentEmployment } from '../../sync/leavers';
 import { mapEmployees } from '../../mapping/map';
+import type { DesiredEmployee } from '../../mapping/employee';
+import { configWith, person } from './helpers';
 
 const attributes = {
   Tenure: { field: 'start', date: 'ISO' },
   'Separation date': { field: 'end', date: 'ISO' },
 };
 
-function mapped(record: Record<string, string>, withTenure = true) {
+function mapped(record: Record<string, string>, withTenure = true): DesiredEmployee {
   const config = configWith({ attributes: withTenure ? attributes : { 'Separation date': attributes['Separation date'] } });
   const report = mapEmployees([person(record)], config);
   expect(report.problems).toEqual([]);
   const [employee] = report.employees;
   if (!employee) throw new Error('not mapped');
-  return { terminationDate: employee.terminationDate, peakon: employee.user[PEAKON_USER_SCHEMA] };
+  return employee;
 }
 
+const on = (employee: DesiredEmployee, today: string) => {
+  const decided = currentEmployment(employee, today, 'Separation date');
+  return { terminationDate: decided.terminationDate, separation: decided.user[PEAKON_USER_SCHEMA]?.['Separation date'] };
+};
+
 describe('rehires: which termination date counts', () => {
-  it('a termination before the start date is an earlier employment: no termination date, and the separation date is cleared', () => {
-    expect(mapped({ start: '2026-11-01', end: '2026-06-15' })).toEqual({ terminationDate: undefined, peakon: { Tenure: '2026-11-01', 'Separation date': null } });
+  it('the mapping carries the start date (Tenure) beside the termination date, both as written', () => {
+    expect(mapped({ start: '2026-11-01', end: '2026-06-15' })).toMatchObject({ startDate: '2026-11-01', terminationDate: '2026-06-15' });
+  });
+
+  it('once the new start date has come, a termination before it is an earlier employment: no termination date, the separation date cleared', () => {
+    const rehire = mapped({ start: '2026-11-01', end: '2026-06-15' });
+    expect(on(rehire, '2026-11-01')).toEqual({ terminationDate: undefined, separation: null });
+    expect(on(rehire, '2027-03-01')).toEqual({ terminationDate: undefined, separation: null });
+  });
+
+  it('before the new start date the old termination still decides (between employments: a seasonal worker is a leaver until the next season)', () => {
+    const seasonal = mapped({ start: '2027-03-01', end: '2026-12-15' });
+    expect(on(seasonal, '2026-12-01')).toEqual({ terminationDate: '2026-12-15', separation: '2026-12-15' });
+    expect(on(seasonal, '2026-12-20')).toEqual({ terminationDate: '2026-12-15', separation: '2026-12-15' });
   });
 
   it('a termination on or after the start date is the current employment\'s and stands', () => {
-    expect(mapped({ start: '2026-11-01', end: '2026-11-01' })).toEqual({ terminationDate: '2026-11-01', peakon: { Tenure: '2026-11-01', 'Separation date': '2026-11-01' } });
-    expect(mapped({ start: '2020-01-01', end: '2026-06-15' }).terminationDate).toBe('2026-06-15');
+    expect(on(mapped({ start: '2026-11-01', end: '2026-11-01' }), '2026-12-01')).toEqual({ terminationDate: '2026-11-01', separation: '2026-11-01' });
+    expect(on(mapped({ start: '2020-01-01', end: '2026-06-15' }), '2026-12-01')).toEqual({ terminationDate: '2026-06-15', separation: '2026-06-15' });
   });
 
-  it('without a mapped start date (or an empty one) nothing can tell an earlier employment: the date decides as before', () => {
-    expect(mapped({ end: '2026-06-15' }, false)).toEqual({ terminationDate: '2026-06-15', peakon: { 'Separation date': '2026-06-15' } });
-    expect(mapped({ start: '', end: '2026-06-15' }).terminationDate).toBe('2026-06-15');
+  it('without a mapped start date (or an empty one) nothing can tell an earlier employment: the date decides', () => {
+    expect(on(mapped({ end: '2026-06-15' }, false), '2026-12-01')).toEqual({ terminationDate: '2026-06-15', separation: '2026-06-15' });
+    expect(on(mapped({ start: '', end: '2026-06-15' }), '2026-12-01').terminationDate).toBe('2026-06-15');
   });
 
-  it('leavers.terminationDate from its own HR field follows the same rule', () => {
+  it('leavers.terminationDate from its own HR field follows the same rule; an unmapped separation attribute is left alone', () => {
     const config = configWith({ attributes: { Tenure: attributes.Tenure } }, { leavers: { action: 'deactivate', terminationDate: { field: 'left', date: 'ISO' } } });
     const report = mapEmployees([person({ start: '2026-11-01', left: '2026-06-15' }), person({ start: '2020-01-01', left: '2026-06-15' })], config);
-    expect(report.employees.map((employee) => employee.terminationDate)).toEqual([undefined, '2026-06-15']);
+    const decided = report.employees.map((employee) => currentEmployment(employee, '2026-12-01', 'Separation date'));
+    expect(decided.map((employee) => employee.terminationDate)).toEqual([undefined, '2026-06-15']);
+    expect(decided.map((employee) => employee.user[PEAKON_USER_SCHEMA])).toEqual([{ Tenure: '2026-11-01' }, { Tenure: '2020-01-01' }]);
   });
 });
