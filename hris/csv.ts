@@ -43,6 +43,9 @@ const MAX_NON_TEXT_SHARE = 0.25;
  * a field that is not valid UTF-8 becomes an undecodable marker (mapping/source-text.ts), which the mapping reports
  * as a problem of that record and field, instead of U+FFFD reaching Peakon. A file that is not text at all (a NUL
  * byte, or mostly control characters and invalid UTF-8 in its first 64 KB) fails the read, naming the byte offset.
+ * With `encoding: windows1252` or `latin1` a UTF-8 export would turn every accented letter into two or three wrong
+ * ones (ë as Ã«) that map without a problem: a file that starts with a UTF-8 byte-order mark, or whose bytes are all
+ * valid UTF-8 with some beyond ASCII, fails the read (utf8Lookalike), saying to set the encoding to utf8.
  */
 export function createCsvSource(config: CsvSourceConfig, env: NodeJS.ProcessEnv = process.env): HrisSource {
   return {
@@ -67,7 +70,8 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
     parse({
       columns: (header: Array<string | Uint8Array>) => checkHeader(header.map(headerText), config.path),
       delimiter: config.delimiter,
-      // UTF-8: fields arrive as bytes, decoded strictly below; checkedText has already removed a byte-order mark.
+      // UTF-8: fields arrive as bytes, decoded strictly below; checkedText has already removed a byte-order mark (and
+      // refuses one under Latin-1 or Windows-1252, where it would be three characters of the first column's name).
       ...(strict ? { encoding: null, bom: false } : { bom: true }),
       skip_empty_lines: true,
       // One row with a stray delimiter must not fail the whole read: the row is left out below, as a problem of its own.
@@ -161,11 +165,18 @@ function columnCountProblem(row: Record<string, unknown>, info: ParsedRow['info'
  * The file's bytes, refused when they are not text: a NUL byte anywhere (no text encoding but UTF-16 has one), or a
  * first 64 KB that is mostly control characters or invalid UTF-8. UTF-8 passes on as bytes without its byte-order
  * mark; the other encodings are decoded here, as before (Latin-1 and Windows-1252 cannot be invalid; UTF-16 keeps
- * csv-parse's BOM check).
+ * csv-parse's BOM check). Under Latin-1 and Windows-1252 a file that looks like UTF-8 is refused: one that starts with
+ * its byte-order mark at once, one whose bytes are all valid UTF-8 (not only ASCII) once the last byte is read, so the
+ * read fails before any record is used (readAllRecords keeps nothing of a failed read).
  */
 async function* checkedText(file: AsyncIterable<Buffer>, encoding: Encoding): AsyncGenerator<Buffer | string> {
   const decoder = encoding === 'utf8' ? undefined : textDecoderFor(encoding);
-  const emit = (bytes: Buffer): Buffer | string => (decoder ? decoder.write(bytes) : bytes);
+  const legacy = encoding === 'windows1252' || encoding === 'latin1' ? encoding : undefined;
+  const lookalike = legacy ? utf8Lookalike() : undefined;
+  const emit = (bytes: Buffer): Buffer | string => {
+    lookalike?.write(bytes);
+    return decoder ? decoder.write(bytes) : bytes;
+  };
   let offset = 0;
   let head: Buffer | undefined;
   let sniffed: Buffer[] | undefined = [];
@@ -189,6 +200,7 @@ async function* checkedText(file: AsyncIterable<Buffer>, encoding: Encoding): As
     yield emit(judged(start, encoding, false));
   }
   if (sniffed !== undefined) yield emit(judged(Buffer.concat(sniffed), encoding, true));
+  if (legacy && lookalike?.end()) throw looksLikeUtf8(legacy, 'every byte beyond ASCII in it is part of a valid UTF-8 character');
   if (decoder) {
     const rest = decoder.end();
     if (rest !== '') yield rest;
@@ -197,9 +209,51 @@ async function* checkedText(file: AsyncIterable<Buffer>, encoding: Encoding): As
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
+/**
+ * Whether the whole file, fed chunk by chunk, is valid UTF-8 with at least one character beyond ASCII: a Windows-1252
+ * or Latin-1 export almost never is (an accented letter there is one byte ≥ 0x80 followed by ASCII, invalid in UTF-8),
+ * so such a file is a UTF-8 export read with the wrong encoding. Stops looking at the first invalid byte.
+ */
+function utf8Lookalike(): { write(bytes: Buffer): void; end(): boolean } {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  let invalid = false;
+  let beyondAscii = false;
+  return {
+    write(bytes) {
+      if (invalid) return;
+      try {
+        const text = decoder.decode(bytes, { stream: true });
+        if (!beyondAscii && NON_ASCII.test(text)) beyondAscii = true;
+      } catch {
+        invalid = true;
+      }
+    },
+    end() {
+      if (invalid) return false;
+      try {
+        decoder.decode();
+      } catch {
+        // The file ends in the middle of a UTF-8 sequence.
+        return false;
+      }
+      return beyondAscii;
+    },
+  };
+}
+
+const NON_ASCII = /\P{ASCII}/u;
+
+/** Never quotes the file: its text is personal data, and read with the wrong encoding it is garbled anyway. */
+function looksLikeUtf8(encoding: 'windows1252' | 'latin1', why: string): SourceReadError {
+  return new SourceReadError(
+    `the file looks like UTF-8 (${why}), but source.encoding is ${encoding}, which would turn each of its accented letters into two or three wrong ones (é as Ã©) and sync them without a problem: set source.encoding to utf8`,
+  );
+}
+
 /** The file's first bytes, checked to be text, without a UTF-8 byte-order mark when the file is read as UTF-8. */
 function judged(start: Buffer, encoding: Encoding, whole: boolean): Buffer {
   if (encoding === 'utf16le') return start;
+  if (encoding !== 'utf8' && start.subarray(0, 3).equals(UTF8_BOM)) throw looksLikeUtf8(encoding, 'it starts with a UTF-8 byte-order mark');
   const { first, count } = nonTextBytes(start, encoding, whole);
   if (first >= 0 && count / start.length > MAX_NON_TEXT_SHARE) {
     const share = Math.round((count / start.length) * 100);

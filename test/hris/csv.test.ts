@@ -183,6 +183,50 @@ describe('CSV source: text that is not valid in its encoding', () => {
   });
 });
 
+describe('CSV source: a UTF-8 export read as Windows-1252 or Latin-1', () => {
+  const LOOKS_LIKE_UTF8 = /cannot be read: the file looks like UTF-8 \(every byte beyond ASCII in it is part of a valid UTF-8 character\), but source\.encoding is (windows1252|latin1), .*: set source\.encoding to utf8$/;
+
+  it.each(['windows1252', 'latin1'])('fails the read under %s instead of syncing ZoÃ« and MÃ¼ller, naming the encoding and never a value', async (encoding) => {
+    const file = csvFile(Buffer.from('id,name,city\n1,Zoë Ærø,Malmö\n2,Jürgen Müller,Köln\n', 'utf8'));
+    const error: unknown = await read(file, { encoding }).then(() => undefined, (reason: unknown) => reason);
+    expect(error).toBeInstanceOf(SourceReadError);
+    const { message } = error as SourceReadError;
+    expect(message).toMatch(LOOKS_LIKE_UTF8);
+    expect(message).toContain(`source.encoding is ${encoding}`);
+    expect(message).not.toMatch(/Zo|Ærø|Malm|Jürgen|Müller|Köln|Ã¼|Ã«/);
+  });
+
+  it.each(['windows1252', 'latin1'])('fails the read under %s of a file that starts with a UTF-8 byte-order mark, even when the rest is ASCII', async (encoding) => {
+    const file = csvFile(Buffer.from('\uFEFFid,name\n1,Ada\n', 'utf8'));
+    await expect(read(file, { encoding })).rejects.toThrow(
+      new RegExp(`cannot be read: the file looks like UTF-8 \\(it starts with a UTF-8 byte-order mark\\), but source\\.encoding is ${encoding}, .*: set source\\.encoding to utf8$`),
+    );
+  });
+
+  it('looks at the whole file: a UTF-8 character far past the first read buffer, and one straddling two read buffers, fail the read', async () => {
+    const head = Buffer.from(`id,name\n${'1,a\n'.repeat(50_000)}`);
+    await expect(read(csvFile(Buffer.concat([head, Buffer.from('2,Zoë\n', 'utf8')])), { encoding: 'windows1252' })).rejects.toThrow(LOOKS_LIKE_UTF8);
+    // 'ë' is 0xC3 0xAB: put its first byte last in the first 64 KB read buffer, its second byte first in the next one.
+    const prefix = Buffer.from(`id,name\n1,${'a'.repeat(64 * 1024 - 'id,name\n1,'.length - 1)}`);
+    const straddling = Buffer.concat([prefix, Buffer.from('ë\n2,b\n', 'utf8')]);
+    expect(straddling[64 * 1024 - 1]).toBe(0xc3);
+    await expect(read(csvFile(straddling), { encoding: 'latin1' })).rejects.toThrow(LOOKS_LIKE_UTF8);
+  });
+
+  it('still reads a genuine Windows-1252 or Latin-1 file, a pure ASCII one, and one whose only byte beyond ASCII is past the first read buffer', async () => {
+    expect(await read(csvFile('id,name\n1,Ada\n'), { encoding: 'windows1252' })).toEqual([{ id: '1', name: 'Ada' }]);
+    expect(await read(csvFile(Buffer.from('id,name\n1,Zoë Müller\n', 'latin1')), { encoding: 'windows1252' })).toEqual([{ id: '1', name: 'Zoë Müller' }]);
+    const late = Buffer.concat([Buffer.from(`id,name\n${'1,a\n'.repeat(50_000)}2,Ren`), Buffer.from([0xe9]), Buffer.from('\n')]);
+    const records = await read(csvFile(late), { encoding: 'latin1' });
+    expect(records.at(-1)).toEqual({ id: '2', name: 'René' });
+    // A file ending in the first byte of a UTF-8 sequence is not UTF-8 either.
+    expect(await read(csvFile(Buffer.concat([Buffer.from('id,name\n1,Zoë\n2,A', 'utf8'), Buffer.from([0xc3])])), { encoding: 'windows1252' })).toEqual([
+      { id: '1', name: 'Zo\u00c3\u00ab' },
+      { id: '2', name: 'A\u00c3' },
+    ]);
+  });
+});
+
 describe('CSV source: a row with the wrong number of fields', () => {
   const readCollecting = async (file: string) => {
     const problems: RecordProblem[] = [];
