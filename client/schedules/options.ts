@@ -61,13 +61,41 @@ export const SyncScheduleTimingSchema = z.union([
 ]);
 export type SyncScheduleTiming = z.infer<typeof SyncScheduleTimingSchema>;
 
-/** Turns the `--every`/`--cron` flags into a timing; exactly one must be given. */
-export function timingFromFlags(flags: { every?: string; cron?: string; timezone?: string }): SyncScheduleTiming {
-  if ((flags.every === undefined) === (flags.cron === undefined)) throw new Error('give exactly one of --every <interval> or --cron "<expression>"');
+/**
+ * What the `--every`/`--cron`/`--timezone` flags ask for: a whole timing, or (`schedule update` only) a new time zone
+ * for the schedule's cron expression, kept as it is. A cron timing without a time zone means UTC at `create`; at
+ * `update` it keeps the schedule's time zone (see update.ts), so a new hour does not move a schedule to UTC.
+ */
+export type SyncScheduleTimingChange = SyncScheduleTiming | { timezone: string };
+
+/** `--timezone` alone: the schedule's cron expression in another time zone. */
+export function isTimezoneOnly(change: SyncScheduleTimingChange): change is { timezone: string } {
+  return !('everyMs' in change) && !('cron' in change);
+}
+
+/**
+ * Turns the cadence flags into a timing: one of `--every` and `--cron`, `--timezone` only with `--cron` (an interval
+ * runs at the same pace in every time zone), or `--timezone` alone, which only `update` takes (timingForCreate).
+ */
+export function timingFromFlags(flags: { every?: string; cron?: string; timezone?: string }): SyncScheduleTimingChange {
   // Checked here, as the config's leavers.timeZone is: the server's own answer names no flag.
   if (flags.timezone !== undefined && !checkTimezone(flags.timezone).ok) throw new Error(`--timezone ${JSON.stringify(flags.timezone)}: expected an IANA time zone, e.g. Europe/Copenhagen`);
-  const timezone = flags.timezone !== undefined ? { timezone: flags.timezone } : {};
-  return flags.every !== undefined ? { everyMs: parseEvery(flags.every), ...timezone } : { cron: checkCron(flags.cron ?? ''), ...timezone };
+  if (flags.every !== undefined && flags.cron !== undefined) throw new Error('give exactly one of --every <interval> or --cron "<expression>"');
+  if (flags.every !== undefined) {
+    if (flags.timezone !== undefined) {
+      throw new Error(`--timezone ${flags.timezone} with --every ${flags.every}: an interval runs at the same pace in every time zone, so a time zone means nothing to it; drop --timezone, or give --cron "<expression>" --timezone ${flags.timezone} to run by that zone's clock`);
+    }
+    return { everyMs: parseEvery(flags.every) };
+  }
+  if (flags.cron !== undefined) return { cron: checkCron(flags.cron), ...(flags.timezone !== undefined ? { timezone: flags.timezone } : {}) };
+  if (flags.timezone !== undefined) return { timezone: flags.timezone };
+  throw new Error('give exactly one of --every <interval> or --cron "<expression>"');
+}
+
+/** A new schedule has no cron expression to put in another time zone: `--timezone` alone is refused. */
+export function timingForCreate(change: SyncScheduleTimingChange): SyncScheduleTiming {
+  if (isTimezoneOnly(change)) throw new Error(`--timezone ${change.timezone} alone: a new schedule needs --cron "<expression>" (read in that time zone) or --every <interval>`);
+  return change;
 }
 
 /**
@@ -104,6 +132,30 @@ export function defaultScheduleId(tenant: string): string {
 }
 
 /**
+ * What `create --id` takes. Temporal shows a schedule ID in plain text (no codec covers it), on the schedule, as every
+ * run's `TemporalScheduledById` and in every run's workflow ID (scheduledRunWorkflowIdPrefix): a name for the
+ * schedule, never personal data such as an email (no `@`, no spaces), and no `/`, which separates a run ID's parts.
+ */
+const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+export function checkScheduleId(scheduleId: string): string {
+  if (!SCHEDULE_ID.test(scheduleId)) {
+    throw new Error(`--id ${JSON.stringify(scheduleId)}: expected letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit), e.g. nightly-acme; the ID is shown in plain text in Temporal and in every run's workflow ID, so no personal data (an email, a name)`);
+  }
+  return scheduleId;
+}
+
+/**
+ * The workflow ID a schedule gives its runs, before the scheduled time Temporal appends (`-2026-11-28T16:00:00Z`):
+ * `peakon-sync/<tenant>/scheduled-<schedule ID>`. The schedule ID makes it unique per schedule: with the tenant alone,
+ * two schedules of a tenant due at the same time made the same ID, and Temporal refused the second start, so that run
+ * neither ran nor ended `skipped`. Schedules made before keep `peakon-sync/<tenant>/scheduled` until `schedule update`.
+ */
+export function scheduledRunWorkflowIdPrefix(tenant: string, scheduleId: string): string {
+  return `${scheduledSyncWorkflowIdPrefix(tenant)}-${scheduleId}`;
+}
+
+/**
  * A sync schedule's memo. `timing` is only in schedules made by earlier versions (read when the spec does not say,
  * see timingFromSpec); a memo is fixed at creation, and the timing can change with `schedule update`.
  */
@@ -128,15 +180,15 @@ export type SyncScheduleAction = ScheduleOptionsStartWorkflowAction<typeof sched
 export type SyncScheduleOptions = ScheduleOptions<SyncScheduleAction>;
 
 /** What every run of a sync schedule starts; `create` and `update` both build it here. */
-export function buildSyncScheduleAction(request: Pick<SyncScheduleRequest, 'config' | 'taskQueue' | 'withSearchAttributes' | 'tuning'>): SyncScheduleAction {
+export function buildSyncScheduleAction(request: Pick<SyncScheduleRequest, 'config' | 'taskQueue' | 'withSearchAttributes' | 'tuning'> & { scheduleId: string }): SyncScheduleAction {
   const { stored, parsed } = request.config;
   const input: ScheduledSyncInput = { ...stored, ...(request.tuning ? { tuning: request.tuning } : {}) };
   return {
     type: 'startWorkflow',
     workflowType: SCHEDULED_SYNC_WORKFLOW_TYPE,
     taskQueue: request.taskQueue,
-    // Temporal appends the scheduled time, so every run keeps a readable, unique ID.
-    workflowId: scheduledSyncWorkflowIdPrefix(parsed.tenant),
+    // Temporal appends the scheduled time, so every run keeps a readable ID, unique per schedule and due time.
+    workflowId: scheduledRunWorkflowIdPrefix(parsed.tenant, request.scheduleId),
     args: [input],
     ...(request.withSearchAttributes
       ? { typedSearchAttributes: [{ key: TENANT_SEARCH_ATTRIBUTE, value: parsed.tenant }, { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' }] }
@@ -163,10 +215,11 @@ export const SYNC_SCHEDULE_OVERLAP_POLICY = ScheduleOverlapPolicy.ALLOW_ALL;
  */
 export function buildSyncScheduleOptions(request: SyncScheduleRequest): SyncScheduleOptions {
   const { tenant } = request.config.parsed;
+  const scheduleId = request.scheduleId !== undefined ? checkScheduleId(request.scheduleId) : defaultScheduleId(tenant);
   return {
-    scheduleId: request.scheduleId ?? defaultScheduleId(tenant),
+    scheduleId,
     spec: scheduleSpecFor(request.timing),
-    action: buildSyncScheduleAction(request),
+    action: buildSyncScheduleAction({ ...request, scheduleId }),
     policies: { overlap: SYNC_SCHEDULE_OVERLAP_POLICY, catchupWindow: SYNC_SCHEDULE_CATCHUP_WINDOW_MS },
     memo: { tenant } satisfies SyncScheduleMemo,
     state: {

@@ -1,9 +1,18 @@
-import type { Client, ScheduleDescription, ScheduleUpdateOptions } from '@temporalio/client';
+import type { Client, ScheduleDescription, ScheduleSpec, ScheduleUpdateOptions } from '@temporalio/client';
 import { ConfigError } from '../../config/load';
 import { hasSearchAttributes } from '../temporal-client';
 import { configChanges } from './config-diff';
 import { scheduleMemo, scheduleTiming } from './inspect';
-import { buildSyncScheduleAction, describeTiming, scheduleSpecFor, SYNC_SCHEDULE_OVERLAP_POLICY, type SyncScheduleTiming } from './options';
+import {
+  buildSyncScheduleAction,
+  describeTiming,
+  isTimezoneOnly,
+  scheduledRunWorkflowIdPrefix,
+  scheduleSpecFor,
+  SYNC_SCHEDULE_OVERLAP_POLICY,
+  timingFromSpec,
+  type SyncScheduleTimingChange,
+} from './options';
 import { sameStoredConfig, scheduleConfigFrom, scheduleInputOf, storedAsWritten, validateStored, type ScheduleConfig, type ScheduleInput } from './stored-config';
 
 export interface UpdateSyncScheduleRequest {
@@ -11,7 +20,8 @@ export interface UpdateSyncScheduleRequest {
   scheduleId: string;
   /** A new config, already validated (`scheduleConfigFromFile`). */
   config?: ScheduleConfig;
-  timing?: SyncScheduleTiming;
+  /** A cron without a time zone keeps the schedule's; a time zone alone re-uses its cron expressions (specAfter). */
+  timing?: SyncScheduleTimingChange;
   note?: string;
 }
 
@@ -54,10 +64,10 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
   const tenant = scheduleMemo(previous.memo)?.tenant;
   const changes: string[] = [];
 
-  if (request.timing) {
+  const cadence = request.timing ? cadenceAfter(scheduleId, previous, request.timing) : undefined;
+  if (cadence) {
     const before = scheduleTiming(previous.spec, previous.memo) ?? 'unknown';
-    const after = describeTiming(request.timing);
-    if (before !== after) changes.push(`when: ${before} → ${after}`);
+    if (before !== cadence.description) changes.push(`when: ${before} → ${cadence.description}`);
   }
   const config = request.config ?? (input.form === 'parsed-copy' ? migratedConfig(scheduleId, input) : undefined);
   if (config) {
@@ -74,20 +84,56 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
     changes.push(`overlap: ${overlapBefore} → ${SYNC_SCHEDULE_OVERLAP_POLICY} (every due time starts a run; the tenant lock keeps one sync at a time, so a stuck run no longer blocks the schedule)`);
   }
 
-  // A previous action this version reads is rebuilt only when the config changes; otherwise it is kept as it is.
+  // A previous action this version reads is rebuilt only when the config changes; otherwise it is kept as it is, but for
+  // its runs' workflow ID, which becomes unique per schedule (scheduledRunWorkflowIdPrefix says why).
+  const runIdPrefix = scheduledRunWorkflowIdPrefix(tenant ?? config?.parsed.tenant ?? tenantOfAction(previous.action.workflowId), scheduleId);
+  if (previous.action.workflowId !== runIdPrefix) {
+    changes.push(`run IDs: ${previous.action.workflowId}-<time> → ${runIdPrefix}-<time> (unique per schedule: another schedule of the tenant due at the same time no longer makes the same ID)`);
+  }
   const action = config
-    ? buildSyncScheduleAction({ config, taskQueue: previous.action.taskQueue, withSearchAttributes, ...(input.tuning ? { tuning: input.tuning } : {}) })
-    : previous.action;
+    ? buildSyncScheduleAction({ config, scheduleId, taskQueue: previous.action.taskQueue, withSearchAttributes, ...(input.tuning ? { tuning: input.tuning } : {}) })
+    : { ...previous.action, workflowId: runIdPrefix };
   const note = request.note ?? previous.state.note;
   return {
     options: {
-      spec: request.timing ? scheduleSpecFor(request.timing) : previous.spec,
+      spec: cadence?.spec ?? previous.spec,
       action,
       policies: { ...previous.policies, overlap: SYNC_SCHEDULE_OVERLAP_POLICY },
       state: { paused: previous.state.paused, ...(note !== undefined ? { note } : {}) },
     },
     update: { scheduleId, ...(tenant !== undefined ? { tenant } : config ? { tenant: config.parsed.tenant } : {}), changes },
   };
+}
+
+/**
+ * The spec after a cadence change. A cron without `--timezone` keeps the schedule's time zone (before, it silently
+ * moved the schedule to UTC); `--timezone` alone puts the schedule's cron expressions (the compiled calendars, and the
+ * expression as written in their comment) in that zone, and means nothing to an interval, so it is refused there.
+ */
+function cadenceAfter(scheduleId: string, previous: ScheduleDescription, change: SyncScheduleTimingChange): { spec: ScheduleSpec; description: string } {
+  const zone = previous.spec.timezone ? { timezone: previous.spec.timezone } : {};
+  if (!isTimezoneOnly(change)) {
+    const timing = 'cron' in change && change.timezone === undefined ? { ...change, ...zone } : change;
+    return { spec: scheduleSpecFor(timing), description: describeTiming(timing) };
+  }
+  const intervals = previous.spec.intervals ?? [];
+  const calendars = previous.spec.calendars ?? [];
+  if (intervals.length > 0 || calendars.length === 0) {
+    const now = scheduleTiming(previous.spec, previous.memo);
+    throw new Error(
+      `--timezone ${change.timezone} alone changes the time zone of a cron schedule, but schedule ${scheduleId} ${intervals.length > 0 ? `runs ${now ?? 'at an interval'}, the same pace in every time zone` : 'has no cron expression'}: give --cron "<expression>" --timezone ${change.timezone} to run by that zone's clock`,
+    );
+  }
+  const spec = { ...previous.spec, timezone: change.timezone };
+  const timing = timingFromSpec(spec);
+  return { spec, description: timing ? describeTiming(timing) : `${scheduleTiming(previous.spec, previous.memo) ?? 'its calendar'}, in ${change.timezone}` };
+}
+
+/** `peakon-sync/<tenant>/scheduled` → the tenant, for a schedule whose memo does not name it. */
+function tenantOfAction(workflowId: string): string {
+  const tenant = workflowId.split('/')[1];
+  if (!workflowId.startsWith('peakon-sync/') || !tenant) throw new Error(`cannot tell the tenant of a schedule whose runs are named ${workflowId}`);
+  return tenant;
 }
 
 /** A schedule of an earlier version, updated without `--config`: its parsed copy is stored as written, if it still validates. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { buildSyncScheduleOptions, checkCron, defaultScheduleId, describeTiming, formatDuration, parseEvery, timingFromFlags } from '../../client/schedules/options';
+import { buildSyncScheduleOptions, checkCron, defaultScheduleId, describeTiming, formatDuration, parseEvery, timingForCreate, timingFromFlags } from '../../client/schedules/options';
 import { formatScheduleList, formatScheduleOverview, type SyncScheduleOverview } from '../../client/schedules/overview';
 import { scheduleConfigFromFile } from '../../client/schedules/stored-config';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
@@ -41,6 +41,18 @@ describe('schedule timing flags', () => {
     expect(timingFromFlags({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' })).toEqual({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' });
   });
 
+  it('refuses --timezone with --every (an interval has no time zone), and takes --timezone alone only for update', () => {
+    expect(() => timingFromFlags({ every: '1h', timezone: 'Europe/Copenhagen' })).toThrow(
+      '--timezone Europe/Copenhagen with --every 1h: an interval runs at the same pace in every time zone, so a time zone means nothing to it; drop --timezone, or give --cron "<expression>" --timezone Europe/Copenhagen to run by that zone\'s clock',
+    );
+    // A cron without --timezone: UTC at create, the schedule's own zone at update (update.ts).
+    expect(timingFromFlags({ cron: '0 3 * * *' })).toEqual({ cron: '0 3 * * *' });
+    const zoneOnly = timingFromFlags({ timezone: 'Europe/Copenhagen' });
+    expect(zoneOnly).toEqual({ timezone: 'Europe/Copenhagen' });
+    expect(() => timingForCreate(zoneOnly)).toThrow('--timezone Europe/Copenhagen alone: a new schedule needs --cron "<expression>"');
+    expect(timingForCreate({ cron: '0 3 * * *' })).toEqual({ cron: '0 3 * * *' });
+  });
+
   it('describes timings the way a person wrote them', () => {
     expect(describeTiming({ everyMs: 5_400_000 })).toBe('every 1h30m');
     expect(describeTiming({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' })).toBe('cron "0 2 * * *" (Europe/Copenhagen)');
@@ -59,7 +71,8 @@ describe('the sync schedule built from a config', () => {
       type: 'startWorkflow',
       workflowType: 'scheduledSyncWorkflow',
       taskQueue: 'peakon-sync',
-      workflowId: `peakon-sync/${tenant}/scheduled`,
+      // Unique per schedule: a second schedule of the tenant due at the same time makes another ID (Temporal appends the time).
+      workflowId: `peakon-sync/${tenant}/scheduled-peakon-sync-${tenant}`,
       args: [{ storedConfig: config.stored.storedConfig, configFile: sampleConfigFile }],
     });
     // Not SKIP: a run stuck without ending would skip every later due time, long after its tenant lock expired.
@@ -95,9 +108,19 @@ describe('the sync schedule built from a config', () => {
       withSearchAttributes: false,
     });
     expect(options.scheduleId).toBe('nightly-acme');
+    expect(options.action.workflowId).toBe(`peakon-sync/${tenant}/scheduled-nightly-acme`);
     // The expression as written rides along as the cron's comment, which the server keeps (it compiles the rest).
     expect(options.spec).toEqual({ cronExpressions: ['0 2 * * * #0 2 * * *'], timezone: 'Europe/Copenhagen' });
     expect(options.state).toEqual({ paused: true, note: 'waiting for go-live' });
+  });
+
+  it('refuses a schedule ID that could hold personal data or split a run ID: an @, a space, a /', () => {
+    for (const scheduleId of ['bob@acme.example', 'Bob Smith', 'acme/nightly', '', '-x']) {
+      expect(() => buildSyncScheduleOptions({ config, taskQueue: 'q', timing: { everyMs: 60_000 }, scheduleId, withSearchAttributes: false })).toThrow(
+        `--id ${JSON.stringify(scheduleId)}: expected letters, digits, '.', '_' and '-'`,
+      );
+    }
+    expect(buildSyncScheduleOptions({ config, taskQueue: 'q', timing: { everyMs: 60_000 }, scheduleId: 'acme_nightly.v2', withSearchAttributes: false }).scheduleId).toBe('acme_nightly.v2');
   });
 
   it('tags runs with the tenant and a running status only where the namespace has the search attributes', () => {

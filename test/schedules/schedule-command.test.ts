@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { generateOrg } from '../fixtures/org';
 import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
 import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
-import { configAsWrittenFor } from './config-as-written';
+import { configAsWrittenFor, writeConfigFile } from './config-as-written';
 import { runCliInProcess } from '../harness/cli';
 import { eventually } from '../harness/wait';
 
@@ -103,5 +103,16 @@ describe('peakon-sync schedule (the CLI against a real Temporal server)', () => 
 
   it('refuses a schedule with both --every and --cron before touching Temporal', async () => {
     await expect(peakonSync('schedule', 'create', '--config', 'nowhere.yaml', '--every', '1h', '--cron', '0 2 * * *')).rejects.toThrow(/exactly one of --every/);
+  });
+
+  it('refuses --timezone with --every (it was accepted and ignored), and --timezone without --cron, before creating anything', async () => {
+    const configPath = writeConfigFile(fixture, 'zone.yaml', configAsWrittenFor(fixture));
+    await expect(peakonSync('schedule', 'create', '--config', configPath, '--every', '1h', '--timezone', 'Europe/Copenhagen', '--id', scheduleId)).rejects.toThrow(
+      '--timezone Europe/Copenhagen with --every 1h: an interval runs at the same pace in every time zone',
+    );
+    await expect(peakonSync('schedule', 'create', '--config', configPath, '--timezone', 'Europe/Copenhagen', '--id', scheduleId)).rejects.toThrow(
+      '--timezone Europe/Copenhagen alone: a new schedule needs --cron "<expression>"',
+    );
+    await expect(temporal.client.schedule.getHandle(scheduleId).describe()).rejects.toThrow(/not found/i);
   });
 });

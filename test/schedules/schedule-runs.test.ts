@@ -1,10 +1,12 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { createSyncSchedule } from '../../client/schedules/create';
 import { describeSyncSchedule } from '../../client/schedules/inspect';
+import { buildSyncScheduleOptions } from '../../client/schedules/options';
+import { updateSyncSchedule } from '../../client/schedules/update';
 import { scheduleConfigFromFile } from '../../client/schedules/stored-config';
 import type { SyncScheduleOverview } from '../../client/schedules/overview';
 import type { SyncReport } from '../../sync/report';
-import { tenantLockWorkflowId } from '../../workflows/ids';
+import { scheduledSyncWorkflowIdPrefix, tenantLockWorkflowId } from '../../workflows/ids';
 import { generateOrg } from '../fixtures/org';
 import { configAsWrittenFor, writeConfigFile } from './config-as-written';
 import { createPipelineFixture, TEST_TUNING, type PipelineFixture } from '../harness/pipeline';
@@ -115,6 +117,57 @@ describe('sync schedules on a real Temporal server', () => {
     const tenantRuns = await listRuns(temporal, `PeakonTenant = '${pipeline.config.tenant}'`);
     expect(tenantRuns.length).toBeGreaterThanOrEqual(1);
     expectNoDuplicateUsers(pipeline, 6);
+  }, 90_000);
+
+  it('gives the runs of two schedules of one tenant, due at the same time, their own IDs: both start, one syncs and the other ends skipped at the tenant lock', async () => {
+    const pipeline = await createPipelineFixture(temporal, { sandbox: { faults: { latencyMs: SCIM_LATENCY_MS } } });
+    fixture = pipeline;
+    const { tenant } = pipeline.config;
+    pipeline.writeEmployees(generateOrg(3, 2));
+    const workers = await pipeline.startWorkers();
+    const config = scheduleConfigFromFile(writeConfigFile(pipeline, 'config.yaml', configAsWrittenFor(pipeline)));
+    // Both every 3 s: Temporal aligns intervals to the epoch, so they are due at the same times.
+    const [first, second] = [`test-schedule-${tenant}-a`, `test-schedule-${tenant}-b`];
+    scheduleIds.push(first, second);
+    await createSyncSchedule(temporal.client, { namespace: TEST_NAMESPACE, config, taskQueue: temporal.taskQueue, timing: { everyMs: 3_000 }, scheduleId: first, paused: true, tuning: TEST_TUNING });
+    // The second as a schedule made before run IDs named their schedule: its runs would take the first's IDs.
+    const older = buildSyncScheduleOptions({ config, taskQueue: temporal.taskQueue, timing: { everyMs: 3_000 }, scheduleId: second, paused: true, withSearchAttributes: false, tuning: TEST_TUNING });
+    await temporal.client.schedule.create({ ...older, action: { ...older.action, workflowId: scheduledSyncWorkflowIdPrefix(tenant) } });
+    // Any update gives it its own run IDs, and says so.
+    const update = await updateSyncSchedule(temporal.client, { namespace: TEST_NAMESPACE, scheduleId: second, note: 'second schedule' });
+    expect(update.changes).toContain(
+      `run IDs: peakon-sync/${tenant}/scheduled-<time> → peakon-sync/${tenant}/scheduled-${second}-<time> (unique per schedule: another schedule of the tenant due at the same time no longer makes the same ID)`,
+    );
+    expect((await temporal.client.schedule.getHandle(second).describe()).action.workflowId).toBe(`peakon-sync/${tenant}/scheduled-${second}`);
+
+    const both = await workers.runUntil(
+      (async () => {
+        await temporal.client.schedule.getHandle(first).unpause();
+        await temporal.client.schedule.getHandle(second).unpause();
+        const found = await waitFor('a due time at which both schedules started a run, both finished', async () => {
+          const [a, b] = [await describeSyncSchedule(temporal.client, first), await describeSyncSchedule(temporal.client, second)];
+          for (const run of a.recentRuns) {
+            const other = b.recentRuns.find((candidate) => candidate.scheduledAt.getTime() === run.scheduledAt.getTime());
+            if (other && run.execution === 'COMPLETED' && other.execution === 'COMPLETED') return [run, other] as const;
+          }
+          return undefined;
+        }, 45_000);
+        for (const scheduleId of [first, second]) await temporal.client.schedule.getHandle(scheduleId).pause('test over');
+        await waitFor('the runs started before the pause to end', async () => {
+          const overviews = [await describeSyncSchedule(temporal.client, first), await describeSyncSchedule(temporal.client, second)];
+          return overviews.every((current) => current.running.length === 0 && current.recentRuns.every((run) => run.execution !== 'RUNNING')) ? true : undefined;
+        }, 30_000);
+        return found;
+      })(),
+    );
+
+    const [runOfFirst, runOfSecond] = both;
+    expect(runOfFirst.workflowId).toMatch(new RegExp(`^peakon-sync/${tenant}/scheduled-${first}-\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$`));
+    expect(runOfSecond.workflowId).toBe(runOfFirst.workflowId.replace(`scheduled-${first}-`, `scheduled-${second}-`));
+    // Started together, so one of them found the tenant lock held (by the other, or by an earlier run) and said so.
+    expect([runOfFirst.outcome?.status, runOfSecond.outcome?.status]).toContain('skipped');
+    expect([runOfFirst, runOfSecond].every((run) => run.outcome?.status === 'completed' || run.outcome?.status === 'skipped')).toBe(true);
+    expectNoDuplicateUsers(pipeline, 3);
   }, 90_000);
 
   it('skips a manual sync started while a scheduled run holds the tenant lock', async () => {

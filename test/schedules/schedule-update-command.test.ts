@@ -91,7 +91,8 @@ describe('peakon-sync schedule update (the CLI against a real Temporal server)',
         expect((await describeJson(scheduleId)).timing).toBe('cron "0 3 * * 1-5" (Europe/Copenhagen)');
         // A cadence-only update keeps the action as it was: the stored config, and the tenant search attribute of runs.
         const { action } = await temporal.client.schedule.getHandle(scheduleId).describe();
-        expect(action).toMatchObject({ workflowType: 'scheduledSyncWorkflow', workflowId: `peakon-sync/${tenant}/scheduled`, taskQueue: temporal.taskQueue, args: [{ configFile: newConfig }] });
+        // Runs are named by the schedule too, so another schedule of the tenant due at the same time makes another ID.
+        expect(action).toMatchObject({ workflowType: 'scheduledSyncWorkflow', workflowId: `peakon-sync/${tenant}/scheduled-${scheduleId}`, taskQueue: temporal.taskQueue, args: [{ configFile: newConfig }] });
         const searchAttributes = action.typedSearchAttributes;
         expect(searchAttributes instanceof TypedSearchAttributes ? searchAttributes.get(TENANT_SEARCH_ATTRIBUTE) : undefined).toBe(tenant);
         expect(await peakonSync('schedule', 'update', scheduleId, '--config', newConfig)).toBe(`schedule ${scheduleId} (tenant ${tenant}): nothing to change\n`);
@@ -107,5 +108,32 @@ describe('peakon-sync schedule update (the CLI against a real Temporal server)',
     await expect(peakonSync('schedule', 'update', schedule, '--config', otherTenant)).rejects.toThrow(`the config is for tenant someone-else, but schedule ${schedule} syncs tenant ${fixture.config.tenant}`);
     await expect(peakonSync('schedule', 'update', 'no-such-schedule-or-tenant', '--every', '1h')).rejects.toThrow(/no schedule no-such-schedule-or-tenant/);
     expect((await describeJson(schedule)).storedConfig.configFile).toBe(path.join(fixture.stateDirectory, 'acme-new.yaml'));
+  }, 60_000);
+
+  it('keeps the time zone when only --cron changes, takes --timezone alone for a cron schedule, and refuses a time zone for an interval', async () => {
+    const handle = temporal.client.schedule.getHandle(scheduleId);
+    expect((await describeJson(scheduleId)).timing).toBe('cron "0 3 * * 1-5" (Europe/Copenhagen)');
+    // A new hour: still Copenhagen's clock (it moved to UTC before).
+    expect(await peakonSync('schedule', 'update', scheduleId, '--cron', '0 4 * * *')).toContain('when: cron "0 3 * * 1-5" (Europe/Copenhagen) → cron "0 4 * * *" (Europe/Copenhagen)');
+    expect((await handle.describe()).spec.timezone).toBe('Europe/Copenhagen');
+    // A new zone: the same cron expression (it was refused as "give exactly one of --every or --cron").
+    expect(await peakonSync('schedule', 'update', scheduleId, '--timezone', 'America/New_York')).toContain('when: cron "0 4 * * *" (Europe/Copenhagen) → cron "0 4 * * *" (America/New_York)');
+    const inNewYork = await handle.describe();
+    expect(inNewYork.spec.timezone).toBe('America/New_York');
+    expect((await describeJson(scheduleId)).timing).toBe('cron "0 4 * * *" (America/New_York)');
+    // 04:00 in New York is 08:00 or 09:00 UTC, whatever the date.
+    expect(inNewYork.info.nextActionTimes.slice(0, 3).map((time) => time.getUTCHours()).every((hour) => hour === 8 || hour === 9)).toBe(true);
+    // UTC, when asked for.
+    expect(await peakonSync('schedule', 'update', scheduleId, '--cron', '0 4 * * *', '--timezone', 'UTC')).toContain('when: cron "0 4 * * *" (America/New_York) → cron "0 4 * * *" (UTC)');
+
+    // An interval has no time zone: refused with --every, and alone for an interval schedule, before anything changes.
+    await expect(peakonSync('schedule', 'update', scheduleId, '--every', '1h', '--timezone', 'Europe/Copenhagen')).rejects.toThrow(
+      '--timezone Europe/Copenhagen with --every 1h: an interval runs at the same pace in every time zone, so a time zone means nothing to it',
+    );
+    expect(await peakonSync('schedule', 'update', scheduleId, '--every', '1h')).toContain('when: cron "0 4 * * *" (UTC) → every 1h');
+    await expect(peakonSync('schedule', 'update', scheduleId, '--timezone', 'Europe/Copenhagen')).rejects.toThrow(
+      `--timezone Europe/Copenhagen alone changes the time zone of a cron schedule, but schedule ${scheduleId} runs every 1h, the same pace in every time zone: give --cron "<expression>" --timezone Europe/Copenhagen`,
+    );
+    expect((await describeJson(scheduleId)).timing).toBe('every 1h');
   }, 60_000);
 });

@@ -189,6 +189,11 @@ describe('schedules that store the config as written and validate it at every ru
     expect(formatScheduleUpdate(update)).toMatch(new RegExp(`^updated schedule ${scheduleId} \\(tenant ${tenant}\\):\\n {2}config: now stored as written`));
     const after = await client.schedule.getHandle(scheduleId).describe();
     expect(after.action.workflowType).toBe('scheduledSyncWorkflow');
+    // Its runs' IDs now name the schedule (the earlier version's were the same for every schedule of the tenant).
+    expect(update.changes).toContain(`run IDs: peakon-sync/${tenant}/scheduled-<time> → peakon-sync/${tenant}/scheduled-${scheduleId}-<time> (unique per schedule: another schedule of the tenant due at the same time no longer makes the same ID)`);
+    expect(after.action.workflowId).toBe(`peakon-sync/${tenant}/scheduled-${scheduleId}`);
+    expect(legacyRun.workflowId.startsWith(`peakon-sync/${tenant}/scheduled-${scheduleId}-`)).toBe(false);
+    expect(migratedRun.workflowId.startsWith(`peakon-sync/${tenant}/scheduled-${scheduleId}-`)).toBe(true);
     expect(after.action.args?.[0]).toMatchObject({ tuning: TEST_TUNING });
     expect(after.state.paused).toBe(true);
     // The manager is there already: the five reports are the one create wave, in two partitions (the default), not one.
