@@ -84,9 +84,24 @@ function credentialHeaderMessage(name: string): string {
   );
 }
 
+function hasUserInfo(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    return false;
+  }
+}
+
 export const RestSourceConfigSchema = z.strictObject({
   type: z.literal('rest'),
-  url: z.url().describe('the URL of the first page, e.g. https://hr.example.com/api/v2/employees'),
+  // Like a credential header, a `user:password@` in the URL would sit in the config, workflow history and schedules.
+  url: z
+    .url()
+    .refine((url) => !hasUserInfo(url), {
+      message: 'a user name or password in the URL would be written in the config: remove "user:password@" and use source.auth { type: basic, username, password } (the password as { env: NAME } or { file: path })',
+    })
+    .describe('the URL of the first page, e.g. https://hr.example.com/api/v2/employees; no user:password@ (use auth)'),
   auth: RestAuthSchema.default({ type: 'none' }),
   query: z.record(z.string(), z.string()).default({}).describe('extra query parameters sent with every page'),
   headers: z

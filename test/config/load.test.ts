@@ -90,6 +90,16 @@ describe('config validation messages', () => {
     );
   });
 
+  it('refuses a REST source URL with a user name or password in it, pointing to source.auth (basic), without repeating them', () => {
+    const rest = (url: string) => ({ ...valid, source: { type: 'rest', url } });
+    for (const url of ['https://bob:s3cr3t@hr.example.com/api', 'https://bob@hr.example.com/api', 'https://:s3cr3t@hr.example.com/api']) {
+      const message = errorOf(rest(url));
+      expect(message).toMatch(/^ {2}source\.url: a user name or password in the URL would be written in the config: remove "user:password@" and use source\.auth \{ type: basic, username, password \}/m);
+      expect(message).not.toContain('s3cr3t');
+    }
+    expect(parseConfig(rest('https://hr.example.com/api?page=1')).source).toMatchObject({ url: 'https://hr.example.com/api?page=1' });
+  });
+
   it('refuses a REST header that carries credentials, naming it and pointing to source.auth, but not such query parameters', () => {
     const rest = (extra: Record<string, unknown>) => ({ ...valid, source: { type: 'rest', url: 'https://hr.example.com/api', ...extra } });
     const message = errorOf(rest({ headers: { Authorization: 'Bearer x' } }));
