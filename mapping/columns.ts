@@ -1,7 +1,7 @@
 import { closestName } from '../config/did-you-mean';
 import type { ConnectorConfig } from '../config/schema';
 import { SourceReadError, type HrisRecord } from '../hris/source';
-import { fieldUsesOfConfig } from './fields-used';
+import { fieldUsesExpectedInJson, fieldUsesOfConfig } from './fields-used';
 import { getField } from './record-fields';
 
 /** A file with hundreds of columns still gets a message a person reads to the end. */
@@ -48,4 +48,31 @@ export function assertMappedColumns(records: readonly HrisRecord[], config: Conn
   const more = columns.length > MAX_COLUMNS_LISTED ? ` and ${columns.length - MAX_COLUMNS_LISTED} more` : '';
   const what = missing.length === 1 ? `has no column ${lines[0] ?? ''}` : `lacks ${missing.length} columns the config reads:\n${lines.map((line) => `  - ${line}`).join('\n')}\n`;
   throw new SourceReadError(`csv:${config.source.path} ${what}${missing.length === 1 ? '. ' : ''}The file's columns: ${listed}${more}. ${noRecordUsed}; fix the export or the mapping`);
+}
+
+/**
+ * A JSON read (a REST source) in which no record holds a field the mapping reads straight: the API renamed it, or the
+ * credentials may no longer read it and the API leaves it out (many do, with a 200). Read on, the field would be empty
+ * for everyone, and its attribute removed from every Peakon user (a Manager, a Department) with nobody warned, since
+ * only leavers are guarded. One record without it proves nothing (APIs leave out empty fields), so the rule is "none
+ * of at least two"; a setting with a `default` (empty is expected), a template, and the leavers' termination date are
+ * not checked (mapping/fields-used.ts fieldUsesExpectedInJson). CSV has its own check above, BambooHR its own
+ * (hris/bamboohr.ts: every requested field must be answered).
+ */
+export function assertJsonFieldsPresent(records: readonly HrisRecord[], config: ConnectorConfig): void {
+  if (config.source.type !== 'rest' || records.length < 2) return;
+  const missing = fieldUsesExpectedInJson(config.mapping).filter(({ field }) => !records.some((record) => getField(record, field) !== undefined));
+  if (missing.length === 0) return;
+  // Keys are field names, not values: safe to offer as a "did you mean".
+  const keys = [...new Set(records.slice(0, 100).flatMap((record) => Object.keys(record)))];
+  const lines = missing.map(({ field, usedBy }) => {
+    const suggestion = closestName(field, keys);
+    return `"${field}", read by ${usedBy.join(', ')}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
+  });
+  const what = missing.length === 1 ? `holds the field ${lines[0] ?? ''}` : `holds any of ${missing.length} fields the config reads:\n${lines.map((line) => `  - ${line}`).join('\n')}\n`;
+  throw new SourceReadError(
+    `none of the ${records.length} records the REST source read ${what}${missing.length === 1 ? '. ' : ''}` +
+      `The API renamed it, or no longer answers it to these credentials; read on, it would be empty for everyone and removed from every Peakon user. ` +
+      `No record of this read is used (a sync writes nothing): fix the mapping or the API's permissions, or give the setting a default if an empty value for everyone is expected`,
+  );
 }

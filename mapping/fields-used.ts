@@ -15,22 +15,39 @@ export interface FieldUse {
   usedBy: string[];
 }
 
-type SpecLike = Pick<ValueSpec, 'field' | 'template'> & { employeeRef?: string | undefined };
+type SpecLike = Pick<ValueSpec, 'field' | 'template'> & { employeeRef?: string | undefined; default?: unknown };
 
 /**
  * Every HRIS field the mapping (including scope rules) reads, in first-use order, with the settings that read it.
  * `extra` adds value specs outside `mapping` (e.g. `leavers.terminationDate`), keyed by their setting's path.
  */
 export function fieldUsesOfMapping(mapping: MappingConfig, extra: Record<string, SpecLike | undefined> = {}): FieldUse[] {
+  return usesOf([...mappingSettings(mapping), ...Object.entries(extra)]);
+}
+
+/** Each setting of the mapping (core attributes, Peakon attributes, scope conditions) with the spec it reads through. */
+function mappingSettings(mapping: MappingConfig): Array<[string, SpecLike | undefined]> {
   const core = ['id', 'email', 'givenName', 'familyName', 'employeeNumber', 'department', 'locale', 'timezone', 'active'] as const;
-  const settings: Array<[string, SpecLike | undefined]> = [
+  return [
     ...core.map((key): [string, SpecLike | undefined] => [`mapping.${key}`, mapping[key]]),
     ...Object.entries(mapping.attributes).map(([name, spec]): [string, SpecLike] => [`mapping.attributes.${name}`, spec]),
     ...(['include', 'exclude'] as const).flatMap((kind) =>
       (mapping.scope?.[kind] ?? []).flatMap((rule, ruleIndex) => rule.map((condition, index): [string, SpecLike] => [`mapping.scope.${kind}.${ruleIndex}.${index}`, { field: condition.field }])),
     ),
-    ...Object.entries(extra),
   ];
+}
+
+/**
+ * The fields at least one record of a JSON read must hold (the key, even with a null): each read straight by the
+ * mapping (`field`, `employeeRef`, a scope condition) without a `default`. An API that leaves out empty fields may
+ * leave a template's optional part or the leavers' termination date out of every record of a day; a setting with a
+ * `default` says that empty is expected. The rest, absent from every record, is a renamed or withheld field.
+ */
+export function fieldUsesExpectedInJson(mapping: MappingConfig): FieldUse[] {
+  return usesOf(mappingSettings(mapping).filter(([, spec]) => spec !== undefined && spec.template === undefined && spec.default === undefined));
+}
+
+function usesOf(settings: Array<[string, SpecLike | undefined]>): FieldUse[] {
   const uses = new Map<string, string[]>();
   for (const [setting, spec] of settings) {
     for (const field of spec ? specFields(spec) : []) {

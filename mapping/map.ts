@@ -2,7 +2,7 @@ import type { ConnectorConfig } from '../config/schema';
 import type { SourceConfig } from '../hris/config';
 import type { HrisRecord } from '../hris/source';
 import type { PeakonAttributeSpec, ValueSpec } from './config';
-import { assertMappedColumns } from './columns';
+import { assertJsonFieldsPresent, assertMappedColumns } from './columns';
 import { rejectDuplicates } from './duplicates';
 import type { DesiredEmployee, MappingResult, RecordProblem } from './employee';
 import { evaluateSpec } from './evaluate';
@@ -50,6 +50,7 @@ export function recordRefFor(source: SourceConfig, index: number, record: HrisRe
  */
 export function mapEmployees(records: HrisRecord[], config: ConnectorConfig, readProblems: readonly RecordProblem[] = []): MappingReport {
   assertMappedColumns(records, config);
+  assertJsonFieldsPresent(records, config);
   const problems: RecordProblem[] = [];
   const mapped: MappedRecord[] = [];
   const notMapped: Array<{ record: HrisRecord; recordRef: string }> = [];
