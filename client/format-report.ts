@@ -1,5 +1,15 @@
+import type { WorkflowFailedError } from '@temporalio/client';
 import type { EmployeeReportLine } from '../sync/employee-report';
 import type { SyncReport } from '../sync/report';
+
+/**
+ * Why a run ended without a report (it failed as a whole: bad token, unreadable HR source, …, or was terminated): the
+ * run's own words, its failure's cause's message (e.g. `source.path: … is outside the worker's data directories …`),
+ * not the SDK's wrapper ("Workflow execution failed"). What `sync --wait` prints after `sync <run> failed: `.
+ */
+export function runFailureMessage(error: WorkflowFailedError): string {
+  return error.cause?.message ?? error.message;
+}
 
 /** The run report as a person reads it on a terminal. */
 export function formatReport(report: SyncReport): string {

@@ -30,13 +30,23 @@ export function describeLeaverDecision(result: LeaverDecisionResult): string {
 }
 
 /**
+ * `approve`'s exit code: 1 when the approved leaver writes did not all happen (the leaver phase stopped early, or some
+ * failed), else 0; `reject` is 0. An answer of a run whose code predates `leaverPhase` cannot tell the leaver writes'
+ * failures from the run's others: 0, as before. Exported for tests.
+ */
+export function leaverDecisionExitCode(result: LeaverDecisionResult): number {
+  if (result.decision !== 'approved' || result.leaverPhase === undefined) return 0;
+  return result.leaverPhase !== 'completed' || result.failed > 0 ? 1 : 0;
+}
+
+/**
  * `approve` / `reject`: a person's answer to the guard (config `leavers.guard`). A Temporal Update, so the run
  * validates the request (a run that holds nothing, or was already decided, refuses it) and the command waits for the
  * answer: after an approval, until the held writes are done.
  */
 export function registerApprovalCommands(program: Command): void {
   for (const [name, update, help] of [
-    ['approve', approveLeaversUpdate, 'apply exactly the leaver writes (deactivations/deletions) a run holds for approval, and wait until they are done'],
+    ['approve', approveLeaversUpdate, 'apply exactly the leaver writes (deactivations/deletions) a run holds for approval, and wait until they are done; exit 1 if they did not all happen (a write failed, or the run stopped first)'],
     ['reject', rejectLeaversUpdate, 'drop the leaver writes a run holds for approval; nobody is deactivated'],
   ] as const) {
     program
@@ -48,6 +58,7 @@ export function registerApprovalCommands(program: Command): void {
         try {
           const result = await connected.client.workflow.getHandle(runId).executeUpdate(update);
           process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${describeLeaverDecision(result)}\n`);
+          process.exitCode = leaverDecisionExitCode(result);
         } catch (error) {
           // The run's own reason ("holds no leaver writes", "already rejected"), not the SDK's wrapper.
           const reason = error instanceof WorkflowUpdateFailedError && error.cause ? error.cause.message : error instanceof Error ? error.message : String(error);

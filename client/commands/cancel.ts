@@ -1,21 +1,52 @@
 import type { Command } from 'commander';
-import type { SyncReport } from '../../sync/report';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { resolveRun } from '../employee-workflows';
 import { exitCodeFor, formatReport } from '../format-report';
 import { connectClient } from '../temporal-client';
+import { formatFailedRun, jsonMember, readRunOutcome } from './status';
 
 export function registerCancelCommand(program: Command): void {
   program
-    .command('cancel <runId>')
-    .description('cancel a running sync cleanly: writes in flight finish, nothing new starts, the report says cancelled, the tenant lock is released')
-    .option('--json', 'print the report as JSON')
-    .action(async (runId: string, options: { json?: boolean }) => {
+    .command('cancel <workflowId>')
+    .description(
+      'cancel a running sync cleanly: writes in flight finish, nothing new starts, the report says cancelled, the tenant lock is released. ' +
+        'Any workflow ID of a run works (as for status): a partition or employee step cancels its run, a tenant lock the run holding it. ' +
+        'Exit 0 when the run ends cancelled; a run that had already ended is left as it was, with its own exit code',
+    )
+    .option('--json', 'print the report as JSON (with `resolvedFrom` when the ID was not the run itself, `alreadyEnded` when there was nothing to cancel)')
+    .action(async (workflowId: string, options: { json?: boolean }) => {
       const connected = await connectClient();
       try {
+        // A partition's or a lock's ID (copied from the Web UI) names a run: cancel that run, never the child itself.
+        const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
+        if (member && !options.json) process.stdout.write(`${member.summary}: cancelling run ${runId}\n`);
         const handle = connected.client.workflow.getHandle(runId);
-        await handle.cancel();
-        const report = (await handle.result()) as SyncReport;
-        process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
-        process.exitCode = exitCodeFor(report);
+        let alreadyEnded = (await handle.describe()).status.name !== 'RUNNING';
+        if (!alreadyEnded) {
+          try {
+            await handle.cancel();
+          } catch (error) {
+            // It ended between the describe and the cancel.
+            if (!(error instanceof WorkflowNotFoundError)) throw error;
+            alreadyEnded = true;
+          }
+        }
+        const outcome = await readRunOutcome(handle);
+        const extra = { ...(member ? { resolvedFrom: jsonMember(member) } : {}), ...(alreadyEnded ? { alreadyEnded: true } : {}) };
+        if ('failed' in outcome) {
+          // Ended without a report: cancelled by Temporal itself (no report to write), or failed/terminated before.
+          const { failed } = outcome;
+          if (alreadyEnded && !options.json) process.stdout.write(`${runId} had already ended ${failed.status}: nothing was cancelled\n`);
+          process.stdout.write(options.json ? `${JSON.stringify({ ...failed, ...extra }, null, 2)}\n` : `${formatFailedRun(failed)}\n`);
+          process.exitCode = failed.status === 'canceled' ? 0 : 1;
+          return;
+        }
+        const { report } = outcome;
+        if (alreadyEnded && !options.json) process.stdout.write(`${runId} had already ended ${report.status}: nothing was cancelled\n`);
+        process.stdout.write(options.json ? `${JSON.stringify({ ...report, ...extra }, null, 2)}\n` : `${formatReport(report)}\n`);
+        // The run ended cancelled: the command did what was asked. Otherwise (it completed or failed before the cancel
+        // reached it, or lost its lock meanwhile) the run's own code, as `status` gives it.
+        process.exitCode = report.status === 'cancelled' ? 0 : exitCodeFor(report);
       } finally {
         await connected.close();
       }

@@ -1,7 +1,9 @@
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Option, type Command } from 'commander';
+import { z } from 'zod';
 import type { SyncReport } from '../../sync/report';
 import { employeeSteps, formatEmployeeSteps, resolveRun, type RunMember } from '../employee-workflows';
-import { exitCodeFor, FAIL_ON_CHOICES, formatReport, type FailOn } from '../format-report';
+import { exitCodeFor, FAIL_ON_CHOICES, formatReport, runFailureMessage, type FailOn } from '../format-report';
 import { describeProgress, readProgress } from '../progress';
 import { connectClient, warnWhileNoWorker } from '../temporal-client';
 
@@ -39,13 +41,14 @@ export function registerStatusCommand(program: Command): void {
           process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom({ runId, status: 'running', progress }), null, 2)}\n` : `${runId} is running — ${describeProgress(progress)}\n`);
           return;
         }
-        if (description.status.name !== 'COMPLETED') {
-          const ended = description.status.name.toLowerCase();
-          process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom({ runId, status: ended }), null, 2)}\n` : `${runId} ended ${ended}\n`);
+        const outcome = await readRunOutcome(handle);
+        if ('failed' in outcome) {
+          // Failed, terminated, timed out, or cancelled by Temporal itself: no report, so the failure says why.
+          process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom(outcome.failed), null, 2)}\n` : `${formatFailedRun(outcome.failed)}\n`);
           process.exitCode = 1;
           return;
         }
-        const report = (await handle.result()) as SyncReport;
+        const { report } = outcome;
         process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom(report), null, 2)}\n` : `${formatReport(report)}\n`);
         process.exitCode = exitCodeFor(report, options.failOn ? { failOn: options.failOn } : {});
       } finally {
@@ -54,6 +57,68 @@ export function registerStatusCommand(program: Command): void {
     });
 }
 
-function jsonMember(member: RunMember): Omit<RunMember, 'summary'> {
+/** A resolved member for `--json` (its one-line summary is for people). */
+export function jsonMember(member: RunMember): Omit<RunMember, 'summary'> {
   return { kind: member.kind, workflowId: member.workflowId, status: member.status };
+}
+
+/**
+ * A run that ended without a report: how it ended (Temporal's status, lower case: `failed`, `terminated`, `timed_out`,
+ * `canceled`), why (the failure's message, as `sync --wait` prints it), and the counts its memo had published by then
+ * (workflows/sync.ts `publish`: numbers only; absent when the run never published any).
+ */
+export interface FailedRun {
+  runId: string;
+  status: string;
+  message: string;
+  counts?: Record<string, number>;
+  failures?: number;
+  operations?: number;
+}
+
+/** What the run publishes in its memo that is worth showing beside a failure: counts only, no names. */
+const RunCountsMemoSchema = z.object({
+  counts: z.record(z.string(), z.number()).optional(),
+  failures: z.number().optional(),
+  operations: z.number().optional(),
+});
+
+/**
+ * How a closed run ended: its report, or, when it ended without one (the workflow failed, was terminated, timed out
+ * or cancelled by Temporal), why, with the counts it had published. Waits while the run is still running.
+ */
+export async function readRunOutcome(handle: WorkflowHandle): Promise<{ report: SyncReport } | { failed: FailedRun }> {
+  try {
+    return { report: (await handle.result()) as SyncReport };
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    const description = await handle.describe();
+    const memo = RunCountsMemoSchema.safeParse(description.memo ?? {});
+    const published = memo.success ? memo.data : {};
+    return {
+      failed: {
+        runId: handle.workflowId,
+        status: description.status.name.toLowerCase(),
+        message: runFailureMessage(error),
+        ...(published.counts ? { counts: published.counts } : {}),
+        ...(published.failures !== undefined ? { failures: published.failures } : {}),
+        ...(published.operations !== undefined ? { operations: published.operations } : {}),
+      },
+    };
+  }
+}
+
+const COUNT_ORDER = ['created', 'updated', 'deactivated', 'deleted', 'unchanged', 'skipped', 'failed'];
+
+/** `<run> ended failed: <why>`, then what the run had done by then when it said. */
+export function formatFailedRun(failed: FailedRun): string {
+  const lines = [`${failed.runId} ended ${failed.status}: ${failed.message}`];
+  if (failed.counts || failed.operations !== undefined) {
+    const counts = failed.counts ?? {};
+    const done = COUNT_ORDER.filter((name) => (counts[name] ?? 0) > 0).map((name) => `${name} ${counts[name] ?? 0}`);
+    const failures = failed.failures !== undefined && failed.failures > (counts['failed'] ?? 0) ? `, ${failed.failures} failure(s)` : '';
+    const operations = failed.operations !== undefined ? `; ${failed.operations} SCIM operations` : '';
+    lines.push(`  before it ended: ${done.join(', ') || 'no employee written'}${failures}${operations}`);
+  }
+  return lines.join('\n');
 }

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { syncProgressQuery } from '../../workflows/sync';
 import { generateOrg } from '../fixtures/org';
 import { BUILT_CLI as CLI, runBuiltCli } from '../harness/cli';
-import { usePipelineTests } from '../harness/pipeline';
+import { TEST_TUNING, usePipelineTests } from '../harness/pipeline';
+import { progressOf } from '../harness/progress';
 import { devServerAddress } from '../harness/temporal';
 
 const cli = runBuiltCli;
@@ -47,6 +48,31 @@ describe('peakon-sync approve / reject', () => {
         expect(again.exitCode).toBe(1);
         expect(again.stderr).toMatch(/^cannot approve /);
         expect(fixture.sandbox.users().filter((user) => user.active === false)).toHaveLength(3);
+      })(),
+    );
+  });
+
+  it('approve exits 1 when the approved leaver writes did not all happen (here: each one failed)', async () => {
+    const fixture = await pipeline.fixture();
+    const env = { TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_NAMESPACE: 'default', PEAKON_SYNC_TASK_QUEUE: pipeline.temporal.taskQueue };
+    const org = generateOrg(10, 3);
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await (await fixture.startSync()).result();
+        const managers = new Set(org.map((employee) => employee.manager_id));
+        const gone = org.filter((employee) => !managers.has(employee.employee_id)).slice(0, 3);
+        fixture.writeEmployees(org.filter((employee) => !gone.includes(employee)));
+        // No retries: once Peakon fails every request, each held write fails at its first attempt (3 outcomes: far
+        // below the circuit breaker's 20, so the leaver phase runs to its end with 3 failures).
+        const handle = await fixture.startSync({ tuning: { ...TEST_TUNING, scimRetry: { initialIntervalMs: 50, maximumIntervalMs: 50, maximumAttempts: 1 } } });
+        await progressOf(handle, (progress) => progress.phase === 'awaiting approval');
+        fixture.sandbox.setFaults({ faultRate: 1 });
+        const approved = await cli(['approve', handle.workflowId], env);
+        expect(approved.stdout).toContain('approved: 3 held leaver write(s) ran — deactivated 0, deleted 0, failed 3');
+        expect(approved.exitCode).toBe(1);
+        expect(fixture.sandbox.users().filter((user) => user.active === false)).toHaveLength(0);
       })(),
     );
   });

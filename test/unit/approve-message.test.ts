@@ -3,7 +3,7 @@
  * why the run stopped and how many of the held writes finished. The leaver writes' own failures are told apart from the
  * run's others. (The answers themselves, from real runs: test/leavers/approve-partial.test.ts.)
  */
-import { describeLeaverDecision } from '../../client/commands/approve';
+import { describeLeaverDecision, leaverDecisionExitCode } from '../../client/commands/approve';
 import type { LeaverDecisionResult } from '../../workflows/sync';
 
 const approved = (fields: Partial<LeaverDecisionResult>): LeaverDecisionResult => ({ decision: 'approved', leavers: 5, deactivated: 5, deleted: 0, failed: 0, leaverPhase: 'completed', finished: 5, runFailures: 0, ...fields });
@@ -37,5 +37,20 @@ describe('the approve message', () => {
 
   it('rejected: nothing written', () => {
     expect(describeLeaverDecision({ decision: 'rejected', leavers: 3, deactivated: 0, deleted: 0, failed: 0 })).toBe('rejected: 3 held leaver write(s) dropped; nobody was deactivated');
+  });
+
+  it('the exit code: 0 only when every approved leaver write happened, and for a rejection; 1 when the phase stopped early or a write failed', () => {
+    expect(leaverDecisionExitCode(approved({}))).toBe(0);
+    // The run's other failures are not the approval's.
+    expect(leaverDecisionExitCode(approved({ runFailures: 2 }))).toBe(0);
+    expect(leaverDecisionExitCode(approved({ deactivated: 4, failed: 1, runFailures: 1 }))).toBe(1);
+    for (const leaverPhase of ['cancelled', 'quarantined', 'lock lost', 'failed'] as const) {
+      expect(leaverDecisionExitCode(approved({ leaverPhase, finished: 2, deactivated: 2 }))).toBe(1);
+      // Every write ran, then the run stopped: still not "completed", so 1 (the writes may not all have happened).
+      expect(leaverDecisionExitCode(approved({ leaverPhase }))).toBe(1);
+    }
+    expect(leaverDecisionExitCode({ decision: 'rejected', leavers: 3, deactivated: 0, deleted: 0, failed: 0 })).toBe(0);
+    // An answer of a run whose code predates the leaver phase's outcome: as before, 0 (its `failed` is the run's).
+    expect(leaverDecisionExitCode({ decision: 'approved', leavers: 3, deactivated: 3, deleted: 0, failed: 2 })).toBe(0);
   });
 });
