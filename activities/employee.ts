@@ -4,6 +4,7 @@ import type { ScimClient } from '../scim/client';
 import { ScimMalformedResponseError, ScimNotFoundError } from '../scim/errors';
 import type { ScimUserWrite } from '../scim/resources';
 import { composeUpdate } from '../sync/payloads';
+import { desiredForFound } from '../sync/plan';
 import type { DesiredState, EmployeeChange, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
 import { scimClientFor, type ActivityDeps, type PeakonConnection } from './deps';
 import { FailureType, toActivityFailure } from './failures';
@@ -98,7 +99,8 @@ export function scimStepActivities(deps: ActivityDeps) {
           ? await scim.findUserByEmployeeNumber(input.employeeNumber)
           : await scim.findUserByUserName(input.userName);
         if (!found) return {};
-        const update = input.desired ? composeUpdate(input.desired, found, input.updateMethod) : undefined;
+        // The plan's rules for what it found (a returner's separation cleared), as a plan that lists the tenant applies them.
+        const update = input.desired ? composeUpdate(desiredForFound(input.desired, found), found, input.updateMethod) : undefined;
         return { peakonUserId: found.id, externalId: found.externalId ?? null, ...(update && update.changes.length > 0 ? { update } : {}) };
       });
     },

@@ -10,7 +10,7 @@ import type { ScimUser, UnreadableScimUser } from '../scim/resources';
 import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { preflightMapping } from '../sync/preflight';
 import { employeeRefFor } from '../sync/employee-ref';
-import { dayIn, type LeaverContext } from '../sync/leavers';
+import { dayIn, separationAttributes, type LeaverContext } from '../sync/leavers';
 import { buildPlan, countPlan, usersOwnedByPlan, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
 import { planPreview, type EmployeeReportLine } from '../sync/employee-report';
 import type { StoredPlan } from '../sync/stored-plan';
@@ -176,6 +176,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           withholdHrDeactivations: single === undefined && current === undefined && leaversSettings(config).action !== 'off',
           terminationDateDecides: leaversSettings(config).action !== 'off',
           separationDateAttribute: leaversSettings(config).separation.dateAttribute,
+          separationAttributes: separationAttributes(leaversSettings(config)),
           unreadable,
         });
         if (deps.ownership && !input.dryRun) {

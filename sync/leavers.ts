@@ -74,14 +74,22 @@ export function currentEmployment(employee: DesiredEmployee, today: string, sepa
 }
 
 /**
- * A returner's intended Peakon extension: the separation attributes `separate` wrote are cleared unless the mapping
- * sets them itself (a past separation date would keep Peakon treating the person as gone).
+ * The separation attributes a returner's update clears: those `leavers.action: separate` writes (its date and reason
+ * attributes), none under any other action. Every run knows them from the settings, not only a whole-tenant one.
  */
-export function returnerClears(settings: LeaversConfig, user: ScimUser, mapped: Record<string, unknown> | undefined): Record<string, null> {
-  if (settings.action !== 'separate') return {};
+export function separationAttributes(settings: LeaversConfig): string[] {
+  return settings.action === 'separate' ? [settings.separation.dateAttribute, settings.separation.reasonAttribute] : [];
+}
+
+/**
+ * A returner's intended Peakon extension: the separation attributes `separate` wrote (`attributes`, see
+ * separationAttributes) are cleared unless the mapping sets them itself (a past separation date would keep Peakon
+ * treating the person as gone).
+ */
+export function returnerClears(attributes: readonly string[], user: ScimUser, mapped: Record<string, unknown> | undefined): Record<string, null> {
   const peakon = (user[PEAKON_USER_SCHEMA] ?? {}) as Record<string, unknown>;
   const clears: Record<string, null> = {};
-  for (const attribute of [settings.separation.dateAttribute, settings.separation.reasonAttribute]) {
+  for (const attribute of attributes) {
     if (peakon[attribute] !== undefined && peakon[attribute] !== null && peakon[attribute] !== '' && !(mapped && attribute in mapped)) clears[attribute] = null;
   }
   return clears;

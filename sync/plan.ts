@@ -1,8 +1,8 @@
 import { emailMatchKey } from '../mapping/email';
 import { PEAKON_START_DATE_ATTRIBUTE } from '../mapping/record';
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
-import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type UnreadableScimUser } from '../scim/resources';
-import { currentEmployment, guardVerdict, hasLeft, leaverWrite, returnerClears, unidentifiedVerdict, type LeaverContext } from './leavers';
+import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type ScimUserWrite, type UnreadableScimUser } from '../scim/resources';
+import { currentEmployment, guardVerdict, hasLeft, leaverWrite, returnerClears, separationAttributes, unidentifiedVerdict, type LeaverContext } from './leavers';
 import { buildCreateBody, composeUpdate, diffUser } from './payloads';
 import type { LeaversSummary } from './report';
 import type { CreateWork, DesiredState, EmployeeIdentity, FieldChange, MatchingKeyKind, UpdateMethod, UpdateWork } from './types';
@@ -99,6 +99,13 @@ export interface PlanOptions {
   /** The Peakon attribute holding the separation date (`leavers.separation.dateAttribute`): cleared for a rehire who started. */
   separationDateAttribute?: string;
   /**
+   * The separation attributes a returner's update clears unless the mapping sets them (sync/leavers.ts
+   * separationAttributes: date and reason under `leavers.action: separate`, none otherwise). Every run knows them, so a
+   * single-employee sync and filter discovery clear them as a whole-tenant run does; without this option, `leavers`
+   * settings give them.
+   */
+  separationAttributes?: readonly string[];
+  /**
    * Users the listing returned that do not fit the SCIM User schema (scim/resources.ts parseUserListPage). They are
    * in Peakon, so an employee matching one is neither created (a duplicate) nor written from a state this run could
    * not read: they are skipped this run. Absent from `current`, they are never leavers either.
@@ -151,6 +158,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     return today !== undefined ? inactiveUntilTheirStart(employedUntil, user, today) : employedUntil;
   };
   const employed = current !== undefined ? desired.map(datesDecide) : desired;
+  const clearedOnReturn = options.separationAttributes ?? (options.leavers ? separationAttributes(options.leavers.settings) : []);
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Set<string>();
   const referable = wholeTenant ? referableEmails(employed, currentOf, inPeakon) : undefined;
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
@@ -165,10 +173,13 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const entries = checked.map((checkedEmployee) => {
     const state = currentOf(checkedEmployee);
     const employee = state && isRenamed(checkedEmployee) ? oneUniqueFieldAtATime(checkedEmployee, state, matchingKey) : checkedEmployee;
-    if (!leaverContext || !state) return planEmployee(employee, state, options, { waves, phaseOne, inPeakon });
+    const context = { waves, phaseOne, inPeakon, clearedOnReturn };
+    if (!state) return planEmployee(employee, state, options, context);
     const returner = state.active === false && employee.user.active !== false;
-    const clears = returner ? returnerClears(leaverContext.settings, state, employee.user[PEAKON_USER_SCHEMA]) : {};
-    const planned = planEmployee(Object.keys(clears).length ? { ...employee, user: { ...employee.user, [PEAKON_USER_SCHEMA]: { ...(employee.user[PEAKON_USER_SCHEMA] ?? {}), ...clears } } } : employee, state, options, { waves, phaseOne, inPeakon });
+    // Any run that reactivates someone (a single-employee sync too) clears the separation `separate` wrote: Peakon
+    // switches off anyone whose separation date has passed, so the reactivation would not last.
+    const planned = planEmployee(returner ? withReturnerClears(employee, state, clearedOnReturn) : employee, state, options, context);
+    if (!leaverContext) return planned;
     const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };
     if (planned.update && isHrDeactivation(state, employee, leaverContext)) {
       // The HR system marks an active Peakon user inactive: a deactivation like any leaver's, so it runs after phase 2
@@ -501,6 +512,26 @@ interface PlanContext {
   waves: Map<DesiredEmployee, number>;
   phaseOne: Map<string, DesiredEmployee>;
   inPeakon: Set<string>;
+  /** The separation attributes a returner's update clears (PlanOptions.separationAttributes). */
+  clearedOnReturn: readonly string[];
+}
+
+/** A returner's state with the separation attributes `separate` wrote cleared, unless the mapping sets them. */
+function withReturnerClears<T extends { user: ScimUserWrite }>(employee: T, user: ScimUser, attributes: readonly string[]): T {
+  const clears = returnerClears(attributes, user, employee.user[PEAKON_USER_SCHEMA]);
+  if (Object.keys(clears).length === 0) return employee;
+  return { ...employee, user: { ...employee.user, [PEAKON_USER_SCHEMA]: { ...(employee.user[PEAKON_USER_SCHEMA] ?? {}), ...clears } } };
+}
+
+/**
+ * Filter discovery: the state phase 1 compares with the user it found (activities/employee.ts discoverEmployee), by the
+ * rules a plan that knows Peakon's state applies. A returner (found inactive, reactivated by this state) has the
+ * separation attributes `separate` wrote cleared.
+ */
+export function desiredForFound(desired: DesiredState, found: ScimUser): DesiredState {
+  const { clearOnReturn, ...state } = desired;
+  const returner = found.active === false && state.user.active !== false;
+  return returner && clearOnReturn ? withReturnerClears(state, found, clearOnReturn) : state;
 }
 
 /** `current`: the Peakon user, null when the listing shows none, undefined when Peakon's state is unknown. */
@@ -535,7 +566,7 @@ function planEmployee(employee: DesiredEmployee, current: ScimUser | null | unde
       createBody,
       createReferences: carried,
       knownAbsent: current === null,
-      ...(current === undefined ? { desiredIfFound: state } : {}),
+      ...(current === undefined ? { desiredIfFound: { ...state, ...(context.clearedOnReturn.length ? { clearOnReturn: [...context.clearedOnReturn] } : {}) } } : {}),
     };
     const changes = diffUser(buildCreateBody(state, employee.references), undefined, Object.keys(employee.references));
     return { ...base, wave, action: current === null ? 'create' : 'discover', changes: current === null ? changes : [], create, ...(Object.keys(deferred).length ? { deferredReferences: deferred } : {}) };

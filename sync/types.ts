@@ -79,6 +79,12 @@ export interface DesiredState {
   references: Record<string, string>;
   createOnly: string[];
   sourceId: string;
+  /**
+   * Filter discovery under `leavers.action: separate` (`desiredIfFound`): the separation attributes to clear when the
+   * user found is inactive and this state reactivates them (a returner), unless the mapping sets them
+   * (sync/plan.ts desiredForFound).
+   */
+  clearOnReturn?: string[];
 }
 
 /** One write to bring an existing Peakon user in line, with what it changes. */

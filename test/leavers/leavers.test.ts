@@ -798,6 +798,53 @@ describe('returners, rehires, adoption and termination dates', () => {
     );
   });
 
+  it('separate: a returner synced by sync --employee or by sync.discovery: filter has the separation cleared too, so Peakon keeps them active', async () => {
+    // The sandbox follows Peakon's dates: a past Separation date is served inactive, as Peakon switches such people off.
+    const fixture = await pipeline.fixture({ sandbox: { today: '2026-12-01' } });
+    withoutLeaverGuard(fixture);
+    const { 'Separation date': _date, 'Separation reason': _reason, ...attributes } = fixture.config.mapping.attributes;
+    fixture.config.mapping = { ...fixture.config.mapping, attributes };
+    fixture.config.leavers = { ...fixture.config.leavers, action: 'separate', terminationDate: { field: 'termination_date', date: 'DD/MM/YYYY', trim: true, onlyOnCreate: false }, separation: { dateAttribute: 'Separation date', reasonAttribute: 'Separation reason', reason: 'Voluntary' } };
+    const org = generateOrg(6, 2);
+    const [single, discovered] = leaves(org);
+    if (!single || !discovered) throw new Error('the org has fewer than two leaves');
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync({ asOf: '2026-12-01' })).result()) as SyncReport).counts.created).toBe(6);
+        for (const employee of [single, discovered]) employee.termination_date = '15/12/2026';
+        fixture.writeEmployees(org);
+        fixture.sandbox.setToday('2026-12-20');
+        expect(((await (await fixture.startSync({ asOf: '2026-12-20' })).result()) as SyncReport).counts.deactivated).toBe(2);
+        for (const employee of [single, discovered]) expect(byEmail(fixture).get(employee.work_email)?.[PEAKON_USER_SCHEMA]).toMatchObject({ 'Separation date': '2026-12-15' });
+
+        // Rehired: the HR system drops the termination date. Before, only a whole-tenant run cleared the separation, and
+        // these runs' reactivation did not last (Peakon switched them off again for the past Separation date).
+        for (const employee of [single, discovered]) employee.termination_date = '';
+        fixture.writeEmployees(org);
+        fixture.sandbox.setToday('2026-12-21');
+        const one: SyncReport = await (await fixture.startSync({ asOf: '2026-12-21', employeeKey: single.work_email })).result();
+        expect(one.counts).toMatchObject({ updated: 1, created: 0, failed: 0 });
+        fixture.config.sync = { ...fixture.config.sync, discovery: 'filter' };
+        const filtered: SyncReport = await (await fixture.startSync({ asOf: '2026-12-21' })).result();
+        expect(filtered.counts).toMatchObject({ created: 0, failed: 0 });
+        expect(filtered.counts.updated).toBeGreaterThanOrEqual(1);
+        for (const employee of [single, discovered]) {
+          const back = byEmail(fixture).get(employee.work_email) as ScimUser;
+          expect(back.active).toBe(true);
+          expect(back[PEAKON_USER_SCHEMA]?.['Separation date'] ?? null).toBeNull();
+          expect(back[PEAKON_USER_SCHEMA]?.['Separation reason'] ?? null).toBeNull();
+          expect(servedWithDates(back, '2026-12-21').active).toBe(true);
+        }
+        // Stable: the next filter run finds them active and writes nothing for them.
+        const opsBefore = fixture.sandbox.ops().length;
+        await (await fixture.startSync({ asOf: '2026-12-22' })).result();
+        expect(writesOf(fixture, opsBefore)).toEqual([]);
+      })(),
+    );
+  });
+
   it('keeps a future termination date active, also when the HR status already says Terminated; the first run on or after that date (the run\'s clock, injected) deactivates', async () => {
     const fixture = await pipeline.fixture();
     withoutLeaverGuard(fixture);

@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { loadConfigFile } from '../../config/load';
+import { LeaversSchema, type ConnectorConfig } from '../../config/schema';
+import { mapEmployees } from '../../mapping/map';
+import type { DesiredEmployee } from '../../mapping/employee';
+import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import { employeeRefFor } from '../../sync/employee-ref';
+import { separationAttributes } from '../../sync/leavers';
+import { composeUpdate } from '../../sync/payloads';
+import { buildPlan, desiredForFound, type PlanOptions } from '../../sync/plan';
+import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
+
+/**
+ * Runs that see only part of Peakon: a single-employee sync (`sync --employee`: one lookup) and filter discovery (Peakon
+ * unknown to the plan; phase 1 compares what it finds with `desiredIfFound`, activities/employee.ts). They apply the
+ * rules a whole-tenant plan applies to what they see. End to end: test/leavers/leavers.test.ts.
+ */
+describe('plan: single-employee syncs and filter discovery', () => {
+  const sample = loadConfigFile(path.resolve('examples/sample-config.yaml'));
+  // The separation attributes are the connector's to write (`separate`), not the mapping's.
+  const { 'Separation date': _date, 'Separation reason': _reason, ...attributes } = sample.mapping.attributes;
+  const config: ConnectorConfig = { ...sample, mapping: { ...sample.mapping, attributes } };
+  const separate = LeaversSchema.parse({ action: 'separate', separation: { dateAttribute: 'Separation date', reasonAttribute: 'Separation reason', reason: 'Voluntary' } });
+  const org = generateOrg(4, 2);
+  const person = org[3] as GeneratedEmployee;
+  const mapped = (records: GeneratedEmployee[] = org, with_: ConnectorConfig = config) => mapEmployees(records as unknown as Record<string, unknown>[], with_).employees;
+  const desiredOf = (employees: DesiredEmployee[], employee: GeneratedEmployee) => employees.find((candidate) => candidate.sourceId === employee.employee_id) as DesiredEmployee;
+  const options = (extra: Partial<PlanOptions> = {}): PlanOptions => ({ matchingKey: 'email', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), currentIsWholeTenant: false, today: '2026-12-01', separationDateAttribute: 'Separation date', separationAttributes: separationAttributes(separate), terminationDateDecides: true, ...extra });
+  /** The person as `separate` left them: inactive, with the separation date and reason it wrote. */
+  const separated = (employee: DesiredEmployee): ScimUser => ({ ...employee.user, id: 'u-1', active: false, [PEAKON_USER_SCHEMA]: { ...employee.user[PEAKON_USER_SCHEMA], 'Separation date': '2026-10-31', 'Separation reason': 'Voluntary' } }) as ScimUser;
+
+  describe('a returner under leavers.action: separate has the separation cleared (Peakon switches off anyone whose separation date has passed)', () => {
+    it('sync --employee: the reactivation clears the separation date and reason', () => {
+      const desired = desiredOf(mapped(), person);
+      const plan = buildPlan([desired], [separated(desired)], options());
+      expect(plan.entries).toHaveLength(1);
+      expect(plan.entries[0]?.action).toBe('update');
+      expect(plan.entries[0]?.changes).toEqual(expect.arrayContaining([{ field: 'active', from: false, to: true }, { field: 'Separation date', from: '2026-10-31', to: null }, { field: 'Separation reason', from: 'Voluntary', to: null }]));
+      expect(plan.entries[0]?.update?.write).toEqual({ method: 'patch', operations: expect.arrayContaining([{ op: 'replace', path: 'active', value: true }, { op: 'remove', path: `${PEAKON_USER_SCHEMA}:Separation date` }, { op: 'remove', path: `${PEAKON_USER_SCHEMA}:Separation reason` }]) });
+    });
+
+    it('sync.discovery: filter: the update phase 1 builds for the inactive user it finds clears them too; an active user found is not touched', () => {
+      const desired = desiredOf(mapped(), person);
+      const plan = buildPlan([desired], undefined, options({ currentIsWholeTenant: true, withholdHrDeactivations: true }));
+      const wanted = plan.entries[0]?.create?.desiredIfFound;
+      expect(plan.entries[0]?.action).toBe('discover');
+      if (!wanted) throw new Error('no desiredIfFound');
+      const found = separated(desired);
+      const update = composeUpdate(desiredForFound(wanted, found), found, 'patch');
+      expect(update.changes).toEqual(expect.arrayContaining([{ field: 'active', from: false, to: true }, { field: 'Separation date', from: '2026-10-31', to: null }, { field: 'Separation reason', from: 'Voluntary', to: null }]));
+      // Someone active in Peakon with a separation the HR system does not give is left as it is (only returners clear).
+      const active = { ...found, active: true };
+      expect(composeUpdate(desiredForFound(wanted, active), active, 'patch').changes).toEqual([]);
+    });
+
+    it('not under deactivate, and not what the mapping sets itself', () => {
+      const desired = desiredOf(mapped(), person);
+      const deactivate = buildPlan([desired], [separated(desired)], options({ separationAttributes: separationAttributes(LeaversSchema.parse({})) }));
+      expect(deactivate.entries[0]?.changes).toEqual([{ field: 'active', from: false, to: true }]);
+      // Rehired with a leaving date already agreed: the mapping writes it, the reason is still cleared.
+      const records = org.map((employee) => (employee === person ? { ...employee, termination_date: '31/12/2026' } : employee));
+      const mappedDate = desiredOf(mapped(records, { ...config, mapping: { ...config.mapping, attributes: { ...attributes, ...(_date ? { 'Separation date': _date } : {}) } } }), person);
+      const changes = buildPlan([mappedDate], [separated(mappedDate)], options()).entries[0]?.changes;
+      expect(changes).toEqual(expect.arrayContaining([{ field: 'Separation date', from: '2026-10-31', to: '2026-12-31' }, { field: 'Separation reason', from: 'Voluntary', to: null }]));
+    });
+  });
+});
