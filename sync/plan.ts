@@ -173,7 +173,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const entries = checked.map((checkedEmployee) => {
     const state = currentOf(checkedEmployee);
     const employee = state && isRenamed(checkedEmployee) ? oneUniqueFieldAtATime(checkedEmployee, state, matchingKey) : checkedEmployee;
-    const context = { waves, phaseOne, inPeakon, clearedOnReturn };
+    const context = { waves, phaseOne, inPeakon, clearedOnReturn, today };
     if (!state) return planEmployee(employee, state, options, context);
     const returner = state.active === false && employee.user.active !== false;
     // Any run that reactivates someone (a single-employee sync too) clears the separation `separate` wrote: Peakon
@@ -341,15 +341,21 @@ function activeUntilTheirDate(employee: DesiredEmployee, user: ScimUser | null |
  * cleared). From their start date on they are reactivated like any returner.
  */
 function inactiveUntilTheirStart(employee: DesiredEmployee, user: ScimUser | null | undefined, today: string): DesiredEmployee {
-  if (!user || user.active !== false || employee.user.active === false) return employee;
+  const start = startAhead(employee, user, today);
+  if (start === undefined) return employee;
+  const warning = `starts on ${start}: inactive in Peakon until then, not reactivated before`;
+  return { ...employee, user: { ...employee.user, active: false }, warnings: [...employee.warnings, warning] };
+}
+
+/** The start date (YYYY-MM-DD) that keeps an inactive Peakon user inactive today, if any (inactiveUntilTheirStart). */
+function startAhead(employee: Pick<DesiredState, 'user' | 'createOnly'>, user: ScimUser | null | undefined, today: string): string | undefined {
+  if (!user || user.active !== false || employee.user.active === false) return undefined;
   // The start date Peakon goes by: its own when the mapping writes Tenure only at creation (a rehire keeps theirs).
   const createOnly = employee.createOnly.includes(`${PEAKON_USER_SCHEMA}:${PEAKON_START_DATE_ATTRIBUTE}`);
   const value = (createOnly ? user : employee.user)[PEAKON_USER_SCHEMA]?.[PEAKON_START_DATE_ATTRIBUTE];
   // A date, or an ISO date-time (Peakon documents its dates as ISO 8601); anything else decides nothing.
   const start = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}(T|$)/.test(value) ? value.slice(0, 10) : undefined;
-  if (start === undefined || start <= today) return employee;
-  const warning = `starts on ${start}: inactive in Peakon until then, not reactivated before`;
-  return { ...employee, user: { ...employee.user, active: false }, warnings: [...employee.warnings, warning] };
+  return start !== undefined && start > today ? start : undefined;
 }
 
 /**
@@ -514,6 +520,8 @@ interface PlanContext {
   inPeakon: Set<string>;
   /** The separation attributes a returner's update clears (PlanOptions.separationAttributes). */
   clearedOnReturn: readonly string[];
+  /** The run's day, when known (filter discovery decides a future hire's start by it). */
+  today: string | undefined;
 }
 
 /** A returner's state with the separation attributes `separate` wrote cleared, unless the mapping sets them. */
@@ -525,11 +533,14 @@ function withReturnerClears<T extends { user: ScimUserWrite }>(employee: T, user
 
 /**
  * Filter discovery: the state phase 1 compares with the user it found (activities/employee.ts discoverEmployee), by the
- * rules a plan that knows Peakon's state applies. A returner (found inactive, reactivated by this state) has the
- * separation attributes `separate` wrote cleared.
+ * rules a plan that knows Peakon's state applies. A future hire Peakon holds inactive until their start date (the
+ * plan's `today`) stays inactive (inactiveUntilTheirStart); a returner (found inactive, reactivated by this state) has
+ * the separation attributes `separate` wrote cleared.
  */
 export function desiredForFound(desired: DesiredState, found: ScimUser): DesiredState {
-  const { clearOnReturn, ...state } = desired;
+  const { clearOnReturn, today, ...wanted } = desired;
+  const held = today !== undefined && startAhead(wanted, found, today) !== undefined;
+  const state = held ? { ...wanted, user: { ...wanted.user, active: false } } : wanted;
   const returner = found.active === false && state.user.active !== false;
   return returner && clearOnReturn ? withReturnerClears(state, found, clearOnReturn) : state;
 }
@@ -566,7 +577,7 @@ function planEmployee(employee: DesiredEmployee, current: ScimUser | null | unde
       createBody,
       createReferences: carried,
       knownAbsent: current === null,
-      ...(current === undefined ? { desiredIfFound: { ...state, ...(context.clearedOnReturn.length ? { clearOnReturn: [...context.clearedOnReturn] } : {}) } } : {}),
+      ...(current === undefined ? { desiredIfFound: { ...state, ...(context.clearedOnReturn.length ? { clearOnReturn: [...context.clearedOnReturn] } : {}), ...(context.today !== undefined ? { today: context.today } : {}) } } : {}),
     };
     const changes = diffUser(buildCreateBody(state, employee.references), undefined, Object.keys(employee.references));
     return { ...base, wave, action: current === null ? 'create' : 'discover', changes: current === null ? changes : [], create, ...(Object.keys(deferred).length ? { deferredReferences: deferred } : {}) };

@@ -85,6 +85,11 @@ export interface DesiredState {
    * (sync/plan.ts desiredForFound).
    */
   clearOnReturn?: string[];
+  /**
+   * Filter discovery (`desiredIfFound`): the run's day (YYYY-MM-DD, from the plan, never a clock of the activity). A
+   * future hire Peakon holds inactive until their start date (`Tenure`) is not reactivated before that day.
+   */
+  today?: string;
 }
 
 /** One write to bring an existing Peakon user in line, with what it changes. */

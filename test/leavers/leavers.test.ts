@@ -641,6 +641,39 @@ describe('returners, rehires, adoption and termination dates', () => {
     );
   });
 
+  it('sync.discovery: filter: a future hire Peakon holds inactive until their start date is not reactivated either (the run\'s day travels with the discovery)', async () => {
+    const fixture = await pipeline.fixture({ sandbox: { today: '2026-12-01' } });
+    withoutLeaverGuard(fixture);
+    fixture.config.sync = { ...fixture.config.sync, discovery: 'filter' };
+    fixture.config.mapping = { ...fixture.config.mapping, attributes: { ...fixture.config.mapping.attributes, Tenure: { field: 'start_date', date: 'DD/MM/YYYY', matchOn: 'id', trim: true, onlyOnCreate: false } } };
+    const org = generateOrg(5, 2).map((employee) => ({ ...employee, start_date: '01/01/2020' }) as GeneratedEmployee);
+    const [hire] = leaves(org);
+    if (!hire) throw new Error('the org has no leaves');
+    Object.assign(hire, { start_date: '10/01/2027' });
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync({ asOf: '2026-12-01' })).result()) as SyncReport).counts.created).toBe(5);
+        expect(servedWithDates(byEmail(fixture).get(hire.work_email) as ScimUser, '2026-12-01').active).toBe(false);
+
+        // Before, every filter run found the hire inactive and reactivated them, and Peakon held them inactive again.
+        const opsBefore = fixture.sandbox.ops().length;
+        for (const day of ['2026-12-01', '2026-12-02']) {
+          const run: SyncReport = await (await fixture.startSync({ asOf: day })).result();
+          expect(run.counts).toMatchObject({ updated: 0, created: 0, failed: 0 });
+        }
+        expect(writesOf(fixture, opsBefore)).toEqual([]);
+
+        // From the start date on, Peakon serves them active by itself: nothing to write either.
+        fixture.sandbox.setToday('2027-01-10');
+        const started: SyncReport = await (await fixture.startSync({ asOf: '2027-01-10' })).result();
+        expect(started.counts).toMatchObject({ updated: 0, failed: 0 });
+        expect(writesOf(fixture, opsBefore)).toEqual([]);
+      })(),
+    );
+  });
+
   it('with Tenure written only at creation, Peakon\'s own start date decides: a returner whose stored start is past is reactivated', async () => {
     const fixture = await pipeline.fixture();
     withoutLeaverGuard(fixture);

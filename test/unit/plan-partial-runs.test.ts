@@ -64,4 +64,27 @@ describe('plan: single-employee syncs and filter discovery', () => {
       expect(changes).toEqual(expect.arrayContaining([{ field: 'Separation date', from: '2026-10-31', to: '2026-12-31' }, { field: 'Separation reason', from: 'Voluntary', to: null }]));
     });
   });
+
+  describe('sync.discovery: filter and a future hire Peakon holds inactive until their start date (Tenure)', () => {
+    const withTenure: ConnectorConfig = { ...config, mapping: { ...config.mapping, attributes: { ...attributes, Tenure: { field: 'start_date', date: 'DD/MM/YYYY', matchOn: 'id', trim: true, onlyOnCreate: false } } } };
+    const records = org.map((employee) => ({ ...employee, start_date: employee === person ? '10/01/2027' : '01/01/2020' }));
+    const desired = desiredOf(mapped(records, withTenure), person);
+    /** Created by an earlier run; Peakon serves them inactive until their start date. */
+    const found = { ...desired.user, id: 'u-1', active: false } as ScimUser;
+    const foundUpdate = (today: string) => {
+      const plan = buildPlan([desired], undefined, options({ currentIsWholeTenant: true, withholdHrDeactivations: true, today }));
+      const wanted = plan.entries[0]?.create?.desiredIfFound;
+      if (!wanted) throw new Error('no desiredIfFound');
+      return composeUpdate(desiredForFound(wanted, found), found, 'patch');
+    };
+
+    it('is not reactivated before that day (Peakon would undo it, and every run would send it again)', () => {
+      expect(foundUpdate('2026-12-01').changes).toEqual([]);
+      expect(foundUpdate('2027-01-09').changes).toEqual([]);
+    });
+
+    it('from their start date on, an inactive user found is a returner like any other: reactivated', () => {
+      expect(foundUpdate('2027-01-10').changes).toEqual([{ field: 'active', from: false, to: true }]);
+    });
+  });
 });
