@@ -91,6 +91,25 @@ describe('what schedule update and describe say about a config', () => {
     expect(configChanges(before, rest({ 'X-Client': 'old-header-s3cr3t', 'X-Gone': 'gone-header-s3cr3t' }, { key: 'old-query-s3cr3t', nested: { deep: 'deep-old-s3cr3t' } }))).toEqual([]);
   });
 
+  it('prints a source URL without user info and with its query values hidden, in update\'s change lines and in describe', () => {
+    const rest = (url: string) => ({ source: { type: 'rest', url }, sync: { maxConcurrentPartitions: 2 } });
+    expect(configChanges(rest('https://hr.example.com/api'), rest('https://bob:s3cr3t@hr2.example.com/v2?api_key=s3cr3t&page=1'))).toEqual([
+      'source.url: "https://hr.example.com/api" → "https://hr2.example.com/v2?api_key=…&page=…"',
+    ]);
+    // A change only in what is not shown is still a change, said as such.
+    expect(configChanges(rest('https://hr.example.com/api?api_key=old-s3cr3t'), rest('https://hr.example.com/api?api_key=new-s3cr3t'))).toEqual([
+      'source.url: "https://hr.example.com/api?api_key=…" (changed where values are not shown)',
+    ]);
+    expect(configChanges({ source: { type: 'bamboohr', baseUrl: 'https://u:s3cr3t@x.example.com/' } }, { source: { type: 'bamboohr' } })).toEqual(['source.baseUrl: "https://x.example.com/" → (not set)']);
+    // describe: a config stored before the URL was refused (it no longer validates), and one with a key in the query.
+    const withUserInfo = { ...asWritten, source: { type: 'rest', url: 'https://bob:s3cr3t@hr.example.com/api?api_key=s3cr3t' } };
+    const stale = storedConfigStatus({ form: 'as-written', stored: { storedConfig: withUserInfo } });
+    expect(stale).toMatchObject({ validates: false, source: 'rest:https://hr.example.com/api?api_key=…' });
+    expect(JSON.stringify(stale)).not.toContain('s3cr3t');
+    const withKey = { ...asWritten, source: { type: 'rest', url: 'https://hr.example.com/api?api_key=s3cr3t' } };
+    expect(storedConfigStatus({ form: 'as-written', stored: { storedConfig: withKey } })).toMatchObject({ validates: true, source: 'rest:https://hr.example.com/api?api_key=…' });
+  });
+
   it('tells a schedule made by an earlier version from one that stores the config as written', () => {
     const overview: SyncScheduleOverview = {
       scheduleId: 'peakon-sync-demo',
