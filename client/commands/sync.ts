@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
 import { readWorkerEnvironment } from '../../worker/environment';
-import { exitCodeFor, FAIL_ON_CHOICES, formatEmployeeTable, formatReport, type FailOn } from '../format-report';
+import { exitCodeFor, FAIL_ON_CHOICES, formatEmployeeTable, formatReport, runFailureMessage, type FailOn } from '../format-report';
 import { readReportLines } from '../report-file';
 import { watchProgress } from '../progress';
 import { startSync, SyncAlreadyStartedError } from '../start-sync';
@@ -67,7 +67,7 @@ export function registerSyncCommand(program: Command): void {
           report = await result;
         } catch (error) {
           // The run failed as a whole (bad token, unreadable HR source, …): say why in one line.
-          if (error instanceof WorkflowFailedError) throw new Error(`sync ${handle.workflowId} failed: ${error.cause?.message ?? error.message}`);
+          if (error instanceof WorkflowFailedError) throw new Error(`sync ${handle.workflowId} failed: ${runFailureMessage(error)}`);
           throw error;
         }
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
