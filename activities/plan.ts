@@ -6,12 +6,14 @@ import { readAllRecords } from '../hris/source';
 import { emailMatchKey } from '../mapping/email';
 import { mapEmployees, type MappingReport } from '../mapping/map';
 import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
+import type { ScimClient } from '../scim/client';
+import { externalIdFilter } from '../scim/filter';
 import type { ScimUser, UnreadableScimUser } from '../scim/resources';
 import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { preflightMapping } from '../sync/preflight';
 import { employeeRefFor } from '../sync/employee-ref';
 import { dayIn, separationAttributes, type LeaverContext } from '../sync/leavers';
-import { buildPlan, countPlan, usersOwnedByPlan, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
+import { buildPlan, countPlan, usersOwnedByPlan, type HrIdLookup, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
 import { planPreview, type EmployeeReportLine } from '../sync/employee-report';
 import type { StoredPlan } from '../sync/stored-plan';
 import { storePlan } from '../storage/plan-pages';
@@ -150,11 +152,15 @@ export function planSyncActivity(deps: ActivityDeps) {
         }
         let current: ScimUser[] | undefined;
         const unreadable: UnreadableScimUser[] = [];
+        let hrIdLookup: HrIdLookup | undefined;
         if (single) {
           // One employee: one filtered lookup decides the action exactly (create, update or nothing).
           const found = config.matching.key === 'employeeNumber' ? await scim.findUserByEmployeeNumber(single.employeeKey) : await scim.findUserByUserName(single.user.userName);
           current = found ? [found] : [];
           trace.push(traceMatch(config.matching.key, single.employeeKey, found));
+          // Nobody by key: a new hire, or a person whose key changed in the HR system (a rename). One more lookup, by
+          // the HR id the connector writes as externalId, tells them apart (sync/plan.ts singleRename).
+          if (!found) hrIdLookup = await lookUpByHrId(scim, deps, input, mapping, single, trace);
         } else if (config.sync.discovery === 'list') {
           current = [];
           // Users that do not fit the schema are left alone by the plan (never created again, never leavers), not
@@ -178,6 +184,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           separationDateAttribute: leaversSettings(config).separation.dateAttribute,
           separationAttributes: separationAttributes(leaversSettings(config)),
           unreadable,
+          ...(hrIdLookup ? { hrIdLookup } : {}),
         });
         if (deps.ownership && !input.dryRun) {
           // Everyone matched to an HR record is synced by this run, so the connector owns them from now on.
@@ -211,6 +218,29 @@ export function planSyncActivity(deps: ActivityDeps) {
       heartbeat('failed');
       throw withSpend(error, { operations: earlierOperations + spent(), recordsRead });
     }
+  };
+}
+
+/**
+ * A single-employee sync's lookup by HR id (`externalId eq`), one GET of at most two users (enough to tell none, one
+ * and several apart), and what the plan needs to judge a rename by it: the ledger (read only when a user is found),
+ * the read's keys and how many of its records carry the id.
+ */
+async function lookUpByHrId(scim: ScimClient, deps: ActivityDeps, input: PlanInput, mapping: MappingReport, single: DesiredEmployee, trace: string[]): Promise<HrIdLookup> {
+  const page = await scim.listUsersPage(1, 2, externalIdFilter(single.sourceId));
+  const users = page.Resources.filter((user) => user.externalId === single.sourceId);
+  const filterIgnored = users.length < page.Resources.length;
+  const total = filterIgnored ? users.length : Math.max(page.totalResults, users.length);
+  // Told on the match line itself: the trace keeps its steps (read → map → match → action → result).
+  trace.push(`${trace.pop() ?? 'match:'}; externalId ${single.sourceId} → ${filterIgnored ? 'unknown (the filter was not applied)' : total === 0 ? 'not in Peakon' : `Peakon user ${users.map((user) => user.id).join(', ')}${total > users.length ? ', …' : ''}`}`);
+  const owned = users.length && deps.ownership ? new Set((await deps.ownership.read(input.run.tenant)).owned) : undefined;
+  return {
+    users,
+    total,
+    ...(filterIgnored ? { filterIgnored } : {}),
+    ...(owned ? { owned } : {}),
+    readKeys: new Set(mapping.employees.map((employee) => employee.employeeKey)),
+    recordsWithHrId: mapping.employees.filter((employee) => employee.sourceId === single.sourceId).length,
   };
 }
 

@@ -111,6 +111,28 @@ export interface PlanOptions {
    * not read: they are skipped this run. Absent from `current`, they are never leavers either.
    */
   unreadable?: UnreadableScimUser[];
+  /**
+   * A single-employee sync whose lookup by matching key found nobody: what the one lookup by HR id (`externalId eq`)
+   * found. It tells a rename (the key changed in the HR system) from a new hire, by the rules of a whole-tenant run
+   * (renamedUsers); a user it finds that those rules do not allow to rename is not created beside (singleRename).
+   */
+  hrIdLookup?: HrIdLookup;
+}
+
+/** What a single-employee sync's lookup by HR id found, and what judging it needs (PlanOptions.hrIdLookup). */
+export interface HrIdLookup {
+  /** The Peakon users the lookup returned whose externalId is the employee's HR id. */
+  users: ScimUser[];
+  /** How many Peakon users carry that externalId (the answer's totalResults: more than `users` when cut). */
+  total: number;
+  /** The answer held users with another externalId: Peakon did not apply the filter, and nothing can be told. */
+  filterIgnored?: boolean;
+  /** Peakon user ids in the ownership ledger, when the worker has one (without one, ownership is not checked). */
+  owned?: ReadonlySet<string>;
+  /** Matching keys of every record of the HR read: a user one of them matches by key is that record's person. */
+  readKeys: ReadonlySet<string>;
+  /** How many records of the HR read carry the employee's HR id. */
+  recordsWithHrId: number;
 }
 
 /** The key a Peakon user is matched on: the userName lower-cased (SCIM compares it case-insensitively), or the employee number. */
@@ -147,7 +169,10 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   }
   // By HR id, not by the record object: withoutUnreachableReferences copies a record it drops a reference from (a
   // domain move renames a report and their manager at once), and the copy must still be the renamed person.
-  const renamed = leaverContext && current ? renamedUsers(readable, current, currentByKey, leaverContext.owned, matchingKey) : new Map<string, ScimUser>();
+  const single = current !== undefined && !wholeTenantListing && options.hrIdLookup ? singleRename(readable, currentByKey, options.hrIdLookup, matchingKey) : undefined;
+  const renamed = leaverContext && current ? renamedUsers(readable, current, currentByKey, leaverContext.owned, matchingKey) : (single?.renamed ?? new Map<string, ScimUser>());
+  /** HR ids of single-employee syncs that found a user by HR id they may not rename: not created (singleRename). */
+  const renameUnclear = single?.unclear ?? new Map<string, string>();
   // renamedUsers keeps only HR ids held by one record that no Peakon user matches by key.
   const isRenamed = (employee: DesiredEmployee) => renamed.has(employee.sourceId);
   const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? renamed.get(employee.sourceId) ?? null) : undefined);
@@ -167,11 +192,14 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const phaseOne = new Map<string, DesiredEmployee>();
   for (const employee of checked) {
     const state = currentOf(employee);
+    if (renameUnclear.has(employee.sourceId)) continue;
     if (state === undefined || (state === null && employee.user.active !== false)) phaseOne.set(emailMatchKey(employee.user.userName), employee);
   }
   const waves = createWaves(phaseOne);
   const entries = checked.map((checkedEmployee) => {
     const state = currentOf(checkedEmployee);
+    const unclear = renameUnclear.get(checkedEmployee.sourceId);
+    if (unclear !== undefined) return { ref: options.refOf(checkedEmployee.employeeKey), employeeKey: checkedEmployee.employeeKey, recordRef: checkedEmployee.recordRef, warnings: checkedEmployee.warnings, wave: 0, action: 'skip' as const, reason: unclear, changes: [] };
     const employee = state && isRenamed(checkedEmployee) ? oneUniqueFieldAtATime(checkedEmployee, state, matchingKey) : checkedEmployee;
     const context = { waves, phaseOne, inPeakon, clearedOnReturn, today };
     if (!state) return planEmployee(employee, state, options, context);
@@ -179,14 +207,14 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     // Any run that reactivates someone (a single-employee sync too) clears the separation `separate` wrote: Peakon
     // switches off anyone whose separation date has passed, so the reactivation would not last.
     const planned = planEmployee(returner ? withReturnerClears(employee, state, clearedOnReturn) : employee, state, options, context);
-    if (!leaverContext) return planned;
+    const rename = isRenamed(checkedEmployee) && planned.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
+    if (!leaverContext) return { ...planned, ...rename };
     const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };
     if (planned.update && isHrDeactivation(state, employee, leaverContext)) {
       // The HR system marks an active Peakon user inactive: a deactivation like any leaver's, so it runs after phase 2
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
       return { ...planned, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...planned.update, leaver: 'deactivate' as const }, ...adopted };
     }
-    const rename = isRenamed(checkedEmployee) && planned.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
     return { ...planned, ...rename, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
   });
   entries.push(...leftAlone);
@@ -441,6 +469,45 @@ function renamedUsers(records: DesiredEmployee[], current: ScimUser[], currentBy
     if (user && !currentByKey.has(employee.employeeKey) && recordsBySourceId.get(employee.sourceId) === 1) renamed.set(employee.sourceId, user);
   }
   return renamed;
+}
+
+/**
+ * A single-employee sync's rename, by the rules of renamedUsers applied to what its lookup by HR id found: the one
+ * user carrying the id, active, owned (when there is a ledger), matched by key by no record of the read, and exactly
+ * one record with that id. A user found that these rules do not allow to rename may still be this person under their
+ * old key: creating them again would make a second Peakon user, and the next whole-tenant run would switch off (or
+ * delete) the first. Such an employee is skipped, telling the operator to run a whole-tenant sync, which decides.
+ */
+function singleRename(records: DesiredEmployee[], currentByKey: Map<string, ScimUser>, lookup: HrIdLookup, matchingKey: MatchingKeyKind): { renamed: Map<string, ScimUser>; unclear: Map<string, string> } {
+  const renamed = new Map<string, ScimUser>();
+  const unclear = new Map<string, string>();
+  const key = matchingKey === 'email' ? 'email' : 'employee number';
+  for (const employee of records) {
+    if (currentByKey.has(employee.employeeKey)) continue;
+    const users = lookup.users.filter((user) => user.externalId === employee.sourceId);
+    if (!lookup.filterIgnored && users.length === 0 && lookup.total === 0) continue;
+    const [user] = users;
+    const named = users.length ? `Peakon user ${users.map((candidate) => candidate.id).join(', ')}${lookup.total > users.length ? ', …' : ''}` : 'a Peakon user';
+    const userKey = user ? peakonUserKey(user, matchingKey) : undefined;
+    const why = lookup.filterIgnored
+      ? 'Peakon did not apply the externalId filter, so whether a user holds this HR id is unknown'
+      : Math.max(lookup.total, users.length) > 1
+        ? `${named} hold this person's HR id as externalId`
+        : lookup.recordsWithHrId !== 1
+          ? `${named} holds this person's HR id as externalId, which ${lookup.recordsWithHrId} records of the HR read carry`
+          : !user
+            ? `${named} holds this person's HR id as externalId but was not returned`
+            : lookup.owned !== undefined && !lookup.owned.has(user.id)
+              ? `${named} holds this person's HR id as externalId but the connector does not own it`
+              : user.active === false
+                ? `${named} holds this person's HR id as externalId but is inactive (a leaver's id may have been given to a new hire)`
+                : userKey !== undefined && lookup.readKeys.has(userKey)
+                  ? `${named} holds this person's HR id as externalId but another HR record has its ${key}`
+                  : undefined;
+    if (why === undefined && user) renamed.set(employee.sourceId, user);
+    else unclear.set(employee.sourceId, `${why ?? named}: not created, as it may be this person under an earlier ${key} (a second Peakon user for them would follow); run a whole-tenant sync, which matches renames by HR id and decides`);
+  }
+  return { renamed, unclear };
 }
 
 /**

@@ -795,6 +795,41 @@ describe('returners, rehires, adoption and termination dates', () => {
     );
   });
 
+  it('sync --employee with the new email of a renamed person renames their owned user in place (one GET by HR id more), not a second user that the next whole-tenant run would switch off', async () => {
+    const fixture = await pipeline.fixture();
+    withoutLeaverGuard(fixture);
+    const org = generateOrg(6, 2);
+    const [person] = leaves(org);
+    if (!person) throw new Error('the org has no leaves');
+    const newEmail = person.work_email.replace('@example.com', '@renamed.example.com');
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await (await fixture.startSync()).result();
+        const before = byEmail(fixture).get(person.work_email) as ScimUser;
+        fixture.writeEmployees(org.map((employee) => (employee === person ? { ...employee, work_email: newEmail } : employee)));
+
+        const opsBefore = fixture.sandbox.ops().length;
+        const single: SyncReport = await (await fixture.startSync({ employeeKey: newEmail })).result();
+        expect(single.counts).toMatchObject({ created: 0, updated: 1, failed: 0 });
+        // The key lookup (nobody has the new email), the lookup by HR id, and the rename's PATCH: nothing else.
+        const ops = fixture.sandbox.ops().slice(opsBefore).filter((op) => op.path.includes('/Users'));
+        expect(ops.map((op) => op.method)).toEqual(['GET', 'GET', 'PATCH']);
+        expect(ops[2]?.path).toBe(`/scim/v2/Users/${before.id}`);
+        expect(fixture.sandbox.users()).toHaveLength(6);
+        expect(byEmail(fixture).get(newEmail)).toMatchObject({ id: before.id, active: true, externalId: person.employee_id });
+        expect(byEmail(fixture).has(person.work_email)).toBe(false);
+
+        // The next whole-tenant run finds the person by their new email: no leaver, no create.
+        const next: SyncReport = await (await fixture.startSync()).result();
+        expect(next.counts).toMatchObject({ created: 0, deactivated: 0, failed: 0 });
+        expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
+        expect(fixture.sandbox.users()).toHaveLength(6);
+      })(),
+    );
+  });
+
   it('separate with the separation attributes unmapped: the HR termination date is the separation date, and a returner\'s separation is cleared', async () => {
     const fixture = await pipeline.fixture();
     withoutLeaverGuard(fixture);

@@ -7,7 +7,7 @@ import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import { employeeRefFor } from '../../sync/employee-ref';
 import { separationAttributes } from '../../sync/leavers';
 import { composeUpdate } from '../../sync/payloads';
-import { buildPlan, desiredForFound, type PlanOptions } from '../../sync/plan';
+import { buildPlan, desiredForFound, usersOwnedByPlan, type HrIdLookup, type PlanOptions } from '../../sync/plan';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 
 /**
@@ -85,6 +85,50 @@ describe('plan: single-employee syncs and filter discovery', () => {
 
     it('from their start date on, an inactive user found is a returner like any other: reactivated', () => {
       expect(foundUpdate('2027-01-10').changes).toEqual([{ field: 'active', from: false, to: true }]);
+    });
+  });
+
+  describe('sync --employee for a person whose email changed in the HR system (a rename)', () => {
+    const before = desiredOf(mapped(), person);
+    /** Their Peakon user, as an earlier run created it under the old email (externalId: their HR id). */
+    const old = { ...before.user, id: 'u-old' } as ScimUser;
+    const renamedTo = 'new.address@example.com';
+    const records = mapped(org.map((employee) => (employee === person ? { ...employee, work_email: renamedTo } : employee)));
+    const after = desiredOf(records, person);
+    const lookup = (extra: Partial<HrIdLookup> = {}): HrIdLookup => ({ users: [old], total: 1, owned: new Set([old.id]), readKeys: new Set(records.map((employee) => employee.employeeKey)), recordsWithHrId: 1, ...extra });
+    /** The key lookup (new email) found nobody: `current` is empty, as activities/plan.ts hands it over. */
+    const planOf = (hrIdLookup?: HrIdLookup) => buildPlan([after], [], options(hrIdLookup ? { hrIdLookup } : {}));
+
+    it('the owned, active user with their HR id is renamed in place: an update of userName and emails, not a second user', () => {
+      const plan = planOf(lookup());
+      expect(plan.entries).toHaveLength(1);
+      expect(plan.entries[0]).toMatchObject({ action: 'update', peakonUserId: old.id, reason: expect.stringContaining('matched by HR id (externalId)') });
+      expect(plan.entries[0]?.changes.map((change) => change.field)).toEqual(expect.arrayContaining(['userName', 'email']));
+      expect(plan.entries[0]?.create).toBeUndefined();
+      expect(usersOwnedByPlan(plan.entries)).toEqual([old.id]);
+    });
+
+    it('without a ledger the externalId is taken as the connector\'s; nobody with the HR id: a new hire, created', () => {
+      expect(planOf(lookup({ owned: undefined })).entries[0]).toMatchObject({ action: 'update', peakonUserId: old.id });
+      expect(planOf(lookup({ users: [], total: 0, owned: undefined })).entries[0]?.action).toBe('create');
+    });
+
+    it.each([
+      ['not owned by the connector', { owned: new Set<string>() }, 'does not own it'],
+      ['inactive', { users: [{ ...old, active: false }] }, 'is inactive'],
+      ['one of two users with the HR id', { users: [old, { ...old, id: 'u-twin' }], total: 2 }, 'u-old, u-twin hold'],
+      ['more users with it than the page held', { total: 3 }, 'u-old, … hold'],
+      ['a user another record matches by key', { users: [{ ...old, userName: (records[0] as DesiredEmployee).user.userName }] }, 'another HR record has its email'],
+      ['a user whose HR id two records carry', { recordsWithHrId: 2 }, '2 records of the HR read carry'],
+      ['an answer that ignored the filter', { users: [], total: 0, filterIgnored: true }, 'did not apply the externalId filter'],
+    ] as const)('a user found that may not be renamed (%s) is not created beside it: skipped, pointing to a whole-tenant sync', (_case, extra, why) => {
+      const plan = planOf(lookup(extra as Partial<HrIdLookup>));
+      expect(plan.entries).toHaveLength(1);
+      expect(plan.entries[0]).toMatchObject({ action: 'skip', changes: [] });
+      expect(plan.entries[0]?.reason).toContain(why);
+      expect(plan.entries[0]?.reason).toContain('run a whole-tenant sync');
+      expect(plan.waves).toBe(0);
+      expect(usersOwnedByPlan(plan.entries)).toEqual([]);
     });
   });
 });
