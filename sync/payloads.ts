@@ -158,6 +158,21 @@ function comparableFields(user: ScimUserWrite | undefined): Map<string, Scalar |
   return fields;
 }
 
+/** A date (YYYY-MM-DD) at exactly UTC midnight, as an ISO 8601 DateTime: `T00:00:00`, any all-zero fraction, `Z`, `+00:00` or no offset. */
+const UTC_MIDNIGHT = /^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0+)?(?:Z|\+00:00)?$/;
+const PLAIN_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Peakon documents date attributes as ISO 8601 DateTime strings: a day the mapping writes as `1990-04-02` may come back
+ * as `1990-04-02T00:00:00.000Z`. Those two are one value (else every user with a date is written at every run); any
+ * other time or offset is not.
+ */
+function sameDay(a: Scalar, b: Scalar): boolean {
+  if (typeof a !== 'string' || typeof b !== 'string') return false;
+  const [date, dateTime] = PLAIN_DATE.test(a) ? [a, b] : [b, a];
+  return PLAIN_DATE.test(date) && UTC_MIDNIGHT.exec(dateTime)?.[1] === date;
+}
+
 function sameValue(field: string, a: Scalar | undefined, b: Scalar | undefined): boolean {
   const normalise = (value: Scalar | undefined): Scalar => {
     if (value === undefined || value === '') return null;
@@ -166,6 +181,7 @@ function sameValue(field: string, a: Scalar | undefined, b: Scalar | undefined):
   };
   // Peakon treats a missing `active` as active.
   if (field === 'active') return (a ?? true) === (b ?? true);
+  if (sameDay(normalise(a), normalise(b))) return true;
   return String(normalise(a)) === String(normalise(b)) && (normalise(a) === null) === (normalise(b) === null);
 }
 
