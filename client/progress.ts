@@ -86,22 +86,68 @@ export interface ProgressStream {
 }
 
 /**
+ * Progress queries that fail this many times in a row, over at least QUERY_FAILURES_WARN_AFTER_MS, get a warning. A
+ * query nobody answers fails after about 30 s (the server's deadline), so that is about a minute without a worker; a
+ * worker restart (a deploy) answers the queries that wait for it and stays below, and so do the failures of a run
+ * whose first task has not run yet.
+ */
+export const QUERY_FAILURES_BEFORE_WARNING = 2;
+export const QUERY_FAILURES_WARN_AFTER_MS = 45_000;
+
+/** The run's task queue, for the warning; undefined when even that cannot be read. */
+async function taskQueueOf(client: Client, runId: string): Promise<string | undefined> {
+  try {
+    return (await client.workflow.getHandle(runId).describe()).taskQueue;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Shows progress until `finished` settles: a redrawn bar on a terminal, a plain line whenever something changed
- * otherwise (CI logs, pipes). Returns once `finished` has settled.
+ * otherwise (CI logs, pipes). Returns once `finished` has settled. When the progress query keeps failing (no worker
+ * answers it), says so once, naming the likely cause, and once more when progress can be read again.
  */
 export async function watchProgress(client: Client, runId: string, finished: Promise<unknown>, stream: ProgressStream, intervalMs = 1000): Promise<void> {
   let settled = false;
   void finished.then(() => (settled = true), () => (settled = true));
   let last = '';
+  /** The current run of failed queries: how many, since when (the first one's start), and whether it was reported. */
+  let failures = 0;
+  let failingSince = 0;
+  let warned = false;
+  /** On a terminal, a message replaces the bar's line; the bar is drawn afresh below it. */
+  const say = (message: string): void => {
+    if (!stream.isTTY) {
+      stream.write(`${message}\n`);
+      return;
+    }
+    if (last) stream.write(`\r${' '.repeat(last.length)}\r`);
+    stream.write(`${message}\n`);
+    last = '';
+  };
   while (!settled) {
+    const asked = Date.now();
     try {
       const progress = await readProgress(client, runId);
+      if (warned && !settled) say(`progress of ${runId} can be read again`);
+      failures = 0;
+      warned = false;
       const line = stream.isTTY ? progressBar(progress) : describeProgress(progress);
       if (stream.isTTY) stream.write(`\r${line.padEnd(last.length)}`);
       else if (line !== last) stream.write(`${line}\n`);
       last = line;
     } catch {
-      // The run may not have started its first task yet; the next tick asks again.
+      // The run may not have started its first task yet; the next tick asks again. Only a long run of failures is news.
+      if (failures === 0) failingSince = asked;
+      failures += 1;
+      const failingFor = Date.now() - failingSince;
+      if (!warned && !settled && failures >= QUERY_FAILURES_BEFORE_WARNING && failingFor >= QUERY_FAILURES_WARN_AFTER_MS) {
+        warned = true;
+        const taskQueue = await taskQueueOf(client, runId);
+        const queue = taskQueue === undefined ? 'its task queue' : `task queue "${taskQueue}"`;
+        if (!settled) say(`progress of ${runId} could not be read for ${Math.round(failingFor / 1000)} s (${failures} queries in a row failed): most likely no worker polls ${queue} (stopped, killed or overloaded): start one with \`peakon-sync worker\`; this command keeps waiting`);
+      }
     }
     await Promise.race([finished.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, intervalMs))]);
   }

@@ -40,13 +40,30 @@ export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promi
 
 /** Whether any worker polled `taskQueue` for workflow tasks recently; undefined when the server cannot tell us. */
 export async function hasWorkflowPollers(connected: Pick<ConnectedClient, 'client' | 'namespace'>, taskQueue: string): Promise<boolean | undefined> {
+  const pollers = await workflowPollers(connected, taskQueue);
+  return pollers === undefined ? undefined : pollers.size > 0;
+}
+
+/**
+ * The workers the server lists as workflow pollers of `taskQueue`: identity → the server's last access time (ms since
+ * the epoch; NaN when the server does not say). One DescribeTaskQueue call; undefined when the server cannot tell us.
+ * The server keeps a worker listed for minutes after it stopped polling (killed or shut down), so a listed poller is
+ * not proof of a live worker: see `warnWhileNoWorker`.
+ */
+export async function workflowPollers(connected: Pick<ConnectedClient, 'client' | 'namespace'>, taskQueue: string): Promise<Map<string, number> | undefined> {
   try {
     const response = await connected.client.workflowService.describeTaskQueue({
       namespace: connected.namespace,
       taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
       taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     });
-    return (response.pollers ?? []).length > 0;
+    const pollers = new Map<string, number>();
+    for (const [index, poller] of (response.pollers ?? []).entries()) {
+      const seen = poller.lastAccessTime;
+      const access = seen ? Number(seen.seconds ?? 0) * 1000 + Math.floor((seen.nanos ?? 0) / 1e6) : Number.NaN;
+      pollers.set(poller.identity || `#${index}`, access);
+    }
+    return pollers;
   } catch {
     return undefined;
   }
@@ -57,10 +74,33 @@ export function noWorkerHint(connected: Pick<ConnectedClient, 'namespace' | 'add
 }
 
 /**
- * While `until` is pending, checks every `intervalMs` (first check at once) whether a worker polls `taskQueue`; if none
- * does, writes the hint once to `stream` so that a waiting command never hangs silently. The caller keeps waiting.
+ * A worker that stops polling (killed, shut down, cut off) stays listed with the time of its last poll. A live worker's
+ * time moves on at least once a long poll (about a minute when idle, at once when busy), so a listed worker whose time
+ * has not moved for this long, as seen by this process, polls no more. Measured on this machine's clock: a CLI whose
+ * clock is off from the server's cannot mistake a live worker for a dead one.
  */
-export function warnWhileNoWorker(connected: ConnectedClient, taskQueue: string, until: Promise<unknown>, stream: { write(text: string): unknown }, intervalMs = 3000): void {
+export const POLLER_SILENT_AFTER_MS = 90_000;
+
+export function workerGoneHint(connected: Pick<ConnectedClient, 'namespace' | 'address'>, taskQueue: string, silentAfterMs = POLLER_SILENT_AFTER_MS): string {
+  return `no worker is polling task queue "${taskQueue}" on ${connected.address} (namespace ${connected.namespace}) any more (none polled for ${Math.round(silentAfterMs / 1000)} s: stopped, killed or cut off?): start one with \`peakon-sync worker\`; the run continues when one polls`;
+}
+
+export function workerBackHint(connected: Pick<ConnectedClient, 'namespace' | 'address'>, taskQueue: string, again: boolean): string {
+  return `a worker is polling task queue "${taskQueue}" on ${connected.address} (namespace ${connected.namespace}) ${again ? 'again' : 'now'}`;
+}
+
+/** A line for stderr: on a terminal it first clears the progress bar that may be on the current line. */
+function writeLine(stream: { write(text: string): unknown; isTTY?: boolean }, line: string): void {
+  stream.write(`${stream.isTTY ? '\r\x1b[K' : ''}${line}\n`);
+}
+
+/**
+ * While `until` is pending, checks every `intervalMs` (first check at once, one DescribeTaskQueue each) whether a
+ * worker polls `taskQueue`, so that a waiting command never hangs silently: when none does, it writes the hint once to
+ * `stream` (at start: no worker; later: the worker stopped polling), and once when one polls again, each time the
+ * workers come and go. The caller keeps waiting.
+ */
+export function warnWhileNoWorker(connected: ConnectedClient, taskQueue: string, until: Promise<unknown>, stream: { write(text: string): unknown; isTTY?: boolean }, intervalMs = 3000, silentAfterMs = POLLER_SILENT_AFTER_MS): void {
   let settled = false;
   let timer: NodeJS.Timeout | undefined;
   const stop = (): void => {
@@ -68,15 +108,28 @@ export function warnWhileNoWorker(connected: ConnectedClient, taskQueue: string,
     if (timer) clearTimeout(timer);
   };
   until.then(stop, stop);
+  /** Each listed worker's last access time as the server reported it, and when (this process's clock) it last moved. */
+  const seen = new Map<string, { access: number; movedAt: number }>();
+  let state: 'unknown' | 'polled' | 'none' = 'unknown';
+  let everPolled = false;
   const check = async (): Promise<void> => {
     if (settled) return;
-    const polled = await hasWorkflowPollers(connected, taskQueue);
+    const pollers = await workflowPollers(connected, taskQueue);
     if (settled) return;
-    if (polled === false) {
-      stream.write(`${noWorkerHint(connected, taskQueue)}\n`);
-      return;
+    if (pollers) {
+      const now = performance.now();
+      for (const identity of seen.keys()) if (!pollers.has(identity)) seen.delete(identity);
+      for (const [identity, access] of pollers) {
+        const known = seen.get(identity);
+        // Without a time from the server, a listed worker counts as polling (as before this check existed).
+        if (!known || known.access !== access || Number.isNaN(access)) seen.set(identity, { access, movedAt: now });
+      }
+      const polled = [...seen.values()].some((poller) => now - poller.movedAt < silentAfterMs);
+      if (!polled && state !== 'none') writeLine(stream, state === 'polled' ? workerGoneHint(connected, taskQueue, silentAfterMs) : noWorkerHint(connected, taskQueue));
+      if (polled && state === 'none') writeLine(stream, workerBackHint(connected, taskQueue, everPolled));
+      state = polled ? 'polled' : 'none';
+      everPolled ||= polled;
     }
-    if (polled === true) return;
     timer = setTimeout(() => void check(), intervalMs);
     timer.unref();
   };
