@@ -25,6 +25,16 @@ export interface HrisHttpRequest {
    * what the request fails with (config/secret.ts uses it to keep credentials on the hosts they are bound to).
    */
   checkRedirect?: (url: URL) => void;
+  /**
+   * Query parameters whose values a message may show: the pagination parameters the connector sets itself (offset,
+   * page, cursor), which help to tell where a read failed. Every other query value is shown as `…` (describeUrl).
+   */
+  visibleParams?: readonly string[];
+  /**
+   * Headers (names as in `headers`) sent only to `origin` (scheme, host and port): a redirect to any other origin drops
+   * them, and later hops of that redirect chain go without them too. The REST source's extra `source.headers`.
+   */
+  originBoundHeaders?: { origin: string; names: readonly string[] };
 }
 
 export interface HrisHttpSettings {
@@ -88,11 +98,34 @@ const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 // (net/egress-proxy.ts); a refusal (EPROXYREFUSED) is not retried.
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'EPROXYUPSTREAM', 'EPROXYUNREACHABLE']);
 
-/** The URL a person can read: query included, since credentials only ever travel in headers. */
+/**
+ * The request as a message names it: method and URL, query values hidden except `visibleParams` (describeUrl).
+ * Messages reach workflow history, the CLI and logs; a `source.query` may carry a key (`api_key=…`).
+ */
 export function describeRequest(request: HrisHttpRequest): string {
   const url = new URL(request.url);
   for (const [name, value] of Object.entries(request.params ?? {})) url.searchParams.set(name, value);
-  return `${request.method} ${url.toString()}`;
+  return `${request.method} ${describeUrl(url, request.visibleParams)}`;
+}
+
+/**
+ * A URL a message may quote: without user info (`user:password@`) or fragment, each query parameter named but its
+ * value shown as `…`, except the parameters in `visibleParams` (values the connector sets, such as a page number).
+ * Query values are config (`source.query`) or a server's (`Link` targets), and either may hold a credential.
+ */
+export function describeUrl(url: string | URL, visibleParams: readonly string[] = []): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '(an invalid URL)';
+  }
+  const visible = new Set(visibleParams);
+  const query = [...parsed.searchParams].map(([name, value]) => {
+    const shown = value === '' ? '' : visible.has(name) ? encodeURIComponent(value) : '…';
+    return `${encodeURIComponent(name)}=${shown}`;
+  });
+  return `${parsed.origin}${parsed.pathname}${query.length > 0 ? `?${query.join('&')}` : ''}`;
 }
 
 /**
@@ -160,6 +193,7 @@ type Attempt = { kind: 'response'; response: AxiosResponse<string> } | { kind: '
 async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings): Promise<Attempt> {
   let refusedRedirect: unknown;
   const checkRedirect = request.checkRedirect;
+  const bound = request.originBoundHeaders;
   // axios' `timeout` only notices silence; the deadline bounds the whole exchange, and the read's signal stops it.
   const deadline = AbortSignal.timeout(settings.totalTimeoutMs);
   const maxResponseBytes = settings.maxResponseBytes ?? MAX_RESPONSE_BYTES;
@@ -168,15 +202,17 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
   const agents = egressAgents();
   try {
     const response = await axios.request<string>({
-      ...(checkRedirect
+      ...(checkRedirect || bound
         ? {
             beforeRedirect: (options: Record<string, unknown>) => {
+              const target = new URL(String(options['href']));
               try {
-                checkRedirect(new URL(String(options['href'])));
+                checkRedirect?.(target);
               } catch (error) {
                 refusedRedirect = error;
                 throw error;
               }
+              if (bound && target.origin !== bound.origin) dropHeaders(options['headers'], bound.names);
             },
           }
         : {}),
@@ -222,6 +258,17 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
     }
     return { kind: 'network', code };
   }
+}
+
+/**
+ * Removes `names` (in any letter case) from the headers follow-redirects will send to the next hop; it keeps the
+ * options it hands to beforeRedirect for the hops after, so a header dropped once stays dropped.
+ */
+function dropHeaders(headers: unknown, names: readonly string[]): void {
+  if (typeof headers !== 'object' || headers === null) return;
+  const lower = new Set(names.map((name) => name.toLowerCase()));
+  const record = headers as Record<string, unknown>;
+  for (const name of Object.keys(record)) if (lower.has(name.toLowerCase())) delete record[name];
 }
 
 function parseBody(response: AxiosResponse<string>, what: string, source: string, secrets: readonly string[]): HrisHttpResponse {

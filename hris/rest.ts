@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { authHeaders } from './auth';
 import type { RestPagination, RestSourceConfig } from './config';
-import { HrisStatusError, httpSettingsFor, requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
+import { describeUrl, HrisStatusError, httpSettingsFor, requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
 import { getJsonPath } from './json-path';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
@@ -31,18 +31,28 @@ type NextPage = { url: string; params: Record<string, string> } | undefined;
  * number, a cursor in the body or the `Link` header. Fewer records than the API announced is a failed read.
  */
 export function createRestSource(config: RestSourceConfig, deps: RestSourceDeps): HrisSource {
-  const description = `rest:${config.url}`;
+  // Messages name the source by this: its URL without user info, query values hidden (a `?api_key=` in the url).
+  const description = `rest:${describeUrl(config.url)}`;
   return { description, readPages: (options = {}) => readRestPages(config, deps, description, options) };
 }
 
 async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, description: string, options: HrisReadOptions): AsyncGenerator<HrisRecord[]> {
   // Credentials are resolved for each request's own URL: a `next` link or Link header may point at another host, and
   // the secret may only go where the worker binds it (config/secret.ts). The same check guards every redirect.
+  // The extra `source.headers` go to the origin of `source.url` only: a `Link` header or a cross-origin redirect may
+  // name any host, and the config's headers are meant for the HR API (a redirect drops them: originBoundHeaders).
+  const sourceOrigin = new URL(config.url).origin;
+  // (An apiKey header of the same name is the auth's, which has its own host binding: not dropped.)
+  const authHeader = config.auth.type === 'apiKey' ? config.auth.header.toLowerCase() : undefined;
+  const originBoundHeaders = { origin: sourceOrigin, names: Object.keys(config.headers).filter((name) => name.toLowerCase() !== authHeader) };
   const checkDestination = (url: string | URL) => {
     assertSecureDestination(url);
     const auth = authHeaders(config.auth, deps.resolveSecret, url);
-    return { headers: { Accept: 'application/json', ...config.headers, ...auth.headers }, secrets: auth.secrets };
+    const extra = new URL(url).origin === sourceOrigin ? config.headers : {};
+    return { headers: { Accept: 'application/json', ...extra, ...auth.headers }, secrets: auth.secrets };
   };
+  // A name `source.query` also sets stays hidden: its value may be the config's (a cursor's first page).
+  const visibleParams = paginationParams(config.pagination).filter((name) => !Object.hasOwn(config.query, name));
   const settings = httpSettingsFor(config, options, deps.sleep, description);
   let next: NextPage = { url: config.url, params: { ...config.query, ...firstPageParams(config.pagination) } };
   let announced: number | undefined;
@@ -56,10 +66,19 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   /**
    * The last page looked like a tail: a first page shorter than the size asked for, or a page shorter than an earlier
    * one. Either may still not be the end (a capped page size, a page the API filtered), so the read goes on; but an API
-   * that then answers 404, or serves the same page again, had nothing more. After a full page, both stay failures.
+   * that then answers 404, or serves the same page again, had nothing more, once the read advanced past its first page
+   * (see pagesWithRecords). After a full page, both stay failures.
    */
   let afterTail = false;
   let longestPage = 0;
+  /**
+   * Pages with records read so far. A tail right after the first page is not evidence of the end: the first page is
+   * short only against the size asked for, which an API that caps its page size never serves (200 asked, 100 answered,
+   * 120 in all), and an API that ignores the offset or page parameter serves page 1 again. Read as the end, the rest
+   * would look like leavers. A 404 or a repeat ends the read only once it advanced past the first page (or, with
+   * `totalPath`, the announced total decides).
+   */
+  let pagesWithRecords = 0;
   // Offset pagination: how often each record (by digest) was in the previous page, kept only when that page was short
   // (fewer records than asked for). The next offset is this one plus the records answered; an API that filters a page
   // after applying the offset answers fewer, and the next page then overlaps this one. After a full page the next
@@ -79,12 +98,15 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     // Between pages too: a stopped read requests nothing more, even when the caller is not iterating right now.
     options.signal?.throwIfAborted();
     const { headers, secrets } = checkDestination(next.url);
-    const request: HrisHttpRequest = { method: 'GET', url: next.url, params: next.params, headers, secrets, checkRedirect: (target) => void checkDestination(target) };
+    const request: HrisHttpRequest = { method: 'GET', url: next.url, params: next.params, headers, secrets, checkRedirect: (target) => void checkDestination(target), visibleParams, originBoundHeaders };
     let response: HrisHttpResponse;
     try {
       response = await requestJson(request, settings);
     } catch (error) {
-      if (afterTail && error instanceof HrisStatusError && error.status === 404) break;
+      if (afterTail && error instanceof HrisStatusError && error.status === 404) {
+        if (pagesWithRecords >= 2 || announced !== undefined) break;
+        throw new HrisStatusError(error.status, `${error.message}; ${firstPageTailHint(config.pagination, read, '404')}`);
+      }
       throw error;
     }
     const records = extractRecords(response.body, config.recordsPath, description, pageNumber);
@@ -93,7 +115,12 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     const short = records.length < (pageNumber === 1 ? requestedPageSize(config.pagination) : longestPage);
     if (records.length > 0) {
       const fingerprint = pageFingerprint(records);
-      if (fingerprint === previousPage && afterTail) break;
+      if (fingerprint === previousPage && afterTail) {
+        if (pagesWithRecords >= 2 || announced !== undefined) break;
+        throw new SourceReadError(
+          `${description}: page ${pageNumber}${pageParamsText(config.pagination, next.params)} served page ${pageNumber - 1} again, record for record; ${firstPageTailHint(config.pagination, read, 'repeat')}`,
+        );
+      }
       if (fingerprint === previousPage) {
         throw new SourceReadError(
           `${description}: page ${pageNumber} repeats page ${pageNumber - 1} record for record; the API ignores the ${config.pagination.type} pagination parameters, is the pagination setting right?`,
@@ -124,6 +151,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     }
     announced ??= extractTotal(response.body, config.totalPath, description);
     read += records.length;
+    if (records.length > 0) pagesWithRecords += 1;
     if (records.length > 0) yield records;
     emptyPagesInARow = records.length === 0 ? emptyPagesInARow + 1 : 0;
     // A cursor API that hands out a fresh cursor with every empty page would otherwise be read to maxPages.
@@ -154,6 +182,35 @@ function requestKeyOf(page: { url: string; params: Record<string, string> }): st
   return url.toString();
 }
 
+/** ` (offset=100)`: the parameter that moves an offset or page read on, as this request sends it. */
+function pageParamsText(pagination: RestPagination, params: Record<string, string>): string {
+  const name = pagination.type === 'offset' ? pagination.offsetParam : pagination.type === 'page' ? pagination.pageParam : undefined;
+  return name === undefined ? '' : ` (${name}=${params[name] ?? ''})`;
+}
+
+/**
+ * Why a 404 or a repeat right after a first page shorter than asked for is not the end of the read, and what to do:
+ * the likely causes named, the configured parameter among them. Only offset reads and page reads with a size parameter
+ * get here (the only reads whose first page can be short).
+ */
+function firstPageTailHint(pagination: RestPagination, firstPage: number, seen: 'repeat' | '404'): string {
+  const asked = requestedPageSize(pagination);
+  const parameter =
+    pagination.type === 'offset'
+      ? `the offset parameter "${pagination.offsetParam}" (does the API name it otherwise, e.g. start or skip? set pagination.offsetParam)`
+      : pagination.type === 'page'
+        ? `the page parameter "${pagination.pageParam}" (does the API name it otherwise, e.g. p or pageNumber? set pagination.pageParam)`
+        : 'the pagination parameters';
+  const cause =
+    seen === 'repeat'
+      ? `the API may ignore ${parameter}, or cap its page size below pageSize (${asked}) so that page 1 was a full page and more records follow`
+      : `the API may cap its page size below pageSize (${asked}), so that page 1 was a full page and this 404 is a failure, not the end`;
+  return (
+    `page 1 had ${firstPage} record(s) where ${asked} were asked for, which is not taken as the end of the read: ${cause}. ` +
+    'Set totalPath to the total the API announces (Django REST framework: count), so the read knows when it is complete, or correct the pagination setting'
+  );
+}
+
 /** A digest of a page's records: two consecutive pages with the same digest are the same page served again. */
 function pageFingerprint(records: HrisRecord[]): string {
   const hash = createHash('sha256');
@@ -172,6 +229,21 @@ function requestedPageSize(pagination: RestPagination): number {
   if (pagination.type === 'offset') return pagination.pageSize;
   if (pagination.type === 'page' && pagination.sizeParam) return pagination.pageSize;
   return 0;
+}
+
+/** The query parameters the read sets itself, whose values messages may show (never `source.query`'s). */
+function paginationParams(pagination: RestPagination): string[] {
+  switch (pagination.type) {
+    case 'offset':
+      return [pagination.offsetParam, pagination.limitParam];
+    case 'page':
+      return [pagination.pageParam, ...(pagination.sizeParam ? [pagination.sizeParam] : [])];
+    case 'cursor':
+      return [pagination.cursorParam, ...(pagination.sizeParam ? [pagination.sizeParam] : [])];
+    case 'link':
+    case 'none':
+      return [];
+  }
 }
 
 function firstPageParams(pagination: RestPagination): Record<string, string> {
@@ -276,7 +348,21 @@ function extractTotal(body: unknown, totalPath: string | undefined, description:
   const total = getJsonPath(body, totalPath);
   const number = typeof total === 'string' && /^\d+$/.test(total) ? Number(total) : total;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < 0) {
-    throw new SourceReadError(`${description}: expected the total as a whole number at "${totalPath}", found ${JSON.stringify(total) ?? 'nothing'}`);
+    throw new SourceReadError(`${description}: expected the total as a whole number at "${totalPath}", found ${kindOfValue(total)}`);
   }
   return number;
+}
+
+/**
+ * What a value is, never what it holds: a path pointed at the wrong place (the records, an employee) would otherwise
+ * put personal data into a message, and messages reach workflow history, the CLI and logs.
+ */
+function kindOfValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length} item(s)`;
+  if (typeof value === 'number') return Number.isInteger(value) ? 'a negative number' : 'a number that is not whole';
+  if (typeof value === 'string') return value.trim() === '' ? 'an empty string' : 'a string that is not a whole number';
+  if (typeof value === 'boolean') return 'a boolean';
+  return typeof value === 'object' ? 'an object' : typeof value;
 }

@@ -147,16 +147,61 @@ describe('REST source pagination', () => {
     expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '3']);
   });
 
-  it('ends a read whose only page was shorter than asked for when the next page answers 404 (past the last page)', async () => {
+  it('fails, suggesting totalPath, when the page after a first page shorter than asked for answers 404 (the API may cap its page size)', async () => {
+    // Django REST framework past its only page, or an API capping its pages at 5 whose next page failed: page 1 alone
+    // cannot tell, and taking a full page for the end would make everyone after it a leaver.
     const api = await serve(({ url }) => (url.searchParams.get('page') === '1' ? { body: people.slice(0, 5) } : { status: 404, body: { detail: 'Invalid page.' } }));
-    expect(ids(await readWith(api.origin, { pagination: { type: 'page', sizeParam: 'page_size', pageSize: 100 } }))).toHaveLength(5);
+    const reading = readWith(api.origin, { pagination: { type: 'page', sizeParam: 'page_size', pageSize: 100 } });
+    await expect(reading).rejects.toThrow(SourceReadError);
+    await expect(reading).rejects.toThrow(/page=2&page_size=100 answered 404 .*page 1 had 5 record\(s\) where 100 were asked for, which is not taken as the end of the read: the API may cap its page size .*Set totalPath/);
     expect(api.requests).toHaveLength(2);
   });
 
-  it('ends a read whose only page was shorter than asked for when the API serves that page again', async () => {
+  it('reads a single short page of Django REST framework completely with totalPath (count), without the 404', async () => {
+    const api = await serve(({ url }) => (url.searchParams.get('page') === '1' ? { body: { count: 5, results: people.slice(0, 5) } } : { status: 404, body: { detail: 'Invalid page.' } }));
+    expect(ids(await readWith(api.origin, { recordsPath: 'results', totalPath: 'count', pagination: { type: 'page', sizeParam: 'page_size', pageSize: 100 } }))).toHaveLength(5);
+    expect(api.requests).toHaveLength(1);
+  });
+
+  it('fails, suggesting totalPath, when the API serves a first page shorter than asked for again (it may ignore the offset)', async () => {
     const api = await serve(() => ({ body: people.slice(0, 5) }));
-    expect(ids(await readWith(api.origin, { pagination: { type: 'offset' } }))).toHaveLength(5);
+    await expect(readWith(api.origin, { pagination: { type: 'offset' } })).rejects.toThrow(/page 2 \(offset=5\) served page 1 again, record for record; page 1 had 5 record\(s\) where 100 were asked for.*ignore the offset parameter "offset".*Set totalPath/);
     expect(api.requests).toHaveLength(2);
+  });
+
+  // The review's case: 120 people, the API caps its pages at 100 and reads its offset from `start`; 200 were asked for
+  // at `offset`. Page 1 (100) is short of 200, page 2 is page 1 again: read as the end, 20 people would be leavers.
+  const staff = Array.from({ length: 120 }, (_unused, index) => ({ id: `S${index + 1}` }));
+  const cappedAt100 = (from: number) => ({ body: staff.slice(from, from + 100) });
+
+  it('fails an offset read whose offset parameter the capping API ignores, naming the parameter, instead of ending at 100 of 120', async () => {
+    const api = await serve(({ url }) => cappedAt100(Number(url.searchParams.get('start') ?? 0)));
+    const reading = readWith(api.origin, { pagination: { type: 'offset', pageSize: 200 } });
+    await expect(reading).rejects.toThrow(SourceReadError);
+    await expect(reading).rejects.toThrow(/page 2 \(offset=100\) served page 1 again.*page 1 had 100 record\(s\) where 200 were asked for.*the offset parameter "offset" .*set pagination\.offsetParam.*cap its page size below pageSize \(200\).*Set totalPath/);
+  });
+
+  it('fails a page read whose page parameter the capping API ignores (page + sizeParam), naming the parameter', async () => {
+    // The API numbers its pages with `p` and caps `per_page` at 100.
+    const api = await serve(({ url }) => cappedAt100((Number(url.searchParams.get('p') ?? 1) - 1) * 100));
+    await expect(readWith(api.origin, { pagination: { type: 'page', sizeParam: 'per_page', pageSize: 200 } })).rejects.toThrow(/page 2 \(page=2\) served page 1 again.*the page parameter "page" .*set pagination\.pageParam.*Set totalPath/);
+  });
+
+  it('fails such a read with totalPath too: the announced total decides', async () => {
+    const api = await serve(({ url }) => ({ body: { total: 120, rows: cappedAt100(Number(url.searchParams.get('start') ?? 0)).body } }));
+    await expect(readWith(api.origin, { recordsPath: 'rows', totalPath: 'total', pagination: { type: 'offset', pageSize: 200 } })).rejects.toThrow('announced 120 records at "total" but returned only 100');
+  });
+
+  it('reads the capping API completely once the offset parameter is named right', async () => {
+    const api = await serve(({ url }) => cappedAt100(Number(url.searchParams.get('start') ?? 0)));
+    expect(ids(await readWith(api.origin, { pagination: { type: 'offset', offsetParam: 'start', pageSize: 200 } }))).toHaveLength(120);
+  });
+
+  it('still ends a read that advanced past its first page when the API serves its shorter last page again (past the end)', async () => {
+    // Pages of 3, then the last page [E7] for every offset past it.
+    const api = await serve(({ url }) => ({ body: people.slice(Math.min(Number(url.searchParams.get('offset')), 6), Math.min(Number(url.searchParams.get('offset')), 6) + 3) }));
+    expect(ids(await readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }))).toEqual(people.map((person) => person.id));
+    expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '3', '6', '7']);
   });
 
   it('ends a numbered read at a 404 after its tail page (Django REST framework past the last page), with or without a size parameter', async () => {
