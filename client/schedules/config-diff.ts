@@ -1,3 +1,4 @@
+import { describeUrl } from '../../hris/http';
 /**
  * What `schedule update` prints about a new config: each setting whose effective value changed (defaults included, so
  * a setting that only moved from "default" to the same explicit value is not a change), as `path: old → new`.
@@ -23,27 +24,11 @@ function isHidden(setting: string): boolean {
   return HIDDEN_SECTIONS.some((section) => setting === section || setting.startsWith(`${section}.`));
 }
 
-/** Source URLs: printed by {@link readableUrl}, never as written. */
+/** Source URLs: printed as messages quote them (hris/http.ts describeUrl: no user info, query values as `…`), never as written. */
 const URL_SETTINGS = new Set(['source.url', 'source.baseUrl']);
 
-/**
- * A source URL as the CLI prints it (`schedule update`'s change lines, `schedule describe`): without user info
- * (`user:password@`, which the config now refuses, but a config stored before may hold) or fragment, and with each
- * query value shown as `…` (`https://hr.example.com/api?api_key=…`).
- */
-export function readableUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return '(an invalid URL)';
-  }
-  const query = [...url.searchParams.keys()].map((name) => `${encodeURIComponent(name)}=…`);
-  return `${url.protocol}//${url.host}${url.pathname}${query.length > 0 ? `?${query.join('&')}` : ''}`;
-}
-
 function describeUrlChange(setting: string, old: string | undefined, next: string | undefined): string {
-  const readable = (value: string | undefined) => (value === undefined ? '(not set)' : JSON.stringify(readableUrl(String(JSON.parse(value)))));
+  const readable = (value: string | undefined) => (value === undefined ? '(not set)' : JSON.stringify(describeUrl(String(JSON.parse(value)))));
   const [before, after] = [readable(old), readable(next)];
   // The change is in what is not shown (a query value, user info): say so rather than print two equal lines.
   return before === after ? `${setting}: ${after} (changed where values are not shown)` : `${setting}: ${before} → ${after}`;

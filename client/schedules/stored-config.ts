@@ -4,7 +4,7 @@ import { parseStoredConfig, StoredConfigSchema, type StoredConfig } from '../../
 import { ConfigError, readConfigAsWritten } from '../../config/load';
 import type { ConnectorConfig } from '../../config/schema';
 import type { RunTuning } from '../../sync/settings';
-import { readableUrl } from './config-diff';
+import { describeUrl } from '../../hris/http';
 import { PARSED_COPY_WORKFLOW_TYPE, SCHEDULED_SYNC_WORKFLOW_TYPE } from './options';
 
 /**
@@ -108,9 +108,9 @@ const ConfigOutlineSchema = z.object({
     .catch(undefined),
 });
 
-/** `csv:<path>`, `rest:<url>` (as readableUrl prints it: no user info, query values as `…`), `bamboohr:<company>`. */
+/** `csv:<path>`, `rest:<url>` (as hris/http.ts describeUrl prints it: no user info, query values as `…`), `bamboohr:<company>`. */
 function describeSource(source: { type: string; path?: string | undefined; url?: string | undefined; companyDomain?: string | undefined }): string {
-  const where = source.path ?? (source.url !== undefined ? readableUrl(source.url) : undefined) ?? source.companyDomain;
+  const where = source.path ?? (source.url !== undefined ? describeUrl(source.url) : undefined) ?? source.companyDomain;
   return where === undefined ? source.type : `${source.type}:${where}`;
 }
 
