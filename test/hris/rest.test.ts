@@ -15,14 +15,15 @@ const resolveSecret = (ref: SecretRef): string => {
   return value;
 };
 
-let server: TestServer | undefined;
+// Every server a test starts (some start two): one left open keeps jest from exiting.
+const servers: TestServer[] = [];
 afterEach(async () => {
-  await server?.close();
-  server = undefined;
+  await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
 async function serve(handle: (request: RecordedRequest) => Reply): Promise<TestServer> {
-  server = await startTestServer(handle);
+  const server = await startTestServer(handle);
+  servers.push(server);
   return server;
 }
 
@@ -461,8 +462,8 @@ describe('REST source failures and retries', () => {
 
   it('fails after retrying when the HR system refuses connections', async () => {
     const api = await serve(() => ({ body: people }));
+    servers.splice(servers.indexOf(api), 1);
     await api.close();
-    server = undefined;
     await expect(readWith(api.origin, { retry: { maxAttempts: 2, baseDelayMs: 0 } })).rejects.toThrow(/failed after 2 attempt\(s\): ECONNREFUSED/);
   });
 });
