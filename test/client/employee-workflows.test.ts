@@ -1,14 +1,8 @@
 import { employeeSteps, formatEmployeeSteps } from '../../client/employee-workflows';
 import { generateEncryptionKey } from '../../codec/keys';
 import type { SyncReport } from '../../sync/report';
-import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
+import { generateOrg, leaves, type GeneratedEmployee } from '../fixtures/org';
 import { usePipelineTests, withoutLeaverGuard } from '../harness/pipeline';
-
-/** Employees nobody reports to: removing them leaves every other record unchanged. */
-function leaves(org: GeneratedEmployee[]): GeneratedEmployee[] {
-  const managers = new Set(org.map((employee) => employee.manager_id));
-  return org.filter((employee) => !managers.has(employee.employee_id));
-}
 
 /** `status <run> --employee <key>`: an employee's steps in a run, found by the keyed ref the worker named them by. */
 describe('status --employee (employeeSteps)', () => {

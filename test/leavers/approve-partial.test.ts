@@ -7,16 +7,10 @@
 import { describeLeaverDecision } from '../../client/commands/approve';
 import type { SyncReport } from '../../sync/report';
 import { approveLeaversUpdate, type LeaverDecisionResult } from '../../workflows/sync';
-import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
+import { generateOrg, leaves } from '../fixtures/org';
 import { usePipelineTests, TEST_TUNING } from '../harness/pipeline';
 import { progressOf } from '../harness/progress';
 import { eventually } from '../harness/wait';
-
-/** Employees nobody reports to: removing them leaves every other record unchanged. */
-function leaves(org: GeneratedEmployee[]): GeneratedEmployee[] {
-  const managers = new Set(org.map((employee) => employee.manager_id));
-  return org.filter((employee) => !managers.has(employee.employee_id));
-}
 
 describe('approve, when the leaver writes stop partway', () => {
   const pipeline = usePipelineTests();

@@ -14,17 +14,11 @@ import { servedWithDates } from '../../sandbox/dates';
 import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import { approveLeaversUpdate, rejectLeaversUpdate } from '../../workflows/sync';
-import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
+import { generateOrg, leaves, type GeneratedEmployee } from '../fixtures/org';
 import { usePipelineTests, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
 import { progressOf } from '../harness/progress';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Employees nobody reports to: removing them leaves every other record unchanged. */
-function leaves(org: GeneratedEmployee[]): GeneratedEmployee[] {
-  const managers = new Set(org.map((employee) => employee.manager_id));
-  return org.filter((employee) => !managers.has(employee.employee_id));
-}
 
 const byEmail = (fixture: PipelineFixture) => new Map(fixture.sandbox.users().map((user) => [user.userName.toLowerCase(), user]));
 const withoutMeta = ({ meta: _meta, ...user }: ScimUser) => user;
