@@ -55,13 +55,13 @@ export function assertMappedColumns(records: readonly HrisRecord[], config: Conn
  * credentials may no longer read it and the API leaves it out (many do, with a 200). Read on, the field would be empty
  * for everyone, and its attribute removed from every Peakon user (a Manager, a Department) with nobody warned, since
  * only leavers are guarded. One record without it proves nothing (APIs leave out empty fields), so the rule is "none
- * of at least two"; a setting with a `default` (empty is expected), a template, and the leavers' termination date are
- * not checked (mapping/fields-used.ts fieldUsesExpectedInJson). CSV has its own check above, BambooHR its own
+ * of at least two"; settings that may be empty for everyone on a given day (the leavers' dates, scope conditions,
+ * templates, a setting with a `default`) are not checked (mapping/fields-used.ts fieldUsesExpectedInJson). CSV has its own check above, BambooHR its own
  * (hris/bamboohr.ts: every requested field must be answered).
  */
 export function assertJsonFieldsPresent(records: readonly HrisRecord[], config: ConnectorConfig): void {
   if (config.source.type !== 'rest' || records.length < 2) return;
-  const missing = fieldUsesExpectedInJson(config.mapping).filter(({ field }) => !records.some((record) => getField(record, field) !== undefined));
+  const missing = fieldUsesExpectedInJson(config).filter(({ field }) => !records.some((record) => getField(record, field) !== undefined));
   if (missing.length === 0) return;
   // Keys are field names, not values: safe to offer as a "did you mean".
   const keys = [...new Set(records.slice(0, 100).flatMap((record) => Object.keys(record)))];

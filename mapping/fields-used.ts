@@ -38,13 +38,21 @@ function mappingSettings(mapping: MappingConfig): Array<[string, SpecLike | unde
 }
 
 /**
- * The fields at least one record of a JSON read must hold (the key, even with a null): each read straight by the
- * mapping (`field`, `employeeRef`, a scope condition) without a `default`. An API that leaves out empty fields may
- * leave a template's optional part or the leavers' termination date out of every record of a day; a setting with a
- * `default` says that empty is expected. The rest, absent from every record, is a renamed or withheld field.
+ * The fields at least one record of a JSON read must hold (the key, even with a null): each read straight by a core or
+ * Peakon attribute (`field`, `employeeRef`) without a `default`. Not checked, because an API that leaves out empty
+ * fields may leave them out of every record of a day: a template's parts, the leavers' termination date and the
+ * separation date and reason attributes (nobody may be leaving), and scope conditions (an `exclude` on a field only
+ * contractors have). A setting with a `default` says that empty is expected. The rest, absent from every record, is a
+ * renamed or withheld field.
  */
-export function fieldUsesExpectedInJson(mapping: MappingConfig): FieldUse[] {
-  return usesOf(mappingSettings(mapping).filter(([, spec]) => spec !== undefined && spec.template === undefined && spec.default === undefined));
+export function fieldUsesExpectedInJson(config: FieldReadingConfig): FieldUse[] {
+  const { separation } = leaversSettings(config);
+  const mayBeAbsent = new Set([`mapping.attributes.${separation.dateAttribute}`, `mapping.attributes.${separation.reasonAttribute}`]);
+  return usesOf(
+    mappingSettings(config.mapping).filter(
+      ([setting, spec]) => spec !== undefined && spec.template === undefined && spec.default === undefined && !setting.startsWith('mapping.scope.') && !mayBeAbsent.has(setting),
+    ),
+  );
 }
 
 function usesOf(settings: Array<[string, SpecLike | undefined]>): FieldUse[] {

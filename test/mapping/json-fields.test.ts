@@ -39,6 +39,16 @@ describe('a REST read without a field the mapping reads', () => {
     expect(read(records, { attributes: { ...mapping.attributes, Title: { field: 'title' } } })).toThrow(/"title", read by mapping\.attributes\.Title/);
   });
 
+  it('does not check what may be empty for everyone on a given day: the separation date and reason attributes (nobody leaving), scope conditions', () => {
+    const records = [{ department: 'Sales', manager_id: '' }, { department: 'Finance', manager_id: '' }];
+    // The sample config's way: the termination date is the mapped Separation date, read by the leavers from it.
+    const separation = { 'Separation date': { field: 'termination_date', date: 'ISO' }, 'Separation reason': { field: 'termination_reason' } };
+    expect(read(records, { attributes: { ...mapping.attributes, ...separation } })).not.toThrow();
+    const renamedSeparation = { leavers: { action: 'separate', separation: { dateAttribute: 'Left on', reasonAttribute: 'Why' } } };
+    expect(read(records, { attributes: { ...mapping.attributes, 'Left on': { field: 'left_on', date: 'ISO' }, Why: { field: 'why' } } }, renamedSeparation)).not.toThrow();
+    expect(read(records, { scope: { exclude: [[{ field: 'contract_end', notEmpty: true }]] } })).not.toThrow();
+  });
+
   it('leaves CSV reads to the column check (a CSV row always has every column)', () => {
     const csv = () => mapEmployees([person({ department: 'Sales' }), person({ department: 'Sales' })], configWith({ attributes: { Title: { field: 'title' } } }));
     expect(csv).toThrow(/has no column "title"/);
