@@ -66,17 +66,18 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   /**
    * The last page looked like a tail: a first page shorter than the size asked for, or a page shorter than an earlier
    * one. Either may still not be the end (a capped page size, a page the API filtered), so the read goes on; but an API
-   * that then answers 404, or serves the same page again, had nothing more, once the read advanced past its first page
-   * (see pagesWithRecords). After a full page, both stay failures.
+   * that then answers 404 had nothing more, and one that serves the same page again had nothing more once the read
+   * advanced past its first page (see pagesWithRecords). After a full page, both stay failures.
    */
   let afterTail = false;
   let longestPage = 0;
   /**
-   * Pages with records read so far. A tail right after the first page is not evidence of the end: the first page is
-   * short only against the size asked for, which an API that caps its page size never serves (200 asked, 100 answered,
-   * 120 in all), and an API that ignores the offset or page parameter serves page 1 again. Read as the end, the rest
-   * would look like leavers. A 404 or a repeat ends the read only once it advanced past the first page (or, with
-   * `totalPath`, the announced total decides).
+   * Pages with records read so far. Page 1 served again right after a first page shorter than asked for is not
+   * evidence of the end: an API that ignores the offset or page parameter (it reads `start`, say) does that, and when it
+   * also caps its page size (200 asked, 100 answered, 120 in all) the rest would look like leavers. Such a repeat ends
+   * the read only once it advanced past the first page (or, with `totalPath`, the announced total decides). A 404 there
+   * does end it: an API that caps its page size serves page 2 (with records), it does not answer 404, and Django REST
+   * framework answers 404 ("Invalid page.") past the only page of a tenant smaller than the page size.
    */
   let pagesWithRecords = 0;
   // Offset pagination: how often each record (by digest) was in the previous page, kept only when that page was short
@@ -103,10 +104,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     try {
       response = await requestJson(request, settings);
     } catch (error) {
-      if (afterTail && error instanceof HrisStatusError && error.status === 404) {
-        if (pagesWithRecords >= 2 || announced !== undefined) break;
-        throw new HrisStatusError(error.status, `${error.message}; ${firstPageTailHint(config.pagination, read, '404')}`);
-      }
+      if (afterTail && error instanceof HrisStatusError && error.status === 404) break;
       throw error;
     }
     const records = extractRecords(response.body, config.recordsPath, description, pageNumber);
@@ -118,7 +116,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       if (fingerprint === previousPage && afterTail) {
         if (pagesWithRecords >= 2 || announced !== undefined) break;
         throw new SourceReadError(
-          `${description}: page ${pageNumber}${pageParamsText(config.pagination, next.params)} served page ${pageNumber - 1} again, record for record; ${firstPageTailHint(config.pagination, read, 'repeat')}`,
+          `${description}: page ${pageNumber}${pageParamsText(config.pagination, next.params)} served page ${pageNumber - 1} again, record for record; ${firstPageTailHint(config.pagination, read)}`,
         );
       }
       if (fingerprint === previousPage) {
@@ -189,11 +187,11 @@ function pageParamsText(pagination: RestPagination, params: Record<string, strin
 }
 
 /**
- * Why a 404 or a repeat right after a first page shorter than asked for is not the end of the read, and what to do:
+ * Why page 1 served again right after a first page shorter than asked for is not the end of the read, and what to do:
  * the likely causes named, the configured parameter among them. Only offset reads and page reads with a size parameter
  * get here (the only reads whose first page can be short).
  */
-function firstPageTailHint(pagination: RestPagination, firstPage: number, seen: 'repeat' | '404'): string {
+function firstPageTailHint(pagination: RestPagination, firstPage: number): string {
   const asked = requestedPageSize(pagination);
   const parameter =
     pagination.type === 'offset'
@@ -201,10 +199,7 @@ function firstPageTailHint(pagination: RestPagination, firstPage: number, seen: 
       : pagination.type === 'page'
         ? `the page parameter "${pagination.pageParam}" (does the API name it otherwise, e.g. p or pageNumber? set pagination.pageParam)`
         : 'the pagination parameters';
-  const cause =
-    seen === 'repeat'
-      ? `the API may ignore ${parameter}, or cap its page size below pageSize (${asked}) so that page 1 was a full page and more records follow`
-      : `the API may cap its page size below pageSize (${asked}), so that page 1 was a full page and this 404 is a failure, not the end`;
+  const cause = `the API may ignore ${parameter}, or cap its page size below pageSize (${asked}) so that page 1 was a full page and more records follow`;
   return (
     `page 1 had ${firstPage} record(s) where ${asked} were asked for, which is not taken as the end of the read: ${cause}. ` +
     'Set totalPath to the total the API announces (Django REST framework: count), so the read knows when it is complete, or correct the pagination setting'
