@@ -138,8 +138,13 @@ export function defaultScheduleId(tenant: string): string {
  */
 const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
+/** Whether `create --id` would take this ID; schedules made before the check may have one it would not. */
+export function isCheckedScheduleId(scheduleId: string): boolean {
+  return SCHEDULE_ID.test(scheduleId);
+}
+
 export function checkScheduleId(scheduleId: string): string {
-  if (!SCHEDULE_ID.test(scheduleId)) {
+  if (!isCheckedScheduleId(scheduleId)) {
     throw new Error(`--id ${JSON.stringify(scheduleId)}: expected letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit), e.g. nightly-acme; the ID is shown in plain text in Temporal and in every run's workflow ID, so no personal data (an email, a name)`);
   }
   return scheduleId;
@@ -149,7 +154,8 @@ export function checkScheduleId(scheduleId: string): string {
  * The workflow ID a schedule gives its runs, before the scheduled time Temporal appends (`-2026-11-28T16:00:00Z`):
  * `peakon-sync/<tenant>/scheduled-<schedule ID>`. The schedule ID makes it unique per schedule: with the tenant alone,
  * two schedules of a tenant due at the same time made the same ID, and Temporal refused the second start, so that run
- * neither ran nor ended `skipped`. Schedules made before keep `peakon-sync/<tenant>/scheduled` until `schedule update`.
+ * neither ran nor ended `skipped`. Schedules made before keep `peakon-sync/<tenant>/scheduled` until `schedule update`,
+ * and for good when their ID is one `create --id` would refuse (it could be personal data: see update.ts runIdPrefixFor).
  */
 export function scheduledRunWorkflowIdPrefix(tenant: string, scheduleId: string): string {
   return `${scheduledSyncWorkflowIdPrefix(tenant)}-${scheduleId}`;

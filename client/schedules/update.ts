@@ -1,11 +1,13 @@
 import type { Client, ScheduleDescription, ScheduleSpec, ScheduleUpdateOptions } from '@temporalio/client';
 import { ConfigError } from '../../config/load';
+import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
 import { hasSearchAttributes } from '../temporal-client';
 import { configChanges } from './config-diff';
 import { scheduleMemo, scheduleTiming } from './inspect';
 import {
   buildSyncScheduleAction,
   describeTiming,
+  isCheckedScheduleId,
   isTimezoneOnly,
   scheduledRunWorkflowIdPrefix,
   scheduleSpecFor,
@@ -86,13 +88,17 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
 
   // A previous action this version reads is rebuilt only when the config changes; otherwise it is kept as it is, but for
   // its runs' workflow ID, which becomes unique per schedule (scheduledRunWorkflowIdPrefix says why).
-  const runIdPrefix = scheduledRunWorkflowIdPrefix(tenant ?? config?.parsed.tenant ?? tenantOfAction(previous.action.workflowId), scheduleId);
-  if (previous.action.workflowId !== runIdPrefix) {
-    changes.push(`run IDs: ${previous.action.workflowId}-<time> → ${runIdPrefix}-<time> (unique per schedule: another schedule of the tenant due at the same time no longer makes the same ID)`);
+  const runIds = runIdPrefixFor(scheduleId, tenant ?? config?.parsed.tenant ?? tenantOfAction(previous.action.workflowId));
+  if (previous.action.workflowId !== runIds.prefix || runIds.why) {
+    const change = previous.action.workflowId !== runIds.prefix ? `${previous.action.workflowId}-<time> → ${runIds.prefix}-<time>` : `stay ${runIds.prefix}-<time>`;
+    changes.push(`run IDs: ${change} ${runIds.why ?? '(unique per schedule: another schedule of the tenant due at the same time no longer makes the same ID)'}`);
   }
-  const action = config
-    ? buildSyncScheduleAction({ config, scheduleId, taskQueue: previous.action.taskQueue, withSearchAttributes, ...(input.tuning ? { tuning: input.tuning } : {}) })
-    : { ...previous.action, workflowId: runIdPrefix };
+  const action = {
+    ...(config
+      ? buildSyncScheduleAction({ config, scheduleId, taskQueue: previous.action.taskQueue, withSearchAttributes, ...(input.tuning ? { tuning: input.tuning } : {}) })
+      : previous.action),
+    workflowId: runIds.prefix,
+  };
   const note = request.note ?? previous.state.note;
   return {
     options: {
@@ -134,6 +140,21 @@ function tenantOfAction(workflowId: string): string {
   const tenant = workflowId.split('/')[1];
   if (!workflowId.startsWith('peakon-sync/') || !tenant) throw new Error(`cannot tell the tenant of a schedule whose runs are named ${workflowId}`);
   return tenant;
+}
+
+/**
+ * The workflow ID prefix of the schedule's runs after the update: today's, which names the schedule, when `create --id`
+ * would take its ID. A schedule made before that check may have an ID such as `anna@corp.com`, and every run and child
+ * workflow ID would show it in plain text in Temporal, where no personal data may be: its runs keep the prefix without
+ * the schedule ID (and, so, share their IDs with another such schedule of the tenant due at the same time), and `why`
+ * says so.
+ */
+function runIdPrefixFor(scheduleId: string, tenant: string): { prefix: string; why?: string } {
+  if (isCheckedScheduleId(scheduleId)) return { prefix: scheduledRunWorkflowIdPrefix(tenant, scheduleId) };
+  return {
+    prefix: scheduledSyncWorkflowIdPrefix(tenant),
+    why: "(without the schedule ID: it is not one `create --id` takes — letters, digits, '.', '_', '-' — and could be personal data, which run IDs show in plain text in Temporal; create the schedule again under a valid --id, and delete this one, to give its runs their own IDs)",
+  };
 }
 
 /** A schedule of an earlier version, updated without `--config`: its parsed copy is stored as written, if it still validates. */
