@@ -68,7 +68,7 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
   const input = Readable.from(checkedText(file, encoding));
   const parser = input.pipe(
     parse({
-      columns: (header: Array<string | Uint8Array>) => checkHeader(header.map(headerText), config.path),
+      columns: (header: Array<string | Uint8Array>) => checkHeader(header.map(headerText)),
       delimiter: config.delimiter,
       // UTF-8: fields arrive as bytes, decoded strictly below; checkedText has already removed a byte-order mark (and
       // refuses one under Latin-1 or Windows-1252, where it would be three characters of the first column's name).
@@ -376,13 +376,22 @@ function headerText(name: string | Uint8Array, index: number): string {
   throw new SourceReadError(`the header row is not valid UTF-8: column ${index + 1} has byte 0x${hex(name[at] ?? 0)} at byte ${at} of its name; set source.encoding if the export is not UTF-8 (windows1252 for a Windows or Excel "ANSI" export)`);
 }
 
-function checkHeader(header: string[], path: string): string[] {
+const NO_HEADER_HINT = ' (a file without a header row?)';
+
+/**
+ * The first line names the columns: none empty, none twice. Its messages name columns by position, never by their
+ * text: in a file without a header row the first line is an employee's record (two equal values, "Sales","Sales", or
+ * an empty field), and this check runs before mapping/columns.ts could say the file seems to have no header row.
+ * (The read's failure adds `csv:<path> cannot be read:` in front.)
+ */
+function checkHeader(header: string[]): string[] {
   const columns = header.map((column) => column.trim());
-  const seen = new Set<string>();
-  for (const column of columns) {
-    if (column === '') throw new SourceReadError(`csv:${path} has an empty column name in its header row`);
-    if (seen.has(column)) throw new SourceReadError(`csv:${path} has the column "${column}" twice in its header row`);
-    seen.add(column);
+  const firstAt = new Map<string, number>();
+  for (const [index, column] of columns.entries()) {
+    if (column === '') throw new SourceReadError(`column ${index + 1} of the first line is empty, where the header row names every column${NO_HEADER_HINT}`);
+    const earlier = firstAt.get(column);
+    if (earlier !== undefined) throw new SourceReadError(`columns ${earlier + 1} and ${index + 1} of the first line have the same name, where the header row names each column once${NO_HEADER_HINT}`);
+    firstAt.set(column, index);
   }
   return columns;
 }

@@ -88,8 +88,20 @@ describe('CSV source', () => {
     await expect(reading).rejects.toThrow(/ENOENT/);
   });
 
-  it('fails when a column name appears twice in the header', async () => {
-    await expect(read(csvFile('id,name,name\n1,a,b\n'))).rejects.toThrow('has the column "name" twice');
+  it('fails when a column name appears twice in the header, naming the columns by position', async () => {
+    await expect(read(csvFile('id,name,name\n1,a,b\n'))).rejects.toThrow('columns 2 and 3 of the first line have the same name, where the header row names each column once (a file without a header row?)');
+  });
+
+  it('fails a file without a header row whose first record holds two equal values without quoting them', async () => {
+    const reading = read(csvFile('E1,"Ada Lovelace",ada@example.com,Sales,"Sales"\nE2,"Ren B",ren@example.com,Ops,Ops\n'));
+    await expect(reading).rejects.toThrow(/columns 4 and 5 of the first line have the same name.*\(a file without a header row\?\)/);
+    await expect(reading).rejects.not.toThrow(/Sales|Ada Lovelace|ada@example/);
+  });
+
+  it('fails a file without a header row whose first record has an empty field, naming the column by position', async () => {
+    const reading = read(csvFile('E1,Adalind,,ada@example.com\nE2,Ren,B,ren@example.com\n'));
+    await expect(reading).rejects.toThrow('column 3 of the first line is empty, where the header row names every column (a file without a header row?)');
+    await expect(reading).rejects.not.toThrow(/Adalind|ada@example/);
   });
 });
 
