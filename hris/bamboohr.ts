@@ -3,6 +3,7 @@ import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { basicAuth, headerSecret } from './auth';
 import type { BambooHrSourceConfig } from './config';
 import type { RecordProblem } from '../mapping/employee';
+import { BEYOND_EXACT_JSON_RANGE, isBeyondExactJsonRange } from '../mapping/record-fields';
 import { HrisStatusError, httpSettingsFor, requestJson, type HrisHttpSettings, type Sleep } from './http';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
@@ -40,7 +41,7 @@ export type BambooHrChange = z.infer<typeof ChangeSchema> & { id: string };
  */
 function changeId(key: string, id: string | number): string | undefined {
   if (typeof id === 'string') return id;
-  if (Math.abs(id) <= Number.MAX_SAFE_INTEGER) return String(id);
+  if (!isBeyondExactJsonRange(id)) return String(id);
   return /^\d+$/.test(key) && Number(key) === id ? key : undefined;
 }
 
@@ -160,7 +161,7 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
           problems.push({
             recordRef: `change ${JSON.stringify(key)}`,
             field: 'id',
-            message: 'is a number beyond 2^53 (exact digits lost in JSON), which JSON readers round; have the HR system send it as a string. Left out of this run',
+            message: `${BEYOND_EXACT_JSON_RANGE}, which JSON readers round; have the HR system send it as a string. Left out of this run`,
           });
         }
       }
@@ -215,7 +216,7 @@ function normalizeRecord(record: HrisRecord): HrisRecord {
   for (const key of ['id', SUPERVISOR_FIELD]) {
     const value = result[key];
     // A number beyond 2^53 was rounded by JSON.parse: left a number, the mapping rejects the record naming the field.
-    if (typeof value === 'number' && Math.abs(value) <= Number.MAX_SAFE_INTEGER) result[key] = String(value);
+    if (typeof value === 'number' && !isBeyondExactJsonRange(value)) result[key] = String(value);
   }
   return result;
 }

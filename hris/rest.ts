@@ -5,6 +5,7 @@ import { authHeaders } from './auth';
 import type { RestPagination, RestSourceConfig } from './config';
 import { describeUrl, HrisStatusError, httpSettingsFor, requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
 import { getJsonPath } from './json-path';
+import { BEYOND_EXACT_JSON_RANGE, isBeyondExactJsonRange } from '../mapping/record-fields';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
 export interface RestSourceDeps {
@@ -296,9 +297,9 @@ function nextPage(
         throw new SourceReadError(`${description}: the cursor at "${pagination.cursorPath}" is not text`);
       }
       // JSON.parse rounds a number beyond 2^53 (a snowflake id, say): sent back, it would ask for another page.
-      if (typeof cursor === 'number' && Math.abs(cursor) > Number.MAX_SAFE_INTEGER) {
+      if (isBeyondExactJsonRange(cursor)) {
         throw new SourceReadError(
-          `${description}: the cursor at "${pagination.cursorPath}" is a number beyond 2^53 (exact digits lost in JSON), which JSON readers round, so the next page cannot be asked for; the API must send it as a string`,
+          `${description}: the cursor at "${pagination.cursorPath}" ${BEYOND_EXACT_JSON_RANGE}, which JSON readers round, so the next page cannot be asked for; the API must send it as a string`,
         );
       }
       const text = String(cursor);

@@ -28,18 +28,27 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 export type FieldText = { ok: true; text: string } | { ok: false; message: string };
 
 /**
- * Why a number read from JSON cannot be written out as the HR system's value, or undefined when it can. JSON readers
- * (JSON.parse, and most others) hold numbers as doubles: beyond 2^53 not every integer has one, so the digits are
- * rounded away (12345678901234567890 reads as 12345678901234567000) and two different ids can read the same. The
- * exact digits are gone by now, so the message does not print the rounded number as if it were the value.
- * A fraction (1.5) is written out as JavaScript prints it, as before.
+ * The one rule for numbers read from JSON: JSON readers (JSON.parse, and most others) hold numbers as doubles, and
+ * beyond 2^53 not every integer has one, so the digits are rounded away (12345678901234567890 reads as
+ * 12345678901234567000) and two different ids can read the same. True for such a number; false for anything else,
+ * a fraction (1.5) or a value that is not a number included. The sources (hris/rest.ts, hris/bamboohr.ts) and the
+ * mapping all decide by this.
+ */
+export function isBeyondExactJsonRange(value: unknown): boolean {
+  return typeof value === 'number' && Math.abs(value) > Number.MAX_SAFE_INTEGER;
+}
+
+/** How every message about such a number names it (`"id" is …`, `the cursor at "next" is …`). */
+export const BEYOND_EXACT_JSON_RANGE = 'is a number beyond 2^53 (exact digits lost in JSON)';
+
+/**
+ * Why a number read from JSON cannot be written out as the HR system's value (isBeyondExactJsonRange), or undefined
+ * when it can. The exact digits are gone by now, so the message does not print the rounded number as if it were the
+ * value. A fraction (1.5) is written out as JavaScript prints it, as before.
  */
 export function unsafeNumberProblem(value: unknown, path: string): string | undefined {
-  if (typeof value !== 'number' || Math.abs(value) <= Number.MAX_SAFE_INTEGER) return undefined;
-  return (
-    `"${path}" is a number beyond 2^53 (exact digits lost in JSON): JSON readers round such numbers, so two different values can read the same; ` +
-    'have the HR system send it as a string'
-  );
+  if (!isBeyondExactJsonRange(value)) return undefined;
+  return `"${path}" ${BEYOND_EXACT_JSON_RANGE}: JSON readers round such numbers, so two different values can read the same; have the HR system send it as a string`;
 }
 
 /**
