@@ -182,6 +182,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           withholdHrDeactivations: single === undefined && current === undefined && leaversSettings(config).action !== 'off',
           terminationDateDecides: leaversSettings(config).action !== 'off',
           separationDateAttribute: leaversSettings(config).separation.dateAttribute,
+          hrStatusMapped: config.mapping.active !== undefined,
           separationAttributes: separationAttributes(leaversSettings(config)),
           unreadable,
           ...(hrIdLookup ? { hrIdLookup } : {}),

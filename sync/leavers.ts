@@ -56,16 +56,19 @@ export function hasLeft(terminationDate: string | undefined, today: string): boo
 
 /**
  * A rehire: HR systems keep the last termination date when someone is hired again (BambooHR's `terminationDate`, many
- * exports' "Termination Date"), with a new start date (the mapped `Tenure`) after it. Once that start date has come,
- * the termination ended an earlier employment: it makes no leaver, and a separation date attribute holding a date
- * before the start is written empty, because Peakon itself switches off anyone whose separation date has passed.
- * Between the two dates the person is between employments, and the termination date decides as for anyone (a seasonal
- * worker is a leaver from their last day until the next season starts). A termination on or after the start date is
- * the current employment's; without a mapped start date nothing can tell, and the date decides.
+ * exports' "Termination Date"), with a new start date (the mapped `Tenure`) after it and the status back to active.
+ * Once that start date has come, the termination ended an earlier employment: it makes no leaver, and a separation date
+ * attribute holding a date before the start is written empty, because Peakon itself switches off anyone whose
+ * separation date has passed. The HR status must say so (`hrSaysActive`: the mapping maps `active` and the record is
+ * active): a termination date before the start date is also what a withdrawn offer looks like (hired for June 1,
+ * withdrawn on May 15), and only the status tells the two apart. Between the two dates the person is between
+ * employments, and the termination date decides as for anyone (a seasonal worker is a leaver from their last day until
+ * the next season starts). A termination on or after the start date is the current employment's; without a mapped
+ * start date or status nothing can tell, and the date decides.
  */
-export function currentEmployment(employee: DesiredEmployee, today: string, separationDateAttribute: string | undefined): DesiredEmployee {
+export function currentEmployment(employee: DesiredEmployee, today: string, separationDateAttribute: string | undefined, hrSaysActive: boolean): DesiredEmployee {
   const { terminationDate, startDate } = employee;
-  if (terminationDate === undefined || startDate === undefined || terminationDate >= startDate || startDate > today) return employee;
+  if (!hrSaysActive || terminationDate === undefined || startDate === undefined || terminationDate >= startDate || startDate > today) return employee;
   const { terminationDate: _earlier, ...rehired } = employee;
   const peakon = employee.user[PEAKON_USER_SCHEMA];
   const separation = separationDateAttribute === undefined ? undefined : peakon?.[separationDateAttribute];

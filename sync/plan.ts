@@ -98,6 +98,8 @@ export interface PlanOptions {
   terminationDateDecides?: boolean;
   /** The Peakon attribute holding the separation date (`leavers.separation.dateAttribute`): cleared for a rehire who started. */
   separationDateAttribute?: string;
+  /** The mapping maps `active` (the HR status): only an active status tells a rehire from a withdrawn offer (currentEmployment). */
+  hrStatusMapped?: boolean;
   /**
    * The separation attributes a returner's update clears unless the mapping sets them (sync/leavers.ts
    * separationAttributes: date and reason under `leavers.action: separate`, none otherwise). Every run knows them, so a
@@ -159,7 +161,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   });
   const today = leaverContext?.today ?? options.today;
   const readableAsMapped = leftAlone.length ? allDesired.filter((employee) => unreadableOf(employee) === undefined) : allDesired;
-  const readable = today !== undefined ? readableAsMapped.map((employee) => currentEmployment(employee, today, options.separationDateAttribute)) : readableAsMapped;
+  const readable = today !== undefined ? readableAsMapped.map((employee) => currentEmployment(employee, today, options.separationDateAttribute, options.hrStatusMapped === true && employee.user.active !== false)) : readableAsMapped;
   const desired = today !== undefined ? readable.filter((employee) => !hasLeft(employee.terminationDate, today)) : readable;
   const terminated = today !== undefined ? readable.filter((employee) => hasLeft(employee.terminationDate, today)) : [];
   const currentByKey = new Map<string, ScimUser>();

@@ -6,6 +6,7 @@
  */
 import { PEAKON_USER_SCHEMA } from '../../scim/resources';
 import { currentEmployment } from '../../sync/leavers';
+import { buildPlan } from '../../sync/plan';
 import { mapEmployees } from '../../mapping/map';
 import type { DesiredEmployee } from '../../mapping/employee';
 import { configWith, person } from './helpers';
@@ -24,8 +25,9 @@ function mapped(record: Record<string, string>, withTenure = true): DesiredEmplo
   return employee;
 }
 
-const on = (employee: DesiredEmployee, today: string) => {
-  const decided = currentEmployment(employee, today, 'Separation date');
+/** As the plan decides it, with an HR status the mapping maps and that says active (a rehire's), unless told otherwise. */
+const on = (employee: DesiredEmployee, today: string, hrSaysActive = true) => {
+  const decided = currentEmployment(employee, today, 'Separation date', hrSaysActive);
   return { terminationDate: decided.terminationDate, separation: decided.user[PEAKON_USER_SCHEMA]?.['Separation date'] };
 };
 
@@ -46,6 +48,21 @@ describe('rehires: which termination date counts', () => {
     expect(on(seasonal, '2026-12-20')).toEqual({ terminationDate: '2026-12-15', separation: '2026-12-15' });
   });
 
+  it('only an HR status that says active makes it a rehire: a withdrawn offer (hired for June 1, withdrawn on May 15) looks the same by its dates', () => {
+    const withdrawn = mapped({ start: '2026-06-01', end: '2026-05-15' });
+    expect(on(withdrawn, '2026-06-02', false)).toEqual({ terminationDate: '2026-05-15', separation: '2026-05-15' });
+    expect(on(withdrawn, '2026-06-02', true)).toEqual({ terminationDate: undefined, separation: null });
+  });
+
+  it('the plan asks for the mapped HR status: without one, or with an inactive one, the termination date decides', () => {
+    const rehire = mapped({ start: '2026-11-01', end: '2026-06-15' });
+    const options = { matchingKey: 'email' as const, updateMethod: 'patch' as const, refOf: (key: string) => key, today: '2026-12-01', separationDateAttribute: 'Separation date' };
+    const planned = (employee: DesiredEmployee, hrStatusMapped: boolean) => buildPlan([employee], [], { ...options, hrStatusMapped }).entries[0]?.action;
+    expect(planned(rehire, true)).toBe('create');
+    expect(planned(rehire, false)).toBe('skip');
+    expect(planned({ ...rehire, user: { ...rehire.user, active: false } }, true)).toBe('skip');
+  });
+
   it('a termination on or after the start date is the current employment\'s and stands', () => {
     expect(on(mapped({ start: '2026-11-01', end: '2026-11-01' }), '2026-12-01')).toEqual({ terminationDate: '2026-11-01', separation: '2026-11-01' });
     expect(on(mapped({ start: '2020-01-01', end: '2026-06-15' }), '2026-12-01')).toEqual({ terminationDate: '2026-06-15', separation: '2026-06-15' });
@@ -59,7 +76,7 @@ describe('rehires: which termination date counts', () => {
   it('leavers.terminationDate from its own HR field follows the same rule; an unmapped separation attribute is left alone', () => {
     const config = configWith({ attributes: { Tenure: attributes.Tenure } }, { leavers: { action: 'deactivate', terminationDate: { field: 'left', date: 'ISO' } } });
     const report = mapEmployees([person({ start: '2026-11-01', left: '2026-06-15' }), person({ start: '2020-01-01', left: '2026-06-15' })], config);
-    const decided = report.employees.map((employee) => currentEmployment(employee, '2026-12-01', 'Separation date'));
+    const decided = report.employees.map((employee) => currentEmployment(employee, '2026-12-01', 'Separation date', true));
     expect(decided.map((employee) => employee.terminationDate)).toEqual([undefined, '2026-06-15']);
     expect(decided.map((employee) => employee.user[PEAKON_USER_SCHEMA])).toEqual([{ Tenure: '2026-11-01' }, { Tenure: '2020-01-01' }]);
   });
