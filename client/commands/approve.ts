@@ -30,13 +30,15 @@ export function describeLeaverDecision(result: LeaverDecisionResult): string {
 }
 
 /**
- * `approve`'s exit code: 1 when the approved leaver writes did not all happen (the leaver phase stopped early, or some
- * failed), else 0; `reject` is 0. An answer of a run whose code predates `leaverPhase` cannot tell the leaver writes'
+ * `approve`'s exit code: 1 when the approved leaver writes did not all happen (some failed, or the leaver phase stopped
+ * before every one finished), else 0; `reject` is 0. A run stopped (cancelled, say) right after its last leaver write
+ * finished did them all: 0. An answer of a run whose code predates `leaverPhase` cannot tell the leaver writes'
  * failures from the run's others: 0, as before. Exported for tests.
  */
 export function leaverDecisionExitCode(result: LeaverDecisionResult): number {
   if (result.decision !== 'approved' || result.leaverPhase === undefined) return 0;
-  return result.leaverPhase !== 'completed' || result.failed > 0 ? 1 : 0;
+  if (result.failed > 0) return 1;
+  return result.leaverPhase === 'completed' || (result.finished ?? 0) >= result.leavers ? 0 : 1;
 }
 
 /**

@@ -39,15 +39,21 @@ describe('the approve message', () => {
     expect(describeLeaverDecision({ decision: 'rejected', leavers: 3, deactivated: 0, deleted: 0, failed: 0 })).toBe('rejected: 3 held leaver write(s) dropped; nobody was deactivated');
   });
 
-  it('the exit code: 0 only when every approved leaver write happened, and for a rejection; 1 when the phase stopped early or a write failed', () => {
+  it('the exit code: 0 only when every approved leaver write happened, and for a rejection; 1 when the phase stopped before they all finished or a write failed', () => {
     expect(leaverDecisionExitCode(approved({}))).toBe(0);
     // The run's other failures are not the approval's.
     expect(leaverDecisionExitCode(approved({ runFailures: 2 }))).toBe(0);
     expect(leaverDecisionExitCode(approved({ deactivated: 4, failed: 1, runFailures: 1 }))).toBe(1);
     for (const leaverPhase of ['cancelled', 'quarantined', 'lock lost', 'failed'] as const) {
       expect(leaverDecisionExitCode(approved({ leaverPhase, finished: 2, deactivated: 2 }))).toBe(1);
-      // Every write ran, then the run stopped: still not "completed", so 1 (the writes may not all have happened).
-      expect(leaverDecisionExitCode(approved({ leaverPhase }))).toBe(1);
+      // Every held write finished, none failed, then the run stopped (cancelled right after the last one): they all happened.
+      expect(leaverDecisionExitCode(approved({ leaverPhase }))).toBe(0);
+      expect(leaverDecisionExitCode(approved({ leaverPhase, deactivated: 3, deleted: 2 }))).toBe(0);
+      // Every held write finished, but one failed: 1, whatever stopped the run.
+      expect(leaverDecisionExitCode(approved({ leaverPhase, deactivated: 4, failed: 1, runFailures: 1 }))).toBe(1);
+      // Stopped with one write left (or no count of the finished ones): 1.
+      expect(leaverDecisionExitCode(approved({ leaverPhase, finished: 4, deactivated: 4 }))).toBe(1);
+      expect(leaverDecisionExitCode(approved({ leaverPhase, finished: undefined }))).toBe(1);
     }
     expect(leaverDecisionExitCode({ decision: 'rejected', leavers: 3, deactivated: 0, deleted: 0, failed: 0 })).toBe(0);
     // An answer of a run whose code predates the leaver phase's outcome: as before, 0 (its `failed` is the run's).
