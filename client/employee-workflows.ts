@@ -8,10 +8,13 @@ import { employeeWorkflowId, isRunWorkflowType, type ConnectorWorkflowType } fro
 import { z } from 'zod';
 import { warnWhileNoWorker, type ConnectedClient } from './temporal-client';
 
-/** `peakon-sync/<tenant>/<time>…` → the tenant. */
-export function tenantOfRun(runId: string): string {
+/**
+ * `peakon-sync/<tenant>/<time>…` → the tenant: of a run ID, or of the prefix a schedule gives its runs' IDs
+ * (`peakon-sync/<tenant>/scheduled…`, client/schedules/update.ts). `notARun` is the error's message otherwise.
+ */
+export function tenantOfRun(runId: string, notARun = `${runId} is not a sync run ID (peakon-sync/<tenant>/<time>)`): string {
   const tenant = runId.split('/')[1];
-  if (!runId.startsWith('peakon-sync/') || !tenant) throw new Error(`${runId} is not a sync run ID (peakon-sync/<tenant>/<time>)`);
+  if (!runId.startsWith('peakon-sync/') || !tenant) throw new Error(notARun);
   return tenant;
 }
 

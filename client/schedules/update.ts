@@ -1,6 +1,7 @@
 import type { Client, ScheduleDescription, ScheduleSpec, ScheduleUpdateOptions } from '@temporalio/client';
 import { ConfigError } from '../../config/load';
 import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
+import { tenantOfRun } from '../employee-workflows';
 import { hasSearchAttributes } from '../temporal-client';
 import { configChanges } from './config-diff';
 import { scheduleMemo, scheduleTiming } from './inspect';
@@ -88,7 +89,7 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
 
   // A previous action this version reads is rebuilt only when the config changes; otherwise it is kept as it is, but for
   // its runs' workflow ID, which becomes unique per schedule (scheduledRunWorkflowIdPrefix says why).
-  const runIds = runIdPrefixFor(scheduleId, tenant ?? config?.parsed.tenant ?? tenantOfAction(previous.action.workflowId));
+  const runIds = runIdPrefixFor(scheduleId, tenant ?? config?.parsed.tenant ?? tenantOfRun(previous.action.workflowId, `cannot tell the tenant of a schedule whose runs are named ${previous.action.workflowId}`));
   if (previous.action.workflowId !== runIds.prefix || runIds.why) {
     const change = previous.action.workflowId !== runIds.prefix ? `${previous.action.workflowId}-<time> → ${runIds.prefix}-<time>` : `stay ${runIds.prefix}-<time>`;
     changes.push(`run IDs: ${change} ${runIds.why ?? '(unique per schedule: another schedule of the tenant due at the same time no longer makes the same ID)'}`);
@@ -133,13 +134,6 @@ function cadenceAfter(scheduleId: string, previous: ScheduleDescription, change:
   const spec = { ...previous.spec, timezone: change.timezone };
   const timing = timingFromSpec(spec);
   return { spec, description: timing ? describeTiming(timing) : `${scheduleTiming(previous.spec, previous.memo) ?? 'its calendar'}, in ${change.timezone}` };
-}
-
-/** `peakon-sync/<tenant>/scheduled` → the tenant, for a schedule whose memo does not name it. */
-function tenantOfAction(workflowId: string): string {
-  const tenant = workflowId.split('/')[1];
-  if (!workflowId.startsWith('peakon-sync/') || !tenant) throw new Error(`cannot tell the tenant of a schedule whose runs are named ${workflowId}`);
-  return tenant;
 }
 
 /**
