@@ -86,6 +86,14 @@ export interface ProgressStream {
 }
 
 /**
+ * A message line amid progress output: on a terminal it first clears the current line (a progress bar drawn there, by
+ * watchProgress or anyone), so the bar is drawn afresh below the message. Used by watchProgress and warnWhileNoWorker.
+ */
+export function writeLine(stream: ProgressStream, line: string): void {
+  stream.write(`${stream.isTTY ? '\r\x1b[K' : ''}${line}\n`);
+}
+
+/**
  * Progress queries that fail this many times in a row, over at least QUERY_FAILURES_WARN_AFTER_MS, get a warning. A
  * query nobody answers fails after about 30 s (the server's deadline), so that is about a minute without a worker; a
  * worker restart (a deploy) answers the queries that wait for it and stays below, and so do the failures of a run
@@ -116,15 +124,10 @@ export async function watchProgress(client: Client, runId: string, finished: Pro
   let failures = 0;
   let failingSince = 0;
   let warned = false;
-  /** On a terminal, a message replaces the bar's line; the bar is drawn afresh below it. */
+  /** On a terminal, a message replaces the bar's line; the bar is drawn afresh below it (nothing to pad over). */
   const say = (message: string): void => {
-    if (!stream.isTTY) {
-      stream.write(`${message}\n`);
-      return;
-    }
-    if (last) stream.write(`\r${' '.repeat(last.length)}\r`);
-    stream.write(`${message}\n`);
-    last = '';
+    writeLine(stream, message);
+    if (stream.isTTY) last = '';
   };
   while (!settled) {
     const asked = Date.now();

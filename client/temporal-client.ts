@@ -3,6 +3,7 @@ import { temporal } from '@temporalio/proto';
 import { PROXY_VARIABLE } from '../net/egress-proxy';
 import { connectorDataConverterFromEnv, temporalConnectConfig } from '../worker/environment';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
+import { writeLine } from './progress';
 
 export interface ConnectedClient {
   client: Client;
@@ -87,11 +88,6 @@ export function workerGoneHint(connected: Pick<ConnectedClient, 'namespace' | 'a
 
 export function workerBackHint(connected: Pick<ConnectedClient, 'namespace' | 'address'>, taskQueue: string, again: boolean): string {
   return `a worker is polling task queue "${taskQueue}" on ${connected.address} (namespace ${connected.namespace}) ${again ? 'again' : 'now'}`;
-}
-
-/** A line for stderr: on a terminal it first clears the progress bar that may be on the current line. */
-function writeLine(stream: { write(text: string): unknown; isTTY?: boolean }, line: string): void {
-  stream.write(`${stream.isTTY ? '\r\x1b[K' : ''}${line}\n`);
 }
 
 /**
