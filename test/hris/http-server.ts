@@ -58,3 +58,25 @@ export async function startTestServer(handle: (request: RecordedRequest) => Repl
       }),
   };
 }
+
+/**
+ * `serve(handle)` for a test file: starts a scripted server and closes every server the test started after it (some
+ * tests start two; one left open keeps jest from exiting). Call at the top level of the file.
+ */
+export function useTestServers(): { serve: (handle: (request: RecordedRequest) => Reply) => Promise<TestServer>; forget: (server: TestServer) => void } {
+  const servers: TestServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+  return {
+    async serve(handle) {
+      const server = await startTestServer(handle);
+      servers.push(server);
+      return server;
+    },
+    /** A server the test closes itself. */
+    forget(server) {
+      servers.splice(servers.indexOf(server), 1);
+    },
+  };
+}

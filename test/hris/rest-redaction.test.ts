@@ -3,7 +3,7 @@ import { createSource } from '../../hris';
 import { describeRequest, describeUrl } from '../../hris/http';
 import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
 import type { SecretRef } from '../../config/secret';
-import { startTestServer, type RecordedRequest, type Reply, type TestServer } from './http-server';
+import { useTestServers } from './http-server';
 
 /** What REST source messages may say: no personal data, no query values from the config or a server, no user info. */
 
@@ -12,16 +12,7 @@ const resolveSecret = (ref: SecretRef): string => {
   throw new Error(`no secret ${JSON.stringify(ref)}`);
 };
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function serve(handle: (request: RecordedRequest) => Reply): Promise<TestServer> {
-  const server = await startTestServer(handle);
-  servers.push(server);
-  return server;
-}
+const { serve } = useTestServers();
 
 function read(url: string, options: Record<string, unknown>): Promise<HrisRecord[]> {
   const config = RestSourceConfigSchema.parse({ type: 'rest', url, ...options });

@@ -5,7 +5,7 @@ import type { SecretRef } from '../../config/secret';
 import { mapEmployees } from '../../mapping/map';
 import { withEnvironmentProxy } from '../harness/env-proxy';
 import { configWith } from '../mapping/helpers';
-import { startTestServer, type RecordedRequest, type Reply, type TestServer } from './http-server';
+import { startTestServer, useTestServers, type RecordedRequest } from './http-server';
 
 const people = Array.from({ length: 7 }, (_unused, index) => ({ id: `E${index + 1}`, work: { email: `e${index + 1}@example.com` } }));
 const secrets: Record<string, string> = { HR_TOKEN: 's3cr3t-token', HR_PASSWORD: 'pa55', HR_KEY: 'k3y' };
@@ -15,17 +15,7 @@ const resolveSecret = (ref: SecretRef): string => {
   return value;
 };
 
-// Every server a test starts (some start two): one left open keeps jest from exiting.
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function serve(handle: (request: RecordedRequest) => Reply): Promise<TestServer> {
-  const server = await startTestServer(handle);
-  servers.push(server);
-  return server;
-}
+const { serve, forget } = useTestServers();
 
 function readWith(origin: string, options: Record<string, unknown>, sleeps: number[] = []): Promise<HrisRecord[]> {
   const config = RestSourceConfigSchema.parse({ type: 'rest', url: `${origin}/api/employees`, ...options });
@@ -466,7 +456,7 @@ describe('REST source failures and retries', () => {
 
   it('fails after retrying when the HR system refuses connections', async () => {
     const api = await serve(() => ({ body: people }));
-    servers.splice(servers.indexOf(api), 1);
+    forget(api);
     await api.close();
     await expect(readWith(api.origin, { retry: { maxAttempts: 2, baseDelayMs: 0 } })).rejects.toThrow(/failed after 2 attempt\(s\): ECONNREFUSED/);
   });
