@@ -59,16 +59,22 @@ export function hasLeft(terminationDate: string | undefined, today: string): boo
  * exports' "Termination Date"), with a new start date (the mapped `Tenure`) after it and the status back to active.
  * Once that start date has come, the termination ended an earlier employment: it makes no leaver, and a separation date
  * attribute holding a date before the start is written empty, because Peakon itself switches off anyone whose
- * separation date has passed. The HR status must say so (`hrSaysActive`: the mapping maps `active` and the record is
- * active): a termination date before the start date is also what a withdrawn offer looks like (hired for June 1,
+ * separation date has passed. The HR status must say so (`hrStatus`: the mapping maps `active` and the record is
+ * active; without a mapped status the person is told why they stay a leaver): a termination date before the start date is also what a withdrawn offer looks like (hired for June 1,
  * withdrawn on May 15), and only the status tells the two apart. Between the two dates the person is between
  * employments, and the termination date decides as for anyone (a seasonal worker is a leaver from their last day until
  * the next season starts). A termination on or after the start date is the current employment's; without a mapped
  * start date or status nothing can tell, and the date decides.
  */
-export function currentEmployment(employee: DesiredEmployee, today: string, separationDateAttribute: string | undefined, hrSaysActive: boolean): DesiredEmployee {
+export function currentEmployment(employee: DesiredEmployee, today: string, separationDateAttribute: string | undefined, hrStatus: 'active' | 'inactive' | 'unmapped'): DesiredEmployee {
   const { terminationDate, startDate } = employee;
-  if (!hrSaysActive || terminationDate === undefined || startDate === undefined || terminationDate >= startDate || startDate > today) return employee;
+  if (terminationDate === undefined || startDate === undefined || terminationDate >= startDate || startDate > today) return employee;
+  if (hrStatus === 'inactive') return employee;
+  if (hrStatus === 'unmapped') {
+    // Actionable, so said every run until someone maps the status (or the HR system clears the old date).
+    const warning = `termination date ${terminationDate} is before their start date ${startDate}: a rehire or a withdrawn offer, which only an HR status tells apart; the mapping maps none (mapping.active), so the termination date decides`;
+    return { ...employee, warnings: [...employee.warnings, warning] };
+  }
   const { terminationDate: _earlier, ...rehired } = employee;
   const peakon = employee.user[PEAKON_USER_SCHEMA];
   const separation = separationDateAttribute === undefined ? undefined : peakon?.[separationDateAttribute];

@@ -161,7 +161,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   });
   const today = leaverContext?.today ?? options.today;
   const readableAsMapped = leftAlone.length ? allDesired.filter((employee) => unreadableOf(employee) === undefined) : allDesired;
-  const readable = today !== undefined ? readableAsMapped.map((employee) => currentEmployment(employee, today, options.separationDateAttribute, options.hrStatusMapped === true && employee.user.active !== false)) : readableAsMapped;
+  const readable = today !== undefined ? readableAsMapped.map((employee) => currentEmployment(employee, today, options.separationDateAttribute, options.hrStatusMapped !== true ? 'unmapped' : employee.user.active !== false ? 'active' : 'inactive')) : readableAsMapped;
   const desired = today !== undefined ? readable.filter((employee) => !hasLeft(employee.terminationDate, today)) : readable;
   const terminated = today !== undefined ? readable.filter((employee) => hasLeft(employee.terminationDate, today)) : [];
   const currentByKey = new Map<string, ScimUser>();
@@ -272,7 +272,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     const user = currentOf(employee);
     if (user) matchedIds.add(user.id);
   }
-  const leaverEntry = (user: ScimUser, employeeKey: string, recordRef: string, reason: string, separation: { date: string; reason?: string | undefined }): PlanEntry => {
+  const leaverEntry = (user: ScimUser, employeeKey: string, recordRef: string, reason: string, separation: { date: string; reason?: string | undefined }, warnings: string[] = []): PlanEntry => {
     const { kind, write, changes } = leaverWrite(settings, user, separation);
     const ref = options.refOf(employeeKey);
     const off = settings.action === 'off';
@@ -284,7 +284,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
       peakonUserId: user.id,
       reason: off ? `${reason} (leavers.action: off, left active)` : reason,
       changes: off ? [] : changes,
-      warnings: [],
+      warnings,
       wave: 0,
       ...(off ? {} : { update: { ref, employeeKey, peakonUserId: user.id, write, references: {}, changes, leaver: kind } }),
     };
@@ -297,7 +297,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     else if (user.active === false) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive` });
     else {
       const mappedReason = employee.user[PEAKON_USER_SCHEMA]?.[settings.separation.reasonAttribute];
-      entries.push(leaverEntry(user, employee.employeeKey, employee.recordRef, left, { date: employee.terminationDate ?? context.today, reason: typeof mappedReason === 'string' ? mappedReason : undefined }));
+      entries.push(leaverEntry(user, employee.employeeKey, employee.recordRef, left, { date: employee.terminationDate ?? context.today, reason: typeof mappedReason === 'string' ? mappedReason : undefined }, employee.warnings));
     }
   }
   let unowned = 0;

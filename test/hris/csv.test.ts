@@ -92,7 +92,7 @@ describe('CSV source', () => {
     await expect(read(csvFile('id,name,name\n1,a,b\n'))).rejects.toThrow('columns 2 and 3 of the first line have the same name, where the header row names each column once (a file without a header row?)');
   });
 
-  it('fails a file without a header row whose first record holds two equal values without quoting them', async () => {
+  it('fails a file without a header row whose first record holds two equal values, naming the columns by position', async () => {
     const reading = read(csvFile('E1,"Ada Lovelace",ada@example.com,Sales,"Sales"\nE2,"Ren B",ren@example.com,Ops,Ops\n'));
     await expect(reading).rejects.toThrow(/columns 4 and 5 of the first line have the same name.*\(a file without a header row\?\)/);
     await expect(reading).rejects.not.toThrow(/Sales|Ada Lovelace|ada@example/);

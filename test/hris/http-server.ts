@@ -76,7 +76,8 @@ export function useTestServers(): { serve: (handle: (request: RecordedRequest) =
     },
     /** A server the test closes itself. */
     forget(server) {
-      servers.splice(servers.indexOf(server), 1);
+      const index = servers.indexOf(server);
+      if (index >= 0) servers.splice(index, 1);
     },
   };
 }

@@ -24,6 +24,14 @@ const byEmail = (fixture: PipelineFixture) => new Map(fixture.sandbox.users().ma
 const withoutMeta = ({ meta: _meta, ...user }: ScimUser) => user;
 const writesOf = (fixture: PipelineFixture, from: number) => fixture.sandbox.ops().slice(from).filter((op) => op.method !== 'GET');
 
+/** Peakon's start date (Tenure) mapped from the HR file's start_date column. */
+function mapTenure(fixture: PipelineFixture, { onlyOnCreate }: { onlyOnCreate: boolean }): void {
+  fixture.config.mapping = { ...fixture.config.mapping, attributes: { ...fixture.config.mapping.attributes, Tenure: { field: 'start_date', date: 'DD/MM/YYYY', matchOn: 'id', trim: true, onlyOnCreate } } };
+}
+
+/** The org with a start_date column: everyone started on 1 January 2020. */
+const startedIn2020 = (org: GeneratedEmployee[]) => org.map((employee) => ({ ...employee, start_date: '01/01/2020' }) as GeneratedEmployee);
+
 describe('leavers', () => {
   const pipeline = usePipelineTests();
 
@@ -603,8 +611,8 @@ describe('returners, rehires, adoption and termination dates', () => {
     // The sandbox follows Peakon's dates from the day it is given: the hire is served inactive until 2027-01-10.
     const fixture = await pipeline.fixture({ sandbox: { today: '2026-12-01' } });
     withoutLeaverGuard(fixture);
-    fixture.config.mapping = { ...fixture.config.mapping, attributes: { ...fixture.config.mapping.attributes, Tenure: { field: 'start_date', date: 'DD/MM/YYYY', matchOn: 'id', trim: true, onlyOnCreate: false } } };
-    const org = generateOrg(5, 2).map((employee) => ({ ...employee, start_date: '01/01/2020' }) as GeneratedEmployee);
+    mapTenure(fixture, { onlyOnCreate: false });
+    const org = startedIn2020(generateOrg(5, 2));
     const [hire] = leaves(org);
     if (!hire) throw new Error('the org has no leaves');
     Object.assign(hire, { start_date: '10/01/2027' });
@@ -639,8 +647,8 @@ describe('returners, rehires, adoption and termination dates', () => {
     const fixture = await pipeline.fixture({ sandbox: { today: '2026-12-01' } });
     withoutLeaverGuard(fixture);
     fixture.config.sync = { ...fixture.config.sync, discovery: 'filter' };
-    fixture.config.mapping = { ...fixture.config.mapping, attributes: { ...fixture.config.mapping.attributes, Tenure: { field: 'start_date', date: 'DD/MM/YYYY', matchOn: 'id', trim: true, onlyOnCreate: false } } };
-    const org = generateOrg(5, 2).map((employee) => ({ ...employee, start_date: '01/01/2020' }) as GeneratedEmployee);
+    mapTenure(fixture, { onlyOnCreate: false });
+    const org = startedIn2020(generateOrg(5, 2));
     const [hire] = leaves(org);
     if (!hire) throw new Error('the org has no leaves');
     Object.assign(hire, { start_date: '10/01/2027' });
@@ -671,8 +679,8 @@ describe('returners, rehires, adoption and termination dates', () => {
   it('with Tenure written only at creation, Peakon\'s own start date decides: a returner whose stored start is past is reactivated', async () => {
     const fixture = await pipeline.fixture();
     withoutLeaverGuard(fixture);
-    fixture.config.mapping = { ...fixture.config.mapping, attributes: { ...fixture.config.mapping.attributes, Tenure: { field: 'start_date', date: 'DD/MM/YYYY', matchOn: 'id', trim: true, onlyOnCreate: true } } };
-    const org = generateOrg(4, 2).map((employee) => ({ ...employee, start_date: '01/01/2020' }) as GeneratedEmployee);
+    mapTenure(fixture, { onlyOnCreate: true });
+    const org = startedIn2020(generateOrg(4, 2));
     const [returner] = leaves(org);
     if (!returner) throw new Error('the org has no leaves');
     fixture.writeEmployees(org);
@@ -697,8 +705,8 @@ describe('returners, rehires, adoption and termination dates', () => {
     // The sandbox follows Peakon's dates: a past Separation date is served inactive, as Peakon switches such people off.
     const fixture = await pipeline.fixture({ sandbox: { today: '2026-06-01' } });
     withoutLeaverGuard(fixture);
-    fixture.config.mapping = { ...fixture.config.mapping, attributes: { ...fixture.config.mapping.attributes, Tenure: { field: 'start_date', date: 'DD/MM/YYYY', matchOn: 'id', trim: true, onlyOnCreate: false } } };
-    const org = generateOrg(5, 2).map((employee) => ({ ...employee, start_date: '01/01/2020' }) as GeneratedEmployee);
+    mapTenure(fixture, { onlyOnCreate: false });
+    const org = startedIn2020(generateOrg(5, 2));
     const [rehire, leaver] = leaves(org);
     if (!rehire || !leaver) throw new Error('the org has fewer than two leaves');
     Object.assign(rehire, { termination_date: '15/06/2026' });

@@ -5,7 +5,8 @@
  * test/leavers/leavers.test.ts.
  */
 import { PEAKON_USER_SCHEMA } from '../../scim/resources';
-import { currentEmployment } from '../../sync/leavers';
+import { LeaversSchema } from '../../config/schema';
+import { currentEmployment, type LeaverContext } from '../../sync/leavers';
 import { buildPlan } from '../../sync/plan';
 import { mapEmployees } from '../../mapping/map';
 import type { DesiredEmployee } from '../../mapping/employee';
@@ -26,8 +27,8 @@ function mapped(record: Record<string, string>, withTenure = true): DesiredEmplo
 }
 
 /** As the plan decides it, with an HR status the mapping maps and that says active (a rehire's), unless told otherwise. */
-const on = (employee: DesiredEmployee, today: string, hrSaysActive = true) => {
-  const decided = currentEmployment(employee, today, 'Separation date', hrSaysActive);
+const on = (employee: DesiredEmployee, today: string, hrStatus: 'active' | 'inactive' | 'unmapped' = 'active') => {
+  const decided = currentEmployment(employee, today, 'Separation date', hrStatus);
   return { terminationDate: decided.terminationDate, separation: decided.user[PEAKON_USER_SCHEMA]?.['Separation date'] };
 };
 
@@ -50,8 +51,8 @@ describe('rehires: which termination date counts', () => {
 
   it('only an HR status that says active makes it a rehire: a withdrawn offer (hired for June 1, withdrawn on May 15) looks the same by its dates', () => {
     const withdrawn = mapped({ start: '2026-06-01', end: '2026-05-15' });
-    expect(on(withdrawn, '2026-06-02', false)).toEqual({ terminationDate: '2026-05-15', separation: '2026-05-15' });
-    expect(on(withdrawn, '2026-06-02', true)).toEqual({ terminationDate: undefined, separation: null });
+    expect(on(withdrawn, '2026-06-02', 'inactive')).toEqual({ terminationDate: '2026-05-15', separation: '2026-05-15' });
+    expect(on(withdrawn, '2026-06-02', 'active')).toEqual({ terminationDate: undefined, separation: null });
   });
 
   it('the plan asks for the mapped HR status: without one, or with an inactive one, the termination date decides', () => {
@@ -60,7 +61,21 @@ describe('rehires: which termination date counts', () => {
     const planned = (employee: DesiredEmployee, hrStatusMapped: boolean) => buildPlan([employee], [], { ...options, hrStatusMapped }).entries[0]?.action;
     expect(planned(rehire, true)).toBe('create');
     expect(planned(rehire, false)).toBe('skip');
-    expect(planned({ ...rehire, user: { ...rehire.user, active: false } }, true)).toBe('skip');
+    // Without a mapped status the person is told why they stay a leaver, run after run, until someone maps it.
+    expect(buildPlan([rehire], [], { ...options, hrStatusMapped: false }).entries[0]?.warnings).toContainEqual(expect.stringContaining('the mapping maps none (mapping.active), so the termination date decides'));
+    expect(buildPlan([rehire], [], { ...options, hrStatusMapped: true }).entries[0]?.warnings ?? []).toEqual([]);
+    // In a whole-tenant run with leavers on, the leaver's line carries it too.
+    const owned = { id: 'u1', schemas: rehire.user.schemas, userName: rehire.user.userName, active: true };
+    const leavers: LeaverContext = { settings: LeaversSchema.parse({}), today: '2026-12-01', owned: new Set(['u1']), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: 1 };
+    const [leaver] = buildPlan([rehire], [owned], { ...options, leavers, hrStatusMapped: false }).entries;
+    expect(leaver).toMatchObject({ action: 'deactivate', warnings: [expect.stringContaining('a rehire or a withdrawn offer')] });
+    // Someone Peakon holds active whose HR status says inactive, with the same dates (a withdrawn offer created ahead
+    // of its start): the termination date has come, so they are left as they are by this leaver-less plan, not
+    // planned as an ordinary update, and their separation date is not cleared.
+    const inactive = { ...rehire, user: { ...rehire.user, active: false } };
+    const inPeakon = { id: 'u1', schemas: rehire.user.schemas, userName: rehire.user.userName, active: true };
+    const [entry] = buildPlan([inactive], [inPeakon], { ...options, hrStatusMapped: true }).entries;
+    expect(entry).toMatchObject({ action: 'skip', reason: expect.stringContaining('termination date 2026-06-15 has come') });
   });
 
   it('a termination on or after the start date is the current employment\'s and stands', () => {
@@ -76,7 +91,7 @@ describe('rehires: which termination date counts', () => {
   it('leavers.terminationDate from its own HR field follows the same rule; an unmapped separation attribute is left alone', () => {
     const config = configWith({ attributes: { Tenure: attributes.Tenure } }, { leavers: { action: 'deactivate', terminationDate: { field: 'left', date: 'ISO' } } });
     const report = mapEmployees([person({ start: '2026-11-01', left: '2026-06-15' }), person({ start: '2020-01-01', left: '2026-06-15' })], config);
-    const decided = report.employees.map((employee) => currentEmployment(employee, '2026-12-01', 'Separation date', true));
+    const decided = report.employees.map((employee) => currentEmployment(employee, '2026-12-01', 'Separation date', 'active'));
     expect(decided.map((employee) => employee.terminationDate)).toEqual([undefined, '2026-06-15']);
     expect(decided.map((employee) => employee.user[PEAKON_USER_SCHEMA])).toEqual([{ Tenure: '2026-11-01' }, { Tenure: '2020-01-01' }]);
   });
