@@ -60,8 +60,9 @@ export function hasLeft(terminationDate: string | undefined, today: string): boo
  * Once that start date has come, the termination ended an earlier employment: it makes no leaver, and a separation date
  * attribute holding a date before the start is written empty, because Peakon itself switches off anyone whose
  * separation date has passed. The HR status must say so (`hrStatus`: the mapping maps `active` and the record is
- * active; without a mapped status the person is told why they stay a leaver): a termination date before the start date is also what a withdrawn offer looks like (hired for June 1,
- * withdrawn on May 15), and only the status tells the two apart. Between the two dates the person is between
+ * active; without a mapped status the person is told why they stay a leaver): a termination date before the start
+ * date is also what a withdrawn offer looks like (hired for June 1, withdrawn on May 15), and only the status tells
+ * the two apart. Between the two dates the person is between
  * employments, and the termination date decides as for anyone (a seasonal worker is a leaver from their last day until
  * the next season starts). A termination on or after the start date is the current employment's; without a mapped
  * start date or status nothing can tell, and the date decides.
