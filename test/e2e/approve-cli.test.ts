@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { syncProgressQuery } from '../../workflows/sync';
-import { generateOrg } from '../fixtures/org';
+import { generateOrg, leaves } from '../fixtures/org';
 import { BUILT_CLI as CLI, runBuiltCli } from '../harness/cli';
 import { TEST_TUNING, usePipelineTests } from '../harness/pipeline';
 import { progressOf } from '../harness/progress';
@@ -28,8 +28,7 @@ describe('peakon-sync approve / reject', () => {
     await workers.runUntil(
       (async () => {
         await (await fixture.startSync()).result();
-        const managers = new Set(org.map((employee) => employee.manager_id));
-        const gone = org.filter((employee) => !managers.has(employee.employee_id)).slice(0, 3);
+        const gone = leaves(org).slice(0, 3);
         fixture.writeEmployees(org.filter((employee) => !gone.includes(employee)));
         const handle = await fixture.startSync();
         for (let tries = 0; (await handle.query(syncProgressQuery)).phase !== 'awaiting approval'; tries += 1) {
@@ -61,8 +60,7 @@ describe('peakon-sync approve / reject', () => {
     await workers.runUntil(
       (async () => {
         await (await fixture.startSync()).result();
-        const managers = new Set(org.map((employee) => employee.manager_id));
-        const gone = org.filter((employee) => !managers.has(employee.employee_id)).slice(0, 3);
+        const gone = leaves(org).slice(0, 3);
         fixture.writeEmployees(org.filter((employee) => !gone.includes(employee)));
         // No retries: once Peakon fails every request, each held write fails at its first attempt (3 outcomes: far
         // below the circuit breaker's 20, so the leaver phase runs to its end with 3 failures).

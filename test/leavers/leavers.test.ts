@@ -32,6 +32,19 @@ function mapTenure(fixture: PipelineFixture, { onlyOnCreate }: { onlyOnCreate: b
 /** The org with a start_date column: everyone started on 1 January 2020. */
 const startedIn2020 = (org: GeneratedEmployee[]) => org.map((employee) => ({ ...employee, start_date: '01/01/2020' }) as GeneratedEmployee);
 
+/** Five people with Tenure mapped, all started in 2020 but one hire who starts on 10 January 2027; no leaver guard. */
+function withFutureHire(fixture: PipelineFixture, sync: { discovery?: 'filter' } = {}): { fixture: PipelineFixture; hire: GeneratedEmployee } {
+  withoutLeaverGuard(fixture);
+  if (sync.discovery) fixture.config.sync = { ...fixture.config.sync, discovery: sync.discovery };
+  mapTenure(fixture, { onlyOnCreate: false });
+  const org = startedIn2020(generateOrg(5, 2));
+  const [hire] = leaves(org);
+  if (!hire) throw new Error('the org has no leaves');
+  Object.assign(hire, { start_date: '10/01/2027' });
+  fixture.writeEmployees(org);
+  return { fixture, hire };
+}
+
 describe('leavers', () => {
   const pipeline = usePipelineTests();
 
@@ -609,14 +622,7 @@ describe('returners, rehires, adoption and termination dates', () => {
 
   it('a future hire Peakon holds inactive until their start date (Tenure) is not reactivated: no write before or after that day', async () => {
     // The sandbox follows Peakon's dates from the day it is given: the hire is served inactive until 2027-01-10.
-    const fixture = await pipeline.fixture({ sandbox: { today: '2026-12-01' } });
-    withoutLeaverGuard(fixture);
-    mapTenure(fixture, { onlyOnCreate: false });
-    const org = startedIn2020(generateOrg(5, 2));
-    const [hire] = leaves(org);
-    if (!hire) throw new Error('the org has no leaves');
-    Object.assign(hire, { start_date: '10/01/2027' });
-    fixture.writeEmployees(org);
+    const { fixture } = withFutureHire(await pipeline.fixture({ sandbox: { today: '2026-12-01' } }));
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
@@ -644,15 +650,7 @@ describe('returners, rehires, adoption and termination dates', () => {
   });
 
   it('sync.discovery: filter: a future hire Peakon holds inactive until their start date is not reactivated either (the run\'s day travels with the discovery)', async () => {
-    const fixture = await pipeline.fixture({ sandbox: { today: '2026-12-01' } });
-    withoutLeaverGuard(fixture);
-    fixture.config.sync = { ...fixture.config.sync, discovery: 'filter' };
-    mapTenure(fixture, { onlyOnCreate: false });
-    const org = startedIn2020(generateOrg(5, 2));
-    const [hire] = leaves(org);
-    if (!hire) throw new Error('the org has no leaves');
-    Object.assign(hire, { start_date: '10/01/2027' });
-    fixture.writeEmployees(org);
+    const { fixture, hire } = withFutureHire(await pipeline.fixture({ sandbox: { today: '2026-12-01' } }), { discovery: 'filter' });
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
