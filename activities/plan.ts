@@ -12,7 +12,7 @@ import type { ScimUser, UnreadableScimUser } from '../scim/resources';
 import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { preflightMapping } from '../sync/preflight';
 import { employeeRefFor } from '../sync/employee-ref';
-import { dayIn, separationAttributes, type LeaverContext } from '../sync/leavers';
+import { dayIn, type LeaverContext } from '../sync/leavers';
 import { buildPlan, countPlan, usersOwnedByPlan, type HrIdLookup, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
 import { planPreview, type EmployeeReportLine } from '../sync/employee-report';
 import type { StoredPlan } from '../sync/stored-plan';
@@ -179,11 +179,8 @@ export function planSyncActivity(deps: ActivityDeps) {
           currentIsWholeTenant: single === undefined,
           ...(leavers ? { leavers } : {}),
           today: runDay(input, config),
-          withholdHrDeactivations: single === undefined && current === undefined && leaversSettings(config).action !== 'off',
-          terminationDateDecides: leaversSettings(config).action !== 'off',
-          separationDateAttribute: leaversSettings(config).separation.dateAttribute,
+          leaverSettings: leaversSettings(config),
           hrStatusMapped: config.mapping.active !== undefined,
-          separationAttributes: separationAttributes(leaversSettings(config)),
           unreadable,
           ...(hrIdLookup ? { hrIdLookup } : {}),
         });
@@ -261,7 +258,6 @@ function recordsInScope(mapping: MappingReport): number {
 }
 
 async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: MappingReport, config: ConnectorConfig): Promise<LeaverContext | undefined> {
-  const settings = leaversSettings(config);
   if (!deps.ownership) return undefined;
   const ledger = await deps.ownership.read(input.run.tenant);
   const retainedKeys = new Set(mapping.problems.flatMap((problem) => (problem.employeeKey !== undefined ? [problem.employeeKey] : [])));
@@ -270,7 +266,7 @@ async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: Mapp
   const unidentifiedRecords = new Set(mapping.problems.filter((problem) => !identified.has(problem.recordRef)).map((problem) => problem.recordRef)).size;
   const today = runDay(input, config);
   const readCount = recordsInScope(mapping);
-  return { settings, today, owned: new Set(ledger.owned), retainedKeys, retainedSourceIds, unidentifiedRecords, readCount, lastCompleteRead: ledger.lastCompleteRead };
+  return { today, owned: new Set(ledger.owned), retainedKeys, retainedSourceIds, unidentifiedRecords, readCount, lastCompleteRead: ledger.lastCompleteRead };
 }
 
 /** Ids, userNames and field paths only: the values that failed are personal data. */

@@ -12,8 +12,8 @@ import type { DesiredEmployee } from '../mapping/employee';
 import { PEAKON_USER_SCHEMA, type PatchOperation, type ScimUser } from '../scim/resources';
 import type { EmployeeWrite, FieldChange, LeaverWrite } from './types';
 
+/** What deciding leavers needs beyond the settings (PlanOptions.leaverSettings): the facts of a whole-tenant run. */
 export interface LeaverContext {
-  settings: LeaversConfig;
   /** YYYY-MM-DD in `settings.timeZone`: termination dates on or before it have come. */
   today: string;
   /** Peakon user ids in the ownership ledger before this run. */
@@ -83,6 +83,11 @@ export function currentEmployment(employee: DesiredEmployee, today: string, sepa
   return { ...rehired, user: { ...employee.user, [PEAKON_USER_SCHEMA]: { ...peakon, [separationDateAttribute]: null } } };
 }
 
+/** Leavers are on: settings given, and `action` is not `off` (which only counts them). */
+export function leaversOn(settings: LeaversConfig | undefined): boolean {
+  return settings !== undefined && settings.action !== 'off';
+}
+
 /**
  * The separation attributes a returner's update clears: those `leavers.action: separate` writes (its date and reason
  * attributes), none under any other action. Every run knows them from the settings, not only a whole-tenant one.
@@ -110,16 +115,16 @@ export function returnerClears(attributes: readonly string[], user: ScimUser, ma
  * (an email typo and a broken id in one row). Their deactivations wait for a person, like the guard's; the message
  * counts the records (the report names them) and never quotes them, because it travels in the run's memo.
  */
-export function unidentifiedVerdict(context: LeaverContext, notInRead: number): { held: true; reason: string } | undefined {
-  if (notInRead === 0 || context.unidentifiedRecords === 0 || context.settings.action === 'off') return undefined;
+export function unidentifiedVerdict(settings: LeaversConfig, context: LeaverContext, notInRead: number): { held: true; reason: string } | undefined {
+  if (notInRead === 0 || context.unidentifiedRecords === 0 || settings.action === 'off') return undefined;
   const records = context.unidentifiedRecords === 1 ? '1 HR record was' : `${context.unidentifiedRecords} HR records were`;
   return { held: true, reason: `${records} rejected with neither a valid matching key nor a valid id (see the report's invalid records): any of them may be one of the ${notInRead} people no longer in the HR read; fix them, or approve if none is` };
 }
 
 /** The guard's verdict on a run's leavers. */
-export function guardVerdict(context: LeaverContext, leavers: number, ownedActive: number): { held: boolean; reason?: string } {
-  const { maxCount, maxShare } = context.settings.guard;
-  if (leavers === 0 || context.settings.action === 'off') return { held: false };
+export function guardVerdict(settings: LeaversConfig, context: LeaverContext, leavers: number, ownedActive: number): { held: boolean; reason?: string } {
+  const { maxCount, maxShare } = settings.guard;
+  if (leavers === 0 || settings.action === 'off') return { held: false };
   const last = context.lastCompleteRead?.records;
   if (last !== undefined && last > 0 && context.readCount < last * (1 - maxShare)) {
     return { held: true, reason: `the HR read has ${context.readCount} employees in scope, ${Math.round((1 - context.readCount / last) * 100)}% fewer than the ${last} of the last completed run (guard: more than ${Math.round(maxShare * 100)}%)` };

@@ -1,8 +1,9 @@
+import type { LeaversConfig } from '../config/schema';
 import { emailMatchKey } from '../mapping/email';
 import { PEAKON_START_DATE_ATTRIBUTE } from '../mapping/record';
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
 import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type ScimUserWrite, type UnreadableScimUser } from '../scim/resources';
-import { currentEmployment, guardVerdict, hasLeft, leaverWrite, returnerClears, separationAttributes, unidentifiedVerdict, type LeaverContext } from './leavers';
+import { currentEmployment, guardVerdict, hasLeft, leaversOn, leaverWrite, returnerClears, separationAttributes, unidentifiedVerdict, type LeaverContext } from './leavers';
 import { buildCreateBody, composeUpdate, diffUser } from './payloads';
 import type { LeaversSummary } from './report';
 import type { CreateWork, DesiredState, EmployeeIdentity, FieldChange, MatchingKeyKind, UpdateMethod, UpdateWork } from './types';
@@ -78,7 +79,7 @@ export interface PlanOptions {
   refOf: (employeeKey: string) => string;
   /** False when `current` holds only some users (a single-employee lookup): references cannot be checked against it. */
   currentIsWholeTenant?: boolean;
-  /** Leavers are decided only with a whole-tenant listing, a complete HR read and these settings. */
+  /** Leavers are decided only with a whole-tenant listing, a complete HR read, this context and `leaverSettings`. */
   leavers?: LeaverContext;
   /**
    * Today (YYYY-MM-DD in the leaver settings' time zone), for runs without `leavers`: a person whose termination date
@@ -86,27 +87,20 @@ export interface PlanOptions {
    */
   today?: string;
   /**
-   * Filter discovery with leavers on: the tenant is never listed, so the guard cannot count the people the HR read
-   * marks inactive, and an export that marks everyone inactive would switch everyone off. They are left as they are.
+   * The tenant's `leavers` settings (absent: leavers off). Every run applies their date rules, not only one that
+   * decides leavers:
+   * - with leavers on, an HR record marked inactive whose termination date is still ahead keeps Peakon's state until
+   *   that day (`activeUntilTheirDate`), in every run that knows Peakon's state (not filter discovery, which would have
+   *   to guess it);
+   * - with leavers on, filter discovery leaves people the HR read marks inactive as they are: the tenant is never
+   *   listed, so the guard cannot count them, and an export marking everyone inactive would switch everyone off;
+   * - a rehire who started has their old separation date (`separation.dateAttribute`) cleared (currentEmployment);
+   * - a returner's update clears the separation attributes `separate` wrote (sync/leavers.ts separationAttributes).
+   * Whole-tenant runs with `leavers` also decide leavers and the guard by them.
    */
-  withholdHrDeactivations?: boolean;
-  /**
-   * Leavers are on (`leavers.action` is not `off`): an HR record marked inactive whose termination date is still ahead
-   * keeps Peakon's state until that day (`activeUntilTheirDate`), in every run that knows Peakon's state (a listing or
-   * a single-employee lookup; not filter discovery, which would have to guess it).
-   */
-  terminationDateDecides?: boolean;
-  /** The Peakon attribute holding the separation date (`leavers.separation.dateAttribute`): cleared for a rehire who started. */
-  separationDateAttribute?: string;
+  leaverSettings?: LeaversConfig;
   /** The mapping maps `active` (the HR status): only an active status tells a rehire from a withdrawn offer (currentEmployment). */
   hrStatusMapped?: boolean;
-  /**
-   * The separation attributes a returner's update clears unless the mapping sets them (sync/leavers.ts
-   * separationAttributes: date and reason under `leavers.action: separate`, none otherwise). Every run knows them, so a
-   * single-employee sync and filter discovery clear them as a whole-tenant run does; without this option, `leavers`
-   * settings give them.
-   */
-  separationAttributes?: readonly string[];
   /**
    * Users the listing returned that do not fit the SCIM User schema (scim/resources.ts parseUserListPage). They are
    * in Peakon, so an employee matching one is neither created (a duplicate) nor written from a state this run could
@@ -153,6 +147,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const { matchingKey } = options;
   const wholeTenantListing = current !== undefined && options.currentIsWholeTenant !== false;
   const leaverContext = wholeTenantListing ? options.leavers : undefined;
+  const settings = options.leaverSettings;
+  if (options.leavers && !settings) throw new Error('buildPlan: deciding leavers needs leaverSettings');
   // People whose termination date has come are leavers, not employees to create or update.
   const unreadableOf = unreadableMatcher(options.unreadable ?? [], matchingKey);
   const leftAlone = allDesired.flatMap((employee) => {
@@ -161,7 +157,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   });
   const today = leaverContext?.today ?? options.today;
   const readableAsMapped = leftAlone.length ? allDesired.filter((employee) => unreadableOf(employee) === undefined) : allDesired;
-  const readable = today !== undefined ? readableAsMapped.map((employee) => currentEmployment(employee, today, options.separationDateAttribute, options.hrStatusMapped !== true ? 'unmapped' : employee.user.active !== false ? 'active' : 'inactive')) : readableAsMapped;
+  const readable = today !== undefined ? readableAsMapped.map((employee) => currentEmployment(employee, today, settings?.separation.dateAttribute, options.hrStatusMapped !== true ? 'unmapped' : employee.user.active !== false ? 'active' : 'inactive')) : readableAsMapped;
   const desired = today !== undefined ? readable.filter((employee) => !hasLeft(employee.terminationDate, today)) : readable;
   const terminated = today !== undefined ? readable.filter((employee) => hasLeft(employee.terminationDate, today)) : [];
   const currentByKey = new Map<string, ScimUser>();
@@ -181,11 +177,11 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const wholeTenant = wholeTenantListing;
   const datesDecide = (employee: DesiredEmployee) => {
     const user = currentOf(employee);
-    const employedUntil = options.terminationDateDecides ? activeUntilTheirDate(employee, user) : employee;
+    const employedUntil = leaversOn(settings) ? activeUntilTheirDate(employee, user) : employee;
     return today !== undefined ? inactiveUntilTheirStart(employedUntil, user, today) : employedUntil;
   };
   const employed = current !== undefined ? desired.map(datesDecide) : desired;
-  const clearedOnReturn = options.separationAttributes ?? (options.leavers ? separationAttributes(options.leavers.settings) : []);
+  const clearedOnReturn = settings ? separationAttributes(settings) : [];
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Set<string>();
   const referable = wholeTenant ? referableEmails(employed, currentOf, inPeakon) : undefined;
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
@@ -212,7 +208,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const rename = isRenamed(checkedEmployee) && planned.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
     if (!leaverContext) return { ...planned, ...rename };
     const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };
-    if (planned.update && isHrDeactivation(state, employee, leaverContext)) {
+    if (planned.update && isHrDeactivation(state, employee, leaversOn(settings))) {
       // The HR system marks an active Peakon user inactive: a deactivation like any leaver's, so it runs after phase 2
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
       return { ...planned, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...planned.update, leaver: 'deactivate' as const }, ...adopted };
@@ -235,7 +231,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource };
   }
   const hrDeactivations = entries.filter((entry) => entry.update?.leaver !== undefined).length;
-  const leavers = planLeavers(current, desired, terminated, currentOf, options, leaverContext, hrDeactivations);
+  const leavers = planLeavers(current, desired, terminated, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
   entries.push(...leavers.entries);
   return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length } };
 }
@@ -264,8 +260,7 @@ function withUniqueRefs(entries: PlanEntry[], refOf: (employeeKey: string) => st
  * The leavers of a whole-tenant listing: owned active users no record of the read matches (in scope or rejected), and
  * matched people whose termination date has come. Users the connector never owned are counted and left alone.
  */
-function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
-  const { settings } = context;
+function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, settings: LeaversConfig, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
   const entries: PlanEntry[] = [];
   const matchedIds = new Set<string>();
   for (const employee of [...desired, ...terminated]) {
@@ -330,7 +325,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
   const planned = settings.action === 'off' ? entries.filter((entry) => entry.action === 'skip' && entry.peakonUserId !== undefined).length : leavers;
   const ownedActive = current.filter((user) => user.active !== false && (context.owned.has(user.id) || matchedIds.has(user.id))).length;
   const notInRead = entries.filter((entry) => entry.recordRef === NOT_IN_HR_READ && entry.update?.leaver !== undefined).length;
-  const verdict = unidentifiedVerdict(context, notInRead) ?? guardVerdict(context, leavers, ownedActive);
+  const verdict = unidentifiedVerdict(settings, context, notInRead) ?? guardVerdict(settings, context, leavers, ownedActive);
   return {
     entries: [...entries, ...duplicates],
     ownedNotInSource,
@@ -392,8 +387,8 @@ function startAhead(employee: Pick<DesiredState, 'user' | 'createOnly'>, user: S
  * An active Peakon user whose HR record says inactive (e.g. status Terminated without a termination date yet). With
  * `leavers.action: off` nothing is a leaver, and the change stays an ordinary update.
  */
-function isHrDeactivation(user: ScimUser, employee: DesiredEmployee, context: LeaverContext): boolean {
-  return context.settings.action !== 'off' && user.active !== false && employee.user.active === false;
+function isHrDeactivation(user: ScimUser, employee: DesiredEmployee, leaversAreOn: boolean): boolean {
+  return leaversAreOn && user.active !== false && employee.user.active === false;
 }
 
 function peakonEmails(current: ScimUser[], unreadable: UnreadableScimUser[]): Set<string> {
@@ -587,7 +582,7 @@ interface PlanContext {
   waves: Map<DesiredEmployee, number>;
   phaseOne: Map<string, DesiredEmployee>;
   inPeakon: Set<string>;
-  /** The separation attributes a returner's update clears (PlanOptions.separationAttributes). */
+  /** The separation attributes a returner's update clears (separationAttributes of PlanOptions.leaverSettings). */
   clearedOnReturn: readonly string[];
   /** The run's day, when known (filter discovery decides a future hire's start by it). */
   today: string | undefined;
@@ -617,7 +612,7 @@ export function desiredForFound(desired: DesiredState, found: ScimUser): Desired
 /** `current`: the Peakon user, null when the listing shows none, undefined when Peakon's state is unknown. */
 function planEmployee(employee: DesiredEmployee, current: ScimUser | null | undefined, options: PlanOptions, context: PlanContext): PlanEntry {
   const base = { ref: options.refOf(employee.employeeKey), employeeKey: employee.employeeKey, recordRef: employee.recordRef, warnings: employee.warnings, wave: 0 };
-  if (current === undefined && employee.user.active === false && options.withholdHrDeactivations) {
+  if (current === undefined && employee.user.active === false && leaversOn(options.leaverSettings)) {
     return { ...base, action: 'skip', reason: 'inactive in the HR system: not deactivated, because with sync.discovery: filter the guard cannot count deactivations (use discovery: list, or leavers.action: off to deactivate as an ordinary update)', changes: [] };
   }
   if (current === null && employee.user.active === false) {

@@ -57,7 +57,7 @@ describe('rehires: which termination date counts', () => {
 
   it('the plan asks for the mapped HR status: without one, or with an inactive one, the termination date decides', () => {
     const rehire = mapped({ start: '2026-11-01', end: '2026-06-15' });
-    const options = { matchingKey: 'email' as const, updateMethod: 'patch' as const, refOf: (key: string) => key, today: '2026-12-01', separationDateAttribute: 'Separation date' };
+    const options = { matchingKey: 'email' as const, updateMethod: 'patch' as const, refOf: (key: string) => key, today: '2026-12-01', leaverSettings: LeaversSchema.parse({}) };
     const planned = (employee: DesiredEmployee, hrStatusMapped: boolean) => buildPlan([employee], [], { ...options, hrStatusMapped }).entries[0]?.action;
     expect(planned(rehire, true)).toBe('create');
     expect(planned(rehire, false)).toBe('skip');
@@ -66,7 +66,7 @@ describe('rehires: which termination date counts', () => {
     expect(buildPlan([rehire], [], { ...options, hrStatusMapped: true }).entries[0]?.warnings ?? []).toEqual([]);
     // In a whole-tenant run with leavers on, the leaver's line carries it too.
     const owned = { id: 'u1', schemas: rehire.user.schemas, userName: rehire.user.userName, active: true };
-    const leavers: LeaverContext = { settings: LeaversSchema.parse({}), today: '2026-12-01', owned: new Set(['u1']), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: 1 };
+    const leavers: LeaverContext = { today: '2026-12-01', owned: new Set(['u1']), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: 1 };
     const [leaver] = buildPlan([rehire], [owned], { ...options, leavers, hrStatusMapped: false }).entries;
     expect(leaver).toMatchObject({ action: 'deactivate', warnings: [expect.stringContaining('a rehire or a withdrawn offer')] });
     // Someone Peakon holds active whose HR status says inactive, with the same dates (a withdrawn offer created ahead

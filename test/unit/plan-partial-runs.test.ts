@@ -5,7 +5,6 @@ import { mapEmployees } from '../../mapping/map';
 import type { DesiredEmployee } from '../../mapping/employee';
 import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import { employeeRefFor } from '../../sync/employee-ref';
-import { separationAttributes } from '../../sync/leavers';
 import { composeUpdate } from '../../sync/payloads';
 import { buildPlan, desiredForFound, usersOwnedByPlan, type HrIdLookup, type PlanOptions } from '../../sync/plan';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
@@ -25,7 +24,7 @@ describe('plan: single-employee syncs and filter discovery', () => {
   const person = org[3] as GeneratedEmployee;
   const mapped = (records: GeneratedEmployee[] = org, with_: ConnectorConfig = config) => mapEmployees(records as unknown as Record<string, unknown>[], with_).employees;
   const desiredOf = (employees: DesiredEmployee[], employee: GeneratedEmployee) => employees.find((candidate) => candidate.sourceId === employee.employee_id) as DesiredEmployee;
-  const options = (extra: Partial<PlanOptions> = {}): PlanOptions => ({ matchingKey: 'email', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), currentIsWholeTenant: false, today: '2026-12-01', separationDateAttribute: 'Separation date', separationAttributes: separationAttributes(separate), terminationDateDecides: true, ...extra });
+  const options = (extra: Partial<PlanOptions> = {}): PlanOptions => ({ matchingKey: 'email', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), currentIsWholeTenant: false, today: '2026-12-01', leaverSettings: separate, ...extra });
   /** The person as `separate` left them: inactive, with the separation date and reason it wrote. */
   const separated = (employee: DesiredEmployee): ScimUser => ({ ...employee.user, id: 'u-1', active: false, [PEAKON_USER_SCHEMA]: { ...employee.user[PEAKON_USER_SCHEMA], 'Separation date': '2026-10-31', 'Separation reason': 'Voluntary' } }) as ScimUser;
 
@@ -41,7 +40,7 @@ describe('plan: single-employee syncs and filter discovery', () => {
 
     it('sync.discovery: filter: the update phase 1 builds for the inactive user it finds clears them too; an active user found is not touched', () => {
       const desired = desiredOf(mapped(), person);
-      const plan = buildPlan([desired], undefined, options({ currentIsWholeTenant: true, withholdHrDeactivations: true }));
+      const plan = buildPlan([desired], undefined, options({ currentIsWholeTenant: true }));
       const wanted = plan.entries[0]?.create?.desiredIfFound;
       expect(plan.entries[0]?.action).toBe('discover');
       if (!wanted) throw new Error('no desiredIfFound');
@@ -55,7 +54,7 @@ describe('plan: single-employee syncs and filter discovery', () => {
 
     it('not under deactivate, and not what the mapping sets itself', () => {
       const desired = desiredOf(mapped(), person);
-      const deactivate = buildPlan([desired], [separated(desired)], options({ separationAttributes: separationAttributes(LeaversSchema.parse({})) }));
+      const deactivate = buildPlan([desired], [separated(desired)], options({ leaverSettings: LeaversSchema.parse({}) }));
       expect(deactivate.entries[0]?.changes).toEqual([{ field: 'active', from: false, to: true }]);
       // Rehired with a leaving date already agreed: the mapping writes it, the reason is still cleared.
       const records = org.map((employee) => (employee === person ? { ...employee, termination_date: '31/12/2026' } : employee));
@@ -72,7 +71,7 @@ describe('plan: single-employee syncs and filter discovery', () => {
     /** Created by an earlier run; Peakon serves them inactive until their start date. */
     const found = { ...desired.user, id: 'u-1', active: false } as ScimUser;
     const foundUpdate = (today: string) => {
-      const plan = buildPlan([desired], undefined, options({ currentIsWholeTenant: true, withholdHrDeactivations: true, today }));
+      const plan = buildPlan([desired], undefined, options({ currentIsWholeTenant: true, today }));
       const wanted = plan.entries[0]?.create?.desiredIfFound;
       if (!wanted) throw new Error('no desiredIfFound');
       return composeUpdate(desiredForFound(wanted, found), found, 'patch');

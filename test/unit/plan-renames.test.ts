@@ -8,6 +8,9 @@ import type { LeaverContext } from '../../sync/leavers';
 import { buildPlan, countPlan, usersOwnedByPlan } from '../../sync/plan';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 
+/** The guard never holds here: these tests are about who a leaver is, not how many. */
+const lenientGuard = LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } });
+
 /**
  * Renames in the plan (sync/plan.ts renamedUsers): a person whose matching key changed keeps their Peakon user when the
  * connector owns it, it is active, and its externalId is their HR id; anything less is a create as before. The
@@ -23,9 +26,9 @@ describe('plan: a changed matching key', () => {
     // Peakon as the last run left it: everyone, with the HR id the connector wrote as externalId.
     const current = [...mapEmployees(org as unknown as Record<string, unknown>[], matched).employees.map((employee, index) => users({ ...employee.user, id: `u-${index}` } as ScimUser)), ...extraUsers];
     const { employees } = mapEmployees(org.map((employee) => (employee === renamed ? changed : employee)) as unknown as Record<string, unknown>[], matched);
-    const leavers: LeaverContext = { settings: LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } }), today: '2026-11-29', owned: new Set(owned ? current.map((user) => user.id) : []), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: employees.length };
+    const leavers: LeaverContext = { today: '2026-11-29', owned: new Set(owned ? current.map((user) => user.id) : []), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: employees.length };
     const oldUser = current.find((user) => user.externalId === renamed.employee_id && user.id === `u-${org.indexOf(renamed)}`) as ScimUser;
-    const plan = buildPlan(employees, current, { matchingKey, updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), leavers });
+    const plan = buildPlan(employees, current, { matchingKey, updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), leavers, leaverSettings: lenientGuard });
     // What concerns the renamed person: their old user's entry, and any create or leaver write (the others' entries
     // differ from this hand-made "Peakon" only by their Manager references).
     const concerns = (entry: (typeof plan.entries)[number]) => entry.peakonUserId === oldUser.id || ['create', 'discover', 'deactivate', 'delete'].includes(entry.action);
@@ -61,8 +64,8 @@ describe('plan: a changed matching key', () => {
     const matched = { ...config, matching: { ...config.matching, key: 'email' as const } };
     const current = mapEmployees(org as unknown as Record<string, unknown>[], matched).employees.map((employee, index) => ({ ...employee.user, id: `u-${index}` }) as ScimUser);
     const { employees } = mapEmployees(org.map((employee) => (employee === report || employee === manager ? moved(employee) : employee)) as unknown as Record<string, unknown>[], matched);
-    const leavers: LeaverContext = { settings: LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } }), today: '2026-11-29', owned: new Set(current.map((user) => user.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: employees.length };
-    const plan = buildPlan(employees, current, { matchingKey: 'email', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), leavers });
+    const leavers: LeaverContext = { today: '2026-11-29', owned: new Set(current.map((user) => user.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: employees.length };
+    const plan = buildPlan(employees, current, { matchingKey: 'email', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), leavers, leaverSettings: lenientGuard });
     expect(plan.entries.filter((entry) => entry.create || ['create', 'discover', 'deactivate', 'delete'].includes(entry.action))).toEqual([]);
     const idOf = (employee: GeneratedEmployee) => `u-${org.indexOf(employee)}`;
     for (const employee of [report, manager]) expect(plan.entries.find((entry) => entry.peakonUserId === idOf(employee))).toMatchObject({ action: 'update', reason: expect.stringContaining('matched by HR id') });
@@ -93,8 +96,8 @@ describe('plan: two Peakon users with one matching key', () => {
 
   function planOf(current: ScimUser[], records: GeneratedEmployee[]) {
     const { employees } = mapEmployees(records as unknown as Record<string, unknown>[], config);
-    const leavers: LeaverContext = { settings: LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } }), today: '2026-11-29', owned: new Set(current.map((user) => user.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: employees.length };
-    return buildPlan(employees, current, { matchingKey: 'email', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), leavers });
+    const leavers: LeaverContext = { today: '2026-11-29', owned: new Set(current.map((user) => user.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: employees.length };
+    return buildPlan(employees, current, { matchingKey: 'email', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), leavers, leaverSettings: lenientGuard });
   }
   const peakonOf = (records: GeneratedEmployee[]) => mapEmployees(records as unknown as Record<string, unknown>[], config).employees.map((employee, index) => ({ ...employee.user, id: `u-${index}` }) as ScimUser);
   const [first] = org as [GeneratedEmployee];
@@ -134,8 +137,8 @@ describe('plan: two Peakon users with one matching key', () => {
     const current = mapEmployees(records as unknown as Record<string, unknown>[], matched).employees.map((employee, index) => ({ ...employee.user, id: `u-${index}` }) as ScimUser);
     const twin = { ...(current[0] as ScimUser), id: 'u-lower', userName: 'someone.else@example.com', emails: [{ value: 'someone.else@example.com', primary: true }], externalId: 'H-other', [ENTERPRISE_USER_SCHEMA]: { employeeNumber: 'e100' } } as ScimUser;
     const { employees } = mapEmployees(records as unknown as Record<string, unknown>[], matched);
-    const leavers: LeaverContext = { settings: LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } }), today: '2026-11-29', owned: new Set([...current, twin].map((user) => user.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: employees.length };
-    const plan = buildPlan(employees, [...current, twin], { matchingKey: 'employeeNumber', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), leavers });
+    const leavers: LeaverContext = { today: '2026-11-29', owned: new Set([...current, twin].map((user) => user.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: employees.length };
+    const plan = buildPlan(employees, [...current, twin], { matchingKey: 'employeeNumber', updateMethod: 'patch', refOf: employeeRefFor(undefined, 'acme'), leavers, leaverSettings: lenientGuard });
     expect(plan.entries.find((entry) => entry.peakonUserId === 'u-lower')?.action).toBe('deactivate');
     expect(new Set(plan.entries.map((entry) => entry.ref)).size).toBe(plan.entries.length);
     // The employee the record matched keeps the ref their key gives.
