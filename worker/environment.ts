@@ -100,14 +100,37 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
   return parsed.data;
 }
 
-/** Temporal connection settings from TEMPORAL_* variables; the dev server's address when none is set. */
+/**
+ * Temporal connection settings from TEMPORAL_* variables; the dev server's address when none is set. Temporal's config
+ * file (TEMPORAL_CONFIG_FILE, else the SDK's default `$XDG_CONFIG_HOME/temporalio/temporal.toml`, i.e.
+ * `~/.config/temporalio/temporal.toml`) is read only when TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE is set, so a
+ * developer's default profile never redirects the worker unasked; a TEMPORAL_PROFILE the file lacks is an error.
+ */
 export function temporalConnectConfig(env: NodeJS.ProcessEnv = process.env): ClientConnectConfig & { namespace: string } {
-  const config = loadClientConnectConfig({ disableFile: !env.TEMPORAL_CONFIG_FILE, overrideEnvVars: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)) });
+  const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const readsFile = Boolean(env.TEMPORAL_CONFIG_FILE) || Boolean(env.TEMPORAL_PROFILE);
+  let config: ClientConnectConfig;
+  try {
+    config = loadClientConnectConfig({ disableFile: !readsFile, overrideEnvVars });
+  } catch (error) {
+    if (!env.TEMPORAL_PROFILE) throw error;
+    const file = env.TEMPORAL_CONFIG_FILE || temporalDefaultConfigFile(env) || 'none: set TEMPORAL_CONFIG_FILE (neither XDG_CONFIG_HOME nor HOME is set)';
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`TEMPORAL_PROFILE=${env.TEMPORAL_PROFILE}: cannot use this profile of Temporal's config file ${file}: ${reason}`);
+  }
   return {
     ...config,
     connectionOptions: { ...config.connectionOptions, address: config.connectionOptions.address ?? 'localhost:7233' },
     namespace: config.namespace ?? 'default',
   };
+}
+
+/** The SDK's default Temporal config file (as @temporalio/envconfig finds it, which does not export it). */
+function temporalDefaultConfigFile(env: NodeJS.ProcessEnv): string | undefined {
+  if (process.platform === 'win32') return env.APPDATA ? path.join(env.APPDATA, 'temporalio', 'temporal.toml') : undefined;
+  if (process.platform === 'darwin') return env.HOME ? path.join(env.HOME, 'Library', 'Application Support', 'temporalio', 'temporal.toml') : undefined;
+  const configHome = env.XDG_CONFIG_HOME ? (path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : undefined) : env.HOME ? path.join(env.HOME, '.config') : undefined;
+  return configHome === undefined ? undefined : path.join(configHome, 'temporalio', 'temporal.toml');
 }
 
 /** Where the worker writes its run reports: PEAKON_SYNC_REPORT_DIR, else `reports/` inside the state folder. */
