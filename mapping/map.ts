@@ -88,7 +88,8 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig, rea
   });
 
   const { unique, problems: duplicateProblems } = rejectDuplicates(mapped, config.matching.key);
-  problems.push(...duplicateProblems);
+  // A loop, not push(...list): a spread of some 150,000 elements overflows the call stack.
+  for (const problem of duplicateProblems) problems.push(problem);
   const uniqueSet = new Set(unique);
   const duplicates = mapped.filter((record) => !uniqueSet.has(record));
   const indexes = new Map<PeakonAttributeSpec['matchOn'], ReferenceIndex>();

@@ -215,12 +215,13 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     }
     return { ...planned, ...rename, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
   });
-  entries.push(...leftAlone);
+  // Loops and reduce, not push(...list) or Math.max(...list): spreading passes every element as an argument, and a
+  // tenant of some 150,000 people overflows the call stack (RangeError) on every run.
+  for (const entry of leftAlone) entries.push(entry);
   // Without leavers (no whole-tenant listing) a leaver is neither switched off nor brought back: left as they are.
-  if (!leaverContext) entries.push(...terminated.map((employee) => terminatedLeftAlone(employee, currentOf(employee), options)));
+  if (!leaverContext) for (const employee of terminated) entries.push(terminatedLeftAlone(employee, currentOf(employee), options));
   entries.sort((a, b) => a.wave - b.wave);
-  const phaseOneWaves = entries.filter((entry) => entry.create).map((entry) => entry.wave);
-  const waveCount = phaseOneWaves.length ? Math.max(...phaseOneWaves) + 1 : 0;
+  const waveCount = entries.reduce((count, entry) => (entry.create ? Math.max(count, entry.wave + 1) : count), 0);
   if (!leaverContext || !current) {
     const desiredKeys = new Set(desired.map((employee) => employee.employeeKey));
     // Without a whole-tenant listing nobody can be judged a leaver; an externalId is only a hint of ownership.
@@ -232,7 +233,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   }
   const hrDeactivations = entries.filter((entry) => entry.update?.leaver !== undefined).length;
   const leavers = planLeavers(current, desired, terminated, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
-  entries.push(...leavers.entries);
+  for (const entry of leavers.entries) entries.push(entry);
   return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length } };
 }
 
