@@ -11,7 +11,8 @@ import { egressProxyFromEnv } from '../net/egress-proxy';
 
 /**
  * Checks one variable with the parser that reads it at run time (the secret policy, the egress proxy), so a typo fails
- * the worker at start, not mid-sync. Those parsers' messages name the variable, and never quote a credential.
+ * the worker at start, not mid-sync. Those parsers' messages name the variable, and never quote a credential. This sees
+ * the variable alone; {@link readWorkerEnvironment} runs the same parsers again on the whole environment.
  */
 function validBy(parse: (env: NodeJS.ProcessEnv) => unknown, name: string) {
   return (value: string | undefined, context: z.RefinementCtx) => {
@@ -94,9 +95,25 @@ export type WorkerEnvironment = z.infer<typeof WorkerEnvironmentSchema>;
 /** Names of every variable this project reads itself (the compose file and the docs are checked against it). */
 export const WORKER_ENVIRONMENT_VARIABLES = Object.keys(WorkerEnvironmentSchema.shape);
 
+/**
+ * The run-time parsers, given the whole environment as they are at each run: some settings are only wrong next to
+ * others (a PEAKON_SYNC_SECRET_HOSTS `file:` binding of the file PEAKON_SYNC_ENCRYPTION_KEY_FILE or
+ * TEMPORAL_TLS_CLIENT_KEY_PATH names would otherwise pass the schema, then fail every run of every tenant).
+ */
+const WHOLE_ENVIRONMENT_CHECKS: ReadonlyArray<(env: NodeJS.ProcessEnv) => unknown> = [secretPolicyFromEnv, egressProxyFromEnv];
+
 export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerEnvironment {
   const parsed = WorkerEnvironmentSchema.safeParse(env);
   if (!parsed.success) throw new Error(`worker environment is invalid:\n${describeIssues(parsed.error.issues)}`);
+  const problems: string[] = [];
+  for (const check of WHOLE_ENVIRONMENT_CHECKS) {
+    try {
+      check(env);
+    } catch (error) {
+      problems.push(`  ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`worker environment is invalid:\n${problems.join('\n')}`);
   return parsed.data;
 }
 
