@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { errorCode, isWorkerOwnVariable, realFileInside, realpathOrSelf, WORKER_OWN_VARIABLE_PREFIXES, workerOwnFiles, workerOwnFileVariable } from './worker-own';
@@ -112,7 +112,7 @@ export function secretPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Secre
     }
     for (const host of hosts) {
       if (host !== LOOPBACK && !isHostPattern(host)) {
-        throw new SecretPolicyError(`${SECRET_HOSTS_VARIABLE}: "${host}" (for ${name}) is not a host name, *.domain, an IP address or "${LOOPBACK}"`);
+        throw new SecretPolicyError(`${SECRET_HOSTS_VARIABLE}: "${host}" (for ${name}) is not a host name, *.domain, an IP address or "${LOOPBACK}" (no ports)`);
       }
     }
     const key = name.startsWith('file:') ? `file:${path.resolve(name.slice('file:'.length))}` : name;
@@ -141,8 +141,9 @@ function normalizeHost(host: string): string {
   return host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
 }
 
+/** An IPv4 or IPv6 address (brackets already removed); `10.0.0.5:8443` is neither, a port is never part of a host. */
 function isIpLiteral(host: string): boolean {
-  return isIPv4(host) || (/^[0-9a-f:.]+$/.test(host) && host.includes(':'));
+  return isIP(host) !== 0;
 }
 
 /** 127.0.0.0/8, `localhost` and `::1`; the host as a WHATWG URL gives it (decimal IPv4 forms are already dotted). */
