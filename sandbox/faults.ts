@@ -21,6 +21,11 @@ export const FaultSettingsSchema = z.strictObject({
   commitThenGarbleRate: rate.default(0),
   /** Share of GET /Users list pages that lose half their Resources while totalResults is unchanged; `true` means every page. */
   truncateListings: z.union([z.boolean().transform((on) => (on ? 1 : 0)), rate]).default(0),
+  /**
+   * How a 429 (budget exhausted) states its Retry-After: `seconds` (the wait, as Peakon is assumed to), `omit` (no
+   * header), `zero` (`Retry-After: 0`), `past` (an HTTP-date a minute ago: a worker clock ahead of Peakon's). Not drawn.
+   */
+  rateLimitRetryAfter: z.enum(['seconds', 'omit', 'zero', 'past']).default('seconds'),
 });
 export type FaultSettings = z.output<typeof FaultSettingsSchema>;
 export type FaultSettingsInput = z.input<typeof FaultSettingsSchema>;

@@ -19,14 +19,17 @@ export function logOperations(log: OperationLog): RequestHandler {
   };
 }
 
-export function enforceHourlyBudget(budget: HourlyOperationBudget): RequestHandler {
+export function enforceHourlyBudget(budget: HourlyOperationBudget, faults: FaultInjector): RequestHandler {
   return (_req, res, next) => {
     const decision = budget.tryConsume();
     if (decision.allowed) {
       next();
       return;
     }
-    res.set('Retry-After', String(decision.retryAfterSeconds));
+    const retryAfter = faults.settings.rateLimitRetryAfter;
+    if (retryAfter === 'seconds') res.set('Retry-After', String(decision.retryAfterSeconds));
+    else if (retryAfter === 'zero') res.set('Retry-After', '0');
+    else if (retryAfter === 'past') res.set('Retry-After', new Date(Date.now() - 60_000).toUTCString());
     sendScimError(res, new ScimHttpError(429, `hourly operation budget exhausted; retry after ${decision.retryAfterSeconds} s`, 'tooMany'));
   };
 }

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { isAxiosError } from 'axios';
 import { EgressProxyTunnelError } from '../net/egress-proxy';
-import { parseRetryAfterMs } from '../net/retry-after';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, parseRetryAfterMs } from '../net/retry-after';
 import { ScimErrorSchema } from './resources';
 
 /**
@@ -89,7 +89,10 @@ export class ScimConflictError extends ScimError {
 /** A retryable failure that may carry the server's Retry-After (a 429 always may, a 503 sometimes does). */
 export abstract class ScimRetryLaterError extends ScimError {
   readonly retryable = true;
-  /** Undefined when the server gave no usable Retry-After. */
+  /**
+   * How long to wait before sending again. Always set on a 429 (rateLimitWaitMs: DEFAULT_RATE_LIMIT_WAIT_MS when the
+   * Retry-After is missing, unparseable, 0 or past); on a 5xx undefined when the server gave no usable Retry-After.
+   */
   readonly retryAfterMs: number | undefined;
   constructor(summary: string, fields: ScimErrorFields & { retryAfterMs?: number | undefined }) {
     super(summary, fields);
@@ -222,7 +225,7 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
   if (status === 404) return new ScimNotFoundError(summary, fields);
   if (status === 409) return new ScimConflictError(summary, fields);
   if (status === 429) {
-    const retryAfterMs = peakonRetryAfterMs(headerValue(failure.headers, 'retry-after'), now());
+    const retryAfterMs = rateLimitWaitMs(peakonRetryAfterMs(headerValue(failure.headers, 'retry-after'), now()));
     return new ScimRateLimitedError(summary, { ...fields, retryAfterMs });
   }
   if (status === 408 || status >= 500) {
@@ -246,6 +249,14 @@ export const MAX_RETRY_AFTER_MS = 3_600_000;
 export function peakonRetryAfterMs(headerValue: string | undefined, nowMs: number): number | undefined {
   const ms = parseRetryAfterMs(headerValue, nowMs);
   return ms === undefined ? undefined : Math.min(MAX_RETRY_AFTER_MS, ms);
+}
+
+/**
+ * The one rule for how long a 429 waits: its Retry-After when that is a wait (> 0), else DEFAULT_RATE_LIMIT_WAIT_MS.
+ * The tenant's hold, the pacer's hold and the employee's durable wait all take this value.
+ */
+export function rateLimitWaitMs(retryAfterMs: number | undefined): number {
+  return retryAfterMs !== undefined && retryAfterMs > 0 ? retryAfterMs : DEFAULT_RATE_LIMIT_WAIT_MS;
 }
 
 function headerValue(headers: ResponseHeaders, name: string): string | undefined {

@@ -1,4 +1,5 @@
 import { AxiosError, AxiosHeaders } from 'axios';
+import { DEFAULT_RATE_LIMIT_WAIT_MS } from '../../net/retry-after';
 import {
   ScimAuthenticationError,
   ScimConflictError,
@@ -99,10 +100,18 @@ describe('toScimError from an HTTP response', () => {
     expect(error instanceof ScimRateLimitedError && error.retryAfterMs).toBe(60_000);
   });
 
-  it('leaves retryAfterMs undefined on a 429 without Retry-After', () => {
-    const error = toScimError(request, response(429, undefined));
-    expect(error).toBeInstanceOf(ScimRateLimitedError);
-    expect(error instanceof ScimRateLimitedError && error.retryAfterMs).toBeUndefined();
+  it('waits DEFAULT_RATE_LIMIT_WAIT_MS on a 429 whose Retry-After is missing, unparseable, 0 or an HTTP-date already past', () => {
+    const now = Date.parse('2025-01-01T12:00:00Z');
+    for (const headers of [{}, { 'Retry-After': 'soon' }, { 'Retry-After': '0' }, { 'Retry-After': '0.0001' }, { 'Retry-After': 'Wed, 01 Jan 2025 11:59:00 GMT' }]) {
+      const error = toScimError(request, response(429, undefined, headers), { now: () => now });
+      expect(error).toBeInstanceOf(ScimRateLimitedError);
+      expect(error instanceof ScimRateLimitedError && error.retryAfterMs).toBe(DEFAULT_RATE_LIMIT_WAIT_MS);
+    }
+  });
+
+  it('leaves retryAfterMs undefined on a 503 without Retry-After (Temporal\'s backoff decides)', () => {
+    const error = toScimError(request, response(503, undefined));
+    expect(error instanceof ScimTransientError && error.retryAfterMs).toBeUndefined();
   });
 
   it('maps a 5xx whose body is an HTML gateway page by status alone', () => {
