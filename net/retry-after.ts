@@ -8,16 +8,61 @@ export const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 
 /**
  * RFC 9110 §10.2.3: Retry-After is either delay-seconds or an HTTP-date. Returns milliseconds from `nowMs` (never
- * negative), or undefined when absent or unparseable. Only date-looking text is read as a date: `Date.parse` alone
- * takes "1.5" or "5 apples" for dates (in 2001), which would retry at once. Shared by the SCIM client and HR sources.
+ * negative), or undefined when absent or unparseable. Shared by the SCIM client and HR sources.
+ *
+ * An HTTP-date is read in each of RFC 9110 §5.6.7's three formats, all of them GMT: IMF-fixdate
+ * (`Sun, 06 Nov 1994 08:49:37 GMT`), the obsolete RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+ * (`Sun Nov  6 08:49:37 1994`, which names no zone and is GMT all the same). Nothing else is a date: `Date.parse`
+ * takes "1.5" or "5 apples" for dates (in 2001), and reads a zone-less date as the worker's local time.
  */
 export function parseRetryAfterMs(headerValue: string | undefined, nowMs: number): number | undefined {
   if (headerValue === undefined) return undefined;
   const trimmed = headerValue.trim();
   if (trimmed === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  if (!/^[A-Za-z]{3},? /.test(trimmed)) return undefined;
-  const dateMs = Date.parse(trimmed);
-  if (Number.isNaN(dateMs)) return undefined;
+  const dateMs = parseHttpDateMs(trimmed, nowMs);
+  if (dateMs === undefined) return undefined;
   return Math.max(0, dateMs - nowMs);
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const SHORT_DAY = '(?:mon|tue|wed|thu|fri|sat|sun)';
+const LONG_DAY = '(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)';
+const MONTH = `(${MONTHS.join('|')})`;
+const TIME = '(\\d{2}):(\\d{2}):(\\d{2})';
+const IMF_FIXDATE = new RegExp(`^${SHORT_DAY}, (\\d{1,2}) ${MONTH} (\\d{4}) ${TIME} GMT$`, 'i');
+const RFC_850 = new RegExp(`^${LONG_DAY}, (\\d{1,2})-${MONTH}-(\\d{2}) ${TIME} GMT$`, 'i');
+const ASCTIME = new RegExp(`^${SHORT_DAY} ${MONTH} +(\\d{1,2}) ${TIME} (\\d{4})$`, 'i');
+
+/** An HTTP-date (any of the three formats) as epoch milliseconds, GMT; undefined when it is none or no real time. */
+export function parseHttpDateMs(text: string, nowMs: number): number | undefined {
+  const value = text.trim().replace(/\s+GMT$/i, ' GMT');
+  let match = IMF_FIXDATE.exec(value);
+  if (match) return utc(Number(match[3]), match[2], match[1], match[4], match[5], match[6]);
+  match = RFC_850.exec(value);
+  if (match) return utc(fullYear(Number(match[3]), nowMs), match[2], match[1], match[4], match[5], match[6]);
+  match = ASCTIME.exec(value);
+  if (match) return utc(Number(match[6]), match[1], match[2], match[3], match[4], match[5]);
+  return undefined;
+}
+
+/**
+ * RFC 9110 §5.6.7: a two-digit year that would be more than 50 years in the future is the most recent past year with
+ * the same last two digits.
+ */
+function fullYear(twoDigits: number, nowMs: number): number {
+  const thisYear = new Date(nowMs).getUTCFullYear();
+  let year = Math.floor(thisYear / 100) * 100 + twoDigits;
+  if (year > thisYear + 50) year -= 100;
+  return year;
+}
+
+function utc(year: number, month: string | undefined, day: string | undefined, hours: string | undefined, minutes: string | undefined, seconds: string | undefined): number | undefined {
+  const monthIndex = MONTHS.indexOf((month ?? '').toLowerCase());
+  const [d, h, m, s] = [day, hours, minutes, seconds].map(Number) as [number, number, number, number];
+  if (monthIndex < 0 || d < 1 || d > 31 || h > 23 || m > 59 || s > 60) return undefined;
+  const ms = Date.UTC(year, monthIndex, d, h, m, Math.min(s, 59));
+  // 31 Feb would roll into March: not a date.
+  if (new Date(ms).getUTCDate() !== d) return undefined;
+  return ms;
 }
