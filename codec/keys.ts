@@ -138,8 +138,9 @@ export function missingEncryptionKeyError(): EncryptionKeyError {
   return new EncryptionKeyError(
     `no encryption key: set ${ENCRYPTION_KEY_VARIABLE}_FILE (or ${ENCRYPTION_KEY_VARIABLE}) to the same key in every worker and CLI, ` +
       'or names and emails would be stored in plain text in Temporal. Create one once with ' +
-      '`openssl rand -base64 32 > peakon-sync.key && chmod 600 peakon-sync.key` and set ' +
-      `${ENCRYPTION_KEY_VARIABLE}_FILE to that file's path (keep it: it decrypts every run). ` +
+      // Outside any clone (never committed nor copied into an image) and 0600 from its first byte.
+      '`(umask 077 && openssl rand -base64 32 > ~/.peakon-sync.key)` and set ' +
+      `${ENCRYPTION_KEY_VARIABLE}_FILE=$HOME/.peakon-sync.key (keep it: it decrypts every run). ` +
       `To run without encryption anyway (unsafe, throwaway setups only), set ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE}=1`,
   );
 }

@@ -116,7 +116,7 @@ describe('connectorDataConverter', () => {
     for (const env of [{}, { PEAKON_SYNC_ENCRYPTION_KEY: '' }, { PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS: '0' }, { PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS: 'false' }]) {
       expect(() => connectorDataConverter(env)).toThrow(EncryptionKeyError);
       expect(() => connectorDataConverter(env)).toThrow(/^no encryption key: set PEAKON_SYNC_ENCRYPTION_KEY_FILE \(or PEAKON_SYNC_ENCRYPTION_KEY\)/);
-      expect(() => connectorDataConverter(env)).toThrow('`openssl rand -base64 32 > peakon-sync.key && chmod 600 peakon-sync.key`');
+      expect(() => connectorDataConverter(env)).toThrow('`(umask 077 && openssl rand -base64 32 > ~/.peakon-sync.key)`');
       expect(() => connectorDataConverter(env)).toThrow(/set PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS=1$/);
     }
   });
