@@ -9,7 +9,7 @@ import {
 } from '../scim/resources';
 import { invalidValue, ScimHttpError } from './errors';
 import { emailsOf, employeeNumberOf, type EmployeeDirectory } from './store';
-import { emailMatchKey } from '../mapping/email';
+import { characterCount } from '../mapping/limits';
 import type { TenantAttribute } from './tenant-schema';
 
 export interface ValidationContext {
@@ -123,7 +123,8 @@ function checkPeakonAttributes(user: ScimUserWrite, context: ValidationContext, 
     switch (definition.type) {
       case 'option':
         if (typeof value !== 'string') throw invalidValue(`${label} is an option attribute and must be a string`);
-        if (value.length > OPTION_MAX_LENGTH) throw invalidValue(`${label} must be at most ${OPTION_MAX_LENGTH} characters, got ${value.length}`);
+        // Characters as Peakon counts them (code points: an emoji is one), not UTF-16 units; mapping/checks.ts agrees.
+        if (characterCount(value) > OPTION_MAX_LENGTH) throw invalidValue(`${label} must be at most ${OPTION_MAX_LENGTH} characters, got ${characterCount(value)}`);
         break;
       case 'date':
         if (typeof value !== 'string' || !isIsoDate(value)) throw invalidValue(`${label} must be an ISO 8601 date (YYYY-MM-DD), got ${JSON.stringify(value)}`);
@@ -149,7 +150,9 @@ function checkEmployeeReference(label: string, value: string | number, context: 
 
 /** Peakon changes a user's email and employee number one at a time, never both in one write (../shared/peakon-scim.md). */
 function checkOneUniqueChange(user: ScimUserWrite, previous: ScimUser): void {
-  const emailChanged = emailMatchKey(user.userName) !== emailMatchKey(previous.userName);
+  // Compared as Peakon compares emails everywhere (store.ts emailsOf): case-insensitively, nothing more. Peakon knows
+  // nothing of IDNA or Unicode normalisation, so `anna@exämple.com` → `anna@xn--exmple-cua.com` is a change of email.
+  const emailChanged = user.userName.toLowerCase() !== previous.userName.toLowerCase();
   // A number given to a user who had none is not counted: whether Peakon counts it is not documented, so the connector
   // defers that too (sync/plan.ts oneUniqueFieldAtATime), and a generic SCIM client's replace may do it.
   const numberChanged = employeeNumberOf(previous) !== undefined && employeeNumberOf(user) !== employeeNumberOf(previous);
