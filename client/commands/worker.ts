@@ -98,7 +98,12 @@ const TEMPORAL_CONNECTION_VARIABLES = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE',
  */
 export function workerEnvironmentHelp(): string {
   const temporal = temporalConnectConfig({});
-  const temporalDefaults: Record<string, unknown> = { TEMPORAL_ADDRESS: temporal.connectionOptions.address, TEMPORAL_NAMESPACE: temporal.namespace };
+  const temporalDefaults: Record<string, unknown> = {
+    TEMPORAL_ADDRESS: temporal.connectionOptions.address,
+    TEMPORAL_NAMESPACE: temporal.namespace,
+    // worker/environment.ts reads Temporal's config file only when one of these two is set.
+    TEMPORAL_CONFIG_FILE: '~/.config/temporalio/temporal.toml, read only when it or TEMPORAL_PROFILE is set',
+  };
   const workerDefaults: Record<string, unknown> = WorkerEnvironmentSchema.parse({});
   const storageDefaults: Record<string, unknown> = {
     PEAKON_SYNC_PAYLOAD_STORE: `local:${defaultPayloadDirectory({})}`,
