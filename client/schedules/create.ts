@@ -1,5 +1,6 @@
 import { ScheduleAlreadyRunning, type Client, type ScheduleHandle } from '@temporalio/client';
 import { hasSearchAttributes } from '../temporal-client';
+import { inlineScheduleClient, withInlineArgument } from './inline-client';
 import { buildSyncScheduleOptions, timingForCreate, type SyncScheduleRequest, type SyncScheduleTimingChange } from './options';
 
 /** `timing` as the flags give it (timingFromFlags): `--timezone` alone is refused here, before anything is asked of the server. */
@@ -11,7 +12,10 @@ export async function createSyncSchedule(client: Client, request: CreateSyncSche
   const withSearchAttributes = await hasSearchAttributes(client, request.namespace);
   const options = buildSyncScheduleOptions({ ...request, timing, withSearchAttributes });
   try {
-    return await client.schedule.create(options);
+    // Written through the inline client: the config must stay in the schedule, never in the payload store that
+    // retention sweeps (inline-client.ts says why).
+    await withInlineArgument(() => inlineScheduleClient(client).create(options));
+    return client.schedule.getHandle(options.scheduleId);
   } catch (error) {
     if (error instanceof ScheduleAlreadyRunning) {
       throw new Error(`schedule ${options.scheduleId} already exists: pick another --id, or delete it first (peakon-sync schedule delete ${options.scheduleId})`);

@@ -4,6 +4,7 @@ import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
 import { tenantOfRun } from '../employee-workflows';
 import { hasSearchAttributes } from '../temporal-client';
 import { configChanges } from './config-diff';
+import { inlineScheduleClient, withInlineArgument } from './inline-client';
 import { scheduleMemo, scheduleTiming } from './inspect';
 import {
   buildSyncScheduleAction,
@@ -44,12 +45,16 @@ export interface SyncScheduleUpdate {
 export async function updateSyncSchedule(client: Client, request: UpdateSyncScheduleRequest): Promise<SyncScheduleUpdate> {
   const withSearchAttributes = await hasSearchAttributes(client, request.namespace);
   let update: SyncScheduleUpdate | undefined;
-  // The update function must be synchronous: everything it needs from the server is fetched above.
-  await client.schedule.getHandle(request.scheduleId).update((previous) => {
-    const planned = planUpdate(previous, request, withSearchAttributes);
-    update = planned.update;
-    return planned.options;
-  });
+  // The update function must be synchronous: everything it needs from the server is fetched above. Written through the
+  // inline client, so the config stays in the schedule, never in the payload store that retention sweeps (also a
+  // config an earlier version offloaded, which it still reads while the payload exists): inline-client.ts says why.
+  await withInlineArgument(() =>
+    inlineScheduleClient(client).getHandle(request.scheduleId).update((previous) => {
+      const planned = planUpdate(previous, request, withSearchAttributes);
+      update = planned.update;
+      return planned.options;
+    }),
+  );
   if (!update) throw new Error(`schedule ${request.scheduleId} was not updated`);
   return update;
 }
