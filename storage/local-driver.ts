@@ -9,6 +9,7 @@ import type {
   StorageDriverRetrieveContext,
   StorageDriverStoreContext,
 } from '@temporalio/common';
+import { syncDirectory } from './durable-file';
 import {
   claimFor,
   deserializePayload,
@@ -130,6 +131,9 @@ export class LocalStorageDriver implements StorageDriver, RetainableStorageDrive
     const now = new Date();
     try {
       await fs.utimes(target, now, now);
+      // Another writer may have renamed it in a moment ago and not yet synced the folder: this reference goes into
+      // history too, so the name must be on disk before it does (see below).
+      await syncDirectory(this.directory);
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -152,5 +156,9 @@ export class LocalStorageDriver implements StorageDriver, RetainableStorageDrive
       await fs.rm(temp, { force: true });
       throw error;
     }
+    // The reference goes into Temporal history as soon as this returns: the folder entry the rename made must be on
+    // disk too, or a power loss could undo the rename (the file's own fsync above does not cover its name) and leave
+    // history pointing at a payload that is gone.
+    await syncDirectory(this.directory);
   }
 }
