@@ -7,10 +7,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
+import { log as activityLog } from '@temporalio/activity';
+import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { isEncryptedPayload, PayloadDecryptionError } from '../codec/aes-gcm-codec';
 import { connectorDataConverter } from '../codec/data-converter';
 import { realSleep } from '../net/sleep';
+import { syncDirectory, writeNewFileSynced } from '../storage/durable-file';
 import { createStorageDriver, storageConfigFromEnv, type PayloadStoreConfig } from '../storage/from-env';
 import { LEDGER_FOLDER, S3StorageDriver } from '../storage/s3-driver';
 import { applyOwnershipChange, emptyLedger, OwnershipLedgerSchema, type OwnershipChange, type OwnershipLedger } from './ledger';
@@ -59,8 +62,15 @@ interface StoredBytes {
 interface ByteStore {
   location: string;
   get(name: string): Promise<StoredBytes | undefined>;
-  /** Writes `bytes` only if the object is still at `expected` (undefined: absent); false when another write came first. */
-  putIfUnchanged(name: string, bytes: Uint8Array, expected: string | undefined): Promise<boolean>;
+  /**
+   * Writes `bytes` only if the object is still at `expected` (undefined: absent); false when another write came first.
+   * `previous`: the last good ledger the write started from, kept as `<name>.prev` where the store keeps one.
+   */
+  putIfUnchanged(name: string, bytes: Uint8Array, expected: string | undefined, previous?: Uint8Array): Promise<boolean>;
+  /** The `<name>.prev` a folder keeps (previousVersion); undefined where there is none. */
+  getPrevious?(name: string): Promise<Uint8Array | undefined>;
+  /** Where one ledger lives, for messages: its file, or its object's URL. */
+  locationOf(name: string): string;
   /** LedgerStore.check, on the bytes. */
   check(): Promise<LedgerWrites>;
 }
@@ -159,30 +169,47 @@ function folderStore(directory: string): ByteStore {
       throw error;
     }
   };
+  /**
+   * Replaces `file` with `bytes` so that a power loss leaves the old or the new version, never an empty or partial
+   * one: the bytes are fsynced in a temporary file of their own (two writers of one process must never share one),
+   * renamed over the file, and the folder is fsynced, which makes the rename itself durable. `beforeRename` false
+   * leaves the file as it was.
+   */
+  const replaceDurably = async (file: string, bytes: Uint8Array, beforeRename: () => Promise<boolean> = async () => true): Promise<boolean> => {
+    const temporary = `${file}.${randomBytes(8).toString('hex')}.tmp`;
+    try {
+      await writeNewFileSynced(temporary, bytes);
+      if (!(await beforeRename())) {
+        await rm(temporary, { force: true });
+        return false;
+      }
+      await rename(temporary, file);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    await syncDirectory(folder);
+    return true;
+  };
   return {
     location: folder,
+    locationOf: (name) => path.join(folder, name),
     get,
-    async putIfUnchanged(name, bytes, expected) {
+    async getPrevious(name) {
+      return (await get(previousVersion(name)))?.bytes;
+    },
+    async putIfUnchanged(name, bytes, expected, previous) {
       await mkdir(folder, { recursive: true, mode: 0o700 });
       const file = path.join(folder, name);
       return await withLockFile(file, async (stillHeld) => {
         if ((await get(name))?.version !== expected) return false;
-        // A name of its own per write: two writers of one process must never share a temporary file.
-        const temporary = `${file}.${randomBytes(8).toString('hex')}.tmp`;
-        await writeFile(temporary, bytes, { mode: 0o600 });
-        try {
-          // A writer stalled past the lease (a paused VM) may have been taken over: it reads again instead of
-          // renaming over the newer writer's ledger.
-          if (!(await stillHeld())) {
-            await rm(temporary, { force: true });
-            return false;
-          }
-          await rename(temporary, file);
-        } catch (error) {
-          await rm(temporary, { force: true });
-          throw error;
-        }
-        return true;
+        // The last good version first, so a ledger the next write leaves unreadable has a fallback (ledgerStore.read).
+        // A ledger written anew (none before, or removed by an operator) has no previous version: an old one is dropped.
+        if (previous) await replaceDurably(path.join(folder, previousVersion(name)), previous);
+        else await rm(path.join(folder, previousVersion(name)), { force: true });
+        // A writer stalled past the lease (a paused VM) may have been taken over: it reads again instead of renaming
+        // over the newer writer's ledger.
+        return await replaceDurably(file, bytes, stillHeld);
       });
     },
     async check() {
@@ -221,8 +248,11 @@ function bucketStore(driver: S3StorageDriver): ByteStore {
       throw error;
     }
   };
+  // No `.prev` here: a PUT replaces the object whole and durably (S3 acknowledges only what it has stored), so there is
+  // no partial ledger to fall back from.
   return {
     location: `s3://${driver.bucket}/${key('')}`,
+    locationOf: (name) => `s3://${driver.bucket}/${key(name)}`,
     async get(name) {
       try {
         const response = await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: key(name) }));
@@ -266,26 +296,128 @@ function bucketStore(driver: S3StorageDriver): ByteStore {
   };
 }
 
+/** `<tenant>.ledger.prev`: the version before the last write, kept in a folder store. */
+const previousVersion = (name: string) => `${name}.prev`;
+
+/**
+ * A ledger file that cannot be decoded: empty or cut short (a write a power loss interrupted before this version made
+ * writes durable), or altered. Its message names the tenant and the file, never any of its content.
+ */
+export class LedgerUnreadableError extends Error {
+  override readonly name = 'LedgerUnreadableError';
+  constructor(tenant: string, location: string, readonly reason: string) {
+    super(`the ownership ledger of tenant ${tenant} (${location}) cannot be read: ${reason}; restore it from a backup or remove it (the connector then owns only the users it matches to HR records)`);
+  }
+}
+
+export interface LedgerStoreOptions {
+  /** Where the fallback to a previous ledger version is reported; default the activity's logger (console outside one). */
+  warn?: (message: string, meta: Record<string, unknown>) => void;
+}
+
+function defaultWarn(message: string, meta: Record<string, unknown>): void {
+  try {
+    activityLog.warn(message, meta);
+  } catch {
+    console.warn(message, meta); // not in an activity (tests, tools)
+  }
+}
+
+const textDecoder = new TextDecoder();
+const encodingOf = (payload: Payload) => {
+  const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
+  return encoding ? textDecoder.decode(encoding) : undefined;
+};
+
 /** A ledger store on a byte store, encrypted with `codec` (the connector's payload codec). */
-export function ledgerStore(bytes: ByteStore, codec: PayloadCodec): LedgerStore {
+export function ledgerStore(bytes: ByteStore, codec: PayloadCodec, options: LedgerStoreOptions = {}): LedgerStore {
+  const warn = options.warn ?? defaultWarn;
   const name = (tenant: string) => `${tenant}.ledger`;
-  const decode = async (tenant: string, stored: StoredBytes | undefined): Promise<OwnershipLedger> => {
-    if (!stored) return emptyLedger(tenant);
-    const [payload] = await codec.decode([PayloadProto.decode(stored.bytes)]);
-    const parsed = OwnershipLedgerSchema.safeParse(defaultPayloadConverter.fromPayload(payload as never));
-    if (!parsed.success || parsed.data.tenant !== tenant) throw new Error(`the ownership ledger of tenant ${tenant} in ${bytes.location} is not valid; restore it from a backup or remove it (the connector then owns only the users it matches to HR records)`);
+
+  /**
+   * Decodes one version of a ledger. What only a damaged file can be (empty, not a payload, an encryption that fails
+   * authentication, not a ledger of this tenant) is a LedgerUnreadableError; a ledger encrypted with a key this process
+   * does not hold, or a plain one it refuses, keeps the codec's message (the fix is the key or the setting, not
+   * removing the ledger, which would forget whom the connector owns), prefixed with the ledger's location.
+   */
+  const decodeVersion = async (tenant: string, location: string, stored: Uint8Array): Promise<OwnershipLedger> => {
+    const unreadable = (reason: string) => new LedgerUnreadableError(tenant, location, reason);
+    if (stored.byteLength === 0) throw unreadable('the file is empty');
+    let payload: Payload;
+    try {
+      payload = PayloadProto.decode(stored);
+    } catch (error) {
+      // protobufjs says only where the bytes stop making sense ("index out of range: 12 + 40 > 30", "illegal tag").
+      throw unreadable(`it is cut short or not a ledger file (${error instanceof Error ? error.message : String(error)})`);
+    }
+    const encrypted = isEncryptedPayload(payload);
+    if (!encrypted && encodingOf(payload) !== 'json/plain') throw unreadable('it is cut short or not a ledger file (no payload encoding)');
+    let decoded: Payload;
+    try {
+      [decoded] = (await codec.decode([payload])) as [Payload];
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      // An unknown key or a refused plain ledger: not damage (see above).
+      if (!(error instanceof PayloadDecryptionError) || !encrypted || / not configured/.test(message)) throw new Error(`the ownership ledger of tenant ${tenant} (${location}): ${message}`, { cause: error });
+      throw unreadable(`it is cut short or altered (${message})`);
+    }
+    let value: unknown;
+    try {
+      value = defaultPayloadConverter.fromPayload(decoded as never);
+    } catch {
+      // The converter's JSON error quotes the text: no part of it in the message.
+      throw unreadable('its content is not a ledger');
+    }
+    const parsed = OwnershipLedgerSchema.safeParse(value);
+    if (!parsed.success || parsed.data.tenant !== tenant) throw unreadable(`its content is not a ledger of tenant ${tenant}`);
     return parsed.data;
   };
+
+  /**
+   * The tenant's ledger and the bytes it was decoded from (what a write keeps as the previous version). A current
+   * version that cannot be decoded falls back, with a warning, to the previous one a folder keeps. That is the safe
+   * direction: the ledger decides whom the connector may deactivate or delete, and the previous version owns at most
+   * the users of the one that came after it, but for users the last write added (the next run that matches them adds
+   * them again; until then they are not leavers) and for users the last write removed because it had deleted them (they
+   * are gone from Peakon). It never makes the connector own a user it would not have owned before. Without a previous
+   * version the read fails with the LedgerUnreadableError.
+   */
+  const load = async (tenant: string, stored: StoredBytes | undefined): Promise<{ ledger: OwnershipLedger; good?: Uint8Array }> => {
+    if (!stored) return { ledger: emptyLedger(tenant) };
+    const location = bytes.locationOf(name(tenant));
+    try {
+      return { ledger: await decodeVersion(tenant, location, stored.bytes), good: stored.bytes };
+    } catch (error) {
+      if (!(error instanceof LedgerUnreadableError)) throw error;
+      const previous = await bytes.getPrevious?.(name(tenant));
+      if (!previous) throw error;
+      const previousLocation = bytes.locationOf(previousVersion(name(tenant)));
+      let ledger: OwnershipLedger;
+      try {
+        ledger = await decodeVersion(tenant, previousLocation, previous);
+      } catch {
+        throw error; // the current version's message: restoring or removing the ledger is the fix
+      }
+      warn(`the ownership ledger of tenant ${tenant} cannot be read (${error.reason}); using its previous version, which may lack the users the last run added (the next run that matches them records them again); the next write replaces the unreadable file`, {
+        tenant,
+        ledger: location,
+        previous: previousLocation,
+      });
+      return { ledger, good: previous };
+    }
+  };
+
   return {
     location: bytes.location,
-    read: async (tenant) => await decode(tenant, await bytes.get(name(tenant))),
+    read: async (tenant) => (await load(tenant, await bytes.get(name(tenant)))).ledger,
     check: async () => ({ location: bytes.location, writes: await bytes.check() }),
     async record(tenant, change) {
       for (let attempt = 1; ; attempt += 1) {
         const stored = await bytes.get(name(tenant));
-        const next = applyOwnershipChange(await decode(tenant, stored), change);
+        const { ledger, good } = await load(tenant, stored);
+        const next = applyOwnershipChange(ledger, change);
         const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(next)]);
-        if (await bytes.putIfUnchanged(name(tenant), PayloadProto.encode(encoded as never).finish(), stored?.version)) return next;
+        if (await bytes.putIfUnchanged(name(tenant), PayloadProto.encode(encoded as never).finish(), stored?.version, good)) return next;
         if (attempt >= MAX_RECORD_ATTEMPTS) throw new Error(`the ownership ledger of tenant ${tenant} in ${bytes.location} changed under each of ${MAX_RECORD_ATTEMPTS} writes in a row (other writers?); the write is retried with the activity`);
         await jitter();
       }
@@ -294,11 +426,11 @@ export function ledgerStore(bytes: ByteStore, codec: PayloadCodec): LedgerStore 
 }
 
 /** The ledger store of a worker: in its payload store (PEAKON_SYNC_PAYLOAD_STORE, else `defaultDirectory`). */
-export function ledgerStoreFor(store: PayloadStoreConfig, env: NodeJS.ProcessEnv = process.env, s3ClientConfig?: S3ClientConfig): LedgerStore {
+export function ledgerStoreFor(store: PayloadStoreConfig, env: NodeJS.ProcessEnv = process.env, s3ClientConfig?: S3ClientConfig, options: LedgerStoreOptions = {}): LedgerStore {
   const [codec] = connectorDataConverter(env).payloadCodecs ?? [];
   if (!codec) throw new Error('the connector data converter has no payload codec');
-  if (store.kind === 'local') return ledgerStore(folderStore(store.directory), codec);
-  return ledgerStore(bucketStore(createStorageDriver(store, s3ClientConfig) as S3StorageDriver), codec);
+  if (store.kind === 'local') return ledgerStore(folderStore(store.directory), codec, options);
+  return ledgerStore(bucketStore(createStorageDriver(store, s3ClientConfig) as S3StorageDriver), codec, options);
 }
 
 export function ledgerStoreFromEnv(env: NodeJS.ProcessEnv, defaultDirectory: string): LedgerStore {

@@ -13,21 +13,23 @@ import { ledgerStoreFor, type LedgerStore } from '../../ownership/store';
 import { describeWithMoto, startMoto, type RunningMoto } from '../harness/moto';
 
 /**
- * A hook run once after the next ledger temporary file is written (fs mocked only to pause a writer at that point, as a
- * stalled process would be; every file operation still happens on disk).
+ * A hook run once when the next ledger temporary file has been created, after the writer's compare and before its
+ * rename (fs mocked only to pause a writer at that point, as a stalled process would be; every file operation still
+ * happens on disk).
  */
 let mockAfterTemporaryWrite: (() => Promise<void>) | undefined;
 jest.mock('node:fs/promises', () => {
   const actual = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
   return {
     ...actual,
-    writeFile: async (...args: Parameters<typeof actual.writeFile>) => {
-      await actual.writeFile(...args);
+    open: async (...args: Parameters<typeof actual.open>) => {
+      const handle = await actual.open(...args);
       const hook = mockAfterTemporaryWrite;
       if (hook && String(args[0]).endsWith('.tmp')) {
         mockAfterTemporaryWrite = undefined;
         await hook();
       }
+      return handle;
     },
   };
 });
@@ -90,7 +92,8 @@ describe('ownership ledger in a folder, several writers at once', () => {
     await stalled.record('acme', { owned: ['stalled-writer'], deleted: [] });
     expect(tookOver).toBe(true);
     expect((await stalled.read('acme')).owned).toEqual(['other-writer', 'stalled-writer']);
-    expect(readdirSync(path.dirname(lock))).toEqual(['acme.ledger']);
+    // No temporary or lock file left; the version the retry started from (the other writer's) kept as the previous one.
+    expect(readdirSync(path.dirname(lock)).sort()).toEqual(['acme.ledger', 'acme.ledger.prev']);
   });
 
   it('lets one waiter at a time take over a crashed writer\'s lock: writers in parallel threads keep every change', async () => {
@@ -111,7 +114,8 @@ describe('ownership ledger in a folder, several writers at once', () => {
       const outcomes = await Promise.all(written.map((id) => recordInThread(directory, env, id, started, threads)));
       expect(outcomes).toEqual(written.map(() => 'recorded'));
       expect((await ledgerStoreFor({ kind: 'local', directory }, env).read('acme')).owned).toEqual(written);
-      expect(readdirSync(path.dirname(lock))).toEqual(['acme.ledger']); // no lock, breaker or temporary file left
+      // No lock, breaker or temporary file left; the version before the last write kept as the previous one.
+      expect(readdirSync(path.dirname(lock)).sort()).toEqual(['acme.ledger', 'acme.ledger.prev']);
     }
   });
 });
