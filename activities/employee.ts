@@ -1,7 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ScimClient } from '../scim/client';
-import { ScimMalformedResponseError, ScimNotFoundError } from '../scim/errors';
+import { ScimMalformedResponseError, ScimNotFoundError, ScimUnreadableUserError } from '../scim/errors';
 import type { ScimUserWrite } from '../scim/resources';
 import { composeUpdate } from '../sync/payloads';
 import { desiredForFound } from '../sync/plan';
@@ -78,6 +78,12 @@ export interface DiscoverResult extends StepResult {
   /** The found user's externalId, null when it has none (absent from results of workers before this field). */
   externalId?: string | null;
   update?: EmployeeChange;
+  /**
+   * Set when the user found does not fit the SCIM User schema (scim ScimUnreadableUserError): why they are left alone,
+   * naming their id and the fields, never values. They are present: `peakonUserId` is set and `update` is not, so no
+   * write reaches them and they are never created again.
+   */
+  leftAlone?: string;
 }
 
 export interface CreateInput extends ScimStepInput {
@@ -95,9 +101,18 @@ export function scimStepActivities(deps: ActivityDeps) {
     async discoverEmployee(input: DiscoverInput): Promise<DiscoverResult> {
       return oneRequest(input, async () => {
         const scim = scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal });
-        const found = input.matchingKey === 'employeeNumber' && input.employeeNumber !== undefined
-          ? await scim.findUserByEmployeeNumber(input.employeeNumber)
-          : await scim.findUserByUserName(input.userName);
+        let found;
+        try {
+          found = input.matchingKey === 'employeeNumber' && input.employeeNumber !== undefined
+            ? await scim.findUserByEmployeeNumber(input.employeeNumber)
+            : await scim.findUserByUserName(input.userName);
+        } catch (error) {
+          if (!(error instanceof ScimUnreadableUserError)) throw error;
+          // Present but unreadable: left alone as the whole-tenant plan leaves them (no write, never created again).
+          const leftAlone = `Peakon user ${error.userId} could not be read (${error.fields.join(', ')} do not fit the SCIM User schema): left alone this run`;
+          log.warn('Peakon user matched but unreadable: left alone', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: error.userId, fields: error.fields });
+          return { peakonUserId: error.userId, externalId: error.user.externalId ?? null, leftAlone };
+        }
         if (!found) return {};
         // The plan's rules for what it found (a returner's separation cleared), as a plan that lists the tenant applies them.
         const update = input.desired ? composeUpdate(desiredForFound(input.desired, found), found, input.updateMethod) : undefined;

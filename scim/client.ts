@@ -8,6 +8,7 @@ import {
   ScimMalformedResponseError,
   ScimRateLimitedError,
   ScimTransientError,
+  ScimUnreadableUserError,
   toScimError,
   type HttpMethod,
   type ScimRequestDescription,
@@ -272,18 +273,28 @@ export class ScimClient {
     return this.collect(this.iterateUserPages(filter));
   }
 
-  /** The user whose userName is `email` (case-insensitive, as SCIM defines userName), or undefined. */
+  /**
+   * The user whose userName is `email` (case-insensitive, as SCIM defines userName), or undefined. A match that does
+   * not fit the SCIM User schema throws ScimUnreadableUserError: the person is there, to be left alone.
+   */
   async findUserByUserName(email: string): Promise<ScimUser | undefined> {
     const wanted = email.toLowerCase();
-    return this.findByUniqueKey(userNameFilter(email), `userName ${email}`, (user) => user.userName.toLowerCase() === wanted);
+    return this.findByUniqueKey(
+      userNameFilter(email),
+      `userName ${email}`,
+      (user) => user.userName === undefined || user.userName.toLowerCase() === wanted,
+      (user) => ({ ...user, userName: user.userName ?? email }),
+    );
   }
 
+  /** As findUserByUserName, by the enterprise extension's employeeNumber. */
   async findUserByEmployeeNumber(employeeNumber: string | number): Promise<ScimUser | undefined> {
     const wanted = String(employeeNumber);
     return this.findByUniqueKey(
       employeeNumberFilter(wanted),
       `employeeNumber ${wanted}`,
-      (user) => user[ENTERPRISE_USER_SCHEMA]?.employeeNumber === wanted,
+      (user) => user.employeeNumber === undefined || user.employeeNumber === wanted,
+      (user) => ({ ...user, employeeNumber: user.employeeNumber ?? wanted }),
     );
   }
 
@@ -335,34 +346,56 @@ export class ScimClient {
   /**
    * One page of at most two matches is enough to tell "none", "one" and "several" apart, so a lookup costs a single
    * operation. Results are re-checked against the key: a server that ignored the filter (an unsupported attribute)
-   * would otherwise hand back an arbitrary user as the match.
+   * would otherwise hand back an arbitrary user as the match. Each match is checked on its own (parseUserListPage),
+   * as the whole-tenant listing checks them: one that does not fit the schema is a present user, not a broken answer.
+   * `matchesKey` sees the key as the match holds it; undefined when an unreadable user's key is itself unreadable
+   * (then it cannot be told from the match, and counts as one: a false match leaves someone alone, a missed one
+   * would create a duplicate). `withKey` fills the key looked up into an unreadable match whose own copy is unreadable.
    */
   private async findByUniqueKey(
     filter: string,
     keyDescription: string,
-    matchesKey: (user: ScimUser) => boolean,
+    matchesKey: (keys: { userName: string | undefined; employeeNumber: string | undefined }) => boolean,
+    withKey: (user: UnreadableScimUser) => UnreadableScimUser,
   ): Promise<ScimUser | undefined> {
-    const { page, request } = await this.fetchUserPage(1, 2, filter);
-    const stranger = page.Resources.find((user) => !matchesKey(user));
+    const { page, request } = await this.fetchCheckedUserPage(1, 2, filter);
+    if (page.unidentifiable.length > 0) {
+      throw new ScimMalformedResponseError(`a user matching ${keyDescription} has no readable id (${page.unidentifiable.join('; ')})`, request);
+    }
+    const matches = [
+      ...page.users.map((user) => ({ id: user.id, userName: user.userName, employeeNumber: user[ENTERPRISE_USER_SCHEMA]?.employeeNumber })),
+      ...page.unreadable.map((user) => ({ id: user.id, userName: user.userName, employeeNumber: user.employeeNumber })),
+    ];
+    const stranger = matches.find((user) => !matchesKey(user));
     if (stranger !== undefined) {
       throw new ScimMalformedResponseError(
         `the server returned user ${stranger.id}, which does not match ${keyDescription}: the filter was not applied`,
         request,
       );
     }
-    if (page.totalResults > 1 || page.Resources.length > 1) {
+    if (page.totalResults > 1 || matches.length > 1) {
       // Their ids in the message itself: the report keeps only the message, and an admin needs them to merge the two.
-      const ids = page.Resources.map((user) => user.id);
+      const ids = matches.map((user) => user.id);
       const more = Math.max(page.totalResults, ids.length) > ids.length ? ', …' : '';
       throw new ScimAmbiguousMatchError(`${Math.max(page.totalResults, ids.length)} users match ${keyDescription} (Peakon user ids ${ids.join(', ')}${more}); expected at most one`, {
         ...request,
         matchingUserIds: ids,
       });
     }
-    if (page.totalResults === 1 && page.Resources.length === 0) {
+    if (page.totalResults === 1 && matches.length === 0) {
       throw new ScimIncompleteListingError(`totalResults is 1 for ${keyDescription} but no user was returned`, request);
     }
-    return page.Resources[0];
+    const unreadable = page.unreadable[0];
+    if (unreadable !== undefined) {
+      throw new ScimUnreadableUserError(
+        // The key's name, not its value (personal data); the id and the field paths are what an admin needs.
+        `Peakon user ${unreadable.id} matches the ${keyDescription.split(' ')[0] ?? 'key'} looked up but could not be read (${unreadable.fields.join(', ')} do not fit the SCIM User schema): left alone`,
+        // The server matched them by the key: when their own copy of it is unreadable, the key looked up stands in,
+        // so a planner matching unreadable users by key (sync/plan.ts) still finds them.
+        { ...request, user: withKey(unreadable) },
+      );
+    }
+    return page.users[0];
   }
 
   private async fetchUserPage(

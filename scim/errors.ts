@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { isAxiosError } from 'axios';
 import { EgressProxyTunnelError } from '../net/egress-proxy';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, parseRetryAfterMs } from '../net/retry-after';
-import { ScimErrorSchema } from './resources';
+import { ScimErrorSchema, type UnreadableScimUser } from './resources';
 
 /**
  * Typed failures of the SCIM client. Callers (activities) branch on the class or on `retryable`; the Temporal layer
@@ -136,6 +136,34 @@ export class ScimAmbiguousMatchError extends ScimError {
   }
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), matchingUserIds: this.matchingUserIds };
+  }
+}
+
+/**
+ * A lookup by a unique key (userName, employee number) matched exactly one user, who does not fit the SCIM User
+ * schema (a number for a name, a list in a Peakon attribute). The person is in Peakon: a caller leaves them alone
+ * (never creates them again, never writes them) and names `userId` and `fields`, as the whole-tenant listing does.
+ * Not retryable: the next run reads the same user. The user's readable identity (`user`: userName, emails, externalId)
+ * is personal data, so it is kept out of the message, JSON and inspection.
+ */
+export class ScimUnreadableUserError extends ScimError {
+  readonly retryable = false;
+  readonly userId: string;
+  /** The fields that do not fit, as paths (never their values). */
+  readonly fields: readonly string[];
+  readonly #user: UnreadableScimUser;
+  constructor(summary: string, fields: ScimErrorFields & { user: UnreadableScimUser }) {
+    super(summary, fields);
+    this.#user = fields.user;
+    this.userId = fields.user.id;
+    this.fields = fields.user.fields;
+  }
+  /** What identifies the matched user, for a planner that leaves them alone (sync/plan.ts `unreadable`). */
+  get user(): UnreadableScimUser {
+    return this.#user;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), userId: this.userId, fields: this.fields };
   }
 }
 
