@@ -81,6 +81,34 @@ describe('CSV exports only from the worker\'s data directories', () => {
     expect((await refusal(toKey)).message).toBe(`source.path: ${toKey} is the worker's own (named by PEAKON_SYNC_ENCRYPTION_KEY_FILE), never HR data`);
   });
 
+  it('refuses a file in the secret directory (PEAKON_SYNC_SECRET_DIR) inside a data directory, and a symlink into it', async () => {
+    // The secret directory holds `file:` secrets (the SCIM token, HR API keys): a CSV "export" read from there would
+    // quote a secret back through the report's mapping problems.
+    const secrets = path.join(data, 'run-secrets');
+    mkdirSync(secrets, { recursive: true });
+    const token = path.join(secrets, 'peakon-token');
+    writeFileSync(token, `id,email,first,last\n${PRIVATE},x@example.com,x,y\n`);
+    const withSecrets: NodeJS.ProcessEnv = { ...env, PEAKON_SYNC_SECRET_DIR: secrets };
+    // The file is inside a data directory and none of the other guards covers it: without the secret-directory rule it
+    // would be read (the control below reads it with the secret directory elsewhere).
+    expect(await read(token, { ...env, PEAKON_SYNC_SECRET_DIR: elsewhere })).toEqual([{ id: PRIVATE, email: 'x@example.com', first: 'x', last: 'y' }]);
+    const direct = await refusal(token, withSecrets);
+    expect(direct).toBeInstanceOf(ConfigError);
+    expect(direct.message).toBe(`source.path: ${token} is inside the worker's own folder ${secrets} (PEAKON_SYNC_SECRET_DIR), never HR data`);
+    expect(toActivityFailure(direct)).toMatchObject({ type: 'ConfigInvalid', nonRetryable: true });
+    // A symlink with an innocent name in the data directory: what it points at decides.
+    const link = path.join(data, 'export-from-secrets.csv');
+    symlinkSync(token, link);
+    expect(await read(link, { ...env, PEAKON_SYNC_SECRET_DIR: elsewhere })).toHaveLength(1);
+    const viaLink = await refusal(link, withSecrets);
+    expect(viaLink).toBeInstanceOf(ConfigError);
+    expect(viaLink.message).toBe(`source.path: ${link} is inside the worker's own folder ${secrets} (PEAKON_SYNC_SECRET_DIR), never HR data`);
+    // A secret directory named through a symlink is resolved too: the real folder is what is refused.
+    const secretsAlias = path.join(elsewhere, 'secrets-alias');
+    symlinkSync(secrets, secretsAlias);
+    expect((await refusal(token, { ...env, PEAKON_SYNC_SECRET_DIR: secretsAlias })).message).toBe(`source.path: ${token} is inside the worker's own folder ${secretsAlias} (PEAKON_SYNC_SECRET_DIR), never HR data`);
+  });
+
   it("defaults to the worker's working directory", async () => {
     const error = await refusal(hr, { PEAKON_SYNC_STATE_DIR: state });
     expect(error.message).toBe(`source.path: ${hr} is outside the worker's data directories (${process.cwd()}); put the HR export there or set PEAKON_SYNC_DATA_DIR on the worker`);
