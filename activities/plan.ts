@@ -9,6 +9,7 @@ import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/e
 import type { ScimClient } from '../scim/client';
 import { externalIdFilter } from '../scim/filter';
 import type { ScimUser, UnreadableScimUser } from '../scim/resources';
+import { ScimUnreadableUserError } from '../scim/errors';
 import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { preflightMapping } from '../sync/preflight';
 import { employeeRefFor } from '../sync/employee-ref';
@@ -155,12 +156,20 @@ export function planSyncActivity(deps: ActivityDeps) {
         let hrIdLookup: HrIdLookup | undefined;
         if (single) {
           // One employee: one filtered lookup decides the action exactly (create, update or nothing).
-          const found = config.matching.key === 'employeeNumber' ? await scim.findUserByEmployeeNumber(single.employeeKey) : await scim.findUserByUserName(single.user.userName);
+          let found: ScimUser | undefined;
+          try {
+            found = config.matching.key === 'employeeNumber' ? await scim.findUserByEmployeeNumber(single.employeeKey) : await scim.findUserByUserName(single.user.userName);
+          } catch (error) {
+            // The person is in Peakon but does not fit the SCIM User schema: left alone, as a whole-tenant run leaves
+            // them (buildPlan's `unreadable`), never created beside or written from a state nobody could read.
+            if (!(error instanceof ScimUnreadableUserError)) throw error;
+            unreadable.push(error.user);
+          }
           current = found ? [found] : [];
-          trace.push(traceMatch(config.matching.key, single.employeeKey, found));
+          trace.push(traceMatch(config.matching.key, single.employeeKey, found ?? unreadable[0]));
           // Nobody by key: a new hire, or a person whose key changed in the HR system (a rename). One more lookup, by
           // the HR id the connector writes as externalId, tells them apart (sync/plan.ts singleRename).
-          if (!found) hrIdLookup = await lookUpByHrId(scim, deps, input, mapping, single, trace);
+          if (!found && unreadable.length === 0) hrIdLookup = await lookUpByHrId(scim, deps, input, mapping, single, trace);
         } else if (config.sync.discovery === 'list') {
           current = [];
           // Users that do not fit the schema are left alone by the plan (never created again, never leavers), not

@@ -21,7 +21,7 @@ export function traceMap(employee: DesiredEmployee): string {
   ].join('');
 }
 
-export function traceMatch(matchingKey: string, employeeKey: string, found: ScimUser | undefined): string {
+export function traceMatch(matchingKey: string, employeeKey: string, found: Pick<ScimUser, 'id'> | undefined): string {
   return `match: ${matchingKey} ${employeeKey} → ${found ? `Peakon user ${found.id}` : 'not in Peakon'}`;
 }
 

@@ -83,6 +83,8 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
   try {
     if (!work.knownAbsent) {
       const found = await discover();
+      // In Peakon but not readable (it does not fit the SCIM User schema): left alone, as a listing plan leaves them.
+      if (found.leftAlone) return { ...identity, phase: 'create', status: 'skipped', reason: found.leftAlone, peakonUserId: found.peakonUserId, operations: spent.total };
       if (found.peakonUserId) {
         return { ...identity, phase: 'create', status: found.update ? 'found' : 'unchanged', peakonUserId: found.peakonUserId, operations: spent.total, ...(found.update ? { update: found.update } : {}) };
       }
@@ -115,6 +117,7 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
           // appeared after the plan read the tenant. Filter discovery compares what it finds (an update for phase 2).
           const found = await discover();
           if (!found.peakonUserId) throw error;
+          if (found.leftAlone) return { ...identity, phase: 'create', status: 'skipped', reason: found.leftAlone, peakonUserId: found.peakonUserId, operations: spent.total, ...(warnings.length ? { warnings } : {}) };
           // Our own attempt carries the externalId we sent. (A discovery result without the field predates it.)
           const known = found.externalId !== undefined;
           const ours = known && found.externalId === (work.createBody.externalId ?? null);

@@ -50,6 +50,27 @@ describe('a Peakon user that does not fit the SCIM schema', () => {
         expect(afterSecond.get(odd.work_email)).toEqual(raw);
         expect(afterSecond.get(renamed.work_email)?.name?.familyName).toBe(`${renamed.last_name}-Changed`);
 
+        // A single-employee sync of the odd person: one lookup finds them unreadable; skipped and named, not failed,
+        // not created beside, not written.
+        const opsSingle = fixture.sandbox.ops().length;
+        const single: SyncReport = await (await fixture.startSync({ employeeKey: odd.work_email })).result();
+        expect(single.status).toBe('completed');
+        expect(single.counts).toMatchObject({ created: 0, updated: 0, skipped: 1, failed: 0 });
+        expect(single.warnings).toEqual(expect.arrayContaining([expect.stringContaining(`Peakon user ${stored.id}`)]));
+        expect(fixture.sandbox.ops().slice(opsSingle).filter((op) => op.method !== 'GET')).toEqual([]);
+        expect(JSON.stringify(single)).not.toContain('"a","b"');
+
+        // Filter discovery finds them unreadable per employee: skipped with the reason, nothing written to them.
+        const listing = fixture.config.sync.discovery;
+        fixture.config.sync.discovery = 'filter';
+        const opsFilter = fixture.sandbox.ops().length;
+        const filtered: SyncReport = await (await fixture.startSync()).result();
+        fixture.config.sync.discovery = listing;
+        expect(filtered.status).toBe('completed');
+        expect(filtered.counts).toMatchObject({ created: 0, skipped: 1, failed: 0 });
+        expect(writesTo(fixture, opsFilter, stored.id)).toEqual([]);
+        expect(fixture.sandbox.ops().slice(opsFilter).filter((op) => op.method === 'POST')).toEqual([]);
+
         // Gone from the HR read: an owned user, yet never counted as a leaver while it cannot be read.
         fixture.writeEmployees(org.filter((employee) => employee !== odd));
         const opsThird = fixture.sandbox.ops().length;
