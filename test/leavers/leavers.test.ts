@@ -6,6 +6,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { RunReportFile } from '../../activities/report';
 import { exitCodeFor, EXIT_LEAVERS_HELD } from '../../client/format-report';
 import { ConnectorConfigSchema } from '../../config/schema';
 import { ledgerStoreFromEnv } from '../../ownership/store';
@@ -23,6 +24,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const byEmail = (fixture: PipelineFixture) => new Map(fixture.sandbox.users().map((user) => [user.userName.toLowerCase(), user]));
 const withoutMeta = ({ meta: _meta, ...user }: ScimUser) => user;
 const writesOf = (fixture: PipelineFixture, from: number) => fixture.sandbox.ops().slice(from).filter((op) => op.method !== 'GET');
+/** The run's report file (one line per employee), by employee key. */
+const reportLines = (report: SyncReport) => new Map((JSON.parse(readFileSync(report.reportPath ?? '', 'utf8')) as RunReportFile).employees.map((line) => [line.employeeKey, line]));
 
 /** Peakon's start date (Tenure) mapped from the HR file's start_date column. */
 function mapTenure(fixture: PipelineFixture, { onlyOnCreate }: { onlyOnCreate: boolean }): void {
@@ -123,6 +126,51 @@ describe('leavers', () => {
         expect(writes.filter(isLeaverWrite).map((op) => op.method)).toEqual(['PATCH', 'PATCH']);
         expect(writes.filter((op) => !isLeaverWrite(op)).map((op) => op.method).sort()).toEqual(['PATCH', 'PATCH', 'POST', 'POST']);
         expect(Math.min(...leaverPositions)).toBeGreaterThan(Math.max(...otherPositions));
+        // Every update after every create, in the order the requests reached the sandbox.
+        const lastCreate = Math.max(...writes.flatMap((op, index) => (!isLeaverWrite(op) && op.method === 'POST' ? [index] : [])));
+        const firstUpdate = Math.min(...writes.flatMap((op, index) => (!isLeaverWrite(op) && (op.method === 'PATCH' || op.method === 'PUT') ? [index] : [])));
+        expect(lastCreate).toBeLessThan(firstUpdate);
+      })(),
+    );
+  });
+
+  it.each(['patch', 'put'] as const)('every update runs after every create: in the sandbox\'s request log the last POST comes before the first update (%s)', async (updateMethod) => {
+    const fixture = await pipeline.fixture();
+    fixture.config.sync = { ...fixture.config.sync, updateMethod };
+    const org = generateOrg(30, 3);
+    withoutLeaverGuard(fixture);
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync()).result()) as SyncReport).counts.created).toBe(30);
+        // Six existing people change team; four are hired in two waves (a new manager under the root, and three
+        // reports of that new manager). Every request is slowed, so writes of overlapping phases would interleave.
+        const root = org.find((employee) => employee.manager_id === '') as GeneratedEmployee;
+        const moved = leaves(org).slice(0, 6);
+        expect(moved).toHaveLength(6);
+        const template = moved[0] as GeneratedEmployee;
+        const newManager = { ...template, employee_id: 'N100', employee_number: '73100', work_email: 'new.manager@example.com', manager_id: root.employee_id };
+        const newReports = [0, 1, 2].map((index) => ({ ...template, employee_id: `N10${index + 1}`, employee_number: String(73101 + index), work_email: `new.report.${index}@example.com`, manager_id: newManager.employee_id }));
+        // The reports are listed before their manager: file order must not matter.
+        fixture.writeEmployees([...newReports, ...org.map((employee) => (moved.includes(employee) ? { ...employee, team: 'Moved' } : employee)), newManager]);
+        fixture.sandbox.setFaults({ latencyMs: 100 });
+        const opsBefore = fixture.sandbox.ops().length;
+        const report: SyncReport = await (await fixture.startSync()).result();
+        fixture.sandbox.setFaults({ latencyMs: 0 });
+        expect(report.counts).toMatchObject({ created: 4, updated: 6, deactivated: 0, failed: 0 });
+        const writes = writesOf(fixture, opsBefore);
+        const updateMethodName = updateMethod === 'put' ? 'PUT' : 'PATCH';
+        expect(writes.map((op) => op.method).sort()).toEqual([...Array(6).fill(updateMethodName), 'POST', 'POST', 'POST', 'POST'].sort());
+        const lastCreate = Math.max(...writes.flatMap((op, index) => (op.method === 'POST' ? [index] : [])));
+        const firstUpdate = Math.min(...writes.flatMap((op, index) => (op.method === 'PATCH' || op.method === 'PUT' ? [index] : [])));
+        expect(lastCreate).toBeLessThan(firstUpdate);
+        // The first update arrived once the last create had been answered: at least its 100 ms latency after it
+        // arrived (90: a timer may fire a little early).
+        const lastCreateOp = writes[lastCreate] as (typeof writes)[number];
+        expect(lastCreateOp.status).toBe(201);
+        expect(Date.parse((writes[firstUpdate] as (typeof writes)[number]).time) - Date.parse(lastCreateOp.time)).toBeGreaterThanOrEqual(90);
+        expect(byEmail(fixture).get(newReports[0]?.work_email ?? '')?.[PEAKON_USER_SCHEMA]?.Manager).toBe(newManager.work_email);
       })(),
     );
   });
@@ -238,6 +286,114 @@ describe('leavers', () => {
         const next: SyncReport = await (await fixture.startSync()).result();
         expect(next.counts).toMatchObject({ deactivated: 2, created: 0 });
         for (const employee of gone) expect(byEmail(fixture).get(employee.work_email)?.active).toBe(false);
+      })(),
+    );
+  });
+
+  it('a scope exclude rule makes owned users leavers: one PATCH active=false each, reason "no longer in scope of the HR read"; excluding more than maxShare is held', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(12, 3);
+    // The default guard (maxCount 20, maxShare 0.2): 2 of 12 pass it, 3 of the 10 left do not.
+    expect(fixture.config.leavers.guard).toMatchObject({ maxCount: 20, maxShare: 0.2 });
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync()).result()) as SyncReport).counts.created).toBe(12);
+        // The HR file stays as it is: only the config's scope changes, excluding two people (leaves, so nobody's
+        // Manager reference changes) by a field the mapping does not otherwise read.
+        const [excludedA, excludedB, ...others] = leaves(org) as GeneratedEmployee[];
+        if (!excludedA || !excludedB || others.length < 3) throw new Error('the org has too few leaves');
+        const excluded = [excludedA, excludedB];
+        fixture.config.mapping = { ...fixture.config.mapping, scope: { exclude: [[{ field: 'employee_id', in: excluded.map((employee) => employee.employee_id) }]] } };
+        const before = byEmail(fixture);
+        const excludedIds = excluded.map((employee) => before.get(employee.work_email)?.id);
+        const opsBefore = fixture.sandbox.ops().length;
+        const report: SyncReport = await (await fixture.startSync()).result();
+        expect(report.status).toBe('completed');
+        expect(report.counts).toMatchObject({ deactivated: 2, created: 0, updated: 0, failed: 0 });
+        expect(report.leavers).toMatchObject({ action: 'deactivate', planned: 2, held: false });
+        // Exactly two writes, a PATCH of each excluded user; afterwards they differ from before in `active` only.
+        const writes = writesOf(fixture, opsBefore);
+        expect(writes.map((op) => `${op.method} ${op.path}`).sort()).toEqual(excludedIds.map((id) => `PATCH /scim/v2/Users/${id}`).sort());
+        const after = byEmail(fixture);
+        for (const [email, user] of before) {
+          const now = after.get(email) as ScimUser;
+          if (excluded.some((employee) => employee.work_email === email)) {
+            expect(now.active).toBe(false);
+            expect(withoutMeta({ ...now, active: true })).toEqual(withoutMeta({ ...user, active: true }));
+          } else expect(withoutMeta(now)).toEqual(withoutMeta(user));
+        }
+        const lines = reportLines(report);
+        for (const employee of excluded) expect(lines.get(employee.work_email)).toMatchObject({ action: 'deactivate', status: 'deactivated', reason: 'no longer in scope of the HR read' });
+
+        // Three more excluded while three are hired (the read in scope does not shrink: 10 before, 10 now): 3 of the 10
+        // owned active users is more than maxShare, so the deactivations wait for a person; nothing of them is written.
+        const more = others.slice(0, 3);
+        const hired = more.map((employee, index) => ({ ...employee, employee_id: `N${index}`, employee_number: String(72000 + index), work_email: `scope.hire.${index}@example.com` }));
+        fixture.writeEmployees([...org, ...hired]);
+        fixture.config.mapping = { ...fixture.config.mapping, scope: { exclude: [[{ field: 'employee_id', in: [...excluded, ...more].map((employee) => employee.employee_id) }]] } };
+        const heldBefore = fixture.sandbox.ops().length;
+        const handle = await fixture.startSync();
+        const waiting = await progressOf(handle, (progress) => progress.phase === 'awaiting approval');
+        expect(waiting.awaitingApproval).toMatchObject({ leavers: 3, reason: expect.stringContaining('30% of the 10 owned active users, more than leavers.guard.maxShare (20%)') });
+        expect(new Set(waiting.awaitingApproval?.preview)).toEqual(new Set(more.map((employee) => employee.work_email)));
+        expect(writesOf(fixture, heldBefore).map((op) => op.method)).toEqual(['POST', 'POST', 'POST']);
+        await handle.executeUpdate(rejectLeaversUpdate);
+        const held: SyncReport = await handle.result();
+        expect(held.leavers).toMatchObject({ held: true, decision: 'rejected', planned: 3 });
+        expect(held.counts).toMatchObject({ created: 3, deactivated: 0 });
+        expect(writesOf(fixture, heldBefore).map((op) => op.method)).toEqual(['POST', 'POST', 'POST']);
+        for (const employee of more) expect(byEmail(fixture).get(employee.work_email)?.active).toBe(true);
+      })(),
+    );
+  });
+
+  it('delete with allowDelete: a user the HR system marks inactive (no termination date) is deactivated by a PATCH, never deleted; only a leaver gone from the read is deleted', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(10, 3);
+    withoutLeaverGuard(fixture);
+    fixture.config.leavers = { ...fixture.config.leavers, action: 'delete', allowDelete: true };
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync()).result()) as SyncReport).counts.created).toBe(10);
+        // Two records the export marks Terminated with no termination date (still read, in scope, inactive), and one
+        // person gone from the read: the action really is delete for a leaver.
+        const [markedA, markedB, gone] = leaves(org) as GeneratedEmployee[];
+        if (!markedA || !markedB || !gone) throw new Error('the org has too few leaves');
+        const marked = [markedA, markedB];
+        for (const employee of marked) expect(employee.termination_date).toBe('');
+        fixture.writeEmployees(org.filter((employee) => employee !== gone).map((employee) => (marked.includes(employee) ? { ...employee, status: 'Terminated' } : employee)));
+        const before = byEmail(fixture);
+        const markedIds = marked.map((employee) => before.get(employee.work_email)?.id);
+        const goneId = before.get(gone.work_email)?.id;
+        const opsBefore = fixture.sandbox.ops().length;
+        const report: SyncReport = await (await fixture.startSync()).result();
+        expect(report.status).toBe('completed');
+        expect(report.counts).toMatchObject({ deleted: 1, created: 0, updated: 0, failed: 0 });
+        expect(report.leavers).toMatchObject({ action: 'delete', planned: 3, held: false });
+        const writes = writesOf(fixture, opsBefore);
+        expect(writes.map((op) => `${op.method} ${op.path}`).sort()).toEqual([...markedIds.map((id) => `PATCH /scim/v2/Users/${id}`), `DELETE /scim/v2/Users/${goneId}`].sort());
+        // The marked people are still in Peakon, switched off and otherwise as they were; only the leaver is gone.
+        const after = byEmail(fixture);
+        expect(fixture.sandbox.users()).toHaveLength(9);
+        expect(after.has(gone.work_email)).toBe(false);
+        for (const employee of marked) {
+          const now = after.get(employee.work_email) as ScimUser;
+          expect(now.active).toBe(false);
+          expect(withoutMeta({ ...now, active: true })).toEqual(withoutMeta(before.get(employee.work_email) as ScimUser));
+        }
+        const lines = reportLines(report);
+        for (const employee of marked) expect(lines.get(employee.work_email)?.status).toBe('deactivated');
+        expect(lines.get(gone.work_email)).toMatchObject({ action: 'delete', status: 'deleted' });
+
+        // The next run: the marked people are already inactive, nothing is written (in particular no DELETE).
+        const steady = fixture.sandbox.ops().length;
+        await (await fixture.startSync()).result();
+        expect(writesOf(fixture, steady)).toEqual([]);
+        expect(fixture.sandbox.users()).toHaveLength(9);
       })(),
     );
   });
