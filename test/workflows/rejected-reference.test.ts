@@ -3,6 +3,8 @@
  * the rest of the employee's change is written and the reference reported, end to end against the sandbox, which
  * validates every Manager against the users it holds.
  */
+import { readFileSync } from 'node:fs';
+import type { RunReportFile } from '../../activities/report';
 import { DEFAULT_TENANT_SCHEMA } from '../../sandbox/tenant-schema';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
@@ -123,6 +125,14 @@ describe('a reference Peakon rejects in phase 2', () => {
         const second: SyncReport = await (await fixture.startSync()).result();
 
         expect(second.counts).toMatchObject({ failed: 1, updated: 0 });
+        // The plan had the mover as its one update (root and other unchanged); the mover ends unchanged too.
+        expect(second.planned).toMatchObject({ update: 1, unchanged: 2 });
+        expect(second.counts).toMatchObject({ created: 0, updated: 0, unchanged: 3, failed: 1, skipped: 0 });
+        const lines = (JSON.parse(readFileSync(second.reportPath ?? '', 'utf8')) as RunReportFile).employees;
+        const moverLine = lines.find((line) => line.employeeKey === mover.work_email);
+        expect(moverLine).toMatchObject({ action: 'update', status: 'unchanged', changes: [] });
+        expect(moverLine?.warnings).toContainEqual(expect.stringMatching(/Manager \(.*\) left out: that person could not be created/));
+        expect(lines.filter((line) => line.status === 'unchanged').map((line) => line.employeeKey).sort()).toEqual([root, mover, other].map((person) => person.work_email).sort());
         expect(second.failures.map((failure) => failure.employeeKey)).toEqual([hire.work_email]);
         expect(second.warnings).toContainEqual(expect.stringMatching(new RegExp(`Manager \\(${hire.work_email.replace(/[.]/g, '\\.')}\\) left out: that person could not be created`)));
         // No write reached the mover: not a PATCH Peakon rejects, not one that changes nothing.
