@@ -198,7 +198,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const state = currentOf(checkedEmployee);
     const unclear = renameUnclear.get(checkedEmployee.sourceId);
     if (unclear !== undefined) return { ref: options.refOf(checkedEmployee.employeeKey), employeeKey: checkedEmployee.employeeKey, recordRef: checkedEmployee.recordRef, warnings: checkedEmployee.warnings, wave: 0, action: 'skip' as const, reason: unclear, changes: [] };
-    const employee = state && isRenamed(checkedEmployee) ? oneUniqueFieldAtATime(checkedEmployee, state, matchingKey) : checkedEmployee;
+    const employee = state && (isRenamed(checkedEmployee) || changesBothUniqueFields(checkedEmployee, state)) ? oneUniqueFieldAtATime(checkedEmployee, state, matchingKey) : checkedEmployee;
     const context = { waves, phaseOne, inPeakon, clearedOnReturn, today };
     if (!state) return planEmployee(employee, state, options, context);
     const returner = state.active === false && employee.user.active !== false;
@@ -523,9 +523,29 @@ function oneUniqueFieldAtATime(employee: DesiredEmployee, state: ScimUser, match
     return { ...employee, user: { ...employee.user, [ENTERPRISE_USER_SCHEMA]: { ...enterprise, ...(held !== undefined ? { employeeNumber: held } : {}) } }, warnings: waits(`the new employee number (${wanted})`) };
   }
   const wanted = employee.user.userName;
-  if (emailMatchKey(wanted) === emailMatchKey(state.userName)) return employee;
+  if (!emailChangesInPeakon(wanted, state.userName)) return employee;
   const emails = employee.user.emails?.map((email) => (emailMatchKey(email.value) === emailMatchKey(wanted) ? { ...email, value: state.userName } : email));
   return { ...employee, user: { ...employee.user, userName: state.userName, ...(emails ? { emails } : {}) }, warnings: waits(`the new email (${wanted})`) };
+}
+
+/**
+ * Whether Peakon sees a new email: it compares emails case-insensitively and knows nothing of IDNA or Unicode
+ * normalisation, so a respelling the connector matches as the same person (emailMatchKey: `exämple.com` and its
+ * `xn--` form) is still a change of email there.
+ */
+function emailChangesInPeakon(wanted: string, held: string): boolean {
+  return wanted.toLowerCase() !== held.toLowerCase();
+}
+
+/**
+ * A write that would change both the email (as Peakon compares it) and the employee number, outside a rename: a
+ * person matched by email whose address is respelled (sync/payloads writes the mapping's form) and whose number
+ * changed. Peakon refuses both in one request, so oneUniqueFieldAtATime defers one, as for a rename. A number given
+ * to a user who had none counts as a change, as oneUniqueFieldAtATime counts it.
+ */
+function changesBothUniqueFields(employee: DesiredEmployee, state: ScimUser): boolean {
+  const wanted = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+  return emailChangesInPeakon(employee.user.userName, state.userName) && wanted !== undefined && wanted !== null && wanted !== state[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
 }
 
 /** Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates. */

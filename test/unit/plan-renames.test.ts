@@ -57,6 +57,28 @@ describe('plan: a changed matching key', () => {
     expect(entry?.warnings.join('\n')).toContain(matchingKey === 'email' ? 'the new employee number (99999) waits for the next run' : 'the new email (new.address@example.com) waits for the next run');
   });
 
+  it('matching on email, an address Peakon holds in another spelling (an IDNA domain) and a new employee number: the respelling now, the number next run (Peakon compares emails by case only)', () => {
+    const unicode = { ...renamed, work_email: 'anna@exämple.com' };
+    // Peakon holds the Unicode spelling (another tool wrote it) with the old number; the HR record now has a new one.
+    const respelled = (user: ScimUser) => (user.externalId === renamed.employee_id ? { ...user, userName: 'anna@exämple.com', emails: [{ value: 'anna@exämple.com', primary: true }] } : user);
+    const { plan } = planWith('email', { ...unicode, employee_number: '99999' }, respelled);
+    const entry = plan.entries.find((candidate) => candidate.employeeKey === 'anna@xn--exmple-cua.com');
+    expect(entry?.action).toBe('update');
+    const fields = (entry?.update?.changes ?? []).map((change) => change.field);
+    expect(fields).toEqual(expect.arrayContaining(['userName']));
+    expect(fields).not.toContain('employeeNumber');
+    expect(entry?.warnings.join('\n')).toContain('the new employee number (99999) waits for the next run');
+  });
+
+  it('matching on employee number, a rename whose address Peakon holds in another spelling: the number now, the respelled email next run', () => {
+    const respelled = (user: ScimUser) => (user.externalId === renamed.employee_id ? { ...user, userName: 'anna@exämple.com', emails: [{ value: 'anna@exämple.com', primary: true }] } : user);
+    const { entry } = planWith('employeeNumber', { ...renamed, work_email: 'anna@exämple.com', employee_number: '99999' }, respelled);
+    const fields = (entry?.update?.changes ?? []).map((change) => change.field);
+    expect(fields).toContain('employeeNumber');
+    expect(fields).not.toContain('userName');
+    expect(entry?.warnings.join('\n')).toContain('the new email (anna@xn--exmple-cua.com) waits for the next run');
+  });
+
   it('a domain move renames a report and their manager in one run: both updated in place, nobody created (the report\'s Manager reference waits a run)', () => {
     const report = org.find((employee) => employee.manager_id !== '') as GeneratedEmployee;
     const manager = org.find((employee) => employee.employee_id === report.manager_id) as GeneratedEmployee;
