@@ -174,7 +174,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           current = [];
           // Users that do not fit the schema are left alone by the plan (never created again, never leavers), not
           // allowed to fail the whole tenant's sync.
-          for await (const page of scim.iterateUserPages(undefined, { onUnreadable: (users) => unreadable.push(...users) })) {
+          for await (const page of scim.iterateUserPages(undefined, { onUnreadable: (users) => unreadable.push(...users), retryPages: true })) {
             current.push(...page);
             heartbeat(`reading Peakon users (${current.length})`);
           }

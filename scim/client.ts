@@ -7,6 +7,7 @@ import {
   ScimIncompleteListingError,
   ScimMalformedResponseError,
   ScimRateLimitedError,
+  ScimRetryLaterError,
   ScimTransientError,
   ScimUnreadableUserError,
   toScimError,
@@ -14,6 +15,7 @@ import {
   type ScimRequestDescription,
 } from './errors';
 import { employeeNumberFilter, userNameFilter } from './filter';
+import { realSleep } from '../net/sleep';
 import type { OperationPacer } from './pacer';
 import {
   ENTERPRISE_USER_SCHEMA,
@@ -53,7 +55,19 @@ export interface IterateUserPagesOptions {
    * a listing without them for the whole tenant.
    */
   onUnreadable?: (users: UnreadableScimUser[]) => void;
+  /**
+   * Retry a page that failed with a transient error or a short 429 in place (LIST_PAGE_RETRY), waiting in this process
+   * (telling `onWait`), instead of failing the listing: a GET is safe to repeat, and the plan's listing otherwise
+   * starts over on its next attempt, re-reading the HR system and every page before the one that failed (at 1% failed
+   * requests a 100-page listing succeeded only about a third of the time). A wait longer than the policy allows (a
+   * quota window) still fails the listing, for the activity to wait out on a server-side timer. Off by default: an
+   * employee step spends exactly one request per attempt.
+   */
+  retryPages?: boolean;
 }
+
+/** A listing page's retries in place (IterateUserPagesOptions.retryPages): attempts per page, exponential backoff. */
+export const LIST_PAGE_RETRY = { attempts: 5, baseDelayMs: 2_000, maxDelayMs: 30_000 } as const;
 
 export const ScimClientSettingsSchema = z.object({
   /** Used whole: `https://api.peakon.com/scim/v2` or `https://acme.peakon.com/api/scim/v2`. */
@@ -96,6 +110,8 @@ export type ScimClientOptions = z.input<typeof ScimClientSettingsSchema> & {
    * limited with the time left as its Retry-After; a 429 holds it. Long holds then cost a retry timer, not a worker slot.
    */
   hold?: TenantHold;
+  /** The page retry policy of `retryPages` listings; default LIST_PAGE_RETRY (tests shorten its delays). */
+  listPageRetry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
 };
 
 export interface TenantHold {
@@ -146,6 +162,7 @@ export class ScimClient {
   private readonly onWait: (() => void) | undefined;
   private readonly hold: TenantHold | undefined;
   private readonly waitTickMs: number;
+  private readonly listPageRetry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
   private readonly counts: OperationCounts = { GET: 0, POST: 0, PUT: 0, PATCH: 0, DELETE: 0 };
 
   constructor(options: ScimClientOptions) {
@@ -170,6 +187,7 @@ export class ScimClient {
     this.onWait = options.onWait;
     this.hold = options.hold;
     this.waitTickMs = options.waitTickMs ?? PACER_WAIT_TICK_MS;
+    this.listPageRetry = options.listPageRetry ?? LIST_PAGE_RETRY;
     this.#http = axios.create({
       timeout: settings.timeoutMs,
       // Every status reaches toScimError; axios must not build its own errors (they embed the request config).
@@ -220,7 +238,7 @@ export class ScimClient {
     let promisedTotal: number | undefined;
     let startIndex = 1;
     for (;;) {
-      const { page: checked, request } = await this.fetchCheckedUserPage(startIndex, this.pageSize, filter);
+      const { page: checked, request } = options.retryPages ? await this.fetchPageRetrying(startIndex, filter) : await this.fetchCheckedUserPage(startIndex, this.pageSize, filter);
       if (checked.unidentifiable.length > 0) {
         // Without an id nobody can be left alone or told apart from a leaver: the listing cannot be trusted.
         throw new ScimMalformedResponseError(`a listed user has no readable id (page at ${startIndex}: ${checked.unidentifiable.slice(0, 5).join('; ')})`, request);
@@ -413,6 +431,34 @@ export class ScimClient {
     const query: Query = filter === undefined ? { startIndex, count } : { filter, startIndex, count };
     const exchange = await this.send('GET', '/Users', { query });
     return { page: parseUserListPage(this.parse(exchange, UserListEnvelopeSchema)), request: exchange.request };
+  }
+
+  /** One listing page, retried in place after a transient failure or a short 429 (IterateUserPagesOptions.retryPages). */
+  private async fetchPageRetrying(startIndex: number, filter: string | undefined): ReturnType<ScimClient['fetchCheckedUserPage']> {
+    const policy = this.listPageRetry;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.fetchCheckedUserPage(startIndex, this.pageSize, filter);
+      } catch (error) {
+        // Only what a later try can change: a 5xx, a dropped connection, a timeout, a 429 (or the tenant's hold).
+        if (!(error instanceof ScimRetryLaterError) || attempt >= policy.attempts) throw error;
+        const wait = error.retryAfterMs ?? Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+        if (wait > policy.maxDelayMs) throw error;
+        await this.pause(wait);
+      }
+    }
+  }
+
+  /** Waits `ms` before a retry, telling `onWait` every tick (an activity heartbeats), and stops once the client is stopped. */
+  private async pause(ms: number): Promise<void> {
+    const onWait = this.onWait;
+    const ticking = onWait ? setInterval(onWait, this.waitTickMs) : undefined;
+    try {
+      await realSleep(ms, this.signal);
+    } finally {
+      clearInterval(ticking);
+    }
+    this.signal?.throwIfAborted();
   }
 
   private async collect(pages: AsyncIterable<ScimUser[]>): Promise<ScimUser[]> {
