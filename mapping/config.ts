@@ -58,6 +58,12 @@ export const PeakonValueTypeSchema = z.enum(['option', 'date', 'number']);
 export type PeakonValueType = z.infer<typeof PeakonValueTypeSchema>;
 
 /**
+ * Transforms that an employeeRef attribute cannot apply (it writes the referenced employee's email, as found): a config
+ * that sets one is refused, rather than silently ignoring it.
+ */
+const IGNORED_BY_EMPLOYEE_REF = ['case', 'default', 'map', 'fallback', 'date', 'type'] as const;
+
+/**
  * A Peakon extension attribute: a value (optionally typed), or an employee-type reference resolved from an HRIS field
  * that holds another employee's HRIS id (or employee number, or email: `matchOn`). One object shape rather than a union
  * so that a mistake is reported against the attribute's own keys.
@@ -72,7 +78,18 @@ export const PeakonAttributeSpecSchema = z
       .default('id')
       .describe('what the employeeRef field holds: the HRIS id (default), the employee number or the email'),
   })
-  .refine((spec) => countSources(spec) === 1, { message: 'give exactly one of field, value, template or employeeRef' });
+  .refine((spec) => countSources(spec) === 1, { message: 'give exactly one of field, value, template or employeeRef' })
+  .superRefine((spec, context) => {
+    if (spec.employeeRef === undefined) {
+      // matchOn says what an employeeRef field holds; on any other attribute it would do nothing.
+      if (spec.matchOn !== 'id') context.addIssue({ code: 'custom', path: ['matchOn'], message: 'applies only with employeeRef (what the employeeRef field holds)' });
+      return;
+    }
+    for (const key of IGNORED_BY_EMPLOYEE_REF) {
+      if (spec[key] !== undefined) context.addIssue({ code: 'custom', path: [key], message: `has no effect with employeeRef: the reference is matched as the HR record holds it (matchOn), and the referenced employee's email is written; remove ${key}` });
+    }
+    if (!spec.trim) context.addIssue({ code: 'custom', path: ['trim'], message: 'has no effect with employeeRef: a reference is always matched trimmed; remove trim' });
+  });
 export type PeakonAttributeSpec = z.infer<typeof PeakonAttributeSpecSchema>;
 
 export const PeakonAttributeSpecInputSchema = z.union([

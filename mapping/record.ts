@@ -25,7 +25,7 @@ import { fieldText } from './record-fields';
 export interface PendingReference {
   attribute: string;
   matchOn: PeakonAttributeSpec['matchOn'];
-  /** The raw value of the employeeRef field, trimmed; empty means "no manager". */
+  /** The raw value of the employeeRef field, trimmed; never empty (an empty one is a null attribute: "no manager"). */
   target: string;
 }
 
@@ -114,7 +114,16 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
       if (!target.ok) problems.push({ field: attribute, message: target.message });
       else if (target.text.length > MAX_IDENTIFIER_LENGTH && characterCount(target.text.trim()) > MAX_IDENTIFIER_LENGTH) {
         problems.push({ field: attribute, message: `${formatCount(characterCount(target.text.trim()))} characters from "${spec.employeeRef}" is longer than the ${MAX_IDENTIFIER_LENGTH} allowed for an employee reference` });
-      } else references.push({ attribute, matchOn: spec.matchOn, target: target.text.trim() });
+      } else {
+        if (spec.onlyOnCreate) createOnly.push(`${PEAKON_USER_SCHEMA}:${attribute}`);
+        const pointer = target.text.trim();
+        // Empty in the HR record: nobody (no manager), an ordinary attribute set to null, which clears what an earlier
+        // sync wrote (the old manager must stop seeing the person's results). Never a reference to resolve. A pointer
+        // that leads nowhere usable is another matter: resolveReferences leaves the attribute out, keeping Peakon's value.
+        if (pointer === '') {
+          if (!spec.onlyOnCreate) peakon[attribute] = null;
+        } else references.push({ attribute, matchOn: spec.matchOn, target: pointer });
+      }
       continue;
     }
     const evaluated = evaluateSpec(spec, record);

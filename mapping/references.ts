@@ -42,6 +42,7 @@ export function resolveReferences(records: MappedRecord[], indexFor: (matchOn: M
 
   for (const record of records) {
     for (const reference of record.references) {
+      // mapRecord never gives an empty target: an emptied reference is a null attribute (a clear), not a reference.
       if (reference.target === '') continue;
       const pointer = normalizePointer(reference.matchOn, reference.target);
       const label = `${reference.attribute}: ${reference.matchOn === 'id' ? 'HRIS id' : reference.matchOn} "${reference.target}"`;
