@@ -29,22 +29,32 @@ export interface LeaverContext {
   lastCompleteRead?: { records: number } | undefined;
 }
 
-/** The write that switches a leaver off, and what it changes. Always a PATCH (one operation), whatever `updateMethod` says. */
-export function leaverWrite(settings: LeaversConfig, user: ScimUser, separation: { date: string; reason?: string | undefined }): { kind: LeaverWrite; write: EmployeeWrite; changes: FieldChange[] } {
+/**
+ * The write that switches a leaver off, and what it changes. Always a PATCH (one operation), whatever `updateMethod` says.
+ * Under `separate` the separation date is the HR system's termination date, else the one Peakon already holds (an
+ * earlier run wrote it from the HR record, which has since left the read), else the run's day; the reason likewise:
+ * the mapped one, else Peakon's, else `separation.reason`. The person's real last day and reason are never replaced by
+ * the day the connector noticed or a default.
+ */
+export function leaverWrite(settings: LeaversConfig, user: ScimUser, separation: { date: string | undefined; reason: string | undefined; today: string }): { kind: LeaverWrite; write: EmployeeWrite; changes: FieldChange[] } {
   if (settings.action === 'delete') return { kind: 'delete', write: { method: 'delete' }, changes: [{ field: 'user', from: 'exists', to: null }] };
   const operations: PatchOperation[] = [{ op: 'replace', path: 'active', value: false }];
   const changes: FieldChange[] = [{ field: 'active', from: true, to: false }];
   if (settings.action === 'separate') {
     const peakon = (user[PEAKON_USER_SCHEMA] ?? {}) as Record<string, unknown>;
+    const held = (attribute: string): string | undefined => {
+      const value = peakon[attribute];
+      return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+    };
     const { dateAttribute, reasonAttribute } = settings.separation;
-    const reason = separation.reason ?? settings.separation.reason;
-    const set = (attribute: string, value: string) => {
+    const set = (attribute: string, value: string | undefined) => {
+      if (value === undefined || value === held(attribute)) return;
       operations.push({ op: 'replace', path: `${PEAKON_USER_SCHEMA}:${attribute}`, value });
       const from = peakon[attribute];
       changes.push({ field: attribute, from: typeof from === 'string' || typeof from === 'number' ? from : null, to: value });
     };
-    set(dateAttribute, separation.date);
-    if (reason !== undefined) set(reasonAttribute, reason);
+    set(dateAttribute, separation.date ?? held(dateAttribute) ?? separation.today);
+    set(reasonAttribute, separation.reason ?? held(reasonAttribute) ?? settings.separation.reason);
   }
   return { kind: 'deactivate', write: { method: 'patch', operations }, changes };
 }

@@ -268,8 +268,8 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     const user = currentOf(employee);
     if (user) matchedIds.add(user.id);
   }
-  const leaverEntry = (user: ScimUser, employeeKey: string, recordRef: string, reason: string, separation: { date: string; reason?: string | undefined }, warnings: string[] = []): PlanEntry => {
-    const { kind, write, changes } = leaverWrite(settings, user, separation);
+  const leaverEntry = (user: ScimUser, employeeKey: string, recordRef: string, reason: string, separation: { date: string | undefined; reason: string | undefined }, warnings: string[] = []): PlanEntry => {
+    const { kind, write, changes } = leaverWrite(settings, user, { ...separation, today: context.today });
     const ref = options.refOf(employeeKey);
     const off = settings.action === 'off';
     return {
@@ -293,7 +293,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     else if (user.active === false) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive` });
     else {
       const mappedReason = employee.user[PEAKON_USER_SCHEMA]?.[settings.separation.reasonAttribute];
-      entries.push(leaverEntry(user, employee.employeeKey, employee.recordRef, left, { date: employee.terminationDate ?? context.today, reason: typeof mappedReason === 'string' ? mappedReason : undefined }, employee.warnings));
+      entries.push(leaverEntry(user, employee.employeeKey, employee.recordRef, left, { date: employee.terminationDate, reason: typeof mappedReason === 'string' && mappedReason.trim() !== '' ? mappedReason : undefined }, employee.warnings));
     }
   }
   let unowned = 0;
@@ -320,7 +320,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     }
     ownedNotInSource += 1;
     if (user.active === false) continue;
-    entries.push(leaverEntry(user, key ?? emailMatchKey(user.userName), NOT_IN_HR_READ, 'no longer in scope of the HR read', { date: context.today }));
+    entries.push(leaverEntry(user, key ?? emailMatchKey(user.userName), NOT_IN_HR_READ, 'no longer in scope of the HR read', { date: undefined, reason: undefined }));
   }
   const leavers = entries.filter((entry) => entry.update?.leaver !== undefined).length + hrDeactivations;
   const planned = settings.action === 'off' ? entries.filter((entry) => entry.action === 'skip' && entry.peakonUserId !== undefined).length : leavers;

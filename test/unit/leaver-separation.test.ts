@@ -1,0 +1,49 @@
+import { LeaversSchema } from '../../config/schema';
+import type { DesiredEmployee } from '../../mapping/employee';
+import { CORE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import type { LeaverContext } from '../../sync/leavers';
+import { buildPlan, NOT_IN_HR_READ } from '../../sync/plan';
+
+/**
+ * `leavers.action: separate` (sync/leavers.ts leaverWrite): the separation date and reason a leaver's PATCH writes. The
+ * HR system's own values win; without them, what Peakon already holds (an earlier run wrote it from the HR record,
+ * which has since left the read) is kept; only without either do the run's day and the configured reason fill in.
+ */
+describe('separation date and reason of a leaver under separate', () => {
+  const settings = LeaversSchema.parse({ action: 'separate', separation: { reason: 'Other' }, guard: { maxCount: 100, maxShare: 1 } });
+  const today = '2026-11-30';
+  const stayer: DesiredEmployee = { employeeKey: 'stays@example.com', recordRef: 'row 2', sourceId: 'H1', user: { schemas: [CORE_USER_SCHEMA], userName: 'stays@example.com', active: true }, references: {}, createOnly: [], warnings: [] };
+  const peakonUser = (id: string, email: string, held: Record<string, string>): ScimUser => ({ schemas: [CORE_USER_SCHEMA], id, userName: email, active: true, [PEAKON_USER_SCHEMA]: held });
+  const planFor = (records: DesiredEmployee[], users: ScimUser[]) => {
+    const leavers: LeaverContext = { today, owned: new Set(users.map((user) => user.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: records.length };
+    return buildPlan(records, [peakonUser('u-stays', 'stays@example.com', {}), ...users], { matchingKey: 'email', updateMethod: 'patch', refOf: (key) => key, leavers, leaverSettings: settings, today });
+  };
+  const writeOf = (plan: ReturnType<typeof planFor>, id: string) => plan.entries.find((entry) => entry.peakonUserId === id);
+
+  it('gone from the HR read, with the date and reason an earlier run wrote: only active changes, both kept', () => {
+    const plan = planFor([stayer], [peakonUser('u-gone', 'gone@example.com', { 'Separation date': '2026-12-20', 'Separation reason': 'Resignation' })]);
+    const entry = writeOf(plan, 'u-gone');
+    expect(entry).toMatchObject({ action: 'deactivate', recordRef: NOT_IN_HR_READ });
+    expect(entry?.changes).toEqual([{ field: 'active', from: true, to: false }]);
+    expect(entry?.update?.write).toEqual({ method: 'patch', operations: [{ op: 'replace', path: 'active', value: false }] });
+  });
+
+  it('gone from the HR read with nothing held: the run\'s day and the configured reason', () => {
+    const entry = writeOf(planFor([stayer], [peakonUser('u-gone', 'gone@example.com', { 'Separation reason': ' ' })]), 'u-gone');
+    expect(entry?.changes).toEqual([
+      { field: 'active', from: true, to: false },
+      { field: 'Separation date', from: null, to: today },
+      { field: 'Separation reason', from: ' ', to: 'Other' },
+    ]);
+  });
+
+  it('a termination date and reason from the HR record win over what Peakon holds', () => {
+    const leaving: DesiredEmployee = { ...stayer, employeeKey: 'leaves@example.com', sourceId: 'H2', terminationDate: '2026-11-15', user: { schemas: [CORE_USER_SCHEMA], userName: 'leaves@example.com', active: true, [PEAKON_USER_SCHEMA]: { 'Separation reason': 'Retirement' } } };
+    const plan = planFor([stayer, leaving], [peakonUser('u-leaves', 'leaves@example.com', { 'Separation date': '2026-12-20', 'Separation reason': 'Resignation' })]);
+    expect(writeOf(plan, 'u-leaves')?.changes).toEqual([
+      { field: 'active', from: true, to: false },
+      { field: 'Separation date', from: '2026-12-20', to: '2026-11-15' },
+      { field: 'Separation reason', from: 'Resignation', to: 'Retirement' },
+    ]);
+  });
+});
