@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, rename, rm } from 'node:fs/promises';
@@ -63,6 +64,11 @@ export function reportFilePath(reportDirectory: string, run: RunRef): string {
  */
 export function writeRunReportActivity(deps: ActivityDeps) {
   return async function writeRunReport(input: RunReportInput): Promise<string> {
+    // A heartbeat per stored page read and per thousand lines written: at 50,000 employees the step reads hundreds of
+    // pages (from S3, one request each) and writes some 150 MB, longer than a fixed time-out should have to guess,
+    // while a hung store or disk is still noticed within the heartbeat time-out (workflows/activity-options.ts).
+    const context = Context.current();
+    const heartbeat = (stage: string) => context.heartbeat(stage);
     return convertingFailures(async () => {
       const { run } = input;
       // Neither step may cost the other: who the connector created decides who is a leaver later, and the file tells
@@ -80,9 +86,13 @@ export function writeRunReportActivity(deps: ActivityDeps) {
       const created = new Map<string, EmployeeOutcome>();
       const updated = new Map<string, EmployeeOutcome>();
       for (const outcome of input.outcomes) (outcome.phase === 'create' ? created : updated).set(outcome.ref, outcome);
-      const changesAt = input.stored ? await storedChanges(deps, input.stored) : undefined;
+      heartbeat('reading the stored plan');
+      const changesAt = input.stored ? await storedChanges(deps, input.stored, () => heartbeat('reading the stored plan')) : undefined;
       const lines = function* (): Generator<EmployeeReportLine> {
+        let written = 0;
         for (const { slot, changes, ...entry } of input.entries) {
+          written += 1;
+          if (written % 1000 === 0) heartbeat(`writing the report (${written} lines)`);
           const extra = input.warnings[entry.ref] ?? [];
           const planned: PlannedEmployee = { ...entry, changes: changes ?? (slot !== undefined ? changesAt?.[slot] : undefined) ?? [] };
           const withWarnings = extra.length ? { ...planned, warnings: [...planned.warnings, ...extra] } : planned;
@@ -110,10 +120,13 @@ export function writeRunReportActivity(deps: ActivityDeps) {
 }
 
 /** Every stored entry's changes, by slot, read page by page (only the changes are kept). */
-async function storedChanges(deps: ActivityDeps, stored: StoredPlan): Promise<FieldChange[][]> {
+async function storedChanges(deps: ActivityDeps, stored: StoredPlan, onPage: () => void): Promise<FieldChange[][]> {
   const pages = requirePlanPages(deps);
   const changes: FieldChange[][] = [];
-  for (const key of stored.pages) for (const entry of await pages.get(key)) changes.push(entry.changes);
+  for (const key of stored.pages) {
+    for (const entry of await pages.get(key)) changes.push(entry.changes);
+    onPage();
+  }
   return changes;
 }
 

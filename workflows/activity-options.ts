@@ -46,5 +46,11 @@ function localStepOptions(tuning: RunTuning): ActivityOptions {
 /** A partition's work from the stored plan's pages. */
 export const planWorkActivityOptions = localStepOptions;
 
-/** Writing the run's report file. */
-export const reportActivityOptions = localStepOptions;
+/**
+ * Writing the run's report file: the local step's retries, but ten minutes per attempt with a heartbeat time-out of one,
+ * since at 50,000 employees it reads every stored plan page and writes some 150 MB (activities/report.ts heartbeats as
+ * it goes), which a fixed minute cannot promise on a shared store or a slow disk.
+ */
+export function reportActivityOptions(tuning: RunTuning): ActivityOptions {
+  return { ...localStepOptions(tuning), startToCloseTimeout: 10 * 60_000, heartbeatTimeout: 60_000 };
+}

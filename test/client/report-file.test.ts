@@ -7,6 +7,7 @@ import { formatEmployeeTable } from '../../client/format-report';
 import { readReportLines } from '../../client/report-file';
 import { emptyCounts, type SyncReport } from '../../sync/report';
 import type { EmployeeOutcome } from '../../sync/types';
+import { inActivity } from '../harness/in-activity';
 
 const summary: SyncReport = {
   tenant: 'acme',
@@ -39,7 +40,7 @@ describe('the report file as sync --wait reads it', () => {
       { ref: 'e-back', employeeKey: 'back@example.com', phase: 'update', status: 'updated', changes: [{ field: 'active', from: false, to: true }], operations: 1 },
       { ref: 'e-hand', employeeKey: 'hand@example.com', phase: 'update', status: 'updated', changes: [{ field: 'title', from: 'A', to: 'B' }], operations: 1 },
     ];
-    const writeRunReport = writeRunReportActivity({ reportDirectory: dir } as ActivityDeps);
+    const { run: writeRunReport } = inActivity(writeRunReportActivity({ reportDirectory: dir } as ActivityDeps));
     const file = await writeRunReport({ run: { tenant: 'acme', runId: summary.runId }, report: summary, entries, outcomes, warnings: {}, problems: [] });
 
     const read = readReportLines(file);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ActivityDeps } from '../../activities/deps';
 import { writeReportFile, writeRunReportActivity, type ReportEntry } from '../../activities/report';
 import { ledgerStoreFromEnv } from '../../ownership/store';
+import { inActivity } from '../harness/in-activity';
 import type { EmployeeReportLine } from '../../sync/employee-report';
 import { emptyCounts, type SyncReport } from '../../sync/report';
 
@@ -64,7 +65,7 @@ describe('the run report file', () => {
 describe('the run report activity', () => {
   it('two attempts of one run writing at once (a retry overlapping the attempt it replaces) each write a whole file, and leave no temporary file', async () => {
     const reportDirectory = mkdtempSync(path.join(os.tmpdir(), 'report-attempts-'));
-    const writeRunReport = writeRunReportActivity({ reportDirectory } as ActivityDeps);
+    const { run: writeRunReport, heartbeats } = inActivity(writeRunReportActivity({ reportDirectory } as ActivityDeps));
     const run = { tenant: 'acme', runId: summary.runId };
     // Enough lines that both streams are still writing when the other starts.
     const entries: ReportEntry[] = Array.from({ length: 20_000 }, (_, index) => ({ ref: `ref-${index}`, employeeKey: `employee${index}@example.com`, recordRef: `row ${index}`, action: 'unchanged', warnings: [], changes: [] }));
@@ -75,6 +76,8 @@ describe('the run report activity', () => {
     expect(written.employees).toHaveLength(20_000);
     expect(readdirSync(path.dirname(first))).toEqual([path.basename(first)]);
     expect(statSync(first).mode & 0o777).toBe(0o600);
+    // It says how far it got as it goes (a long report outlives no fixed time-out): every thousand lines, per attempt.
+    expect(heartbeats.filter((details) => String(details).startsWith('writing the report'))).toHaveLength(2 * 20);
   });
 
   it('records the run\'s ownership change even when the report folder cannot be written (the ledger decides leavers)', async () => {
@@ -83,7 +86,7 @@ describe('the run report activity', () => {
     const reportDirectory = path.join(base, 'reports');
     writeFileSync(reportDirectory, 'not a folder');
     const ownership = ledgerStoreFromEnv({ PEAKON_SYNC_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }, path.join(base, 'store'));
-    const writeRunReport = writeRunReportActivity({ reportDirectory, ownership } as ActivityDeps);
+    const { run: writeRunReport } = inActivity(writeRunReportActivity({ reportDirectory, ownership } as ActivityDeps));
     const run = { tenant: 'acme', runId: summary.runId };
     await expect(writeRunReport({ run, report: summary, entries: [], outcomes: [], warnings: {}, problems: [], ownership: { owned: ['peakon-1', 'peakon-2'], deleted: [] } })).rejects.toThrow();
     expect([...(await ownership.read('acme')).owned].sort()).toEqual(['peakon-1', 'peakon-2']);
@@ -92,7 +95,7 @@ describe('the run report activity', () => {
   it('writes the report file even when the ledger cannot be written, then fails with the ledger\'s error (the attempt is retried)', async () => {
     const reportDirectory = mkdtempSync(path.join(os.tmpdir(), 'report-no-ledger-'));
     const ownership = { location: 'test', read: () => Promise.reject(new Error('unused')), check: () => Promise.reject(new Error('unused')), record: () => Promise.reject(new Error('the store is down')) };
-    const writeRunReport = writeRunReportActivity({ reportDirectory, ownership } as unknown as ActivityDeps);
+    const { run: writeRunReport } = inActivity(writeRunReportActivity({ reportDirectory, ownership } as unknown as ActivityDeps));
     const run = { tenant: 'acme', runId: summary.runId };
     await expect(writeRunReport({ run, report: summary, entries: [], outcomes: [], warnings: {}, problems: [], ownership: { owned: ['peakon-1'], deleted: [] } })).rejects.toThrow(/the store is down/);
     expect(readdirSync(path.join(reportDirectory, 'acme'))).toEqual([expect.stringMatching(/\.json$/)]);
