@@ -137,7 +137,8 @@ export const BREAKER_WINDOW = 50;
 export const BREAKER_MIN_SAMPLES = 20;
 export const BREAKER_FAILURE_SHARE = 0.4;
 
-function circuitBreaker() {
+/** The partition's breaker: record() each outcome, tripped() gives the stop reason once the failed share is too high. */
+export function circuitBreaker() {
   const recent: EmployeeOutcome[] = [];
   return {
     record(outcome: EmployeeOutcome) {
