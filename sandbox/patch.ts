@@ -1,5 +1,6 @@
 import { scimPatch, type ScimPatchOperation } from 'scim-patch';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PATCH_OP_SCHEMA, PEAKON_USER_SCHEMA, PatchRequestSchema, type ScimUser } from '../scim/resources';
+import { findKey } from './attribute-path';
 import { ScimHttpError } from './errors';
 
 const invalidSyntax = (detail: string): ScimHttpError => new ScimHttpError(400, detail, 'invalidSyntax');
@@ -21,6 +22,10 @@ export function applyUserPatch(user: ScimUser, body: unknown): Record<string, un
     meta: { created: new Date(0), lastModified: new Date(0) },
   };
   operations.forEach((operation, index) => {
+    if ('extension' in operation) {
+      patched = { ...patched, [operation.extension]: mergeExtension(patched[operation.extension], operation.value) };
+      return;
+    }
     const wholeExtension = operation.path === undefined ? undefined : extensionNamed(operation.path);
     if (wholeExtension && operation.op.toLowerCase() === 'remove') {
       patched = { ...patched };
@@ -40,36 +45,51 @@ export function applyUserPatch(user: ScimUser, body: unknown): Record<string, un
 }
 
 type RequestOperation = { op: string; path?: string | undefined; value?: unknown };
+/** An add or replace addressed to a whole extension (its URN as the path, or as a key of a pathless value). */
+type ExtensionMerge = { extension: string; value: Record<string, unknown> };
 
 const EXTENSION_URNS = [ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA];
 
 const extensionNamed = (name: string): string | undefined => EXTENSION_URNS.find((urn) => urn.toLowerCase() === name.toLowerCase());
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /**
  * scim-patch splits a bare extension URN at its last colon (`…:peakon:2.0` → `User` → …), both as a pathless value's
- * key and as a path, so values addressed to a whole extension become one operation per sub-attribute with a
- * `urn:…:attribute` path, which it handles correctly.
+ * key and as a path. An add or replace addressed to a whole extension is therefore applied here, never re-expressed as
+ * `urn:…:attribute` paths: a Peakon attribute name may hold a dot ("Dept. code"), which a path reads as a sub-attribute
+ * (`Dept` → ` code`). RFC 7644 §3.5.2.1/§3.5.2.3: the value's sub-attributes are set (null: unassigned, cleared by
+ * validation), the others are left unchanged.
  */
-function splitExtensionValues(operation: RequestOperation): RequestOperation[] {
+function splitExtensionValues(operation: RequestOperation): (RequestOperation | ExtensionMerge)[] {
   const value = operation.value;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [operation];
-  // Some clients serialise an extension object with its own `schemas` list; it names the extension, it is no attribute.
-  const perAttribute = (urn: string, extensionValue: object): RequestOperation[] =>
-    Object.entries(extensionValue)
-      .filter(([attribute]) => attribute !== 'schemas')
-      .map(([attribute, attributeValue]) => ({ op: operation.op, path: `${urn}:${attribute}`, value: attributeValue }));
+  const op = operation.op.toLowerCase();
+  if (!isPlainObject(value) || (op !== 'add' && op !== 'replace')) return [operation];
   if (operation.path !== undefined) {
     const urn = extensionNamed(operation.path);
-    return urn ? perAttribute(urn, value) : [operation];
+    return urn ? [{ extension: urn, value }] : [operation];
   }
   const plain: Record<string, unknown> = {};
-  const extensionOperations: RequestOperation[] = [];
+  const extensionOperations: ExtensionMerge[] = [];
   for (const [key, inner] of Object.entries(value)) {
     const urn = extensionNamed(key);
-    if (urn && typeof inner === 'object' && inner !== null && !Array.isArray(inner)) extensionOperations.push(...perAttribute(urn, inner));
+    if (urn && isPlainObject(inner)) extensionOperations.push({ extension: urn, value: inner });
     else plain[key] = inner;
   }
   return [...(Object.keys(plain).length > 0 ? [{ op: operation.op, value: plain }] : []), ...extensionOperations];
+}
+
+/** The extension with `value`'s sub-attributes set; a stored name matching one case-insensitively is replaced (RFC 7643 §2.1). */
+function mergeExtension(stored: unknown, value: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = isPlainObject(stored) ? { ...stored } : {};
+  // Some clients serialise an extension object with its own `schemas` list; it names the extension, it is no attribute.
+  for (const [attribute, attributeValue] of Object.entries(value)) {
+    if (attribute === 'schemas') continue;
+    const existing = findKey(merged, attribute);
+    if (existing !== undefined) delete merged[existing];
+    merged[existing ?? attribute] = attributeValue;
+  }
+  return merged;
 }
 
 function toLibraryOperation(operation: RequestOperation, index: number): ScimPatchOperation {

@@ -4,11 +4,13 @@ import {
   ENTERPRISE_USER_SCHEMA,
   PEAKON_USER_SCHEMA,
   ScimUserWriteSchema,
+  withoutNulls,
+  workEmailOf,
   type ScimUser,
   type ScimUserWrite,
 } from '../scim/resources';
 import { invalidValue, ScimHttpError } from './errors';
-import { emailsOf, employeeNumberOf, type EmployeeDirectory } from './store';
+import { emailsOf, employeeNumberOf, type EmployeeDirectory, type StoredAttributes } from './store';
 import { characterCount } from '../mapping/limits';
 import type { TenantAttribute } from './tenant-schema';
 
@@ -41,14 +43,17 @@ export function isIsoDate(value: string): boolean {
 
 /**
  * Checks a full user representation (after PUT merging or PATCH application) the way Peakon does, and returns it
- * normalised: null Peakon attributes removed (null clears), extension URNs listed in `schemas`.
+ * normalised: null attributes removed (null clears: RFC 7643 §2.5, in the core, the enterprise and the Peakon
+ * extension alike), extension URNs listed in `schemas`.
  * `previous` is the stored user on updates: it excludes the user from uniqueness checks, and unchanged employee
  * references are not re-checked so deactivating someone whose manager already left still works.
  */
-export function validateUser(candidate: unknown, context: ValidationContext, previous?: ScimUser): ScimUserWrite {
+export function validateUser(candidate: unknown, context: ValidationContext, previous?: ScimUser): StoredAttributes {
   const body = requireObject(candidate);
   requireFields(body);
-  const parsed = ScimUserWriteSchema.safeParse(withoutServerAttributes(body));
+  // RFC 7643 §2.5: null is unassigned, the same state as absent, for every attribute (`"employeeNumber": null` in a PUT
+  // clears it); Peakon attributes keep theirs until normalise, which drops them after the checks.
+  const parsed = ScimUserWriteSchema.safeParse(withoutNulls(withoutServerAttributes(body)));
   if (!parsed.success) throw invalidValue(describeZodIssue(parsed.error));
   const user = parsed.data;
 
@@ -95,7 +100,7 @@ function checkEmails(user: ScimUserWrite): void {
   emails.forEach((email, index) => {
     if (!isEmail(email.value)) throw invalidValue(`emails[${index}].value must be an email address, got "${email.value}"`);
   });
-  const workEmail = emails.find((email) => email.type === 'work') ?? emails.find((email) => email.primary) ?? emails[0];
+  const workEmail = workEmailOf(emails);
   if (workEmail && workEmail.value.toLowerCase() !== user.userName.toLowerCase()) {
     throw invalidValue(`userName "${user.userName}" must equal the work email "${workEmail.value}"`);
   }
@@ -171,10 +176,13 @@ function checkUniqueness(user: ScimUserWrite, directory: EmployeeDirectory, self
   }
 }
 
-function normalise(user: ScimUserWrite, peakonAttributes: PeakonAttributes): ScimUserWrite {
+function normalise(user: ScimUserWrite, peakonAttributes: PeakonAttributes): StoredAttributes {
   const kept = Object.fromEntries(Object.entries(peakonAttributes).filter(([, value]) => value !== null));
   const { [PEAKON_USER_SCHEMA]: _peakon, ...rest } = user;
-  const normalised: ScimUserWrite = Object.keys(kept).length > 0 ? { ...rest, [PEAKON_USER_SCHEMA]: kept } : rest;
+  const normalised = (Object.keys(kept).length > 0 ? { ...rest, [PEAKON_USER_SCHEMA]: kept } : rest) as StoredAttributes;
+  // An enterprise extension whose every attribute was null (cleared) is no extension.
+  const enterprise = normalised[ENTERPRISE_USER_SCHEMA];
+  if (enterprise && Object.keys(enterprise).length === 0) delete normalised[ENTERPRISE_USER_SCHEMA];
   const extensionsPresent = [ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA].filter((urn) => normalised[urn] !== undefined);
   const knownSchemas: string[] = [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA];
   normalised.schemas = [CORE_USER_SCHEMA, ...extensionsPresent, ...user.schemas.filter((urn) => !knownSchemas.includes(urn))];

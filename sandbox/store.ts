@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ENTERPRISE_USER_SCHEMA, type ScimUser, type ScimUserWrite } from '../scim/resources';
+import { ENTERPRISE_USER_SCHEMA, type ScimUser, type ScimUserAttributes, type ScimUserWrite } from '../scim/resources';
+
+/** What the store keeps of a user besides id and meta: validated, nulls gone (sandbox/rules.ts validateUser). */
+export type StoredAttributes = ScimUserAttributes;
 
 /** What validation needs to know about the tenant's existing employees; the store is the only implementation. */
 export interface EmployeeDirectory {
@@ -14,7 +17,7 @@ export function emailsOf(user: Pick<ScimUserWrite, 'userName' | 'emails'>): stri
 }
 
 export function employeeNumberOf(user: Pick<ScimUserWrite, typeof ENTERPRISE_USER_SCHEMA>): string | undefined {
-  return user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+  return user[ENTERPRISE_USER_SCHEMA]?.employeeNumber ?? undefined;
 }
 
 /**
@@ -90,7 +93,7 @@ export class UserStore implements EmployeeDirectory {
     if (employeeNumber !== undefined) update(this.byEmployeeNumber, employeeNumber);
   }
 
-  create(attributes: ScimUserWrite): ScimUser {
+  create(attributes: StoredAttributes): ScimUser {
     const id = randomUUID();
     const at = this.now().toISOString();
     const user: ScimUser = { ...structuredClone(attributes), id, meta: { resourceType: 'User', created: at, lastModified: at, location: this.locationOf(id) } };
@@ -100,7 +103,7 @@ export class UserStore implements EmployeeDirectory {
   }
 
   /** Replaces every attribute but the server-owned ones (id, meta.created); callers decide what "replace" keeps. */
-  replace(id: string, attributes: ScimUserWrite): ScimUser | undefined {
+  replace(id: string, attributes: StoredAttributes): ScimUser | undefined {
     const existing = this.users.get(id);
     if (!existing) return undefined;
     const user: ScimUser = {

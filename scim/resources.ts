@@ -5,17 +5,31 @@ import { CORE_USER_SCHEMA, EMPLOYEE_NUMBER_PATH, ENTERPRISE_USER_SCHEMA, ERROR_S
 // The URNs live in a zod-free module (workflow code imports them); every other module may take them from here.
 export { CORE_USER_SCHEMA, EMPLOYEE_NUMBER_PATH, ENTERPRISE_USER_SCHEMA, ERROR_SCHEMA, LIST_RESPONSE_SCHEMA, PATCH_OP_SCHEMA, PEAKON_USER_SCHEMA };
 
-export const ScimEmailSchema = z.object({
+/** Loose like the User: sub-attributes the connector does not map (`display`) survive a read, so a PUT sends them back. */
+export const ScimEmailSchema = z.looseObject({
   value: z.string(),
   type: z.string().optional(),
   primary: z.boolean().optional(),
 });
+export type ScimEmail = z.infer<typeof ScimEmailSchema>;
 
-export const ScimNameSchema = z.object({
+/** Loose: `middleName`, `honorificPrefix`, `honorificSuffix` (and any other) are kept, never dropped by a read. */
+export const ScimNameSchema = z.looseObject({
   givenName: z.string().optional(),
   familyName: z.string().optional(),
   formatted: z.string().optional(),
 });
+
+/**
+ * Peakon's work address among a user's emails: the primary `work` one, else the first `work` one, else the primary,
+ * else the first. Peakon requires it to equal userName; the sandbox checks that with this rule and the connector's
+ * diff compares the mapped email with it, so a user with [home, work] and no primary flag is not rewritten.
+ */
+export function workEmailOf<T extends { value: string; type?: string | undefined; primary?: boolean | undefined }>(emails: readonly T[] | undefined): T | undefined {
+  const list = emails ?? [];
+  const isWork = (email: T): boolean => email.type?.toLowerCase() === 'work';
+  return list.find((email) => isWork(email) && email.primary === true) ?? list.find(isWork) ?? list.find((email) => email.primary === true) ?? list[0];
+}
 
 export const EnterpriseExtensionSchema = z.looseObject({
   employeeNumber: z.string().optional(),
@@ -66,8 +80,22 @@ export function withoutNulls(value: unknown, key?: string): unknown {
 export const ScimUserSchema = z.preprocess((value) => withoutNulls(value), ScimUserObjectSchema);
 export type ScimUser = z.infer<typeof ScimUserSchema>;
 
-/** The body of POST /Users and PUT /Users/{id}: a User without server-assigned fields. */
-export const ScimUserWriteSchema = ScimUserObjectSchema.omit({ id: true, meta: true });
+/** A User's attributes without the server-assigned ones and without nulls (what a server stores besides id and meta). */
+const ScimUserAttributesSchema = ScimUserObjectSchema.omit({ id: true, meta: true });
+export type ScimUserAttributes = z.infer<typeof ScimUserAttributesSchema>;
+
+/**
+ * The body of POST /Users and PUT /Users/{id}: a User without server-assigned fields. The core and enterprise
+ * attributes the mapping may clear (locale, timezone, department) also take null: "unassigned"
+ * (RFC 7643 §2.5), which sync/payloads.ts sends as a PATCH `remove` or a PUT null (RFC 7644 §3.5.1). A read never holds
+ * it (ScimUserSchema reads nulls as absent).
+ */
+export const ScimUserWriteSchema = ScimUserAttributesSchema.extend({
+  locale: z.string().nullable().optional(),
+  timezone: z.string().nullable().optional(),
+  // employeeNumber: not yet nullable here, as sync/plan.ts (CreateWork.employeeNumber) would take a null for a number.
+  [ENTERPRISE_USER_SCHEMA]: EnterpriseExtensionSchema.extend({ department: z.string().nullable().optional() }).optional(),
+});
 export type ScimUserWrite = z.infer<typeof ScimUserWriteSchema>;
 
 export function listResponseSchema<T extends z.ZodTypeAny>(resource: T) {

@@ -1,4 +1,5 @@
-import type { PatchOperation, ScimUser, ScimUserWrite } from '../scim/resources';
+import type { PatchOperation, ScimEmail, ScimUser, ScimUserWrite } from '../scim/resources';
+import { workEmailOf } from '../scim/resources';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../scim/urns';
 import { getAttribute, setAttribute } from './paths';
 import type { DesiredState, EmployeeChange, EmployeeWrite, FieldChange, UpdateMethod } from './types';
@@ -14,7 +15,52 @@ const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
  * saves that second operation for almost everyone (a manager is created in an earlier wave than their reports).
  */
 export function buildCreateBody(desired: DesiredState, carried: Record<string, string>): ScimUserWrite {
+  return withoutCoreNulls(mappedBody(desired, carried));
+}
+
+/** The mapped state with references: a null core or enterprise attribute is "clear it in Peakon" (see diffUser). */
+function mappedBody(desired: DesiredState, carried: Record<string, string>): ScimUserWrite {
   return withReferences({ ...desired.user, externalId: desired.sourceId }, carried);
+}
+
+/** A new user has nothing to clear: a POST leaves out the core and enterprise attributes the mapping set to null. */
+function withoutCoreNulls(body: ScimUserWrite): ScimUserWrite {
+  const copy = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== null)) as ScimUserWrite;
+  const enterprise = body[ENTERPRISE_USER_SCHEMA];
+  if (enterprise) {
+    const kept = Object.fromEntries(Object.entries(enterprise).filter(([, value]) => value !== null));
+    if (Object.keys(kept).length > 0) copy[ENTERPRISE_USER_SCHEMA] = kept;
+    else delete copy[ENTERPRISE_USER_SCHEMA];
+  }
+  copy.schemas = schemasFor(copy);
+  return copy;
+}
+
+/** Characters that end an attribute name in a SCIM path: `.` (sub-attribute), `[` `]` (value filter), `"`, `:` (URN). */
+const NOT_IN_PATH = /[.[\]":]/;
+
+/**
+ * The PATCH operation that sets (or, with null, clears) one Peakon attribute. A name a SCIM path can carry (spaces are
+ * fine: `…:peakon:2.0:User:Date of Birth`) gets its own path: `replace`, or `remove` for null. Any other ("Dept. code"
+ * would be read as attribute `Dept`, sub-attribute ` code`) is addressed through the whole extension:
+ * `replace` with path `urn:…:peakon:2.0:User` and value `{ name: value }`, which sets that sub-attribute and leaves the
+ * others unchanged (RFC 7644 §3.5.2.3); null there is the attribute's "no value" (RFC 7643 §2.5, and Peakon's
+ * extension reads null as a clear), so a clear is the same operation with value null.
+ */
+export function peakonAttributePatch(name: string, value: string | number | null): PatchOperation {
+  if (NOT_IN_PATH.test(name)) return { op: 'replace', path: PEAKON_USER_SCHEMA, value: { [name]: value } };
+  const path = `${PEAKON_USER_SCHEMA}:${name}`;
+  return value === null ? { op: 'remove', path } : { op: 'replace', path, value };
+}
+
+/** The Peakon attributes one PATCH operation writes (see peakonAttributePatch), by name. */
+function peakonAttributesOf(operation: PatchOperation): string[] {
+  if (operation.path === undefined) return [];
+  if (operation.path.toLowerCase() === PEAKON_USER_SCHEMA.toLowerCase()) {
+    const value = operation.value;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
+  }
+  return operation.path.startsWith(`${PEAKON_USER_SCHEMA}:`) ? [operation.path.slice(PEAKON_USER_SCHEMA.length + 1)] : [];
 }
 
 /** A copy of `body` with employee references (attribute → email) set in the Peakon extension. */
@@ -36,7 +82,7 @@ function withReferences(body: ScimUserWrite, references: Record<string, string>)
 export function composeUpdate(desired: DesiredState, current: ScimUser, method: UpdateMethod): EmployeeChange {
   const intended = intendedState(desired, current);
   const changes = diffUser(intended, current, Object.keys(desired.references));
-  const write: EmployeeWrite = method === 'patch' ? { method, operations: patchOperations(intended, changes) } : { method, body: replacementBody(intended, current) };
+  const write: EmployeeWrite = method === 'patch' ? { method, operations: patchOperations(intended, changes, current) } : { method, body: replacementBody(intended, current) };
   const changed = new Set(changes.map((change) => change.field));
   const references = Object.fromEntries(Object.entries(desired.references).filter(([attribute]) => method === 'put' || changed.has(attribute)));
   return { write, references, changes };
@@ -45,7 +91,7 @@ export function composeUpdate(desired: DesiredState, current: ScimUser, method: 
 /** Phase 2 for a user this run created: only the references its create could not carry (same or later wave). */
 export function deferredReferencesWrite(references: Record<string, string>, createBody: ScimUserWrite, method: UpdateMethod): EmployeeWrite {
   if (method === 'put') return { method, body: withReferences(createBody, references) };
-  return { method, operations: Object.entries(references).map(([attribute, email]) => ({ op: 'replace', path: `${PEAKON_USER_SCHEMA}:${attribute}`, value: email })) };
+  return { method, operations: Object.entries(references).map(([attribute, email]) => peakonAttributePatch(attribute, email)) };
 }
 
 /**
@@ -54,8 +100,18 @@ export function deferredReferencesWrite(references: Record<string, string>, crea
  * Peakon had (`changes`' `from`, absent when it had none), and an unchanged one is Peakon's value already.
  */
 export function withoutReferences(write: EmployeeWrite, attributes: readonly string[], changes: readonly FieldChange[]): EmployeeWrite {
-  const dropped = new Set(attributes.map((attribute) => `${PEAKON_USER_SCHEMA}:${attribute}`));
-  if (write.method === 'patch') return { method: 'patch', operations: write.operations.filter((operation) => operation.path === undefined || !dropped.has(operation.path)) };
+  const dropped = new Set(attributes);
+  if (write.method === 'patch') {
+    const operations = write.operations.flatMap((operation): PatchOperation[] => {
+      const written = peakonAttributesOf(operation);
+      if (!written.some((attribute) => dropped.has(attribute))) return [operation];
+      if (operation.path !== PEAKON_USER_SCHEMA) return [];
+      // A whole-extension operation (a name no path can carry) loses only the dropped attributes.
+      const kept = Object.fromEntries(Object.entries(operation.value as Record<string, unknown>).filter(([attribute]) => !dropped.has(attribute)));
+      return Object.keys(kept).length > 0 ? [{ ...operation, value: kept }] : [];
+    });
+    return { method: 'patch', operations };
+  }
   if (write.method === 'delete') return write;
   const body = clone(write.body);
   const peakon = body[PEAKON_USER_SCHEMA];
@@ -85,16 +141,23 @@ export function createBodyWithout(body: ScimUserWrite, attributes: readonly stri
 
 /** The mapped state for an existing user: HRIS values, references, `createOnly` attributes kept as Peakon has them. */
 function intendedState(desired: DesiredState, current: ScimUser): ScimUserWrite {
-  const body = buildCreateBody(desired, desired.references);
+  const body = mappedBody(desired, desired.references);
   for (const path of desired.createOnly) setAttribute(body, path, getAttribute(current, path));
   return body;
 }
 
-/** Peakon's current user with every mapped attribute of `intended` laid over it. */
+/**
+ * Peakon's current user with every mapped attribute of `intended` laid over it: sub-attributes of `name` the mapping
+ * does not set (middleName, honorificPrefix…) and Peakon's other emails are kept. A null (the mapping clears that
+ * attribute) is sent as null, not left out: a server that keeps omitted attributes on PUT would keep the old value,
+ * and RFC 7643 §2.5 makes null "unassigned" for every server.
+ */
 function replacementBody(intended: ScimUserWrite, current: ScimUser): ScimUserWrite {
   const { id: _id, meta: _meta, ...kept } = clone(current);
   const body: ScimUserWrite = { ...kept, ...intended } as ScimUserWrite;
   if (current.name || intended.name) body.name = { ...current.name, ...intended.name };
+  const emails = emailsToWrite(intended, current);
+  if (emails) body.emails = emails;
   for (const urn of [ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA] as const) {
     const merged = { ...(current[urn] ?? {}), ...(intended[urn] ?? {}) };
     if (Object.keys(merged).length > 0) (body as Record<string, unknown>)[urn] = merged;
@@ -117,16 +180,40 @@ const FIELD_PATHS: Record<string, string> = {
   department: `${ENTERPRISE_USER_SCHEMA}:department`,
 };
 
-/** One operation per changed attribute, in Peakon's PATCH shape (`replace` with a path; `remove` to clear). */
-export function patchOperations(intended: ScimUserWrite, changes: readonly FieldChange[]): PatchOperation[] {
+/**
+ * One operation per changed attribute, in Peakon's PATCH shape (`replace` with a path; `remove` to clear: a null core or
+ * enterprise attribute, e.g. `department`, is removed at its path). A changed email replaces `emails` with the mapped
+ * work address first and Peakon's other addresses after it (emailsToWrite): `emails` has no filter Peakon documents
+ * for a PATCH path, and replacing it with the mapped list alone would drop a home address.
+ */
+export function patchOperations(intended: ScimUserWrite, changes: readonly FieldChange[], current?: ScimUser): PatchOperation[] {
   const peakon = intended[PEAKON_USER_SCHEMA] ?? {};
   return changes.map((change): PatchOperation => {
     const corePath = FIELD_PATHS[change.field];
-    if (corePath === 'emails') return { op: 'replace', path: 'emails', value: intended.emails ?? [] };
+    if (corePath === 'emails') return { op: 'replace', path: 'emails', value: (current ? emailsToWrite(intended, current) : intended.emails) ?? [] };
     if (corePath !== undefined && !(change.field in peakon)) return change.to === null ? { op: 'remove', path: corePath } : { op: 'replace', path: corePath, value: change.to };
-    const path = `${PEAKON_USER_SCHEMA}:${change.field}`;
-    return change.to === null ? { op: 'remove', path } : { op: 'replace', path, value: change.to };
+    return peakonAttributePatch(change.field, typeof change.to === 'boolean' ? String(change.to) : change.to);
   });
+}
+
+const sameEmail = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
+/**
+ * The emails a write sends: Peakon's own when its work address (workEmailOf) already is the mapped one; otherwise the
+ * mapped ones (work address first, primary) followed by Peakon's others with `primary: false`, less the old work
+ * address (it is the one being replaced) and any copy of a mapped one. Undefined when the mapping sets no emails.
+ */
+function emailsToWrite(intended: ScimUserWrite, current: ScimUser): ScimEmail[] | undefined {
+  const wanted = intended.emails;
+  if (!wanted) return undefined;
+  const wantedWork = workEmailOf(wanted);
+  const currentEmails = current.emails ?? [];
+  const currentWork = workEmailOf(currentEmails);
+  if (wantedWork && currentWork && sameEmail(wantedWork.value, currentWork.value)) return clone(currentEmails);
+  const others = currentEmails
+    .filter((email) => email !== currentWork && !wanted.some((mapped) => sameEmail(mapped.value, email.value)))
+    .map((email) => ({ ...clone(email), primary: false }));
+  return [...clone(wanted), ...others];
 }
 
 function schemasFor(body: ScimUserWrite): string[] {
@@ -145,7 +232,10 @@ function comparableFields(user: ScimUserWrite | undefined): Map<string, Scalar |
   const scalar = (value: unknown): Scalar | undefined =>
     value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : undefined;
   fields.set('userName', user.userName);
-  fields.set('email', (user.emails?.find((email) => email.primary) ?? user.emails?.[0])?.value);
+  // Peakon's work address, by the rule Peakon's userName check uses (workEmailOf): the `work` entry, else the primary,
+  // else the first. Not "any of the user's emails": a home entry equal to the mapped address would leave Peakon's work
+  // address (its login) the old one. Not userName either: that is its own field, compared on its own.
+  fields.set('email', workEmailOf(user.emails)?.value);
   fields.set('name.givenName', user.name?.givenName);
   fields.set('name.familyName', user.name?.familyName);
   fields.set('externalId', user.externalId);

@@ -1,14 +1,14 @@
-import { ENTERPRISE_USER_SCHEMA, type ScimUserWrite } from '../../scim/resources';
+import { ENTERPRISE_USER_SCHEMA, type ScimUserAttributes } from '../../scim/resources';
 import { UserStore } from '../../sandbox/store';
 
-function user(email: string, employeeNumber?: string, extraEmail?: string): ScimUserWrite {
+function user(email: string, employeeNumber?: string, extraEmail?: string): ScimUserAttributes {
   return {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
     userName: email,
     emails: [{ value: email, primary: true }, ...(extraEmail ? [{ value: extraEmail }] : [])],
     name: { givenName: 'A', familyName: 'B' },
     ...(employeeNumber !== undefined ? { [ENTERPRISE_USER_SCHEMA]: { employeeNumber } } : {}),
-  } as ScimUserWrite;
+  } as ScimUserAttributes;
 }
 
 describe('the sandbox store finds users by email and employee number through its indexes', () => {
