@@ -1,0 +1,169 @@
+/**
+ * Two README claims, end to end (real Temporal dev server, real workers, the sandbox as Peakon):
+ * - a run whose Peakon base URL is wrong (the server answers 404) ends `quarantined` and writes nothing;
+ * - a plan that meets its tenant's 429 hold is retried after the wait and holds no plan slot meanwhile: with one plan
+ *   slot per worker, another tenant's whole sync runs while the held tenant waits.
+ *
+ * Between the connector and the sandbox sits a front door: a plain HTTP relay that logs every request (also those the
+ * sandbox does not log, outside its SCIM base) and, when told to, answers the next request itself with a 429 and a
+ * short Retry-After, as Peakon would when the tenant's budget is spent (the sandbox's own 429 asks for about an hour).
+ */
+import http from 'node:http';
+import type { SyncReport } from '../../sync/report';
+import { generateOrg } from '../fixtures/org';
+import { usePipelineTests } from '../harness/pipeline';
+
+interface RelayedRequest {
+  at: number;
+  method: string;
+  path: string;
+  status: number;
+}
+
+interface FrontDoor {
+  origin: string;
+  requests: RelayedRequest[];
+  /** The next `count` requests are answered 429 with `Retry-After: seconds`, without reaching the sandbox. */
+  refuseNext(count: number, retryAfterSeconds: number): void;
+  close(): Promise<void>;
+}
+
+async function startFrontDoor(target: string): Promise<FrontDoor> {
+  const requests: RelayedRequest[] = [];
+  let refusals = 0;
+  let retryAfter = 0;
+  const server = http.createServer((incoming, response) => {
+    const entry: RelayedRequest = { at: Date.now(), method: incoming.method ?? '?', path: incoming.url ?? '/', status: 0 };
+    requests.push(entry);
+    if (refusals > 0) {
+      refusals -= 1;
+      entry.status = 429;
+      incoming.resume();
+      response.writeHead(429, { 'Content-Type': 'application/scim+json', 'Retry-After': String(retryAfter) });
+      response.end(JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '429', scimType: 'tooMany', detail: 'rate limited by the test front door' }));
+      return;
+    }
+    const outgoing = http.request(new URL(entry.path, target), { method: entry.method, headers: { ...incoming.headers, host: new URL(target).host } }, (answer) => {
+      entry.status = answer.statusCode ?? 0;
+      response.writeHead(entry.status, answer.headers);
+      answer.pipe(response);
+    });
+    outgoing.on('error', (error) => response.destroy(error));
+    incoming.pipe(outgoing);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return {
+    origin: `http://127.0.0.1:${address.port}`,
+    requests,
+    refuseNext(count, seconds) {
+      refusals = count;
+      retryAfter = seconds;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('quarantine on a base URL Peakon does not know', () => {
+  const pipeline = usePipelineTests();
+
+  it('a run whose Peakon base URL has a wrong path (404) ends quarantined, says why, and writes nothing', async () => {
+    const fixture = await pipeline.fixture();
+    const door = await startFrontDoor(fixture.sandbox.origin);
+    try {
+      fixture.writeEmployees(generateOrg(10, 2));
+      // The sandbox's SCIM base is /scim/v2: everything under /scim/v3 is answered 404.
+      fixture.config.peakon = { ...fixture.config.peakon, baseUrl: `${door.origin}/scim/v3` };
+      const workers = await fixture.startWorkers();
+      await workers.runUntil(
+        (async () => {
+          const report: SyncReport = await (await fixture.startSync()).result();
+          expect(report.status).toBe('quarantined');
+          expect(report.message).toMatch(/404/);
+          expect(report.counts).toMatchObject({ created: 0, updated: 0, deactivated: 0, deleted: 0 });
+        })(),
+      );
+      // It asked (at least once, reads only), every answer a 404, and wrote nothing.
+      expect(door.requests.length).toBeGreaterThan(0);
+      expect(door.requests.filter((request) => WRITES.has(request.method))).toEqual([]);
+      expect(door.requests.every((request) => request.status === 404 && request.path.startsWith('/scim/v3/'))).toBe(true);
+      expect(fixture.sandbox.users()).toEqual([]);
+    } finally {
+      await door.close();
+    }
+  });
+});
+
+describe("a plan during its tenant's 429 hold", () => {
+  const pipeline = usePipelineTests();
+
+  it('is retried after the Retry-After, holding no plan slot: with one plan slot, another tenant syncs meanwhile', async () => {
+    const RETRY_AFTER_S = 10;
+    const held = await pipeline.fixture();
+    const other = await pipeline.fixture();
+    const door = await startFrontDoor(held.sandbox.origin);
+    try {
+      held.writeEmployees(generateOrg(6, 2));
+      other.writeEmployees(generateOrg(6, 2));
+      held.config.peakon = { ...held.config.peakon, baseUrl: `${door.origin}/scim/v2` };
+      // Peakon's answer to the held tenant's first request: 429, wait RETRY_AFTER_S seconds.
+      door.refuseNext(1, RETRY_AFTER_S);
+      // One plan at a time on this worker (PEAKON_SYNC_PLAN_CONCURRENCY=1): the held tenant's plan, if it kept its
+      // slot through the wait, would keep the other tenant's plan queued behind it.
+      const workers = await held.startWorkers({ maxConcurrentPlans: 1 });
+      await workers.runUntil(
+        (async () => {
+          const heldRun = await held.startSync();
+          await waitFor('the held tenant to be answered 429', () => door.requests.some((request) => request.status === 429));
+          const refusedAt = door.requests[0]?.at ?? 0;
+          expect(door.requests).toHaveLength(1);
+
+          const otherRun = await other.startSync();
+          const otherReport: SyncReport = await otherRun.result();
+          const otherDoneAt = Date.now();
+          expect(otherReport.status).toBe('completed');
+          expect(otherReport.counts.created).toBe(6);
+          // The other tenant planned and wrote everything within the held tenant's wait…
+          expect(otherDoneAt - refusedAt).toBeLessThan(RETRY_AFTER_S * 1000);
+          // …while the held tenant sent nothing more and is still running.
+          expect(door.requests).toHaveLength(1);
+          expect((await heldRun.describe()).status.name).toBe('RUNNING');
+
+          const heldReport: SyncReport = await heldRun.result();
+          expect(heldReport.status).toBe('completed');
+          expect(heldReport.counts.created).toBe(6);
+          expect(held.sandbox.users()).toHaveLength(6);
+          // Its next request went out after the Retry-After (not before it), and was not refused again.
+          const next = door.requests[1];
+          expect(next).toBeDefined();
+          expect((next?.at ?? 0) - refusedAt).toBeGreaterThanOrEqual(RETRY_AFTER_S * 1000 - 250);
+          expect(door.requests.filter((request) => request.status === 429)).toHaveLength(1);
+          // That request was the plan's second attempt: the plan activity failed on the 429 and was retried.
+          const history = (await heldRun.fetchHistory()).events ?? [];
+          const scheduled = history.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'planSync');
+          const scheduledId = scheduled?.eventId;
+          const started = history.find((event) => event.activityTaskStartedEventAttributes && String(event.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduledId));
+          expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(2);
+        })(),
+      );
+    } finally {
+      await door.close();
+    }
+  });
+});
