@@ -93,8 +93,7 @@ export type ScimUserAttributes = z.infer<typeof ScimUserAttributesSchema>;
 export const ScimUserWriteSchema = ScimUserAttributesSchema.extend({
   locale: z.string().nullable().optional(),
   timezone: z.string().nullable().optional(),
-  // employeeNumber: not yet nullable here, as sync/plan.ts (CreateWork.employeeNumber) would take a null for a number.
-  [ENTERPRISE_USER_SCHEMA]: EnterpriseExtensionSchema.extend({ department: z.string().nullable().optional() }).optional(),
+  [ENTERPRISE_USER_SCHEMA]: EnterpriseExtensionSchema.extend({ employeeNumber: z.string().nullable().optional(), department: z.string().nullable().optional() }).optional(),
 });
 export type ScimUserWrite = z.infer<typeof ScimUserWriteSchema>;
 

@@ -10,6 +10,7 @@
 import type { LeaversConfig } from '../config/schema';
 import type { DesiredEmployee } from '../mapping/employee';
 import { PEAKON_USER_SCHEMA, type PatchOperation, type ScimUser } from '../scim/resources';
+import { peakonAttributePatch } from './payloads';
 import type { EmployeeWrite, FieldChange, LeaverWrite } from './types';
 
 /** What deciding leavers needs beyond the settings (PlanOptions.leaverSettings): the facts of a whole-tenant run. */
@@ -49,7 +50,7 @@ export function leaverWrite(settings: LeaversConfig, user: ScimUser, separation:
     const { dateAttribute, reasonAttribute } = settings.separation;
     const set = (attribute: string, value: string | undefined) => {
       if (value === undefined || value === held(attribute)) return;
-      operations.push({ op: 'replace', path: `${PEAKON_USER_SCHEMA}:${attribute}`, value });
+      operations.push(peakonAttributePatch(attribute, value));
       const from = peakon[attribute];
       changes.push({ field: attribute, from: typeof from === 'string' || typeof from === 'number' ? from : null, to: value });
     };

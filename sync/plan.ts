@@ -518,9 +518,11 @@ function oneUniqueFieldAtATime(employee: DesiredEmployee, state: ScimUser, match
   if (matchingKey === 'email') {
     const wanted = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
     const held = state[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
-    if (wanted === undefined || wanted === held) return employee;
+    // null: the HR field is empty, a clear; nothing to clear when Peakon holds no number.
+    if (wanted === undefined || (wanted ?? undefined) === held) return employee;
+    const what = wanted === null ? 'clearing the employee number' : `the new employee number (${wanted})`;
     const { employeeNumber: _new, ...enterprise } = employee.user[ENTERPRISE_USER_SCHEMA] ?? {};
-    return { ...employee, user: { ...employee.user, [ENTERPRISE_USER_SCHEMA]: { ...enterprise, ...(held !== undefined ? { employeeNumber: held } : {}) } }, warnings: waits(`the new employee number (${wanted})`) };
+    return { ...employee, user: { ...employee.user, [ENTERPRISE_USER_SCHEMA]: { ...enterprise, ...(held !== undefined ? { employeeNumber: held } : {}) } }, warnings: waits(what) };
   }
   const wanted = employee.user.userName;
   if (!emailChangesInPeakon(wanted, state.userName)) return employee;
@@ -545,7 +547,8 @@ function emailChangesInPeakon(wanted: string, held: string): boolean {
  */
 function changesBothUniqueFields(employee: DesiredEmployee, state: ScimUser): boolean {
   const wanted = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
-  return emailChangesInPeakon(employee.user.userName, state.userName) && wanted !== undefined && wanted !== null && wanted !== state[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+  // null clears the number: a change when Peakon holds one.
+  return emailChangesInPeakon(employee.user.userName, state.userName) && wanted !== undefined && (wanted ?? undefined) !== state[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
 }
 
 /** Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates. */
@@ -652,7 +655,8 @@ function planEmployee(employee: DesiredEmployee, current: ScimUser | null | unde
     }
     const state = desiredState(employee);
     const createBody = buildCreateBody(state, carried);
-    const employeeNumber = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+    // A cleared number (null) is no number to discover or create by.
+    const employeeNumber = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber ?? undefined;
     const create: CreateWork = {
       ref: base.ref,
       employeeKey: employee.employeeKey,

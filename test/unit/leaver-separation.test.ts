@@ -37,6 +37,20 @@ describe('separation date and reason of a leaver under separate', () => {
     ]);
   });
 
+  it('a separation attribute named with a dot is written through its extension (in a path the dot names a sub-attribute)', () => {
+    const dotted = LeaversSchema.parse({ action: 'separate', separation: { dateAttribute: 'Sep. date', reason: 'Other' }, guard: { maxCount: 100, maxShare: 1 } });
+    const leavers: LeaverContext = { today, owned: new Set(['u-gone']), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: 1 };
+    const plan = buildPlan([stayer], [peakonUser('u-stays', 'stays@example.com', {}), peakonUser('u-gone', 'gone@example.com', {})], { matchingKey: 'email', updateMethod: 'patch', refOf: (key) => key, leavers, leaverSettings: dotted, today });
+    expect(writeOf(plan, 'u-gone')?.update?.write).toEqual({
+      method: 'patch',
+      operations: [
+        { op: 'replace', path: 'active', value: false },
+        { op: 'replace', path: PEAKON_USER_SCHEMA, value: { 'Sep. date': today } },
+        { op: 'replace', path: `${PEAKON_USER_SCHEMA}:Separation reason`, value: 'Other' },
+      ],
+    });
+  });
+
   it('a termination date and reason from the HR record win over what Peakon holds', () => {
     const leaving: DesiredEmployee = { ...stayer, employeeKey: 'leaves@example.com', sourceId: 'H2', terminationDate: '2026-11-15', user: { schemas: [CORE_USER_SCHEMA], userName: 'leaves@example.com', active: true, [PEAKON_USER_SCHEMA]: { 'Separation reason': 'Retirement' } } };
     const plan = planFor([stayer, leaving], [peakonUser('u-leaves', 'leaves@example.com', { 'Separation date': '2026-12-20', 'Separation reason': 'Resignation' })]);
