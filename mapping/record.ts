@@ -53,6 +53,9 @@ export interface MappedRecord {
 /** Peakon's start-date attribute: a date still ahead in it makes Peakon treat the person as inactive. */
 export const PEAKON_START_DATE_ATTRIBUTE = 'Tenure';
 
+/** evaluateCore: the mapped value is empty. */
+const EMPTY = Symbol('empty');
+
 export type RecordOutcome = { ok: true; mapped: MappedRecord } | { ok: false; problems: RecordProblem[] };
 
 /** SCIM paths of the core attributes, as DesiredEmployee.createOnly names them. */
@@ -73,9 +76,11 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
   const createOnly: string[] = [];
   const written = new Map<CoreAttributeName, string>();
 
-  /** Evaluates and checks one core attribute; a problem is recorded and undefined returned when it fails. */
-  function core<T>(name: CoreAttributeName, spec: ValueSpec | undefined, check: (value: Scalar) => Checked<T>, required: boolean): T | undefined {
-    if (!spec) return undefined;
+  /**
+   * Evaluates and checks one core attribute; a problem is recorded and undefined returned when it fails. EMPTY: the
+   * mapped HRIS value is empty (and has no default), which rejects the record when the attribute is required.
+   */
+  function evaluateCore<T>(name: CoreAttributeName, spec: ValueSpec, check: (value: Scalar) => Checked<T>, required: boolean): T | typeof EMPTY | undefined {
     const evaluated = evaluateSpec(spec, record);
     if (!evaluated.ok) {
       problems.push({ field: name, message: evaluated.message });
@@ -83,7 +88,7 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     }
     if (evaluated.value === undefined) {
       if (required) problems.push({ field: name, message: `is empty (mapped from ${describeSource(spec)})` });
-      return undefined;
+      return EMPTY;
     }
     written.set(name, String(evaluated.value));
     const checked = check(evaluated.value);
@@ -95,15 +100,37 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     return checked.value;
   }
 
+  /** A required core attribute, or an optional one whose empty value is not sent (`active`: empty means active). */
+  function core<T>(name: CoreAttributeName, spec: ValueSpec | undefined, check: (value: Scalar) => Checked<T>, required: boolean): T | undefined {
+    if (!spec) return undefined;
+    const value = evaluateCore(name, spec, check, required);
+    return value === EMPTY ? undefined : value;
+  }
+
+  /**
+   * An optional core attribute that the HR system may empty: null then, the intended state "no value", so the update
+   * clears what an earlier sync wrote (a person must not stay in the old department). Unless onlyOnCreate: that keeps
+   * Peakon's value on an existing user, and a create leaves it out anyway.
+   */
+  function clearable<T>(name: CoreAttributeName, spec: ValueSpec | undefined, check: (value: Scalar) => Checked<T>): T | null | undefined {
+    if (!spec) return undefined;
+    const value = evaluateCore(name, spec, check, false);
+    if (value !== EMPTY) return value;
+    return spec.onlyOnCreate ? undefined : null;
+  }
+
   const sourceId = core('id', mapping.id, checkIdentifier, true);
   const email = core('email', mapping.email, checkEmail, true);
   const givenName = core('givenName', mapping.givenName, checkName, true);
   const familyName = core('familyName', mapping.familyName, checkName, true);
   const byNumber = config.matching.key === 'employeeNumber';
-  const employeeNumber = core('employeeNumber', mapping.employeeNumber, checkIdentifier, byNumber);
-  const department = core('department', mapping.department, checkText, false);
-  const locale = core('locale', mapping.locale, checkLocale, false);
-  const timezone = core('timezone', mapping.timezone, checkTimezone, false);
+  // As the matching key it is required (a record without it is rejected, never null); otherwise an emptied one clears.
+  const employeeNumberValue = byNumber ? core('employeeNumber', mapping.employeeNumber, checkIdentifier, true) : clearable('employeeNumber', mapping.employeeNumber, checkIdentifier);
+  /** What references and duplicates match on: a cleared number is none. */
+  const employeeNumber = employeeNumberValue ?? undefined;
+  const department = clearable('department', mapping.department, checkText);
+  const locale = clearable('locale', mapping.locale, checkLocale);
+  const timezone = clearable('timezone', mapping.timezone, checkTimezone);
   const active = core('active', mapping.active, checkBoolean, false) ?? true;
 
   const peakon: Record<string, string | number | null> = {};
@@ -151,8 +178,9 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     return { ok: false, problems: problems.map((problem) => ({ recordRef, ...(employeeKey ? { employeeKey } : {}), ...(sourceId !== undefined ? { sourceId } : {}), ...problem })) };
   }
 
+  // null (an emptied optional attribute) is kept: an update clears it in Peakon, a create leaves it out (sync/payloads.ts).
   const enterprise = {
-    ...(employeeNumber !== undefined ? { employeeNumber } : {}),
+    ...(employeeNumberValue !== undefined ? { employeeNumber: employeeNumberValue } : {}),
     ...(department !== undefined ? { department } : {}),
   };
   const usesPeakon = Object.keys(mapping.attributes).length > 0;

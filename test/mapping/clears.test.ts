@@ -3,11 +3,12 @@ import type { HrisRecord } from '../../hris/source';
 import { mapEmployees } from '../../mapping/map';
 import { buildPlan } from '../../sync/plan';
 import type { UpdateMethod } from '../../sync/types';
-import { configWith, person } from './helpers';
+import { configWith, mapOne, person } from './helpers';
 
 /**
  * What the HR system empties is cleared in Peakon (null in the desired user, which the diff turns into a PATCH
- * `remove`): an emptied manager (the old manager must stop seeing the person's results). A reference that leads nowhere usable is not a
+ * `remove`): an emptied manager (the old manager must stop seeing the person's results) and emptied optional core
+ * attributes (a person must leave the old department's segment). A reference that leads nowhere usable is not a
  * clear: Peakon's value stays, with a warning, as before.
  */
 const MANAGER = `${PEAKON_USER_SCHEMA}:Manager`;
@@ -107,6 +108,69 @@ describe('onlyOnCreate on an employee reference', () => {
     expect(result.entries.find((entry) => entry.peakonUserId === 'u-ann')?.action).toBe('unchanged');
     const created = result.entries.find((entry) => entry.action === 'create');
     expect(created?.create?.createBody[PEAKON_USER_SCHEMA]?.['Manager']).toBe('boss@example.com');
+  });
+});
+
+describe('emptied optional core attributes', () => {
+  const mapping = { employeeNumber: 'number', department: 'dept', locale: 'locale', timezone: 'tz' };
+  const empty = { number: '', dept: ' ', locale: '', tz: '' };
+
+  it('are null in the desired user (a clear), not left out', () => {
+    const [employee] = mapOne(person(empty), mapping).employees;
+    expect(employee?.user.locale).toBeNull();
+    expect(employee?.user.timezone).toBeNull();
+    expect(employee?.user[ENTERPRISE_USER_SCHEMA]).toEqual({ employeeNumber: null, department: null });
+    expect(employee?.user.schemas).toContain(ENTERPRISE_USER_SCHEMA);
+  });
+
+  it('are left out when onlyOnCreate (Peakon keeps its value), and a default still applies', () => {
+    const [employee] = mapOne(person(empty), { department: { field: 'dept', onlyOnCreate: true }, locale: { field: 'locale', default: 'en' } }).employees;
+    expect(employee?.user[ENTERPRISE_USER_SCHEMA]).toBeUndefined();
+    expect(employee?.user.locale).toBe('en');
+    expect('timezone' in (employee?.user ?? {})).toBe(false);
+  });
+
+  it('an empty employee number that is the matching key still rejects the record (never null)', () => {
+    const config = configWith(mapping, { matching: { key: 'employeeNumber' } });
+    const report = mapEmployees([person(empty)], config);
+    expect(report.employees).toEqual([]);
+    expect(report.problems).toEqual([expect.objectContaining({ field: 'employeeNumber', message: expect.stringContaining('is empty') })]);
+  });
+
+  it('plan: an existing user whose department, locale, time zone and employee number were emptied gets PATCH removes', () => {
+    const records = [person({ email: 'ann@example.com', ...empty })];
+    const config = configWith(mapping);
+    const mappedUser = (mapped: ReturnType<typeof mapEmployees>) => {
+      const user = JSON.parse(JSON.stringify(mapped.employees[0]?.user)) as ScimUser;
+      return [{ ...user, id: 'u-ann', locale: 'da', timezone: 'Europe/Copenhagen', [ENTERPRISE_USER_SCHEMA]: { employeeNumber: 'E1', department: 'Sales' } } as ScimUser];
+    };
+    const [entry] = plan(records, mappedUser, config).entries;
+    expect(entry?.changes).toEqual([
+      { field: 'locale', from: 'da', to: null },
+      { field: 'timezone', from: 'Europe/Copenhagen', to: null },
+      { field: 'employeeNumber', from: 'E1', to: null },
+      { field: 'department', from: 'Sales', to: null },
+    ]);
+    expect(entry?.update?.write).toEqual({
+      method: 'patch',
+      operations: [
+        { op: 'remove', path: 'locale' },
+        { op: 'remove', path: 'timezone' },
+        { op: 'remove', path: `${ENTERPRISE_USER_SCHEMA}:employeeNumber` },
+        { op: 'remove', path: `${ENTERPRISE_USER_SCHEMA}:department` },
+      ],
+    });
+  });
+
+  it('plan: a new user is created without them (nothing to clear), and an unchanged empty one is no change', () => {
+    const records = [person({ email: 'new@example.com', ...empty }), person({ email: 'ann@example.com', ...empty })];
+    const config = configWith(mapping);
+    const entries = plan(records, (mapped) => [{ ...(JSON.parse(JSON.stringify(mapped.employees[1]?.user)) as ScimUser), id: 'u-ann', locale: undefined, timezone: undefined, [ENTERPRISE_USER_SCHEMA]: undefined } as ScimUser], config).entries;
+    const created = entries.find((entry) => entry.action === 'create');
+    expect(created?.create?.createBody).not.toHaveProperty('locale');
+    expect(created?.create?.createBody).not.toHaveProperty('timezone');
+    expect(created?.create?.createBody).not.toHaveProperty([ENTERPRISE_USER_SCHEMA]);
+    expect(entries.find((entry) => entry.peakonUserId === 'u-ann')?.action).toBe('unchanged');
   });
 });
 
