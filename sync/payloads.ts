@@ -15,7 +15,7 @@ const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
  * saves that second operation for almost everyone (a manager is created in an earlier wave than their reports).
  */
 export function buildCreateBody(desired: DesiredState, carried: Record<string, string>): ScimUserWrite {
-  return withoutCoreNulls(mappedBody(desired, carried));
+  return withoutNulls(mappedBody(desired, carried));
 }
 
 /** The mapped state with references: a null core or enterprise attribute is "clear it in Peakon" (see diffUser). */
@@ -23,14 +23,18 @@ function mappedBody(desired: DesiredState, carried: Record<string, string>): Sci
   return withReferences({ ...desired.user, externalId: desired.sourceId }, carried);
 }
 
-/** A new user has nothing to clear: a POST leaves out the core and enterprise attributes the mapping set to null. */
-function withoutCoreNulls(body: ScimUserWrite): ScimUserWrite {
+/**
+ * A new user has nothing to clear: a POST leaves out every attribute the mapping set to null (core, enterprise and
+ * Peakon's: an empty manager field, an empty HR value), since Peakon documents no null on create.
+ */
+function withoutNulls(body: ScimUserWrite): ScimUserWrite {
   const copy = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== null)) as ScimUserWrite;
-  const enterprise = body[ENTERPRISE_USER_SCHEMA];
-  if (enterprise) {
-    const kept = Object.fromEntries(Object.entries(enterprise).filter(([, value]) => value !== null));
-    if (Object.keys(kept).length > 0) copy[ENTERPRISE_USER_SCHEMA] = kept;
-    else delete copy[ENTERPRISE_USER_SCHEMA];
+  for (const extension of [ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA] as const) {
+    const values = body[extension] as Record<string, unknown> | undefined;
+    if (!values) continue;
+    const kept = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== null));
+    if (Object.keys(kept).length > 0) (copy as Record<string, unknown>)[extension] = kept;
+    else delete (copy as Record<string, unknown>)[extension];
   }
   copy.schemas = schemasFor(copy);
   return copy;
@@ -84,7 +88,10 @@ export function composeUpdate(desired: DesiredState, current: ScimUser, method: 
   const changes = diffUser(intended, current, Object.keys(desired.references));
   const write: EmployeeWrite = method === 'patch' ? { method, operations: patchOperations(intended, changes, current) } : { method, body: replacementBody(intended, current) };
   const changed = new Set(changes.map((change) => change.field));
-  const references = Object.fromEntries(Object.entries(desired.references).filter(([attribute]) => method === 'put' || changed.has(attribute)));
+  // A reference set only on create (onlyOnCreate) is Peakon's to keep for an existing user: no write of it is ours, so
+  // a rejected write is never blamed on it (withoutReferences).
+  const createOnly = new Set(desired.createOnly);
+  const references = Object.fromEntries(Object.entries(desired.references).filter(([attribute]) => !createOnly.has(`${PEAKON_USER_SCHEMA}:${attribute}`) && (method === 'put' || changed.has(attribute))));
   return { write, references, changes };
 }
 

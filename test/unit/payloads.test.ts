@@ -1,7 +1,7 @@
 import { DesiredEmployeeSchema, type DesiredEmployee } from '../../mapping/employee';
 import type { ScimUser } from '../../scim/resources';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../../scim/urns';
-import { composeUpdate, withoutReferences } from '../../sync/payloads';
+import { buildCreateBody, composeUpdate, withoutReferences } from '../../sync/payloads';
 import { buildPlan } from '../../sync/plan';
 import type { DesiredState } from '../../sync/types';
 
@@ -134,10 +134,28 @@ describe('a desired null on a core or enterprise attribute is a clear', () => {
     expect(body?.[ENTERPRISE_USER_SCHEMA]).toEqual({ employeeNumber: 'N1' });
   });
 
-  it('employeeNumber null (the write type does not take it yet) is a remove at its enterprise path', () => {
-    const state: DesiredState = { user: { ...employee.user, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: null as unknown as string } }, references: {}, createOnly: [], sourceId: 'E1' };
+  it('employeeNumber null is a remove at its enterprise path', () => {
+    const state: DesiredState = { user: { ...employee.user, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: null } }, references: {}, createOnly: [], sourceId: 'E1' };
     const { write, changes } = composeUpdate(state, peakonUser, 'patch');
     expect(changes).toContainEqual({ field: 'employeeNumber', from: 'N1', to: null });
     expect(write).toMatchObject({ method: 'patch', operations: expect.arrayContaining([{ op: 'remove', path: `${ENTERPRISE_USER_SCHEMA}:employeeNumber` }]) });
+  });
+});
+
+describe('nulls in a create, and references set only on create', () => {
+  const user = { schemas: [CORE_USER_SCHEMA, PEAKON_USER_SCHEMA], userName: 'ada@example.com', active: true, [PEAKON_USER_SCHEMA]: { Team: null, Manager: null, Level: 'Senior' } };
+
+  it('a create leaves Peakon attributes the mapping set to null out too (Peakon documents no null on create)', () => {
+    const body = buildCreateBody({ user, references: {}, createOnly: [], sourceId: 'E1' }, {});
+    expect(body[PEAKON_USER_SCHEMA]).toEqual({ Level: 'Senior' });
+    const onlyNulls = buildCreateBody({ user: { ...user, [PEAKON_USER_SCHEMA]: { Team: null } }, references: {}, createOnly: [], sourceId: 'E1' }, {});
+    expect(onlyNulls[PEAKON_USER_SCHEMA]).toBeUndefined();
+    expect(onlyNulls.schemas).toEqual([CORE_USER_SCHEMA]);
+  });
+
+  it('an onlyOnCreate reference of an existing user is no reference of its write (a rejected PUT is never blamed on it)', () => {
+    const current = { id: 'u-1', schemas: [CORE_USER_SCHEMA, PEAKON_USER_SCHEMA], userName: 'ada@example.com', active: true, [PEAKON_USER_SCHEMA]: { Manager: 'other@example.com', Level: 'Junior' } } as ScimUser;
+    const desired: DesiredState = { user: { ...user, [PEAKON_USER_SCHEMA]: { Level: 'Senior' } }, references: { Manager: 'boss@example.com' }, createOnly: [`${PEAKON_USER_SCHEMA}:Manager`], sourceId: 'E1' };
+    for (const method of ['put', 'patch'] as const) expect(composeUpdate(desired, current, method).references).toEqual({});
   });
 });
