@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 /**
  * One address, one form. An HR system may hold `anna@exämple.com` or `anna@xn--exmple-cua.com` (the same mailbox:
@@ -38,6 +38,20 @@ export function emailParts(email: string): EmailParts | undefined {
   const asciiDomain = domainToASCII(domain);
   if (asciiDomain === '') return undefined;
   return { local: text.slice(0, at), domain, asciiDomain };
+}
+
+/**
+ * The spellings of one address Peakon tells apart though they are one mailbox: the address as given, and, for an
+ * internationalised domain, its other IDNA form (`anna@xn--exmple-cua.com` and `anna@exämple.com`). Peakon compares
+ * userName by letter case only, so a lookup by one spelling misses a user another tool stored under the other, and the
+ * create that follows would be a duplicate. An ASCII domain has one spelling.
+ */
+export function emailSpellings(email: string): string[] {
+  const parts = emailParts(email);
+  if (!parts) return [email];
+  const unicode = domainToUnicode(parts.asciiDomain);
+  const other = isAscii(parts.domain) ? unicode : parts.asciiDomain;
+  return other === '' || other.toLowerCase() === parts.domain.toLowerCase() ? [email] : [email, `${parts.local}@${other}`];
 }
 
 /** The address as it is sent to Peakon (userName, emails[0]): a non-ASCII domain becomes its ASCII form. */

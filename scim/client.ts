@@ -1,6 +1,7 @@
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { redactSecrets } from '../config/redact';
+import { emailSpellings } from '../mapping/email';
 import { describeRoute, egressAgents } from '../net/egress-proxy';
 import {
   ScimAmbiguousMatchError,
@@ -296,13 +297,20 @@ export class ScimClient {
    * not fit the SCIM User schema throws ScimUnreadableUserError: the person is there, to be left alone.
    */
   async findUserByUserName(email: string): Promise<ScimUser | undefined> {
-    const wanted = email.toLowerCase();
-    return this.findByUniqueKey(
-      userNameFilter(email),
-      `userName ${email}`,
-      (user) => user.userName === undefined || user.userName.toLowerCase() === wanted,
-      (user) => ({ ...user, userName: user.userName ?? email }),
-    );
+    // An internationalised domain has two spellings Peakon tells apart (mapping/email.ts emailSpellings): the second
+    // lookup, only for such an address, finds a user another tool stored under the other one instead of a create
+    // beside them.
+    for (const spelling of emailSpellings(email)) {
+      const wanted = spelling.toLowerCase();
+      const found = await this.findByUniqueKey(
+        userNameFilter(spelling),
+        `userName ${spelling}`,
+        (user) => user.userName === undefined || user.userName.toLowerCase() === wanted,
+        (user) => ({ ...user, userName: user.userName ?? spelling }),
+      );
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /** As findUserByUserName, by the enterprise extension's employeeNumber. */
