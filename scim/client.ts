@@ -305,7 +305,8 @@ export class ScimClient {
       const found = await this.findByUniqueKey(
         userNameFilter(spelling),
         `userName ${spelling}`,
-        (user) => user.userName === undefined || user.userName.toLowerCase() === wanted,
+        (user) => user.userName,
+        (userName) => userName.toLowerCase() === wanted,
         (user) => ({ ...user, userName: user.userName ?? spelling }),
       );
       if (found) return found;
@@ -319,7 +320,8 @@ export class ScimClient {
     return this.findByUniqueKey(
       employeeNumberFilter(wanted),
       `employeeNumber ${wanted}`,
-      (user) => user.employeeNumber === undefined || user.employeeNumber === wanted,
+      (user) => user.employeeNumber,
+      (number) => number === wanted,
       (user) => ({ ...user, employeeNumber: user.employeeNumber ?? wanted }),
     );
   }
@@ -374,14 +376,17 @@ export class ScimClient {
    * operation. Results are re-checked against the key: a server that ignored the filter (an unsupported attribute)
    * would otherwise hand back an arbitrary user as the match. Each match is checked on its own (parseUserListPage),
    * as the whole-tenant listing checks them: one that does not fit the schema is a present user, not a broken answer.
-   * `matchesKey` sees the key as the match holds it; undefined when an unreadable user's key is itself unreadable
-   * (then it cannot be told from the match, and counts as one: a false match leaves someone alone, a missed one
-   * would create a duplicate). `withKey` fills the key looked up into an unreadable match whose own copy is unreadable.
+   * `keyOf` reads the key as the match holds it, `isWanted` compares it with the key looked up. Only an unreadable
+   * user may lack a readable key (then it cannot be told from the match, and counts as one: a false match leaves
+   * someone alone, a missed one would create a duplicate); a readable user without the key (an admin with no employee
+   * number, returned by a server that ignored the filter) is not a match, or a write would take them over.
+   * `withKey` fills the key looked up into an unreadable match whose own copy is unreadable.
    */
   private async findByUniqueKey(
     filter: string,
     keyDescription: string,
-    matchesKey: (keys: { userName: string | undefined; employeeNumber: string | undefined }) => boolean,
+    keyOf: (keys: { userName: string | undefined; employeeNumber: string | undefined }) => string | undefined,
+    isWanted: (key: string) => boolean,
     withKey: (user: UnreadableScimUser) => UnreadableScimUser,
   ): Promise<ScimUser | undefined> {
     const { page, request } = await this.fetchCheckedUserPage(1, 2, filter);
@@ -389,10 +394,13 @@ export class ScimClient {
       throw new ScimMalformedResponseError(`a user matching ${keyDescription} has no readable id (${page.unidentifiable.join('; ')})`, request);
     }
     const matches = [
-      ...page.users.map((user) => ({ id: user.id, userName: user.userName, employeeNumber: user[ENTERPRISE_USER_SCHEMA]?.employeeNumber })),
-      ...page.unreadable.map((user) => ({ id: user.id, userName: user.userName, employeeNumber: user.employeeNumber })),
+      ...page.users.map((user) => ({ id: user.id, readable: true, userName: user.userName, employeeNumber: user[ENTERPRISE_USER_SCHEMA]?.employeeNumber })),
+      ...page.unreadable.map((user) => ({ id: user.id, readable: false, userName: user.userName, employeeNumber: user.employeeNumber })),
     ];
-    const stranger = matches.find((user) => !matchesKey(user));
+    const stranger = matches.find((user) => {
+      const key = keyOf(user);
+      return key === undefined ? user.readable : !isWanted(key);
+    });
     if (stranger !== undefined) {
       throw new ScimMalformedResponseError(
         `the server returned user ${stranger.id}, which does not match ${keyDescription}: the filter was not applied`,

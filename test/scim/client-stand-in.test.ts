@@ -138,6 +138,18 @@ describe('ScimClient against scripted responses', () => {
     expect(String(error)).toMatch(/filter was not applied/);
   });
 
+  it.each([
+    ['employeeNumber', (client: ReturnType<typeof createScimClient>) => client.findUserByEmployeeNumber('1001')],
+    ['userName', (client: ReturnType<typeof createScimClient>) => client.findUserByUserName('ada@acme.com')],
+  ])('by %s: a readable user without the key, from a server that ignored the filter, is no match', async (_key, lookup) => {
+    // An admin with no employee number (and another userName): only an unreadable match may lack a readable key.
+    const admin = scimUser('admin-1', 'admin@acme.com', { [ENTERPRISE_USER_SCHEMA]: { department: 'IT' } });
+    const { client } = await clientFor((_request, response) => sendJson(response, 200, listResponse([admin], 1, 1)));
+    const error = await caught(lookup(client));
+    expect(error).toBeInstanceOf(ScimMalformedResponseError);
+    expect(String(error)).toMatch(/user admin-1, which does not match .*: the filter was not applied/);
+  });
+
   it('matches userName case-insensitively, as SCIM defines it', async () => {
     const { client } = await clientFor((_request, response) => sendJson(response, 200, listResponse([scimUser('u1', 'Ada@Acme.com')], 1, 1)));
     await expect(client.findUserByUserName('ada@acme.com')).resolves.toMatchObject({ id: 'u1' });
