@@ -43,11 +43,28 @@ describe('deploy/connector.env.example and the worker service of docker-compose.
 
   it('sends Temporal Cloud\'s address and namespace through the shell or .env (which interpolation reads), its key through the env file', () => {
     const environment = compose.services.worker?.environment ?? {};
-    expect(environment.TEMPORAL_ADDRESS).toBe('${TEMPORAL_ADDRESS:-temporal:7233}');
-    expect(environment.TEMPORAL_NAMESPACE).toBe('${TEMPORAL_NAMESPACE:-default}');
+    expect(environment.TEMPORAL_ADDRESS).toBe('${PEAKON_SYNC_TEMPORAL_ADDRESS:-temporal:7233}');
+    expect(environment.TEMPORAL_NAMESPACE).toBe('${PEAKON_SYNC_TEMPORAL_NAMESPACE:-default}');
     expect(environment.TEMPORAL_API_KEY).toBeUndefined();
     expect(offeredSettings().has('TEMPORAL_API_KEY')).toBe(true);
     // The top-level .env may hold POSTGRES_PASSWORD and Temporal Cloud's settings: never committed.
     expect(readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.env');
+  });
+
+  it('interpolates no generic TEMPORAL_* shell variable (a developer\'s TEMPORAL_ADDRESS=localhost:7233 for the CLI would strand the worker)', () => {
+    // `$NAME` and `${NAME…}`, not the `$$` escape compose turns into a literal `$`.
+    const interpolated = (value: unknown) => [...String(value).matchAll(/(?<!\$)(?:\$\$)*\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((match) => match[1] ?? '');
+    const generic = Object.entries(compose.services).flatMap(([service, { environment }]) =>
+      Object.entries(environment ?? {}).flatMap(([name, value]) =>
+        interpolated(value)
+          .filter((variable) => variable.startsWith('TEMPORAL_'))
+          .map((variable) => `${service}.${name}: \${${variable}}`),
+      ),
+    );
+    expect(generic).toEqual([]);
+    // The namespace job creates, and the UI opens, the namespace the worker polls, from the same project variable.
+    const services = compose.services;
+    expect(services['temporal-namespace']?.environment?.TEMPORAL_NAMESPACE).toBe(services.worker?.environment?.TEMPORAL_NAMESPACE);
+    expect(services['temporal-ui']?.environment?.TEMPORAL_DEFAULT_NAMESPACE).toBe(services.worker?.environment?.TEMPORAL_NAMESPACE);
   });
 });
