@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { closestName, knownConfigKeysAt } from './did-you-mean';
 import { ConnectorConfigSchema, type ConnectorConfig } from './schema';
+import { pointlessAttributeOptions } from '../mapping/config';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -105,7 +106,19 @@ export function parseConfigAsWritten(raw: unknown, options: { origin: string; ba
  */
 export function loadConfigFile(configPath: string): ConnectorConfig {
   const { raw, file } = readConfigAsWritten(configPath);
-  return parseConfigAsWritten(raw, { origin: `config file ${file}`, baseDir: path.dirname(file) });
+  const origin = `config file ${file}`;
+  return checkWrittenNow(parseConfigAsWritten(raw, { origin, baseDir: path.dirname(file) }), origin);
+}
+
+/**
+ * What a config a person hands the CLI now (validate, sync, schedule create and update) must also get right, beyond
+ * the schema every run applies: options that do nothing (mapping/config.ts pointlessAttributeOptions). A schedule's
+ * stored config is not held to it, so one stored before the rule keeps running.
+ */
+export function checkWrittenNow(config: ConnectorConfig, origin: string): ConnectorConfig {
+  const problems = pointlessAttributeOptions(config.mapping.attributes);
+  if (problems.length > 0) throw new ConfigError(`${origin} is invalid:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  return config;
 }
 
 function resolveRelativePaths(config: ConnectorConfig, baseDir: string): ConnectorConfig {

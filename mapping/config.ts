@@ -58,10 +58,29 @@ export const PeakonValueTypeSchema = z.enum(['option', 'date', 'number']);
 export type PeakonValueType = z.infer<typeof PeakonValueTypeSchema>;
 
 /**
- * Transforms that an employeeRef attribute cannot apply (it writes the referenced employee's email, as found): a config
- * that sets one is refused, rather than silently ignoring it.
+ * Transforms that an employeeRef attribute cannot apply (it writes the referenced employee's email, as found). The
+ * schema accepts them (a schedule's stored config that has one must keep running, as it did when they were silently
+ * ignored); a config a person hands the CLI now is refused (config/load.ts checkWrittenNow).
  */
 const IGNORED_BY_EMPLOYEE_REF = ['case', 'default', 'map', 'fallback', 'date', 'type'] as const;
+
+/** Options of the mapping's Peakon attributes that do nothing (see IGNORED_BY_EMPLOYEE_REF), as `path: why` lines. */
+export function pointlessAttributeOptions(attributes: Record<string, PeakonAttributeSpec>): string[] {
+  const problems: string[] = [];
+  for (const [attribute, spec] of Object.entries(attributes)) {
+    const at = `mapping.attributes.${attribute}`;
+    if (spec.employeeRef === undefined) {
+      // matchOn says what an employeeRef field holds; on any other attribute it would do nothing.
+      if (spec.matchOn !== 'id') problems.push(`${at}.matchOn: applies only with employeeRef (what the employeeRef field holds)`);
+      continue;
+    }
+    for (const key of IGNORED_BY_EMPLOYEE_REF) {
+      if (spec[key] !== undefined) problems.push(`${at}.${key}: has no effect with employeeRef: the reference is matched as the HR record holds it (matchOn), and the referenced employee's email is written; remove ${key}`);
+    }
+    if (!spec.trim) problems.push(`${at}.trim: has no effect with employeeRef: a reference is always matched trimmed; remove trim`);
+  }
+  return problems;
+}
 
 /**
  * A Peakon extension attribute: a value (optionally typed), or an employee-type reference resolved from an HRIS field
@@ -78,18 +97,7 @@ export const PeakonAttributeSpecSchema = z
       .default('id')
       .describe('what the employeeRef field holds: the HRIS id (default), the employee number or the email'),
   })
-  .refine((spec) => countSources(spec) === 1, { message: 'give exactly one of field, value, template or employeeRef' })
-  .superRefine((spec, context) => {
-    if (spec.employeeRef === undefined) {
-      // matchOn says what an employeeRef field holds; on any other attribute it would do nothing.
-      if (spec.matchOn !== 'id') context.addIssue({ code: 'custom', path: ['matchOn'], message: 'applies only with employeeRef (what the employeeRef field holds)' });
-      return;
-    }
-    for (const key of IGNORED_BY_EMPLOYEE_REF) {
-      if (spec[key] !== undefined) context.addIssue({ code: 'custom', path: [key], message: `has no effect with employeeRef: the reference is matched as the HR record holds it (matchOn), and the referenced employee's email is written; remove ${key}` });
-    }
-    if (!spec.trim) context.addIssue({ code: 'custom', path: ['trim'], message: 'has no effect with employeeRef: a reference is always matched trimmed; remove trim' });
-  });
+  .refine((spec) => countSources(spec) === 1, { message: 'give exactly one of field, value, template or employeeRef' });
 export type PeakonAttributeSpec = z.infer<typeof PeakonAttributeSpecSchema>;
 
 export const PeakonAttributeSpecInputSchema = z.union([

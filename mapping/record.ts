@@ -129,8 +129,10 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
   /** What references and duplicates match on: a cleared number is none. */
   const employeeNumber = employeeNumberValue ?? undefined;
   const department = clearable('department', mapping.department, checkText);
-  const locale = clearable('locale', mapping.locale, checkLocale);
-  const timezone = clearable('timezone', mapping.timezone, checkTimezone);
+  // Empty locale and time zone are not cleared: they are preferences Peakon may fill with the company's default, so a
+  // clear could be refused (failing the person's whole update) or return as the default and be written every run.
+  const locale = core('locale', mapping.locale, checkLocale, false);
+  const timezone = core('timezone', mapping.timezone, checkTimezone, false);
   const active = core('active', mapping.active, checkBoolean, false) ?? true;
 
   const peakon: Record<string, string | number | null> = {};

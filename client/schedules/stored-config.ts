@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { parseStoredConfig, StoredConfigSchema, type StoredConfig } from '../../activities/config';
-import { ConfigError, readConfigAsWritten } from '../../config/load';
+import { checkWrittenNow, ConfigError, readConfigAsWritten } from '../../config/load';
 import type { ConnectorConfig } from '../../config/schema';
 import type { RunTuning } from '../../sync/settings';
 import { describeUrl } from '../../hris/http';
@@ -19,7 +19,9 @@ export interface ScheduleConfig {
 /** Reads a config file for `schedule create` or `update`, validating it before anything is stored. */
 export function scheduleConfigFromFile(configPath: string): ScheduleConfig {
   const { raw, file } = readConfigAsWritten(configPath);
-  return scheduleConfigFrom(raw, file, `config file ${file}`);
+  const config = scheduleConfigFrom(raw, file, `config file ${file}`);
+  checkWrittenNow(config.parsed, `config file ${file}`);
+  return config;
 }
 
 /**

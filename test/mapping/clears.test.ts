@@ -3,6 +3,9 @@ import type { HrisRecord } from '../../hris/source';
 import { mapEmployees } from '../../mapping/map';
 import { buildPlan } from '../../sync/plan';
 import type { UpdateMethod } from '../../sync/types';
+import { parseStoredConfig } from '../../activities/config';
+import { checkWrittenNow } from '../../config/load';
+import type { ConnectorConfig } from '../../config/schema';
 import { configWith, mapOne, person } from './helpers';
 
 /**
@@ -115,10 +118,10 @@ describe('emptied optional core attributes', () => {
   const mapping = { employeeNumber: 'number', department: 'dept', locale: 'locale', timezone: 'tz' };
   const empty = { number: '', dept: ' ', locale: '', tz: '' };
 
-  it('are null in the desired user (a clear), not left out', () => {
+  it('are null in the desired user (a clear), not left out; an empty locale or time zone is left out (Peakon may default them)', () => {
     const [employee] = mapOne(person(empty), mapping).employees;
-    expect(employee?.user.locale).toBeNull();
-    expect(employee?.user.timezone).toBeNull();
+    expect('locale' in (employee?.user ?? {})).toBe(false);
+    expect('timezone' in (employee?.user ?? {})).toBe(false);
     expect(employee?.user[ENTERPRISE_USER_SCHEMA]).toEqual({ employeeNumber: null, department: null });
     expect(employee?.user.schemas).toContain(ENTERPRISE_USER_SCHEMA);
   });
@@ -137,7 +140,7 @@ describe('emptied optional core attributes', () => {
     expect(report.problems).toEqual([expect.objectContaining({ field: 'employeeNumber', message: expect.stringContaining('is empty') })]);
   });
 
-  it('plan: an existing user whose department, locale, time zone and employee number were emptied gets PATCH removes', () => {
+  it('plan: an existing user whose department and employee number were emptied gets PATCH removes; locale and time zone are kept', () => {
     const records = [person({ email: 'ann@example.com', ...empty })];
     const config = configWith(mapping);
     const mappedUser = (mapped: ReturnType<typeof mapEmployees>) => {
@@ -146,16 +149,12 @@ describe('emptied optional core attributes', () => {
     };
     const [entry] = plan(records, mappedUser, config).entries;
     expect(entry?.changes).toEqual([
-      { field: 'locale', from: 'da', to: null },
-      { field: 'timezone', from: 'Europe/Copenhagen', to: null },
       { field: 'employeeNumber', from: 'E1', to: null },
       { field: 'department', from: 'Sales', to: null },
     ]);
     expect(entry?.update?.write).toEqual({
       method: 'patch',
       operations: [
-        { op: 'remove', path: 'locale' },
-        { op: 'remove', path: 'timezone' },
         { op: 'remove', path: `${ENTERPRISE_USER_SCHEMA}:employeeNumber` },
         { op: 'remove', path: `${ENTERPRISE_USER_SCHEMA}:department` },
       ],
@@ -175,6 +174,9 @@ describe('emptied optional core attributes', () => {
 });
 
 describe('config: transforms an employeeRef attribute cannot apply', () => {
+  /** A config a person hands the CLI now (validate, sync, schedule create/update): checked by checkWrittenNow. */
+  const handedNow = (config: ConnectorConfig) => checkWrittenNow(config, 'config file acme.yaml');
+
   it.each([
     ['case', { case: 'lower' }],
     ['map', { map: { a: 'b' } }],
@@ -183,12 +185,14 @@ describe('config: transforms an employeeRef attribute cannot apply', () => {
     ['date', { date: 'ISO' }],
     ['type', { type: 'option' }],
     ['trim', { trim: false }],
-  ])('refuses %s, naming the attribute', (key, extra) => {
-    expect(() => managerConfig(extra)).toThrow(`mapping.attributes.Manager.${key}: has no effect with employeeRef`);
+  ])('refuses %s in a config handed to the CLI, naming the attribute; a schedule\'s stored config with it still runs', (key, extra) => {
+    expect(() => handedNow(managerConfig(extra))).toThrow(`mapping.attributes.Manager.${key}: has no effect with employeeRef`);
+    // Stored before the rule (the option was silently ignored then): every run validates it with the schema alone.
+    expect(() => parseStoredConfig({ storedConfig: { tenant: 'test', peakon: { baseUrl: 'http://127.0.0.1:1/scim/v2' }, source: { type: 'csv', path: 'unused.csv' }, mapping: { id: 'id', email: 'email', givenName: 'first', familyName: 'last', attributes: { Manager: { employeeRef: 'manager', ...extra } } } } })).not.toThrow();
   });
 
   it('accepts employeeRef with matchOn and onlyOnCreate; refuses matchOn on a value attribute', () => {
-    expect(() => managerConfig({ matchOn: 'email', onlyOnCreate: true })).not.toThrow();
-    expect(() => configWith({ attributes: { Team: { field: 'team', matchOn: 'email' } } })).toThrow('mapping.attributes.Team.matchOn: applies only with employeeRef');
+    expect(() => handedNow(managerConfig({ matchOn: 'email', onlyOnCreate: true }))).not.toThrow();
+    expect(() => handedNow(configWith({ attributes: { Team: { field: 'team', matchOn: 'email' } } }))).toThrow('mapping.attributes.Team.matchOn: applies only with employeeRef');
   });
 });
