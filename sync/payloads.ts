@@ -46,25 +46,56 @@ const NOT_IN_PATH = /[.[\]":]/;
 /**
  * The PATCH operation that sets (or, with null, clears) one Peakon attribute. A name a SCIM path can carry (spaces are
  * fine: `…:peakon:2.0:User:Date of Birth`) gets its own path: `replace`, or `remove` for null. Any other ("Dept. code"
- * would be read as attribute `Dept`, sub-attribute ` code`) is addressed through the whole extension:
- * `replace` with path `urn:…:peakon:2.0:User` and value `{ name: value }`, which sets that sub-attribute and leaves the
- * others unchanged (RFC 7644 §3.5.2.3); null there is the attribute's "no value" (RFC 7643 §2.5, and Peakon's
- * extension reads null as a clear), so a clear is the same operation with value null.
+ * would be read as attribute `Dept`, sub-attribute ` code`) is written by a pathless `replace` whose value holds the
+ * extension, as Okta sends it: `{ "urn:…:peakon:2.0:User": { name: value } }`, which sets that sub-attribute and leaves
+ * the others unchanged (RFC 7644 §3.5.2.3). A bare extension URN is no valid attrPath, so it is never sent as a path.
+ * Null there is the attribute's "no value" (RFC 7643 §2.5, and Peakon's extension reads null as a clear), so a clear
+ * is the same operation with value null.
  */
 export function peakonAttributePatch(name: string, value: string | number | null): PatchOperation {
-  if (NOT_IN_PATH.test(name)) return { op: 'replace', path: PEAKON_USER_SCHEMA, value: { [name]: value } };
+  if (NOT_IN_PATH.test(name)) return { op: 'replace', value: { [PEAKON_USER_SCHEMA]: { [name]: value } } };
   const path = `${PEAKON_USER_SCHEMA}:${name}`;
   return value === null ? { op: 'remove', path } : { op: 'replace', path, value };
 }
 
-/** The Peakon attributes one PATCH operation writes (see peakonAttributePatch), by name. */
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isPeakonExtension = (name: string): boolean => name.toLowerCase() === PEAKON_USER_SCHEMA.toLowerCase();
+
+/**
+ * The Peakon attributes one PATCH operation writes (see peakonAttributePatch), by name: a path's attribute, or the
+ * sub-attributes of a whole-extension value — pathless (keyed by the URN), or the URN as the path, the form of
+ * operations planned before the pathless one (a stored plan or a replayed history may still hold them).
+ */
 function peakonAttributesOf(operation: PatchOperation): string[] {
-  if (operation.path === undefined) return [];
-  if (operation.path.toLowerCase() === PEAKON_USER_SCHEMA.toLowerCase()) {
-    const value = operation.value;
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
+  const value = operation.value;
+  if (operation.path === undefined) {
+    if (!isPlainObject(value)) return [];
+    return Object.entries(value).flatMap(([key, inner]) => (isPeakonExtension(key) && isPlainObject(inner) ? Object.keys(inner) : []));
   }
+  if (isPeakonExtension(operation.path)) return isPlainObject(value) ? Object.keys(value) : [];
   return operation.path.startsWith(`${PEAKON_USER_SCHEMA}:`) ? [operation.path.slice(PEAKON_USER_SCHEMA.length + 1)] : [];
+}
+
+/** A whole-extension operation (see peakonAttributesOf) without the `dropped` attributes, or undefined when nothing is left. */
+function extensionOperationWithout(operation: PatchOperation, dropped: ReadonlySet<string>): PatchOperation | undefined {
+  const keep = (values: Record<string, unknown>) => Object.fromEntries(Object.entries(values).filter(([attribute]) => !dropped.has(attribute)));
+  const value = operation.value;
+  if (!isPlainObject(value)) return undefined;
+  if (operation.path !== undefined) {
+    const kept = keep(value);
+    return Object.keys(kept).length > 0 ? { ...operation, value: kept } : undefined;
+  }
+  const reduced: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (!isPeakonExtension(key) || !isPlainObject(inner)) {
+      reduced[key] = inner;
+      continue;
+    }
+    const kept = keep(inner);
+    if (Object.keys(kept).length > 0) reduced[key] = kept;
+  }
+  return Object.keys(reduced).length > 0 ? { ...operation, value: reduced } : undefined;
 }
 
 /** A copy of `body` with employee references (attribute → email) set in the Peakon extension. */
@@ -112,10 +143,11 @@ export function withoutReferences(write: EmployeeWrite, attributes: readonly str
     const operations = write.operations.flatMap((operation): PatchOperation[] => {
       const written = peakonAttributesOf(operation);
       if (!written.some((attribute) => dropped.has(attribute))) return [operation];
-      if (operation.path !== PEAKON_USER_SCHEMA) return [];
-      // A whole-extension operation (a name no path can carry) loses only the dropped attributes.
-      const kept = Object.fromEntries(Object.entries(operation.value as Record<string, unknown>).filter(([attribute]) => !dropped.has(attribute)));
-      return Object.keys(kept).length > 0 ? [{ ...operation, value: kept }] : [];
+      // An attribute's own path goes whole; a whole-extension operation (a name no path can carry) loses only the
+      // dropped attributes.
+      if (operation.path !== undefined && !isPeakonExtension(operation.path)) return [];
+      const reduced = extensionOperationWithout(operation, dropped);
+      return reduced ? [reduced] : [];
     });
     return { method: 'patch', operations };
   }

@@ -88,23 +88,52 @@ describe.each(['patch', 'put'] as const)('a Peakon attribute whose name holds a 
 });
 
 describe('peakonAttributePatch', () => {
-  it('gives a name a path can carry its own path, and any other the whole extension', () => {
+  it('gives a name a path can carry its own path, and any other a pathless value holding the extension (never a bare URN as the path)', () => {
     expect(peakonAttributePatch('Date of Birth', '1990-04-02')).toEqual({ op: 'replace', path: `${PEAKON_USER_SCHEMA}:Date of Birth`, value: '1990-04-02' });
     expect(peakonAttributePatch('Date of Birth', null)).toEqual({ op: 'remove', path: `${PEAKON_USER_SCHEMA}:Date of Birth` });
     for (const name of ['Dept. code', 'Level [1-5]', 'The "big" one', 'Ratio 1:2']) {
-      expect(peakonAttributePatch(name, 'x')).toEqual({ op: 'replace', path: PEAKON_USER_SCHEMA, value: { [name]: 'x' } });
-      expect(peakonAttributePatch(name, null)).toEqual({ op: 'replace', path: PEAKON_USER_SCHEMA, value: { [name]: null } });
+      expect(peakonAttributePatch(name, 'x')).toEqual({ op: 'replace', value: { [PEAKON_USER_SCHEMA]: { [name]: 'x' } } });
+      expect(peakonAttributePatch(name, null)).toEqual({ op: 'replace', value: { [PEAKON_USER_SCHEMA]: { [name]: null } } });
     }
   });
 
-  it('a rejected reference is taken out of a whole-extension operation, the rest of it is still sent', async () => {
+  it('sets and clears a dotted name through the pathless form, leaving the other attributes unchanged', async () => {
+    const ada = await client.createUser(buildCreateBody(desired({ [PEAKON_USER_SCHEMA]: { 'Dept. code': 'A1', Team: 'Blue' } }), {}));
+    expect((await send(ada.id, { method: 'patch', operations: [peakonAttributePatch('Dept. code', 'B2')] }))[PEAKON_USER_SCHEMA]).toEqual({ 'Dept. code': 'B2', Team: 'Blue' });
+    expect((await send(ada.id, { method: 'patch', operations: [peakonAttributePatch('Dept. code', null)] }))[PEAKON_USER_SCHEMA]).toEqual({ Team: 'Blue' });
+  });
+
+  it('an update of a dotted name and a core attribute goes out pathless beside the path operations, and applies', async () => {
+    const ada = await client.createUser(buildCreateBody(desired({ [PEAKON_USER_SCHEMA]: { 'Dept. code': 'A1', Team: 'Blue' } }), {}));
+    const current = await client.getUser(ada.id);
+    const { write } = composeUpdate(desired({ name: { givenName: 'Ada', familyName: 'King' }, [PEAKON_USER_SCHEMA]: { 'Dept. code': 'C3', Team: 'Blue' } }), current, 'patch');
+    if (write.method !== 'patch') throw new Error('expected a PATCH');
+    expect(write.operations).toContainEqual({ op: 'replace', value: { [PEAKON_USER_SCHEMA]: { 'Dept. code': 'C3' } } });
+    expect(write.operations.filter((operation) => operation.path?.toLowerCase() === PEAKON_USER_SCHEMA.toLowerCase())).toEqual([]);
+    const after = await send(ada.id, write);
+    expect(after[PEAKON_USER_SCHEMA]).toEqual({ 'Dept. code': 'C3', Team: 'Blue' });
+    expect(after.name).toMatchObject({ givenName: 'Ada', familyName: 'King' });
+  });
+
+  it.each([
+    ['pathless', (value: Record<string, unknown>) => ({ op: 'replace', value: { [PEAKON_USER_SCHEMA]: value } })],
+    // The form planned before the pathless one: a stored plan or a replayed history may still hold it.
+    ['URN path (older plans)', (value: Record<string, unknown>) => ({ op: 'replace', path: PEAKON_USER_SCHEMA, value })],
+  ])('a rejected reference is taken out of a whole-extension operation (%s), the rest of it is still sent', async (_form, operationOf) => {
     const ada = await client.createUser(buildCreateBody(desired({ [PEAKON_USER_SCHEMA]: { Team: 'Blue' } }), {}));
-    const write: EmployeeWrite = { method: 'patch', operations: [{ op: 'replace', path: PEAKON_USER_SCHEMA, value: { 'Mgr. of record': 'nobody@acme.com', 'Dept. code': 'C3' } }] };
+    const write: EmployeeWrite = { method: 'patch', operations: [operationOf({ 'Mgr. of record': 'nobody@acme.com', 'Dept. code': 'C3' })] };
     await expect(send(ada.id, write)).rejects.toThrow(/no employee "nobody@acme.com"/);
     const reduced = withoutReferences(write, ['Mgr. of record'], [{ field: 'Mgr. of record', from: null, to: 'nobody@acme.com' }]);
+    expect(reduced).toEqual({ method: 'patch', operations: [operationOf({ 'Dept. code': 'C3' })] });
     expect((await send(ada.id, reduced))[PEAKON_USER_SCHEMA]).toEqual({ Team: 'Blue', 'Dept. code': 'C3' });
+    expect(withoutReferences({ method: 'patch', operations: [operationOf({ 'Mgr. of record': 'nobody@acme.com' })] }, ['Mgr. of record'], [])).toEqual({ method: 'patch', operations: [] });
     const onlyReference = withoutReferences({ method: 'patch', operations: [peakonAttributePatch('Mgr. of record', 'nobody@acme.com')] }, ['Mgr. of record'], []);
     expect(onlyReference).toEqual({ method: 'patch', operations: [] });
+  });
+
+  it('a pathless operation\'s other attributes stay when a rejected reference is taken out of its extension', () => {
+    const write: EmployeeWrite = { method: 'patch', operations: [{ op: 'replace', value: { active: false, [PEAKON_USER_SCHEMA]: { 'Mgr. of record': 'nobody@acme.com' } } }] };
+    expect(withoutReferences(write, ['Mgr. of record'], [])).toEqual({ method: 'patch', operations: [{ op: 'replace', value: { active: false } }] });
   });
 });
 
@@ -112,6 +141,7 @@ describe('the sandbox applies an add or replace addressed to the whole Peakon ex
   it.each([
     ['path', { op: 'replace', path: PEAKON_USER_SCHEMA, value: { 'Dept. code': 'D4' } }],
     ['pathless (Okta)', { op: 'Replace', value: { [PEAKON_USER_SCHEMA]: { 'Dept. code': 'D4' } } }],
+    ['pathless beside a core attribute', { op: 'replace', value: { active: true, [PEAKON_USER_SCHEMA]: { 'Dept. code': 'D4' } } }],
     ['add', { op: 'add', path: PEAKON_USER_SCHEMA, value: { 'Dept. code': 'D4' } }],
   ])('%s', async (_form, operation) => {
     const ada = await client.createUser(buildCreateBody(desired({ [PEAKON_USER_SCHEMA]: { 'Dept. code': 'A1', Team: 'Blue' } }), {}));
