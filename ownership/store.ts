@@ -203,12 +203,20 @@ function folderStore(directory: string): ByteStore {
       const file = path.join(folder, name);
       return await withLockFile(file, async (stillHeld) => {
         if ((await get(name))?.version !== expected) return false;
+        // A writer stalled past the lease (a paused VM) may have been taken over meanwhile, and newer writers may have
+        // finished: it then writes neither file and reads again. So `.prev` too is replaced only while this writer
+        // still holds the lock and the ledger is still the one it read; else it would put back an older version than
+        // the newer writers kept there, and a fallback to it would skip their writes.
+        const stillCurrent = async () => (await stillHeld()) && (await get(name))?.version === expected;
         // The last good version first, so a ledger the next write leaves unreadable has a fallback (ledgerStore.read).
         // A ledger written anew (none before, or removed by an operator) has no previous version: an old one is dropped.
-        if (previous) await replaceDurably(path.join(folder, previousVersion(name)), previous);
-        else await rm(path.join(folder, previousVersion(name)), { force: true });
-        // A writer stalled past the lease (a paused VM) may have been taken over: it reads again instead of renaming
-        // over the newer writer's ledger.
+        const prev = path.join(folder, previousVersion(name));
+        if (previous) {
+          if (!(await replaceDurably(prev, previous, stillCurrent))) return false;
+        } else {
+          if (!(await stillCurrent())) return false;
+          await rm(prev, { force: true });
+        }
         return await replaceDurably(file, bytes, stillHeld);
       });
     },

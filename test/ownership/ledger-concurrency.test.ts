@@ -1,7 +1,7 @@
 // The ownership ledger under concurrent writers (a run that lost its lock still finishing a plan's write while the next
 // run records its own): every writer's change lands, in a folder (lock file around compare and rename) and in S3
 // (conditional writes, against a real S3-compatible server, moto).
-import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -93,6 +93,38 @@ describe('ownership ledger in a folder, several writers at once', () => {
     expect(tookOver).toBe(true);
     expect((await stalled.read('acme')).owned).toEqual(['other-writer', 'stalled-writer']);
     // No temporary or lock file left; the version the retry started from (the other writer's) kept as the previous one.
+    expect(readdirSync(path.dirname(lock)).sort()).toEqual(['acme.ledger', 'acme.ledger.prev']);
+  });
+
+  it('a writer that lost its lock while it wrote the previous version leaves `.prev` alone: it holds the newer writer\'s previous version', async () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'ledger-'));
+    const env = { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() };
+    const [stalled, other] = [ledgerStoreFor({ kind: 'local', directory }, env), ledgerStoreFor({ kind: 'local', directory }, env)];
+    const file = path.join(directory, 'ledger', 'acme.ledger');
+    const lock = `${file}.lock`;
+    await other.record('acme', { owned: ['a'], deleted: [] });
+    // The stalled writer read {a} and is writing it as the previous version when it stalls past its lease: its lock is
+    // taken over and the other writer records two changes, keeping {a, b} as the previous version of {a, b, c}.
+    let newerPrevious: Buffer | undefined;
+    let prevWhenTheStalledWriterWentOn: Buffer | undefined;
+    mockAfterTemporaryWrite = async () => {
+      await rm(lock);
+      await other.record('acme', { owned: ['b'], deleted: [] });
+      newerPrevious = readFileSync(file);
+      await other.record('acme', { owned: ['c'], deleted: [] });
+      // The next temporary file the stalled writer opens (the main file's, or its retry's `.prev`): what `.prev` holds then.
+      mockAfterTemporaryWrite = async () => {
+        prevWhenTheStalledWriterWentOn = readFileSync(`${file}.prev`);
+      };
+    };
+    await stalled.record('acme', { owned: ['stalled-writer'], deleted: [] });
+    expect(newerPrevious).toBeDefined();
+    // Not the stalled writer's {a}: a fallback to that would drop b and c, written after it.
+    expect(prevWhenTheStalledWriterWentOn?.equals(newerPrevious ?? Buffer.alloc(0))).toBe(true);
+    expect((await stalled.read('acme')).owned).toEqual(['a', 'b', 'c', 'stalled-writer']);
+    // The retry, holding the lock, kept the version it started from: {a, b, c}, which a damaged ledger falls back to.
+    writeFileSync(file, '');
+    expect((await stalled.read('acme')).owned).toEqual(['a', 'b', 'c']);
     expect(readdirSync(path.dirname(lock)).sort()).toEqual(['acme.ledger', 'acme.ledger.prev']);
   });
 
