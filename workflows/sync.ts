@@ -476,11 +476,14 @@ const DEFAULT_GUARD_TIMEOUT_MS = 24 * 3_600_000;
 
 /**
  * What the run changes in the ownership ledger: users it created (or found by filter discovery) become owned, users
- * it deleted are no longer. A completed whole-tenant run records its HR read's size for the guard's shrink check,
+ * it deleted are no longer. A skipped create is no one the run took on, though its outcome names the Peakon user (so
+ * phase 2 may still refer to them): an unreadable user found by filter or 409 discovery (left alone, as the plan's
+ * unreadableEntry leaves them unowned), or a user someone else created after the listing (the next sync adopts it,
+ * and its report says so). A completed whole-tenant run records its HR read's size for the guard's shrink check,
  * unless the guard held its leavers and nobody approved them (that read is the suspicious one).
  */
 function ownershipChange(report: SyncReport, outcomes: readonly EmployeeOutcome[], wholeRun: boolean): { owned: string[]; deleted: string[]; completeRead?: { records: number; runId: string } } {
-  const owned = outcomes.filter((outcome) => outcome.phase === 'create' && outcome.peakonUserId !== undefined && outcome.status !== 'failed').map((outcome) => outcome.peakonUserId as string);
+  const owned = outcomes.filter((outcome) => outcome.phase === 'create' && outcome.peakonUserId !== undefined && outcome.status !== 'failed' && outcome.status !== 'skipped').map((outcome) => outcome.peakonUserId as string);
   const deleted = outcomes.filter((outcome) => outcome.status === 'deleted' && outcome.peakonUserId !== undefined).map((outcome) => outcome.peakonUserId as string);
   const completed = report.status === 'completed' || report.status === 'completed_with_failures';
   const refused = report.leavers?.held === true && report.leavers.decision !== 'approved';

@@ -3,8 +3,10 @@
  * fail the whole tenant's sync: end to end against the sandbox over real HTTP. The sandbox validates every write, so
  * the odd user is stored with its test-only storeRawUser.
  */
-import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import { ledgerStoreFromEnv } from '../../ownership/store';
+import { CORE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
+import { defaultPayloadDirectory } from '../../worker/environment';
 import { generateOrg } from '../fixtures/org';
 import { usePipelineTests, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
 
@@ -80,6 +82,36 @@ describe('a Peakon user that does not fit the SCIM schema', () => {
         expect(third.warnings.some((warning) => warning.includes(`Peakon user ${stored.id}`))).toBe(true);
         expect(writesTo(fixture, opsThird, stored.id)).toEqual([]);
         expect(byEmail(fixture).get(odd.work_email)).toEqual(raw);
+      })(),
+    );
+  });
+
+  it('found by filter discovery, is not taken into the ownership ledger (never created, never read)', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(3, 2);
+    withoutLeaverGuard(fixture);
+    fixture.writeEmployees(org);
+    fixture.config.sync.discovery = 'filter';
+    // Someone nobody reports to, made by hand in Peakon before any sync, in a shape the SCIM schema cannot read.
+    const managers = new Set(org.map((employee) => employee.manager_id));
+    const odd = org.find((employee) => !managers.has(employee.employee_id));
+    if (!odd) throw new Error('the generated org has no leaf');
+    const [seeded] = fixture.sandbox.seedUsers([{ schemas: [CORE_USER_SCHEMA], userName: odd.work_email, emails: [{ value: odd.work_email, type: 'work', primary: true }], name: { givenName: odd.first_name, familyName: odd.last_name }, active: true, externalId: 'OKTA-hand-made' }]);
+    if (!seeded) throw new Error('not seeded');
+    fixture.sandbox.storeRawUser(seeded.id, { ...seeded, name: { ...seeded.name, givenName: 42 } });
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const opsBefore = fixture.sandbox.ops().length;
+        const report: SyncReport = await (await fixture.startSync()).result();
+        expect(report.status).toBe('completed');
+        expect(report.counts).toMatchObject({ created: 2, skipped: 1, failed: 0 });
+        expect(writesTo(fixture, opsBefore, seeded.id)).toEqual([]);
+        const owned = (await ledgerStoreFromEnv(process.env, defaultPayloadDirectory()).read(fixture.config.tenant)).owned;
+        const created = org.filter((employee) => employee !== odd).map((employee) => byEmail(fixture).get(employee.work_email)?.id);
+        expect(owned).toEqual(expect.arrayContaining(created));
+        expect(owned).not.toContain(seeded.id);
+        expect(owned).toHaveLength(2);
       })(),
     );
   });
