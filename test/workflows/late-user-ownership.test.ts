@@ -36,6 +36,9 @@ describe('a user someone else creates between the plan and its create', () => {
         expect(afterFirst).toHaveLength(3);
         expect(afterFirst).not.toContain(seeded.id);
 
+        // What the next sync does with them, in its own words: an adoption.
+        const preview: SyncReport = await (await fixture.startSync({ dryRun: true })).result();
+        expect(preview.plan?.find((line) => line.employeeKey === late.work_email)).toMatchObject({ action: 'update', adopted: true });
         const second: SyncReport = await (await fixture.startSync()).result();
         expect(second.counts).toMatchObject({ created: 0, updated: 1, failed: 0 });
         expect((await ledger.read(fixture.config.tenant)).owned).toContain(seeded.id);
