@@ -190,6 +190,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           today: runDay(input, config),
           leaverSettings: leaversSettings(config),
           hrStatusMapped: config.mapping.active !== undefined,
+          clearGuard: config.sync.clearGuard,
           unreadable,
           ...(hrIdLookup ? { hrIdLookup } : {}),
         });
@@ -211,7 +212,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           waves: plan.waves,
           problems: mapping.problems,
           // Entry warnings hold the mapping's findings and the plan's own (references left out).
-          warnings: [...discoveryWarning(config, single === undefined), ...unreadableWarnings(unreadable), ...plan.entries.flatMap((entry) => entry.warnings.map((warning) => `${entry.employeeKey}: ${warning}`))].slice(0, WARNING_CAP),
+          warnings: [...discoveryWarning(config, single === undefined), ...unreadableWarnings(unreadable), ...(plan.warnings ?? []), ...plan.entries.flatMap((entry) => entry.warnings.map((warning) => `${entry.employeeKey}: ${warning}`))].slice(0, WARNING_CAP),
           operations,
           ownedUsersNotInSource: plan.ownedUsersNotInSource,
           ...(plan.leavers ? { leavers: plan.leavers } : {}),

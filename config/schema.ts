@@ -45,6 +45,17 @@ export const SyncSettingsSchema = z.strictObject({
   maxConcurrentEmployees: z.number().int().min(1).max(500).default(20),
   /** Partition child workflows in flight at once. */
   maxConcurrentPartitions: z.number().int().min(1).max(100).default(2),
+  /**
+   * An HR value emptied for many people at once is more likely a column the export lost than a decision: a run leaves
+   * Peakon's values of an attribute as they are when it would clear it for more than `maxCount` people and more than
+   * `maxShare` of those who hold one (sync/clear-guard.ts), and says so. `maxShare: 1` lets an intended mass clear run.
+   */
+  clearGuard: z
+    .strictObject({
+      maxCount: z.number().int().min(0).default(20).describe('clears of one attribute are withheld when more than this many people would lose their value…'),
+      maxShare: z.number().min(0).max(1).default(0.2).describe('… and more than this share of those who hold one in Peakon (1: never withheld)'),
+    })
+    .default({ maxCount: 20, maxShare: 0.2 }),
 });
 
 /** `90s`, `30m`, `24h`, `2d` → milliseconds (config/duration.ts, the same as `schedule --every`). */

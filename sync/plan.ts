@@ -3,6 +3,7 @@ import { emailMatchKey } from '../mapping/email';
 import { PEAKON_START_DATE_ATTRIBUTE } from '../mapping/record';
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
 import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type ScimUserWrite, type UnreadableScimUser } from '../scim/resources';
+import { withoutMassClears, type ClearGuardSettings } from './clear-guard';
 import { currentEmployment, guardVerdict, hasLeft, leaversOn, leaverWrite, returnerClears, separationAttributes, unidentifiedVerdict, type LeaverContext } from './leavers';
 import { buildCreateBody, composeUpdate, diffUser } from './payloads';
 import type { LeaversSummary } from './report';
@@ -70,6 +71,8 @@ export interface Plan {
   ownedUsersNotInSource: number;
   /** Leavers, returners and the guard's verdict (only with a whole-tenant listing and `leavers` settings). */
   leavers?: LeaversSummary;
+  /** The run's own findings, not one employee's (mass clears withheld: sync/clear-guard.ts). */
+  warnings?: string[];
 }
 
 export interface PlanOptions {
@@ -101,6 +104,8 @@ export interface PlanOptions {
   leaverSettings?: LeaversConfig;
   /** The mapping maps `active` (the HR status): only an active status tells a rehire from a withdrawn offer (currentEmployment). */
   hrStatusMapped?: boolean;
+  /** sync.clearGuard: clears of one attribute beyond it are withheld (sync/clear-guard.ts); whole-tenant listings only. */
+  clearGuard?: ClearGuardSettings;
   /**
    * Users the listing returned that do not fit the SCIM User schema (scim/resources.ts parseUserListPage). They are
    * in Peakon, so an employee matching one is neither created (a duplicate) nor written from a state this run could
@@ -185,7 +190,9 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Set<string>();
   const referable = wholeTenant ? referableEmails(employed, currentOf, inPeakon) : undefined;
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
-  const checked = referable ? employed.map((employee) => withoutUnreachableReferences(employee, referable, renamedTo)) : employed;
+  const reachable = referable ? employed.map((employee) => withoutUnreachableReferences(employee, referable, renamedTo)) : employed;
+  // Mass clears (an export column come back blank) are withheld; needs the tenant's state, so a listing's runs only.
+  const { employees: checked, warnings } = wholeTenant && options.clearGuard ? withoutMassClears(reachable, currentOf, options.clearGuard) : { employees: reachable, warnings: [] };
 
   const phaseOne = new Map<string, DesiredEmployee>();
   for (const employee of checked) {
@@ -229,12 +236,12 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
       const key = peakonUserKey(user, matchingKey);
       return user.externalId !== undefined && key !== undefined && !desiredKeys.has(key);
     }).length;
-    return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource };
+    return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource, ...(warnings.length ? { warnings } : {}) };
   }
   const hrDeactivations = entries.filter((entry) => entry.update?.leaver !== undefined).length;
   const leavers = planLeavers(current, desired, terminated, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
   for (const entry of leavers.entries) entries.push(entry);
-  return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length } };
+  return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length }, ...(warnings.length ? { warnings } : {}) };
 }
 
 /**

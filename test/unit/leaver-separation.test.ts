@@ -45,7 +45,7 @@ describe('separation date and reason of a leaver under separate', () => {
       method: 'patch',
       operations: [
         { op: 'replace', path: 'active', value: false },
-        { op: 'replace', path: PEAKON_USER_SCHEMA, value: { 'Sep. date': today } },
+        { op: 'replace', value: { [PEAKON_USER_SCHEMA]: { 'Sep. date': today } } },
         { op: 'replace', path: `${PEAKON_USER_SCHEMA}:Separation reason`, value: 'Other' },
       ],
     });

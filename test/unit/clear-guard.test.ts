@@ -1,0 +1,52 @@
+import { SyncSettingsSchema } from '../../config/schema';
+import type { DesiredEmployee } from '../../mapping/employee';
+import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import { buildPlan } from '../../sync/plan';
+
+/**
+ * sync.clearGuard (sync/clear-guard.ts): an HR value emptied for many people at once (an export column come back blank)
+ * is not cleared across the tenant in one run; a handful of real clears go ahead.
+ */
+describe('the clear guard', () => {
+  const people = 50;
+  const guard = SyncSettingsSchema.parse({}).clearGuard;
+  const email = (index: number) => `p${index}@example.com`;
+  /** Peakon as the last run left everyone: a department and a Manager. */
+  const current: ScimUser[] = Array.from({ length: people }, (_, index) => ({ schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA], id: `u${index}`, externalId: `H${index}`, userName: email(index), active: true, [ENTERPRISE_USER_SCHEMA]: { department: 'Sales' }, [PEAKON_USER_SCHEMA]: { Manager: 'boss@example.com', Team: 'Blue' } }));
+  /** The HR read: everyone as in Peakon, except those `emptied` picks, whose department and Manager are empty (null). */
+  const read = (emptied: (index: number) => boolean): DesiredEmployee[] =>
+    Array.from({ length: people }, (_, index) => ({
+      employeeKey: email(index),
+      recordRef: `row ${index + 2}`,
+      sourceId: `H${index}`,
+      user: { schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA], userName: email(index), active: true, [ENTERPRISE_USER_SCHEMA]: { department: emptied(index) ? null : 'Sales' }, [PEAKON_USER_SCHEMA]: { Manager: emptied(index) ? null : 'boss@example.com', Team: 'Blue' } },
+      references: {},
+      createOnly: [],
+      warnings: [],
+    }));
+  const planOf = (emptied: (index: number) => boolean, clearGuard = guard) => buildPlan(read(emptied), current, { matchingKey: 'email', updateMethod: 'patch', refOf: (key) => key, clearGuard });
+  const cleared = (plan: ReturnType<typeof planOf>) => plan.entries.flatMap((entry) => entry.changes.filter((change) => change.to === null).map((change) => change.field));
+
+  it('a column blank for everyone: nothing cleared, Peakon keeps the values, and the run says why per attribute', () => {
+    const plan = planOf(() => true);
+    expect(cleared(plan)).toEqual([]);
+    expect(plan.entries.filter((entry) => entry.action !== 'unchanged').map((entry) => [entry.action, entry.changes])).toEqual([]);
+    expect(plan.warnings).toEqual([expect.stringMatching(/^department: the HR read is empty for 50 of the 50 people who have a value in Peakon, more than sync.clearGuard allows \(20 people and 20%\): not cleared this run/), expect.stringMatching(/^Manager: the HR read is empty for 50 of the 50/)]);
+  });
+
+  it('clears within the guard go ahead: 10 of 50 (more than 20% but not more than 20 people)', () => {
+    const plan = planOf((index) => index < 10);
+    expect(cleared(plan).sort()).toEqual([...Array(10).fill('Manager'), ...Array(10).fill('department')].sort());
+    expect(plan.warnings).toBeUndefined();
+  });
+
+  it('maxShare: 1 lets an intended mass clear run', () => {
+    const plan = planOf(() => true, { ...guard, maxShare: 1 });
+    expect(cleared(plan)).toHaveLength(2 * people);
+  });
+
+  it('without a listing (filter discovery, a single employee) nothing is counted: the guard needs the tenant', () => {
+    const plan = buildPlan(read(() => true).slice(0, 1), [current[0] as ScimUser], { matchingKey: 'email', updateMethod: 'patch', refOf: (key) => key, currentIsWholeTenant: false, clearGuard: guard });
+    expect(cleared(plan).sort()).toEqual(['Manager', 'department']);
+  });
+});
