@@ -43,11 +43,12 @@ const holdsValue = (value: unknown) => value !== undefined && value !== null && 
  * attribute across the tenant in one run: a department, or a Manager, which decides who sees whose results. Per
  * attribute, when the clears exceed both `maxCount` people and `maxShare` of the people Peakon holds a value for, none
  * of them is written this run (Peakon keeps its values) and a warning says why; smaller clears go ahead. Needs Peakon's
- * state, so only runs that list the tenant count them.
+ * state, so only runs that list the tenant count them. `exempt`: attributes the leaver rules clear on purpose (a rehire's
+ * old separation date: kept, Peakon would switch the person off again), never withheld.
  */
-export function withoutMassClears(employees: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, settings: ClearGuardSettings): { employees: DesiredEmployee[]; warnings: string[] } {
+export function withoutMassClears(employees: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, settings: ClearGuardSettings, exempt: readonly string[] = []): { employees: DesiredEmployee[]; warnings: string[] } {
   const names = new Set<string>();
-  for (const employee of employees) for (const [name, value] of Object.entries(employee.user[PEAKON_USER_SCHEMA] ?? {})) if (value === null) names.add(name);
+  for (const employee of employees) for (const [name, value] of Object.entries(employee.user[PEAKON_USER_SCHEMA] ?? {})) if (value === null && !exempt.includes(name)) names.add(name);
   const clearables = [enterprise('department'), enterprise('employeeNumber'), ...[...names].sort().map(peakonAttribute)];
   const withheld: Clearable[] = [];
   const warnings: string[] = [];

@@ -192,7 +192,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
   const reachable = referable ? employed.map((employee) => withoutUnreachableReferences(employee, referable, renamedTo)) : employed;
   // Mass clears (an export column come back blank) are withheld; needs the tenant's state, so a listing's runs only.
-  const { employees: checked, warnings } = wholeTenant && options.clearGuard ? withoutMassClears(reachable, currentOf, options.clearGuard) : { employees: reachable, warnings: [] };
+  const { employees: checked, warnings } = wholeTenant && options.clearGuard ? withoutMassClears(reachable, currentOf, options.clearGuard, settings ? [settings.separation.dateAttribute, settings.separation.reasonAttribute] : []) : { employees: reachable, warnings: [] };
 
   const phaseOne = new Map<string, DesiredEmployee>();
   for (const employee of checked) {

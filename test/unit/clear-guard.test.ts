@@ -1,4 +1,4 @@
-import { SyncSettingsSchema } from '../../config/schema';
+import { LeaversSchema, SyncSettingsSchema } from '../../config/schema';
 import type { DesiredEmployee } from '../../mapping/employee';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import { buildPlan } from '../../sync/plan';
@@ -43,6 +43,14 @@ describe('the clear guard', () => {
   it('maxShare: 1 lets an intended mass clear run', () => {
     const plan = planOf(() => true, { ...guard, maxShare: 1 });
     expect(cleared(plan)).toHaveLength(2 * people);
+  });
+
+  it('never withholds what the leaver rules clear on purpose: 50 rehires\' old separation dates (kept, Peakon would switch them off)', () => {
+    const rehires = read(() => false).map((employee) => ({ ...employee, user: { ...employee.user, [PEAKON_USER_SCHEMA]: { Manager: 'boss@example.com', Team: 'Blue', 'Separation date': null } } }));
+    const separated = current.map((user) => ({ ...user, [PEAKON_USER_SCHEMA]: { ...user[PEAKON_USER_SCHEMA], 'Separation date': '2025-06-30' } }));
+    const plan = buildPlan(rehires, separated, { matchingKey: 'email', updateMethod: 'patch', refOf: (key) => key, clearGuard: guard, leaverSettings: LeaversSchema.parse({}) });
+    expect(cleared(plan)).toEqual(Array(people).fill('Separation date'));
+    expect(plan.warnings).toBeUndefined();
   });
 
   it('without a listing (filter discovery, a single employee) nothing is counted: the guard needs the tenant', () => {
