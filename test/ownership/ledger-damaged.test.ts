@@ -36,8 +36,9 @@ describe('a damaged ownership ledger', () => {
     await store.record('acme', { owned: ['peakon-user-4711'], deleted: [] });
     expect(existsSync(previous)).toBe(false); // the first write has no previous version
     spoil(file);
-    for (const attempt of [store.read('acme'), store.record('acme', { owned: ['peakon-user-9'], deleted: [] })]) {
-      const failure = await attempt.catch((error: unknown) => error);
+    // One at a time: both started at once, the second's rejection would be unhandled while the first is awaited.
+    for (const attempt of [() => store.read('acme'), () => store.record('acme', { owned: ['peakon-user-9'], deleted: [] })]) {
+      const failure = await attempt().catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(LedgerUnreadableError);
       const { message } = failure as Error;
       expect(message).toMatch(new RegExp(`^the ownership ledger of tenant acme \\(${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) cannot be read: .*; restore it from a backup or remove it \\(the connector then owns only the users it matches to HR records\\)$`));
