@@ -5,10 +5,10 @@ import {
   PEAKON_USER_SCHEMA,
   ScimUserWriteSchema,
   withoutNulls,
-  workEmailOf,
   type ScimUser,
   type ScimUserWrite,
 } from '../scim/resources';
+import { workEmailOf } from '../scim/emails';
 import { invalidValue, ScimHttpError } from './errors';
 import { emailsOf, employeeNumberOf, type EmployeeDirectory, type StoredAttributes } from './store';
 import { characterCount } from '../mapping/limits';

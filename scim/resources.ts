@@ -20,17 +20,6 @@ export const ScimNameSchema = z.looseObject({
   formatted: z.string().optional(),
 });
 
-/**
- * Peakon's work address among a user's emails: the primary `work` one, else the first `work` one, else the primary,
- * else the first. Peakon requires it to equal userName; the sandbox checks that with this rule and the connector's
- * diff compares the mapped email with it, so a user with [home, work] and no primary flag is not rewritten.
- */
-export function workEmailOf<T extends { value: string; type?: string | undefined; primary?: boolean | undefined }>(emails: readonly T[] | undefined): T | undefined {
-  const list = emails ?? [];
-  const isWork = (email: T): boolean => email.type?.toLowerCase() === 'work';
-  return list.find((email) => isWork(email) && email.primary === true) ?? list.find(isWork) ?? list.find((email) => email.primary === true) ?? list[0];
-}
-
 export const EnterpriseExtensionSchema = z.looseObject({
   employeeNumber: z.string().optional(),
   department: z.string().optional(),

@@ -1,5 +1,6 @@
 import type { DesiredEmployee } from '../mapping/employee';
-import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../scim/resources';
+import type { ScimUser } from '../scim/resources';
+import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../scim/urns';
 
 /** sync.clearGuard: how many clears of one attribute a run writes before it withholds them all. */
 export interface ClearGuardSettings {

@@ -9,7 +9,8 @@
  */
 import type { LeaversConfig } from '../config/schema';
 import type { DesiredEmployee } from '../mapping/employee';
-import { PEAKON_USER_SCHEMA, type PatchOperation, type ScimUser } from '../scim/resources';
+import type { PatchOperation, ScimUser } from '../scim/resources';
+import { PEAKON_USER_SCHEMA } from '../scim/urns';
 import { peakonAttributePatch } from './payloads';
 import type { EmployeeWrite, FieldChange, LeaverWrite } from './types';
 

@@ -1,5 +1,5 @@
 import type { PatchOperation, ScimEmail, ScimUser, ScimUserWrite } from '../scim/resources';
-import { workEmailOf } from '../scim/resources';
+import { workEmailOf } from '../scim/emails';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../scim/urns';
 import { getAttribute, setAttribute } from './paths';
 import type { DesiredState, EmployeeChange, EmployeeWrite, FieldChange, UpdateMethod } from './types';
