@@ -467,14 +467,19 @@ export class ScimClient {
 
   /** Waits `ms` before a retry, telling `onWait` every tick (an activity heartbeats), and stops once the client is stopped. */
   private async pause(ms: number): Promise<void> {
+    await this.whileTicking(realSleep(ms, this.signal));
+    this.signal?.throwIfAborted();
+  }
+
+  /** Awaits `waiting`, calling `onWait` every tick meanwhile: one rule for every wait this client makes (a retry's pause, the pacer's slot). */
+  private async whileTicking(waiting: Promise<void>): Promise<void> {
     const onWait = this.onWait;
     const ticking = onWait ? setInterval(onWait, this.waitTickMs) : undefined;
     try {
-      await realSleep(ms, this.signal);
+      await waiting;
     } finally {
       clearInterval(ticking);
     }
-    this.signal?.throwIfAborted();
   }
 
   private async collect(pages: AsyncIterable<ScimUser[]>): Promise<ScimUser[]> {
@@ -485,13 +490,7 @@ export class ScimClient {
 
   /** Waits for the pacer's slot, saying so every tick, and stops waiting when the client is stopped. */
   private async waitForPacer(pacer: OperationPacer): Promise<void> {
-    const onWait = this.onWait;
-    const ticking = onWait ? setInterval(onWait, this.waitTickMs) : undefined;
-    try {
-      await pacer.acquire(this.signal);
-    } finally {
-      clearInterval(ticking);
-    }
+    await this.whileTicking(pacer.acquire(this.signal));
   }
 
   /** Sends one request (paced, counted) and returns the 2xx exchange; every other outcome is thrown as a ScimError. */
