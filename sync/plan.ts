@@ -190,7 +190,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Set<string>();
   const referable = wholeTenant ? referableEmails(employed, currentOf, inPeakon) : undefined;
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
-  const reachable = referable ? employed.map((employee) => withoutUnreachableReferences(employee, referable, renamedTo)) : employed;
+  const reachable = referable ? employed.map((employee) => withoutUnreachableReferences(employee, referable, renamedTo, currentOf(employee) ? createOnlyAttributes(employee) : new Set())) : employed;
   // Mass clears (an export column come back blank) are withheld; needs the tenant's state, so a listing's runs only.
   const { employees: checked, warnings } = wholeTenant && options.clearGuard ? withoutMassClears(reachable, currentOf, options.clearGuard, settings ? [settings.separation.dateAttribute, settings.separation.reasonAttribute] : []) : { employees: reachable, warnings: [] };
 
@@ -570,16 +570,23 @@ function referableEmails(desired: DesiredEmployee[], currentOf: (employee: Desir
 /**
  * Peakon rejects a reference to someone who does not exist. A reference to a person neither in Peakon nor created by
  * this run (typically an inactive manager who never reached Peakon) is left out with a warning, instead of a write that
- * fails and repeats on every run.
+ * fails and repeats on every run. `notWritten` names references this run would not write anyway (an existing user's
+ * onlyOnCreate ones): left out without a warning, since nothing was lost.
  */
-function withoutUnreachableReferences(employee: DesiredEmployee, referable: Set<string>, renamedTo: Set<string>): DesiredEmployee {
+function withoutUnreachableReferences(employee: DesiredEmployee, referable: Set<string>, renamedTo: Set<string>, notWritten: ReadonlySet<string>): DesiredEmployee {
   const unreachable = Object.entries(employee.references).filter(([, email]) => !referable.has(emailMatchKey(email)));
   if (unreachable.length === 0) return employee;
   const references = Object.fromEntries(Object.entries(employee.references).filter(([, email]) => referable.has(emailMatchKey(email))));
   // A person renamed by this run has the new email only once their own update ran, which phase 2 does not order.
   const why = (email: string) => (renamedTo.has(emailMatchKey(email)) ? 'the person is renamed to it by this run; written by the next run' : 'not in Peakon and not created by this run');
-  const warnings = unreachable.map(([attribute, email]) => `${attribute} (${email}) left out: ${why(email)}`);
+  const warnings = unreachable.filter(([attribute]) => !notWritten.has(attribute)).map(([attribute, email]) => `${attribute} (${email}) left out: ${why(email)}`);
   return { ...employee, references, warnings: [...employee.warnings, ...warnings] };
+}
+
+/** The Peakon attributes an employee's mapping sets only on create (onlyOnCreate), by attribute name. */
+function createOnlyAttributes(employee: DesiredEmployee): Set<string> {
+  const prefix = `${PEAKON_USER_SCHEMA}:`;
+  return new Set(employee.createOnly.filter((path) => path.startsWith(prefix)).map((path) => path.slice(prefix.length)));
 }
 
 /**
