@@ -68,7 +68,10 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
    * The last page looked like a tail: a first page shorter than the size asked for, or a page shorter than an earlier
    * one. Either may still not be the end (a capped page size, a page the API filtered), so the read goes on; but an API
    * that then answers 404 had nothing more, and one that serves the same page again had nothing more once the read
-   * advanced past its first page (see pagesWithRecords). After a full page, both stay failures.
+   * advanced past its first page (see pagesWithRecords). After a full page, both stay failures. A 404 is an end only
+   * for `offset` and `page` reads, which ask for a page past the end themselves: a `cursor` or `link` read asks only
+   * for the page the API itself announced (a next cursor, a Link rel="next"), and page sizes there vary, so a 404
+   * for it is a failed read, short page before it or not.
    */
   let afterTail = false;
   let longestPage = 0;
@@ -105,7 +108,13 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     try {
       response = await requestJson(request, settings);
     } catch (error) {
-      if (afterTail && error instanceof HrisStatusError && error.status === 404) break;
+      if (error instanceof HrisStatusError && error.status === 404) {
+        if (afterTail && readsPastTheEnd(config.pagination)) break;
+        if (pageNumber > 1 && !readsPastTheEnd(config.pagination)) {
+          const announcedBy = config.pagination.type === 'cursor' ? `the next cursor at "${config.pagination.cursorPath}"` : 'the Link rel="next" header';
+          throw new HrisStatusError(404, `${error.message}; page ${pageNumber} was announced by ${announcedBy} of page ${pageNumber - 1}, so the read is incomplete`);
+        }
+      }
       throw error;
     }
     const records = extractRecords(response.body, config.recordsPath, description, pageNumber);
@@ -218,6 +227,14 @@ function pageFingerprint(records: HrisRecord[]): string {
 /** A digest of one record, to find it again in the next page. */
 function recordDigest(record: HrisRecord): string {
   return createHash('sha256').update(JSON.stringify(record)).digest('base64');
+}
+
+/**
+ * Whether the read asks for pages by position (`offset`, `page`) and so, after its last page, for one past the end:
+ * an API may answer that with 404 (Django REST framework). `cursor` and `link` reads only follow what the API announced.
+ */
+function readsPastTheEnd(pagination: RestPagination): boolean {
+  return pagination.type === 'offset' || pagination.type === 'page';
 }
 
 /** The page size the read asks for, where the pagination asks for one (0 where the API decides alone). */

@@ -251,6 +251,33 @@ describe('REST source pagination', () => {
     await expect(readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } })).rejects.toThrow(/answered 404/);
   });
 
+  // Cursor and Link page sizes vary: a page shorter than the one before is no tail, and the API itself announced the
+  // next page. The review's case: 5 records (cursor a), 3 records (cursor b), b answers 404; 8 of 10 read as complete.
+  const tenPeople = Array.from({ length: 10 }, (_unused, index) => ({ id: `E${index + 1}` }));
+
+  it('fails a cursor read when the page a next cursor announced answers 404 after a shorter page (not the end: records are missing)', async () => {
+    const pages: Record<string, { items: unknown[]; next: string }> = { '': { items: tenPeople.slice(0, 5), next: 'a' }, a: { items: tenPeople.slice(5, 8), next: 'b' } };
+    const api = await serve(({ url }) => {
+      const page = pages[url.searchParams.get('cursor') ?? ''];
+      return page ? { body: page } : { status: 404, body: 'gone' };
+    });
+    const reading = readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } });
+    await expect(reading).rejects.toThrow(SourceReadError);
+    await expect(reading).rejects.toThrow(/answered 404.*page 3 was announced by the next cursor at "next" of page 2, so the read is incomplete/);
+    expect(api.requests.map((request) => request.url.searchParams.get('cursor'))).toEqual([null, 'a', 'b']);
+  });
+
+  it('fails a Link read when the page a Link rel="next" announced answers 404 after a shorter page', async () => {
+    const api = await serve(({ url }) => {
+      const page = Number(url.searchParams.get('p') ?? 1);
+      if (page === 1) return { body: tenPeople.slice(0, 5), headers: { Link: '</api/employees?p=2>; rel="next"' } };
+      if (page === 2) return { body: tenPeople.slice(5, 8), headers: { Link: '</api/employees?p=3>; rel="next"' } };
+      return { status: 404, body: 'gone' };
+    });
+    await expect(readWith(api.origin, { pagination: { type: 'link' } })).rejects.toThrow(/answered 404.*page 3 was announced by the Link rel="next" header of page 2, so the read is incomplete/);
+    expect(api.requests).toHaveLength(3);
+  });
+
   it('ends a cursor read at an empty page without a next cursor', async () => {
     const api = await serve(({ url }) => ({ body: url.searchParams.get('cursor') === null ? { items: people.slice(0, 3), next: '1' } : { items: [], next: null } }));
     expect(ids(await readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }))).toEqual(['E1', 'E2', 'E3']);
