@@ -157,7 +157,24 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
         previousRecords = short ? digests : undefined;
       }
     }
-    announced ??= extractTotal(response.body, config.totalPath, description);
+    // The total this page confirms, where the read may end on it. An `offset` or `page` read ends once it has read the
+    // total (without the request past the end), so the total must be the list's as it is now, not as it was at page 1:
+    // a record added ahead of the offset during the read shifts the list (the next page starts with the last record of
+    // this one again) while the first total stays, and the read would end one record short, its last employee unread
+    // (a leaver) and another read twice. So every page's total is read, and a total that changes fails the read:
+    // the list changed under it, and only reading it again is reliable. A page without the total (an API that
+    // announces it on its first page only) confirms nothing: the read then goes on to the empty page (or a 404 past a
+    // tail page), and more records than the first page announced fail it too (see after the loop). A `cursor` or
+    // `link` read does not shift (the API says where the next page starts) and never ends on the total alone: its
+    // first total stays the one checked.
+    let confirmedTotal: number | undefined;
+    if (pageNumber === 1) {
+      announced = extractTotal(response.body, config.totalPath, description);
+      confirmedTotal = announced;
+    } else if (announced !== undefined && readsPastTheEnd(config.pagination) && getJsonPath(response.body, config.totalPath ?? '') !== undefined) {
+      confirmedTotal = extractTotal(response.body, config.totalPath, description);
+      if (confirmedTotal !== announced) throw listChanged(description, `total ${announced} → ${confirmedTotal} at "${config.totalPath ?? ''}" on page ${pageNumber}`);
+    }
     read += records.length;
     if (records.length > 0) pagesWithRecords += 1;
     if (records.length > 0) yield records;
@@ -170,7 +187,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
           'set totalPath to the total the API announces, so the read knows when it is complete',
       );
     }
-    next = nextPage(config, next, response, records.length, read, announced, seenCursors, description);
+    next = nextPage(config, next, response, records.length, read, confirmedTotal, seenCursors, description);
     // An empty page is no tail: where it does not end the read (a cursor or Link to more), the API said there is more.
     afterTail = records.length > 0 && short;
     longestPage = Math.max(longestPage, records.length);
@@ -179,6 +196,18 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   if (announced !== undefined && read < announced) {
     throw new SourceReadError(`${description} announced ${announced} records at "${config.totalPath ?? ''}" but returned only ${read}; the read is incomplete`);
   }
+  // More records than announced: an `offset` or `page` read (which ends at the total each page confirms) read records
+  // twice because the list shifted, or ended past a total that undercounts; either way some may be missing.
+  if (announced !== undefined && read > announced && readsPastTheEnd(config.pagination)) {
+    throw listChanged(description, `${announced} record(s) announced at "${config.totalPath ?? ''}", ${read} read`);
+  }
+}
+
+/** A read that saw the HR list change under it: retrying reads it again, from a list that is, with luck, at rest. */
+function listChanged(description: string, evidence: string): SourceReadError {
+  return new SourceReadError(
+    `${description}: the HR list changed while it was read (${evidence}); read again. A record added or removed during an offset or page read shifts the pages, and a present employee could be left unread`,
+  );
 }
 
 /** One request, whatever the order of its parameters: the URL with the parameters it will be sent with. */
@@ -279,12 +308,13 @@ function nextPage(
   response: HrisHttpResponse,
   pageLength: number,
   read: number,
-  announced: number | undefined,
+  /** The total this page confirmed (undefined where it did not): an offset or page read ends once it is read. */
+  confirmedTotal: number | undefined,
   seenCursors: Set<string>,
   description: string,
 ): NextPage {
   const pagination = config.pagination;
-  const reachedTotal = announced !== undefined && read >= announced;
+  const reachedTotal = confirmedTotal !== undefined && read >= confirmedTotal;
   switch (pagination.type) {
     case 'none':
       return undefined;
