@@ -1,8 +1,12 @@
+import type { Payload } from '@temporalio/common';
+import { ExternalStorageRunner } from '@temporalio/common/lib/internal-non-workflow';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { CODEC_SERVER_TOKEN_VARIABLE, ENCRYPTION_KEY_VARIABLE, readEncryptionKeys } from '../../codec/keys';
 import { ALLOW_ENCODE_FLAG, DEFAULT_UI_ORIGINS, startCodecServer, UNAUTHENTICATED_FLAG } from '../../codec/server';
 import { isLoopbackHost } from '../../config/secret';
+import { externalStorageFromEnv } from '../../storage/from-env';
+import { defaultPayloadDirectory } from '../../worker/environment';
 
 const CodecServerCommandOptionsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65_535),
@@ -47,6 +51,7 @@ export function registerCodecServerCommand(program: Command): void {
         ...(bearerToken ? { bearerToken } : {}),
         allowUnauthenticatedDecode: parsed.data.unsafeAllowUnauthenticatedDecode,
         allowEncode: parsed.data.allowEncode,
+        ...payloadStoreResolver(process.env),
       });
       if (!bearerToken && !isLoopbackHost(parsed.data.host)) {
         // Started only because the operator passed the unsafe flag: say so where logs and terminals show it.
@@ -64,4 +69,16 @@ export function registerCodecServerCommand(program: Command): void {
       await stopped;
       await server.close();
     });
+}
+
+/**
+ * Payloads of 16 KiB and more (plans, partition work, large results) are in the payload store, and history holds a
+ * reference to them (the SDK encrypts, then stores). The UI sends that reference: fetched from the same store the
+ * workers use (PEAKON_SYNC_PAYLOAD_STORE, else the state folder's payloads/), it decodes like any other payload.
+ */
+function payloadStoreResolver(env: NodeJS.ProcessEnv): { resolvePayload?: (payload: Payload) => Promise<Payload> } {
+  const externalStorage = externalStorageFromEnv(env, { defaultLocalDirectory: defaultPayloadDirectory(env) });
+  if (!externalStorage) return {};
+  const runner = new ExternalStorageRunner(externalStorage);
+  return { resolvePayload: async (payload) => (await runner.retrieve([payload]))[0] ?? payload };
 }

@@ -1,4 +1,12 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { ExternalStorageRunner, isReferencePayload } from '@temporalio/common/lib/internal-non-workflow';
+import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec';
+import { readEncryptionKeys, type EncryptionKeys } from '../../codec/keys';
+import { externalStorageFromEnv } from '../../storage/from-env';
 import { BUILT_CLI, runBuiltCli } from '../harness/cli';
 
 /** The codec-server command as an operator starts it, from the built CLI (`npm run build` first). */
@@ -61,5 +69,43 @@ describe('peakon-sync codec-server off loopback', () => {
     expect(line).toMatch(/^codec server on http:\/\/127\.0\.0\.1:\d+ \(.*no token/);
     expect(stderr).toBe('');
     expect(exitCode).toBe(0);
+  });
+});
+
+describe('peakon-sync codec-server and the payload store', () => {
+  it('decodes a payload the workers put in the payload store (history holds only its reference)', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'codec-store-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, PEAKON_SYNC_STATE_DIR: stateDir, PEAKON_SYNC_PAYLOAD_STORE: '', PEAKON_SYNC_CODEC_SERVER_TOKEN: '' };
+    // As a worker does: encrypt, then offload what is over the threshold (16 KiB) to the state folder's payloads/.
+    const large = { employees: Array.from({ length: 800, }, (_, index) => `employee-${index}@example.com`) };
+    const [encrypted] = await new AesGcmPayloadCodec(readEncryptionKeys() as EncryptionKeys).encode([defaultPayloadConverter.toPayload(large)]);
+    const storage = externalStorageFromEnv(env, { defaultLocalDirectory: path.join(stateDir, 'payloads') });
+    const [reference] = await new ExternalStorageRunner(storage as NonNullable<typeof storage>).store([encrypted as NonNullable<typeof encrypted>]);
+    expect(isReferencePayload(reference as NonNullable<typeof reference>)).toBe(true);
+
+    const child = spawn(process.execPath, [BUILT_CLI, 'codec-server', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let stdout = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const found = /codec server on (http:\/\/\S+)/.exec(stdout);
+          if (found?.[1]) resolve(found[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`codec-server exited ${code}`)));
+      });
+      const asJson = (payload: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null }) => ({
+        metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')])),
+        data: Buffer.from(payload.data ?? []).toString('base64'),
+      });
+      const answer = await fetch(`${url}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ payloads: [asJson(reference as NonNullable<typeof reference>)] }) });
+      expect(answer.status).toBe(200);
+      const { payloads } = (await answer.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
+      const [decoded] = payloads.map((payload) => defaultPayloadConverter.fromPayload({ metadata: Object.fromEntries(Object.entries(payload.metadata).map(([key, value]) => [key, Buffer.from(value, 'base64')])), data: Buffer.from(payload.data, 'base64') }));
+      expect(decoded).toEqual(large);
+    } finally {
+      child.kill('SIGTERM');
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 });
