@@ -273,7 +273,10 @@ function requestedPageSize(pagination: RestPagination): number {
   return 0;
 }
 
-/** The query parameters the read sets itself, whose values messages may show (never `source.query`'s). */
+/**
+ * The query parameters the read sets itself, whose values messages may show (never `source.query`'s). Not a cursor: it
+ * is the API's, often the last record's sort key encoded (base64 of an email), so messages show it as `…`.
+ */
 function paginationParams(pagination: RestPagination): string[] {
   switch (pagination.type) {
     case 'offset':
@@ -281,7 +284,7 @@ function paginationParams(pagination: RestPagination): string[] {
     case 'page':
       return [pagination.pageParam, ...(pagination.sizeParam ? [pagination.sizeParam] : [])];
     case 'cursor':
-      return [pagination.cursorParam, ...(pagination.sizeParam ? [pagination.sizeParam] : [])];
+      return pagination.sizeParam ? [pagination.sizeParam] : [];
     case 'link':
     case 'none':
       return [];
@@ -353,7 +356,7 @@ function nextPage(
       // An empty page that hands back the very cursor it was asked for has nothing past it: the end of the read, not a
       // loop (some APIs answer their last, empty page so). After records, the same cursor is still a loop.
       if (pageLength === 0 && text === current.params[pagination.cursorParam]) return undefined;
-      if (seenCursors.has(text)) throw new SourceReadError(`${description}: the cursor "${text}" came back twice; the API is looping`);
+      if (seenCursors.has(text)) throw new SourceReadError(`${description}: the cursor at "${pagination.cursorPath}" came back twice (its value is not shown: it may encode a record); the API is looping`);
       seenCursors.add(text);
       return { url: current.url, params: { ...current.params, [pagination.cursorParam]: text } };
     }

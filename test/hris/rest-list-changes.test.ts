@@ -95,3 +95,39 @@ describe('REST source: the HR list changes while an offset or page read is under
     expect(ids(await readWith(api.origin, { recordsPath: 'items', totalPath: 'total', pagination: { type: 'cursor', cursorPath: 'next' } }))).toEqual(ids(people(5)));
   });
 });
+
+describe('REST source: a cursor value is never quoted in a message', () => {
+  // Cursors are often the last record's sort key encoded: base64 of an email here.
+  const cursor = Buffer.from('ada.lovelace@example.com').toString('base64');
+
+  it('shows the cursor parameter as … in a failed request, and the page size the read sets as is', async () => {
+    const api = await serve(({ url }) => (url.searchParams.get('after') === null ? { body: { items: people(3), next: cursor } } : { status: 500, body: 'boom' }));
+    const reading = readWith(api.origin, { recordsPath: 'items', retry: { maxAttempts: 1 }, pagination: { type: 'cursor', cursorParam: 'after', cursorPath: 'next', sizeParam: 'limit', pageSize: 3 } });
+    const message = await reading.then(
+      () => '',
+      (error: unknown) => (error as Error).message,
+    );
+    expect(message).toContain(`GET ${api.origin}/api/employees?limit=3&after=… answered 500`);
+    expect(message).not.toContain(cursor);
+    // Sent all the same.
+    expect(api.requests[1]?.url.searchParams.get('after')).toBe(cursor);
+  });
+
+  it('does not quote a cursor that came back twice, nor the one a 404 answered', async () => {
+    let served = 0;
+    const looping = await serve(() => ({ body: { items: people(3).slice(served, ++served), next: cursor } }));
+    const loopMessage = await readWith(looping.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }).then(
+      () => '',
+      (error: unknown) => (error as Error).message,
+    );
+    expect(loopMessage).toContain('the cursor at "next" came back twice');
+    expect(loopMessage).not.toContain(cursor);
+    const gone = await serve(({ url }) => (url.searchParams.get('cursor') === null ? { body: { items: people(3), next: cursor } } : { status: 404, body: 'gone' }));
+    const goneMessage = await readWith(gone.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }).then(
+      () => '',
+      (error: unknown) => (error as Error).message,
+    );
+    expect(goneMessage).toContain(`GET ${gone.origin}/api/employees?cursor=… answered 404`);
+    expect(goneMessage).not.toContain(cursor);
+  });
+});
