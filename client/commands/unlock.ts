@@ -1,5 +1,6 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { tenantLockWorkflowId } from '../../workflows/ids';
 import type { TenantLockState } from '../../workflows/lock';
 import { connectClient } from '../temporal-client';
@@ -27,25 +28,64 @@ export async function unlockTenant(client: Client, tenant: string, force: boolea
   return terminateCheckedLock(client, checked, force);
 }
 
+/** What a lock records of its holder (workflows/lock.ts upserts it into its memo as it starts). */
+const LockHolderMemoSchema = z.object({ holderRunId: z.string().min(1) });
+
 /** The tenant's running lock run and its holder, or undefined when the tenant is not locked. */
 export async function checkTenantLock(client: Client, tenant: string): Promise<CheckedTenantLock | undefined> {
   const lockId = tenantLockWorkflowId(tenant);
-  let runId: string;
+  let description: WorkflowExecutionDescription;
   try {
-    const description = await client.workflow.getHandle(lockId).describe();
+    description = await client.workflow.getHandle(lockId).describe();
     if (description.status.name !== 'RUNNING') return undefined;
-    runId = description.runId;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;
   }
-  // The run just described, not whatever run has the ID by the time the query is answered.
-  const { holderRunId } = await client.workflow.getHandle(lockId, runId).query<TenantLockState>('holder');
-  const holderStatus = await client.workflow
-    .getHandle(holderRunId)
-    .describe()
-    .then((description) => description.status.name, () => 'NOT_FOUND');
+  const { runId } = description;
+  const holderRunId = await lockHolderOf(client, lockId, description);
+  const holderStatus = await holderStatusOf(client, tenant, holderRunId);
   return { tenant, runId, holderRunId, holderStatus };
+}
+
+/**
+ * The sync run holding a running lock, read without a worker where the server can tell: the holder the lock wrote into
+ * its memo (decoded by the client's data converter, which decrypts it), else its parent (a lock is its holder's child).
+ * Only a lock that has done neither (its first task not yet run, started by hand) is asked through the `holder` query,
+ * which needs a worker; a query nobody answers fails with a message that says so. Exported for tests.
+ */
+export async function lockHolderOf(client: Client, lockId: string, description: Pick<WorkflowExecutionDescription, 'runId' | 'memo' | 'parentExecution' | 'taskQueue'>): Promise<string> {
+  const memo = LockHolderMemoSchema.safeParse(description.memo ?? {});
+  if (memo.success) return memo.data.holderRunId;
+  const parent = description.parentExecution?.workflowId;
+  if (parent) return parent;
+  try {
+    // The run just described, not whatever run has the ID by the time the query is answered.
+    return (await client.workflow.getHandle(lockId, description.runId).query<TenantLockState>('holder')).holderRunId;
+  } catch (error) {
+    throw new Error(`cannot tell which sync holds ${lockId}: its memo names no holder and the holder query got no answer (is a worker polling task queue "${description.taskQueue}"?): ${errorMessage(error)}; nothing was terminated`, { cause: error });
+  }
+}
+
+/**
+ * The holder's Temporal status (`RUNNING`, `COMPLETED`, …), or `NOT_FOUND` when Temporal has no such workflow (gone
+ * past retention, or never started). Any other failure to describe it (Temporal unavailable, a deadline, a permission)
+ * says nothing about the holder: it is an error, never "gone", or unlock would terminate the lock of a sync still
+ * running. Exported for tests.
+ */
+export async function holderStatusOf(client: Client, tenant: string, holderRunId: string): Promise<string> {
+  try {
+    return (await client.workflow.getHandle(holderRunId).describe()).status.name;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return 'NOT_FOUND';
+    throw new Error(`cannot tell whether sync ${holderRunId}, which holds the lock of tenant ${tenant}, still runs: ${errorMessage(error)}; nothing was terminated, try again`, { cause: error });
+  }
+}
+
+/** An error's message, with its gRPC cause's where the SDK wraps one (a ServiceError says only "Failed to …"). */
+function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error && error.cause.message && !error.message.includes(error.cause.message) ? `${error.message} (${error.cause.message})` : error.message;
 }
 
 /**
