@@ -1,5 +1,6 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ScimAuthenticationError, ScimConflictError, ScimEgressProxyRefusedError, ScimError, ScimMalformedResponseError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
+import { HrisStatusError } from '../hris/http';
 import { SourceReadError } from '../hris/source';
 import { ConfigError } from '../config/load';
 
@@ -39,6 +40,18 @@ export function toActivityFailure(error: unknown): ApplicationFailure {
   if (error instanceof ScimMalformedResponseError) return ApplicationFailure.create({ type: FailureType.MalformedResponse, nonRetryable: true, message: error.message });
   if (error instanceof ScimError) {
     return ApplicationFailure.create({ type: error.retryable ? FailureType.Transient : FailureType.InvalidRequest, nonRetryable: !error.retryable, message: error.message });
+  }
+  if (error instanceof HrisStatusError) {
+    // A read the same request fails again (400, credentials refused, the configured URL not found) is not repeated: each
+    // attempt re-reads from the first page, and repeating a refused key may get it locked. Still SourceReadFailed, never
+    // AuthenticationFailed or NotFound: those name Peakon, and quarantine the run (workflows/sync.ts).
+    // A Retry-After too long to wait out within the request is the next attempt's delay, as Peakon's is.
+    return ApplicationFailure.create({
+      type: FailureType.SourceReadFailed,
+      nonRetryable: !error.retryable,
+      message: error.message,
+      ...(error.retryable && error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}),
+    });
   }
   if (error instanceof SourceReadError) return ApplicationFailure.create({ type: FailureType.SourceReadFailed, message: error.message });
   if (error instanceof ConfigError) return ApplicationFailure.create({ type: FailureType.ConfigInvalid, nonRetryable: true, message: error.message });

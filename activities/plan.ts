@@ -2,7 +2,8 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { checkDeletionConfirmed, checkGuardTimeoutFitsRetention } from '../config/guard-retention';
 import { leaversSettings, type ConnectorConfig } from '../config/schema';
-import { readAllRecords } from '../hris/source';
+import type { HrisHttpReadOptions } from '../hris/http';
+import { readAllRecords, type HrisReadOptions } from '../hris/source';
 import { emailMatchKey } from '../mapping/email';
 import { mapEmployees, type MappingReport } from '../mapping/map';
 import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
@@ -131,12 +132,16 @@ export function planSyncActivity(deps: ActivityDeps) {
         // Records the source could not read (a CSV row with a stray delimiter) are reported like invalid records, and,
         // holding neither a key nor an id, make the run's leaver writes wait for approval (sync/leavers.ts).
         const readProblems: RecordProblem[] = [];
-        const records = await readAllRecords(source, {
+        // And while an HTTP source's request is in flight or waits to retry (`onWait`, hris/http.ts): a long Retry-After
+        // and then a slow page, each within its bounds, together outlasted the heartbeat timeout in silence.
+        const readOptions: HrisReadOptions & HrisHttpReadOptions = {
           signal: context.cancellationSignal,
           onPage: (read) => heartbeat(`reading the HR system (${read} records)`),
           onRetry: () => heartbeat('reading the HR system (retrying a request)'),
+          onWait: () => heartbeat(currentStage),
           onProblem: (problem) => readProblems.push(problem),
-        });
+        };
+        const records = await readAllRecords(source, readOptions);
         recordsRead = records.length + readProblems.length;
         heartbeat('mapping');
         const mapping = mapEmployees(records, config, readProblems);

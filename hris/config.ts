@@ -15,7 +15,7 @@ export const CsvSourceConfigSchema = z.strictObject({
 });
 export type CsvSourceConfig = z.infer<typeof CsvSourceConfigSchema>;
 
-/** Bounded retries: 429 (honouring Retry-After), 502/503/504 and network errors. */
+/** Bounded retries: 429 (honouring Retry-After), 408/500/502/503/504 and network errors. */
 export const RetrySettingsSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(20).default(5),
   baseDelayMs: z.number().int().min(0).default(500),

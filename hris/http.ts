@@ -49,6 +49,14 @@ export interface HrisHttpSettings {
   signal?: AbortSignal | undefined;
   /** Told before each retry wait, so a caller can show the read is alive (the plan activity heartbeats). */
   onRetry?: ((message: string) => void) | undefined;
+  /**
+   * Told every `waitTickMs` while a request is in flight and while a retry waits (a wait without `onWait` repeats
+   * `onRetry` instead): a slow page (up to totalTimeoutMs) after a long Retry-After must not outlast the plan
+   * activity's heartbeat timeout in silence.
+   */
+  onWait?: (() => void) | undefined;
+  /** How often `onWait` is told; HR_WAIT_TICK_MS unless a test sets a short one. */
+  waitTickMs?: number | undefined;
   retry: RetrySettings;
   sleep: Sleep;
   /** Names the source in messages, e.g. `rest:https://hr.example.com/api/employees`. */
@@ -66,14 +74,38 @@ export interface HrisHttpSettings {
  */
 export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
+/** How often a request in flight or a retry wait tells `onWait` (well inside any heartbeat timeout the connector sets). */
+export const HR_WAIT_TICK_MS = 10_000;
+
+/**
+ * What a read passes on to its HTTP requests (HrisReadOptions, plus the wait tick a caller that heartbeats sets):
+ * readAllRecords hands its options to the source's readPages, and the HTTP sources hand them here.
+ */
+export interface HrisHttpReadOptions {
+  signal?: AbortSignal | undefined;
+  onRetry?: ((message: string) => void) | undefined;
+  onWait?: (() => void) | undefined;
+  waitTickMs?: number | undefined;
+}
+
 /** The settings of one read: the source's timeouts and retries, the read's own stop signal and retry callback. */
 export function httpSettingsFor(
   config: { timeoutMs: number; totalTimeoutMs: number; retry: RetrySettings },
-  options: { signal?: AbortSignal | undefined; onRetry?: ((message: string) => void) | undefined },
+  options: HrisHttpReadOptions,
   sleep: Sleep,
   source: string,
 ): HrisHttpSettings {
-  return { timeoutMs: config.timeoutMs, totalTimeoutMs: config.totalTimeoutMs, signal: options.signal, onRetry: options.onRetry, retry: config.retry, sleep, source };
+  return {
+    timeoutMs: config.timeoutMs,
+    totalTimeoutMs: config.totalTimeoutMs,
+    signal: options.signal,
+    onRetry: options.onRetry,
+    onWait: options.onWait,
+    waitTickMs: options.waitTickMs,
+    retry: config.retry,
+    sleep,
+    source,
+  };
 }
 
 export interface HrisHttpResponse {
@@ -83,17 +115,34 @@ export interface HrisHttpResponse {
   url: string;
 }
 
-/** An HR system answered a non-2xx status it was not retried for (or ran out of retries): callers can tell a 404. */
+/**
+ * An HR system answered a non-2xx status it was not retried for (or ran out of retries): callers can tell a 404, and
+ * activities/failures.ts tells a deterministic one (`retryable` false) from one a later attempt may get past.
+ */
 export class HrisStatusError extends SourceReadError {
   constructor(
     readonly status: number,
     message: string,
+    /** How long the HR system asked to wait (Retry-After of a 429/503, capped at MAX_RETRY_AFTER_MS), if it said. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
+
+  /**
+   * False for the answers the same request gets again however often it is repeated: bad request (400), credentials
+   * refused (401/403: repeating may get the API key locked) or the configured URL not found (404).
+   */
+  get retryable(): boolean {
+    return !NON_RETRYABLE_STATUSES.has(this.status);
+  }
 }
 
-const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+/** Retried within the request, with backoff (or the answer's Retry-After); 408 and 500 are as often a blip as 502-504. */
+const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+const NON_RETRYABLE_STATUSES = new Set([400, 401, 403, 404]);
+/** The longest Retry-After passed on as a failure's retry delay: a server's "wait a year" is a broken header. */
+const MAX_RETRY_AFTER_MS = 60 * 60_000;
 // EPROXYUPSTREAM / EPROXYUNREACHABLE: the egress proxy could not reach the host, or could not be reached, this time
 // (net/egress-proxy.ts); a refusal (EPROXYREFUSED) is not retried.
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'EPROXYUPSTREAM', 'EPROXYUNREACHABLE']);
@@ -130,16 +179,17 @@ export function describeUrl(url: string | URL, visibleParams: readonly string[] 
 
 /**
  * One JSON exchange with an HR system, with bounded retries: 429 waits as long as Retry-After says (up to
- * retry.maxDelayMs), 502/503/504, dropped connections and timeouts (idle or total deadline) back off exponentially.
- * Anything else non-2xx, a body that is not JSON, or running out of attempts is a SourceReadError, so the run stops
- * before any write. Once `settings.signal` is aborted the request in flight is torn down and this rejects with the
- * signal's reason; no further attempt is made.
+ * retry.maxDelayMs), 408/500/502/503/504, dropped connections and timeouts (idle or total deadline) back off
+ * exponentially. Anything else non-2xx, a body that is not JSON (never quoted: a 2xx body is employee records), or
+ * running out of attempts is a SourceReadError, so the run stops before any write. `onWait` is told every tick while a
+ * request is in flight or waits to retry. Once `settings.signal` is aborted the request in flight is torn down and
+ * this rejects with the signal's reason; no further attempt is made.
  */
 export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSettings): Promise<HrisHttpResponse> {
   const what = describeRequest(request);
   for (let attempt = 1; ; attempt += 1) {
     settings.signal?.throwIfAborted();
-    const outcome = await attemptOnce(request, settings);
+    const outcome = await whileTicking(attemptOnce(request, settings), settings.onWait, settings.waitTickMs);
     const lastAttempt = attempt >= settings.retry.maxAttempts;
     if (outcome.kind === 'tooLarge') {
       // Not retried: the same request gets the same oversized answer.
@@ -156,36 +206,60 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
       continue;
     }
     const { response } = outcome;
-    if (response.status >= 200 && response.status < 300) return parseBody(response, what, settings.source, request.secrets);
-    if (!RETRYABLE_STATUSES.has(response.status) || lastAttempt) {
-      throw new HrisStatusError(response.status, `${settings.source}: ${what} answered ${response.status}${statusHint(response.status)}${bodySnippet(response.data, request.secrets)}${lastAttempt && RETRYABLE_STATUSES.has(response.status) ? ` after ${attempt} attempts` : ''}`);
-    }
+    if (response.status >= 200 && response.status < 300) return parseBody(response, what, settings.source);
     const requested = parseRetryAfterMs(headerValue(response, 'retry-after'), Date.now());
+    const retryAfterMs = requested === undefined ? undefined : Math.min(requested, MAX_RETRY_AFTER_MS);
+    if (!RETRYABLE_STATUSES.has(response.status) || lastAttempt) {
+      // An error answer's body is the API's message (often the only clue), kept short and with the secrets removed.
+      throw new HrisStatusError(
+        response.status,
+        `${settings.source}: ${what} answered ${response.status}${statusHint(response.status)}${bodySnippet(response.data, request.secrets)}${lastAttempt && RETRYABLE_STATUSES.has(response.status) ? ` after ${attempt} attempts` : ''}`,
+        RETRYABLE_STATUSES.has(response.status) ? retryAfterMs : undefined,
+      );
+    }
     if (requested !== undefined && requested > settings.retry.maxDelayMs) {
-      throw new SourceReadError(
+      // Not waited out here (the attempt would sit idle); the plan activity's next attempt waits for it instead.
+      throw new HrisStatusError(
+        response.status,
         `${settings.source}: ${what} answered ${response.status} asking to wait ${Math.ceil(requested / 1000)} s, more than retry.maxDelayMs (${settings.retry.maxDelayMs} ms)`,
+        retryAfterMs,
       );
     }
     await pause(settings, requested ?? backoff(settings.retry, attempt), `${what} answered ${response.status} on attempt ${attempt}`);
   }
 }
 
-/** Waits before a retry, telling `onRetry` first; ends early (rejecting with the signal's reason) once the read is stopped. */
+/**
+ * Waits before a retry, telling `onRetry` first and then every tick (`onWait`, or `onRetry` again without one); ends
+ * early (rejecting with the signal's reason) once the read is stopped.
+ */
 async function pause(settings: HrisHttpSettings, ms: number, why: string): Promise<void> {
-  settings.onRetry?.(`${why}; retrying in ${ms} ms`);
-  const { signal } = settings;
-  if (!signal) return settings.sleep(ms);
+  const message = `${why}; retrying in ${ms} ms`;
+  const { onRetry, signal } = settings;
+  onRetry?.(message);
+  const tick = settings.onWait ?? (onRetry ? () => onRetry(message) : undefined);
+  if (!signal) return whileTicking(settings.sleep(ms), tick, settings.waitTickMs);
   signal.throwIfAborted();
   let onAbort: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (onAbort = resolve));
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     // An injected sleep may ignore the signal; the race ends the wait anyway.
-    await Promise.race([settings.sleep(ms, signal), stopped]);
+    await whileTicking(Promise.race([settings.sleep(ms, signal), stopped]), tick, settings.waitTickMs);
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
   signal.throwIfAborted();
+}
+
+/** Awaits `waiting`, calling `onWait` every tick meanwhile: one rule for every wait of a request (in flight, or a retry's pause). */
+async function whileTicking<T>(waiting: Promise<T>, onWait: (() => void) | undefined, tickMs: number | undefined): Promise<T> {
+  const ticking = onWait ? setInterval(onWait, tickMs ?? HR_WAIT_TICK_MS) : undefined;
+  try {
+    return await waiting;
+  } finally {
+    clearInterval(ticking);
+  }
 }
 
 type Attempt = { kind: 'response'; response: AxiosResponse<string> } | { kind: 'network'; code: string; detail?: string } | { kind: 'tooLarge'; limit: number };
@@ -271,7 +345,7 @@ function dropHeaders(headers: unknown, names: readonly string[]): void {
   for (const name of Object.keys(record)) if (lower.has(name.toLowerCase())) delete record[name];
 }
 
-function parseBody(response: AxiosResponse<string>, what: string, source: string, secrets: readonly string[]): HrisHttpResponse {
+function parseBody(response: AxiosResponse<string>, what: string, source: string): HrisHttpResponse {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(response.headers)) {
     if (typeof value === 'string') headers[name.toLowerCase()] = value;
@@ -280,8 +354,145 @@ function parseBody(response: AxiosResponse<string>, what: string, source: string
   const finalUrl: unknown = response.request?.res?.responseUrl;
   try {
     return { body: JSON.parse(response.data), headers, url: typeof finalUrl === 'string' ? finalUrl : response.config.url ?? '' };
-  } catch {
-    throw new SourceReadError(`${source}: ${what} did not answer JSON (content-type ${headers['content-type'] ?? 'unknown'})${bodySnippet(response.data, secrets)}`);
+  } catch (error) {
+    // Never a word of the body: a 2xx answer is the records (an NDJSON or CSV export, a JSON with one bad token), and a
+    // message reaches workflow history, the CLI and logs. Its size and where the JSON breaks tell what went wrong.
+    throw new SourceReadError(`${source}: ${what} did not answer JSON (content-type ${headers['content-type'] ?? 'unknown'}): ${describeNotJson(response.data, error)}; the body is not quoted, it may hold personal data`);
+  }
+}
+
+/** Why `text` is not JSON, without quoting it: its size, and the position (line, column) where the JSON breaks. */
+export function describeNotJson(text: unknown, parseError?: unknown): string {
+  if (typeof text !== 'string') return 'no body';
+  const size = `${Buffer.byteLength(text, 'utf8')} bytes`;
+  if (text.trim() === '') return `${size}, empty`;
+  // V8 names the position for some errors ("… at position 8") but quotes the text for others, so only a number is taken from it.
+  const named = parseError instanceof Error ? /at position (\d+)/.exec(parseError.message)?.[1] : undefined;
+  const position = named !== undefined ? Number(named) : firstJsonErrorAt(text);
+  if (position === undefined) return `${size}, not valid JSON`;
+  if (position >= text.length) return `${size}, the JSON ends early (position ${position})`;
+  const before = text.slice(0, position);
+  const line = (before.match(/\n/g)?.length ?? 0) + 1;
+  const column = position - (before.lastIndexOf('\n') + 1) + 1;
+  const after = firstJsonErrorAt(text.slice(0, position)) === undefined && position > 0 ? ' after a complete JSON value (NDJSON, or several documents?)' : '';
+  return `${size}, not valid JSON at position ${position} (line ${line}, column ${column})${after}`;
+}
+
+/**
+ * The position of the first character that makes `text` not JSON (its length when it ends early), or undefined when
+ * it is JSON or too deeply nested to check. Only for messages: JSON.parse does the parsing.
+ */
+function firstJsonErrorAt(text: string): number | undefined {
+  let at = 0;
+  class Broken {
+    constructor(readonly position: number) {}
+  }
+  const fail = (): never => {
+    throw new Broken(at);
+  };
+  const space = () => {
+    while (at < text.length && ' \t\n\r'.includes(text.charAt(at))) at += 1;
+  };
+  const expect = (char: string) => {
+    if (text.charAt(at) !== char) fail();
+    at += 1;
+  };
+  const digits = (): void => {
+    if (!/[0-9]/.test(text.charAt(at))) fail();
+    while (/[0-9]/.test(text.charAt(at))) at += 1;
+  };
+  const string = () => {
+    expect('"');
+    for (;;) {
+      if (at >= text.length) fail();
+      const char = text.charCodeAt(at);
+      if (char === 0x22) {
+        at += 1;
+        return;
+      }
+      if (char < 0x20) fail();
+      if (char === 0x5c) {
+        at += 1;
+        const escape = text.charAt(at);
+        if (escape === 'u') {
+          for (let index = 0; index < 4; index += 1) {
+            at += 1;
+            if (!/[0-9a-fA-F]/.test(text.charAt(at))) fail();
+          }
+        } else if (!'"\\/bfnrt'.includes(escape) || escape === '') fail();
+      }
+      at += 1;
+    }
+  };
+  const value = (): void => {
+    space();
+    const char = text.charAt(at);
+    if (char === '{') {
+      at += 1;
+      space();
+      if (text.charAt(at) === '}') {
+        at += 1;
+        return;
+      }
+      for (;;) {
+        space();
+        string();
+        space();
+        expect(':');
+        value();
+        space();
+        if (text.charAt(at) === '}') {
+          at += 1;
+          return;
+        }
+        expect(',');
+      }
+    }
+    if (char === '[') {
+      at += 1;
+      space();
+      if (text.charAt(at) === ']') {
+        at += 1;
+        return;
+      }
+      for (;;) {
+        value();
+        space();
+        if (text.charAt(at) === ']') {
+          at += 1;
+          return;
+        }
+        expect(',');
+      }
+    }
+    if (char === '"') return string();
+    for (const literal of ['true', 'false', 'null']) {
+      if (text.startsWith(literal, at)) {
+        at += literal.length;
+        return;
+      }
+    }
+    if (char === '-') at += 1;
+    if (text.charAt(at) === '0') at += 1;
+    else digits();
+    if (text.charAt(at) === '.') {
+      at += 1;
+      digits();
+    }
+    if (text.charAt(at) === 'e' || text.charAt(at) === 'E') {
+      at += 1;
+      if (text.charAt(at) === '+' || text.charAt(at) === '-') at += 1;
+      digits();
+    }
+  };
+  try {
+    value();
+    space();
+    return at < text.length ? at : undefined;
+  } catch (error) {
+    if (error instanceof Broken) return error.position;
+    // Nesting deeper than the stack: no position, the message says so without one.
+    return undefined;
   }
 }
 
