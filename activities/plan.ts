@@ -2,7 +2,6 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { checkDeletionConfirmed, checkGuardTimeoutFitsRetention } from '../config/guard-retention';
 import { leaversSettings, type ConnectorConfig } from '../config/schema';
-import type { HrisHttpReadOptions } from '../hris/http';
 import { readAllRecords, type HrisReadOptions } from '../hris/source';
 import { emailMatchKey } from '../mapping/email';
 import { mapEmployees, type MappingReport } from '../mapping/map';
@@ -134,7 +133,7 @@ export function planSyncActivity(deps: ActivityDeps) {
         const readProblems: RecordProblem[] = [];
         // And while an HTTP source's request is in flight or waits to retry (`onWait`, hris/http.ts): a long Retry-After
         // and then a slow page, each within its bounds, together outlasted the heartbeat timeout in silence.
-        const readOptions: HrisReadOptions & HrisHttpReadOptions = {
+        const readOptions: HrisReadOptions = {
           signal: context.cancellationSignal,
           onPage: (read) => heartbeat(`reading the HR system (${read} records)`),
           onRetry: () => heartbeat('reading the HR system (retrying a request)'),

@@ -4,7 +4,7 @@ import { egressAgents, EgressProxyTunnelError } from '../net/egress-proxy';
 import { parseRetryAfterMs } from '../net/retry-after';
 import { type Sleep } from '../net/sleep';
 import type { RetrySettings } from './config';
-import { SourceReadError } from './source';
+import { SourceReadError, type HrisReadOptions } from './source';
 
 export { realSleep, type Sleep } from '../net/sleep';
 
@@ -77,16 +77,8 @@ export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** How often a request in flight or a retry wait tells `onWait` (well inside any heartbeat timeout the connector sets). */
 export const HR_WAIT_TICK_MS = 10_000;
 
-/**
- * What a read passes on to its HTTP requests (HrisReadOptions, plus the wait tick a caller that heartbeats sets):
- * readAllRecords hands its options to the source's readPages, and the HTTP sources hand them here.
- */
-export interface HrisHttpReadOptions {
-  signal?: AbortSignal | undefined;
-  onRetry?: ((message: string) => void) | undefined;
-  onWait?: (() => void) | undefined;
-  waitTickMs?: number | undefined;
-}
+/** What a read passes on to its HTTP requests: readAllRecords hands its options to the source's readPages, and the HTTP sources hand them here. */
+export type HrisHttpReadOptions = Pick<HrisReadOptions, 'signal' | 'onRetry' | 'onWait' | 'waitTickMs'>;
 
 /** The settings of one read: the source's timeouts and retries, the read's own stop signal and retry callback. */
 export function httpSettingsFor(

@@ -19,6 +19,14 @@ export interface HrisReadOptions {
    */
   onRetry?: (message: string) => void;
   /**
+   * Told every `waitTickMs` while an HTTP source's request is in flight and while it waits to retry (without it, a wait
+   * repeats `onRetry`): a long Retry-After and then a slow page, each within its bounds, must not outlast the plan
+   * activity's heartbeat timeout in silence.
+   */
+  onWait?: (() => void) | undefined;
+  /** How often `onWait` is told: HR_WAIT_TICK_MS (hris/http.ts) unless a test sets a short one. */
+  waitTickMs?: number | undefined;
+  /**
    * Told of each record the source had to leave out (a CSV row with the wrong number of fields), as the mapping's own
    * RecordProblem: the caller reports it with the mapping's problems, and an unidentified one holds the leavers. Without
    * it readAllRecords fails the read once it ends, since a record left out silently would look like a leaver.

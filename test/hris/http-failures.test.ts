@@ -2,7 +2,7 @@ import http from 'node:http';
 import { toActivityFailure } from '../../activities/failures';
 import { BambooHrSourceConfigSchema, RestSourceConfigSchema } from '../../hris/config';
 import { createSource } from '../../hris';
-import { HrisStatusError, realSleep, requestJson, type HrisHttpReadOptions, type HrisHttpSettings } from '../../hris/http';
+import { HrisStatusError, realSleep, requestJson, type HrisHttpSettings } from '../../hris/http';
 import { SourceReadError, readAllRecords, type HrisReadOptions } from '../../hris/source';
 
 /**
@@ -196,7 +196,7 @@ describe('heartbeats while a request is in flight or waits to retry', () => {
   it('reaches the requests of a REST and a BambooHR read from readAllRecords\' options (how the plan activity heartbeats)', async () => {
     const api = await serve(() => ({ body: JSON.stringify({ employees: [ADA] }), delayMs: 400 }));
     let ticks = 0;
-    const options: HrisReadOptions & HrisHttpReadOptions = { onWait: () => (ticks += 1), waitTickMs: 50 };
+    const options: HrisReadOptions = { onWait: () => (ticks += 1), waitTickMs: 50 };
     const rest = createSource(RestSourceConfigSchema.parse({ type: 'rest', url: `${api.origin}/employees`, recordsPath: 'employees' }), { resolveSecret: () => 'unused', sleep: realSleep });
     expect(await readAllRecords(rest, options)).toHaveLength(1);
     expect(ticks).toBeGreaterThanOrEqual(4);
