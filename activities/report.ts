@@ -53,9 +53,12 @@ function invalidRecordLines(problems: RecordProblem[]): EmployeeReportLine[] {
   });
 }
 
-/** The report file's path: one per run, under the tenant's folder. */
+/**
+ * The report file's path, absolute (it goes into the run's result, which a CLI started from another folder reads): one
+ * per run, under the tenant's folder.
+ */
 export function reportFilePath(reportDirectory: string, run: RunRef): string {
-  return path.join(reportDirectory, run.tenant, `${run.runId.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
+  return path.resolve(reportDirectory, run.tenant, `${run.runId.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
 }
 
 /**

@@ -24,7 +24,7 @@ export const DEFAULT_PAYLOAD_THRESHOLD_BYTES = 16 * 1024;
 export const DEFAULT_RETENTION_DAYS = 30;
 
 export type PayloadStoreConfig =
-  | { kind: 'local'; directory: string }
+  | { kind: 'local'; directory: string; missingHint?: string }
   | { kind: 's3'; bucket: string; prefix: string; endpoint?: string; forcePathStyle: boolean };
 
 export interface StorageConfig {
@@ -37,6 +37,11 @@ export interface StorageConfig {
 export interface StorageFromEnvOptions {
   /** Used when PEAKON_SYNC_PAYLOAD_STORE is unset; without it, an unset variable means no external storage. */
   defaultLocalDirectory?: string;
+  /**
+   * With `defaultLocalDirectory`: why a payload may be missing from that folder, in the error a read of one raises
+   * (worker/environment.ts: a default under the working folder differs between a worker and a CLI started elsewhere).
+   */
+  defaultLocalMissingHint?: string;
 }
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -116,7 +121,11 @@ export function storageConfigFromEnv(
       forcePathStyle: vars.PEAKON_SYNC_S3_FORCE_PATH_STYLE ?? false,
     };
   } else if (options.defaultLocalDirectory !== undefined) {
-    store = { kind: 'local', directory: path.resolve(options.defaultLocalDirectory) };
+    store = {
+      kind: 'local',
+      directory: path.resolve(options.defaultLocalDirectory),
+      ...(options.defaultLocalMissingHint ? { missingHint: options.defaultLocalMissingHint } : {}),
+    };
   }
   if (store?.kind !== 's3' && (vars.PEAKON_SYNC_S3_ENDPOINT || vars.PEAKON_SYNC_S3_FORCE_PATH_STYLE !== undefined)) {
     throw new Error(
@@ -132,7 +141,7 @@ export function createStorageDriver(
   store: PayloadStoreConfig,
   s3ClientConfig?: S3ClientConfig,
 ): LocalStorageDriver | S3StorageDriver {
-  if (store.kind === 'local') return new LocalStorageDriver({ directory: store.directory });
+  if (store.kind === 'local') return new LocalStorageDriver({ directory: store.directory, ...(store.missingHint ? { missingHint: store.missingHint } : {}) });
   // Through PEAKON_SYNC_PROXY's routing agent, which tunnels each connection unless its host (the regional AWS host,
   // the endpoint's) goes direct.
   const { httpAgent, httpsAgent } = egressAgents();

@@ -31,17 +31,24 @@ export interface LocalStorageDriverOptions {
   directory: string;
   /** Driver name written into each reference in history; default `local`. Changing it orphans existing references. */
   name?: string;
+  /**
+   * Why a payload may be missing from this folder, after `payload … is missing from <folder>: ` in the error a read
+   * raises; default: is PEAKON_SYNC_PAYLOAD_STORE shared by every worker, or was it deleted by retention.
+   */
+  missingHint?: string;
 }
 
 export class LocalStorageDriver implements StorageDriver, RetainableStorageDriver {
   readonly name: string;
   readonly type = LOCAL_DRIVER_TYPE;
   readonly directory: string;
+  private readonly missingHint: string;
   private ready: Promise<void> | undefined;
 
   constructor(options: LocalStorageDriverOptions) {
     this.directory = path.resolve(options.directory);
     this.name = options.name ?? LOCAL_DRIVER_NAME;
+    this.missingHint = options.missingHint ?? 'is PEAKON_SYNC_PAYLOAD_STORE shared by every worker, or was it deleted by retention (PEAKON_SYNC_RETENTION_DAYS)?';
   }
 
   get location(): string {
@@ -72,10 +79,7 @@ export class LocalStorageDriver implements StorageDriver, RetainableStorageDrive
         bytes = await fs.readFile(this.pathOf(key));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-          throw new Error(
-            `payload ${key} is missing from ${this.directory}: is PEAKON_SYNC_PAYLOAD_STORE shared by every worker, ` +
-              'or was it deleted by retention (PEAKON_SYNC_RETENTION_DAYS)?',
-          );
+          throw new Error(`payload ${key} is missing from ${this.directory}: ${this.missingHint}`);
         }
         throw error;
       }

@@ -2,6 +2,7 @@ import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import { createHmac, type KeyObject } from 'node:crypto';
+import path from 'node:path';
 import { createActivities, SCIM_ACTIVITY_NAMES, type ActivityDeps } from '../activities';
 import { connectorDataConverterFromEnv, DEFAULT_PLAN_CONCURRENCY, defaultPayloadDirectory } from './environment';
 import { resolveSecret } from '../config/secret';
@@ -51,10 +52,14 @@ export interface SyncWorkers {
   shutdown(): void;
 }
 
-/** Production dependencies: secrets from the worker's env/files, reports in a folder readable by the worker's user only. */
+/**
+ * Production dependencies: secrets from the worker's env/files, reports in a folder readable by the worker's user only.
+ * Built at start: the report folder and the default payload store (ledger, plan pages) are resolved to absolute paths
+ * against the working folder now, so a report path in a result names the same file for a CLI started elsewhere.
+ */
 export function defaultActivityDeps(reportDirectory: string, env: NodeJS.ProcessEnv = process.env): ActivityDeps {
   return {
-    reportDirectory,
+    reportDirectory: path.resolve(reportDirectory),
     resolveSecret,
     createSource: (config) => createSourceForConfig(config, { resolveSecret }),
     ...employeeRefKeyFromEnv(env),

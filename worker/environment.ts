@@ -24,6 +24,13 @@ function validBy(parse: (env: NodeJS.ProcessEnv) => unknown, name: string) {
   };
 }
 
+/**
+ * The state folder when PEAKON_SYNC_STATE_DIR is unset: relative, so under the working folder of the process that reads
+ * it (where existing installs keep their ownership ledger). Every process resolves it once, at start
+ * ({@link stateDirectoryOf}), so every path it stores (report paths in results, the ledger, the payload store) is absolute.
+ */
+export const DEFAULT_STATE_DIRECTORY = path.join('.peakon-sync', 'state');
+
 /** Plans a worker process runs at once unless PEAKON_SYNC_PLAN_CONCURRENCY says otherwise. */
 export const DEFAULT_PLAN_CONCURRENCY = 2;
 
@@ -39,7 +46,7 @@ export const WorkerEnvironmentSchema = z.object({
    * This worker's own folder (created 0700; never shared): run reports, and the payload store when
    * PEAKON_SYNC_PAYLOAD_STORE is unset (fine for one host; several hosts need an S3-compatible store).
    */
-  PEAKON_SYNC_STATE_DIR: z.string().min(1).default(path.join('.peakon-sync', 'state')),
+  PEAKON_SYNC_STATE_DIR: z.string().min(1).default(DEFAULT_STATE_DIRECTORY),
   /** Run reports (JSON, one file per run, 0600). Default: `reports/` inside the state folder. */
   PEAKON_SYNC_REPORT_DIR: z.string().min(1).optional(),
   /** Structured JSON logs on stdout at this level. */
@@ -102,6 +109,10 @@ export const WORKER_ENVIRONMENT_VARIABLES = Object.keys(WorkerEnvironmentSchema.
  */
 const WHOLE_ENVIRONMENT_CHECKS: ReadonlyArray<(env: NodeJS.ProcessEnv) => unknown> = [secretPolicyFromEnv, egressProxyFromEnv];
 
+/**
+ * The worker's environment, with its state and report folders absolute (resolved against the working folder now, at
+ * start): a relative folder would otherwise name another place in every process started from another folder.
+ */
 export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerEnvironment {
   const parsed = WorkerEnvironmentSchema.safeParse(env);
   if (!parsed.success) throw new Error(`worker environment is invalid:\n${describeIssues(parsed.error.issues)}`);
@@ -114,7 +125,12 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
     }
   }
   if (problems.length > 0) throw new Error(`worker environment is invalid:\n${problems.join('\n')}`);
-  return parsed.data;
+  const { PEAKON_SYNC_REPORT_DIR: reportDirectory, ...rest } = parsed.data;
+  return {
+    ...rest,
+    PEAKON_SYNC_STATE_DIR: path.resolve(parsed.data.PEAKON_SYNC_STATE_DIR),
+    ...(reportDirectory === undefined ? {} : { PEAKON_SYNC_REPORT_DIR: path.resolve(reportDirectory) }),
+  };
 }
 
 /**
@@ -150,18 +166,88 @@ function temporalDefaultConfigFile(env: NodeJS.ProcessEnv): string | undefined {
   return configHome === undefined ? undefined : path.join(configHome, 'temporalio', 'temporal.toml');
 }
 
-/** Where the worker writes its run reports: PEAKON_SYNC_REPORT_DIR, else `reports/` inside the state folder. */
-export function reportDirectoryOf(environment: Pick<WorkerEnvironment, 'PEAKON_SYNC_REPORT_DIR' | 'PEAKON_SYNC_STATE_DIR'>): string {
-  return environment.PEAKON_SYNC_REPORT_DIR ?? path.join(environment.PEAKON_SYNC_STATE_DIR, 'reports');
+/**
+ * The state folder, absolute: PEAKON_SYNC_STATE_DIR (a relative one resolved against the working folder), else
+ * {@link DEFAULT_STATE_DIRECTORY} under the working folder. Call it at start: the working folder is the process's.
+ */
+export function stateDirectoryOf(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.PEAKON_SYNC_STATE_DIR || DEFAULT_STATE_DIRECTORY);
 }
 
-/** The payload store of a worker (and of a CLI on its host) when PEAKON_SYNC_PAYLOAD_STORE is unset: inside the state folder. */
+/**
+ * Where the worker writes its run reports, absolute (the path goes into each run's result, read by a CLI started
+ * elsewhere): PEAKON_SYNC_REPORT_DIR, else `reports/` inside the state folder.
+ */
+export function reportDirectoryOf(environment: Pick<WorkerEnvironment, 'PEAKON_SYNC_REPORT_DIR' | 'PEAKON_SYNC_STATE_DIR'>): string {
+  return path.resolve(environment.PEAKON_SYNC_REPORT_DIR ?? path.join(environment.PEAKON_SYNC_STATE_DIR, 'reports'));
+}
+
+/**
+ * The payload store of a worker (and of a CLI on its host) when PEAKON_SYNC_PAYLOAD_STORE is unset: inside the state
+ * folder, absolute.
+ */
 export function defaultPayloadDirectory(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.PEAKON_SYNC_STATE_DIR || path.join('.peakon-sync', 'state'), 'payloads');
+  return path.join(stateDirectoryOf(env), 'payloads');
+}
+
+/**
+ * How the state folder was chosen, for messages: `default` (PEAKON_SYNC_STATE_DIR unset) and `relative` both depend on
+ * the working folder of each process, so a worker and a CLI started from different folders use different ones.
+ */
+export function stateDirectorySource(env: NodeJS.ProcessEnv = process.env): 'default' | 'relative' | 'absolute' {
+  if (!env.PEAKON_SYNC_STATE_DIR) return 'default';
+  return path.isAbsolute(env.PEAKON_SYNC_STATE_DIR) ? 'absolute' : 'relative';
+}
+
+/**
+ * Why a payload may be missing from the default payload store (PEAKON_SYNC_PAYLOAD_STORE unset), for the error that
+ * says so (storage/local-driver.ts): a process that reads a result stored by a worker started from another working
+ * folder looks in another folder.
+ */
+export function defaultPayloadStoreMissingHint(env: NodeJS.ProcessEnv = process.env, workingDirectory: string = process.cwd()): string {
+  const retention = 'or was it deleted by retention (PEAKON_SYNC_RETENTION_DAYS)?';
+  const source = stateDirectorySource(env);
+  if (source === 'absolute') {
+    return `it is the payload store under PEAKON_SYNC_STATE_DIR (PEAKON_SYNC_PAYLOAD_STORE is unset): do the worker and this process have the same PEAKON_SYNC_STATE_DIR (or one PEAKON_SYNC_PAYLOAD_STORE), ${retention}`;
+  }
+  const how = source === 'default'
+    ? `PEAKON_SYNC_STATE_DIR and PEAKON_SYNC_PAYLOAD_STORE are unset, so it is the default ${path.join(DEFAULT_STATE_DIRECTORY, 'payloads')} under this process's working folder ${workingDirectory}`
+    : `PEAKON_SYNC_STATE_DIR=${env.PEAKON_SYNC_STATE_DIR} is relative and PEAKON_SYNC_PAYLOAD_STORE unset, so it is under this process's working folder ${workingDirectory}`;
+  return `${how}: if the worker was started from another working folder, that may be the cause (it stored the payload under its own); set the same absolute PEAKON_SYNC_STATE_DIR (or PEAKON_SYNC_PAYLOAD_STORE) for the worker and the CLI, ${retention}`;
+}
+
+/** What a worker logs at start about its state folder (it holds no personal data): the absolute folder and how it was chosen. */
+export interface StateDirectoryNotice {
+  level: 'info' | 'warn';
+  message: string;
+  stateDirectory: string;
+}
+
+/**
+ * The start-up line about the state folder. With PEAKON_SYNC_STATE_DIR unset (or relative) the folder depends on the
+ * working folder: the line says so, and how to pin it. When the payload store is the default one (the ownership ledger
+ * lives in it) and the folder did not exist before this start (`existed` false), a worker restarted from another
+ * working folder would look exactly like a first run, having forgotten which Peakon users it owns: that is a warning.
+ */
+export function stateDirectoryNotice(env: NodeJS.ProcessEnv, existed: boolean, workingDirectory: string = process.cwd()): StateDirectoryNotice {
+  const stateDirectory = path.resolve(workingDirectory, env.PEAKON_SYNC_STATE_DIR || DEFAULT_STATE_DIRECTORY);
+  const source = stateDirectorySource(env);
+  const parts = [`state folder ${stateDirectory}`];
+  if (source === 'default') {
+    parts.push(`PEAKON_SYNC_STATE_DIR is unset: this is the default ${DEFAULT_STATE_DIRECTORY} under the working folder ${workingDirectory}, and a worker or CLI started from another folder uses another one; set PEAKON_SYNC_STATE_DIR to an absolute folder to pin it`);
+  } else if (source === 'relative') {
+    parts.push(`PEAKON_SYNC_STATE_DIR=${env.PEAKON_SYNC_STATE_DIR} is relative: resolved against the working folder ${workingDirectory}, and a worker or CLI started from another folder uses another one; set PEAKON_SYNC_STATE_DIR to an absolute folder to pin it`);
+  }
+  const ledgerInside = !env.PEAKON_SYNC_PAYLOAD_STORE?.trim();
+  const forgetful = source !== 'absolute' && ledgerInside && !existed;
+  if (forgetful) {
+    parts.push(`it did not exist before this start, so the ownership ledger (which Peakon users this connector created) starts empty: fine on a first run, but if this worker ran before from another working folder, its ledger is in that folder's ${env.PEAKON_SYNC_STATE_DIR || DEFAULT_STATE_DIRECTORY}: stop this worker and set PEAKON_SYNC_STATE_DIR to that absolute folder`);
+  }
+  return { level: forgetful ? 'warn' : 'info', message: parts.join('; '), stateDirectory };
 }
 
 /** The one data converter of workers and clients: the codec (encryption) and the payload store (claim check). */
 export function connectorDataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
-  const externalStorage = externalStorageFromEnv(env, { defaultLocalDirectory: defaultPayloadDirectory(env) });
+  const externalStorage = externalStorageFromEnv(env, { defaultLocalDirectory: defaultPayloadDirectory(env), defaultLocalMissingHint: defaultPayloadStoreMissingHint(env) });
   return connectorDataConverter(env, externalStorage ? { externalStorage } : {});
 }

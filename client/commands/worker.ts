@@ -1,5 +1,6 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 
 import { ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE, CODEC_SERVER_TOKEN_VARIABLE, ENCRYPTION_ENVIRONMENT_VARIABLES, readEncryptionKeys } from '../../codec/keys';
 import { PeakonConnectionSchema } from '../../config/schema';
@@ -9,7 +10,7 @@ import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-work
 import type { LedgerStore, LedgerStoreCheck } from '../../ownership/store';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, DEFAULT_RETENTION_DAYS, STORAGE_ENVIRONMENT_VARIABLES, storageConfigFromEnv } from '../../storage/from-env';
 import { startRetentionSweeper } from '../../storage/retention';
-import { connectorDataConverterFromEnv, defaultPayloadDirectory, readWorkerEnvironment, reportDirectoryOf, temporalConnectConfig, WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
+import { connectorDataConverterFromEnv, defaultPayloadDirectory, readWorkerEnvironment, reportDirectoryOf, stateDirectoryNotice, temporalConnectConfig, WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
 import { installJsonLogging } from '../../worker/logging';
 import { installRuntimeWithMetrics } from '../../metrics/prometheus';
 import { describeTemporalTunnelFailure, egressProxyFromEnv, temporalProxyConfig } from '../../net/egress-proxy';
@@ -20,10 +21,17 @@ export function registerWorkerCommand(program: Command): void {
     .description('run a worker: executes sync workflows and their Peakon calls (configured by environment variables)')
     .addHelpText('after', () => `\n${workerEnvironmentHelp()}`)
     .action(async () => {
+      // The state folder (PEAKON_SYNC_STATE_DIR, default under the working folder) is absolute from here on.
       const environment = readWorkerEnvironment();
+      // Before anything creates it: a default state folder that did not exist holds no ownership ledger yet.
+      const stateDirectoryExisted = existsSync(environment.PEAKON_SYNC_STATE_DIR);
       // First: a missing key (without the explicit opt-out) or a malformed one stops the worker with its own message
       // before anything starts, so no HR data is ever handled unencrypted by accident.
       const dataConverter = connectorDataConverterFromEnv();
+      // Which folder this worker keeps its reports and (by default) payloads and ownership ledger in, and whether it
+      // depends on the working folder: a worker started elsewhere would use another one (docs/deploy.md).
+      const stateNotice = stateDirectoryNotice(process.env, stateDirectoryExisted);
+      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: stateNotice.level, message: stateNotice.message, stateDirectory: stateNotice.stateDirectory })}\n`);
       const reportDirectory = reportDirectoryOf(environment);
       const deps = defaultActivityDeps(reportDirectory);
       // Before Temporal (and before the runtime, which would keep a failed process alive): a worker that cannot write
