@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { approveLeaversUpdate, rejectLeaversUpdate, type LeaverDecisionResult } from '../../workflows/sync';
-import { connectClient } from '../temporal-client';
+import { writeLine } from '../progress';
+import { connectClient, warnWhileNoWorker } from '../temporal-client';
 
 /** Why the run stopped its leaver writes, as the approver reads it. */
 const STOPPED_BECAUSE: Record<Exclude<NonNullable<LeaverDecisionResult['leaverPhase']>, 'completed'>, string> = {
@@ -41,6 +42,25 @@ export function leaverDecisionExitCode(result: LeaverDecisionResult): number {
   return result.leaverPhase === 'completed' || (result.finished ?? 0) >= result.leavers ? 0 : 1;
 }
 
+/** How long an approval's answer may take before `approve` says what it waits for. */
+const SAY_WAITING_AFTER_MS = 1000;
+
+/**
+ * Sends the answer and waits for the run's: once the run has accepted an approval (it is then in the run's history),
+ * and the held writes take longer than a moment, says on stderr that the command waits for them and that Ctrl-C
+ * leaves the approval in effect. A refused answer is never accepted: nothing is said before the refusal.
+ */
+async function answerAndWait(handle: WorkflowHandle, update: typeof approveLeaversUpdate, approvedRunId: string | undefined): Promise<LeaverDecisionResult> {
+  const accepted = await handle.startUpdate(update, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+  const answer = accepted.result();
+  if (approvedRunId !== undefined) {
+    const timer = setTimeout(() => writeLine(process.stderr, `approved; waiting for ${approvedRunId} to finish the held leaver writes (Ctrl-C leaves the approval in effect)`), SAY_WAITING_AFTER_MS);
+    const clear = (): void => clearTimeout(timer);
+    answer.then(clear, clear);
+  }
+  return await answer;
+}
+
 /**
  * `approve` / `reject`: a person's answer to the guard (config `leavers.guard`). A Temporal Update, so the run
  * validates the request (a run that holds nothing, or was already decided, refuses it) and the command waits for the
@@ -58,7 +78,12 @@ export function registerApprovalCommands(program: Command): void {
       .action(async (runId: string, options: { json?: boolean }) => {
         const connected = await connectClient();
         try {
-          const result = await connected.client.workflow.getHandle(runId).executeUpdate(update);
+          const handle = connected.client.workflow.getHandle(runId);
+          // The run takes the answer in a workflow task, and applies an approval in activities: both need a worker.
+          const { taskQueue } = await handle.describe();
+          const answered = answerAndWait(handle, update, name === 'approve' ? runId : undefined);
+          warnWhileNoWorker(connected, taskQueue, answered, process.stderr);
+          const result = await answered;
           process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${describeLeaverDecision(result)}\n`);
           process.exitCode = leaverDecisionExitCode(result);
         } catch (error) {

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { resolveRun } from '../employee-workflows';
 import { exitCodeFor, formatReport } from '../format-report';
-import { connectClient } from '../temporal-client';
+import { writeLine } from '../progress';
+import { connectClient, warnWhileNoWorker } from '../temporal-client';
 import { formatFailedRun, jsonMember, readRunOutcome } from './status';
 
 export function registerCancelCommand(program: Command): void {
@@ -21,7 +22,8 @@ export function registerCancelCommand(program: Command): void {
         const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
         if (member && !options.json) process.stdout.write(`${member.summary}: cancelling run ${runId}\n`);
         const handle = connected.client.workflow.getHandle(runId);
-        let alreadyEnded = (await handle.describe()).status.name !== 'RUNNING';
+        const description = await handle.describe();
+        let alreadyEnded = description.status.name !== 'RUNNING';
         if (!alreadyEnded) {
           try {
             await handle.cancel();
@@ -31,7 +33,13 @@ export function registerCancelCommand(program: Command): void {
             alreadyEnded = true;
           }
         }
-        const outcome = await readRunOutcome(handle);
+        const reading = readRunOutcome(handle);
+        if (!alreadyEnded) {
+          // The run stops once a worker runs it (writes in flight finish first): never wait without a word.
+          writeLine(options.json ? process.stderr : process.stdout, `cancel requested; waiting for ${runId} to stop (Ctrl-C leaves the cancel in effect)`);
+          warnWhileNoWorker(connected, description.taskQueue, reading, process.stderr);
+        }
+        const outcome = await reading;
         const extra = { ...(member ? { resolvedFrom: jsonMember(member) } : {}), ...(alreadyEnded ? { alreadyEnded: true } : {}) };
         if ('failed' in outcome) {
           // Ended without a report: cancelled by Temporal itself (no report to write), or failed/terminated before.

@@ -4,7 +4,7 @@ import { loadConfigFile } from '../../config/load';
 import { readWorkerEnvironment } from '../../worker/environment';
 import { exitCodeFor, FAIL_ON_CHOICES, formatEmployeeTable, formatReport, runFailureMessage, type FailOn } from '../format-report';
 import { readReportLines } from '../report-file';
-import { watchProgress } from '../progress';
+import { watchProgress, writeLine, type ProgressStream } from '../progress';
 import { startSync, SyncAlreadyStartedError } from '../start-sync';
 import { connectClient, warnWhileNoWorker } from '../temporal-client';
 
@@ -58,6 +58,8 @@ export function registerSyncCommand(program: Command): void {
         log.write(`started ${handle.workflowId} on task queue ${taskQueue}\n`);
         if (!waits) return;
         let report;
+        // Ctrl-C stops this CLI, not the run: say so, and how to stop the run too.
+        const stopDetaching = detachOnInterrupt(handle.workflowId, process.stderr);
         try {
           const result = handle.result();
           // Without a worker on the queue the run never starts: say so instead of waiting silently.
@@ -69,6 +71,8 @@ export function registerSyncCommand(program: Command): void {
           // The run failed as a whole (bad token, unreadable HR source, …): say why in one line.
           if (error instanceof WorkflowFailedError) throw new Error(`sync ${handle.workflowId} failed: ${runFailureMessage(error)}`);
           throw error;
+        } finally {
+          stopDetaching();
         }
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
         // The per-employee table comes from the worker's report file, when this machine can read it.
@@ -82,4 +86,23 @@ export function registerSyncCommand(program: Command): void {
         await connected.close();
       }
     });
+}
+
+/** The exit code of a command stopped by Ctrl-C (128 + SIGINT), as a shell gives it. */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/**
+ * While a command waits for a run, Ctrl-C (SIGINT) stops the command but not the run, which goes on writing to Peakon
+ * and holding the tenant lock: on SIGINT it writes `detached: <run> continues; stop it with peakon-sync cancel '<run>'`
+ * to `stream` and exits 130. Returns the function that stops listening (the wait is over).
+ */
+export function detachOnInterrupt(runId: string, stream: ProgressStream): () => void {
+  const onInterrupt = (): void => {
+    writeLine(stream, `detached: ${runId} continues; stop it with peakon-sync cancel '${runId}'`);
+    process.exit(INTERRUPTED_EXIT_CODE);
+  };
+  process.once('SIGINT', onInterrupt);
+  return () => {
+    process.removeListener('SIGINT', onInterrupt);
+  };
 }
