@@ -27,6 +27,9 @@ export function registerStatusCommand(program: Command): void {
         if (options.employee !== undefined) {
           const { ref, steps } = await employeeSteps(connected.client, runId, options.employee);
           process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom({ runId, employeeRef: ref, steps }), null, 2)}\n` : `${formatEmployeeSteps(options.employee, ref, steps)}\n`);
+          // The run's exit code, as plain `status` gives it: one employee's steps are not how the run did.
+          const run = connected.client.workflow.getHandle(runId);
+          if ((await run.describe()).status.name !== 'RUNNING') process.exitCode = runOutcomeExitCode(await readRunOutcome(run), options.failOn);
           return;
         }
         const handle = connected.client.workflow.getHandle(runId);
@@ -45,16 +48,19 @@ export function registerStatusCommand(program: Command): void {
         if ('failed' in outcome) {
           // Failed, terminated, timed out, or cancelled by Temporal itself: no report, so the failure says why.
           process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom(outcome.failed), null, 2)}\n` : `${formatFailedRun(outcome.failed)}\n`);
-          process.exitCode = 1;
-          return;
+        } else {
+          process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom(outcome.report), null, 2)}\n` : `${formatReport(outcome.report)}\n`);
         }
-        const { report } = outcome;
-        process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom(report), null, 2)}\n` : `${formatReport(report)}\n`);
-        process.exitCode = exitCodeFor(report, options.failOn ? { failOn: options.failOn } : {});
+        process.exitCode = runOutcomeExitCode(outcome, options.failOn);
       } finally {
         await connected.close();
       }
     });
+}
+
+/** `status`'s exit code for a run that ended: 1 when it ended without a report (failed, terminated, …), else its report's. */
+export function runOutcomeExitCode(outcome: { report: SyncReport } | { failed: FailedRun }, failOn?: FailOn): number {
+  return 'failed' in outcome ? 1 : exitCodeFor(outcome.report, failOn ? { failOn } : {});
 }
 
 /** A resolved member for `--json` (its one-line summary is for people). */

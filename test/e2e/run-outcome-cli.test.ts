@@ -60,7 +60,8 @@ describe('peakon-sync status / cancel: how a run ended', () => {
 
   it('status of a run that failed after its writes (its report could not be written) gives the reason and what it had done', async () => {
     const fixture = await pipeline.fixture();
-    fixture.writeEmployees(generateOrg(5, 2));
+    const employees = generateOrg(5, 2);
+    fixture.writeEmployees(employees);
     // A file where the tenant's report folder goes: the run writes everyone, then fails at its last step.
     writeFileSync(path.join(fixture.stateDirectory, fixture.config.tenant), 'not a folder');
     const workers = await fixture.startWorkers();
@@ -78,6 +79,11 @@ describe('peakon-sync status / cancel: how a run ended', () => {
     expect(status.stdout.trimEnd().split('\n')).toEqual([`${runId} ended failed: ${reason}`, expect.stringMatching(/^ {2}before it ended: created 5; \d+ SCIM operations$/)]);
     const json = JSON.parse((await cli(['status', runId, '--json'], env())).stdout) as Record<string, unknown>;
     expect(json).toMatchObject({ runId, status: 'failed', message: reason, counts: { created: 5, failed: 0 }, failures: 0 });
+
+    // One employee's steps (written fine) under a failed run: the run's exit code all the same, as plain status gives it.
+    const employee = await cli(['status', runId, '--employee', employees[0]?.work_email ?? ''], env());
+    expect(employee.stdout).toContain(`${employees[0]?.work_email ?? ''} create: `);
+    expect(employee.exitCode).toBe(1);
   });
 
   it('cancel <a partition ID> cancels its run and exits 0 once the run ends cancelled', async () => {
