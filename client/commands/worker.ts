@@ -114,7 +114,7 @@ export function workerEnvironmentHelp(): string {
   };
   const workerDefaults: Record<string, unknown> = WorkerEnvironmentSchema.parse({});
   const storageDefaults: Record<string, unknown> = {
-    PEAKON_SYNC_PAYLOAD_STORE: `local:${defaultPayloadDirectory({})}`,
+    PEAKON_SYNC_PAYLOAD_STORE: `local:<PEAKON_SYNC_STATE_DIR>/payloads`,
     PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES: DEFAULT_PAYLOAD_THRESHOLD_BYTES,
     PEAKON_SYNC_RETENTION_DAYS: DEFAULT_RETENTION_DAYS,
   };
