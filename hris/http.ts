@@ -353,139 +353,25 @@ function parseBody(response: AxiosResponse<string>, what: string, source: string
   }
 }
 
-/** Why `text` is not JSON, without quoting it: its size, and the position (line, column) where the JSON breaks. */
+/**
+ * Why `text` is not JSON, without quoting it: its size, and where the JSON breaks when V8 says so. V8's message quotes
+ * the text for some errors ("Unexpected token 'x', "…" is not valid JSON"), so only its position is ever taken from it.
+ */
 export function describeNotJson(text: unknown, parseError?: unknown): string {
   if (typeof text !== 'string') return 'no body';
   const size = `${Buffer.byteLength(text, 'utf8')} bytes`;
   if (text.trim() === '') return `${size}, empty`;
-  // V8 names the position for some errors ("… at position 8") but quotes the text for others, so only a number is taken from it.
-  const named = parseError instanceof Error ? /at position (\d+)/.exec(parseError.message)?.[1] : undefined;
-  const position = named !== undefined ? Number(named) : firstJsonErrorAt(text);
-  if (position === undefined) return `${size}, not valid JSON`;
+  const message = parseError instanceof Error ? parseError.message : '';
+  if (message.startsWith('Unexpected end of JSON input')) return `${size}, the JSON ends early`;
+  const named = /at position (\d+)/.exec(message)?.[1];
+  if (named === undefined) return `${size}, not valid JSON${text.trimStart().startsWith('<') ? ' (it starts with "<": an HTML or XML page?)' : ''}`;
+  const position = Number(named);
   if (position >= text.length) return `${size}, the JSON ends early (position ${position})`;
   const before = text.slice(0, position);
   const line = (before.match(/\n/g)?.length ?? 0) + 1;
   const column = position - (before.lastIndexOf('\n') + 1) + 1;
-  const after = firstJsonErrorAt(text.slice(0, position)) === undefined && position > 0 ? ' after a complete JSON value (NDJSON, or several documents?)' : '';
+  const after = message.includes('after JSON') ? ' after a complete JSON value (NDJSON, or several documents?)' : '';
   return `${size}, not valid JSON at position ${position} (line ${line}, column ${column})${after}`;
-}
-
-/**
- * The position of the first character that makes `text` not JSON (its length when it ends early), or undefined when
- * it is JSON or too deeply nested to check. Only for messages: JSON.parse does the parsing.
- */
-function firstJsonErrorAt(text: string): number | undefined {
-  let at = 0;
-  class Broken {
-    constructor(readonly position: number) {}
-  }
-  const fail = (): never => {
-    throw new Broken(at);
-  };
-  const space = () => {
-    while (at < text.length && ' \t\n\r'.includes(text.charAt(at))) at += 1;
-  };
-  const expect = (char: string) => {
-    if (text.charAt(at) !== char) fail();
-    at += 1;
-  };
-  const digits = (): void => {
-    if (!/[0-9]/.test(text.charAt(at))) fail();
-    while (/[0-9]/.test(text.charAt(at))) at += 1;
-  };
-  const string = () => {
-    expect('"');
-    for (;;) {
-      if (at >= text.length) fail();
-      const char = text.charCodeAt(at);
-      if (char === 0x22) {
-        at += 1;
-        return;
-      }
-      if (char < 0x20) fail();
-      if (char === 0x5c) {
-        at += 1;
-        const escape = text.charAt(at);
-        if (escape === 'u') {
-          for (let index = 0; index < 4; index += 1) {
-            at += 1;
-            if (!/[0-9a-fA-F]/.test(text.charAt(at))) fail();
-          }
-        } else if (!'"\\/bfnrt'.includes(escape) || escape === '') fail();
-      }
-      at += 1;
-    }
-  };
-  const value = (): void => {
-    space();
-    const char = text.charAt(at);
-    if (char === '{') {
-      at += 1;
-      space();
-      if (text.charAt(at) === '}') {
-        at += 1;
-        return;
-      }
-      for (;;) {
-        space();
-        string();
-        space();
-        expect(':');
-        value();
-        space();
-        if (text.charAt(at) === '}') {
-          at += 1;
-          return;
-        }
-        expect(',');
-      }
-    }
-    if (char === '[') {
-      at += 1;
-      space();
-      if (text.charAt(at) === ']') {
-        at += 1;
-        return;
-      }
-      for (;;) {
-        value();
-        space();
-        if (text.charAt(at) === ']') {
-          at += 1;
-          return;
-        }
-        expect(',');
-      }
-    }
-    if (char === '"') return string();
-    for (const literal of ['true', 'false', 'null']) {
-      if (text.startsWith(literal, at)) {
-        at += literal.length;
-        return;
-      }
-    }
-    if (char === '-') at += 1;
-    if (text.charAt(at) === '0') at += 1;
-    else digits();
-    if (text.charAt(at) === '.') {
-      at += 1;
-      digits();
-    }
-    if (text.charAt(at) === 'e' || text.charAt(at) === 'E') {
-      at += 1;
-      if (text.charAt(at) === '+' || text.charAt(at) === '-') at += 1;
-      digits();
-    }
-  };
-  try {
-    value();
-    space();
-    return at < text.length ? at : undefined;
-  } catch (error) {
-    if (error instanceof Broken) return error.position;
-    // Nesting deeper than the stack: no position, the message says so without one.
-    return undefined;
-  }
 }
 
 function formatBytes(bytes: number): string {
