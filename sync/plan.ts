@@ -156,10 +156,9 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   if (options.leavers && !settings) throw new Error('buildPlan: deciding leavers needs leaverSettings');
   // People whose termination date has come are leavers, not employees to create or update.
   const unreadableOf = unreadableMatcher(options.unreadable ?? [], matchingKey);
-  const leftAlone = allDesired.flatMap((employee) => {
-    const user = unreadableOf(employee);
-    return user ? [unreadableEntry(employee, user, options)] : [];
-  });
+  /** Employees an unreadable Peakon user may be: skipped this run, yet still employed (never leavers: planLeavers). */
+  const leftAloneEmployees = allDesired.filter((employee) => unreadableOf(employee) !== undefined);
+  const leftAlone = leftAloneEmployees.map((employee) => unreadableEntry(employee, unreadableOf(employee) as UnreadableScimUser, options));
   const today = leaverContext?.today ?? options.today;
   const readableAsMapped = leftAlone.length ? allDesired.filter((employee) => unreadableOf(employee) === undefined) : allDesired;
   const readable = today !== undefined ? readableAsMapped.map((employee) => currentEmployment(employee, today, settings?.separation.dateAttribute, options.hrStatusMapped !== true ? 'unmapped' : employee.user.active !== false ? 'active' : 'inactive')) : readableAsMapped;
@@ -239,7 +238,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource, ...(warnings.length ? { warnings } : {}) };
   }
   const hrDeactivations = entries.filter((entry) => entry.update?.leaver !== undefined).length;
-  const leavers = planLeavers(current, desired, terminated, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
+  const leavers = planLeavers(current, desired, terminated, leftAloneEmployees, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
   for (const entry of leavers.entries) entries.push(entry);
   return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length }, ...(warnings.length ? { warnings } : {}) };
 }
@@ -267,8 +266,11 @@ function withUniqueRefs(entries: PlanEntry[], refOf: (employeeKey: string) => st
 /**
  * The leavers of a whole-tenant listing: owned active users no record of the read matches (in scope or rejected), and
  * matched people whose termination date has come. Users the connector never owned are counted and left alone.
+ * `leftAlone`: employees skipped because an unreadable Peakon user may be them (unreadableMatcher). They are still
+ * employed, like a rejected record: a user with their matching key or their HR id as externalId is no leaver (their
+ * ordinary user, matched by no record this run, would otherwise be switched off as "no longer in scope").
  */
-function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, settings: LeaversConfig, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
+function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], leftAlone: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, settings: LeaversConfig, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
   const entries: PlanEntry[] = [];
   const matchedIds = new Set<string>();
   for (const employee of [...desired, ...terminated]) {
@@ -306,12 +308,15 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
   let unowned = 0;
   let ownedNotInSource = 0;
   const readKeys = new Set([...desired, ...terminated].map((employee) => employee.employeeKey));
+  const leftAloneKeys = new Set(leftAlone.map((employee) => employee.employeeKey));
+  const leftAloneSourceIds = new Set(leftAlone.map((employee) => employee.sourceId));
   /** Peakon users that share their key with the user a record matched: reported, never counted as leavers. */
   const duplicates: PlanEntry[] = [];
   for (const user of current) {
     if (matchedIds.has(user.id)) continue;
     const key = peakonUserKey(user, options.matchingKey);
-    if (key !== undefined && context.retainedKeys.has(key)) continue;
+    if (key !== undefined && (context.retainedKeys.has(key) || leftAloneKeys.has(key))) continue;
+    if (user.externalId !== undefined && leftAloneSourceIds.has(user.externalId)) continue;
     if (key !== undefined && readKeys.has(key)) {
       // Two Peakon users share the key (`anna@exämple.com` and `anna@xn--exmple-cua.com` are one mailbox): the record
       // matched the other one. This one is not a leaver but a duplicate a person must resolve; switching it off would
