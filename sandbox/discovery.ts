@@ -15,7 +15,7 @@ function attribute(name: string, type: string, extra: Partial<SchemaAttribute> =
   return { name, type, multiValued: false, required: false, caseExact: false, mutability: 'readWrite', returned: 'default', uniqueness: 'none', ...extra };
 }
 
-const CORE_USER_ATTRIBUTES: SchemaAttribute[] = [
+export const CORE_USER_ATTRIBUTES: readonly SchemaAttribute[] = [
   attribute('userName', 'string', { required: true, uniqueness: 'server', description: 'The work email; Peakon requires it to equal the work entry of emails.' }),
   attribute('name', 'complex', {
     required: true,
@@ -36,7 +36,7 @@ const CORE_USER_ATTRIBUTES: SchemaAttribute[] = [
   attribute('timezone', 'string', { description: 'IANA time zone, e.g. Europe/Copenhagen' }),
 ];
 
-const ENTERPRISE_USER_ATTRIBUTES: SchemaAttribute[] = [
+export const ENTERPRISE_USER_ATTRIBUTES: readonly SchemaAttribute[] = [
   attribute('employeeNumber', 'string', { caseExact: true, uniqueness: 'server' }),
   attribute('department', 'string'),
   attribute('manager', 'complex', {
@@ -67,7 +67,7 @@ function peakonAttributes(tenantSchema: readonly TenantAttribute[]): SchemaAttri
 }
 
 export function schemaResources(tenantSchema: readonly TenantAttribute[], baseUrl: string): Record<string, unknown>[] {
-  const schema = (id: string, name: string, description: string, attributes: SchemaAttribute[]) => ({
+  const schema = (id: string, name: string, description: string, attributes: readonly SchemaAttribute[]) => ({
     schemas: [SCHEMA_SCHEMA],
     id,
     name,

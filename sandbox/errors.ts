@@ -5,7 +5,7 @@ import { ERROR_SCHEMA } from '../scim/resources';
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
 /** RFC 7644 §3.12 scimType values the sandbox answers with. */
-export type ScimErrorType = 'invalidValue' | 'invalidSyntax' | 'invalidFilter' | 'uniqueness' | 'mutability' | 'noTarget' | 'tooMany';
+export type ScimErrorType = 'invalidValue' | 'invalidSyntax' | 'invalidFilter' | 'uniqueness' | 'mutability' | 'noTarget';
 
 /** A failure that becomes a SCIM error body; thrown by rules, filters and patching, rendered once by the router. */
 export class ScimHttpError extends Error {

@@ -30,7 +30,8 @@ export function enforceHourlyBudget(budget: HourlyOperationBudget, faults: Fault
     if (retryAfter === 'seconds') res.set('Retry-After', String(decision.retryAfterSeconds));
     else if (retryAfter === 'zero') res.set('Retry-After', '0');
     else if (retryAfter === 'past') res.set('Retry-After', new Date(Date.now() - 60_000).toUTCString());
-    sendScimError(res, new ScimHttpError(429, `hourly operation budget exhausted; retry after ${decision.retryAfterSeconds} s`, 'tooMany'));
+    // No scimType: RFC 7644 §3.12 defines "tooMany" for a 400 (a filter matching too many results), not for a 429.
+    sendScimError(res, new ScimHttpError(429, `hourly operation budget exhausted; retry after ${decision.retryAfterSeconds} s`));
   };
 }
 

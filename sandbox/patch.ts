@@ -1,19 +1,23 @@
 import { scimPatch, type ScimPatchOperation } from 'scim-patch';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PATCH_OP_SCHEMA, PEAKON_USER_SCHEMA, PatchRequestSchema, type ScimUser } from '../scim/resources';
-import { findKey } from './attribute-path';
+import { canonicalPath, canonicalValue, findKey } from './attribute-path';
 import { ScimHttpError } from './errors';
+import { unknownPeakonAttribute } from './rules';
+import type { TenantAttribute } from './tenant-schema';
 
 const invalidSyntax = (detail: string): ScimHttpError => new ScimHttpError(400, detail, 'invalidSyntax');
 
 /**
  * Applies a SCIM PatchOp to a stored user and returns the unvalidated result (the caller validates it like a PUT).
  * Accepts what Entra and Okta send: `op` in any case, string booleans ("False") for `active`, and pathless replaces.
+ * Attribute names in paths and value keys are case-insensitive (RFC 7643 §2.1): they are spelled as the schema spells
+ * them before scim-patch (which compares exactly) sees them, so `"path": "Active"` sets `active`, not a new key.
  */
-export function applyUserPatch(user: ScimUser, body: unknown): Record<string, unknown> {
+export function applyUserPatch(user: ScimUser, body: unknown, tenantSchema: readonly TenantAttribute[]): Record<string, unknown> {
   const parsed = PatchRequestSchema.safeParse(body);
   if (!parsed.success) throw invalidSyntax(`not a PatchOp request: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}`);
   if (!parsed.data.schemas.includes(PATCH_OP_SCHEMA)) throw invalidSyntax(`schemas must include "${PATCH_OP_SCHEMA}"`);
-  const operations = parsed.data.Operations.flatMap(splitExtensionValues);
+  const operations = parsed.data.Operations.map((operation) => canonicalOperation(operation, tenantSchema)).flatMap(splitExtensionValues);
 
   const { meta: _meta, ...attributes } = user;
   // scim-patch wants Date-typed meta; the stored meta is restored by the store, so a placeholder is enough here.
@@ -45,6 +49,24 @@ export function applyUserPatch(user: ScimUser, body: unknown): Record<string, un
 }
 
 type RequestOperation = { op: string; path?: string | undefined; value?: unknown };
+
+/**
+ * The operation with its path and value keys in the schema's spelling. Any op (remove too) naming a Peakon attribute
+ * the tenant does not define is refused as a write of it would be: after the patch, validation sees only the
+ * attributes left, so a remove of an unknown one would otherwise pass as a silent no-op.
+ */
+function canonicalOperation(operation: RequestOperation, tenantSchema: readonly TenantAttribute[]): RequestOperation {
+  if (operation.path === undefined) return { ...operation, value: canonicalValue(undefined, operation.value, tenantSchema) };
+  const path = canonicalPath(operation.path, tenantSchema);
+  const peakonPrefix = `${PEAKON_USER_SCHEMA}:`;
+  if (path.startsWith(peakonPrefix)) {
+    const rest = path.slice(peakonPrefix.length);
+    const end = rest.search(/[.[]/);
+    const name = end === -1 ? rest : rest.slice(0, end);
+    if (!tenantSchema.some((attribute) => attribute.name === name)) throw unknownPeakonAttribute(name, tenantSchema);
+  }
+  return { ...operation, path, value: canonicalValue(path, operation.value, tenantSchema) };
+}
 /** An add or replace addressed to a whole extension (its URN as the path, or as a key of a pathless value). */
 type ExtensionMerge = { extension: string; value: Record<string, unknown> };
 

@@ -114,16 +114,19 @@ function checkName(user: ScimUserWrite): void {
 
 type PeakonAttributes = Record<string, string | number | null>;
 
+/** The answer to a write, or any PATCH op, naming a Peakon attribute the tenant does not define. */
+export function unknownPeakonAttribute(name: string, tenantSchema: readonly TenantAttribute[]): ScimHttpError {
+  const known = tenantSchema.map((attribute) => `"${attribute.name}"`).join(', ');
+  return invalidValue(`${PEAKON_USER_SCHEMA}:${name} is not an attribute of this tenant (known: ${known})`);
+}
+
 function checkPeakonAttributes(user: ScimUserWrite, context: ValidationContext, previous?: ScimUser): PeakonAttributes {
   const attributes = user[PEAKON_USER_SCHEMA] ?? {};
   const previousAttributes = previous?.[PEAKON_USER_SCHEMA] ?? {};
   for (const [name, value] of Object.entries(attributes)) {
     const definition = context.tenantSchema.find((attribute) => attribute.name === name);
     const label = `${PEAKON_USER_SCHEMA}:${name}`;
-    if (!definition) {
-      const known = context.tenantSchema.map((attribute) => `"${attribute.name}"`).join(', ');
-      throw invalidValue(`${label} is not an attribute of this tenant (known: ${known})`);
-    }
+    if (!definition) throw unknownPeakonAttribute(name, context.tenantSchema);
     if (value === null) continue;
     switch (definition.type) {
       case 'option':

@@ -111,7 +111,7 @@ export function usersRouter(deps: UsersRouteDeps): Router {
 
   router.patch('/:id', (req, res) => {
     const current = existing(req);
-    const replaced = store.replace(current.id, validateUser(applyUserPatch(current, req.body), validation, current));
+    const replaced = store.replace(current.id, validateUser(applyUserPatch(current, req.body, validation.tenantSchema), validation, current));
     reply(res, 200, replaced && deps.served(replaced));
   });
 

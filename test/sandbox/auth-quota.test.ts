@@ -40,6 +40,8 @@ describe('sandbox hourly operation budget', () => {
     const limited = await scim(sandbox(), 'GET', '/Users');
     expect(limited.status).toBe(429);
     expect(asError(limited).status).toBe('429');
+    // RFC 7644 §3.12 defines scimType "tooMany" for a 400 (a filter with too many results); a 429 carries none.
+    expect(asError(limited).scimType).toBeUndefined();
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(Number.isInteger(retryAfter)).toBe(true);
     expect(retryAfter).toBeGreaterThanOrEqual(3590);

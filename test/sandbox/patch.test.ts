@@ -101,3 +101,94 @@ describe('sandbox PATCH addressed to a whole extension', () => {
     expect(result[ENTERPRISE_USER_SCHEMA]).toEqual({ employeeNumber: 'E1' });
   });
 });
+
+describe('sandbox PATCH attribute names, case-insensitive (RFC 7643 §2.1)', () => {
+  const sandbox = useSandbox();
+  const patch = async (id: string, body: unknown) => scim(sandbox(), 'PATCH', `/Users/${id}`, { body });
+  const urnKeys = (user: Record<string, unknown>) => Object.keys(user).filter((key) => key.startsWith('urn:'));
+
+  it('"path": "Active" with "False" deactivates, adding no "Active" key', async () => {
+    const user = await createEmployee(sandbox(), 'case@example.com');
+    const result = asUser(await patch(user.id, patchOp({ op: 'replace', path: 'Active', value: 'False' })));
+    expect(result.active).toBe(false);
+    expect(result).not.toHaveProperty('Active');
+    expect(sandbox().users()[0]).not.toHaveProperty('Active');
+  });
+
+  it('spells core, URN-qualified and enterprise paths as the schema does', async () => {
+    const user = await createEmployee(sandbox(), 'case@example.com', { employeeNumber: 'E1' });
+    const result = asUser(
+      await patch(
+        user.id,
+        patchOp(
+          { op: 'replace', path: 'Locale', value: 'da' },
+          { op: 'add', path: 'urn:ietf:params:scim:schemas:core:2.0:User:TimeZone', value: 'Europe/Copenhagen' },
+          { op: 'replace', path: `${ENTERPRISE_USER_SCHEMA}:Department`, value: 'R&D' },
+          { op: 'replace', path: 'Name.GivenName', value: 'Casey' },
+        ),
+      ),
+    );
+    expect(result.locale).toBe('da');
+    expect(result.timezone).toBe('Europe/Copenhagen');
+    expect(result.name?.givenName).toBe('Casey');
+    expect(result[ENTERPRISE_USER_SCHEMA]).toEqual({ employeeNumber: 'E1', department: 'R&D' });
+    for (const junk of ['Locale', 'TimeZone', 'Name']) expect(result).not.toHaveProperty(junk);
+  });
+
+  it('spells an upper-cased extension URN and its attribute as the schema does', async () => {
+    const user = await createEmployee(sandbox(), 'case@example.com', { employeeNumber: 'E1' });
+    const path = `${ENTERPRISE_USER_SCHEMA.toUpperCase().replace('2.0:USER', '2.0:User')}:EMPLOYEENUMBER`;
+    const result = asUser(await patch(user.id, patchOp({ op: 'replace', path, value: 'E2' })));
+    expect(result[ENTERPRISE_USER_SCHEMA]).toEqual({ employeeNumber: 'E2' });
+    expect(urnKeys(result)).toEqual([ENTERPRISE_USER_SCHEMA]);
+  });
+
+  it('spells the attribute names of a value filter and of a sub-attribute as the schema does', async () => {
+    const user = await createEmployee(sandbox(), 'case@example.com');
+    await patch(user.id, patchOp({ op: 'add', path: 'emails', value: [{ value: 'old@private.com', type: 'home' }] }));
+    const result = asUser(await patch(user.id, patchOp({ op: 'replace', path: 'Emails[Type eq "home"].Value', value: 'new@private.com' })));
+    expect(result.emails?.map((email) => email.value)).toEqual(['case@example.com', 'new@private.com']);
+    expect(result).not.toHaveProperty('Emails');
+  });
+
+  it('spells the keys of a pathless value and of a complex attribute\'s value as the schema does', async () => {
+    const user = await createEmployee(sandbox(), 'case@example.com');
+    const result = asUser(
+      await patch(
+        user.id,
+        patchOp(
+          { op: 'replace', value: { Active: 'False', DisplayName: 'C', [ENTERPRISE_USER_SCHEMA]: { Department: 'Ops' }, [PEAKON_USER_SCHEMA]: { team: 'Core' } } },
+          { op: 'replace', path: 'name', value: { GivenName: 'Casey', FamilyName: 'Tester' } },
+        ),
+      ),
+    );
+    expect(result.active).toBe(false);
+    expect(result.displayName).toBe('C');
+    expect(result.name).toEqual({ givenName: 'Casey', familyName: 'Tester' });
+    expect(result[ENTERPRISE_USER_SCHEMA]).toEqual({ department: 'Ops' });
+    expect(result[PEAKON_USER_SCHEMA]).toEqual({ Team: 'Core' });
+    for (const junk of ['Active', 'DisplayName']) expect(result).not.toHaveProperty(junk);
+  });
+
+  it('matches a Peakon attribute name case-insensitively against the tenant schema, spaces kept', async () => {
+    const user = await createEmployee(sandbox(), 'case@example.com', { peakon: { Team: 'Core' } });
+    const set = asUser(await patch(user.id, patchOp({ op: 'add', path: `${PEAKON_USER_SCHEMA}:separation DATE`, value: '2025-01-31' })));
+    expect(set[PEAKON_USER_SCHEMA]).toEqual({ Team: 'Core', 'Separation date': '2025-01-31' });
+    const removed = asUser(await patch(user.id, patchOp({ op: 'remove', path: `${PEAKON_USER_SCHEMA}:team` })));
+    expect(removed[PEAKON_USER_SCHEMA]).toEqual({ 'Separation date': '2025-01-31' });
+  });
+});
+
+describe('sandbox PATCH naming a Peakon attribute the tenant does not define', () => {
+  const sandbox = useSandbox();
+  const patch = async (id: string, body: unknown) => scim(sandbox(), 'PATCH', `/Users/${id}`, { body });
+
+  it.each(['remove', 'replace', 'add'])('answers 400 for %s, with the message a write of it gets', async (op) => {
+    const user = await createEmployee(sandbox(), 'unknown@example.com', { peakon: { Team: 'Core' } });
+    const result = await patch(user.id, patchOp({ op, path: `${PEAKON_USER_SCHEMA}:Business Unit`, ...(op === 'remove' ? {} : { value: 'Sales' }) }));
+    expect(result.status).toBe(400);
+    expect(asError(result).scimType).toBe('invalidValue');
+    expect(asError(result).detail).toMatch(/:Business Unit is not an attribute of this tenant \(known: "Gender", "Team", "Manager"/);
+    expect(sandbox().users()[0]?.[PEAKON_USER_SCHEMA]).toEqual({ Team: 'Core' });
+  });
+});
