@@ -1,8 +1,9 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ScimClient } from '../scim/client';
+import { externalIdFilter } from '../scim/filter';
 import { ScimMalformedResponseError, ScimNotFoundError, ScimUnreadableUserError } from '../scim/errors';
-import type { ScimUserWrite } from '../scim/resources';
+import type { ScimUserWrite, UserListResponse } from '../scim/resources';
 import { composeUpdate } from '../sync/payloads';
 import { desiredForFound } from '../sync/plan';
 import type { DesiredState, EmployeeChange, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
@@ -13,7 +14,10 @@ import { holdTenant, tenantHeldForMs } from './tenant-hold';
 /**
  * The activities that talk to Peakon for one employee. Each attempt sends exactly one SCIM request, so the tenant's
  * rate-limited task queue (worker/tenant-queues.ts) counts operations, not activities, across every worker, and the
- * attempt number is the number of requests a step spent, failed attempts included.
+ * attempt number is the number of requests a step spent, failed attempts included. One exception: a filter discovery that
+ * finds nobody by the matching key sends a second GET in the same attempt, by the HR id (`externalId eq`), before
+ * anyone is created (a rename must not become a second user); the attempt counts it in its operations, but the queue's
+ * rate spaces the attempt as one.
  */
 export interface ScimStepInput {
   run: RunRef;
@@ -34,7 +38,12 @@ export interface StepFailureDetails {
   retryAfterMs?: number;
 }
 
-async function oneRequest<T>(input: ScimStepInput, body: () => Promise<T>): Promise<T & StepResult> {
+/** Requests an attempt sent beyond its one (discoverEmployee's lookup by HR id): counted in the attempt's operations. */
+interface MoreRequests {
+  more: number;
+}
+
+async function oneRequest<T>(input: ScimStepInput, body: (sent: MoreRequests) => Promise<T>): Promise<T & StepResult> {
   const { attempt } = Context.current().info;
   const { tenant } = input.run;
   const { baseUrl } = input.peakon;
@@ -48,8 +57,10 @@ async function oneRequest<T>(input: ScimStepInput, body: () => Promise<T>): Prom
       details: [{ operations: attempt - 1, retryAfterMs: held } satisfies StepFailureDetails],
     });
   }
+  // Earlier attempts count one request each: a discovery whose lookup by HR id failed spent two (a rare undercount).
+  const sent: MoreRequests = { more: 0 };
   try {
-    return { ...(await body()), operations: attempt };
+    return { ...(await body(sent)), operations: attempt + sent.more };
   } catch (error) {
     if (error instanceof CancelledFailure) throw error;
     const failure = toActivityFailure(error);
@@ -59,7 +70,7 @@ async function oneRequest<T>(input: ScimStepInput, body: () => Promise<T>): Prom
       type: failure.type ?? 'Unexpected',
       nonRetryable: failure.nonRetryable ?? false,
       ...(failure.nextRetryDelay !== undefined && failure.nextRetryDelay !== null ? { nextRetryDelay: failure.nextRetryDelay } : {}),
-      details: [{ operations: attempt, ...(typeof failure.nextRetryDelay === 'number' ? { retryAfterMs: failure.nextRetryDelay } : {}) } satisfies StepFailureDetails],
+      details: [{ operations: attempt + sent.more, ...(typeof failure.nextRetryDelay === 'number' ? { retryAfterMs: failure.nextRetryDelay } : {}) } satisfies StepFailureDetails],
     });
   }
 }
@@ -82,6 +93,9 @@ export interface DiscoverResult extends StepResult {
    * Set when the user found does not fit the SCIM User schema (scim ScimUnreadableUserError): why they are left alone,
    * naming their id and the fields, never values. They are present: `peakonUserId` is set and `update` is not, so no
    * write reaches them and they are never created again.
+   * Also set when nobody has the matching key but a Peakon user already holds the employee's HR id as externalId
+   * (filter discovery's lookup by HR id, heldByHrId): the employee is not created beside them (the workflow skips them
+   * with this reason); `peakonUserId` is that user when there is exactly one.
    */
   leftAlone?: string;
 }
@@ -97,9 +111,12 @@ export interface WriteInput extends ScimStepInput {
 
 export function scimStepActivities(deps: ActivityDeps) {
   return {
-    /** `GET /Users?filter=…` on the matching key (the guide's discovery): one operation. */
+    /**
+     * `GET /Users?filter=…` on the matching key (the guide's discovery): one operation. With filter discovery
+     * (`desired` set), nobody found by the key costs a second: `GET /Users?filter=externalId eq "<HR id>"`.
+     */
     async discoverEmployee(input: DiscoverInput): Promise<DiscoverResult> {
-      return oneRequest(input, async () => {
+      return oneRequest(input, async (sent) => {
         const scim = scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal });
         let found;
         try {
@@ -113,7 +130,17 @@ export function scimStepActivities(deps: ActivityDeps) {
           log.warn('Peakon user matched but unreadable: left alone', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: error.userId, fields: error.fields });
           return { peakonUserId: error.userId, externalId: error.user.externalId ?? null, leftAlone };
         }
-        if (!found) return {};
+        if (!found) {
+          // Nobody by key: a new hire, or a person whose key changed in the HR system (a rename). The lookup by HR id
+          // of `sync --employee` (activities/plan.ts lookUpByHrId) tells them apart before a create.
+          if (!input.desired?.sourceId) return {};
+          const keyName = input.matchingKey === 'employeeNumber' && input.employeeNumber !== undefined ? 'employee number' : 'email';
+          sent.more += 1;
+          const held = heldByHrId(await scim.listUsersPage(1, 2, externalIdFilter(input.desired.sourceId)), input.desired.sourceId, keyName);
+          if (!held) return {};
+          log.warn('Peakon user holds the HR id under another key: not created', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserIds: held.ids });
+          return { ...(held.ids.length === 1 ? { peakonUserId: held.ids[0], externalId: input.desired.sourceId } : {}), leftAlone: held.reason };
+        }
         // The plan's rules for what it found (a returner's separation cleared), as a plan that lists the tenant applies them.
         const update = input.desired ? composeUpdate(desiredForFound(input.desired, found), found, input.updateMethod) : undefined;
         return { peakonUserId: found.id, externalId: found.externalId ?? null, ...(update && update.changes.length > 0 ? { update } : {}) };
@@ -140,6 +167,33 @@ export function scimStepActivities(deps: ActivityDeps) {
         return {};
       });
     },
+  };
+}
+
+/**
+ * What filter discovery's lookup by HR id found, read as `sync --employee` reads it (activities/plan.ts lookUpByHrId):
+ * undefined when no Peakon user holds the id, so the employee is created; else why they are not. Filter discovery
+ * cannot rename (it knows neither the ownership ledger nor the rest of the HR read, which singleRename in
+ * sync/plan.ts judges by), and every user singleRename would rename or refuse to rename may be this person under an
+ * earlier key: none is created beside them. Ids and the key's name only, never values (personal data).
+ */
+export function heldByHrId(page: UserListResponse, sourceId: string, keyName: 'email' | 'employee number'): { ids: string[]; reason: string } | undefined {
+  const users = page.Resources.filter((user) => user.externalId === sourceId);
+  const filterIgnored = users.length < page.Resources.length;
+  const total = filterIgnored ? users.length : Math.max(page.totalResults, users.length);
+  if (!filterIgnored && total === 0) return undefined;
+  const ids = users.map((user) => user.id);
+  const named = ids.length ? `Peakon user${ids.length > 1 ? 's' : ''} ${ids.join(', ')}${total > ids.length ? ', …' : ''}` : 'a Peakon user';
+  const why = filterIgnored
+    ? 'Peakon did not apply the externalId filter, so whether a Peakon user already holds this HR id is unknown'
+    : total > 1
+      ? `${named} hold this HR id as externalId`
+      : ids.length === 0
+        ? `${named} holds this HR id as externalId but was not returned`
+        : `${named} already holds this HR id as externalId under another ${keyName}`;
+  return {
+    ids,
+    reason: `${why}: not created, as it may be this person under an earlier ${keyName} (a second Peakon user for them would follow); sync.discovery: filter does not rename: a sync with discovery: list, or sync --employee, matches renames by HR id and decides`,
   };
 }
 

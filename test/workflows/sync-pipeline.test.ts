@@ -218,7 +218,9 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
     const report: SyncReport = await workers.runUntil((await fixture.startSync()).result());
     expect(report.counts).toMatchObject({ created: 10, failed: 0 });
     const filters = fixture.sandbox.ops().filter((op) => op.method === 'GET' && op.path.includes('filter='));
-    expect(filters).toHaveLength(10);
+    // One by the matching key each; nobody found, one more each by HR id (externalId) before the create: no renames.
+    expect(filters).toHaveLength(20);
+    expect(filters.filter((op) => decodeURIComponent(op.path).includes('externalId eq'))).toHaveLength(10);
     expect(fixture.sandbox.users()).toHaveLength(10);
   });
 });

@@ -1,0 +1,91 @@
+/**
+ * sync.discovery: filter never lists the tenant, so it never decides leavers: a renamed employee (new email, same HR id)
+ * that discovery does not find by key must not be created beside their old Peakon user, who would stay active for good
+ * (two active users, survey history split). End to end against the sandbox over HTTP and a Temporal dev server.
+ */
+import { readFileSync } from 'node:fs';
+import type { RunReportFile } from '../../activities/report';
+import { ENTERPRISE_USER_SCHEMA } from '../../scim/resources';
+import type { SyncReport } from '../../sync/report';
+import type { EmployeeOutcome } from '../../sync/types';
+import { employeeWorkflowId } from '../../workflows/ids';
+import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
+import { usePipelineTests, withoutLeaverGuard } from '../harness/pipeline';
+
+/** The run's report file line of one employee. */
+const reportLine = (report: SyncReport, employeeKey: string) => (JSON.parse(readFileSync(report.reportPath ?? '', 'utf8')) as RunReportFile).employees.find((line) => line.employeeKey === employeeKey);
+
+/** Someone nobody reports to: no manager reference to the new email is in play. */
+function leaf(org: GeneratedEmployee[]): GeneratedEmployee {
+  const managers = new Set(org.map((employee) => employee.manager_id));
+  const found = org.find((employee) => !managers.has(employee.employee_id));
+  if (!found) throw new Error('the generated org has no leaf');
+  return found;
+}
+
+describe('sync.discovery: filter with a renamed employee (new email, same HR id)', () => {
+  const pipeline = usePipelineTests();
+
+  it.each([
+    ['email and employee number changed (the POST would create a second user)', true],
+    ['only the email changed (the POST would be refused 409 on the employee number, every run)', false],
+  ])('%s: not created again, skipped with the reason; the old user stays the only one holding the HR id', async (_case, numberChanges) => {
+    const fixture = await pipeline.fixture();
+    withoutLeaverGuard(fixture);
+    fixture.config.sync.discovery = 'filter';
+    const org = generateOrg(6, 2);
+    const person = leaf(org);
+    const newEmail = person.work_email.replace(/@.*$/, '@renamed.example.com');
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const first: SyncReport = await (await fixture.startSync()).result();
+        expect(first.counts).toMatchObject({ created: 6, failed: 0 });
+        const old = fixture.sandbox.users().find((user) => user.externalId === person.employee_id);
+        expect(old?.userName).toBe(person.work_email);
+
+        fixture.writeEmployees(org.map((employee) => (employee === person ? { ...employee, work_email: newEmail, ...(numberChanges ? { employee_number: `9${employee.employee_number}` } : {}) } : employee)));
+        const opsBefore = fixture.sandbox.ops().length;
+        const second: SyncReport = await (await fixture.startSync()).result();
+
+        expect(second.status).toBe('completed');
+        expect(second.counts).toMatchObject({ created: 0, skipped: 1, failed: 0 });
+        const runOps = fixture.sandbox.ops().slice(opsBefore);
+        expect(runOps.filter((op) => op.method !== 'GET')).toEqual([]);
+        // Every request counted: the extra lookup by HR id included.
+        expect(second.operations).toBe(runOps.length);
+        expect(runOps.filter((op) => op.method === 'GET' && decodeURIComponent(op.path).includes(`externalId eq "${person.employee_id}"`))).toHaveLength(1);
+        // One Peakon user holds the HR id, the old one, still active and unchanged.
+        const holders = fixture.sandbox.users().filter((user) => user.externalId === person.employee_id);
+        expect(holders).toHaveLength(1);
+        expect(holders[0]).toMatchObject({ id: old?.id, userName: person.work_email, active: true });
+        expect(holders[0]?.[ENTERPRISE_USER_SCHEMA]?.employeeNumber).toBe(person.employee_number);
+        expect(fixture.sandbox.users()).toHaveLength(6);
+        // The employee's outcome says why, naming the Peakon user's id, never the emails. (The report file's line is
+        // `skipped` without the reason: sync/employee-report.ts employeeLine passes on failed outcomes' reasons only.)
+        const line = reportLine(second, newEmail);
+        expect(line).toMatchObject({ action: 'discover', status: 'skipped' });
+        const outcome: EmployeeOutcome = await pipeline.temporal.client.workflow.getHandle(employeeWorkflowId(second.runId, 'create', line?.employeeRef ?? '')).result();
+        expect(outcome).toMatchObject({ status: 'skipped', peakonUserId: old?.id });
+        expect(outcome.reason).toContain(`Peakon user ${old?.id} already holds this HR id as externalId under another email: not created`);
+        expect(outcome.reason).not.toContain(person.work_email);
+        expect(outcome.reason).not.toContain(newEmail);
+      })(),
+    );
+  });
+
+  it('still creates a new hire (one more GET, by HR id, before the POST)', async () => {
+    const fixture = await pipeline.fixture();
+    fixture.config.sync.discovery = 'filter';
+    const org = generateOrg(4, 2);
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    const report: SyncReport = await workers.runUntil((await fixture.startSync()).result());
+    expect(report.counts).toMatchObject({ created: 4, failed: 0 });
+    const ops = fixture.sandbox.ops();
+    expect(ops.filter((op) => op.method === 'GET' && decodeURIComponent(op.path).includes('externalId eq'))).toHaveLength(4);
+    expect(ops.filter((op) => op.method === 'POST')).toHaveLength(4);
+    expect(report.operations).toBe(ops.length);
+  });
+});
