@@ -164,11 +164,21 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const readable = today !== undefined ? readableAsMapped.map((employee) => currentEmployment(employee, today, settings?.separation.dateAttribute, options.hrStatusMapped !== true ? 'unmapped' : employee.user.active !== false ? 'active' : 'inactive')) : readableAsMapped;
   const desired = today !== undefined ? readable.filter((employee) => !hasLeft(employee.terminationDate, today)) : readable;
   const terminated = today !== undefined ? readable.filter((employee) => hasLeft(employee.terminationDate, today)) : [];
-  const currentByKey = new Map<string, ScimUser>();
+  /** Every listed user by matching key: several share one when Peakon holds two spellings of an address (IDNA). */
+  const currentByKey = new Map<string, ScimUser[]>();
   for (const user of current ?? []) {
     const key = peakonUserKey(user, matchingKey);
-    if (key !== undefined) currentByKey.set(key, user);
+    if (key === undefined) continue;
+    const users = currentByKey.get(key);
+    if (users) users.push(user);
+    else currentByKey.set(key, [user]);
   }
+  // Ownership is known to a whole-tenant run with a ledger, and to a single-employee sync's lookup by HR id.
+  const ownedBefore = leaverContext?.owned ?? options.hrIdLookup?.owned;
+  const byKey = (employee: DesiredEmployee): ScimUser | undefined => {
+    const users = currentByKey.get(employee.employeeKey);
+    return users && (users.length === 1 ? users[0] : preferredUser(users, employee.sourceId, ownedBefore));
+  };
   // By HR id, not by the record object: withoutUnreachableReferences copies a record it drops a reference from (a
   // domain move renames a report and their manager at once), and the copy must still be the renamed person.
   const single = current !== undefined && !wholeTenantListing && options.hrIdLookup ? singleRename(readable, currentByKey, options.hrIdLookup, matchingKey) : undefined;
@@ -177,7 +187,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const renameUnclear = single?.unclear ?? new Map<string, string>();
   // renamedUsers keeps only HR ids held by one record that no Peakon user matches by key.
   const isRenamed = (employee: DesiredEmployee) => renamed.has(employee.sourceId);
-  const currentOf = (employee: DesiredEmployee) => (current ? (currentByKey.get(employee.employeeKey) ?? renamed.get(employee.sourceId) ?? null) : undefined);
+  const currentOf = (employee: DesiredEmployee) => (current ? (byKey(employee) ?? renamed.get(employee.sourceId) ?? null) : undefined);
   const wholeTenant = wholeTenantListing;
   const datesDecide = (employee: DesiredEmployee) => {
     const user = currentOf(employee);
@@ -241,6 +251,22 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const leavers = planLeavers(current, desired, terminated, leftAloneEmployees, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
   for (const entry of leavers.entries) entries.push(entry);
   return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length }, ...(warnings.length ? { warnings } : {}) };
+}
+
+/**
+ * The user a record matches among several Peakon users with its matching key: the one the connector owns (when the run
+ * knows the ledger), then the one holding the record's HR id as externalId, then an active one; among equals the
+ * lowest id, so the order Peakon lists them in never decides. The others are reported as duplicates (planLeavers).
+ * Matching a stale leftover instead (inactive, hand-made) would adopt and reactivate it, rename it onto the other's
+ * address (which Peakon refuses, every run) and leave the person's real user frozen.
+ */
+function preferredUser(users: readonly ScimUser[], sourceId: string, owned: ReadonlySet<string> | undefined): ScimUser | undefined {
+  const rank = (user: ScimUser) => (owned?.has(user.id) ? 0 : 4) + (user.externalId === sourceId ? 0 : 2) + (user.active !== false ? 0 : 1);
+  let best: ScimUser | undefined;
+  for (const user of users) {
+    if (!best || rank(user) < rank(best) || (rank(user) === rank(best) && user.id < best.id)) best = user;
+  }
+  return best;
 }
 
 /**
@@ -463,7 +489,7 @@ function unreadableEntry(employee: DesiredEmployee, user: UnreadableScimUser, op
  * an inactive user may be a leaver whose HR id the HR system has given to a new hire), no record matches by key, and
  * exactly one record's HR id names (an id on two users, or two records, matches nobody).
  */
-function renamedUsers(records: DesiredEmployee[], current: ScimUser[], currentByKey: Map<string, ScimUser>, owned: ReadonlySet<string>, matchingKey: MatchingKeyKind): Map<string, ScimUser> {
+function renamedUsers(records: DesiredEmployee[], current: ScimUser[], currentByKey: ReadonlyMap<string, readonly ScimUser[]>, owned: ReadonlySet<string>, matchingKey: MatchingKeyKind): Map<string, ScimUser> {
   const recordKeys = new Set(records.map((employee) => employee.employeeKey));
   const bySourceId = new Map<string, ScimUser | null>();
   for (const user of current) {
@@ -488,7 +514,7 @@ function renamedUsers(records: DesiredEmployee[], current: ScimUser[], currentBy
  * old key: creating them again would make a second Peakon user, and the next whole-tenant run would switch off (or
  * delete) the first. Such an employee is skipped, telling the operator to run a whole-tenant sync, which decides.
  */
-function singleRename(records: DesiredEmployee[], currentByKey: Map<string, ScimUser>, lookup: HrIdLookup, matchingKey: MatchingKeyKind): { renamed: Map<string, ScimUser>; unclear: Map<string, string> } {
+function singleRename(records: DesiredEmployee[], currentByKey: ReadonlyMap<string, readonly ScimUser[]>, lookup: HrIdLookup, matchingKey: MatchingKeyKind): { renamed: Map<string, ScimUser>; unclear: Map<string, string> } {
   const renamed = new Map<string, ScimUser>();
   const unclear = new Map<string, string>();
   const key = matchingKey === 'email' ? 'email' : 'employee number';
