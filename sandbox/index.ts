@@ -96,7 +96,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const tenantSchema = settings.schema ?? [...DEFAULT_TENANT_SCHEMA];
   let origin = '';
   const baseUrl = (): string => `${origin}${SCIM_BASE_PATH}`;
-  const store = new UserStore((id) => `${baseUrl()}/Users/${id}`);
+  const employeeAttributes = tenantSchema.filter((attribute) => attribute.type === 'employee').map((attribute) => attribute.name);
+  const store = new UserStore((id) => `${baseUrl()}/Users/${id}`, undefined, employeeAttributes);
   const log = new OperationLog();
   const budget = new HourlyOperationBudget(settings.quotaPerHour);
   const faults = new FaultInjector(options.faults ?? {});

@@ -45,8 +45,9 @@ export function isIsoDate(value: string): boolean {
  * Checks a full user representation (after PUT merging or PATCH application) the way Peakon does, and returns it
  * normalised: null attributes removed (null clears: RFC 7643 §2.5, in the core, the enterprise and the Peakon
  * extension alike), extension URNs listed in `schemas`.
- * `previous` is the stored user on updates: it excludes the user from uniqueness checks, and unchanged employee
- * references are not re-checked so deactivating someone whose manager already left still works.
+ * `previous` is the stored user on updates: it excludes the user from uniqueness checks. Every employee reference is
+ * checked on every write, unchanged or not: the store holds a reference to the employee, and serves their current
+ * userName (or nothing once they are deleted), so a user read back and written again always passes.
  */
 export function validateUser(candidate: unknown, context: ValidationContext, previous?: ScimUser): StoredAttributes {
   const body = requireObject(candidate);
@@ -60,7 +61,7 @@ export function validateUser(candidate: unknown, context: ValidationContext, pre
   if (!user.schemas.includes(CORE_USER_SCHEMA)) throw invalidValue(`schemas must include "${CORE_USER_SCHEMA}"`);
   if (!context.relaxUserNameRules) checkEmails(user);
   checkName(user);
-  const peakonAttributes = checkPeakonAttributes(user, context, previous);
+  const peakonAttributes = checkPeakonAttributes(user, context);
   if (previous) checkOneUniqueChange(user, previous);
   checkUniqueness(user, context.directory, previous?.id);
   return normalise(user, peakonAttributes);
@@ -120,9 +121,8 @@ export function unknownPeakonAttribute(name: string, tenantSchema: readonly Tena
   return invalidValue(`${PEAKON_USER_SCHEMA}:${name} is not an attribute of this tenant (known: ${known})`);
 }
 
-function checkPeakonAttributes(user: ScimUserWrite, context: ValidationContext, previous?: ScimUser): PeakonAttributes {
+function checkPeakonAttributes(user: ScimUserWrite, context: ValidationContext): PeakonAttributes {
   const attributes = user[PEAKON_USER_SCHEMA] ?? {};
-  const previousAttributes = previous?.[PEAKON_USER_SCHEMA] ?? {};
   for (const [name, value] of Object.entries(attributes)) {
     const definition = context.tenantSchema.find((attribute) => attribute.name === name);
     const label = `${PEAKON_USER_SCHEMA}:${name}`;
@@ -141,7 +141,7 @@ function checkPeakonAttributes(user: ScimUserWrite, context: ValidationContext, 
         if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidValue(`${label} must be an integer, got ${JSON.stringify(value)}`);
         break;
       case 'employee':
-        if (value !== previousAttributes[name]) checkEmployeeReference(label, value, context);
+        checkEmployeeReference(label, value, context);
         break;
     }
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ENTERPRISE_USER_SCHEMA, type ScimUser, type ScimUserAttributes, type ScimUserWrite } from '../scim/resources';
+import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type ScimUserAttributes, type ScimUserWrite } from '../scim/resources';
 
 /** What the store keeps of a user besides id and meta: validated, nulls gone (sandbox/rules.ts validateUser). */
 export type StoredAttributes = ScimUserAttributes;
@@ -23,6 +23,11 @@ export function employeeNumberOf(user: Pick<ScimUserWrite, typeof ENTERPRISE_USE
 /**
  * The tenant's employees, in creation order (which is the stable order list pages are cut from).
  * Values are copied in and out so neither callers nor tests can change stored state behind the server's back.
+ *
+ * Employee attributes (the tenant's `employee`-type Peakon attributes, e.g. Manager) are references, as in Peakon: a
+ * write names the employee by email (or id), the store keeps the employee's id, and every read serves that employee's
+ * current userName, so renaming the manager shows on every report; once the manager is deleted the attribute is served
+ * absent (a deleted id is never reused, so the reference stays dead even if someone later takes the old email).
  */
 export class UserStore implements EmployeeDirectory {
   private readonly users = new Map<string, ScimUser>();
@@ -30,19 +35,27 @@ export class UserStore implements EmployeeDirectory {
   // and scanning every user for each made a 50,000-employee load quadratic (the sandbox, not the connector, set the pace).
   private readonly byEmail = new Map<string, Set<string>>();
   private readonly byEmployeeNumber = new Map<string, Set<string>>();
+  /** Per user, the employee attributes whose stored value is the referenced employee's id (served as their userName). */
+  private readonly references = new Map<string, Set<string>>();
 
   constructor(
     private readonly locationOf: (id: string) => string,
     private readonly now: () => Date = () => new Date(),
+    /** The names of the tenant's employee-type Peakon attributes. */
+    private readonly employeeAttributes: readonly string[] = [],
   ) {}
 
   get(id: string): ScimUser | undefined {
     const user = this.users.get(id);
-    return user && structuredClone(user);
+    return user && this.copyOut(user);
   }
 
   all(): ScimUser[] {
-    return [...this.users.values()].map((user) => structuredClone(user));
+    return [...this.users.values()].map((user) => this.copyOut(user));
+  }
+
+  private copyOut(user: ScimUser): ScimUser {
+    return structuredClone(this.served(user));
   }
 
   /**
@@ -52,7 +65,8 @@ export class UserStore implements EmployeeDirectory {
   page(predicate: (user: ScimUser) => boolean, offset: number, count: number): { total: number; users: ScimUser[] } {
     let total = 0;
     const users: ScimUser[] = [];
-    for (const user of this.users.values()) {
+    for (const stored of this.users.values()) {
+      const user = this.served(stored);
       if (!predicate(user)) continue;
       if (total >= offset && users.length < count) users.push(structuredClone(user));
       total += 1;
@@ -74,10 +88,60 @@ export class UserStore implements EmployeeDirectory {
 
   /** The earliest created of `ids` (several only when a test seeded duplicates past the uniqueness rules). */
   private first(ids: Set<string> | undefined): ScimUser | undefined {
+    const id = this.firstId(ids);
+    return id === undefined ? undefined : this.get(id);
+  }
+
+  private firstId(ids: Set<string> | undefined): string | undefined {
     if (!ids || ids.size === 0) return undefined;
-    if (ids.size === 1) return this.get(ids.values().next().value as string);
-    for (const [id, user] of this.users) if (ids.has(id)) return structuredClone(user);
+    if (ids.size === 1) return ids.values().next().value as string;
+    for (const id of this.users.keys()) if (ids.has(id)) return id;
     return undefined;
+  }
+
+  /**
+   * `attributes` with each employee attribute that names an existing employee (by email as findByEmail matches, else
+   * by id, which validation allows only with acceptPeakonIdAsManager) held as that employee's id, resolved against the
+   * tenant before this write; and the names of those attributes. A value naming nobody (only a direct store call,
+   * validation rejects it) stays plain text.
+   */
+  private linked(attributes: StoredAttributes): { attributes: StoredAttributes; references: Set<string> } {
+    const references = new Set<string>();
+    const peakon = attributes[PEAKON_USER_SCHEMA];
+    if (!peakon || this.employeeAttributes.length === 0) return { attributes: structuredClone(attributes), references };
+    const linkedPeakon = { ...peakon };
+    for (const name of this.employeeAttributes) {
+      const value = linkedPeakon[name];
+      if (typeof value !== 'string') continue;
+      const target = this.firstId(this.byEmail.get(value.toLowerCase())) ?? (this.users.has(value) ? value : undefined);
+      if (target === undefined) continue;
+      linkedPeakon[name] = target;
+      references.add(name);
+    }
+    return { attributes: structuredClone({ ...attributes, [PEAKON_USER_SCHEMA]: linkedPeakon }), references };
+  }
+
+  /** The stored user as it is served: references as the referenced employee's current userName, dead ones left out. */
+  private served(user: ScimUser): ScimUser {
+    const references = this.references.get(user.id);
+    if (!references) return user;
+    const peakon: Record<string, string | number | null> = {};
+    for (const [name, value] of Object.entries(user[PEAKON_USER_SCHEMA] ?? {})) {
+      if (!references.has(name)) {
+        peakon[name] = value;
+        continue;
+      }
+      const target = typeof value === 'string' ? this.users.get(value) : undefined;
+      if (target) peakon[name] = target.userName;
+    }
+    const { [PEAKON_USER_SCHEMA]: _stored, ...rest } = user;
+    if (Object.keys(peakon).length > 0) return { ...rest, [PEAKON_USER_SCHEMA]: peakon };
+    return { ...rest, schemas: rest.schemas.filter((urn) => urn !== PEAKON_USER_SCHEMA) };
+  }
+
+  private setReferences(id: string, references: Set<string>): void {
+    if (references.size > 0) this.references.set(id, references);
+    else this.references.delete(id);
   }
 
   private index(user: ScimUser, add: boolean): void {
@@ -96,30 +160,36 @@ export class UserStore implements EmployeeDirectory {
   create(attributes: StoredAttributes): ScimUser {
     const id = randomUUID();
     const at = this.now().toISOString();
-    const user: ScimUser = { ...structuredClone(attributes), id, meta: { resourceType: 'User', created: at, lastModified: at, location: this.locationOf(id) } };
+    const linked = this.linked(attributes);
+    const user: ScimUser = { ...linked.attributes, id, meta: { resourceType: 'User', created: at, lastModified: at, location: this.locationOf(id) } };
     this.users.set(id, user);
     this.index(user, true);
-    return structuredClone(user);
+    this.setReferences(id, linked.references);
+    return this.copyOut(user);
   }
 
   /** Replaces every attribute but the server-owned ones (id, meta.created); callers decide what "replace" keeps. */
   replace(id: string, attributes: StoredAttributes): ScimUser | undefined {
     const existing = this.users.get(id);
     if (!existing) return undefined;
+    const linked = this.linked(attributes);
     const user: ScimUser = {
-      ...structuredClone(attributes),
+      ...linked.attributes,
       id,
       meta: { resourceType: 'User', created: existing.meta?.created, lastModified: this.now().toISOString(), location: this.locationOf(id) },
     };
     this.index(existing, false);
     this.users.set(id, user);
     this.index(user, true);
-    return structuredClone(user);
+    this.setReferences(id, linked.references);
+    return this.copyOut(user);
   }
 
+  /** References to the deleted user from others stay, and are served absent from now on (its id is never reused). */
   delete(id: string): boolean {
     const existing = this.users.get(id);
     if (existing) this.index(existing, false);
+    this.references.delete(id);
     return this.users.delete(id);
   }
 
@@ -134,12 +204,15 @@ export class UserStore implements EmployeeDirectory {
     this.index(existing, false);
     this.users.set(id, user);
     this.index(user, true);
-    return structuredClone(user);
+    // Stored as given: its employee attributes are plain text, no references (others' references to it still resolve).
+    this.references.delete(id);
+    return this.copyOut(user);
   }
 
   clear(): void {
     this.users.clear();
     this.byEmail.clear();
     this.byEmployeeNumber.clear();
+    this.references.clear();
   }
 }

@@ -99,11 +99,11 @@ describe('sandbox validation like Peakon', () => {
   });
 
   describe('Peakon extension attributes against the tenant schema', () => {
-    it('accepts valid values of every type and stores them under their exact names', async () => {
+    it('accepts valid values of every type and stores them under their exact names (Manager served as the employee\'s userName)', async () => {
       await createEmployee(sandbox(), 'boss@example.com');
       const peakon = { Gender: 'Female', Team: 'Core', Manager: 'BOSS@example.com', 'Date of Birth': '1990-02-28', 'Separation date': '2030-12-31' };
       const created = await createEmployee(sandbox(), 'ok@example.com', { peakon });
-      expect(created[PEAKON]).toEqual(peakon);
+      expect(created[PEAKON]).toEqual({ ...peakon, Manager: 'boss@example.com' });
     });
 
     it('rejects an attribute the tenant does not define', async () => {
@@ -142,7 +142,7 @@ describe('sandbox validation like Peakon', () => {
       expect(asUser(cleared)[PEAKON]).toEqual({ Gender: 'Male' });
     });
 
-    it('does not re-check an unchanged Manager whose employee has since been deleted', async () => {
+    it('deactivates someone whose Manager has since been deleted (the reference is gone, nothing is re-checked)', async () => {
       const boss = await createEmployee(sandbox(), 'boss@example.com');
       const report = await createEmployee(sandbox(), 'report@example.com', { peakon: { Manager: 'boss@example.com' } });
       await scim(sandbox(), 'DELETE', `/Users/${boss.id}`);
@@ -157,7 +157,9 @@ describe('sandbox with acceptPeakonIdAsManager', () => {
 
   it('accepts an existing employee\'s id as Manager, and still rejects an unknown id', async () => {
     const boss = await createEmployee(sandbox(), 'boss@example.com');
-    expect((await scim(sandbox(), 'POST', '/Users', { body: employee('a@example.com', { peakon: { Manager: boss.id } }) })).status).toBe(201);
+    const byId = await scim(sandbox(), 'POST', '/Users', { body: employee('a@example.com', { peakon: { Manager: boss.id } }) });
+    expect(byId.status).toBe(201);
+    expect(asUser(byId)[PEAKON_USER_SCHEMA]).toEqual({ Manager: 'boss@example.com' });
     const unknown = await scim(sandbox(), 'POST', '/Users', { body: employee('b@example.com', { peakon: { Manager: 'no-such-id' } }) });
     expect(unknown.status).toBe(400);
     expect(asError(unknown).detail).toMatch(/must be the email or Peakon id of an existing employee/);
