@@ -69,6 +69,8 @@ export function planLine(entry: PlannedEmployee): EmployeeReportLine {
 export function employeeLine(entry: PlannedEmployee, created: EmployeeOutcome | undefined, updated: EmployeeOutcome | undefined): EmployeeReportLine {
   const line = planLine(entry);
   const failed = [created, updated].find((outcome) => outcome?.status === 'failed');
+  // A step that wrote nothing (an unreadable user, a user holding the HR id under another email) says why.
+  const skipped = [created, updated].find((outcome) => outcome?.status === 'skipped' && outcome.reason);
   const warnings = [...entry.warnings, ...(created?.warnings ?? []), ...(updated?.warnings ?? [])];
   let status: EmployeeStatus = ACTION_STATUS[entry.action] ?? 'skipped';
   if (failed) status = 'failed';
@@ -81,7 +83,7 @@ export function employeeLine(entry: PlannedEmployee, created: EmployeeOutcome | 
     ...line,
     status,
     changes,
-    ...(failed?.reason ? { error: failed.reason } : {}),
+    ...(failed?.reason ? { error: failed.reason } : status === 'skipped' && skipped?.reason ? { error: skipped.reason } : {}),
     ...(warnings.length ? { warnings: [...new Set(warnings)] } : {}),
   };
 }

@@ -62,10 +62,9 @@ describe('sync.discovery: filter with a renamed employee (new email, same HR id)
         expect(holders[0]).toMatchObject({ id: old?.id, userName: person.work_email, active: true });
         expect(holders[0]?.[ENTERPRISE_USER_SCHEMA]?.employeeNumber).toBe(person.employee_number);
         expect(fixture.sandbox.users()).toHaveLength(6);
-        // The employee's outcome says why, naming the Peakon user's id, never the emails. (The report file's line is
-        // `skipped` without the reason: sync/employee-report.ts employeeLine passes on failed outcomes' reasons only.)
+        // The employee's outcome and report line say why, naming the Peakon user's id, never the emails.
         const line = reportLine(second, newEmail);
-        expect(line).toMatchObject({ action: 'discover', status: 'skipped' });
+        expect(line).toMatchObject({ action: 'discover', status: 'skipped', error: expect.stringContaining(`Peakon user ${old?.id} already holds this HR id`) });
         const outcome: EmployeeOutcome = await pipeline.temporal.client.workflow.getHandle(employeeWorkflowId(second.runId, 'create', line?.employeeRef ?? '')).result();
         expect(outcome).toMatchObject({ status: 'skipped', peakonUserId: old?.id });
         expect(outcome.reason).toContain(`Peakon user ${old?.id} already holds this HR id as externalId under another email: not created`);
