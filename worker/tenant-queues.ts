@@ -23,7 +23,8 @@ interface TenantQueueWorker {
 /**
  * One activity worker per tenant SCIM task queue, started on demand when a workflow of this process is about to
  * schedule SCIM activities for the tenant, or renews the tenant lock of a run (the `tenantQueues` sink: the renewal
- * keeps a queue polled after the workers polling it died). Each SCIM activity attempt sends exactly one request, and
+ * keeps a queue polled after the workers polling it died). Each SCIM activity attempt sends one request (a discovery
+ * under `sync.discovery: filter` that finds nobody by key sends a second, by HR id; an IDN address's lookup, one per spelling), and
  * every poller asks the Temporal server to dispatch at most `operationsPerHour / 3600` tasks per second from the queue,
  * so the tenant's budget counts operations across all workers together. Each tenant has its own slots: a rate-limited
  * or slow tenant never holds a slot another tenant needs.
