@@ -196,8 +196,11 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   };
   const employed = current !== undefined ? desired.map(datesDecide) : desired;
   const clearedOnReturn = settings ? separationAttributes(settings) : [];
-  const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Set<string>();
-  const referable = wholeTenant ? referableEmails(employed, currentOf, inPeakon) : undefined;
+  const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
+  const numbersInPeakon = wholeTenant && matchingKey === 'email' ? peakonEmployeeNumbers(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
+  /** A create Peakon would refuse on its other unique field, held by another user (createCollision); undefined: none. */
+  const collisionOf = (employee: DesiredEmployee) => (wholeTenant && currentOf(employee) === null && employee.user.active !== false ? createCollision(employee, matchingKey, inPeakon, numbersInPeakon) : undefined);
+  const referable = wholeTenant ? referableEmails(employed, (employee) => currentOf(employee) === null && employee.user.active !== false && collisionOf(employee) === undefined, inPeakon) : undefined;
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
   const reachable = referable ? employed.map((employee) => withoutUnreachableReferences(employee, referable, renamedTo, currentOf(employee) ? createOnlyAttributes(employee) : new Set())) : employed;
   // Mass clears (an export column come back blank) are withheld; needs the tenant's state, so a listing's runs only.
@@ -207,13 +210,20 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   for (const employee of checked) {
     const state = currentOf(employee);
     if (renameUnclear.has(employee.sourceId)) continue;
-    if (state === undefined || (state === null && employee.user.active !== false)) phaseOne.set(emailMatchKey(employee.user.userName), employee);
+    if (state === undefined || (state === null && employee.user.active !== false && collisionOf(employee) === undefined)) phaseOne.set(emailMatchKey(employee.user.userName), employee);
   }
   const waves = createWaves(phaseOne);
+  /** Users holding the email of a create skipped under employee-number matching: very likely that person, no leaver. */
+  const collisionHolders = new Set<string>();
   const entries = checked.map((checkedEmployee) => {
     const state = currentOf(checkedEmployee);
     const unclear = renameUnclear.get(checkedEmployee.sourceId);
     if (unclear !== undefined) return { ref: options.refOf(checkedEmployee.employeeKey), employeeKey: checkedEmployee.employeeKey, recordRef: checkedEmployee.recordRef, warnings: checkedEmployee.warnings, wave: 0, action: 'skip' as const, reason: unclear, changes: [] };
+    const collision = collisionOf(checkedEmployee);
+    if (collision) {
+      if (matchingKey === 'employeeNumber') collisionHolders.add(collision.holder);
+      return { ref: options.refOf(checkedEmployee.employeeKey), employeeKey: checkedEmployee.employeeKey, recordRef: checkedEmployee.recordRef, warnings: checkedEmployee.warnings, wave: 0, action: 'skip' as const, reason: collision.reason, changes: [] };
+    }
     const employee = state && (isRenamed(checkedEmployee) || changesBothUniqueFields(checkedEmployee, state)) ? oneUniqueFieldAtATime(checkedEmployee, state, matchingKey) : checkedEmployee;
     const context = { waves, phaseOne, inPeakon, clearedOnReturn, today };
     if (!state) return planEmployee(employee, state, options, context);
@@ -248,7 +258,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource, ...(warnings.length ? { warnings } : {}) };
   }
   const hrDeactivations = entries.filter((entry) => entry.update?.leaver !== undefined).length;
-  const leavers = planLeavers(current, desired, terminated, leftAloneEmployees, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
+  const leavers = planLeavers(current, desired, terminated, leftAloneEmployees, collisionHolders, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
   for (const entry of leavers.entries) entries.push(entry);
   return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length }, ...(warnings.length ? { warnings } : {}) };
 }
@@ -295,8 +305,9 @@ function withUniqueRefs(entries: PlanEntry[], refOf: (employeeKey: string) => st
  * `leftAlone`: employees skipped because an unreadable Peakon user may be them (unreadableMatcher). They are still
  * employed, like a rejected record: a user with their matching key or their HR id as externalId is no leaver (their
  * ordinary user, matched by no record this run, would otherwise be switched off as "no longer in scope").
+ * `kept`: Peakon user ids no leaver this run (the holders of a skipped create's email: createCollision).
  */
-function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], leftAlone: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, settings: LeaversConfig, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
+function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], leftAlone: DesiredEmployee[], kept: ReadonlySet<string>, currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, settings: LeaversConfig, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
   const entries: PlanEntry[] = [];
   const matchedIds = new Set<string>();
   for (const employee of [...desired, ...terminated]) {
@@ -339,7 +350,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
   /** Peakon users that share their key with the user a record matched: reported, never counted as leavers. */
   const duplicates: PlanEntry[] = [];
   for (const user of current) {
-    if (matchedIds.has(user.id)) continue;
+    if (matchedIds.has(user.id) || kept.has(user.id)) continue;
     const key = peakonUserKey(user, options.matchingKey);
     if (key !== undefined && (context.retainedKeys.has(key) || leftAloneKeys.has(key))) continue;
     if (user.externalId !== undefined && leftAloneSourceIds.has(user.externalId)) continue;
@@ -430,15 +441,60 @@ function isHrDeactivation(user: ScimUser, employee: DesiredEmployee, leaversAreO
   return leaversAreOn && user.active !== false && employee.user.active === false;
 }
 
-function peakonEmails(current: ScimUser[], unreadable: UnreadableScimUser[]): Set<string> {
-  const emails = new Set<string>();
+/** A Peakon user holding a unique value: its id, and what a skip's reason may say of it (never its values). */
+interface PeakonHolder {
+  id: string;
+  state: 'active' | 'inactive' | 'unreadable';
+}
+
+const holderOf = (user: ScimUser): PeakonHolder => ({ id: user.id, state: user.active === false ? 'inactive' : 'active' });
+const unreadableHolder = (user: UnreadableScimUser): PeakonHolder => ({ id: user.id, state: 'unreadable' });
+
+/** Every email in Peakon (match keys), with a user holding it: the one whose userName it is before one listing it among its emails. */
+function peakonEmails(current: ScimUser[], unreadable: UnreadableScimUser[]): Map<string, PeakonHolder> {
+  const emails = new Map<string, PeakonHolder>();
+  for (const user of current) emails.set(emailMatchKey(user.userName), holderOf(user));
   for (const user of current) {
-    emails.add(emailMatchKey(user.userName));
-    for (const email of user.emails ?? []) emails.add(emailMatchKey(email.value));
+    for (const email of user.emails ?? []) if (!emails.has(emailMatchKey(email.value))) emails.set(emailMatchKey(email.value), holderOf(user));
   }
   // Unreadable users are in Peakon too: a reference to one must not be dropped as unreachable.
-  for (const user of unreadable) for (const email of unreadableEmails(user)) emails.add(email);
+  for (const user of unreadable) for (const email of unreadableEmails(user)) if (!emails.has(email)) emails.set(email, unreadableHolder(user));
   return emails;
+}
+
+/** Every employee number in Peakon, with the user holding it (unreadable users' too: they are in Peakon). */
+function peakonEmployeeNumbers(current: ScimUser[], unreadable: UnreadableScimUser[]): Map<string, PeakonHolder> {
+  const numbers = new Map<string, PeakonHolder>();
+  for (const user of current) {
+    const number = user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+    if (number !== undefined && !numbers.has(number)) numbers.set(number, holderOf(user));
+  }
+  for (const user of unreadable) if (user.employeeNumber !== undefined && !numbers.has(user.employeeNumber)) numbers.set(user.employeeNumber, unreadableHolder(user));
+  return numbers;
+}
+
+/**
+ * Peakon allows each email and each employee number once per tenant and refuses a create that repeats either (409). A
+ * create matches nobody by the matching key, but its other unique field may be held: under employee-number matching
+ * its email (a contractor made an employee gets a new number and HR id but keeps the address), under email matching
+ * its employee number (a former employee's user still holds the number given to a new hire). The POST would fail,
+ * and its discovery by the matching key would find nobody, in every run: the create is skipped instead, naming the
+ * field and the user. Under employee-number matching the user holding the email is very likely the same person, so it
+ * is no leaver in that run either (planLeavers `kept`). Needs the whole tenant listed; a rename matched by HR id is no
+ * create, so it is never judged here.
+ */
+function createCollision(employee: DesiredEmployee, matchingKey: MatchingKeyKind, emails: ReadonlyMap<string, PeakonHolder>, numbers: ReadonlyMap<string, PeakonHolder>): { holder: string; reason: string } | undefined {
+  const state = (holder: PeakonHolder) => (holder.state === 'unreadable' ? 'which this run could not read' : holder.state);
+  if (matchingKey === 'employeeNumber') {
+    const holder = emails.get(emailMatchKey(employee.user.userName));
+    if (!holder) return undefined;
+    return { holder: holder.id, reason: `not created: the email is held by Peakon user ${holder.id} (${state(holder)}; Peakon allows each email once, so it would refuse the create), very likely this person under an earlier employee number, so that user is not switched off by this run either; free the email or match that user first (give it this employee number in Peakon)` };
+  }
+  // A cleared number (null) is no number to collide on.
+  const number = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber ?? undefined;
+  const holder = number !== undefined ? numbers.get(number) : undefined;
+  if (!holder) return undefined;
+  return { holder: holder.id, reason: `not created: the employee number is held by Peakon user ${holder.id} (${state(holder)}; Peakon allows each employee number once, so it would refuse the create); free it or match that user first` };
 }
 
 function unreadableEmails(user: UnreadableScimUser): string[] {
@@ -590,10 +646,10 @@ function changesBothUniqueFields(employee: DesiredEmployee, state: ScimUser): bo
 }
 
 /** Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates. */
-function referableEmails(desired: DesiredEmployee[], currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, inPeakon: Set<string>): Set<string> {
-  const emails = new Set(inPeakon);
+function referableEmails(desired: DesiredEmployee[], createdByThisRun: (employee: DesiredEmployee) => boolean, inPeakon: ReadonlyMap<string, unknown>): Set<string> {
+  const emails = new Set(inPeakon.keys());
   for (const employee of desired) {
-    if (currentOf(employee) === null && employee.user.active !== false) emails.add(emailMatchKey(employee.user.userName));
+    if (createdByThisRun(employee)) emails.add(emailMatchKey(employee.user.userName));
   }
   return emails;
 }
@@ -650,7 +706,8 @@ function createWaves(phaseOne: Map<string, DesiredEmployee>): Map<DesiredEmploye
 interface PlanContext {
   waves: Map<DesiredEmployee, number>;
   phaseOne: Map<string, DesiredEmployee>;
-  inPeakon: Set<string>;
+  /** Every email in Peakon (match keys). */
+  inPeakon: ReadonlyMap<string, unknown>;
   /** The separation attributes a returner's update clears (separationAttributes of PlanOptions.leaverSettings). */
   clearedOnReturn: readonly string[];
   /** The run's day, when known (filter discovery decides a future hire's start by it). */

@@ -1,0 +1,111 @@
+import { LeaversSchema } from '../../config/schema';
+import type { DesiredEmployee } from '../../mapping/employee';
+import { emailMatchKey } from '../../mapping/email';
+import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import type { LeaverContext } from '../../sync/leavers';
+import { buildPlan } from '../../sync/plan';
+import type { MatchingKeyKind } from '../../sync/types';
+
+const lenientGuard = LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } });
+
+/**
+ * Peakon allows each email and each employee number once per tenant (409). A create matched by neither key would be
+ * refused on the field it is not matched by, in every run: with the whole tenant listed the plan sees the holder and
+ * skips the create, naming the field and the Peakon user. Under employee-number matching the user holding the email is
+ * very likely the same person under an earlier number: never switched off by that run.
+ */
+describe('plan: a create that another Peakon user\'s unique field would refuse', () => {
+  const record = (matchingKey: MatchingKeyKind, sourceId: string, email: string, number: string, references: Record<string, string> = {}): DesiredEmployee => ({
+    employeeKey: matchingKey === 'email' ? emailMatchKey(email) : number,
+    recordRef: `id ${sourceId}`,
+    sourceId,
+    user: { schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA], userName: email, emails: [{ value: email, primary: true }], active: true, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: number }, [PEAKON_USER_SCHEMA]: { ...references } },
+    references,
+    createOnly: [],
+    warnings: [],
+  });
+  const user = (id: string, externalId: string, email: string, number: string, active = true): ScimUser => ({ schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA], id, externalId, userName: email, emails: [{ value: email, primary: true }], active, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: number } });
+  /** Thirty colleagues in Peakon as the last run left them, so one leaver stays under the guard's share. */
+  const others = (matchingKey: MatchingKeyKind) => Array.from({ length: 30 }, (_, index) => ({ record: record(matchingKey, `o${index}`, `o${index}@x.com`, `N${index}`), user: user(`U${index}`, `o${index}`, `o${index}@x.com`, `N${index}`) }));
+
+  function planWith(matchingKey: MatchingKeyKind, desired: DesiredEmployee[], current: ScimUser[] | undefined, partial = false) {
+    const colleagues = others(matchingKey);
+    const users = current === undefined ? undefined : [...current, ...colleagues.map((colleague) => colleague.user)];
+    const records = [...desired, ...colleagues.map((colleague) => colleague.record)];
+    const leavers: LeaverContext = { today: '2026-01-15', owned: new Set((users ?? []).map((candidate) => candidate.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: records.length };
+    const wholeTenant = users !== undefined && !partial;
+    return buildPlan(records, users, { matchingKey, updateMethod: 'patch', refOf: (key) => key, ...(partial ? { currentIsWholeTenant: false } : {}), ...(wholeTenant ? { leavers } : {}), leaverSettings: lenientGuard, today: '2026-01-15' });
+  }
+  const written = (plan: ReturnType<typeof planWith>) => plan.entries.filter((entry) => entry.action !== 'unchanged').map((entry) => ({ action: entry.action, peakonUserId: entry.peakonUserId }));
+
+  describe('matching on employee number: the email is held', () => {
+    // A contractor (HR id 100, number C5) converted to an employee: a new HR id and number, the same email.
+    const converted = record('employeeNumber', '200', 'anna@x.com', 'E9');
+    const contractor = user('R', '100', 'anna@x.com', 'C5');
+
+    it('the create is skipped, naming the field and the user, and the user holding the email is not switched off', () => {
+      const plan = planWith('employeeNumber', [converted], [contractor]);
+      expect(written(plan)).toEqual([{ action: 'skip', peakonUserId: undefined }]);
+      const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 200');
+      expect(entry?.create).toBeUndefined();
+      expect(entry?.reason).toMatch(/the email is held by Peakon user R \(active/);
+      expect(entry?.reason).toContain('free the email or match that user first');
+      expect(entry?.reason).not.toContain('anna@x.com');
+      expect(plan.leavers?.planned).toBe(0);
+      expect(plan.waves).toBe(0);
+    });
+
+    it('a rename by HR id still takes precedence: the same HR id with a new number updates the owned user in place', () => {
+      const renumbered = record('employeeNumber', '100', 'anna@x.com', 'E9');
+      const plan = planWith('employeeNumber', [renumbered], [contractor]);
+      expect(written(plan)).toEqual([{ action: 'update', peakonUserId: 'R' }]);
+    });
+
+    it('an email nobody holds is created as before', () => {
+      const plan = planWith('employeeNumber', [record('employeeNumber', '200', 'new@x.com', 'E9')], [contractor]);
+      expect(written(plan)).toEqual([{ action: 'create', peakonUserId: undefined }, { action: 'deactivate', peakonUserId: 'R' }]);
+    });
+
+    it('without the whole tenant (filter discovery, a single employee) nothing is known: as before', () => {
+      expect(planWith('employeeNumber', [converted], undefined).entries.filter((entry) => entry.recordRef === 'id 200').map((entry) => entry.action)).toEqual(['discover']);
+      const single = buildPlan([converted], [], { matchingKey: 'employeeNumber', updateMethod: 'patch', refOf: (key) => key, currentIsWholeTenant: false });
+      expect(single.entries.map((entry) => entry.action)).toEqual(['create']);
+    });
+  });
+
+  describe('matching on email: the employee number is held', () => {
+    // A new hire given number 5, which a former employee's (inactive) Peakon user still holds.
+    const hire = record('email', '300', 'new@x.com', '5');
+    const former = user('F', '100', 'former@x.com', '5', false);
+
+    it('the create is skipped, naming the field and the user', () => {
+      const plan = planWith('email', [hire], [former]);
+      expect(written(plan)).toEqual([{ action: 'skip', peakonUserId: undefined }]);
+      const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 300');
+      expect(entry?.create).toBeUndefined();
+      expect(entry?.reason).toMatch(/the employee number is held by Peakon user F \(inactive/);
+      expect(entry?.reason).toContain('free it or match that user first');
+    });
+
+    it('a reference to the skipped hire is left out as unreachable, not written to a person Peakon does not have', () => {
+      const report = record('email', '301', 'report@x.com', '8', { Manager: 'new@x.com' });
+      const plan = planWith('email', [hire, report], [former]);
+      const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 301');
+      expect(entry?.action).toBe('create');
+      expect(entry?.create?.createReferences).toEqual({});
+      expect(entry?.deferredReferences).toBeUndefined();
+      expect(entry?.warnings.join('\n')).toContain('Manager (new@x.com) left out: not in Peakon and not created by this run');
+    });
+
+    it('a new email on a user the rename rules do not allow (inactive) that keeps its number: skipped, not a second user Peakon would refuse', () => {
+      const renamedHire = record('email', '100', 'former.new@x.com', '5');
+      const plan = planWith('email', [renamedHire], [former]);
+      expect(written(plan)).toEqual([{ action: 'skip', peakonUserId: undefined }]);
+      expect(plan.entries.find((entry) => entry.recordRef === 'id 100')?.reason).toMatch(/the employee number is held by Peakon user F/);
+    });
+
+    it('a number nobody holds, or no number: created as before', () => {
+      expect(written(planWith('email', [record('email', '300', 'new@x.com', '9')], [former]))).toEqual([{ action: 'create', peakonUserId: undefined }]);
+    });
+  });
+});
