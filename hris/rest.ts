@@ -108,12 +108,15 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     try {
       response = await requestJson(request, settings);
     } catch (error) {
-      if (error instanceof HrisStatusError && error.status === 404) {
+      if (error instanceof HrisStatusError && error.status === 404 && pageNumber > 1) {
         if (afterTail && readsPastTheEnd(config.pagination)) break;
-        if (pageNumber > 1 && !readsPastTheEnd(config.pagination)) {
-          const announcedBy = config.pagination.type === 'cursor' ? `the next cursor at "${config.pagination.cursorPath}"` : 'the Link rel="next" header';
-          throw new HrisStatusError(404, `${error.message}; page ${pageNumber} was announced by ${announcedBy} of page ${pageNumber - 1}, so the read is incomplete`);
-        }
+        // Past the first page a 404 is no wrong URL (page 1 was found there): the list changed or a cursor expired
+        // during the read, and a fresh read from page 1 usually succeeds. So a plain SourceReadError, which Temporal
+        // retries (an HrisStatusError 404 is not retried: activities/failures.ts); only page 1's 404 stays final.
+        const why = readsPastTheEnd(config.pagination)
+          ? `page ${pageNumber} follows a page that was not short (no last page)`
+          : `page ${pageNumber} was announced by ${config.pagination.type === 'cursor' ? `the next cursor at "${config.pagination.cursorPath}"` : 'the Link rel="next" header'} of page ${pageNumber - 1}`;
+        throw new SourceReadError(`${error.message}; ${why}, so the read is incomplete (the list may have changed or a cursor expired during the read; read again)`);
       }
       throw error;
     }

@@ -132,6 +132,24 @@ describe('which HR answers are retried', () => {
     expect(failure.nonRetryable).toBe(true);
   });
 
+  // Page 1 found, a later page 404: the list changed or the cursor expired during the read, and a fresh read from page 1
+  // usually succeeds. Only a 404 of the first page (the configured URL not found) is final.
+  it('lets Temporal repeat a cursor read whose announced page 2 answers 404, not one whose page 1 does', async () => {
+    const readCursor = (origin: string) =>
+      readAllRecords(createSource(RestSourceConfigSchema.parse({ type: 'rest', url: `${origin}/employees`, recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }), { resolveSecret: () => 'unused', sleep: realSleep }));
+    const expired = await serve((call) => (call === 1 ? { body: JSON.stringify({ items: [ADA], next: 'c2' }) } : { status: 404, body: 'cursor expired' }));
+    const later = toActivityFailure(await caught(readCursor(expired.origin)));
+    expect(later.type).toBe('SourceReadFailed');
+    expect(later.nonRetryable).toBe(false);
+    expect(later.message).toMatch(/answered 404.*page 2 was announced by the next cursor at "next" of page 1, so the read is incomplete/);
+    expect(expired.requests).toBe(2);
+
+    const missing = await serve(() => ({ status: 404, body: 'no such path' }));
+    const first = toActivityFailure(await caught(readCursor(missing.origin)));
+    expect(first.type).toBe('SourceReadFailed');
+    expect(first.nonRetryable).toBe(true);
+  });
+
   it.each([
     ['503s until the attempts run out', { status: 503, body: 'busy' }],
     ['500s until the attempts run out', { status: 500, body: 'boom' }],
