@@ -3,6 +3,7 @@ import { redactSecrets } from '../config/redact';
 import { egressAgents, EgressProxyTunnelError } from '../net/egress-proxy';
 import { parseRetryAfterMs } from '../net/retry-after';
 import { type Sleep } from '../net/sleep';
+import { whileTicking } from '../net/while-ticking';
 import type { RetrySettings } from './config';
 import { SourceReadError, type HrisReadOptions } from './source';
 
@@ -181,7 +182,7 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
   const what = describeRequest(request);
   for (let attempt = 1; ; attempt += 1) {
     settings.signal?.throwIfAborted();
-    const outcome = await whileTicking(attemptOnce(request, settings), settings.onWait, settings.waitTickMs);
+    const outcome = await whileTicking(attemptOnce(request, settings), settings.onWait, settings.waitTickMs ?? HR_WAIT_TICK_MS);
     const lastAttempt = attempt >= settings.retry.maxAttempts;
     if (outcome.kind === 'tooLarge') {
       // Not retried: the same request gets the same oversized answer.
@@ -230,28 +231,18 @@ async function pause(settings: HrisHttpSettings, ms: number, why: string): Promi
   const { onRetry, signal } = settings;
   onRetry?.(message);
   const tick = settings.onWait ?? (onRetry ? () => onRetry(message) : undefined);
-  if (!signal) return whileTicking(settings.sleep(ms), tick, settings.waitTickMs);
+  if (!signal) return whileTicking(settings.sleep(ms), tick, settings.waitTickMs ?? HR_WAIT_TICK_MS);
   signal.throwIfAborted();
   let onAbort: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (onAbort = resolve));
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     // An injected sleep may ignore the signal; the race ends the wait anyway.
-    await whileTicking(Promise.race([settings.sleep(ms, signal), stopped]), tick, settings.waitTickMs);
+    await whileTicking(Promise.race([settings.sleep(ms, signal), stopped]), tick, settings.waitTickMs ?? HR_WAIT_TICK_MS);
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
   signal.throwIfAborted();
-}
-
-/** Awaits `waiting`, calling `onWait` every tick meanwhile: one rule for every wait of a request (in flight, or a retry's pause). */
-async function whileTicking<T>(waiting: Promise<T>, onWait: (() => void) | undefined, tickMs: number | undefined): Promise<T> {
-  const ticking = onWait ? setInterval(onWait, tickMs ?? HR_WAIT_TICK_MS) : undefined;
-  try {
-    return await waiting;
-  } finally {
-    clearInterval(ticking);
-  }
 }
 
 type Attempt = { kind: 'response'; response: AxiosResponse<string> } | { kind: 'network'; code: string; detail?: string } | { kind: 'tooLarge'; limit: number };

@@ -17,6 +17,7 @@ import {
 } from './errors';
 import { employeeNumberFilter, userNameFilter } from './filter';
 import { realSleep } from '../net/sleep';
+import { whileTicking } from '../net/while-ticking';
 import type { OperationPacer } from './pacer';
 import {
   ENTERPRISE_USER_SCHEMA,
@@ -467,19 +468,8 @@ export class ScimClient {
 
   /** Waits `ms` before a retry, telling `onWait` every tick (an activity heartbeats), and stops once the client is stopped. */
   private async pause(ms: number): Promise<void> {
-    await this.whileTicking(realSleep(ms, this.signal));
+    await whileTicking(realSleep(ms, this.signal), this.onWait, this.waitTickMs);
     this.signal?.throwIfAborted();
-  }
-
-  /** Awaits `waiting`, calling `onWait` every tick meanwhile: one rule for every wait this client makes (a retry's pause, the pacer's slot). */
-  private async whileTicking(waiting: Promise<void>): Promise<void> {
-    const onWait = this.onWait;
-    const ticking = onWait ? setInterval(onWait, this.waitTickMs) : undefined;
-    try {
-      await waiting;
-    } finally {
-      clearInterval(ticking);
-    }
   }
 
   private async collect(pages: AsyncIterable<ScimUser[]>): Promise<ScimUser[]> {
@@ -490,7 +480,7 @@ export class ScimClient {
 
   /** Waits for the pacer's slot, saying so every tick, and stops waiting when the client is stopped. */
   private async waitForPacer(pacer: OperationPacer): Promise<void> {
-    await this.whileTicking(pacer.acquire(this.signal));
+    await whileTicking(pacer.acquire(this.signal), this.onWait, this.waitTickMs);
   }
 
   /** Sends one request (paced, counted) and returns the 2xx exchange; every other outcome is thrown as a ScimError. */
