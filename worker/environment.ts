@@ -1,6 +1,6 @@
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import path from 'node:path';
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, ExternalStorage } from '@temporalio/common';
 import { z } from 'zod';
 import { connectorDataConverter } from '../codec/data-converter';
 import { externalStorageFromEnv } from '../storage/from-env';
@@ -168,10 +168,11 @@ function temporalDefaultConfigFile(env: NodeJS.ProcessEnv): string | undefined {
 
 /**
  * The state folder, absolute: PEAKON_SYNC_STATE_DIR (a relative one resolved against the working folder), else
- * {@link DEFAULT_STATE_DIRECTORY} under the working folder. Call it at start: the working folder is the process's.
+ * {@link DEFAULT_STATE_DIRECTORY} under the working folder. Call it at start: the working folder is the process's
+ * unless `workingDirectory` says otherwise.
  */
-export function stateDirectoryOf(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.PEAKON_SYNC_STATE_DIR || DEFAULT_STATE_DIRECTORY);
+export function stateDirectoryOf(env: NodeJS.ProcessEnv = process.env, workingDirectory: string = process.cwd()): string {
+  return path.resolve(workingDirectory, env.PEAKON_SYNC_STATE_DIR || DEFAULT_STATE_DIRECTORY);
 }
 
 /**
@@ -230,7 +231,7 @@ export interface StateDirectoryNotice {
  * working folder would look exactly like a first run, having forgotten which Peakon users it owns: that is a warning.
  */
 export function stateDirectoryNotice(env: NodeJS.ProcessEnv, existed: boolean, workingDirectory: string = process.cwd()): StateDirectoryNotice {
-  const stateDirectory = path.resolve(workingDirectory, env.PEAKON_SYNC_STATE_DIR || DEFAULT_STATE_DIRECTORY);
+  const stateDirectory = stateDirectoryOf(env, workingDirectory);
   const source = stateDirectorySource(env);
   const parts = [`state folder ${stateDirectory}`];
   if (source === 'default') {
@@ -246,8 +247,17 @@ export function stateDirectoryNotice(env: NodeJS.ProcessEnv, existed: boolean, w
   return { level: forgetful ? 'warn' : 'info', message: parts.join('; '), stateDirectory };
 }
 
+/**
+ * The one payload store (claim check) of workers, clients and the codec server: PEAKON_SYNC_PAYLOAD_STORE, else the
+ * state folder's payloads/, whose missing-payload error says why a payload may not be there
+ * (defaultPayloadStoreMissingHint).
+ */
+export function connectorExternalStorageFromEnv(env: NodeJS.ProcessEnv = process.env): ExternalStorage | undefined {
+  return externalStorageFromEnv(env, { defaultLocalDirectory: defaultPayloadDirectory(env), defaultLocalMissingHint: defaultPayloadStoreMissingHint(env) });
+}
+
 /** The one data converter of workers and clients: the codec (encryption) and the payload store (claim check). */
 export function connectorDataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
-  const externalStorage = externalStorageFromEnv(env, { defaultLocalDirectory: defaultPayloadDirectory(env), defaultLocalMissingHint: defaultPayloadStoreMissingHint(env) });
+  const externalStorage = connectorExternalStorageFromEnv(env);
   return connectorDataConverter(env, externalStorage ? { externalStorage } : {});
 }

@@ -5,8 +5,7 @@ import { z } from 'zod';
 import { CODEC_SERVER_TOKEN_VARIABLE, ENCRYPTION_KEY_VARIABLE, readEncryptionKeys } from '../../codec/keys';
 import { ALLOW_ENCODE_FLAG, DEFAULT_UI_ORIGINS, startCodecServer, UNAUTHENTICATED_FLAG } from '../../codec/server';
 import { isLoopbackHost } from '../../config/secret';
-import { externalStorageFromEnv } from '../../storage/from-env';
-import { defaultPayloadDirectory } from '../../worker/environment';
+import { connectorExternalStorageFromEnv } from '../../worker/environment';
 
 const CodecServerCommandOptionsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65_535),
@@ -74,10 +73,11 @@ export function registerCodecServerCommand(program: Command): void {
 /**
  * Payloads of 16 KiB and more (plans, partition work, large results) are in the payload store, and history holds a
  * reference to them (the SDK encrypts, then stores). The UI sends that reference: fetched from the same store the
- * workers use (PEAKON_SYNC_PAYLOAD_STORE, else the state folder's payloads/), it decodes like any other payload.
+ * workers use (connectorExternalStorageFromEnv: PEAKON_SYNC_PAYLOAD_STORE, else the state folder's payloads/), it decodes
+ * like any other payload.
  */
 function payloadStoreResolver(env: NodeJS.ProcessEnv): { resolvePayload?: (payload: Payload) => Promise<Payload> } {
-  const externalStorage = externalStorageFromEnv(env, { defaultLocalDirectory: defaultPayloadDirectory(env) });
+  const externalStorage = connectorExternalStorageFromEnv(env);
   if (!externalStorage) return {};
   const runner = new ExternalStorageRunner(externalStorage);
   return { resolvePayload: async (payload) => (await runner.retrieve([payload]))[0] ?? payload };
