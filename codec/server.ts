@@ -40,8 +40,14 @@ export interface CodecServerOptions {
    * plain payloads prevents.
    */
   allowEncode?: boolean;
-  /** Applied to each payload before decrypting: the place where external-storage references are fetched. */
+  /**
+   * Applied to each payload before decrypting: the place where external-storage references are fetched. A payload it
+   * fails for (a stored payload past retention, a store this server does not share) is passed on as it is, so the UI
+   * shows the reference and still gets every other payload of the request decoded.
+   */
   resolvePayload?: (payload: Payload) => Promise<Payload>;
+  /** Told why `resolvePayload` failed for a payload passed on as it is (the command prints it: the store's hint). */
+  onUnresolvedPayload?: (message: string) => void;
 }
 
 export interface RunningCodecServer {
@@ -158,6 +164,17 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
   const codec = new AesGcmPayloadCodec(options.keys, { acceptUnencrypted: true });
   const allowedOrigins = new Set([...DEFAULT_UI_ORIGINS, ...(options.allowedOrigins ?? [])].map((origin) => origin.replace(/\/+$/, '')));
   const resolvePayload = options.resolvePayload ?? (async (payload: Payload) => payload);
+  // Each payload on its own: one stored payload that cannot be fetched must not fail the whole /decode (a 422 for the
+  // batch would hide every payload of the history the UI could show). A reference is not encrypted, so it decodes to
+  // itself (acceptUnencrypted) and the UI shows it.
+  const resolveOrKeep = async (payload: Payload): Promise<Payload> => {
+    try {
+      return await resolvePayload(payload);
+    } catch (error) {
+      options.onUnresolvedPayload?.(error instanceof Error ? error.message : String(error));
+      return payload;
+    }
+  };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const origin = request.headers.origin;
@@ -191,7 +208,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
     const payloads = await readPayloads(request);
     let result: Payload[];
     try {
-      result = operation === 'encode' ? await codec.encode(payloads) : await codec.decode(await Promise.all(payloads.map(resolvePayload)));
+      result = operation === 'encode' ? await codec.encode(payloads) : await Promise.all(payloads.map(async (payload) => (await codec.decode([await resolveOrKeep(payload)]))[0] ?? payload));
     } catch (error) {
       throw new HttpError(422, error instanceof Error ? error.message : String(error));
     }

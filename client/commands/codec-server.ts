@@ -51,6 +51,8 @@ export function registerCodecServerCommand(program: Command): void {
         allowUnauthenticatedDecode: parsed.data.unsafeAllowUnauthenticatedDecode,
         allowEncode: parsed.data.allowEncode,
         ...payloadStoreResolver(process.env),
+        // The store's message names the folder (or bucket) and why a payload may be missing there; no payload content.
+        onUnresolvedPayload: (message) => process.stderr.write(`WARNING: a stored payload could not be fetched (the UI shows its reference instead): ${message}\n`),
       });
       if (!bearerToken && !isLoopbackHost(parsed.data.host)) {
         // Started only because the operator passed the unsafe flag: say so where logs and terminals show it.

@@ -236,4 +236,39 @@ describe('encrypted payloads in Temporal, decoded for the Web UI by the codec se
       await resolving.close();
     }
   });
+
+  it('passes a reference it cannot fetch on as it is, and still decodes the other payloads of the request', async () => {
+    // A stored payload past retention, or a codec server started from another folder than the worker's: its reference
+    // is shown, and every other payload of the history still decodes (no 422 for the whole batch).
+    const [encrypted] = await new AesGcmPayloadCodec(testKeys()).encode([defaultPayloadConverter.toPayload(ada)]);
+    const stored = new Map([['ref-1', encrypted as Payload]]);
+    const reference = (key: string) => ({ metadata: { encoding: new TextEncoder().encode('test/reference') }, data: new TextEncoder().encode(key) });
+    const told: string[] = [];
+    const resolving = await startCodecServer({
+      port: 0,
+      keys: testKeys(),
+      resolvePayload: async (payload) => {
+        if (Buffer.from(payload.metadata?.encoding ?? []).toString() !== 'test/reference') return payload;
+        const key = Buffer.from(payload.data ?? []).toString();
+        const found = stored.get(key);
+        if (!found) throw new Error(`payload ${key} is missing from the store: deleted by retention?`);
+        return found;
+      },
+      onUnresolvedPayload: (message) => void told.push(message),
+    });
+    try {
+      const [plainlyEncrypted] = await new AesGcmPayloadCodec(testKeys()).encode([defaultPayloadConverter.toPayload('ordinary')]);
+      const answer = await decodeAsTheUiDoes(resolving, [reference('ref-1'), reference('ref-gone'), plainlyEncrypted as Payload], {});
+      expect(answer.status).toBe(200);
+      const { payloads } = JSON.parse(answer.body) as { payloads: JsonPayload[] };
+      const [first, missing, last] = payloads.map(fromUiJson);
+      expect(defaultPayloadConverter.fromPayload(first as Payload)).toEqual(ada);
+      expect(Buffer.from(missing?.metadata?.['encoding'] ?? []).toString()).toBe('test/reference');
+      expect(Buffer.from(missing?.data ?? []).toString()).toBe('ref-gone');
+      expect(defaultPayloadConverter.fromPayload(last as Payload)).toBe('ordinary');
+      expect(told).toEqual(['payload ref-gone is missing from the store: deleted by retention?']);
+    } finally {
+      await resolving.close();
+    }
+  });
 });
