@@ -79,7 +79,7 @@ export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 export const HR_WAIT_TICK_MS = 10_000;
 
 /** What a read passes on to its HTTP requests: readAllRecords hands its options to the source's readPages, and the HTTP sources hand them here. */
-export type HrisHttpReadOptions = Pick<HrisReadOptions, 'signal' | 'onRetry' | 'onWait' | 'waitTickMs'>;
+type HrisHttpReadOptions = Pick<HrisReadOptions, 'signal' | 'onRetry' | 'onWait' | 'waitTickMs'>;
 
 /** The settings of one read: the source's timeouts and retries, the read's own stop signal and retry callback. */
 export function httpSettingsFor(
@@ -348,7 +348,7 @@ function parseBody(response: AxiosResponse<string>, what: string, source: string
  * Why `text` is not JSON, without quoting it: its size, and where the JSON breaks when V8 says so. V8's message quotes
  * the text for some errors ("Unexpected token 'x', "…" is not valid JSON"), so only its position is ever taken from it.
  */
-export function describeNotJson(text: unknown, parseError?: unknown): string {
+function describeNotJson(text: unknown, parseError?: unknown): string {
   if (typeof text !== 'string') return 'no body';
   const size = `${Buffer.byteLength(text, 'utf8')} bytes`;
   if (text.trim() === '') return `${size}, empty`;

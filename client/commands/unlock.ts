@@ -52,9 +52,9 @@ export async function checkTenantLock(client: Client, tenant: string): Promise<C
  * The sync run holding a running lock, read without a worker where the server can tell: the holder the lock wrote into
  * its memo (decoded by the client's data converter, which decrypts it), else its parent (a lock is its holder's child).
  * Only a lock that has done neither (its first task not yet run, started by hand) is asked through the `holder` query,
- * which needs a worker; a query nobody answers fails with a message that says so. Exported for tests.
+ * which needs a worker; a query nobody answers fails with a message that says so.
  */
-export async function lockHolderOf(client: Client, lockId: string, description: Pick<WorkflowExecutionDescription, 'runId' | 'memo' | 'parentExecution' | 'taskQueue'>): Promise<string> {
+async function lockHolderOf(client: Client, lockId: string, description: Pick<WorkflowExecutionDescription, 'runId' | 'memo' | 'parentExecution' | 'taskQueue'>): Promise<string> {
   const memo = LockHolderMemoSchema.safeParse(description.memo ?? {});
   if (memo.success) return memo.data.holderRunId;
   const parent = description.parentExecution?.workflowId;
@@ -71,9 +71,9 @@ export async function lockHolderOf(client: Client, lockId: string, description: 
  * The holder's Temporal status (`RUNNING`, `COMPLETED`, …), or `NOT_FOUND` when Temporal has no such workflow (gone
  * past retention, or never started). Any other failure to describe it (Temporal unavailable, a deadline, a permission)
  * says nothing about the holder: it is an error, never "gone", or unlock would terminate the lock of a sync still
- * running. Exported for tests.
+ * running.
  */
-export async function holderStatusOf(client: Client, tenant: string, holderRunId: string): Promise<string> {
+async function holderStatusOf(client: Client, tenant: string, holderRunId: string): Promise<string> {
   try {
     return (await client.workflow.getHandle(holderRunId).describe()).status.name;
   } catch (error) {
