@@ -7,7 +7,7 @@ import { withoutMassClears, type ClearGuardSettings } from './clear-guard';
 import { currentEmployment, guardVerdict, hasLeft, leaversOn, leaverWrite, returnerClears, separationAttributes, unidentifiedVerdict, type LeaverContext } from './leavers';
 import { buildCreateBody, composeUpdate, diffUser } from './payloads';
 import type { LeaversSummary } from './report';
-import type { CreateWork, DesiredState, EmployeeIdentity, FieldChange, MatchingKeyKind, UpdateMethod, UpdateWork } from './types';
+import type { CreateWork, DesiredState, EmployeeIdentity, EmployeeWrite, FieldChange, MatchingKeyKind, UpdateMethod, UpdateWork } from './types';
 
 /**
  * What the run will do for one employee, decided before any write:
@@ -213,6 +213,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     if (state === undefined || (state === null && employee.user.active !== false && collisionOf(employee) === undefined)) phaseOne.set(emailMatchKey(employee.user.userName), employee);
   }
   const waves = createWaves(phaseOne);
+  const renamedAway = options.updateMethod === 'put' ? oldEmailsOf(renamed) : new Set<string>();
   /** Users holding the email of a create skipped under employee-number matching: very likely that person, no leaver. */
   const collisionHolders = new Set<string>();
   const entries = checked.map((checkedEmployee) => {
@@ -231,6 +232,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     // Any run that reactivates someone (a single-employee sync too) clears the separation `separate` wrote: Peakon
     // switches off anyone whose separation date has passed, so the reactivation would not last.
     const planned = planEmployee(returner ? withReturnerClears(employee, state, clearedOnReturn) : employee, state, options, context);
+    const stale = renamedAway.size && planned.update ? staleReferenceIn(planned.update.write, renamedAway) : undefined;
+    if (stale) return { ref: planned.ref, employeeKey: planned.employeeKey, recordRef: planned.recordRef, warnings: planned.warnings, wave: 0, action: 'skip' as const, peakonUserId: state.id, reason: `not updated this run: its Peakon attribute ${stale.attribute} names ${stale.email}, whom this run renames; a full PUT would send that old email back, which Peakon no longer knows once the rename ran (phase 2 does not order updates), so it waits for the next run`, changes: [] };
     const rename = isRenamed(checkedEmployee) && planned.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
     if (!leaverContext) return { ...planned, ...rename };
     const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };
@@ -643,6 +646,29 @@ function changesBothUniqueFields(employee: DesiredEmployee, state: ScimUser): bo
   const wanted = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
   // null clears the number: a change when Peakon holds one.
   return emailChangesInPeakon(employee.user.userName, state.userName) && wanted !== undefined && (wanted ?? undefined) !== state[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+}
+
+/** The emails (match keys) of the users this run renames (renamedUsers), gone from Peakon once their rename ran. */
+function oldEmailsOf(renamed: ReadonlyMap<string, ScimUser>): Set<string> {
+  const emails = new Set<string>();
+  for (const user of renamed.values()) {
+    emails.add(emailMatchKey(user.userName));
+    for (const email of user.emails ?? []) emails.add(emailMatchKey(email.value));
+  }
+  return emails;
+}
+
+/**
+ * A PUT replaces the whole user, so it carries Peakon's own attributes as listed, references to others included (a
+ * PATCH sends only what changed). One naming the old email of someone this run renames is refused (400: a reference to
+ * nobody) whenever the rename ran first: the first such attribute, else undefined.
+ */
+function staleReferenceIn(write: EmployeeWrite, renamedAway: ReadonlySet<string>): { attribute: string; email: string } | undefined {
+  if (write.method !== 'put') return undefined;
+  for (const [attribute, value] of Object.entries(write.body[PEAKON_USER_SCHEMA] ?? {})) {
+    if (typeof value === 'string' && renamedAway.has(emailMatchKey(value))) return { attribute, email: value };
+  }
+  return undefined;
 }
 
 /** Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates. */
