@@ -7,7 +7,7 @@ import { SourceReadError, readAllRecords, type HrisReadOptions } from '../../hri
 
 /**
  * How an HR request fails: a 2xx answer that is not JSON is never quoted (it is employee records), blips (408, 500)
- * are retried within the request while deterministic answers (400/401/403/404) are not retried by Temporal either,
+ * are retried within the request while deterministic answers (400/401/403, a 404 of the first page) are not retried by Temporal either,
  * and a slow request or a long retry wait keeps telling the caller it is alive (the plan activity heartbeats).
  * Real HTTP on 127.0.0.1.
  */
