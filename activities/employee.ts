@@ -1,9 +1,8 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { ScimClient } from '../scim/client';
-import { externalIdFilter } from '../scim/filter';
+import type { ExternalIdHolders, ScimClient } from '../scim/client';
 import { ScimMalformedResponseError, ScimNotFoundError, ScimUnreadableUserError } from '../scim/errors';
-import type { ScimUserWrite, UserListResponse } from '../scim/resources';
+import type { ScimUserWrite } from '../scim/resources';
 import { composeUpdate } from '../sync/payloads';
 import { desiredForFound } from '../sync/plan';
 import type { DesiredState, EmployeeChange, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
@@ -16,8 +15,8 @@ import { holdTenant, tenantHeldForMs } from './tenant-hold';
  * rate-limited task queue (worker/tenant-queues.ts) counts operations, not activities, across every worker, and the
  * attempt number is the number of requests a step spent, failed attempts included. One exception: a filter discovery that
  * finds nobody by the matching key sends a second GET in the same attempt, by the HR id (`externalId eq`), before
- * anyone is created (a rename must not become a second user); the attempt counts it in its operations, but the queue's
- * rate spaces the attempt as one.
+ * anyone active in the HR system is created (a rename must not become a second user); the attempt counts it in its
+ * operations, but the queue's rate spaces the attempt as one.
  */
 export interface ScimStepInput {
   run: RunRef;
@@ -113,7 +112,8 @@ export function scimStepActivities(deps: ActivityDeps) {
   return {
     /**
      * `GET /Users?filter=…` on the matching key (the guide's discovery): one operation. With filter discovery
-     * (`desired` set), nobody found by the key costs a second: `GET /Users?filter=externalId eq "<HR id>"`.
+     * (`desired` set), nobody found by the key costs a second, `GET /Users?filter=externalId eq "<HR id>"`, unless the
+     * HR system marks them inactive (they are not created either way).
      */
     async discoverEmployee(input: DiscoverInput): Promise<DiscoverResult> {
       return oneRequest(input, async (sent) => {
@@ -132,11 +132,12 @@ export function scimStepActivities(deps: ActivityDeps) {
         }
         if (!found) {
           // Nobody by key: a new hire, or a person whose key changed in the HR system (a rename). The lookup by HR id
-          // of `sync --employee` (activities/plan.ts lookUpByHrId) tells them apart before a create.
-          if (!input.desired?.sourceId) return {};
+          // of `sync --employee` (activities/plan.ts lookUpByHrId) tells them apart before a create. Someone the HR
+          // system marks inactive is not created either way (the workflow skips them): no second GET for them.
+          if (!input.desired?.sourceId || input.desired.user.active === false) return {};
           const keyName = input.matchingKey === 'employeeNumber' && input.employeeNumber !== undefined ? 'employee number' : 'email';
           sent.more += 1;
-          const held = heldByHrId(await scim.listUsersPage(1, 2, externalIdFilter(input.desired.sourceId)), input.desired.sourceId, keyName);
+          const held = heldByHrId(await scim.usersWithExternalId(input.desired.sourceId), keyName);
           if (!held) return {};
           log.warn('Peakon user holds the HR id under another key: not created', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserIds: held.ids });
           return { ...(held.ids.length === 1 ? { peakonUserId: held.ids[0], externalId: input.desired.sourceId } : {}), leftAlone: held.reason };
@@ -171,30 +172,35 @@ export function scimStepActivities(deps: ActivityDeps) {
 }
 
 /**
- * What filter discovery's lookup by HR id found, read as `sync --employee` reads it (activities/plan.ts lookUpByHrId):
+ * What filter discovery's lookup by HR id (ScimClient.usersWithExternalId, as `sync --employee` asks it) found:
  * undefined when no Peakon user holds the id, so the employee is created; else why they are not. Filter discovery
- * cannot rename (it knows neither the ownership ledger nor the rest of the HR read, which singleRename in
- * sync/plan.ts judges by), and every user singleRename would rename or refuse to rename may be this person under an
- * earlier key: none is created beside them. Ids and the key's name only, never values (personal data).
+ * cannot rename (it knows neither the ownership ledger nor the rest of the HR read, which renames are judged by), and
+ * every user found may be this person under an earlier key: none is created beside them. The reason says what the
+ * other paths do with the same holder: `sync --employee` (singleRename in sync/plan.ts) renames only the one active
+ * holder the connector owns and skips the person otherwise; a sync with discovery: list (renamedUsers) renames the
+ * same and creates past a holder it does not rename. A holder that cannot be read leaves the person alone, as it does
+ * on every path. Ids and the key's name only, never values (personal data).
  */
-export function heldByHrId(page: UserListResponse, sourceId: string, keyName: 'email' | 'employee number'): { ids: string[]; reason: string } | undefined {
-  const users = page.Resources.filter((user) => user.externalId === sourceId);
-  const filterIgnored = users.length < page.Resources.length;
-  const total = filterIgnored ? users.length : Math.max(page.totalResults, users.length);
+export function heldByHrId(holders: ExternalIdHolders, keyName: 'email' | 'employee number'): { ids: string[]; reason: string } | undefined {
+  const { users, unreadable, total, filterIgnored } = holders;
   if (!filterIgnored && total === 0) return undefined;
-  const ids = users.map((user) => user.id);
+  const ids = [...users.map((user) => user.id), ...unreadable.map((user) => user.id)];
   const named = ids.length ? `Peakon user${ids.length > 1 ? 's' : ''} ${ids.join(', ')}${total > ids.length ? ', …' : ''}` : 'a Peakon user';
-  const why = filterIgnored
-    ? 'Peakon did not apply the externalId filter, so whether a Peakon user already holds this HR id is unknown'
-    : total > 1
-      ? `${named} hold this HR id as externalId`
-      : ids.length === 0
-        ? `${named} holds this HR id as externalId but was not returned`
-        : `${named} already holds this HR id as externalId under another ${keyName}`;
-  return {
-    ids,
-    reason: `${why}: not created, as it may be this person under an earlier ${keyName} (a second Peakon user for them would follow); sync.discovery: filter does not rename: a sync with discovery: list, or sync --employee, matches renames by HR id and decides`,
-  };
+  const earlier = `as it may be this person under an earlier ${keyName} (a second Peakon user for them would follow)`;
+  const [odd] = unreadable;
+  const [user] = users;
+  const reason = filterIgnored
+    ? `Peakon did not apply the externalId filter, so whether a Peakon user already holds this HR id is unknown: not created, ${earlier}; sync --employee cannot tell either (it skips this person too): a sync with discovery: list reads every user and decides`
+    : odd
+      ? `${total > 1 ? `${named} hold this HR id as externalId; Peakon user ${odd.id} could not be read` : `Peakon user ${odd.id} holds this HR id as externalId but could not be read`} (${odd.fields.join(', ')} do not fit the SCIM User schema): left alone this run, not created, ${earlier}; fix the user in Peakon`
+      : total > 1
+        ? `${named} hold this HR id as externalId: not created, ${earlier}; sync --employee skips this person too, and a sync with discovery: list renames one of them only if it is the only active one the connector owns, else creates this person`
+        : !user
+          ? `${named} holds this HR id as externalId but was not returned: not created, ${earlier}; sync --employee skips this person too: a sync with discovery: list reads every user and decides`
+          : user.active === false
+            ? `${named} holds this HR id as externalId under another ${keyName} but is inactive: not created, as it may be this person returning under an earlier ${keyName} (a second Peakon user for them would follow), or a leaver whose HR id was given to a new hire; no sync renames an inactive user (sync --employee skips this person too): if it is this person, give that user their new ${keyName} in Peakon and the next sync finds and reactivates them; if not, a sync with discovery: list creates them`
+            : `${named} already holds this HR id as externalId under another ${keyName}: not created, ${earlier}; sync.discovery: filter does not rename: sync --employee, or a sync with discovery: list, renames that user in place if the connector owns it and no other HR record carries this HR id or its ${keyName} (else sync --employee skips this person too, and a sync with discovery: list creates them)`;
+  return { ids, reason };
 }
 
 /**

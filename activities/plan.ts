@@ -7,7 +7,6 @@ import { emailMatchKey } from '../mapping/email';
 import { mapEmployees, type MappingReport } from '../mapping/map';
 import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
 import type { ScimClient } from '../scim/client';
-import { externalIdFilter } from '../scim/filter';
 import type { ScimUser, UnreadableScimUser } from '../scim/resources';
 import { ScimUnreadableUserError } from '../scim/errors';
 import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
@@ -173,7 +172,8 @@ export function planSyncActivity(deps: ActivityDeps) {
           trace.push(traceMatch(config.matching.key, single.employeeKey, found ?? unreadable[0]));
           // Nobody by key: a new hire, or a person whose key changed in the HR system (a rename). One more lookup, by
           // the HR id the connector writes as externalId, tells them apart (sync/plan.ts singleRename).
-          if (!found && unreadable.length === 0) hrIdLookup = await lookUpByHrId(scim, deps, input, mapping, single, trace);
+          // A user holding the id that does not fit the schema joins `unreadable`: the person is left alone, as above.
+          if (!found && unreadable.length === 0) hrIdLookup = await lookUpByHrId(scim, deps, input, mapping, single, trace, unreadable);
         } else if (config.sync.discovery === 'list') {
           current = [];
           // Users that do not fit the schema are left alone by the plan (never created again, never leavers), not
@@ -234,17 +234,17 @@ export function planSyncActivity(deps: ActivityDeps) {
 }
 
 /**
- * A single-employee sync's lookup by HR id (`externalId eq`), one GET of at most two users (enough to tell none, one
- * and several apart), and what the plan needs to judge a rename by it: the ledger (read only when a user is found),
- * the read's keys and how many of its records carry the id.
+ * A single-employee sync's lookup by HR id (ScimClient.usersWithExternalId: one GET of at most two users, enough to
+ * tell none, one and several apart), and what the plan needs to judge a rename by it: the ledger (read only when a
+ * user is found), the read's keys and how many of its records carry the id. A holder that does not fit the SCIM User
+ * schema goes to `unreadable`, so the plan leaves the person alone (by HR id), as a whole-tenant run does.
  */
-async function lookUpByHrId(scim: ScimClient, deps: ActivityDeps, input: PlanInput, mapping: MappingReport, single: DesiredEmployee, trace: string[]): Promise<HrIdLookup> {
-  const page = await scim.listUsersPage(1, 2, externalIdFilter(single.sourceId));
-  const users = page.Resources.filter((user) => user.externalId === single.sourceId);
-  const filterIgnored = users.length < page.Resources.length;
-  const total = filterIgnored ? users.length : Math.max(page.totalResults, users.length);
+async function lookUpByHrId(scim: ScimClient, deps: ActivityDeps, input: PlanInput, mapping: MappingReport, single: DesiredEmployee, trace: string[], unreadable: UnreadableScimUser[]): Promise<HrIdLookup> {
+  const { users, unreadable: unreadableHolders, total, filterIgnored } = await scim.usersWithExternalId(single.sourceId);
+  unreadable.push(...unreadableHolders);
+  const ids = [...users.map((user) => user.id), ...unreadableHolders.map((user) => `${user.id} (unreadable)`)];
   // Told on the match line itself: the trace keeps its steps (read → map → match → action → result).
-  trace.push(`${trace.pop() ?? 'match:'}; externalId ${single.sourceId} → ${filterIgnored ? 'unknown (the filter was not applied)' : total === 0 ? 'not in Peakon' : `Peakon user ${users.map((user) => user.id).join(', ')}${total > users.length ? ', …' : ''}`}`);
+  trace.push(`${trace.pop() ?? 'match:'}; externalId ${single.sourceId} → ${filterIgnored ? 'unknown (the filter was not applied)' : total === 0 ? 'not in Peakon' : `Peakon user ${ids.join(', ')}${total > ids.length ? ', …' : ''}`}`);
   const owned = users.length && deps.ownership ? new Set((await deps.ownership.read(input.run.tenant)).owned) : undefined;
   return {
     users,

@@ -15,7 +15,7 @@ import {
   type HttpMethod,
   type ScimRequestDescription,
 } from './errors';
-import { employeeNumberFilter, userNameFilter } from './filter';
+import { employeeNumberFilter, externalIdFilter, userNameFilter } from './filter';
 import { realSleep } from '../net/sleep';
 import { whileTicking } from '../net/while-ticking';
 import type { OperationPacer } from './pacer';
@@ -49,6 +49,21 @@ export const DEFAULT_PAGE_SIZE = 100;
  * stops a broken or hostile server from filling the worker's memory (axios' default is unlimited).
  */
 export const MAX_CONTENT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The Peakon users holding an HR id as their externalId (ScimClient.usersWithExternalId): one page of at most two,
+ * each user checked on its own, so one that does not fit the SCIM User schema is a holder, not a broken answer.
+ */
+export interface ExternalIdHolders {
+  /** Readable users whose externalId is the id looked up. */
+  users: ScimUser[];
+  /** Users the filter returned that do not fit the schema (their externalId is the id looked up, or unreadable). */
+  unreadable: UnreadableScimUser[];
+  /** How many users hold the id: the answer's totalResults, or more when it returned more (the returned ones when filterIgnored). */
+  total: number;
+  /** The answer held users with another externalId: Peakon did not apply the filter, and nothing can be told. */
+  filterIgnored: boolean;
+}
 
 export interface IterateUserPagesOptions {
   /**
@@ -325,6 +340,27 @@ export class ScimClient {
       (number) => number === wanted,
       (user) => ({ ...user, employeeNumber: user.employeeNumber ?? wanted }),
     );
+  }
+
+  /**
+   * Who holds `externalId` (an HR id, as the connector writes it): `GET /Users?filter=externalId eq "…"`, one page of
+   * at most two users (enough to tell none, one and several apart), one operation. The single-employee sync and filter
+   * discovery ask it before creating someone nobody holds by key (a rename must not become a second user). Each user
+   * is checked on its own (parseUserListPage): one that does not fit the schema is a holder, to be left alone. One
+   * whose externalId cannot be read counts as a holder (the server matched it by the filter; a false holder leaves the
+   * person alone, a missed one would make a second user), and gets the id looked up. A readable user with another
+   * externalId means Peakon ignored the filter.
+   */
+  async usersWithExternalId(externalId: string): Promise<ExternalIdHolders> {
+    const { page, request } = await this.fetchCheckedUserPage(1, 2, externalIdFilter(externalId));
+    if (page.unidentifiable.length > 0) {
+      throw new ScimMalformedResponseError(`a user matching the externalId looked up has no readable id (${page.unidentifiable.join('; ')})`, request);
+    }
+    const users = page.users.filter((user) => user.externalId === externalId);
+    const unreadable = page.unreadable.filter((user) => user.externalId === undefined || user.externalId === externalId).map((user) => ({ ...user, externalId }));
+    const held = users.length + unreadable.length;
+    const filterIgnored = held < page.users.length + page.unreadable.length;
+    return { users, unreadable, total: filterIgnored ? held : Math.max(page.totalResults, held), filterIgnored };
   }
 
   async getUser(id: string): Promise<ScimUser> {

@@ -137,4 +137,68 @@ describe('a lookup that matches a user who does not fit the SCIM schema', () => 
     // Nothing was written to them.
     expect(sandbox.ops().every((op) => op.method === 'GET')).toBe(true);
   });
+
+  describe('found by HR id (externalId), the lookup filter discovery and sync --employee make before a create', () => {
+    const discoverInput = (desired: { email: string; active?: boolean }) => {
+      const user = employee(desired.email, '8001');
+      return {
+        run: { tenant: 'acme', runId: 'peakon-sync/acme/2026-11-30T10:00:00Z' },
+        peakon: { baseUrl: sandbox.baseUrl, token: { env: 'PEAKON_TOKEN' }, timeoutMs: 5_000, operationsPerHour: 25_000 },
+        ref: 'employee-ref',
+        updateMethod: 'patch' as const,
+        matchingKey: 'email' as const,
+        userName: desired.email,
+        // The odd user's HR id, under a new email: a rename whose old user cannot be read.
+        desired: { user: { ...user, ...(desired.active !== undefined ? { active: desired.active } : {}) }, references: {}, createOnly: [], sourceId: 'hris-7001' },
+      };
+    };
+    const deps: ActivityDeps = { reportDirectory: '/nonexistent', resolveSecret: () => TOKEN, createSource: () => { throw new Error('no HR source here'); } };
+    const environment = () => new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') });
+
+    it('usersWithExternalId: an unreadable holder is a holder, named by id and fields, in one request', async () => {
+      const holders = await client.usersWithExternalId('hris-7001');
+      expect(holders).toMatchObject({ users: [], total: 1, filterIgnored: false });
+      expect(holders.unreadable).toEqual([expect.objectContaining({ id: odd.id, externalId: 'hris-7001', fields: ['name.givenName', `${PEAKON_USER_SCHEMA}.Nicknames`] })]);
+      await expect(client.usersWithExternalId('hris-nobody')).resolves.toEqual({ users: [], unreadable: [], total: 0, filterIgnored: false });
+      expect(client.totalOperations()).toBe(2);
+    });
+
+    it('usersWithExternalId: a holder whose externalId cannot be read counts (with the id looked up); a readable stranger means the filter was ignored', async () => {
+      const answers = [
+        listResponse([scimUser('u-9', undefined, { externalId: 7001, name: { givenName: 1 } })], 1, 1),
+        listResponse([scimUser('u-7', undefined, { externalId: 'OKTA-1' }), scimUser('u-8', undefined, { externalId: 'hris-7001' })], 40, 1),
+      ];
+      const server = await startStandInServer((_request, response) => sendJson(response, 200, answers.shift()));
+      try {
+        const scripted = createScimClient({ baseUrl: `${server.origin}/scim/v2`, token: TOKEN, timeoutMs: 5000 });
+        const unreadableId = await scripted.usersWithExternalId('hris-7001');
+        expect(unreadableId).toMatchObject({ users: [], total: 1, filterIgnored: false, unreadable: [{ id: 'u-9', externalId: 'hris-7001' }] });
+        const ignored = await scripted.usersWithExternalId('hris-7001');
+        expect(ignored).toMatchObject({ filterIgnored: true, total: 1, users: [{ id: 'u-8' }] });
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('filter discovery: nobody by the new email, the old user holds the HR id but cannot be read: left alone with its id, not a failure', async () => {
+      const { discoverEmployee } = scimStepActivities(deps);
+      const result = await environment().run(discoverEmployee, discoverInput({ email: 'renamed.person@acme.com' }));
+      expect(result).toEqual({
+        peakonUserId: odd.id,
+        externalId: 'hris-7001',
+        leftAlone: expect.stringMatching(new RegExp(`^Peakon user ${odd.id} holds this HR id as externalId but could not be read \\(name\\.givenName, .*Nicknames do not fit the SCIM User schema\\): left alone this run, not created`)),
+        operations: 2,
+      });
+      expect(JSON.stringify(result)).not.toContain('secret-a');
+      expect(sandbox.ops().every((op) => op.method === 'GET')).toBe(true);
+    });
+
+    it('filter discovery: someone the HR system marks inactive and nobody holds by key costs one GET, not a second by HR id', async () => {
+      const { discoverEmployee } = scimStepActivities(deps);
+      const opsBefore = sandbox.ops().length;
+      const result = await environment().run(discoverEmployee, discoverInput({ email: 'gone.person@acme.com', active: false }));
+      expect(result).toEqual({ operations: 1 });
+      expect(sandbox.ops().slice(opsBefore)).toHaveLength(1);
+    });
+  });
 });

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { RunReportFile } from '../../activities/report';
-import { ENTERPRISE_USER_SCHEMA } from '../../scim/resources';
+import { ENTERPRISE_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import type { EmployeeOutcome } from '../../sync/types';
 import { employeeWorkflowId } from '../../workflows/ids';
@@ -72,6 +72,63 @@ describe('sync.discovery: filter with a renamed employee (new email, same HR id)
         expect(outcome.reason).not.toContain(newEmail);
       })(),
     );
+  });
+
+  it('an old user that does not fit the SCIM schema holds the HR id: skipped and named, not failed, by filter discovery and by sync --employee', async () => {
+    const fixture = await pipeline.fixture();
+    withoutLeaverGuard(fixture);
+    fixture.config.sync.discovery = 'filter';
+    const org = generateOrg(4, 2);
+    const person = leaf(org);
+    const newEmail = person.work_email.replace(/@.*$/, '@renamed.example.com');
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync()).result()) as SyncReport).counts).toMatchObject({ created: 4, failed: 0 });
+        const old = fixture.sandbox.users().find((user) => user.externalId === person.employee_id) as ScimUser;
+        const raw = { ...old, name: { ...old.name, givenName: 42 } };
+        fixture.sandbox.storeRawUser(old.id, raw);
+        fixture.writeEmployees(org.map((employee) => (employee === person ? { ...employee, work_email: newEmail } : employee)));
+
+        const opsBefore = fixture.sandbox.ops().length;
+        const filtered: SyncReport = await (await fixture.startSync()).result();
+        expect(filtered.status).toBe('completed');
+        expect(filtered.counts).toMatchObject({ created: 0, skipped: 1, failed: 0 });
+        expect(reportLine(filtered, newEmail)).toMatchObject({ status: 'skipped', error: expect.stringContaining(`Peakon user ${old.id} holds this HR id as externalId but could not be read (name.givenName do not fit the SCIM User schema): left alone this run, not created`) });
+
+        const single: SyncReport = await (await fixture.startSync({ employeeKey: newEmail })).result();
+        expect(single.status).toBe('completed');
+        expect(single.counts).toMatchObject({ created: 0, updated: 0, skipped: 1, failed: 0 });
+        expect(single.warnings).toEqual(expect.arrayContaining([expect.stringContaining(`Peakon user ${old.id} (${person.work_email}) does not fit the SCIM User schema (name.givenName)`)]));
+
+        // Nothing written, nobody created beside them, the old user as it was.
+        expect(fixture.sandbox.ops().slice(opsBefore).filter((op) => op.method !== 'GET')).toEqual([]);
+        expect(fixture.sandbox.users()).toHaveLength(4);
+        expect(fixture.sandbox.users().find((user) => user.id === old.id)).toEqual(raw);
+      })(),
+    );
+  });
+
+  it('someone the HR system marks inactive and Peakon does not hold costs one GET (by key), no second by HR id', async () => {
+    const fixture = await pipeline.fixture();
+    fixture.config.sync.discovery = 'filter';
+    // leavers.action: off discovers them (to switch off as an ordinary update, were they in Peakon); other actions skip
+    // them at plan time, unguarded.
+    fixture.config.leavers = { ...fixture.config.leavers, action: 'off' };
+    const org = generateOrg(4, 2);
+    const person = leaf(org);
+    fixture.writeEmployees(org.map((employee) => (employee === person ? { ...employee, status: 'Terminated' } : employee)));
+    const workers = await fixture.startWorkers();
+    const report: SyncReport = await workers.runUntil((await fixture.startSync()).result());
+    expect(report.counts).toMatchObject({ created: 3, skipped: 1, failed: 0 });
+    expect(reportLine(report, person.work_email)).toMatchObject({ status: 'skipped', error: expect.stringContaining('inactive in the HR system and not in Peakon: not created') });
+    const theirs = fixture.sandbox.ops().filter((op) => {
+      const path = decodeURIComponent(op.path);
+      return path.includes(person.work_email) || path.includes(`externalId eq "${person.employee_id}"`);
+    });
+    expect(theirs.map((op) => op.method)).toEqual(['GET']);
+    expect(report.operations).toBe(fixture.sandbox.ops().length);
   });
 
   it('still creates a new hire (one more GET, by HR id, before the POST)', async () => {
