@@ -115,14 +115,19 @@ describe('a reference Peakon rejects in phase 2', () => {
         const first: SyncReport = await (await fixture.startSync()).result();
         expect(first.counts.created).toBe(3);
 
-        // A new hire becomes the mover's manager; another user already holds the hire's employee number, so Peakon
-        // answers the hire's create with 409 and the hire fails.
+        // A new hire becomes the mover's manager; another user takes the hire's employee number between the plan (whose
+        // listing would have seen it, and skipped the hire) and the create, so Peakon answers the create with 409 and
+        // the hire fails.
         const hire = { ...(other), employee_id: 'H9001', work_email: 'new.hire@example.com', employee_number: '99001', manager_id: root.employee_id };
-        fixture.sandbox.seedUsers([{ schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA], userName: 'squatter@example.com', emails: [{ value: 'squatter@example.com', primary: true }], name: { givenName: 'S', familyName: 'Q' }, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: hire.employee_number } }]);
         fixture.writeEmployees([...org.map((person) => (person === mover ? { ...mover, manager_id: hire.employee_id } : person)), hire]);
         const moverId = (byEmail(fixture).get(mover.work_email) as ScimUser).id;
         const opsBefore = fixture.sandbox.ops().length;
-        const second: SyncReport = await (await fixture.startSync()).result();
+        fixture.sandbox.setFaults({ latencyMs: 1_500 });
+        const handle = await fixture.startSync();
+        await pastItsPlan(handle);
+        fixture.sandbox.seedUsers([{ schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA], userName: 'squatter@example.com', emails: [{ value: 'squatter@example.com', primary: true }], name: { givenName: 'S', familyName: 'Q' }, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: hire.employee_number } }]);
+        const second: SyncReport = await handle.result();
+        fixture.sandbox.setFaults({ latencyMs: 0 });
 
         expect(second.counts).toMatchObject({ failed: 1, updated: 0 });
         // The plan had the mover as its one update (root and other unchanged); the mover ends unchanged too.
