@@ -100,4 +100,26 @@ describe('the run report activity', () => {
     await expect(writeRunReport({ run, report: summary, entries: [], outcomes: [], warnings: {}, problems: [], ownership: { owned: ['peakon-1'], deleted: [] } })).rejects.toThrow(/the store is down/);
     expect(readdirSync(path.join(reportDirectory, 'acme'))).toEqual([expect.stringMatching(/\.json$/)]);
   });
+
+  it('heartbeats before the ledger is recorded and every 10 s while it waits (a folder ledger waits up to a minute for another writer\'s lock)', async () => {
+    const reportDirectory = mkdtempSync(path.join(os.tmpdir(), 'report-slow-ledger-'));
+    let seenAtRecord = -1;
+    const { run: writeRunReport, heartbeats } = inActivity(
+      writeRunReportActivity({
+        reportDirectory,
+        ownership: {
+          location: 'test',
+          read: () => Promise.reject(new Error('unused')),
+          check: () => Promise.reject(new Error('unused')),
+          record: async () => {
+            seenAtRecord = heartbeats.length;
+            await new Promise((resolve) => setTimeout(resolve, 10_500));
+          },
+        },
+      } as unknown as ActivityDeps),
+    );
+    await writeRunReport({ run: { tenant: 'acme', runId: summary.runId }, report: summary, entries: [], outcomes: [], warnings: {}, problems: [], ownership: { owned: ['peakon-1'], deleted: [] } });
+    expect(seenAtRecord).toBe(1);
+    expect(heartbeats.filter((details) => details === 'recording ownership')).toHaveLength(2);
+  }, 30_000);
 });
