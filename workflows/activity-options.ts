@@ -23,6 +23,17 @@ export function scimActivityOptions(tuning: RunTuning, taskQueue: string): Activ
   return { taskQueue, startToCloseTimeout: tuning.scimActivityTimeoutMs, retry: { ...retry, nonRetryableErrorTypes: [...(retry.nonRetryableErrorTypes ?? []), 'RateLimited'] } };
 }
 
+/**
+ * The most requests one discovery attempt sends: a lookup by the matching key (both spellings of an IDN address), then,
+ * under `sync.discovery: filter` for someone nobody has by key, one by HR id (activities/employee.ts).
+ */
+export const DISCOVERY_REQUESTS_AT_MOST = 3;
+
+/** Discovery's options: like every SCIM step's, with time for each of its requests to take its whole deadline. */
+export function discoveryActivityOptions(tuning: RunTuning, taskQueue: string): ActivityOptions {
+  return { ...scimActivityOptions(tuning, taskQueue), startToCloseTimeout: DISCOVERY_REQUESTS_AT_MOST * tuning.scimActivityTimeoutMs };
+}
+
 /** The plan, on the plan task queue (workflows/ids.ts planTaskQueue): no schedule-to-start limit, a queued plan waits its turn. */
 export function planActivityOptions(tuning: RunTuning, taskQueue: string): ActivityOptions {
   return {

@@ -5,7 +5,7 @@ import type { StepFailureDetails } from '../activities/employee';
 import { createBodyWithout, withoutReferences } from '../sync/payloads';
 import type { RunTuning } from '../sync/settings';
 import type { CreateWork, EmployeeOutcome, RunRef, SyncPhase, UpdateMethod, UpdateWork } from '../sync/types';
-import { scimActivityOptions } from './activity-options';
+import { discoveryActivityOptions, scimActivityOptions } from './activity-options';
 import type { ConnectorSinks } from './sinks';
 
 export interface EmployeeStepWorkflowInput<W> {
@@ -65,7 +65,11 @@ function stoppedOutcome(work: { ref: string; employeeKey: string }, phase: SyncP
 
 function scimSteps<W>(input: EmployeeStepWorkflowInput<W>) {
   tenantQueues.ensurePolling(input.scimTaskQueue, input.peakon.operationsPerHour);
-  return proxyActivities<ScimActivities>(scimActivityOptions(input.tuning, input.scimTaskQueue));
+  const steps = proxyActivities<ScimActivities>(scimActivityOptions(input.tuning, input.scimTaskQueue));
+  // Discovery may send up to DISCOVERY_REQUESTS_AT_MOST requests in one attempt: a timeout of its own (an activity's
+  // options are not part of what replay compares, so runs in flight keep replaying).
+  const { discoverEmployee } = proxyActivities<ScimActivities>(discoveryActivityOptions(input.tuning, input.scimTaskQueue));
+  return { discoverEmployee, createEmployee: steps.createEmployee, writeEmployee: steps.writeEmployee };
 }
 
 /**

@@ -8,9 +8,10 @@ import type { RunReportFile } from '../../activities/report';
 import { ENTERPRISE_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import type { EmployeeOutcome } from '../../sync/types';
+import { DISCOVERY_REQUESTS_AT_MOST } from '../../workflows/activity-options';
 import { employeeWorkflowId } from '../../workflows/ids';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
-import { usePipelineTests, withoutLeaverGuard } from '../harness/pipeline';
+import { TEST_TUNING, usePipelineTests, withoutLeaverGuard } from '../harness/pipeline';
 
 /** The run's report file line of one employee. */
 const reportLine = (report: SyncReport, employeeKey: string) => (JSON.parse(readFileSync(report.reportPath ?? '', 'utf8')) as RunReportFile).employees.find((line) => line.employeeKey === employeeKey);
@@ -65,7 +66,11 @@ describe('sync.discovery: filter with a renamed employee (new email, same HR id)
         // The employee's outcome and report line say why, naming the Peakon user's id, never the emails.
         const line = reportLine(second, newEmail);
         expect(line).toMatchObject({ action: 'discover', status: 'skipped', error: expect.stringContaining(`Peakon user ${old?.id} already holds this HR id`) });
-        const outcome: EmployeeOutcome = await pipeline.temporal.client.workflow.getHandle(employeeWorkflowId(second.runId, 'create', line?.employeeRef ?? '')).result();
+        const employeeHandle = pipeline.temporal.client.workflow.getHandle(employeeWorkflowId(second.runId, 'create', line?.employeeRef ?? ''));
+        const outcome: EmployeeOutcome = await employeeHandle.result();
+        // Two lookups in one attempt: discovery has time for each to take its whole deadline (activity-options.ts).
+        const scheduled = (await employeeHandle.fetchHistory()).events?.map((event) => event.activityTaskScheduledEventAttributes).filter((attributes) => attributes?.activityType?.name === 'discoverEmployee');
+        expect(scheduled?.map((attributes) => Number(attributes?.startToCloseTimeout?.seconds))).toEqual([(DISCOVERY_REQUESTS_AT_MOST * (TEST_TUNING.scimActivityTimeoutMs as number)) / 1000]);
         expect(outcome).toMatchObject({ status: 'skipped', peakonUserId: old?.id });
         expect(outcome.reason).toContain(`Peakon user ${old?.id} already holds this HR id as externalId under another email: not created`);
         expect(outcome.reason).not.toContain(person.work_email);
