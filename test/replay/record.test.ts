@@ -20,6 +20,7 @@ import { partitionWorkflowId, tenantLockWorkflowId } from '../../workflows/ids';
 import { approveLeaversUpdate, rejectLeaversUpdate, syncProgressQuery, type SyncWorkflowInput } from '../../workflows/sync';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 import { TEST_TUNING, usePipelineTests, type PipelineFixture } from '../harness/pipeline';
+import { pastItsPlan } from '../harness/progress';
 import type { TemporalTestContext } from '../harness/temporal';
 import { asCommitted, HISTORIES_DIRECTORY, historyShape, isCoveredBy, payloadProblems, readHistoryFile, scenarioFiles, testOnlyKeyEnvironment, wasTerminated, workflowTypeOf, writeHistoryFile } from './histories';
 
@@ -111,8 +112,12 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
   const pipeline = usePipelineTests();
 
   /** Runs one sync to its end (a failed run is a result too) and returns its report or failure with every workflow it ran. */
-  async function sync(fixture: PipelineFixture, input: Partial<SyncWorkflowInput> = {}): Promise<RecordedRun> {
+  async function sync(fixture: PipelineFixture, input: Partial<SyncWorkflowInput> = {}, afterThePlan?: () => void): Promise<RecordedRun> {
     const handle = await fixture.startSync(input);
+    if (afterThePlan) {
+      await pastItsPlan(handle);
+      afterThePlan();
+    }
     const outcome = await handle.result().then((report: SyncReport) => ({ report }), (failure: unknown) => ({ failure }));
     return { ...outcome, workflows: await workflowsOfRun(pipeline.temporal, handle) };
   }
@@ -157,13 +162,17 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
     const invalid = employees.findIndex((employee) => employee.manager_id !== '');
     if (!manager || invalid < 0) throw new Error('the fixture org has no manager with reports');
     employees[invalid] = { ...(employees[invalid] as GeneratedEmployee), work_email: 'not-an-email' };
-    // Someone already holds the manager's employee number in Peakon: Peakon answers the manager's POST with 409.
-    fixture.sandbox.seedUsers([
-      { schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA], userName: 'squatter@example.com', emails: [{ value: 'squatter@example.com', primary: true }], name: { givenName: 'S', familyName: 'Q' }, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: manager.employee_number } },
-    ]);
     fixture.writeEmployees(employees);
     const workers = await fixture.startWorkers();
-    const run = await workers.runUntil(sync(fixture));
+    // Someone takes the manager's employee number after the plan (a squatter in the listing would have the create
+    // skipped at plan time): Peakon answers the manager's POST with 409.
+    fixture.sandbox.setFaults({ latencyMs: 1_500 });
+    const run = await workers.runUntil(
+      sync(fixture, {}, () => {
+        fixture.sandbox.seedUsers([{ schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA], userName: 'squatter@example.com', emails: [{ value: 'squatter@example.com', primary: true }], name: { givenName: 'S', familyName: 'Q' }, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: manager.employee_number } }]);
+        fixture.sandbox.setFaults({ latencyMs: 0 });
+      }),
+    );
     expect(run.report?.counts).toMatchObject({ created: 3, failed: 2 });
     expect(run.report?.failures.map((failure) => failure.employeeKey)).toContain(manager.work_email);
     await record('employee-failures', run);
