@@ -197,7 +197,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const employed = current !== undefined ? desired.map(datesDecide) : desired;
   const clearedOnReturn = settings ? separationAttributes(settings) : [];
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
-  const numbersInPeakon = wholeTenant && matchingKey === 'email' ? peakonEmployeeNumbers(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
+  const numbersInPeakon = wholeTenant ? peakonEmployeeNumbers(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
   /** A create Peakon would refuse on its other unique field, held by another user (createCollision); undefined: none. */
   const collisionOf = (employee: DesiredEmployee) => (wholeTenant && currentOf(employee) === null && employee.user.active !== false ? createCollision(employee, matchingKey, inPeakon, numbersInPeakon) : undefined);
   const referable = wholeTenant ? referableEmails(employed, (employee) => currentOf(employee) === null && employee.user.active !== false && collisionOf(employee) === undefined, inPeakon) : undefined;
@@ -234,6 +234,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const planned = planEmployee(returner ? withReturnerClears(employee, state, clearedOnReturn) : employee, state, options, context);
     const stale = renamedAway.size && planned.update ? staleReferenceIn(planned.update.write, renamedAway) : undefined;
     if (stale) return { ref: planned.ref, employeeKey: planned.employeeKey, recordRef: planned.recordRef, warnings: planned.warnings, wave: 0, action: 'skip' as const, peakonUserId: state.id, reason: `not updated this run: its Peakon attribute ${stale.attribute} names ${stale.email}, whom this run renames; a full PUT would send that old email back, which Peakon no longer knows once the rename ran (phase 2 does not order updates), so it waits for the next run`, changes: [] };
+    const taken = planned.update && !isHrDeactivation(state, employee, leaversOn(settings)) ? uniqueValueTaken(planned.update.changes, state.id, inPeakon, numbersInPeakon) : undefined;
+    if (taken) return { ref: planned.ref, employeeKey: planned.employeeKey, recordRef: planned.recordRef, warnings: planned.warnings, wave: 0, action: 'skip' as const, peakonUserId: state.id, reason: taken, changes: [] };
     const rename = isRenamed(checkedEmployee) && planned.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
     if (!leaverContext) return { ...planned, ...rename };
     const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };
@@ -498,6 +500,22 @@ function createCollision(employee: DesiredEmployee, matchingKey: MatchingKeyKind
   const holder = number !== undefined ? numbers.get(number) : undefined;
   if (!holder) return undefined;
   return { holder: holder.id, reason: `not created: the employee number is held by Peakon user ${holder.id} (${state(holder)}; Peakon allows each employee number once, so it would refuse the create); free it or match that user first` };
+}
+
+/**
+ * Peakon refuses (409) an update that gives a user an email or employee number another user holds, on every run. Such
+ * an update waits, with a reason naming the field and the holder, until the value is free (another user's value
+ * changed by the same run is free the run after). Undefined when the update's unique values are free.
+ */
+function uniqueValueTaken(changes: readonly FieldChange[], userId: string, emails: ReadonlyMap<string, PeakonHolder>, numbers: ReadonlyMap<string, PeakonHolder>): string | undefined {
+  for (const change of changes) {
+    if (typeof change.to !== 'string') continue;
+    const holder = change.field === 'userName' ? emails.get(emailMatchKey(change.to)) : change.field === 'employeeNumber' ? numbers.get(change.to) : undefined;
+    if (!holder || holder.id === userId) continue;
+    const what = change.field === 'userName' ? 'email' : 'employee number';
+    return `not updated: the new ${what} is held by Peakon user ${holder.id} (${holder.state === 'unreadable' ? 'which this run could not read' : holder.state}; Peakon allows each ${what} once, so it would refuse the update); written by a later run once it is free (a value another user gives up in this run is free the run after)`;
+  }
+  return undefined;
 }
 
 function unreadableEmails(user: UnreadableScimUser): string[] {

@@ -108,4 +108,29 @@ describe('plan: a create that another Peakon user\'s unique field would refuse',
       expect(written(planWith('email', [record('email', '300', 'new@x.com', '9')], [former]))).toEqual([{ action: 'create', peakonUserId: undefined }]);
     });
   });
+
+  describe('an update whose new unique value another user holds (Peakon refuses it, 409, every run)', () => {
+    it('matching on email: a new employee number a former employee\'s user still holds waits, naming the holder', () => {
+      const renumbered = record('email', '100', 'anna@x.com', 'N7');
+      const plan = planWith('email', [renumbered], [user('R', '100', 'anna@x.com', 'E1'), user('F', 'gone', 'former@x.com', 'N7', false)]);
+      const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 100');
+      expect(entry).toMatchObject({ action: 'skip', peakonUserId: 'R' });
+      expect(entry?.update).toBeUndefined();
+      expect(entry?.reason).toMatch(/the new employee number is held by Peakon user F \(inactive;/);
+    });
+
+    it('matching on employee number: a new email another user holds waits, naming the holder', () => {
+      const moved = record('employeeNumber', '100', 'taken@x.com', 'E1');
+      const plan = planWith('employeeNumber', [moved], [user('R', '100', 'anna@x.com', 'E1'), user('T', 'someone', 'taken@x.com', 'Z1')]);
+      const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 100');
+      expect(entry).toMatchObject({ action: 'skip', peakonUserId: 'R' });
+      expect(entry?.reason).toMatch(/the new email is held by Peakon user T \(active;/);
+    });
+
+    it('a free value is written as usual', () => {
+      const renumbered = record('email', '100', 'anna@x.com', 'N-free');
+      const plan = planWith('email', [renumbered], [user('R', '100', 'anna@x.com', 'E1')]);
+      expect(plan.entries.find((candidate) => candidate.recordRef === 'id 100')).toMatchObject({ action: 'update', peakonUserId: 'R' });
+    });
+  });
 });
