@@ -17,18 +17,27 @@ const isError = (value: unknown): value is Error => value instanceof Error || Ob
 /**
  * `meta` with every error replaced by its name and failure type. Done before JSON.stringify, not in its replacer:
  * stringify calls an object's `toJSON` first, and AxiosError's (or any error's) `toJSON` would hand the replacer a
- * plain object holding the message, the request config and its Authorization header.
+ * plain object holding the message, the request config and its Authorization header. `onPath` holds the objects
+ * above this one: an object seen twice side by side is reduced twice (returned as it was, its errors would be written
+ * whole), and a loop becomes "[circular]" (JSON.stringify would throw, and a log line must never fail to be written).
+ * A class instance or a Map is named by its class, not walked (a Date stays a date): its fields are nothing a log line needs.
  */
-function withoutErrorDetails(value: unknown, seen = new WeakSet<object>()): unknown {
+function withoutErrorDetails(value: unknown, onPath = new WeakSet<object>()): unknown {
   if (isError(value)) {
     const type = (value as { type?: unknown }).type;
     return { name: value.name, ...(typeof type === 'string' ? { type } : {}) };
   }
-  if (typeof value !== 'object' || value === null || seen.has(value)) return value;
-  seen.add(value);
-  if (Array.isArray(value)) return value.map((item) => withoutErrorDetails(item, seen));
-  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutErrorDetails(item, seen)]));
+  if (typeof value !== 'object' || value === null || value instanceof Date) return value;
+  if (onPath.has(value)) return '[circular]';
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) return { type: (value as object).constructor?.name ?? 'object' };
+  onPath.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => withoutErrorDetails(item, onPath));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutErrorDetails(item, onPath)]));
+  } finally {
+    onPath.delete(value);
+  }
 }
 
 /**

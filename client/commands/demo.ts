@@ -28,7 +28,7 @@ function demoEncryptionKeys(): EncryptionKeys {
   const configured = readEncryptionKeys();
   if (configured) return configured;
   if (!existsSync(DEMO_KEY_FILE)) {
-    mkdirSync(path.dirname(DEMO_KEY_FILE), { recursive: true });
+    mkdirSync(path.dirname(DEMO_KEY_FILE), { recursive: true, mode: 0o700 });
     writeFileSync(DEMO_KEY_FILE, `${generateEncryptionKey()}\n`, { mode: 0o600 });
   }
   chmodSync(DEMO_KEY_FILE, 0o600);

@@ -52,6 +52,19 @@ describe('structured logs', () => {
     expect(JSON.parse(line)).toMatchObject({ error: { name: 'AxiosError' }, nested: { errors: [{ name: 'AxiosError' }] } });
   });
 
+  it('reduces an error every time it appears (one object twice in the metadata), writes a loop as "[circular]", and names a class instance instead of walking it', () => {
+    const axiosLike = Object.assign(new Error('boom'), { name: 'AxiosError', toJSON: () => ({ config: { headers: { Authorization: 'Bearer log-secret-token' } } }) });
+    const shared = { error: axiosLike };
+    const loop: Record<string, unknown> = { name: 'loop' };
+    loop.self = loop;
+    class Holder {
+      constructor(readonly error: Error) {}
+    }
+    const line = formatLogEntry({ level: 'WARN', message: 'retrying', timestampNanos: 1_764_000_000_000_000_000n, meta: { a: shared, b: shared, loop, holder: new Holder(axiosLike), at: new Date(0) } });
+    expect(line).not.toContain('log-secret-token');
+    expect(JSON.parse(line)).toMatchObject({ a: { error: { name: 'AxiosError' } }, b: { error: { name: 'AxiosError' } }, loop: { name: 'loop', self: '[circular]' }, holder: { type: 'Holder' }, at: new Date(0).toISOString() });
+  });
+
   describe('from activities', () => {
     let sandbox: RunningSandbox;
     beforeAll(async () => {
