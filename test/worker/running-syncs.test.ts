@@ -41,6 +41,12 @@ describe('the sweep of running syncs', () => {
         const run = await lowered.startSync();
         const dryRun = await dry.startSync({ dryRun: true });
         await eventually('both runs to publish their memo', async () => ((await run.describe()).memo?.tenant && (await dryRun.describe()).memo?.tenant ? true : undefined), 30_000, 50);
+        // The sweep reads visibility, which the server updates after the run's own state (later still under load).
+        const listed = async (workflowId: string) => {
+          for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}' AND ExecutionStatus = 'Running'` })) if (typeof execution.memo?.tenant === 'string') return true;
+          return undefined;
+        };
+        await eventually('both runs to be listed with their memo', async () => ((await listed(run.workflowId)) && (await listed(dryRun.workflowId)) ? true : undefined), 30_000, 100);
 
         // This process polls the tenant's queue at the budget of an earlier run (25,000/h).
         const pool = recordingPool(new Map([[loweredQueue, 25_000]]));
