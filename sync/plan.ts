@@ -219,11 +219,11 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const entries = checked.map((checkedEmployee) => {
     const state = currentOf(checkedEmployee);
     const unclear = renameUnclear.get(checkedEmployee.sourceId);
-    if (unclear !== undefined) return { ref: options.refOf(checkedEmployee.employeeKey), employeeKey: checkedEmployee.employeeKey, recordRef: checkedEmployee.recordRef, warnings: checkedEmployee.warnings, wave: 0, action: 'skip' as const, reason: unclear, changes: [] };
+    if (unclear !== undefined) return skipEntry(options.refOf(checkedEmployee.employeeKey), checkedEmployee, unclear);
     const collision = collisionOf(checkedEmployee);
     if (collision) {
       if (matchingKey === 'employeeNumber') collisionHolders.add(collision.holder);
-      return { ref: options.refOf(checkedEmployee.employeeKey), employeeKey: checkedEmployee.employeeKey, recordRef: checkedEmployee.recordRef, warnings: checkedEmployee.warnings, wave: 0, action: 'skip' as const, reason: collision.reason, changes: [] };
+      return skipEntry(options.refOf(checkedEmployee.employeeKey), checkedEmployee, collision.reason);
     }
     const employee = state && (isRenamed(checkedEmployee) || changesBothUniqueFields(checkedEmployee, state)) ? oneUniqueFieldAtATime(checkedEmployee, state, matchingKey) : checkedEmployee;
     const context = { waves, phaseOne, inPeakon, clearedOnReturn, today };
@@ -233,9 +233,9 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     // switches off anyone whose separation date has passed, so the reactivation would not last.
     const planned = planEmployee(returner ? withReturnerClears(employee, state, clearedOnReturn) : employee, state, options, context);
     const stale = renamedAway.size && planned.update ? staleReferenceIn(planned.update.write, renamedAway) : undefined;
-    if (stale) return { ref: planned.ref, employeeKey: planned.employeeKey, recordRef: planned.recordRef, warnings: planned.warnings, wave: 0, action: 'skip' as const, peakonUserId: state.id, reason: `not updated this run: its Peakon attribute ${stale.attribute} names ${stale.email}, whom this run renames; a full PUT would send that old email back, which Peakon no longer knows once the rename ran (phase 2 does not order updates), so it waits for the next run`, changes: [] };
+    if (stale) return skipEntry(planned.ref, planned, `not updated this run: its Peakon attribute ${stale.attribute} names ${stale.email}, whom this run renames; a full PUT would send that old email back, which Peakon no longer knows once the rename ran (phase 2 does not order updates), so it waits for the next run`, state.id);
     const taken = planned.update && !isHrDeactivation(state, employee, leaversOn(settings)) ? uniqueValueTaken(planned.update.changes, state.id, inPeakon, numbersInPeakon) : undefined;
-    if (taken) return { ref: planned.ref, employeeKey: planned.employeeKey, recordRef: planned.recordRef, warnings: planned.warnings, wave: 0, action: 'skip' as const, peakonUserId: state.id, reason: taken, changes: [] };
+    if (taken) return skipEntry(planned.ref, planned, taken, state.id);
     const rename = isRenamed(checkedEmployee) && planned.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
     if (!leaverContext) return { ...planned, ...rename };
     const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };
@@ -664,6 +664,11 @@ function changesBothUniqueFields(employee: DesiredEmployee, state: ScimUser): bo
   const wanted = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
   // null clears the number: a change when Peakon holds one.
   return emailChangesInPeakon(employee.user.userName, state.userName) && wanted !== undefined && (wanted ?? undefined) !== state[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+}
+
+/** An entry that writes nothing this run, saying why (for a Peakon user, naming it). */
+function skipEntry(ref: string, employee: Pick<PlanEntry, 'employeeKey' | 'recordRef' | 'warnings'>, reason: string, peakonUserId?: string): PlanEntry {
+  return { ref, employeeKey: employee.employeeKey, recordRef: employee.recordRef, warnings: employee.warnings, wave: 0, action: 'skip', ...(peakonUserId !== undefined ? { peakonUserId } : {}), reason, changes: [] };
 }
 
 /** The emails (match keys) of the users this run renames (renamedUsers), gone from Peakon once their rename ran. */
