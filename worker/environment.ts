@@ -128,7 +128,7 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
   const { PEAKON_SYNC_REPORT_DIR: reportDirectory, ...rest } = parsed.data;
   return {
     ...rest,
-    PEAKON_SYNC_STATE_DIR: path.resolve(parsed.data.PEAKON_SYNC_STATE_DIR),
+    PEAKON_SYNC_STATE_DIR: stateDirectoryOf(env),
     ...(reportDirectory === undefined ? {} : { PEAKON_SYNC_REPORT_DIR: path.resolve(reportDirectory) }),
   };
 }
