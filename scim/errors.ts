@@ -266,7 +266,7 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
 /**
  * The longest Retry-After obeyed: Peakon's quota is per hour, so no honest answer asks for more. A proxy or firewall
  * answering `Retry-After: 99999999999` (or a date in 9999) would otherwise park the employee, and the run holding
- * the tenant's lock, for ever; capped, the step asks again in an hour and counts the wait (MAX_RATE_LIMIT_WAITS).
+ * the tenant's lock, for ever; capped, the step asks again in an hour (workflows/employee.ts: rateLimitPatience).
  */
 export const MAX_RETRY_AFTER_MS = 3_600_000;
 

@@ -198,9 +198,28 @@ function failureMessage(error: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-/** How often one step may wait out a 429 before it counts as failed (a day of hourly Retry-Afters and more). */
+/**
+ * patched() marker of a step that waits out 429s for RATE_LIMIT_PATIENCE_MS rather than MAX_RATE_LIMIT_WAITS times
+ * (2026-11), each wait at least RATE_LIMIT_WAIT_FLOOR_MS grown with the waits. Before it, 429s that named no wait
+ * (DEFAULT_RATE_LIMIT_WAIT_MS each) failed the employee after 48 minutes, inside Peakon's hourly window. Taken at a
+ * step's first 429: runs recorded before it wait the old way. See docs/versioning.md.
+ */
+export const RATE_LIMIT_PATIENCE_PATCH = 'rate-limit-patience';
+
+/** How often one step may wait out a 429 before it counts as failed, for runs recorded before RATE_LIMIT_PATIENCE_PATCH. */
 const MAX_RATE_LIMIT_WAITS = 48;
-/** When Peakon answers 429 without a Retry-After. */
+/**
+ * How long one step waits out 429s before it counts as failed: two days, the most the old rule allowed (48 hourly
+ * Retry-Afters), so no run in flight gives up sooner than it would have.
+ */
+export const RATE_LIMIT_PATIENCE_MS = 48 * 3_600_000;
+/**
+ * The shortest a step's k-th wait in a row may be: 1 s doubled each wait, up to 15 minutes. Peakon's own Retry-After
+ * is obeyed whenever it asks for longer; a step told again and again to wait briefly (no Retry-After, a tenant hold
+ * about to end) backs off, so two days of patience stay about 200 waits and a few thousand history events.
+ */
+const RATE_LIMIT_WAIT_FLOOR_MS = { first: 1_000, longest: 15 * 60_000 };
+/** When Peakon answers 429 without a Retry-After (net/retry-after.ts: workflow code may not import net/). */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 
 /** Peakon's Retry-After when the step was rate limited, else undefined. */
@@ -212,6 +231,16 @@ function rateLimitWait(error: unknown): number | undefined {
 }
 
 /**
+ * How long a step waits after its `waits`-th 429 in a row (counting from 0), having waited `waitedMs` so far, when
+ * Peakon asked for `askedMs`; undefined when its patience is spent and the step fails.
+ */
+export function rateLimitPatience(waits: number, waitedMs: number, askedMs: number): number | undefined {
+  if (waitedMs >= RATE_LIMIT_PATIENCE_MS) return undefined;
+  const floor = Math.min(RATE_LIMIT_WAIT_FLOOR_MS.longest, RATE_LIMIT_WAIT_FLOOR_MS.first * 2 ** Math.min(waits, 30));
+  return Math.max(askedMs, floor);
+}
+
+/**
  * Runs the SCIM steps of one employee: adds up the requests of every step, failed ones included, and waits out a 429
  * on a durable timer (no worker slot held, no retry attempt spent) before asking again.
  */
@@ -219,6 +248,7 @@ function operationCounter(tuning: RunTuning) {
   const counter = {
     total: 0,
     async count<T extends { operations: number }>(step: () => Promise<T>): Promise<T> {
+      let waitedMs = 0;
       for (let waits = 0; ; waits += 1) {
         try {
           const result = await step();
@@ -227,8 +257,11 @@ function operationCounter(tuning: RunTuning) {
         } catch (error) {
           if (isCancellation(error)) throw error;
           counter.total += operationsOf(error, tuning);
-          const wait = rateLimitWait(error);
-          if (wait === undefined || waits >= MAX_RATE_LIMIT_WAITS) throw error;
+          const asked = rateLimitWait(error);
+          if (asked === undefined) throw error;
+          const wait = patched(RATE_LIMIT_PATIENCE_PATCH) ? rateLimitPatience(waits, waitedMs, asked) : waits < MAX_RATE_LIMIT_WAITS ? asked : undefined;
+          if (wait === undefined) throw error;
+          waitedMs += wait;
           await sleep(wait);
         }
       }

@@ -1,15 +1,21 @@
 /**
- * Two README claims, end to end (real Temporal dev server, real workers, the sandbox as Peakon):
+ * Three README claims, end to end (real Temporal dev server, real workers, the sandbox as Peakon):
  * - a run whose Peakon base URL is wrong (the server answers 404) ends `quarantined` and writes nothing;
  * - a plan that meets its tenant's 429 hold is retried after the wait and holds no plan slot meanwhile: with one plan
- *   slot per worker, another tenant's whole sync runs while the held tenant waits.
+ *   slot per worker, another tenant's whole sync runs while the held tenant waits;
+ * - an employee told 429 again and again waits longer each time (at least 1 s, 2 s, 4 s, …), never less than Peakon's
+ *   Retry-After, and counts every refused request.
  *
  * Between the connector and the sandbox sits a front door: a plain HTTP relay that logs every request (also those the
  * sandbox does not log, outside its SCIM base) and, when told to, answers the next request itself with a 429 and a
  * short Retry-After, as Peakon would when the tenant's budget is spent (the sandbox's own 429 asks for about an hour).
  */
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import type { RunReportFile } from '../../activities/report';
 import type { SyncReport } from '../../sync/report';
+import { employeeWorkflowId } from '../../workflows/ids';
+import { RATE_LIMIT_PATIENCE_PATCH } from '../../workflows/employee';
 import { generateOrg } from '../fixtures/org';
 import { usePipelineTests } from '../harness/pipeline';
 
@@ -23,8 +29,11 @@ interface RelayedRequest {
 interface FrontDoor {
   origin: string;
   requests: RelayedRequest[];
-  /** The next `count` requests are answered 429 with `Retry-After: seconds`, without reaching the sandbox. */
-  refuseNext(count: number, retryAfterSeconds: number): void;
+  /**
+   * The next `count` requests (of `method` only, when given) are answered 429 with `Retry-After: seconds`, without
+   * reaching the sandbox.
+   */
+  refuseNext(count: number, retryAfterSeconds: number, method?: string): void;
   close(): Promise<void>;
 }
 
@@ -32,10 +41,11 @@ async function startFrontDoor(target: string): Promise<FrontDoor> {
   const requests: RelayedRequest[] = [];
   let refusals = 0;
   let retryAfter = 0;
+  let refusedMethod: string | undefined;
   const server = http.createServer((incoming, response) => {
     const entry: RelayedRequest = { at: Date.now(), method: incoming.method ?? '?', path: incoming.url ?? '/', status: 0 };
     requests.push(entry);
-    if (refusals > 0) {
+    if (refusals > 0 && (refusedMethod === undefined || refusedMethod === entry.method)) {
       refusals -= 1;
       entry.status = 429;
       incoming.resume();
@@ -57,9 +67,10 @@ async function startFrontDoor(target: string): Promise<FrontDoor> {
   return {
     origin: `http://127.0.0.1:${address.port}`,
     requests,
-    refuseNext(count, seconds) {
+    refuseNext(count, seconds, method) {
       refusals = count;
       retryAfter = seconds;
+      refusedMethod = method;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -160,6 +171,47 @@ describe("a plan during its tenant's 429 hold", () => {
           const scheduledId = scheduled?.eventId;
           const started = history.find((event) => event.activityTaskStartedEventAttributes && String(event.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduledId));
           expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(2);
+        })(),
+      );
+    } finally {
+      await door.close();
+    }
+  });
+});
+
+describe('an employee step told 429 again and again', () => {
+  const pipeline = usePipelineTests();
+
+  it("backs off (1 s, 2 s, 4 s: never shorter than Peakon's Retry-After), records the patch, and counts every refused request", async () => {
+    const fixture = await pipeline.fixture();
+    const door = await startFrontDoor(fixture.sandbox.origin);
+    try {
+      fixture.writeEmployees(generateOrg(1, 1));
+      fixture.config.peakon = { ...fixture.config.peakon, baseUrl: `${door.origin}/scim/v2` };
+      // Peakon asks for a 1-second wait three times in a row (a budget at its edge, a proxy's short Retry-After).
+      door.refuseNext(3, 1, 'POST');
+      const workers = await fixture.startWorkers();
+      await workers.runUntil(
+        (async () => {
+          const report: SyncReport = await (await fixture.startSync()).result();
+          expect(report.status).toBe('completed');
+          expect(report.counts).toMatchObject({ created: 1, failed: 0 });
+          const posts = door.requests.filter((request) => request.method === 'POST');
+          expect(posts.map((request) => request.status)).toEqual([429, 429, 429, 201]);
+          // Every request counted, the three refused POSTs included.
+          expect(report.operations).toBe(door.requests.length);
+
+          const line = (JSON.parse(readFileSync(report.reportPath ?? '', 'utf8')) as RunReportFile).employees.find((entry) => entry.action === 'create');
+          const employee = pipeline.temporal.client.workflow.getHandle(employeeWorkflowId(report.runId, 'create', line?.employeeRef ?? ''));
+          const events = (await employee.fetchHistory()).events ?? [];
+          const timers = events.flatMap((event) => (event.timerStartedEventAttributes ? [Number(event.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0)] : []));
+          // Each wait in a row at least twice the floor before it; Peakon's 1 s is obeyed on the first.
+          expect(timers).toEqual([1, 2, 4]);
+          const markers = events.flatMap((event) => (event.markerRecordedEventAttributes?.markerName === 'core_patch' ? [Buffer.from(event.markerRecordedEventAttributes.details?.['patch-data']?.payloads?.[0]?.data ?? []).toString('utf8')] : []));
+          expect(markers.some((marker) => marker.includes(RATE_LIMIT_PATIENCE_PATCH))).toBe(true);
+          // The gaps between the refused POSTs follow the timers (the sandbox never saw them).
+          const gaps = posts.slice(1).map((request, index) => request.at - (posts[index]?.at ?? 0));
+          expect(gaps.map((gap, index) => gap >= (timers[index] ?? 0) * 1000 - 250)).toEqual([true, true, true]);
         })(),
       );
     } finally {
