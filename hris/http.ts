@@ -378,9 +378,12 @@ function backoff(retry: RetrySettings, attempt: number): number {
   return Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
 }
 
+/** What a 404's message advises; a page past the first was found at that URL, so its 404 drops the advice (hris/rest.ts). */
+export const NOT_FOUND_HINT = ' (check the URL)';
+
 function statusHint(status: number): string {
   if (status === 401 || status === 403) return ' (check the source credentials)';
-  if (status === 404) return ' (check the URL)';
+  if (status === 404) return NOT_FOUND_HINT;
   return '';
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { authHeaders } from './auth';
 import type { RestPagination, RestSourceConfig } from './config';
-import { describeUrl, HrisStatusError, httpSettingsFor, requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
+import { describeUrl, HrisStatusError, httpSettingsFor, NOT_FOUND_HINT, requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
 import { getJsonPath } from './json-path';
 import { BEYOND_EXACT_JSON_RANGE, isBeyondExactJsonRange } from '../mapping/record-fields';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
@@ -116,7 +116,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
         const why = readsPastTheEnd(config.pagination)
           ? `page ${pageNumber} follows a page that was not short (no last page)`
           : `page ${pageNumber} was announced by ${config.pagination.type === 'cursor' ? `the next cursor at "${config.pagination.cursorPath}"` : 'the Link rel="next" header'} of page ${pageNumber - 1}`;
-        throw new SourceReadError(`${error.message}; ${why}, so the read is incomplete (the list may have changed or a cursor expired during the read; read again)`);
+        throw new SourceReadError(`${error.message.replace(NOT_FOUND_HINT, '')}; ${why}, so the read is incomplete (the list may have changed or a cursor expired during the read; read again)`);
       }
       throw error;
     }

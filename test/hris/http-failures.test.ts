@@ -142,12 +142,15 @@ describe('which HR answers are retried', () => {
     expect(later.type).toBe('SourceReadFailed');
     expect(later.nonRetryable).toBe(false);
     expect(later.message).toMatch(/answered 404.*page 2 was announced by the next cursor at "next" of page 1, so the read is incomplete/);
+    // Page 1 was found at that URL: no advice to check it.
+    expect(later.message).not.toContain('check the URL');
     expect(expired.requests).toBe(2);
 
     const missing = await serve(() => ({ status: 404, body: 'no such path' }));
     const first = toActivityFailure(await caught(readCursor(missing.origin)));
     expect(first.type).toBe('SourceReadFailed');
     expect(first.nonRetryable).toBe(true);
+    expect(first.message).toContain('answered 404 (check the URL)');
   });
 
   it.each([
