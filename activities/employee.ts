@@ -13,9 +13,10 @@ import { holdTenant, tenantHeldForMs } from './tenant-hold';
 /**
  * The activities that talk to Peakon for one employee. Each attempt sends exactly one SCIM request, so the tenant's
  * rate-limited task queue (worker/tenant-queues.ts) counts operations, not activities, across every worker, and the
- * attempt number is the number of requests a step spent, failed attempts included. One exception: a filter discovery that
- * finds nobody by the matching key sends a second GET in the same attempt, by the HR id (`externalId eq`), before
- * anyone active in the HR system is created (a rename must not become a second user); the attempt counts it in its
+ * attempt number is the number of requests a step spent, failed attempts included. Exceptions: a discovery of an
+ * address with an internationalised domain looks it up in both spellings, and a filter discovery that finds nobody by
+ * the matching key sends another GET in the same attempt, by the HR id (`externalId eq`), before anyone active in the
+ * HR system is created (a rename must not become a second user); the attempt counts every request it sent in its
  * operations, but the queue's rate spaces the attempt as one.
  */
 export interface ScimStepInput {
@@ -26,7 +27,7 @@ export interface ScimStepInput {
 }
 
 export interface StepResult {
-  /** Requests this step sent: its attempt number (each attempt sends exactly one). */
+  /** Requests this step sent: one per earlier attempt, and what this attempt sent (oneRequest). */
   operations: number;
 }
 
@@ -37,12 +38,12 @@ export interface StepFailureDetails {
   retryAfterMs?: number;
 }
 
-/** Requests an attempt sent beyond its one (discoverEmployee's lookup by HR id): counted in the attempt's operations. */
-interface MoreRequests {
-  more: number;
-}
-
-async function oneRequest<T>(input: ScimStepInput, body: (sent: MoreRequests) => Promise<T>): Promise<T & StepResult> {
+/**
+ * Runs one attempt of a step with a SCIM client that counts what it sends: the attempt's operations are the requests
+ * it really sent (discovery may send up to three: an address's two IDN spellings, then the lookup by HR id), earlier
+ * attempts one each (the workflow learns no more of them; a failed one that sent two is a rare undercount).
+ */
+async function oneRequest<T>(deps: ActivityDeps, input: ScimStepInput, body: (scim: ScimClient) => Promise<T>): Promise<T & StepResult> {
   const { attempt } = Context.current().info;
   const { tenant } = input.run;
   const { baseUrl } = input.peakon;
@@ -56,10 +57,11 @@ async function oneRequest<T>(input: ScimStepInput, body: (sent: MoreRequests) =>
       details: [{ operations: attempt - 1, retryAfterMs: held } satisfies StepFailureDetails],
     });
   }
-  // Earlier attempts count one request each: a discovery whose lookup by HR id failed spent two (a rare undercount).
-  const sent: MoreRequests = { more: 0 };
+  let sent = 0;
+  const spent = () => attempt - 1 + sent;
   try {
-    return { ...(await body(sent)), operations: attempt + sent.more };
+    const scim = scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal, onSend: () => (sent += 1) });
+    return { ...(await body(scim)), operations: spent() };
   } catch (error) {
     if (error instanceof CancelledFailure) throw error;
     const failure = toActivityFailure(error);
@@ -69,7 +71,7 @@ async function oneRequest<T>(input: ScimStepInput, body: (sent: MoreRequests) =>
       type: failure.type ?? 'Unexpected',
       nonRetryable: failure.nonRetryable ?? false,
       ...(failure.nextRetryDelay !== undefined && failure.nextRetryDelay !== null ? { nextRetryDelay: failure.nextRetryDelay } : {}),
-      details: [{ operations: attempt + sent.more, ...(typeof failure.nextRetryDelay === 'number' ? { retryAfterMs: failure.nextRetryDelay } : {}) } satisfies StepFailureDetails],
+      details: [{ operations: spent(), ...(typeof failure.nextRetryDelay === 'number' ? { retryAfterMs: failure.nextRetryDelay } : {}) } satisfies StepFailureDetails],
     });
   }
 }
@@ -116,8 +118,7 @@ export function scimStepActivities(deps: ActivityDeps) {
      * HR system marks them inactive (they are not created either way).
      */
     async discoverEmployee(input: DiscoverInput): Promise<DiscoverResult> {
-      return oneRequest(input, async (sent) => {
-        const scim = scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal });
+      return oneRequest(deps, input, async (scim) => {
         let found;
         try {
           found = input.matchingKey === 'employeeNumber' && input.employeeNumber !== undefined
@@ -136,7 +137,6 @@ export function scimStepActivities(deps: ActivityDeps) {
           // system marks inactive is not created either way (the workflow skips them): no second GET for them.
           if (!input.desired?.sourceId || input.desired.user.active === false) return {};
           const keyName = input.matchingKey === 'employeeNumber' && input.employeeNumber !== undefined ? 'employee number' : 'email';
-          sent.more += 1;
           const held = heldByHrId(await scim.usersWithExternalId(input.desired.sourceId), keyName);
           if (!held) return {};
           log.warn('Peakon user holds the HR id under another key: not created', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserIds: held.ids });
@@ -150,8 +150,8 @@ export function scimStepActivities(deps: ActivityDeps) {
 
     /** `POST /Users`: one operation. A 409 fails without retrying; the workflow then discovers who is there. */
     async createEmployee(input: CreateInput): Promise<StepResult & { peakonUserId: string }> {
-      return oneRequest(input, async () => {
-        const created = await scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal }).createUser(input.body);
+      return oneRequest(deps, input, async (scim) => {
+        const created = await scim.createUser(input.body);
         log.info('employee created', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: created.id });
         return { peakonUserId: created.id };
       });
@@ -159,8 +159,7 @@ export function scimStepActivities(deps: ActivityDeps) {
 
     /** One PATCH of the changed attributes, the full PUT (`sync.updateMethod: put`), or a leaver's DELETE: one operation. */
     async writeEmployee(input: WriteInput): Promise<StepResult> {
-      return oneRequest(input, async () => {
-        const scim = scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal });
+      return oneRequest(deps, input, async (scim) => {
         await sendEmployeeWrite(scim, input.peakonUserId, input.write);
         // Attribute paths only: their values are personal data.
         const fields = input.write.method === 'patch' ? input.write.operations.map((operation) => operation.path ?? '(pathless)') : [input.write.method === 'put' ? '(full replace)' : '(delete)'];

@@ -1,3 +1,7 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import type { ActivityDeps } from '../../activities/deps';
+import { scimStepActivities } from '../../activities/employee';
 import { emailSpellings } from '../../mapping/email';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
 import { createScimClient } from '../../scim/client';
@@ -36,5 +40,29 @@ describe('a userName lookup of an internationalised address', () => {
     expect(client.totalOperations() - before).toBe(2);
     await expect(client.findUserByUserName('bob@example.com')).resolves.toBeUndefined();
     expect(client.totalOperations() - before).toBe(3);
+  });
+
+  it("an employee's discovery counts every request it sent: both spellings, and filter discovery's lookup by HR id", async () => {
+    sandbox.reset();
+    const deps: ActivityDeps = { reportDirectory: '/nonexistent', resolveSecret: () => TOKEN, createSource: () => { throw new Error('no HR source here'); } };
+    const { discoverEmployee } = scimStepActivities(deps);
+    const email = 'new.hire@xn--exmple-cua.com';
+    const user = { schemas: [CORE_USER_SCHEMA], userName: email, emails: [{ value: email, primary: true }], name: { givenName: 'New', familyName: 'Hire' }, externalId: 'hr-77', active: true };
+    const input = {
+      run: { tenant: 'acme', runId: 'peakon-sync/acme/2026-11-30T10:00:00Z' },
+      peakon: { baseUrl: sandbox.baseUrl, token: { env: 'PEAKON_TOKEN' }, timeoutMs: 5_000, operationsPerHour: 25_000 },
+      ref: 'employee-ref',
+      updateMethod: 'patch' as const,
+      matchingKey: 'email' as const,
+      userName: email,
+      desired: { user, references: {}, createOnly: [], sourceId: 'hr-77' },
+    };
+    const attempt = (number: number) => new MockActivityEnvironment({ attempt: number }, { logger: new DefaultLogger('ERROR') });
+    // A new hire: nobody under either spelling, nobody with the HR id: three GETs, all counted.
+    await expect(attempt(1).run(discoverEmployee, input)).resolves.toEqual({ operations: 3 });
+    expect(sandbox.ops().filter((op) => op.method === 'GET')).toHaveLength(3);
+    // A second attempt counts one for the first and what it sent itself.
+    await expect(attempt(2).run(discoverEmployee, input)).resolves.toEqual({ operations: 4 });
+    expect(sandbox.ops()).toHaveLength(6);
   });
 });
