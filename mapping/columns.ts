@@ -56,7 +56,7 @@ export function assertMappedColumns(records: readonly HrisRecord[], config: Conn
  * for everyone, and its attribute removed from every Peakon user (a Manager, a Department) with nobody warned, since
  * only leavers are guarded. One record without it proves nothing (APIs leave out empty fields), so the rule is "none
  * of at least two"; settings that may be empty for everyone on a given day (the leavers' dates, scope conditions,
- * templates, a setting with a `default`) are not checked (mapping/fields-used.ts fieldUsesExpectedInJson). CSV has its own check above, BambooHR its own
+ * templates, a setting with a `default`, `default: ""` meaning no value) are not checked (mapping/fields-used.ts fieldUsesExpectedInJson). CSV has its own check above, BambooHR its own
  * (hris/bamboohr.ts: every requested field must be answered).
  */
 export function assertJsonFieldsPresent(records: readonly HrisRecord[], config: ConnectorConfig): void {
@@ -73,6 +73,7 @@ export function assertJsonFieldsPresent(records: readonly HrisRecord[], config: 
   throw new SourceReadError(
     `none of the ${records.length} records the REST source read ${what}${missing.length === 1 ? '. ' : ''}` +
       `The API renamed it, or no longer answers it to these credentials; read on, it would be empty for everyone and removed from every Peakon user. ` +
-      `No record of this read is used (a sync writes nothing): fix the mapping or the API's permissions, or give the setting a default if an empty value for everyone is expected`,
+      `No record of this read is used (a sync writes nothing): fix the mapping or the API's permissions, or, if the field may be empty for everyone, give the setting \`default: ""\` ` +
+      `(no value: the attribute is cleared in Peakon, as for a person whose field is empty) or a default value for everyone; an employeeRef setting takes no default`,
   );
 }

@@ -12,19 +12,22 @@ function isDateFormat(format: string): boolean {
 
 const ScalarSchema = z.union([z.string(), z.number(), z.boolean()]);
 
-/** The transforms every value spec may use. Applied in this order: trim → case → default (when empty) → map → date. */
+/**
+ * The transforms every value spec may use. Applied in this order: trim → case → default (when empty) → map → date. A
+ * default, map value or fallback that is "" is no value, as an empty HRIS value is (mapping/evaluate.ts).
+ */
 const valueShape = {
   field: z.string().min(1).optional().describe('HRIS field name (CSV column, JSON key or dotted path such as "work.email")'),
   value: ScalarSchema.optional().describe('a constant'),
   template: z.string().min(1).optional().describe('text with {field} placeholders, e.g. "{first_name} {last_name}"'),
   trim: z.boolean().default(true).describe('strip leading and trailing white space (on by default: HR exports are full of it)'),
   case: z.enum(['lower', 'upper']).optional().describe('change the case of the text'),
-  default: ScalarSchema.optional().describe('the final value when the HRIS value is empty (not passed through map or date)'),
+  default: ScalarSchema.optional().describe('the final value when the HRIS value is empty (not passed through map or date); "" is no value, as if there were no default (an optional attribute is cleared)'),
   map: z
     .record(z.string(), ScalarSchema)
     .optional()
-    .describe('value map, e.g. { M: Male, F: Female }; keys are compared exactly after trim and case'),
-  fallback: ScalarSchema.optional().describe('the value when map has no entry; without it an unmapped value rejects the record'),
+    .describe('value map, e.g. { M: Male, F: Female, U: "" }; keys are compared exactly after trim and case; a value "" is no value, as an empty HRIS value is (an optional attribute is cleared)'),
+  fallback: ScalarSchema.optional().describe('the value when map has no entry ("" means no value); without it an unmapped value rejects the record'),
   date: z
     .string()
     .min(1)

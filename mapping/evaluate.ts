@@ -18,11 +18,15 @@ export interface ValueTransforms {
   date?: string | undefined;
 }
 
-/** `value` undefined means empty: the HRIS has nothing for this attribute and there is no default. */
+/**
+ * `value` undefined means empty: the HRIS has nothing for this attribute and there is no default, or the default, map
+ * entry or fallback it took is "" (no value).
+ */
 export type Evaluated = { ok: true; value: Scalar | undefined } | { ok: false; message: string };
 
 /**
  * Applies a spec to one record: source (field / constant / template) → trim → size limit → case → default → map → date.
+ * An empty result of default or map ("", or white space when trimmed) is no value, as an empty source value is.
  * No value above MAX_VALUE_BYTES gets further: it could not be sent, and must not be copied into messages either.
  */
 export function evaluateSpec(spec: ValueTransforms, record: HrisRecord): Evaluated {
@@ -40,13 +44,15 @@ export function evaluateSpec(spec: ValueTransforms, record: HrisRecord): Evaluat
     }
     if (spec.case === 'lower') value = value.toLowerCase();
     if (spec.case === 'upper') value = value.toUpperCase();
-    if (value === '') return { ok: true, value: spec.default };
+    if (value === '') return { ok: true, value: noneIfEmpty(spec, spec.default) };
   }
   if (spec.map) {
     const key = String(value);
     if (Object.hasOwn(spec.map, key)) value = spec.map[key] ?? value;
     else if (spec.fallback !== undefined) value = spec.fallback;
     else return { ok: false, message: `${quoted(key)} is not one of the mapped values (${Object.keys(spec.map).join(', ')})` };
+    // `U: ""` (or `fallback: ""`) maps to no value, as an empty HRIS value is: cleared, never sent as "" nor parsed as a date.
+    if (noneIfEmpty(spec, value) === undefined) return { ok: true, value: undefined };
   }
   if (spec.date !== undefined) {
     const text = String(value);
@@ -55,6 +61,16 @@ export function evaluateSpec(spec: ValueTransforms, record: HrisRecord): Evaluat
     value = iso;
   }
   return { ok: true, value };
+}
+
+/**
+ * A default, map entry or fallback that is empty (under the spec's trim, as the HRIS value is judged) means no value:
+ * undefined, so `default: ""` clears the attribute as an empty HRIS value does, rather than writing "" (which a date or
+ * number attribute would refuse, and an option attribute would get as a replace with "" instead of a remove).
+ */
+function noneIfEmpty(spec: ValueTransforms, value: Scalar | undefined): Scalar | undefined {
+  if (typeof value !== 'string') return value;
+  return (spec.trim ? value.trim() : value) === '' ? undefined : value;
 }
 
 function readSource(spec: ValueTransforms, record: HrisRecord): { ok: true; value: Scalar } | { ok: false; message: string } {
