@@ -6,8 +6,11 @@ import {
   type ScheduleDescription,
   type ScheduleExecutionResult,
   type ScheduleSpecDescription,
-  type ScheduleSummary,
 } from '@temporalio/client';
+import { decodeScheduleRecentActions, decodeScheduleSpec } from '@temporalio/client/lib/schedule-helpers';
+import { tsToDate } from '@temporalio/common/lib/time';
+import { decodeMapFromPayloads, extstoreInboundOptions, visit, walkListSchedulesResponse } from '@temporalio/common/lib/internal-non-workflow';
+import type { temporal } from '@temporalio/proto';
 import { defaultScheduleId, describeTiming, SyncScheduleMemoSchema, SYNC_SCHEDULE_WORKFLOW_TYPES, timingFromSpec } from './options';
 import { SyncRunMemoSchema, type ScheduledRun, type SyncScheduleOverview, type SyncScheduleSummaryRow } from './overview';
 import { scheduleInputOf, storedConfigStatus } from './stored-config';
@@ -29,27 +32,52 @@ function lastRunAt(recentActions: readonly ScheduleExecutionResult[]): Date | un
   return recentActions.at(-1)?.takenAt;
 }
 
-/** This connector's schedules in the namespace (others, if any, start other workflow types and are left out). */
+type RawScheduleListEntry = temporal.api.schedule.v1.IScheduleListEntry;
+
+/**
+ * This connector's schedules in the namespace (others, if any, start other workflow types and are left out). Read
+ * through the raw listSchedules, not client.schedule.list(): that decodes every schedule's memo with the connector's
+ * codec before any filter, so one schedule of another tool (a plain memo, or one encrypted with another key) made the
+ * whole list fail. Rows are filtered on the workflow type first, and a memo is decoded per row: one this codec cannot
+ * read leaves the tenant unknown ('?') instead of failing the list.
+ */
 export async function listSyncSchedules(client: Client): Promise<SyncScheduleSummaryRow[]> {
   const rows: SyncScheduleSummaryRow[] = [];
-  for await (const summary of client.schedule.list()) {
-    if (!SYNC_SCHEDULE_WORKFLOW_TYPES.includes(summary.action?.workflowType ?? '')) continue;
-    rows.push(summaryRow(summary));
-  }
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const response = await client.workflowService.listSchedules({ namespace: client.options.namespace, ...(nextPageToken ? { nextPageToken } : {}) });
+    for (const raw of response.schedules ?? []) {
+      if (!SYNC_SCHEDULE_WORKFLOW_TYPES.includes(raw.info?.workflowType?.name ?? '')) continue;
+      rows.push(summaryRow(raw, await decodedMemo(client, raw)));
+    }
+    nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
+  } while (nextPageToken);
   return rows.sort((left, right) => left.scheduleId.localeCompare(right.scheduleId));
 }
 
-function summaryRow(summary: ScheduleSummary): SyncScheduleSummaryRow {
-  const memo = scheduleMemo(summary.memo);
-  const timing = scheduleTiming(summary.spec, summary.memo);
-  const last = lastRunAt(summary.info.recentActions);
+/** The row's memo as client.schedule.list() decodes it (external storage references, then the codec), or undefined when it cannot be read. */
+async function decodedMemo(client: Client, raw: RawScheduleListEntry): Promise<Record<string, unknown> | undefined> {
+  const converter = client.options.loadedDataConverter;
+  try {
+    const memo = { fields: { ...raw.memo?.fields } };
+    await visit({ schedules: [{ memo }] }, walkListSchedulesResponse, extstoreInboundOptions(converter.externalStorage));
+    return await decodeMapFromPayloads(converter, memo.fields);
+  } catch {
+    return undefined;
+  }
+}
+
+function summaryRow(raw: RawScheduleListEntry, memoFields: Record<string, unknown> | undefined): SyncScheduleSummaryRow {
+  const memo = scheduleMemo(memoFields);
+  const timing = scheduleTiming(decodeScheduleSpec(raw.info?.spec ?? {}), memoFields);
+  const last = lastRunAt(decodeScheduleRecentActions(raw.info?.recentActions));
   return {
-    scheduleId: summary.scheduleId,
+    scheduleId: raw.scheduleId ?? '',
     ...(memo ? { tenant: memo.tenant } : {}),
     ...(timing !== undefined ? { timing } : {}),
-    paused: summary.state.paused,
-    ...(summary.state.note ? { note: summary.state.note } : {}),
-    nextRunTimes: summary.info.nextActionTimes,
+    paused: raw.info?.paused === true,
+    ...(raw.info?.notes ? { note: raw.info.notes } : {}),
+    nextRunTimes: raw.info?.futureActionTimes?.map((time) => tsToDate(time)) ?? [],
     ...(last ? { lastRunAt: last } : {}),
   };
 }
