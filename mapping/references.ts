@@ -12,13 +12,19 @@ export interface ReferenceIndex {
   notWritten: Map<string, string>;
 }
 
+/**
+ * The key a pointer is matched on. Emails and employee numbers are folded with emailMatchKey (trimmed, NFC,
+ * lower-cased), as duplicates (mapping/duplicates.ts) and employee refs (sync/employee-ref.ts) fold them: `e100` points
+ * to the employee numbered `E100`, who is the only one so numbered. HRIS ids are compared as written, trimmed.
+ */
 export function normalizePointer(matchOn: MatchOn, value: string): string {
-  return matchOn === 'email' ? emailMatchKey(value) : value.trim();
+  return matchOn === 'id' ? value.trim() : emailMatchKey(value);
 }
 
+/** A record's own pointer of the kind `matchOn`, folded as normalizePointer folds a reference to it. */
 export function pointerOf(record: MappedRecord, matchOn: MatchOn): string | undefined {
   if (matchOn === 'id') return record.sourceId;
-  if (matchOn === 'employeeNumber') return record.employeeNumber;
+  if (matchOn === 'employeeNumber') return record.employeeNumber === undefined ? undefined : emailMatchKey(record.employeeNumber);
   return record.emailKey;
 }
 
