@@ -86,6 +86,22 @@ export function pointlessAttributeOptions(attributes: Record<string, PeakonAttri
 }
 
 /**
+ * Employee references that can never resolve, as `path: why` lines: `matchOn: employeeNumber` without
+ * `mapping.employeeNumber` (no record has a number to be found by, so every reference would be "not in the HRIS read").
+ * A rule added after schedules stored such configs, so it is held only to a config handed to the CLI now
+ * (config/load.ts checkWrittenNow), as pointlessAttributeOptions is.
+ */
+export function unresolvableReferences(mapping: Pick<MappingConfig, 'attributes' | 'employeeNumber'>): string[] {
+  if (mapping.employeeNumber !== undefined) return [];
+  return Object.entries(mapping.attributes)
+    .filter(([, spec]) => spec.employeeRef !== undefined && spec.matchOn === 'employeeNumber')
+    .map(
+      ([attribute]) =>
+        `mapping.attributes.${attribute}.matchOn: employeeNumber needs mapping.employeeNumber (the HRIS field each employee's number is read from); without it no reference resolves: map employeeNumber, or match on id or email`,
+    );
+}
+
+/**
  * A Peakon extension attribute: a value (optionally typed), or an employee-type reference resolved from an HRIS field
  * that holds another employee's HRIS id (or employee number, or email: `matchOn`). One object shape rather than a union
  * so that a mistake is reported against the attribute's own keys.
