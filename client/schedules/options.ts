@@ -43,12 +43,26 @@ export function parseEvery(text: string): number {
 // No '#': Temporal reads it as the start of a comment (scheduleSpecFor keeps the expression as written there).
 const CRON_FIELD = /^[\d*/,\-A-Za-z?LW]+$/;
 
-/** Temporal takes standard five-field cron (plus @daily-style shortcuts); a typo is caught here, not at the server. */
+const FIELD_COUNT_WORDS: Record<number, string> = { 6: 'six', 7: 'seven' };
+
+/**
+ * Standard five-field cron (plus @daily-style shortcuts); a typo is caught here, not at the server. Six or seven
+ * fields are refused although Temporal takes them: it reads six as `minute hour day-of-month month day-of-week year`,
+ * not seconds first as Quartz, Spring or node-cron do, so `0 0 2 * * *` (02:00 daily, seconds first) would run at
+ * 00:00 on the 2nd of each month (seven are `second … day-of-week year`, with Temporal's own day numbers).
+ */
 export function checkCron(expression: string): string {
   const trimmed = expression.trim();
   if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every\s+\S+)$/.test(trimmed)) return trimmed;
   const fields = trimmed.split(/\s+/);
-  if (fields.length < 5 || fields.length > 7 || !fields.every((field) => CRON_FIELD.test(field))) {
+  if (fields.length > 5 && fields.every((field) => CRON_FIELD.test(field))) {
+    const count = FIELD_COUNT_WORDS[fields.length] ?? String(fields.length);
+    const withoutSeconds = fields.length === 6 ? `; if its first field is seconds, drop it: "${fields.slice(1).join(' ')}"` : '';
+    throw new Error(
+      `--cron ${JSON.stringify(expression)}: ${count} fields; expected five, "minute hour day-of-month month day-of-week", e.g. "0 2 * * *". A sixth field is refused: Temporal reads six fields as "minute hour day-of-month month day-of-week year", not seconds first as Quartz, Spring or node-cron do, so a seconds-first expression would run at other times than meant${withoutSeconds}`,
+    );
+  }
+  if (fields.length !== 5 || !fields.every((field) => CRON_FIELD.test(field))) {
     throw new Error(`--cron ${JSON.stringify(expression)}: expected five fields "minute hour day-of-month month day-of-week", e.g. "0 2 * * *"`);
   }
   return trimmed;
@@ -73,13 +87,21 @@ export function isTimezoneOnly(change: SyncScheduleTimingChange): change is { ti
   return !('everyMs' in change) && !('cron' in change);
 }
 
+/** `--timezone` as Temporal needs it: an IANA zone in its canonical spelling (europe/copenhagen → Europe/Copenhagen). */
+function checkedTimezone(zone: string): string {
+  const checked = checkTimezone(zone);
+  if (!checked.ok) throw new Error(`--timezone ${JSON.stringify(zone)}: expected an IANA time zone, e.g. Europe/Copenhagen`);
+  return checked.value;
+}
+
 /**
  * Turns the cadence flags into a timing: one of `--every` and `--cron`, `--timezone` only with `--cron` (an interval
  * runs at the same pace in every time zone), or `--timezone` alone, which only `update` takes (timingForCreate).
  */
 export function timingFromFlags(flags: { every?: string; cron?: string; timezone?: string }): SyncScheduleTimingChange {
-  // Checked here, as the config's leavers.timeZone is: the server's own answer names no flag.
-  if (flags.timezone !== undefined && !checkTimezone(flags.timezone).ok) throw new Error(`--timezone ${JSON.stringify(flags.timezone)}: expected an IANA time zone, e.g. Europe/Copenhagen`);
+  // Checked here, as the config's leavers.timeZone is: the server's own answer names no flag. The checked spelling is
+  // what is sent: Temporal loads zones case-sensitively, so `europe/copenhagen` as typed would be refused there.
+  const timezone = flags.timezone !== undefined ? checkedTimezone(flags.timezone) : undefined;
   if (flags.every !== undefined && flags.cron !== undefined) throw new Error('give exactly one of --every <interval> or --cron "<expression>"');
   if (flags.every !== undefined) {
     if (flags.timezone !== undefined) {
@@ -87,8 +109,8 @@ export function timingFromFlags(flags: { every?: string; cron?: string; timezone
     }
     return { everyMs: parseEvery(flags.every) };
   }
-  if (flags.cron !== undefined) return { cron: checkCron(flags.cron), ...(flags.timezone !== undefined ? { timezone: flags.timezone } : {}) };
-  if (flags.timezone !== undefined) return { timezone: flags.timezone };
+  if (flags.cron !== undefined) return { cron: checkCron(flags.cron), ...(timezone !== undefined ? { timezone } : {}) };
+  if (timezone !== undefined) return { timezone };
   throw new Error('give exactly one of --every <interval> or --cron "<expression>"');
 }
 

@@ -33,6 +33,26 @@ describe('schedule timing flags', () => {
     expect(() => checkCron('0 2 * *')).toThrow(/minute hour day-of-month month day-of-week/);
   });
 
+  it('refuses six- and seven-field cron, which Temporal would not read seconds first as other tools do', () => {
+    // Quartz, Spring and node-cron read "0 0 2 * * *" as 02:00 daily; Temporal as 00:00 on the 2nd, any year.
+    expect(() => checkCron('0 0 2 * * *')).toThrow(
+      '--cron "0 0 2 * * *": six fields; expected five, "minute hour day-of-month month day-of-week", e.g. "0 2 * * *". A sixth field is refused: Temporal reads six fields as "minute hour day-of-month month day-of-week year", not seconds first as Quartz, Spring or node-cron do, so a seconds-first expression would run at other times than meant; if its first field is seconds, drop it: "0 2 * * *"',
+    );
+    expect(() => checkCron('0 30 2 * * 1-5 2027')).toThrow(/^--cron "0 30 2 \* \* 1-5 2027": seven fields; expected five, .*A sixth field is refused: Temporal reads six fields as .*year", not seconds first/);
+    expect(() => checkCron('0 30 2 * * 1-5 2027')).not.toThrow(/drop it/);
+    expect(() => timingFromFlags({ cron: '0 0 2 * * *', timezone: 'Europe/Copenhagen' })).toThrow(/six fields; expected five/);
+    expect(checkCron('@hourly')).toBe('@hourly');
+    expect(checkCron('@every 2h')).toBe('@every 2h');
+  });
+
+  it('sends --timezone in the spelling Temporal loads (case-sensitive), not as typed', () => {
+    expect(timingFromFlags({ cron: '0 2 * * *', timezone: 'europe/copenhagen' })).toEqual({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' });
+    expect(timingFromFlags({ cron: '0 2 * * *', timezone: 'EUROPE/COPENHAGEN' })).toEqual({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' });
+    // --timezone alone (update): the same spelling.
+    expect(timingFromFlags({ timezone: 'america/new_york' })).toEqual({ timezone: 'America/New_York' });
+    expect(timingFromFlags({ timezone: 'asia/kolkata' })).toEqual({ timezone: 'Asia/Kolkata' });
+  });
+
   it('wants exactly one of --every and --cron', () => {
     expect(() => timingFromFlags({})).toThrow(/exactly one of --every/);
     expect(() => timingFromFlags({ every: '1h', timezone: 'Europe/Copenhagn' })).toThrow('--timezone "Europe/Copenhagn": expected an IANA time zone, e.g. Europe/Copenhagen');
