@@ -8,6 +8,7 @@ import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../devserver/dev-server'
 import { cpuSecondsOf, findDescendants } from './processes';
 import { FLOOR_KINDS, floorParentWorkflow, type FloorKind, type FloorShape } from './floor/workflows';
 import { createWaveSizes, orgShape } from './org-data';
+import { childFloorResultFile } from './options';
 
 /**
  * The floor of the product design on this machine: the connector's workflow shape (parent → partitions → one child
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
       workerProcessCpuSeconds: Number(((workerCpu.user + workerCpu.system) / 1e6).toFixed(1)),
     };
     mkdirSync('bench/results', { recursive: true });
-    const file = `bench/results/child-floor-${values.employees}${shape.kind === 'child-activity' ? '' : `-${shape.kind}`}${values['like-bench'] ? '-like-bench' : ''}${values['cli-pragmas'] ? '-cli-pragmas' : ''}.json`;
+    const file = childFloorResultFile({ employees: values.employees, kind: shape.kind, likeBench: values['like-bench'], cliPragmas: values['cli-pragmas'], inMemory: values['in-memory'], dbDir: values['db-dir'], sqlitePragmas: values['sqlite-pragma'] });
     writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(figures, null, 2)}\nwritten to ${file}\n`);
     await connection.close();

@@ -16,6 +16,8 @@ const ROWS = Number(process.argv[2] ?? 50_000);
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'peakon-bench-'));
   const file = path.join(dir, 'hr.csv');
+  // The generated HR export lives here; CSV sources are read only inside the data directories (hris/data-dir.ts).
+  process.env.PEAKON_SYNC_DATA_DIR = dir;
   try {
     await writeOrgCsv(file, orgShape(ROWS));
     const config = loadConfigFile(path.resolve('examples/sample-config.yaml'));

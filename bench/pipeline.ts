@@ -5,7 +5,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { sendEmployeeWrite } from '../activities/employee';
 import { startSync } from '../client/start-sync';
 import { connectClient } from '../client/temporal-client';
@@ -31,6 +30,7 @@ import { tenantLockWorkflowId } from '../workflows/ids';
 import { changedEmployees, orgShape, reportsBeforeManagers, writeOrgCsv, type OrgShape } from './org-data';
 import { findDescendants, procStatusKiB } from './processes';
 import { busiestWindow } from './busiest-window';
+import { parsePipelineOptions, pipelineResultFile, runProblems, type PipelineOptions as Options } from './options';
 
 /**
  * The real pipeline, end to end, against the sandbox with Peakon's budget lifted: a Temporal dev server (SQLite file),
@@ -55,86 +55,6 @@ const TENANT = 'bench';
 const TASK_QUEUE = 'bench-pipeline';
 const TOKEN = 'bench-token';
 const UNLIMITED = 1_000_000_000;
-
-interface Options {
-  employees: number;
-  changes: number;
-  workers: number;
-  latencyMs: number;
-  maxEmployees: number;
-  maxPartitions: number;
-  historySample: number;
-  firstLoadOnly: boolean;
-  baseline: boolean;
-  /** Every worker in its own process (none in the bench process), so worker memory is measured without the sandbox. */
-  separateWorkers: boolean;
-  /** Peakon's budget for the Temporal runs (config and sandbox quota); undefined: lifted. */
-  budgetPerHour: number | undefined;
-  /** Folder of the dev server's SQLite file (default: the run's temp folder); `memory`: no file. */
-  dbDir: string | undefined;
-  /** V8's old-space limit of each worker process (MiB); undefined: Node's default, sized from the host's memory. */
-  workerHeapMiB: number | undefined;
-}
-
-/** One file per set of options that changes the figures, so runs at another latency or budget keep each other's. */
-function resultFile(options: Options): string {
-  const parts = [
-    `pipeline-${options.employees}`,
-    options.changes > 0 ? `changes-${options.changes}` : undefined,
-    `latency-${options.latencyMs}`,
-    options.workers > 1 ? `workers-${options.workers}` : undefined,
-    options.separateWorkers ? 'separate-workers' : undefined,
-    options.workerHeapMiB !== undefined ? `heap-${options.workerHeapMiB}` : undefined,
-    options.budgetPerHour !== undefined ? `budget-${options.budgetPerHour}` : undefined,
-    options.firstLoadOnly ? 'first-load-only' : undefined,
-  ];
-  return `bench/results/${parts.filter((part) => part !== undefined).join('-')}.json`;
-}
-
-function parseOptions(): Options {
-  const { values } = parseArgs({
-    options: {
-      employees: { type: 'string', default: '1000' },
-      changes: { type: 'string', default: '0' },
-      workers: { type: 'string', default: '1' },
-      'latency-ms': { type: 'string', default: '0' },
-      'max-employees': { type: 'string' },
-      'max-partitions': { type: 'string' },
-      'history-sample': { type: 'string', default: '2000' },
-      'first-load-only': { type: 'boolean', default: false },
-      'no-baseline': { type: 'boolean', default: false },
-      'db-dir': { type: 'string' },
-      'separate-workers': { type: 'boolean', default: false },
-      'budget-per-hour': { type: 'string' },
-      'worker-heap-mb': { type: 'string' },
-    },
-    strict: true,
-  });
-  const integer = (name: string, text: string | undefined, min: number): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${String(text)}`);
-    return value;
-  };
-  const options: Options = {
-    employees: integer('employees', values.employees, 1),
-    changes: integer('changes', values.changes, 0),
-    workers: integer('workers', values.workers, 1),
-    latencyMs: integer('latency-ms', values['latency-ms'], 0),
-    // 0: the config's own (schema default) value.
-    maxEmployees: values['max-employees'] === undefined ? 0 : integer('max-employees', values['max-employees'], 1),
-    maxPartitions: values['max-partitions'] === undefined ? 0 : integer('max-partitions', values['max-partitions'], 1),
-    historySample: integer('history-sample', values['history-sample'], 0),
-    firstLoadOnly: values['first-load-only'] ?? false,
-    // The baseline has no pacer: comparing it with a paced run would measure the budget.
-    baseline: !(values['no-baseline'] ?? false) && values['budget-per-hour'] === undefined,
-    budgetPerHour: values['budget-per-hour'] === undefined ? undefined : integer('budget-per-hour', values['budget-per-hour'], 1),
-    dbDir: values['db-dir'],
-    separateWorkers: values['separate-workers'] ?? false,
-    workerHeapMiB: values['worker-heap-mb'] === undefined ? undefined : integer('worker-heap-mb', values['worker-heap-mb'], 64),
-  };
-  if (options.workerHeapMiB !== undefined && !options.separateWorkers) throw new Error('--worker-heap-mb limits worker processes: use it with --separate-workers');
-  return options;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Memory: this process's RSS, and VmRSS/VmHWM of other processes from /proc.
@@ -400,6 +320,8 @@ interface RunSpec {
 
 interface RunFigures {
   run: string;
+  /** The run's report status (the baseline: completed when no employee failed). */
+  status: string;
   wallSeconds: number;
   employeesPerSecond: number;
   operations: number;
@@ -525,7 +447,11 @@ async function baselineRun(config: ConnectorConfig, sandbox: RunningSandbox, wid
   return { counts, failed: counts.failed ?? 0, phases };
 }
 
-function startWorkerProcess(index: number, env: NodeJS.ProcessEnv, dir: string): Promise<ChildProcess> {
+/**
+ * Starts worker process `index` and resolves once it polls. `onExit` hears of an exit after that (an OOM under
+ * --worker-heap-mb, a crash): the run it was part of cannot finish, and would otherwise wait for it forever.
+ */
+function startWorkerProcess(index: number, env: NodeJS.ProcessEnv, dir: string, onExit: (error: Error) => void): Promise<ChildProcess> {
   const stateDir = path.join(dir, `state-${index}`);
   mkdirSync(stateDir, { recursive: true });
   const child = spawn(process.execPath, [path.resolve('dist/client/cli.js'), 'worker'], {
@@ -534,16 +460,22 @@ function startWorkerProcess(index: number, env: NodeJS.ProcessEnv, dir: string):
   });
   return new Promise((resolve, reject) => {
     let seen = '';
+    let polling = false;
     const onData = (chunk: Buffer) => {
       seen += chunk.toString('utf8');
       if (seen.includes('worker polling')) {
+        polling = true;
         child.stdout?.off('data', onData);
         child.stdout?.resume();
         resolve(child);
       }
     };
     child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker process ${index} exited with ${String(code)} before polling`)));
+    child.once('exit', (code, signal) => {
+      const how = `exit code ${String(code)}, signal ${String(signal)}`;
+      if (polling) onExit(new Error(`worker process ${index} exited during the run (${how})`));
+      else reject(new Error(`worker process ${index} exited before polling (${how})`));
+    });
   });
 }
 
@@ -562,7 +494,7 @@ function directorySize(dir: string): number {
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions();
+  const options = parsePipelineOptions(process.argv.slice(2));
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'peakon-bench-pipeline-'));
@@ -600,6 +532,21 @@ async function main(): Promise<void> {
   let serverPid: number | undefined;
   let serverPeak: number | undefined;
   const workerLifetimePeaks: Record<string, number> = {};
+  // Rejects when a worker process exits while runs are under way (not when this process stops it).
+  let stoppingWorkers = false;
+  let workerExitedReject: (error: Error) => void = () => undefined;
+  const workerExited = new Promise<never>((_, reject) => (workerExitedReject = reject));
+  workerExited.catch(() => undefined);
+  const onWorkerExit = (error: Error) => {
+    if (!stoppingWorkers) workerExitedReject(error);
+  };
+  const invalid: string[] = [];
+  const check = (side: string, label: string, run: { status: string; failed: number; users: number }) => {
+    const problems = runProblems({ ...run, expectedUsers: shape.employees - shape.leavers });
+    if (problems.length === 0) return;
+    invalid.push(`${side} ${label}: ${problems.join(', ')}`);
+    process.stderr.write(`  INVALID ${side} ${label}: ${problems.join(', ')}\n`);
+  };
   let payloadStoreMiB = 0;
   let databaseMiB = 0;
   // Default: a temp folder on tmpfs (/dev/shm) when there is one. The dev server's single-shard SQLite on this
@@ -608,6 +555,20 @@ async function main(): Promise<void> {
   const dbParent = options.dbDir ?? (existsSync('/dev/shm') ? '/dev/shm' : undefined);
   const dbDir = dbParent === 'memory' ? undefined : dbParent ? mkdtempSync(path.join(dbParent, 'peakon-bench-db-')) : dir;
   const dbFile = dbDir === undefined ? undefined : path.join(dbDir, 'temporal.db');
+  // Interrupted (Ctrl-C, a timeout's SIGTERM): the database folder is in RAM (/dev/shm) and outlives the process.
+  const onSignal = (signal: NodeJS.Signals) => {
+    for (const child of extra) child.kill('SIGTERM');
+    try {
+      if (serverPid !== undefined) process.kill(serverPid, 'SIGTERM'); // the dev server, when the signal came to this process alone
+    } catch {
+      // already gone
+    }
+    if (dbDir && dbDir !== dir) rmSync(dbDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const server = await startDevServer(dbFile ? { dbFilename: dbFile } : {});
   const pids = new Map<string, number>();
   const sampler = new RssSampler(() => pids);
@@ -622,7 +583,7 @@ async function main(): Promise<void> {
       const heapLimit = options.workerHeapMiB === undefined ? {} : { NODE_OPTIONS: [process.env.NODE_OPTIONS, `--max-old-space-size=${options.workerHeapMiB}`].filter(Boolean).join(' ') };
       const workerEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, PEAKON_SYNC_SCIM_CONCURRENCY: String(width), ...heapLimit };
       for (let index = options.separateWorkers ? 0 : 1; index < options.workers; index += 1) {
-        const child = await startWorkerProcess(index, workerEnv, dir);
+        const child = await startWorkerProcess(index, workerEnv, dir, onWorkerExit);
         extra.push(child);
         workerLabels.set(child, `worker process ${index}`);
         if (child.pid !== undefined) pids.set(`worker process ${index}`, child.pid);
@@ -639,7 +600,7 @@ async function main(): Promise<void> {
       const runInWorkers = <T>(until: Promise<T>): Promise<T> => (inProcess ? inProcess.runUntil(until) : until);
       let lastStart = 0;
       await runInWorkers(
-        (async () => {
+        Promise.race([workerExited, (async () => {
           for (const spec of runs) {
             await writeOrgCsv(csv, shape, spec.changed);
             await waitForNextSecond(lastStart);
@@ -651,7 +612,7 @@ async function main(): Promise<void> {
             const handle = await startSync({ client: connected.client, namespace: server.namespace, taskQueue: TASK_QUEUE, config });
             let report: SyncReport;
             try {
-              report = await handle.result();
+              report = await Promise.race([handle.result(), workerExited]);
             } finally {
               clearInterval(ticker);
             }
@@ -663,12 +624,14 @@ async function main(): Promise<void> {
             const history = await inspectHistories(connected.client, handle.workflowId, options.historySample);
             const pacing = options.budgetPerHour === undefined ? undefined : pacingOf(sandbox, before, operations.operations, operations.wallSeconds, options.budgetPerHour);
             if (pacing) process.stderr.write(`  pacing: ${operations.wallSeconds} s for ${operations.operations} operations, ${pacing.secondsAtBudget} s at ${options.budgetPerHour}/hour: ×${pacing.wallOverBudgetTime}, ${pacing.rateLimited} 429s; busiest 10 s ${pacing.busiest10s} (${(pacing.budgetPerHour / 360).toFixed(0)} at the budget), busiest 60 s ${pacing.busiest60s} (${(pacing.budgetPerHour / 60).toFixed(0)})\n`);
-            temporalRuns.push({ run: spec.label, ...operations, counts: { ...report.counts }, failed: report.failuresTotal, peakRssMiB, history, phases: history.phases, ...(pacing ? { pacing } : {}) });
+            temporalRuns.push({ run: spec.label, status: report.status, ...operations, counts: { ...report.counts }, failed: report.failuresTotal, peakRssMiB, history, phases: history.phases, ...(pacing ? { pacing } : {}) });
             if (report.status !== 'completed') process.stderr.write(`  run status ${report.status}: ${JSON.stringify(report.failures.slice(0, 3))} ${report.message ?? ''}\n`);
+            check('temporal', spec.label, { status: report.status, failed: report.failuresTotal, users: sandbox.users().length });
           }
-        })(),
+        })()]),
       );
     } finally {
+      stoppingWorkers = true;
       for (const child of extra) {
         if (child.pid !== undefined) {
           const peak = procStatusKiB(child.pid, 'VmHWM');
@@ -676,7 +639,8 @@ async function main(): Promise<void> {
         }
         child.kill('SIGTERM');
       }
-      await Promise.all(extra.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+      // A process killed by a signal has exitCode null and signalCode set: it has exited too, and 'exit' will not come again.
+      await Promise.all(extra.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
       await sandbox.close();
       await connected.close();
       await connection.close();
@@ -702,8 +666,11 @@ async function main(): Promise<void> {
         const ticker = progressTicker(`baseline ${spec.label}`, sandbox, started);
         const outcome = await baselineRun(config, sandbox, width).finally(() => clearInterval(ticker));
         const operations = operationsOf(sandbox, before, options.employees, started);
-        baselineRuns.push({ run: spec.label, ...operations, counts: outcome.counts, failed: outcome.failed, peakRssMiB: sampler.reset(), phases: outcome.phases });
+        // The baseline has no report: it completed if no employee failed.
+        const status = outcome.failed === 0 ? 'completed' : 'completed_with_failures';
+        baselineRuns.push({ run: spec.label, status, ...operations, counts: outcome.counts, failed: outcome.failed, peakRssMiB: sampler.reset(), phases: outcome.phases });
         process.stderr.write(`baseline ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}\n`);
+        check('baseline', spec.label, { status, failed: outcome.failed, users: sandbox.users().length });
       }
     } finally {
       await sandbox.close();
@@ -717,6 +684,9 @@ async function main(): Promise<void> {
   });
   const output = {
     command,
+    // false: some run did not sync every employee cleanly; its figures are no measurement of the pipeline.
+    valid: invalid.length === 0,
+    ...(invalid.length ? { invalidBecause: invalid } : {}),
     machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
     employees: options.employees,
     org: { ...shape, reportsListedBeforeManager: Number(reportsBeforeManagers(shape).toFixed(2)) },
@@ -734,20 +704,21 @@ async function main(): Promise<void> {
     ratios,
   };
   mkdirSync('bench/results', { recursive: true });
-  const file = resultFile(options);
+  const file = pipelineResultFile(options);
   writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
-  process.stdout.write(`\n${summary(output.temporal.runs, ratios, output.temporal.devServerPeakRssMiB)}\nwritten to ${file}\n`);
+  process.stdout.write(`\n${summary(output.temporal.runs, ratios, output.temporal.devServerPeakRssMiB)}\n${invalid.length ? `INVALID: ${invalid.join('; ')}` : 'valid: every run completed, nothing failed, every active employee in the sandbox'}\nwritten to ${file}\n`);
+  if (invalid.length) process.exitCode = 1;
   rmSync(dir, { recursive: true, force: true });
 }
 
 function summary(runs: RunFigures[], ratios: Array<{ ratio: number | null; baselineSeconds: number | null }>, serverPeak: number | null): string {
-  const lines = ['| run | wall s | employees/s | operations | per employee | at 25,000/h (min) | largest history (events / KiB) | largest inline payload (KiB) | peak RSS MiB | baseline s | Temporal ÷ baseline |', '|---|---|---|---|---|---|---|---|---|---|---|'];
+  const lines = ['| run | status (failed) | wall s | employees/s | operations | per employee | at 25,000/h (min) | largest history (events / KiB) | largest inline payload (KiB) | peak RSS MiB | baseline s | Temporal ÷ baseline |', '|---|---|---|---|---|---|---|---|---|---|---|---|'];
   runs.forEach((run, index) => {
     const history = run.history;
     const methods = Object.entries(run.operationsByMethod).map(([method, count]) => `${count} ${method}`).join(', ');
     lines.push(
-      `| ${run.run} | ${run.wallSeconds} | ${run.employeesPerSecond} | ${run.operations} (${methods}) | ${run.operationsPerEmployee} | ${run.minutesAtPeakonBudget} | ${history ? `${history.largestByEvents.events} / ${(history.largestByBytes.bytes / 1024).toFixed(0)}` : '-'} | ${history ? (history.largestPayload.bytes / 1024).toFixed(1) : '-'} | ${JSON.stringify(run.peakRssMiB)} | ${ratios[index]?.baselineSeconds ?? '-'} | ${ratios[index]?.ratio ?? '-'} |`,
+      `| ${run.run} | ${run.status} (${run.failed}) | ${run.wallSeconds} | ${run.employeesPerSecond} | ${run.operations} (${methods}) | ${run.operationsPerEmployee} | ${run.minutesAtPeakonBudget} | ${history ? `${history.largestByEvents.events} / ${(history.largestByBytes.bytes / 1024).toFixed(0)}` : '-'} | ${history ? (history.largestPayload.bytes / 1024).toFixed(1) : '-'} | ${JSON.stringify(run.peakRssMiB)} | ${ratios[index]?.baselineSeconds ?? '-'} | ${ratios[index]?.ratio ?? '-'} |`,
     );
   });
   lines.push(`Temporal dev server peak RSS (VmHWM): ${serverPeak ?? '?'} MiB`);

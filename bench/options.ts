@@ -1,0 +1,150 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_SQLITE_PRAGMAS } from '../devserver/dev-server';
+
+/**
+ * The benchmarks' options and the names of their result files, pure so tests can check them: one result file per set
+ * of options that changes the figures, the defaults leaving the names as they always were.
+ */
+
+export interface PipelineOptions {
+  employees: number;
+  changes: number;
+  workers: number;
+  latencyMs: number;
+  maxEmployees: number;
+  maxPartitions: number;
+  historySample: number;
+  firstLoadOnly: boolean;
+  baseline: boolean;
+  /** Every worker in its own process (none in the bench process), so worker memory is measured without the sandbox. */
+  separateWorkers: boolean;
+  /** Peakon's budget for the Temporal runs (config and sandbox quota); undefined: lifted. */
+  budgetPerHour: number | undefined;
+  /** Folder of the dev server's SQLite file (default: the run's temp folder); `memory`: no file. */
+  dbDir: string | undefined;
+  /** V8's old-space limit of each worker process (MiB); undefined: Node's default, sized from the host's memory. */
+  workerHeapMiB: number | undefined;
+}
+
+export const DEFAULT_HISTORY_SAMPLE = 2000;
+
+/** The default database folder (tmpfs), named as the default: `--db-dir /dev/shm` measures what no `--db-dir` does. */
+const DEFAULT_DB_PARENT = '/dev/shm';
+
+/** A folder in a file name: `/var/tmp` → `var_tmp`. */
+const folderPart = (dir: string) => path.resolve(dir).replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'root';
+
+/** `--db-dir` in a result file name; undefined for the default folder. */
+function dbPart(dbDir: string | undefined): string | undefined {
+  if (dbDir === undefined) return undefined;
+  if (dbDir === 'memory') return 'db-memory';
+  return path.resolve(dbDir) === DEFAULT_DB_PARENT ? undefined : `db-${folderPart(dbDir)}`;
+}
+
+/** One file per set of options that changes the figures, so runs at another latency or budget keep each other's. */
+export function pipelineResultFile(options: PipelineOptions): string {
+  const parts = [
+    `pipeline-${options.employees}`,
+    options.changes > 0 ? `changes-${options.changes}` : undefined,
+    `latency-${options.latencyMs}`,
+    options.workers > 1 ? `workers-${options.workers}` : undefined,
+    options.separateWorkers ? 'separate-workers' : undefined,
+    options.workerHeapMiB !== undefined ? `heap-${options.workerHeapMiB}` : undefined,
+    options.budgetPerHour !== undefined ? `budget-${options.budgetPerHour}` : undefined,
+    options.firstLoadOnly ? 'first-load-only' : undefined,
+    options.maxEmployees ? `max-employees-${options.maxEmployees}` : undefined,
+    options.maxPartitions ? `max-partitions-${options.maxPartitions}` : undefined,
+    options.historySample !== DEFAULT_HISTORY_SAMPLE ? `history-sample-${options.historySample}` : undefined,
+    // A paced run has no baseline anyway (its name says budget-B).
+    !options.baseline && options.budgetPerHour === undefined ? 'no-baseline' : undefined,
+    dbPart(options.dbDir),
+  ];
+  return `bench/results/${parts.filter((part) => part !== undefined).join('-')}.json`;
+}
+
+export function parsePipelineOptions(args: string[]): PipelineOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      employees: { type: 'string', default: '1000' },
+      changes: { type: 'string', default: '0' },
+      workers: { type: 'string', default: '1' },
+      'latency-ms': { type: 'string', default: '0' },
+      'max-employees': { type: 'string' },
+      'max-partitions': { type: 'string' },
+      'history-sample': { type: 'string', default: String(DEFAULT_HISTORY_SAMPLE) },
+      'first-load-only': { type: 'boolean', default: false },
+      'no-baseline': { type: 'boolean', default: false },
+      'db-dir': { type: 'string' },
+      'separate-workers': { type: 'boolean', default: false },
+      'budget-per-hour': { type: 'string' },
+      'worker-heap-mb': { type: 'string' },
+    },
+    strict: true,
+  });
+  const integer = (name: string, text: string | undefined, min: number): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${String(text)}`);
+    return value;
+  };
+  const options: PipelineOptions = {
+    employees: integer('employees', values.employees, 1),
+    changes: integer('changes', values.changes, 0),
+    workers: integer('workers', values.workers, 1),
+    latencyMs: integer('latency-ms', values['latency-ms'], 0),
+    // 0: the config's own (schema default) value.
+    maxEmployees: values['max-employees'] === undefined ? 0 : integer('max-employees', values['max-employees'], 1),
+    maxPartitions: values['max-partitions'] === undefined ? 0 : integer('max-partitions', values['max-partitions'], 1),
+    historySample: integer('history-sample', values['history-sample'], 0),
+    firstLoadOnly: values['first-load-only'] ?? false,
+    // The baseline has no pacer: comparing it with a paced run would measure the budget.
+    baseline: !(values['no-baseline'] ?? false) && values['budget-per-hour'] === undefined,
+    budgetPerHour: values['budget-per-hour'] === undefined ? undefined : integer('budget-per-hour', values['budget-per-hour'], 1),
+    dbDir: values['db-dir'],
+    separateWorkers: values['separate-workers'] ?? false,
+    workerHeapMiB: values['worker-heap-mb'] === undefined ? undefined : integer('worker-heap-mb', values['worker-heap-mb'], 64),
+  };
+  if (options.workerHeapMiB !== undefined && !options.separateWorkers) throw new Error('--worker-heap-mb limits worker processes: use it with --separate-workers');
+  return options;
+}
+
+export interface ChildFloorNameOptions {
+  employees: string;
+  kind: string;
+  likeBench: boolean;
+  cliPragmas: boolean;
+  inMemory: boolean;
+  dbDir: string | undefined;
+  sqlitePragmas: string[] | undefined;
+}
+
+/** child-floor's result file: one per set of options that changes the figures. */
+export function childFloorResultFile(options: ChildFloorNameOptions): string {
+  const parts = [
+    `child-floor-${options.employees}`,
+    options.kind === 'child-activity' ? undefined : options.kind,
+    options.likeBench ? 'like-bench' : undefined,
+  ];
+  if (options.inMemory) {
+    // No SQLite file: the folder and the pragmas change nothing.
+    parts.push('in-memory');
+  } else {
+    parts.push(options.cliPragmas ? 'cli-pragmas' : undefined);
+    // --cli-pragmas drops the pragmas; the connector's own list, spelt out, is the default.
+    const pragmas = options.cliPragmas ? undefined : options.sqlitePragmas;
+    const isDefault = pragmas === undefined || (pragmas.length === DEFAULT_SQLITE_PRAGMAS.length && pragmas.every((pragma, index) => pragma === DEFAULT_SQLITE_PRAGMAS[index]));
+    if (!isDefault) parts.push(`pragmas-${pragmas.map((pragma) => pragma.replace(/[^A-Za-z0-9._-]+/g, '_')).join('-')}`);
+    parts.push(dbPart(options.dbDir));
+  }
+  return `bench/results/${parts.filter((part) => part !== undefined).join('-')}.json`;
+}
+
+/** Why a run's figures are no measurement of a clean sync (none: they are). */
+export function runProblems(run: { status: string; failed: number; users: number; expectedUsers: number }): string[] {
+  const problems: string[] = [];
+  if (run.status !== 'completed') problems.push(`status ${run.status}`);
+  if (run.failed !== 0) problems.push(`${run.failed} failed`);
+  if (run.users !== run.expectedUsers) problems.push(`${run.users} users in the sandbox, expected ${run.expectedUsers}`);
+  return problems;
+}
