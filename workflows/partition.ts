@@ -1,4 +1,4 @@
-import { defineQuery, executeChild, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ChildWorkflowFailure, defineQuery, executeChild, isCancellation, patched, proxyActivities, setHandler, TerminatedFailure, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import type { PeakonConnection } from '../activities/deps';
 import type { CreateStep, UpdateStep } from '../sync/phases';
@@ -55,6 +55,14 @@ export interface PartitionResult {
  */
 export const PARTITION_RETURNS_WHEN_CANCELLED_PATCH = 'partition-returns-when-cancelled';
 
+/**
+ * patched() marker of a partition one of whose employees ended without an outcome (terminated from the UI or the CLI,
+ * timed out, its workflow failed) and counted it as that employee's failure (2026-11). Before, the partition failed at
+ * once: its other employees in flight were terminated mid-step, and the run lost every outcome of the partition
+ * (people created but neither counted nor recorded as owned). See docs/versioning.md.
+ */
+export const EMPLOYEE_WITHOUT_OUTCOME_FAILS_ALONE_PATCH = 'employee-without-outcome-fails-alone';
+
 export interface PartitionProgress {
   done: number;
   total: number;
@@ -107,29 +115,49 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
     countStatus(summary.counts, outcome.status);
   };
   const stopped = () => summary.stopReason !== undefined || cancelled;
-  /** An employee stopped by a cancel is left to the next run; the others in flight still finish and are counted. */
-  const unlessCancelled = async (employee: () => Promise<void>): Promise<void> => {
+  /**
+   * An employee stopped by a cancel is left to the next run; one that ended without an outcome is one failed employee.
+   * The others in flight still finish and are counted either way.
+   */
+  const unlessCancelled = async (work: { ref: string; employeeKey: string; createdThisRun?: boolean }, employee: () => Promise<void>): Promise<void> => {
     try {
       await employee();
     } catch (error) {
-      if (!isCancellation(error) || !patched(PARTITION_RETURNS_WHEN_CANCELLED_PATCH)) throw error;
-      cancelled = true;
+      if (isCancellation(error)) {
+        if (!patched(PARTITION_RETURNS_WHEN_CANCELLED_PATCH)) throw error;
+        cancelled = true;
+        return;
+      }
+      if (!(error instanceof ChildWorkflowFailure) || !patched(EMPLOYEE_WITHOUT_OUTCOME_FAILS_ALONE_PATCH)) throw error;
+      tally(employeeWithoutOutcome(work, phase, error), work.createdThisRun ?? false);
     }
   };
 
   const { loadCreateWork, loadUpdateWork } = proxyActivities<SyncActivities>(planWorkActivityOptions(input.tuning));
   if (work.phase === 'create') {
     const employees = 'steps' in work ? await loadCreateWork({ plan: work.plan, steps: work.steps }) : work.employees;
-    await slidingWindow(employees, input.maxConcurrentEmployees, (employee: CreateWork) => unlessCancelled(async () => {
+    await slidingWindow(employees, input.maxConcurrentEmployees, (employee: CreateWork) => unlessCancelled(employee, async () => {
       tally(await executeChild(employeeCreateWorkflow, { workflowId: employeeWorkflowId(run.runId, 'create', employee.ref), args: [{ ...childBase, work: employee }] }), false);
     }), stopped);
   } else {
     const employees = 'steps' in work ? await loadUpdateWork({ plan: work.plan, steps: work.steps, updateMethod: input.updateMethod }) : work.employees;
-    await slidingWindow(employees, input.maxConcurrentEmployees, (employee: UpdateWork) => unlessCancelled(async () => {
+    await slidingWindow(employees, input.maxConcurrentEmployees, (employee: UpdateWork) => unlessCancelled(employee, async () => {
       tally(await executeChild(employeeUpdateWorkflow, { workflowId: employeeWorkflowId(run.runId, employee.leaver ? 'leave' : 'update', employee.ref), args: [{ ...childBase, work: employee }] }), employee.createdThisRun);
     }), stopped);
   }
   return { summary, outcomes, ...(cancelled ? { cancelled: true as const } : {}) };
+}
+
+/**
+ * The failed outcome of an employee whose workflow ended without one (terminated, timed out, failed): whatever it had
+ * sent may have reached Peakon, so the next sync finds out (discovery, or the listing) and completes it. It ended
+ * before it could say what it spent: one operation is counted, as for a failed step without details.
+ */
+function employeeWithoutOutcome(work: { ref: string; employeeKey: string }, phase: 'create' | 'update', failure: ChildWorkflowFailure): EmployeeOutcome {
+  const how = failure.cause instanceof TerminatedFailure ? 'was terminated' : failure.cause instanceof TimeoutFailure ? 'timed out' : 'failed';
+  // A termination's reason does not reach the parent (its message is "Terminated"); a failure's message says why.
+  const cause = how === 'failed' && failure.cause?.message ? `: ${failure.cause.message}` : '';
+  return { ref: work.ref, employeeKey: work.employeeKey, phase, status: 'failed', reason: `its workflow ${how} before it finished${cause}; what it sent may have reached Peakon, and the next sync completes it`, errorType: 'EmployeeWorkflowEnded', operations: 1 };
 }
 
 /** Entra's quarantine, in small: the run stops writing when most of its recent Peakon writes failed after retries. */

@@ -1,0 +1,70 @@
+/**
+ * An employee whose workflow ends without an outcome (an operator terminates it from the Temporal UI, it times out, its
+ * workflow fails) is one failed employee: its partition finishes the others and returns what they did, so the run
+ * counts and owns everyone it created. Before the `employee-without-outcome-fails-alone` patch the partition failed at
+ * once, terminating its other employees mid-step, and the run lost the partition's outcomes. Real Temporal dev server,
+ * sandbox over real HTTP.
+ */
+import type { temporal } from '@temporalio/proto';
+import { ledgerStoreFromEnv } from '../../ownership/store';
+import type { SyncReport } from '../../sync/report';
+import { EMPLOYEE_WITHOUT_OUTCOME_FAILS_ALONE_PATCH } from '../../workflows/partition';
+import { defaultPayloadDirectory } from '../../worker/environment';
+import { generateOrg } from '../fixtures/org';
+import { expectConverged } from '../harness/converged';
+import { usePipelineTests } from '../harness/pipeline';
+import { eventually } from '../harness/wait';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+const childrenStarted = (events: readonly HistoryEvent[], type: string): string[] =>
+  events.flatMap((event) => {
+    const started = event.startChildWorkflowExecutionInitiatedEventAttributes;
+    return started?.workflowType?.name === type && started.workflowId ? [started.workflowId] : [];
+  });
+
+describe('an employee whose workflow ends without an outcome', () => {
+  const pipeline = usePipelineTests();
+
+  it('is one failed employee: the partition finishes the rest, the run counts and owns whom it created', async () => {
+    // Slow answers keep employees in flight long enough to terminate one of them mid-step.
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 1_500 } } });
+    const employees = generateOrg(6, 1);
+    fixture.writeEmployees(employees);
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, partitionSize: 10 };
+    const { client } = pipeline.temporal;
+    const ledger = ledgerStoreFromEnv(process.env, defaultPayloadDirectory());
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const run = await fixture.startSync();
+        const partitionId = await eventually('a create partition', async () => childrenStarted((await run.fetchHistory()).events ?? [], 'syncPartitionWorkflow')[0], 60_000, 50);
+        const partition = client.workflow.getHandle(partitionId);
+        const employeeId = await eventually('an employee in flight', async () => childrenStarted((await partition.fetchHistory()).events ?? [], 'employeeCreateWorkflow')[0], 60_000, 50);
+        const employee = client.workflow.getHandle(employeeId);
+        await eventually('the employee running', async () => ((await employee.describe()).status.name === 'RUNNING' ? true : undefined), 60_000, 50);
+        await employee.terminate('an operator ends this employee from the UI');
+
+        const report: SyncReport = await run.result();
+        expect(report.status).toBe('completed_with_failures');
+        expect(report.counts).toMatchObject({ created: 5, failed: 1 });
+        expect(report.failures.map((failure) => failure.reason).join('\n')).toContain('its workflow was terminated before it finished; what it sent may have reached Peakon, and the next sync completes it');
+        // The partition completed (it did not fail with its employee) and took the patch.
+        expect((await partition.describe()).status.name).toBe('COMPLETED');
+        const markers = ((await partition.fetchHistory()).events ?? []).filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch');
+        expect(markers.map((event) => Buffer.from(event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data ?? []).toString('utf8')).join()).toContain(EMPLOYEE_WITHOUT_OUTCOME_FAILS_ALONE_PATCH);
+        // Everyone the run created is owned (the terminated one's POST may or may not have landed: not owned this run).
+        const created = fixture.sandbox.users();
+        expect(created.length).toBeGreaterThanOrEqual(5);
+        const owned = (await ledger.read(fixture.config.tenant)).owned;
+        expect(owned).toHaveLength(5);
+
+        // The next sync completes the terminated employee, once.
+        fixture.sandbox.setFaults({ latencyMs: 0 });
+        const next: SyncReport = await (await fixture.startSync()).result();
+        expect(next.status).toBe('completed');
+        expectConverged(fixture.sandbox.users(), employees);
+      })(),
+    );
+  }, 180_000);
+});
