@@ -64,9 +64,19 @@ function leaverLines(report: SyncReport): string[] {
   if (leavers.held) {
     lines.push(`  guard:           held ${leavers.planned} leaver write(s) — ${leavers.heldReason ?? ''}`);
     if (leavers.heldPreview?.length) lines.push(`                   first: ${leavers.heldPreview.join(', ')}`);
-    lines.push(leavers.decision === undefined ? `                   awaiting approval: peakon-sync approve ${report.runId} | peakon-sync reject ${report.runId}` : `                   ${leavers.decision}`);
+    lines.push(`                   ${leavers.decision ?? undecidedHold(report)}`);
   }
   return lines;
+}
+
+/**
+ * A hold nobody decided: only a run waiting for the decision can take approve/reject; a dry run holds nothing, and a run
+ * that ended before its leaver phase (quarantined, cancelled, lock lost, failed) never waited.
+ */
+function undecidedHold(report: SyncReport): string {
+  if (report.dryRun) return 'a real run would wait for approval (dry run: nothing held)';
+  if (report.status === 'awaiting_approval' || report.status === 'running') return `awaiting approval: peakon-sync approve ${report.runId} | peakon-sync reject ${report.runId}`;
+  return `never asked: the run ended ${report.status} before its leaver phase (the next sync holds them again)`;
 }
 
 const show = (value: unknown): string => (value === null || value === undefined || value === '' ? '∅' : String(value));

@@ -93,3 +93,24 @@ describe('the terminal report of a run with no employee line to show', () => {
     expect(formatEmployeeTable([{ ...unchanged, action: 'update', status: 'updated' } as EmployeeReportLine])).toMatch(/employee\s+action\s+status/);
   });
 });
+
+describe('the guard line of a report whose leaver writes were held', () => {
+  const held = (report: SyncReport): SyncReport => ({ ...report, leavers: { action: 'deactivate', planned: 25, returners: 0, unowned: 0, held: true, heldReason: '25 of 30 owned users (over 20%)' } as NonNullable<SyncReport['leavers']> });
+
+  it('offers approve/reject only while the run waits for the decision', () => {
+    const waiting = { ...held(emptyReport()), status: 'awaiting_approval' as const };
+    expect(formatReport(waiting)).toContain('awaiting approval: peakon-sync approve peakon-sync/acme/run | peakon-sync reject peakon-sync/acme/run');
+  });
+
+  it('a dry run says a real run would wait, not to approve a run that has ended', () => {
+    const text = formatReport({ ...held(emptyReport()), status: 'completed', dryRun: true });
+    expect(text).toContain('a real run would wait for approval (dry run: nothing held)');
+    expect(text).not.toContain('peakon-sync approve');
+  });
+
+  it.each(['quarantined', 'cancelled', 'lock_lost', 'failed'] as const)('a run that ended %s before its leaver phase says it never asked', (status) => {
+    const text = formatReport({ ...held(emptyReport()), status });
+    expect(text).toContain(`never asked: the run ended ${status} before its leaver phase`);
+    expect(text).not.toContain('peakon-sync approve');
+  });
+});
