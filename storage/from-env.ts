@@ -44,7 +44,11 @@ export interface StorageFromEnvOptions {
   defaultLocalMissingHint?: string;
 }
 
-const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+/**
+ * A variable set to nothing (`VAR=` in an env file, `${VAR}` of an unset one in a template) is unset: its default, not
+ * a value. `Number("")` is 0, which would pass as a value.
+ */
+export const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 const storeSpec = z
   .string()

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DataConverter, ExternalStorage } from '@temporalio/common';
 import { z } from 'zod';
 import { connectorDataConverter } from '../codec/data-converter';
-import { externalStorageFromEnv } from '../storage/from-env';
+import { emptyToUndefined, externalStorageFromEnv } from '../storage/from-env';
 import { describeIssues } from '../config/load';
 import { DEFAULT_SECRET_DIR, secretPolicyFromEnv } from '../config/secret';
 import { MetricsAddressSchema } from '../metrics/address';
@@ -52,18 +52,18 @@ export const WorkerEnvironmentSchema = z.object({
   /** Structured JSON logs on stdout at this level. */
   PEAKON_SYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** SCIM requests running at once in this worker process, per tenant (the rate is each tenant's `operationsPerHour`). */
-  PEAKON_SYNC_SCIM_CONCURRENCY: z.coerce.number().int().positive().default(10),
+  PEAKON_SYNC_SCIM_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().default(10)),
   /**
    * Plans (reading a tenant's HR system and Peakon, mapping, planning) this worker process runs at once, all tenants
    * together; more wait their turn. Each holds its tenant's records (about 4 KB per employee): size the heap for this
    * many of the largest tenant.
    */
-  PEAKON_SYNC_PLAN_CONCURRENCY: z.coerce.number().int().positive().default(DEFAULT_PLAN_CONCURRENCY),
+  PEAKON_SYNC_PLAN_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().default(DEFAULT_PLAN_CONCURRENCY)),
   /**
    * On SIGTERM, in-flight tasks get this long to finish before they are cancelled (Temporal retries them elsewhere);
    * the process is gone at most 5 s later. Keep it below the orchestrator's own grace (compose: stop_grace_period 60s).
    */
-  PEAKON_SYNC_SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(30_000),
+  PEAKON_SYNC_SHUTDOWN_GRACE_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().nonnegative().default(30_000)),
   /**
    * Where each secret may be sent (config/secret.ts): `;`-separated `SECRET=host,host` entries, SECRET an environment
    * variable name or `file:<path>`, a host `name`, `*.domain`, an IP or `loopback`. Unlisted: PEAKON_TOKEN →
@@ -95,7 +95,7 @@ export const WorkerEnvironmentSchema = z.object({
    * `IP:PORT` on which the worker serves Prometheus metrics at `/metrics` (the SDK's and the connector's, see
    * docs/metrics.md), e.g. `0.0.0.0:9464` in a container. Unset (or empty): no metrics endpoint.
    */
-  PEAKON_SYNC_METRICS_ADDRESS: z.preprocess((value) => (value === '' ? undefined : value), MetricsAddressSchema.optional()),
+  PEAKON_SYNC_METRICS_ADDRESS: z.preprocess(emptyToUndefined, MetricsAddressSchema.optional()),
 });
 export type WorkerEnvironment = z.infer<typeof WorkerEnvironmentSchema>;
 
