@@ -59,33 +59,10 @@ export function registerDemoCommand(program: Command): void {
       const out = (line: string) => process.stdout.write(`${line}\n`);
       // First, so a production install says what it lacks before any server starts.
       const { startSandbox } = await loadSandbox('demo');
-      // Warnings and errors only, one JSON object per line on stderr as the worker writes them, without the SDK's note
-      // about the activity-only workers.
-      Runtime.install({ logger: new DefaultLogger('WARN', withoutActivityOnlyWorkerWarning((entry) => process.stderr.write(`${formatLogEntry(entry)}\n`))) });
-      const temporalPort = await portOrFree(7233);
-      const uiPort = await portOrFree(temporalPort === 7233 ? 8233 : temporalPort + 1000);
-      const keys = demoEncryptionKeys();
-      const codecServer = await startCodecServer({
-        port: await portOrFree(uiPort + 1),
-        keys,
-        allowedOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
-      });
-      out('starting a local Temporal dev server…');
-      const server = await startDevServer({ ui: true, port: temporalPort, uiPort, uiCodecEndpoint: codecServer.url }).catch(async (error: unknown) => {
-        await codecServer.close();
-        throw error;
-      });
-      const sandbox = await startSandbox({ token: 'demo-token', port: await portOrFree(8088) });
+      // Before any server starts too: a missing or invalid config ends the demo with its error and nothing to stop.
       const base = loadConfigFile(options.config);
-      const config = { ...base, peakon: { ...base.peakon, baseUrl: sandbox.baseUrl } };
-      // Workers read CSV exports only inside their data directories. The demo's config is the operator's own, named on
-      // its command line, so unless they set PEAKON_SYNC_DATA_DIR its export's folder is the one (any working directory).
-      if (!process.env.PEAKON_SYNC_DATA_DIR && config.source.type === 'csv') process.env.PEAKON_SYNC_DATA_DIR = path.dirname(config.source.path);
-      const connection = await NativeConnection.connect({ address: server.address });
-      const stateDirectory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-demo-'));
-      // It holds the runs' report files: removed however the demo ends (done, failed, Ctrl-C), as the process exits.
-      process.once('exit', () => rmSync(stateDirectory, { recursive: true, force: true }));
-      // Ctrl-C ends the demo through the clean-up below, also mid-sync (the SDK's runtime stops the worker on it too).
+      // Ctrl-C ends the demo through the clean-up below, also while the servers start and mid-sync (the SDK's runtime,
+      // installed next, takes these signals over from Node and stops the worker on them too).
       const stopRequested = new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
@@ -93,17 +70,61 @@ export function registerDemoCommand(program: Command): void {
       // A result still awaited when the connection closes would retry on the closed channel and crash the process.
       const stopping = new AbortController();
       void stopRequested.then(() => stopping.abort());
-      const taskQueue = 'peakon-sync-demo';
-      // The demo's sandbox token stands in for the real secret a production worker reads from its environment.
-      const workers = await createSyncWorkers({ connection, namespace: server.namespace, taskQueue, deps: { ...defaultActivityDeps(stateDirectory), resolveSecret: () => sandbox.token } });
-      const running = workers.run();
-      const connected = await connectClient({ ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
-      out(`Temporal UI:      ${server.uiUrl ?? '(no UI)'}`);
-      out(`Codec server:     ${codecServer.url} (payloads are encrypted with key ${keys.current.id}; the UI decodes them through it)`);
-      out(`Peakon sandbox:   ${sandbox.baseUrl} (token demo-token; all users at ${sandbox.origin}/_sandbox/users)`);
-      out(`HR data:          ${config.source.type === 'csv' ? config.source.path : config.source.type}`);
-      out(`Pacing:           ${config.peakon.operationsPerHour} SCIM operations/hour, as Peakon allows per tenant`);
+      const notStopped = (during: string): void => {
+        if (stopping.signal.aborted) throw new Error(`demo interrupted ${during}; servers stopped`);
+      };
+      // Warnings and errors only, one JSON object per line on stderr as the worker writes them, without the SDK's note
+      // about the activity-only workers.
+      Runtime.install({ logger: new DefaultLogger('WARN', withoutActivityOnlyWorkerWarning((entry) => process.stderr.write(`${formatLogEntry(entry)}\n`))) });
+      // Whatever started is stopped again in reverse order, however the demo ends (done, failed, Ctrl-C).
+      const cleanups: (() => Promise<void>)[] = [];
       try {
+        const temporalPort = await portOrFree(7233);
+        const uiPort = await portOrFree(temporalPort === 7233 ? 8233 : temporalPort + 1000);
+        const keys = demoEncryptionKeys();
+        const codecServer = await startCodecServer({
+          port: await portOrFree(uiPort + 1),
+          keys,
+          allowedOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+        });
+        cleanups.push(() => codecServer.close());
+        notStopped('while the servers started');
+        out('starting a local Temporal dev server…');
+        const server = await startDevServer({ ui: true, port: temporalPort, uiPort, uiCodecEndpoint: codecServer.url });
+        cleanups.push(async () => void (await server.stop()));
+        notStopped('while the servers started');
+        const sandbox = await startSandbox({ token: 'demo-token', port: await portOrFree(8088) });
+        cleanups.push(() => sandbox.close());
+        notStopped('while the servers started');
+        const config = { ...base, peakon: { ...base.peakon, baseUrl: sandbox.baseUrl } };
+        // Workers read CSV exports only inside their data directories. The demo's config is the operator's own, named on
+        // its command line, so unless they set PEAKON_SYNC_DATA_DIR its export's folder is the one (any working directory).
+        if (!process.env.PEAKON_SYNC_DATA_DIR && config.source.type === 'csv') process.env.PEAKON_SYNC_DATA_DIR = path.dirname(config.source.path);
+        const connection = await NativeConnection.connect({ address: server.address });
+        cleanups.push(() => connection.close());
+        const stateDirectory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-demo-'));
+        // It holds the runs' report files: removed however the demo ends (done, failed, Ctrl-C), as the process exits.
+        process.once('exit', () => rmSync(stateDirectory, { recursive: true, force: true }));
+        const taskQueue = 'peakon-sync-demo';
+        // The demo's sandbox token stands in for the real secret a production worker reads from its environment.
+        const workers = await createSyncWorkers({ connection, namespace: server.namespace, taskQueue, deps: { ...defaultActivityDeps(stateDirectory), resolveSecret: () => sandbox.token } });
+        const running = workers.run();
+        cleanups.push(async () => {
+          workers.shutdown();
+          await running;
+        });
+        notStopped('while the workers started');
+        // The shell's own TEMPORAL_* settings (a Temporal Cloud API key, profile or TLS files) are not for the local dev
+        // server: with them the client would open TLS to its plain-text port.
+        const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TEMPORAL_')));
+        const connected = await connectClient({ ...environment, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
+        cleanups.push(() => connected.close());
+        notStopped('while the client connected');
+        out(`Temporal UI:      ${server.uiUrl ?? '(no UI)'}`);
+        out(`Codec server:     ${codecServer.url} (payloads are encrypted with key ${keys.current.id}; the UI decodes them through it)`);
+        out(`Peakon sandbox:   ${sandbox.baseUrl} (token demo-token; all users at ${sandbox.origin}/_sandbox/users)`);
+        out(`HR data:          ${config.source.type === 'csv' ? config.source.path : config.source.type}`);
+        out(`Pacing:           ${config.peakon.operationsPerHour} SCIM operations/hour, as Peakon allows per tenant`);
         for (const label of ['first sync (creates everyone)', 'second sync (nothing to do)']) {
           const handle = await startSync({ client: connected.client, namespace: connected.namespace, taskQueue, config });
           out(`\n${label}: ${handle.workflowId}`);
@@ -120,13 +141,10 @@ export function registerDemoCommand(program: Command): void {
           await stopRequested;
         }
       } finally {
-        workers.shutdown();
-        await running;
-        await connected.close();
-        await connection.close();
-        await sandbox.close();
-        await server.stop();
-        await codecServer.close();
+        // Each step in turn, even when one fails: a server left running would keep the process alive.
+        for (const cleanup of cleanups.reverse()) {
+          await cleanup().catch((error: unknown) => process.stderr.write(`demo clean-up: ${error instanceof Error ? error.message : String(error)}\n`));
+        }
       }
     });
 }
