@@ -33,13 +33,20 @@ export interface RunningMoto {
 
 let bucketCount = 0;
 
-export async function startMoto(): Promise<RunningMoto> {
+/** `readyTimeoutMs`: how long moto_server may take to answer HTTP before startMoto stops it and fails. */
+export async function startMoto(readyTimeoutMs = 30_000): Promise<RunningMoto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const moto: ChildProcess = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   moto.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  await waitForHttp(endpoint, 30_000, () => stderr);
+  try {
+    await waitForHttp(endpoint, readyTimeoutMs, () => stderr);
+  } catch (error) {
+    // A moto_server that never answered must not outlive the test file that started it.
+    await stopChild(moto);
+    throw error;
+  }
   const clientConfig: S3ClientConfig = { region: 'us-east-1', credentials: { accessKeyId: 'test-access-key', secretAccessKey: 'test-secret-key' } };
   const s3 = new S3Client({ endpoint, forcePathStyle: true, ...clientConfig });
   return {
@@ -62,13 +69,22 @@ export async function startMoto(): Promise<RunningMoto> {
     },
     async close() {
       s3.destroy();
-      if (moto.exitCode === null) {
-        const exited = new Promise((resolve) => moto.once('exit', resolve));
-        moto.kill('SIGTERM');
-        await exited;
-      }
+      await stopChild(moto);
     },
   };
+}
+
+/** Whether `child` has exited: with a code, or killed by a signal (then exitCode stays null and signalCode is set). */
+export function hasExited(child: Pick<ChildProcess, 'exitCode' | 'signalCode'>): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Stops `child` (SIGTERM) and waits until it exited; at once when it already has. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (hasExited(child)) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 export function freePort(): Promise<number> {
@@ -82,7 +98,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitForHttp(url: string, timeoutMs: number, diagnostics: () => string): Promise<void> {
+export async function waitForHttp(url: string, timeoutMs: number, diagnostics: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
