@@ -234,17 +234,20 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const planned = planEmployee(returner ? withReturnerClears(employee, state, clearedOnReturn) : employee, state, options, context);
     const stale = renamedAway.size && planned.update ? staleReferenceIn(planned.update.write, renamedAway) : undefined;
     if (stale) return skipEntry(planned.ref, planned, `not updated this run: its Peakon attribute ${stale.attribute} names ${stale.email}, whom this run renames; a full PUT would send that old email back, which Peakon no longer knows once the rename ran (phase 2 does not order updates), so it waits for the next run`, state.id);
-    const taken = planned.update && !isHrDeactivation(state, employee, leaversOn(settings)) ? uniqueValueTaken(planned.update.changes, state.id, inPeakon, numbersInPeakon) : undefined;
-    if (taken) return skipEntry(planned.ref, planned, taken, state.id);
-    const rename = isRenamed(checkedEmployee) && planned.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
-    if (!leaverContext) return { ...planned, ...rename };
+    const taken = planned.update ? uniqueValuesTaken(planned.update.changes, state.id, inPeakon, numbersInPeakon) : [];
+    // An update Peakon would refuse for a taken value waits whole; one that switches the user off (an HR deactivation,
+    // or leavers.action: off's ordinary update) goes without the taken values, or active=false would never apply.
+    if (taken.length && !switchesOff(planned.changes)) return skipEntry(planned.ref, planned, `not updated: ${takenValueText(taken[0] as TakenValue)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id);
+    const written = taken.length ? planEmployee(withoutTakenValues(employee, state, taken), state, options, context) : planned;
+    const rename = isRenamed(checkedEmployee) && written.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
+    if (!leaverContext) return { ...written, ...rename };
     const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };
-    if (planned.update && isHrDeactivation(state, employee, leaversOn(settings))) {
+    if (written.update && isHrDeactivation(state, employee, leaversOn(settings))) {
       // The HR system marks an active Peakon user inactive: a deactivation like any leaver's, so it runs after phase 2
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
-      return { ...planned, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...planned.update, leaver: 'deactivate' as const }, ...adopted };
+      return { ...written, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...written.update, leaver: 'deactivate' as const }, ...adopted };
     }
-    return { ...planned, ...rename, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
+    return { ...written, ...rename, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
   });
   // Loops and reduce, not push(...list) or Math.max(...list): spreading passes every element as an argument, and a
   // tenant of some 150,000 people overflows the call stack (RangeError) on every run.
@@ -502,20 +505,57 @@ function createCollision(employee: DesiredEmployee, matchingKey: MatchingKeyKind
   return { holder: holder.id, reason: `not created: the employee number is held by Peakon user ${holder.id} (${state(holder)}; Peakon allows each employee number once, so it would refuse the create); free it or match that user first` };
 }
 
+/** A unique value an update would give a user that another Peakon user holds (uniqueValuesTaken). */
+interface TakenValue {
+  what: 'email' | 'employee number';
+  holder: PeakonHolder;
+}
+
 /**
- * Peakon refuses (409) an update that gives a user an email or employee number another user holds, on every run. Such
- * an update waits, with a reason naming the field and the holder, until the value is free (another user's value
- * changed by the same run is free the run after). Undefined when the update's unique values are free.
+ * Peakon refuses (409) a write that gives a user an email (its userName or work address) or an employee number another
+ * user holds, on every run. Such an update waits, with a reason naming the field and the holder, until the value is
+ * free (another user's value changed by the same run is free the run after); a write that switches the user off goes
+ * without those values instead (withoutTakenValues). Empty when the update's unique values are free.
  */
-function uniqueValueTaken(changes: readonly FieldChange[], userId: string, emails: ReadonlyMap<string, PeakonHolder>, numbers: ReadonlyMap<string, PeakonHolder>): string | undefined {
+function uniqueValuesTaken(changes: readonly FieldChange[], userId: string, emails: ReadonlyMap<string, PeakonHolder>, numbers: ReadonlyMap<string, PeakonHolder>): TakenValue[] {
+  const taken: TakenValue[] = [];
   for (const change of changes) {
     if (typeof change.to !== 'string') continue;
-    const holder = change.field === 'userName' ? emails.get(emailMatchKey(change.to)) : change.field === 'employeeNumber' ? numbers.get(change.to) : undefined;
+    const isEmail = change.field === 'userName' || change.field === 'email';
+    const holder = isEmail ? emails.get(emailMatchKey(change.to)) : change.field === 'employeeNumber' ? numbers.get(change.to) : undefined;
     if (!holder || holder.id === userId) continue;
-    const what = change.field === 'userName' ? 'email' : 'employee number';
-    return `not updated: the new ${what} is held by Peakon user ${holder.id} (${holder.state === 'unreadable' ? 'which this run could not read' : holder.state}; Peakon allows each ${what} once, so it would refuse the update); written by a later run once it is free (a value another user gives up in this run is free the run after)`;
+    const what = isEmail ? 'email' : 'employee number';
+    // userName and the work address are usually one value: one finding per field and holder.
+    if (!taken.some((found) => found.what === what && found.holder.id === holder.id)) taken.push({ what, holder });
   }
-  return undefined;
+  return taken;
+}
+
+/** What a skip's reason or a warning says of a taken value: the field and the holder's Peakon id, never the value. */
+function takenValueText({ what, holder }: TakenValue): string {
+  return `the new ${what} is held by Peakon user ${holder.id} (${holder.state === 'unreadable' ? 'which this run could not read' : holder.state}; Peakon allows each ${what} once, so it would refuse the update)`;
+}
+
+/** The update sets `active: false`: an HR deactivation, or an HR-inactive person under leavers.action: off. */
+function switchesOff(changes: readonly FieldChange[]): boolean {
+  return changes.some((change) => change.field === 'active' && change.to === false);
+}
+
+/**
+ * A write that switches a user off, without the unique values another user holds (uniqueValuesTaken): Peakon refuses
+ * the whole write, so active=false would never apply and the person would go on being surveyed, run after run. The
+ * user keeps Peakon's email (userName and emails) or employee number this run, with a warning naming the holder; a
+ * later run writes the value as an ordinary update once it is free.
+ */
+function withoutTakenValues(employee: DesiredEmployee, state: ScimUser, taken: readonly TakenValue[]): DesiredEmployee {
+  let kept = employee;
+  if (taken.some((value) => value.what === 'email')) {
+    const { emails: _mapped, ...user } = kept.user;
+    kept = { ...kept, user: { ...user, userName: state.userName, ...(state.emails ? { emails: state.emails.map((email) => ({ ...email })) } : {}) } };
+  }
+  if (taken.some((value) => value.what === 'employee number')) kept = withPeakonsEmployeeNumber(kept, state);
+  const warnings = taken.map((value) => `${takenValueText(value)}: left out of this write, which switches the user off without it; written by a later run once it is free`);
+  return { ...kept, warnings: [...kept.warnings, ...warnings] };
 }
 
 function unreadableEmails(user: UnreadableScimUser): string[] {
@@ -636,13 +676,19 @@ function oneUniqueFieldAtATime(employee: DesiredEmployee, state: ScimUser, match
     // null: the HR field is empty, a clear; nothing to clear when Peakon holds no number.
     if (wanted === undefined || (wanted ?? undefined) === held) return employee;
     const what = wanted === null ? 'clearing the employee number' : `the new employee number (${wanted})`;
-    const { employeeNumber: _new, ...enterprise } = employee.user[ENTERPRISE_USER_SCHEMA] ?? {};
-    return { ...employee, user: { ...employee.user, [ENTERPRISE_USER_SCHEMA]: { ...enterprise, ...(held !== undefined ? { employeeNumber: held } : {}) } }, warnings: waits(what) };
+    return { ...withPeakonsEmployeeNumber(employee, state), warnings: waits(what) };
   }
   const wanted = employee.user.userName;
   if (!emailChangesInPeakon(wanted, state.userName)) return employee;
   const emails = employee.user.emails?.map((email) => (emailMatchKey(email.value) === emailMatchKey(wanted) ? { ...email, value: state.userName } : email));
   return { ...employee, user: { ...employee.user, userName: state.userName, ...(emails ? { emails } : {}) }, warnings: waits(`the new email (${wanted})`) };
+}
+
+/** The employee with the employee number Peakon holds (none when it holds none): the HR one is not written this run. */
+function withPeakonsEmployeeNumber(employee: DesiredEmployee, state: ScimUser): DesiredEmployee {
+  const held = state[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+  const { employeeNumber: _new, ...enterprise } = employee.user[ENTERPRISE_USER_SCHEMA] ?? {};
+  return { ...employee, user: { ...employee.user, [ENTERPRISE_USER_SCHEMA]: { ...enterprise, ...(held !== undefined ? { employeeNumber: held } : {}) } } };
 }
 
 /**

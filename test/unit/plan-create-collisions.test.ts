@@ -133,4 +133,107 @@ describe('plan: a create that another Peakon user\'s unique field would refuse',
       expect(plan.entries.find((candidate) => candidate.recordRef === 'id 100')).toMatchObject({ action: 'update', peakonUserId: 'R' });
     });
   });
+
+  /**
+   * An HR deactivation (the HR record marks the person inactive, no termination date) writes the person's whole
+   * ordinary update with active=false. When that update gives them a value another user holds, Peakon refuses the whole
+   * write (409), so active=false never applied, on every run: the write goes without the taken value, with a warning
+   * naming the holder's Peakon id.
+   */
+  describe('a deactivation whose update would give the user a value another user holds', () => {
+    const settingsFor = (action: 'deactivate' | 'separate' | 'delete' | 'off') => LeaversSchema.parse({ action, allowDelete: action === 'delete', guard: { maxCount: 100, maxShare: 1 } });
+    function deactivationPlan(matchingKey: MatchingKeyKind, desired: DesiredEmployee[], current: ScimUser[], updateMethod: 'patch' | 'put', action: 'deactivate' | 'separate' | 'delete' | 'off' = 'deactivate') {
+      const colleagues = others(matchingKey);
+      const users = [...current, ...colleagues.map((colleague) => colleague.user)];
+      const records = [...desired, ...colleagues.map((colleague) => colleague.record)];
+      const leavers: LeaverContext = { today: '2026-01-15', owned: new Set(users.map((candidate) => candidate.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: records.length };
+      return buildPlan(records, users, { matchingKey, updateMethod, refOf: (key) => key, leavers, leaverSettings: settingsFor(action), hrStatusMapped: true, today: '2026-01-15' });
+    }
+    const inactive = (employee: DesiredEmployee): DesiredEmployee => ({ ...employee, user: { ...employee.user, active: false } });
+    /** What the write sends: PATCH operations, or the PUT body. */
+    const sent = (entry: { update?: { write: unknown } } | undefined) => JSON.stringify(entry?.update?.write);
+
+    describe.each(['patch', 'put'] as const)('updateMethod %s', (updateMethod) => {
+      it('matching on email: an employee number an inactive former employee\'s user holds is left out, and the user is still switched off', () => {
+        const renumbered = inactive(record('email', '100', 'e1@x.com', 'N7'));
+        const plan = deactivationPlan('email', [renumbered], [user('R', '100', 'e1@x.com', 'E1'), user('u9', 'gone', 'former@x.com', 'N7', false)], updateMethod);
+        const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 100');
+        expect(entry).toMatchObject({ action: 'deactivate', peakonUserId: 'R', reason: 'inactive in the HR system' });
+        expect(entry?.update?.leaver).toBe('deactivate');
+        const write = entry?.update?.write;
+        expect(write?.method).toBe(updateMethod);
+        if (write?.method === 'patch') expect(write.operations).toEqual([{ op: 'replace', path: 'active', value: false }]);
+        if (write?.method === 'put') {
+          expect(write.body.active).toBe(false);
+          expect(write.body[ENTERPRISE_USER_SCHEMA]?.employeeNumber).toBe('E1');
+        }
+        expect(sent(entry)).not.toContain('N7');
+        expect(entry?.changes).toEqual([{ field: 'active', from: true, to: false }]);
+        const warning = entry?.warnings.find((candidate) => candidate.includes('held by'));
+        expect(warning).toMatch(/the new employee number is held by Peakon user u9 \(inactive;.*left out of this write, which switches the user off without it/);
+        expect(warning).not.toContain('N7');
+        expect(plan.leavers?.planned).toBe(1);
+      });
+
+      it('matching on employee number: an email another user holds is left out (userName and work address), and the user is still switched off', () => {
+        const moved = inactive(record('employeeNumber', '100', 'taken@x.com', 'E1'));
+        const plan = deactivationPlan('employeeNumber', [moved], [user('R', '100', 'anna@x.com', 'E1'), user('T', 'someone', 'taken@x.com', 'Z1')], updateMethod);
+        const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 100');
+        expect(entry).toMatchObject({ action: 'deactivate', peakonUserId: 'R' });
+        expect(sent(entry)).not.toContain('taken@x.com');
+        expect(sent(entry)).toContain('false');
+        expect(entry?.changes).toEqual([{ field: 'active', from: true, to: false }]);
+        const warnings = entry?.warnings.filter((candidate) => candidate.includes('held by')) ?? [];
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(/the new email is held by Peakon user T \(active;/);
+        expect(warnings[0]).not.toContain('taken@x.com');
+      });
+
+      it('the other changes of the deactivation still go with it', () => {
+        const renumbered = inactive(record('email', '100', 'e1@x.com', 'N7'));
+        const renamedToo = { ...renumbered, user: { ...renumbered.user, name: { givenName: 'Eve' } } };
+        const plan = deactivationPlan('email', [renamedToo], [user('R', '100', 'e1@x.com', 'E1'), user('u9', 'gone', 'former@x.com', 'N7', false)], updateMethod);
+        const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 100');
+        expect(entry?.action).toBe('deactivate');
+        expect(entry?.changes.map((change) => change.field).sort()).toEqual(['active', 'name.givenName']);
+        expect(sent(entry)).toContain('Eve');
+        expect(sent(entry)).not.toContain('N7');
+      });
+    });
+
+    it.each(['separate', 'delete'] as const)('leavers.action %s: the HR deactivation (a PATCH, never a DELETE) goes without the taken value too', (action) => {
+      const renumbered = inactive(record('email', '100', 'e1@x.com', 'N7'));
+      const plan = deactivationPlan('email', [renumbered], [user('R', '100', 'e1@x.com', 'E1'), user('u9', 'gone', 'former@x.com', 'N7', false)], 'patch', action);
+      const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 100');
+      expect(entry).toMatchObject({ action: 'deactivate', peakonUserId: 'R' });
+      expect(entry?.update?.write).toEqual({ method: 'patch', operations: [{ op: 'replace', path: 'active', value: false }] });
+      expect(entry?.warnings.join('\n')).toMatch(/held by Peakon user u9/);
+    });
+
+    it('leavers.action off: the ordinary update that switches the user off goes without the taken value', () => {
+      const renumbered = inactive(record('email', '100', 'e1@x.com', 'N7'));
+      const plan = deactivationPlan('email', [renumbered], [user('R', '100', 'e1@x.com', 'E1'), user('u9', 'gone', 'former@x.com', 'N7', false)], 'patch', 'off');
+      const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 100');
+      expect(entry).toMatchObject({ action: 'update', peakonUserId: 'R' });
+      expect(entry?.update?.write).toEqual({ method: 'patch', operations: [{ op: 'replace', path: 'active', value: false }] });
+      expect(entry?.warnings.join('\n')).toMatch(/held by Peakon user u9/);
+    });
+
+    it('a free value goes with the deactivation as before, without a warning', () => {
+      const renumbered = inactive(record('email', '100', 'e1@x.com', 'N-free'));
+      const plan = deactivationPlan('email', [renumbered], [user('R', '100', 'e1@x.com', 'E1')], 'patch');
+      const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 100');
+      expect(entry?.action).toBe('deactivate');
+      expect(sent(entry)).toContain('N-free');
+      expect(entry?.warnings).toEqual([]);
+    });
+
+    it('an update that does not switch the user off still waits whole (nothing is written)', () => {
+      const renumbered = record('email', '100', 'e1@x.com', 'N7');
+      const plan = deactivationPlan('email', [renumbered], [user('R', '100', 'e1@x.com', 'E1'), user('u9', 'gone', 'former@x.com', 'N7', false)], 'put');
+      const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 100');
+      expect(entry).toMatchObject({ action: 'skip', peakonUserId: 'R' });
+      expect(entry?.update).toBeUndefined();
+    });
+  });
 });
