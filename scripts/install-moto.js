@@ -11,7 +11,8 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const MOTO_REQUIREMENT = 'moto[server]';
+// Pinned: the version the S3 payload-store tests were last run against (a new moto may answer S3 differently).
+const MOTO_REQUIREMENT = 'moto[server]==5.2.5';
 const venv = path.resolve(__dirname, '..', '.tools', 'moto');
 const motoServer = path.join(venv, 'bin', 'moto_server');
 

@@ -13,7 +13,7 @@ export function describeWithMoto(name: string): jest.Describe {
   if (!motoAvailable) {
     console.warn(
       `\n*** SKIPPING "${name}": no moto_server at ${MOTO_SERVER}.\n` +
-        `*** Install it with: python3 -m venv .tools/moto && .tools/moto/bin/pip install 'moto[server]'\n` +
+        `*** Install it with: python3 -m venv .tools/moto && .tools/moto/bin/pip install 'moto[server]==5.2.5'\n` +
         '*** (or point MOTO_SERVER_PATH at a moto_server binary).\n',
     );
   }
