@@ -1,6 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ExternalIdHolders, ScimClient } from '../scim/client';
+import { emailSpellings } from '../mapping/email';
 import { ScimMalformedResponseError, ScimNotFoundError, ScimUnreadableUserError } from '../scim/errors';
 import type { ScimUserWrite } from '../scim/resources';
 import { composeUpdate } from '../sync/payloads';
@@ -13,11 +14,10 @@ import { holdTenant, tenantHeldForMs } from './tenant-hold';
 /**
  * The activities that talk to Peakon for one employee. Each attempt sends exactly one SCIM request, so the tenant's
  * rate-limited task queue (worker/tenant-queues.ts) counts operations, not activities, across every worker, and the
- * attempt number is the number of requests a step spent, failed attempts included. Exceptions: a discovery of an
- * address with an internationalised domain looks it up in both spellings, and a filter discovery that finds nobody by
- * the matching key sends another GET in the same attempt, by the HR id (`externalId eq`), before anyone active in the
- * HR system is created (a rename must not become a second user); the attempt counts every request it sent in its
- * operations, but the queue's rate spaces the attempt as one.
+ * attempt number is the number of requests a step spent, failed attempts included. A discovery's further lookups (an
+ * address with an internationalised domain in its second spelling; filter discovery's lookup by HR id, before anyone
+ * active in the HR system is created, so a rename does not become a second user) are activities of their own
+ * (DiscoverInput.lookup); a workflow recorded before that asks them within one attempt, which counts each request.
  */
 export interface ScimStepInput {
   run: RunRef;
@@ -76,6 +76,12 @@ async function oneRequest<T>(deps: ActivityDeps, input: ScimStepInput, body: (sc
   }
 }
 
+/**
+ * One request of a discovery: the lookup by matching key (for an email, one of its spellings: scim emailSpellings), or
+ * filter discovery's lookup by HR id.
+ */
+export type DiscoveryLookup = { by: 'key'; spelling: number } | { by: 'hrId' };
+
 export interface DiscoverInput extends ScimStepInput {
   matchingKey: MatchingKeyKind;
   userName: string;
@@ -83,6 +89,12 @@ export interface DiscoverInput extends ScimStepInput {
   /** Compare what is found with this and return the write phase 2 needs (filter discovery). */
   desired?: DesiredState;
   updateMethod: UpdateMethod;
+  /**
+   * Send this lookup only, and name the one still due in the result's `next`: the workflow asks it as an activity of
+   * its own, so the tenant queue's rate paces every request (workflows since 2026-11). Absent (workflows recorded
+   * before): every lookup in this one attempt.
+   */
+  lookup?: DiscoveryLookup;
 }
 
 export interface DiscoverResult extends StepResult {
@@ -99,6 +111,8 @@ export interface DiscoverResult extends StepResult {
    * with this reason); `peakonUserId` is that user when there is exactly one.
    */
   leftAlone?: string;
+  /** Nobody found by the lookup asked (`lookup` in the input): the lookup still due, before anyone is created. */
+  next?: DiscoveryLookup;
 }
 
 export interface CreateInput extends ScimStepInput {
@@ -113,38 +127,49 @@ export interface WriteInput extends ScimStepInput {
 export function scimStepActivities(deps: ActivityDeps) {
   return {
     /**
-     * `GET /Users?filter=…` on the matching key (the guide's discovery): one operation. With filter discovery
-     * (`desired` set), nobody found by the key costs a second, `GET /Users?filter=externalId eq "<HR id>"`, unless the
-     * HR system marks them inactive (they are not created either way).
+     * `GET /Users?filter=…` on the matching key (the guide's discovery): one operation; an address with an
+     * internationalised domain is looked up in its second spelling too. With filter discovery (`desired` set), nobody
+     * found by the key costs another, `GET /Users?filter=externalId eq "<HR id>"`, unless the HR system marks them
+     * inactive (they are not created either way). With `lookup`, one of these requests per attempt (`next` names the
+     * one due); without it, all of them.
      */
     async discoverEmployee(input: DiscoverInput): Promise<DiscoverResult> {
       return oneRequest(deps, input, async (scim) => {
-        let found;
-        try {
-          found = input.matchingKey === 'employeeNumber' && input.employeeNumber !== undefined
-            ? await scim.findUserByEmployeeNumber(input.employeeNumber)
-            : await scim.findUserByUserName(input.userName);
-        } catch (error) {
-          if (!(error instanceof ScimUnreadableUserError)) throw error;
-          // Present but unreadable: left alone as the whole-tenant plan leaves them (no write, never created again).
-          const leftAlone = `Peakon user ${error.userId} could not be read (${error.fields.join(', ')} do not fit the SCIM User schema): left alone this run`;
-          log.warn('Peakon user matched but unreadable: left alone', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: error.userId, fields: error.fields });
-          return { peakonUserId: error.userId, externalId: error.user.externalId ?? null, leftAlone };
-        }
-        if (!found) {
+        const byNumber = input.matchingKey === 'employeeNumber' && input.employeeNumber !== undefined;
+        const { lookup } = input;
+        if (lookup?.by !== 'hrId') {
+          let found;
+          try {
+            found = byNumber
+              ? await scim.findUserByEmployeeNumber(input.employeeNumber as string)
+              : lookup
+                ? await scim.findUserByUserNameSpelling(input.userName, lookup.spelling)
+                : await scim.findUserByUserName(input.userName);
+          } catch (error) {
+            if (!(error instanceof ScimUnreadableUserError)) throw error;
+            // Present but unreadable: left alone as the whole-tenant plan leaves them (no write, never created again).
+            const leftAlone = `Peakon user ${error.userId} could not be read (${error.fields.join(', ')} do not fit the SCIM User schema): left alone this run`;
+            log.warn('Peakon user matched but unreadable: left alone', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: error.userId, fields: error.fields });
+            return { peakonUserId: error.userId, externalId: error.user.externalId ?? null, leftAlone };
+          }
+          if (found) {
+            // The plan's rules for what it found (a returner's separation cleared), as a plan that lists the tenant applies them.
+            const update = input.desired ? composeUpdate(desiredForFound(input.desired, found), found, input.updateMethod) : undefined;
+            return { peakonUserId: found.id, externalId: found.externalId ?? null, ...(update && update.changes.length > 0 ? { update } : {}) };
+          }
+          if (lookup && !byNumber && lookup.spelling + 1 < emailSpellings(input.userName).length) return { next: { by: 'key', spelling: lookup.spelling + 1 } };
           // Nobody by key: a new hire, or a person whose key changed in the HR system (a rename). The lookup by HR id
           // of `sync --employee` (activities/plan.ts lookUpByHrId) tells them apart before a create. Someone the HR
-          // system marks inactive is not created either way (the workflow skips them): no second GET for them.
+          // system marks inactive is not created either way (the workflow skips them): no lookup by HR id for them.
           if (!input.desired?.sourceId || input.desired.user.active === false) return {};
-          const keyName = input.matchingKey === 'employeeNumber' && input.employeeNumber !== undefined ? 'employee number' : 'email';
-          const held = heldByHrId(await scim.usersWithExternalId(input.desired.sourceId), keyName);
-          if (!held) return {};
-          log.warn('Peakon user holds the HR id under another key: not created', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserIds: held.ids });
-          return { ...(held.ids.length === 1 ? { peakonUserId: held.ids[0], externalId: input.desired.sourceId } : {}), leftAlone: held.reason };
+          if (lookup) return { next: { by: 'hrId' } };
         }
-        // The plan's rules for what it found (a returner's separation cleared), as a plan that lists the tenant applies them.
-        const update = input.desired ? composeUpdate(desiredForFound(input.desired, found), found, input.updateMethod) : undefined;
-        return { peakonUserId: found.id, externalId: found.externalId ?? null, ...(update && update.changes.length > 0 ? { update } : {}) };
+        if (!input.desired?.sourceId) return {};
+        const keyName = byNumber ? 'employee number' : 'email';
+        const held = heldByHrId(await scim.usersWithExternalId(input.desired.sourceId), keyName);
+        if (!held) return {};
+        log.warn('Peakon user holds the HR id under another key: not created', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserIds: held.ids });
+        return { ...(held.ids.length === 1 ? { peakonUserId: held.ids[0], externalId: input.desired.sourceId } : {}), leftAlone: held.reason };
       });
     },
 

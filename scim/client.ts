@@ -316,18 +316,28 @@ export class ScimClient {
     // An internationalised domain has two spellings Peakon tells apart (mapping/email.ts emailSpellings): the second
     // lookup, only for such an address, finds a user another tool stored under the other one instead of a create
     // beside them.
-    for (const spelling of emailSpellings(email)) {
-      const wanted = spelling.toLowerCase();
-      const found = await this.findByUniqueKey(
-        userNameFilter(spelling),
-        `userName ${spelling}`,
-        (user) => user.userName,
-        (userName) => userName.toLowerCase() === wanted,
-        (user) => ({ ...user, userName: user.userName ?? spelling }),
-      );
+    for (let spelling = 0; spelling < emailSpellings(email).length; spelling += 1) {
+      const found = await this.findUserByUserNameSpelling(email, spelling);
       if (found) return found;
     }
     return undefined;
+  }
+
+  /**
+   * One request of findUserByUserName: the lookup of the `spelling`-th of emailSpellings(email) (0 is the address as
+   * written), for a caller that sends each request as its own activity on the tenant's rate-limited queue.
+   */
+  async findUserByUserNameSpelling(email: string, spelling: number): Promise<ScimUser | undefined> {
+    const spelled = emailSpellings(email)[spelling];
+    if (spelled === undefined) throw new RangeError(`an address has ${emailSpellings(email).length} spelling(s); asked for number ${spelling}`);
+    const wanted = spelled.toLowerCase();
+    return this.findByUniqueKey(
+      userNameFilter(spelled),
+      `userName ${spelled}`,
+      (user) => user.userName,
+      (userName) => userName.toLowerCase() === wanted,
+      (user) => ({ ...user, userName: user.userName ?? spelled }),
+    );
   }
 
   /** As findUserByUserName, by the enterprise extension's employeeNumber. */

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, patched, proxyActivities, proxySinks, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { ScimActivities } from '../activities';
 import type { PeakonConnection } from '../activities/deps';
-import type { StepFailureDetails } from '../activities/employee';
+import type { DiscoveryLookup, StepFailureDetails } from '../activities/employee';
 import { createBodyWithout, withoutReferences } from '../sync/payloads';
 import type { RunTuning } from '../sync/settings';
 import type { CreateWork, EmployeeOutcome, RunRef, SyncPhase, UpdateMethod, UpdateWork } from '../sync/types';
@@ -63,6 +63,9 @@ function stoppedOutcome(work: { ref: string; employeeKey: string }, phase: SyncP
   return { ref: work.ref, employeeKey: work.employeeKey, phase, status: 'skipped', reason: 'stopped by a cancel before it finished: the next sync completes it', operations, stopped: true };
 }
 
+/** A discovery's first request: the matching key, as written. */
+const FIRST_LOOKUP: DiscoveryLookup = { by: 'key', spelling: 0 };
+
 function scimSteps<W>(input: EmployeeStepWorkflowInput<W>) {
   tenantQueues.ensurePolling(input.scimTaskQueue, input.peakon.operationsPerHour);
   const steps = proxyActivities<ScimActivities>(scimActivityOptions(input.tuning, input.scimTaskQueue));
@@ -82,7 +85,15 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
   const steps = scimSteps(input);
   const identity = { ref: work.ref, employeeKey: work.employeeKey };
   const spent = operationCounter(input.tuning);
-  const discover = () => spent.count(() => steps.discoverEmployee({ run: input.run, peakon: input.peakon, ref: work.ref, matchingKey: work.matchingKey, userName: work.userName, ...(work.employeeNumber !== undefined ? { employeeNumber: work.employeeNumber } : {}), ...(work.desiredIfFound ? { desired: work.desiredIfFound } : {}), updateMethod: input.updateMethod }));
+  const lookUp = (lookup: DiscoveryLookup) => spent.count(() => steps.discoverEmployee({ run: input.run, peakon: input.peakon, ref: work.ref, matchingKey: work.matchingKey, userName: work.userName, ...(work.employeeNumber !== undefined ? { employeeNumber: work.employeeNumber } : {}), ...(work.desiredIfFound ? { desired: work.desiredIfFound } : {}), updateMethod: input.updateMethod, lookup }));
+  // One request per activity, each paced by the tenant queue's rate: the lookup by key, then (nobody found) the next
+  // spelling of an internationalised address or filter discovery's lookup by HR id, as the last result names it. A
+  // result recorded before `lookup` existed names none, so runs in flight replay the one activity they scheduled.
+  const discover = async () => {
+    let found = await lookUp(FIRST_LOOKUP);
+    while (found.next) found = await lookUp(found.next);
+    return found;
+  };
   const create = (body: CreateWork['createBody']) => spent.count(() => steps.createEmployee({ run: input.run, peakon: input.peakon, ref: work.ref, body }));
   try {
     if (!work.knownAbsent) {

@@ -64,5 +64,18 @@ describe('a userName lookup of an internationalised address', () => {
     // A second attempt counts one for the first and what it sent itself.
     await expect(attempt(2).run(discoverEmployee, input)).resolves.toEqual({ operations: 4 });
     expect(sandbox.ops()).toHaveLength(6);
+
+    // Asked one lookup at a time (today's workflows), each attempt sends one request and names the next lookup due, so
+    // each is an activity of its own that the tenant queue's rate paces.
+    await expect(attempt(1).run(discoverEmployee, { ...input, lookup: { by: 'key' as const, spelling: 0 } })).resolves.toEqual({ operations: 1, next: { by: 'key', spelling: 1 } });
+    await expect(attempt(1).run(discoverEmployee, { ...input, lookup: { by: 'key' as const, spelling: 1 } })).resolves.toEqual({ operations: 1, next: { by: 'hrId' } });
+    await expect(attempt(1).run(discoverEmployee, { ...input, lookup: { by: 'hrId' as const } })).resolves.toEqual({ operations: 1 });
+    expect(sandbox.ops()).toHaveLength(9);
+    // An ASCII address has one spelling: nobody by it goes straight to the HR id; an inactive person to nobody.
+    const ascii = { ...input, userName: 'new.hire@example.com', desired: { ...input.desired, user: { ...user, userName: 'new.hire@example.com' } } };
+    await expect(attempt(1).run(discoverEmployee, { ...ascii, lookup: { by: 'key' as const, spelling: 0 } })).resolves.toEqual({ operations: 1, next: { by: 'hrId' } });
+    const inactive = { ...ascii, desired: { ...ascii.desired, user: { ...ascii.desired.user, active: false } } };
+    await expect(attempt(1).run(discoverEmployee, { ...inactive, lookup: { by: 'key' as const, spelling: 0 } })).resolves.toEqual({ operations: 1 });
+    expect(sandbox.ops()).toHaveLength(11);
   });
 });

@@ -9,7 +9,7 @@ import { ENTERPRISE_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import type { EmployeeOutcome } from '../../sync/types';
 import { DISCOVERY_REQUESTS_AT_MOST } from '../../workflows/activity-options';
-import { employeeWorkflowId } from '../../workflows/ids';
+import { employeeWorkflowId, scimTaskQueue } from '../../workflows/ids';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 import { TEST_TUNING, usePipelineTests, withoutLeaverGuard } from '../harness/pipeline';
 
@@ -68,9 +68,12 @@ describe('sync.discovery: filter with a renamed employee (new email, same HR id)
         expect(line).toMatchObject({ action: 'discover', status: 'skipped', error: expect.stringContaining(`Peakon user ${old?.id} already holds this HR id`) });
         const employeeHandle = pipeline.temporal.client.workflow.getHandle(employeeWorkflowId(second.runId, 'create', line?.employeeRef ?? ''));
         const outcome: EmployeeOutcome = await employeeHandle.result();
-        // Two lookups in one attempt: discovery has time for each to take its whole deadline (activity-options.ts).
+        // Two lookups, each its own activity on the tenant's rate-limited queue (one request per activity: the queue's
+        // rate paces every request), by key and then by HR id.
         const scheduled = (await employeeHandle.fetchHistory()).events?.map((event) => event.activityTaskScheduledEventAttributes).filter((attributes) => attributes?.activityType?.name === 'discoverEmployee');
-        expect(scheduled?.map((attributes) => Number(attributes?.startToCloseTimeout?.seconds))).toEqual([(DISCOVERY_REQUESTS_AT_MOST * (TEST_TUNING.scimActivityTimeoutMs as number)) / 1000]);
+        expect(scheduled?.map((attributes) => attributes?.taskQueue?.name)).toEqual([scimTaskQueue(pipeline.temporal.taskQueue, fixture.config.tenant), scimTaskQueue(pipeline.temporal.taskQueue, fixture.config.tenant)]);
+        // Older discoveries (runs recorded before) sent both in one attempt: its timeout still covers that many.
+        expect(scheduled?.map((attributes) => Number(attributes?.startToCloseTimeout?.seconds))).toEqual([1, 1].map(() => (DISCOVERY_REQUESTS_AT_MOST * (TEST_TUNING.scimActivityTimeoutMs as number)) / 1000));
         expect(outcome).toMatchObject({ status: 'skipped', peakonUserId: old?.id });
         expect(outcome.reason).toContain(`Peakon user ${old?.id} already holds this HR id as externalId under another email: not created`);
         expect(outcome.reason).not.toContain(person.work_email);
