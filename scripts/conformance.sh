@@ -27,7 +27,8 @@ SANDBOX_PID=$!
 trap 'kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true' EXIT
 
 for _ in $(seq 1 50); do
-  if curl -fsS -o /dev/null -H "Authorization: Bearer ${PEAKON_TOKEN}" "${BASE_URL}/ServiceProviderConfig"; then break; fi
+  # The header reaches curl on its standard input (`-H @-`, curl >= 7.55), not as an argument in the process list.
+  if printf 'Authorization: Bearer %s\n' "$PEAKON_TOKEN" | curl -fsS -o /dev/null -H @- "${BASE_URL}/ServiceProviderConfig"; then break; fi
   kill -0 "$SANDBOX_PID" 2>/dev/null || { echo "sandbox exited:" >&2; cat /tmp/peakon-sandbox-conformance.log >&2; exit 2; }
   sleep 0.2
 done
