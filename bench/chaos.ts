@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSync } from '../client/start-sync';
-import { connectClient, type ConnectedClient } from '../client/temporal-client';
+import { connectClient, withoutTemporalVariables, type ConnectedClient } from '../client/temporal-client';
 import { generateEncryptionKey } from '../codec/keys';
 import { loadConfigFile } from '../config/load';
 import type { ConnectorConfig } from '../config/schema';
@@ -686,10 +686,6 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The driver's own TEMPORAL_* settings (a developer's Cloud profile, say) must not reach the workers. */
-function withoutTemporalVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('TEMPORAL_')));
-}
 
 function installQuietRuntime(): void {
   try {

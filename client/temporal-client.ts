@@ -14,6 +14,14 @@ export interface ConnectedClient {
 }
 
 /**
+ * `env` without its TEMPORAL_* settings (a developer's Temporal Cloud API key, profile or TLS files), for a client or
+ * worker of a local dev server this process started: with an API key the SDK would speak TLS to a plain-text server.
+ */
+export function withoutTemporalVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('TEMPORAL_')));
+}
+
+/**
  * A Temporal client configured from TEMPORAL_* variables (dev server, self-hosted or Temporal Cloud) that encrypts
  * with the PEAKON_SYNC_ENCRYPTION_* keys of the same environment; schedules created through it are encrypted too.
  */

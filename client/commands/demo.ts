@@ -13,7 +13,7 @@ import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-work
 import { formatLogEntry, withoutActivityOnlyWorkerWarning } from '../../worker/logging';
 import { formatReport } from '../format-report';
 import { startSync } from '../start-sync';
-import { connectClient } from '../temporal-client';
+import { connectClient, withoutTemporalVariables } from '../temporal-client';
 import { loadSandbox } from './sandbox';
 
 const SAMPLE_CONFIG = path.join(projectRoot(), 'examples', 'sample-config.yaml');
@@ -116,8 +116,7 @@ export function registerDemoCommand(program: Command): void {
         notStopped('while the workers started');
         // The shell's own TEMPORAL_* settings (a Temporal Cloud API key, profile or TLS files) are not for the local dev
         // server: with them the client would open TLS to its plain-text port.
-        const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TEMPORAL_')));
-        const connected = await connectClient({ ...environment, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
+        const connected = await connectClient({ ...withoutTemporalVariables(process.env), TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
         cleanups.push(() => connected.close());
         notStopped('while the client connected');
         out(`Temporal UI:      ${server.uiUrl ?? '(no UI)'}`);
