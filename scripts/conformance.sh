@@ -14,7 +14,7 @@ BASE_URL="http://127.0.0.1:${PORT}/scim/v2"
 # A throwaway token for this run only; handed over through the environment so it is not in the process list.
 export PEAKON_TOKEN="conformance-$RANDOM-$RANDOM"
 
-command -v scim2 >/dev/null || { echo "scim2 not found: pip install scim2-cli" >&2; exit 2; }
+command -v scim2 >/dev/null || { echo "scim2 not found: pip install scim2-cli==0.6.0 scim2-tester==0.5.2 scim2-client==0.13.2 scim2-models==0.12.3" >&2; exit 2; }
 [[ "${CONFORMANCE_SKIP_BUILD:-}" == "1" ]] || npm run build --silent
 
 # Generic checkers send random strings as userName and cannot parse attribute names with spaces, so the protocol
