@@ -27,18 +27,23 @@ function leaf(org: GeneratedEmployee[]): GeneratedEmployee {
 describe('sync.discovery: filter with a renamed employee (new email, same HR id)', () => {
   const pipeline = usePipelineTests();
 
+  /** A filter-discovery tenant of `size` people (no leaver guard), one of them (a leaf) to be given a new email. */
+  async function renameSetup(size: number) {
+    const fixture = await pipeline.fixture();
+    withoutLeaverGuard(fixture);
+    fixture.config.sync.discovery = 'filter';
+    const org = generateOrg(size, 2);
+    const person = leaf(org);
+    const newEmail = person.work_email.replace(/@.*$/, '@renamed.example.com');
+    fixture.writeEmployees(org);
+    return { fixture, org, person, newEmail, workers: await fixture.startWorkers() };
+  }
+
   it.each([
     ['email and employee number changed (the POST would create a second user)', true],
     ['only the email changed (the POST would be refused 409 on the employee number, every run)', false],
   ])('%s: not created again, skipped with the reason; the old user stays the only one holding the HR id', async (_case, numberChanges) => {
-    const fixture = await pipeline.fixture();
-    withoutLeaverGuard(fixture);
-    fixture.config.sync.discovery = 'filter';
-    const org = generateOrg(6, 2);
-    const person = leaf(org);
-    const newEmail = person.work_email.replace(/@.*$/, '@renamed.example.com');
-    fixture.writeEmployees(org);
-    const workers = await fixture.startWorkers();
+    const { fixture, org, person, newEmail, workers } = await renameSetup(6);
     await workers.runUntil(
       (async () => {
         const first: SyncReport = await (await fixture.startSync()).result();
@@ -83,14 +88,7 @@ describe('sync.discovery: filter with a renamed employee (new email, same HR id)
   });
 
   it('an old user that does not fit the SCIM schema holds the HR id: skipped and named, not failed, by filter discovery and by sync --employee', async () => {
-    const fixture = await pipeline.fixture();
-    withoutLeaverGuard(fixture);
-    fixture.config.sync.discovery = 'filter';
-    const org = generateOrg(4, 2);
-    const person = leaf(org);
-    const newEmail = person.work_email.replace(/@.*$/, '@renamed.example.com');
-    fixture.writeEmployees(org);
-    const workers = await fixture.startWorkers();
+    const { fixture, org, person, newEmail, workers } = await renameSetup(4);
     await workers.runUntil(
       (async () => {
         expect(((await (await fixture.startSync()).result()) as SyncReport).counts).toMatchObject({ created: 4, failed: 0 });
