@@ -207,14 +207,17 @@ export function planSyncActivity(deps: ActivityDeps) {
           await deps.ownership.record(run.tenant, { owned: usersOwnedByPlan(plan.entries), deleted: [] });
         }
         if (single && plan.entries[0]) trace.push(traceAction(plan.entries[0]));
-        const counts = countPlan(plan, mapping.problems);
+        // A single-employee run is about one valid record (selectEmployee refuses an invalid one): other people's bad HR
+        // rows are not its failures, its exit code or its report's to list.
+        const problems = single ? [] : mapping.problems;
+        const counts = countPlan(plan, problems);
         const stored = deps.planPages && !single && input.storedPlan === true ? await storePlan(deps.planPages, plan.entries, { signal: context.cancellationSignal, heartbeat: (pages) => heartbeat(`storing the plan (${pages} pages)`) }) : undefined;
         const operations = earlierOperations + scim.totalOperations();
         log.info('plan ready', { syncRunId: run.runId, tenant: run.tenant, ...counts, waves: plan.waves, operations, ...(stored ? { pages: stored.stored.pages.length } : {}) });
         const summary: PlanSummary = {
           counts,
           waves: plan.waves,
-          problems: mapping.problems,
+          problems,
           // Entry warnings hold the mapping's findings and the plan's own (references left out).
           warnings: [...discoveryWarning(config, single === undefined), ...unreadableWarnings(unreadable), ...(plan.warnings ?? []), ...plan.entries.flatMap((entry) => entry.warnings.map((warning) => `${entry.employeeKey}: ${warning}`))].slice(0, WARNING_CAP),
           operations,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { RunReportFile } from '../../activities/report';
 import { PEAKON_USER_SCHEMA } from '../../scim/resources';
+import { exitCodeFor } from '../../client/format-report';
 import type { SyncReport } from '../../sync/report';
 import { generateOrg } from '../fixtures/org';
 import { usePipelineTests } from '../harness/pipeline';
@@ -49,6 +50,22 @@ describe('dry runs, on-demand syncs and run reports', () => {
         expect(moved?.changes).toEqual([{ field: 'Team', from: employees[2]?.team, to: 'Moved' }]);
       })(),
     );
+  });
+
+  it("a single-employee sync is not failed by other people's invalid HR rows (its report, trace and exit code are about that one person)", async () => {
+    const fixture = await pipeline.fixture();
+    const employees = generateOrg(6, 2);
+    fixture.writeEmployees(employees.map((employee, index) => (index === 4 ? { ...employee, work_email: 'not-an-email' } : employee)));
+    const chosen = employees[1]!;
+    const workers = await fixture.startWorkers();
+    const single: SyncReport = await workers.runUntil((async () => (await fixture.startSync({ employeeKey: chosen.work_email })).result())());
+    expect(single.status).toBe('completed');
+    expect(single.counts).toMatchObject({ created: 1, failed: 0 });
+    expect(single.failures).toEqual([]);
+    expect(single.failuresTotal).toBe(0);
+    expect(single.trace?.[4]).not.toContain('not-an-email');
+    expect(exitCodeFor(single)).toBe(0);
+    expect(fixture.sandbox.users().map((user) => user.userName)).toEqual([chosen.work_email]);
   });
 
   it('syncs one employee on demand and traces read → map → match → action → result', async () => {
