@@ -58,6 +58,8 @@ describe('peakon-sync demo, before the syncs', () => {
     expect(ended.signal).toBeNull();
     expect(ended.code).toBe(1);
     expect(ended.stderr).toContain(invalid);
+    // Refused before any server started.
+    expect(ended.stdout).not.toContain('starting a local Temporal dev server');
   }, 30_000);
 
   it("connects to its own dev server in plain text although the shell holds Temporal Cloud settings", async () => {

@@ -1,7 +1,8 @@
 import { startSandbox, type RunningSandbox } from '../../sandbox';
-import { createScimClient, type ScimClient } from '../../scim/client';
-import { ScimTransientError } from '../../scim/errors';
+import { createScimClient, LIST_PAGE_RETRY, type ScimClient } from '../../scim/client';
+import { ScimRateLimitedError, ScimTransientError } from '../../scim/errors';
 import { CORE_USER_SCHEMA } from '../../scim/resources';
+import { listResponse, scimUser, sendJson, startStandInServer, type StandInServer } from './stand-in-server';
 
 /**
  * A listing's pages retried in place (scim/client.ts IterateUserPagesOptions.retryPages), over real HTTP against the
@@ -58,5 +59,57 @@ describe('a listing whose pages fail now and then', () => {
     const before = sandbox.ops().length;
     await expect(list(clientWith(), true)).rejects.toBeInstanceOf(ScimTransientError);
     expect(sandbox.ops().length - before).toBe(5);
+  });
+});
+
+/**
+ * The policy as the README states it ("a 429 asking for at most 30 s is tried again in place, up to 5 tries 2–30 s
+ * apart"), and a 429's Retry-After against it, over real HTTP from a scripted stand-in (the sandbox's quota answers
+ * 429 for the rest of its hour, not for a scripted second). The default policy, not a shortened one.
+ */
+describe('a listing page answered 429', () => {
+  let server: StandInServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  /** The first request is answered 429 with `retryAfter`, every later one with the single page of two users. */
+  async function listingAfter429(retryAfter: string) {
+    server = await startStandInServer((request, response) => {
+      if (server?.requests.length === 1) return sendJson(response, 429, { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '429', detail: 'Too many requests' }, { 'Retry-After': retryAfter });
+      return sendJson(response, 200, listResponse([scimUser('u1'), scimUser('u2')], 2, 1));
+    });
+    const client = createScimClient({ baseUrl: `${server.origin}/scim/v2`, token: 'stand-in-token-list-429', timeoutMs: 5000 });
+    const listing = (async () => {
+      let listed = 0;
+      for await (const page of client.iterateUserPages(undefined, { retryPages: true })) listed += page.length;
+      return listed;
+    })();
+    return { listing, requests: server.requests, client };
+  }
+
+  it('the policy: 5 tries per page, 2 s doubling to at most 30 s apart', () => {
+    expect(LIST_PAGE_RETRY).toEqual({ attempts: 5, baseDelayMs: 2_000, maxDelayMs: 30_000 });
+  });
+
+  it('Retry-After: 1 is waited out in place and the page asked again: the listing succeeds', async () => {
+    const { listing, requests, client } = await listingAfter429('1');
+    const started = Date.now();
+    await expect(listing).resolves.toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(requests.map((request) => request.method)).toEqual(['GET', 'GET']);
+    expect(client.totalOperations()).toBe(2);
+  });
+
+  it.each(['31', '3600'])('Retry-After: %s (more than 30 s) fails the listing after its one request, rate limited', async (retryAfter) => {
+    const { listing, requests } = await listingAfter429(retryAfter);
+    const started = Date.now();
+    const failure = await listing.then(() => undefined, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(ScimRateLimitedError);
+    expect((failure as ScimRateLimitedError).retryAfterMs).toBe(Number(retryAfter) * 1000);
+    expect(requests).toHaveLength(1);
+    // Failed at once (the activity waits it out on a server-side timer), not after waiting here.
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

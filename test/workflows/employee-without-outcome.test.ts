@@ -6,6 +6,8 @@
  * sandbox over real HTTP.
  */
 import type { temporal } from '@temporalio/proto';
+import { readFileSync } from 'node:fs';
+import type { RunReportFile } from '../../activities/report';
 import { ledgerStoreFromEnv } from '../../ownership/store';
 import type { SyncReport } from '../../sync/report';
 import { EMPLOYEE_WITHOUT_OUTCOME_FAILS_ALONE_PATCH } from '../../workflows/partition';
@@ -49,6 +51,18 @@ describe('an employee whose workflow ends without an outcome', () => {
         expect(report.status).toBe('completed_with_failures');
         expect(report.counts).toMatchObject({ created: 5, failed: 1 });
         expect(report.failures.map((failure) => failure.reason).join('\n')).toContain('its workflow was terminated before it finished; what it sent may have reached Peakon, and the next sync completes it');
+        // It counts one operation, whatever it sent: its POST (if it went out before the termination) or nothing. Every
+        // other request of the run (the plan's reads, the five others' POSTs) is counted as sent. Report lines carry no
+        // operations of their own: the run's total is what shows it.
+        const ops = fixture.sandbox.ops();
+        const posts = ops.filter((op) => op.method === 'POST').length;
+        expect([5, 6]).toContain(posts);
+        const sentByTerminated = posts - 5;
+        expect(report.operations).toBe(ops.length - sentByTerminated + 1);
+        // Its line in the report file: failed, saying why.
+        const [terminated] = report.failures;
+        const lines = (JSON.parse(readFileSync(report.reportPath ?? '', 'utf8')) as RunReportFile).employees;
+        expect(lines.filter((line) => line.status === 'failed')).toEqual([expect.objectContaining({ employeeKey: terminated?.employeeKey, error: expect.stringContaining('its workflow was terminated before it finished') })]);
         // The partition completed (it did not fail with its employee) and took the patch.
         expect((await partition.describe()).status.name).toBe('COMPLETED');
         const markers = ((await partition.fetchHistory()).events ?? []).filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch');
