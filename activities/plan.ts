@@ -3,7 +3,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { checkDeletionConfirmed, checkGuardTimeoutFitsRetention } from '../config/guard-retention';
 import { leaversSettings, type ConnectorConfig } from '../config/schema';
 import { readAllRecords, type HrisReadOptions } from '../hris/source';
-import { emailMatchKey } from '../mapping/email';
+import { emailMatchKey, emailSpellings } from '../mapping/email';
 import { mapEmployees, type MappingReport } from '../mapping/map';
 import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
 import type { ScimClient } from '../scim/client';
@@ -158,17 +158,26 @@ export function planSyncActivity(deps: ActivityDeps) {
         const unreadable: UnreadableScimUser[] = [];
         let hrIdLookup: HrIdLookup | undefined;
         if (single) {
-          // One employee: one filtered lookup decides the action exactly (create, update or nothing).
-          let found: ScimUser | undefined;
-          try {
-            found = config.matching.key === 'employeeNumber' ? await scim.findUserByEmployeeNumber(single.employeeKey) : await scim.findUserByUserName(single.user.userName);
-          } catch (error) {
-            // The person is in Peakon but does not fit the SCIM User schema: left alone, as a whole-tenant run leaves
-            // them (buildPlan's `unreadable`), never created beside or written from a state nobody could read.
-            if (!(error instanceof ScimUnreadableUserError)) throw error;
-            unreadable.push(error.user);
+          // One employee: a filtered lookup decides the action exactly (create, update or nothing). An address with an
+          // internationalised domain is looked up in both spellings, even when the first finds someone: two users, one
+          // per spelling, are chosen between as a whole-tenant plan chooses (buildPlan: owned, HR id, active), not by
+          // which spelling was asked first.
+          const lookups = config.matching.key === 'employeeNumber'
+            ? [() => scim.findUserByEmployeeNumber(single.employeeKey)]
+            : emailSpellings(single.user.userName).map((_, spelling) => () => scim.findUserByUserNameSpelling(single.user.userName, spelling));
+          current = [];
+          for (const lookup of lookups) {
+            try {
+              const user = await lookup();
+              if (user && !current.some((known) => known.id === user.id)) current.push(user);
+            } catch (error) {
+              // The person is in Peakon but does not fit the SCIM User schema: left alone, as a whole-tenant run leaves
+              // them (buildPlan's `unreadable`), never created beside or written from a state nobody could read.
+              if (!(error instanceof ScimUnreadableUserError)) throw error;
+              unreadable.push(error.user);
+            }
           }
-          current = found ? [found] : [];
+          const [found] = current;
           trace.push(traceMatch(config.matching.key, single.employeeKey, found ?? unreadable[0]));
           // Nobody by key: a new hire, or a person whose key changed in the HR system (a rename). One more lookup, by
           // the HR id the connector writes as externalId, tells them apart (sync/plan.ts singleRename).

@@ -197,6 +197,9 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const employed = current !== undefined ? desired.map(datesDecide) : desired;
   const clearedOnReturn = settings ? separationAttributes(settings) : [];
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
+  // Peakon's uniqueness tells an address's two IDN spellings apart: who holds each spelling, of the users this plan
+  // sees (the whole tenant, or a single-employee sync's lookups in both spellings).
+  const spellingsInPeakon = peakonSpellings(current ?? []);
   const numbersInPeakon = wholeTenant ? peakonEmployeeNumbers(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
   /** A create Peakon would refuse on its other unique field, held by another user (createCollision); undefined: none. */
   const collisionOf = (employee: DesiredEmployee) => (wholeTenant && currentOf(employee) === null && employee.user.active !== false ? createCollision(employee, matchingKey, inPeakon, numbersInPeakon) : undefined);
@@ -234,10 +237,12 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const planned = planEmployee(returner ? withReturnerClears(employee, state, clearedOnReturn) : employee, state, options, context);
     const stale = renamedAway.size && planned.update ? staleReferenceIn(planned.update.write, renamedAway) : undefined;
     if (stale) return skipEntry(planned.ref, planned, `not updated this run: its Peakon attribute ${stale.attribute} names ${stale.email}, whom this run renames; a full PUT would send that old email back, which Peakon no longer knows once the rename ran (phase 2 does not order updates), so it waits for the next run`, state.id);
-    const taken = planned.update ? uniqueValuesTaken(planned.update.changes, state.id, inPeakon, numbersInPeakon) : [];
+    const taken = planned.update ? uniqueValuesTaken(planned.update.changes, state, inPeakon, spellingsInPeakon, numbersInPeakon) : [];
     // An update Peakon would refuse for a taken value waits whole; one that switches the user off (an HR deactivation,
-    // or leavers.action: off's ordinary update) goes without the taken values, or active=false would never apply.
-    if (taken.length && !switchesOff(planned.changes)) return skipEntry(planned.ref, planned, `not updated: ${takenValueText(taken[0] as TakenValue)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id);
+    // or leavers.action: off's ordinary update) goes without the taken values, or active=false would never apply; and
+    // so does one whose only taken value is its own address in the other IDN spelling (a duplicate of the person holds
+    // it): the user keeps the spelling it has.
+    if (taken.some((value) => !value.respelling) && !switchesOff(planned.changes)) return skipEntry(planned.ref, planned, `not updated: ${takenValueText(taken[0] as TakenValue)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id);
     const written = taken.length ? planEmployee(withoutTakenValues(employee, state, taken), state, options, context) : planned;
     const rename = isRenamed(checkedEmployee) && written.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
     if (!leaverContext) return { ...written, ...rename };
@@ -509,6 +514,16 @@ function createCollision(employee: DesiredEmployee, matchingKey: MatchingKeyKind
 interface TakenValue {
   what: 'email' | 'employee number';
   holder: PeakonHolder;
+  /** The value is the user's own address in its other IDN spelling (mapping/email.ts emailSpellings), not a new one. */
+  respelling?: true;
+}
+
+/** Who holds each email spelling in Peakon, letter case aside (userName before a listed email). */
+function peakonSpellings(current: readonly ScimUser[]): Map<string, PeakonHolder> {
+  const spellings = new Map<string, PeakonHolder>();
+  for (const user of current) spellings.set(user.userName.toLowerCase(), holderOf(user));
+  for (const user of current) for (const email of user.emails ?? []) if (!spellings.has(email.value.toLowerCase())) spellings.set(email.value.toLowerCase(), holderOf(user));
+  return spellings;
 }
 
 /**
@@ -517,16 +532,18 @@ interface TakenValue {
  * free (another user's value changed by the same run is free the run after); a write that switches the user off goes
  * without those values instead (withoutTakenValues). Empty when the update's unique values are free.
  */
-function uniqueValuesTaken(changes: readonly FieldChange[], userId: string, emails: ReadonlyMap<string, PeakonHolder>, numbers: ReadonlyMap<string, PeakonHolder>): TakenValue[] {
+function uniqueValuesTaken(changes: readonly FieldChange[], user: ScimUser, emails: ReadonlyMap<string, PeakonHolder>, spellings: ReadonlyMap<string, PeakonHolder>, numbers: ReadonlyMap<string, PeakonHolder>): TakenValue[] {
   const taken: TakenValue[] = [];
   for (const change of changes) {
     if (typeof change.to !== 'string') continue;
     const isEmail = change.field === 'userName' || change.field === 'email';
-    const holder = isEmail ? emails.get(emailMatchKey(change.to)) : change.field === 'employeeNumber' ? numbers.get(change.to) : undefined;
-    if (!holder || holder.id === userId) continue;
+    // By the exact spelling first: two users may share an address's match key, one per IDN spelling.
+    const holder = isEmail ? (spellings.get(change.to.toLowerCase()) ?? emails.get(emailMatchKey(change.to))) : change.field === 'employeeNumber' ? numbers.get(change.to) : undefined;
+    if (!holder || holder.id === user.id) continue;
     const what = isEmail ? 'email' : 'employee number';
+    const respelling = isEmail && emailMatchKey(change.to) === emailMatchKey(user.userName) ? { respelling: true as const } : {};
     // userName and the work address are usually one value: one finding per field and holder.
-    if (!taken.some((found) => found.what === what && found.holder.id === holder.id)) taken.push({ what, holder });
+    if (!taken.some((found) => found.what === what && found.holder.id === holder.id)) taken.push({ what, holder, ...respelling });
   }
   return taken;
 }
@@ -554,7 +571,11 @@ function withoutTakenValues(employee: DesiredEmployee, state: ScimUser, taken: r
     kept = { ...kept, user: { ...user, userName: state.userName, ...(state.emails ? { emails: state.emails.map((email) => ({ ...email })) } : {}) } };
   }
   if (taken.some((value) => value.what === 'employee number')) kept = withPeakonsEmployeeNumber(kept, state);
-  const warnings = taken.map((value) => `${takenValueText(value)}: left out of this write, which switches the user off without it; written by a later run once it is free`);
+  const warnings = taken.map((value) =>
+    value.respelling
+      ? `the address's other spelling is held by Peakon user ${value.holder.id} (${value.holder.state}; Peakon tells an internationalised domain's two spellings apart): this user keeps its own spelling; remove or merge the other user in Peakon`
+      : `${takenValueText(value)}: left out of this write, which switches the user off without it; written by a later run once it is free`,
+  );
   return { ...kept, warnings: [...kept.warnings, ...warnings] };
 }
 

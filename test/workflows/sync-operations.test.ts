@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { RunReportFile } from '../../activities/report';
-import { PEAKON_USER_SCHEMA } from '../../scim/resources';
+import { CORE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../../scim/resources';
 import { exitCodeFor } from '../../client/format-report';
 import type { SyncReport } from '../../sync/report';
 import { generateOrg } from '../fixtures/org';
@@ -66,6 +66,33 @@ describe('dry runs, on-demand syncs and run reports', () => {
     expect(single.trace?.[4]).not.toContain('not-an-email');
     expect(exitCodeFor(single)).toBe(0);
     expect(fixture.sandbox.users().map((user) => user.userName)).toEqual([chosen.work_email]);
+  });
+
+  it.each([
+    ['a single-employee sync', true],
+    ['a whole-tenant sync', false],
+  ])("%s of an internationalised address held in both spellings matches the person's own user and keeps its spelling (the other spelling's holder is a stale duplicate: not reactivated, not renamed onto, no 409)", async (_kind, single) => {
+    const fixture = await pipeline.fixture();
+    const employees = generateOrg(3, 2);
+    const anna = { ...employees[0]!, work_email: 'anna@exämple.com' };
+    const everyone = [anna, employees[1]!, employees[2]!];
+    fixture.writeEmployees(everyone);
+    // A stale, hand-made user under the ASCII spelling (inactive, no HR id), and Anna's own under the Unicode one.
+    const [stale, own] = fixture.sandbox.seedUsers([
+      { schemas: [CORE_USER_SCHEMA], userName: 'anna@xn--exmple-cua.com', emails: [{ value: 'anna@xn--exmple-cua.com', primary: true }], name: { givenName: 'Old', familyName: 'Copy' }, active: false },
+      { schemas: [CORE_USER_SCHEMA], userName: 'anna@exämple.com', emails: [{ value: 'anna@exämple.com', primary: true }], name: { givenName: anna.first_name, familyName: anna.last_name }, externalId: anna.employee_id, active: true },
+    ]);
+    const workers = await fixture.startWorkers();
+    const report: SyncReport = await workers.runUntil((async () => (await fixture.startSync(single ? { employeeKey: anna.work_email } : {})).result())());
+    expect(report.status).toBe('completed');
+    expect(report.failuresTotal).toBe(0);
+    expect(report.warnings.join('\n')).toContain(`the address's other spelling is held by Peakon user ${stale?.id} (inactive; Peakon tells an internationalised domain's two spellings apart): this user keeps its own spelling`);
+    const after = fixture.sandbox.users();
+    // The stale user was neither reactivated nor given Anna's HR id; her own user was updated and kept its spelling.
+    expect(after.find((user) => user.id === stale?.id)).toMatchObject({ active: false, userName: 'anna@xn--exmple-cua.com' });
+    expect(after.find((user) => user.id === stale?.id)?.externalId).toBeUndefined();
+    expect(after.find((user) => user.id === own?.id)).toMatchObject({ active: true, externalId: anna.employee_id, userName: 'anna@exämple.com', locale: anna.locale });
+    expect(after).toHaveLength(single ? 2 : 4);
   });
 
   it('syncs one employee on demand and traces read → map → match → action → result', async () => {
