@@ -157,6 +157,8 @@ export function planSyncActivity(deps: ActivityDeps) {
         let current: ScimUser[] | undefined;
         const unreadable: UnreadableScimUser[] = [];
         let hrIdLookup: HrIdLookup | undefined;
+        let owned: ReadonlySet<string> | undefined;
+        let matchLine: number | undefined;
         if (single) {
           // One employee: a filtered lookup decides the action exactly (create, update or nothing). An address with an
           // internationalised domain is looked up in both spellings, even when the first finds someone: two users, one
@@ -178,7 +180,9 @@ export function planSyncActivity(deps: ActivityDeps) {
             }
           }
           const [found] = current;
-          trace.push(traceMatch(config.matching.key, single.employeeKey, found ?? unreadable[0]));
+          // Two users found are chosen between by the plan (below), which names the one it matched in this line then.
+          matchLine = trace.push(traceMatch(config.matching.key, single.employeeKey, found ?? unreadable[0])) - 1;
+          if (current.length > 1 && deps.ownership) owned = new Set((await deps.ownership.read(run.tenant)).owned);
           // Nobody by key: a new hire, or a person whose key changed in the HR system (a rename). One more lookup, by
           // the HR id the connector writes as externalId, tells them apart (sync/plan.ts singleRename).
           // A user holding the id that does not fit the schema joins `unreadable`: the person is left alone, as above.
@@ -206,7 +210,12 @@ export function planSyncActivity(deps: ActivityDeps) {
           clearGuard: config.sync.clearGuard,
           unreadable,
           ...(hrIdLookup ? { hrIdLookup } : {}),
+          ...(owned ? { owned } : {}),
         });
+        if (single && matchLine !== undefined && current && current.length > 1) {
+          const matched = plan.entries.find((entry) => entry.recordRef === single.recordRef)?.peakonUserId;
+          trace[matchLine] = traceMatch(config.matching.key, single.employeeKey, current.find((user) => user.id === matched) ?? current[0]);
+        }
         if (deps.ownership && !input.dryRun) {
           // Everyone matched to an HR record is synced by this run, so the connector owns them from now on.
           heartbeat('recording ownership');

@@ -118,6 +118,11 @@ export interface PlanOptions {
    * (renamedUsers); a user it finds that those rules do not allow to rename is not created beside (singleRename).
    */
   hrIdLookup?: HrIdLookup;
+  /**
+   * A single-employee sync that found several users by key (an address's two IDN spellings): the ownership ledger's
+   * users, so the record matches the one the connector owns first, as a whole-tenant run's would.
+   */
+  owned?: ReadonlySet<string>;
 }
 
 /** What a single-employee sync's lookup by HR id found, and what judging it needs (PlanOptions.hrIdLookup). */
@@ -174,7 +179,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     else currentByKey.set(key, [user]);
   }
   // Ownership is known to a whole-tenant run with a ledger, and to a single-employee sync's lookup by HR id.
-  const ownedBefore = leaverContext?.owned ?? options.hrIdLookup?.owned;
+  const ownedBefore = leaverContext?.owned ?? options.hrIdLookup?.owned ?? options.owned;
   const byKey = (employee: DesiredEmployee): ScimUser | undefined => {
     const users = currentByKey.get(employee.employeeKey);
     return users && (users.length === 1 ? users[0] : preferredUser(users, employee.sourceId, ownedBefore));
@@ -242,8 +247,10 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     // or leavers.action: off's ordinary update) goes without the taken values, or active=false would never apply; and
     // so does one whose only taken value is its own address in the other IDN spelling (a duplicate of the person holds
     // it): the user keeps the spelling it has.
-    if (taken.some((value) => !value.respelling) && !switchesOff(planned.changes)) return skipEntry(planned.ref, planned, `not updated: ${takenValueText(taken[0] as TakenValue)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id);
-    const written = taken.length ? planEmployee(withoutTakenValues(employee, state, taken), state, options, context) : planned;
+    const blocking = taken.find((value) => !value.respelling);
+    if (blocking && !switchesOff(planned.changes)) return skipEntry(planned.ref, planned, `not updated: ${takenValueText(blocking)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id);
+    // A returner's write keeps its separation clears without the taken values too, or Peakon switches them off again.
+    const written = taken.length ? planEmployee(withoutTakenValues(returner ? withReturnerClears(employee, state, clearedOnReturn) : employee, state, taken), state, options, context) : planned;
     const rename = isRenamed(checkedEmployee) && written.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
     if (!leaverContext) return { ...written, ...rename };
     const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };

@@ -3,6 +3,7 @@ import { loadConfigFile } from '../../config/load';
 import { LeaversSchema, type ConnectorConfig } from '../../config/schema';
 import { mapEmployees } from '../../mapping/map';
 import type { DesiredEmployee } from '../../mapping/employee';
+import { emailMatchKey } from '../../mapping/email';
 import { PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import { employeeRefFor } from '../../sync/employee-ref';
 import { composeUpdate } from '../../sync/payloads';
@@ -36,6 +37,20 @@ describe('plan: single-employee syncs and filter discovery', () => {
       expect(plan.entries[0]?.action).toBe('update');
       expect(plan.entries[0]?.changes).toEqual(expect.arrayContaining([{ field: 'active', from: false, to: true }, { field: 'Separation date', from: '2026-10-31', to: null }, { field: 'Separation reason', from: 'Voluntary', to: null }]));
       expect(plan.entries[0]?.update?.write).toEqual({ method: 'patch', operations: expect.arrayContaining([{ op: 'replace', path: 'active', value: true }, { op: 'remove', path: `${PEAKON_USER_SCHEMA}:Separation date` }, { op: 'remove', path: `${PEAKON_USER_SCHEMA}:Separation reason` }]) });
+    });
+
+    it('also when the address keeps its IDN spelling because a duplicate holds the other one (the respelling is left out, the clears are not)', () => {
+      const ascii = 'anna@xn--exmple-cua.com';
+      const base = desiredOf(mapped(), person);
+      const desired: DesiredEmployee = { ...base, employeeKey: emailMatchKey(ascii), user: { ...base.user, userName: ascii, emails: [{ value: ascii, type: 'work', primary: true }] } };
+      const own = { ...separated(desired), userName: 'anna@exämple.com', emails: [{ value: 'anna@exämple.com', type: 'work', primary: true }] } as ScimUser;
+      const duplicate = { schemas: own.schemas, id: 'u-2', userName: ascii, emails: [{ value: ascii, primary: true }], active: false } as ScimUser;
+      const plan = buildPlan([desired], [duplicate, own], options());
+      const entry = plan.entries.find((candidate) => candidate.recordRef === desired.recordRef);
+      expect(entry).toMatchObject({ action: 'update', peakonUserId: 'u-1' });
+      expect(entry?.changes).toEqual(expect.arrayContaining([{ field: 'active', from: false, to: true }, { field: 'Separation date', from: '2026-10-31', to: null }, { field: 'Separation reason', from: 'Voluntary', to: null }]));
+      expect(entry?.changes.some((change) => change.field === 'userName' || change.field === 'email')).toBe(false);
+      expect(entry?.warnings.join()).toContain("the address's other spelling is held by Peakon user u-2");
     });
 
     it('sync.discovery: filter: the update phase 1 builds for the inactive user it finds clears them too; an active user found is not touched', () => {

@@ -55,6 +55,16 @@ describe('plan: Peakon users sharing a matching key', () => {
     expect(anna(plan.entries)).toEqual([expect.objectContaining({ action: 'deactivate', peakonUserId: 'A1' })]);
   });
 
+  it('a single-employee sync that found both spellings chooses by the ledger it is given, as a whole-tenant run does', () => {
+    // Neither holds the HR id (re-keyed HR ids) and both are active: only ownership tells them apart.
+    const owned = user('Z9', 'anna@xn--exmple-cua.com');
+    const other = user('A0', 'anna@exämple.com');
+    const single = (ownedIds?: string[]) => buildPlan([record('100', 'anna@xn--exmple-cua.com')], [other, owned], { matchingKey: 'email', updateMethod: 'patch', refOf: (key) => key, currentIsWholeTenant: false, leaverSettings: lenientGuard, today: '2026-01-15', ...(ownedIds ? { owned: new Set(ownedIds) } : {}) });
+    expect(anna(single(['Z9']).entries)).toEqual([expect.objectContaining({ peakonUserId: 'Z9' })]);
+    // Without the ledger the lowest id wins among equals.
+    expect(anna(single().entries)).toEqual([expect.objectContaining({ peakonUserId: 'A0' })]);
+  });
+
   it.each(orders)('without ownership known (no leavers context), the user holding the HR id as externalId wins (%s)', (_, current) => {
     const plan = planWith([...current], { leavers: false });
     expect(anna(plan.entries)).toEqual([expect.objectContaining({ action: 'unchanged', peakonUserId: 'A1' })]);

@@ -93,6 +93,8 @@ describe('dry runs, on-demand syncs and run reports', () => {
     expect(after.find((user) => user.id === stale?.id)?.externalId).toBeUndefined();
     expect(after.find((user) => user.id === own?.id)).toMatchObject({ active: true, externalId: anna.employee_id, userName: 'anna@exämple.com', locale: anna.locale });
     expect(after).toHaveLength(single ? 2 : 4);
+    // The trace names the user matched, not the first spelling's.
+    if (single) expect(report.trace?.[2]).toContain(`Peakon user ${own?.id}`);
   });
 
   it('syncs one employee on demand and traces read → map → match → action → result', async () => {
