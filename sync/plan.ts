@@ -239,7 +239,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const returner = state.active === false && employee.user.active !== false;
     // Any run that reactivates someone (a single-employee sync too) clears the separation `separate` wrote: Peakon
     // switches off anyone whose separation date has passed, so the reactivation would not last.
-    const planned = planEmployee(returner ? withReturnerClears(employee, state, clearedOnReturn) : employee, state, options, context);
+    const toWrite = returner ? withReturnerClears(employee, state, clearedOnReturn) : employee;
+    const planned = planEmployee(toWrite, state, options, context);
     const stale = renamedAway.size && planned.update ? staleReferenceIn(planned.update.write, renamedAway) : undefined;
     if (stale) return skipEntry(planned.ref, planned, `not updated this run: its Peakon attribute ${stale.attribute} names ${stale.email}, whom this run renames; a full PUT would send that old email back, which Peakon no longer knows once the rename ran (phase 2 does not order updates), so it waits for the next run`, state.id);
     const taken = planned.update ? uniqueValuesTaken(planned.update.changes, state, inPeakon, spellingsInPeakon, numbersInPeakon) : [];
@@ -250,7 +251,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const blocking = taken.find((value) => !value.respelling);
     if (blocking && !switchesOff(planned.changes)) return skipEntry(planned.ref, planned, `not updated: ${takenValueText(blocking)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id);
     // A returner's write keeps its separation clears without the taken values too, or Peakon switches them off again.
-    const written = taken.length ? planEmployee(withoutTakenValues(returner ? withReturnerClears(employee, state, clearedOnReturn) : employee, state, taken), state, options, context) : planned;
+    const written = taken.length ? planEmployee(withoutTakenValues(toWrite, state, taken), state, options, context) : planned;
     const rename = isRenamed(checkedEmployee) && written.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
     if (!leaverContext) return { ...written, ...rename };
     const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };
@@ -471,14 +472,27 @@ const holderOf = (user: ScimUser): PeakonHolder => ({ id: user.id, state: user.a
 const unreadableHolder = (user: UnreadableScimUser): PeakonHolder => ({ id: user.id, state: 'unreadable' });
 
 /** Every email in Peakon (match keys), with a user holding it: the one whose userName it is before one listing it among its emails. */
-function peakonEmails(current: ScimUser[], unreadable: UnreadableScimUser[]): Map<string, PeakonHolder> {
+function peakonEmails(current: readonly ScimUser[], unreadable: readonly UnreadableScimUser[]): Map<string, PeakonHolder> {
+  return emailHolders(current, unreadable, emailMatchKey);
+}
+
+/**
+ * Who holds each email spelling in Peakon, letter case aside: Peakon's uniqueness tells an address's two IDN spellings
+ * apart, which peakonEmails' match keys fold together.
+ */
+function peakonSpellings(current: readonly ScimUser[]): Map<string, PeakonHolder> {
+  return emailHolders(current, [], (email) => email.toLowerCase());
+}
+
+/** Every email in Peakon under `keyOf`, with a user holding it: userNames before listed emails, readable users first. */
+function emailHolders(current: readonly ScimUser[], unreadable: readonly UnreadableScimUser[], keyOf: (email: string) => string): Map<string, PeakonHolder> {
   const emails = new Map<string, PeakonHolder>();
-  for (const user of current) emails.set(emailMatchKey(user.userName), holderOf(user));
+  for (const user of current) emails.set(keyOf(user.userName), holderOf(user));
   for (const user of current) {
-    for (const email of user.emails ?? []) if (!emails.has(emailMatchKey(email.value))) emails.set(emailMatchKey(email.value), holderOf(user));
+    for (const email of user.emails ?? []) if (!emails.has(keyOf(email.value))) emails.set(keyOf(email.value), holderOf(user));
   }
   // Unreadable users are in Peakon too: a reference to one must not be dropped as unreachable.
-  for (const user of unreadable) for (const email of unreadableEmails(user)) if (!emails.has(email)) emails.set(email, unreadableHolder(user));
+  for (const user of unreadable) for (const email of unreadableAddresses(user).map(keyOf)) if (!emails.has(email)) emails.set(email, unreadableHolder(user));
   return emails;
 }
 
@@ -523,14 +537,6 @@ interface TakenValue {
   holder: PeakonHolder;
   /** The value is the user's own address in its other IDN spelling (mapping/email.ts emailSpellings), not a new one. */
   respelling?: true;
-}
-
-/** Who holds each email spelling in Peakon, letter case aside (userName before a listed email). */
-function peakonSpellings(current: readonly ScimUser[]): Map<string, PeakonHolder> {
-  const spellings = new Map<string, PeakonHolder>();
-  for (const user of current) spellings.set(user.userName.toLowerCase(), holderOf(user));
-  for (const user of current) for (const email of user.emails ?? []) if (!spellings.has(email.value.toLowerCase())) spellings.set(email.value.toLowerCase(), holderOf(user));
-  return spellings;
 }
 
 /**
@@ -587,7 +593,12 @@ function withoutTakenValues(employee: DesiredEmployee, state: ScimUser, taken: r
 }
 
 function unreadableEmails(user: UnreadableScimUser): string[] {
-  return [...(user.userName !== undefined ? [user.userName] : []), ...user.emails].map(emailMatchKey);
+  return unreadableAddresses(user).map(emailMatchKey);
+}
+
+/** The addresses an unreadable user holds, as Peakon stores them. */
+function unreadableAddresses(user: UnreadableScimUser): string[] {
+  return [...(user.userName !== undefined ? [user.userName] : []), ...user.emails];
 }
 
 /**
