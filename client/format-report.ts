@@ -23,7 +23,7 @@ export function formatReport(report: SyncReport): string {
     `  employees read:  ${report.employees}`,
     row('created', counts.created, planned?.['create']),
     row('updated', counts.updated, planned?.['update']),
-    ...(report.leavers && report.leavers.action !== 'off' ? [row(report.leavers.action === 'delete' ? 'deleted' : 'deactivated', report.leavers.action === 'delete' ? counts.deleted : counts.deactivated, (planned?.['deactivate'] ?? 0) + (planned?.['delete'] ?? 0))] : []),
+    ...leaverRows(report, row),
     row('unchanged', counts.unchanged, planned?.['unchanged']),
     row('skipped', counts.skipped, planned?.['skip']),
     row('failed', counts.failed, planned?.['invalid']),
@@ -49,6 +49,21 @@ export function formatReport(report: SyncReport): string {
   }
   if (report.reportPath) lines.push('', `Report: ${report.reportPath}`);
   return lines.join('\n');
+}
+
+/**
+ * Deactivated and deleted, each against its own plan. Under `leavers.action: delete` a person the HR system marks
+ * inactive (no termination date) is still only deactivated, never deleted (sync/plan.ts), so one "deleted" row would
+ * hide those deactivations and count them as deletes that did not happen.
+ */
+function leaverRows(report: SyncReport, row: (label: string, done: number, plan: number | undefined) => string): string[] {
+  const action = report.leavers?.action;
+  if (!action || action === 'off') return [];
+  const { counts, planned } = report;
+  const deactivated = row('deactivated', counts.deactivated, planned?.['deactivate'] ?? 0);
+  if (action !== 'delete') return [deactivated];
+  const anyDeactivation = counts.deactivated > 0 || (planned?.['deactivate'] ?? 0) > 0;
+  return [...(anyDeactivation ? [deactivated] : []), row('deleted', counts.deleted, planned?.['delete'] ?? 0)];
 }
 
 /** Leavers, returners, the guard and the users the connector does not own. */

@@ -46,7 +46,7 @@ export function registerCancelCommand(program: Command): void {
           const { failed } = outcome;
           if (alreadyEnded && !options.json) process.stdout.write(`${runId} had already ended ${failed.status}: nothing was cancelled\n`);
           process.stdout.write(options.json ? `${JSON.stringify({ ...failed, ...extra }, null, 2)}\n` : `${formatFailedRun(failed)}\n`);
-          process.exitCode = failed.status === 'canceled' ? 0 : 1;
+          process.exitCode = failed.status === 'cancelled' ? 0 : 1;
           return;
         }
         const { report } = outcome;

@@ -70,7 +70,7 @@ export function jsonMember(member: RunMember): Omit<RunMember, 'summary'> {
 
 /**
  * A run that ended without a report: how it ended (Temporal's status, lower case: `failed`, `terminated`, `timed_out`,
- * `canceled`), why (the failure's message, as `sync --wait` prints it), and the counts its memo had published by then
+ * `cancelled`, as the SDK names them), why (the failure's message, as `sync --wait` prints it), and the counts its memo had published by then
  * (workflows/sync.ts `publish`: numbers only; absent when the run never published any).
  */
 export interface FailedRun {

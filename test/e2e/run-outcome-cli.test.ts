@@ -10,9 +10,13 @@ import path from 'node:path';
 import type { SyncReport } from '../../sync/report';
 import { generateOrg } from '../fixtures/org';
 import { BUILT_CLI as CLI, runBuiltCli as cli, type CliResult } from '../harness/cli';
-import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
+import { TEST_TUNING, usePipelineTests, type PipelineFixture } from '../harness/pipeline';
 import { progressOf } from '../harness/progress';
 import { devServerAddress } from '../harness/temporal';
+import { eventually } from '../harness/wait';
+import { configAsWrittenFor, writeConfigFile } from '../schedules/config-as-written';
+import { scheduleConfigFromFile } from '../../client/schedules/stored-config';
+import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
 
 describe('peakon-sync status / cancel: how a run ended', () => {
   const pipeline = usePipelineTests();
@@ -128,6 +132,23 @@ describe('peakon-sync status / cancel: how a run ended', () => {
     const json = await cli(['cancel', report.runId, '--json'], env());
     expect(JSON.parse(json.stdout)).toMatchObject({ runId: report.runId, status: 'completed', alreadyEnded: true });
     expect(json.exitCode).toBe(0);
+  });
+
+  it('cancel of a run that Temporal itself ends cancelled (no report: a scheduled run stopped before its config resolved) exits 0', async () => {
+    const fixture = await pipeline.fixture();
+    fixture.writeEmployees(generateOrg(3, 2));
+    const { client, taskQueue } = pipeline.temporal;
+    const config = scheduleConfigFromFile(writeConfigFile(fixture, 'acme.yaml', configAsWrittenFor(fixture)));
+    const workflowId = `${scheduledSyncWorkflowIdPrefix(fixture.config.tenant)}-cancelled-early`;
+    const handle = await client.workflow.start('scheduledSyncWorkflow', { taskQueue, workflowId, args: [{ ...config.stored, tuning: TEST_TUNING }] });
+    // No worker yet: the cancel is in the history before the run's first step, which it then never takes.
+    const cancelling = cli(['cancel', workflowId], env());
+    await eventually('the cancel request in the run history', async () => ((await handle.fetchHistory()).events ?? []).some((event) => event.workflowExecutionCancelRequestedEventAttributes) || undefined);
+    const workers = await fixture.startWorkers();
+    const cancelled = await workers.runUntil(cancelling);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    expect(cancelled.stdout).toContain(`${workflowId} ended cancelled: `);
+    expect(cancelled.exitCode).toBe(0);
   });
 
   it('cancel of a run that had already failed says so, with the reason, and exits 1', async () => {

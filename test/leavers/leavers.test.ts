@@ -7,7 +7,7 @@ import { temporal } from '@temporalio/proto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunReportFile } from '../../activities/report';
-import { exitCodeFor, EXIT_LEAVERS_HELD } from '../../client/format-report';
+import { exitCodeFor, EXIT_LEAVERS_HELD, formatReport } from '../../client/format-report';
 import { ConnectorConfigSchema } from '../../config/schema';
 import { ledgerStoreFromEnv } from '../../ownership/store';
 import { defaultPayloadDirectory } from '../../worker/environment';
@@ -374,6 +374,10 @@ describe('leavers', () => {
         expect(report.status).toBe('completed');
         expect(report.counts).toMatchObject({ deleted: 1, created: 0, updated: 0, failed: 0 });
         expect(report.leavers).toMatchObject({ action: 'delete', planned: 3, held: false });
+        // The summary says the same: two switched off (HR-inactive are never deleted), one deleted, each as planned.
+        const summary = formatReport(report);
+        expect(summary).toMatch(/^ {2}deactivated: +2$/m);
+        expect(summary).toMatch(/^ {2}deleted: +1$/m);
         const writes = writesOf(fixture, opsBefore);
         expect(writes.map((op) => `${op.method} ${op.path}`).sort()).toEqual([...markedIds.map((id) => `PATCH /scim/v2/Users/${id}`), `DELETE /scim/v2/Users/${goneId}`].sort());
         // The marked people are still in Peakon, switched off and otherwise as they were; only the leaver is gone.

@@ -114,3 +114,24 @@ describe('the guard line of a report whose leaver writes were held', () => {
     expect(text).not.toContain('peakon-sync approve');
   });
 });
+
+describe('the leaver rows of a report under leavers.action: delete', () => {
+  // HR-inactive people are only switched off under `delete` (sync/plan.ts): their deactivations are not deletes.
+  const deleting = (report: SyncReport): SyncReport => ({ ...report, leavers: { action: 'delete', planned: 5, returners: 0, unowned: 0, held: false }, planned: { deactivate: 2, delete: 3 } });
+
+  it('a dry run shows the deactivations and the deletes it plans, each on its own row', () => {
+    const text = formatReport({ ...deleting(emptyReport()), status: 'completed', dryRun: true });
+    expect(text).toMatch(/^ {2}deactivated: +2 planned$/m);
+    expect(text).toMatch(/^ {2}deleted: +3 planned$/m);
+  });
+
+  it('a run that did all it planned shows no shortfall; without deactivations only the deleted row', () => {
+    const done = deleting(emptyReport());
+    const text = formatReport({ ...done, status: 'completed', counts: { ...emptyCounts(), deactivated: 2, deleted: 3 } });
+    expect(text).toMatch(/^ {2}deactivated: +2$/m);
+    expect(text).toMatch(/^ {2}deleted: +3$/m);
+    const onlyDeletes = formatReport({ ...done, planned: { delete: 3 }, status: 'completed', counts: { ...emptyCounts(), deleted: 3 } });
+    expect(onlyDeletes).not.toContain('deactivated:');
+    expect(onlyDeletes).toMatch(/^ {2}deleted: +3$/m);
+  });
+});
