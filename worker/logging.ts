@@ -47,7 +47,22 @@ function withoutErrorDetails(value: unknown, onPath = new WeakSet<object>()): un
  */
 export function formatLogEntry(entry: LogEntry): string {
   const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-  return JSON.stringify({ time, level: entry.level.toLowerCase(), message: entry.message, ...(withoutErrorDetails(entry.meta ?? {}) as Record<string, unknown>) }, jsonValue);
+  return JSON.stringify({ time, level: entry.level.toLowerCase(), message: entry.message, ...(withoutErrorDetails(withoutTaskDumps(entry.meta ?? {})) as Record<string, unknown>) }, jsonValue);
+}
+
+/**
+ * When the SDK cannot start a task (an activity whose input it cannot decode: a plain payload the codec refuses, during
+ * a move to encryption), it logs the whole task beside the error, as JSON (`task`) and as protobuf bytes
+ * (`taskEncoded`): its input payloads and heartbeat details, the SCIM body among them. A line per attempt would copy
+ * HR data into the logs; the activity type, IDs and error name stay, the task's contents never.
+ */
+const TASK_DUMP_KEYS = ['task', 'taskEncoded'] as const;
+
+function withoutTaskDumps(meta: Record<string, unknown>): Record<string, unknown> {
+  if (!TASK_DUMP_KEYS.some((key) => key in meta)) return meta;
+  const kept = { ...meta };
+  for (const key of TASK_DUMP_KEYS) if (key in kept) kept[key] = '[omitted: task contents]';
+  return kept;
 }
 
 /**

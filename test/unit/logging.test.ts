@@ -40,6 +40,18 @@ describe('structured logs', () => {
     expect(JSON.parse(line)).toMatchObject({ error: { name: 'Error' }, activityFailure: { name: 'ApplicationFailure', type: 'InvalidRequest' } });
   });
 
+  it('leaves out the task the SDK dumps when it cannot start one (a plain payload the codec refused): its input is a SCIM body', () => {
+    // The metadata @temporalio/worker (lib/worker.js, "Error while processing ActivityTask.start") logs at ERROR.
+    const input = Buffer.from(JSON.stringify({ userName: 'jane.doe@acme.com', name: { givenName: 'Jane' } })).toString('base64');
+    const task = JSON.stringify({ start: { activityType: 'writeEmployee', input: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: input }] } });
+    const meta = { activityType: 'writeEmployee', activityId: '3', error: new Error('refusing an unencrypted payload'), task, taskEncoded: Buffer.from(task).toString('base64') };
+    const line = formatLogEntry({ level: 'ERROR', message: 'Error while processing ActivityTask.start: refusing an unencrypted payload', timestampNanos: 1_764_000_000_000_000_000n, meta });
+    expect(line).not.toContain(input);
+    expect(line).not.toContain('jane.doe');
+    expect(line).not.toContain(meta.taskEncoded.slice(0, 40));
+    expect(JSON.parse(line)).toMatchObject({ level: 'error', activityType: 'writeEmployee', activityId: '3', error: { name: 'Error' }, task: '[omitted: task contents]', taskEncoded: '[omitted: task contents]' });
+  });
+
   it('logs an error with a toJSON of its own (AxiosError, ScimError) by its name too: not its request, headers or message', () => {
     // JSON.stringify calls toJSON before any replacer: an AxiosError's toJSON holds the request config and its headers.
     const axiosLike = Object.assign(new Error('Request failed with status code 400'), {
