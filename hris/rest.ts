@@ -371,12 +371,15 @@ function nextPage(
   }
 }
 
-/** The `rel="next"` target of an RFC 8288 Link header. */
+/**
+ * The `rel="next"` target of an RFC 8288 Link header. Relation types compare case-insensitively (§2.1.1): an API that
+ * writes `rel="Next"` must not end the read after page 1, which would plan everyone after it as a leaver.
+ */
 export function nextLink(header: string | undefined): string | undefined {
   if (!header) return undefined;
   for (const match of header.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
     const rel = /;\s*rel\s*=\s*"?([^";]+)"?/i.exec(match[2] ?? '');
-    if (rel?.[1]?.split(/\s+/).includes('next')) return match[1];
+    if (rel?.[1]?.toLowerCase().split(/\s+/).includes('next')) return match[1];
   }
   return undefined;
 }

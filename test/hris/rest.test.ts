@@ -334,6 +334,15 @@ describe('REST source pagination', () => {
     expect(api.requests.map((request) => request.url.search)).toEqual(['', '?p=2', '?p=3']);
   });
 
+  it('follows a Link relation written in another case (rel="Next": RFC 8288 compares them case-insensitively)', async () => {
+    const api = await serve(({ url }) => {
+      const page = Number(url.searchParams.get('p') ?? 1);
+      const link = page < 3 ? { Link: `</api/employees?p=${page + 1}>; rel="Next"` } : undefined;
+      return { body: people.slice((page - 1) * 3, page * 3), ...(link ? { headers: link } : {}) };
+    });
+    expect(ids(await readWith(api.origin, { pagination: { type: 'link' } }))).toEqual(people.map((person) => person.id));
+  });
+
   it('stops a cursor that comes back twice instead of reading forever', async () => {
     // Different records each time, so it is the cursor check that stops the read, not the repeated-page check.
     let served = 0;
