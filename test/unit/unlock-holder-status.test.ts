@@ -53,9 +53,11 @@ describe('unlock: what the holder check may conclude', () => {
     [14, 'UNAVAILABLE: connection refused'],
     [4, 'DEADLINE_EXCEEDED: context deadline exceeded'],
     [7, 'PERMISSION_DENIED: Request unauthorized'],
-  ])('a holder describe failing with gRPC %i is an error, not "holder gone": nothing is terminated', async (code, message) => {
+  ])('a holder describe failing with gRPC %i is an error, not "holder gone", with --force too: nothing is terminated', async (code, message) => {
     const { client, terminated } = clientWith({ holderDescribe: () => Promise.reject(grpcFailure(code, message)) });
-    await expect(unlockTenant(client, tenant, false)).rejects.toThrow(`cannot tell whether sync ${holder}, which holds the lock of tenant ${tenant}, still runs: Failed to describe workflow (${code} ${message}); nothing was terminated, try again`);
+    for (const force of [false, true]) {
+      await expect(unlockTenant(client, tenant, force)).rejects.toThrow(`cannot tell whether sync ${holder}, which holds the lock of tenant ${tenant}, still runs: Failed to describe workflow (${code} ${message}); nothing was terminated, try again`);
+    }
     expect(terminated).toEqual([]);
   });
 
