@@ -1,6 +1,8 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  isCancellation,
+  patched,
   proxyActivities,
   upsertMemo,
   upsertSearchAttributes,
@@ -49,13 +51,30 @@ export async function scheduledSyncWorkflow(input: ScheduledSyncInput): Promise<
  * search attribute as a sync records its outcome, so `schedule describe` and the UI's list show why.
  */
 function stoppedBeforeSync(error: unknown): unknown {
-  if (!(error instanceof ActivityFailure && error.cause instanceof ApplicationFailure)) return error;
+  if (!(error instanceof ActivityFailure && error.cause instanceof ApplicationFailure)) {
+    // Cancelled (or the check timed out) before the sync began: the run ends without a report, and the status the
+    // schedule started it with ("running") would stay in the UI's list and `schedule describe` for good.
+    if (patched(SCHEDULED_RUN_RECORDS_EARLY_END_PATCH)) recordEnd(isCancellation(error) ? 'cancelled' : 'failed', isCancellation(error) ? 'cancelled before its stored config was checked' : 'its stored config could not be checked');
+    return error;
+  }
   const info = workflowInfo();
   const type = error.cause.type ?? 'ConfigInvalid';
   const scheduleId = info.typedSearchAttributes.get(SCHEDULED_BY_ID) ?? '<schedule id>';
   // `schedule describe` shows the memo's message beside the fix, so only the failure itself carries the command.
-  upsertMemo({ status: 'failed', message: error.cause.message });
-  if (info.typedSearchAttributes.get(SYNC_STATUS_SEARCH_ATTRIBUTE) !== undefined) upsertSearchAttributes([{ key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'failed' }]);
+  recordEnd('failed', error.cause.message);
   const fix = type === 'ConfigInvalid' ? `\nfix the config file, then store it again: peakon-sync schedule update ${scheduleId} --config <file>` : '';
   return ApplicationFailure.create({ type, nonRetryable: true, message: `${error.cause.message}${fix}` });
+}
+
+/**
+ * patched() marker of a scheduled run that ended before its sync began, other than by a config that does not validate
+ * (cancelled, or its check failing on every attempt), and recorded that end in its memo and status search attribute
+ * (2026-11). Written only then.
+ */
+const SCHEDULED_RUN_RECORDS_EARLY_END_PATCH = 'scheduled-run-records-early-end';
+
+/** How the run ended, where `schedule describe` and the UI's list read it (a sync records its outcome the same way). */
+function recordEnd(status: 'failed' | 'cancelled', message: string): void {
+  upsertMemo({ status, message });
+  if (workflowInfo().typedSearchAttributes.get(SYNC_STATUS_SEARCH_ATTRIBUTE) !== undefined) upsertSearchAttributes([{ key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: status }]);
 }

@@ -17,6 +17,7 @@ import { eventually } from '../harness/wait';
 import { configAsWrittenFor, writeConfigFile } from '../schedules/config-as-written';
 import { scheduleConfigFromFile } from '../../client/schedules/stored-config';
 import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
+import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 
 describe('peakon-sync status / cancel: how a run ended', () => {
   const pipeline = usePipelineTests();
@@ -140,15 +141,21 @@ describe('peakon-sync status / cancel: how a run ended', () => {
     const { client, taskQueue } = pipeline.temporal;
     const config = scheduleConfigFromFile(writeConfigFile(fixture, 'acme.yaml', configAsWrittenFor(fixture)));
     const workflowId = `${scheduledSyncWorkflowIdPrefix(fixture.config.tenant)}-cancelled-early`;
-    const handle = await client.workflow.start('scheduledSyncWorkflow', { taskQueue, workflowId, args: [{ ...config.stored, tuning: TEST_TUNING }] });
+    // Started as a schedule starts it: the status search attribute says running until the run records how it ended.
+    const typedSearchAttributes = [{ key: TENANT_SEARCH_ATTRIBUTE, value: fixture.config.tenant }, { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' }];
+    const handle = await client.workflow.start('scheduledSyncWorkflow', { taskQueue, workflowId, typedSearchAttributes, args: [{ ...config.stored, tuning: TEST_TUNING }] });
     // No worker yet: the cancel is in the history before the run's first step, which it then never takes.
     const cancelling = cli(['cancel', workflowId], env());
     await eventually('the cancel request in the run history', async () => ((await handle.fetchHistory()).events ?? []).some((event) => event.workflowExecutionCancelRequestedEventAttributes) || undefined);
     const workers = await fixture.startWorkers();
     const cancelled = await workers.runUntil(cancelling);
-    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    const description = await handle.describe();
+    expect(description.status.name).toBe('CANCELLED');
     expect(cancelled.stdout).toContain(`${workflowId} ended cancelled: `);
     expect(cancelled.exitCode).toBe(0);
+    // What the UI's list and `schedule describe` show of it: cancelled, not running for good.
+    expect(description.typedSearchAttributes.get(SYNC_STATUS_SEARCH_ATTRIBUTE)).toBe('cancelled');
+    expect(description.memo).toMatchObject({ status: 'cancelled' });
   });
 
   it('cancel of a run that had already failed says so, with the reason, and exits 1', async () => {

@@ -366,22 +366,27 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
     await record('partition-failed', run);
   }, 300_000);
 
-  it('scheduled: a scheduled run validates its stored config, then syncs; a stored config that no longer validates fails first', async () => {
+  it('scheduled: a scheduled run validates its stored config, then syncs; a stored config that no longer validates fails first; one cancelled before its first step records that it was', async () => {
     const fixture = await pipeline.fixture({ tenant: 'replay-scheduled' });
     fixture.writeEmployees(generateOrg(3, 2));
-    const workers = await fixture.startWorkers();
     const start = (storedConfig: unknown, suffix: string) =>
       pipeline.temporal.client.workflow.start('scheduledSyncWorkflow', { taskQueue: pipeline.temporal.taskQueue, workflowId: `peakon-sync/replay-scheduled/scheduled-${suffix}-${Date.now()}`, args: [{ storedConfig, tuning: TEST_TUNING }] });
     const asWritten = JSON.parse(JSON.stringify(fixture.config)) as Record<string, unknown>;
-    const [good, bad] = await workers.runUntil((async () => {
+    // Cancelled before any worker runs it: its first task holds the start and the cancel.
+    const early = await start(asWritten, 'cancelled');
+    await early.cancel();
+    const workers = await fixture.startWorkers();
+    const [good, bad, cancelled] = await workers.runUntil((async () => {
+      const cancelledRun: RecordedRun = { failure: await early.result().catch((error: unknown) => error), workflows: await workflowsOfRun(pipeline.temporal, early) };
       const ok = await start(asWritten, 'ok');
       const okRun: RecordedRun = { report: await ok.result(), workflows: await workflowsOfRun(pipeline.temporal, ok) };
       const broken = await start({ ...asWritten, sync: { ...(asWritten['sync'] as object), maxConcurentPartitions: 2 } }, 'invalid');
       const brokenRun: RecordedRun = { failure: await broken.result().catch((error: unknown) => error), workflows: await workflowsOfRun(pipeline.temporal, broken) };
-      return [okRun, brokenRun] as const;
+      return [okRun, brokenRun, cancelledRun] as const;
     })());
     expect(good.report?.counts.created).toBe(3);
     expect(String((bad.failure as { cause?: { message?: string } } | undefined)?.cause?.message)).toMatch(/maxConcurentPartitions/);
-    await record('scheduled', good, bad);
+    expect((await early.describe()).status.name).toBe('CANCELLED');
+    await record('scheduled', good, bad, cancelled);
   }, 300_000);
 });
