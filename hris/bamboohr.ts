@@ -5,6 +5,7 @@ import type { BambooHrSourceConfig } from './config';
 import type { RecordProblem } from '../mapping/employee';
 import { BEYOND_EXACT_JSON_RANGE, isBeyondExactJsonRange } from '../mapping/record-fields';
 import { HrisStatusError, httpSettingsFor, requestJson, type HrisHttpSettings, type Sleep } from './http';
+import { employeeEntries, kindOfJson } from './rest';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
 export interface BambooHrSourceDeps {
@@ -19,10 +20,12 @@ export const SUPERVISOR_FIELD = 'supervisorEId';
 /** Pages handed to the mapping; BambooHR itself answers a report in one response. */
 const PAGE_SIZE = 1000;
 
+// Each entry of `employees` is checked on its own (employeeEntries): one that is not an object is one problem record.
 const EmployeeListSchema = z.looseObject({
-  employees: z.array(z.record(z.string(), z.unknown())),
+  employees: z.array(z.unknown()),
   fields: z.array(z.looseObject({ id: z.union([z.string(), z.number()]).transform(String) })).optional(),
 });
+type EmployeeList = { employees: HrisRecord[]; fields?: Array<{ id: string }> | undefined };
 const ChangeSchema = z.looseObject({
   id: z.union([z.string(), z.number()]),
   action: z.enum(['Inserted', 'Updated', 'Deleted']),
@@ -103,9 +106,21 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
             settings,
           );
     const parsed = EmployeeListSchema.safeParse(response.body);
-    if (!parsed.success) throw new SourceReadError(`${description}: the ${config.read} response has no "employees" list`);
-    assertFieldsAnswered(parsed.data);
-    return parsed.data.employees.map(normalizeRecord);
+    if (!parsed.success) throw new SourceReadError(`${description}: the ${config.read} response ${describeBadList(response.body)}`);
+    // A report entry that is not an employee object (null) is a problem of its own, as a CSV row the source cannot
+    // read: the other employees are read, and the problem (no key, no id) holds the run's leaver writes for approval.
+    const listName = config.read === 'directory' ? 'the employee directory' : 'the custom report';
+    const { records: employees, unreadable } = employeeEntries(parsed.data.employees, {
+      description,
+      readBefore: 0,
+      onProblem: options.onProblem,
+      entryName: (entry) => `entry ${entry} of the "employees" list of ${listName}`,
+    });
+    if (employees.length > 0 && unreadable === employees.length) {
+      throw new SourceReadError(`${description} returned no employee records, only ${unreadable} entry(ies) that are not employee objects; refusing to sync an empty read`);
+    }
+    assertFieldsAnswered({ ...parsed.data, employees });
+    return employees.map(normalizeRecord);
   }
 
   /**
@@ -115,7 +130,7 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
    * The fields the config reads must each come back, in the answer's `fields` list or as a key of an employee.
    * (supervisorEId, asked for in every report, is only required when the config reads it.)
    */
-  function assertFieldsAnswered(answer: z.infer<typeof EmployeeListSchema>): void {
+  function assertFieldsAnswered(answer: EmployeeList): void {
     // No employees at all is the empty read readPages refuses, with its own message.
     if (answer.employees.length === 0) return;
     const wanted = config.read === 'directory' ? deps.fields : [...deps.fields, ...config.fields];
@@ -195,6 +210,14 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
       };
     },
   };
+}
+
+/** Why an answer is not a list of employees, naming what was there by kind only (never a value: personal data). */
+function describeBadList(body: unknown): string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return `is not a JSON object (found ${kindOfJson(body)})`;
+  const employees = 'employees' in body ? body.employees : undefined;
+  if (!Array.isArray(employees)) return `has no "employees" list (found ${kindOfJson(employees)} at "employees")`;
+  return 'has a "fields" list that is not a list of objects with an "id"';
 }
 
 /**

@@ -6,6 +6,7 @@ import type { RestPagination, RestSourceConfig } from './config';
 import { describeUrl, HrisStatusError, httpSettingsFor, NOT_FOUND_HINT, requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
 import { getJsonPath } from './json-path';
 import { BEYOND_EXACT_JSON_RANGE, isBeyondExactJsonRange } from '../mapping/record-fields';
+import type { RecordProblem } from '../mapping/employee';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
 export interface RestSourceDeps {
@@ -13,7 +14,8 @@ export interface RestSourceDeps {
   sleep: Sleep;
 }
 
-const RecordsSchema = z.array(z.record(z.string(), z.unknown()));
+const RecordsSchema = z.array(z.unknown());
+const EmployeeObjectSchema = z.record(z.string(), z.unknown());
 
 /**
  * Cursor pagination: after this many empty pages in a row, each with a fresh cursor, the read stops. An empty page
@@ -91,6 +93,8 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // alike) or one the data moved during the read, not a filter.
   let previousRecords: Map<string, number> | undefined;
   let emptyPagesInARow = 0;
+  // Entries that were no employee object (each one a problem): a read of nothing else is empty.
+  let unreadable = 0;
   for (let pageNumber = 1; next; pageNumber += 1) {
     if (pageNumber > config.maxPages) {
       throw new SourceReadError(`${description}: more than maxPages (${config.maxPages}) pages; is the pagination setting right?`);
@@ -120,7 +124,8 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       }
       throw error;
     }
-    const records = extractRecords(response.body, config.recordsPath, description, pageNumber);
+    const { records, unreadable: unreadableOfPage } = extractRecords(response.body, config.recordsPath, description, pageNumber, read, options.onProblem);
+    unreadable += unreadableOfPage;
     // Short: the first page against the size asked for, a later one against the largest page served before (an API
     // that caps its page size serves only pages short of the size asked for). It may still not be the last page.
     const short = records.length < (pageNumber === 1 ? requestedPageSize(config.pagination) : longestPage);
@@ -141,6 +146,8 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       if (config.pagination.type === 'offset') {
         const digests = new Map<string, number>();
         for (const record of records) {
+          // A stand-in is no record the next page can repeat: two pages each with a null entry overlap in nothing.
+          if (isStandIn(record)) continue;
           const digest = recordDigest(record);
           digests.set(digest, (digests.get(digest) ?? 0) + 1);
         }
@@ -196,6 +203,9 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     longestPage = Math.max(longestPage, records.length);
   }
   if (read === 0) throw new SourceReadError(`${description} returned no employee records; refusing to sync an empty read`);
+  if (unreadable === read) {
+    throw new SourceReadError(`${description} returned no employee records, only ${read} entry(ies) that are not employee objects; refusing to sync an empty read`);
+  }
   if (announced !== undefined && read < announced) {
     throw new SourceReadError(`${description} announced ${announced} records at "${config.totalPath ?? ''}" but returned only ${read}; the read is incomplete`);
   }
@@ -384,15 +394,74 @@ export function nextLink(header: string | undefined): string | undefined {
   return undefined;
 }
 
-function extractRecords(body: unknown, recordsPath: string, description: string, pageNumber: number): HrisRecord[] {
+/**
+ * The page's records at `recordsPath`. A value there that is not a list fails the read (the path is wrong, or the API
+ * answered an error in a 200). One entry of the list that is not an employee object (null, a string: a GraphQL-backed
+ * list where one item failed to resolve) is one unreadable record, not a bad read: see employeeEntries.
+ */
+function extractRecords(
+  body: unknown,
+  recordsPath: string,
+  description: string,
+  pageNumber: number,
+  /** Records (stand-ins included) read before this page: the mapping names the read's records by position. */
+  readBefore: number,
+  onProblem: HrisReadOptions['onProblem'],
+): EmployeeEntries {
   const found = getJsonPath(body, recordsPath);
   const parsed = RecordsSchema.safeParse(found);
+  const where = recordsPath === '' ? 'the response body' : `"${recordsPath}"`;
   if (!parsed.success) {
-    const where = recordsPath === '' ? 'the response body' : `"${recordsPath}"`;
-    const what = found === undefined ? 'nothing' : Array.isArray(found) ? 'a list with non-object entries' : typeof found;
-    throw new SourceReadError(`${description}: page ${pageNumber}: expected a list of employee objects at ${where}, found ${what}`);
+    throw new SourceReadError(`${description}: page ${pageNumber}: expected a list of employee objects at ${where}, found ${kindOfJson(found)}`);
   }
-  return parsed.data;
+  return employeeEntries(parsed.data, { description, readBefore, onProblem, entryName: (entry) => `page ${pageNumber}, entry ${entry} of the list at ${where}` });
+}
+
+/**
+ * A list's entries as records, each entry that is not an employee object reported through `onProblem` as a problem of
+ * its own and replaced by a blank stand-in (`{}`), as the CSV source does with a row it cannot read: the rest of the
+ * list is read, the records after it keep their positions (the mapping names records `record N` by position; offsets
+ * and totals count the entries the API served), and the mapping skips the stand-in like any blank record. The problem
+ * holds no key or id, so it holds the run's leaver writes for approval (sync/leavers.ts): whoever that entry was is
+ * not planned as a leaver unseen. Without `onProblem` the entry fails the read: left out silently, it would look like
+ * a leaver. Messages name the entry's kind (null, a string), never its value: it may be personal data.
+ */
+export function employeeEntries(
+  entries: readonly unknown[],
+  context: { description: string; readBefore: number; onProblem: HrisReadOptions['onProblem']; entryName: (entry: number) => string },
+): EmployeeEntries {
+  let unreadable = 0;
+  const records = entries.map((entry, index): HrisRecord => {
+    const record = EmployeeObjectSchema.safeParse(entry);
+    if (record.success) return record.data;
+    const message = `${context.entryName(index + 1)}: not an employee object (${kindOfJson(entry)}); left out of this run`;
+    if (!context.onProblem) throw new SourceReadError(`${context.description}: ${message}`);
+    const problem: RecordProblem = { recordRef: `record ${context.readBefore + index + 1}`, field: 'record', message };
+    context.onProblem(problem);
+    unreadable += 1;
+    return {};
+  });
+  return { records, unreadable };
+}
+
+export interface EmployeeEntries {
+  /** One per entry, stand-ins included. */
+  records: HrisRecord[];
+  /** Entries that were not employee objects, each reported as a problem. */
+  unreadable: number;
+}
+
+/** The stand-in of an entry employeeEntries could not read (or an empty object, which holds nobody either). */
+function isStandIn(record: HrisRecord): boolean {
+  return Object.keys(record).length === 0;
+}
+
+/** What a JSON value is, never what it holds (it may be personal data): `null`, `a string`, `an array`. */
+export function kindOfJson(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function extractTotal(body: unknown, totalPath: string | undefined, description: string): number | undefined {

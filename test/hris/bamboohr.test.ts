@@ -4,8 +4,10 @@ import { createSourceForConfig } from '../../hris';
 import { createBambooHrSource, type BambooHrSource } from '../../hris/bamboohr';
 import { BambooHrSourceConfigSchema } from '../../hris/config';
 import { SourceReadError, readAllRecords } from '../../hris/source';
+import type { RecordProblem } from '../../mapping/employee';
 import { mapEmployees } from '../../mapping/map';
 import { startBambooHrFixture, type BambooEmployee, type BambooHrFixture } from '../fixtures/bamboohr-server';
+import { useTestServers } from './http-server';
 
 const API_KEY = 'bamboo-api-key-123';
 const resolveSecret = (ref: SecretRef): string => {
@@ -234,5 +236,53 @@ describe('BambooHR source: empty dates', () => {
     const source = createSourceForConfig(mapped(api.baseUrl), { resolveSecret, sleep: noSleep }) as BambooHrSource;
     const changes = await source.readChangedSince(new Date('2025-03-01T00:00:00Z'));
     expect(changes.records[0]?.['terminationDate']).toBeNull();
+  });
+});
+
+describe('BambooHR source: an entry of the employees list that is not an employee object', () => {
+  const { serve } = useTestServers();
+  // The custom report as BambooHR answers it, with entries the fixture cannot produce.
+  const reportWith = async (body: unknown) => {
+    const api = await serve(() => ({ body }));
+    return parseConfig(rawConfig(`${api.origin}/api/gateway.php/acme`));
+  };
+  const fields = ['workEmail', 'firstName', 'lastName', 'status', 'department', 'supervisorEId'].map((id) => ({ id }));
+
+  it('reports each one as a problem naming the entry and its kind (never the value), and reads the other employees', async () => {
+    const config = await reportWith({ fields, employees: [employees[0], null, employees[1], 'Pablo Ruiz'] });
+    const problems: RecordProblem[] = [];
+    const records = await readAllRecords(createSourceForConfig(config, { resolveSecret, sleep: noSleep }), { onProblem: (problem) => problems.push(problem) });
+    expect(problems).toEqual([
+      { recordRef: 'record 2', field: 'record', message: 'entry 2 of the "employees" list of the custom report: not an employee object (null); left out of this run' },
+      { recordRef: 'record 4', field: 'record', message: 'entry 4 of the "employees" list of the custom report: not an employee object (a string); left out of this run' },
+    ]);
+    expect(JSON.stringify(problems)).not.toContain('Pablo');
+    const report = mapEmployees(records, config, problems);
+    expect(report.employees.map((employee) => [employee.sourceId, employee.recordRef])).toEqual([
+      ['4', 'record 1 (id 4)'],
+      ['1', 'record 3 (id 1)'],
+    ]);
+    expect(report.problems).toEqual(problems);
+  });
+
+  it('fails the read when no caller takes the problems, naming the entry', async () => {
+    const config = await reportWith({ fields, employees: [employees[0], null] });
+    await expect(readAllRecords(createSourceForConfig(config, { resolveSecret, sleep: noSleep }))).rejects.toThrow(
+      'bamboohr:acme: 1 record(s) could not be read: record 2: entry 2 of the "employees" list of the custom report: not an employee object (null)',
+    );
+  });
+
+  it('still fails a read in which no entry is an employee object', async () => {
+    const config = await reportWith({ fields, employees: [null, null] });
+    await expect(readAllRecords(createSourceForConfig(config, { resolveSecret, sleep: noSleep }), { onProblem: () => undefined })).rejects.toThrow(
+      'bamboohr:acme returned no employee records, only 2 entry(ies) that are not employee objects',
+    );
+  });
+
+  it('fails an answer without a list of employees, saying what it found', async () => {
+    const config = await reportWith({ fields, employees: null });
+    const reading = readAllRecords(createSourceForConfig(config, { resolveSecret, sleep: noSleep }));
+    await expect(reading).rejects.toBeInstanceOf(SourceReadError);
+    await expect(reading).rejects.toThrow('bamboohr:acme: the customReport response has no "employees" list (found null at "employees")');
   });
 });

@@ -1,6 +1,7 @@
 import { RestSourceConfigSchema } from '../../hris/config';
 import { createSource } from '../../hris';
 import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
+import type { RecordProblem } from '../../mapping/employee';
 import type { SecretRef } from '../../config/secret';
 import { mapEmployees } from '../../mapping/map';
 import { withEnvironmentProxy } from '../harness/env-proxy';
@@ -495,6 +496,68 @@ describe('REST source failures and retries', () => {
     forget(api);
     await api.close();
     await expect(readWith(api.origin, { retry: { maxAttempts: 2, baseDelayMs: 0 } })).rejects.toThrow(/failed after 2 attempt\(s\): ECONNREFUSED/);
+  });
+});
+
+describe('REST source: an entry of the list that is not an employee object', () => {
+  /** Reads as the plan activity does: the problems the source reports are collected, not a failed read. */
+  async function readReporting(origin: string, options: Record<string, unknown>): Promise<{ records: HrisRecord[]; problems: RecordProblem[] }> {
+    const config = RestSourceConfigSchema.parse({ type: 'rest', url: `${origin}/api/employees`, ...options });
+    const problems: RecordProblem[] = [];
+    const records = await readAllRecords(createSource(config, { resolveSecret, sleep: async () => undefined }), { onProblem: (problem) => problems.push(problem) });
+    return { records, problems };
+  }
+  const person = (id: string) => ({ id, email: `${id.toLowerCase()}@example.com`, first: 'Ada', last: 'L' });
+
+  it('reports each one as a problem naming page, entry and kind (never the value), and reads the rest of the page and the pages after it', async () => {
+    // A GraphQL-backed list where two items failed to resolve: null on page 1, an error text on page 2.
+    const pages = [[person('E1'), null, person('E2')], ['Ada Lovelace could not be resolved', person('E3')], []];
+    const api = await serve(({ url }) => ({ body: { data: pages[Number(url.searchParams.get('page')) - 1] ?? [] } }));
+    const { records, problems } = await readReporting(api.origin, { recordsPath: 'data', pagination: { type: 'page', sizeParam: 'size', pageSize: 3 } });
+    expect(problems).toEqual([
+      { recordRef: 'record 2', field: 'record', message: 'page 1, entry 2 of the list at "data": not an employee object (null); left out of this run' },
+      { recordRef: 'record 4', field: 'record', message: 'page 2, entry 1 of the list at "data": not an employee object (a string); left out of this run' },
+    ]);
+    expect(JSON.stringify(problems)).not.toContain('Lovelace');
+    // The mapping skips the stand-ins and names the others by their own position in the read.
+    const config = configWith({}, { source: { type: 'rest', url: `${api.origin}/api/employees` } });
+    const report = mapEmployees(records, config, problems);
+    expect(report.employees.map((employee) => [employee.sourceId, employee.recordRef])).toEqual([
+      ['E1', 'record 1 (id E1)'],
+      ['E2', 'record 3 (id E2)'],
+      ['E3', 'record 5 (id E3)'],
+    ]);
+    expect(report.problems).toEqual(problems);
+    expect(report.recordsRead).toBe(5);
+  });
+
+  it('counts such entries as the API does: offsets advance past them, short pages each with a null do not overlap, the announced total matches', async () => {
+    // pageSize 3 asked for, 2 answered (a capped API): every page is short, and each holds a null.
+    const entries = [person('E1'), null, person('E2'), null, person('E3')];
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      return { body: { total: entries.length, rows: entries.slice(offset, offset + Math.min(2, Number(url.searchParams.get('limit')))) } };
+    });
+    const { records, problems } = await readReporting(api.origin, { recordsPath: 'rows', totalPath: 'total', pagination: { type: 'offset', pageSize: 3 } });
+    expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '2', '4']);
+    expect(ids(records)).toEqual(['E1', undefined, 'E2', undefined, 'E3']);
+    expect(problems.map((problem) => problem.recordRef)).toEqual(['record 2', 'record 4']);
+  });
+
+  it('fails the read when no caller takes the problems, naming the entry', async () => {
+    const api = await serve(() => ({ body: [person('E1'), [1, 2], person('E2')] }));
+    await expect(readWith(api.origin, {})).rejects.toThrow(/1 record\(s\) could not be read: record 2: page 1, entry 2 of the list at the response body: not an employee object \(an array\)/);
+  });
+
+  it('still fails a read in which no entry is an employee object', async () => {
+    const api = await serve(() => ({ body: { data: [null, 42] } }));
+    await expect(readReporting(api.origin, { recordsPath: 'data' })).rejects.toThrow('returned no employee records, only 2 entry(ies) that are not employee objects');
+  });
+
+  it('still fails the read when the value at recordsPath is not a list, naming null as null', async () => {
+    const api = await serve(({ url }) => ({ body: { data: url.searchParams.has('object') ? { id: 'E1' } : null } }));
+    await expect(readReporting(api.origin, { recordsPath: 'data' })).rejects.toThrow('page 1: expected a list of employee objects at "data", found null');
+    await expect(readReporting(api.origin, { recordsPath: 'data', query: { object: '1' } })).rejects.toThrow('page 1: expected a list of employee objects at "data", found an object');
   });
 });
 
