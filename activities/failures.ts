@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { ScimAuthenticationError, ScimConflictError, ScimEgressProxyRefusedError, ScimError, ScimMalformedResponseError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
+import { ScimAuthenticationError, ScimConflictError, ScimEgressProxyRefusedError, ScimError, ScimInvalidRequestError, ScimMalformedResponseError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
 import { HrisStatusError } from '../hris/http';
 import { SourceReadError } from '../hris/source';
 import { ConfigError } from '../config/load';
@@ -7,7 +7,10 @@ import { ConfigError } from '../config/load';
 /** Failure types workflows branch on. */
 export const FailureType = {
   AuthenticationFailed: 'AuthenticationFailed',
+  /** Peakon answered 400: it refused a value (the steps then retry a write without its employee references). */
   InvalidRequest: 'InvalidRequest',
+  /** Any other failure retrying cannot fix (an unexpected status, an unknown network error, an ambiguous match). */
+  RequestFailed: 'RequestFailed',
   NotFound: 'NotFound',
   Conflict: 'Conflict',
   /** Peakon answered 2xx with a body that is not what the request returns: a create was applied, its id unknown. */
@@ -39,7 +42,10 @@ export function toActivityFailure(error: unknown): ApplicationFailure {
   if (error instanceof ScimConflictError) return ApplicationFailure.create({ type: FailureType.Conflict, nonRetryable: true, message: error.message });
   if (error instanceof ScimMalformedResponseError) return ApplicationFailure.create({ type: FailureType.MalformedResponse, nonRetryable: true, message: error.message });
   if (error instanceof ScimError) {
-    return ApplicationFailure.create({ type: error.retryable ? FailureType.Transient : FailureType.InvalidRequest, nonRetryable: !error.retryable, message: error.message });
+    // Only a 400 is Peakon refusing a value: the steps (workflows/employee.ts) answer InvalidRequest by writing again
+    // without the employee references, which for any other failure would be a second write on a false premise.
+    const type = error.retryable ? FailureType.Transient : error instanceof ScimInvalidRequestError ? FailureType.InvalidRequest : FailureType.RequestFailed;
+    return ApplicationFailure.create({ type, nonRetryable: !error.retryable, message: error.message });
   }
   if (error instanceof HrisStatusError) {
     // A read the same request fails again (400, credentials refused, the configured URL not found) is not repeated: each

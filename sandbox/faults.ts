@@ -19,6 +19,12 @@ export const FaultSettingsSchema = z.strictObject({
    * proxy's page, a truncated answer). Drawn with commitThenFailRate's value (after its share), so seeds replay as before.
    */
   commitThenGarbleRate: rate.default(0),
+  /**
+   * Share of writes that are applied and answered with their success status and headers, then the connection closes
+   * halfway through the body (a proxy or load balancer dropping it): the answer is lost, not refused. Drawn after
+   * commitThenGarbleRate's share, so seeds replay as before.
+   */
+  commitThenCutRate: rate.default(0),
   /** Share of GET /Users list pages that lose half their Resources while totalResults is unchanged; `true` means every page. */
   truncateListings: z.union([z.boolean().transform((on) => (on ? 1 : 0)), rate]).default(0),
   /**
@@ -38,6 +44,7 @@ export interface FaultPlan {
   failStatus: FaultStatus | null;
   commitThenFailStatus: FaultStatus | null;
   commitThenGarble: boolean;
+  commitThenCut: boolean;
   truncateListing: boolean;
 }
 
@@ -93,6 +100,7 @@ export class FaultInjector {
       failStatus: fails ? status : null,
       commitThenFailStatus: !hangs && !fails && request.isWrite && commitDraw < settings.commitThenFailRate ? status : null,
       commitThenGarble: !hangs && !fails && request.isWrite && commitDraw >= settings.commitThenFailRate && commitDraw < settings.commitThenFailRate + settings.commitThenGarbleRate,
+      commitThenCut: !hangs && !fails && request.isWrite && commitDraw >= settings.commitThenFailRate + settings.commitThenGarbleRate && commitDraw < settings.commitThenFailRate + settings.commitThenGarbleRate + settings.commitThenCutRate,
       truncateListing: request.isListing && truncateDraw < settings.truncateListings,
     };
   }

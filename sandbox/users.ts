@@ -43,7 +43,7 @@ export function usersRouter(deps: UsersRouteDeps): Router {
   const router = Router();
   const { store, validation } = deps;
 
-  /** Commit-then-fail (or -garble): the write above already happened; only the answer is replaced. */
+  /** Commit-then-fail (or -garble, or -cut): the write above already happened; only the answer is replaced. */
   const reply = (res: Response, status: number, body?: unknown): void => {
     const plan = deps.faultPlans.get(res);
     const failStatus = plan?.commitThenFailStatus ?? null;
@@ -53,6 +53,14 @@ export function usersRouter(deps: UsersRouteDeps): Router {
     }
     if (plan?.commitThenGarble && status < 300 && body !== undefined) {
       sendScim(res, status, { schemas: ['urn:example:garbled'], note: 'injected fault: the write was applied but the answer is not a SCIM user' });
+      return;
+    }
+    if (plan?.commitThenCut && status < 300 && body !== undefined) {
+      // The status line and a Content-Length for the whole body, then only part of it.
+      const text = JSON.stringify(body);
+      res.writeHead(status, { 'Content-Type': 'application/scim+json', 'Content-Length': String(Buffer.byteLength(text)) });
+      // Half of it, flushed, then a clean close (FIN, not a reset): what a proxy that gave up on the upstream sends.
+      res.write(text.slice(0, Math.floor(text.length / 2)), () => res.socket?.end());
       return;
     }
     sendScim(res, status, body);

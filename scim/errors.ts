@@ -212,6 +212,11 @@ const TRANSIENT_NETWORK_CODES = new Set([
   // DNS may fail briefly; a permanently wrong host shows up as the same error on every retry.
   'ENOTFOUND',
   'ERR_NETWORK',
+  // The status and headers came, then the connection closed before the body was complete ("stream has been aborted"):
+  // the answer was lost, not refused. A write may have been applied, as after a 5xx: the retried create meets 409 and
+  // finds its user by discovery. (An oversized body, which axios also calls ERR_BAD_RESPONSE, fails earlier:
+  // scim/client.ts.)
+  'ERR_BAD_RESPONSE',
   'ERR_SOCKET_CONNECTION_TIMEOUT',
   'UND_ERR_SOCKET',
 ]);

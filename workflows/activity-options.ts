@@ -2,7 +2,7 @@ import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import type { RunTuning } from '../sync/settings';
 
 /** Failure types that retrying cannot fix; everything else (5xx, timeouts, 429) is retried with backoff. */
-const NON_RETRYABLE_TYPES = ['AuthenticationFailed', 'InvalidRequest', 'NotFound', 'Conflict', 'MalformedResponse', 'ConfigInvalid', 'PreflightFailed', 'EmployeeNotFound'];
+const NON_RETRYABLE_TYPES = ['AuthenticationFailed', 'InvalidRequest', 'RequestFailed', 'NotFound', 'Conflict', 'MalformedResponse', 'ConfigInvalid', 'PreflightFailed', 'EmployeeNotFound'];
 
 export function scimRetryPolicy(tuning: RunTuning): RetryPolicy {
   return {

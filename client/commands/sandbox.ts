@@ -28,6 +28,7 @@ const SandboxCommandOptionsSchema = z.object({
   hangMs: z.coerce.number().int().min(0).optional(),
   commitThenFailRate: z.coerce.number().min(0).max(1).optional(),
   commitThenGarbleRate: z.coerce.number().min(0).max(1).optional(),
+  commitThenCutRate: z.coerce.number().min(0).max(1).optional(),
   truncateListings: z.coerce.number().min(0).max(1).optional(),
 });
 type SandboxCommandOptions = z.infer<typeof SandboxCommandOptionsSchema>;
@@ -56,6 +57,7 @@ export function registerSandboxCommand(program: Command): void {
     .option('--hang-ms <n>', 'how long a hanging request hangs (default 30000)')
     .option('--commit-then-fail-rate <r>', 'share of writes applied but answered 500/503 (0..1)')
     .option('--commit-then-garble-rate <r>', 'share of writes applied and answered 2xx with a body that is not a SCIM user (0..1)')
+    .option('--commit-then-cut-rate <r>', 'share of writes applied and answered 2xx whose connection closes halfway through the body (0..1)')
     .option('--truncate-listings <r>', 'share of list pages that lose Resources while totalResults stays (0..1)')
     .action(async (raw: Record<string, unknown>) => {
       const parsed = SandboxCommandOptionsSchema.safeParse(raw);
@@ -109,6 +111,7 @@ function faultSettings(options: SandboxCommandOptions): FaultSettingsInput {
   if (options.hangMs !== undefined) settings.hangMs = options.hangMs;
   if (options.commitThenFailRate !== undefined) settings.commitThenFailRate = options.commitThenFailRate;
   if (options.commitThenGarbleRate !== undefined) settings.commitThenGarbleRate = options.commitThenGarbleRate;
+  if (options.commitThenCutRate !== undefined) settings.commitThenCutRate = options.commitThenCutRate;
   if (options.truncateListings !== undefined) settings.truncateListings = options.truncateListings;
   return settings;
 }

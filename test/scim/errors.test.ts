@@ -134,7 +134,7 @@ describe('toScimError from an exception', () => {
   const axiosError = (code: string) =>
     new AxiosError('boom', code, { headers: new AxiosHeaders({ Authorization: secret }) });
 
-  it.each(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN'])('maps %s to a retryable transient error', (code) => {
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', 'ERR_BAD_RESPONSE'])('maps %s to a retryable transient error', (code) => {
     const error = toScimError(request, { kind: 'exception', error: axiosError(code) });
     expect(error).toBeInstanceOf(ScimTransientError);
     expect(error.retryable).toBe(true);

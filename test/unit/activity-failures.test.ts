@@ -9,6 +9,7 @@ import {
   ScimNotFoundError,
   ScimRateLimitedError,
   ScimTransientError,
+  ScimUnexpectedError,
 } from '../../scim/errors';
 
 const request = { method: 'POST' as const, path: '/Users' };
@@ -20,6 +21,9 @@ describe('toActivityFailure: how SCIM errors become Temporal retries', () => {
     ['a 404', new ScimNotFoundError('404', { ...request, status: 404 }), 'NotFound', true],
     ['a 409', new ScimConflictError('409', { ...request, status: 409 }), 'Conflict', true],
     ['a 503', new ScimTransientError('503', { ...request, status: 503 }), 'Transient', false],
+    // Not InvalidRequest, which only a 400 is: the steps answer that by writing again without the references.
+    ['a 405', new ScimUnexpectedError('405', { ...request, status: 405 }), 'RequestFailed', true],
+    ['an unknown network error', new ScimUnexpectedError('request failed (EPROTO)', { ...request, networkCode: 'EPROTO' }), 'RequestFailed', true],
     ['a short listing', new ScimIncompleteListingError('short', { ...request, method: 'GET' }), 'Transient', false],
     ['an HR source that broke mid-read', new SourceReadError('page 3 failed'), 'SourceReadFailed', false],
   ])('turns %s into a %s failure (non-retryable: %s)', (_label, error, type, nonRetryable) => {

@@ -76,6 +76,38 @@ describe('sync pipeline when Peakon applies writes but answers with something th
   });
 });
 
+describe('sync pipeline when Peakon applies writes but the connection closes halfway through the answer', () => {
+  const pipeline = usePipelineTests();
+
+  it('retries them as lost answers, not refusals: each create counted once (its retry meets 409 and discovery), no reference left out, each update done', async () => {
+    const fixture = await pipeline.fixture({ sandbox: { faults: { seed: 5, commitThenCutRate: 0.5 } } });
+    const employees = generateOrg(12, 3);
+    fixture.writeEmployees(employees);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const first: SyncReport = await (await fixture.startSync()).result();
+        // The fault happened: writes whose answer never finished (no status logged), creates among them.
+        const cut = fixture.sandbox.ops().filter((op) => op.method === 'POST' && typeof op.status !== 'number');
+        expect(cut.length).toBeGreaterThan(0);
+        expect(first.failures).toEqual([]);
+        expect(first.counts).toMatchObject({ created: 12, failed: 0 });
+        // Not read as Peakon refusing a Manager: nothing written again without its references.
+        expect(first.warnings).toEqual([]);
+        expectConverged(fixture.sandbox.users(), employees);
+        expect(first.operations).toBe(fixture.sandbox.ops().length);
+
+        const changed = employees.map((employee, index) => (index < 4 ? { ...employee, department: 'Moved' } : employee));
+        fixture.writeEmployees(changed);
+        const second: SyncReport = await (await fixture.startSync()).result();
+        expect(second.failures).toEqual([]);
+        expect(second.counts).toMatchObject({ updated: 4, failed: 0 });
+        expectConverged(fixture.sandbox.users(), changed);
+      })(),
+    );
+  });
+});
+
 describe('sync pipeline when someone else creates a user between the plan and its create', () => {
   const pipeline = usePipelineTests();
 
