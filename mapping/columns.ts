@@ -59,7 +59,10 @@ export function assertMappedColumns(records: readonly HrisRecord[], config: Conn
  * templates, a setting with a `default`, `default: ""` meaning no value) are not checked (mapping/fields-used.ts fieldUsesExpectedInJson). CSV has its own check above, BambooHR its own
  * (hris/bamboohr.ts: every requested field must be answered).
  */
-export function assertJsonFieldsPresent(records: readonly HrisRecord[], config: ConnectorConfig): void {
+export function assertJsonFieldsPresent(allRecords: readonly HrisRecord[], config: ConnectorConfig): void {
+  // A list entry that was not an employee object stands in as `{}` (hris/rest.ts): it holds no field, and counted, one
+  // real record lacking a field beside one such entry would read as "no record holds it".
+  const records = allRecords.filter((record) => Object.keys(record).length > 0);
   if (config.source.type !== 'rest' || records.length < 2) return;
   const missing = fieldUsesExpectedInJson(config).filter(({ field }) => !records.some((record) => getField(record, field) !== undefined));
   if (missing.length === 0) return;

@@ -29,6 +29,8 @@ describe('a REST read without a field the mapping reads', () => {
     expect(read([{ department: 'Sales', manager_id: '' }, { manager_id: '' }])).not.toThrow();
     expect(read([{ department: null, manager_id: null }, { manager_id: '' }])).not.toThrow();
     expect(read([{ manager_id: '' }])).not.toThrow();
+    // One record beside a list entry that was not an employee object (its `{}` stand-in): still a single record.
+    expect(() => mapEmployees([person({ manager_id: '' }), {}], configWith(mapping, rest))).not.toThrow();
   });
 
   it('does not check a setting with a default (empty is expected), a template\'s fields or the leavers\' termination date', () => {
