@@ -180,19 +180,26 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   }
   // Ownership is known to a whole-tenant run with a ledger, and to a single-employee sync's lookup by HR id.
   const ownedBefore = leaverContext?.owned ?? options.hrIdLookup?.owned ?? options.owned;
+  /** The one owned, active user carrying each HR id exactly one record of the read carries: that record's person. */
+  const holders = leaverContext && current ? hrIdHolders(readable, current, leaverContext.owned) : new Map<string, ScimUser>();
+  /** A user another record of the read holds by HR id: never this record's, whatever key it carries (an address reused). */
+  const heldByOther = (user: ScimUser, employee: DesiredEmployee) => user.externalId !== undefined && user.externalId !== employee.sourceId && holders.get(user.externalId) === user;
   const byKey = (employee: DesiredEmployee): ScimUser | undefined => {
-    const users = currentByKey.get(employee.employeeKey);
-    return users && (users.length === 1 ? users[0] : preferredUser(users, employee.sourceId, ownedBefore));
+    const users = (currentByKey.get(employee.employeeKey) ?? []).filter((user) => !heldByOther(user, employee));
+    return users.length === 0 ? undefined : users.length === 1 ? users[0] : preferredUser(users, employee.sourceId, ownedBefore);
   };
   // By HR id, not by the record object: withoutUnreachableReferences copies a record it drops a reference from (a
   // domain move renames a report and their manager at once), and the copy must still be the renamed person.
   const single = current !== undefined && !wholeTenantListing && options.hrIdLookup ? singleRename(readable, currentByKey, options.hrIdLookup, matchingKey) : undefined;
-  const renamed = leaverContext && current ? renamedUsers(readable, current, currentByKey, leaverContext.owned, matchingKey) : (single?.renamed ?? new Map<string, ScimUser>());
+  const renamed = leaverContext && current ? renamedUsers(readable, holders, byKey, leaverContext.owned) : (single?.renamed ?? new Map<string, ScimUser>());
   /** HR ids of single-employee syncs that found a user by HR id they may not rename: not created (singleRename). */
   const renameUnclear = single?.unclear ?? new Map<string, string>();
-  // renamedUsers keeps only HR ids held by one record that no Peakon user matches by key.
   const isRenamed = (employee: DesiredEmployee) => renamed.has(employee.sourceId);
-  const currentOf = (employee: DesiredEmployee) => (current ? (byKey(employee) ?? renamed.get(employee.sourceId) ?? null) : undefined);
+  // The rename first: a user matched by key that the record does not own (a stale one holding the new address) must
+  // not take the place of the person's own user (renamedUsers).
+  const currentOf = (employee: DesiredEmployee) => (current ? (renamed.get(employee.sourceId) ?? byKey(employee) ?? null) : undefined);
+  /** A user holding the record's key that another record holds by HR id (that person's key changed): this create waits. */
+  const keyHeldByOther = (employee: DesiredEmployee) => currentByKey.get(employee.employeeKey)?.find((user) => heldByOther(user, employee));
   const wholeTenant = wholeTenantListing;
   const datesDecide = (employee: DesiredEmployee) => {
     const user = currentOf(employee);
@@ -207,7 +214,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const spellingsInPeakon = peakonSpellings(current ?? []);
   const numbersInPeakon = wholeTenant ? peakonEmployeeNumbers(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
   /** A create Peakon would refuse on its other unique field, held by another user (createCollision); undefined: none. */
-  const collisionOf = (employee: DesiredEmployee) => (wholeTenant && currentOf(employee) === null && employee.user.active !== false ? createCollision(employee, matchingKey, inPeakon, numbersInPeakon) : undefined);
+  const collisionOf = (employee: DesiredEmployee) => (wholeTenant && currentOf(employee) === null && employee.user.active !== false ? (keyCollision(keyHeldByOther(employee), matchingKey) ?? createCollision(employee, matchingKey, inPeakon, numbersInPeakon)) : undefined);
   const referable = wholeTenant ? referableEmails(employed, (employee) => currentOf(employee) === null && employee.user.active !== false && collisionOf(employee) === undefined, inPeakon) : undefined;
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
   const reachable = referable ? employed.map((employee) => withoutUnreachableReferences(employee, referable, renamedTo, currentOf(employee) ? createOnlyAttributes(employee) : new Set())) : employed;
@@ -279,7 +286,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource, ...(warnings.length ? { warnings } : {}) };
   }
   const hrDeactivations = entries.filter((entry) => entry.update?.leaver !== undefined).length;
-  const leavers = planLeavers(current, desired, terminated, leftAloneEmployees, collisionHolders, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
+  const renamedOnto = new Set(readable.filter((employee) => isRenamed(employee) && currentByKey.has(employee.employeeKey)).map((employee) => employee.employeeKey));
+  const leavers = planLeavers(current, desired, terminated, leftAloneEmployees, collisionHolders, renamedOnto, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
   for (const entry of leavers.entries) entries.push(entry);
   return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length }, ...(warnings.length ? { warnings } : {}) };
 }
@@ -327,8 +335,9 @@ function withUniqueRefs(entries: PlanEntry[], refOf: (employeeKey: string) => st
  * employed, like a rejected record: a user with their matching key or their HR id as externalId is no leaver (their
  * ordinary user, matched by no record this run, would otherwise be switched off as "no longer in scope").
  * `kept`: Peakon user ids no leaver this run (the holders of a skipped create's email: createCollision).
+ * `renamedOnto`: keys of records matched by HR id to their own user while another user holds their new key.
  */
-function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], leftAlone: DesiredEmployee[], kept: ReadonlySet<string>, currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, settings: LeaversConfig, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
+function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], leftAlone: DesiredEmployee[], kept: ReadonlySet<string>, renamedOnto: ReadonlySet<string>, currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, settings: LeaversConfig, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
   const entries: PlanEntry[] = [];
   const matchedIds = new Set<string>();
   for (const employee of [...desired, ...terminated]) {
@@ -380,7 +389,11 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
       // matched the other one. This one is not a leaver but a duplicate a person must resolve; switching it off would
       // hit whichever of the two the listing happened to put first.
       // Not the record's entry (NOT_IN_HR_READ): the run neither owns this user (usersOwnedByPlan) nor counts it read.
-      duplicates.push({ ref: options.refOf(key), employeeKey: key, recordRef: NOT_IN_HR_READ, action: 'skip', peakonUserId: user.id, reason: `another Peakon user has the same ${options.matchingKey === 'email' ? 'email' : 'employee number'}, and the HR record matched that one: left alone, not a leaver (merge or remove the duplicate in Peakon)`, changes: [], warnings: [], wave: 0 });
+      const field = options.matchingKey === 'email' ? 'email' : 'employee number';
+      const reason = renamedOnto.has(key)
+        ? `holds the ${field} an HR record changed to, whose person this run matched by HR id (externalId) to their own Peakon user: left alone, not a leaver; their change waits until this user gives the ${field} up (change or remove it in Peakon)`
+        : `another Peakon user has the same ${field}, and the HR record matched that one: left alone, not a leaver (merge or remove the duplicate in Peakon)`;
+      duplicates.push({ ref: options.refOf(key), employeeKey: key, recordRef: NOT_IN_HR_READ, action: 'skip', peakonUserId: user.id, reason, changes: [], warnings: [], wave: 0 });
       continue;
     }
     if (user.externalId !== undefined && context.retainedSourceIds.has(user.externalId)) continue;
@@ -638,29 +651,53 @@ function unreadableEntry(employee: DesiredEmployee, user: UnreadableScimUser, op
 }
 
 /**
- * Owned Peakon users whose person's matching key changed in the HR system (a new email after a marriage or a domain
- * move, a new employee number), by the HR id the connector wrote as their `externalId`. Matched by key alone, the
- * person would be created a second time and their user deactivated as a leaver: their survey history split, or gone
- * with `leavers.action: delete`. Only active users the connector owns (another system's externalId means nothing here;
- * an inactive user may be a leaver whose HR id the HR system has given to a new hire), no record matches by key, and
- * exactly one record's HR id names (an id on two users, or two records, matches nobody).
+ * The Peakon user each HR id names, by the `externalId` the connector wrote: only active users the connector owns
+ * (another system's externalId means nothing here; an inactive user may be a leaver whose HR id the HR system has
+ * given to a new hire), and only ids exactly one user and one record of the read carry (an id on two users, or two
+ * records, names nobody). That user is the record's person whatever key it holds: another record with its key (an
+ * address or number reused for a new hire) never takes it over.
  */
-function renamedUsers(records: DesiredEmployee[], current: ScimUser[], currentByKey: ReadonlyMap<string, readonly ScimUser[]>, owned: ReadonlySet<string>, matchingKey: MatchingKeyKind): Map<string, ScimUser> {
-  const recordKeys = new Set(records.map((employee) => employee.employeeKey));
+function hrIdHolders(records: readonly DesiredEmployee[], current: readonly ScimUser[], owned: ReadonlySet<string>): Map<string, ScimUser> {
   const bySourceId = new Map<string, ScimUser | null>();
   for (const user of current) {
-    const key = peakonUserKey(user, matchingKey);
-    if (user.externalId === undefined || !owned.has(user.id) || user.active === false || (key !== undefined && recordKeys.has(key))) continue;
+    if (user.externalId === undefined || !owned.has(user.id) || user.active === false) continue;
     bySourceId.set(user.externalId, bySourceId.has(user.externalId) ? null : user);
   }
   const recordsBySourceId = new Map<string, number>();
   for (const employee of records) recordsBySourceId.set(employee.sourceId, (recordsBySourceId.get(employee.sourceId) ?? 0) + 1);
+  const holders = new Map<string, ScimUser>();
+  for (const [sourceId, user] of bySourceId) if (user && recordsBySourceId.get(sourceId) === 1) holders.set(sourceId, user);
+  return holders;
+}
+
+/**
+ * Owned Peakon users whose person's matching key changed in the HR system (a new email after a marriage or a domain
+ * move, a new employee number), by their HR id (hrIdHolders). Matched by key alone, the person would be created a
+ * second time, or would take over a stale user holding the new key (adopted, reactivated), and their own user would be
+ * deactivated as a leaver: their survey history split, or gone with `leavers.action: delete`. A key match stands only
+ * when it is the record's own user (owned, with its HR id); past a user holding the new key, the rename meets the
+ * taken-value check and waits, naming that user.
+ */
+function renamedUsers(records: readonly DesiredEmployee[], holders: ReadonlyMap<string, ScimUser>, byKey: (employee: DesiredEmployee) => ScimUser | undefined, owned: ReadonlySet<string>): Map<string, ScimUser> {
   const renamed = new Map<string, ScimUser>();
   for (const employee of records) {
-    const user = bySourceId.get(employee.sourceId);
-    if (user && !currentByKey.has(employee.employeeKey) && recordsBySourceId.get(employee.sourceId) === 1) renamed.set(employee.sourceId, user);
+    const holder = holders.get(employee.sourceId);
+    if (!holder) continue;
+    const matched = byKey(employee);
+    if (matched === holder || (matched && matched.externalId === employee.sourceId && owned.has(matched.id))) continue;
+    renamed.set(employee.sourceId, holder);
   }
   return renamed;
+}
+
+/**
+ * A create whose key another record's user holds (hrIdHolders: that person's key changed, and this record got their
+ * old one): Peakon would refuse it (409) until that user's rename has run, so it waits, naming the holder.
+ */
+function keyCollision(holder: ScimUser | undefined, matchingKey: MatchingKeyKind): { holder: string; reason: string } | undefined {
+  if (!holder) return undefined;
+  const field = matchingKey === 'email' ? 'email' : 'employee number';
+  return { holder: holder.id, reason: `not created: the ${field} is held by Peakon user ${holder.id}, which carries another HR record's id as externalId and is that person's user (their ${field} changed in the HR system); created by a later run once that user has given it up` };
 }
 
 /**
