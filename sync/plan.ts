@@ -524,7 +524,8 @@ function peakonEmployeeNumbers(current: ScimUser[], unreadable: UnreadableScimUs
  * Peakon allows each email and each employee number once per tenant and refuses a create that repeats either (409). A
  * create matches nobody by the matching key, but its other unique field may be held: under employee-number matching
  * its email (a contractor made an employee gets a new number and HR id but keeps the address), under email matching
- * its employee number (a former employee's user still holds the number given to a new hire). The POST would fail,
+ * its employee number (a former employee's user still holds the number given to a new hire), or its address among
+ * another user's other emails (a secondary address). The POST would fail,
  * and its discovery by the matching key would find nobody, in every run: the create is skipped instead, naming the
  * field and the user. Under employee-number matching the user holding the email is very likely the same person, so it
  * is no leaver in that run either (planLeavers `kept`). Needs the whole tenant listed; a rename matched by HR id is no
@@ -537,6 +538,9 @@ function createCollision(employee: DesiredEmployee, matchingKey: MatchingKeyKind
     if (!holder) return undefined;
     return { holder: holder.id, reason: `not created: the email is held by Peakon user ${holder.id} (${state(holder)}; Peakon allows each email once, so it would refuse the create), very likely this person under an earlier employee number, so that user is not switched off by this run either; free the email or match that user first (give it this employee number in Peakon)` };
   }
+  // Nobody has the address as userName (that would be a match), but a user may list it among its other emails.
+  const emailHolder = emails.get(emailMatchKey(employee.user.userName));
+  if (emailHolder) return { holder: emailHolder.id, reason: `not created: the email is one of the addresses of Peakon user ${emailHolder.id} (${state(emailHolder)}; Peakon allows each email once, so it would refuse the create); remove it from that user or free it first` };
   // A cleared number (null) is no number to collide on.
   const number = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber ?? undefined;
   const holder = number !== undefined ? numbers.get(number) : undefined;

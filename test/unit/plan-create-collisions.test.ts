@@ -109,6 +109,21 @@ describe('plan: a create that another Peakon user\'s unique field would refuse',
     });
   });
 
+  describe('matching on email: the address is another user\'s other email', () => {
+    it('the create is skipped, naming the field and the user (not a POST Peakon refuses every run)', () => {
+      // Nobody has the address as userName (that would be a match), but user S lists it among its emails.
+      const holder = { ...user('S', '100', 'sam@x.com', '7'), emails: [{ value: 'sam@x.com', primary: true }, { value: 'new@x.com' }] };
+      const plan = planWith('email', [record('email', '100', 'sam@x.com', '7'), record('email', '300', 'new@x.com', '9')], [holder]);
+      expect(plan.entries.filter((candidate) => candidate.create !== undefined)).toEqual([]);
+      expect(plan.entries.find((candidate) => candidate.recordRef === 'id 300')?.action).toBe('skip');
+      const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 300');
+      expect(entry?.create).toBeUndefined();
+      expect(entry?.reason).toMatch(/the email is one of the addresses of Peakon user S \(active/);
+      expect(entry?.reason).not.toContain('new@x.com');
+      expect(plan.waves).toBe(0);
+    });
+  });
+
   describe('an update whose new unique value another user holds (Peakon refuses it, 409, every run)', () => {
     it('matching on email: a new employee number a former employee\'s user still holds waits, naming the holder', () => {
       const renumbered = record('email', '100', 'anna@x.com', 'N7');
