@@ -228,10 +228,9 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     if (state === undefined || (state === null && employee.user.active !== false && collisionOf(employee) === undefined)) phaseOne.set(emailMatchKey(employee.user.userName), employee);
   }
   const waves = createWaves(phaseOne);
-  const renamedAway = options.updateMethod === 'put' ? oldEmailsOf(renamed) : new Set<string>();
   /** Users holding the email of a create skipped under employee-number matching: very likely that person, no leaver. */
   const collisionHolders = new Set<string>();
-  const entries = checked.map((checkedEmployee) => {
+  const firstPass = checked.map((checkedEmployee) => {
     const state = currentOf(checkedEmployee);
     const unclear = renameUnclear.get(checkedEmployee.sourceId);
     if (unclear !== undefined) return skipEntry(options.refOf(checkedEmployee.employeeKey), checkedEmployee, unclear);
@@ -248,8 +247,6 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     // switches off anyone whose separation date has passed, so the reactivation would not last.
     const toWrite = returner ? withReturnerClears(employee, state, clearedOnReturn) : employee;
     const planned = planEmployee(toWrite, state, options, context);
-    const stale = renamedAway.size && planned.update ? staleReferenceIn(planned.update.write, renamedAway) : undefined;
-    if (stale) return skipEntry(planned.ref, planned, `not updated this run: its Peakon attribute ${stale.attribute} names ${stale.email}, whom this run renames; a full PUT would send that old email back, which Peakon no longer knows once the rename ran (phase 2 does not order updates), so it waits for the next run`, state.id);
     const taken = planned.update ? uniqueValuesTaken(planned.update.changes, state, inPeakon, spellingsInPeakon, numbersInPeakon) : [];
     // An update Peakon would refuse for a taken value waits whole; one that switches the user off (an HR deactivation,
     // or leavers.action: off's ordinary update) goes without the taken values, or active=false would never apply; and
@@ -268,6 +265,15 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
       return { ...written, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...written.update, leaver: 'deactivate' as const }, ...adopted };
     }
     return { ...written, ...rename, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
+  });
+  // Under PUT a write carries the listed attributes, references included: one naming the old email of anyone whose
+  // userName this run changes (a rename, or an ordinary update under employee-number matching) waits a run.
+  const usersById = new Map((current ?? []).map((user) => [user.id, user] as const));
+  const emailChanged = firstPass.flatMap((entry) => (entry.peakonUserId !== undefined && entry.update?.changes.some((change) => change.field === 'userName') ? [usersById.get(entry.peakonUserId)].filter((user): user is ScimUser => user !== undefined) : []));
+  const renamedAway = options.updateMethod === 'put' ? oldEmailsOf(emailChanged) : new Set<string>();
+  const entries = firstPass.map((entry) => {
+    const stale = renamedAway.size && entry.update ? staleReferenceIn(entry.update.write, renamedAway) : undefined;
+    return stale ? skipEntry(entry.ref, entry, `not updated this run: its Peakon attribute ${stale.attribute} names ${stale.email}, whom this run renames; a full PUT would send that old email back, which Peakon no longer knows once the rename ran (phase 2 does not order updates), so it waits for the next run`, entry.peakonUserId) : entry;
   });
   // Loops and reduce, not push(...list) or Math.max(...list): spreading passes every element as an argument, and a
   // tenant of some 150,000 people overflows the call stack (RangeError) on every run.
@@ -797,10 +803,10 @@ function skipEntry(ref: string, employee: Pick<PlanEntry, 'employeeKey' | 'recor
   return { ref, employeeKey: employee.employeeKey, recordRef: employee.recordRef, warnings: employee.warnings, wave: 0, action: 'skip', ...(peakonUserId !== undefined ? { peakonUserId } : {}), reason, changes: [] };
 }
 
-/** The emails (match keys) of the users this run renames (renamedUsers), gone from Peakon once their rename ran. */
-function oldEmailsOf(renamed: ReadonlyMap<string, ScimUser>): Set<string> {
+/** The emails (match keys) of the users whose userName this run changes, gone from Peakon once their update ran. */
+function oldEmailsOf(renamed: Iterable<ScimUser>): Set<string> {
   const emails = new Set<string>();
-  for (const user of renamed.values()) {
+  for (const user of renamed) {
     emails.add(emailMatchKey(user.userName));
     for (const email of user.emails ?? []) emails.add(emailMatchKey(email.value));
   }

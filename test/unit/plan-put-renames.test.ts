@@ -1,6 +1,6 @@
 import { LeaversSchema } from '../../config/schema';
 import type { DesiredEmployee } from '../../mapping/employee';
-import { CORE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { LeaverContext } from '../../sync/leavers';
 import { buildPlan } from '../../sync/plan';
 
@@ -42,6 +42,18 @@ describe('plan: PUT updates while a referenced person is renamed', () => {
     const report = entryOf(plan, 'r@example.com');
     expect(report).toMatchObject({ action: 'update', peakonUserId: 'u-r' });
     expect(report?.update?.changes.map((change) => change.field)).toEqual(['Team']);
+  });
+
+  it('PUT, matching on employee number: a manager whose email changes (an ordinary update, not a rename) makes the report whose PUT names the old email wait too', () => {
+    const numbered = (employee: DesiredEmployee, number: string): DesiredEmployee => ({ ...employee, employeeKey: number, user: { ...employee.user, schemas: [...schemas, ENTERPRISE_USER_SCHEMA], [ENTERPRISE_USER_SCHEMA]: { employeeNumber: number } } });
+    const withNumber = (listed: ScimUser, number: string): ScimUser => ({ ...listed, schemas: [...schemas, ENTERPRISE_USER_SCHEMA], [ENTERPRISE_USER_SCHEMA]: { employeeNumber: number } });
+    const [manager, report] = read as [DesiredEmployee, DesiredEmployee];
+    const [managerUser, reportUser] = current as [ScimUser, ScimUser];
+    const plan = buildPlan([numbered(manager, 'N1'), numbered(report, 'N2')], [withNumber(managerUser, 'N1'), withNumber(reportUser, 'N2')], { matchingKey: 'employeeNumber', updateMethod: 'put', refOf: (key) => key, leavers: context, leaverSettings: LeaversSchema.parse({}) });
+    expect(entryOf(plan, 'N1')).toMatchObject({ action: 'update', peakonUserId: 'u-m' });
+    expect(entryOf(plan, 'N1')?.reason).toBeUndefined();
+    expect(entryOf(plan, 'N2')).toMatchObject({ action: 'skip', peakonUserId: 'u-r', reason: expect.stringContaining('its Peakon attribute Manager names') });
+    expect(entryOf(plan, 'N2')?.update).toBeUndefined();
   });
 
   it('PUT without a rename: the report is updated as usual', () => {
