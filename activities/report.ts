@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { checkedTenantName } from '../config/schema';
 import type { RecordProblem } from '../mapping/employee';
 import { whileTicking } from '../net/while-ticking';
 import type { OwnershipChange } from '../ownership/ledger';
@@ -62,7 +63,7 @@ function invalidRecordLines(problems: RecordProblem[]): EmployeeReportLine[] {
  * per run, under the tenant's folder.
  */
 export function reportFilePath(reportDirectory: string, run: RunRef): string {
-  return path.resolve(reportDirectory, run.tenant, `${run.runId.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
+  return path.resolve(reportDirectory, checkedTenantName(run.tenant), `${run.runId.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
 }
 
 /**

@@ -136,9 +136,23 @@ export function leaversSettings(config: { leavers?: LeaversConfig | undefined })
   return config.leavers ?? DEFAULT_LEAVERS;
 }
 
+/** A tenant's name: lower-case letters, digits and dashes, so it is safe in workflow IDs, task queues and file names. */
+const TENANT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const TENANT_NAME_RULE = 'lower-case letters, digits and dashes';
+
+/**
+ * `tenant`, checked where it becomes part of a file path (the run report's folder, the ownership ledger's name) or an
+ * ID the operator typed. The config schema checks it too, but a workflow started by hand (the Temporal CLI or UI)
+ * reaches the worker without the CLI's validation: `../..` must not place a report or a ledger outside its folder.
+ */
+export function checkedTenantName(tenant: string): string {
+  if (!TENANT_NAME.test(tenant)) throw new Error(`${JSON.stringify(tenant.slice(0, 80))} is not a tenant name (${TENANT_NAME_RULE}, at most 63)`);
+  return tenant;
+}
+
 export const ConnectorConfigSchema = z.strictObject({
   /** A short name for the Peakon tenant: used in workflow IDs, schedule IDs and reports. */
-  tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
+  tenant: z.string().regex(TENANT_NAME, TENANT_NAME_RULE),
   peakon: PeakonConnectionSchema,
   source: SourceConfigSchema,
   matching: z.strictObject({ key: z.enum(['email', 'employeeNumber']).default('email') }).default({ key: 'email' }),

@@ -12,6 +12,7 @@ import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload, type Payl
 import { temporal } from '@temporalio/proto';
 import { isEncryptedPayload, PayloadDecryptionError } from '../codec/aes-gcm-codec';
 import { connectorDataConverter } from '../codec/data-converter';
+import { checkedTenantName } from '../config/schema';
 import { realSleep } from '../net/sleep';
 import { syncDirectory, writeNewFileSynced } from '../storage/durable-file';
 import { createStorageDriver, storageConfigFromEnv, type PayloadStoreConfig } from '../storage/from-env';
@@ -340,7 +341,7 @@ const encodingOf = (payload: Payload) => {
 /** A ledger store on a byte store, encrypted with `codec` (the connector's payload codec). */
 export function ledgerStore(bytes: ByteStore, codec: PayloadCodec, options: LedgerStoreOptions = {}): LedgerStore {
   const warn = options.warn ?? defaultWarn;
-  const name = (tenant: string) => `${tenant}.ledger`;
+  const name = (tenant: string) => `${checkedTenantName(tenant)}.ledger`;
 
   /**
    * Decodes one version of a ledger. What only a damaged file can be (empty, not a payload, an encryption that fails

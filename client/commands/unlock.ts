@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription }
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { tenantLockWorkflowId } from '../../workflows/ids';
+import { checkedTenantName } from '../../config/schema';
 import type { TenantLockState } from '../../workflows/lock';
 import { connectClient } from '../temporal-client';
 
@@ -114,9 +115,11 @@ export function registerUnlockCommand(program: Command): void {
     .description("free a tenant's sync lock; refuses while the sync holding it still runs, unless --force")
     .option('--force', 'unlock even though the holding sync still runs (that sync then stops, ending lock_lost)')
     .action(async (tenant: string, options: { force?: boolean }) => {
+      // A mistyped name (`Acme`) would name a lock that cannot exist, and "not locked" would be the answer.
+      const name = checkedTenantName(tenant);
       const connected = await connectClient();
       try {
-        process.stdout.write(`${await unlockTenant(connected.client, tenant, options.force ?? false)}\n`);
+        process.stdout.write(`${await unlockTenant(connected.client, name, options.force ?? false)}\n`);
       } finally {
         await connected.close();
       }
