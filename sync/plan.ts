@@ -215,9 +215,9 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const numbersInPeakon = wholeTenant ? peakonEmployeeNumbers(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
   /** A create Peakon would refuse on its other unique field, held by another user (createCollision); undefined: none. */
   const collisionOf = (employee: DesiredEmployee) => (wholeTenant && currentOf(employee) === null && employee.user.active !== false ? (keyCollision(keyHeldByOther(employee), matchingKey) ?? createCollision(employee, matchingKey, inPeakon, numbersInPeakon)) : undefined);
-  const referable = wholeTenant ? referableEmails(employed, (employee) => currentOf(employee) === null && employee.user.active !== false && collisionOf(employee) === undefined, inPeakon) : undefined;
+  const references = wholeTenant ? referableEmails(employed, (employee) => currentOf(employee) === null && employee.user.active !== false && collisionOf(employee) === undefined, currentOf, inPeakon) : undefined;
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
-  const reachable = referable ? employed.map((employee) => withoutUnreachableReferences(employee, referable, renamedTo, currentOf(employee) ? createOnlyAttributes(employee) : new Set())) : employed;
+  const reachable = references ? employed.map((employee) => withoutUnreachableReferences(employee, references, renamedTo, currentOf(employee) ? createOnlyAttributes(employee) : new Set())) : employed;
   // Mass clears (an export column come back blank) are withheld; needs the tenant's state, so a listing's runs only.
   const { employees: checked, warnings } = wholeTenant && options.clearGuard ? withoutMassClears(reachable, currentOf, options.clearGuard, settings ? [settings.separation.dateAttribute, settings.separation.reasonAttribute] : []) : { employees: reachable, warnings: [] };
 
@@ -826,13 +826,35 @@ function staleReferenceIn(write: EmployeeWrite, renamedAway: ReadonlySet<string>
   return undefined;
 }
 
-/** Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates. */
-function referableEmails(desired: DesiredEmployee[], createdByThisRun: (employee: DesiredEmployee) => boolean, inPeakon: ReadonlyMap<string, unknown>): Set<string> {
-  const emails = new Set(inPeakon.keys());
+/** The emails a reference may name (referableEmails), and those held by another user than their person's (heldBack). */
+interface ReferableEmails {
+  referable: Set<string>;
+  heldBack: Set<string>;
+}
+
+/**
+ * Emails an employee attribute may name after phase 1: everyone already in Peakon, plus everyone this run creates.
+ * Peakon resolves a reference to whoever holds the email: a person of the read whose email another Peakon user holds
+ * (their own change of email waits, or their create was skipped) is not referable, or the reference would be written
+ * to that other user. It waits with a warning until the person's own user holds the email.
+ */
+function referableEmails(desired: DesiredEmployee[], createdByThisRun: (employee: DesiredEmployee) => boolean, currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, inPeakon: ReadonlyMap<string, unknown>): ReferableEmails {
+  const referable = new Set(inPeakon.keys());
+  const heldBack = new Set<string>();
+  const created: string[] = [];
   for (const employee of desired) {
-    if (createdByThisRun(employee)) emails.add(emailMatchKey(employee.user.userName));
+    const email = emailMatchKey(employee.user.userName);
+    if (createdByThisRun(employee)) created.push(email);
+    else if (inPeakon.has(email) && !holdsEmail(currentOf(employee), email)) heldBack.add(email);
   }
-  return emails;
+  for (const email of heldBack) referable.delete(email);
+  for (const email of created) referable.add(email);
+  return { referable, heldBack };
+}
+
+/** The user holds the email (a match key) as its userName or among its emails (an address's two IDN spellings are one). */
+function holdsEmail(user: ScimUser | null | undefined, email: string): boolean {
+  return user != null && [user.userName, ...(user.emails ?? []).map((address) => address.value)].some((value) => emailMatchKey(value) === email);
 }
 
 /**
@@ -841,12 +863,17 @@ function referableEmails(desired: DesiredEmployee[], createdByThisRun: (employee
  * fails and repeats on every run. `notWritten` names references this run would not write anyway (an existing user's
  * onlyOnCreate ones): left out without a warning, since nothing was lost.
  */
-function withoutUnreachableReferences(employee: DesiredEmployee, referable: Set<string>, renamedTo: Set<string>, notWritten: ReadonlySet<string>): DesiredEmployee {
+function withoutUnreachableReferences(employee: DesiredEmployee, { referable, heldBack }: ReferableEmails, renamedTo: Set<string>, notWritten: ReadonlySet<string>): DesiredEmployee {
   const unreachable = Object.entries(employee.references).filter(([, email]) => !referable.has(emailMatchKey(email)));
   if (unreachable.length === 0) return employee;
   const references = Object.fromEntries(Object.entries(employee.references).filter(([, email]) => referable.has(emailMatchKey(email))));
   // A person renamed by this run has the new email only once their own update ran, which phase 2 does not order.
-  const why = (email: string) => (renamedTo.has(emailMatchKey(email)) ? 'the person is renamed to it by this run; written by the next run' : 'not in Peakon and not created by this run');
+  const why = (email: string) =>
+    heldBack.has(emailMatchKey(email))
+      ? "another Peakon user holds the person's email, so Peakon would give the reference to that user; written once the person's own user holds it"
+      : renamedTo.has(emailMatchKey(email))
+        ? 'the person is renamed to it by this run; written by the next run'
+        : 'not in Peakon and not created by this run';
   const warnings = unreachable.filter(([attribute]) => !notWritten.has(attribute)).map(([attribute, email]) => `${attribute} (${email}) left out: ${why(email)}`);
   return { ...employee, references, warnings: [...employee.warnings, ...warnings] };
 }

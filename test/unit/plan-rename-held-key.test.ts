@@ -13,7 +13,7 @@ const record = (matchingKey: MatchingKeyKind, sourceId: string, email: string, n
   employeeKey: matchingKey === 'email' ? emailMatchKey(email) : number,
   recordRef: `id ${sourceId}`,
   sourceId,
-  user: { schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA], userName: email, externalId: sourceId, emails: [{ value: email, primary: true }], active: true, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: number, ...(department !== undefined ? { department } : {}) }, [PEAKON_USER_SCHEMA]: { ...references } },
+  user: { schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA], userName: email, externalId: sourceId, emails: [{ value: email, primary: true }], active: true, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: number, ...(department !== undefined ? { department } : {}) }, [PEAKON_USER_SCHEMA]: {} },
   references,
   createOnly: [],
   warnings: [],
@@ -78,5 +78,41 @@ describe('plan: a rename onto a key another Peakon user holds', () => {
   it('a rehire with a new HR id and the same email, whose old id no record carries, is still matched by key and updated', () => {
     const plan = planWith('email', [record('email', '9', 'jane@x.com', 'N9')], [user('u1', '1', 'jane@x.com', 'N1', { active: false })], ['u1']);
     expect(entryOf(plan, 'id 9')).toMatchObject({ action: 'update', peakonUserId: 'u1', returner: true });
+  });
+});
+
+/**
+ * Peakon resolves a reference to whoever holds the email. A person whose own change of email waits (another user
+ * holds the new one) must not be referenced by it: the report's Manager would name that other user.
+ */
+describe('plan: a reference to a person whose email another Peakon user holds', () => {
+  const stale = user('uV', 'OKTA-9', 'm@new.com', 'N9', { active: false });
+
+  it.each([
+    ['employeeNumber', 'm@new.com', 'N1'],
+    ['email', 'm@new.com', 'N1'],
+  ] as const)('matching on %s: the manager\'s email change waits, and the report\'s Manager reference is left out with a warning, not written to the holder', (matchingKey, email, number) => {
+    const current = [user('uM', '1', 'm@old.com', 'N1'), user('uR', '2', 'r@x.com', 'N2', { peakon: { Manager: 'm@old.com' } }), stale];
+    const plan = planWith(matchingKey, [record(matchingKey, '1', email, number), record(matchingKey, '2', 'r@x.com', 'N2', { Manager: 'm@new.com' })], current, ['uM', 'uR']);
+    expect(entryOf(plan, 'id 1')).toMatchObject({ action: 'skip', peakonUserId: 'uM', reason: expect.stringContaining('held by Peakon user uV') });
+    const report = entryOf(plan, 'id 2');
+    expect(report?.update?.references ?? {}).toEqual({});
+    expect(report?.changes.find((change) => change.field === 'Manager')).toBeUndefined();
+    expect(report?.warnings.join('\n')).toContain("Manager (m@new.com) left out: another Peakon user holds the person's email");
+  });
+
+  it('matching on email: a reference to a new hire whose create is skipped (another user lists the address among its emails) is left out, not written to that user', () => {
+    const holder = { ...user('uS', '5', 's@x.com', 'N5'), emails: [{ value: 's@x.com', primary: true }, { value: 'h@x.com' }] };
+    const records = [record('email', '5', 's@x.com', 'N5'), record('email', '9', 'h@x.com', 'N9'), record('email', '2', 'r@x.com', 'N2', { Manager: 'h@x.com' })];
+    const plan = planWith('email', records, [holder, user('uR', '2', 'r@x.com', 'N2')], ['uS', 'uR']);
+    expect(entryOf(plan, 'id 9')?.action).toBe('skip');
+    expect(entryOf(plan, 'id 2')?.update?.references ?? {}).toEqual({});
+    expect(entryOf(plan, 'id 2')?.warnings.join('\n')).toContain('Manager (h@x.com) left out');
+  });
+
+  it('a reference to a person whose user holds the email is written as before', () => {
+    const current = [user('uM', '1', 'm@x.com', 'N1'), user('uR', '2', 'r@x.com', 'N2')];
+    const plan = planWith('employeeNumber', [record('employeeNumber', '1', 'm@x.com', 'N1'), record('employeeNumber', '2', 'r@x.com', 'N2', { Manager: 'm@x.com' })], current, ['uM', 'uR']);
+    expect(entryOf(plan, 'id 2')?.update?.references).toEqual({ Manager: 'm@x.com' });
   });
 });
