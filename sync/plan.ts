@@ -248,15 +248,16 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const toWrite = returner ? withReturnerClears(employee, state, clearedOnReturn) : employee;
     const planned = planEmployee(toWrite, state, options, context);
     const taken = planned.update ? uniqueValuesTaken(planned.update.changes, state, inPeakon, spellingsInPeakon, numbersInPeakon) : [];
-    // An update Peakon would refuse for a taken value waits whole; one that switches the user off (an HR deactivation,
-    // or leavers.action: off's ordinary update) goes without the taken values, or active=false would never apply; and
-    // so does one whose only taken value is its own address in the other IDN spelling (a duplicate of the person holds
-    // it): the user keeps the spelling it has.
-    const blocking = taken.find((value) => !value.respelling);
-    if (blocking && !switchesOff(planned.changes)) return skipEntry(planned.ref, planned, `not updated: ${takenValueText(blocking)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id);
+    // Peakon refuses a whole write that gives the user a taken value: the update goes without the taken values, or
+    // nothing else would ever be written (two people swapping a number never free it), nor active=false apply to a
+    // user switched off (an HR deactivation, or leavers.action: off's ordinary update). A taken value that is the
+    // user's own address in the other IDN spelling (a duplicate of the person holds it) just keeps the spelling it has.
     // A returner's write keeps its separation clears without the taken values too, or Peakon switches them off again.
-    const written = taken.length ? planEmployee(withoutTakenValues(toWrite, state, taken), state, options, context) : planned;
-    const rename = isRenamed(checkedEmployee) && written.action === 'update' ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
+    const blocking = taken.find((value) => !value.respelling);
+    const written = taken.length ? planEmployee(withoutTakenValues(toWrite, state, taken, switchesOff(planned.changes)), state, options, context) : planned;
+    // Nothing left to write without them: the update waits whole, saying why.
+    if (blocking && written.action !== 'update') return skipEntry(planned.ref, planned, `not updated: ${takenValueText(blocking)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id);
+    const rename = isRenamed(checkedEmployee) && written.action === 'update' && !blocking ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
     if (!leaverContext) return { ...written, ...rename };
     const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };
     if (written.update && isHrDeactivation(state, employee, leaversOn(settings))) {
@@ -595,12 +596,12 @@ function switchesOff(changes: readonly FieldChange[]): boolean {
 }
 
 /**
- * A write that switches a user off, without the unique values another user holds (uniqueValuesTaken): Peakon refuses
- * the whole write, so active=false would never apply and the person would go on being surveyed, run after run. The
- * user keeps Peakon's email (userName and emails) or employee number this run, with a warning naming the holder; a
- * later run writes the value as an ordinary update once it is free.
+ * A write without the unique values another user holds (uniqueValuesTaken): Peakon refuses the whole write, so nothing
+ * else would ever apply (a switch-off's active=false: the person would go on being surveyed, run after run). The user
+ * keeps Peakon's email (userName and emails) or employee number this run, with a warning naming the holder; a later
+ * run writes the value as an ordinary update once it is free.
  */
-function withoutTakenValues(employee: DesiredEmployee, state: ScimUser, taken: readonly TakenValue[]): DesiredEmployee {
+function withoutTakenValues(employee: DesiredEmployee, state: ScimUser, taken: readonly TakenValue[], switchOff: boolean): DesiredEmployee {
   let kept = employee;
   if (taken.some((value) => value.what === 'email')) {
     const { emails: _mapped, ...user } = kept.user;
@@ -610,7 +611,9 @@ function withoutTakenValues(employee: DesiredEmployee, state: ScimUser, taken: r
   const warnings = taken.map((value) =>
     value.respelling
       ? `the address's other spelling is held by Peakon user ${value.holder.id} (${value.holder.state}; Peakon tells an internationalised domain's two spellings apart): this user keeps its own spelling; remove or merge the other user in Peakon`
-      : `${takenValueText(value)}: left out of this write, which switches the user off without it; written by a later run once it is free`,
+      : switchOff
+        ? `${takenValueText(value)}: left out of this write, which switches the user off without it; written by a later run once it is free`
+        : `${takenValueText(value)}: left out of this write, whose other changes go without it; written by a later run once it is free (never, while two users swap it: change one of them in Peakon)`,
   );
   return { ...kept, warnings: [...kept.warnings, ...warnings] };
 }

@@ -142,6 +142,17 @@ describe('plan: a create that another Peakon user\'s unique field would refuse',
       expect(entry?.reason).toMatch(/the new email is held by Peakon user T \(active;/);
     });
 
+    it('two people swapping employee numbers (matching on email): each one\'s other changes are written without the number, with a warning naming the holder', () => {
+      const withDepartment = (employee: DesiredEmployee): DesiredEmployee => ({ ...employee, user: { ...employee.user, [ENTERPRISE_USER_SCHEMA]: { ...employee.user[ENTERPRISE_USER_SCHEMA], department: 'New' } } });
+      const plan = planWith('email', [withDepartment(record('email', '1', 'a@x.com', 'N2')), withDepartment(record('email', '2', 'b@x.com', 'N1'))], [user('A', '1', 'a@x.com', 'N1'), user('B', '2', 'b@x.com', 'N2')]);
+      for (const [recordRef, holder] of [['id 1', 'B'], ['id 2', 'A']] as const) {
+        const entry = plan.entries.find((candidate) => candidate.recordRef === recordRef);
+        expect(entry?.action).toBe('update');
+        expect(entry?.update?.changes.map((change) => change.field)).toEqual(['department']);
+        expect(entry?.warnings.join('\n')).toMatch(new RegExp(`the new employee number is held by Peakon user ${holder} \\(active;.*left out of this write, whose other changes go without it`));
+      }
+    });
+
     it('a free value is written as usual', () => {
       const renumbered = record('email', '100', 'anna@x.com', 'N-free');
       const plan = planWith('email', [renumbered], [user('R', '100', 'anna@x.com', 'E1')]);
