@@ -80,12 +80,16 @@ export interface PlanSummary {
 export interface PlanFailureSpend {
   operations: number;
   recordsRead: number;
+  /** Peakon's Retry-After when the plan was rate limited (429): the run waits it out before planning again. */
+  retryAfterMs?: number;
 }
 
 /** A plan's failure with what it spent as its details; anything else (a cancellation) as it is. */
 function withSpend(error: unknown, spend: PlanFailureSpend): unknown {
   if (!(error instanceof ApplicationFailure)) return error;
-  return ApplicationFailure.create({ ...(error.type ? { type: error.type } : {}), message: error.message, nonRetryable: error.nonRetryable === true, ...(error.nextRetryDelay != null ? { nextRetryDelay: error.nextRetryDelay } : {}), details: [spend] });
+  // The workflow does not get nextRetryDelay back from a failure: the Retry-After goes in the details too.
+  const retryAfterMs = error.type === FailureType.RateLimited && typeof error.nextRetryDelay === 'number' ? { retryAfterMs: error.nextRetryDelay } : {};
+  return ApplicationFailure.create({ ...(error.type ? { type: error.type } : {}), message: error.message, nonRetryable: error.nonRetryable === true, ...(error.nextRetryDelay != null ? { nextRetryDelay: error.nextRetryDelay } : {}), details: [{ ...spend, ...retryAfterMs }] });
 }
 
 /** What a plan attempt leaves for the next one: the requests it spent, which the report must still count. */

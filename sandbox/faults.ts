@@ -29,9 +29,10 @@ export const FaultSettingsSchema = z.strictObject({
   truncateListings: z.union([z.boolean().transform((on) => (on ? 1 : 0)), rate]).default(0),
   /**
    * How a 429 (budget exhausted) states its Retry-After: `seconds` (the wait, as Peakon is assumed to), `omit` (no
-   * header), `zero` (`Retry-After: 0`), `past` (an HTTP-date a minute ago: a worker clock ahead of Peakon's). Not drawn.
+   * header), `zero` (`Retry-After: 0`), `past` (an HTTP-date a minute ago: a worker clock ahead of Peakon's), or a
+   * number of seconds whatever the window says (tests that lift the budget rather than wait out the hour). Not drawn.
    */
-  rateLimitRetryAfter: z.enum(['seconds', 'omit', 'zero', 'past']).default('seconds'),
+  rateLimitRetryAfter: z.union([z.enum(['seconds', 'omit', 'zero', 'past']), z.number().int().positive()]).default('seconds'),
 });
 export type FaultSettings = z.output<typeof FaultSettingsSchema>;
 export type FaultSettingsInput = z.input<typeof FaultSettingsSchema>;

@@ -27,7 +27,8 @@ export function enforceHourlyBudget(budget: HourlyOperationBudget, faults: Fault
       return;
     }
     const retryAfter = faults.settings.rateLimitRetryAfter;
-    if (retryAfter === 'seconds') res.set('Retry-After', String(decision.retryAfterSeconds));
+    if (typeof retryAfter === 'number') res.set('Retry-After', String(retryAfter));
+    else if (retryAfter === 'seconds') res.set('Retry-After', String(decision.retryAfterSeconds));
     else if (retryAfter === 'zero') res.set('Retry-After', '0');
     else if (retryAfter === 'past') res.set('Retry-After', new Date(Date.now() - 60_000).toUTCString());
     // No scimType: RFC 7644 §3.12 defines "tooMany" for a 400 (a filter matching too many results), not for a 429.

@@ -85,6 +85,8 @@ export interface RunningSandbox {
    * Peakon returns but no SCIM write could store (a null givenName, an array in a Peakon attribute).
    */
   storeRawUser(id: string, attributes: Record<string, unknown>): ScimUser;
+  /** Test-only: changes the hourly budget from now on (another integration's use of the hour ending, say). */
+  setQuotaPerHour(limit: number): void;
   /** Moves Peakon's day (`SandboxOptions.today`); undefined: the stored `active` again. */
   setToday(day: string | undefined): void;
   close(): Promise<void>;
@@ -135,6 +137,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     counters: () => log.countsByMethod(),
     reset,
     setFaults: (next) => faults.replace(next),
+    setQuotaPerHour: (limit) => budget.setLimit(z.number().int().positive().parse(limit)),
     seedUsers: (users) => users.map((user) => store.create(validateUser(ScimUserWriteSchema.parse(user), validation))),
     setToday: (day) => {
       today = day === undefined ? undefined : z.iso.date().parse(day);

@@ -12,7 +12,7 @@ export class HourlyOperationBudget {
   private head = 0;
 
   constructor(
-    private readonly limitPerHour: number,
+    private limitPerHour: number,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -39,5 +39,10 @@ export class HourlyOperationBudget {
   reset(): void {
     this.accepted.length = 0;
     this.head = 0;
+  }
+
+  /** A new limit from now on; the requests already counted stay in the window. */
+  setLimit(limitPerHour: number): void {
+    this.limitPerHour = limitPerHour;
   }
 }

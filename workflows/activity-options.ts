@@ -34,13 +34,18 @@ export function discoveryActivityOptions(tuning: RunTuning, taskQueue: string): 
   return { ...scimActivityOptions(tuning, taskQueue), startToCloseTimeout: DISCOVERY_REQUESTS_AT_MOST * tuning.scimActivityTimeoutMs };
 }
 
-/** The plan, on the plan task queue (workflows/ids.ts planTaskQueue): no schedule-to-start limit, a queued plan waits its turn. */
+/**
+ * The plan, on the plan task queue (workflows/ids.ts planTaskQueue): no schedule-to-start limit, a queued plan waits its
+ * turn. A 429 is not retried by Temporal: five quick attempts would end the run within minutes while another integration
+ * holds the tenant's hour; the run waits it out on a durable timer instead (workflows/sync.ts), as an employee step does.
+ */
 export function planActivityOptions(tuning: RunTuning, taskQueue: string): ActivityOptions {
+  const retry = scimRetryPolicy(tuning);
   return {
     taskQueue,
     startToCloseTimeout: tuning.planTimeoutMs,
     heartbeatTimeout: tuning.planHeartbeatTimeoutMs,
-    retry: { ...scimRetryPolicy(tuning), maximumAttempts: Math.min(tuning.scimRetry.maximumAttempts, 5) },
+    retry: { ...retry, maximumAttempts: Math.min(tuning.scimRetry.maximumAttempts, 5), nonRetryableErrorTypes: [...(retry.nonRetryableErrorTypes ?? []), 'RateLimited'] },
   };
 }
 

@@ -231,7 +231,7 @@ export const RATE_LIMIT_PATIENCE_MS = 48 * 3_600_000;
  */
 const RATE_LIMIT_WAIT_FLOOR_MS = { first: 1_000, longest: 15 * 60_000 };
 /** When Peakon answers 429 without a Retry-After (net/retry-after.ts: workflow code may not import net/). */
-const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
+export const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 
 /** Peakon's Retry-After when the step was rate limited, else undefined. */
 function rateLimitWait(error: unknown): number | undefined {

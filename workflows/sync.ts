@@ -14,6 +14,7 @@ import {
   proxyActivities,
   proxySinks,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -31,6 +32,7 @@ import type { EmployeeOutcome, SyncPhase, UpdateMethod } from '../sync/types';
 import { planActivityOptions, reportActivityOptions } from './activity-options';
 import { partitionWorkflowId, planTaskQueue, scimTaskQueue, tenantLockWorkflowId } from './ids';
 import { holdTenantLock } from './lock';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, rateLimitPatience } from './employee';
 import { employeesIn, PARTITION_RETURNS_WHEN_CANCELLED_PATCH, syncPartitionWorkflow, type PartitionWork } from './partition';
 import { partitionsOfPhase, phaseOnePartitions, type PartitionsOf } from './partition-sizes';
 import { SYNC_STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
@@ -248,7 +250,8 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     return await work.run(async () => {
       progress.phase = 'planning';
       const { planSync } = proxyActivities<SyncActivities>(planActivityOptions(tuning, planTaskQueue(info.taskQueue)));
-      plan = await planSync({ run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}), dryRun: input.dryRun ?? false, startedAt: info.startTime.toISOString(), ...(input.asOf !== undefined ? { asOf: input.asOf } : {}), storedPlan: true });
+      const planInput = { run, config, ...(input.employeeKey !== undefined ? { employeeKey: input.employeeKey } : {}), dryRun: input.dryRun ?? false, startedAt: info.startTime.toISOString(), ...(input.asOf !== undefined ? { asOf: input.asOf } : {}), storedPlan: true };
+      plan = await planWaitingOutRateLimits(() => planSync(planInput), (operations) => (report.operations += operations));
       const { entries } = plan;
       applyPlan(report, plan);
       // Built once: a find per warning is quadratic, and thousands of dropped references in a 50,000 plan would push
@@ -518,6 +521,37 @@ function resultLine(report: SyncReport): string {
   const done = (['created', 'updated', 'deactivated', 'deleted', 'unchanged', 'skipped', 'failed'] as const).filter((status) => counts[status] > 0).map((status) => `${status} ${counts[status]}`);
   const failure = report.failures[0] ? ` — ${report.failures[0].reason}` : '';
   return `${done.join(', ') || 'nothing to do'} (${report.operations} SCIM operations)${failure}`;
+}
+
+/**
+ * patched() marker of a run whose plan met a 429 and waited it out on a durable timer before planning again, with an
+ * employee step's patience (rateLimitPatience: two days, each wait at least Peakon's Retry-After) (2026-11). Before,
+ * the plan's five quick attempts ended the run within minutes while another integration held the tenant's hour.
+ * Written at the plan's first 429 only. See docs/versioning.md.
+ */
+const PLAN_WAITS_OUT_RATE_LIMITS_PATCH = 'plan-waits-out-rate-limits';
+
+/**
+ * The plan, asked again after each 429 once Peakon's Retry-After (and the growing floor) has passed; `spent` counts
+ * the requests each rate-limited attempt sent, which the report must still count. Any other failure, or patience
+ * spent, is the plan's failure as before.
+ */
+async function planWaitingOutRateLimits(plan: () => Promise<PlanResult>, spent: (operations: number) => void): Promise<PlanResult> {
+  let waitedMs = 0;
+  for (let waits = 0; ; waits += 1) {
+    try {
+      return await plan();
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      if (!(cause instanceof ApplicationFailure) || cause.type !== 'RateLimited' || !patched(PLAN_WAITS_OUT_RATE_LIMITS_PATCH)) throw error;
+      const spend = (cause.details?.[0] ?? {}) as Partial<PlanFailureSpend>;
+      const wait = rateLimitPatience(waits, waitedMs, Math.max(1_000, spend.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS));
+      if (wait === undefined) throw error;
+      if (typeof spend.operations === 'number') spent(spend.operations);
+      waitedMs += wait;
+      await sleep(wait);
+    }
+  }
 }
 
 /**
