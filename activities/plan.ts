@@ -187,10 +187,12 @@ export function planSyncActivity(deps: ActivityDeps) {
           // Two users found are chosen between by the plan (below), which names the one it matched in this line then.
           matchLine = trace.push(traceMatch(config.matching.key, single.employeeKey, found ?? unreadable[0])) - 1;
           if (current.length > 1 && deps.ownership) owned = new Set((await deps.ownership.read(run.tenant)).owned);
-          // Nobody by key: a new hire, or a person whose key changed in the HR system (a rename). One more lookup, by
-          // the HR id the connector writes as externalId, tells them apart (sync/plan.ts singleRename).
+          // Nobody by key: a new hire, or a person whose key changed in the HR system (a rename). A user by key without
+          // this record's HR id: a stale user holding the person's new key, or another person's user whose old key
+          // this record was given. One more lookup, by the HR id the connector writes as externalId, tells them apart
+          // (sync/plan.ts singleRename), as a whole-tenant run's listing would.
           // A user holding the id that does not fit the schema joins `unreadable`: the person is left alone, as above.
-          if (!found && unreadable.length === 0) hrIdLookup = await lookUpByHrId(scim, deps, input, mapping, single, trace, unreadable);
+          if (needsHrIdLookup(current, single) && unreadable.length === 0) hrIdLookup = await lookUpByHrId(scim, deps, input, mapping, single, current, owned, trace, unreadable);
         } else if (config.sync.discovery === 'list') {
           current = [];
           // Users that do not fit the schema are left alone by the plan (never created again, never leavers), not
@@ -218,7 +220,9 @@ export function planSyncActivity(deps: ActivityDeps) {
         });
         if (single && matchLine !== undefined && current && current.length > 1) {
           const matched = plan.entries.find((entry) => entry.recordRef === single.recordRef)?.peakonUserId;
-          trace[matchLine] = traceMatch(config.matching.key, single.employeeKey, current.find((user) => user.id === matched) ?? current[0]);
+          // Keeping what the lookup by HR id added to the line.
+          const byHrId = (trace[matchLine] ?? '').slice(traceMatch(config.matching.key, single.employeeKey, current[0]).length);
+          trace[matchLine] = `${traceMatch(config.matching.key, single.employeeKey, current.find((user) => user.id === matched) ?? current[0])}${byHrId}`;
         }
         if (deps.ownership && !input.dryRun) {
           // Everyone matched to an HR record is synced by this run, so the connector owns them from now on.
@@ -259,18 +263,27 @@ export function planSyncActivity(deps: ActivityDeps) {
 }
 
 /**
+ * A single-employee sync looks up by HR id too when its lookup by key found nobody, or a user without the record's HR
+ * id as externalId: only then may the person's own user be another one (sync/plan.ts singleRename).
+ */
+export function needsHrIdLookup(foundByKey: readonly ScimUser[], single: Pick<DesiredEmployee, 'sourceId'>): boolean {
+  return foundByKey.length === 0 || foundByKey.some((user) => user.externalId !== single.sourceId);
+}
+
+/**
  * A single-employee sync's lookup by HR id (ScimClient.usersWithExternalId: one GET of at most two users, enough to
  * tell none, one and several apart), and what the plan needs to judge a rename by it: the ledger (read only when a
- * user is found), the read's keys and how many of its records carry the id. A holder that does not fit the SCIM User
- * schema goes to `unreadable`, so the plan leaves the person alone (by HR id), as a whole-tenant run does.
+ * user is found, by either lookup, and not read already), the read's keys, how many of its records carry the id, and
+ * which of the users found by key carry another record's HR id. A holder that does not fit the SCIM User schema goes
+ * to `unreadable`, so the plan leaves the person alone (by HR id), as a whole-tenant run does.
  */
-async function lookUpByHrId(scim: ScimClient, deps: ActivityDeps, input: PlanInput, mapping: MappingReport, single: DesiredEmployee, trace: string[], unreadable: UnreadableScimUser[]): Promise<HrIdLookup> {
+async function lookUpByHrId(scim: ScimClient, deps: ActivityDeps, input: PlanInput, mapping: MappingReport, single: DesiredEmployee, foundByKey: readonly ScimUser[], ownedRead: ReadonlySet<string> | undefined, trace: string[], unreadable: UnreadableScimUser[]): Promise<HrIdLookup> {
   const { users, unreadable: unreadableHolders, total, filterIgnored } = await scim.usersWithExternalId(single.sourceId);
   unreadable.push(...unreadableHolders);
   const ids = [...users.map((user) => user.id), ...unreadableHolders.map((user) => `${user.id} (unreadable)`)];
   // Told on the match line itself: the trace keeps its steps (read → map → match → action → result).
   trace.push(`${trace.pop() ?? 'match:'}; externalId ${single.sourceId} → ${filterIgnored ? 'unknown (the filter was not applied)' : total === 0 ? 'not in Peakon' : `Peakon user ${ids.join(', ')}${total > ids.length ? ', …' : ''}`}`);
-  const owned = users.length && deps.ownership ? new Set((await deps.ownership.read(input.run.tenant)).owned) : undefined;
+  const owned = ownedRead ?? ((users.length || foundByKey.length) && deps.ownership ? new Set((await deps.ownership.read(input.run.tenant)).owned) : undefined);
   return {
     users,
     total,
@@ -278,7 +291,14 @@ async function lookUpByHrId(scim: ScimClient, deps: ActivityDeps, input: PlanInp
     ...(owned ? { owned } : {}),
     readKeys: new Set(mapping.employees.map((employee) => employee.employeeKey)),
     recordsWithHrId: mapping.employees.filter((employee) => employee.sourceId === single.sourceId).length,
+    ...(foundByKey.length ? { otherRecordsHrIds: otherRecordsHrIds(foundByKey, mapping.employees, single) } : {}),
   };
+}
+
+/** The externalIds of users found by key that another record of the read carries as its HR id (HrIdLookup.otherRecordsHrIds). */
+export function otherRecordsHrIds(foundByKey: readonly ScimUser[], records: readonly Pick<DesiredEmployee, 'sourceId'>[], single: Pick<DesiredEmployee, 'sourceId'>): Set<string> {
+  const asked = new Set(foundByKey.flatMap((user) => (user.externalId !== undefined && user.externalId !== single.sourceId ? [user.externalId] : [])));
+  return new Set(records.flatMap((record) => (asked.has(record.sourceId) ? [record.sourceId] : [])));
 }
 
 /** What the plan needs to judge leavers: the settings, today, the ownership ledger and the read's size. */

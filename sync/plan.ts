@@ -113,9 +113,10 @@ export interface PlanOptions {
    */
   unreadable?: UnreadableScimUser[];
   /**
-   * A single-employee sync whose lookup by matching key found nobody: what the one lookup by HR id (`externalId eq`)
-   * found. It tells a rename (the key changed in the HR system) from a new hire, by the rules of a whole-tenant run
-   * (renamedUsers); a user it finds that those rules do not allow to rename is not created beside (singleRename).
+   * A single-employee sync whose lookup by matching key found nobody, or a user not carrying the record's HR id: what
+   * the one lookup by HR id (`externalId eq`) found. It tells a rename (the key changed in the HR system) from a new
+   * hire, and the person's own user from a stale one or another person's holding their key, by the rules of a
+   * whole-tenant run (renamedUsers, hrIdHolders); what those rules cannot tell from it is skipped (singleRename).
    */
   hrIdLookup?: HrIdLookup;
   /**
@@ -139,6 +140,11 @@ export interface HrIdLookup {
   readKeys: ReadonlySet<string>;
   /** How many records of the HR read carry the employee's HR id. */
   recordsWithHrId: number;
+  /**
+   * The externalIds of the users found by key that another record of the HR read carries as its HR id (only these, not
+   * the read's every id): such a user, owned and active, is that person's, whose key this record now has.
+   */
+  otherRecordsHrIds?: ReadonlySet<string>;
 }
 
 /** The key a Peakon user is matched on: the userName lower-cased (SCIM compares it case-insensitively), or the employee number. */
@@ -190,9 +196,9 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   };
   // By HR id, not by the record object: withoutUnreachableReferences copies a record it drops a reference from (a
   // domain move renames a report and their manager at once), and the copy must still be the renamed person.
-  const single = current !== undefined && !wholeTenantListing && options.hrIdLookup ? singleRename(readable, currentByKey, options.hrIdLookup, matchingKey) : undefined;
+  const single = current !== undefined && !wholeTenantListing && options.hrIdLookup ? singleRename(readable, currentByKey, byKey, options.hrIdLookup, matchingKey) : undefined;
   const renamed = leaverContext && current ? renamedUsers(readable, holders, byKey, leaverContext.owned) : (single?.renamed ?? new Map<string, ScimUser>());
-  /** HR ids of single-employee syncs that found a user by HR id they may not rename: not created (singleRename). */
+  /** HR ids of single-employee syncs that cannot tell the person's own user: not created nor written (singleRename). */
   const renameUnclear = single?.unclear ?? new Map<string, string>();
   const isRenamed = (employee: DesiredEmployee) => renamed.has(employee.sourceId);
   // The rename first: a user matched by key that the record does not own (a stale one holding the new address) must
@@ -713,41 +719,76 @@ function keyCollision(holder: ScimUser | undefined, matchingKey: MatchingKeyKind
   return { holder: holder.id, reason: `not created: the ${field} is held by Peakon user ${holder.id}, which carries another HR record's id as externalId and is that person's user (their ${field} changed in the HR system); created by a later run once that user has given it up` };
 }
 
+/** What a single-employee sync's lookup by HR id says of the person's own user (singleRename). */
+type HrIdVerdict =
+  /** Nobody carries the HR id. */
+  | { kind: 'none' }
+  /** The one user a whole-tenant run would rename (hrIdHolders' rules). */
+  | { kind: 'own'; user: ScimUser }
+  /**
+   * Users carry the HR id that those rules do not allow to rename (`why`). `undecided`: a whole-tenant run could still
+   * find the person's own user among them, so not even a key match stands (nobody can tell from one lookup).
+   */
+  | { kind: 'unclear'; why: string; undecided: boolean };
+
+function hrIdVerdict(employee: DesiredEmployee, lookup: HrIdLookup, matchingKey: MatchingKeyKind): HrIdVerdict {
+  const users = lookup.users.filter((user) => user.externalId === employee.sourceId);
+  if (!lookup.filterIgnored && users.length === 0 && lookup.total === 0) return { kind: 'none' };
+  const [user] = users;
+  const key = matchingKey === 'email' ? 'email' : 'employee number';
+  const named = users.length ? `Peakon user ${users.map((candidate) => candidate.id).join(', ')}${lookup.total > users.length ? ', …' : ''}` : 'a Peakon user';
+  const userKey = user ? peakonUserKey(user, matchingKey) : undefined;
+  const unclear = (why: string, undecided: boolean): HrIdVerdict => ({ kind: 'unclear', why, undecided });
+  if (lookup.filterIgnored) return unclear('Peakon did not apply the externalId filter, so whether a user holds this HR id is unknown', true);
+  // An id on several users, or on several records, names nobody in a whole-tenant run either (hrIdHolders).
+  if (Math.max(lookup.total, users.length) > 1) return unclear(`${named} hold this person's HR id as externalId`, false);
+  if (lookup.recordsWithHrId !== 1) return unclear(`${named} holds this person's HR id as externalId, which ${lookup.recordsWithHrId} records of the HR read carry`, false);
+  if (!user) return unclear(`${named} holds this person's HR id as externalId but was not returned`, true);
+  if (lookup.owned !== undefined && !lookup.owned.has(user.id)) return unclear(`${named} holds this person's HR id as externalId but the connector does not own it`, false);
+  if (user.active === false) return unclear(`${named} holds this person's HR id as externalId but is inactive (a leaver's id may have been given to a new hire)`, false);
+  if (userKey !== undefined && userKey !== employee.employeeKey && lookup.readKeys.has(userKey)) return unclear(`${named} holds this person's HR id as externalId but another HR record has its ${key}`, true);
+  return { kind: 'own', user };
+}
+
 /**
- * A single-employee sync's rename, by the rules of renamedUsers applied to what its lookup by HR id found: the one
- * user carrying the id, active, owned (when there is a ledger), matched by key by no record of the read, and exactly
- * one record with that id. A user found that these rules do not allow to rename may still be this person under their
- * old key: creating them again would make a second Peakon user, and the next whole-tenant run would switch off (or
- * delete) the first. Such an employee is skipped, telling the operator to run a whole-tenant sync, which decides.
+ * A single-employee sync's match, by the rules of renamedUsers and hrIdHolders applied to what its lookups found (by
+ * key, and by HR id when the key found nobody or a user without the record's HR id):
+ * - nobody by key: the one user carrying the id, active, owned (when there is a ledger), matched by key by no record
+ *   of the read, and exactly one record with that id, is renamed. A user found that these rules do not allow to rename
+ *   may still be this person under their old key: creating them again would make a second Peakon user, and the next
+ *   whole-tenant run would switch off (or delete) the first. Such an employee is skipped;
+ * - a user by key that does not carry the record's HR id: the person's own user found by HR id wins (a stale user
+ *   holding the new key is not adopted, reactivated or overwritten; the taken key waits, as in a whole-tenant run); a
+ *   key-matched user owned, active and carrying the HR id of another record of the read is that person's (their key
+ *   was given to this one) and is not taken over. Either skip tells the operator to run a whole-tenant sync, which
+ *   decides. Otherwise the key match stands (a rehire under a new HR id whose old id no record carries).
  */
-function singleRename(records: DesiredEmployee[], currentByKey: ReadonlyMap<string, readonly ScimUser[]>, lookup: HrIdLookup, matchingKey: MatchingKeyKind): { renamed: Map<string, ScimUser>; unclear: Map<string, string> } {
+function singleRename(records: DesiredEmployee[], currentByKey: ReadonlyMap<string, readonly ScimUser[]>, byKey: (employee: DesiredEmployee) => ScimUser | undefined, lookup: HrIdLookup, matchingKey: MatchingKeyKind): { renamed: Map<string, ScimUser>; unclear: Map<string, string> } {
   const renamed = new Map<string, ScimUser>();
   const unclear = new Map<string, string>();
   const key = matchingKey === 'email' ? 'email' : 'employee number';
+  const wholeTenantDecides = 'run a whole-tenant sync, which matches renames by HR id and decides';
   for (const employee of records) {
-    if (currentByKey.has(employee.employeeKey)) continue;
-    const users = lookup.users.filter((user) => user.externalId === employee.sourceId);
-    if (!lookup.filterIgnored && users.length === 0 && lookup.total === 0) continue;
-    const [user] = users;
-    const named = users.length ? `Peakon user ${users.map((candidate) => candidate.id).join(', ')}${lookup.total > users.length ? ', …' : ''}` : 'a Peakon user';
-    const userKey = user ? peakonUserKey(user, matchingKey) : undefined;
-    const why = lookup.filterIgnored
-      ? 'Peakon did not apply the externalId filter, so whether a user holds this HR id is unknown'
-      : Math.max(lookup.total, users.length) > 1
-        ? `${named} hold this person's HR id as externalId`
-        : lookup.recordsWithHrId !== 1
-          ? `${named} holds this person's HR id as externalId, which ${lookup.recordsWithHrId} records of the HR read carry`
-          : !user
-            ? `${named} holds this person's HR id as externalId but was not returned`
-            : lookup.owned !== undefined && !lookup.owned.has(user.id)
-              ? `${named} holds this person's HR id as externalId but the connector does not own it`
-              : user.active === false
-                ? `${named} holds this person's HR id as externalId but is inactive (a leaver's id may have been given to a new hire)`
-                : userKey !== undefined && lookup.readKeys.has(userKey)
-                  ? `${named} holds this person's HR id as externalId but another HR record has its ${key}`
-                  : undefined;
-    if (why === undefined && user) renamed.set(employee.sourceId, user);
-    else unclear.set(employee.sourceId, `${why ?? named}: not created, as it may be this person under an earlier ${key} (a second Peakon user for them would follow); run a whole-tenant sync, which matches renames by HR id and decides`);
+    const matched = currentByKey.has(employee.employeeKey) ? byKey(employee) : undefined;
+    // Their own user by key: matched as before, whatever the lookup by HR id found.
+    if (matched?.externalId === employee.sourceId) continue;
+    const verdict = hrIdVerdict(employee, lookup, matchingKey);
+    if (verdict.kind === 'own') {
+      renamed.set(employee.sourceId, verdict.user);
+      continue;
+    }
+    if (!matched) {
+      if (verdict.kind === 'unclear') unclear.set(employee.sourceId, `${verdict.why}: not created, as it may be this person under an earlier ${key} (a second Peakon user for them would follow); ${wholeTenantDecides}`);
+      continue;
+    }
+    if (verdict.kind === 'unclear' && verdict.undecided) {
+      unclear.set(employee.sourceId, `Peakon user ${matched.id} has this ${key} but not this person's HR id, and ${verdict.why}: not written, as this person's own Peakon user may be another one, under an earlier ${key}; ${wholeTenantDecides}`);
+      continue;
+    }
+    const owned = lookup.owned === undefined || lookup.owned.has(matched.id);
+    if (matched.externalId !== undefined && owned && matched.active !== false && lookup.otherRecordsHrIds?.has(matched.externalId)) {
+      unclear.set(employee.sourceId, `not written: the ${key} is held by Peakon user ${matched.id}, which carries another HR record's id as externalId and is that person's user (their ${key} changed in the HR system), so it is not taken over; ${wholeTenantDecides} (it renames that user and creates this person once the ${key} is free)`);
+    }
   }
   return { renamed, unclear };
 }

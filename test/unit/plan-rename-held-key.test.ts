@@ -3,7 +3,7 @@ import type { DesiredEmployee } from '../../mapping/employee';
 import { emailMatchKey } from '../../mapping/email';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { LeaverContext } from '../../sync/leavers';
-import { buildPlan, type Plan } from '../../sync/plan';
+import { buildPlan, type HrIdLookup, type Plan } from '../../sync/plan';
 import type { MatchingKeyKind, UpdateMethod } from '../../sync/types';
 
 const lenientGuard = LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } });
@@ -78,6 +78,72 @@ describe('plan: a rename onto a key another Peakon user holds', () => {
   it('a rehire with a new HR id and the same email, whose old id no record carries, is still matched by key and updated', () => {
     const plan = planWith('email', [record('email', '9', 'jane@x.com', 'N9')], [user('u1', '1', 'jane@x.com', 'N1', { active: false })], ['u1']);
     expect(entryOf(plan, 'id 9')).toMatchObject({ action: 'update', peakonUserId: 'u1', returner: true });
+  });
+});
+
+/**
+ * The same cases in a single-employee sync (`sync --employee <key>`): it sees only what its lookups found, by key and
+ * (when the key found nobody or a user without the record's HR id) by HR id (activities/plan.ts), and decides as the
+ * whole-tenant plan would, or skips pointing to a whole-tenant sync.
+ */
+describe('plan: sync --employee onto a key another Peakon user holds', () => {
+  /** The one record synced, the users its key lookup found, and what its lookup by HR id found, with the whole read. */
+  function singleSync(read: DesiredEmployee[], synced: DesiredEmployee, foundByKey: ScimUser[], lookup: Partial<HrIdLookup>): Plan {
+    const hrIdLookup: HrIdLookup = { users: [], total: 0, readKeys: new Set(read.map((employee) => employee.employeeKey)), recordsWithHrId: read.filter((employee) => employee.sourceId === synced.sourceId).length, ...lookup };
+    return buildPlan([synced], foundByKey, { matchingKey: 'email', updateMethod: 'patch', refOf: (key) => `r-${key}`, currentIsWholeTenant: false, today: '2026-11-30', leaverSettings: lenientGuard, hrIdLookup });
+  }
+  const written = (plan: Plan) => plan.entries.filter((candidate) => candidate.update !== undefined || candidate.create !== undefined);
+
+  it('Jane renamed onto an address a stale inactive user holds: her own user (by HR id) is kept, the stale one is not adopted, reactivated or overwritten; the rename waits naming it', () => {
+    const jane = record('email', '1', 'jane.smith@x.com', 'N1');
+    const read = [jane, record('email', '2', 'r@x.com', 'N2')];
+    const stale = user('uV', 'OKTA-9', 'jane.smith@x.com', 'N9', { active: false });
+    const plan = singleSync(read, jane, [stale], { users: [user('uJ', '1', 'jane@x.com', 'N1')], total: 1, owned: new Set(['uJ']), otherRecordsHrIds: new Set() });
+    expect(plan.entries).toHaveLength(1);
+    expect(entryOf(plan, 'id 1')).toMatchObject({ action: 'skip', peakonUserId: 'uJ', reason: expect.stringContaining('held by Peakon user uV') });
+    expect(entryFor(plan, 'uV')).toEqual([]);
+    expect(written(plan)).toEqual([]);
+  });
+
+  it('the same with other changes: they are written to her own user without the taken email, with a warning naming the holder', () => {
+    const jane = record('email', '1', 'jane.smith@x.com', 'N1', {}, 'Sales');
+    const stale = user('uV', undefined, 'jane.smith@x.com', 'N9', { active: false });
+    const plan = singleSync([jane], jane, [stale], { users: [user('uJ', '1', 'jane@x.com', 'N1', { department: 'Ops' })], total: 1, owned: new Set(['uJ']), otherRecordsHrIds: new Set() });
+    const entry = entryOf(plan, 'id 1');
+    expect(entry).toMatchObject({ action: 'update', peakonUserId: 'uJ' });
+    expect(entry?.update?.peakonUserId).toBe('uJ');
+    expect(entry?.changes.map((change) => change.field)).toEqual(['department']);
+    expect(entry?.warnings.join('\n')).toContain('the new email is held by Peakon user uV');
+  });
+
+  it.each([
+    ['with a ledger that owns it', new Set(['uJ'])],
+    ['without a ledger (the externalId is taken as the connector\'s)', undefined],
+  ] as const)('a new hire given Jane\'s old address while her user still holds it (%s): skipped naming that user, not taken over', (_case, owned) => {
+    const hire = record('email', '9', 'jane@x.com', 'N9');
+    const read = [record('email', '1', 'jane.smith@x.com', 'N1'), hire];
+    const plan = singleSync(read, hire, [user('uJ', '1', 'jane@x.com', 'N1')], { ...(owned ? { owned } : {}), otherRecordsHrIds: new Set(['1']) });
+    expect(plan.entries).toHaveLength(1);
+    expect(entryOf(plan, 'id 9')).toMatchObject({ action: 'skip', changes: [] });
+    expect(entryOf(plan, 'id 9')?.peakonUserId).toBeUndefined();
+    expect(entryOf(plan, 'id 9')?.reason).toContain('held by Peakon user uJ');
+    expect(entryOf(plan, 'id 9')?.reason).toContain('run a whole-tenant sync');
+    expect(written(plan)).toEqual([]);
+  });
+
+  it('a rehire with a new HR id and the same email, whose old id no record carries, is still matched by key and updated', () => {
+    const rehire = record('email', '9', 'jane@x.com', 'N9');
+    const plan = singleSync([rehire], rehire, [user('u1', '1', 'jane@x.com', 'N1', { active: false })], { owned: new Set(['u1']), otherRecordsHrIds: new Set() });
+    expect(entryOf(plan, 'id 9')).toMatchObject({ action: 'update', peakonUserId: 'u1' });
+    expect(entryOf(plan, 'id 9')?.changes).toEqual(expect.arrayContaining([{ field: 'active', from: false, to: true }, { field: 'externalId', from: '1', to: '9' }]));
+  });
+
+  it('a user by key whose own user the lookup by HR id cannot tell (the filter was ignored): skipped, not written', () => {
+    const jane = record('email', '1', 'jane.smith@x.com', 'N1');
+    const plan = singleSync([jane], jane, [user('uV', undefined, 'jane.smith@x.com', 'N9', { active: false })], { filterIgnored: true, otherRecordsHrIds: new Set() });
+    expect(entryOf(plan, 'id 1')).toMatchObject({ action: 'skip', changes: [] });
+    expect(entryOf(plan, 'id 1')?.reason).toContain('Peakon user uV has this email but not this person\'s HR id');
+    expect(entryOf(plan, 'id 1')?.reason).toContain('run a whole-tenant sync');
   });
 });
 
