@@ -165,12 +165,16 @@ describe("a plan during its tenant's 429 hold", () => {
           expect(next).toBeDefined();
           expect((next?.at ?? 0) - refusedAt).toBeGreaterThanOrEqual(RETRY_AFTER_S * 1000 - 250);
           expect(door.requests.filter((request) => request.status === 429)).toHaveLength(1);
-          // That request was the plan's second attempt: the plan activity failed on the 429 and was retried.
+          // That request was a second plan: the first failed on the 429 at once (not retried by Temporal) and the run
+          // waited out the Retry-After on a durable timer before planning again (workflows/sync.ts).
           const history = (await heldRun.fetchHistory()).events ?? [];
-          const scheduled = history.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'planSync');
-          const scheduledId = scheduled?.eventId;
-          const started = history.find((event) => event.activityTaskStartedEventAttributes && String(event.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduledId));
-          expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(2);
+          const plans = history.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'planSync');
+          expect(plans).toHaveLength(2);
+          const [first, second] = plans.map((plan) => Number(plan.eventId));
+          const between = history.filter((event) => Number(event.eventId) > (first ?? 0) && Number(event.eventId) < (second ?? 0));
+          expect(between.some((event) => event.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type === 'RateLimited')).toBe(true);
+          const timer = between.find((event) => event.timerStartedEventAttributes);
+          expect(Number(timer?.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0)).toBeGreaterThanOrEqual(RETRY_AFTER_S);
         })(),
       );
     } finally {
