@@ -45,34 +45,44 @@ describe('sync pipeline with filter discovery when every create lands but its an
   });
 });
 
+/**
+ * A first load of 12 under `faults`, checked by `checkFirst`, then a sync in which `changed` people moved department:
+ * both with no failure, Peakon converged to the HR read.
+ */
+async function firstLoadThenChanges(pipeline: ReturnType<typeof usePipelineTests>, faults: Parameters<typeof pipeline.fixture>[0], changed: number, checkFirst: (first: SyncReport, fixture: PipelineFixture) => void): Promise<void> {
+  const fixture = await pipeline.fixture(faults);
+  const employees = generateOrg(12, 3);
+  fixture.writeEmployees(employees);
+  const workers = await fixture.startWorkers();
+  await workers.runUntil(
+    (async () => {
+      const first: SyncReport = await (await fixture.startSync()).result();
+      expect(first.failures).toEqual([]);
+      expect(first.counts).toMatchObject({ created: 12, failed: 0 });
+      checkFirst(first, fixture);
+      expectConverged(fixture.sandbox.users(), employees);
+      expect(first.operations).toBe(fixture.sandbox.ops().length);
+
+      const moved = employees.map((employee, index) => (index < changed ? { ...employee, department: 'Moved' } : employee));
+      fixture.writeEmployees(moved);
+      const second: SyncReport = await (await fixture.startSync()).result();
+      expect(second.failures).toEqual([]);
+      expect(second.counts).toMatchObject({ updated: changed, failed: 0 });
+      expectConverged(fixture.sandbox.users(), moved);
+    })(),
+  );
+}
+
 describe('sync pipeline when Peakon applies writes but answers with something that is not a SCIM user', () => {
   const pipeline = usePipelineTests();
 
   it('counts each create once, found by discovery, and each applied PATCH as updated: no duplicate, no false failure', async () => {
-    const fixture = await pipeline.fixture({ sandbox: { faults: { seed: 3, commitThenGarbleRate: 1 } } });
-    const employees = generateOrg(12, 3);
-    fixture.writeEmployees(employees);
-    const workers = await fixture.startWorkers();
-    await workers.runUntil(
-      (async () => {
-        const first: SyncReport = await (await fixture.startSync()).result();
-        expect(first.failures).toEqual([]);
-        expect(first.counts).toMatchObject({ created: 12, failed: 0 });
-        expect(first.warnings.filter((warning) => warning.includes('answer was not a SCIM user'))).toHaveLength(12);
-        // One POST each, every one answered 201 with the garbled body, and every user there once.
-        const posts = fixture.sandbox.ops().filter((op) => op.method === 'POST' && !op.path.includes('.search'));
-        expect(posts.map((op) => op.status)).toEqual(Array(12).fill(201));
-        expectConverged(fixture.sandbox.users(), employees);
-        expect(first.operations).toBe(fixture.sandbox.ops().length);
-
-        const changed = employees.map((employee, index) => (index < 3 ? { ...employee, department: 'Moved' } : employee));
-        fixture.writeEmployees(changed);
-        const second: SyncReport = await (await fixture.startSync()).result();
-        expect(second.failures).toEqual([]);
-        expect(second.counts).toMatchObject({ updated: 3, failed: 0 });
-        expectConverged(fixture.sandbox.users(), changed);
-      })(),
-    );
+    await firstLoadThenChanges(pipeline, { sandbox: { faults: { seed: 3, commitThenGarbleRate: 1 } } }, 3, (first, fixture) => {
+      expect(first.warnings.filter((warning) => warning.includes('answer was not a SCIM user'))).toHaveLength(12);
+      // One POST each, every one answered 201 with the garbled body, and every user there once.
+      const posts = fixture.sandbox.ops().filter((op) => op.method === 'POST' && !op.path.includes('.search'));
+      expect(posts.map((op) => op.status)).toEqual(Array(12).fill(201));
+    });
   });
 });
 
@@ -80,31 +90,12 @@ describe('sync pipeline when Peakon applies writes but the connection closes hal
   const pipeline = usePipelineTests();
 
   it('retries them as lost answers, not refusals: each create counted once (its retry meets 409 and discovery), no reference left out, each update done', async () => {
-    const fixture = await pipeline.fixture({ sandbox: { faults: { seed: 5, commitThenCutRate: 0.5 } } });
-    const employees = generateOrg(12, 3);
-    fixture.writeEmployees(employees);
-    const workers = await fixture.startWorkers();
-    await workers.runUntil(
-      (async () => {
-        const first: SyncReport = await (await fixture.startSync()).result();
-        // The fault happened: writes whose answer never finished (no status logged), creates among them.
-        const cut = fixture.sandbox.ops().filter((op) => op.method === 'POST' && typeof op.status !== 'number');
-        expect(cut.length).toBeGreaterThan(0);
-        expect(first.failures).toEqual([]);
-        expect(first.counts).toMatchObject({ created: 12, failed: 0 });
-        // Not read as Peakon refusing a Manager: nothing written again without its references.
-        expect(first.warnings).toEqual([]);
-        expectConverged(fixture.sandbox.users(), employees);
-        expect(first.operations).toBe(fixture.sandbox.ops().length);
-
-        const changed = employees.map((employee, index) => (index < 4 ? { ...employee, department: 'Moved' } : employee));
-        fixture.writeEmployees(changed);
-        const second: SyncReport = await (await fixture.startSync()).result();
-        expect(second.failures).toEqual([]);
-        expect(second.counts).toMatchObject({ updated: 4, failed: 0 });
-        expectConverged(fixture.sandbox.users(), changed);
-      })(),
-    );
+    await firstLoadThenChanges(pipeline, { sandbox: { faults: { seed: 5, commitThenCutRate: 0.5 } } }, 4, (first, fixture) => {
+      // The fault happened: writes whose answer never finished (no status logged), creates among them.
+      expect(fixture.sandbox.ops().filter((op) => op.method === 'POST' && typeof op.status !== 'number').length).toBeGreaterThan(0);
+      // Not read as Peakon refusing a Manager: nothing written again without its references.
+      expect(first.warnings).toEqual([]);
+    });
   });
 });
 
