@@ -197,9 +197,14 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   // By HR id, not by the record object: withoutUnreachableReferences copies a record it drops a reference from (a
   // domain move renames a report and their manager at once), and the copy must still be the renamed person.
   const single = current !== undefined && !wholeTenantListing && options.hrIdLookup ? singleRename(readable, currentByKey, byKey, options.hrIdLookup, matchingKey) : undefined;
-  const renamed = leaverContext && current ? renamedUsers(readable, holders, byKey, leaverContext.owned) : (single?.renamed ?? new Map<string, ScimUser>());
-  /** HR ids of single-employee syncs that cannot tell the person's own user: not created nor written (singleRename). */
-  const renameUnclear = single?.unclear ?? new Map<string, string>();
+  /** HR ids of records whose HR id and key name different users (conflictingRecords): neither record is written. */
+  const conflicted = leaverContext && current ? conflictingRecords(readable, holders, matchingKey) : new Map<string, string>();
+  const renamed = leaverContext && current ? renamedUsers(readable.filter((employee) => !conflicted.has(employee.sourceId)), holders, byKey, leaverContext.owned) : (single?.renamed ?? new Map<string, ScimUser>());
+  /**
+   * HR ids of records not written because their person's user is unclear: a single-employee sync's (singleRename), or
+   * a whole-tenant run's conflicting records.
+   */
+  const renameUnclear = new Map([...(single?.unclear ?? []), ...conflicted]);
   const isRenamed = (employee: DesiredEmployee) => renamed.has(employee.sourceId);
   // The rename first: a user matched by key that the record does not own (a stale one holding the new address) must
   // not take the place of the person's own user (renamedUsers).
@@ -221,7 +226,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const numbersInPeakon = wholeTenant ? peakonEmployeeNumbers(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
   /** A create Peakon would refuse on its other unique field, held by another user (createCollision); undefined: none. */
   const collisionOf = (employee: DesiredEmployee) => (wholeTenant && currentOf(employee) === null && employee.user.active !== false ? (keyCollision(keyHeldByOther(employee), matchingKey) ?? createCollision(employee, matchingKey, inPeakon, numbersInPeakon)) : undefined);
-  const references = wholeTenant ? referableEmails(employed, (employee) => currentOf(employee) === null && employee.user.active !== false && collisionOf(employee) === undefined, currentOf, inPeakon) : undefined;
+  const references = wholeTenant ? referableEmails(employed, (employee) => currentOf(employee) === null && employee.user.active !== false && collisionOf(employee) === undefined && !renameUnclear.has(employee.sourceId), currentOf, inPeakon) : undefined;
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
   const reachable = references ? employed.map((employee) => withoutUnreachableReferences(employee, references, renamedTo, currentOf(employee) ? createOnlyAttributes(employee) : new Set())) : employed;
   // Mass clears (an export column come back blank) are withheld; needs the tenant's state, so a listing's runs only.
@@ -300,7 +305,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   }
   const hrDeactivations = entries.filter((entry) => entry.update?.leaver !== undefined).length;
   const renamedOnto = new Set(readable.filter((employee) => isRenamed(employee) && currentByKey.has(employee.employeeKey)).map((employee) => employee.employeeKey));
-  const leavers = planLeavers(current, desired, terminated, leftAloneEmployees, collisionHolders, renamedOnto, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
+  const contested = new Set([...conflicted.keys()].flatMap((sourceId) => { const holder = holders.get(sourceId); return holder ? [holder.id] : []; }));
+  const leavers = planLeavers(current, desired, terminated, leftAloneEmployees, collisionHolders, { renamedOnto, contested }, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
   for (const entry of leavers.entries) entries.push(entry);
   return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length }, ...(warnings.length ? { warnings } : {}) };
 }
@@ -350,7 +356,7 @@ function withUniqueRefs(entries: PlanEntry[], refOf: (employeeKey: string) => st
  * `kept`: Peakon user ids no leaver this run (the holders of a skipped create's email: createCollision).
  * `renamedOnto`: keys of records matched by HR id to their own user while another user holds their new key.
  */
-function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], leftAlone: DesiredEmployee[], kept: ReadonlySet<string>, renamedOnto: ReadonlySet<string>, currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, settings: LeaversConfig, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
+function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], leftAlone: DesiredEmployee[], kept: ReadonlySet<string>, heldKeys: { renamedOnto: ReadonlySet<string>; contested: ReadonlySet<string> }, currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, settings: LeaversConfig, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
   const entries: PlanEntry[] = [];
   const matchedIds = new Set<string>();
   for (const employee of [...desired, ...terminated]) {
@@ -388,6 +394,13 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
   let unowned = 0;
   let ownedNotInSource = 0;
   const readKeys = new Set([...desired, ...terminated].map((employee) => employee.employeeKey));
+  const readSourceIds = new Set([...desired, ...terminated].map((employee) => employee.sourceId));
+  const { renamedOnto, contested } = heldKeys;
+  /**
+   * An owned user holding a renamed person's new key whose own HR id no record carries any more: that person left, and
+   * their user is a leaver like any other (deactivated, or deleted, which frees the key for the rename).
+   */
+  const ownedLeaverOnRenamedKey = (user: ScimUser, key: string) => renamedOnto.has(key) && context.owned.has(user.id) && user.externalId !== undefined && !readSourceIds.has(user.externalId) && !context.retainedSourceIds.has(user.externalId);
   const leftAloneKeys = new Set(leftAlone.map((employee) => employee.employeeKey));
   const leftAloneSourceIds = new Set(leftAlone.map((employee) => employee.sourceId));
   /** Peakon users that share their key with the user a record matched: reported, never counted as leavers. */
@@ -397,15 +410,17 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     const key = peakonUserKey(user, options.matchingKey);
     if (key !== undefined && (context.retainedKeys.has(key) || leftAloneKeys.has(key))) continue;
     if (user.externalId !== undefined && leftAloneSourceIds.has(user.externalId)) continue;
-    if (key !== undefined && readKeys.has(key)) {
+    if (key !== undefined && readKeys.has(key) && !ownedLeaverOnRenamedKey(user, key)) {
       // Two Peakon users share the key (`anna@exämple.com` and `anna@xn--exmple-cua.com` are one mailbox): the record
       // matched the other one. This one is not a leaver but a duplicate a person must resolve; switching it off would
       // hit whichever of the two the listing happened to put first.
       // Not the record's entry (NOT_IN_HR_READ): the run neither owns this user (usersOwnedByPlan) nor counts it read.
       const field = options.matchingKey === 'email' ? 'email' : 'employee number';
-      const reason = renamedOnto.has(key)
-        ? `holds the ${field} an HR record changed to, whose person this run matched by HR id (externalId) to their own Peakon user: left alone, not a leaver; their change waits until this user gives the ${field} up (change or remove it in Peakon)`
-        : `another Peakon user has the same ${field}, and the HR record matched that one: left alone, not a leaver (merge or remove the duplicate in Peakon)`;
+      const reason = contested.has(user.id)
+        ? `carries one HR record's id as externalId and another HR record's ${field}: left alone, not a leaver, and neither record is written until a person settles which is this user's (see those records' lines)`
+        : renamedOnto.has(key)
+          ? `holds the ${field} an HR record changed to, whose person this run matched by HR id (externalId) to their own Peakon user: left alone, not a leaver; their change waits until this user gives the ${field} up (change or remove it in Peakon)`
+          : `another Peakon user has the same ${field}, and the HR record matched that one: left alone, not a leaver (merge or remove the duplicate in Peakon)`;
       duplicates.push({ ref: options.refOf(key), employeeKey: key, recordRef: NOT_IN_HR_READ, action: 'skip', peakonUserId: user.id, reason, changes: [], warnings: [], wave: 0 });
       continue;
     }
@@ -707,6 +722,31 @@ function renamedUsers(records: readonly DesiredEmployee[], holders: ReadonlyMap<
     renamed.set(employee.sourceId, holder);
   }
   return renamed;
+}
+
+/**
+ * Records whose HR id and matching key name different people: the owned, active user carrying one record's HR id
+ * (hrIdHolders) holds another record's key. Either the key was given to someone else while its holder's own key changed
+ * (an address reused for a new hire as the person was renamed), or the HR id was (a rehire under a new id whose old id
+ * went to someone else, two ids swapped by an HR correction): the two look the same, and either guess would write one
+ * person's data onto the other's user. So neither record is written, each with a reason naming the user, and that user
+ * is no leaver (planLeavers `contested`), until a person corrects the HR system or the Peakon user.
+ */
+function conflictingRecords(records: readonly DesiredEmployee[], holders: ReadonlyMap<string, ScimUser>, matchingKey: MatchingKeyKind): Map<string, string> {
+  const field = matchingKey === 'email' ? 'email' : 'employee number';
+  const byKey = new Map(records.map((employee) => [employee.employeeKey, employee] as const));
+  const bySourceId = new Map(records.map((employee) => [employee.sourceId, employee] as const));
+  const conflicts = new Map<string, string>();
+  for (const [sourceId, holder] of holders) {
+    const key = peakonUserKey(holder, matchingKey);
+    const other = key === undefined ? undefined : byKey.get(key);
+    const person = bySourceId.get(sourceId);
+    if (!other || !person || other.sourceId === sourceId) continue;
+    const settle = `the HR id and the ${field} disagree (one of them given to someone else), so neither record is written: correct the HR system, or that user in Peakon`;
+    conflicts.set(sourceId, `not written: Peakon user ${holder.id} carries this person's HR id as externalId but holds the ${field} of another HR record (${other.recordRef}); ${settle}`);
+    conflicts.set(other.sourceId, `not written: Peakon user ${holder.id} holds this ${field} but carries the HR id of another HR record (${person.recordRef}) as externalId; ${settle}`);
+  }
+  return conflicts;
 }
 
 /**

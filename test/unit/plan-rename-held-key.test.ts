@@ -59,20 +59,47 @@ describe('plan: a rename onto a key another Peakon user holds', () => {
     expect(plan.entries.filter((candidate) => candidate.update !== undefined || candidate.create !== undefined)).toEqual([]);
   });
 
-  it('an address reused between runs (Jane renamed, a new hire given her old address): Jane is renamed in place, the new hire waits, nobody is created twice or taken over', () => {
-    const plan = planWith('email', [record('email', '1', 'jane.smith@x.com', 'N1'), record('email', '9', 'jane@x.com', 'N9')], [user('u1', '1', 'jane@x.com', 'N1')], ['u1']);
-    expect(entryOf(plan, 'id 1')).toMatchObject({ action: 'update', peakonUserId: 'u1', reason: expect.stringContaining('matched by HR id') });
-    expect(entryOf(plan, 'id 1')?.update?.changes.find((change) => change.field === 'externalId')).toBeUndefined();
-    expect(entryOf(plan, 'id 9')).toMatchObject({ action: 'skip', reason: expect.stringContaining('held by Peakon user u1') });
-    expect(entryOf(plan, 'id 9')?.peakonUserId).toBeUndefined();
-    expect(plan.entries.filter((candidate) => candidate.create !== undefined || candidate.update?.leaver !== undefined)).toEqual([]);
+  /** Both records skipped with the conflict's reason naming the user, nothing written, the user no leaver. */
+  function expectConflict(plan: Plan, userId: string, recordRefs: string[]): void {
+    for (const recordRef of recordRefs) {
+      expect(entryOf(plan, recordRef)).toMatchObject({ action: 'skip', changes: [], reason: expect.stringContaining(`Peakon user ${userId}`) });
+      expect(entryOf(plan, recordRef)?.reason).toContain('disagree');
+      expect(entryOf(plan, recordRef)?.peakonUserId).toBeUndefined();
+    }
+    expect(plan.entries.filter((candidate) => candidate.create !== undefined || candidate.update !== undefined)).toEqual([]);
+    expect(entryFor(plan, userId)).toEqual([expect.objectContaining({ action: 'skip', recordRef: 'not in the HR read', reason: expect.stringContaining('not a leaver') })]);
+  }
+
+  it('an address reused between runs (Jane renamed, a new hire given her old address): the HR id and the email disagree, so neither is written, nobody created twice or taken over', () => {
+    const plan = planWith('email', [record('email', '1', 'jane.smith@x.com', 'N1'), record('email', '9', 'jane@x.com', 'N9')], [user('u1', '1', 'jane@x.com', 'N1')], ['u1'], { settings: deleting });
+    expectConflict(plan, 'u1', ['id 1', 'id 9']);
   });
 
-  it('an employee number reused between runs (matching on it): the person keeps their user, the new hire waits', () => {
-    const plan = planWith('employeeNumber', [record('employeeNumber', '1', 'a@x.com', 'N2'), record('employeeNumber', '9', 'b@x.com', 'N1')], [user('u1', '1', 'a@x.com', 'N1')], ['u1']);
-    expect(entryOf(plan, 'id 1')).toMatchObject({ action: 'update', peakonUserId: 'u1' });
-    expect(entryOf(plan, 'id 9')).toMatchObject({ action: 'skip', reason: expect.stringContaining('held by Peakon user u1') });
-    expect(plan.entries.filter((candidate) => candidate.create !== undefined || candidate.update?.leaver !== undefined)).toEqual([]);
+  it('an employee number reused between runs (matching on it): the same, neither written', () => {
+    const plan = planWith('employeeNumber', [record('employeeNumber', '1', 'a@x.com', 'N2'), record('employeeNumber', '9', 'b@x.com', 'N1')], [user('u1', '1', 'a@x.com', 'N1')], ['u1'], { settings: deleting });
+    expectConflict(plan, 'u1', ['id 1', 'id 9']);
+  });
+
+  it('a rehire under a new HR id whose old id went to a new hire looks the same, and is not written onto the new hire\'s name either', () => {
+    // Jane (was id 100, now 200, same email) and Bob (now id 100): by HR id, Jane's user would become Bob's.
+    const plan = planWith('email', [record('email', '200', 'jane@x.com', 'N1', {}, 'Sales'), record('email', '100', 'bob@x.com', 'N2', {}, 'Ops')], [user('uJ', '100', 'jane@x.com', 'N1', { department: 'Sales' })], ['uJ'], { settings: deleting });
+    expectConflict(plan, 'uJ', ['id 200', 'id 100']);
+  });
+
+  it('two HR ids swapped by an HR correction: no user gets the other person\'s name or department', () => {
+    const current = [user('uA', '2', 'alice@x.com', 'N1', { department: 'Sales' }), user('uB', '1', 'bob@x.com', 'N2', { department: 'Ops' })];
+    const plan = planWith('email', [record('email', '1', 'alice@x.com', 'N1', {}, 'Sales'), record('email', '2', 'bob@x.com', 'N2', {}, 'Ops')], current, ['uA', 'uB'], { settings: deleting });
+    for (const recordRef of ['id 1', 'id 2']) expect(entryOf(plan, recordRef)).toMatchObject({ action: 'skip', reason: expect.stringContaining('disagree') });
+    expect(plan.entries.filter((candidate) => candidate.create !== undefined || candidate.update !== undefined)).toEqual([]);
+  });
+
+  it('an owned user holding a renamed person\'s new email whose own HR id left the read is a leaver (deleted: the email is freed for the rename)', () => {
+    // Jane Doe (id 1) renamed to jane.smith@, which the user of the real Jane Smith (id 2, gone from the read) holds.
+    const current = [user('u1', '1', 'jane.doe@x.com', 'N1'), user('u2', '2', 'jane.smith@x.com', 'N2')];
+    const plan = planWith('email', [record('email', '1', 'jane.smith@x.com', 'N1')], current, ['u1', 'u2'], { settings: deleting });
+    expect(entryOf(plan, 'id 1')).toMatchObject({ peakonUserId: 'u1', reason: expect.stringContaining('held by Peakon user u2') });
+    expect(entryFor(plan, 'u2')).toEqual([expect.objectContaining({ action: 'delete', recordRef: 'not in the HR read' })]);
+    expect(entryFor(plan, 'u1').filter((entry) => entry.update?.leaver !== undefined)).toEqual([]);
   });
 
   it('a rehire with a new HR id and the same email, whose old id no record carries, is still matched by key and updated', () => {
