@@ -110,15 +110,17 @@ export function createBambooHrSource(config: BambooHrSourceConfig, deps: BambooH
     // A report entry that is not an employee object (null) is a problem of its own, as a CSV row the source cannot
     // read: the other employees are read, and the problem (no key, no id) holds the run's leaver writes for approval.
     const listName = config.read === 'directory' ? 'the employee directory' : 'the custom report';
-    const { records: employees, unreadable } = employeeEntries(parsed.data.employees, {
+    const { records: employees, problems } = employeeEntries(parsed.data.employees, {
       description,
       readBefore: 0,
       onProblem: options.onProblem,
       entryName: (entry) => `entry ${entry} of the "employees" list of ${listName}`,
     });
-    if (employees.length > 0 && unreadable === employees.length) {
-      throw new SourceReadError(`${description} returned no employee records, only ${unreadable} entry(ies) that are not employee objects; refusing to sync an empty read`);
+    if (employees.length > 0 && problems.length === employees.length) {
+      throw new SourceReadError(`${description} returned no employee records, only ${problems.length} entry(ies) that are not employee objects; refusing to sync an empty read`);
     }
+    // One answer, kept whole: its problems are the read's.
+    for (const problem of problems) options.onProblem?.(problem);
     assertFieldsAnswered({ ...parsed.data, employees });
     return employees.map(normalizeRecord);
   }

@@ -124,8 +124,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       }
       throw error;
     }
-    const { records, unreadable: unreadableOfPage } = extractRecords(response.body, config.recordsPath, description, pageNumber, read, options.onProblem);
-    unreadable += unreadableOfPage;
+    const { records, problems } = extractRecords(response.body, config.recordsPath, description, pageNumber, read, options.onProblem);
     // Short: the first page against the size asked for, a later one against the largest page served before (an API
     // that caps its page size serves only pages short of the size asked for). It may still not be the last page.
     const short = records.length < (pageNumber === 1 ? requestedPageSize(config.pagination) : longestPage);
@@ -186,6 +185,10 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       if (confirmedTotal !== announced) throw listChanged(description, `total ${announced} → ${confirmedTotal} at "${config.totalPath ?? ''}" on page ${pageNumber}`);
     }
     read += records.length;
+    // The page is kept: its entries that were no employee objects are problems of the read now, not before (a page
+    // served again at the end of the read is dropped above, problems and all).
+    for (const problem of problems) options.onProblem?.(problem);
+    unreadable += problems.length;
     if (records.length > 0) pagesWithRecords += 1;
     if (records.length > 0) yield records;
     emptyPagesInARow = records.length === 0 ? emptyPagesInARow + 1 : 0;
@@ -203,7 +206,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     longestPage = Math.max(longestPage, records.length);
   }
   if (read === 0) throw new SourceReadError(`${description} returned no employee records; refusing to sync an empty read`);
-  if (unreadable === read) {
+  if (unreadable >= read) {
     throw new SourceReadError(`${description} returned no employee records, only ${read} entry(ies) that are not employee objects; refusing to sync an empty read`);
   }
   if (announced !== undefined && read < announced) {
@@ -430,25 +433,26 @@ export function employeeEntries(
   entries: readonly unknown[],
   context: { description: string; readBefore: number; onProblem: HrisReadOptions['onProblem']; entryName: (entry: number) => string },
 ): EmployeeEntries {
-  let unreadable = 0;
+  const problems: RecordProblem[] = [];
   const records = entries.map((entry, index): HrisRecord => {
     const record = EmployeeObjectSchema.safeParse(entry);
     if (record.success) return record.data;
     const message = `${context.entryName(index + 1)}: not an employee object (${kindOfJson(entry)}); left out of this run`;
     if (!context.onProblem) throw new SourceReadError(`${context.description}: ${message}`);
-    const problem: RecordProblem = { recordRef: `record ${context.readBefore + index + 1}`, field: 'record', message };
-    context.onProblem(problem);
-    unreadable += 1;
+    problems.push({ recordRef: `record ${context.readBefore + index + 1}`, field: 'record', message });
     return {};
   });
-  return { records, unreadable };
+  return { records, problems };
 }
 
 export interface EmployeeEntries {
   /** One per entry, stand-ins included. */
   records: HrisRecord[];
-  /** Entries that were not employee objects, each reported as a problem. */
-  unreadable: number;
+  /**
+   * One per entry that was not an employee object, for the caller to report (onProblem) once it keeps the page: a page
+   * the API serves twice at the end of a read is dropped, and its entries must not be reported again.
+   */
+  problems: RecordProblem[];
 }
 
 /** The stand-in of an entry employeeEntries could not read (or an empty object, which holds nobody either). */

@@ -15,6 +15,10 @@ export function logOperations(log: OperationLog): RequestHandler {
     res.on('finish', () => {
       entry.status = res.statusCode;
     });
+    // A response cut short after its headers (the commitThenCut fault) never finishes, but its status was sent.
+    res.on('close', () => {
+      if (entry.status === null && res.headersSent) entry.status = res.statusCode;
+    });
     next();
   };
 }

@@ -2,7 +2,7 @@ export interface OperationLogEntry {
   method: string;
   /** Path under the sandbox origin, query string included (`/scim/v2/Users?filter=…`). */
   path: string;
-  /** null while the request is in flight, or when the client went away before an answer was sent. */
+  /** null while the request is in flight, or when the client went away before an answer was sent; an answer cut short after its headers keeps its status. */
   status: number | null;
   /** ISO 8601 time the request arrived. */
   time: string;

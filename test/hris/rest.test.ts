@@ -531,6 +531,15 @@ describe('REST source: an entry of the list that is not an employee object', () 
     expect(report.recordsRead).toBe(5);
   });
 
+  it('reports an entry once when the API serves its last page again (a capped page number): the repeat is dropped, its entries too', async () => {
+    const pages = [[person('E1'), person('E2'), person('E3')], [person('E4'), null]];
+    const api = await serve(({ url }) => ({ body: { data: pages[Math.min(Number(url.searchParams.get('page')), pages.length) - 1] ?? [] } }));
+    const { records, problems } = await readReporting(api.origin, { recordsPath: 'data', pagination: { type: 'page', sizeParam: 'size', pageSize: 3 } });
+    expect(api.requests).toHaveLength(3);
+    expect(records).toHaveLength(5);
+    expect(problems.map((problem) => problem.recordRef)).toEqual(['record 5']);
+  });
+
   it('counts such entries as the API does: offsets advance past them, short pages each with a null do not overlap, the announced total matches', async () => {
     // pageSize 3 asked for, 2 answered (a capped API): every page is short, and each holds a null.
     const entries = [person('E1'), null, person('E2'), null, person('E3')];
