@@ -226,7 +226,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const numbersInPeakon = wholeTenant ? peakonEmployeeNumbers(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
   /** A create Peakon would refuse on its other unique field, held by another user (createCollision); undefined: none. */
   const collisionOf = (employee: DesiredEmployee) => (wholeTenant && currentOf(employee) === null && employee.user.active !== false ? (keyCollision(keyHeldByOther(employee), matchingKey) ?? createCollision(employee, matchingKey, inPeakon, numbersInPeakon)) : undefined);
-  const references = wholeTenant ? referableEmails(employed, (employee) => currentOf(employee) === null && employee.user.active !== false && collisionOf(employee) === undefined && !renameUnclear.has(employee.sourceId), currentOf, inPeakon) : undefined;
+  const references = wholeTenant ? referableEmails(employed, (employee) => currentOf(employee) === null && employee.user.active !== false && collisionOf(employee) === undefined && !renameUnclear.has(employee.sourceId), currentOf, inPeakon, matchingKey) : undefined;
   const renamedTo = new Set(readable.filter(isRenamed).map((employee) => emailMatchKey(employee.user.userName)));
   const reachable = references ? employed.map((employee) => withoutUnreachableReferences(employee, references, renamedTo, currentOf(employee) ? createOnlyAttributes(employee) : new Set())) : employed;
   // Mass clears (an export column come back blank) are withheld; needs the tenant's state, so a listing's runs only.
@@ -922,14 +922,17 @@ interface ReferableEmails {
  * (their own change of email waits, or their create was skipped) is not referable, or the reference would be written
  * to that other user. It waits with a warning until the person's own user holds the email.
  */
-function referableEmails(desired: DesiredEmployee[], createdByThisRun: (employee: DesiredEmployee) => boolean, currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, inPeakon: ReadonlyMap<string, unknown>): ReferableEmails {
+function referableEmails(desired: DesiredEmployee[], createdByThisRun: (employee: DesiredEmployee) => boolean, currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, inPeakon: ReadonlyMap<string, unknown>, matchingKey: MatchingKeyKind): ReferableEmails {
   const referable = new Set(inPeakon.keys());
   const heldBack = new Set<string>();
   const created: string[] = [];
   for (const employee of desired) {
     const email = emailMatchKey(employee.user.userName);
+    const user = currentOf(employee);
     if (createdByThisRun(employee)) created.push(email);
-    else if (inPeakon.has(email) && !holdsEmail(currentOf(employee), email)) heldBack.add(email);
+    // Under employee-number matching, a person nobody has by number whose email a user holds is very likely that user
+    // under an earlier number (createCollision): a reference by that email reaches them, as it did before.
+    else if (inPeakon.has(email) && !holdsEmail(user, email) && !(matchingKey === 'employeeNumber' && user === null)) heldBack.add(email);
   }
   for (const email of heldBack) referable.delete(email);
   for (const email of created) referable.add(email);

@@ -208,4 +208,12 @@ describe('plan: a reference to a person whose email another Peakon user holds', 
     const plan = planWith('employeeNumber', [record('employeeNumber', '1', 'm@x.com', 'N1'), record('employeeNumber', '2', 'r@x.com', 'N2', { Manager: 'm@x.com' })], current, ['uM', 'uR']);
     expect(entryOf(plan, 'id 2')?.update?.references).toEqual({ Manager: 'm@x.com' });
   });
+
+  it('matching on employeeNumber: a manager nobody has by number whose email a user holds (very likely them, under an earlier number) is still referred to by that email', () => {
+    const current = [user('uM', undefined, 'm@x.com', 'N9'), user('uR', '2', 'r@x.com', 'N2')];
+    const plan = planWith('employeeNumber', [record('employeeNumber', '1', 'm@x.com', 'N1'), record('employeeNumber', '2', 'r@x.com', 'N2', { Manager: 'm@x.com' })], current, ['uR']);
+    expect(entryOf(plan, 'id 1')).toMatchObject({ action: 'skip', reason: expect.stringContaining('very likely this person') });
+    expect(entryOf(plan, 'id 2')?.update?.references).toEqual({ Manager: 'm@x.com' });
+    expect(entryOf(plan, 'id 2')?.warnings).toEqual([]);
+  });
 });
