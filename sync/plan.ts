@@ -269,14 +269,16 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     // Nothing left to write without them: the update waits whole, saying why.
     if (blocking && written.action !== 'update') return skipEntry(planned.ref, planned, `not updated: ${takenValueText(blocking)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id);
     const rename = isRenamed(checkedEmployee) && written.action === 'update' && !blocking ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
-    if (!leaverContext) return { ...written, ...rename };
+    const back = returner ? { returner: true as const, reason: 'returner: back in the HR read, reactivated by this update' } : {};
+    // A single-employee sync's returner is named as one in its line too (no leaver summary counts it there).
+    if (!leaverContext) return { ...written, ...rename, ...back };
     const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };
     if (written.update && isHrDeactivation(state, employee, leaversOn(settings))) {
       // The HR system marks an active Peakon user inactive: a deactivation like any leaver's, so it runs after phase 2
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
       return { ...written, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...written.update, leaver: 'deactivate' as const }, ...adopted };
     }
-    return { ...written, ...rename, ...(returner ? { returner: true, reason: 'returner: back in the HR read, reactivated by this update' } : {}), ...adopted };
+    return { ...written, ...rename, ...back, ...adopted };
   });
   // Under PUT a write carries the listed attributes, references included: one naming the old email of anyone whose
   // userName this run changes (a rename, or an ordinary update under employee-number matching) waits a run.

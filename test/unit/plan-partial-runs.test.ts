@@ -35,6 +35,8 @@ describe('plan: single-employee syncs and filter discovery', () => {
       const plan = buildPlan([desired], [separated(desired)], options());
       expect(plan.entries).toHaveLength(1);
       expect(plan.entries[0]?.action).toBe('update');
+      // Named a returner in its line, as a whole-tenant run names one.
+      expect(plan.entries[0]).toMatchObject({ returner: true, reason: expect.stringContaining('returner') });
       expect(plan.entries[0]?.changes).toEqual(expect.arrayContaining([{ field: 'active', from: false, to: true }, { field: 'Separation date', from: '2026-10-31', to: null }, { field: 'Separation reason', from: 'Voluntary', to: null }]));
       expect(plan.entries[0]?.update?.write).toEqual({ method: 'patch', operations: expect.arrayContaining([{ op: 'replace', path: 'active', value: true }, { op: 'remove', path: `${PEAKON_USER_SCHEMA}:Separation date` }, { op: 'remove', path: `${PEAKON_USER_SCHEMA}:Separation reason` }]) });
     });
