@@ -727,26 +727,46 @@ function renamedUsers(records: readonly DesiredEmployee[], holders: ReadonlyMap<
 }
 
 /**
- * Records whose HR id and matching key name different people: the owned, active user carrying one record's HR id
- * (hrIdHolders) holds another record's key. Either the key was given to someone else while its holder's own key changed
- * (an address reused for a new hire as the person was renamed), or the HR id was (a rehire under a new id whose old id
- * went to someone else, two ids swapped by an HR correction): the two look the same, and either guess would write one
- * person's data onto the other's user. So neither record is written, each with a reason naming the user, and that user
- * is no leaver (planLeavers `contested`), until a person corrects the HR system or the Peakon user.
+ * Records whose HR id and matching key name different people. The owned, active user carrying record X's HR id
+ * (hrIdHolders) holds record Y's key, and either Y has no user of its own, or following whose key each next user holds
+ * leads back to X. Both look like a key given to someone else (an address reused for a new hire as its holder was
+ * renamed) as much as an HR id given to someone else (a rehire under a new id whose old id went to another person, ids
+ * swapped or rotated by an HR correction), and either guess would write one person's data onto another's user. So
+ * those records are not written, each with a reason naming the user, and the users are no leavers (planLeavers
+ * `contested`), until a person corrects the HR system or Peakon. A chain that ends at a key nobody's user holds is a
+ * series of renames (A takes B's old address as B moves on): each person keeps their own user, and the renames free
+ * the keys one run after another.
  */
 function conflictingRecords(records: readonly DesiredEmployee[], holders: ReadonlyMap<string, ScimUser>, matchingKey: MatchingKeyKind): Map<string, string> {
   const field = matchingKey === 'email' ? 'email' : 'employee number';
   const byKey = new Map(records.map((employee) => [employee.employeeKey, employee] as const));
   const bySourceId = new Map(records.map((employee) => [employee.sourceId, employee] as const));
+  /** The record whose key the user carrying `sourceId` holds, when that is another record. */
+  const next = (sourceId: string): DesiredEmployee | undefined => {
+    const holder = holders.get(sourceId);
+    const key = holder ? peakonUserKey(holder, matchingKey) : undefined;
+    const other = key === undefined ? undefined : byKey.get(key);
+    return other && other.sourceId !== sourceId ? other : undefined;
+  };
+  /** Whether following the users' keys from `from` comes back to `to` (a swap or a rotation). */
+  const leadsBack = (from: string, to: string): boolean => {
+    const seen = new Set<string>();
+    for (let current: string | undefined = from; current !== undefined && !seen.has(current); current = next(current)?.sourceId) {
+      if (current === to) return true;
+      seen.add(current);
+    }
+    return false;
+  };
+  const settle = `the HR id and the ${field} disagree (one of them given to someone else), so it is not written: correct the HR system, or that user in Peakon`;
   const conflicts = new Map<string, string>();
   for (const [sourceId, holder] of holders) {
-    const key = peakonUserKey(holder, matchingKey);
-    const other = key === undefined ? undefined : byKey.get(key);
     const person = bySourceId.get(sourceId);
-    if (!other || !person || other.sourceId === sourceId) continue;
-    const settle = `the HR id and the ${field} disagree (one of them given to someone else), so neither record is written: correct the HR system, or that user in Peakon`;
-    conflicts.set(sourceId, `not written: Peakon user ${holder.id} carries this person's HR id as externalId but holds the ${field} of another HR record (${other.recordRef}); ${settle}`);
-    conflicts.set(other.sourceId, `not written: Peakon user ${holder.id} holds this ${field} but carries the HR id of another HR record (${person.recordRef}) as externalId; ${settle}`);
+    const other = next(sourceId);
+    if (!person || !other) continue;
+    const ownerless = !holders.has(other.sourceId);
+    if (!ownerless && !leadsBack(other.sourceId, sourceId)) continue;
+    conflicts.set(sourceId, `not written: Peakon user ${holder.id} carries this person's HR id as externalId but holds the ${field} of another HR record (${other.recordRef})${ownerless ? '' : ', whose own user holds another record\'s in turn'}; ${settle}`);
+    if (ownerless) conflicts.set(other.sourceId, `not written: Peakon user ${holder.id} holds this ${field} but carries the HR id of another HR record (${person.recordRef}) as externalId; ${settle}`);
   }
   return conflicts;
 }

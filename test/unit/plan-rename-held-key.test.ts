@@ -93,6 +93,22 @@ describe('plan: a rename onto a key another Peakon user holds', () => {
     expect(plan.entries.filter((candidate) => candidate.create !== undefined || candidate.update !== undefined)).toEqual([]);
   });
 
+  it('three HR ids rotated: none of the three is written onto another\'s user', () => {
+    const current = [user('uA', '2', 'a@x.com', 'N1'), user('uB', '3', 'b@x.com', 'N2'), user('uC', '1', 'c@x.com', 'N3')];
+    const plan = planWith('email', [record('email', '1', 'a@x.com', 'N1', {}, 'Sales'), record('email', '2', 'b@x.com', 'N2', {}, 'Ops'), record('email', '3', 'c@x.com', 'N3', {}, 'HR')], current, ['uA', 'uB', 'uC'], { settings: deleting });
+    for (const recordRef of ['id 1', 'id 2', 'id 3']) expect(entryOf(plan, recordRef)).toMatchObject({ action: 'skip', reason: expect.stringContaining('disagree') });
+    expect(plan.entries.filter((candidate) => candidate.create !== undefined || candidate.update !== undefined)).toEqual([]);
+  });
+
+  it('a chain of renames in one run (A takes B\'s old address as B moves on to a new one) is no conflict: B is renamed now, A once the address is free', () => {
+    const current = [user('uA', '1', 'a@x.com', 'N1'), user('uB', '2', 'b@x.com', 'N2')];
+    const plan = planWith('email', [record('email', '1', 'b@x.com', 'N1'), record('email', '2', 'c@x.com', 'N2')], current, ['uA', 'uB'], { settings: deleting });
+    expect(entryOf(plan, 'id 2')).toMatchObject({ action: 'update', peakonUserId: 'uB' });
+    expect(entryOf(plan, 'id 2')?.changes).toEqual(expect.arrayContaining([{ field: 'userName', from: 'b@x.com', to: 'c@x.com' }]));
+    expect(entryOf(plan, 'id 1')).toMatchObject({ peakonUserId: 'uA', reason: expect.stringContaining('held by Peakon user uB') });
+    expect(plan.entries.filter((candidate) => candidate.create !== undefined || candidate.update?.leaver !== undefined)).toEqual([]);
+  });
+
   it('an owned user holding a renamed person\'s new email whose own HR id left the read is a leaver (deleted: the email is freed for the rename)', () => {
     // Jane Doe (id 1) renamed to jane.smith@, which the user of the real Jane Smith (id 2, gone from the read) holds.
     const current = [user('u1', '1', 'jane.doe@x.com', 'N1'), user('u2', '2', 'jane.smith@x.com', 'N2')];
