@@ -1,6 +1,6 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { checkDeletionConfirmed, checkGuardTimeoutFitsRetention } from '../config/guard-retention';
+import { checkDeletionConfirmed, checkGuardTimeoutFitsRetention, checkWritesFitRetention } from '../config/guard-retention';
 import { leaversSettings, type ConnectorConfig } from '../config/schema';
 import { readAllRecords, type HrisReadOptions } from '../hris/source';
 import { emailMatchKey, emailSpellings } from '../mapping/email';
@@ -223,6 +223,10 @@ export function planSyncActivity(deps: ActivityDeps) {
           // Keeping what the lookup by HR id added to the line.
           const byHrId = (trace[matchLine] ?? '').slice(traceMatch(config.matching.key, single.employeeKey, current[0]).length);
           trace[matchLine] = `${traceMatch(config.matching.key, single.employeeKey, current.find((user) => user.id === matched) ?? current[0])}${byHrId}`;
+        }
+        // A run that would outlast the worker's payload retention fails now, before it writes or owns anything.
+        if (deps.retentionDays !== undefined && !input.dryRun && input.employeeKey === undefined) {
+          checkWritesFitRetention(config, plan.entries.filter((entry) => entry.create !== undefined || entry.update !== undefined).length, deps.retentionDays);
         }
         if (deps.ownership && !input.dryRun) {
           // Everyone matched to an HR record is synced by this run, so the connector owns them from now on.

@@ -3,6 +3,7 @@ import { ConfigError } from './load';
 import { leaversSettings, unconfirmedDeletion, type ConnectorConfig } from './schema';
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 /**
  * The longest `leavers.guard.timeout` a worker accepts when its payload store keeps data `retentionDays` days: half of
@@ -37,5 +38,24 @@ export function checkGuardTimeoutFitsRetention(config: Pick<ConnectorConfig, 'le
     `leavers.guard.timeout: ${formatDuration(leavers.guard.timeout)} is not well below this worker's payload retention (PEAKON_SYNC_RETENTION_DAYS=${retentionDays}): ` +
       `the retention sweep could delete a run's stored plan while it waits for approval, and its held leaver writes could not be applied; ` +
       `give at most ${formatDuration(longest)} (half the retention), or raise PEAKON_SYNC_RETENTION_DAYS on the workers`,
+  );
+}
+
+/**
+ * Refuses a run whose writes, paced at `peakon.operationsPerHour`, and the guard's longest wait would outlast half the
+ * worker's payload retention: the run reads the plan it stored at its start until it ends, and the retention sweep
+ * goes by age alone, so a run longer than the retention would fail at its next step that needs its plan (and a worker
+ * restarted then could no longer replay it). Checked once the plan knows its writes, before any is sent.
+ */
+export function checkWritesFitRetention(config: Pick<ConnectorConfig, 'leavers' | 'peakon'>, writes: number, retentionDays: number): void {
+  const writingMs = (writes / config.peakon.operationsPerHour) * HOUR_MS;
+  const leavers = leaversSettings(config);
+  const waitMs = leavers.action === 'off' ? 0 : leavers.guard.timeout;
+  const longest = longestGuardTimeoutMs(retentionDays);
+  if (writingMs + waitMs <= longest) return;
+  const wait = waitMs > 0 ? `, and leavers.guard.timeout may add ${formatDuration(waitMs)}` : '';
+  throw new ConfigError(
+    `peakon.operationsPerHour: this run's ${writes} writes at ${config.peakon.operationsPerHour} an hour take about ${formatDuration(Math.ceil(writingMs / 60_000) * 60_000)}${wait}, more than half this worker's payload retention (PEAKON_SYNC_RETENTION_DAYS=${retentionDays}, at most ${formatDuration(longest)}): ` +
+      `the retention sweep could delete the run's stored plan before it ends; nothing was written. Raise PEAKON_SYNC_RETENTION_DAYS on the workers, or the budget`,
   );
 }

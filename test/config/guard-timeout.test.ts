@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { planSyncActivity } from '../../activities/plan';
-import { checkGuardTimeoutFitsRetention, longestGuardTimeoutMs } from '../../config/guard-retention';
+import { checkGuardTimeoutFitsRetention, checkWritesFitRetention, longestGuardTimeoutMs } from '../../config/guard-retention';
 import { ConfigError, parseConfig } from '../../config/load';
 import { configErrorOf, MINIMAL_CONFIG } from './config-fixtures';
 import { MAX_GUARD_TIMEOUT_MS, MIN_GUARD_TIMEOUT_MS } from '../../config/schema';
@@ -82,5 +82,21 @@ describe('leavers.guard.timeout', () => {
     expect(reads).toEqual([]);
     // The same config runs on a worker with the default retention (30 days): the refusal is the retention's.
     expect(defaultActivityDeps(stateDirectory, { ...process.env, PEAKON_SYNC_RETENTION_DAYS: '' }).retentionDays).toBe(30);
+  });
+});
+
+describe('a run\'s writes against the worker\'s payload retention', () => {
+  const config = (operationsPerHour: number, action?: string) => parseConfig({ ...valid, peakon: { ...valid.peakon, operationsPerHour }, leavers: { ...(action ? { action } : {}), guard: { timeout: '24h' } } });
+
+  it('refuses writes that with the guard\'s wait take longer than half the retention, naming the budget, the figures and the fix', () => {
+    // 2 days of retention: at most 1 day. 24 h of guard wait plus 1,000 writes at 1,000 an hour is 25 h.
+    expect(() => checkWritesFitRetention(config(1_000), 1_000, 2)).toThrow(ConfigError);
+    expect(() => checkWritesFitRetention(config(1_000), 1_000, 2)).toThrow(/^peakon\.operationsPerHour: this run's 1000 writes at 1000 an hour take about 1h, and leavers\.guard\.timeout may add 1d, more than half this worker's payload retention \(PEAKON_SYNC_RETENTION_DAYS=2, at most 1d\)/);
+    // Leavers only counted never wait: 1 h of writes fits.
+    expect(() => checkWritesFitRetention(config(1_000, 'off'), 1_000, 2)).not.toThrow();
+    // At Peakon's 25,000 an hour, 50,000 writes and the default wait fit the default retention many times over.
+    expect(() => checkWritesFitRetention(config(25_000), 50_000, 30)).not.toThrow();
+    expect(() => checkWritesFitRetention(config(1_000, 'off'), 12_001, 1)).toThrow(/take about 12h1m/);
+    expect(() => checkWritesFitRetention(config(1_000, 'off'), 12_000, 1)).not.toThrow();
   });
 });
