@@ -147,6 +147,11 @@ export interface HrIdLookup {
   otherRecordsHrIds?: ReadonlySet<string>;
 }
 
+/** The matching key as reasons and warnings name it. */
+function keyFieldName(matchingKey: MatchingKeyKind): string {
+  return matchingKey === 'email' ? 'email' : 'employee number';
+}
+
 /** The key a Peakon user is matched on: the userName lower-cased (SCIM compares it case-insensitively), or the employee number. */
 export function peakonUserKey(user: ScimUser, matchingKey: MatchingKeyKind): string | undefined {
   if (matchingKey === 'email') return emailMatchKey(user.userName);
@@ -268,7 +273,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const written = taken.length ? planEmployee(withoutTakenValues(toWrite, state, taken, switchesOff(planned.changes)), state, options, context) : planned;
     // Nothing left to write without them: the update waits whole, saying why.
     if (blocking && written.action !== 'update') return skipEntry(planned.ref, planned, `not updated: ${takenValueText(blocking)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id);
-    const rename = isRenamed(checkedEmployee) && written.action === 'update' && !blocking ? { reason: `matched by HR id (externalId) after its ${matchingKey === 'email' ? 'email' : 'employee number'} changed in the HR system: updated in place, not created again` } : {};
+    const rename = isRenamed(checkedEmployee) && written.action === 'update' && !blocking ? { reason: `matched by HR id (externalId) after its ${keyFieldName(matchingKey)} changed in the HR system: updated in place, not created again` } : {};
     const back = returner ? { returner: true as const, reason: 'returner: back in the HR read, reactivated by this update' } : {};
     // A single-employee sync's returner is named as one in its line too (no leaver summary counts it there).
     if (!leaverContext) return { ...written, ...rename, ...back };
@@ -283,7 +288,10 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   // Under PUT a write carries the listed attributes, references included: one naming the old email of anyone whose
   // userName this run changes (a rename, or an ordinary update under employee-number matching) waits a run.
   const usersById = new Map((current ?? []).map((user) => [user.id, user] as const));
-  const emailChanged = firstPass.flatMap((entry) => (entry.peakonUserId !== undefined && entry.update?.changes.some((change) => change.field === 'userName') ? [usersById.get(entry.peakonUserId)].filter((user): user is ScimUser => user !== undefined) : []));
+  const emailChanged = firstPass.flatMap((entry) => {
+    const user = entry.peakonUserId !== undefined && entry.update?.changes.some((change) => change.field === 'userName') ? usersById.get(entry.peakonUserId) : undefined;
+    return user ? [user] : [];
+  });
   const renamedAway = options.updateMethod === 'put' ? oldEmailsOf(emailChanged) : new Set<string>();
   const entries = firstPass.map((entry) => {
     const stale = renamedAway.size && entry.update ? staleReferenceIn(entry.update.write, renamedAway) : undefined;
@@ -307,7 +315,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   }
   const hrDeactivations = entries.filter((entry) => entry.update?.leaver !== undefined).length;
   const renamedOnto = new Set(readable.filter((employee) => isRenamed(employee) && currentByKey.has(employee.employeeKey)).map((employee) => employee.employeeKey));
-  const contested = new Set([...conflicted.keys()].flatMap((sourceId) => { const holder = holders.get(sourceId); return holder ? [holder.id] : []; }));
+  const contested = new Set([...conflicted.keys()].flatMap((sourceId) => holders.get(sourceId)?.id ?? []));
   const leavers = planLeavers(current, desired, terminated, leftAloneEmployees, collisionHolders, { renamedOnto, contested }, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
   for (const entry of leavers.entries) entries.push(entry);
   return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length }, ...(warnings.length ? { warnings } : {}) };
@@ -417,7 +425,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
       // matched the other one. This one is not a leaver but a duplicate a person must resolve; switching it off would
       // hit whichever of the two the listing happened to put first.
       // Not the record's entry (NOT_IN_HR_READ): the run neither owns this user (usersOwnedByPlan) nor counts it read.
-      const field = options.matchingKey === 'email' ? 'email' : 'employee number';
+      const field = keyFieldName(options.matchingKey);
       const reason = contested.has(user.id)
         ? `carries one HR record's id as externalId and another HR record's ${field}: left alone, not a leaver, and neither record is written until a person settles which is this user's (see those records' lines)`
         : renamedOnto.has(key)
@@ -738,7 +746,7 @@ function renamedUsers(records: readonly DesiredEmployee[], holders: ReadonlyMap<
  * the keys one run after another.
  */
 function conflictingRecords(records: readonly DesiredEmployee[], holders: ReadonlyMap<string, ScimUser>, matchingKey: MatchingKeyKind): Map<string, string> {
-  const field = matchingKey === 'email' ? 'email' : 'employee number';
+  const field = keyFieldName(matchingKey);
   const byKey = new Map(records.map((employee) => [employee.employeeKey, employee] as const));
   const bySourceId = new Map(records.map((employee) => [employee.sourceId, employee] as const));
   /** The record whose key the user carrying `sourceId` holds, when that is another record. */
@@ -777,7 +785,7 @@ function conflictingRecords(records: readonly DesiredEmployee[], holders: Readon
  */
 function keyCollision(holder: ScimUser | undefined, matchingKey: MatchingKeyKind): { holder: string; reason: string } | undefined {
   if (!holder) return undefined;
-  const field = matchingKey === 'email' ? 'email' : 'employee number';
+  const field = keyFieldName(matchingKey);
   return { holder: holder.id, reason: `not created: the ${field} is held by Peakon user ${holder.id}, which carries another HR record's id as externalId and is that person's user (their ${field} changed in the HR system); created by a later run once that user has given it up` };
 }
 
@@ -797,7 +805,7 @@ function hrIdVerdict(employee: DesiredEmployee, lookup: HrIdLookup, matchingKey:
   const users = lookup.users.filter((user) => user.externalId === employee.sourceId);
   if (!lookup.filterIgnored && users.length === 0 && lookup.total === 0) return { kind: 'none' };
   const [user] = users;
-  const key = matchingKey === 'email' ? 'email' : 'employee number';
+  const key = keyFieldName(matchingKey);
   const named = users.length ? `Peakon user ${users.map((candidate) => candidate.id).join(', ')}${lookup.total > users.length ? ', …' : ''}` : 'a Peakon user';
   const userKey = user ? peakonUserKey(user, matchingKey) : undefined;
   const unclear = (why: string, undecided: boolean): HrIdVerdict => ({ kind: 'unclear', why, undecided });
@@ -828,7 +836,7 @@ function hrIdVerdict(employee: DesiredEmployee, lookup: HrIdLookup, matchingKey:
 function singleRename(records: DesiredEmployee[], currentByKey: ReadonlyMap<string, readonly ScimUser[]>, byKey: (employee: DesiredEmployee) => ScimUser | undefined, lookup: HrIdLookup, matchingKey: MatchingKeyKind): { renamed: Map<string, ScimUser>; unclear: Map<string, string> } {
   const renamed = new Map<string, ScimUser>();
   const unclear = new Map<string, string>();
-  const key = matchingKey === 'email' ? 'email' : 'employee number';
+  const key = keyFieldName(matchingKey);
   const wholeTenantDecides = 'run a whole-tenant sync, which matches renames by HR id and decides';
   for (const employee of records) {
     const matched = currentByKey.has(employee.employeeKey) ? byKey(employee) : undefined;
@@ -861,7 +869,7 @@ function singleRename(records: DesiredEmployee[], currentByKey: ReadonlyMap<stri
  * it, and the next run, which matches the user by the new key, writes it as an ordinary update.
  */
 function oneUniqueFieldAtATime(employee: DesiredEmployee, state: ScimUser, matchingKey: MatchingKeyKind): DesiredEmployee {
-  const waits = (what: string) => [...employee.warnings, `${what} waits for the next run: Peakon changes a user's email and employee number one at a time, and this run changes the ${matchingKey === 'email' ? 'email' : 'employee number'}`];
+  const waits = (what: string) => [...employee.warnings, `${what} waits for the next run: Peakon changes a user's email and employee number one at a time, and this run changes the ${keyFieldName(matchingKey)}`];
   if (matchingKey === 'email') {
     const wanted = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
     const held = state[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
