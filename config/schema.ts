@@ -4,6 +4,7 @@ import { checkTimezone } from '../mapping/checks';
 import { MappingConfigSchema, ValueSpecInputSchema } from '../mapping/config';
 import { DURATION_PATTERN, parseDurationMs } from './duration';
 import { SecretRefSchema } from './secret';
+import { scimBaseUrlProblem } from './url';
 
 export { SecretRefSchema, type SecretRef } from './secret';
 
@@ -15,7 +16,13 @@ export { SecretRefSchema, type SecretRef } from './secret';
 export const MAX_PEAKON_TIMEOUT_MS = 50_000;
 
 export const PeakonConnectionSchema = z.strictObject({
-  baseUrl: z.url().describe('the tenant\'s "SCIM 2.0 URL" from Peakon, e.g. https://api.peakon.com/scim/v2'),
+  baseUrl: z
+    .url()
+    .superRefine((url, context) => {
+      const problem = scimBaseUrlProblem(url);
+      if (problem !== undefined) context.addIssue({ code: 'custom', input: url, message: problem });
+    })
+    .describe('the tenant\'s "SCIM 2.0 URL" from Peakon, e.g. https://api.peakon.com/scim/v2 (https; no user:password@, query or fragment)'),
   token: SecretRefSchema.default({ env: 'PEAKON_TOKEN' }),
   timeoutMs: z
     .number()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SecretRefSchema } from '../config/secret';
+import { hasUserInfo } from '../config/url';
 
 export const CsvSourceConfigSchema = z.strictObject({
   type: z.literal('csv'),
@@ -82,15 +83,6 @@ function credentialHeaderMessage(name: string): string {
     `({ type: bearer, token } for Authorization: Bearer, { type: basic, username, password } for Basic, ` +
     `or { type: apiKey, header: "${name}", key } to send a key in this header; each secret as { env: NAME } or { file: path })`
   );
-}
-
-function hasUserInfo(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.username !== '' || url.password !== '';
-  } catch {
-    return false;
-  }
 }
 
 export const RestSourceConfigSchema = z.strictObject({

@@ -90,6 +90,20 @@ describe('config validation messages', () => {
     );
   });
 
+  it('refuses a peakon.baseUrl with a user name or password (without repeating them), a query or fragment, or a scheme other than http(s)', () => {
+    const peakonAt = (baseUrl: string) => ({ ...valid, peakon: { ...valid.peakon, baseUrl } });
+    for (const url of ['https://bob:s3cr3t@acme.peakon.com/scim/v2', 'https://:s3cr3t@acme.peakon.com/scim/v2']) {
+      const message = errorOf(peakonAt(url));
+      expect(message).toMatch(/^ {2}peakon\.baseUrl: a user name or password in the URL would be written in the config and sent instead of the token/m);
+      expect(message).not.toContain('s3cr3t');
+    }
+    // Request paths are appended to the base: "…/v2?x=1/Users" would be the wrong resource.
+    expect(errorOf(peakonAt('https://api.peakon.com/scim/v2?tenant=1'))).toContain('peakon.baseUrl: request paths are appended to the base URL: remove the "?…" or "#…" part');
+    expect(errorOf(peakonAt('https://api.peakon.com/scim/v2#users'))).toContain('peakon.baseUrl: request paths are appended to the base URL');
+    expect(errorOf(peakonAt('ftp://api.peakon.com/scim/v2'))).toContain('peakon.baseUrl: ftp: is not supported: use https://');
+    expect(parseConfig(peakonAt('https://api.peakon.com/scim/v2')).peakon.baseUrl).toBe('https://api.peakon.com/scim/v2');
+  });
+
   it('refuses a REST source URL with a user name or password in it, pointing to source.auth (basic), without repeating them', () => {
     const rest = (url: string) => ({ ...valid, source: { type: 'rest', url } });
     for (const url of ['https://bob:s3cr3t@hr.example.com/api', 'https://bob@hr.example.com/api', 'https://:s3cr3t@hr.example.com/api']) {
