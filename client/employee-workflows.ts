@@ -99,6 +99,16 @@ const CHILD_KINDS: Partial<Record<string, 'partition' | 'employee'>> = {
 /** What a lock's `holder` query answers and its memo holds (workflows/lock.ts); parsed, as anything read from Temporal. */
 const LockHolderSchema = z.object({ holderRunId: z.string().min(1) });
 
+/**
+ * The sync run a tenant lock names as its holder without asking it (no worker needed): its memo (upserted by its first
+ * workflow task), else its parent (the run that started it). Undefined only for a lock whose first task has not run and
+ * that was started by hand: then only the `holder` query can tell.
+ */
+export function lockHolderFromDescription(description: Pick<WorkflowExecutionDescription, 'memo' | 'parentExecution'>): string | undefined {
+  const memo = LockHolderSchema.safeParse(description.memo ?? {});
+  return memo.success ? memo.data.holderRunId : (description.parentExecution?.workflowId ?? undefined);
+}
+
 /** A workflow of a run that is not the run itself: what it is, and how it stands. */
 export interface RunMember {
   kind: 'partition' | 'employee' | 'lock';
@@ -164,15 +174,20 @@ export async function resolveRun(connected: ConnectedClient, workflowId: string,
     return { runId, member: { kind: childKind, workflowId, status, summary } };
   }
   if (LOCK_WORKFLOW_TYPES.has(description.type)) {
+    // Its memo or parent names the holder, so an operator investigating with no worker up still gets an answer.
+    const named = lockHolderFromDescription(description);
     if (description.status.name === 'RUNNING') {
-      const holding = connected.client.workflow.getHandle(workflowId).query<unknown>('holder');
-      warnWhileNoWorker(connected, description.taskQueue, holding, hints);
-      const { holderRunId } = LockHolderSchema.parse(await holding);
+      let holderRunId = named;
+      if (holderRunId === undefined) {
+        // The run just described, not whatever run has the ID by the time the query is answered.
+        const holding = connected.client.workflow.getHandle(workflowId, description.runId).query<unknown>('holder');
+        warnWhileNoWorker(connected, description.taskQueue, holding, hints);
+        holderRunId = LockHolderSchema.parse(await holding).holderRunId;
+      }
       return { runId: holderRunId, member: { kind: 'lock', workflowId, status, summary: `${workflowId} is held by run ${holderRunId}` } };
     }
     // An ended lock answers no query without a worker replaying it; its memo and its parent both name the last holder.
-    const memo = LockHolderSchema.safeParse(description.memo);
-    const holderRunId = memo.success ? memo.data.holderRunId : description.parentExecution?.workflowId;
+    const holderRunId = named;
     if (!holderRunId) throw new Error(`${workflowId} is a tenant lock that is free (it ended ${status}) and names no run that held it`);
     return { runId: holderRunId, member: { kind: 'lock', workflowId, status, summary: `${workflowId} is free (the lock ended ${status}); it was last held by run ${holderRunId}` } };
   }

@@ -1,9 +1,9 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { tenantLockWorkflowId } from '../../workflows/ids';
 import { checkedTenantName } from '../../config/schema';
 import type { TenantLockState } from '../../workflows/lock';
+import { lockHolderFromDescription } from '../employee-workflows';
 import { connectClient } from '../temporal-client';
 
 /** One run of a tenant's lock, as `unlock` found it: the run it may terminate, and nothing else. */
@@ -29,9 +29,6 @@ export async function unlockTenant(client: Client, tenant: string, force: boolea
   return terminateCheckedLock(client, checked, force);
 }
 
-/** What a lock records of its holder (workflows/lock.ts upserts it into its memo as it starts). */
-const LockHolderMemoSchema = z.object({ holderRunId: z.string().min(1) });
-
 /** The tenant's running lock run and its holder, or undefined when the tenant is not locked. */
 export async function checkTenantLock(client: Client, tenant: string): Promise<CheckedTenantLock | undefined> {
   const lockId = tenantLockWorkflowId(tenant);
@@ -56,10 +53,8 @@ export async function checkTenantLock(client: Client, tenant: string): Promise<C
  * which needs a worker; a query nobody answers fails with a message that says so.
  */
 async function lockHolderOf(client: Client, lockId: string, description: Pick<WorkflowExecutionDescription, 'runId' | 'memo' | 'parentExecution' | 'taskQueue'>): Promise<string> {
-  const memo = LockHolderMemoSchema.safeParse(description.memo ?? {});
-  if (memo.success) return memo.data.holderRunId;
-  const parent = description.parentExecution?.workflowId;
-  if (parent) return parent;
+  const named = lockHolderFromDescription(description);
+  if (named !== undefined) return named;
   try {
     // The run just described, not whatever run has the ID by the time the query is answered.
     return (await client.workflow.getHandle(lockId, description.runId).query<TenantLockState>('holder')).holderRunId;
