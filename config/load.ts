@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { closestName, knownConfigKeysAt } from './did-you-mean';
 import { ConnectorConfigSchema, type ConnectorConfig } from './schema';
-import { pointlessAttributeOptions, unresolvableReferences } from '../mapping/config';
+import { mappingSpecsByPath, pointlessAttributeOptions, unreachableSpecSettings, unresolvableReferences } from '../mapping/config';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -112,12 +112,16 @@ export function loadConfigFile(configPath: string): ConnectorConfig {
 
 /**
  * What a config a person hands the CLI now (validate, sync, schedule create and update) must also get right, beyond
- * the schema every run applies: options that do nothing (mapping/config.ts pointlessAttributeOptions) and references
- * that cannot resolve (unresolvableReferences). A schedule's stored config is not held to it, so one stored before the
- * rule keeps running.
+ * the schema every run applies: options that do nothing (mapping/config.ts pointlessAttributeOptions), references
+ * that cannot resolve (unresolvableReferences) and value-spec settings the order of the transforms leaves without effect
+ * (unreachableSpecSettings). A schedule's stored config is not held to it, so one stored before the rule keeps running.
  */
 export function checkWrittenNow(config: ConnectorConfig, origin: string): ConnectorConfig {
-  const problems = [...pointlessAttributeOptions(config.mapping.attributes), ...unresolvableReferences(config.mapping)];
+  const problems = [
+    ...pointlessAttributeOptions(config.mapping.attributes),
+    ...unresolvableReferences(config.mapping),
+    ...unreachableSpecSettings({ ...mappingSpecsByPath(config.mapping), 'leavers.terminationDate': config.leavers.terminationDate }),
+  ];
   if (problems.length > 0) throw new ConfigError(`${origin} is invalid:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   return config;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { compileDateFormat } from './dates';
+import { compileDateFormat, isIsoDate, parseDate } from './dates';
 
 function isDateFormat(format: string): boolean {
   try {
@@ -13,8 +13,10 @@ function isDateFormat(format: string): boolean {
 const ScalarSchema = z.union([z.string(), z.number(), z.boolean()]);
 
 /**
- * The transforms every value spec may use. Applied in this order: trim → case → default (when empty) → map → date. A
- * default, map value or fallback that is "" is no value, as an empty HRIS value is (mapping/evaluate.ts).
+ * The transforms every value spec may use. Applied in this order: trim → case → then, when the value is empty, default
+ * as the final value (neither map nor date applies to it); otherwise map → date. A default, map value or fallback that
+ * is "" is no value, as an empty HRIS value is (mapping/evaluate.ts). Settings this order makes unreachable are listed
+ * by unreachableSpecSettings.
  */
 const valueShape = {
   field: z.string().min(1).optional().describe('HRIS field name (CSV column, JSON key or dotted path such as "work.email")'),
@@ -99,6 +101,49 @@ export function unresolvableReferences(mapping: Pick<MappingConfig, 'attributes'
       ([attribute]) =>
         `mapping.attributes.${attribute}.matchOn: employeeNumber needs mapping.employeeNumber (the HRIS field each employee's number is read from); without it no reference resolves: map employeeNumber, or match on id or email`,
     );
+}
+
+/**
+ * Settings of value specs that the order of the transforms (evaluateSpec: trim → case → map → date, or default as the
+ * final value when empty) leaves without effect, as `path: why` lines. `specs` are the mapping's specs and any other value spec, by
+ * their path in the config (e.g. `leavers.terminationDate`).
+ * - A map key that is empty (once trimmed, under trim): an empty HRIS value takes default, or is no value, before map
+ *   is looked at, so the key never matches.
+ * - With date, a default that is not written YYYY-MM-DD: the default is the final value, not parsed with date, so a
+ *   date attribute would reject every record without a date, with a message about the default's format.
+ * Rules added after schedules stored configs, so held only to a config handed to the CLI now (config/load.ts
+ * checkWrittenNow), as pointlessAttributeOptions is; an employeeRef attribute's map and default are refused there.
+ */
+export function unreachableSpecSettings(specs: Record<string, ValueSpec | PeakonAttributeSpec | undefined>): string[] {
+  const problems: string[] = [];
+  for (const [at, spec] of Object.entries(specs)) {
+    if (spec === undefined || ('employeeRef' in spec && spec.employeeRef !== undefined)) continue;
+    for (const key of Object.keys(spec.map ?? {})) {
+      if ((spec.trim ? key.trim() : key) !== '') continue;
+      const which = key === '' ? 'the key ""' : `the key ${JSON.stringify(key)} (empty once trimmed)`;
+      problems.push(`${at}.map: ${which} never matches: an empty HRIS value takes default (or is no value) before map is looked at; use default for empty values`);
+    }
+    if (spec.date !== undefined && spec.default !== undefined) {
+      const text = String(spec.default);
+      const empty = typeof spec.default === 'string' && (spec.trim ? text.trim() : text) === '';
+      if (!empty && !isIsoDate(text)) {
+        const iso = parseDate(text.trim(), spec.date);
+        problems.push(`${at}.default: ${JSON.stringify(spec.default)} is not a date written as YYYY-MM-DD: the default is the final value, not parsed with date (${spec.date}); write the default as YYYY-MM-DD${iso !== undefined ? ` (${iso})` : ''}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** The mapping's value specs by their path in the config (`mapping.department`, `mapping.attributes.Gender`). */
+export function mappingSpecsByPath(mapping: MappingConfig): Record<string, ValueSpec | PeakonAttributeSpec | undefined> {
+  const specs: Record<string, ValueSpec | PeakonAttributeSpec | undefined> = {};
+  for (const [key, spec] of Object.entries(mapping)) {
+    // Every other setting of the mapping is a core attribute's value spec.
+    if (key !== 'attributes' && key !== 'scope') specs[`mapping.${key}`] = spec as ValueSpec | undefined;
+  }
+  for (const [attribute, spec] of Object.entries(mapping.attributes)) specs[`mapping.attributes.${attribute}`] = spec;
+  return specs;
 }
 
 /**

@@ -25,7 +25,8 @@ export interface ValueTransforms {
 export type Evaluated = { ok: true; value: Scalar | undefined } | { ok: false; message: string };
 
 /**
- * Applies a spec to one record: source (field / constant / template) → trim → size limit → case → default → map → date.
+ * Applies a spec to one record: source (field / constant / template) → trim → size limit → case → map → date. An empty
+ * value takes default instead, as the final value (neither map nor date applies to it).
  * An empty result of default or map ("", or white space when trimmed) is no value, as an empty source value is.
  * No value above MAX_VALUE_BYTES gets further: it could not be sent, and must not be copied into messages either.
  */
