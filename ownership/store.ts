@@ -44,10 +44,18 @@ export interface LedgerStore {
 }
 
 /**
- * How a ledger write keeps another writer's change: a lock file (folder), conditional writes (S3), or nothing but the
- * tenant lock (a store that has no conditional writes, or ignores the headers: `unconditional`).
+ * How a ledger write keeps another writer's change: a lock file (folder), conditional writes (S3: `If-None-Match: *`
+ * creates a ledger, `If-Match: <ETag>` updates one, and both must hold), or nothing but the tenant lock
+ * (`unconditional`: a store that refuses or ignores the create-only condition, or that refuses or ignores If-Match,
+ * which every update of an existing ledger relies on).
  */
-export type LedgerWrites = 'lock file' | 'conditional' | 'unconditional: no conditional writes' | 'unconditional: conditions ignored';
+export type LedgerWrites =
+  | 'lock file'
+  | 'conditional'
+  | 'unconditional: no conditional writes'
+  | 'unconditional: conditions ignored'
+  | 'unconditional: If-Match refused'
+  | 'unconditional: If-Match ignored';
 
 export interface LedgerStoreCheck {
   location: string;
@@ -235,11 +243,30 @@ function folderStore(directory: string): ByteStore {
 const statusOf = (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 /** The store answered that it has no conditional writes (`501 NotImplemented` to If-Match / If-None-Match). */
 const refusesConditions = (error: unknown) => statusOf(error) === 501 || (error as { name?: string }).name === 'NotImplemented';
+/** The store refused a conditional write whose condition did not hold: it honours the condition. */
+const conditionHeld = (error: unknown) => statusOf(error) === 412 || statusOf(error) === 409;
+/** An ETag no object has (S3's are an MD5 or `<MD5>-<parts>`): a write on this condition must be refused. */
+const WRONG_ETAG = '"00000000000000000000000000000000"';
 
-function bucketStore(driver: S3StorageDriver): ByteStore {
+/** Warns; `meta` names stores and files, never a ledger's content (the Peakon users it owns). */
+type Warn = (message: string, meta: Record<string, unknown>) => void;
+
+function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
   const key = (name: string) => driver.objectKey(`${LEDGER_FOLDER}/${name}`);
   /** Set once the store answers that it has no conditional writes: the tenant lock alone keeps writers apart then. */
   let unconditional = false;
+  /**
+   * Ledger writes are unconditional from here on, for this process's lifetime. After the start-up check (which the
+   * worker reports itself), a store that starts refusing conditions or stops giving ETags is warned about once.
+   */
+  const becomeUnconditional = (name: string, reason: string) => {
+    if (unconditional) return;
+    unconditional = true;
+    warn(`the payload store ${driver.location} ${reason}: ownership-ledger writes are unconditional from now on, until the worker restarts, and only the tenant lock keeps two writers of one tenant apart; a store that honours If-Match / If-None-Match (AWS S3, MinIO, R2, Ceph) closes that gap`, {
+      ledger: `s3://${driver.bucket}/${key(name)}`,
+      ledgerWrites: 'unconditional',
+    });
+  };
   const put = async (name: string, bytes: Uint8Array, expected: string | undefined): Promise<boolean> => {
     // S3's conditional writes: If-Match the ETag read, or If-None-Match * for a ledger not written yet.
     const condition = unconditional ? {} : expected === undefined ? { IfNoneMatch: '*' } : { IfMatch: expected };
@@ -251,7 +278,7 @@ function bucketStore(driver: S3StorageDriver): ByteStore {
       const status = statusOf(error);
       if (status === 412 || status === 409 || (status === 404 && expected !== undefined)) return false;
       if (!unconditional && refusesConditions(error)) {
-        unconditional = true;
+        becomeUnconditional(name, `answered ${statusOf(error) ?? 'NotImplemented'} to a conditional write (${expected === undefined ? 'If-None-Match' : 'If-Match'})`);
         return await put(name, bytes, expected);
       }
       throw error;
@@ -267,7 +294,7 @@ function bucketStore(driver: S3StorageDriver): ByteStore {
         const response = await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: key(name) }));
         if (!response.Body) return undefined;
         // A store that gives no ETag has no version to compare against: its writes cannot be conditional.
-        if (response.ETag === undefined) unconditional = true;
+        if (response.ETag === undefined) becomeUnconditional(name, 'gave no ETag for a ledger it returned');
         return { bytes: await response.Body.transformToByteArray(), version: response.ETag ?? '' };
       } catch (error) {
         if ((error as { name?: string }).name === 'NoSuchKey' || statusOf(error) === 404) return undefined;
@@ -277,7 +304,7 @@ function bucketStore(driver: S3StorageDriver): ByteStore {
     putIfUnchanged: put,
     async check() {
       const probe = key(probeName());
-      const putProbe = (condition: { IfNoneMatch?: string }) => driver.client.send(new PutObjectCommand({ Bucket: driver.bucket, Key: probe, Body: 'probe', ContentLength: 5, ...condition }));
+      const putProbe = (condition: { IfNoneMatch?: string; IfMatch?: string }) => driver.client.send(new PutObjectCommand({ Bucket: driver.bucket, Key: probe, Body: 'probe', ContentLength: 5, ...condition }));
       let writes: LedgerWrites;
       try {
         await putProbe({ IfNoneMatch: '*' });
@@ -286,8 +313,19 @@ function bucketStore(driver: S3StorageDriver): ByteStore {
           await putProbe({ IfNoneMatch: '*' });
           writes = 'unconditional: conditions ignored';
         } catch (error) {
-          if (statusOf(error) !== 412 && statusOf(error) !== 409) throw error;
+          if (!conditionHeld(error)) throw error;
           writes = 'conditional';
+        }
+        // Every update of an existing ledger is an If-Match on the ETag read: a store must refuse one on an ETag the
+        // object does not have, or two writers would overwrite each other's change (create-only alone is not enough).
+        if (writes === 'conditional') {
+          try {
+            await putProbe({ IfMatch: WRONG_ETAG });
+            writes = 'unconditional: If-Match ignored';
+          } catch (error) {
+            if (refusesConditions(error)) writes = 'unconditional: If-Match refused';
+            else if (!conditionHeld(error)) throw error;
+          }
         }
       } catch (error) {
         if (!refusesConditions(error)) throw error;
@@ -320,17 +358,23 @@ export class LedgerUnreadableError extends Error {
 }
 
 export interface LedgerStoreOptions {
-  /** Where the fallback to a previous ledger version is reported; default the activity's logger (console outside one). */
-  warn?: (message: string, meta: Record<string, unknown>) => void;
+  /**
+   * Where the fallback to a previous ledger version, and an S3 store's fallback to unconditional writes, are reported;
+   * default the activity's logger (outside one, a JSON line on stdout).
+   */
+  warn?: Warn;
 }
 
 function defaultWarn(message: string, meta: Record<string, unknown>): void {
   try {
     activityLog.warn(message, meta);
   } catch {
-    console.warn(message, meta); // not in an activity (tests, tools)
+    // Not in an activity (the worker's start-up check, tests, tools): one JSON line, as the worker's own start-up lines.
+    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', message, ...meta })}\n`);
   }
 }
+
+const warnOf = (options: LedgerStoreOptions): Warn => options.warn ?? defaultWarn;
 
 const textDecoder = new TextDecoder();
 const encodingOf = (payload: Payload) => {
@@ -340,7 +384,7 @@ const encodingOf = (payload: Payload) => {
 
 /** A ledger store on a byte store, encrypted with `codec` (the connector's payload codec). */
 export function ledgerStore(bytes: ByteStore, codec: PayloadCodec, options: LedgerStoreOptions = {}): LedgerStore {
-  const warn = options.warn ?? defaultWarn;
+  const warn = warnOf(options);
   const name = (tenant: string) => `${checkedTenantName(tenant)}.ledger`;
 
   /**
@@ -439,7 +483,7 @@ export function ledgerStoreFor(store: PayloadStoreConfig, env: NodeJS.ProcessEnv
   const [codec] = connectorDataConverter(env).payloadCodecs ?? [];
   if (!codec) throw new Error('the connector data converter has no payload codec');
   if (store.kind === 'local') return ledgerStore(folderStore(store.directory), codec, options);
-  return ledgerStore(bucketStore(createStorageDriver(store, s3ClientConfig) as S3StorageDriver), codec, options);
+  return ledgerStore(bucketStore(createStorageDriver(store, s3ClientConfig) as S3StorageDriver, warnOf(options)), codec, options);
 }
 
 export function ledgerStoreFromEnv(env: NodeJS.ProcessEnv, defaultDirectory: string): LedgerStore {

@@ -211,7 +211,7 @@ describeWithMoto('ownership ledger in S3 (moto server), several writers at once'
  * silently), or hides the ETag of every GET. Mocked because no such
  * store runs here; everything behind the proxy is moto.
  */
-async function startStoreWithout(feature: 'conditional writes' | 'honoured conditions' | 'ETags' | 'concurrent requests', upstream: string): Promise<{ endpoint: string; conditionalPuts: () => number; close: () => Promise<void> }> {
+async function startStoreWithout(feature: 'conditional writes' | 'honoured conditions' | 'If-Match' | 'honoured If-Match' | 'ETags' | 'concurrent requests', upstream: string): Promise<{ endpoint: string; conditionalPuts: () => number; close: () => Promise<void> }> {
   let conditionalPuts = 0;
   const target = new URL(upstream);
   /** Without concurrent requests, each is forwarded once the one before it has been answered. */
@@ -233,7 +233,8 @@ async function startStoreWithout(feature: 'conditional writes' | 'honoured condi
   const forward = (incoming: http.IncomingMessage, response: http.ServerResponse) => {
     const conditional = incoming.method === 'PUT' && (incoming.headers['if-match'] !== undefined || incoming.headers['if-none-match'] !== undefined);
     if (conditional) conditionalPuts += 1;
-    if (conditional && feature === 'conditional writes') {
+    // 'If-Match': a store with create-only writes (If-None-Match) that refuses If-Match, which updates rely on.
+    if ((conditional && feature === 'conditional writes') || (feature === 'If-Match' && incoming.method === 'PUT' && incoming.headers['if-match'] !== undefined)) {
       incoming.resume();
       response.writeHead(501, { 'Content-Type': 'application/xml' });
       response.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented</Message></Error>');
@@ -245,6 +246,7 @@ async function startStoreWithout(feature: 'conditional writes' | 'honoured condi
       delete headers['if-match'];
       delete headers['if-none-match'];
     }
+    if (feature === 'honoured If-Match') delete headers['if-match'];
     const forwarded = http.request({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers }, (answer) => {
       const headers = { ...answer.headers };
       if (feature === 'ETags' && incoming.method === 'GET') delete headers.etag;
@@ -272,7 +274,8 @@ describeWithMoto('ownership ledger in an S3-compatible store without conditional
     const store = await startStoreWithout(feature, moto.endpoint);
     try {
       const bucket = await moto.newBucket();
-      const ledger = ledgerStoreFor({ kind: 's3', bucket, prefix: 'payloads', endpoint: store.endpoint, forcePathStyle: true }, { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() }, moto.clientConfig);
+      const warnings: string[] = [];
+      const ledger = ledgerStoreFor({ kind: 's3', bucket, prefix: 'payloads', endpoint: store.endpoint, forcePathStyle: true }, { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() }, moto.clientConfig, { warn: (message) => warnings.push(message) });
       await ledger.record('acme', { owned: ['u1'], deleted: [] });
       await ledger.record('acme', { owned: ['u2'], deleted: [] });
       await ledger.record('acme', { owned: [], deleted: ['u1'] });
@@ -280,6 +283,8 @@ describeWithMoto('ownership ledger in an S3-compatible store without conditional
       // One conditional write (the first, for a ledger not written yet): refused (501) and never asked again, or
       // accepted, and none after it once reads showed the store has no versions to compare.
       expect(store.conditionalPuts()).toBe(1);
+      // Falling back is said once, not per write.
+      expect(warnings).toEqual([expect.stringContaining('ownership-ledger writes are unconditional from now on')]);
     } finally {
       await store.close();
     }
@@ -295,7 +300,13 @@ describeWithMoto('ownership ledger in an S3-compatible store without conditional
       return check;
     };
     expect(await checkThrough(moto.endpoint)).toEqual({ location: expect.stringMatching(/^s3:\/\/.+\/payloads\/ledger\/$/), writes: 'conditional' });
-    for (const [feature, writes] of [['conditional writes', 'unconditional: no conditional writes'], ['honoured conditions', 'unconditional: conditions ignored']] as const) {
+    for (const [feature, writes] of [
+      ['conditional writes', 'unconditional: no conditional writes'],
+      ['honoured conditions', 'unconditional: conditions ignored'],
+      // Create-only writes alone are not enough: every update of an existing ledger is an If-Match.
+      ['If-Match', 'unconditional: If-Match refused'],
+      ['honoured If-Match', 'unconditional: If-Match ignored'],
+    ] as const) {
       const store = await startStoreWithout(feature, moto.endpoint);
       try {
         expect((await checkThrough(store.endpoint)).writes).toBe(writes);
@@ -306,6 +317,26 @@ describeWithMoto('ownership ledger in an S3-compatible store without conditional
     // A bucket that does not exist: the check fails with the store's answer (the worker then exits naming the store).
     const missing = ledgerStoreFor({ kind: 's3', bucket: 'no-such-bucket', prefix: 'payloads', endpoint: moto.endpoint, forcePathStyle: true }, env, moto.clientConfig);
     await expect(missing.check()).rejects.toThrow(/bucket does not exist/i);
+  });
+
+  it('a store that starts refusing If-Match after start-up: the write falls back to unconditional once, with one warning naming the store and not the ledger content', async () => {
+    const store = await startStoreWithout('If-Match', moto.endpoint);
+    try {
+      const bucket = await moto.newBucket();
+      const warnings: { message: string; meta: Record<string, unknown> }[] = [];
+      const ledger = ledgerStoreFor({ kind: 's3', bucket, prefix: 'payloads', endpoint: store.endpoint, forcePathStyle: true }, { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() }, moto.clientConfig, { warn: (message, meta) => warnings.push({ message, meta }) });
+      await ledger.record('acme', { owned: ['peakon-user-1'], deleted: [] }); // a create: If-None-Match, honoured
+      expect(warnings).toEqual([]);
+      await ledger.record('acme', { owned: ['peakon-user-2'], deleted: [] }); // an update: If-Match, 501
+      await ledger.record('acme', { owned: [], deleted: ['peakon-user-1'] });
+      expect((await ledger.read('acme')).owned).toEqual(['peakon-user-2']);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.message).toMatch(/^the payload store s3:\/\/.+ answered 501 to a conditional write \(If-Match\): ownership-ledger writes are unconditional from now on/);
+      expect(warnings[0]!.meta).toEqual({ ledger: `s3://${bucket}/payloads/ledger/acme.ledger`, ledgerWrites: 'unconditional' });
+      expect(JSON.stringify(warnings)).not.toMatch(/peakon-user/);
+    } finally {
+      await store.close();
+    }
   });
 });
 
