@@ -46,15 +46,24 @@ export function leaverDecisionExitCode(result: LeaverDecisionResult): number {
 const SAY_WAITING_AFTER_MS = 1000;
 
 /**
- * Sends the answer and waits for the run's: once the run has accepted an approval (it is then in the run's history),
- * and the held writes take longer than a moment, says on stderr that the command waits for them and that Ctrl-C
- * leaves the approval in effect. A refused answer is never accepted: nothing is said before the refusal.
+ * One update ID per answer: an `approve` interrupted (Ctrl-C, a dropped connection) and run again attaches to the
+ * approval the run already took and gets its outcome, rather than being refused as a second decision; the other answer
+ * (`reject` after `approve`) has another ID, so the run still refuses it.
  */
-async function answerAndWait(handle: WorkflowHandle, update: typeof approveLeaversUpdate, approvedRunId: string | undefined): Promise<LeaverDecisionResult> {
-  const accepted = await handle.startUpdate(update, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+export const LEAVER_DECISION_UPDATE_IDS = { approve: 'leavers-approve', reject: 'leavers-reject' } as const;
+
+/**
+ * Sends `approve` or `reject` to a run and waits for its answer (after an approval, until the held writes are done).
+ * Once the run has accepted an approval (it is then in the run's history) and the held writes take longer than a
+ * moment, `onApprovedWaiting` is told (the CLI says on stderr that it waits and that Ctrl-C leaves the approval in
+ * effect). A refused answer is never accepted: nothing is said before the refusal. Exported for tests.
+ */
+export async function sendLeaverDecision(handle: WorkflowHandle, verb: keyof typeof LEAVER_DECISION_UPDATE_IDS, onApprovedWaiting?: () => void): Promise<LeaverDecisionResult> {
+  const update = verb === 'approve' ? approveLeaversUpdate : rejectLeaversUpdate;
+  const accepted = await handle.startUpdate(update, { updateId: LEAVER_DECISION_UPDATE_IDS[verb], waitForStage: WorkflowUpdateStage.ACCEPTED });
   const answer = accepted.result();
-  if (approvedRunId !== undefined) {
-    const timer = setTimeout(() => writeLine(process.stderr, `approved; waiting for ${approvedRunId} to finish the held leaver writes (Ctrl-C leaves the approval in effect)`), SAY_WAITING_AFTER_MS);
+  if (onApprovedWaiting !== undefined && verb === 'approve') {
+    const timer = setTimeout(onApprovedWaiting, SAY_WAITING_AFTER_MS);
     const clear = (): void => clearTimeout(timer);
     answer.then(clear, clear);
   }
@@ -67,9 +76,9 @@ async function answerAndWait(handle: WorkflowHandle, update: typeof approveLeave
  * answer: after an approval, until the held writes are done.
  */
 export function registerApprovalCommands(program: Command): void {
-  for (const [name, update, help] of [
-    ['approve', approveLeaversUpdate, 'apply exactly the leaver writes (deactivations/deletions) a run holds for approval, and wait until they are done; exit 1 if they did not all happen (a write failed, or the run stopped first)'],
-    ['reject', rejectLeaversUpdate, 'drop the leaver writes a run holds for approval; nobody is deactivated'],
+  for (const [name, help] of [
+    ['approve', 'apply exactly the leaver writes (deactivations/deletions) a run holds for approval, and wait until they are done; exit 1 if they did not all happen (a write failed, or the run stopped first)'],
+    ['reject', 'drop the leaver writes a run holds for approval; nobody is deactivated'],
   ] as const) {
     program
       .command(`${name} <runId>`)
@@ -81,7 +90,7 @@ export function registerApprovalCommands(program: Command): void {
           const handle = connected.client.workflow.getHandle(runId);
           // The run takes the answer in a workflow task, and applies an approval in activities: both need a worker.
           const { taskQueue } = await handle.describe();
-          const answered = answerAndWait(handle, update, name === 'approve' ? runId : undefined);
+          const answered = sendLeaverDecision(handle, name, () => writeLine(process.stderr, `approved; waiting for ${runId} to finish the held leaver writes (Ctrl-C leaves the approval in effect)`));
           warnWhileNoWorker(connected, taskQueue, answered, process.stderr);
           const result = await answered;
           process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${describeLeaverDecision(result)}\n`);

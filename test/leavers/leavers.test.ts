@@ -7,6 +7,7 @@ import { temporal } from '@temporalio/proto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunReportFile } from '../../activities/report';
+import { sendLeaverDecision } from '../../client/commands/approve';
 import { exitCodeFor, EXIT_LEAVERS_HELD, formatReport } from '../../client/format-report';
 import { ConnectorConfigSchema } from '../../config/schema';
 import { ledgerStoreFromEnv } from '../../ownership/store';
@@ -497,6 +498,28 @@ describe('the guard', () => {
         await progressOf(busy, (progress) => progress.phase === 'update');
         await expect(busy.executeUpdate(approveLeaversUpdate)).rejects.toMatchObject({ cause: { message: expect.stringMatching(/holds no leaver writes/) } });
         await busy.result();
+      })(),
+    );
+  });
+
+  it('`approve` run again while the approved writes run (the first was interrupted) gets the same answer; `reject` then is refused', async () => {
+    const fixture = await pipeline.fixture();
+    const org = generateOrg(10, 3);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await thirtyPercentGone(fixture, org);
+        const handle = await fixture.startSync();
+        await progressOf(handle, (progress) => progress.phase === 'awaiting approval');
+        // Slow writes, so the second approve comes while the first one's writes run.
+        fixture.sandbox.setFaults({ latencyMs: 400 });
+        const first = sendLeaverDecision(handle, 'approve');
+        await progressOf(handle, (progress) => progress.phase !== 'awaiting approval');
+        const again = await sendLeaverDecision(handle, 'approve');
+        expect(again).toMatchObject({ decision: 'approved', leavers: 3, deactivated: 3 });
+        expect(await first).toEqual(again);
+        await expect(sendLeaverDecision(handle, 'reject')).rejects.toMatchObject({ cause: { message: expect.stringMatching(/already approved/) } });
+        expect((await handle.result() as SyncReport).counts.deactivated).toBe(3);
       })(),
     );
   });
@@ -1119,6 +1142,11 @@ describe('returners, rehires, adoption and termination dates', () => {
         expect(single.planned).toMatchObject({ unchanged: 1, update: 0 });
         expect(single.counts).toMatchObject({ updated: 0, created: 0, failed: 0 });
         expect(byEmail(fixture).get(leaving.work_email)?.active).toBe(false);
+        // Its line says why as a reason, not an error: nothing failed (a script counting lines with `error` as failures
+        // must count none).
+        const singleLine = reportLines(single).get(leaving.work_email);
+        expect(singleLine).toMatchObject({ action: 'unchanged', status: 'unchanged', reason: expect.stringContaining('already inactive') });
+        expect(singleLine?.error).toBeUndefined();
         const gone = { ...(org[1] as GeneratedEmployee), employee_id: 'H9100', employee_number: '79100', work_email: 'left.before.start@example.com', termination_date: '01/12/2026' };
         fixture.writeEmployees([...org, gone]);
         const notCreated: SyncReport = await (await fixture.startSync({ asOf: '2026-12-16', employeeKey: gone.work_email })).result();
