@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { CsvError, parse } from 'csv-parse';
@@ -46,6 +46,9 @@ const MAX_NON_TEXT_SHARE = 0.25;
  * With `encoding: windows1252` or `latin1` a UTF-8 export would turn every accented letter into two or three wrong
  * ones (ë as Ã«) that map without a problem: a file that starts with a UTF-8 byte-order mark, or whose bytes are all
  * valid UTF-8 with some beyond ASCII, fails the read (utf8Lookalike), saying to set the encoding to utf8.
+ *
+ * A file that changes while it is read (written in place, replaced or removed) fails the read once its last byte is
+ * read (changedWhileRead): an export cut at a line end would otherwise read as complete, its missing tail as leavers.
  */
 export function createCsvSource(config: CsvSourceConfig, env: NodeJS.ProcessEnv = process.env): HrisSource {
   return {
@@ -64,7 +67,21 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
   const encoding = nodeEncoding(config.encoding);
   const strict = encoding === 'utf8';
   // The worker's policy, at each read: only a file inside its data directories, and none of its own (hris/data-dir.ts).
-  const file = createReadStream(csvFileToRead(config.path, env));
+  const realFile = csvFileToRead(config.path, env);
+  // The file as opened, compared with what is at its path once the last byte is read (changedWhileRead).
+  let opened: { handle: fs.FileHandle; stats: Stats };
+  try {
+    const handle = await fs.open(realFile, 'r');
+    try {
+      opened = { handle, stats: await handle.stat() };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  } catch (error) {
+    throw new SourceReadError(`csv:${config.path} cannot be read: ${describeCsvError(error)}`);
+  }
+  const file = opened.handle.createReadStream();
   const input = Readable.from(checkedText(file, encoding));
   const parser = input.pipe(
     parse({
@@ -116,6 +133,10 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
         page = page.slice(config.pageSize);
       }
     }
+    // Before the last page: the caller has no complete read until this generator ends (readAllRecords keeps nothing
+    // of a failed read), so every page of this read, those already handed on too, is covered by the check.
+    const changed = await changedWhileRead(opened.stats, realFile);
+    if (changed) throw new SourceReadError(changed);
   } catch (error) {
     throw new SourceReadError(`csv:${config.path} cannot be read: ${describeCsvError(error)}`);
   } finally {
@@ -124,6 +145,28 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
   }
   if (read === 0) throw new SourceReadError(`csv:${config.path} has no employee rows; refusing to sync an empty read`);
   if (page.length > 0) yield page;
+}
+
+/**
+ * Why the file at `realFile` is no longer the one opened (`atOpen`, its handle's stat), or undefined. An export being
+ * written in place while it is read, cut exactly at a line end, parses as a complete file: no problem row, no error,
+ * and the people in the missing tail become leavers. Its size or modified time moves on (the writer goes on writing);
+ * a file renamed over the path, or one removed, is another inode or none at all. Never quotes the file.
+ */
+async function changedWhileRead(atOpen: Stats, realFile: string): Promise<string | undefined> {
+  let now: Stats;
+  try {
+    now = await fs.stat(realFile);
+  } catch (error) {
+    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unknown error';
+    return `the HR file was removed or replaced while it was read (${code} at its path once read); nothing was written`;
+  }
+  if (now.ino !== atOpen.ino || now.dev !== atOpen.dev) {
+    return 'the HR file was replaced while it was read (another file is now at its path): read it again once it is in place; nothing was written';
+  }
+  const what = [now.size !== atOpen.size ? 'size' : undefined, now.mtimeMs !== atOpen.mtimeMs ? 'modified time' : undefined].filter((item) => item !== undefined);
+  if (what.length === 0) return undefined;
+  return `the HR file changed while it was read (${what.join(', ')}): deliver it by writing a temporary file and renaming it; nothing was written`;
 }
 
 /** Only whitespace and control characters: a tab or spaces on their own line, a trailing Ctrl-Z (0x1A). */
