@@ -74,6 +74,18 @@ export interface ConfigAsWritten {
   file: string;
 }
 
+/**
+ * YAML's core schema reads `010` and `007` as the numbers 10 and 7. In a connector config such a value is an HR code
+ * (a department `010`, a cost centre `007` in a `map` or a `value`), never a number written with zeros in front: it
+ * stays text, or `map: { 010: Engineering }` would match no HR value `010` and `value: 007` would write `7`.
+ */
+function isDecimalIntTag(tag: YAML.Tags[number]): tag is YAML.ScalarTag {
+  return typeof tag === 'object' && tag.tag === 'tag:yaml.org,2002:int' && tag.format === undefined && !('collection' in tag && tag.collection);
+}
+const YAML_OPTIONS: YAML.ParseOptions & YAML.SchemaOptions = {
+  customTags: (tags) => tags.map((tag) => (isDecimalIntTag(tag) ? { ...tag, test: /^[-+]?(?:0|[1-9][0-9]*)$/ } : tag)),
+};
+
 /** Reads a YAML or JSON config file without validating it (a schedule stores this, so every run applies today's schema). */
 export function readConfigAsWritten(configPath: string): ConfigAsWritten {
   const absolute = path.resolve(configPath);
@@ -85,7 +97,7 @@ export function readConfigAsWritten(configPath: string): ConfigAsWritten {
     throw new ConfigError(`cannot read config file ${absolute}: ${code}`);
   }
   try {
-    return { raw: /\.json$/i.test(absolute) ? JSON.parse(text) : YAML.parse(text), file: absolute };
+    return { raw: /\.json$/i.test(absolute) ? JSON.parse(text) : YAML.parse(text, YAML_OPTIONS), file: absolute };
   } catch (error) {
     throw new ConfigError(`cannot parse config file ${absolute}: ${error instanceof Error ? error.message : String(error)}`);
   }

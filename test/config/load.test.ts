@@ -150,6 +150,30 @@ describe('loadConfigFile', () => {
     expect(config.peakon.token).toEqual({ file: path.join(dir, 'token.txt') });
   });
 
+  it('reads a YAML number with zeros in front (an HR code) as text, in a map key, a map value and a constant', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'peakon-config-'));
+    const file = path.join(dir, 'codes.yaml');
+    const lines = [
+      'tenant: acme',
+      'peakon: { baseUrl: "https://api.peakon.com/scim/v2" }',
+      'source: { type: csv, path: hr.csv }',
+      'mapping:',
+      '  id: id',
+      '  email: email',
+      '  givenName: first',
+      '  familyName: last',
+      '  attributes:',
+      '    Department: { field: dept, map: { 010: Engineering, 020: "007" } }',
+      '    Cost centre: { value: 007 }',
+      'sync: { partitionSize: 100 }',
+    ];
+    writeFileSync(file, lines.join('\n'));
+    const config = loadConfigFile(file);
+    expect(config.mapping.attributes?.Department).toMatchObject({ map: { '010': 'Engineering', '020': '007' } });
+    expect(config.mapping.attributes?.['Cost centre']).toMatchObject({ value: '007' });
+    expect(config.sync.partitionSize).toBe(100); // other numbers stay numbers
+  });
+
   it('names the file when YAML does not parse', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'peakon-config-'));
     const file = path.join(dir, 'broken.yaml');
