@@ -16,7 +16,7 @@ import { WORKFLOW_INTERCEPTOR_MODULES } from '../metrics/prometheus';
 import { runMetricsSinks, type RunMetricsSinks } from '../metrics/run-sinks';
 import { planTaskQueue } from '../workflows/ids';
 import type { ConnectorSinks } from '../workflows/sinks';
-import { sweepRunningSyncs } from './running-syncs';
+import { RUNNING_SYNC_SWEEP_MS, sweepRunningSyncs, tenantQueueIdleMs } from './running-syncs';
 import { createTenantQueuePool } from './tenant-queues';
 
 export interface SyncWorkerOptions {
@@ -40,6 +40,11 @@ export interface SyncWorkerOptions {
   shutdownGraceMs?: number;
   /** How often the worker looks for running syncs whose tenant SCIM queue it does not poll (worker/running-syncs.ts). */
   runningSyncSweepMs?: number;
+  /**
+   * How long a tenant SCIM queue worker whose tenant has no running run on this task queue may go unasked before the
+   * sweep retires it (default: `tenantQueueIdleMs` of the sweep interval, 10 min).
+   */
+  tenantQueueIdleMs?: number;
 }
 
 /** Past the grace, activities that ignore cancellation (a request in flight) are abandoned; Temporal retries them. */
@@ -50,6 +55,8 @@ export interface SyncWorkers {
   runUntil<T>(until: Promise<T>): Promise<T>;
   run(): Promise<void>;
   shutdown(): void;
+  /** The tenant SCIM queues this process polls now, with their rate (for logs and tests). */
+  tenantQueues(): Map<string, number>;
 }
 
 /**
@@ -117,6 +124,8 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
       maxTaskQueueActivitiesPerSecond: activitiesPerSecond,
     }),
     (taskQueue, error) => Runtime.instance().logger.error('tenant SCIM worker stopped', { taskQueue, error: error instanceof Error ? error.message : String(error) }),
+    // The queue's name carries the tenant id (workflows/ids.ts scimTaskQueue), no personal data.
+    { onRetired: (taskQueue) => Runtime.instance().logger.info('tenant SCIM worker retired: no running sync of the tenant and idle (started again when a run asks)', { taskQueue }) },
   );
   const sinks: InjectedSinks<ConnectorSinks & RunMetricsSinks> = {
     // How each run ended (metrics/workflow-interceptors.ts); a no-op unless the runtime exports metrics.
@@ -154,6 +163,7 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
       pool: tenantQueues,
       warn: (message, meta) => Runtime.instance().logger.warn(message, meta),
       ...(options.runningSyncSweepMs !== undefined ? { intervalMs: options.runningSyncSweepMs } : {}),
+      retireIdleMs: options.tenantQueueIdleMs ?? tenantQueueIdleMs(options.runningSyncSweepMs ?? RUNNING_SYNC_SWEEP_MS),
     });
     try {
       // One stopping (shutdown, or a fatal error) stops the other: a process that polls workflows but no plans (or the
@@ -178,5 +188,6 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
     },
     run,
     shutdown,
+    tenantQueues: () => tenantQueues.polled(),
   };
 }

@@ -1,10 +1,28 @@
 import type { Client } from '@temporalio/client';
+import { DEFAULT_RUN_TUNING } from '../sync/settings';
 import type { SyncProgress } from '../workflows/sync';
 import { RUN_WORKFLOW_TYPES, scimTaskQueue } from '../workflows/ids';
 import type { TenantQueuePool } from './tenant-queues';
 
 /** How often a worker looks for running syncs whose SCIM queue it does not poll yet. */
 export const RUNNING_SYNC_SWEEP_MS = 60_000;
+
+/**
+ * How long a tenant SCIM queue worker may go unasked (no `ensurePolling`) before a sweep that found no running run of
+ * its tenant retires it (worker/tenant-queues.ts `retireIdle`): five sweeps, and at least three renewal periods of the
+ * default lock lease (renewals come every third of `lockLeaseMs`: 200 s, so 10 min). A running (non-dry) run is kept
+ * by the sweep's listing itself, whatever its lease (one tuned longer, or stretched while it waits for an approval); the
+ * idle time covers what a listing can miss: visibility shows a run's memo a moment
+ * after the run published it (a run that just asked must not lose its queue to a listing taken before that), and a run
+ * whose memo carries no tenant (recorded before the memo did) is never listed as a tenant's. The worker running such a
+ * run's parent is asked at each lease renewal, so at this idle time it never retires the queue between two renewals,
+ * even after one late one; workers that run only its employees may retire it, and start it again at the employee's next
+ * workflow task.
+ */
+export function tenantQueueIdleMs(sweepMs: number = RUNNING_SYNC_SWEEP_MS): number {
+  const renewalMs = DEFAULT_RUN_TUNING.lockLeaseMs / 3;
+  return Math.max(5 * sweepMs, 3 * renewalMs);
+}
 
 export interface RunningSyncSweepOptions {
   client: Client;
@@ -16,6 +34,11 @@ export interface RunningSyncSweepOptions {
   stopped?: () => boolean;
   /** Runs already warned about: a run whose query keeps failing (stuck on a bad deploy) is named once, not every minute. */
   warned?: Set<string>;
+  /**
+   * After a complete listing, retires the tenant queue workers of the pool that no running run needs and nothing asked
+   * for in this long (`tenantQueueIdleMs`). Unset: nothing is retired.
+   */
+  retireIdleMs?: number;
 }
 
 /**
@@ -34,24 +57,30 @@ const MAX_QUICK_SWEEPS = 6;
  * dead worker held, no employee task comes, and the run idled until the parent's next lease renewal (a third of
  * `lockLeaseMs`, 200 s by default). The tenant and budget come
  * from the run's memo (from the run's progress query for runs whose memo predates the budget; the rate is the tenant's,
- * never a guess: the server keeps the latest poller's). Returns how many queues it started (or restarted) polling, and
- * how many runs could not answer (asked again soon).
+ * never a guess: the server keeps the latest poller's). With `retireIdleMs`, a listing that completed (not stopped, no
+ * error: a partial one would retire the queues of the runs it did not reach) then retires the idle workers of every other
+ * queue. Returns how many queues it started (or restarted) polling, how many runs could not answer (asked again soon),
+ * and the queues retired.
  */
-export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions): Promise<{ started: number; unanswered: number }> {
+export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions): Promise<{ started: number; unanswered: number; retired: string[] }> {
   const { client, taskQueue, pool } = options;
   const types = RUN_WORKFLOW_TYPES.map((type) => `WorkflowType = '${type}'`).join(' OR ');
   const query = `TaskQueue = '${taskQueue.replace(/'/g, "\\'")}' AND ExecutionStatus = 'Running' AND (${types})`;
   const polled = pool.polled();
   let started = 0;
   let unanswered = 0;
+  /** The queues of the runs listed: kept, however long since they were asked for. */
+  const active = new Set<string>();
   for await (const execution of client.workflow.list({ query })) {
-    if (options.stopped?.()) break;
+    if (options.stopped?.()) return { started, unanswered, retired: [] };
     const tenant = execution.memo?.tenant;
     // A scheduled run still reading its config has no tenant yet: its own tasks will ask.
     if (typeof tenant !== 'string') continue;
-    // A dry run writes nothing: polling at its budget would only change the rate the real run's writes get.
+    // A dry run writes nothing: polling at its budget would only change the rate the real run's writes get. Nor does it
+    // keep the queue: it plans (on the plan queue) and ends, and never schedules a SCIM activity.
     if (execution.memo?.dryRun === true) continue;
     const queue = scimTaskQueue(taskQueue, tenant);
+    active.add(queue);
     const budget = execution.memo?.operationsPerHour;
     if (typeof budget === 'number' && budget > 0) {
       // Polled at another rate (a run before the budget was lowered): the server keeps the latest poller's rate, so a
@@ -79,7 +108,8 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
       options.warn('could not ask a running sync for its budget; its SCIM queue is polled at its next lease renewal or sweep', { workflowId: execution.workflowId, error: error instanceof Error ? error.message : String(error) });
     }
   }
-  return { started, unanswered };
+  if (options.retireIdleMs === undefined || options.stopped?.()) return { started, unanswered, retired: [] };
+  return { started, unanswered, retired: pool.retireIdle(active, options.retireIdleMs) };
 }
 
 /**

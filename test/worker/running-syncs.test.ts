@@ -1,7 +1,8 @@
 /**
  * The worker's sweep of running syncs (worker/running-syncs.ts) against real runs on the dev server: it polls a run's
  * tenant SCIM queue at the run's budget, read from the run's memo, restarts a queue this process polls at another rate
- * (the budget was lowered; the server keeps the latest poller's rate), and leaves dry runs alone. The pool is a recorder
+ * (the budget was lowered; the server keeps the latest poller's rate), leaves dry runs alone, and hands the queues of
+ * the runs it listed to `retireIdle` only after a complete listing. The pool is a recorder
  * of the calls (the real one starts activity workers, which would race the test's own).
  */
 import type { TenantQueuePool } from '../../worker/tenant-queues';
@@ -11,13 +12,19 @@ import { generateOrg } from '../fixtures/org';
 import { usePipelineTests } from '../harness/pipeline';
 import { eventually } from '../harness/wait';
 
-function recordingPool(polled: Map<string, number>): TenantQueuePool & { calls: [string, number][] } {
+function recordingPool(polled: Map<string, number>): TenantQueuePool & { calls: [string, number][]; retires: [Set<string>, number][] } {
   const calls: [string, number][] = [];
+  const retires: [Set<string>, number][] = [];
   return {
     calls,
+    retires,
     ensurePolling: (queue, operationsPerHour) => void calls.push([queue, operationsPerHour]),
     shutdown: () => Promise.resolve(),
     polled: () => new Map(polled),
+    retireIdle: (active, idleMs) => {
+      retires.push([new Set(active), idleMs]);
+      return [];
+    },
   };
 }
 
@@ -55,6 +62,20 @@ describe('the sweep of running syncs', () => {
         expect(pool.calls.filter(([queue]) => queue === dryQueue)).toEqual([]);
         expect((await dryRun.describe()).status.name).toBe('RUNNING');
         expect(started).toBe(pool.calls.length);
+        // Without retireIdleMs nothing is retired.
+        expect(pool.retires).toEqual([]);
+
+        // With it, a complete listing keeps the running run's queue; the dry run's never holds one (it only plans).
+        const retiring = recordingPool(new Map([[loweredQueue, 7_200]]));
+        await pollQueuesOfRunningSyncs({ client, taskQueue, pool: retiring, warn: () => undefined, retireIdleMs: 600_000 });
+        expect(retiring.retires).toHaveLength(1);
+        expect(retiring.retires[0]![1]).toBe(600_000);
+        expect(retiring.retires[0]![0].has(loweredQueue)).toBe(true);
+        expect(retiring.retires[0]![0].has(dryQueue)).toBe(false);
+        // A listing cut short (the worker stopping) retires nothing: it would retire the queues of runs it did not reach.
+        const cut = recordingPool(new Map());
+        await pollQueuesOfRunningSyncs({ client, taskQueue, pool: cut, warn: () => undefined, retireIdleMs: 600_000, stopped: () => true });
+        expect(cut.retires).toEqual([]);
 
         // At the run's rate already: nothing to do.
         const settled = recordingPool(new Map([[loweredQueue, 7_200]]));
