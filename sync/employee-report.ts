@@ -19,7 +19,11 @@ export interface EmployeeReportLine {
   returner?: boolean;
   /** A Peakon user the connector did not own before (e.g. created by hand), matched by email or employee number: owned from now on. */
   adopted?: boolean;
-  /** Why the plan made this person a leaver (deactivate / delete / skip under `leavers.action: off`), a returner or a rename. */
+  /**
+   * Why the plan decided the action: a leaver (deactivate / delete), a returner, a rename, a leaver already switched off
+   * (unchanged). Never a failure: only a failed line, and a skipped line saying why nothing was written (a `skip`,
+   * `leavers.action: off` among them, or a step that wrote nothing), carry `error`.
+   */
   reason?: string;
 }
 
@@ -43,8 +47,6 @@ export function planPreview(entries: readonly PlannedEmployee[]): EmployeeReport
 /** What a report line needs of a plan entry. */
 export type PlannedEmployee = Pick<PlanEntry, 'ref' | 'employeeKey' | 'recordRef' | 'action' | 'changes' | 'warnings' | 'reason' | 'returner' | 'adopted'>;
 
-const LEAVER_ACTIONS: ReadonlySet<PlannedAction> = new Set(['deactivate', 'delete']);
-
 /** A dry run's view: the plan, per employee. */
 export function planLine(entry: PlannedEmployee): EmployeeReportLine {
   return {
@@ -54,8 +56,9 @@ export function planLine(entry: PlannedEmployee): EmployeeReportLine {
     action: entry.action,
     status: 'planned',
     changes: entry.changes,
-    // A leaver's or an update's reason (a returner, a rename) explains the action; any other says why nothing was written.
-    ...(entry.reason ? (LEAVER_ACTIONS.has(entry.action) || entry.action === 'update' ? { reason: entry.reason } : { error: entry.reason }) : {}),
+    // A skip's reason says why nothing is written (an `error`, as a skipped step's is); any other explains the action
+    // (a leaver, a returner, a rename, a leaver already inactive) and is no failure.
+    ...(entry.reason ? (entry.action === 'skip' ? { error: entry.reason } : { reason: entry.reason }) : {}),
     ...(entry.warnings.length ? { warnings: entry.warnings } : {}),
     ...(entry.returner ? { returner: true } : {}),
     ...(entry.adopted ? { adopted: true } : {}),
