@@ -316,7 +316,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const hrDeactivations = entries.filter((entry) => entry.update?.leaver !== undefined).length;
   const renamedOnto = new Set(readable.filter((employee) => isRenamed(employee) && currentByKey.has(employee.employeeKey)).map((employee) => employee.employeeKey));
   const contested = new Set([...conflicted.keys()].flatMap((sourceId) => holders.get(sourceId)?.id ?? []));
-  const leavers = planLeavers(current, desired, terminated, leftAloneEmployees, collisionHolders, { renamedOnto, contested }, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
+  const leavers = planLeavers(current, desired, terminated, leftAloneEmployees, collisionHolders, { renamedOnto, contested, conflicted }, currentOf, options, leaverContext, settings as LeaversConfig, hrDeactivations);
   for (const entry of leavers.entries) entries.push(entry);
   return { entries: withUniqueRefs(entries, options.refOf), waves: waveCount, ownedUsersNotInSource: leavers.ownedNotInSource, leavers: { ...leavers.summary, returners: entries.filter((entry) => entry.returner).length }, ...(warnings.length ? { warnings } : {}) };
 }
@@ -365,8 +365,13 @@ function withUniqueRefs(entries: PlanEntry[], refOf: (employeeKey: string) => st
  * ordinary user, matched by no record this run, would otherwise be switched off as "no longer in scope").
  * `kept`: Peakon user ids no leaver this run (the holders of a skipped create's email: createCollision).
  * `renamedOnto`: keys of records matched by HR id to their own user while another user holds their new key.
+ * `contested`: users carrying one record's HR id and another's key (conflictingRecords); `conflicted`: those records'
+ * HR ids, with the reason they are not written. A terminated record among them is not written either: skipped with
+ * that reason, and the user its key matches stays matched (no leaver, not counted unowned) but is neither switched off
+ * nor owned by this run, as for a conflicting record still employed.
+ * A matched user the ledger does not hold is owned from this run on (usersOwnedByPlan): its line says `adopted`.
  */
-function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], leftAlone: DesiredEmployee[], kept: ReadonlySet<string>, heldKeys: { renamedOnto: ReadonlySet<string>; contested: ReadonlySet<string> }, currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, settings: LeaversConfig, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
+function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated: DesiredEmployee[], leftAlone: DesiredEmployee[], kept: ReadonlySet<string>, heldKeys: { renamedOnto: ReadonlySet<string>; contested: ReadonlySet<string>; conflicted: ReadonlyMap<string, string> }, currentOf: (employee: DesiredEmployee) => ScimUser | null | undefined, options: PlanOptions, context: LeaverContext, settings: LeaversConfig, hrDeactivations: number): { entries: PlanEntry[]; summary: LeaversSummary; ownedNotInSource: number } {
   const entries: PlanEntry[] = [];
   const matchedIds = new Set<string>();
   for (const employee of [...desired, ...terminated]) {
@@ -391,14 +396,20 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     };
   };
   for (const employee of terminated) {
+    const conflict = heldKeys.conflicted.get(employee.sourceId);
+    if (conflict !== undefined) {
+      entries.push(skipEntry(options.refOf(employee.employeeKey), employee, conflict));
+      continue;
+    }
     const user = currentOf(employee);
     const base = { ref: options.refOf(employee.employeeKey), employeeKey: employee.employeeKey, recordRef: employee.recordRef, warnings: employee.warnings, wave: 0, changes: [] };
     const left = `termination date ${employee.terminationDate ?? '?'} has come`;
+    const adopted = user && !context.owned.has(user.id) ? { adopted: true as const } : {};
     if (!user) entries.push({ ...base, action: 'skip', reason: `${left}: not created` });
-    else if (user.active === false) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive` });
+    else if (user.active === false) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive`, ...adopted });
     else {
       const mappedReason = employee.user[PEAKON_USER_SCHEMA]?.[settings.separation.reasonAttribute];
-      entries.push(leaverEntry(user, employee.employeeKey, employee.recordRef, left, { date: employee.terminationDate, reason: typeof mappedReason === 'string' && mappedReason.trim() !== '' ? mappedReason : undefined }, employee.warnings));
+      entries.push({ ...leaverEntry(user, employee.employeeKey, employee.recordRef, left, { date: employee.terminationDate, reason: typeof mappedReason === 'string' && mappedReason.trim() !== '' ? mappedReason : undefined }, employee.warnings), ...adopted });
     }
   }
   let unowned = 0;
