@@ -228,6 +228,15 @@ export function planSyncActivity(deps: ActivityDeps) {
         if (deps.retentionDays !== undefined && !input.dryRun && input.employeeKey === undefined) {
           checkWritesFitRetention(config, plan.entries.filter((entry) => entry.create !== undefined || entry.update !== undefined).length, deps.retentionDays);
         }
+        if (single && plan.entries[0]) trace.push(traceAction(plan.entries[0]));
+        // A single-employee run is about one valid record (selectEmployee refuses an invalid one): other people's bad HR
+        // rows are not its failures, its exit code or its report's to list.
+        const problems = single ? [] : mapping.problems;
+        const counts = countPlan(plan, problems);
+        const stored = deps.planPages && !single && input.storedPlan === true ? await storePlan(deps.planPages, plan.entries, { signal: context.cancellationSignal, heartbeat: (pages) => heartbeat(`storing the plan (${pages} pages)`) }) : undefined;
+        // Last, once the plan is stored: an attempt that fails before this (its pages could not be stored) has not
+        // changed the ledger, so its retry plans against the same ledger, and a user matched for the first time is
+        // still `adopted` (judged against the ledger as read), not silently owned by the failed attempt's record.
         if (deps.ownership && !input.dryRun) {
           // Everyone matched to an HR record is synced by this run, so the connector owns them from now on.
           heartbeat('recording ownership');
@@ -236,12 +245,6 @@ export function planSyncActivity(deps: ActivityDeps) {
           if (context.cancellationSignal.aborted) throw new CancelledFailure('the run was cancelled before recording ownership');
           await deps.ownership.record(run.tenant, { owned: usersOwnedByPlan(plan.entries), deleted: [] });
         }
-        if (single && plan.entries[0]) trace.push(traceAction(plan.entries[0]));
-        // A single-employee run is about one valid record (selectEmployee refuses an invalid one): other people's bad HR
-        // rows are not its failures, its exit code or its report's to list.
-        const problems = single ? [] : mapping.problems;
-        const counts = countPlan(plan, problems);
-        const stored = deps.planPages && !single && input.storedPlan === true ? await storePlan(deps.planPages, plan.entries, { signal: context.cancellationSignal, heartbeat: (pages) => heartbeat(`storing the plan (${pages} pages)`) }) : undefined;
         const operations = earlierOperations + scim.totalOperations();
         log.info('plan ready', { syncRunId: run.runId, tenant: run.tenant, ...counts, waves: plan.waves, operations, ...(stored ? { pages: stored.stored.pages.length } : {}) });
         const summary: PlanSummary = {
