@@ -98,7 +98,7 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig, rea
     if (!index) indexes.set(matchOn, (index = buildReferenceIndex(matchOn, unique, duplicates, notMapped, config)));
     return index;
   };
-  const { references, warnings } = resolveReferences(unique, indexFor);
+  const { references, warnings } = resolveReferences(unique, indexFor, config.mapping.id);
 
   const employees = unique.map(
     (record): DesiredEmployee => ({

@@ -1,6 +1,7 @@
-import type { PeakonAttributeSpec } from './config';
+import type { PeakonAttributeSpec, ValueSpec } from './config';
 import { emailMatchKey } from './email';
-import type { MappedRecord } from './record';
+import { evaluateSpec } from './evaluate';
+import type { MappedRecord, PendingReference } from './record';
 
 type MatchOn = PeakonAttributeSpec['matchOn'];
 
@@ -19,6 +20,23 @@ export interface ReferenceIndex {
  */
 export function normalizePointer(matchOn: MatchOn, value: string): string {
   return matchOn === 'id' ? value.trim() : emailMatchKey(value);
+}
+
+/**
+ * The pointer a reference is looked up by, folded as normalizePointer folds it. A reference by HRIS id holds the id as
+ * the HR record does, while a record's own id (its sourceId) went through mapping.id's transforms (trim, case, map, …):
+ * when mapping.id reads one field, the reference is put through the same spec, as if it were that field's value, so
+ * `e1` finds the record whose id `case: upper` made `E1`. (An id built by a template or a constant cannot be rebuilt
+ * from one value: such a config is refused when handed to the CLI, mapping/config.ts unresolvableReferences; a stored
+ * one's references are compared as written.) A value the spec refuses or empties is compared as written too: no
+ * record has that id, and the warning names the value the HR record holds.
+ */
+export function referencePointer(reference: Pick<PendingReference, 'matchOn' | 'target'>, idSpec: ValueSpec): string {
+  if (reference.matchOn === 'id' && idSpec.field !== undefined) {
+    const id = evaluateSpec(idSpec, { [idSpec.field]: reference.target });
+    if (id.ok && id.value !== undefined) return normalizePointer('id', String(id.value));
+  }
+  return normalizePointer(reference.matchOn, reference.target);
 }
 
 /** A record's own pointer of the kind `matchOn`, folded as normalizePointer folds a reference to it. */
@@ -40,7 +58,7 @@ export interface ResolvedReferences {
  * people are real and should be synced, but a cycle has no correct Manager to write, and Peakon's hierarchy views
  * assume a tree.
  */
-export function resolveReferences(records: MappedRecord[], indexFor: (matchOn: MatchOn) => ReferenceIndex): ResolvedReferences {
+export function resolveReferences(records: MappedRecord[], indexFor: (matchOn: MatchOn) => ReferenceIndex, idSpec: ValueSpec): ResolvedReferences {
   const references = new Map<MappedRecord, Record<string, string>>();
   const warnings = new Map<MappedRecord, string[]>();
   const warn = (record: MappedRecord, message: string) => warnings.set(record, [...(warnings.get(record) ?? []), message]);
@@ -50,7 +68,7 @@ export function resolveReferences(records: MappedRecord[], indexFor: (matchOn: M
     for (const reference of record.references) {
       // mapRecord never gives an empty target: an emptied reference is a null attribute (a clear), not a reference.
       if (reference.target === '') continue;
-      const pointer = normalizePointer(reference.matchOn, reference.target);
+      const pointer = referencePointer(reference, idSpec);
       const label = `${reference.attribute}: ${reference.matchOn === 'id' ? 'HRIS id' : reference.matchOn} "${reference.target}"`;
       if (pointer === pointerOf(record, reference.matchOn)) {
         warn(record, `${label} is the employee themself; ${reference.attribute} left out`);
