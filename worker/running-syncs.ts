@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { DEFAULT_RUN_TUNING } from '../sync/settings';
 import type { SyncProgress } from '../workflows/sync';
-import { RUN_WORKFLOW_TYPES, scimTaskQueue } from '../workflows/ids';
+import { RUN_WORKFLOW_TYPES, scimTaskQueue, tenantLockWorkflowId } from '../workflows/ids';
 import type { TenantQueuePool } from './tenant-queues';
 
 /** How often a worker looks for running syncs whose SCIM queue it does not poll yet. */
@@ -86,6 +86,7 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
       // Polled at another rate (a run before the budget was lowered): the server keeps the latest poller's rate, so a
       // worker left at the old one would pull the tenant back to it whenever it polls.
       if (polled.get(queue) === budget) continue;
+      if (!(await mayPaceTenant(client, tenant, execution.workflowId))) continue;
       pool.ensurePolling(queue, budget);
       polled.set(queue, budget);
       started += 1;
@@ -110,6 +111,23 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
   }
   if (options.retireIdleMs === undefined || options.stopped?.()) return { started, unanswered, retired: [] };
   return { started, unanswered, retired: pool.retireIdle(active, options.retireIdleMs) };
+}
+
+/**
+ * Whether a listed run's budget may set its tenant's rate: not when the tenant lock names another run as its holder. A
+ * run publishes its memo (with its budget) before it tries the lock, and one that finds the lock held ends `skipped` a
+ * moment later: a sweep listing it meanwhile must not switch the holder's queue to the budget of a config the holder
+ * does not run (an operator's edited config, another schedule). Asked only when the rate would change; a lock that is
+ * not running, names no holder yet, or cannot be described leaves the decision to the memo, as before.
+ */
+async function mayPaceTenant(client: Client, tenant: string, runWorkflowId: string): Promise<boolean> {
+  try {
+    const lock = await client.workflow.getHandle(tenantLockWorkflowId(tenant)).describe();
+    const holder = lock.memo?.holderRunId;
+    return lock.status.name !== 'RUNNING' || typeof holder !== 'string' || holder === runWorkflowId;
+  } catch {
+    return true;
+  }
 }
 
 /**

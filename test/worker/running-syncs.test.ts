@@ -1,13 +1,14 @@
 /**
  * The worker's sweep of running syncs (worker/running-syncs.ts) against real runs on the dev server: it polls a run's
  * tenant SCIM queue at the run's budget, read from the run's memo, restarts a queue this process polls at another rate
- * (the budget was lowered; the server keeps the latest poller's rate), leaves dry runs alone, and hands the queues of
+ * (the budget was lowered; the server keeps the latest poller's rate), leaves dry runs alone and runs the tenant lock
+ * does not name as its holder, and hands the queues of
  * the runs it listed to `retireIdle` only after a complete listing. The pool is a recorder
  * of the calls (the real one starts activity workers, which would race the test's own).
  */
 import type { TenantQueuePool } from '../../worker/tenant-queues';
 import { pollQueuesOfRunningSyncs } from '../../worker/running-syncs';
-import { scimTaskQueue } from '../../workflows/ids';
+import { scimTaskQueue, tenantLockWorkflowId } from '../../workflows/ids';
 import { generateOrg } from '../fixtures/org';
 import { usePipelineTests } from '../harness/pipeline';
 import { eventually } from '../harness/wait';
@@ -76,6 +77,21 @@ describe('the sweep of running syncs', () => {
         const cut = recordingPool(new Map());
         await pollQueuesOfRunningSyncs({ client, taskQueue, pool: cut, warn: () => undefined, retireIdleMs: 600_000, stopped: () => true });
         expect(cut.retires).toEqual([]);
+
+        // A run of the tenant that does not hold its lock: it published its memo (with another config's budget) and has
+        // not yet found the lock held. A run of the sync type on a task queue no worker polls stands in for that moment
+        // (its memo set at start, as the run's first task would); the holder's queue must keep the holder's rate.
+        const otherQueue = `${taskQueue}-intruder`;
+        const intruder = await client.workflow.start('syncTenantWorkflow', { taskQueue: otherQueue, workflowId: `${run.workflowId}-intruder`, args: [], memo: { tenant: lowered.config.tenant, operationsPerHour: 999 } });
+        await eventually('the lock to name its holder', async () => ((await client.workflow.getHandle(tenantLockWorkflowId(lowered.config.tenant)).describe()).memo?.holderRunId === run.workflowId ? true : undefined), 30_000, 100);
+        await eventually('the intruder to be listed', async () => {
+          for await (const execution of client.workflow.list({ query: `WorkflowId = '${intruder.workflowId}'` })) if (typeof execution.memo?.tenant === 'string') return true;
+          return undefined;
+        }, 30_000, 100);
+        const intruded = recordingPool(new Map([[scimTaskQueue(otherQueue, lowered.config.tenant), 7_200]]));
+        await pollQueuesOfRunningSyncs({ client, taskQueue: otherQueue, pool: intruded, warn: () => undefined });
+        expect(intruded.calls).toEqual([]);
+        await intruder.terminate();
 
         // At the run's rate already: nothing to do.
         const settled = recordingPool(new Map([[loweredQueue, 7_200]]));
