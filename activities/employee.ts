@@ -182,13 +182,17 @@ export function scimStepActivities(deps: ActivityDeps) {
       });
     },
 
-    /** One PATCH of the changed attributes, the full PUT (`sync.updateMethod: put`), or a leaver's DELETE: one operation. */
+    /**
+     * One PATCH of the changed attributes, the full PUT (`sync.updateMethod: put`), or a leaver's DELETE: one operation.
+     * A deactivation or DELETE answered 404 is done (goneIsDone): the workflow counts it deactivated or deleted.
+     */
     async writeEmployee(input: WriteInput): Promise<StepResult> {
       return oneRequest(deps, input, async (scim) => {
-        await sendEmployeeWrite(scim, input.peakonUserId, input.write);
+        const sent = await sendEmployeeWrite(scim, input.peakonUserId, input.write);
         // Attribute paths only: their values are personal data.
         const fields = input.write.method === 'patch' ? input.write.operations.map((operation) => operation.path ?? '(pathless)') : [input.write.method === 'put' ? '(full replace)' : '(delete)'];
-        log.info(input.write.method === 'delete' ? 'employee deleted' : 'employee updated', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: input.peakonUserId, method: input.write.method, fields });
+        const message = sent === 'gone' ? 'employee already gone from Peakon (404): nothing left to switch off' : input.write.method === 'delete' ? 'employee deleted' : 'employee updated';
+        log.info(message, { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: input.peakonUserId, method: input.write.method, fields });
         return {};
       });
     },
@@ -228,25 +232,33 @@ export function heldByHrId(holders: ExternalIdHolders, keyName: 'email' | 'emplo
 }
 
 /**
- * Sends one employee write. A DELETE answered 404 has reached its goal: the user is gone (an earlier attempt whose
- * answer was lost deleted it), so retrying a delete never fails the leaver. A PATCH or PUT answered 2xx was applied,
- * whatever its body: the connector does not use the returned user, so an answer that is not one (a proxy's page, a
- * truncated body) does not make an applied write a failure.
+ * Whether a 404 to this write means it reached its goal, that the user no longer takes part in Peakon: a leaver's
+ * DELETE, or a deactivation (a PATCH that sets active=false: a leaver's, sync/leavers.ts leaverWrite, or that of a
+ * person the HR system marks inactive; under `sync.updateMethod: put`, a body with active=false). The user is gone:
+ * deleted by an earlier attempt whose answer was lost, or by hand in Peakon (while a guard hold waited for approval).
+ * Any other write answered 404 stays a failure (NotFound): an employee the HR system has active is missing from Peakon.
  */
-export async function sendEmployeeWrite(scim: ScimClient, peakonUserId: string, write: EmployeeWrite): Promise<void> {
-  if (write.method !== 'delete') {
-    try {
-      if (write.method === 'patch') await scim.patchUser(peakonUserId, write.operations);
-      else await scim.replaceUser(peakonUserId, write.body);
-    } catch (error) {
-      if (!(error instanceof ScimMalformedResponseError)) throw error;
-      log.warn('Peakon applied the write (2xx) but its answer is not a SCIM user', { peakonUserId, method: write.method });
-    }
-  } else {
-    try {
-      await scim.deleteUser(peakonUserId);
-    } catch (error) {
-      if (!(error instanceof ScimNotFoundError)) throw error;
-    }
+export function goneIsDone(write: EmployeeWrite): boolean {
+  if (write.method === 'delete') return true;
+  if (write.method === 'put') return write.body.active === false;
+  return write.operations.some((operation) => operation.op === 'replace' && operation.path === 'active' && operation.value === false);
+}
+
+/**
+ * Sends one employee write: `gone` when Peakon answered 404 to a write whose goal that is (goneIsDone), so retrying a
+ * delete, or a leaver deleted by hand, never fails the leaver. A PATCH or PUT answered 2xx was applied, whatever its
+ * body: the connector does not use the returned user, so an answer that is not one (a proxy's page, a truncated body)
+ * does not make an applied write a failure.
+ */
+export async function sendEmployeeWrite(scim: ScimClient, peakonUserId: string, write: EmployeeWrite): Promise<'written' | 'gone'> {
+  try {
+    if (write.method === 'delete') await scim.deleteUser(peakonUserId);
+    else if (write.method === 'patch') await scim.patchUser(peakonUserId, write.operations);
+    else await scim.replaceUser(peakonUserId, write.body);
+  } catch (error) {
+    if (error instanceof ScimNotFoundError && goneIsDone(write)) return 'gone';
+    if (!(error instanceof ScimMalformedResponseError) || write.method === 'delete') throw error;
+    log.warn('Peakon applied the write (2xx) but its answer is not a SCIM user', { peakonUserId, method: write.method });
   }
+  return 'written';
 }
