@@ -38,7 +38,8 @@ export interface LedgerStore {
   /**
    * Writes, reads and deletes a probe object where the ledgers live (the payload store every worker shares), and finds
    * out how the store keeps two writers apart. The worker runs it at start-up: an unwritable store otherwise shows
-   * only once a run stores its first payload, as workflow tasks failing over and over.
+   * only once a run stores its first payload, as workflow tasks failing over and over. In a bucket, it also warns when
+   * versioning keeps what retention deletes (S3StorageDriver.retentionVersioningWarning).
    */
   check(): Promise<LedgerStoreCheck>;
 }
@@ -338,6 +339,10 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
         await driver.client.send(new DeleteObjectCommand({ Bucket: driver.bucket, Key: probe }));
       }
       if (writes !== 'conditional') unconditional = true;
+      // Retention deletes without version ids: in a versioned bucket what it deletes (and each ledger a write replaced)
+      // stays as a noncurrent version unless a lifecycle rule expires those. Said at start-up, never fatal.
+      const versioning = await driver.retentionVersioningWarning();
+      if (versioning) warn(versioning, { payloadStore: driver.location });
       return writes;
     },
   };
@@ -359,7 +364,8 @@ export class LedgerUnreadableError extends Error {
 
 export interface LedgerStoreOptions {
   /**
-   * Where the fallback to a previous ledger version, and an S3 store's fallback to unconditional writes, are reported;
+   * Where the fallback to a previous ledger version, an S3 store's fallback to unconditional writes and a bucket's
+   * versioning that keeps what retention deletes (start-up check) are reported;
    * default the activity's logger (outside one, a JSON line on stdout).
    */
   warn?: Warn;

@@ -2,11 +2,14 @@
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
   paginateListObjectsV2,
+  type LifecycleRule,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import type {
@@ -167,6 +170,56 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
     return objectKey.startsWith(this.prefix) && PAYLOAD_KEY.test(objectKey.slice(this.prefix.length));
   }
 
+  /**
+   * Why retention may not remove what it deletes, or undefined. Retention deletes by key, without version ids: in a
+   * bucket with versioning enabled (or suspended after it was, so old versions may exist) that only adds a delete
+   * marker, and each deleted payload (plan pages too) stays as a noncurrent version, as does each ownership ledger a
+   * write replaced, until a lifecycle rule with NoncurrentVersionExpiration removes it. Read at the worker's start-up
+   * check; no warning when versioning was never turned on or such a rule covers the whole prefix. The answers of a
+   * store that refuses to say (no s3:GetBucketVersioning permission, a store without the call) are a warning too:
+   * nothing then shows that retention keeps its promise. Names the bucket and the store's error name, nothing else.
+   */
+  async retentionVersioningWarning(): Promise<string | undefined> {
+    const rule = `a lifecycle rule with NoncurrentVersionExpiration (and no NewerNoncurrentVersions) covering ${this.location}`;
+    let status: string | undefined;
+    try {
+      status = (await this.client.send(new GetBucketVersioningCommand({ Bucket: this.bucket }))).Status;
+    } catch (error) {
+      return (
+        `could not read whether bucket ${this.bucket} keeps old versions (GetBucketVersioning: ${errorName(error)}): ` +
+        'if versioning is on, retention (PEAKON_SYNC_RETENTION_DAYS) only adds delete markers and every deleted payload ' +
+        `stays as a noncurrent version, unless ${rule} removes them`
+      );
+    }
+    if (status !== 'Enabled' && status !== 'Suspended') return undefined;
+    let lifecycle: string;
+    try {
+      const { Rules: rules = [] } = await this.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: this.bucket }));
+      if (rules.some((candidate) => this.expiresNoncurrentVersions(candidate))) return undefined;
+      lifecycle = 'no lifecycle rule of the bucket does';
+    } catch (error) {
+      lifecycle = (error as { name?: string }).name === 'NoSuchLifecycleConfiguration' ? 'the bucket has no lifecycle rules' : `its lifecycle rules could not be read (${errorName(error)})`;
+    }
+    return (
+      `bucket ${this.bucket} has versioning ${status.toLowerCase()}: retention (PEAKON_SYNC_RETENTION_DAYS) deletes ` +
+      'without version ids, which only adds delete markers, so every deleted payload and plan page (and every ownership ' +
+      `ledger a write replaced) stays in the bucket as a noncurrent version until ${rule} removes it; ${lifecycle}`
+    );
+  }
+
+  /** Whether `rule` expires the noncurrent versions of every object under the prefix (no tag or size filter). */
+  private expiresNoncurrentVersions(rule: LifecycleRule): boolean {
+    const expiration = rule.NoncurrentVersionExpiration;
+    if (rule.Status !== 'Enabled' || expiration?.NoncurrentDays === undefined || (expiration.NewerNoncurrentVersions ?? 0) > 0) return false;
+    const filter = rule.Filter;
+    const and = filter?.And;
+    if (filter?.Tag || (and?.Tags?.length ?? 0) > 0) return false;
+    if ([filter?.ObjectSizeGreaterThan, filter?.ObjectSizeLessThan, and?.ObjectSizeGreaterThan, and?.ObjectSizeLessThan].some((size) => size !== undefined)) return false;
+    // A rule written with the old top-level Prefix still applies.
+    const prefix = filter?.Prefix ?? and?.Prefix ?? rule.Prefix ?? '';
+    return this.prefix.startsWith(prefix);
+  }
+
   /** Releases the HTTP connections of a client this driver created. */
   destroy(): void {
     if (this.ownsClient) this.client.destroy();
@@ -207,6 +260,12 @@ function normalizePrefix(prefix: string | undefined): string {
 function isNotFound(error: unknown): boolean {
   if (!(error instanceof S3ServiceException) || error.name === 'NoSuchBucket') return false;
   return error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404;
+}
+
+/** An S3 error's name (AccessDenied, NotImplemented, …), never its message. */
+function errorName(error: unknown): string {
+  if (error instanceof S3ServiceException) return `${error.name}, HTTP ${error.$metadata.httpStatusCode ?? '?'}`;
+  return error instanceof Error ? error.name : 'error';
 }
 
 function isNotImplemented(error: unknown): boolean {

@@ -7,7 +7,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { generateEncryptionKey } from '../../codec/keys';
 import { ledgerStoreFor, type LedgerStore } from '../../ownership/store';
 import { describeWithMoto, startMoto, type RunningMoto } from '../harness/moto';
@@ -317,6 +317,30 @@ describeWithMoto('ownership ledger in an S3-compatible store without conditional
     // A bucket that does not exist: the check fails with the store's answer (the worker then exits naming the store).
     const missing = ledgerStoreFor({ kind: 's3', bucket: 'no-such-bucket', prefix: 'payloads', endpoint: moto.endpoint, forcePathStyle: true }, env, moto.clientConfig);
     await expect(missing.check()).rejects.toThrow(/bucket does not exist/i);
+  });
+
+  it('the start-up check warns, without failing, when the bucket keeps what retention deletes (versioning without a lifecycle rule for noncurrent versions)', async () => {
+    const env = { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() };
+    const checkWarnings = async (versioned: boolean) => {
+      const bucket = await moto.newBucket();
+      if (versioned) await moto.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+      const warnings: { message: string; meta: Record<string, unknown> }[] = [];
+      const ledger = ledgerStoreFor({ kind: 's3', bucket, prefix: 'payloads', endpoint: moto.endpoint, forcePathStyle: true }, env, moto.clientConfig, { warn: (message, meta) => warnings.push({ message, meta }) });
+      expect((await ledger.check()).writes).toBe('conditional');
+      return { bucket, warnings };
+    };
+    expect((await checkWarnings(false)).warnings).toEqual([]);
+    const { bucket, warnings } = await checkWarnings(true);
+    expect(warnings).toEqual([{ message: expect.stringMatching(new RegExp(`^bucket ${bucket} has versioning enabled: retention .* only adds delete markers`)), meta: { payloadStore: `s3://${bucket}/payloads/` } }]);
+    // The worker's own check (no warn option, not in an activity): one JSON line on stdout, as its other start-up lines.
+    const written: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => written.push(String(chunk)) > 0);
+    try {
+      await ledgerStoreFor({ kind: 's3', bucket, prefix: 'payloads', endpoint: moto.endpoint, forcePathStyle: true }, env, moto.clientConfig).check();
+    } finally {
+      write.mockRestore();
+    }
+    expect(written.map((line) => JSON.parse(line) as unknown)).toEqual([{ time: expect.any(String), level: 'warn', message: warnings[0]?.message, payloadStore: `s3://${bucket}/payloads/` }]);
   });
 
   it('a store that starts refusing If-Match after start-up: the write falls back to unconditional once, with one warning naming the store and not the ledger content', async () => {

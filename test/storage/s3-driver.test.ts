@@ -3,8 +3,12 @@
 import {
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
+  type BucketLifecycleConfiguration,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { ExternalStorage, StorageDriverClaim, defaultPayloadConverter, type Payload } from '@temporalio/common';
@@ -120,6 +124,51 @@ describeS3('S3 storage driver (moto server)', () => {
       expect(result.payloadsDeleted).toBe(old.length);
       expect(await listKeys(bucket)).toEqual([...new Set(foreign)].sort());
     }
+  });
+
+  it('warns when the bucket keeps what retention deletes (versioning) and no lifecycle rule expires the noncurrent versions', async () => {
+    // Never versioned: retention's deletes remove the objects, no warning.
+    const plain = await newBucket();
+    expect(await newDriver(plain, { prefix: 'payloads' }).retentionVersioningWarning()).toBeUndefined();
+
+    // Versioned: a payload retention deleted is gone from the listing but stays in the bucket as a noncurrent version.
+    const bucket = await newBucket();
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    const driver = newDriver(bucket, { prefix: 'connector/payloads' });
+    const [claim] = await driver.store({}, [defaultPayloadConverter.toPayload(PERSONAL_MARKER)]);
+    await sleep(1500);
+    expect((await sweepOnce({ store: driver, retentionDays: 1, now: new Date(Date.now() + DAY_MS) })).payloadsDeleted).toBe(1);
+    expect(await listKeys(bucket)).toEqual([]);
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    expect(versions.Versions?.map((version) => version.Key)).toEqual([`connector/payloads/${claim?.claimData.key}`]);
+
+    const warning = await driver.retentionVersioningWarning();
+    expect(warning).toMatch(new RegExp(`^bucket ${bucket} has versioning enabled: retention \\(PEAKON_SYNC_RETENTION_DAYS\\) deletes without version ids, which only adds delete markers`));
+    expect(warning).toMatch(/NoncurrentVersionExpiration .* covering s3:\/\/.+\/connector\/payloads\/ removes it; the bucket has no lifecycle rules$/);
+
+    // Rules that leave some of the prefix's noncurrent versions: another prefix, a tag filter, kept newer versions.
+    const lifecycle = (rules: BucketLifecycleConfiguration) => s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: rules }));
+    await lifecycle({
+      Rules: [
+        { ID: 'other-prefix', Status: 'Enabled', Filter: { Prefix: 'reports/' }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
+        { ID: 'tagged', Status: 'Enabled', Filter: { Tag: { Key: 'k', Value: 'v' } }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
+        { ID: 'disabled', Status: 'Disabled', Filter: { Prefix: '' }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
+        { ID: 'current-only', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 30 } },
+      ],
+    });
+    expect(await driver.retentionVersioningWarning()).toMatch(/; no lifecycle rule of the bucket does$/);
+    // A rule that expires the noncurrent versions of the whole prefix (here: of a folder above it): no warning.
+    await lifecycle({ Rules: [{ ID: 'noncurrent', Status: 'Enabled', Filter: { Prefix: 'connector/' }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } }] });
+    expect(await driver.retentionVersioningWarning()).toBeUndefined();
+
+    // Suspended after being enabled: the old versions are still there.
+    const suspended = await newBucket();
+    await s3.send(new PutBucketVersioningCommand({ Bucket: suspended, VersioningConfiguration: { Status: 'Enabled' } }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: suspended, VersioningConfiguration: { Status: 'Suspended' } }));
+    expect(await newDriver(suspended).retentionVersioningWarning()).toMatch(new RegExp(`^bucket ${suspended} has versioning suspended: `));
+
+    // A store that does not answer (here: no such bucket): a warning naming the error, never a failure.
+    expect(await newDriver('no-such-bucket').retentionVersioningWarning()).toMatch(/^could not read whether bucket no-such-bucket keeps old versions \(GetBucketVersioning: NoSuchBucket, HTTP 404\): if versioning is on/);
   });
 
   it('is configured from PEAKON_SYNC_* variables, credentials and region coming from the AWS environment', async () => {
