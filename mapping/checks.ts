@@ -164,28 +164,14 @@ export const checkTimezone = memoize(checkTimezoneUncached);
 /**
  * Three-letter IDs ICU accepts from Java's old time zone list but IANA does not have: ambiguous abbreviations ICU maps
  * to one reading each (BST → Asia/Dhaka, not British Summer Time; IST → India; AST → Alaska). Refused, not guessed.
- * (IANA's own short names with daylight saving time — UTC, GMT, CET, EST5EDT, … — stay accepted.)
+ * (IANA's own short names — UTC, GMT, EST, CET, … — stay accepted.)
  */
 const NON_IANA_ABBREVIATIONS = new Set(['ACT', 'AET', 'AGT', 'ART', 'AST', 'BET', 'BST', 'CAT', 'CNT', 'CST', 'CTT', 'EAT', 'ECT', 'IET', 'IST', 'JST', 'MIT', 'NET', 'NST', 'PLT', 'PNT', 'PRT', 'PST', 'SST', 'VST']);
-/**
- * IANA's EST, MST and HST are fixed offsets without daylight saving time (ICU resolves EST to America/Panama, MST to
- * America/Phoenix), so an HR system's "EST" for New York would put the person an hour off half the year. Refused as
- * the abbreviations above are, with the places they are usually meant for.
- */
-const FIXED_OFFSET_ABBREVIATIONS = new Map([
-  ['EST', 'America/New_York or America/Panama'],
-  ['MST', 'America/Denver or America/Phoenix'],
-  ['HST', 'Pacific/Honolulu or America/Adak'],
-]);
 
 function checkTimezoneUncached(value: Scalar): Checked<string> {
   const text = String(value);
   if (NON_IANA_ABBREVIATIONS.has(text.toUpperCase()) || /^SystemV\//i.test(text)) {
     return { ok: false, message: `${quoted(text)} is an abbreviation, not an IANA time zone, and means different zones in different places (write e.g. Europe/London or Asia/Kolkata)` };
-  }
-  const places = FIXED_OFFSET_ABBREVIATIONS.get(text.toUpperCase());
-  if (places !== undefined) {
-    return { ok: false, message: `${quoted(text)} is an abbreviation for a fixed offset without daylight saving time, not a place's time zone (write e.g. ${places})` };
   }
   if (/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/.test(text)) {
     let resolved: string | undefined;

@@ -70,25 +70,6 @@ describe('per-record validation', () => {
     expect(report.problems).toEqual([expect.objectContaining({ field: 'timezone', message: expect.stringContaining('is an abbreviation, not an IANA time zone') })]);
   });
 
-  it.each([
-    ['EST', 'America/New_York'],
-    ['est', 'America/New_York'],
-    ['MST', 'America/Denver'],
-    ['Mst', 'America/Denver'],
-    ['HST', 'Pacific/Honolulu'],
-  ])('refuses %s, a fixed offset without daylight saving time (ICU: EST → America/Panama), naming places it may mean (%s)', (tz, place) => {
-    const report = mapOne(person({ tz }), { timezone: 'tz' });
-    expect(report.employees).toEqual([]);
-    expect(report.problems).toEqual([
-      expect.objectContaining({ field: 'timezone', message: expect.stringMatching(new RegExp(`^"${tz}" is an abbreviation for a fixed offset without daylight saving time, not a place's time zone \\(write e\\.g\\. .*${place}`)) }),
-    ]);
-  });
-
-  it('still sends the IANA names with daylight saving time (EST5EDT → America/New_York, CET)', () => {
-    expect(mapOne(person({ tz: 'EST5EDT' }), { timezone: 'tz' }).employees[0]?.user.timezone).toBe('America/New_York');
-    expect(mapOne(person({ tz: 'CET' }), { timezone: 'tz' }).problems).toEqual([]);
-  });
-
   it('sends every time zone ICU knows the same whatever its letter case', () => {
     const sentAs = (tz: string) => mapOne(person({ tz }), { timezone: 'tz' }).employees[0]?.user.timezone;
     const zones = Intl.supportedValuesOf('timeZone');
