@@ -89,24 +89,19 @@ export function pointlessAttributeOptions(attributes: Record<string, PeakonAttri
 
 /**
  * Employee references that can never resolve, as `path: why` lines (every reference would be "not in the HRIS read"):
- * - `matchOn: employeeNumber` without `mapping.employeeNumber`: no record has a number to be found by;
- * - `matchOn: id` (the default) when mapping.id is a template or a constant: a record's id is built, not read from one
- *   field, so the HR id a reference holds cannot be put through mapping.id to find it (mapping/references.ts
- *   referencePointer).
- * Rules added after schedules stored such configs, so they are held only to a config handed to the CLI now
+ * `matchOn: employeeNumber` without `mapping.employeeNumber`: no record has a number to be found by. (`matchOn: id`
+ * with mapping.id a template or a constant is no such case: a manager column may hold the built id, `ACME-42`, and is
+ * then compared as written; mapping/references.ts referencePointer.)
+ * A rule added after schedules stored such configs, so it is held only to a config handed to the CLI now
  * (config/load.ts checkWrittenNow), as pointlessAttributeOptions is.
  */
-export function unresolvableReferences(mapping: Pick<MappingConfig, 'attributes' | 'employeeNumber' | 'id'>): string[] {
+export function unresolvableReferences(mapping: Pick<MappingConfig, 'attributes' | 'employeeNumber'>): string[] {
   const problems: string[] = [];
   for (const [attribute, spec] of Object.entries(mapping.attributes)) {
     if (spec.employeeRef === undefined) continue;
     const at = `mapping.attributes.${attribute}.matchOn`;
     if (spec.matchOn === 'employeeNumber' && mapping.employeeNumber === undefined) {
       problems.push(`${at}: employeeNumber needs mapping.employeeNumber (the HRIS field each employee's number is read from); without it no reference resolves: map employeeNumber, or match on id or email`);
-    }
-    if (spec.matchOn === 'id' && mapping.id.field === undefined) {
-      const built = mapping.id.template !== undefined ? 'a template' : 'a constant';
-      problems.push(`${at}: id (the default) needs mapping.id read from one field: mapping.id is ${built}, so the HR id in "${spec.employeeRef}" cannot be matched to the ids it builds and no reference resolves: match on employeeNumber or email, or map id from a field`);
     }
   }
   return problems;

@@ -27,8 +27,8 @@ export function normalizePointer(matchOn: MatchOn, value: string): string {
  * the HR record does, while a record's own id (its sourceId) went through mapping.id's transforms (trim, case, map, …):
  * when mapping.id reads one field, the reference is put through the same spec, as if it were that field's value, so
  * `e1` finds the record whose id `case: upper` made `E1`. (An id built by a template or a constant cannot be rebuilt
- * from one value: such a config is refused when handed to the CLI, mapping/config.ts unresolvableReferences; a stored
- * one's references are compared as written.) A value the spec refuses or empties is compared as written too: no
+ * from one value: references are compared as written, so a manager column holding the built id, `ACME-42`, resolves.)
+ * A value the spec refuses or empties is compared as written too: no
  * record has that id, and the warning names the value the HR record holds.
  */
 export function referencePointer(reference: Pick<PendingReference, 'matchOn' | 'target'>, idSpec: ValueSpec): string {

@@ -37,4 +37,10 @@ describe('references by HRIS id when mapping.id transforms the id', () => {
     const report = mapEmployees([person({ id: 'a2', manager: 'a9' })], upperIds);
     expect(report.employees[0]?.warnings).toEqual(['Manager: HRIS id "a9" is not in the HRIS read; Manager left out']);
   });
+
+  it('compares a reference as written when mapping.id is a template (a manager column holding the built id resolves)', () => {
+    const config = configWith({ id: { template: 'ACME-{id}' }, attributes: { Manager: { employeeRef: 'manager' } } });
+    const report = mapEmployees([person({ id: '42', email: 'boss@example.com', manager: '' }), person({ id: '43', manager: 'ACME-42' })], config);
+    expect(report.employees[1]?.references).toEqual({ Manager: 'boss@example.com' });
+  });
 });
