@@ -8,7 +8,7 @@ import { checkedTenantName } from '../config/schema';
 import type { RecordProblem } from '../mapping/employee';
 import { whileTicking } from '../net/while-ticking';
 import type { OwnershipChange } from '../ownership/ledger';
-import { employeeLine, invalidRecordLine, planLine, type EmployeeReportLine, type PlannedEmployee } from '../sync/employee-report';
+import { employeeLine, invalidRecordLine, lineStatus, planLine, type EmployeeReportLine, type PlannedEmployee } from '../sync/employee-report';
 import type { SyncReport } from '../sync/report';
 import type { StoredPlan } from '../sync/stored-plan';
 import type { EmployeeOutcome, FieldChange, RunRef } from '../sync/types';
@@ -99,6 +99,10 @@ export function writeRunReportActivity(deps: ActivityDeps) {
       for (const outcome of input.outcomes) (outcome.phase === 'create' ? created : updated).set(outcome.ref, outcome);
       heartbeat('reading the stored plan');
       const changesAt = input.stored ? await storedChanges(deps, input.stored, () => heartbeat('reading the stored plan')) : undefined;
+      // The summary, written before the lines, counts the planned writes without an outcome (`not_done` lines) that the
+      // workflow's counts leave out, so that the file's statuses add up to its counts.
+      let notDone = 0;
+      if (!input.report.dryRun) for (const entry of input.entries) if (lineStatus(entry.action, created.get(entry.ref), updated.get(entry.ref)) === 'not_done') notDone += 1;
       const lines = function* (): Generator<EmployeeReportLine> {
         let written = 0;
         for (const { slot, changes, ...entry } of input.entries) {
@@ -107,7 +111,7 @@ export function writeRunReportActivity(deps: ActivityDeps) {
           const extra = input.warnings[entry.ref] ?? [];
           const planned: PlannedEmployee = { ...entry, changes: changes ?? (slot !== undefined ? changesAt?.[slot] : undefined) ?? [] };
           const withWarnings = extra.length ? { ...planned, warnings: [...planned.warnings, ...extra] } : planned;
-          yield input.report.dryRun ? planLine(withWarnings) : employeeLine(withWarnings, created.get(entry.ref), updated.get(entry.ref));
+          yield input.report.dryRun ? planLine(withWarnings) : employeeLine(withWarnings, created.get(entry.ref), updated.get(entry.ref), input.report);
         }
         yield* invalidRecordLines(input.problems);
       };
@@ -117,7 +121,7 @@ export function writeRunReportActivity(deps: ActivityDeps) {
       // file or a link planted in the folder, which would keep its owner and mode).
       const temporary = `${file}.${randomBytes(8).toString('hex')}.tmp`;
       try {
-        await writeReportFile(temporary, { ...input.report, reportPath: file }, lines());
+        await writeReportFile(temporary, { ...input.report, ...(notDone > 0 ? { counts: { ...input.report.counts, notDone } } : {}), reportPath: file }, lines());
         await chmod(temporary, 0o600);
         await rename(temporary, file);
       } catch (error) {

@@ -1,6 +1,6 @@
 import type { WorkflowFailedError } from '@temporalio/client';
 import type { EmployeeReportLine } from '../sync/employee-report';
-import type { SyncReport } from '../sync/report';
+import { notDoneCount, type SyncReport } from '../sync/report';
 
 /**
  * Why a run ended without a report (it failed as a whole: bad token, unreadable HR source, …, or was terminated): the
@@ -27,6 +27,7 @@ export function formatReport(report: SyncReport): string {
     row('unchanged', counts.unchanged, planned?.['unchanged']),
     row('skipped', counts.skipped, planned?.['skip']),
     row('failed', counts.failed, planned?.['invalid']),
+    ...notDoneRows(report),
     `  SCIM operations: ${report.operations}`,
   ];
   if (planned?.['discover']) lines.push(`  to discover:     ${planned['discover']} (filter discovery decides create or update per employee)`);
@@ -64,6 +65,15 @@ function leaverRows(report: SyncReport, row: (label: string, done: number, plan:
   if (action !== 'delete') return [deactivated];
   const anyDeactivation = counts.deactivated > 0 || (planned?.['deactivate'] ?? 0) > 0;
   return [...(anyDeactivation ? [deactivated] : []), row('deleted', counts.deleted, planned?.['delete'] ?? 0)];
+}
+
+/**
+ * Planned writes the run has no outcome for (the report file's `not_done` lines, each saying why): it ended first, or
+ * the guard held them and nobody approved. Shown only when there are some.
+ */
+function notDoneRows(report: SyncReport): string[] {
+  const notDone = notDoneCount(report);
+  return notDone > 0 ? [`  ${'not done:'.padEnd(17)}${notDone} (planned, but this run has no outcome for them; the report file says why)`] : [];
 }
 
 /** Leavers, returners, the guard and the users the connector does not own. */

@@ -10,7 +10,7 @@ function allOf<T extends string>() {
 // One source of truth: the values come from the types the worker writes the report with (sync/employee-report.ts,
 // sync/plan.ts PlannedAction, sync/types.ts EmployeeStatus); a value added there fails to compile here until listed.
 const ACTIONS = allOf<EmployeeReportLine['action']>()(['create', 'update', 'unchanged', 'discover', 'skip', 'deactivate', 'delete', 'invalid']);
-const STATUSES = allOf<EmployeeReportLine['status']>()(['created', 'updated', 'deactivated', 'deleted', 'unchanged', 'failed', 'skipped', 'found', 'planned']);
+const STATUSES = allOf<EmployeeReportLine['status']>()(['created', 'updated', 'deactivated', 'deleted', 'unchanged', 'failed', 'skipped', 'found', 'not_done', 'planned']);
 
 const Value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const ChangeSchema = z.object({ field: z.string(), from: Value, to: Value });

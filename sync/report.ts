@@ -20,6 +20,12 @@ export interface OutcomeCounts {
   unchanged: number;
   failed: number;
   skipped: number;
+  /**
+   * Report file only, when not zero: planned writes the run has no outcome for (lines with status `not_done`: the run
+   * ended first, or the guard held them and nobody approved). The workflow's own counts (its result, memo, metrics)
+   * never carry it; notDoneCount works it out from them.
+   */
+  notDone?: number;
 }
 
 export interface PartitionSummary {
@@ -114,7 +120,25 @@ export function emptyReport(fields: Pick<SyncReport, 'tenant' | 'runId' | 'statu
 
 export function addCounts(into: OutcomeCounts, from: OutcomeCounts): void {
   // `?? 0`: summaries of partitions that ran before a version added a count do not carry it.
-  for (const key of Object.keys(into) as (keyof OutcomeCounts)[]) into[key] += from[key] ?? 0;
+  for (const key of Object.keys(into) as (keyof OutcomeCounts)[]) into[key] = (into[key] ?? 0) + (from[key] ?? 0);
+}
+
+/** A run's end, once it has one: what the per-employee lines of its report file say. */
+const ENDED: ReadonlySet<SyncStatus> = new Set(['completed', 'completed_with_failures', 'failed', 'cancelled', 'quarantined', 'lock_lost']);
+
+/**
+ * Planned writes an ended run has no outcome for (the report file's `not_done` lines): `counts.notDone` when the
+ * report file's summary carries it, else worked out from the workflow's counts, which count every employee with an
+ * outcome once (as what became of them) and every planned `unchanged`, `skip` and invalid record.
+ */
+export function notDoneCount(report: SyncReport): number {
+  if (report.counts.notDone !== undefined) return report.counts.notDone;
+  const { planned, counts } = report;
+  if (report.dryRun || !planned || !ENDED.has(report.status)) return 0;
+  const plan = (action: string) => planned[action] ?? 0;
+  const writes = plan('create') + plan('discover') + plan('update') + plan('deactivate') + plan('delete');
+  const done = counts.created + counts.updated + counts.deactivated + counts.deleted + (counts.unchanged - plan('unchanged')) + (counts.skipped - plan('skip')) + (counts.failed - plan('invalid'));
+  return Math.max(0, writes - done);
 }
 
 export function countStatus(counts: OutcomeCounts, status: EmployeeStatus): void {

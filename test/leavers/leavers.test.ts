@@ -490,6 +490,12 @@ describe('the guard', () => {
         expect(exitCodeFor(report)).toBe(0);
         expect(report.counts.deactivated).toBe(0);
         expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
+        // The rejected writes are `not_done` lines saying so (not `skipped`, which no count counted), and counted.
+        const notDone = [...reportLines(report).values()].filter((line) => line.status === 'not_done');
+        expect(notDone).toHaveLength(3);
+        for (const line of notDone) expect(line).toMatchObject({ action: 'deactivate', reason: expect.stringContaining('; not done: held by the leaver guard and rejected: not written') });
+        expect((JSON.parse(readFileSync(report.reportPath ?? '', 'utf8')) as RunReportFile).summary.counts.notDone).toBe(3);
+        expect(formatReport(report)).toMatch(/^ {2}not done: +3 \(/m);
 
         // A run with nothing held refuses an approval with a reason (while it runs; the sandbox is slowed to see it).
         fixture.writeEmployees(org.map((employee) => ({ ...employee, team: 'Moved' })));
@@ -535,6 +541,8 @@ describe('the guard', () => {
         const report: SyncReport = await (await fixture.startSync()).result();
         expect(report.leavers).toMatchObject({ held: true, decision: 'timed out', planned: 3 });
         expect(report.message).toMatch(/dropped: nobody approved them/);
+        const notDone = [...reportLines(report).values()].filter((line) => line.status === 'not_done');
+        expect(notDone.map((line) => line.reason)).toEqual(Array(3).fill(expect.stringContaining('; not done: held by the leaver guard and nobody approved it in time: not written (the next sync holds it again)')));
         expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
         // A scheduler sees it: `sync --wait` and `status` exit 3, not 0.
         expect(exitCodeFor(report)).toBe(EXIT_LEAVERS_HELD);

@@ -1,11 +1,11 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { reportFilePath } from '../../activities/report';
+import { reportFilePath, type RunReportFile } from '../../activities/report';
 import { unlockTenant } from '../../client/commands/unlock';
-import { exitCodeFor } from '../../client/format-report';
+import { exitCodeFor, formatReport } from '../../client/format-report';
 import { ledgerStoreFromEnv } from '../../ownership/store';
-import type { SyncReport } from '../../sync/report';
+import { notDoneCount, type OutcomeCounts, type SyncReport } from '../../sync/report';
 import type { PartitionResult } from '../../workflows/partition';
 import { syncProgressQuery } from '../../workflows/sync';
 import { partitionWorkflowId, tenantLockWorkflowId } from '../../workflows/ids';
@@ -28,6 +28,24 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
 
 /** A history event's server time, in ms since the epoch. */
 const eventTimeMs = (event: { eventTime?: { seconds?: unknown; nanos?: number | null } | null } | undefined): number => Number(event?.eventTime?.seconds ?? 0) * 1000 + Math.floor((event?.eventTime?.nanos ?? 0) / 1e6);
+
+/**
+ * A run's report file, whose line statuses add up to its summary's counts: the planned employees the run never
+ * finished are `not_done` lines (not `skipped`, which the counts did not count), counted as `counts.notDone`, and the
+ * summary a person reads (`sync --wait`, from the workflow's result) shows the same number. Returns the `not_done` lines.
+ */
+function notDoneLines(report: SyncReport): RunReportFile['employees'] {
+  const file = JSON.parse(readFileSync(report.reportPath ?? '', 'utf8')) as RunReportFile;
+  const count = (status: string) => file.employees.filter((line) => line.status === status).length;
+  const notDone = file.employees.filter((line) => line.status === 'not_done');
+  const counts: OutcomeCounts = { created: count('created'), updated: count('updated'), deactivated: count('deactivated'), deleted: count('deleted'), unchanged: count('unchanged'), failed: count('failed'), skipped: count('skipped'), ...(notDone.length ? { notDone: notDone.length } : {}) };
+  expect(file.summary.counts).toEqual(counts);
+  expect(counts.created + counts.updated + counts.deactivated + counts.deleted + counts.unchanged + counts.failed + counts.skipped + notDone.length).toBe(file.employees.length);
+  expect(notDoneCount(report)).toBe(notDone.length);
+  if (notDone.length) expect(formatReport(report)).toMatch(new RegExp(`^ {2}not done: +${notDone.length} \\(`, 'm'));
+  else expect(formatReport(report)).not.toMatch(/not done/);
+  return notDone;
+}
 
 const posts = (fixture: PipelineFixture) => fixture.sandbox.ops().filter((op) => op.method === 'POST').length;
 
@@ -274,6 +292,10 @@ describe('cancelling a run and the circuit breaker', () => {
         expect(report.status).toBe('failed');
         expect(report.message).toContain(`partition ${partition(0)} failed`);
         expect(report.counts.created).toBe(7 + 10);
+        // The employees of the partition that failed and of those never started are `not_done`, naming the partition.
+        const notDone = notDoneLines(report);
+        expect(notDone).toHaveLength(40 - 17);
+        for (const line of notDone) expect(line).toMatchObject({ action: 'create', reason: `not done: the run failed (partition ${partition(0)} failed) before it finished this employee: it was in the partition that failed (what it sent may have reached Peakon) or its turn never came; the next sync completes it` });
 
         // Owned: two of them leave the HR read before any run matched them again, and the next run deactivates them.
         const gone = finished.outcomes.slice(0, 2).map((outcome) => outcome.employeeKey);
@@ -338,6 +360,10 @@ describe('cancelling a run and the circuit breaker', () => {
         expect(report.message).toMatch(/^circuit breaker: \d+ of the last \d+ Peakon writes failed/);
         // It stopped: far fewer than 80 employees were even tried.
         expect(report.counts.created + report.counts.failed).toBeLessThan(60);
+        // Those it never started are `not_done` lines saying why, counted in the report file and the summary.
+        const notDone = notDoneLines(report);
+        expect(notDone.length).toBeGreaterThan(20);
+        for (const line of notDone) expect(line.reason).toMatch(/^not done: not started: the run was quarantined /);
 
         fixture.sandbox.setFaults({});
         const before = fixture.sandbox.ops().length;
