@@ -127,7 +127,9 @@ export function unreachableSpecSettings(specs: Record<string, ValueSpec | Peakon
       const which = key === '' ? 'the key ""' : `the key ${JSON.stringify(key)} (empty once trimmed)`;
       problems.push(`${at}.map: ${which} never matches: an empty HRIS value takes default (or is no value) before map is looked at; use default for empty values`);
     }
-    if (spec.date !== undefined && spec.default !== undefined) {
+    // Only where the value is a date (the type defaults to date with `date`): an option may default to "Not started".
+    const typedOtherwise = 'type' in spec && spec.type !== undefined && spec.type !== 'date';
+    if (spec.date !== undefined && spec.default !== undefined && !typedOtherwise) {
       const text = String(spec.default);
       const empty = typeof spec.default === 'string' && (spec.trim ? text.trim() : text) === '';
       if (!empty && !isIsoDate(text)) {

@@ -87,6 +87,9 @@ describe('a default that is not YYYY-MM-DD, with date', () => {
     expect(() => handedNow(born({ default: '' }))).not.toThrow();
     expect(() => handedNow(born({ default: '  ' }))).not.toThrow();
     expect(() => handedNow(withMapping({ attributes: { Team: { field: 't', default: 'Unassigned' } } }))).not.toThrow();
+    // An option read from a date column may default to any option.
+    expect(() => handedNow(born({ type: 'option', default: 'Not started' }))).not.toThrow();
+    expect(() => handedNow(born({ type: 'date', default: 'Not started' }))).toThrow('mapping.attributes.Born.default: "Not started" is not a date written as YYYY-MM-DD');
   });
 
   it('a schedule\'s stored config with one still validates', () => {
