@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import type { RunReportFile } from '../../activities/report';
+import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
@@ -45,12 +48,32 @@ describe('sync pipeline with filter discovery when every create lands but its an
   });
 });
 
+/** expectConverged, and each user's names, HR id and department (what the second sync of firstLoadThenChanges moves) as the HR read has them. */
+function expectMirrorsHr(users: ScimUser[], employees: GeneratedEmployee[]): void {
+  expectConverged(users, employees);
+  for (const employee of employees) {
+    const user = users.find((candidate) => candidate.userName === employee.work_email);
+    expect(user?.externalId).toBe(employee.employee_id);
+    expect(user?.name).toMatchObject({ givenName: employee.first_name, familyName: employee.last_name });
+    expect(user?.active ?? true).toBe(true);
+    expect(user?.[ENTERPRISE_USER_SCHEMA]?.department).toBe(employee.department);
+    expect(user?.[PEAKON_USER_SCHEMA]?.Department).toBe(employee.department);
+  }
+}
+
 /**
- * A first load of 12 under `faults`, checked by `checkFirst`, then a sync in which `changed` people moved department:
- * both with no failure, Peakon converged to the HR read.
+ * A first load of 12 under `faults`, checked by `checkFirst`, then a sync in which `changed` people moved department
+ * (written with `updateMethod`, checked by `checkSecond`): both with no failure, Peakon mirroring the HR read.
  */
-async function firstLoadThenChanges(pipeline: ReturnType<typeof usePipelineTests>, faults: Parameters<typeof pipeline.fixture>[0], changed: number, checkFirst: (first: SyncReport, fixture: PipelineFixture) => void): Promise<void> {
+async function firstLoadThenChanges(
+  pipeline: ReturnType<typeof usePipelineTests>,
+  faults: Parameters<typeof pipeline.fixture>[0],
+  changed: number,
+  checkFirst: (first: SyncReport, fixture: PipelineFixture) => void,
+  options: { updateMethod?: 'patch' | 'put'; checkSecond?: (second: SyncReport, fixture: PipelineFixture, opsBefore: number) => void } = {},
+): Promise<void> {
   const fixture = await pipeline.fixture(faults);
+  fixture.config.sync = { ...fixture.config.sync, updateMethod: options.updateMethod ?? 'patch' };
   const employees = generateOrg(12, 3);
   fixture.writeEmployees(employees);
   const workers = await fixture.startWorkers();
@@ -65,10 +88,12 @@ async function firstLoadThenChanges(pipeline: ReturnType<typeof usePipelineTests
 
       const moved = employees.map((employee, index) => (index < changed ? { ...employee, department: 'Moved' } : employee));
       fixture.writeEmployees(moved);
+      const opsBefore = fixture.sandbox.ops().length;
       const second: SyncReport = await (await fixture.startSync()).result();
       expect(second.failures).toEqual([]);
       expect(second.counts).toMatchObject({ updated: changed, failed: 0 });
-      expectConverged(fixture.sandbox.users(), moved);
+      options.checkSecond?.(second, fixture, opsBefore);
+      expectMirrorsHr(fixture.sandbox.users(), moved);
     })(),
   );
 }
@@ -83,6 +108,34 @@ describe('sync pipeline when Peakon applies writes but answers with something th
       const posts = fixture.sandbox.ops().filter((op) => op.method === 'POST' && !op.path.includes('.search'));
       expect(posts.map((op) => op.status)).toEqual(Array(12).fill(201));
     });
+  });
+});
+
+describe('sync pipeline with updateMethod put when Peakon applies writes but answers with something that is not a SCIM user', () => {
+  const pipeline = usePipelineTests();
+
+  it('counts each applied PUT as updated, once, never as Peakon refusing a value: no failure, no second write, Peakon mirrors the HR read', async () => {
+    const changed = 3;
+    await firstLoadThenChanges(
+      pipeline,
+      { sandbox: { faults: { seed: 3, commitThenGarbleRate: 1 } } },
+      changed,
+      (first) => {
+        expect(first.warnings.filter((warning) => warning.includes('answer was not a SCIM user'))).toHaveLength(12);
+      },
+      {
+        updateMethod: 'put',
+        checkSecond: (second, fixture, opsBefore) => {
+          const writes = fixture.sandbox.ops().slice(opsBefore).filter((op) => op.method !== 'GET');
+          // One PUT per moved employee, each applied and answered 200 with the garbled body; nothing written again
+          // (a write read as refused would be sent again without its references).
+          expect(writes.map((op) => op.method)).toEqual(Array(changed).fill('PUT'));
+          expect(writes.map((op) => op.status)).toEqual(Array(changed).fill(200));
+          expect(second.counts).toMatchObject({ created: 0, updated: changed, failed: 0 });
+          expect(second.warnings).toEqual([]);
+        },
+      },
+    );
   });
 });
 
@@ -121,6 +174,10 @@ describe('sync pipeline when someone else creates a user between the plan and it
         fixture.sandbox.seedUsers([{ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: late.work_email, externalId: 'OKTA-00u1', name: { givenName: 'Set', familyName: 'By Okta' }, emails: [{ value: late.work_email, primary: true }], active: true }]);
         const first: SyncReport = await run.result();
         expect(first.counts).toMatchObject({ created: 3, skipped: 1, failed: 0 });
+        // The report's line for them says skipped and why, and is not an adoption (that is the next sync's).
+        const lateLine = (JSON.parse(readFileSync(first.reportPath ?? '', 'utf8')) as RunReportFile).employees.find((line) => line.employeeKey === late.work_email);
+        expect(lateLine).toMatchObject({ action: 'create', status: 'skipped', error: expect.stringMatching(/created in Peakon by someone else after this run read the tenant/) });
+        expect(lateLine).not.toHaveProperty('adopted');
         // They exist, so references to them are written, not left out.
         expect(first.warnings).toEqual([]);
         const seeded = () => fixture.sandbox.users().filter((user) => user.userName === late.work_email);
