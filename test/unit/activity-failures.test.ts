@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { AxiosError, AxiosHeaders } from 'axios';
 import { toActivityFailure } from '../../activities/failures';
 import { SourceReadError } from '../../hris/source';
 import {
@@ -10,6 +11,7 @@ import {
   ScimRateLimitedError,
   ScimTransientError,
   ScimUnexpectedError,
+  toScimError,
 } from '../../scim/errors';
 
 const request = { method: 'POST' as const, path: '/Users' };
@@ -31,6 +33,22 @@ describe('toActivityFailure: how SCIM errors become Temporal retries', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure.type).toBe(type);
     expect(failure.nonRetryable).toBe(nonRetryable);
+  });
+
+  it.each([
+    ['a PATCH', 'PATCH' as const, 200],
+    ['a PUT', 'PUT' as const, 200],
+    ['a POST', 'POST' as const, 201],
+  ])('turns %s whose answer was cut off after its headers (axios ERR_BAD_RESPONSE) into a retryable Transient failure, never InvalidRequest', (_label, method, status) => {
+    // What axios rejects with when the status and headers came and the connection closed mid-body (adapters/http.js,
+    // the response stream's `aborted`): its code ERR_BAD_RESPONSE, the 2xx response attached.
+    const config = { headers: new AxiosHeaders({ Authorization: 'Bearer secret' }) };
+    const response = { status, statusText: 'OK', headers: {}, config, data: undefined };
+    const cut = new AxiosError('stream has been aborted', AxiosError.ERR_BAD_RESPONSE, config, {}, response);
+    const failure = toActivityFailure(toScimError({ method, path: '/Users/abc' }, { kind: 'exception', error: cut }));
+    expect(failure.type).toBe('Transient');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.message).toMatch(/ERR_BAD_RESPONSE/);
   });
 
   it('waits exactly as long as Peakon\'s Retry-After says on a 429', () => {
