@@ -3,6 +3,8 @@
  * run's create (a 409, another externalId) is left as it is this run and adopted by the next, whose report says
  * `adopted` — owning it at once would adopt it silently. End to end: Temporal dev server, sandbox over real HTTP.
  */
+import { readFileSync } from 'node:fs';
+import type { RunReportFile } from '../../activities/report';
 import { ledgerStoreFromEnv } from '../../ownership/store';
 import type { SyncReport } from '../../sync/report';
 import { defaultPayloadDirectory } from '../../worker/environment';
@@ -32,6 +34,10 @@ describe('a user someone else creates between the plan and its create', () => {
         if (!seeded) throw new Error('not seeded');
         const first: SyncReport = await run.result();
         expect(first.counts).toMatchObject({ created: 3, skipped: 1, failed: 0 });
+        // Skipped with the reason, in the report file's line for them, and not adopted by this run.
+        const lateLine = (JSON.parse(readFileSync(first.reportPath ?? '', 'utf8')) as RunReportFile).employees.find((line) => line.employeeKey === late.work_email);
+        expect(lateLine).toMatchObject({ action: 'create', status: 'skipped', error: expect.stringMatching(/created in Peakon by someone else after this run read the tenant: the next sync adopts/) });
+        expect(lateLine).not.toHaveProperty('adopted');
         const afterFirst = (await ledger.read(fixture.config.tenant)).owned;
         expect(afterFirst).toHaveLength(3);
         expect(afterFirst).not.toContain(seeded.id);
