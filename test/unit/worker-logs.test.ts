@@ -59,6 +59,8 @@ describe('peakon-sync worker that cannot start', () => {
     expect(result.stderr).toContain(`cannot use the payload store at ${path.join(file, 'payloads', 'ledger')} (PEAKON_SYNC_PAYLOAD_STORE; unset: a folder under PEAKON_SYNC_STATE_DIR): writing, reading and deleting a probe there failed: ENOTDIR`);
     expect(result.stderr).not.toContain('cannot reach Temporal');
     expect(result.stdout).not.toContain('worker polling');
+    // One line: what the orchestrator shows as the reason the worker stopped.
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
   }, 30_000);
 
   it('exits 1 naming a Temporal TLS file that cannot be read', async () => {
@@ -68,6 +70,7 @@ describe('peakon-sync worker that cannot start', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(missing);
     expect(result.stdout).not.toContain('worker polling');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
   }, 30_000);
 });
 
