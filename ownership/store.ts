@@ -272,7 +272,7 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
     // S3's conditional writes: If-Match the ETag read, or If-None-Match * for a ledger not written yet.
     const condition = unconditional ? {} : expected === undefined ? { IfNoneMatch: '*' } : { IfMatch: expected };
     try {
-      await driver.client.send(new PutObjectCommand({ Bucket: driver.bucket, Key: key(name), Body: bytes, ContentLength: bytes.byteLength, ...condition }));
+      await driver.send(new PutObjectCommand({ Bucket: driver.bucket, Key: key(name), Body: bytes, ContentLength: bytes.byteLength, ...condition }));
       return true;
     } catch (error) {
       // 412: another write came first; 409: one is in progress (S3 says try again); 404 on If-Match: it was removed.
@@ -292,11 +292,14 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
     locationOf: (name) => `s3://${driver.bucket}/${key(name)}`,
     async get(name) {
       try {
-        const response = await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: key(name) }));
-        if (!response.Body) return undefined;
-        // A store that gives no ETag has no version to compare against: its writes cannot be conditional.
-        if (response.ETag === undefined) becomeUnconditional(name, 'gave no ETag for a ledger it returned');
-        return { bytes: await response.Body.transformToByteArray(), version: response.ETag ?? '' };
+        // The request and reading the ledger's bytes within one total deadline (S3StorageDriver.call).
+        return await driver.call('GetObject', async (abortSignal) => {
+          const response = await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: key(name) }), { abortSignal });
+          if (!response.Body) return undefined;
+          // A store that gives no ETag has no version to compare against: its writes cannot be conditional.
+          if (response.ETag === undefined) becomeUnconditional(name, 'gave no ETag for a ledger it returned');
+          return { bytes: await response.Body.transformToByteArray(), version: response.ETag ?? '' };
+        });
       } catch (error) {
         if ((error as { name?: string }).name === 'NoSuchKey' || statusOf(error) === 404) return undefined;
         throw error;
@@ -305,7 +308,7 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
     putIfUnchanged: put,
     async check() {
       const probe = key(probeName());
-      const putProbe = (condition: { IfNoneMatch?: string; IfMatch?: string }) => driver.client.send(new PutObjectCommand({ Bucket: driver.bucket, Key: probe, Body: 'probe', ContentLength: 5, ...condition }));
+      const putProbe = (condition: { IfNoneMatch?: string; IfMatch?: string }) => driver.send(new PutObjectCommand({ Bucket: driver.bucket, Key: probe, Body: 'probe', ContentLength: 5, ...condition }));
       let writes: LedgerWrites;
       try {
         await putProbe({ IfNoneMatch: '*' });
@@ -334,9 +337,9 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
         writes = 'unconditional: no conditional writes';
       }
       try {
-        await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: probe })).then(async (response) => await response.Body?.transformToByteArray());
+        await driver.call('GetObject', async (abortSignal) => await (await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: probe }), { abortSignal })).Body?.transformToByteArray());
       } finally {
-        await driver.client.send(new DeleteObjectCommand({ Bucket: driver.bucket, Key: probe }));
+        await driver.send(new DeleteObjectCommand({ Bucket: driver.bucket, Key: probe }));
       }
       if (writes !== 'conditional') unconditional = true;
       // Retention deletes without version ids: in a versioned bucket what it deletes (and each ledger a write replaced)
@@ -489,7 +492,17 @@ export function ledgerStoreFor(store: PayloadStoreConfig, env: NodeJS.ProcessEnv
   const [codec] = connectorDataConverter(env).payloadCodecs ?? [];
   if (!codec) throw new Error('the connector data converter has no payload codec');
   if (store.kind === 'local') return ledgerStore(folderStore(store.directory), codec, options);
-  return ledgerStore(bucketStore(createStorageDriver(store, s3ClientConfig) as S3StorageDriver, warnOf(options)), codec, options);
+  return ledgerStoreInBucket(createStorageDriver(store, s3ClientConfig) as S3StorageDriver, env, options);
+}
+
+/**
+ * The ledger store in the bucket of `driver` (under its prefix), through the driver's S3 calls: each one has the
+ * driver's total deadline (S3StorageDriver.call), and one past it names the store.
+ */
+export function ledgerStoreInBucket(driver: S3StorageDriver, env: NodeJS.ProcessEnv = process.env, options: LedgerStoreOptions = {}): LedgerStore {
+  const [codec] = connectorDataConverter(env).payloadCodecs ?? [];
+  if (!codec) throw new Error('the connector data converter has no payload codec');
+  return ledgerStore(bucketStore(driver, warnOf(options)), codec, options);
 }
 
 export function ledgerStoreFromEnv(env: NodeJS.ProcessEnv, defaultDirectory: string): LedgerStore {

@@ -5,11 +5,15 @@ import {
   GetBucketLifecycleConfigurationCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
-  paginateListObjectsV2,
+  type DeleteObjectsCommandOutput,
+  type GetBucketLifecycleConfigurationCommandOutput,
+  type GetBucketVersioningCommandOutput,
   type LifecycleRule,
+  type ListObjectsV2CommandOutput,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import type {
@@ -38,6 +42,17 @@ export const LEDGER_FOLDER = 'ledger';
 const PAYLOAD_KEY = /^[0-9a-f]{64}$/;
 /** S3's own maximum for one DeleteObjects request. */
 const MAX_DELETE_BATCH = 1000;
+/**
+ * Total deadline of one S3 call, from sending it to the last byte of its answer, the SDK's own retries included: a
+ * store that accepts a connection and never answers (or trickles bytes) must not hold a workflow task, a ledger write or
+ * the worker's start-up check forever. Ledger writes run in 60 s activities: a read and a write fit in one.
+ */
+export const S3_REQUEST_DEADLINE_MS = 30_000;
+
+/** The S3 call that got no complete answer within its total deadline; names the store, never credentials. */
+export class S3DeadlineError extends Error {
+  override readonly name = 'S3DeadlineError';
+}
 
 export interface S3StorageDriverOptions {
   bucket: string;
@@ -56,6 +71,8 @@ export interface S3StorageDriverOptions {
   name?: string;
   /** Objects per DeleteObjects request during retention (≤ 1000). */
   deleteBatchSize?: number;
+  /** Total deadline of each S3 call, retries and reading the answer included; default S3_REQUEST_DEADLINE_MS. */
+  requestDeadlineMs?: number;
 }
 
 export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
@@ -66,6 +83,9 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
   readonly client: S3Client;
   private readonly ownsClient: boolean;
   private readonly deleteBatchSize: number;
+  readonly requestDeadlineMs: number;
+  /** The endpoint for messages, without user info, query or fragment; undefined for AWS's own. */
+  private readonly endpointName: string | undefined;
 
   constructor(options: S3StorageDriverOptions) {
     if (!options.bucket) throw new Error('S3 storage driver: a bucket is required');
@@ -73,6 +93,9 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
     this.prefix = normalizePrefix(options.prefix);
     this.name = options.name ?? S3_DRIVER_NAME;
     this.deleteBatchSize = Math.max(1, Math.min(MAX_DELETE_BATCH, options.deleteBatchSize ?? MAX_DELETE_BATCH));
+    this.requestDeadlineMs = options.requestDeadlineMs ?? S3_REQUEST_DEADLINE_MS;
+    if (!(this.requestDeadlineMs > 0)) throw new Error('S3 storage driver: requestDeadlineMs must be above 0');
+    this.endpointName = options.endpoint === undefined ? undefined : endpointForMessages(options.endpoint);
     this.ownsClient = options.client === undefined;
     this.client =
       options.client ??
@@ -98,12 +121,37 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
     return `${this.prefix}${key}`;
   }
 
+  /**
+   * Runs one S3 call, `call` (the request and reading its answer), within the total deadline (requestDeadlineMs) and
+   * `signal`. Every S3 call of the driver and of the ownership ledger goes through here. A call past its deadline is
+   * aborted (its connection destroyed) and fails with an S3DeadlineError naming the store: its bucket and endpoint.
+   */
+  async call<T>(operation: string, call: (abortSignal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const deadline = AbortSignal.timeout(this.requestDeadlineMs);
+    try {
+      return await call(signal ? AbortSignal.any([signal, deadline]) : deadline);
+    } catch (error) {
+      if (!deadline.aborted || signal?.aborted) throw error;
+      throw new S3DeadlineError(
+        `the payload store ${this.location}${this.endpointName ? ` at ${this.endpointName}` : ''} gave no complete ` +
+          `answer to ${operation} within the total deadline of ${this.requestDeadlineMs} ms`,
+      );
+    }
+  }
+
+  /** Sends one command within the total deadline (call); for a GetObject, read its Body inside `call` instead. */
+  async send<Output = unknown>(command: { readonly input: object }, signal?: AbortSignal): Promise<Output> {
+    const operation = command.constructor.name.replace(/Command$/, '');
+    // Any command of this client (PutObjectCommand, …); its output type is the caller's to name.
+    return await this.call(operation, async (abortSignal) => (await this.client.send(command as never, { abortSignal })) as Output, signal);
+  }
+
   async store(context: StorageDriverStoreContext, payloads: Payload[]): Promise<StorageDriverClaim[]> {
     return mapLimit(payloads, CONCURRENCY, async (payload) => {
       const { key, bytes } = serializePayload(payload);
       // Content-addressed: a retried store PUTs the same bytes to the same key (and refreshes LastModified, so
       // retention counts from the latest store that referenced it).
-      await this.client.send(
+      await this.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: this.objectKey(key),
@@ -111,7 +159,7 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
           ContentLength: bytes.byteLength,
           ContentType: 'application/x-protobuf',
         }),
-        { abortSignal: context.abortSignal },
+        context.abortSignal,
       );
       return claimFor(key);
     });
@@ -122,11 +170,15 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
       const key = keyOfClaim(claim, this.name);
       let bytes: Uint8Array;
       try {
-        const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), {
-          abortSignal: context.abortSignal,
-        });
-        if (!response.Body) throw new Error(`payload ${key} in ${this.location} has no body`);
-        bytes = await response.Body.transformToByteArray();
+        bytes = await this.call(
+          'GetObject',
+          async (abortSignal) => {
+            const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), { abortSignal });
+            if (!response.Body) throw new Error(`payload ${key} in ${this.location} has no body`);
+            return await response.Body.transformToByteArray();
+          },
+          context.abortSignal,
+        );
       } catch (error) {
         if (isNotFound(error)) {
           throw new Error(
@@ -148,12 +200,20 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
    */
   async deleteOlderThan(cutoff: Date, signal?: AbortSignal): Promise<number> {
     let deleted = 0;
-    const pages = paginateListObjectsV2(
-      { client: this.client, pageSize: MAX_DELETE_BATCH },
-      { Bucket: this.bucket, Delimiter: '/', ...(this.prefix ? { Prefix: this.prefix } : {}) },
-    );
-    for await (const page of pages) {
+    let continuationToken: string | undefined;
+    do {
       signal?.throwIfAborted();
+      const page = await this.send<ListObjectsV2CommandOutput>(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Delimiter: '/',
+          MaxKeys: MAX_DELETE_BATCH,
+          ...(this.prefix ? { Prefix: this.prefix } : {}),
+          ...(continuationToken ? { ContinuationToken: continuationToken } : {}),
+        }),
+        signal,
+      );
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
       const old = (page.Contents ?? [])
         .filter((object) => object.Key !== undefined && this.isPayloadKey(object.Key))
         .filter((object) => object.LastModified && object.LastModified.getTime() < cutoff.getTime())
@@ -161,7 +221,7 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
       for (let start = 0; start < old.length; start += this.deleteBatchSize) {
         deleted += await this.deleteBatch(old.slice(start, start + this.deleteBatchSize), signal);
       }
-    }
+    } while (continuationToken);
     return deleted;
   }
 
@@ -183,7 +243,7 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
     const rule = `a lifecycle rule with NoncurrentVersionExpiration (and no NewerNoncurrentVersions) covering ${this.location}`;
     let status: string | undefined;
     try {
-      status = (await this.client.send(new GetBucketVersioningCommand({ Bucket: this.bucket }))).Status;
+      status = (await this.send<GetBucketVersioningCommandOutput>(new GetBucketVersioningCommand({ Bucket: this.bucket }))).Status;
     } catch (error) {
       return (
         `could not read whether bucket ${this.bucket} keeps old versions (GetBucketVersioning: ${errorName(error)}): ` +
@@ -194,7 +254,7 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
     if (status !== 'Enabled' && status !== 'Suspended') return undefined;
     let lifecycle: string;
     try {
-      const { Rules: rules = [] } = await this.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: this.bucket }));
+      const { Rules: rules = [] } = await this.send<GetBucketLifecycleConfigurationCommandOutput>(new GetBucketLifecycleConfigurationCommand({ Bucket: this.bucket }));
       if (rules.some((candidate) => this.expiresNoncurrentVersions(candidate))) return undefined;
       lifecycle = 'no lifecycle rule of the bucket does';
     } catch (error) {
@@ -228,9 +288,9 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
   private async deleteBatch(keys: string[], signal?: AbortSignal): Promise<number> {
     if (keys.length === 0) return 0;
     try {
-      const response = await this.client.send(
+      const response = await this.send<DeleteObjectsCommandOutput>(
         new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
-        { abortSignal: signal },
+        signal,
       );
       const errors = response.Errors ?? [];
       if (errors.length > 0) {
@@ -245,10 +305,20 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
       // GCS's S3 interoperability (and some gateways) lack the multi-object delete: fall back to one by one.
       if (!isNotImplemented(error)) throw error;
       await mapLimit(keys, CONCURRENCY, (Key) =>
-        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }), { abortSignal: signal }),
+        this.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }), signal),
       );
       return keys.length;
     }
+  }
+}
+
+/** An endpoint as messages may show it: scheme, host, port and path; never user info, a query or a fragment. */
+function endpointForMessages(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+  } catch {
+    return 'the configured endpoint';
   }
 }
 
