@@ -5,28 +5,41 @@ import path from 'node:path';
 import type { SyncReport } from '../../sync/report';
 import { generateOrg } from '../fixtures/org';
 import { expectConverged } from '../harness/converged';
+import { scimTaskQueue } from '../../workflows/ids';
 import { busiestWindow } from '../../bench/busiest-window';
 import { describeWithMoto, startMoto, type RunningMoto } from '../harness/moto';
 import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
 import type { TemporalTestContext } from '../harness/temporal';
 import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from '../harness/worker-process';
 
-/** Which worker processes (by pid) ran workflow tasks and activity tasks of a run, read from its histories. */
-async function workersOfRun(context: TemporalTestContext, runId: string): Promise<{ workflowTasks: Set<string>; activities: Set<string>; histories: number }> {
+/**
+ * Which worker processes (by pid) ran workflow tasks and activity tasks of a run, read from its histories; and, when
+ * given the tenant's SCIM task queue, how many of the run's SCIM activities (one SCIM request each) each process ran.
+ */
+async function workersOfRun(context: TemporalTestContext, runId: string, scimQueue?: string): Promise<{ workflowTasks: Set<string>; activities: Set<string>; scimActivities: Map<string, number>; histories: number }> {
   const workflowTasks = new Set<string>();
   const activities = new Set<string>();
+  const scimActivities = new Map<string, number>();
   let histories = 0;
   for await (const execution of context.client.workflow.list({ query: `WorkflowId STARTS_WITH "${runId}"` })) {
     histories += 1;
     const { history } = await context.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: execution.workflowId, runId: execution.runId } });
+    const queueOfScheduled = new Map<string, string>();
     for (const event of history?.events ?? []) {
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled?.taskQueue?.name) queueOfScheduled.set(String(event.eventId), scheduled.taskQueue.name);
       const workflowTask = event.workflowTaskStartedEventAttributes?.identity;
-      const activity = event.activityTaskStartedEventAttributes?.identity;
+      const started = event.activityTaskStartedEventAttributes;
+      const activity = started?.identity;
       if (workflowTask) workflowTasks.add(workflowTask.split('@')[0] ?? workflowTask);
-      if (activity) activities.add(activity.split('@')[0] ?? activity);
+      if (activity) {
+        const pid = activity.split('@')[0] ?? activity;
+        activities.add(pid);
+        if (scimQueue !== undefined && queueOfScheduled.get(String(started.scheduledEventId)) === scimQueue) scimActivities.set(pid, (scimActivities.get(pid) ?? 0) + 1);
+      }
     }
   }
-  return { workflowTasks, activities, histories };
+  return { workflowTasks, activities, scimActivities, histories };
 }
 
 function startWorkers(fixture: PipelineFixture, taskQueue: string, count: number, env: Record<string, string> = {}): WorkerProcess[] {
@@ -89,12 +102,21 @@ describe('one budget per tenant across worker processes', () => {
     fixture.config.sync = { ...fixture.config.sync, maxConcurrentPartitions: 4, maxConcurrentEmployees: 20 };
     const employees = generateOrg(100, 4);
     fixture.writeEmployees(employees);
-    startWorkers(fixture, pipeline.temporal.taskQueue, 2);
+    const workers = startWorkers(fixture, pipeline.temporal.taskQueue, 2);
 
     const report: SyncReport = await (await fixture.startSync()).result();
     expect(report.counts).toMatchObject({ created: 100, failed: 0 });
     const ops = fixture.sandbox.ops();
     expect(ops.filter((op) => op.status === 429)).toEqual([]);
+    // The pace below proves one budget only if both processes sent requests: one worker doing every write paces itself.
+    // Each must have run a fair share of the run's SCIM activities (one request each; not an even split, which the
+    // server's dispatch to whichever poller waits does not promise on a loaded 2-core machine).
+    const { scimActivities } = await workersOfRun(pipeline.temporal, report.runId, scimTaskQueue(pipeline.temporal.taskQueue, fixture.config.tenant));
+    const scimTotal = [...scimActivities.values()].reduce((sum, count) => sum + count, 0);
+    process.stderr.write(`pacing: SCIM activities per worker ${JSON.stringify(Object.fromEntries(scimActivities))} of ${scimTotal}\n`);
+    expect(scimTotal).toBeGreaterThanOrEqual(100);
+    expect([...scimActivities.keys()].sort()).toEqual(workers.map((worker) => String(worker.process.pid)).sort());
+    for (const count of scimActivities.values()) expect(count).toBeGreaterThanOrEqual(Math.ceil(scimTotal * 0.15));
     const posts = ops.filter((op) => op.method === 'POST').map((op) => Date.parse(op.time));
     const seconds = ((posts.at(-1) ?? 0) - (posts[0] ?? 0)) / 1000;
     // Two workers with 20 slots each could send 100 POSTs in a second or two; paced together they need ~25 s.
