@@ -33,6 +33,12 @@ export const FaultSettingsSchema = z.strictObject({
    * number of seconds whatever the window says (tests that lift the budget rather than wait out the hour). Not drawn.
    */
   rateLimitRetryAfter: z.union([z.enum(['seconds', 'omit', 'zero', 'past']), z.number().int().positive()]).default('seconds'),
+  /**
+   * A server that ignores a filter (an attribute it does not filter on): a list or search whose filter quotes one of
+   * these values (`userName eq "<value>"`, compared without letter case) is answered as if it had no filter, pages of
+   * the whole tenant in creation order, so a lookup for one person gets someone else. Not drawn.
+   */
+  ignoreFilterFor: z.array(z.string().min(1)).default([]),
 });
 export type FaultSettings = z.output<typeof FaultSettingsSchema>;
 export type FaultSettingsInput = z.input<typeof FaultSettingsSchema>;
@@ -83,6 +89,12 @@ export class FaultInjector {
     this.current = FaultSettingsSchema.parse(settings);
     this.rewind();
     return this.settings;
+  }
+
+  /** Whether a list or search with `filter` is answered unfiltered (ignoreFilterFor). */
+  ignoresFilter(filter: string): boolean {
+    const quoted = filter.toLowerCase();
+    return this.current.ignoreFilterFor.some((value) => quoted.includes(`"${value.toLowerCase()}"`));
   }
 
   rewind(): void {

@@ -17,6 +17,8 @@ export interface UsersRouteDeps {
   faultPlans: FaultPlans;
   /** What a stored user looks like in an answer (sandbox/dates.ts: the dates may make them inactive). */
   served: (user: ScimUser) => ScimUser;
+  /** Fault `ignoreFilterFor`: whether a list with this filter is answered as if it had none. */
+  ignoresFilter?: (filter: string) => boolean;
 }
 
 const ListQuerySchema = z.object({
@@ -73,7 +75,9 @@ export function usersRouter(deps: UsersRouteDeps): Router {
   };
 
   const listUsers = (res: Response, query: ListQuery): void => {
-    const predicate = query.filter === undefined ? () => true : parseUserFilter(query.filter);
+    // The filter is parsed (a malformed one is still refused), then dropped where a fault ignores it.
+    const parsed = query.filter === undefined ? () => true : parseUserFilter(query.filter);
+    const predicate = query.filter !== undefined && deps.ignoresFilter?.(query.filter) ? () => true : parsed;
     // RFC 7644 §3.4.2.4: startIndex below 1 means 1, a negative count means 0; the cap is Peakon's page size.
     const startIndex = Math.max(1, query.startIndex ?? 1);
     const count = Math.min(Math.max(0, query.count ?? deps.pageSizeCap), deps.pageSizeCap);
