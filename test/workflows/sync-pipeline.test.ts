@@ -115,8 +115,10 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
     expect(fixture.sandbox.users()).toHaveLength(11);
   });
 
-  it('quarantines the run quickly with an authentication message when the token is wrong, writing nothing', async () => {
-    const fixture = await pipeline.fixture({ workerToken: 'wrong-token' });
+  it('quarantines the run quickly with an authentication message when the token is wrong, writing nothing; with the token fixed the next run completes', async () => {
+    // The worker resolves its token per activity from this object: fixing it below is fixing the worker's secret.
+    const access: { workerToken?: string } = { workerToken: 'wrong-token' };
+    const fixture = await pipeline.fixture(access);
     fixture.writeEmployees(generateOrg(10, 2));
     // Blank lines (one of spaces) at the end of the export: rows that keep row numbers, not records read.
     appendFileSync((fixture.config.source as { path: string }).path, '\n\n   \n');
@@ -132,6 +134,22 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
     expect(report.employees).toBe(10);
     expect(fixture.sandbox.ops().length).toBeGreaterThan(0);
     expect(report.operations).toBe(fixture.sandbox.ops().length);
+    // Refused at its first read, it sent nothing after the refusal: no write at all, and no request past the first 401.
+    const refused = fixture.sandbox.ops().findIndex((op) => op.status === 401);
+    expect(refused).toBeGreaterThanOrEqual(0);
+    expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET')).toEqual([]);
+    expect(fixture.sandbox.ops().slice(refused + 1)).toEqual([]);
+
+    // The token fixed, the next run reads Peakon first and completes what the quarantined run left.
+    delete access.workerToken;
+    const before = fixture.sandbox.ops().length;
+    const next: SyncReport = await (await fixture.startWorkers()).runUntil((await fixture.startSync()).result());
+    expect(next.status).toBe('completed');
+    expect(next.counts).toMatchObject({ created: 10, failed: 0 });
+    const nextOps = fixture.sandbox.ops().slice(before);
+    expect(nextOps[0]?.method).toBe('GET');
+    expect(nextOps.filter((op) => op.status === 401)).toEqual([]);
+    expect(fixture.sandbox.users()).toHaveLength(10);
   });
 
   it('still updates the reports of a manager who cannot be created, and reports the unresolved Manager', async () => {
