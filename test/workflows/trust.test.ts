@@ -121,7 +121,10 @@ describe('the tenant lock', () => {
   });
 
   it('a run whose lock is lost mid-run and taken by another run stops writing and ends lock_lost; the next run completes it', async () => {
-    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 100 } } });
+    // Every Peakon answer 2 s late: the first wave's partition (its one create on the wire) is surely still in flight
+    // when the run sees its lock gone, however loaded the machine.
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 2_000 } } });
+    fixture.config.peakon = { ...fixture.config.peakon, timeoutMs: 10_000 };
     fixture.writeEmployees(generateOrg(20, 3));
     fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1 };
     const workers = await fixture.startWorkers();
@@ -129,7 +132,7 @@ describe('the tenant lock', () => {
     const lockId = tenantLockWorkflowId(fixture.config.tenant);
     await workers.runUntil(
       (async () => {
-        const first = await fixture.startSync();
+        const first = await fixture.startSync({ tuning: { ...TEST_TUNING, scimActivityTimeoutMs: 30_000 } });
         await waitFor('the first POST', () => posts(fixture) > 0);
         // Where a worker outage longer than the lease leads (or `unlock --force`): the run's lock ends, and another run
         // takes the tenant.
@@ -137,14 +140,25 @@ describe('the tenant lock', () => {
         const other = await client.workflow.start('tenantLockWorkflow', { taskQueue, workflowId: lockId, args: [{ holderRunId: 'peakon-sync/other/run', leaseMs: 600_000 }] });
         const report: SyncReport = await first.result();
         expect(report.status).toBe('lock_lost');
-        expect(report.message).toMatch(/^stopped during create: the tenant lock \S+ was terminated .*Another sync of the tenant may be running/);
+        expect(report.message).toMatch(/^stopped during create: the tenant lock \S+ was terminated .*Another sync of the tenant may be running, so this run started nothing more and stopped its 1 partition\(s\) in flight/);
         expect(exitCodeFor(report)).toBe(1);
         expect(report.reportPath).toBeDefined();
+        // The partition in flight (the first wave's, its create on the wire) was cancelled by the run: its history holds
+        // the cancel request, and it ended, returning what it finished marked as stopped (Temporal shows it COMPLETED:
+        // a cancelled partition returns its result for the report).
+        const inFlight = client.workflow.getHandle(partitionWorkflowId(first.workflowId, 'create', 0, 0));
+        const inFlightEvents = (await inFlight.fetchHistory()).events ?? [];
+        expect(inFlightEvents.filter((event) => event.workflowExecutionCancelRequestedEventAttributes)).toHaveLength(1);
+        expect((await inFlight.describe()).status.name).toBe('COMPLETED');
+        expect(((await inFlight.result()) as PartitionResult).cancelled).toBe(true);
+        // Nothing more was started: the next wave's partition never existed.
+        await expect(client.workflow.getHandle(partitionWorkflowId(first.workflowId, 'create', 1, 0)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
         // It started nothing more and stopped what was in flight: no write of it lands after it ended.
         const written = posts(fixture);
         expect(written).toBeLessThan(20);
         await sleep(2_000);
         expect(posts(fixture)).toBe(written);
+        fixture.sandbox.setFaults({});
         // Its release at the end did not free the other run's lock, and it left the ownership ledger alone.
         expect((await other.describe()).status.name).toBe('RUNNING');
         expect((await ledgerStoreFromEnv(process.env, defaultPayloadDirectory()).read(fixture.config.tenant)).owned).toEqual([]);
@@ -345,7 +359,7 @@ describe('cancelling a run and the circuit breaker', () => {
     );
   });
 
-  it('quarantines a run whose writes mostly fail, and the next run probes with a read before writing', async () => {
+  it('quarantines a run whose writes mostly fail; it sends nothing after it ended, and the next run plans from a fresh read', async () => {
     const fixture = await pipeline.fixture();
     fixture.writeEmployees(generateOrg(80, 3));
     fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 5, maxConcurrentPartitions: 1, partitionSize: 80 };
@@ -365,12 +379,71 @@ describe('cancelling a run and the circuit breaker', () => {
         expect(notDone.length).toBeGreaterThan(20);
         for (const line of notDone) expect(line.reason).toMatch(/^not done: not started: the run was quarantined /);
 
+        // Stopped means stopped: nothing of the quarantined run reaches Peakon after it ended.
+        const ended = fixture.sandbox.ops().length;
+        await sleep(2_000);
+        expect(fixture.sandbox.ops()).toHaveLength(ended);
+
         fixture.sandbox.setFaults({});
+        const already = fixture.sandbox.users().length;
+        expect(already).toBeGreaterThan(0);
         const before = fixture.sandbox.ops().length;
         const next: SyncReport = await (await fixture.startSync()).result();
         expect(next.status).toBe('completed');
-        expect(fixture.sandbox.ops()[before]?.method).toBe('GET');
+        // The next run read Peakon before it wrote and planned from what it holds now, not from what the quarantined run
+        // meant to do: it creates only whoever is missing, once each, and no create meets someone already there.
+        const nextOps = fixture.sandbox.ops().slice(before);
+        expect(nextOps[0]?.method).toBe('GET');
+        expect(nextOps.filter((op) => op.method === 'POST')).toHaveLength(80 - already);
+        expect(nextOps.filter((op) => op.status === 409)).toEqual([]);
+        expect(next.counts.created).toBe(80 - already);
         expect(fixture.sandbox.users()).toHaveLength(80);
+      })(),
+    );
+  });
+
+  it('quarantines a run whose token Peakon refuses mid-run: nothing is sent after the refusal, and with the token fixed the next run reads first and completes', async () => {
+    // The worker resolves its token per activity from this object: setting it below is Peakon starting to refuse it.
+    const access: { sandbox: { faults: { latencyMs: number } }; workerToken?: string } = { sandbox: { faults: { latencyMs: 100 } } };
+    const fixture = await pipeline.fixture(access);
+    fixture.writeEmployees(generateOrg(30, 2));
+    // One employee at a time: the refused write is the only request on the wire, so whatever comes after it was sent
+    // after the run had been refused.
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1, maxConcurrentPartitions: 1, partitionSize: 30 };
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const handle = await fixture.startSync();
+        await waitFor('some creates', () => posts(fixture) >= 5);
+        access.workerToken = 'revoked-token';
+        const report: SyncReport = await handle.result();
+        expect(report.status).toBe('quarantined');
+        expect(report.message).toMatch(/authentication failed/);
+        expect(JSON.stringify(report)).not.toContain(fixture.sandbox.token);
+        const ops = fixture.sandbox.ops();
+        const refused = ops.findIndex((op) => op.status === 401);
+        expect(ops[refused]?.method).toBe('POST');
+        // The run stopped at the refusal: no request after it (no write, no retry, no other employee started), then or later.
+        expect(ops.slice(refused + 1)).toEqual([]);
+        await sleep(2_000);
+        expect(fixture.sandbox.ops()).toHaveLength(ops.length);
+        expect(report.operations).toBe(ops.length);
+        const created = fixture.sandbox.users().length;
+        expect(report.counts).toMatchObject({ created, failed: 1 });
+        const notDone = notDoneLines(report);
+        expect(notDone).toHaveLength(30 - created - 1);
+        for (const line of notDone) expect(line.reason).toMatch(/^not done: not started: the run was quarantined /);
+
+        delete access.workerToken;
+        const before = fixture.sandbox.ops().length;
+        const next: SyncReport = await (await fixture.startSync()).result();
+        expect(next.status).toBe('completed');
+        const nextOps = fixture.sandbox.ops().slice(before);
+        expect(nextOps[0]?.method).toBe('GET');
+        expect(nextOps.filter((op) => op.status !== null && op.status >= 400)).toEqual([]);
+        expect(nextOps.filter((op) => op.method === 'POST')).toHaveLength(30 - created);
+        expect(next.counts.created).toBe(30 - created);
+        expect(fixture.sandbox.users()).toHaveLength(30);
       })(),
     );
   });
@@ -474,7 +547,7 @@ describe('a worker asked to stop', () => {
     const stopping = Date.now();
     worker.process.kill('SIGTERM');
     await exited;
-    expect(Date.now() - stopping).toBeLessThan(1_000 + 5_000 + 2_000);
+    expect(Date.now() - stopping).toBeLessThan(1_000 + 5_000);
     fixture.sandbox.setFaults({});
     startWorkerProcess(env);
     const report: SyncReport = await handle.result();
