@@ -256,7 +256,8 @@ export async function sendEmployeeWrite(scim: ScimClient, peakonUserId: string, 
     else if (write.method === 'patch') await scim.patchUser(peakonUserId, write.operations);
     else await scim.replaceUser(peakonUserId, write.body);
   } catch (error) {
-    if (error instanceof ScimNotFoundError && goneIsDone(write)) return 'gone';
+    // A 404 page from a proxy or gateway (HTML) says nothing about the user: it stays a failure, visible to the breaker.
+    if (error instanceof ScimNotFoundError && error.apiAnswer && goneIsDone(write)) return 'gone';
     if (!(error instanceof ScimMalformedResponseError) || write.method === 'delete') throw error;
     log.warn('Peakon applied the write (2xx) but its answer is not a SCIM user', { peakonUserId, method: write.method });
   }

@@ -578,9 +578,10 @@ export class ScimClient {
 
     const rawBody = typeof response.data === 'string' ? response.data : '';
     if (response.status < 200 || response.status > 299) {
+      const body = parseJsonOrUndefined(rawBody);
       const failure = toScimError(
         request,
-        { kind: 'response', status: response.status, headers: { ...response.headers }, body: parseJsonOrUndefined(rawBody) },
+        { kind: 'response', status: response.status, headers: { ...response.headers }, body, ...(body === undefined && rawBody.trim() !== '' ? { textBody: true } : {}) },
         { redact: this.redact },
       );
       // Every request of this process waits, not just this one: the budget (or the overload) is the tenant's.

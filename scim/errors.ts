@@ -79,6 +79,22 @@ export class ScimInvalidRequestError extends ScimError {
 
 export class ScimNotFoundError extends ScimError {
   readonly retryable = false;
+  /**
+   * Whether the 404 came as an API answer (a JSON body, or none), not a page (HTML or text: a proxy or gateway that
+   * does not route the path). Only an API's 404 says the user is gone (activities/employee.ts goneIsDone).
+   */
+  readonly apiAnswer: boolean;
+
+  constructor(summary: string, fields: ScimErrorFields, apiAnswer = true) {
+    super(summary, fields);
+    this.apiAnswer = apiAnswer;
+  }
+}
+
+/** An answer as an API gives it: a JSON object, or no body at all; not an HTML or text page. */
+function isApiAnswer(failure: { body: unknown; textBody?: boolean }): boolean {
+  if (failure.textBody === true) return false;
+  return failure.body === undefined || (typeof failure.body === 'object' && failure.body !== null && !Array.isArray(failure.body));
 }
 
 /** 409: usually `scimType: uniqueness` — the userName/email or employee number already belongs to someone. */
@@ -182,7 +198,8 @@ export class ScimUnexpectedError extends ScimError {
 
 /** The result of one HTTP exchange that did not succeed: a non-2xx response, or an exception from axios. */
 export type ScimFailure =
-  | { kind: 'response'; status: number; headers: ResponseHeaders; body: unknown }
+  /** `textBody`: the answer had a body that is not JSON (an HTML or text page), which `body` then leaves undefined. */
+  | { kind: 'response'; status: number; headers: ResponseHeaders; body: unknown; textBody?: boolean }
   | { kind: 'exception'; error: unknown; timedOut?: boolean };
 
 /** Header lookup as axios exposes it; only Retry-After is read. */
@@ -255,7 +272,7 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
 
   if (status === 401 || status === 403) return new ScimAuthenticationError(summary, fields);
   if (status === 400) return new ScimInvalidRequestError(summary, fields);
-  if (status === 404) return new ScimNotFoundError(summary, fields);
+  if (status === 404) return new ScimNotFoundError(summary, fields, isApiAnswer(failure));
   if (status === 409) return new ScimConflictError(summary, fields);
   if (status === 429) {
     const retryAfterMs = rateLimitWaitMs(peakonRetryAfterMs(headerValue(failure.headers, 'retry-after'), now()));

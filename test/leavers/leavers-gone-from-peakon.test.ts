@@ -5,6 +5,8 @@
  * A real Temporal dev server, the connector's workflows and activities, and real HTTP against the sandbox.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities/deps';
@@ -131,5 +133,27 @@ describe('a write answered 404 (the user deleted in Peakon)', () => {
     notFound(await writeToDeleted({ method: 'put', body: { ...user, name: { givenName: 'Augusta', familyName: 'Lovelace' } } }));
     // A returner (active=true) whose user is gone is not done either.
     notFound(await writeToDeleted({ method: 'patch', operations: [{ op: 'replace', path: 'active', value: true }] }));
+  });
+
+  // A gateway or proxy that does not route the path answers with a page, not the API: that 404 says nothing about the
+  // user, so it stays a failure the circuit breaker sees, never a leaver reported done while still active.
+  it('a 404 page (HTML from a gateway, not an API answer) fails NotFound, a deactivation and a DELETE too', async () => {
+    const gateway = createServer((_request, response) => {
+      response.writeHead(404, { 'content-type': 'text/html' });
+      response.end('<html><body><h1>404 Not Found</h1>nginx</body></html>');
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = gateway.address() as AddressInfo;
+      const { writeEmployee } = scimStepActivities(deps);
+      const send = (write: EmployeeWrite) =>
+        new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') })
+          .run(writeEmployee, { run: { tenant: 'acme', runId: 'peakon-sync/acme/2026-11-30T10:00:00Z' }, peakon: { baseUrl: `http://127.0.0.1:${port}/scim/v2`, token: { env: 'PEAKON_TOKEN' }, timeoutMs: 5_000, operationsPerHour: 25_000 }, ref: 'employee-ref', peakonUserId: 'u-1', write })
+          .then((result) => result, (error: unknown) => error);
+      notFound(await send({ method: 'patch', operations: [{ op: 'replace', path: 'active', value: false }] }));
+      notFound(await send({ method: 'delete' }));
+    } finally {
+      await new Promise((resolve) => gateway.close(resolve));
+    }
   });
 });
