@@ -22,7 +22,7 @@ export const PeakonConnectionSchema = z.strictObject({
       const problem = scimBaseUrlProblem(url);
       if (problem !== undefined) context.addIssue({ code: 'custom', input: url, message: problem });
     })
-    .describe('the tenant\'s "SCIM 2.0 URL" from Peakon, e.g. https://api.peakon.com/scim/v2 (https; no user:password@, query or fragment)'),
+    .describe('the tenant\'s "SCIM 2.0 URL" from Peakon, e.g. https://api.peakon.com/scim/v2 (http(s); no user:password@, query or fragment)'),
   token: SecretRefSchema.default({ env: 'PEAKON_TOKEN' }),
   timeoutMs: z
     .number()

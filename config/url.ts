@@ -24,6 +24,7 @@ export function scimBaseUrlProblem(text: string): string | undefined {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${url.protocol} is not supported: use https://`;
   if (hasUserInfo(text)) return 'a user name or password in the URL would be written in the config and sent instead of the token: remove "user:password@" (the token goes in peakon.token as { env: NAME } or { file: path })';
-  if (url.search !== '' || url.hash !== '') return 'request paths are appended to the base URL: remove the "?…" or "#…" part (e.g. https://api.peakon.com/scim/v2)';
+  // The text, not url.search/url.hash: those are "" for a bare "?" or "#", which would still end up before "/Users".
+  if (text.includes('?') || text.includes('#')) return 'request paths are appended to the base URL: remove the "?…" or "#…" part (e.g. https://api.peakon.com/scim/v2)';
   return undefined;
 }

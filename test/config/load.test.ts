@@ -100,6 +100,7 @@ describe('config validation messages', () => {
     // Request paths are appended to the base: "…/v2?x=1/Users" would be the wrong resource.
     expect(errorOf(peakonAt('https://api.peakon.com/scim/v2?tenant=1'))).toContain('peakon.baseUrl: request paths are appended to the base URL: remove the "?…" or "#…" part');
     expect(errorOf(peakonAt('https://api.peakon.com/scim/v2#users'))).toContain('peakon.baseUrl: request paths are appended to the base URL');
+    expect(errorOf(peakonAt('https://api.peakon.com/scim/v2?'))).toContain('peakon.baseUrl: request paths are appended to the base URL');
     expect(errorOf(peakonAt('ftp://api.peakon.com/scim/v2'))).toContain('peakon.baseUrl: ftp: is not supported: use https://');
     expect(parseConfig(peakonAt('https://api.peakon.com/scim/v2')).peakon.baseUrl).toBe('https://api.peakon.com/scim/v2');
   });

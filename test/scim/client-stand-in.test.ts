@@ -330,6 +330,8 @@ describe('ScimClient against scripted responses', () => {
     expect(caught).toBeInstanceOf(Error);
     expect(String(caught)).toMatch(/baseUrl.*token/s);
     expect(String(caught)).not.toContain('secret');
+    // The scheme in any letter case, as the config's URL check takes it (config/url.ts).
+    expect(() => createScimClient({ baseUrl: 'HTTPS://api.peakon.com/scim/v2', token: 'secret' })).not.toThrow();
   });
 });
 
