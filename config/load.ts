@@ -47,11 +47,11 @@ function formatPath(issuePath: readonly PropertyKey[]): string {
  * Formats zod issues as `path.to.field: what was expected`, one per line, so a person can fix the file. An unknown key
  * is named with the known key it most likely misspells (`knownKeysAt` lists the keys allowed at a path).
  */
-export function describeIssues(issues: readonly Issue[], knownKeysAt?: (issuePath: readonly PropertyKey[]) => string[]): string {
+export function describeIssues(issues: readonly Issue[], knownKeysAt?: (issuePath: readonly PropertyKey[]) => string[], raw?: unknown): string {
   return issues
     .flatMap(explainUnion)
     .flatMap((issue) => {
-      if (issue.code !== 'unrecognized_keys') return [`  ${formatPath(issue.path)}: ${issue.message}`];
+      if (issue.code !== 'unrecognized_keys') return [`  ${formatPath(issue.path)}: ${issue.message}${zerosInFrontHint(issue, raw)}`];
       return issue.keys.map((key) => {
         const suggestion = knownKeysAt ? closestName(key, knownKeysAt(issue.path)) : undefined;
         return `  ${formatPath([...issue.path, key])}: unknown setting${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
@@ -60,10 +60,22 @@ export function describeIssues(issues: readonly Issue[], knownKeysAt?: (issuePat
     .join('\n');
 }
 
+/**
+ * A number setting written with zeros in front (`timeoutMs: 030000`) is text in a config (see YAML_OPTIONS): say so,
+ * or "expected number, received string" puzzles someone who sees a number.
+ */
+function zerosInFrontHint(issue: Issue, raw: unknown): string {
+  if (issue.code !== 'invalid_type' || issue.expected !== 'number') return '';
+  let value: unknown = raw;
+  for (const key of issue.path) value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  if (typeof value !== 'string' || !/^[-+]?0\d+$/.test(value)) return '';
+  return ` (a number written with zeros in front is read as text, as an HR code would be: write ${Number(value)})`;
+}
+
 /** Parses an already-loaded config object (e.g. from a workflow argument or a test). */
 export function parseConfig(raw: unknown, origin = 'config'): ConnectorConfig {
   const parsed = ConnectorConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${origin} is invalid:\n${describeIssues(parsed.error.issues, knownConfigKeysAt)}`);
+  if (!parsed.success) throw new ConfigError(`${origin} is invalid:\n${describeIssues(parsed.error.issues, knownConfigKeysAt, raw)}`);
   return parsed.data;
 }
 

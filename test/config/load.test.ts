@@ -173,6 +173,9 @@ describe('loadConfigFile', () => {
     expect(config.mapping.attributes?.Department).toMatchObject({ map: { '010': 'Engineering', '020': '007' } });
     expect(config.mapping.attributes?.['Cost centre']).toMatchObject({ value: '007' });
     expect(config.sync.partitionSize).toBe(100); // other numbers stay numbers
+    // A number setting written with zeros in front is text too: the error says why and what to write.
+    writeFileSync(file, lines.map((line) => line.replace('partitionSize: 100', 'partitionSize: 0100')).join('\n'));
+    expect(() => loadConfigFile(file)).toThrow('sync.partitionSize: Invalid input: expected number, received string (a number written with zeros in front is read as text, as an HR code would be: write 100)');
   });
 
   it('names the file when YAML does not parse', () => {
