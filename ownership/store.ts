@@ -252,6 +252,9 @@ const WRONG_ETAG = '"00000000000000000000000000000000"';
 /** Warns; `meta` names stores and files, never a ledger's content (the Peakon users it owns). */
 type Warn = (message: string, meta: Record<string, unknown>) => void;
 
+/** What unconditional ledger writes mean, and what closes the gap: said at start-up (the worker) and at a later fallback. */
+export const UNCONDITIONAL_LEDGER_CONSEQUENCE = 'only the tenant lock keeps two writers of one tenant apart; a store that honours If-Match / If-None-Match (AWS S3, MinIO, R2, Ceph) closes that gap';
+
 function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
   const key = (name: string) => driver.objectKey(`${LEDGER_FOLDER}/${name}`);
   /** Set once the store answers that it has no conditional writes: the tenant lock alone keeps writers apart then. */
@@ -263,7 +266,7 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
   const becomeUnconditional = (name: string, reason: string) => {
     if (unconditional) return;
     unconditional = true;
-    warn(`the payload store ${driver.location} ${reason}: ownership-ledger writes are unconditional from now on, until the worker restarts, and only the tenant lock keeps two writers of one tenant apart; a store that honours If-Match / If-None-Match (AWS S3, MinIO, R2, Ceph) closes that gap`, {
+    warn(`the payload store ${driver.location} ${reason}: ownership-ledger writes are unconditional from now on, until the worker restarts, and ${UNCONDITIONAL_LEDGER_CONSEQUENCE}`, {
       ledger: `s3://${driver.bucket}/${key(name)}`,
       ledgerWrites: 'unconditional',
     });
@@ -276,8 +279,7 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
       return true;
     } catch (error) {
       // 412: another write came first; 409: one is in progress (S3 says try again); 404 on If-Match: it was removed.
-      const status = statusOf(error);
-      if (status === 412 || status === 409 || (status === 404 && expected !== undefined)) return false;
+      if (conditionHeld(error) || (statusOf(error) === 404 && expected !== undefined)) return false;
       if (!unconditional && refusesConditions(error)) {
         becomeUnconditional(name, `answered ${statusOf(error) ?? 'NotImplemented'} to a conditional write (${expected === undefined ? 'If-None-Match' : 'If-Match'})`);
         return await put(name, bytes, expected);
@@ -489,10 +491,15 @@ export function ledgerStore(bytes: ByteStore, codec: PayloadCodec, options: Ledg
 
 /** The ledger store of a worker: in its payload store (PEAKON_SYNC_PAYLOAD_STORE, else `defaultDirectory`). */
 export function ledgerStoreFor(store: PayloadStoreConfig, env: NodeJS.ProcessEnv = process.env, s3ClientConfig?: S3ClientConfig, options: LedgerStoreOptions = {}): LedgerStore {
+  if (store.kind === 'local') return ledgerStore(folderStore(store.directory), ledgerCodec(env), options);
+  return ledgerStoreInBucket(createStorageDriver(store, s3ClientConfig) as S3StorageDriver, env, options);
+}
+
+/** The codec a ledger is encrypted with: the connector's payload codec (its keys from `env`). */
+function ledgerCodec(env: NodeJS.ProcessEnv) {
   const [codec] = connectorDataConverter(env).payloadCodecs ?? [];
   if (!codec) throw new Error('the connector data converter has no payload codec');
-  if (store.kind === 'local') return ledgerStore(folderStore(store.directory), codec, options);
-  return ledgerStoreInBucket(createStorageDriver(store, s3ClientConfig) as S3StorageDriver, env, options);
+  return codec;
 }
 
 /**
@@ -500,9 +507,7 @@ export function ledgerStoreFor(store: PayloadStoreConfig, env: NodeJS.ProcessEnv
  * driver's total deadline (S3StorageDriver.call), and one past it names the store.
  */
 export function ledgerStoreInBucket(driver: S3StorageDriver, env: NodeJS.ProcessEnv = process.env, options: LedgerStoreOptions = {}): LedgerStore {
-  const [codec] = connectorDataConverter(env).payloadCodecs ?? [];
-  if (!codec) throw new Error('the connector data converter has no payload codec');
-  return ledgerStore(bucketStore(driver, warnOf(options)), codec, options);
+  return ledgerStore(bucketStore(driver, warnOf(options)), ledgerCodec(env), options);
 }
 
 export function ledgerStoreFromEnv(env: NodeJS.ProcessEnv, defaultDirectory: string): LedgerStore {

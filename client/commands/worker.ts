@@ -7,7 +7,7 @@ import { PeakonConnectionSchema } from '../../config/schema';
 import { DEFAULT_SECRET_HOSTS, describeSecretRef } from '../../config/secret';
 import { WORKER_OWN_VARIABLE_PREFIXES } from '../../config/worker-own';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
-import type { LedgerStore, LedgerStoreCheck } from '../../ownership/store';
+import { UNCONDITIONAL_LEDGER_CONSEQUENCE, type LedgerStore, type LedgerStoreCheck } from '../../ownership/store';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, DEFAULT_RETENTION_DAYS, STORAGE_ENVIRONMENT_VARIABLES, storageConfigFromEnv } from '../../storage/from-env';
 import { startRetentionSweeper } from '../../storage/retention';
 import { connectorDataConverterFromEnv, defaultPayloadDirectory, readWorkerEnvironment, reportDirectoryOf, stateDirectoryNotice, temporalConnectConfig, WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
@@ -69,7 +69,7 @@ export function registerWorkerCommand(program: Command): void {
       const encryptionKeyId = readEncryptionKeys()?.current.id;
       process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: encryptionKeyId ? 'info' : 'warn', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: encryptionKeyId ?? `none: ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE} is set, payloads are stored in plain text`, metrics: metricsAddress === undefined ? 'off' : `http://${metricsAddress}/metrics`, egressProxy: egressProxyFromEnv()?.origin ?? 'none', payloadStore: payloadStore.location, ledgerWrites: payloadStore.writes })}\n`);
       if (payloadStore.writes.startsWith('unconditional')) {
-        process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', message: `the payload store ${payloadStore.location} has no working conditional writes (${payloadStore.writes.replace('unconditional: ', '')}): ownership-ledger writes are unconditional, and only the tenant lock keeps two writers of one tenant apart; a store that honours If-Match / If-None-Match (AWS S3, MinIO, R2, Ceph) closes that gap` })}\n`);
+        process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', message: `the payload store ${payloadStore.location} has no working conditional writes (${payloadStore.writes.replace('unconditional: ', '')}): ownership-ledger writes are unconditional, and ${UNCONDITIONAL_LEDGER_CONSEQUENCE}` })}\n`);
       }
       // Run data (stored payloads) and report files hold personal data: the worker deletes them after the retention.
       const storage = storageConfigFromEnv(process.env, { defaultLocalDirectory: defaultPayloadDirectory() });
