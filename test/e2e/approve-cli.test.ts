@@ -19,7 +19,7 @@ describe('peakon-sync approve / reject', () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
   });
 
-  it('status shows the held leavers and the commands; approve applies them and says so; a second approve is refused', async () => {
+  it('status shows the held leavers and the commands; approve applies them and says so; approve again answers as the first, reject is refused', async () => {
     const fixture = await pipeline.fixture();
     const env = { TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_NAMESPACE: 'default', PEAKON_SYNC_TASK_QUEUE: pipeline.temporal.taskQueue };
     const org = generateOrg(10, 3);
@@ -43,9 +43,16 @@ describe('peakon-sync approve / reject', () => {
 
         const approved = await cli(['approve', handle.workflowId], env);
         expect(approved).toMatchObject({ exitCode: 0, stdout: expect.stringContaining('approved: 3 held leaver write(s) applied — deactivated 3') });
+        // An approve run again (the first one interrupted, say) gets the first one's answer, also once the run has
+        // ended, and writes nothing; the other answer is refused.
+        await handle.result();
+        const writes = fixture.sandbox.ops().filter((op) => op.method !== 'GET').length;
         const again = await cli(['approve', handle.workflowId], env);
-        expect(again.exitCode).toBe(1);
-        expect(again.stderr).toMatch(/^cannot approve /);
+        expect(again).toMatchObject({ exitCode: 0, stdout: approved.stdout });
+        const reject = await cli(['reject', handle.workflowId], env);
+        expect(reject.exitCode).toBe(1);
+        expect(reject.stderr).toMatch(/^cannot reject /);
+        expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET')).toHaveLength(writes);
         expect(fixture.sandbox.users().filter((user) => user.active === false)).toHaveLength(3);
       })(),
     );
