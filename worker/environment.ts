@@ -133,6 +133,9 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
   };
 }
 
+/** The TEMPORAL_* variables that name a TLS file the SDK reads at start. */
+const TEMPORAL_TLS_FILE_VARIABLES = ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'] as const;
+
 /**
  * Temporal connection settings from TEMPORAL_* variables; the dev server's address when none is set. Temporal's config
  * file (TEMPORAL_CONFIG_FILE, else the SDK's default `$XDG_CONFIG_HOME/temporalio/temporal.toml`, i.e.
@@ -146,9 +149,12 @@ export function temporalConnectConfig(env: NodeJS.ProcessEnv = process.env): Cli
   try {
     config = loadClientConnectConfig({ disableFile: !readsFile, overrideEnvVars });
   } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    // The SDK's message is the file system's (`ENOENT … open '<path>'`): name the variable, which is what to fix.
+    const tlsVariable = TEMPORAL_TLS_FILE_VARIABLES.find((name) => env[name] && reason.includes(env[name]));
+    if (tlsVariable !== undefined) throw new Error(`${tlsVariable}: the Temporal TLS file it names cannot be read (${reason})`, { cause: error });
     if (!env.TEMPORAL_PROFILE) throw error;
     const file = env.TEMPORAL_CONFIG_FILE || temporalDefaultConfigFile(env) || 'none: set TEMPORAL_CONFIG_FILE (neither XDG_CONFIG_HOME nor HOME is set)';
-    const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`TEMPORAL_PROFILE=${env.TEMPORAL_PROFILE}: cannot use this profile of Temporal's config file ${file}: ${reason}`);
   }
   return {

@@ -16,6 +16,13 @@ describe('worker environment', () => {
     expect(config.connectionOptions.tls).toBeTruthy();
   });
 
+  it('names the TLS variable whose file cannot be read, with the file', () => {
+    expect(() => temporalConnectConfig({ TEMPORAL_ADDRESS: 'temporal.example.com:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: '/etc/temporal/client.pem', TEMPORAL_TLS_CLIENT_KEY_PATH: '/nonexistent/client.key' })).toThrow(
+      /^TEMPORAL_TLS_CLIENT_(CERT|KEY)_PATH: the Temporal TLS file it names cannot be read \((Error: )?ENOENT: .*\/(etc\/temporal\/client\.pem|nonexistent\/client\.key)/,
+    );
+    expect(() => temporalConnectConfig({ TEMPORAL_ADDRESS: 'temporal.example.com:7233', TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nonexistent/ca.pem' })).toThrow(/^TEMPORAL_TLS_SERVER_CA_CERT_PATH: the Temporal TLS file it names cannot be read/);
+  });
+
   it('runs 10 SCIM requests at once per tenant unless told otherwise, and rejects a malformed setting', () => {
     expect(readWorkerEnvironment({}).PEAKON_SYNC_SCIM_CONCURRENCY).toBe(10);
     expect(() => readWorkerEnvironment({ PEAKON_SYNC_SCIM_CONCURRENCY: 'many' })).toThrow(/PEAKON_SYNC_SCIM_CONCURRENCY/);

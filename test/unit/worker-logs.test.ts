@@ -69,6 +69,8 @@ describe('peakon-sync worker that cannot start', () => {
     const result = await runBuiltCli(['worker'], { TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_NAMESPACE: 'default', PEAKON_SYNC_STATE_DIR: stateDirectory, PEAKON_SYNC_PAYLOAD_STORE: '', TEMPORAL_TLS_CLIENT_CERT_PATH: missing, TEMPORAL_TLS_CLIENT_KEY_PATH: missing });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(missing);
+    // The variable to fix, not only the file system's message.
+    expect(result.stderr).toContain('TEMPORAL_TLS_CLIENT_CERT_PATH: the Temporal TLS file it names cannot be read');
     expect(result.stdout).not.toContain('worker polling');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   }, 30_000);
