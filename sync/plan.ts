@@ -271,13 +271,15 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     // A returner's write keeps its separation clears without the taken values too, or Peakon switches them off again.
     const blocking = taken.find((value) => !value.respelling);
     const written = taken.length ? planEmployee(withoutTakenValues(toWrite, state, taken, switchesOff(planned.changes)), state, options, context) : planned;
+    // Matched to a user the ledger does not hold: this run owns it from now on (usersOwnedByPlan), whatever it writes,
+    // so every line naming the user says so, a skip that keeps its id too. Only a run that knows the ledger tells.
+    const adopted = leaverContext && !leaverContext.owned.has(state.id) ? { adopted: true as const } : {};
     // Nothing left to write without them: the update waits whole, saying why.
-    if (blocking && written.action !== 'update') return skipEntry(planned.ref, planned, `not updated: ${takenValueText(blocking)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id);
+    if (blocking && written.action !== 'update') return { ...skipEntry(planned.ref, planned, `not updated: ${takenValueText(blocking)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id), ...adopted };
     const rename = isRenamed(checkedEmployee) && written.action === 'update' && !blocking ? { reason: `matched by HR id (externalId) after its ${keyFieldName(matchingKey)} changed in the HR system: updated in place, not created again` } : {};
     const back = returner ? { returner: true as const, reason: 'returner: back in the HR read, reactivated by this update' } : {};
     // A single-employee sync's returner is named as one in its line too (no leaver summary counts it there).
     if (!leaverContext) return { ...written, ...rename, ...back };
-    const adopted = leaverContext.owned.has(state.id) ? {} : { adopted: true as const };
     if (written.update && isHrDeactivation(state, employee, leaversOn(settings))) {
       // The HR system marks an active Peakon user inactive: a deactivation like any leaver's, so it runs after phase 2
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
@@ -295,7 +297,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const renamedAway = options.updateMethod === 'put' ? oldEmailsOf(emailChanged) : new Set<string>();
   const entries = firstPass.map((entry) => {
     const stale = renamedAway.size && entry.update ? staleReferenceIn(entry.update.write, renamedAway) : undefined;
-    return stale ? skipEntry(entry.ref, entry, `not updated this run: its Peakon attribute ${stale.attribute} names ${stale.email}, whom this run renames; a full PUT would send that old email back, which Peakon no longer knows once the rename ran (phase 2 does not order updates), so it waits for the next run`, entry.peakonUserId) : entry;
+    // The skip keeps the user (owned from this run on), so it keeps the update's `adopted` too.
+    return stale ? { ...skipEntry(entry.ref, entry, `not updated this run: its Peakon attribute ${stale.attribute} names ${stale.email}, whom this run renames; a full PUT would send that old email back, which Peakon no longer knows once the rename ran (phase 2 does not order updates), so it waits for the next run`, entry.peakonUserId), ...(entry.adopted ? { adopted: true as const } : {}) } : entry;
   });
   // Loops and reduce, not push(...list) or Math.max(...list): spreading passes every element as an argument, and a
   // tenant of some 150,000 people overflows the call stack (RangeError) on every run.
