@@ -303,8 +303,15 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   // Loops and reduce, not push(...list) or Math.max(...list): spreading passes every element as an argument, and a
   // tenant of some 150,000 people overflows the call stack (RangeError) on every run.
   for (const entry of leftAlone) entries.push(entry);
-  // Without leavers (no whole-tenant listing) a leaver is neither switched off nor brought back: left as they are.
-  if (!leaverContext) for (const employee of terminated) entries.push(terminatedLeftAlone(employee, currentOf(employee), options));
+  // Without leavers (no whole-tenant listing) a leaver is neither switched off nor brought back: left as they are. One
+  // whose user is unclear (a single-employee sync's singleRename) is skipped with that reason and names no user, so
+  // nobody is owned through them, as a whole-tenant run skips a terminated record among its conflicting ones.
+  if (!leaverContext) {
+    for (const employee of terminated) {
+      const unclear = renameUnclear.get(employee.sourceId);
+      entries.push(unclear !== undefined ? skipEntry(options.refOf(employee.employeeKey), employee, unclear) : terminatedLeftAlone(employee, currentOf(employee), options));
+    }
+  }
   entries.sort((a, b) => a.wave - b.wave);
   const waveCount = entries.reduce((count, entry) => (entry.create ? Math.max(count, entry.wave + 1) : count), 0);
   if (!leaverContext || !current) {
