@@ -309,7 +309,9 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   if (!leaverContext) {
     for (const employee of terminated) {
       const unclear = renameUnclear.get(employee.sourceId);
-      entries.push(unclear !== undefined ? skipEntry(options.refOf(employee.employeeKey), employee, unclear) : terminatedLeftAlone(employee, currentOf(employee), options));
+      // The reason says first that they left: they are never created, whatever the unclear user's reason warns of.
+      const left = `termination date ${employee.terminationDate ?? '?'} has come`;
+      entries.push(unclear !== undefined ? skipEntry(options.refOf(employee.employeeKey), employee, `${left}: ${unclear}`) : terminatedLeftAlone(employee, currentOf(employee), options));
     }
   }
   entries.sort((a, b) => a.wave - b.wave);

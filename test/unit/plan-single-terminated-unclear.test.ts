@@ -52,6 +52,8 @@ describe('plan: sync --employee of a terminated record whose user is unclear', (
     const entry = entryOf(plan, 'id 1');
     expect(entry).toMatchObject({ action: 'skip', changes: [], reason: expect.stringContaining("Peakon user uV has this email but not this person's HR id") });
     expect(entry?.reason).toContain('run a whole-tenant sync');
+    // First that she left: a leaver is never created, whatever the unclear user's reason warns of.
+    expect(entry?.reason).toMatch(/^termination date \d{4}-\d{2}-\d{2} has come: /);
     expect(entry?.peakonUserId).toBeUndefined();
     expect(usersOwnedByPlan(plan.entries)).toEqual([]);
   });
