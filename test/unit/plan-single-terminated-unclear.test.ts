@@ -1,32 +1,11 @@
 import { LeaversSchema } from '../../config/schema';
 import type { DesiredEmployee } from '../../mapping/employee';
-import { emailMatchKey } from '../../mapping/email';
-import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import type { ScimUser } from '../../scim/resources';
 import { buildPlan, usersOwnedByPlan, type HrIdLookup, type Plan } from '../../sync/plan';
+import { record, user } from '../fixtures/plan-people';
 
 const TODAY = '2026-11-30';
 const settings = LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } });
-
-const record = (sourceId: string, email: string, terminationDate?: string): DesiredEmployee => ({
-  employeeKey: emailMatchKey(email),
-  recordRef: `id ${sourceId}`,
-  sourceId,
-  user: { schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA], userName: email, externalId: sourceId, emails: [{ value: email, primary: true }], active: true, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: `N${sourceId}` }, [PEAKON_USER_SCHEMA]: {} },
-  references: {},
-  createOnly: [],
-  warnings: [],
-  ...(terminationDate !== undefined ? { terminationDate } : {}),
-});
-const user = (id: string, externalId: string | undefined, email: string, active = true): ScimUser => ({
-  schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA],
-  id,
-  ...(externalId !== undefined ? { externalId } : {}),
-  userName: email,
-  emails: [{ value: email, primary: true }],
-  active,
-  [ENTERPRISE_USER_SCHEMA]: {},
-  [PEAKON_USER_SCHEMA]: {},
-});
 
 /** `sync --employee`: the one record synced, the users its key lookup found, and what its lookup by HR id found. */
 function singleSync(read: DesiredEmployee[], synced: DesiredEmployee, foundByKey: ScimUser[], lookup: Partial<HrIdLookup>): Plan {

@@ -1,35 +1,14 @@
 import { LeaversSchema } from '../../config/schema';
 import type { DesiredEmployee } from '../../mapping/employee';
-import { emailMatchKey } from '../../mapping/email';
-import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import type { ScimUser } from '../../scim/resources';
 import type { LeaverContext } from '../../sync/leavers';
 import { buildPlan, NOT_IN_HR_READ, usersOwnedByPlan, type Plan } from '../../sync/plan';
+import { record, user } from '../fixtures/plan-people';
 
 const TODAY = '2026-11-30';
 const deactivating = LeaversSchema.parse({ guard: { maxCount: 100, maxShare: 1 } });
 const deleting = LeaversSchema.parse({ action: 'delete', allowDelete: true, guard: { maxCount: 100, maxShare: 1 } });
 const off = LeaversSchema.parse({ action: 'off', guard: { maxCount: 100, maxShare: 1 } });
-
-const record = (sourceId: string, email: string, terminationDate?: string): DesiredEmployee => ({
-  employeeKey: emailMatchKey(email),
-  recordRef: `id ${sourceId}`,
-  sourceId,
-  user: { schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA], userName: email, externalId: sourceId, emails: [{ value: email, primary: true }], active: true, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: `N${sourceId}` }, [PEAKON_USER_SCHEMA]: {} },
-  references: {},
-  createOnly: [],
-  warnings: [],
-  ...(terminationDate !== undefined ? { terminationDate } : {}),
-});
-const user = (id: string, externalId: string | undefined, email: string, active = true): ScimUser => ({
-  schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA],
-  id,
-  ...(externalId !== undefined ? { externalId } : {}),
-  userName: email,
-  emails: [{ value: email, primary: true }],
-  active,
-  [ENTERPRISE_USER_SCHEMA]: {},
-  [PEAKON_USER_SCHEMA]: {},
-});
 
 function planWith(records: DesiredEmployee[], current: ScimUser[], owned: string[], settings = deactivating): Plan {
   const leavers: LeaverContext = { today: TODAY, owned: new Set(owned), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: records.length };
