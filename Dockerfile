@@ -39,8 +39,9 @@ COPY --from=build /app/config/connector-config.schema.json ./config/connector-co
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/examples ./examples
 # Reports, and the default local payload store with the ownership ledger, must outlive the container (several hosts
-# share an S3 store instead: PEAKON_SYNC_PAYLOAD_STORE=s3://…).
-RUN mkdir -p /var/lib/peakon-sync/state && chown -R node:node /var/lib/peakon-sync
+# share an S3 store instead: PEAKON_SYNC_PAYLOAD_STORE=s3://…). Made 0700 here: a named volume starts with the image's
+# folder mode, and the worker tightens only folders it creates itself.
+RUN install -d -m 0700 -o node -g node /var/lib/peakon-sync/state && chown node:node /var/lib/peakon-sync
 VOLUME ["/var/lib/peakon-sync/state"]
 USER node
 # The worker is the default; the same image runs every production subcommand, e.g. `schedule list` or `codec-server`

@@ -206,6 +206,11 @@ describe('docker-compose.yml', () => {
     expect(compose.volumes).toHaveProperty('peakon-state');
     const runtime = stages.at(-1);
     expect(runtime && execForm(lastInstruction(runtime, 'VOLUME')?.args ?? '[]')).toEqual([stateDirectory]);
+    // A named volume starts with the image folder's mode and owner: reports and the payload store are personal data,
+    // so the folder is the worker's alone (0700, owned by the user it runs as), not mkdir's 0755.
+    const user = lastInstruction(runtime!, 'USER')?.args;
+    const creates = runtime!.instructions.filter((instruction) => instruction.keyword === 'RUN' && instruction.args.includes(stateDirectory));
+    expect(creates.map((instruction) => instruction.args)).toEqual([expect.stringMatching(new RegExp(`install -d -m 0?700 -o ${user} -g ${user} ${stateDirectory}(\\s|$)`))]);
   });
 
   it('mounts only files that exist in the repository', () => {
