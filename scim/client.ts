@@ -224,7 +224,8 @@ export class ScimClient {
       transformRequest: [(requestBody: unknown) => requestBody],
       headers: {
         Authorization: `Bearer ${settings.token}`,
-        Accept: SCIM_MEDIA_TYPE,
+        // Peakon speaks application/scim+json and accepts plain JSON too; the body is parsed whatever its Content-Type.
+        Accept: `${SCIM_MEDIA_TYPE}, application/json;q=0.9`,
         ...(settings.userAgent !== undefined ? { 'User-Agent': settings.userAgent } : {}),
       },
     });
@@ -409,7 +410,8 @@ export class ScimClient {
   }
 
   async getSchema(schemaId: string): Promise<ScimSchemaResource> {
-    const exchange = await this.send('GET', `/Schemas/${encodeURIComponent(schemaId)}`);
+    // The URN's colons go raw, as IdPs send them (legal in a path segment): a server routing on the raw path 404s `%3A`.
+    const exchange = await this.send('GET', `/Schemas/${pathSegment('schema id', schemaId, { rawColons: true })}`);
     return this.parse(exchange, ScimSchemaResourceSchema);
   }
 
@@ -635,7 +637,17 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
 function userPath(id: string): string {
   // An empty id would turn GET /Users/{id} into a listing and DELETE into a request on the collection.
   if (id === '') throw new Error('A Peakon user id must not be empty');
-  return `/Users/${encodeURIComponent(id)}`;
+  return `/Users/${pathSegment('Peakon user id', id)}`;
+}
+
+/**
+ * `value` encoded as one path segment. A segment that is `.` or `..` (or their percent-encoded spellings) is a dot
+ * segment that URL resolution removes: `/Users/.` becomes `/Users/` (a DELETE on the collection), `/Users/..` the base.
+ */
+function pathSegment(what: string, value: string, options: { rawColons?: boolean } = {}): string {
+  const encoded = options.rawColons === true ? encodeURIComponent(value).replace(/%3A/gi, ':') : encodeURIComponent(value);
+  if (/^(?:\.|%2e){1,2}$/i.test(encoded)) throw new Error(`Invalid ${what} ${JSON.stringify(value)}: a path segment of dots would address another resource`);
+  return encoded;
 }
 
 function parseJsonOrUndefined(rawBody: string): unknown {

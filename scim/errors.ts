@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { isAxiosError } from 'axios';
 import { EgressProxyTunnelError } from '../net/egress-proxy';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, parseRetryAfterMs } from '../net/retry-after';
-import { ScimErrorSchema, type UnreadableScimUser } from './resources';
+import { ERROR_SCHEMA, ScimErrorSchema, type UnreadableScimUser } from './resources';
 
 /**
  * Typed failures of the SCIM client. Callers (activities) branch on the class or on `retryable`; the Temporal layer
@@ -80,8 +80,10 @@ export class ScimInvalidRequestError extends ScimError {
 export class ScimNotFoundError extends ScimError {
   readonly retryable = false;
   /**
-   * Whether the 404 came as an API answer (a JSON body, or none), not a page (HTML or text: a proxy or gateway that
-   * does not route the path). Only an API's 404 says the user is gone (activities/employee.ts goneIsDone).
+   * Whether the 404 is Peakon's own answer: a SCIM error body (`schemas` holding the SCIM error URN, or `status` 404),
+   * not a gateway's or proxy's (an HTML or text page, a JSON body such as AWS API Gateway's `{"message":"Not Found"}`,
+   * or no body at all) that does not route the path. Only Peakon's 404 says the user is gone (activities/employee.ts
+   * goneIsDone); any other leaves a leaver's deactivation failed, never counted done while they stay active.
    */
   readonly apiAnswer: boolean;
 
@@ -91,10 +93,16 @@ export class ScimNotFoundError extends ScimError {
   }
 }
 
-/** An answer as an API gives it: a JSON object, or no body at all; not an HTML or text page. */
-function isApiAnswer(failure: { body: unknown; textBody?: boolean }): boolean {
+/**
+ * A 404 as Peakon gives it: the SCIM error body (RFC 7644 §3.12), recognised by its `schemas` URN or its `status` of
+ * 404. Any other body (a gateway's JSON, an HTML or text page) or none at all may come from something in front of Peakon.
+ */
+function isPeakonNotFound(failure: { body: unknown; textBody?: boolean }): boolean {
   if (failure.textBody === true) return false;
-  return failure.body === undefined || (typeof failure.body === 'object' && failure.body !== null && !Array.isArray(failure.body));
+  const body = ScimErrorSchema.safeParse(failure.body);
+  if (!body.success) return false;
+  const { schemas, status } = body.data;
+  return (schemas?.includes(ERROR_SCHEMA) ?? false) || status === 404 || (typeof status === 'string' && status.trim() === '404');
 }
 
 /** 409: usually `scimType: uniqueness` — the userName/email or employee number already belongs to someone. */
@@ -123,7 +131,7 @@ export abstract class ScimRetryLaterError extends ScimError {
 export class ScimRateLimitedError extends ScimRetryLaterError {}
 
 /**
- * 5xx, 408, timeouts, connection refused/reset. For writes the request may have been applied before the failure
+ * 5xx (but 501 and 505), 408, timeouts, connection refused/reset. For writes the request may have been applied before the failure
  * ("commit then fail"): re-discover before re-creating.
  */
 export class ScimTransientError extends ScimRetryLaterError {}
@@ -191,7 +199,7 @@ export class ScimEgressProxyRefusedError extends ScimError {
   readonly retryable = false;
 }
 
-/** Anything else: a redirect, 405, 413, a failure before the request left (invalid URL). Needs a human. */
+/** Anything else: a redirect, 405, 413, 501, 505, a failure before the request left (invalid URL). Needs a human. */
 export class ScimUnexpectedError extends ScimError {
   readonly retryable = false;
 }
@@ -272,11 +280,15 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
 
   if (status === 401 || status === 403) return new ScimAuthenticationError(summary, fields);
   if (status === 400) return new ScimInvalidRequestError(summary, fields);
-  if (status === 404) return new ScimNotFoundError(summary, fields, isApiAnswer(failure));
+  if (status === 404) return new ScimNotFoundError(summary, fields, isPeakonNotFound(failure));
   if (status === 409) return new ScimConflictError(summary, fields);
   if (status === 429) {
     const retryAfterMs = rateLimitWaitMs(peakonRetryAfterMs(headerValue(failure.headers, 'retry-after'), now()));
     return new ScimRateLimitedError(summary, { ...fields, retryAfterMs });
+  }
+  if (status === 501 || status === 505) {
+    // Not Implemented / HTTP Version Not Supported: the server will answer the same request the same way every time.
+    return new ScimUnexpectedError(`${summary} — not retried: the server does not support this request`, fields);
   }
   if (status === 408 || status >= 500) {
     const retryAfterMs = peakonRetryAfterMs(headerValue(failure.headers, 'retry-after'), now());

@@ -107,6 +107,8 @@ describe('ScimClient against the sandbox', () => {
   it('reads the tenant schema and the service provider configuration', async () => {
     const peakonSchema = await client.getSchema(PEAKON_USER_SCHEMA);
     expect(peakonSchema.attributes.map((attribute) => attribute.name)).toContain('Date of Birth');
+    // The URN went with raw colons, as IdPs send it (the sandbox logs the raw URL).
+    expect(sandbox.ops().map((op) => `${op.method} ${op.path}`)).toContain(`GET /scim/v2/Schemas/${PEAKON_USER_SCHEMA}`);
     const config = await client.getServiceProviderConfig();
     expect(config.patch?.supported).toBe(true);
   });
@@ -139,6 +141,16 @@ describe('ScimClient against the sandbox', () => {
       const error = await caught(client.getUser('no such/user'));
       expect(error).toBeInstanceOf(ScimNotFoundError);
       expect(error).toMatchObject({ status: 404, path: '/Users/no%20such%2Fuser' });
+    });
+
+    it('404 to a PATCH or DELETE of a deleted user is Peakon\'s own answer (SCIM error body): the user is gone', async () => {
+      const created = await client.createUser(employee(6));
+      await client.deleteUser(created.id);
+      for (const send of [() => client.setActive(created.id, false), () => client.deleteUser(created.id)]) {
+        const error = await caught(send());
+        expect(error).toBeInstanceOf(ScimNotFoundError);
+        expect(error).toMatchObject({ status: 404, apiAnswer: true });
+      }
     });
 
     it('409: a duplicate userName is a conflict with scimType uniqueness', async () => {

@@ -4,9 +4,12 @@ import {
   ScimAmbiguousMatchError,
   ScimIncompleteListingError,
   ScimMalformedResponseError,
+  ScimNotFoundError,
   ScimTransientError,
   ScimUnexpectedError,
 } from '../../scim/errors';
+import { sendEmployeeWrite } from '../../activities/employee';
+import type { EmployeeWrite } from '../../sync/types';
 import { EMPLOYEE_NUMBER_PATH, ENTERPRISE_USER_SCHEMA } from '../../scim/resources';
 import { withEnvironmentProxy } from '../harness/env-proxy';
 import { listResponse, scimUser, sendJson, startStandInServer, type ScriptedHandler, type StandInServer } from './stand-in-server';
@@ -51,9 +54,11 @@ describe('ScimClient against scripted responses', () => {
     await client.getUser('a/b c');
     await client.getSchema('urn:ietf:params:scim:schemas:core:2.0:User').catch(() => undefined);
     expect(requests[0]?.url).toBe(`${BASE_PATH}/Users/a%2Fb%20c`);
-    expect(requests[1]?.url).toBe(`${BASE_PATH}/Schemas/urn%3Aietf%3Aparams%3Ascim%3Aschemas%3Acore%3A2.0%3AUser`);
+    // The schema URN's colons raw, as IdPs send them: a server routing on the raw path does not know `urn%3Aietf%3A…`.
+    expect(requests[1]?.url).toBe(`${BASE_PATH}/Schemas/urn:ietf:params:scim:schemas:core:2.0:User`);
     expect(requests[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(requests[0]?.headers.accept).toBe('application/scim+json');
+    // Peakon accepts plain JSON too (peakon-scim.md), preferring SCIM's own media type.
+    expect(requests[0]?.headers.accept).toBe('application/scim+json, application/json;q=0.9');
     expect(requests[0]?.headers['user-agent']).toBe('peakon-sync/test');
   });
 
@@ -316,6 +321,89 @@ describe('ScimClient against scripted responses', () => {
     const { client, requests } = await clientFor((_request, response) => sendJson(response, 200, {}));
     await expect(client.deleteUser('')).rejects.toThrow(/must not be empty/);
     expect(requests).toHaveLength(0);
+  });
+
+  it('refuses a user id of dots (or their percent-encoded spellings), which URL resolution would turn into another resource', async () => {
+    const { client, requests } = await clientFor((_request, response) => {
+      response.writeHead(204);
+      response.end();
+    });
+    // Unguarded, `/Users/.` resolves to `/Users/` (a DELETE on the collection) and `/Users/..` to the base URL.
+    for (const id of ['.', '..']) {
+      await expect(client.deleteUser(id)).rejects.toThrow(`Invalid Peakon user id ${JSON.stringify(id)}`);
+      await expect(client.setActive(id, false)).rejects.toThrow(/Invalid Peakon user id/);
+      await expect(client.getUser(id)).rejects.toThrow(/Invalid Peakon user id/);
+    }
+    expect(requests).toHaveLength(0);
+    // An id that merely holds dots, or a literal `%2e` (sent as `%252e`, no dot segment), is an ordinary id.
+    await client.deleteUser('a.b');
+    await client.deleteUser('...');
+    await client.deleteUser('%2e');
+    expect(requests.map((request) => request.url)).toEqual([`${BASE_PATH}/Users/a.b`, `${BASE_PATH}/Users/...`, `${BASE_PATH}/Users/%252e`]);
+  });
+
+  it('takes a 200 answered as plain application/json like application/scim+json', async () => {
+    const { client } = await clientFor((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+      response.end(JSON.stringify(scimUser('u1')));
+    });
+    await expect(client.getUser('u1')).resolves.toMatchObject({ id: 'u1', userName: 'u1@acme.com' });
+  });
+
+  describe('a 404 is Peakon saying the user is gone only when it carries the SCIM error body', () => {
+    const leaverDeactivation: EmployeeWrite = { method: 'patch', operations: [{ op: 'replace', path: 'active', value: false }] };
+
+    it.each([
+      ['AWS API Gateway\'s JSON', { 'Content-Type': 'application/json' }, JSON.stringify({ message: 'Not Found' })],
+      ['a JSON body with another status', { 'Content-Type': 'application/json' }, JSON.stringify({ status: 'error', detail: 'no route' })],
+      ['no body at all', {}, ''],
+    ])('%s: not Peakon\'s answer, so a leaver\'s PATCH and DELETE fail instead of counting as done', async (_name, headers, body) => {
+      const { client, requests } = await clientFor((_request, response) => {
+        response.writeHead(404, headers);
+        response.end(body);
+      });
+      for (const send of [() => client.setActive('u1', false), () => client.deleteUser('u1')]) {
+        const error = await caught(send());
+        expect(error).toBeInstanceOf(ScimNotFoundError);
+        expect(error).toMatchObject({ status: 404, apiAnswer: false });
+      }
+      // What the leaver step does with it (activities/employee.ts): the deactivation stays a failure.
+      await expect(sendEmployeeWrite(client, 'u1', leaverDeactivation)).rejects.toBeInstanceOf(ScimNotFoundError);
+      await expect(sendEmployeeWrite(client, 'u1', { method: 'delete' })).rejects.toBeInstanceOf(ScimNotFoundError);
+      expect(requests).toHaveLength(4);
+    });
+
+    it.each([
+      ['the SCIM error URN', { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '404', detail: 'user u1 not found' }],
+      ['the URN without a status', { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], detail: 'user u1 not found' }],
+      ['status "404" without the URN', { status: '404', detail: 'user u1 not found' }],
+      ['status 404 as a number', { status: 404 }],
+    ])('%s: Peakon\'s answer, so the leaver is gone', async (_name, body) => {
+      const { client } = await clientFor((_request, response) => sendJson(response, 404, body));
+      const error = await caught(client.deleteUser('u1'));
+      expect(error).toMatchObject({ status: 404, apiAnswer: true });
+      await expect(sendEmployeeWrite(client, 'u1', leaverDeactivation)).resolves.toBe('gone');
+    });
+  });
+
+  it.each([501, 505])('does not retry a %i (the server will answer the same again): a listing page fails at once, naming the status', async (status) => {
+    server = await startStandInServer((_request, response) => {
+      response.writeHead(status);
+      response.end();
+    });
+    const client = createScimClient({ baseUrl: `${server.origin}${BASE_PATH}`, token: TOKEN, listPageRetry: { attempts: 5, baseDelayMs: 1, maxDelayMs: 10 } });
+    const error = await caught(client.listUsersPage(1).then(() => undefined));
+    expect(error).toBeInstanceOf(ScimUnexpectedError);
+    expect(error).toMatchObject({ status, retryable: false });
+    expect((error as Error).message).toMatch(new RegExp(`^GET /Users\\?startIndex=1&count=100: ${status} `));
+    // A listing that retries its pages in place (retryPages) does not send it again.
+    const listing = await caught(
+      (async () => {
+        for await (const _page of client.iterateUserPages(undefined, { retryPages: true })) void _page;
+      })(),
+    );
+    expect(listing).toBeInstanceOf(ScimUnexpectedError);
+    expect(server.requests).toHaveLength(2);
   });
 
   it('rejects invalid options without echoing the token', () => {

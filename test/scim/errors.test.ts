@@ -69,6 +69,8 @@ describe('toScimError from an HTTP response', () => {
     [408, ScimTransientError, true],
     [302, ScimUnexpectedError, false],
     [405, ScimUnexpectedError, false],
+    [501, ScimUnexpectedError, false],
+    [505, ScimUnexpectedError, false],
   ])('maps %i to %p (retryable: %p)', (status, errorClass, retryable) => {
     const error = toScimError(request, response(status, undefined));
     expect(error).toBeInstanceOf(errorClass);
@@ -76,6 +78,27 @@ describe('toScimError from an HTTP response', () => {
     expect(error.retryable).toBe(retryable);
     expect(error.status).toBe(status);
     expect(error.name).toBe(errorClass.name);
+  });
+
+  it('names the status of a 501 or 505 and says it is not retried', () => {
+    expect(toScimError(request, response(501, undefined)).message).toBe('POST /Users: 501 Not Implemented — not retried: the server does not support this request');
+    expect(toScimError(request, response(505, undefined)).message).toMatch(/^POST \/Users: 505 HTTP Version Not Supported/);
+  });
+
+  it('takes a 404 as Peakon\'s answer (apiAnswer) only with a SCIM error body', () => {
+    const apiAnswer = (body: unknown, textBody?: boolean) => {
+      const error = toScimError(request, { kind: 'response', status: 404, headers: {}, body, ...(textBody ? { textBody } : {}) });
+      return error instanceof ScimNotFoundError && error.apiAnswer;
+    };
+    expect(apiAnswer(scimErrorBody(404, undefined, 'user u1 not found'))).toBe(true);
+    expect(apiAnswer({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'] })).toBe(true);
+    expect(apiAnswer({ status: '404' })).toBe(true);
+    expect(apiAnswer({ status: 404 })).toBe(true);
+    expect(apiAnswer({ message: 'Not Found' })).toBe(false);
+    expect(apiAnswer({ schemas: ['urn:example:other'], status: '400' })).toBe(false);
+    expect(apiAnswer([scimErrorBody(404, undefined, 'x')])).toBe(false);
+    expect(apiAnswer(undefined)).toBe(false);
+    expect(apiAnswer(undefined, true)).toBe(false);
   });
 
   it('carries scimType and detail of a 400 and says them in the message', () => {
