@@ -12,6 +12,13 @@ import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource
 export interface RestSourceDeps {
   resolveSecret: SecretResolver;
   sleep: Sleep;
+  /**
+   * The HR id of a record (the mapping's id), undefined where it has none. An `offset` or `page` read fails when a
+   * record comes back on a later page (see servedBefore in readRestPages); with this it knows a record by its id, so a
+   * record that changed and moved during the read is found too, and records alike without an id (two vacancies) are not
+   * taken for one. Without it a record is known by a digest of its whole content.
+   */
+  recordId?: ((record: HrisRecord) => string | undefined) | undefined;
 }
 
 const RecordsSchema = z.array(z.unknown());
@@ -48,11 +55,13 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // (An apiKey header of the same name is the auth's, which has its own host binding: not dropped.)
   const authHeader = config.auth.type === 'apiKey' ? config.auth.header.toLowerCase() : undefined;
   const originBoundHeaders = { origin: sourceOrigin, names: Object.keys(config.headers).filter((name) => name.toLowerCase() !== authHeader) };
+  const queryValues = Object.values(config.query);
   const checkDestination = (url: string | URL) => {
     assertSecureDestination(url);
     const auth = authHeaders(config.auth, deps.resolveSecret, url);
     const extra = new URL(url).origin === sourceOrigin ? config.headers : {};
-    return { headers: { Accept: 'application/json', ...extra, ...auth.headers }, secrets: auth.secrets };
+    // `source.query` values are redacted from quoted error bodies too: an `api_key=` lives there, and an API may echo it.
+    return { headers: { Accept: 'application/json', ...extra, ...auth.headers }, secrets: [...auth.secrets, ...queryValues] };
   };
   // A name `source.query` also sets stays hidden: its value may be the config's (a cursor's first page).
   const visibleParams = paginationParams(config.pagination).filter((name) => !Object.hasOwn(config.query, name));
@@ -90,8 +99,18 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // (fewer records than asked for). The next offset is this one plus the records answered; an API that filters a page
   // after applying the offset answers fewer, and the next page then overlaps this one. After a full page the next
   // offset cannot overlap it: a record also at the start of the next page is one the data holds twice (two vacancies
-  // alike) or one the data moved during the read, not a filter.
+  // alike) or one the data moved during the read, not a filter (servedBefore, below, fails the read on it, for that).
   let previousRecords: Map<string, number> | undefined;
+  /**
+   * `offset` and `page` reads: every record kept so far (by HR id where deps.recordId knows it, else by a short digest
+   * of its content), with the page that served it first. An API whose order is not stable across requests (ORDER BY a
+   * key that is not unique, with LIMIT/OFFSET) can serve one record on two pages and skip another, every page full and
+   * the total right; the skipped person would look like a leaver. So a record served again by a later page fails the
+   * read. A Map of short keys: ~50,000 records take a few MB.
+   */
+  const servedBefore = new Map<string, number>();
+  // Where each page was asked for (` (offset=100)`), for messages naming the page that served a record first.
+  const pageParams: string[] = [];
   let emptyPagesInARow = 0;
   // Entries that were no employee object (each one a problem): a read of nothing else is empty.
   let unreadable = 0;
@@ -122,6 +141,13 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
           : `page ${pageNumber} was announced by ${config.pagination.type === 'cursor' ? `the next cursor at "${config.pagination.cursorPath}"` : 'the Link rel="next" header'} of page ${pageNumber - 1}`;
         throw new SourceReadError(`${error.message.replace(NOT_FOUND_HINT, '')}; ${why}, so the read is incomplete (the list may have changed or a cursor expired during the read; read again)`);
       }
+      if (error instanceof HrisStatusError && error.status === 400 && pageNumber > 1) {
+        // Page 1 was accepted with the same parameters: a 400 for a later page is a cursor that expired, or a list that
+        // changed under an offset, not a bad config. A plain SourceReadError, retried like the 404 above (a 400 is not).
+        throw new SourceReadError(
+          `${error.message}; the API refused a later page (page ${pageNumber}) of a read whose page 1 it accepted (a cursor may have expired, or the list changed during the read), so the read is incomplete; read again`,
+        );
+      }
       throw error;
     }
     const { records, problems } = extractRecords(response.body, config.recordsPath, description, pageNumber, read, options.onProblem);
@@ -130,10 +156,18 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     const short = records.length < (pageNumber === 1 ? requestedPageSize(config.pagination) : longestPage);
     if (records.length > 0) {
       const fingerprint = pageFingerprint(records);
-      if (fingerprint === previousPage && afterTail) {
+      // Only a read that asks for pages by position ends so: a `cursor` or `link` read was told there is more.
+      if (fingerprint === previousPage && afterTail && readsPastTheEnd(config.pagination)) {
         if (pagesWithRecords >= 2 || announced !== undefined) break;
         throw new SourceReadError(
           `${description}: page ${pageNumber}${pageParamsText(config.pagination, next.params)} served page ${pageNumber - 1} again, record for record; ${firstPageTailHint(config.pagination, read)}`,
+        );
+      }
+      if (fingerprint === previousPage && !readsPastTheEnd(config.pagination)) {
+        const announcer = config.pagination.type === 'cursor' ? `a next cursor at "${config.pagination.cursorPath}"` : 'a Link rel="next" header';
+        throw new SourceReadError(
+          `${description}: the API served page ${pageNumber - 1} again (as page ${pageNumber}, record for record) while announcing more (${announcer}); ` +
+            'the read cannot tell whether records are missing, so it is incomplete (read again)',
         );
       }
       if (fingerprint === previousPage) {
@@ -183,6 +217,32 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     } else if (announced !== undefined && readsPastTheEnd(config.pagination) && getJsonPath(response.body, config.totalPath ?? '') !== undefined) {
       confirmedTotal = extractTotal(response.body, config.totalPath, description);
       if (confirmedTotal !== announced) throw listChanged(description, `total ${announced} → ${confirmedTotal} at "${config.totalPath ?? ''}" on page ${pageNumber}`);
+    }
+    // After the total's check: a total that changed names the cause more precisely than the record it moved.
+    if (records.length > 0 && readsPastTheEnd(config.pagination)) {
+      pageParams[pageNumber] = pageParamsText(config.pagination, next.params);
+      const keys = new Set<string>();
+      for (const record of records) {
+        const key = servedKey(record, deps.recordId);
+        if (key !== undefined) keys.add(key);
+      }
+      let repeated = 0;
+      let firstServedOn: number | undefined;
+      for (const key of keys) {
+        const page = servedBefore.get(key);
+        if (page === undefined) continue;
+        repeated += 1;
+        firstServedOn = Math.min(firstServedOn ?? page, page);
+      }
+      if (firstServedOn !== undefined) {
+        const alike = deps.recordId ? 'two records with one HR id' : 'two records alike in every field';
+        throw new SourceReadError(
+          `${description}: page ${pageNumber}${pageParams[pageNumber] ?? ''} served ${repeated} record(s) that an earlier page already served (the first of them on page ${firstServedOn}${pageParams[firstServedOn] ?? ''}; records are not quoted): ` +
+            `the API's order is not stable across pages (a sort key that is not unique, such as ORDER BY department with LIMIT/OFFSET), or the list changed during the read, so some other record may have been skipped and would look like a leaver (or the HR data holds ${alike}). ` +
+            'Read again; if it keeps failing, have the API sort by a unique key in source.query (e.g. sort=id), or use cursor pagination if it offers it',
+        );
+      }
+      for (const key of keys) servedBefore.set(key, pageNumber);
     }
     read += records.length;
     // The page is kept: its entries that were no employee objects are problems of the read now, not before (a page
@@ -267,6 +327,20 @@ function pageFingerprint(records: HrisRecord[]): string {
   // Record by record, so a page of 150,000 records is never built into one string.
   for (const record of records) hash.update(JSON.stringify(record)).update('\n');
   return hash.digest('base64');
+}
+
+/**
+ * How an `offset` or `page` read knows a record again on a later page: its HR id (deps.recordId) where known (a record
+ * without an id is not tracked), else a short digest of its content (96 bits: no collision among 50,000 records). A
+ * stand-in (an entry that was no employee object) is no record.
+ */
+function servedKey(record: HrisRecord, recordId: RestSourceDeps['recordId']): string | undefined {
+  if (isStandIn(record)) return undefined;
+  if (recordId) {
+    const id = recordId(record);
+    return id === undefined || id === '' ? undefined : `id:${id}`;
+  }
+  return recordDigest(record).slice(0, 16);
 }
 
 /** A digest of one record, to find it again in the next page. */

@@ -3,7 +3,7 @@ import { createSource } from '../../hris';
 import { describeRequest, describeUrl } from '../../hris/http';
 import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
 import type { SecretRef } from '../../config/secret';
-import { useTestServers } from './http-server';
+import { useTestServers, type RecordedRequest } from './http-server';
 
 /** What REST source messages may say: no personal data, no query values from the config or a server, no user info. */
 
@@ -124,5 +124,39 @@ describe('REST source: extra headers only to the origin of source.url', () => {
       ['/api/employees', null],
     ]);
     expect(other.requests.map((request) => [request.url.pathname, request.headers['x-client'] ?? null, request.headers['x-tenant-scope'] ?? null])).toEqual([['/hop', null, null]]);
+  });
+});
+
+describe('REST source: secrets an error body echoes in another spelling', () => {
+  const echo = (body: (request: RecordedRequest) => string) => serve((request) => ({ status: 401, headers: { 'Content-Type': 'text/plain' }, body: body(request) }));
+  const token = 'tok/en+with=slash"é';
+  const resolveToken = (ref: SecretRef): string => {
+    if ('env' in ref && ref.env === 'HR_TOKEN') return token;
+    throw new Error(`no secret ${JSON.stringify(ref)}`);
+  };
+  const readToken = (url: string, options: Record<string, unknown>): Promise<HrisRecord[]> => {
+    const config = RestSourceConfigSchema.parse({ type: 'rest', url, auth: { type: 'bearer', token: { env: 'HR_TOKEN' } }, ...options });
+    return readAllRecords(createSource(config, { resolveSecret: resolveToken, sleep: async () => undefined }));
+  };
+
+  it.each([
+    ['JSON-escaped with \\/ (PHP)', JSON.stringify({ error: `bad token ${token}` }).replace(/\//g, '\\/')],
+    ['JSON-escaped with \\u escapes (ensure_ascii)', JSON.stringify({ error: `bad token ${token}` }).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)],
+    ['percent-encoded', `bad token ${encodeURIComponent(token)}`],
+    ['percent-encoded in lower-case hex', `bad token ${encodeURIComponent(token).replace(/%[0-9A-F]{2}/g, (s) => s.toLowerCase())}`],
+  ])('redacts the token %s', async (_how, body) => {
+    const api = await echo(() => body);
+    const message = await failure(readToken(`${api.origin}/api/employees`, {}));
+    expect(message).toContain('bad token [redacted]');
+    for (const part of ['slash', 'with', 'en+']) expect(message).not.toContain(part);
+  });
+
+  it('redacts every value of source.query an error body echoes (an api_key), raw or encoded, keeping the rest', async () => {
+    const api = await echo((request) => `invalid key ${request.url.searchParams.get('api_key') ?? ''} (sent as ${request.url.search}) for team ${request.url.searchParams.get('team') ?? ''}`);
+    const config = RestSourceConfigSchema.parse({ type: 'rest', url: `${api.origin}/api/employees`, query: { api_key: 'q-s3cr3t/key', team: 'north' } });
+    const message = await failure(readAllRecords(createSource(config, { resolveSecret, sleep: async () => undefined })));
+    expect(message).toContain('answered 401 (check the source credentials): invalid key [redacted] (sent as ?api_key=[redacted]&team=[redacted]');
+    expect(message).not.toContain('s3cr3t');
+    expect(message).not.toContain('north');
   });
 });

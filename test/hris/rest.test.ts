@@ -87,17 +87,22 @@ describe('REST source pagination', () => {
     await expect(readWith(api.origin, { pagination: { type: 'offset', pageSize: 5 } })).rejects.toThrow(/page 2 \(offset=3\) repeats 2 record\(s\) of page 1: the API leaves records out/);
   });
 
-  it('reads identical records either side of a full-page boundary (two vacancies alike): a full page cannot overlap the next', async () => {
+  it('fails on identical records either side of a full-page boundary (two vacancies alike): known by content, they are one record served twice', async () => {
+    // Not the filter's overlap (a full page cannot overlap the next), but a record on two pages: an API whose order is
+    // not stable does that and skips another. Told the HR id (test/hris/rest-unstable-pages.test.ts), the read tells
+    // vacancies without an id apart and reads them.
     const vacancy = { id: null, name: 'Vacancy' };
     const rows = [people[0], people[1], vacancy, vacancy, people[2], people[3]];
     const api = await serve(({ url }) => {
       const offset = Number(url.searchParams.get('offset'));
       return { body: rows.slice(offset, offset + Number(url.searchParams.get('limit'))) };
     });
-    expect(ids(await readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }))).toEqual(['E1', 'E2', null, null, 'E3', 'E4']);
+    await expect(readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } })).rejects.toThrow(
+      /page 2 \(offset=3\) served 1 record\(s\) that an earlier page already served .*or the HR data holds two records alike in every field/,
+    );
   });
 
-  it('reads an API that caps its page size with identical records at a later page boundary (not a filter: its pages are all that long)', async () => {
+  it('does not take identical records at a later boundary of an API that caps its page size for a filter (its pages are all that long)', async () => {
     const vacancy = { id: null, name: 'Vacancy' };
     const rows = [people[0], people[1], people[2], vacancy, vacancy, people[3]];
     // Asked for 3, the API answers at most 2: every page is short of the size asked for, none of the size it serves.
@@ -105,10 +110,13 @@ describe('REST source pagination', () => {
       const offset = Number(url.searchParams.get('offset'));
       return { body: rows.slice(offset, offset + Math.min(2, Number(url.searchParams.get('limit')))) };
     });
-    expect(ids(await readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }))).toEqual(['E1', 'E2', 'E3', null, null, 'E4']);
+    // Known by content, the vacancy on page 3 is the one of page 2 served again (see the full-page boundary above).
+    const reading = readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } });
+    await expect(reading).rejects.toThrow(/page 3 \(offset=4\) served 1 record\(s\) that an earlier page already served \(the first of them on page 2 \(offset=2\)/);
+    await expect(reading).rejects.not.toThrow(/leaves records out of a page/);
   });
 
-  it('reads on when a record is added ahead of the offset during the read (its records repeat after a full page)', async () => {
+  it('fails, to be read again, when a record is added ahead of the offset during the read (its records repeat after a full page)', async () => {
     const rows: Array<Record<string, unknown>> = people.slice(0, 6);
     const api = await serve(({ url }) => {
       const offset = Number(url.searchParams.get('offset'));
@@ -116,8 +124,8 @@ describe('REST source pagination', () => {
       if (offset === 0) rows.unshift({ id: 'E0' });
       return { body: page };
     });
-    // E3 comes twice (the mapping rejects both as duplicates, named); the read itself does not fail.
-    expect(ids(await readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }))).toEqual(['E1', 'E2', 'E3', 'E3', 'E4', 'E5', 'E6']);
+    // E3 comes twice: a list that moved under the read (or an order that is not stable) may as well have skipped someone.
+    await expect(readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } })).rejects.toThrow(/page 2 \(offset=3\) served 1 record\(s\) that an earlier page already served .*or the list changed during the read/);
   });
 
   it('stops a capped read at the announced total, without the empty page', async () => {

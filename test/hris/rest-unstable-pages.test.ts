@@ -1,0 +1,168 @@
+import { RestSourceConfigSchema } from '../../hris/config';
+import { createSource } from '../../hris';
+import { HrisStatusError } from '../../hris/http';
+import { createRestSource, type RestSourceDeps } from '../../hris/rest';
+import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
+import { toActivityFailure } from '../../activities/failures';
+import type { SecretRef } from '../../config/secret';
+import { useTestServers } from './http-server';
+
+/**
+ * Reads the REST source must not take for complete: an API whose order is not stable across pages (one record on two
+ * pages, another on none), a cursor or Link read that serves its previous page again while announcing more, and a 400
+ * for a later page (a cursor that expired). Each fails as a SourceReadError Temporal retries.
+ */
+
+const resolveSecret = (ref: SecretRef): string => {
+  throw new Error(`no secret ${JSON.stringify(ref)}`);
+};
+
+const { serve } = useTestServers();
+
+function readWith(origin: string, options: Record<string, unknown>, deps: Partial<RestSourceDeps> = {}): Promise<HrisRecord[]> {
+  const config = RestSourceConfigSchema.parse({ type: 'rest', url: `${origin}/api/employees`, ...options });
+  if (config.type !== 'rest') throw new Error('not a rest config');
+  return readAllRecords(Object.keys(deps).length === 0 ? createSource(config, { resolveSecret, sleep: async () => undefined }) : createRestSource(config, { resolveSecret, sleep: async () => undefined, ...deps }));
+}
+
+async function failure(reading: Promise<unknown>): Promise<SourceReadError> {
+  const error = await reading.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(SourceReadError);
+  return error as SourceReadError;
+}
+
+/** A failure Temporal retries: the plan activity reads again from page 1. */
+function expectRetryable(error: unknown): void {
+  expect(toActivityFailure(error).nonRetryable).toBe(false);
+}
+
+const ids = (records: HrisRecord[]) => records.map((record) => record['id']);
+
+// Six people, two departments: ORDER BY department alone ties within each, and the API breaks ties differently per request.
+const staff = [
+  { id: 'E1', department: 'Ops', email: 'e1@example.com' },
+  { id: 'E2', department: 'Ops', email: 'e2@example.com' },
+  { id: 'E3', department: 'Ops', email: 'e3@example.com' },
+  { id: 'E4', department: 'Ops', email: 'e4@example.com' },
+  { id: 'E5', department: 'Sales', email: 'e5@example.com' },
+  { id: 'E6', department: 'Sales', email: 'e6@example.com' },
+];
+
+describe('REST source: an API whose order is not stable across pages', () => {
+  // Page 1 (offset 0) sorts Ops as E1 E2 E3 E4; the next request sorts the ties as E1 E3 E4 E2, so offset 3 starts at
+  // E2: E2 comes twice, E4 never. Every page is full and the total is right: only the repeat shows it.
+  const unstable = (offset: number, limit: number) => {
+    const order = offset === 0 ? staff : [staff[0], staff[2], staff[3], staff[1], staff[4], staff[5]];
+    return order.slice(offset, offset + limit);
+  };
+
+  it('fails an offset read that served one record on two pages (another was skipped), naming the pages, not the record', async () => {
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      return { body: { total: staff.length, rows: unstable(offset, Number(url.searchParams.get('limit'))) } };
+    });
+    const error = await failure(readWith(api.origin, { recordsPath: 'rows', totalPath: 'total', pagination: { type: 'offset', pageSize: 3 } }));
+    expect(error.message).toContain('page 2 (offset=3) served 1 record(s) that an earlier page already served (the first of them on page 1 (offset=0); records are not quoted)');
+    expect(error.message).toContain("the API's order is not stable across pages");
+    expect(error.message).toContain('some other record may have been skipped');
+    expect(error.message).toContain('a unique key in source.query');
+    for (const value of ['E2', 'e2@example.com', 'Ops']) expect(error.message).not.toContain(value);
+    expectRetryable(error);
+  });
+
+  it('fails a page read the same way, at any later page (not only the next one)', async () => {
+    // Pages of 2: page 1 E1 E2 (stable), page 2 E3 E4, page 3 served after E1 moved behind the Sales ties: E1 again, E6.
+    const pages = [
+      [staff[0], staff[1]],
+      [staff[2], staff[3]],
+      [staff[0], staff[5]],
+    ];
+    const api = await serve(({ url }) => ({ body: pages[Number(url.searchParams.get('page')) - 1] ?? [] }));
+    const error = await failure(readWith(api.origin, { pagination: { type: 'page', sizeParam: 'size', pageSize: 2 } }));
+    expect(error.message).toContain('page 3 (page=3) served 1 record(s) that an earlier page already served (the first of them on page 1 (page=1)');
+    expectRetryable(error);
+  });
+
+  it('knows a record by its HR id where the read is told it: a record that changed and moved during the read is found too', async () => {
+    // E2's department changes between the requests, and it sorts again on page 2: different content, the same person.
+    const pages = [
+      [staff[0], staff[1], staff[2]],
+      [{ ...staff[1], department: 'Sales' }, staff[4], staff[5]],
+    ];
+    const api = await serve(({ url }) => ({ body: pages[Number(url.searchParams.get('offset')) / 3] ?? [] }));
+    const options = { pagination: { type: 'offset', pageSize: 3 } };
+    const recordId = (record: HrisRecord) => (typeof record['id'] === 'string' ? record['id'] : undefined);
+    const error = await failure(readWith(api.origin, options, { recordId }));
+    expect(error.message).toContain('page 2 (offset=3) served 1 record(s) that an earlier page already served');
+    expect(error.message).toContain('two records with one HR id');
+    // Known by content alone, the changed record is not recognised (and E4, skipped, is not noticed).
+    expect(ids(await readWith(api.origin, options))).toEqual(['E1', 'E2', 'E3', 'E2', 'E5', 'E6']);
+  });
+
+  it('with the HR id known, reads records alike without an id (two vacancies) on two pages', async () => {
+    const vacancy = { id: null, name: 'Vacancy' };
+    const rows = [staff[0], staff[1], vacancy, vacancy, staff[2], staff[3]];
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      return { body: rows.slice(offset, offset + Number(url.searchParams.get('limit'))) };
+    });
+    const recordId = (record: HrisRecord) => (typeof record['id'] === 'string' ? record['id'] : undefined);
+    expect(ids(await readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }, { recordId }))).toEqual(['E1', 'E2', null, null, 'E3', 'E4']);
+  });
+
+  it('still reads a stable API completely, and a record twice within one page is the mapping\'s to reject', async () => {
+    const rows = [staff[0], staff[0], staff[1], staff[2], staff[3], staff[4], staff[5]];
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      return { body: rows.slice(offset, offset + Number(url.searchParams.get('limit'))) };
+    });
+    expect(ids(await readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }))).toEqual(['E1', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6']);
+  });
+});
+
+describe('REST source: a cursor or Link read that serves its previous page again while announcing more', () => {
+  it('fails a cursor read instead of ending it as complete', async () => {
+    // 3 records, then 2 (a shorter page), then those 2 again with a fresh cursor: records after them may be unread.
+    const pages: Record<string, { items: unknown[]; next: string }> = {
+      '': { items: staff.slice(0, 3), next: 'a' },
+      a: { items: staff.slice(3, 5), next: 'b' },
+      b: { items: staff.slice(3, 5), next: 'c' },
+      c: { items: staff.slice(5), next: '' },
+    };
+    const api = await serve(({ url }) => ({ body: pages[url.searchParams.get('cursor') ?? ''] }));
+    const error = await failure(readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }));
+    expect(error.message).toContain('the API served page 2 again (as page 3, record for record) while announcing more (a next cursor at "next")');
+    expectRetryable(error);
+  });
+
+  it('fails a Link read the same way', async () => {
+    const api = await serve(({ url }) => {
+      const page = Number(url.searchParams.get('p') ?? 1);
+      if (page === 1) return { body: staff.slice(0, 3), headers: { Link: '</api/employees?p=2>; rel="next"' } };
+      return { body: staff.slice(3, 5), headers: { Link: `</api/employees?p=${page + 1}>; rel="next"` } };
+    });
+    const error = await failure(readWith(api.origin, { pagination: { type: 'link' } }));
+    expect(error.message).toContain('the API served page 2 again (as page 3, record for record) while announcing more (a Link rel="next" header)');
+    expectRetryable(error);
+  });
+});
+
+describe('REST source: a 400 for a page after the first', () => {
+  it('fails a cursor read whose cursor the API refuses (expired) as a read to retry, not a bad config', async () => {
+    const api = await serve(({ url }) => (url.searchParams.get('cursor') === null ? { body: { items: staff.slice(0, 3), next: 'a' } } : { status: 400, body: { error: 'cursor expired' } }));
+    const error = await failure(readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }));
+    expect(error).not.toBeInstanceOf(HrisStatusError);
+    expect(error.message).toMatch(/answered 400: \{"error":"cursor expired"\}; the API refused a later page \(page 2\) of a read whose page 1 it accepted/);
+    expectRetryable(error);
+  });
+
+  it('still fails a 400 on page 1 for good (the request itself is wrong)', async () => {
+    const api = await serve(() => ({ status: 400, body: { error: 'unknown parameter' } }));
+    const error = await failure(readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }));
+    expect(error).toBeInstanceOf(HrisStatusError);
+    expect(toActivityFailure(error).nonRetryable).toBe(true);
+  });
+});
