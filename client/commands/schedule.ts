@@ -2,6 +2,8 @@ import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { readWorkerEnvironment } from '../../worker/environment';
 import { createSyncSchedule } from '../schedules/create';
+import { currentKeyIdFromEnv } from '../schedules/key-ids';
+import { formatRekeyResult, RECENT_RUNS_NOTE, rekeyAllSyncSchedules, rekeyKeysFromEnv, rekeySyncSchedule, type RekeyFailure, type RekeyResult } from '../schedules/rekey';
 import { describeSyncSchedule, findSyncSchedule, listSyncSchedules } from '../schedules/inspect';
 import { defaultScheduleId, SYNC_SCHEDULE_OVERLAP_POLICY, timingFromFlags } from '../schedules/options';
 import { formatScheduleList, formatScheduleOverview } from '../schedules/overview';
@@ -112,8 +114,32 @@ export function registerScheduleCommand(program: Command): void {
     .description("this connector's schedules in the namespace")
     .option('--json', 'print as JSON')
     .action(async (flags: { json?: boolean }) => {
-      const rows = await withClient((client) => listSyncSchedules(client));
+      const currentKeyId = currentKeyIdFromEnv();
+      const rows = await withClient((client) => listSyncSchedules(client, currentKeyId !== undefined ? { currentKeyId } : {}));
       print(flags.json ? JSON.stringify(rows, null, 2) : formatScheduleList(rows));
+    });
+
+  schedule
+    .command('rekey [id]')
+    .description('encrypt a schedule (its memo and stored config) with the current key, after a key rotation; run before dropping an old key')
+    .option('--all', "every sync schedule of the namespace")
+    .addHelpText(
+      'after',
+      '\nA schedule already under the current key is left as it is. Any other is deleted and created again under the same ID, ' +
+        'with the same cadence, state, note and config: its recent-runs list starts empty. Its old key must still be in PEAKON_SYNC_ENCRYPTION_OLD_KEYS.',
+    )
+    .action(async (scheduleId: string | undefined, flags: { all?: boolean }) => {
+      if ((scheduleId === undefined) === (flags.all !== true)) throw new Error('give a schedule ID or --all');
+      const keys = rekeyKeysFromEnv();
+      const results = await withClient<Array<RekeyResult | RekeyFailure>>(async (client) =>
+        scheduleId !== undefined ? [await rekeySyncSchedule(client, scheduleId, keys)] : rekeyAllSyncSchedules(client, keys),
+      );
+      const done = results.filter((result): result is RekeyResult => 'rekeyed' in result);
+      const failed = results.filter((result): result is RekeyFailure => 'error' in result);
+      for (const result of done) print(formatRekeyResult(result, keys.currentKeyId));
+      if (done.some((result) => result.rekeyed)) print(RECENT_RUNS_NOTE);
+      if (results.length === 0) print('No sync schedules.');
+      if (failed.length > 0) throw new Error(failed.map((result) => `${result.scheduleId}: ${result.error.message}`).join('\n'));
     });
 
   schedule

@@ -13,6 +13,7 @@ import { decodeMapFromPayloads, extstoreInboundOptions, visit, walkListSchedules
 import type { temporal } from '@temporalio/proto';
 import { defaultScheduleId, describeTiming, SyncScheduleMemoSchema, SYNC_SCHEDULE_WORKFLOW_TYPES, timingFromSpec } from './options';
 import { SyncRunMemoSchema, type ScheduledRun, type SyncScheduleOverview, type SyncScheduleSummaryRow } from './overview';
+import { memoKeyIds, UNENCRYPTED } from './key-ids';
 import { scheduleInputOf, storedConfigStatus } from './stored-config';
 
 /** Reads schedules and their runs from Temporal into the plain shapes overview.ts formats. */
@@ -40,15 +41,18 @@ type RawScheduleListEntry = temporal.api.schedule.v1.IScheduleListEntry;
  * codec before any filter, so one schedule of another tool (a plain memo, or one encrypted with another key) made the
  * whole list fail. Rows are filtered on the workflow type first, and a memo is decoded per row: one this codec cannot
  * read leaves the tenant unknown ('?') instead of failing the list.
+ *
+ * With `currentKeyId`, a row whose memo is encrypted with another key says which (`oldKey`), read from the memo's
+ * plain metadata: such a schedule stops working once that key is dropped, until `schedule rekey` encrypts it again.
  */
-export async function listSyncSchedules(client: Client): Promise<SyncScheduleSummaryRow[]> {
+export async function listSyncSchedules(client: Client, options: { currentKeyId?: string } = {}): Promise<SyncScheduleSummaryRow[]> {
   const rows: SyncScheduleSummaryRow[] = [];
   let nextPageToken: Uint8Array | undefined;
   do {
     const response = await client.workflowService.listSchedules({ namespace: client.options.namespace, ...(nextPageToken ? { nextPageToken } : {}) });
     for (const raw of response.schedules ?? []) {
       if (!SYNC_SCHEDULE_WORKFLOW_TYPES.includes(raw.info?.workflowType?.name ?? '')) continue;
-      rows.push(summaryRow(raw, await decodedMemo(client, raw)));
+      rows.push({ ...summaryRow(raw, await decodedMemo(client, raw)), ...oldKeyOf(raw, options.currentKeyId) });
     }
     nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
   } while (nextPageToken);
@@ -65,6 +69,13 @@ async function decodedMemo(client: Client, raw: RawScheduleListEntry): Promise<R
   } catch {
     return undefined;
   }
+}
+
+/** The memo's key ids other than the current one (a plain memo, which no key encrypted, is not marked). */
+function oldKeyOf(raw: RawScheduleListEntry, currentKeyId: string | undefined): { oldKey?: string } {
+  if (currentKeyId === undefined) return {};
+  const old = memoKeyIds(raw.memo?.fields).filter((id) => id !== currentKeyId && id !== UNENCRYPTED);
+  return old.length > 0 ? { oldKey: old.join(', ') } : {};
 }
 
 function summaryRow(raw: RawScheduleListEntry, memoFields: Record<string, unknown> | undefined): SyncScheduleSummaryRow {

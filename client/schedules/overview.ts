@@ -39,6 +39,8 @@ export interface SyncScheduleSummaryRow {
   note?: string;
   nextRunTimes: Date[];
   lastRunAt?: Date;
+  /** `schedule list`: the key id(s) the memo is encrypted with when not the current key; `schedule rekey` re-encrypts it. */
+  oldKey?: string;
 }
 
 export interface SyncScheduleOverview extends SyncScheduleSummaryRow {
@@ -78,8 +80,18 @@ function time(date: Date | undefined): string {
 
 export function formatScheduleList(rows: readonly SyncScheduleSummaryRow[]): string {
   if (rows.length === 0) return 'No sync schedules. Create one with: peakon-sync schedule create --config <file> --every 1h';
-  const header = ['SCHEDULE', 'TENANT', 'WHEN', 'STATE', 'NEXT RUN', 'LAST RUN'];
-  const table = rows.map((row) => [row.scheduleId, row.tenant ?? '?', row.timing ?? '?', row.paused ? 'paused' : 'active', row.paused ? '—' : time(row.nextRunTimes[0]), time(row.lastRunAt)]);
+  // A KEY column only while some schedule is under an old key: it fails once that key is dropped.
+  const anyOldKey = rows.some((row) => row.oldKey !== undefined);
+  const header = ['SCHEDULE', 'TENANT', 'WHEN', 'STATE', 'NEXT RUN', 'LAST RUN', ...(anyOldKey ? ['KEY'] : [])];
+  const table = rows.map((row) => [
+    row.scheduleId,
+    row.tenant ?? '?',
+    row.timing ?? '?',
+    row.paused ? 'paused' : 'active',
+    row.paused ? '—' : time(row.nextRunTimes[0]),
+    time(row.lastRunAt),
+    ...(anyOldKey ? [row.oldKey !== undefined ? `old key ${row.oldKey}: run peakon-sync schedule rekey ${row.scheduleId}` : 'current'] : []),
+  ]);
   const widths = header.map((title, column) => Math.max(title.length, ...table.map((cells) => (cells[column] ?? '').length)));
   return [header, ...table].map((cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
 }

@@ -1,0 +1,140 @@
+/**
+ * `schedule rekey` after a key rotation (real Temporal dev server): a schedule created under key A keeps its memo and
+ * its stored config encrypted with A; once A is dropped, its runs and `schedule describe`/`update` would fail. `list`
+ * marks it while A is an old key, `rekey --all` encrypts it with the current key B, and then B alone reads it, with the
+ * same cadence, state, note and config. The schedules live in a namespace of their own, so `--all` meets no other
+ * test file's schedules.
+ */
+import { Client } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
+import { msToTs } from '@temporalio/common/lib/time';
+import { z } from 'zod';
+import { ENCRYPTION_KEY_ID_METADATA_KEY } from '../../codec/aes-gcm-codec';
+import { connectorDataConverter } from '../../codec/data-converter';
+import { encryptionKeyId, generateEncryptionKey } from '../../codec/keys';
+import { SEARCH_ATTRIBUTE_KEYS, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
+import { runCliInProcess } from '../harness/cli';
+import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
+import { connectToDevServer, devServerAddress, type TemporalTestContext } from '../harness/temporal';
+import { eventually } from '../harness/wait';
+import { configAsWrittenFor, writeConfigFile } from './config-as-written';
+
+const ListJsonSchema = z.array(z.object({ scheduleId: z.string(), tenant: z.string().optional(), oldKey: z.string().optional() }));
+
+const cli = runCliInProcess;
+
+describe('peakon-sync schedule rekey (against a real Temporal server)', () => {
+  let temporal: TemporalTestContext;
+  let fixture: PipelineFixture;
+  const savedEnvironment = { ...process.env };
+  const suffix = Date.now().toString(36);
+  const namespace = `rekey-test-${suffix}`;
+  const keyA = generateEncryptionKey();
+  const keyB = generateEncryptionKey();
+  const idA = encryptionKeyId(Buffer.from(keyA, 'base64'));
+  const idB = encryptionKeyId(Buffer.from(keyB, 'base64'));
+  let scheduleId: string;
+
+  function useKeys(current: string, old?: string): void {
+    process.env.PEAKON_SYNC_ENCRYPTION_KEY = current;
+    if (old === undefined) delete process.env.PEAKON_SYNC_ENCRYPTION_OLD_KEYS;
+    else process.env.PEAKON_SYNC_ENCRYPTION_OLD_KEYS = old;
+  }
+
+  /** A client of the test namespace with only this key: key B alone is what every worker and CLI has once key A is dropped. */
+  function clientWithOnly(key: string): Client {
+    return new Client({ connection: temporal.connection, namespace, dataConverter: connectorDataConverter({ PEAKON_SYNC_ENCRYPTION_KEY: key }) });
+  }
+
+  async function rawKeyIds(id: string): Promise<string[]> {
+    const raw = await temporal.client.workflowService.describeSchedule({ namespace, scheduleId: id });
+    const start = raw.schedule?.action?.startWorkflow;
+    const payloads = [...Object.values(raw.memo?.fields ?? {}), ...(start?.input?.payloads ?? [])];
+    return payloads.map((payload) => new TextDecoder().decode(payload.metadata?.[ENCRYPTION_KEY_ID_METADATA_KEY]));
+  }
+
+  beforeAll(async () => {
+    temporal = await connectToDevServer();
+    fixture = await createPipelineFixture(temporal);
+    scheduleId = `peakon-sync-${fixture.config.tenant}`;
+    // A namespace of this file's own, with the connector's search attributes, as a deployment's namespace has them.
+    await temporal.client.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    await eventually('the new namespace to take search attributes', async () => {
+      try {
+        await temporal.connection.operatorService.addSearchAttributes({
+          namespace,
+          searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((key) => [key.name, proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+        });
+        await temporal.client.workflowService.listSchedules({ namespace });
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+    process.env.TEMPORAL_ADDRESS = devServerAddress();
+    process.env.TEMPORAL_NAMESPACE = namespace;
+  });
+  afterAll(async () => {
+    await clientWithOnly(keyB).schedule.getHandle(scheduleId).delete().catch(() => undefined);
+    process.env = savedEnvironment;
+    await fixture.close();
+    await temporal.close();
+  });
+
+  it('marks a schedule under the old key in list, rekeys it, and then the current key alone reads it unchanged', async () => {
+    // Created under key A, paused with a note: nothing runs.
+    useKeys(keyA);
+    const configFile = writeConfigFile(fixture, 'acme.yaml', configAsWrittenFor(fixture));
+    await cli('schedule', 'create', '--config', configFile, '--cron', '0 2 * * *', '--timezone', 'Europe/Copenhagen', '--paused', '--note', 'rotation drill');
+    const before = await temporal.client.workflowService.describeSchedule({ namespace, scheduleId });
+    expect(await rawKeyIds(scheduleId)).toEqual([idA, idA]);
+    const argsBefore = (await clientWithOnly(keyA).schedule.getHandle(scheduleId).describe()).action.args;
+    expect(argsBefore).toEqual([expect.objectContaining({ configFile })]);
+
+    // The rotation: B is current, A an old key. The list reads visibility, a second or so behind.
+    useKeys(keyB, keyA);
+    const rows = await eventually('the schedule in the list', async () => {
+      const listed = ListJsonSchema.parse(JSON.parse(await cli('schedule', 'list', '--json')));
+      return listed.some((row) => row.scheduleId === scheduleId) ? listed : undefined;
+    });
+    expect(rows.find((row) => row.scheduleId === scheduleId)).toMatchObject({ tenant: fixture.config.tenant, oldKey: idA });
+    expect(await cli('schedule', 'list')).toMatch(new RegExp(`${scheduleId} .*old key ${idA}: run peakon-sync schedule rekey ${scheduleId}`));
+
+    // Without key A the schedule cannot be read: rekey says to put A back, and leaves the schedule as it is.
+    useKeys(keyB);
+    await expect(clientWithOnly(keyB).schedule.getHandle(scheduleId).describe()).rejects.toThrow(`payload encrypted with key ${idA}, which is not configured`);
+    await expect(cli('schedule', 'rekey', scheduleId)).rejects.toThrow(`schedule ${scheduleId} is encrypted with key ${idA}, which is not configured: put that old key back in PEAKON_SYNC_ENCRYPTION_OLD_KEYS`);
+    expect(await rawKeyIds(scheduleId)).toEqual([idA, idA]);
+
+    useKeys(keyB, keyA);
+    const rekeyed = await cli('schedule', 'rekey', '--all');
+    expect(rekeyed).toContain(`rekeyed ${scheduleId} (was key ${idA})`);
+    expect(rekeyed).toContain('recent-runs list');
+    expect(await rawKeyIds(scheduleId)).toEqual([idB, idB]);
+
+    // A dropped: B alone describes the schedule and decodes its config, which is the same; so are spec, state and policies.
+    useKeys(keyB);
+    const described = await clientWithOnly(keyB).schedule.getHandle(scheduleId).describe();
+    const original = await new Client({ connection: temporal.connection, namespace, dataConverter: connectorDataConverter({ PEAKON_SYNC_ENCRYPTION_KEY: keyA }) }).schedule.getHandle(scheduleId);
+    void original;
+    expect(described.memo).toEqual({ tenant: fixture.config.tenant });
+    expect(described.action.args).toEqual([{ configFile, config: expect.anything() }].map(() => expect.objectContaining({ configFile })));
+    expect(described.state).toMatchObject({ paused: true, note: 'rotation drill' });
+    expect(described.typedSearchAttributes.get(TENANT_SEARCH_ATTRIBUTE)).toBeUndefined();
+    const after = await temporal.client.workflowService.describeSchedule({ namespace, scheduleId });
+    expect(after.schedule?.spec).toEqual(before.schedule?.spec);
+    expect(after.schedule?.policies).toEqual(before.schedule?.policies);
+    expect(after.schedule?.state).toEqual(before.schedule?.state);
+    const { input: inputAfter, ...actionAfter } = after.schedule?.action?.startWorkflow ?? {};
+    const { input: inputBefore, ...actionBefore } = before.schedule?.action?.startWorkflow ?? {};
+    expect(actionAfter).toEqual(actionBefore);
+    expect(inputAfter?.payloads).toHaveLength(inputBefore?.payloads?.length ?? -1);
+    const overview = await cli('schedule', 'describe', scheduleId, '--json');
+    expect(JSON.parse(overview)).toMatchObject({ scheduleId, tenant: fixture.config.tenant, timing: 'cron "0 2 * * *" (Europe/Copenhagen)', paused: true, note: 'rotation drill' });
+    expect(await cli('schedule', 'list')).not.toContain('old key');
+
+    // Twice is safe: nothing to change.
+    expect(await cli('schedule', 'rekey', scheduleId)).toBe(`${scheduleId}: already under the current key ${idB}, nothing to change\n`);
+    expect(await cli('schedule', 'rekey', '--all')).toContain(`${scheduleId}: already under the current key ${idB}`);
+  });
+});
