@@ -12,13 +12,6 @@ import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource
 export interface RestSourceDeps {
   resolveSecret: SecretResolver;
   sleep: Sleep;
-  /**
-   * The HR id of a record (the mapping's id), undefined where it has none. An `offset` or `page` read fails when a
-   * record comes back on a later page (see servedBefore in readRestPages); with this it knows a record by its id, so a
-   * record that changed and moved during the read is found too, and records alike without an id (two vacancies) are not
-   * taken for one. Without it a record is known by a digest of its whole content.
-   */
-  recordId?: ((record: HrisRecord) => string | undefined) | undefined;
 }
 
 const RecordsSchema = z.array(z.unknown());
@@ -99,14 +92,14 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // (fewer records than asked for). The next offset is this one plus the records answered; an API that filters a page
   // after applying the offset answers fewer, and the next page then overlaps this one. After a full page the next
   // offset cannot overlap it: a record also at the start of the next page is one the data holds twice (two vacancies
-  // alike) or one the data moved during the read, not a filter (servedBefore, below, fails the read on it, for that).
+  // alike) or one the data moved during the read, not a filter (servedBefore, below, holds the leavers on it, for that).
   let previousRecords: Map<string, number> | undefined;
   /**
-   * `offset` and `page` reads: every record kept so far (by HR id where deps.recordId knows it, else by a short digest
-   * of its content), with the page that served it first. An API whose order is not stable across requests (ORDER BY a
+   * `offset` and `page` reads: every record kept so far (by a short digest of its content), with the page that served it first. An API whose order is not stable across requests (ORDER BY a
    * key that is not unique, with LIMIT/OFFSET) can serve one record on two pages and skip another, every page full and
-   * the total right; the skipped person would look like a leaver. So a record served again by a later page fails the
-   * read. A Map of short keys: ~50,000 records take a few MB.
+   * the total right; the skipped person would look like a leaver. So a record served again by a later page is a
+   * problem of the read that holds its leavers (or fails the read, for a caller that takes no problems). A Map of short
+   * keys: ~50,000 records take a few MB.
    */
   const servedBefore = new Map<string, number>();
   // Where each page was asked for (` (offset=100)`), for messages naming the page that served a record first.
@@ -223,7 +216,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       pageParams[pageNumber] = pageParamsText(config.pagination, next.params);
       const keys = new Set<string>();
       for (const record of records) {
-        const key = servedKey(record, deps.recordId);
+        const key = servedKey(record);
         if (key !== undefined) keys.add(key);
       }
       let repeated = 0;
@@ -235,12 +228,15 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
         firstServedOn = Math.min(firstServedOn ?? page, page);
       }
       if (firstServedOn !== undefined) {
-        const alike = deps.recordId ? 'two records with one HR id' : 'two records alike in every field';
-        throw new SourceReadError(
-          `${description}: page ${pageNumber}${pageParams[pageNumber] ?? ''} served ${repeated} record(s) that an earlier page already served (the first of them on page ${firstServedOn}${pageParams[firstServedOn] ?? ''}; records are not quoted): ` +
-            `the API's order is not stable across pages (a sort key that is not unique, such as ORDER BY department with LIMIT/OFFSET), or the list changed during the read, so some other record may have been skipped and would look like a leaver (or the HR data holds ${alike}). ` +
-            'Read again; if it keeps failing, have the API sort by a unique key in source.query (e.g. sort=id), or use cursor pagination if it offers it',
-        );
+        const message =
+          `page ${pageNumber}${pageParams[pageNumber] ?? ''} served ${repeated} record(s) that an earlier page already served (the first of them on page ${firstServedOn}${pageParams[firstServedOn] ?? ''}; records are not quoted): ` +
+          `the API's order may not be stable across pages (a sort key that is not unique, such as ORDER BY department with LIMIT/OFFSET), or the list changed during the read, so some other record may have been skipped and would look like a leaver (or the HR data holds two records alike in every field). ` +
+          'Have the API sort by a unique key in source.query (e.g. sort=id), or use cursor pagination if it offers it';
+        if (!options.onProblem) throw new SourceReadError(`${description}: ${message}`);
+        // Reported as a problem that names no employee, so it holds the run's leaver writes for approval
+        // (sync/leavers.ts): whoever may have been skipped is not deactivated unseen, while every record read is still
+        // created and updated (a failed read would stop the whole tenant for data that may be right: two rows alike).
+        options.onProblem({ recordRef: `page ${pageNumber} of the read`, field: 'pagination', message });
       }
       for (const key of keys) servedBefore.set(key, pageNumber);
     }
@@ -330,16 +326,13 @@ function pageFingerprint(records: HrisRecord[]): string {
 }
 
 /**
- * How an `offset` or `page` read knows a record again on a later page: its HR id (deps.recordId) where known (a record
- * without an id is not tracked), else a short digest of its content (96 bits: no collision among 50,000 records). A
- * stand-in (an entry that was no employee object) is no record.
+ * How an `offset` or `page` read knows a record again on a later page: a short digest of its content (96 bits: no
+ * collision among 50,000 records). Not its HR id: two rows of one person (a rehire's old and new employment) are the
+ * mapping's to tell apart, and would otherwise hold every run's leavers. A stand-in (an entry that was no employee
+ * object) is no record.
  */
-function servedKey(record: HrisRecord, recordId: RestSourceDeps['recordId']): string | undefined {
+function servedKey(record: HrisRecord): string | undefined {
   if (isStandIn(record)) return undefined;
-  if (recordId) {
-    const id = recordId(record);
-    return id === undefined || id === '' ? undefined : `id:${id}`;
-  }
   return recordDigest(record).slice(0, 16);
 }
 
