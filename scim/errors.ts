@@ -95,14 +95,15 @@ export class ScimNotFoundError extends ScimError {
 
 /**
  * A 404 as Peakon gives it: the SCIM error body (RFC 7644 §3.12), recognised by its `schemas` URN or its `status` of
- * 404. Any other body (a gateway's JSON, an HTML or text page) or none at all may come from something in front of Peakon.
+ * "404" (a string, as SCIM writes it). Any other body (a gateway's JSON, a framework's `{"status":404,"error":…}`, an
+ * HTML or text page) or none at all may come from something in front of Peakon.
  */
 function isPeakonNotFound(failure: { body: unknown; textBody?: boolean }): boolean {
   if (failure.textBody === true) return false;
   const body = ScimErrorSchema.safeParse(failure.body);
   if (!body.success) return false;
   const { schemas, status } = body.data;
-  return (schemas?.includes(ERROR_SCHEMA) ?? false) || status === 404 || (typeof status === 'string' && status.trim() === '404');
+  return (schemas?.includes(ERROR_SCHEMA) ?? false) || (typeof status === 'string' && status.trim() === '404');
 }
 
 /** 409: usually `scimType: uniqueness` — the userName/email or employee number already belongs to someone. */
