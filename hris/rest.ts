@@ -14,6 +14,9 @@ export interface RestSourceDeps {
   sleep: Sleep;
 }
 
+/** `source.query` values at least this long are redacted from quoted error bodies (see readRestPages). */
+export const MIN_REDACTED_QUERY_VALUE = 8;
+
 const RecordsSchema = z.array(z.unknown());
 const EmployeeObjectSchema = z.record(z.string(), z.unknown());
 
@@ -48,7 +51,9 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // (An apiKey header of the same name is the auth's, which has its own host binding: not dropped.)
   const authHeader = config.auth.type === 'apiKey' ? config.auth.header.toLowerCase() : undefined;
   const originBoundHeaders = { origin: sourceOrigin, names: Object.keys(config.headers).filter((name) => name.toLowerCase() !== authHeader) };
-  const queryValues = Object.values(config.query);
+  // Values short enough to be words or numbers (`1`, `true`, `active`) are no credential, and hiding every such
+  // string in a quoted body would make it unreadable; an API key is longer.
+  const queryValues = Object.values(config.query).filter((value) => value.length >= MIN_REDACTED_QUERY_VALUE);
   const checkDestination = (url: string | URL) => {
     assertSecureDestination(url);
     const auth = authHeaders(config.auth, deps.resolveSecret, url);

@@ -151,12 +151,14 @@ describe('REST source: secrets an error body echoes in another spelling', () => 
     for (const part of ['slash', 'with', 'en+']) expect(message).not.toContain(part);
   });
 
-  it('redacts every value of source.query an error body echoes (an api_key), raw or encoded, keeping the rest', async () => {
-    const api = await echo((request) => `invalid key ${request.url.searchParams.get('api_key') ?? ''} (sent as ${request.url.search}) for team ${request.url.searchParams.get('team') ?? ''}`);
-    const config = RestSourceConfigSchema.parse({ type: 'rest', url: `${api.origin}/api/employees`, query: { api_key: 'q-s3cr3t/key', team: 'north' } });
+  it('redacts every value of source.query long enough to be a key (an api_key) an error body echoes, raw or encoded, keeping the rest', async () => {
+    const api = await echo((request) => `invalid key ${request.url.searchParams.get('api_key') ?? ''} (sent as ${request.url.search}) for team ${request.url.searchParams.get('team') ?? ''}, active=${request.url.searchParams.get('active') ?? ''}`);
+    const config = RestSourceConfigSchema.parse({ type: 'rest', url: `${api.origin}/api/employees`, query: { api_key: 'q-s3cr3t/key', team: 'north-east', active: '1' } });
     const message = await failure(readAllRecords(createSource(config, { resolveSecret, sleep: async () => undefined })));
-    expect(message).toContain('answered 401 (check the source credentials): invalid key [redacted] (sent as ?api_key=[redacted]&team=[redacted]');
+    expect(message).toContain('answered 401 (check the source credentials): invalid key [redacted] (sent as ?api_key=[redacted]&team=[redacted]&active=1');
     expect(message).not.toContain('s3cr3t');
     expect(message).not.toContain('north');
+    // A value as short as `1` is no credential: redacting it would turn every 1 of the body into [redacted].
+    expect(message).toContain('active=1');
   });
 });
