@@ -1,4 +1,4 @@
-import { ChildWorkflowFailure, defineQuery, executeChild, isCancellation, patched, proxyActivities, setHandler, TerminatedFailure, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, ChildWorkflowFailure, defineQuery, executeChild, isCancellation, patched, proxyActivities, setHandler, TerminatedFailure, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import type { PeakonConnection } from '../activities/deps';
 import type { CreateStep, UpdateStep } from '../sync/phases';
@@ -63,6 +63,14 @@ export const PARTITION_RETURNS_WHEN_CANCELLED_PATCH = 'partition-returns-when-ca
  */
 export const EMPLOYEE_WITHOUT_OUTCOME_FAILS_ALONE_PATCH = 'employee-without-outcome-fails-alone';
 
+/**
+ * patched() marker of a partition one of whose employees was cancelled on its own (from the Temporal UI or the CLI,
+ * e.g. one waiting out a long 429), not with its partition or run, and counted it as that employee's failure (2026-12).
+ * Before, the partition took it for a cancel of its own: it stopped starting employees and the run ended `cancelled`
+ * for every employee, phase and leaver after it. Written only then. See docs/versioning.md.
+ */
+export const EMPLOYEE_CANCELLED_ALONE_FAILS_ALONE_PATCH = 'employee-cancelled-alone-fails-alone';
+
 export interface PartitionProgress {
   done: number;
   total: number;
@@ -87,8 +95,12 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
   setHandler(partitionProgressQuery, () => ({ done: outcomes.length, total: employeesIn(work), failures: summary.failuresTotal, operations: summary.operations }));
 
   let cancelled = false;
-  const tally = (outcome: EmployeeOutcome, createdThisRun: boolean) => {
+  // A cancel of the partition (or of its run, which cancels it) reaches this scope; one of a single employee does not.
+  const partitionScope = CancellationScope.current();
+  const cancelledAlone = () => !partitionScope.consideredCancelled && patched(EMPLOYEE_CANCELLED_ALONE_FAILS_ALONE_PATCH);
+  const tally = (outcome: EmployeeOutcome, createdThisRun: boolean): void => {
     if (outcome.stopped && patched(EMPLOYEE_RETURNS_SPEND_WHEN_CANCELLED_PATCH)) {
+      if (cancelledAlone()) return tally(employeeWithoutOutcome(outcome, phase, { how: 'was cancelled on its own' }, outcome.operations), createdThisRun);
       // Stopped by a cancel: what it sent counts, the employee itself is left to the next sync (no outcome, no count).
       summary.operations += outcome.operations;
       cancelled = true;
@@ -125,11 +137,12 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
     } catch (error) {
       if (isCancellation(error)) {
         if (!patched(PARTITION_RETURNS_WHEN_CANCELLED_PATCH)) throw error;
+        if (cancelledAlone()) return tally(employeeWithoutOutcome(work, phase, { how: 'was cancelled on its own' }, 1), work.createdThisRun ?? false);
         cancelled = true;
         return;
       }
       if (!(error instanceof ChildWorkflowFailure) || !patched(EMPLOYEE_WITHOUT_OUTCOME_FAILS_ALONE_PATCH)) throw error;
-      tally(employeeWithoutOutcome(work, phase, error), work.createdThisRun ?? false);
+      tally(employeeWithoutOutcome(work, phase, endOf(error), 1), work.createdThisRun ?? false);
     }
   };
 
@@ -148,16 +161,22 @@ export async function syncPartitionWorkflow(input: PartitionWorkflowInput): Prom
   return { summary, outcomes, ...(cancelled ? { cancelled: true as const } : {}) };
 }
 
-/**
- * The failed outcome of an employee whose workflow ended without one (terminated, timed out, failed): whatever it had
- * sent may have reached Peakon, so the next sync finds out (discovery, or the listing) and completes it. It ended
- * before it could say what it spent: one operation is counted, as for a failed step without details.
- */
-function employeeWithoutOutcome(work: { ref: string; employeeKey: string }, phase: 'create' | 'update', failure: ChildWorkflowFailure): EmployeeOutcome {
-  const how = failure.cause instanceof TerminatedFailure ? 'was terminated' : failure.cause instanceof TimeoutFailure ? 'timed out' : 'failed';
+/** How an employee's workflow ended without an outcome, and why when its failure says. */
+function endOf(failure: ChildWorkflowFailure): { how: string; why?: string } {
+  if (failure.cause instanceof TerminatedFailure) return { how: 'was terminated' };
+  if (failure.cause instanceof TimeoutFailure) return { how: 'timed out' };
   // A termination's reason does not reach the parent (its message is "Terminated"); a failure's message says why.
-  const cause = how === 'failed' && failure.cause?.message ? `: ${failure.cause.message}` : '';
-  return { ref: work.ref, employeeKey: work.employeeKey, phase, status: 'failed', reason: `its workflow ${how} before it finished${cause}; what it sent may have reached Peakon, and the next sync completes it`, errorType: 'EmployeeWorkflowEnded', operations: 1 };
+  return { how: 'failed', ...(failure.cause?.message ? { why: failure.cause.message } : {}) };
+}
+
+/**
+ * The failed outcome of an employee whose workflow ended without finishing (terminated, timed out, failed, cancelled on
+ * its own): whatever it had sent may have reached Peakon, so the next sync finds out (discovery, or the listing) and
+ * completes it. `operations`: what it said it spent, or one, as for a failed step without details, when it ended
+ * before it could say.
+ */
+function employeeWithoutOutcome(work: { ref: string; employeeKey: string }, phase: 'create' | 'update', end: { how: string; why?: string }, operations: number): EmployeeOutcome {
+  return { ref: work.ref, employeeKey: work.employeeKey, phase, status: 'failed', reason: `its workflow ${end.how} before it finished${end.why ? `: ${end.why}` : ''}; what it sent may have reached Peakon, and the next sync completes it`, errorType: 'EmployeeWorkflowEnded', operations };
 }
 
 /** Entra's quarantine, in small: the run stops writing when most of its recent Peakon writes failed after retries. */

@@ -177,7 +177,10 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     if (plan?.trace) report.trace = [...plan.trace, `result: ${resultLine(report)}`];
     publish(status, report.leavers ? { awaitingApproval: null } : {});
     const entries: ReportEntry[] = (plan?.entries ?? []).map(reportEntryOf);
-    report.reportPath = await writeRunReport({ run, report, entries, ...(plan?.stored ? { stored: plan.stored } : {}), outcomes, warnings: laterWarnings, problems: plan?.problems ?? [], ...(lockLost === undefined ? { ownership: ownershipChange(report, outcomes, input.employeeKey === undefined) } : {}) });
+    const write = () => writeRunReport({ run, report, entries, ...(plan?.stored ? { stored: plan.stored } : {}), outcomes, warnings: laterWarnings, problems: plan?.problems ?? [], ...(lockLost === undefined ? { ownership: ownershipChange(report, outcomes, input.employeeKey === undefined) } : {}) });
+    // The outcome is decided: a cancel that comes while it is being written must not stop the write and start a second
+    // one saying `cancelled` (see REPORT_OUTLIVES_CANCEL_PATCH).
+    report.reportPath = await (patched(REPORT_OUTLIVES_CANCEL_PATCH) ? CancellationScope.nonCancellable(write) : write());
     return report;
   };
   // The guard's state: leaver writes held for a person's decision, and that decision.
@@ -470,6 +473,14 @@ const PARTITION_FAILURE_REPORTED_PATCH = 'partition-failure-reported';
  * with what the writes did before the cancel stopped them, instead of failing. Written only then. See docs/versioning.md.
  */
 const APPROVAL_ANSWERED_AFTER_CANCEL_PATCH = 'approval-answered-after-cancel';
+
+/**
+ * patched() marker of a run whose report is written out of reach of a cancel (2026-12). Before, a cancel that came while
+ * a finished run's report was being written cancelled that write and started a second one saying `cancelled`: two
+ * attempts raced on the file, which could then say `completed` while the run said `cancelled`. Written by every run
+ * that writes a report. See docs/versioning.md.
+ */
+const REPORT_OUTLIVES_CANCEL_PATCH = 'report-outlives-cancel';
 
 /** patched() marker of a run that shows `failed` when it fails after publishing its outcome (2026-11). See docs/versioning.md. */
 const PUBLISH_FAILED_AFTER_FINISH_PATCH = 'publish-failed-after-finish';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { RunReportFile } from '../../activities/report';
 import { ledgerStoreFromEnv } from '../../ownership/store';
 import type { SyncReport } from '../../sync/report';
-import { EMPLOYEE_WITHOUT_OUTCOME_FAILS_ALONE_PATCH } from '../../workflows/partition';
+import { EMPLOYEE_CANCELLED_ALONE_FAILS_ALONE_PATCH, EMPLOYEE_WITHOUT_OUTCOME_FAILS_ALONE_PATCH } from '../../workflows/partition';
 import { defaultPayloadDirectory } from '../../worker/environment';
 import { generateOrg } from '../fixtures/org';
 import { expectConverged } from '../harness/converged';
@@ -18,6 +18,13 @@ import { usePipelineTests } from '../harness/pipeline';
 import { eventually } from '../harness/wait';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** The patch IDs a workflow's history recorded. */
+const patchesOf = (events: readonly HistoryEvent[]): string =>
+  events
+    .filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch')
+    .map((event) => Buffer.from(event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data ?? []).toString('utf8'))
+    .join();
 
 const childrenStarted = (events: readonly HistoryEvent[], type: string): string[] =>
   events.flatMap((event) => {
@@ -65,8 +72,7 @@ describe('an employee whose workflow ends without an outcome', () => {
         expect(lines.filter((line) => line.status === 'failed')).toEqual([expect.objectContaining({ employeeKey: terminated?.employeeKey, error: expect.stringContaining('its workflow was terminated before it finished') })]);
         // The partition completed (it did not fail with its employee) and took the patch.
         expect((await partition.describe()).status.name).toBe('COMPLETED');
-        const markers = ((await partition.fetchHistory()).events ?? []).filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch');
-        expect(markers.map((event) => Buffer.from(event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data ?? []).toString('utf8')).join()).toContain(EMPLOYEE_WITHOUT_OUTCOME_FAILS_ALONE_PATCH);
+        expect(patchesOf((await partition.fetchHistory()).events ?? [])).toContain(EMPLOYEE_WITHOUT_OUTCOME_FAILS_ALONE_PATCH);
         // Everyone the run created is owned (the terminated one's POST may or may not have landed: not owned this run).
         const created = fixture.sandbox.users();
         expect(created.length).toBeGreaterThanOrEqual(5);
@@ -74,6 +80,47 @@ describe('an employee whose workflow ends without an outcome', () => {
         expect(owned).toHaveLength(5);
 
         // The next sync completes the terminated employee, once.
+        fixture.sandbox.setFaults({ latencyMs: 0 });
+        const next: SyncReport = await (await fixture.startSync()).result();
+        expect(next.status).toBe('completed');
+        expectConverged(fixture.sandbox.users(), employees);
+      })(),
+    );
+  }, 180_000);
+
+  it('cancelled on its own (not with its partition or run) is one failed employee: the run goes on and completes', async () => {
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 1_500 } } });
+    const employees = generateOrg(6, 1);
+    fixture.writeEmployees(employees);
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, partitionSize: 10 };
+    const { client } = pipeline.temporal;
+    const ledger = ledgerStoreFromEnv(process.env, defaultPayloadDirectory());
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const run = await fixture.startSync();
+        const partitionId = await eventually('a create partition', async () => childrenStarted((await run.fetchHistory()).events ?? [], 'syncPartitionWorkflow')[0], 60_000, 50);
+        const partition = client.workflow.getHandle(partitionId);
+        const employeeId = await eventually('an employee in flight', async () => childrenStarted((await partition.fetchHistory()).events ?? [], 'employeeCreateWorkflow')[0], 60_000, 50);
+        const employee = client.workflow.getHandle(employeeId);
+        await eventually('the employee running', async () => ((await employee.describe()).status.name === 'RUNNING' ? true : undefined), 60_000, 50);
+        // An operator cancels this one employee (e.g. one stuck waiting out a 429), as the UI's Cancel button does.
+        await employee.cancel();
+
+        const report: SyncReport = await run.result();
+        // Before the patch the partition took the employee's cancel for its own and the whole run ended `cancelled`.
+        expect(report.status).toBe('completed_with_failures');
+        expect(report.counts).toMatchObject({ created: 5, failed: 1 });
+        expect(report.failures).toEqual([expect.objectContaining({ reason: 'its workflow was cancelled on its own before it finished; what it sent may have reached Peakon, and the next sync completes it' })]);
+        expect((await partition.describe()).status.name).toBe('COMPLETED');
+        expect(patchesOf((await partition.fetchHistory()).events ?? [])).toContain(EMPLOYEE_CANCELLED_ALONE_FAILS_ALONE_PATCH);
+        // Every request but the cancelled employee's POST in flight (not known to have gone out) is counted.
+        const sent = fixture.sandbox.ops().length;
+        expect(report.operations).toBeGreaterThanOrEqual(sent - 1);
+        expect(report.operations).toBeLessThanOrEqual(sent);
+        expect((await ledger.read(fixture.config.tenant)).owned).toHaveLength(5);
+
+        // The next sync completes the cancelled employee, once.
         fixture.sandbox.setFaults({ latencyMs: 0 });
         const next: SyncReport = await (await fixture.startSync()).result();
         expect(next.status).toBe('completed');
