@@ -39,6 +39,27 @@ export interface RunningSyncSweepOptions {
    * for in this long (`tenantQueueIdleMs`). Unset: nothing is retired.
    */
   retireIdleMs?: number;
+  /**
+   * Stops runs that go on without their tenant's lock (see LOCKLESS_RUN_GRACE_MS): `seen` holds, by run ID, when a sweep
+   * first found each such run. Unset: none is stopped.
+   */
+  withoutLock?: LocklessRuns;
+}
+
+/**
+ * How long a run may go on while its tenant's lock names another run as holder before a sweep terminates it. A run
+ * that lost its lock stops by itself within seconds (it cancels its partitions, reports `lock_lost`), and one that found
+ * the lock held at its start ends `skipped` at once. One still running after this is stuck: a parent whose own workflow
+ * task fails (a bad deploy breaks its replay) stops renewing, its lease expires and the next sync takes the tenant,
+ * while its partitions and employees, other workflows with their own tasks, go on writing an older read beside that
+ * sync. Terminating the parent ends them too (their parent-close policy).
+ */
+export const LOCKLESS_RUN_GRACE_MS = 2 * 60_000;
+
+export interface LocklessRuns {
+  seen: Map<string, number>;
+  graceMs: number;
+  now?: () => number;
 }
 
 /**
@@ -71,6 +92,15 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
   let unanswered = 0;
   /** The queues of the runs listed: kept, however long since they were asked for. */
   const active = new Set<string>();
+  /** Each tenant's lock, described once per sweep. */
+  const locks = new Map<string, Promise<TenantLockHolder | undefined>>();
+  const lockOf = (tenant: string) => {
+    let lock = locks.get(tenant);
+    if (!lock) locks.set(tenant, (lock = describeTenantLock(client, tenant)));
+    return lock;
+  };
+  /** The runs this listing found without their lock: the others are forgotten once the listing completes. */
+  const withoutLockNow = new Set<string>();
   for await (const execution of client.workflow.list({ query })) {
     if (options.stopped?.()) return { started, unanswered, retired: [] };
     const tenant = execution.memo?.tenant;
@@ -79,6 +109,7 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
     // A dry run writes nothing: polling at its budget would only change the rate the real run's writes get. Nor does it
     // keep the queue: it plans (on the plan queue) and ends, and never schedules a SCIM activity.
     if (execution.memo?.dryRun === true) continue;
+    if (options.withoutLock && (await stopIfStuckWithoutLock(options, execution, tenant, await lockOf(tenant), withoutLockNow))) continue;
     const queue = scimTaskQueue(taskQueue, tenant);
     active.add(queue);
     const budget = execution.memo?.operationsPerHour;
@@ -86,7 +117,7 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
       // Polled at another rate (a run before the budget was lowered): the server keeps the latest poller's rate, so a
       // worker left at the old one would pull the tenant back to it whenever it polls.
       if (polled.get(queue) === budget) continue;
-      if (!(await mayPaceTenant(client, tenant, execution.workflowId))) continue;
+      if (!mayPaceTenant(await lockOf(tenant), execution.workflowId)) continue;
       pool.ensurePolling(queue, budget);
       polled.set(queue, budget);
       started += 1;
@@ -109,8 +140,32 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
       options.warn('could not ask a running sync for its budget; its SCIM queue is polled at its next lease renewal or sweep', { workflowId: execution.workflowId, error: error instanceof Error ? error.message : String(error) });
     }
   }
-  if (options.retireIdleMs === undefined || options.stopped?.()) return { started, unanswered, retired: [] };
+  if (options.stopped?.()) return { started, unanswered, retired: [] };
+  if (options.withoutLock) for (const runId of options.withoutLock.seen.keys()) if (!withoutLockNow.has(runId)) options.withoutLock.seen.delete(runId);
+  if (options.retireIdleMs === undefined) return { started, unanswered, retired: [] };
   return { started, unanswered, retired: pool.retireIdle(active, options.retireIdleMs) };
+}
+
+/** A tenant's lock as a sweep sees it: running or not, and the run its memo names as holder. */
+interface TenantLockHolder {
+  running: boolean;
+  holder?: string;
+}
+
+/** The tenant's lock, or undefined when it cannot be described (none yet, or the server did not answer). */
+async function describeTenantLock(client: Client, tenant: string): Promise<TenantLockHolder | undefined> {
+  try {
+    const lock = await client.workflow.getHandle(tenantLockWorkflowId(tenant)).describe();
+    const holder = lock.memo?.holderRunId;
+    return { running: lock.status.name === 'RUNNING', ...(typeof holder === 'string' ? { holder } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A running lock that names another run as its holder: `runWorkflowId` goes on without the tenant's lock. */
+function heldByAnother(lock: TenantLockHolder | undefined, runWorkflowId: string): lock is TenantLockHolder & { holder: string } {
+  return lock !== undefined && lock.running && lock.holder !== undefined && lock.holder !== runWorkflowId;
 }
 
 /**
@@ -120,33 +175,53 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
  * does not run (an operator's edited config, another schedule). Asked only when the rate would change; a lock that is
  * not running, names no holder yet, or cannot be described leaves the decision to the memo, as before.
  */
-async function mayPaceTenant(client: Client, tenant: string, runWorkflowId: string): Promise<boolean> {
+function mayPaceTenant(lock: TenantLockHolder | undefined, runWorkflowId: string): boolean {
+  return !heldByAnother(lock, runWorkflowId);
+}
+
+/**
+ * Terminates a listed run that has gone on without its tenant's lock (another run holds it) for LOCKLESS_RUN_GRACE_MS
+ * since a sweep first saw it so; true when it did. A run that holds the lock, or whose tenant has no running lock (no
+ * other sync writes), is left alone.
+ */
+async function stopIfStuckWithoutLock(options: RunningSyncSweepOptions, execution: { workflowId: string; runId: string }, tenant: string, lock: TenantLockHolder | undefined, withoutLockNow: Set<string>): Promise<boolean> {
+  const lockless = options.withoutLock;
+  if (!lockless || !heldByAnother(lock, execution.workflowId)) return false;
+  withoutLockNow.add(execution.runId);
+  const now = (lockless.now ?? Date.now)();
+  const since = lockless.seen.get(execution.runId);
+  if (since === undefined) lockless.seen.set(execution.runId, now);
+  if (since === undefined || now - since < lockless.graceMs) return false;
+  const reason = `it has gone on for ${Math.round((now - since) / 1000)} s without the tenant lock of ${tenant}, which sync ${lock.holder} holds (a run that loses its lock stops by itself; this one is stuck): terminated so its partitions and employees stop writing beside that sync`;
   try {
-    const lock = await client.workflow.getHandle(tenantLockWorkflowId(tenant)).describe();
-    const holder = lock.memo?.holderRunId;
-    return lock.status.name !== 'RUNNING' || typeof holder !== 'string' || holder === runWorkflowId;
-  } catch {
-    return true;
+    await options.client.workflow.getHandle(execution.workflowId, execution.runId).terminate(reason);
+    options.warn('terminated a sync that went on without its tenant lock', { workflowId: execution.workflowId, holder: lock.holder });
+  } catch (error) {
+    // It ended meanwhile, or another worker's sweep terminated it first.
+    options.warn('could not terminate a sync that went on without its tenant lock (it may have ended meanwhile)', { workflowId: execution.workflowId, error: error instanceof Error ? error.message : String(error) });
   }
+  lockless.seen.delete(execution.runId);
+  return true;
 }
 
 /**
  * Sweeps at once and then every `intervalMs` until stopped. The first sweep waits `startDelayMs`, so the worker polls its
  * main queue (and can answer the progress query) before it asks.
  */
-export function sweepRunningSyncs(options: RunningSyncSweepOptions & { intervalMs?: number; startDelayMs?: number }): () => void {
+export function sweepRunningSyncs(options: RunningSyncSweepOptions & { intervalMs?: number; startDelayMs?: number; locklessGraceMs?: number }): () => void {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   // A server whose visibility cannot filter by task queue fails every sweep the same way: say it once, not each minute.
   let listingFailed = false;
   const warned = new Set<string>();
+  const withoutLock: LocklessRuns = { seen: new Map(), graceMs: options.locklessGraceMs ?? LOCKLESS_RUN_GRACE_MS };
   let quickSweeps = 0;
   const sweep = async () => {
     let soon = false;
     try {
       // A few quick sweeps after a run could not answer (its task was with the dead worker), then the usual pace: a run
       // that never answers (stuck on a bad deploy) must not have every worker list visibility every 5 s for ever.
-      const { unanswered } = await pollQueuesOfRunningSyncs({ ...options, stopped: () => stopped, warned });
+      const { unanswered } = await pollQueuesOfRunningSyncs({ ...options, stopped: () => stopped, warned, withoutLock });
       quickSweeps = unanswered > 0 ? quickSweeps + 1 : 0;
       soon = unanswered > 0 && quickSweeps <= MAX_QUICK_SWEEPS;
       listingFailed = false;

@@ -7,7 +7,8 @@
  * of the calls (the real one starts activity workers, which would race the test's own).
  */
 import type { TenantQueuePool } from '../../worker/tenant-queues';
-import { pollQueuesOfRunningSyncs } from '../../worker/running-syncs';
+import { randomUUID } from 'node:crypto';
+import { pollQueuesOfRunningSyncs, type LocklessRuns } from '../../worker/running-syncs';
 import { scimTaskQueue, tenantLockWorkflowId } from '../../workflows/ids';
 import { generateOrg } from '../fixtures/org';
 import { usePipelineTests } from '../harness/pipeline';
@@ -103,5 +104,63 @@ describe('the sweep of running syncs', () => {
         await run.result().catch(() => undefined);
       })(),
     );
+  }, 120_000);
+
+  it('terminates a run that goes on without its tenant lock (another run holds it) once the grace has passed, and no other', async () => {
+    // Stand-ins on a task queue no worker polls, their memo set at start as their first task would: a stuck run (its
+    // workflow task never completes, as after a bad deploy), the run that holds the tenant's lock now, a dry run, and a
+    // stuck run of a tenant whose lock nobody holds. The lock itself likewise, naming its holder in its memo.
+    const { client, taskQueue } = pipeline.temporal;
+    const queue = `${taskQueue}-stuck`;
+    const tenant = `t-${randomUUID().slice(0, 8)}`;
+    const free = `t-${randomUUID().slice(0, 8)}`;
+    const start = (workflowId: string, memo: Record<string, unknown>) => client.workflow.start('syncTenantWorkflow', { taskQueue: queue, workflowId, args: [], memo });
+    const stuck = await start(`peakon-sync/${tenant}/stuck`, { tenant, operationsPerHour: 25_000 });
+    const holder = await start(`peakon-sync/${tenant}/holder`, { tenant, operationsPerHour: 25_000 });
+    const dry = await start(`peakon-sync/${tenant}/dry`, { tenant, operationsPerHour: 25_000, dryRun: true });
+    const alone = await start(`peakon-sync/${free}/alone`, { tenant: free, operationsPerHour: 25_000 });
+    const lock = await client.workflow.start('stretchableTenantLockWorkflow', { taskQueue: queue, workflowId: tenantLockWorkflowId(tenant), args: [{ holderRunId: holder.workflowId, leaseMs: 600_000 }], memo: { holderRunId: holder.workflowId } });
+    try {
+      const all = [stuck, holder, dry, alone];
+      await eventually('the runs to be listed with their memo', async () => {
+        let listed = 0;
+        for await (const execution of client.workflow.list({ query: `TaskQueue = '${queue}' AND ExecutionStatus = 'Running' AND WorkflowType = 'syncTenantWorkflow'` })) if (typeof execution.memo?.tenant === 'string') listed += 1;
+        return listed === all.length ? true : undefined;
+      }, 30_000, 100);
+      let now = 1_000_000;
+      const withoutLock: LocklessRuns = { seen: new Map(), graceMs: 120_000, now: () => now };
+      const warnings: string[] = [];
+      const sweep = () => pollQueuesOfRunningSyncs({ client, taskQueue: queue, pool: recordingPool(new Map()), warn: (message) => void warnings.push(message), withoutLock });
+      const status = async () => Object.fromEntries(await Promise.all(all.map(async (run) => [run.workflowId, (await run.describe()).status.name])));
+
+      // First seen without the lock: it may be a run that just lost it and is stopping, so it is only noted.
+      await sweep();
+      expect([...withoutLock.seen.keys()]).toEqual([(await stuck.describe()).runId]);
+      now += 119_000;
+      await sweep();
+      expect(Object.values(await status())).toEqual(['RUNNING', 'RUNNING', 'RUNNING', 'RUNNING']);
+
+      // Past the grace, still running without the lock: terminated, saying why; the others stay.
+      now += 1_000;
+      await sweep();
+      expect(await status()).toEqual({ [stuck.workflowId]: 'TERMINATED', [holder.workflowId]: 'RUNNING', [dry.workflowId]: 'RUNNING', [alone.workflowId]: 'RUNNING' });
+      const terminated = ((await stuck.fetchHistory()).events ?? []).find((event) => event.workflowExecutionTerminatedEventAttributes)?.workflowExecutionTerminatedEventAttributes;
+      expect(terminated?.reason).toContain(`without the tenant lock of ${tenant}, which sync ${holder.workflowId} holds`);
+      expect(warnings).toEqual(['terminated a sync that went on without its tenant lock']);
+      expect(withoutLock.seen.size).toBe(0);
+
+      // Without the option a sweep stops nothing, however long a run has gone on so.
+      const unwatched = await start(`peakon-sync/${tenant}/unwatched`, { tenant, operationsPerHour: 25_000 });
+      all.push(unwatched);
+      await eventually('the new run to be listed', async () => {
+        for await (const execution of client.workflow.list({ query: `WorkflowId = '${unwatched.workflowId}' AND ExecutionStatus = 'Running'` })) if (typeof execution.memo?.tenant === 'string') return true;
+        return undefined;
+      }, 30_000, 100);
+      await pollQueuesOfRunningSyncs({ client, taskQueue: queue, pool: recordingPool(new Map()), warn: () => undefined });
+      expect((await unwatched.describe()).status.name).toBe('RUNNING');
+    } finally {
+      for (const handle of [stuck, holder, dry, alone, lock]) await handle.terminate().catch(() => undefined);
+      await client.workflow.getHandle(`peakon-sync/${tenant}/unwatched`).terminate().catch(() => undefined);
+    }
   }, 120_000);
 });
