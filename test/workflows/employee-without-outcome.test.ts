@@ -5,6 +5,7 @@
  * once, terminating its other employees mid-step, and the run lost the partition's outcomes. Real Temporal dev server,
  * sandbox over real HTTP.
  */
+import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { readFileSync } from 'node:fs';
 import type { RunReportFile } from '../../activities/report';
@@ -35,23 +36,33 @@ const childrenStarted = (events: readonly HistoryEvent[], type: string): string[
 describe('an employee whose workflow ends without an outcome', () => {
   const pipeline = usePipelineTests();
 
-  it('is one failed employee: the partition finishes the rest, the run counts and owns whom it created', async () => {
-    // Slow answers keep employees in flight long enough to terminate one of them mid-step.
+  /** Six people in one create partition, two at a time, each answer slow: employees stay in flight long enough to end one mid-step. */
+  async function sixEmployeesSlowly() {
     const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 1_500 } } });
     const employees = generateOrg(6, 1);
     fixture.writeEmployees(employees);
     fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, partitionSize: 10 };
-    const { client } = pipeline.temporal;
     const ledger = ledgerStoreFromEnv(process.env, defaultPayloadDirectory());
-    const workers = await fixture.startWorkers();
+    return { fixture, employees, ledger, workers: await fixture.startWorkers() };
+  }
+
+  /** The run's first create partition and its first employee, once that employee runs. */
+  async function firstEmployeeInFlight(run: WorkflowHandle) {
+    const { client } = pipeline.temporal;
+    const partitionId = await eventually('a create partition', async () => childrenStarted((await run.fetchHistory()).events ?? [], 'syncPartitionWorkflow')[0], 60_000, 50);
+    const partition = client.workflow.getHandle(partitionId);
+    const employeeId = await eventually('an employee in flight', async () => childrenStarted((await partition.fetchHistory()).events ?? [], 'employeeCreateWorkflow')[0], 60_000, 50);
+    const employee = client.workflow.getHandle(employeeId);
+    await eventually('the employee running', async () => ((await employee.describe()).status.name === 'RUNNING' ? true : undefined), 60_000, 50);
+    return { partition, employee };
+  }
+
+  it('is one failed employee: the partition finishes the rest, the run counts and owns whom it created', async () => {
+    const { fixture, employees, ledger, workers } = await sixEmployeesSlowly();
     await workers.runUntil(
       (async () => {
         const run = await fixture.startSync();
-        const partitionId = await eventually('a create partition', async () => childrenStarted((await run.fetchHistory()).events ?? [], 'syncPartitionWorkflow')[0], 60_000, 50);
-        const partition = client.workflow.getHandle(partitionId);
-        const employeeId = await eventually('an employee in flight', async () => childrenStarted((await partition.fetchHistory()).events ?? [], 'employeeCreateWorkflow')[0], 60_000, 50);
-        const employee = client.workflow.getHandle(employeeId);
-        await eventually('the employee running', async () => ((await employee.describe()).status.name === 'RUNNING' ? true : undefined), 60_000, 50);
+        const { partition, employee } = await firstEmployeeInFlight(run);
         await employee.terminate('an operator ends this employee from the UI');
 
         const report: SyncReport = await run.result();
@@ -89,21 +100,11 @@ describe('an employee whose workflow ends without an outcome', () => {
   }, 180_000);
 
   it('cancelled on its own (not with its partition or run) is one failed employee: the run goes on and completes', async () => {
-    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 1_500 } } });
-    const employees = generateOrg(6, 1);
-    fixture.writeEmployees(employees);
-    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, partitionSize: 10 };
-    const { client } = pipeline.temporal;
-    const ledger = ledgerStoreFromEnv(process.env, defaultPayloadDirectory());
-    const workers = await fixture.startWorkers();
+    const { fixture, employees, ledger, workers } = await sixEmployeesSlowly();
     await workers.runUntil(
       (async () => {
         const run = await fixture.startSync();
-        const partitionId = await eventually('a create partition', async () => childrenStarted((await run.fetchHistory()).events ?? [], 'syncPartitionWorkflow')[0], 60_000, 50);
-        const partition = client.workflow.getHandle(partitionId);
-        const employeeId = await eventually('an employee in flight', async () => childrenStarted((await partition.fetchHistory()).events ?? [], 'employeeCreateWorkflow')[0], 60_000, 50);
-        const employee = client.workflow.getHandle(employeeId);
-        await eventually('the employee running', async () => ((await employee.describe()).status.name === 'RUNNING' ? true : undefined), 60_000, 50);
+        const { partition, employee } = await firstEmployeeInFlight(run);
         // An operator cancels this one employee (e.g. one stuck waiting out a 429), as the UI's Cancel button does.
         await employee.cancel();
 
