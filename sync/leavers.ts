@@ -129,8 +129,8 @@ export function returnerClears(attributes: readonly string[], user: ScimUser, ma
  */
 export function unidentifiedVerdict(settings: LeaversConfig, context: LeaverContext, notInRead: number): { held: true; reason: string } | undefined {
   if (notInRead === 0 || context.unidentifiedRecords === 0 || settings.action === 'off') return undefined;
-  const records = context.unidentifiedRecords === 1 ? '1 HR record was' : `${context.unidentifiedRecords} HR records were`;
-  return { held: true, reason: `${records} rejected with neither a valid matching key nor a valid id (see the report's invalid records): any of them may be one of the ${notInRead} people no longer in the HR read; fix them, or approve if none is` };
+  const problems = context.unidentifiedRecords === 1 ? '1 HR record or read problem names' : `${context.unidentifiedRecords} HR records or read problems name`;
+  return { held: true, reason: `${problems} no employee (a record rejected with neither a valid matching key nor a valid id, or a page that served a record again, so that another may be missing: see the report's invalid records): any of them may be one of the ${notInRead} people no longer in the HR read; fix them, or approve if none is` };
 }
 
 /** The guard's verdict on a run's leavers. */

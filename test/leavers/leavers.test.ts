@@ -646,7 +646,7 @@ describe('the guard', () => {
         fixture.writeEmployees(org.filter((employee) => employee !== gone).map((employee) => (employee === typo ? { ...employee, work_email: 'anna.at.example.com', employee_id: '' } : employee)));
         const held = await fixture.startSync();
         const waiting = await progressOf(held, (progress) => progress.phase === 'awaiting approval');
-        expect(waiting.awaitingApproval).toMatchObject({ leavers: 2, reason: expect.stringContaining('1 HR record was rejected with neither a valid matching key nor a valid id') });
+        expect(waiting.awaitingApproval).toMatchObject({ leavers: 2, reason: expect.stringContaining('1 HR record or read problem names no employee (a record rejected with neither a valid matching key nor a valid id') });
         await held.executeUpdate(rejectLeaversUpdate);
         expect(((await held.result()) as SyncReport).counts.deactivated).toBe(0);
         expect(fixture.sandbox.users().every((user) => user.active !== false)).toBe(true);
@@ -672,7 +672,7 @@ describe('the guard', () => {
         writeFileSync(csvPath, lines.join('\n'));
         const held = await fixture.startSync();
         const waiting = await progressOf(held, (progress) => progress.phase === 'awaiting approval');
-        expect(waiting.awaitingApproval).toMatchObject({ leavers: 1, reason: expect.stringContaining('1 HR record was rejected with neither a valid matching key nor a valid id') });
+        expect(waiting.awaitingApproval).toMatchObject({ leavers: 1, reason: expect.stringContaining('1 HR record or read problem names no employee (a record rejected with neither a valid matching key nor a valid id') });
         await held.executeUpdate(rejectLeaversUpdate);
         const report = (await held.result()) as SyncReport;
         expect(report.failures).toEqual([expect.objectContaining({ errorType: 'InvalidRecord', reason: expect.stringContaining(`line ${at + 1} of the file has`) })]);

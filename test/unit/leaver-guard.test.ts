@@ -47,7 +47,7 @@ describe('the leaver guard verdict', () => {
   });
 
   it('holds the leavers of a read with a record nobody can identify, only when someone is gone from the read', () => {
-    expect(unidentifiedVerdict(defaults, context({ unidentifiedRecords: 1 }), 1)).toMatchObject({ held: true, reason: expect.stringContaining('1 HR record was rejected') });
+    expect(unidentifiedVerdict(defaults, context({ unidentifiedRecords: 1 }), 1)).toMatchObject({ held: true, reason: expect.stringContaining('1 HR record or read problem names no employee') });
     expect(unidentifiedVerdict(defaults, context({ unidentifiedRecords: 1 }), 0)).toBeUndefined();
     expect(unidentifiedVerdict(defaults, context({ unidentifiedRecords: 0 }), 5)).toBeUndefined();
     expect(unidentifiedVerdict({ ...defaults, action: 'off' }, context({ unidentifiedRecords: 1 }), 1)).toBeUndefined();
