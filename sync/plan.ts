@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { LeaversConfig } from '../config/schema';
 import { emailMatchKey } from '../mapping/email';
 import { PEAKON_START_DATE_ATTRIBUTE } from '../mapping/record';
@@ -355,17 +356,32 @@ function preferredUser(users: readonly ScimUser[], sourceId: string, owned: Read
  * a record matched), or an `E100` leaver beside a record `e100` (refs fold case). The first keeps its ref, so a person
  * matched by a record always has the ref their key gives; otherwise the second workflow ID would collide with the
  * first's and fail the run, at every run.
+ * A ref still shared after that (a regression here or in refOf) fails the plan, before anything is written or owned,
+ * rather than the run halfway through its writes (the second child workflow's start refused) or two people's report
+ * lines merged. Not retried: the same read plans the same refs again.
  */
 function withUniqueRefs(entries: PlanEntry[], refOf: (employeeKey: string) => string): PlanEntry[] {
-  const seen = new Set<string>();
-  return entries.map((entry) => {
+  /** Each ref taken, and the position of the entry holding it (for the error only). */
+  const seen = new Map<string, number>();
+  return entries.map((entry, index) => {
     if (!seen.has(entry.ref)) {
-      seen.add(entry.ref);
+      seen.set(entry.ref, index);
       return entry;
     }
     const ref = refOf(`${entry.employeeKey}\u0000${entry.peakonUserId ?? entry.recordRef}`);
-    seen.add(ref);
+    const holder = seen.get(ref);
+    if (holder !== undefined) throw sharedRefError(ref, entries[holder] as PlanEntry, holder, entry, index);
+    seen.set(ref, index);
     return { ...entry, ref, ...(entry.update ? { update: { ...entry.update, ref } } : {}), ...(entry.create ? { create: { ...entry.create, ref } } : {}) };
+  });
+}
+
+/** The plan's refs are not unique: names the ref (privacy-safe), positions and actions, never a key, record or user id. */
+function sharedRefError(ref: string, first: PlanEntry, firstIndex: number, second: PlanEntry, secondIndex: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'PlanRefsNotUnique',
+    nonRetryable: true,
+    message: `internal error: plan entries ${firstIndex} (${first.action}) and ${secondIndex} (${second.action}) share the employee ref ${ref}; one ref is one workflow ID and one report line, so the run stops before writing anything (please report this)`,
   });
 }
 
