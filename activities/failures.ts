@@ -3,6 +3,7 @@ import { ScimAuthenticationError, ScimConflictError, ScimEgressProxyRefusedError
 import { HrisStatusError } from '../hris/http';
 import { SourceReadError } from '../hris/source';
 import { ConfigError } from '../config/load';
+import { PlanRefsNotUniqueError } from '../sync/plan';
 
 /** Failure types workflows branch on. */
 export const FailureType = {
@@ -20,6 +21,8 @@ export const FailureType = {
   SourceReadFailed: 'SourceReadFailed',
   PreflightFailed: 'PreflightFailed',
   ConfigInvalid: 'ConfigInvalid',
+  /** An internal error of the plan (two entries would share one ref: one workflow ID, one report line). */
+  PlanRefsNotUnique: 'PlanRefsNotUnique',
 } as const;
 
 /**
@@ -60,6 +63,7 @@ export function toActivityFailure(error: unknown): ApplicationFailure {
     });
   }
   if (error instanceof SourceReadError) return ApplicationFailure.create({ type: FailureType.SourceReadFailed, message: error.message });
+  if (error instanceof PlanRefsNotUniqueError) return ApplicationFailure.create({ type: FailureType.PlanRefsNotUnique, nonRetryable: true, message: error.message });
   if (error instanceof ConfigError) return ApplicationFailure.create({ type: FailureType.ConfigInvalid, nonRetryable: true, message: error.message });
   if (error instanceof Error && error.name === 'SecretError') {
     return ApplicationFailure.create({ type: FailureType.ConfigInvalid, nonRetryable: true, message: error.message });

@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { LeaversConfig } from '../config/schema';
 import { emailMatchKey } from '../mapping/email';
 import { PEAKON_START_DATE_ATTRIBUTE } from '../mapping/record';
@@ -376,13 +375,16 @@ function withUniqueRefs(entries: PlanEntry[], refOf: (employeeKey: string) => st
   });
 }
 
-/** The plan's refs are not unique: names the ref (privacy-safe), positions and actions, never a key, record or user id. */
-function sharedRefError(ref: string, first: PlanEntry, firstIndex: number, second: PlanEntry, secondIndex: number): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: 'PlanRefsNotUnique',
-    nonRetryable: true,
-    message: `internal error: plan entries ${firstIndex} (${first.action}) and ${secondIndex} (${second.action}) share the employee ref ${ref}; one ref is one workflow ID and one report line, so the run stops before writing anything (please report this)`,
-  });
+/**
+ * The plan's refs are not unique (an internal error): names the ref (privacy-safe), positions and actions, never a key,
+ * record or user id. Not retried (activities/failures.ts): the same read plans the same refs again.
+ */
+export class PlanRefsNotUniqueError extends Error {
+  override readonly name = 'PlanRefsNotUniqueError';
+}
+
+function sharedRefError(ref: string, first: PlanEntry, firstIndex: number, second: PlanEntry, secondIndex: number): PlanRefsNotUniqueError {
+  return new PlanRefsNotUniqueError(`internal error: plan entries ${firstIndex} (${first.action}) and ${secondIndex} (${second.action}) share the employee ref ${ref}; one ref is one workflow ID and one report line, so the run stops before writing anything (please report this)`);
 }
 
 /**

@@ -1,9 +1,10 @@
+import { toActivityFailure } from '../../activities/failures';
 import { LeaversSchema } from '../../config/schema';
 import type { DesiredEmployee } from '../../mapping/employee';
 import type { ScimUser } from '../../scim/resources';
 import { employeeRefFor } from '../../sync/employee-ref';
 import type { LeaverContext } from '../../sync/leavers';
-import { buildPlan, NOT_IN_HR_READ, type Plan, type PlanOptions } from '../../sync/plan';
+import { buildPlan, NOT_IN_HR_READ, PlanRefsNotUniqueError, type Plan, type PlanOptions } from '../../sync/plan';
 import { record, user } from '../fixtures/plan-people';
 
 const TODAY = '2026-11-30';
@@ -84,7 +85,8 @@ describe('plan: leavers sharing a matching key get refs of their own', () => {
     const message = (error as Error).message;
     expect(message).toContain('ref');
     for (const personal of ['anna', 'bob', 'xn--', 'exämple', 'A1', 'A2', '100', '101']) expect(message).not.toContain(personal);
-    // Retrying the same read cannot help: the failure is not retried.
-    expect((error as { nonRetryable?: boolean }).nonRetryable).toBe(true);
+    // Retrying the same read cannot help: the activity's failure is not retried.
+    expect(error).toBeInstanceOf(PlanRefsNotUniqueError);
+    expect(toActivityFailure(error)).toMatchObject({ type: 'PlanRefsNotUnique', nonRetryable: true, message });
   });
 });
