@@ -219,19 +219,24 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     // After the total's check: a total that changed names the cause more precisely than the record it moved.
     if (records.length > 0 && readsPastTheEnd(config.pagination)) {
       pageParams[pageNumber] = pageParamsText(config.pagination, next.params);
-      const keys = new Set<string>();
-      for (const record of records) {
-        const key = servedKey(record);
-        if (key !== undefined) keys.add(key);
-      }
       let repeated = 0;
       let firstServedOn: number | undefined;
-      for (const key of keys) {
+      records.forEach((record, index) => {
+        const key = servedKey(record);
+        if (key === undefined) return;
         const page = servedBefore.get(key);
-        if (page === undefined) continue;
+        if (page === undefined) {
+          servedBefore.set(key, pageNumber);
+          return;
+        }
+        // Twice within one page is the API's answer as it is: the mapping's to reject (one HR id twice).
+        if (page === pageNumber) return;
+        // Served again by a later page, alike in every field: it is mapped once, from where it was first served. A blank
+        // stand-in keeps the positions of the records after it (the mapping names records by position, and skips it).
+        records[index] = {};
         repeated += 1;
         firstServedOn = Math.min(firstServedOn ?? page, page);
-      }
+      });
       if (firstServedOn !== undefined) {
         const message =
           `page ${pageNumber}${pageParams[pageNumber] ?? ''} served ${repeated} record(s) that an earlier page already served (the first of them on page ${firstServedOn}${pageParams[firstServedOn] ?? ''}; records are not quoted): ` +
@@ -240,10 +245,10 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
         if (!options.onProblem) throw new SourceReadError(`${description}: ${message}`);
         // Reported as a problem that names no employee, so it holds the run's leaver writes for approval
         // (sync/leavers.ts): whoever may have been skipped is not deactivated unseen, while every record read is still
-        // created and updated (a failed read would stop the whole tenant for data that may be right: two rows alike).
+        // created and updated, the repeated one once (a failed read would stop the whole tenant for data that may be
+        // right: two rows alike).
         options.onProblem({ recordRef: `page ${pageNumber} of the read`, field: 'pagination', message });
       }
-      for (const key of keys) servedBefore.set(key, pageNumber);
     }
     read += records.length;
     // The page is kept: its entries that were no employee objects are problems of the read now, not before (a page
