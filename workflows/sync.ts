@@ -179,8 +179,11 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     const entries: ReportEntry[] = (plan?.entries ?? []).map(reportEntryOf);
     const write = () => writeRunReport({ run, report, entries, ...(plan?.stored ? { stored: plan.stored } : {}), outcomes, warnings: laterWarnings, problems: plan?.problems ?? [], ...(lockLost === undefined ? { ownership: ownershipChange(report, outcomes, input.employeeKey === undefined) } : {}) });
     // The outcome is decided: a cancel that comes while it is being written must not stop the write and start a second
-    // one saying `cancelled` (see REPORT_OUTLIVES_CANCEL_PATCH).
-    report.reportPath = await (patched(REPORT_OUTLIVES_CANCEL_PATCH) ? CancellationScope.nonCancellable(write) : write());
+    // one saying `cancelled` (see REPORT_OUTLIVES_CANCEL_PATCH). One that came before (the lock lost, or an operator's
+    // cancel, in the same activation as the last partition's result) is still the run's end: the write is then
+    // cancelled at once and the run reports `lock_lost` or `cancelled`, as before.
+    const shielded = patched(REPORT_OUTLIVES_CANCEL_PATCH) && !CancellationScope.current().consideredCancelled;
+    report.reportPath = await (shielded ? CancellationScope.nonCancellable(write) : write());
     return report;
   };
   // The guard's state: leaver writes held for a person's decision, and that decision.
