@@ -93,6 +93,9 @@ describe('toScimError from an HTTP response', () => {
     expect(apiAnswer(scimErrorBody(404, undefined, 'user u1 not found'))).toBe(true);
     expect(apiAnswer({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'] })).toBe(true);
     expect(apiAnswer({ status: '404' })).toBe(true);
+    // One odd field does not make Peakon's answer someone else's.
+    expect(apiAnswer({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '404', detail: null })).toBe(true);
+    expect(apiAnswer({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error', 7], scimType: null })).toBe(true);
     // A number is not how SCIM writes it: Spring Boot's default error body is `{"status":404,"error":"Not Found",…}`.
     expect(apiAnswer({ status: 404 })).toBe(false);
     expect(apiAnswer({ timestamp: '2026-12-01T00:00:00Z', status: 404, error: 'Not Found', path: '/scim/v2/Users/u1' })).toBe(false);
