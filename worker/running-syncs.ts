@@ -47,12 +47,13 @@ export interface RunningSyncSweepOptions {
 }
 
 /**
- * How long a run may go on while its tenant's lock names another run as holder before a sweep terminates it. A run
- * that lost its lock stops by itself within seconds (it cancels its partitions, reports `lock_lost`), and one that found
- * the lock held at its start ends `skipped` at once. One still running after this is stuck: a parent whose own workflow
- * task fails (a bad deploy breaks its replay) stops renewing, its lease expires and the next sync takes the tenant,
- * while its partitions and employees, other workflows with their own tasks, go on writing an older read beside that
- * sync. Terminating the parent ends them too (their parent-close policy).
+ * How long a run may go on with its workflow task failing while its tenant's lock names another run as holder, before a
+ * sweep terminates it. Such a run is stuck: a parent whose own workflow task fails (a bad deploy breaks its replay)
+ * stops renewing, its lease expires and the next sync takes the tenant, while its partitions and employees, other
+ * workflows with their own tasks, go on writing an older read beside that sync. Terminating the parent ends them too
+ * (their parent-close policy). A run whose tasks complete is never terminated, however long it goes on without the
+ * lock: one that lost its lock stops by itself (it cancels its partitions and writes its `lock_lost` report, which may
+ * take minutes), and one that found the lock held at its start ends `skipped`.
  */
 export const LOCKLESS_RUN_GRACE_MS = 2 * 60_000;
 
@@ -180,13 +181,14 @@ function mayPaceTenant(lock: TenantLockHolder | undefined, runWorkflowId: string
 }
 
 /**
- * Terminates a listed run that has gone on without its tenant's lock (another run holds it) for LOCKLESS_RUN_GRACE_MS
- * since a sweep first saw it so; true when it did. A run that holds the lock, or whose tenant has no running lock (no
- * other sync writes), is left alone.
+ * Terminates a listed run that has gone on stuck (its workflow task failing) without its tenant's lock (another run
+ * holds it) for LOCKLESS_RUN_GRACE_MS since a sweep first saw it so; true when it did. A run that holds the lock, whose
+ * tenant has no running lock (no other sync writes), or whose workflow task is not failing, is left alone.
  */
 async function stopIfStuckWithoutLock(options: RunningSyncSweepOptions, execution: { workflowId: string; runId: string }, tenant: string, lock: TenantLockHolder | undefined, withoutLockNow: Set<string>): Promise<boolean> {
   const lockless = options.withoutLock;
   if (!lockless || !heldByAnother(lock, execution.workflowId)) return false;
+  if (!(await workflowTaskFailing(options.client, execution))) return false;
   withoutLockNow.add(execution.runId);
   const now = (lockless.now ?? Date.now)();
   const since = lockless.seen.get(execution.runId);
@@ -202,6 +204,20 @@ async function stopIfStuckWithoutLock(options: RunningSyncSweepOptions, executio
   }
   lockless.seen.delete(execution.runId);
   return true;
+}
+
+/**
+ * Whether the run's workflow task is being retried after failing (the server counts its attempts): a run stuck on a
+ * non-determinism error, or any bug in its own code. A run that merely waits (a timer, children, a queued task with no
+ * worker yet) has no such task.
+ */
+async function workflowTaskFailing(client: Client, execution: { workflowId: string; runId: string }): Promise<boolean> {
+  try {
+    const { raw } = await client.workflow.getHandle(execution.workflowId, execution.runId).describe();
+    return (raw.pendingWorkflowTask?.attempt ?? 0) >= 2;
+  } catch {
+    return false;
+  }
 }
 
 /**

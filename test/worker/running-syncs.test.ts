@@ -8,6 +8,8 @@
  */
 import type { TenantQueuePool } from '../../worker/tenant-queues';
 import { randomUUID } from 'node:crypto';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { connectorDataConverter, workflowBundleConverterOptions } from '../../codec/data-converter';
 import { pollQueuesOfRunningSyncs, type LocklessRuns } from '../../worker/running-syncs';
 import { scimTaskQueue, tenantLockWorkflowId } from '../../workflows/ids';
 import { generateOrg } from '../fixtures/org';
@@ -106,61 +108,83 @@ describe('the sweep of running syncs', () => {
     );
   }, 120_000);
 
-  it('terminates a run that goes on without its tenant lock (another run holds it) once the grace has passed, and no other', async () => {
-    // Stand-ins on a task queue no worker polls, their memo set at start as their first task would: a stuck run (its
-    // workflow task never completes, as after a bad deploy), the run that holds the tenant's lock now, a dry run, and a
-    // stuck run of a tenant whose lock nobody holds. The lock itself likewise, naming its holder in its memo.
-    const { client, taskQueue } = pipeline.temporal;
+  it('terminates a run stuck (its workflow task failing) without its tenant lock once the grace has passed, and no other', async () => {
+    // Stand-ins, their memo set at start as their first task would: on a queue whose worker fails every workflow task
+    // (as after a bad deploy), a stuck run, the run that holds the tenant's lock now, a dry run, and a stuck run of a
+    // tenant whose lock nobody holds; on a queue no worker polls, a run without the lock whose task is not failing (one
+    // that lost its lock and is stopping, its report slow). The lock itself likewise, naming its holder in its memo.
+    const { client, taskQueue, nativeConnection } = pipeline.temporal;
     const queue = `${taskQueue}-stuck`;
+    const quiet = `${taskQueue}-quiet`;
     const tenant = `t-${randomUUID().slice(0, 8)}`;
     const free = `t-${randomUUID().slice(0, 8)}`;
-    const start = (workflowId: string, memo: Record<string, unknown>) => client.workflow.start('syncTenantWorkflow', { taskQueue: queue, workflowId, args: [], memo });
+    const start = (workflowId: string, memo: Record<string, unknown>, on = queue) => client.workflow.start('syncTenantWorkflow', { taskQueue: on, workflowId, args: [], memo });
     const stuck = await start(`peakon-sync/${tenant}/stuck`, { tenant, operationsPerHour: 25_000 });
     const holder = await start(`peakon-sync/${tenant}/holder`, { tenant, operationsPerHour: 25_000 });
     const dry = await start(`peakon-sync/${tenant}/dry`, { tenant, operationsPerHour: 25_000, dryRun: true });
     const alone = await start(`peakon-sync/${free}/alone`, { tenant: free, operationsPerHour: 25_000 });
-    const lock = await client.workflow.start('stretchableTenantLockWorkflow', { taskQueue: queue, workflowId: tenantLockWorkflowId(tenant), args: [{ holderRunId: holder.workflowId, leaseMs: 600_000 }], memo: { holderRunId: holder.workflowId } });
+    const stopping = await start(`peakon-sync/${tenant}/stopping`, { tenant, operationsPerHour: 25_000 }, quiet);
+    const lock = await client.workflow.start('stretchableTenantLockWorkflow', { taskQueue: quiet, workflowId: tenantLockWorkflowId(tenant), args: [{ holderRunId: holder.workflowId, leaseMs: 600_000 }], memo: { holderRunId: holder.workflowId } });
+    const all = [stuck, holder, dry, alone, stopping];
+    const badDeploy = await Worker.create({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue: queue,
+      dataConverter: connectorDataConverter(),
+      workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./stuck-workflows'), ...workflowBundleConverterOptions(connectorDataConverter()), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never }),
+    });
     try {
-      const all = [stuck, holder, dry, alone];
-      await eventually('the runs to be listed with their memo', async () => {
-        let listed = 0;
-        for await (const execution of client.workflow.list({ query: `TaskQueue = '${queue}' AND ExecutionStatus = 'Running' AND WorkflowType = 'syncTenantWorkflow'` })) if (typeof execution.memo?.tenant === 'string') listed += 1;
-        return listed === all.length ? true : undefined;
-      }, 30_000, 100);
-      let now = 1_000_000;
-      const withoutLock: LocklessRuns = { seen: new Map(), graceMs: 120_000, now: () => now };
-      const warnings: string[] = [];
-      const sweep = () => pollQueuesOfRunningSyncs({ client, taskQueue: queue, pool: recordingPool(new Map()), warn: (message) => void warnings.push(message), withoutLock });
-      const status = async () => Object.fromEntries(await Promise.all(all.map(async (run) => [run.workflowId, (await run.describe()).status.name])));
+      await badDeploy.runUntil(async () => {
+        await eventually('the stuck runs to fail their workflow task again and again', async () => {
+          const attempts = await Promise.all([stuck, alone].map(async (run) => (await run.describe()).raw.pendingWorkflowTask?.attempt ?? 0));
+          return attempts.every((attempt) => attempt >= 2) ? true : undefined;
+        }, 60_000, 100);
+        const listed = async (on: string) => {
+          let count = 0;
+          for await (const execution of client.workflow.list({ query: `TaskQueue = '${on}' AND ExecutionStatus = 'Running' AND WorkflowType = 'syncTenantWorkflow'` })) if (typeof execution.memo?.tenant === 'string') count += 1;
+          return count;
+        };
+        await eventually('the runs to be listed with their memo', async () => ((await listed(queue)) === 4 && (await listed(quiet)) === 1 ? true : undefined), 30_000, 100);
+        let now = 1_000_000;
+        // One worker's sweep of each queue (a sweep's `seen` is its own queue's: a listing forgets the runs it did not list).
+        const withoutLock: LocklessRuns = { seen: new Map(), graceMs: 120_000, now: () => now };
+        const quietWithoutLock: LocklessRuns = { seen: new Map(), graceMs: 120_000, now: () => now };
+        const warnings: string[] = [];
+        const sweep = async () => {
+          await pollQueuesOfRunningSyncs({ client, taskQueue: queue, pool: recordingPool(new Map()), warn: (message) => void warnings.push(message), withoutLock });
+          await pollQueuesOfRunningSyncs({ client, taskQueue: quiet, pool: recordingPool(new Map()), warn: (message) => void warnings.push(message), withoutLock: quietWithoutLock });
+          expect(quietWithoutLock.seen.size).toBe(0);
+        };
+        const status = async () => Object.fromEntries(await Promise.all(all.map(async (run) => [run.workflowId.split('/').pop(), (await run.describe()).status.name])));
 
-      // First seen without the lock: it may be a run that just lost it and is stopping, so it is only noted.
-      await sweep();
-      expect([...withoutLock.seen.keys()]).toEqual([(await stuck.describe()).runId]);
-      now += 119_000;
-      await sweep();
-      expect(Object.values(await status())).toEqual(['RUNNING', 'RUNNING', 'RUNNING', 'RUNNING']);
+        // First seen stuck without the lock: only noted (the stopping run, whose task does not fail, is not even that).
+        await sweep();
+        expect([...withoutLock.seen.keys()]).toEqual([(await stuck.describe()).runId]);
+        now += 119_000;
+        await sweep();
+        expect(Object.values(await status()).every((state) => state === 'RUNNING')).toBe(true);
 
-      // Past the grace, still running without the lock: terminated, saying why; the others stay.
-      now += 1_000;
-      await sweep();
-      expect(await status()).toEqual({ [stuck.workflowId]: 'TERMINATED', [holder.workflowId]: 'RUNNING', [dry.workflowId]: 'RUNNING', [alone.workflowId]: 'RUNNING' });
-      const terminated = ((await stuck.fetchHistory()).events ?? []).find((event) => event.workflowExecutionTerminatedEventAttributes)?.workflowExecutionTerminatedEventAttributes;
-      expect(terminated?.reason).toContain(`without the tenant lock of ${tenant}, which sync ${holder.workflowId} holds`);
-      expect(warnings).toEqual(['terminated a sync that went on without its tenant lock']);
-      expect(withoutLock.seen.size).toBe(0);
+        // Past the grace, still stuck without the lock: terminated, saying why; the others stay, the stopping run too.
+        now += 1_000;
+        await sweep();
+        expect(await status()).toEqual({ stuck: 'TERMINATED', holder: 'RUNNING', dry: 'RUNNING', alone: 'RUNNING', stopping: 'RUNNING' });
+        const terminated = ((await stuck.fetchHistory()).events ?? []).find((event) => event.workflowExecutionTerminatedEventAttributes)?.workflowExecutionTerminatedEventAttributes;
+        expect(terminated?.reason).toContain(`without the tenant lock of ${tenant}, which sync ${holder.workflowId} holds`);
+        expect(warnings).toEqual(['terminated a sync that went on without its tenant lock']);
+        expect(withoutLock.seen.size).toBe(0);
+        now += 600_000;
+        await sweep();
+        expect((await stopping.describe()).status.name).toBe('RUNNING');
 
-      // Without the option a sweep stops nothing, however long a run has gone on so.
-      const unwatched = await start(`peakon-sync/${tenant}/unwatched`, { tenant, operationsPerHour: 25_000 });
-      all.push(unwatched);
-      await eventually('the new run to be listed', async () => {
-        for await (const execution of client.workflow.list({ query: `WorkflowId = '${unwatched.workflowId}' AND ExecutionStatus = 'Running'` })) if (typeof execution.memo?.tenant === 'string') return true;
-        return undefined;
-      }, 30_000, 100);
-      await pollQueuesOfRunningSyncs({ client, taskQueue: queue, pool: recordingPool(new Map()), warn: () => undefined });
-      expect((await unwatched.describe()).status.name).toBe('RUNNING');
+        // Without the option a sweep stops nothing.
+        const unwatched = await start(`peakon-sync/${tenant}/unwatched`, { tenant, operationsPerHour: 25_000 });
+        all.push(unwatched);
+        await eventually('the new run to fail its task and be listed', async () => ((await unwatched.describe()).raw.pendingWorkflowTask?.attempt ?? 0) >= 2 && (await listed(queue)) === 4 || undefined, 30_000, 100);
+        await pollQueuesOfRunningSyncs({ client, taskQueue: queue, pool: recordingPool(new Map()), warn: () => undefined });
+        expect((await unwatched.describe()).status.name).toBe('RUNNING');
+      });
     } finally {
-      for (const handle of [stuck, holder, dry, alone, lock]) await handle.terminate().catch(() => undefined);
-      await client.workflow.getHandle(`peakon-sync/${tenant}/unwatched`).terminate().catch(() => undefined);
+      for (const handle of [...all, lock]) await handle.terminate().catch(() => undefined);
     }
   }, 120_000);
 });
