@@ -4,7 +4,7 @@ import type { ExternalIdHolders, ScimClient } from '../scim/client';
 import { emailSpellings } from '../mapping/email';
 import { ScimMalformedResponseError, ScimNotFoundError, ScimUnreadableUserError } from '../scim/errors';
 import type { ScimUserWrite } from '../scim/resources';
-import { composeUpdate } from '../sync/payloads';
+import { composeUpdate, isPutOverCurrent, overCurrentBody } from '../sync/payloads';
 import { desiredForFound } from '../sync/plan';
 import type { DesiredState, EmployeeChange, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
 import { scimClientFor, type ActivityDeps, type PeakonConnection } from './deps';
@@ -12,12 +12,14 @@ import { FailureType, toActivityFailure } from './failures';
 import { holdTenant, tenantHeldForMs } from './tenant-hold';
 
 /**
- * The activities that talk to Peakon for one employee. Each attempt sends exactly one SCIM request, so the tenant's
+ * The activities that talk to Peakon for one employee. Each attempt sends one SCIM request, so the tenant's
  * rate-limited task queue (worker/tenant-queues.ts) counts operations, not activities, across every worker, and the
  * attempt number is the number of requests a step spent, failed attempts included. A discovery's further lookups (an
  * address with an internationalised domain in its second spelling; filter discovery's lookup by HR id, before anyone
  * active in the HR system is created, so a rename does not become a second user) are activities of their own
  * (DiscoverInput.lookup); a workflow recorded before that asks them within one attempt, which counts each request.
+ * One write sends two within an attempt, both counted: the PUT of a user created this run (`sync.updateMethod: put`)
+ * reads the user first (sendEmployeeWrite), so the tenant's queue paces it as one operation.
  */
 export interface ScimStepInput {
   run: RunRef;
@@ -38,13 +40,34 @@ export interface StepFailureDetails {
   retryAfterMs?: number;
 }
 
+/** What an attempt that sends more than one request leaves for the next: the requests of every attempt up to it. */
+interface StepHeartbeat {
+  attempt: number;
+  operations: number;
+}
+
+/**
+ * Requests the attempts before `attempt` sent: one each, except an attempt that sent more (discovery of a workflow
+ * recorded before DiscoverInput.lookup; the PUT of a user created this run, which reads the user first) and said so
+ * in its heartbeat (oneRequest), which counts what it said.
+ */
+function earlierOperations(attempt: number, heartbeat: unknown): number {
+  const last = heartbeat as Partial<StepHeartbeat> | undefined;
+  if (typeof last?.attempt !== 'number' || typeof last.operations !== 'number' || last.attempt >= attempt) return attempt - 1;
+  return last.operations + (attempt - 1 - last.attempt);
+}
+
 /**
  * Runs one attempt of a step with a SCIM client that counts what it sends: the attempt's operations are the requests
- * it really sent (discovery may send up to three: an address's two IDN spellings, then the lookup by HR id), earlier
- * attempts one each (the workflow learns no more of them; a failed one that sent two is a rare undercount).
+ * it really sent (discovery may send up to three: an address's two IDN spellings, then the lookup by HR id; the PUT of
+ * a user created this run two), earlier attempts one each, or what an earlier attempt that sent more announced in a
+ * heartbeat as its second and later requests went out (earlierOperations). That heartbeat is the attempt's first, so
+ * it is not throttled; only an attempt whose heartbeat never reached Temporal (its worker died) is still undercounted.
  */
 async function oneRequest<T>(deps: ActivityDeps, input: ScimStepInput, body: (scim: ScimClient) => Promise<T>): Promise<T & StepResult> {
-  const { attempt } = Context.current().info;
+  const context = Context.current();
+  const { attempt } = context.info;
+  const before = earlierOperations(attempt, context.info.heartbeatDetails);
   const { tenant } = input.run;
   const { baseUrl } = input.peakon;
   const held = tenantHeldForMs(tenant, baseUrl);
@@ -54,13 +77,17 @@ async function oneRequest<T>(deps: ActivityDeps, input: ScimStepInput, body: (sc
       message: `not sent: Peakon rate limited tenant ${tenant} and this worker waits out its Retry-After (${Math.ceil(held / 1000)} s left)`,
       type: FailureType.RateLimited,
       nextRetryDelay: held,
-      details: [{ operations: attempt - 1, retryAfterMs: held } satisfies StepFailureDetails],
+      details: [{ operations: before, retryAfterMs: held } satisfies StepFailureDetails],
     });
   }
   let sent = 0;
-  const spent = () => attempt - 1 + sent;
+  const spent = () => before + sent;
+  const onSend = () => {
+    sent += 1;
+    if (sent > 1) context.heartbeat({ attempt, operations: spent() } satisfies StepHeartbeat);
+  };
   try {
-    const scim = scimClientFor(deps, input.peakon, { signal: Context.current().cancellationSignal, onSend: () => (sent += 1) });
+    const scim = scimClientFor(deps, input.peakon, { signal: context.cancellationSignal, onSend });
     return { ...(await body(scim)), operations: spent() };
   } catch (error) {
     if (error instanceof CancelledFailure) throw error;
@@ -184,6 +211,7 @@ export function scimStepActivities(deps: ActivityDeps) {
 
     /**
      * One PATCH of the changed attributes, the full PUT (`sync.updateMethod: put`), or a leaver's DELETE: one operation.
+     * The PUT of a user created this run is two: a GET of the user, then the PUT laid over it (sendEmployeeWrite).
      * A deactivation or DELETE answered 404 is done (goneIsDone): the workflow counts it deactivated or deleted.
      */
     async writeEmployee(input: WriteInput): Promise<StepResult> {
@@ -251,10 +279,24 @@ export function goneIsDone(write: EmployeeWrite): boolean {
  * does not make an applied write a failure.
  */
 export async function sendEmployeeWrite(scim: ScimClient, peakonUserId: string, write: EmployeeWrite): Promise<'written' | 'gone'> {
+  let body: ScimUserWrite | undefined;
+  if (isPutOverCurrent(write)) {
+    // A PUT of a user created this run (sync/payloads.ts deferredReferencesWrite): `GET /Users/{id}` first, and the body
+    // laid over that user, so the replace keeps what Peakon holds beyond the create body (its defaults, what another
+    // system wrote since the create). Read on every attempt: a retry lays the same body over Peakon's state then, which
+    // after an applied PUT already holds it. Outside the write's handling below: a GET answered with something that is
+    // not a user sent no write.
+    try {
+      body = overCurrentBody(write, await scim.getUser(peakonUserId));
+    } catch (error) {
+      if (error instanceof ScimNotFoundError && error.apiAnswer && goneIsDone(write)) return 'gone';
+      throw error;
+    }
+  }
   try {
     if (write.method === 'delete') await scim.deleteUser(peakonUserId);
     else if (write.method === 'patch') await scim.patchUser(peakonUserId, write.operations);
-    else await scim.replaceUser(peakonUserId, write.body);
+    else await scim.replaceUser(peakonUserId, body ?? write.body);
   } catch (error) {
     // A 404 page from a proxy or gateway (HTML) says nothing about the user: it stays a failure, visible to the breaker.
     if (error instanceof ScimNotFoundError && error.apiAnswer && goneIsDone(write)) return 'gone';

@@ -126,10 +126,31 @@ export function composeUpdate(desired: DesiredState, current: ScimUser, method: 
   return { write, references, changes };
 }
 
-/** Phase 2 for a user this run created: only the references its create could not carry (same or later wave). */
+/**
+ * Phase 2 for a user this run created: only the references its create could not carry (same or later wave). PATCH
+ * writes just those references. PUT sends the create body with the references, laid over Peakon's user as it is when
+ * the write goes out (overCurrent): what Peakon filled in at creation (a default locale or timezone) or another system
+ * wrote since is not in the create body, and a PUT that clears omitted attributes would clear it.
+ */
 export function deferredReferencesWrite(references: Record<string, string>, createBody: ScimUserWrite, method: UpdateMethod): EmployeeWrite {
-  if (method === 'put') return { method, body: withReferences(createBody, references) };
+  if (method === 'put') return putOverCurrent(withReferences(createBody, references));
   return { method, operations: Object.entries(references).map(([attribute, email]) => peakonAttributePatch(attribute, email)) };
+}
+
+/**
+ * A PUT whose body is only the intended state, not yet laid over Peakon's user: the writer reads the user first (one
+ * more request) and sends overCurrentBody's result. Phase 2 builds it for a user created this run (deferredReferencesWrite);
+ * an existing user's PUT is laid over the user the plan read (composeUpdate).
+ */
+export type PutOverCurrent = Extract<EmployeeWrite, { method: 'put' }> & { overCurrent: true };
+
+const putOverCurrent = (body: ScimUserWrite): PutOverCurrent => ({ method: 'put', body, overCurrent: true });
+
+export const isPutOverCurrent = (write: EmployeeWrite): write is PutOverCurrent => write.method === 'put' && (write as Partial<PutOverCurrent>).overCurrent === true;
+
+/** The body a PutOverCurrent sends: its body laid over Peakon's user `current` (replacementBody, as for an existing user). */
+export function overCurrentBody(write: PutOverCurrent, current: ScimUser): ScimUserWrite {
+  return replacementBody(write.body, current);
 }
 
 /**
@@ -163,7 +184,8 @@ export function withoutReferences(write: EmployeeWrite, attributes: readonly str
       else delete peakon[attribute];
     }
   }
-  return { method: 'put', body };
+  // Still laid over Peakon's user at write time: a reference left out keeps what Peakon holds.
+  return isPutOverCurrent(write) ? putOverCurrent(body) : { method: 'put', body };
 }
 
 /** A create body without some employee references. */
