@@ -408,7 +408,10 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
         leaversDone = true;
         return finish('failed');
       }));
-      throw runFailure(error);
+      // The run's failure says what its report says (which partition, why, what finished), not the SDK's "Child
+      // Workflow execution failed": `sync --wait` and `status` print it. Only the failure's words differ from runs
+      // before this change; replay compares commands, not a failure's message.
+      throw ApplicationFailure.create({ type: 'PartitionFailed', nonRetryable: true, message: `${report.message}${report.reportPath ? ` (report: ${report.reportPath})` : ''}` });
     }
     const cause = error instanceof ActivityFailure ? error.cause : undefined;
     if (cause instanceof ApplicationFailure && QUARANTINE_TYPES.has(cause.type ?? '')) {

@@ -1,9 +1,9 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { reportFilePath, type RunReportFile } from '../../activities/report';
 import { unlockTenant } from '../../client/commands/unlock';
-import { exitCodeFor, formatReport } from '../../client/format-report';
+import { exitCodeFor, formatReport, runFailureMessage } from '../../client/format-report';
 import { ledgerStoreFromEnv } from '../../ownership/store';
 import { notDoneCount, type OutcomeCounts, type SyncReport } from '../../sync/report';
 import type { PartitionResult } from '../../workflows/partition';
@@ -292,7 +292,14 @@ describe('cancelling a run and the circuit breaker', () => {
       (async () => {
         const { handle, partition } = await syncWithFailedPartition(fixture, client, 4);
 
-        await expect(handle.result()).rejects.toBeDefined();
+        // The run's failure says what its report says, and where the report is (what `sync --wait` and `status` print),
+        // not the SDK's "Child Workflow execution failed".
+        const failure = (await handle.result().then(() => undefined, (error: unknown) => error)) as WorkflowFailedError;
+        expect(failure).toBeInstanceOf(WorkflowFailedError);
+        const said = runFailureMessage(failure);
+        expect(said.startsWith(`failed during create: partition ${partition(0)} failed (`)).toBe(true);
+        expect(said).toContain('the partitions in flight finished');
+        expect(said).toMatch(/\(report: \S+\.json\)$/);
         expect((await handle.describe()).memo).toMatchObject({ status: 'failed' });
         // The other partition in flight was not cut off with the run: it finished all ten of its employees…
         expect((await client.workflow.getHandle(partition(1)).describe()).status.name).toBe('COMPLETED');
