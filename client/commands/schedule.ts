@@ -122,17 +122,20 @@ export function registerScheduleCommand(program: Command): void {
   schedule
     .command('rekey [id]')
     .description('encrypt a schedule (its memo and stored config) with the current key, after a key rotation; run before dropping an old key')
-    .option('--all', "every sync schedule of the namespace")
+    .option('--all', "every sync schedule of the namespace that starts its runs on this deployment's task queue (PEAKON_SYNC_TASK_QUEUE)")
     .addHelpText(
       'after',
       '\nA schedule already under the current key is left as it is. Any other is deleted and created again under the same ID, ' +
-        'with the same cadence, state, note and config: its recent-runs list starts empty. Its old key must still be in PEAKON_SYNC_ENCRYPTION_OLD_KEYS.',
+        'with the same cadence, state, note and config: its recent-runs list starts empty. Its old key must still be in PEAKON_SYNC_ENCRYPTION_OLD_KEYS. ' +
+        "--all leaves schedules on another task queue (another deployment's, with its own keys) as they are; rekey <id> takes any sync schedule. " +
+        'Should creating it again fail, its stored config is written to <id>.rekey-backup.yaml (or .json) in the current directory, and the error names the schedule create command.',
     )
     .action(async (scheduleId: string | undefined, flags: { all?: boolean }) => {
       if ((scheduleId === undefined) === (flags.all !== true)) throw new Error('give a schedule ID or --all');
       const keys = rekeyKeysFromEnv();
+      const taskQueue = scheduleId === undefined ? readWorkerEnvironment().PEAKON_SYNC_TASK_QUEUE : undefined;
       const results = await withClient<Array<RekeyResult | RekeyFailure>>(async (client) =>
-        scheduleId !== undefined ? [await rekeySyncSchedule(client, scheduleId, keys)] : rekeyAllSyncSchedules(client, keys),
+        taskQueue === undefined ? [await rekeySyncSchedule(client, scheduleId ?? '', keys)] : rekeyAllSyncSchedules(client, keys, taskQueue),
       );
       const done = results.filter((result): result is RekeyResult => 'rekeyed' in result);
       const failed = results.filter((result): result is RekeyFailure => 'error' in result);

@@ -1,11 +1,16 @@
-import { ScheduleAlreadyRunning, type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleOptionsAction } from '@temporalio/client';
+import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ScheduleAlreadyRunning, ServiceError, type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleOptionsAction } from '@temporalio/client';
 import type { SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import YAML from 'yaml';
 import { ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE, allowsUnencryptedPayloads, ENCRYPTION_KEY_VARIABLE, OLD_ENCRYPTION_KEYS_VARIABLE, readEncryptionKeys } from '../../codec/keys';
 import { inlineScheduleClient, withInlineArgument } from './inline-client';
 import { listSyncSchedules } from './inspect';
 import { scheduleKeyIds, UNENCRYPTED } from './key-ids';
-import { SYNC_SCHEDULE_WORKFLOW_TYPES } from './options';
+import { SYNC_SCHEDULE_WORKFLOW_TYPES, timingFromSpec } from './options';
+import { scheduleInputOf, storedAsWritten } from './stored-config';
 
 /**
  * `schedule rekey`: a schedule's memo and its action's arguments (the stored config) are encrypted once, with the key
@@ -30,20 +35,74 @@ export function rekeyKeysFromEnv(env: Record<string, string | undefined> = proce
   return { currentKeyId: keys.current.id, decryptableKeyIds: new Set(keys.decryptionKeys.keys()), acceptsUnencrypted: allowsUnencryptedPayloads(env) };
 }
 
-export type RekeyResult = { scheduleId: string; rekeyed: false } | { scheduleId: string; rekeyed: true; previousKeyIds: string[] };
+export type RekeyResult =
+  | { scheduleId: string; rekeyed: false }
+  | { scheduleId: string; rekeyed: true; previousKeyIds: string[] }
+  /** `rekey --all` left it as it is: it starts runs on another deployment's task queue (whose workers hold other keys). */
+  | { scheduleId: string; rekeyed: false; skipped: { taskQueue: string; ownTaskQueue: string } };
 /** A schedule `rekey --all` could not rekey; the others are rekeyed all the same. */
 export interface RekeyFailure {
   scheduleId: string;
   error: Error;
 }
 
-/** How often, and after how long, the create after the delete is tried again (the deleted schedule may take a moment to go). */
+/**
+ * How long the create after the delete is tried again: a deleted schedule may take a while to go on a loaded server or
+ * Temporal Cloud (ScheduleAlreadyRunning meanwhile), and the connection may drop for a moment. The waits grow from
+ * `delayMs` to at most `maxDelayMs`; no attempt starts after `timeoutMs`.
+ */
 export interface RekeyRetry {
-  attempts: number;
+  timeoutMs: number;
   delayMs: number;
+  maxDelayMs: number;
 }
 
-const DEFAULT_RETRY: RekeyRetry = { attempts: 5, delayMs: 500 };
+export const DEFAULT_REKEY_RETRY: RekeyRetry = { timeoutMs: 60_000, delayMs: 500, maxDelayMs: 5_000 };
+
+/** Creates the schedule again; rekeySyncSchedule writes through the inline client (tests inject a failing one). */
+export type CreateSchedule = (options: ScheduleOptions) => Promise<unknown>;
+
+export interface RekeyOptions {
+  retry?: RekeyRetry;
+  /** Default: through the inline client, as create and update write (inline-client.ts). */
+  create?: CreateSchedule;
+  /** Where the backup of a schedule that could not be created again is written (default: the current directory). */
+  backupDirectory?: string;
+  /** Where the note about a deferred Ctrl-C/SIGTERM goes (default: stderr). */
+  messages?: { write(text: string): unknown };
+  /** What happens to a signal deferred while the schedule was deleted (default: raised again, so the process ends as it would have). */
+  raiseDeferredSignal?: (signal: NodeJS.Signals) => void;
+}
+
+// gRPC codes a create may meet while the server is busy or the connection drops: worth trying again.
+const RETRYABLE_GRPC_CODES = new Set([
+  4, // DEADLINE_EXCEEDED
+  8, // RESOURCE_EXHAUSTED
+  10, // ABORTED
+  14, // UNAVAILABLE
+]);
+
+function grpcCodeOf(error: unknown): number | undefined {
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 4; depth += 1) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === 'number') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a failed create after the delete is worth trying again: the deleted schedule not gone yet
+ * (ScheduleAlreadyRunning), or a busy server or dropped connection. Anything else (an invalid argument, a config too
+ * large, a permission refused) fails the same way again.
+ */
+export function isRetryableCreateError(error: unknown): boolean {
+  if (error instanceof ScheduleAlreadyRunning) return true;
+  const code = grpcCodeOf(error);
+  if (code !== undefined) return RETRYABLE_GRPC_CODES.has(code);
+  // The SDK wraps a failure without a gRPC status (the connection itself) as a ServiceError without a code.
+  return error instanceof ServiceError && error.cause === undefined;
+}
 
 function isNotFound(error: unknown): boolean {
   // gRPC NOT_FOUND (5), as the raw describeSchedule reports a missing schedule.
@@ -54,7 +113,7 @@ function isNotFound(error: unknown): boolean {
  * Encrypts one sync schedule with the current key. A schedule already under the current key is left as it is (so
  * running it twice is safe); the check reads the key ids in the payloads' plain metadata and decrypts nothing.
  */
-export async function rekeySyncSchedule(client: Client, scheduleId: string, keys: RekeyKeys, retry: RekeyRetry = DEFAULT_RETRY): Promise<RekeyResult> {
+export async function rekeySyncSchedule(client: Client, scheduleId: string, keys: RekeyKeys, rekey: RekeyOptions & { onlyTaskQueue?: string } = {}): Promise<RekeyResult> {
   let raw: temporal.api.workflowservice.v1.IDescribeScheduleResponse;
   try {
     raw = await client.workflowService.describeSchedule({ namespace: client.options.namespace, scheduleId });
@@ -65,6 +124,10 @@ export async function rekeySyncSchedule(client: Client, scheduleId: string, keys
   const workflowType = raw.schedule?.action?.startWorkflow?.workflowType?.name ?? '';
   if (!SYNC_SCHEDULE_WORKFLOW_TYPES.includes(workflowType)) {
     throw new Error(`schedule ${scheduleId} is not a sync schedule of this connector (it starts ${workflowType || 'no workflow'}): left as it is`);
+  }
+  const taskQueue = raw.schedule?.action?.startWorkflow?.taskQueue?.name ?? '';
+  if (rekey.onlyTaskQueue !== undefined && taskQueue !== rekey.onlyTaskQueue) {
+    return { scheduleId, rekeyed: false, skipped: { taskQueue, ownTaskQueue: rekey.onlyTaskQueue } };
   }
   const stale = scheduleKeyIds(raw).filter((id) => id !== keys.currentKeyId);
   if (stale.length === 0) return { scheduleId, rekeyed: false };
@@ -86,9 +149,45 @@ export async function rekeySyncSchedule(client: Client, scheduleId: string, keys
   // payload store), before anything is changed.
   const description = await client.schedule.getHandle(scheduleId).describe();
   const options = recreateOptions(description);
-  await client.schedule.getHandle(scheduleId).delete();
-  await createAgain(client, options, retry);
+  const create: CreateSchedule = rekey.create ?? ((recreated) => withInlineArgument(() => inlineScheduleClient(client).create(recreated)));
+  // From the delete until the create has succeeded or failed, the schedule exists only in this process's memory: a
+  // Ctrl-C or SIGTERM then waits for the create (and, if it fails, the backup file) instead of losing it.
+  const signals = deferSignals(scheduleId, rekey.messages ?? process.stderr);
+  let failure: Error | undefined;
+  try {
+    await client.schedule.getHandle(scheduleId).delete();
+    await createAgain(create, options, description, rekey);
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
+  } finally {
+    signals.release(failure, rekey.raiseDeferredSignal);
+  }
+  if (failure) throw failure;
   return { scheduleId, rekeyed: true, previousKeyIds: stale };
+}
+
+interface SignalDeferral {
+  release(failure: Error | undefined, raise?: (signal: NodeJS.Signals) => void): void;
+}
+
+/** Holds SIGINT/SIGTERM while the schedule is deleted, saying once why; `release` raises a held one again. */
+export function deferSignals(scheduleId: string, messages: { write(text: string): unknown }): SignalDeferral {
+  let received: NodeJS.Signals | undefined;
+  const hold = (signal: NodeJS.Signals): void => {
+    if (received === undefined) messages.write(`finishing the rekey of ${scheduleId}: it is deleted and being created again\n`);
+    received ??= signal;
+  };
+  const signalNames: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  for (const signal of signalNames) process.on(signal, hold);
+  return {
+    release(failure, raise = (signal) => process.kill(process.pid, signal)) {
+      for (const signal of signalNames) process.removeListener(signal, hold);
+      if (received === undefined) return;
+      // The process ends at the signal, before its caller could print the failure: it is printed here.
+      if (failure) messages.write(`${failure.message}\n`);
+      raise(received);
+    },
+  };
 }
 
 /** The schedule as the SDK described it, as options that create it again: same ID, spec, action, policies, state, memo, search attributes. */
@@ -114,29 +213,124 @@ function customSearchAttributes(attributes: TypedSearchAttributes | SearchAttrib
   return pairs.length > 0 ? { typedSearchAttributes: pairs } : {};
 }
 
-async function createAgain(client: Client, options: ScheduleOptions, retry: RekeyRetry): Promise<void> {
+/**
+ * Creates the deleted schedule again, trying again while the failure is one that passes (isRetryableCreateError) for
+ * up to `retry.timeoutMs`. When it still fails, the schedule's stored config is written to a backup file and the error
+ * names the `schedule create` command that makes the schedule again from it.
+ */
+export async function createAgain(create: CreateSchedule, options: ScheduleOptions, description: ScheduleDescription, rekey: Pick<RekeyOptions, 'retry' | 'backupDirectory'> = {}): Promise<void> {
+  const retry = rekey.retry ?? DEFAULT_REKEY_RETRY;
+  const deadline = Date.now() + retry.timeoutMs;
+  let attempts = 0;
   let lastError: unknown;
-  for (let attempt = 1; attempt <= retry.attempts; attempt += 1) {
+  for (let delay = retry.delayMs; ; delay = Math.min(delay * 2, retry.maxDelayMs)) {
+    attempts += 1;
     try {
-      // Through the inline client, as create and update write: the config stays in the schedule (inline-client.ts).
-      await withInlineArgument(() => inlineScheduleClient(client).create(options));
+      await create(options);
       return;
     } catch (error) {
       lastError = error;
-      if (attempt < retry.attempts) await new Promise((resolve) => setTimeout(resolve, retry.delayMs * attempt));
     }
+    if (!isRetryableCreateError(lastError) || Date.now() + delay > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, delay));
   }
   // The server's or the SDK's message names no config value; the config itself is never printed.
   const why = lastError instanceof ScheduleAlreadyRunning ? 'the deleted schedule had not gone yet' : lastError instanceof Error ? lastError.message : String(lastError);
+  const tried = attempts === 1 ? 'once' : `${attempts} times in ${Math.round(retry.timeoutMs / 1000)} s`;
   throw new Error(
-    `schedule ${options.scheduleId} was DELETED to be created again under the current key, but creating it again failed ${retry.attempts} times (${why}): ` +
-      `create it again from its config file: peakon-sync schedule create --config <file> --id ${options.scheduleId} with its cadence (--every or --cron), ` +
-      'and --paused/--note if it had them',
+    `schedule ${options.scheduleId} was DELETED to be created again under the current key, but creating it again failed (tried ${tried}: ${why}). ` +
+      recreateHint(description, rekey.backupDirectory ?? process.cwd()),
   );
 }
 
-/** `rekeyed <id> (was key <id>)`, or that it already was under the current key. */
+/** A schedule ID as part of a file name: what `create --id` takes stays, anything else becomes `_`. */
+function fileNameOf(scheduleId: string): string {
+  return scheduleId.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'schedule';
+}
+
+/** A word as a POSIX shell reads it: as it is when nothing in it is special, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9._/:=@%+,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Writes `text` to a new file (never over an existing one), readable by its owner alone; returns its path. */
+function writeNewFile(directory: string, baseName: string, extension: string, text: string): string {
+  for (let copy = 1; ; copy += 1) {
+    const file = path.join(directory, `${baseName}${copy === 1 ? '' : `-${copy}`}.${extension}`);
+    let fd: number;
+    try {
+      fd = openSync(file, 'wx', 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && copy < 100) continue;
+      throw error;
+    }
+    try {
+      fchmodSync(fd, 0o600);
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    return file;
+  }
+}
+
+/**
+ * The schedule's stored config as it is kept (YAML when it was written from a YAML file, JSON from a JSON one), in a new
+ * file of mode 0600 in `directory` (the system's temporary folder when that cannot be written), and the
+ * `schedule create` command that makes the schedule again from it, with the cadence, pause and note it had.
+ */
+export function recreateHint(description: ScheduleDescription, directory: string): string {
+  const { scheduleId } = description;
+  const input = scheduleInputOf({ workflowType: description.action.type === 'startWorkflow' ? description.action.workflowType : '', args: description.action.type === 'startWorkflow' ? description.action.args : [] });
+  if (!input) return 'Its stored config could not be read back, so no backup was written: create it again from its config file with peakon-sync schedule create --config <file> --id ' + shellWord(scheduleId);
+  const stored = storedAsWritten(input);
+  const asJson = stored.configFile !== undefined && /\.json$/i.test(stored.configFile);
+  const text = asJson ? `${JSON.stringify(stored.storedConfig, null, 2)}\n` : YAML.stringify(stored.storedConfig);
+  let file: string | undefined;
+  const problems: string[] = [];
+  for (const folder of [directory, os.tmpdir()]) {
+    try {
+      file = writeNewFile(folder, `${fileNameOf(scheduleId)}.rekey-backup`, asJson ? 'json' : 'yaml', text);
+      break;
+    } catch (error) {
+      problems.push(`${folder}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  }
+  const command = ['peakon-sync schedule create --config', shellWord(file ?? '<file>'), '--id', shellWord(scheduleId), ...cadenceFlags(description)].join(' ');
+  if (file === undefined) return `Its stored config could not be written to a backup file (${problems.join('; ')}): create it again from its config file with ${command}`;
+  const relativeTo = stored.configFile !== undefined ? path.dirname(stored.configFile) : undefined;
+  const paths =
+    relativeTo !== undefined && relativeTo !== path.dirname(file)
+      ? ` Relative paths in it (the CSV export, secret files) were read from ${relativeTo}, the folder of ${stored.configFile}: move the file there first, or create from the original file if you still have it.`
+      : '';
+  return `Its stored config, as the schedule kept it, is in ${file} (readable by you alone): create it again with ${command}${paths}`;
+}
+
+/** An interval as `--every` takes it: one number and one unit (90m, not formatDuration's 1h30m). */
+function everyFlag(milliseconds: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (milliseconds % size === 0) return `${milliseconds / size}${unit}`;
+  }
+  return `${milliseconds}ms`;
+}
+
+/** `--every 1h` or `--cron "0 2 * * *" --timezone Europe/Copenhagen`, `--paused`, `--note "…"`: as the schedule had them. */
+function cadenceFlags(description: ScheduleDescription): string[] {
+  const timing = timingFromSpec(description.spec);
+  const cadence = !timing
+    ? ['<--every <interval> or --cron "<expression>": its spec is not one schedule create makes>']
+    : 'everyMs' in timing
+      ? ['--every', everyFlag(timing.everyMs)]
+      : ['--cron', shellWord(timing.cron), ...(timing.timezone !== undefined && timing.timezone !== 'UTC' ? ['--timezone', shellWord(timing.timezone)] : [])];
+  return [...cadence, ...(description.state.paused ? ['--paused'] : []), ...(description.state.note ? ['--note', shellWord(description.state.note)] : [])];
+}
+
+/** `rekeyed <id> (was key <id>)`, that it already was under the current key, or that `--all` left it to its deployment. */
 export function formatRekeyResult(result: RekeyResult, currentKeyId: string): string {
+  if ('skipped' in result) {
+    const { taskQueue, ownTaskQueue } = result.skipped;
+    return `${result.scheduleId}: starts runs on task queue ${taskQueue || '(none)'}, not this deployment's ${ownTaskQueue}: left as it is; rekey it by its ID from that deployment`;
+  }
   if (!result.rekeyed) return `${result.scheduleId}: already under the current key ${currentKeyId}, nothing to change`;
   return `rekeyed ${result.scheduleId} (was key ${result.previousKeyIds.join(', ')})`;
 }
@@ -144,12 +338,16 @@ export function formatRekeyResult(result: RekeyResult, currentKeyId: string): st
 export const RECENT_RUNS_NOTE =
   'A rekeyed schedule is a new schedule under the same ID: its recent-runs list (schedule describe) and its counters start empty; the runs it started before are still in Temporal (peakon-sync status).';
 
-/** Every sync schedule of the namespace (as `schedule list` finds them): one result or error per schedule, none stopping the others. */
-export async function rekeyAllSyncSchedules(client: Client, keys: RekeyKeys, retry?: RekeyRetry): Promise<Array<RekeyResult | RekeyFailure>> {
+/**
+ * Every sync schedule of the namespace (as `schedule list` finds them) that starts its runs on `taskQueue`, this
+ * deployment's: another deployment sharing the namespace (staging beside production) has workers with other keys, which
+ * could not read its schedules once encrypted with this one's. One result or error per schedule, none stopping the others.
+ */
+export async function rekeyAllSyncSchedules(client: Client, keys: RekeyKeys, taskQueue: string, rekey: RekeyOptions = {}): Promise<Array<RekeyResult | RekeyFailure>> {
   const results: Array<RekeyResult | RekeyFailure> = [];
   for (const row of await listSyncSchedules(client)) {
     try {
-      results.push(await rekeySyncSchedule(client, row.scheduleId, keys, retry));
+      results.push(await rekeySyncSchedule(client, row.scheduleId, keys, { ...rekey, onlyTaskQueue: taskQueue }));
     } catch (error) {
       results.push({ scheduleId: row.scheduleId, error: error instanceof Error ? error : new Error(String(error)) });
     }

@@ -5,13 +5,17 @@
  * same cadence, state, note and config. The schedules live in a namespace of their own, so `--all` meets no other
  * test file's schedules.
  */
-import { Client } from '@temporalio/client';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import YAML from 'yaml';
 import { temporal as proto } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { ENCRYPTION_KEY_ID_METADATA_KEY } from '../../codec/aes-gcm-codec';
 import { connectorDataConverter } from '../../codec/data-converter';
 import { encryptionKeyId, generateEncryptionKey } from '../../codec/keys';
+import { rekeySyncSchedule } from '../../client/schedules/rekey';
 import { SEARCH_ATTRIBUTE_KEYS, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 import { runCliInProcess } from '../harness/cli';
 import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
@@ -34,6 +38,8 @@ describe('peakon-sync schedule rekey (against a real Temporal server)', () => {
   const idA = encryptionKeyId(Buffer.from(keyA, 'base64'));
   const idB = encryptionKeyId(Buffer.from(keyB, 'base64'));
   let scheduleId: string;
+  /** A schedule of another deployment in the same namespace: its runs start on another task queue, whose workers hold other keys. */
+  let otherDeploymentId: string;
 
   function useKeys(current: string, old?: string): void {
     process.env.PEAKON_SYNC_ENCRYPTION_KEY = current;
@@ -57,6 +63,7 @@ describe('peakon-sync schedule rekey (against a real Temporal server)', () => {
     temporal = await connectToDevServer();
     fixture = await createPipelineFixture(temporal);
     scheduleId = `peakon-sync-${fixture.config.tenant}`;
+    otherDeploymentId = `staging-${fixture.config.tenant}`;
     // A namespace of this file's own, with the connector's search attributes, as a deployment's namespace has them.
     await temporal.client.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
     await eventually('the new namespace to take search attributes', async () => {
@@ -75,7 +82,7 @@ describe('peakon-sync schedule rekey (against a real Temporal server)', () => {
     process.env.TEMPORAL_NAMESPACE = namespace;
   });
   afterAll(async () => {
-    await clientWithOnly(keyB).schedule.getHandle(scheduleId).delete().catch(() => undefined);
+    for (const id of [scheduleId, otherDeploymentId]) await clientWithOnly(keyB).schedule.getHandle(id).delete().catch(() => undefined);
     process.env = savedEnvironment;
     await fixture.close();
     await temporal.close();
@@ -90,12 +97,16 @@ describe('peakon-sync schedule rekey (against a real Temporal server)', () => {
     expect(await rawKeyIds(scheduleId)).toEqual([idA, idA]);
     const argsBefore = (await clientWithOnly(keyA).schedule.getHandle(scheduleId).describe()).action.args;
     expect(argsBefore).toEqual([expect.objectContaining({ configFile })]);
+    // Another deployment's schedule in the same namespace, on its own task queue.
+    process.env.PEAKON_SYNC_TASK_QUEUE = 'peakon-sync-staging';
+    await cli('schedule', 'create', '--config', configFile, '--id', otherDeploymentId, '--every', '1h', '--paused');
+    delete process.env.PEAKON_SYNC_TASK_QUEUE;
 
     // The rotation: B is current, A an old key. The list reads visibility, a second or so behind.
     useKeys(keyB, keyA);
     const rows = await eventually('the schedule in the list', async () => {
       const listed = ListJsonSchema.parse(JSON.parse(await cli('schedule', 'list', '--json')));
-      return listed.some((row) => row.scheduleId === scheduleId) ? listed : undefined;
+      return listed.some((row) => row.scheduleId === scheduleId) && listed.some((row) => row.scheduleId === otherDeploymentId) ? listed : undefined;
     });
     expect(rows.find((row) => row.scheduleId === scheduleId)).toMatchObject({ tenant: fixture.config.tenant, oldKey: idA });
     expect(await cli('schedule', 'list')).toMatch(new RegExp(`${scheduleId} .*old key ${idA}: run peakon-sync schedule rekey ${scheduleId}`));
@@ -111,6 +122,13 @@ describe('peakon-sync schedule rekey (against a real Temporal server)', () => {
     expect(rekeyed).toContain(`rekeyed ${scheduleId} (was key ${idA})`);
     expect(rekeyed).toContain('recent-runs list');
     expect(await rawKeyIds(scheduleId)).toEqual([idB, idB]);
+    // --all keeps to this deployment's task queue (PEAKON_SYNC_TASK_QUEUE, default peakon-sync): the other one is left under A.
+    expect(rekeyed).toContain(`${otherDeploymentId}: starts runs on task queue peakon-sync-staging, not this deployment's peakon-sync: left as it is; rekey it by its ID from that deployment\n`);
+    expect(await rawKeyIds(otherDeploymentId)).toEqual([idA, idA]);
+    // By its ID, any sync schedule is rekeyed, on whatever task queue.
+    expect(await cli('schedule', 'rekey', otherDeploymentId)).toContain(`rekeyed ${otherDeploymentId} (was key ${idA})`);
+    expect(await rawKeyIds(otherDeploymentId)).toEqual([idB, idB]);
+    expect((await clientWithOnly(keyB).schedule.getHandle(otherDeploymentId).describe()).action).toMatchObject({ taskQueue: 'peakon-sync-staging' });
 
     // A dropped: B alone describes the schedule and decodes its config, which is the same; so are spec, state and policies.
     useKeys(keyB);
@@ -136,5 +154,50 @@ describe('peakon-sync schedule rekey (against a real Temporal server)', () => {
     // Twice is safe: nothing to change.
     expect(await cli('schedule', 'rekey', scheduleId)).toBe(`${scheduleId}: already under the current key ${idB}, nothing to change\n`);
     expect(await cli('schedule', 'rekey', '--all')).toContain(`${scheduleId}: already under the current key ${idB}`);
+  });
+
+  it('when creating it again keeps failing, writes the stored config to a backup file and names the create command that brings the schedule back', async () => {
+    const id = `backup-${fixture.config.tenant}`;
+    useKeys(keyA);
+    const configFile = writeConfigFile(fixture, 'acme-backup.yaml', configAsWrittenFor(fixture));
+    await cli('schedule', 'create', '--config', configFile, '--id', id, '--every', '90m', '--paused', '--note', "don't run: drill");
+    const clientAB = new Client({ connection: temporal.connection, namespace, dataConverter: connectorDataConverter({ PEAKON_SYNC_ENCRYPTION_KEY: keyB, PEAKON_SYNC_ENCRYPTION_OLD_KEYS: keyA }) });
+    const before = await clientAB.schedule.getHandle(id).describe();
+
+    // The create after the delete never gets through (the deleted schedule "not gone yet"), for the whole retry window.
+    let attempts = 0;
+    const failing = rekeySyncSchedule(clientAB, id, { currentKeyId: idB, decryptableKeyIds: new Set([idA, idB]), acceptsUnencrypted: false }, {
+      create: async () => {
+        attempts += 1;
+        throw new ScheduleAlreadyRunning('Schedule already exists and is running', id);
+      },
+      retry: { timeoutMs: 1_500, delayMs: 50, maxDelayMs: 200 },
+      backupDirectory: fixture.stateDirectory,
+    });
+    const error = await failing.then(() => undefined, (caught: unknown) => caught as Error);
+    expect(error).toBeInstanceOf(Error);
+    expect(attempts).toBeGreaterThan(5);
+    await expect(clientAB.schedule.getHandle(id).describe()).rejects.toThrow(ScheduleNotFoundError);
+
+    const backup = path.join(fixture.stateDirectory, `${id}.rekey-backup.yaml`);
+    expect(error?.message).toContain(`was DELETED`);
+    expect(error?.message).toContain(`Its stored config, as the schedule kept it, is in ${backup}`);
+    const command = `peakon-sync schedule create --config ${backup} --id ${id} --every 90m --paused --note 'don'\\''t run: drill'`;
+    expect(error?.message).toContain(command);
+    expect(statSync(backup).mode & 0o777).toBe(0o600);
+    const [storedBefore] = before.action.type === 'startWorkflow' ? (before.action.args ?? []) : [];
+    expect(YAML.parse(readFileSync(backup, 'utf8'))).toEqual((storedBefore as { storedConfig: unknown }).storedConfig);
+    // No config value in the message: the sandbox's address is in the config, not in what is printed.
+    expect(error?.message).not.toContain(fixture.config.peakon.baseUrl);
+
+    // The command, run as printed, brings the schedule back with the same config, cadence, pause and note.
+    useKeys(keyB);
+    await cli('schedule', 'create', '--config', backup, '--id', id, '--every', '90m', '--paused', '--note', "don't run: drill");
+    const after = await clientWithOnly(keyB).schedule.getHandle(id).describe();
+    const [storedAfter] = after.action.type === 'startWorkflow' ? (after.action.args ?? []) : [];
+    expect((storedAfter as { storedConfig: unknown }).storedConfig).toEqual((storedBefore as { storedConfig: unknown }).storedConfig);
+    expect(after.spec).toEqual(before.spec);
+    expect(after.state).toMatchObject({ paused: true, note: "don't run: drill" });
+    await clientWithOnly(keyB).schedule.getHandle(id).delete();
   });
 });
