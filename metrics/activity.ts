@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { MetricMeter } from '@temporalio/common';
-import type { ActivityInterceptors } from '@temporalio/worker';
+import { Runtime, type ActivityInterceptors } from '@temporalio/worker';
 import { z } from 'zod';
 import type { ScimOperation } from '../scim/client';
 import { BUDGET_OPERATIONS_PER_HOUR, NO_RESPONSE_STATUS, SCIM_OPERATIONS, SCIM_RATE_LIMITED } from './definitions';
@@ -17,10 +17,10 @@ const ActivityScopeSchema = z.object({
 
 /**
  * Tags every metric an activity emits (through its Context's `metricMeter`) with the run's tenant, and publishes the
- * tenant's budget whenever an activity that may call Peakon starts. Runs in each worker of the process, so the SCIM
- * activities on `<queue>-scim-<tenant>` queues are tagged like the plan on the main queue.
+ * tenant's budget (one series per tenant) whenever an activity that may call Peakon starts. Runs in each worker of the
+ * process, so the SCIM activities on `<queue>-scim-<tenant>` queues are tagged like the plan on the main queue.
  */
-export function connectorActivityInterceptors(context: Context): ActivityInterceptors {
+export function connectorActivityInterceptors(_context: Context): ActivityInterceptors {
   let tenant: string | undefined;
   return {
     inbound: {
@@ -29,7 +29,10 @@ export function connectorActivityInterceptors(context: Context): ActivityInterce
         if (scope.success) {
           tenant = scope.data.run.tenant;
           const budget = scope.data.peakon?.operationsPerHour ?? scope.data.config?.peakon.operationsPerHour;
-          if (budget !== undefined) gauge(context.metricMeter, BUDGET_OPERATIONS_PER_HOUR).set(budget);
+          // On the runtime's meter with the tenant alone: through the activity's meter the SDK adds `activityType` and
+          // `taskQueue`, one series per activity type, each keeping its last value for the worker's life, so a lowered
+          // budget left the old one standing on the series of activities no longer run (and `max by (tenant)` read it).
+          if (budget !== undefined) gauge(Runtime.instance().metricMeter.withTags({ tenant }), BUDGET_OPERATIONS_PER_HOUR).set(budget);
         }
         return next(input);
       },
