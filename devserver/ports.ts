@@ -1,6 +1,11 @@
 import net from 'node:net';
 
+/** The highest TCP port: `preferred + 1000` (the UI beside a dev server on an OS-picked port) may be past it. */
+const MAX_PORT = 65_535;
+
 function tryListen(port: number): Promise<number | undefined> {
+  // listen() throws (ERR_SOCKET_BAD_PORT) rather than emitting 'error' for a port out of range: no such port is free.
+  if (!Number.isInteger(port) || port < 0 || port > MAX_PORT) return Promise.resolve(undefined);
   return new Promise<number | undefined>((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(undefined));
