@@ -152,7 +152,10 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   // A dry run writes nothing, so it may run beside a real sync.
   const lock = input.dryRun ? undefined : await holdTenantLock(config.tenant, run.runId, tuning.lockLeaseMs, keepScimQueuePolled(info.taskQueue, config));
   if (lock === 'held-elsewhere') {
-    report.message = `another sync of tenant ${config.tenant} is running (lock ${tenantLockWorkflowId(config.tenant)}); this run did nothing`;
+    // The lock's ID, not the holder's: finding the holder takes a read the workflow does not make, and `status` on the
+    // lock's ID names it and follows it (client/commands/status.ts, lockHolderFromDescription).
+    const lockId = tenantLockWorkflowId(config.tenant);
+    report.message = `another sync of tenant ${config.tenant} is running (lock ${lockId}); this run did nothing (see which run holds it and follow it: peakon-sync status '${lockId}')`;
     publish('skipped');
     return report;
   }

@@ -193,6 +193,8 @@ describe('sync schedules on a real Temporal server', () => {
 
     expect(manual.status).toBe('skipped');
     expect(manual.message).toMatch(/another sync of tenant/);
+    // It says how to find and follow the run that holds the tenant.
+    expect(manual.message).toContain(`peakon-sync status '${tenantLockWorkflowId(pipeline.config.tenant)}'`);
     expect(manual.operations).toBe(0);
     expect(scheduled.status).toBe('completed');
     expect(scheduled.counts.created).toBe(5);
