@@ -46,7 +46,8 @@ export function formatMappingReport(report: MappingReport): string {
     lines.push('', `${summary.problems} problem(s) — these records are not synced until fixed in the HR system:`);
     for (const problem of report.problems) {
       const who = problem.employeeKey ? ` (${problem.employeeKey})` : '';
-      lines.push(`  ${problem.recordRef}${who}: ${problem.field}: ${problem.message}`);
+      // The form the run report uses (workflows/sync.ts), so one search finds a record's problem in either.
+      lines.push(`  ${problem.recordRef}${who}, ${problem.field}: ${problem.message}`);
     }
     lines.push('', `by field: ${summary.problemsByField.map(({ field, count }) => `${field} ${count}`).join(', ')}`);
   }

@@ -29,7 +29,7 @@ describe('a single oversized record cannot stop the run', () => {
         message: `10,485,760 bytes from "first_name" is longer than the ${MAX_VALUE_BYTES.toLocaleString('en-US')} allowed for one value`,
       },
     ]);
-    expect(formatMappingReport(report)).toContain('row 3 (bob@example.com): givenName: 10,485,760 bytes from "first_name"');
+    expect(formatMappingReport(report)).toContain('row 3 (bob@example.com), givenName: 10,485,760 bytes from "first_name"');
     // What travels through Temporal stays small: the plan carries the problems and the employees.
     expect(JSON.stringify(report).length).toBeLessThan(4096);
   });

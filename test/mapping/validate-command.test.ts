@@ -34,7 +34,7 @@ describe('peakon-sync validate', () => {
     const { output, exitCode } = await runValidate(['--config', config]);
     expect(exitCode).toBe(1);
     expect(output).toContain('3 records read: 2 employees to sync (2 active, 0 inactive), 0 out of scope, 1 rejected');
-    expect(output).toContain('row 3: email: "not-an-email" is not a valid email address');
+    expect(output).toContain('row 3, email: "not-an-email" is not a valid email address');
     expect(output).toContain('row 4 (c@example.com): Manager: HRIS id "99" is not in the HRIS read; Manager left out');
   });
 
@@ -43,8 +43,8 @@ describe('peakon-sync validate', () => {
     const { output, exitCode } = await runValidate(['--config', config, '--no-preflight']);
     expect(exitCode).toBe(1);
     expect(output).toContain('3 records read: 1 employees to sync (1 active, 0 inactive), 0 out of scope, 2 rejected');
-    expect(output).toContain('row 3: record: line 3 of the file has 6 field(s) where the header has 5 column(s)');
-    expect(output).toContain('row 4: email: "not-an-email" is not a valid email address');
+    expect(output).toContain('row 3, record: line 3 of the file has 6 field(s) where the header has 5 column(s)');
+    expect(output).toContain('row 4, email: "not-an-email" is not a valid email address');
     expect(output).not.toContain('EXTRA');
   });
 
