@@ -4,6 +4,7 @@ import { registerApprovalCommands } from './commands/approve';
 import { registerCodecServerCommand } from './commands/codec-server';
 import { registerCancelCommand } from './commands/cancel';
 import { registerDemoCommand } from './commands/demo';
+import { registerRunsCommand } from './commands/runs';
 import { registerSandboxCommand } from './commands/sandbox';
 import { registerScheduleCommand } from './commands/schedule';
 import { registerServerCommand } from './commands/server';
@@ -20,6 +21,7 @@ export function buildCli(): Command {
     .showHelpAfterError();
   registerSyncCommand(program);
   registerStatusCommand(program);
+  registerRunsCommand(program);
   registerCancelCommand(program);
   registerApprovalCommands(program);
   registerUnlockCommand(program);

@@ -5,10 +5,11 @@ import { createSyncSchedule } from '../schedules/create';
 import { currentKeyIdFromEnv } from '../schedules/key-ids';
 import { formatRekeyResult, RECENT_RUNS_NOTE, rekeyAllSyncSchedules, rekeyKeysFromEnv, rekeySyncSchedule, type RekeyFailure, type RekeyResult } from '../schedules/rekey';
 import { describeSyncSchedule, findSyncSchedule, listSyncSchedules } from '../schedules/inspect';
-import { defaultScheduleId, SYNC_SCHEDULE_OVERLAP_POLICY, timingFromFlags } from '../schedules/options';
+import { defaultScheduleId, timingFromFlags } from '../schedules/options';
 import { formatScheduleList, formatScheduleOverview } from '../schedules/overview';
 import { setSchedulePaused } from '../schedules/pause';
 import { scheduleConfigFromFile } from '../schedules/stored-config';
+import { formatTriggeredRun, TRIGGER_WAIT_MS, triggerSyncSchedule } from '../schedules/trigger';
 import { formatScheduleUpdate, updateSyncSchedule } from '../schedules/update';
 import { connectClient } from '../temporal-client';
 
@@ -174,12 +175,11 @@ export function registerScheduleCommand(program: Command): void {
 
   schedule
     .command('trigger <id>')
-    .description('start a run now; it ends skipped if another sync of the tenant holds the tenant lock')
+    .description("start a run now and print its workflow ID (for status, approve, cancel); it ends skipped if another sync of the tenant holds the tenant lock")
+    .addHelpText('after', `\nWaits up to ${TRIGGER_WAIT_MS / 1000} s for the schedule to list the run; should it not, peakon-sync runs <tenant> finds it.`)
     .action(async (scheduleId: string) => {
-      // The schedules' own policy (ALLOW_ALL, see schedules/options.ts): under SKIP a run stuck after a bad deploy would
-      // swallow the trigger silently; now the tenant lock decides, and a run that meets it ends 'skipped', visibly.
-      await withClient((client) => client.schedule.getHandle(scheduleId).trigger(SYNC_SCHEDULE_OVERLAP_POLICY));
-      print(`triggered ${scheduleId}: see peakon-sync schedule describe ${scheduleId}`);
+      const triggered = await withClient((client) => triggerSyncSchedule(client, scheduleId));
+      print(formatTriggeredRun(triggered));
     });
 
   schedule

@@ -1,0 +1,141 @@
+import { type Client } from '@temporalio/client';
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
+import { extstoreInboundOptions, visit, walkListWorkflowExecutionsResponse } from '@temporalio/common/lib/internal-non-workflow';
+import type { temporal } from '@temporalio/proto';
+import { InvalidArgumentError, type Command } from 'commander';
+import { checkedTenantName } from '../../config/schema';
+import { RUN_WORKFLOW_TYPES } from '../../workflows/ids';
+import { TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
+import { describeRunOutcome, SyncRunMemoSchema, type SyncRunMemo } from '../schedules/overview';
+import { connectClient, hasSearchAttributes } from '../temporal-client';
+
+/** One run of a tenant as `peakon-sync runs` shows it: IDs, times, statuses and counts, never personal data. */
+export interface TenantRun {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  startedAt: Date;
+  closedAt?: Date;
+  /** Temporal's execution status (RUNNING, COMPLETED, FAILED, TERMINATED, …). */
+  execution: string;
+  /** The sync's own outcome from its memo; absent when the run never wrote one (or its memo cannot be decoded). */
+  outcome?: SyncRunMemo;
+  /** Set when the memo is there but this client's codec cannot decode it (encrypted with a key it does not hold). */
+  memoUnreadable?: true;
+}
+
+export const DEFAULT_RUNS_LIMIT = 20;
+
+/**
+ * Visibility does not sort by start time on every store (the SQL stores reject ORDER BY and list running runs first,
+ * then by close time): this many matching runs are read, then sorted. A tenant's runs in the retention period are
+ * far fewer than this (one an hour for 30 days is 720).
+ */
+export const RUNS_READ_CAP = 2_000;
+
+/**
+ * The visibility query for a tenant's runs. By the tenant search attribute where the namespace has it (both manual and
+ * scheduled runs set it then); else by workflow ID, which always starts `peakon-sync/<tenant>/` (workflows/ids.ts) —
+ * the trailing `/` keeps tenant `acme` from matching `acme-eu`. Either way only run workflow types: a tenant's lock,
+ * partitions and employee steps share the ID prefix.
+ */
+export function tenantRunsQuery(tenant: string, withSearchAttributes: boolean): string {
+  const types = RUN_WORKFLOW_TYPES.map((type) => JSON.stringify(type)).join(', ');
+  // A double-quoted literal with JSON's escapes is a string in Temporal's list filter, whatever it holds.
+  const tenantFilter = withSearchAttributes ? `${TENANT_SEARCH_ATTRIBUTE.name} = ${JSON.stringify(tenant)}` : `WorkflowId STARTS_WITH ${JSON.stringify(`peakon-sync/${tenant}/`)}`;
+  return `${tenantFilter} AND WorkflowType IN (${types})`;
+}
+
+type RawExecution = temporal.api.workflow.v1.IWorkflowExecutionInfo;
+
+/**
+ * A listed run. The memo is decoded row by row: a run whose memo this codec cannot read (an old key dropped since)
+ * shows without its outcome instead of failing the whole list.
+ */
+async function tenantRun(client: Client, raw: RawExecution): Promise<TenantRun> {
+  const converter = client.options.loadedDataConverter;
+  const namespace = client.options.namespace;
+  let memoUnreadable = false;
+  let info;
+  try {
+    info = await executionInfoFromRaw(raw, converter, raw, namespace);
+  } catch {
+    memoUnreadable = true;
+    info = await executionInfoFromRaw({ ...raw, memo: null }, converter, raw, namespace);
+  }
+  const outcome = SyncRunMemoSchema.safeParse(info.memo);
+  return {
+    workflowId: info.workflowId,
+    runId: info.runId,
+    workflowType: info.type,
+    startedAt: info.startTime,
+    ...(info.closeTime ? { closedAt: info.closeTime } : {}),
+    execution: info.status.name,
+    ...(outcome.success ? { outcome: outcome.data } : {}),
+    ...(memoUnreadable ? { memoUnreadable: true as const } : {}),
+  };
+}
+
+/** The tenant's runs, manual and scheduled, newest first, through Temporal visibility (a second or so behind). */
+export async function listTenantRuns(client: Client, tenant: string, options: { limit: number; withSearchAttributes: boolean }): Promise<{ runs: TenantRun[]; capped: boolean }> {
+  const query = tenantRunsQuery(tenant, options.withSearchAttributes);
+  const runs: TenantRun[] = [];
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const response = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query, pageSize: 500, ...(nextPageToken ? { nextPageToken } : {}) });
+    await visit(response, walkListWorkflowExecutionsResponse, extstoreInboundOptions(client.options.loadedDataConverter.externalStorage));
+    for (const raw of response.executions ?? []) runs.push(await tenantRun(client, raw));
+    nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
+  } while (nextPageToken && runs.length < RUNS_READ_CAP);
+  runs.sort((left, right) => right.startedAt.getTime() - left.startedAt.getTime() || left.workflowId.localeCompare(right.workflowId));
+  return { runs: runs.slice(0, options.limit), capped: nextPageToken !== undefined };
+}
+
+function time(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The run's own outcome, worded as `schedule describe` words it (schedules/overview.ts). */
+export function tenantRunOutcome(run: TenantRun): string {
+  if (run.memoUnreadable) return `${run.execution} (its memo is encrypted with a key this client does not hold)`;
+  // describeRunOutcome reads only the ID, the Temporal status and the memo; a manual run has no scheduled time.
+  return describeRunOutcome({ workflowId: run.workflowId, runId: run.runId, scheduledAt: run.startedAt, startedAt: run.startedAt, execution: run.execution, ...(run.outcome ? { outcome: run.outcome } : {}) });
+}
+
+export function formatTenantRuns(tenant: string, runs: readonly TenantRun[], capped: boolean): string {
+  if (runs.length === 0) return `No runs of tenant ${tenant} found (visibility lists a run a second or so after it starts; closed runs go after the namespace's retention period).`;
+  const header = ['STARTED', 'WORKFLOW ID', 'STATUS', 'OUTCOME'];
+  const table = runs.map((run) => [time(run.startedAt), run.workflowId, run.execution, tenantRunOutcome(run)]);
+  const widths = header.map((title, column) => Math.max(title.length, ...table.map((cells) => (cells[column] ?? '').length)));
+  const lines = [header, ...table].map((cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  if (capped) lines.push(`(read the first ${RUNS_READ_CAP} runs visibility returned; older runs may be missing)`);
+  lines.push('', `Follow one: peakon-sync status '<workflow ID>'`);
+  return lines.join('\n');
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('a whole number, 1 or more');
+  return parsed;
+}
+
+/** `peakon-sync runs <tenant>`: the tenant's recent runs, whoever started them, with their workflow IDs for status, approve and cancel. */
+export function registerRunsCommand(program: Command): void {
+  program
+    .command('runs <tenant>')
+    .description("a tenant's recent runs, manual and scheduled, newest first: workflow ID (for status, approve, cancel), Temporal status and the run's outcome")
+    .option('--limit <n>', `at most this many runs (default ${DEFAULT_RUNS_LIMIT})`, positiveInteger)
+    .option('--json', 'print as JSON')
+    .action(async (tenantArgument: string, flags: { limit?: number; json?: boolean }) => {
+      const tenant = checkedTenantName(tenantArgument);
+      const connected = await connectClient();
+      try {
+        const withSearchAttributes = await hasSearchAttributes(connected.client, connected.namespace);
+        const { runs, capped } = await listTenantRuns(connected.client, tenant, { limit: flags.limit ?? DEFAULT_RUNS_LIMIT, withSearchAttributes });
+        const text = flags.json ? JSON.stringify(runs.map((run) => ({ ...run, outcomeText: tenantRunOutcome(run) })), null, 2) : formatTenantRuns(tenant, runs, capped);
+        process.stdout.write(`${text}\n`);
+      } finally {
+        await connected.close();
+      }
+    });
+}

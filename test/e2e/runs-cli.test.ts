@@ -1,0 +1,131 @@
+import { msToTs } from '@temporalio/common/lib/time';
+import { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { connectorDataConverterFromEnv } from '../../worker/environment';
+import { syncWorkflowId, tenantLockWorkflowId } from '../../workflows/ids';
+import { TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
+import { generateOrg } from '../fixtures/org';
+import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
+import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
+import { runCliInProcess } from '../harness/cli';
+import { eventually } from '../harness/wait';
+import { configAsWrittenFor, writeConfigFile } from '../schedules/config-as-written';
+
+const peakonSync = runCliInProcess;
+
+const RunsJsonSchema = z.array(
+  z.object({ workflowId: z.string(), workflowType: z.string(), startedAt: z.string(), execution: z.string(), outcome: z.object({ status: z.string() }).optional(), outcomeText: z.string() }),
+);
+const DescribeJsonSchema = z.object({ recentRuns: z.array(z.object({ workflowId: z.string(), execution: z.string() })) });
+
+async function runsJson(...args: string[]) {
+  return RunsJsonSchema.parse(JSON.parse(await peakonSync('runs', ...args, '--json')));
+}
+
+/** An operator who triggers a schedule, or looks for a tenant's runs, gets the workflow IDs status, approve and cancel take. */
+describe('peakon-sync schedule trigger and peakon-sync runs <tenant> (the CLI against a real Temporal server)', () => {
+  let temporal: TemporalTestContext;
+  let fixture: PipelineFixture;
+  let scheduleId: string;
+  const savedEnvironment = { ...process.env };
+
+  beforeAll(async () => {
+    temporal = await connectToDevServer();
+    fixture = await createPipelineFixture(temporal);
+    scheduleId = `test-runs-${fixture.config.tenant}`;
+    process.env.TEMPORAL_ADDRESS = devServerAddress();
+    process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
+    process.env.PEAKON_SYNC_TASK_QUEUE = temporal.taskQueue;
+  });
+  afterAll(async () => {
+    await temporal.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+    process.env = savedEnvironment;
+    await fixture.close();
+    await temporal.close();
+  });
+
+  it("trigger prints the started run's workflow ID; runs lists the tenant's manual and scheduled runs only, newest first, with their outcome", async () => {
+    const { tenant } = fixture.config;
+    fixture.writeEmployees(generateOrg(4, 2));
+    const configPath = writeConfigFile(fixture, 'config.yaml', configAsWrittenFor(fixture));
+    // Another tenant whose name starts with this one's: neither its search attribute nor its ID prefix is this tenant's.
+    const other = await temporal.client.workflow.start('syncTenantWorkflow', {
+      taskQueue: `nobody-polls-${randomUUID()}`,
+      workflowId: syncWorkflowId(`${tenant}-eu`, new Date()),
+      args: [{}],
+      typedSearchAttributes: [{ key: TENANT_SEARCH_ATTRIBUTE, value: `${tenant}-eu` }],
+    });
+    const workers = await fixture.startWorkers();
+    try {
+      await workers.runUntil(
+        (async () => {
+          // A manual run, as an operator starts it; it ends before the trigger so the scheduled run is not skipped.
+          const manual = await peakonSync('sync', '--config', configPath, '--wait', '--quiet');
+          const manualId = /started (\S+)/.exec(manual)?.[1] ?? (await runsJson(tenant)).find((run) => run.workflowType === 'syncTenantWorkflow')?.workflowId;
+          expect(manualId).toMatch(`peakon-sync/${tenant}/`);
+
+          await peakonSync('schedule', 'create', '--config', configPath, '--every', '1h', '--id', scheduleId, '--paused');
+          const triggered = await peakonSync('schedule', 'trigger', scheduleId);
+          const scheduled = await eventually('the triggered run on the schedule', async () => DescribeJsonSchema.parse(JSON.parse(await peakonSync('schedule', 'describe', scheduleId, '--json'))).recentRuns[0]);
+          expect(triggered).toContain(`triggered ${scheduleId}: run ${scheduled.workflowId} started `);
+          expect(triggered).toContain(`peakon-sync status '${scheduled.workflowId}'`);
+          expect(triggered).toContain(`peakon-sync cancel '${scheduled.workflowId}'`);
+          await temporal.client.workflow.getHandle(scheduled.workflowId).result();
+
+          const runs = await eventually('both runs closed in visibility', async () => {
+            const listed = await runsJson(tenant);
+            return listed.length === 2 && listed.every((run) => run.execution === 'COMPLETED' && run.outcome) ? listed : undefined;
+          });
+          // Newest first: the scheduled run, then the manual one; the other tenant's run is not listed.
+          expect(runs.map((run) => [run.workflowId, run.workflowType])).toEqual([
+            [scheduled.workflowId, 'scheduledSyncWorkflow'],
+            [manualId, 'syncTenantWorkflow'],
+          ]);
+          expect(runs[0]?.outcomeText).toMatch(/^completed \(created 0, updated 0, unchanged 4, failed 0; \d+ ops\)$/);
+          expect(runs[1]?.outcomeText).toMatch(/^completed \(created 4, updated 0, unchanged 0, failed 0; \d+ ops\)$/);
+          expect(Date.parse(runs[0]?.startedAt ?? '')).toBeGreaterThan(Date.parse(runs[1]?.startedAt ?? ''));
+
+          expect((await runsJson(tenant, '--limit', '1')).map((run) => run.workflowId)).toEqual([scheduled.workflowId]);
+          const text = await peakonSync('runs', tenant);
+          expect(text).toMatch(/^STARTED\s+WORKFLOW ID\s+STATUS\s+OUTCOME$/m);
+          expect(text).toMatch(new RegExp(`^\\S+Z  ${scheduled.workflowId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+COMPLETED  completed \\(created 0,`, 'm'));
+          expect(text).toContain(`${manualId ?? '?'}`);
+          expect(text).not.toContain(other.workflowId);
+          expect(text.indexOf(scheduled.workflowId)).toBeLessThan(text.indexOf(manualId ?? '?'));
+        })(),
+      );
+    } finally {
+      await other.terminate('test over').catch(() => undefined);
+    }
+  }, 90_000);
+
+  it('finds runs by their workflow ID where the namespace has no tenant search attribute', async () => {
+    const { tenant } = fixture.config;
+    const namespace = `runs-test-${randomUUID().slice(0, 8)}`;
+    await temporal.client.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    const client = new Client({ connection: temporal.connection, namespace, dataConverter: connectorDataConverterFromEnv() });
+    const taskQueue = `nobody-polls-${randomUUID()}`;
+    const start = (workflowType: string, workflowId: string) =>
+      eventually('the new namespace to take a workflow', async () => {
+        try {
+          return await client.workflow.start(workflowType, { taskQueue, workflowId, args: [{}] });
+        } catch {
+          return undefined;
+        }
+      });
+    // The tenant's run, a run of a tenant whose name starts with this one's, and the tenant's lock (not a run).
+    const run = await start('syncTenantWorkflow', syncWorkflowId(tenant, new Date()));
+    const handles = [run, await start('syncTenantWorkflow', syncWorkflowId(`${tenant}-eu`, new Date())), await start('tenantLockWorkflow', tenantLockWorkflowId(tenant))];
+    process.env.TEMPORAL_NAMESPACE = namespace;
+    try {
+      // All three in visibility first, so that the ones left out are left out by the query, not by its lag.
+      await eventually('the three workflows in visibility', async () => ((await client.workflow.count()).count >= 3 ? true : undefined));
+      const runs = await runsJson(tenant);
+      expect(runs.map((listed) => [listed.workflowId, listed.execution, listed.outcomeText])).toEqual([[run.workflowId, 'RUNNING', 'RUNNING']]);
+    } finally {
+      process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
+      for (const handle of handles) await handle.terminate('test over').catch(() => undefined);
+    }
+  }, 90_000);
+});
