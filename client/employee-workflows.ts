@@ -1,11 +1,14 @@
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { readEncryptionKeys } from '../codec/keys';
+import { emailMatchKey } from '../mapping/email';
 import { employeeRef } from '../sync/employee-ref';
+import type { SyncReport } from '../sync/report';
 import { describeChange } from '../sync/trace';
 import type { EmployeeOutcome, SyncPhase } from '../sync/types';
 import { employeeRefKeyFromEnv, employeeRefKeyOf } from '../worker/create-worker';
 import { employeeWorkflowId, isRunWorkflowType, type ConnectorWorkflowType } from '../workflows/ids';
 import { z } from 'zod';
+import { readReportLines } from './report-file';
 import { warnWhileNoWorker, type ConnectedClient } from './temporal-client';
 
 /**
@@ -46,18 +49,76 @@ function employeeRefKeys(env: NodeJS.ProcessEnv): Array<Buffer | undefined> {
 }
 
 /**
+ * What a run recorded of an employee it started no workflow for: an invalid record (among the run's failures), or
+ * the employee's line in the run's report file (unchanged, skipped with a reason, a leaver held and not done…), or why
+ * neither could be asked: the run is still running, or its report file is not on this host. Only this employee's line.
+ */
+export type EmployeeInRun =
+  | { source: 'failures'; phase: string; reason: string; errorType?: string }
+  | { source: 'report file'; reportPath: string; status: string; action: string; reason?: string; error?: string }
+  | { source: 'none'; running?: true; reportPathNotHere?: string; warning?: string };
+
+/**
+ * An employee's steps: `inRun` is set when there are none, saying what the run recorded of them instead. A property of
+ * the list (not enumerable), so a caller that passes the list on to formatEmployeeSteps carries it (`status --employee`),
+ * and the list's JSON, equality and copies are what they always were (`steps: []`).
+ */
+export type EmployeeSteps = EmployeeStep[] & { readonly inRun?: EmployeeInRun };
+
+/**
  * An employee's workflows in one run, found by their email or employee number: workflow IDs carry only the keyed ref
  * (no personal data in plain text), which this computes with the same key as the worker. After a key rotation the
  * refs of every configured key are tried (current first): the one whose workflows exist is reported, else the current.
+ * With no workflow, the run's own record of the employee is looked up (employeeInRun) and carried as `steps.inRun`.
  */
-export async function employeeSteps(client: Client, runId: string, employeeKey: string, env: NodeJS.ProcessEnv = process.env): Promise<{ ref: string; steps: EmployeeStep[] }> {
+export async function employeeSteps(client: Client, runId: string, employeeKey: string, env: NodeJS.ProcessEnv = process.env): Promise<{ ref: string; steps: EmployeeSteps }> {
   const tenant = tenantOfRun(runId);
   const refs = [...new Set(employeeRefKeys(env).map((key) => employeeRef(key, tenant, employeeKey)))];
   for (const ref of refs) {
     const steps = await stepsOf(client, runId, ref);
     if (steps.length > 0) return { ref, steps };
   }
-  return { ref: refs[0] as string, steps: [] };
+  const steps: EmployeeSteps = [];
+  // Not enumerable: whatever compares, copies or serialises the list sees the empty list it always was.
+  Object.defineProperty(steps, 'inRun', { value: await employeeInRun(client, runId, employeeKey, refs), enumerable: false });
+  return { ref: refs[0] as string, steps };
+}
+
+/**
+ * The run's record of one employee, matched as their workflows are: by the key the ref is hashed from (emailMatchKey:
+ * an email case-insensitively, an employee number as written), or by a report line's own ref. First the run's result
+ * (its failures: invalid records), then its report file, when this host can read it.
+ */
+export async function employeeInRun(client: Client, runId: string, employeeKey: string, refs: readonly string[]): Promise<EmployeeInRun> {
+  const key = emailMatchKey(employeeKey);
+  const handle = client.workflow.getHandle(runId);
+  const described = await describeOrUndefined(client, runId);
+  if (!described) return { source: 'none' };
+  if (described.status.name === 'RUNNING') return { source: 'none', running: true };
+  let report: SyncReport;
+  try {
+    report = (await handle.result()) as SyncReport;
+  } catch (error) {
+    // Ended without a report (failed, terminated, timed out): there is nothing of the run's to look in.
+    if (error instanceof WorkflowFailedError) return { source: 'none' };
+    throw error;
+  }
+  const failure = report.failures.find((line) => emailMatchKey(line.employeeKey) === key);
+  if (failure) return { source: 'failures', phase: failure.phase, reason: failure.reason, ...(failure.errorType ? { errorType: failure.errorType } : {}) };
+  if (!report.reportPath) return { source: 'none' };
+  const read = readReportLines(report.reportPath);
+  if (read === undefined) return { source: 'none', reportPathNotHere: report.reportPath };
+  if ('warning' in read) return { source: 'none', warning: read.warning };
+  const line = read.lines.find((candidate) => emailMatchKey(candidate.employeeKey) === key || (candidate.employeeRef !== undefined && refs.includes(candidate.employeeRef)));
+  if (!line) return { source: 'none' };
+  return {
+    source: 'report file',
+    reportPath: report.reportPath,
+    status: line.status,
+    action: line.action,
+    ...(line.reason ? { reason: line.reason } : {}),
+    ...(line.error ? { error: line.error } : {}),
+  };
 }
 
 async function stepsOf(client: Client, runId: string, ref: string): Promise<EmployeeStep[]> {
@@ -76,8 +137,8 @@ async function stepsOf(client: Client, runId: string, ref: string): Promise<Empl
   return steps;
 }
 
-export function formatEmployeeSteps(employeeKey: string, ref: string, steps: readonly EmployeeStep[]): string {
-  if (steps.length === 0) return `${employeeKey} (${ref}): no workflow in this run — the plan found nothing to write, or the employee is not in the HR read`;
+export function formatEmployeeSteps(employeeKey: string, ref: string, steps: readonly EmployeeStep[] & { inRun?: EmployeeInRun }): string {
+  if (steps.length === 0) return `${employeeKey} (${ref}): ${formatInRun(steps.inRun)}`;
   return steps
     .map((step) => {
       const outcome = step.outcome;
@@ -85,6 +146,25 @@ export function formatEmployeeSteps(employeeKey: string, ref: string, steps: rea
       return `${employeeKey} ${step.phase}: ${detail} (${step.workflowId})`;
     })
     .join('\n');
+}
+
+/** What the run recorded of an employee it started no workflow for, after `<key> (<ref>): `. */
+function formatInRun(inRun: EmployeeInRun | undefined): string {
+  const nothing = 'no workflow in this run — the plan found nothing to write, or the employee is not in the HR read';
+  switch (inRun?.source) {
+    case 'failures':
+      return `${inRun.phase === 'plan' ? "rejected by the run's plan, no workflow started" : `no workflow in this run (any more); among the run's failures, ${inRun.phase} phase`} — ${inRun.reason}${inRun.errorType ? ` (${inRun.errorType})` : ''}`;
+    case 'report file': {
+      const why = [inRun.error, inRun.reason].filter((text): text is string => text !== undefined).join('; ');
+      return `no workflow in this run; the run's report says ${inRun.status} (action ${inRun.action})${why ? ` — ${why}` : ''} (${inRun.reportPath})`;
+    }
+    case 'none':
+      if (inRun.running) return 'no workflow in this run yet — the run is still running (its report says what became of the employee once it ends)';
+      if (inRun.reportPathNotHere) return `no workflow in this run and not among its failures; the run's report file ${inRun.reportPathNotHere} is not on this host: its line there says what the run decided for the employee`;
+      return inRun.warning ? `${nothing}; ${inRun.warning}` : nothing;
+    default:
+      return nothing;
+  }
 }
 
 /** A tenant lock: runs started before stretchable leases hold a `tenantLockWorkflow`, runs since then the other (workflows/lock.ts). */
