@@ -58,7 +58,17 @@ export const RUN_DURATION = {
   help: 'Wall time of a sync run, from the start of its workflow to its end, by final status',
 } as const satisfies ConnectorMetric;
 
-export const CONNECTOR_METRICS: readonly ConnectorMetric[] = [SCIM_OPERATIONS, SCIM_RATE_LIMITED, BUDGET_OPERATIONS_PER_HOUR, EMPLOYEES, RUNS, RUN_DURATION];
+export const LEAVER_HOLDS = {
+  name: 'peakon_sync_leaver_holds_total',
+  kind: 'counter',
+  labels: ['tenant', 'decision'],
+  help: 'Runs whose leaver guard held leaver writes for approval, counted when the run ends, by decision (approved, rejected, timed_out: dropped because nobody decided within leavers.guard.timeout, cancelled: the run stopped first)',
+} as const satisfies ConnectorMetric;
+
+/** `decision` of LEAVER_HOLDS: the guard's decision words, as label values. */
+export const LEAVER_HOLD_DECISIONS = { approved: 'approved', rejected: 'rejected', 'timed out': 'timed_out', cancelled: 'cancelled' } as const;
+
+export const CONNECTOR_METRICS: readonly ConnectorMetric[] = [SCIM_OPERATIONS, SCIM_RATE_LIMITED, BUDGET_OPERATIONS_PER_HOUR, EMPLOYEES, RUNS, RUN_DURATION, LEAVER_HOLDS];
 
 /**
  * Labels the Temporal SDK puts on custom metrics, kept on ours: those counted in activities carry the activity's

@@ -1,7 +1,7 @@
 import type { MetricMeter } from '@temporalio/common';
 import { Runtime, type InjectedSinks } from '@temporalio/worker';
 import type { Sinks } from '@temporalio/workflow';
-import { EMPLOYEES, RUN_DURATION, RUNS } from './definitions';
+import { EMPLOYEES, LEAVER_HOLD_DECISIONS, LEAVER_HOLDS, RUN_DURATION, RUNS } from './definitions';
 
 /** How a run ended, as the workflow interceptor (metrics/workflow-interceptors.ts) sees it. Counts, never people. */
 export interface RunEnd {
@@ -12,6 +12,8 @@ export interface RunEnd {
   durationSeconds: number;
   /** The run report's counts by outcome; absent when the run failed without a report. */
   employees?: Record<string, number>;
+  /** When the run's leaver guard held writes: the decision (the run report's `leavers.decision`). */
+  leaverHold?: keyof typeof LEAVER_HOLD_DECISIONS;
 }
 
 export interface RunMetricsSinks extends Sinks {
@@ -45,6 +47,9 @@ export function runMetricsSinks(meter: () => MetricMeter = () => Runtime.instanc
           const runTags = { ...sdkTags, tenant: end.tenant, status: end.status, dry_run: String(end.dryRun) };
           meter().createCounter(RUNS.name, '', RUNS.help).add(1, runTags);
           meter().createHistogram(RUN_DURATION.name, 'float', 's', RUN_DURATION.help).record(Math.max(0, end.durationSeconds), runTags);
+          // A hold nobody approved leaves leavers active: `decision="timed_out"` is what an alert watches.
+          const decision = end.leaverHold !== undefined ? LEAVER_HOLD_DECISIONS[end.leaverHold] : undefined;
+          if (decision !== undefined) meter().createCounter(LEAVER_HOLDS.name, '', LEAVER_HOLDS.help).add(1, { ...sdkTags, tenant: end.tenant, decision });
           if (end.dryRun || end.employees === undefined) return;
           const employees = meter().createCounter(EMPLOYEES.name, '', EMPLOYEES.help);
           for (const [outcome, count] of Object.entries(end.employees)) employees.add(count, { ...sdkTags, tenant: end.tenant, outcome });

@@ -26,17 +26,17 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
           throw error;
         }
         const report = reportOf(result);
-        if (report) recordEnd(report.tenant ?? started.tenant, started.dryRun, report.status, report.counts);
+        if (report) recordEnd(report.tenant ?? started.tenant, started.dryRun, report.status, report.counts, report.leaverHold);
         return result;
       },
     },
   ],
 });
 
-function recordEnd(tenant: string, dryRun: boolean, status: string, employees?: Record<string, number>): void {
+function recordEnd(tenant: string, dryRun: boolean, status: string, employees?: Record<string, number>, leaverHold?: RunEnd['leaverHold']): void {
   // Workflow time: the start of the workflow task that ends the run, deterministic like every clock read here.
   const durationSeconds = (Date.now() - workflowInfo().runStartTime.getTime()) / 1_000;
-  runMetrics.runEnded({ tenant, status, dryRun, durationSeconds, ...(employees ? { employees } : {}) } satisfies RunEnd);
+  runMetrics.runEnded({ tenant, status, dryRun, durationSeconds, ...(employees ? { employees } : {}), ...(leaverHold ? { leaverHold } : {}) } satisfies RunEnd);
 }
 
 /** The tenant of a sync's input (`config`) or of a schedule's (`storedConfig`, the config as written). */
@@ -47,11 +47,19 @@ function runInput(input: unknown): { tenant: string; dryRun: boolean } {
 }
 
 /** The parts of a SyncReport the metrics need, checked by hand: zod stays out of the workflow bundle. */
-function reportOf(result: unknown): { tenant?: string; status: string; counts: Record<string, number> } | undefined {
+function reportOf(result: unknown): { tenant?: string; status: string; counts: Record<string, number>; leaverHold?: RunEnd['leaverHold'] } | undefined {
   if (!isRecord(result) || typeof result.status !== 'string' || !isRecord(result.counts)) return undefined;
   const counts: Record<string, number> = {};
   for (const [outcome, count] of Object.entries(result.counts)) if (typeof count === 'number' && Number.isInteger(count) && count >= 0) counts[outcome] = count;
-  return { ...(typeof result.tenant === 'string' ? { tenant: result.tenant } : {}), status: result.status, counts };
+  const leaverHold = leaverHoldOf(result.leavers);
+  return { ...(typeof result.tenant === 'string' ? { tenant: result.tenant } : {}), status: result.status, counts, ...(leaverHold ? { leaverHold } : {}) };
+}
+
+/** The guard's decision when it held the run's leaver writes (the report's `leavers`: held, decision); else nothing. */
+function leaverHoldOf(leavers: unknown): RunEnd['leaverHold'] {
+  if (!isRecord(leavers) || leavers.held !== true) return undefined;
+  const { decision } = leavers;
+  return decision === 'approved' || decision === 'rejected' || decision === 'timed out' || decision === 'cancelled' ? decision : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -122,6 +122,30 @@ export interface SyncProgress {
 
 export const syncProgressQuery = defineQuery<SyncProgress>('progress');
 
+/** One leaver write the guard holds: whom it concerns and what it does. */
+export interface HeldLeaver {
+  /** The employee's matching key (email or employee number). */
+  employeeKey: string;
+  peakonUserId?: string;
+  action: 'deactivate' | 'delete';
+}
+
+/**
+ * Every leaver write the guard holds (the progress query, the memo and the report name only the first few), with why,
+ * until when, and once known, the decision. `held` is 0 while the run holds none (before its leaver phase, or never).
+ * A query's answer goes through the codec and never enters history, so it may name people; the memo may not.
+ */
+export interface HeldLeavers {
+  held: number;
+  leavers: HeldLeaver[];
+  reason?: string;
+  /** When the held writes are dropped if nobody decides (ISO time). */
+  deadline?: string;
+  decision?: 'approved' | 'rejected' | 'timed out' | 'cancelled';
+}
+
+export const heldLeaversQuery = defineQuery<HeldLeavers>('heldLeavers');
+
 
 /**
  * One sync of one tenant, following Peakon's connector guide: plan (read HR system and tenant), phase 1 creates
@@ -139,6 +163,14 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   const report: SyncReport = emptyReport({ tenant: config.tenant, runId: run.runId, status: 'running', dryRun: input.dryRun ?? false });
   const progress: SyncProgress = { phase: 'locking', wave: 0, waves: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: 0, runningPartitions: [], updateWorkTotal: 0, failures: 0, operations: 0, operationsPerHour: config.peakon.operationsPerHour };
   setHandler(syncProgressQuery, () => ({ ...progress, runningPartitions: [...progress.runningPartitions], failures: report.failuresTotal, operations: report.operations }));
+  // The guard's state: leaver writes held for a person's decision, and that decision.
+  /** How many leaver writes the guard holds (undefined: none held). */
+  let held: number | undefined;
+  let decision: LeaverDecisionResult['decision'] | 'timed out' | 'cancelled' | undefined;
+  /** The guard's held writes, in full, for `status --held` (set when the guard holds them). */
+  let heldList: Omit<HeldLeavers, 'decision'> | undefined;
+  // A query handler adds no command: runs recorded before it replay unchanged.
+  setHandler(heldLeaversQuery, (): HeldLeavers => (heldList ? { ...heldList, leavers: [...heldList.leavers], ...(decision !== undefined ? { decision } : {}) } : { held: 0, leavers: [] }));
   const publish = (status: SyncStatus, memo: Record<string, unknown> = {}) => {
     report.status = status;
     // The budget and whether the run writes at all: what a worker's sweep needs to poll the tenant's SCIM queue at the
@@ -178,7 +210,9 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   const finish = async (status: SyncStatus) => {
     finishing = true;
     if (plan?.trace) report.trace = [...plan.trace, `result: ${resultLine(report)}`];
-    publish(status, report.leavers ? { awaitingApproval: null } : {});
+    // The guard's decision on held writes, in counts and words (no one named): `schedule describe` and alerts read it.
+    const guard = held !== undefined && decision !== undefined ? { leavers: { held, decision } } : {};
+    publish(status, report.leavers ? { awaitingApproval: null, ...guard } : {});
     const entries: ReportEntry[] = (plan?.entries ?? []).map(reportEntryOf);
     const write = () => writeRunReport({ run, report, entries, ...(plan?.stored ? { stored: plan.stored } : {}), outcomes, warnings: laterWarnings, problems: plan?.problems ?? [], ...(lockLost === undefined ? { ownership: ownershipChange(report, outcomes, input.employeeKey === undefined) } : {}) });
     // The outcome is decided: a cancel that comes while it is being written must not stop the write and start a second
@@ -189,10 +223,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     report.reportPath = await (shielded ? CancellationScope.nonCancellable(write) : write());
     return report;
   };
-  // The guard's state: leaver writes held for a person's decision, and that decision.
-  /** How many leaver writes the guard holds (undefined: none held). */
-  let held: number | undefined;
-  let decision: LeaverDecisionResult['decision'] | 'timed out' | 'cancelled' | undefined;
+  // The guard's state (held, decision: declared with the query that reads them, above).
   let leaversDone = false;
   /** Why the leaver phase stopped before every leaver write had run, when it did. */
   let leaversStopped: Exclude<LeaverPhaseEnd, 'completed'> | undefined;
@@ -356,6 +387,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
           const timeoutMs = config.leavers?.guard.timeout ?? DEFAULT_GUARD_TIMEOUT_MS;
           const awaiting: AwaitingApproval = { leavers: leaverWork.length, preview: leaverEntries.slice(0, HELD_PREVIEW).map((entry) => entry.employeeKey), reason: leavers.heldReason ?? 'guard', deadline: new Date(Date.now() + timeoutMs).toISOString() };
           leavers.heldPreview = awaiting.preview;
+          heldList = { held: leaverWork.length, leavers: leaverEntries.map(heldLeaverOf), reason: awaiting.reason, deadline: awaiting.deadline };
           Object.assign(progress, { phase: 'awaiting approval', awaitingApproval: awaiting });
           // The memo names employees by ref only: it is shown in plain text wherever the codec does not reach.
           publish('awaiting_approval', { awaitingApproval: { leavers: awaiting.leavers, refs: leaverEntries.slice(0, HELD_PREVIEW).map((entry) => entry.ref), reason: awaiting.reason, deadline: awaiting.deadline, approve: `peakon-sync approve ${run.runId}`, reject: `peakon-sync reject ${run.runId}` } });
@@ -457,6 +489,11 @@ function updatePartitions(plan: PlanResult, steps: UpdateStep[], method: UpdateM
   if (plan.stored === undefined) return partitionsOf(updateWorkOfSteps(plan.entries, steps, method)).map((employees) => ({ phase: 'update', employees }));
   const stored = plan.stored;
   return partitionsOf(steps).map((partition) => ({ phase: 'update', plan: stored, steps: partition }));
+}
+
+/** A held leaver write, as `status --held` lists it. */
+function heldLeaverOf(entry: LightPlanEntry): HeldLeaver {
+  return { employeeKey: entry.employeeKey, ...(entry.peakonUserId !== undefined ? { peakonUserId: entry.peakonUserId } : {}), action: entry.update?.leaver ?? 'deactivate' };
 }
 
 /** What the report needs of an entry: its own words, and its changes (or, in a stored plan, its slot to load them). */

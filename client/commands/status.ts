@@ -1,11 +1,13 @@
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import type { SyncReport } from '../../sync/report';
+import { heldLeaversQuery, type HeldLeavers } from '../../workflows/sync';
+import { heldLeaversOutcome } from '../schedules/overview';
 import { employeeSteps, formatEmployeeSteps, resolveRun, type RunMember } from '../employee-workflows';
 import { exitCodeFor, FAIL_ON_CHOICES, formatReport, runFailureMessage, type FailOn } from '../format-report';
 import { describeProgress, readProgress } from '../progress';
-import { connectClient, warnWhileNoWorker } from '../temporal-client';
+import { connectClient, warnWhileNoWorker, type ConnectedClient } from '../temporal-client';
 
 export function registerStatusCommand(program: Command): void {
   program
@@ -16,8 +18,9 @@ export function registerStatusCommand(program: Command): void {
     )
     .option('--json', 'print progress or report as JSON (with `resolvedFrom` when the ID was not the run itself)')
     .option('--employee <key>', "one employee's steps in the run (their email, or employee number), with each outcome")
+    .option('--held', 'every leaver write the guard holds for approval, one per line, with the reason, the deadline and the commands that answer it; once the run ended, what was decided')
     .addOption(new Option('--fail-on <what>', 'exit 1 (not 2) when the finished run found invalid HR records').choices(FAIL_ON_CHOICES))
-    .action(async (workflowId: string, options: { json?: boolean; employee?: string; failOn?: FailOn }) => {
+    .action(async (workflowId: string, options: { json?: boolean; employee?: string; held?: boolean; failOn?: FailOn }) => {
       const connected = await connectClient();
       try {
         const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
@@ -34,6 +37,11 @@ export function registerStatusCommand(program: Command): void {
         }
         const handle = connected.client.workflow.getHandle(runId);
         const description = await handle.describe();
+        if (options.held) {
+          const held = await readHeldLeavers(connected, handle, description);
+          process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom(held), null, 2)}\n` : `${formatHeldLeavers(held)}\n`);
+          return;
+        }
         if (description.status.name === 'RUNNING') {
           // A query needs a worker: without one it waits, so say why it does.
           const reading = readProgress(connected.client, runId);
@@ -56,6 +64,66 @@ export function registerStatusCommand(program: Command): void {
         await connected.close();
       }
     });
+}
+
+/**
+ * `status --held`: the leaver writes a run's guard holds, in full while the run waits (its `heldLeavers` query, which
+ * goes through the codec and never enters history), or once it ended, what was decided (its memo, else its report).
+ */
+export type HeldLeaversStatus =
+  | ({ runId: string; running: true } & HeldLeavers)
+  | { runId: string; running: false; status: string; held: number; decision?: HeldLeavers['decision']; reportPath?: string };
+
+/** What `status --held` shows of a run (see HeldLeaversStatus). Exported for tests. */
+export async function readHeldLeavers(connected: ConnectedClient, handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<HeldLeaversStatus> {
+  const runId = handle.workflowId;
+  if (description.status.name === 'RUNNING') {
+    // A query needs a worker: without one it waits, so say why it does.
+    const reading = handle.query(heldLeaversQuery);
+    warnWhileNoWorker(connected, description.taskQueue, reading, process.stderr);
+    const held = await reading.catch((error: unknown) => {
+      throw new Error(`${runId} is running, but its held leaver writes could not be read from a worker on task queue "${description.taskQueue}" (a worker of a version before \`status --held\` cannot answer; \`status ${runId}\` shows the first few): ${error instanceof Error ? error.message : String(error)}`);
+    });
+    return { runId, running: true, ...held };
+  }
+  const memo = HeldMemoSchema.safeParse(description.memo ?? {});
+  const outcome = await readRunOutcome(handle);
+  const report = 'report' in outcome ? outcome.report : undefined;
+  const status = report?.status ?? ('failed' in outcome ? outcome.failed.status : description.status.name.toLowerCase());
+  const reportPath = report?.reportPath !== undefined ? { reportPath: report.reportPath } : {};
+  if (memo.success && memo.data.leavers) return { runId, running: false, status, held: memo.data.leavers.held, decision: memo.data.leavers.decision, ...reportPath };
+  // Runs that ended before the memo carried the decision: their report says it.
+  const leavers = report?.leavers;
+  if (leavers?.held === true) return { runId, running: false, status, held: leavers.planned, ...(leavers.decision !== undefined && leavers.decision !== 'not needed' ? { decision: leavers.decision } : {}), ...reportPath };
+  return { runId, running: false, status, held: 0 };
+}
+
+/** What the memo says of the guard at the run's end: counts and words, no one named. */
+const HeldMemoSchema = z.object({ leavers: z.object({ held: z.number(), decision: z.enum(['approved', 'rejected', 'timed out', 'cancelled']) }).optional().catch(undefined) });
+
+/** `status --held` for people: every held write on its own line (key, action), then how to answer. Exported for tests. */
+export function formatHeldLeavers(held: HeldLeaversStatus): string {
+  const { runId } = held;
+  if (!held.running) {
+    if (held.held === 0) return `run ${runId} holds no leaver writes (it ended ${held.status}; its guard held none)`;
+    const decided = held.decision ? heldLeaversOutcome({ held: held.held, decision: held.decision }) : `${held.held} leaver write(s) held, never decided`;
+    const again = held.decision === 'approved' ? '' : ' (the next sync holds them again)';
+    return [`run ${runId} has ended ${held.status}: ${decided}${again}`, ...(held.reportPath ? [`  every one, with what became of it: ${held.reportPath}`] : [])].join('\n');
+  }
+  if (held.held === 0) return `run ${runId} holds no leaver writes`;
+  const width = Math.max(...held.leavers.map((leaver) => leaver.employeeKey.length));
+  const list = held.leavers.map((leaver) => `  ${leaver.employeeKey.padEnd(width)}  ${leaver.action}`);
+  if (held.decision !== undefined) {
+    return [`run ${runId} held ${held.held} leaver write(s) (${held.reason ?? 'guard'}): ${held.decision}${held.decision === 'approved' ? '; the approved writes run now' : ''}`, ...list].join('\n');
+  }
+  return [
+    `run ${runId} holds ${held.held} leaver write(s) for approval`,
+    `  reason:   ${held.reason ?? 'guard'}`,
+    `  deadline: ${held.deadline ?? '?'} (dropped if nobody decides by then)`,
+    ...list,
+    `approve all ${held.held}: peakon-sync approve ${runId}`,
+    `reject all ${held.held}:  peakon-sync reject ${runId}`,
+  ].join('\n');
 }
 
 /** `status`'s exit code for a run that ended: 1 when it ended without a report (failed, terminated, …), else its report's. */

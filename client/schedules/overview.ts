@@ -13,6 +13,8 @@ export const SyncRunMemoSchema = z.object({
   counts: z.object({ created: z.number(), updated: z.number(), deactivated: z.number().optional(), unchanged: z.number(), failed: z.number(), skipped: z.number() }).optional(),
   /** Set while the guard holds the run's leaver writes for a person's decision (null once decided). */
   awaitingApproval: z.object({ leavers: z.number(), reason: z.string().optional() }).nullable().optional(),
+  /** Set at the end of a run whose guard held leaver writes: how many, and what became of them (no one named). */
+  leavers: z.object({ held: z.number(), decision: z.enum(['approved', 'rejected', 'timed out', 'cancelled']) }).optional().catch(undefined),
   failures: z.number().optional(),
   operations: z.number().optional(),
   /** Why a scheduled run stopped before its sync began (workflows/scheduled.ts): a stored config that no longer validates. */
@@ -71,7 +73,19 @@ export function describeRunOutcome(run: ScheduledRun): string {
   const counts = outcome.counts;
   if (!counts || outcome.status === 'skipped') return outcome.status;
   const details = `created ${counts.created}, updated ${counts.updated}${counts.deactivated ? `, deactivated ${counts.deactivated}` : ''}, unchanged ${counts.unchanged}, failed ${counts.failed}`;
-  return `${outcome.status} (${details}${outcome.operations !== undefined ? `; ${outcome.operations} ops` : ''})`;
+  const guard = outcome.leavers ? `; ${heldLeaversOutcome(outcome.leavers)}` : '';
+  return `${outcome.status} (${details}${outcome.operations !== undefined ? `; ${outcome.operations} ops` : ''}${guard})`;
+}
+
+/** What became of the leaver writes the guard held: `300 leaver write(s) held, dropped: nobody approved in time`. */
+export function heldLeaversOutcome(leavers: NonNullable<SyncRunMemo['leavers']>): string {
+  const what = {
+    approved: 'approved',
+    rejected: 'rejected: dropped',
+    'timed out': 'dropped: nobody approved in time',
+    cancelled: 'dropped: the run stopped before anyone decided',
+  }[leavers.decision];
+  return `${leavers.held} leaver write(s) held, ${what}`;
 }
 
 function time(date: Date | undefined): string {

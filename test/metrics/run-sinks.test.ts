@@ -1,6 +1,6 @@
 import type { MetricCounter, MetricGauge, MetricHistogram, MetricMeter, MetricTags } from '@temporalio/common';
 import type { WorkflowInfo } from '@temporalio/workflow';
-import { EMPLOYEES, RUN_DURATION, RUNS } from '../../metrics/definitions';
+import { EMPLOYEES, LEAVER_HOLDS, RUN_DURATION, RUNS } from '../../metrics/definitions';
 import { runMetricsSinks, type RunEnd } from '../../metrics/run-sinks';
 
 interface Recorded {
@@ -41,6 +41,21 @@ describe('run metrics sink', () => {
     const employees = recorded.filter((entry) => entry.name === EMPLOYEES.name).map((entry) => [entry.tags.outcome, entry.value]);
     expect(employees).toEqual([['created', 3], ['updated', 1], ['unchanged', 6], ['created', 0]]);
     expect(runEnded.callDuringReplay).toBe(false);
+  });
+
+  it('counts a run whose guard held leaver writes, when it ends, by decision (timed_out: dropped, nobody decided); runs that held none are not counted', async () => {
+    const recorded: Recorded[] = [];
+    const { runEnded } = runMetricsSinks(() => recordingMeter(recorded)).runMetrics;
+    await runEnded.fn(info('held-1'), { ...end, leaverHold: 'timed out' });
+    await runEnded.fn(info('held-1'), { ...end, leaverHold: 'timed out' });
+    await runEnded.fn(info('held-2'), { ...end, leaverHold: 'approved' });
+    await runEnded.fn(info('held-3'), { ...end, status: 'cancelled', leaverHold: 'cancelled' });
+    await runEnded.fn(info('held-4'), { ...end, leaverHold: 'rejected' });
+    await runEnded.fn(info('none'), end);
+    const holds = recorded.filter((entry) => entry.name === LEAVER_HOLDS.name);
+    expect(holds.map((entry) => [entry.tags.decision, entry.value])).toEqual([['timed_out', 1], ['approved', 1], ['cancelled', 1], ['rejected', 1]]);
+    expect(holds[0]?.tags).toEqual({ namespace: 'default', taskQueue: 'peakon-sync', workflowType: 'syncTenantWorkflow', tenant: 'acme', decision: 'timed_out' });
+    expect(LEAVER_HOLDS.labels).toEqual(['tenant', 'decision']);
   });
 
   it('counts a dry run as a run, but not its planned employees', async () => {
