@@ -65,7 +65,9 @@ export function describeProgress(progress: RunProgress): string {
   const waiting = progress.awaitingApproval;
   if (waiting) {
     const run = progress.runId ?? '<run>';
-    return `awaiting approval: ${waiting.leavers} leaver write(s) held (${waiting.reason}); first: ${waiting.preview.join(', ')}; answer with peakon-sync approve ${run} or peakon-sync reject ${run} before ${waiting.deadline}`;
+    // The preview is the first few: approve applies all of them, so say where the whole list is.
+    const all = waiting.leavers > waiting.preview.length ? `; all ${waiting.leavers}: peakon-sync status ${run} --held` : '';
+    return `awaiting approval: ${waiting.leavers} leaver write(s) held (${waiting.reason}); first: ${waiting.preview.join(', ')}${all}; answer with peakon-sync approve ${run} or peakon-sync reject ${run} before ${waiting.deadline}`;
   }
   if (progress.phase === 'locking' || progress.phase === 'planning') return `${progress.phase}: reading the HR system and Peakon, ${progress.operations} operations`;
   const counts = progress.total > 0 ? `${progress.done}/${progress.total} employees` : 'no employees to write';

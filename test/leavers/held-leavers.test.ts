@@ -48,6 +48,8 @@ describe('status --held and a hold nobody decided', () => {
         const handle = await fixture.startSync();
         const waiting = await progressOf(handle, (progress) => progress.phase === 'awaiting approval');
         expect(waiting.awaitingApproval?.preview).toHaveLength(10); // the progress names only the first 10
+        // …and plain `status` says where the whole list is.
+        expect(await runCliInProcess('status', handle.workflowId)).toContain(`; all 12: peakon-sync status ${handle.workflowId} --held;`);
 
         const listed = await runCliInProcess('status', handle.workflowId, '--held');
         const lines = listed.trimEnd().split('\n');
