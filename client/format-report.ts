@@ -1,5 +1,6 @@
 import type { WorkflowFailedError } from '@temporalio/client';
 import type { EmployeeReportLine } from '../sync/employee-report';
+import type { ReportLines } from './report-file';
 import { notDoneCount, type SyncReport } from '../sync/report';
 
 /**
@@ -9,6 +10,16 @@ import { notDoneCount, type SyncReport } from '../sync/report';
  */
 export function runFailureMessage(error: WorkflowFailedError): string {
   return error.cause?.message ?? error.message;
+}
+
+/**
+ * What `sync --wait` says when the run's report file is not on this host (`lines` undefined: readReportLines found no
+ * file): with several workers on several hosts the file is on the one that ran the report step, so the per-employee
+ * table cannot be shown here, and the `Report:` path alone would send the reader looking on the wrong machine.
+ */
+export function reportElsewhereNote(report: Pick<SyncReport, 'reportPath'>, lines: ReportLines): string {
+  if (!report.reportPath || lines !== undefined) return '';
+  return `(the report file is not on this host: the worker that wrote it has it, in its PEAKON_SYNC_REPORT_DIR; its per-employee lines are not shown here)`;
 }
 
 /** The run report as a person reads it on a terminal. */

@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
 import { readWorkerEnvironment } from '../../worker/environment';
-import { exitCodeFor, FAIL_ON_CHOICES, formatEmployeeTable, formatReport, runFailureMessage, type FailOn } from '../format-report';
+import { exitCodeFor, reportElsewhereNote, FAIL_ON_CHOICES, formatEmployeeTable, formatReport, runFailureMessage, type FailOn } from '../format-report';
 import { readReportLines } from '../report-file';
 import { watchProgress, writeLine, type ProgressStream } from '../progress';
 import { startSync, SyncAlreadyStartedError } from '../start-sync';
@@ -79,6 +79,8 @@ export function registerSyncCommand(program: Command): void {
         // A file that is there but cannot be read is a warning: the run itself finished.
         const employees = !options.json && !report.plan ? readReportLines(report.reportPath) : undefined;
         if (employees && 'warning' in employees) process.stderr.write(`warning: ${employees.warning}\n`);
+        const elsewhere = options.json || report.plan ? '' : reportElsewhereNote(report, employees);
+        if (elsewhere) process.stdout.write(`${elsewhere}\n`);
         const table = employees && 'lines' in employees ? formatEmployeeTable(employees.lines) : '';
         if (table) process.stdout.write(`\n${table}\n`);
         process.exitCode = exitCodeFor(report, options.failOn ? { failOn: options.failOn } : {});
