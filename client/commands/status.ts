@@ -29,7 +29,7 @@ export function registerStatusCommand(program: Command): void {
         const resolvedFrom = (extra: object): object => (member ? { ...extra, resolvedFrom: jsonMember(member) } : extra);
         if (options.employee !== undefined) {
           const { ref, steps } = await employeeSteps(connected.client, runId, options.employee);
-          process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom({ runId, employeeRef: ref, steps }), null, 2)}\n` : `${formatEmployeeSteps(options.employee, ref, steps)}\n`);
+          process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom({ runId, employeeRef: ref, steps, ...(steps.inRun ? { inRun: steps.inRun } : {}) }), null, 2)}\n` : `${formatEmployeeSteps(options.employee, ref, steps)}\n`);
           // The run's exit code, as plain `status` gives it: one employee's steps are not how the run did.
           const run = connected.client.workflow.getHandle(runId);
           if ((await run.describe()).status.name !== 'RUNNING') process.exitCode = runOutcomeExitCode(await readRunOutcome(run), options.failOn);

@@ -62,6 +62,9 @@ describe('status <run> --employee: an employee without a workflow in the run', (
     expect(rejected).toMatch(new RegExp(`^${escape(invalid.work_email.toUpperCase())} \\(e-[0-9a-f]{16}\\): rejected by the run's plan, no workflow started — .*Date of Birth: .* \\(InvalidRecord\\)$`));
 
     const same = await status(unchanged.work_email);
+    // --json carries the same record of the run (it was dropped from the JSON: steps [] alone).
+    const json = JSON.parse(await runCliInProcess('status', runId, '--employee', unchanged.work_email, '--json')) as { steps: unknown[]; inRun?: { source: string; status: string } };
+    expect(json).toMatchObject({ steps: [], inRun: { source: 'report file', status: 'unchanged' } });
     expect(same).toMatch(new RegExp(`^${escape(unchanged.work_email)} \\(e-[0-9a-f]{16}\\): no workflow in this run; the run's report says unchanged \\(action unchanged\\) \\(${escape(report.reportPath ?? '?')}\\)$`));
 
     const skipped = await status(squatted.work_email);
