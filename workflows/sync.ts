@@ -144,7 +144,16 @@ export interface HeldLeavers {
   decision?: 'approved' | 'rejected' | 'timed out' | 'cancelled';
 }
 
-export const heldLeaversQuery = defineQuery<HeldLeavers>('heldLeavers');
+/** A page of the held list: a query's answer is one payload (at most 2 MB), and a hold may name tens of thousands. */
+export interface HeldLeaversPage {
+  offset: number;
+  limit: number;
+}
+
+/** The most leavers one answer names (about 100 bytes each: far below a payload's 2 MB). */
+export const HELD_LEAVERS_PAGE_MAX = 2_000;
+
+export const heldLeaversQuery = defineQuery<HeldLeavers, [HeldLeaversPage?]>('heldLeavers');
 
 
 /**
@@ -170,7 +179,13 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
   /** The guard's held writes, in full, for `status --held` (set when the guard holds them). */
   let heldList: Omit<HeldLeavers, 'decision'> | undefined;
   // A query handler adds no command: runs recorded before it replay unchanged.
-  setHandler(heldLeaversQuery, (): HeldLeavers => (heldList ? { ...heldList, leavers: [...heldList.leavers], ...(decision !== undefined ? { decision } : {}) } : { held: 0, leavers: [] }));
+  setHandler(heldLeaversQuery, (page?: HeldLeaversPage): HeldLeavers => {
+    if (!heldList) return { held: 0, leavers: [] };
+    // A query's argument is outside input: an offset or limit that is not a sensible number is read as the first page.
+    const offset = Number.isInteger(page?.offset) && (page?.offset ?? 0) >= 0 ? (page?.offset ?? 0) : 0;
+    const limit = Math.min(HELD_LEAVERS_PAGE_MAX, Number.isInteger(page?.limit) && (page?.limit ?? 0) > 0 ? (page?.limit ?? HELD_LEAVERS_PAGE_MAX) : HELD_LEAVERS_PAGE_MAX);
+    return { ...heldList, leavers: heldList.leavers.slice(offset, offset + limit), ...(decision !== undefined ? { decision } : {}) };
+  });
   const publish = (status: SyncStatus, memo: Record<string, unknown> = {}) => {
     report.status = status;
     // The budget and whether the run writes at all: what a worker's sweep needs to poll the tenant's SCIM queue at the

@@ -2,7 +2,7 @@ import { WorkflowFailedError, type WorkflowExecutionDescription, type WorkflowHa
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import type { SyncReport } from '../../sync/report';
-import { heldLeaversQuery, type HeldLeavers } from '../../workflows/sync';
+import { HELD_LEAVERS_PAGE_MAX, heldLeaversQuery, type HeldLeavers } from '../../workflows/sync';
 import { heldLeaversOutcome } from '../schedules/overview';
 import { employeeSteps, formatEmployeeSteps, resolveRun, type RunMember } from '../employee-workflows';
 import { exitCodeFor, FAIL_ON_CHOICES, formatReport, runFailureMessage, type FailOn } from '../format-report';
@@ -79,12 +79,26 @@ export async function readHeldLeavers(connected: ConnectedClient, handle: Workfl
   const runId = handle.workflowId;
   if (description.status.name === 'RUNNING') {
     // A query needs a worker: without one it waits, so say why it does.
-    const reading = handle.query(heldLeaversQuery);
-    warnWhileNoWorker(connected, description.taskQueue, reading, process.stderr);
-    const held = await reading.catch((error: unknown) => {
-      throw new Error(`${runId} is running, but its held leaver writes could not be read from a worker on task queue "${description.taskQueue}" (a worker of a version before \`status --held\` cannot answer; \`status ${runId}\` shows the first few): ${error instanceof Error ? error.message : String(error)}`);
-    });
-    return { runId, running: true, ...held };
+    const page = (offset: number) => {
+      const reading = handle.query(heldLeaversQuery, { offset, limit: HELD_LEAVERS_PAGE_MAX });
+      warnWhileNoWorker(connected, description.taskQueue, reading, process.stderr);
+      return reading.catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        // Only a worker of a version before `status --held` lacks the handler; any other failure is said as it is.
+        const old = /heldLeavers/.test(message) && /handler|register/i.test(message) ? ' (a worker of a version before `status --held` cannot answer' : ' (';
+        throw new Error(`${runId} is running, but its held leaver writes could not be read from a worker on task queue "${description.taskQueue}"${old}; \`status ${runId}\` shows the first few): ${message}`);
+      });
+    };
+    // Page by page: one answer is one payload, and a hold may name tens of thousands (a half export). A worker that
+    // answers every one at once (before pages) ends the loop at its first answer.
+    const first = await page(0);
+    const leavers = [...first.leavers];
+    while (leavers.length < first.held) {
+      const next = await page(leavers.length);
+      if (next.leavers.length === 0) break;
+      leavers.push(...next.leavers);
+    }
+    return { runId, running: true, ...first, leavers };
   }
   const memo = HeldMemoSchema.safeParse(description.memo ?? {});
   const outcome = await readRunOutcome(handle);

@@ -65,6 +65,12 @@ describe('status --held and a hold nobody decided', () => {
         expect(new Set(json.leavers.map((leaver) => leaver.employeeKey))).toEqual(new Set(gone.map((employee) => employee.work_email)));
         const peakonIds = new Map(fixture.sandbox.users().map((user) => [user.userName, user.id]));
         for (const leaver of json.leavers) expect(leaver).toEqual({ employeeKey: leaver.employeeKey, peakonUserId: peakonIds.get(leaver.employeeKey), action: 'deactivate' });
+        // The query answers page by page (one answer is one payload; a half export may hold tens of thousands), each
+        // page with the whole count, in the order `--held` lists them.
+        const page = await handle.query(heldLeaversQuery, { offset: 10, limit: 5 });
+        expect(page.held).toBe(12);
+        expect(page.leavers).toEqual(json.leavers.slice(10));
+        expect((await handle.query(heldLeaversQuery, { offset: 3, limit: 2 })).leavers).toEqual(json.leavers.slice(3, 5));
 
         const report = (await handle.result()) as SyncReport;
         expect(report).toMatchObject({ status: 'completed', leavers: { held: true, decision: 'timed out' } });
