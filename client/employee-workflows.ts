@@ -101,7 +101,9 @@ export async function employeeInRun(client: Client, runId: string, employeeKey: 
   } catch (error) {
     // Ended without a report (failed, terminated, timed out): there is nothing of the run's to look in.
     if (error instanceof WorkflowFailedError) return { source: 'none' };
-    throw error;
+    // A result this client cannot read (encrypted with a key it no longer holds) or a connection that failed: the
+    // steps were looked up and there are none; say that, and why the run's own record could not be read.
+    return { source: 'none', warning: `the run's result could not be read (${error instanceof Error ? error.message : String(error)})` };
   }
   const failure = report.failures.find((line) => emailMatchKey(line.employeeKey) === key);
   if (failure) return { source: 'failures', phase: failure.phase, reason: failure.reason, ...(failure.errorType ? { errorType: failure.errorType } : {}) };
