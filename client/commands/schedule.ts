@@ -129,18 +129,21 @@ export function registerScheduleCommand(program: Command): void {
       '\nA schedule already under the current key is left as it is. Any other is deleted and created again under the same ID, ' +
         'with the same cadence, state, note and config: its recent-runs list starts empty. Its old key must still be in PEAKON_SYNC_ENCRYPTION_OLD_KEYS. ' +
         "--all leaves schedules on another task queue (another deployment's, with its own keys) as they are; rekey <id> takes any sync schedule. " +
+        '--all goes on after a schedule it could not touch, but stops at one it deleted and could not create again (the rest: not attempted). ' +
         'Should creating it again fail, its stored config is written to <id>.rekey-backup.yaml (or .json) in the current directory, and the error names the schedule create command.',
     )
     .action(async (scheduleId: string | undefined, flags: { all?: boolean }) => {
       if ((scheduleId === undefined) === (flags.all !== true)) throw new Error('give a schedule ID or --all');
       const keys = rekeyKeysFromEnv();
       const taskQueue = scheduleId === undefined ? readWorkerEnvironment().PEAKON_SYNC_TASK_QUEUE : undefined;
+      // Each result is printed as soon as it is known: a Ctrl-C held while a schedule was deleted ends the process
+      // right after its `rekeyed` line.
+      const onResult = (result: RekeyResult): void => print(formatRekeyResult(result, keys.currentKeyId));
       const results = await withClient<Array<RekeyResult | RekeyFailure>>(async (client) =>
-        taskQueue === undefined ? [await rekeySyncSchedule(client, scheduleId ?? '', keys)] : rekeyAllSyncSchedules(client, keys, taskQueue),
+        taskQueue === undefined ? [await rekeySyncSchedule(client, scheduleId ?? '', keys, { onResult })] : rekeyAllSyncSchedules(client, keys, taskQueue, { onResult }),
       );
       const done = results.filter((result): result is RekeyResult => 'rekeyed' in result);
       const failed = results.filter((result): result is RekeyFailure => 'error' in result);
-      for (const result of done) print(formatRekeyResult(result, keys.currentKeyId));
       if (done.some((result) => result.rekeyed)) print(RECENT_RUNS_NOTE);
       if (results.length === 0) print('No sync schedules.');
       if (failed.length > 0) throw new Error(failed.map((result) => `${result.scheduleId}: ${result.error.message}`).join('\n'));

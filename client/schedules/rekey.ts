@@ -40,7 +40,10 @@ export type RekeyResult =
   | { scheduleId: string; rekeyed: true; previousKeyIds: string[] }
   /** `rekey --all` left it as it is: it starts runs on another deployment's task queue (whose workers hold other keys). */
   | { scheduleId: string; rekeyed: false; skipped: { taskQueue: string; ownTaskQueue: string } };
-/** A schedule `rekey --all` could not rekey; the others are rekeyed all the same. */
+/**
+ * A schedule `rekey --all` could not rekey. One that failed before its delete (an old key not configured) leaves the
+ * others to be rekeyed all the same; one deleted and not created again stops `--all` (RecreateFailedError).
+ */
 export interface RekeyFailure {
   scheduleId: string;
   error: Error;
@@ -55,12 +58,58 @@ export interface RekeyRetry {
   timeoutMs: number;
   delayMs: number;
   maxDelayMs: number;
+  /**
+   * How long one create may take (its gRPC deadline, and a timer besides): one without an answer by then counts as a
+   * failed attempt that may have landed, so a hung create cannot hold the process past `timeoutMs` (default 10 s).
+   */
+  callTimeoutMs?: number;
 }
 
-export const DEFAULT_REKEY_RETRY: RekeyRetry = { timeoutMs: 60_000, delayMs: 500, maxDelayMs: 5_000 };
+export const DEFAULT_REKEY_RETRY: Required<RekeyRetry> = { timeoutMs: 60_000, delayMs: 500, maxDelayMs: 5_000, callTimeoutMs: 10_000 };
 
-/** Creates the schedule again; rekeySyncSchedule writes through the inline client (tests inject a failing one). */
-export type CreateSchedule = (options: ScheduleOptions) => Promise<unknown>;
+/**
+ * Creates the schedule again, by `call.deadline`; rekeySyncSchedule writes through the inline client with that gRPC
+ * deadline (tests inject a failing one).
+ */
+export type CreateSchedule = (options: ScheduleOptions, call: { deadline: Date }) => Promise<unknown>;
+
+/**
+ * Whether the schedule exists again with everything under the current key: after a create that timed out or lost its
+ * connection, the server may have created it all the same, and the next create then meets ScheduleAlreadyRunning. Read
+ * from the raw schedule's key ids (the deleted one, not gone yet, still has its old key).
+ */
+export type RecreatedCheck = () => Promise<boolean>;
+
+/** The schedule was deleted and could not be created again: `rekey --all` stops there (the error names its backup). */
+export class RecreateFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecreateFailedError';
+  }
+}
+
+/** A create (or a look at the schedule) without an answer within its time: it may have landed all the same. */
+class NoAnswerError extends Error {
+  constructor(milliseconds: number) {
+    super(`no answer within ${milliseconds < 1000 ? `${milliseconds} ms` : `${Math.round(milliseconds / 1000)} s`}`);
+    this.name = 'NoAnswerError';
+  }
+}
+
+/** `promise`, or a NoAnswerError after `milliseconds`; the timer never keeps the process alive. */
+async function within<T>(promise: Promise<T>, milliseconds: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new NoAnswerError(milliseconds)), milliseconds);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface RekeyOptions {
   retry?: RekeyRetry;
@@ -72,6 +121,13 @@ export interface RekeyOptions {
   messages?: { write(text: string): unknown };
   /** What happens to a signal deferred while the schedule was deleted (default: raised again, so the process ends as it would have). */
   raiseDeferredSignal?: (signal: NodeJS.Signals) => void;
+  /**
+   * Each schedule's result, as soon as it is known: before a signal held during the delete and create is raised again,
+   * so the command prints `rekeyed <id>` before the process ends at it.
+   */
+  onResult?: (result: RekeyResult) => void;
+  /** Default: the raw schedule's key ids, all the current key's (scheduleKeyIds). */
+  isRecreated?: RecreatedCheck;
 }
 
 // gRPC codes a create may meet while the server is busy or the connection drops: worth trying again.
@@ -97,7 +153,7 @@ function grpcCodeOf(error: unknown): number | undefined {
  * large, a permission refused) fails the same way again.
  */
 export function isRetryableCreateError(error: unknown): boolean {
-  if (error instanceof ScheduleAlreadyRunning) return true;
+  if (error instanceof ScheduleAlreadyRunning || error instanceof NoAnswerError) return true;
   const code = grpcCodeOf(error);
   if (code !== undefined) return RETRYABLE_GRPC_CODES.has(code);
   // The SDK wraps a failure without a gRPC status (the connection itself) as a ServiceError without a code.
@@ -114,6 +170,13 @@ function isNotFound(error: unknown): boolean {
  * running it twice is safe); the check reads the key ids in the payloads' plain metadata and decrypts nothing.
  */
 export async function rekeySyncSchedule(client: Client, scheduleId: string, keys: RekeyKeys, rekey: RekeyOptions & { onlyTaskQueue?: string } = {}): Promise<RekeyResult> {
+  const result = await rekeyOrLeave(client, scheduleId, keys, rekey);
+  // A rekeyed schedule's result was reported before a held signal was raised again (rekeyOrLeave).
+  if (!result.rekeyed) rekey.onResult?.(result);
+  return result;
+}
+
+async function rekeyOrLeave(client: Client, scheduleId: string, keys: RekeyKeys, rekey: RekeyOptions & { onlyTaskQueue?: string }): Promise<RekeyResult> {
   let raw: temporal.api.workflowservice.v1.IDescribeScheduleResponse;
   try {
     raw = await client.workflowService.describeSchedule({ namespace: client.options.namespace, scheduleId });
@@ -149,21 +212,38 @@ export async function rekeySyncSchedule(client: Client, scheduleId: string, keys
   // payload store), before anything is changed.
   const description = await client.schedule.getHandle(scheduleId).describe();
   const options = recreateOptions(description);
-  const create: CreateSchedule = rekey.create ?? ((recreated) => withInlineArgument(() => inlineScheduleClient(client).create(recreated)));
+  const create: CreateSchedule =
+    rekey.create ?? ((recreated, call) => client.withDeadline(call.deadline, () => withInlineArgument(() => inlineScheduleClient(client).create(recreated))));
+  const isRecreated: RecreatedCheck =
+    rekey.isRecreated ??
+    (async () => {
+      try {
+        const ids = scheduleKeyIds(await client.workflowService.describeSchedule({ namespace: client.options.namespace, scheduleId }));
+        return ids.length > 0 && ids.every((id) => id === keys.currentKeyId);
+      } catch {
+        // Not there (NOT_FOUND) or not readable now: not known to be created.
+        return false;
+      }
+    });
   // From the delete until the create has succeeded or failed, the schedule exists only in this process's memory: a
   // Ctrl-C or SIGTERM then waits for the create (and, if it fails, the backup file) instead of losing it.
   const signals = deferSignals(scheduleId, rekey.messages ?? process.stderr);
   let failure: Error | undefined;
   try {
     await client.schedule.getHandle(scheduleId).delete();
-    await createAgain(create, options, description, rekey);
+    await createAgain(create, options, description, { ...rekey, isRecreated });
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));
+  }
+  const result: RekeyResult = { scheduleId, rekeyed: true, previousKeyIds: stale };
+  try {
+    // Reported first: a held signal ends the process as soon as it is released.
+    if (!failure) rekey.onResult?.(result);
   } finally {
     signals.release(failure, rekey.raiseDeferredSignal);
   }
   if (failure) throw failure;
-  return { scheduleId, rekeyed: true, previousKeyIds: stale };
+  return result;
 }
 
 interface SignalDeferral {
@@ -215,29 +295,56 @@ function customSearchAttributes(attributes: TypedSearchAttributes | SearchAttrib
 
 /**
  * Creates the deleted schedule again, trying again while the failure is one that passes (isRetryableCreateError) for
- * up to `retry.timeoutMs`. When it still fails, the schedule's stored config is written to a backup file and the error
- * names the `schedule create` command that makes the schedule again from it.
+ * up to `retry.timeoutMs`, each attempt bounded by `retry.callTimeoutMs`. An attempt that timed out or lost its
+ * connection may have created the schedule all the same: then a ScheduleAlreadyRunning, or the end of the window, is
+ * checked against the schedule itself (`isRecreated`), and a schedule there under the current key is success. When it
+ * still fails, the schedule's stored config is written to a backup file and the error (a RecreateFailedError) names the
+ * `schedule create` command that makes the schedule again from it.
  */
-export async function createAgain(create: CreateSchedule, options: ScheduleOptions, description: ScheduleDescription, rekey: Pick<RekeyOptions, 'retry' | 'backupDirectory'> = {}): Promise<void> {
+export async function createAgain(
+  create: CreateSchedule,
+  options: ScheduleOptions,
+  description: ScheduleDescription,
+  rekey: Pick<RekeyOptions, 'retry' | 'backupDirectory' | 'isRecreated'> = {},
+): Promise<void> {
   const retry = rekey.retry ?? DEFAULT_REKEY_RETRY;
+  const callTimeoutMs = retry.callTimeoutMs ?? DEFAULT_REKEY_RETRY.callTimeoutMs;
   const deadline = Date.now() + retry.timeoutMs;
+  // A failure of the check counts as "not created": the create is tried again, or the backup written.
+  const { isRecreated } = rekey;
+  const recreated = async (): Promise<boolean> => (isRecreated ? within(Promise.resolve().then(isRecreated), callTimeoutMs).catch(() => false) : false);
   let attempts = 0;
   let lastError: unknown;
+  let mayHaveLanded = false;
+  let checkedLast = false;
   for (let delay = retry.delayMs; ; delay = Math.min(delay * 2, retry.maxDelayMs)) {
     attempts += 1;
+    // Even the last attempt, started at the end of the window, gets a moment to answer.
+    const bound = Math.min(callTimeoutMs, Math.max(deadline - Date.now(), Math.min(callTimeoutMs, 1_000)));
     try {
-      await create(options);
+      await within(create(options, { deadline: new Date(Date.now() + bound) }), bound);
       return;
     } catch (error) {
       lastError = error;
     }
+    checkedLast = false;
+    if (lastError instanceof ScheduleAlreadyRunning) {
+      if (mayHaveLanded) {
+        if (await recreated()) return;
+        checkedLast = true;
+      }
+    } else if (isRetryableCreateError(lastError)) {
+      mayHaveLanded = true;
+    }
     if (!isRetryableCreateError(lastError) || Date.now() + delay > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
+  // An attempt without an answer may have landed after all: one look before calling the schedule deleted.
+  if (mayHaveLanded && !checkedLast && (await recreated())) return;
   // The server's or the SDK's message names no config value; the config itself is never printed.
   const why = lastError instanceof ScheduleAlreadyRunning ? 'the deleted schedule had not gone yet' : lastError instanceof Error ? lastError.message : String(lastError);
   const tried = attempts === 1 ? 'once' : `${attempts} times in ${Math.round(retry.timeoutMs / 1000)} s`;
-  throw new Error(
+  throw new RecreateFailedError(
     `schedule ${options.scheduleId} was DELETED to be created again under the current key, but creating it again failed (tried ${tried}: ${why}). ` +
       recreateHint(description, rekey.backupDirectory ?? process.cwd()),
   );
@@ -341,15 +448,24 @@ export const RECENT_RUNS_NOTE =
 /**
  * Every sync schedule of the namespace (as `schedule list` finds them) that starts its runs on `taskQueue`, this
  * deployment's: another deployment sharing the namespace (staging beside production) has workers with other keys, which
- * could not read its schedules once encrypted with this one's. One result or error per schedule, none stopping the others.
+ * could not read its schedules once encrypted with this one's. One result or error per schedule. A failure before the
+ * delete (an old key not configured) leaves the schedule as it is, and the others are rekeyed all the same; but a
+ * schedule deleted and not created again stops the rest (the same refusal, a permission say, would delete them all and
+ * leave only backups): each of them is reported `not attempted`.
  */
 export async function rekeyAllSyncSchedules(client: Client, keys: RekeyKeys, taskQueue: string, rekey: RekeyOptions = {}): Promise<Array<RekeyResult | RekeyFailure>> {
   const results: Array<RekeyResult | RekeyFailure> = [];
+  let stoppedAfter: string | undefined;
   for (const row of await listSyncSchedules(client)) {
+    if (stoppedAfter !== undefined) {
+      results.push({ scheduleId: row.scheduleId, error: new Error(`not attempted: stopped after ${stoppedAfter} could not be created again`) });
+      continue;
+    }
     try {
       results.push(await rekeySyncSchedule(client, row.scheduleId, keys, { ...rekey, onlyTaskQueue: taskQueue }));
     } catch (error) {
       results.push({ scheduleId: row.scheduleId, error: error instanceof Error ? error : new Error(String(error)) });
+      if (error instanceof RecreateFailedError) stoppedAfter = row.scheduleId;
     }
   }
   return results;

@@ -4,7 +4,7 @@
  * as stored, named by the `schedule create` command in the error), and Ctrl-C/SIGTERM held while the schedule is deleted.
  * No server: the real delete and create are in schedule-rekey.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ScheduleAlreadyRunning, ServiceError, type ScheduleDescription } from '@temporalio/client';
@@ -61,7 +61,7 @@ describe('rekey: creating the deleted schedule again', () => {
     const described = description();
     await createAgain(create, recreateOptions(described), described, { retry: { timeoutMs: 10_000, delayMs: 10, maxDelayMs: 40 }, backupDirectory: directory });
     expect(create).toHaveBeenCalledTimes(9);
-    expect(create).toHaveBeenCalledWith(expect.objectContaining({ scheduleId: 'peakon-sync-acme' }));
+    expect(create).toHaveBeenCalledWith(expect.objectContaining({ scheduleId: 'peakon-sync-acme' }), { deadline: expect.any(Date) });
   });
 
   it('stops at once on a refusal and writes the stored config, as stored, to a new 0600 file the create command in the error names', async () => {
@@ -109,6 +109,65 @@ describe('rekey: creating the deleted schedule again', () => {
     expect(error?.message).toContain('the deleted schedule had not gone yet');
     expect(error?.message).toMatch(new RegExp(`create it again with peakon-sync schedule create --config ${backup} --id peakon-sync-acme --every 1h$`));
   });
+
+  it('takes a create that timed out after the server made the schedule as done: the next create meets it, and it is under the current key', async () => {
+    const create = jest.fn(async () => {
+      // The first create lands on the server, but its answer is lost; the next one finds the schedule there.
+      if (create.mock.calls.length === 1) throw grpcFailure(4, 'DEADLINE_EXCEEDED: Deadline exceeded');
+      throw new ScheduleAlreadyRunning('Schedule already exists and is running', 'peakon-sync-acme');
+    });
+    const isRecreated = jest.fn(async () => true);
+    const described = description();
+    await createAgain(create, recreateOptions(described), described, { retry: { timeoutMs: 5_000, delayMs: 10, maxDelayMs: 40 }, backupDirectory: directory, isRecreated });
+    expect(create).toHaveBeenCalledTimes(2);
+    expect(isRecreated).toHaveBeenCalledTimes(1);
+    expect(readdirSync(directory)).toEqual([]);
+  });
+
+  it('asks nothing on a deleted schedule not gone yet when no create could have landed, and keeps trying while the schedule found is not the new one', async () => {
+    const create = jest.fn(async () => {
+      if (create.mock.calls.length === 1) throw new ScheduleAlreadyRunning('Schedule already exists and is running', 'peakon-sync-acme');
+      if (create.mock.calls.length === 2) throw grpcFailure(14, 'UNAVAILABLE: connection dropped');
+      if (create.mock.calls.length === 3) throw new ScheduleAlreadyRunning('Schedule already exists and is running', 'peakon-sync-acme');
+    });
+    // The schedule found after the dropped connection is still the old one (old key): not done yet.
+    const isRecreated = jest.fn(async () => false);
+    const described = description();
+    await createAgain(create, recreateOptions(described), described, { retry: { timeoutMs: 5_000, delayMs: 10, maxDelayMs: 40 }, backupDirectory: directory, isRecreated });
+    expect(create).toHaveBeenCalledTimes(4);
+    expect(isRecreated).toHaveBeenCalledTimes(1);
+  });
+
+  it('bounds each create: one that never answers counts as a failed attempt, and the backup is written within the window', async () => {
+    const create = jest.fn(() => new Promise<never>(() => undefined));
+    const described = description();
+    const started = Date.now();
+    const error = await createAgain(create, recreateOptions(described), described, {
+      retry: { timeoutMs: 400, delayMs: 20, maxDelayMs: 50, callTimeoutMs: 100 },
+      backupDirectory: directory,
+      isRecreated: async () => false,
+    }).then(
+      () => undefined,
+      (caught: unknown) => caught as Error,
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(create.mock.calls.length).toBeGreaterThan(1);
+    expect(create).toHaveBeenCalledWith(expect.objectContaining({ scheduleId: 'peakon-sync-acme' }), { deadline: expect.any(Date) });
+    expect(error?.message).toContain('schedule peakon-sync-acme was DELETED');
+    expect(error?.message).toContain('no answer within 100 ms');
+    expect(readdirSync(directory)).toEqual(['peakon-sync-acme.rekey-backup.yaml']);
+  }, 10_000);
+
+  it('takes a last create that never answered but landed as done: one look at the schedule before writing a backup', async () => {
+    const create = jest.fn(() => new Promise<never>(() => undefined));
+    const described = description();
+    await createAgain(create, recreateOptions(described), described, {
+      retry: { timeoutMs: 150, delayMs: 20, maxDelayMs: 50, callTimeoutMs: 100 },
+      backupDirectory: directory,
+      isRecreated: async () => true,
+    });
+    expect(readdirSync(directory)).toEqual([]);
+  }, 10_000);
 
   it('holds Ctrl-C and SIGTERM while the schedule is deleted, says so once, and raises the signal again afterwards', () => {
     const before = { int: process.listenerCount('SIGINT'), term: process.listenerCount('SIGTERM') };

@@ -7,7 +7,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import { Client, ScheduleAlreadyRunning, ScheduleNotFoundError, ServiceError } from '@temporalio/client';
 import YAML from 'yaml';
 import { temporal as proto } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -15,7 +15,8 @@ import { z } from 'zod';
 import { ENCRYPTION_KEY_ID_METADATA_KEY } from '../../codec/aes-gcm-codec';
 import { connectorDataConverter } from '../../codec/data-converter';
 import { encryptionKeyId, generateEncryptionKey } from '../../codec/keys';
-import { rekeySyncSchedule } from '../../client/schedules/rekey';
+import { listSyncSchedules } from '../../client/schedules/inspect';
+import { formatRekeyResult, RecreateFailedError, rekeyAllSyncSchedules, rekeySyncSchedule, type RekeyFailure, type RekeyResult } from '../../client/schedules/rekey';
 import { SEARCH_ATTRIBUTE_KEYS, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 import { runCliInProcess } from '../harness/cli';
 import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
@@ -199,5 +200,101 @@ describe('peakon-sync schedule rekey (against a real Temporal server)', () => {
     expect(after.spec).toEqual(before.spec);
     expect(after.state).toMatchObject({ paused: true, note: "don't run: drill" });
     await clientWithOnly(keyB).schedule.getHandle(id).delete();
+  });
+
+  function grpcFailure(code: number, details: string): ServiceError {
+    return new ServiceError('Failed to create schedule', { cause: Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} }) });
+  }
+
+  function clientBesideOld(): Client {
+    return new Client({ connection: temporal.connection, namespace, dataConverter: connectorDataConverter({ PEAKON_SYNC_ENCRYPTION_KEY: keyB, PEAKON_SYNC_ENCRYPTION_OLD_KEYS: keyA }) });
+  }
+
+  it('a create whose answer was lost after the server made the schedule is success: the next create meets it under the current key', async () => {
+    const id = `landed-${fixture.config.tenant}`;
+    useKeys(keyA);
+    await cli('schedule', 'create', '--config', writeConfigFile(fixture, 'acme-landed.yaml', configAsWrittenFor(fixture)), '--id', id, '--every', '1h', '--paused');
+    const clientAB = clientBesideOld();
+    const calls: string[] = [];
+    const result = await rekeySyncSchedule(clientAB, id, { currentKeyId: idB, decryptableKeyIds: new Set([idA, idB]), acceptsUnencrypted: false }, {
+      create: async (options) => {
+        // The real create, every time; the first one's answer is lost (a deadline exceeded after the server acted).
+        calls.push('create');
+        await clientAB.schedule.create(options);
+        if (calls.length === 1) throw grpcFailure(4, 'DEADLINE_EXCEEDED: Deadline exceeded');
+      },
+      retry: { timeoutMs: 3_000, delayMs: 50, maxDelayMs: 200 },
+      backupDirectory: fixture.stateDirectory,
+    }).catch((error: unknown) => error as Error);
+    expect(result).toEqual({ scheduleId: id, rekeyed: true, previousKeyIds: [idA] });
+    // The second create met the schedule the first one made (ScheduleAlreadyRunning), read under key B: done.
+    expect(calls).toEqual(['create', 'create']);
+    expect(await rawKeyIds(id)).toEqual([idB, idB]);
+    expect(() => statSync(path.join(fixture.stateDirectory, `${id}.rekey-backup.yaml`))).toThrow();
+    await clientWithOnly(keyB).schedule.getHandle(id).delete();
+  });
+
+  it('a Ctrl-C held during the delete and create is raised again only after the result is reported', async () => {
+    const id = `signal-${fixture.config.tenant}`;
+    useKeys(keyA);
+    await cli('schedule', 'create', '--config', writeConfigFile(fixture, 'acme-signal.yaml', configAsWrittenFor(fixture)), '--id', id, '--every', '1h', '--paused');
+    const clientAB = clientBesideOld();
+    const events: string[] = [];
+    const messages: string[] = [];
+    await rekeySyncSchedule(clientAB, id, { currentKeyId: idB, decryptableKeyIds: new Set([idA, idB]), acceptsUnencrypted: false }, {
+      create: async (options) => {
+        process.emit('SIGINT', 'SIGINT');
+        await clientAB.schedule.create(options);
+      },
+      messages: { write: (text: string) => messages.push(text) },
+      onResult: (result) => events.push(formatRekeyResult(result, idB)),
+      raiseDeferredSignal: (signal) => events.push(signal),
+    });
+    expect(events).toEqual([`rekeyed ${id} (was key ${idA})`, 'SIGINT']);
+    expect(messages).toEqual([`finishing the rekey of ${id}: it is deleted and being created again\n`]);
+    await clientWithOnly(keyB).schedule.getHandle(id).delete();
+  });
+
+  it('--all stops after a schedule it deleted and could not create again, and reports the rest not attempted; a failure before the delete does not stop it', async () => {
+    const keyC = generateEncryptionKey();
+    const ids = { unreadable: `a0-nokey-${fixture.config.tenant}`, first: `aa-stop-${fixture.config.tenant}`, second: `ab-stop-${fixture.config.tenant}` };
+    const configFile = writeConfigFile(fixture, 'acme-stop.yaml', configAsWrittenFor(fixture));
+    // Under a key this process does not hold: refused before its delete.
+    useKeys(keyC);
+    await cli('schedule', 'create', '--config', configFile, '--id', ids.unreadable, '--every', '1h', '--paused');
+    useKeys(keyA);
+    await cli('schedule', 'create', '--config', configFile, '--id', ids.first, '--every', '1h', '--paused');
+    await cli('schedule', 'create', '--config', configFile, '--id', ids.second, '--every', '1h', '--paused');
+    const clientAB = clientBesideOld();
+    await eventually('the three schedules in the list', async () => {
+      const listed = (await listSyncSchedules(clientAB)).map((row) => row.scheduleId);
+      return Object.values(ids).every((id) => listed.includes(id)) ? true : undefined;
+    });
+
+    // Every create is refused, as a missing permission would refuse it.
+    let creates = 0;
+    const results = await rekeyAllSyncSchedules(clientAB, { currentKeyId: idB, decryptableKeyIds: new Set([idA, idB]), acceptsUnencrypted: false }, 'peakon-sync', {
+      create: async () => {
+        creates += 1;
+        throw grpcFailure(7, 'PERMISSION_DENIED: not allowed to create schedules');
+      },
+      retry: { timeoutMs: 1_000, delayMs: 50, maxDelayMs: 200 },
+      backupDirectory: fixture.stateDirectory,
+    });
+    const byId = new Map(results.map((result) => [result.scheduleId, result]));
+    expect((byId.get(ids.unreadable) as RekeyFailure).error.message).toContain('which is not configured');
+    expect((byId.get(ids.first) as RekeyFailure).error.message).toContain(`schedule ${ids.first} was DELETED`);
+    // The second is untouched, under key A, and so is every schedule after it.
+    expect((byId.get(ids.second) as RekeyFailure).error.message).toBe(`not attempted: stopped after ${ids.first} could not be created again`);
+    expect(await rawKeyIds(ids.second)).toEqual([idA, idA]);
+    expect(creates).toBe(1);
+    expect((byId.get(ids.first) as RekeyFailure).error).toBeInstanceOf(RecreateFailedError);
+    const after = results.slice(results.findIndex((result) => result.scheduleId === ids.first) + 1);
+    expect(after.length).toBeGreaterThan(1);
+    for (const result of after) expect((result as RekeyFailure).error.message).toBe(`not attempted: stopped after ${ids.first} could not be created again`);
+    expect(results.filter((result): result is RekeyResult => 'rekeyed' in result && result.rekeyed)).toEqual([]);
+    await expect(clientAB.schedule.getHandle(ids.first).describe()).rejects.toThrow(ScheduleNotFoundError);
+    expect(await rawKeyIds(ids.unreadable)).toHaveLength(2);
+    for (const id of [ids.unreadable, ids.second]) await clientAB.schedule.getHandle(id).delete();
   });
 });
