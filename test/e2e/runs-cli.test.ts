@@ -2,6 +2,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { generateEncryptionKey } from '../../codec/keys';
 import { connectorDataConverterFromEnv } from '../../worker/environment';
 import { syncWorkflowId, tenantLockWorkflowId } from '../../workflows/ids';
 import { TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
@@ -128,4 +129,32 @@ describe('peakon-sync schedule trigger and peakon-sync runs <tenant> (the CLI ag
       for (const handle of handles) await handle.terminate('test over').catch(() => undefined);
     }
   }, 90_000);
+
+  it("trigger starts a run of a schedule under a key this CLI does not hold (another deployment's): it reads nothing encrypted", async () => {
+    const id = `test-trigger-other-key-${fixture.config.tenant}`;
+    const configPath = writeConfigFile(fixture, 'config-other-key.yaml', configAsWrittenFor(fixture));
+    const ownKey = process.env.PEAKON_SYNC_ENCRYPTION_KEY;
+    // Created by another deployment: its own key, its own task queue (nobody polls it here, so the run just waits).
+    process.env.PEAKON_SYNC_ENCRYPTION_KEY = generateEncryptionKey();
+    process.env.PEAKON_SYNC_TASK_QUEUE = `nobody-polls-${randomUUID()}`;
+    try {
+      await peakonSync('schedule', 'create', '--config', configPath, '--every', '1h', '--id', id, '--paused');
+    } finally {
+      if (ownKey === undefined) delete process.env.PEAKON_SYNC_ENCRYPTION_KEY;
+      else process.env.PEAKON_SYNC_ENCRYPTION_KEY = ownKey;
+      process.env.PEAKON_SYNC_TASK_QUEUE = temporal.taskQueue;
+    }
+    const workflowIds: string[] = [];
+    try {
+      // This CLI cannot decode the schedule's memo or config (schedule describe fails), yet triggers it.
+      await expect(peakonSync('schedule', 'describe', id)).rejects.toThrow('which is not configured');
+      const triggered = await peakonSync('schedule', 'trigger', id);
+      const workflowId = new RegExp(`^triggered ${id}: run (\\S+) started `).exec(triggered)?.[1];
+      expect(workflowId).toMatch(`peakon-sync/${fixture.config.tenant}/scheduled-${id}`);
+      workflowIds.push(workflowId ?? '');
+    } finally {
+      for (const workflowId of workflowIds) await temporal.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
+      await temporal.client.schedule.getHandle(id).delete().catch(() => undefined);
+    }
+  }, 60_000);
 });
