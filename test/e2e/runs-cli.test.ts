@@ -7,8 +7,8 @@ import { connectorDataConverterFromEnv } from '../../worker/environment';
 import { syncWorkflowId, tenantLockWorkflowId } from '../../workflows/ids';
 import { TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 import { generateOrg } from '../fixtures/org';
-import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
-import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
+import { TEST_NAMESPACE } from '../harness/temporal';
+import { useScheduleCli } from '../harness/schedule-cli';
 import { runCliInProcess } from '../harness/cli';
 import { eventually } from '../harness/wait';
 import { configAsWrittenFor, writeConfigFile } from '../schedules/config-as-written';
@@ -26,27 +26,10 @@ async function runsJson(...args: string[]) {
 
 /** An operator who triggers a schedule, or looks for a tenant's runs, gets the workflow IDs status, approve and cancel take. */
 describe('peakon-sync schedule trigger and peakon-sync runs <tenant> (the CLI against a real Temporal server)', () => {
-  let temporal: TemporalTestContext;
-  let fixture: PipelineFixture;
-  let scheduleId: string;
-  const savedEnvironment = { ...process.env };
-
-  beforeAll(async () => {
-    temporal = await connectToDevServer();
-    fixture = await createPipelineFixture(temporal);
-    scheduleId = `test-runs-${fixture.config.tenant}`;
-    process.env.TEMPORAL_ADDRESS = devServerAddress();
-    process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
-    process.env.PEAKON_SYNC_TASK_QUEUE = temporal.taskQueue;
-  });
-  afterAll(async () => {
-    await temporal.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
-    process.env = savedEnvironment;
-    await fixture.close();
-    await temporal.close();
-  });
+  const cli = useScheduleCli((tenant) => `test-runs-${tenant}`);
 
   it("trigger prints the started run's workflow ID; runs lists the tenant's manual and scheduled runs only, newest first, with their outcome", async () => {
+    const { temporal, fixture, scheduleId } = cli;
     const { tenant } = fixture.config;
     fixture.writeEmployees(generateOrg(4, 2));
     const configPath = writeConfigFile(fixture, 'config.yaml', configAsWrittenFor(fixture));
@@ -102,6 +85,7 @@ describe('peakon-sync schedule trigger and peakon-sync runs <tenant> (the CLI ag
   }, 90_000);
 
   it('finds runs by their workflow ID where the namespace has no tenant search attribute', async () => {
+    const { temporal, fixture } = cli;
     const { tenant } = fixture.config;
     const namespace = `runs-test-${randomUUID().slice(0, 8)}`;
     await temporal.client.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
@@ -131,6 +115,7 @@ describe('peakon-sync schedule trigger and peakon-sync runs <tenant> (the CLI ag
   }, 90_000);
 
   it("trigger starts a run of a schedule under a key this CLI does not hold (another deployment's): it reads nothing encrypted", async () => {
+    const { temporal, fixture } = cli;
     const id = `test-trigger-other-key-${fixture.config.tenant}`;
     const configPath = writeConfigFile(fixture, 'config-other-key.yaml', configAsWrittenFor(fixture));
     const ownKey = process.env.PEAKON_SYNC_ENCRYPTION_KEY;

@@ -8,25 +8,13 @@ import { sendLeaverDecision } from '../../client/commands/approve';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from '../../scim/resources';
 import type { SyncReport } from '../../sync/report';
 import { generateOrg, leaves, type GeneratedEmployee } from '../fixtures/org';
-import { runCliInProcess } from '../harness/cli';
+import { runCliInProcess, useCliEnvironment } from '../harness/cli';
 import { usePipelineTests } from '../harness/pipeline';
 import { progressOf } from '../harness/progress';
-import { devServerAddress, TEST_NAMESPACE } from '../harness/temporal';
 
 describe('status <run> --employee: an employee without a workflow in the run', () => {
   const pipeline = usePipelineTests();
-  const savedEnvironment = { ...process.env };
-  beforeAll(() => {
-    process.env.TEMPORAL_ADDRESS = devServerAddress();
-    process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
-  });
-  afterEach(() => {
-    // `status --employee` exits with the run's code, as plain `status` does.
-    process.exitCode = undefined;
-  });
-  afterAll(() => {
-    process.env = savedEnvironment;
-  });
+  useCliEnvironment();
 
   it('prints the run\'s record of an invalid record, an unchanged, a skipped and a held leaver, and only theirs', async () => {
     const fixture = await pipeline.fixture();

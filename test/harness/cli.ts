@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildCli } from '../../client/cli';
+import { devServerAddress, TEST_NAMESPACE } from './temporal';
 
 /** The built CLI (`npm test` builds first), run as an operator runs it. */
 export const BUILT_CLI = path.resolve(__dirname, '../../dist/client/cli.js');
@@ -36,4 +37,23 @@ export async function runCliInProcess(...args: string[]): Promise<string> {
     spy.mockRestore();
   }
   return printed.join('');
+}
+
+/**
+ * Points `runCliInProcess` at the test dev server for a describe block (address and namespace, as an operator's
+ * environment would), clears the exit code a command sets after each test, and restores the environment after the block.
+ */
+export function useCliEnvironment(): void {
+  const savedEnvironment = { ...process.env };
+  beforeAll(() => {
+    process.env.TEMPORAL_ADDRESS = devServerAddress();
+    process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
+  });
+  afterEach(() => {
+    // Commands such as `status` exit with the run's code.
+    process.exitCode = undefined;
+  });
+  afterAll(() => {
+    process.env = savedEnvironment;
+  });
 }

@@ -8,24 +8,13 @@ import { describeRunOutcome, SyncRunMemoSchema } from '../../client/schedules/ov
 import type { SyncReport } from '../../sync/report';
 import { heldLeaversQuery } from '../../workflows/sync';
 import { generateOrg, leaves } from '../fixtures/org';
-import { runCliInProcess } from '../harness/cli';
+import { runCliInProcess, useCliEnvironment } from '../harness/cli';
 import { usePipelineTests } from '../harness/pipeline';
 import { progressOf } from '../harness/progress';
-import { devServerAddress, TEST_NAMESPACE } from '../harness/temporal';
 
 describe('status --held and a hold nobody decided', () => {
   const pipeline = usePipelineTests();
-  const savedEnvironment = { ...process.env };
-  beforeAll(() => {
-    process.env.TEMPORAL_ADDRESS = devServerAddress();
-    process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
-  });
-  afterEach(() => {
-    process.exitCode = undefined;
-  });
-  afterAll(() => {
-    process.env = savedEnvironment;
-  });
+  useCliEnvironment();
 
   it('lists every one of 12 held leavers with the reason, deadline and commands; after the timeout, the memo, describe and --held say they were dropped', async () => {
     const fixture = await pipeline.fixture();

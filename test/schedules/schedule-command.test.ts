@@ -2,8 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { generateOrg } from '../fixtures/org';
-import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
-import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
+import { useScheduleCli } from '../harness/schedule-cli';
 import { configAsWrittenFor, writeConfigFile } from './config-as-written';
 import { runCliInProcess } from '../harness/cli';
 import { eventually } from '../harness/wait';
@@ -31,28 +30,10 @@ async function describeJson(scheduleId: string) {
 
 
 describe('peakon-sync schedule (the CLI against a real Temporal server)', () => {
-  let temporal: TemporalTestContext;
-  let fixture: PipelineFixture;
-  let scheduleId: string;
-  const savedEnvironment = { ...process.env };
-
-  beforeAll(async () => {
-    temporal = await connectToDevServer();
-    fixture = await createPipelineFixture(temporal);
-    scheduleId = `test-cli-${fixture.config.tenant}`;
-    // The CLI connects and picks its task queue from the environment, as it does in production.
-    process.env.TEMPORAL_ADDRESS = devServerAddress();
-    process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
-    process.env.PEAKON_SYNC_TASK_QUEUE = temporal.taskQueue;
-  });
-  afterAll(async () => {
-    await temporal.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
-    process.env = savedEnvironment;
-    await fixture.close();
-    await temporal.close();
-  });
+  const cli = useScheduleCli((tenant) => `test-cli-${tenant}`);
 
   it('creates a paused schedule, unpauses, triggers a run that syncs, pauses, lists and deletes it', async () => {
+    const { temporal, fixture, scheduleId } = cli;
     fixture.writeEmployees(generateOrg(4, 2));
     // As an operator writes it: a parsed config is not always valid input (a duration is parsed into milliseconds).
     const configPath = path.join(fixture.stateDirectory, 'config.json');
@@ -106,6 +87,7 @@ describe('peakon-sync schedule (the CLI against a real Temporal server)', () => 
   });
 
   it('refuses --timezone with --every (it was accepted and ignored), and --timezone without --cron, before creating anything', async () => {
+    const { temporal, fixture, scheduleId } = cli;
     const configPath = writeConfigFile(fixture, 'zone.yaml', configAsWrittenFor(fixture));
     await expect(peakonSync('schedule', 'create', '--config', configPath, '--every', '1h', '--timezone', 'Europe/Copenhagen', '--id', scheduleId)).rejects.toThrow(
       '--timezone Europe/Copenhagen with --every 1h: an interval runs at the same pace in every time zone',

@@ -2,8 +2,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import path from 'node:path';
 import { z } from 'zod';
 import { generateOrg } from '../fixtures/org';
-import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
-import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
+import { useScheduleCli } from '../harness/schedule-cli';
 import { TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 import { configAsWrittenFor, writeConfigFile, writeCsvFile } from './config-as-written';
 import { runCliInProcess } from '../harness/cli';
@@ -28,28 +27,11 @@ async function describeJson(scheduleId: string) {
 
 
 describe('peakon-sync schedule update (the CLI against a real Temporal server)', () => {
-  let temporal: TemporalTestContext;
-  let fixture: PipelineFixture;
-  let scheduleId: string;
-  const savedEnvironment = { ...process.env };
-
-  beforeAll(async () => {
-    temporal = await connectToDevServer();
-    fixture = await createPipelineFixture(temporal);
-    // The default ID, so that `update` can name the schedule by its tenant.
-    scheduleId = `peakon-sync-${fixture.config.tenant}`;
-    process.env.TEMPORAL_ADDRESS = devServerAddress();
-    process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
-    process.env.PEAKON_SYNC_TASK_QUEUE = temporal.taskQueue;
-  });
-  afterAll(async () => {
-    await temporal.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
-    process.env = savedEnvironment;
-    await fixture.close();
-    await temporal.close();
-  });
+  // The default ID, so that `update` can name the schedule by its tenant.
+  const cli = useScheduleCli((tenant) => `peakon-sync-${tenant}`);
 
   it('changes the cadence and the config in place, says what changed, and the next run syncs the new HR export', async () => {
+    const { temporal, fixture, scheduleId } = cli;
     const { tenant } = fixture.config;
     fixture.writeEmployees(generateOrg(3, 2, { domain: 'old-export.example' }));
     writeCsvFile(fixture, 'hr-new.csv', generateOrg(4, 2, { domain: 'new-export.example' }));
@@ -101,6 +83,7 @@ describe('peakon-sync schedule update (the CLI against a real Temporal server)',
   }, 120_000);
 
   it('refuses a config that does not validate, or one for another tenant, before changing anything', async () => {
+    const { fixture, scheduleId } = cli;
     const schedule = scheduleId;
     const misspelt = writeConfigFile(fixture, 'misspelt.yaml', { ...configAsWrittenFor(fixture), sync: { maxConcurentPartitions: 3 } });
     await expect(peakonSync('schedule', 'update', schedule, '--config', misspelt)).rejects.toThrow(/sync\.maxConcurentPartitions: unknown setting \(did you mean "maxConcurrentPartitions"\?\)/);
@@ -111,6 +94,7 @@ describe('peakon-sync schedule update (the CLI against a real Temporal server)',
   }, 60_000);
 
   it('keeps the time zone when only --cron changes, takes --timezone alone for a cron schedule, and refuses a time zone for an interval', async () => {
+    const { temporal, scheduleId } = cli;
     const handle = temporal.client.schedule.getHandle(scheduleId);
     expect((await describeJson(scheduleId)).timing).toBe('cron "0 3 * * 1-5" (Europe/Copenhagen)');
     // A new hour: still Copenhagen's clock (it moved to UTC before).
