@@ -4,7 +4,6 @@
  * worker` (built dist/, with the workflow interceptor and its sink) serving /metrics, a real dev server, the sandbox.
  */
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CONNECTOR_METRICS, LEAVER_HOLDS, RUNS } from '../../metrics/definitions';
@@ -14,15 +13,7 @@ import { usePipelineTests } from '../harness/pipeline';
 import { startWorkerProcess, stopWorkerProcesses } from '../harness/worker-process';
 import { eventually } from '../harness/wait';
 import { scrape, select, total, totalsBy } from './prometheus-text';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
-}
+import { freePort } from '../../devserver/ports';
 
 describe('peakon_sync_leaver_holds_total', () => {
   const pipeline = usePipelineTests();

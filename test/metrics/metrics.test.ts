@@ -10,6 +10,7 @@ import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
 import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from '../harness/worker-process';
 import { scrape, select, total, totalsBy, type Scrape } from './prometheus-text';
+import { freePort } from '../../devserver/ports';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -27,15 +28,6 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
     await sleep(200);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
 }
 
 /** The sandbox's own view of what it was sent: requests per method and status (`none`: no answer was sent). */

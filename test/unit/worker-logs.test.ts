@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runBuiltCli } from '../harness/cli';
 import { connectToDevServer, devServerAddress, type TemporalTestContext } from '../harness/temporal';
+import { freePort } from '../../devserver/ports';
 
 const CLI = path.resolve(__dirname, '../../dist/client/cli.js');
 
@@ -24,14 +24,6 @@ function nonJsonLines(text: string): string[] {
 }
 
 /** A port free right now, for the metrics endpoint. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 async function until(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
