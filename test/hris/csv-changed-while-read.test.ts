@@ -55,8 +55,8 @@ describe('CSV source: a file that changes while it is read', () => {
     );
     expect(failure).toBeInstanceOf(SourceReadError);
     expect((failure as Error).message).toMatch(CHANGED);
-    // Never the file's contents.
-    expect((failure as Error).message).not.toMatch(/E\d|example\.com|Person/);
+    // Never the file's contents (the file's own name, a random temporary one, may hold such letters: it is left out).
+    expect((failure as Error).message.replace(file, '<file>')).not.toMatch(/E\d|example\.com|Person/);
   });
 
   it('fails the read when the file is rewritten in place to the same size', async () => {

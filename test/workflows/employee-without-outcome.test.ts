@@ -53,7 +53,8 @@ describe('an employee whose workflow ends without an outcome', () => {
     const partition = client.workflow.getHandle(partitionId);
     const employeeId = await eventually('an employee in flight', async () => childrenStarted((await partition.fetchHistory()).events ?? [], 'employeeCreateWorkflow')[0], 60_000, 50);
     const employee = client.workflow.getHandle(employeeId);
-    await eventually('the employee running', async () => ((await employee.describe()).status.name === 'RUNNING' ? true : undefined), 60_000, 50);
+    // Its start is initiated before the server has it: until then describe() answers "not found".
+    await eventually('the employee running', async () => ((await employee.describe().catch(() => undefined))?.status.name === 'RUNNING' ? true : undefined), 60_000, 50);
     return { partition, employee };
   }
 
