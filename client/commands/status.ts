@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import type { SyncReport } from '../../sync/report';
 import { HELD_LEAVERS_PAGE_MAX, heldLeaversQuery, type HeldLeavers } from '../../workflows/sync';
-import { heldLeaversOutcome } from '../schedules/overview';
+import { heldLeaversOutcome, SyncRunMemoSchema } from '../schedules/overview';
 import { employeeSteps, formatEmployeeSteps, resolveRun, type RunMember } from '../employee-workflows';
 import { exitCodeFor, FAIL_ON_CHOICES, formatReport, runFailureMessage, type FailOn } from '../format-report';
 import { describeProgress, readProgress } from '../progress';
@@ -112,8 +112,8 @@ export async function readHeldLeavers(connected: ConnectedClient, handle: Workfl
   return { runId, running: false, status, held: 0 };
 }
 
-/** What the memo says of the guard at the run's end: counts and words, no one named. */
-const HeldMemoSchema = z.object({ leavers: z.object({ held: z.number(), decision: z.enum(['approved', 'rejected', 'timed out', 'cancelled']) }).optional().catch(undefined) });
+/** What the memo says of the guard at the run's end (the run memo's own `leavers`): counts and words, no one named. */
+const HeldMemoSchema = SyncRunMemoSchema.pick({ leavers: true });
 
 /** `status --held` for people: every held write on its own line (key, action), then how to answer. Exported for tests. */
 export function formatHeldLeavers(held: HeldLeaversStatus): string {
