@@ -172,13 +172,19 @@ describe('encryption keys from the environment', () => {
     expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: short })).not.toThrow(short);
   });
 
-  it('rejects a key that is not base64', () => {
-    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: 'not a key!' })).toThrow(/^PEAKON_SYNC_ENCRYPTION_KEY is not base64/);
+  it('rejects a key that is not base64, without echoing it', () => {
+    const notBase64 = 'not a key! 7f3kQ9zLmW2xPv';
+    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: notBase64 })).toThrow(/^PEAKON_SYNC_ENCRYPTION_KEY is not base64/);
+    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: notBase64 })).not.toThrow('7f3kQ9zLmW2xPv');
   });
 
-  it('names the bad entry of the old keys', () => {
-    const env = { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey(), PEAKON_SYNC_ENCRYPTION_OLD_KEYS: `${generateEncryptionKey()},abc` };
-    expect(() => readEncryptionKeys(env)).toThrow('PEAKON_SYNC_ENCRYPTION_OLD_KEYS (entry 2) must be base64 of exactly 32 bytes, got 2 bytes');
+  it('names the bad entry of the old keys, not its value or the other keys', () => {
+    const current = generateEncryptionKey();
+    const goodOld = generateEncryptionKey();
+    const badOld = 'c2VjcmV0LWtleS1tYXRlcmlhbA==';
+    const env = { PEAKON_SYNC_ENCRYPTION_KEY: current, PEAKON_SYNC_ENCRYPTION_OLD_KEYS: `${goodOld},${badOld}` };
+    expect(() => readEncryptionKeys(env)).toThrow('PEAKON_SYNC_ENCRYPTION_OLD_KEYS (entry 2) must be base64 of exactly 32 bytes, got 19 bytes');
+    for (const secret of [current, goodOld, badOld]) expect(() => readEncryptionKeys(env)).not.toThrow(secret);
   });
 
   it('refuses old keys without a current key', () => {
