@@ -53,6 +53,9 @@ export interface MappedRecord {
 /** Peakon's start-date attribute: a date still ahead in it makes Peakon treat the person as inactive. */
 export const PEAKON_START_DATE_ATTRIBUTE = 'Tenure';
 
+/** Why an empty mapped `active` is a problem, and the way out when an empty status does mean one of them. */
+const EMPTY_STATUS_HINT = ': an empty status is neither active nor inactive (set `default: true` or `default: false` on mapping.active if it means one of them)';
+
 /** evaluateCore: the mapped value is empty. */
 const EMPTY = Symbol('empty');
 
@@ -87,7 +90,7 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
       return undefined;
     }
     if (evaluated.value === undefined) {
-      if (required) problems.push({ field: name, message: `is empty (mapped from ${describeSource(spec)})` });
+      if (required) problems.push({ field: name, message: `is empty (mapped from ${describeSource(spec)})${name === 'active' ? EMPTY_STATUS_HINT : ''}` });
       return EMPTY;
     }
     written.set(name, String(evaluated.value));
@@ -100,7 +103,7 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
     return checked.value;
   }
 
-  /** A required core attribute, or an optional one whose empty value is not sent (`active`: empty means active). */
+  /** A required core attribute, or an optional one whose empty value is not sent. */
   function core<T>(name: CoreAttributeName, spec: ValueSpec | undefined, check: (value: Scalar) => Checked<T>, required: boolean): T | undefined {
     if (!spec) return undefined;
     const value = evaluateCore(name, spec, check, required);
@@ -133,7 +136,9 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
   // clear could be refused (failing the person's whole update) or return as the default and be written every run.
   const locale = core('locale', mapping.locale, checkLocale, false);
   const timezone = core('timezone', mapping.timezone, checkTimezone, false);
-  const active = core('active', mapping.active, checkBoolean, false) ?? true;
+  // Unmapped, everyone is active. Mapped, an empty status says neither: taken for active, it would reactivate a leaver
+  // (a returner) and pass the rehire check, so the record is invalid (not written, never a leaver) unless `default` says.
+  const active = core('active', mapping.active, checkBoolean, true) ?? true;
 
   const peakon: Record<string, string | number | null> = {};
   const references: PendingReference[] = [];

@@ -62,7 +62,7 @@ describe('summarizeMapping', () => {
   it('counts active, inactive, excluded, rejected records and problems per field', () => {
     const config = configWith({ active: 'active', scope: { exclude: [[{ field: 'skip', equals: 'yes' }]] } });
     const report = mapEmployees(
-      [person({ active: 'true' }), person({ active: 'false' }), person({ skip: 'yes' }), person({ email: 'x', first: '' })],
+      [person({ active: 'true' }), person({ active: 'false' }), person({ skip: 'yes' }), person({ active: 'true', email: 'x', first: '' })],
       config,
     );
     expect(summarizeMapping(report)).toEqual({

@@ -104,6 +104,21 @@ describe('per-record validation', () => {
     expect(report.problems).toEqual([expect.objectContaining({ field: 'active', message: expect.stringContaining('not true or false') })]);
   });
 
+  it('rejects an empty mapped status (a blank cell, a REST record without the field) rather than taking it for active, which would reactivate a leaver', () => {
+    const active = { field: 'status', map: { Active: true, Terminated: false } };
+    const report = mapEmployees([person({ status: '' }), person({ status: '  ' }), person(), person({ status: 'Active' })], configWith({ active }));
+    expect(report.employees.map((employee) => employee.recordRef)).toEqual(['row 5']);
+    expect(report.problems).toEqual(
+      ['row 2', 'row 3', 'row 4'].map((recordRef) =>
+        expect.objectContaining({ recordRef, employeeKey: expect.stringMatching(/@example\.com$/), field: 'active', message: expect.stringContaining('is empty (mapped from "status"): an empty status is neither active nor inactive') }),
+      ),
+    );
+    // What an empty status means can be said; and without mapping.active everyone is active, as before.
+    expect(mapOne(person({ status: '' }), { active: { ...active, default: true } }).employees[0]?.user.active).toBe(true);
+    expect(mapOne(person({ status: '' }), { active: { ...active, default: false } }).employees[0]?.user.active).toBe(false);
+    expect(mapOne(person({ status: '' })).employees[0]?.user.active).toBe(true);
+  });
+
   it('rejects C1 control characters (a Windows-1252 export read as Latin-1), naming record, field and code point, and keeps the other records', () => {
     const mapping = { attributes: { Allowance: 'allowance' } };
     const report = mapEmployees(
