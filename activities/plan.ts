@@ -252,7 +252,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           waves: plan.waves,
           problems,
           // Entry warnings hold the mapping's findings and the plan's own (references left out).
-          warnings: [...discoveryWarning(config, single === undefined), ...unreadableWarnings(unreadable), ...(plan.warnings ?? []), ...plan.entries.flatMap((entry) => entry.warnings.map((warning) => `${entry.employeeKey}: ${warning}`))].slice(0, WARNING_CAP),
+          warnings: [...discoveryWarning(config, single === undefined), ...noCompleteRunWarning(deps, run.tenant, leavers, current), ...unreadableWarnings(unreadable), ...(plan.warnings ?? []), ...plan.entries.flatMap((entry) => entry.warnings.map((warning) => `${entry.employeeKey}: ${warning}`))].slice(0, WARNING_CAP),
           operations,
           ownedUsersNotInSource: plan.ownedUsersNotInSource,
           ...(plan.leavers ? { leavers: plan.leavers } : {}),
@@ -333,6 +333,22 @@ async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: Mapp
   const today = runDay(input, config);
   const readCount = recordsInScope(mapping);
   return { today, owned: new Set(ledger.owned), retainedKeys, retainedSourceIds, unidentifiedRecords, readCount, lastCompleteRead: ledger.lastCompleteRead };
+}
+
+/**
+ * A whole-tenant run whose ledger has never seen a complete run, on a tenant Peakon already holds users in. On a first
+ * run that is expected; on a tenant that has synced before it means the ledger was lost (a container without its
+ * volume, another PEAKON_SYNC_PAYLOAD_STORE or prefix), and nothing else would say so: the run silently owns only whom
+ * it matches, so everyone who left before it stays active for good, and the guard has no earlier read to compare with.
+ * Counts and the store's location only: no one is named.
+ */
+function noCompleteRunWarning(deps: ActivityDeps, tenant: string, leavers: LeaverContext | undefined, current: readonly ScimUser[] | undefined): string[] {
+  if (!deps.ownership || !leavers || leavers.lastCompleteRead !== undefined || !current || current.length === 0) return [];
+  return [
+    `the ownership ledger of tenant ${tenant} (in ${deps.ownership.location}) records no completed run, and Peakon already holds ${current.length} user(s): ` +
+      'this run owns only those an HR record matches, so a person who left before it is never switched off, and the guard has no earlier read to compare this one with. ' +
+      `Expected on a first run; if this tenant has synced before, its ledger was lost (a new volume, another PEAKON_SYNC_PAYLOAD_STORE or prefix): restore ${tenant}.ledger there from the old store`,
+  ];
 }
 
 /** Ids, userNames and field paths only: the values that failed are personal data. */
