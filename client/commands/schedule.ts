@@ -129,8 +129,9 @@ export function registerScheduleCommand(program: Command): void {
       '\nA schedule already under the current key is left as it is. Any other is deleted and created again under the same ID, ' +
         'with the same cadence, state, note and config: its recent-runs list starts empty. Its old key must still be in PEAKON_SYNC_ENCRYPTION_OLD_KEYS. ' +
         "--all leaves schedules on another task queue (another deployment's, with its own keys) as they are; rekey <id> takes any sync schedule. " +
-        '--all goes on after a schedule it could not touch, but stops at one it deleted and could not create again (the rest: not attempted). ' +
-        'Should creating it again fail, its stored config is written to <id>.rekey-backup.yaml (or .json) in the current directory, and the error names the schedule create command.',
+        '--all goes on after a schedule it could not touch, but stops at one it deleted (or may have deleted) and could not create again (the rest: not attempted). ' +
+        'Before the delete, its stored config is written to <id>.rekey-backup.yaml (or .json, mode 0600) in the current directory, and removed once the schedule is created again; ' +
+        'should creating it again fail, the file stays and the error names the schedule create command.',
     )
     .action(async (scheduleId: string | undefined, flags: { all?: boolean }) => {
       if ((scheduleId === undefined) === (flags.all !== true)) throw new Error('give a schedule ID or --all');

@@ -1,4 +1,4 @@
-import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ScheduleAlreadyRunning, ServiceError, type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleOptionsAction } from '@temporalio/client';
@@ -88,6 +88,17 @@ export class RecreateFailedError extends Error {
   }
 }
 
+/**
+ * The delete before the create failed, and whether the server deleted the schedule all the same could not be told: it
+ * may be deleted, and its backup is kept. `rekey --all` stops there too.
+ */
+export class DeleteUncertainError extends RecreateFailedError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeleteUncertainError';
+  }
+}
+
 /** A create (or a look at the schedule) without an answer within its time: it may have landed all the same. */
 class NoAnswerError extends Error {
   constructor(milliseconds: number) {
@@ -115,7 +126,10 @@ export interface RekeyOptions {
   retry?: RekeyRetry;
   /** Default: through the inline client, as create and update write (inline-client.ts). */
   create?: CreateSchedule;
-  /** Where the backup of a schedule that could not be created again is written (default: the current directory). */
+  /**
+   * Where the backup of the stored config is written before the delete (default: the current directory); it is removed
+   * once the schedule is created again, and kept when it could not be (or may have been deleted and not created).
+   */
   backupDirectory?: string;
   /** Where the note about a deferred Ctrl-C/SIGTERM goes (default: stderr). */
   messages?: { write(text: string): unknown };
@@ -225,16 +239,24 @@ async function rekeyOrLeave(client: Client, scheduleId: string, keys: RekeyKeys,
         return false;
       }
     });
-  // From the delete until the create has succeeded or failed, the schedule exists only in this process's memory: a
-  // Ctrl-C or SIGTERM then waits for the create (and, if it fails, the backup file) instead of losing it.
+  // Written before the delete: from the delete until the create has succeeded, the schedule exists only in this
+  // process's memory and in this file, which a SIGKILL (docker stop after its grace period) does not take away.
+  const backup = writeRekeyBackup(description, rekey.backupDirectory ?? process.cwd());
+  // A Ctrl-C or SIGTERM meanwhile waits for the create (and, if it fails, the message naming the backup).
   const signals = deferSignals(scheduleId, rekey.messages ?? process.stderr);
   let failure: Error | undefined;
+  let keepBackup = true;
   try {
-    await client.schedule.getHandle(scheduleId).delete();
-    await createAgain(create, options, description, { ...rekey, isRecreated });
+    await deleteForRekey(client, scheduleId, backup, rekey.retry?.callTimeoutMs ?? DEFAULT_REKEY_RETRY.callTimeoutMs);
+    await createAgain(create, options, description, { ...rekey, isRecreated, backup });
+    // Created again: the backup is not needed.
+    keepBackup = false;
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));
+    // Not deleted: the schedule is still there as it was, and the backup is not needed either.
+    if (error instanceof ScheduleStillThereError) keepBackup = false;
   }
+  if (!keepBackup) backup.remove();
   const result: RekeyResult = { scheduleId, rekeyed: true, previousKeyIds: stale };
   try {
     // Reported first: a held signal ends the process as soon as it is released.
@@ -244,6 +266,58 @@ async function rekeyOrLeave(client: Client, scheduleId: string, keys: RekeyKeys,
   }
   if (failure) throw failure;
   return result;
+}
+
+/** The delete failed and the schedule is still there, as it was: nothing changed. */
+class ScheduleStillThereError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScheduleStillThereError';
+  }
+}
+
+/**
+ * Deletes the schedule before it is created again. A failed delete may have been carried out all the same (its answer
+ * lost: UNAVAILABLE and then, on the SDK's retry, NOT_FOUND; or a deadline exceeded after the server acted), so the
+ * schedule is looked up, raw (decoding nothing), as trigger does: gone (NOT_FOUND) counts as deleted and the create
+ * follows; still there is a delete that failed (ScheduleStillThereError, the schedule as it was); a look that fails too
+ * leaves it unknown (DeleteUncertainError, naming the backup).
+ */
+async function deleteForRekey(client: Client, scheduleId: string, backup: RekeyBackup, callTimeoutMs: number): Promise<void> {
+  let deleteError: unknown;
+  try {
+    await client.schedule.getHandle(scheduleId).delete();
+    return;
+  } catch (error) {
+    deleteError = error;
+  }
+  const why = describeError(deleteError);
+  try {
+    await within(
+      client.withDeadline(Date.now() + callTimeoutMs, () => client.workflowService.describeSchedule({ namespace: client.options.namespace, scheduleId })),
+      callTimeoutMs,
+    );
+  } catch (checkError) {
+    // Gone: the delete was carried out, only its answer was lost.
+    if (isNotFound(checkError) || isNotFound(grpcCause(checkError))) return;
+    throw new DeleteUncertainError(
+      `deleting schedule ${scheduleId} to create it again under the current key failed (${why}), and whether the server deleted it all the same cannot be told (looking it up failed too: ${describeError(checkError)}): it may be DELETED. ` +
+        `If peakon-sync schedule list still shows it, nothing changed: run peakon-sync schedule rekey ${scheduleId} again. If not: ${backup.hint}`,
+    );
+  }
+  throw new ScheduleStillThereError(`deleting schedule ${scheduleId} to create it again under the current key failed (${why}): it is still there, left as it was (under its old key); run peakon-sync schedule rekey ${scheduleId} again`);
+}
+
+/** An error's message, with the gRPC status a ServiceError wraps (the server's or the SDK's names no config value). */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = grpcCause(error);
+  return cause instanceof Error && !error.message.includes(cause.message) ? `${error.message}: ${cause.message}` : error.message;
+}
+
+/** The gRPC error a ServiceError wraps. */
+function grpcCause(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined;
 }
 
 interface SignalDeferral {
@@ -298,14 +372,15 @@ function customSearchAttributes(attributes: TypedSearchAttributes | SearchAttrib
  * up to `retry.timeoutMs`, each attempt bounded by `retry.callTimeoutMs`. An attempt that timed out or lost its
  * connection may have created the schedule all the same: then a ScheduleAlreadyRunning, or the end of the window, is
  * checked against the schedule itself (`isRecreated`), and a schedule there under the current key is success. When it
- * still fails, the schedule's stored config is written to a backup file and the error (a RecreateFailedError) names the
- * `schedule create` command that makes the schedule again from it.
+ * still fails, the error (a RecreateFailedError) names the backup file of the schedule's stored config (`rekey.backup`,
+ * written before the delete; without it, one is written now) and the `schedule create` command that makes the schedule
+ * again from it.
  */
 export async function createAgain(
   create: CreateSchedule,
   options: ScheduleOptions,
   description: ScheduleDescription,
-  rekey: Pick<RekeyOptions, 'retry' | 'backupDirectory' | 'isRecreated'> = {},
+  rekey: Pick<RekeyOptions, 'retry' | 'backupDirectory' | 'isRecreated'> & { backup?: RekeyBackup } = {},
 ): Promise<void> {
   const retry = rekey.retry ?? DEFAULT_REKEY_RETRY;
   const callTimeoutMs = retry.callTimeoutMs ?? DEFAULT_REKEY_RETRY.callTimeoutMs;
@@ -346,7 +421,7 @@ export async function createAgain(
   const tried = attempts === 1 ? 'once' : `${attempts} times in ${Math.round(retry.timeoutMs / 1000)} s`;
   throw new RecreateFailedError(
     `schedule ${options.scheduleId} was DELETED to be created again under the current key, but creating it again failed (tried ${tried}: ${why}). ` +
-      recreateHint(description, rekey.backupDirectory ?? process.cwd()),
+      (rekey.backup?.hint ?? recreateHint(description, rekey.backupDirectory ?? process.cwd())),
   );
 }
 
@@ -381,15 +456,41 @@ function writeNewFile(directory: string, baseName: string, extension: string, te
   }
 }
 
+/** The backup of a schedule's stored config: the sentence naming it and the create command, and its removal. */
+export interface RekeyBackup {
+  /** The new file, or undefined when none could be written. */
+  file: string | undefined;
+  hint: string;
+  /** Removes the file (once the schedule is back, or was never deleted); a file already gone is fine. */
+  remove(): void;
+}
+
 /**
  * The schedule's stored config as it is kept (YAML when it was written from a YAML file, JSON from a JSON one), in a new
  * file of mode 0600 in `directory` (the system's temporary folder when that cannot be written), and the
  * `schedule create` command that makes the schedule again from it, with the cadence, pause and note it had.
  */
 export function recreateHint(description: ScheduleDescription, directory: string): string {
+  return writeRekeyBackup(description, directory).hint;
+}
+
+/** recreateHint's file and sentence: written before the delete, removed once the schedule is created again. */
+export function writeRekeyBackup(description: ScheduleDescription, directory: string): RekeyBackup {
+  const { file, hint } = writeBackupFile(description, directory);
+  const remove = (): void => {
+    try {
+      if (file !== undefined) rmSync(file, { force: true });
+    } catch {
+      // A backup that cannot be removed stays, readable by its owner alone; the rekey itself succeeded.
+    }
+  };
+  return { file, hint, remove };
+}
+
+function writeBackupFile(description: ScheduleDescription, directory: string): { file: string | undefined; hint: string } {
   const { scheduleId } = description;
   const input = scheduleInputOf({ workflowType: description.action.type === 'startWorkflow' ? description.action.workflowType : '', args: description.action.type === 'startWorkflow' ? description.action.args : [] });
-  if (!input) return 'Its stored config could not be read back, so no backup was written: create it again from its config file with peakon-sync schedule create --config <file> --id ' + shellWord(scheduleId);
+  if (!input) return { file: undefined, hint: 'Its stored config could not be read back, so no backup was written: create it again from its config file with peakon-sync schedule create --config <file> --id ' + shellWord(scheduleId) };
   const stored = storedAsWritten(input);
   const asJson = stored.configFile !== undefined && /\.json$/i.test(stored.configFile);
   const text = asJson ? `${JSON.stringify(stored.storedConfig, null, 2)}\n` : YAML.stringify(stored.storedConfig);
@@ -404,13 +505,13 @@ export function recreateHint(description: ScheduleDescription, directory: string
     }
   }
   const command = ['peakon-sync schedule create --config', shellWord(file ?? '<file>'), '--id', shellWord(scheduleId), ...cadenceFlags(description)].join(' ');
-  if (file === undefined) return `Its stored config could not be written to a backup file (${problems.join('; ')}): create it again from its config file with ${command}`;
+  if (file === undefined) return { file, hint: `Its stored config could not be written to a backup file (${problems.join('; ')}): create it again from its config file with ${command}` };
   const relativeTo = stored.configFile !== undefined ? path.dirname(stored.configFile) : undefined;
   const paths =
     relativeTo !== undefined && relativeTo !== path.dirname(file)
       ? ` Relative paths in it (the CSV export, secret files) were read from ${relativeTo}, the folder of ${stored.configFile}: move the file there first, or create from the original file if you still have it.`
       : '';
-  return `Its stored config, as the schedule kept it, is in ${file} (readable by you alone): create it again with ${command}${paths}`;
+  return { file, hint: `Its stored config, as the schedule kept it, is in ${file} (readable by you alone): create it again with ${command}${paths}` };
 }
 
 /** An interval as `--every` takes it: one number and one unit (90m, not formatDuration's 1h30m). */
@@ -458,14 +559,16 @@ export async function rekeyAllSyncSchedules(client: Client, keys: RekeyKeys, tas
   let stoppedAfter: string | undefined;
   for (const row of await listSyncSchedules(client)) {
     if (stoppedAfter !== undefined) {
-      results.push({ scheduleId: row.scheduleId, error: new Error(`not attempted: stopped after ${stoppedAfter} could not be created again`) });
+      results.push({ scheduleId: row.scheduleId, error: new Error(`not attempted: stopped after ${stoppedAfter}`) });
       continue;
     }
     try {
       results.push(await rekeySyncSchedule(client, row.scheduleId, keys, { ...rekey, onlyTaskQueue: taskQueue }));
     } catch (error) {
       results.push({ scheduleId: row.scheduleId, error: error instanceof Error ? error : new Error(String(error)) });
-      if (error instanceof RecreateFailedError) stoppedAfter = row.scheduleId;
+      if (error instanceof RecreateFailedError) {
+        stoppedAfter = error instanceof DeleteUncertainError ? `${row.scheduleId}, which may have been deleted and was not created again` : `${row.scheduleId} could not be created again`;
+      }
     }
   }
   return results;

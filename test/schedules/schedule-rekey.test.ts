@@ -5,7 +5,7 @@
  * same cadence, state, note and config. The schedules live in a namespace of their own, so `--all` meets no other
  * test file's schedules.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client, ScheduleAlreadyRunning, ScheduleNotFoundError, ServiceError } from '@temporalio/client';
 import YAML from 'yaml';
@@ -296,5 +296,132 @@ describe('peakon-sync schedule rekey (against a real Temporal server)', () => {
     await expect(clientAB.schedule.getHandle(ids.first).describe()).rejects.toThrow(ScheduleNotFoundError);
     expect(await rawKeyIds(ids.unreadable)).toHaveLength(2);
     for (const id of [ids.unreadable, ids.second]) await clientAB.schedule.getHandle(id).delete();
+  });
+  /** A gRPC error as the connection reports it (code, details): what the SDK's delete turns into ScheduleNotFoundError or a ServiceError. */
+  function grpcError(code: number, details: string): Error {
+    return Object.assign(new Error(`${code} ${details}`), { code, details, metadata: { get: () => [] } });
+  }
+
+  /**
+   * Replaces `method` of the connection's workflow service (shared by every client of it) until `restore` is called.
+   * The real call goes through unless `wrapped` decides otherwise.
+   */
+  function intercept<K extends 'deleteSchedule' | 'describeSchedule'>(method: K, wrapped: (original: Client['workflowService'][K], request: Parameters<Client['workflowService'][K]>[0]) => ReturnType<Client['workflowService'][K]>): { restore(): void } {
+    const service = temporal.connection.workflowService;
+    const original = service[method].bind(service) as Client['workflowService'][K];
+    Object.assign(service, { [method]: (request: Parameters<Client['workflowService'][K]>[0]) => wrapped(original, request) });
+    return { restore: () => Object.assign(service, { [method]: original }) };
+  }
+
+  const keysAB = (): { currentKeyId: string; decryptableKeyIds: Set<string>; acceptsUnencrypted: boolean } => ({ currentKeyId: idB, decryptableKeyIds: new Set([idA, idB]), acceptsUnencrypted: false });
+
+  it('a delete the server carried out but whose answer was lost is a delete: the schedule is created again under the current key, and the backup was on disk (0600) before the delete was sent', async () => {
+    for (const [name, lost] of [
+      // UNAVAILABLE, and the SDK's own retry of the delete then met the schedule gone: NOT_FOUND (ScheduleNotFoundError).
+      ['notfound', grpcError(5, 'NOT_FOUND: schedule not found')],
+      // The deadline passed after the server deleted it.
+      ['deadline', grpcError(4, 'DEADLINE_EXCEEDED: Deadline exceeded')],
+    ] as const) {
+      const id = `lostdelete-${name}-${fixture.config.tenant}`;
+      useKeys(keyA);
+      await cli('schedule', 'create', '--config', writeConfigFile(fixture, `acme-lost-${name}.yaml`, configAsWrittenFor(fixture)), '--id', id, '--every', '1h', '--paused', '--note', 'lost answer');
+      const backup = path.join(fixture.stateDirectory, `${id}.rekey-backup.yaml`);
+      const atDelete: Array<{ exists: boolean; mode?: number }> = [];
+      // A lost answer cannot be produced against the dev server: the real delete is sent and carried out, and then
+      // the answer this process gets is the error a lost one leaves.
+      const deletes = intercept('deleteSchedule', async (original, request) => {
+        atDelete.push(existsSync(backup) ? { exists: true, mode: statSync(backup).mode & 0o777 } : { exists: false });
+        await original(request);
+        throw lost;
+      });
+      let result: RekeyResult | Error;
+      try {
+        result = await rekeySyncSchedule(clientBesideOld(), id, keysAB(), { retry: { timeoutMs: 5_000, delayMs: 50, maxDelayMs: 200 }, backupDirectory: fixture.stateDirectory }).catch(
+          (error: unknown) => error as Error,
+        );
+      } finally {
+        deletes.restore();
+      }
+      // Both at once, so that a failure shows each: re-created although the delete "failed", and the backup there first.
+      expect({ result, atDelete }).toEqual({ result: { scheduleId: id, rekeyed: true, previousKeyIds: [idA] }, atDelete: [{ exists: true, mode: 0o600 }] });
+      expect(await rawKeyIds(id)).toEqual([idB, idB]);
+      expect((await clientWithOnly(keyB).schedule.getHandle(id).describe()).state).toMatchObject({ paused: true, note: 'lost answer' });
+      // Created again: the backup is gone.
+      expect(existsSync(backup)).toBe(false);
+      await clientWithOnly(keyB).schedule.getHandle(id).delete();
+    }
+  });
+
+  it('a delete that failed with the schedule still there leaves it as it was, and no backup', async () => {
+    const id = `refused-delete-${fixture.config.tenant}`;
+    useKeys(keyA);
+    await cli('schedule', 'create', '--config', writeConfigFile(fixture, 'acme-refused.yaml', configAsWrittenFor(fixture)), '--id', id, '--every', '1h', '--paused');
+    const backup = path.join(fixture.stateDirectory, `${id}.rekey-backup.yaml`);
+    // Not sent: refused, as a missing permission refuses it.
+    const deletes = intercept('deleteSchedule', async () => {
+      throw grpcError(7, 'PERMISSION_DENIED: not allowed to delete schedules');
+    });
+    let error: Error | undefined;
+    try {
+      error = await rekeySyncSchedule(clientBesideOld(), id, keysAB(), { backupDirectory: fixture.stateDirectory }).then(
+        () => undefined,
+        (caught: unknown) => caught as Error,
+      );
+    } finally {
+      deletes.restore();
+    }
+    expect(error?.message).toContain(`deleting schedule ${id} to create it again under the current key failed`);
+    expect(error?.message).toContain('PERMISSION_DENIED');
+    expect(error?.message).toContain('it is still there, left as it was');
+    expect(error).not.toBeInstanceOf(RecreateFailedError);
+    expect(await rawKeyIds(id)).toEqual([idA, idA]);
+    expect(existsSync(backup)).toBe(false);
+    await clientBesideOld().schedule.getHandle(id).delete();
+  });
+
+  it('a failed delete whose outcome cannot be looked up keeps the backup, says the schedule may be deleted, and stops --all', async () => {
+    const ids = { first: `ba-unknown-${fixture.config.tenant}`, second: `bb-unknown-${fixture.config.tenant}` };
+    const configFile = writeConfigFile(fixture, 'acme-unknown.yaml', configAsWrittenFor(fixture));
+    useKeys(keyA);
+    for (const id of Object.values(ids)) await cli('schedule', 'create', '--config', configFile, '--id', id, '--every', '1h', '--paused');
+    const clientAB = clientBesideOld();
+    await eventually('the two schedules in the list', async () => {
+      const listed = (await listSyncSchedules(clientAB)).map((row) => row.scheduleId);
+      return Object.values(ids).every((id) => listed.includes(id)) ? true : undefined;
+    });
+    const backup = path.join(fixture.stateDirectory, `${ids.first}.rekey-backup.yaml`);
+    // The delete is carried out but its answer lost, and the server cannot be asked afterwards (both simulated).
+    let deleted = 0;
+    const deletes = intercept('deleteSchedule', async (original, request) => {
+      deleted += 1;
+      await original(request);
+      throw grpcError(14, 'UNAVAILABLE: connection dropped');
+    });
+    const describes = intercept('describeSchedule', async (original, request) => {
+      if (deleted > 0) throw grpcError(14, 'UNAVAILABLE: connection dropped');
+      return original(request);
+    });
+    let results: Array<RekeyResult | RekeyFailure>;
+    try {
+      results = await rekeyAllSyncSchedules(clientAB, keysAB(), 'peakon-sync', { retry: { timeoutMs: 1_000, delayMs: 50, maxDelayMs: 200 }, backupDirectory: fixture.stateDirectory });
+    } finally {
+      deletes.restore();
+      describes.restore();
+    }
+    const byId = new Map(results.map((result) => [result.scheduleId, result]));
+    const first = (byId.get(ids.first) as RekeyFailure).error;
+    // A RecreateFailedError (DeleteUncertainError): --all stops after it.
+    expect(first).toBeInstanceOf(RecreateFailedError);
+    expect(first.name).toBe('DeleteUncertainError');
+    expect(first.message).toContain(`deleting schedule ${ids.first} to create it again under the current key failed`);
+    expect(first.message).toContain('it may be DELETED');
+    expect(first.message).toContain(`Its stored config, as the schedule kept it, is in ${backup}`);
+    expect(first.message).toContain(`peakon-sync schedule create --config ${backup} --id ${ids.first} --every 1h --paused`);
+    expect(statSync(backup).mode & 0o777).toBe(0o600);
+    expect(deleted).toBe(1);
+    expect((byId.get(ids.second) as RekeyFailure).error.message).toBe(`not attempted: stopped after ${ids.first}, which may have been deleted and was not created again`);
+    expect(await rawKeyIds(ids.second)).toEqual([idA, idA]);
+    await expect(clientAB.schedule.getHandle(ids.first).describe()).rejects.toThrow(ScheduleNotFoundError);
+    await clientAB.schedule.getHandle(ids.second).delete();
   });
 });
