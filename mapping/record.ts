@@ -221,13 +221,20 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
 
 /**
  * The day the person leaves, as YYYY-MM-DD: `leavers.terminationDate` when configured, else the mapped separation
- * date attribute (already a date). A value that is not a date rejects the record: guessing could switch someone off.
+ * date attribute. A value that is not a date rejects the record: guessing could switch someone off. So does one of the
+ * separation date attribute that is not ISO: mapped without `date` or `type: date` it is an option attribute, which
+ * takes any text (31/12/2024), and would otherwise be sent to Peakon while nobody takes the person for a leaver.
  */
 function terminationDateOf(record: HrisRecord, config: ConnectorConfig, peakon: Record<string, string | number | null>, problems: Array<{ field: string; message: string }>): string | undefined {
   const leavers = leaversSettings(config);
   if (!leavers.terminationDate) {
-    const mapped = peakon[leavers.separation.dateAttribute];
-    return typeof mapped === 'string' && checkIsoDate(mapped).ok ? mapped : undefined;
+    const attribute = leavers.separation.dateAttribute;
+    const mapped = peakon[attribute];
+    if (typeof mapped !== 'string') return undefined;
+    const checked = checkIsoDate(mapped);
+    if (checked.ok) return checked.value;
+    problems.push({ field: attribute, message: `${checked.message} (it is the termination date that makes the person a leaver)` });
+    return undefined;
   }
   const evaluated = evaluateSpec(leavers.terminationDate, record);
   if (!evaluated.ok) {

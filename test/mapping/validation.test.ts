@@ -89,6 +89,19 @@ describe('per-record validation', () => {
     expect(report.problems[0]?.message).toContain('not an ISO 8601 date');
   });
 
+  it('rejects a separation date attribute (the termination date, without leavers.terminationDate) mapped without a format whose value is not ISO, rather than sending it while nobody leaves', () => {
+    const mapping = { attributes: { 'Separation date': 'end' } };
+    const report = mapEmployees([person({ end: '31/12/2024' }), person({ end: '2024-12-31' }), person({ end: '' })], configWith(mapping));
+    expect(report.problems).toEqual([
+      expect.objectContaining({ recordRef: 'row 2', field: 'Separation date', message: expect.stringContaining('"31/12/2024" is not an ISO 8601 date (YYYY-MM-DD); give the input format with `date`') }),
+    ]);
+    expect(report.employees.map((employee) => [employee.recordRef, employee.terminationDate])).toEqual([['row 3', '2024-12-31'], ['row 4', undefined]]);
+    // With leavers.terminationDate the attribute is not the termination date: an option as any other.
+    const elsewhere = mapEmployees([person({ end: '31/12/2024', left: '2024-12-31' })], configWith(mapping, { leavers: { terminationDate: 'left' } }));
+    expect(elsewhere.problems).toEqual([]);
+    expect(elsewhere.employees[0]?.terminationDate).toBe('2024-12-31');
+  });
+
   it('rejects a number attribute that is not an integer', () => {
     const report = mapOne(person({ level: '4.5' }), { attributes: { Level: { field: 'level', type: 'number' } } });
     expect(report.problems).toEqual([expect.objectContaining({ field: 'Level', message: '"4.5" is not a whole number' })]);
