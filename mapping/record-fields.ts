@@ -73,15 +73,27 @@ export function templateFields(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((match) => (match[1] ?? '').trim());
 }
 
+/**
+ * The template with each placeholder replaced by its field's trimmed text. When it has placeholders and every one is
+ * empty, the result is empty, not the template's literal text alone ("{city}, {country}" with both empty is no value,
+ * never ","): it then takes `default`, or clears, as any empty mapped value does. A template without placeholders is
+ * its text.
+ */
 export function renderTemplate(record: HrisRecord, template: string): FieldText {
   let failure: string | undefined;
+  let placeholders = 0;
+  let filled = 0;
   const text = template.replace(PLACEHOLDER, (_whole, name: string) => {
+    placeholders += 1;
     const part = fieldText(record, name.trim());
     if (!part.ok) {
       failure ??= part.message;
       return '';
     }
-    return part.text.trim();
+    const value = part.text.trim();
+    if (value !== '') filled += 1;
+    return value;
   });
-  return failure === undefined ? { ok: true, text } : { ok: false, message: failure };
+  if (failure !== undefined) return { ok: false, message: failure };
+  return { ok: true, text: placeholders > 0 && filled === 0 ? '' : text };
 }

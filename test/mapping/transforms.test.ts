@@ -27,6 +27,22 @@ describe('mapping kinds', () => {
     expect(peakonOf(report)).toEqual({ Location: 'Aarhus, DK' });
   });
 
+  it('makes a template whose placeholders are all empty no value (cleared, or its default), never its separators alone', () => {
+    const location = { template: '{city}, {country}' };
+    const report = mapEmployees(
+      [person({ city: '', country: ' ' }), person({ city: 'Aarhus', country: '' }), person()],
+      configWith({ attributes: { Location: location, Named: { template: '{city} ({country})', default: 'Unknown' }, Fixed: { template: 'HQ' } } }),
+    );
+    expect(report.problems).toEqual([]);
+    expect(report.employees.map((employee) => employee.user[PEAKON_USER_SCHEMA])).toEqual([
+      { Location: null, Named: 'Unknown', Fixed: 'HQ' },
+      { Location: 'Aarhus,', Named: 'Aarhus ()', Fixed: 'HQ' },
+      { Location: null, Named: 'Unknown', Fixed: 'HQ' },
+    ]);
+    // A required core attribute built only of empty parts is empty, as a blank field is.
+    expect(mapOne(person({ a: '', b: '' }), { givenName: { template: '{a} {b}' } }).problems).toEqual([expect.objectContaining({ field: 'givenName', message: 'is empty (mapped from template "{a} {b}")' })]);
+  });
+
   it('reports a field that holds an object instead of text', () => {
     const report = mapOne(person({ team: { name: 'x' } }), { attributes: { Team: 'team' } });
     expect(report.problems).toEqual([expect.objectContaining({ field: 'Team', message: 'expected a text value in "team", found an object' })]);
