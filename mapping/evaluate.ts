@@ -1,7 +1,7 @@
 import type { HrisRecord } from '../hris/source';
 import { parseDate } from './dates';
 import { formatCount, MAX_VALUE_BYTES, quoted, utf8Bytes } from './limits';
-import { fieldText, renderTemplate, type FieldText } from './record-fields';
+import { fieldText, isBlank, renderTemplate, type FieldText } from './record-fields';
 
 export type Scalar = string | number | boolean;
 
@@ -27,7 +27,8 @@ export type Evaluated = { ok: true; value: Scalar | undefined } | { ok: false; m
 /**
  * Applies a spec to one record: source (field / constant / template) → trim → size limit → case → map → date. An empty
  * value takes default instead, as the final value (neither map nor date applies to it).
- * An empty result of default or map ("", or white space when trimmed) is no value, as an empty source value is.
+ * An empty result of default or map ("", or white space when trimmed) is no value, as an empty source value is; so is
+ * a value of only invisible characters (isBlank).
  * No value above MAX_VALUE_BYTES gets further: it could not be sent, and must not be copied into messages either.
  */
 export function evaluateSpec(spec: ValueTransforms, record: HrisRecord): Evaluated {
@@ -45,7 +46,8 @@ export function evaluateSpec(spec: ValueTransforms, record: HrisRecord): Evaluat
     }
     if (spec.case === 'lower') value = value.toLowerCase();
     if (spec.case === 'upper') value = value.toUpperCase();
-    if (value === '') return { ok: true, value: noneIfEmpty(spec, spec.default) };
+    // Only invisible characters (a zero-width space, a BOM) are no value too: isBlank.
+    if (isBlank(value, spec.trim)) return { ok: true, value: noneIfEmpty(spec, spec.default) };
   }
   if (spec.map) {
     const key = String(value);
@@ -71,7 +73,7 @@ export function evaluateSpec(spec: ValueTransforms, record: HrisRecord): Evaluat
  */
 function noneIfEmpty(spec: ValueTransforms, value: Scalar | undefined): Scalar | undefined {
   if (typeof value !== 'string') return value;
-  return (spec.trim ? value.trim() : value) === '' ? undefined : value;
+  return isBlank(value, spec.trim) ? undefined : value;
 }
 
 function readSource(spec: ValueTransforms, record: HrisRecord): { ok: true; value: Scalar } | { ok: false; message: string } {

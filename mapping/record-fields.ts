@@ -68,6 +68,19 @@ export function fieldText(record: HrisRecord, path: string): FieldText {
 
 const PLACEHOLDER = /\{([^{}]+)\}/g;
 
+const BLANK_TRIMMED = /^[\s\p{Cc}\p{Cf}]*$/u;
+const BLANK_UNTRIMMED = /^(?:(?!\s)[\p{Cc}\p{Cf}])*$/u;
+
+/**
+ * True for text with nothing visible in it: only control and format characters (zero-width space and joiners, BOM,
+ * soft hyphen, direction marks) and, when `trimmed` (a spec's `trim`, on by default), white space. Such a value is no
+ * value, as an empty one is: a given name of one U+200B is a missing name, not a name. With trim off, white space is
+ * kept as the value, as before.
+ */
+export function isBlank(text: string, trimmed = true): boolean {
+  return text === '' || (trimmed ? BLANK_TRIMMED : BLANK_UNTRIMMED).test(text);
+}
+
 /** Field names a template refers to, e.g. ["first_name", "last_name"] for "{first_name} {last_name}". */
 export function templateFields(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((match) => (match[1] ?? '').trim());
@@ -75,7 +88,7 @@ export function templateFields(template: string): string[] {
 
 /**
  * The template with each placeholder replaced by its field's trimmed text. When it has placeholders and every one is
- * empty, the result is empty, not the template's literal text alone ("{city}, {country}" with both empty is no value,
+ * empty (or blank: isBlank), the result is empty, not the template's literal text alone ("{city}, {country}" with both empty is no value,
  * never ","): it then takes `default`, or clears, as any empty mapped value does. A template without placeholders is
  * its text.
  */
@@ -91,7 +104,7 @@ export function renderTemplate(record: HrisRecord, template: string): FieldText 
       return '';
     }
     const value = part.text.trim();
-    if (value !== '') filled += 1;
+    if (!isBlank(value)) filled += 1;
     return value;
   });
   if (failure !== undefined) return { ok: false, message: failure };

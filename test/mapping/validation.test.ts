@@ -1,3 +1,4 @@
+import { PEAKON_USER_SCHEMA } from '../../scim/resources';
 import { mapEmployees } from '../../mapping/map';
 import { configWith, mapOne, person } from './helpers';
 
@@ -18,6 +19,25 @@ describe('per-record validation', () => {
     const report = mapOne(person({ first: ' ', last: '' }));
     expect(report.problems.map((problem) => problem.field)).toEqual(['givenName', 'familyName']);
     expect(report.problems[0]?.employeeKey).toMatch(/@example\.com$/);
+  });
+
+  it('takes a name of only invisible characters (zero-width space, BOM, joiners, controls) for the missing name it is', () => {
+    const report = mapEmployees([person({ first: '\u200b' }), person({ last: ' \ufeff\u200d\u2060 ' }), person({ first: '\u0007', last: '\u00ad' }), person({ first: 'Ada\u200b' })], configWith());
+    expect(report.problems.map((problem) => [problem.recordRef, problem.field, problem.message])).toEqual([
+      ['row 2', 'givenName', 'is empty (mapped from "first")'],
+      ['row 3', 'familyName', 'is empty (mapped from "last")'],
+      ['row 4', 'givenName', 'is empty (mapped from "first")'],
+      ['row 4', 'familyName', 'is empty (mapped from "last")'],
+    ]);
+    expect(report.employees.map((employee) => employee.recordRef)).toEqual(['row 5']);
+    // An optional attribute so filled is no value: its default, or cleared; a template made of such parts too.
+    const attributes = { Team: 'team', Level: { field: 'level', default: 'n/a' }, Site: { template: '{a}-{b}' } };
+    const optional = mapOne(person({ team: '\u200b', level: '\u200e', a: '\u200b', b: '' }), { attributes });
+    expect(optional.problems).toEqual([]);
+    expect(optional.employees[0]?.user).toMatchObject({ [PEAKON_USER_SCHEMA]: { Team: null, Level: 'n/a', Site: null } });
+    // With trim off white space stays a value, invisible characters alone do not.
+    const untrimmed = mapEmployees([person({ team: ' ' }), person({ team: '\u200b' })], configWith({ attributes: { Team: { field: 'team', trim: false } } }));
+    expect(untrimmed.employees.map((employee) => employee.user[PEAKON_USER_SCHEMA])).toEqual([{ Team: ' ' }, { Team: null }]);
   });
 
   it('rejects a locale that is not a BCP 47 tag and canonicalises one that is (en_gb → en-GB)', () => {
