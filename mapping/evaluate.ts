@@ -51,7 +51,8 @@ export function evaluateSpec(spec: ValueTransforms, record: HrisRecord): Evaluat
   }
   if (spec.map) {
     const key = String(value);
-    if (Object.hasOwn(spec.map, key)) value = spec.map[key] ?? value;
+    const entry = mapEntry(spec.map, key);
+    if (entry !== undefined) value = entry;
     else if (spec.fallback !== undefined) value = spec.fallback;
     else return { ok: false, message: `${quoted(key)} is not one of the mapped values (${Object.keys(spec.map).join(', ')})` };
     // `U: ""` (or `fallback: ""`) maps to no value, as an empty HRIS value is: cleared, never sent as "" nor parsed as a date.
@@ -64,6 +65,24 @@ export function evaluateSpec(spec: ValueTransforms, record: HrisRecord): Evaluat
     value = iso;
   }
   return { ok: true, value };
+}
+
+const nfcKeyed = new WeakMap<Record<string, Scalar>, Map<string, Scalar>>();
+
+/**
+ * The map's entry for `key`: the exact key, else the key in Unicode's composed form (NFC) on both sides, so that
+ * "Zürich" from a macOS export (u + combining diaeresis, NFD) finds the config's "Zürich". Undefined when none.
+ */
+function mapEntry(map: Record<string, Scalar>, key: string): Scalar | undefined {
+  if (Object.hasOwn(map, key)) return map[key];
+  let byNfc = nfcKeyed.get(map);
+  if (!byNfc) {
+    byNfc = new Map();
+    // Two config keys that compose alike: the exact one wins (above), else the first in config order.
+    for (const [written, entry] of Object.entries(map)) if (!byNfc.has(written.normalize('NFC'))) byNfc.set(written.normalize('NFC'), entry);
+    nfcKeyed.set(map, byNfc);
+  }
+  return byNfc.get(key.normalize('NFC'));
 }
 
 /**

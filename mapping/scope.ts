@@ -3,11 +3,15 @@ import type { Scope, ScopeCondition, ScopeRule } from './config';
 import { getField, unsafeNumberProblem } from './record-fields';
 import { untrustedTextProblem } from './source-text';
 
-/** Compared as trimmed text, so a CSV "Sales " and a JSON "Sales" scope alike. */
+/**
+ * Compared as trimmed text, so a CSV "Sales " and a JSON "Sales" scope alike, and in Unicode's composed form (NFC) on
+ * both sides (conditionTest), so "Zürich" from a macOS export (u + combining diaeresis, NFD) is the config's "Zürich":
+ * a miss would put those people out of scope, as leavers.
+ */
 function conditionText(record: HrisRecord, field: string): string {
   const value = getField(record, field);
   if (value === undefined || value === null) return '';
-  return (typeof value === 'object' ? JSON.stringify(value) : String(value)).trim();
+  return (typeof value === 'object' ? JSON.stringify(value) : String(value)).trim().normalize('NFC');
 }
 
 // One RegExp per pattern, not per record: scoping runs over every record of a 50,000-row read.
@@ -21,15 +25,41 @@ function pattern(source: string): RegExp {
   return compiled;
 }
 
+// One test per condition, its config text in NFC (as conditionText is), not normalised again for every record.
+const tests = new WeakMap<ScopeCondition, (text: string) => boolean>();
+function conditionTest(condition: ScopeCondition): (text: string) => boolean {
+  let test = tests.get(condition);
+  if (!test) {
+    test = compileCondition(condition);
+    tests.set(condition, test);
+  }
+  return test;
+}
+
+function compileCondition(condition: ScopeCondition): (text: string) => boolean {
+  if (condition.equals !== undefined) {
+    const equals = condition.equals.normalize('NFC');
+    return (text) => text === equals;
+  }
+  if (condition.notEquals !== undefined) {
+    const notEquals = condition.notEquals.normalize('NFC');
+    return (text) => text !== notEquals;
+  }
+  if (condition.in !== undefined) {
+    const values = new Set(condition.in.map((value) => value.normalize('NFC')));
+    return (text) => values.has(text);
+  }
+  if (condition.matches !== undefined) {
+    const compiled = pattern(condition.matches.normalize('NFC'));
+    return (text) => compiled.test(text);
+  }
+  if (condition.empty) return (text) => text === '';
+  if (condition.notEmpty) return (text) => text !== '';
+  return () => false;
+}
+
 function conditionHolds(record: HrisRecord, condition: ScopeCondition): boolean {
-  const text = conditionText(record, condition.field);
-  if (condition.equals !== undefined) return text === condition.equals;
-  if (condition.notEquals !== undefined) return text !== condition.notEquals;
-  if (condition.in !== undefined) return condition.in.includes(text);
-  if (condition.matches !== undefined) return pattern(condition.matches).test(text);
-  if (condition.empty) return text === '';
-  if (condition.notEmpty) return text !== '';
-  return false;
+  return conditionTest(condition)(conditionText(record, condition.field));
 }
 
 function ruleHolds(record: HrisRecord, rule: ScopeRule): boolean {

@@ -53,6 +53,18 @@ describe('scoping rules', () => {
     expect(result.problems).toEqual([expect.objectContaining({ field: 'country', sourceId: 'dk-1', message: expect.stringContaining('U+0096') })]);
   });
 
+  it('compares composed (NFC) text on both sides: a macOS export\'s decomposed "Zürich" (NFD) is the config\'s "Zürich", and the other way round', () => {
+    const composed = 'Z\u00fcrich';
+    const decomposed = 'Zu\u0308rich';
+    const records = () => [person({ id: 'nfd', city: decomposed }), person({ id: 'nfc', city: composed }), person({ id: 'other', city: 'Zurich' })];
+    for (const written of [composed, decomposed]) {
+      expect(keptIds({ include: [[{ field: 'city', equals: written }]] }, records())).toEqual({ ids: ['nfd', 'nfc'], excluded: 1, problems: [] });
+      expect(keptIds({ include: [[{ field: 'city', in: ['Basel', written] }]] }, records()).ids).toEqual(['nfd', 'nfc']);
+      expect(keptIds({ include: [[{ field: 'city', matches: `^${written}$` }]] }, records()).ids).toEqual(['nfd', 'nfc']);
+      expect(keptIds({ exclude: [[{ field: 'city', notEquals: written }]] }, records()).ids).toEqual(['nfd', 'nfc']);
+    }
+  });
+
   it('skips a row of empty cells: no problem, no employee, and the rows after it keep their numbers', () => {
     const report = mapEmployees([person({ id: 'a' }), { id: '', email: ' ', first: '', last: '' }, person({ id: 'b' })], configWith({}));
     expect(report.problems).toEqual([]);

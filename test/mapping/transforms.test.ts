@@ -65,6 +65,19 @@ describe('transforms', () => {
     expect(peakonOf(report)).toEqual({ Gender: 'Male' });
   });
 
+  it('finds a map key written in composed form (NFC) for a decomposed HR value (NFD, a macOS export), and the other way round', () => {
+    const composed = 'Z\u00fcrich';
+    const decomposed = 'Zu\u0308rich';
+    for (const [written, read] of [[composed, decomposed], [decomposed, composed]] as const) {
+      const report = mapOne(person({ site: read }), { attributes: { Site: { field: 'site', map: { [written]: 'ZH', Basel: 'BS' } } } });
+      expect(report.problems).toEqual([]);
+      expect(peakonOf(report)).toEqual({ Site: 'ZH' });
+    }
+    // An exact key still wins over another spelling that composes alike.
+    const both = { field: 'site', map: { [composed]: 'composed', [decomposed]: 'decomposed' } };
+    expect(peakonOf(mapOne(person({ site: decomposed }), { attributes: { Site: both } }))).toEqual({ Site: 'decomposed' });
+  });
+
   it('uses the fallback for a value the map does not list', () => {
     const report = mapOne(person({ gender: 'Q' }), { attributes: { Gender: { field: 'gender', map: { M: 'Male' }, fallback: 'Other' } } });
     expect(peakonOf(report)).toEqual({ Gender: 'Other' });
