@@ -1,4 +1,4 @@
-import { WorkflowFailedError } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, WorkflowFailedError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
 import { readWorkerEnvironment } from '../../worker/environment';
@@ -33,6 +33,7 @@ export function registerSyncCommand(program: Command): void {
       const config = loadConfigFile(options.config);
       const { PEAKON_SYNC_TASK_QUEUE: taskQueue } = readWorkerEnvironment();
       const connected = await connectClient();
+      let lost = false;
       try {
         const log = options.json ? process.stderr : process.stdout;
         const waits = options.wait || options.dryRun || options.employee !== undefined;
@@ -70,6 +71,10 @@ export function registerSyncCommand(program: Command): void {
         } catch (error) {
           // The run failed as a whole (bad token, unreadable HR source, …): say why in one line.
           if (error instanceof WorkflowFailedError) throw new Error(`sync ${handle.workflowId} failed: ${runFailureMessage(error)}`);
+          if (lostTemporal(error)) {
+            lost = true;
+            throw lostWhileWaiting(handle.workflowId, error);
+          }
           throw error;
         } finally {
           stopDetaching();
@@ -85,9 +90,31 @@ export function registerSyncCommand(program: Command): void {
         if (table) process.stdout.write(`\n${table}\n`);
         process.exitCode = exitCodeFor(report, options.failOn ? { failOn: options.failOn } : {});
       } finally {
-        await connected.close();
+        // Lost: a call still retrying (the no-worker check) would throw "Channel has been shut down" from its retry
+        // timer once the connection is closed (the SDK leaves those timers running), crashing after the message. Left
+        // open, those calls fail by themselves and the process ends.
+        if (!lost) await connected.close();
       }
     });
+}
+
+/**
+ * Whether waiting for the result failed because Temporal did not answer (unreachable past the SDK's retries, a
+ * deadline, a permission): a gRPC error, or the SDK's ServiceError wrapping one. Not the run's outcome: that is a
+ * WorkflowFailedError, and a run gone (WorkflowNotFoundError) or a result this client cannot decode is neither.
+ */
+function lostTemporal(error: unknown): error is ServiceError | Error {
+  return error instanceof ServiceError || isGrpcServiceError(error);
+}
+
+/**
+ * The error `sync --wait` ends with when it lost Temporal while waiting: the run was not seen to fail and goes on (the
+ * worker needs no CLI), so it says where to follow it, with the gRPC reason (a ServiceError's own message says only
+ * "Failed to get Workflow execution history"). Only messages are read, never a gRPC error's metadata.
+ */
+export function lostWhileWaiting(runId: string, error: ServiceError | Error): Error {
+  const reason = error instanceof ServiceError && error.cause instanceof Error && !error.message.includes(error.cause.message) ? `${error.message}: ${error.cause.message}` : error.message;
+  return new Error(`lost Temporal while waiting for sync ${runId} (${reason}); the run was not seen to fail: ${runId} continues on the server; follow it with peakon-sync status '${runId}'`, { cause: error });
 }
 
 /** The exit code of a command stopped by Ctrl-C (128 + SIGINT), as a shell gives it. */
