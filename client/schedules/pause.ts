@@ -22,12 +22,30 @@ export function noteAfter(change: PauseChange, previousNote: string | undefined,
   return `${previous}; unpaused: ${given}`;
 }
 
-/** Pauses or unpauses a schedule, keeping its note (see {@link noteAfter}); returns the note it now shows. */
+/**
+ * Pauses or unpauses a schedule, keeping its note (see {@link noteAfter}); returns the note it now shows.
+ *
+ * The note is read through the raw describeSchedule, which decodes no payload (as `schedule trigger` does): the SDK's
+ * describe decodes the memo and the stored config through the codec, so a schedule under a key this CLI no longer
+ * holds, or whose offloaded config has expired from the payload store, could not be paused, exactly when an operator
+ * needs to stop it. The note and the pause state are plain fields.
+ */
 export async function setSchedulePaused(client: Client, scheduleId: string, change: PauseChange, givenNote?: string): Promise<string> {
   const handle = client.schedule.getHandle(scheduleId);
-  const { state } = await handle.describe();
-  const note = noteAfter(change, state.note, givenNote);
+  let previousNote: string | undefined;
+  try {
+    const raw = await client.workflowService.describeSchedule({ namespace: client.options.namespace, scheduleId });
+    previousNote = raw.schedule?.state?.notes ?? undefined;
+  } catch (error) {
+    if (isNotFound(error)) throw new Error(`no schedule ${scheduleId}: see peakon-sync schedule list`);
+    throw error;
+  }
+  const note = noteAfter(change, previousNote, givenNote);
   if (change === 'paused') await handle.pause(note);
   else await handle.unpause(note);
   return note;
+}
+
+function isNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 5;
 }
