@@ -34,16 +34,25 @@ export const DEFAULT_RUNS_LIMIT = 20;
 export const RUNS_READ_CAP = 2_000;
 
 /**
- * The visibility query for a tenant's runs. By the tenant search attribute where the namespace has it (both manual and
- * scheduled runs set it then); else by workflow ID, which always starts `peakon-sync/<tenant>/` (workflows/ids.ts) —
- * the trailing `/` keeps tenant `acme` from matching `acme-eu`. Either way only run workflow types: a tenant's lock,
- * partitions and employee steps share the ID prefix.
+ * The visibility query for a tenant's runs: by workflow ID, which always starts `peakon-sync/<tenant>/`
+ * (workflows/ids.ts) — the trailing `/` keeps tenant `acme` from matching `acme-eu` — or, where the namespace has it,
+ * by the tenant search attribute. Both, OR'd, where the attribute is registered: a schedule created before it was
+ * registered starts its runs without it, and those runs are found by their ID. Either way only run workflow types: a
+ * tenant's lock, partitions and employee steps share the ID prefix.
  */
 export function tenantRunsQuery(tenant: string, withSearchAttributes: boolean): string {
   const types = RUN_WORKFLOW_TYPES.map((type) => JSON.stringify(type)).join(', ');
   // A double-quoted literal with JSON's escapes is a string in Temporal's list filter, whatever it holds.
-  const tenantFilter = withSearchAttributes ? `${TENANT_SEARCH_ATTRIBUTE.name} = ${JSON.stringify(tenant)}` : `WorkflowId STARTS_WITH ${JSON.stringify(`peakon-sync/${tenant}/`)}`;
+  const byId = `WorkflowId STARTS_WITH ${JSON.stringify(`peakon-sync/${tenant}/`)}`;
+  const tenantFilter = withSearchAttributes ? `(${TENANT_SEARCH_ATTRIBUTE.name} = ${JSON.stringify(tenant)} OR ${byId})` : byId;
   return `${tenantFilter} AND WorkflowType IN (${types})`;
+}
+
+/** The server refused the query because it names a search attribute the namespace does not have. */
+function isUnknownAttribute(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === 3 && typeof message === 'string' && message.includes(TENANT_SEARCH_ATTRIBUTE.name);
 }
 
 type RawExecution = temporal.api.workflow.v1.IWorkflowExecutionInfo;
@@ -78,11 +87,20 @@ async function tenantRun(client: Client, raw: RawExecution): Promise<TenantRun> 
 
 /** The tenant's runs, manual and scheduled, newest first, through Temporal visibility (a second or so behind). */
 export async function listTenantRuns(client: Client, tenant: string, options: { limit: number; withSearchAttributes: boolean }): Promise<{ runs: TenantRun[]; capped: boolean }> {
-  const query = tenantRunsQuery(tenant, options.withSearchAttributes);
+  let query = tenantRunsQuery(tenant, options.withSearchAttributes);
   const runs: TenantRun[] = [];
   let nextPageToken: Uint8Array | undefined;
   do {
-    const response = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query, pageSize: 500, ...(nextPageToken ? { nextPageToken } : {}) });
+    const request = { namespace: client.options.namespace, pageSize: 500, ...(nextPageToken ? { nextPageToken } : {}) };
+    let response;
+    try {
+      response = await client.workflowService.listWorkflowExecutions({ ...request, query });
+    } catch (error) {
+      // The attribute was thought registered but is not (removed since, or another namespace's answer): by ID alone.
+      if (nextPageToken || !options.withSearchAttributes || !isUnknownAttribute(error)) throw error;
+      query = tenantRunsQuery(tenant, false);
+      response = await client.workflowService.listWorkflowExecutions({ ...request, query });
+    }
     await visit(response, walkListWorkflowExecutionsResponse, extstoreInboundOptions(client.options.loadedDataConverter.externalStorage));
     for (const raw of response.executions ?? []) runs.push(await tenantRun(client, raw));
     nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
