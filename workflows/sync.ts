@@ -229,7 +229,16 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     const guard = held !== undefined && decision !== undefined ? { leavers: { held, decision } } : {};
     publish(status, report.leavers ? { awaitingApproval: null, ...guard } : {});
     const entries: ReportEntry[] = (plan?.entries ?? []).map(reportEntryOf);
-    const write = () => writeRunReport({ run, report, entries, ...(plan?.stored ? { stored: plan.stored } : {}), outcomes, warnings: laterWarnings, problems: plan?.problems ?? [], ...(lockLost === undefined ? { ownership: ownershipChange(report, outcomes, input.employeeKey === undefined) } : {}) });
+    // Who the run created (and deleted) is recorded even when it lost its tenant lock: otherwise a person it created and
+    // HR then removed before the next whole-tenant run would be "not owned" and stay active in Peakon for good. Safe
+    // without the lock: a ledger write is a compare-and-swap that only adds those ids to (and removes those it deleted
+    // from) the ledger as it is then, so it cannot undo what the run now holding the tenant recorded meanwhile. Its HR
+    // read's size (`completeRead`, the baseline of the guard's shrink check) is left out: a run that lost its lock did
+    // not complete, and another run may have recorded a newer read since. Only an activity's input changes: the commands
+    // stay the same, and histories recorded before this replay unchanged.
+    const change = ownershipChange(report, outcomes, input.employeeKey === undefined);
+    const ownership = lockLost === undefined ? change : { owned: change.owned, deleted: change.deleted };
+    const write = () => writeRunReport({ run, report, entries, ...(plan?.stored ? { stored: plan.stored } : {}), outcomes, warnings: laterWarnings, problems: plan?.problems ?? [], ownership });
     // The outcome is decided: a cancel that comes while it is being written must not stop the write and start a second
     // one saying `cancelled` (see REPORT_OUTLIVES_CANCEL_PATCH). One that came before (the lock lost, or an operator's
     // cancel, in the same activation as the last partition's result) is still the run's end: the write is then
@@ -442,7 +451,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
         if (!leaversDone) leaversStopped = lockLost !== undefined ? 'lock lost' : 'cancelled';
         leaversDone = true;
         if (lockLost !== undefined) {
-          report.message = `stopped during ${progress.phase}: ${lockLost}. Another sync of the tenant may be running, so this run started nothing more and stopped its ${partitionsStopped()} partition(s) in flight (their employees may be partly written; the next sync completes them); it did not record ownership${failedBefore()}`;
+          report.message = `stopped during ${progress.phase}: ${lockLost}. Another sync of the tenant may be running, so this run started nothing more and stopped its ${partitionsStopped()} partition(s) in flight (their employees may be partly written; the next sync completes them); it recorded whom it created or deleted in the ownership ledger, but not its HR read${failedBefore()}`;
           return finish('lock_lost');
         }
         report.message = `cancelled during ${progress.phase}; ${partitionsStopped()} partition(s) in flight were stopped (employees they had finished are counted; one stopped mid-write may be partly written; the next sync completes it)${failedBefore()}`;
