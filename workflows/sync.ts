@@ -264,6 +264,13 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       if (!isCancellation(error) || !patched(APPROVAL_ANSWERED_AFTER_CANCEL_PATCH)) throw error;
       await CancellationScope.nonCancellable(() => condition(() => leaversDone));
     }
+    // The run's decision is not this one (the deadline overwrote it, as runs recorded before APPROVAL_BEATS_TIMEOUT_PATCH
+    // could): say so, rather than answer with a verdict the run did not act on (`approve` then prints the reason and
+    // exits 1). Runs with the fix never reach it unless a later change lets the decision move again; runs recorded
+    // before it answered with the verdict, and replay so (their history has no marker).
+    if (decision !== verdict && patched(APPROVAL_BEATS_TIMEOUT_PATCH)) {
+      throw ApplicationFailure.create({ type: 'LeaverDecisionOverridden', nonRetryable: true, message: `the leaver writes held by run ${run.runId} were ${decision ?? 'not decided'} before this ${verdict === 'approved' ? 'approval' : 'rejection'} took effect: none of them was written` });
+    }
     if (verdict === 'rejected') return { decision: verdict, leavers, deactivated: 0, deleted: 0, failed: 0 };
     return {
       decision: verdict,
@@ -417,7 +424,12 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
           publish('awaiting_approval', { awaitingApproval: { leavers: awaiting.leavers, refs: leaverEntries.slice(0, HELD_PREVIEW).map((entry) => entry.ref), reason: awaiting.reason, deadline: awaiting.deadline, approve: `peakon-sync approve ${run.runId}`, reject: `peakon-sync reject ${run.runId}` } });
           // Days of waiting at the run's lease would fill its history with renewals: the lock is renewed less often.
           lock?.stretchLease(tuning.awaitingApprovalLeaseMs);
-          if (!(await condition(() => decision !== undefined, timeoutMs))) decision = 'timed out';
+          // The deadline drops the held writes only if nobody decided: an approval accepted in the workflow task that
+          // also saw the deadline's timer must not be overwritten after its handler took it (the approver would be told
+          // "approved" while nothing is written). Today's SDK runs an update's handler before a timer's resolution in
+          // one activation, so the condition wins that race and this never changes a run; it keeps the decision should
+          // that order ever change. Runs recorded before this change overwrote it; replayed, they still do.
+          if (!(await condition(() => decision !== undefined, timeoutMs)) && (decision === undefined || !patched(APPROVAL_BEATS_TIMEOUT_PATCH))) decision = 'timed out';
           lock?.stretchLease(undefined);
           leavers.decision = decision;
           apply = decision === 'approved';
@@ -551,6 +563,15 @@ const APPROVAL_ANSWERED_AFTER_CANCEL_PATCH = 'approval-answered-after-cancel';
  * that writes a report. See docs/versioning.md.
  */
 const REPORT_OUTLIVES_CANCEL_PATCH = 'report-outlives-cancel';
+
+/**
+ * patched() marker of a run whose guard deadline came in the same workflow task as an approval or rejection its handler
+ * had already taken, with the deadline winning the condition's race (2026-12): the decision stands, instead of being
+ * overwritten with `timed out` while the approver was answered `approved` and nothing was written. Also the marker of
+ * an update answering that the run's decision is not its verdict. Written only then, so ordinary runs carry no marker
+ * (with today's SDK, which resolves the update's condition first, no run is known to write it). See docs/versioning.md.
+ */
+const APPROVAL_BEATS_TIMEOUT_PATCH = 'approval-beats-timeout';
 
 /** patched() marker of a run that shows `failed` when it fails after publishing its outcome (2026-11). See docs/versioning.md. */
 const PUBLISH_FAILED_AFTER_FINISH_PATCH = 'publish-failed-after-finish';
