@@ -28,7 +28,7 @@ const valueShape = {
   map: z
     .record(z.string(), ScalarSchema)
     .optional()
-    .describe('value map, e.g. { M: Male, F: Female, U: "" }; keys are compared exactly after trim and case; a value "" is no value, as an empty HRIS value is (an optional attribute is cleared)'),
+    .describe('value map, e.g. { M: Male, F: Female, U: "" }; keys are compared after trim and case, in Unicode NFC (a decomposed "Zürich" matches); a value "" is no value, as an empty HRIS value is (an optional attribute is cleared)'),
   fallback: ScalarSchema.optional().describe('the value when map has no entry ("" means no value); without it an unmapped value rejects the record'),
   date: z
     .string()
