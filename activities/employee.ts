@@ -41,7 +41,7 @@ export interface StepFailureDetails {
 }
 
 /** What an attempt that sends more than one request leaves for the next: the requests of every attempt up to it. */
-interface StepHeartbeat {
+export interface StepHeartbeat {
   attempt: number;
   operations: number;
 }

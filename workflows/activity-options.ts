@@ -34,6 +34,18 @@ export function discoveryActivityOptions(tuning: RunTuning, taskQueue: string): 
   return { ...scimActivityOptions(tuning, taskQueue), startToCloseTimeout: DISCOVERY_REQUESTS_AT_MOST * tuning.scimActivityTimeoutMs };
 }
 
+/** The requests of a PUT laid over the current user (sync/payloads.ts PutOverCurrent): it reads the user, then writes. */
+export const PUT_OVER_CURRENT_REQUESTS = 2;
+
+/**
+ * A PUT over the current user's options: time for both its requests to take their whole deadline. With one request's
+ * time, a slow Peakon (each answer near the deadline) timed every attempt out after its PUT had landed, and the retries
+ * spent two operations each until the step failed.
+ */
+export function putOverCurrentActivityOptions(tuning: RunTuning, taskQueue: string): ActivityOptions {
+  return { ...scimActivityOptions(tuning, taskQueue), startToCloseTimeout: PUT_OVER_CURRENT_REQUESTS * tuning.scimActivityTimeoutMs };
+}
+
 /**
  * The plan, on the plan task queue (workflows/ids.ts planTaskQueue): no schedule-to-start limit, a queued plan waits its
  * turn. A 429 is not retried by Temporal: five quick attempts would end the run within minutes while another integration

@@ -1,11 +1,11 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, patched, proxyActivities, proxySinks, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { ScimActivities } from '../activities';
 import type { PeakonConnection } from '../activities/deps';
-import type { DiscoveryLookup, StepFailureDetails } from '../activities/employee';
-import { createBodyWithout, withoutReferences } from '../sync/payloads';
+import type { DiscoveryLookup, StepFailureDetails, StepHeartbeat } from '../activities/employee';
+import { createBodyWithout, isPutOverCurrent, withoutReferences } from '../sync/payloads';
 import type { RunTuning } from '../sync/settings';
 import type { CreateWork, EmployeeOutcome, RunRef, SyncPhase, UpdateMethod, UpdateWork } from '../sync/types';
-import { discoveryActivityOptions, scimActivityOptions } from './activity-options';
+import { discoveryActivityOptions, putOverCurrentActivityOptions, scimActivityOptions } from './activity-options';
 import type { ConnectorSinks } from './sinks';
 
 export interface EmployeeStepWorkflowInput<W> {
@@ -32,8 +32,12 @@ function operationsOf(error: unknown, tuning: RunTuning): number {
     const details = cause.details?.[0] as Partial<StepFailureDetails> | undefined;
     if (typeof details?.operations === 'number') return details.operations;
   }
-  // A timed-out last attempt leaves no details; every attempt was made and may have reached Peakon.
-  if (cause instanceof TimeoutFailure) return tuning.scimRetry.maximumAttempts;
+  // A timed-out last attempt leaves no details; every attempt was made and may have reached Peakon. A step that sends
+  // more than one request per attempt heartbeats the requests its attempts have sent so far: at least that many.
+  if (cause instanceof TimeoutFailure) {
+    const heartbeat = cause.lastHeartbeatDetails as Partial<StepHeartbeat> | undefined;
+    return Math.max(tuning.scimRetry.maximumAttempts, typeof heartbeat?.operations === 'number' ? heartbeat.operations : 0);
+  }
   return 1;
 }
 
@@ -72,7 +76,9 @@ function scimSteps<W>(input: EmployeeStepWorkflowInput<W>) {
   // Discovery may send up to DISCOVERY_REQUESTS_AT_MOST requests in one attempt: a timeout of its own (an activity's
   // options are not part of what replay compares, so runs in flight keep replaying).
   const { discoverEmployee } = proxyActivities<ScimActivities>(discoveryActivityOptions(input.tuning, input.scimTaskQueue));
-  return { discoverEmployee, createEmployee: steps.createEmployee, writeEmployee: steps.writeEmployee };
+  // So may a PUT laid over the current user (two requests): the same, for its two.
+  const { writeEmployee: writeOverCurrent } = proxyActivities<ScimActivities>(putOverCurrentActivityOptions(input.tuning, input.scimTaskQueue));
+  return { discoverEmployee, createEmployee: steps.createEmployee, writeEmployee: steps.writeEmployee, writeOverCurrent };
 }
 
 /**
@@ -175,7 +181,7 @@ export async function employeeUpdateWorkflow(input: EmployeeStepWorkflowInput<Up
   const identity = { ref: work.ref, employeeKey: work.employeeKey };
   const spent = operationCounter(input.tuning);
   const warnings: string[] = [];
-  const write = (what: UpdateWork['write']) => spent.count(() => steps.writeEmployee({ run: input.run, peakon: input.peakon, ref: work.ref, peakonUserId: work.peakonUserId, write: what }));
+  const write = (what: UpdateWork['write']) => spent.count(() => (isPutOverCurrent(what) ? steps.writeOverCurrent : steps.writeEmployee)({ run: input.run, peakon: input.peakon, ref: work.ref, peakonUserId: work.peakonUserId, write: what }));
   /** A PATCH with nothing left in it (its only change was a reference to someone who could not be created) is not sent. */
   const isEmpty = (what: UpdateWork['write']) => what.method === 'patch' && what.operations.length === 0;
   // Nor is an update whose every change was left out: with `put` its write is the user as Peakon has it, a wasted operation.

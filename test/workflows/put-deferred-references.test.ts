@@ -11,7 +11,7 @@ import { MAX_CREATE_WAVES } from '../../sync/plan';
 import type { SyncReport } from '../../sync/report';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 import { progressOf } from '../harness/progress';
-import { usePipelineTests, withoutLeaverGuard } from '../harness/pipeline';
+import { TEST_TUNING, usePipelineTests, withoutLeaverGuard } from '../harness/pipeline';
 
 describe('updateMethod put: the deferred-references PUT of a user created this run', () => {
   const pipeline = usePipelineTests();
@@ -69,6 +69,38 @@ describe('updateMethod put: the deferred-references PUT of a user created this r
           ['PUT', 200],
         ]);
         expect(phaseTwo[1]?.status).toBeGreaterThanOrEqual(500);
+        expect(result.operations).toBe(fixture.sandbox.ops().length);
+      })(),
+    );
+  });
+
+  it('gives its two requests the time of two: a slow Peakon does not time every attempt out after its PUT landed', async () => {
+    const fixture = await pipeline.fixture();
+    fixture.config.sync = { ...fixture.config.sync, updateMethod: 'put' };
+    withoutLeaverGuard(fixture);
+    const chain = generateOrg(MAX_CREATE_WAVES + 1, 2).map((employee, index, all) => ({ ...employee, manager_id: index === 0 ? '' : (all[index - 1]?.employee_id ?? '') }));
+    const report = chain.at(-1) as GeneratedEmployee;
+    const manager = chain.at(-2) as GeneratedEmployee;
+    fixture.writeEmployees(chain);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        // Each SCIM step has 3 s; every request takes 1.7 s (inside its 2 s deadline): a GET and a PUT take 3.4 s. With
+        // one request's time, every attempt timed out after its PUT had been applied, and the step failed after three.
+        fixture.sandbox.setFaults({ latencyMs: 1_700 });
+        const handle = await fixture.startSync({ tuning: { ...TEST_TUNING, scimActivityTimeoutMs: 3_000, scimRetry: { initialIntervalMs: 50, maximumIntervalMs: 400, maximumAttempts: 3 } } });
+        const result: SyncReport = await handle.result();
+        fixture.sandbox.setFaults({ latencyMs: 0 });
+        expect(result.failures).toEqual([]);
+        expect(result.counts).toMatchObject({ created: chain.length, failed: 0 });
+        const created = fixture.sandbox.users().find((user) => user.userName === report.work_email) as ScimUser;
+        expect(created[PEAKON_USER_SCHEMA]?.Manager).toBe(manager.work_email);
+        // One attempt: its GET and its PUT, each once.
+        const phaseTwo = fixture.sandbox.ops().filter((op) => op.path.endsWith(`/Users/${created.id}`) && op.method !== 'POST');
+        expect(phaseTwo.map((op) => [op.method, op.status])).toEqual([
+          ['GET', 200],
+          ['PUT', 200],
+        ]);
         expect(result.operations).toBe(fixture.sandbox.ops().length);
       })(),
     );
