@@ -30,7 +30,7 @@ export const PeakonConnectionSchema = z.strictObject({
     .positive()
     .max(MAX_PEAKON_TIMEOUT_MS, `must be at most ${MAX_PEAKON_TIMEOUT_MS} ms: one request may take twice its timeout in all, and a SCIM step (and the plan between two heartbeats) gets two minutes`)
     .default(30_000),
-  /** Peakon allows 25,000 operations per hour per tenant; the connector paces itself below that. */
+  /** Peakon allows 25,000 operations per hour per tenant; the connector paces every request of the tenant to this rate (default: that limit). */
   operationsPerHour: z.number().int().positive().default(25_000),
 });
 
