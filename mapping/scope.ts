@@ -1,6 +1,6 @@
 import type { HrisRecord } from '../hris/source';
 import type { Scope, ScopeCondition, ScopeRule } from './config';
-import { getField, unsafeNumberProblem } from './record-fields';
+import { getField, isBlank, unsafeNumberProblem } from './record-fields';
 import { untrustedTextProblem } from './source-text';
 
 /**
@@ -53,8 +53,10 @@ function compileCondition(condition: ScopeCondition): (text: string) => boolean 
     const compiled = pattern(condition.matches.normalize('NFC'));
     return (text) => compiled.test(text);
   }
-  if (condition.empty) return (text) => text === '';
-  if (condition.notEmpty) return (text) => text !== '';
+  // Empty as the mapping reads it (record-fields isBlank): a value of only invisible characters (a zero-width space, a
+  // BOM) is no value, so `notEmpty` on a termination date does not take it out of scope.
+  if (condition.empty) return (text) => isBlank(text);
+  if (condition.notEmpty) return (text) => !isBlank(text);
   return () => false;
 }
 

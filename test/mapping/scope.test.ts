@@ -53,6 +53,12 @@ describe('scoping rules', () => {
     expect(result.problems).toEqual([expect.objectContaining({ field: 'country', sourceId: 'dk-1', message: expect.stringContaining('U+0096') })]);
   });
 
+  it('reads a value of only invisible characters (zero-width space, BOM) as empty, as the mapping does: notEmpty on it does not exclude', () => {
+    const records = () => [person({ id: 'zwsp', end: '\u200b' }), person({ id: 'bom', end: '\ufeff ' }), person({ id: 'left', end: '2024-01-01' }), person({ id: 'none', end: '' })];
+    expect(keptIds({ exclude: [[{ field: 'end', notEmpty: true }]] }, records()).ids).toEqual(['zwsp', 'bom', 'none']);
+    expect(keptIds({ include: [[{ field: 'end', empty: true }]] }, records()).ids).toEqual(['zwsp', 'bom', 'none']);
+  });
+
   it('compares composed (NFC) text on both sides: a macOS export\'s decomposed "Zürich" (NFD) is the config\'s "Zürich", and the other way round', () => {
     const composed = 'Z\u00fcrich';
     const decomposed = 'Zu\u0308rich';
