@@ -12,6 +12,7 @@ import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, DEFAULT_RETENTION_DAYS, STORAGE_ENVIRO
 import { startRetentionSweeper } from '../../storage/retention';
 import { connectorDataConverterFromEnv, defaultPayloadDirectory, readWorkerEnvironment, reportDirectoryOf, stateDirectoryNotice, temporalConnectConfig, WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
 import { installJsonLogging } from '../../worker/logging';
+import { checkReportDirectory, missingLedgerWarning } from '../../worker/startup-checks';
 import { installRuntimeWithMetrics } from '../../metrics/prometheus';
 import { describeTemporalTunnelFailure, egressProxyFromEnv, temporalProxyConfig } from '../../net/egress-proxy';
 
@@ -37,6 +38,12 @@ export function registerWorkerCommand(program: Command): void {
       // Before Temporal (and before the runtime, which would keep a failed process alive): a worker that cannot write
       // the store would poll, then fail every run's first payload.
       const payloadStore = await checkPayloadStore(deps.ownership);
+      // Likewise the report folder: one it cannot write would fail every run's last step, after all its Peakon writes.
+      await checkReportDirectory(reportDirectory);
+      // A local store without a ledger: a first install, or a folder other than the one the tenants synced with (a
+      // container without its volume). Said once, unless the state folder's own line just warned of the same.
+      const noLedger = stateNotice.level === 'warn' ? undefined : await missingLedgerWarning(process.env);
+      if (noLedger) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', message: noLedger.message, ledgerFolder: noLedger.ledgerFolder })}\n`);
       // Also before the runtime: a bad TLS file or profile must end the process, not leave it printed and idle.
       const { connectionOptions, namespace } = temporalConnectConfig();
       // The Rust core speaks CONNECT itself: PEAKON_SYNC_PROXY carries the Temporal connection too, unless bypassed.
