@@ -1,4 +1,6 @@
 import type { Client } from '@temporalio/client';
+import { decodeMapFromPayloads, extstoreInboundOptions, visit, walkListWorkflowExecutionsResponse } from '@temporalio/common/lib/internal-non-workflow';
+import type { temporal } from '@temporalio/proto';
 import { DEFAULT_RUN_TUNING } from '../sync/settings';
 import type { SyncProgress } from '../workflows/sync';
 import { RUN_WORKFLOW_TYPES, scimTaskQueue, tenantLockWorkflowId } from '../workflows/ids';
@@ -83,6 +85,13 @@ const MAX_QUICK_SWEEPS = 6;
  * error: a partial one would retire the queues of the runs it did not reach) then retires the idle workers of every other
  * queue. Returns how many queues it started (or restarted) polling, how many runs could not answer (asked again soon),
  * and the queues retired.
+ *
+ * Runs are listed through the raw API and each row's memo decoded on its own (as client/schedules/inspect.ts lists
+ * schedules), not through client.workflow.list(), which decodes every memo inside its iteration: one run whose memo
+ * this worker cannot decode (still open under an encryption key since dropped, or encrypted while this worker has no
+ * key, during a rollout to encryption) threw there and ended every sweep of the task queue, for every tenant. Such a
+ * run is skipped with a warning naming its workflow ID (once per run with `warned`); the listing still completes.
+ * This worker could not run that run's tasks either (the same codec decodes its payloads), so it has no queue to keep.
  */
 export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions): Promise<{ started: number; unanswered: number; retired: string[] }> {
   const { client, taskQueue, pool } = options;
@@ -102,8 +111,14 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
   };
   /** The runs this listing found without their lock: the others are forgotten once the listing completes. */
   const withoutLockNow = new Set<string>();
-  for await (const execution of client.workflow.list({ query })) {
+  for await (const execution of listRuns(client, query)) {
     if (options.stopped?.()) return { started, unanswered, retired: [] };
+    if (execution.memo instanceof Error) {
+      if (options.warned?.has(execution.runId)) continue;
+      options.warned?.add(execution.runId);
+      options.warn('skipped a running sync whose memo this worker cannot decode (encrypted with a key it does not hold?); the sweep goes on with the others', { workflowId: execution.workflowId, error: execution.memo.message });
+      continue;
+    }
     const tenant = execution.memo?.tenant;
     // A scheduled run still reading its config has no tenant yet: its own tasks will ask.
     if (typeof tenant !== 'string') continue;
@@ -145,6 +160,40 @@ export async function pollQueuesOfRunningSyncs(options: RunningSyncSweepOptions)
   if (options.withoutLock) for (const runId of options.withoutLock.seen.keys()) if (!withoutLockNow.has(runId)) options.withoutLock.seen.delete(runId);
   if (options.retireIdleMs === undefined) return { started, unanswered, retired: [] };
   return { started, unanswered, retired: pool.retireIdle(active, options.retireIdleMs) };
+}
+
+/** A listed run: its memo decoded, or the error that kept it from being decoded. */
+interface ListedRun {
+  workflowId: string;
+  runId: string;
+  memo: Record<string, unknown> | undefined | Error;
+}
+
+/** The runs `query` matches, page by page, each memo decoded on its own: a row that cannot be decoded ends nothing. */
+async function* listRuns(client: Client, query: string): AsyncGenerator<ListedRun> {
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const response = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query, ...(nextPageToken ? { nextPageToken } : {}) });
+    for (const raw of response.executions ?? []) {
+      const workflowId = raw.execution?.workflowId;
+      const runId = raw.execution?.runId;
+      if (!workflowId || !runId) continue;
+      yield { workflowId, runId, memo: await decodedMemo(client, raw, workflowId) };
+    }
+    nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
+  } while (nextPageToken);
+}
+
+/** The row's memo as client.workflow.list() decodes it (external storage references, then the codec), or why it cannot be. */
+async function decodedMemo(client: Client, raw: temporal.api.workflow.v1.IWorkflowExecutionInfo, workflowId: string): Promise<Record<string, unknown> | undefined | Error> {
+  const converter = client.options.loadedDataConverter;
+  try {
+    const memo = { fields: { ...raw.memo?.fields } };
+    await visit({ executions: [{ memo }] }, walkListWorkflowExecutionsResponse, extstoreInboundOptions(converter.externalStorage));
+    return await decodeMapFromPayloads(converter, memo.fields, { type: 'workflow', namespace: client.options.namespace, workflowId });
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
 }
 
 /** A tenant's lock as a sweep sees it: running or not, and the run its memo names as holder. */
