@@ -65,10 +65,17 @@ export const LEAVER_HOLDS = {
   help: 'Runs whose leaver guard held leaver writes for approval, counted when the run ends, by decision (approved, rejected, timed_out: dropped because nobody decided within leavers.guard.timeout, cancelled: the run stopped first)',
 } as const satisfies ConnectorMetric;
 
+export const RUNS_TERMINATED = {
+  name: 'peakon_sync_runs_terminated_total',
+  kind: 'counter',
+  labels: ['tenant'],
+  help: "Sync runs a worker's sweep terminated: stuck (their workflow task failing) without their tenant lock past the grace; their workflow never runs again, so peakon_sync_runs_total never counts them",
+} as const satisfies ConnectorMetric;
+
 /** `decision` of LEAVER_HOLDS: the guard's decision words, as label values. */
 export const LEAVER_HOLD_DECISIONS = { approved: 'approved', rejected: 'rejected', 'timed out': 'timed_out', cancelled: 'cancelled' } as const;
 
-export const CONNECTOR_METRICS: readonly ConnectorMetric[] = [SCIM_OPERATIONS, SCIM_RATE_LIMITED, BUDGET_OPERATIONS_PER_HOUR, EMPLOYEES, RUNS, RUN_DURATION, LEAVER_HOLDS];
+export const CONNECTOR_METRICS: readonly ConnectorMetric[] = [SCIM_OPERATIONS, SCIM_RATE_LIMITED, BUDGET_OPERATIONS_PER_HOUR, EMPLOYEES, RUNS, RUN_DURATION, LEAVER_HOLDS, RUNS_TERMINATED];
 
 /**
  * Labels the Temporal SDK puts on custom metrics, kept on ours: those counted in activities carry the activity's

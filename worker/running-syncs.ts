@@ -1,6 +1,9 @@
 import type { Client } from '@temporalio/client';
+import type { MetricMeter } from '@temporalio/common';
 import { decodeMapFromPayloads, extstoreInboundOptions, visit, walkListWorkflowExecutionsResponse } from '@temporalio/common/lib/internal-non-workflow';
 import type { temporal } from '@temporalio/proto';
+import { Runtime } from '@temporalio/worker';
+import { RUNS_TERMINATED } from '../metrics/definitions';
 import { DEFAULT_RUN_TUNING } from '../sync/settings';
 import type { SyncProgress } from '../workflows/sync';
 import { RUN_WORKFLOW_TYPES, scimTaskQueue, tenantLockWorkflowId } from '../workflows/ids';
@@ -46,6 +49,8 @@ export interface RunningSyncSweepOptions {
    * first found each such run. Unset: none is stopped.
    */
   withoutLock?: LocklessRuns;
+  /** Where a run the sweep terminates is counted (RUNS_TERMINATED). Default: the process's Temporal runtime, which serves /metrics. */
+  meter?: () => MetricMeter;
 }
 
 /**
@@ -246,6 +251,8 @@ async function stopIfStuckWithoutLock(options: RunningSyncSweepOptions, executio
   const reason = `it has gone on for ${Math.round((now - since) / 1000)} s without the tenant lock of ${tenant}, which sync ${lock.holder} holds (a run that loses its lock stops by itself; this one is stuck): terminated so its partitions and employees stop writing beside that sync`;
   try {
     await options.client.workflow.getHandle(execution.workflowId, execution.runId).terminate(reason);
+    // Its workflow code never runs again, so the run metrics (metrics/run-sinks.ts) never see it end: counted here.
+    (options.meter ?? (() => Runtime.instance().metricMeter))().createCounter(RUNS_TERMINATED.name, '', RUNS_TERMINATED.help).add(1, { tenant });
     options.warn('terminated a sync that went on without its tenant lock', { workflowId: execution.workflowId, holder: lock.holder });
   } catch (error) {
     // It ended meanwhile, or another worker's sweep terminated it first.
