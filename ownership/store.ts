@@ -480,6 +480,10 @@ export function ledgerStore(bytes: ByteStore, codec: PayloadCodec, options: Ledg
         const stored = await bytes.get(name(tenant));
         const { ledger, good } = await load(tenant, stored);
         const next = applyOwnershipChange(ledger, change);
+        // A change that changes nothing is not written: rewriting the same ledger only risks another writer's change
+        // where writes cannot be conditional (a run that lost its lock and created nobody still records its change).
+        // An unreadable current version that the previous one stood in for is still replaced.
+        if ((stored === undefined || good === stored.bytes) && JSON.stringify(next) === JSON.stringify(ledger)) return next;
         const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(next)]);
         if (await bytes.putIfUnchanged(name(tenant), PayloadProto.encode(encoded as never).finish(), stored?.version, good)) return next;
         if (attempt >= MAX_RECORD_ATTEMPTS) throw new Error(`the ownership ledger of tenant ${tenant} in ${bytes.location} changed under each of ${MAX_RECORD_ATTEMPTS} writes in a row (other writers?); the write is retried with the activity`);

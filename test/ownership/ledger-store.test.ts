@@ -1,6 +1,6 @@
 // The ownership ledger's store: a folder (one host) and S3 through a real S3-compatible server (moto), encrypted with
 // the connector's codec, kept by retention.
-import { mkdtempSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateEncryptionKey } from '../../codec/keys';
@@ -21,6 +21,22 @@ describe('ownership ledger in a folder', () => {
     await store.record('acme', { owned: [], deleted: ['u1'] });
     expect(await store.read('acme')).toEqual({ version: 1, tenant: 'acme', owned: ['u2', 'u3'], lastCompleteRead: { records: 3, runId: 'run-1' } });
     expect(await store.read('other')).toMatchObject({ owned: [] });
+  });
+
+  it('does not write a change that changes nothing (no ledger created for it, no version replaced)', async () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'ledger-'));
+    const store = ledgerStoreFor({ kind: 'local', directory }, keyed());
+    const file = path.join(directory, 'ledger', 'acme.ledger');
+    await store.record('acme', { owned: [], deleted: [] });
+    expect(existsSync(file)).toBe(false);
+    await store.record('acme', { owned: ['u1', 'u2'], deleted: [] });
+    const written = readFileSync(file);
+    for (const change of [{ owned: [], deleted: [] }, { owned: ['u2'], deleted: [] }, { owned: [], deleted: ['u9'] }]) {
+      expect(await store.record('acme', change)).toEqual({ version: 1, tenant: 'acme', owned: ['u1', 'u2'] });
+    }
+    // Each write re-encrypts with a fresh IV, so equal bytes mean no write; and no previous version was kept.
+    expect(readFileSync(file).equals(written)).toBe(true);
+    expect(existsSync(`${file}.prev`)).toBe(false);
   });
 
   it('is encrypted and readable by the worker\'s user only; another key cannot read it', async () => {
