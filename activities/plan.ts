@@ -336,16 +336,17 @@ async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: Mapp
 }
 
 /**
- * A whole-tenant run whose ledger has never seen a complete run, on a tenant Peakon already holds users in. On a first
- * run that is expected; on a tenant that has synced before it means the ledger was lost (a container without its
- * volume, another PEAKON_SYNC_PAYLOAD_STORE or prefix), and nothing else would say so: the run silently owns only whom
- * it matches, so everyone who left before it stays active for good, and the guard has no earlier read to compare with.
- * Counts and the store's location only: no one is named.
+ * A whole-tenant run whose ledger records nobody and no complete run (as a ledger that does not exist reads), on a
+ * tenant Peakon already holds users in. On a first run that is expected; on a tenant that has synced before it means
+ * the ledger was lost (a container without its volume, another PEAKON_SYNC_PAYLOAD_STORE or prefix), and nothing else
+ * would say so: the run silently owns only whom it matches, so everyone who left before it stays active for good, and
+ * the guard has no earlier read to compare with. (A tenant whose runs are held or stopped before completing owns users
+ * already: not warned every run.) Counts and the store's location only: no one is named.
  */
 function noCompleteRunWarning(deps: ActivityDeps, tenant: string, leavers: LeaverContext | undefined, current: readonly ScimUser[] | undefined): string[] {
-  if (!deps.ownership || !leavers || leavers.lastCompleteRead !== undefined || !current || current.length === 0) return [];
+  if (!deps.ownership || !leavers || leavers.lastCompleteRead !== undefined || leavers.owned.size > 0 || !current || current.length === 0) return [];
   return [
-    `the ownership ledger of tenant ${tenant} (in ${deps.ownership.location}) records no completed run, and Peakon already holds ${current.length} user(s): ` +
+    `the ownership ledger of tenant ${tenant} (in ${deps.ownership.location}) records nobody yet, and Peakon already holds ${current.length} user(s): ` +
       'this run owns only those an HR record matches, so a person who left before it is never switched off, and the guard has no earlier read to compare this one with. ' +
       `Expected on a first run; if this tenant has synced before, its ledger was lost (a new volume, another PEAKON_SYNC_PAYLOAD_STORE or prefix): restore ${tenant}.ledger there from the old store`,
   ];

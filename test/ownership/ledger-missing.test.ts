@@ -1,7 +1,7 @@
 /**
  * A tenant whose ownership ledger was lost (a container started without its volume, the payload store moved) looks
  * like a first run: nothing else says so, and everyone who left before that run stays active for good. The run's report
- * warns whenever the ledger records no completed run while Peakon already holds users. Real dev server, real sandbox.
+ * warns whenever the ledger records nobody (as a missing one reads) while Peakon already holds users. Real dev server, real sandbox.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { defaultPayloadDirectory } from '../../worker/environment';
 import { generateOrg } from '../fixtures/org';
 import { usePipelineTests, withoutLeaverGuard } from '../harness/pipeline';
 
-const noCompleteRun = (report: SyncReport) => report.warnings.filter((warning) => warning.includes('records no completed run'));
+const noCompleteRun = (report: SyncReport) => report.warnings.filter((warning) => warning.includes('records nobody yet'));
 
 describe('a lost ownership ledger', () => {
   const pipeline = usePipelineTests();
@@ -46,6 +46,16 @@ describe('a lost ownership ledger', () => {
         expect(third.status).toBe('completed');
         expect(noCompleteRun(third)).toHaveLength(1);
         expect(noCompleteRun(third)[0]).toContain('Peakon already holds 7 user(s)');
+
+        // A ledger that owns users but records no completed run (every run so far held or stopped before the end) is
+        // not a lost one: no warning run after run.
+        rmSync(file);
+        rmSync(`${file}.prev`, { force: true });
+        const someone = fixture.sandbox.users()[0]?.id ?? '';
+        await ledger.record(tenant, { owned: [someone], deleted: [] });
+        expect((await ledger.read(tenant)).lastCompleteRead).toBeUndefined();
+        const fourth: SyncReport = await (await fixture.startSync({ dryRun: true })).result();
+        expect(noCompleteRun(fourth)).toEqual([]);
       })(),
     );
   });
