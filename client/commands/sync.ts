@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
 import { readWorkerEnvironment } from '../../worker/environment';
 import { exitCodeFor, reportElsewhereNote, FAIL_ON_CHOICES, formatEmployeeTable, formatReport, runFailureMessage, type FailOn } from '../format-report';
+import { errorText } from '../errors';
 import { readReportLines } from '../report-file';
 import { watchProgress, writeLine, type ProgressStream } from '../progress';
 import { startSync, SyncAlreadyStartedError } from '../start-sync';
@@ -113,8 +114,7 @@ function lostTemporal(error: unknown): error is ServiceError | Error {
  * "Failed to get Workflow execution history"). Only messages are read, never a gRPC error's metadata.
  */
 export function lostWhileWaiting(runId: string, error: ServiceError | Error): Error {
-  const reason = error instanceof ServiceError && error.cause instanceof Error && !error.message.includes(error.cause.message) ? `${error.message}: ${error.cause.message}` : error.message;
-  return new Error(`lost Temporal while waiting for sync ${runId} (${reason}); the run was not seen to fail: ${runId} continues on the server; follow it with peakon-sync status '${runId}'`, { cause: error });
+  return new Error(`lost Temporal while waiting for sync ${runId} (${errorText(error)}); the run was not seen to fail: ${runId} continues on the server; follow it with peakon-sync status '${runId}'`, { cause: error });
 }
 
 /** The exit code of a command stopped by Ctrl-C (128 + SIGINT), as a shell gives it. */

@@ -4,6 +4,7 @@ import { tenantLockWorkflowId } from '../../workflows/ids';
 import { checkedTenantName } from '../../config/schema';
 import type { TenantLockState } from '../../workflows/lock';
 import { lockHolderFromDescription } from '../employee-workflows';
+import { errorText } from '../errors';
 import { connectClient } from '../temporal-client';
 
 /** One run of a tenant's lock, as `unlock` found it: the run it may terminate, and nothing else. */
@@ -59,7 +60,7 @@ async function lockHolderOf(client: Client, lockId: string, description: Pick<Wo
     // The run just described, not whatever run has the ID by the time the query is answered.
     return (await client.workflow.getHandle(lockId, description.runId).query<TenantLockState>('holder')).holderRunId;
   } catch (error) {
-    throw new Error(`cannot tell which sync holds ${lockId}: its memo names no holder and the holder query got no answer (is a worker polling task queue "${description.taskQueue}"?): ${errorMessage(error)}; nothing was terminated`, { cause: error });
+    throw new Error(`cannot tell which sync holds ${lockId}: its memo names no holder and the holder query got no answer (is a worker polling task queue "${description.taskQueue}"?): ${errorText(error)}; nothing was terminated`, { cause: error });
   }
 }
 
@@ -74,15 +75,10 @@ async function holderStatusOf(client: Client, tenant: string, holderRunId: strin
     return (await client.workflow.getHandle(holderRunId).describe()).status.name;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return 'NOT_FOUND';
-    throw new Error(`cannot tell whether sync ${holderRunId}, which holds the lock of tenant ${tenant}, still runs: ${errorMessage(error)}; nothing was terminated, try again`, { cause: error });
+    throw new Error(`cannot tell whether sync ${holderRunId}, which holds the lock of tenant ${tenant}, still runs: ${errorText(error)}; nothing was terminated, try again`, { cause: error });
   }
 }
 
-/** An error's message, with its gRPC cause's where the SDK wraps one (a ServiceError says only "Failed to …"). */
-function errorMessage(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  return error.cause instanceof Error && error.cause.message && !error.message.includes(error.cause.message) ? `${error.message} (${error.cause.message})` : error.message;
-}
 
 /**
  * Terminates the lock run that was checked, and only that run. Between the check and the terminate its holder may have

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { isNotFound } from '../errors';
 
 export type PauseChange = 'paused' | 'unpaused';
 
@@ -46,6 +47,3 @@ export async function setSchedulePaused(client: Client, scheduleId: string, chan
   return note;
 }
 
-function isNotFound(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 5;
-}

@@ -3,6 +3,7 @@ import { decodeScheduleRecentActions, decodeScheduleRunningActions } from '@temp
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import type { temporal } from '@temporalio/proto';
 import { TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
+import { isNotFound } from '../errors';
 import { SYNC_SCHEDULE_OVERLAP_POLICY } from './options';
 
 /** What `schedule trigger` found: the run it started, or nothing within the wait (the tenant, to point at `runs`). */
@@ -43,10 +44,6 @@ function tenantOf(raw: RawSchedule): string | undefined {
     // An attribute this SDK cannot read: the workflow ID may still say.
   }
   return /^peakon-sync\/([a-z0-9][a-z0-9-]*)\//.exec(start?.workflowId ?? '')?.[1];
-}
-
-function isNotFound(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 5;
 }
 
 /**

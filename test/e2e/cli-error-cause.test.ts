@@ -5,7 +5,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { ServiceError } from '@temporalio/client';
 import { existsSync } from 'node:fs';
-import { cliErrorText } from '../../client/cli';
+import { errorText as cliErrorText } from '../../client/errors';
 import { BUILT_CLI, runBuiltCli } from '../harness/cli';
 import { devServerAddress } from '../harness/temporal';
 
@@ -33,7 +33,7 @@ describe('the CLI error line (cliErrorText)', () => {
   it('does not repeat a cause the message already quotes (unlock, connection errors), and stops at a loop', () => {
     const grpc = grpcError(14, 'No connection established');
     const service = new ServiceError('Failed to describe workflow', { cause: grpc });
-    const unlockStyle = new Error(`cannot tell whether sync x still runs: Failed to describe workflow (${grpc.message}); nothing was terminated, try again`, { cause: service });
+    const unlockStyle = new Error(`cannot tell whether sync x still runs: Failed to describe workflow: ${grpc.message}; nothing was terminated, try again`, { cause: service });
     expect(cliErrorText(unlockStyle)).toBe(unlockStyle.message);
     const looping = new Error('outer');
     const inner = new Error('inner', { cause: looping });

@@ -56,7 +56,7 @@ describe('unlock: what the holder check may conclude', () => {
   ])('a holder describe failing with gRPC %i is an error, not "holder gone", with --force too: nothing is terminated', async (code, message) => {
     const { client, terminated } = clientWith({ holderDescribe: () => Promise.reject(grpcFailure(code, message)) });
     for (const force of [false, true]) {
-      await expect(unlockTenant(client, tenant, force)).rejects.toThrow(`cannot tell whether sync ${holder}, which holds the lock of tenant ${tenant}, still runs: Failed to describe workflow (${code} ${message}); nothing was terminated, try again`);
+      await expect(unlockTenant(client, tenant, force)).rejects.toThrow(`cannot tell whether sync ${holder}, which holds the lock of tenant ${tenant}, still runs: Failed to describe workflow: ${code} ${message}; nothing was terminated, try again`);
     }
     expect(terminated).toEqual([]);
   });
