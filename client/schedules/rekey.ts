@@ -6,6 +6,7 @@ import type { SearchAttributePair, TypedSearchAttributes } from '@temporalio/com
 import type { temporal } from '@temporalio/proto';
 import YAML from 'yaml';
 import { ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE, allowsUnencryptedPayloads, ENCRYPTION_KEY_VARIABLE, OLD_ENCRYPTION_KEYS_VARIABLE, readEncryptionKeys } from '../../codec/keys';
+import { errorText, grpcCode, GrpcStatus, isNotFound } from '../errors';
 import { inlineScheduleClient, withInlineArgument } from './inline-client';
 import { listSyncSchedules } from './inspect';
 import { scheduleKeyIds, UNENCRYPTED } from './key-ids';
@@ -152,15 +153,6 @@ const RETRYABLE_GRPC_CODES = new Set([
   14, // UNAVAILABLE
 ]);
 
-function grpcCodeOf(error: unknown): number | undefined {
-  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 4; depth += 1) {
-    const { code } = current as { code?: unknown };
-    if (typeof code === 'number') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /**
  * Whether a failed create after the delete is worth trying again: the deleted schedule not gone yet
  * (ScheduleAlreadyRunning), or a busy server or dropped connection. Anything else (an invalid argument, a config too
@@ -168,15 +160,10 @@ function grpcCodeOf(error: unknown): number | undefined {
  */
 export function isRetryableCreateError(error: unknown): boolean {
   if (error instanceof ScheduleAlreadyRunning || error instanceof NoAnswerError) return true;
-  const code = grpcCodeOf(error);
+  const code = grpcCode(error);
   if (code !== undefined) return RETRYABLE_GRPC_CODES.has(code);
   // The SDK wraps a failure without a gRPC status (the connection itself) as a ServiceError without a code.
   return error instanceof ServiceError && error.cause === undefined;
-}
-
-function isNotFound(error: unknown): boolean {
-  // gRPC NOT_FOUND (5), as the raw describeSchedule reports a missing schedule.
-  return typeof error === 'object' && error !== null && 'code' in error && (error as { code: unknown }).code === 5;
 }
 
 /**
@@ -280,8 +267,9 @@ class ScheduleStillThereError extends Error {
  * Deletes the schedule before it is created again. A failed delete may have been carried out all the same (its answer
  * lost: UNAVAILABLE and then, on the SDK's retry, NOT_FOUND; or a deadline exceeded after the server acted), so the
  * schedule is looked up, raw (decoding nothing), as trigger does: gone (NOT_FOUND) counts as deleted and the create
- * follows; still there is a delete that failed (ScheduleStillThereError, the schedule as it was); a look that fails too
- * leaves it unknown (DeleteUncertainError, naming the backup).
+ * follows; still there after a refusal is a delete that failed (ScheduleStillThereError, the schedule as it was); still
+ * there after a delete that got no answer, or a look that fails too, leaves it unknown (DeleteUncertainError, naming the
+ * backup): the delete may still be carried out.
  */
 async function deleteForRekey(client: Client, scheduleId: string, backup: RekeyBackup, callTimeoutMs: number): Promise<void> {
   let deleteError: unknown;
@@ -291,7 +279,7 @@ async function deleteForRekey(client: Client, scheduleId: string, backup: RekeyB
   } catch (error) {
     deleteError = error;
   }
-  const why = describeError(deleteError);
+  const why = errorText(deleteError);
   try {
     await within(
       client.withDeadline(Date.now() + callTimeoutMs, () => client.workflowService.describeSchedule({ namespace: client.options.namespace, scheduleId })),
@@ -299,26 +287,25 @@ async function deleteForRekey(client: Client, scheduleId: string, backup: RekeyB
     );
   } catch (checkError) {
     // Gone: the delete was carried out, only its answer was lost.
-    if (isNotFound(checkError) || isNotFound(grpcCause(checkError))) return;
+    if (isNotFound(checkError)) return;
     throw new DeleteUncertainError(
-      `deleting schedule ${scheduleId} to create it again under the current key failed (${why}), and whether the server deleted it all the same cannot be told (looking it up failed too: ${describeError(checkError)}): it may be DELETED. ` +
+      `deleting schedule ${scheduleId} to create it again under the current key failed (${why}), and whether the server deleted it all the same cannot be told (looking it up failed too: ${errorText(checkError)}): it may be DELETED. ` +
         `If peakon-sync schedule list still shows it, nothing changed: run peakon-sync schedule rekey ${scheduleId} again. If not: ${backup.hint}`,
     );
   }
-  throw new ScheduleStillThereError(`deleting schedule ${scheduleId} to create it again under the current key failed (${why}): it is still there, left as it was (under its old key); run peakon-sync schedule rekey ${scheduleId} again`);
+  // Still there. A refusal is final: nothing changed. A delete that timed out or lost its connection may still be
+  // carried out after this look, so its backup stays and --all stops.
+  if (DEFINITE_REFUSALS.has(grpcCode(deleteError) ?? -1)) {
+    throw new ScheduleStillThereError(`deleting schedule ${scheduleId} to create it again under the current key failed (${why}): it is still there, left as it was (under its old key); run peakon-sync schedule rekey ${scheduleId} again`);
+  }
+  throw new DeleteUncertainError(
+    `deleting schedule ${scheduleId} to create it again under the current key failed (${why}); it is still there now, but a delete that got no answer may still be carried out: ` +
+      `if peakon-sync schedule list shows it in a minute, nothing changed: run peakon-sync schedule rekey ${scheduleId} again. If not: ${backup.hint}`,
+  );
 }
 
-/** An error's message, with the gRPC status a ServiceError wraps (the server's or the SDK's names no config value). */
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = grpcCause(error);
-  return cause instanceof Error && !error.message.includes(cause.message) ? `${error.message}: ${cause.message}` : error.message;
-}
-
-/** The gRPC error a ServiceError wraps. */
-function grpcCause(error: unknown): unknown {
-  return typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined;
-}
+/** Answers to a delete that say the server did not and will not carry it out. */
+const DEFINITE_REFUSALS = new Set<number>([GrpcStatus.INVALID_ARGUMENT, GrpcStatus.PERMISSION_DENIED, GrpcStatus.FAILED_PRECONDITION, GrpcStatus.UNAUTHENTICATED]);
 
 interface SignalDeferral {
   release(failure: Error | undefined, raise?: (signal: NodeJS.Signals) => void): void;

@@ -379,6 +379,34 @@ describe('peakon-sync schedule rekey (against a real Temporal server)', () => {
     await clientBesideOld().schedule.getHandle(id).delete();
   });
 
+  it('a delete that got no answer, with the schedule still there, keeps the backup: the server may still carry it out', async () => {
+    const id = `unanswered-delete-${fixture.config.tenant}`;
+    useKeys(keyA);
+    await cli('schedule', 'create', '--config', writeConfigFile(fixture, 'acme-unanswered.yaml', configAsWrittenFor(fixture)), '--id', id, '--every', '1h', '--paused');
+    const backup = path.join(fixture.stateDirectory, `${id}.rekey-backup.yaml`);
+    // Not sent, but answered as a delete that timed out on the wire is (simulated: a late delete cannot be staged here).
+    const deletes = intercept('deleteSchedule', async () => {
+      throw grpcError(4, 'DEADLINE_EXCEEDED: Deadline exceeded');
+    });
+    let error: Error | undefined;
+    try {
+      error = await rekeySyncSchedule(clientBesideOld(), id, keysAB(), { backupDirectory: fixture.stateDirectory }).then(
+        () => undefined,
+        (caught: unknown) => caught as Error,
+      );
+    } finally {
+      deletes.restore();
+    }
+    // Unknown, not "left as it was": --all stops after it, and the backup names the create command.
+    expect(error).toBeInstanceOf(RecreateFailedError);
+    expect(error?.message).toContain('DEADLINE_EXCEEDED');
+    expect(error?.message).toContain('it is still there now, but a delete that got no answer may still be carried out');
+    expect(error?.message).toContain(`peakon-sync schedule create --config ${backup} --id ${id}`);
+    expect(statSync(backup).mode & 0o777).toBe(0o600);
+    expect(await rawKeyIds(id)).toEqual([idA, idA]);
+    await clientBesideOld().schedule.getHandle(id).delete();
+  });
+
   it('a failed delete whose outcome cannot be looked up keeps the backup, says the schedule may be deleted, and stops --all', async () => {
     const ids = { first: `ba-unknown-${fixture.config.tenant}`, second: `bb-unknown-${fixture.config.tenant}` };
     const configFile = writeConfigFile(fixture, 'acme-unknown.yaml', configAsWrittenFor(fixture));
