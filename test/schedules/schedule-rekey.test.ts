@@ -352,24 +352,28 @@ describe('peakon-sync schedule rekey (against a real Temporal server)', () => {
     }
   });
 
-  it('a delete that failed with the schedule still there leaves it as it was, and no backup', async () => {
-    const id = `refused-delete-${fixture.config.tenant}`;
+  /** A schedule created under key A, rekeyed while its delete fails with `failure` without being sent (simulated). */
+  async function rekeyWithDeleteFailing(name: string, failure: Error): Promise<{ id: string; backup: string; error: Error | undefined }> {
+    const id = `${name}-${fixture.config.tenant}`;
     useKeys(keyA);
-    await cli('schedule', 'create', '--config', writeConfigFile(fixture, 'acme-refused.yaml', configAsWrittenFor(fixture)), '--id', id, '--every', '1h', '--paused');
-    const backup = path.join(fixture.stateDirectory, `${id}.rekey-backup.yaml`);
-    // Not sent: refused, as a missing permission refuses it.
+    await cli('schedule', 'create', '--config', writeConfigFile(fixture, `acme-${name}.yaml`, configAsWrittenFor(fixture)), '--id', id, '--every', '1h', '--paused');
     const deletes = intercept('deleteSchedule', async () => {
-      throw grpcError(7, 'PERMISSION_DENIED: not allowed to delete schedules');
+      throw failure;
     });
-    let error: Error | undefined;
     try {
-      error = await rekeySyncSchedule(clientBesideOld(), id, keysAB(), { backupDirectory: fixture.stateDirectory }).then(
+      const error = await rekeySyncSchedule(clientBesideOld(), id, keysAB(), { backupDirectory: fixture.stateDirectory }).then(
         () => undefined,
         (caught: unknown) => caught as Error,
       );
+      return { id, backup: path.join(fixture.stateDirectory, `${id}.rekey-backup.yaml`), error };
     } finally {
       deletes.restore();
     }
+  }
+
+  it('a delete that failed with the schedule still there leaves it as it was, and no backup', async () => {
+    // Refused, as a missing permission refuses it.
+    const { id, backup, error } = await rekeyWithDeleteFailing('refused-delete', grpcError(7, 'PERMISSION_DENIED: not allowed to delete schedules'));
     expect(error?.message).toContain(`deleting schedule ${id} to create it again under the current key failed`);
     expect(error?.message).toContain('PERMISSION_DENIED');
     expect(error?.message).toContain('it is still there, left as it was');
@@ -380,23 +384,8 @@ describe('peakon-sync schedule rekey (against a real Temporal server)', () => {
   });
 
   it('a delete that got no answer, with the schedule still there, keeps the backup: the server may still carry it out', async () => {
-    const id = `unanswered-delete-${fixture.config.tenant}`;
-    useKeys(keyA);
-    await cli('schedule', 'create', '--config', writeConfigFile(fixture, 'acme-unanswered.yaml', configAsWrittenFor(fixture)), '--id', id, '--every', '1h', '--paused');
-    const backup = path.join(fixture.stateDirectory, `${id}.rekey-backup.yaml`);
-    // Not sent, but answered as a delete that timed out on the wire is (simulated: a late delete cannot be staged here).
-    const deletes = intercept('deleteSchedule', async () => {
-      throw grpcError(4, 'DEADLINE_EXCEEDED: Deadline exceeded');
-    });
-    let error: Error | undefined;
-    try {
-      error = await rekeySyncSchedule(clientBesideOld(), id, keysAB(), { backupDirectory: fixture.stateDirectory }).then(
-        () => undefined,
-        (caught: unknown) => caught as Error,
-      );
-    } finally {
-      deletes.restore();
-    }
+    // Answered as a delete that timed out on the wire is (a late delete cannot be staged here).
+    const { id, backup, error } = await rekeyWithDeleteFailing('unanswered-delete', grpcError(4, 'DEADLINE_EXCEEDED: Deadline exceeded'));
     // Unknown, not "left as it was": --all stops after it, and the backup names the create command.
     expect(error).toBeInstanceOf(RecreateFailedError);
     expect(error?.message).toContain('DEADLINE_EXCEEDED');
