@@ -6,6 +6,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { checkedTenantName } from '../../config/schema';
 import { RUN_WORKFLOW_TYPES } from '../../workflows/ids';
 import { TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
+import { grpcCode, GrpcStatus } from '../errors';
 import { describeRunOutcome, SyncRunMemoSchema, type SyncRunMemo } from '../schedules/overview';
 import { connectClient, hasSearchAttributes } from '../temporal-client';
 
@@ -51,8 +52,8 @@ export function tenantRunsQuery(tenant: string, withSearchAttributes: boolean): 
 /** The server refused the query because it names a search attribute the namespace does not have. */
 function isUnknownAttribute(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return code === 3 && typeof message === 'string' && message.includes(TENANT_SEARCH_ATTRIBUTE.name);
+  const { message } = error as { message?: unknown };
+  return grpcCode(error) === GrpcStatus.INVALID_ARGUMENT && typeof message === 'string' && message.includes(TENANT_SEARCH_ATTRIBUTE.name);
 }
 
 type RawExecution = temporal.api.workflow.v1.IWorkflowExecutionInfo;

@@ -46,4 +46,3 @@ export async function setSchedulePaused(client: Client, scheduleId: string, chan
   else await handle.unpause(note);
   return note;
 }
-
