@@ -111,8 +111,27 @@ export function readConfigAsWritten(configPath: string): ConfigAsWritten {
   try {
     return { raw: /\.json$/i.test(absolute) ? JSON.parse(text) : YAML.parse(text, YAML_OPTIONS), file: absolute };
   } catch (error) {
-    throw new ConfigError(`cannot parse config file ${absolute}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(`cannot parse config file ${absolute}: ${parseErrorWithoutText(error, text)}`);
   }
+}
+
+/**
+ * Why a config file did not parse, and where, without the file's own text: the parsers quote the lines around the
+ * fault, and a config holds secrets there (an HR API key in `source.query`), which would end up in CI logs.
+ */
+function parseErrorWithoutText(error: unknown, text: string): string {
+  if (error instanceof YAML.YAMLError) {
+    // YAML's first line says what and where ("… at line 3, column 14:"); the lines after it quote the file.
+    return (error.message.split('\n')[0] ?? error.name).replace(/:$/, '');
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const position = /at position (\d+)/.exec(message);
+  if (position) {
+    const before = text.slice(0, Number(position[1])).split('\n');
+    return `${message.replace(/ in JSON at position \d+.*$/s, '')} at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+  }
+  // V8 words an unexpected token as `Unexpected token 'x', "<the text around it>" is not valid JSON`.
+  return /^Unexpected token/.test(message) ? 'not valid JSON: an unexpected token (the file\'s text is not repeated here, as it may hold secrets)' : 'not valid JSON';
 }
 
 /**

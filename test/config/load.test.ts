@@ -184,4 +184,25 @@ describe('loadConfigFile', () => {
     writeFileSync(file, 'tenant: [unclosed');
     expect(() => loadConfigFile(file)).toThrow(`cannot parse config file ${file}`);
   });
+
+  it('says where a config does not parse without repeating its text, which may hold secrets', () => {
+    const loadErrorOf = (file: string): string => {
+      try {
+        loadConfigFile(file);
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+      throw new Error(`expected ${file} not to parse`);
+    };
+    const dir = mkdtempSync(path.join(tmpdir(), 'peakon-config-'));
+    const yamlFile = path.join(dir, 'broken.yaml');
+    writeFileSync(yamlFile, 'tenant: acme\nsource:\n  query:\n    api_key: s3cr3t-key: x\n');
+    expect(() => loadConfigFile(yamlFile)).toThrow(`cannot parse config file ${yamlFile}: Nested mappings are not allowed in compact mappings at line 4, column 14`);
+    expect(loadErrorOf(yamlFile)).not.toContain('s3cr3t');
+    const jsonFile = path.join(dir, 'broken.json');
+    writeFileSync(jsonFile, '{"tenant": "acme",\n "source": {"query": {"api_key": s3cr3t-key}}}');
+    expect(loadErrorOf(jsonFile)).toBe(`cannot parse config file ${jsonFile}: not valid JSON: an unexpected token (the file's text is not repeated here, as it may hold secrets)`);
+    writeFileSync(jsonFile, '{"tenant": "acme",\n "source": {"query": {"api_key": "s3cr3t-key" "x": 1}}}');
+    expect(loadErrorOf(jsonFile)).toBe(`cannot parse config file ${jsonFile}: Expected ',' or '}' after property value at line 2, column 47`);
+  });
 });
