@@ -21,6 +21,7 @@ export const ENCRYPTION_ENVIRONMENT_VARIABLES = [
   OLD_ENCRYPTION_KEYS_VARIABLE,
   `${OLD_ENCRYPTION_KEYS_VARIABLE}_FILE`,
   CODEC_SERVER_TOKEN_VARIABLE,
+  `${CODEC_SERVER_TOKEN_VARIABLE}_FILE`,
   ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE,
 ];
 
@@ -86,6 +87,14 @@ function readVariable(env: Record<string, string | undefined>, name: string): st
     throw new EncryptionKeyError(`${name}_FILE: cannot read ${filePath} (${code})`);
   }
   return text.replace(/\r?\n$/, '');
+}
+
+/**
+ * The codec server's bearer token from PEAKON_SYNC_CODEC_SERVER_TOKEN or, like every other secret, the file
+ * PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE points at (a mounted secret stays out of `docker inspect`); empty is unset.
+ */
+export function readCodecServerToken(env: Record<string, string | undefined> = process.env): string | undefined {
+  return readVariable(env, CODEC_SERVER_TOKEN_VARIABLE) || undefined;
 }
 
 function parseKey(text: string, origin: string): EncryptionKey {

@@ -2,7 +2,7 @@ import type { Payload } from '@temporalio/common';
 import { ExternalStorageRunner } from '@temporalio/common/lib/internal-non-workflow';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { CODEC_SERVER_TOKEN_VARIABLE, ENCRYPTION_KEY_VARIABLE, readEncryptionKeys } from '../../codec/keys';
+import { CODEC_SERVER_TOKEN_VARIABLE, ENCRYPTION_KEY_VARIABLE, readCodecServerToken, readEncryptionKeys } from '../../codec/keys';
 import { ALLOW_ENCODE_FLAG, DEFAULT_UI_ORIGINS, startCodecServer, UNAUTHENTICATED_FLAG } from '../../codec/server';
 import { isLoopbackHost } from '../../config/secret';
 import { connectorExternalStorageFromEnv } from '../../worker/environment';
@@ -41,7 +41,7 @@ export function registerCodecServerCommand(program: Command): void {
       if (!keys) {
         throw new Error(`no encryption key: set ${ENCRYPTION_KEY_VARIABLE} (or ${ENCRYPTION_KEY_VARIABLE}_FILE) to the key the workers use; without it there is nothing to decode`);
       }
-      const bearerToken = process.env[CODEC_SERVER_TOKEN_VARIABLE] || undefined;
+      const bearerToken = readCodecServerToken();
       const server = await startCodecServer({
         port: parsed.data.port,
         host: parsed.data.host,

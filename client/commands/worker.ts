@@ -140,7 +140,7 @@ export function workerEnvironmentHelp(): string {
     `    PEAKON_SYNC_SECRET_HOSTS binds it to; never one of ${WORKER_OWN_VARIABLE_PREFIXES.map((prefix) => `${prefix}*`).join(', ')} or a file they name)`,
     `  Payload encryption (base64 of 32 bytes; the same key in every worker and CLI; without one the worker refuses to start unless ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE}=1):`,
     // The codec server's token is read by `codec-server`, never by a worker.
-    ...ENCRYPTION_ENVIRONMENT_VARIABLES.filter((name) => name !== CODEC_SERVER_TOKEN_VARIABLE).map((name) => `    ${name}`),
+    ...ENCRYPTION_ENVIRONMENT_VARIABLES.filter((name) => !name.startsWith(CODEC_SERVER_TOKEN_VARIABLE)).map((name) => `    ${name}`),
     '  Payload store and retention (S3 credentials from the standard AWS chain: AWS_ACCESS_KEY_ID, AWS_PROFILE, …):',
     ...STORAGE_ENVIRONMENT_VARIABLES.map((name) => line(name, storageDefaults)),
   ].join('\n');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -55,6 +55,23 @@ describe('peakon-sync codec-server off loopback', () => {
     expect(line).toMatch(/^codec server on http:\/\/0\.0\.0\.0:\d+ \(.*bearer token required; \/encode off;/);
     expect(stderr).toBe('');
     expect(exitCode).toBe(0);
+  });
+
+  it('reads the token from the file PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE names, as every other secret, and refuses both set', async () => {
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'codec-token-'));
+    try {
+      const tokenFile = path.join(folder, 'token');
+      await writeFile(tokenFile, 'file-token\n', { mode: 0o600 });
+      const { line, exitCode } = await startedLine(['--host', '0.0.0.0', '--port', '0'], { ...withoutToken(), [`${TOKEN_VARIABLE}_FILE`]: tokenFile });
+      expect(line).toMatch(/^codec server on http:\/\/0\.0\.0\.0:\d+ \(.*bearer token required;/);
+      expect(exitCode).toBe(0);
+      const both = await runBuiltCli(['codec-server', '--port', '0'], { [TOKEN_VARIABLE]: 'inline-token', [`${TOKEN_VARIABLE}_FILE`]: tokenFile });
+      expect(both.exitCode).toBe(1);
+      expect(both.stderr).toContain(`${TOKEN_VARIABLE} and ${TOKEN_VARIABLE}_FILE are both set: set only one of them`);
+      expect(both.stderr).not.toContain('inline-token');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it('starts without a token only with the loudly named opt-out, and warns', async () => {
