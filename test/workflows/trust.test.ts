@@ -588,7 +588,10 @@ describe('a worker asked to stop', () => {
     const stopping = Date.now();
     worker.process.kill('SIGTERM');
     await exited;
-    expect(Date.now() - stopping).toBeLessThan(1_000 + 5_000);
+    // The property: it does not wait for the requests in flight (20 s each). The worker stops by its grace (1 s) and
+    // at the latest where it forces the shutdown (SHUTDOWN_FORCE_AFTER_GRACE_MS, 5 s later, worker/create-worker.ts);
+    // 4 s more for a loaded machine to end the process and deliver its exit, still far below the 20 s.
+    expect(Date.now() - stopping).toBeLessThan(1_000 + 5_000 + 4_000);
     fixture.sandbox.setFaults({});
     startWorkerProcess(env);
     const report: SyncReport = await handle.result();
