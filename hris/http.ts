@@ -171,9 +171,9 @@ export function describeUrl(url: string | URL, visibleParams: readonly string[] 
 }
 
 /**
- * One JSON exchange with an HR system, with bounded retries: 429 waits as long as Retry-After says (up to
- * retry.maxDelayMs), 408/500/502/503/504, dropped connections and timeouts (idle or total deadline) back off
- * exponentially. Anything else non-2xx, a body that is not JSON (never quoted: a 2xx body is employee records), or
+ * One JSON exchange with an HR system, with bounded retries: 408/429/500/502/503/504, dropped connections and
+ * timeouts (idle or total deadline) back off exponentially, and a positive Retry-After longer than that backoff is
+ * waited out instead (up to retry.maxDelayMs). Anything else non-2xx, a body that is not JSON (never quoted: a 2xx body is employee records), or
  * running out of attempts is a SourceReadError, so the run stops before any write. `onWait` is told every tick while a
  * request is in flight or waits to retry. Once `settings.signal` is aborted the request in flight is torn down and
  * this rejects with the signal's reason; no further attempt is made.
@@ -200,7 +200,11 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
     }
     const { response } = outcome;
     if (response.status >= 200 && response.status < 300) return parseBody(response, what, settings.source);
-    const requested = parseRetryAfterMs(headerValue(response, 'retry-after'), Date.now());
+    // A Retry-After of 0 or a date already past (a server clock behind the worker's) is no hint: taken as the wait, it
+    // would send the retries back to back into a server that is failing. A positive one may lengthen the backoff, never
+    // shorten it (as the SCIM client).
+    const parsed = parseRetryAfterMs(headerValue(response, 'retry-after'), Date.now());
+    const requested = parsed !== undefined && parsed > 0 ? parsed : undefined;
     const retryAfterMs = requested === undefined ? undefined : Math.min(requested, MAX_RETRY_AFTER_MS);
     if (!RETRYABLE_STATUSES.has(response.status) || lastAttempt) {
       // An error answer's body is the API's message (often the only clue), kept short and with the secrets removed.
@@ -218,7 +222,7 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
         retryAfterMs,
       );
     }
-    await pause(settings, requested ?? backoff(settings.retry, attempt), `${what} answered ${response.status} on attempt ${attempt}`);
+    await pause(settings, Math.max(requested ?? 0, backoff(settings.retry, attempt)), `${what} answered ${response.status} on attempt ${attempt}`);
   }
 }
 

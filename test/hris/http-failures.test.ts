@@ -184,6 +184,43 @@ describe('which HR answers are retried', () => {
   });
 });
 
+describe('a Retry-After lengthens the backoff, never shortens it', () => {
+  const retry = { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 10_000 };
+
+  it.each([
+    ['0', '0'],
+    ['a date already past', 'Sun, 06 Nov 1994 08:49:37 GMT'],
+  ])('backs off as without a hint when a 5xx says Retry-After %s, instead of retrying back to back', async (_label, retryAfter) => {
+    const api = await serve((call) => (call <= 2 ? { status: 503, headers: { 'Retry-After': retryAfter }, body: '{}' } : { body: JSON.stringify([ADA]) }));
+    const sleeps: number[] = [];
+    const response = await get(api, { retry, sleep: async (ms) => void sleeps.push(ms) });
+    expect(response.body).toEqual([ADA]);
+    expect(sleeps).toEqual([200, 400]);
+  });
+
+  it('backs off so on a 429 with Retry-After 0 too', async () => {
+    const api = await serve((call) => (call === 1 ? { status: 429, headers: { 'Retry-After': '0' }, body: '{}' } : { body: JSON.stringify([ADA]) }));
+    const sleeps: number[] = [];
+    await get(api, { retry, sleep: async (ms) => void sleeps.push(ms) });
+    expect(sleeps).toEqual([200]);
+  });
+
+  it('waits a Retry-After longer than the backoff, and the backoff where it is the longer', async () => {
+    const api = await serve((call) => (call <= 3 ? { status: 503, headers: { 'Retry-After': '0.3' }, body: '{}' } : { body: JSON.stringify([ADA]) }));
+    const sleeps: number[] = [];
+    await get(api, { retry, sleep: async (ms) => void sleeps.push(ms) });
+    // Backoff 200, 400, 800 against the 300 asked for.
+    expect(sleeps).toEqual([300, 400, 800]);
+  });
+
+  it('passes no retry delay on when the last attempt\'s Retry-After was 0 (no hint)', async () => {
+    const api = await serve(() => ({ status: 503, headers: { 'Retry-After': '0' }, body: '{}' }));
+    const error = await caught(get(api, { retry: { ...retry, maxAttempts: 1 } }));
+    expect(error).toBeInstanceOf(HrisStatusError);
+    expect((error as HrisStatusError).retryAfterMs).toBeUndefined();
+  });
+});
+
 describe('heartbeats while a request is in flight or waits to retry', () => {
   it('tells onWait every tick while a slow answer arrives', async () => {
     const api = await serve(() => ({ body: JSON.stringify([ADA]), delayMs: 600 }));
