@@ -266,7 +266,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
           'set totalPath to the total the API announces, so the read knows when it is complete',
       );
     }
-    next = nextPage(config, next, response, records.length, read, confirmedTotal, seenCursors, description);
+    next = nextPage(config, next, response, records.length, read, confirmedTotal, announced, seenCursors, description);
     // An empty page is no tail: where it does not end the read (a cursor or Link to more), the API said there is more.
     afterTail = records.length > 0 && short;
     longestPage = Math.max(longestPage, records.length);
@@ -406,6 +406,8 @@ function nextPage(
   read: number,
   /** The total this page confirmed (undefined where it did not): an offset or page read ends once it is read. */
   confirmedTotal: number | undefined,
+  /** The total page 1 announced (`totalPath`), if any. */
+  announced: number | undefined,
   seenCursors: Set<string>,
   description: string,
 ): NextPage {
@@ -435,6 +437,17 @@ function nextPage(
       // The cursor ends the read: an API may answer an empty page (every record of it filtered out, a search index
       // catching up) and a cursor to more. An empty page that returns the cursor it was sent ends it too, and so do
       // MAX_EMPTY_CURSOR_PAGES empty pages in a row (the loop). A cursor that comes back twice, or maxPages, stops a loop.
+      // null or "" is the API saying so. No key at all is that only after a short page (an API that leaves the cursor
+      // out of its last page): after a full page it is as likely a cursorPath that names the wrong key (meta.nextCursor
+      // for meta.next_cursor), which finds nothing on every page and would end every read after page 1, the people
+      // after it planned as leavers. The announced total, where there is one, tells the two apart.
+      if (cursor === undefined && pagination.sizeParam !== undefined && pageLength >= pagination.pageSize && !(announced !== undefined && read >= announced)) {
+        throw new SourceReadError(
+          `${description}: a full page (${pageLength} record(s), pageSize ${pagination.pageSize}) has no next cursor at "${pagination.cursorPath}" (source.pagination.cursorPath): ` +
+            `${describeAround(response.body, pagination.cursorPath)} (values not shown). A missing cursor after a full page is not taken as the end of the read: ` +
+            'correct source.pagination.cursorPath; if the API leaves the cursor out of a last page that happens to be full, set totalPath to the total it announces',
+        );
+      }
       if (cursor === undefined || cursor === null || cursor === '') return undefined;
       if (typeof cursor !== 'string' && typeof cursor !== 'number') {
         throw new SourceReadError(`${description}: the cursor at "${pagination.cursorPath}" is not text`);
@@ -459,6 +472,30 @@ function nextPage(
       return link ? { url: new URL(link, response.url || current.url).toString(), params: {} } : undefined;
     }
   }
+}
+
+/** How many key names describeAround lists, and how much of each: enough to spot a misspelt path, not a dump. */
+const MAX_KEY_NAMES_SHOWN = 20;
+const MAX_KEY_NAME_LENGTH = 40;
+
+/**
+ * What a body holds where `path` finds nothing: the key names of the nearest object on the path (its parent, or the
+ * ancestor that exists), never a value (a cursor may encode a record, a wrong path may point at an employee).
+ */
+function describeAround(body: unknown, path: string): string {
+  const segments = path.split('.');
+  for (let depth = segments.length - 1; depth >= 0; depth -= 1) {
+    const at = segments.slice(0, depth).join('.');
+    const value = getJsonPath(body, at);
+    if (value === undefined) continue;
+    const where = at === '' ? 'the response body' : `"${at}"`;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${where} is ${kindOfJson(value)}`;
+    const names = Object.keys(value);
+    if (names.length === 0) return `${where} is an object without keys`;
+    const shown = names.slice(0, MAX_KEY_NAMES_SHOWN).map((name) => JSON.stringify(name.length > MAX_KEY_NAME_LENGTH ? `${name.slice(0, MAX_KEY_NAME_LENGTH)}…` : name));
+    return `${where} has the key(s) ${shown.join(', ')}${names.length > MAX_KEY_NAMES_SHOWN ? ` and ${names.length - MAX_KEY_NAMES_SHOWN} more` : ''}`;
+  }
+  return `the response body is ${kindOfJson(body)}`;
 }
 
 /**

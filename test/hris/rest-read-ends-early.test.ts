@@ -1,0 +1,68 @@
+import { RestSourceConfigSchema } from '../../hris/config';
+import { createSource } from '../../hris';
+import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
+import { useTestServers } from './http-server';
+
+/**
+ * A REST read that ends early without failing makes the people it did not read look like leavers, and the leaver
+ * guard holds writes only above its thresholds: a small tenant read short deactivates real employees. Each case here
+ * is one way a read could end early and succeed. Real HTTP on 127.0.0.1.
+ */
+
+const { serve } = useTestServers();
+
+const people = Array.from({ length: 7 }, (_unused, index) => ({ id: `E${index + 1}`, email: `e${index + 1}@example.com` }));
+const ids = (records: HrisRecord[]) => records.map((record) => record['id']);
+
+function readWith(origin: string, options: Record<string, unknown>): Promise<HrisRecord[]> {
+  const config = RestSourceConfigSchema.parse({ type: 'rest', url: `${origin}/api/employees`, ...options });
+  return readAllRecords(createSource(config, { resolveSecret: () => 'unused', sleep: async () => undefined }));
+}
+
+describe('a cursor path that finds nothing', () => {
+  /** Pages of `limit`, the next cursor at meta.next_cursor; `omitAtEnd` leaves the key out of the last page. */
+  const cursorApi = (omitAtEnd: boolean) =>
+    serve(({ url }) => {
+      const start = Number((url.searchParams.get('cursor') ?? 'c-0').slice(2));
+      const end = start + Number(url.searchParams.get('limit'));
+      const more = end < people.length;
+      return { body: { items: people.slice(start, end), meta: { total: people.length, ...(more || !omitAtEnd ? { next_cursor: more ? `c-${end}` : null } : {}) } } };
+    });
+
+  it('fails a read whose full page has no key at cursorPath, naming the setting and the keys found, not their values', async () => {
+    const api = await serve(({ url }) => {
+      const start = Number((url.searchParams.get('cursor') ?? 'c-0').slice(2));
+      return { body: { items: people.slice(start, start + 3), meta: { next_cursor: start + 3 < people.length ? `c-${start + 3}` : null } } };
+    });
+    const reading = readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.nextCursor', sizeParam: 'limit', pageSize: 3 } });
+    await expect(reading).rejects.toThrow(SourceReadError);
+    await expect(reading).rejects.toThrow(/a full page \(3 record\(s\), pageSize 3\) has no next cursor at "meta\.nextCursor" \(source\.pagination\.cursorPath\): "meta" has the key\(s\) "next_cursor" \(values not shown\)/);
+    await expect(reading).rejects.not.toThrow(/c-3/);
+    // Page 1 only: the read stops there, rather than ending there as complete.
+    expect(api.requests).toHaveLength(1);
+  });
+
+  it('names the nearest part of the body that exists when the whole path is missing', async () => {
+    const api = await serve(() => ({ body: { items: people.slice(0, 3), paging: { after: 'x' } } }));
+    await expect(readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next', sizeParam: 'limit', pageSize: 3 } })).rejects.toThrow(
+      /the response body has the key\(s\) "items", "paging" \(values not shown\)/,
+    );
+  });
+
+  it('still ends at a short last page that leaves the cursor out', async () => {
+    const api = await cursorApi(true);
+    expect(ids(await readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor', sizeParam: 'limit', pageSize: 3 } }))).toEqual(ids(people));
+  });
+
+  it('still ends at an explicit null cursor after a full page', async () => {
+    const api = await cursorApi(false);
+    expect(ids(await readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor', sizeParam: 'limit', pageSize: 7 } }))).toEqual(ids(people));
+  });
+
+  it('ends at a full last page without the cursor once the announced total is read', async () => {
+    const api = await cursorApi(true);
+    expect(ids(await readWith(api.origin, { recordsPath: 'items', totalPath: 'meta.total', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor', sizeParam: 'limit', pageSize: 7 } }))).toEqual(
+      ids(people),
+    );
+  });
+});
