@@ -5,7 +5,8 @@
 #   scripts/conformance.sh                 # protocol run: must pass
 #   CONFORMANCE_STRICT=1 scripts/conformance.sh   # Peakon's userName rules on: fails with the documented findings
 #
-# Environment: CONFORMANCE_PORT (default 18089), CONFORMANCE_SKIP_BUILD=1 to reuse dist/.
+# Environment: CONFORMANCE_PORT (default 18089), CONFORMANCE_SKIP_BUILD=1 to reuse dist/, CONFORMANCE_READY_TIMEOUT
+# (seconds the sandbox may take to answer, default 60).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,14 +23,23 @@ command -v scim2 >/dev/null || { echo "scim2 not found: pip install scim2-cli==0
 SANDBOX_ARGS=(sandbox --port "$PORT" --schema sandbox/conformance-tenant-schema.json)
 [[ "${CONFORMANCE_STRICT:-}" == "1" ]] || SANDBOX_ARGS+=(--relax-username-rules)
 
-node dist/client/cli.js "${SANDBOX_ARGS[@]}" >/tmp/peakon-sandbox-conformance.log 2>&1 &
+SANDBOX_LOG="$(mktemp "${TMPDIR:-/tmp}/peakon-sandbox-conformance.XXXXXX")"
+node dist/client/cli.js "${SANDBOX_ARGS[@]}" >"$SANDBOX_LOG" 2>&1 &
 SANDBOX_PID=$!
-trap 'kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true' EXIT
+trap 'kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true; rm -f "$SANDBOX_LOG"' EXIT
 
-for _ in $(seq 1 50); do
-  # The header reaches curl on its standard input (`-H @-`, curl >= 7.55), not as an argument in the process list.
-  if printf 'Authorization: Bearer %s\n' "$PEAKON_TOKEN" | curl -fsS -o /dev/null -H @- "${BASE_URL}/ServiceProviderConfig"; then break; fi
-  kill -0 "$SANDBOX_PID" 2>/dev/null || { echo "sandbox exited:" >&2; cat /tmp/peakon-sandbox-conformance.log >&2; exit 2; }
+# Until the sandbox answers, at most CONFORMANCE_READY_TIMEOUT seconds (default 60: node starts slowly on a loaded
+# machine); a sandbox that never answers stops the run with its log, rather than the checker failing against nothing.
+READY_TIMEOUT="${CONFORMANCE_READY_TIMEOUT:-60}"
+READY_DEADLINE=$((SECONDS + READY_TIMEOUT))
+# The header reaches curl on its standard input (`-H @-`, curl >= 7.55), not as an argument in the process list.
+until printf 'Authorization: Bearer %s\n' "$PEAKON_TOKEN" | curl -fsS --max-time 5 -o /dev/null -H @- "${BASE_URL}/ServiceProviderConfig"; do
+  kill -0 "$SANDBOX_PID" 2>/dev/null || { echo "sandbox exited:" >&2; cat "$SANDBOX_LOG" >&2; exit 2; }
+  if ((SECONDS > READY_DEADLINE)); then
+    echo "sandbox did not answer ${BASE_URL}/ServiceProviderConfig within ${READY_TIMEOUT} s; its log:" >&2
+    cat "$SANDBOX_LOG" >&2
+    exit 2
+  fi
   sleep 0.2
 done
 
