@@ -107,7 +107,9 @@ export const RestSourceConfigSchema = z.strictObject({
     .describe('extra request headers, never credentials: Authorization, Proxy-Authorization, Cookie and names with api-key, apikey, api_key, token, secret or password are refused (use auth)'),
   recordsPath: z.string().default('').describe('dotted path of the records array in the response; empty when the body is the array'),
   totalPath: z.string().min(1).optional().describe('dotted path of the announced total; fewer records than that fails the read'),
-  pagination: RestPaginationSchema.default({ type: 'none' }),
+  pagination: RestPaginationSchema.default({ type: 'none' }).describe(
+    'how the read follows pages; none (the default) is one request, and fails when the answer has a Link rel="next" header (set { type: link } for that)',
+  ),
   timeoutMs: z.number().int().positive().default(30_000).describe('idle timeout of a request: the longest silence allowed while waiting for or reading an answer'),
   totalTimeoutMs: z
     .number()

@@ -415,6 +415,15 @@ function nextPage(
   const reachedTotal = confirmedTotal !== undefined && read >= confirmedTotal;
   switch (pagination.type) {
     case 'none':
+      // `none` is the default, so a config that never set pagination gets here too. An answer that links a next page
+      // holds only the first page of the list (the API's page size, often 50 or 100): read as the whole list, the
+      // people past it would be planned as leavers. The link is not quoted: its query may hold a token.
+      if (nextLink(response.headers['link']) !== undefined) {
+        throw new SourceReadError(
+          `${description}: the answer has a Link rel="next" header, so the API has more pages than this one, but source.pagination is none (the default, one request); ` +
+            'set source.pagination to { type: link } to follow it (or to the pagination the API documents)',
+        );
+      }
       return undefined;
     case 'offset': {
       // Only an empty page or the announced total (checked after the loop) ends the read: a short page is not the last

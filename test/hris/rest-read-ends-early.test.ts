@@ -66,3 +66,31 @@ describe('a cursor path that finds nothing', () => {
     );
   });
 });
+
+describe('a read without pagination whose answer links a next page', () => {
+  const linkedApi = () =>
+    serve(({ url }) => {
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const rows = people.slice((page - 1) * 4, page * 4);
+      return page === 1 ? { body: rows, headers: { Link: `</api/employees?page=2&token=t0ps3cret>; rel="next"` } } : { body: rows };
+    });
+
+  it('fails, saying to set source.pagination (type link), instead of reading page 1 as the whole list', async () => {
+    const api = await linkedApi();
+    const reading = readWith(api.origin, {});
+    await expect(reading).rejects.toThrow(SourceReadError);
+    await expect(reading).rejects.toThrow(/has a Link rel="next" header.*source\.pagination is none.*set source\.pagination to \{ type: link \}/);
+    await expect(reading).rejects.not.toThrow(/t0ps3cret/);
+    expect(api.requests).toHaveLength(1);
+  });
+
+  it('reads every page once pagination is link', async () => {
+    const api = await linkedApi();
+    expect(ids(await readWith(api.origin, { pagination: { type: 'link' } }))).toEqual(ids(people));
+  });
+
+  it('still reads a single answer without a next link', async () => {
+    const api = await serve(() => ({ body: people, headers: { Link: '</api/employees?page=1>; rel="first"' } }));
+    expect(ids(await readWith(api.origin, {}))).toEqual(ids(people));
+  });
+});
