@@ -1,9 +1,12 @@
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, type RetryPolicy } from '@temporalio/common';
 import { ScimAuthenticationError, ScimConflictError, ScimEgressProxyRefusedError, ScimError, ScimInvalidRequestError, ScimMalformedResponseError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
 import { HrisStatusError } from '../hris/http';
 import { SourceReadError } from '../hris/source';
 import { ConfigError } from '../config/load';
 import { PlanRefsNotUniqueError } from '../sync/plan';
+import { DEFAULT_RUN_TUNING } from '../sync/settings';
+import { scimRetryPolicy } from '../workflows/activity-options';
 
 /** Failure types workflows branch on. */
 export const FailureType = {
@@ -25,21 +28,60 @@ export const FailureType = {
   PlanRefsNotUnique: 'PlanRefsNotUnique',
 } as const;
 
+/** The retry a failure feeds: the policy the activity runs under and the attempt that failed (1 for the first). */
+export interface RetryContext {
+  policy: RetryPolicy;
+  attempt: number;
+}
+
+/**
+ * Inside an activity, the retry policy it was scheduled with and its attempt; elsewhere (a unit, the CLI), the first
+ * attempt under the default SCIM retry policy (workflows/activity-options.ts, where the retry policies live).
+ */
+function currentRetry(): RetryContext {
+  let info;
+  try {
+    info = Context.current().info;
+  } catch {
+    info = undefined;
+  }
+  return { policy: info?.retryPolicy ?? scimRetryPolicy(DEFAULT_RUN_TUNING), attempt: info?.attempt ?? 1 };
+}
+
+/**
+ * How long Temporal waits after attempt `attempt` fails when the failure sets no nextRetryDelay: initialInterval ×
+ * backoffCoefficient^(attempt − 1), at most maximumInterval (Temporal's defaults: coefficient 2, maximum 100 × initial).
+ */
+export function backoffAfterAttempt({ policy, attempt }: RetryContext): number {
+  const defaults = scimRetryPolicy(DEFAULT_RUN_TUNING);
+  const initial = typeof policy.initialInterval === 'number' ? policy.initialInterval : Number(defaults.initialInterval);
+  const maximum = typeof policy.maximumInterval === 'number' ? policy.maximumInterval : 100 * initial;
+  const coefficient = policy.backoffCoefficient ?? 2;
+  return Math.min(maximum, initial * coefficient ** Math.max(0, attempt - 1));
+}
+
 /**
  * The one place where an error inside an activity becomes a Temporal failure. Messages come from our typed errors,
  * which never carry the token; the original error is not attached as a cause (an axios error holds the request headers).
+ * `retry` (default: the running activity's) is the backoff a server's Retry-After on a 5xx or 408 is weighed against.
  */
-export function toActivityFailure(error: unknown): ApplicationFailure {
+export function toActivityFailure(error: unknown, retry: RetryContext = currentRetry()): ApplicationFailure {
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof ScimAuthenticationError) {
     return ApplicationFailure.create({ type: FailureType.AuthenticationFailed, nonRetryable: true, message: `authentication failed: Peakon answered ${error.status ?? '401'} (check the SCIM token) — ${error.message}` });
   }
   // The worker's own network setting, not Peakon: a config problem of the worker, named as such.
   if (error instanceof ScimEgressProxyRefusedError) return ApplicationFailure.create({ type: FailureType.ConfigInvalid, nonRetryable: true, message: error.message });
+  if (error instanceof ScimRateLimitedError) {
+    // Peakon's Retry-After on a 429 is the wait (the employee workflow waits it out on a durable timer): retrying
+    // earlier only spends quota on more 429s.
+    return ApplicationFailure.create({ type: FailureType.RateLimited, message: error.message, ...(error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}) });
+  }
   if (error instanceof ScimRetryLaterError) {
-    // Peakon's Retry-After wins over our backoff: retrying earlier only spends quota on more 429s or 503s.
-    const type = error instanceof ScimRateLimitedError ? FailureType.RateLimited : FailureType.Transient;
-    return ApplicationFailure.create({ type, message: error.message, ...(error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}) });
+    // A 5xx's or 408's Retry-After may lengthen our backoff, never shorten it: Temporal takes nextRetryDelay instead of
+    // the backoff, and `Retry-After: 0` (or 1 s) would send the remaining attempts back to back, each one billed.
+    const longer = error.retryAfterMs !== undefined && error.retryAfterMs > backoffAfterAttempt(retry);
+    return ApplicationFailure.create({ type: FailureType.Transient, message: error.message, ...(longer ? { nextRetryDelay: error.retryAfterMs } : {}) });
   }
   if (error instanceof ScimNotFoundError) return ApplicationFailure.create({ type: FailureType.NotFound, nonRetryable: true, message: error.message });
   if (error instanceof ScimConflictError) return ApplicationFailure.create({ type: FailureType.Conflict, nonRetryable: true, message: error.message });

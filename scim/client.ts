@@ -507,7 +507,10 @@ export class ScimClient {
       } catch (error) {
         // Only what a later try can change: a 5xx, a dropped connection, a timeout, a 429 (or the tenant's hold).
         if (!(error instanceof ScimRetryLaterError) || attempt >= policy.attempts) throw error;
-        const wait = error.retryAfterMs ?? Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+        // The server's Retry-After may lengthen the backoff, never shorten it: `Retry-After: 0` on a 503 is no reason to
+        // send the page again at once (and be billed for it).
+        const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+        const wait = Math.max(error.retryAfterMs ?? 0, backoff);
         if (wait > policy.maxDelayMs) throw error;
         await this.pause(wait);
       }

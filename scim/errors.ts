@@ -117,7 +117,9 @@ export abstract class ScimRetryLaterError extends ScimError {
   readonly retryable = true;
   /**
    * How long to wait before sending again. Always set on a 429 (rateLimitWaitMs: DEFAULT_RATE_LIMIT_WAIT_MS when the
-   * Retry-After is missing, unparseable, 0 or past); on a 5xx undefined when the server gave no usable Retry-After.
+   * Retry-After is missing, unparseable, 0 or past); on a 5xx or 408 undefined when the server gave no usable
+   * Retry-After, 0 or a past date included. It may lengthen the wait before the next try, never shorten it below the
+   * retry's own backoff (activities/failures.ts, the listing's page retry in scim/client.ts).
    */
   readonly retryAfterMs: number | undefined;
   constructor(summary: string, fields: ScimErrorFields & { retryAfterMs?: number | undefined }) {
@@ -293,7 +295,8 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
     return new ScimUnexpectedError(`${summary} — not retried: the server does not support this request`, fields);
   }
   if (status === 408 || status >= 500) {
-    const retryAfterMs = peakonRetryAfterMs(headerValue(failure.headers, 'retry-after'), now());
+    // `Retry-After: 0` or a past date asks for no wait: no reason to send sooner than our own backoff would.
+    const retryAfterMs = positiveOrUndefined(peakonRetryAfterMs(headerValue(failure.headers, 'retry-after'), now()));
     return new ScimTransientError(summary, { ...fields, retryAfterMs });
   }
   return new ScimUnexpectedError(summary, fields);
@@ -321,6 +324,10 @@ export function peakonRetryAfterMs(headerValue: string | undefined, nowMs: numbe
  */
 export function rateLimitWaitMs(retryAfterMs: number | undefined): number {
   return retryAfterMs !== undefined && retryAfterMs > 0 ? retryAfterMs : DEFAULT_RATE_LIMIT_WAIT_MS;
+}
+
+function positiveOrUndefined(ms: number | undefined): number | undefined {
+  return ms !== undefined && ms > 0 ? ms : undefined;
 }
 
 function headerValue(headers: ResponseHeaders, name: string): string | undefined {

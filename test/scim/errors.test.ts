@@ -142,6 +142,18 @@ describe('toScimError from an HTTP response', () => {
     expect(error instanceof ScimTransientError && error.retryAfterMs).toBeUndefined();
   });
 
+  it.each([503, 500, 408])('leaves retryAfterMs undefined on a %s whose Retry-After asks for no wait (0, a past HTTP-date): the backoff decides, not "now"', (status) => {
+    const now = Date.parse('2025-01-01T12:00:00Z');
+    for (const headers of [{ 'Retry-After': '0' }, { 'Retry-After': '0.0' }, { 'Retry-After': 'Wed, 01 Jan 2025 11:59:00 GMT' }]) {
+      const error = toScimError(request, response(status, undefined, headers), { now: () => now });
+      expect(error).toBeInstanceOf(ScimTransientError);
+      expect(error instanceof ScimTransientError && error.retryAfterMs).toBeUndefined();
+    }
+    // A real wait is kept: it may lengthen the backoff (activities/failures.ts).
+    const later = toScimError(request, response(status, undefined, { 'Retry-After': '7' }), { now: () => now });
+    expect(later instanceof ScimTransientError && later.retryAfterMs).toBe(7000);
+  });
+
   it('maps a 5xx whose body is an HTML gateway page by status alone', () => {
     const error = toScimError(request, response(502, '<html>Bad gateway</html>'));
     expect(error).toBeInstanceOf(ScimTransientError);

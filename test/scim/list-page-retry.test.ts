@@ -113,3 +113,33 @@ describe('a listing page answered 429', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
+
+/**
+ * A 503's Retry-After may lengthen the page's backoff, never shorten it: `Retry-After: 0` (or a past date, or a tiny
+ * number) from an overloaded Peakon or a gateway must not send the page again at once, each try billed. Real HTTP from
+ * a scripted stand-in (the sandbox's injected 503s carry no Retry-After).
+ */
+describe('a listing page answered 503 with a Retry-After shorter than the backoff', () => {
+  let server: StandInServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it.each(['0', '0.001', 'Thu, 01 Jan 1970 00:00:00 GMT'])('Retry-After: %s waits the policy\'s backoff between tries all the same', async (retryAfter) => {
+    const sentAt: number[] = [];
+    server = await startStandInServer((_request, response) => {
+      sentAt.push(Date.now());
+      if (sentAt.length <= 2) return sendJson(response, 503, { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503', detail: 'busy' }, { 'Retry-After': retryAfter });
+      return sendJson(response, 200, listResponse([scimUser('u1'), scimUser('u2')], 2, 1));
+    });
+    const client = createScimClient({ baseUrl: `${server.origin}/scim/v2`, token: 'stand-in-token-list-503', timeoutMs: 5000, listPageRetry: { attempts: 5, baseDelayMs: 300, maxDelayMs: 1_000 } });
+    let listed = 0;
+    for await (const page of client.iterateUserPages(undefined, { retryPages: true })) listed += page.length;
+    expect(listed).toBe(2);
+    expect(sentAt).toHaveLength(3);
+    // 300 ms after the first 503, 600 ms after the second (the timer may fire a millisecond early).
+    expect((sentAt[1] ?? 0) - (sentAt[0] ?? 0)).toBeGreaterThanOrEqual(290);
+    expect((sentAt[2] ?? 0) - (sentAt[1] ?? 0)).toBeGreaterThanOrEqual(590);
+  });
+});

@@ -62,6 +62,31 @@ describe('toActivityFailure: how SCIM errors become Temporal retries', () => {
     expect(toActivityFailure(new ScimTransientError('503', { ...request, status: 503, retryAfterMs: 5_000 })).nextRetryDelay).toBe(5_000);
   });
 
+  describe('a 5xx\'s Retry-After lengthens the backoff, never shortens it (Temporal takes nextRetryDelay instead of its backoff)', () => {
+    const policy = { initialInterval: 2_000, maximumInterval: 300_000, backoffCoefficient: 2, maximumAttempts: 12 };
+    const transient = (retryAfter: string) => toScimError(request, { kind: 'response', status: 503, headers: { 'Retry-After': retryAfter }, body: undefined }, { now: () => Date.parse('2025-01-01T12:00:00Z') });
+
+    it.each(['0', '0.001', '1', 'Wed, 01 Jan 2025 11:59:00 GMT'])('Retry-After: %s on the first attempt sets no nextRetryDelay: the policy\'s 2 s backoff stands', (retryAfter) => {
+      const failure = toActivityFailure(transient(retryAfter), { policy, attempt: 1 });
+      expect(failure.type).toBe('Transient');
+      expect(failure.nonRetryable).toBe(false);
+      expect(failure.nextRetryDelay).toBeUndefined();
+    });
+
+    it('a wait shorter than this attempt\'s backoff is ignored, a longer one kept', () => {
+      // After attempt 4 the backoff is 2 s × 2³ = 16 s.
+      expect(toActivityFailure(transient('10'), { policy, attempt: 4 }).nextRetryDelay).toBeUndefined();
+      expect(toActivityFailure(transient('20'), { policy, attempt: 4 }).nextRetryDelay).toBe(20_000);
+      // Capped at maximumInterval: after attempt 12 the backoff is 300 s, not 2 s × 2¹¹.
+      expect(toActivityFailure(transient('400'), { policy, attempt: 12 }).nextRetryDelay).toBe(400_000);
+    });
+
+    it('outside an activity it weighs against the default SCIM retry policy\'s first wait', () => {
+      expect(toActivityFailure(transient('1')).nextRetryDelay).toBeUndefined();
+      expect(toActivityFailure(transient('3')).nextRetryDelay).toBe(3_000);
+    });
+  });
+
   it('says "authentication failed" so the run stops with a message a person understands', () => {
     expect(toActivityFailure(new ScimAuthenticationError('401', { ...request, status: 401 })).message).toMatch(/^authentication failed/);
   });
