@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { authHeaders } from './auth';
 import type { RestPagination, RestSourceConfig } from './config';
-import { describeUrl, HrisStatusError, httpSettingsFor, NOT_FOUND_HINT, requestJson, type HrisHttpRequest, type HrisHttpResponse, type Sleep } from './http';
+import { describeUrl, HrisStatusError, httpSettingsFor, NOT_FOUND_HINT, requestJson, type HrisHttpRequest, type HrisHttpResponse, type HrisHttpSettings, type Sleep } from './http';
 import { getJsonPath } from './json-path';
 import { BEYOND_EXACT_JSON_RANGE, isBeyondExactJsonRange } from '../mapping/record-fields';
 import type { RecordProblem } from '../mapping/employee';
@@ -76,8 +76,9 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   /**
    * The last page looked like a tail: a first page shorter than the size asked for, or a page shorter than an earlier
    * one. Either may still not be the end (a capped page size, a page the API filtered), so the read goes on; but an API
-   * that then answers 404 had nothing more, and one that serves the same page again had nothing more once the read
-   * advanced past its first page (see pagesWithRecords). After a full page, both stay failures. A 404 is an end only
+   * that then answers 404, and 404 again when asked once more, had nothing more, and one that serves the same page
+   * again had nothing more once the read advanced past its first page (see pagesWithRecords). After a full page, both
+   * stay failures. A 404 is an end only
    * for `offset` and `page` reads, which ask for a page past the end themselves: a `cursor` or `link` read asks only
    * for the page the API itself announced (a next cursor, a Link rel="next"), and page sizes there vary, so a 404
    * for it is a failed read, short page before it or not.
@@ -130,7 +131,14 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       response = await requestJson(request, settings);
     } catch (error) {
       if (error instanceof HrisStatusError && error.status === 404 && pageNumber > 1) {
-        if (afterTail && readsPastTheEnd(config.pagination)) break;
+        // Past a tail page a 404 is the end only when the API says it twice: one 404 may be a blip (a node that lost the
+        // list, a deploy), and ending there as complete would plan everyone after it as a leaver.
+        if (afterTail && readsPastTheEnd(config.pagination)) {
+          if (await notFoundAgain(request, settings, options.signal)) break;
+          throw new SourceReadError(
+            `${error.message.replace(NOT_FOUND_HINT, '')}; page ${pageNumber} follows a short page, but asked once more it did not answer 404 again, so that 404 was no end of the list and the read is incomplete (read again)`,
+          );
+        }
         // Past the first page a 404 is no wrong URL (page 1 was found there): the list changed or a cursor expired
         // during the read, and a fresh read from page 1 usually succeeds. So a plain SourceReadError, which Temporal
         // retries (an HrisStatusError 404 is not retried: activities/failures.ts); only page 1's 404 stays final.
@@ -282,6 +290,21 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // twice because the list shifted, or ended past a total that undercounts; either way some may be missing.
   if (announced !== undefined && read > announced && readsPastTheEnd(config.pagination)) {
     throw listChanged(description, `${announced} record(s) announced at "${config.totalPath ?? ''}", ${read} read`);
+  }
+}
+
+/**
+ * Whether the request, asked once more, answers 404 again. Any other failure is the read's (rethrown as it is); an
+ * answer is false: the first 404 was no end.
+ */
+async function notFoundAgain(request: HrisHttpRequest, settings: HrisHttpSettings, signal: AbortSignal | undefined): Promise<boolean> {
+  try {
+    await requestJson(request, settings);
+    return false;
+  } catch (error) {
+    signal?.throwIfAborted();
+    if (error instanceof HrisStatusError && error.status === 404) return true;
+    throw error;
   }
 }
 

@@ -94,3 +94,35 @@ describe('a read without pagination whose answer links a next page', () => {
     expect(ids(await readWith(api.origin, {}))).toEqual(ids(people));
   });
 });
+
+describe('a 404 past a short page', () => {
+  /** Page 1 short of the 100 asked for (a capped API), page 2 answers 404 `blips` time(s), then its records. */
+  const blippingApi = (blips: number) => {
+    let notFound = 0;
+    return serve(({ url }) => {
+      const page = Number(url.searchParams.get('page'));
+      if (page === 2 && notFound < blips) {
+        notFound += 1;
+        return { status: 404, body: { detail: 'Not found.' } };
+      }
+      return { body: people.slice((page - 1) * 4, page * 4) };
+    });
+  };
+  const paged = { pagination: { type: 'page', sizeParam: 'size', pageSize: 100 } };
+
+  it('fails the read, to be read again, when page 2 answers 404 once and then its records', async () => {
+    const api = await blippingApi(1);
+    const reading = readWith(api.origin, paged);
+    await expect(reading).rejects.toThrow(SourceReadError);
+    await expect(reading).rejects.toThrow(/answered 404.*page 2 follows a short page, but asked once more it did not answer 404 again.*the read is incomplete \(read again\)/);
+    // A plain SourceReadError, which Temporal retries: not the HrisStatusError of a 404 (final, activities/failures.ts).
+    await expect(reading).rejects.not.toHaveProperty('status');
+    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '2']);
+  });
+
+  it('ends the read when page 2 answers 404 twice', async () => {
+    const api = await blippingApi(Infinity);
+    expect(ids(await readWith(api.origin, paged))).toEqual(ids(people.slice(0, 4)));
+    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '2']);
+  });
+});

@@ -152,13 +152,14 @@ describe('REST source pagination', () => {
     // An API that caps its page size would serve page 2 with records, not a 404; totalPath is not needed here.
     const api = await serve(({ url }) => (url.searchParams.get('page') === '1' ? { body: people.slice(0, 5) } : { status: 404, body: { detail: 'Invalid page.' } }));
     expect(ids(await readWith(api.origin, { pagination: { type: 'page', sizeParam: 'page_size', pageSize: 100 } }))).toHaveLength(5);
-    expect(api.requests).toHaveLength(2);
+    // Page 2 asked for twice: one 404 may be a blip (test/hris/rest-read-ends-early.test.ts).
+    expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '2']);
   });
 
   it('ends an offset read whose only page was shorter than asked for when the next offset answers 404', async () => {
     const api = await serve(({ url }) => (url.searchParams.get('offset') === '0' ? { body: people.slice(0, 5) } : { status: 404, body: { detail: 'Not found.' } }));
     expect(ids(await readWith(api.origin, { pagination: { type: 'offset' } }))).toHaveLength(5);
-    expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '5']);
+    expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '5', '5']);
   });
 
   it('reads a single short page of Django REST framework completely with totalPath (count), without the 404', async () => {
