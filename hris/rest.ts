@@ -573,7 +573,8 @@ function extractRecords(
  * and totals count the entries the API served), and the mapping skips the stand-in like any blank record. The problem
  * holds no key or id, so it holds the run's leaver writes for approval (sync/leavers.ts): whoever that entry was is
  * not planned as a leaver unseen. Without `onProblem` the entry fails the read: left out silently, it would look like
- * a leaver. Messages name the entry's kind (null, a string), never its value: it may be personal data.
+ * a leaver. An object without a single value (`{}`, every field null) is such an entry too. Messages name the entry's
+ * kind (null, a string, an empty object), never its value: it may be personal data.
  */
 export function employeeEntries(
   entries: readonly unknown[],
@@ -582,8 +583,11 @@ export function employeeEntries(
   const problems: RecordProblem[] = [];
   const records = entries.map((entry, index): HrisRecord => {
     const record = EmployeeObjectSchema.safeParse(entry);
-    if (record.success) return record.data;
-    const message = `${context.entryName(index + 1)}: not an employee object (${kindOfJson(entry)}); left out of this run`;
+    if (record.success && !holdsNoValue(record.data)) return record.data;
+    // An object without a single value (`{}`, every field null) names nobody, as null does: passed on, the mapping would
+    // skip it as a blank line (mapping/map.ts), and whoever the API failed to fill in would look like a leaver.
+    const kind = !record.success ? kindOfJson(entry) : Object.keys(record.data).length === 0 ? 'an empty object' : 'an object whose every value is empty';
+    const message = `${context.entryName(index + 1)}: not an employee object (${kind}); left out of this run`;
     if (!context.onProblem) throw new SourceReadError(`${context.description}: ${message}`);
     problems.push({ recordRef: `record ${context.readBefore + index + 1}`, field: 'record', message });
     return {};
@@ -599,6 +603,15 @@ export interface EmployeeEntries {
    * the API serves twice at the end of a read is dropped, and its entries must not be reported again.
    */
   problems: RecordProblem[];
+}
+
+/**
+ * An entry object with no value in it: every field null or blank text, or none at all. The rule of the mapping's blank
+ * records (isBlank, mapping/map.ts), which it skips silently: for the CSV source's own stand-ins and blank lines, not
+ * for an entry an API served.
+ */
+function holdsNoValue(record: HrisRecord): boolean {
+  return Object.values(record).every((value) => value === null || value === undefined || (typeof value === 'string' && value.trim() === ''));
 }
 
 /** The stand-in of an entry employeeEntries could not read (or an empty object, which holds nobody either). */

@@ -1,6 +1,9 @@
 import { RestSourceConfigSchema } from '../../hris/config';
 import { createSource } from '../../hris';
 import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
+import type { RecordProblem } from '../../mapping/employee';
+import { mapEmployees } from '../../mapping/map';
+import { configWith } from '../mapping/helpers';
 import { useTestServers } from './http-server';
 
 /**
@@ -124,5 +127,39 @@ describe('a 404 past a short page', () => {
     const api = await blippingApi(Infinity);
     expect(ids(await readWith(api.origin, paged))).toEqual(ids(people.slice(0, 4)));
     expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2', '2']);
+  });
+});
+
+describe('a list entry without a single value', () => {
+  const person = (id: string) => ({ id, email: `${id.toLowerCase()}@example.com`, first: 'Ada', last: 'L' });
+
+  async function readReporting(origin: string, options: Record<string, unknown>): Promise<{ records: HrisRecord[]; problems: RecordProblem[] }> {
+    const config = RestSourceConfigSchema.parse({ type: 'rest', url: `${origin}/api/employees`, ...options });
+    const problems: RecordProblem[] = [];
+    const records = await readAllRecords(createSource(config, { resolveSecret: () => 'unused', sleep: async () => undefined }), { onProblem: (problem) => problems.push(problem) });
+    return { records, problems };
+  }
+
+  it('is a problem naming its place, as a null entry is, so the mapping reports it (which holds leaver writes) instead of skipping a blank line', async () => {
+    // A GraphQL-backed list whose resolver failed for two people: one left {}, one with every field null or blank.
+    const pages = [[person('E1'), {}, person('E2')], [{ id: null, email: null, first: '  ', last: null }, null, person('E3')], []];
+    const api = await serve(({ url }) => ({ body: { data: pages[Number(url.searchParams.get('page')) - 1] ?? [] } }));
+    const { records, problems } = await readReporting(api.origin, { recordsPath: 'data', pagination: { type: 'page', sizeParam: 'size', pageSize: 3 } });
+    expect(problems).toEqual([
+      { recordRef: 'record 2', field: 'record', message: 'page 1, entry 2 of the list at "data": not an employee object (an empty object); left out of this run' },
+      { recordRef: 'record 4', field: 'record', message: 'page 2, entry 1 of the list at "data": not an employee object (an object whose every value is empty); left out of this run' },
+      { recordRef: 'record 5', field: 'record', message: 'page 2, entry 2 of the list at "data": not an employee object (null); left out of this run' },
+    ]);
+    const config = configWith({}, { source: { type: 'rest', url: `${api.origin}/api/employees` } });
+    const report = mapEmployees(records, config, problems);
+    expect(report.employees.map((employee) => employee.recordRef)).toEqual(['record 1 (id E1)', 'record 3 (id E2)', 'record 6 (id E3)']);
+    // Reported, not skipped as blank lines: problems that name no employee hold the run's leaver writes (sync/leavers.ts).
+    expect(report.problems).toEqual(problems);
+    expect(report.recordsRead).toBe(6);
+  });
+
+  it('fails the read when no caller takes the problems', async () => {
+    const api = await serve(() => ({ body: [person('E1'), { id: null, email: null }] }));
+    await expect(readWith(api.origin, {})).rejects.toThrow(/record 2: page 1, entry 2 of the list at the response body: not an employee object \(an object whose every value is empty\)/);
   });
 });
