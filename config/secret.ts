@@ -231,8 +231,11 @@ export function resolveSecretWithPolicy(ref: SecretRef, destination: SecretDesti
     );
   }
   if ('env' in ref) {
-    const value = env[ref.env];
-    if (value === undefined || value === '') throw new SecretError(`secret ${describe} is not set`);
+    const set = env[ref.env];
+    if (set === undefined || set === '') throw new SecretError(`secret ${describe} is not set`);
+    // One trailing newline dropped, as from a file: a Kubernetes secret made with `--from-file` keeps the file's.
+    const value = withoutTrailingNewline(set);
+    if (value === '') throw new SecretError(`secret ${describe} is empty`);
     return value;
   }
   let text: string;
@@ -241,9 +244,14 @@ export function resolveSecretWithPolicy(ref: SecretRef, destination: SecretDesti
   } catch (error) {
     throw new SecretError(`secret ${describe} cannot be read (${errorCode(error)})`);
   }
-  const value = text.replace(/\r?\n$/, '');
+  const value = withoutTrailingNewline(text);
   if (value === '') throw new SecretError(`secret ${describe} is empty`);
   return value;
+}
+
+/** A secret's value without one trailing newline (`\n` or `\r\n`), as `echo` or an editor leaves it; only one. */
+function withoutTrailingNewline(text: string): string {
+  return text.replace(/\r?\n$/, '');
 }
 
 /** The file's real path (`..` and symlinks resolved), refused unless it lies inside the secret directory. */
@@ -271,6 +279,7 @@ export function createSecretResolver(env: NodeJS.ProcessEnv = process.env): Secr
 
 /**
  * The resolver for the process's own environment, policy read at each call (for code that imports it before the
- * environment is final). A trailing newline (as `echo` leaves it in mounted files) is dropped.
+ * environment is final). A trailing newline (as `echo` leaves it in mounted files, or `kubectl create secret
+ * --from-file` in a variable) is dropped.
  */
 export const resolveSecret: SecretResolver = (ref, destination) => resolveSecretWithPolicy(ref, destination, secretPolicyFromEnv(process.env), process.env);

@@ -1,5 +1,6 @@
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
+import { ConfigError } from '../config/load';
 import { redactSecrets } from '../config/redact';
 import { emailSpellings } from '../mapping/email';
 import { describeRoute, egressAgents } from '../net/egress-proxy';
@@ -104,6 +105,14 @@ export const ScimClientSettingsSchema = z.object({
   userAgent: z.string().regex(/^[^\r\n]*$/).optional(),
 });
 
+/** The connector config's field (config/schema.ts `peakon`) behind each client setting it sets. */
+const CONFIG_FIELDS: Readonly<Record<string, string>> = { baseUrl: 'peakon.baseUrl', token: 'peakon.token', timeoutMs: 'peakon.timeoutMs' };
+
+/** A client setting as a refusal names it: its config field, else the client option's own name. */
+function configFieldOf(option: string): string {
+  return CONFIG_FIELDS[option] ?? (option === '' ? '(options)' : `SCIM client option ${option}`);
+}
+
 export type ScimClientOptions = z.input<typeof ScimClientSettingsSchema> & {
   pacer?: OperationPacer;
   /**
@@ -185,9 +194,10 @@ export class ScimClient {
   constructor(options: ScimClientOptions) {
     const parsed = ScimClientSettingsSchema.safeParse(options);
     if (!parsed.success) {
-      // Report field names and problems only: the input holds the token.
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(options)'}: ${issue.message}`);
-      throw new Error(`Invalid SCIM client options — ${problems.join('; ')}`);
+      // Report field names and problems only: the input holds the token. A ConfigError (not retried: activities turn it
+      // into ConfigInvalid), naming the connector config's field where there is one (`peakon.token`).
+      const problems = parsed.error.issues.map((issue) => `${configFieldOf(issue.path.join('.'))}: ${issue.message}`);
+      throw new ConfigError(`Invalid Peakon connection settings — ${problems.join('; ')}`);
     }
     const settings = parsed.data;
     this.baseUrl = settings.baseUrl.replace(/\/+$/, '');

@@ -57,10 +57,12 @@ function peakonToken(config: ConnectorConfig): { token: string } | { problem: st
 async function runPreflight(config: ConnectorConfig): Promise<PreflightResult> {
   const secret = peakonToken(config);
   if ('problem' in secret) return { checked: false, problems: [secret.problem] };
-  const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token: secret.token, timeoutMs: config.peakon.timeoutMs });
   try {
+    // Inside the try: a token the client refuses (two lines) is a problem of the config, reported like the others.
+    const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token: secret.token, timeoutMs: config.peakon.timeoutMs });
     return { checked: true, problems: await preflightMapping(scim, config.mapping, leaversSettings(config)) };
   } catch (error) {
+    if (error instanceof ConfigError) return { checked: false, problems: [error.message] };
     // A refused token, an unreachable or wrong base URL: a problem of the config like any other, printed after the HR
     // read's summary and naming the setting to look at, instead of ending the command with the bare HTTP line.
     // The egress proxy refused, could not reach Peakon, or could not be reached: its setting, not Peakon's, to look at.
