@@ -116,7 +116,9 @@ export const RestSourceConfigSchema = z.strictObject({
     .int()
     .positive()
     .default(60_000)
-    .describe('total deadline of one request (each page, each retry), however steadily bytes arrive; keep it below the plan heartbeat timeout (2 min by default)'),
+    .describe(
+      "total deadline of one request (each page, each retry), however steadily bytes arrive; the read heartbeats while it waits, so the bound is the plan activity's start-to-close timeout (2 h by default), which the whole read, every page and retry, must fit in",
+    ),
   retry: RetrySettingsSchema.default(RetrySettingsSchema.parse({})),
   /** A runaway paginator (a cursor that never ends) must not read forever. */
   maxPages: z.number().int().min(1).default(10_000),
@@ -142,7 +144,9 @@ export const BambooHrSourceConfigSchema = z.strictObject({
     .int()
     .positive()
     .default(90_000)
-    .describe('total deadline of one request (the whole report is one answer), however steadily bytes arrive; keep it below the plan heartbeat timeout (2 min by default)'),
+    .describe(
+      "total deadline of one request (the whole report is one answer), however steadily bytes arrive; the read heartbeats while it waits, so the bound is the plan activity's start-to-close timeout (2 h by default), which the whole read, every retry, must fit in",
+    ),
   retry: RetrySettingsSchema.default(RetrySettingsSchema.parse({})),
 });
 export type BambooHrSourceConfig = z.infer<typeof BambooHrSourceConfigSchema>;
