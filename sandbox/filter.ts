@@ -1,5 +1,5 @@
 import { parse, type Filter } from 'scim2-parse-filter';
-import type { ScimUser } from '../scim/resources';
+import { EMPLOYEE_NUMBER_PATH, type ScimUser } from '../scim/resources';
 import { splitAttributePath } from './attribute-path';
 import { ScimHttpError } from './errors';
 
@@ -14,12 +14,29 @@ const PLACEHOLDER = /^scimvalue(\d+)$/;
 const invalidFilter = (detail: string): ScimHttpError => new ScimHttpError(400, detail, 'invalidFilter');
 
 /**
+ * The attribute paths Peakon documents filtering on (../shared/peakon-scim.md): userName, emails (emails.value),
+ * externalId, id, and the enterprise employeeNumber by its URN path. Attribute names are case-insensitive (RFC 7643 §2.1).
+ */
+const PEAKON_FILTER_PATHS = ['userName', 'emails', 'emails.value', 'externalId', 'id', EMPLOYEE_NUMBER_PATH];
+const PEAKON_FILTER_PATH_SET = new Set(PEAKON_FILTER_PATHS.map((path) => path.toLowerCase()));
+
+export interface UserFilterOptions {
+  /**
+   * Not Peakon behaviour: answers any filter RFC 7644 §3.4.2.2 defines (every operator, and/or/not, value filters, any
+   * attribute), for generic SCIM conformance checkers. Default false: only what Peakon documents, `<attribute> eq "…"`
+   * on one of PEAKON_FILTER_PATHS; anything else is 400 invalidFilter, so a client cannot come to rely on a filter
+   * here that Peakon may not answer.
+   */
+  anyFilter?: boolean;
+}
+
+/**
  * Parses a SCIM filter into a predicate over stored users.
  * scim2-parse-filter mis-decodes backslashes in quoted values (`\\` stays two characters and a value ending in `\\`
  * fails to parse), so quoted values are decoded here with JSON string rules and swapped for plain placeholders
  * before the library sees the expression.
  */
-export function parseUserFilter(expression: string): UserPredicate {
+export function parseUserFilter(expression: string, options: UserFilterOptions = {}): UserPredicate {
   const values: string[] = [];
   const masked = expression.replace(QUOTED_VALUE, (literal) => {
     let decoded: unknown;
@@ -37,8 +54,18 @@ export function parseUserFilter(expression: string): UserPredicate {
   } catch (error) {
     throw invalidFilter(`cannot parse filter "${expression}": ${error instanceof Error ? error.message : String(error)}`);
   }
+  if (!options.anyFilter) requirePeakonFilter(ast, expression);
   const restored = restoreValues(ast, values);
   return (user) => matches(user, restored, []);
+}
+
+/** Peakon documents one filter form only: a single `eq` on one of PEAKON_FILTER_PATHS. */
+function requirePeakonFilter(filter: Filter, expression: string): void {
+  if (filter.op === 'eq' && PEAKON_FILTER_PATH_SET.has(filter.attrPath.toLowerCase())) return;
+  throw invalidFilter(
+    `filter "${expression}" is not one Peakon documents: only a single eq on ${PEAKON_FILTER_PATHS.join(', ')} ` +
+      '(no other operators, no and/or/not, no value filters [...]); the sandbox answers any filter only with anyFilter / --any-filter, which is not Peakon behaviour',
+  );
 }
 
 function restoreValues(filter: Filter, values: readonly string[]): Filter {

@@ -30,6 +30,7 @@ const SandboxOptionsSchema = z.object({
   putClearsOmitted: z.boolean().default(true),
   acceptPeakonIdAsManager: z.boolean().default(false),
   relaxUserNameRules: z.boolean().default(false),
+  anyFilter: z.boolean().default(false),
   today: z.iso.date().optional(),
   faults: z.unknown().optional(),
 });
@@ -52,6 +53,12 @@ export interface SandboxOptions {
   acceptPeakonIdAsManager?: boolean;
   /** Default false. Not Peakon behaviour: accepts any userName, for generic SCIM conformance checkers only. */
   relaxUserNameRules?: boolean;
+  /**
+   * Default false: GET /Users?filter= (and .search) answers only what Peakon documents, a single `eq` on userName,
+   * emails, emails.value, externalId, id or the enterprise employeeNumber; any other filter is 400 invalidFilter.
+   * true is NOT Peakon behaviour: every RFC 7644 filter is answered, for generic SCIM conformance checkers only.
+   */
+  anyFilter?: boolean;
   /**
    * Peakon's day (YYYY-MM-DD): from it, as Peakon does, a past `Separation date` or a future `Tenure` serves the user
    * as inactive (sandbox/dates.ts). Default: none, the stored `active` is served (the real clock would make tests with

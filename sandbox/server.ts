@@ -25,6 +25,8 @@ export interface SandboxParts {
   putClearsOmitted: boolean;
   acceptPeakonIdAsManager: boolean;
   relaxUserNameRules: boolean;
+  /** Not Peakon behaviour: answer any RFC 7644 filter, not only the `eq` filters Peakon documents (sandbox/filter.ts). */
+  anyFilter: boolean;
   store: UserStore;
   log: OperationLog;
   budget: HourlyOperationBudget;
@@ -53,7 +55,7 @@ export function createSandboxApp(parts: SandboxParts): Express {
 
   const scim = express.Router({ caseSensitive: false });
   scim.use(logOperations(parts.log), requireBearerToken(parts.token), enforceHourlyBudget(parts.budget, parts.faults), injectFaults(parts.faults, parts.timers, faultPlans), parseJsonBodies);
-  const users = usersRouter({ store: parts.store, validation, pageSizeCap: parts.pageSizeCap, putClearsOmitted: parts.putClearsOmitted, faultPlans, served: (user) => servedWithDates(user, parts.today()), ignoresFilter: (filter) => parts.faults.ignoresFilter(filter) });
+  const users = usersRouter({ store: parts.store, validation, pageSizeCap: parts.pageSizeCap, putClearsOmitted: parts.putClearsOmitted, anyFilter: parts.anyFilter, faultPlans, served: (user) => servedWithDates(user, parts.today()), ignoresFilter: (filter) => parts.faults.ignoresFilter(filter) });
   scim.use('/Users', users);
   // A root-level search can only find Users, the one resource type Peakon has.
   scim.post('/.search', (req, res, next) => {

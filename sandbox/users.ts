@@ -14,6 +14,8 @@ export interface UsersRouteDeps {
   validation: ValidationContext;
   pageSizeCap: number;
   putClearsOmitted: boolean;
+  /** Not Peakon behaviour: answer any RFC 7644 filter (sandbox/filter.ts UserFilterOptions). */
+  anyFilter?: boolean;
   faultPlans: FaultPlans;
   /** What a stored user looks like in an answer (sandbox/dates.ts: the dates may make them inactive). */
   served: (user: ScimUser) => ScimUser;
@@ -76,7 +78,7 @@ export function usersRouter(deps: UsersRouteDeps): Router {
 
   const listUsers = (res: Response, query: ListQuery): void => {
     // The filter is parsed (a malformed one is still refused), then dropped where a fault ignores it.
-    const parsed = query.filter === undefined ? () => true : parseUserFilter(query.filter);
+    const parsed = query.filter === undefined ? () => true : parseUserFilter(query.filter, { anyFilter: deps.anyFilter ?? false });
     const predicate = query.filter !== undefined && deps.ignoresFilter?.(query.filter) ? () => true : parsed;
     // RFC 7644 §3.4.2.4: startIndex below 1 means 1, a negative count means 0; the cap is Peakon's page size.
     const startIndex = Math.max(1, query.startIndex ?? 1);

@@ -21,6 +21,7 @@ const SandboxCommandOptionsSchema = z.object({
   putKeepsOmitted: z.boolean().optional(),
   acceptPeakonIdAsManager: z.boolean().optional(),
   relaxUsernameRules: z.boolean().optional(),
+  anyFilter: z.boolean().optional(),
   seed: z.coerce.number().int().optional(),
   faultRate: z.coerce.number().min(0).max(1).optional(),
   latencyMs: z.coerce.number().int().min(0).optional(),
@@ -50,6 +51,7 @@ export function registerSandboxCommand(program: Command): void {
     .option('--put-keeps-omitted', 'PUT keeps attributes the body omits (default: PUT clears them)')
     .option('--accept-peakon-id-as-manager', 'employee attributes also accept an existing user id, not only an email')
     .option('--relax-username-rules', 'NOT Peakon behaviour: accept any userName (for generic SCIM conformance checkers)')
+    .option('--any-filter', 'NOT Peakon behaviour: answer any SCIM filter, not only eq on the attributes Peakon documents (for generic SCIM conformance checkers)')
     .option('--seed <n>', 'seed of the fault sequence (default 1)')
     .option('--fault-rate <r>', 'share of SCIM requests answered 500/503 unapplied (0..1)')
     .option('--latency-ms <n>', 'latency added to every SCIM request')
@@ -82,6 +84,7 @@ async function serveUntilSignalled(options: SandboxCommandOptions): Promise<void
     putClearsOmitted: !options.putKeepsOmitted,
     acceptPeakonIdAsManager: options.acceptPeakonIdAsManager ?? false,
     relaxUserNameRules: options.relaxUsernameRules ?? false,
+    anyFilter: options.anyFilter ?? false,
     faults: faultSettings(options),
   });
   process.stdout.write(`Peakon sandbox listening on ${sandbox.baseUrl}\n`);
