@@ -7,7 +7,7 @@ import { describeUrl, HrisStatusError, httpSettingsFor, NOT_FOUND_HINT, requestJ
 import { getJsonPath } from './json-path';
 import { BEYOND_EXACT_JSON_RANGE, isBeyondExactJsonRange } from '../mapping/record-fields';
 import type { RecordProblem } from '../mapping/employee';
-import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
+import { holdsNoValue, SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
 export interface RestSourceDeps {
   resolveSecret: SecretResolver;
@@ -603,15 +603,6 @@ export interface EmployeeEntries {
    * the API serves twice at the end of a read is dropped, and its entries must not be reported again.
    */
   problems: RecordProblem[];
-}
-
-/**
- * An entry object with no value in it: every field null or blank text, or none at all. The rule of the mapping's blank
- * records (isBlank, mapping/map.ts), which it skips silently: for the CSV source's own stand-ins and blank lines, not
- * for an entry an API served.
- */
-function holdsNoValue(record: HrisRecord): boolean {
-  return Object.values(record).every((value) => value === null || value === undefined || (typeof value === 'string' && value.trim() === ''));
 }
 
 /** The stand-in of an entry employeeEntries could not read (or an empty object, which holds nobody either). */

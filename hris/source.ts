@@ -3,6 +3,15 @@ import type { RecordProblem } from '../mapping/employee';
 /** One employee record exactly as the HRIS returned it (CSV row, JSON object). Mapping turns it into a DesiredEmployee. */
 export type HrisRecord = Record<string, unknown>;
 
+/**
+ * A record with no value in it: every field null or blank text, or none at all. The mapping skips such records as blank
+ * lines (the CSV source's stand-ins, rows of empty cells); an API entry like it names nobody and is a problem instead
+ * (hris/rest.ts employeeEntries).
+ */
+export function holdsNoValue(record: HrisRecord): boolean {
+  return Object.values(record).every((value) => value === null || value === undefined || (typeof value === 'string' && value.trim() === ''));
+}
+
 /** How a caller follows and stops a read (the plan activity: heartbeats, and its attempt's cancellation). */
 export interface HrisReadOptions {
   /**

@@ -1,6 +1,6 @@
 import type { ConnectorConfig } from '../config/schema';
 import type { SourceConfig } from '../hris/config';
-import type { HrisRecord } from '../hris/source';
+import { holdsNoValue, type HrisRecord } from '../hris/source';
 import type { PeakonAttributeSpec, ValueSpec } from './config';
 import { assertJsonFieldsPresent, assertMappedColumns } from './columns';
 import { rejectDuplicates } from './duplicates';
@@ -16,10 +16,6 @@ export interface MappingReport extends MappingResult {
   recordsRead: number;
   /** Records left out by the scope rules: counted, not problems. */
   excluded: number;
-}
-
-function isBlank(record: HrisRecord): boolean {
-  return Object.values(record).every((value) => value === null || value === undefined || (typeof value === 'string' && value.trim() === ''));
 }
 
 /** The matching key and HRIS id a record's mapping could still establish, valid or not. */
@@ -60,7 +56,7 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig, rea
     // A row of empty cells (`,,,,` under a spreadsheet's data) holds nobody: not a record, so not an invalid one that
     // nobody can identify (which would hold every leaver, sync/leavers.ts). Row numbers of the rest are unchanged.
     // The CSV source's stand-ins (every value null: an empty or blank line, a row it could not read) are such records.
-    if (isBlank(record)) {
+    if (holdsNoValue(record)) {
       blank += 1;
       return;
     }
