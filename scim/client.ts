@@ -385,7 +385,7 @@ export class ScimClient {
   }
 
   async getUser(id: string): Promise<ScimUser> {
-    const exchange = await this.send('GET', userPath(id));
+    const exchange = await this.send('GET', userPath('GET', id));
     return this.parse(exchange, ScimUserSchema);
   }
 
@@ -396,13 +396,13 @@ export class ScimClient {
 
   /** PUT: send the full intended state; whether Peakon clears omitted attributes is undocumented. */
   async replaceUser(id: string, user: ScimUserWrite): Promise<ScimUser> {
-    const exchange = await this.send('PUT', userPath(id), { body: user });
+    const exchange = await this.send('PUT', userPath('PUT', id), { body: user });
     return this.parse(exchange, ScimUserSchema);
   }
 
   /** Returns the updated user, or undefined when the server answers 204 No Content (RFC 7644 allows both). */
   async patchUser(id: string, operations: readonly PatchOperation[]): Promise<ScimUser | undefined> {
-    const exchange = await this.send('PATCH', userPath(id), {
+    const exchange = await this.send('PATCH', userPath('PATCH', id), {
       body: { schemas: [PATCH_OP_SCHEMA], Operations: operations },
     });
     if (exchange.status === 204 || exchange.rawBody.trim() === '') return undefined;
@@ -416,12 +416,12 @@ export class ScimClient {
 
   /** Irreversible in Peakon (the person's history goes too): callers must gate this behind an explicit purge setting. */
   async deleteUser(id: string): Promise<void> {
-    await this.send('DELETE', userPath(id));
+    await this.send('DELETE', userPath('DELETE', id));
   }
 
   async getSchema(schemaId: string): Promise<ScimSchemaResource> {
     // The URN's colons go raw, as IdPs send them (legal in a path segment): a server routing on the raw path 404s `%3A`.
-    const exchange = await this.send('GET', `/Schemas/${pathSegment('schema id', schemaId, { rawColons: true })}`);
+    const exchange = await this.send('GET', `/Schemas/${pathSegment({ method: 'GET', path: '/Schemas/{id}' }, 'schema id', schemaId, { rawColons: true })}`);
     return this.parse(exchange, ScimSchemaResourceSchema);
   }
 
@@ -647,19 +647,21 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
   return new ScimClient(options);
 }
 
-function userPath(id: string): string {
-  // An empty id would turn GET /Users/{id} into a listing and DELETE into a request on the collection.
-  if (id === '') throw new Error('A Peakon user id must not be empty');
-  return `/Users/${pathSegment('Peakon user id', id)}`;
+function userPath(method: HttpMethod, id: string): string {
+  return `/Users/${pathSegment({ method, path: '/Users/{id}' }, 'Peakon user id', id)}`;
 }
 
 /**
- * `value` encoded as one path segment. A segment that is `.` or `..` (or their percent-encoded spellings) is a dot
- * segment that URL resolution removes: `/Users/.` becomes `/Users/` (a DELETE on the collection), `/Users/..` the base.
+ * `value` encoded as one path segment. An empty one would turn GET /Users/{id} into a listing and DELETE into a
+ * request on the collection; a segment that is `.` or `..` (or their percent-encoded spellings) is a dot segment that
+ * URL resolution removes: `/Users/.` becomes `/Users/` (a DELETE on the collection), `/Users/..` the base. Either is
+ * refused before sending, as a malformed answer (not retried): ids come from Peakon's answers, which the parse already
+ * holds to the same rule (scim/resources.ts ScimIdSchema); only an id read before that rule can still be one.
  */
-function pathSegment(what: string, value: string, options: { rawColons?: boolean } = {}): string {
+function pathSegment(request: ScimRequestDescription, what: string, value: string, options: { rawColons?: boolean } = {}): string {
   const encoded = options.rawColons === true ? encodeURIComponent(value).replace(/%3A/gi, ':') : encodeURIComponent(value);
-  if (/^(?:\.|%2e){1,2}$/i.test(encoded)) throw new Error(`Invalid ${what} ${JSON.stringify(value)}: a path segment of dots would address another resource`);
+  if (encoded === '') throw new ScimMalformedResponseError(`not sent: a ${what} must not be empty`, request);
+  if (/^(?:\.|%2e){1,2}$/i.test(encoded)) throw new ScimMalformedResponseError(`not sent: Invalid ${what} ${JSON.stringify(value)}: a path segment of dots would address another resource`, request);
   return encoded;
 }
 

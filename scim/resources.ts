@@ -33,10 +33,20 @@ export const PeakonAttributeValueSchema = z.union([z.string(), z.number(), z.nul
 /** Keys are the tenant's attribute names exactly as defined in Peakon, spaces included ("Date of Birth"). */
 export const PeakonExtensionSchema = z.record(z.string(), PeakonAttributeValueSchema);
 
+/**
+ * A resource id as Peakon assigns it, which goes into request paths (`/Users/{id}`): an empty one would address the
+ * collection, `.` or `..` a dot segment URL resolution removes (`/Users/.` is `/Users/`). Such an answer is malformed
+ * (not retried); the messages name what came, never a value that could be personal data.
+ */
+export const ScimIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".." (a path segment of dots would address another resource)');
+
 /** A User's shape, without the reading of nulls (ScimUserSchema); what write bodies are checked against. */
 const ScimUserObjectSchema = z.looseObject({
   schemas: z.array(z.string()),
-  id: z.string(),
+  id: ScimIdSchema,
   externalId: z.string().optional(),
   userName: z.string(),
   name: ScimNameSchema.optional(),
@@ -122,7 +132,7 @@ export interface UnreadableScimUser {
 
 const optional = <T extends z.ZodTypeAny>(schema: T) => schema.optional().catch(undefined);
 const UnreadableUserIdentitySchema = z.object({
-  id: z.string().min(1),
+  id: ScimIdSchema,
   userName: optional(z.string()),
   externalId: optional(z.string()),
   active: optional(z.boolean()),
