@@ -62,6 +62,7 @@ export function validateUser(candidate: unknown, context: ValidationContext, pre
   if (!context.relaxUserNameRules) checkEmails(user);
   checkName(user);
   const peakonAttributes = checkPeakonAttributes(user, context);
+  checkEnterpriseManager(user, context.directory, previous);
   if (previous) checkOneUniqueChange(user, previous);
   checkUniqueness(user, context.directory, previous?.id);
   return normalise(user, peakonAttributes);
@@ -154,6 +155,22 @@ function checkEmployeeReference(label: string, value: string | number, context: 
   if (context.acceptPeakonIdAsManager && context.directory.get(value)) return;
   const accepted = context.acceptPeakonIdAsManager ? 'the email or Peakon id' : 'the email';
   throw invalidValue(`${label} must be ${accepted} of an existing employee; no employee "${value}" exists`);
+}
+
+/**
+ * The enterprise extension's `manager` (RFC 7643 §4.3): `value` is the id of the manager's User. Peakon's doc lists 400
+ * for an unknown manager and says nothing more, so a manager is accepted only when `value` is an existing user's id
+ * (a manager without a value, or naming nobody, is 400). A value the user already had is not checked again: a user read
+ * back and written again passes even after their manager was deleted.
+ */
+function checkEnterpriseManager(user: ScimUserWrite, directory: EmployeeDirectory, previous?: ScimUser): void {
+  const manager = user[ENTERPRISE_USER_SCHEMA]?.manager;
+  if (manager === undefined || Object.keys(manager).length === 0) return;
+  const value = manager.value;
+  if (value !== undefined && value === previous?.[ENTERPRISE_USER_SCHEMA]?.manager?.value) return;
+  const label = `${ENTERPRISE_USER_SCHEMA}:manager.value`;
+  if (value === undefined || value === '') throw invalidValue(`${label} is required with a manager: the id of an existing user`);
+  if (!directory.get(value)) throw invalidValue(`${label} must be the id of an existing user; no user "${value}" exists`);
 }
 
 /** Peakon changes a user's email and employee number one at a time, never both in one write (../shared/peakon-scim.md). */
