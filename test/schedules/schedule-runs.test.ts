@@ -117,7 +117,8 @@ describe('sync schedules on a real Temporal server', () => {
     const tenantRuns = await listRuns(temporal, `PeakonTenant = '${pipeline.config.tenant}'`);
     expect(tenantRuns.length).toBeGreaterThanOrEqual(1);
     expectNoDuplicateUsers(pipeline, 6);
-  }, 90_000);
+    // Above its waits (45 s, 30 s and 60 s for visibility), so a slow run fails naming what it waited for.
+  }, 180_000);
 
   it('gives the runs of two schedules of one tenant, due at the same time, their own IDs: both start, one syncs and the other ends skipped at the tenant lock', async () => {
     const pipeline = await createPipelineFixture(temporal, { sandbox: { faults: { latencyMs: SCIM_LATENCY_MS } } });
@@ -168,7 +169,8 @@ describe('sync schedules on a real Temporal server', () => {
     expect([runOfFirst.outcome?.status, runOfSecond.outcome?.status]).toContain('skipped');
     expect([runOfFirst, runOfSecond].every((run) => run.outcome?.status === 'completed' || run.outcome?.status === 'skipped')).toBe(true);
     expectNoDuplicateUsers(pipeline, 3);
-  }, 90_000);
+    // Above its waits (45 s and 30 s) and the setup, so a slow run fails naming what it waited for.
+  }, 120_000);
 
   it('skips a manual sync started while a scheduled run holds the tenant lock', async () => {
     const pipeline = await createPipelineFixture(temporal, { sandbox: { faults: { latencyMs: SCIM_LATENCY_MS } } });
@@ -199,5 +201,6 @@ describe('sync schedules on a real Temporal server', () => {
     expect(scheduled.status).toBe('completed');
     expect(scheduled.counts.created).toBe(5);
     expectNoDuplicateUsers(pipeline, 5);
-  }, 60_000);
+    // Above its two waits (60 s each), so a slow run fails naming what it waited for.
+  }, 150_000);
 });
