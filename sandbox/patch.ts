@@ -1,4 +1,4 @@
-import { scimPatch, type ScimPatchOperation } from 'scim-patch';
+import { NoTarget, scimPatch, type ScimPatchOperation } from 'scim-patch';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PATCH_OP_SCHEMA, PEAKON_USER_SCHEMA, PatchRequestSchema, type ScimUser } from '../scim/resources';
 import { canonicalPath, canonicalValue, findKey } from './attribute-path';
 import { ScimHttpError } from './errors';
@@ -37,11 +37,14 @@ export function applyUserPatch(user: ScimUser, body: unknown, tenantSchema: read
       return;
     }
     try {
-      patched = scimPatch(patched, [toLibraryOperation(operation, index)], { mutateDocument: false, treatMissingAsAdd: true });
+      // treatMissingAsAdd false: a replace whose value filter matches no record (`emails[type eq "home"].value` on a
+      // user with only a work address) is 400 noTarget (RFC 7644 §3.5.2.3), not an appended entry. A replace of a plain
+      // attribute that has no value is still an add: scim-patch reads the flag only for value-filter paths.
+      patched = scimPatch(patched, [toLibraryOperation(operation, index)], { mutateDocument: false, treatMissingAsAdd: false });
     } catch (error) {
       if (error instanceof ScimHttpError) throw error;
       const detail = error instanceof Error ? error.message : String(error);
-      throw new ScimHttpError(400, `cannot apply patch: ${detail}`, /no.?target|not found/i.test(detail) ? 'noTarget' : 'invalidValue');
+      throw new ScimHttpError(400, `cannot apply patch: ${detail}`, error instanceof NoTarget || /no.?target|not found/i.test(detail) ? 'noTarget' : 'invalidValue');
     }
   });
   const { meta: _placeholder, ...result } = patched;

@@ -80,6 +80,22 @@ describe('sandbox PATCH /Users/{id}', () => {
     expect(result.status).toBe(400);
     expect(asError(result).detail).toMatch(detail);
   });
+
+  // RFC 7644 §3.5.2.3: a replace whose value selection filter matches no record fails with 400 noTarget.
+  it.each(['emails[type eq "home"].value', 'emails[type eq "home"]'])('answers 400 noTarget for a replace of %s when no email is of type home', async (path) => {
+    const user = await createEmployee(sandbox(), 'only-work@example.com');
+    const result = await patch(user.id, patchOp({ op: 'replace', path, value: path.endsWith('.value') ? 'private@example.net' : { value: 'private@example.net', type: 'home' } }));
+    expect(result.status).toBe(400);
+    expect(asError(result).scimType).toBe('noTarget');
+    expect(sandbox().users()[0]?.emails).toEqual([{ value: 'only-work@example.com', type: 'work', primary: true }]);
+  });
+
+  it('still treats a replace of a plain attribute without a value as an add (RFC 7644 §3.5.2.3)', async () => {
+    const user = await createEmployee(sandbox(), 'no-locale@example.com');
+    const result = await patch(user.id, patchOp({ op: 'replace', path: 'locale', value: 'da' }));
+    expect(result.status).toBe(200);
+    expect(asUser(result).locale).toBe('da');
+  });
 });
 
 describe('sandbox PATCH addressed to a whole extension', () => {
