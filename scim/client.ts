@@ -544,15 +544,25 @@ export class ScimClient {
     await whileTicking(pacer.acquire(this.signal), this.onWait, this.waitTickMs);
   }
 
-  /** Sends one request (paced, counted) and returns the 2xx exchange; every other outcome is thrown as a ScimError. */
-  private async send(method: HttpMethod, resourcePath: string, options: { query?: Query; body?: unknown } = {}): Promise<SuccessfulExchange> {
-    const path = this.relativePath(resourcePath, options.query);
-    const request: ScimRequestDescription = { method, path };
+  /** While the tenant's 429 hold lasts, a request is not sent: it fails at once, rate limited, with the time left. */
+  private refuseWhileHeld(request: ScimRequestDescription): void {
     const held = this.hold?.heldForMs() ?? 0;
     if (held > 0) {
       throw new ScimRateLimitedError(`not sent: Peakon rate limited this tenant and this worker waits out its Retry-After (${Math.ceil(held / 1000)} s left)`, { ...request, retryAfterMs: held });
     }
-    if (this.pacer !== undefined) await this.waitForPacer(this.pacer);
+  }
+
+  /** Sends one request (paced, counted) and returns the 2xx exchange; every other outcome is thrown as a ScimError. */
+  private async send(method: HttpMethod, resourcePath: string, options: { query?: Query; body?: unknown } = {}): Promise<SuccessfulExchange> {
+    const path = this.relativePath(resourcePath, options.query);
+    const request: ScimRequestDescription = { method, path };
+    this.refuseWhileHeld(request);
+    if (this.pacer !== undefined) {
+      await this.waitForPacer(this.pacer);
+      // Again after the wait: another request of the tenant may have been answered 429 meanwhile, and the pacer's slot,
+      // reserved before that, does not move with the hold.
+      this.refuseWhileHeld(request);
+    }
     // A stopped client sends nothing more (and spends no quota).
     this.signal?.throwIfAborted();
     this.counts[method] += 1;

@@ -210,6 +210,27 @@ describe('ScimClient against the sandbox', () => {
       }
     });
 
+    it('429 while another request of the tenant waits in the pacer: that one is not sent once its turn comes', async () => {
+      const tinyQuota = await startSandbox({ token: TOKEN, port: 0, quotaPerHour: 1 });
+      try {
+        // The tenant's one operation of the hour spent: the next request is answered 429.
+        await createScimClient({ baseUrl: tinyQuota.baseUrl, token: TOKEN }).getServiceProviderConfig();
+        const tenant = `hold-paced-${Date.now()}`;
+        // One operation a second, no burst: the second request waits about a second for its slot.
+        const paced = createScimClient({ baseUrl: tinyQuota.baseUrl, token: TOKEN, pacer: createOperationPacer({ operationsPerHour: 3_600, burst: 1 }), hold: tenantHold(tenant, tinyQuota.baseUrl) });
+        const [first, second] = await Promise.all([caught(paced.getServiceProviderConfig()), caught(paced.getUser('u-any'))]);
+        expect(first).toMatchObject({ status: 429 });
+        expect(second).toBeInstanceOf(ScimRateLimitedError);
+        expect(second).toMatchObject({ status: undefined, method: 'GET', message: expect.stringContaining('not sent') });
+        expect((second as ScimRateLimitedError).retryAfterMs).toBeGreaterThan(3_500_000);
+        // The warm-up and the 429: the waiting request spent nothing.
+        expect(tinyQuota.ops()).toHaveLength(2);
+        expect(paced.totalOperations()).toBe(1);
+      } finally {
+        await tinyQuota.close();
+      }
+    });
+
     it('5xx: an injected server fault is a retryable transient error', async () => {
       sandbox.setFaults({ faultRate: 1, seed: 7 });
       const error = await caught(client.getUser('any'));
