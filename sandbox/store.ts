@@ -16,8 +16,10 @@ export function emailsOf(user: Pick<ScimUserWrite, 'userName' | 'emails'>): stri
   return [user.userName, ...(user.emails ?? []).map((email) => email.value)].map((email) => email.toLowerCase());
 }
 
+/** The user's employee number; an empty one is no number (it is neither unique nor indexed, as absent is not). */
 export function employeeNumberOf(user: Pick<ScimUserWrite, typeof ENTERPRISE_USER_SCHEMA>): string | undefined {
-  return user[ENTERPRISE_USER_SCHEMA]?.employeeNumber ?? undefined;
+  const employeeNumber = user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+  return employeeNumber === undefined || employeeNumber === null || employeeNumber === '' ? undefined : employeeNumber;
 }
 
 /**

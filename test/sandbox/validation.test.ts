@@ -73,6 +73,20 @@ describe('sandbox validation like Peakon', () => {
       await expectRejected(employee('two@example.com', { employeeNumber: 'E-1' }), 409, 'uniqueness', /employeeNumber "E-1" is already used/);
     });
 
+    it('counts an empty employeeNumber as no number: two users may both have "", and "" → a number is no change of number', async () => {
+      const withEmptyNumber = (email: string): ScimUserWrite => {
+        const body = employee(email);
+        return { ...body, schemas: [...body.schemas, ENTERPRISE_USER_SCHEMA], [ENTERPRISE_USER_SCHEMA]: { employeeNumber: '' } };
+      };
+      const first = await scim(sandbox(), 'POST', '/Users', { body: withEmptyNumber('one@example.com') });
+      expect(first.status).toBe(201);
+      const second = await scim(sandbox(), 'POST', '/Users', { body: withEmptyNumber('two@example.com') });
+      expect(second.status).toBe(201);
+      const renamed = await scim(sandbox(), 'PUT', `/Users/${asUser(first).id}`, { body: employee('renamed@example.com', { employeeNumber: 'E-5' }) });
+      expect(renamed.status).toBe(200);
+      expect(sandbox().users()).toHaveLength(2);
+    });
+
     it('lets a user keep its own email and employee number on update, but not take another\'s', async () => {
       const one = await createEmployee(sandbox(), 'one@example.com', { employeeNumber: 'E-1' });
       await createEmployee(sandbox(), 'two@example.com', { employeeNumber: 'E-2' });
