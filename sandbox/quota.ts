@@ -28,8 +28,10 @@ export class HourlyOperationBudget {
       this.accepted.push(now);
       return { allowed: true };
     }
-    const oldest = this.accepted[this.head] ?? now;
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((oldest + HOUR_MS - now) / 1000)) };
+    // A request gets through once the window holds fewer than the limit: after `used - limit + 1` requests have left it
+    // (just the oldest at the limit; more once setLimit lowered the limit below what the window holds).
+    const freeing = this.accepted[this.head + this.used - this.limitPerHour] ?? now;
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((freeing + HOUR_MS - now) / 1000)) };
   }
 
   get used(): number {
