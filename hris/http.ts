@@ -145,9 +145,53 @@ const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ECO
  * Messages reach workflow history, the CLI and logs; a `source.query` may carry a key (`api_key=…`).
  */
 export function describeRequest(request: HrisHttpRequest): string {
+  return `${request.method} ${describeUrl(requestUrl(request), request.visibleParams)}`;
+}
+
+/** The URL a request goes to: its `url` with its `params` set on the query. */
+function requestUrl(request: HrisHttpRequest): URL {
   const url = new URL(request.url);
   for (const [name, value] of Object.entries(request.params ?? {})) url.searchParams.set(name, value);
-  return `${request.method} ${describeUrl(url, request.visibleParams)}`;
+  return url;
+}
+
+/**
+ * Query values and URL passwords this long or longer are redacted from quoted error bodies: shorter ones are words or
+ * numbers (`1`, `true`, `active`), no credential and no encoded record, and hiding every such string in a quoted body
+ * would make it unreadable. An API key, or a cursor that encodes a record, is longer.
+ */
+export const MIN_REDACTED_QUERY_VALUE = 8;
+
+/**
+ * The values describeUrl hides in `url` (every query value but `visibleParams`', and a password in its user info) that
+ * are long enough to redact (MIN_REDACTED_QUERY_VALUE): a cursor, a Link target's token, a `source.query` key.
+ */
+function hiddenValuesOf(url: URL | string | undefined, visibleParams: readonly string[] = []): string[] {
+  let parsed: URL;
+  try {
+    if (url === undefined || url === '') return [];
+    parsed = new URL(url);
+  } catch {
+    return [];
+  }
+  const visible = new Set(visibleParams);
+  const values = [...parsed.searchParams].filter(([name]) => !visible.has(name)).map(([, value]) => value);
+  if (parsed.password !== '') values.push(safeDecode(parsed.password));
+  return values.filter((value) => value.length >= MIN_REDACTED_QUERY_VALUE);
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Where the answer came from after redirects (follow-redirects' responseUrl), when axios says. */
+function finalUrlOf(response: AxiosResponse): string | undefined {
+  const finalUrl: unknown = response.request?.res?.responseUrl;
+  return typeof finalUrl === 'string' ? finalUrl : undefined;
 }
 
 /**
@@ -180,6 +224,9 @@ export function describeUrl(url: string | URL, visibleParams: readonly string[] 
  */
 export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSettings): Promise<HrisHttpResponse> {
   const what = describeRequest(request);
+  // What `what` hides, a quoted answer must hide too: an API that refuses a cursor often quotes it back ("invalid
+  // cursor 'amFuZUB4LmNvbQ=='", base64 of an email), and a Link target's query values are the server's to fill.
+  const hidden = [...request.secrets, ...hiddenValuesOf(requestUrl(request), request.visibleParams)];
   for (let attempt = 1; ; attempt += 1) {
     settings.signal?.throwIfAborted();
     const outcome = await whileTicking(attemptOnce(request, settings), settings.onWait, settings.waitTickMs ?? HR_WAIT_TICK_MS);
@@ -210,7 +257,7 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
       // An error answer's body is the API's message (often the only clue), kept short and with the secrets removed.
       throw new HrisStatusError(
         response.status,
-        `${settings.source}: ${what} answered ${response.status}${statusHint(response.status)}${bodySnippet(response.data, request.secrets)}${lastAttempt && RETRYABLE_STATUSES.has(response.status) ? ` after ${attempt} attempts` : ''}`,
+        `${settings.source}: ${what} answered ${response.status}${statusHint(response.status)}${bodySnippet(response.data, [...hidden, ...hiddenValuesOf(finalUrlOf(response), request.visibleParams)])}${lastAttempt && RETRYABLE_STATUSES.has(response.status) ? ` after ${attempt} attempts` : ''}`,
         RETRYABLE_STATUSES.has(response.status) ? retryAfterMs : undefined,
       );
     }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { authHeaders } from './auth';
 import type { RestPagination, RestSourceConfig } from './config';
-import { describeUrl, HrisStatusError, httpSettingsFor, NOT_FOUND_HINT, requestJson, type HrisHttpRequest, type HrisHttpResponse, type HrisHttpSettings, type Sleep } from './http';
+import { describeUrl, HrisStatusError, httpSettingsFor, MIN_REDACTED_QUERY_VALUE, NOT_FOUND_HINT, requestJson, type HrisHttpRequest, type HrisHttpResponse, type HrisHttpSettings, type Sleep } from './http';
 import { getJsonPath } from './json-path';
 import { BEYOND_EXACT_JSON_RANGE, isBeyondExactJsonRange } from '../mapping/record-fields';
 import type { RecordProblem } from '../mapping/employee';
@@ -13,9 +13,6 @@ export interface RestSourceDeps {
   resolveSecret: SecretResolver;
   sleep: Sleep;
 }
-
-/** `source.query` values at least this long are redacted from quoted error bodies (see readRestPages). */
-export const MIN_REDACTED_QUERY_VALUE = 8;
 
 const RecordsSchema = z.array(z.unknown());
 const EmployeeObjectSchema = z.record(z.string(), z.unknown());

@@ -162,3 +162,36 @@ describe('REST source: secrets an error body echoes in another spelling', () => 
     expect(message).toContain('active=1');
   });
 });
+
+describe('REST source: the values a request description hides, in a quoted error body', () => {
+  // base64 of an email: APIs often encode the last record's sort key as the cursor.
+  const cursor = 'amFuZUB4LmNvbQ==';
+
+  it('redacts the cursor a later page refuses (400 quoting it), raw or encoded, and keeps the rest of the answer', async () => {
+    const api = await serve(({ url }) =>
+      url.searchParams.get('cursor') === null
+        ? { body: { rows: people.slice(0, 3), next: cursor } }
+        : { status: 400, body: { error: `invalid cursor '${cursor}'`, sent: url.search, encoded: encodeURIComponent(cursor) } },
+    );
+    const message = await failure(read(`${api.origin}/api/employees`, { recordsPath: 'rows', pagination: { type: 'cursor', cursorPath: 'next' } }));
+    expect(api.requests[1]?.url.searchParams.get('cursor')).toBe(cursor);
+    expect(message).toContain(`GET ${api.origin}/api/employees?cursor=… answered 400`);
+    expect(message).toContain("invalid cursor '[redacted]'");
+    expect(message).not.toContain('amFuZUB4LmNvbQ');
+    expect(message).not.toContain(Buffer.from(cursor, 'base64').toString());
+  });
+
+  it('redacts the query values and password of a Link target an error body echoes', async () => {
+    const api = await serve(({ url }) =>
+      url.searchParams.get('after') === null
+        ? { body: people.slice(0, 3), headers: { Link: `<${api.origin.replace('http://', 'http://sync:l1nk-pa55word@')}/api/employees?after=${cursor}&p=2>; rel="next"` } }
+        : { status: 400, body: `bad request ${url.search} for ${String(url.searchParams.get('after'))}; user sync:l1nk-pa55word` },
+    );
+    const message = await failure(read(`${api.origin}/api/employees`, { pagination: { type: 'link' } }));
+    expect(message).toContain(`GET ${api.origin}/api/employees?after=…&p=… answered 400`);
+    expect(message).not.toContain('amFuZUB4LmNvbQ');
+    expect(message).not.toContain('l1nk-pa55word');
+    // A value as short as `2` is no encoded record: the rest of the answer stays readable.
+    expect(message).toContain('&p=2 for [redacted]');
+  });
+});
