@@ -1,7 +1,8 @@
-import { promises as fs, type Stats } from 'node:fs';
+import { constants as fsConstants, promises as fs, type Stats } from 'node:fs';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { CsvError, parse } from 'csv-parse';
+import { ConfigError } from '../config/load';
 import { undecodableValue } from '../mapping/source-text';
 import type { CsvSourceConfig } from './config';
 import { csvFileToRead } from './data-dir';
@@ -71,14 +72,22 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
   // The file as opened, compared with what is at its path once the last byte is read (changedWhileRead).
   let opened: { handle: fs.FileHandle; stats: Stats };
   try {
-    const handle = await fs.open(realFile, 'r');
+    // Not a regular file (a named pipe, a device): refused before it is opened (notRegularFile).
+    const refusal = notRegularFile(config.path, await fs.stat(realFile));
+    if (refusal) throw refusal;
+    // O_NONBLOCK: should a FIFO take the file's place after that check, opening it does not wait for a writer; the
+    // handle's own stat then refuses it. (On a regular file the flag changes nothing; Windows has none.)
+    const handle = await fs.open(realFile, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
     try {
       opened = { handle, stats: await handle.stat() };
+      const changed = notRegularFile(config.path, opened.stats);
+      if (changed) throw changed;
     } catch (error) {
       await handle.close();
       throw error;
     }
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new SourceReadError(`csv:${config.path} cannot be read: ${describeCsvError(error)}`);
   }
   const file = opened.handle.createReadStream();
@@ -145,6 +154,28 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
   }
   if (read === 0) throw new SourceReadError(`csv:${config.path} has no employee rows; refusing to sync an empty read`);
   if (page.length > 0) yield page;
+}
+
+/**
+ * A refusal of what `stats` describes unless it is a regular file. A named pipe (FIFO) with no writer blocks a read
+ * of it forever, in one of libuv's few threads, where an activity's cancellation cannot reach it; every retry would
+ * block another, until DNS lookups and file reads of every tenant stall. A device or a socket is no export either. A
+ * ConfigError (not retried, as data-dir.ts' refusals): the config names the wrong thing. Names its kind, never content.
+ */
+function notRegularFile(file: string, stats: Stats): ConfigError | undefined {
+  if (stats.isFile()) return undefined;
+  const kind = stats.isFIFO()
+    ? 'a named pipe (FIFO)'
+    : stats.isDirectory()
+      ? 'a directory'
+      : stats.isSocket()
+        ? 'a socket'
+        : stats.isCharacterDevice()
+          ? 'a character device'
+          : stats.isBlockDevice()
+            ? 'a block device'
+            : 'not a file';
+  return new ConfigError(`source.path: ${file} is ${kind}, not a regular file; the CSV source reads only an export written out as a regular file (not a pipe, device or directory)`);
 }
 
 /**

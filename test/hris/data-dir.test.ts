@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { toActivityFailure } from '../../activities/failures';
@@ -118,6 +119,32 @@ describe('CSV exports only from the worker\'s data directories', () => {
     const error = await refusal(path.join(data, 'not-yet.csv'));
     expect(error).toBeInstanceOf(SourceReadError);
     expect(error.message).toMatch(/ENOENT/);
+  });
+
+  it.each([
+    ['a named pipe (FIFO) no one writes to', 'a named pipe (FIFO)', (file: string) => execFileSync('mkfifo', [file])],
+    ['a directory', 'a directory', (file: string) => mkdirSync(file)],
+  ])('refuses %s at once, as not a regular file (a non-retried ConfigInvalid naming its kind), and a symlink onto it', async (_label, kind, make) => {
+    // A read of a FIFO without a writer blocks a libuv thread forever, out of reach of the activity's cancellation.
+    const special = path.join(data, `special-${kind.length}.csv`);
+    make(special);
+    const link = path.join(data, `link-to-special-${kind.length}.csv`);
+    symlinkSync(special, link);
+    for (const file of [special, link]) {
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 5000)));
+      const outcome = await Promise.race([refusal(file), hung]).finally(() => clearTimeout(timer));
+      if (outcome === 'hung') {
+        // Unblock the open or read stuck on the FIFO (a writer that closes at once), so jest can exit.
+        closeSync(openSync(special, 'w'));
+        throw new Error(`reading ${file} (${kind}) did not fail within 5 s`);
+      }
+      expect(outcome).toBeInstanceOf(ConfigError);
+      expect(outcome.message).toBe(
+        `source.path: ${file} is ${kind}, not a regular file; the CSV source reads only an export written out as a regular file (not a pipe, device or directory)`,
+      );
+      expect(toActivityFailure(outcome)).toMatchObject({ type: 'ConfigInvalid', nonRetryable: true });
+    }
   });
 
   it('validate refuses it too, instead of quoting the file in its mapping problems', async () => {
