@@ -70,11 +70,26 @@ export type RestPagination = z.infer<typeof RestPaginationSchema>;
  * are not checked: some HR APIs need harmless parameters with such words (query values are still never printed).
  */
 const CREDENTIAL_HEADER_NAMES = new Set(['authorization', 'proxy-authorization', 'cookie']);
-const CREDENTIAL_HEADER_WORDS = ['api-key', 'apikey', 'api_key', 'token', 'secret', 'password'];
+/** Refused anywhere in the name, even inside a longer word (`X-Tokens`, `X-ClientSecret`, `XAPIKEY`). */
+const CREDENTIAL_HEADER_PARTS = ['api-key', 'apikey', 'api_key', 'token', 'secret', 'password', 'passwd', 'credential', 'accesskey', 'authkey', 'subscriptionkey', 'privatekey'];
+/**
+ * Refused as a whole word of the name (words split at `-`, `_`, `.` and camelCase): `Ocp-Apim-Subscription-Key` (Azure
+ * API Management), `X-Auth-Key`, `X-Access-Key`; not inside a longer word (`X-Keyboard-Layout`, `Accept`).
+ */
+const CREDENTIAL_HEADER_WORD = 'key';
+/** Refused as the last word only: `X-Auth`, `X-Forwarded-Authorization`; `X-Auth-Email` beside an apiKey auth is not. */
+const CREDENTIAL_HEADER_LAST_WORDS = new Set(['auth', 'authorization']);
 
 export function isCredentialHeader(name: string): boolean {
   const lower = name.trim().toLowerCase();
-  return CREDENTIAL_HEADER_NAMES.has(lower) || CREDENTIAL_HEADER_WORDS.some((word) => lower.includes(word));
+  if (CREDENTIAL_HEADER_NAMES.has(lower) || CREDENTIAL_HEADER_PARTS.some((part) => lower.includes(part))) return true;
+  const words = name
+    .trim()
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word !== '');
+  return words.includes(CREDENTIAL_HEADER_WORD) || CREDENTIAL_HEADER_LAST_WORDS.has(words.at(-1) ?? '');
 }
 
 function credentialHeaderMessage(name: string): string {
@@ -104,7 +119,9 @@ export const RestSourceConfigSchema = z.strictObject({
       }
     })
     .default({})
-    .describe('extra request headers, never credentials: Authorization, Proxy-Authorization, Cookie and names with api-key, apikey, api_key, token, secret or password are refused (use auth)'),
+    .describe(
+      'extra request headers, never credentials: Authorization, Proxy-Authorization, Cookie, names with api-key, apikey, api_key, token, secret, password, passwd or credential, names with the word key (X-Auth-Key, Ocp-Apim-Subscription-Key) and names ending in auth or authorization are refused (use auth)',
+    ),
   recordsPath: z.string().default('').describe('dotted path of the records array in the response; empty when the body is the array'),
   totalPath: z.string().min(1).optional().describe('dotted path of the announced total; fewer records than that fails the read'),
   pagination: RestPaginationSchema.default({ type: 'none' }).describe(
