@@ -1,3 +1,5 @@
+import type { Payload } from '@temporalio/common';
+import { ExternalStorageRunner } from '@temporalio/common/lib/internal-non-workflow';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +11,9 @@ import { loadConfigFile } from '../../config/load';
 import { startDevServer } from '../../devserver/dev-server';
 import { portOrFree } from '../../devserver/ports';
 import { projectRoot } from '../../devserver/temporal-cli';
+import { STORAGE_ENVIRONMENT_VARIABLES } from '../../storage/from-env';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
+import { connectorDataConverterFromEnv, connectorExternalStorageFromEnv } from '../../worker/environment';
 import { formatLogEntry, withoutActivityOnlyWorkerWarning } from '../../worker/logging';
 import { formatReport } from '../format-report';
 import { startSync } from '../start-sync';
@@ -21,8 +25,8 @@ const DEMO_KEY_FILE = path.join(projectRoot(), '.peakon-sync', 'demo-encryption-
 
 /**
  * The demo encrypts like production: the operator's own key if one is configured, otherwise a demo key kept (0600) in
- * the git-ignored .peakon-sync/, so payloads of earlier demo runs stay readable. Set in process.env so every worker and
- * client created afterwards uses it.
+ * the git-ignored .peakon-sync/ and reused at each start. Set in process.env so every worker and client created
+ * afterwards uses it.
  */
 function demoEncryptionKeys(): EncryptionKeys {
   const configured = readEncryptionKeys();
@@ -36,6 +40,29 @@ function demoEncryptionKeys(): EncryptionKeys {
   const keys = readEncryptionKeys();
   if (!keys) throw new Error(`${DEMO_KEY_FILE} holds no key: delete it and run the demo again`);
   return keys;
+}
+
+/**
+ * The shell's settings of where a worker keeps its state: its state and report folders and its payload store (with the
+ * ownership ledgers and plan pages), possibly a production bucket. Not the demo's: its sandbox is new at each start, so
+ * a ledger of an earlier demo (or of the README's walkthrough, also tenant `demo`, under another key) is wrong for it.
+ */
+const SHELL_STATE_VARIABLES: readonly string[] = ['PEAKON_SYNC_STATE_DIR', 'PEAKON_SYNC_REPORT_DIR', ...STORAGE_ENVIRONMENT_VARIABLES];
+
+/** `env` with the demo's own state folder in place of the shell's state and storage settings (SHELL_STATE_VARIABLES). */
+function withStateFolderOfItsOwn(env: NodeJS.ProcessEnv, stateDirectory: string): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(env).filter(([name]) => !SHELL_STATE_VARIABLES.includes(name))), PEAKON_SYNC_STATE_DIR: stateDirectory };
+}
+
+/**
+ * The codec server fetches what history only references from the payload store the demo's worker and client use (as
+ * `peakon-sync codec-server` does from the worker's), so the UI decodes stored payloads (plans, partition work) too.
+ */
+function payloadStoreResolver(env: NodeJS.ProcessEnv): { resolvePayload?: (payload: Payload) => Promise<Payload> } {
+  const externalStorage = connectorExternalStorageFromEnv(env);
+  if (!externalStorage) return {};
+  const runner = new ExternalStorageRunner(externalStorage);
+  return { resolvePayload: async (payload) => (await runner.retrieve([payload]))[0] ?? payload };
 }
 
 interface DemoOptions {
@@ -79,13 +106,25 @@ export function registerDemoCommand(program: Command): void {
       // Whatever started is stopped again in reverse order, however the demo ends (done, failed, Ctrl-C).
       const cleanups: (() => Promise<void>)[] = [];
       try {
+        // The demo's state folder, fresh at each start as its sandbox is: the run reports, and the payload store with the
+        // ownership ledger and plan pages. Removed however the demo ends (done, failed, Ctrl-C), as the process exits.
+        const stateDirectory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-demo-'));
+        process.once('exit', () => rmSync(stateDirectory, { recursive: true, force: true }));
+        // In place of the shell's (PEAKON_SYNC_STATE_DIR, PEAKON_SYNC_PAYLOAD_STORE, …) before anything reads them: the
+        // worker, client and codec server get it as `env`; what reads process.env itself (the CSV source's check of the
+        // worker's own folders) sees it there, in this process only.
+        for (const name of SHELL_STATE_VARIABLES) delete process.env[name];
+        process.env.PEAKON_SYNC_STATE_DIR = stateDirectory;
         const temporalPort = await portOrFree(7233);
         const uiPort = await portOrFree(temporalPort === 7233 ? 8233 : temporalPort + 1000);
         const keys = demoEncryptionKeys();
+        const env = withStateFolderOfItsOwn(process.env, stateDirectory);
         const codecServer = await startCodecServer({
           port: await portOrFree(uiPort + 1),
           keys,
           allowedOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+          ...payloadStoreResolver(env),
+          onUnresolvedPayload: (message) => process.stderr.write(`demo codec server: a stored payload could not be fetched (the UI shows its reference instead): ${message}\n`),
         });
         cleanups.push(() => codecServer.close());
         notStopped('while the servers started');
@@ -102,12 +141,15 @@ export function registerDemoCommand(program: Command): void {
         if (!process.env.PEAKON_SYNC_DATA_DIR && config.source.type === 'csv') process.env.PEAKON_SYNC_DATA_DIR = path.dirname(config.source.path);
         const connection = await NativeConnection.connect({ address: server.address });
         cleanups.push(() => connection.close());
-        const stateDirectory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-demo-'));
-        // It holds the runs' report files: removed however the demo ends (done, failed, Ctrl-C), as the process exits.
-        process.once('exit', () => rmSync(stateDirectory, { recursive: true, force: true }));
         const taskQueue = 'peakon-sync-demo';
         // The demo's sandbox token stands in for the real secret a production worker reads from its environment.
-        const workers = await createSyncWorkers({ connection, namespace: server.namespace, taskQueue, deps: { ...defaultActivityDeps(stateDirectory), resolveSecret: () => sandbox.token } });
+        const workers = await createSyncWorkers({
+          connection,
+          namespace: server.namespace,
+          taskQueue,
+          dataConverter: connectorDataConverterFromEnv(env),
+          deps: { ...defaultActivityDeps(path.join(stateDirectory, 'reports'), env), resolveSecret: () => sandbox.token },
+        });
         const running = workers.run();
         cleanups.push(async () => {
           workers.shutdown();
@@ -116,7 +158,7 @@ export function registerDemoCommand(program: Command): void {
         notStopped('while the workers started');
         // The shell's own TEMPORAL_* settings (a Temporal Cloud API key, profile or TLS files) are not for the local dev
         // server: with them the client would open TLS to its plain-text port.
-        const connected = await connectClient({ ...withoutTemporalVariables(process.env), TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
+        const connected = await connectClient({ ...withoutTemporalVariables(env), TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
         cleanups.push(() => connected.close());
         notStopped('while the client connected');
         out(`Temporal UI:      ${server.uiUrl ?? '(no UI)'}`);
@@ -138,6 +180,9 @@ export function registerDemoCommand(program: Command): void {
         if (keepRunning) {
           out(`\nServers stay up for inspection: open ${server.uiUrl ?? 'the Temporal UI'}. Press Ctrl-C to stop.`);
           await stopRequested;
+        } else {
+          const why = options.keepRunning === false ? '--no-keep-running' : 'stdout is not a terminal';
+          out(`\nNot kept running (${why}): the report files and the Temporal UI links above end with this process; run with --keep-running to keep them.`);
         }
       } finally {
         // Each step in turn, even when one fails: a server left running would keep the process alive.
