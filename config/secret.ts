@@ -84,6 +84,11 @@ export interface SecretPolicy {
   allowInsecureHttp: boolean;
   /** The files the worker's own variables name (its keys, Temporal's TLS key, AWS credentials): never a config secret. */
   ownFiles: ReadonlyMap<string, string>;
+  /**
+   * The keys PEAKON_SYNC_SECRET_HOSTS lists itself (not those left at {@link DEFAULT_SECRET_HOSTS}): what a refusal's
+   * advice goes by, to add a host to a listed entry rather than replace it. Absent: nothing listed.
+   */
+  listed?: ReadonlySet<string>;
 }
 
 const HOST_PATTERN = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
@@ -100,6 +105,7 @@ const HOST_PATTERN = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
  */
 export function secretPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): SecretPolicy {
   const bindings = new Map<string, readonly string[]>(Object.entries(DEFAULT_SECRET_HOSTS));
+  const listed = new Set<string>();
   const ownFiles = workerOwnFiles(env);
   for (const entry of (env[SECRET_HOSTS_VARIABLE] ?? '').split(';')) {
     if (entry.trim() === '') continue;
@@ -121,13 +127,14 @@ export function secretPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Secre
       throw new SecretPolicyError(`${SECRET_HOSTS_VARIABLE}: ${key.startsWith('file:') ? `${key} is the file of ${own}, ` : `${key} is `}one of the worker's own secrets (${OWN_VARIABLES} and the files they name), which are never config secrets`);
     }
     bindings.set(key, hosts);
+    listed.add(key);
   }
   const allow = (env[ALLOW_INSECURE_HTTP_VARIABLE] ?? '').trim().toLowerCase();
   if (!['', '0', 'false', '1', 'true'].includes(allow)) {
     throw new SecretPolicyError(`${ALLOW_INSECURE_HTTP_VARIABLE} must be 1 or 0 (got "${env[ALLOW_INSECURE_HTTP_VARIABLE] ?? ''}")`);
   }
   const directory = env[SECRET_DIR_VARIABLE]?.trim() || DEFAULT_SECRET_DIR;
-  return { bindings, secretDirectory: path.resolve(directory), allowInsecureHttp: allow === '1' || allow === 'true', ownFiles };
+  return { bindings, secretDirectory: path.resolve(directory), allowInsecureHttp: allow === '1' || allow === 'true', ownFiles, listed };
 }
 
 /** `name.example.com`, `*.example.com` or an IP address (lower case): a host pattern {@link hostMatches} understands. */
@@ -187,15 +194,33 @@ export function assertSecureDestination(url: string | URL, policy: Pick<SecretPo
   return parsed;
 }
 
-/** The hosts a secret may be sent to under a policy. `realFile` is the file's resolved path, for `file:` secrets. */
-function boundHosts(ref: SecretRef, policy: SecretPolicy, realFile?: string): readonly string[] {
-  if ('env' in ref) return policy.bindings.get(ref.env) ?? [];
+/**
+ * The hosts a secret may be sent to under a policy, and the key of PEAKON_SYNC_SECRET_HOSTS that binds it (the one
+ * an entry for it would have, when none does). `realFile` is the file's resolved path, for `file:` secrets.
+ */
+function boundHosts(ref: SecretRef, policy: SecretPolicy, realFile?: string): { key: string; hosts: readonly string[] } {
+  if ('env' in ref) return { key: ref.env, hosts: policy.bindings.get(ref.env) ?? [] };
   for (const [key, hosts] of policy.bindings) {
     if (!key.startsWith('file:')) continue;
     const listed = key.slice('file:'.length);
-    if (listed === path.resolve(ref.file) || listed === realFile || realpathOrSelf(listed) === realFile) return hosts;
+    if (listed === path.resolve(ref.file) || listed === realFile || realpathOrSelf(listed) === realFile) return { key, hosts };
   }
-  return [];
+  return { key: `file:${path.resolve(ref.file)}`, hosts: [] };
+}
+
+/**
+ * What to set so that the secret may go to `host`, as PEAKON_SYNC_SECRET_HOSTS takes it: `KEY=loopback` for a
+ * loopback host (127.0.0.0/8, localhost, ::1), else `KEY=<host>`. An entry the operator listed keeps its hosts, the
+ * new one added; a secret left at its default binding gets the host alone (a listed secret gets exactly its list).
+ * Names only this secret's entry, never another one's, and never a value.
+ */
+function bindingAdvice(key: string, hosts: readonly string[], host: string, policy: SecretPolicy): string {
+  const wanted = isLoopbackHost(host) ? LOOPBACK : host;
+  const listed = policy.listed?.has(key) === true;
+  const entry = `${key}=${[...(listed ? hosts : []), wanted].join(',')}`;
+  if (listed) return `change its entry in ${SECRET_HOSTS_VARIABLE} to ${entry} on the worker to allow it`;
+  if ((policy.listed?.size ?? 0) > 0) return `add ${entry} to ${SECRET_HOSTS_VARIABLE} (entries separated by ;) on the worker to allow it`;
+  return `set ${SECRET_HOSTS_VARIABLE}=${entry} on the worker to allow it`;
 }
 
 /** The worker's own variables and files are never a config's secret, whatever the destination or the bindings. */
@@ -224,19 +249,16 @@ export function resolveSecretWithPolicy(ref: SecretRef, destination: SecretDesti
     // Again with symlinks resolved: a link in the secret directory to the worker's key file is that key file.
     refuseWorkerOwn(ref, destination.field, policy, realFile);
   }
-  const hosts = boundHosts(ref, policy, realFile);
+  const { key, hosts } = boundHosts(ref, policy, realFile);
   if (!hosts.some((pattern) => hostMatches(pattern, host))) {
-    throw new SecretPolicyError(
-      `secret ${describe} is not bound to host ${host} (bound: ${hosts.join(', ') || 'nothing'}); set ${SECRET_HOSTS_VARIABLE} on the worker to allow it`,
-    );
+    throw new SecretPolicyError(`secret ${describe} is not bound to host ${host} (bound: ${hosts.join(', ') || 'nothing'}); ${bindingAdvice(key, hosts, host, policy)}`);
   }
   if ('env' in ref) {
     const set = env[ref.env];
-    if (set === undefined || set === '') throw new SecretError(`secret ${describe} is not set`);
+    // Unset only when absent: `PEAKON_TOKEN= peakon-sync …` sets it, empty.
+    if (set === undefined) throw new SecretError(`secret ${describe} is not set`);
     // One trailing newline dropped, as from a file: a Kubernetes secret made with `--from-file` keeps the file's.
-    const value = withoutTrailingNewline(set);
-    if (value === '') throw new SecretError(`secret ${describe} is empty`);
-    return value;
+    return nonEmpty(withoutTrailingNewline(set), describe);
   }
   let text: string;
   try {
@@ -244,8 +266,13 @@ export function resolveSecretWithPolicy(ref: SecretRef, destination: SecretDesti
   } catch (error) {
     throw new SecretError(`secret ${describe} cannot be read (${errorCode(error)})`);
   }
-  const value = withoutTrailingNewline(text);
+  return nonEmpty(withoutTrailingNewline(text), describe);
+}
+
+/** A value that is nothing, or only spaces and newlines, is no secret: refused as empty (never quoted). */
+function nonEmpty(value: string, describe: string): string {
   if (value === '') throw new SecretError(`secret ${describe} is empty`);
+  if (value.trim() === '') throw new SecretError(`secret ${describe} is empty (only whitespace)`);
   return value;
 }
 

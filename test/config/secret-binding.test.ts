@@ -106,7 +106,7 @@ describe('REST source: a secret only goes to the hosts the worker binds it to', 
     const resolveSecret = createSecretResolver({ HR_TOKEN: 'hr-s3cr3t', PEAKON_SYNC_SECRET_HOSTS: 'HR_TOKEN=hr.example.com' });
     const error = await refusal(readRest(`${api.origin}/api/employees`, resolveSecret));
     expect(error.message).toBe(
-      'secret environment variable HR_TOKEN is not bound to host 127.0.0.1 (bound: hr.example.com); set PEAKON_SYNC_SECRET_HOSTS on the worker to allow it',
+      'secret environment variable HR_TOKEN is not bound to host 127.0.0.1 (bound: hr.example.com); change its entry in PEAKON_SYNC_SECRET_HOSTS to HR_TOKEN=hr.example.com,loopback on the worker to allow it',
     );
     expect(error.message).not.toContain('hr-s3cr3t');
     expect(api.requests).toHaveLength(0);
@@ -119,7 +119,7 @@ describe('REST source: a secret only goes to the hosts the worker binds it to', 
   it('sends the secret to a bound host; a secret the worker does not list goes nowhere, not even to loopback', async () => {
     const api = await capture();
     const unlisted = await refusal(readRest(`${api.origin}/api/employees`, createSecretResolver({ HR_TOKEN: 'hr-s3cr3t' })));
-    expect(unlisted.message).toBe('secret environment variable HR_TOKEN is not bound to host 127.0.0.1 (bound: nothing); set PEAKON_SYNC_SECRET_HOSTS on the worker to allow it');
+    expect(unlisted.message).toBe('secret environment variable HR_TOKEN is not bound to host 127.0.0.1 (bound: nothing); set PEAKON_SYNC_SECRET_HOSTS=HR_TOKEN=loopback on the worker to allow it');
     expect(api.requests).toHaveLength(0);
     expect(await readRest(`${api.origin}/api/employees`, createSecretResolver({ HR_TOKEN: 'hr-s3cr3t', PEAKON_SYNC_SECRET_HOSTS: 'HR_TOKEN=127.0.0.1' }))).toHaveLength(2);
     expect(await readRest(`${api.origin}/api/employees`, createSecretResolver({ HR_TOKEN: 'hr-s3cr3t', PEAKON_SYNC_SECRET_HOSTS: 'HR_TOKEN=loopback' }))).toHaveLength(2);
@@ -168,7 +168,7 @@ describe('BambooHR source', () => {
     const config = BambooHrSourceConfigSchema.parse({ type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOOHR_API_KEY' }, baseUrl: `${api.origin}/api/gateway.php/acme` });
     const error = await refusal(readAllRecords(createSource(config, { resolveSecret: createSecretResolver({ BAMBOOHR_API_KEY: 'bamboo' }), sleep: noSleep })));
     expect(error.message).toBe(
-      'secret environment variable BAMBOOHR_API_KEY is not bound to host 127.0.0.1 (bound: api.bamboohr.com, *.bamboohr.com); set PEAKON_SYNC_SECRET_HOSTS on the worker to allow it',
+      'secret environment variable BAMBOOHR_API_KEY is not bound to host 127.0.0.1 (bound: api.bamboohr.com, *.bamboohr.com); set PEAKON_SYNC_SECRET_HOSTS=BAMBOOHR_API_KEY=loopback on the worker to allow it',
     );
     expect(api.requests).toHaveLength(0);
   });
@@ -182,7 +182,7 @@ describe('Peakon token (scimClientFor, as every Peakon activity builds its clien
     const api = await capture();
     const deps = depsWith({ PEAKON_TOKEN: 'peakon-s3cr3t', PEAKON_SYNC_SECRET_HOSTS: 'PEAKON_TOKEN=*.peakon.com' });
     expect(() => scimClientFor(deps, connection(`${api.origin}/scim/v2`))).toThrow(
-      'secret environment variable PEAKON_TOKEN is not bound to host 127.0.0.1 (bound: *.peakon.com); set PEAKON_SYNC_SECRET_HOSTS on the worker to allow it',
+      'secret environment variable PEAKON_TOKEN is not bound to host 127.0.0.1 (bound: *.peakon.com); change its entry in PEAKON_SYNC_SECRET_HOSTS to PEAKON_TOKEN=*.peakon.com,loopback on the worker to allow it',
     );
     expect(api.requests).toHaveLength(0);
   });
@@ -234,7 +234,7 @@ describe('file secrets', () => {
 
   it('refuses the file for a host it is not bound to', () => {
     expect(() => resolve({ file: path.join(secretDir, 'hr_token') }, to('https://evil.example.com/'))).toThrow(
-      `secret file ${path.join(secretDir, 'hr_token')} is not bound to host evil.example.com (bound: hr.example.com); set PEAKON_SYNC_SECRET_HOSTS on the worker to allow it`,
+      `secret file ${path.join(secretDir, 'hr_token')} is not bound to host evil.example.com (bound: hr.example.com); change its entry in PEAKON_SYNC_SECRET_HOSTS to file:${path.join(secretDir, 'hr_token')}=hr.example.com,evil.example.com on the worker to allow it`,
     );
   });
 
@@ -359,7 +359,7 @@ describe('peakon-sync validate', () => {
       preflight: {
         checked: false,
         problems: [
-          'preflight refused: secret environment variable SECRET_BINDING_TEST_TOKEN is not bound to host peakon.invalid (bound: nothing); set PEAKON_SYNC_SECRET_HOSTS on the worker to allow it' +
+          'preflight refused: secret environment variable SECRET_BINDING_TEST_TOKEN is not bound to host peakon.invalid (bound: nothing); set PEAKON_SYNC_SECRET_HOSTS=SECRET_BINDING_TEST_TOKEN=peakon.invalid on the worker to allow it' +
             " (validate applies the worker's rule with this shell's environment: set it here too to check)",
         ],
       },
