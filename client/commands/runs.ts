@@ -23,6 +23,13 @@ export interface TenantRun {
   outcome?: SyncRunMemo;
   /** Set when the memo is there but this client's codec cannot decode it (encrypted with a key it does not hold). */
   memoUnreadable?: true;
+  /** A dry run (`sync --dry-run`, from its memo): it writes nothing, so its outcome's counts of writes stay 0. */
+  dryRun?: true;
+  /**
+   * A completed dry run's plan, per action (`create`, `update`, `deactivate`, …: its report's `planned`), read from
+   * the run's result; absent when that cannot be read. Counts only.
+   */
+  planned?: Record<string, number>;
 }
 
 export const DEFAULT_RUNS_LIMIT = 20;
@@ -74,6 +81,7 @@ async function tenantRun(client: Client, raw: RawExecution): Promise<TenantRun> 
     info = await executionInfoFromRaw({ ...raw, memo: null }, converter, raw, namespace);
   }
   const outcome = SyncRunMemoSchema.safeParse(info.memo);
+  const dryRun = !memoUnreadable && (info.memo as { dryRun?: unknown } | undefined)?.dryRun === true;
   return {
     workflowId: info.workflowId,
     runId: info.runId,
@@ -83,7 +91,24 @@ async function tenantRun(client: Client, raw: RawExecution): Promise<TenantRun> 
     execution: info.status.name,
     ...(outcome.success ? { outcome: outcome.data } : {}),
     ...(memoUnreadable ? { memoUnreadable: true as const } : {}),
+    ...(dryRun ? { dryRun: true as const } : {}),
   };
+}
+
+/**
+ * What a completed dry run planned: its memo counts what was written (nothing), so the plan's counts come from the
+ * run's result, its report's `planned`. Only the counts are kept (the report's plan lines name people). Undefined
+ * when the result cannot be read (gone, or encrypted with a key this client does not hold).
+ */
+async function dryRunPlanned(client: Client, run: TenantRun): Promise<Record<string, number> | undefined> {
+  try {
+    const report: unknown = await client.workflow.getHandle(run.workflowId, run.runId).result();
+    const planned = (report as { planned?: unknown } | null)?.planned;
+    if (typeof planned !== 'object' || planned === null) return undefined;
+    return Object.fromEntries(Object.entries(planned).filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1])));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The tenant's runs, manual and scheduled, newest first, through Temporal visibility (a second or so behind). */
@@ -107,18 +132,50 @@ export async function listTenantRuns(client: Client, tenant: string, options: { 
     nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
   } while (nextPageToken && runs.length < RUNS_READ_CAP);
   runs.sort((left, right) => right.startedAt.getTime() - left.startedAt.getTime() || left.workflowId.localeCompare(right.workflowId));
-  return { runs: runs.slice(0, options.limit), capped: nextPageToken !== undefined };
+  const shown = runs.slice(0, options.limit);
+  for (const run of shown) {
+    if (run.dryRun !== true || run.execution !== 'COMPLETED') continue;
+    const planned = await dryRunPlanned(client, run);
+    if (planned) run.planned = planned;
+  }
+  return { runs: shown, capped: nextPageToken !== undefined };
 }
 
 function time(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** The run's own outcome, worded as `schedule describe` words it (schedules/overview.ts). */
+/** A dry run's plan's writes, in the order a run makes them: `47 to create, 3 to update`. */
+const PLANNED_WRITES: readonly (readonly [string, string])[] = [
+  ['create', 'to create'],
+  ['update', 'to update'],
+  ['discover', 'to discover (create or update)'],
+  ['deactivate', 'to deactivate'],
+  ['delete', 'to delete'],
+];
+
+/**
+ * A completed dry run: `dry run: 47 to create, 3 to update (planned, nothing written); 2 ops`, with the invalid
+ * records when there are some. Without its plan's counts (result unreadable) it still says it was a dry run.
+ */
+function dryRunOutcome(run: TenantRun & { outcome: SyncRunMemo }): string {
+  const ops = run.outcome.operations !== undefined ? `; ${run.outcome.operations} ops` : '';
+  const invalid = run.planned?.['invalid'] ?? run.outcome.counts?.failed ?? 0;
+  const invalidText = invalid > 0 ? `, ${invalid} invalid record(s)` : '';
+  if (!run.planned) return `dry run: nothing written (what it planned cannot be read here: peakon-sync status '${run.workflowId}'${invalidText})${ops}`;
+  const planned = run.planned;
+  const writes = PLANNED_WRITES.filter(([action]) => (planned[action] ?? 0) > 0).map(([action, words]) => `${planned[action]} ${words}`);
+  return `dry run: ${writes.join(', ') || 'nothing to write'}${invalidText} (planned, nothing written)${ops}`;
+}
+
+/** The run's own outcome, worded as `schedule describe` words it (schedules/overview.ts); a dry run says what it planned. */
 export function tenantRunOutcome(run: TenantRun): string {
   if (run.memoUnreadable) return `${run.execution} (its memo is encrypted with a key this client does not hold)`;
+  const { outcome } = run;
+  if (run.dryRun && outcome && run.execution === 'COMPLETED' && (outcome.status === 'completed' || outcome.status === 'completed_with_failures')) return dryRunOutcome({ ...run, outcome });
   // describeRunOutcome reads only the ID, the Temporal status and the memo; a manual run has no scheduled time.
-  return describeRunOutcome({ workflowId: run.workflowId, runId: run.runId, scheduledAt: run.startedAt, startedAt: run.startedAt, execution: run.execution, ...(run.outcome ? { outcome: run.outcome } : {}) });
+  const described = describeRunOutcome({ workflowId: run.workflowId, runId: run.runId, scheduledAt: run.startedAt, startedAt: run.startedAt, execution: run.execution, ...(outcome ? { outcome } : {}) });
+  return run.dryRun ? `dry run, ${described}` : described;
 }
 
 export function formatTenantRuns(tenant: string, runs: readonly TenantRun[], capped: boolean): string {

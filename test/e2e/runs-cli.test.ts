@@ -12,11 +12,21 @@ import { useScheduleCli } from '../harness/schedule-cli';
 import { runCliInProcess } from '../harness/cli';
 import { eventually } from '../harness/wait';
 import { configAsWrittenFor, writeConfigFile } from '../schedules/config-as-written';
+import type { SyncReport } from '../../sync/report';
 
 const peakonSync = runCliInProcess;
 
 const RunsJsonSchema = z.array(
-  z.object({ workflowId: z.string(), workflowType: z.string(), startedAt: z.string(), execution: z.string(), outcome: z.object({ status: z.string() }).optional(), outcomeText: z.string() }),
+  z.object({
+    workflowId: z.string(),
+    workflowType: z.string(),
+    startedAt: z.string(),
+    execution: z.string(),
+    outcome: z.object({ status: z.string(), counts: z.object({ created: z.number(), updated: z.number() }).optional() }).optional(),
+    outcomeText: z.string(),
+    dryRun: z.literal(true).optional(),
+    planned: z.record(z.string(), z.number()).optional(),
+  }),
 );
 const DescribeJsonSchema = z.object({ recentRuns: z.array(z.object({ workflowId: z.string(), execution: z.string() })) });
 
@@ -142,4 +152,40 @@ describe('peakon-sync schedule trigger and peakon-sync runs <tenant> (the CLI ag
       await temporal.client.schedule.getHandle(id).delete().catch(() => undefined);
     }
   }, 60_000);
+
+  it('shows a dry run as what it planned, not as a run that created nothing; the JSON keeps its fields and adds dryRun and planned', async () => {
+    const { temporal, fixture } = cli;
+    const { tenant } = fixture.config;
+    // More people than the first test synced: some are new whichever tests ran before, so the plan creates some.
+    fixture.writeEmployees(generateOrg(9, 3));
+    const configPath = writeConfigFile(fixture, 'config-dry-run.yaml', configAsWrittenFor(fixture));
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        const before = fixture.sandbox.ops().length;
+        const started = await peakonSync('sync', '--config', configPath, '--dry-run', '--quiet');
+        const workflowId = /started (\S+)/.exec(started)?.[1] ?? '';
+        expect(workflowId).toMatch(`peakon-sync/${tenant}/`);
+        const report = (await temporal.client.workflow.getHandle(workflowId).result()) as SyncReport;
+        expect(report.dryRun).toBe(true);
+        const planned = report.planned ?? {};
+        expect(planned['create']).toBeGreaterThan(0);
+        expect({ discover: planned['discover'], deactivate: planned['deactivate'], delete: planned['delete'], invalid: planned['invalid'] }).toEqual({ discover: 0, deactivate: 0, delete: 0, invalid: 0 });
+        // Nothing written: the dry run only read.
+        expect(fixture.sandbox.ops().slice(before).every((op) => op.method === 'GET')).toBe(true);
+
+        const run = await eventually('the dry run closed in visibility', async () => (await runsJson(tenant)).find((listed) => listed.workflowId === workflowId && listed.execution === 'COMPLETED' && listed.outcome));
+        const expected = `dry run: ${planned['create']} to create${planned['update'] ? `, ${planned['update']} to update` : ''} (planned, nothing written); ${report.operations} ops`;
+        expect(run.outcomeText).toBe(expected);
+        expect(run.dryRun).toBe(true);
+        expect(run.planned).toEqual(planned);
+        // The memo's counts, as before: what was written (nothing).
+        expect(run.outcome).toMatchObject({ status: 'completed', counts: { created: 0, updated: 0 } });
+
+        const line = (await peakonSync('runs', tenant)).split('\n').find((text) => text.includes(workflowId));
+        expect(line).toMatch(new RegExp(`  COMPLETED +${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+        expect(line).not.toContain('created 0');
+      })(),
+    );
+  }, 90_000);
 });
