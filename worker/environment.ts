@@ -1,6 +1,7 @@
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import path from 'node:path';
-import type { DataConverter, ExternalStorage } from '@temporalio/common';
+import type { DataConverter, ExternalStorage, Payload } from '@temporalio/common';
+import { ExternalStorageRunner } from '@temporalio/common/lib/internal-non-workflow';
 import { z } from 'zod';
 import { connectorDataConverter } from '../codec/data-converter';
 import { emptyToUndefined, externalStorageFromEnv } from '../storage/from-env';
@@ -260,6 +261,18 @@ export function stateDirectoryNotice(env: NodeJS.ProcessEnv, existed: boolean, w
  */
 export function connectorExternalStorageFromEnv(env: NodeJS.ProcessEnv = process.env): ExternalStorage | undefined {
   return externalStorageFromEnv(env, { defaultLocalDirectory: defaultPayloadDirectory(env), defaultLocalMissingHint: defaultPayloadStoreMissingHint(env) });
+}
+
+/**
+ * For the codec server (`peakon-sync codec-server`, the demo's): payloads of 16 KiB and more (plans, partition work,
+ * large results) are in the payload store and history holds a reference to them (the SDK encrypts, then stores). The UI
+ * sends that reference: fetched from the store the workers use, it decodes like any other payload.
+ */
+export function payloadStoreResolverFromEnv(env: NodeJS.ProcessEnv = process.env): { resolvePayload?: (payload: Payload) => Promise<Payload> } {
+  const externalStorage = connectorExternalStorageFromEnv(env);
+  if (!externalStorage) return {};
+  const runner = new ExternalStorageRunner(externalStorage);
+  return { resolvePayload: async (payload) => (await runner.retrieve([payload]))[0] ?? payload };
 }
 
 /** The one data converter of workers and clients: the codec (encryption) and the payload store (claim check). */

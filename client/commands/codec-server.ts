@@ -1,11 +1,9 @@
-import type { Payload } from '@temporalio/common';
-import { ExternalStorageRunner } from '@temporalio/common/lib/internal-non-workflow';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { CODEC_SERVER_TOKEN_VARIABLE, ENCRYPTION_KEY_VARIABLE, readCodecServerToken, readEncryptionKeys } from '../../codec/keys';
 import { ALLOW_ENCODE_FLAG, DEFAULT_UI_ORIGINS, startCodecServer, UNAUTHENTICATED_FLAG } from '../../codec/server';
 import { isLoopbackHost } from '../../config/secret';
-import { connectorExternalStorageFromEnv } from '../../worker/environment';
+import { payloadStoreResolverFromEnv } from '../../worker/environment';
 
 const CodecServerCommandOptionsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65_535),
@@ -50,7 +48,7 @@ export function registerCodecServerCommand(program: Command): void {
         ...(bearerToken ? { bearerToken } : {}),
         allowUnauthenticatedDecode: parsed.data.unsafeAllowUnauthenticatedDecode,
         allowEncode: parsed.data.allowEncode,
-        ...payloadStoreResolver(process.env),
+        ...payloadStoreResolverFromEnv(process.env),
         // The store's message names the folder (or bucket) and why a payload may be missing there; no payload content.
         onUnresolvedPayload: (message) => process.stderr.write(`WARNING: a stored payload could not be fetched (the UI shows its reference instead): ${message}\n`),
       });
@@ -70,17 +68,4 @@ export function registerCodecServerCommand(program: Command): void {
       await stopped;
       await server.close();
     });
-}
-
-/**
- * Payloads of 16 KiB and more (plans, partition work, large results) are in the payload store, and history holds a
- * reference to them (the SDK encrypts, then stores). The UI sends that reference: fetched from the same store the
- * workers use (connectorExternalStorageFromEnv: PEAKON_SYNC_PAYLOAD_STORE, else the state folder's payloads/), it decodes
- * like any other payload.
- */
-function payloadStoreResolver(env: NodeJS.ProcessEnv): { resolvePayload?: (payload: Payload) => Promise<Payload> } {
-  const externalStorage = connectorExternalStorageFromEnv(env);
-  if (!externalStorage) return {};
-  const runner = new ExternalStorageRunner(externalStorage);
-  return { resolvePayload: async (payload) => (await runner.retrieve([payload]))[0] ?? payload };
 }

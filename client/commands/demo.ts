@@ -1,5 +1,3 @@
-import type { Payload } from '@temporalio/common';
-import { ExternalStorageRunner } from '@temporalio/common/lib/internal-non-workflow';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +11,7 @@ import { portOrFree } from '../../devserver/ports';
 import { projectRoot } from '../../devserver/temporal-cli';
 import { STORAGE_ENVIRONMENT_VARIABLES } from '../../storage/from-env';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
-import { connectorDataConverterFromEnv, connectorExternalStorageFromEnv } from '../../worker/environment';
+import { connectorDataConverterFromEnv, payloadStoreResolverFromEnv } from '../../worker/environment';
 import { formatLogEntry, withoutActivityOnlyWorkerWarning } from '../../worker/logging';
 import { formatReport } from '../format-report';
 import { startSync } from '../start-sync';
@@ -52,17 +50,6 @@ const SHELL_STATE_VARIABLES: readonly string[] = ['PEAKON_SYNC_STATE_DIR', 'PEAK
 /** `env` with the demo's own state folder in place of the shell's state and storage settings (SHELL_STATE_VARIABLES). */
 function withStateFolderOfItsOwn(env: NodeJS.ProcessEnv, stateDirectory: string): NodeJS.ProcessEnv {
   return { ...Object.fromEntries(Object.entries(env).filter(([name]) => !SHELL_STATE_VARIABLES.includes(name))), PEAKON_SYNC_STATE_DIR: stateDirectory };
-}
-
-/**
- * The codec server fetches what history only references from the payload store the demo's worker and client use (as
- * `peakon-sync codec-server` does from the worker's), so the UI decodes stored payloads (plans, partition work) too.
- */
-function payloadStoreResolver(env: NodeJS.ProcessEnv): { resolvePayload?: (payload: Payload) => Promise<Payload> } {
-  const externalStorage = connectorExternalStorageFromEnv(env);
-  if (!externalStorage) return {};
-  const runner = new ExternalStorageRunner(externalStorage);
-  return { resolvePayload: async (payload) => (await runner.retrieve([payload]))[0] ?? payload };
 }
 
 interface DemoOptions {
@@ -123,7 +110,7 @@ export function registerDemoCommand(program: Command): void {
           port: await portOrFree(uiPort + 1),
           keys,
           allowedOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
-          ...payloadStoreResolver(env),
+          ...payloadStoreResolverFromEnv(env),
           onUnresolvedPayload: (message) => process.stderr.write(`demo codec server: a stored payload could not be fetched (the UI shows its reference instead): ${message}\n`),
         });
         cleanups.push(() => codecServer.close());
