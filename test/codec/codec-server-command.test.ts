@@ -37,6 +37,7 @@ describe('peakon-sync codec-server off loopback', () => {
   const withoutToken = (): NodeJS.ProcessEnv => {
     const env = { ...process.env };
     delete env[TOKEN_VARIABLE];
+    delete env[`${TOKEN_VARIABLE}_FILE`];
     return env;
   };
 

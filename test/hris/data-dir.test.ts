@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { toActivityFailure } from '../../activities/failures';
@@ -135,8 +135,13 @@ describe('CSV exports only from the worker\'s data directories', () => {
       const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 5000)));
       const outcome = await Promise.race([refusal(file), hung]).finally(() => clearTimeout(timer));
       if (outcome === 'hung') {
-        // Unblock the open or read stuck on the FIFO (a writer that closes at once), so jest can exit.
-        closeSync(openSync(special, 'w'));
+        // Unblock the open or read stuck on the FIFO (a writer that closes at once), so jest can exit. Non-blocking: with
+        // no reader (the code hung elsewhere) a plain open for writing would hang the test itself; this fails (ENXIO).
+        try {
+          closeSync(openSync(special, constants.O_WRONLY | constants.O_NONBLOCK));
+        } catch {
+          // Nobody reads the FIFO: nothing to unblock.
+        }
         throw new Error(`reading ${file} (${kind}) did not fail within 5 s`);
       }
       expect(outcome).toBeInstanceOf(ConfigError);
