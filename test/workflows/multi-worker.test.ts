@@ -109,14 +109,16 @@ describe('one budget per tenant across worker processes', () => {
     const ops = fixture.sandbox.ops();
     expect(ops.filter((op) => op.status === 429)).toEqual([]);
     // The pace below proves one budget only if both processes sent requests: one worker doing every write paces itself.
-    // Each must have run at least a tenth of the run's SCIM activities (one request each; not an even split, which the
-    // server's dispatch to whichever poller waits does not promise on a loaded 2-core machine; measured about 50/50).
+    // Each must have run at least 30% of the run's SCIM activities (one request each). Not an even split, which the
+    // server's dispatch to whichever poller waits does not promise, but a floor a lopsided split that hides two budgets
+    // (90/10: the busy worker alone at the budget's pace passes the span check below) cannot pass; measured 48-52 of
+    // 100 per worker in five CI runs.
     const { scimActivities } = await workersOfRun(pipeline.temporal, report.runId, scimTaskQueue(pipeline.temporal.taskQueue, fixture.config.tenant));
     const scimTotal = [...scimActivities.values()].reduce((sum, count) => sum + count, 0);
     process.stderr.write(`pacing: SCIM activities per worker ${JSON.stringify(Object.fromEntries(scimActivities))} of ${scimTotal}\n`);
     expect(scimTotal).toBeGreaterThanOrEqual(100);
     expect([...scimActivities.keys()].sort()).toEqual(workers.map((worker) => String(worker.process.pid)).sort());
-    for (const count of scimActivities.values()) expect(count).toBeGreaterThanOrEqual(Math.ceil(scimTotal * 0.1));
+    for (const count of scimActivities.values()) expect(count).toBeGreaterThanOrEqual(Math.ceil(scimTotal * 0.3));
     const posts = ops.filter((op) => op.method === 'POST').map((op) => Date.parse(op.time));
     const seconds = ((posts.at(-1) ?? 0) - (posts[0] ?? 0)) / 1000;
     // Two workers with 20 slots each could send 100 POSTs in a second or two; paced together they need ~25 s.
