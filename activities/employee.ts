@@ -276,7 +276,8 @@ export function goneIsDone(write: EmployeeWrite): boolean {
  * Sends one employee write: `gone` when Peakon answered 404 to a write whose goal that is (goneIsDone), so retrying a
  * delete, or a leaver deleted by hand, never fails the leaver. A PATCH or PUT answered 2xx was applied, whatever its
  * body: the connector does not use the returned user, so an answer that is not one (a proxy's page, a truncated body)
- * does not make an applied write a failure.
+ * does not make an applied write a failure. A write the client refused before sending (ScimRequestRefusedError: a user
+ * id that cannot go into the path) reached nobody and stays a failure.
  */
 export async function sendEmployeeWrite(scim: ScimClient, peakonUserId: string, write: EmployeeWrite): Promise<'written' | 'gone'> {
   let body: ScimUserWrite | undefined;

@@ -9,6 +9,7 @@ import {
   ScimIncompleteListingError,
   ScimMalformedResponseError,
   ScimRateLimitedError,
+  ScimRequestRefusedError,
   ScimRetryLaterError,
   ScimTransientError,
   ScimUnreadableUserError,
@@ -665,13 +666,14 @@ function userPath(method: HttpMethod, id: string): string {
  * `value` encoded as one path segment. An empty one would turn GET /Users/{id} into a listing and DELETE into a
  * request on the collection; a segment that is `.` or `..` (or their percent-encoded spellings) is a dot segment that
  * URL resolution removes: `/Users/.` becomes `/Users/` (a DELETE on the collection), `/Users/..` the base. Either is
- * refused before sending, as a malformed answer (not retried): ids come from Peakon's answers, which the parse already
- * holds to the same rule (scim/resources.ts ScimIdSchema); only an id read before that rule can still be one.
+ * refused before sending (ScimRequestRefusedError, not retried), never as a malformed answer: nothing was sent, so a
+ * write refused here was not applied. Ids come from Peakon's answers, which the parse already holds to the same rule
+ * (scim/resources.ts ScimIdSchema); only an id read before that rule (an older stored plan or ledger) can still be one.
  */
 function pathSegment(request: ScimRequestDescription, what: string, value: string, options: { rawColons?: boolean } = {}): string {
   const encoded = options.rawColons === true ? encodeURIComponent(value).replace(/%3A/gi, ':') : encodeURIComponent(value);
-  if (encoded === '') throw new ScimMalformedResponseError(`not sent: a ${what} must not be empty`, request);
-  if (/^(?:\.|%2e){1,2}$/i.test(encoded)) throw new ScimMalformedResponseError(`not sent: Invalid ${what} ${JSON.stringify(value)}: a path segment of dots would address another resource`, request);
+  if (encoded === '') throw new ScimRequestRefusedError(`not sent: a ${what} must not be empty`, request);
+  if (/^(?:\.|%2e){1,2}$/i.test(encoded)) throw new ScimRequestRefusedError(`not sent: Invalid ${what} ${JSON.stringify(value)}: a path segment of dots would address another resource`, request);
   return encoded;
 }
 

@@ -140,8 +140,20 @@ export class ScimRateLimitedError extends ScimRetryLaterError {}
  */
 export class ScimTransientError extends ScimRetryLaterError {}
 
-/** A 2xx whose body is not SCIM JSON of the expected shape. Not retried: the server answered, just not sensibly. */
+/**
+ * A 2xx whose body is not SCIM JSON of the expected shape. Not retried: the server answered, just not sensibly. Only a
+ * request that was sent and answered is one: a write answered so was applied (activities/employee.ts sendEmployeeWrite).
+ */
 export class ScimMalformedResponseError extends ScimError {
+  readonly retryable = false;
+}
+
+/**
+ * Refused by the client before sending: the request cannot go out as meant (a user id that is empty, `.` or `..` would
+ * address the collection or the base URL instead of the user). Nothing reached Peakon, so nothing was applied: never
+ * a malformed answer, which for a write means applied. Not retried: the same request is refused again.
+ */
+export class ScimRequestRefusedError extends ScimError {
   readonly retryable = false;
 }
 
