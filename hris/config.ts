@@ -56,7 +56,14 @@ export const RestPaginationSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('cursor'),
     cursorParam: z.string().min(1).default('cursor'),
-    cursorPath: z.string().min(1).describe('dotted path of the next cursor in the response; empty or absent ends the read'),
+    cursorPath: z
+      .string()
+      .min(1)
+      .describe(
+        'dotted path of the next cursor in the response. null or "" ends the read; so does no key there after a short page. ' +
+          'With sizeParam set, a full page (as long as pageSize and as the longest page before it) without the key fails the read, unless the total at totalPath has been read: ' +
+          'it is as likely a wrong cursorPath; an API that leaves the cursor out of a last page that happens to be exactly full needs totalPath, or a pageSize that does not leave the last page exactly full',
+      ),
     sizeParam: z.string().min(1).optional(),
     pageSize: z.number().int().min(1).default(100),
   }),

@@ -271,7 +271,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
           'set totalPath to the total the API announces, so the read knows when it is complete',
       );
     }
-    next = nextPage(config, next, response, records.length, read, confirmedTotal, announced, seenCursors, description);
+    next = nextPage(config, next, response, { pageNumber, pageLength: records.length, longestBefore: longestPage }, read, confirmedTotal, announced, seenCursors, description);
     // An empty page is no tail: where it does not end the read (a cursor or Link to more), the API said there is more.
     afterTail = records.length > 0 && short;
     longestPage = Math.max(longestPage, records.length);
@@ -422,7 +422,8 @@ function nextPage(
   config: RestSourceConfig,
   current: { url: string; params: Record<string, string> },
   response: HrisHttpResponse,
-  pageLength: number,
+  /** This page: its number, its length, and the longest page before it in this read (0 on page 1). */
+  page: { pageNumber: number; pageLength: number; longestBefore: number },
   read: number,
   /** The total this page confirmed (undefined where it did not): an offset or page read ends once it is read. */
   confirmedTotal: number | undefined,
@@ -432,6 +433,7 @@ function nextPage(
   description: string,
 ): NextPage {
   const pagination = config.pagination;
+  const { pageLength } = page;
   const reachedTotal = confirmedTotal !== undefined && read >= confirmedTotal;
   switch (pagination.type) {
     case 'none':
@@ -469,13 +471,11 @@ function nextPage(
       // null or "" is the API saying so. No key at all is that only after a short page (an API that leaves the cursor
       // out of its last page): after a full page it is as likely a cursorPath that names the wrong key (meta.nextCursor
       // for meta.next_cursor), which finds nothing on every page and would end every read after page 1, the people
-      // after it planned as leavers. The announced total, where there is one, tells the two apart.
-      if (cursor === undefined && pagination.sizeParam !== undefined && pageLength >= pagination.pageSize && !(announced !== undefined && read >= announced)) {
-        throw new SourceReadError(
-          `${description}: a full page (${pageLength} record(s), pageSize ${pagination.pageSize}) has no next cursor at "${pagination.cursorPath}" (source.pagination.cursorPath): ` +
-            `${describeAround(response.body, pagination.cursorPath)} (values not shown). A missing cursor after a full page is not taken as the end of the read: ` +
-            'correct source.pagination.cursorPath; if the API leaves the cursor out of a last page that happens to be full, set totalPath to the total it announces',
-        );
+      // after it planned as leavers. The announced total, where there is one, tells the two apart. Full is as long as
+      // the size asked for and as the longest page before it: an API that ignores sizeParam and serves larger pages of
+      // its own (150 where 100 were asked for) ends on a page shorter than those, which is a short page, however long.
+      if (cursor === undefined && pagination.sizeParam !== undefined && pageLength >= Math.max(pagination.pageSize, page.longestBefore) && !(announced !== undefined && read >= announced)) {
+        throw missingCursorAfterFullPage(config.totalPath, pagination, response.body, page, read, announced, description);
       }
       if (cursor === undefined || cursor === null || cursor === '') return undefined;
       if (typeof cursor !== 'string' && typeof cursor !== 'number') {
@@ -501,6 +501,43 @@ function nextPage(
       return link ? { url: new URL(link, response.url || current.url).toString(), params: {} } : undefined;
     }
   }
+}
+
+/**
+ * A full cursor page without the key at cursorPath. On page 1 that is most likely a wrong cursorPath. On a later page
+ * it is not (the pages before had a cursor there), but it is still ambiguous: the last page of an API that leaves the
+ * cursor out of it, which happens to be exactly full, or a page the API left the cursor out of with more after it. The
+ * read cannot tell which, so it fails, and says how to make the two distinguishable: a total, or a page size that does
+ * not leave the last page exactly full.
+ */
+function missingCursorAfterFullPage(
+  totalPath: string | undefined,
+  pagination: { cursorPath: string; pageSize: number },
+  body: unknown,
+  page: { pageNumber: number; pageLength: number; longestBefore: number },
+  read: number,
+  announced: number | undefined,
+  description: string,
+): SourceReadError {
+  const size = page.longestBefore > pagination.pageSize ? `pageSize ${pagination.pageSize}, the longest page before it ${page.longestBefore}` : `pageSize ${pagination.pageSize}`;
+  const around = `${describeAround(body, pagination.cursorPath)} (values not shown)`;
+  // With a total announced and not yet read, the API itself says there is more: this page is no last page.
+  const remedy =
+    announced !== undefined
+      ? `the API announced ${announced} record(s) at "${totalPath ?? ''}" and ${read} are read, so this is no last page; read again`
+      : 'if the API leaves the cursor out of its last page and that page happens to be exactly full, set totalPath to the total the API announces, ' +
+        'or change pageSize so that the last page is not exactly full (a pageSize that does not divide the number of records)';
+  if (page.pageNumber === 1) {
+    return new SourceReadError(
+      `${description}: a full page (${page.pageLength} record(s), ${size}) has no next cursor at "${pagination.cursorPath}" (source.pagination.cursorPath): ${around}. ` +
+        `A missing cursor after a full page is not taken as the end of the read: correct source.pagination.cursorPath; ${remedy}`,
+    );
+  }
+  return new SourceReadError(
+    `${description}: page ${page.pageNumber} is full (${page.pageLength} record(s), ${size}) and is the first without a next cursor at "${pagination.cursorPath}" (source.pagination.cursorPath), ` +
+      `which the ${page.pageNumber - 1} page(s) before it had: ${around}. It may be the last page, or a page with more after it whose cursor the API left out; ` +
+      `the read cannot tell which, so it is not taken as the end of the read (${read} record(s) read): ${remedy}`,
+  );
 }
 
 /** How many key names describeAround lists, and how much of each: enough to spot a misspelt path, not a dump. */

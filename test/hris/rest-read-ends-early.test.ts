@@ -62,6 +62,39 @@ describe('a cursor path that finds nothing', () => {
     expect(ids(await readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor', sizeParam: 'limit', pageSize: 7 } }))).toEqual(ids(people));
   });
 
+  it('ends at a last page without the cursor that is as long as pageSize but shorter than the pages the API serves of its own', async () => {
+    // The API ignores limit=3 and serves pages of 4 (4, then 3): its last page is short of its own pages, not full.
+    const api = await serve(({ url }) => {
+      const start = Number((url.searchParams.get('cursor') ?? 'c-0').slice(2));
+      const end = start + 4;
+      return { body: { items: people.slice(start, end), meta: end < people.length ? { next_cursor: `c-${end}` } : {} } };
+    });
+    expect(ids(await readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor', sizeParam: 'limit', pageSize: 3 } }))).toEqual(ids(people));
+    expect(api.requests).toHaveLength(2);
+    // A wrong cursorPath still fails at page 1, however long that page is.
+    await expect(readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.nextCursor', sizeParam: 'limit', pageSize: 3 } })).rejects.toThrow(
+      /a full page \(4 record\(s\), pageSize 3\) has no next cursor at "meta\.nextCursor"/,
+    );
+  });
+
+  it('fails at a later full page that is the first without the cursor, saying it cannot tell a last page from a dropped cursor and what makes them distinguishable', async () => {
+    // 6 people in pages of 3: the last page is exactly full, and the API leaves the key out of it.
+    const api = await serve(({ url }) => {
+      const start = Number((url.searchParams.get('cursor') ?? 'c-0').slice(2));
+      const end = start + Number(url.searchParams.get('limit'));
+      return { body: { items: people.slice(0, 6).slice(start, end), meta: { total: 6, ...(end < 6 ? { next_cursor: `c-${end}` } : {}) } } };
+    });
+    const reading = readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor', sizeParam: 'limit', pageSize: 3 } });
+    await expect(reading).rejects.toThrow(SourceReadError);
+    await expect(reading).rejects.toThrow(
+      /page 2 is full \(3 record\(s\), pageSize 3\) and is the first without a next cursor at "meta\.next_cursor" \(source\.pagination\.cursorPath\), which the 1 page\(s\) before it had: "meta" has the key\(s\) "total" \(values not shown\)\. It may be the last page, or a page with more after it whose cursor the API left out; the read cannot tell which/,
+    );
+    await expect(reading).rejects.toThrow(/set totalPath to the total the API announces, or change pageSize so that the last page is not exactly full/);
+    // Told apart either way: by the total, or by a page size that leaves the last page short.
+    expect(ids(await readWith(api.origin, { recordsPath: 'items', totalPath: 'meta.total', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor', sizeParam: 'limit', pageSize: 3 } }))).toEqual(ids(people.slice(0, 6)));
+    expect(ids(await readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor', sizeParam: 'limit', pageSize: 4 } }))).toEqual(ids(people.slice(0, 6)));
+  });
+
   it('ends at a full last page without the cursor once the announced total is read', async () => {
     const api = await cursorApi(true);
     expect(ids(await readWith(api.origin, { recordsPath: 'items', totalPath: 'meta.total', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor', sizeParam: 'limit', pageSize: 7 } }))).toEqual(
