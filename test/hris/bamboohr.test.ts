@@ -265,6 +265,17 @@ describe('BambooHR source: an entry of the employees list that is not an employe
     expect(report.problems).toEqual(problems);
   });
 
+  it('reports an entry with no value in it ({} or every field null) like a null one, not as a blank line the mapping skips', async () => {
+    const allNull = Object.fromEntries(Object.keys(employees[0] ?? {}).map((key) => [key, null]));
+    const config = await reportWith({ fields, employees: [employees[0], {}, allNull] });
+    const problems: RecordProblem[] = [];
+    await readAllRecords(createSourceForConfig(config, { resolveSecret, sleep: noSleep }), { onProblem: (problem) => problems.push(problem) });
+    expect(problems).toEqual([
+      { recordRef: 'record 2', field: 'record', message: 'entry 2 of the "employees" list of the custom report: not an employee object (an empty object); left out of this run' },
+      { recordRef: 'record 3', field: 'record', message: 'entry 3 of the "employees" list of the custom report: not an employee object (an object whose every value is empty); left out of this run' },
+    ]);
+  });
+
   it('fails the read when no caller takes the problems, naming the entry', async () => {
     const config = await reportWith({ fields, employees: [employees[0], null] });
     await expect(readAllRecords(createSourceForConfig(config, { resolveSecret, sleep: noSleep }))).rejects.toThrow(
