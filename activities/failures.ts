@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure, type RetryPolicy } from '@temporalio/common';
+import { msOptionalToNumber } from '@temporalio/common/lib/time';
 import { ScimAuthenticationError, ScimConflictError, ScimEgressProxyRefusedError, ScimError, ScimInvalidRequestError, ScimMalformedResponseError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
 import { HrisStatusError } from '../hris/http';
 import { SourceReadError } from '../hris/source';
@@ -48,14 +49,18 @@ function currentRetry(): RetryContext {
   return { policy: info?.retryPolicy ?? scimRetryPolicy(DEFAULT_RUN_TUNING), attempt: info?.attempt ?? 1 };
 }
 
+/** Temporal's initialInterval when a retry policy leaves it unset. */
+const TEMPORAL_DEFAULT_INITIAL_INTERVAL_MS = 1_000;
+
 /**
  * How long Temporal waits after attempt `attempt` fails when the failure sets no nextRetryDelay: initialInterval ×
- * backoffCoefficient^(attempt − 1), at most maximumInterval (Temporal's defaults: coefficient 2, maximum 100 × initial).
+ * backoffCoefficient^(attempt − 1), at most maximumInterval. Intervals are Durations (milliseconds, or an ms-formatted
+ * string such as '2s'); one left unset takes Temporal's default, as the server applies it: initialInterval 1 s,
+ * backoffCoefficient 2, maximumInterval 100 × initialInterval.
  */
 export function backoffAfterAttempt({ policy, attempt }: RetryContext): number {
-  const defaults = scimRetryPolicy(DEFAULT_RUN_TUNING);
-  const initial = typeof policy.initialInterval === 'number' ? policy.initialInterval : Number(defaults.initialInterval);
-  const maximum = typeof policy.maximumInterval === 'number' ? policy.maximumInterval : 100 * initial;
+  const initial = msOptionalToNumber(policy.initialInterval) ?? TEMPORAL_DEFAULT_INITIAL_INTERVAL_MS;
+  const maximum = msOptionalToNumber(policy.maximumInterval) ?? 100 * initial;
   const coefficient = policy.backoffCoefficient ?? 2;
   return Math.min(maximum, initial * coefficient ** Math.max(0, attempt - 1));
 }

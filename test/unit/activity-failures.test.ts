@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { AxiosError, AxiosHeaders } from 'axios';
-import { toActivityFailure } from '../../activities/failures';
+import { backoffAfterAttempt, toActivityFailure } from '../../activities/failures';
 import { SourceReadError } from '../../hris/source';
 import {
   ScimAuthenticationError,
@@ -84,6 +84,31 @@ describe('toActivityFailure: how SCIM errors become Temporal retries', () => {
     it('outside an activity it weighs against the default SCIM retry policy\'s first wait', () => {
       expect(toActivityFailure(transient('1')).nextRetryDelay).toBeUndefined();
       expect(toActivityFailure(transient('3')).nextRetryDelay).toBe(3_000);
+    });
+
+    it('a policy\'s intervals given as ms-formatted strings are read as Temporal reads them', () => {
+      // Before, a string interval was taken for unset: '10s' weighed as the tuning's 2 s, and a 5 s Retry-After cut it.
+      expect(toActivityFailure(transient('5'), { policy: { initialInterval: '10s' }, attempt: 1 }).nextRetryDelay).toBeUndefined();
+      expect(toActivityFailure(transient('11'), { policy: { initialInterval: '10s' }, attempt: 1 }).nextRetryDelay).toBe(11_000);
+    });
+
+    it('a policy without initialInterval weighs against Temporal\'s 1 s, not the tuning\'s', () => {
+      expect(toActivityFailure(transient('1.5'), { policy: {}, attempt: 1 }).nextRetryDelay).toBe(1_500);
+    });
+  });
+
+  describe('backoffAfterAttempt: the backoff Temporal applies when a failure sets no nextRetryDelay', () => {
+    it('reads Durations: milliseconds or ms-formatted strings', () => {
+      const policy = { initialInterval: '3s', maximumInterval: '10s', backoffCoefficient: 2 } as const;
+      expect([1, 2, 3, 4].map((attempt) => backoffAfterAttempt({ policy, attempt }))).toEqual([3_000, 6_000, 10_000, 10_000]);
+      expect(backoffAfterAttempt({ policy: { initialInterval: '1m', maximumInterval: '1h' }, attempt: 2 })).toBe(120_000);
+      expect(backoffAfterAttempt({ policy: { initialInterval: 3_000, maximumInterval: 10_000 }, attempt: 3 })).toBe(10_000);
+    });
+
+    it('an unset interval takes Temporal\'s default: initialInterval 1 s, maximumInterval 100 × initialInterval, coefficient 2', () => {
+      expect([1, 2, 7, 8, 20].map((attempt) => backoffAfterAttempt({ policy: {}, attempt }))).toEqual([1_000, 2_000, 64_000, 100_000, 100_000]);
+      expect(backoffAfterAttempt({ policy: { initialInterval: '5s' }, attempt: 12 })).toBe(500_000);
+      expect(backoffAfterAttempt({ policy: { maximumInterval: '3s' }, attempt: 5 })).toBe(3_000);
     });
   });
 
