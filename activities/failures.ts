@@ -68,7 +68,8 @@ export function backoffAfterAttempt({ policy, attempt }: RetryContext): number {
 /**
  * The one place where an error inside an activity becomes a Temporal failure. Messages come from our typed errors,
  * which never carry the token; the original error is not attached as a cause (an axios error holds the request headers).
- * `retry` (default: the running activity's) is the backoff a server's Retry-After on a 5xx or 408 is weighed against.
+ * `retry` (default: the running activity's) is the backoff a server's Retry-After is weighed against: Peakon's on a
+ * 5xx or 408, an HR system's on the failure of a read.
  */
 export function toActivityFailure(error: unknown, retry: RetryContext = currentRetry()): ApplicationFailure {
   if (error instanceof ApplicationFailure) return error;
@@ -101,12 +102,14 @@ export function toActivityFailure(error: unknown, retry: RetryContext = currentR
     // A read the same request fails again (400, credentials refused, the configured URL not found) is not repeated: each
     // attempt re-reads from the first page, and repeating a refused key may get it locked. Still SourceReadFailed, never
     // AuthenticationFailed or NotFound: those name Peakon, and quarantine the run (workflows/sync.ts).
-    // A Retry-After too long to wait out within the request is the next attempt's delay, as Peakon's is.
+    // A Retry-After the request did not wait out (too long, or given on its last inner attempt) may lengthen the plan
+    // activity's retry backoff, never shorten it, as a 5xx's from Peakon: each attempt re-reads every HR page.
+    const longer = error.retryable && error.retryAfterMs !== undefined && error.retryAfterMs > backoffAfterAttempt(retry);
     return ApplicationFailure.create({
       type: FailureType.SourceReadFailed,
       nonRetryable: !error.retryable,
       message: error.message,
-      ...(error.retryable && error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}),
+      ...(longer ? { nextRetryDelay: error.retryAfterMs } : {}),
     });
   }
   if (error instanceof SourceReadError) return ApplicationFailure.create({ type: FailureType.SourceReadFailed, message: error.message });
