@@ -4,6 +4,7 @@ import { msOptionalToNumber } from '@temporalio/common/lib/time';
 import { ScimAuthenticationError, ScimConflictError, ScimEgressProxyRefusedError, ScimError, ScimInvalidRequestError, ScimMalformedResponseError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
 import { HrisStatusError } from '../hris/http';
 import { SourceReadError } from '../hris/source';
+import { retryAfterBeyondBackoff } from '../net/retry-after';
 import { ConfigError } from '../config/load';
 import { PlanRefsNotUniqueError } from '../sync/plan';
 import { DEFAULT_RUN_TUNING } from '../sync/settings';
@@ -86,8 +87,8 @@ export function toActivityFailure(error: unknown, retry: RetryContext = currentR
   if (error instanceof ScimRetryLaterError) {
     // A 5xx's or 408's Retry-After may lengthen our backoff, never shorten it: Temporal takes nextRetryDelay instead of
     // the backoff, and `Retry-After: 0` (or 1 s) would send the remaining attempts back to back, each one billed.
-    const longer = error.retryAfterMs !== undefined && error.retryAfterMs > backoffAfterAttempt(retry);
-    return ApplicationFailure.create({ type: FailureType.Transient, message: error.message, ...(longer ? { nextRetryDelay: error.retryAfterMs } : {}) });
+    const delay = retryAfterBeyondBackoff(error.retryAfterMs, backoffAfterAttempt(retry));
+    return ApplicationFailure.create({ type: FailureType.Transient, message: error.message, ...(delay !== undefined ? { nextRetryDelay: delay } : {}) });
   }
   if (error instanceof ScimNotFoundError) return ApplicationFailure.create({ type: FailureType.NotFound, nonRetryable: true, message: error.message });
   if (error instanceof ScimConflictError) return ApplicationFailure.create({ type: FailureType.Conflict, nonRetryable: true, message: error.message });
@@ -104,12 +105,12 @@ export function toActivityFailure(error: unknown, retry: RetryContext = currentR
     // AuthenticationFailed or NotFound: those name Peakon, and quarantine the run (workflows/sync.ts).
     // A Retry-After the request did not wait out (too long, or given on its last inner attempt) may lengthen the plan
     // activity's retry backoff, never shorten it, as a 5xx's from Peakon: each attempt re-reads every HR page.
-    const longer = error.retryable && error.retryAfterMs !== undefined && error.retryAfterMs > backoffAfterAttempt(retry);
+    const delay = error.retryable ? retryAfterBeyondBackoff(error.retryAfterMs, backoffAfterAttempt(retry)) : undefined;
     return ApplicationFailure.create({
       type: FailureType.SourceReadFailed,
       nonRetryable: !error.retryable,
       message: error.message,
-      ...(longer ? { nextRetryDelay: error.retryAfterMs } : {}),
+      ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
     });
   }
   if (error instanceof SourceReadError) return ApplicationFailure.create({ type: FailureType.SourceReadFailed, message: error.message });

@@ -1,7 +1,7 @@
 import axios, { type AxiosResponse } from 'axios';
 import { redactSecrets } from '../config/redact';
 import { egressAgents, EgressProxyTunnelError } from '../net/egress-proxy';
-import { parseRetryAfterMs } from '../net/retry-after';
+import { parseRetryAfterMs, retryAfterHintMs, retryWaitMs } from '../net/retry-after';
 import { type Sleep } from '../net/sleep';
 import { whileTicking } from '../net/while-ticking';
 import type { RetrySettings } from './config';
@@ -247,11 +247,9 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
     }
     const { response } = outcome;
     if (response.status >= 200 && response.status < 300) return parseBody(response, what, settings.source);
-    // A Retry-After of 0 or a date already past (a server clock behind the worker's) is no hint: taken as the wait, it
-    // would send the retries back to back into a server that is failing. A positive one may lengthen the backoff, never
-    // shorten it (as the SCIM client).
-    const parsed = parseRetryAfterMs(headerValue(response, 'retry-after'), Date.now());
-    const requested = parsed !== undefined && parsed > 0 ? parsed : undefined;
+    // A Retry-After of 0 or a date already past is no hint; a positive one may lengthen the backoff, never shorten it
+    // (net/retry-after.ts, as the SCIM client).
+    const requested = retryAfterHintMs(parseRetryAfterMs(headerValue(response, 'retry-after'), Date.now()));
     const retryAfterMs = requested === undefined ? undefined : Math.min(requested, MAX_RETRY_AFTER_MS);
     if (!RETRYABLE_STATUSES.has(response.status) || lastAttempt) {
       // An error answer's body is the API's message (often the only clue), kept short and with the secrets removed.
@@ -269,7 +267,7 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
         retryAfterMs,
       );
     }
-    await pause(settings, Math.max(requested ?? 0, backoff(settings.retry, attempt)), `${what} answered ${response.status} on attempt ${attempt}`);
+    await pause(settings, retryWaitMs(requested, backoff(settings.retry, attempt)), `${what} answered ${response.status} on attempt ${attempt}`);
   }
 }
 

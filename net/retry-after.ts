@@ -25,6 +25,30 @@ export function parseRetryAfterMs(headerValue: string | undefined, nowMs: number
   return Math.max(0, dateMs - nowMs);
 }
 
+/**
+ * A Retry-After (milliseconds, as parseRetryAfterMs reads it) as a hint to wait: undefined unless positive. `0`, or an
+ * HTTP-date already past (a server clock behind the worker's), asks for no wait: taken as the wait, it would send the
+ * retries back to back into a server that is failing. Shared by the SCIM client's errors and HR requests.
+ */
+export function retryAfterHintMs(retryAfterMs: number | undefined): number | undefined {
+  return retryAfterMs !== undefined && retryAfterMs > 0 ? retryAfterMs : undefined;
+}
+
+/**
+ * The one rule between a server's Retry-After and a retry's own backoff: the Retry-After may lengthen the wait, never
+ * shorten it. The Retry-After when it is longer than `backoffMs` (the wait to take instead of the backoff), else
+ * undefined (the backoff stands). What an ApplicationFailure's nextRetryDelay takes (activities/failures.ts): Temporal
+ * waits it instead of the retry policy's backoff.
+ */
+export function retryAfterBeyondBackoff(retryAfterMs: number | undefined, backoffMs: number): number | undefined {
+  return retryAfterMs !== undefined && retryAfterMs > backoffMs ? retryAfterMs : undefined;
+}
+
+/** The wait before a retry its caller waits out itself (an HR request, a SCIM listing page): max(Retry-After, backoff). */
+export function retryWaitMs(retryAfterMs: number | undefined, backoffMs: number): number {
+  return retryAfterBeyondBackoff(retryAfterMs, backoffMs) ?? backoffMs;
+}
+
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const SHORT_DAY = '(?:mon|tue|wed|thu|fri|sat|sun)';
 const LONG_DAY = '(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)';

@@ -18,6 +18,7 @@ import {
   type ScimRequestDescription,
 } from './errors';
 import { employeeNumberFilter, externalIdFilter, userNameFilter } from './filter';
+import { retryWaitMs } from '../net/retry-after';
 import { realSleep } from '../net/sleep';
 import { whileTicking } from '../net/while-ticking';
 import type { OperationPacer } from './pacer';
@@ -521,7 +522,7 @@ export class ScimClient {
         // The server's Retry-After may lengthen the backoff, never shorten it: `Retry-After: 0` on a 503 is no reason to
         // send the page again at once (and be billed for it).
         const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-        const wait = Math.max(error.retryAfterMs ?? 0, backoff);
+        const wait = retryWaitMs(error.retryAfterMs, backoff);
         if (wait > policy.maxDelayMs) throw error;
         await this.pause(wait);
       }

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { isAxiosError } from 'axios';
 import { EgressProxyTunnelError } from '../net/egress-proxy';
-import { DEFAULT_RATE_LIMIT_WAIT_MS, parseRetryAfterMs } from '../net/retry-after';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, parseRetryAfterMs, retryAfterHintMs } from '../net/retry-after';
 import { ERROR_SCHEMA, ScimErrorSchema, type UnreadableScimUser } from './resources';
 
 /**
@@ -118,8 +118,9 @@ export abstract class ScimRetryLaterError extends ScimError {
   /**
    * How long to wait before sending again. Always set on a 429 (rateLimitWaitMs: DEFAULT_RATE_LIMIT_WAIT_MS when the
    * Retry-After is missing, unparseable, 0 or past); on a 5xx or 408 undefined when the server gave no usable
-   * Retry-After, 0 or a past date included. It may lengthen the wait before the next try, never shorten it below the
-   * retry's own backoff (activities/failures.ts, the listing's page retry in scim/client.ts).
+   * Retry-After, 0 or a past date included (net/retry-after.ts retryAfterHintMs). It may lengthen the wait before the
+   * next try, never shorten it below the retry's own backoff (net/retry-after.ts retryAfterBeyondBackoff, as
+   * activities/failures.ts and the listing's page retry in scim/client.ts apply it).
    */
   readonly retryAfterMs: number | undefined;
   constructor(summary: string, fields: ScimErrorFields & { retryAfterMs?: number | undefined }) {
@@ -308,7 +309,7 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
   }
   if (status === 408 || status >= 500) {
     // `Retry-After: 0` or a past date asks for no wait: no reason to send sooner than our own backoff would.
-    const retryAfterMs = positiveOrUndefined(peakonRetryAfterMs(headerValue(failure.headers, 'retry-after'), now()));
+    const retryAfterMs = retryAfterHintMs(peakonRetryAfterMs(headerValue(failure.headers, 'retry-after'), now()));
     return new ScimTransientError(summary, { ...fields, retryAfterMs });
   }
   return new ScimUnexpectedError(summary, fields);
@@ -335,11 +336,7 @@ export function peakonRetryAfterMs(headerValue: string | undefined, nowMs: numbe
  * The tenant's hold, the pacer's hold and the employee's durable wait all take this value.
  */
 export function rateLimitWaitMs(retryAfterMs: number | undefined): number {
-  return retryAfterMs !== undefined && retryAfterMs > 0 ? retryAfterMs : DEFAULT_RATE_LIMIT_WAIT_MS;
-}
-
-function positiveOrUndefined(ms: number | undefined): number | undefined {
-  return ms !== undefined && ms > 0 ? ms : undefined;
+  return retryAfterHintMs(retryAfterMs) ?? DEFAULT_RATE_LIMIT_WAIT_MS;
 }
 
 function headerValue(headers: ResponseHeaders, name: string): string | undefined {

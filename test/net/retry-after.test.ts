@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { parseHttpDateMs, parseRetryAfterMs } from '../../net/retry-after';
+import { parseHttpDateMs, parseRetryAfterMs, retryAfterBeyondBackoff, retryAfterHintMs, retryWaitMs } from '../../net/retry-after';
 
 /**
  * Retry-After in each of RFC 9110's forms. Every expected instant is written with Date.UTC / an ISO string with `Z`,
@@ -53,5 +53,34 @@ describe('parseRetryAfterMs', () => {
       expect(offsetMinutes).not.toBe(0);
       expect(waitMs).toBe(target - now);
     }
+  });
+});
+
+/**
+ * The one rule every retry takes a server's Retry-After by (the SCIM client's errors and listing pages, HR requests,
+ * Temporal's nextRetryDelay): 0 or a past date is no hint, and a hint may lengthen the backoff, never shorten it.
+ */
+describe('Retry-After against a retry\'s backoff', () => {
+  it('0 (a past date reads as 0) is no hint; a positive wait is', () => {
+    expect(retryAfterHintMs(undefined)).toBeUndefined();
+    expect(retryAfterHintMs(0)).toBeUndefined();
+    expect(retryAfterHintMs(parseRetryAfterMs('Sun, 06 Nov 1994 08:49:37 GMT', Date.parse('2026-11-30T10:00:00Z')))).toBeUndefined();
+    expect(retryAfterHintMs(1)).toBe(1);
+    expect(retryAfterHintMs(30_000)).toBe(30_000);
+  });
+
+  it('replaces the backoff only when longer', () => {
+    expect(retryAfterBeyondBackoff(undefined, 2_000)).toBeUndefined();
+    expect(retryAfterBeyondBackoff(0, 2_000)).toBeUndefined();
+    expect(retryAfterBeyondBackoff(1_000, 2_000)).toBeUndefined();
+    expect(retryAfterBeyondBackoff(2_000, 2_000)).toBeUndefined();
+    expect(retryAfterBeyondBackoff(2_001, 2_000)).toBe(2_001);
+  });
+
+  it('a wait its caller takes itself is max(Retry-After, backoff)', () => {
+    expect(retryWaitMs(undefined, 2_000)).toBe(2_000);
+    expect(retryWaitMs(0, 2_000)).toBe(2_000);
+    expect(retryWaitMs(1_000, 2_000)).toBe(2_000);
+    expect(retryWaitMs(5_000, 2_000)).toBe(5_000);
   });
 });
