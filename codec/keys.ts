@@ -86,12 +86,19 @@ function readVariable(env: Record<string, string | undefined>, name: string): st
     const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
     throw new EncryptionKeyError(`${name}_FILE: cannot read ${filePath} (${code})`);
   }
-  return text.replace(/\r?\n$/, '');
+  // One trailing newline dropped, as config/secret.ts drops it from a secret (whose helper is not exported).
+  const value = text.replace(/\r?\n$/, '');
+  // A file named on purpose but empty (an unfilled mount, a `> file` that failed) is an error, as an empty secret is:
+  // read as unset, the codec server would start without a token, and an empty key file would say the key is empty
+  // rather than which file.
+  if (value.trim() === '') throw new EncryptionKeyError(`${name}_FILE: ${filePath} is empty${value === '' ? '' : ' (only whitespace)'}`);
+  return value;
 }
 
 /**
  * The codec server's bearer token from PEAKON_SYNC_CODEC_SERVER_TOKEN or, like every other secret, the file
- * PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE points at (a mounted secret stays out of `docker inspect`); empty is unset.
+ * PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE points at (a mounted secret stays out of `docker inspect`). The variable set
+ * empty is unset; a file that is empty (or only whitespace) is an error naming it.
  */
 export function readCodecServerToken(env: Record<string, string | undefined> = process.env): string | undefined {
   return readVariable(env, CODEC_SERVER_TOKEN_VARIABLE) || undefined;

@@ -75,6 +75,23 @@ describe('peakon-sync codec-server off loopback', () => {
     }
   });
 
+  it('refuses a PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE that is empty or only whitespace, naming the variable, instead of starting with no token', async () => {
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'codec-token-'));
+    try {
+      for (const [content, suffix] of [['', ''], [' \n\n', ' (only whitespace)']] as const) {
+        const tokenFile = path.join(folder, 'token');
+        await writeFile(tokenFile, content, { mode: 0o600 });
+        // On loopback, where no token is needed: an empty file there would otherwise mean "no token" without a word.
+        const result = await runBuiltCli(['codec-server', '--port', '0'], { ...withoutToken(), [`${TOKEN_VARIABLE}_FILE`]: tokenFile });
+        expect(result.exitCode).toBe(1);
+        expect(result.stdout).toBe('');
+        expect(result.stderr).toContain(`${TOKEN_VARIABLE}_FILE: ${tokenFile} is empty${suffix}`);
+      }
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
   it('starts without a token only with the loudly named opt-out, and warns', async () => {
     const { line, stderr, exitCode } = await startedLine(['--host', '0.0.0.0', '--port', '0', '--unsafe-allow-unauthenticated-decode'], withoutToken());
     expect(line).toMatch(/^codec server on http:\/\/0\.0\.0\.0:\d+ \(.*no token/);

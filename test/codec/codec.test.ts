@@ -5,7 +5,7 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { AesGcmPayloadCodec, KeylessPayloadCodec } from '../../codec/aes-gcm-codec';
 import { connectorDataConverter, ENCRYPTING_FAILURE_CONVERTER_PATH } from '../../codec/data-converter';
-import { EncryptionKeyError, encryptionKeyId, generateEncryptionKey, readEncryptionKeys, type EncryptionKeys } from '../../codec/keys';
+import { EncryptionKeyError, encryptionKeyId, generateEncryptionKey, readCodecServerToken, readEncryptionKeys, type EncryptionKeys } from '../../codec/keys';
 
 const employee = { email: 'ada@example.com', givenName: 'Ada', familyName: 'Lovelace', dateOfBirth: '1815-12-10' };
 
@@ -206,6 +206,16 @@ describe('encryption keys from the environment', () => {
     );
     const missing = path.join(directory, 'missing');
     expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY_FILE: missing })).toThrow(`PEAKON_SYNC_ENCRYPTION_KEY_FILE: cannot read ${missing} (ENOENT)`);
+  });
+
+  it('refuses a _FILE that is empty or only whitespace, naming the variable and the file', () => {
+    const empty = file('empty', '');
+    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY_FILE: empty })).toThrow(`PEAKON_SYNC_ENCRYPTION_KEY_FILE: ${empty} is empty`);
+    const blank = file('blank', '  \r\n');
+    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE: blank, PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() })).toThrow(
+      `PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE: ${blank} is empty (only whitespace)`,
+    );
+    expect(() => readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: file('token', '\n') })).toThrow(/^PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: .* is empty$/);
   });
 
   it('validates a key read from a file like one from the variable', () => {
