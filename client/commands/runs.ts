@@ -133,11 +133,15 @@ export async function listTenantRuns(client: Client, tenant: string, options: { 
   } while (nextPageToken && runs.length < RUNS_READ_CAP);
   runs.sort((left, right) => right.startedAt.getTime() - left.startedAt.getTime() || left.workflowId.localeCompare(right.workflowId));
   const shown = runs.slice(0, options.limit);
-  for (const run of shown) {
-    if (run.dryRun !== true || run.execution !== 'COMPLETED') continue;
-    const planned = await dryRunPlanned(client, run);
-    if (planned) run.planned = planned;
-  }
+  // Each completed dry run's result at once, not one after another: each is a whole report (downloaded and decrypted
+  // for its counts alone, which is all dryRunPlanned keeps); --limit bounds how many.
+  await Promise.all(
+    shown.map(async (run) => {
+      if (run.dryRun !== true || run.execution !== 'COMPLETED') return;
+      const planned = await dryRunPlanned(client, run);
+      if (planned) run.planned = planned;
+    }),
+  );
   return { runs: shown, capped: nextPageToken !== undefined };
 }
 
