@@ -1,7 +1,7 @@
 import axios, { type AxiosResponse } from 'axios';
 import { redactSecrets } from '../config/redact';
 import { egressAgents, EgressProxyTunnelError } from '../net/egress-proxy';
-import { parseRetryAfterMs, retryAfterHintMs, retryWaitMs } from '../net/retry-after';
+import { MAX_RETRY_AFTER_MS, parseRetryAfterMs, retryAfterHintMs, retryWaitMs } from '../net/retry-after';
 import { type Sleep } from '../net/sleep';
 import { whileTicking } from '../net/while-ticking';
 import type { RetrySettings } from './config';
@@ -134,8 +134,6 @@ export class HrisStatusError extends SourceReadError {
 /** Retried within the request, with backoff (or the answer's Retry-After); 408 and 500 are as often a blip as 502-504. */
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 const NON_RETRYABLE_STATUSES = new Set([400, 401, 403, 404]);
-/** The longest Retry-After passed on as a failure's retry delay: a server's "wait a year" is a broken header. */
-const MAX_RETRY_AFTER_MS = 60 * 60_000;
 // EPROXYUPSTREAM / EPROXYUNREACHABLE: the egress proxy could not reach the host, or could not be reached, this time
 // (net/egress-proxy.ts); a refusal (EPROXYREFUSED) is not retried.
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'EPROXYUPSTREAM', 'EPROXYUNREACHABLE']);

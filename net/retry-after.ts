@@ -7,6 +7,13 @@
 export const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 
 /**
+ * The longest Retry-After obeyed, from Peakon or an HR system: quotas are per hour, so no honest answer asks for more.
+ * A proxy or firewall answering `Retry-After: 99999999999` (or a date in 9999) would otherwise park the employee, or
+ * the plan, and the run holding the tenant's lock, for ever; capped, the step asks again in an hour.
+ */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/**
  * RFC 9110 §10.2.3: Retry-After is either delay-seconds or an HTTP-date. Returns milliseconds from `nowMs` (never
  * negative), or undefined when absent or unparseable. Shared by the SCIM client and HR sources.
  *

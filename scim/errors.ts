@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { isAxiosError } from 'axios';
 import { EgressProxyTunnelError } from '../net/egress-proxy';
-import { DEFAULT_RATE_LIMIT_WAIT_MS, parseRetryAfterMs, retryAfterHintMs } from '../net/retry-after';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, MAX_RETRY_AFTER_MS, parseRetryAfterMs, retryAfterHintMs } from '../net/retry-after';
 import { ERROR_SCHEMA, ScimErrorSchema, type UnreadableScimUser } from './resources';
 
 /**
@@ -314,13 +314,6 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
   }
   return new ScimUnexpectedError(summary, fields);
 }
-
-/**
- * The longest Retry-After obeyed: Peakon's quota is per hour, so no honest answer asks for more. A proxy or firewall
- * answering `Retry-After: 99999999999` (or a date in 9999) would otherwise park the employee, and the run holding
- * the tenant's lock, for ever; capped, the step asks again in an hour (workflows/employee.ts: rateLimitPatience).
- */
-export const MAX_RETRY_AFTER_MS = 3_600_000;
 
 /**
  * Peakon's Retry-After in milliseconds from `nowMs` (net/retry-after.ts), at most MAX_RETRY_AFTER_MS; undefined when
