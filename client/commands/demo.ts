@@ -47,9 +47,15 @@ function demoEncryptionKeys(): EncryptionKeys {
  */
 const SHELL_STATE_VARIABLES: readonly string[] = ['PEAKON_SYNC_STATE_DIR', 'PEAKON_SYNC_REPORT_DIR', ...STORAGE_ENVIRONMENT_VARIABLES];
 
-/** `env` with the demo's own state folder in place of the shell's state and storage settings (SHELL_STATE_VARIABLES). */
-function withStateFolderOfItsOwn(env: NodeJS.ProcessEnv, stateDirectory: string): NodeJS.ProcessEnv {
-  return { ...Object.fromEntries(Object.entries(env).filter(([name]) => !SHELL_STATE_VARIABLES.includes(name))), PEAKON_SYNC_STATE_DIR: stateDirectory };
+/**
+ * The demo's own state folder in place of the shell's state and storage settings (SHELL_STATE_VARIABLES), in this
+ * process's environment itself, not in a copy: the CSV source checks the worker's own folders (run reports, payload
+ * store) against process.env (createSourceForConfig takes no environment), so a copy for the worker, client and codec
+ * server would leave that check guarding the shell's folders instead of the demo's.
+ */
+function useStateFolderOfItsOwn(stateDirectory: string): void {
+  for (const name of SHELL_STATE_VARIABLES) delete process.env[name];
+  process.env.PEAKON_SYNC_STATE_DIR = stateDirectory;
 }
 
 interface DemoOptions {
@@ -97,15 +103,14 @@ export function registerDemoCommand(program: Command): void {
         // ownership ledger and plan pages. Removed however the demo ends (done, failed, Ctrl-C), as the process exits.
         const stateDirectory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-demo-'));
         process.once('exit', () => rmSync(stateDirectory, { recursive: true, force: true }));
-        // In place of the shell's (PEAKON_SYNC_STATE_DIR, PEAKON_SYNC_PAYLOAD_STORE, …) before anything reads them: the
-        // worker, client and codec server get it as `env`; what reads process.env itself (the CSV source's check of the
-        // worker's own folders) sees it there, in this process only.
-        for (const name of SHELL_STATE_VARIABLES) delete process.env[name];
-        process.env.PEAKON_SYNC_STATE_DIR = stateDirectory;
+        // In place of the shell's (PEAKON_SYNC_STATE_DIR, PEAKON_SYNC_PAYLOAD_STORE, …) before anything reads them, in
+        // process.env (see useStateFolderOfItsOwn), in this process only. The worker, client and codec server are given
+        // that same environment as `env`: one place for the demo's settings, read by everything the demo starts.
+        useStateFolderOfItsOwn(stateDirectory);
+        const env = process.env;
         const temporalPort = await portOrFree(7233);
         const uiPort = await portOrFree(temporalPort === 7233 ? 8233 : temporalPort + 1000);
         const keys = demoEncryptionKeys();
-        const env = withStateFolderOfItsOwn(process.env, stateDirectory);
         const codecServer = await startCodecServer({
           port: await portOrFree(uiPort + 1),
           keys,
