@@ -1,6 +1,7 @@
 import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { withoutTrailingNewline } from '../config/secret';
 
 /** The variable holding the key that encrypts (and decrypts) every payload the connector puts into Temporal. */
 export const ENCRYPTION_KEY_VARIABLE = 'PEAKON_SYNC_ENCRYPTION_KEY';
@@ -86,8 +87,7 @@ function readVariable(env: Record<string, string | undefined>, name: string): st
     const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
     throw new EncryptionKeyError(`${name}_FILE: cannot read ${filePath} (${code})`);
   }
-  // One trailing newline dropped, as config/secret.ts drops it from a secret (whose helper is not exported).
-  const value = text.replace(/\r?\n$/, '');
+  const value = withoutTrailingNewline(text);
   // A file named on purpose but empty (an unfilled mount, a `> file` that failed) is an error, as an empty secret is:
   // read as unset, the codec server would start without a token, and an empty key file would say the key is empty
   // rather than which file.

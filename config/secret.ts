@@ -277,7 +277,7 @@ function nonEmpty(value: string, describe: string): string {
 }
 
 /** A secret's value without one trailing newline (`\n` or `\r\n`), as `echo` or an editor leaves it; only one. */
-function withoutTrailingNewline(text: string): string {
+export function withoutTrailingNewline(text: string): string {
   return text.replace(/\r?\n$/, '');
 }
 
