@@ -46,7 +46,7 @@ describe('npm start (peakon-sync demo)', () => {
     expect(stdout).toContain('Not kept running (--no-keep-running): the report files and the Temporal UI links above end with this process; run with --keep-running to keep them.');
   }, 180_000);
 
-  it("keeps its state apart from the shell's: a `demo` ledger under another key in PEAKON_SYNC_STATE_DIR neither fails it nor is touched", async () => {
+  it("keeps its state apart from the shell's: a `demo` ledger under another key in PEAKON_SYNC_STATE_DIR neither fails it nor is touched, nor is PEAKON_SYNC_REPORT_DIR", async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
     // The README's walkthrough with examples/sample-config.yaml is tenant `demo` too, encrypted with the operator's key.
     const shell = mkdtempSync(path.join(tmpdir(), 'demo-shell-'));
@@ -60,7 +60,10 @@ describe('npm start (peakon-sync demo)', () => {
     const { PEAKON_SYNC_PAYLOAD_STORE: _store, ...env } = process.env;
     const temporary = mkdtempSync(path.join(tmpdir(), 'demo-tmp-'));
     // Without --no-keep-running: its stdout is a pipe, not a terminal, so it exits on its own too.
-    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'demo'], { timeout: 150_000, cwd: workingDirectory, env: { ...env, TMPDIR: temporary, PEAKON_SYNC_STATE_DIR: stateDirectory } });
+    // A shell's own report folder is not the demo's either.
+    const reportDirectory = path.join(shell, 'reports');
+    mkdirSync(reportDirectory);
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'demo'], { timeout: 150_000, cwd: workingDirectory, env: { ...env, TMPDIR: temporary, PEAKON_SYNC_STATE_DIR: stateDirectory, PEAKON_SYNC_REPORT_DIR: reportDirectory } });
     const runs = stdout.split(/\n(?=first sync|second sync)/).slice(1);
     expect(runs).toHaveLength(2);
     expect(runs[0]).toMatch(/created: +47\n/);
@@ -69,6 +72,7 @@ describe('npm start (peakon-sync demo)', () => {
     expect(snapshot(stateDirectory)).toEqual(before);
     expect(readdirSync(workingDirectory)).toEqual([]);
     expect(readdirSync(temporary)).toEqual([]);
+    expect(readdirSync(reportDirectory)).toEqual([]);
     expect(stdout).toContain('Not kept running (stdout is not a terminal): the report files and the Temporal UI links above end with this process; run with --keep-running to keep them.');
   }, 180_000);
 });
