@@ -256,7 +256,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
       return skipEntry(options.refOf(checkedEmployee.employeeKey), checkedEmployee, collision.reason);
     }
     const employee = state && (isRenamed(checkedEmployee) || changesBothUniqueFields(checkedEmployee, state)) ? oneUniqueFieldAtATime(checkedEmployee, state, matchingKey) : checkedEmployee;
-    const context = { waves, phaseOne, inPeakon, clearedOnReturn, today };
+    const context = { waves, phaseOne, inPeakon, peakonListed: wholeTenant, clearedOnReturn, today };
     if (!state) return planEmployee(employee, state, options, context);
     const returner = state.active === false && employee.user.active !== false;
     // Any run that reactivates someone (a single-employee sync too) clears the separation `separate` wrote: Peakon
@@ -1072,8 +1072,10 @@ function createWaves(phaseOne: Map<string, DesiredEmployee>): Map<DesiredEmploye
 interface PlanContext {
   waves: Map<DesiredEmployee, number>;
   phaseOne: Map<string, DesiredEmployee>;
-  /** Every email in Peakon (match keys). */
+  /** Every email in Peakon (match keys); empty when the plan did not list the whole tenant (peakonListed). */
   inPeakon: ReadonlyMap<string, unknown>;
+  /** Whether the plan listed the whole tenant, so an email not in `inPeakon` is known to be nobody's. */
+  peakonListed: boolean;
   /** The separation attributes a returner's update clears (separationAttributes of PlanOptions.leaverSettings). */
   clearedOnReturn: readonly string[];
   /** The run's day, when known (filter discovery decides a future hire's start by it). */
@@ -1113,12 +1115,16 @@ function planEmployee(employee: DesiredEmployee, current: ScimUser | null | unde
   }
   if (current === undefined || current === null) {
     const wave = context.waves.get(employee) ?? 0;
-    // A reference resolves at creation when its target is already in Peakon or is created in an earlier wave.
+    // A reference resolves at creation when its target is already in Peakon or is created in an earlier wave. A plan
+    // that did not list the tenant (`sync --employee`) cannot tell whether someone this run does not create is in
+    // Peakon: the create carries the reference, as most are (a new hire's manager), rather than always spending a
+    // second write on it; one to nobody is refused (400) and the create is sent again without its references, as a
+    // deferred write of it would be.
     const carried: Record<string, string> = {};
     const deferred: Record<string, string> = {};
     for (const [attribute, email] of Object.entries(employee.references)) {
       const target = context.phaseOne.get(emailMatchKey(email));
-      const resolves = target ? target !== employee && (context.waves.get(target) ?? 0) < wave : context.inPeakon.has(emailMatchKey(email));
+      const resolves = target ? target !== employee && (context.waves.get(target) ?? 0) < wave : !context.peakonListed || context.inPeakon.has(emailMatchKey(email));
       (resolves ? carried : deferred)[attribute] = email;
     }
     const state = desiredState(employee);

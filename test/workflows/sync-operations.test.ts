@@ -114,8 +114,27 @@ describe('dry runs, on-demand syncs and run reports', () => {
     expect(managerRun?.counts.created).toBe(1);
     const stored = fixture.sandbox.users().find((user) => user.userName === report.work_email);
     expect(stored?.[PEAKON_USER_SCHEMA]?.Manager).toBe(manager.work_email);
+    // The report's create carried its Manager (already in Peakon): one POST, no second write for the reference.
+    expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET').map((op) => op.method)).toEqual(['POST', 'POST']);
     // Only the one employee was looked up: no listing of the whole tenant.
     expect(fixture.sandbox.ops().filter((op) => op.method === 'GET' && op.path.includes('/Users') && !op.path.includes('filter='))).toEqual([]);
+  });
+
+  it('syncs one employee whose manager is not in Peakon: the create Peakon refuses for the Manager is sent again without it, and says so', async () => {
+    const fixture = await pipeline.fixture();
+    const employees = generateOrg(8, 2);
+    fixture.writeEmployees(employees);
+    const manager = employees.find((employee) => employee.manager_id === '')!;
+    const report = employees.find((employee) => employee.manager_id === manager.employee_id)!;
+    const workers = await fixture.startWorkers();
+    const run: SyncReport = await workers.runUntil((async () => (await fixture.startSync({ employeeKey: report.work_email })).result())());
+    expect(run.counts).toMatchObject({ created: 1, failed: 0 });
+    expect(fixture.sandbox.users().map((user) => [user.userName, user[PEAKON_USER_SCHEMA]?.Manager])).toEqual([[report.work_email, undefined]]);
+    expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET').map((op) => [op.method, op.status])).toEqual([
+      ['POST', 400],
+      ['POST', 201],
+    ]);
+    expect(run.warnings.join('\n')).toContain(`Manager (${manager.work_email}) not written: Peakon rejected it`);
   });
 
   it('prints plain progress lines on a non-terminal: phase, done/total, failures, operations and time left', async () => {
