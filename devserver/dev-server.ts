@@ -145,9 +145,26 @@ export function startDevArguments(options: DevServerOptions & { ip: string; port
 export async function startDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
   const binary = options.sdkDownload === false ? requireTemporalCli() : resolveTemporalCli();
   if (!binary) return startWithSdkDownload(options);
+  if (options.port !== undefined) return startDevServerOn(binary, options, options.port);
+  // A port found free may be taken before the server binds it (another process between the probe and the bind, on a
+  // busy machine): the server then exits at once, and a port chosen here is as good as the next one, so try another.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startDevServerOn(binary, options, await freePort());
+    } catch (error) {
+      if (!(error instanceof DevServerEndedError) || attempt >= AUTO_PORT_ATTEMPTS || options.signal?.aborted) throw error;
+    }
+  }
+}
 
+/** Tries of a dev server on a port chosen by startDevServer, when one ends before serving. */
+const AUTO_PORT_ATTEMPTS = 3;
+
+/** The server process ended before it served (a port taken meanwhile, an unreadable database): its message says why. */
+class DevServerEndedError extends Error {}
+
+async function startDevServerOn(binary: string, options: DevServerOptions, port: number): Promise<RunningDevServer> {
   const ip = options.ip ?? '127.0.0.1';
-  const port = options.port ?? (await freePort());
   const uiPort = options.uiPort ?? port + 1000;
   const namespace = options.namespace ?? 'default';
   const dbFilename = options.dbFilename ? path.resolve(options.dbFilename) : undefined;
@@ -191,7 +208,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     // Lines already forwarded to stderr are not repeated.
     const output = options.logLevel ? '' : stderrTail.trim();
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`temporal server start-dev (${binary}) did not start on ${address}: ${reason}; exit ${exit.code ?? exit.signal}${output ? `\n${output}` : ''}`);
+    const message = `temporal server start-dev (${binary}) did not start on ${address}: ${reason}; exit ${exit.code ?? exit.signal}${output ? `\n${output}` : ''}`;
+    throw error instanceof Error && error.message === SERVER_ENDED ? new DevServerEndedError(message) : new Error(message);
   }
   return {
     address,
@@ -205,12 +223,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   };
 }
 
+const SERVER_ENDED = 'the server process ended before serving';
+
 /** Ready for the connector: the namespace answers and carries the search attributes its workflows set. */
 async function waitUntilServing(wait: { address: string; namespace: string; hasEnded: () => boolean; deadline: number; signal?: AbortSignal }): Promise<void> {
   let lastProblem = 'no answer yet';
   for (;;) {
     if (wait.signal?.aborted) throw new Error('start aborted');
-    if (wait.hasEnded()) throw new Error('the server process ended before serving');
+    if (wait.hasEnded()) throw new Error(SERVER_ENDED);
     if (Date.now() > wait.deadline) throw new Error(`not serving in time (${lastProblem})`);
     try {
       const connection = await Connection.connect({ address: wait.address, connectTimeout: 2_000 });

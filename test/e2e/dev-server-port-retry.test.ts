@@ -1,0 +1,65 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startDevServer } from '../../devserver/dev-server';
+import { requireTemporalCli } from '../../devserver/temporal-cli';
+
+/**
+ * A port found free can be taken before the dev server binds it (on a busy machine, by another test's server): the
+ * server exits at once. Mocked here, because that race cannot be arranged on purpose: a stand-in `temporal` (the real
+ * one behind it) fails its first `server` starts as a taken port would, then runs the real server.
+ */
+describe('the dev server on a port it chose', () => {
+  const folder = mkdtempSync(path.join(tmpdir(), 'dev-server-port-'));
+  const starts = path.join(folder, 'starts');
+  const saved = process.env.TEMPORAL_CLI_PATH;
+  afterAll(() => {
+    if (saved === undefined) delete process.env.TEMPORAL_CLI_PATH;
+    else process.env.TEMPORAL_CLI_PATH = saved;
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  function standIn(failures: number): string {
+    const real = requireTemporalCli();
+    const script = path.join(folder, `temporal-failing-${failures}`);
+    writeFileSync(
+      script,
+      [
+        '#!/bin/sh',
+        'if [ "$1" = "server" ]; then',
+        `  echo "$*" >> '${starts}'`,
+        `  if [ "$(wc -l < '${starts}')" -le ${failures} ]; then echo 'listen tcp: bind: address already in use' >&2; exit 2; fi`,
+        'fi',
+        `exec '${real}' "$@"`,
+      ].join('\n'),
+    );
+    chmodSync(script, 0o700);
+    return script;
+  }
+
+  const portsStarted = (): string[] => readFileSync(starts, 'utf8').trim().split('\n').map((line) => /--port (\d+)/.exec(line)?.[1] ?? '');
+
+  it('tries another port when the server ends before serving, and serves on the third', async () => {
+    rmSync(starts, { force: true });
+    process.env.TEMPORAL_CLI_PATH = standIn(2);
+    const server = await startDevServer({ sdkDownload: false });
+    try {
+      const ports = portsStarted();
+      expect(ports).toHaveLength(3);
+      expect(new Set(ports).size).toBe(3);
+      expect(server.address).toBe(`127.0.0.1:${ports[2]}`);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+
+  it('gives up after three, and never retries a port it was given', async () => {
+    rmSync(starts, { force: true });
+    process.env.TEMPORAL_CLI_PATH = standIn(5);
+    await expect(startDevServer({ sdkDownload: false })).rejects.toThrow(/ended before serving; exit 2\nlisten tcp: bind: address already in use/);
+    expect(portsStarted()).toHaveLength(3);
+    rmSync(starts, { force: true });
+    await expect(startDevServer({ sdkDownload: false, port: 7233 })).rejects.toThrow(/did not start on 127\.0\.0\.1:7233: the server process ended before serving/);
+    expect(portsStarted()).toEqual(['7233']);
+  }, 120_000);
+});
