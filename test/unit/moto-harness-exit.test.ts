@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { motoHarnessWith } from '../harness/moto-stand-in';
 
 /**
  * The moto harness (test/harness/moto.ts) against stand-ins for moto_server that exit before they answer: it fails at
@@ -25,17 +26,6 @@ describe('test harness: startMoto when moto_server exits', () => {
   const portTaken = "process.stderr.write(`Address already in use\\nPort ${port} is in use by another program. Either identify and stop that program, or start the server with a different port.\\n`); process.exit(1);";
   const serve = "require('node:http').createServer((_, res) => res.end('ok')).listen(port, '127.0.0.1');";
 
-  function harness(server: string): typeof import('../harness/moto') {
-    process.env.MOTO_SERVER_PATH = server;
-    let loaded: typeof import('../harness/moto') | undefined;
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      loaded = require('../harness/moto') as typeof import('../harness/moto');
-    });
-    if (!loaded) throw new Error('test/harness/moto.ts did not load');
-    return loaded;
-  }
-
   const spawnedPorts = () => (existsSync(spawnLog) ? readFileSync(spawnLog, 'utf8').trim().split('\n').map(Number) : []);
 
   beforeEach(() => writeFileSync(spawnLog, ''));
@@ -45,7 +35,7 @@ describe('test harness: startMoto when moto_server exits', () => {
   });
 
   it('fails at once with its stderr when moto_server exits before it answered (no retry for other failures)', async () => {
-    const { startMoto } = harness(fakeServer('crashing', "process.stderr.write('ImportError: no module named werkzeug\\n'); process.exit(3);"));
+    const { startMoto } = motoHarnessWith(fakeServer('crashing', "process.stderr.write('ImportError: no module named werkzeug\\n'); process.exit(3);"));
     const started = Date.now();
     await expect(startMoto(15_000)).rejects.toThrow(/moto_server exited \(code 3\) before it answered at http:\/\/127\.0\.0\.1:\d+:\nImportError: no module named werkzeug/);
     // Well before the 15 s readiness timeout it would otherwise wait out (room for a loaded 2-core machine).
@@ -54,7 +44,7 @@ describe('test harness: startMoto when moto_server exits', () => {
   }, 30_000);
 
   it('tries another port when moto_server finds the one it was given taken, and runs on the third', async () => {
-    const { startMoto } = harness(fakeServer('taken-twice', `if (start <= 2) { ${portTaken} } else { ${serve} }`));
+    const { startMoto } = motoHarnessWith(fakeServer('taken-twice', `if (start <= 2) { ${portTaken} } else { ${serve} }`));
     const moto = await startMoto(15_000);
     try {
       const ports = spawnedPorts();
@@ -68,7 +58,7 @@ describe('test harness: startMoto when moto_server exits', () => {
   }, 30_000);
 
   it('gives up after three taken ports, and does not retry a port it was told to use', async () => {
-    const { startMoto, freePort } = harness(fakeServer('always-taken', portTaken));
+    const { startMoto, freePort } = motoHarnessWith(fakeServer('always-taken', portTaken));
     await expect(startMoto(15_000)).rejects.toThrow(/moto_server exited \(code 1\)[^]*is in use by another program/);
     expect(spawnedPorts()).toHaveLength(3);
     writeFileSync(spawnLog, '');

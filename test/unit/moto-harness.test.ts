@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { motoHarnessWith } from '../harness/moto-stand-in';
 
 /**
  * The moto harness (test/harness/moto.ts) against stand-ins for moto_server, started through MOTO_SERVER_PATH: one
@@ -17,17 +18,6 @@ describe('test harness: startMoto / close', () => {
     writeFileSync(file, `#!${process.execPath}\nrequire('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\n${body}\n`);
     chmodSync(file, 0o755);
     return file;
-  }
-
-  function harness(server: string): typeof import('../harness/moto') {
-    process.env.MOTO_SERVER_PATH = server;
-    let loaded: typeof import('../harness/moto') | undefined;
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      loaded = require('../harness/moto') as typeof import('../harness/moto');
-    });
-    if (!loaded) throw new Error('test/harness/moto.ts did not load');
-    return loaded;
   }
 
   function alive(pid: number): boolean {
@@ -59,7 +49,7 @@ describe('test harness: startMoto / close', () => {
   });
 
   it('stops a moto_server that never answers before it reports the failure', async () => {
-    const { startMoto } = harness(fakeServer('silent', 'setInterval(() => {}, 1000);'));
+    const { startMoto } = motoHarnessWith(fakeServer('silent', 'setInterval(() => {}, 1000);'));
     await expect(startMoto(1500)).rejects.toThrow(/moto_server did not answer/);
     expect(existsSync(pidFile)).toBe(true);
     started = Number(readFileSync(pidFile, 'utf8'));
@@ -69,7 +59,7 @@ describe('test harness: startMoto / close', () => {
 
   it('close() returns at once when moto_server was killed by a signal', async () => {
     const body = "const port = Number(process.argv[process.argv.indexOf('-p') + 1]);\nrequire('node:http').createServer((_, res) => res.end('ok')).listen(port, '127.0.0.1');";
-    const { startMoto } = harness(fakeServer('answering', body));
+    const { startMoto } = motoHarnessWith(fakeServer('answering', body));
     const moto = await startMoto(10_000);
     started = Number(readFileSync(pidFile, 'utf8'));
     process.kill(started, 'SIGKILL');
