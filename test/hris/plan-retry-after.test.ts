@@ -1,4 +1,3 @@
-import http from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { createSourceForConfig } from '../../hris';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
 import { DEFAULT_RUN_TUNING } from '../../sync/settings';
 import { planActivityOptions } from '../../workflows/activity-options';
+import { startTestServer, type TestServer } from './http-server';
 
 /**
  * An HR system's Retry-After may lengthen the plan activity's retry backoff, never shorten it, as Peakon's on a 5xx
@@ -22,7 +22,7 @@ import { planActivityOptions } from '../../workflows/activity-options';
  */
 
 let sandbox: RunningSandbox;
-let hr: http.Server | undefined;
+let hr: TestServer | undefined;
 beforeAll(async () => {
   sandbox = await startSandbox({ token: 'plan-retry-after-token' });
 });
@@ -30,28 +30,14 @@ afterAll(async () => {
   await sandbox.close();
 });
 afterEach(async () => {
-  const server = hr;
+  await hr?.close();
   hr = undefined;
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
 });
 
 /** An HR API that answers every request 503 with `retryAfter`. */
-async function startBusyHr(retryAfter: string): Promise<{ origin: string; requests: () => number }> {
-  let requests = 0;
-  const server = http.createServer((incoming, response) => {
-    incoming.resume();
-    requests += 1;
-    response.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': retryAfter });
-    response.end(JSON.stringify({ error: 'busy' }));
-  });
-  hr = server;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return { origin: `http://127.0.0.1:${address.port}`, requests: () => requests };
+async function startBusyHr(retryAfter: string): Promise<TestServer> {
+  hr = await startTestServer(() => ({ status: 503, headers: { 'Retry-After': retryAfter }, body: { error: 'busy' } }));
+  return hr;
 }
 
 async function planAttempt(origin: string, attempt: number): Promise<unknown> {
@@ -83,7 +69,7 @@ it('a 503 with Retry-After: 1 on the last inner attempt sets no nextRetryDelay: 
   const failure = await planAttempt(api.origin, 1);
   expect(failure).toBeInstanceOf(ApplicationFailure);
   expect(failure).toMatchObject({ type: 'SourceReadFailed', nonRetryable: false, message: expect.stringContaining('answered 503') });
-  expect(api.requests()).toBe(2);
+  expect(api.requests).toHaveLength(2);
   expect((failure as ApplicationFailure).nextRetryDelay).toBeUndefined();
 });
 
