@@ -1115,16 +1115,18 @@ function planEmployee(employee: DesiredEmployee, current: ScimUser | null | unde
   }
   if (current === undefined || current === null) {
     const wave = context.waves.get(employee) ?? 0;
-    // A reference resolves at creation when its target is already in Peakon or is created in an earlier wave. A plan
-    // that did not list the tenant (`sync --employee`) cannot tell whether someone this run does not create is in
-    // Peakon: the create carries the reference, as most are (a new hire's manager), rather than always spending a
-    // second write on it; one to nobody is refused (400) and the create is sent again without its references, as a
-    // deferred write of it would be.
+    // A reference resolves at creation when its target is already in Peakon or is created in an earlier wave. A
+    // single-employee sync (`sync --employee`: this person looked up, the tenant not listed) cannot tell whether someone
+    // else is in Peakon: its create carries the reference, as most are (a new hire's manager), rather than always
+    // spending a second write on it; one to nobody is refused (400) and the create is sent again without its
+    // references, which its deferred write, all of them in one PATCH, lost the same way. Not under filter discovery
+    // (`current` undefined): there a 400 for an unknown reference would also drop one that resolves by wave.
+    const unverifiable = current === null && !context.peakonListed;
     const carried: Record<string, string> = {};
     const deferred: Record<string, string> = {};
     for (const [attribute, email] of Object.entries(employee.references)) {
       const target = context.phaseOne.get(emailMatchKey(email));
-      const resolves = target ? target !== employee && (context.waves.get(target) ?? 0) < wave : !context.peakonListed || context.inPeakon.has(emailMatchKey(email));
+      const resolves = target ? target !== employee && (context.waves.get(target) ?? 0) < wave : unverifiable || context.inPeakon.has(emailMatchKey(email));
       (resolves ? carried : deferred)[attribute] = email;
     }
     const state = desiredState(employee);
