@@ -152,16 +152,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     try {
       return await startDevServerOn(binary, options, await freePort());
     } catch (error) {
-      if (!(error instanceof DevServerEndedError) || attempt >= AUTO_PORT_ATTEMPTS || options.signal?.aborted) throw error;
+      if (!(error instanceof PortTakenError) || attempt >= AUTO_PORT_ATTEMPTS || options.signal?.aborted) throw error;
     }
   }
 }
 
-/** Tries of a dev server on a port chosen by startDevServer, when one ends before serving. */
+/** Tries of a dev server on a port chosen by startDevServer, when one ends before serving on a taken port. */
 const AUTO_PORT_ATTEMPTS = 3;
 
-/** The server process ended before it served (a port taken meanwhile, an unreadable database): its message says why. */
-class DevServerEndedError extends Error {}
+/** The server process ended before it served because a port it was to bind was taken meanwhile. */
+class PortTakenError extends Error {}
 
 async function startDevServerOn(binary: string, options: DevServerOptions, port: number): Promise<RunningDevServer> {
   const ip = options.ip ?? '127.0.0.1';
@@ -209,7 +209,9 @@ async function startDevServerOn(binary: string, options: DevServerOptions, port:
     const output = options.logLevel ? '' : stderrTail.trim();
     const reason = error instanceof Error ? error.message : String(error);
     const message = `temporal server start-dev (${binary}) did not start on ${address}: ${reason}; exit ${exit.code ?? exit.signal}${output ? `\n${output}` : ''}`;
-    throw error instanceof Error && error.message === SERVER_ENDED ? new DevServerEndedError(message) : new Error(message);
+    // Only a port taken meanwhile is worth another port; a bad database or flag would fail the same way three times.
+    const portTaken = error instanceof Error && error.message === SERVER_ENDED && /address already in use/i.test(stderrTail);
+    throw portTaken ? new PortTakenError(message) : new Error(message);
   }
   return {
     address,

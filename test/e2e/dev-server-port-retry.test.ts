@@ -53,6 +53,16 @@ describe('the dev server on a port it chose', () => {
     }
   }, 120_000);
 
+  it('does not try another port when the server ended for another reason', async () => {
+    rmSync(starts, { force: true });
+    const script = path.join(folder, 'temporal-bad-flag');
+    writeFileSync(script, ['#!/bin/sh', 'if [ "$1" = "server" ]; then', `  echo "$*" >> '${starts}'`, "  echo 'unknown flag: --bogus' >&2; exit 2", 'fi', `exec '${requireTemporalCli()}' "$@"`].join('\n'));
+    chmodSync(script, 0o700);
+    process.env.TEMPORAL_CLI_PATH = script;
+    await expect(startDevServer({ sdkDownload: false })).rejects.toThrow(/ended before serving; exit 2\nunknown flag: --bogus/);
+    expect(portsStarted()).toHaveLength(1);
+  }, 60_000);
+
   it('gives up after three, and never retries a port it was given', async () => {
     rmSync(starts, { force: true });
     process.env.TEMPORAL_CLI_PATH = standIn(5);
