@@ -71,8 +71,11 @@ const EncryptionEnvironmentSchema = z.object({
   [`${OLD_ENCRYPTION_KEYS_VARIABLE}_FILE`]: z.string().min(1, 'is empty (a file path was expected)').optional(),
 });
 
-/** The value of `name` or of the file `name_FILE` points at; both set is an error, so nobody wonders which one wins. */
-function readVariable(env: Record<string, string | undefined>, name: string): string | undefined {
+/**
+ * The value of `name` or of the file `name_FILE` points at; both set is an error, so nobody wonders which one wins.
+ * `emptyFile: 'none'` reads an empty file as no value, as an empty variable is (a list whose last entry was dropped).
+ */
+function readVariable(env: Record<string, string | undefined>, name: string, options: { emptyFile?: 'refused' | 'none' } = {}): string | undefined {
   const direct = env[name];
   const filePath = env[`${name}_FILE`];
   if (direct !== undefined && direct !== '' && filePath !== undefined) {
@@ -91,6 +94,7 @@ function readVariable(env: Record<string, string | undefined>, name: string): st
   // A file named on purpose but empty (an unfilled mount, a `> file` that failed) is an error, as an empty secret is:
   // read as unset, the codec server would start without a token, and an empty key file would say the key is empty
   // rather than which file.
+  if (value.trim() === '' && options.emptyFile === 'none') return undefined;
   if (value.trim() === '') throw new EncryptionKeyError(`${name}_FILE: ${filePath} is empty${value === '' ? '' : ' (only whitespace)'}`);
   return value;
 }
@@ -120,7 +124,8 @@ export function readEncryptionKeys(env: Record<string, string | undefined> = pro
     throw new EncryptionKeyError(shape.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('\n'));
   }
   const currentText = readVariable(env, ENCRYPTION_KEY_VARIABLE);
-  const oldText = readVariable(env, OLD_ENCRYPTION_KEYS_VARIABLE);
+  // After a rotation's last step (docs/schedules.md) the old-keys secret may hold none: no old keys, as when unset.
+  const oldText = readVariable(env, OLD_ENCRYPTION_KEYS_VARIABLE, { emptyFile: 'none' });
   const oldEntries = (oldText ?? '').split(',').map((entry) => entry.trim());
   if (currentText === undefined) {
     if (oldEntries.some((entry) => entry !== '')) {

@@ -212,10 +212,16 @@ describe('encryption keys from the environment', () => {
     const empty = file('empty', '');
     expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY_FILE: empty })).toThrow(`PEAKON_SYNC_ENCRYPTION_KEY_FILE: ${empty} is empty`);
     const blank = file('blank', '  \r\n');
-    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE: blank, PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() })).toThrow(
-      `PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE: ${blank} is empty (only whitespace)`,
-    );
+    expect(() => readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY_FILE: blank })).toThrow(`PEAKON_SYNC_ENCRYPTION_KEY_FILE: ${blank} is empty (only whitespace)`);
     expect(() => readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: file('token', '\n') })).toThrow(/^PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: .* is empty$/);
+  });
+
+  it('reads an empty old-keys file as no old keys, as an empty variable (a rotation dropped the last one)', () => {
+    const key = generateEncryptionKey();
+    for (const contents of ['', '\n', '  \r\n']) {
+      const keys = readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE: file('no-old-keys', contents), PEAKON_SYNC_ENCRYPTION_KEY: key });
+      expect(keys?.decryptionKeys.size).toBe(1);
+    }
   });
 
   it('validates a key read from a file like one from the variable', () => {
