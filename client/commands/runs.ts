@@ -100,6 +100,9 @@ async function tenantRun(client: Client, raw: RawExecution): Promise<TenantRun> 
  * run's result, its report's `planned`. Only the counts are kept (the report's plan lines name people). Undefined
  * when the result cannot be read (gone, or encrypted with a key this client does not hold).
  */
+/** How many dry runs' results `runs` fetches at once. */
+const DRY_RUN_RESULTS_AT_ONCE = 4;
+
 async function dryRunPlanned(client: Client, run: TenantRun): Promise<Record<string, number> | undefined> {
   try {
     const report: unknown = await client.workflow.getHandle(run.workflowId, run.runId).result();
@@ -133,15 +136,18 @@ export async function listTenantRuns(client: Client, tenant: string, options: { 
   } while (nextPageToken && runs.length < RUNS_READ_CAP);
   runs.sort((left, right) => right.startedAt.getTime() - left.startedAt.getTime() || left.workflowId.localeCompare(right.workflowId));
   const shown = runs.slice(0, options.limit);
-  // Each completed dry run's result at once, not one after another: each is a whole report (downloaded and decrypted
-  // for its counts alone, which is all dryRunPlanned keeps); --limit bounds how many.
-  await Promise.all(
-    shown.map(async (run) => {
-      if (run.dryRun !== true || run.execution !== 'COMPLETED') return;
+  // Completed dry runs' results a few at a time, not one after another nor all at once: each is a whole report
+  // (downloaded and decrypted for its counts alone, which is all dryRunPlanned keeps), and a large --limit must not
+  // hold hundreds in memory or burst the frontend's rate limit.
+  const dryRuns = shown.filter((run) => run.dryRun === true && run.execution === 'COMPLETED');
+  let next = 0;
+  const fetchNext = async (): Promise<void> => {
+    for (let run = dryRuns[next++]; run; run = dryRuns[next++]) {
       const planned = await dryRunPlanned(client, run);
       if (planned) run.planned = planned;
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: DRY_RUN_RESULTS_AT_ONCE }, fetchNext));
   return { runs: shown, capped: nextPageToken !== undefined };
 }
 
