@@ -320,8 +320,9 @@ describe('ScimClient against scripted responses', () => {
   it('refuses an empty user id instead of addressing the collection', async () => {
     const { client, requests } = await clientFor((_request, response) => sendJson(response, 200, {}));
     await expect(client.deleteUser('')).rejects.toThrow(/must not be empty/);
-    // A malformed answer (ids come from Peakon's), not retried: each retry would fail the same way.
-    expect(await caught(client.getUser(''))).toMatchObject({ name: 'ScimMalformedResponseError', retryable: false, method: 'GET' });
+    // Refused before sending, not retried (each retry would fail the same way), and never taken for a write Peakon
+    // applied (as a malformed 2xx answer would be).
+    expect(await caught(client.getUser(''))).toMatchObject({ name: 'ScimRequestRefusedError', retryable: false, method: 'GET' });
     expect(requests).toHaveLength(0);
   });
 
@@ -335,7 +336,7 @@ describe('ScimClient against scripted responses', () => {
       await expect(client.deleteUser(id)).rejects.toThrow(`Invalid Peakon user id ${JSON.stringify(id)}`);
       await expect(client.setActive(id, false)).rejects.toThrow(/Invalid Peakon user id/);
       await expect(client.getUser(id)).rejects.toThrow(/Invalid Peakon user id/);
-      expect(await caught(client.deleteUser(id))).toMatchObject({ name: 'ScimMalformedResponseError', retryable: false, method: 'DELETE' });
+      expect(await caught(client.deleteUser(id))).toMatchObject({ name: 'ScimRequestRefusedError', retryable: false, method: 'DELETE' });
     }
     expect(requests).toHaveLength(0);
     // An id that merely holds dots, or a literal `%2e` (sent as `%252e`, no dot segment), is an ordinary id.
