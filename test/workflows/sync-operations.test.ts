@@ -97,13 +97,18 @@ describe('dry runs, on-demand syncs and run reports', () => {
     if (single) expect(report.trace?.[2]).toContain(`Peakon user ${own?.id}`);
   });
 
-  it('syncs one employee on demand and traces read → map → match → action → result', async () => {
+  /** Eight employees in HR, none in Peakon yet: the top manager and one of their direct reports, with workers running. */
+  async function managerAndReport() {
     const fixture = await pipeline.fixture();
     const employees = generateOrg(8, 2);
     fixture.writeEmployees(employees);
     const manager = employees.find((employee) => employee.manager_id === '')!;
     const report = employees.find((employee) => employee.manager_id === manager.employee_id)!;
-    const workers = await fixture.startWorkers();
+    return { fixture, manager, report, workers: await fixture.startWorkers() };
+  }
+
+  it('syncs one employee on demand and traces read → map → match → action → result', async () => {
+    const { fixture, manager, report, workers } = await managerAndReport();
     const [managerRun, reportRun]: SyncReport[] = await workers.runUntil(
       (async () => [await (await fixture.startSync({ employeeKey: manager.work_email })).result(), await (await fixture.startSync({ employeeKey: report.work_email.toUpperCase() })).result()])(),
     );
@@ -121,12 +126,7 @@ describe('dry runs, on-demand syncs and run reports', () => {
   });
 
   it('syncs one employee whose manager is not in Peakon: the create Peakon refuses for the Manager is sent again without it, and says so', async () => {
-    const fixture = await pipeline.fixture();
-    const employees = generateOrg(8, 2);
-    fixture.writeEmployees(employees);
-    const manager = employees.find((employee) => employee.manager_id === '')!;
-    const report = employees.find((employee) => employee.manager_id === manager.employee_id)!;
-    const workers = await fixture.startWorkers();
+    const { fixture, manager, report, workers } = await managerAndReport();
     const run: SyncReport = await workers.runUntil((async () => (await fixture.startSync({ employeeKey: report.work_email })).result())());
     expect(run.counts).toMatchObject({ created: 1, failed: 0 });
     expect(fixture.sandbox.users().map((user) => [user.userName, user[PEAKON_USER_SCHEMA]?.Manager])).toEqual([[report.work_email, undefined]]);
