@@ -4,7 +4,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { isLoopbackHost } from '../config/secret';
-import { AesGcmPayloadCodec } from './aes-gcm-codec';
+import { AesGcmPayloadCodec, PayloadDecryptionError } from './aes-gcm-codec';
 import { CODEC_SERVER_TOKEN_VARIABLE, type EncryptionKeys } from './keys';
 
 /** The local dev server's Web UI; the demo and `temporal server start-dev` serve it here. */
@@ -48,6 +48,11 @@ export interface CodecServerOptions {
   resolvePayload?: (payload: Payload) => Promise<Payload>;
   /** Told why `resolvePayload` failed for a payload passed on as it is (the command prints it: the store's hint). */
   onUnresolvedPayload?: (message: string) => void;
+  /**
+   * Told why a payload could not be decrypted (a key that is not configured, an altered payload); the payload is passed
+   * on encrypted, as it is, and the request's other payloads are still decoded. The message names a key id, no content.
+   */
+  onUndecryptablePayload?: (message: string) => void;
 }
 
 export interface RunningCodecServer {
@@ -175,6 +180,18 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
       return payload;
     }
   };
+  // Likewise a payload encrypted with a key this server lacks (dropped too early, or another deployment's): one such
+  // payload in a history must not hide the rest of it, so it is handed back encrypted and the operator is told which key.
+  const decodeOrKeep = async (payload: Payload): Promise<Payload> => {
+    const resolved = await resolveOrKeep(payload);
+    try {
+      return (await codec.decode([resolved]))[0] ?? resolved;
+    } catch (error) {
+      if (!(error instanceof PayloadDecryptionError)) throw error;
+      options.onUndecryptablePayload?.(error.message);
+      return resolved;
+    }
+  };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const origin = request.headers.origin;
@@ -208,7 +225,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
     const payloads = await readPayloads(request);
     let result: Payload[];
     try {
-      result = operation === 'encode' ? await codec.encode(payloads) : await Promise.all(payloads.map(async (payload) => (await codec.decode([await resolveOrKeep(payload)]))[0] ?? payload));
+      result = operation === 'encode' ? await codec.encode(payloads) : await Promise.all(payloads.map(decodeOrKeep));
     } catch (error) {
       throw new HttpError(422, error instanceof Error ? error.message : String(error));
     }

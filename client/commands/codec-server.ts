@@ -18,6 +18,16 @@ const CodecServerCommandOptionsSchema = z.object({
  * `temporal … --codec-endpoint`) show the connector's encrypted payloads to people who can reach it. Keys come from the
  * same PEAKON_SYNC_ENCRYPTION_* variables as the worker's.
  */
+/** Calls `warn` the first time each message comes, not again. */
+function warnOnce(warn: (message: string) => void): (message: string) => void {
+  const told = new Set<string>();
+  return (message) => {
+    if (told.has(message)) return;
+    told.add(message);
+    warn(message);
+  };
+}
+
 export function registerCodecServerCommand(program: Command): void {
   program
     .command('codec-server')
@@ -51,6 +61,8 @@ export function registerCodecServerCommand(program: Command): void {
         ...payloadStoreResolverFromEnv(process.env),
         // The store's message names the folder (or bucket) and why a payload may be missing there; no payload content.
         onUnresolvedPayload: (message) => process.stderr.write(`WARNING: a stored payload could not be fetched (the UI shows its reference instead): ${message}\n`),
+        // Once per message: the UI asks again for every page it shows, and each message names a key id, so few differ.
+        onUndecryptablePayload: warnOnce((message) => process.stderr.write(`WARNING: a payload could not be decrypted (the UI shows it encrypted): ${message}\n`)),
       });
       if (!bearerToken && !isLoopbackHost(parsed.data.host)) {
         // Started only because the operator passed the unsafe flag: say so where logs and terminals show it.

@@ -209,14 +209,29 @@ describe('encrypted payloads in Temporal, decoded for the Web UI by the codec se
     expect(decodedValues(answer)).toEqual([ada]);
   });
 
-  it('answers 400 to a body that is not the protocol, and 422 naming the key id it lacks', async () => {
+  it('answers 400 to a body that is not the protocol', async () => {
     const malformed = await request(`${server.url}/decode`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` }, body: { payloads: [{ data: 'not base64!' }] } });
     expect(malformed.status).toBe(400);
-    const foreignKeys = readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') });
-    const [foreign] = await new AesGcmPayloadCodec(foreignKeys as EncryptionKeys).encode([defaultPayloadConverter.toPayload(ada)]);
-    const answer = await decodeAsTheUiDoes(server, [temporal.api.common.v1.Payload.create(foreign)]);
-    expect(answer.status).toBe(422);
-    expect(JSON.parse(answer.body)).toEqual({ message: `payload encrypted with key ${foreignKeys?.current.id}, which is not configured; set PEAKON_SYNC_ENCRYPTION_KEY or add it to PEAKON_SYNC_ENCRYPTION_OLD_KEYS` });
+  });
+
+  it('hands a payload of a key it lacks back encrypted, names the key id, and still decodes the rest of the request', async () => {
+    // One payload of a dropped or foreign key must not hide the whole history (a 422 for the batch would).
+    const foreignKeys = readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') }) as EncryptionKeys;
+    const [foreign] = await new AesGcmPayloadCodec(foreignKeys).encode([defaultPayloadConverter.toPayload(ada)]);
+    const [ours] = await new AesGcmPayloadCodec(testKeys()).encode([defaultPayloadConverter.toPayload('ordinary')]);
+    const told: string[] = [];
+    const telling = await startCodecServer({ port: 0, keys: testKeys(), onUndecryptablePayload: (message) => void told.push(message) });
+    try {
+      const answer = await decodeAsTheUiDoes(telling, [temporal.api.common.v1.Payload.create(foreign), ours as Payload], {});
+      expect(answer.status).toBe(200);
+      const [stillEncrypted, decoded] = (JSON.parse(answer.body) as { payloads: JsonPayload[] }).payloads.map(fromUiJson);
+      expect(Buffer.from(stillEncrypted?.data ?? []).equals(Buffer.from(foreign?.data ?? []))).toBe(true);
+      expect(Buffer.from(stillEncrypted?.metadata?.['encryption-key-id'] ?? []).toString()).toBe(foreignKeys.current.id);
+      expect(defaultPayloadConverter.fromPayload(decoded as Payload)).toBe('ordinary');
+      expect(told).toEqual([`payload encrypted with key ${foreignKeys.current.id}, which is not configured; set PEAKON_SYNC_ENCRYPTION_KEY or add it to PEAKON_SYNC_ENCRYPTION_OLD_KEYS`]);
+    } finally {
+      await telling.close();
+    }
   });
 
   it('resolves payloads through resolvePayload before decrypting (the external-storage hook)', async () => {
