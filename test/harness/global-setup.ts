@@ -11,6 +11,12 @@ const { installMoto } = require('../../scripts/install-moto.js') as { installMot
  * flaky on two cores). Test files reach it through TEMPORAL_TEST_ADDRESS.
  */
 export default async function globalSetup(): Promise<void> {
+  // Every temporary file of the run (fixtures' state folders, ledgers, keys, the dev server's own files) goes under one
+  // private folder that global-teardown removes: jest's workers and the processes tests spawn inherit TMPDIR, and
+  // os.tmpdir() reads it at each call. PEAKON_SYNC_KEEP_TEST_FILES=1 keeps it, to look at a failed run's files.
+  const runFolder = mkdtempSync(path.join(tmpdir(), 'peakon-sync-tests-'));
+  process.env.TMPDIR = runFolder;
+  (globalThis as { __testRunFolder?: string }).__testRunFolder = runFolder;
   // The S3 payload-store tests need moto (a real S3-compatible server): installed once from PyPI, so `npm test` runs
   // them on a fresh clone; without Python they are skipped, loudly (test/harness/moto.ts).
   if (process.env.MOTO_SERVER_PATH === undefined) installMoto();
