@@ -150,12 +150,13 @@ export function temporalConnectConfig(env: NodeJS.ProcessEnv = process.env): Cli
   try {
     config = loadClientConnectConfig({ disableFile: !readsFile, overrideEnvVars });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = tomlProblemWithoutExcerpt(error) ?? (error instanceof Error ? error.message : String(error));
     // The SDK's message is the file system's (`ENOENT … open '<path>'`): name the variable, which is what to fix.
     const tlsVariable = TEMPORAL_TLS_FILE_VARIABLES.find((name) => env[name] && reason.includes(env[name]));
     if (tlsVariable !== undefined) throw new Error(`${tlsVariable}: the Temporal TLS file it names cannot be read (${reason})`, { cause: error });
-    if (!env.TEMPORAL_PROFILE) throw error;
     const file = env.TEMPORAL_CONFIG_FILE || temporalDefaultConfigFile(env) || 'none: set TEMPORAL_CONFIG_FILE (neither XDG_CONFIG_HOME nor HOME is set)';
+    if (reason !== (error instanceof Error ? error.message : String(error))) throw new Error(`Temporal's config file ${file}: ${reason}`);
+    if (!env.TEMPORAL_PROFILE) throw error;
     throw new Error(`TEMPORAL_PROFILE=${env.TEMPORAL_PROFILE}: cannot use this profile of Temporal's config file ${file}: ${reason}`);
   }
   return {
@@ -163,6 +164,19 @@ export function temporalConnectConfig(env: NodeJS.ProcessEnv = process.env): Cli
     connectionOptions: { ...config.connectionOptions, address: config.connectionOptions.address ?? 'localhost:7233' },
     namespace: config.namespace ?? 'default',
   };
+}
+
+/**
+ * A TOML syntax error of Temporal's config file, told by line and column only. The parser's own message quotes the lines
+ * around the error, and that file holds the API key and may hold a TLS private key (`api_key`, `client_key_data`): a
+ * worker restarting in a loop would print them into the container logs at every attempt. Undefined for other errors
+ * (the SDK's validation errors name keys, never values).
+ */
+function tomlProblemWithoutExcerpt(error: unknown): string | undefined {
+  if (!(error instanceof Error) || !error.message.startsWith('Invalid TOML document')) return undefined;
+  const { line, column } = error as { line?: unknown; column?: unknown };
+  const where = typeof line === 'number' && typeof column === 'number' ? ` at line ${line}, column ${column}` : '';
+  return `${error.message.split('\n')[0]}${where} (the file's lines are not shown: they may hold the API key)`;
 }
 
 /** The SDK's default Temporal config file (as @temporalio/envconfig finds it, which does not export it). */

@@ -51,4 +51,20 @@ describe('TEMPORAL_PROFILE', () => {
     expect(config.connectionOptions.address).toBe('localhost:7233');
     expect(config.namespace).toBe('default');
   });
+
+  it('tells a TOML syntax error of the file by line and column, never quoting its lines (they hold the API key)', () => {
+    // A key rotation that left the old `api_key` line in: the parser's own message quotes both keys.
+    const file = path.join(home, 'temporal.toml');
+    writeFileSync(file, ['[profile.cloud]', 'address = "acme.a1b2c.tmprl.cloud:7233"', 'api_key = "OLD-SECRET-KEY"', 'api_key = "NEW-SECRET-KEY"', ''].join('\n'));
+    for (const env of [{ TEMPORAL_CONFIG_FILE: file }, { TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' }]) {
+      let message = '';
+      try {
+        temporalConnectConfig({ HOME: home, ...env });
+      } catch (error) {
+        message = error instanceof Error ? error.message : String(error);
+      }
+      expect(message).toMatch(new RegExp(`^Temporal's config file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: Invalid TOML document: .* at line 4, column \\d+`));
+      expect(message).not.toMatch(/SECRET-KEY/);
+    }
+  });
 });
