@@ -366,6 +366,75 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
     await record('partition-failed', run);
   }, 300_000);
 
+  it('rate-limited: the plan waits out two 429s, then creates wait out theirs (patches plan-waits-out-rate-limits, rate-limit-patience)', async () => {
+    // Two requests an hour, each 429 asking for one second: the recording, not the hour, lifts the limit.
+    const fixture = await pipeline.fixture({ tenant: 'replay-rate-limited', sandbox: { quotaPerHour: 2, faults: { rateLimitRetryAfter: 1 } } });
+    const employees = generateOrg(3, 2);
+    fixture.writeEmployees(employees);
+    for (let request = 0; request < 2; request += 1) {
+      const answer = await fetch(`${fixture.sandbox.baseUrl}/Users?count=1`, { headers: { Authorization: `Bearer ${fixture.sandbox.token}` } });
+      expect(answer.status).toBe(200);
+    }
+    const workers = await fixture.startWorkers();
+    const refused = (method: string) => fixture.sandbox.ops().filter((op) => op.status === 429 && op.method === method).length;
+    const until = async (what: string, done: () => boolean) => {
+      for (let waited = 0; !done(); waited += 1) {
+        if (waited > 1200) throw new Error(`recording: ${what} never happened`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const run = await workers.runUntil((async () => {
+      const handle = await fixture.startSync();
+      await until('two refused plan requests', () => refused('GET') >= 2);
+      // Room for the plan's two reads (the schema, one page) and no more: the creates are refused next.
+      fixture.sandbox.setQuotaPerHour(4);
+      await until('a refused create', () => refused('POST') >= 1);
+      fixture.sandbox.setQuotaPerHour(25_000);
+      const recorded: RecordedRun = { report: await handle.result(), workflows: await workflowsOfRun(pipeline.temporal, handle) };
+      return recorded;
+    })());
+    expect(run.report?.counts).toMatchObject({ created: employees.length, failed: 0 });
+    await record('rate-limited', run);
+  }, 300_000);
+
+  it('employees-ended-alone: one employee in flight terminated, another cancelled on its own; each counts as its failure and the run goes on (patches employee-without-outcome-fails-alone, employee-cancelled-alone-fails-alone)', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-employees-ended-alone', sandbox: { faults: { latencyMs: 1_500 } } });
+    const employees = generateOrg(6, 2);
+    fixture.writeEmployees(employees);
+    fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1 };
+    const workers = await fixture.startWorkers();
+    const { client } = pipeline.temporal;
+    /** The employee workflows the run's partitions have started that are still running. */
+    const employeesInFlight = async (runWorkflowId: string): Promise<string[]> => {
+      const childrenOf = async (workflowId: string) =>
+        ((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).flatMap((event) => event.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId ?? []);
+      const running: string[] = [];
+      for (const partition of (await childrenOf(runWorkflowId)).filter((id) => id.includes('/partition'))) {
+        for (const employee of await childrenOf(partition)) {
+          if ((await client.workflow.getHandle(employee).describe()).status.name === 'RUNNING') running.push(employee);
+        }
+      }
+      return running;
+    };
+    const run = await workers.runUntil((async () => {
+      const handle = await fixture.startSync();
+      let inFlight: string[] = [];
+      for (let waited = 0; inFlight.length < 2; waited += 1) {
+        if (waited > 600) throw new Error('recording: never two employees in flight');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        inFlight = await employeesInFlight(handle.workflowId);
+      }
+      const [terminated, cancelled] = inFlight as [string, string];
+      await client.workflow.getHandle(terminated).terminate('recording: an employee ends without an outcome');
+      await client.workflow.getHandle(cancelled).cancel();
+      const recorded: RecordedRun = { report: await handle.result(), workflows: await workflowsOfRun(pipeline.temporal, handle) };
+      return recorded;
+    })());
+    expect(run.report?.counts.failed).toBe(2);
+    expect(run.report?.counts.created).toBe(employees.length - 2);
+    await record('employees-ended-alone', run);
+  }, 300_000);
+
   it('scheduled: a scheduled run validates its stored config, then syncs; a stored config that no longer validates fails first; one cancelled before its first step records that it was', async () => {
     const fixture = await pipeline.fixture({ tenant: 'replay-scheduled' });
     fixture.writeEmployees(generateOrg(3, 2));
