@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { compileDateFormat, isIsoDate, parseDate } from './dates';
+import { compileDateFormat, DATE_FORMAT_TOKENS, isIsoDate, lettersOutsideTokens, parseDate } from './dates';
 
 function isDateFormat(format: string): boolean {
   try {
@@ -115,6 +115,8 @@ export function unresolvableReferences(mapping: Pick<MappingConfig, 'attributes'
  *   is looked at, so the key never matches.
  * - With date, a default that is not written YYYY-MM-DD: the default is the final value, not parsed with date, so a
  *   date attribute would reject every record without a date, with a message about the default's format.
+ * - A date format with a letter that is no token (the H and m of "YYYY-MM-DD HH:mm", mapping/dates.ts
+ *   lettersOutsideTokens): the letter is literal, no value holds it, so every record with a value is rejected.
  * Rules added after schedules stored configs, so held only to a config handed to the CLI now (config/load.ts
  * checkWrittenNow), as pointlessAttributeOptions is; an employeeRef attribute's map and default are refused there.
  */
@@ -126,6 +128,10 @@ export function unreachableSpecSettings(specs: Record<string, ValueSpec | Peakon
       if ((spec.trim ? key.trim() : key) !== '') continue;
       const which = key === '' ? 'the key ""' : `the key ${JSON.stringify(key)} (empty once trimmed)`;
       problems.push(`${at}.map: ${which} never matches: an empty HRIS value takes default (or is no value) before map is looked at; use default for empty values`);
+    }
+    if (spec.date !== undefined) {
+      const problem = dateFormatLetterProblem(spec.date);
+      if (problem) problems.push(`${at}.date: ${problem}`);
     }
     // Only where the value is a date (the type defaults to date with `date`): an option may default to "Not started".
     const typedOtherwise = 'type' in spec && spec.type !== undefined && spec.type !== 'date';
@@ -139,6 +145,20 @@ export function unreachableSpecSettings(specs: Record<string, ValueSpec | Peakon
     }
   }
   return problems;
+}
+
+/** Letters that suggest a time part (2024-03-01T09:30:00Z, "YYYY-MM-DD HH:mm:ss"): ISO reads those dates. */
+const TIME_LETTERS = /[THhms]/;
+
+/** Why `format` can never match a date (a letter that is no token, see lettersOutsideTokens), or undefined. */
+function dateFormatLetterProblem(format: string): string | undefined {
+  const letters = lettersOutsideTokens(format);
+  if (letters.length === 0) return undefined;
+  const listed = letters.join(', ');
+  const iso = letters.some((letter) => TIME_LETTERS.test(letter))
+    ? '; for a date with a time part (2024-03-01T09:30:00Z, 2024-03-01 09:30) use date: ISO, which reads YYYY-MM-DD and drops the time'
+    : '';
+  return `${JSON.stringify(format)} has ${letters.length === 1 ? 'a letter' : 'letters'} that no date token reads (${listed}): a date format is made of the tokens ${DATE_FORMAT_TOKENS.join(', ')} and separators, any other letter must appear as written in every value, so no date matches and every record would be rejected${iso}`;
 }
 
 /** The mapping's value specs by their path in the config (`mapping.department`, `mapping.attributes.Gender`). */

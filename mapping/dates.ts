@@ -1,7 +1,8 @@
 /**
  * Date parsing for HRIS exports. Formats are written with the tokens YYYY, MM, M, DD, D (anything else is literal),
  * e.g. "DD/MM/YYYY" or "M/D/YYYY"; "ISO" accepts YYYY-MM-DD with an optional time part, which is dropped.
- * Output is always the ISO 8601 date Peakon expects (YYYY-MM-DD).
+ * Output is always the ISO 8601 date Peakon expects (YYYY-MM-DD). A letter that is no token (the H and m of
+ * "YYYY-MM-DD HH:mm") is literal too, so it is refused in a config handed to the CLI now (lettersOutsideTokens).
  */
 interface CompiledFormat {
   pattern: RegExp;
@@ -39,6 +40,20 @@ export function compileDateFormat(format: string): CompiledFormat {
   const result = { pattern: new RegExp(`^${source}$`), order };
   compiled.set(format, result);
   return result;
+}
+
+/** The tokens a date format is written with, as error messages list them. */
+export const DATE_FORMAT_TOKENS = ['YYYY', 'MM', 'M', 'DD', 'D'] as const;
+
+/**
+ * The ASCII letters of `format` outside its tokens (each once, in order of appearance; none for ISO). compileDateFormat
+ * takes them literally, so a value must contain them as written: "YYYY-MM-DD HH:mm" matches only a value that has the
+ * letters H, H, m, m where the time is, i.e. no date, and every record is rejected. Read token by token as
+ * compileDateFormat does (YYYY, MM, M, DD, D, left to right).
+ */
+export function lettersOutsideTokens(format: string): string[] {
+  if (format.toUpperCase() === 'ISO') return [];
+  return [...new Set(format.replace(/YYYY|MM|M|DD|D/g, '').match(/[A-Za-z]/g) ?? [])];
 }
 
 /** The ISO date for `text` written in `format`, or undefined when it is not a real calendar date in that format. */
