@@ -116,9 +116,11 @@ function withReferences(body: ScimUserWrite, references: Record<string, string>)
  */
 export function composeUpdate(desired: DesiredState, current: ScimUser, method: UpdateMethod): EmployeeChange {
   const intended = intendedState(desired, current);
-  const changes = diffUser(intended, current, Object.keys(desired.references));
-  const write: EmployeeWrite = method === 'patch' ? { method, operations: patchOperations(intended, changes, current) } : { method, body: replacementBody(intended, current) };
-  const changed = new Set(changes.map((change) => change.field));
+  const diffed = diffFields(intended, current, Object.keys(desired.references));
+  const changes = diffed.map(({ change }) => change);
+  const write: EmployeeWrite = method === 'patch' ? { method, operations: patchOperations(intended, diffed, current) } : { method, body: replacementBody(intended, current) };
+  // References are Peakon attributes: a core field of the same name (a Peakon attribute called `department`) is not one.
+  const changed = new Set(diffed.filter(({ peakon }) => peakon).map(({ change }) => change.field));
   // A reference set only on create (onlyOnCreate) is Peakon's to keep for an existing user: no write of it is ours, so
   // a rejected write is never blamed on it (withoutReferences).
   const createOnly = new Set(desired.createOnly);
@@ -245,15 +247,15 @@ const FIELD_PATHS: Record<string, string> = {
  * One operation per changed attribute, in Peakon's PATCH shape (`replace` with a path; `remove` to clear: a null core or
  * enterprise attribute, e.g. `department`, is removed at its path). A changed email replaces `emails` with the mapped
  * work address first and Peakon's other addresses after it (emailsToWrite): `emails` has no filter Peakon documents
- * for a PATCH path, and replacing it with the mapped list alone would drop a home address.
+ * for a PATCH path, and replacing it with the mapped list alone would drop a home address. A Peakon attribute is written
+ * in the Peakon extension whatever its name (one called `department` is not the enterprise department).
  */
-export function patchOperations(intended: ScimUserWrite, changes: readonly FieldChange[], current?: ScimUser): PatchOperation[] {
-  const peakon = intended[PEAKON_USER_SCHEMA] ?? {};
-  return changes.map((change): PatchOperation => {
-    const corePath = FIELD_PATHS[change.field];
+function patchOperations(intended: ScimUserWrite, diffed: readonly DiffedField[], current?: ScimUser): PatchOperation[] {
+  return diffed.map(({ change, peakon }): PatchOperation => {
+    if (peakon) return peakonAttributePatch(change.field, typeof change.to === 'boolean' ? String(change.to) : change.to);
+    const corePath = FIELD_PATHS[change.field] ?? change.field;
     if (corePath === 'emails') return { op: 'replace', path: 'emails', value: (current ? emailsToWrite(intended, current) : intended.emails) ?? [] };
-    if (corePath !== undefined && !(change.field in peakon)) return change.to === null ? { op: 'remove', path: corePath } : { op: 'replace', path: corePath, value: change.to };
-    return peakonAttributePatch(change.field, typeof change.to === 'boolean' ? String(change.to) : change.to);
+    return change.to === null ? { op: 'remove', path: corePath } : { op: 'replace', path: corePath, value: change.to };
   });
 }
 
@@ -287,6 +289,13 @@ function schemasFor(body: ScimUserWrite): string[] {
 /** Attributes SCIM compares case-insensitively (RFC 7643: userName and email values are caseExact=false). */
 const CASE_INSENSITIVE_FIELDS = new Set(['userName', 'email']);
 
+/**
+ * Peakon attributes are keyed apart from the core and enterprise fields (`peakon:<name>`), so that a tenant's attribute
+ * named `department`, `locale`, `active`, `email`… is compared on its own and does not stand in for the core field of
+ * that name. The key is this file's alone: a FieldChange names the attribute as before (diffFields says which it is).
+ */
+const PEAKON_KEY = 'peakon:';
+
 function comparableFields(user: ScimUserWrite | undefined): Map<string, Scalar | undefined> {
   const fields = new Map<string, Scalar | undefined>();
   if (!user) return fields;
@@ -305,7 +314,7 @@ function comparableFields(user: ScimUserWrite | undefined): Map<string, Scalar |
   fields.set('timezone', scalar(getAttribute(user, 'timezone')));
   fields.set('employeeNumber', user[ENTERPRISE_USER_SCHEMA]?.employeeNumber);
   fields.set('department', user[ENTERPRISE_USER_SCHEMA]?.department);
-  for (const [attribute, value] of Object.entries(user[PEAKON_USER_SCHEMA] ?? {})) fields.set(attribute, value);
+  for (const [attribute, value] of Object.entries(user[PEAKON_USER_SCHEMA] ?? {})) fields.set(`${PEAKON_KEY}${attribute}`, value);
   return fields;
 }
 
@@ -336,19 +345,48 @@ function sameValue(field: string, a: Scalar | undefined, b: Scalar | undefined):
   return String(normalise(a)) === String(normalise(b)) && (normalise(a) === null) === (normalise(b) === null);
 }
 
-/** Every attribute the intended state sets that differs from Peakon's current state (employee references compared case-insensitively). */
-export function diffUser(intended: ScimUserWrite, current: ScimUserWrite | undefined, referenceAttributes: readonly string[] = []): FieldChange[] {
+/** A change diffFields found, and whether it is of a Peakon extension attribute (else a core or enterprise field). */
+interface DiffedField {
+  change: FieldChange;
+  peakon: boolean;
+}
+
+/**
+ * Every attribute the intended state sets that differs from Peakon's current state (employee references compared
+ * case-insensitively), core and enterprise fields first, then Peakon attributes, as before. A Peakon attribute with a
+ * core field's name comes right before that field's change when both changed: code that looks a reference's change up
+ * by name (withoutReferences, run by workflows) finds the attribute's, not the core field's.
+ */
+function diffFields(intended: ScimUserWrite, current: ScimUserWrite | undefined, referenceAttributes: readonly string[]): DiffedField[] {
   const wanted = comparableFields(intended);
   const existing = comparableFields(current);
   const references = new Set(referenceAttributes);
-  const changes: FieldChange[] = [];
-  for (const [field, to] of wanted) {
+  const core: DiffedField[] = [];
+  const peakon: DiffedField[] = [];
+  for (const [key, to] of wanted) {
     if (to === undefined) continue;
-    const from = existing.get(field);
-    const equal = references.has(field)
+    const from = existing.get(key);
+    const isPeakon = key.startsWith(PEAKON_KEY);
+    const field = isPeakon ? key.slice(PEAKON_KEY.length) : key;
+    const equal = isPeakon && references.has(field)
       ? String(from ?? '').toLowerCase() === String(to ?? '').toLowerCase()
-      : sameValue(field, from, to);
-    if (!equal) changes.push({ field, from: from ?? null, to });
+      : sameValue(key, from, to);
+    if (!equal) (isPeakon ? peakon : core).push({ change: { field, from: from ?? null, to }, peakon: isPeakon });
   }
-  return changes;
+  const sameNamed = new Map(peakon.map((entry) => [entry.change.field, entry]));
+  const ordered: DiffedField[] = [];
+  for (const entry of core) {
+    const attribute = sameNamed.get(entry.change.field);
+    if (attribute) {
+      ordered.push(attribute);
+      sameNamed.delete(entry.change.field);
+    }
+    ordered.push(entry);
+  }
+  return [...ordered, ...peakon.filter((entry) => sameNamed.get(entry.change.field) === entry)];
+}
+
+/** Every attribute the intended state sets that differs from Peakon's current state (see diffFields). */
+export function diffUser(intended: ScimUserWrite, current: ScimUserWrite | undefined, referenceAttributes: readonly string[] = []): FieldChange[] {
+  return diffFields(intended, current, referenceAttributes).map(({ change }) => change);
 }
