@@ -16,7 +16,7 @@ import { checkedTenantName } from '../config/schema';
 import { realSleep } from '../net/sleep';
 import { syncDirectory, writeNewFileSynced } from '../storage/durable-file';
 import { createStorageDriver, storageConfigFromEnv, type PayloadStoreConfig } from '../storage/from-env';
-import { LEDGER_FOLDER, S3StorageDriver } from '../storage/s3-driver';
+import { isAccessDenied, LEDGER_FOLDER, S3StorageDriver } from '../storage/s3-driver';
 import { applyOwnershipChange, emptyLedger, OwnershipLedgerSchema, type OwnershipChange, type OwnershipLedger } from './ledger';
 
 const PayloadProto = temporal.api.common.v1.Payload;
@@ -39,7 +39,10 @@ export interface LedgerStore {
    * Writes, reads and deletes a probe object where the ledgers live (the payload store every worker shares), and finds
    * out how the store keeps two writers apart. The worker runs it at start-up: an unwritable store otherwise shows
    * only once a run stores its first payload, as workflow tasks failing over and over. In a bucket, it also warns when
-   * versioning keeps what retention deletes (S3StorageDriver.retentionVersioningWarning).
+   * versioning keeps what retention deletes (S3StorageDriver.retentionVersioningWarning), and it
+   * a key that does not exist (404 expected: a 403 means no s3:ListBucket, and each tenant's first run would fail
+   * reading its ledger) and lists one key under the prefix as retention does; either refused fails the check with an
+   * S3PermissionError naming the permission missing and every one the worker needs.
    */
   check(): Promise<LedgerStoreCheck>;
 }
@@ -242,6 +245,8 @@ function folderStore(directory: string): ByteStore {
 }
 
 const statusOf = (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+/** The object does not exist (S3 says so only to a caller with s3:ListBucket; 403 without). */
+const isMissing = (error: unknown) => (error as { name?: string }).name === 'NoSuchKey' || statusOf(error) === 404;
 /** The store answered that it has no conditional writes (`501 NotImplemented` to If-Match / If-None-Match). */
 const refusesConditions = (error: unknown) => statusOf(error) === 501 || (error as { name?: string }).name === 'NotImplemented';
 /** The store refused a conditional write whose condition did not hold: it honours the condition. */
@@ -303,7 +308,9 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
           return { bytes: await response.Body.transformToByteArray(), version: response.ETag ?? '' };
         });
       } catch (error) {
-        if ((error as { name?: string }).name === 'NoSuchKey' || statusOf(error) === 404) return undefined;
+        if (isMissing(error)) return undefined;
+        // A tenant's first run reads a ledger not written yet: without s3:ListBucket S3 answers 403, not 404.
+        if (isAccessDenied(error)) throw driver.readRefused('the ownership ledger', key(name), error);
         throw error;
       }
     },
@@ -343,6 +350,16 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
       } finally {
         await driver.send(new DeleteObjectCommand({ Bucket: driver.bucket, Key: probe }));
       }
+      // A tenant's first run reads its ledger before one exists: S3 must answer 404 for a missing key, which it does
+      // only with s3:ListBucket (403 without). Retention lists the prefix, which needs the same permission.
+      const absent = key(probeName());
+      try {
+        await driver.call('GetObject', async (abortSignal) => await (await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: absent }), { abortSignal })).Body?.transformToByteArray());
+      } catch (error) {
+        if (isAccessDenied(error)) throw driver.listBucketRefused(`reading an object that does not exist (s3://${driver.bucket}/${absent}, as each tenant's first run reads its ledger)`, 'GetObject', error);
+        if (!isMissing(error)) throw error;
+      }
+      await driver.checkListing();
       if (writes !== 'conditional') unconditional = true;
       // Retention deletes without version ids: in a versioned bucket what it deletes (and each ledger a write replaced)
       // stays as a noncurrent version unless a lifecycle rule expires those. Said at start-up, never fatal.

@@ -54,6 +54,24 @@ export class S3DeadlineError extends Error {
   override readonly name = 'S3DeadlineError';
 }
 
+/**
+ * S3 refused a call for want of a permission (AccessDenied). Its message names the object or prefix, the permission
+ * missing and every one the worker needs; never credentials, a signed URL or the store's own message.
+ */
+export class S3PermissionError extends Error {
+  override readonly name = 'S3PermissionError';
+}
+
+/**
+ * A refusal for want of a permission: AccessDenied (an IAM or bucket policy), not a credential problem
+ * (InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken, which are 403 too).
+ */
+export function isAccessDenied(error: unknown): boolean {
+  if (!(error instanceof S3ServiceException)) return false;
+  if (error.name === 'AccessDenied') return true;
+  return error.$metadata.httpStatusCode === 403 && !/signature|accesskey|token/i.test(error.name);
+}
+
 export interface S3StorageDriverOptions {
   bucket: string;
   /** Key prefix, e.g. `peakon-sync/payloads` (a trailing `/` is added). Default: the bucket root. */
@@ -121,6 +139,60 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
     return `${this.prefix}${key}`;
   }
 
+  /** s3:ListBucket as the worker needs it: on the bucket, for the prefix (what retention lists, and what makes S3 answer 404, not 403, for a missing object). */
+  get listBucketPermission(): string {
+    return `s3:ListBucket on arn:aws:s3:::${this.bucket}${this.prefix ? ` (condition StringLike s3:prefix "${this.prefix}*")` : ''}`;
+  }
+
+  /** Every permission the worker needs of the store, for messages (README: Minimal IAM policy). */
+  get requiredPermissions(): string {
+    return (
+      `s3:GetObject, s3:PutObject and s3:DeleteObject on arn:aws:s3:::${this.bucket}/${this.prefix}*, and ${this.listBucketPermission} ` +
+      '(s3:GetBucketVersioning and s3:GetLifecycleConfiguration on the bucket are optional: without them the start-up check only warns that it cannot tell whether retention\'s deletes are kept as old versions)'
+    );
+  }
+
+  /** S3 refused `operation` on `what` (a ListObjectsV2 under the prefix, or a read of a missing object) for want of s3:ListBucket. */
+  listBucketRefused(what: string, operation: string, error: unknown): S3PermissionError {
+    return new S3PermissionError(`${what} was refused (${operation}: ${errorName(error)}): the worker lacks ${this.listBucketPermission}; it needs ${this.requiredPermissions}`);
+  }
+
+  /**
+   * S3 refused to read an object (403): without s3:ListBucket it answers 403, not 404, for an object that does not
+   * exist (a ledger not written yet, a payload retention deleted), and 403 too without s3:GetObject. `what` names the object.
+   */
+  readRefused(what: string, objectKey: string, error: unknown): S3PermissionError {
+    return new S3PermissionError(
+      `reading ${what} s3://${this.bucket}/${objectKey} was refused (GetObject: ${errorName(error)}): S3 answers 403 instead of 404 for an object that ` +
+        `does not exist when the worker lacks ${this.listBucketPermission}, and 403 when it lacks s3:GetObject; it needs ${this.requiredPermissions}`,
+    );
+  }
+
+  /**
+   * Lists one key under the prefix, as retention lists (the same Prefix and Delimiter, so the same s3:prefix an IAM
+   * condition sees). The worker's start-up check: a refused listing otherwise shows only as each retention sweep failing,
+   * and stored payloads outliving PEAKON_SYNC_RETENTION_DAYS.
+   */
+  async checkListing(): Promise<void> {
+    try {
+      await this.send(new ListObjectsV2Command(this.listInput(1)));
+    } catch (error) {
+      if (isAccessDenied(error)) throw this.listBucketRefused(`listing ${this.location} (as retention does)`, 'ListObjectsV2', error);
+      throw error;
+    }
+  }
+
+  /** One ListObjectsV2 page under the prefix, stopping at the next `/` (deleteOlderThan, checkListing). */
+  private listInput(maxKeys: number, continuationToken?: string) {
+    return {
+      Bucket: this.bucket,
+      Delimiter: '/',
+      MaxKeys: maxKeys,
+      ...(this.prefix ? { Prefix: this.prefix } : {}),
+      ...(continuationToken ? { ContinuationToken: continuationToken } : {}),
+    };
+  }
+
   /**
    * Runs one S3 call, `call` (the request and reading its answer), within the total deadline (requestDeadlineMs) and
    * `signal`. Every S3 call of the driver and of the ownership ledger goes through here. A call past its deadline is
@@ -186,6 +258,7 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
               'or was it deleted by retention (PEAKON_SYNC_RETENTION_DAYS)?',
           );
         }
+        if (isAccessDenied(error)) throw this.readRefused('payload', this.objectKey(key), error);
         throw error;
       }
       return deserializePayload(key, bytes, this.location);
@@ -203,16 +276,13 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
     let continuationToken: string | undefined;
     do {
       signal?.throwIfAborted();
-      const page = await this.send<ListObjectsV2CommandOutput>(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Delimiter: '/',
-          MaxKeys: MAX_DELETE_BATCH,
-          ...(this.prefix ? { Prefix: this.prefix } : {}),
-          ...(continuationToken ? { ContinuationToken: continuationToken } : {}),
-        }),
-        signal,
-      );
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await this.send<ListObjectsV2CommandOutput>(new ListObjectsV2Command(this.listInput(MAX_DELETE_BATCH, continuationToken)), signal);
+      } catch (error) {
+        if (isAccessDenied(error)) throw this.listBucketRefused(`retention's listing of ${this.location} (stored payloads outlive PEAKON_SYNC_RETENTION_DAYS until it is allowed)`, 'ListObjectsV2', error);
+        throw error;
+      }
       continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
       const old = (page.Contents ?? [])
         .filter((object) => object.Key !== undefined && this.isPayloadKey(object.Key))
