@@ -39,7 +39,7 @@ export interface LedgerStore {
    * Writes, reads and deletes a probe object where the ledgers live (the payload store every worker shares), and finds
    * out how the store keeps two writers apart. The worker runs it at start-up: an unwritable store otherwise shows
    * only once a run stores its first payload, as workflow tasks failing over and over. In a bucket, it also warns when
-   * versioning keeps what retention deletes (S3StorageDriver.retentionVersioningWarning), and it
+   * versioning keeps what retention deletes (S3StorageDriver.retentionVersioningWarning), and it reads
    * a key that does not exist (404 expected: a 403 means no s3:ListBucket, and each tenant's first run would fail
    * reading its ledger) and lists one key under the prefix as retention does; either refused fails the check with an
    * S3PermissionError naming the permission missing and every one the worker needs.
