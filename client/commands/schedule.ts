@@ -162,7 +162,7 @@ export function registerScheduleCommand(program: Command): void {
   schedule
     .command('pause <id>')
     .description('stop starting runs until unpaused (a run in progress continues)')
-    .option('--note <text>', 'why it is paused (without it, the schedule keeps its note)')
+    .option('--note <text>', 'why it is paused: added to the schedule\'s note (the note it has is kept)')
     .action(async (scheduleId: string, flags: { note?: string }) => {
       const note = await withClient((client) => setSchedulePaused(client, scheduleId, 'paused', flags.note));
       print(`paused ${scheduleId} (note: ${note})`);

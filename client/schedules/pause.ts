@@ -11,16 +11,17 @@ function defaultNote(change: PauseChange): string {
 /**
  * The schedule's note after a pause or unpause. Temporal replaces the note on both (and the SDK writes its own text when
  * given none), so the note an operator left — why it was paused, who owns it — was lost at the next state change.
- * Without a new note the earlier one stays. A pause note says why runs stop, so it is the note; an unpause note is
- * appended to it, so the reason for the pause stays readable after the schedule runs again.
+ * Without a new note the earlier one stays. A new note, of a pause or an unpause, is appended to it (`<note>; paused:
+ * <why>`), so a standing note (who owns the schedule) survives a pause, and the reason for the pause stays readable
+ * after the schedule runs again.
  */
 export function noteAfter(change: PauseChange, previousNote: string | undefined, givenNote: string | undefined): string {
   const trimmed = previousNote?.trim() ?? '';
   const previous = trimmed === defaultNote('paused') || trimmed === defaultNote('unpaused') ? '' : trimmed;
   const given = givenNote?.trim() ?? '';
   if (given === '') return previous !== '' ? previous : defaultNote(change);
-  if (change === 'paused' || previous === '') return given;
-  return `${previous}; unpaused: ${given}`;
+  if (previous === '') return given;
+  return `${previous}; ${change}: ${given}`;
 }
 
 /**

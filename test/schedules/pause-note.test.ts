@@ -28,10 +28,11 @@ describe('noteAfter', () => {
     expect(noteAfter('paused', 'unpaused with peakon-sync schedule unpause', undefined)).toBe('paused with peakon-sync schedule pause');
   });
 
-  it('appends an unpause note to the pause note; a pause note says why runs stop', () => {
+  it('appends an unpause note to the pause note, and a pause note to the standing note', () => {
     expect(noteAfter('unpaused', 'HR export broken, see INC-42', 'export fixed')).toBe('HR export broken, see INC-42; unpaused: export fixed');
     expect(noteAfter('unpaused', '', 'export fixed')).toBe('export fixed');
-    expect(noteAfter('paused', 'owned by the People team', 'maintenance')).toBe('maintenance');
+    expect(noteAfter('paused', 'owned by the People team', 'maintenance')).toBe('owned by the People team; paused: maintenance');
+    expect(noteAfter('paused', 'paused with peakon-sync schedule pause', 'maintenance')).toBe('maintenance');
   });
 });
 
