@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { approveLeaversUpdate, rejectLeaversUpdate, type LeaverDecisionResult } from '../../workflows/sync';
+import { resolveRun, type RunMember } from '../employee-workflows';
 import { writeLine } from '../progress';
 import { connectClient, warnWhileNoWorker } from '../temporal-client';
+import { jsonMember } from './status';
 
 /** Why the run stopped its leaver writes, as the approver reads it. */
 const STOPPED_BECAUSE: Record<Exclude<NonNullable<LeaverDecisionResult['leaverPhase']>, 'completed'>, string> = {
@@ -70,35 +72,52 @@ export async function sendLeaverDecision(handle: WorkflowHandle, verb: keyof typ
   return await answer;
 }
 
+/** What the given ID was to the run it resolved to. */
+const RESOLVED_FROM: Record<RunMember['kind'], string> = {
+  partition: 'a partition of that run',
+  employee: 'an employee step of that run',
+  lock: 'the tenant lock that run holds or last held',
+};
+
 /**
  * `approve` / `reject`: a person's answer to the guard (config `leavers.guard`). A Temporal Update, so the run
  * validates the request (a run that holds nothing, or was already decided, refuses it) and the command waits for the
  * answer: after an approval, until the held writes are done.
+ *
+ * Any workflow ID of a run works, as for `status` and `cancel` (resolveRun): a partition or employee step answers for
+ * its run, a tenant lock for the run holding it. The answer goes to that run alone (the execution just described), and
+ * the command says which run it answered and from what ID.
  */
 export function registerApprovalCommands(program: Command): void {
   for (const [name, help] of [
     ['approve', 'apply exactly the leaver writes (deactivations/deletions) a run holds for approval, and wait until they are done; exit 1 if they did not all happen (a write failed, or the run stopped first)'],
     ['reject', 'drop the leaver writes a run holds for approval; nobody is deactivated'],
   ] as const) {
+    const doing = name === 'approve' ? 'approving' : 'rejecting';
     program
-      .command(`${name} <runId>`)
-      .description(help)
-      .option('--json', 'print the answer as JSON')
-      .action(async (runId: string, options: { json?: boolean }) => {
+      .command(`${name} <workflowId>`)
+      .description(`${help}. Any workflow ID of a run works (as for status): a partition or employee step answers for its run, a tenant lock for the run holding it`)
+      .option('--json', 'print the answer as JSON (with `resolvedFrom` when the ID was not the run itself)')
+      .action(async (workflowId: string, options: { json?: boolean }) => {
         const connected = await connectClient();
         try {
-          const handle = connected.client.workflow.getHandle(runId);
+          // A partition's or a lock's ID (copied from the Web UI) names a run: answer that run, never the child itself.
+          const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
+          if (member) writeLine(options.json ? process.stderr : process.stdout, `${doing} run ${runId} (resolved from ${workflowId}, ${RESOLVED_FROM[member.kind]})`);
           // The run takes the answer in a workflow task, and applies an approval in activities: both need a worker.
-          const { taskQueue } = await handle.describe();
+          const { taskQueue, runId: executionRunId } = await connected.client.workflow.getHandle(runId).describe();
+          // Pinned to the execution described: the answer never reaches another run that took the ID meanwhile.
+          const handle = connected.client.workflow.getHandle(runId, executionRunId);
           const answered = sendLeaverDecision(handle, name, () => writeLine(process.stderr, `approved; waiting for ${runId} to finish the held leaver writes (Ctrl-C leaves the approval in effect)`));
           warnWhileNoWorker(connected, taskQueue, answered, process.stderr);
           const result = await answered;
-          process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${describeLeaverDecision(result)}\n`);
+          const json = member ? { ...result, resolvedFrom: jsonMember(member) } : result;
+          process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${describeLeaverDecision(result)}\n`);
           process.exitCode = leaverDecisionExitCode(result);
         } catch (error) {
           // The run's own reason ("holds no leaver writes", "already rejected"), not the SDK's wrapper.
           const reason = error instanceof WorkflowUpdateFailedError && error.cause ? error.cause.message : error instanceof Error ? error.message : String(error);
-          process.stderr.write(`cannot ${name} ${runId}: ${reason}\n`);
+          process.stderr.write(`cannot ${name} ${workflowId}: ${reason}\n`);
           process.exitCode = 1;
         } finally {
           await connected.close();
