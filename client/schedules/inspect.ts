@@ -1,5 +1,4 @@
 import {
-  ScheduleNotFoundError,
   ServiceError,
   WorkflowNotFoundError,
   type Client,
@@ -7,6 +6,7 @@ import {
   type ScheduleExecutionResult,
   type ScheduleSpecDescription,
 } from '@temporalio/client';
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { decodeScheduleRecentActions, decodeScheduleSpec } from '@temporalio/client/lib/schedule-helpers';
 import { tsToDate } from '@temporalio/common/lib/time';
 import { decodeMapFromPayloads, extstoreInboundOptions, visit, walkListSchedulesResponse } from '@temporalio/common/lib/internal-non-workflow';
@@ -15,6 +15,7 @@ import { defaultScheduleId, describeTiming, SyncScheduleMemoSchema, SYNC_SCHEDUL
 import { SyncRunMemoSchema, type ScheduledRun, type SyncScheduleOverview, type SyncScheduleSummaryRow } from './overview';
 import { memoKeyIds, UNENCRYPTED } from './key-ids';
 import { scheduleInputOf, storedConfigStatus } from './stored-config';
+import { grpcCode, isNotFound } from '../errors';
 
 /** Reads schedules and their runs from Temporal into the plain shapes overview.ts formats. */
 
@@ -95,17 +96,27 @@ function summaryRow(raw: RawScheduleListEntry, memoFields: Record<string, unknow
 
 /**
  * The schedule a person means: a schedule ID, or a tenant (its default schedule ID, or the one schedule of that
- * tenant). Several schedules of one tenant are an error that lists them.
+ * tenant). Several schedules of one tenant are an error that lists them. So is a name that is both a schedule's ID and
+ * a tenant whose default schedule (`peakon-sync-<tenant>`) exists, when those are two schedules: tenant beta's schedule
+ * created with `--id acme` beside tenant acme's `peakon-sync-acme` must not be changed by `schedule update acme`.
  */
 export async function findSyncSchedule(client: Client, idOrTenant: string): Promise<string> {
+  const found: Array<{ scheduleId: string; tenant?: string }> = [];
   for (const scheduleId of new Set([idOrTenant, defaultScheduleId(idOrTenant)])) {
+    // Raw, as `schedule pause` reads it: a schedule whose memo this codec cannot decode still exists (tenant '?').
+    let raw;
     try {
-      await client.schedule.getHandle(scheduleId).describe();
-      return scheduleId;
+      raw = await client.workflowService.describeSchedule({ namespace: client.options.namespace, scheduleId });
     } catch (error) {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
+      if (isNotFound(error)) continue;
+      throw error;
     }
+    const tenant = scheduleMemo(await decodedMemo(client, { memo: raw.memo ?? null }))?.tenant;
+    found.push({ scheduleId, ...(tenant !== undefined ? { tenant } : {}) });
   }
+  const [first, second] = found;
+  if (first !== undefined && second !== undefined) throw new Error(ambiguousScheduleMessage(idOrTenant, first, second));
+  if (first !== undefined) return first.scheduleId;
   // The list reads the visibility store, a second or so behind; a schedule just created is found by its ID above.
   const ofTenant = (await listSyncSchedules(client)).filter((row) => row.tenant === idOrTenant).map((row) => row.scheduleId);
   const [only] = ofTenant;
@@ -114,8 +125,22 @@ export async function findSyncSchedule(client: Client, idOrTenant: string): Prom
   throw new Error(`no schedule ${idOrTenant}, and no schedule of a tenant ${idOrTenant}: see peakon-sync schedule list`);
 }
 
-/** A run's Temporal status and the sync's own outcome (from the memo the workflow keeps current). */
-async function runState(client: Client, workflowId: string, runId: string): Promise<Pick<ScheduledRun, 'execution' | 'outcome'>> {
+/** Why `idOrTenant` names two schedules (its ID, and the default schedule of a tenant of that name), and how to name one. */
+function ambiguousScheduleMessage(idOrTenant: string, byId: { scheduleId: string; tenant?: string }, byTenant: { scheduleId: string; tenant?: string }): string {
+  const which = (found: { scheduleId: string; tenant?: string }): string => `${found.scheduleId} (tenant ${found.tenant ?? '?'})`;
+  const otherTenant = byId.tenant !== undefined && byId.tenant !== idOrTenant ? `; schedule ${byId.scheduleId} by its tenant, ${byId.tenant}, when that is its only schedule` : '';
+  return (
+    `${idOrTenant} names two schedules: ${which(byId)}, whose ID it is, and ${which(byTenant)}, the default schedule of a tenant ${idOrTenant}; nothing was changed. ` +
+    `Name the one you mean by an ID that is not ambiguous: schedule ${byTenant.scheduleId} by its ID${otherTenant} (see peakon-sync schedule list)`
+  );
+}
+
+/**
+ * A run's Temporal status and the sync's own outcome (from the memo the workflow keeps current). A memo this codec
+ * cannot decode (encrypted with a key no longer configured) leaves that run's status, marked `memoUnreadable` with the
+ * codec's reason (which names the key), rather than failing the whole describe, as `peakon-sync runs` lists it.
+ */
+async function runState(client: Client, workflowId: string, runId: string): Promise<Pick<ScheduledRun, 'execution' | 'outcome' | 'memoUnreadable'>> {
   try {
     const description = await client.workflow.getHandle(workflowId, runId).describe();
     const outcome = SyncRunMemoSchema.safeParse(description.memo);
@@ -123,7 +148,12 @@ async function runState(client: Client, workflowId: string, runId: string): Prom
   } catch (error) {
     // Closed runs disappear after the namespace's retention period; the schedule still remembers them.
     if (error instanceof WorkflowNotFoundError) return { execution: 'NOT_FOUND' };
-    throw error;
+    // The server's own errors stand; anything else failed in decoding the answer: read it again without its memo.
+    if (error instanceof ServiceError) throw error;
+    const namespace = client.options.namespace;
+    const raw = await client.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId, runId } });
+    const info = await executionInfoFromRaw({ ...raw.workflowExecutionInfo, memo: null }, client.options.loadedDataConverter, raw, namespace);
+    return { execution: info.status.name, memoUnreadable: error instanceof Error ? error.message : String(error) };
   }
 }
 
@@ -134,13 +164,19 @@ async function runState(client: Client, workflowId: string, runId: string): Prom
  */
 async function runningRuns(client: Client, scheduleId: string, description: ScheduleDescription): Promise<Array<{ workflowId: string; runId: string }>> {
   const runs = new Map(description.info.runningActions.map(({ workflow }) => [workflow.firstExecutionRunId, workflow.workflowId]));
+  // A double-quoted literal with JSON's escapes is a string in Temporal's list filter, whatever the ID holds.
+  const query = `TemporalScheduledById = ${JSON.stringify(scheduleId)} AND ExecutionStatus = 'Running'`;
   try {
-    // A double-quoted literal with JSON's escapes is a string in Temporal's list filter, whatever the ID holds.
-    for await (const execution of client.workflow.list({ query: `TemporalScheduledById = ${JSON.stringify(scheduleId)} AND ExecutionStatus = 'Running'` })) {
-      runs.set(execution.runId, execution.workflowId);
-    }
+    // Raw: only the IDs are read, and client.workflow.list() decodes every memo, so one run under a key no longer
+    // configured failed the whole describe (runState shows such a run as memo unreadable).
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const response = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query, ...(nextPageToken ? { nextPageToken } : {}) });
+      for (const { execution } of response.executions ?? []) if (execution?.runId && execution.workflowId) runs.set(execution.runId, execution.workflowId);
+      nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
+    } while (nextPageToken);
   } catch (error) {
-    if (!(error instanceof ServiceError)) throw error;
+    if (grpcCode(error) === undefined) throw error;
   }
   return [...runs].map(([runId, workflowId]) => ({ workflowId, runId }));
 }

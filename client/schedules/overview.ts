@@ -31,6 +31,8 @@ export interface ScheduledRun {
   execution: string;
   /** The sync's own outcome from its memo; absent when the run never got that far. */
   outcome?: SyncRunMemo;
+  /** Set when the run's memo cannot be decoded here (encrypted with a key not configured): the codec's reason. */
+  memoUnreadable?: string;
 }
 
 export interface SyncScheduleSummaryRow {
@@ -66,6 +68,7 @@ export interface SyncScheduleOverview extends SyncScheduleSummaryRow {
 /** `completed (created 3, updated 1, failed 0; 12 ops)`, `skipped`, `FAILED`. */
 export function describeRunOutcome(run: ScheduledRun): string {
   const { outcome } = run;
+  if (run.memoUnreadable !== undefined) return `${run.execution} (memo unreadable: ${run.memoUnreadable})`;
   if (!outcome) return run.execution;
   if (outcome.message !== undefined && !outcome.counts) return `${outcome.status}: ${outcome.message.replace(/\s*\n\s*/g, ' ')}`;
   if (outcome.status === 'awaiting_approval' && run.execution === 'RUNNING') return `awaiting approval of ${outcome.awaitingApproval?.leavers ?? '?'} leaver write(s): peakon-sync approve|reject ${run.workflowId}`;
