@@ -139,12 +139,13 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
     return `${this.prefix}${key}`;
   }
 
-  /** s3:ListBucket as the worker needs it: on the bucket, for the prefix (what retention lists, and what makes S3 answer 404, not 403, for a missing object). */
+  /** s3:ListBucket as the worker needs it: on the bucket (what retention lists with, and what makes S3 answer 404, not 403, for a missing object). */
   get listBucketPermission(): string {
-    return `s3:ListBucket on arn:aws:s3:::${this.bucket}${this.prefix ? ` (condition StringLike s3:prefix "${this.prefix}*")` : ''}`;
+    // No s3:prefix condition: a GetObject carries no prefix, so a conditioned grant may still turn a missing object's 404 into 403.
+    return `s3:ListBucket on arn:aws:s3:::${this.bucket} (docs/deploy.md: Minimal IAM policy)`;
   }
 
-  /** Every permission the worker needs of the store, for messages (README: Minimal IAM policy). */
+  /** Every permission the worker needs of the store, for messages (docs/deploy.md: Minimal IAM policy). */
   get requiredPermissions(): string {
     return (
       `s3:GetObject, s3:PutObject and s3:DeleteObject on arn:aws:s3:::${this.bucket}/${this.prefix}*, and ${this.listBucketPermission} ` +

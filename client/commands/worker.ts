@@ -97,7 +97,7 @@ async function checkPayloadStore(ledger: LedgerStore | undefined): Promise<Ledge
     return await ledger.check();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot use the payload store at ${ledger.location} (PEAKON_SYNC_PAYLOAD_STORE; unset: a folder under PEAKON_SYNC_STATE_DIR): writing, reading and deleting a probe there failed: ${reason}`);
+    throw new Error(`cannot use the payload store at ${ledger.location} (PEAKON_SYNC_PAYLOAD_STORE; unset: a folder under PEAKON_SYNC_STATE_DIR): its start-up check (a probe written, read and deleted; on S3 also a missing key read and one key listed) failed: ${reason}`);
   }
 }
 

@@ -89,8 +89,8 @@ describeS3('S3 permissions (moto behind a policy stand-in)', () => {
 
   /** The whole list the worker needs, for `bucket` under `payloads/`, and nothing secret. */
   function expectPermissionMessage(message: string, bucket: string) {
-    expect(message).toContain(`the worker lacks s3:ListBucket on arn:aws:s3:::${bucket} (condition StringLike s3:prefix "payloads/*")`);
-    expect(message).toContain(`it needs s3:GetObject, s3:PutObject and s3:DeleteObject on arn:aws:s3:::${bucket}/payloads/*, and s3:ListBucket on arn:aws:s3:::${bucket} (condition StringLike s3:prefix "payloads/*")`);
+    expect(message).toContain(`the worker lacks s3:ListBucket on arn:aws:s3:::${bucket} (docs/deploy.md: Minimal IAM policy)`);
+    expect(message).toContain(`it needs s3:GetObject, s3:PutObject and s3:DeleteObject on arn:aws:s3:::${bucket}/payloads/*, and s3:ListBucket on arn:aws:s3:::${bucket} (docs/deploy.md: Minimal IAM policy)`);
     expect(message).not.toMatch(/test-(secret|access)-key|X-Amz-|Signature=|127\.0\.0\.1/);
   }
 

@@ -48,7 +48,7 @@ describe('peakon-sync worker that cannot start', () => {
     // Temporal unreachable too: a worker that skipped the check would fail on the connection instead, with another message.
     const result = await runBuiltCli(['worker'], { TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_NAMESPACE: 'default', PEAKON_SYNC_STATE_DIR: file, PEAKON_SYNC_PAYLOAD_STORE: '' });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`cannot use the payload store at ${path.join(file, 'payloads', 'ledger')} (PEAKON_SYNC_PAYLOAD_STORE; unset: a folder under PEAKON_SYNC_STATE_DIR): writing, reading and deleting a probe there failed: ENOTDIR`);
+    expect(result.stderr).toContain(`cannot use the payload store at ${path.join(file, 'payloads', 'ledger')} (PEAKON_SYNC_PAYLOAD_STORE; unset: a folder under PEAKON_SYNC_STATE_DIR): its start-up check (a probe written, read and deleted; on S3 also a missing key read and one key listed) failed: ENOTDIR`);
     expect(result.stderr).not.toContain('cannot reach Temporal');
     expect(result.stdout).not.toContain('worker polling');
     // One line: what the orchestrator shows as the reason the worker stopped.
