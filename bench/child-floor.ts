@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../devserver/dev-server';
-import { cpuSecondsOf, findDescendants } from './processes';
+import { cpuSecondsOf } from './processes';
 import { FLOOR_KINDS, floorParentWorkflow, type FloorKind, type FloorShape } from './floor/workflows';
 import { createWaveSizes, orgShape } from './org-data';
 import { childFloorResultFile } from './options';
@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const pragmas = values['cli-pragmas'] ? [] : (values['sqlite-pragma'] ?? [...DEFAULT_SQLITE_PRAGMAS]);
   const server = await startDevServer(values['in-memory'] ? {} : { dbFilename: path.join(dbDir, 'temporal.db'), sqlitePragmas: pragmas });
   try {
-    const pid = findDescendants('temporal')[0];
+    // The process startDevServer spawned (absent when the SDK's download started it: no dev server CPU then).
+    const pid = server.pid;
     const connection = await NativeConnection.connect({ address: server.address });
     const worker = await Worker.create({ connection, namespace: server.namespace, taskQueue: 'floor', workflowsPath: require.resolve('./floor/workflows'), activities: { nothing: async (index: number) => index } });
     // The connector's worker polls its SCIM queue with 20 activity slots per tenant (× 2 partitions here).

@@ -6,6 +6,7 @@ import { createSourceForConfig } from '../hris';
 import type { HrisRecord } from '../hris/source';
 import { mapEmployees } from '../mapping/map';
 import { summarizeMapping } from '../mapping/summary';
+import { mapCsvProblems } from './options';
 import { orgShape, writeOrgCsv } from './org-data';
 
 /**
@@ -14,6 +15,7 @@ import { orgShape, writeOrgCsv } from './org-data';
  */
 const ROWS = Number(process.argv[2] ?? 50_000);
 async function main(): Promise<void> {
+  if (!Number.isInteger(ROWS) || ROWS < 1) throw new Error(`rows must be an integer ≥ 1, got ${String(process.argv[2])}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'peakon-bench-'));
   const file = path.join(dir, 'hr.csv');
   // The generated HR export lives here; CSV sources are read only inside the data directories (hris/data-dir.ts).
@@ -35,7 +37,11 @@ async function main(): Promise<void> {
     const totalMs = performance.now() - started;
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
     const summary = summarizeMapping(report);
+    // Every row must map cleanly: figures of a run that dropped or rejected rows measure less work.
+    const problems = mapCsvProblems(ROWS, summary);
     const result = {
+      valid: problems.length === 0,
+      ...(problems.length ? { invalidBecause: problems } : {}),
       rows: ROWS,
       readMs: Math.round(readMs),
       mapMs: Math.round(totalMs - readMs),
@@ -51,7 +57,10 @@ async function main(): Promise<void> {
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/map-csv.json', `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    if (summary.employees !== ROWS || summary.problems > 0) throw new Error(`expected ${ROWS} clean employees, got ${summary.employees} with ${summary.problems} problems`);
+    if (problems.length) {
+      process.stderr.write(`INVALID: ${problems.join(', ')}\n`);
+      process.exitCode = 1;
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -140,11 +140,81 @@ export function childFloorResultFile(options: ChildFloorNameOptions): string {
   return `bench/results/${parts.filter((part) => part !== undefined).join('-')}.json`;
 }
 
-/** Why a run's figures are no measurement of a clean sync (none: they are). */
-export function runProblems(run: { status: string; failed: number; users: number; expectedUsers: number }): string[] {
+/** What a run of the benchmarks must have done for its figures to measure that work. */
+export type RunWork =
+  /** Creates every active employee of the generated org (bench/org-data.ts: leavers are never created). */
+  | { kind: 'first load'; created: number }
+  /** Writes nothing: no POST, PUT, PATCH or DELETE. */
+  | { kind: 'unchanged re-sync' }
+  /** Updates exactly the changed employees (one PATCH each). */
+  | { kind: 'changed re-sync'; updated: number };
+
+export interface RunOutcome {
+  status: string;
+  failed: number;
+  /** Users in the sandbox after the run. */
+  users: number;
+  counts: Readonly<Record<string, number | undefined>>;
+  /** Requests the sandbox received during the run, by HTTP method. */
+  operationsByMethod: Readonly<Record<string, number>>;
+}
+
+const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
+
+/**
+ * Why a run's figures are no measurement of a clean sync doing the expected work (none: they are). A run that did
+ * less than its work (5 of 10 PATCHes) would otherwise publish better figures.
+ */
+export function runProblems(run: RunOutcome, expected: { users: number; work: RunWork }): string[] {
   const problems: string[] = [];
   if (run.status !== 'completed') problems.push(`status ${run.status}`);
   if (run.failed !== 0) problems.push(`${run.failed} failed`);
-  if (run.users !== run.expectedUsers) problems.push(`${run.users} users in the sandbox, expected ${run.expectedUsers}`);
+  if (run.users !== expected.users) problems.push(`${run.users} users in the sandbox, expected ${expected.users}`);
+  const work = expected.work;
+  if (work.kind === 'first load' && run.counts.created !== work.created) {
+    problems.push(`first load created ${String(run.counts.created ?? 0)}, expected ${work.created} (every active employee)`);
+  }
+  if (work.kind === 'unchanged re-sync') {
+    const writes = WRITE_METHODS.filter((method) => (run.operationsByMethod[method] ?? 0) > 0);
+    if (writes.length) problems.push(`unchanged re-sync wrote ${writes.map((method) => `${run.operationsByMethod[method]} ${method}`).join(', ')}, expected no POST, PUT, PATCH or DELETE`);
+  }
+  if (work.kind === 'changed re-sync' && run.counts.updated !== work.updated) {
+    problems.push(`re-sync updated ${String(run.counts.updated ?? 0)}, expected ${work.updated} (the changed employees)`);
+  }
   return problems;
+}
+
+/** How Temporal's run and the baseline's of the same work differ in requests by method (none: they sent the same). */
+export function operationsMismatch(temporal: Readonly<Record<string, number>>, baseline: Readonly<Record<string, number>>): string[] {
+  const methods = [...new Set([...Object.keys(temporal), ...Object.keys(baseline)])].sort();
+  const differing = methods.filter((method) => (temporal[method] ?? 0) !== (baseline[method] ?? 0));
+  if (differing.length === 0) return [];
+  return [`requests differ from the baseline's: ${differing.map((method) => `${method} ${temporal[method] ?? 0} (baseline ${baseline[method] ?? 0})`).join(', ')}`];
+}
+
+/** Why a map-csv run is no measurement of mapping every row cleanly (none: it is). */
+export function mapCsvProblems(rows: number, summary: { recordsRead: number; employees: number; problems: number }): string[] {
+  const problems: string[] = [];
+  if (summary.recordsRead !== rows) problems.push(`${summary.recordsRead} records read, expected ${rows}`);
+  if (summary.employees !== rows) problems.push(`${summary.employees} employees mapped, expected ${rows}`);
+  if (summary.problems > 0) problems.push(`${summary.problems} mapping problems`);
+  return problems;
+}
+
+export const SYNC_OPERATIONS_DISCOVERIES = ['list', 'filter'] as const;
+export type SyncOperationsDiscovery = (typeof SYNC_OPERATIONS_DISCOVERIES)[number];
+
+/** `node dist/bench/sync-operations.js [employees] [list|filter]`. */
+export function parseSyncOperationsArgs(args: readonly string[]): { employees: number; discoveries: SyncOperationsDiscovery[] } {
+  const employees = Number(args[0] ?? 1000);
+  if (!Number.isInteger(employees) || employees < 1) throw new Error(`employees must be an integer ≥ 1, got ${String(args[0])}`);
+  const discovery = args[1];
+  if (discovery !== undefined && !(SYNC_OPERATIONS_DISCOVERIES as readonly string[]).includes(discovery)) throw new Error(`discovery must be list or filter, got ${discovery}`);
+  return { employees, discoveries: discovery === undefined ? [...SYNC_OPERATIONS_DISCOVERIES] : [discovery as SyncOperationsDiscovery] };
+}
+
+/** sync-operations' result file: one per size and discovery, so `… 1000 filter` keeps the list run's figures. */
+export function syncOperationsResultFile(options: { employees: number; discoveries: readonly SyncOperationsDiscovery[] }): string {
+  const both = SYNC_OPERATIONS_DISCOVERIES.every((discovery) => options.discoveries.includes(discovery));
+  return `bench/results/sync-operations-${options.employees}${both ? '' : `-${options.discoveries.join('-')}`}.json`;
 }

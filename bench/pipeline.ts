@@ -28,9 +28,9 @@ import type { CreateWork, EmployeeOutcome, UpdateWork } from '../sync/types';
 import { createSyncWorkers, defaultActivityDeps, employeeRefKeyFromEnv } from '../worker/create-worker';
 import { tenantLockWorkflowId } from '../workflows/ids';
 import { changedEmployees, orgShape, reportsBeforeManagers, writeOrgCsv, type OrgShape } from './org-data';
-import { findDescendants, procStatusKiB } from './processes';
+import { procStatusKiB } from './processes';
 import { busiestWindow } from './busiest-window';
-import { parsePipelineOptions, pipelineResultFile, runProblems, type PipelineOptions as Options } from './options';
+import { operationsMismatch, parsePipelineOptions, pipelineResultFile, runProblems, type PipelineOptions as Options, type RunWork } from './options';
 
 /**
  * The real pipeline, end to end, against the sandbox with Peakon's budget lifted: a Temporal dev server (SQLite file),
@@ -93,7 +93,9 @@ class RssSampler {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Histories: events and encoded bytes of every workflow of a run, and the largest payload inline in any of them.
+// Histories: events and encoded bytes of a run's workflows (its parent, partitions and tenant lock, and a sample of its
+// employee workflows with the longest and, where visibility reports sizes, the largest), and the largest payload
+// inline in those fetched; each figure says whether it covers every workflow of the run or the fetched ones only.
 
 interface WorkflowSize {
   workflowId: string;
@@ -108,11 +110,21 @@ interface HistoryFigures {
   fetched: number;
   fetchSeconds: number;
   largestByEvents: WorkflowSize;
+  /** Of the fetched histories; the largest of all the run's when `largestByBytesOf` says so. */
   largestByBytes: WorkflowSize;
+  /** 'all workflows': visibility reported every history's size and the 10 largest were fetched. */
+  largestByBytesOf: 'all workflows' | 'sampled workflows';
   /** Largest history length any workflow of the run reports in visibility (all of them, fetched or not). */
   largestVisibilityEvents: number;
+  /** Largest history size (bytes) visibility reports for any workflow of the run; null when it reports none. */
+  largestVisibilityBytes: number | null;
   overEventWarning: number;
   largestPayload: { bytes: number; workflowId: string; eventType: string; field: string };
+  /**
+   * 'all workflows' when no history left unfetched is as large as the largest payload found (a payload cannot be
+   * larger than the history holding it), else 'sampled workflows'.
+   */
+  largestPayloadOf: 'all workflows' | 'sampled workflows';
   payloadsOver128KiB: number;
   /** Per employee workflow (from the fetched ones): events and wall time start → close. */
   employeeWorkflow?: { events: { median: number; max: number }; millis: { median: number; p95: number; max: number } };
@@ -227,20 +239,26 @@ function phasesOf(history: temporal.api.history.v1.IHistory): Record<string, num
   return result;
 }
 
-async function inspectHistories(client: Client, runId: string, sample: number): Promise<HistoryFigures> {
+async function inspectHistories(client: Client, runId: string, sample: number, lockId: string): Promise<HistoryFigures> {
   const started = performance.now();
-  const infos: Array<{ workflowId: string; type: string; historyLength: number }> = [];
+  const infos: Array<{ workflowId: string; type: string; historyLength: number; historySize: number | undefined }> = [];
   for await (const info of client.workflow.list({ query: `WorkflowId STARTS_WITH "${runId}"` })) {
-    infos.push({ workflowId: info.workflowId, type: info.type, historyLength: info.historyLength });
+    infos.push({ workflowId: info.workflowId, type: info.type, historyLength: info.historyLength, historySize: info.historySize });
   }
+  // The tenant lock's ID is the tenant's, not the run's: its latest execution is this run's (the next has not started).
+  const lock = await client.workflow.getHandle(lockId).describe().catch(() => undefined);
+  if (lock) infos.push({ workflowId: lock.workflowId, type: lock.type, historyLength: lock.historyLength, historySize: lock.historySize });
   const byType: Record<string, number> = {};
   for (const info of infos) byType[info.type] = (byType[info.type] ?? 0) + 1;
   const isEmployee = (info: { type: string }) => info.type.startsWith('employee');
   const employees = infos.filter(isEmployee);
   // Every parent and partition history; employee histories (all alike) up to `sample`, the longest ones included.
   const longest = [...employees].sort((a, b) => b.historyLength - a.historyLength).slice(0, 10);
+  // Visibility's HistorySizeBytes (SDK: historySize), when the server reports it for every workflow: the 10 largest too.
+  const sizesKnown = infos.length > 0 && infos.every((info) => info.historySize !== undefined);
+  const largest = sizesKnown ? [...employees].sort((a, b) => (b.historySize ?? 0) - (a.historySize ?? 0)).slice(0, 10) : [];
   const stride = Math.max(1, Math.ceil(employees.length / Math.max(1, sample)));
-  const chosen = new Set([...infos.filter((info) => !isEmployee(info)), ...longest, ...(sample > 0 ? employees.filter((_, index) => index % stride === 0) : [])]);
+  const chosen = new Set([...infos.filter((info) => !isEmployee(info)), ...longest, ...largest, ...(sample > 0 ? employees.filter((_, index) => index % stride === 0) : [])]);
   const sizes: WorkflowSize[] = [];
   let largestPayload = { bytes: 0, workflowId: '', eventType: '', field: '' };
   let payloadsOver128KiB = 0;
@@ -274,6 +292,9 @@ async function inspectHistories(client: Client, runId: string, sample: number): 
   const byEvents = [...sizes].sort((a, b) => b.events - a.events);
   const byBytes = [...sizes].sort((a, b) => b.bytes - a.bytes);
   const none: WorkflowSize = { workflowId: '', type: '', events: 0, bytes: 0 };
+  const unfetched = infos.filter((info) => !chosen.has(info));
+  const largestUnfetched = Math.max(0, ...unfetched.map((info) => info.historySize ?? Number.POSITIVE_INFINITY));
+  const visibilitySizes = infos.flatMap((info) => (info.historySize === undefined ? [] : [info.historySize]));
   employeeEvents.sort((a, b) => a - b);
   employeeMillis.sort((a, b) => a - b);
   return {
@@ -283,9 +304,12 @@ async function inspectHistories(client: Client, runId: string, sample: number): 
     fetchSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),
     largestByEvents: byEvents[0] ?? none,
     largestByBytes: byBytes[0] ?? none,
+    largestByBytesOf: sizesKnown ? 'all workflows' : 'sampled workflows',
     largestVisibilityEvents: Math.max(0, ...infos.map((info) => info.historyLength)),
+    largestVisibilityBytes: visibilitySizes.length ? Math.max(...visibilitySizes) : null,
     overEventWarning: infos.filter((info) => info.historyLength > EVENT_WARNING).length,
     largestPayload,
+    largestPayloadOf: unfetched.length === 0 || largestPayload.bytes >= largestUnfetched ? 'all workflows' : 'sampled workflows',
     payloadsOver128KiB,
     ...(employeeEvents.length
       ? {
@@ -316,6 +340,8 @@ async function inspectHistories(client: Client, runId: string, sample: number): 
 interface RunSpec {
   label: string;
   changed: Set<number>;
+  /** What the run must do for its figures to count (options.ts, runProblems). */
+  work: RunWork;
 }
 
 interface RunFigures {
@@ -512,10 +538,12 @@ async function main(): Promise<void> {
   });
   const shape: OrgShape = orgShape(options.employees);
   const csv = path.join(dir, 'hr.csv');
+  const changed = changedEmployees(shape, options.changes);
   const runs: RunSpec[] = [
-    { label: 'first load', changed: new Set() },
-    ...(options.firstLoadOnly ? [] : [{ label: 'unchanged re-sync', changed: new Set<number>() }]),
-    ...(!options.firstLoadOnly && options.changes > 0 ? [{ label: `re-sync, ${options.changes} changed`, changed: changedEmployees(shape, options.changes) }] : []),
+    { label: 'first load', changed: new Set(), work: { kind: 'first load', created: shape.employees - shape.leavers } },
+    ...(options.firstLoadOnly ? [] : [{ label: 'unchanged re-sync', changed: new Set<number>(), work: { kind: 'unchanged re-sync' } as const }]),
+    // One PATCH per changed employee: each moved team (org-data.ts).
+    ...(!options.firstLoadOnly && options.changes > 0 ? [{ label: `re-sync, ${options.changes} changed`, changed, work: { kind: 'changed re-sync', updated: changed.size } as const }] : []),
   ];
   const base = loadConfigFile(path.resolve('examples/sample-config.yaml'));
   const concurrency = {
@@ -541,12 +569,13 @@ async function main(): Promise<void> {
     if (!stoppingWorkers) workerExitedReject(error);
   };
   const invalid: string[] = [];
-  const check = (side: string, label: string, run: { status: string; failed: number; users: number }) => {
-    const problems = runProblems({ ...run, expectedUsers: shape.employees - shape.leavers });
+  const markInvalid = (side: string, label: string, problems: string[]) => {
     if (problems.length === 0) return;
     invalid.push(`${side} ${label}: ${problems.join(', ')}`);
     process.stderr.write(`  INVALID ${side} ${label}: ${problems.join(', ')}\n`);
   };
+  const check = (side: string, spec: RunSpec, run: { status: string; failed: number; users: number; counts: Record<string, number>; operationsByMethod: Record<string, number> }) =>
+    markInvalid(side, spec.label, runProblems(run, { users: shape.employees - shape.leavers, work: spec.work }));
   let payloadStoreMiB = 0;
   let databaseMiB = 0;
   // Default: a temp folder on tmpfs (/dev/shm) when there is one. The dev server's single-shard SQLite on this
@@ -573,7 +602,8 @@ async function main(): Promise<void> {
   const pids = new Map<string, number>();
   const sampler = new RssSampler(() => pids);
   try {
-    serverPid = findDescendants('temporal')[0];
+    // The process startDevServer spawned (absent when the SDK's download started it: no dev server figures then).
+    serverPid = server.pid;
     if (serverPid !== undefined) pids.set('temporal dev server', serverPid);
     const connection = await NativeConnection.connect({ address: server.address });
     const connected = await connectClient({ ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
@@ -621,12 +651,12 @@ async function main(): Promise<void> {
             // The lock is released by signal as the run ends; the next run must not find it still held.
             await connected.client.workflow.getHandle(tenantLockWorkflowId(TENANT)).result().catch(() => undefined);
             process.stderr.write(`temporal ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}, status ${report.status}; reading histories…\n`);
-            const history = await inspectHistories(connected.client, handle.workflowId, options.historySample);
+            const history = await inspectHistories(connected.client, handle.workflowId, options.historySample, tenantLockWorkflowId(TENANT));
             const pacing = options.budgetPerHour === undefined ? undefined : pacingOf(sandbox, before, operations.operations, operations.wallSeconds, options.budgetPerHour);
             if (pacing) process.stderr.write(`  pacing: ${operations.wallSeconds} s for ${operations.operations} operations, ${pacing.secondsAtBudget} s at ${options.budgetPerHour}/hour: ×${pacing.wallOverBudgetTime}, ${pacing.rateLimited} 429s; busiest 10 s ${pacing.busiest10s} (${(pacing.budgetPerHour / 360).toFixed(0)} at the budget), busiest 60 s ${pacing.busiest60s} (${(pacing.budgetPerHour / 60).toFixed(0)})\n`);
             temporalRuns.push({ run: spec.label, status: report.status, ...operations, counts: { ...report.counts }, failed: report.failuresTotal, peakRssMiB, history, phases: history.phases, ...(pacing ? { pacing } : {}) });
             if (report.status !== 'completed') process.stderr.write(`  run status ${report.status}: ${JSON.stringify(report.failures.slice(0, 3))} ${report.message ?? ''}\n`);
-            check('temporal', spec.label, { status: report.status, failed: report.failuresTotal, users: sandbox.users().length });
+            check('temporal', spec, { status: report.status, failed: report.failuresTotal, users: sandbox.users().length, counts: { ...report.counts }, operationsByMethod: operations.operationsByMethod });
           }
         })()]),
       );
@@ -670,8 +700,14 @@ async function main(): Promise<void> {
         const status = outcome.failed === 0 ? 'completed' : 'completed_with_failures';
         baselineRuns.push({ run: spec.label, status, ...operations, counts: outcome.counts, failed: outcome.failed, peakRssMiB: sampler.reset(), phases: outcome.phases });
         process.stderr.write(`baseline ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}\n`);
-        check('baseline', spec.label, { status, failed: outcome.failed, users: sandbox.users().length });
+        check('baseline', spec, { status, failed: outcome.failed, users: sandbox.users().length, counts: outcome.counts, operationsByMethod: operations.operationsByMethod });
       }
+      // The same plan must send the same requests: a side that sent fewer did less work, and its figures would flatter it.
+      runs.forEach((spec, index) => {
+        const temporalRun = temporalRuns[index];
+        const baselineRun = baselineRuns[index];
+        if (temporalRun && baselineRun) markInvalid('temporal vs baseline', spec.label, operationsMismatch(temporalRun.operationsByMethod, baselineRun.operationsByMethod));
+      });
     } finally {
       await sandbox.close();
     }
@@ -684,7 +720,8 @@ async function main(): Promise<void> {
   });
   const output = {
     command,
-    // false: some run did not sync every employee cleanly; its figures are no measurement of the pipeline.
+    // false: some run did not sync every employee cleanly, did other work than expected (creates, writes, updates), or
+    // sent other requests than the baseline; its figures are no measurement of the pipeline.
     valid: invalid.length === 0,
     ...(invalid.length ? { invalidBecause: invalid } : {}),
     machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
@@ -707,13 +744,18 @@ async function main(): Promise<void> {
   const file = pipelineResultFile(options);
   writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
-  process.stdout.write(`\n${summary(output.temporal.runs, ratios, output.temporal.devServerPeakRssMiB)}\n${invalid.length ? `INVALID: ${invalid.join('; ')}` : 'valid: every run completed, nothing failed, every active employee in the sandbox'}\nwritten to ${file}\n`);
+  process.stdout.write(`\n${summary(output.temporal.runs, ratios, output.temporal.devServerPeakRssMiB)}\n${invalid.length ? `INVALID: ${invalid.join('; ')}` : 'valid: every run completed, nothing failed, every active employee in the sandbox, the expected work done (creates, no writes, updates), Temporal and baseline sent the same requests'}\nwritten to ${file}\n`);
   if (invalid.length) process.exitCode = 1;
   rmSync(dir, { recursive: true, force: true });
 }
 
 function summary(runs: RunFigures[], ratios: Array<{ ratio: number | null; baselineSeconds: number | null }>, serverPeak: number | null): string {
-  const lines = ['| run | status (failed) | wall s | employees/s | operations | per employee | at 25,000/h (min) | largest history (events / KiB) | largest inline payload (KiB) | peak RSS MiB | baseline s | Temporal ÷ baseline |', '|---|---|---|---|---|---|---|---|---|---|---|---|'];
+  // Sizes of every workflow of the run, or of the fetched ones only (inspectHistories): the label says which.
+  const bytesOfAll = runs.every((run) => run.history?.largestByBytesOf !== 'sampled workflows');
+  const payloadOfAll = runs.every((run) => run.history?.largestPayloadOf !== 'sampled workflows');
+  const historyLabel = bytesOfAll ? 'largest history (events / KiB)' : 'largest history (events / KiB of the sampled workflows)';
+  const payloadLabel = payloadOfAll ? 'largest inline payload (KiB)' : 'largest inline payload of the sampled workflows (KiB)';
+  const lines = [`| run | status (failed) | wall s | employees/s | operations | per employee | at 25,000/h (min) | ${historyLabel} | ${payloadLabel} | peak RSS MiB | baseline s | Temporal ÷ baseline |`, '|---|---|---|---|---|---|---|---|---|---|---|---|'];
   runs.forEach((run, index) => {
     const history = run.history;
     const methods = Object.entries(run.operationsByMethod).map(([method, count]) => `${count} ${method}`).join(', ');

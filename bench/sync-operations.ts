@@ -10,18 +10,22 @@ import { startDevServer } from '../devserver/dev-server';
 import { startSandbox } from '../sandbox';
 import type { SyncReport } from '../sync/report';
 import { createSyncWorkers, defaultActivityDeps } from '../worker/create-worker';
-import { runProblems } from './options';
+import { parseSyncOperationsArgs, runProblems, syncOperationsResultFile, type RunWork } from './options';
 import { orgShape, writeOrgCsv } from './org-data';
 
 /**
  * What a sync spends of Peakon's budget (25,000 operations/hour/tenant): a first load and an immediate re-sync,
  * each with list discovery (the default) and with the guide's per-employee filter.
  * Pacing is lifted so the run measures operations, not the hour; time at the budget is computed from the counts.
- * It also reports the longest workflow histories, against Temporal's 51,200-event limit (4,096 suggests continue-as-new).
- * Run from the repository root: `npm run build && node dist/bench/sync-operations.js [employees] [list|filter]`.
+ * It also reports the events in the parent workflow's history and in the longest partition's, against Temporal's
+ * 51,200-event limit (4,096 suggests continue-as-new); employee workflows (a few events each) and the tenant lock are
+ * not read (`npm run bench` reads every kind).
+ * Run from the repository root: `npm run build && node dist/bench/sync-operations.js [employees] [list|filter]`;
+ * figures go to bench/results/sync-operations-<employees>[-<discovery>].json, so a run of one discovery keeps the others'.
  */
-const EMPLOYEES = Number(process.argv[2] ?? 1000);
-const DISCOVERIES = (process.argv[3] ? [process.argv[3]] : ['list', 'filter']) as Array<'list' | 'filter'>;
+const ARGS = parseSyncOperationsArgs(process.argv.slice(2));
+const EMPLOYEES = ARGS.employees;
+const DISCOVERIES = ARGS.discoveries;
 const BUDGET_PER_HOUR = 25_000;
 
 async function main(): Promise<void> {
@@ -35,7 +39,8 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: server.address });
   const connected = await connectClient({ ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
   const results: Record<string, unknown>[] = [];
-  // Runs whose figures are no measurement of a clean sync: not completed, failed employees, users missing.
+  // Runs whose figures are no measurement of a clean sync: not completed, failed employees, users missing, or other
+  // work than expected (a first load not creating every active employee, a re-sync writing).
   const invalid: string[] = [];
   const shape = orgShape(EMPLOYEES);
   try {
@@ -53,19 +58,22 @@ async function main(): Promise<void> {
       };
       const taskQueue = `bench-${discovery}`;
       const workers = await createSyncWorkers({ connection, namespace: server.namespace, taskQueue, deps: { ...defaultActivityDeps(path.join(dir, discovery)), resolveSecret: () => sandbox.token }, maxConcurrentScimActivities: 50 });
-      const runOnce = async (label: string) => {
+      const runOnce = async (label: string, work: RunWork) => {
         const before = sandbox.ops().length;
         const started = performance.now();
         const handle = await startSync({ client: connected.client, namespace: server.namespace, taskQueue, config });
         const report: SyncReport = await handle.result();
-        const operations = sandbox.ops().length - before;
+        const ops = sandbox.ops().slice(before);
+        const operations = ops.length;
+        const operationsByMethod: Record<string, number> = {};
+        for (const op of ops) operationsByMethod[op.method] = (operationsByMethod[op.method] ?? 0) + 1;
         const historyLength = async (workflowId: string) => (await connected.client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
         const partitionIds: string[] = [];
         for await (const execution of connected.client.workflow.list({ query: `WorkflowId STARTS_WITH "${handle.workflowId}/" AND WorkflowType = "syncPartitionWorkflow"` })) partitionIds.push(execution.workflowId);
         const partitionHistories = await Promise.all(
           partitionIds.map((workflowId) => historyLength(workflowId).catch(() => 0)),
         );
-        const problems = runProblems({ status: report.status, failed: report.failuresTotal, users: sandbox.users().length, expectedUsers: shape.employees - shape.leavers });
+        const problems = runProblems({ status: report.status, failed: report.failuresTotal, users: sandbox.users().length, counts: { ...report.counts }, operationsByMethod }, { users: shape.employees - shape.leavers, work });
         if (problems.length) invalid.push(`${discovery} ${label}: ${problems.join(', ')}`);
         results.push({
           discovery,
@@ -78,6 +86,7 @@ async function main(): Promise<void> {
           failed: report.counts.failed,
           failuresTotal: report.failuresTotal,
           operations,
+          operationsByMethod,
           operationsPerEmployee: Number((operations / EMPLOYEES).toFixed(3)),
           minutesAtPeakonBudget: Number((operations / (BUDGET_PER_HOUR / 60)).toFixed(1)),
           wallSecondsUnpaced: Number(((performance.now() - started) / 1000).toFixed(1)),
@@ -88,16 +97,17 @@ async function main(): Promise<void> {
       };
       await workers.runUntil(
         (async () => {
-          await runOnce('first load');
-          await runOnce('re-sync, nothing changed');
+          await runOnce('first load', { kind: 'first load', created: shape.employees - shape.leavers });
+          await runOnce('re-sync, nothing changed', { kind: 'unchanged re-sync' });
         })(),
       );
       await sandbox.close();
     }
     const output = { employees: EMPLOYEES, valid: invalid.length === 0, ...(invalid.length ? { invalidBecause: invalid } : {}), budgetPerHour: BUDGET_PER_HOUR, node: process.version, results };
     mkdirSync('bench/results', { recursive: true });
-    writeFileSync('bench/results/sync-operations.json', `${JSON.stringify(output, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+    const file = syncOperationsResultFile(ARGS);
+    writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(output, null, 2)}\nwritten to ${file}\n`);
     if (invalid.length) {
       process.stderr.write(`INVALID: ${invalid.join('; ')}\n`);
       process.exitCode = 1;

@@ -58,18 +58,19 @@ describe('child-floor’s result file', () => {
 });
 
 describe('a benchmark run’s validity', () => {
-  const clean = { status: 'completed', failed: 0, users: 975, expectedUsers: 975 };
+  const clean = { status: 'completed', failed: 0, users: 975, counts: { created: 975, updated: 0 }, operationsByMethod: { GET: 2, POST: 975 } };
+  const expected = { users: 975, work: { kind: 'first load', created: 975 } as const };
 
   it('a completed run with every user and nothing failed is a measurement', () => {
-    expect(runProblems(clean)).toEqual([]);
+    expect(runProblems(clean, expected)).toEqual([]);
   });
 
   it.each(['completed_with_failures', 'quarantined', 'skipped'])('status %s is not', (status) => {
-    expect(runProblems({ ...clean, status })).toEqual([`status ${status}`]);
+    expect(runProblems({ ...clean, status }, expected)).toEqual([`status ${status}`]);
   });
 
   it('failed employees or users missing from the sandbox are not', () => {
-    expect(runProblems({ ...clean, failed: 2 })).toEqual(['2 failed']);
-    expect(runProblems({ ...clean, users: 970 })).toEqual(['970 users in the sandbox, expected 975']);
+    expect(runProblems({ ...clean, failed: 2 }, expected)).toEqual(['2 failed']);
+    expect(runProblems({ ...clean, users: 970 }, expected)).toEqual(['970 users in the sandbox, expected 975']);
   });
 });
