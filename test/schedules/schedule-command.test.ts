@@ -66,7 +66,7 @@ describe('peakon-sync schedule (the CLI against a real Temporal server)', () => 
         expect(fixture.sandbox.users()).toHaveLength(4);
 
         await peakonSync('schedule', 'pause', scheduleId, '--note', 'maintenance');
-        expect(await describeJson(scheduleId)).toMatchObject({ paused: true, note: 'maintenance' });
+        expect(await describeJson(scheduleId)).toMatchObject({ paused: true, note: 'waiting for go-live; paused: maintenance' });
 
         // Listing reads the visibility store, which catches up shortly after a change.
         const listed = await eventually('the schedule to be listed', async () => {
