@@ -84,9 +84,10 @@ const RESOLVED_FROM: Record<RunMember['kind'], string> = {
  * validates the request (a run that holds nothing, or was already decided, refuses it) and the command waits for the
  * answer: after an approval, until the held writes are done.
  *
- * Any workflow ID of a run works, as for `status` and `cancel` (resolveRun): a partition or employee step answers for
- * its run, a tenant lock for the run holding it. The answer goes to that run alone (the execution just described), and
- * the command says which run it answered and from what ID.
+ * A partition's or employee step's workflow ID works too, as for `status` and `cancel` (resolveRun): it answers for
+ * its run, whose ID it carries. The answer goes to that run alone (the execution just described), and the command says
+ * which run it answered and from what ID. A tenant lock's ID is refused, naming the run holding it: the lock names
+ * whichever run holds it now, not necessarily the one whose held leavers were reviewed.
  */
 export function registerApprovalCommands(program: Command): void {
   for (const [name, help] of [
@@ -96,13 +97,18 @@ export function registerApprovalCommands(program: Command): void {
     const doing = name === 'approve' ? 'approving' : 'rejecting';
     program
       .command(`${name} <workflowId>`)
-      .description(`${help}. Any workflow ID of a run works (as for status): a partition or employee step answers for its run, a tenant lock for the run holding it`)
+      .description(`${help}. The run's ID, or a partition's or employee step's (which name their run); a tenant lock's ID is refused with the run holding it`)
       .option('--json', 'print the answer as JSON (with `resolvedFrom` when the ID was not the run itself)')
       .action(async (workflowId: string, options: { json?: boolean }) => {
         const connected = await connectClient();
         try {
           // A partition's or a lock's ID (copied from the Web UI) names a run: answer that run, never the child itself.
           const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
+          if (member?.kind === 'lock') {
+            // The lock names whichever run holds it now, maybe not the run whose held leavers the operator reviewed (that
+            // one may have ended, and a later run taken the lock with other leavers): an answer needs the run's own ID.
+            throw new Error(`${workflowId} is the tenant lock, held by (or last held by) run ${runId}: answer that run by its own ID once you have checked what it holds (\`peakon-sync status ${runId}\`, then \`peakon-sync ${name} ${runId}\`)`);
+          }
           if (member) writeLine(options.json ? process.stderr : process.stdout, `${doing} run ${runId} (resolved from ${workflowId}, ${RESOLVED_FROM[member.kind]})`);
           // The run takes the answer in a workflow task, and applies an approval in activities: both need a worker.
           const { taskQueue, runId: executionRunId } = await connected.client.workflow.getHandle(runId).describe();
