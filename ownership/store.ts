@@ -16,7 +16,7 @@ import { checkedTenantName } from '../config/schema';
 import { realSleep } from '../net/sleep';
 import { syncDirectory, writeNewFileSynced } from '../storage/durable-file';
 import { createStorageDriver, storageConfigFromEnv, type PayloadStoreConfig } from '../storage/from-env';
-import { isAccessDenied, LEDGER_FOLDER, S3StorageDriver } from '../storage/s3-driver';
+import { isAccessDenied, isNotFound, LEDGER_FOLDER, S3StorageDriver } from '../storage/s3-driver';
 import { applyOwnershipChange, emptyLedger, OwnershipLedgerSchema, type OwnershipChange, type OwnershipLedger } from './ledger';
 
 const PayloadProto = temporal.api.common.v1.Payload;
@@ -245,8 +245,6 @@ function folderStore(directory: string): ByteStore {
 }
 
 const statusOf = (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-/** The object does not exist (S3 says so only to a caller with s3:ListBucket; 403 without). */
-const isMissing = (error: unknown) => (error as { name?: string }).name === 'NoSuchKey' || statusOf(error) === 404;
 /** The store answered that it has no conditional writes (`501 NotImplemented` to If-Match / If-None-Match). */
 const refusesConditions = (error: unknown) => statusOf(error) === 501 || (error as { name?: string }).name === 'NotImplemented';
 /** The store refused a conditional write whose condition did not hold: it honours the condition. */
@@ -308,7 +306,7 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
           return { bytes: await response.Body.transformToByteArray(), version: response.ETag ?? '' };
         });
       } catch (error) {
-        if (isMissing(error)) return undefined;
+        if (isNotFound(error)) return undefined;
         // A tenant's first run reads a ledger not written yet: without s3:ListBucket S3 answers 403, not 404.
         if (isAccessDenied(error)) throw driver.readRefused('the ownership ledger', key(name), error);
         throw error;
@@ -357,7 +355,7 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
         await driver.call('GetObject', async (abortSignal) => await (await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: absent }), { abortSignal })).Body?.transformToByteArray());
       } catch (error) {
         if (isAccessDenied(error)) throw driver.listBucketRefused(`reading an object that does not exist (s3://${driver.bucket}/${absent}, as each tenant's first run reads its ledger)`, 'GetObject', error);
-        if (!isMissing(error)) throw error;
+        if (!isNotFound(error)) throw error;
       }
       await driver.checkListing();
       if (writes !== 'conditional') unconditional = true;

@@ -63,14 +63,16 @@ export class S3PermissionError extends Error {
 }
 
 /**
- * A refusal for want of a permission: AccessDenied (an IAM or bucket policy), not a credential problem
- * (InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken, which are 403 too).
+ * A refusal for want of a permission: AccessDenied (an IAM or bucket policy), not a credential or clock problem
+ * (InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken, RequestTimeTooSkewed, which are 403 too).
  */
 export function isAccessDenied(error: unknown): boolean {
-  if (!(error instanceof S3ServiceException)) return false;
-  if (error.name === 'AccessDenied') return true;
-  return error.$metadata.httpStatusCode === 403 && !/signature|accesskey|token/i.test(error.name);
+  // By name only: other 403s (RequestTimeTooSkewed, a bad signature or key, an expired token) are not a permission
+  // missing, and a message blaming one would send the operator to the wrong fix. `Forbidden` is a body-less 403.
+  return error instanceof S3ServiceException && ACCESS_DENIED_NAMES.has(error.name);
 }
+
+const ACCESS_DENIED_NAMES = new Set(['AccessDenied', 'AllAccessDisabled', 'Forbidden']);
 
 export interface S3StorageDriverOptions {
   bucket: string;
@@ -398,7 +400,8 @@ function normalizePrefix(prefix: string | undefined): string {
   return trimmed ? `${trimmed}/` : '';
 }
 
-function isNotFound(error: unknown): boolean {
+/** The object does not exist (S3 says so only to a caller with s3:ListBucket; 403 without). A missing bucket is not this. */
+export function isNotFound(error: unknown): boolean {
   if (!(error instanceof S3ServiceException) || error.name === 'NoSuchBucket') return false;
   return error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404;
 }

@@ -11,13 +11,16 @@ import { ledgerStoreFor } from '../../ownership/store';
 import { S3PermissionError, S3StorageDriver } from '../../storage/s3-driver';
 import { describeWithMoto, startMoto, type RunningMoto } from '../harness/moto';
 
-const ACCESS_DENIED = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>4442587FB7D0A2F9</RequestId><HostId>stand-in</HostId></Error>';
+/** S3's XML error body for a 403 with `code` (AccessDenied for a policy's refusal). */
+const s3Error403 = (code: string) => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message><RequestId>4442587FB7D0A2F9</RequestId><HostId>stand-in</HostId></Error>`;
 
 interface Refused {
   /** GET of a key moto answers 404 to: 403 AccessDenied instead (AWS without s3:ListBucket). */
   missingKeys: boolean;
   /** ListObjectsV2 (a GET of the bucket itself): 403 AccessDenied. */
   listing: boolean;
+  /** The 403's error code: AccessDenied unless a test stands in for another refusal (a skewed clock). */
+  code?: string;
 }
 
 /** The proxy standing in for the IAM policy (see the top of the file); `refused()` counts the 403s it answered. */
@@ -27,7 +30,7 @@ async function startPolicyProxy(upstream: string, refuse: Refused): Promise<{ en
   const deny = (response: http.ServerResponse) => {
     refused += 1;
     response.writeHead(403, { 'Content-Type': 'application/xml' });
-    response.end(ACCESS_DENIED);
+    response.end(s3Error403(refuse.code ?? 'AccessDenied'));
   };
   const server = http.createServer((incoming, response) => {
     const { pathname } = new URL(incoming.url ?? '/', 'http://proxy');
@@ -46,6 +49,8 @@ async function startPolicyProxy(upstream: string, refuse: Refused): Promise<{ en
       response.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(response);
     });
+    // moto resetting a connection fails this request (and its test), not the jest worker.
+    forwarded.on('error', (error) => response.destroy(error));
     incoming.pipe(forwarded);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -152,5 +157,20 @@ describeS3('S3 permissions (moto behind a policy stand-in)', () => {
     expect(read.message).toMatch(new RegExp(`^reading payload s3://${bucket}/payloads/${key} was refused \\(GetObject: AccessDenied, HTTP 403\\)`));
     expectPermissionMessage(read.message, bucket);
     expect(read).toBeInstanceOf(S3PermissionError);
+  });
+
+  it('another 403 (a worker clock off by more than 15 minutes) is not blamed on a missing permission', async () => {
+    const { ledger } = await behindPolicy({ missingKeys: true, listing: false, code: 'RequestTimeTooSkewed' });
+    const error = await failure(ledger.read('acme'));
+    expect(error).not.toBeInstanceOf(S3PermissionError);
+    expect(error.name).toBe('RequestTimeTooSkewed');
+    expect(error.message).not.toMatch(/s3:ListBucket/);
+  });
+
+  it('a bucket that does not exist fails the ledger read instead of reading as a tenant with no ledger yet', async () => {
+    // An empty ledger owns nobody: every leaver would stay active, run after run, with nothing said.
+    const missingBucket = ledgerStoreFor({ kind: 's3', bucket: `no-such-bucket-${Date.now()}`, prefix: 'payloads', endpoint: moto.endpoint, forcePathStyle: true }, env, moto.clientConfig, { warn: () => undefined });
+    const error = await failure(missingBucket.read('acme'));
+    expect(error.name).toBe('NoSuchBucket');
   });
 });
