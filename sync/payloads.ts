@@ -179,7 +179,9 @@ export function withoutReferences(write: EmployeeWrite, attributes: readonly str
   const peakon = body[PEAKON_USER_SCHEMA];
   if (peakon) {
     for (const attribute of attributes) {
-      const change = changes.find((candidate) => candidate.field === attribute);
+      // The reference's own change writes what the body holds: a change of a core field of the same name (a Peakon
+      // attribute called `department`) does not, and its `from` is no reference to restore.
+      const change = changes.find((candidate) => candidate.field === attribute && candidate.to === peakon[attribute]);
       if (!change) continue;
       // A reference is an email: anything else in `from` is not one to restore.
       if (typeof change.from === 'string') peakon[attribute] = change.from;

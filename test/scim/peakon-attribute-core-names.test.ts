@@ -144,4 +144,27 @@ describe('the changes a plan carries keep their shape', () => {
     expect(reduced.body[PEAKON_USER_SCHEMA]).toEqual({ department: 'old.head@acme.com' });
     expect(reduced.body[ENTERPRISE_USER_SCHEMA]).toEqual({ department: 'Physics' });
   });
+
+  it('an unchanged reference named like a changed core field: a PUT without it keeps the reference, not the core field\'s old value', () => {
+    const current = {
+      id: 'u-1',
+      schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA],
+      userName: 'ada@acme.com',
+      emails: [{ value: 'ada@acme.com', type: 'work', primary: true }],
+      name: { givenName: 'Ada', familyName: 'Lovelace' },
+      active: true,
+      externalId: 'hr-1',
+      [ENTERPRISE_USER_SCHEMA]: { department: 'Maths' },
+      [PEAKON_USER_SCHEMA]: { department: 'head@acme.com' },
+    } as ScimUser;
+    const state = desired({ [ENTERPRISE_USER_SCHEMA]: { department: 'Physics' }, [PEAKON_USER_SCHEMA]: {} }, { department: 'head@acme.com' });
+    const { write, changes, references } = composeUpdate(state, current, 'put');
+    // A PUT re-sends every reference, the unchanged one too; the only change named `department` is the core field's.
+    expect(Object.keys(references)).toEqual(['department']);
+    expect(changes).toEqual([{ field: 'department', from: 'Maths', to: 'Physics' }]);
+    const reduced = withoutReferences(write, Object.keys(references), changes);
+    if (reduced.method !== 'put') throw new Error(`expected a PUT, got ${reduced.method}`);
+    expect(reduced.body[PEAKON_USER_SCHEMA]).toEqual({ department: 'head@acme.com' });
+    expect(reduced.body[ENTERPRISE_USER_SCHEMA]).toEqual({ department: 'Physics' });
+  });
 });
