@@ -158,7 +158,7 @@ function dateFormatLetterProblem(format: string): string | undefined {
   const iso = letters.some((letter) => TIME_LETTERS.test(letter))
     ? '; for a date with a time part (2024-03-01T09:30:00Z, 2024-03-01 09:30) use date: ISO, which reads YYYY-MM-DD and drops the time'
     : '';
-  return `${JSON.stringify(format)} has ${letters.length === 1 ? 'a letter' : 'letters'} that no date token reads (${listed}): a date format is made of the tokens ${DATE_FORMAT_TOKENS.join(', ')} and separators, any other letter must appear as written in every value, so no date matches and every record would be rejected${iso}`;
+  return `${JSON.stringify(format)} has ${letters.length === 1 ? 'a letter' : 'letters'} that no date token reads (${listed}): a date format is made of the tokens ${DATE_FORMAT_TOKENS.join(', ')} and separators, any other letter is taken literally and must appear as written in every value (the digits of a time part never match it), so a record whose value does not spell it out is rejected${iso}`;
 }
 
 /** The mapping's value specs by their path in the config (`mapping.department`, `mapping.attributes.Gender`). */

@@ -16,6 +16,8 @@ const TOKENS: Record<string, { group: string; part: 'year' | 'month' | 'day' }> 
   DD: { group: '(\\d{2})', part: 'day' },
   D: { group: '(\\d{1,2})', part: 'day' },
 };
+/** The tokens, longest first where one starts another (YYYY before …, MM before M), as a format is read left to right. */
+const TOKEN_PATTERN = Object.keys(TOKENS).join('|');
 const ISO_FORMAT: CompiledFormat = { pattern: /^(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/, order: ['year', 'month', 'day'] };
 const compiled = new Map<string, CompiledFormat>();
 
@@ -28,7 +30,7 @@ export function compileDateFormat(format: string): CompiledFormat {
   const cached = compiled.get(format);
   if (cached) return cached;
   const order: CompiledFormat['order'] = [];
-  const source = format.replace(/YYYY|MM|M|DD|D|[.*+?^${}()|[\]\\]/g, (token) => {
+  const source = format.replace(new RegExp(`${TOKEN_PATTERN}|[.*+?^\${}()|[\\]\\\\]`, 'g'), (token) => {
     const known = TOKENS[token];
     if (!known) return `\\${token}`;
     order.push(known.part);
@@ -43,7 +45,7 @@ export function compileDateFormat(format: string): CompiledFormat {
 }
 
 /** The tokens a date format is written with, as error messages list them. */
-export const DATE_FORMAT_TOKENS = ['YYYY', 'MM', 'M', 'DD', 'D'] as const;
+export const DATE_FORMAT_TOKENS: readonly string[] = Object.keys(TOKENS);
 
 /**
  * The ASCII letters of `format` outside its tokens (each once, in order of appearance; none for ISO). compileDateFormat
@@ -53,7 +55,7 @@ export const DATE_FORMAT_TOKENS = ['YYYY', 'MM', 'M', 'DD', 'D'] as const;
  */
 export function lettersOutsideTokens(format: string): string[] {
   if (format.toUpperCase() === 'ISO') return [];
-  return [...new Set(format.replace(/YYYY|MM|M|DD|D/g, '').match(/[A-Za-z]/g) ?? [])];
+  return [...new Set(format.replace(new RegExp(TOKEN_PATTERN, 'g'), '').match(/[A-Za-z]/g) ?? [])];
 }
 
 /** The ISO date for `text` written in `format`, or undefined when it is not a real calendar date in that format. */

@@ -22,7 +22,7 @@ const tenure = (date: string) => withMapping({ attributes: { Tenure: { field: 's
 describe('a date format with a letter that is no token', () => {
   it('is refused at the attribute\'s date, naming the format, the letters and the tokens, and suggesting ISO for a time part', () => {
     expect(() => handedNow(tenure('YYYY-MM-DD HH:mm'))).toThrow(
-      'config file acme.yaml is invalid:\n  mapping.attributes.Tenure.date: "YYYY-MM-DD HH:mm" has letters that no date token reads (H, m): a date format is made of the tokens YYYY, MM, M, DD, D and separators, any other letter must appear as written in every value, so no date matches and every record would be rejected; for a date with a time part (2024-03-01T09:30:00Z, 2024-03-01 09:30) use date: ISO, which reads YYYY-MM-DD and drops the time',
+      'config file acme.yaml is invalid:\n  mapping.attributes.Tenure.date: "YYYY-MM-DD HH:mm" has letters that no date token reads (H, m): a date format is made of the tokens YYYY, MM, M, DD, D and separators, any other letter is taken literally and must appear as written in every value (the digits of a time part never match it), so a record whose value does not spell it out is rejected; for a date with a time part (2024-03-01T09:30:00Z, 2024-03-01 09:30) use date: ISO, which reads YYYY-MM-DD and drops the time',
     );
     expect(() => handedNow(tenure('YYYY-MM-DDTHH:mm:ssZ'))).toThrow('mapping.attributes.Tenure.date: "YYYY-MM-DDTHH:mm:ssZ" has letters that no date token reads (T, H, m, s, Z)');
     expect(() => handedNow(tenure('YYYY-MM-DDTHH:mm:ssZ'))).toThrow('use date: ISO');
