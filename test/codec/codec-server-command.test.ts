@@ -144,3 +144,40 @@ describe('peakon-sync codec-server and the payload store', () => {
     }
   });
 });
+
+describe('peakon-sync codec-server and payloads of a key it lacks', () => {
+  it('hands them back encrypted and warns once per key id, however often the UI asks', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PEAKON_SYNC_CODEC_SERVER_TOKEN: '' };
+    const foreignKeys = readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') }) as EncryptionKeys;
+    const foreign = new AesGcmPayloadCodec(foreignKeys);
+    const payloads = [...(await foreign.encode([defaultPayloadConverter.toPayload('one')])), ...(await foreign.encode([defaultPayloadConverter.toPayload('two')]))];
+    const child = spawn(process.execPath, [BUILT_CLI, 'codec-server', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let stdout = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const found = /codec server on (http:\/\/\S+)/.exec(stdout);
+          if (found?.[1]) resolve(found[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`codec-server exited ${code}`)));
+      });
+      const body = JSON.stringify({ payloads: payloads.map((payload) => ({ metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value ?? []).toString('base64')])), data: Buffer.from(payload.data ?? []).toString('base64') })) });
+      // Twice, as the UI asks again for each page it shows.
+      for (let request = 0; request < 2; request += 1) {
+        const answer = await fetch(`${url}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+        expect(answer.status).toBe(200);
+        const answered = (await answer.json()) as { payloads: { data: string }[] };
+        expect(answered.payloads.map((payload) => payload.data)).toEqual(payloads.map((payload) => Buffer.from(payload.data ?? []).toString('base64')));
+      }
+      expect(stderr.split('\n').filter((line) => line.startsWith('WARNING:'))).toEqual([
+        `WARNING: a payload could not be decrypted (the UI shows it encrypted): payload encrypted with key ${foreignKeys.current.id}, which is not configured; set PEAKON_SYNC_ENCRYPTION_KEY or add it to PEAKON_SYNC_ENCRYPTION_OLD_KEYS`,
+      ]);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+

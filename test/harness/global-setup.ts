@@ -14,7 +14,9 @@ export default async function globalSetup(): Promise<void> {
   // Every temporary file of the run (fixtures' state folders, ledgers, keys, the dev server's own files) goes under one
   // private folder that global-teardown removes: jest's workers and the processes tests spawn inherit TMPDIR, and
   // os.tmpdir() reads it at each call. PEAKON_SYNC_KEEP_TEST_FILES=1 keeps it, to look at a failed run's files.
+  // The teardown puts TMPDIR back: jest --watch runs this setup again in the same process, after the folder is gone.
   const runFolder = mkdtempSync(path.join(tmpdir(), 'peakon-sync-tests-'));
+  (globalThis as { __tmpdirBeforeRun?: string | undefined }).__tmpdirBeforeRun = process.env.TMPDIR;
   process.env.TMPDIR = runFolder;
   (globalThis as { __testRunFolder?: string }).__testRunFolder = runFolder;
   // The S3 payload-store tests need moto (a real S3-compatible server): installed once from PyPI, so `npm test` runs
