@@ -388,7 +388,10 @@ export class ScimClient {
 
   async getUser(id: string): Promise<ScimUser> {
     const exchange = await this.send('GET', userPath('GET', id));
-    return this.parse(exchange, ScimUserSchema);
+    const user = this.parse(exchange, ScimUserSchema);
+    // A PUT is laid over this answer: another user's (a misrouting cache or gateway) would carry their data into it.
+    if (user.id !== id) throw new ScimMalformedResponseError(`${exchange.status} for user ${id} with another user (${user.id})`, { ...exchange.request, status: exchange.status });
+    return user;
   }
 
   async createUser(user: ScimUserWrite): Promise<ScimUser> {

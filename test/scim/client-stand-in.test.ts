@@ -100,6 +100,14 @@ describe('ScimClient against scripted responses', () => {
     expect(String(error)).toMatch(/id:/);
   });
 
+  it('refuses another user than the one asked for (a PUT laid over it would carry that user\'s data)', async () => {
+    const { client } = await clientFor((_request, response) => sendJson(response, 200, scimUser('u2')));
+    const error = await caught(client.getUser('u1'));
+    expect(error).toBeInstanceOf(ScimMalformedResponseError);
+    expect(error).toMatchObject({ status: 200, method: 'GET', path: '/Users/u1', retryable: false });
+    expect(String(error)).toContain('for user u1 with another user (u2)');
+  });
+
   it('reports a listing without totalResults as malformed', async () => {
     const { client } = await clientFor((_request, response) => sendJson(response, 200, { schemas: [], Resources: [] }));
     await expect(client.listAllUsers()).rejects.toBeInstanceOf(ScimMalformedResponseError);
