@@ -1050,22 +1050,42 @@ function createOnlyAttributes(employee: DesiredEmployee): Set<string> {
 function createWaves(phaseOne: Map<string, DesiredEmployee>): Map<DesiredEmployee, number> {
   const wave = new Map<DesiredEmployee, number>();
   const onPath = new Set<DesiredEmployee>();
-  const waveOf = (employee: DesiredEmployee): number => {
-    const known = wave.get(employee);
-    if (known !== undefined) return known;
+  // A depth-first walk with its own stack, not recursion: a chain of references thousands long (a mis-mapped column,
+  // reports listed before their managers) would overflow the call stack and fail every plan. Same order and result as
+  // the recursive walk: each reference looked at when its turn comes, one on the path (a cycle) skipped.
+  interface Frame {
+    employee: DesiredEmployee;
+    emails: string[];
+    next: number;
+    deepest: number;
+  }
+  const enter = (employee: DesiredEmployee): Frame => {
     onPath.add(employee);
-    let deepest = -1;
-    for (const email of Object.values(employee.references)) {
-      const target = phaseOne.get(emailMatchKey(email));
-      if (!target || target === employee || onPath.has(target)) continue;
-      deepest = Math.max(deepest, waveOf(target));
-    }
-    onPath.delete(employee);
-    const result = Math.min(deepest + 1, MAX_CREATE_WAVES - 1);
-    wave.set(employee, result);
-    return result;
+    return { employee, emails: Object.values(employee.references), next: 0, deepest: -1 };
   };
-  for (const employee of phaseOne.values()) waveOf(employee);
+  for (const root of phaseOne.values()) {
+    if (wave.has(root)) continue;
+    const stack: Frame[] = [enter(root)];
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as Frame;
+      if (frame.next < frame.emails.length) {
+        const email = frame.emails[frame.next] as string;
+        frame.next += 1;
+        const target = phaseOne.get(emailMatchKey(email));
+        if (!target || target === frame.employee || onPath.has(target)) continue;
+        const known = wave.get(target);
+        if (known !== undefined) frame.deepest = Math.max(frame.deepest, known);
+        else stack.push(enter(target));
+        continue;
+      }
+      stack.pop();
+      onPath.delete(frame.employee);
+      const result = Math.min(frame.deepest + 1, MAX_CREATE_WAVES - 1);
+      wave.set(frame.employee, result);
+      const parent = stack[stack.length - 1];
+      if (parent) parent.deepest = Math.max(parent.deepest, result);
+    }
+  }
   return wave;
 }
 

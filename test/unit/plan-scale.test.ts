@@ -1,7 +1,7 @@
 import { LeaversSchema } from '../../config/schema';
 import type { DesiredEmployee } from '../../mapping/employee';
 import { CORE_USER_SCHEMA, type ScimUser } from '../../scim/resources';
-import { buildPlan } from '../../sync/plan';
+import { buildPlan, MAX_CREATE_WAVES } from '../../sync/plan';
 
 /**
  * A plan of a very large tenant (sync/plan.ts): collecting entries by spreading a list into push() or Math.max()
@@ -40,5 +40,14 @@ describe('plan: 200,000 employees', () => {
     const plan = buildPlan([employee(people)], current, { ...options, leavers, leaverSettings: LeaversSchema.parse({}) });
     expect(plan.entries.filter((entry) => entry.action === 'deactivate')).toHaveLength(people);
     expect(plan.leavers).toMatchObject({ planned: people, held: true });
+  });
+
+  it('a chain of 20,000 references, each report listed before their manager: planned in capped waves, no stack overflow', () => {
+    // Person i's Manager is person i + 1: the walk from person 0 goes 20,000 deep.
+    const chain = 20_000;
+    const records = Array.from({ length: chain }, (_, index) => employee(index, index + 1 < chain ? { references: { Manager: `p${index + 1}@example.com` } } : {}));
+    const plan = buildPlan(records, [], options);
+    expect(plan.entries.filter((entry) => entry.action === 'create')).toHaveLength(chain);
+    expect(plan.waves).toBe(MAX_CREATE_WAVES);
   });
 });
