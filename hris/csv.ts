@@ -339,8 +339,14 @@ function judged(start: Buffer, encoding: Encoding, whole: boolean): Buffer {
 
 /** `head` is the file's first chunk: a UTF-16 byte-order mark there explains the NUL bytes. */
 function notText(where: string, head: Buffer): SourceReadError {
-  const utf16 = head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff));
-  const hint = utf16 ? 'it starts with a UTF-16 byte-order mark: set source.encoding to utf16le' : 'is it a spreadsheet, an archive or another binary file rather than a CSV export?';
+  const utf16le = head.length >= 2 && head[0] === 0xff && head[1] === 0xfe;
+  const utf16be = head.length >= 2 && head[0] === 0xfe && head[1] === 0xff;
+  // UTF-16BE is no source.encoding: read as utf16le, every character would be another one.
+  const hint = utf16le
+    ? 'it starts with a UTF-16 byte-order mark: set source.encoding to utf16le'
+    : utf16be
+      ? 'it starts with a UTF-16BE byte-order mark, and UTF-16BE is not supported: export the file again as UTF-8 (or UTF-16LE, with source.encoding utf16le)'
+      : 'is it a spreadsheet, an archive or another binary file rather than a CSV export?';
   return new SourceReadError(`not a text file: ${where}; ${hint}`);
 }
 

@@ -98,9 +98,10 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // alike) or one the data moved during the read, not a filter (servedBefore, below, holds the leavers on it, for that).
   let previousRecords: Map<string, number> | undefined;
   /**
-   * `offset` and `page` reads: every record kept so far (by a short digest of its content), with the page that served it first. An API whose order is not stable across requests (ORDER BY a
+   * Every record kept so far (by a short digest of its content), with the page that served it first. An API whose order is not stable across requests (ORDER BY a
    * key that is not unique, with LIMIT/OFFSET) can serve one record on two pages and skip another, every page full and
-   * the total right; the skipped person would look like a leaver. So a record served again by a later page is a
+   * the total right; the skipped person would look like a leaver. Checked for every pagination: a `cursor` or `link`
+   * read is no safer, as many cursors and next links are an offset or page number underneath. So a record served again by a later page is a
    * problem of the read that holds its leavers (or fails the read, for a caller that takes no problems). A Map of short
    * keys: ~50,000 records take a few MB.
    */
@@ -211,8 +212,8 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     // the list changed under it, and only reading it again is reliable. A page without the total (an API that
     // announces it on its first page only) confirms nothing: the read then goes on to the empty page (or a 404 past a
     // tail page), and more records than the first page announced fail it too (see after the loop). A `cursor` or
-    // `link` read does not shift (the API says where the next page starts) and never ends on the total alone: its
-    // first total stays the one checked.
+    // `link` read never ends on the total alone (the API says where the next page starts): its first total stays the
+    // one checked, and more records than it fail the read too (its cursors or links may be offsets underneath).
     let confirmedTotal: number | undefined;
     if (pageNumber === 1) {
       announced = extractTotal(response.body, config.totalPath, description);
@@ -222,7 +223,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       if (confirmedTotal !== announced) throw listChanged(description, `total ${announced} → ${confirmedTotal} at "${config.totalPath ?? ''}" on page ${pageNumber}`);
     }
     // After the total's check: a total that changed names the cause more precisely than the record it moved.
-    if (records.length > 0 && readsPastTheEnd(config.pagination)) {
+    if (records.length > 0) {
       pageParams[pageNumber] = pageParamsText(config.pagination, next.params);
       let repeated = 0;
       let firstServedOn: number | undefined;
@@ -246,7 +247,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
         const message =
           `page ${pageNumber}${pageParams[pageNumber] ?? ''} served ${repeated} record(s) that an earlier page already served (the first of them on page ${firstServedOn}${pageParams[firstServedOn] ?? ''}; records are not quoted): ` +
           `the API's order may not be stable across pages (a sort key that is not unique, such as ORDER BY department with LIMIT/OFFSET), or the list changed during the read, so some other record may have been skipped and would look like a leaver (or the HR data holds two records alike in every field). ` +
-          'Have the API sort by a unique key in source.query (e.g. sort=id), or use cursor pagination if it offers it';
+          `Have the API sort by a unique key in source.query (e.g. sort=id)${readsPastTheEnd(config.pagination) ? ', or use cursor pagination if it offers it' : ''}`;
         if (!options.onProblem) throw new SourceReadError(`${description}: ${message}`);
         // Reported as a problem that names no employee, so it holds the run's leaver writes for approval
         // (sync/leavers.ts): whoever may have been skipped is not deactivated unseen, while every record read is still
@@ -284,8 +285,9 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     throw new SourceReadError(`${description} announced ${announced} records at "${config.totalPath ?? ''}" but returned only ${read}; the read is incomplete`);
   }
   // More records than announced: an `offset` or `page` read (which ends at the total each page confirms) read records
-  // twice because the list shifted, or ended past a total that undercounts; either way some may be missing.
-  if (announced !== undefined && read > announced && readsPastTheEnd(config.pagination)) {
+  // twice because the list shifted, or ended past a total that undercounts; either way some may be missing. So may a
+  // `cursor` or `link` read: its cursors and links are often offsets or page numbers underneath.
+  if (announced !== undefined && read > announced) {
     throw listChanged(description, `${announced} record(s) announced at "${config.totalPath ?? ''}", ${read} read`);
   }
 }
@@ -308,7 +310,7 @@ async function notFoundAgain(request: HrisHttpRequest, settings: HrisHttpSetting
 /** A read that saw the HR list change under it: retrying reads it again, from a list that is, with luck, at rest. */
 function listChanged(description: string, evidence: string): SourceReadError {
   return new SourceReadError(
-    `${description}: the HR list changed while it was read (${evidence}); read again. A record added or removed during an offset or page read shifts the pages, and a present employee could be left unread`,
+    `${description}: the HR list changed while it was read (${evidence}); read again. A record added or removed during a paginated read shifts the pages (cursors and next links are often offsets underneath), and a present employee could be left unread`,
   );
 }
 
@@ -356,7 +358,7 @@ function pageFingerprint(records: HrisRecord[]): string {
 }
 
 /**
- * How an `offset` or `page` read knows a record again on a later page: a short digest of its content (96 bits: no
+ * How a read knows a record again on a later page: a short digest of its content (96 bits: no
  * collision among 50,000 records). Not its HR id: two rows of one person (a rehire's old and new employment) are the
  * mapping's to tell apart, and would otherwise hold every run's leavers. A stand-in (an entry that was no employee
  * object) is no record.
@@ -436,7 +438,7 @@ function nextPage(
   const { pageLength } = page;
   const reachedTotal = confirmedTotal !== undefined && read >= confirmedTotal;
   switch (pagination.type) {
-    case 'none':
+    case 'none': {
       // `none` is the default, so a config that never set pagination gets here too. An answer that links a next page
       // holds only the first page of the list (the API's page size, often 50 or 100): read as the whole list, the
       // people past it would be planned as leavers. The link is not quoted: its query may hold a token.
@@ -446,7 +448,16 @@ function nextPage(
             'set source.pagination to { type: link } to follow it (or to the pagination the API documents)',
         );
       }
+      // So does an answer whose body says so beside the records (a next cursor or link, has_more: true).
+      const signal = nextPageSignal(response.body, config.recordsPath);
+      if (signal !== undefined) {
+        throw new SourceReadError(
+          `${description}: the answer has ${signal} beside the records (value not shown), so the API has more pages than this one, but source.pagination is none (the default, one request); ` +
+            'set source.pagination to the pagination the API documents (cursor, with cursorPath naming that key, link, offset or page)',
+        );
+      }
       return undefined;
+    }
     case 'offset': {
       // Only an empty page or the announced total (checked after the loop) ends the read: a short page is not the last
       // when the API caps the page size below the one asked for (limit=100 answered with 50). Stopping early would make
@@ -474,6 +485,12 @@ function nextPage(
       // after it planned as leavers. The announced total, where there is one, tells the two apart. Full is as long as
       // the size asked for and as the longest page before it: an API that ignores sizeParam and serves larger pages of
       // its own (150 where 100 were asked for) ends on a page shorter than those, which is a short page, however long.
+      // Without sizeParam no page is full or short, and without totalPath nothing tells the end: there, no key at all on
+      // page 1 fails the read (the API's own "no more" is a null or "" there; a key absent only from a later page, after
+      // pages that had it, is an API that leaves it out of its last page).
+      if (cursor === undefined && page.pageNumber === 1 && pagination.sizeParam === undefined && config.totalPath === undefined) {
+        throw missingCursorOnFirstPage(pagination.cursorPath, response.body, description);
+      }
       if (cursor === undefined && pagination.sizeParam !== undefined && pageLength >= Math.max(pagination.pageSize, page.longestBefore) && !(announced !== undefined && read >= announced)) {
         throw missingCursorAfterFullPage(config.totalPath, pagination, response.body, page, read, announced, description);
       }
@@ -501,6 +518,20 @@ function nextPage(
       return link ? { url: new URL(link, response.url || current.url).toString(), params: {} } : undefined;
     }
   }
+}
+
+/**
+ * Page 1 of a cursor read without sizeParam or totalPath, and without the key at cursorPath (not null or "": absent).
+ * That is as likely a cursorPath that names the wrong key as an API that leaves the cursor out of its only page, and
+ * neither a page size nor a total can tell the two apart: taken as the end, a wrong path would end every read after
+ * page 1, the people after it planned as leavers.
+ */
+function missingCursorOnFirstPage(cursorPath: string, body: unknown, description: string): SourceReadError {
+  return new SourceReadError(
+    `${description}: page 1 has no key at "${cursorPath}" (source.pagination.cursorPath), neither a next cursor nor null: ${describeAround(body, cursorPath)} (values not shown). ` +
+      'Without source.pagination.sizeParam or source.totalPath the read cannot tell a last page from a cursorPath that names the wrong key, so it is not taken as the end of the read: ' +
+      'correct source.pagination.cursorPath; if the API leaves the cursor out of its last page, set source.pagination.sizeParam (with pageSize) or source.totalPath (the total the API announces), so the read can tell',
+  );
 }
 
 /**
@@ -538,6 +569,39 @@ function missingCursorAfterFullPage(
       `which the ${page.pageNumber - 1} page(s) before it had: ${around}. It may be the last page, or a page with more after it whose cursor the API left out; ` +
       `the read cannot tell which, so it is not taken as the end of the read (${read} record(s) read): ${remedy}`,
   );
+}
+
+/** Keys beside the records that say there is a next page, when their value is not empty (null, "", false, [] or {}). */
+const NEXT_PAGE_KEYS = ['next', 'next_cursor', 'nextCursor', 'nextPageToken', 'next_page', 'links.next'];
+/** Keys beside the records that say there is a next page when they are true. */
+const MORE_PAGES_FLAGS = ['has_more', 'hasMore'];
+
+/**
+ * The first common next-page signal beside the records (in the object that holds `recordsPath`), described by its key
+ * (`a non-empty "meta.next_cursor"`), never its value: a cursor may encode a record. Undefined where there is none, or
+ * where the body is the records list itself.
+ */
+function nextPageSignal(body: unknown, recordsPath: string): string | undefined {
+  if (recordsPath === '') return undefined;
+  const parentPath = recordsPath.split('.').slice(0, -1).join('.');
+  const parent = getJsonPath(body, parentPath);
+  if (typeof parent !== 'object' || parent === null || Array.isArray(parent)) return undefined;
+  const at = (key: string) => (parentPath === '' ? key : `${parentPath}.${key}`);
+  for (const key of NEXT_PAGE_KEYS) {
+    const value = getJsonPath(parent, key);
+    if (!isEmptyJson(value)) return `a non-empty "${at(key)}"`;
+  }
+  for (const key of MORE_PAGES_FLAGS) {
+    if (getJsonPath(parent, key) === true) return `"${at(key)}": true`;
+  }
+  return undefined;
+}
+
+function isEmptyJson(value: unknown): boolean {
+  if (value === undefined || value === null || value === false) return true;
+  if (typeof value === 'string') return value.trim() === '';
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && Object.keys(value).length === 0;
 }
 
 /** How many key names describeAround lists, and how much of each: enough to spot a misspelt path, not a dump. */

@@ -189,6 +189,19 @@ describe('CSV source: text that is not valid in its encoding', () => {
     await expect(read(csvFile(utf16))).rejects.toThrow(/NUL byte at byte offset 3; it starts with a UTF-16 byte-order mark: set source.encoding to utf16le/);
   });
 
+  it('says a UTF-16BE file (FE FF) is not supported, rather than to read it as utf16le', async () => {
+    const utf16be = Buffer.from('\ufeffid,name\r\n1,Zoë\r\n', 'utf16le').swap16();
+    expect([...utf16be.subarray(0, 2)]).toEqual([0xfe, 0xff]);
+    const error = await read(csvFile(utf16be)).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(SourceReadError);
+    const message = (error as Error).message;
+    expect(message).toContain('it starts with a UTF-16BE byte-order mark, and UTF-16BE is not supported: export the file again as UTF-8 (or UTF-16LE, with source.encoding utf16le)');
+    expect(message).not.toContain('set source.encoding to utf16le');
+  });
+
   it('still reads Latin-1 and refuses a NUL byte in it', async () => {
     expect(await read(csvFile(Buffer.concat([Buffer.from('id,name\n1,Ren'), latin1E, Buffer.from('\n')])), { encoding: 'latin1' })).toEqual([{ id: '1', name: 'René' }]);
     await expect(read(csvFile(Buffer.from('id,name\n1,a\u0000\n', 'latin1')), { encoding: 'latin1' })).rejects.toThrow('NUL byte at byte offset 11');
