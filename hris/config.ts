@@ -60,7 +60,7 @@ export const RestPaginationSchema = z.discriminatedUnion('type', [
       .string()
       .min(1)
       .describe(
-        'dotted path of the next cursor in the response. null or "" ends the read; so does no key there after a short page. ' +
+        'dotted path of the next cursor in the response. null or "" ends the read; so does no key there after a short page (without sizeParam and totalPath, no key there on page 1 fails the read: a misspelt path). ' +
           'With sizeParam set, a full page (as long as pageSize and as the longest page before it) without the key fails the read, unless the total at totalPath has been read: ' +
           'it is as likely a wrong cursorPath; an API that leaves the cursor out of a last page that happens to be exactly full needs totalPath, or a pageSize that does not leave the last page exactly full',
       ),
@@ -132,7 +132,7 @@ export const RestSourceConfigSchema = z.strictObject({
   recordsPath: z.string().default('').describe('dotted path of the records array in the response; empty when the body is the array'),
   totalPath: z.string().min(1).optional().describe('dotted path of the announced total; fewer records than that fails the read'),
   pagination: RestPaginationSchema.default({ type: 'none' }).describe(
-    'how the read follows pages; none (the default) is one request, and fails when the answer has a Link rel="next" header (set { type: link } for that)',
+    'how the read follows pages; none (the default) is one request, and fails when the answer has a Link rel="next" header (set { type: link } for that) or a next-page key beside the records (next, next_cursor, nextCursor, nextPageToken, next_page, links.next, has_more/hasMore: true)',
   ),
   timeoutMs: z.number().int().positive().default(30_000).describe('idle timeout of a request: the longest silence allowed while waiting for or reading an answer'),
   totalTimeoutMs: z
