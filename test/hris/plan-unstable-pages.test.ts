@@ -20,6 +20,7 @@ import { useTestServers } from './http-server';
  * naming no employee (hris/rest.ts), and the real plan activity must then hold the run's leaver writes for approval
  * (sync/leavers.ts unidentifiedVerdict): the person never served is planned as a leaver, but not switched off unseen.
  * Peakon is the sandbox over real HTTP, the HR system a real local REST server, the ledger the worker's folder store.
+ * Offset paging, and cursor paging whose cursor is the offset underneath (many are): a cursor read is no safer.
  */
 
 const { serve } = useTestServers();
@@ -78,16 +79,46 @@ function depsWithLedger(): ActivityDeps {
   };
 }
 
-async function planAgainst(order: (offset: number) => typeof people, deps: ActivityDeps): Promise<PlanResult> {
-  const hr = await serve(({ url }) => {
-    const offset = Number(url.searchParams.get('offset'));
-    const limit = Number(url.searchParams.get('limit'));
-    return { body: { total: people.length, rows: order(offset).slice(offset, offset + limit) } };
-  });
+/** How the HR API pages, the source settings that read it, and how the read's problem names page 2. */
+interface Paging {
+  name: string;
+  answer: (url: URL, order: (offset: number) => typeof people) => { body: unknown };
+  pagination: Record<string, unknown>;
+  totalPath?: string;
+  pageTwoProblem: string;
+}
+
+const PAGINGS: Paging[] = [
+  {
+    name: 'offset',
+    answer: (url, order) => {
+      const offset = Number(url.searchParams.get('offset'));
+      const limit = Number(url.searchParams.get('limit'));
+      return { body: { total: people.length, rows: order(offset).slice(offset, offset + limit) } };
+    },
+    pagination: { type: 'offset', pageSize: PAGE_SIZE },
+    totalPath: 'total',
+    pageTwoProblem: 'page 2 (offset=3) served 1 record(s) that an earlier page already served',
+  },
+  {
+    name: 'cursor (an offset underneath, base64-encoded; no total announced)',
+    answer: (url, order) => {
+      const cursor = url.searchParams.get('after');
+      const offset = cursor === null ? 0 : Number(Buffer.from(cursor, 'base64').toString('utf8'));
+      const next = offset + PAGE_SIZE < people.length ? Buffer.from(String(offset + PAGE_SIZE)).toString('base64') : null;
+      return { body: { rows: order(offset).slice(offset, offset + PAGE_SIZE), paging: { next } } };
+    },
+    pagination: { type: 'cursor', cursorParam: 'after', cursorPath: 'paging.next' },
+    pageTwoProblem: 'page 2 served 1 record(s) that an earlier page already served (the first of them on page 1;',
+  },
+];
+
+async function planAgainst(paging: Paging, order: (offset: number) => typeof people, deps: ActivityDeps): Promise<PlanResult> {
+  const hr = await serve(({ url }) => paging.answer(url, order));
   const config = ConnectorConfigSchema.parse({
     tenant: 'acme',
     peakon: { baseUrl: sandbox.baseUrl, token: { env: 'UNUSED' }, timeoutMs: 2000, operationsPerHour: 1_000_000 },
-    source: { type: 'rest', url: `${hr.origin}/api/employees`, recordsPath: 'rows', totalPath: 'total', pagination: { type: 'offset', pageSize: PAGE_SIZE }, timeoutMs: 2000 },
+    source: { type: 'rest', url: `${hr.origin}/api/employees`, recordsPath: 'rows', ...(paging.totalPath ? { totalPath: paging.totalPath } : {}), pagination: paging.pagination, timeoutMs: 2000 },
     mapping: { id: 'id', email: 'email', givenName: 'first', familyName: 'last' },
     leavers: { action: 'deactivate' },
   });
@@ -98,11 +129,11 @@ async function planAgainst(order: (offset: number) => typeof people, deps: Activ
 
 const leaverWrites = (result: PlanResult) => result.entries.filter((entry) => entry.update?.leaver !== undefined);
 
-describe('plan activity over an HR API whose order is not stable across pages', () => {
+describe.each(PAGINGS)('plan activity over an HR API whose order is not stable across pages, paged by $name', (paging) => {
   it('holds the leaver writes for approval: the person never served is planned as a leaver, not switched off unseen', async () => {
     const deps = depsWithLedger();
     const userIds = await ownedPeakonUsers(deps);
-    const result = await planAgainst(unstableOrder, deps);
+    const result = await planAgainst(paging, unstableOrder, deps);
 
     // First what the run does (a write held, not run), then why.
     // The person served twice is read once (its second copy is a blank stand-in): no problem of theirs, no leaver.
@@ -118,7 +149,7 @@ describe('plan activity over an HR API whose order is not stable across pages', 
 
     // The read's problem: page 2 served a record page 1 had, naming no employee and quoting nobody.
     const pagination = result.problems.filter((problem) => problem.field === 'pagination');
-    expect(pagination).toEqual([{ recordRef: 'page 2 of the read', field: 'pagination', message: expect.stringContaining('page 2 (offset=3) served 1 record(s) that an earlier page already served') }]);
+    expect(pagination).toEqual([{ recordRef: 'page 2 of the read', field: 'pagination', message: expect.stringContaining(paging.pageTwoProblem) }]);
     expect(pagination[0]).not.toHaveProperty('employeeKey');
     expect(pagination[0]).not.toHaveProperty('sourceId');
     const message = pagination[0]?.message ?? '';
@@ -135,7 +166,7 @@ describe('plan activity over an HR API whose order is not stable across pages', 
   it('control: the same API with a stable order plans no leaver and holds nothing', async () => {
     const deps = depsWithLedger();
     await ownedPeakonUsers(deps);
-    const result = await planAgainst(() => people, deps);
+    const result = await planAgainst(paging, () => people, deps);
     expect(result.problems).toEqual([]);
     expect(leaverWrites(result)).toEqual([]);
     expect(result.leavers).toMatchObject({ action: 'deactivate', planned: 0, held: false });
