@@ -288,7 +288,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // twice because the list shifted, or ended past a total that undercounts; either way some may be missing. So may a
   // `cursor` or `link` read: its cursors and links are often offsets or page numbers underneath.
   if (announced !== undefined && read > announced) {
-    throw listChanged(description, `${announced} record(s) announced at "${config.totalPath ?? ''}", ${read} read`);
+    throw listChanged(description, `${announced} record(s) announced at "${config.totalPath ?? ''}", ${read} read; if every read says so, "${config.totalPath ?? ''}" counts fewer records than the list returns (active people only, say): correct or remove source.totalPath`);
   }
 }
 
@@ -486,10 +486,13 @@ function nextPage(
       // the size asked for and as the longest page before it: an API that ignores sizeParam and serves larger pages of
       // its own (150 where 100 were asked for) ends on a page shorter than those, which is a short page, however long.
       // Without sizeParam no page is full or short, and without totalPath nothing tells the end: there, no key at all on
-      // page 1 fails the read (the API's own "no more" is a null or "" there; a key absent only from a later page, after
-      // pages that had it, is an API that leaves it out of its last page).
+      // page 1 fails the read when the answer holds a next cursor under another key (beside where cursorPath looks, or
+      // beside the records: meta.next_cursor for meta.nextCursor). With none anywhere it is the end: an API that leaves
+      // the cursor out of its only page (nextPageToken), or whose paging object is null. A key absent only from a later
+      // page, after pages that had it, is an API that leaves it out of its last page.
       if (cursor === undefined && page.pageNumber === 1 && pagination.sizeParam === undefined && config.totalPath === undefined) {
-        throw missingCursorOnFirstPage(pagination.cursorPath, response.body, description);
+        const elsewhere = cursorElsewhere(response.body, pagination.cursorPath, config.recordsPath);
+        if (elsewhere !== undefined) throw missingCursorOnFirstPage(pagination.cursorPath, response.body, description, elsewhere);
       }
       if (cursor === undefined && pagination.sizeParam !== undefined && pageLength >= Math.max(pagination.pageSize, page.longestBefore) && !(announced !== undefined && read >= announced)) {
         throw missingCursorAfterFullPage(config.totalPath, pagination, response.body, page, read, announced, description);
@@ -521,17 +524,37 @@ function nextPage(
 }
 
 /**
- * Page 1 of a cursor read without sizeParam or totalPath, and without the key at cursorPath (not null or "": absent).
- * That is as likely a cursorPath that names the wrong key as an API that leaves the cursor out of its only page, and
- * neither a page size nor a total can tell the two apart: taken as the end, a wrong path would end every read after
- * page 1, the people after it planned as leavers.
+ * Page 1 of a cursor read without sizeParam or totalPath, without the key at cursorPath (not null or "": absent), and
+ * with a next cursor under another key (`elsewhere`, cursorElsewhere): a cursorPath that names the wrong key, which
+ * taken as the end would end every read after page 1, the people after it planned as leavers.
  */
-function missingCursorOnFirstPage(cursorPath: string, body: unknown, description: string): SourceReadError {
+function missingCursorOnFirstPage(cursorPath: string, body: unknown, description: string, elsewhere: string): SourceReadError {
   return new SourceReadError(
-    `${description}: page 1 has no key at "${cursorPath}" (source.pagination.cursorPath), neither a next cursor nor null: ${describeAround(body, cursorPath)} (values not shown). ` +
-      'Without source.pagination.sizeParam or source.totalPath the read cannot tell a last page from a cursorPath that names the wrong key, so it is not taken as the end of the read: ' +
+    `${description}: page 1 has no key at "${cursorPath}" (source.pagination.cursorPath), neither a next cursor nor null, but has ${elsewhere}: ${describeAround(body, cursorPath)} (values not shown). ` +
+      'That is most likely a cursorPath that names the wrong key, so it is not taken as the end of the read: ' +
       'correct source.pagination.cursorPath; if the API leaves the cursor out of its last page, set source.pagination.sizeParam (with pageSize) or source.totalPath (the total the API announces), so the read can tell',
   );
+}
+
+/** Key names that hold a next page's cursor or link (next_cursor, nextPageToken, continuationToken, …). */
+const CURSOR_LIKE_KEY = /next|cursor|token|continu/i;
+
+/**
+ * A next cursor the answer holds under another key than cursorPath, described by its key (never its value): a
+ * cursor-like key with a value beside where cursorPath looks, or a next-page signal beside the records
+ * (nextPageSignal). Undefined when there is none: the page is the API's last.
+ */
+function cursorElsewhere(body: unknown, cursorPath: string, recordsPath: string): string | undefined {
+  const parentPath = cursorPath.split('.').slice(0, -1).join('.');
+  const parent = parentPath === '' ? body : getJsonPath(body, parentPath);
+  if (typeof parent === 'object' && parent !== null && !Array.isArray(parent)) {
+    for (const [key, value] of Object.entries(parent)) {
+      if (CURSOR_LIKE_KEY.test(key) && (typeof value === 'string' || typeof value === 'number') && !isEmptyJson(value)) {
+        return `a non-empty "${parentPath === '' ? key : `${parentPath}.${key}`}"`;
+      }
+    }
+  }
+  return nextPageSignal(body, recordsPath);
 }
 
 /**
@@ -599,6 +622,8 @@ function nextPageSignal(body: unknown, recordsPath: string): string | undefined 
 
 function isEmptyJson(value: unknown): boolean {
   if (value === undefined || value === null || value === false) return true;
+  // A next page of 0 or -1 is an API's "none".
+  if (typeof value === 'number') return value <= 0;
   if (typeof value === 'string') return value.trim() === '';
   if (Array.isArray(value)) return value.length === 0;
   return typeof value === 'object' && Object.keys(value).length === 0;

@@ -96,7 +96,7 @@ describe('REST source: a cursor or link read over an order that is not stable ac
       return { body: { total: 5, items: staff.slice(offset, offset + 3), next: offset + 3 < staff.length ? String(offset + 3) : null } };
     });
     const error = await failure(readWith(api.origin, { recordsPath: 'items', totalPath: 'total', pagination: { type: 'cursor', cursorPath: 'next' } }));
-    expect(error.message).toContain('the HR list changed while it was read (5 record(s) announced at "total", 6 read); read again');
+    expect(error.message).toContain('the HR list changed while it was read (5 record(s) announced at "total", 6 read; if every read says so, "total" counts fewer records than the list returns (active people only, say): correct or remove source.totalPath); read again');
     expect(toActivityFailure(error).nonRetryable).toBe(false);
   });
 
@@ -126,13 +126,27 @@ describe('REST source: a cursor read whose page 1 has no key at cursorPath, with
   it('fails the read naming cursorPath and the keys found there (not their values), and suggesting sizeParam or totalPath', async () => {
     const server = await api();
     const error = await failure(readWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.nextCursor' } }));
-    expect(error.message).toContain('page 1 has no key at "meta.nextCursor" (source.pagination.cursorPath)');
+    expect(error.message).toContain('page 1 has no key at "meta.nextCursor" (source.pagination.cursorPath), neither a next cursor nor null, but has a non-empty "meta.next_cursor"');
     expect(error.message).toContain('"meta" has the key(s) "next_cursor" (values not shown)');
     expect(error.message).toContain('correct source.pagination.cursorPath');
     expect(error.message).toContain('source.pagination.sizeParam');
     expect(error.message).toContain('source.totalPath');
     expect(error.message).not.toContain('c-3');
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('fails the same when the next cursor is beside the records instead (a cursorPath under the wrong object)', async () => {
+    const server = await serve(() => ({ body: { items: staff.slice(0, 3), nextPageToken: 'c-secret-3' } }));
+    const error = await failure(readWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.nextPageToken' } }));
+    expect(error.message).toContain('but has a non-empty "nextPageToken"');
+    expect(error.message).not.toContain('c-secret-3');
+  });
+
+  it('control: an only page without the key and without any other next cursor is the end (nextPageToken left out, a null paging object)', async () => {
+    for (const body of [{ items: staff.slice(0, 2) }, { items: staff.slice(0, 2), paging: null }, { items: staff.slice(0, 2), meta: { count: 2 } }]) {
+      const server = await serve(() => ({ body }));
+      expect(ids(await readWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'paging.next' } }))).toEqual(['E1', 'E2']);
+    }
   });
 
   it('control: with the right cursorPath the read follows the cursor to its null', async () => {
@@ -186,9 +200,9 @@ describe('REST source: pagination none (the default) whose body says there are m
     expect(error.message).toContain('the answer has a non-empty "result.nextPageToken" beside the records');
   });
 
-  it('control: the API saying there is no next page (null, "", false) is read as the whole list', async () => {
+  it('control: the API saying there is no next page (null, "", false, 0) is read as the whole list', async () => {
     const server = await serve(() => ({
-      body: { data: staff, next: null, next_cursor: '', nextCursor: null, nextPageToken: '', next_page: null, links: { self: '/api/employees', next: null }, has_more: false, hasMore: false },
+      body: { data: staff, next: null, next_cursor: '', nextCursor: null, nextPageToken: '', next_page: 0, links: { self: '/api/employees', next: null }, has_more: false, hasMore: false },
     }));
     expect(ids(await readWith(server.origin, { recordsPath: 'data' }))).toEqual(staff.map((person) => person.id));
   });
