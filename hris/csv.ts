@@ -326,7 +326,11 @@ function looksLikeUtf8(encoding: 'windows1252' | 'latin1', why: string): SourceR
 
 /** The file's first bytes, checked to be text, without a UTF-8 byte-order mark when the file is read as UTF-8. */
 function judged(start: Buffer, encoding: Encoding, whole: boolean): Buffer {
-  if (encoding === 'utf16le') return start;
+  if (encoding === 'utf16le') {
+    // A big-endian file read as little-endian would be every character another one, and fail later as "no header row".
+    if (start.length >= 2 && start[0] === 0xfe && start[1] === 0xff) throw new SourceReadError(`${UTF16BE_UNSUPPORTED}, though source.encoding is utf16le`);
+    return start;
+  }
   if (encoding !== 'utf8' && start.subarray(0, 3).equals(UTF8_BOM)) throw looksLikeUtf8(encoding, 'it starts with a UTF-8 byte-order mark');
   const { first, count } = nonTextBytes(start, encoding, whole);
   if (first >= 0 && count / start.length > MAX_NON_TEXT_SHARE) {
@@ -337,6 +341,8 @@ function judged(start: Buffer, encoding: Encoding, whole: boolean): Buffer {
   return encoding === 'utf8' && start.subarray(0, 3).equals(UTF8_BOM) ? start.subarray(3) : start;
 }
 
+const UTF16BE_UNSUPPORTED = 'it starts with a UTF-16BE byte-order mark, and UTF-16BE is not supported: export the file again as UTF-8 (or UTF-16LE, with source.encoding utf16le)';
+
 /** `head` is the file's first chunk: a UTF-16 byte-order mark there explains the NUL bytes. */
 function notText(where: string, head: Buffer): SourceReadError {
   const utf16le = head.length >= 2 && head[0] === 0xff && head[1] === 0xfe;
@@ -345,7 +351,7 @@ function notText(where: string, head: Buffer): SourceReadError {
   const hint = utf16le
     ? 'it starts with a UTF-16 byte-order mark: set source.encoding to utf16le'
     : utf16be
-      ? 'it starts with a UTF-16BE byte-order mark, and UTF-16BE is not supported: export the file again as UTF-8 (or UTF-16LE, with source.encoding utf16le)'
+      ? UTF16BE_UNSUPPORTED
       : 'is it a spreadsheet, an archive or another binary file rather than a CSV export?';
   return new SourceReadError(`not a text file: ${where}; ${hint}`);
 }

@@ -200,6 +200,8 @@ describe('CSV source: text that is not valid in its encoding', () => {
     const message = (error as Error).message;
     expect(message).toContain('it starts with a UTF-16BE byte-order mark, and UTF-16BE is not supported: export the file again as UTF-8 (or UTF-16LE, with source.encoding utf16le)');
     expect(message).not.toContain('set source.encoding to utf16le');
+    // Read as utf16le, as an earlier hint advised: the same refusal, not a garbled header.
+    await expect(read(csvFile(utf16be), { encoding: 'utf16le' })).rejects.toThrow('it starts with a UTF-16BE byte-order mark, and UTF-16BE is not supported: export the file again as UTF-8 (or UTF-16LE, with source.encoding utf16le), though source.encoding is utf16le');
   });
 
   it('still reads Latin-1 and refuses a NUL byte in it', async () => {
