@@ -68,11 +68,13 @@ export class S3PermissionError extends Error {
  */
 export function isAccessDenied(error: unknown): boolean {
   // By name only: other 403s (RequestTimeTooSkewed, a bad signature or key, an expired token) are not a permission
-  // missing, and a message blaming one would send the operator to the wrong fix. `Forbidden` is a body-less 403.
-  return error instanceof S3ServiceException && ACCESS_DENIED_NAMES.has(error.name);
+  // missing, and a message blaming one would send the operator to the wrong fix.
+  if (!(error instanceof S3ServiceException)) return false;
+  // A 403 with no error code in its body (a gateway's, some S3-compatible stores'): the SDK names it `Unknown` (or by its status).
+  return ACCESS_DENIED_NAMES.has(error.name) || (error.$metadata.httpStatusCode === 403 && /^(\d+|Unknown|UnknownError)$/.test(error.name));
 }
 
-const ACCESS_DENIED_NAMES = new Set(['AccessDenied', 'AllAccessDisabled', 'Forbidden']);
+const ACCESS_DENIED_NAMES = new Set(['AccessDenied', 'AllAccessDisabled']);
 
 export interface S3StorageDriverOptions {
   bucket: string;

@@ -21,6 +21,8 @@ interface Refused {
   listing: boolean;
   /** The 403's error code: AccessDenied unless a test stands in for another refusal (a skewed clock). */
   code?: string;
+  /** A 403 with no body (a gateway's, some S3-compatible stores'): no error code at all. */
+  bodyless?: boolean;
 }
 
 /** The proxy standing in for the IAM policy (see the top of the file); `refused()` counts the 403s it answered. */
@@ -29,6 +31,11 @@ async function startPolicyProxy(upstream: string, refuse: Refused): Promise<{ en
   let refused = 0;
   const deny = (response: http.ServerResponse) => {
     refused += 1;
+    if (refuse.bodyless) {
+      response.writeHead(403, { 'Content-Length': '0' });
+      response.end();
+      return;
+    }
     response.writeHead(403, { 'Content-Type': 'application/xml' });
     response.end(s3Error403(refuse.code ?? 'AccessDenied'));
   };
@@ -165,6 +172,14 @@ describeS3('S3 permissions (moto behind a policy stand-in)', () => {
     expect(error).not.toBeInstanceOf(S3PermissionError);
     expect(error.name).toBe('RequestTimeTooSkewed');
     expect(error.message).not.toMatch(/s3:ListBucket/);
+  });
+
+  it('a 403 without an error code (a gateway\'s) is taken as a refusal too, naming the ledger object and the permissions', async () => {
+    const { ledger, bucket } = await behindPolicy({ missingKeys: true, listing: false, bodyless: true });
+    const error = await failure(ledger.read('acme'));
+    expect(error).toBeInstanceOf(S3PermissionError);
+    expect(error.message).toMatch(new RegExp(`^reading the ownership ledger s3://${bucket}/payloads/ledger/acme\\.ledger was refused`));
+    expectPermissionMessage(error.message, bucket);
   });
 
   it('a bucket that does not exist fails the ledger read instead of reading as a tenant with no ledger yet', async () => {
