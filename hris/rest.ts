@@ -545,16 +545,24 @@ const CURSOR_LIKE_KEY = /next|cursor|token|continu/i;
  * (nextPageSignal). Undefined when there is none: the page is the API's last.
  */
 function cursorElsewhere(body: unknown, cursorPath: string, recordsPath: string): string | undefined {
-  const parentPath = cursorPath.split('.').slice(0, -1).join('.');
-  const parent = parentPath === '' ? body : getJsonPath(body, parentPath);
-  if (typeof parent === 'object' && parent !== null && !Array.isArray(parent)) {
-    for (const [key, value] of Object.entries(parent)) {
-      if (CURSOR_LIKE_KEY.test(key) && (typeof value === 'string' || typeof value === 'number') && !isEmptyJson(value)) {
-        return `a non-empty "${parentPath === '' ? key : `${parentPath}.${key}`}"`;
-      }
+  const beside = objectHolding(body, cursorPath);
+  if (beside) {
+    for (const [key, value] of Object.entries(beside.object)) {
+      if (CURSOR_LIKE_KEY.test(key) && (typeof value === 'string' || typeof value === 'number') && !isEmptyJson(value)) return `a non-empty "${beside.pathOf(key)}"`;
     }
   }
   return nextPageSignal(body, recordsPath);
+}
+
+/**
+ * The object that holds the last key of a dotted `path` (the body itself for a top-level key), when it is one, and how
+ * to name a key in it by its full path. Undefined when that place holds no object (absent, null, a list, a value).
+ */
+function objectHolding(body: unknown, path: string): { object: Record<string, unknown>; pathOf: (key: string) => string } | undefined {
+  const parentPath = path.split('.').slice(0, -1).join('.');
+  const parent = getJsonPath(body, parentPath);
+  if (typeof parent !== 'object' || parent === null || Array.isArray(parent)) return undefined;
+  return { object: parent as Record<string, unknown>, pathOf: (key) => (parentPath === '' ? key : `${parentPath}.${key}`) };
 }
 
 /**
@@ -606,16 +614,13 @@ const MORE_PAGES_FLAGS = ['has_more', 'hasMore'];
  */
 function nextPageSignal(body: unknown, recordsPath: string): string | undefined {
   if (recordsPath === '') return undefined;
-  const parentPath = recordsPath.split('.').slice(0, -1).join('.');
-  const parent = getJsonPath(body, parentPath);
-  if (typeof parent !== 'object' || parent === null || Array.isArray(parent)) return undefined;
-  const at = (key: string) => (parentPath === '' ? key : `${parentPath}.${key}`);
+  const beside = objectHolding(body, recordsPath);
+  if (!beside) return undefined;
   for (const key of NEXT_PAGE_KEYS) {
-    const value = getJsonPath(parent, key);
-    if (!isEmptyJson(value)) return `a non-empty "${at(key)}"`;
+    if (!isEmptyJson(getJsonPath(beside.object, key))) return `a non-empty "${beside.pathOf(key)}"`;
   }
   for (const key of MORE_PAGES_FLAGS) {
-    if (getJsonPath(parent, key) === true) return `"${at(key)}": true`;
+    if (getJsonPath(beside.object, key) === true) return `"${beside.pathOf(key)}": true`;
   }
   return undefined;
 }
