@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,19 @@ function startedLine(args: string[], env: NodeJS.ProcessEnv): Promise<{ line: st
     });
     child.once('error', reject);
     child.once('exit', (code) => (line === undefined ? reject(new Error(`codec-server exited ${code} before listening: ${stderr}`)) : resolve({ line, stderr, exitCode: code })));
+  });
+}
+
+/** The URL a started `codec-server` prints once it listens. */
+function listeningUrl(child: ChildProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const found = /codec server on (http:\/\/\S+)/.exec(stdout);
+      if (found?.[1]) resolve(found[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`codec-server exited ${code}`)));
   });
 }
 
@@ -120,15 +133,7 @@ describe('peakon-sync codec-server and the payload store', () => {
 
     const child = spawn(process.execPath, [BUILT_CLI, 'codec-server', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let stdout = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          const found = /codec server on (http:\/\/\S+)/.exec(stdout);
-          if (found?.[1]) resolve(found[1]);
-        });
-        child.once('exit', (code) => reject(new Error(`codec-server exited ${code}`)));
-      });
+      const url = await listeningUrl(child);
       const asJson = (payload: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null }) => ({
         metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')])),
         data: Buffer.from(payload.data ?? []).toString('base64'),
@@ -155,15 +160,7 @@ describe('peakon-sync codec-server and payloads of a key it lacks', () => {
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let stdout = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          const found = /codec server on (http:\/\/\S+)/.exec(stdout);
-          if (found?.[1]) resolve(found[1]);
-        });
-        child.once('exit', (code) => reject(new Error(`codec-server exited ${code}`)));
-      });
+      const url = await listeningUrl(child);
       const body = JSON.stringify({ payloads: payloads.map((payload) => ({ metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value ?? []).toString('base64')])), data: Buffer.from(payload.data ?? []).toString('base64') })) });
       // Twice, as the UI asks again for each page it shows.
       for (let request = 0; request < 2; request += 1) {
