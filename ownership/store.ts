@@ -348,16 +348,8 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
       } finally {
         await driver.send(new DeleteObjectCommand({ Bucket: driver.bucket, Key: probe }));
       }
-      // A tenant's first run reads its ledger before one exists: S3 must answer 404 for a missing key, which it does
-      // only with s3:ListBucket (403 without). Retention lists the prefix, which needs the same permission.
-      const absent = key(probeName());
-      try {
-        await driver.call('GetObject', async (abortSignal) => await (await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: absent }), { abortSignal })).Body?.transformToByteArray());
-      } catch (error) {
-        if (isAccessDenied(error)) throw driver.listBucketRefused(`reading an object that does not exist (s3://${driver.bucket}/${absent}, as each tenant's first run reads its ledger)`, 'GetObject', error);
-        if (!isNotFound(error)) throw error;
-      }
-      await driver.checkListing();
+      // A tenant's first run reads its ledger before one exists; retention lists the prefix.
+      await driver.checkListBucket(key(probeName()), 'as each tenant\'s first run reads its ledger');
       if (writes !== 'conditional') unconditional = true;
       // Retention deletes without version ids: in a versioned bucket what it deletes (and each ledger a write replaced)
       // stays as a noncurrent version unless a lifecycle rule expires those. Said at start-up, never fatal.

@@ -67,8 +67,7 @@ export class S3PermissionError extends Error {
  * (InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken, RequestTimeTooSkewed, which are 403 too).
  */
 export function isAccessDenied(error: unknown): boolean {
-  // By name only: other 403s (RequestTimeTooSkewed, a bad signature or key, an expired token) are not a permission
-  // missing, and a message blaming one would send the operator to the wrong fix.
+  // Other 403s are named by their code: blaming a permission for one would send the operator to the wrong fix.
   if (!(error instanceof S3ServiceException)) return false;
   // A 403 with no error code in its body (a gateway's, some S3-compatible stores'): the SDK names it `Unknown` (or by its status).
   return ACCESS_DENIED_NAMES.has(error.name) || (error.$metadata.httpStatusCode === 403 && /^(\d+|Unknown|UnknownError)$/.test(error.name));
@@ -174,11 +173,19 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
   }
 
   /**
-   * Lists one key under the prefix, as retention lists (the same Prefix and Delimiter, so the same s3:prefix an IAM
-   * condition sees). The worker's start-up check: a refused listing otherwise shows only as each retention sweep failing,
-   * and stored payloads outliving PEAKON_SYNC_RETENTION_DAYS.
+   * The start-up check of s3:ListBucket: reads `absentKey` (an object that does not exist: S3 answers 404 only to a
+   * caller with s3:ListBucket, 403 without, and `why` says who reads such objects) and lists one key under the prefix,
+   * as retention lists (the same Prefix and Delimiter, so the same s3:prefix an IAM condition sees). Either refused is an
+   * S3PermissionError: otherwise they show only as each such read failing, and as each retention sweep failing with
+   * stored payloads outliving PEAKON_SYNC_RETENTION_DAYS.
    */
-  async checkListing(): Promise<void> {
+  async checkListBucket(absentKey: string, why: string): Promise<void> {
+    try {
+      await this.call('GetObject', async (abortSignal) => await (await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: absentKey }), { abortSignal })).Body?.transformToByteArray());
+    } catch (error) {
+      if (isAccessDenied(error)) throw this.listBucketRefused(`reading an object that does not exist (s3://${this.bucket}/${absentKey}, ${why})`, 'GetObject', error);
+      if (!isNotFound(error)) throw error;
+    }
     try {
       await this.send(new ListObjectsV2Command(this.listInput(1)));
     } catch (error) {
@@ -187,7 +194,7 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
     }
   }
 
-  /** One ListObjectsV2 page under the prefix, stopping at the next `/` (deleteOlderThan, checkListing). */
+  /** One ListObjectsV2 page under the prefix, stopping at the next `/` (deleteOlderThan, checkListBucket). */
   private listInput(maxKeys: number, continuationToken?: string) {
     return {
       Bucket: this.bucket,
