@@ -102,7 +102,7 @@ export function registerApprovalCommands(program: Command): void {
       .action(async (workflowId: string, options: { json?: boolean }) => {
         const connected = await connectClient();
         try {
-          // A partition's or a lock's ID (copied from the Web UI) names a run: answer that run, never the child itself.
+          // A partition's or employee step's ID (copied from the Web UI) names a run: answer that run, never the child itself.
           const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
           if (member?.kind === 'lock') {
             // The lock names whichever run holds it now, maybe not the run whose held leavers the operator reviewed (that
