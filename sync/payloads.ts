@@ -356,8 +356,8 @@ interface DiffedField {
 /**
  * Every attribute the intended state sets that differs from Peakon's current state (employee references compared
  * case-insensitively), core and enterprise fields first, then Peakon attributes, as before. A Peakon attribute with a
- * core field's name comes right before that field's change when both changed: code that looks a reference's change up
- * by name (withoutReferences, run by workflows) finds the attribute's, not the core field's.
+ * core field's name comes right before that field's change when both changed, so a lookup of a reference's change by
+ * name finds the attribute's first (withoutReferences, run by workflows, also checks the value it restores).
  */
 function diffFields(intended: ScimUserWrite, current: ScimUserWrite | undefined, referenceAttributes: readonly string[]): DiffedField[] {
   const wanted = comparableFields(intended);
