@@ -53,7 +53,7 @@ export function leaverWrite(settings: LeaversConfig, user: ScimUser, separation:
       if (value === undefined || value === held(attribute)) return;
       operations.push(peakonAttributePatch(attribute, value));
       const from = peakon[attribute];
-      changes.push({ field: attribute, from: typeof from === 'string' || typeof from === 'number' ? from : null, to: value });
+      changes.push({ field: attribute, from: typeof from === 'string' || typeof from === 'number' ? from : null, to: value, peakon: true });
     };
     set(dateAttribute, separation.date ?? held(dateAttribute) ?? separation.today);
     set(reasonAttribute, separation.reason ?? held(reasonAttribute) ?? settings.separation.reason);

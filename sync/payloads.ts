@@ -373,7 +373,7 @@ function diffFields(intended: ScimUserWrite, current: ScimUserWrite | undefined,
     const equal = isPeakon && references.has(field)
       ? String(from ?? '').toLowerCase() === String(to ?? '').toLowerCase()
       : sameValue(key, from, to);
-    if (!equal) (isPeakon ? peakon : core).push({ change: { field, from: from ?? null, to }, peakon: isPeakon });
+    if (!equal) (isPeakon ? peakon : core).push({ change: { field, from: from ?? null, to, ...(isPeakon ? { peakon: true as const } : {}) }, peakon: isPeakon });
   }
   const sameNamed = new Map(peakon.map((entry) => [entry.change.field, entry]));
   const ordered: DiffedField[] = [];

@@ -291,7 +291,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   // userName this run changes (a rename, or an ordinary update under employee-number matching) waits a run.
   const usersById = new Map((current ?? []).map((user) => [user.id, user] as const));
   const emailChanged = firstPass.flatMap((entry) => {
-    const user = entry.peakonUserId !== undefined && entry.update?.changes.some((change) => change.field === 'userName') ? usersById.get(entry.peakonUserId) : undefined;
+    const user = entry.peakonUserId !== undefined && entry.update?.changes.some((change) => !change.peakon && change.field === 'userName') ? usersById.get(entry.peakonUserId) : undefined;
     return user ? [user] : [];
   });
   const renamedAway = options.updateMethod === 'put' ? oldEmailsOf(emailChanged) : new Set<string>();
@@ -644,7 +644,8 @@ interface TakenValue {
 function uniqueValuesTaken(changes: readonly FieldChange[], user: ScimUser, emails: ReadonlyMap<string, PeakonHolder>, spellings: ReadonlyMap<string, PeakonHolder>, numbers: ReadonlyMap<string, PeakonHolder>): TakenValue[] {
   const taken: TakenValue[] = [];
   for (const change of changes) {
-    if (typeof change.to !== 'string') continue;
+    // A Peakon attribute called `email` or `employeeNumber` is not unique in Peakon: only the core fields are.
+    if (typeof change.to !== 'string' || change.peakon) continue;
     const isEmail = change.field === 'userName' || change.field === 'email';
     // By the exact spelling first: two users may share an address's match key, one per IDN spelling.
     const holder = isEmail ? (spellings.get(change.to.toLowerCase()) ?? emails.get(emailMatchKey(change.to))) : change.field === 'employeeNumber' ? numbers.get(change.to) : undefined;
@@ -664,7 +665,7 @@ function takenValueText({ what, holder }: TakenValue): string {
 
 /** The update sets `active: false`: an HR deactivation, or an HR-inactive person under leavers.action: off. */
 function switchesOff(changes: readonly FieldChange[]): boolean {
-  return changes.some((change) => change.field === 'active' && change.to === false);
+  return changes.some((change) => !change.peakon && change.field === 'active' && change.to === false);
 }
 
 /**

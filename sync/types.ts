@@ -13,6 +13,11 @@ export interface FieldChange {
   field: string;
   from: string | number | boolean | null;
   to: string | number | boolean | null;
+  /**
+   * The field is an attribute of the Peakon extension, not the core or enterprise field of that name: a tenant's
+   * attribute called `email` or `active` is not the user's address or status (the plan's checks of those skip it).
+   */
+  peakon?: true;
 }
 
 /** Identifies a run and its Temporal workflows. Contains no secrets and no personal data. */

@@ -59,7 +59,7 @@ describe('an emptied employee reference (Manager)', () => {
     const result = plan(records, (mapped) => [peakonUser('u-ann', mapped.employees[0]?.user ?? {}, { Manager: 'old.boss@example.com' })]);
     const [entry] = result.entries;
     expect(entry?.action).toBe('update');
-    expect(entry?.changes).toEqual([{ field: 'Manager', from: 'old.boss@example.com', to: null }]);
+    expect(entry?.changes).toEqual([{ field: 'Manager', from: 'old.boss@example.com', to: null, peakon: true }]);
     expect(entry?.update?.write).toEqual({ method: 'patch', operations: [{ op: 'remove', path: MANAGER }] });
     // An ordinary attribute change: not among the references a rejected write would drop.
     expect(entry?.update?.references).toEqual({});

@@ -1,7 +1,9 @@
 import { startSandbox, type RunningSandbox } from '../../sandbox';
 import { createScimClient, type ScimClient } from '../../scim/client';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type ScimUserWrite } from '../../scim/resources';
+import type { DesiredEmployee } from '../../mapping/employee';
 import { buildCreateBody, composeUpdate, diffUser, withoutReferences } from '../../sync/payloads';
+import { buildPlan } from '../../sync/plan';
 import type { DesiredState, EmployeeWrite, UpdateMethod } from '../../sync/types';
 
 /**
@@ -86,8 +88,8 @@ describe.each(['patch', 'put'] as const)('a Peakon attribute named like a core f
     const created = await client.createUser(buildCreateBody(start, {}));
     const { after, changes } = await update(created.id, desired({ locale: 'en-GB', [ENTERPRISE_USER_SCHEMA]: { department: 'Maths' }, [PEAKON_USER_SCHEMA]: { department: 'Team B', locale: 'Copenhagen', active: 'No' } }), method);
     expect(changes).toEqual([
-      { field: 'department', from: 'Team A', to: 'Team B' },
-      { field: 'active', from: 'Yes', to: 'No' },
+      { field: 'department', from: 'Team A', to: 'Team B', peakon: true },
+      { field: 'active', from: 'Yes', to: 'No', peakon: true },
     ]);
     expect(after.active).toBe(true);
     expect(after.locale).toBe('en-GB');
@@ -99,7 +101,7 @@ describe.each(['patch', 'put'] as const)('a Peakon attribute named like a core f
     const created = await client.createUser(buildCreateBody(start, {}));
     const { after, changes } = await update(created.id, desired({ locale: 'en-GB', [ENTERPRISE_USER_SCHEMA]: { department: 'Physics' }, [PEAKON_USER_SCHEMA]: { department: 'Team B', locale: 'Copenhagen', active: 'Yes' } }), method);
     expect(changes).toEqual([
-      { field: 'department', from: 'Team A', to: 'Team B' },
+      { field: 'department', from: 'Team A', to: 'Team B', peakon: true },
       { field: 'department', from: 'Maths', to: 'Physics' },
     ]);
     expect(after[ENTERPRISE_USER_SCHEMA]?.department).toBe('Physics');
@@ -107,20 +109,20 @@ describe.each(['patch', 'put'] as const)('a Peakon attribute named like a core f
   });
 });
 
-describe('the changes a plan carries keep their shape', () => {
-  it('a create lists the core fields and the Peakon attributes of the same names both, by name (the attribute first)', () => {
+describe('the changes a plan carries name which field they are', () => {
+  it('a create lists the core fields and the Peakon attributes of the same names both, the attribute first and marked as one', () => {
     expect(diffUser(buildCreateBody(start, {}), undefined)).toEqual([
       { field: 'userName', from: null, to: 'ada@acme.com' },
       { field: 'email', from: null, to: 'ada@acme.com' },
       { field: 'name.givenName', from: null, to: 'Ada' },
       { field: 'name.familyName', from: null, to: 'Lovelace' },
       { field: 'externalId', from: null, to: 'hr-1' },
-      { field: 'locale', from: null, to: 'Copenhagen' },
+      { field: 'locale', from: null, to: 'Copenhagen', peakon: true },
       { field: 'locale', from: null, to: 'en-GB' },
-      { field: 'department', from: null, to: 'Team A' },
+      { field: 'department', from: null, to: 'Team A', peakon: true },
       { field: 'department', from: null, to: 'Maths' },
       // Peakon's attribute `active`; the core active (true) is Peakon's default, no change.
-      { field: 'active', from: null, to: 'Yes' },
+      { field: 'active', from: null, to: 'Yes', peakon: true },
     ]);
   });
 
@@ -166,5 +168,51 @@ describe('the changes a plan carries keep their shape', () => {
     if (reduced.method !== 'put') throw new Error(`expected a PUT, got ${reduced.method}`);
     expect(reduced.body[PEAKON_USER_SCHEMA]).toEqual({ department: 'head@acme.com' });
     expect(reduced.body[ENTERPRISE_USER_SCHEMA]).toEqual({ department: 'Physics' });
+  });
+});
+
+describe('the plan checks the core fields only, not Peakon attributes of the same names', () => {
+  const employee = (peakon: Record<string, string>): DesiredEmployee => ({
+    employeeKey: 'ada@acme.com',
+    recordRef: 'id hr-1',
+    sourceId: 'hr-1',
+    user: { ...desired({ externalId: 'hr-1', [ENTERPRISE_USER_SCHEMA]: { employeeNumber: 'E1' } }).user, [PEAKON_USER_SCHEMA]: peakon },
+    references: {},
+    createOnly: [],
+    warnings: [],
+  });
+  const peakonUser = (id: string, email: string, number: string, peakon: Record<string, string> = {}): ScimUser => ({
+    id,
+    schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA],
+    userName: email,
+    emails: [{ value: email, type: 'work', primary: true }],
+    name: { givenName: 'Ada', familyName: 'Lovelace' },
+    active: true,
+    externalId: id === 'u-ada' ? 'hr-1' : `hr-${id}`,
+    [ENTERPRISE_USER_SCHEMA]: { employeeNumber: number },
+    [PEAKON_USER_SCHEMA]: peakon,
+  });
+
+  it.each(['email', 'userName', 'employeeNumber'])('a Peakon attribute `%s` set to a value another user holds as theirs is an ordinary update, not a taken value', (attribute) => {
+    // Peakon holds bob@acme.com and E2 once each (its core fields); an attribute of that name may repeat them freely.
+    const value = attribute === 'employeeNumber' ? 'E2' : 'bob@acme.com';
+    const current = [peakonUser('u-ada', 'ada@acme.com', 'E1', { [attribute]: 'old' }), peakonUser('u-bob', 'bob@acme.com', 'E2')];
+    for (const matchingKey of ['email', 'employeeNumber'] as const) {
+      const plan = buildPlan([{ ...employee({ [attribute]: value }), employeeKey: matchingKey === 'email' ? 'ada@acme.com' : 'E1' }], current, { matchingKey, updateMethod: 'patch', refOf: (key) => `r-${key}` });
+      const entry = plan.entries.find((candidate) => candidate.recordRef === 'id hr-1');
+      expect(entry).toMatchObject({ action: 'update', peakonUserId: 'u-ada', changes: [{ field: attribute, from: 'old', to: value, peakon: true }] });
+      expect(entry?.warnings.join()).not.toContain('held by Peakon user');
+      expect(entry?.update?.write).toEqual({ method: 'patch', operations: [{ op: 'replace', path: `${PEAKON_USER_SCHEMA}:${attribute}`, value }] });
+    }
+  });
+
+  it('under PUT, a Peakon attribute `userName` that changes is no rename: a reference to the user\'s address goes out this run', () => {
+    const ada = peakonUser('u-ada', 'ada@acme.com', 'E1', { userName: 'old' });
+    const bob = peakonUser('u-bob', 'bob@acme.com', 'E2', { Manager: 'someone@acme.com' });
+    const bobRecord: DesiredEmployee = { ...employee({}), employeeKey: 'bob@acme.com', recordRef: 'id hr-u-bob', sourceId: 'hr-u-bob', user: { ...employee({}).user, userName: 'bob@acme.com', emails: [{ value: 'bob@acme.com', type: 'work', primary: true }], externalId: 'hr-u-bob', [ENTERPRISE_USER_SCHEMA]: { employeeNumber: 'E2' } }, references: { Manager: 'ada@acme.com' } };
+    const plan = buildPlan([employee({ userName: 'new' }), bobRecord], [ada, bob], { matchingKey: 'email', updateMethod: 'put', refOf: (key) => `r-${key}`, currentIsWholeTenant: true });
+    expect(plan.entries.find((entry) => entry.recordRef === 'id hr-1')).toMatchObject({ action: 'update', changes: [{ field: 'userName', from: 'old', to: 'new', peakon: true }] });
+    const bobEntry = plan.entries.find((entry) => entry.recordRef === 'id hr-u-bob');
+    expect(bobEntry).toMatchObject({ action: 'update', changes: [{ field: 'Manager', from: 'someone@acme.com', to: 'ada@acme.com', peakon: true }] });
   });
 });

@@ -32,8 +32,8 @@ describe('separation date and reason of a leaver under separate', () => {
     const entry = writeOf(planFor([stayer], [peakonUser('u-gone', 'gone@example.com', { 'Separation reason': ' ' })]), 'u-gone');
     expect(entry?.changes).toEqual([
       { field: 'active', from: true, to: false },
-      { field: 'Separation date', from: null, to: today },
-      { field: 'Separation reason', from: ' ', to: 'Other' },
+      { field: 'Separation date', from: null, to: today, peakon: true },
+      { field: 'Separation reason', from: ' ', to: 'Other', peakon: true },
     ]);
   });
 
@@ -56,8 +56,8 @@ describe('separation date and reason of a leaver under separate', () => {
     const plan = planFor([stayer, leaving], [peakonUser('u-leaves', 'leaves@example.com', { 'Separation date': '2026-12-20', 'Separation reason': 'Resignation' })]);
     expect(writeOf(plan, 'u-leaves')?.changes).toEqual([
       { field: 'active', from: true, to: false },
-      { field: 'Separation date', from: '2026-12-20', to: '2026-11-15' },
-      { field: 'Separation reason', from: 'Resignation', to: 'Retirement' },
+      { field: 'Separation date', from: '2026-12-20', to: '2026-11-15', peakon: true },
+      { field: 'Separation reason', from: 'Resignation', to: 'Retirement', peakon: true },
     ]);
   });
 });

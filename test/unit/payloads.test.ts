@@ -34,7 +34,7 @@ describe('a write without its rejected references', () => {
   });
 
   it('PUT of a user created this run (no reference before): the reference is left out', () => {
-    const reduced = withoutReferences({ method: 'put', body: { ...desired.user, [PEAKON_USER_SCHEMA]: { Team: 'New team', Manager: 'new.boss@example.com' } } }, ['Manager'], [{ field: 'Manager', from: null, to: 'new.boss@example.com' }]);
+    const reduced = withoutReferences({ method: 'put', body: { ...desired.user, [PEAKON_USER_SCHEMA]: { Team: 'New team', Manager: 'new.boss@example.com' } } }, ['Manager'], [{ field: 'Manager', from: null, to: 'new.boss@example.com', peakon: true }]);
     if (reduced.method !== 'put') throw new Error(`expected a PUT, got ${reduced.method}`);
     expect(reduced.body[PEAKON_USER_SCHEMA]).toEqual({ Team: 'New team' });
   });
@@ -99,7 +99,7 @@ describe('a desired null on a core or enterprise attribute is a clear', () => {
       { field: 'locale', from: 'en-GB', to: null },
       { field: 'timezone', from: 'Europe/London', to: null },
       { field: 'department', from: 'Maths', to: null },
-      { field: 'Team', from: 'Blue', to: null },
+      { field: 'Team', from: 'Blue', to: null, peakon: true },
     ]);
     expect(entry?.update?.write).toEqual({
       method: 'patch',

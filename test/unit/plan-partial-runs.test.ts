@@ -37,7 +37,7 @@ describe('plan: single-employee syncs and filter discovery', () => {
       expect(plan.entries[0]?.action).toBe('update');
       // Named a returner in its line, as a whole-tenant run names one.
       expect(plan.entries[0]).toMatchObject({ returner: true, reason: expect.stringContaining('returner') });
-      expect(plan.entries[0]?.changes).toEqual(expect.arrayContaining([{ field: 'active', from: false, to: true }, { field: 'Separation date', from: '2026-10-31', to: null }, { field: 'Separation reason', from: 'Voluntary', to: null }]));
+      expect(plan.entries[0]?.changes).toEqual(expect.arrayContaining([{ field: 'active', from: false, to: true }, { field: 'Separation date', from: '2026-10-31', to: null, peakon: true }, { field: 'Separation reason', from: 'Voluntary', to: null, peakon: true }]));
       expect(plan.entries[0]?.update?.write).toEqual({ method: 'patch', operations: expect.arrayContaining([{ op: 'replace', path: 'active', value: true }, { op: 'remove', path: `${PEAKON_USER_SCHEMA}:Separation date` }, { op: 'remove', path: `${PEAKON_USER_SCHEMA}:Separation reason` }]) });
     });
 
@@ -50,7 +50,7 @@ describe('plan: single-employee syncs and filter discovery', () => {
       const plan = buildPlan([desired], [duplicate, own], options());
       const entry = plan.entries.find((candidate) => candidate.recordRef === desired.recordRef);
       expect(entry).toMatchObject({ action: 'update', peakonUserId: 'u-1' });
-      expect(entry?.changes).toEqual(expect.arrayContaining([{ field: 'active', from: false, to: true }, { field: 'Separation date', from: '2026-10-31', to: null }, { field: 'Separation reason', from: 'Voluntary', to: null }]));
+      expect(entry?.changes).toEqual(expect.arrayContaining([{ field: 'active', from: false, to: true }, { field: 'Separation date', from: '2026-10-31', to: null, peakon: true }, { field: 'Separation reason', from: 'Voluntary', to: null, peakon: true }]));
       expect(entry?.changes.some((change) => change.field === 'userName' || change.field === 'email')).toBe(false);
       expect(entry?.warnings.join()).toContain("the address's other spelling is held by Peakon user u-2");
     });
@@ -63,7 +63,7 @@ describe('plan: single-employee syncs and filter discovery', () => {
       if (!wanted) throw new Error('no desiredIfFound');
       const found = separated(desired);
       const update = composeUpdate(desiredForFound(wanted, found), found, 'patch');
-      expect(update.changes).toEqual(expect.arrayContaining([{ field: 'active', from: false, to: true }, { field: 'Separation date', from: '2026-10-31', to: null }, { field: 'Separation reason', from: 'Voluntary', to: null }]));
+      expect(update.changes).toEqual(expect.arrayContaining([{ field: 'active', from: false, to: true }, { field: 'Separation date', from: '2026-10-31', to: null, peakon: true }, { field: 'Separation reason', from: 'Voluntary', to: null, peakon: true }]));
       // Someone active in Peakon with a separation the HR system does not give is left as it is (only returners clear).
       const active = { ...found, active: true };
       expect(composeUpdate(desiredForFound(wanted, active), active, 'patch').changes).toEqual([]);
@@ -77,7 +77,7 @@ describe('plan: single-employee syncs and filter discovery', () => {
       const records = org.map((employee) => (employee === person ? { ...employee, termination_date: '31/12/2026' } : employee));
       const mappedDate = desiredOf(mapped(records, { ...config, mapping: { ...config.mapping, attributes: { ...attributes, ...(_date ? { 'Separation date': _date } : {}) } } }), person);
       const changes = buildPlan([mappedDate], [separated(mappedDate)], options()).entries[0]?.changes;
-      expect(changes).toEqual(expect.arrayContaining([{ field: 'Separation date', from: '2026-10-31', to: '2026-12-31' }, { field: 'Separation reason', from: 'Voluntary', to: null }]));
+      expect(changes).toEqual(expect.arrayContaining([{ field: 'Separation date', from: '2026-10-31', to: '2026-12-31', peakon: true }, { field: 'Separation reason', from: 'Voluntary', to: null, peakon: true }]));
     });
   });
 
