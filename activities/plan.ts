@@ -3,6 +3,8 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { checkDeletionConfirmed, checkGuardTimeoutFitsRetention, checkWritesFitRetention } from '../config/guard-retention';
 import { leaversSettings, type ConnectorConfig } from '../config/schema';
 import { readAllRecords, type HrisReadOptions } from '../hris/source';
+import { whileTicking } from '../net/while-ticking';
+import { RECORD_HEARTBEAT_MS } from '../ownership/store';
 import { emailMatchKey, emailSpellings } from '../mapping/email';
 import { mapEmployees, type MappingReport } from '../mapping/map';
 import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
@@ -243,7 +245,8 @@ export function planSyncActivity(deps: ActivityDeps) {
           // A run that lost its tenant lock cancels this activity: once that is known here, the ledger is the other
           // run's to write (the heartbeats above are how it becomes known).
           if (context.cancellationSignal.aborted) throw new CancelledFailure('the run was cancelled before recording ownership');
-          await deps.ownership.record(run.tenant, { owned: usersOwnedByPlan(plan.entries), deleted: [] });
+          // Heartbeats while it waits (a folder's lock, S3 round trips), as the report's record does.
+          await whileTicking(deps.ownership.record(run.tenant, { owned: usersOwnedByPlan(plan.entries), deleted: [] }), () => heartbeat('recording ownership'), RECORD_HEARTBEAT_MS);
         }
         const operations = earlierOperations + scim.totalOperations();
         log.info('plan ready', { syncRunId: run.runId, tenant: run.tenant, ...counts, waves: plan.waves, operations, ...(stored ? { pages: stored.stored.pages.length } : {}) });

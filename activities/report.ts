@@ -8,15 +8,13 @@ import { checkedTenantName } from '../config/schema';
 import type { RecordProblem } from '../mapping/employee';
 import { whileTicking } from '../net/while-ticking';
 import type { OwnershipChange } from '../ownership/ledger';
+import { RECORD_HEARTBEAT_MS } from '../ownership/store';
 import { employeeLine, invalidRecordLine, lineStatus, planLine, type EmployeeReportLine, type PlannedEmployee } from '../sync/employee-report';
 import type { SyncReport } from '../sync/report';
 import type { StoredPlan } from '../sync/stored-plan';
 import type { EmployeeOutcome, FieldChange, RunRef } from '../sync/types';
 import { requirePlanPages, type ActivityDeps } from './deps';
 import { convertingFailures } from './failures';
-
-/** How often the ownership step heartbeats while the ledger is recorded (well inside the step's 60 s heartbeat time-out). */
-const OWNERSHIP_HEARTBEAT_MS = 10_000;
 
 /**
  * What the report needs of a plan entry (the workflow drops the write bodies before sending it). An entry of a stored
@@ -89,7 +87,7 @@ export function writeRunReportActivity(deps: ActivityDeps) {
           // Heartbeats while it waits: a folder ledger may wait up to a minute for another writer's lock (and break a
           // stale one), then rewrite a ledger of tens of thousands of ids, all within the step's heartbeat time-out.
           heartbeat('recording ownership');
-          await whileTicking(deps.ownership.record(run.tenant, input.ownership), () => heartbeat('recording ownership'), OWNERSHIP_HEARTBEAT_MS);
+          await whileTicking(deps.ownership.record(run.tenant, input.ownership), () => heartbeat('recording ownership'), RECORD_HEARTBEAT_MS);
         } catch (error) {
           ledgerFailure = { error };
         }

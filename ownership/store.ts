@@ -10,7 +10,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3ClientC
 import { log as activityLog } from '@temporalio/activity';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { isEncryptedPayload, PayloadDecryptionError } from '../codec/aes-gcm-codec';
+import { ENCRYPTION_KEY_ID_METADATA_KEY, isEncryptedPayload, PayloadDecryptionError } from '../codec/aes-gcm-codec';
 import { connectorDataConverter } from '../codec/data-converter';
 import { checkedTenantName } from '../config/schema';
 import { realSleep } from '../net/sleep';
@@ -93,6 +93,9 @@ const probeName = () => `.probe-${randomBytes(8).toString('hex')}`;
 
 /** How often a ledger write reads again after losing a race before giving up (each race is one other writer's write). */
 const MAX_RECORD_ATTEMPTS = 20;
+
+/** How often an activity heartbeats while a record() waits (a folder's lock, S3 round trips): well inside its heartbeat time-out. */
+export const RECORD_HEARTBEAT_MS = 10_000;
 /** A folder ledger's lock is held for one read and one rename, its lease renewed meanwhile: one older than this was left by a crashed writer. */
 const STALE_LOCK_MS = 30_000;
 /** How long a folder ledger writer waits for another writer's lock before it gives up. */
@@ -395,10 +398,8 @@ function defaultWarn(message: string, meta: Record<string, unknown>): void {
 const warnOf = (options: LedgerStoreOptions): Warn => options.warn ?? defaultWarn;
 
 const textDecoder = new TextDecoder();
-const encodingOf = (payload: Payload) => {
-  const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
-  return encoding ? textDecoder.decode(encoding) : undefined;
-};
+const textOf = (bytes: Uint8Array | null | undefined) => (bytes ? textDecoder.decode(bytes) : undefined);
+const encodingOf = (payload: Payload) => textOf(payload.metadata?.[METADATA_ENCODING_KEY]);
 
 /** A ledger store on a byte store, encrypted with `codec` (the connector's payload codec). */
 export function ledgerStore(bytes: ByteStore, codec: PayloadCodec, options: LedgerStoreOptions = {}): LedgerStore {
@@ -478,6 +479,17 @@ export function ledgerStore(bytes: ByteStore, codec: PayloadCodec, options: Ledg
     }
   };
 
+  /** How this process seals a ledger: the encoding and key id the codec gives a payload now. */
+  let sealing: Promise<{ encoding?: string; keyId?: string }> | undefined;
+  const sealOf = (payload: Payload) => ({ encoding: encodingOf(payload), keyId: textOf(payload.metadata?.[ENCRYPTION_KEY_ID_METADATA_KEY]) });
+  /** The stored ledger is sealed as this process would seal it now (same encoding, same key id). */
+  const sealedAsNow = async (stored: Uint8Array): Promise<boolean> => {
+    sealing ??= codec.encode([defaultPayloadConverter.toPayload(null)]).then(([probe]) => sealOf(probe as Payload));
+    const now = await sealing;
+    const then = sealOf(PayloadProto.decode(stored));
+    return then.encoding === now.encoding && then.keyId === now.keyId;
+  };
+
   return {
     location: bytes.location,
     read: async (tenant) => (await load(tenant, await bytes.get(name(tenant)))).ledger,
@@ -489,8 +501,11 @@ export function ledgerStore(bytes: ByteStore, codec: PayloadCodec, options: Ledg
         const next = applyOwnershipChange(ledger, change);
         // A change that changes nothing is not written: rewriting the same ledger only risks another writer's change
         // where writes cannot be conditional (a run that lost its lock and created nobody still records its change).
-        // An unreadable current version that the previous one stood in for is still replaced.
-        if ((stored === undefined || good === stored.bytes) && JSON.stringify(next) === JSON.stringify(ledger)) return next;
+        // An unreadable current version that the previous one stood in for is still replaced, and so is one sealed
+        // otherwise than this process seals (an old key, or plain before encryption was turned on): the README's key
+        // rotation drops an old key once every tenant has completed a run, and every plan records (sealedAsNow).
+        const unchanged = JSON.stringify(next) === JSON.stringify(ledger);
+        if (unchanged && (stored === undefined || (good === stored.bytes && (await sealedAsNow(stored.bytes))))) return next;
         const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(next)]);
         if (await bytes.putIfUnchanged(name(tenant), PayloadProto.encode(encoded as never).finish(), stored?.version, good)) return next;
         if (attempt >= MAX_RECORD_ATTEMPTS) throw new Error(`the ownership ledger of tenant ${tenant} in ${bytes.location} changed under each of ${MAX_RECORD_ATTEMPTS} writes in a row (other writers?); the write is retried with the activity`);

@@ -39,6 +39,29 @@ describe('ownership ledger in a folder', () => {
     expect(existsSync(`${file}.prev`)).toBe(false);
   });
 
+  it('a change that changes nothing still rewrites a ledger sealed under an old key, or plain: the old key can then be dropped', async () => {
+    const [oldKey, newKey] = [generateEncryptionKey(), generateEncryptionKey()];
+    const file = (directory: string) => path.join(directory, 'ledger', 'acme.ledger');
+    // Rotation (README): the new key current, the old one kept for reading until every tenant has completed a run.
+    const rotated = mkdtempSync(path.join(tmpdir(), 'ledger-'));
+    await ledgerStoreFor({ kind: 'local', directory: rotated }, keyed(oldKey)).record('acme', { owned: ['u1'], deleted: [] });
+    const rotating = ledgerStoreFor({ kind: 'local', directory: rotated }, { PEAKON_SYNC_ENCRYPTION_KEY: newKey, PEAKON_SYNC_ENCRYPTION_OLD_KEYS: oldKey });
+    await rotating.record('acme', { owned: ['u1'], deleted: [] });
+    const resealed = readFileSync(file(rotated));
+    expect(await ledgerStoreFor({ kind: 'local', directory: rotated }, keyed(newKey)).read('acme')).toMatchObject({ owned: ['u1'] });
+    // Sealed under the current key now: the next no-op is not written again.
+    await rotating.record('acme', { owned: [], deleted: [] });
+    expect(readFileSync(file(rotated)).equals(resealed)).toBe(true);
+
+    // Turning encryption on (README): a plain ledger is sealed by the first run with the key, while plain is still allowed.
+    const plain = mkdtempSync(path.join(tmpdir(), 'ledger-'));
+    await ledgerStoreFor({ kind: 'local', directory: plain }, { PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS: '1' }).record('acme', { owned: ['u1'], deleted: [] });
+    expect(readFileSync(file(plain)).toString('latin1')).toContain('u1');
+    await ledgerStoreFor({ kind: 'local', directory: plain }, { PEAKON_SYNC_ENCRYPTION_KEY: newKey, PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS: '1' }).record('acme', { owned: ['u1'], deleted: [] });
+    expect(readFileSync(file(plain)).toString('latin1')).not.toContain('u1');
+    expect(await ledgerStoreFor({ kind: 'local', directory: plain }, keyed(newKey)).read('acme')).toMatchObject({ owned: ['u1'] });
+  });
+
   it('is encrypted and readable by the worker\'s user only; another key cannot read it', async () => {
     const directory = mkdtempSync(path.join(tmpdir(), 'ledger-'));
     const key = generateEncryptionKey();
