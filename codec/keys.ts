@@ -105,7 +105,13 @@ function readVariable(env: Record<string, string | undefined>, name: string, opt
  * empty is unset; a file that is empty (or only whitespace) is an error naming it.
  */
 export function readCodecServerToken(env: Record<string, string | undefined> = process.env): string | undefined {
-  return readVariable(env, CODEC_SERVER_TOKEN_VARIABLE) || undefined;
+  const token = readVariable(env, CODEC_SERVER_TOKEN_VARIABLE) || undefined;
+  // HTTP trims a header value's ends, so a token with whitespace there would answer every request 401, unexplained.
+  if (token !== undefined && token !== token.trim()) {
+    const origin = env[CODEC_SERVER_TOKEN_VARIABLE] ? CODEC_SERVER_TOKEN_VARIABLE : `${CODEC_SERVER_TOKEN_VARIABLE}_FILE`;
+    throw new EncryptionKeyError(`${origin}: the token starts or ends with whitespace, which no Authorization header carries; remove it`);
+  }
+  return token;
 }
 
 function parseKey(text: string, origin: string): EncryptionKey {

@@ -89,11 +89,14 @@ class HttpError extends Error {
   }
 }
 
-/** Constant-time, and hashing first keeps the token's length from leaking through timing too. */
+/**
+ * Constant-time, and hashing first keeps the token's length from leaking through timing too. The scheme is
+ * case-insensitive (RFC 7235 §2.1: `bearer` is `Bearer`); the token is compared exactly.
+ */
 function hasBearerToken(request: IncomingMessage, token: string): boolean {
-  const header = request.headers.authorization ?? '';
+  const [, scheme = '', credentials = ''] = /^(\S+) +(.*)$/s.exec(request.headers.authorization ?? '') ?? [];
   const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(header), digest(`Bearer ${token}`));
+  return timingSafeEqual(digest(`${scheme.toLowerCase()} ${credentials}`), digest(`bearer ${token}`));
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {

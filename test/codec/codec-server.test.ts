@@ -142,7 +142,16 @@ describe('encrypted payloads in Temporal, decoded for the Web UI by the codec se
     expect(withoutToken.status).toBe(401);
     expect(withoutToken.body).not.toContain('ada@example.com');
     expect((await decodeAsTheUiDoes(server, [rawPayload], { Authorization: 'Bearer not-the-token' })).status).toBe(401);
+    expect((await decodeAsTheUiDoes(server, [rawPayload], { Authorization: `Bearer ${TOKEN.toUpperCase()}` })).status).toBe(401);
+    expect((await decodeAsTheUiDoes(server, [rawPayload], { Authorization: `Basic ${TOKEN}` })).status).toBe(401);
+    expect((await decodeAsTheUiDoes(server, [rawPayload], { Authorization: TOKEN })).status).toBe(401);
     expect((await decodeAsTheUiDoes(server, [rawPayload])).status).toBe(200);
+  });
+
+  it('takes the Bearer scheme in any case (RFC 7235), the token exactly', async () => {
+    const [encrypted] = await new AesGcmPayloadCodec(testKeys()).encode([defaultPayloadConverter.toPayload(ada)]);
+    const rawPayload = temporal.api.common.v1.Payload.create(encrypted);
+    for (const scheme of ['bearer', 'BEARER']) expect((await decodeAsTheUiDoes(server, [rawPayload], { Authorization: `${scheme} ${TOKEN}` })).status).toBe(200);
   });
 
   it("answers the UI's CORS preflight for its origin, without asking for the token", async () => {

@@ -216,6 +216,15 @@ describe('encryption keys from the environment', () => {
     expect(() => readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: file('token', '\n') })).toThrow(/^PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: .* is empty$/);
   });
 
+  it('refuses a codec server token with whitespace at either end (HTTP trims it from the header: every request would be 401)', () => {
+    expect(() => readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: file('spaced-token', 'tok3n-0123 \n') })).toThrow(
+      'PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: the token starts or ends with whitespace, which no Authorization header carries; remove it',
+    );
+    expect(() => readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN: ' tok3n-0123' })).toThrow(/^PEAKON_SYNC_CODEC_SERVER_TOKEN: the token starts/);
+    // One trailing newline is how files end, not part of the token.
+    expect(readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: file('token-line', 'tok3n-0123\n') })).toBe('tok3n-0123');
+  });
+
   it('reads an empty old-keys file as no old keys, as an empty variable (a rotation dropped the last one)', () => {
     const key = generateEncryptionKey();
     for (const contents of ['', '\n', '  \r\n']) {
