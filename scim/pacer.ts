@@ -1,8 +1,10 @@
 /**
  * In-process pacing of SCIM operations. Peakon allows 25,000 operations per hour per tenant and asks integrations to
  * throttle themselves; a 429 storm costs more than waiting. One pacer per worker process (or per tenant in a process)
- * spaces requests evenly with a small burst allowance. It does not coordinate across processes: size
- * `operationsPerHour` to this process's share of the tenant budget.
+ * spaces requests evenly with a small burst allowance. It does not coordinate across processes: the connector uses it
+ * only for a plan's reads (activities/deps.ts pacerFor), at the tenant's whole budget, because one run's plan reads
+ * before any write of that run; writes are paced across every worker by the tenant's task queue
+ * (worker/tenant-queues.ts). A dry run's plan beside a real run reads on top of the budget (the README says so).
  *
  * Implemented as GCRA (the "virtual scheduling" form of a token bucket): each caller synchronously reserves the next
  * free slot, so concurrent callers are spaced out instead of all waking at the same instant.
