@@ -32,7 +32,7 @@ describe('dry runs, on-demand syncs and run reports', () => {
         expect(dryRun.dryRun).toBe(true);
         const plan = dryRun.plan ?? [];
         expect(plan.filter((line) => line.action === 'create')).toHaveLength(3);
-        expect(plan.find((line) => line.action === 'update')?.changes).toEqual([{ field: 'Team', from: employees[2]?.team, to: 'Moved' }]);
+        expect(plan.find((line) => line.action === 'update')?.changes).toEqual([{ field: 'Team', from: employees[2]?.team, to: 'Moved', peakon: true }]);
         expect(plan.find((line) => line.employeeKey === 'gone@example.com')?.action).toBe('skip');
 
         const real: SyncReport = await (await fixture.startSync()).result();
@@ -47,7 +47,7 @@ describe('dry runs, on-demand syncs and run reports', () => {
           expect(actual?.status).toBe(STATUS_FOR_ACTION[planned.action]);
         }
         const moved = file.employees.find((line) => line.action === 'update');
-        expect(moved?.changes).toEqual([{ field: 'Team', from: employees[2]?.team, to: 'Moved' }]);
+        expect(moved?.changes).toEqual([{ field: 'Team', from: employees[2]?.team, to: 'Moved', peakon: true }]);
       })(),
     );
   });
