@@ -17,6 +17,15 @@ describe('a benchmark run must do its work to count', () => {
     expect(createWaveSizes(shape).reduce((sum, size) => sum + size, 0)).toBe(active);
   });
 
+  it('a run that did not complete, failed an employee or left the sandbox a user short is no measurement, whatever the work', () => {
+    const work = { kind: 'unchanged re-sync' } as const;
+    expect(runProblems(run(), { users, work })).toEqual([]);
+    expect(runProblems(run({ status: 'failed' }), { users, work })).toEqual(['status failed']);
+    expect(runProblems(run({ failed: 1 }), { users, work })).toEqual(['1 failed']);
+    expect(runProblems(run({ users: users - 1 }), { users, work })).toEqual(['974 users in the sandbox, expected 975']);
+    expect(runProblems(run({ status: 'failed', failed: 2, users: users - 1 }), { users, work })).toEqual(['status failed', '2 failed', '974 users in the sandbox, expected 975']);
+  });
+
   it('a first load that created fewer than every active employee is no measurement', () => {
     const work = { kind: 'first load', created: active } as const;
     expect(runProblems(run({ counts: { created: active }, operationsByMethod: { GET: 2, POST: active } }), { users, work })).toEqual([]);
