@@ -112,13 +112,20 @@ function withReferences(body: ScimUserWrite, references: Record<string, string>)
  * PATCH (default) sends exactly the changed mapped attributes, so attributes the mapping does not mention — title,
  * phone numbers, cost center, Peakon attributes someone else manages — are never touched, however old the listing.
  * PUT sends the full state: Peakon's current user with the mapped attributes laid over it, so a replace does not
- * clear what the mapping leaves out (RFC 7644 §3.5.1 lets a server clear omitted attributes).
+ * clear what the mapping leaves out (RFC 7644 §3.5.1 lets a server clear omitted attributes). That user is `current`,
+ * as the plan read it; with `readFirst` it is the user as Peakon holds it when the write goes out (a PutOverCurrent:
+ * one GET more), for a write that may go out long after the listing (an HR deactivation the guard may hold for days).
  */
-export function composeUpdate(desired: DesiredState, current: ScimUser, method: UpdateMethod): EmployeeChange {
+export function composeUpdate(desired: DesiredState, current: ScimUser, method: UpdateMethod, options: { readFirst?: boolean } = {}): EmployeeChange {
   const intended = intendedState(desired, current);
   const diffed = diffFields(intended, current, Object.keys(desired.references));
   const changes = diffed.map(({ change }) => change);
-  const write: EmployeeWrite = method === 'patch' ? { method, operations: patchOperations(intended, diffed, current) } : { method, body: replacementBody(intended, current) };
+  const write: EmployeeWrite =
+    method === 'patch'
+      ? { method, operations: patchOperations(intended, diffed, current) }
+      : options.readFirst
+        ? putOverCurrent(intended)
+        : { method, body: replacementBody(intended, current) };
   // References are Peakon attributes: a core field of the same name (a Peakon attribute called `department`) is not one.
   const changed = new Set(diffed.filter(({ peakon }) => peakon).map(({ change }) => change.field));
   // A reference set only on create (onlyOnCreate) is Peakon's to keep for an existing user: no write of it is ours, so

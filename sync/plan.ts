@@ -270,7 +270,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     // user's own address in the other IDN spelling (a duplicate of the person holds it) just keeps the spelling it has.
     // A returner's write keeps its separation clears without the taken values too, or Peakon switches them off again.
     const blocking = taken.find((value) => !value.respelling);
-    const written = taken.length ? planEmployee(withoutTakenValues(toWrite, state, taken, switchesOff(planned.changes)), state, options, context) : planned;
+    const writtenEmployee = taken.length ? withoutTakenValues(toWrite, state, taken, switchesOff(planned.changes)) : toWrite;
+    const written = taken.length ? planEmployee(writtenEmployee, state, options, context) : planned;
     // Matched to a user the ledger does not hold: this run owns it from now on (usersOwnedByPlan), whatever it writes,
     // so every line naming the user says so, a skip that keeps its id too. Only a run that knows the ledger tells.
     const adopted = leaverContext && !leaverContext.owned.has(state.id) ? { adopted: true as const } : {};
@@ -283,7 +284,10 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     if (written.update && isHrDeactivation(state, employee, leaversOn(settings))) {
       // The HR system marks an active Peakon user inactive: a deactivation like any leaver's, so it runs after phase 2
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
-      return { ...written, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...written.update, leaver: 'deactivate' as const }, ...adopted };
+      // Under PUT it reads the user first (one GET more): a held write may go out days after the listing, and a replace
+      // built from the listing would put back whatever was changed in Peakon meanwhile.
+      const readFirst = options.updateMethod === 'put' ? { write: composeUpdate(desiredState(writtenEmployee), state, 'put', { readFirst: true }).write } : {};
+      return { ...written, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...written.update, ...readFirst, leaver: 'deactivate' as const }, ...adopted };
     }
     return { ...written, ...rename, ...back, ...adopted };
   });
