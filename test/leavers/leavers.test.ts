@@ -2,7 +2,7 @@
  * Leavers, returners, ownership and the guard, end to end: a real Temporal dev server, the connector's workflows and
  * activities, and real HTTP against the Peakon-compatible sandbox, whose stored users are the truth checked here.
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -269,14 +269,17 @@ describe('leavers', () => {
     const org = generateOrg(8, 3);
     withoutLeaverGuard(fixture);
     fixture.writeEmployees(org);
-    // A file where the tenant's report folder goes: every attempt to write the report fails (ENOTDIR).
+    // A file where the tenant's report folder goes: every attempt to write the report fails (EEXIST: making the folder).
     const reportFolder = path.join(fixture.stateDirectory, fixture.config.tenant);
     writeFileSync(reportFolder, 'not a folder');
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
         const failing = await fixture.startSync();
-        await expect(failing.result()).rejects.toBeDefined();
+        const failure = await failing.result().then(() => undefined, (error: unknown) => error);
+        expect(failure).toBeInstanceOf(WorkflowFailedError);
+        // The workflow's failure names why: the report folder could not be made (a file is in its place).
+        expect((failure as WorkflowFailedError).cause?.message).toContain(`EEXIST: file already exists, mkdir '${reportFolder}'`);
         expect(fixture.sandbox.users()).toHaveLength(8);
         // The memo had said "completed" before the report was attempted; a failed run must not keep showing that.
         expect((await failing.describe()).memo).toMatchObject({ status: 'failed' });

@@ -1,4 +1,4 @@
-import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ActivityFailure, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { reportFilePath, type RunReportFile } from '../../activities/report';
@@ -365,14 +365,20 @@ describe('cancelling a run and the circuit breaker', () => {
     fixture.writeEmployees(generateOrg(20, 3));
     fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1, partitionSize: 10 };
     // A file where the tenant's report folder goes: the report (the last step of a cancelled run too) cannot be written.
-    writeFileSync(path.join(fixture.stateDirectory, fixture.config.tenant), 'not a folder');
+    const reportFolder = path.join(fixture.stateDirectory, fixture.config.tenant);
+    writeFileSync(reportFolder, 'not a folder');
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
         const handle = await fixture.startSync();
         await waitFor('some creates', () => posts(fixture) >= 3);
         await handle.cancel();
-        await expect(handle.result()).rejects.toBeDefined();
+        const failure = await handle.result().then(() => undefined, (error: unknown) => error);
+        expect(failure).toBeInstanceOf(WorkflowFailedError);
+        // The report activity failed, and its failure names why: the report folder could not be made (a file is in its place).
+        const cause = (failure as WorkflowFailedError).cause;
+        expect(cause).toBeInstanceOf(ActivityFailure);
+        expect(cause?.cause?.message).toContain(`EEXIST: file already exists, mkdir '${reportFolder}'`);
         expect((await handle.describe()).memo).toMatchObject({ status: 'failed' });
       })(),
     );
