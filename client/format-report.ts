@@ -168,7 +168,7 @@ function writeFailures(report: SyncReport): number {
 
 /**
  * For schedulers: 0 all good (completed, skipped because another run holds the lock, nothing to change); 3 completed,
- * but the guard held leaver writes and nobody decided in time; 2 completed but some HR records are invalid (1 with
+ * but the guard held leaver writes and nobody decided in time (a dry run: a real run would hold them); 2 completed but some HR records are invalid (1 with
  * `failOn: 'invalid-records'`); 1 the run failed, was quarantined or cancelled, lost its tenant lock, or an employee
  * write failed.
  */
@@ -178,6 +178,9 @@ export function exitCodeFor(report: SyncReport, options: { failOn?: FailOn } = {
   // A guard that held leavers until its timeout did its job, but exit 0 would let a scheduler hide that the HR read
   // looked wrong (or that a real wave of leavers waits) until someone reads the report: the run asks for a person.
   if (report.leavers?.held === true && report.leavers.decision === 'timed out') return EXIT_LEAVERS_HELD;
+  // A dry run gates a real one (CI runs it before a deploy or a new HR export): one whose leavers a real run would hold
+  // for approval asks for the same person, before the real run waits for them.
+  if (report.dryRun && report.leavers?.held === true) return EXIT_LEAVERS_HELD;
   if (report.status === 'completed') return 0;
   return options.failOn === 'invalid-records' ? 1 : EXIT_INVALID_RECORDS;
 }

@@ -3,7 +3,7 @@
  * push failed writes out of the list and then make the run look like "fix the HR data" (exit 2).
  */
 import type { PlanResult } from '../../activities/plan';
-import { EXIT_INVALID_RECORDS, exitCodeFor, formatEmployeeTable, formatReport } from '../../client/format-report';
+import { EXIT_INVALID_RECORDS, EXIT_LEAVERS_HELD, exitCodeFor, formatEmployeeTable, formatReport } from '../../client/format-report';
 import type { EmployeeReportLine } from '../../sync/employee-report';
 import { emptyCounts, REPORT_FAILURE_CAP, type FailureLine, type PartitionSummary, type SyncReport } from '../../sync/report';
 import { applyPartition, applyPlan } from '../../workflows/sync';
@@ -106,6 +106,12 @@ describe('the guard line of a report whose leaver writes were held', () => {
     const text = formatReport({ ...held(emptyReport()), status: 'completed', dryRun: true });
     expect(text).toContain('a real run would wait for approval (dry run: nothing held)');
     expect(text).not.toContain('peakon-sync approve');
+  });
+
+  it('a dry run whose leavers a real run would hold exits 3, as a real run nobody decided for (a CI gate stops there)', () => {
+    expect(exitCodeFor({ ...held(emptyReport()), status: 'completed', dryRun: true })).toBe(EXIT_LEAVERS_HELD);
+    expect(exitCodeFor({ ...held(emptyReport()), status: 'completed', dryRun: false })).toBe(0);
+    expect(exitCodeFor({ ...emptyReport(), status: 'completed', dryRun: true })).toBe(0);
   });
 
   it.each(['quarantined', 'cancelled', 'lock_lost', 'failed'] as const)('a run that ended %s before its leaver phase says it never asked', (status) => {
