@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { approveLeaversUpdate, rejectLeaversUpdate, type LeaverDecisionResult } from '../../workflows/sync';
 import { resolveRun, type RunMember } from '../employee-workflows';
+import { errorText } from '../errors';
 import { writeLine } from '../progress';
 import { connectClient, warnWhileNoWorker } from '../temporal-client';
 import { jsonMember } from './status';
@@ -72,6 +73,16 @@ export async function sendLeaverDecision(handle: WorkflowHandle, verb: keyof typ
   return await answer;
 }
 
+/**
+ * Why `approve` / `reject` failed, as its error line says it: the run's own reason ("holds no leaver writes", "already
+ * rejected") rather than the SDK's "Workflow Update failed"; any other error with the reasons it wraps (errorText), so
+ * Temporal's own (`7 PERMISSION_DENIED: …`, `14 UNAVAILABLE: …`) is not lost behind the SDK's "Failed to …".
+ * Exported for tests.
+ */
+export function leaverDecisionFailure(error: unknown): string {
+  return errorText(error instanceof WorkflowUpdateFailedError && error.cause ? error.cause : error);
+}
+
 /** What the given ID was to the run it resolved to. */
 const RESOLVED_FROM: Record<RunMember['kind'], string> = {
   partition: 'a partition of that run',
@@ -121,9 +132,7 @@ export function registerApprovalCommands(program: Command): void {
           process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${describeLeaverDecision(result)}\n`);
           process.exitCode = leaverDecisionExitCode(result);
         } catch (error) {
-          // The run's own reason ("holds no leaver writes", "already rejected"), not the SDK's wrapper.
-          const reason = error instanceof WorkflowUpdateFailedError && error.cause ? error.cause.message : error instanceof Error ? error.message : String(error);
-          process.stderr.write(`cannot ${name} ${workflowId}: ${reason}\n`);
+          process.stderr.write(`cannot ${name} ${workflowId}: ${leaverDecisionFailure(error)}\n`);
           process.exitCode = 1;
         } finally {
           await connected.close();

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { SyncReport } from '../../sync/report';
 import { HELD_LEAVERS_PAGE_MAX, heldLeaversQuery, type HeldLeavers } from '../../workflows/sync';
 import { heldLeaversOutcome, SyncRunMemoSchema } from '../schedules/overview';
+import { errorText } from '../errors';
 import { employeeSteps, formatEmployeeSteps, resolveRun, type RunMember } from '../employee-workflows';
 import { exitCodeFor, FAIL_ON_CHOICES, formatReport, runFailureMessage, type FailOn } from '../format-report';
 import { describeProgress, readProgress } from '../progress';
@@ -47,7 +48,8 @@ export function registerStatusCommand(program: Command): void {
           const reading = readProgress(connected.client, runId);
           warnWhileNoWorker(connected, description.taskQueue, reading, process.stderr);
           const progress = await reading.catch((error: unknown) => {
-            throw new Error(`${runId} is running, but its progress could not be read from a worker on task queue "${description.taskQueue}": ${error instanceof Error ? error.message : String(error)}`);
+            // With Temporal's reason (a ServiceError's own message says only "Failed to query Workflow").
+            throw new Error(`${runId} is running, but its progress could not be read from a worker on task queue "${description.taskQueue}": ${errorText(error)}`, { cause: error });
           });
           process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom({ runId, status: 'running', progress }), null, 2)}\n` : `${runId} is running — ${describeProgress(progress)}\n`);
           return;
@@ -83,10 +85,11 @@ export async function readHeldLeavers(connected: ConnectedClient, handle: Workfl
       const reading = handle.query(heldLeaversQuery, { offset, limit: HELD_LEAVERS_PAGE_MAX });
       warnWhileNoWorker(connected, description.taskQueue, reading, process.stderr);
       return reading.catch((error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
+        // With Temporal's reason (a ServiceError's own message says only "Failed to query Workflow").
+        const message = errorText(error);
         // Only a worker of a version before `status --held` lacks the handler; any other failure is said as it is.
-        const old = /heldLeavers/.test(message) && /handler|register/i.test(message) ? ' (a worker of a version before `status --held` cannot answer' : ' (';
-        throw new Error(`${runId} is running, but its held leaver writes could not be read from a worker on task queue "${description.taskQueue}"${old}; \`status ${runId}\` shows the first few): ${message}`);
+        const old = /heldLeavers/.test(message) && /handler|register/i.test(message) ? 'a worker of a version before `status --held` cannot answer; ' : '';
+        throw new Error(`${runId} is running, but its held leaver writes could not be read from a worker on task queue "${description.taskQueue}" (${old}\`status ${runId}\` shows the first few): ${message}`, { cause: error });
       });
     };
     // Page by page: one answer is one payload, and a hold may name tens of thousands (a half export). A worker that

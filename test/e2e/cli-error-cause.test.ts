@@ -60,6 +60,13 @@ describe('peakon-sync against a real Temporal server that refuses a request', ()
     const status = await runBuiltCli(['status', 'peakon-sync/acme/2026-11-28T02:00:00Z'], environment);
     expect(status.exitCode).toBe(1);
     expect(status.stderr).toBe('Failed to describe workflow: 3 INVALID_ARGUMENT: Namespace length exceeds limit.\n');
-    for (const printed of [unlock, status]) expect(`${printed.stdout}${printed.stderr}`).not.toContain('test-secret-not-to-print');
+    // approve / reject print their own line, `cannot <verb> <id>: …`, with the same reason.
+    const approve = await runBuiltCli(['approve', 'peakon-sync/acme/2026-11-28T02:00:00Z'], environment);
+    expect(approve.exitCode).toBe(1);
+    expect(approve.stderr).toBe('cannot approve peakon-sync/acme/2026-11-28T02:00:00Z: Failed to describe workflow: 3 INVALID_ARGUMENT: Namespace length exceeds limit.\n');
+    const reject = await runBuiltCli(['reject', 'peakon-sync/acme/2026-11-28T02:00:00Z'], environment);
+    expect(reject.exitCode).toBe(1);
+    expect(reject.stderr).toBe('cannot reject peakon-sync/acme/2026-11-28T02:00:00Z: Failed to describe workflow: 3 INVALID_ARGUMENT: Namespace length exceeds limit.\n');
+    for (const printed of [unlock, status, approve, reject]) expect(`${printed.stdout}${printed.stderr}`).not.toContain('test-secret-not-to-print');
   }, 60_000);
 });

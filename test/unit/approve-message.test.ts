@@ -3,7 +3,9 @@
  * why the run stopped and how many of the held writes finished. The leaver writes' own failures are told apart from the
  * run's others. (The answers themselves, from real runs: test/leavers/approve-partial.test.ts.)
  */
-import { describeLeaverDecision, leaverDecisionExitCode } from '../../client/commands/approve';
+import { ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { describeLeaverDecision, leaverDecisionExitCode, leaverDecisionFailure } from '../../client/commands/approve';
 import type { LeaverDecisionResult } from '../../workflows/sync';
 
 const approved = (fields: Partial<LeaverDecisionResult>): LeaverDecisionResult => ({ decision: 'approved', leavers: 5, deactivated: 5, deleted: 0, failed: 0, leaverPhase: 'completed', finished: 5, runFailures: 0, ...fields });
@@ -58,5 +60,15 @@ describe('the approve message', () => {
     expect(leaverDecisionExitCode({ decision: 'rejected', leavers: 3, deactivated: 0, deleted: 0, failed: 0 })).toBe(0);
     // An answer of a run whose code predates the leaver phase's outcome: as before, 0 (its `failed` is the run's).
     expect(leaverDecisionExitCode({ decision: 'approved', leavers: 3, deactivated: 3, deleted: 0, failed: 2 })).toBe(0);
+  });
+
+  it("the error line: the run's own refusal, not the SDK's wrapper; Temporal's reason behind the SDK's \"Failed to …\"", () => {
+    // The run refused the answer: its reason is the failure the SDK wraps in "Workflow Update failed".
+    expect(leaverDecisionFailure(new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ message: 'run x holds no leaver writes', nonRetryable: true })))).toBe('run x holds no leaver writes');
+    // Temporal refused the call: the gRPC status (the reason) is the ServiceError's cause, whose own message says only what it tried.
+    const grpc = (text: string): Error => Object.assign(new Error(text), { code: Number(text.split(' ')[0]) });
+    expect(leaverDecisionFailure(new ServiceError('Failed to describe workflow', { cause: grpc('7 PERMISSION_DENIED: Request unauthorized.') }))).toBe('Failed to describe workflow: 7 PERMISSION_DENIED: Request unauthorized.');
+    // Also when the update itself could not be delivered.
+    expect(leaverDecisionFailure(new WorkflowUpdateFailedError('Workflow Update failed', new ServiceError('Failed to update workflow', { cause: grpc('14 UNAVAILABLE: No connection established') })))).toBe('Failed to update workflow: 14 UNAVAILABLE: No connection established');
   });
 });
