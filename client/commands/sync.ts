@@ -25,19 +25,21 @@ export function registerSyncCommand(program: Command): void {
     .description('start a sync of one tenant (a running worker does the work)')
     .requiredOption('-c, --config <file>', 'connector config (YAML or JSON)')
     .option('-w, --wait', 'wait for the run to finish and print its report; exit 0 ok, 2 only invalid HR records, 3 leavers held and not decided, 1 failed')
-    .option('--json', 'with --wait: print the report as JSON on stdout')
+    .option('--json', 'with --wait (or --dry-run / --employee): print the report as JSON on stdout')
     .option('--dry-run', 'plan only: read, map and compare, write nothing to Peakon')
-    .option('-q, --quiet', 'with --wait: no progress output')
+    .option('-q, --quiet', 'with --wait (or --dry-run / --employee): no progress output')
     .option('--employee <key>', 'sync only this employee (their email, or employee number with matching.key employeeNumber)')
-    .addOption(new Option('--fail-on <what>', 'exit 1 (not 2) when HR records are invalid').choices(FAIL_ON_CHOICES))
+    .addOption(new Option('--fail-on <what>', 'with --wait (or --dry-run / --employee): exit 1 (not 2) when HR records are invalid').choices(FAIL_ON_CHOICES))
     .action(async (options: SyncCommandOptions) => {
+      const waits = options.wait || options.dryRun || options.employee !== undefined;
+      // Before anything else (no config read, no run started): without a wait these options would be ignored.
+      if (!waits) refuseReportOptionsWithoutWait(options);
       const config = loadConfigFile(options.config);
       const { PEAKON_SYNC_TASK_QUEUE: taskQueue } = readWorkerEnvironment();
       const connected = await connectClient();
       let lost = false;
       try {
         const log = options.json ? process.stderr : process.stdout;
-        const waits = options.wait || options.dryRun || options.employee !== undefined;
         let handle;
         try {
           handle = await startSync({
@@ -97,6 +99,18 @@ export function registerSyncCommand(program: Command): void {
         if (!lost) await connected.close();
       }
     });
+}
+
+/**
+ * `--json`, `--quiet` and `--fail-on` shape what `sync` prints and exits with once the run is done: a `sync` that does
+ * not wait (no `--wait`, `--dry-run` or `--employee`) prints only that it started the run, so they would be silently
+ * ignored (a script reading JSON from stdout, or counting on `--fail-on`, would get neither). Refused instead, naming
+ * them, before anything is started.
+ */
+function refuseReportOptionsWithoutWait(options: SyncCommandOptions): void {
+  const given = [options.json ? '--json' : undefined, options.quiet ? '--quiet' : undefined, options.failOn !== undefined ? `--fail-on ${options.failOn}` : undefined].filter((flag) => flag !== undefined);
+  if (given.length === 0) return;
+  throw new Error(`${given.join(', ')} ${given.length === 1 ? 'needs' : 'need'} --wait (or --dry-run / --employee): without it the command only starts the run; nothing was started`);
 }
 
 /**

@@ -1,0 +1,52 @@
+/**
+ * `sync` without `--wait` (nor `--dry-run` / `--employee`, which wait too) only starts the run and prints that it did:
+ * `--json`, `--quiet` and `--fail-on` would be silently ignored, so they are refused, before any run is started. The
+ * built CLI against the real dev server.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BUILT_CLI, runBuiltCli } from '../harness/cli';
+import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
+
+const SAMPLE = path.resolve(__dirname, '../../examples');
+
+describe('peakon-sync sync: options that need --wait', () => {
+  let temporal: TemporalTestContext;
+  beforeAll(async () => {
+    if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run \`npm run build\` first (npm test does)`);
+    temporal = await connectToDevServer();
+  });
+  afterAll(async () => {
+    await temporal.close();
+  });
+
+  it('--json, --quiet and --fail-on without --wait exit 1 naming them, and start no run', async () => {
+    // The bundled sample under a tenant of its own, so a run it started (it must not) would be this test's alone.
+    const tenant = `needs-wait-${randomUUID().slice(0, 8)}`;
+    const folder = mkdtempSync(path.join(tmpdir(), 'sync-needs-wait-'));
+    const configFile = path.join(folder, 'connector.yaml');
+    const sample = readFileSync(path.join(SAMPLE, 'sample-config.yaml'), 'utf8');
+    writeFileSync(configFile, sample.replace(/^tenant: demo$/m, `tenant: ${tenant}`).replace('path: ./sample-hr.csv', `path: ${JSON.stringify(path.join(SAMPLE, 'sample-hr.csv'))}`));
+    const environment = { TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_NAMESPACE: TEST_NAMESPACE, PEAKON_SYNC_TASK_QUEUE: temporal.taskQueue };
+    const sync = (...args: string[]) => runBuiltCli(['sync', '--config', configFile, ...args], environment);
+
+    const cases: [string[], string][] = [
+      [['--json'], '--json needs'],
+      [['--quiet'], '--quiet needs'],
+      [['--fail-on', 'invalid-records'], '--fail-on invalid-records needs'],
+      [['--json', '-q', '--fail-on', 'invalid-records'], '--json, --quiet, --fail-on invalid-records need'],
+    ];
+    for (const [args, named] of cases) {
+      const refused = await sync(...args);
+      expect({ args, ...refused }).toEqual({ args, exitCode: 1, stdout: '', stderr: `${named} --wait (or --dry-run / --employee): without it the command only starts the run; nothing was started\n` });
+    }
+    // Nothing was started on the task queue the command would have used.
+    const started: string[] = [];
+    for await (const run of temporal.client.workflow.list({ query: `TaskQueue = '${temporal.taskQueue}'` })) started.push(run.workflowId);
+    // (Had one started, it would wait for a worker forever: end it.)
+    for (const workflowId of started) await temporal.client.workflow.getHandle(workflowId).terminate('started by a refused sync').catch(() => undefined);
+    expect(started).toEqual([]);
+  }, 60_000);
+});
