@@ -6,14 +6,17 @@ import path from 'node:path';
 import { ENCRYPTION_KEY_VARIABLE, generateEncryptionKey, readEncryptionKeys, type EncryptionKeys } from '../../codec/keys';
 import { startCodecServer } from '../../codec/server';
 import { loadConfigFile } from '../../config/load';
+import { realFileInside } from '../../config/worker-own';
 import { startDevServer } from '../../devserver/dev-server';
+import { DATA_DIR_VARIABLE, dataDirectories } from '../../hris/data-dir';
 import { portOrFree } from '../../devserver/ports';
 import { projectRoot } from '../../devserver/temporal-cli';
 import { STORAGE_ENVIRONMENT_VARIABLES } from '../../storage/from-env';
+import type { SyncReport } from '../../sync/report';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
 import { connectorDataConverterFromEnv, payloadStoreResolverFromEnv } from '../../worker/environment';
 import { formatLogEntry, withoutActivityOnlyWorkerWarning } from '../../worker/logging';
-import { formatReport } from '../format-report';
+import { exitCodeFor, formatReport } from '../format-report';
 import { startSync } from '../start-sync';
 import { connectClient, withoutTemporalVariables } from '../temporal-client';
 import { loadSandbox } from './sandbox';
@@ -56,6 +59,34 @@ const SHELL_STATE_VARIABLES: readonly string[] = ['PEAKON_SYNC_STATE_DIR', 'PEAK
 function useStateFolderOfItsOwn(stateDirectory: string): void {
   for (const name of SHELL_STATE_VARIABLES) delete process.env[name];
   process.env.PEAKON_SYNC_STATE_DIR = stateDirectory;
+}
+
+/**
+ * Workers read CSV exports only inside their data directories (PEAKON_SYNC_DATA_DIR, `:`-separated; hris/data-dir.ts).
+ * The demo's config is the operator's own, named on its command line (by default the bundled sample), so its export's
+ * folder is one of the demo worker's: the only one when the shell sets none (the default `.` would tie the demo to its
+ * working directory), added to the shell's own otherwise when the export lies outside them (a shell set up for
+ * production, `PEAKON_SYNC_DATA_DIR=/srv/hr-exports`, still runs the bundled sample). In this process's environment,
+ * which the CSV source checks (see useStateFolderOfItsOwn); the shell's is untouched.
+ */
+function acceptExportFolder(csvPath: string): void {
+  const folder = path.dirname(path.resolve(csvPath));
+  const shell = process.env[DATA_DIR_VARIABLE];
+  if (!shell) {
+    process.env[DATA_DIR_VARIABLE] = folder;
+    return;
+  }
+  const confined = realFileInside(csvPath, dataDirectories(process.env));
+  if ('refused' in confined && confined.refused === 'outside') process.env[DATA_DIR_VARIABLE] = `${shell}${path.delimiter}${folder}`;
+}
+
+/** How bad an exit code of exitCodeFor is, least first: ok, invalid HR records, leavers held undecided, failed. */
+const EXIT_CODE_SEVERITY: readonly number[] = [0, 2, 3, 1];
+
+/** The demo's exit code: its worst sync's, as `sync --wait` would have exited for it (exitCodeFor). */
+function worstExitCode(reports: readonly SyncReport[]): number {
+  const severity = (code: number): number => EXIT_CODE_SEVERITY.indexOf(code);
+  return reports.map((report) => exitCodeFor(report)).reduce((worst, code) => (severity(code) > severity(worst) ? code : worst), 0);
 }
 
 interface DemoOptions {
@@ -128,9 +159,8 @@ export function registerDemoCommand(program: Command): void {
         cleanups.push(() => sandbox.close());
         notStopped('while the servers started');
         const config = { ...base, peakon: { ...base.peakon, baseUrl: sandbox.baseUrl } };
-        // Workers read CSV exports only inside their data directories. The demo's config is the operator's own, named on
-        // its command line, so unless they set PEAKON_SYNC_DATA_DIR its export's folder is the one (any working directory).
-        if (!process.env.PEAKON_SYNC_DATA_DIR && config.source.type === 'csv') process.env.PEAKON_SYNC_DATA_DIR = path.dirname(config.source.path);
+        // Workers read CSV exports only inside their data directories: the config's export's folder is one of them.
+        if (config.source.type === 'csv') acceptExportFolder(config.source.path);
         const connection = await NativeConnection.connect({ address: server.address });
         cleanups.push(() => connection.close());
         const taskQueue = 'peakon-sync-demo';
@@ -158,16 +188,21 @@ export function registerDemoCommand(program: Command): void {
         out(`Peakon sandbox:   ${sandbox.baseUrl} (token demo-token; all users at ${sandbox.origin}/_sandbox/users)`);
         out(`HR data:          ${config.source.type === 'csv' ? config.source.path : config.source.type}`);
         out(`Pacing:           ${config.peakon.operationsPerHour} SCIM operations/hour, as Peakon allows per tenant`);
+        const reports: SyncReport[] = [];
         for (const label of ['first sync (creates everyone)', 'second sync (nothing to do)']) {
           const handle = await startSync({ client: connected.client, namespace: connected.namespace, taskQueue, config });
           out(`\n${label}: ${handle.workflowId}`);
           const interrupted = stopRequested.then((): never => {
             throw new Error(`demo interrupted during the ${label.split(' (')[0] ?? 'sync'}; servers stopped`);
           });
-          out(formatReport(await Promise.race([connected.client.withAbortSignal(stopping.signal, () => handle.result()), interrupted])));
+          const report = await Promise.race([connected.client.withAbortSignal(stopping.signal, () => handle.result()), interrupted]);
+          reports.push(report);
+          out(formatReport(report));
           out(`inspect it: ${server.uiUrl ?? ''}/namespaces/${server.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`);
         }
         out(`\nPeakon now holds ${sandbox.users().length} users; ${sandbox.ops().length} SCIM operations were spent in total.`);
+        // A sync that failed, was quarantined or found invalid records is not a demo that worked: exit as `sync --wait` would.
+        process.exitCode = worstExitCode(reports);
         const keepRunning = options.keepRunning ?? process.stdout.isTTY;
         if (keepRunning) {
           out(`\nServers stay up for inspection: open ${server.uiUrl ?? 'the Temporal UI'}. Press Ctrl-C to stop.`);

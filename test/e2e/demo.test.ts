@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -27,7 +27,9 @@ describe('npm start (peakon-sync demo)', () => {
     const temporary = mkdtempSync(path.join(tmpdir(), 'demo-tmp-'));
     // The shell's payload store (here a folder; it may be a production bucket) is not the demo's: it writes nothing there.
     const shellStore = mkdtempSync(path.join(tmpdir(), 'demo-shell-store-'));
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, 'demo', '--no-keep-running'], { timeout: 150_000, env: { ...process.env, TMPDIR: temporary, PEAKON_SYNC_PAYLOAD_STORE: `local:${shellStore}` } });
+    // A shell set up for production (README: `export PEAKON_SYNC_DATA_DIR=/srv/hr-exports`) still runs the bundled sample.
+    const shellDataDirectory = mkdtempSync(path.join(tmpdir(), 'demo-hr-exports-'));
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, 'demo', '--no-keep-running'], { timeout: 150_000, env: { ...process.env, TMPDIR: temporary, PEAKON_SYNC_PAYLOAD_STORE: `local:${shellStore}`, PEAKON_SYNC_DATA_DIR: shellDataDirectory } });
     expect(readdirSync(temporary)).toEqual([]);
     expect(readdirSync(shellStore)).toEqual([]);
     // The SDK's note that the SCIM and plan workers poll no workflows (they are activity-only by design) is not shown.
@@ -74,5 +76,30 @@ describe('npm start (peakon-sync demo)', () => {
     expect(readdirSync(temporary)).toEqual([]);
     expect(readdirSync(reportDirectory)).toEqual([]);
     expect(stdout).toContain('Not kept running (stdout is not a terminal): the report files and the Temporal UI links above end with this process; run with --keep-running to keep them.');
+  }, 180_000);
+
+  it("exits as `sync --wait` would for its worst sync (here 2: an invalid HR record), reading a config's export outside the shell's data directories", async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+    // The operator's own config and export, in a folder that is none of the shell's data directories.
+    const examples = path.resolve(__dirname, '../../examples');
+    const own = mkdtempSync(path.join(tmpdir(), 'demo-own-config-'));
+    writeFileSync(path.join(own, 'sample-config.yaml'), readFileSync(path.join(examples, 'sample-config.yaml')));
+    // One employee (who manages nobody) with an email Peakon cannot take: both syncs complete with that one failure.
+    const csv = readFileSync(path.join(examples, 'sample-hr.csv'), 'utf8');
+    expect(csv).toContain(',bjorn.eriksson@example.com,');
+    writeFileSync(path.join(own, 'sample-hr.csv'), csv.replace(',bjorn.eriksson@example.com,', ',bjorn.eriksson-at-example.com,'));
+    const temporary = mkdtempSync(path.join(tmpdir(), 'demo-tmp-'));
+    const env = { ...process.env, TMPDIR: temporary, PEAKON_SYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'demo-hr-exports-')) };
+    const ended = await promisify(execFile)(process.execPath, [CLI, 'demo', '--no-keep-running', '--config', path.join(own, 'sample-config.yaml')], { timeout: 150_000, env }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+    expect(ended.stderr).not.toContain("outside the worker's data directories");
+    const runs = ended.stdout.split(/\n(?=first sync|second sync)/).slice(1);
+    expect(runs).toHaveLength(2);
+    expect(runs[0]).toMatch(/created: +46\n/);
+    expect(runs[0]).toMatch(/failed: +1\n/);
+    expect(runs[1]).toMatch(/failed: +1\n/);
+    expect(ended.code).toBe(2);
   }, 180_000);
 });
