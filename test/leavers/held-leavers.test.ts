@@ -11,6 +11,7 @@ import { generateOrg, leaves } from '../fixtures/org';
 import { runCliInProcess, useCliEnvironment } from '../harness/cli';
 import { usePipelineTests } from '../harness/pipeline';
 import { progressOf } from '../harness/progress';
+import { decodedMemoFields, decodedPayloads, expectNoPlainEmails } from './no-plain-email';
 
 describe('status --held and a hold nobody decided', () => {
   const pipeline = usePipelineTests();
@@ -74,9 +75,16 @@ describe('status --held and a hold nobody decided', () => {
         expect(outcome).toMatch(/^completed \(created 0, updated 0, unchanged 28, failed 0; \d+ ops; 12 leaver write\(s\) held, dropped: nobody approved in time\)$/);
         expect(await runCliInProcess('status', handle.workflowId, '--held')).toContain(`run ${handle.workflowId} has ended completed: 12 leaver write(s) held, dropped: nobody approved in time (the next sync holds them again)`);
 
-        // Names travel only in the query's answer: no held person's email in the history (memo included).
-        const history = JSON.stringify(await handle.fetchHistory());
-        for (const employee of gone) expect(history).not.toContain(employee.work_email);
+        // Names travel only in the query's answer and encrypted payloads: no held person's email in the run's histories as Temporal stores them
+        // (IDs, event names, search attributes, every payload as stored), nor in any memo payload decoded with the key,
+        // nor in the memo as the SDK decodes it.
+        const emails = gone.map((employee) => employee.work_email);
+        const histories = await expectNoPlainEmails(pipeline.temporal.client, handle.workflowId, emails);
+        expect(decodedMemoFields(histories).get('awaitingApproval')).toContain('more than leavers.guard.maxCount (5)'); // the memo field the UI showed, decoded
+        expect(emails.filter((email) => JSON.stringify(description.memo).includes(email))).toEqual([]);
+        // The emails are in the run's payloads, decoded: the scans above could have seen them.
+        const decoded = decodedPayloads(histories);
+        expect(emails.filter((email) => !decoded.includes(email))).toEqual([]);
       })(),
     );
   }, 120_000);

@@ -19,6 +19,7 @@ import { approveLeaversUpdate, rejectLeaversUpdate } from '../../workflows/sync'
 import { generateOrg, leaves, type GeneratedEmployee } from '../fixtures/org';
 import { usePipelineTests, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
 import { progressOf } from '../harness/progress';
+import { decodedMemoFields, decodedPayloads, expectNoPlainEmails } from './no-plain-email';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -452,8 +453,12 @@ describe('the guard', () => {
         const waiting = await progressOf(handle, (progress) => progress.phase === 'awaiting approval');
         expect(waiting.awaitingApproval).toMatchObject({ leavers: 3, reason: expect.stringContaining('30% fewer') });
         expect(new Set(waiting.awaitingApproval?.preview)).toEqual(new Set(gone.map((employee) => employee.work_email)));
-        const described = await handle.describe();
-        expect(await described.memo).toMatchObject({ status: 'awaiting_approval', awaitingApproval: { leavers: 3 } });
+        const emails = gone.map((employee) => employee.work_email);
+        // The memo the UI shows while the run waits (as the SDK decodes it) names the held people by ref only.
+        const heldMemo = (await handle.describe()).memo;
+        expect(heldMemo).toMatchObject({ status: 'awaiting_approval', awaitingApproval: { leavers: 3, refs: expect.any(Array) } });
+        expect((heldMemo as { awaitingApproval: { refs: unknown[] } }).awaitingApproval.refs).toHaveLength(3);
+        expect(emails.filter((email) => JSON.stringify(heldMemo).includes(email))).toEqual([]);
         // Nothing written while held, and another run of the tenant cannot start.
         expect(writesOf(fixture, opsBefore)).toEqual([]);
         const meanwhile: SyncReport = await (await fixture.startSync()).result();
@@ -469,10 +474,15 @@ describe('the guard', () => {
         expect(writesOf(fixture, opsBefore).map((op) => op.method)).toEqual(['PATCH', 'PATCH', 'PATCH']);
         const inactive = fixture.sandbox.users().filter((user) => user.active === false).map((user) => user.userName);
         expect(new Set(inactive)).toEqual(new Set(gone.map((employee) => employee.work_email)));
-        // The memo, search attribute and every event name the held people by ref only: no email in plain text.
-        const history = JSON.stringify(await handle.fetchHistory());
-        for (const employee of gone) expect(history).not.toContain(employee.work_email);
-        expect(history).toContain('"awaitingApproval"'); // the memo field the UI shows (its value encrypted)
+        // The memo, search attribute and every event name the held people by ref only: no email in the run's or its
+        // children's histories as Temporal stores them, nor in any memo payload decoded with the key, nor in the memo now.
+        const histories = await expectNoPlainEmails(pipeline.temporal.client, handle.workflowId, emails);
+        expect(decodedMemoFields(histories).get('awaitingApproval')).toContain('30% fewer'); // the memo field the UI showed, decoded
+        const endMemo = JSON.stringify((await handle.describe()).memo);
+        expect(emails.filter((email) => endMemo.includes(email))).toEqual([]);
+        // The emails are in the run's payloads, decoded: the scans above could have seen them.
+        const decoded = decodedPayloads(histories);
+        expect(emails.filter((email) => !decoded.includes(email))).toEqual([]);
       })(),
     );
   });
