@@ -124,7 +124,7 @@ export function composeUpdate(desired: DesiredState, current: ScimUser, method: 
     method === 'patch'
       ? { method, operations: patchOperations(intended, diffed, current) }
       : options.readFirst
-        ? putOverCurrent(intended)
+        ? putOverCurrent(withoutCreateOnly(intended, desired.createOnly))
         : { method, body: replacementBody(intended, current) };
   // References are Peakon attributes: a core field of the same name (a Peakon attribute called `department`) is not one.
   const changed = new Set(diffed.filter(({ peakon }) => peakon).map(({ change }) => change.field));
@@ -209,6 +209,16 @@ export function createBodyWithout(body: ScimUserWrite, attributes: readonly stri
   }
   copy.schemas = schemasFor(copy);
   return copy;
+}
+
+/**
+ * The intended state without its `createOnly` attributes (intendedState copies them from the user as the plan read it):
+ * a body laid over the user as Peakon holds it at write time (a PutOverCurrent) then keeps Peakon's values of them.
+ */
+function withoutCreateOnly(intended: ScimUserWrite, createOnly: readonly string[]): ScimUserWrite {
+  const body = clone(intended);
+  for (const path of createOnly) setAttribute(body, path, undefined);
+  return body;
 }
 
 /** The mapped state for an existing user: HRIS values, references, `createOnly` attributes kept as Peakon has them. */

@@ -18,6 +18,7 @@ const TOKEN = 'sandbox-token-7d31c0aa';
 const SCHEMA = [
   { name: 'Team', type: 'option' as const },
   { name: 'Business Unit', type: 'option' as const },
+  { name: 'Level', type: 'option' as const },
 ];
 
 let sandbox: RunningSandbox;
@@ -46,16 +47,17 @@ const record = (email: string, sourceId: string, active: boolean): DesiredEmploy
     emails: [{ value: email, type: 'work', primary: true }],
     name: { givenName: 'Ada', familyName: 'Lovelace' },
     active,
-    [PEAKON_USER_SCHEMA]: { Team: 'Maths' },
+    [PEAKON_USER_SCHEMA]: { Team: 'Maths', Level: 'L1' },
   },
   references: {},
-  createOnly: [],
+  // Level is mapped onlyOnCreate: Peakon's to keep for an existing user.
+  createOnly: [`${PEAKON_USER_SCHEMA}:Level`],
   warnings: [],
 });
 
 describe.each(['put', 'patch'] as const)('an HR deactivation under updateMethod: %s', (updateMethod: UpdateMethod) => {
-  it('keeps what Peakon changed after the listing (an attribute the mapping does not set) and switches the user off', async () => {
-    const ada = await client.createUser({ ...record('ada@acme.com', 'hr-1', true).user, [PEAKON_USER_SCHEMA]: { Team: 'Maths', 'Business Unit': 'Research' } });
+  it('keeps what Peakon changed after the listing (an attribute the mapping does not set, one it sets only on create) and switches the user off', async () => {
+    const ada = await client.createUser({ ...record('ada@acme.com', 'hr-1', true).user, [PEAKON_USER_SCHEMA]: { Team: 'Maths', Level: 'L1', 'Business Unit': 'Research' } });
     const stays = await client.createUser(record('bob@acme.com', 'hr-2', true).user);
     const listed = await client.listAllUsers();
     const leavers: LeaverContext = { today: '2026-12-01', owned: new Set([ada.id, stays.id]), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: 2 };
@@ -65,14 +67,17 @@ describe.each(['put', 'patch'] as const)('an HR deactivation under updateMethod:
     if (!entry?.update) throw new Error('no deactivation write planned');
 
     // While the guard holds the write, someone changes the user in Peakon.
-    await client.patchUser(ada.id, [{ op: 'replace', path: `${PEAKON_USER_SCHEMA}:Business Unit`, value: 'Operations' }]);
+    await client.patchUser(ada.id, [
+      { op: 'replace', path: `${PEAKON_USER_SCHEMA}:Business Unit`, value: 'Operations' },
+      { op: 'replace', path: `${PEAKON_USER_SCHEMA}:Level`, value: 'L2' },
+    ]);
     const before = sandbox.ops().length;
     expect(await sendEmployeeWrite(client, ada.id, entry.update.write)).toBe('written');
     const sent = sandbox.ops().slice(before).map((op) => op.method);
 
     const after = await client.getUser(ada.id);
     expect(after.active).toBe(false);
-    expect(after[PEAKON_USER_SCHEMA]).toEqual({ Team: 'Maths', 'Business Unit': 'Operations' });
+    expect(after[PEAKON_USER_SCHEMA]).toEqual({ Team: 'Maths', Level: 'L2', 'Business Unit': 'Operations' });
     // The replace's read is the one operation more: GET then PUT; a PATCH is one request.
     expect(sent).toEqual(updateMethod === 'put' ? ['GET', 'PUT'] : ['PATCH']);
   });
