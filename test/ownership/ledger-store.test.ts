@@ -1,6 +1,6 @@
 // The ownership ledger's store: a folder (one host) and S3 through a real S3-compatible server (moto), encrypted with
 // the connector's codec, kept by retention.
-import { existsSync, mkdtempSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateEncryptionKey } from '../../codec/keys';
@@ -49,6 +49,12 @@ describe('ownership ledger in a folder', () => {
     await rotating.record('acme', { owned: ['u1'], deleted: [] });
     const resealed = readFileSync(file(rotated));
     expect(await ledgerStoreFor({ kind: 'local', directory: rotated }, keyed(newKey)).read('acme')).toMatchObject({ owned: ['u1'] });
+    // Its fallback copy too: a ledger damaged later is read from `.prev` with the new key alone.
+    writeFileSync(file(rotated), 'damaged');
+    const warnings: string[] = [];
+    expect(await ledgerStoreFor({ kind: 'local', directory: rotated }, keyed(newKey), undefined, { warn: (message) => warnings.push(message) }).read('acme')).toMatchObject({ owned: ['u1'] });
+    expect(warnings).toEqual([expect.stringContaining('using its previous version')]);
+    writeFileSync(file(rotated), resealed);
     // Sealed under the current key now: the next no-op is not written again.
     await rotating.record('acme', { owned: [], deleted: [] });
     expect(readFileSync(file(rotated)).equals(resealed)).toBe(true);
@@ -59,6 +65,8 @@ describe('ownership ledger in a folder', () => {
     expect(readFileSync(file(plain)).toString('latin1')).toContain('u1');
     await ledgerStoreFor({ kind: 'local', directory: plain }, { PEAKON_SYNC_ENCRYPTION_KEY: newKey, PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS: '1' }).record('acme', { owned: ['u1'], deleted: [] });
     expect(readFileSync(file(plain)).toString('latin1')).not.toContain('u1');
+    // Nor is a plain copy left as the fallback.
+    expect(readFileSync(`${file(plain)}.prev`).toString('latin1')).not.toContain('u1');
     expect(await ledgerStoreFor({ kind: 'local', directory: plain }, keyed(newKey)).read('acme')).toMatchObject({ owned: ['u1'] });
   });
 
