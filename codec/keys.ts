@@ -105,7 +105,9 @@ function readVariable(env: Record<string, string | undefined>, name: string, opt
  * empty is unset; a file that is empty (or only whitespace) is an error naming it.
  */
 export function readCodecServerToken(env: Record<string, string | undefined> = process.env): string | undefined {
-  const token = readVariable(env, CODEC_SERVER_TOKEN_VARIABLE) || undefined;
+  const read = readVariable(env, CODEC_SERVER_TOKEN_VARIABLE);
+  // One trailing newline dropped from the variable too, as from its file (a Kubernetes secret made with --from-file).
+  const token = (env[CODEC_SERVER_TOKEN_VARIABLE] && read !== undefined ? withoutTrailingNewline(read) : read) || undefined;
   // HTTP trims a header value's ends, so a token with whitespace there would answer every request 401, unexplained.
   if (token !== undefined && token !== token.trim()) {
     const origin = env[CODEC_SERVER_TOKEN_VARIABLE] ? CODEC_SERVER_TOKEN_VARIABLE : `${CODEC_SERVER_TOKEN_VARIABLE}_FILE`;

@@ -221,8 +221,9 @@ describe('encryption keys from the environment', () => {
       'PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: the token starts or ends with whitespace, which no Authorization header carries; remove it',
     );
     expect(() => readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN: ' tok3n-0123' })).toThrow(/^PEAKON_SYNC_CODEC_SERVER_TOKEN: the token starts/);
-    // One trailing newline is how files end, not part of the token.
+    // One trailing newline is how files end, not part of the token (nor of a variable filled from a file).
     expect(readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: file('token-line', 'tok3n-0123\n') })).toBe('tok3n-0123');
+    expect(readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN: 'tok3n-0123\n' })).toBe('tok3n-0123');
   });
 
   it('reads an empty old-keys file as no old keys, as an empty variable (a rotation dropped the last one)', () => {
