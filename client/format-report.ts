@@ -168,19 +168,29 @@ function writeFailures(report: SyncReport): number {
 
 /**
  * For schedulers: 0 all good (completed, skipped because another run holds the lock, nothing to change); 3 completed,
- * but the guard held leaver writes and nobody decided in time (a dry run: a real run would hold them); 2 completed but some HR records are invalid (1 with
- * `failOn: 'invalid-records'`); 1 the run failed, was quarantined or cancelled, lost its tenant lock, or an employee
- * write failed.
+ * but the guard held leaver writes and nobody decided in time (a dry run: a real run would hold them); 2 completed but
+ * some HR records are invalid; 1 the run failed, was quarantined or cancelled, lost its tenant lock, an employee write
+ * failed, or (`failOn: 'invalid-records'`, ranked before 3) some HR records are invalid.
  */
 export function exitCodeFor(report: SyncReport, options: { failOn?: FailOn } = {}): number {
   const completed = report.status === 'completed' || (report.status === 'completed_with_failures' && onlyInvalidRecords(report));
   if (!completed) return report.status === 'skipped' ? 0 : 1;
+  // `--fail-on invalid-records` ranks first: whoever asked to fail on bad HR data gets 1 for it, a hold or not.
+  if (report.status === 'completed_with_failures' && options.failOn === 'invalid-records') return 1;
   // A guard that held leavers until its timeout did its job, but exit 0 would let a scheduler hide that the HR read
   // looked wrong (or that a real wave of leavers waits) until someone reads the report: the run asks for a person.
   if (report.leavers?.held === true && report.leavers.decision === 'timed out') return EXIT_LEAVERS_HELD;
   // A dry run gates a real one (CI runs it before a deploy or a new HR export): one whose leavers a real run would hold
   // for approval asks for the same person, before the real run waits for them.
   if (report.dryRun && report.leavers?.held === true) return EXIT_LEAVERS_HELD;
-  if (report.status === 'completed') return 0;
-  return options.failOn === 'invalid-records' ? 1 : EXIT_INVALID_RECORDS;
+  return report.status === 'completed' ? 0 : EXIT_INVALID_RECORDS;
+}
+
+/** How bad an exit code of exitCodeFor is, least first: ok, invalid HR records, leavers held undecided, failed. */
+const EXIT_CODE_SEVERITY: readonly number[] = [0, EXIT_INVALID_RECORDS, EXIT_LEAVERS_HELD, 1];
+
+/** The exit code of several runs (the demo's two syncs): the worst run's, as `sync --wait` would have exited for it. */
+export function worstExitCode(reports: readonly SyncReport[]): number {
+  const severity = (code: number): number => EXIT_CODE_SEVERITY.indexOf(code);
+  return reports.map((report) => exitCodeFor(report)).reduce((worst, code) => (severity(code) > severity(worst) ? code : worst), 0);
 }

@@ -16,7 +16,7 @@ import type { SyncReport } from '../../sync/report';
 import { createSyncWorkers, defaultActivityDeps } from '../../worker/create-worker';
 import { connectorDataConverterFromEnv, payloadStoreResolverFromEnv } from '../../worker/environment';
 import { formatLogEntry, withoutActivityOnlyWorkerWarning } from '../../worker/logging';
-import { exitCodeFor, formatReport } from '../format-report';
+import { formatReport, worstExitCode } from '../format-report';
 import { startSync } from '../start-sync';
 import { connectClient, withoutTemporalVariables } from '../temporal-client';
 import { loadSandbox } from './sandbox';
@@ -78,15 +78,6 @@ function acceptExportFolder(csvPath: string): void {
   }
   const confined = realFileInside(csvPath, dataDirectories(process.env));
   if ('refused' in confined && confined.refused === 'outside') process.env[DATA_DIR_VARIABLE] = `${shell}${path.delimiter}${folder}`;
-}
-
-/** How bad an exit code of exitCodeFor is, least first: ok, invalid HR records, leavers held undecided, failed. */
-const EXIT_CODE_SEVERITY: readonly number[] = [0, 2, 3, 1];
-
-/** The demo's exit code: its worst sync's, as `sync --wait` would have exited for it (exitCodeFor). */
-function worstExitCode(reports: readonly SyncReport[]): number {
-  const severity = (code: number): number => EXIT_CODE_SEVERITY.indexOf(code);
-  return reports.map((report) => exitCodeFor(report)).reduce((worst, code) => (severity(code) > severity(worst) ? code : worst), 0);
 }
 
 interface DemoOptions {

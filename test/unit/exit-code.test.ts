@@ -3,7 +3,7 @@
  * push failed writes out of the list and then make the run look like "fix the HR data" (exit 2).
  */
 import type { PlanResult } from '../../activities/plan';
-import { EXIT_INVALID_RECORDS, EXIT_LEAVERS_HELD, exitCodeFor, formatEmployeeTable, formatReport } from '../../client/format-report';
+import { EXIT_INVALID_RECORDS, EXIT_LEAVERS_HELD, exitCodeFor, worstExitCode, formatEmployeeTable, formatReport } from '../../client/format-report';
 import type { EmployeeReportLine } from '../../sync/employee-report';
 import { emptyCounts, REPORT_FAILURE_CAP, type FailureLine, type PartitionSummary, type SyncReport } from '../../sync/report';
 import { applyPartition, applyPlan } from '../../workflows/sync';
@@ -112,6 +112,35 @@ describe('the guard line of a report whose leaver writes were held', () => {
     expect(exitCodeFor({ ...held(emptyReport()), status: 'completed', dryRun: true })).toBe(EXIT_LEAVERS_HELD);
     expect(exitCodeFor({ ...held(emptyReport()), status: 'completed', dryRun: false })).toBe(0);
     expect(exitCodeFor({ ...emptyReport(), status: 'completed', dryRun: true })).toBe(0);
+    // With invalid records as well, --fail-on invalid-records still fails the gate (1); without it the hold wins (3).
+    const invalidToo = { ...held(run(2, [])), dryRun: true };
+    expect(invalidToo.status).toBe('completed_with_failures');
+    expect(exitCodeFor(invalidToo, { failOn: 'invalid-records' })).toBe(1);
+    expect(exitCodeFor(invalidToo)).toBe(EXIT_LEAVERS_HELD);
+  });
+
+  it('several runs (the demo\'s two syncs) exit with the worst one\'s code: failed over held over invalid records over ok', () => {
+    const ok = run(0, []);
+    const invalid = run(2, []);
+    const heldDry = { ...held(ok), status: 'completed' as const, dryRun: true };
+    const failed = { ...ok, status: 'failed' as const };
+    expect(worstExitCode([ok, ok])).toBe(0);
+    expect(worstExitCode([invalid, ok])).toBe(EXIT_INVALID_RECORDS);
+    expect(worstExitCode([ok, invalid])).toBe(EXIT_INVALID_RECORDS);
+    expect(worstExitCode([invalid, heldDry])).toBe(EXIT_LEAVERS_HELD);
+    expect(worstExitCode([heldDry, invalid])).toBe(EXIT_LEAVERS_HELD);
+    expect(worstExitCode([heldDry, failed])).toBe(1);
+    expect(worstExitCode([failed, invalid])).toBe(1);
+  });
+
+  it('--fail-on invalid-records ranks before a hold that timed out in a real run too (the gate and the run agree)', () => {
+    const timedOut = (report: SyncReport): SyncReport => {
+      const withHold = held(report);
+      return { ...withHold, leavers: { ...(withHold.leavers as NonNullable<SyncReport['leavers']>), decision: 'timed out' } };
+    };
+    expect(exitCodeFor(timedOut(run(2, [])), { failOn: 'invalid-records' })).toBe(1);
+    expect(exitCodeFor(timedOut(run(2, [])))).toBe(EXIT_LEAVERS_HELD);
+    expect(exitCodeFor(timedOut(run(0, [])), { failOn: 'invalid-records' })).toBe(EXIT_LEAVERS_HELD);
   });
 
   it.each(['quarantined', 'cancelled', 'lock_lost', 'failed'] as const)('a run that ended %s before its leaver phase says it never asked', (status) => {
