@@ -13,7 +13,7 @@ const ACTIONS = allOf<EmployeeReportLine['action']>()(['create', 'update', 'unch
 const STATUSES = allOf<EmployeeReportLine['status']>()(['created', 'updated', 'deactivated', 'deleted', 'unchanged', 'failed', 'skipped', 'found', 'not_done', 'planned']);
 
 const Value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const ChangeSchema = z.object({ field: z.string(), from: Value, to: Value });
+const ChangeSchema = z.object({ field: z.string(), from: Value, to: Value, peakon: z.literal(true).optional() });
 const ReportLineSchema = z.object({
   employeeKey: z.string(),
   employeeRef: z.string().optional(),
