@@ -32,7 +32,7 @@ export function registerSyncCommand(program: Command): void {
     .addOption(new Option('--fail-on <what>', 'with --wait (or --dry-run / --employee): exit 1 (not 2) when HR records are invalid').choices(FAIL_ON_CHOICES))
     .action(async (options: SyncCommandOptions) => {
       const waits = options.wait || options.dryRun || options.employee !== undefined;
-      // Before anything else (no config read, no run started): without a wait these options would be ignored.
+      // Before anything else (no config read, no run started): without a wait --json and --fail-on would be ignored.
       if (!waits) refuseReportOptionsWithoutWait(options);
       const config = loadConfigFile(options.config);
       const { PEAKON_SYNC_TASK_QUEUE: taskQueue } = readWorkerEnvironment();
@@ -102,13 +102,13 @@ export function registerSyncCommand(program: Command): void {
 }
 
 /**
- * `--json`, `--quiet` and `--fail-on` shape what `sync` prints and exits with once the run is done: a `sync` that does
- * not wait (no `--wait`, `--dry-run` or `--employee`) prints only that it started the run, so they would be silently
- * ignored (a script reading JSON from stdout, or counting on `--fail-on`, would get neither). Refused instead, naming
- * them, before anything is started.
+ * `--json` and `--fail-on` shape what `sync` prints and exits with once the run is done: a `sync` that does not wait (no
+ * `--wait`, `--dry-run` or `--employee`) prints only that it started the run, so they would be silently ignored (a
+ * script reading JSON from stdout, or counting on `--fail-on`, would get neither). Refused instead, naming them, before
+ * anything is started. `--quiet` is not: it has no progress to silence there, and a cron line with `-q` keeps working.
  */
 function refuseReportOptionsWithoutWait(options: SyncCommandOptions): void {
-  const given = [options.json ? '--json' : undefined, options.quiet ? '--quiet' : undefined, options.failOn !== undefined ? `--fail-on ${options.failOn}` : undefined].filter((flag) => flag !== undefined);
+  const given = [options.json ? '--json' : undefined, options.failOn !== undefined ? `--fail-on ${options.failOn}` : undefined].filter((flag) => flag !== undefined);
   if (given.length === 0) return;
   throw new Error(`${given.join(', ')} ${given.length === 1 ? 'needs' : 'need'} --wait (or --dry-run / --employee): without it the command only starts the run; nothing was started`);
 }
