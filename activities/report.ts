@@ -114,7 +114,13 @@ export function writeRunReportActivity(deps: ActivityDeps) {
         yield* invalidRecordLines(input.problems);
       };
       const file = reportFilePath(deps.reportDirectory, run);
-      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      // The file system's error says what failed (`EEXIST: file already exists, mkdir '…'`), not that it was the report's
+      // folder. (Not around the write below: its lines read the stored plan's pages, whose failures are not the folder's.)
+      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+        // Not `instanceof Error`: fs errors may come from another realm (jest's sandbox).
+        const message = (error as { message?: unknown } | undefined)?.message;
+        throw new Error(`the run report's folder cannot be made (PEAKON_SYNC_REPORT_DIR): ${typeof message === 'string' ? message : String(error)}`, { cause: error });
+      });
       // Its own name per attempt (a retried attempt may overlap the one it replaces), created new (never an existing
       // file or a link planted in the folder, which would keep its owner and mode).
       const temporary = `${file}.${randomBytes(8).toString('hex')}.tmp`;

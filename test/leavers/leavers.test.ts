@@ -280,7 +280,7 @@ describe('leavers', () => {
         const failure = await failing.result().then(() => undefined, (error: unknown) => error);
         expect(failure).toBeInstanceOf(WorkflowFailedError);
         // The workflow's failure names why: the report folder could not be made (a file is in its place).
-        expect((failure as WorkflowFailedError).cause?.message).toContain(`EEXIST: file already exists, mkdir '${reportFolder}'`);
+        expect((failure as WorkflowFailedError).cause?.message).toContain(`the run report's folder cannot be made (PEAKON_SYNC_REPORT_DIR): EEXIST: file already exists, mkdir '${reportFolder}'`);
         expect(fixture.sandbox.users()).toHaveLength(8);
         // The memo had said "completed" before the report was attempted; a failed run must not keep showing that.
         expect((await failing.describe()).memo).toMatchObject({ status: 'failed' });

@@ -378,7 +378,7 @@ describe('cancelling a run and the circuit breaker', () => {
         // The report activity failed, and its failure names why: the report folder could not be made (a file is in its place).
         const cause = (failure as WorkflowFailedError).cause;
         expect(cause).toBeInstanceOf(ActivityFailure);
-        expect((cause as ActivityFailure | undefined)?.cause?.message).toContain(`EEXIST: file already exists, mkdir '${reportFolder}'`);
+        expect((cause as ActivityFailure | undefined)?.cause?.message).toContain(`the run report's folder cannot be made (PEAKON_SYNC_REPORT_DIR): EEXIST: file already exists, mkdir '${reportFolder}'`);
         expect((await handle.describe()).memo).toMatchObject({ status: 'failed' });
       })(),
     );
