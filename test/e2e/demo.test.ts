@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { generateEncryptionKey } from '../../codec/keys';
 import { ledgerStoreFor } from '../../ownership/store';
+import { runBuiltCli } from '../harness/cli';
 
 const CLI = path.resolve(__dirname, '../../dist/client/cli.js');
 
@@ -89,17 +90,14 @@ describe('npm start (peakon-sync demo)', () => {
     expect(csv).toContain(',bjorn.eriksson@example.com,');
     writeFileSync(path.join(own, 'sample-hr.csv'), csv.replace(',bjorn.eriksson@example.com,', ',bjorn.eriksson-at-example.com,'));
     const temporary = mkdtempSync(path.join(tmpdir(), 'demo-tmp-'));
-    const env = { ...process.env, TMPDIR: temporary, PEAKON_SYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'demo-hr-exports-')) };
-    const ended = await promisify(execFile)(process.execPath, [CLI, 'demo', '--no-keep-running', '--config', path.join(own, 'sample-config.yaml')], { timeout: 150_000, env }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-    );
+    const env = { TMPDIR: temporary, PEAKON_SYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'demo-hr-exports-')) };
+    const ended = await runBuiltCli(['demo', '--no-keep-running', '--config', path.join(own, 'sample-config.yaml')], env, { timeoutMs: 150_000 });
     expect(ended.stderr).not.toContain("outside the worker's data directories");
     const runs = ended.stdout.split(/\n(?=first sync|second sync)/).slice(1);
     expect(runs).toHaveLength(2);
     expect(runs[0]).toMatch(/created: +46\n/);
     expect(runs[0]).toMatch(/failed: +1\n/);
     expect(runs[1]).toMatch(/failed: +1\n/);
-    expect(ended.code).toBe(2);
+    expect(ended.exitCode).toBe(2);
   }, 180_000);
 });

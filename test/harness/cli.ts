@@ -14,9 +14,9 @@ export interface CliResult {
 }
 
 /** Runs `node dist/client/cli.js …` in a child process with `env` added to this process's environment. */
-export async function runBuiltCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+export async function runBuiltCli(args: string[], env: NodeJS.ProcessEnv, options: { timeoutMs?: number } = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BUILT_CLI, ...args], { env: { ...process.env, ...env } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BUILT_CLI, ...args], { env: { ...process.env, ...env }, ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}) });
     return { stdout, stderr, exitCode: 0 };
   } catch (error) {
     const failed = error as { stdout: string; stderr: string; code: number };

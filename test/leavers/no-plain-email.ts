@@ -1,18 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { ENCRYPTED_ENCODING } from '../../codec/aes-gcm-codec';
-import { scanRun, type ScannedHistory } from '../privacy/history-scan';
-
-/** Fails naming the place and the emails found there (never the whole text). */
-function expectAbsent(where: string, haystack: string, emails: readonly string[]): void {
-  const found = emails.filter((email) => haystack.includes(email));
-  expect({ where, found }).toEqual({ where, found: [] });
-}
-
-/** A payload's path in history that is a memo field (a start's `memo`, upsertMemo's `upsertedMemo`): its name. */
-const memoField = (where: string): string | undefined => /[mM]emo\.fields\[([^\]]+)\]$/.exec(where)?.[1];
-
-/** Payloads the SDK never runs through a codec (test/privacy/history.test.ts): checked as they are. */
-const uncodedPath = (where: string) => /searchAttributes|\.header\.|markerRecordedEventAttributes\.details\[patch-data\]/.test(where);
+import { expectAbsent, memoFieldOf, scanRun, uncodedPath, type ScannedHistory } from '../privacy/history-scan';
 
 /**
  * What Temporal holds of the run `workflowId` and its children (every history whose workflow ID starts with it), read
@@ -28,7 +16,7 @@ export async function expectNoPlainEmails(client: Client, workflowId: string, em
     expectAbsent(`${history.workflowId} (raw)`, history.raw, emails);
     for (const payload of history.payloads) {
       const at = `${history.workflowId} ${payload.path}`;
-      if (memoField(payload.path) !== undefined) {
+      if (memoFieldOf(payload.path) !== undefined) {
         expect({ at, encoding: payload.encoding }).toEqual({ at, encoding: ENCRYPTED_ENCODING });
         expectAbsent(`${at} (decoded)`, payload.text, emails);
       } else if (uncodedPath(payload.path)) expectAbsent(`${at} (plain)`, payload.text, emails);
@@ -42,7 +30,7 @@ export function decodedMemoFields(histories: readonly ScannedHistory[]): Map<str
   const fields = new Map<string, string>();
   for (const history of histories) {
     for (const payload of history.payloads) {
-      const field = memoField(payload.path);
+      const field = memoFieldOf(payload.path);
       if (field !== undefined) fields.set(field, `${fields.get(field) ?? ''}\n${payload.text}`);
     }
   }

@@ -174,3 +174,18 @@ export async function decodeStoredFile(bytes: Uint8Array, decoder: Decoder = cli
   const payload = temporal.api.common.v1.Payload.decode(bytes) as Payload;
   return { encoding: encodingOf(payload), text: (await decoder.decode(payload)).text };
 }
+
+/** Fails naming the place and the values found there (never the whole text) when any of `needles` is in `haystack`. */
+export function expectAbsent(where: string, haystack: string, needles: readonly string[]): void {
+  const found = needles.filter((needle) => haystack.includes(needle));
+  expect({ where, found }).toEqual({ where, found: [] });
+}
+
+/** The memo field a payload's path in history is (a start's `memo`, upsertMemo's `upsertedMemo`), else undefined. */
+export const memoFieldOf = (where: string): string | undefined => /[mM]emo\.fields\[([^\]]+)\]$/.exec(where)?.[1];
+
+/**
+ * Payloads the SDK never runs through a codec: search attributes (Temporal indexes them), headers, and the SDK's own
+ * patch markers (`patched()`: the patch ID). They are checked for personal data as they are.
+ */
+export const uncodedPath = (where: string): boolean => /searchAttributes|\.header\.|markerRecordedEventAttributes\.details\[patch-data\]/.test(where);

@@ -11,7 +11,7 @@ import type { SyncReport } from '../../sync/report';
 import { employeeRefKeyFromEnv } from '../../worker/create-worker';
 import { generateOrg, leaves, type GeneratedEmployee } from '../fixtures/org';
 import { usePipelineTests, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
-import { clientDecoder, decodeStoredFile, decoderOf, filesUnder, scanHistory, scanRun, type ScannedHistory } from './history-scan';
+import { clientDecoder, decodeStoredFile, decoderOf, expectAbsent, filesUnder, memoFieldOf, scanHistory, scanRun, uncodedPath, type ScannedHistory } from './history-scan';
 
 /**
  * Issue: HR data never appears in plain text in Temporal, and secrets never reach workflow history at all. These tests
@@ -54,30 +54,18 @@ function mappedValues(employee: GeneratedEmployee): string[] {
 }
 const rawValues = (employee: GeneratedEmployee): string[] => [employee.date_of_birth];
 
-/** Fails naming the history and the value (never the whole history) when `needle` is in `haystack`. */
-function expectAbsent(where: string, haystack: string, needles: readonly string[]): void {
-  const found = needles.filter((needle) => haystack.includes(needle));
-  expect({ where, found }).toEqual({ where, found: [] });
-}
-
 /** Memo field names, each with the encodings its payloads had in history. */
 function memoFields(histories: readonly ScannedHistory[]): Map<string, Set<string | undefined>> {
   const fields = new Map<string, Set<string | undefined>>();
   for (const history of histories) {
     for (const payload of history.payloads) {
       // `memo` of started events, `upsertedMemo` of workflowPropertiesModified (upsertMemo).
-      const field = /[mM]emo\.fields\[([^\]]+)\]$/.exec(payload.path)?.[1];
+      const field = memoFieldOf(payload.path);
       if (field !== undefined) fields.set(field, (fields.get(field) ?? new Set()).add(payload.encoding));
     }
   }
   return fields;
 }
-
-/**
- * Payloads the SDK never runs through a codec: search attributes (Temporal indexes them), headers, and the SDK's own
- * patch markers (`patched()`: the patch ID). They are checked for personal data as they are.
- */
-const uncodedPath = (where: string) => /searchAttributes|\.header\.|markerRecordedEventAttributes\.details\[patch-data\]/.test(where);
 
 async function checkStoreAndReport(fixture: PipelineFixture, report: SyncReport, personal: readonly string[]): Promise<string> {
   const decoder = clientDecoder();
