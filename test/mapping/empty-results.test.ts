@@ -66,7 +66,7 @@ describe('a map entry or fallback of "" is no value', () => {
     const current = JSON.parse(JSON.stringify(mapped.employees[0]?.user)) as ScimUser;
     const existing = { ...current, id: 'u-ann', [PEAKON_USER_SCHEMA]: { Team: 'Alpha' } } as ScimUser;
     const [entry] = buildPlan(mapped.employees, [existing], { matchingKey: 'email', updateMethod: 'patch', refOf: (key) => `r-${key}` }).entries;
-    expect(entry?.changes).toEqual([{ field: 'Team', from: 'Alpha', to: null }]);
+    expect(entry?.changes).toEqual([{ field: 'Team', from: 'Alpha', to: null, peakon: true }]);
     expect(entry?.update?.write).toEqual({ method: 'patch', operations: [{ op: 'remove', path: TEAM }] });
   });
 });
