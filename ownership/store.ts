@@ -506,11 +506,11 @@ export function ledgerStore(bytes: ByteStore, codec: PayloadCodec, options: Ledg
         // rotation drops an old key once every tenant has completed a run, and every plan records (sealedAsNow).
         const unchanged = JSON.stringify(next) === JSON.stringify(ledger);
         if (unchanged && (stored === undefined || (good === stored.bytes && (await sealedAsNow(stored.bytes))))) return next;
-        const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(next)]);
-        const sealed = PayloadProto.encode(encoded as never).finish();
-        // A reseal only (the same ledger, sealed anew): its previous version is that ledger too, in the new seal, so no
-        // fallback copy stays under a key the rotation is about to drop.
-        const previous = unchanged && stored !== undefined && good === stored.bytes ? sealed : good;
+        const seal = async (value: OwnershipLedger) => PayloadProto.encode((await codec.encode([defaultPayloadConverter.toPayload(value)]))[0] as never).finish();
+        const sealed = await seal(next);
+        // The previous version is kept in this process's seal too (the same ledger when only the seal changes), so no
+        // fallback copy stays under a key the rotation is about to drop, or plain once encryption is on.
+        const previous = good === undefined || (await sealedAsNow(good)) ? good : unchanged ? sealed : await seal(ledger);
         if (await bytes.putIfUnchanged(name(tenant), sealed, stored?.version, previous)) return next;
         if (attempt >= MAX_RECORD_ATTEMPTS) throw new Error(`the ownership ledger of tenant ${tenant} in ${bytes.location} changed under each of ${MAX_RECORD_ATTEMPTS} writes in a row (other writers?); the write is retried with the activity`);
         await jitter();

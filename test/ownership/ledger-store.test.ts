@@ -70,6 +70,23 @@ describe('ownership ledger in a folder', () => {
     expect(await ledgerStoreFor({ kind: 'local', directory: plain }, keyed(newKey)).read('acme')).toMatchObject({ owned: ['u1'] });
   });
 
+  it('a change recorded after a rotation or after turning encryption on keeps its fallback .prev in the new seal too', async () => {
+    const [oldKey, newKey] = [generateEncryptionKey(), generateEncryptionKey()];
+    const file = (directory: string) => path.join(directory, 'ledger', 'acme.ledger');
+    for (const before of [keyed(oldKey), { PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS: '1' }]) {
+      const directory = mkdtempSync(path.join(tmpdir(), 'ledger-'));
+      await ledgerStoreFor({ kind: 'local', directory }, before).record('acme', { owned: ['peakon-user-0001'], deleted: [] });
+      // The first run under the new key creates someone: the ledger changes, and its previous version is kept.
+      await ledgerStoreFor({ kind: 'local', directory }, { PEAKON_SYNC_ENCRYPTION_KEY: newKey, PEAKON_SYNC_ENCRYPTION_OLD_KEYS: oldKey, PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS: '1' }).record('acme', { owned: ['peakon-user-0002'], deleted: [] });
+      expect(readFileSync(`${file(directory)}.prev`).toString('latin1')).not.toContain('peakon-user-0001');
+      // The old key dropped, the current file damaged: the fallback is read with the new key alone.
+      writeFileSync(file(directory), 'damaged');
+      const warnings: string[] = [];
+      expect(await ledgerStoreFor({ kind: 'local', directory }, keyed(newKey), undefined, { warn: (message) => warnings.push(message) }).read('acme')).toMatchObject({ owned: ['peakon-user-0001'] });
+      expect(warnings).toEqual([expect.stringContaining('using its previous version')]);
+    }
+  });
+
   it('is encrypted and readable by the worker\'s user only; another key cannot read it', async () => {
     const directory = mkdtempSync(path.join(tmpdir(), 'ledger-'));
     const key = generateEncryptionKey();
