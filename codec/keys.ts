@@ -107,7 +107,10 @@ function readVariable(env: Record<string, string | undefined>, name: string, opt
 export function readCodecServerToken(env: Record<string, string | undefined> = process.env): string | undefined {
   const read = readVariable(env, CODEC_SERVER_TOKEN_VARIABLE);
   // One trailing newline dropped from the variable too, as from its file (a Kubernetes secret made with --from-file).
-  const token = (env[CODEC_SERVER_TOKEN_VARIABLE] && read !== undefined ? withoutTrailingNewline(read) : read) || undefined;
+  const direct = Boolean(env[CODEC_SERVER_TOKEN_VARIABLE]) && read !== undefined;
+  const token = (direct ? withoutTrailingNewline(read) : read) || undefined;
+  // Set to a newline alone: an empty secret (as its file would be), never read as "no token".
+  if (direct && token === undefined) throw new EncryptionKeyError(`${CODEC_SERVER_TOKEN_VARIABLE} is empty (only a newline)`);
   // HTTP trims a header value's ends, so a token with whitespace there would answer every request 401, unexplained.
   if (token !== undefined && token !== token.trim()) {
     const origin = env[CODEC_SERVER_TOKEN_VARIABLE] ? CODEC_SERVER_TOKEN_VARIABLE : `${CODEC_SERVER_TOKEN_VARIABLE}_FILE`;

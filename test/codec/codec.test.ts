@@ -224,6 +224,7 @@ describe('encryption keys from the environment', () => {
     // One trailing newline is how files end, not part of the token (nor of a variable filled from a file).
     expect(readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: file('token-line', 'tok3n-0123\n') })).toBe('tok3n-0123');
     expect(readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN: 'tok3n-0123\n' })).toBe('tok3n-0123');
+    expect(() => readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN: '\n' })).toThrow('PEAKON_SYNC_CODEC_SERVER_TOKEN is empty (only a newline)');
   });
 
   it('reads an empty old-keys file as no old keys, as an empty variable (a rotation dropped the last one)', () => {
