@@ -32,13 +32,13 @@ describe('the report file as sync --wait reads it', () => {
       { ref: 'e-leaver', employeeKey: 'leaver@example.com', recordRef: 'row 2', action: 'deactivate', reason: 'terminated on 2026-11-01', warnings: [], changes: [{ field: 'active', from: true, to: false }] },
       { ref: 'e-gone', employeeKey: 'gone@example.com', recordRef: 'not in the HR read', action: 'delete', reason: 'not in the HR read', warnings: [], changes: [] },
       { ref: 'e-back', employeeKey: 'back@example.com', recordRef: 'row 3', action: 'update', reason: 'back in the HR read', returner: true, warnings: [], changes: [{ field: 'active', from: false, to: true }] },
-      { ref: 'e-hand', employeeKey: 'hand@example.com', recordRef: 'row 4', action: 'update', adopted: true, warnings: [], changes: [{ field: 'title', from: 'A', to: 'B' }] },
+      { ref: 'e-hand', employeeKey: 'hand@example.com', recordRef: 'row 4', action: 'update', adopted: true, warnings: [], changes: [{ field: 'title', from: 'A', to: 'B', peakon: true }] },
     ];
     const outcomes: EmployeeOutcome[] = [
       { ref: 'e-leaver', employeeKey: 'leaver@example.com', phase: 'update', status: 'deactivated', changes: [{ field: 'active', from: true, to: false }], operations: 1 },
       { ref: 'e-gone', employeeKey: 'gone@example.com', phase: 'update', status: 'deleted', operations: 1 },
       { ref: 'e-back', employeeKey: 'back@example.com', phase: 'update', status: 'updated', changes: [{ field: 'active', from: false, to: true }], operations: 1 },
-      { ref: 'e-hand', employeeKey: 'hand@example.com', phase: 'update', status: 'updated', changes: [{ field: 'title', from: 'A', to: 'B' }], operations: 1 },
+      { ref: 'e-hand', employeeKey: 'hand@example.com', phase: 'update', status: 'updated', changes: [{ field: 'title', from: 'A', to: 'B', peakon: true }], operations: 1 },
     ];
     const { run: writeRunReport } = inActivity(writeRunReportActivity({ reportDirectory: dir } as ActivityDeps));
     const file = await writeRunReport({ run: { tenant: 'acme', runId: summary.runId }, report: summary, entries, outcomes, warnings: {}, problems: [] });
@@ -49,7 +49,8 @@ describe('the report file as sync --wait reads it', () => {
       expect.objectContaining({ employeeKey: 'leaver@example.com', employeeRef: 'e-leaver', action: 'deactivate', status: 'deactivated', reason: 'terminated on 2026-11-01' }),
       expect.objectContaining({ employeeKey: 'gone@example.com', employeeRef: 'e-gone', action: 'delete', status: 'deleted', reason: 'not in the HR read' }),
       expect.objectContaining({ employeeKey: 'back@example.com', action: 'update', status: 'updated', returner: true, reason: 'back in the HR read' }),
-      expect.objectContaining({ employeeKey: 'hand@example.com', action: 'update', status: 'updated', adopted: true }),
+      // A Peakon attribute's change keeps its mark (told apart from a core field of the same name).
+      expect.objectContaining({ employeeKey: 'hand@example.com', action: 'update', status: 'updated', adopted: true, changes: [{ field: 'title', from: 'A', to: 'B', peakon: true }] }),
     ]);
     const table = formatEmployeeTable(read && 'lines' in read ? read.lines : []);
     expect(table).toMatch(/leaver@example\.com +deactivate +deactivated +active: true → false \(terminated on 2026-11-01\)/);
