@@ -5,21 +5,14 @@
  * and the error line must carry it. The built CLI against the real dev server, a run that no worker polls for.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { BUILT_CLI, runBuiltCli } from '../harness/cli';
-import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
+import { builtCliWithDevServer, runBuiltCli } from '../harness/cli';
+import { devServerAddress, TEST_NAMESPACE } from '../harness/temporal';
 
 describe('peakon-sync status of a running run whose query no worker answers', () => {
-  let temporal: TemporalTestContext;
-  beforeAll(async () => {
-    if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run \`npm run build\` first (npm test does)`);
-    temporal = await connectToDevServer();
-  });
-  afterAll(async () => {
-    await temporal.close();
-  });
+  const connected = builtCliWithDevServer();
 
   it("prints Temporal's reason after the SDK's \"Failed to query Workflow\", for the progress and for --held", async () => {
+    const temporal = connected();
     // A run of the connector's run type on a task queue nobody polls: described as running, its queries time out.
     const runId = `peakon-sync/status-reason-${randomUUID().slice(0, 8)}/2026-11-28T02:00:00Z`;
     const handle = await temporal.client.workflow.start('syncTenantWorkflow', { taskQueue: temporal.taskQueue, workflowId: runId, args: [] });

@@ -4,25 +4,19 @@
  * has nothing to silence there, is not). The built CLI against the real dev server.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BUILT_CLI, runBuiltCli } from '../harness/cli';
-import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
+import { builtCliWithDevServer, runBuiltCli } from '../harness/cli';
+import { devServerAddress, TEST_NAMESPACE } from '../harness/temporal';
 
 const SAMPLE = path.resolve(__dirname, '../../examples');
 
 describe('peakon-sync sync: options that need --wait', () => {
-  let temporal: TemporalTestContext;
-  beforeAll(async () => {
-    if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run \`npm run build\` first (npm test does)`);
-    temporal = await connectToDevServer();
-  });
-  afterAll(async () => {
-    await temporal.close();
-  });
+  const connected = builtCliWithDevServer();
 
   it('--json and --fail-on without --wait exit 1 naming them, and start no run', async () => {
+    const temporal = connected();
     // The bundled sample under a tenant of its own, so a run it started (it must not) would be this test's alone.
     const tenant = `needs-wait-${randomUUID().slice(0, 8)}`;
     const folder = mkdtempSync(path.join(tmpdir(), 'sync-needs-wait-'));

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildCli } from '../../client/cli';
-import { devServerAddress, TEST_NAMESPACE } from './temporal';
+import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from './temporal';
 
 /** The built CLI (`npm test` builds first), run as an operator runs it. */
 export const BUILT_CLI = path.resolve(__dirname, '../../dist/client/cli.js');
@@ -11,6 +12,25 @@ export interface CliResult {
   stdout: string;
   stderr: string;
   exitCode: number;
+}
+
+/**
+ * For a describe block of tests of the built CLI against the dev server: fails first when the build is missing (`npm
+ * test` builds), connects once before the tests and closes after. Returns the connection (available in the tests).
+ */
+export function builtCliWithDevServer(): () => TemporalTestContext {
+  let temporal: TemporalTestContext | undefined;
+  beforeAll(async () => {
+    if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run \`npm run build\` first (npm test does)`);
+    temporal = await connectToDevServer();
+  });
+  afterAll(async () => {
+    await temporal?.close();
+  });
+  return () => {
+    if (!temporal) throw new Error('not connected to the dev server yet (use it inside a test)');
+    return temporal;
+  };
 }
 
 /** Runs `node dist/client/cli.js …` in a child process with `env` added to this process's environment. */
