@@ -1,10 +1,7 @@
-import { RestSourceConfigSchema } from '../../hris/config';
-import { createSource } from '../../hris';
-import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
 import type { RecordProblem } from '../../mapping/employee';
 import { toActivityFailure } from '../../activities/failures';
-import type { SecretRef } from '../../config/secret';
 import { useTestServers } from './http-server';
+import { ids, readFailure, readRestWith, TIED_STAFF as staff } from './rest-read';
 
 /**
  * Reads the REST source must not take for complete whatever the pagination: a `cursor` or `link` read whose cursor or
@@ -13,37 +10,8 @@ import { useTestServers } from './http-server';
  * neither sizeParam nor totalPath can tell the end; and a `pagination: none` read whose body says there are more pages.
  */
 
-const resolveSecret = (ref: SecretRef): string => {
-  throw new Error(`no secret ${JSON.stringify(ref)}`);
-};
-
 const { serve } = useTestServers();
 
-function readWith(origin: string, options: Record<string, unknown>, onProblem?: (problem: RecordProblem) => void): Promise<HrisRecord[]> {
-  const config = RestSourceConfigSchema.parse({ type: 'rest', url: `${origin}/api/employees`, ...options });
-  if (config.type !== 'rest') throw new Error('not a rest config');
-  return readAllRecords(createSource(config, { resolveSecret, sleep: async () => undefined }), onProblem ? { onProblem } : {});
-}
-
-async function failure(reading: Promise<unknown>): Promise<SourceReadError> {
-  const error = await reading.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(SourceReadError);
-  return error as SourceReadError;
-}
-
-const ids = (records: HrisRecord[]) => records.map((record) => record['id']);
-
-const staff = [
-  { id: 'E1', department: 'Ops', email: 'e1@example.com' },
-  { id: 'E2', department: 'Ops', email: 'e2@example.com' },
-  { id: 'E3', department: 'Ops', email: 'e3@example.com' },
-  { id: 'E4', department: 'Ops', email: 'e4@example.com' },
-  { id: 'E5', department: 'Sales', email: 'e5@example.com' },
-  { id: 'E6', department: 'Sales', email: 'e6@example.com' },
-];
 const PRIVATE = ['E3', 'E4', 'e3@example.com', 'e4@example.com', 'Ops'];
 
 /**
@@ -61,7 +29,7 @@ describe('REST source: a cursor or link read over an order that is not stable ac
 
   it('fails a cursor read that served one record on two pages (another was skipped), naming the pages, not the record', async () => {
     const api = await cursorApi();
-    const error = await failure(readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }));
+    const error = await readFailure(readRestWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }));
     expect(error.message).toContain('page 2 served 1 record(s) that an earlier page already served (the first of them on page 1; records are not quoted)');
     expect(error.message).toContain('some other record may have been skipped');
     expect(error.message).toContain('a unique key in source.query');
@@ -73,7 +41,7 @@ describe('REST source: a cursor or link read over an order that is not stable ac
   it('where the caller takes problems, reads on and reports the repeat as a problem of the read naming no employee', async () => {
     const api = await cursorApi();
     const problems: RecordProblem[] = [];
-    const records = await readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }, (problem) => problems.push(problem));
+    const records = await readRestWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }, (problem) => problems.push(problem));
     expect(ids(records)).toEqual(['E1', 'E2', 'E3', undefined, 'E5', 'E6']);
     expect(problems).toEqual([{ recordRef: 'page 2 of the read', field: 'pagination', message: expect.stringContaining('page 2 served 1 record(s) that an earlier page already served') }]);
   });
@@ -84,7 +52,7 @@ describe('REST source: a cursor or link read over an order that is not stable ac
       const headers: Record<string, string> = offset + 3 < staff.length ? { Link: `</api/employees?start=${offset + 3}>; rel="next"` } : {};
       return { body: unstable(offset), headers };
     });
-    const error = await failure(readWith(api.origin, { pagination: { type: 'link' } }));
+    const error = await readFailure(readRestWith(api.origin, { pagination: { type: 'link' } }));
     expect(error.message).toContain('page 2 served 1 record(s) that an earlier page already served (the first of them on page 1; records are not quoted)');
     for (const value of PRIVATE) expect(error.message).not.toContain(value);
   });
@@ -95,7 +63,7 @@ describe('REST source: a cursor or link read over an order that is not stable ac
       const offset = Number(url.searchParams.get('cursor') ?? 0);
       return { body: { total: 5, items: staff.slice(offset, offset + 3), next: offset + 3 < staff.length ? String(offset + 3) : null } };
     });
-    const error = await failure(readWith(api.origin, { recordsPath: 'items', totalPath: 'total', pagination: { type: 'cursor', cursorPath: 'next' } }));
+    const error = await readFailure(readRestWith(api.origin, { recordsPath: 'items', totalPath: 'total', pagination: { type: 'cursor', cursorPath: 'next' } }));
     expect(error.message).toContain('the HR list changed while it was read (5 record(s) announced at "total", 6 read; if every read says so, "total" counts fewer records than the list returns (active people only, say): correct or remove source.totalPath); read again');
     expect(toActivityFailure(error).nonRetryable).toBe(false);
   });
@@ -105,13 +73,13 @@ describe('REST source: a cursor or link read over an order that is not stable ac
       const offset = Number(url.searchParams.get('cursor') ?? 0);
       return { body: { total: 6, items: staff.slice(offset, offset + 3), next: offset + 3 < staff.length ? String(offset + 3) : null } };
     });
-    expect(ids(await readWith(cursor.origin, { recordsPath: 'items', totalPath: 'total', pagination: { type: 'cursor', cursorPath: 'next' } }))).toEqual(staff.map((person) => person.id));
+    expect(ids(await readRestWith(cursor.origin, { recordsPath: 'items', totalPath: 'total', pagination: { type: 'cursor', cursorPath: 'next' } }))).toEqual(staff.map((person) => person.id));
     const link = await serve(({ url }) => {
       const offset = Number(url.searchParams.get('start') ?? 0);
       const headers: Record<string, string> = offset + 3 < staff.length ? { Link: `</api/employees?start=${offset + 3}>; rel="next"` } : {};
       return { body: staff.slice(offset, offset + 3), headers };
     });
-    expect(ids(await readWith(link.origin, { pagination: { type: 'link' } }))).toEqual(staff.map((person) => person.id));
+    expect(ids(await readRestWith(link.origin, { pagination: { type: 'link' } }))).toEqual(staff.map((person) => person.id));
   });
 });
 
@@ -125,7 +93,7 @@ describe('REST source: a cursor read whose page 1 has no key at cursorPath, with
 
   it('fails the read naming cursorPath and the keys found there (not their values), and suggesting sizeParam or totalPath', async () => {
     const server = await api();
-    const error = await failure(readWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.nextCursor' } }));
+    const error = await readFailure(readRestWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.nextCursor' } }));
     expect(error.message).toContain('page 1 has no key at "meta.nextCursor" (source.pagination.cursorPath), neither a next cursor nor null, but has a non-empty "meta.next_cursor"');
     expect(error.message).toContain('"meta" has the key(s) "next_cursor" (values not shown)');
     expect(error.message).toContain('correct source.pagination.cursorPath');
@@ -137,7 +105,7 @@ describe('REST source: a cursor read whose page 1 has no key at cursorPath, with
 
   it('fails the same when the next cursor is beside the records instead (a cursorPath under the wrong object)', async () => {
     const server = await serve(() => ({ body: { items: staff.slice(0, 3), nextPageToken: 'c-secret-3' } }));
-    const error = await failure(readWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.nextPageToken' } }));
+    const error = await readFailure(readRestWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.nextPageToken' } }));
     expect(error.message).toContain('but has a non-empty "nextPageToken"');
     expect(error.message).not.toContain('c-secret-3');
   });
@@ -145,32 +113,32 @@ describe('REST source: a cursor read whose page 1 has no key at cursorPath, with
   it('control: an only page without the key and without any other next cursor is the end (nextPageToken left out, a null paging object)', async () => {
     for (const body of [{ items: staff.slice(0, 2) }, { items: staff.slice(0, 2), paging: null }, { items: staff.slice(0, 2), meta: { count: 2 } }]) {
       const server = await serve(() => ({ body }));
-      expect(ids(await readWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'paging.next' } }))).toEqual(['E1', 'E2']);
+      expect(ids(await readRestWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'paging.next' } }))).toEqual(['E1', 'E2']);
     }
   });
 
   it('control: with the right cursorPath the read follows the cursor to its null', async () => {
     const server = await api();
-    expect(ids(await readWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor' } }))).toEqual(staff.map((person) => person.id));
+    expect(ids(await readRestWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor' } }))).toEqual(staff.map((person) => person.id));
   });
 
   it('control: a key present with null on page 1 is the API saying there is no more', async () => {
     const server = await serve(() => ({ body: { items: staff.slice(0, 2), meta: { next_cursor: null } } }));
-    expect(ids(await readWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor' } }))).toEqual(['E1', 'E2']);
+    expect(ids(await readRestWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor' } }))).toEqual(['E1', 'E2']);
   });
 
   it('control: a key absent only from a later page, after pages that had it, ends the read', async () => {
     const server = await serve(({ url }) =>
       url.searchParams.get('cursor') === null ? { body: { items: staff.slice(0, 3), meta: { next_cursor: 'c-3' } } } : { body: { items: staff.slice(3), meta: {} } },
     );
-    expect(ids(await readWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor' } }))).toEqual(staff.map((person) => person.id));
+    expect(ids(await readRestWith(server.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'meta.next_cursor' } }))).toEqual(staff.map((person) => person.id));
   });
 
   it('control: with totalPath the announced total decides, as before', async () => {
     const server = await serve(() => ({ body: { total: 2, items: staff.slice(0, 2) } }));
-    expect(ids(await readWith(server.origin, { recordsPath: 'items', totalPath: 'total', pagination: { type: 'cursor', cursorPath: 'next' } }))).toEqual(['E1', 'E2']);
+    expect(ids(await readRestWith(server.origin, { recordsPath: 'items', totalPath: 'total', pagination: { type: 'cursor', cursorPath: 'next' } }))).toEqual(['E1', 'E2']);
     const short = await serve(() => ({ body: { total: 6, items: staff.slice(0, 3) } }));
-    expect((await failure(readWith(short.origin, { recordsPath: 'items', totalPath: 'total', pagination: { type: 'cursor', cursorPath: 'next' } }))).message).toContain('announced 6 records at "total" but returned only 3');
+    expect((await readFailure(readRestWith(short.origin, { recordsPath: 'items', totalPath: 'total', pagination: { type: 'cursor', cursorPath: 'next' } }))).message).toContain('announced 6 records at "total" but returned only 3');
   });
 });
 
@@ -188,7 +156,7 @@ describe('REST source: pagination none (the default) whose body says there are m
 
   it.each(cases)('fails on %s beside the records at the top level, naming the key, not its value, and the setting', async (_key, extra, named) => {
     const server = await serve(() => ({ body: { data: staff.slice(0, 3), ...extra } }));
-    const error = await failure(readWith(server.origin, { recordsPath: 'data' }));
+    const error = await readFailure(readRestWith(server.origin, { recordsPath: 'data' }));
     expect(error.message).toContain(`the answer has ${named} beside the records (value not shown)`);
     expect(error.message).toContain('set source.pagination');
     for (const value of ['c-secret-2', 'page=2', 'E1', 'e1@example.com']) expect(error.message).not.toContain(value);
@@ -196,7 +164,7 @@ describe('REST source: pagination none (the default) whose body says there are m
 
   it('looks beside a nested records path (its parent object)', async () => {
     const server = await serve(() => ({ body: { result: { employees: staff.slice(0, 3), nextPageToken: 'c-secret-2' } } }));
-    const error = await failure(readWith(server.origin, { recordsPath: 'result.employees' }));
+    const error = await readFailure(readRestWith(server.origin, { recordsPath: 'result.employees' }));
     expect(error.message).toContain('the answer has a non-empty "result.nextPageToken" beside the records');
   });
 
@@ -204,6 +172,6 @@ describe('REST source: pagination none (the default) whose body says there are m
     const server = await serve(() => ({
       body: { data: staff, next: null, next_cursor: '', nextCursor: null, nextPageToken: '', next_page: 0, links: { self: '/api/employees', next: null }, has_more: false, hasMore: false },
     }));
-    expect(ids(await readWith(server.origin, { recordsPath: 'data' }))).toEqual(staff.map((person) => person.id));
+    expect(ids(await readRestWith(server.origin, { recordsPath: 'data' }))).toEqual(staff.map((person) => person.id));
   });
 });

@@ -1,12 +1,8 @@
-import { RestSourceConfigSchema } from '../../hris/config';
-import { createSource } from '../../hris';
 import { HrisStatusError } from '../../hris/http';
-import { createRestSource, type RestSourceDeps } from '../../hris/rest';
-import { SourceReadError, readAllRecords, type HrisRecord } from '../../hris/source';
 import type { RecordProblem } from '../../mapping/employee';
 import { toActivityFailure } from '../../activities/failures';
-import type { SecretRef } from '../../config/secret';
 import { useTestServers } from './http-server';
+import { ids, readFailure, readRestWith, TIED_STAFF as staff } from './rest-read';
 
 /**
  * Reads the REST source must not take for complete: an API whose order is not stable across pages (one record on two
@@ -15,43 +11,12 @@ import { useTestServers } from './http-server';
  * page (a cursor that expired). Those fail as a SourceReadError Temporal retries.
  */
 
-const resolveSecret = (ref: SecretRef): string => {
-  throw new Error(`no secret ${JSON.stringify(ref)}`);
-};
-
 const { serve } = useTestServers();
-
-function readWith(origin: string, options: Record<string, unknown>, deps: Partial<RestSourceDeps> = {}): Promise<HrisRecord[]> {
-  const config = RestSourceConfigSchema.parse({ type: 'rest', url: `${origin}/api/employees`, ...options });
-  if (config.type !== 'rest') throw new Error('not a rest config');
-  return readAllRecords(Object.keys(deps).length === 0 ? createSource(config, { resolveSecret, sleep: async () => undefined }) : createRestSource(config, { resolveSecret, sleep: async () => undefined, ...deps }));
-}
-
-async function failure(reading: Promise<unknown>): Promise<SourceReadError> {
-  const error = await reading.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(SourceReadError);
-  return error as SourceReadError;
-}
 
 /** A failure Temporal retries: the plan activity reads again from page 1. */
 function expectRetryable(error: unknown): void {
   expect(toActivityFailure(error).nonRetryable).toBe(false);
 }
-
-const ids = (records: HrisRecord[]) => records.map((record) => record['id']);
-
-// Six people, two departments: ORDER BY department alone ties within each, and the API breaks ties differently per request.
-const staff = [
-  { id: 'E1', department: 'Ops', email: 'e1@example.com' },
-  { id: 'E2', department: 'Ops', email: 'e2@example.com' },
-  { id: 'E3', department: 'Ops', email: 'e3@example.com' },
-  { id: 'E4', department: 'Ops', email: 'e4@example.com' },
-  { id: 'E5', department: 'Sales', email: 'e5@example.com' },
-  { id: 'E6', department: 'Sales', email: 'e6@example.com' },
-];
 
 describe('REST source: an API whose order is not stable across pages', () => {
   // Page 1 (offset 0) sorts Ops as E1 E2 E3 E4; the next request sorts the ties as E1 E3 E4 E2, so offset 3 starts at
@@ -66,7 +31,7 @@ describe('REST source: an API whose order is not stable across pages', () => {
       const offset = Number(url.searchParams.get('offset'));
       return { body: { total: staff.length, rows: unstable(offset, Number(url.searchParams.get('limit'))) } };
     });
-    const error = await failure(readWith(api.origin, { recordsPath: 'rows', totalPath: 'total', pagination: { type: 'offset', pageSize: 3 } }));
+    const error = await readFailure(readRestWith(api.origin, { recordsPath: 'rows', totalPath: 'total', pagination: { type: 'offset', pageSize: 3 } }));
     expect(error.message).toContain('page 2 (offset=3) served 1 record(s) that an earlier page already served (the first of them on page 1 (offset=0); records are not quoted)');
     expect(error.message).toContain("the API's order may not be stable across pages");
     expect(error.message).toContain('some other record may have been skipped');
@@ -83,7 +48,7 @@ describe('REST source: an API whose order is not stable across pages', () => {
       [staff[0], staff[5]],
     ];
     const api = await serve(({ url }) => ({ body: pages[Number(url.searchParams.get('page')) - 1] ?? [] }));
-    const error = await failure(readWith(api.origin, { pagination: { type: 'page', sizeParam: 'size', pageSize: 2 } }));
+    const error = await readFailure(readRestWith(api.origin, { pagination: { type: 'page', sizeParam: 'size', pageSize: 2 } }));
     expect(error.message).toContain('page 3 (page=3) served 1 record(s) that an earlier page already served (the first of them on page 1 (page=1)');
     expectRetryable(error);
   });
@@ -93,10 +58,8 @@ describe('REST source: an API whose order is not stable across pages', () => {
       const offset = Number(url.searchParams.get('offset'));
       return { body: { total: staff.length, rows: unstable(offset, Number(url.searchParams.get('limit'))) } };
     });
-    const config = RestSourceConfigSchema.parse({ type: 'rest', url: `${api.origin}/api/employees`, recordsPath: 'rows', totalPath: 'total', pagination: { type: 'offset', pageSize: 3 } });
-    if (config.type !== 'rest') throw new Error('not a rest config');
     const problems: RecordProblem[] = [];
-    const records = await readAllRecords(createSource(config, { resolveSecret, sleep: async () => undefined }), { onProblem: (problem) => problems.push(problem) });
+    const records = await readRestWith(api.origin, { recordsPath: 'rows', totalPath: 'total', pagination: { type: 'offset', pageSize: 3 } }, (problem) => problems.push(problem));
     // Every record served is kept, E2 once: its copy on page 2 is a blank stand-in (the mapping skips it), so the records
     // after it keep their positions. E4 was never served.
     expect(ids(records)).toEqual(['E1', 'E2', 'E3', undefined, 'E5', 'E6']);
@@ -113,7 +76,7 @@ describe('REST source: an API whose order is not stable across pages', () => {
       const offset = Number(url.searchParams.get('offset'));
       return { body: rows.slice(offset, offset + Number(url.searchParams.get('limit'))) };
     });
-    expect(ids(await readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }))).toEqual(['E1', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6']);
+    expect(ids(await readRestWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }))).toEqual(['E1', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6']);
   });
 });
 
@@ -127,7 +90,7 @@ describe('REST source: a cursor or Link read that serves its previous page again
       c: { items: staff.slice(5), next: '' },
     };
     const api = await serve(({ url }) => ({ body: pages[url.searchParams.get('cursor') ?? ''] }));
-    const error = await failure(readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }));
+    const error = await readFailure(readRestWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }));
     expect(error.message).toContain('the API served page 2 again (as page 3, record for record) while announcing more (a next cursor at "next")');
     expectRetryable(error);
   });
@@ -138,7 +101,7 @@ describe('REST source: a cursor or Link read that serves its previous page again
       if (page === 1) return { body: staff.slice(0, 3), headers: { Link: '</api/employees?p=2>; rel="next"' } };
       return { body: staff.slice(3, 5), headers: { Link: `</api/employees?p=${page + 1}>; rel="next"` } };
     });
-    const error = await failure(readWith(api.origin, { pagination: { type: 'link' } }));
+    const error = await readFailure(readRestWith(api.origin, { pagination: { type: 'link' } }));
     expect(error.message).toContain('the API served page 2 again (as page 3, record for record) while announcing more (a Link rel="next" header)');
     expectRetryable(error);
   });
@@ -147,7 +110,7 @@ describe('REST source: a cursor or Link read that serves its previous page again
 describe('REST source: a 400 for a page after the first', () => {
   it('fails a cursor read whose cursor the API refuses (expired) as a read to retry, not a bad config', async () => {
     const api = await serve(({ url }) => (url.searchParams.get('cursor') === null ? { body: { items: staff.slice(0, 3), next: 'a' } } : { status: 400, body: { error: 'cursor expired' } }));
-    const error = await failure(readWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }));
+    const error = await readFailure(readRestWith(api.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }));
     expect(error).not.toBeInstanceOf(HrisStatusError);
     expect(error.message).toMatch(/answered 400: \{"error":"cursor expired"\}; the API refused a later page \(page 2\) of a read whose page 1 it accepted/);
     expectRetryable(error);
@@ -155,7 +118,7 @@ describe('REST source: a 400 for a page after the first', () => {
 
   it('still fails a 400 on page 1 for good (the request itself is wrong)', async () => {
     const api = await serve(() => ({ status: 400, body: { error: 'unknown parameter' } }));
-    const error = await failure(readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }));
+    const error = await readFailure(readRestWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } }));
     expect(error).toBeInstanceOf(HrisStatusError);
     expect(toActivityFailure(error).nonRetryable).toBe(true);
   });
