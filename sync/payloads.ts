@@ -118,16 +118,15 @@ function withReferences(body: ScimUserWrite, references: Record<string, string>)
  */
 export function composeUpdate(desired: DesiredState, current: ScimUser, method: UpdateMethod, options: { readFirst?: boolean } = {}): EmployeeChange {
   const intended = intendedState(desired, current);
-  const diffed = diffFields(intended, current, Object.keys(desired.references));
-  const changes = diffed.map(({ change }) => change);
+  const changes = diffUser(intended, current, Object.keys(desired.references));
   const write: EmployeeWrite =
     method === 'patch'
-      ? { method, operations: patchOperations(intended, diffed, current) }
+      ? { method, operations: patchOperations(intended, changes, current) }
       : options.readFirst
         ? putOverCurrent(withoutCreateOnly(intended, desired.createOnly))
         : { method, body: replacementBody(intended, current) };
   // References are Peakon attributes: a core field of the same name (a Peakon attribute called `department`) is not one.
-  const changed = new Set(diffed.filter(({ peakon }) => peakon).map(({ change }) => change.field));
+  const changed = new Set(changes.filter((change) => change.peakon).map((change) => change.field));
   // A reference set only on create (onlyOnCreate) is Peakon's to keep for an existing user: no write of it is ours, so
   // a rejected write is never blamed on it (withoutReferences).
   const createOnly = new Set(desired.createOnly);
@@ -269,9 +268,9 @@ const FIELD_PATHS: Record<string, string> = {
  * for a PATCH path, and replacing it with the mapped list alone would drop a home address. A Peakon attribute is written
  * in the Peakon extension whatever its name (one called `department` is not the enterprise department).
  */
-function patchOperations(intended: ScimUserWrite, diffed: readonly DiffedField[], current?: ScimUser): PatchOperation[] {
-  return diffed.map(({ change, peakon }): PatchOperation => {
-    if (peakon) return peakonAttributePatch(change.field, typeof change.to === 'boolean' ? String(change.to) : change.to);
+function patchOperations(intended: ScimUserWrite, changes: readonly FieldChange[], current?: ScimUser): PatchOperation[] {
+  return changes.map((change): PatchOperation => {
+    if (change.peakon) return peakonAttributePatch(change.field, typeof change.to === 'boolean' ? String(change.to) : change.to);
     const corePath = FIELD_PATHS[change.field] ?? change.field;
     if (corePath === 'emails') return { op: 'replace', path: 'emails', value: (current ? emailsToWrite(intended, current) : intended.emails) ?? [] };
     return change.to === null ? { op: 'remove', path: corePath } : { op: 'replace', path: corePath, value: change.to };
@@ -311,7 +310,7 @@ const CASE_INSENSITIVE_FIELDS = new Set(['userName', 'email']);
 /**
  * Peakon attributes are keyed apart from the core and enterprise fields (`peakon:<name>`), so that a tenant's attribute
  * named `department`, `locale`, `active`, `email`… is compared on its own and does not stand in for the core field of
- * that name. The key is this file's alone: a FieldChange names the attribute as before (diffFields says which it is).
+ * that name. The key is this file's alone: a FieldChange names the attribute as before (its `peakon` flag says which it is).
  */
 const PEAKON_KEY = 'peakon:';
 
@@ -364,24 +363,18 @@ function sameValue(field: string, a: Scalar | undefined, b: Scalar | undefined):
   return String(normalise(a)) === String(normalise(b)) && (normalise(a) === null) === (normalise(b) === null);
 }
 
-/** A change diffFields found, and whether it is of a Peakon extension attribute (else a core or enterprise field). */
-interface DiffedField {
-  change: FieldChange;
-  peakon: boolean;
-}
-
 /**
  * Every attribute the intended state sets that differs from Peakon's current state (employee references compared
  * case-insensitively), core and enterprise fields first, then Peakon attributes, as before. A Peakon attribute with a
  * core field's name comes right before that field's change when both changed, so a lookup of a reference's change by
  * name finds the attribute's first (withoutReferences, run by workflows, also checks the value it restores).
  */
-function diffFields(intended: ScimUserWrite, current: ScimUserWrite | undefined, referenceAttributes: readonly string[]): DiffedField[] {
+export function diffUser(intended: ScimUserWrite, current: ScimUserWrite | undefined, referenceAttributes: readonly string[] = []): FieldChange[] {
   const wanted = comparableFields(intended);
   const existing = comparableFields(current);
   const references = new Set(referenceAttributes);
-  const core: DiffedField[] = [];
-  const peakon: DiffedField[] = [];
+  const core: FieldChange[] = [];
+  const peakon: FieldChange[] = [];
   for (const [key, to] of wanted) {
     if (to === undefined) continue;
     const from = existing.get(key);
@@ -390,22 +383,17 @@ function diffFields(intended: ScimUserWrite, current: ScimUserWrite | undefined,
     const equal = isPeakon && references.has(field)
       ? String(from ?? '').toLowerCase() === String(to ?? '').toLowerCase()
       : sameValue(key, from, to);
-    if (!equal) (isPeakon ? peakon : core).push({ change: { field, from: from ?? null, to, ...(isPeakon ? { peakon: true as const } : {}) }, peakon: isPeakon });
+    if (!equal) (isPeakon ? peakon : core).push({ field, from: from ?? null, to, ...(isPeakon ? { peakon: true as const } : {}) });
   }
-  const sameNamed = new Map(peakon.map((entry) => [entry.change.field, entry]));
-  const ordered: DiffedField[] = [];
-  for (const entry of core) {
-    const attribute = sameNamed.get(entry.change.field);
+  const sameNamed = new Map(peakon.map((change) => [change.field, change]));
+  const ordered: FieldChange[] = [];
+  for (const change of core) {
+    const attribute = sameNamed.get(change.field);
     if (attribute) {
       ordered.push(attribute);
-      sameNamed.delete(entry.change.field);
+      sameNamed.delete(change.field);
     }
-    ordered.push(entry);
+    ordered.push(change);
   }
-  return [...ordered, ...peakon.filter((entry) => sameNamed.get(entry.change.field) === entry)];
-}
-
-/** Every attribute the intended state sets that differs from Peakon's current state (see diffFields). */
-export function diffUser(intended: ScimUserWrite, current: ScimUserWrite | undefined, referenceAttributes: readonly string[] = []): FieldChange[] {
-  return diffFields(intended, current, referenceAttributes).map(({ change }) => change);
+  return [...ordered, ...peakon.filter((change) => sameNamed.get(change.field) === change)];
 }
