@@ -14,10 +14,12 @@ export function logOperations(log: OperationLog): RequestHandler {
     const entry = log.record(req.method, req.originalUrl, new Date());
     res.on('finish', () => {
       entry.status = res.statusCode;
+      entry.answeredAt ??= new Date().toISOString();
     });
     // A response cut short after its headers (the commitThenCut fault) never finishes, but its status was sent.
     res.on('close', () => {
       if (entry.status === null && res.headersSent) entry.status = res.statusCode;
+      entry.answeredAt ??= new Date().toISOString();
     });
     next();
   };

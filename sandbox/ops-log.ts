@@ -6,6 +6,8 @@ export interface OperationLogEntry {
   status: number | null;
   /** ISO 8601 time the request arrived. */
   time: string;
+  /** ISO 8601 time its answer was sent (or the client went away); null while in flight. */
+  answeredAt: string | null;
 }
 
 /** Every request that reached /scim/v2, in arrival order, whatever its outcome (401 and 429 included). */
@@ -13,7 +15,7 @@ export class OperationLog {
   private entries: OperationLogEntry[] = [];
 
   record(method: string, path: string, time: Date): OperationLogEntry {
-    const entry: OperationLogEntry = { method, path, status: null, time: time.toISOString() };
+    const entry: OperationLogEntry = { method, path, status: null, time: time.toISOString(), answeredAt: null };
     this.entries.push(entry);
     return entry;
   }

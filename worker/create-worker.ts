@@ -4,7 +4,7 @@ import { NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptio
 import { createHmac, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { createActivities, SCIM_ACTIVITY_NAMES, type ActivityDeps } from '../activities';
-import { connectorDataConverterFromEnv, DEFAULT_PLAN_CONCURRENCY, defaultPayloadDirectory } from './environment';
+import { connectorDataConverterFromEnv, DEFAULT_PLAN_CONCURRENCY, DEFAULT_SCIM_CONCURRENCY, defaultPayloadDirectory } from './environment';
 import { resolveSecret } from '../config/secret';
 import { createSourceForConfig } from '../hris';
 import { ledgerStoreFromEnv } from '../ownership/store';
@@ -32,7 +32,7 @@ export interface SyncWorkerOptions {
    * `workflowBundleConverterOptions`).
    */
   dataConverter?: DataConverter;
-  /** Concurrent SCIM activities in this process, per tenant. */
+  /** Concurrent SCIM activities in this process, per tenant (default: the worker's PEAKON_SYNC_SCIM_CONCURRENCY default). */
   maxConcurrentScimActivities?: number;
   /** Plans this process runs at once, all tenants together (each holds its tenant's records; workflows/ids.ts planTaskQueue). */
   maxConcurrentPlans?: number;
@@ -120,7 +120,7 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
       ...common,
       taskQueue,
       activities: scimActivities,
-      maxConcurrentActivityTaskExecutions: options.maxConcurrentScimActivities ?? 20,
+      maxConcurrentActivityTaskExecutions: options.maxConcurrentScimActivities ?? DEFAULT_SCIM_CONCURRENCY,
       maxTaskQueueActivitiesPerSecond: activitiesPerSecond,
     }),
     (taskQueue, error) => Runtime.instance().logger.error('tenant SCIM worker stopped', { taskQueue, error: error instanceof Error ? error.message : String(error) }),

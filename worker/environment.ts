@@ -32,6 +32,9 @@ function validBy(parse: (env: NodeJS.ProcessEnv) => unknown, name: string) {
  */
 export const DEFAULT_STATE_DIRECTORY = path.join('.peakon-sync', 'state');
 
+/** SCIM activities a worker process runs at once per tenant unless PEAKON_SYNC_SCIM_CONCURRENCY says otherwise. */
+export const DEFAULT_SCIM_CONCURRENCY = 10;
+
 /** Plans a worker process runs at once unless PEAKON_SYNC_PLAN_CONCURRENCY says otherwise. */
 export const DEFAULT_PLAN_CONCURRENCY = 2;
 
@@ -53,7 +56,7 @@ export const WorkerEnvironmentSchema = z.object({
   /** Structured JSON logs on stdout at this level. */
   PEAKON_SYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** SCIM requests running at once in this worker process, per tenant (the rate is each tenant's `operationsPerHour`). */
-  PEAKON_SYNC_SCIM_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().default(10)),
+  PEAKON_SYNC_SCIM_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().default(DEFAULT_SCIM_CONCURRENCY)),
   /**
    * Plans (reading a tenant's HR system and Peakon, mapping, planning) this worker process runs at once, all tenants
    * together; more wait their turn. Each holds its tenant's records (about 4 KB per employee): size the heap for this

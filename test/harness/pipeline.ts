@@ -38,7 +38,7 @@ export interface PipelineFixture {
   config: ConnectorConfig;
   writeEmployees(employees: readonly GeneratedEmployee[]): void;
   /** This process's workers for the fixture, with the worker's own limits where a test sets them. */
-  startWorkers(limits?: Pick<SyncWorkerOptions, 'maxConcurrentPlans'>): Promise<SyncWorkers>;
+  startWorkers(limits?: Pick<SyncWorkerOptions, 'maxConcurrentPlans' | 'maxConcurrentScimActivities'>): Promise<SyncWorkers>;
   /** Starts a sync and returns its workflow handle. */
   startSync(input?: Partial<SyncWorkflowInput>): Promise<Awaited<ReturnType<TemporalTestContext['client']['workflow']['start']>>>;
   close(): Promise<void>;

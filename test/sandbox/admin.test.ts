@@ -3,7 +3,7 @@ import { ScimUserSchema } from '../../scim/resources';
 import { startSandbox } from '../../sandbox';
 import { admin, asList, createEmployee, employee, scim, TOKEN, useSandbox } from './helpers';
 
-const OpsSchema = z.object({ operations: z.array(z.object({ method: z.string(), path: z.string(), status: z.number().nullable(), time: z.string() })) });
+const OpsSchema = z.object({ operations: z.array(z.object({ method: z.string(), path: z.string(), status: z.number().nullable(), time: z.string(), answeredAt: z.string().nullable() })) });
 const UsersDumpSchema = z.object({ totalResults: z.number(), Resources: z.array(ScimUserSchema) });
 
 describe('sandbox admin surface (/_sandbox)', () => {
@@ -28,9 +28,10 @@ describe('sandbox admin surface (/_sandbox)', () => {
       ['GET', '/scim/v2/Users/missing', 404],
       ['GET', '/scim/v2/Users', 401],
     ]);
-    for (const { time } of operations) {
+    for (const { time, answeredAt } of operations) {
       expect(new Date(time).toISOString()).toBe(time);
       expect(Date.parse(time)).toBeGreaterThanOrEqual(before - 1);
+      expect(Date.parse(answeredAt ?? '')).toBeGreaterThanOrEqual(Date.parse(time));
     }
     expect(sandbox().ops()).toEqual(operations);
   });
