@@ -44,21 +44,44 @@ export function leaverWrite(settings: LeaversConfig, user: ScimUser, separation:
   const changes: FieldChange[] = [{ field: 'active', from: true, to: false }];
   if (settings.action === 'separate') {
     const peakon = (user[PEAKON_USER_SCHEMA] ?? {}) as Record<string, unknown>;
-    const held = (attribute: string): string | undefined => {
-      const value = peakon[attribute];
-      return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-    };
-    const { dateAttribute, reasonAttribute } = settings.separation;
-    const set = (attribute: string, value: string | undefined) => {
-      if (value === undefined || value === held(attribute)) return;
+    for (const [attribute, value] of Object.entries(separationValues(settings, user, separation))) {
+      if (value === undefined || value === nonEmptyText(peakon[attribute])) continue;
       operations.push(peakonAttributePatch(attribute, value));
       const from = peakon[attribute];
       changes.push({ field: attribute, from: typeof from === 'string' || typeof from === 'number' ? from : null, to: value, peakon: true });
-    };
-    set(dateAttribute, separation.date ?? held(dateAttribute) ?? separation.today);
-    set(reasonAttribute, separation.reason ?? held(reasonAttribute) ?? settings.separation.reason);
+    }
   }
   return { kind: 'deactivate', write: { method: 'patch', operations }, changes };
+}
+
+const nonEmptyText = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+
+/**
+ * What `separate` writes to a leaver's separation attributes (leaverWrite): the given date and reason, else what Peakon
+ * holds, else the run's day and `separation.reason` (none when unset: no reason is written).
+ */
+function separationValues(settings: LeaversConfig, user: ScimUser, separation: { date: string | undefined; reason: string | undefined; today: string }): Record<string, string | undefined> {
+  const peakon = (user[PEAKON_USER_SCHEMA] ?? {}) as Record<string, unknown>;
+  const { dateAttribute, reasonAttribute } = settings.separation;
+  const date = separation.date ?? nonEmptyText(peakon[dateAttribute]) ?? separation.today;
+  const reason = separation.reason ?? nonEmptyText(peakon[reasonAttribute]) ?? settings.separation.reason;
+  return { [dateAttribute]: date, [reasonAttribute]: reason };
+}
+
+/**
+ * An active Peakon user the HR record marks inactive (a status of Terminated, often before any termination date) is a
+ * leaver too: under `separate` its update also sets the separation date (the HR termination date, else Peakon's, else
+ * the run's day) and reason (the mapped one, else Peakon's, else `separation.reason`), as leaverWrite does for a
+ * leaver whose date has come; a value the mapping sets for either attribute stays. Without it the person is switched off
+ * with no separation, and a later run never adds one (they are then already inactive).
+ */
+export function withSeparation(settings: LeaversConfig, employee: DesiredEmployee, user: ScimUser, today: string): DesiredEmployee {
+  if (settings.action !== 'separate') return employee;
+  const mapped = employee.user[PEAKON_USER_SCHEMA] ?? {};
+  const values = separationValues(settings, user, { date: employee.terminationDate, reason: nonEmptyText(mapped[settings.separation.reasonAttribute]), today });
+  const added: Record<string, string> = {};
+  for (const [attribute, value] of Object.entries(values)) if (value !== undefined && nonEmptyText(mapped[attribute]) === undefined) added[attribute] = value;
+  return { ...employee, user: { ...employee.user, [PEAKON_USER_SCHEMA]: { ...mapped, ...added } } };
 }
 
 /** True when the person's termination date has come (on or before today). */

@@ -4,7 +4,7 @@ import { PEAKON_START_DATE_ATTRIBUTE } from '../mapping/record';
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
 import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type ScimUserWrite, type UnreadableScimUser } from '../scim/resources';
 import { withoutMassClears, type ClearGuardSettings } from './clear-guard';
-import { currentEmployment, guardVerdict, hasLeft, leaversOn, leaverWrite, returnerClears, separationAttributes, unidentifiedVerdict, type LeaverContext } from './leavers';
+import { currentEmployment, guardVerdict, hasLeft, leaversOn, leaverWrite, returnerClears, separationAttributes, unidentifiedVerdict, withSeparation, type LeaverContext } from './leavers';
 import { buildCreateBody, composeUpdate, diffUser } from './payloads';
 import type { LeaversSummary } from './report';
 import type { CreateWork, DesiredState, EmployeeIdentity, EmployeeWrite, FieldChange, MatchingKeyKind, UpdateMethod, UpdateWork } from './types';
@@ -286,8 +286,11 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
       // Under PUT it reads the user first (one GET more): a held write may go out days after the listing, and a replace
       // built from the listing would put back whatever was changed in Peakon meanwhile.
-      const readFirst = options.updateMethod === 'put' ? { write: composeUpdate(desiredState(writtenEmployee), state, 'put', { readFirst: true }).write } : {};
-      return { ...written, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...written.update, ...readFirst, leaver: 'deactivate' as const }, ...adopted };
+      // Under `separate` it also sets the separation date and reason, as any leaver's write does (withSeparation).
+      const separated = withSeparation(settings as LeaversConfig, writtenEmployee, state, leaverContext.today);
+      const deactivation = separated === writtenEmployee ? written : planEmployee(separated, state, options, context);
+      const readFirst = options.updateMethod === 'put' ? { write: composeUpdate(desiredState(separated), state, 'put', { readFirst: true }).write } : {};
+      return { ...deactivation, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...(deactivation.update ?? written.update), ...readFirst, leaver: 'deactivate' as const }, ...adopted };
     }
     return { ...written, ...rename, ...back, ...adopted };
   });

@@ -196,7 +196,7 @@ describe('leavers', () => {
     );
   });
 
-  it('separate: sets the separation date (the run\'s day) and the configured reason with the deactivation', async () => {
+  it('separate: sets the separation date (the run\'s day) and the configured reason with the deactivation, of a leaver gone from the read and of one the HR status marks inactive', async () => {
     const fixture = await pipeline.fixture();
     const org = generateOrg(8, 3);
     fixture.config.leavers = { ...fixture.config.leavers, action: 'separate', separation: { dateAttribute: 'Separation date', reasonAttribute: 'Separation reason', reason: 'Voluntary' } };
@@ -224,6 +224,15 @@ describe('leavers', () => {
         const returned = byEmail(fixture).get(gone?.work_email ?? '') as ScimUser;
         expect(returned.active).toBe(true);
         expect(returned[PEAKON_USER_SCHEMA]?.['Separation date'] ?? null).toBeNull();
+
+        // Marked Terminated in the HR system before any termination date is known (the usual status-driven export):
+        // switched off with a separation all the same, or no later run would ever add one (they are inactive then).
+        fixture.writeEmployees(org.map((employee) => (employee === gone ? { ...employee, status: 'Terminated' } : employee)));
+        const marked: SyncReport = await (await fixture.startSync({ asOf: '2026-12-05' })).result();
+        expect(marked.counts.deactivated).toBe(1);
+        const separated = byEmail(fixture).get(gone?.work_email ?? '') as ScimUser;
+        expect(separated.active).toBe(false);
+        expect(separated[PEAKON_USER_SCHEMA]).toMatchObject({ 'Separation date': '2026-12-05', 'Separation reason': 'Voluntary' });
       })(),
     );
   });

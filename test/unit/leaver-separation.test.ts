@@ -51,6 +51,41 @@ describe('separation date and reason of a leaver under separate', () => {
     });
   });
 
+  describe('marked inactive in the HR system (a status, no termination date yet)', () => {
+    const marked: DesiredEmployee = { ...stayer, employeeKey: 'marked@example.com', sourceId: 'H3', user: { schemas: [CORE_USER_SCHEMA], userName: 'marked@example.com', active: false } };
+    const planMarked = (record: DesiredEmployee, held: Record<string, string>, updateMethod: 'patch' | 'put') => {
+      const users = [peakonUser('u-stays', 'stays@example.com', {}), peakonUser('u-marked', 'marked@example.com', held)];
+      const leavers: LeaverContext = { today, owned: new Set(users.map((user) => user.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: 2 };
+      return writeOf(buildPlan([stayer, record], users, { matchingKey: 'email', updateMethod, refOf: (key) => key, leavers, leaverSettings: settings, today }), 'u-marked');
+    };
+
+    it('the deactivation also writes the run\'s day and the configured reason', () => {
+      const entry = planMarked(marked, {}, 'patch');
+      expect(entry).toMatchObject({ action: 'deactivate', reason: 'inactive in the HR system' });
+      expect(entry?.changes).toEqual(
+        expect.arrayContaining([
+          { field: 'active', from: true, to: false },
+          { field: 'Separation date', from: null, to: today, peakon: true },
+          { field: 'Separation reason', from: null, to: 'Other', peakon: true },
+        ]),
+      );
+      expect(entry?.update?.write).toEqual({ method: 'patch', operations: expect.arrayContaining([{ op: 'replace', path: 'active', value: false }, { op: 'replace', path: `${PEAKON_USER_SCHEMA}:Separation date`, value: today }, { op: 'replace', path: `${PEAKON_USER_SCHEMA}:Separation reason`, value: 'Other' }]) });
+    });
+
+    it('the HR termination date and a mapped reason win; what Peakon holds fills in before the defaults', () => {
+      const withDate = planMarked({ ...marked, terminationDate: '2026-11-20', user: { ...marked.user, [PEAKON_USER_SCHEMA]: { 'Separation reason': 'Retirement' } } }, { 'Separation date': '2026-12-20', 'Separation reason': 'Resignation' }, 'patch');
+      expect(withDate?.changes).toEqual(expect.arrayContaining([{ field: 'Separation date', from: '2026-12-20', to: '2026-11-20', peakon: true }, { field: 'Separation reason', from: 'Resignation', to: 'Retirement', peakon: true }]));
+      const held = planMarked(marked, { 'Separation date': '2026-11-01', 'Separation reason': 'Resignation' }, 'patch');
+      expect(held?.changes).toContainEqual({ field: 'active', from: true, to: false });
+      expect(held?.changes.filter((change) => change.peakon)).toEqual([]);
+    });
+
+    it('under PUT the read-first write carries them', () => {
+      const entry = planMarked(marked, {}, 'put');
+      expect(entry?.update?.write).toMatchObject({ method: 'put', body: { active: false, [PEAKON_USER_SCHEMA]: { 'Separation date': today, 'Separation reason': 'Other' } } });
+    });
+  });
+
   it('a termination date and reason from the HR record win over what Peakon holds', () => {
     const leaving: DesiredEmployee = { ...stayer, employeeKey: 'leaves@example.com', sourceId: 'H2', terminationDate: '2026-11-15', user: { schemas: [CORE_USER_SCHEMA], userName: 'leaves@example.com', active: true, [PEAKON_USER_SCHEMA]: { 'Separation reason': 'Retirement' } } };
     const plan = planFor([stayer, leaving], [peakonUser('u-leaves', 'leaves@example.com', { 'Separation date': '2026-12-20', 'Separation reason': 'Resignation' })]);
