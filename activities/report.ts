@@ -9,6 +9,7 @@ import type { RecordProblem } from '../mapping/employee';
 import { whileTicking } from '../net/while-ticking';
 import type { OwnershipChange } from '../ownership/ledger';
 import { RECORD_HEARTBEAT_MS } from '../ownership/store';
+import { syncDirectory, syncFile } from '../storage/durable-file';
 import { employeeLine, invalidRecordLine, lineStatus, planLine, type EmployeeReportLine, type PlannedEmployee } from '../sync/employee-report';
 import type { SyncReport } from '../sync/report';
 import type { StoredPlan } from '../sync/stored-plan';
@@ -127,7 +128,11 @@ export function writeRunReportActivity(deps: ActivityDeps) {
       try {
         await writeReportFile(temporary, { ...input.report, ...(notDone > 0 ? { counts: { ...input.report.counts, notDone } } : {}), reportPath: file }, lines());
         await chmod(temporary, 0o600);
+        // On disk before the rename, and the rename with its folder: after a power loss the file is whole or absent,
+        // never an empty one under the final name (the activity has completed, so nothing would write it again).
+        await syncFile(temporary);
         await rename(temporary, file);
+        await syncDirectory(path.dirname(file));
       } catch (error) {
         await rm(temporary, { force: true });
         throw error;

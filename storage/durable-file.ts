@@ -16,6 +16,16 @@ export async function writeNewFileSynced(file: string, bytes: Uint8Array, mode =
   }
 }
 
+/** Fsyncs a file written some other way (a stream), before the rename that publishes it (see writeNewFileSynced). */
+export async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Fsyncs a folder, so a rename (or create) inside it that has returned survives a power loss: a rename changes the
  * folder, not the file, and until the folder is on disk the old entry (or none) may come back. Platforms that cannot
