@@ -15,7 +15,8 @@ export interface SerializedPayload {
 
 /**
  * Serializes a payload (already encrypted by the payload codec when one is configured) and derives its key.
- * Same payload → same key: a retried store writes the same object again instead of a new one.
+ * Same bytes → same key. An encrypted payload's bytes differ at every encoding (a fresh nonce), so a retried store of
+ * one is a new object; the one it replaces is removed by retention.
  */
 export function serializePayload(payload: Payload): SerializedPayload {
   const bytes = PayloadProto.encode(payload).finish();

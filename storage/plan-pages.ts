@@ -16,6 +16,11 @@ import { createStorageDriver, storageConfigFromEnv } from './from-env';
  * another version of it during a rolling deploy: a shape this version cannot use is a clear error naming the page,
  * the entry and the field (never a value: entries are personal data), not a write built from undefined.
  */
+const StoredWriteSchema = z.discriminatedUnion('method', [
+  z.looseObject({ method: z.literal('patch'), operations: z.array(z.looseObject({ op: z.string() })) }),
+  z.looseObject({ method: z.literal('put'), body: z.looseObject({}) }),
+  z.looseObject({ method: z.literal('delete') }),
+]);
 const StoredPlanEntrySchema = z.looseObject({
   ref: z.string(),
   employeeKey: z.string(),
@@ -25,14 +30,14 @@ const StoredPlanEntrySchema = z.looseObject({
   warnings: z.array(z.string()),
   changes: z.array(z.looseObject({ field: z.string() })),
   create: z.looseObject({ userName: z.string(), createBody: z.looseObject({ userName: z.string() }), createReferences: z.record(z.string(), z.string()) }).optional(),
-  update: z.looseObject({ peakonUserId: z.string(), write: z.looseObject({ method: z.enum(['patch', 'put', 'delete']) }), references: z.record(z.string(), z.string()) }).optional(),
+  update: z.looseObject({ peakonUserId: z.string(), write: StoredWriteSchema, references: z.record(z.string(), z.string()) }).optional(),
 });
 const StoredPlanPageSchema = z.array(StoredPlanEntrySchema);
 
 export interface PlanPageStore {
   /** Where the pages live, for messages. */
   readonly location: string;
-  /** Stores one page and returns its key (the same page stores under the same key: a retried plan rewrites it). */
+  /** Stores one page and returns its key (encryption's random nonce makes each store its own key: a retried plan's earlier pages stay until retention removes them). */
   put(entries: readonly PlanEntry[], signal?: AbortSignal): Promise<string>;
   get(key: string, signal?: AbortSignal): Promise<PlanEntry[]>;
 }

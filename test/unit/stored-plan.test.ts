@@ -137,5 +137,19 @@ describe('stored plan pages in the payload store', () => {
     expect(refused?.message).toContain('0.create.createBody');
     expect(refused?.message).not.toContain(entry.employeeKey);
   });
+
+  it.each([
+    ['a PATCH without its operations', { method: 'patch' }, '0.update.write.operations'],
+    ['a PUT without its body', { method: 'put', operations: [] }, '0.update.write.body'],
+    ['a write method this version does not know', { method: 'merge', operations: [] }, '0.update.write.method'],
+  ])('refuses an update write this version cannot send (%s), naming the field', async (_what, write, field) => {
+    const [entry] = planOf(3);
+    if (!entry) throw new Error('the plan is empty');
+    const update = { ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: 'u-1', write, references: {}, changes: [] };
+    const key = await pages.put([{ ...entry, action: 'update', update } as unknown as PlanEntry]);
+    const refused = await pages.get(key).then(() => undefined, (error: unknown) => error as Error);
+    expect(refused?.message).toContain(`plan page ${key}`);
+    expect(refused?.message).toContain(field);
+  });
 });
 
