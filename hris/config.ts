@@ -25,13 +25,58 @@ export const RetrySettingsSchema = z.strictObject({
 });
 export type RetrySettings = z.infer<typeof RetrySettingsSchema>;
 
+/**
+ * An HTTP header name: an RFC 9110 token (§5.1, §5.6.2). A name with a space, colon or other separator passes no
+ * HTTP client: refused here, it is a config error naming the setting, not a "network error" on every read.
+ */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * What Node's HTTP client accepts in a header value: tab, visible ASCII, space and Latin-1 (obs-text). A CR, LF or NUL
+ * (or another control character) would split or end the header, so Node refuses the request; refused here instead.
+ */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Headers the HTTP connection itself sets, never the config: `Host` is also the name Node checks the TLS certificate
+ * of an https request against (and sends as SNI), so a `Host` from the config would send the request, credentials
+ * included, through a TLS session checked for another host than the URL's; the others frame or manage the
+ * connection (a wrong Content-Length or Transfer-Encoding corrupts the request).
+ */
+const CONNECTION_HEADER_NAMES = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'te', 'upgrade', 'keep-alive', 'proxy-connection', 'trailer']);
+
+/**
+ * What is wrong with a header name written in the config (`where`: `in source.headers`), or undefined. The name is
+ * quoted (a header name is no secret), the value never.
+ */
+function headerNameProblem(name: string, where: string): string | undefined {
+  if (!HEADER_NAME.test(name)) {
+    return `"${name}" ${where} is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only: no spaces, colons or other separators)`;
+  }
+  if (CONNECTION_HEADER_NAMES.has(name.toLowerCase())) {
+    const why = name.toLowerCase() === 'host' ? 'the host is that of the URL, and the name its TLS certificate is checked against' : 'it frames or manages the connection';
+    return `header "${name}" ${where} is set by the HTTP connection, not the config (${why}): remove it`;
+  }
+  return undefined;
+}
+
+/** What a header value with a character no header value can hold is told; the value itself is never quoted (it may be a secret). */
+const HEADER_VALUE_MESSAGE = 'the value holds a line break, NUL or other control character, or a character beyond Latin-1, which a header value cannot (value not shown)';
+
 export const RestAuthSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none') }),
   z.strictObject({ type: z.literal('bearer'), token: SecretRefSchema }),
   z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: SecretRefSchema }),
   z.strictObject({
     type: z.literal('apiKey'),
-    header: z.string().min(1).default('X-API-Key').describe('request header that carries the key'),
+    header: z
+      .string()
+      .superRefine((name, context) => {
+        const problem = headerNameProblem(name, 'in source.auth.header');
+        if (problem !== undefined) context.addIssue({ code: 'custom', input: name, message: problem });
+      })
+      .meta({ pattern: HEADER_NAME.source })
+      .default('X-API-Key')
+      .describe('request header that carries the key (an HTTP header name; not Host or another header the connection sets)'),
     key: SecretRefSchema,
   }),
 ]);
@@ -107,27 +152,46 @@ function credentialHeaderMessage(name: string): string {
   );
 }
 
+/**
+ * A URL an HTTP source reads: http or https only (z.url() alone takes file:, ftp: and any other scheme, which every
+ * read would then refuse). Plain http to a host that is not loopback is left to the worker, which allows it only
+ * with PEAKON_SYNC_ALLOW_INSECURE_HTTP=1 (config/secret.ts assertSecureDestination): that is the worker's
+ * environment, which the config cannot know, as for peakon.baseUrl (config/url.ts scimBaseUrlProblem).
+ */
+const HttpUrlSchema = z
+  .url()
+  .superRefine((url, context) => {
+    let protocol: string;
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      return; // z.url() reports it
+    }
+    if (protocol !== 'https:' && protocol !== 'http:') context.addIssue({ code: 'custom', input: url, message: `${protocol} is not supported: use https:// (or http://)` });
+  })
+  .meta({ pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' });
+
 export const RestSourceConfigSchema = z.strictObject({
   type: z.literal('rest'),
   // Like a credential header, a `user:password@` in the URL would sit in the config, workflow history and schedules.
-  url: z
-    .url()
-    .refine((url) => !hasUserInfo(url), {
-      message: 'a user name or password in the URL would be written in the config: remove "user:password@" and use source.auth { type: basic, username, password } (the password as { env: NAME } or { file: path })',
-    })
-    .describe('the URL of the first page, e.g. https://hr.example.com/api/v2/employees; no user:password@ (use auth)'),
+  url: HttpUrlSchema.refine((url) => !hasUserInfo(url), {
+    message: 'a user name or password in the URL would be written in the config: remove "user:password@" and use source.auth { type: basic, username, password } (the password as { env: NAME } or { file: path })',
+  }).describe('the URL of the first page, e.g. https://hr.example.com/api/v2/employees (http(s); no user:password@: use auth)'),
   auth: RestAuthSchema.default({ type: 'none' }),
   query: z.record(z.string(), z.string()).default({}).describe('extra query parameters sent with every page'),
   headers: z
-    .record(z.string(), z.string())
+    .record(z.string(), z.string().regex(HEADER_VALUE, HEADER_VALUE_MESSAGE))
+    .meta({ propertyNames: { type: 'string', pattern: HEADER_NAME.source } })
     .superRefine((headers, context) => {
-      for (const name of Object.keys(headers).filter(isCredentialHeader)) {
-        context.addIssue({ code: 'custom', path: [name], input: name, message: credentialHeaderMessage(name) });
+      for (const name of Object.keys(headers)) {
+        const problem = headerNameProblem(name, 'in source.headers') ?? (isCredentialHeader(name) ? credentialHeaderMessage(name) : undefined);
+        if (problem !== undefined) context.addIssue({ code: 'custom', path: [name], input: name, message: problem });
       }
     })
     .default({})
     .describe(
-      'extra request headers, never credentials: Authorization, Proxy-Authorization, Cookie, names with api-key, apikey, api_key, token, secret, password, passwd or credential, names with the word key (X-Auth-Key, Ocp-Apim-Subscription-Key) and names ending in auth or authorization are refused (use auth)',
+      'extra request headers (HTTP header names; values on one line), never credentials: Authorization, Proxy-Authorization, Cookie, names with api-key, apikey, api_key, token, secret, password, passwd or credential, names with the word key (X-Auth-Key, Ocp-Apim-Subscription-Key) and names ending in auth or authorization are refused (use auth); ' +
+        'so are the headers the connection sets: Host, Connection, Content-Length, Transfer-Encoding, TE, Upgrade, Keep-Alive, Proxy-Connection and Trailer',
     ),
   recordsPath: z.string().default('').describe('dotted path of the records array in the response; empty when the body is the array'),
   totalPath: z.string().min(1).optional().describe('dotted path of the announced total; fewer records than that fails the read'),
@@ -153,7 +217,7 @@ export const BambooHrSourceConfigSchema = z.strictObject({
   type: z.literal('bamboohr'),
   companyDomain: z.string().regex(/^[a-z0-9-]+$/i, 'the company subdomain, e.g. "acme" for acme.bamboohr.com'),
   apiKey: SecretRefSchema.describe('BambooHR API key (sent as the basic-auth user name)'),
-  baseUrl: z.url().optional().describe('default https://api.bamboohr.com/api/gateway.php/{companyDomain}'),
+  baseUrl: HttpUrlSchema.optional().describe('default https://api.bamboohr.com/api/gateway.php/{companyDomain} (http(s))'),
   read: z
     .enum(['customReport', 'directory'])
     .default('customReport')

@@ -323,7 +323,7 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
       method: request.method,
       url: request.url,
       params: request.params,
-      headers: request.headers,
+      headers: withoutHostHeader(request.headers),
       data: request.body,
       timeout: settings.timeoutMs,
       // Bounded answers (see MAX_RESPONSE_BYTES); request bodies are small BambooHR report requests, same bound.
@@ -362,6 +362,16 @@ async function attemptOnce(request: HrisHttpRequest, settings: HrisHttpSettings)
     }
     return { kind: 'network', code };
   }
+}
+
+/**
+ * `headers` without a `Host` (in any letter case). Node's agent takes a request's Host header as the name it checks the
+ * server's TLS certificate against (and sends as SNI): a Host from the config (hris/config.ts refuses one; this is the
+ * second layer) would send the request, credentials included, through a TLS session checked for another host than
+ * the URL's. The Host sent is always the one the URL gives.
+ */
+function withoutHostHeader(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.trim().toLowerCase() !== 'host'));
 }
 
 /**

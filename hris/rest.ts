@@ -660,15 +660,90 @@ function describeAround(body: unknown, path: string): string {
 
 /**
  * The `rel="next"` target of an RFC 8288 Link header. Relation types compare case-insensitively (§2.1.1): an API that
- * writes `rel="Next"` must not end the read after page 1, which would plan everyone after it as a leaver.
+ * writes `rel="Next"` must not end the read after page 1, which would plan everyone after it as a leaver. A rel holds
+ * space-separated types (`rel="prev next"`), and only a link's first rel counts (§3.3). Parameter values may be quoted
+ * strings holding `;` or `,` (`title="Page 2, of 9"`): kept whole, they neither end the link nor hide its rel.
  */
 export function nextLink(header: string | undefined): string | undefined {
   if (!header) return undefined;
-  for (const match of header.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
-    const rel = /;\s*rel\s*=\s*"?([^";]+)"?/i.exec(match[2] ?? '');
-    if (rel?.[1]?.toLowerCase().split(/\s+/).includes('next')) return match[1];
+  for (const link of parseLinkHeader(header)) {
+    if (link.rel?.toLowerCase().split(/\s+/).includes('next')) return link.target;
   }
   return undefined;
+}
+
+/** A token character (RFC 9110 §5.6.2): what a parameter name and an unquoted parameter value are made of. */
+const TOKEN_CHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
+
+/**
+ * The links of a Link header (RFC 8288 §3): `<target>` and its `; name=value` parameters, values as tokens or quoted
+ * strings (§5.6.4 of RFC 9110, backslash escapes undone), up to the comma outside a quoted string that ends the link.
+ * Lenient: a malformed parameter is skipped to the next `;` or `,` (quotes still kept whole), not a failed read.
+ */
+function parseLinkHeader(header: string): { target: string; rel: string | undefined }[] {
+  const links: { target: string; rel: string | undefined }[] = [];
+  let at = 0;
+  const skipSpace = () => {
+    while (at < header.length && /[ \t]/.test(header.charAt(at))) at += 1;
+  };
+  /** A quoted string starting at `at` (its opening quote), unescaped; `at` ends past its closing quote. */
+  const quoted = (): string => {
+    let value = '';
+    for (at += 1; at < header.length; at += 1) {
+      const char = header.charAt(at);
+      if (char === '"') {
+        at += 1;
+        return value;
+      }
+      if (char === '\\') at += 1;
+      value += header.charAt(at);
+    }
+    return value;
+  };
+  /** The token starting at `at` ("" where none does); `at` ends past it. */
+  const token = (): string => {
+    const start = at;
+    while (at < header.length && TOKEN_CHAR.test(header.charAt(at))) at += 1;
+    return header.slice(start, at);
+  };
+  while (at < header.length) {
+    const open = header.indexOf('<', at);
+    if (open < 0) break;
+    const close = header.indexOf('>', open + 1);
+    if (close < 0) break;
+    const target = header.slice(open + 1, close).trim();
+    let rel: string | undefined;
+    at = close + 1;
+    while (at < header.length) {
+      skipSpace();
+      const char = header.charAt(at);
+      if (char === ',') {
+        at += 1;
+        break;
+      }
+      if (char !== ';') {
+        // Not a parameter: skip to the next `;` or `,`, a quoted string whole.
+        while (at < header.length && header.charAt(at) !== ';' && header.charAt(at) !== ',') {
+          if (header.charAt(at) === '"') quoted();
+          else at += 1;
+        }
+        continue;
+      }
+      at += 1;
+      skipSpace();
+      const name = token();
+      skipSpace();
+      let value: string | undefined;
+      if (header.charAt(at) === '=') {
+        at += 1;
+        skipSpace();
+        value = header.charAt(at) === '"' ? quoted() : token();
+      }
+      if (name.toLowerCase() === 'rel' && rel === undefined && value !== undefined) rel = value;
+    }
+    links.push({ target, rel });
+  }
+  return links;
 }
 
 /**
