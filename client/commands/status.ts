@@ -41,6 +41,8 @@ export function registerStatusCommand(program: Command): void {
         if (options.held) {
           const held = await readHeldLeavers(connected, handle, description);
           process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom(held), null, 2)}\n` : `${formatHeldLeavers(held)}\n`);
+          // The run's exit code once it ended, as plain `status` gives it (3 for leavers held and dropped undecided).
+          if (!held.running) process.exitCode = runOutcomeExitCode(await readRunOutcome(handle), options.failOn);
           return;
         }
         if (description.status.name === 'RUNNING') {

@@ -5,6 +5,7 @@
  * Temporal dev server, the connector's workflows and activities, the sandbox over HTTP, the CLI in this process.
  */
 import { describeRunOutcome, SyncRunMemoSchema } from '../../client/schedules/overview';
+import { EXIT_LEAVERS_HELD } from '../../client/format-report';
 import type { SyncReport } from '../../sync/report';
 import { heldLeaversQuery } from '../../workflows/sync';
 import { generateOrg, leaves } from '../fixtures/org';
@@ -33,6 +34,7 @@ describe('status --held and a hold nobody decided', () => {
         expect(((await first.result()) as SyncReport).counts.created).toBe(40);
         // A run that held nothing: --held says so.
         expect(await runCliInProcess('status', first.workflowId, '--held')).toBe(`run ${first.workflowId} holds no leaver writes (it ended completed; its guard held none)\n`);
+        expect(process.exitCode ?? 0).toBe(0);
 
         fixture.writeEmployees(org.filter((employee) => !gone.includes(employee)));
         const handle = await fixture.startSync();
@@ -74,6 +76,9 @@ describe('status --held and a hold nobody decided', () => {
         const outcome = describeRunOutcome({ workflowId: handle.workflowId, runId: description.runId, scheduledAt: description.startTime, startedAt: description.startTime, execution: 'COMPLETED', outcome: memo });
         expect(outcome).toMatch(/^completed \(created 0, updated 0, unchanged 28, failed 0; \d+ ops; 12 leaver write\(s\) held, dropped: nobody approved in time\)$/);
         expect(await runCliInProcess('status', handle.workflowId, '--held')).toContain(`run ${handle.workflowId} has ended completed: 12 leaver write(s) held, dropped: nobody approved in time (the next sync holds them again)`);
+        // With the run's exit code, as plain `status` (3: leavers held, nobody decided).
+        expect(process.exitCode).toBe(EXIT_LEAVERS_HELD);
+        process.exitCode = undefined;
 
         // Names travel only in the query's answer and encrypted payloads: no held person's email in the run's histories as Temporal stores them
         // (IDs, event names, search attributes, every payload as stored), nor in any memo payload decoded with the key,
