@@ -7,6 +7,7 @@ import { formatRekeyResult, RECENT_RUNS_NOTE, rekeyAllSyncSchedules, rekeyKeysFr
 import { describeSyncSchedule, findSyncSchedule, listSyncSchedules } from '../schedules/inspect';
 import { defaultScheduleId, timingFromFlags } from '../schedules/options';
 import { formatScheduleList, formatScheduleOverview } from '../schedules/overview';
+import { deleteSyncSchedule } from '../schedules/ownership';
 import { setSchedulePaused } from '../schedules/pause';
 import { scheduleConfigFromFile } from '../schedules/stored-config';
 import { formatTriggeredRun, TRIGGER_WAIT_MS, triggerSyncSchedule } from '../schedules/trigger';
@@ -188,9 +189,9 @@ export function registerScheduleCommand(program: Command): void {
 
   schedule
     .command('delete <id>')
-    .description('delete the schedule (runs it started are not affected)')
+    .description("delete the schedule (runs it started are not affected); another tool's schedule is refused")
     .action(async (scheduleId: string) => {
-      await withClient((client) => client.schedule.getHandle(scheduleId).delete());
+      await withClient((client) => deleteSyncSchedule(client, scheduleId));
       print(`deleted ${scheduleId}`);
     });
 }

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { isNotFound } from '../errors';
+import { describeSyncScheduleRaw } from './ownership';
 
 export type PauseChange = 'paused' | 'unpaused';
 
@@ -30,18 +30,13 @@ export function noteAfter(change: PauseChange, previousNote: string | undefined,
  * The note is read through the raw describeSchedule, which decodes no payload (as `schedule trigger` does): the SDK's
  * describe decodes the memo and the stored config through the codec, so a schedule under a key this CLI no longer
  * holds, or whose offloaded config has expired from the payload store, could not be paused, exactly when an operator
- * needs to stop it. The note and the pause state are plain fields.
+ * needs to stop it. The note and the pause state are plain fields. A schedule of another tool is refused.
  */
 export async function setSchedulePaused(client: Client, scheduleId: string, change: PauseChange, givenNote?: string): Promise<string> {
   const handle = client.schedule.getHandle(scheduleId);
-  let previousNote: string | undefined;
-  try {
-    const raw = await client.workflowService.describeSchedule({ namespace: client.options.namespace, scheduleId });
-    previousNote = raw.schedule?.state?.notes ?? undefined;
-  } catch (error) {
-    if (isNotFound(error)) throw new Error(`no schedule ${scheduleId}: see peakon-sync schedule list`);
-    throw error;
-  }
+  // Refuses another tool's schedule in a shared namespace (ownership.ts).
+  const raw = await describeSyncScheduleRaw(client, scheduleId);
+  const previousNote = raw.schedule?.state?.notes ?? undefined;
   const note = noteAfter(change, previousNote, givenNote);
   if (change === 'paused') await handle.pause(note);
   else await handle.unpause(note);

@@ -3,8 +3,8 @@ import { decodeScheduleRecentActions, decodeScheduleRunningActions } from '@temp
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import type { temporal } from '@temporalio/proto';
 import { TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
-import { isNotFound } from '../errors';
 import { SYNC_SCHEDULE_OVERLAP_POLICY } from './options';
+import { describeSyncScheduleRaw } from './ownership';
 
 /** What `schedule trigger` found: the run it started, or nothing within the wait (the tenant, to point at `runs`). */
 export interface TriggeredRun {
@@ -58,13 +58,8 @@ function tenantOf(raw: RawSchedule): string | undefined {
  */
 export async function triggerSyncSchedule(client: Client, scheduleId: string, waitMs = TRIGGER_WAIT_MS): Promise<TriggeredRun> {
   const describe = (): Promise<RawSchedule> => client.workflowService.describeSchedule({ namespace: client.options.namespace, scheduleId });
-  let before: RawSchedule;
-  try {
-    before = await describe();
-  } catch (error) {
-    if (isNotFound(error)) throw new Error(`no schedule ${scheduleId}: see peakon-sync schedule list`);
-    throw error;
-  }
+  // Another tool's schedule in a shared namespace is refused: its workflow is not ours to start (ownership.ts).
+  const before = await describeSyncScheduleRaw(client, scheduleId);
   const known = new Set(runsOf(before).keys());
   const tenant = tenantOf(before);
   // The schedules' own policy (ALLOW_ALL, see schedules/options.ts): under SKIP a run stuck after a bad deploy would

@@ -1,7 +1,8 @@
 /**
  * `schedule list` (and `schedule update <tenant>`, which falls back to it) in a namespace shared with other tools: a
  * schedule made without the connector's codec (a plain memo) is left out when it starts another workflow type, and
- * shows an unknown tenant when it starts one of ours; neither fails the command (real Temporal dev server).
+ * shows an unknown tenant when it starts one of ours; neither fails the command (real Temporal dev server). `pause`,
+ * `unpause`, `trigger` and `delete` refuse the other tool's schedule by its ID, and leave it as it is.
  */
 import { Client } from '@temporalio/client';
 import { z } from 'zod';
@@ -82,6 +83,23 @@ describe('schedule list beside schedules of other tools', () => {
     expect(table).toMatch(new RegExp(`^${ours}\\s+${tenant}\\s+every 1h\\s+paused\\s+—\\s+—$`, 'm'));
     expect(table).toMatch(new RegExp(`^${plainMemoSync}\\s+\\?\\s+every 1h\\s+paused\\s+—\\s+—$`, 'm'));
     expect(table).not.toContain(foreign);
+  });
+
+  it('refuses to pause, unpause, trigger or delete another tool\'s schedule, naming it, and leaves it as it was', async () => {
+    const notOurs = `schedule ${foreign} is not a peakon-sync schedule (it starts workflow type otherToolReportWorkflow, not a sync of this connector): left as it is`;
+    const before = await temporal.client.workflowService.describeSchedule({ namespace: TEST_NAMESPACE, scheduleId: foreign });
+    await expect(runCliInProcess('schedule', 'unpause', foreign)).rejects.toThrow(notOurs);
+    await expect(runCliInProcess('schedule', 'pause', foreign, '--note', 'mine now')).rejects.toThrow(notOurs);
+    await expect(runCliInProcess('schedule', 'trigger', foreign)).rejects.toThrow(notOurs);
+    await expect(runCliInProcess('schedule', 'delete', foreign)).rejects.toThrow(notOurs);
+    // Still there, still paused with its own (empty) note, and nothing started.
+    const after = await temporal.client.workflowService.describeSchedule({ namespace: TEST_NAMESPACE, scheduleId: foreign });
+    expect(after.schedule?.state?.paused).toBe(true);
+    expect(after.schedule?.state?.notes ?? '').toBe(before.schedule?.state?.notes ?? '');
+    expect(Number(after.info?.actionCount ?? 0)).toBe(0);
+    // A schedule of ours whose memo this codec cannot read is still this connector's: pause and unpause take it.
+    expect(await runCliInProcess('schedule', 'unpause', plainMemoSync)).toContain(`unpaused ${plainMemoSync}`);
+    expect(await runCliInProcess('schedule', 'pause', plainMemoSync)).toContain(`paused ${plainMemoSync}`);
   });
 
   it('finds a tenant\'s only schedule through the list (what `schedule update <tenant>` falls back to)', async () => {

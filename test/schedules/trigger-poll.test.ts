@@ -16,7 +16,7 @@ describe('schedule trigger: the schedule unreadable after the trigger', () => {
     const describeSchedule = jest.fn(async () => {
       if (describeSchedule.mock.calls.length > 1) throw unavailable();
       // Memo and config are encrypted with a key this CLI may not hold: only the plain parts are read.
-      return { schedule: { action: { startWorkflow: { workflowId: 'peakon-sync/acme/scheduled-peakon-sync-acme' } } }, info: { recentActions: [], runningWorkflows: [] } };
+      return { schedule: { action: { startWorkflow: { workflowType: { name: 'scheduledSyncWorkflow' }, workflowId: 'peakon-sync/acme/scheduled-peakon-sync-acme' } } }, info: { recentActions: [], runningWorkflows: [] } };
     });
     const trigger = jest.fn(async () => undefined);
     // The SDK's describe (which decodes the memo and config), failing the same way after the trigger: not to be relied on.
