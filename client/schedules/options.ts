@@ -40,30 +40,134 @@ export function parseEvery(text: string): number {
   return milliseconds;
 }
 
-// No '#': Temporal reads it as the start of a comment (scheduleSpecFor keeps the expression as written there).
-const CRON_FIELD = /^[\d*/,\-A-Za-z?LW]+$/;
-
 const FIELD_COUNT_WORDS: Record<number, string> = { 6: 'six', 7: 'seven' };
 
+const MONTH_NAMES = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+
 /**
- * Standard five-field cron (plus @daily-style shortcuts); a typo is caught here, not at the server. Six or seven
- * fields are refused although Temporal takes them: it reads six as `minute hour day-of-month month day-of-week year`,
- * not seconds first as Quartz, Spring or node-cron do, so `0 0 2 * * *` (02:00 daily, seconds first) would run at
- * 00:00 on the 2nd of each month (seven are `second … day-of-week year`, with Temporal's own day numbers).
+ * The five fields as Temporal's cron parser reads them (service/worker/scheduler/calendar.go): numbers in these ranges;
+ * a month by its name or a prefix of it of three letters or more (JAN, janu), a day of the week by a prefix of two or
+ * more (MON, mo, monday); day-of-week 7 is Sunday as 0 is.
+ */
+const CRON_FIELDS = [
+  { name: 'minute', min: 0, max: 59, names: [] as string[], least: 0 },
+  { name: 'hour', min: 0, max: 23, names: [] as string[], least: 0 },
+  { name: 'day-of-month', min: 1, max: 31, names: [] as string[], least: 0 },
+  { name: 'month', min: 1, max: 12, names: MONTH_NAMES, least: 3 },
+  { name: 'day-of-week', min: 0, max: 7, names: DAY_NAMES, least: 2 },
+] as const;
+type CronField = (typeof CRON_FIELDS)[number];
+
+/** Quartz-style constructs Temporal's cron does not have (it refuses them), each with what to write instead. */
+const UNSUPPORTED_CRON: Array<{ test: RegExp; what: string }> = [
+  { test: /\?/, what: "'?' (no specific value, Quartz): Temporal's cron has no '?'; write * instead" },
+  { test: /L/i, what: "'L' (last day or last weekday of the month, Quartz): Temporal's cron has no 'L'" },
+  { test: /W/i, what: "'W' (nearest weekday, Quartz): Temporal's cron has no 'W'" },
+];
+
+/** One value of a field: a number in its range, or (month, day-of-week) a name; `atLeast` is a range's start. */
+function cronValue(text: string, field: CronField, atLeast: number): number | undefined {
+  const lower = text.toLowerCase();
+  if (field.names.length > 0 && lower.length >= field.least && /^[a-z]+$/.test(lower)) {
+    const index = field.names.findIndex((name) => name.startsWith(lower));
+    const value = field.name === 'month' ? index + 1 : index;
+    if (index >= 0) return value >= atLeast ? value : Number.NaN;
+  }
+  if (!/^\+?\d+$/.test(text)) return undefined;
+  const value = Number(text);
+  return value >= atLeast && value <= field.max ? value : Number.NaN;
+}
+
+/** Why one field is not one Temporal takes, or undefined when it is. */
+function cronFieldProblem(text: string, field: CronField): string | undefined {
+  const range = field.names.length > 0 ? `${field.min}-${field.max} or ${field.name === 'month' ? 'JAN-DEC' : 'SUN-SAT'}` : `${field.min}-${field.max}`;
+  for (const part of text.split(',')) {
+    if (part === '') return `${field.name} ${JSON.stringify(text)} has an empty item in its list`;
+    const [base = '', step, ...more] = part.split('/');
+    if (more.length > 0) return `${field.name} ${JSON.stringify(part)} has more than one '/'`;
+    if (step !== undefined && !(/^\+?\d+$/.test(step) && Number(step) >= 1)) return `${field.name} ${JSON.stringify(part)}: a step (after '/') must be a whole number of 1 or more`;
+    if (base === '*') continue;
+    const ends = base.split('-');
+    if (ends.length > 2) return `${field.name} ${JSON.stringify(part)} has more than one '-'`;
+    const [first = '', last] = ends;
+    const start = cronValue(first, field, field.min);
+    if (start === undefined) return `${field.name} ${JSON.stringify(first)} is not a number${field.names.length > 0 ? ' or a name' : ''} (${range})`;
+    if (Number.isNaN(start)) return `${field.name} ${first} is out of range (${range})`;
+    if (last === undefined) continue;
+    const end = cronValue(last, field, start);
+    if (end === undefined) return `${field.name} ${JSON.stringify(last)} is not a number${field.names.length > 0 ? ' or a name' : ''} (${range})`;
+    if (Number.isNaN(end)) {
+      const wraps = cronValue(last, field, field.min);
+      return wraps !== undefined && !Number.isNaN(wraps)
+        ? `${field.name} range ${part} ends before it starts; Temporal does not wrap a range around (write it as two, e.g. ${first}-${field.max},${field.min}-${last})`
+        : `${field.name} ${last} is out of range (${range})`;
+    }
+  }
+  return undefined;
+}
+
+/** `@every 90m`, `@every 1h30m`, `@every 2h/15m` (an offset): Temporal reads Go durations, with `d` for days too. */
+function everyMs(text: string): number | undefined {
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  if (!/^((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d))+$/.test(text)) return undefined;
+  let total = 0;
+  for (const [, number = '', unit = ''] of text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)/g)) total += Number(number) * (units[unit] ?? 0);
+  return total;
+}
+
+function checkEvery(expression: string, argument: string): string {
+  const [interval = '', offset, ...more] = argument.split('/');
+  const intervalMs = everyMs(interval);
+  const offsetMs = offset !== undefined ? everyMs(offset) : 0;
+  if (more.length > 0 || intervalMs === undefined || offsetMs === undefined) {
+    throw new Error(`--cron ${JSON.stringify(expression)}: expected @every <duration>, e.g. @every 1h or @every 1h30m (or --every 1h); an offset goes after '/', e.g. @every 1d/2h`);
+  }
+  if (intervalMs < 1_000) throw new Error(`--cron ${JSON.stringify(expression)}: the shortest interval a Temporal schedule takes is 1s`);
+  if (offsetMs >= intervalMs) throw new Error(`--cron ${JSON.stringify(expression)}: the offset after '/' must be shorter than the interval`);
+  return `@every ${argument}`;
+}
+
+/**
+ * Standard five-field cron (plus @daily-style shortcuts and @every), checked as Temporal's own parser checks it, field
+ * by field (each value in its field's range, a range ascending, a step of 1 or more), so a typo is caught here with
+ * the field named, not at the server. Six or seven fields are refused although Temporal takes them: it reads six as
+ * `minute hour day-of-month month day-of-week year`, not seconds first as Quartz, Spring or node-cron do, so
+ * `0 0 2 * * *` (02:00 daily, seconds first) would run at 00:00 on the 2nd of each month (seven are `second …
+ * day-of-week year`, with Temporal's own day numbers). Quartz's `L`, `W` and `?` are refused as Temporal refuses them;
+ * `#` (Quartz's nth weekday) too, which Temporal would take, silently, as the start of a comment, so `1#2` would run
+ * every Monday. `CRON_TZ=`/`TZ=`, which Temporal takes, is refused for --timezone, which `update` keeps apart.
  */
 export function checkCron(expression: string): string {
   const trimmed = expression.trim();
-  if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every\s+\S+)$/.test(trimmed)) return trimmed;
+  const quoted = JSON.stringify(expression);
+  if (trimmed.includes('#')) {
+    throw new Error(
+      `--cron ${quoted}: '#' is not supported: Temporal reads it as the start of a comment, not as Quartz's nth weekday of the month, so "1#2" would run every Monday, not the second one; Temporal's cron has no nth weekday`,
+    );
+  }
+  if (/^(CRON_)?TZ=/i.test(trimmed)) throw new Error(`--cron ${quoted}: give the time zone with --timezone <zone>, not in the expression`);
+  if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/.test(trimmed)) return trimmed;
+  const every = /^@every\s+(\S+)$/.exec(trimmed);
+  if (every) return checkEvery(expression, every[1] ?? '');
+  if (trimmed.startsWith('@')) throw new Error(`--cron ${quoted}: expected one of @yearly, @monthly, @weekly, @daily, @hourly, @every <duration>, or five fields "minute hour day-of-month month day-of-week"`);
   const fields = trimmed.split(/\s+/);
-  if (fields.length > 5 && fields.every((field) => CRON_FIELD.test(field))) {
+  if (fields.length === 6 || fields.length === 7) {
     const count = FIELD_COUNT_WORDS[fields.length] ?? String(fields.length);
     const withoutSeconds = fields.length === 6 ? `; if its first field is seconds, drop it: "${fields.slice(1).join(' ')}"` : '';
     throw new Error(
-      `--cron ${JSON.stringify(expression)}: ${count} fields; expected five, "minute hour day-of-month month day-of-week", e.g. "0 2 * * *". A sixth field is refused: Temporal reads six fields as "minute hour day-of-month month day-of-week year", not seconds first as Quartz, Spring or node-cron do, so a seconds-first expression would run at other times than meant${withoutSeconds}`,
+      `--cron ${quoted}: ${count} fields; expected five, "minute hour day-of-month month day-of-week", e.g. "0 2 * * *". A sixth field is refused: Temporal reads six fields as "minute hour day-of-month month day-of-week year", not seconds first as Quartz, Spring or node-cron do, so a seconds-first expression would run at other times than meant${withoutSeconds}`,
     );
   }
-  if (fields.length !== 5 || !fields.every((field) => CRON_FIELD.test(field))) {
-    throw new Error(`--cron ${JSON.stringify(expression)}: expected five fields "minute hour day-of-month month day-of-week", e.g. "0 2 * * *"`);
+  if (fields.length !== 5) {
+    throw new Error(`--cron ${quoted}: expected five fields "minute hour day-of-month month day-of-week", e.g. "0 2 * * *"`);
+  }
+  for (const [index, field] of CRON_FIELDS.entries()) {
+    const text = fields[index] ?? '';
+    const unsupported = UNSUPPORTED_CRON.find((construct) => construct.test.test(field.names.length > 0 ? text.replace(/[a-z]{2,}/gi, '') : text));
+    if (unsupported) throw new Error(`--cron ${quoted}: ${field.name} ${JSON.stringify(text)}: ${unsupported.what}`);
+    const problem = cronFieldProblem(text, field);
+    if (problem !== undefined) throw new Error(`--cron ${quoted}: ${problem}; a field takes a value, a range (1-5), a list (1,15) or a step (*/15, 0-30/10)`);
   }
   return trimmed;
 }

@@ -132,6 +132,23 @@ function storedConfigLines(scheduleId: string, stored: StoredConfigStatus): stri
   return [...lines, `  validates:     NO, with this version: ${consequence}`, ...problem];
 }
 
+/**
+ * What became of the runs the schedule started. Under ALLOW_ALL every due time starts a run, and one that meets another
+ * sync of the tenant ends `skipped` at the tenant lock: those are counted among the recent runs (all Temporal keeps).
+ * Temporal's own count of due times skipped while a run was running only counts under SKIP (schedules made before
+ * ALLOW_ALL), so it is shown only there, or when it is not 0.
+ */
+function runsStartedDetails(overview: SyncScheduleOverview): string {
+  const recent = overview.recentRuns.length;
+  const skippedAtLock = overview.recentRuns.filter((run) => run.outcome?.status === 'skipped').length;
+  const parts = [
+    recent > 0 ? `skipped at the tenant lock: ${skippedAtLock} of the last ${recent}` : undefined,
+    overview.overlapPolicy !== 'ALLOW_ALL' || overview.skippedBecauseStillRunning > 0 ? `not started while one was running: ${overview.skippedBecauseStillRunning}` : undefined,
+    `missed the catch-up window: ${overview.missedCatchupWindow}`,
+  ];
+  return parts.filter((part) => part !== undefined).join(', ');
+}
+
 export function formatScheduleOverview(overview: SyncScheduleOverview): string {
   const lines = [
     `Schedule ${overview.scheduleId}${overview.tenant ? ` — tenant ${overview.tenant}` : ''}`,
@@ -142,7 +159,7 @@ export function formatScheduleOverview(overview: SyncScheduleOverview): string {
     `  overlap:       ${overview.overlapPolicy}, catch-up window ${formatDuration(overview.catchupWindowMs)}`,
     // Schedules made before ALLOW_ALL: a run stuck without ending skips every due time until it is terminated.
     ...(overview.overlapPolicy === 'SKIP' ? [`                 a stuck run blocks every later run; switch to ALLOW_ALL (the tenant lock keeps one sync at a time): peakon-sync schedule update ${overview.scheduleId}`] : []),
-    `  runs started:  ${overview.actionsTaken} (skipped while one was running: ${overview.skippedBecauseStillRunning}, missed the catch-up window: ${overview.missedCatchupWindow})`,
+    `  runs started:  ${overview.actionsTaken} (${runsStartedDetails(overview)})`,
     `  running now:   ${overview.running.length > 0 ? overview.running.join(', ') : 'none'}`,
   ];
   const waiting = overview.awaitingApproval;

@@ -45,6 +45,51 @@ describe('schedule timing flags', () => {
     expect(checkCron('@every 2h')).toBe('@every 2h');
   });
 
+  // What Temporal's own parser takes (each was created as a schedule against the dev server): all pass the check.
+  it.each([
+    '0 2 * * 7', '0 2 * * 0-7', '0 2 * * SUN-SAT', '0 2 * JAN-DEC *', '0 2 * janu *', '0 2 * * mo', '0 2 * * monday', '3/15 * * * *',
+    '*/15 1-5/2 * * *', '0-0 * * * *', '* * * * *', '0 2 */40 * *', '0 2 * jul,aug mon-fri', '0 2 * * MON-FRI/2', '@every 1h/15m', '@every 1h30m',
+  ])('accepts %j, which Temporal takes', (expression) => {
+    expect(checkCron(expression)).toBe(expression);
+  });
+
+  // What Temporal refuses (each refused by the dev server): refused here, with the field named.
+  it.each([
+    ['0 25 * * *', 'hour 25 is out of range (0-23)'],
+    ['60 * * * *', 'minute 60 is out of range (0-59)'],
+    ['0 2 0 * *', 'day-of-month 0 is out of range (1-31)'],
+    ['0 2 32 * *', 'day-of-month 32 is out of range (1-31)'],
+    ['0 2 * 13 *', 'month 13 is out of range (1-12 or JAN-DEC)'],
+    ['0 2 * * 8', 'day-of-week 8 is out of range (0-7 or SUN-SAT)'],
+    ['*/0 * * * *', `minute "*/0": a step (after '/') must be a whole number of 1 or more`],
+    ['0 2 * * */0', `day-of-week "*/0": a step (after '/') must be a whole number of 1 or more`],
+    ['5-3 * * * *', 'minute range 5-3 ends before it starts; Temporal does not wrap a range around (write it as two, e.g. 5-59,0-3)'],
+    ['0 2 * * FRI-MON', 'day-of-week range FRI-MON ends before it starts'],
+    ['0 2 * * 1,', 'day-of-week "1," has an empty item in its list'],
+    ['1-2-3 * * * *', `minute "1-2-3" has more than one '-'`],
+    ['0x1 * * * *', 'minute "0x1" is not a number (0-59)'],
+    ['0 2 * ju *', 'month "ju" is not a number or a name (1-12 or JAN-DEC)'],
+  ])('refuses %j by its field and range', (expression, problem) => {
+    expect(() => checkCron(expression)).toThrow(`--cron ${JSON.stringify(expression)}: ${problem}`);
+  });
+
+  it('refuses @every shorter than a second or not a duration, as Temporal does', () => {
+    expect(() => checkCron('@every 0s')).toThrow('--cron "@every 0s": the shortest interval a Temporal schedule takes is 1s');
+    expect(() => checkCron('@every 90x')).toThrow('--cron "@every 90x": expected @every <duration>');
+    expect(() => checkCron('@fortnightly')).toThrow('--cron "@fortnightly": expected one of @yearly');
+  });
+
+  it("names Quartz constructs Temporal's cron lacks, and refuses '#', which Temporal would read as a comment", () => {
+    // Temporal takes "0 2 * * 1#2" without a word, as every Monday ("#2" is a comment): not the second Monday meant.
+    expect(() => checkCron('0 2 * * 1#2')).toThrow(`--cron "0 2 * * 1#2": '#' is not supported: Temporal reads it as the start of a comment, not as Quartz's nth weekday of the month`);
+    expect(() => checkCron('0 2 * * 1#2')).not.toThrow(/five fields/);
+    expect(() => checkCron('0 2 L * *')).toThrow(`--cron "0 2 L * *": day-of-month "L": 'L' (last day or last weekday of the month, Quartz): Temporal's cron has no 'L'`);
+    expect(() => checkCron('0 2 * * 5L')).toThrow(`day-of-week "5L": 'L'`);
+    expect(() => checkCron('0 2 15W * *')).toThrow(`day-of-month "15W": 'W' (nearest weekday, Quartz)`);
+    expect(() => checkCron('0 2 ? * MON')).toThrow(`day-of-month "?": '?' (no specific value, Quartz): Temporal's cron has no '?'; write * instead`);
+    expect(() => checkCron('CRON_TZ=Europe/Paris 0 2 * * *')).toThrow('give the time zone with --timezone <zone>');
+  });
+
   it('sends --timezone in the spelling Temporal loads (case-sensitive), not as typed', () => {
     expect(timingFromFlags({ cron: '0 2 * * *', timezone: 'europe/copenhagen' })).toEqual({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' });
     expect(timingFromFlags({ cron: '0 2 * * *', timezone: 'EUROPE/COPENHAGEN' })).toEqual({ cron: '0 2 * * *', timezone: 'Europe/Copenhagen' });
@@ -187,7 +232,12 @@ describe('schedule output', () => {
     // A schedule made before ALLOW_ALL says how to switch it.
     expect(text).toContain('a stuck run blocks every later run; switch to ALLOW_ALL (the tenant lock keeps one sync at a time): peakon-sync schedule update peakon-sync-acme');
     expect(formatScheduleOverview({ ...overview, overlapPolicy: 'ALLOW_ALL' })).not.toContain('a stuck run blocks');
-    expect(text).toContain('skipped while one was running: 1');
+    // Temporal's overlap-skip counter means something only under SKIP; the runs skipped at the tenant lock, always.
+    expect(text).toContain('runs started:  3 (skipped at the tenant lock: 0 of the last 2, not started while one was running: 1, missed the catch-up window: 0)');
+    const skippedRun = { workflowId: 'peakon-sync/acme/scheduled-2026-11-28T16:00:01Z', runId: 'r3', scheduledAt: at('2026-11-28T16:00:01Z'), startedAt: at('2026-11-28T16:00:01Z'), execution: 'COMPLETED', outcome: { status: 'skipped' as const, operations: 0 } };
+    const allowAll = formatScheduleOverview({ ...overview, overlapPolicy: 'ALLOW_ALL', skippedBecauseStillRunning: 0, recentRuns: [...overview.recentRuns, skippedRun] });
+    expect(allowAll).toContain('runs started:  3 (skipped at the tenant lock: 1 of the last 3, missed the catch-up window: 0)');
+    expect(formatScheduleOverview({ ...overview, overlapPolicy: 'ALLOW_ALL', skippedBecauseStillRunning: 0, recentRuns: [] })).toContain('runs started:  3 (missed the catch-up window: 0)');
     expect(text).toMatch(/Next runs:\n {2}2026-11-28T17:00:00Z\n {2}2026-11-28T18:00:00Z/);
     const newest = text.indexOf('scheduled-2026-11-28T16:00:00Z');
     const oldest = text.indexOf('scheduled-2026-11-28T15:00:00Z');

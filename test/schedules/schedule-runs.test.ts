@@ -4,7 +4,7 @@ import { describeSyncSchedule } from '../../client/schedules/inspect';
 import { buildSyncScheduleOptions } from '../../client/schedules/options';
 import { updateSyncSchedule } from '../../client/schedules/update';
 import { scheduleConfigFromFile } from '../../client/schedules/stored-config';
-import type { SyncScheduleOverview } from '../../client/schedules/overview';
+import { formatScheduleOverview, type SyncScheduleOverview } from '../../client/schedules/overview';
 import type { SyncReport } from '../../sync/report';
 import { scheduledSyncWorkflowIdPrefix, tenantLockWorkflowId } from '../../workflows/ids';
 import { generateOrg } from '../fixtures/org';
@@ -97,6 +97,10 @@ describe('sync schedules on a real Temporal server', () => {
     const synced = overview.recentRuns.filter((run) => run.outcome?.status === 'completed').map((run) => run.workflowId);
     const skipped = overview.recentRuns.filter((run) => run.outcome?.status === 'skipped');
     expect(skipped.every((run) => run.outcome?.operations === 0)).toBe(true);
+    // `describe` counts those runs (Temporal's overlap-skip counter stays 0 under ALLOW_ALL, so it is not shown).
+    const text = formatScheduleOverview(overview);
+    expect(text).toContain(`(skipped at the tenant lock: ${skipped.length} of the last ${overview.recentRuns.length}, missed the catch-up window: `);
+    expect(text).not.toContain('while one was running');
 
     // The tenant lock's runs, from visibility: every run that synced held it, none that was skipped did, and it was
     // held by one run at a time.
