@@ -1,6 +1,8 @@
 import type { Client, ScheduleDescription, ScheduleSpec, ScheduleUpdateOptions } from '@temporalio/client';
+import { TypedSearchAttributes, type SearchAttributePair } from '@temporalio/common';
 import { ConfigError } from '../../config/load';
 import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
+import { SEARCH_ATTRIBUTE_KEYS, SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 import { tenantOfRun } from '../employee-workflows';
 import { hasSearchAttributes } from '../temporal-client';
 import { configChanges } from './config-diff';
@@ -94,16 +96,33 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
 
   // A previous action this version reads is rebuilt only when the config changes; otherwise it is kept as it is, but for
   // its runs' workflow ID, which becomes unique per schedule (scheduledRunWorkflowIdPrefix says why).
-  const runIds = runIdPrefixFor(scheduleId, tenant ?? config?.parsed.tenant ?? tenantOfRun(previous.action.workflowId, `cannot tell the tenant of a schedule whose runs are named ${previous.action.workflowId}`));
+  const runTenant = tenant ?? config?.parsed.tenant ?? tenantOfRun(previous.action.workflowId, `cannot tell the tenant of a schedule whose runs are named ${previous.action.workflowId}`);
+  const runIds = runIdPrefixFor(scheduleId, runTenant);
   if (previous.action.workflowId !== runIds.prefix || runIds.why) {
     const change = previous.action.workflowId !== runIds.prefix ? `${previous.action.workflowId}-<time> → ${runIds.prefix}-<time>` : `stay ${runIds.prefix}-<time>`;
     changes.push(`run IDs: ${change} ${runIds.why ?? '(unique per schedule: another schedule of the tenant due at the same time no longer makes the same ID)'}`);
+  }
+  // A schedule made before the namespace had the connector's search attributes (or where they could not be seen) starts
+  // runs without them; once they are registered, any update adds them, so its runs can be found by tenant and status.
+  const previousAttributes = searchAttributePairs(previous.action.typedSearchAttributes);
+  const addAttributes = withSearchAttributes && !SEARCH_ATTRIBUTE_KEYS.every((key) => previousAttributes.some((pair) => pair.key.name === key.name));
+  if (addAttributes) {
+    changes.push(`search attributes: its runs now carry ${TENANT_SEARCH_ATTRIBUTE.name}=${runTenant} and ${SYNC_STATUS_SEARCH_ATTRIBUTE.name} (registered in the namespace since the schedule was made), so Temporal can list them by tenant and status`);
   }
   const action = {
     ...(config
       ? buildSyncScheduleAction({ config, scheduleId, taskQueue: previous.action.taskQueue, withSearchAttributes, ...(input.tuning ? { tuning: input.tuning } : {}) })
       : previous.action),
     workflowId: runIds.prefix,
+    ...(addAttributes && !config
+      ? {
+          typedSearchAttributes: [
+            ...previousAttributes.filter((pair) => !SEARCH_ATTRIBUTE_KEYS.some((key) => key.name === pair.key.name)),
+            { key: TENANT_SEARCH_ATTRIBUTE, value: runTenant },
+            { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' },
+          ],
+        }
+      : {}),
   };
   const note = request.note ?? previous.state.note;
   return {
@@ -115,6 +134,12 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
     },
     update: { scheduleId, ...(tenant !== undefined ? { tenant } : config ? { tenant: config.parsed.tenant } : {}), changes },
   };
+}
+
+/** The typed search attributes an action sets, as a list of pairs (the SDK describes them as either). */
+function searchAttributePairs(attributes: TypedSearchAttributes | readonly SearchAttributePair[] | undefined): SearchAttributePair[] {
+  if (!attributes) return [];
+  return attributes instanceof TypedSearchAttributes ? attributes.getAll() : [...attributes];
 }
 
 /**

@@ -1,9 +1,11 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
 import { describeSyncSchedule } from '../../client/schedules/inspect';
 import { buildSyncScheduleOptions } from '../../client/schedules/options';
 import { scheduleConfigFromFile } from '../../client/schedules/stored-config';
 import { formatScheduleUpdate, updateSyncSchedule } from '../../client/schedules/update';
 import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
+import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 import { generateOrg } from '../fixtures/org';
 import { createPipelineFixture, TEST_TUNING, type PipelineFixture } from '../harness/pipeline';
 import { connectToDevServer, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
@@ -52,8 +54,13 @@ describe('schedule update of a schedule whose ID create --id would refuse (real 
       `updated schedule ${scheduleId} (tenant ${tenant}):`,
       '  note: "" → "owner: hr-it"',
       `  run IDs: stay peakon-sync/${tenant}/scheduled-<time> ${WHY}`,
+      // Made without the search attributes, which the test namespace has: a note-only update adds them, and says so.
+      `  search attributes: its runs now carry PeakonTenant=${tenant} and PeakonSyncStatus (registered in the namespace since the schedule was made), so Temporal can list them by tenant and status`,
     ]);
-    expect((await handle.describe()).action.workflowId).toBe(`peakon-sync/${tenant}/scheduled`);
+    const noteOnlyAction = (await handle.describe()).action;
+    expect(noteOnlyAction.workflowId).toBe(`peakon-sync/${tenant}/scheduled`);
+    const attributes = noteOnlyAction.typedSearchAttributes;
+    expect(attributes instanceof TypedSearchAttributes ? [attributes.get(TENANT_SEARCH_ATTRIBUTE), attributes.get(SYNC_STATUS_SEARCH_ATTRIBUTE)] : attributes).toEqual([tenant, 'running']);
 
     // A new config rebuilds the action: its run IDs still leave the schedule ID out.
     const withConfig = await updateSyncSchedule(temporal.client, { namespace: TEST_NAMESPACE, scheduleId, config });
