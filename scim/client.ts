@@ -595,9 +595,12 @@ export class ScimClient {
         });
       }
       if (axios.isAxiosError(error) && /maxContentLength|maxBodyLength/.test(error.message)) {
-        // Retrying would fetch (or send) the same oversized body again: a broken server or request, not a blip.
-        const what = error.message.includes('maxBodyLength') ? 'request body' : 'response';
-        throw new ScimMalformedResponseError(`${what} larger than the client's limit of ${MAX_CONTENT_BYTES} bytes (${MAX_CONTENT_BYTES / 1024 / 1024} MiB)`, request);
+        // Retrying would fetch (or send) the same oversized body again: a broken server or request, not a blip. A request
+        // body over the limit was never sent (refused, nothing applied); a response over it was (malformed: a write
+        // that got one was applied).
+        const limit = `the client's limit of ${MAX_CONTENT_BYTES} bytes (${MAX_CONTENT_BYTES / 1024 / 1024} MiB)`;
+        if (error.message.includes('maxBodyLength')) throw new ScimRequestRefusedError(`request body larger than ${limit}: not sent`, request);
+        throw new ScimMalformedResponseError(`response larger than ${limit}`, request);
       }
       if (axios.isAxiosError(error) && error.code === 'ECONNABORTED' && error.message.startsWith('timeout')) {
         throw new ScimTransientError(`timeout: no data from ${this.host} for ${this.timeoutMs} ms (idle timeout)`, { ...request, networkCode: 'ECONNABORTED' });

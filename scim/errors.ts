@@ -261,7 +261,20 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'ERR_BAD_RESPONSE',
   'ERR_SOCKET_CONNECTION_TIMEOUT',
   'UND_ERR_SOCKET',
+  // The response stream ended early: lost on the way, like ERR_BAD_RESPONSE.
+  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
+
+/**
+ * Node's HTTP parser errors (HPE_INVALID_CONSTANT, HPE_INVALID_CHUNK_SIZE, …): a garbled answer, most often on a
+ * keep-alive socket the server or a proxy closed as it was reused. Retried like a lost answer; a server that always
+ * answers garbage fails once the step's attempts run out.
+ */
+const isTransientNetworkCode = (code: string): boolean => TRANSIENT_NETWORK_CODES.has(code) || code.startsWith('HPE_');
+
+/** How much of a server's `detail` an error keeps: it is copied into every failure line, report and partition result. */
+const MAX_DETAIL_CHARS = 1_000;
+const bounded = (text: string): string => (text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS)}…(${text.length - MAX_DETAIL_CHARS} more characters)` : text);
 
 /**
  * The single place where a failed vendor HTTP exchange becomes a typed error. Malformed *successful* bodies are
@@ -282,7 +295,7 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
     if (failure.timedOut === true || networkCode === 'ECONNABORTED' || networkCode === 'ETIMEDOUT') {
       return new ScimTransientError(`no response${options.host !== undefined ? ` from ${options.host}` : ''} before the timeout`, { ...request, networkCode: networkCode ?? 'ETIMEDOUT' });
     }
-    if (networkCode !== undefined && TRANSIENT_NETWORK_CODES.has(networkCode)) {
+    if (networkCode !== undefined && isTransientNetworkCode(networkCode)) {
       return new ScimTransientError(`connection${to} failed (${networkCode})`, { ...request, networkCode });
     }
     return new ScimUnexpectedError(`request${to} failed (${networkCode ?? 'unknown error'})`, { ...request, networkCode });
@@ -290,7 +303,7 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
 
   const { status } = failure;
   const errorBody = ScimErrorSchema.safeParse(failure.body);
-  const detail = errorBody.success && errorBody.data.detail !== undefined ? redact(errorBody.data.detail) : undefined;
+  const detail = errorBody.success && errorBody.data.detail !== undefined ? bounded(redact(errorBody.data.detail)) : undefined;
   const scimType = errorBody.success && errorBody.data.scimType !== undefined ? redact(errorBody.data.scimType) : undefined;
   const fields: ScimErrorFields = { ...request, status, detail, scimType };
   const summary = `${status} ${STATUS_CODES[status] ?? 'HTTP status'}${scimType !== undefined ? ` (${scimType})` : ''}${detail !== undefined ? `: ${detail}` : ''}`;

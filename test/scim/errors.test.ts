@@ -116,6 +116,13 @@ describe('toScimError from an HTTP response', () => {
     expect(error.path).toBe('/Users');
   });
 
+  it('keeps at most 1,000 characters of a server\'s detail (a stack trace or an echoed body would be copied into every failure line)', () => {
+    const error = toScimError(request, response(500, scimErrorBody(500, undefined, `${'a'.repeat(1_000)}${'b'.repeat(4_000)}`)));
+    expect(error.detail).toBe(`${'a'.repeat(1_000)}…(4000 more characters)`);
+    expect(error.message.length).toBeLessThan(1_100);
+    expect(toScimError(request, response(400, scimErrorBody(400, undefined, 'c'.repeat(1_000)))).detail).toBe('c'.repeat(1_000));
+  });
+
   it('reads Retry-After in seconds from a 429, whatever the header case', () => {
     const error = toScimError(request, response(429, undefined, { 'Retry-After': '7' }));
     expect(error).toBeInstanceOf(ScimRateLimitedError);
@@ -174,7 +181,7 @@ describe('toScimError from an exception', () => {
   const axiosError = (code: string) =>
     new AxiosError('boom', code, { headers: new AxiosHeaders({ Authorization: secret }) });
 
-  it.each(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', 'ERR_BAD_RESPONSE'])('maps %s to a retryable transient error', (code) => {
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', 'ERR_BAD_RESPONSE', 'ERR_STREAM_PREMATURE_CLOSE', 'HPE_INVALID_CONSTANT', 'HPE_INVALID_CHUNK_SIZE'])('maps %s to a retryable transient error', (code) => {
     const error = toScimError(request, { kind: 'exception', error: axiosError(code) });
     expect(error).toBeInstanceOf(ScimTransientError);
     expect(error.retryable).toBe(true);

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MAX_CONTENT_BYTES, createScimClient } from '../../scim/client';
-import { ScimMalformedResponseError } from '../../scim/errors';
+import { ScimMalformedResponseError, ScimRequestRefusedError } from '../../scim/errors';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, LIST_RESPONSE_SCHEMA, PEAKON_USER_SCHEMA, UserListEnvelopeSchema, parseUserListPage } from '../../scim/resources';
 import { buildPlan } from '../../sync/plan';
 import type { DesiredEmployee } from '../../mapping/employee';
@@ -75,6 +75,29 @@ describe('SCIM client size limit', () => {
       expect(error).toBeInstanceOf(ScimMalformedResponseError);
       expect((error as ScimMalformedResponseError).retryable).toBe(false);
       expect((error as Error).message).toContain(`${MAX_CONTENT_BYTES} bytes (64 MiB)`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('refuses to send a request body over the limit as refused (nothing applied), not as a malformed answer (applied)', async () => {
+    let received = 0;
+    const server = createServer((request, response) => {
+      received += 1;
+      request.resume();
+      response.writeHead(200, { 'Content-Type': 'application/scim+json' });
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = createScimClient({ baseUrl: `http://127.0.0.1:${port}/scim/v2`, token: 't', timeoutMs: 20_000 });
+      const huge = { schemas: [CORE_USER_SCHEMA], userName: 'a@example.com', [PEAKON_USER_SCHEMA]: { Notes: 'x'.repeat(MAX_CONTENT_BYTES) } };
+      const error: unknown = await client.replaceUser('u1', huge).then(() => undefined, (caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ScimRequestRefusedError);
+      expect((error as Error).message).toContain('not sent');
+      expect(received).toBe(0);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
