@@ -94,6 +94,9 @@ const envSchema = z.object({
   PEAKON_SYNC_RETENTION_DAYS: positiveInteger(DEFAULT_RETENTION_DAYS, 'days'),
 });
 
+/** Storage variables whose invalid value an error names but does not quote. */
+const UNQUOTED_VARIABLES: ReadonlySet<string> = new Set(['PEAKON_SYNC_S3_ENDPOINT']);
+
 /** Reads and validates every storage variable; throws one error listing each invalid variable and why. */
 export function storageConfigFromEnv(
   env: NodeJS.ProcessEnv = process.env,
@@ -105,7 +108,9 @@ export function storageConfigFromEnv(
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       const value = env[name];
-      return `${name}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${issue.message}`;
+      // An endpoint written as `user:password@host` (no scheme) is invalid and holds a secret: named, never quoted.
+      const shown = value === undefined ? '' : UNQUOTED_VARIABLES.has(name) ? ' (value not shown: it may hold credentials)' : `=${JSON.stringify(value)}`;
+      return `${name}${shown}: ${issue.message}`;
     });
     throw new Error(`invalid payload storage settings:\n  ${problems.join('\n  ')}`);
   }

@@ -59,10 +59,21 @@ export function formatLogEntry(entry: LogEntry): string {
 const TASK_DUMP_KEYS = ['task', 'taskEncoded'] as const;
 
 function withoutTaskDumps(meta: Record<string, unknown>): Record<string, unknown> {
-  if (!TASK_DUMP_KEYS.some((key) => key in meta)) return meta;
+  if (!TASK_DUMP_KEYS.some((key) => key in meta) && !('workflowInfo' in meta)) return meta;
   const kept = { ...meta };
   for (const key of TASK_DUMP_KEYS) if (key in kept) kept[key] = '[omitted: task contents]';
+  if ('workflowInfo' in kept) kept.workflowInfo = workflowIdsOf(kept.workflowInfo);
   return kept;
+}
+
+/**
+ * The SDK logs a workflow's whole info beside some errors (a sink that threw): its memo and `lastResult` (a scheduled
+ * run's previous report) decoded. Its IDs, type and task queue say which run; the rest stays out of the logs.
+ */
+function workflowIdsOf(info: unknown): Record<string, unknown> | string {
+  if (typeof info !== 'object' || info === null) return '[omitted: workflow info]';
+  const { workflowId, runId, workflowType, taskQueue, namespace } = info as Record<string, unknown>;
+  return Object.fromEntries(Object.entries({ workflowId, runId, workflowType, taskQueue, namespace }).filter(([, value]) => typeof value === 'string'));
 }
 
 /**

@@ -61,7 +61,7 @@ describe('payload storage from the environment', () => {
     [{ PEAKON_SYNC_PAYLOAD_STORE: '/tmp/payloads' }, /PEAKON_SYNC_PAYLOAD_STORE="\/tmp\/payloads": expected local:<folder>/],
     [{ PEAKON_SYNC_PAYLOAD_STORE: 'local:' }, /local: needs a folder/],
     [{ PEAKON_SYNC_PAYLOAD_STORE: 's3://Bad_Bucket/x' }, /valid bucket name/],
-    [{ PEAKON_SYNC_PAYLOAD_STORE: 's3://b1/x', PEAKON_SYNC_S3_ENDPOINT: 'minio:9000' }, /PEAKON_SYNC_S3_ENDPOINT="minio:9000": expected an http\(s\) URL/],
+    [{ PEAKON_SYNC_PAYLOAD_STORE: 's3://b1/x', PEAKON_SYNC_S3_ENDPOINT: 'minio:9000' }, /PEAKON_SYNC_S3_ENDPOINT \(value not shown: it may hold credentials\): expected an http\(s\) URL/],
     [{ PEAKON_SYNC_PAYLOAD_STORE: 's3://b1/x', PEAKON_SYNC_S3_FORCE_PATH_STYLE: 'maybe' }, /PEAKON_SYNC_S3_FORCE_PATH_STYLE="maybe": expected true or false/],
     [{ PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES: '128k' }, /PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES="128k": expected a whole number of bytes/],
     [{ PEAKON_SYNC_PAYLOAD_THRESHOLD_BYTES: '0' }, /above 0/],
@@ -69,6 +69,19 @@ describe('payload storage from the environment', () => {
     [{ PEAKON_SYNC_PAYLOAD_STORE: 'local:/x', PEAKON_SYNC_S3_ENDPOINT: 'http://minio:9000' }, /PEAKON_SYNC_PAYLOAD_STORE is not s3:\/\//],
   ])('rejects %j with a clear error', (env, message) => {
     expect(() => storageConfigFromEnv(env)).toThrow(message);
+  });
+
+  it('never quotes an invalid endpoint: written as user:password@host it holds a secret', () => {
+    const refused = (() => {
+      try {
+        storageConfigFromEnv({ PEAKON_SYNC_PAYLOAD_STORE: 's3://b1/x', PEAKON_SYNC_S3_ENDPOINT: 'minio-admin:S3cr3tK3y@minio.internal:9000' });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return undefined;
+    })();
+    expect(refused).toContain('PEAKON_SYNC_S3_ENDPOINT');
+    expect(refused).not.toContain('S3cr3tK3y');
   });
 
   it('reports every invalid variable at once', () => {

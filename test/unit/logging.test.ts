@@ -52,6 +52,14 @@ describe('structured logs', () => {
     expect(JSON.parse(line)).toMatchObject({ level: 'error', activityType: 'writeEmployee', activityId: '3', error: { name: 'Error' }, task: '[omitted: task contents]', taskEncoded: '[omitted: task contents]' });
   });
 
+  it('keeps of a workflow info the SDK logs (a sink that threw) its IDs, never its memo or last result', () => {
+    // The metadata @temporalio/worker (lib/worker.js, "External sink function threw an error") logs.
+    const workflowInfo = { workflowId: 'peakon-sync/acme/run-1', runId: 'r-1', workflowType: 'syncTenantWorkflow', taskQueue: 'peakon-sync', namespace: 'default', memo: { note: 'held: jane.doe@acme.com' }, lastResult: { failures: [{ employeeKey: 'jane.doe@acme.com' }] } };
+    const line = formatLogEntry({ level: 'ERROR', message: 'External sink function threw an error', timestampNanos: 1_764_000_000_000_000_000n, meta: { workflowInfo, error: new Error('boom') } });
+    expect(line).not.toContain('jane.doe');
+    expect(JSON.parse(line)).toMatchObject({ workflowInfo: { workflowId: 'peakon-sync/acme/run-1', runId: 'r-1', workflowType: 'syncTenantWorkflow', taskQueue: 'peakon-sync', namespace: 'default' } });
+  });
+
   it('logs an error with a toJSON of its own (AxiosError, ScimError) by its name too: not its request, headers or message', () => {
     // JSON.stringify calls toJSON before any replacer: an AxiosError's toJSON holds the request config and its headers.
     const axiosLike = Object.assign(new Error('Request failed with status code 400'), {
