@@ -199,7 +199,7 @@ export function updateWorkOf(entry: PlanEntry | undefined, step: UpdateStep, met
     };
   }
   if (!entry.create) throw new Error(`plan entry ${entry.ref} has no create`);
-  const changes = Object.entries(step.references).map(([field, to]) => ({ field, from: null, to }));
+  const changes = Object.entries(step.references).map(([field, to]) => ({ field, from: null, to, peakon: true as const }));
   return { ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: step.peakonUserId, write: deferredReferencesWrite(step.references, createBodyWithout(entry.create.createBody, step.dropFromCreate ?? []), method), references: step.references, changes, createdThisRun: true };
 }
 

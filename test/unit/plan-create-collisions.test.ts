@@ -232,7 +232,9 @@ describe('plan: a create that another Peakon user\'s unique field would refuse',
       const plan = deactivationPlan('email', [renumbered], [user('R', '100', 'e1@x.com', 'E1'), user('u9', 'gone', 'former@x.com', 'N7', false)], 'patch', action);
       const entry = plan.entries.find((candidate) => candidate.recordRef === 'id 100');
       expect(entry).toMatchObject({ action: 'deactivate', peakonUserId: 'R' });
-      expect(entry?.update?.write).toEqual({ method: 'patch', operations: [{ op: 'replace', path: 'active', value: false }] });
+      // Under separate it also sets the separation date (the run's day: no HR date, none held), never the taken number.
+      const separation = action === 'separate' ? [{ op: 'replace', path: `${PEAKON_USER_SCHEMA}:Separation date`, value: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) }] : [];
+      expect(entry?.update?.write).toEqual({ method: 'patch', operations: [{ op: 'replace', path: 'active', value: false }, ...separation] });
       expect(entry?.warnings.join('\n')).toMatch(/held by Peakon user u9/);
     });
 

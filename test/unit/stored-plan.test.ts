@@ -108,6 +108,10 @@ describe('a stored plan', () => {
     expect(steps.map((step) => step.kind)).toEqual(expect.arrayContaining(['planned', 'deferred']));
     expect(warnings).toEqual(expected.warnings);
     expect(await loadUpdateWork({ plan: stored, steps, updateMethod: method })).toEqual(expected.work);
+    // A created person's deferred references are Peakon attributes, flagged as such (the plan's core-field checks skip them).
+    const deferredChanges = expected.work.filter((work) => work.createdThisRun).flatMap((work) => work.changes);
+    expect(deferredChanges.length).toBeGreaterThan(0);
+    expect(deferredChanges.filter((change) => change.peakon !== true)).toEqual([]);
   });
 });
 
