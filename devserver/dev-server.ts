@@ -9,7 +9,7 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 import { devServerEnvironment } from './child-environment';
 import { isModuleMissing } from './development-dependencies';
 import { stopWhenOwnerDies } from './owner-watch';
-import { freePort } from './ports';
+import { freePort, portOrFree } from './ports';
 import { requireTemporalCli, resolveTemporalCli, TemporalCliMissingError } from './temporal-cli';
 
 export type DevServerLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -19,8 +19,19 @@ export interface DevServerOptions {
   ui?: boolean;
   /** Default: the gRPC port + 1000, as the temporal CLI does. */
   uiPort?: number;
-  /** Default: a free port. */
+  /** Default: a free port. A port given here is the only one tried: taken, the start fails (see preferredPort). */
   port?: number;
+  /**
+   * Without `port`: the port tried first (the demo's 7233). Taken (by another process, also one that binds it while
+   * this server starts: a second demo started seconds later), the server moves to a free port, as without any port; the
+   * RunningDevServer says where it serves.
+   */
+  preferredPort?: number;
+  /**
+   * Without `uiPort`: the UI's port tried first, with preferredPort (the demo's 8233). Taken, the UI moves to a free port
+   * too, and `uiUrl` names it.
+   */
+  preferredUiPort?: number;
   /** Interface the frontend and the UI listen on. Default 127.0.0.1: nothing off this machine reaches a dev server. */
   ip?: string;
   /** Persist history to this SQLite file (its folder is created); in memory when omitted. */
@@ -145,27 +156,45 @@ export function startDevArguments(options: DevServerOptions & { ip: string; port
 export async function startDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
   const binary = options.sdkDownload === false ? requireTemporalCli() : resolveTemporalCli();
   if (!binary) return startWithSdkDownload(options);
-  if (options.port !== undefined) return startDevServerOn(binary, options, options.port);
+  if (options.port !== undefined) return startDevServerOn(binary, options, options.port, options.uiPort ?? options.port + 1000);
+  const ui = options.ui === true;
+  // Preferred ports go first when nothing listens on them now (a server already there, another demo's, would otherwise
+  // answer for this one while it fails); one taken meanwhile is no error either: the server moves on as below.
+  const prefers = options.preferredPort !== undefined || (ui && options.uiPort === undefined && options.preferredUiPort !== undefined);
   // A port found free may be taken before the server binds it (another process between the probe and the bind, on a
   // busy machine): the server then exits at once, and a port chosen here is as good as the next one, so try another.
-  for (let attempt = 1; ; attempt += 1) {
+  for (let attempt = prefers ? 0 : 1; ; attempt += 1) {
+    const preferred = attempt === 0;
+    const port = preferred && options.preferredPort !== undefined ? await portOrFree(options.preferredPort) : await freePort();
+    let uiPort = options.uiPort ?? port + 1000;
+    if (ui && options.uiPort === undefined && options.preferredUiPort !== undefined) {
+      uiPort = preferred ? await portOrFree(options.preferredUiPort) : await freePortBesides(port);
+      if (uiPort === port) uiPort = await freePortBesides(port);
+    }
     try {
-      return await startDevServerOn(binary, options, await freePort());
+      return await startDevServerOn(binary, options, port, uiPort);
     } catch (error) {
       if (!(error instanceof PortTakenError) || attempt >= AUTO_PORT_ATTEMPTS || options.signal?.aborted) throw error;
     }
   }
 }
 
-/** Tries of a dev server on a port chosen by startDevServer, when one ends before serving on a taken port. */
+/** A free port for the UI, not the one just picked for gRPC (the OS may hand the same one out twice). */
+async function freePortBesides(port: number): Promise<number> {
+  for (;;) {
+    const other = await freePort();
+    if (other !== port) return other;
+  }
+}
+
+/** Tries of a dev server on a port chosen by startDevServer (besides a preferred one), when one ends before serving on a taken port. */
 const AUTO_PORT_ATTEMPTS = 3;
 
 /** The server process ended before it served because a port it was to bind was taken meanwhile. */
 class PortTakenError extends Error {}
 
-async function startDevServerOn(binary: string, options: DevServerOptions, port: number): Promise<RunningDevServer> {
+async function startDevServerOn(binary: string, options: DevServerOptions, port: number, uiPort: number): Promise<RunningDevServer> {
   const ip = options.ip ?? '127.0.0.1';
-  const uiPort = options.uiPort ?? port + 1000;
   const namespace = options.namespace ?? 'default';
   const dbFilename = options.dbFilename ? path.resolve(options.dbFilename) : undefined;
   // Like the worker's state folder, which holds it by default: the database holds run data, so only its owner reads it.
@@ -202,7 +231,7 @@ async function startDevServerOn(binary: string, options: DevServerOptions, port:
 
   const address = hostPort(connectHost(ip), port);
   try {
-    await waitUntilServing({ address, namespace, hasEnded, deadline: Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS), ...(options.signal ? { signal: options.signal } : {}) });
+    await waitUntilServing({ address, namespace, hasEnded, ended: exited, deadline: Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS), ...(options.signal ? { signal: options.signal } : {}) });
   } catch (error) {
     const exit = await stop();
     // Lines already forwarded to stderr are not repeated.
@@ -228,24 +257,35 @@ async function startDevServerOn(binary: string, options: DevServerOptions, port:
 const SERVER_ENDED = 'the server process ended before serving';
 
 /** Ready for the connector: the namespace answers and carries the search attributes its workflows set. */
-async function waitUntilServing(wait: { address: string; namespace: string; hasEnded: () => boolean; deadline: number; signal?: AbortSignal }): Promise<void> {
+async function waitUntilServing(wait: { address: string; namespace: string; hasEnded: () => boolean; ended: Promise<unknown>; deadline: number; signal?: AbortSignal }): Promise<void> {
+  // A server that ends at once (a port taken) is noticed then, not after a connect attempt's timeout.
+  const ended = wait.ended.then(() => undefined);
   let lastProblem = 'no answer yet';
   for (;;) {
     if (wait.signal?.aborted) throw new Error('start aborted');
     if (wait.hasEnded()) throw new Error(SERVER_ENDED);
     if (Date.now() > wait.deadline) throw new Error(`not serving in time (${lastProblem})`);
+    let serving = false;
     try {
-      const connection = await Connection.connect({ address: wait.address, connectTimeout: 2_000 });
+      const connecting = Connection.connect({ address: wait.address, connectTimeout: 2_000 });
+      const connection = await Promise.race([connecting, ended]);
+      if (!connection) {
+        void connecting.then((late) => late.close()).catch(() => undefined);
+        continue;
+      }
       try {
-        if (await hasSearchAttributes(new Client({ connection, namespace: wait.namespace }), wait.namespace)) return;
-        lastProblem = `namespace ${wait.namespace} has no search attributes ${SEARCH_ATTRIBUTE_KEYS.map((key) => key.name).join(', ')} yet`;
+        serving = await hasSearchAttributes(new Client({ connection, namespace: wait.namespace }), wait.namespace);
+        if (!serving) lastProblem = `namespace ${wait.namespace} has no search attributes ${SEARCH_ATTRIBUTE_KEYS.map((key) => key.name).join(', ')} yet`;
       } finally {
         await connection.close();
       }
     } catch (error) {
       lastProblem = error instanceof Error ? error.message : String(error);
     }
-    await sleep(250);
+    // A server that answers while this one has ended is another's, on a port this one could not bind: the check above
+    // then reports the end.
+    if (serving && !wait.hasEnded()) return;
+    if (!serving) await sleep(250);
   }
 }
 
@@ -261,12 +301,15 @@ async function startWithSdkDownload(options: DevServerOptions): Promise<RunningD
   const ip = options.ip ?? '127.0.0.1';
   const dbFilename = options.dbFilename ? path.resolve(options.dbFilename) : undefined;
   if (dbFilename) mkdirSync(path.dirname(dbFilename), { recursive: true, mode: 0o700 });
+  // The SDK starts the server itself and retries nothing: a preferred port is taken only if it is free now.
+  const requestedPort = options.port ?? (options.preferredPort !== undefined ? await portOrFree(options.preferredPort) : undefined);
+  const requestedUiPort = options.uiPort ?? (options.ui && options.port === undefined && options.preferredUiPort !== undefined ? await portOrFree(options.preferredUiPort) : undefined);
   const env = await testing.TestWorkflowEnvironment.createLocal({
     server: {
       ip,
-      ...(options.port ? { port: options.port } : {}),
+      ...(requestedPort ? { port: requestedPort } : {}),
       ui: options.ui ?? false,
-      ...(options.uiPort ? { uiPort: options.uiPort } : {}),
+      ...(requestedUiPort ? { uiPort: requestedUiPort } : {}),
       ...(dbFilename ? { dbFilename } : {}),
       ...(options.namespace ? { namespace: options.namespace } : {}),
       searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
@@ -280,7 +323,7 @@ async function startWithSdkDownload(options: DevServerOptions): Promise<RunningD
   return {
     address: env.address,
     namespace: env.namespace ?? 'default',
-    ...(options.ui ? { uiUrl: `http://${hostPort(connectHost(ip), options.uiPort ?? port + 1000)}` } : {}),
+    ...(options.ui ? { uiUrl: `http://${hostPort(connectHost(ip), requestedUiPort ?? port + 1000)}` } : {}),
     ...(dbFilename ? { dbFilename } : {}),
     executable: 'SDK download',
     exited,

@@ -21,6 +21,10 @@ import { startSync } from '../start-sync';
 import { connectClient, withoutTemporalVariables } from '../temporal-client';
 import { loadSandbox } from './sandbox';
 
+/** The ports the demo prefers for its dev server and Web UI, the temporal CLI's own; others when these are taken. */
+const DEMO_TEMPORAL_PORT = 7233;
+const DEMO_UI_PORT = 8233;
+
 const SAMPLE_CONFIG = path.join(projectRoot(), 'examples', 'sample-config.yaml');
 const DEMO_KEY_FILE = path.join(projectRoot(), '.peakon-sync', 'demo-encryption-key');
 
@@ -130,22 +134,37 @@ export function registerDemoCommand(program: Command): void {
         // that same environment as `env`: one place for the demo's settings, read by everything the demo starts.
         useStateFolderOfItsOwn(stateDirectory);
         const env = process.env;
-        const temporalPort = await portOrFree(7233);
-        const uiPort = await portOrFree(temporalPort === 7233 ? 8233 : temporalPort + 1000);
         const keys = demoEncryptionKeys();
-        const codecServer = await startCodecServer({
-          port: await portOrFree(uiPort + 1),
-          keys,
-          allowedOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
-          ...payloadStoreResolverFromEnv(env),
-          onUnresolvedPayload: (message) => process.stderr.write(`demo codec server: a stored payload could not be fetched (the UI shows its reference instead): ${message}\n`),
+        // The UI decodes payloads through the codec server, which answers the UI's origin only: the one the UI is at.
+        const startDemoCodecServer = (port: number, uiPort: number) =>
+          startCodecServer({
+            port,
+            keys,
+            allowedOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+            ...payloadStoreResolverFromEnv(env),
+            onUnresolvedPayload: (message) => process.stderr.write(`demo codec server: a stored payload could not be fetched (the UI shows its reference instead): ${message}\n`),
+          });
+        let codecServer = await startDemoCodecServer(await portOrFree(DEMO_UI_PORT + 1), DEMO_UI_PORT);
+        let codecServerOpen = true;
+        cleanups.push(async () => {
+          if (codecServerOpen) await codecServer.close();
         });
-        cleanups.push(() => codecServer.close());
         notStopped('while the servers started');
         out('starting a local Temporal dev server…');
-        const server = await startDevServer({ ui: true, port: temporalPort, uiPort, uiCodecEndpoint: codecServer.url });
+        // Temporal's usual ports when free, other free ones otherwise: preferred, not required, so a port another demo
+        // (or a test's) binds while this one starts moves this server instead of failing it. Everything below uses the
+        // ports the server reports, never these numbers.
+        const server = await startDevServer({ ui: true, preferredPort: DEMO_TEMPORAL_PORT, preferredUiPort: DEMO_UI_PORT, uiCodecEndpoint: codecServer.url });
         cleanups.push(async () => void (await server.stop()));
         notStopped('while the servers started');
+        const uiPort = server.uiUrl === undefined ? DEMO_UI_PORT : Number(new URL(server.uiUrl).port);
+        if (uiPort !== DEMO_UI_PORT) {
+          // The UI moved: the codec server answers its origin instead, on the same port (the UI was told that URL).
+          codecServerOpen = false;
+          await codecServer.close();
+          codecServer = await startDemoCodecServer(codecServer.port, uiPort);
+          codecServerOpen = true;
+        }
         const sandbox = await startSandbox({ token: 'demo-token', port: await portOrFree(8088) });
         cleanups.push(() => sandbox.close());
         notStopped('while the servers started');
@@ -174,6 +193,7 @@ export function registerDemoCommand(program: Command): void {
         const connected = await connectClient({ ...withoutTemporalVariables(env), TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
         cleanups.push(() => connected.close());
         notStopped('while the client connected');
+        out(`Temporal server:  ${server.address} (namespace ${server.namespace})`);
         out(`Temporal UI:      ${server.uiUrl ?? '(no UI)'}`);
         out(`Codec server:     ${codecServer.url} (payloads are encrypted with key ${keys.current.id}; the UI decodes them through it)`);
         out(`Peakon sandbox:   ${sandbox.baseUrl} (token demo-token; all users at ${sandbox.origin}/_sandbox/users)`);

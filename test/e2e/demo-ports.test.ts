@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { requireTemporalCli } from '../../devserver/temporal-cli';
+
+const CLI = path.resolve(__dirname, '../../dist/client/cli.js');
+
+/**
+ * Two demos started seconds apart (`npm start` while the tests run one) both find 7233 and 8233 free, and the second's
+ * dev server then finds them taken when it binds. That race is arranged here with a stand-in `temporal` (the real one
+ * behind it) whose first `server` start fails as a taken port does: the demo must move to free ports and print those,
+ * with a codec server that answers the UI where it really is.
+ */
+describe('peakon-sync demo, with Temporal’s ports taken while it starts', () => {
+  const folder = mkdtempSync(path.join(tmpdir(), 'demo-ports-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('serves on other ports and prints those', async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+    const starts = path.join(folder, 'starts');
+    const script = path.join(folder, 'temporal');
+    writeFileSync(
+      script,
+      [
+        '#!/bin/sh',
+        'if [ "$1" = "server" ]; then',
+        `  echo "$*" >> '${starts}'`,
+        `  if [ "$(wc -l < '${starts}')" -le 1 ]; then echo 'listen tcp 127.0.0.1:7233: bind: address already in use' >&2; exit 1; fi`,
+        'fi',
+        `exec '${requireTemporalCli()}' "$@"`,
+      ].join('\n'),
+    );
+    chmodSync(script, 0o700);
+    const temporary = mkdtempSync(path.join(folder, 'tmp-'));
+    const child = spawn(process.execPath, [CLI, 'demo', '--no-keep-running'], { env: { ...process.env, TMPDIR: temporary, TEMPORAL_CLI_PATH: script }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const started = Date.now();
+      while (!/Codec server: .*\n/.test(stdout) && child.exitCode === null && Date.now() - started < 90_000) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(`${stdout}\n--- stderr ---\n${stderr}`).toMatch(/Codec server: .*\n/);
+
+      const tried = readFileSync(starts, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => [/--port (\d+)/.exec(line)?.[1], /--ui-port (\d+)/.exec(line)?.[1]]);
+      // Temporal's own ports first (others if a demo running beside this test holds them), found taken; then free ones,
+      // which the server came up on and the demo prints.
+      expect(tried).toHaveLength(2);
+      const [port, uiPort] = tried[1] ?? [];
+      expect(port).not.toBe(tried[0]?.[0]);
+      expect(uiPort).not.toBe(tried[0]?.[1]);
+      expect(stdout).toContain(`Temporal server:  127.0.0.1:${port} (namespace default)\n`);
+      expect(stdout).toContain(`Temporal UI:      http://127.0.0.1:${uiPort}\n`);
+
+      // The UI is where it says, and its codec server answers that origin (the UI calls it from the browser).
+      expect((await fetch(`http://127.0.0.1:${uiPort}`)).status).toBe(200);
+      const codecUrl = /Codec server: +(\S+)/.exec(stdout)?.[1] ?? '';
+      const preflight = await fetch(`${codecUrl}/decode`, { method: 'OPTIONS', headers: { Origin: `http://127.0.0.1:${uiPort}`, 'Access-Control-Request-Method': 'POST' } });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe(`http://127.0.0.1:${uiPort}`);
+
+      child.kill('SIGINT');
+      expect(await exited).not.toBeNull();
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+  }, 120_000);
+});
