@@ -69,19 +69,27 @@ function separationValues(settings: LeaversConfig, user: ScimUser, separation: {
 }
 
 /**
- * An active Peakon user the HR record marks inactive (a status of Terminated, often before any termination date) is a
- * leaver too: under `separate` its update also sets the separation date (the HR termination date, else Peakon's, else
- * the run's day) and reason (the mapped one, else Peakon's, else `separation.reason`), as leaverWrite does for a
- * leaver whose date has come; a value the mapping sets for either attribute stays. Without it the person is switched off
- * with no separation, and a later run never adds one (they are then already inactive).
+ * Under `separate`, the separation of someone the HR record marks inactive (a status of Terminated, often before any
+ * termination date: a date that has come makes a leaver, leaverWrite; one ahead keeps them active until then). Each
+ * attribute is the mapped value, else what Peakon holds (a blank HR cell maps to null, which would remove the separation
+ * an earlier run wrote, run after run), else, when this write switches the user off (`switchingOffOn`, the run's day),
+ * the run's day and `separation.reason`: without them the person would be switched off with no separation, and no
+ * later run adds one (they are inactive then).
  */
-export function withSeparation(settings: LeaversConfig, employee: DesiredEmployee, user: ScimUser, today: string): DesiredEmployee {
+export function withSeparation(settings: LeaversConfig, employee: DesiredEmployee, user: ScimUser, switchingOffOn: string | undefined): DesiredEmployee {
   if (settings.action !== 'separate') return employee;
   const mapped = employee.user[PEAKON_USER_SCHEMA] ?? {};
-  const values = separationValues(settings, user, { date: employee.terminationDate, reason: nonEmptyText(mapped[settings.separation.reasonAttribute]), today });
-  const added: Record<string, string> = {};
-  for (const [attribute, value] of Object.entries(values)) if (value !== undefined && nonEmptyText(mapped[attribute]) === undefined) added[attribute] = value;
-  return { ...employee, user: { ...employee.user, [PEAKON_USER_SCHEMA]: { ...mapped, ...added } } };
+  const held = (user[PEAKON_USER_SCHEMA] ?? {}) as Record<string, unknown>;
+  const { dateAttribute, reasonAttribute } = settings.separation;
+  const kept: Record<string, string> = {};
+  const keep = (attribute: string, fallback: string | undefined) => {
+    if (nonEmptyText(mapped[attribute]) !== undefined) return;
+    const value = nonEmptyText(held[attribute]) ?? fallback;
+    if (value !== undefined) kept[attribute] = value;
+  };
+  keep(dateAttribute, switchingOffOn);
+  keep(reasonAttribute, switchingOffOn !== undefined ? settings.separation.reason : undefined);
+  return Object.keys(kept).length ? { ...employee, user: { ...employee.user, [PEAKON_USER_SCHEMA]: { ...mapped, ...kept } } } : employee;
 }
 
 /** True when the person's termination date has come (on or before today). */

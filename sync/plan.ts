@@ -260,8 +260,10 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     if (!state) return planEmployee(employee, state, options, context);
     const returner = state.active === false && employee.user.active !== false;
     // Any run that reactivates someone (a single-employee sync too) clears the separation `separate` wrote: Peakon
-    // switches off anyone whose separation date has passed, so the reactivation would not last.
-    const toWrite = returner ? withReturnerClears(employee, state, clearedOnReturn) : employee;
+    // switches off anyone whose separation date has passed, so the reactivation would not last. Someone the HR record
+    // marks inactive keeps theirs, and is given one when this write switches them off (any run: withSeparation).
+    const separated = settings && employee.user.active === false ? withSeparation(settings as LeaversConfig, employee, state, isHrDeactivation(state, employee, leaversOn(settings)) ? today : undefined) : employee;
+    const toWrite = returner ? withReturnerClears(employee, state, clearedOnReturn) : separated;
     const planned = planEmployee(toWrite, state, options, context);
     const taken = planned.update ? uniqueValuesTaken(planned.update.changes, state, inPeakon, spellingsInPeakon, numbersInPeakon) : [];
     // Peakon refuses a whole write that gives the user a taken value: the update goes without the taken values, or
@@ -286,11 +288,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
       // Under PUT it reads the user first (one GET more): a held write may go out days after the listing, and a replace
       // built from the listing would put back whatever was changed in Peakon meanwhile.
-      // Under `separate` it also sets the separation date and reason, as any leaver's write does (withSeparation).
-      const separated = withSeparation(settings as LeaversConfig, writtenEmployee, state, leaverContext.today);
-      const deactivation = separated === writtenEmployee ? written : planEmployee(separated, state, options, context);
-      const readFirst = options.updateMethod === 'put' ? { write: composeUpdate(desiredState(separated), state, 'put', { readFirst: true }).write } : {};
-      return { ...deactivation, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...(deactivation.update ?? written.update), ...readFirst, leaver: 'deactivate' as const }, ...adopted };
+      const readFirst = options.updateMethod === 'put' ? { write: composeUpdate(desiredState(writtenEmployee), state, 'put', { readFirst: true }).write } : {};
+      return { ...written, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...written.update, ...readFirst, leaver: 'deactivate' as const }, ...adopted };
     }
     return { ...written, ...rename, ...back, ...adopted };
   });

@@ -233,6 +233,11 @@ describe('leavers', () => {
         const separated = byEmail(fixture).get(gone?.work_email ?? '') as ScimUser;
         expect(separated.active).toBe(false);
         expect(separated[PEAKON_USER_SCHEMA]).toMatchObject({ 'Separation date': '2026-12-05', 'Separation reason': 'Voluntary' });
+        // The next run writes nothing: the blank termination cells (mapped to null) do not remove that separation.
+        const opsBeforeNext = fixture.sandbox.ops().length;
+        await (await fixture.startSync({ asOf: '2026-12-06' })).result();
+        expect(writesOf(fixture, opsBeforeNext)).toEqual([]);
+        expect((byEmail(fixture).get(gone?.work_email ?? '') as ScimUser)[PEAKON_USER_SCHEMA]).toMatchObject({ 'Separation date': '2026-12-05', 'Separation reason': 'Voluntary' });
       })(),
     );
   });

@@ -53,11 +53,14 @@ describe('separation date and reason of a leaver under separate', () => {
 
   describe('marked inactive in the HR system (a status, no termination date yet)', () => {
     const marked: DesiredEmployee = { ...stayer, employeeKey: 'marked@example.com', sourceId: 'H3', user: { schemas: [CORE_USER_SCHEMA], userName: 'marked@example.com', active: false } };
-    const planMarked = (record: DesiredEmployee, held: Record<string, string>, updateMethod: 'patch' | 'put') => {
-      const users = [peakonUser('u-stays', 'stays@example.com', {}), peakonUser('u-marked', 'marked@example.com', held)];
+    const planMarked = (record: DesiredEmployee, held: Record<string, string | null>, updateMethod: 'patch' | 'put', options: { peakonActive?: boolean; wholeTenant?: boolean } = {}) => {
+      const users = [peakonUser('u-stays', 'stays@example.com', {}), { ...peakonUser('u-marked', 'marked@example.com', held as Record<string, string>), active: options.peakonActive ?? true }];
       const leavers: LeaverContext = { today, owned: new Set(users.map((user) => user.id)), retainedKeys: new Set(), retainedSourceIds: new Set(), unidentifiedRecords: 0, readCount: 2 };
-      return writeOf(buildPlan([stayer, record], users, { matchingKey: 'email', updateMethod, refOf: (key) => key, leavers, leaverSettings: settings, today }), 'u-marked');
+      // A single-employee sync (`sync --employee`) knows no whole-tenant listing: no leaver context, the day as `today`.
+      return writeOf(buildPlan([stayer, record], users, { matchingKey: 'email', updateMethod, refOf: (key) => key, ...(options.wholeTenant === false ? {} : { leavers }), leaverSettings: settings, today }), 'u-marked');
     };
+    /** The sample's mapping: the separation attributes from HR cells that are blank until HR fills them (null). */
+    const blankCells = { ...marked, user: { ...marked.user, [PEAKON_USER_SCHEMA]: { 'Separation date': null, 'Separation reason': null } } };
 
     it('the deactivation also writes the run\'s day and the configured reason', () => {
       const entry = planMarked(marked, {}, 'patch');
@@ -72,12 +75,27 @@ describe('separation date and reason of a leaver under separate', () => {
       expect(entry?.update?.write).toEqual({ method: 'patch', operations: expect.arrayContaining([{ op: 'replace', path: 'active', value: false }, { op: 'replace', path: `${PEAKON_USER_SCHEMA}:Separation date`, value: today }, { op: 'replace', path: `${PEAKON_USER_SCHEMA}:Separation reason`, value: 'Other' }]) });
     });
 
-    it('the HR termination date and a mapped reason win; what Peakon holds fills in before the defaults', () => {
-      const withDate = planMarked({ ...marked, terminationDate: '2026-11-20', user: { ...marked.user, [PEAKON_USER_SCHEMA]: { 'Separation reason': 'Retirement' } } }, { 'Separation date': '2026-12-20', 'Separation reason': 'Resignation' }, 'patch');
-      expect(withDate?.changes).toEqual(expect.arrayContaining([{ field: 'Separation date', from: '2026-12-20', to: '2026-11-20', peakon: true }, { field: 'Separation reason', from: 'Resignation', to: 'Retirement', peakon: true }]));
-      const held = planMarked(marked, { 'Separation date': '2026-11-01', 'Separation reason': 'Resignation' }, 'patch');
+    it('a mapped reason wins; what Peakon holds fills in before the defaults', () => {
+      const mappedReason = planMarked({ ...marked, user: { ...marked.user, [PEAKON_USER_SCHEMA]: { 'Separation reason': 'Retirement' } } }, { 'Separation reason': 'Resignation' }, 'patch');
+      expect(mappedReason?.changes).toEqual(expect.arrayContaining([{ field: 'Separation date', from: null, to: today, peakon: true }, { field: 'Separation reason', from: 'Resignation', to: 'Retirement', peakon: true }]));
+      const held = planMarked(blankCells, { 'Separation date': '2026-11-01', 'Separation reason': 'Resignation' }, 'patch');
       expect(held?.changes).toContainEqual({ field: 'active', from: true, to: false });
       expect(held?.changes.filter((change) => change.peakon)).toEqual([]);
+    });
+
+    it('once switched off, later runs keep the separation Peakon holds, though the HR cells are blank (null)', () => {
+      const later = planMarked(blankCells, { 'Separation date': today, 'Separation reason': 'Other' }, 'patch', { peakonActive: false });
+      expect(later?.action).not.toBe('deactivate');
+      expect(later?.changes.filter((change) => change.peakon)).toEqual([]);
+      expect(JSON.stringify(later?.update?.write ?? null)).not.toContain('Separation');
+      // Nothing held (switched off before this version): nothing invented either, no run's day as if they left today.
+      const never = planMarked(blankCells, {}, 'patch', { peakonActive: false });
+      expect(never?.changes.filter((change) => change.peakon)).toEqual([]);
+    });
+
+    it('a single-employee sync that switches them off writes the separation too', () => {
+      const entry = planMarked(blankCells, {}, 'patch', { wholeTenant: false });
+      expect(entry?.changes).toEqual(expect.arrayContaining([{ field: 'active', from: true, to: false }, { field: 'Separation date', from: null, to: today, peakon: true }, { field: 'Separation reason', from: null, to: 'Other', peakon: true }]));
     });
 
     it('under PUT the read-first write carries them', () => {
