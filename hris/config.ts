@@ -29,7 +29,8 @@ export type RetrySettings = z.infer<typeof RetrySettingsSchema>;
  * An HTTP header name: an RFC 9110 token (§5.1, §5.6.2). A name with a space, colon or other separator passes no
  * HTTP client: refused here, it is a config error naming the setting, not a "network error" on every read.
  */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const HTTP_TOKEN_CHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
+const HEADER_NAME = new RegExp(`^${HTTP_TOKEN_CHAR.source}+$`);
 /**
  * What Node's HTTP client accepts in a header value: tab, visible ASCII, space and Latin-1 (obs-text). A CR, LF or NUL
  * (or another control character) would split or end the header, so Node refuses the request; refused here instead.
@@ -168,15 +169,14 @@ const HttpUrlSchema = z
       return; // z.url() reports it
     }
     if (protocol !== 'https:' && protocol !== 'http:') context.addIssue({ code: 'custom', input: url, message: `${protocol} is not supported: use https:// (or http://)` });
+    // Like a credential header, a `user:password@` in the URL would sit in the config, workflow history and schedules.
+    else if (hasUserInfo(url)) context.addIssue({ code: 'custom', input: url, message: 'a user name or password in the URL would be written in the config: remove "user:password@" and use source.auth (the password as { env: NAME } or { file: path })' });
   })
   .meta({ pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' });
 
 export const RestSourceConfigSchema = z.strictObject({
   type: z.literal('rest'),
-  // Like a credential header, a `user:password@` in the URL would sit in the config, workflow history and schedules.
-  url: HttpUrlSchema.refine((url) => !hasUserInfo(url), {
-    message: 'a user name or password in the URL would be written in the config: remove "user:password@" and use source.auth { type: basic, username, password } (the password as { env: NAME } or { file: path })',
-  }).describe('the URL of the first page, e.g. https://hr.example.com/api/v2/employees (http(s); no user:password@: use auth)'),
+  url: HttpUrlSchema.describe('the URL of the first page, e.g. https://hr.example.com/api/v2/employees (http(s); no user:password@: use auth)'),
   auth: RestAuthSchema.default({ type: 'none' }),
   query: z.record(z.string(), z.string()).default({}).describe('extra query parameters sent with every page'),
   headers: z

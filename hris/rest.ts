@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { assertSecureDestination, type SecretResolver } from '../config/secret';
 import { authHeaders } from './auth';
-import type { RestPagination, RestSourceConfig } from './config';
+import { HTTP_TOKEN_CHAR, type RestPagination, type RestSourceConfig } from './config';
 import { describeUrl, HrisStatusError, httpSettingsFor, MIN_REDACTED_QUERY_VALUE, NOT_FOUND_HINT, requestJson, type HrisHttpRequest, type HrisHttpResponse, type HrisHttpSettings, type Sleep } from './http';
 import { getJsonPath } from './json-path';
 import { BEYOND_EXACT_JSON_RANGE, isBeyondExactJsonRange } from '../mapping/record-fields';
@@ -673,7 +673,7 @@ export function nextLink(header: string | undefined): string | undefined {
 }
 
 /** A token character (RFC 9110 §5.6.2): what a parameter name and an unquoted parameter value are made of. */
-const TOKEN_CHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
+const TOKEN_CHAR = HTTP_TOKEN_CHAR;
 
 /**
  * The links of a Link header (RFC 8288 §3): `<target>` and its `; name=value` parameters, values as tokens or quoted

@@ -105,13 +105,16 @@ describe('config validation messages', () => {
     expect(parseConfig(peakonAt('https://api.peakon.com/scim/v2')).peakon.baseUrl).toBe('https://api.peakon.com/scim/v2');
   });
 
-  it('refuses a REST source URL with a user name or password in it, pointing to source.auth (basic), without repeating them', () => {
+  it('refuses a REST source URL or BambooHR base URL with a user name or password in it, pointing to source.auth, without repeating them', () => {
     const rest = (url: string) => ({ ...valid, source: { type: 'rest', url } });
     for (const url of ['https://bob:s3cr3t@hr.example.com/api', 'https://bob@hr.example.com/api', 'https://:s3cr3t@hr.example.com/api']) {
       const message = errorOf(rest(url));
-      expect(message).toMatch(/^ {2}source\.url: a user name or password in the URL would be written in the config: remove "user:password@" and use source\.auth \{ type: basic, username, password \}/m);
+      expect(message).toMatch(/^ {2}source\.url: a user name or password in the URL would be written in the config: remove "user:password@" and use source\.auth/m);
       expect(message).not.toContain('s3cr3t');
     }
+    const bamboo = errorOf({ ...valid, source: { type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl: 'https://me:s3cr3t@api.bamboohr.com/api/gateway.php/acme' } });
+    expect(bamboo).toMatch(/^ {2}source\.baseUrl: a user name or password in the URL would be written in the config/m);
+    expect(bamboo).not.toContain('s3cr3t');
     expect(parseConfig(rest('https://hr.example.com/api?page=1')).source).toMatchObject({ url: 'https://hr.example.com/api?page=1' });
   });
 
