@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { requireTemporalCli } from '../../devserver/temporal-cli';
-
-const CLI = path.resolve(__dirname, '../../dist/client/cli.js');
+import { spawnBuiltCli } from '../harness/cli';
 
 /**
  * Two demos started seconds apart (`npm start` while the tests run one) both find 7233 and 8233 free, and the second's
@@ -17,7 +15,6 @@ describe('peakon-sync demo, with Temporal’s ports taken while it starts', () =
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
   it('serves on other ports and prints those', async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
     const starts = path.join(folder, 'starts');
     const script = path.join(folder, 'temporal');
     writeFileSync(
@@ -33,16 +30,11 @@ describe('peakon-sync demo, with Temporal’s ports taken while it starts', () =
     );
     chmodSync(script, 0o700);
     const temporary = mkdtempSync(path.join(folder, 'tmp-'));
-    const child = spawn(process.execPath, [CLI, 'demo', '--no-keep-running'], { env: { ...process.env, TMPDIR: temporary, TEMPORAL_CLI_PATH: script }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const demo = spawnBuiltCli(['demo', '--no-keep-running'], { TMPDIR: temporary, TEMPORAL_CLI_PATH: script });
     try {
-      const started = Date.now();
-      while (!/Codec server: .*\n/.test(stdout) && child.exitCode === null && Date.now() - started < 90_000) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(`${stdout}\n--- stderr ---\n${stderr}`).toMatch(/Codec server: .*\n/);
+      await demo.waitForStdout(/Codec server: .*\n/, 90_000);
+      const stdout = demo.stdout();
+      expect(`${stdout}\n--- stderr ---\n${demo.stderr()}`).toMatch(/Codec server: .*\n/);
 
       const tried = readFileSync(starts, 'utf8')
         .trim()
@@ -64,13 +56,10 @@ describe('peakon-sync demo, with Temporal’s ports taken while it starts', () =
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get('access-control-allow-origin')).toBe(`http://127.0.0.1:${uiPort}`);
 
-      child.kill('SIGINT');
-      expect(await exited).not.toBeNull();
+      demo.child.kill('SIGINT');
+      expect(await demo.exited).not.toBeNull();
     } finally {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
+      await demo.kill();
     }
   }, 120_000);
 });

@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { buildCli } from '../../client/cli';
 import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from './temporal';
@@ -42,6 +43,48 @@ export async function runBuiltCli(args: string[], env: NodeJS.ProcessEnv, option
     const failed = error as { stdout: string; stderr: string; code: number };
     return { stdout: failed.stdout, stderr: failed.stderr, exitCode: failed.code };
   }
+}
+
+/** A long-running built CLI command (`demo`, `worker`): its output so far, how it ended, and a clean stop. */
+export interface BuiltCliProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  stdout(): string;
+  stderr(): string;
+  /** Its exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
+  /** Waits until stdout matches `pattern`, the process exits, or `timeoutMs` passes; true when it matched. */
+  waitForStdout(pattern: RegExp | string, timeoutMs: number): Promise<boolean>;
+  /** SIGKILLs it if it still runs, and waits for the end (for a `finally`). */
+  kill(): Promise<void>;
+}
+
+/** Starts `node dist/client/cli.js …` in a child process with `env` added to this process's environment. */
+export function spawnBuiltCli(args: string[], env: NodeJS.ProcessEnv): BuiltCliProcess {
+  if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run \`npm run build\` first (npm test does)`);
+  const child = spawn(process.execPath, [BUILT_CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const matches = (pattern: RegExp | string) => (typeof pattern === 'string' ? stdout.includes(pattern) : pattern.test(stdout));
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    async waitForStdout(pattern, timeoutMs) {
+      const started = Date.now();
+      while (!matches(pattern) && running() && Date.now() - started < timeoutMs) await new Promise((resolve) => setTimeout(resolve, 100));
+      return matches(pattern);
+    },
+    async kill() {
+      if (!running()) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 /** Runs `peakon-sync …` in this process (commander, no child) and returns what it printed on stdout. */
