@@ -12,6 +12,7 @@ import { tsToDate } from '@temporalio/common/lib/time';
 import { decodeMapFromPayloads, extstoreInboundOptions, visit, walkListSchedulesResponse } from '@temporalio/common/lib/internal-non-workflow';
 import type { temporal } from '@temporalio/proto';
 import { defaultScheduleId, describeTiming, SyncScheduleMemoSchema, SYNC_SCHEDULE_WORKFLOW_TYPES, timingFromSpec } from './options';
+import { describeSyncScheduleRaw } from './ownership';
 import { SyncRunMemoSchema, type ScheduledRun, type SyncScheduleOverview, type SyncScheduleSummaryRow } from './overview';
 import { memoKeyIds, UNENCRYPTED } from './key-ids';
 import { scheduleInputOf, storedConfigStatus } from './stored-config';
@@ -187,6 +188,9 @@ async function inspectRun(client: Client, action: ScheduleExecutionResult): Prom
 }
 
 export async function describeSyncSchedule(client: Client, scheduleId: string): Promise<SyncScheduleOverview> {
+  // Another tool's schedule (or none) is refused as by every schedule command (ownership.ts), before anything of it is
+  // decoded: it is not shown as a sync schedule.
+  await describeSyncScheduleRaw(client, scheduleId);
   const description: ScheduleDescription = await client.schedule.getHandle(scheduleId).describe();
   const memo = scheduleMemo(description.memo);
   const timing = scheduleTiming(description.spec, description.memo);

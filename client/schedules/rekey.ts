@@ -3,14 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { ScheduleAlreadyRunning, ServiceError, type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleOptionsAction } from '@temporalio/client';
 import type { SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
 import YAML from 'yaml';
 import { ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE, allowsUnencryptedPayloads, ENCRYPTION_KEY_VARIABLE, OLD_ENCRYPTION_KEYS_VARIABLE, readEncryptionKeys } from '../../codec/keys';
 import { errorText, grpcCode, GrpcStatus, isNotFound } from '../errors';
 import { inlineScheduleClient, withInlineArgument } from './inline-client';
 import { listSyncSchedules } from './inspect';
 import { scheduleKeyIds, UNENCRYPTED } from './key-ids';
-import { SYNC_SCHEDULE_WORKFLOW_TYPES, timingFromSpec } from './options';
+import { timingFromSpec } from './options';
+import { describeSyncScheduleRaw } from './ownership';
 import { scheduleInputOf, storedAsWritten } from './stored-config';
 
 /**
@@ -178,17 +178,8 @@ export async function rekeySyncSchedule(client: Client, scheduleId: string, keys
 }
 
 async function rekeyOrLeave(client: Client, scheduleId: string, keys: RekeyKeys, rekey: RekeyOptions & { onlyTaskQueue?: string }): Promise<RekeyResult> {
-  let raw: temporal.api.workflowservice.v1.IDescribeScheduleResponse;
-  try {
-    raw = await client.workflowService.describeSchedule({ namespace: client.options.namespace, scheduleId });
-  } catch (error) {
-    if (isNotFound(error)) throw new Error(`no schedule ${scheduleId}: see peakon-sync schedule list`);
-    throw error;
-  }
-  const workflowType = raw.schedule?.action?.startWorkflow?.workflowType?.name ?? '';
-  if (!SYNC_SCHEDULE_WORKFLOW_TYPES.includes(workflowType)) {
-    throw new Error(`schedule ${scheduleId} is not a sync schedule of this connector (it starts ${workflowType || 'no workflow'}): left as it is`);
-  }
+  // Another tool's schedule (or none) is refused as by every schedule command (ownership.ts).
+  const raw = await describeSyncScheduleRaw(client, scheduleId);
   const taskQueue = raw.schedule?.action?.startWorkflow?.taskQueue?.name ?? '';
   if (rekey.onlyTaskQueue !== undefined && taskQueue !== rekey.onlyTaskQueue) {
     return { scheduleId, rekeyed: false, skipped: { taskQueue, ownTaskQueue: rekey.onlyTaskQueue } };

@@ -19,6 +19,7 @@ import {
   timingFromSpec,
   type SyncScheduleTimingChange,
 } from './options';
+import { assertSyncWorkflowType, describeSyncScheduleRaw } from './ownership';
 import { sameStoredConfig, scheduleConfigFrom, scheduleInputOf, storedAsWritten, validateStored, type ScheduleConfig, type ScheduleInput } from './stored-config';
 
 export interface UpdateSyncScheduleRequest {
@@ -45,6 +46,9 @@ export interface SyncScheduleUpdate {
  * with the overlap policy SKIP gets ALLOW_ALL.
  */
 export async function updateSyncSchedule(client: Client, request: UpdateSyncScheduleRequest): Promise<SyncScheduleUpdate> {
+  // Another tool's schedule is refused before anything of it is decoded (ownership.ts); planUpdate checks it again on
+  // the description the update itself reads.
+  await describeSyncScheduleRaw(client, request.scheduleId);
   const withSearchAttributes = await hasSearchAttributes(client, request.namespace);
   let update: SyncScheduleUpdate | undefined;
   // The update function must be synchronous: everything it needs from the server is fetched above. Written through the
@@ -69,6 +73,7 @@ interface PlannedUpdate {
 /** The schedule after the update, and what changed; the previous state and policies are kept, but for today's overlap policy. */
 export function planUpdate(previous: ScheduleDescription, request: UpdateSyncScheduleRequest, withSearchAttributes: boolean): PlannedUpdate {
   const { scheduleId } = request;
+  assertSyncWorkflowType(scheduleId, previous.action.workflowType);
   const input = scheduleInputOf(previous.action);
   if (!input) throw new Error(`schedule ${scheduleId} does not start a sync this version can read (it starts ${previous.action.workflowType}): delete it and create it again`);
   const tenant = scheduleMemo(previous.memo)?.tenant;

@@ -1,8 +1,8 @@
 /**
  * `schedule list` (and `schedule update <tenant>`, which falls back to it) in a namespace shared with other tools: a
  * schedule made without the connector's codec (a plain memo) is left out when it starts another workflow type, and
- * shows an unknown tenant when it starts one of ours; neither fails the command (real Temporal dev server). `pause`,
- * `unpause`, `trigger` and `delete` refuse the other tool's schedule by its ID, and leave it as it is.
+ * shows an unknown tenant when it starts one of ours; neither fails the command (real Temporal dev server). `describe`,
+ * `update`, `pause`, `unpause`, `trigger` and `delete` refuse the other tool's schedule by its ID, and leave it as it is.
  */
 import { Client } from '@temporalio/client';
 import { z } from 'zod';
@@ -22,6 +22,8 @@ describe('schedule list beside schedules of other tools', () => {
   const ours = `test-ours-${suffix}`;
   const foreign = `test-other-tool-${suffix}`;
   const plainMemoSync = `test-plain-memo-${suffix}`;
+  // Another tool's schedule with no payload at all (no memo, no arguments): the connector's codec decodes it.
+  const foreignReadable = `test-other-tool-readable-${suffix}`;
 
   beforeAll(async () => {
     temporal = await connectToDevServer();
@@ -36,6 +38,12 @@ describe('schedule list beside schedules of other tools', () => {
       spec: { intervals: [{ every: '1h' }] },
       action: { type: 'startWorkflow', workflowType: 'otherToolReportWorkflow', taskQueue: nobody, args: [] },
       memo: { owner: 'reporting-team' },
+      state: { paused: true },
+    });
+    await otherTool.schedule.create({
+      scheduleId: foreignReadable,
+      spec: { intervals: [{ every: '1h' }] },
+      action: { type: 'startWorkflow', workflowType: 'otherToolCleanupWorkflow', taskQueue: nobody, args: [] },
       state: { paused: true },
     });
     // Our workflow type, but a memo the connector's codec refuses (plain, as an earlier unencrypted deployment wrote).
@@ -67,7 +75,7 @@ describe('schedule list beside schedules of other tools', () => {
     });
   });
   afterAll(async () => {
-    await Promise.all([ours, foreign, plainMemoSync].map((id) => temporal.client.schedule.getHandle(id).delete().catch(() => undefined)));
+    await Promise.all([ours, foreign, plainMemoSync, foreignReadable].map((id) => temporal.client.schedule.getHandle(id).delete().catch(() => undefined)));
     process.env = savedEnvironment;
     await temporal.close();
   });
@@ -100,6 +108,25 @@ describe('schedule list beside schedules of other tools', () => {
     // A schedule of ours whose memo this codec cannot read is still this connector's: pause and unpause take it.
     expect(await runCliInProcess('schedule', 'unpause', plainMemoSync)).toContain(`unpaused ${plainMemoSync}`);
     expect(await runCliInProcess('schedule', 'pause', plainMemoSync)).toContain(`paused ${plainMemoSync}`);
+  });
+
+  it.each([
+    ['whose memo this codec cannot read', () => foreign, 'otherToolReportWorkflow'],
+    ['that this codec can read (no payloads)', () => foreignReadable, 'otherToolCleanupWorkflow'],
+  ])('refuses to describe or update another tool\'s schedule %s, naming it, and leaves it as it was', async (_, id, workflowType) => {
+    const scheduleId = id();
+    const notOurs = `schedule ${scheduleId} is not a peakon-sync schedule (it starts workflow type ${workflowType}, not a sync of this connector): left as it is`;
+    const before = await temporal.client.workflowService.describeSchedule({ namespace: TEST_NAMESPACE, scheduleId });
+    await expect(runCliInProcess('schedule', 'describe', scheduleId)).rejects.toThrow(notOurs);
+    await expect(runCliInProcess('schedule', 'describe', scheduleId, '--json')).rejects.toThrow(notOurs);
+    await expect(runCliInProcess('schedule', 'update', scheduleId, '--note', 'mine now')).rejects.toThrow(notOurs);
+    await expect(runCliInProcess('schedule', 'update', scheduleId, '--every', '30m')).rejects.toThrow(notOurs);
+    // Unchanged: its spec, action, memo, state and counters are as the other tool made them.
+    const after = await temporal.client.workflowService.describeSchedule({ namespace: TEST_NAMESPACE, scheduleId });
+    expect(after.schedule).toEqual(before.schedule);
+    expect(after.memo).toEqual(before.memo);
+    expect(after.conflictToken).toEqual(before.conflictToken);
+    expect(Number(after.info?.actionCount ?? 0)).toBe(0);
   });
 
   it('finds a tenant\'s only schedule through the list (what `schedule update <tenant>` falls back to)', async () => {
