@@ -12,7 +12,9 @@
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 // Pinned: the version the S3 payload-store tests were last run against (a new moto may answer S3 differently).
@@ -23,7 +25,9 @@ const motoServer = path.join(defaultVenv, 'bin', 'moto_server');
 const STAMP_FILE = '.installed-requirements';
 /** Beside the venv while one process installs it (jest runs and CI steps may start together). */
 const LOCK_SUFFIX = '.installing';
-/** A lock older than this is a dead installer's (pip itself is bounded by 600 s). */
+/** In the lock folder: the installer holding it, { pid, host, token } (JSON). */
+const LOCK_OWNER_FILE = 'owner.json';
+/** A lock older than this is a dead installer's (pip itself is bounded by 600 s): for one whose PID cannot be checked. */
 const STALE_LOCK_MS = 15 * 60 * 1000;
 
 function log(message) {
@@ -56,35 +60,114 @@ function sleep(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Runs `work` holding the lock folder beside `venv`; waits for another installer holding it, up to STALE_LOCK_MS. */
+/** Runs `work` holding the lock folder beside `venv`; waits for another installer holding it (see waitOrTakeOver). */
 function withInstallLock(venv, work) {
   const lock = `${venv}${LOCK_SUFFIX}`;
+  const me = { pid: process.pid, host: os.hostname(), token: crypto.randomUUID() };
   fs.mkdirSync(path.dirname(venv), { recursive: true });
+  const waited = new Set();
   for (;;) {
     try {
       fs.mkdirSync(lock);
-      break;
     } catch (error) {
       if (error.code !== 'EEXIST') throw error;
-      let age = 0;
-      try {
-        age = Date.now() - fs.statSync(lock).mtimeMs;
-      } catch {
-        continue; // released meanwhile
-      }
-      if (age > STALE_LOCK_MS) {
-        log(`removing ${lock}, left by an installer that did not finish`);
-        fs.rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      sleep(1000);
+      waitOrTakeOver(lock, waited);
+      continue;
     }
+    fs.writeFileSync(path.join(lock, LOCK_OWNER_FILE), `${JSON.stringify(me)}\n`);
+    break;
   }
   try {
     return work();
   } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
+    // Only its own: a lock removed as stale (older than STALE_LOCK_MS) and made anew by another installer is that one's.
+    if (lockOwner(lock)?.token === me.token) fs.rmSync(lock, { recursive: true, force: true });
   }
+}
+
+/** The installer recorded in `lock` ({ pid, host, token }), or undefined when it names none (yet). */
+function lockOwner(lock) {
+  try {
+    const owner = JSON.parse(fs.readFileSync(path.join(lock, LOCK_OWNER_FILE), 'utf8'));
+    return Number.isInteger(owner.pid) && owner.pid > 0 && typeof owner.host === 'string' ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether process `pid` runs on this host (EPERM: it does, as another user). */
+function processRuns(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code !== 'ESRCH';
+  }
+}
+
+/**
+ * One look at a lock another process holds. Its installer, killed before it could remove it (Ctrl-C, a CI timeout),
+ * is taken over at once when it ran on this host and its PID is gone; a lock of a live installer (or of another host,
+ * or one naming no installer: made by an install-moto.js from before the PID was recorded) is waited for, with one log
+ * line per installer, and removed when STALE_LOCK_MS old.
+ */
+function waitOrTakeOver(lock, waited) {
+  let age;
+  try {
+    age = Date.now() - fs.statSync(lock).mtimeMs;
+  } catch {
+    return; // released meanwhile
+  }
+  const owner = lockOwner(lock);
+  // Written right after the folder is made: a lock with no owner for a moment is one being taken.
+  if (owner === undefined && age < 5000) {
+    sleep(100);
+    return;
+  }
+  const here = owner !== undefined && owner.host === os.hostname();
+  if (here && !processRuns(owner.pid)) {
+    log(`taking over ${lock}: the installer that made it (PID ${owner.pid}) is not running any more`);
+    removeLock(lock, owner);
+    return;
+  }
+  if (age > STALE_LOCK_MS) {
+    log(`removing ${lock}, left by an installer that did not finish within ${STALE_LOCK_MS / 60000} minutes`);
+    removeLock(lock, owner);
+    return;
+  }
+  const key = owner ? `${owner.pid}@${owner.host}` : '';
+  if (!waited.has(key)) {
+    waited.add(key);
+    const minutesLeft = Math.ceil((STALE_LOCK_MS - age) / 60000);
+    log(
+      owner
+        ? `waiting for the moto install of PID ${owner.pid}${here ? '' : ` on ${owner.host}`} to finish (it holds ${lock})`
+        : `waiting for ${lock}, which names no installer (left by an older install-moto.js?): it is removed in ${minutesLeft} minute(s), or remove it yourself if no install runs`,
+    );
+  }
+  sleep(1000);
+}
+
+/**
+ * Removes `lock` when it still is the one `owner` made: moved aside first (one process wins the move), then removed if
+ * what was moved names that owner; a lock another process took meanwhile is put back.
+ */
+function removeLock(lock, owner) {
+  const aside = `${lock}.removing-${process.pid}-${crypto.randomUUID()}`;
+  try {
+    fs.renameSync(lock, aside);
+  } catch {
+    return; // another waiter moved or removed it first
+  }
+  if (lockOwner(aside)?.token !== owner?.token) {
+    try {
+      fs.renameSync(aside, lock);
+      return;
+    } catch {
+      // A new lock is in place already: the moved one goes, its installer finds it gone and leaves the new one.
+    }
+  }
+  fs.rmSync(aside, { recursive: true, force: true });
 }
 
 /**

@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain Node script, shared with .ci/run
@@ -18,6 +18,8 @@ const installer = require('../../scripts/install-moto.js') as {
  */
 const ROOT = path.resolve(__dirname, '../..');
 const { MOTO_REQUIREMENT, STAMP_FILE, staleVenvReason } = installer;
+/** In the lock folder beside the venv: the installer holding it, { pid, host, token } as JSON. */
+const LOCK_OWNER_FILE = 'owner.json';
 
 const describeOnPosix = process.platform === 'win32' ? describe.skip : describe;
 
@@ -27,17 +29,20 @@ describeOnPosix('scripts/install-moto.js: reusing .tools/moto', () => {
   let project: string;
   let venv: string;
   let pipLog: string;
+  /** The lock's owner file as pip saw it while installing. */
+  let ownerSeen: string;
   beforeEach(() => {
     work = mkdtempSync(path.join(tmpdir(), 'peakon-sync-install-moto-'));
     fakeBin = path.join(work, 'bin');
     project = path.join(work, 'project');
     venv = path.join(project, '.tools', 'moto');
     pipLog = path.join(work, 'pip.log');
+    ownerSeen = path.join(work, 'owner-seen.json');
     mkdirSync(fakeBin);
     mkdirSync(path.join(project, 'scripts'), { recursive: true });
     copyFileSync(path.join(ROOT, 'scripts', 'install-moto.js'), path.join(project, 'scripts', 'install-moto.js'));
-    // `python3 -m venv DIR` makes DIR/bin/python (imports anything) and DIR/bin/pip, whose install logs its arguments and
-    // leaves a moto_server.
+    // `python3 -m venv DIR` makes DIR/bin/python (imports anything) and DIR/bin/pip, whose install logs its arguments,
+    // copies the lock's owner file and leaves a moto_server.
     writeFileSync(
       path.join(fakeBin, 'python3'),
       '#!/bin/sh\n' +
@@ -45,7 +50,7 @@ describeOnPosix('scripts/install-moto.js: reusing .tools/moto', () => {
         '[ "$1" = -m ] && [ "$2" = venv ] || exit 2\n' +
         '/bin/mkdir -p "$3/bin"\n' +
         'printf \'#!/bin/sh\\nexit 0\\n\' > "$3/bin/python"\n' +
-        `printf '#!/bin/sh\\necho "$*" >> ${pipLog}\\n: > "%s/bin/moto_server"\\n' "$3" > "$3/bin/pip"\n` +
+        `printf '#!/bin/sh\\necho "$*" >> ${pipLog}\\n/bin/cp "%s.installing/${LOCK_OWNER_FILE}" ${ownerSeen}\\n: > "%s/bin/moto_server"\\n' "$3" "$3" > "$3/bin/pip"\n` +
         '/bin/chmod +x "$3/bin/python" "$3/bin/pip"\n',
     );
     chmodSync(path.join(fakeBin, 'python3'), 0o755);
@@ -66,14 +71,17 @@ describeOnPosix('scripts/install-moto.js: reusing .tools/moto', () => {
     if (stamp !== undefined) writeFileSync(path.join(venv, STAMP_FILE), `${stamp}\n`);
   }
 
-  function runInstaller(): number | null {
-    const run = spawnSync(process.execPath, [path.join(project, 'scripts', 'install-moto.js')], {
+  function run(timeout = 60_000): SpawnSyncReturns<string> {
+    return spawnSync(process.execPath, [path.join(project, 'scripts', 'install-moto.js')], {
       env: { PATH: fakeBin, HOME: work },
       cwd: project,
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout,
     });
-    return run.status;
+  }
+
+  function runInstaller(): number | null {
+    return run().status;
   }
 
   function expectRebuilt(): void {
@@ -116,5 +124,44 @@ describeOnPosix('scripts/install-moto.js: reusing .tools/moto', () => {
     expect(staleVenvReason(venv, [MOTO_REQUIREMENT], 'moto')).toBeUndefined();
     writeFileSync(path.join(venv, 'bin', 'python'), '#!/bin/sh\necho "ModuleNotFoundError: No module named \'moto\'" >&2\nexit 1\n');
     expect(staleVenvReason(venv, [MOTO_REQUIREMENT], 'moto')).toContain("cannot import moto (ModuleNotFoundError: No module named 'moto'");
+  });
+
+  // The lock beside the venv, as an installer killed before it could remove it (Ctrl-C, a CI timeout) leaves it.
+  function lockOf(pid: number): string {
+    const lock = `${venv}.installing`;
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(path.join(lock, LOCK_OWNER_FILE), JSON.stringify({ pid, host: hostname(), token: `installer-${pid}` }));
+    return lock;
+  }
+
+  it('records its PID and host in the lock while it installs', () => {
+    const result = run();
+    expect(result.status).toBe(0);
+    expect(JSON.parse(readFileSync(ownerSeen, 'utf8'))).toMatchObject({ pid: result.pid, host: hostname() });
+    expect(existsSync(`${venv}.installing`)).toBe(false);
+  });
+
+  it('takes over at once a fresh lock whose installer (its PID, on this host) no longer runs', () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    expect(() => process.kill(dead, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    const lock = lockOf(dead);
+    const started = Date.now();
+    // Not the 15 minutes a lock of an installer that may still run is given: killed after 20 s, it would fail here.
+    const result = run(20_000);
+    expect(result.status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.stderr).toContain(`taking over ${lock}: the installer that made it (PID ${dead}) is not running any more`);
+    expect(readFileSync(path.join(venv, STAMP_FILE), 'utf8').trim()).toBe(MOTO_REQUIREMENT);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('waits for a lock whose installer still runs, saying once which PID it waits for', () => {
+    const lock = lockOf(process.pid); // this test's own process: alive
+    const result = run(3_500);
+    expect(result.signal).toBe('SIGTERM'); // still waiting when stopped
+    const waiting = result.stderr.split('\n').filter((line) => line.includes('waiting'));
+    expect(waiting).toEqual([`[moto] waiting for the moto install of PID ${process.pid} to finish (it holds ${lock})`]);
+    expect(existsSync(pipLog)).toBe(false);
+    expect(JSON.parse(readFileSync(path.join(lock, LOCK_OWNER_FILE), 'utf8'))).toMatchObject({ pid: process.pid });
   });
 });
