@@ -13,8 +13,9 @@ export function describeWithMoto(name: string): jest.Describe {
   if (!motoAvailable) {
     console.warn(
       `\n*** SKIPPING "${name}": no moto_server at ${MOTO_SERVER}.\n` +
-        `*** Install it with: python3 -m venv .tools/moto && .tools/moto/bin/pip install 'moto[server]==5.2.5'\n` +
-        '*** (or point MOTO_SERVER_PATH at a moto_server binary).\n',
+        '*** Install it with: node scripts/install-moto.js (jest runs it before the tests; its [moto] lines say why it failed).\n' +
+        '*** It needs python3 with venv and pip (Debian/Ubuntu: apt install python3-venv python3-pip) and access to PyPI;\n' +
+        '*** or point MOTO_SERVER_PATH at a moto_server binary.\n',
     );
   }
   return motoAvailable ? describe : describe.skip;
