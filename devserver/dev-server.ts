@@ -304,19 +304,27 @@ async function startWithSdkDownload(options: DevServerOptions): Promise<RunningD
   // The SDK starts the server itself and retries nothing: a preferred port is taken only if it is free now.
   const requestedPort = options.port ?? (options.preferredPort !== undefined ? await portOrFree(options.preferredPort) : undefined);
   const requestedUiPort = options.uiPort ?? (options.ui && options.port === undefined && options.preferredUiPort !== undefined ? await portOrFree(options.preferredUiPort) : undefined);
-  const env = await testing.TestWorkflowEnvironment.createLocal({
-    server: {
-      ip,
-      ...(requestedPort ? { port: requestedPort } : {}),
-      ui: options.ui ?? false,
-      ...(requestedUiPort ? { uiPort: requestedUiPort } : {}),
-      ...(dbFilename ? { dbFilename } : {}),
-      ...(options.namespace ? { namespace: options.namespace } : {}),
-      searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
-      log: { format: 'pretty', level: options.logLevel ?? 'error' },
-      extraArgs: extraFlags(options),
-    },
-  });
+  let env: Awaited<ReturnType<typeof testing.TestWorkflowEnvironment.createLocal>>;
+  try {
+    env = await testing.TestWorkflowEnvironment.createLocal({
+      server: {
+        ip,
+        ...(requestedPort ? { port: requestedPort } : {}),
+        ui: options.ui ?? false,
+        ...(requestedUiPort ? { uiPort: requestedUiPort } : {}),
+        ...(dbFilename ? { dbFilename } : {}),
+        ...(options.namespace ? { namespace: options.namespace } : {}),
+        searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
+        log: { format: 'pretty', level: options.logLevel ?? 'error' },
+        extraArgs: extraFlags(options),
+      },
+    });
+  } catch (error) {
+    // A machine that reaches only the package registries fails here with a bare DNS or connection error.
+    if (!isDownloadFailure(error)) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TemporalCliMissingError(`no temporal CLI is installed, and the Temporal SDK's own download of one (internet access only) failed (${reason})`, { cause: error });
+  }
   const port = Number(env.address.split(':').pop());
   let resolveExited: (exit: DevServerExit) => void = () => undefined;
   const exited = new Promise<DevServerExit>((resolve) => (resolveExited = resolve));
@@ -334,4 +342,9 @@ async function startWithSdkDownload(options: DevServerOptions): Promise<RunningD
       return exited;
     },
   };
+}
+
+/** The SDK's (sdk-core's) words when it could not download or unpack the CLI, not when the CLI it has fails to start. */
+function isDownloadFailure(error: unknown): boolean {
+  return error instanceof Error && /failed to download ephemeral server|invalid ephemeral server download/i.test(error.message);
 }

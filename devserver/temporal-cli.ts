@@ -36,8 +36,8 @@ export const TEMPORAL_CLI_INSTALL_HINT =
 
 /** No `temporal` CLI anywhere this project looks; the message says where it looked and how to install one. */
 export class TemporalCliMissingError extends Error {
-  constructor(detail: string) {
-    super(`${detail}: ${TEMPORAL_CLI_INSTALL_HINT}`);
+  constructor(detail: string, options?: ErrorOptions) {
+    super(`${detail}: ${TEMPORAL_CLI_INSTALL_HINT}`, options);
     this.name = 'TemporalCliMissingError';
   }
 }
