@@ -1,8 +1,8 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { requireTemporalCli } from '../../devserver/temporal-cli';
 import { spawnBuiltCli } from '../harness/cli';
+import { temporalStandIn } from '../harness/temporal-stand-in';
 
 /**
  * Two demos started seconds apart (`npm start` while the tests run one) both find 7233 and 8233 free, and the second's
@@ -15,37 +15,21 @@ describe('peakon-sync demo, with Temporal’s ports taken while it starts', () =
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
   it('serves on other ports and prints those', async () => {
-    const starts = path.join(folder, 'starts');
-    const script = path.join(folder, 'temporal');
-    writeFileSync(
-      script,
-      [
-        '#!/bin/sh',
-        'if [ "$1" = "server" ]; then',
-        `  echo "$*" >> '${starts}'`,
-        `  if [ "$(wc -l < '${starts}')" -le 1 ]; then echo 'listen tcp 127.0.0.1:7233: bind: address already in use' >&2; exit 1; fi`,
-        'fi',
-        `exec '${requireTemporalCli()}' "$@"`,
-      ].join('\n'),
-    );
-    chmodSync(script, 0o700);
+    const cli = temporalStandIn(path.join(folder, 'temporal'), { failTakenPort: 1 });
     const temporary = mkdtempSync(path.join(folder, 'tmp-'));
-    const demo = spawnBuiltCli(['demo', '--no-keep-running'], { TMPDIR: temporary, TEMPORAL_CLI_PATH: script });
+    const demo = spawnBuiltCli(['demo', '--no-keep-running'], { TMPDIR: temporary, TEMPORAL_CLI_PATH: cli.path });
     try {
       await demo.waitForStdout(/Codec server: .*\n/, 90_000);
       const stdout = demo.stdout();
       expect(`${stdout}\n--- stderr ---\n${demo.stderr()}`).toMatch(/Codec server: .*\n/);
 
-      const tried = readFileSync(starts, 'utf8')
-        .trim()
-        .split('\n')
-        .map((line) => [/--port (\d+)/.exec(line)?.[1], /--ui-port (\d+)/.exec(line)?.[1]]);
+      const tried = cli.starts();
       // Temporal's own ports first (others if a demo running beside this test holds them), found taken; then free ones,
       // which the server came up on and the demo prints.
       expect(tried).toHaveLength(2);
-      const [port, uiPort] = tried[1] ?? [];
-      expect(port).not.toBe(tried[0]?.[0]);
-      expect(uiPort).not.toBe(tried[0]?.[1]);
+      const { port, uiPort } = tried[1] ?? {};
+      expect(port).not.toBe(tried[0]?.port);
+      expect(uiPort).not.toBe(tried[0]?.uiPort);
       expect(stdout).toContain(`Temporal server:  127.0.0.1:${port} (namespace default)\n`);
       expect(stdout).toContain(`Temporal UI:      http://127.0.0.1:${uiPort}\n`);
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDevServer } from '../../devserver/dev-server';
 import { requireTemporalCli } from '../../devserver/temporal-cli';
+import { temporalStandIn, type TemporalStandIn } from '../harness/temporal-stand-in';
 
 /**
  * A port found free can be taken before the dev server binds it (on a busy machine, by another test's server): the
@@ -19,32 +20,17 @@ describe('the dev server on a port it chose', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  function standIn(failures: number): string {
-    const real = requireTemporalCli();
-    const script = path.join(folder, `temporal-failing-${failures}`);
-    writeFileSync(
-      script,
-      [
-        '#!/bin/sh',
-        'if [ "$1" = "server" ]; then',
-        `  echo "$*" >> '${starts}'`,
-        `  if [ "$(wc -l < '${starts}')" -le ${failures} ]; then echo 'listen tcp: bind: address already in use' >&2; exit 2; fi`,
-        'fi',
-        `exec '${real}' "$@"`,
-      ].join('\n'),
-    );
-    chmodSync(script, 0o700);
-    return script;
-  }
+  /** The real CLI behind a stand-in whose first `failures` server starts fail as a taken port does. */
+  const standIn = (failures: number): TemporalStandIn => temporalStandIn(path.join(folder, `temporal-failing-${failures}`), { failTakenPort: failures });
 
   const portsStarted = (): string[] => readFileSync(starts, 'utf8').trim().split('\n').map((line) => /--port (\d+)/.exec(line)?.[1] ?? '');
 
   it('tries another port when the server ends before serving, and serves on the third', async () => {
-    rmSync(starts, { force: true });
-    process.env.TEMPORAL_CLI_PATH = standIn(2);
+    const cli = standIn(2);
+    process.env.TEMPORAL_CLI_PATH = cli.path;
     const server = await startDevServer({ sdkDownload: false });
     try {
-      const ports = portsStarted();
+      const ports = cli.starts().map((start) => start.port);
       expect(ports).toHaveLength(3);
       expect(new Set(ports).size).toBe(3);
       expect(server.address).toBe(`127.0.0.1:${ports[2]}`);
@@ -64,12 +50,12 @@ describe('the dev server on a port it chose', () => {
   }, 60_000);
 
   it('gives up after three, and never retries a port it was given', async () => {
-    rmSync(starts, { force: true });
-    process.env.TEMPORAL_CLI_PATH = standIn(5);
-    await expect(startDevServer({ sdkDownload: false })).rejects.toThrow(/ended before serving; exit 2\nlisten tcp: bind: address already in use/);
-    expect(portsStarted()).toHaveLength(3);
-    rmSync(starts, { force: true });
+    const cli = standIn(5);
+    process.env.TEMPORAL_CLI_PATH = cli.path;
+    await expect(startDevServer({ sdkDownload: false })).rejects.toThrow(/ended before serving; exit 1\nError: can't set frontend port: listen tcp: bind: address already in use/);
+    expect(cli.starts()).toHaveLength(3);
+    cli.reset();
     await expect(startDevServer({ sdkDownload: false, port: 7233 })).rejects.toThrow(/did not start on 127\.0\.0\.1:7233: the server process ended before serving/);
-    expect(portsStarted()).toEqual(['7233']);
+    expect(cli.starts().map((start) => start.port)).toEqual([7233]);
   }, 120_000);
 });

@@ -1,11 +1,11 @@
 import { Connection } from '@temporalio/client';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDevServer, type RunningDevServer } from '../../devserver/dev-server';
 import { freePort } from '../../devserver/ports';
-import { requireTemporalCli } from '../../devserver/temporal-cli';
+import { temporalStandIn, type TemporalStandIn } from '../harness/temporal-stand-in';
 
 /**
  * The demo prefers Temporal's own ports (7233, UI 8233) without requiring them: a second demo started seconds after the
@@ -15,21 +15,17 @@ import { requireTemporalCli } from '../../devserver/temporal-cli';
  */
 describe('the dev server on a preferred port', () => {
   const folder = mkdtempSync(path.join(tmpdir(), 'dev-server-preferred-'));
-  const starts = path.join(folder, 'starts');
   const saved = process.env.TEMPORAL_CLI_PATH;
   const held: net.Server[] = [];
   const sockets = new Set<net.Socket>();
 
-  let realCli = '';
+  let cli: TemporalStandIn | undefined;
 
   beforeAll(() => {
-    realCli = requireTemporalCli();
-    const script = path.join(folder, 'temporal');
-    writeFileSync(script, ['#!/bin/sh', `if [ "$1" = "server" ]; then echo "$*" >> '${starts}'; fi`, `exec '${realCli}' "$@"`].join('\n'));
-    chmodSync(script, 0o700);
-    process.env.TEMPORAL_CLI_PATH = script;
+    cli = temporalStandIn(path.join(folder, 'temporal'));
+    process.env.TEMPORAL_CLI_PATH = cli.path;
   });
-  beforeEach(() => rmSync(starts, { force: true }));
+  beforeEach(() => cli?.reset());
   afterEach(async () => {
     // Connections a held port accepted (a client trying it) end with it, so that closing it does not wait for them.
     for (const socket of sockets) socket.destroy();
@@ -51,11 +47,7 @@ describe('the dev server on a preferred port', () => {
   }
 
   /** The `--port` and `--ui-port` of each `temporal server start-dev` run, in order. */
-  const portsStarted = (): { port: number; uiPort: number }[] =>
-    readFileSync(starts, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => ({ port: Number(/--port (\d+)/.exec(line)?.[1]), uiPort: Number(/--ui-port (\d+)/.exec(line)?.[1]) }));
+  const portsStarted = (): { port: number; uiPort: number }[] => cli?.starts() ?? [];
 
   const portOf = (server: RunningDevServer): number => Number(server.address.split(':').pop());
   const uiPortOf = (server: RunningDevServer): number => Number(new URL(server.uiUrl ?? 'http://invalid').port);
@@ -114,28 +106,16 @@ describe('the dev server on a preferred port', () => {
 
   it('moves to free ports when the preferred ones are taken between the check and the bind (another demo starting)', async () => {
     // The race itself: the first `server` start fails as the CLI does on a taken port.
-    const failing = path.join(folder, 'temporal-taken-once');
-    writeFileSync(
-      failing,
-      [
-        '#!/bin/sh',
-        'if [ "$1" = "server" ]; then',
-        `  echo "$*" >> '${starts}'`,
-        `  if [ "$(wc -l < '${starts}')" -le 1 ]; then echo "Error: can't set frontend port: listen tcp: bind: address already in use" >&2; exit 1; fi`,
-        'fi',
-        `exec '${realCli}' "$@"`,
-      ].join('\n'),
-    );
-    chmodSync(failing, 0o700);
+    const failing = temporalStandIn(path.join(folder, 'temporal-taken-once'), { failTakenPort: 1 });
     const standIn = process.env.TEMPORAL_CLI_PATH;
-    process.env.TEMPORAL_CLI_PATH = failing;
+    process.env.TEMPORAL_CLI_PATH = failing.path;
     const port = await freePort();
     let uiPort = await freePort();
     while (uiPort === port) uiPort = await freePort();
     try {
       const server = await startDevServer({ sdkDownload: false, ui: true, preferredPort: port, preferredUiPort: uiPort });
       try {
-        const tried = portsStarted();
+        const tried = failing.starts();
         // The preferred ports first, then free ones: where the server says it serves.
         expect(tried).toHaveLength(2);
         expect(tried[0]).toEqual({ port, uiPort });
