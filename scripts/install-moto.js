@@ -63,7 +63,7 @@ function sleep(ms) {
 /** Runs `work` holding the lock folder beside `venv`; waits for another installer holding it (see waitOrTakeOver). */
 function withInstallLock(venv, work) {
   const lock = `${venv}${LOCK_SUFFIX}`;
-  const me = { pid: process.pid, host: os.hostname(), token: crypto.randomUUID() };
+  const me = { pid: process.pid, host: thisHost(), token: crypto.randomUUID() };
   fs.mkdirSync(path.dirname(venv), { recursive: true });
   const waited = new Set();
   for (;;) {
@@ -83,6 +83,20 @@ function withInstallLock(venv, work) {
     // Only its own: a lock removed as stale (older than STALE_LOCK_MS) and made anew by another installer is that one's.
     if (lockOwner(lock)?.token === me.token) fs.rmSync(lock, { recursive: true, force: true });
   }
+}
+
+/**
+ * Where a PID means this process table: the host name, plus the PID namespace where Linux tells it (two containers
+ * sharing this folder may share a host name, each with its own PIDs: a live installer's PID would look gone).
+ */
+function thisHost() {
+  let namespace = '';
+  try {
+    namespace = fs.readlinkSync('/proc/self/ns/pid');
+  } catch {
+    // Not Linux, or no /proc: the host name alone.
+  }
+  return namespace ? `${os.hostname()} (${namespace})` : os.hostname();
 }
 
 /** The installer recorded in `lock` ({ pid, host, token }), or undefined when it names none (yet). */
@@ -124,7 +138,7 @@ function waitOrTakeOver(lock, waited) {
     sleep(100);
     return;
   }
-  const here = owner !== undefined && owner.host === os.hostname();
+  const here = owner !== undefined && owner.host === thisHost();
   if (here && !processRuns(owner.pid)) {
     log(`taking over ${lock}: the installer that made it (PID ${owner.pid}) is not running any more`);
     removeLock(lock, owner);
@@ -206,6 +220,6 @@ function installMoto(venv = defaultVenv) {
   });
 }
 
-module.exports = { installMoto, motoServer, staleVenvReason, MOTO_REQUIREMENT, STAMP_FILE };
+module.exports = { installMoto, motoServer, staleVenvReason, thisHost, MOTO_REQUIREMENT, STAMP_FILE };
 
 if (require.main === module) process.exitCode = installMoto() ? 0 : 1;

@@ -6,6 +6,7 @@ import path from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain Node script, shared with .ci/run
 const installer = require('../../scripts/install-moto.js') as {
   staleVenvReason: (venv: string, requirements: string[], module: string) => string | undefined;
+  thisHost: () => string;
   MOTO_REQUIREMENT: string;
   STAMP_FILE: string;
 };
@@ -17,7 +18,7 @@ const installer = require('../../scripts/install-moto.js') as {
  * `-m venv` makes a venv of stand-ins: no network, and the real .tools/moto is never touched.
  */
 const ROOT = path.resolve(__dirname, '../..');
-const { MOTO_REQUIREMENT, STAMP_FILE, staleVenvReason } = installer;
+const { MOTO_REQUIREMENT, STAMP_FILE, staleVenvReason, thisHost } = installer;
 /** In the lock folder beside the venv: the installer holding it, { pid, host, token } as JSON. */
 const LOCK_OWNER_FILE = 'owner.json';
 
@@ -130,15 +131,20 @@ describeOnPosix('scripts/install-moto.js: reusing .tools/moto', () => {
   function lockOf(pid: number): string {
     const lock = `${venv}.installing`;
     mkdirSync(lock, { recursive: true });
-    writeFileSync(path.join(lock, LOCK_OWNER_FILE), JSON.stringify({ pid, host: hostname(), token: `installer-${pid}` }));
+    writeFileSync(path.join(lock, LOCK_OWNER_FILE), JSON.stringify({ pid, host: thisHost(), token: `installer-${pid}` }));
     return lock;
   }
 
   it('records its PID and host in the lock while it installs', () => {
     const result = run();
     expect(result.status).toBe(0);
-    expect(JSON.parse(readFileSync(ownerSeen, 'utf8'))).toMatchObject({ pid: result.pid, host: hostname() });
+    expect(JSON.parse(readFileSync(ownerSeen, 'utf8'))).toMatchObject({ pid: result.pid, host: thisHost() });
     expect(existsSync(`${venv}.installing`)).toBe(false);
+  });
+
+  it('names the host by its PID namespace too (two containers sharing the folder and a host name have their own PIDs)', () => {
+    expect(thisHost()).toContain(hostname());
+    if (process.platform === 'linux') expect(thisHost()).toMatch(/\(pid:\[\d+\]\)$/);
   });
 
   it('takes over at once a fresh lock whose installer (its PID, on this host) no longer runs', () => {
