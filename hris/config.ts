@@ -159,7 +159,7 @@ function credentialHeaderMessage(name: string): string {
  * with PEAKON_SYNC_ALLOW_INSECURE_HTTP=1 (config/secret.ts assertSecureDestination): that is the worker's
  * environment, which the config cannot know, as for peakon.baseUrl (config/url.ts scimBaseUrlProblem).
  */
-const HttpUrlSchema = z
+const httpUrlSchema = (credentialsGo: string) => z
   .url()
   .superRefine((url, context) => {
     let protocol: string;
@@ -170,13 +170,13 @@ const HttpUrlSchema = z
     }
     if (protocol !== 'https:' && protocol !== 'http:') context.addIssue({ code: 'custom', input: url, message: `${protocol} is not supported: use https:// (or http://)` });
     // Like a credential header, a `user:password@` in the URL would sit in the config, workflow history and schedules.
-    else if (hasUserInfo(url)) context.addIssue({ code: 'custom', input: url, message: 'a user name or password in the URL would be written in the config: remove "user:password@" and use source.auth (the password as { env: NAME } or { file: path })' });
+    else if (hasUserInfo(url)) context.addIssue({ code: 'custom', input: url, message: `a user name or password in the URL would be written in the config: remove "user:password@" and ${credentialsGo}` });
   })
   .meta({ pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' });
 
 export const RestSourceConfigSchema = z.strictObject({
   type: z.literal('rest'),
-  url: HttpUrlSchema.describe('the URL of the first page, e.g. https://hr.example.com/api/v2/employees (http(s); no user:password@: use auth)'),
+  url: httpUrlSchema('use source.auth { type: basic, username, password } (the password as { env: NAME } or { file: path })').describe('the URL of the first page, e.g. https://hr.example.com/api/v2/employees (http(s); no user:password@: use auth)'),
   auth: RestAuthSchema.default({ type: 'none' }),
   query: z.record(z.string(), z.string()).default({}).describe('extra query parameters sent with every page'),
   headers: z
@@ -217,7 +217,7 @@ export const BambooHrSourceConfigSchema = z.strictObject({
   type: z.literal('bamboohr'),
   companyDomain: z.string().regex(/^[a-z0-9-]+$/i, 'the company subdomain, e.g. "acme" for acme.bamboohr.com'),
   apiKey: SecretRefSchema.describe('BambooHR API key (sent as the basic-auth user name)'),
-  baseUrl: HttpUrlSchema.optional().describe('default https://api.bamboohr.com/api/gateway.php/{companyDomain} (http(s))'),
+  baseUrl: httpUrlSchema('give the API key as source.apiKey ({ env: NAME } or { file: path })').optional().describe('default https://api.bamboohr.com/api/gateway.php/{companyDomain} (http(s))'),
   read: z
     .enum(['customReport', 'directory'])
     .default('customReport')

@@ -109,11 +109,11 @@ describe('config validation messages', () => {
     const rest = (url: string) => ({ ...valid, source: { type: 'rest', url } });
     for (const url of ['https://bob:s3cr3t@hr.example.com/api', 'https://bob@hr.example.com/api', 'https://:s3cr3t@hr.example.com/api']) {
       const message = errorOf(rest(url));
-      expect(message).toMatch(/^ {2}source\.url: a user name or password in the URL would be written in the config: remove "user:password@" and use source\.auth/m);
+      expect(message).toMatch(/^ {2}source\.url: a user name or password in the URL would be written in the config: remove "user:password@" and use source\.auth \{ type: basic, username, password \}/m);
       expect(message).not.toContain('s3cr3t');
     }
     const bamboo = errorOf({ ...valid, source: { type: 'bamboohr', companyDomain: 'acme', apiKey: { env: 'BAMBOO_KEY' }, baseUrl: 'https://me:s3cr3t@api.bamboohr.com/api/gateway.php/acme' } });
-    expect(bamboo).toMatch(/^ {2}source\.baseUrl: a user name or password in the URL would be written in the config/m);
+    expect(bamboo).toMatch(/^ {2}source\.baseUrl: a user name or password in the URL would be written in the config: remove "user:password@" and give the API key as source\.apiKey/m);
     expect(bamboo).not.toContain('s3cr3t');
     expect(parseConfig(rest('https://hr.example.com/api?page=1')).source).toMatchObject({ url: 'https://hr.example.com/api?page=1' });
   });
