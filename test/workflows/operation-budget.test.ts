@@ -143,6 +143,9 @@ describe('operation budget: 500 employees, first load, unchanged re-sync, 10 cha
     expect(report.operations).toBe(ops.length);
     expect(writesOf(ops).filter((op) => op.method !== 'POST')).toEqual([]);
     expect(ops.filter((op) => op.method === 'POST' && op.status === 201)).toHaveLength(N);
+    // The sandbox injects no faults here: exactly one POST per person (none sent twice) and the two reads.
+    expect(ops.filter((op) => op.method === 'POST')).toHaveLength(N);
+    expect(ops).toHaveLength(N + 2);
     // The reads: the tenant schema once, then the (empty) tenant's one page; nothing else is read.
     expect(readsOf(ops)).toEqual(['Schemas', 'Users']);
     expectMirrorsHr(tenant().sandbox.users(), employees);
