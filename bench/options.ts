@@ -142,11 +142,11 @@ export function childFloorResultFile(options: ChildFloorNameOptions): string {
 
 /** What a run of the benchmarks must have done for its figures to measure that work. */
 export type RunWork =
-  /** Creates every active employee of the generated org (bench/org-data.ts: leavers are never created). */
+  /** Creates every active employee of the generated org (bench/org-data.ts: leavers are never created): one POST each, no other write. */
   | { kind: 'first load'; created: number }
   /** Writes nothing: no POST, PUT, PATCH or DELETE. */
   | { kind: 'unchanged re-sync' }
-  /** Updates exactly the changed employees (one PATCH each). */
+  /** Updates exactly the changed employees (one PATCH each, no other write). */
   | { kind: 'changed re-sync'; updated: number };
 
 export interface RunOutcome {
@@ -180,6 +180,15 @@ export function runProblems(run: RunOutcome, expected: { users: number; work: Ru
   }
   if (work.kind === 'changed re-sync' && run.counts.updated !== work.updated) {
     problems.push(`re-sync updated ${String(run.counts.updated ?? 0)}, expected ${work.updated} (the changed employees)`);
+  }
+  // The report is the connector's own word: the sandbox's log must show the same writes, one request each (a report
+  // of 10 updates with 5 PATCHes sent, or creates POSTed twice, is no measurement of the work).
+  if (work.kind !== 'unchanged re-sync') {
+    const [method, count, who] = work.kind === 'first load' ? ['POST', work.created, 'active employee'] : ['PATCH', work.updated, 'changed employee'];
+    const sent = run.operationsByMethod[method] ?? 0;
+    if (sent !== count) problems.push(`the sandbox received ${sent} ${method}, expected ${count} (one per ${who})`);
+    const others = WRITE_METHODS.filter((other) => other !== method && (run.operationsByMethod[other] ?? 0) > 0);
+    if (others.length) problems.push(`the sandbox also received ${others.map((other) => `${run.operationsByMethod[other]} ${other}`).join(', ')}, expected no write but ${method}`);
   }
   return problems;
 }

@@ -29,8 +29,17 @@ describe('a benchmark run must do its work to count', () => {
   it('a first load that created fewer than every active employee is no measurement', () => {
     const work = { kind: 'first load', created: active } as const;
     expect(runProblems(run({ counts: { created: active }, operationsByMethod: { GET: 2, POST: active } }), { users, work })).toEqual([]);
-    expect(runProblems(run({ counts: { created: 970 }, operationsByMethod: { GET: 2, POST: 970 } }), { users, work })).toEqual(['first load created 970, expected 975 (every active employee)']);
-    expect(runProblems(run({ counts: {} }), { users, work })).toEqual(['first load created 0, expected 975 (every active employee)']);
+    expect(runProblems(run({ counts: { created: 970 }, operationsByMethod: { GET: 2, POST: 970 } }), { users, work })).toEqual(['first load created 970, expected 975 (every active employee)', 'the sandbox received 970 POST, expected 975 (one per active employee)']);
+    expect(runProblems(run({ counts: {}, operationsByMethod: { GET: 2, POST: active } }), { users, work })).toEqual(['first load created 0, expected 975 (every active employee)']);
+  });
+
+  it('a first load whose report says every employee created is no measurement unless the sandbox received one POST each and no other write', () => {
+    const work = { kind: 'first load', created: active } as const;
+    const counts = { created: active };
+    expect(runProblems(run({ counts, operationsByMethod: { GET: 2, POST: 970 } }), { users, work })).toEqual(['the sandbox received 970 POST, expected 975 (one per active employee)']);
+    expect(runProblems(run({ counts, operationsByMethod: { GET: 2, POST: 980 } }), { users, work })).toEqual(['the sandbox received 980 POST, expected 975 (one per active employee)']);
+    expect(runProblems(run({ counts, operationsByMethod: { GET: 2, POST: active, PATCH: 3 } }), { users, work })).toEqual(['the sandbox also received 3 PATCH, expected no write but POST']);
+    expect(runProblems(run({ counts, operationsByMethod: { GET: 2 } }), { users, work })).toEqual(['the sandbox received 0 POST, expected 975 (one per active employee)']);
   });
 
   it('an unchanged re-sync that wrote anything is no measurement', () => {
@@ -46,7 +55,15 @@ describe('a benchmark run must do its work to count', () => {
     expect(changed.size).toBe(10);
     const work = { kind: 'changed re-sync', updated: changed.size } as const;
     expect(runProblems(run({ counts: { updated: 10 }, operationsByMethod: { GET: 11, PATCH: 10 } }), { users, work })).toEqual([]);
-    expect(runProblems(run({ counts: { updated: 5 }, operationsByMethod: { GET: 11, PATCH: 5 } }), { users, work })).toEqual(['re-sync updated 5, expected 10 (the changed employees)']);
+    expect(runProblems(run({ counts: { updated: 5 }, operationsByMethod: { GET: 11, PATCH: 5 } }), { users, work })).toEqual(['re-sync updated 5, expected 10 (the changed employees)', 'the sandbox received 5 PATCH, expected 10 (one per changed employee)']);
+  });
+
+  it('a re-sync whose report says 10 updated is no measurement when the sandbox received 5 PATCHes (or other writes)', () => {
+    const work = { kind: 'changed re-sync', updated: 10 } as const;
+    const counts = { updated: 10 };
+    expect(runProblems(run({ counts, operationsByMethod: { GET: 11, PATCH: 5 } }), { users, work })).toEqual(['the sandbox received 5 PATCH, expected 10 (one per changed employee)']);
+    expect(runProblems(run({ counts, operationsByMethod: { GET: 11, PATCH: 15 } }), { users, work })).toEqual(['the sandbox received 15 PATCH, expected 10 (one per changed employee)']);
+    expect(runProblems(run({ counts, operationsByMethod: { GET: 11, PATCH: 10, PUT: 2, POST: 1 } }), { users, work })).toEqual(['the sandbox also received 1 POST, 2 PUT, expected no write but PATCH']);
   });
 
   it('Temporal and the baseline must send the same requests, method by method', () => {
