@@ -32,6 +32,8 @@ import { changedEmployees, orgShape, writeOrgCsv } from './org-data';
  *
  *   npm run chaos [-- --employees 300 --workers 2 --seed 42 --changed-share 0.1 --timeout-ms 2000 --out summary.json]
  *
+ * The summary goes to stdout and to bench/results/chaos-<employees>-seed-<seed>….json (chaosResultFile), or to --out.
+ *
  * Events are triggered by what the sandbox observed (the plan's first read, N POSTs, N PATCHes), never by sleeps.
  */
 
@@ -702,6 +704,20 @@ function findRepoRoot(from: string): string {
   }
 }
 
+/**
+ * The chaos run's result file under the repository root: one per set of options that changes the figures (employees and
+ * seed always; workers, changed share and client timeout when not the full run's), so a small run keeps the full one's.
+ */
+export function chaosResultFile(options: Pick<ChaosOptions, 'employees' | 'seed' | 'workers' | 'changedShare' | 'timeoutMs'>): string {
+  const parts = [
+    `chaos-${options.employees}-seed-${options.seed}`,
+    options.workers === FULL_CHAOS.workers ? undefined : `workers-${options.workers}`,
+    options.changedShare === FULL_CHAOS.changedShare ? undefined : `changed-${options.changedShare}`,
+    options.timeoutMs === FULL_CHAOS.timeoutMs ? undefined : `timeout-${options.timeoutMs}`,
+  ];
+  return `bench/results/${parts.filter((part) => part !== undefined).join('-')}.json`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -729,9 +745,12 @@ async function main(): Promise<void> {
     timeoutMs: number('timeout-ms', values['timeout-ms'], FULL_CHAOS.timeoutMs),
   };
   const summary = await runChaos(options);
-  // The dev server writes a banner on stdout too: --out gives the summary alone.
-  if (values.out) writeFileSync(values.out, `${JSON.stringify(summary, null, 2)}\n`);
+  // The dev server writes a banner on stdout too: the file holds the summary alone.
+  const file = values.out ?? path.join(REPO_ROOT, chaosResultFile(options));
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  process.stderr.write(`written to ${file}\n`);
   process.exitCode = summary.ok ? 0 : 1;
 }
 

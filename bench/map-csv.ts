@@ -6,12 +6,13 @@ import { createSourceForConfig } from '../hris';
 import type { HrisRecord } from '../hris/source';
 import { mapEmployees } from '../mapping/map';
 import { summarizeMapping } from '../mapping/summary';
-import { mapCsvProblems } from './options';
+import { mapCsvProblems, mapCsvResultFile } from './options';
 import { orgShape, writeOrgCsv } from './org-data';
 
 /**
  * Reads and maps a 50,000-row CSV with the example mapping (dates, value maps, Manager references).
- * Run from the repository root: `npm run build && node dist/bench/map-csv.js [rows]`.
+ * Run from the repository root: `npm run build && node dist/bench/map-csv.js [rows]`; figures go to
+ * bench/results/map-csv-<rows>.json, so a small run keeps the 50,000-row figures.
  */
 const ROWS = Number(process.argv[2] ?? 50_000);
 async function main(): Promise<void> {
@@ -55,8 +56,9 @@ async function main(): Promise<void> {
       node: process.version,
     };
     mkdirSync('bench/results', { recursive: true });
-    writeFileSync('bench/results/map-csv.json', `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    const resultFile = mapCsvResultFile(ROWS);
+    writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\nwritten to ${resultFile}\n`);
     if (problems.length) {
       process.stderr.write(`INVALID: ${problems.join(', ')}\n`);
       process.exitCode = 1;

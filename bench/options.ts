@@ -201,6 +201,11 @@ export function operationsMismatch(temporal: Readonly<Record<string, number>>, b
   return [`requests differ from the baseline's: ${differing.map((method) => `${method} ${temporal[method] ?? 0} (baseline ${baseline[method] ?? 0})`).join(', ')}`];
 }
 
+/** map-csv's result file: one per row count, so a small run keeps the 50,000-row figures. */
+export function mapCsvResultFile(rows: number): string {
+  return `bench/results/map-csv-${rows}.json`;
+}
+
 /** Why a map-csv run is no measurement of mapping every row cleanly (none: it is). */
 export function mapCsvProblems(rows: number, summary: { recordsRead: number; employees: number; problems: number }): string[] {
   const problems: string[] = [];
