@@ -31,10 +31,16 @@ const BUDGET_PER_HOUR = 25_000;
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(path.join(tmpdir(), 'peakon-bench-sync-'));
+  // Also when a start below fails (the dev server, the connections) and the finally further down is never reached.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   // Workers and clients refuse to start without a key: encrypt as production does (the workers read process.env).
   if (!readEncryptionKeys()) process.env.PEAKON_SYNC_ENCRYPTION_KEY = generateEncryptionKey();
   // The generated HR exports live here; workers read CSV files only inside their data directories.
   process.env.PEAKON_SYNC_DATA_DIR = dir;
+  // The in-process workers' payloads, ownership ledgers and plan pages go here too, never to the operator's store (on a
+  // worker host PEAKON_SYNC_PAYLOAD_STORE / PEAKON_SYNC_STATE_DIR name the production one), and go with it at the end.
+  process.env.PEAKON_SYNC_PAYLOAD_STORE = `local:${path.join(dir, 'payloads')}`;
+  process.env.PEAKON_SYNC_STATE_DIR = path.join(dir, 'state');
   const server = await startDevServer();
   const connection = await NativeConnection.connect({ address: server.address });
   const connected = await connectClient({ ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
@@ -113,10 +119,14 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    await connected.close();
-    await connection.close();
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      await connected.close();
+      await connection.close();
+      await server.stop();
+    } finally {
+      // The CSVs, payloads, ledgers and plan pages: removed even when closing failed.
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 
