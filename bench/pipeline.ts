@@ -578,9 +578,11 @@ async function main(): Promise<void> {
     markInvalid(side, spec.label, runProblems(run, { users: shape.employees - shape.leavers, work: spec.work }));
   let payloadStoreMiB = 0;
   let databaseMiB = 0;
-  // Default: a temp folder on tmpfs (/dev/shm) when there is one. The dev server's single-shard SQLite on this
-  // machine's disk spends most of a run in fsync (1,000 employees: 391 s on ext4 against 65 s on tmpfs), which
-  // measures the dev server's persistence, not the connector; --db-dir os.tmpdir() to measure it anyway.
+  // Default: a temp folder on tmpfs (/dev/shm) when there is one, as the published runs had, so the figures do not
+  // depend on the disk. With the dev server's default pragmas (write-ahead log, synchronous=normal: dev-server.ts) the
+  // file on this machine's ext4 is as fast (README: 200 employees' child workflows 9.7 s); *historical*: before those
+  // pragmas the single-shard SQLite spent most of a run in fsync (1,000 employees: 391 s on ext4 against 65 s on tmpfs).
+  // --db-dir os.tmpdir() measures the disk anyway.
   const dbParent = options.dbDir ?? (existsSync('/dev/shm') ? '/dev/shm' : undefined);
   const dbDir = dbParent === 'memory' ? undefined : dbParent ? mkdtempSync(path.join(dbParent, 'peakon-bench-db-')) : dir;
   const dbFile = dbDir === undefined ? undefined : path.join(dbDir, 'temporal.db');
