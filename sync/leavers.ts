@@ -44,7 +44,7 @@ export function leaverWrite(settings: LeaversConfig, user: ScimUser, separation:
   const changes: FieldChange[] = [{ field: 'active', from: true, to: false }];
   if (settings.action === 'separate') {
     const peakon = (user[PEAKON_USER_SCHEMA] ?? {}) as Record<string, unknown>;
-    for (const [attribute, value] of Object.entries(separationValues(settings, user, separation))) {
+    for (const [attribute, value] of Object.entries(separationValues(settings, user, separation, separation.today))) {
       if (value === undefined || value === nonEmptyText(peakon[attribute])) continue;
       operations.push(peakonAttributePatch(attribute, value));
       const from = peakon[attribute];
@@ -54,17 +54,18 @@ export function leaverWrite(settings: LeaversConfig, user: ScimUser, separation:
   return { kind: 'deactivate', write: { method: 'patch', operations }, changes };
 }
 
-const nonEmptyText = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+/** A string with something besides whitespace, as given; else undefined. */
+export const nonEmptyText = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
 
 /**
- * What `separate` writes to a leaver's separation attributes (leaverWrite): the given date and reason, else what Peakon
- * holds, else the run's day and `separation.reason` (none when unset: no reason is written).
+ * What `separate` writes to the separation attributes: the given date and reason (the HR record's), else what Peakon
+ * holds, else, on `today` (a write that switches the user off), that day and `separation.reason` (none when unset).
  */
-function separationValues(settings: LeaversConfig, user: ScimUser, separation: { date: string | undefined; reason: string | undefined; today: string }): Record<string, string | undefined> {
+function separationValues(settings: LeaversConfig, user: ScimUser, given: { date: string | undefined; reason: string | undefined }, today: string | undefined): Record<string, string | undefined> {
   const peakon = (user[PEAKON_USER_SCHEMA] ?? {}) as Record<string, unknown>;
   const { dateAttribute, reasonAttribute } = settings.separation;
-  const date = separation.date ?? nonEmptyText(peakon[dateAttribute]) ?? separation.today;
-  const reason = separation.reason ?? nonEmptyText(peakon[reasonAttribute]) ?? settings.separation.reason;
+  const date = given.date ?? nonEmptyText(peakon[dateAttribute]) ?? today;
+  const reason = given.reason ?? nonEmptyText(peakon[reasonAttribute]) ?? (today !== undefined ? settings.separation.reason : undefined);
   return { [dateAttribute]: date, [reasonAttribute]: reason };
 }
 
@@ -79,17 +80,10 @@ function separationValues(settings: LeaversConfig, user: ScimUser, separation: {
 export function withSeparation(settings: LeaversConfig, employee: DesiredEmployee, user: ScimUser, switchingOffOn: string | undefined): DesiredEmployee {
   if (settings.action !== 'separate') return employee;
   const mapped = employee.user[PEAKON_USER_SCHEMA] ?? {};
-  const held = (user[PEAKON_USER_SCHEMA] ?? {}) as Record<string, unknown>;
   const { dateAttribute, reasonAttribute } = settings.separation;
-  const kept: Record<string, string> = {};
-  const keep = (attribute: string, fallback: string | undefined) => {
-    if (nonEmptyText(mapped[attribute]) !== undefined) return;
-    const value = nonEmptyText(held[attribute]) ?? fallback;
-    if (value !== undefined) kept[attribute] = value;
-  };
-  keep(dateAttribute, switchingOffOn);
-  keep(reasonAttribute, switchingOffOn !== undefined ? settings.separation.reason : undefined);
-  return Object.keys(kept).length ? { ...employee, user: { ...employee.user, [PEAKON_USER_SCHEMA]: { ...mapped, ...kept } } } : employee;
+  const values = separationValues(settings, user, { date: nonEmptyText(mapped[dateAttribute]), reason: nonEmptyText(mapped[reasonAttribute]) }, switchingOffOn);
+  const known = Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return known.length ? { ...employee, user: { ...employee.user, [PEAKON_USER_SCHEMA]: { ...mapped, ...Object.fromEntries(known) } } } : employee;
 }
 
 /** True when the person's termination date has come (on or before today). */

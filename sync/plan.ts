@@ -4,7 +4,7 @@ import { PEAKON_START_DATE_ATTRIBUTE } from '../mapping/record';
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
 import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type ScimUserWrite, type UnreadableScimUser } from '../scim/resources';
 import { withoutMassClears, type ClearGuardSettings } from './clear-guard';
-import { currentEmployment, guardVerdict, hasLeft, leaversOn, leaverWrite, returnerClears, separationAttributes, unidentifiedVerdict, withSeparation, type LeaverContext } from './leavers';
+import { currentEmployment, guardVerdict, hasLeft, leaversOn, leaverWrite, returnerClears, separationAttributes, nonEmptyText, unidentifiedVerdict, withSeparation, type LeaverContext } from './leavers';
 import { buildCreateBody, composeUpdate, diffUser } from './payloads';
 import type { LeaversSummary } from './report';
 import type { CreateWork, DesiredState, EmployeeIdentity, EmployeeWrite, FieldChange, MatchingKeyKind, UpdateMethod, UpdateWork } from './types';
@@ -262,7 +262,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     // Any run that reactivates someone (a single-employee sync too) clears the separation `separate` wrote: Peakon
     // switches off anyone whose separation date has passed, so the reactivation would not last. Someone the HR record
     // marks inactive keeps theirs, and is given one when this write switches them off (any run: withSeparation).
-    const separated = settings && employee.user.active === false ? withSeparation(settings as LeaversConfig, employee, state, isHrDeactivation(state, employee, leaversOn(settings)) ? today : undefined) : employee;
+    const hrDeactivation = isHrDeactivation(state, employee, leaversOn(settings));
+    const separated = settings && employee.user.active === false ? withSeparation(settings, employee, state, hrDeactivation ? today : undefined) : employee;
     const toWrite = returner ? withReturnerClears(employee, state, clearedOnReturn) : separated;
     const planned = planEmployee(toWrite, state, options, context);
     const taken = planned.update ? uniqueValuesTaken(planned.update.changes, state, inPeakon, spellingsInPeakon, numbersInPeakon) : [];
@@ -283,7 +284,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const back = returner ? { returner: true as const, reason: 'returner: back in the HR read, reactivated by this update' } : {};
     // A single-employee sync's returner is named as one in its line too (no leaver summary counts it there).
     if (!leaverContext) return { ...written, ...rename, ...back };
-    if (written.update && isHrDeactivation(state, employee, leaversOn(settings))) {
+    if (written.update && hrDeactivation) {
       // The HR system marks an active Peakon user inactive: a deactivation like any leaver's, so it runs after phase 2
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
       // Under PUT it reads the user first (one GET more): a held write may go out days after the listing, and a replace
@@ -445,7 +446,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     else if (user.active === false) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive`, ...adopted });
     else {
       const mappedReason = employee.user[PEAKON_USER_SCHEMA]?.[settings.separation.reasonAttribute];
-      entries.push({ ...leaverEntry(user, employee.employeeKey, employee.recordRef, left, { date: employee.terminationDate, reason: typeof mappedReason === 'string' && mappedReason.trim() !== '' ? mappedReason : undefined }, employee.warnings), ...adopted });
+      entries.push({ ...leaverEntry(user, employee.employeeKey, employee.recordRef, left, { date: employee.terminationDate, reason: nonEmptyText(mappedReason) }, employee.warnings), ...adopted });
     }
   }
   let unowned = 0;
