@@ -672,8 +672,6 @@ export function nextLink(header: string | undefined): string | undefined {
   return undefined;
 }
 
-/** A token character (RFC 9110 §5.6.2): what a parameter name and an unquoted parameter value are made of. */
-const TOKEN_CHAR = HTTP_TOKEN_CHAR;
 
 /**
  * The links of a Link header (RFC 8288 §3): `<target>` and its `; name=value` parameters, values as tokens or quoted
@@ -703,7 +701,7 @@ function parseLinkHeader(header: string): { target: string; rel: string | undefi
   /** The token starting at `at` ("" where none does); `at` ends past it. */
   const token = (): string => {
     const start = at;
-    while (at < header.length && TOKEN_CHAR.test(header.charAt(at))) at += 1;
+    while (at < header.length && HTTP_TOKEN_CHAR.test(header.charAt(at))) at += 1;
     return header.slice(start, at);
   };
   while (at < header.length) {

@@ -1,10 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { decodeScheduleRecentActions, decodeScheduleRunningActions } from '@temporalio/client/lib/schedule-helpers';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import type { temporal } from '@temporalio/proto';
 import { TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 import { SYNC_SCHEDULE_OVERLAP_POLICY } from './options';
-import { describeSyncScheduleRaw } from './ownership';
+import { describeSyncScheduleRaw, type RawSchedule } from './ownership';
 
 /** What `schedule trigger` found: the run it started, or nothing within the wait (the tenant, to point at `runs`). */
 export interface TriggeredRun {
@@ -20,8 +19,6 @@ export const TRIGGER_WAIT_MS = 10_000;
 const TRIGGER_POLL_MS = 250;
 /** The least time one look at the schedule after the trigger gets, even at the end of the wait. */
 const POLL_CALL_MS = 2_000;
-
-type RawSchedule = temporal.api.workflowservice.v1.IDescribeScheduleResponse;
 
 function runsOf(raw: RawSchedule): Map<string, { workflowId: string; startedAt: Date }> {
   const runs = new Map<string, { workflowId: string; startedAt: Date }>();

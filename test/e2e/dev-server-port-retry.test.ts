@@ -1,8 +1,7 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDevServer } from '../../devserver/dev-server';
-import { requireTemporalCli } from '../../devserver/temporal-cli';
 import { temporalStandIn, type TemporalStandIn } from '../harness/temporal-stand-in';
 
 /**
@@ -12,7 +11,6 @@ import { temporalStandIn, type TemporalStandIn } from '../harness/temporal-stand
  */
 describe('the dev server on a port it chose', () => {
   const folder = mkdtempSync(path.join(tmpdir(), 'dev-server-port-'));
-  const starts = path.join(folder, 'starts');
   const saved = process.env.TEMPORAL_CLI_PATH;
   afterAll(() => {
     if (saved === undefined) delete process.env.TEMPORAL_CLI_PATH;
@@ -22,8 +20,6 @@ describe('the dev server on a port it chose', () => {
 
   /** The real CLI behind a stand-in whose first `failures` server starts fail as a taken port does. */
   const standIn = (failures: number): TemporalStandIn => temporalStandIn(path.join(folder, `temporal-failing-${failures}`), { failTakenPort: failures });
-
-  const portsStarted = (): string[] => readFileSync(starts, 'utf8').trim().split('\n').map((line) => /--port (\d+)/.exec(line)?.[1] ?? '');
 
   it('tries another port when the server ends before serving, and serves on the third', async () => {
     const cli = standIn(2);
@@ -40,13 +36,10 @@ describe('the dev server on a port it chose', () => {
   }, 120_000);
 
   it('does not try another port when the server ended for another reason', async () => {
-    rmSync(starts, { force: true });
-    const script = path.join(folder, 'temporal-bad-flag');
-    writeFileSync(script, ['#!/bin/sh', 'if [ "$1" = "server" ]; then', `  echo "$*" >> '${starts}'`, "  echo 'unknown flag: --bogus' >&2; exit 2", 'fi', `exec '${requireTemporalCli()}' "$@"`].join('\n'));
-    chmodSync(script, 0o700);
-    process.env.TEMPORAL_CLI_PATH = script;
+    const cli = temporalStandIn(path.join(folder, 'temporal-bad-flag'), { failEvery: { stderr: 'unknown flag: --bogus', exitCode: 2 } });
+    process.env.TEMPORAL_CLI_PATH = cli.path;
     await expect(startDevServer({ sdkDownload: false })).rejects.toThrow(/ended before serving; exit 2\nunknown flag: --bogus/);
-    expect(portsStarted()).toHaveLength(1);
+    expect(cli.starts()).toHaveLength(1);
   }, 60_000);
 
   it('gives up after three, and never retries a port it was given', async () => {

@@ -15,11 +15,13 @@ export interface TemporalStandIn {
  * the first `failTakenPort` of them as the CLI does when its port is taken. Mocked, because the race it stands for (a
  * port found free, then bound by another server first) cannot be arranged on purpose.
  */
-export function temporalStandIn(file: string, options: { failTakenPort?: number } = {}): TemporalStandIn {
+export function temporalStandIn(file: string, options: { failTakenPort?: number; failEvery?: { stderr: string; exitCode: number } } = {}): TemporalStandIn {
   const log = `${file}.starts`;
   const failures = options.failTakenPort ?? 0;
   const lines = ['#!/bin/sh', 'if [ "$1" = "server" ]; then', `  echo "$*" >> '${log}'`];
-  if (failures > 0) lines.push(`  if [ "$(wc -l < '${log}')" -le ${failures} ]; then echo "Error: can't set frontend port: listen tcp: bind: address already in use" >&2; exit 1; fi`);
+  // Every server start fails this way (a reason other than a taken port).
+  if (options.failEvery) lines.push(`  echo '${options.failEvery.stderr}' >&2; exit ${options.failEvery.exitCode}`);
+  else if (failures > 0) lines.push(`  if [ "$(wc -l < '${log}')" -le ${failures} ]; then echo "Error: can't set frontend port: listen tcp: bind: address already in use" >&2; exit 1; fi`);
   lines.push('fi', `exec '${requireTemporalCli()}' "$@"`);
   writeFileSync(file, lines.join('\n'));
   chmodSync(file, 0o700);
