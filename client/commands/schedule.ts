@@ -5,7 +5,8 @@ import { createSyncSchedule } from '../schedules/create';
 import { currentKeyIdFromEnv } from '../schedules/key-ids';
 import { formatRekeyResult, RECENT_RUNS_NOTE, rekeyAllSyncSchedules, rekeyKeysFromEnv, rekeySyncSchedule, type RekeyFailure, type RekeyResult } from '../schedules/rekey';
 import { describeSyncSchedule, findSyncSchedule, listSyncSchedules } from '../schedules/inspect';
-import { defaultScheduleId, timingFromFlags } from '../schedules/options';
+import { frequentRunsWarning, readCostSettings } from '../schedules/cadence-cost';
+import { defaultScheduleId, timingForCreate, timingFromFlags } from '../schedules/options';
 import { formatScheduleList, formatScheduleOverview } from '../schedules/overview';
 import { deleteSyncSchedule } from '../schedules/ownership';
 import { setSchedulePaused } from '../schedules/pause';
@@ -50,6 +51,11 @@ function print(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
+/** Advice that is not the command's answer: on stderr, so `--json` output stays parseable. */
+function warn(text: string | undefined): void {
+  if (text !== undefined) process.stderr.write(`WARNING: ${text}\n`);
+}
+
 /** `peakon-sync schedule …`: recurring syncs as Temporal Schedules. The logic lives in ../schedules/. */
 export function registerScheduleCommand(program: Command): void {
   const schedule = program.command('schedule').description('recurring syncs of a tenant, as Temporal Schedules');
@@ -66,7 +72,7 @@ export function registerScheduleCommand(program: Command): void {
     .option('--note <text>', 'a note shown with the schedule')
     .option('--json', 'print the schedule ID as JSON')
     .action(async (flags: CreateFlags) => {
-      const timing = timingFromFlags(flags);
+      const timing = timingForCreate(timingFromFlags(flags));
       const config = scheduleConfigFromFile(flags.config);
       const { PEAKON_SYNC_TASK_QUEUE: taskQueue } = readWorkerEnvironment();
       const scheduleId = flags.id ?? defaultScheduleId(config.parsed.tenant);
@@ -82,6 +88,7 @@ export function registerScheduleCommand(program: Command): void {
         }),
       );
       print(flags.json ? JSON.stringify({ scheduleId }) : `created schedule ${scheduleId} for tenant ${config.parsed.tenant} on task queue ${taskQueue}${flags.paused ? ' (paused)' : ''}`);
+      warn(frequentRunsWarning(timing, readCostSettings(config.parsed)));
     });
 
   schedule
@@ -109,6 +116,7 @@ export function registerScheduleCommand(program: Command): void {
         });
       });
       print(flags.json ? JSON.stringify(update, null, 2) : formatScheduleUpdate(update));
+      warn(update.warning);
     });
 
   schedule

@@ -108,7 +108,7 @@ function cronFieldProblem(text: string, field: CronField): string | undefined {
 }
 
 /** `@every 90m`, `@every 1h30m`, `@every 2h/15m` (an offset): Temporal reads Go durations, with `d` for days too. */
-function everyMs(text: string): number | undefined {
+export function goDurationMs(text: string): number | undefined {
   const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
   if (!/^((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d))+$/.test(text)) return undefined;
   let total = 0;
@@ -118,8 +118,8 @@ function everyMs(text: string): number | undefined {
 
 function checkEvery(expression: string, argument: string): string {
   const [interval = '', offset, ...more] = argument.split('/');
-  const intervalMs = everyMs(interval);
-  const offsetMs = offset !== undefined ? everyMs(offset) : 0;
+  const intervalMs = goDurationMs(interval);
+  const offsetMs = offset !== undefined ? goDurationMs(offset) : 0;
   if (more.length > 0 || intervalMs === undefined || offsetMs === undefined) {
     throw new Error(`--cron ${JSON.stringify(expression)}: expected @every <duration>, e.g. @every 1h or @every 1h30m (or --every 1h); an offset goes after '/', e.g. @every 1d/2h`);
   }

@@ -17,8 +17,10 @@ import {
   scheduleSpecFor,
   SYNC_SCHEDULE_OVERLAP_POLICY,
   timingFromSpec,
+  type SyncScheduleTiming,
   type SyncScheduleTimingChange,
 } from './options';
+import { DEFAULT_READ_COST_SETTINGS, frequentRunsWarning, readCostSettings } from './cadence-cost';
 import { assertSyncWorkflowType, describeSyncScheduleRaw } from './ownership';
 import { sameStoredConfig, scheduleConfigFrom, scheduleInputOf, storedAsWritten, validateStored, type ScheduleConfig, type ScheduleInput } from './stored-config';
 
@@ -37,6 +39,8 @@ export interface SyncScheduleUpdate {
   tenant?: string;
   /** One line per change, for people: `when: every 1h → every 30m`, `config: source.path: "…" → "…"`. */
   changes: string[];
+  /** A new cadence that runs more often than every 15 minutes: what its reads cost (cadence-cost.ts). */
+  warning?: string;
 }
 
 /**
@@ -130,6 +134,7 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
       : {}),
   };
   const note = request.note ?? previous.state.note;
+  const warning = cadenceWarning(cadence?.timing, input, config);
   return {
     options: {
       spec: cadence?.spec ?? previous.spec,
@@ -137,8 +142,24 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
       policies: { ...previous.policies, overlap: SYNC_SCHEDULE_OVERLAP_POLICY },
       state: { paused: previous.state.paused, ...(note !== undefined ? { note } : {}) },
     },
-    update: { scheduleId, ...(tenant !== undefined ? { tenant } : config ? { tenant: config.parsed.tenant } : {}), changes },
+    update: {
+      scheduleId,
+      ...(tenant !== undefined ? { tenant } : config ? { tenant: config.parsed.tenant } : {}),
+      changes,
+      ...(warning !== undefined ? { warning } : {}),
+    },
   };
+}
+
+/**
+ * The read-cost warning for a new cadence (a time zone alone changes no pace), priced with the new config, else the
+ * stored one, else the defaults (a stored config that no longer validates says nothing of its settings).
+ */
+function cadenceWarning(timing: SyncScheduleTiming | undefined, input: ScheduleInput, config: ScheduleConfig | undefined): string | undefined {
+  if (!timing) return undefined;
+  const stored = config ? undefined : validateStored(storedAsWritten(input));
+  const parsed = config?.parsed ?? (stored?.valid ? stored.config : undefined);
+  return frequentRunsWarning(timing, parsed ? readCostSettings(parsed) : DEFAULT_READ_COST_SETTINGS);
 }
 
 /** The typed search attributes an action sets, as a list of pairs (the SDK describes them as either). */
@@ -152,11 +173,11 @@ function searchAttributePairs(attributes: TypedSearchAttributes | readonly Searc
  * moved the schedule to UTC); `--timezone` alone puts the schedule's cron expressions (the compiled calendars, and the
  * expression as written in their comment) in that zone, and means nothing to an interval, so it is refused there.
  */
-function cadenceAfter(scheduleId: string, previous: ScheduleDescription, change: SyncScheduleTimingChange): { spec: ScheduleSpec; description: string } {
+function cadenceAfter(scheduleId: string, previous: ScheduleDescription, change: SyncScheduleTimingChange): { spec: ScheduleSpec; description: string; timing?: SyncScheduleTiming } {
   const zone = previous.spec.timezone ? { timezone: previous.spec.timezone } : {};
   if (!isTimezoneOnly(change)) {
     const timing = 'cron' in change && change.timezone === undefined ? { ...change, ...zone } : change;
-    return { spec: scheduleSpecFor(timing), description: describeTiming(timing) };
+    return { spec: scheduleSpecFor(timing), description: describeTiming(timing), timing };
   }
   const intervals = previous.spec.intervals ?? [];
   const calendars = previous.spec.calendars ?? [];

@@ -17,6 +17,7 @@ describe('schedule create/update --cron and --timezone (against a real Temporal 
   const scheduleId = `test-cadence-flags-${Date.now().toString(36)}`;
   const sixFieldId = `${scheduleId}-six-fields`;
   const namesId = `${scheduleId}-names`;
+  const frequentId = `${scheduleId}-frequent`;
 
   beforeAll(async () => {
     temporal = await connectToDevServer();
@@ -26,7 +27,7 @@ describe('schedule create/update --cron and --timezone (against a real Temporal 
     process.env.PEAKON_SYNC_TASK_QUEUE = `${temporal.taskQueue}-nobody`;
   });
   afterAll(async () => {
-    await Promise.all([scheduleId, sixFieldId, namesId].map((id) => temporal.client.schedule.getHandle(id).delete().catch(() => undefined)));
+    await Promise.all([scheduleId, sixFieldId, namesId, frequentId].map((id) => temporal.client.schedule.getHandle(id).delete().catch(() => undefined)));
     process.env = savedEnvironment;
     await temporal.close();
   });
@@ -58,5 +59,37 @@ describe('schedule create/update --cron and --timezone (against a real Temporal 
 
     expect(await runCliInProcess('schedule', 'update', scheduleId, '--timezone', 'america/new_york')).toContain('→ cron "0 2 * * *" (America/New_York)');
     expect((await spec()).timezone).toBe('America/New_York');
+  });
+
+  /** What a command wrote to stderr (warnings), beside what runCliInProcess returns from stdout. */
+  async function withStderr(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    });
+    try {
+      return { stdout: await runCliInProcess(...args), stderr: written.join('') };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('warns on stderr when a cadence runs more often than every 15 minutes, at create and at update, and not otherwise', async () => {
+    const created = await withStderr('schedule', 'create', '--config', SAMPLE_CONFIG, '--every', '5m', '--id', frequentId, '--paused', '--json');
+    expect(JSON.parse(created.stdout)).toEqual({ scheduleId: frequentId });
+    expect(created.stderr).toMatch(/^WARNING: every 5m starts up to 12 runs an hour\. .*about 1,200 of its 25,000 operations an hour \(5%\)/);
+
+    const hourly = await withStderr('schedule', 'update', frequentId, '--every', '1h');
+    expect(hourly.stdout).toContain('when: every 5m → every 1h');
+    expect(hourly.stderr).toBe('');
+
+    // Priced with the stored config (the sample's defaults), without --config.
+    const often = await withStderr('schedule', 'update', frequentId, '--cron', '*/2 * * * *');
+    expect(often.stdout).toContain('→ cron "*/2 * * * *"');
+    expect(often.stderr).toContain('WARNING: cron "*/2 * * * *" starts up to 30 runs an hour');
+
+    const noteOnly = await withStderr('schedule', 'update', frequentId, '--note', 'no cadence change');
+    expect(noteOnly.stderr).toBe('');
   });
 });
