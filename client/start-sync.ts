@@ -5,7 +5,7 @@ import type { RunTuning } from '../sync/settings';
 import { employeeRef } from '../sync/employee-ref';
 import { employeeRefKeyFromEnv } from '../worker/create-worker';
 import { syncWorkflowId } from '../workflows/ids';
-import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../workflows/search-attributes';
+import { runStartSearchAttributes } from '../workflows/search-attributes';
 import type { SyncWorkflowInput } from '../workflows/sync';
 import type { syncTenantWorkflow } from '../workflows';
 import { hasSearchAttributes } from './temporal-client';
@@ -63,7 +63,7 @@ export async function startSync(options: StartSyncOptions): Promise<WorkflowHand
       workflowId,
       args: [input],
       ...(withSearchAttributes
-        ? { typedSearchAttributes: [{ key: TENANT_SEARCH_ATTRIBUTE, value: options.config.tenant }, { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' }] }
+        ? { typedSearchAttributes: runStartSearchAttributes(options.config.tenant) }
         : {}),
     });
   } catch (error) {

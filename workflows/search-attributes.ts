@@ -5,3 +5,11 @@ export const TENANT_SEARCH_ATTRIBUTE = defineSearchAttributeKey('PeakonTenant', 
 export const SYNC_STATUS_SEARCH_ATTRIBUTE = defineSearchAttributeKey('PeakonSyncStatus', 'KEYWORD');
 
 export const SEARCH_ATTRIBUTE_KEYS = [TENANT_SEARCH_ATTRIBUTE, SYNC_STATUS_SEARCH_ATTRIBUTE] as const;
+
+/** The search attributes a sync run starts with (a manual sync, a schedule's runs): its tenant, and `running`. */
+export function runStartSearchAttributes(tenant: string) {
+  return [
+    { key: TENANT_SEARCH_ATTRIBUTE, value: tenant },
+    { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' },
+  ];
+}

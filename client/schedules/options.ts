@@ -4,7 +4,7 @@ import { formatDuration, parseDurationMs } from '../../config/duration';
 import { checkTimezone } from '../../mapping/checks';
 import type { RunTuning } from '../../sync/settings';
 import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
-import { SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
+import { runStartSearchAttributes } from '../../workflows/search-attributes';
 import type { ScheduledSyncInput } from '../../workflows/scheduled';
 import type * as workflows from '../../workflows';
 import type { scheduledSyncWorkflow } from '../../workflows';
@@ -323,7 +323,7 @@ export function buildSyncScheduleAction(request: Pick<SyncScheduleRequest, 'conf
     workflowId: scheduledRunWorkflowIdPrefix(parsed.tenant, request.scheduleId),
     args: [input],
     ...(request.withSearchAttributes
-      ? { typedSearchAttributes: [{ key: TENANT_SEARCH_ATTRIBUTE, value: parsed.tenant }, { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' }] }
+      ? { typedSearchAttributes: runStartSearchAttributes(parsed.tenant) }
       : {}),
   };
 }

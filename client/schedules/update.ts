@@ -2,7 +2,7 @@ import type { Client, ScheduleDescription, ScheduleSpec, ScheduleUpdateOptions }
 import { TypedSearchAttributes, type SearchAttributePair } from '@temporalio/common';
 import { ConfigError } from '../../config/load';
 import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
-import { SEARCH_ATTRIBUTE_KEYS, SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
+import { runStartSearchAttributes, SEARCH_ATTRIBUTE_KEYS, SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 import { tenantOfRun } from '../employee-workflows';
 import { hasSearchAttributes } from '../temporal-client';
 import { configChanges } from './config-diff';
@@ -127,8 +127,7 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
       ? {
           typedSearchAttributes: [
             ...previousAttributes.filter((pair) => !SEARCH_ATTRIBUTE_KEYS.some((key) => key.name === pair.key.name)),
-            { key: TENANT_SEARCH_ATTRIBUTE, value: runTenant },
-            { key: SYNC_STATUS_SEARCH_ATTRIBUTE, value: 'running' },
+            ...runStartSearchAttributes(runTenant),
           ],
         }
       : {}),
