@@ -156,19 +156,20 @@ export function startDevArguments(options: DevServerOptions & { ip: string; port
 export async function startDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
   const binary = options.sdkDownload === false ? requireTemporalCli() : resolveTemporalCli();
   if (!binary) return startWithSdkDownload(options);
-  if (options.port !== undefined) return startDevServerOn(binary, options, options.port, options.uiPort ?? options.port + 1000);
-  const ui = options.ui === true;
+  if (options.port !== undefined) return startDevServerOn(binary, options, options.port, options.uiPort ?? defaultUiPort(options.port));
+  // The UI port is ours to choose (preferred first, else free) only when a UI is asked for and its port is not given.
+  const preferredUiPort = options.ui === true && options.uiPort === undefined ? options.preferredUiPort : undefined;
   // Preferred ports go first when nothing listens on them now (a server already there, another demo's, would otherwise
   // answer for this one while it fails); one taken meanwhile is no error either: the server moves on as below.
-  const prefers = options.preferredPort !== undefined || (ui && options.uiPort === undefined && options.preferredUiPort !== undefined);
+  const prefers = options.preferredPort !== undefined || preferredUiPort !== undefined;
   // A port found free may be taken before the server binds it (another process between the probe and the bind, on a
   // busy machine): the server then exits at once, and a port chosen here is as good as the next one, so try another.
   for (let attempt = prefers ? 0 : 1; ; attempt += 1) {
     const preferred = attempt === 0;
     const port = preferred && options.preferredPort !== undefined ? await portOrFree(options.preferredPort) : await freePort();
-    let uiPort = options.uiPort ?? port + 1000;
-    if (ui && options.uiPort === undefined && options.preferredUiPort !== undefined) {
-      uiPort = preferred ? await portOrFree(options.preferredUiPort) : await freePortBesides(port);
+    let uiPort = options.uiPort ?? defaultUiPort(port);
+    if (preferredUiPort !== undefined) {
+      uiPort = preferred ? await portOrFree(preferredUiPort) : await freePortBesides(port);
       if (uiPort === port) uiPort = await freePortBesides(port);
     }
     try {
@@ -177,6 +178,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
       if (!(error instanceof PortTakenError) || attempt >= AUTO_PORT_ATTEMPTS || options.signal?.aborted) throw error;
     }
   }
+}
+
+/** The UI's port when none is given: the gRPC port + 1000, as the temporal CLI chooses it. */
+function defaultUiPort(port: number): number {
+  return port + 1000;
 }
 
 /** A free port for the UI, not the one just picked for gRPC (the OS may hand the same one out twice). */
@@ -331,7 +337,7 @@ async function startWithSdkDownload(options: DevServerOptions): Promise<RunningD
   return {
     address: env.address,
     namespace: env.namespace ?? 'default',
-    ...(options.ui ? { uiUrl: `http://${hostPort(connectHost(ip), requestedUiPort ?? port + 1000)}` } : {}),
+    ...(options.ui ? { uiUrl: `http://${hostPort(connectHost(ip), requestedUiPort ?? defaultUiPort(port))}` } : {}),
     ...(dbFilename ? { dbFilename } : {}),
     executable: 'SDK download',
     exited,
