@@ -1,6 +1,6 @@
 import { ScheduleOverlapPolicy, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction, type ScheduleSpec, type ScheduleSpecDescription } from '@temporalio/client';
 import { z } from 'zod';
-import { formatDuration, parseDurationMs } from '../../config/duration';
+import { formatDuration, parseDurationMs, UNIT_MS } from '../../config/duration';
 import { checkTimezone } from '../../mapping/checks';
 import type { RunTuning } from '../../sync/settings';
 import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
@@ -109,7 +109,7 @@ function cronFieldProblem(text: string, field: CronField): string | undefined {
 
 /** `@every 90m`, `@every 1h30m`, `@every 2h/15m` (an offset): Temporal reads Go durations, with `d` for days too. */
 export function goDurationMs(text: string): number | undefined {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ...UNIT_MS };
   if (!/^((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d))+$/.test(text)) return undefined;
   let total = 0;
   for (const [, number = '', unit = ''] of text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)/g)) total += Number(number) * (units[unit] ?? 0);
