@@ -1,7 +1,7 @@
 /** Checks on URLs written in a config, shared by every place that takes one (one rule, one place). */
 
 /** A `user:password@` in a URL: a credential written in the config, so in workflow history and schedules too. */
-export function hasUserInfo(text: string): boolean {
+function hasUserInfo(text: string): boolean {
   try {
     const url = new URL(text);
     return url.username !== '' || url.password !== '';
@@ -11,19 +11,31 @@ export function hasUserInfo(text: string): boolean {
 }
 
 /**
- * What is wrong with a SCIM base URL, or undefined. Request paths (`/Users`, `/Users/{id}`) are appended to it, so a
- * query or fragment would end up in the middle of every request's URL; a `user:password@` would sit in the config and
- * make the HTTP client send Basic auth instead of the Bearer token (every request a 401).
+ * What is wrong with a URL the connector sends requests to, or undefined: http(s) only (z.url() alone takes file:, ftp:
+ * and any other scheme, which every request would then refuse), and no `user:password@`, which would sit in the
+ * config, workflow history and schedules; `userInfoAdvice` says where the credential goes instead. Plain http to a
+ * host that is not loopback is left to the worker (config/secret.ts assertSecureDestination).
  */
-export function scimBaseUrlProblem(text: string): string | undefined {
+export function httpUrlProblem(text: string, userInfoAdvice: string): string | undefined {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     return undefined; // z.url() reports it
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${url.protocol} is not supported: use https://`;
-  if (hasUserInfo(text)) return 'a user name or password in the URL would be written in the config and sent instead of the token: remove "user:password@" (the token goes in peakon.token as { env: NAME } or { file: path })';
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${url.protocol} is not supported: use https:// (or http://)`;
+  if (hasUserInfo(text)) return `a user name or password in the URL would be written in the config${userInfoAdvice}`;
+  return undefined;
+}
+
+/**
+ * What is wrong with a SCIM base URL, or undefined. Request paths (`/Users`, `/Users/{id}`) are appended to it, so a
+ * query or fragment would end up in the middle of every request's URL; a `user:password@` would make the HTTP client
+ * send Basic auth instead of the Bearer token (every request a 401).
+ */
+export function scimBaseUrlProblem(text: string): string | undefined {
+  const problem = httpUrlProblem(text, ' and sent instead of the token: remove "user:password@" (the token goes in peakon.token as { env: NAME } or { file: path })');
+  if (problem !== undefined) return problem;
   // The text, not url.search/url.hash: those are "" for a bare "?" or "#", which would still end up before "/Users".
   if (text.includes('?') || text.includes('#')) return 'request paths are appended to the base URL: remove the "?…" or "#…" part (e.g. https://api.peakon.com/scim/v2)';
   return undefined;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SecretRefSchema } from '../config/secret';
-import { hasUserInfo } from '../config/url';
+import { httpUrlProblem } from '../config/url';
 
 export const CsvSourceConfigSchema = z.strictObject({
   type: z.literal('csv'),
@@ -154,23 +154,14 @@ function credentialHeaderMessage(name: string): string {
 }
 
 /**
- * A URL an HTTP source reads: http or https only (z.url() alone takes file:, ftp: and any other scheme, which every
- * read would then refuse). Plain http to a host that is not loopback is left to the worker, which allows it only
- * with PEAKON_SYNC_ALLOW_INSECURE_HTTP=1 (config/secret.ts assertSecureDestination): that is the worker's
- * environment, which the config cannot know, as for peakon.baseUrl (config/url.ts scimBaseUrlProblem).
+ * A URL an HTTP source reads: http(s), no `user:password@` (config/url.ts httpUrlProblem, as for peakon.baseUrl);
+ * `credentialsGo` says where the credential goes instead.
  */
 const httpUrlSchema = (credentialsGo: string) => z
   .url()
   .superRefine((url, context) => {
-    let protocol: string;
-    try {
-      protocol = new URL(url).protocol;
-    } catch {
-      return; // z.url() reports it
-    }
-    if (protocol !== 'https:' && protocol !== 'http:') context.addIssue({ code: 'custom', input: url, message: `${protocol} is not supported: use https:// (or http://)` });
-    // Like a credential header, a `user:password@` in the URL would sit in the config, workflow history and schedules.
-    else if (hasUserInfo(url)) context.addIssue({ code: 'custom', input: url, message: `a user name or password in the URL would be written in the config: remove "user:password@" and ${credentialsGo}` });
+    const problem = httpUrlProblem(url, `: remove "user:password@" and ${credentialsGo}`);
+    if (problem !== undefined) context.addIssue({ code: 'custom', input: url, message: problem });
   })
   .meta({ pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' });
 
