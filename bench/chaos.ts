@@ -21,6 +21,7 @@ import type { SyncReport } from '../sync/report';
 import type { RunTuning } from '../sync/settings';
 import type { syncTenantWorkflow } from '../workflows';
 import { changedEmployees, orgShape, writeOrgCsv } from './org-data';
+import { resultFileNamed } from './options';
 
 /**
  * Chaos run: the real pipeline (worker PROCESSES running the `peakon-sync worker` CLI, a Temporal dev server of its own
@@ -715,7 +716,7 @@ export function chaosResultFile(options: Pick<ChaosOptions, 'employees' | 'seed'
     options.changedShare === FULL_CHAOS.changedShare ? undefined : `changed-${options.changedShare}`,
     options.timeoutMs === FULL_CHAOS.timeoutMs ? undefined : `timeout-${options.timeoutMs}`,
   ];
-  return `bench/results/${parts.filter((part) => part !== undefined).join('-')}.json`;
+  return resultFileNamed(parts);
 }
 
 async function main(): Promise<void> {

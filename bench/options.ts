@@ -60,7 +60,7 @@ export function pipelineResultFile(options: PipelineOptions): string {
     !options.baseline && options.budgetPerHour === undefined ? 'no-baseline' : undefined,
     dbPart(options.dbDir),
   ];
-  return `bench/results/${parts.filter((part) => part !== undefined).join('-')}.json`;
+  return resultFileNamed(parts);
 }
 
 export function parsePipelineOptions(args: string[]): PipelineOptions {
@@ -137,6 +137,11 @@ export function childFloorResultFile(options: ChildFloorNameOptions): string {
     if (!isDefault) parts.push(`pragmas-${pragmas.map((pragma) => pragma.replace(/[^A-Za-z0-9._-]+/g, '_')).join('-')}`);
     parts.push(dbPart(options.dbDir));
   }
+  return resultFileNamed(parts);
+}
+
+/** `bench/results/<the parts given, joined by '-'>.json`: each option that changes the figures names its own file. */
+export function resultFileNamed(parts: readonly (string | undefined)[]): string {
   return `bench/results/${parts.filter((part) => part !== undefined).join('-')}.json`;
 }
 
@@ -203,7 +208,7 @@ export function operationsMismatch(temporal: Readonly<Record<string, number>>, b
 
 /** map-csv's result file: one per row count, so a small run keeps the 50,000-row figures. */
 export function mapCsvResultFile(rows: number): string {
-  return `bench/results/map-csv-${rows}.json`;
+  return resultFileNamed([`map-csv-${rows}`]);
 }
 
 /** Why a map-csv run is no measurement of mapping every row cleanly (none: it is). */
@@ -230,5 +235,5 @@ export function parseSyncOperationsArgs(args: readonly string[]): { employees: n
 /** sync-operations' result file: one per size and discovery, so `… 1000 filter` keeps the list run's figures. */
 export function syncOperationsResultFile(options: { employees: number; discoveries: readonly SyncOperationsDiscovery[] }): string {
   const both = SYNC_OPERATIONS_DISCOVERIES.every((discovery) => options.discoveries.includes(discovery));
-  return `bench/results/sync-operations-${options.employees}${both ? '' : `-${options.discoveries.join('-')}`}.json`;
+  return resultFileNamed([`sync-operations-${options.employees}`, ...(both ? [] : options.discoveries)]);
 }
