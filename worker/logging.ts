@@ -1,10 +1,12 @@
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel, type RuntimeOptions, type TelemetryOptions } from '@temporalio/worker';
+import { PayloadDecryptionError } from '../codec/aes-gcm-codec';
+import { EncryptionKeyError } from '../codec/keys';
 
 /**
  * BigInts (e.g. in forwarded core fields) have no JSON form: a log line must never fail to be written. Errors are
- * reduced before (withoutErrorDetails): their message, and the decoded `failure` and `cause` the SDK attaches, can
- * quote Peakon's answer or an HR value (a filter on an email), which the payload codec keeps out of history and
- * logs must keep out too.
+ * reduced before (withoutErrorDetails): their message (but for ERRORS_WITH_SAFE_MESSAGES), and the decoded `failure`
+ * and `cause` the SDK attaches, can quote Peakon's answer or an HR value (a filter on an email), which the payload
+ * codec keeps out of history and logs must keep out too.
  */
 function jsonValue(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
@@ -15,17 +17,26 @@ function jsonValue(_key: string, value: unknown): unknown {
 const isError = (value: unknown): value is Error => value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
 
 /**
- * `meta` with every error replaced by its name and failure type. Done before JSON.stringify, not in its replacer:
- * stringify calls an object's `toJSON` first, and AxiosError's (or any error's) `toJSON` would hand the replacer a
- * plain object holding the message, the request config and its Authorization header. `onPath` holds the objects
- * above this one: an object seen twice side by side is reduced twice (returned as it was, its errors would be written
+ * The connector's own errors whose message is written to name no HR data, only what to fix (a key id, a variable, a
+ * file path: codec/aes-gcm-codec.ts, codec/keys.ts), and keeps their message in a log line: without it, a worker
+ * that cannot decrypt a run's payloads logs "Failed to process Workflow Activation" with the error's name alone, and
+ * never which key is missing. By class, not by name: any error can be named so. Every other error's message stays out.
+ */
+const ERRORS_WITH_SAFE_MESSAGES = [PayloadDecryptionError, EncryptionKeyError] as const;
+
+/**
+ * `meta` with every error replaced by its name and failure type (and, for ERRORS_WITH_SAFE_MESSAGES, its message).
+ * Done before JSON.stringify, not in its replacer: stringify calls an object's `toJSON` first, and AxiosError's (or
+ * any error's) `toJSON` would hand the replacer a plain object holding the message, the request config and its
+ * Authorization header. `onPath` holds the objects above this one: an object seen twice side by side is reduced twice (returned as it was, its errors would be written
  * whole), and a loop becomes "[circular]" (JSON.stringify would throw, and a log line must never fail to be written).
  * A class instance or a Map is named by its class, not walked (a Date stays a date): its fields are nothing a log line needs.
  */
 function withoutErrorDetails(value: unknown, onPath = new WeakSet<object>()): unknown {
   if (isError(value)) {
     const type = (value as { type?: unknown }).type;
-    return { name: value.name, ...(typeof type === 'string' ? { type } : {}) };
+    const safeMessage = ERRORS_WITH_SAFE_MESSAGES.some((safe) => value instanceof safe) ? { message: value.message } : {};
+    return { name: value.name, ...(typeof type === 'string' ? { type } : {}), ...safeMessage };
   }
   if (typeof value !== 'object' || value === null || value instanceof Date) return value;
   if (onPath.has(value)) return '[circular]';
