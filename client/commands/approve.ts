@@ -5,7 +5,7 @@ import { resolveRun, type RunMember } from '../employee-workflows';
 import { errorText } from '../errors';
 import { writeLine } from '../progress';
 import { connectClient, warnWhileNoWorker } from '../temporal-client';
-import { jsonMember } from './status';
+import { jsonMember, lostTemporal } from './status';
 
 /** Why the run stopped its leaver writes, as the approver reads it. */
 const STOPPED_BECAUSE: Record<Exclude<NonNullable<LeaverDecisionResult['leaverPhase']>, 'completed'>, string> = {
@@ -112,6 +112,7 @@ export function registerApprovalCommands(program: Command): void {
       .option('--json', 'print the answer as JSON (with `resolvedFrom` when the ID was not the run itself)')
       .action(async (workflowId: string, options: { json?: boolean }) => {
         const connected = await connectClient();
+        let lost = false;
         try {
           // A partition's or employee step's ID (copied from the Web UI) names a run: answer that run, never the child itself.
           const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
@@ -132,10 +133,12 @@ export function registerApprovalCommands(program: Command): void {
           process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${describeLeaverDecision(result)}\n`);
           process.exitCode = leaverDecisionExitCode(result);
         } catch (error) {
+          lost = lostTemporal(error);
           process.stderr.write(`cannot ${name} ${workflowId}: ${leaverDecisionFailure(error)}\n`);
           process.exitCode = 1;
         } finally {
-          await connected.close();
+          // Lost: the no-worker check may still be retrying, and closing would crash it (see lostTemporal).
+          if (!lost) await connected.close();
         }
       });
   }

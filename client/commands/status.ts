@@ -1,4 +1,4 @@
-import { WorkflowFailedError, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, WorkflowFailedError, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import type { SyncReport } from '../../sync/report';
@@ -23,6 +23,7 @@ export function registerStatusCommand(program: Command): void {
     .addOption(new Option('--fail-on <what>', 'exit 1 (not 2) when the finished run found invalid HR records').choices(FAIL_ON_CHOICES))
     .action(async (workflowId: string, options: { json?: boolean; employee?: string; held?: boolean; failOn?: FailOn }) => {
       const connected = await connectClient();
+      let lost = false;
       try {
         const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
         // Said first, on its own line: the operator asked about a child or a lock and gets its run's status below.
@@ -64,10 +65,29 @@ export function registerStatusCommand(program: Command): void {
           process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom(outcome.report), null, 2)}\n` : `${formatReport(outcome.report)}\n`);
         }
         process.exitCode = runOutcomeExitCode(outcome, options.failOn);
+      } catch (error) {
+        lost = lostTemporal(error);
+        throw error;
       } finally {
-        await connected.close();
+        // Lost: see lostTemporal (the no-worker check may still be retrying; closing would crash it).
+        if (!lost) await connected.close();
       }
     });
+}
+
+/**
+ * Whether a command failed because Temporal stopped answering (unreachable past the SDK's retries, a deadline): a gRPC
+ * error, or the SDK's ServiceError wrapping one, also wrapped in turn by the command's own message. Such a command
+ * leaves its connection open, as `sync --wait` does: a call still retrying then (the no-worker check's
+ * DescribeTaskQueue, warnWhileNoWorker) would throw "Channel has been shut down" from its retry timer once the
+ * connection is closed (the SDK leaves those timers running), crashing after the command's message. Left open, those
+ * calls fail by themselves and the process ends. Exported for `approve` / `reject`.
+ */
+export function lostTemporal(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    if (current instanceof ServiceError || isGrpcServiceError(current)) return true;
+  }
+  return false;
 }
 
 /**
