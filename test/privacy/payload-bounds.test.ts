@@ -15,6 +15,15 @@ const INLINE_LIMIT = 512 * 1024;
 describe('payload sizes of a 10,000-employee tenant', () => {
   const pipeline = usePipelineTests();
   const employees = generateOrg(10_000, 7);
+  /**
+   * A finished workflow's whole history: every page (fetchHistory follows nextPageToken; one raw page may hold only a
+   * prefix of a long history), checked to end with the workflow's completion, so a size check sees every event.
+   */
+  const completedHistory = async (workflowId: string): Promise<temporal.api.history.v1.IHistoryEvent[]> => {
+    const events = (await pipeline.temporal.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    expect(events.at(-1)?.eventType).toBe(temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    return events;
+  };
 
   it('keeps partition inputs small at the largest partition size (1,000): steps by count, a pre-stored-plan run\'s work by bytes (256 KB)', async () => {
     const fixture = await pipeline.fixture();
@@ -54,8 +63,7 @@ describe('payload sizes of a 10,000-employee tenant', () => {
     const report: SyncReport = await workers.runUntil((await fixture.startSync({ dryRun: true })).result());
     expect(report.employees).toBeGreaterThan(9_000);
     expect(report.plan?.length).toBe(100);
-    const { history } = await pipeline.temporal.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: report.runId } });
-    const sizes = (history?.events ?? []).map((event) => temporal.api.history.v1.HistoryEvent.encode(event).finish().length);
+    const sizes = (await completedHistory(report.runId)).map((event) => temporal.api.history.v1.HistoryEvent.encode(event).finish().length);
     expect(Math.max(...sizes)).toBeLessThan(INLINE_LIMIT);
     expect(statSync(report.reportPath ?? '').mode & 0o777).toBe(0o600);
   }, 240_000);
@@ -72,8 +80,7 @@ describe('payload sizes of a 10,000-employee tenant', () => {
     const report: SyncReport = await workers.runUntil((await fixture.startSync()).result());
     expect(report.status).toBe('completed');
     expect(report.counts.created).toBe(400);
-    const { history } = await pipeline.temporal.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: report.runId } });
-    const events = history?.events ?? [];
+    const events = await completedHistory(report.runId);
     const partitions = events.filter((event) => event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'syncPartitionWorkflow').length;
     // Waves of 1, about 20 and about 380 employees: the big wave runs as four partitions of about 95.
     expect(partitions).toBeGreaterThanOrEqual(4);
@@ -84,8 +91,7 @@ describe('payload sizes of a 10,000-employee tenant', () => {
     const partitionIds = events.flatMap((event) => (event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'syncPartitionWorkflow' ? [event.startChildWorkflowExecutionInitiatedEventAttributes.workflowId ?? ''] : []));
     let employeeHistories = 0;
     for (const workflowId of partitionIds) {
-      const partition = await pipeline.temporal.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
-      const partitionEvents = partition.history?.events ?? [];
+      const partitionEvents = await completedHistory(workflowId);
       const loads = partitionEvents.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'loadCreateWork');
       expect(loads).toHaveLength(1);
       // Every workflow of the run, not only the parent, keeps its payloads under the threshold: the partition (its
@@ -95,8 +101,7 @@ describe('payload sizes of a 10,000-employee tenant', () => {
         const employeeId = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
         if (!employeeId) continue;
         employeeHistories += 1;
-        const employee = await pipeline.temporal.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: employeeId } });
-        expect(largestEvent(employee.history?.events ?? [])).toBeLessThan(16 * 1024);
+        expect(largestEvent(await completedHistory(employeeId))).toBeLessThan(16 * 1024);
       }
     }
     expect(employeeHistories).toBe(400);
