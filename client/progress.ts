@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { errorText } from './errors';
 import type { PartitionProgress } from '../workflows/partition';
 import type { AwaitingApproval, SyncProgress } from '../workflows/sync';
 
@@ -104,21 +105,41 @@ export function writeLine(stream: ProgressStream, line: string): void {
 export const QUERY_FAILURES_BEFORE_WARNING = 2;
 export const QUERY_FAILURES_WARN_AFTER_MS = 45_000;
 
-/** The run's task queue, for the warning; undefined when even that cannot be read. */
-async function taskQueueOf(client: Client, runId: string): Promise<string | undefined> {
+/**
+ * A run's workflow task as the server describes it (one DescribeWorkflowExecution, raw: nothing is decoded, so a memo
+ * encrypted with a key this client lacks does not get in the way): its task queue, and the attempt of its pending
+ * workflow task (absent when none is pending). Undefined when the run cannot be described.
+ */
+export async function describeWorkflowTask(client: Client, namespace: string, workflowId: string): Promise<{ taskQueue?: string; attempt?: number } | undefined> {
   try {
-    return (await client.workflow.getHandle(runId).describe()).taskQueue;
+    const raw = await client.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId } });
+    const taskQueue = raw.executionConfig?.taskQueue?.name ?? undefined;
+    const attempt = raw.pendingWorkflowTask?.attempt ?? undefined;
+    return { ...(taskQueue ? { taskQueue } : {}), ...(typeof attempt === 'number' ? { attempt } : {}) };
   } catch {
     return undefined;
   }
 }
 
 /**
- * Shows progress until `finished` settles: a redrawn bar on a terminal, a plain line whenever something changed
- * otherwise (CI logs, pipes). Returns once `finished` has settled. When the progress query keeps failing (no worker
- * answers it), says so once, naming the likely cause, and once more when progress can be read again.
+ * A run whose pending workflow task is at this attempt or later has had its task fail (or time out) on a worker, and
+ * the retry has not succeeded either. A task that fails for good (a payload the workers cannot decode, a workflow
+ * code error, a bad deploy) stays there: the worker fails each attempt again, and queries are refused meanwhile.
  */
-export async function watchProgress(client: Client, runId: string, finished: Promise<unknown>, stream: ProgressStream, intervalMs = 1000): Promise<void> {
+export const FAILING_WORKFLOW_TASK_ATTEMPT = 2;
+
+/** Where to find why a run's workflow task fails, and its usual cause; names no data of the run. */
+export function failingTaskAdvice(): string {
+  return "why is in the worker's log and in the run's history (Web UI); most often the workers lack the PEAKON_SYNC_ENCRYPTION_KEY the run was started with (they cannot decode its input), or a deploy broke them";
+}
+
+/**
+ * Shows progress until `finished` settles: a redrawn bar on a terminal, a plain line whenever something changed
+ * otherwise (CI logs, pipes). Returns once `finished` has settled. When the progress query keeps failing (for
+ * `warnAfterMs`), says so once with the last query's reason and the likely cause (the run's workflow task failing on a
+ * worker when the server says so; otherwise no worker answering), and once more when progress can be read again.
+ */
+export async function watchProgress(client: Client, runId: string, finished: Promise<unknown>, stream: ProgressStream, intervalMs = 1000, warnAfterMs = QUERY_FAILURES_WARN_AFTER_MS): Promise<void> {
   let settled = false;
   void finished.then(() => (settled = true), () => (settled = true));
   let last = '';
@@ -142,16 +163,23 @@ export async function watchProgress(client: Client, runId: string, finished: Pro
       if (stream.isTTY) stream.write(`\r${line.padEnd(last.length)}`);
       else if (line !== last) stream.write(`${line}\n`);
       last = line;
-    } catch {
+    } catch (error) {
       // The run may not have started its first task yet; the next tick asks again. Only a long run of failures is news.
       if (failures === 0) failingSince = asked;
       failures += 1;
       const failingFor = Date.now() - failingSince;
-      if (!warned && !settled && failures >= QUERY_FAILURES_BEFORE_WARNING && failingFor >= QUERY_FAILURES_WARN_AFTER_MS) {
+      if (!warned && !settled && failures >= QUERY_FAILURES_BEFORE_WARNING && failingFor >= warnAfterMs) {
         warned = true;
-        const taskQueue = await taskQueueOf(client, runId);
-        const queue = taskQueue === undefined ? 'its task queue' : `task queue "${taskQueue}"`;
-        if (!settled) say(`progress of ${runId} could not be read for ${Math.round(failingFor / 1000)} s (${failures} queries in a row failed): most likely no worker polls ${queue} (stopped, killed or overloaded): start one with \`peakon-sync worker\`; this command keeps waiting`);
+        const task = await describeWorkflowTask(client, client.options.namespace, runId);
+        const queue = task?.taskQueue === undefined ? 'its task queue' : `task queue "${task.taskQueue}"`;
+        // Temporal's reason (a ServiceError's own message says only "Failed to query Workflow"); never a payload.
+        const failed = `${failures} queries in a row failed, the last: ${errorText(error)}`;
+        // A worker polls but fails the run's task (the server then refuses queries): starting a worker would not help.
+        const why =
+          task?.attempt !== undefined && task.attempt >= FAILING_WORKFLOW_TASK_ATTEMPT
+            ? `the run's workflow task keeps failing on the worker of ${queue} (attempt ${task.attempt}): ${failingTaskAdvice()}`
+            : `most likely no worker polls ${queue} (stopped, killed or overloaded): start one with \`peakon-sync worker\``;
+        if (!settled) say(`progress of ${runId} could not be read for ${Math.round(failingFor / 1000)} s (${failed}): ${why}; this command keeps waiting`);
       }
     }
     await Promise.race([finished.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, intervalMs))]);

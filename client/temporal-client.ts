@@ -3,7 +3,7 @@ import { temporal } from '@temporalio/proto';
 import { PROXY_VARIABLE } from '../net/egress-proxy';
 import { connectorDataConverterFromEnv, temporalConnectConfig } from '../worker/environment';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
-import { writeLine } from './progress';
+import { describeWorkflowTask, FAILING_WORKFLOW_TASK_ATTEMPT, failingTaskAdvice, writeLine } from './progress';
 
 export interface ConnectedClient {
   client: Client;
@@ -78,6 +78,19 @@ export async function workflowPollers(connected: Pick<ConnectedClient, 'client' 
   }
 }
 
+/** How long `sync` (without --wait) gives its one look at the task queue's workers, so a slow server cannot hold it. */
+export const NO_WORKER_CHECK_DEADLINE_MS = 5_000;
+
+/**
+ * One look (bounded by `deadlineMs`) at whether a worker polls `taskQueue`: when the server lists none, writes the
+ * no-worker hint to `stream`. Says nothing when some worker is listed, or when the server cannot tell in time (the
+ * check never fails its caller). For a command that starts a run and does not wait for it.
+ */
+export async function warnIfNoWorker(connected: ConnectedClient, taskQueue: string, stream: { write(text: string): unknown; isTTY?: boolean }, deadlineMs = NO_WORKER_CHECK_DEADLINE_MS): Promise<void> {
+  const polled = await connected.client.connection.withDeadline(Date.now() + deadlineMs, () => hasWorkflowPollers(connected, taskQueue)).catch(() => undefined);
+  if (polled === false) writeLine(stream, noWorkerHint(connected, taskQueue));
+}
+
 export function noWorkerHint(connected: Pick<ConnectedClient, 'namespace' | 'address'>, taskQueue: string): string {
   return `no worker is polling task queue "${taskQueue}" on ${connected.address} (namespace ${connected.namespace}): start one with \`peakon-sync worker\``;
 }
@@ -98,27 +111,56 @@ export function workerBackHint(connected: Pick<ConnectedClient, 'namespace' | 'a
   return `a worker is polling task queue "${taskQueue}" on ${connected.address} (namespace ${connected.namespace}) ${again ? 'again' : 'now'}`;
 }
 
+export function failingTaskHint(connected: Pick<ConnectedClient, 'namespace' | 'address'>, taskQueue: string, runId: string, attempt: number): string {
+  return `the workflow task of ${runId} keeps failing on the worker polling task queue "${taskQueue}" on ${connected.address} (namespace ${connected.namespace}) (attempt ${attempt}): the run cannot go on until it succeeds; ${failingTaskAdvice()}; this command keeps waiting`;
+}
+
+export interface WaitWarningOptions {
+  /**
+   * The workflow ID of the run waited for: each check also describes it (one DescribeWorkflowExecution, nothing
+   * decoded), to say when its workflow task keeps failing on a worker that does poll (no other hint would come then).
+   */
+  runId?: string;
+  /** Between checks (default 3 s). */
+  intervalMs?: number;
+  /** See POLLER_SILENT_AFTER_MS. */
+  silentAfterMs?: number;
+}
+
 /**
- * While `until` is pending, checks every `intervalMs` (first check at once, one DescribeTaskQueue each) whether a
- * worker polls `taskQueue`, so that a waiting command never hangs silently: when none does, it writes the hint once to
- * `stream` (at start: no worker; later: the worker stopped polling), and once when one polls again, each time the
- * workers come and go. The caller keeps waiting.
+ * While `until` is pending, checks every `intervalMs` (first check at once, one DescribeTaskQueue each, and one
+ * DescribeWorkflowExecution with `runId`) whether a worker polls `taskQueue`, so that a waiting command never hangs
+ * silently: when none does, it writes the hint once to `stream` (at start: no worker; later: the worker stopped
+ * polling), and once when one polls again, each time the workers come and go. With `runId`, when a worker polls but
+ * the run's workflow task is past its first attempt at two checks in a row, it says so once (failingTaskHint). The
+ * caller keeps waiting.
+ *
+ * Returns `stop`: no check starts after it (as when `until` settles); it resolves once the check in flight, if any, has
+ * ended. A caller closes the connection only after that: closed under a call the SDK still retries (Temporal lost),
+ * the SDK's retry timer throws "Channel has been shut down" and the CLI crashes. That check may retry for a while
+ * against a lost server, so a caller that is failing closes once it resolves instead of awaiting it.
  */
-export function warnWhileNoWorker(connected: ConnectedClient, taskQueue: string, until: Promise<unknown>, stream: { write(text: string): unknown; isTTY?: boolean }, intervalMs = 3000, silentAfterMs = POLLER_SILENT_AFTER_MS): void {
+export function warnWhileWaiting(connected: ConnectedClient, taskQueue: string, until: Promise<unknown>, stream: { write(text: string): unknown; isTTY?: boolean }, options: WaitWarningOptions = {}): () => Promise<void> {
+  const { runId, intervalMs = 3000, silentAfterMs = POLLER_SILENT_AFTER_MS } = options;
   let settled = false;
   let timer: NodeJS.Timeout | undefined;
-  const stop = (): void => {
+  let inFlight: Promise<void> = Promise.resolve();
+  const stop = (): Promise<void> => {
     settled = true;
     if (timer) clearTimeout(timer);
+    return inFlight;
   };
-  until.then(stop, stop);
+  void until.then(stop, stop);
   /** Each listed worker's last access time as the server reported it, and when (this process's clock) it last moved. */
   const seen = new Map<string, { access: number; movedAt: number }>();
   let state: 'unknown' | 'polled' | 'none' = 'unknown';
   let everPolled = false;
+  /** Checks in a row that saw the run's workflow task past its first attempt, and whether that was said. */
+  let failingChecks = 0;
+  let saidFailing = false;
   const check = async (): Promise<void> => {
     if (settled) return;
-    const pollers = await workflowPollers(connected, taskQueue);
+    const [pollers, task] = await Promise.all([workflowPollers(connected, taskQueue), runId === undefined ? undefined : describeWorkflowTask(connected.client, connected.namespace, runId)]);
     if (settled) return;
     if (pollers) {
       const now = performance.now();
@@ -134,10 +176,44 @@ export function warnWhileNoWorker(connected: ConnectedClient, taskQueue: string,
       state = polled ? 'polled' : 'none';
       everPolled ||= polled;
     }
-    timer = setTimeout(() => void check(), intervalMs);
+    // Without a worker, a task past its first attempt only waits (a worker died under it): the no-worker hint says that.
+    const attempt = task?.attempt;
+    if (runId !== undefined && attempt !== undefined && attempt >= FAILING_WORKFLOW_TASK_ATTEMPT && state !== 'none') {
+      failingChecks += 1;
+      // Two checks in a row: a task retried once after a worker was killed under it succeeds at its next attempt.
+      if (failingChecks >= 2 && !saidFailing) {
+        saidFailing = true;
+        writeLine(stream, failingTaskHint(connected, taskQueue, runId, attempt));
+      }
+    } else failingChecks = 0;
+    timer = setTimeout(() => {
+      inFlight = check();
+    }, intervalMs);
     timer.unref();
   };
-  void check();
+  inFlight = check();
+  return stop;
+}
+
+/** warnWhileWaiting by its first signature (no run described); returns its `stop`. */
+export function warnWhileNoWorker(connected: ConnectedClient, taskQueue: string, until: Promise<unknown>, stream: { write(text: string): unknown; isTTY?: boolean }, intervalMs = 3000, silentAfterMs = POLLER_SILENT_AFTER_MS): () => Promise<void> {
+  return warnWhileWaiting(connected, taskQueue, until, stream, { intervalMs, silentAfterMs });
+}
+
+/**
+ * Closes the connection once the waiting checks (warnWhileWaiting's `stop`) have stopped. After Temporal was `lost`, a
+ * check still in flight is a call the SDK retries: closed under it, the SDK's retry timer throws "Channel has been shut
+ * down" and the CLI crashes after its message. So the connection closes when that call has ended, without holding the
+ * command's error back for its retries (the process ends once it has). Otherwise the check in flight is a quick call:
+ * awaited, then the connection is closed.
+ */
+export async function closeAfterChecks(connected: { close(): Promise<void> }, stopChecks: () => Promise<void>, lost: boolean): Promise<void> {
+  const stopped = stopChecks();
+  if (lost) void stopped.then(() => connected.close()).catch(() => undefined);
+  else {
+    await stopped;
+    await connected.close();
+  }
 }
 
 /**

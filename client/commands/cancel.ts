@@ -3,7 +3,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { resolveRun } from '../employee-workflows';
 import { exitCodeFor, formatReport } from '../format-report';
 import { writeLine } from '../progress';
-import { connectClient, warnWhileNoWorker } from '../temporal-client';
+import { closeAfterChecks, connectClient, warnWhileWaiting } from '../temporal-client';
+import { errorText } from '../errors';
+import { lostTemporal } from './sync';
 import { formatFailedRun, jsonMember, readRunOutcome } from './status';
 
 export function registerCancelCommand(program: Command): void {
@@ -17,6 +19,9 @@ export function registerCancelCommand(program: Command): void {
     .option('--json', 'print the report as JSON (with `resolvedFrom` when the ID was not the run itself, `alreadyEnded` when there was nothing to cancel)')
     .action(async (workflowId: string, options: { json?: boolean }) => {
       const connected = await connectClient();
+      /** Stops the waiting checks; whether Temporal was lost while waiting (then the close does not wait for them). */
+      let stopChecks: () => Promise<void> = async () => undefined;
+      let lost = false;
       try {
         // A partition's or a lock's ID (copied from the Web UI) names a run: cancel that run, never the child itself.
         const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
@@ -37,9 +42,15 @@ export function registerCancelCommand(program: Command): void {
         if (!alreadyEnded) {
           // The run stops once a worker runs it (writes in flight finish first): never wait without a word.
           writeLine(options.json ? process.stderr : process.stdout, `cancel requested; waiting for ${runId} to stop (Ctrl-C leaves the cancel in effect)`);
-          warnWhileNoWorker(connected, description.taskQueue, reading, process.stderr);
+          // Also when a worker polls but the run's workflow task keeps failing there (the run cannot stop then either).
+          stopChecks = warnWhileWaiting(connected, description.taskQueue, reading, process.stderr, { runId });
         }
-        const outcome = await reading;
+        const outcome = await reading.catch((error: unknown) => {
+          if (alreadyEnded || !lostTemporal(error)) throw error;
+          lost = true;
+          // The cancel was requested before the wait: it stays in effect, whatever became of this command.
+          throw new Error(`lost Temporal while waiting for ${runId} to stop (${errorText(error)}); the cancel was requested and stays in effect: follow the run with peakon-sync status '${runId}'`, { cause: error });
+        });
         const extra = { ...(member ? { resolvedFrom: jsonMember(member) } : {}), ...(alreadyEnded ? { alreadyEnded: true } : {}) };
         if ('failed' in outcome) {
           // Ended without a report: cancelled by Temporal itself (no report to write), or failed/terminated before.
@@ -56,7 +67,7 @@ export function registerCancelCommand(program: Command): void {
         // reached it, or lost its lock meanwhile) the run's own code, as `status` gives it.
         process.exitCode = report.status === 'cancelled' ? 0 : exitCodeFor(report);
       } finally {
-        await connected.close();
+        await closeAfterChecks(connected, stopChecks, lost);
       }
     });
 }

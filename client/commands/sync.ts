@@ -7,7 +7,7 @@ import { errorText } from '../errors';
 import { readReportLines } from '../report-file';
 import { watchProgress, writeLine, type ProgressStream } from '../progress';
 import { startSync, SyncAlreadyStartedError } from '../start-sync';
-import { connectClient, warnWhileNoWorker } from '../temporal-client';
+import { closeAfterChecks, connectClient, warnIfNoWorker, warnWhileWaiting } from '../temporal-client';
 
 interface SyncCommandOptions {
   config: string;
@@ -37,6 +37,8 @@ export function registerSyncCommand(program: Command): void {
       const config = loadConfigFile(options.config);
       const { PEAKON_SYNC_TASK_QUEUE: taskQueue } = readWorkerEnvironment();
       const connected = await connectClient();
+      /** Stops the waiting checks (warnWhileWaiting); whether Temporal was lost, so that the close must not wait for them. */
+      let stopChecks: () => Promise<void> = async () => undefined;
       let lost = false;
       try {
         const log = options.json ? process.stderr : process.stdout;
@@ -60,14 +62,19 @@ export function registerSyncCommand(program: Command): void {
           return;
         }
         log.write(`started ${handle.workflowId} on task queue ${taskQueue}\n`);
-        if (!waits) return;
+        if (!waits) {
+          // A run nobody polls for waits forever (a typo in PEAKON_SYNC_TASK_QUEUE on a cron host): say so, still exit 0.
+          await warnIfNoWorker(connected, taskQueue, process.stderr);
+          return;
+        }
         let report;
         // Ctrl-C stops this CLI, not the run: say so, and how to stop the run too.
         const stopDetaching = detachOnInterrupt(handle.workflowId, process.stderr);
         try {
           const result = handle.result();
-          // Without a worker on the queue the run never starts: say so instead of waiting silently.
-          warnWhileNoWorker(connected, taskQueue, result, process.stderr);
+          // Without a worker on the queue the run never starts, nor while its workflow task keeps failing on the worker:
+          // say so instead of waiting silently.
+          stopChecks = warnWhileWaiting(connected, taskQueue, result, process.stderr, { runId: handle.workflowId });
           // Progress goes to stderr so that --json keeps stdout for the report alone.
           if (!options.quiet) await watchProgress(connected.client, handle.workflowId, result, process.stderr);
           report = await result;
@@ -93,10 +100,7 @@ export function registerSyncCommand(program: Command): void {
         if (table) process.stdout.write(`\n${table}\n`);
         process.exitCode = exitCodeFor(report, options.failOn ? { failOn: options.failOn } : {});
       } finally {
-        // Lost: a call still retrying (the no-worker check) would throw "Channel has been shut down" from its retry
-        // timer once the connection is closed (the SDK leaves those timers running), crashing after the message. Left
-        // open, those calls fail by themselves and the process ends.
-        if (!lost) await connected.close();
+        await closeAfterChecks(connected, stopChecks, lost);
       }
     });
 }
@@ -118,7 +122,7 @@ function refuseReportOptionsWithoutWait(options: SyncCommandOptions): void {
  * deadline, a permission): a gRPC error, or the SDK's ServiceError wrapping one. Not the run's outcome: that is a
  * WorkflowFailedError, and a run gone (WorkflowNotFoundError) or a result this client cannot decode is neither.
  */
-function lostTemporal(error: unknown): error is ServiceError | Error {
+export function lostTemporal(error: unknown): error is ServiceError | Error {
   return error instanceof ServiceError || isGrpcServiceError(error);
 }
 
