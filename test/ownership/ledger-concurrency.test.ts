@@ -1,7 +1,8 @@
 // The ownership ledger under concurrent writers (a run that lost its lock still finishing a plan's write while the next
 // run records its own): every writer's change lands, in a folder (lock file around compare and rename) and in S3
 // (conditional writes, against a real S3-compatible server, moto).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -133,6 +134,7 @@ describe('ownership ledger in a folder, several writers at once', () => {
     // early one had just taken and both would compare and rename at once: a change lost. Worker threads (running the
     // built dist/ module, as the worker does) so the writers really run in parallel; in one event loop they take turns.
     const threads = 8;
+    const module = builtModuleUpToDate('ownership/store');
     for (let round = 0; round < 5; round += 1) {
       const directory = mkdtempSync(path.join(tmpdir(), 'ledger-'));
       const env = { PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey() };
@@ -143,7 +145,7 @@ describe('ownership ledger in a folder, several writers at once', () => {
       utimesSync(lock, longAgo, longAgo);
       const started = new SharedArrayBuffer(4);
       const written = ids.slice(0, threads);
-      const outcomes = await Promise.all(written.map((id) => recordInThread(directory, env, id, started, threads)));
+      const outcomes = await Promise.all(written.map((id) => recordInThread(module, directory, env, id, started, threads)));
       expect(outcomes).toEqual(written.map(() => 'recorded'));
       expect((await ledgerStoreFor({ kind: 'local', directory }, env).read('acme')).owned).toEqual(written);
       // No lock, breaker or temporary file left; the version before the last write kept as the previous one.
@@ -152,8 +154,31 @@ describe('ownership ledger in a folder, several writers at once', () => {
   });
 });
 
+const REPO = path.resolve(__dirname, '../..');
+
+/**
+ * The built dist/ file of `source` (a path under the repo, without extension), checked to be built from today's
+ * sources: it and every dist/ module it loads (listed by a node that requires it) must be newer than its .ts. Jest runs
+ * the .ts files but threads run the built code, so after an edit without `npm run build` this test would test old code.
+ */
+function builtModuleUpToDate(source: string): string {
+  const dist = path.join(REPO, 'dist');
+  const module = path.join(dist, `${source}.js`);
+  if (!existsSync(module)) throw new Error(`${path.relative(REPO, module)} is missing: this test runs the built module in worker threads; run npm run build`);
+  const loaded = JSON.parse(execFileSync(process.execPath, ['-e', `require(${JSON.stringify(module)}); process.stdout.write(JSON.stringify(Object.keys(require.cache)))`], { encoding: 'utf8' })) as string[];
+  const stale = loaded
+    .filter((file) => file.startsWith(`${dist}${path.sep}`) && file.endsWith('.js'))
+    .flatMap((built) => {
+      const ts = path.join(REPO, path.relative(dist, built)).replace(/\.js$/, '.ts');
+      if (!existsSync(ts)) return [`${path.relative(REPO, built)} (its source ${path.relative(REPO, ts)} is gone)`];
+      return statSync(ts).mtimeMs > statSync(built).mtimeMs ? [`${path.relative(REPO, built)} (older than ${path.relative(REPO, ts)})`] : [];
+    });
+  if (stale.length > 0) throw new Error(`this test runs the built dist/ code in worker threads, and it is older than its sources: run npm run build. Stale: ${stale.join(', ')}`);
+  return module;
+}
+
 /** One `record` in a worker thread on the built module; threads spin until all have started, so they write at once. */
-function recordInThread(directory: string, env: Record<string, string>, id: string, started: SharedArrayBuffer, threads: number): Promise<string> {
+function recordInThread(module: string, directory: string, env: Record<string, string>, id: string, started: SharedArrayBuffer, threads: number): Promise<string> {
   const code = `
     const { workerData, parentPort } = require('node:worker_threads');
     const { ledgerStoreFor } = require(workerData.module);
@@ -165,7 +190,6 @@ function recordInThread(directory: string, env: Record<string, string>, id: stri
       () => parentPort.postMessage('recorded'),
       (error) => parentPort.postMessage(String(error && error.message)),
     );`;
-  const module = path.resolve(__dirname, '../../dist/ownership/store.js');
   return new Promise((resolve, reject) => {
     const thread = new Worker(code, { eval: true, workerData: { module, directory, env, id, started, threads } });
     thread.once('message', (message: string) => {
