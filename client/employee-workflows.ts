@@ -9,7 +9,7 @@ import { employeeRefKeyFromEnv, employeeRefKeyOf } from '../worker/create-worker
 import { employeeWorkflowId, isRunWorkflowType, type ConnectorWorkflowType } from '../workflows/ids';
 import { z } from 'zod';
 import { readReportLines } from './report-file';
-import { warnWhileNoWorker, type ConnectedClient } from './temporal-client';
+import { warnWhileWaiting, type ConnectedClient } from './temporal-client';
 
 /**
  * `peakon-sync/<tenant>/<time>…` → the tenant: of a run ID, or of the prefix a schedule gives its runs' IDs
@@ -263,8 +263,10 @@ export async function resolveRun(connected: ConnectedClient, workflowId: string,
       if (holderRunId === undefined) {
         // The run just described, not whatever run has the ID by the time the query is answered.
         const holding = connected.client.workflow.getHandle(workflowId, description.runId).query<unknown>('holder');
-        warnWhileNoWorker(connected, description.taskQueue, holding, hints);
+        const stopChecks = warnWhileWaiting(connected, description.taskQueue, holding, hints);
         holderRunId = LockHolderSchema.parse(await holding).holderRunId;
+        // Answered: the check in flight is a quick call, ended before the command closes its connection (closeAfterChecks).
+        await stopChecks();
       }
       return { runId: holderRunId, member: { kind: 'lock', workflowId, status, summary: `${workflowId} is held by run ${holderRunId}` } };
     }

@@ -90,7 +90,7 @@ export interface ProgressStream {
 
 /**
  * A message line amid progress output: on a terminal it first clears the current line (a progress bar drawn there, by
- * watchProgress or anyone), so the bar is drawn afresh below the message. Used by watchProgress and warnWhileNoWorker.
+ * watchProgress or anyone), so the bar is drawn afresh below the message. Used by watchProgress and warnWhileWaiting.
  */
 export function writeLine(stream: ProgressStream, line: string): void {
   stream.write(`${stream.isTTY ? '\r\x1b[K' : ''}${line}\n`);

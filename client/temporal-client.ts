@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { PROXY_VARIABLE } from '../net/egress-proxy';
 import { connectorDataConverterFromEnv, temporalConnectConfig } from '../worker/environment';
@@ -57,7 +57,7 @@ export async function hasWorkflowPollers(connected: Pick<ConnectedClient, 'clien
  * The workers the server lists as workflow pollers of `taskQueue`: identity → the server's last access time (ms since
  * the epoch; NaN when the server does not say). One DescribeTaskQueue call; undefined when the server cannot tell us.
  * The server keeps a worker listed for minutes after it stopped polling (killed or shut down), so a listed poller is
- * not proof of a live worker: see `warnWhileNoWorker`.
+ * not proof of a live worker: see `warnWhileWaiting`.
  */
 export async function workflowPollers(connected: Pick<ConnectedClient, 'client' | 'namespace'>, taskQueue: string): Promise<Map<string, number> | undefined> {
   try {
@@ -195,10 +195,21 @@ export function warnWhileWaiting(connected: ConnectedClient, taskQueue: string, 
   return stop;
 }
 
-/** warnWhileWaiting by its first signature (no run described); returns its `stop`. */
-export function warnWhileNoWorker(connected: ConnectedClient, taskQueue: string, until: Promise<unknown>, stream: { write(text: string): unknown; isTTY?: boolean }, intervalMs = 3000, silentAfterMs = POLLER_SILENT_AFTER_MS): () => Promise<void> {
-  return warnWhileWaiting(connected, taskQueue, until, stream, { intervalMs, silentAfterMs });
+/**
+ * Whether a command failed because Temporal stopped answering (unreachable past the SDK's retries, a deadline, a
+ * permission): a gRPC error, or the SDK's ServiceError wrapping one, also wrapped in turn by the command's own message.
+ * Not a run's outcome: that is a WorkflowFailedError, and a run gone (WorkflowNotFoundError) or a result this client
+ * cannot decode is neither. Such a command closes its connection with closeAfterChecks(…, lost: true).
+ */
+export function lostTemporal(error: unknown): error is Error {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    if (current instanceof ServiceError || isGrpcServiceError(current)) return true;
+  }
+  return false;
 }
+
+/** Stops a warnWhileWaiting's checks; resolves once the check in flight has ended. */
+export type StopChecks = () => Promise<void>;
 
 /**
  * Closes the connection once the waiting checks (warnWhileWaiting's `stop`) have stopped. After Temporal was `lost`, a
@@ -207,7 +218,7 @@ export function warnWhileNoWorker(connected: ConnectedClient, taskQueue: string,
  * command's error back for its retries (the process ends once it has). Otherwise the check in flight is a quick call:
  * awaited, then the connection is closed.
  */
-export async function closeAfterChecks(connected: { close(): Promise<void> }, stopChecks: () => Promise<void>, lost: boolean): Promise<void> {
+export async function closeAfterChecks(connected: { close(): Promise<void> }, stopChecks: StopChecks, lost: boolean): Promise<void> {
   const stopped = stopChecks();
   if (lost) void stopped.then(() => connected.close()).catch(() => undefined);
   else {

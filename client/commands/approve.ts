@@ -4,8 +4,8 @@ import { approveLeaversUpdate, rejectLeaversUpdate, type LeaverDecisionResult } 
 import { resolveRun, type RunMember } from '../employee-workflows';
 import { errorText } from '../errors';
 import { writeLine } from '../progress';
-import { connectClient, warnWhileNoWorker } from '../temporal-client';
-import { jsonMember, lostTemporal } from './status';
+import { closeAfterChecks, connectClient, lostTemporal, warnWhileWaiting, type StopChecks } from '../temporal-client';
+import { jsonMember } from './status';
 
 /** Why the run stopped its leaver writes, as the approver reads it. */
 const STOPPED_BECAUSE: Record<Exclude<NonNullable<LeaverDecisionResult['leaverPhase']>, 'completed'>, string> = {
@@ -113,6 +113,7 @@ export function registerApprovalCommands(program: Command): void {
       .action(async (workflowId: string, options: { json?: boolean }) => {
         const connected = await connectClient();
         let lost = false;
+        let stopChecks: StopChecks = () => Promise.resolve();
         try {
           // A partition's or employee step's ID (copied from the Web UI) names a run: answer that run, never the child itself.
           const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
@@ -127,7 +128,7 @@ export function registerApprovalCommands(program: Command): void {
           // Pinned to the execution described: the answer never reaches another run that took the ID meanwhile.
           const handle = connected.client.workflow.getHandle(runId, executionRunId);
           const answered = sendLeaverDecision(handle, name, () => writeLine(process.stderr, `approved; waiting for ${runId} to finish the held leaver writes (Ctrl-C leaves the approval in effect)`));
-          warnWhileNoWorker(connected, taskQueue, answered, process.stderr);
+          stopChecks = warnWhileWaiting(connected, taskQueue, answered, process.stderr, { runId });
           const result = await answered;
           const json = member ? { ...result, resolvedFrom: jsonMember(member) } : result;
           process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${describeLeaverDecision(result)}\n`);
@@ -137,8 +138,7 @@ export function registerApprovalCommands(program: Command): void {
           process.stderr.write(`cannot ${name} ${workflowId}: ${leaverDecisionFailure(error)}\n`);
           process.exitCode = 1;
         } finally {
-          // Lost: the no-worker check may still be retrying, and closing would crash it (see lostTemporal).
-          if (!lost) await connected.close();
+          await closeAfterChecks(connected, stopChecks, lost);
         }
       });
   }

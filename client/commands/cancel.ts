@@ -3,9 +3,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { resolveRun } from '../employee-workflows';
 import { exitCodeFor, formatReport } from '../format-report';
 import { writeLine } from '../progress';
-import { closeAfterChecks, connectClient, warnWhileWaiting } from '../temporal-client';
+import { closeAfterChecks, connectClient, lostTemporal, warnWhileWaiting } from '../temporal-client';
 import { errorText } from '../errors';
-import { lostTemporal } from './sync';
 import { formatFailedRun, jsonMember, readRunOutcome } from './status';
 
 export function registerCancelCommand(program: Command): void {

@@ -1,4 +1,4 @@
-import { isGrpcServiceError, ServiceError, WorkflowFailedError, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import type { SyncReport } from '../../sync/report';
@@ -8,7 +8,7 @@ import { errorText } from '../errors';
 import { employeeSteps, formatEmployeeSteps, resolveRun, type RunMember } from '../employee-workflows';
 import { exitCodeFor, FAIL_ON_CHOICES, formatReport, runFailureMessage, type FailOn } from '../format-report';
 import { describeProgress, readProgress } from '../progress';
-import { connectClient, warnWhileNoWorker, type ConnectedClient } from '../temporal-client';
+import { closeAfterChecks, connectClient, lostTemporal, warnWhileWaiting, type ConnectedClient, type StopChecks } from '../temporal-client';
 
 export function registerStatusCommand(program: Command): void {
   program
@@ -24,6 +24,8 @@ export function registerStatusCommand(program: Command): void {
     .action(async (workflowId: string, options: { json?: boolean; employee?: string; held?: boolean; failOn?: FailOn }) => {
       const connected = await connectClient();
       let lost = false;
+      /** The waiting checks' stops (warnWhileWaiting): the connection closes once they have ended (closeAfterChecks). */
+      const checks: StopChecks[] = [];
       try {
         const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
         // Said first, on its own line: the operator asked about a child or a lock and gets its run's status below.
@@ -40,7 +42,7 @@ export function registerStatusCommand(program: Command): void {
         const handle = connected.client.workflow.getHandle(runId);
         const description = await handle.describe();
         if (options.held) {
-          const held = await readHeldLeavers(connected, handle, description);
+          const held = await readHeldLeavers(connected, handle, description, checks);
           process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom(held), null, 2)}\n` : `${formatHeldLeavers(held)}\n`);
           // The run's exit code once it ended, as plain `status` gives it (3 for leavers held and dropped undecided).
           if (!held.running) process.exitCode = runOutcomeExitCode(await readRunOutcome(handle), options.failOn);
@@ -49,7 +51,7 @@ export function registerStatusCommand(program: Command): void {
         if (description.status.name === 'RUNNING') {
           // A query needs a worker: without one it waits, so say why it does.
           const reading = readProgress(connected.client, runId);
-          warnWhileNoWorker(connected, description.taskQueue, reading, process.stderr);
+          checks.push(warnWhileWaiting(connected, description.taskQueue, reading, process.stderr, { runId }));
           const progress = await reading.catch((error: unknown) => {
             // With Temporal's reason (a ServiceError's own message says only "Failed to query Workflow").
             throw new Error(`${runId} is running, but its progress could not be read from a worker on task queue "${description.taskQueue}": ${errorText(error)}`, { cause: error });
@@ -69,25 +71,9 @@ export function registerStatusCommand(program: Command): void {
         lost = lostTemporal(error);
         throw error;
       } finally {
-        // Lost: see lostTemporal (the no-worker check may still be retrying; closing would crash it).
-        if (!lost) await connected.close();
+        await closeAfterChecks(connected, () => Promise.all(checks.map((stop) => stop())).then(() => undefined), lost);
       }
     });
-}
-
-/**
- * Whether a command failed because Temporal stopped answering (unreachable past the SDK's retries, a deadline): a gRPC
- * error, or the SDK's ServiceError wrapping one, also wrapped in turn by the command's own message. Such a command
- * leaves its connection open, as `sync --wait` does: a call still retrying then (the no-worker check's
- * DescribeTaskQueue, warnWhileNoWorker) would throw "Channel has been shut down" from its retry timer once the
- * connection is closed (the SDK leaves those timers running), crashing after the command's message. Left open, those
- * calls fail by themselves and the process ends. Exported for `approve` / `reject`.
- */
-export function lostTemporal(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
-    if (current instanceof ServiceError || isGrpcServiceError(current)) return true;
-  }
-  return false;
 }
 
 /**
@@ -99,13 +85,13 @@ export type HeldLeaversStatus =
   | { runId: string; running: false; status: string; held: number; decision?: HeldLeavers['decision']; reportPath?: string };
 
 /** What `status --held` shows of a run (see HeldLeaversStatus). Exported for tests. */
-export async function readHeldLeavers(connected: ConnectedClient, handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<HeldLeaversStatus> {
+export async function readHeldLeavers(connected: ConnectedClient, handle: WorkflowHandle, description: WorkflowExecutionDescription, checks: StopChecks[] = []): Promise<HeldLeaversStatus> {
   const runId = handle.workflowId;
   if (description.status.name === 'RUNNING') {
     // A query needs a worker: without one it waits, so say why it does.
     const page = (offset: number) => {
       const reading = handle.query(heldLeaversQuery, { offset, limit: HELD_LEAVERS_PAGE_MAX });
-      warnWhileNoWorker(connected, description.taskQueue, reading, process.stderr);
+      checks.push(warnWhileWaiting(connected, description.taskQueue, reading, process.stderr, { runId }));
       return reading.catch((error: unknown) => {
         // With Temporal's reason (a ServiceError's own message says only "Failed to query Workflow").
         const message = errorText(error);

@@ -1,4 +1,4 @@
-import { isGrpcServiceError, ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
 import { readWorkerEnvironment } from '../../worker/environment';
@@ -7,7 +7,7 @@ import { errorText } from '../errors';
 import { readReportLines } from '../report-file';
 import { watchProgress, writeLine, type ProgressStream } from '../progress';
 import { startSync, SyncAlreadyStartedError } from '../start-sync';
-import { closeAfterChecks, connectClient, warnIfNoWorker, warnWhileWaiting } from '../temporal-client';
+import { closeAfterChecks, connectClient, lostTemporal, warnIfNoWorker, warnWhileWaiting } from '../temporal-client';
 
 interface SyncCommandOptions {
   config: string;
@@ -118,20 +118,11 @@ function refuseReportOptionsWithoutWait(options: SyncCommandOptions): void {
 }
 
 /**
- * Whether waiting for the result failed because Temporal did not answer (unreachable past the SDK's retries, a
- * deadline, a permission): a gRPC error, or the SDK's ServiceError wrapping one. Not the run's outcome: that is a
- * WorkflowFailedError, and a run gone (WorkflowNotFoundError) or a result this client cannot decode is neither.
- */
-export function lostTemporal(error: unknown): error is ServiceError | Error {
-  return error instanceof ServiceError || isGrpcServiceError(error);
-}
-
-/**
  * The error `sync --wait` ends with when it lost Temporal while waiting: the run was not seen to fail and goes on (the
  * worker needs no CLI), so it says where to follow it, with the gRPC reason (a ServiceError's own message says only
  * "Failed to get Workflow execution history"). Only messages are read, never a gRPC error's metadata.
  */
-export function lostWhileWaiting(runId: string, error: ServiceError | Error): Error {
+export function lostWhileWaiting(runId: string, error: Error): Error {
   return new Error(`lost Temporal while waiting for sync ${runId} (${errorText(error)}); the run was not seen to fail: ${runId} continues on the server; follow it with peakon-sync status '${runId}'`, { cause: error });
 }
 

@@ -1,6 +1,6 @@
 /**
  * `status` of a running run and `approve` wait for a worker (a query, an update), and meanwhile check every few
- * seconds whether one polls (warnWhileNoWorker: a DescribeTaskQueue, retried by the SDK while Temporal is away). When
+ * seconds whether one polls (warnWhileWaiting: a DescribeTaskQueue, retried by the SDK while Temporal is away). When
  * they lose Temporal while waiting, they end with their own one-line error (exit 1), not a crash ("Channel has been
  * shut down", thrown by the SDK's retry timer of that check once the connection was closed), as `sync --wait` does.
  *

@@ -1,5 +1,5 @@
 /**
- * The one helper that prints a message amid progress output (watchProgress's warnings, warnWhileNoWorker's hints): on
+ * The one helper that prints a message amid progress output (watchProgress's warnings, warnWhileWaiting's hints): on
  * a terminal it clears the line the progress bar is drawn on first, so the message never shows a bar's tail.
  */
 import { writeLine } from '../../client/progress';

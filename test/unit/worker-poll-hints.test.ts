@@ -1,12 +1,12 @@
 import type { ConnectedClient } from '../../client/temporal-client';
-import { warnWhileNoWorker } from '../../client/temporal-client';
+import { warnWhileWaiting } from '../../client/temporal-client';
 import { eventually } from '../harness/wait';
 
 /**
- * warnWhileNoWorker against a scripted DescribeTaskQueue (the end-to-end case with a killed worker process is in
+ * warnWhileWaiting against a scripted DescribeTaskQueue (the end-to-end case with a killed worker process is in
  * test/e2e/operator-cli.test.ts): a listed worker whose last access time stops moving counts as gone.
  */
-describe('warnWhileNoWorker while workers come and go', () => {
+describe('warnWhileWaiting while workers come and go', () => {
   /** A client whose task queue lists `pollers()` (identity → last access, ms) at each call, counting the calls. */
   function scripted(pollers: () => Record<string, number> | Error): { connected: ConnectedClient; calls: () => number } {
     let calls = 0;
@@ -32,7 +32,7 @@ describe('warnWhileNoWorker while workers come and go', () => {
     const lines: string[] = [];
     let finish: () => void = () => undefined;
     const run = new Promise<void>((resolve) => (finish = resolve));
-    warnWhileNoWorker(connected, 'q1', run, { write: (text: string) => lines.push(text) }, 5, 100);
+    warnWhileWaiting(connected, 'q1', run, { write: (text: string) => lines.push(text) }, { intervalMs: 5, silentAfterMs: 100 });
     const where = 'task queue "q1" on temporal.example:7233 (namespace default)';
     const gone = `no worker is polling ${where} any more (none polled for 0 s: stopped, killed or cut off?): start one with \`peakon-sync worker\`; the run continues when one polls\n`;
     await eventually('a few checks', async () => (calls() >= 5 ? true : undefined), 10_000, 5);
@@ -62,7 +62,7 @@ describe('warnWhileNoWorker while workers come and go', () => {
     const { connected } = scripted(() => listed);
     const lines: string[] = [];
     let finish: () => void = () => undefined;
-    warnWhileNoWorker(connected, 'q2', new Promise<void>((resolve) => (finish = resolve)), { write: (text: string) => lines.push(text) }, 5, 60_000);
+    warnWhileWaiting(connected, 'q2', new Promise<void>((resolve) => (finish = resolve)), { write: (text: string) => lines.push(text) }, { intervalMs: 5, silentAfterMs: 60_000 });
     await eventually('the start-up hint', async () => (lines.length === 1 ? true : undefined), 10_000, 5);
     expect(lines).toEqual(['no worker is polling task queue "q2" on temporal.example:7233 (namespace default): start one with `peakon-sync worker`\n']);
     listed = new Error('unavailable');
