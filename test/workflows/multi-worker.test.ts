@@ -126,8 +126,11 @@ describe('one budget per tenant across worker processes', () => {
     process.stderr.write(`pacing: ${posts.length} POSTs in ${seconds.toFixed(1)} s; ${paced.toFixed(1)} s at the budget\n`);
     expect(seconds).toBeGreaterThan(paced * 0.8);
     // The server enforces the rate per task-queue partition: with the default four partitions this span was ~1.2× the
-    // paced time (the budget split and tasks forwarded between partitions); with one it is within a few percent.
-    expect(seconds).toBeLessThan(paced * 1.15);
+    // paced time (the budget split and tasks forwarded between partitions); with one it is within a few percent. The
+    // bound is loose (1.5×, ~12 s of slack on ~25 s) because a loaded 2-core CI machine stalls workers and the dev
+    // server for seconds, which only lengthens the span; it still fails a run that writes at well under the budget (half
+    // its rate or less). The lower bound above is what proves one shared budget.
+    expect(seconds).toBeLessThan(paced * 1.5);
     // Zero 429s alone proves little here: the sandbox counts an hour, far longer than the run. The pace must hold over
     // short stretches too: no 10-second window of requests (every method, the plan's reads included) far above the
     // budget's rate. Two workers pacing apart would send twice it; measured: 45 against 40 (the server's rate limiter
