@@ -8,37 +8,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { BUILT_CLI } from '../harness/cli';
 import { usePipelineTests } from '../harness/pipeline';
 import { devServerAddress, TEST_NAMESPACE } from '../harness/temporal';
+import { startRelay } from '../harness/tcp-relay';
 import { eventually } from '../harness/wait';
-
-/** A TCP relay to `target` on a free loopback port; `cut()` closes it and every connection through it. */
-async function startRelay(target: string): Promise<{ address: string; cut(): Promise<void> }> {
-  const [host = '127.0.0.1', port = '7233'] = target.split(/:(?=\d+$)/);
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(port), host);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: relayPort } = server.address() as net.AddressInfo;
-  return {
-    address: `127.0.0.1:${relayPort}`,
-    async cut() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
-}
 
 describe('sync --wait when Temporal stops answering while it waits', () => {
   const pipeline = usePipelineTests();
