@@ -71,6 +71,9 @@ export function describeProgress(progress: RunProgress): string {
     return `awaiting approval: ${waiting.leavers} leaver write(s) held (${waiting.reason}); first: ${waiting.preview.join(', ')}${all}; answer with peakon-sync approve ${run} or peakon-sync reject ${run} before ${waiting.deadline}`;
   }
   if (progress.phase === 'locking' || progress.phase === 'planning') return `${progress.phase}: reading the HR system and Peakon, ${progress.operations} operations`;
+  // At `done` the employee counts are the last phase's (often an empty phase 2 after a first load's creates), which
+  // would read "no employees to write" for a run that wrote many: the run's failures and operations say it all.
+  if (progress.phase === 'done') return `done: ${progress.failures} failed, ${progress.operations} operations`;
   const counts = progress.total > 0 ? `${progress.done}/${progress.total} employees` : 'no employees to write';
   const left = progress.secondsLeft === undefined ? '' : `, ~${duration(progress.secondsLeft)} left at ${progress.operationsPerHour} ops/h`;
   const phase = progress.phase === 'create' ? `phase 1 (create${progress.waves && progress.waves > 1 ? `, wave ${(progress.wave ?? 0) + 1}/${progress.waves}` : ''})` : progress.phase === 'update' ? 'phase 2 (update)' : progress.phase === 'leavers' ? 'leavers' : progress.phase;
