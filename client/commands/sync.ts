@@ -22,7 +22,7 @@ interface SyncCommandOptions {
 export function registerSyncCommand(program: Command): void {
   program
     .command('sync')
-    .description('start a sync of one tenant (a running worker does the work)')
+    .description('start a sync of one tenant (a running worker does the work; says so on stderr when none polls the task queue)')
     .requiredOption('-c, --config <file>', 'connector config (YAML or JSON)')
     .option('-w, --wait', 'wait for the run to finish and print its report; exit 0 ok, 2 only invalid HR records, 3 leavers held and not decided, 1 failed')
     .option('--json', 'with --wait (or --dry-run / --employee): print the report as JSON on stdout')
