@@ -208,6 +208,21 @@ export function lostTemporal(error: unknown): error is Error {
   return false;
 }
 
+/** gRPC's UNAVAILABLE: the server could not be reached (not a deadline, which a query no worker answers also meets). */
+const GRPC_UNAVAILABLE = 14;
+
+/**
+ * Whether Temporal itself could not be reached (gRPC UNAVAILABLE, anywhere in the cause chain): narrower than
+ * lostTemporal, for messages that say "lost Temporal" rather than blame a worker (a query nobody answers ends in
+ * DEADLINE_EXCEEDED, which is about the worker).
+ */
+export function temporalUnreachable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    if (isGrpcServiceError(current) && current.code === GRPC_UNAVAILABLE) return true;
+  }
+  return false;
+}
+
 /** Stops a warnWhileWaiting's checks; resolves once the check in flight has ended. */
 export type StopChecks = () => Promise<void>;
 

@@ -8,7 +8,7 @@ import { errorText } from '../errors';
 import { employeeSteps, formatEmployeeSteps, resolveRun, type RunMember } from '../employee-workflows';
 import { exitCodeFor, FAIL_ON_CHOICES, formatReport, runFailureMessage, type FailOn } from '../format-report';
 import { describeProgress, readProgress } from '../progress';
-import { closeAfterChecks, connectClient, lostTemporal, warnWhileWaiting, type ConnectedClient, type StopChecks } from '../temporal-client';
+import { closeAfterChecks, connectClient, lostTemporal, temporalUnreachable, warnWhileWaiting, type ConnectedClient, type StopChecks } from '../temporal-client';
 
 export function registerStatusCommand(program: Command): void {
   program
@@ -53,6 +53,8 @@ export function registerStatusCommand(program: Command): void {
           const reading = readProgress(connected.client, runId);
           checks.push(warnWhileWaiting(connected, description.taskQueue, reading, process.stderr, { runId }));
           const progress = await reading.catch((error: unknown) => {
+            // Temporal itself stopped answering: no worker is to blame, and the run goes on without this command.
+            if (temporalUnreachable(error)) throw new Error(`lost Temporal while reading the progress of ${runId} (${errorText(error)}); ${runId} continues on the server: ask again with peakon-sync status '${runId}'`, { cause: error });
             // With Temporal's reason (a ServiceError's own message says only "Failed to query Workflow").
             throw new Error(`${runId} is running, but its progress could not be read from a worker on task queue "${description.taskQueue}": ${errorText(error)}`, { cause: error });
           });

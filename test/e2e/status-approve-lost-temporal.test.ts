@@ -58,7 +58,8 @@ describe('status and approve when Temporal stops answering while they wait for a
         expect(output.stderr).not.toMatch(/^\s+at /m);
       }
       expect(statusCode).toBe(1);
-      expect(status.output.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^${run.workflowId} is running, but its progress could not be read from a worker on task queue "${taskQueue}": .*14 UNAVAILABLE`));
+      // Temporal, not a worker, is what stopped answering: said so, with where the run is (it goes on).
+      expect(status.output.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^lost Temporal while reading the progress of ${run.workflowId} \\(.*14 UNAVAILABLE.*\\); ${run.workflowId} continues on the server: ask again with peakon-sync status '${run.workflowId}'$`));
       expect(approveCode).toBe(1);
       expect(approve.output.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^cannot approve ${run.workflowId}: .*14 UNAVAILABLE`));
       // The run goes on: the server still runs it.
