@@ -9,7 +9,7 @@ import { employeeRefKeyFromEnv, employeeRefKeyOf } from '../worker/create-worker
 import { employeeWorkflowId, isRunWorkflowType, type ConnectorWorkflowType } from '../workflows/ids';
 import { z } from 'zod';
 import { readReportLines } from './report-file';
-import { warnWhileWaiting, type ConnectedClient } from './temporal-client';
+import { warnWhileWaiting, type ConnectedClient, type StopChecks } from './temporal-client';
 
 /**
  * `peakon-sync/<tenant>/<time>…` → the tenant: of a run ID, or of the prefix a schedule gives its runs' IDs
@@ -241,7 +241,7 @@ async function runAbove(client: Client, child: WorkflowExecutionDescription): Pr
  * ID, so it holds whatever shape the IDs take. An unknown ID is an error of one line, naming where it was looked for.
  * A running lock is asked who holds it (a query needs a worker: the no-worker hint goes to `hints`).
  */
-export async function resolveRun(connected: ConnectedClient, workflowId: string, hints: { write(text: string): unknown }): Promise<ResolvedRun> {
+export async function resolveRun(connected: ConnectedClient, workflowId: string, hints: { write(text: string): unknown }, checks: StopChecks[] = []): Promise<ResolvedRun> {
   const description = await describeOrUndefined(connected.client, workflowId);
   if (!description) {
     throw new Error(`no workflow ${workflowId} in namespace ${connected.namespace} on ${connected.address}: expected a sync run (peakon-sync/<tenant>/<time>), one of its partition or employee workflows, or a tenant lock`);
@@ -263,10 +263,9 @@ export async function resolveRun(connected: ConnectedClient, workflowId: string,
       if (holderRunId === undefined) {
         // The run just described, not whatever run has the ID by the time the query is answered.
         const holding = connected.client.workflow.getHandle(workflowId, description.runId).query<unknown>('holder');
-        const stopChecks = warnWhileWaiting(connected, description.taskQueue, holding, hints);
+        // Its stop goes to the command's checks, which its connection closes after (closeAfterChecks), answered or not.
+        checks.push(warnWhileWaiting(connected, description.taskQueue, holding, hints));
         holderRunId = LockHolderSchema.parse(await holding).holderRunId;
-        // Answered: the check in flight is a quick call, ended before the command closes its connection (closeAfterChecks).
-        await stopChecks();
       }
       return { runId: holderRunId, member: { kind: 'lock', workflowId, status, summary: `${workflowId} is held by run ${holderRunId}` } };
     }

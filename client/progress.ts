@@ -125,11 +125,13 @@ export async function describeWorkflowTask(client: Client, namespace: string, wo
 }
 
 /**
- * A run whose pending workflow task is at this attempt or later has had its task fail (or time out) on a worker, and
- * the retry has not succeeded either. A task that fails for good (a payload the workers cannot decode, a workflow
- * code error, a bad deploy) stays there: the worker fails each attempt again, and queries are refused meanwhile.
+ * A run whose pending workflow task is at this attempt or later has had its task fail (or time out) on a worker at
+ * least twice. A task that fails for good (a payload the workers cannot decode, a workflow code error, a bad deploy)
+ * climbs past it: a live worker fails each attempt again (about every 10 s), and queries are refused meanwhile. Not 2:
+ * a worker killed under a task leaves it at attempt 2, unstarted, while the dead worker is still listed as polling
+ * (for up to 90 s); that is the no-worker hint's case, not a failing task's.
  */
-export const FAILING_WORKFLOW_TASK_ATTEMPT = 2;
+export const FAILING_WORKFLOW_TASK_ATTEMPT = 3;
 
 /** Where to find why a run's workflow task fails, and its usual cause; names no data of the run. */
 export function failingTaskAdvice(): string {

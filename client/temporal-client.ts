@@ -160,7 +160,11 @@ export function warnWhileWaiting(connected: ConnectedClient, taskQueue: string, 
   let saidFailing = false;
   const check = async (): Promise<void> => {
     if (settled) return;
-    const [pollers, task] = await Promise.all([workflowPollers(connected, taskQueue), runId === undefined ? undefined : describeWorkflowTask(connected.client, connected.namespace, runId)]);
+    // Under a deadline: a check Temporal does not answer ends in seconds (both calls then give undefined), so a command
+    // closing after its checks (closeAfterChecks) is not held by the SDK's retries.
+    const [pollers, task] = await connected.client.connection.withDeadline(Date.now() + WAIT_CHECK_DEADLINE_MS, () =>
+      Promise.all([workflowPollers(connected, taskQueue), runId === undefined ? undefined : describeWorkflowTask(connected.client, connected.namespace, runId)]),
+    );
     if (settled) return;
     if (pollers) {
       const now = performance.now();
@@ -223,6 +227,9 @@ export function temporalUnreachable(error: unknown): boolean {
   return false;
 }
 
+/** How long one of warnWhileWaiting's checks may take. */
+const WAIT_CHECK_DEADLINE_MS = 5_000;
+
 /** Stops a warnWhileWaiting's checks; resolves once the check in flight has ended. */
 export type StopChecks = () => Promise<void>;
 
@@ -233,8 +240,8 @@ export type StopChecks = () => Promise<void>;
  * command's error back for its retries (the process ends once it has). Otherwise the check in flight is a quick call:
  * awaited, then the connection is closed.
  */
-export async function closeAfterChecks(connected: { close(): Promise<void> }, stopChecks: StopChecks, lost: boolean): Promise<void> {
-  const stopped = stopChecks();
+export async function closeAfterChecks(connected: { close(): Promise<void> }, checks: readonly StopChecks[], lost: boolean): Promise<void> {
+  const stopped = Promise.all(checks.map((stop) => stop())).then(() => undefined);
   if (lost) void stopped.then(() => connected.close()).catch(() => undefined);
   else {
     await stopped;

@@ -113,10 +113,11 @@ export function registerApprovalCommands(program: Command): void {
       .action(async (workflowId: string, options: { json?: boolean }) => {
         const connected = await connectClient();
         let lost = false;
-        let stopChecks: StopChecks = () => Promise.resolve();
+        /** The waiting checks' stops (warnWhileWaiting): the connection closes once they have ended (closeAfterChecks). */
+        const checks: StopChecks[] = [];
         try {
           // A partition's or employee step's ID (copied from the Web UI) names a run: answer that run, never the child itself.
-          const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
+          const { runId, member } = await resolveRun(connected, workflowId, process.stderr, checks);
           if (member?.kind === 'lock') {
             // The lock names whichever run holds it now, maybe not the run whose held leavers the operator reviewed (that
             // one may have ended, and a later run taken the lock with other leavers): an answer needs the run's own ID.
@@ -128,7 +129,7 @@ export function registerApprovalCommands(program: Command): void {
           // Pinned to the execution described: the answer never reaches another run that took the ID meanwhile.
           const handle = connected.client.workflow.getHandle(runId, executionRunId);
           const answered = sendLeaverDecision(handle, name, () => writeLine(process.stderr, `approved; waiting for ${runId} to finish the held leaver writes (Ctrl-C leaves the approval in effect)`));
-          stopChecks = warnWhileWaiting(connected, taskQueue, answered, process.stderr, { runId });
+          checks.push(warnWhileWaiting(connected, taskQueue, answered, process.stderr, { runId }));
           const result = await answered;
           const json = member ? { ...result, resolvedFrom: jsonMember(member) } : result;
           process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${describeLeaverDecision(result)}\n`);
@@ -138,7 +139,7 @@ export function registerApprovalCommands(program: Command): void {
           process.stderr.write(`cannot ${name} ${workflowId}: ${leaverDecisionFailure(error)}\n`);
           process.exitCode = 1;
         } finally {
-          await closeAfterChecks(connected, stopChecks, lost);
+          await closeAfterChecks(connected, checks, lost);
         }
       });
   }

@@ -3,7 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { resolveRun } from '../employee-workflows';
 import { exitCodeFor, formatReport } from '../format-report';
 import { writeLine } from '../progress';
-import { closeAfterChecks, connectClient, lostTemporal, warnWhileWaiting } from '../temporal-client';
+import { closeAfterChecks, connectClient, lostTemporal, warnWhileWaiting, type StopChecks } from '../temporal-client';
 import { errorText } from '../errors';
 import { formatFailedRun, jsonMember, readRunOutcome } from './status';
 
@@ -18,12 +18,12 @@ export function registerCancelCommand(program: Command): void {
     .option('--json', 'print the report as JSON (with `resolvedFrom` when the ID was not the run itself, `alreadyEnded` when there was nothing to cancel)')
     .action(async (workflowId: string, options: { json?: boolean }) => {
       const connected = await connectClient();
-      /** Stops the waiting checks; whether Temporal was lost while waiting (then the close does not wait for them). */
-      let stopChecks: () => Promise<void> = async () => undefined;
+      /** The waiting checks' stops (warnWhileWaiting), and whether Temporal was lost: closeAfterChecks takes both. */
+      const checks: StopChecks[] = [];
       let lost = false;
       try {
         // A partition's or a lock's ID (copied from the Web UI) names a run: cancel that run, never the child itself.
-        const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
+        const { runId, member } = await resolveRun(connected, workflowId, process.stderr, checks);
         if (member && !options.json) process.stdout.write(`${member.summary}: cancelling run ${runId}\n`);
         const handle = connected.client.workflow.getHandle(runId);
         const description = await handle.describe();
@@ -42,7 +42,7 @@ export function registerCancelCommand(program: Command): void {
           // The run stops once a worker runs it (writes in flight finish first): never wait without a word.
           writeLine(options.json ? process.stderr : process.stdout, `cancel requested; waiting for ${runId} to stop (Ctrl-C leaves the cancel in effect)`);
           // Also when a worker polls but the run's workflow task keeps failing there (the run cannot stop then either).
-          stopChecks = warnWhileWaiting(connected, description.taskQueue, reading, process.stderr, { runId });
+          checks.push(warnWhileWaiting(connected, description.taskQueue, reading, process.stderr, { runId }));
         }
         const outcome = await reading.catch((error: unknown) => {
           if (alreadyEnded || !lostTemporal(error)) throw error;
@@ -66,7 +66,7 @@ export function registerCancelCommand(program: Command): void {
         // reached it, or lost its lock meanwhile) the run's own code, as `status` gives it.
         process.exitCode = report.status === 'cancelled' ? 0 : exitCodeFor(report);
       } finally {
-        await closeAfterChecks(connected, stopChecks, lost);
+        await closeAfterChecks(connected, checks, lost);
       }
     });
 }

@@ -27,7 +27,7 @@ export function registerStatusCommand(program: Command): void {
       /** The waiting checks' stops (warnWhileWaiting): the connection closes once they have ended (closeAfterChecks). */
       const checks: StopChecks[] = [];
       try {
-        const { runId, member } = await resolveRun(connected, workflowId, process.stderr);
+        const { runId, member } = await resolveRun(connected, workflowId, process.stderr, checks);
         // Said first, on its own line: the operator asked about a child or a lock and gets its run's status below.
         if (member && !options.json) process.stdout.write(`${member.summary}\n`);
         const resolvedFrom = (extra: object): object => (member ? { ...extra, resolvedFrom: jsonMember(member) } : extra);
@@ -73,7 +73,7 @@ export function registerStatusCommand(program: Command): void {
         lost = lostTemporal(error);
         throw error;
       } finally {
-        await closeAfterChecks(connected, () => Promise.all(checks.map((stop) => stop())).then(() => undefined), lost);
+        await closeAfterChecks(connected, checks, lost);
       }
     });
 }

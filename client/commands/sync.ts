@@ -7,7 +7,7 @@ import { errorText } from '../errors';
 import { readReportLines } from '../report-file';
 import { watchProgress, writeLine, type ProgressStream } from '../progress';
 import { startSync, SyncAlreadyStartedError } from '../start-sync';
-import { closeAfterChecks, connectClient, lostTemporal, warnIfNoWorker, warnWhileWaiting } from '../temporal-client';
+import { closeAfterChecks, connectClient, lostTemporal, warnIfNoWorker, warnWhileWaiting, type StopChecks } from '../temporal-client';
 
 interface SyncCommandOptions {
   config: string;
@@ -37,8 +37,8 @@ export function registerSyncCommand(program: Command): void {
       const config = loadConfigFile(options.config);
       const { PEAKON_SYNC_TASK_QUEUE: taskQueue } = readWorkerEnvironment();
       const connected = await connectClient();
-      /** Stops the waiting checks (warnWhileWaiting); whether Temporal was lost, so that the close must not wait for them. */
-      let stopChecks: () => Promise<void> = async () => undefined;
+      /** The waiting checks' stops (warnWhileWaiting), and whether Temporal was lost: closeAfterChecks takes both. */
+      const checks: StopChecks[] = [];
       let lost = false;
       try {
         const log = options.json ? process.stderr : process.stdout;
@@ -74,7 +74,7 @@ export function registerSyncCommand(program: Command): void {
           const result = handle.result();
           // Without a worker on the queue the run never starts, nor while its workflow task keeps failing on the worker:
           // say so instead of waiting silently.
-          stopChecks = warnWhileWaiting(connected, taskQueue, result, process.stderr, { runId: handle.workflowId });
+          checks.push(warnWhileWaiting(connected, taskQueue, result, process.stderr, { runId: handle.workflowId }));
           // Progress goes to stderr so that --json keeps stdout for the report alone.
           if (!options.quiet) await watchProgress(connected.client, handle.workflowId, result, process.stderr);
           report = await result;
@@ -100,7 +100,7 @@ export function registerSyncCommand(program: Command): void {
         if (table) process.stdout.write(`\n${table}\n`);
         process.exitCode = exitCodeFor(report, options.failOn ? { failOn: options.failOn } : {});
       } finally {
-        await closeAfterChecks(connected, stopChecks, lost);
+        await closeAfterChecks(connected, checks, lost);
       }
     });
 }

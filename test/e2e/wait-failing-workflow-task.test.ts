@@ -70,7 +70,7 @@ describe('waiting for a run whose workflow task keeps failing on the worker', ()
       const cancel = spawnBuiltCli(['cancel', run.workflowId], cliEnv());
       try {
         await failedTimes(run.workflowId);
-        await eventually(`the failing-task hint (so far: ${JSON.stringify({ stdout: cancel.stdout(), stderr: cancel.stderr() })})`, async () => (failingHint(run.workflowId).test(cancel.stderr()) ? true : undefined), 20_000);
+        await eventually(`the failing-task hint (so far: ${JSON.stringify({ stdout: cancel.stdout(), stderr: cancel.stderr() })})`, async () => (failingHint(run.workflowId).test(cancel.stderr()) ? true : undefined), 35_000);
         expect(cancel.stdout()).toContain(`cancel requested; waiting for ${run.workflowId} to stop`);
         expect(cancel.stderr()).not.toContain('no worker is polling');
         expect(cancel.child.exitCode).toBeNull();

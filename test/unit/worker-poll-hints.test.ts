@@ -8,7 +8,7 @@ import { eventually } from '../harness/wait';
  */
 describe('warnWhileWaiting while workers come and go', () => {
   /** A client whose task queue lists `pollers()` (identity → last access, ms) at each call, counting the calls. */
-  function scripted(pollers: () => Record<string, number> | Error): { connected: ConnectedClient; calls: () => number } {
+  function scripted(pollers: () => Record<string, number> | Error, taskAttempt: () => number | undefined = () => undefined): { connected: ConnectedClient; calls: () => number } {
     let calls = 0;
     const describeTaskQueue = async () => {
       calls += 1;
@@ -16,7 +16,13 @@ describe('warnWhileWaiting while workers come and go', () => {
       if (listed instanceof Error) throw listed;
       return { pollers: Object.entries(listed).map(([identity, ms]) => ({ identity, lastAccessTime: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 } })) };
     };
-    const connected = { client: { workflowService: { describeTaskQueue } }, namespace: 'default', address: 'temporal.example:7233', close: async () => undefined } as unknown as ConnectedClient;
+    // The run's pending workflow task at its attempt, as DescribeWorkflowExecution reports it.
+    const describeWorkflowExecution = async () => {
+      const attempt = taskAttempt();
+      return attempt === undefined ? {} : { pendingWorkflowTask: { attempt } };
+    };
+    const connection = { withDeadline: <T>(_deadline: number, call: () => Promise<T>) => call() };
+    const connected = { client: { workflowService: { describeTaskQueue, describeWorkflowExecution }, connection }, namespace: 'default', address: 'temporal.example:7233', close: async () => undefined } as unknown as ConnectedClient;
     return { connected, calls: () => calls };
   }
 
@@ -71,6 +77,21 @@ describe('warnWhileWaiting while workers come and go', () => {
     listed = { 'w@host': Date.now() };
     await eventually('the now hint', async () => (lines.length === 2 ? true : undefined), 10_000, 5);
     expect(lines[1]).toBe('a worker is polling task queue "q2" on temporal.example:7233 (namespace default) now\n');
+    finish();
+  });
+
+  it('names a failing workflow task only past its second attempt: a task left at attempt 2 by a killed worker is not one', async () => {
+    let attempt = 2;
+    const { connected } = scripted(() => ({ 'w@host': Date.now() }), () => attempt);
+    const lines: string[] = [];
+    let finish: () => void = () => undefined;
+    warnWhileWaiting(connected, 'q3', new Promise<void>((resolve) => (finish = resolve)), { write: (text: string) => lines.push(text) }, { runId: 'peakon-sync/acme/run', intervalMs: 5, silentAfterMs: 60_000 });
+    // Many checks at attempt 2 with a worker polling: nothing said.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(lines).toEqual([]);
+    attempt = 3;
+    await eventually('the failing-task hint', async () => (lines.length === 1 ? true : undefined), 10_000, 5);
+    expect(lines[0]).toMatch(/^the workflow task of peakon-sync\/acme\/run keeps failing on the worker polling task queue "q3" .*\(attempt 3\)/);
     finish();
   });
 });
