@@ -6,6 +6,10 @@ import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
 import { usePipelineTests, type PipelineFixture } from '../harness/pipeline';
 import { startWorkerProcess, stopWorkerProcesses } from '../harness/worker-process';
 import { expectConverged } from '../harness/converged';
+import { childrenWithPendingWorkflowTask } from '../harness/pending-workflow-tasks';
+
+/** A timer that does not keep jest waiting once the test is over. */
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 describe('sync pipeline under faults', () => {
   const pipeline = usePipelineTests();
@@ -212,24 +216,36 @@ describe('sync pipeline when the worker process dies', () => {
       if (Date.now() > deadline) throw new Error('phase 1 did not start within 60 s');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    // Every request in flight now takes 4 s: a second later every employee in flight waits on a SCIM activity the
-    // worker holds, with no workflow task left anywhere, and then the worker dies.
+    // Every request in flight now takes 4 s: soon every employee in flight waits on a SCIM activity the worker holds.
+    // The worker dies once no partition or employee has a workflow task left: one left would move to the main queue,
+    // and the replacement, running it, would poll the SCIM queue even without its start-up sweep.
     fixture.sandbox.setFaults({ latencyMs: 4_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const settleBy = Date.now() + 30_000;
+    for (;;) {
+      await sleep(500);
+      if ((await childrenWithPendingWorkflowTask(pipeline.temporal.client, handle.workflowId)).length === 0) break;
+      if (Date.now() > settleBy) throw new Error('children of the run still had workflow tasks 30 s after every request was held');
+    }
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
+    // The premise, again after the kill: nothing of the run's children will run a workflow task on the replacement.
+    expect(await childrenWithPendingWorkflowTask(pipeline.temporal.client, handle.workflowId)).toEqual([]);
     const postsBeforeRestart = fixture.sandbox.ops().filter((op) => op.method === 'POST').length;
     expect(postsBeforeRestart).toBeLessThan(employees.length);
     expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET' && op.method !== 'POST')).toEqual([]);
 
     fixture.sandbox.setFaults({ latencyMs: 40 });
-    const restartedAt = Date.now();
     startWorker(fixture);
-    const report: SyncReport = await handle.result();
-    // Well inside the 200 s the renewal would have taken (the remaining work itself takes a few seconds).
-    expect(Date.now() - restartedAt).toBeLessThan(120_000);
+    const result = handle.result() as Promise<SyncReport>;
+    // Well inside the 200 s the renewal would take (the remaining work itself takes a few seconds).
+    const report = await Promise.race([result, sleep(120_000).then(() => undefined)]);
+    if (report === undefined) {
+      await handle.terminate('test: the run hung after the restart');
+      await result.catch(() => undefined);
+      throw new Error('the run did not complete within 120 s of the restart: the replacement did not poll the SCIM queue at start');
+    }
     expect(report.failures).toEqual([]);
     expect(report.counts.created).toBe(employees.length);
     expectConverged(fixture.sandbox.users(), employees);
-  });
+  }, 300_000);
 });
