@@ -45,7 +45,8 @@ RUN install -d -m 0700 -o node -g node /var/lib/peakon-sync/state && chown node:
 VOLUME ["/var/lib/peakon-sync/state"]
 USER node
 # The worker is the default; the same image runs every production subcommand, e.g. `schedule list` or `codec-server`
-# (`sandbox` and `demo` need the development dependencies: see the sandbox stage above). No key is baked in: the worker
+# (`sandbox` and `demo` need the development dependencies: see the sandbox stage above; `server`, which starts a
+# Temporal dev server, needs a `temporal` binary the image does not ship: mount one and set TEMPORAL_CLI_PATH). No key is baked in: the worker
 # and every command that talks to Temporal refuse to start until PEAKON_SYNC_ENCRYPTION_KEY_FILE (a mounted secret, as
 # docker-compose.yml does) or PEAKON_SYNC_ENCRYPTION_KEY is set.
 ENTRYPOINT ["node", "dist/client/cli.js"]
