@@ -249,13 +249,17 @@ export async function closeAfterChecks(connected: { close(): Promise<void> }, ch
   }
 }
 
+/** How long the search attribute listing may take before they count as absent. */
+const SEARCH_ATTRIBUTES_DEADLINE_MS = 10_000;
+
 /**
  * Whether this namespace has the connector's search attributes (the dev server started by this project and the
  * compose setup register them). Without them, runs still work; the UI list just cannot filter by tenant and status.
  */
 export async function hasSearchAttributes(client: Client, namespace: string): Promise<boolean> {
   try {
-    const response = await client.connection.operatorService.listSearchAttributes({ namespace });
+    // Under a deadline: a server that does not answer would otherwise hold `schedule create` (and the rest) for good.
+    const response = await client.connection.withDeadline(Date.now() + SEARCH_ATTRIBUTES_DEADLINE_MS, () => client.connection.operatorService.listSearchAttributes({ namespace }));
     const names = new Set(Object.keys(response.customAttributes ?? {}));
     return SEARCH_ATTRIBUTE_KEYS.every((key) => names.has(key.name));
   } catch {
