@@ -12,6 +12,12 @@ export const FaultSettingsSchema = z.strictObject({
   /** Share of SCIM requests that hang for hangMs (meant to exceed the client timeout), then answer 503 unapplied. */
   hangRate: rate.default(0),
   hangMs: z.number().int().min(0).default(30_000),
+  /**
+   * A hung request is applied once its hangMs have passed, after the client gave up on it (a slow server finishing a
+   * write nobody waits for), instead of answered 503 unapplied: a retry of a create may then land first and the late
+   * original meet the uniqueness check, or the other way round. Not drawn: it changes what every hang does.
+   */
+  hangThenApply: z.boolean().default(false),
   /** Share of writes (POST/PUT/PATCH/DELETE) that are applied but answered 500 or 503: what makes naive retries duplicate. */
   commitThenFailRate: rate.default(0),
   /**

@@ -45,14 +45,33 @@ export function enforceHourlyBudget(budget: HourlyOperationBudget, faults: Fault
 /** The fault plan of each in-flight request, read by handlers for the faults that depend on the outcome. */
 export type FaultPlans = WeakMap<Response, FaultPlan>;
 
-export function injectFaults(faults: FaultInjector, timers: PendingTimers, plans: FaultPlans): RequestHandler {
+/**
+ * `readBody` is the body parser that follows this gate: a request hung with hangThenApply has its body read before the
+ * hang (the parser then skips it), since by the time it is applied its client has gone and taken the stream with it.
+ */
+export function injectFaults(faults: FaultInjector, timers: PendingTimers, plans: FaultPlans, readBody: RequestHandler): RequestHandler {
   return async (req, res, next) => {
     const isListing = (req.method === 'GET' && /^\/Users\/?$/i.test(req.path)) || (req.method === 'POST' && /^(\/Users)?\/\.search$/i.test(req.path));
     const plan = faults.plan({ isWrite: WRITE_METHODS.has(req.method) && !isSearch(req.path), isListing });
     plans.set(res, plan);
     if (plan.latencyMs > 0) await timers.wait(plan.latencyMs);
     if (plan.hangMs !== null) {
+      const applyLate = faults.settings.hangThenApply;
+      if (applyLate) {
+        const unread = await new Promise<unknown>((resolve) => {
+          void readBody(req, res, resolve);
+        });
+        if (unread !== undefined) {
+          next(unread);
+          return;
+        }
+      }
       await timers.wait(plan.hangMs);
+      // Handled as any request: its answer goes to a client that is most likely gone.
+      if (applyLate) {
+        next();
+        return;
+      }
       if (!res.writableEnded && !res.destroyed) sendScimError(res, new ScimHttpError(503, 'injected fault: the request hung and was not applied'));
       return;
     }

@@ -54,7 +54,7 @@ export function createSandboxApp(parts: SandboxParts): Express {
   };
 
   const scim = express.Router({ caseSensitive: false });
-  scim.use(logOperations(parts.log), requireBearerToken(parts.token), enforceHourlyBudget(parts.budget, parts.faults), injectFaults(parts.faults, parts.timers, faultPlans), parseJsonBodies);
+  scim.use(logOperations(parts.log), requireBearerToken(parts.token), enforceHourlyBudget(parts.budget, parts.faults), injectFaults(parts.faults, parts.timers, faultPlans, parseJsonBodies), parseJsonBodies);
   const users = usersRouter({ store: parts.store, validation, pageSizeCap: parts.pageSizeCap, putClearsOmitted: parts.putClearsOmitted, anyFilter: parts.anyFilter, faultPlans, served: (user) => servedWithDates(user, parts.today()), ignoresFilter: (filter) => parts.faults.ignoresFilter(filter) });
   scim.use('/Users', users);
   // A root-level search can only find Users, the one resource type Peakon has.

@@ -1,5 +1,6 @@
 import { startSandbox, type RunningSandbox } from '../../sandbox';
 import { admin, asList, createEmployee, employee, scim, TOKEN, useSandbox } from './helpers';
+import { eventually } from '../harness/wait';
 
 async function statusesOf(sandbox: RunningSandbox, requests: number): Promise<number[]> {
   const statuses: number[] = [];
@@ -75,6 +76,14 @@ describe('sandbox fault injection', () => {
     expect(result.status).toBe(503);
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(sandbox().users()).toHaveLength(0);
+  });
+
+  it('with hangThenApply, applies a hung write once hangMs has passed, though the client gave up on it', async () => {
+    sandbox().setFaults({ hangRate: 1, hangMs: 400, hangThenApply: true });
+    await expect(scim(sandbox(), 'POST', '/Users', { body: employee('late@example.com'), signal: AbortSignal.timeout(100) })).rejects.toThrow(/timeout|aborted/i);
+    expect(sandbox().users()).toHaveLength(0);
+    await eventually('the late create', async () => (sandbox().users().length === 1 ? true : undefined), 5_000, 20);
+    expect(sandbox().users()[0]?.userName).toBe('late@example.com');
   });
 
   it('commit-then-fail applies the write but answers 5xx, so a naive retry of the create gets 409', async () => {
