@@ -132,7 +132,8 @@ export interface WaitWarningOptions {
  * DescribeWorkflowExecution with `runId`) whether a worker polls `taskQueue`, so that a waiting command never hangs
  * silently: when none does, it writes the hint once to `stream` (at start: no worker; later: the worker stopped
  * polling), and once when one polls again, each time the workers come and go. With `runId`, when a worker polls but
- * the run's workflow task is past its first attempt at two checks in a row, it says so once (failingTaskHint). The
+ * the run's workflow task is at FAILING_WORKFLOW_TASK_ATTEMPT or later at two checks in a row, it says so once
+ * (failingTaskHint). The
  * caller keeps waiting.
  *
  * Returns `stop`: no check starts after it (as when `until` settles); it resolves once the check in flight, if any, has
@@ -155,7 +156,7 @@ export function warnWhileWaiting(connected: ConnectedClient, taskQueue: string, 
   const seen = new Map<string, { access: number; movedAt: number }>();
   let state: 'unknown' | 'polled' | 'none' = 'unknown';
   let everPolled = false;
-  /** Checks in a row that saw the run's workflow task past its first attempt, and whether that was said. */
+  /** Checks in a row that saw the run's workflow task failing (FAILING_WORKFLOW_TASK_ATTEMPT), and whether that was said. */
   let failingChecks = 0;
   let saidFailing = false;
   const check = async (): Promise<void> => {
@@ -180,7 +181,7 @@ export function warnWhileWaiting(connected: ConnectedClient, taskQueue: string, 
       state = polled ? 'polled' : 'none';
       everPolled ||= polled;
     }
-    // Without a worker, a task past its first attempt only waits (a worker died under it): the no-worker hint says that.
+    // Without a worker, a task past its attempts only waits (a worker died under it): the no-worker hint says that.
     const attempt = task?.attempt;
     if (runId !== undefined && attempt !== undefined && attempt >= FAILING_WORKFLOW_TASK_ATTEMPT && state !== 'none') {
       failingChecks += 1;
@@ -257,13 +258,22 @@ const SEARCH_ATTRIBUTES_DEADLINE_MS = 10_000;
  * compose setup register them). Without them, runs still work; the UI list just cannot filter by tenant and status.
  */
 export async function hasSearchAttributes(client: Client, namespace: string): Promise<boolean> {
+  return (await searchAttributesRegistered(client, namespace)) === true;
+}
+
+/**
+ * hasSearchAttributes, or undefined when it could not be told (the listing failed or took past its deadline: a busy
+ * server, or an API key without the operator service). `schedule update` then keeps whatever its schedule had, rather
+ * than taking the attributes away from a schedule that had them.
+ */
+export async function searchAttributesRegistered(client: Client, namespace: string): Promise<boolean | undefined> {
   try {
     // Under a deadline: a server that does not answer would otherwise hold `schedule create` (and the rest) for good.
     const response = await client.connection.withDeadline(Date.now() + SEARCH_ATTRIBUTES_DEADLINE_MS, () => client.connection.operatorService.listSearchAttributes({ namespace }));
     const names = new Set(Object.keys(response.customAttributes ?? {}));
     return SEARCH_ATTRIBUTE_KEYS.every((key) => names.has(key.name));
   } catch {
-    // Temporal Cloud API keys may not reach the operator service: treat as absent.
-    return false;
+    // Temporal Cloud API keys may not reach the operator service; a busy server may pass the deadline.
+    return undefined;
   }
 }

@@ -4,7 +4,7 @@ import { ConfigError } from '../../config/load';
 import { scheduledSyncWorkflowIdPrefix } from '../../workflows/ids';
 import { runStartSearchAttributes, SEARCH_ATTRIBUTE_KEYS, SYNC_STATUS_SEARCH_ATTRIBUTE, TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 import { tenantOfRun } from '../employee-workflows';
-import { hasSearchAttributes } from '../temporal-client';
+import { searchAttributesRegistered } from '../temporal-client';
 import { configChanges } from './config-diff';
 import { inlineScheduleClient, withInlineArgument } from './inline-client';
 import { scheduleMemo, scheduleTiming } from './inspect';
@@ -53,7 +53,7 @@ export async function updateSyncSchedule(client: Client, request: UpdateSyncSche
   // Another tool's schedule is refused before anything of it is decoded (ownership.ts); planUpdate checks it again on
   // the description the update itself reads.
   await describeSyncScheduleRaw(client, request.scheduleId);
-  const withSearchAttributes = await hasSearchAttributes(client, request.namespace);
+  const withSearchAttributes = await searchAttributesRegistered(client, request.namespace);
   let update: SyncScheduleUpdate | undefined;
   // The update function must be synchronous: everything it needs from the server is fetched above. Written through the
   // inline client, so the config stays in the schedule, never in the payload store that retention sweeps (also a
@@ -75,7 +75,7 @@ interface PlannedUpdate {
 }
 
 /** The schedule after the update, and what changed; the previous state and policies are kept, but for today's overlap policy. */
-export function planUpdate(previous: ScheduleDescription, request: UpdateSyncScheduleRequest, withSearchAttributes: boolean): PlannedUpdate {
+export function planUpdate(previous: ScheduleDescription, request: UpdateSyncScheduleRequest, registered: boolean | undefined): PlannedUpdate {
   const { scheduleId } = request;
   assertSyncWorkflowType(scheduleId, previous.action.workflowType);
   const input = scheduleInputOf(previous.action);
@@ -114,7 +114,10 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
   // A schedule made before the namespace had the connector's search attributes (or where they could not be seen) starts
   // runs without them; once they are registered, any update adds them, so its runs can be found by tenant and status.
   const previousAttributes = searchAttributePairs(previous.action.typedSearchAttributes);
-  const addAttributes = withSearchAttributes && !SEARCH_ATTRIBUTE_KEYS.every((key) => previousAttributes.some((pair) => pair.key.name === key.name));
+  const hadAttributes = SEARCH_ATTRIBUTE_KEYS.every((key) => previousAttributes.some((pair) => pair.key.name === key.name));
+  // Could not be told (the listing failed or timed out): as the schedule had it, never taken away on a guess.
+  const withSearchAttributes = registered ?? hadAttributes;
+  const addAttributes = withSearchAttributes && !hadAttributes;
   if (addAttributes) {
     changes.push(`search attributes: its runs now carry ${TENANT_SEARCH_ATTRIBUTE.name}=${runTenant} and ${SYNC_STATUS_SEARCH_ATTRIBUTE.name} (registered in the namespace since the schedule was made), so Temporal can list them by tenant and status`);
   }

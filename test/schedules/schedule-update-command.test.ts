@@ -6,6 +6,8 @@ import { useScheduleCli } from '../harness/schedule-cli';
 import { TENANT_SEARCH_ATTRIBUTE } from '../../workflows/search-attributes';
 import { configAsWrittenFor, writeConfigFile, writeCsvFile } from './config-as-written';
 import { runCliInProcess } from '../harness/cli';
+import { scheduleConfigFromFile } from '../../client/schedules/stored-config';
+import { planUpdate } from '../../client/schedules/update';
 import { eventually } from '../harness/wait';
 
 /** The parts of `schedule describe --json` this test reads. */
@@ -78,6 +80,20 @@ describe('peakon-sync schedule update (the CLI against a real Temporal server)',
         const searchAttributes = action.typedSearchAttributes;
         expect(searchAttributes instanceof TypedSearchAttributes ? searchAttributes.get(TENANT_SEARCH_ATTRIBUTE) : undefined).toBe(tenant);
         expect(await peakonSync('schedule', 'update', scheduleId, '--config', newConfig)).toBe(`schedule ${scheduleId} (tenant ${tenant}): nothing to change\n`);
+
+        // A config change when the namespace's attributes could not be listed (a busy server past the deadline, an API
+        // key without the operator service) keeps the attributes the schedule has; only a namespace known to lack them
+        // (false) starts runs without them.
+        const described = await temporal.client.schedule.getHandle(scheduleId).describe();
+        const request = { namespace: temporal.client.options.namespace, scheduleId, config: scheduleConfigFromFile(oldConfig) };
+        const runTenantOf = (registered: boolean | undefined): unknown => {
+          const attributes = planUpdate(described, request, registered).options.action.typedSearchAttributes;
+          const pairs = attributes instanceof TypedSearchAttributes ? attributes.getAll() : (attributes ?? []);
+          return pairs.find((pair) => pair.key.name === TENANT_SEARCH_ATTRIBUTE.name)?.value;
+        };
+        expect(runTenantOf(undefined)).toBe(tenant);
+        expect(runTenantOf(true)).toBe(tenant);
+        expect(runTenantOf(false)).toBeUndefined();
       })(),
     );
   }, 120_000);
