@@ -220,16 +220,18 @@ describe('sync pipeline when the worker process dies', () => {
     // The worker dies once no partition or employee has a workflow task left: one left would move to the main queue,
     // and the replacement, running it, would poll the SCIM queue even without its start-up sweep.
     fixture.sandbox.setFaults({ latencyMs: 4_000 });
+    // Settled: no child with a workflow task at two checks in a row. Not asserted again after the kill: a request the
+    // live worker gave up on (the client's 2 s timeout) may end an activity and queue a task between the last check and
+    // the kill; the replacement could then run it and poll the queue without its sweep. That makes this test pass
+    // through the other way on rare runs, never fail wrongly (scim-queue-restart.test.ts proves the renewal's way).
     const settleBy = Date.now() + 30_000;
-    for (;;) {
+    for (let quietChecks = 0; quietChecks < 2; ) {
       await sleep(500);
-      if ((await childrenWithPendingWorkflowTask(pipeline.temporal.client, handle.workflowId)).length === 0) break;
-      if (Date.now() > settleBy) throw new Error('children of the run still had workflow tasks 30 s after every request was held');
+      quietChecks = (await childrenWithPendingWorkflowTask(pipeline.temporal.client, handle.workflowId)).length === 0 ? quietChecks + 1 : 0;
+      if (quietChecks < 2 && Date.now() > settleBy) throw new Error('children of the run still had workflow tasks 30 s after every request was held');
     }
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
-    // The premise, again after the kill: nothing of the run's children will run a workflow task on the replacement.
-    expect(await childrenWithPendingWorkflowTask(pipeline.temporal.client, handle.workflowId)).toEqual([]);
     const postsBeforeRestart = fixture.sandbox.ops().filter((op) => op.method === 'POST').length;
     expect(postsBeforeRestart).toBeLessThan(employees.length);
     expect(fixture.sandbox.ops().filter((op) => op.method !== 'GET' && op.method !== 'POST')).toEqual([]);
