@@ -207,8 +207,13 @@ export function warnWhileWaiting(connected: ConnectedClient, taskQueue: string, 
  * cannot decode is neither. Such a command closes its connection with closeAfterChecks(…, lost: true).
  */
 export function lostTemporal(error: unknown): error is Error {
+  return someCause(error, (cause) => cause instanceof ServiceError || isGrpcServiceError(cause));
+}
+
+/** Whether `error` or one of its causes (five deep: the command's own message, the SDK's, gRPC's) passes `test`. */
+function someCause(error: unknown, test: (cause: Error) => boolean): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
-    if (current instanceof ServiceError || isGrpcServiceError(current)) return true;
+    if (test(current)) return true;
   }
   return false;
 }
@@ -222,10 +227,7 @@ const GRPC_UNAVAILABLE = 14;
  * DEADLINE_EXCEEDED, which is about the worker).
  */
 export function temporalUnreachable(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
-    if (isGrpcServiceError(current) && current.code === GRPC_UNAVAILABLE) return true;
-  }
-  return false;
+  return someCause(error, (cause) => isGrpcServiceError(cause) && cause.code === GRPC_UNAVAILABLE);
 }
 
 /** How long one of warnWhileWaiting's checks may take. */
