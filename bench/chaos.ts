@@ -4,7 +4,6 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +13,7 @@ import { generateEncryptionKey } from '../codec/keys';
 import { loadConfigFile } from '../config/load';
 import type { ConnectorConfig } from '../config/schema';
 import { startDevServer, type RunningDevServer } from '../devserver/dev-server';
+import { freePort } from '../devserver/ports';
 import { startSandbox, type FaultSettingsInput, type OperationLogEntry, type RunningSandbox, type ScimUser } from '../sandbox';
 import { FaultInjector } from '../sandbox/faults';
 import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../scim/resources';
@@ -675,18 +675,6 @@ async function waitFor(what: string, timeoutMs: number, condition: () => boolean
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(20);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 

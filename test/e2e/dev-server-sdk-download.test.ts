@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TEMPORAL_CLI_INSTALL_HINT } from '../../devserver/temporal-cli';
-import { freePort } from '../harness/moto';
+import { freePort } from '../../devserver/ports';
 
 // With no temporal CLI installed, the dev server falls back to the Temporal SDK's own download of one, which needs
 // internet access: on a machine that reaches only the package registries it failed with the SDK's bare connection

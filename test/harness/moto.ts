@@ -1,8 +1,8 @@
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
+import { freePort } from '../../devserver/ports';
 
 /** A real S3-compatible server (moto in server mode, installed into .tools/moto by scripts/install-moto.js), not a mock of the S3 client. */
 export const MOTO_SERVER = process.env.MOTO_SERVER_PATH ?? path.resolve(__dirname, '../../.tools/moto/bin/moto_server');
@@ -123,16 +123,6 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Polls `url` until it answers HTTP (any status). With `child`, the server's process: fails at once, with

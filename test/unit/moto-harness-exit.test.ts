@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { motoHarnessWith } from '../harness/moto-stand-in';
+import { freePort } from '../../devserver/ports';
 
 /**
  * The moto harness (test/harness/moto.ts) against stand-ins for moto_server that exit before they answer: it fails at
@@ -58,7 +59,7 @@ describe('test harness: startMoto when moto_server exits', () => {
   }, 30_000);
 
   it('gives up after three taken ports, and does not retry a port it was told to use', async () => {
-    const { startMoto, freePort } = motoHarnessWith(fakeServer('always-taken', portTaken));
+    const { startMoto } = motoHarnessWith(fakeServer('always-taken', portTaken));
     await expect(startMoto(15_000)).rejects.toThrow(/moto_server exited \(code 1\)[^]*is in use by another program/);
     expect(spawnedPorts()).toHaveLength(3);
     writeFileSync(spawnLog, '');
