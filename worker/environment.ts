@@ -45,14 +45,14 @@ export const DEFAULT_PLAN_CONCURRENCY = 2;
  * server, a self-hosted cluster or Temporal Cloud.
  */
 export const WorkerEnvironmentSchema = z.object({
-  PEAKON_SYNC_TASK_QUEUE: z.string().min(1).default('peakon-sync'),
+  PEAKON_SYNC_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().min(1).default('peakon-sync')),
   /**
    * This worker's own folder (created 0700; never shared): run reports, and the payload store when
    * PEAKON_SYNC_PAYLOAD_STORE is unset (fine for one host; several hosts need an S3-compatible store).
    */
-  PEAKON_SYNC_STATE_DIR: z.string().min(1).default(DEFAULT_STATE_DIRECTORY),
+  PEAKON_SYNC_STATE_DIR: z.preprocess(emptyToUndefined, z.string().min(1).default(DEFAULT_STATE_DIRECTORY)),
   /** Run reports (JSON, one file per run, 0600). Default: `reports/` inside the state folder. */
-  PEAKON_SYNC_REPORT_DIR: z.string().min(1).optional(),
+  PEAKON_SYNC_REPORT_DIR: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
   /** Structured JSON logs on stdout at this level. */
   PEAKON_SYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** SCIM requests running at once in this worker process, per tenant (the rate is each tenant's `operationsPerHour`). */
@@ -76,12 +76,12 @@ export const WorkerEnvironmentSchema = z.object({
    */
   PEAKON_SYNC_SECRET_HOSTS: z.string().optional().superRefine(validBy(secretPolicyFromEnv, 'PEAKON_SYNC_SECRET_HOSTS')),
   /** `file:` secrets must resolve (symlinks and `..` followed) to a path inside this directory. */
-  PEAKON_SYNC_SECRET_DIR: z.string().min(1).default(DEFAULT_SECRET_DIR),
+  PEAKON_SYNC_SECRET_DIR: z.preprocess(emptyToUndefined, z.string().min(1).default(DEFAULT_SECRET_DIR)),
   /**
    * Folders (`:`-separated) a CSV source's `source.path` must resolve (symlinks and `..` followed) into; `.` is the
    * worker's working directory. Inside them the worker's own folders and key files are still refused (hris/data-dir.ts).
    */
-  PEAKON_SYNC_DATA_DIR: z.string().min(1).default('.'),
+  PEAKON_SYNC_DATA_DIR: z.preprocess(emptyToUndefined, z.string().min(1).default('.')),
   /** `1` allows plain http:// to hosts that are not loopback (Peakon and HR sources); refused otherwise. */
   PEAKON_SYNC_ALLOW_INSECURE_HTTP: z.string().optional().superRefine(validBy(secretPolicyFromEnv, 'PEAKON_SYNC_ALLOW_INSECURE_HTTP')),
   /**

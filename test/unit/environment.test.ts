@@ -36,4 +36,14 @@ describe('worker environment', () => {
     // An explicit 0 is still a value: no grace.
     expect(readWorkerEnvironment({ PEAKON_SYNC_SHUTDOWN_GRACE_MS: '0' }).PEAKON_SYNC_SHUTDOWN_GRACE_MS).toBe(0);
   });
+
+  it('takes a folder or task queue variable set to nothing as unset, as the code that reads it does: its default, not a refusal', () => {
+    const unset = readWorkerEnvironment({});
+    const blank = readWorkerEnvironment({ PEAKON_SYNC_TASK_QUEUE: '', PEAKON_SYNC_STATE_DIR: '', PEAKON_SYNC_REPORT_DIR: '', PEAKON_SYNC_SECRET_DIR: '', PEAKON_SYNC_DATA_DIR: '' });
+    expect(blank.PEAKON_SYNC_TASK_QUEUE).toBe('peakon-sync');
+    expect(blank.PEAKON_SYNC_STATE_DIR).toBe(unset.PEAKON_SYNC_STATE_DIR);
+    expect(blank.PEAKON_SYNC_REPORT_DIR).toBeUndefined();
+    expect(blank.PEAKON_SYNC_SECRET_DIR).toBe(unset.PEAKON_SYNC_SECRET_DIR);
+    expect(blank.PEAKON_SYNC_DATA_DIR).toBe(unset.PEAKON_SYNC_DATA_DIR);
+  });
 });
