@@ -241,7 +241,12 @@ export function timingFromSpec(spec: Pick<ScheduleSpecDescription, 'timezone'> &
   const intervals = spec.intervals ?? [];
   const calendars = spec.calendars ?? [];
   const [interval] = intervals;
-  if (interval && intervals.length === 1 && calendars.length === 0 && !interval.offset) return { everyMs: interval.every, ...zone };
+  if (interval && intervals.length === 1 && calendars.length === 0) {
+    // The server turns `--cron "@every 1d/2h"` into an interval with an offset and drops the comment: the same text
+    // back, so list/describe show it and a recreate (rekey) passes it as it was given.
+    if (interval.offset) return { cron: `@every ${formatDuration(interval.every)}/${formatDuration(interval.offset)}`, ...zone };
+    return { everyMs: interval.every, ...zone };
+  }
   const [calendar] = calendars;
   if (calendar?.comment && calendars.length === 1 && intervals.length === 0) return { cron: calendar.comment, ...zone };
   return undefined;

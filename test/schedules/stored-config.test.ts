@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { resolveStoredConfigActivity } from '../../activities/config';
 import { configChanges } from '../../client/schedules/config-diff';
-import { timingFromSpec } from '../../client/schedules/options';
+import { timingFromFlags, timingFromSpec } from '../../client/schedules/options';
 import { formatScheduleOverview, type SyncScheduleOverview } from '../../client/schedules/overview';
 import { scheduleConfigFrom, scheduleConfigFromFile, scheduleInputOf, storedConfigStatus } from '../../client/schedules/stored-config';
 
@@ -55,6 +55,13 @@ describe('schedule timing read back from the spec', () => {
   it('reads an interval, and a cron from the comment create/update keep it in, with its time zone', () => {
     expect(timingFromSpec({ intervals: [{ every: 1_800_000 }], calendars: [], timezone: '' })).toEqual({ everyMs: 1_800_000 });
     expect(timingFromSpec({ intervals: [], calendars: [{ comment: '0 2 * * 1-5' }], timezone: 'Europe/Copenhagen' })).toEqual({ cron: '0 2 * * 1-5', timezone: 'Europe/Copenhagen' });
+  });
+
+  it('reads an interval with an offset (the server\'s form of --cron "@every 1d/2h", comment dropped) as that @every, which --cron takes again', () => {
+    const timing = timingFromSpec({ intervals: [{ every: 86_400_000, offset: 7_200_000 }], calendars: [], timezone: '' });
+    expect(timing).toEqual({ cron: '@every 1d/2h' });
+    expect(timingFromFlags({ cron: '@every 1d/2h' })).toEqual(timing);
+    expect(timingFromSpec({ intervals: [{ every: 5_400_000, offset: 90_000 }], calendars: [] })).toEqual({ cron: '@every 1h30m/1m30s' });
   });
 
   it('says nothing of a cron without a comment (an earlier version\'s schedule: its memo says) or of a spec it did not make', () => {
