@@ -87,7 +87,9 @@ async function oneRequest<T>(deps: ActivityDeps, input: ScimStepInput, body: (sc
     if (sent > 1) context.heartbeat({ attempt, operations: spent() } satisfies StepHeartbeat);
   };
   try {
-    const scim = scimClientFor(deps, input.peakon, { signal: context.cancellationSignal, onSend });
+    // heldFor: a request after the first (the PUT after its read, a discovery's further lookup) is not sent once another step of
+    // the tenant has been answered 429 meanwhile; it fails as rate limited (the catch below), what was sent counted.
+    const scim = scimClientFor(deps, input.peakon, { signal: context.cancellationSignal, onSend, heldFor: tenant });
     return { ...(await body(scim)), operations: spent() };
   } catch (error) {
     if (error instanceof CancelledFailure) throw error;
