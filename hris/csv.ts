@@ -92,9 +92,15 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
   }
   const file = opened.handle.createReadStream();
   const input = Readable.from(checkedText(file, encoding));
+  // The position of the header row's unnamed last column, when it ends in a delimiter (checkHeader): left out of the records.
+  let unnamedLast: number | undefined;
   const parser = input.pipe(
     parse({
-      columns: (header: Array<string | Uint8Array>) => checkHeader(header.map(headerText)),
+      columns: (header: Array<string | Uint8Array>) => {
+        const checked = checkHeader(header.map(headerText));
+        unnamedLast = checked.unnamedLast;
+        return checked.columns;
+      },
       delimiter: config.delimiter,
       // UTF-8: fields arrive as bytes, decoded strictly below; checkedText has already removed a byte-order mark (and
       // refuses one under Latin-1 or Windows-1252, where it would be three characters of the first column's name).
@@ -131,7 +137,7 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
         page.push(blank(row, info));
       } else {
         read += 1;
-        const problem = info.error?.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' ? columnCountProblem(row, info, position) : undefined;
+        const problem = info.error?.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' ? columnCountProblem(row, info, position, unnamedLast) : undefined;
         if (problem) {
           options.onProblem?.(problem);
           page.push(blank(row, info));
@@ -210,28 +216,45 @@ const lenientUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
  */
 function isBlankRow(row: Record<string, string | Uint8Array>, info: ParsedRow['info']): boolean {
   const fields: unknown[] = Array.isArray(info.error?.record) ? info.error.record : Object.values(row);
-  return fields.every((field) => {
-    if (field === undefined || field === null) return true;
-    if (typeof field === 'string') return BLANK_FIELD.test(field);
-    if (field instanceof Uint8Array) return BLANK_FIELD.test(lenientUtf8.decode(field));
-    const data = typeof field === 'object' && 'data' in field && Array.isArray(field.data) ? field.data : undefined;
-    return data !== undefined && data.every((byte) => typeof byte === 'number') && BLANK_FIELD.test(lenientUtf8.decode(Uint8Array.from(data as number[])));
-  });
+  return fields.every(isBlankField);
+}
+
+/** One field as csv-parse gives it (text, bytes, or bytes in an error's record as `{ type: 'Buffer', data }`) is blank. */
+function isBlankField(field: unknown): boolean {
+  if (field === undefined || field === null) return true;
+  if (typeof field === 'string') return BLANK_FIELD.test(field);
+  if (field instanceof Uint8Array) return BLANK_FIELD.test(lenientUtf8.decode(field));
+  const data = typeof field === 'object' && 'data' in field && Array.isArray(field.data) ? field.data : undefined;
+  return data !== undefined && data.every((byte) => typeof byte === 'number') && BLANK_FIELD.test(lenientUtf8.decode(Uint8Array.from(data as number[])));
 }
 
 /**
  * The problem of a row with more or fewer fields than the header: named by its row (as the mapping names CSV records,
  * header = row 1) and the file line it ends on, never by its values (personal data; csv-parse's error quotes them).
+ * When the header row ends in a delimiter (`unnamedLast`, the position of its unnamed last column, which checkHeader
+ * left out), a row that ends in one too has no problem if its field there is blank: the row keeps its other values. A
+ * value there is a problem of the row, naming that column: left out, it would be lost without anyone seeing it.
  */
-function columnCountProblem(row: Record<string, unknown>, info: ParsedRow['info'], recordNumber: number): RecordProblem {
+function columnCountProblem(row: Record<string, unknown>, info: ParsedRow['info'], recordNumber: number, unnamedLast: number | undefined): RecordProblem | undefined {
   const header = Array.isArray(info.columns) ? info.columns.length : Object.keys(row).length;
-  const fields = Array.isArray(info.error?.record) ? info.error.record.length : undefined;
+  const record: unknown[] | undefined = Array.isArray(info.error?.record) ? info.error.record : undefined;
+  const fields = record?.length;
+  const recordRef = `row ${recordNumber + 1}`;
+  if (unnamedLast !== undefined && fields === unnamedLast) {
+    if (isBlankField(record?.at(-1))) return undefined;
+    return {
+      recordRef,
+      field: `column ${unnamedLast}`,
+      message: `line ${info.lines} of the file has a value in column ${unnamedLast}, which the header row leaves unnamed (the header ends in a delimiter; a stray delimiter or quote in this row?); the row is left out rather than that value lost`,
+    };
+  }
   const missing = typeof info.error?.column === 'string' ? info.error.column : undefined;
   const count = fields === undefined ? 'a different number of fields than' : `${fields} field(s) where`;
+  const unnamed = unnamedLast === undefined ? '' : ` (${unnamedLast} with its unnamed last one)`;
   return {
-    recordRef: `row ${recordNumber + 1}`,
+    recordRef,
     field: missing ?? 'record',
-    message: `line ${info.lines} of the file has ${count} the header has ${header} column(s)${missing ? `, so "${missing}" has no value` : ''} (a stray or missing delimiter or quote?); the row is left out`,
+    message: `line ${info.lines} of the file has ${count} the header has ${header} column(s)${unnamed}${missing ? `, so "${missing}" has no value` : ''} (a stray or missing delimiter or quote?); the row is left out`,
   };
 }
 
@@ -469,9 +492,14 @@ const NO_HEADER_HINT = ' (a file without a header row?)';
  * text: in a file without a header row the first line is an employee's record (two equal values, "Sales","Sales", or
  * an empty field), and this check runs before mapping/columns.ts could say the file seems to have no header row.
  * (The read's failure adds `csv:<path> cannot be read:` in front.)
+ * One exception: some HR and ERP exports end every line in a delimiter, the header row too (`id,email,first,last,`).
+ * An empty last name after at least one named column is that delimiter's: the column is left out of the records
+ * (`unnamedLast`, its position; columnCountProblem checks each row's field there). Two empty last names still fail.
  */
-function checkHeader(header: string[]): string[] {
-  const columns = header.map((column) => column.trim());
+function checkHeader(header: string[]): { columns: string[]; unnamedLast: number | undefined } {
+  const all = header.map((column) => column.trim());
+  const unnamedLast = all.length > 1 && all.at(-1) === '' ? all.length : undefined;
+  const columns = unnamedLast === undefined ? all : all.slice(0, -1);
   const firstAt = new Map<string, number>();
   for (const [index, column] of columns.entries()) {
     if (column === '') throw new SourceReadError(`column ${index + 1} of the first line is empty, where the header row names every column${NO_HEADER_HINT}`);
@@ -479,7 +507,7 @@ function checkHeader(header: string[]): string[] {
     if (earlier !== undefined) throw new SourceReadError(`columns ${earlier + 1} and ${index + 1} of the first line have the same name, where the header row names each column once${NO_HEADER_HINT}`);
     firstAt.set(column, index);
   }
-  return columns;
+  return { columns, unnamedLast };
 }
 
 /** A failure message must stay small whatever the error says. */
