@@ -272,7 +272,7 @@ const TRANSIENT_NETWORK_CODES = new Set([
  */
 const isTransientNetworkCode = (code: string): boolean => TRANSIENT_NETWORK_CODES.has(code) || code.startsWith('HPE_');
 
-/** How much of a server's `detail` an error keeps: it is copied into every failure line, report and partition result. */
+/** How much of a server's `detail` (and `scimType`) an error keeps: it is copied into every failure line, report and partition result. */
 const MAX_DETAIL_CHARS = 1_000;
 const bounded = (text: string): string => (text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS)}…(${text.length - MAX_DETAIL_CHARS} more characters)` : text);
 
@@ -304,7 +304,7 @@ export function toScimError(request: ScimRequestDescription, failure: ScimFailur
   const { status } = failure;
   const errorBody = ScimErrorSchema.safeParse(failure.body);
   const detail = errorBody.success && errorBody.data.detail !== undefined ? bounded(redact(errorBody.data.detail)) : undefined;
-  const scimType = errorBody.success && errorBody.data.scimType !== undefined ? redact(errorBody.data.scimType) : undefined;
+  const scimType = errorBody.success && errorBody.data.scimType !== undefined ? bounded(redact(errorBody.data.scimType)) : undefined;
   const fields: ScimErrorFields = { ...request, status, detail, scimType };
   const summary = `${status} ${STATUS_CODES[status] ?? 'HTTP status'}${scimType !== undefined ? ` (${scimType})` : ''}${detail !== undefined ? `: ${detail}` : ''}`;
 

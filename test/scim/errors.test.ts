@@ -123,6 +123,15 @@ describe('toScimError from an HTTP response', () => {
     expect(toScimError(request, response(400, scimErrorBody(400, undefined, 'c'.repeat(1_000)))).detail).toBe('c'.repeat(1_000));
   });
 
+  it('keeps at most 1,000 characters of a server\'s scimType too, redacted like detail', () => {
+    const error = toScimError(request, response(400, scimErrorBody(400, `${'t'.repeat(1_000)}${'u'.repeat(4_000)}`, 'bad')));
+    expect(error.scimType).toBe(`${'t'.repeat(1_000)}…(4000 more characters)`);
+    expect(error.message.length).toBeLessThan(1_100);
+    const redacted = toScimError(request, response(400, scimErrorBody(400, `token secret-1 ${'v'.repeat(2_000)}`, 'bad')), { redact: (text) => text.replaceAll('secret-1', '[redacted]') });
+    expect(redacted.scimType).toBe(`token [redacted] ${'v'.repeat(1_000 - 'token [redacted] '.length)}…(${2_000 - (1_000 - 'token [redacted] '.length)} more characters)`);
+    expect(redacted.message).not.toContain('secret-1');
+  });
+
   it('reads Retry-After in seconds from a 429, whatever the header case', () => {
     const error = toScimError(request, response(429, undefined, { 'Retry-After': '7' }));
     expect(error).toBeInstanceOf(ScimRateLimitedError);
