@@ -143,7 +143,14 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
         const why = readsPastTheEnd(config.pagination)
           ? `page ${pageNumber} follows a page that was not short (no last page)`
           : `page ${pageNumber} was announced by ${config.pagination.type === 'cursor' ? `the next cursor at "${config.pagination.cursorPath}"` : 'the Link rel="next" header'} of page ${pageNumber - 1}`;
-        throw new SourceReadError(`${error.message.replace(NOT_FOUND_HINT, '')}; ${why}, so the read is incomplete (the list may have changed or a cursor expired during the read; read again)`);
+        // Still a failure (a 404 after a full page may be a list that changed), but one that fails every read when the
+        // list ends exactly at a full page of an API that answers 404 past its end (Django REST framework, "Invalid
+        // page."): the total each page announces ends such a read at its last page, without asking for the next one.
+        const fix =
+          readsPastTheEnd(config.pagination) && config.totalPath === undefined
+            ? `. If every read fails so, the list may end exactly at a full page (as many records as a multiple of the page size) of an API that answers 404 past its last page: set source.totalPath to the total the API announces (Django REST framework: count), so the read knows where it ends`
+            : '';
+        throw new SourceReadError(`${error.message.replace(NOT_FOUND_HINT, '')}; ${why}, so the read is incomplete (the list may have changed or a cursor expired during the read; read again)${fix}`);
       }
       if (error instanceof HrisStatusError && error.status === 400 && pageNumber > 1) {
         // Page 1 was accepted with the same parameters: a 400 for a later page is a cursor that expired, or a list that

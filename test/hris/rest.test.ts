@@ -223,9 +223,50 @@ describe('REST source pagination', () => {
     await expect(readWith(api.origin, { pagination: { type: 'offset' } })).rejects.toThrow(/answered 404/);
   });
 
-  it('still fails on a 404 after a full page (the read would be incomplete)', async () => {
+  it('still fails on a 404 after a full page (the read would be incomplete), saying how to read a list that ends exactly at a full page', async () => {
     const api = await serve(({ url }) => (url.searchParams.get('offset') === '0' ? { body: people.slice(0, 3) } : { status: 404, body: 'gone' }));
-    await expect(readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } })).rejects.toThrow(/answered 404/);
+    await expect(readWith(api.origin, { pagination: { type: 'offset', pageSize: 3 } })).rejects.toThrow(
+      /answered 404.*page 2 follows a page that was not short \(no last page\), so the read is incomplete .*: set source\.totalPath to the total the API announces \(Django REST framework: count\), so the read knows where it ends$/,
+    );
+  });
+
+  describe('Django REST framework with as many people as a multiple of the page size (its last page full, then "Invalid page.")', () => {
+    // PageNumberPagination: { count, next, previous, results }, page_size per page, 404 past the last page.
+    const six = people.slice(0, 6);
+    const djangoRestFramework = () =>
+      serve(({ url }) => {
+        const page = Number(url.searchParams.get('page') ?? 1);
+        const size = Number(url.searchParams.get('page_size') ?? 3);
+        const results = six.slice((page - 1) * size, page * size);
+        if (page > 1 && results.length === 0) return { status: 404, body: { detail: 'Invalid page.' } };
+        const next = page * size < six.length ? `${url.origin}${url.pathname}?page=${page + 1}` : null;
+        return { body: { count: six.length, next, previous: page > 1 ? 'prev' : null, results } };
+      });
+
+    it.each([
+      ['without a size parameter', { type: 'page' }],
+      ['with page_size', { type: 'page', sizeParam: 'page_size', pageSize: 3 }],
+    ])('fails every read without totalPath (%s), ending its message with the fix', async (_what, pagination) => {
+      const api = await djangoRestFramework();
+      const reading = readWith(api.origin, { recordsPath: 'results', pagination });
+      await expect(reading).rejects.toThrow(SourceReadError);
+      await expect(reading).rejects.toThrow(/page 3 follows a page that was not short .*: set source\.totalPath to the total the API announces \(Django REST framework: count\), so the read knows where it ends$/);
+    });
+
+    it.each([
+      ['without a size parameter', { type: 'page' }],
+      ['with page_size', { type: 'page', sizeParam: 'page_size', pageSize: 3 }],
+    ])('reads it completely with totalPath: count (%s), never asking for the page past the last', async (_what, pagination) => {
+      const api = await djangoRestFramework();
+      expect(ids(await readWith(api.origin, { recordsPath: 'results', totalPath: 'count', pagination }))).toEqual(ids(six));
+      expect(api.requests.map((request) => request.url.searchParams.get('page'))).toEqual(['1', '2']);
+    });
+
+    it('reads a single full page with totalPath too (count = page_size)', async () => {
+      const api = await djangoRestFramework();
+      expect(ids(await readWith(api.origin, { recordsPath: 'results', totalPath: 'count', pagination: { type: 'page', sizeParam: 'page_size', pageSize: 6 } }))).toEqual(ids(six));
+      expect(api.requests).toHaveLength(1);
+    });
   });
 
   it('follows a cursor found in the body until it is empty', async () => {
