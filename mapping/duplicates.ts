@@ -1,5 +1,6 @@
 import { emailMatchKey } from './email';
 import type { RecordProblem } from './employee';
+import { quoted } from './limits';
 import type { MappedRecord } from './record';
 
 interface UniqueKey {
@@ -56,7 +57,7 @@ export function rejectDuplicates(records: MappedRecord[], matchingKey: 'email' |
           employeeKey: record.employeeKey,
           sourceId: record.sourceId,
           field: key.field,
-          message: `the ${key.label} "${value}"${writtenAs === undefined ? '' : ` (written "${writtenAs}")`} is also used by ${others.join(', ')}; neither record is written`,
+          message: `the ${key.label} ${quoted(value)}${writtenAs === undefined ? '' : ` (written ${quoted(writtenAs)})`} is also used by ${others.join(', ')}; neither record is written`,
         });
       }
     }

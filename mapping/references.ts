@@ -1,6 +1,7 @@
 import type { PeakonAttributeSpec, ValueSpec } from './config';
 import { emailMatchKey } from './email';
 import { evaluateSpec } from './evaluate';
+import { quoted } from './limits';
 import type { MappedRecord, PendingReference } from './record';
 
 type MatchOn = PeakonAttributeSpec['matchOn'];
@@ -69,7 +70,8 @@ export function resolveReferences(records: MappedRecord[], indexFor: (matchOn: M
       // mapRecord never gives an empty target: an emptied reference is a null attribute (a clear), not a reference.
       if (reference.target === '') continue;
       const pointer = referencePointer(reference, idSpec);
-      const label = `${reference.attribute}: ${reference.matchOn === 'id' ? 'HRIS id' : reference.matchOn} "${reference.target}"`;
+      // The pointer quoted at most MAX_QUOTED_LENGTH characters long, as every problem and warning quotes a value.
+      const label = `${reference.attribute}: ${reference.matchOn === 'id' ? 'HRIS id' : reference.matchOn} ${quoted(reference.target)}`;
       if (pointer === pointerOf(record, reference.matchOn)) {
         warn(record, `${label} is the employee themself; ${reference.attribute} left out`);
         continue;
