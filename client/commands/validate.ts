@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { checkGuardTimeoutFitsRetention } from '../../config/guard-retention';
 import { ConfigError, loadConfigFile } from '../../config/load';
 import { leaversSettings, type ConnectorConfig } from '../../config/schema';
 import { describeSecretRef, resolveSecret, SecretError, SecretPolicyError } from '../../config/secret';
@@ -11,6 +12,7 @@ import type { RecordProblem } from '../../mapping/employee';
 import { mapEmployees } from '../../mapping/map';
 import { formatMappingReport, summarizeMapping } from '../../mapping/summary';
 import { egressProxyFromEnv, PROXY_VARIABLE } from '../../net/egress-proxy';
+import { storageConfigFromEnv } from '../../storage/from-env';
 
 interface ValidateOptions {
   config: string;
@@ -27,11 +29,17 @@ interface PreflightResult {
 }
 
 /**
- * The worker's refusals (HR file outside PEAKON_SYNC_DATA_DIR, a secret not bound by PEAKON_SYNC_SECRET_HOSTS) say to
+ * The worker's refusals (HR file outside PEAKON_SYNC_DATA_DIR, a secret not bound by PEAKON_SYNC_SECRET_HOSTS, a guard
+ * timeout past PEAKON_SYNC_RETENTION_DAYS) say to
  * change a variable "on the worker"; validate applies the same rules with its own environment, so an operator who did
  * exactly that would still see the refusal here without this note.
  */
 const HERE_TOO = "validate applies the worker's rule with this shell's environment: set it here too to check";
+
+/** A worker's refusal of the config (a ConfigError), with HERE_TOO: validate applied it with this shell's variables. */
+function withHereToo(error: unknown): unknown {
+  return error instanceof ConfigError ? new ConfigError(`${error.message} (${HERE_TOO})`) : error;
+}
 
 /** The token the worker will send, checked here too: a sync started without it fails only once a worker plans it. */
 function peakonToken(config: ConnectorConfig): { token: string } | { problem: string } {
@@ -106,6 +114,13 @@ export function registerValidateCommand(program: Command): void {
     .option('--no-preflight', "skip the checks against Peakon: the token secret (peakon.token) and the tenant's attribute schema; for a machine without the worker's secrets")
     .action(async (options: ValidateOptions) => {
       const config = loadConfigFile(options.config);
+      // As the plan does before it reads anything: a guard that may wait past the workers' payload retention fails
+      // every whole-tenant run, which the schema's own maximum cannot see (PEAKON_SYNC_RETENTION_DAYS under 6 days).
+      try {
+        checkGuardTimeoutFitsRetention(config, storageConfigFromEnv().retentionDays);
+      } catch (error) {
+        throw withHereToo(error);
+      }
       // A malformed PEAKON_SYNC_PROXY stops here with its own message, not as a failed request later.
       egressProxyFromEnv();
       const source = createSourceForConfig(config);
@@ -113,7 +128,7 @@ export function registerValidateCommand(program: Command): void {
       // that record, listed with the others, not a failed read that hides the rest of the check.
       const readProblems: RecordProblem[] = [];
       const records = await readAllRecords(source, { onProblem: (problem) => readProblems.push(problem) }).catch((error: unknown) => {
-        throw error instanceof ConfigError ? new ConfigError(`${error.message} (${HERE_TOO})`) : error;
+        throw withHereToo(error);
       });
       const report = mapEmployees(records, config, readProblems);
       const preflight = options.preflight ? await runPreflight(config) : { checked: false, problems: [], note: 'preflight skipped (--no-preflight): neither the Peakon token nor the tenant\'s attribute schema was checked' };

@@ -7,7 +7,7 @@ import { configWith, person, runValidate } from './helpers';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
 
 /** Writes an HR export and a config mapping it; `peakon` and `attributes` are YAML flow values. */
-function writeExport(csv: string, options: { peakon?: string; attributes?: string } = {}): string {
+function writeExport(csv: string, options: { peakon?: string; attributes?: string; leavers?: string } = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'peakon-validate-'));
   writeFileSync(path.join(dir, 'hr.csv'), csv);
   const configFile = path.join(dir, 'connector.yaml');
@@ -23,6 +23,7 @@ function writeExport(csv: string, options: { peakon?: string; attributes?: strin
       '  givenName: first',
       '  familyName: last',
       `  attributes: ${options.attributes ?? '{ Manager: { employeeRef: manager } }'}`,
+      ...(options.leavers !== undefined ? [`leavers: ${options.leavers}`] : []),
     ].join('\n'),
   );
   return configFile;
@@ -46,6 +47,24 @@ describe('peakon-sync validate', () => {
     expect(output).toContain('row 3, record: line 3 of the file has 6 field(s) where the header has 5 column(s)');
     expect(output).toContain('row 4, email: "not-an-email" is not a valid email address');
     expect(output).not.toContain('EXTRA');
+  });
+
+  it("refuses a guard timeout the workers' payload retention (PEAKON_SYNC_RETENTION_DAYS here) would refuse at every run", async () => {
+    const config = writeExport('id,email,first,last,manager\n1,a@example.com,Ada,Lovelace,\n', { leavers: '{ guard: { timeout: 3d } }' });
+    const previous = process.env.PEAKON_SYNC_RETENTION_DAYS;
+    process.env.PEAKON_SYNC_RETENTION_DAYS = '4';
+    try {
+      await expect(runValidate(['--config', config, '--no-preflight'])).rejects.toThrow(
+        "leavers.guard.timeout: 3d is not well below this worker's payload retention (PEAKON_SYNC_RETENTION_DAYS=4)",
+      );
+      await expect(runValidate(['--config', config, '--no-preflight'])).rejects.toThrow("(validate applies the worker's rule with this shell's environment: set it here too to check)");
+      // Retention long enough (the default 30 days): the same config passes.
+      process.env.PEAKON_SYNC_RETENTION_DAYS = '';
+      expect((await runValidate(['--config', config, '--no-preflight'])).exitCode).toBeUndefined();
+    } finally {
+      if (previous === undefined) delete process.env.PEAKON_SYNC_RETENTION_DAYS;
+      else process.env.PEAKON_SYNC_RETENTION_DAYS = previous;
+    }
   });
 
   it('exits zero when there are only warnings, and prints JSON with --json', async () => {
