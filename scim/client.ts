@@ -353,19 +353,14 @@ export class ScimClient {
     );
   }
 
-  /**
-   * As findUserByUserName, by the enterprise extension's employeeNumber, also compared case-insensitively: RFC 7643
-   * §8.7.1 defines it caseExact false, so a server may answer `employeeNumber eq "e-7"` with the user holding `E-7`,
-   * the user looked up (the employee's ref folds the key's case too: sync/employee-ref.ts), not a filter it ignored.
-   */
+  /** As findUserByUserName, by the enterprise extension's employeeNumber. */
   async findUserByEmployeeNumber(employeeNumber: string | number): Promise<ScimUser | undefined> {
     const wanted = String(employeeNumber);
-    const folded = wanted.toLowerCase();
     return this.findByUniqueKey(
       employeeNumberFilter(wanted),
       `employeeNumber ${wanted}`,
       (user) => user.employeeNumber,
-      (number) => number.toLowerCase() === folded,
+      (number) => number === wanted,
       (user) => ({ ...user, employeeNumber: user.employeeNumber ?? wanted }),
     );
   }
