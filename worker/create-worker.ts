@@ -131,8 +131,12 @@ export async function createSyncWorkers(options: SyncWorkerOptions): Promise<Syn
     // How each run ended (metrics/workflow-interceptors.ts); a no-op unless the runtime exports metrics.
     ...runMetricsSinks(),
     tenantQueues: {
-      // Also during replay: a worker that takes over a tenant's workflows after a crash must poll its queue too.
-      ensurePolling: { fn: (_info, taskQueue, operationsPerHour) => tenantQueues.ensurePolling(taskQueue, operationsPerHour), callDuringReplay: true },
+      // Also during replay: a worker that takes over a tenant's workflows after a crash must poll its queue too; but a
+      // replay never changes a polled queue's rate (it may be a closed run's, replayed for a query).
+      ensurePolling: {
+        fn: (info, taskQueue, operationsPerHour) => tenantQueues.ensurePolling(taskQueue, operationsPerHour, { keepRate: info.unsafe.isReplaying }),
+        callDuringReplay: true,
+      },
     },
   };
   // The main queue keeps planSync too: a run scheduled it there before plans had a queue of their own.

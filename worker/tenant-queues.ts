@@ -6,8 +6,13 @@ const SECONDS_PER_HOUR = 3_600;
 export type CreateTenantQueueWorker = (taskQueue: string, activitiesPerSecond: number) => Promise<Worker>;
 
 export interface TenantQueuePool {
-  /** Starts polling `taskQueue` at the tenant's budget unless this process already does (at that budget). */
-  ensurePolling(taskQueue: string, operationsPerHour: number): void;
+  /**
+   * Starts polling `taskQueue` at the tenant's budget unless this process already does (at that budget). With
+   * `keepRate` (a workflow replaying its history) a queue already polled keeps its rate: the budget replayed may be an
+   * older run's (a query on a closed run replays it), and restarting the tenant's worker at it would pace the
+   * tenant's current run by the old budget.
+   */
+  ensurePolling(taskQueue: string, operationsPerHour: number, options?: { keepRate?: boolean }): void;
   /** Stops every tenant worker and waits for their in-flight activities. */
   shutdown(): Promise<void>;
   /** The queues this process polls, with their rate (for logs and tests). */
@@ -78,9 +83,10 @@ export function createTenantQueuePool(create: CreateTenantQueueWorker, onError: 
   };
 
   return {
-    ensurePolling(taskQueue, operationsPerHour) {
+    ensurePolling(taskQueue, operationsPerHour, options = {}) {
       if (closed) return;
       const existing = workers.get(taskQueue);
+      if (existing && options.keepRate) return;
       if (existing?.operationsPerHour === operationsPerHour) {
         existing.askedAt = now();
         return;
