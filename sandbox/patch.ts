@@ -119,6 +119,9 @@ function mergeExtension(stored: unknown, value: Record<string, unknown>): Record
 
 function toLibraryOperation(operation: RequestOperation, index: number): ScimPatchOperation {
   const op = operation.op.toLowerCase();
+  // RFC 7644 §3.5.2.1/§3.5.2.3: an add or replace MUST carry a value. Without one scim-patch would unset the attribute
+  // (a deactivated user's `active`, read as active again) or return nothing for a pathless one (a 500 here).
+  if ((op === 'add' || op === 'replace') && operation.value === undefined) throw invalidSyntax(`Operations[${index}]: ${op} needs a value`);
   const value = coerceActive(operation.path, operation.value);
   if (op === 'add' || op === 'replace') return operation.path === undefined ? { op, value } : { op, path: operation.path, value };
   if (op === 'remove') {

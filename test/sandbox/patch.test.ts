@@ -96,6 +96,21 @@ describe('sandbox PATCH /Users/{id}', () => {
     expect(result.status).toBe(200);
     expect(asUser(result).locale).toBe('da');
   });
+
+  it.each([
+    ['replace of active', { op: 'replace', path: 'active' }],
+    ['replace of a Peakon attribute', { op: 'replace', path: `${PEAKON_USER_SCHEMA}:Team` }],
+    ['add of locale', { op: 'add', path: 'locale' }],
+    ['pathless replace', { op: 'replace' }],
+  ])('answers 400 invalidSyntax for an add or replace without a value (RFC 7644 §3.5.2.1): %s, the user unchanged', async (_what, operation) => {
+    const user = await createEmployee(sandbox(), 'no-value@example.com');
+    await patch(user.id, patchOp({ op: 'replace', path: 'active', value: false }));
+    const before = sandbox().users()[0];
+    const result = await patch(user.id, patchOp(operation));
+    expect(result.status).toBe(400);
+    expect(asError(result)).toMatchObject({ scimType: 'invalidSyntax', detail: expect.stringContaining('needs a value') });
+    expect(sandbox().users()[0]).toEqual(before);
+  });
 });
 
 describe('sandbox PATCH addressed to a whole extension', () => {
