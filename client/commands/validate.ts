@@ -30,9 +30,8 @@ interface PreflightResult {
 
 /**
  * The worker's refusals (HR file outside PEAKON_SYNC_DATA_DIR, a secret not bound by PEAKON_SYNC_SECRET_HOSTS, a guard
- * timeout past PEAKON_SYNC_RETENTION_DAYS) say to
- * change a variable "on the worker"; validate applies the same rules with its own environment, so an operator who did
- * exactly that would still see the refusal here without this note.
+ * timeout past PEAKON_SYNC_RETENTION_DAYS) say to change a variable "on the worker"; validate applies the same rules
+ * with its own environment, so an operator who did exactly that would still see the refusal here without this note.
  */
 const HERE_TOO = "validate applies the worker's rule with this shell's environment: set it here too to check";
 
