@@ -137,7 +137,12 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
         page.push(blank(row, info));
       } else {
         read += 1;
-        const problem = info.error?.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' ? columnCountProblem(row, info, position, unnamedLast) : undefined;
+        const problem =
+          info.error?.code === 'CSV_RECORD_INCONSISTENT_COLUMNS'
+            ? columnCountProblem(row, info, position, unnamedLast)
+            : unnamedLast !== undefined
+              ? unendedRowProblem(info, position, unnamedLast)
+              : undefined;
         if (problem) {
           options.onProblem?.(problem);
           page.push(blank(row, info));
@@ -226,6 +231,19 @@ function isBlankField(field: unknown): boolean {
   if (field instanceof Uint8Array) return BLANK_FIELD.test(lenientUtf8.decode(field));
   const data = typeof field === 'object' && 'data' in field && Array.isArray(field.data) ? field.data : undefined;
   return data !== undefined && data.every((byte) => typeof byte === 'number') && BLANK_FIELD.test(lenientUtf8.decode(Uint8Array.from(data as number[])));
+}
+
+/**
+ * The problem of a row as long as the named columns when the header row ends in a delimiter (`unnamedLast`): in an
+ * export that ends every line so, a row that does not has most likely lost a delimiter inside it, and read as it
+ * stands its values would sit one column off (a department read as a last name, the department cleared).
+ */
+function unendedRowProblem(info: ParsedRow['info'], recordNumber: number, unnamedLast: number): RecordProblem {
+  return {
+    recordRef: `row ${recordNumber + 1}`,
+    field: 'record',
+    message: `line ${info.lines} of the file does not end in a delimiter as the header row does (${unnamedLast - 1} named columns and an unnamed last one): a delimiter or quote lost inside it would put its values one column off; the row is left out`,
+  };
 }
 
 /**
