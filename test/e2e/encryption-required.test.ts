@@ -32,6 +32,7 @@ describe('no encryption key: worker and CLI refuse to start', () => {
     ['cancel', ['cancel', 'peakon-sync/demo/2026-01-01T00:00:00Z'], {}],
     ['approve', ['approve', 'peakon-sync/demo/2026-01-01T00:00:00Z'], {}],
     ['unlock', ['unlock', 'demo'], {}],
+    ['runs', ['runs', 'demo'], {}],
     ['schedule list', ['schedule', 'list'], {}],
   ])('%s exits 1 naming the missing key, how to create one and the opt-out', async (_name, args, env) => {
     const result = await runBuiltCli(args, { ...keyless, ...env });
