@@ -46,7 +46,14 @@ export interface PipelineFixture {
 
 let runCounter = 0;
 
-export async function createPipelineFixture(temporal: TemporalTestContext, options: { sandbox?: Partial<SandboxOptions>; tenant?: string; workerToken?: string } = {}): Promise<PipelineFixture> {
+/**
+ * Peakon's request deadline for tests whose sandbox holds every answer a second or more (`slowAnswers: true`). The
+ * sandbox runs on the test's own event loop: an answer held 1.5 s and a 2 s deadline both fall due in the same pass
+ * after a 500 ms stall of a busy CI machine, and the client then gives up on a request the sandbox applied.
+ */
+const SLOW_ANSWERS_TIMEOUT_MS = 10_000;
+
+export async function createPipelineFixture(temporal: TemporalTestContext, options: { sandbox?: Partial<SandboxOptions>; tenant?: string; workerToken?: string; slowAnswers?: boolean } = {}): Promise<PipelineFixture> {
   const sandbox = await startSandbox({ token: 'test-token', quotaPerHour: 1_000_000, ...options.sandbox });
   const stateDirectory = mkdtempSync(path.join(tmpdir(), 'peakon-sync-state-'));
   const csvPath = path.join(stateDirectory, 'hr.csv');
@@ -55,7 +62,7 @@ export async function createPipelineFixture(temporal: TemporalTestContext, optio
     ...sample,
     // Random, not the time: two fixtures made in the same millisecond would share the tenant's lock, queue and ledger.
     tenant: options.tenant ?? `t${process.pid}-${randomUUID().slice(0, 8)}`,
-    peakon: { ...sample.peakon, baseUrl: sandbox.baseUrl, timeoutMs: 2_000, operationsPerHour: 1_000_000 },
+    peakon: { ...sample.peakon, baseUrl: sandbox.baseUrl, timeoutMs: options.slowAnswers ? SLOW_ANSWERS_TIMEOUT_MS : 2_000, operationsPerHour: 1_000_000 },
     source: { ...sample.source, path: csvPath } as ConnectorConfig['source'],
     sync: { ...sample.sync, maxConcurrentEmployees: 10, maxConcurrentPartitions: 2, partitionSize: 50 },
   };

@@ -42,7 +42,7 @@ describe('SCIM requests in flight per tenant', () => {
     ['the default', {}, (max: number) => expect(max).toBe(DEFAULT_SCIM_CONCURRENCY)],
     ['an explicit 30 (the control: the test sees more when the worker allows more)', { maxConcurrentScimActivities: 30 }, (max: number) => expect(max).toBeGreaterThan(DEFAULT_SCIM_CONCURRENCY)],
   ])('with %s, a first load of 30 employees that may all write at once keeps to the worker limit', async (_what, limits, expectMax) => {
-    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: LATENCY_MS } } });
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: LATENCY_MS } }, slowAnswers: true });
     fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 40, partitionSize: 50 };
     fixture.writeEmployees(generateOrg(EMPLOYEES, 1));
     const workers = await fixture.startWorkers(limits);

@@ -58,8 +58,7 @@ describe('the sweep of running syncs, on a stuck run with children in flight', (
    * it; then, its workers still running, `then` checks what follows.
    */
   async function stuckRunTerminatedBySweep(abandonChildren: boolean, then: (terminated: { fixture: PipelineFixture; run: { workflowId: string }; inFlight: { partitions: Child[]; employees: Child[] }; terminatedAt: number }) => Promise<void>): Promise<void> {
-    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: LATENCY_MS } } });
-    fixture.config.peakon = { ...fixture.config.peakon, timeoutMs: 10_000 };
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: LATENCY_MS } }, slowAnswers: true });
     fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1, maxConcurrentPartitions: 2, partitionSize: 10 };
     fixture.writeEmployees(generateOrg(30, 2));
     const { client, taskQueue, nativeConnection } = pipeline.temporal;

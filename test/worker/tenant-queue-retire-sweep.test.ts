@@ -16,7 +16,7 @@ describe('retiring the SCIM queue worker of a tenant with no running sync', () =
 
   it('keeps a running run\'s queue, retires it once the run has finished, and a new run of the tenant still completes', async () => {
     // Each request waits 1.5 s: a run's employees wait on their SCIM activities longer than the idle time, asking nothing.
-    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 1_500 } } });
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 1_500 } }, slowAnswers: true });
     fixture.writeEmployees(generateOrg(6, 2));
     const { temporal } = pipeline;
     const workers = await createSyncWorkers({

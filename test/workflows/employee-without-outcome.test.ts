@@ -38,7 +38,7 @@ describe('an employee whose workflow ends without an outcome', () => {
 
   /** Six people in one create partition, two at a time, each answer slow: employees stay in flight long enough to end one mid-step. */
   async function sixEmployeesSlowly() {
-    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 1_500 } } });
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 1_500 } }, slowAnswers: true });
     const employees = generateOrg(6, 1);
     fixture.writeEmployees(employees);
     fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, partitionSize: 10 };

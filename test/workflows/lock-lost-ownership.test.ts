@@ -21,8 +21,7 @@ describe('a run that loses its tenant lock', () => {
   it('records whom it created in the ownership ledger, but not its HR read', async () => {
     // Slow Peakon answers, one employee and one partition of three at a time: the run is surely still creating when the
     // test takes its lock, after its first partition's creates reached it.
-    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 300 } } });
-    fixture.config.peakon = { ...fixture.config.peakon, timeoutMs: 10_000 };
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 300 } }, slowAnswers: true });
     fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 1, maxConcurrentPartitions: 1, partitionSize: 3 };
     // Waves of 1, 4 and 15: the first run brings the managers, the second creates the other 15.
     const org = generateOrg(20, 3);

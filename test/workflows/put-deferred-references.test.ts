@@ -18,7 +18,7 @@ describe('updateMethod put: the deferred-references PUT of a user created this r
 
   it('keeps what Peakon holds beyond the create body (a default it filled in, attributes another system wrote), and counts its GET', async () => {
     // Business Unit: a Peakon attribute the mapping does not set (someone else manages it).
-    const fixture = await pipeline.fixture({ sandbox: { schema: [...DEFAULT_TENANT_SCHEMA, { name: 'Business Unit', type: 'option' }], putClearsOmitted: true } });
+    const fixture = await pipeline.fixture({ sandbox: { schema: [...DEFAULT_TENANT_SCHEMA, { name: 'Business Unit', type: 'option' }], putClearsOmitted: true }, slowAnswers: true });
     fixture.config.sync = { ...fixture.config.sync, updateMethod: 'put' };
     withoutLeaverGuard(fixture);
     // A management chain of MAX_CREATE_WAVES + 1 people: the last one shares the last wave with their manager, so
@@ -75,7 +75,7 @@ describe('updateMethod put: the deferred-references PUT of a user created this r
   });
 
   it('gives its two requests the time of two: a slow Peakon does not time every attempt out after its PUT landed', async () => {
-    const fixture = await pipeline.fixture();
+    const fixture = await pipeline.fixture({ slowAnswers: true });
     fixture.config.sync = { ...fixture.config.sync, updateMethod: 'put' };
     withoutLeaverGuard(fixture);
     const chain = generateOrg(MAX_CREATE_WAVES + 1, 2).map((employee, index, all) => ({ ...employee, manager_id: index === 0 ? '' : (all[index - 1]?.employee_id ?? '') }));

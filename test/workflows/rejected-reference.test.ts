@@ -27,7 +27,7 @@ describe('a reference Peakon rejects in phase 2', () => {
   const pipeline = usePipelineTests();
 
   it('writes the rest of the change, reports the reference, and fails nobody', async () => {
-    const fixture = await pipeline.fixture();
+    const fixture = await pipeline.fixture({ slowAnswers: true });
     const { root, reports: [newManager, employee] } = rootWithTwoReports();
     withoutLeaverGuard(fixture);
     fixture.writeEmployees([root, newManager, employee]);
@@ -67,7 +67,7 @@ describe('a reference Peakon rejects in phase 2', () => {
     // body. The root is renamed in Peakon between the plan and the creates: Peakon rejects the hire's Manager, and the
     // hire is created without it. Before, the PUT re-sent the rejected Manager: Peakon rejected it again (and the retry
     // without the Buddy), and the hire failed with its Buddy never written.
-    const fixture = await pipeline.fixture({ sandbox: { schema: [...DEFAULT_TENANT_SCHEMA, { name: 'Buddy', type: 'employee' }] } });
+    const fixture = await pipeline.fixture({ sandbox: { schema: [...DEFAULT_TENANT_SCHEMA, { name: 'Buddy', type: 'employee' }] }, slowAnswers: true });
     fixture.config.sync = { ...fixture.config.sync, updateMethod: 'put' };
     fixture.config.mapping = { ...fixture.config.mapping, attributes: { ...fixture.config.mapping.attributes, Buddy: { employeeRef: 'buddy_id', matchOn: 'id', trim: true, onlyOnCreate: false } } };
     withoutLeaverGuard(fixture);
@@ -104,7 +104,7 @@ describe('a reference Peakon rejects in phase 2', () => {
   });
 
   it.each(['patch', 'put'] as const)('a planned update whose only change is a new manager Peakon could not create sends nothing and is not counted updated (%s)', async (updateMethod) => {
-    const fixture = await pipeline.fixture();
+    const fixture = await pipeline.fixture({ slowAnswers: true });
     fixture.config.sync = { ...fixture.config.sync, updateMethod };
     const { org, root, reports: [mover, other] } = rootWithTwoReports();
     withoutLeaverGuard(fixture);

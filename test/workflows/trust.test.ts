@@ -133,8 +133,7 @@ describe('the tenant lock', () => {
   it('a run whose lock is lost mid-run and taken by another run stops writing and ends lock_lost; the next run completes it', async () => {
     // Every Peakon answer 2 s late: the first wave's partition (its one create on the wire) is surely still in flight
     // when the run sees its lock gone, however loaded the machine.
-    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 2_000 } } });
-    fixture.config.peakon = { ...fixture.config.peakon, timeoutMs: 10_000 };
+    const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 2_000 } }, slowAnswers: true });
     fixture.writeEmployees(generateOrg(20, 3));
     fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, maxConcurrentPartitions: 1 };
     const workers = await fixture.startWorkers();
