@@ -502,7 +502,7 @@ describe('the guard', () => {
   });
 
   it('reject applies none; approving a run that holds nothing is an error', async () => {
-    const fixture = await pipeline.fixture();
+    const fixture = await pipeline.fixture({ slowAnswers: true });
     const org = generateOrg(10, 3);
     const workers = await fixture.startWorkers();
     await workers.runUntil(
@@ -524,9 +524,10 @@ describe('the guard', () => {
         expect((JSON.parse(readFileSync(report.reportPath ?? '', 'utf8')) as RunReportFile).summary.counts.notDone).toBe(3);
         expect(formatReport(report)).toMatch(/^ {2}not done: +3 \(/m);
 
-        // A run with nothing held refuses an approval with a reason (while it runs; the sandbox is slowed to see it).
+        // A run with nothing held refuses an approval with a reason (while it runs; the sandbox holds each answer 3 s so
+        // that the run is surely still writing when the approval reaches it, however busy the machine).
         fixture.writeEmployees(org.map((employee) => ({ ...employee, team: 'Moved' })));
-        fixture.sandbox.setFaults({ latencyMs: 300 });
+        fixture.sandbox.setFaults({ latencyMs: 3_000 });
         const busy = await fixture.startSync();
         await progressOf(busy, (progress) => progress.phase === 'update');
         await expect(busy.executeUpdate(approveLeaversUpdate)).rejects.toMatchObject({ cause: { message: expect.stringMatching(/holds no leaver writes/) } });
