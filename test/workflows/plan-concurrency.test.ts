@@ -11,7 +11,8 @@ import { generateOrg } from '../fixtures/org';
 import { usePipelineTests } from '../harness/pipeline';
 
 const PAGE_SIZE = 10;
-const PAGE_DELAY_MS = 150;
+// Slow enough that three plans started together overlap even when a busy machine starts them a second apart.
+const PAGE_DELAY_MS = 400;
 
 interface SlowHr {
   origin: string;
@@ -57,7 +58,7 @@ describe('plans per worker', () => {
     [3, 'overlap up to the limit (the control: the test sees overlapping plans)', (max: number) => expect(max).toBeGreaterThanOrEqual(2)],
   ])('with maxConcurrentPlans %i, three runs planning at once %s, and all complete', async (maxConcurrentPlans, _what, expectMaxInFlight) => {
     const fixture = await pipeline.fixture();
-    const hr = await startSlowHr(generateOrg(40, 3)); // 5 pages (the last one empty): about 750 ms per plan
+    const hr = await startSlowHr(generateOrg(40, 3)); // 5 pages (the last one empty): about 2 s per plan
     try {
       fixture.config.source = SourceConfigSchema.parse({ type: 'rest', url: `${hr.origin}/employees`, pagination: { type: 'offset', pageSize: PAGE_SIZE }, timeoutMs: 5_000 });
       const workers = await fixture.startWorkers({ maxConcurrentPlans });
