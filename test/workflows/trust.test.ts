@@ -329,6 +329,15 @@ describe('cancelling a run and the circuit breaker', () => {
         expect(notDone).toHaveLength(40 - 17);
         for (const line of notDone) expect(line).toMatchObject({ action: 'create', reason: `not done: the run failed (partition ${partition(0)} failed) before it finished this employee: it was in the partition that failed (what it sent may have reached Peakon) or its turn never came; the next sync completes it` });
 
+        // The ledger holds exactly whom the finished waves and partition created, not whom the failed partition created
+        // before it failed (its outcomes never reached the run).
+        const ledger = ledgerStoreFromEnv(process.env, defaultPayloadDirectory());
+        const ownedAfterFailure = new Set((await ledger.read(fixture.config.tenant)).owned);
+        expect(ownedAfterFailure.size).toBe(7 + 10);
+        for (const outcome of finished.outcomes) expect(ownedAfterFailure.has(outcome.peakonUserId ?? '')).toBe(true);
+        const createdByFailed = fixture.sandbox.users().filter((user) => !ownedAfterFailure.has(user.id));
+        expect(fixture.sandbox.users()).toHaveLength(7 + 10 + createdByFailed.length);
+
         // Owned: two of them leave the HR read before any run matched them again, and the next run deactivates them.
         const gone = finished.outcomes.slice(0, 2).map((outcome) => outcome.employeeKey);
         fixture.writeEmployees(employees.filter((employee) => !gone.includes(employee.work_email.toLowerCase())));
@@ -336,6 +345,11 @@ describe('cancelling a run and the circuit breaker', () => {
         expect(next.status).toBe('completed');
         expect(next.counts.deactivated).toBe(2);
         for (const email of gone) expect(fixture.sandbox.users().find((user) => user.userName.toLowerCase() === email)?.active).toBe(false);
+        // Whom the failed partition created, the next sync adopts (its report lines say so) and owns from now on.
+        const nextLines = (JSON.parse(readFileSync(next.reportPath ?? '', 'utf8')) as RunReportFile).employees;
+        for (const user of createdByFailed) expect(nextLines.find((line) => line.employeeKey === user.userName.toLowerCase())).toMatchObject({ adopted: true });
+        const ownedAfterNext = new Set((await ledger.read(fixture.config.tenant)).owned);
+        expect(fixture.sandbox.users().filter((user) => !ownedAfterNext.has(user.id))).toEqual([]);
       })(),
     );
   });
