@@ -67,6 +67,21 @@ describe('REST source: the HR list changes while an offset or page read is under
     expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '3', '6', '7']);
   });
 
+  it('fails a read past a total announced on the first page only that ends with fewer records than announced (one removed mid-read: a present person fell between pages)', async () => {
+    const rows: Array<Record<string, unknown>> = people(6);
+    const api = await serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      const page = rows.slice(offset, offset + Number(url.searchParams.get('limit')));
+      if (offset === 0) {
+        // Removed ahead of the next page: the person first on it moves onto the page already read, and is never seen.
+        rows.splice(0, 1);
+        return { body: { total: 6, rows: page } };
+      }
+      return { body: { rows: page } };
+    });
+    await expect(readWith(api.origin, { recordsPath: 'rows', totalPath: 'total', pagination: { type: 'offset', pageSize: 3 } })).rejects.toThrow(/announced 6 records at "total" but returned only 5; the read is incomplete/);
+  });
+
   it('reads a list that stays put completely, ending at the total each page confirms (no request past the end)', async () => {
     const rows = people(7);
     const api = await serve(({ url }) => {

@@ -154,6 +154,7 @@ describeS3('S3 storage driver (moto server)', () => {
         { ID: 'tagged', Status: 'Enabled', Filter: { Tag: { Key: 'k', Value: 'v' } }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
         { ID: 'disabled', Status: 'Disabled', Filter: { Prefix: '' }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
         { ID: 'current-only', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 30 } },
+        { ID: 'kept-newer', Status: 'Enabled', Filter: { Prefix: '' }, NoncurrentVersionExpiration: { NoncurrentDays: 1, NewerNoncurrentVersions: 1 } },
       ],
     });
     expect(await driver.retentionVersioningWarning()).toMatch(/; no lifecycle rule of the bucket does$/);
