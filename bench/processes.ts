@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 // What the benchmarks read about processes from /proc (Linux): memory, CPU time, and the dev server among our children.
 
@@ -43,4 +43,17 @@ export function cpuSecondsOf(pid: number): number {
   // utime + stime (fields 14 and 15 of /proc/<pid>/stat), in clock ticks of 1/100 s.
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Resets a process's VmHWM to its current RSS (writing 5 to /proc/<pid>/clear_refs, Linux ≥ 4.0), so the next VmHWM
+ * read is the peak since now. False when the kernel or permissions refuse it: the caller falls back to sampling.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
