@@ -1,34 +1,32 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ActivityDeps } from '../activities/deps';
 import { sendEmployeeWrite } from '../activities/employee';
+import { planSyncActivity, type PlanResult } from '../activities/plan';
 import { startSync } from '../client/start-sync';
 import { connectClient } from '../client/temporal-client';
 import { generateEncryptionKey } from '../codec/keys';
 import { loadConfigFile } from '../config/load';
-import { leaversSettings, type ConnectorConfig } from '../config/schema';
+import type { ConnectorConfig } from '../config/schema';
 import { resolveSecret } from '../config/secret';
 import { startDevServer } from '../devserver/dev-server';
-import { createSourceForConfig } from '../hris';
-import { readAllRecords } from '../hris/source';
-import { mapEmployees } from '../mapping/map';
 import { startSandbox, type RunningSandbox } from '../sandbox';
 import { ScimClient } from '../scim/client';
-import type { ScimUser } from '../scim/resources';
 import { employeeRefFor } from '../sync/employee-ref';
 import { createWorkOfWave, missingPeople, updateWork } from '../sync/phases';
-import { buildPlan } from '../sync/plan';
-import { preflightMapping } from '../sync/preflight';
 import type { SyncReport } from '../sync/report';
 import type { CreateWork, EmployeeOutcome, UpdateWork } from '../sync/types';
 import { createSyncWorkers, defaultActivityDeps, employeeRefKeyFromEnv } from '../worker/create-worker';
 import { tenantLockWorkflowId } from '../workflows/ids';
 import { changedEmployees, orgShape, reportsBeforeManagers, writeOrgCsv, type OrgShape } from './org-data';
-import { procStatusKiB } from './processes';
+import { procStatusKiB, resetPeakRss } from './processes';
+import { endStateProblemsOf } from './convergence';
 import { busiestWindow } from './busiest-window';
 import { operationsMismatch, parsePipelineOptions, pipelineResultFile, runProblems, type PipelineOptions as Options, type RunWork } from './options';
 
@@ -89,6 +87,54 @@ class RssSampler {
   }
   stop(): void {
     clearInterval(this.timer);
+  }
+}
+
+/**
+ * Each run's memory peak per process: VmHWM from the run's start to its end, reset at the start by writing 5 to
+ * /proc/<pid>/clear_refs (Linux ≥ 4.0), so a spike between two samples counts too. A process whose reset is refused
+ * falls back to the sampler's VmRSS peak (`peakRssFrom` says so). Also each process's lifetime VmHWM, folded in before
+ * every reset (startup, and the history reading between runs, included).
+ */
+class RunMemory {
+  /** MiB, per label, over the process's whole life so far. */
+  readonly lifetime: Record<string, number> = {};
+  private resetDone = new Map<string, boolean>();
+  constructor(
+    private readonly sampler: RssSampler,
+    private readonly pids: () => Map<string, number>,
+  ) {}
+  private all(): Array<[string, number]> {
+    return [['self', process.pid], ...this.pids()];
+  }
+  /** Folds every process's VmHWM (since its last reset) into its lifetime peak. */
+  foldLifetime(): void {
+    for (const [label, pid] of this.all()) {
+      const kib = procStatusKiB(pid, 'VmHWM');
+      if (kib !== undefined) this.lifetime[label] = Math.max(this.lifetime[label] ?? 0, Math.round(kib / 1024));
+    }
+  }
+  start(): void {
+    this.foldLifetime();
+    this.sampler.reset();
+    this.resetDone = new Map(this.all().map(([label, pid]) => [label, resetPeakRss(pid)]));
+  }
+  /** The run's peaks, read now (before anything after the run, the history reading, adds to them). */
+  end(): Pick<RunFigures, 'peakRssMiB' | 'sampledPeakRssMiB' | 'peakRssFrom'> {
+    const sampledPeakRssMiB = this.sampler.reset();
+    const peakRssMiB: Record<string, number> = {};
+    const peakRssFrom: Record<string, string> = {};
+    for (const [label, pid] of this.all()) {
+      const kib = this.resetDone.get(label) ? procStatusKiB(pid, 'VmHWM') : undefined;
+      if (kib !== undefined) {
+        peakRssMiB[label] = Math.round(kib / 1024);
+        this.lifetime[label] = Math.max(this.lifetime[label] ?? 0, peakRssMiB[label]);
+      } else if (sampledPeakRssMiB[label] !== undefined) {
+        peakRssMiB[label] = sampledPeakRssMiB[label];
+        peakRssFrom[label] = 'VmRSS sampled every 200 ms (clear_refs refused)';
+      }
+    }
+    return { peakRssMiB, sampledPeakRssMiB, ...(Object.keys(peakRssFrom).length ? { peakRssFrom } : {}) };
   }
 }
 
@@ -356,8 +402,17 @@ interface RunFigures {
   minutesAtPeakonBudget: number;
   counts: Record<string, number>;
   failed: number;
-  /** Peak RSS in MiB during this run, per process (self = the bench process: in-process worker, client and sandbox). */
+  /**
+   * Peak RSS in MiB during this run, per process (self = the bench process: in-process worker, client and sandbox):
+   * VmHWM from the run's start to its end (RunMemory), unless `peakRssFrom` names another source.
+   */
   peakRssMiB: Record<string, number>;
+  /** VmRSS sampled every 200 ms over the same span: a spike between two samples is missed. */
+  sampledPeakRssMiB: Record<string, number>;
+  /** Processes whose peak is not VmHWM (its reset refused), and what it is instead. */
+  peakRssFrom?: Record<string, string>;
+  /** A failed run: why (status `failed`; its figures go as far as it did). */
+  error?: string;
   history?: HistoryFigures;
   phases?: Record<string, number>;
   /** With --budget-per-hour: the run's wall time against the time its operations need at the budget. */
@@ -419,8 +474,13 @@ function progressTicker(what: string, sandbox: RunningSandbox, started: number):
   return timer;
 }
 
-/** The same plan, the same SCIM client and the same concurrency, without Temporal. */
-async function baselineRun(config: ConnectorConfig, sandbox: RunningSandbox, width: number): Promise<{ counts: Record<string, number>; failed: number; phases: Record<string, number> }> {
+/**
+ * The same plan, the same SCIM client and the same concurrency, without Temporal. The plan is the connector's own plan
+ * activity (activities/plan.ts: read, map, preflight, list, buildPlan with every option a run passes, the ownership
+ * ledger's leaver context included), run in the SDK's activity context without a server; `deps` holds the baseline's
+ * own ledger (its sandbox's users are not the Temporal runs').
+ */
+async function baselineRun(config: ConnectorConfig, sandbox: RunningSandbox, width: number, deps: ActivityDeps, runId: string): Promise<{ counts: Record<string, number>; failed: number; phases: Record<string, number> }> {
   const phases: Record<string, number> = {};
   let mark = performance.now();
   const lap = (name: string) => {
@@ -429,15 +489,12 @@ async function baselineRun(config: ConnectorConfig, sandbox: RunningSandbox, wid
     mark = now;
   };
   const scim = new ScimClient({ baseUrl: config.peakon.baseUrl, token: resolveSecret(config.peakon.token, { url: config.peakon.baseUrl, field: 'peakon.token' }), timeoutMs: config.peakon.timeoutMs, userAgent: 'peakon-scim-connector' });
-  const records = await readAllRecords(createSourceForConfig(config, { resolveSecret }));
-  const mapping = mapEmployees(records, config);
-  const preflight = await preflightMapping(scim, config.mapping, leaversSettings(config));
-  if (preflight.length) throw new Error(`baseline preflight: ${preflight.join('; ')}`);
-  const current: ScimUser[] = [];
-  for await (const page of scim.iterateUserPages()) current.push(...page);
-  const plan = buildPlan(mapping.employees, current, { matchingKey: config.matching.key, updateMethod: config.sync.updateMethod, refOf: employeeRefFor(employeeRefKeyFromEnv().employeeRefKey, config.tenant) });
+  const planned: PlanResult = await new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 3_600_000 }, { logger: new DefaultLogger('WARN') }).run(planSyncActivity(deps), { run: { tenant: config.tenant, runId }, config, startedAt: new Date().toISOString() });
+  // Not asked for a stored plan (PlanInput.storedPlan): the entries come whole.
+  if (planned.stored) throw new Error('baseline: the plan activity stored its plan, expected whole entries');
+  const plan = { entries: planned.entries, waves: planned.waves };
   lap('plan (read, map, preflight, list, buildPlan)');
-  const counts: Record<string, number> = { created: 0, updated: 0, unchanged: 0, skipped: 0, failed: mapping.problems.length };
+  const counts: Record<string, number> = { created: 0, updated: 0, unchanged: 0, skipped: 0, failed: planned.problems.length };
   for (const entry of plan.entries) {
     if (entry.action === 'unchanged') counts.unchanged = (counts.unchanged ?? 0) + 1;
     if (entry.action === 'skip') counts.skipped = (counts.skipped ?? 0) + 1;
@@ -519,8 +576,21 @@ function directorySize(dir: string): number {
   return total;
 }
 
+/** An error and its causes, one message each (a failed workflow's own message is only "Workflow execution failed"). */
+function errorText(error: unknown): string {
+  const messages: string[] = [];
+  for (let cursor: unknown = error; cursor !== undefined && cursor !== null && messages.length < 4; cursor = cursor instanceof Error ? cursor.cause : undefined) {
+    messages.push(cursor instanceof Error ? cursor.message : String(cursor));
+  }
+  return messages.join(': ');
+}
+
 async function main(): Promise<void> {
   const options = parsePipelineOptions(process.argv.slice(2));
+  // Gone until this run writes its own: a run that fails or is interrupted must not leave an earlier run's figures
+  // standing under its name.
+  const resultFile = pipelineResultFile(options);
+  rmSync(resultFile, { force: true });
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'peakon-bench-pipeline-'));
@@ -558,7 +628,7 @@ async function main(): Promise<void> {
   const extra: ChildProcess[] = [];
   const workerLabels = new Map<ChildProcess, string>();
   let serverPid: number | undefined;
-  let serverPeak: number | undefined;
+  let serverLifetimePeak: number | undefined;
   const workerLifetimePeaks: Record<string, number> = {};
   // Rejects when a worker process exits while runs are under way (not when this process stops it).
   let stoppingWorkers = false;
@@ -574,6 +644,8 @@ async function main(): Promise<void> {
     invalid.push(`${side} ${label}: ${problems.join(', ')}`);
     process.stderr.write(`  INVALID ${side} ${label}: ${problems.join(', ')}\n`);
   };
+  // Employee refs as the connector names them (the end state check's plan needs some; they name no one there).
+  const refOf = employeeRefFor(employeeRefKeyFromEnv().employeeRefKey, TENANT);
   const check = (side: string, spec: RunSpec, run: { status: string; failed: number; users: number; counts: Record<string, number>; operationsByMethod: Record<string, number> }) =>
     markInvalid(side, spec.label, runProblems(run, { users: shape.employees - shape.leavers, work: spec.work }));
   let payloadStoreMiB = 0;
@@ -603,6 +675,14 @@ async function main(): Promise<void> {
   const server = await startDevServer(dbFile ? { dbFilename: dbFile } : {});
   const pids = new Map<string, number>();
   const sampler = new RssSampler(() => pids);
+  const memory = new RunMemory(sampler, () => pids);
+  /** A run that threw or ended failed: recorded (its figures as far as they go) and the whole output marked invalid. */
+  const recordFailure = (side: 'temporal' | 'baseline', spec: RunSpec, error: unknown, figures: RunFigures | undefined) => {
+    const list = side === 'temporal' ? temporalRuns : baselineRuns;
+    if (figures && !list.includes(figures)) list.push(Object.assign(figures, { status: 'failed' }));
+    if (figures) figures.error = errorText(error);
+    markInvalid(side, spec.label, [`run failed: ${errorText(error)}`]);
+  };
   try {
     // The process startDevServer spawned (absent when the SDK's download started it: no dev server figures then).
     serverPid = server.pid;
@@ -631,57 +711,84 @@ async function main(): Promise<void> {
           });
       const runInWorkers = <T>(until: Promise<T>): Promise<T> => (inProcess ? inProcess.runUntil(until) : until);
       let lastStart = 0;
+      // The run under way and its figures so far: what a failure (a worker process's exit, the in-process worker's) names.
+      let current: { spec: RunSpec; figures: RunFigures | undefined } | undefined;
       await runInWorkers(
         Promise.race([workerExited, (async () => {
           for (const spec of runs) {
+            current = { spec, figures: undefined };
             await writeOrgCsv(csv, shape, spec.changed);
             await waitForNextSecond(lastStart);
-            sampler.reset();
+            memory.start();
             const before = sandbox.ops().length;
             const started = performance.now();
             lastStart = Date.now();
             const ticker = progressTicker(`temporal ${spec.label}`, sandbox, started);
-            const handle = await startSync({ client: connected.client, namespace: server.namespace, taskQueue: TASK_QUEUE, config });
             let report: SyncReport;
+            let workflowId = '';
+            current.figures = { run: spec.label, status: 'running', ...operationsOf(sandbox, before, options.employees, started), counts: {}, failed: 0, peakRssMiB: {}, sampledPeakRssMiB: {} };
             try {
+              const handle = await startSync({ client: connected.client, namespace: server.namespace, taskQueue: TASK_QUEUE, config });
+              workflowId = handle.workflowId;
               report = await Promise.race([handle.result(), workerExited]);
+            } catch (error) {
+              // A sync ending `failed` rejects its result; a worker process's exit rejects the race. Either way the run
+              // is recorded with what it did so far, and the runs after it (which build on its end state) are not run.
+              Object.assign(current.figures, operationsOf(sandbox, before, options.employees, started), memory.end());
+              recordFailure('temporal', spec, error, current.figures);
+              process.stderr.write(`temporal ${spec.label}: failed (${errorText(error)}); the runs after it are not run\n`);
+              return;
             } finally {
               clearInterval(ticker);
             }
             const operations = operationsOf(sandbox, before, options.employees, started);
-            const peakRssMiB = sampler.reset();
+            // Read before the history inspection below, which makes the dev server load histories: the run's own peak.
+            const peaks = memory.end();
+            const figures: RunFigures = { run: spec.label, status: report.status, ...operations, counts: { ...report.counts }, failed: report.failuresTotal, ...peaks };
+            current.figures = figures;
+            temporalRuns.push(figures);
             // The lock is released by signal as the run ends; the next run must not find it still held.
             await connected.client.workflow.getHandle(tenantLockWorkflowId(TENANT)).result().catch(() => undefined);
-            process.stderr.write(`temporal ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}, status ${report.status}; reading histories…\n`);
-            const history = await inspectHistories(connected.client, handle.workflowId, options.historySample, tenantLockWorkflowId(TENANT));
-            const pacing = options.budgetPerHour === undefined ? undefined : pacingOf(sandbox, before, operations.operations, operations.wallSeconds, options.budgetPerHour);
-            if (pacing) process.stderr.write(`  pacing: ${operations.wallSeconds} s for ${operations.operations} operations, ${pacing.secondsAtBudget} s at ${options.budgetPerHour}/hour: ×${pacing.wallOverBudgetTime}, ${pacing.rateLimited} 429s; busiest 10 s ${pacing.busiest10s} (${(pacing.budgetPerHour / 360).toFixed(0)} at the budget), busiest 60 s ${pacing.busiest60s} (${(pacing.budgetPerHour / 60).toFixed(0)})\n`);
-            temporalRuns.push({ run: spec.label, status: report.status, ...operations, counts: { ...report.counts }, failed: report.failuresTotal, peakRssMiB, history, phases: history.phases, ...(pacing ? { pacing } : {}) });
+            process.stderr.write(`temporal ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}, status ${report.status}; checking the end state, reading histories…\n`);
             if (report.status !== 'completed') process.stderr.write(`  run status ${report.status}: ${JSON.stringify(report.failures.slice(0, 3))} ${report.message ?? ''}\n`);
             check('temporal', spec, { status: report.status, failed: report.failuresTotal, users: sandbox.users().length, counts: { ...report.counts }, operationsByMethod: operations.operationsByMethod });
+            markInvalid('temporal', spec.label, await endStateProblemsOf(config, sandbox.users(), refOf));
+            const history = await inspectHistories(connected.client, workflowId, options.historySample, tenantLockWorkflowId(TENANT));
+            const pacing = options.budgetPerHour === undefined ? undefined : pacingOf(sandbox, before, operations.operations, operations.wallSeconds, options.budgetPerHour);
+            if (pacing) process.stderr.write(`  pacing: ${operations.wallSeconds} s for ${operations.operations} operations, ${pacing.secondsAtBudget} s at ${options.budgetPerHour}/hour: ×${pacing.wallOverBudgetTime}, ${pacing.rateLimited} 429s; busiest 10 s ${pacing.busiest10s} (${(pacing.budgetPerHour / 360).toFixed(0)} at the budget), busiest 60 s ${pacing.busiest60s} (${(pacing.budgetPerHour / 60).toFixed(0)})\n`);
+            Object.assign(figures, { history, phases: history.phases, ...(pacing ? { pacing } : {}) });
           }
         })()]),
-      );
+      ).catch((error: unknown) => {
+        // A worker process that exited between syncs, the in-process worker failing, or any other throw of the runs.
+        if (current) recordFailure('temporal', current.spec, error, current.figures);
+        else markInvalid('temporal', 'runs', [`failed: ${errorText(error)}`]);
+        process.stderr.write(`temporal runs failed: ${errorText(error)}\n`);
+      });
     } finally {
       stoppingWorkers = true;
-      for (const child of extra) {
-        if (child.pid !== undefined) {
-          const peak = procStatusKiB(child.pid, 'VmHWM');
-          if (peak !== undefined) workerLifetimePeaks[workerLabels.get(child) ?? 'worker process'] = Math.round(peak / 1024);
-        }
-        child.kill('SIGTERM');
-      }
+      // Every process's VmHWM since the last run started (history reading included) joins its lifetime peak now,
+      // while the processes still run.
+      memory.foldLifetime();
+      for (const child of extra) child.kill('SIGTERM');
       // A process killed by a signal has exitCode null and signalCode set: it has exited too, and 'exit' will not come again.
       await Promise.all(extra.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
       await sandbox.close();
       await connected.close();
       await connection.close();
     }
-    workerLifetimePeaks[options.separateWorkers ? 'bench process (client + sandbox)' : 'bench process (in-process worker + client + sandbox)'] = Math.round((procStatusKiB(process.pid, 'VmHWM') ?? 0) / 1024);
-    if (serverPid !== undefined) serverPeak = procStatusKiB(serverPid, 'VmHWM');
+    for (const child of extra) {
+      const label = workerLabels.get(child) ?? 'worker process';
+      const peak = memory.lifetime[label];
+      if (peak !== undefined) workerLifetimePeaks[label] = peak;
+    }
+    workerLifetimePeaks[options.separateWorkers ? 'bench process (client + sandbox)' : 'bench process (in-process worker + client + sandbox)'] = memory.lifetime.self ?? 0;
+    serverLifetimePeak = serverPid === undefined ? undefined : memory.lifetime['temporal dev server'];
     payloadStoreMiB = MiB(directorySize(path.join(dir, 'payloads')));
     databaseMiB = dbFile ? MiB(['', '-wal', '-shm'].reduce((sum, suffix) => sum + (existsSync(dbFile + suffix) ? statSync(dbFile + suffix).size : 0), 0)) : 0;
   } finally {
+    // Dead now: their pids must not be read again (another process may hold one).
+    pids.clear();
     await server.stop();
     if (dbDir && dbDir !== dir) rmSync(dbDir, { recursive: true, force: true });
   }
@@ -689,20 +796,33 @@ async function main(): Promise<void> {
   if (options.baseline) {
     const sandbox = await startSandbox({ token: TOKEN, quotaPerHour: UNLIMITED, faults: { latencyMs: options.latencyMs } });
     const config = benchConfig(base, sandbox.baseUrl, csv, options);
+    // The baseline's own ownership ledger (its own payload folder): its sandbox's users are not the Temporal runs'.
+    const baselineDeps = defaultActivityDeps(path.join(dir, 'baseline', 'reports'), { ...process.env, PEAKON_SYNC_PAYLOAD_STORE: `local:${path.join(dir, 'baseline', 'payloads')}` });
     try {
       for (const spec of runs) {
         await writeOrgCsv(csv, shape, spec.changed);
-        sampler.reset();
+        memory.start();
         const before = sandbox.ops().length;
         const started = performance.now();
         const ticker = progressTicker(`baseline ${spec.label}`, sandbox, started);
-        const outcome = await baselineRun(config, sandbox, width).finally(() => clearInterval(ticker));
+        let outcome: Awaited<ReturnType<typeof baselineRun>>;
+        try {
+          outcome = await baselineRun(config, sandbox, width, baselineDeps, `baseline/${TENANT}/${spec.label}`);
+        } catch (error) {
+          const figures: RunFigures = { run: spec.label, status: 'failed', ...operationsOf(sandbox, before, options.employees, started), counts: {}, failed: 0, ...memory.end() };
+          recordFailure('baseline', spec, error, figures);
+          process.stderr.write(`baseline ${spec.label}: failed (${errorText(error)}); the runs after it are not run\n`);
+          break;
+        } finally {
+          clearInterval(ticker);
+        }
         const operations = operationsOf(sandbox, before, options.employees, started);
         // The baseline has no report: it completed if no employee failed.
         const status = outcome.failed === 0 ? 'completed' : 'completed_with_failures';
-        baselineRuns.push({ run: spec.label, status, ...operations, counts: outcome.counts, failed: outcome.failed, peakRssMiB: sampler.reset(), phases: outcome.phases });
+        baselineRuns.push({ run: spec.label, status, ...operations, counts: outcome.counts, failed: outcome.failed, ...memory.end(), phases: outcome.phases });
         process.stderr.write(`baseline ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}\n`);
         check('baseline', spec, { status, failed: outcome.failed, users: sandbox.users().length, counts: outcome.counts, operationsByMethod: operations.operationsByMethod });
+        markInvalid('baseline', spec.label, await endStateProblemsOf(config, sandbox.users(), refOf));
       }
       // The same plan must send the same requests: a side that sent fewer did less work, and its figures would flatter it.
       runs.forEach((spec, index) => {
@@ -720,10 +840,14 @@ async function main(): Promise<void> {
     const baseline = baselineRuns[index];
     return { run: run.run, temporalSeconds: run.wallSeconds, baselineSeconds: baseline?.wallSeconds ?? null, ratio: baseline ? Number((run.wallSeconds / baseline.wallSeconds).toFixed(1)) : null };
   });
+  // The dev server's peak during the runs (each run's VmHWM, the history reading after it excluded).
+  const serverRunPeaks = temporalRuns.flatMap((run) => (run.peakRssMiB['temporal dev server'] === undefined ? [] : [run.peakRssMiB['temporal dev server']]));
+  const serverPeak = serverRunPeaks.length ? Math.max(...serverRunPeaks) : null;
   const output = {
     command,
-    // false: some run did not sync every employee cleanly, did other work than expected (creates, writes, updates), or
-    // sent other requests than the baseline; its figures are no measurement of the pipeline.
+    // false: some run failed, did not sync every employee cleanly, did other work than expected (creates, writes,
+    // updates), left the sandbox other than the HR read says (end state), or sent other requests than the baseline;
+    // its figures are no measurement of the pipeline.
     valid: invalid.length === 0,
     ...(invalid.length ? { invalidBecause: invalid } : {}),
     machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
@@ -738,26 +862,33 @@ async function main(): Promise<void> {
     dataPath: { encryption: 'AES-256-GCM (PEAKON_SYNC_ENCRYPTION_KEY)', payloadStore: 'local (PEAKON_SYNC_PAYLOAD_STORE)', payloadStoreMiB, temporalDatabaseMiB: databaseMiB },
     budgetPerHour: BUDGET_PER_HOUR,
     pacedAtPerHour: options.budgetPerHour ?? null,
-    temporal: { runs: temporalRuns, devServerPeakRssMiB: serverPeak === undefined ? null : Math.round(serverPeak / 1024), lifetimePeakRssMiB: workerLifetimePeaks },
+    // peakRssMiB of a run: each process's VmHWM from the run's start (reset by /proc/<pid>/clear_refs) to its end, the
+    // history reading after it excluded; `peakRssFrom` names a process whose reset was refused (then: sampled VmRSS).
+    // sampledPeakRssMiB: VmRSS sampled every 200 ms over the same span (a spike between samples is missed).
+    temporal: {
+      runs: temporalRuns,
+      devServerPeakRssMiB: serverPeak,
+      devServerLifetimePeakRssMiB: serverLifetimePeak ?? null,
+      lifetimePeakRssMiB: workerLifetimePeaks,
+    },
     baseline: { runs: baselineRuns },
     ratios,
   };
   mkdirSync('bench/results', { recursive: true });
-  const file = pipelineResultFile(options);
-  writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+  writeFileSync(resultFile, `${JSON.stringify(output, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
-  process.stdout.write(`\n${summary(output.temporal.runs, ratios, output.temporal.devServerPeakRssMiB)}\n${invalid.length ? `INVALID: ${invalid.join('; ')}` : 'valid: every run completed, nothing failed, every active employee in the sandbox, the expected work done (creates, no writes, updates), Temporal and baseline sent the same requests'}\nwritten to ${file}\n`);
+  process.stdout.write(`\n${summary(output.temporal.runs, ratios, output.temporal.devServerPeakRssMiB, output.temporal.devServerLifetimePeakRssMiB)}\n${invalid.length ? `INVALID: ${invalid.join('; ')}` : 'valid: every run completed, nothing failed, every active employee in the sandbox, the expected work done (creates, no writes, updates), the end state as the HR read says (re-planned: nothing left to write), Temporal and baseline sent the same requests'}\nwritten to ${resultFile}\n`);
   if (invalid.length) process.exitCode = 1;
   rmSync(dir, { recursive: true, force: true });
 }
 
-function summary(runs: RunFigures[], ratios: Array<{ ratio: number | null; baselineSeconds: number | null }>, serverPeak: number | null): string {
+function summary(runs: RunFigures[], ratios: Array<{ ratio: number | null; baselineSeconds: number | null }>, serverPeak: number | null, serverLifetimePeak: number | null): string {
   // Sizes of every workflow of the run, or of the fetched ones only (inspectHistories): the label says which.
   const bytesOfAll = runs.every((run) => run.history?.largestByBytesOf !== 'sampled workflows');
   const payloadOfAll = runs.every((run) => run.history?.largestPayloadOf !== 'sampled workflows');
   const historyLabel = bytesOfAll ? 'largest history (events / KiB)' : 'largest history (events / KiB of the sampled workflows)';
   const payloadLabel = payloadOfAll ? 'largest inline payload (KiB)' : 'largest inline payload of the sampled workflows (KiB)';
-  const lines = [`| run | status (failed) | wall s | employees/s | operations | per employee | at 25,000/h (min) | ${historyLabel} | ${payloadLabel} | peak RSS MiB | baseline s | Temporal ÷ baseline |`, '|---|---|---|---|---|---|---|---|---|---|---|---|'];
+  const lines = [`| run | status (failed) | wall s | employees/s | operations | per employee | at 25,000/h (min) | ${historyLabel} | ${payloadLabel} | peak RSS MiB (VmHWM of the run) | baseline s | Temporal ÷ baseline |`, '|---|---|---|---|---|---|---|---|---|---|---|---|'];
   runs.forEach((run, index) => {
     const history = run.history;
     const methods = Object.entries(run.operationsByMethod).map(([method, count]) => `${count} ${method}`).join(', ');
@@ -765,7 +896,7 @@ function summary(runs: RunFigures[], ratios: Array<{ ratio: number | null; basel
       `| ${run.run} | ${run.status} (${run.failed}) | ${run.wallSeconds} | ${run.employeesPerSecond} | ${run.operations} (${methods}) | ${run.operationsPerEmployee} | ${run.minutesAtPeakonBudget} | ${history ? `${history.largestByEvents.events} / ${(history.largestByBytes.bytes / 1024).toFixed(0)}` : '-'} | ${history ? (history.largestPayload.bytes / 1024).toFixed(1) : '-'} | ${JSON.stringify(run.peakRssMiB)} | ${ratios[index]?.baselineSeconds ?? '-'} | ${ratios[index]?.ratio ?? '-'} |`,
     );
   });
-  lines.push(`Temporal dev server peak RSS (VmHWM): ${serverPeak ?? '?'} MiB`);
+  lines.push(`Temporal dev server peak RSS (VmHWM during the runs, history reading excluded): ${serverPeak ?? '?'} MiB; over its lifetime (history reading included): ${serverLifetimePeak ?? '?'} MiB`);
   return lines.join('\n');
 }
 
