@@ -882,18 +882,28 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** The longest history's events and KiB (one workflow), and the largest by size's when that is another workflow. */
+function largestHistories(history: HistoryFigures): string {
+  const cell = (size: WorkflowSize) => `${size.events} / ${(size.bytes / 1024).toFixed(0)} (${size.type})`;
+  const longest = history.largestByEvents;
+  const largest = history.largestByBytes;
+  return largest.workflowId === longest.workflowId ? cell(longest) : `${cell(longest)}; by size ${cell(largest)}`;
+}
+
 function summary(runs: RunFigures[], ratios: Array<{ ratio: number | null; baselineSeconds: number | null }>, serverPeak: number | null, serverLifetimePeak: number | null): string {
   // Sizes of every workflow of the run, or of the fetched ones only (inspectHistories): the label says which.
   const bytesOfAll = runs.every((run) => run.history?.largestByBytesOf !== 'sampled workflows');
   const payloadOfAll = runs.every((run) => run.history?.largestPayloadOf !== 'sampled workflows');
-  const historyLabel = bytesOfAll ? 'largest history (events / KiB)' : 'largest history (events / KiB of the sampled workflows)';
+  // One workflow's events and KiB together, with its type; the largest by size after it when that is another workflow
+  // (the longest history is the longest of all: the 10 longest are always fetched).
+  const historyLabel = `largest history (events / KiB, type; by size when another${bytesOfAll ? '' : ', of the sampled workflows'})`;
   const payloadLabel = payloadOfAll ? 'largest inline payload (KiB)' : 'largest inline payload of the sampled workflows (KiB)';
   const lines = [`| run | status (failed) | wall s | employees/s | operations | per employee | at 25,000/h (min) | ${historyLabel} | ${payloadLabel} | peak RSS MiB (VmHWM of the run) | baseline s | Temporal ÷ baseline |`, '|---|---|---|---|---|---|---|---|---|---|---|---|'];
   runs.forEach((run, index) => {
     const history = run.history;
     const methods = Object.entries(run.operationsByMethod).map(([method, count]) => `${count} ${method}`).join(', ');
     lines.push(
-      `| ${run.run} | ${run.status} (${run.failed}) | ${run.wallSeconds} | ${run.employeesPerSecond} | ${run.operations} (${methods}) | ${run.operationsPerEmployee} | ${run.minutesAtPeakonBudget} | ${history ? `${history.largestByEvents.events} / ${(history.largestByBytes.bytes / 1024).toFixed(0)}` : '-'} | ${history ? (history.largestPayload.bytes / 1024).toFixed(1) : '-'} | ${JSON.stringify(run.peakRssMiB)} | ${ratios[index]?.baselineSeconds ?? '-'} | ${ratios[index]?.ratio ?? '-'} |`,
+      `| ${run.run} | ${run.status} (${run.failed}) | ${run.wallSeconds} | ${run.employeesPerSecond} | ${run.operations} (${methods}) | ${run.operationsPerEmployee} | ${run.minutesAtPeakonBudget} | ${history ? largestHistories(history) : '-'} | ${history ? (history.largestPayload.bytes / 1024).toFixed(1) : '-'} | ${JSON.stringify(run.peakRssMiB)} | ${ratios[index]?.baselineSeconds ?? '-'} | ${ratios[index]?.ratio ?? '-'} |`,
     );
   });
   lines.push(`Temporal dev server peak RSS (VmHWM during the runs, history reading excluded): ${serverPeak ?? '?'} MiB; over its lifetime (history reading included): ${serverLifetimePeak ?? '?'} MiB`);
