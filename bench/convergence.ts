@@ -46,10 +46,11 @@ export function endStateProblems(desired: DesiredEmployee[], users: ScimUser[], 
   for (const entry of plan.entries) if (WRITES.includes(entry.action)) left.set(entry.action, (left.get(entry.action) ?? 0) + 1);
   const problems: string[] = [];
   if (left.size) problems.push(`end state: the plan made again against the sandbox still has ${[...left].map(([action, count]) => `${count} ${action}`).join(', ')} (values not written, or written wrong or to the wrong user)`);
-  // Every active user must be one an HR record of the read keeps as it is: a leaver created, or a stray user, is not.
-  const kept = new Set(plan.entries.flatMap((entry) => (entry.action === 'unchanged' && entry.peakonUserId !== undefined ? [entry.peakonUserId] : [])));
-  const strays = users.filter((user) => user.active !== false && !kept.has(user.id)).length;
-  if (strays) problems.push(`end state: ${strays} active user(s) in the sandbox that no employee of the HR read has unchanged`);
+  // Every active user must be one an employee of the read matches (their writes left are counted above): a leaver
+  // created, or a stray user, is not.
+  const matched = new Set(plan.entries.flatMap((entry) => (entry.peakonUserId !== undefined ? [entry.peakonUserId] : [])));
+  const strays = users.filter((user) => user.active !== false && !matched.has(user.id)).length;
+  if (strays) problems.push(`end state: ${strays} active user(s) in the sandbox that no employee of the HR read matches`);
   const inactive = users.filter((user) => user.active === false).length;
   if (inactive) problems.push(`end state: ${inactive} inactive user(s) in the sandbox, expected none (leavers are never created)`);
   return problems;
