@@ -331,11 +331,12 @@ async function leaverContext(deps: ActivityDeps, input: PlanInput, mapping: Mapp
   const ledger = await deps.ownership.read(input.run.tenant);
   const retainedKeys = new Set(mapping.problems.flatMap((problem) => (problem.employeeKey !== undefined ? [problem.employeeKey] : [])));
   const retainedSourceIds = new Set(mapping.problems.flatMap((problem) => (problem.sourceId !== undefined ? [problem.sourceId] : [])));
+  const retainedEmailKeys = new Set(mapping.problems.flatMap((problem) => (problem.emailKey !== undefined ? [problem.emailKey] : [])));
   const identified = new Set(mapping.problems.filter((problem) => problem.employeeKey !== undefined || problem.sourceId !== undefined).map((problem) => problem.recordRef));
   const unidentifiedRecords = new Set(mapping.problems.filter((problem) => !identified.has(problem.recordRef)).map((problem) => problem.recordRef)).size;
   const today = runDay(input, config);
   const readCount = recordsInScope(mapping);
-  return { today, owned: new Set(ledger.owned), retainedKeys, retainedSourceIds, unidentifiedRecords, readCount, lastCompleteRead: ledger.lastCompleteRead };
+  return { today, owned: new Set(ledger.owned), retainedKeys, retainedSourceIds, retainedEmailKeys, unidentifiedRecords, readCount, lastCompleteRead: ledger.lastCompleteRead };
 }
 
 /**

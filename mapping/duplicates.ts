@@ -56,6 +56,7 @@ export function rejectDuplicates(records: MappedRecord[], matchingKey: 'email' |
           recordRef: record.recordRef,
           employeeKey: record.employeeKey,
           sourceId: record.sourceId,
+          ...(matchingKey === 'employeeNumber' ? { emailKey: record.emailKey } : {}),
           field: key.field,
           message: `the ${key.label} ${quoted(value)}${writtenAs === undefined ? '' : ` (written ${quoted(writtenAs)})`} is also used by ${others.join(', ')}; neither record is written`,
         });

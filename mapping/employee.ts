@@ -43,6 +43,12 @@ export const RecordProblemSchema = z.object({
    * by the `externalId` the connector wrote from that id, so its Peakon user is never taken for a leaver.
    */
   sourceId: z.string().optional(),
+  /**
+   * Under `matching.key: employeeNumber`, the record's email (emailMatchKey) when it was valid: the Peakon user holding
+   * it, whose create a valid record skipped in an earlier run (sync/plan.ts createCollision), is very likely this
+   * person and is not taken for a leaver while the record is rejected. Under email matching employeeKey is this key.
+   */
+  emailKey: z.string().optional(),
   field: z.string(),
   message: z.string(),
 });

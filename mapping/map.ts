@@ -18,12 +18,13 @@ export interface MappingReport extends MappingResult {
   excluded: number;
 }
 
-/** The matching key and HRIS id a record's mapping could still establish, valid or not. */
-function identityOf(outcome: RecordOutcome): Pick<RecordProblem, 'employeeKey' | 'sourceId'> {
-  if (outcome.ok) return { employeeKey: outcome.mapped.employeeKey, sourceId: outcome.mapped.sourceId };
+/** The matching key, HRIS id and (under employee-number matching) email a record's mapping could still establish, valid or not. */
+function identityOf(outcome: RecordOutcome, matchingKey: 'email' | 'employeeNumber'): Pick<RecordProblem, 'employeeKey' | 'sourceId' | 'emailKey'> {
+  if (outcome.ok) return { employeeKey: outcome.mapped.employeeKey, sourceId: outcome.mapped.sourceId, ...(matchingKey === 'employeeNumber' ? { emailKey: outcome.mapped.emailKey } : {}) };
   const employeeKey = outcome.problems.find((problem) => problem.employeeKey !== undefined)?.employeeKey;
   const sourceId = outcome.problems.find((problem) => problem.sourceId !== undefined)?.sourceId;
-  return { ...(employeeKey !== undefined ? { employeeKey } : {}), ...(sourceId !== undefined ? { sourceId } : {}) };
+  const emailKey = outcome.problems.find((problem) => problem.emailKey !== undefined)?.emailKey;
+  return { ...(employeeKey !== undefined ? { employeeKey } : {}), ...(sourceId !== undefined ? { sourceId } : {}), ...(emailKey !== undefined ? { emailKey } : {}) };
 }
 
 /**
@@ -65,7 +66,7 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig, rea
     if (unreadable.length > 0) {
       // Whether the record is in scope is unknown, but who it is may not be: its key and id keep its Peakon user from
       // being taken for a leaver (sync/plan.ts).
-      const identity = identityOf(mapRecord(record, recordRef, config));
+      const identity = identityOf(mapRecord(record, recordRef, config), config.matching.key);
       problems.push(...unreadable.map((problem) => ({ recordRef, ...identity, ...problem })));
       notMapped.push({ record, recordRef });
       return;

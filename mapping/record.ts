@@ -181,8 +181,10 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
   const startDate = typeof started === 'string' && checkIsoDate(started).ok ? started : undefined;
   const emailKey = email === undefined ? undefined : emailMatchKey(email);
   const employeeKey = byNumber ? employeeNumber : emailKey;
+  /** A rejected record's email under employee-number matching (RecordProblem.emailKey): its holder is no leaver. */
+  const retainedEmail = byNumber && emailKey !== undefined ? { emailKey } : {};
   if (problems.length > 0 || sourceId === undefined || email === undefined || emailKey === undefined || employeeKey === undefined) {
-    return { ok: false, problems: problems.map((problem) => ({ recordRef, ...(employeeKey ? { employeeKey } : {}), ...(sourceId !== undefined ? { sourceId } : {}), ...problem })) };
+    return { ok: false, problems: problems.map((problem) => ({ recordRef, ...(employeeKey ? { employeeKey } : {}), ...(sourceId !== undefined ? { sourceId } : {}), ...retainedEmail, ...problem })) };
   }
 
   // null (an emptied optional attribute) is kept: an update clears it in Peakon, a create leaves it out (sync/payloads.ts).
@@ -212,7 +214,7 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
   if (size > MAX_RECORD_BYTES) {
     return {
       ok: false,
-      problems: [{ recordRef, employeeKey, field: 'record', message: `the mapped data is ${formatCount(size)} bytes, more than the ${formatCount(MAX_RECORD_BYTES)} allowed for one employee (largest: ${largestValues(user)})` }],
+      problems: [{ recordRef, employeeKey, ...retainedEmail, field: 'record', message: `the mapped data is ${formatCount(size)} bytes, more than the ${formatCount(MAX_RECORD_BYTES)} allowed for one employee (largest: ${largestValues(user)})` }],
     };
   }
   const emailAsWritten = written.get('email') ?? email;

@@ -24,6 +24,13 @@ export interface LeaverContext {
   retainedKeys: ReadonlySet<string>;
   /** HRIS ids of rejected records: their Peakon user (`externalId`) is still employed too, whatever its key. */
   retainedSourceIds: ReadonlySet<string>;
+  /**
+   * Under `matching.key: employeeNumber`, the emails (emailMatchKey) of rejected records (RecordProblem.emailKey): the
+   * Peakon user holding one is very likely that person (a valid record's create skipped on it keeps it, sync/plan.ts
+   * collisionHolders), so never a leaver while the record is invalid. Every whole-tenant run fills it
+   * (activities/plan.ts); absent: none.
+   */
+  retainedEmailKeys?: ReadonlySet<string>;
   /** Rejected records with neither a valid matching key nor a valid id: nobody can tell whose Peakon user they are. */
   unidentifiedRecords: number;
   /** Employees in scope of this read (valid or not), and of the last completed run's read. */

@@ -400,7 +400,9 @@ function sharedRefError(ref: string, first: PlanEntry, firstIndex: number, secon
  * `leftAlone`: employees skipped because an unreadable Peakon user may be them (unreadableMatcher). They are still
  * employed, like a rejected record: a user with their matching key or their HR id as externalId is no leaver (their
  * ordinary user, matched by no record this run, would otherwise be switched off as "no longer in scope").
- * `kept`: Peakon user ids no leaver this run (the holders of a skipped create's email: createCollision).
+ * `kept`: Peakon user ids no leaver this run (the holders of a skipped create's email: createCollision). Under
+ * employee-number matching, a user holding a rejected record's email (LeaverContext.retainedEmailKeys) is no leaver
+ * either: the same person a valid record's skipped create would keep.
  * `renamedOnto`: keys of records matched by HR id to their own user while another user holds their new key.
  * `contested`: users carrying one record's HR id and another's key (conflictingRecords); `conflicted`: those records'
  * HR ids, with the reason they are not written. A terminated record among them is not written either: skipped with
@@ -483,6 +485,9 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
       continue;
     }
     if (user.externalId !== undefined && context.retainedSourceIds.has(user.externalId)) continue;
+    // A rejected record's email under employee-number matching: its holder is very likely that person (the user a
+    // valid record's skipped create keeps, `kept`), still employed whatever its number and externalId.
+    if (options.matchingKey === 'employeeNumber' && context.retainedEmailKeys?.has(emailMatchKey(user.userName))) continue;
     if (!context.owned.has(user.id)) {
       unowned += 1;
       continue;
