@@ -146,7 +146,8 @@ describeS3('S3 storage driver (moto server)', () => {
     expect(warning).toMatch(new RegExp(`^bucket ${bucket} has versioning enabled: retention \\(PEAKON_SYNC_RETENTION_DAYS\\) deletes without version ids, which only adds delete markers`));
     expect(warning).toMatch(/NoncurrentVersionExpiration .* covering s3:\/\/.+\/connector\/payloads\/ removes it; the bucket has no lifecycle rules$/);
 
-    // Rules that leave some of the prefix's noncurrent versions: another prefix, a tag filter, kept newer versions.
+    // Rules that leave some of the prefix's noncurrent versions: another prefix, a tag filter (kept newer versions, which
+    // moto does not return, in test/storage/s3-lifecycle-newer-versions.test.ts).
     const lifecycle = (rules: BucketLifecycleConfiguration) => s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: rules }));
     await lifecycle({
       Rules: [
@@ -154,7 +155,6 @@ describeS3('S3 storage driver (moto server)', () => {
         { ID: 'tagged', Status: 'Enabled', Filter: { Tag: { Key: 'k', Value: 'v' } }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
         { ID: 'disabled', Status: 'Disabled', Filter: { Prefix: '' }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
         { ID: 'current-only', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 30 } },
-        { ID: 'kept-newer', Status: 'Enabled', Filter: { Prefix: '' }, NoncurrentVersionExpiration: { NoncurrentDays: 1, NewerNoncurrentVersions: 1 } },
       ],
     });
     expect(await driver.retentionVersioningWarning()).toMatch(/; no lifecycle rule of the bucket does$/);
