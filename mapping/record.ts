@@ -214,7 +214,7 @@ export function mapRecord(record: HrisRecord, recordRef: string, config: Connect
   if (size > MAX_RECORD_BYTES) {
     return {
       ok: false,
-      problems: [{ recordRef, employeeKey, ...retainedEmail, field: 'record', message: `the mapped data is ${formatCount(size)} bytes, more than the ${formatCount(MAX_RECORD_BYTES)} allowed for one employee (largest: ${largestValues(user)})` }],
+      problems: [{ recordRef, employeeKey, sourceId, ...retainedEmail, field: 'record', message: `the mapped data is ${formatCount(size)} bytes, more than the ${formatCount(MAX_RECORD_BYTES)} allowed for one employee (largest: ${largestValues(user)})` }],
     };
   }
   const emailAsWritten = written.get('email') ?? email;

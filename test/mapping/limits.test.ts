@@ -80,6 +80,8 @@ describe('a single oversized record cannot stop the run', () => {
     expect(report.problems).toEqual([
       expect.objectContaining({
         recordRef: 'row 2',
+        // Its HR id too, as every rejected record's: the Peakon user carrying it as externalId is not a leaver.
+        sourceId: expect.any(String),
         field: 'record',
         message: expect.stringMatching(new RegExp(`^the mapped data is [\\d,]+ bytes, more than the ${MAX_RECORD_BYTES.toLocaleString('en-US')} allowed for one employee \\(largest: A\\d+ 1,024 bytes`)),
       }),
