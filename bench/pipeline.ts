@@ -125,14 +125,17 @@ class RunMemory {
     const peakRssMiB: Record<string, number> = {};
     const peakRssFrom: Record<string, string> = {};
     for (const [label, pid] of this.all()) {
-      const kib = this.resetDone.get(label) ? procStatusKiB(pid, 'VmHWM') : undefined;
+      const reset = this.resetDone.get(label) === true;
+      const kib = reset ? procStatusKiB(pid, 'VmHWM') : undefined;
+      const sampled = sampledPeakRssMiB[label];
       if (kib !== undefined) {
         peakRssMiB[label] = Math.round(kib / 1024);
-        this.lifetime[label] = Math.max(this.lifetime[label] ?? 0, peakRssMiB[label]);
-      } else if (sampledPeakRssMiB[label] !== undefined) {
-        peakRssMiB[label] = sampledPeakRssMiB[label];
-        peakRssFrom[label] = 'VmRSS sampled every 200 ms (clear_refs refused)';
+      } else if (sampled !== undefined) {
+        peakRssMiB[label] = sampled;
+        peakRssFrom[label] = `VmRSS sampled every 200 ms (${reset ? 'the process was gone at the run\'s end' : 'clear_refs refused'})`;
       }
+      const peak = peakRssMiB[label];
+      if (peak !== undefined) this.lifetime[label] = Math.max(this.lifetime[label] ?? 0, peak);
     }
     return { peakRssMiB, sampledPeakRssMiB, ...(Object.keys(peakRssFrom).length ? { peakRssFrom } : {}) };
   }
@@ -713,54 +716,62 @@ async function main(): Promise<void> {
       let lastStart = 0;
       // The run under way and its figures so far: what a failure (a worker process's exit, the in-process worker's) names.
       let current: { spec: RunSpec; figures: RunFigures | undefined } | undefined;
-      await runInWorkers(
-        Promise.race([workerExited, (async () => {
-          for (const spec of runs) {
-            current = { spec, figures: undefined };
-            await writeOrgCsv(csv, shape, spec.changed);
-            await waitForNextSecond(lastStart);
-            memory.start();
-            const before = sandbox.ops().length;
-            const started = performance.now();
-            lastStart = Date.now();
-            const ticker = progressTicker(`temporal ${spec.label}`, sandbox, started);
-            let report: SyncReport;
-            let workflowId = '';
-            current.figures = { run: spec.label, status: 'running', ...operationsOf(sandbox, before, options.employees, started), counts: {}, failed: 0, peakRssMiB: {}, sampledPeakRssMiB: {} };
-            try {
-              const handle = await startSync({ client: connected.client, namespace: server.namespace, taskQueue: TASK_QUEUE, config });
-              workflowId = handle.workflowId;
-              report = await Promise.race([handle.result(), workerExited]);
-            } catch (error) {
-              // A sync ending `failed` rejects its result; a worker process's exit rejects the race. Either way the run
-              // is recorded with what it did so far, and the runs after it (which build on its end state) are not run.
-              Object.assign(current.figures, operationsOf(sandbox, before, options.employees, started), memory.end());
-              recordFailure('temporal', spec, error, current.figures);
-              process.stderr.write(`temporal ${spec.label}: failed (${errorText(error)}); the runs after it are not run\n`);
-              return;
-            } finally {
-              clearInterval(ticker);
-            }
-            const operations = operationsOf(sandbox, before, options.employees, started);
-            // Read before the history inspection below, which makes the dev server load histories: the run's own peak.
-            const peaks = memory.end();
-            const figures: RunFigures = { run: spec.label, status: report.status, ...operations, counts: { ...report.counts }, failed: report.failuresTotal, ...peaks };
-            current.figures = figures;
-            temporalRuns.push(figures);
-            // The lock is released by signal as the run ends; the next run must not find it still held.
-            await connected.client.workflow.getHandle(tenantLockWorkflowId(TENANT)).result().catch(() => undefined);
-            process.stderr.write(`temporal ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}, status ${report.status}; checking the end state, reading histories…\n`);
-            if (report.status !== 'completed') process.stderr.write(`  run status ${report.status}: ${JSON.stringify(report.failures.slice(0, 3))} ${report.message ?? ''}\n`);
-            check('temporal', spec, { status: report.status, failed: report.failuresTotal, users: sandbox.users().length, counts: { ...report.counts }, operationsByMethod: operations.operationsByMethod });
-            markInvalid('temporal', spec.label, await endStateProblemsOf(config, sandbox.users(), refOf));
-            const history = await inspectHistories(connected.client, workflowId, options.historySample, tenantLockWorkflowId(TENANT));
-            const pacing = options.budgetPerHour === undefined ? undefined : pacingOf(sandbox, before, operations.operations, operations.wallSeconds, options.budgetPerHour);
-            if (pacing) process.stderr.write(`  pacing: ${operations.wallSeconds} s for ${operations.operations} operations, ${pacing.secondsAtBudget} s at ${options.budgetPerHour}/hour: ×${pacing.wallOverBudgetTime}, ${pacing.rateLimited} 429s; busiest 10 s ${pacing.busiest10s} (${(pacing.budgetPerHour / 360).toFixed(0)} at the budget), busiest 60 s ${pacing.busiest60s} (${(pacing.budgetPerHour / 60).toFixed(0)})\n`);
-            Object.assign(figures, { history, phases: history.phases, ...(pacing ? { pacing } : {}) });
+      const loop = (async () => {
+        for (const spec of runs) {
+          current = { spec, figures: undefined };
+          await writeOrgCsv(csv, shape, spec.changed);
+          await waitForNextSecond(lastStart);
+          memory.start();
+          const before = sandbox.ops().length;
+          const started = performance.now();
+          lastStart = Date.now();
+          const ticker = progressTicker(`temporal ${spec.label}`, sandbox, started);
+          let report: SyncReport;
+          let workflowId = '';
+          let handle: Awaited<ReturnType<typeof startSync>> | undefined;
+          current.figures = { run: spec.label, status: 'running', ...operationsOf(sandbox, before, options.employees, started), counts: {}, failed: 0, peakRssMiB: {}, sampledPeakRssMiB: {} };
+          try {
+            handle = await startSync({ client: connected.client, namespace: server.namespace, taskQueue: TASK_QUEUE, config });
+            workflowId = handle.workflowId;
+            report = await Promise.race([handle.result(), workerExited]);
+          } catch (error) {
+            // A sync ending `failed` rejects its result; a worker process's exit rejects the race. Either way the run
+            // is recorded with what it did so far, and the runs after it (which build on its end state) are not run.
+            Object.assign(current.figures, operationsOf(sandbox, before, options.employees, started), memory.end());
+            recordFailure('temporal', spec, error, current.figures);
+            process.stderr.write(`temporal ${spec.label}: failed (${errorText(error)}); the runs after it are not run\n`);
+            // A run left waiting for a worker that is gone: ended, so its result's long poll ends before the
+            // connection closes (a poll retried on a closed channel throws out of a timer).
+            await handle?.terminate('bench: the run failed').catch(() => undefined);
+            return;
+          } finally {
+            clearInterval(ticker);
           }
-        })()]),
-      ).catch((error: unknown) => {
-        // A worker process that exited between syncs, the in-process worker failing, or any other throw of the runs.
+          const operations = operationsOf(sandbox, before, options.employees, started);
+          // Read before the history inspection below, which makes the dev server load histories: the run's own peak.
+          const peaks = memory.end();
+          const figures: RunFigures = { run: spec.label, status: report.status, ...operations, counts: { ...report.counts }, failed: report.failuresTotal, ...peaks };
+          current.figures = figures;
+          temporalRuns.push(figures);
+          // The lock is released by signal as the run ends; the next run must not find it still held.
+          await Promise.race([connected.client.workflow.getHandle(tenantLockWorkflowId(TENANT)).result().catch(() => undefined), workerExited]);
+          process.stderr.write(`temporal ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}, status ${report.status}; checking the end state, reading histories…\n`);
+          if (report.status !== 'completed') process.stderr.write(`  run status ${report.status}: ${JSON.stringify(report.failures.slice(0, 3))} ${report.message ?? ''}\n`);
+          check('temporal', spec, { status: report.status, failed: report.failuresTotal, users: sandbox.users().length, counts: { ...report.counts }, operationsByMethod: operations.operationsByMethod });
+          markInvalid('temporal', spec.label, await endStateProblemsOf(config, sandbox.users(), refOf));
+          const history = await inspectHistories(connected.client, workflowId, options.historySample, tenantLockWorkflowId(TENANT));
+          const pacing = options.budgetPerHour === undefined ? undefined : pacingOf(sandbox, before, operations.operations, operations.wallSeconds, options.budgetPerHour);
+          if (pacing) process.stderr.write(`  pacing: ${operations.wallSeconds} s for ${operations.operations} operations, ${pacing.secondsAtBudget} s at ${options.budgetPerHour}/hour: ×${pacing.wallOverBudgetTime}, ${pacing.rateLimited} 429s; busiest 10 s ${pacing.busiest10s} (${(pacing.budgetPerHour / 360).toFixed(0)} at the budget), busiest 60 s ${pacing.busiest60s} (${(pacing.budgetPerHour / 60).toFixed(0)})\n`);
+          Object.assign(figures, { history, phases: history.phases, ...(pacing ? { pacing } : {}) });
+        }
+      })();
+      loop.catch(() => undefined);
+      await runInWorkers(Promise.race([workerExited, loop])).catch(async (error: unknown) => {
+        // A worker process that exited (between syncs too), the in-process worker failing, or any other throw of the
+        // runs. The loop, which waits for workers only in races with a worker's exit, records a run it was waiting
+        // for itself: it is given the time to, so the connections close after it.
+        await Promise.race([loop.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
+        if (current?.figures?.error !== undefined) return;
         if (current) recordFailure('temporal', current.spec, error, current.figures);
         else markInvalid('temporal', 'runs', [`failed: ${errorText(error)}`]);
         process.stderr.write(`temporal runs failed: ${errorText(error)}\n`);
@@ -838,7 +849,9 @@ async function main(): Promise<void> {
 
   const ratios = temporalRuns.map((run, index) => {
     const baseline = baselineRuns[index];
-    return { run: run.run, temporalSeconds: run.wallSeconds, baselineSeconds: baseline?.wallSeconds ?? null, ratio: baseline ? Number((run.wallSeconds / baseline.wallSeconds).toFixed(1)) : null };
+    // No ratio with a failed side: its time is that of work not done.
+    const compared = baseline && run.status !== 'failed' && baseline.status !== 'failed';
+    return { run: run.run, temporalSeconds: run.wallSeconds, baselineSeconds: baseline?.wallSeconds ?? null, ratio: compared ? Number((run.wallSeconds / baseline.wallSeconds).toFixed(1)) : null };
   });
   // The dev server's peak during the runs (each run's VmHWM, the history reading after it excluded).
   const serverRunPeaks = temporalRuns.flatMap((run) => (run.peakRssMiB['temporal dev server'] === undefined ? [] : [run.peakRssMiB['temporal dev server']]));
