@@ -486,8 +486,9 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     }
     if (user.externalId !== undefined && context.retainedSourceIds.has(user.externalId)) continue;
     // A rejected record's email under employee-number matching: its holder is very likely that person (the user a
-    // valid record's skipped create keeps, `kept`), still employed whatever its number and externalId.
-    if (options.matchingKey === 'employeeNumber' && context.retainedEmailKeys?.has(emailMatchKey(user.userName))) continue;
+    // valid record's skipped create keeps, `kept`, whether the address is its userName or another of its emails), still
+    // employed whatever its number and externalId.
+    if (options.matchingKey === 'employeeNumber' && [user.userName, ...(user.emails ?? []).map((email) => email.value)].some((address) => context.retainedEmailKeys?.has(emailMatchKey(address)))) continue;
     if (!context.owned.has(user.id)) {
       unowned += 1;
       continue;

@@ -31,8 +31,8 @@ describe('plan: the user holding a rejected record\'s email under employee-numbe
   const contractor = user('U', '50', 'c@x.com', 'X100');
 
   /** Record 77 rejected: what activities/plan.ts leaverContext derives from its problem (number E200, HR id 77, email). */
-  function planWith(matchingKey: MatchingKeyKind, retainedEmailKeys: string[] | undefined) {
-    const users = [contractor, ...colleagues.map((colleague) => colleague.user)];
+  function planWith(matchingKey: MatchingKeyKind, retainedEmailKeys: string[] | undefined, holder: ScimUser = contractor) {
+    const users = [holder, ...colleagues.map((colleague) => colleague.user)];
     const records = colleagues.map((colleague) => colleague.record);
     const leavers: LeaverContext = {
       today: '2026-01-15',
@@ -57,6 +57,12 @@ describe('plan: the user holding a rejected record\'s email under employee-numbe
   it('control: without the retained email, U matches nothing retained and is a leaver (what the fix prevents)', () => {
     expect(entriesOfU(planWith('employeeNumber', []))).toEqual(['deactivate']);
     expect(entriesOfU(planWith('employeeNumber', undefined))).toEqual(['deactivate']);
+  });
+
+  it('U holding the address as another of its emails (its userName an older one) is kept too, as a skipped create keeps it', () => {
+    const secondary: ScimUser = { ...contractor, userName: 'c.old@x.com', emails: [{ value: 'c.old@x.com', primary: true }, { value: 'C@x.com', type: 'other' }] };
+    expect(entriesOfU(planWith('employeeNumber', ['c@x.com'], secondary))).toEqual([]);
+    expect(entriesOfU(planWith('employeeNumber', ['someone@x.com'], secondary))).toEqual(['deactivate']);
   });
 
   it('another email retained keeps nobody else: U is still a leaver', () => {
