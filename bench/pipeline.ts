@@ -9,6 +9,8 @@ import path from 'node:path';
 import type { ActivityDeps } from '../activities/deps';
 import { sendEmployeeWrite } from '../activities/employee';
 import { planSyncActivity, type PlanResult } from '../activities/plan';
+// An error and its causes, one message each (a failed workflow's own message is only "Workflow execution failed").
+import { errorText } from '../client/errors';
 import { startSync } from '../client/start-sync';
 import { connectClient } from '../client/temporal-client';
 import { generateEncryptionKey } from '../codec/keys';
@@ -577,15 +579,6 @@ function directorySize(dir: string): number {
     total += entry.isDirectory() ? directorySize(full) : statSync(full).size;
   }
   return total;
-}
-
-/** An error and its causes, one message each (a failed workflow's own message is only "Workflow execution failed"). */
-function errorText(error: unknown): string {
-  const messages: string[] = [];
-  for (let cursor: unknown = error; cursor !== undefined && cursor !== null && messages.length < 4; cursor = cursor instanceof Error ? cursor.cause : undefined) {
-    messages.push(cursor instanceof Error ? cursor.message : String(cursor));
-  }
-  return messages.join(': ');
 }
 
 async function main(): Promise<void> {
