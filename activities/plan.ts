@@ -15,7 +15,7 @@ import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { preflightMapping } from '../sync/preflight';
 import { employeeRefFor } from '../sync/employee-ref';
 import { dayIn, type LeaverContext } from '../sync/leavers';
-import { buildPlan, countPlan, usersOwnedByPlan, type HrIdLookup, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
+import { buildPlan, configPlanOptions, countPlan, usersOwnedByPlan, type HrIdLookup, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
 import { planPreview, type EmployeeReportLine } from '../sync/employee-report';
 import type { StoredPlan } from '../sync/stored-plan';
 import { storePlan } from '../storage/plan-pages';
@@ -207,14 +207,9 @@ export function planSyncActivity(deps: ActivityDeps) {
         const wholeTenant = single === undefined && current !== undefined;
         const leavers = wholeTenant ? await leaverContext(deps, input, mapping, config) : undefined;
         const plan = buildPlan(desired, current, {
-          matchingKey: config.matching.key,
-          updateMethod: config.sync.updateMethod,
-          refOf: employeeRefFor(deps.employeeRefKey, run.tenant),
+          ...configPlanOptions(config, { refOf: employeeRefFor(deps.employeeRefKey, run.tenant), today: runDay(input, config) }),
           currentIsWholeTenant: single === undefined,
           ...(leavers ? { leavers } : {}),
-          today: runDay(input, config),
-          leaverSettings: leaversSettings(config),
-          hrStatusMapped: config.mapping.active !== undefined,
           clearGuard: config.sync.clearGuard,
           unreadable,
           ...(hrIdLookup ? { hrIdLookup } : {}),

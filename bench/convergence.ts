@@ -6,7 +6,7 @@ import type { DesiredEmployee } from '../mapping/employee';
 import { mapEmployees } from '../mapping/map';
 import type { ScimUser } from '../scim/resources';
 import { dayIn } from '../sync/leavers';
-import { buildPlan, type PlanOptions, type PlannedAction } from '../sync/plan';
+import { buildPlan, configPlanOptions, type PlanOptions, type PlannedAction } from '../sync/plan';
 
 /**
  * Whether a benchmark run left Peakon (the sandbox) as the HR read says it should be: the connector's own plan, made
@@ -16,21 +16,12 @@ import { buildPlan, type PlanOptions, type PlannedAction } from '../sync/plan';
  */
 
 /**
- * The options activities/plan.ts gives buildPlan for a whole-tenant listing, but for two:
+ * The plan activity's options for a whole-tenant listing (the config's, from configPlanOptions), but for two:
  * - no `leavers` context (the ownership ledger's): leavers are checked by the active users instead (activeStrays);
  * - no `clearGuard`: a withheld mass clear is a difference the run left, not one to be withheld from this check.
  */
 export function endStatePlanOptions(config: ConnectorConfig, refOf: (employeeKey: string) => string, at: Date = new Date()): PlanOptions {
-  const leaverSettings = leaversSettings(config);
-  return {
-    matchingKey: config.matching.key,
-    updateMethod: config.sync.updateMethod,
-    refOf,
-    currentIsWholeTenant: true,
-    today: dayIn(leaverSettings.timeZone, at),
-    leaverSettings,
-    hrStatusMapped: config.mapping.active !== undefined,
-  };
+  return { ...configPlanOptions(config, { refOf, today: dayIn(leaversSettings(config).timeZone, at) }), currentIsWholeTenant: true };
 }
 
 /** Plan actions that write: any left means the run did not converge. */

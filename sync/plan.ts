@@ -1,4 +1,4 @@
-import type { LeaversConfig } from '../config/schema';
+import { leaversSettings, type ConnectorConfig, type LeaversConfig } from '../config/schema';
 import { emailMatchKey } from '../mapping/email';
 import { PEAKON_START_DATE_ATTRIBUTE } from '../mapping/record';
 import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
@@ -159,6 +159,24 @@ export function peakonUserKey(user: ScimUser, matchingKey: MatchingKeyKind): str
 }
 
 const desiredState = (employee: DesiredEmployee): DesiredState => ({ user: employee.user, references: employee.references, createOnly: employee.createOnly, sourceId: employee.sourceId });
+
+/**
+ * The plan options a tenant's config decides, the same for every plan made of it: the plan activity's and the
+ * benchmark's end-state check (bench/convergence.ts). One place, so an option the config gains reaches both.
+ */
+export function configPlanOptions(
+  config: ConnectorConfig,
+  context: { refOf: PlanOptions['refOf']; today: string },
+): Pick<PlanOptions, 'matchingKey' | 'updateMethod' | 'refOf' | 'today' | 'leaverSettings' | 'hrStatusMapped'> {
+  return {
+    matchingKey: config.matching.key,
+    updateMethod: config.sync.updateMethod,
+    refOf: context.refOf,
+    today: context.today,
+    leaverSettings: leaversSettings(config),
+    hrStatusMapped: config.mapping.active !== undefined,
+  };
+}
 
 /**
  * Plans a run. With `current` (one paginated read of the tenant) every action is decided here and only employees that
