@@ -54,7 +54,7 @@ export const WorkerEnvironmentSchema = z.object({
   /** Run reports (JSON, one file per run, 0600). Default: `reports/` inside the state folder. */
   PEAKON_SYNC_REPORT_DIR: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
   /** Structured JSON logs on stdout at this level. */
-  PEAKON_SYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  PEAKON_SYNC_LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO')),
   /** SCIM requests running at once in this worker process, per tenant (the rate is each tenant's `operationsPerHour`). */
   PEAKON_SYNC_SCIM_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().default(DEFAULT_SCIM_CONCURRENCY)),
   /**

@@ -83,6 +83,8 @@ function isReadByTheConnector(variable: string): boolean {
     variable === 'PEAKON_TOKEN' ||
     // Read by Node itself: the worker's heap limit (docs/deploy.md, "Worker memory").
     variable === 'NODE_OPTIONS' ||
+    // Read by the AWS SDK for an S3 payload store (its region; required off AWS too).
+    variable === 'AWS_REGION' ||
     temporal.includes(variable) ||
     temporal.some((name) => name.endsWith('_') && variable.startsWith(name))
   );
@@ -232,6 +234,13 @@ describe('docker-compose.yml', () => {
     const registered = /for attribute in ([^;]+);/.exec(script)?.[1]?.trim().split(/\s+/);
     expect(registered?.sort()).toEqual(SEARCH_ATTRIBUTE_KEYS.map((key) => key.name).sort());
     expect(SEARCH_ATTRIBUTE_KEYS.every((key) => key.type === 'KEYWORD')).toBe(true);
+  });
+
+  it('hands the namespace job every variable its script reads (a default there is unreachable otherwise)', () => {
+    const script = readFileSync(fromRoot('deploy/temporal/create-namespace.sh'), 'utf8');
+    const read = [...new Set([...script.matchAll(/\$\{([A-Z_]+)(?::-[^}]*)?\}/g)].map((match) => match[1]))].sort();
+    expect(read).toContain('NAMESPACE_RETENTION');
+    expect(Object.keys(service('temporal-namespace').environment ?? {}).sort()).toEqual(read);
   });
 
   it('runs the sandbox with a registered subcommand and options, on the published port', () => {

@@ -28,10 +28,11 @@ describe('worker environment', () => {
     expect(() => readWorkerEnvironment({ PEAKON_SYNC_SCIM_CONCURRENCY: 'many' })).toThrow(/PEAKON_SYNC_SCIM_CONCURRENCY/);
   });
 
-  it('takes a number variable set to nothing (VAR= in an env file) as unset: its default, not 0', () => {
-    const blank = readWorkerEnvironment({ PEAKON_SYNC_SHUTDOWN_GRACE_MS: '', PEAKON_SYNC_SCIM_CONCURRENCY: ' ', PEAKON_SYNC_PLAN_CONCURRENCY: '' });
+  it('takes a number or log-level variable set to nothing (VAR= in an env file) as unset: its default, not 0 or a refusal', () => {
+    const blank = readWorkerEnvironment({ PEAKON_SYNC_SHUTDOWN_GRACE_MS: '', PEAKON_SYNC_SCIM_CONCURRENCY: ' ', PEAKON_SYNC_PLAN_CONCURRENCY: '', PEAKON_SYNC_LOG_LEVEL: '' });
     expect(blank.PEAKON_SYNC_SHUTDOWN_GRACE_MS).toBe(30_000);
     expect(blank.PEAKON_SYNC_SCIM_CONCURRENCY).toBe(10);
+    expect(blank.PEAKON_SYNC_LOG_LEVEL).toBe('INFO');
     expect(blank.PEAKON_SYNC_PLAN_CONCURRENCY).toBe(readWorkerEnvironment({}).PEAKON_SYNC_PLAN_CONCURRENCY);
     // An explicit 0 is still a value: no grace.
     expect(readWorkerEnvironment({ PEAKON_SYNC_SHUTDOWN_GRACE_MS: '0' }).PEAKON_SYNC_SHUTDOWN_GRACE_MS).toBe(0);
