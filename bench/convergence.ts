@@ -5,8 +5,8 @@ import { readAllRecords } from '../hris/source';
 import type { DesiredEmployee } from '../mapping/employee';
 import { mapEmployees } from '../mapping/map';
 import type { ScimUser } from '../scim/resources';
-import { dayIn } from '../sync/leavers';
-import { buildPlan, configPlanOptions, type PlanOptions, type PlannedAction } from '../sync/plan';
+import { currentEmployment, dayIn, hasLeft } from '../sync/leavers';
+import { buildPlan, configPlanOptions, type PlanEntry, type PlanOptions, type PlannedAction } from '../sync/plan';
 
 /**
  * Whether a benchmark run left Peakon (the sandbox) as the HR read says it should be: the connector's own plan, made
@@ -38,13 +38,32 @@ export function endStateProblems(desired: DesiredEmployee[], users: ScimUser[], 
   const problems: string[] = [];
   if (left.size) problems.push(`end state: the plan made again against the sandbox still has ${[...left].map(([action, count]) => `${count} ${action}`).join(', ')} (values not written, or written wrong or to the wrong user)`);
   // Every active user must be one an employee of the read matches (their writes left are counted above): a leaver
-  // created, or a stray user, is not.
-  const matched = new Set(plan.entries.flatMap((entry) => (entry.peakonUserId !== undefined ? [entry.peakonUserId] : [])));
-  const strays = users.filter((user) => user.active !== false && !matched.has(user.id)).length;
+  // created, or a stray user, is not. Without the leavers context the plan leaves a leaver's active user alone, as a
+  // `skip` that still names the user: matched by a record, yet a user the run should never have created.
+  const leftKeys = leftEmployeeKeys(desired, options);
+  const userIdsOf = (entries: PlanEntry[]) => new Set(entries.flatMap((entry) => (entry.peakonUserId !== undefined ? [entry.peakonUserId] : [])));
+  const matched = userIdsOf(plan.entries.filter((entry) => !leftKeys.has(entry.employeeKey)));
+  const leavers = userIdsOf(plan.entries.filter((entry) => leftKeys.has(entry.employeeKey)));
+  const active = users.filter((user) => user.active !== false && !matched.has(user.id));
+  const leaverUsers = active.filter((user) => leavers.has(user.id)).length;
+  const strays = active.length - leaverUsers;
   if (strays) problems.push(`end state: ${strays} active user(s) in the sandbox that no employee of the HR read matches`);
+  if (leaverUsers) problems.push(`end state: ${leaverUsers} active user(s) in the sandbox of HR record(s) whose termination date has come (leavers are never created)`);
   const inactive = users.filter((user) => user.active === false).length;
   if (inactive) problems.push(`end state: ${inactive} inactive user(s) in the sandbox, expected none (leavers are never created)`);
   return problems;
+}
+
+/**
+ * Employee keys of the records whose termination date has come: the leavers buildPlan sets apart (sync/plan.ts, as it
+ * computes `terminated`: a rehire's earlier termination, which currentEmployment drops, makes none).
+ */
+function leftEmployeeKeys(desired: DesiredEmployee[], options: PlanOptions): Set<string> {
+  const today = options.today;
+  if (today === undefined) return new Set();
+  const dateAttribute = options.leaverSettings?.separation.dateAttribute;
+  const status = (employee: DesiredEmployee) => (options.hrStatusMapped !== true ? 'unmapped' : employee.user.active !== false ? 'active' : 'inactive');
+  return new Set(desired.map((employee) => currentEmployment(employee, today, dateAttribute, status(employee))).filter((employee) => hasLeft(employee.terminationDate, today)).map((employee) => employee.employeeKey));
 }
 
 /** Reads and maps `config`'s source as the connector does, and checks `users` against it (endStateProblems). */

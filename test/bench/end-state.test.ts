@@ -89,4 +89,15 @@ describe("a benchmark run's end state is checked against the HR read it synced",
       'end state: 1 inactive user(s) in the sandbox, expected none (leavers are never created)',
     ]);
   });
+
+  it('an active user of an HR record whose termination date has come (a leaver created) is a problem, though the record matches it', async () => {
+    await firstLoad();
+    // Employee 120 is a leaver (bench/org-data.ts: one in forty, terminated in 2024) with no reports (whose Manager it would set): never created by a clean run.
+    const email = 'employee120@example.com';
+    expect(sandbox.users().some((user) => user.userName === email)).toBe(false);
+    sandbox.seedUsers([{ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: email, name: { givenName: 'Left', familyName: 'User' }, emails: [{ value: email, primary: true }] } as never]);
+    // The plan made without the leavers context leaves the user alone (a skip naming it): no write is left, and the
+    // user is matched by the leaver's record, so only the leaver check tells.
+    expect(await endStateProblemsOf(config, sandbox.users(), refOf)).toEqual(['end state: 1 active user(s) in the sandbox of HR record(s) whose termination date has come (leavers are never created)']);
+  });
 });
