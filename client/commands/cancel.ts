@@ -13,7 +13,7 @@ export function registerCancelCommand(program: Command): void {
     .description(
       'cancel a running sync cleanly: writes in flight finish, nothing new starts, the report says cancelled, the tenant lock is released. ' +
         'Any workflow ID of a run works (as for status): a partition or employee step cancels its run, a tenant lock the run holding it. ' +
-        'Exit 0 when the run ends cancelled; a run that had already ended is left as it was, with its own exit code',
+        'Exit 0 when the run ends cancelled; a run that had already ended, or finished before the cancel took effect, is left as it was (it says so), with its own exit code',
     )
     .option('--json', 'print the report as JSON (with `resolvedFrom` when the ID was not the run itself, `alreadyEnded` when there was nothing to cancel)')
     .action(async (workflowId: string, options: { json?: boolean }) => {
@@ -61,6 +61,12 @@ export function registerCancelCommand(program: Command): void {
         }
         const { report } = outcome;
         if (alreadyEnded && !options.json) process.stdout.write(`${runId} had already ended ${report.status}: nothing was cancelled\n`);
+        // Running at the request, but it finished its work first (the cancel came while it wrote its report, which a
+        // cancel does not stop): without this line the report reads as if the cancel had been ignored. Only a finished
+        // run: one that ended lock_lost or quarantined may have been stopped by the cancel too, and cannot be told apart.
+        // On stderr with --json: stdout stays the report alone.
+        const finished = report.status === 'completed' || report.status === 'completed_with_failures';
+        if (!alreadyEnded && finished) writeLine(options.json ? process.stderr : process.stdout, `${runId} ended ${report.status} before the cancel took effect: nothing was cancelled`);
         process.stdout.write(options.json ? `${JSON.stringify({ ...report, ...extra }, null, 2)}\n` : `${formatReport(report)}\n`);
         // The run ended cancelled: the command did what was asked. Otherwise (it completed or failed before the cancel
         // reached it, or lost its lock meanwhile) the run's own code, as `status` gives it.

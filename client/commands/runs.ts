@@ -188,13 +188,28 @@ export function tenantRunOutcome(run: TenantRun): string {
   return run.dryRun ? `dry run, ${described}` : described;
 }
 
+/** Said when listTenantRuns stopped at RUNS_READ_CAP: the newest of the runs read may not be the tenant's newest. */
+const RUNS_CAPPED_NOTE = `read the first ${RUNS_READ_CAP} runs visibility returned; older runs may be missing`;
+
+/**
+ * What `runs` prints: the table, or with `--json` the runs as JSON alone on stdout (a script parses it) and the note
+ * that the read was capped (the line the table ends with) on stderr: a JSON reader is told too, and the JSON keeps its shape.
+ */
+export function tenantRunsOutput(tenant: string, runs: readonly TenantRun[], capped: boolean, json: boolean): { stdout: string; stderr: string } {
+  if (!json) return { stdout: `${formatTenantRuns(tenant, runs, capped)}\n`, stderr: '' };
+  return {
+    stdout: `${JSON.stringify(runs.map((run) => ({ ...run, outcomeText: tenantRunOutcome(run) })), null, 2)}\n`,
+    stderr: capped ? `(${RUNS_CAPPED_NOTE})\n` : '',
+  };
+}
+
 export function formatTenantRuns(tenant: string, runs: readonly TenantRun[], capped: boolean): string {
   if (runs.length === 0) return `No runs of tenant ${tenant} found (visibility lists a run a second or so after it starts; closed runs go after the namespace's retention period).`;
   const header = ['STARTED', 'WORKFLOW ID', 'STATUS', 'OUTCOME'];
   const table = runs.map((run) => [time(run.startedAt), run.workflowId, run.execution, tenantRunOutcome(run)]);
   const widths = header.map((title, column) => Math.max(title.length, ...table.map((cells) => (cells[column] ?? '').length)));
   const lines = [header, ...table].map((cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
-  if (capped) lines.push(`(read the first ${RUNS_READ_CAP} runs visibility returned; older runs may be missing)`);
+  if (capped) lines.push(`(${RUNS_CAPPED_NOTE})`);
   lines.push('', `Follow one: peakon-sync status '<workflow ID>'`);
   return lines.join('\n');
 }
@@ -211,15 +226,16 @@ export function registerRunsCommand(program: Command): void {
     .command('runs <tenant>')
     .description("a tenant's recent runs, manual and scheduled, newest first: workflow ID (for status, approve, cancel), Temporal status and the run's outcome")
     .option('--limit <n>', `at most this many runs (default ${DEFAULT_RUNS_LIMIT})`, positiveInteger)
-    .option('--json', 'print as JSON')
+    .option('--json', 'print as JSON (stdout holds only the JSON; when the read was capped, the note goes to stderr)')
     .action(async (tenantArgument: string, flags: { limit?: number; json?: boolean }) => {
       const tenant = checkedTenantName(tenantArgument);
       const connected = await connectClient();
       try {
         const withSearchAttributes = await hasSearchAttributes(connected.client, connected.namespace);
         const { runs, capped } = await listTenantRuns(connected.client, tenant, { limit: flags.limit ?? DEFAULT_RUNS_LIMIT, withSearchAttributes });
-        const text = flags.json ? JSON.stringify(runs.map((run) => ({ ...run, outcomeText: tenantRunOutcome(run) })), null, 2) : formatTenantRuns(tenant, runs, capped);
-        process.stdout.write(`${text}\n`);
+        const output = tenantRunsOutput(tenant, runs, capped, flags.json === true);
+        process.stdout.write(output.stdout);
+        if (output.stderr) process.stderr.write(output.stderr);
       } finally {
         await connected.close();
       }

@@ -6,6 +6,7 @@ import { exitCodeFor, reportElsewhereNote, FAIL_ON_CHOICES, formatEmployeeTable,
 import { errorText } from '../errors';
 import { readReportLines } from '../report-file';
 import { watchProgress, writeLine, type ProgressStream } from '../progress';
+import type { SyncReport } from '../../sync/report';
 import { startSync, SyncAlreadyStartedError } from '../start-sync';
 import { closeAfterChecks, connectClient, lostTemporal, warnIfNoWorker, warnWhileWaiting, type StopChecks } from '../temporal-client';
 
@@ -24,11 +25,11 @@ export function registerSyncCommand(program: Command): void {
     .command('sync')
     .description('start a sync of one tenant (a running worker does the work; says so on stderr when none polls the task queue)')
     .requiredOption('-c, --config <file>', 'connector config (YAML or JSON)')
-    .option('-w, --wait', 'wait for the run to finish and print its report; exit 0 ok, 2 only invalid HR records, 3 leavers held and not decided, 1 failed')
+    .option('-w, --wait', 'wait for the run to finish and print its report; exit 0 ok (also skipped: another run holds the tenant), 2 only invalid HR records, 3 leavers held and not decided, 1 failed (also, with --employee, skipped: the employee was not synced)')
     .option('--json', 'with --wait (or --dry-run / --employee): print the report as JSON on stdout')
     .option('--dry-run', 'plan only: read, map and compare, write nothing to Peakon')
     .option('-q, --quiet', 'with --wait (or --dry-run / --employee): no progress output')
-    .option('--employee <key>', 'sync only this employee (their email, or employee number with matching.key employeeNumber)')
+    .option('--employee <key>', 'sync only this employee (their email, or employee number with matching.key employeeNumber); exits 1 when another run holds the tenant (retry once it ends)')
     .addOption(new Option('--fail-on <what>', 'with --wait (or --dry-run / --employee): exit 1 (not 2) when HR records are invalid').choices(FAIL_ON_CHOICES))
     .action(async (options: SyncCommandOptions) => {
       const waits = options.wait || options.dryRun || options.employee !== undefined;
@@ -59,6 +60,7 @@ export function registerSyncCommand(program: Command): void {
           if (!waits) log.write(`skipped: ${report.message ?? ''}\n`);
           else process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
           process.exitCode = exitCodeFor(report);
+          failSkippedEmployeeSync(options, report);
           return;
         }
         log.write(`started ${handle.workflowId} on task queue ${taskQueue}\n`);
@@ -99,10 +101,25 @@ export function registerSyncCommand(program: Command): void {
         const table = employees && 'lines' in employees ? formatEmployeeTable(employees.lines) : '';
         if (table) process.stdout.write(`\n${table}\n`);
         process.exitCode = exitCodeFor(report, options.failOn ? { failOn: options.failOn } : {});
+        failSkippedEmployeeSync(options, report);
       } finally {
         await closeAfterChecks(connected, checks, lost);
       }
     });
+}
+
+/**
+ * A skipped run did nothing: another run holds the tenant lock (or, SyncAlreadyStartedError, started in the same second
+ * under this run's ID). For a whole-tenant sync that is fine (exit 0: the other run does the work, and a schedule tries
+ * again), but `--employee` asked for one person now and this command did not sync them: the run holding the tenant may
+ * be another employee's, or a whole-tenant run that read the HR data before the change the caller wants pushed, and its
+ * outcome is not this command's to report. So exit 1, as for a run that lost its tenant lock, and say on stderr that a
+ * retry is worth it. Not a new exit code: a script already reads 1 as "not done", and the stderr line says why.
+ */
+function failSkippedEmployeeSync(options: SyncCommandOptions, report: SyncReport): void {
+  if (options.employee === undefined || report.status !== 'skipped') return;
+  process.exitCode = 1;
+  process.stderr.write(`the employee was not ${report.dryRun ? 'planned' : 'synced'}: tenant ${report.tenant} was busy (another run of it is running; the report's message names it); retry once that run ends\n`);
 }
 
 /**
