@@ -18,11 +18,13 @@ const RecordsSchema = z.array(z.unknown());
 const EmployeeObjectSchema = z.record(z.string(), z.unknown());
 
 /**
- * Cursor pagination: after this many empty pages in a row, each with a fresh cursor, the read stops. An empty page
- * with a next cursor is read past (an API that filtered every record of a page), but one that hands out a fresh cursor
- * with every empty page would otherwise be read to maxPages (10,000 requests). It stops as complete only when the
- * announced total (`totalPath`) has been read; otherwise it fails: ending quietly could leave records unread, and
- * the people in them would look like leavers.
+ * Cursor and link pagination: after this many empty pages in a row, each with a fresh cursor or next link, the read
+ * stops. An empty page with a next cursor or link is read past (an API that filtered every record of a page), but one
+ * that hands out a fresh cursor, or a Link rel="next" to the next page number, with every empty page past its end would
+ * otherwise be read to maxPages (10,000 requests): each such request is new, so the repeated-request check misses it,
+ * and an empty page has no records to fingerprint. It stops as complete only when the announced total (`totalPath`)
+ * has been read; otherwise it fails: ending quietly could leave records unread, and the people in them would look like
+ * leavers.
  */
 const MAX_EMPTY_CURSOR_PAGES = 3;
 
@@ -271,11 +273,13 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     if (records.length > 0) pagesWithRecords += 1;
     if (records.length > 0) yield records;
     emptyPagesInARow = records.length === 0 ? emptyPagesInARow + 1 : 0;
-    // A cursor API that hands out a fresh cursor with every empty page would otherwise be read to maxPages.
-    if (config.pagination.type === 'cursor' && emptyPagesInARow >= MAX_EMPTY_CURSOR_PAGES) {
+    // A cursor or link API that hands out a fresh cursor or next link with every empty page would otherwise be read to
+    // maxPages (an `offset` or `page` read ends at its first empty page: nextPage).
+    if ((config.pagination.type === 'cursor' || config.pagination.type === 'link') && emptyPagesInARow >= MAX_EMPTY_CURSOR_PAGES) {
       if (announced !== undefined && read >= announced) break;
+      const announcer = config.pagination.type === 'cursor' ? 'cursor' : 'next link';
       throw new SourceReadError(
-        `${description}: ${MAX_EMPTY_CURSOR_PAGES} empty pages in a row, each with a new cursor, after ${read} record(s): the API may have more, or gives a cursor even past its end, and the read cannot tell which; ` +
+        `${description}: ${MAX_EMPTY_CURSOR_PAGES} empty pages in a row, each with a new ${announcer}, after ${read} record(s): the API may have more, or gives a ${announcer} even past its end, and the read cannot tell which; ` +
           'set totalPath to the total the API announces, so the read knows when it is complete',
       );
     }
@@ -492,14 +496,16 @@ function nextPage(
       // after it planned as leavers. The announced total, where there is one, tells the two apart. Full is as long as
       // the size asked for and as the longest page before it: an API that ignores sizeParam and serves larger pages of
       // its own (150 where 100 were asked for) ends on a page shorter than those, which is a short page, however long.
-      // Without sizeParam no page is full or short, and without totalPath nothing tells the end: there, no key at all on
-      // page 1 fails the read when the answer holds a next cursor under another key (beside where cursorPath looks, or
-      // beside the records: meta.next_cursor for meta.nextCursor). With none anywhere it is the end: an API that leaves
-      // the cursor out of its only page (nextPageToken), or whose paging object is null. A key absent only from a later
-      // page, after pages that had it, is an API that leaves it out of its last page.
-      if (cursor === undefined && page.pageNumber === 1 && pagination.sizeParam === undefined && config.totalPath === undefined) {
+      // Without sizeParam no page is full or short, and a short page 1 is no evidence of the end either: an API that
+      // caps its page size (100 answered where 200 were asked for) serves only short pages. Without totalPath nothing
+      // else tells the end: there, no key at all on page 1 (not full: a full one fails below) fails the read when the
+      // answer holds a next cursor under another key (beside where cursorPath looks, or beside the records:
+      // meta.next_cursor for meta.nextCursor). With none anywhere it is the end: an API that leaves the cursor out of
+      // its only page (nextPageToken), or whose paging object is null. A key absent only from a later page, after pages
+      // that had it, is an API that leaves it out of its last page.
+      if (cursor === undefined && page.pageNumber === 1 && (pagination.sizeParam === undefined || pageLength < pagination.pageSize) && config.totalPath === undefined) {
         const elsewhere = cursorElsewhere(response.body, pagination.cursorPath, config.recordsPath);
-        if (elsewhere !== undefined) throw missingCursorOnFirstPage(pagination.cursorPath, response.body, description, elsewhere);
+        if (elsewhere !== undefined) throw missingCursorOnFirstPage(pagination, pageLength, response.body, description, elsewhere);
       }
       if (cursor === undefined && pagination.sizeParam !== undefined && pageLength >= Math.max(pagination.pageSize, page.longestBefore) && !(announced !== undefined && read >= announced)) {
         throw missingCursorAfterFullPage(config.totalPath, pagination, response.body, page, read, announced, description);
@@ -531,15 +537,21 @@ function nextPage(
 }
 
 /**
- * Page 1 of a cursor read without sizeParam or totalPath, without the key at cursorPath (not null or "": absent), and
- * with a next cursor under another key (`elsewhere`, cursorElsewhere): a cursorPath that names the wrong key, which
- * taken as the end would end every read after page 1, the people after it planned as leavers.
+ * Page 1 of a cursor read without totalPath and without sizeParam (or shorter than pageSize: a capped page size looks
+ * so), without the key at cursorPath (not null or "": absent), and with a next cursor under another key (`elsewhere`,
+ * cursorElsewhere): a cursorPath that names the wrong key, which taken as the end would end every read after page 1,
+ * the people after it planned as leavers.
  */
-function missingCursorOnFirstPage(cursorPath: string, body: unknown, description: string, elsewhere: string): SourceReadError {
+function missingCursorOnFirstPage(pagination: { cursorPath: string; sizeParam?: string | undefined; pageSize: number }, pageLength: number, body: unknown, description: string, elsewhere: string): SourceReadError {
+  const { cursorPath } = pagination;
+  // With sizeParam set, a short page 1 cannot tell an API that caps its page size from a last page: only the total can.
+  const remedy =
+    pagination.sizeParam === undefined
+      ? 'if the API leaves the cursor out of its last page, set source.pagination.sizeParam (with pageSize) or source.totalPath (the total the API announces), so the read can tell'
+      : `if the API leaves the cursor out of its last page, set source.totalPath (the total the API announces), so the read can tell: page 1 is short (${pageLength} record(s), pageSize ${pagination.pageSize}), as an API that caps its page size answers too`;
   return new SourceReadError(
     `${description}: page 1 has no key at "${cursorPath}" (source.pagination.cursorPath), neither a next cursor nor null, but has ${elsewhere}: ${describeAround(body, cursorPath)} (values not shown). ` +
-      'That is most likely a cursorPath that names the wrong key, so it is not taken as the end of the read: ' +
-      'correct source.pagination.cursorPath; if the API leaves the cursor out of its last page, set source.pagination.sizeParam (with pageSize) or source.totalPath (the total the API announces), so the read can tell',
+      `That is most likely a cursorPath that names the wrong key, so it is not taken as the end of the read: correct source.pagination.cursorPath; ${remedy}`,
   );
 }
 
