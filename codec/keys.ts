@@ -2,6 +2,7 @@ import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:c
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { withoutTrailingNewline } from '../config/secret';
+import { warnIfReadableByOthers } from '../config/secret-file-mode';
 
 /** The variable holding the key that encrypts (and decrypts) every payload the connector puts into Temporal. */
 export const ENCRYPTION_KEY_VARIABLE = 'PEAKON_SYNC_ENCRYPTION_KEY';
@@ -90,6 +91,8 @@ function readVariable(env: Record<string, string | undefined>, name: string, opt
     const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable';
     throw new EncryptionKeyError(`${name}_FILE: cannot read ${filePath} (${code})`);
   }
+  // Warned, not refused: a key others can read decrypts every payload, but Kubernetes mounts secrets 0644 by default.
+  warnIfReadableByOthers(filePath, `${name}_FILE`);
   const value = withoutTrailingNewline(text);
   // A file named on purpose but empty (an unfilled mount, a `> file` that failed) is an error, as an empty secret is:
   // read as unset, the codec server would start without a token, and an empty key file would say the key is empty

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { warnIfReadableByOthers } from './secret-file-mode';
 import { errorCode, isWorkerOwnVariable, realFileInside, realpathOrSelf, WORKER_OWN_VARIABLE_PREFIXES, workerOwnFiles, workerOwnFileVariable } from './worker-own';
 
 /** How a refusal describes the worker's own variables; never a value. */
@@ -266,6 +267,8 @@ export function resolveSecretWithPolicy(ref: SecretRef, destination: SecretDesti
   } catch (error) {
     throw new SecretError(`secret ${describe} cannot be read (${errorCode(error)})`);
   }
+  // Read on every request: the helper warns once per file and process, and never refuses (see there why).
+  warnIfReadableByOthers(ref.file, `secret ${destination.field}`);
   return nonEmpty(withoutTrailingNewline(text), describe);
 }
 
