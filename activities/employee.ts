@@ -6,6 +6,7 @@ import { ScimMalformedResponseError, ScimNotFoundError, ScimUnreadableUserError 
 import type { ScimUserWrite } from '../scim/resources';
 import { composeUpdate, isPutOverCurrent, overCurrentBody } from '../sync/payloads';
 import { desiredForFound } from '../sync/plan';
+import { operationsBefore, type StepHeartbeat } from '../sync/step-operations';
 import type { DesiredState, EmployeeChange, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
 import { scimClientFor, type ActivityDeps, type PeakonConnection } from './deps';
 import { FailureType, toActivityFailure } from './failures';
@@ -40,34 +41,19 @@ export interface StepFailureDetails {
   retryAfterMs?: number;
 }
 
-/** What an attempt that sends more than one request leaves for the next: the requests of every attempt up to it. */
-export interface StepHeartbeat {
-  attempt: number;
-  operations: number;
-}
-
-/**
- * Requests the attempts before `attempt` sent: one each, except an attempt that sent more (discovery of a workflow
- * recorded before DiscoverInput.lookup; the PUT of a user created this run, which reads the user first) and said so
- * in its heartbeat (oneRequest), which counts what it said.
- */
-function earlierOperations(attempt: number, heartbeat: unknown): number {
-  const last = heartbeat as Partial<StepHeartbeat> | undefined;
-  if (typeof last?.attempt !== 'number' || typeof last.operations !== 'number' || last.attempt >= attempt) return attempt - 1;
-  return last.operations + (attempt - 1 - last.attempt);
-}
+export type { StepHeartbeat } from '../sync/step-operations';
 
 /**
  * Runs one attempt of a step with a SCIM client that counts what it sends: the attempt's operations are the requests
  * it really sent (discovery may send up to three: an address's two IDN spellings, then the lookup by HR id; the PUT of
  * a user created this run two), earlier attempts one each, or what an earlier attempt that sent more announced in a
- * heartbeat as its second and later requests went out (earlierOperations). That heartbeat is the attempt's first, so
+ * heartbeat as its second and later requests went out (operationsBefore). That heartbeat is the attempt's first, so
  * it is not throttled; only an attempt whose heartbeat never reached Temporal (its worker died) is still undercounted.
  */
 async function oneRequest<T>(deps: ActivityDeps, input: ScimStepInput, body: (scim: ScimClient) => Promise<T>): Promise<T & StepResult> {
   const context = Context.current();
   const { attempt } = context.info;
-  const before = earlierOperations(attempt, context.info.heartbeatDetails);
+  const before = operationsBefore(attempt, context.info.heartbeatDetails);
   const { tenant } = input.run;
   const { baseUrl } = input.peakon;
   const held = tenantHeldForMs(tenant, baseUrl);

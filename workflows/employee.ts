@@ -1,8 +1,9 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, patched, proxyActivities, proxySinks, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { ScimActivities } from '../activities';
 import type { PeakonConnection } from '../activities/deps';
-import type { DiscoveryLookup, StepFailureDetails, StepHeartbeat } from '../activities/employee';
+import type { DiscoveryLookup, StepFailureDetails } from '../activities/employee';
 import { createBodyWithout, isPutOverCurrent, withoutReferences } from '../sync/payloads';
+import { timedOutStepOperations } from '../sync/step-operations';
 import type { RunTuning } from '../sync/settings';
 import type { CreateWork, EmployeeOutcome, RunRef, SyncPhase, UpdateMethod, UpdateWork } from '../sync/types';
 import { discoveryActivityOptions, putOverCurrentActivityOptions, scimActivityOptions } from './activity-options';
@@ -33,11 +34,9 @@ function operationsOf(error: unknown, tuning: RunTuning): number {
     if (typeof details?.operations === 'number') return details.operations;
   }
   // A timed-out last attempt leaves no details; every attempt was made and may have reached Peakon. A step that sends
-  // more than one request per attempt heartbeats the requests its attempts have sent so far: at least that many.
-  if (cause instanceof TimeoutFailure) {
-    const heartbeat = cause.lastHeartbeatDetails as Partial<StepHeartbeat> | undefined;
-    return Math.max(tuning.scimRetry.maximumAttempts, typeof heartbeat?.operations === 'number' ? heartbeat.operations : 0);
-  }
+  // more than one request per attempt heartbeats the requests its attempts have sent so far, and each attempt after
+  // that heartbeat counts one more (timedOutStepOperations). Only a number in the outcome: no command changes.
+  if (cause instanceof TimeoutFailure) return timedOutStepOperations(tuning.scimRetry.maximumAttempts, cause.lastHeartbeatDetails);
   return 1;
 }
 
