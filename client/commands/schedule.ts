@@ -6,7 +6,7 @@ import { currentKeyIdFromEnv } from '../schedules/key-ids';
 import { formatRekeyResult, RECENT_RUNS_NOTE, rekeyAllSyncSchedules, rekeyKeysFromEnv, rekeySyncSchedule, type RekeyFailure, type RekeyResult } from '../schedules/rekey';
 import { describeSyncSchedule, findSyncSchedule, listSyncSchedules } from '../schedules/inspect';
 import { frequentRunsWarning, readCostSettings } from '../schedules/cadence-cost';
-import { defaultScheduleId, timingForCreate, timingFromFlags } from '../schedules/options';
+import { cronDayFieldsWarning, defaultScheduleId, timingForCreate, timingFromFlags } from '../schedules/options';
 import { formatScheduleList, formatScheduleOverview } from '../schedules/overview';
 import { deleteSyncSchedule } from '../schedules/ownership';
 import { setSchedulePaused } from '../schedules/pause';
@@ -89,6 +89,7 @@ export function registerScheduleCommand(program: Command): void {
       );
       print(flags.json ? JSON.stringify({ scheduleId }) : `created schedule ${scheduleId} for tenant ${config.parsed.tenant} on task queue ${taskQueue}${flags.paused ? ' (paused)' : ''}`);
       warn(frequentRunsWarning(timing, readCostSettings(config.parsed)));
+      warn(cronDayFieldsWarning(timing));
     });
 
   schedule
@@ -117,6 +118,7 @@ export function registerScheduleCommand(program: Command): void {
       });
       print(flags.json ? JSON.stringify(update, null, 2) : formatScheduleUpdate(update));
       warn(update.warning);
+      warn(cronDayFieldsWarning(timing));
     });
 
   schedule

@@ -172,6 +172,25 @@ export function checkCron(expression: string): string {
   return trimmed;
 }
 
+/**
+ * A warning for a five-field cron that restricts both day-of-month and day-of-week, or undefined. Standard cron runs
+ * such an expression on a day matching either field (`0 2 1,15 * 1`: the 1st, the 15th and every Monday); Temporal's
+ * calendar needs both to match (only a 1st or 15th that is a Monday). Not refused: `1-7 * MON`, the first Monday of
+ * the month (what to write for the refused `#`), needs exactly Temporal's reading. A field starting with `*` (`*`,
+ * `*\/2`) counts as unrestricted, as Vixie cron and cronie count it: they too then need both fields to match.
+ */
+export function cronDayFieldsWarning(timing: SyncScheduleTimingChange | undefined): string | undefined {
+  if (!timing || !('cron' in timing)) return undefined;
+  const fields = timing.cron.trim().split(/\s+/);
+  if (fields.length !== 5) return undefined;
+  const [, , dayOfMonth = '*', , dayOfWeek = '*'] = fields;
+  if (dayOfMonth.startsWith('*') || dayOfWeek.startsWith('*')) return undefined;
+  return (
+    `cron "${timing.cron}" restricts both day-of-month (${dayOfMonth}) and day-of-week (${dayOfWeek}): ` +
+    'Temporal runs this only on days matching both day-of-month and day-of-week (standard cron: either); for either, make two schedules'
+  );
+}
+
 /** When a sync schedule fires: either a fixed interval or a cron expression, optionally in a time zone. */
 export const SyncScheduleTimingSchema = z.union([
   z.object({ everyMs: z.number().int().min(1_000), timezone: z.string().min(1).optional() }),
