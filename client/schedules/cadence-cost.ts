@@ -59,23 +59,41 @@ export function readCostSettings(config: Pick<ConnectorConfig, 'peakon' | 'sync'
 }
 
 /**
- * A warning for a schedule that runs more often than every 15 minutes: every run starts by reading the tenant (the
- * listing, one GET a page; or, with filter discovery, one GET a person), and those reads come out of the same hourly
- * budget the writes are paced to. Undefined when the cadence is unremarkable. Okta and Entra ID import hourly or less
- * often; an HR change reaches Peakon at the next run either way.
+ * A share of `peakon.operationsPerHour` that the reads alone may take at any cadence before it is worth a warning: with
+ * `sync.discovery: filter` (one GET a person) a run of a large tenant reads far more than the listing would, and the
+ * 15-minute cadence the frequent-runs rule lets pass can need more reads an hour than the budget has.
+ */
+export const COSTLY_READ_SHARE_PERCENT = 25;
+
+/**
+ * A warning for a schedule whose runs' reads take a large share of the hourly budget: every run starts by reading the
+ * tenant (the listing, one GET a page; or, with filter discovery, one GET a person), and those reads come out of the
+ * same hourly budget the writes are paced to. It is given when the cadence runs more often than every 15 minutes, or
+ * when the reads of its busiest hour reach COSTLY_READ_SHARE_PERCENT of the budget, whatever the cadence (an hour
+ * holding any run holds all of that run's reads, so a run every day prices as one an hour). Undefined otherwise. Okta
+ * and Entra ID import hourly or less often; an HR change reaches Peakon at the next run either way.
  */
 export function frequentRunsWarning(timing: SyncScheduleTiming, settings: ReadCostSettings): string | undefined {
   const runs = runsPerHour(timing);
-  if (runs === undefined || runs <= FREQUENT_RUNS_PER_HOUR) return undefined;
+  if (runs === undefined) return undefined;
   const budget = settings.operationsPerHour;
   const filter = settings.discovery === 'filter';
-  const readsPerRun = filter ? EXAMPLE_HEADCOUNT : Math.ceil(EXAMPLE_HEADCOUNT / DEFAULT_PAGE_SIZE);
-  const readsPerHour = Math.ceil(readsPerRun * runs);
+  const listingReads = Math.ceil(EXAMPLE_HEADCOUNT / DEFAULT_PAGE_SIZE);
+  const readsPerRun = filter ? EXAMPLE_HEADCOUNT : listingReads;
+  const readsPerHour = Math.ceil(readsPerRun * Math.max(runs, 1));
   const share = Math.round((readsPerHour / budget) * 100);
+  const frequent = runs > FREQUENT_RUNS_PER_HOUR;
+  if (!frequent && share < COSTLY_READ_SHARE_PERCENT) return undefined;
   const how = filter ? 'looks every employee up (sync.discovery: filter, one GET a person)' : `reads the whole tenant first (one GET per ${DEFAULT_PAGE_SIZE} people)`;
+  const pace = runs > 1 ? `starts up to ${Number(runs.toFixed(1)).toLocaleString('en-US')} runs an hour` : 'starts at most one run an hour';
+  const advice = [
+    ...(frequent ? ['Every 15m or less often is usual.'] : []),
+    ...(filter ? [`sync.discovery: list (the default) reads the same tenant in ${listingReads.toLocaleString('en-US')} GETs.`] : []),
+    ...(!frequent && !filter ? ['Fewer runs an hour, or a larger peakon.operationsPerHour (up to what Peakon allows), leave more of it for the writes.'] : []),
+  ];
   return (
-    `${describeTiming(timing)} starts up to ${Number(runs.toFixed(1)).toLocaleString('en-US')} runs an hour. Each run ${how}, so a ` +
+    `${describeTiming(timing)} ${pace}. Each run ${how}, so a ` +
     `${EXAMPLE_HEADCOUNT.toLocaleString('en-US')}-person tenant would spend about ${readsPerHour.toLocaleString('en-US')} of its ${budget.toLocaleString('en-US')} operations an hour (${share}%) on reads alone, ` +
-    'and the writes are paced to what is left (a run that finds the last one still going ends skipped). Every 15m or less often is usual.'
+    `and the writes are paced to what is left (a run that finds the last one still going ends skipped). ${advice.join(' ')}`
   );
 }
