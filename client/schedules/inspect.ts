@@ -12,7 +12,7 @@ import { tsToDate } from '@temporalio/common/lib/time';
 import { decodeMapFromPayloads, extstoreInboundOptions, visit, walkListSchedulesResponse } from '@temporalio/common/lib/internal-non-workflow';
 import type { temporal } from '@temporalio/proto';
 import { defaultScheduleId, describeTiming, SyncScheduleMemoSchema, SYNC_SCHEDULE_WORKFLOW_TYPES, timingFromSpec } from './options';
-import { describeSyncScheduleRaw } from './ownership';
+import { assertSyncWorkflowType, describeSyncScheduleRaw } from './ownership';
 import { SyncRunMemoSchema, type ScheduledRun, type SyncScheduleOverview, type SyncScheduleSummaryRow } from './overview';
 import { memoKeyIds, UNENCRYPTED } from './key-ids';
 import { scheduleInputOf, storedConfigStatus } from './stored-config';
@@ -100,10 +100,17 @@ function summaryRow(raw: RawScheduleListEntry, memoFields: Record<string, unknow
  * tenant). Several schedules of one tenant are an error that lists them. So is a name that is both a schedule's ID and
  * a tenant whose default schedule (`peakon-sync-<tenant>`) exists, when those are two schedules: tenant beta's schedule
  * created with `--id acme` beside tenant acme's `peakon-sync-acme` must not be changed by `schedule update acme`.
+ *
+ * A candidate is only taken when it is a sync schedule that name can mean: another tool's schedule under the name (a
+ * shared namespace) is passed over, so the tenant's only schedule is still found, and is refused by name only when
+ * nothing else is found; `peakon-sync-<name>` whose memo names another tenant (tenant acme's schedule created with
+ * `--id peakon-sync-beta`) is not tenant <name>'s default schedule, and is reached by its full ID only.
  */
 export async function findSyncSchedule(client: Client, idOrTenant: string): Promise<string> {
   const found: Array<{ scheduleId: string; tenant?: string }> = [];
-  for (const scheduleId of new Set([idOrTenant, defaultScheduleId(idOrTenant)])) {
+  const passedOver: Array<{ scheduleId: string; workflowType?: string; tenant?: string }> = [];
+  const byDefaultId = defaultScheduleId(idOrTenant);
+  for (const scheduleId of new Set([idOrTenant, byDefaultId])) {
     // Raw, as `schedule pause` reads it: a schedule whose memo this codec cannot decode still exists (tenant '?').
     let raw;
     try {
@@ -112,7 +119,17 @@ export async function findSyncSchedule(client: Client, idOrTenant: string): Prom
       if (isNotFound(error)) continue;
       throw error;
     }
+    const workflowType = raw.schedule?.action?.startWorkflow?.workflowType?.name ?? '';
+    if (!SYNC_SCHEDULE_WORKFLOW_TYPES.includes(workflowType)) {
+      passedOver.push({ scheduleId, workflowType });
+      continue;
+    }
     const tenant = scheduleMemo(await decodedMemo(client, { memo: raw.memo ?? null }))?.tenant;
+    // A memo this codec cannot read keeps the candidate (tenant '?'), as before: only a tenant known to differ excludes it.
+    if (scheduleId === byDefaultId && tenant !== undefined && tenant !== idOrTenant) {
+      passedOver.push({ scheduleId, tenant });
+      continue;
+    }
     found.push({ scheduleId, ...(tenant !== undefined ? { tenant } : {}) });
   }
   const [first, second] = found;
@@ -123,7 +140,11 @@ export async function findSyncSchedule(client: Client, idOrTenant: string): Prom
   const [only] = ofTenant;
   if (only !== undefined && ofTenant.length === 1) return only;
   if (ofTenant.length > 1) throw new Error(`tenant ${idOrTenant} has ${ofTenant.length} schedules (${ofTenant.join(', ')}): name one by its ID`);
-  throw new Error(`no schedule ${idOrTenant}, and no schedule of a tenant ${idOrTenant}: see peakon-sync schedule list`);
+  // Nothing of ours by that name: another tool's schedule under it is refused as every schedule command refuses it.
+  for (const other of passedOver) if (other.workflowType !== undefined) assertSyncWorkflowType(other.scheduleId, other.workflowType);
+  const otherTenant = passedOver.find((other) => other.tenant !== undefined);
+  const hint = otherTenant ? ` (schedule ${otherTenant.scheduleId} is tenant ${otherTenant.tenant ?? '?'}'s: name it by that full ID)` : '';
+  throw new Error(`no schedule ${idOrTenant}, and no schedule of a tenant ${idOrTenant}${hint}: see peakon-sync schedule list`);
 }
 
 /** Why `idOrTenant` names two schedules (its ID, and the default schedule of a tenant of that name), and how to name one. */
