@@ -63,7 +63,7 @@ export function readCostSettings(config: Pick<ConnectorConfig, 'peakon' | 'sync'
  * `sync.discovery: filter` (one GET a person) a run of a large tenant reads far more than the listing would, and the
  * 15-minute cadence the frequent-runs rule lets pass can need more reads an hour than the budget has.
  */
-export const COSTLY_READ_SHARE_PERCENT = 25;
+export const COSTLY_READ_SHARE_PERCENT = 50;
 
 /**
  * A warning for a schedule whose runs' reads take a large share of the hourly budget: every run starts by reading the

@@ -1,5 +1,5 @@
 /**
- * A schedule that runs more often than every 15 minutes, or whose runs' reads take a quarter of the tenant's hourly
+ * A schedule that runs more often than every 15 minutes, or whose runs' reads take half of the tenant's hourly
  * budget at any cadence (filter discovery), spends a share of that budget on the reads each run starts with;
  * `schedule create`/`update` warn with that share. Pure functions: no server involved.
  */
@@ -52,7 +52,7 @@ describe('the frequent-runs warning', () => {
     expect(warning).toContain('about 60,000 of its 50,000 operations an hour (120%)');
   });
 
-  it('warns at any cadence when the reads reach a quarter of the budget: filter discovery every 15 minutes', () => {
+  it('warns at any cadence when the reads reach half of the budget: filter discovery every 15 minutes', () => {
     // 4 runs × 10,000 lookups = 40,000 of 25,000 (160%): not frequent, but more reads than the budget has.
     const warning = frequentRunsWarning(every('15m'), { ...DEFAULT_READ_COST_SETTINGS, discovery: 'filter' });
     expect(warning).toContain('every 15m starts up to 4 runs an hour');
@@ -64,18 +64,21 @@ describe('the frequent-runs warning', () => {
 
   it('prices a run every day or at 02:00 alike: the hour it runs holds all its reads', () => {
     const filter = { ...DEFAULT_READ_COST_SETTINGS, discovery: 'filter' as const };
+    const smallBudget = { ...filter, operationsPerHour: 15_000 };
     for (const timing of [every('1d'), cron('0 2 * * *')]) {
-      const warning = frequentRunsWarning(timing, filter);
+      // 10,000 lookups are 40% of the default budget: the writes still have most of the hour, no warning.
+      expect(frequentRunsWarning(timing, filter)).toBeUndefined();
+      const warning = frequentRunsWarning(timing, smallBudget);
       expect(warning).toContain('starts at most one run an hour');
-      expect(warning).toContain('about 10,000 of its 25,000 operations an hour (40%)');
+      expect(warning).toContain('about 10,000 of its 15,000 operations an hour (67%)');
     }
   });
 
   it('says nothing of cheap hourly list discovery, and warns of list discovery under a small budget', () => {
     expect(frequentRunsWarning(every('1h'), DEFAULT_READ_COST_SETTINGS)).toBeUndefined();
     expect(frequentRunsWarning(cron('@hourly'), { operationsPerHour: 20_000, discovery: 'list' })).toBeUndefined();
-    const warning = frequentRunsWarning(every('15m'), { operationsPerHour: 1_000, discovery: 'list' });
-    expect(warning).toContain('about 400 of its 1,000 operations an hour (40%)');
+    const warning = frequentRunsWarning(every('15m'), { operationsPerHour: 600, discovery: 'list' });
+    expect(warning).toContain('about 400 of its 600 operations an hour (67%)');
     expect(warning).toContain('Fewer runs an hour');
   });
 });
