@@ -106,14 +106,14 @@ export const RestPaginationSchema = z.discriminatedUnion('type', [
       .string()
       .min(1)
       .describe(
-        'dotted path of the next cursor in the response. null or "" ends the read; so does no key there after a short page (without sizeParam and totalPath, no key there on page 1 while the answer holds a next cursor under another key fails the read: a misspelt path). ' +
+        'dotted path of the next cursor in the response. null or "" ends the read; so does no key there after a short page (without totalPath, no key there on page 1 (without sizeParam, or shorter than pageSize: an API capping its page size) while the answer holds a next cursor under another key fails the read: a misspelt path). ' +
           'With sizeParam set, a full page (as long as pageSize and as the longest page before it) without the key fails the read, unless the total at totalPath has been read: ' +
           'it is as likely a wrong cursorPath; an API that leaves the cursor out of a last page that happens to be exactly full needs totalPath, or a pageSize that does not leave the last page exactly full',
       ),
     sizeParam: z.string().min(1).optional(),
     pageSize: z.number().int().min(1).default(100),
   }),
-  z.strictObject({ type: z.literal('link').describe('follow the `Link: <…>; rel="next"` response header') }),
+  z.strictObject({ type: z.literal('link').describe('follow the `Link: <…>; rel="next"` response header; 3 empty pages in a row end the read (complete only at the total at totalPath)') }),
 ]);
 export type RestPagination = z.infer<typeof RestPaginationSchema>;
 
