@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SyncReport } from '../../sync/report';
+import { startSync } from '../../client/start-sync';
 import { runCliInProcess } from '../harness/cli';
 import { createPipelineFixture, type PipelineFixture } from '../harness/pipeline';
 import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
@@ -12,7 +13,7 @@ jest.mock('../../client/start-sync', () => {
   return { ...actual, startSync: (options: Parameters<typeof actual.startSync>[0]) => actual.startSync({ ...options, now: SAME_SECOND }) };
 });
 
-/** `peakon-sync sync` twice for one tenant within one second: the second start is skipped (exit 0), not an error. */
+/** `peakon-sync sync` twice for one tenant within one second: the second start is skipped (exit 0; `--employee`: exit 1), not an error. */
 describe('sync started twice for a tenant in the same second', () => {
   let temporal: TemporalTestContext;
   let fixture: PipelineFixture;
@@ -59,5 +60,29 @@ describe('sync started twice for a tenant in the same second', () => {
 
     // The run that holds the ID is untouched.
     expect((await temporal.client.workflow.getHandle(runId).describe()).status.name).toBe('RUNNING');
+  });
+
+  it('a second `sync --employee` of the same person in that second did not sync them: exit 1, and stderr says the tenant was busy', async () => {
+    const email = 'someone@example.com';
+    // The first start (startSync itself: `sync --employee` waits for its run, and no worker polls here).
+    const first = await startSync({ client: temporal.client, namespace: TEST_NAMESPACE, taskQueue: temporal.taskQueue, config: fixture.config, employeeKey: email });
+    try {
+      const errors: string[] = [];
+      const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        errors.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+        return true;
+      });
+      let printed;
+      try {
+        printed = await runCliInProcess('sync', '--config', configPath, '--employee', email, '--quiet');
+      } finally {
+        stderr.mockRestore();
+      }
+      expect(printed).toContain(`Sync ${first.workflowId} — skipped`);
+      expect(errors.join('')).toContain(`the employee was not synced: tenant ${fixture.config.tenant} was busy (another run of it is running; the report's message names it); retry once that run ends`);
+      expect(process.exitCode).toBe(1);
+    } finally {
+      await first.terminate('test over').catch(() => undefined);
+    }
   });
 });
