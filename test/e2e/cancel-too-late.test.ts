@@ -29,15 +29,16 @@ describe('peakon-sync cancel of a run that finishes before the cancel takes effe
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
-        // Retries far enough apart (about 20 s in all) to hold the report step while the cancel is requested.
-        const handle = await fixture.startSync({ tuning: { ...TEST_TUNING, scimRetry: { initialIntervalMs: 500, maximumIntervalMs: 3_000, maximumAttempts: 10 } } });
+        // Retries far enough apart (about 2 minutes in all) to hold the report step while the CLI starts (slow on a busy
+        // machine) and requests the cancel; the folder is freed as soon as the request is in the history.
+        const handle = await fixture.startSync({ tuning: { ...TEST_TUNING, scimRetry: { initialIntervalMs: 500, maximumIntervalMs: 3_000, maximumAttempts: 40 } } });
         await eventually('the report step retrying', async () => {
           const pending = (await handle.describe()).raw.pendingActivities ?? [];
           return pending.some((activity) => activity.activityType?.name === 'writeRunReport' && (activity.attempt ?? 0) >= 2) || undefined;
         }, 60_000, 50);
         // The run is running: the command requests the cancel and waits for the run's end.
         const cancelling = cli(['cancel', handle.workflowId], env());
-        await eventually('the cancel request in the run history', async () => ((await handle.fetchHistory()).events ?? []).some((event) => event.workflowExecutionCancelRequestedEventAttributes) || undefined, 30_000, 50);
+        await eventually('the cancel request in the run history', async () => ((await handle.fetchHistory()).events ?? []).some((event) => event.workflowExecutionCancelRequestedEventAttributes) || undefined, 100_000, 200);
         rmSync(reportFolder);
         const cancelled = await cancelling;
         const report: SyncReport = await handle.result();
@@ -48,5 +49,5 @@ describe('peakon-sync cancel of a run that finishes before the cancel takes effe
         expect(cancelled.exitCode).toBe(0);
       })(),
     );
-  });
+  }, 240_000);
 });
