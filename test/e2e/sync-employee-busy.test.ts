@@ -63,5 +63,6 @@ describe('sync --employee while another run holds the tenant', () => {
     } finally {
       await lock.terminate('test over').catch(() => undefined);
     }
-  });
+    // Three CLI processes one after the other: each may take several seconds to start on a busy machine.
+  }, 240_000);
 });
