@@ -27,7 +27,7 @@ import type { CreateWork, EmployeeOutcome, UpdateWork } from '../sync/types';
 import { createSyncWorkers, defaultActivityDeps, employeeRefKeyFromEnv } from '../worker/create-worker';
 import { tenantLockWorkflowId } from '../workflows/ids';
 import { changedEmployees, orgShape, reportsBeforeManagers, writeOrgCsv, type OrgShape } from './org-data';
-import { procStatusKiB, resetPeakRss } from './processes';
+import { procStatusKiB, resetPeakRss, runOneAfterAnother, WorkerLoss } from './processes';
 import { endStateProblemsOf } from './convergence';
 import { busiestWindow } from './busiest-window';
 import { operationsMismatch, parsePipelineOptions, pipelineResultFile, runProblems, type PipelineOptions as Options, type RunWork } from './options';
@@ -561,7 +561,7 @@ function startWorkerProcess(index: number, env: NodeJS.ProcessEnv, dir: string, 
     child.stdout?.on('data', onData);
     child.once('exit', (code, signal) => {
       const how = `exit code ${String(code)}, signal ${String(signal)}`;
-      if (polling) onExit(new Error(`worker process ${index} exited during the run (${how})`));
+      if (polling) onExit(new Error(`worker process ${index} exited (${how})`));
       else reject(new Error(`worker process ${index} exited before polling (${how})`));
     });
   });
@@ -588,6 +588,23 @@ async function main(): Promise<void> {
   const resultFile = pipelineResultFile(options);
   rmSync(resultFile, { force: true });
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  try {
+    await measure(options, resultFile, command);
+  } catch (error) {
+    // Failed outside any run (the dev server, the sandbox or a worker process not starting, a teardown throwing): the
+    // old file is gone, so the failure is written under its name instead, as a failed run's is; not when measure
+    // wrote its own file before throwing.
+    if (!existsSync(resultFile)) {
+      const output = { command, valid: false, invalidBecause: [`the benchmark failed: ${errorText(error)}`], status: 'failed', error: errorText(error) };
+      mkdirSync(path.dirname(resultFile), { recursive: true });
+      writeFileSync(resultFile, `${JSON.stringify(output, null, 2)}\n`);
+      process.stderr.write(`failed; written to ${resultFile}\n`);
+    }
+    throw error;
+  }
+}
+
+async function measure(options: Options, resultFile: string, command: string): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'peakon-bench-pipeline-'));
   // The production data path: every payload encrypted, large ones in the payload store. Set before any worker or client.
@@ -626,14 +643,9 @@ async function main(): Promise<void> {
   let serverPid: number | undefined;
   let serverLifetimePeak: number | undefined;
   const workerLifetimePeaks: Record<string, number> = {};
-  // Rejects when a worker process exits while runs are under way (not when this process stops it).
-  let stoppingWorkers = false;
-  let workerExitedReject: (error: Error) => void = () => undefined;
-  const workerExited = new Promise<never>((_, reject) => (workerExitedReject = reject));
-  workerExited.catch(() => undefined);
-  const onWorkerExit = (error: Error) => {
-    if (!stoppingWorkers) workerExitedReject(error);
-  };
+  // A worker process's exit while runs are under way (not when this process stops it), or the in-process worker's end.
+  const workers = new WorkerLoss();
+  const onWorkerExit = (error: Error) => workers.lose(error);
   const invalid: string[] = [];
   const markInvalid = (side: string, label: string, problems: string[]) => {
     if (problems.length === 0) return;
@@ -672,11 +684,15 @@ async function main(): Promise<void> {
   const pids = new Map<string, number>();
   const sampler = new RssSampler(() => pids);
   const memory = new RunMemory(sampler, () => pids);
-  /** A run that threw or ended failed: recorded (its figures as far as they go) and the whole output marked invalid. */
+  /**
+   * A run that threw or ended failed: recorded (its figures as far as they go) and the whole output marked invalid.
+   * Its status is `failed` also when its figures were recorded already (a check or the history reading threw after
+   * its sync completed): an `error` goes with status `failed` only.
+   */
   const recordFailure = (side: 'temporal' | 'baseline', spec: RunSpec, error: unknown, figures: RunFigures | undefined) => {
     const list = side === 'temporal' ? temporalRuns : baselineRuns;
-    if (figures && !list.includes(figures)) list.push(Object.assign(figures, { status: 'failed' }));
-    if (figures) figures.error = errorText(error);
+    if (figures && !list.includes(figures)) list.push(figures);
+    if (figures) Object.assign(figures, { status: 'failed', error: errorText(error) });
     markInvalid(side, spec.label, [`run failed: ${errorText(error)}`]);
   };
   try {
@@ -705,72 +721,91 @@ async function main(): Promise<void> {
             deps: defaultActivityDeps(path.join(dir, 'state-0', 'reports')),
             maxConcurrentScimActivities: width,
           });
-      const runInWorkers = <T>(until: Promise<T>): Promise<T> => (inProcess ? inProcess.runUntil(until) : until);
       let lastStart = 0;
-      // The run under way and its figures so far: what a failure (a worker process's exit, the in-process worker's) names.
-      let current: { spec: RunSpec; figures: RunFigures | undefined } | undefined;
-      const loop = (async () => {
-        for (const spec of runs) {
-          current = { spec, figures: undefined };
-          await writeOrgCsv(csv, shape, spec.changed);
-          await waitForNextSecond(lastStart);
-          memory.start();
-          const before = sandbox.ops().length;
-          const started = performance.now();
-          lastStart = Date.now();
-          const ticker = progressTicker(`temporal ${spec.label}`, sandbox, started);
-          let report: SyncReport;
-          let workflowId = '';
-          let handle: Awaited<ReturnType<typeof startSync>> | undefined;
-          current.figures = { run: spec.label, status: 'running', ...operationsOf(sandbox, before, options.employees, started), counts: {}, failed: 0, peakRssMiB: {}, sampledPeakRssMiB: {} };
-          try {
-            handle = await startSync({ client: connected.client, namespace: server.namespace, taskQueue: TASK_QUEUE, config });
-            workflowId = handle.workflowId;
-            report = await Promise.race([handle.result(), workerExited]);
-          } catch (error) {
-            // A sync ending `failed` rejects its result; a worker process's exit rejects the race. Either way the run
-            // is recorded with what it did so far, and the runs after it (which build on its end state) are not run.
-            Object.assign(current.figures, operationsOf(sandbox, before, options.employees, started), memory.end());
-            recordFailure('temporal', spec, error, current.figures);
-            process.stderr.write(`temporal ${spec.label}: failed (${errorText(error)}); the runs after it are not run\n`);
-            // A run left waiting for a worker that is gone: ended, so its result's long poll ends before the
-            // connection closes (a poll retried on a closed channel throws out of a timer).
-            await handle?.terminate('bench: the run failed').catch(() => undefined);
-            return;
-          } finally {
-            clearInterval(ticker);
-          }
-          const operations = operationsOf(sandbox, before, options.employees, started);
-          // Read before the history inspection below, which makes the dev server load histories: the run's own peak.
-          const peaks = memory.end();
-          const figures: RunFigures = { run: spec.label, status: report.status, ...operations, counts: { ...report.counts }, failed: report.failuresTotal, ...peaks };
-          current.figures = figures;
-          temporalRuns.push(figures);
+      // Per run: when it started, the sandbox's request count then, and its figures so far (what a failure records).
+      const under = new Map<RunSpec, { before: number; started: number; ticker: NodeJS.Timeout; figures: RunFigures; ended: boolean; workflowId: string }>();
+      const of = (spec: RunSpec) => {
+        const run = under.get(spec);
+        if (!run) throw new Error(`bench: run ${spec.label} was not prepared`);
+        return run;
+      };
+      const inProcessRun = inProcess?.run();
+      let lostAfterLastRun: Error | undefined;
+      try {
+        ({ lostAfterLastRun } = await runOneAfterAnother<RunSpec, SyncReport>(runs, workers, inProcessRun, {
+          prepare: async (spec) => {
+            await writeOrgCsv(csv, shape, spec.changed);
+            await waitForNextSecond(lastStart);
+            memory.start();
+            const before = sandbox.ops().length;
+            const started = performance.now();
+            lastStart = Date.now();
+            const figures: RunFigures = { run: spec.label, status: 'running', ...operationsOf(sandbox, before, options.employees, started), counts: {}, failed: 0, peakRssMiB: {}, sampledPeakRssMiB: {} };
+            under.set(spec, { before, started, ticker: progressTicker(`temporal ${spec.label}`, sandbox, started), figures, ended: false, workflowId: '' });
+          },
+          start: async (spec) => {
+            const handle = await startSync({ client: connected.client, namespace: server.namespace, taskQueue: TASK_QUEUE, config });
+            of(spec).workflowId = handle.workflowId;
+            return { result: handle.result(), end: () => handle.terminate('bench: the run failed').then(() => undefined) };
+          },
+          completed: (spec, report) => {
+            const run = of(spec);
+            clearInterval(run.ticker);
+            run.ended = true;
+            const operations = operationsOf(sandbox, run.before, options.employees, run.started);
+            // Read before the history inspection, which makes the dev server load histories: the run's own peak.
+            const peaks = memory.end();
+            Object.assign(run.figures, { status: report.status, ...operations, counts: { ...report.counts }, failed: report.failuresTotal, ...peaks });
+            temporalRuns.push(run.figures);
+            process.stderr.write(`temporal ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}, status ${report.status}; checking the end state, reading histories…\n`);
+            if (report.status !== 'completed') process.stderr.write(`  run status ${report.status}: ${JSON.stringify(report.failures.slice(0, 3))} ${report.message ?? ''}\n`);
+          },
           // The lock is released by signal as the run ends; the next run must not find it still held.
-          await Promise.race([connected.client.workflow.getHandle(tenantLockWorkflowId(TENANT)).result().catch(() => undefined), workerExited]);
-          process.stderr.write(`temporal ${spec.label}: ${operations.wallSeconds} s, ${operations.operations} operations ${JSON.stringify(operations.operationsByMethod)}, status ${report.status}; checking the end state, reading histories…\n`);
-          if (report.status !== 'completed') process.stderr.write(`  run status ${report.status}: ${JSON.stringify(report.failures.slice(0, 3))} ${report.message ?? ''}\n`);
-          check('temporal', spec, { status: report.status, failed: report.failuresTotal, users: sandbox.users().length, counts: { ...report.counts }, operationsByMethod: operations.operationsByMethod });
-          markInvalid('temporal', spec.label, await endStateProblemsOf(config, sandbox.users(), refOf));
-          const history = await inspectHistories(connected.client, workflowId, options.historySample, tenantLockWorkflowId(TENANT));
-          const pacing = options.budgetPerHour === undefined ? undefined : pacingOf(sandbox, before, operations.operations, operations.wallSeconds, options.budgetPerHour);
-          if (pacing) process.stderr.write(`  pacing: ${operations.wallSeconds} s for ${operations.operations} operations, ${pacing.secondsAtBudget} s at ${options.budgetPerHour}/hour: ×${pacing.wallOverBudgetTime}, ${pacing.rateLimited} 429s; busiest 10 s ${pacing.busiest10s} (${(pacing.budgetPerHour / 360).toFixed(0)} at the budget), busiest 60 s ${pacing.busiest60s} (${(pacing.budgetPerHour / 60).toFixed(0)})\n`);
-          Object.assign(figures, { history, phases: history.phases, ...(pacing ? { pacing } : {}) });
-        }
-      })();
-      loop.catch(() => undefined);
-      await runInWorkers(Promise.race([workerExited, loop])).catch(async (error: unknown) => {
-        // A worker process that exited (between syncs too), the in-process worker failing, or any other throw of the
-        // runs. The loop, which waits for workers only in races with a worker's exit, records a run it was waiting
-        // for itself: it is given the time to, so the connections close after it.
-        await Promise.race([loop.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
-        if (current?.figures?.error !== undefined) return;
-        if (current) recordFailure('temporal', current.spec, error, current.figures);
-        else markInvalid('temporal', 'runs', [`failed: ${errorText(error)}`]);
-        process.stderr.write(`temporal runs failed: ${errorText(error)}\n`);
-      });
+          settled: () => connected.client.workflow.getHandle(tenantLockWorkflowId(TENANT)).result().catch(() => undefined),
+          inspect: async (spec, report) => {
+            const run = of(spec);
+            const { operations, wallSeconds, operationsByMethod } = run.figures;
+            check('temporal', spec, { status: report.status, failed: report.failuresTotal, users: sandbox.users().length, counts: { ...report.counts }, operationsByMethod });
+            markInvalid('temporal', spec.label, await endStateProblemsOf(config, sandbox.users(), refOf));
+            const history = await inspectHistories(connected.client, run.workflowId, options.historySample, tenantLockWorkflowId(TENANT));
+            const pacing = options.budgetPerHour === undefined ? undefined : pacingOf(sandbox, run.before, operations, wallSeconds, options.budgetPerHour);
+            if (pacing) process.stderr.write(`  pacing: ${wallSeconds} s for ${operations} operations, ${pacing.secondsAtBudget} s at ${options.budgetPerHour}/hour: ×${pacing.wallOverBudgetTime}, ${pacing.rateLimited} 429s; busiest 10 s ${pacing.busiest10s} (${(pacing.budgetPerHour / 360).toFixed(0)} at the budget), busiest 60 s ${pacing.busiest60s} (${(pacing.budgetPerHour / 60).toFixed(0)})\n`);
+            Object.assign(run.figures, { history, phases: history.phases, ...(pacing ? { pacing } : {}) });
+          },
+          // A sync ending `failed` rejects its result; the workers' loss rejects the race; any step may throw. The run
+          // is recorded with what it did so far, and the runs after it (which build on its end state) are not run.
+          failed: (spec, error) => {
+            const run = under.get(spec);
+            if (run && !run.ended) {
+              clearInterval(run.ticker);
+              run.ended = true;
+              Object.assign(run.figures, operationsOf(sandbox, run.before, options.employees, run.started), memory.end());
+            }
+            recordFailure('temporal', spec, error, run?.figures);
+            process.stderr.write(`temporal ${spec.label}: failed (${errorText(error)}); the runs after it are not run\n`);
+          },
+          // The workers went after the run before completed: that run's figures stand; this one is the failure.
+          notStarted: (spec, error) => {
+            const run = of(spec);
+            clearInterval(run.ticker);
+            run.ended = true;
+            const notRun = { wallSeconds: 0, employeesPerSecond: 0, operations: 0, operationsByMethod: {}, operationsPerEmployee: 0, minutesAtPeakonBudget: 0 };
+            recordFailure('temporal', spec, new Error(`not started: ${errorText(error)}`), Object.assign(run.figures, notRun));
+            process.stderr.write(`temporal ${spec.label}: not started (${errorText(error)}); the runs after it are not run\n`);
+          },
+        }));
+      } finally {
+        for (const run of under.values()) clearInterval(run.ticker);
+        // Every wait on the workers was raced with their loss: the runs have ended, and nothing waits on the connections.
+        workers.stop();
+        inProcess?.shutdown();
+        await inProcessRun?.catch(() => undefined);
+      }
+      if (lostAfterLastRun) {
+        markInvalid('temporal', 'workers', [`${errorText(lostAfterLastRun)} after the last run completed (its figures stand; the workers did not survive the benchmark)`]);
+      }
     } finally {
-      stoppingWorkers = true;
+      workers.stop();
       // Every process's VmHWM since the last run started (history reading included) joins its lifetime peak now,
       // while the processes still run.
       memory.foldLifetime();
@@ -880,7 +915,7 @@ async function main(): Promise<void> {
     baseline: { runs: baselineRuns },
     ratios,
   };
-  mkdirSync('bench/results', { recursive: true });
+  mkdirSync(path.dirname(resultFile), { recursive: true });
   writeFileSync(resultFile, `${JSON.stringify(output, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
   process.stdout.write(`\n${summary(output.temporal.runs, ratios, output.temporal.devServerPeakRssMiB, output.temporal.devServerLifetimePeakRssMiB)}\n${invalid.length ? `INVALID: ${invalid.join('; ')}` : 'valid: every run completed, nothing failed, every active employee in the sandbox, the expected work done (creates, no writes, updates), the end state as the HR read says (re-planned: nothing left to write), Temporal and baseline sent the same requests'}\nwritten to ${resultFile}\n`);
