@@ -273,9 +273,11 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     if (records.length > 0) pagesWithRecords += 1;
     if (records.length > 0) yield records;
     emptyPagesInARow = records.length === 0 ? emptyPagesInARow + 1 : 0;
+    next = nextPage(config, next, response, { pageNumber, pageLength: records.length, longestBefore: longestPage }, read, confirmedTotal, announced, seenCursors, description);
     // A cursor or link API that hands out a fresh cursor or next link with every empty page would otherwise be read to
-    // maxPages (an `offset` or `page` read ends at its first empty page: nextPage).
-    if ((config.pagination.type === 'cursor' || config.pagination.type === 'link') && emptyPagesInARow >= MAX_EMPTY_CURSOR_PAGES) {
+    // maxPages (an `offset` or `page` read ends at its first empty page: nextPage). Only while it does hand one out: an
+    // empty page without one is the end, however many empty pages came before it.
+    if (next !== undefined && (config.pagination.type === 'cursor' || config.pagination.type === 'link') && emptyPagesInARow >= MAX_EMPTY_CURSOR_PAGES) {
       if (announced !== undefined && read >= announced) break;
       const announcer = config.pagination.type === 'cursor' ? 'cursor' : 'next link';
       throw new SourceReadError(
@@ -283,7 +285,6 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
           'set totalPath to the total the API announces, so the read knows when it is complete',
       );
     }
-    next = nextPage(config, next, response, { pageNumber, pageLength: records.length, longestBefore: longestPage }, read, confirmedTotal, announced, seenCursors, description);
     // An empty page is no tail: where it does not end the read (a cursor or Link to more), the API said there is more.
     afterTail = records.length > 0 && short;
     longestPage = Math.max(longestPage, records.length);
@@ -557,6 +558,11 @@ function missingCursorOnFirstPage(pagination: { cursorPath: string; sizeParam?: 
 
 /** Key names that hold a next page's cursor or link (next_cursor, nextPageToken, continuationToken, …). */
 const CURSOR_LIKE_KEY = /next|cursor|token|continu/i;
+/**
+ * Cursor-like keys that name no next page: a sync or delta token (nextSyncToken, deltaToken) an API returns with its
+ * last page, the previous or current page's cursor. On an API's only page they are no sign of a misspelt cursorPath.
+ */
+const NOT_A_NEXT_PAGE_KEY = /sync|delta|prev|current|self|first|last/i;
 
 /**
  * A next cursor the answer holds under another key than cursorPath, described by its key (never its value): a
@@ -567,7 +573,7 @@ function cursorElsewhere(body: unknown, cursorPath: string, recordsPath: string)
   const beside = objectHolding(body, cursorPath);
   if (beside) {
     for (const [key, value] of Object.entries(beside.object)) {
-      if (CURSOR_LIKE_KEY.test(key) && (typeof value === 'string' || typeof value === 'number') && !isEmptyJson(value)) return `a non-empty "${beside.pathOf(key)}"`;
+      if (CURSOR_LIKE_KEY.test(key) && !NOT_A_NEXT_PAGE_KEY.test(key) && (typeof value === 'string' || typeof value === 'number') && !isEmptyJson(value)) return `a non-empty "${beside.pathOf(key)}"`;
     }
   }
   return nextPageSignal(body, recordsPath);

@@ -49,6 +49,8 @@ describe('REST source: a cursor read of an API that caps its page size below pag
       // A cursorPath that finds nothing, but the API says at its own key that there is no more.
       ['meta.nextCursor', { items: few, meta: { next_cursor: null } }],
       ['meta.nextCursor', { items: few, meta: { next_cursor: '' } }],
+      // Beside a cursorPath that finds nothing, tokens that name no next page: a sync token, the current page's cursor.
+      ['meta.nextCursor', { items: few, meta: { nextSyncToken: 'sync-1', prev_cursor: 'c-0', current_cursor: 'c-0' } }],
     ];
     for (const [cursorPath, body] of cases) {
       const api = await serve(() => ({ body }));
@@ -82,6 +84,22 @@ describe('REST source: a Link read whose API links one more empty page past its 
     expect(error.message).toContain('3 empty pages in a row, each with a new next link, after 3 record(s)');
     expect(error.message).toContain('set totalPath');
     expect(pages(api.requests)).toEqual([null, '2', '3', '4']);
+  });
+
+  it('ends, complete, at an empty page that links nothing, however many empty pages came before it (link and cursor)', async () => {
+    const link = await serve(({ url }) => {
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const headers: Record<string, string> = page < 4 ? { Link: `</api/employees?page=${page + 1}>; rel="next"` } : {};
+      return { body: { items: page === 1 ? staff.slice(0, 3) : [] }, headers };
+    });
+    expect(ids(await readRestWith(link.origin, { recordsPath: 'items', pagination: { type: 'link' } }))).toEqual(['E1', 'E2', 'E3']);
+    expect(pages(link.requests)).toEqual([null, '2', '3', '4']);
+    const cursor = await serve(({ url }) => {
+      const page = Number((url.searchParams.get('cursor') ?? 'p-1').slice(2));
+      return { body: { items: page === 1 ? staff.slice(0, 3) : [], next: page < 4 ? `p-${page + 1}` : null } };
+    });
+    expect(ids(await readRestWith(cursor.origin, { recordsPath: 'items', pagination: { type: 'cursor', cursorPath: 'next' } }))).toEqual(['E1', 'E2', 'E3']);
+    expect(cursor.requests).toHaveLength(4);
   });
 
   it('control: reads on past 2 empty pages in a row that link a next page', async () => {
