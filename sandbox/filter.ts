@@ -1,7 +1,8 @@
 import { parse, type Filter } from 'scim2-parse-filter';
-import { EMPLOYEE_NUMBER_PATH, type ScimUser } from '../scim/resources';
+import { EMPLOYEE_NUMBER_PATH, PEAKON_USER_SCHEMA, type ScimUser } from '../scim/resources';
 import { splitAttributePath } from './attribute-path';
 import { ScimHttpError } from './errors';
+import { readsStoredForm } from './store';
 
 export type UserPredicate = (user: ScimUser) => boolean;
 
@@ -56,7 +57,28 @@ export function parseUserFilter(expression: string, options: UserFilterOptions =
   }
   if (!options.anyFilter) requirePeakonFilter(ast, expression);
   const restored = restoreValues(ast, values);
-  return (user) => matches(user, restored, []);
+  // Compiled once per filter: splitting attribute paths for every user made each filtered list cost more per user.
+  const predicate: UserPredicate = compile(restored, []);
+  return readsServedForm(restored) ? predicate : readsStoredForm(predicate);
+}
+
+/**
+ * The top-level attributes where the served user differs from the stored one (store.ts readsStoredForm): a filter
+ * on the Peakon extension (a Manager is stored as an id, served as a userName) or on `schemas` needs the served form.
+ */
+const SERVED_FORM_ATTRIBUTES = new Set([PEAKON_USER_SCHEMA.toLowerCase(), 'schemas']);
+
+/** Whether `filter` reads an attribute the store serves differently from how it keeps it; value filters' inner paths are relative. */
+function readsServedForm(filter: Filter): boolean {
+  switch (filter.op) {
+    case 'and':
+    case 'or':
+      return filter.filters.some(readsServedForm);
+    case 'not':
+      return readsServedForm(filter.filter);
+    default:
+      return SERVED_FORM_ATTRIBUTES.has((splitAttributePath(filter.attrPath)[0] ?? '').toLowerCase());
+  }
 }
 
 /** Peakon documents one filter form only: a single `eq` on one of PEAKON_FILTER_PATHS. */
@@ -88,39 +110,56 @@ function restoreValues(filter: Filter, values: readonly string[]): Filter {
   }
 }
 
-function matches(node: unknown, filter: Filter, parentPath: string[]): boolean {
+type NodeMatcher = (node: unknown) => boolean;
+
+/** `filter` as a matcher over a node (the user, or an element of a value filter's attribute under `parentPath`). */
+function compile(filter: Filter, parentPath: readonly string[]): NodeMatcher {
   switch (filter.op) {
-    case 'and':
-      return filter.filters.every((inner) => matches(node, inner, parentPath));
-    case 'or':
-      return filter.filters.some((inner) => matches(node, inner, parentPath));
-    case 'not':
-      return !matches(node, filter.filter, parentPath);
+    case 'and': {
+      const inner = filter.filters.map((each) => compile(each, parentPath));
+      return (node) => inner.every((matches) => matches(node));
+    }
+    case 'or': {
+      const inner = filter.filters.map((each) => compile(each, parentPath));
+      return (node) => inner.some((matches) => matches(node));
+    }
+    case 'not': {
+      const inner = compile(filter.filter, parentPath);
+      return (node) => !inner(node);
+    }
     case '[]': {
       const path = splitAttributePath(filter.attrPath);
-      return valuesAt(node, path).some((element) => matches(element, filter.valFilter, [...parentPath, ...path]));
+      const keys = lowerCased(path);
+      const inner = compile(filter.valFilter, [...parentPath, ...path]);
+      return (node) => valuesAt(node, keys, 0).some((element) => inner(element));
     }
     case 'pr': {
-      const found = valuesAt(node, splitAttributePath(filter.attrPath));
-      return found.some((value) => value !== null && value !== '');
+      const keys = lowerCased(splitAttributePath(filter.attrPath));
+      return (node) => valuesAt(node, keys, 0).some((value) => value !== null && value !== '');
     }
     default: {
       const path = splitAttributePath(filter.attrPath);
-      const fullPath = [...parentPath, ...path].join('.').toLowerCase();
-      const caseInsensitive = CASE_INSENSITIVE_PATHS.has(fullPath);
-      return valuesAt(node, path).some((value) => compare(filter.op, comparable(value), filter.compValue, caseInsensitive));
+      const keys = lowerCased(path);
+      const caseInsensitive = CASE_INSENSITIVE_PATHS.has([...parentPath, ...path].join('.').toLowerCase());
+      const { op, compValue } = filter;
+      return (node) => valuesAt(node, keys, 0).some((value) => compare(op, comparable(value), compValue, caseInsensitive));
     }
   }
 }
 
-/** Walks a path with case-insensitive keys (SCIM attribute names are), fanning out over multi-valued attributes. */
-function valuesAt(node: unknown, path: readonly string[]): unknown[] {
-  if (Array.isArray(node)) return node.flatMap((element) => valuesAt(element, path));
-  const [head, ...rest] = path;
+const lowerCased = (path: readonly string[]): string[] => path.map((key) => key.toLowerCase());
+
+/**
+ * Walks `keys` (lower-cased) from `from` on, matching object keys case-insensitively (SCIM attribute names are; the
+ * first such key wins) and fanning out over multi-valued attributes.
+ */
+function valuesAt(node: unknown, keys: readonly string[], from: number): unknown[] {
+  if (Array.isArray(node)) return node.flatMap((element: unknown) => valuesAt(element, keys, from));
+  const head = keys[from];
   if (head === undefined) return [node];
   if (typeof node !== 'object' || node === null) return [];
-  const entry = Object.entries(node).find(([key]) => key.toLowerCase() === head.toLowerCase());
-  return entry ? valuesAt(entry[1], rest) : [];
+  for (const key of Object.keys(node)) if (key.toLowerCase() === head) return valuesAt((node as Record<string, unknown>)[key], keys, from + 1);
+  return [];
 }
 
 /** A filter on a complex attribute without a sub-attribute (`emails eq "…"`) compares its `value`, as RFC 7644 §3.4.2.2 implies. */

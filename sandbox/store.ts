@@ -22,6 +22,19 @@ export function employeeNumberOf(user: Pick<ScimUserWrite, typeof ENTERPRISE_USE
   return employeeNumber === undefined || employeeNumber === null || employeeNumber === '' ? undefined : employeeNumber;
 }
 
+// List predicates that read nothing the served user has differently from the stored one (see readsStoredForm).
+const storedFormPredicates = new WeakSet<(user: ScimUser) => boolean>();
+
+/**
+ * Marks `predicate` as reading neither the Peakon extension nor `schemas`, the only attributes where the stored user
+ * differs from the served one (employee references are stored as ids, and a user whose references are all dead is
+ * served without the extension and its URN), so page() may test it against the stored user without building a copy.
+ */
+export function readsStoredForm<P extends (user: ScimUser) => boolean>(predicate: P): P {
+  storedFormPredicates.add(predicate);
+  return predicate;
+}
+
 /**
  * The tenant's employees, in creation order (which is the stable order list pages are cut from).
  * Values are copied in and out so neither callers nor tests can change stored state behind the server's back.
@@ -62,15 +75,18 @@ export class UserStore implements EmployeeDirectory {
 
   /**
    * One list page: how many users `predicate` accepts, and copies of those from `offset` on, at most `count`. Only
-   * the page is copied: copying the whole tenant for each page made listing 50,000 users quadratic.
+   * the page is copied: copying the whole tenant for each page made listing 50,000 users quadratic. For the same
+   * reason the served form (employee references resolved) is built for the page's users only, unless the predicate
+   * may read it: a predicate marked with readsStoredForm, or one that takes no argument, is tested on the stored user.
    */
   page(predicate: (user: ScimUser) => boolean, offset: number, count: number): { total: number; users: ScimUser[] } {
+    const storedForm = predicate.length === 0 || storedFormPredicates.has(predicate);
     let total = 0;
     const users: ScimUser[] = [];
     for (const stored of this.users.values()) {
-      const user = this.served(stored);
-      if (!predicate(user)) continue;
-      if (total >= offset && users.length < count) users.push(structuredClone(user));
+      const tested = storedForm ? stored : this.served(stored);
+      if (!predicate(tested)) continue;
+      if (total >= offset && users.length < count) users.push(structuredClone(storedForm ? this.served(stored) : tested));
       total += 1;
     }
     return { total, users };
