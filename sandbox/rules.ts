@@ -11,7 +11,7 @@ import {
 import { workEmailOf } from '../scim/emails';
 import { invalidValue, ScimHttpError } from './errors';
 import { emailsOf, employeeNumberOf, type EmployeeDirectory, type StoredAttributes } from './store';
-import { characterCount } from '../mapping/limits';
+import { characterCount, MAX_EMAIL_BYTES, utf8Bytes } from '../mapping/limits';
 import type { TenantAttribute } from './tenant-schema';
 
 export interface ValidationContext {
@@ -31,7 +31,20 @@ const EMAIL_PATTERN = /^[^\s@"<>()[\],;:]+@[^\s@"<>()[\],;:]+\.[^\s@"<>()[\],;:]
 const ISO_DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 export const OPTION_MAX_LENGTH = 256;
 
-export const isEmail = (value: string): boolean => EMAIL_PATTERN.test(value);
+/**
+ * Never runs the pattern on more than an address may hold (RFC 5321: 254 octets, the connector's limit too): its
+ * overlapping classes backtrack quadratically on a long run of dots, seconds for a 20,000-character value.
+ */
+export const isEmail = (value: string): boolean => !tooLongForEmail(value) && EMAIL_PATTERN.test(value);
+
+// A UTF-16 length over the limit is over it in UTF-8 too, so a huge value is refused before it is even encoded.
+const tooLongForEmail = (value: string): boolean => value.length > MAX_EMAIL_BYTES || utf8Bytes(value) > MAX_EMAIL_BYTES;
+
+/** 400 unless `value` is an email address; a value longer than any address says so instead of echoing itself. */
+function requireEmail(label: string, value: string): void {
+  if (tooLongForEmail(value)) throw invalidValue(`${label} must be an email address of at most ${MAX_EMAIL_BYTES} bytes (RFC 5321), got ${utf8Bytes(value)} bytes`);
+  if (!EMAIL_PATTERN.test(value)) throw invalidValue(`${label} must be an email address, got "${value}"`);
+}
 
 export function isIsoDate(value: string): boolean {
   const match = ISO_DATE_PATTERN.exec(value);
@@ -96,12 +109,10 @@ function describeZodIssue(error: z.ZodError): string {
 
 /** Peakon identifies people by work email, so userName must be that address. */
 function checkEmails(user: ScimUserWrite): void {
-  if (!isEmail(user.userName)) throw invalidValue(`userName must be an email address, got "${user.userName}"`);
+  requireEmail('userName', user.userName);
   const emails = user.emails ?? [];
   if (emails.length === 0) throw invalidValue('emails must contain the work email');
-  emails.forEach((email, index) => {
-    if (!isEmail(email.value)) throw invalidValue(`emails[${index}].value must be an email address, got "${email.value}"`);
-  });
+  emails.forEach((email, index) => requireEmail(`emails[${index}].value`, email.value));
   const workEmail = workEmailOf(emails);
   if (workEmail && workEmail.value.toLowerCase() !== user.userName.toLowerCase()) {
     throw invalidValue(`userName "${user.userName}" must equal the work email "${workEmail.value}"`);

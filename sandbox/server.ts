@@ -1,4 +1,4 @@
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { adminRouter } from './admin';
 import { requireBearerToken } from './auth';
 import { discoveryRouter } from './discovery-routes';
@@ -39,7 +39,37 @@ export interface SandboxParts {
   reset(): void;
 }
 
-const parseJsonBodies = express.json({ type: ['application/json', 'application/*+json'], limit: '10mb' });
+const readJsonBodies = express.json({ type: ['application/json', 'application/*+json'], limit: '10mb' });
+
+/**
+ * Far deeper than any SCIM body (a PatchOp holding a User is under 10 levels), far shallower than the nesting at which
+ * the recursive walks a body goes through (withoutNulls, structuredClone) overflow the stack.
+ */
+export const MAX_BODY_DEPTH = 64;
+
+/**
+ * JSON bodies, refused as the client's syntax error (400 invalidSyntax) when nested deeper than MAX_BODY_DEPTH: JSON.parse
+ * takes `{"x":[[[…]]]}` 200,000 deep, and the RangeError a later walk then throws would answer 500, which clients retry.
+ */
+const parseJsonBodies: RequestHandler = (req, res, next) => {
+  void readJsonBodies(req, res, (error?: unknown) => {
+    if (error !== undefined && error !== null) next(error);
+    else if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) next(new ScimHttpError(400, `the request body is nested more than ${MAX_BODY_DEPTH} levels deep`, 'invalidSyntax'));
+    else next();
+  });
+};
+
+/** Iterative, so the check itself cannot overflow the stack on the bodies it is there to refuse. */
+function nestedDeeperThan(body: unknown, limit: number): boolean {
+  const pending: { value: unknown; depth: number }[] = [{ value: body, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, depth } = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(value) ? (value as unknown[]) : Object.values(value)) pending.push({ value: child, depth: depth + 1 });
+  }
+  return false;
+}
 
 export function createSandboxApp(parts: SandboxParts): Express {
   const app = express();
