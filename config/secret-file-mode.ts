@@ -32,23 +32,46 @@ export function warnIfReadableByOthers(file: string, what: string, warn: SecretF
   if (process.platform === 'win32') return;
   let real: string;
   let mode: number;
+  let group: number;
   try {
     real = realpathSync(file);
     if (warned.has(real)) return;
-    mode = statSync(real).mode & 0o777;
+    const stats = statSync(real);
+    mode = stats.mode & 0o777;
+    group = stats.gid;
   } catch {
     return;
   }
-  if ((mode & 0o077) === 0) return;
+  const open = openTo(mode, group, ownGroups());
+  if (open === undefined) return;
   warned.add(real);
   const octal = mode.toString(8).padStart(4, '0');
   // A Kubernetes secret file is a symlink into the volume's ..data folder: name the file whose mode this is too.
   const absolute = path.resolve(file);
   const shown = real === absolute ? absolute : `${absolute} (-> ${real})`;
-  const open = [mode & 0o070 ? 'its group' : '', mode & 0o007 ? 'other users of the host' : ''].filter(Boolean).join(' and ');
   warn(
     `${what}: ${shown} has mode ${octal}, open to ${open} (only its owner should read a secret); run \`chmod 600 ${absolute}\` ` +
       '(in Kubernetes, set the secret volume\'s defaultMode: 0400). Used anyway',
     { secret: what, file: absolute, mode: octal },
   );
+}
+
+/**
+ * Who besides its owner may use a file of this mode (`its group`, `other users of the host`, or both), or undefined
+ * when no one. Group access counts only for a group this process is not in: a pod's fsGroup makes Kubernetes add group
+ * read to every secret file (0440 for defaultMode 0400), a group only the pod's own containers share; a warning there
+ * would ask for a fix that does not exist.
+ */
+export function openTo(mode: number, fileGroup: number, processGroups: readonly number[]): string | undefined {
+  const groupOpen = (mode & 0o070) !== 0 && !processGroups.includes(fileGroup);
+  const othersOpen = (mode & 0o007) !== 0;
+  if (!groupOpen && !othersOpen) return undefined;
+  return [groupOpen ? 'its group' : '', othersOpen ? 'other users of the host' : ''].filter(Boolean).join(' and ');
+}
+
+/** This process's groups, primary and supplementary (none known where the platform has no such calls). */
+function ownGroups(): number[] {
+  const primary = typeof process.getgid === 'function' ? [process.getgid()] : [];
+  const supplementary = typeof process.getgroups === 'function' ? process.getgroups() : [];
+  return [...primary, ...supplementary];
 }

@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateEncryptionKey, readCodecServerToken, readEncryptionKeys } from '../../codec/keys';
+import { openTo } from '../../config/secret-file-mode';
 
 /**
  * A key file its group or other users of the host can read lets them decrypt every HR payload in Temporal history:
@@ -43,27 +44,37 @@ describe('the mode of the files PEAKON_SYNC_*_FILE variables name', () => {
     // Read again (the worker reads it at start and for each employee-ref key): still one warning.
     readEncryptionKeys(env);
     expect(stderr).toEqual([
-      `WARNING: PEAKON_SYNC_ENCRYPTION_KEY_FILE: ${keyFile} has mode 0644, open to its group and other users of the host (only its owner should read a secret); run \`chmod 600 ${keyFile}\` (in Kubernetes, set the secret volume's defaultMode: 0400). Used anyway\n`,
+      `WARNING: PEAKON_SYNC_ENCRYPTION_KEY_FILE: ${keyFile} has mode 0644, open to other users of the host (only its owner should read a secret); run \`chmod 600 ${keyFile}\` (in Kubernetes, set the secret volume's defaultMode: 0400). Used anyway\n`,
     ]);
     expect(stderr.join('')).not.toContain(key);
   });
 
-  it('says nothing about a key file only its owner can read (0600 or 0400)', () => {
-    for (const mode of [0o600, 0o400]) {
+  it('says nothing about a key file only its owner, or also its own group, can read (0600, 0400, 0640, 0440)', () => {
+    // The file's group is this process's own (a Kubernetes fsGroup makes a secret 0440): no one else is in it here.
+    for (const mode of [0o600, 0o400, 0o640, 0o440]) {
       readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY_FILE: file(`own-${mode.toString(8)}.key`, generateEncryptionKey(), mode) });
     }
     expect(stderr).toEqual([]);
   });
 
   it('names the old-keys file and the codec server token file too, and whom the mode opens them to', () => {
-    const oldKeys = file('old.keys', `${generateEncryptionKey()}\n`, 0o640);
+    const oldKeys = file('old.keys', `${generateEncryptionKey()}\n`, 0o664);
     const token = file('codec-token', 'codec-s3cr3t-token\n', 0o604);
     readEncryptionKeys({ PEAKON_SYNC_ENCRYPTION_KEY: generateEncryptionKey(), PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE: oldKeys });
     expect(readCodecServerToken({ PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: token })).toBe('codec-s3cr3t-token');
     expect(stderr).toEqual([
-      expect.stringMatching(new RegExp(`^WARNING: PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE: ${escaped(oldKeys)} has mode 0640, open to its group \\(`)),
+      expect.stringMatching(new RegExp(`^WARNING: PEAKON_SYNC_ENCRYPTION_OLD_KEYS_FILE: ${escaped(oldKeys)} has mode 0664, open to other users of the host \\(`)),
       expect.stringMatching(new RegExp(`^WARNING: PEAKON_SYNC_CODEC_SERVER_TOKEN_FILE: ${escaped(token)} has mode 0604, open to other users of the host \\(.*chmod 600 ${escaped(token)}`)),
     ]);
     expect(stderr.join('')).not.toContain('s3cr3t');
+  });
+
+  it('counts group access only for a group this process is not in (a pod fsGroup is its own)', () => {
+    expect(openTo(0o640, 4242, [1000, 1001])).toBe('its group');
+    expect(openTo(0o640, 1001, [1000, 1001])).toBeUndefined();
+    expect(openTo(0o440, 1000, [1000])).toBeUndefined();
+    expect(openTo(0o644, 1000, [1000])).toBe('other users of the host');
+    expect(openTo(0o644, 4242, [1000])).toBe('its group and other users of the host');
+    expect(openTo(0o600, 4242, [1000])).toBeUndefined();
   });
 });

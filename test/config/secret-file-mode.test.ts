@@ -52,7 +52,7 @@ describe('a config secret file others can read', () => {
     const logged = entries.map(({ level, message, meta }) => ({ level, message, meta }));
     expect(logged.filter((entry) => entry.level === 'WARN')).toEqual([
       expect.objectContaining({
-        message: `secret source.auth.token: ${file} has mode 0644, open to its group and other users of the host (only its owner should read a secret); run \`chmod 600 ${file}\` (in Kubernetes, set the secret volume's defaultMode: 0400). Used anyway`,
+        message: `secret source.auth.token: ${file} has mode 0644, open to other users of the host (only its owner should read a secret); run \`chmod 600 ${file}\` (in Kubernetes, set the secret volume's defaultMode: 0400). Used anyway`,
         meta: expect.objectContaining({ secret: 'secret source.auth.token', file, mode: '0644' }),
       }),
     ]);
