@@ -136,7 +136,8 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
       : {}),
   };
   const note = request.note ?? previous.state.note;
-  const warning = cadenceWarning(cadence?.timing, input, config);
+  // A new config alone reprices the cadence the schedule keeps (filter discovery, a smaller budget).
+  const warning = cadenceWarning(cadence?.timing ?? (request.config ? timingFromSpec(previous.spec) : undefined), input, config);
   return {
     options: {
       spec: cadence?.spec ?? previous.spec,
@@ -154,7 +155,7 @@ export function planUpdate(previous: ScheduleDescription, request: UpdateSyncSch
 }
 
 /**
- * The read-cost warning for a new cadence (a time zone alone changes no pace), priced with the new config, else the
+ * The read-cost warning for a new cadence (a time zone alone changes no pace) or a new config, priced with the new config, else the
  * stored one, else the defaults (a stored config that no longer validates says nothing of its settings).
  */
 function cadenceWarning(timing: SyncScheduleTiming | undefined, input: ScheduleInput, config: ScheduleConfig | undefined): string | undefined {

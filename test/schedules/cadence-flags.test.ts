@@ -5,7 +5,10 @@
  * server), while an expression Temporal's cron takes (names, lists, steps) is created as written. The CLI against a
  * real Temporal dev server.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
 import { runCliInProcess } from '../harness/cli';
 import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
 
@@ -18,6 +21,7 @@ describe('schedule create/update --cron and --timezone (against a real Temporal 
   const sixFieldId = `${scheduleId}-six-fields`;
   const namesId = `${scheduleId}-names`;
   const frequentId = `${scheduleId}-frequent`;
+  const filterId = `${scheduleId}-filter`;
 
   beforeAll(async () => {
     temporal = await connectToDevServer();
@@ -27,7 +31,7 @@ describe('schedule create/update --cron and --timezone (against a real Temporal 
     process.env.PEAKON_SYNC_TASK_QUEUE = `${temporal.taskQueue}-nobody`;
   });
   afterAll(async () => {
-    await Promise.all([scheduleId, sixFieldId, namesId, frequentId].map((id) => temporal.client.schedule.getHandle(id).delete().catch(() => undefined)));
+    await Promise.all([scheduleId, sixFieldId, namesId, frequentId, filterId].map((id) => temporal.client.schedule.getHandle(id).delete().catch(() => undefined)));
     process.env = savedEnvironment;
     await temporal.close();
   });
@@ -91,5 +95,24 @@ describe('schedule create/update --cron and --timezone (against a real Temporal 
 
     const noteOnly = await withStderr('schedule', 'update', frequentId, '--note', 'no cadence change');
     expect(noteOnly.stderr).toBe('');
+  });
+
+  it('warns at update --config alone when the new config makes the kept cadence read too much (filter discovery)', async () => {
+    const quarterly = await withStderr('schedule', 'create', '--config', SAMPLE_CONFIG, '--every', '15m', '--id', filterId, '--paused');
+    expect(quarterly.stderr).toBe('');
+    const folder = mkdtempSync(path.join(tmpdir(), 'cadence-flags-'));
+    try {
+      const config = YAML.parse(readFileSync(SAMPLE_CONFIG, 'utf8')) as { source: { path: string }; sync?: Record<string, unknown> };
+      config.source.path = path.resolve(path.dirname(SAMPLE_CONFIG), config.source.path);
+      config.sync = { ...config.sync, discovery: 'filter' };
+      const filterConfig = path.join(folder, 'filter.yaml');
+      writeFileSync(filterConfig, YAML.stringify(config));
+      const updated = await withStderr('schedule', 'update', filterId, '--config', filterConfig);
+      expect(updated.stdout).toContain('sync.discovery');
+      expect(updated.stderr).toContain('every 15m starts up to 4 runs an hour');
+      expect(updated.stderr).toContain('about 40,000 of its 25,000 operations an hour (160%)');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
