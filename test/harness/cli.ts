@@ -102,6 +102,20 @@ export async function runCliInProcess(...args: string[]): Promise<string> {
   return printed.join('');
 }
 
+/** Runs `peakon-sync …` in this process as runCliInProcess does, and returns its stdout and what it wrote to stderr (warnings). */
+export async function runCliInProcessWithStderr(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const written: string[] = [];
+  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  });
+  try {
+    return { stdout: await runCliInProcess(...args), stderr: written.join('') };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 /**
  * Points `runCliInProcess` at the test dev server for a describe block (address and namespace, as an operator's
  * environment would), clears the exit code a command sets after each test, and restores the environment after the block.

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { runCliInProcess } from '../harness/cli';
+import { runCliInProcess, runCliInProcessWithStderr } from '../harness/cli';
 import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
 
 const SAMPLE_CONFIG = path.resolve(__dirname, '../../examples/sample-config.yaml');
@@ -65,19 +65,7 @@ describe('schedule create/update --cron and --timezone (against a real Temporal 
     expect((await spec()).timezone).toBe('America/New_York');
   });
 
-  /** What a command wrote to stderr (warnings), beside what runCliInProcess returns from stdout. */
-  async function withStderr(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-    const written: string[] = [];
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    });
-    try {
-      return { stdout: await runCliInProcess(...args), stderr: written.join('') };
-    } finally {
-      spy.mockRestore();
-    }
-  }
+  const withStderr = runCliInProcessWithStderr;
 
   it('warns on stderr when a cadence runs more often than every 15 minutes, at create and at update, and not otherwise', async () => {
     const created = await withStderr('schedule', 'create', '--config', SAMPLE_CONFIG, '--every', '5m', '--id', frequentId, '--paused', '--json');

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { cronDayFieldsWarning } from '../../client/schedules/options';
-import { runCliInProcess } from '../harness/cli';
+import { runCliInProcess, runCliInProcessWithStderr } from '../harness/cli';
 import { connectToDevServer, devServerAddress, TEST_NAMESPACE, type TemporalTestContext } from '../harness/temporal';
 
 const SAMPLE_CONFIG = path.resolve(__dirname, '../../examples/sample-config.yaml');
@@ -30,19 +30,7 @@ describe('schedule create/update --cron restricting both day fields (against a r
     await temporal.close();
   });
 
-  /** What a command wrote to stderr (warnings), beside what runCliInProcess returns from stdout. */
-  async function withStderr(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-    const written: string[] = [];
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    });
-    try {
-      return { stdout: await runCliInProcess(...args), stderr: written.join('') };
-    } finally {
-      spy.mockRestore();
-    }
-  }
+  const withStderr = runCliInProcessWithStderr;
 
   it('warns at create and at update when both are restricted, creates the schedule all the same, and not when one is *', async () => {
     const created = await withStderr('schedule', 'create', '--config', SAMPLE_CONFIG, '--cron', '0 2 1,15 * 1', '--id', scheduleId, '--paused', '--json');
