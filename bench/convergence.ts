@@ -5,8 +5,8 @@ import { readAllRecords } from '../hris/source';
 import type { DesiredEmployee } from '../mapping/employee';
 import { mapEmployees } from '../mapping/map';
 import type { ScimUser } from '../scim/resources';
-import { currentEmployment, dayIn, hasLeft } from '../sync/leavers';
-import { buildPlan, configPlanOptions, type PlanEntry, type PlanOptions, type PlannedAction } from '../sync/plan';
+import { dayIn, hasLeft } from '../sync/leavers';
+import { buildPlan, configPlanOptions, employedOn, type PlanEntry, type PlanOptions, type PlannedAction } from '../sync/plan';
 
 /**
  * Whether a benchmark run left Peakon (the sandbox) as the HR read says it should be: the connector's own plan, made
@@ -54,16 +54,11 @@ export function endStateProblems(desired: DesiredEmployee[], users: ScimUser[], 
   return problems;
 }
 
-/**
- * Employee keys of the records whose termination date has come: the leavers buildPlan sets apart (sync/plan.ts, as it
- * computes `terminated`: a rehire's earlier termination, which currentEmployment drops, makes none).
- */
+/** Employee keys of the records whose termination date has come: the leavers buildPlan sets apart (employedOn, hasLeft). */
 function leftEmployeeKeys(desired: DesiredEmployee[], options: PlanOptions): Set<string> {
-  const today = options.today;
+  const { today } = options;
   if (today === undefined) return new Set();
-  const dateAttribute = options.leaverSettings?.separation.dateAttribute;
-  const status = (employee: DesiredEmployee) => (options.hrStatusMapped !== true ? 'unmapped' : employee.user.active !== false ? 'active' : 'inactive');
-  return new Set(desired.map((employee) => currentEmployment(employee, today, dateAttribute, status(employee))).filter((employee) => hasLeft(employee.terminationDate, today)).map((employee) => employee.employeeKey));
+  return new Set(employedOn(desired, today, options).filter((employee) => hasLeft(employee.terminationDate, today)).map((employee) => employee.employeeKey));
 }
 
 /** Reads and maps `config`'s source as the connector does, and checks `users` against it (endStateProblems). */

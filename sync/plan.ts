@@ -179,6 +179,16 @@ export function configPlanOptions(
 }
 
 /**
+ * The employees as they stand on `today` (currentEmployment: a rehire who has started is no longer the leaver their
+ * earlier termination made them); as mapped without a day. Who of them has left is `hasLeft(terminationDate, today)`.
+ */
+export function employedOn(employees: DesiredEmployee[], today: string | undefined, options: Pick<PlanOptions, 'leaverSettings' | 'hrStatusMapped'>): DesiredEmployee[] {
+  if (today === undefined) return employees;
+  const dateAttribute = options.leaverSettings?.separation.dateAttribute;
+  return employees.map((employee) => currentEmployment(employee, today, dateAttribute, options.hrStatusMapped !== true ? 'unmapped' : employee.user.active !== false ? 'active' : 'inactive'));
+}
+
+/**
  * Plans a run. With `current` (one paginated read of the tenant) every action is decided here and only employees that
  * need a write get a child workflow. Without it (filter discovery) every employee is `discover`.
  */
@@ -195,7 +205,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const leftAlone = leftAloneEmployees.map((employee) => unreadableEntry(employee, unreadableOf(employee) as UnreadableScimUser, options));
   const today = leaverContext?.today ?? options.today;
   const readableAsMapped = leftAlone.length ? allDesired.filter((employee) => unreadableOf(employee) === undefined) : allDesired;
-  const readable = today !== undefined ? readableAsMapped.map((employee) => currentEmployment(employee, today, settings?.separation.dateAttribute, options.hrStatusMapped !== true ? 'unmapped' : employee.user.active !== false ? 'active' : 'inactive')) : readableAsMapped;
+  const readable = employedOn(readableAsMapped, today, options);
   const desired = today !== undefined ? readable.filter((employee) => !hasLeft(employee.terminationDate, today)) : readable;
   const terminated = today !== undefined ? readable.filter((employee) => hasLeft(employee.terminationDate, today)) : [];
   /** Every listed user by matching key: several share one when Peakon holds two spellings of an address (IDNA). */
