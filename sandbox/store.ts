@@ -35,6 +35,9 @@ export function readsStoredForm<P extends (user: ScimUser) => boolean>(predicate
   return predicate;
 }
 
+/** The predicate of an unfiltered list (or an ignored filter): it reads nothing, so page() never builds a served copy to test. */
+export const everyUser = readsStoredForm((_user: ScimUser): boolean => true);
+
 /**
  * The tenant's employees, in creation order (which is the stable order list pages are cut from).
  * Values are copied in and out so neither callers nor tests can change stored state behind the server's back.
@@ -77,10 +80,11 @@ export class UserStore implements EmployeeDirectory {
    * One list page: how many users `predicate` accepts, and copies of those from `offset` on, at most `count`. Only
    * the page is copied: copying the whole tenant for each page made listing 50,000 users quadratic. For the same
    * reason the served form (employee references resolved) is built for the page's users only, unless the predicate
-   * may read it: a predicate marked with readsStoredForm, or one that takes no argument, is tested on the stored user.
+   * may read it: a predicate marked with readsStoredForm (everyUser, a filter on neither the extension nor `schemas`) is
+   * tested on the stored user.
    */
   page(predicate: (user: ScimUser) => boolean, offset: number, count: number): { total: number; users: ScimUser[] } {
-    const storedForm = predicate.length === 0 || storedFormPredicates.has(predicate);
+    const storedForm = storedFormPredicates.has(predicate);
     let total = 0;
     const users: ScimUser[] = [];
     for (const stored of this.users.values()) {

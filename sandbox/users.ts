@@ -7,7 +7,7 @@ import { parseUserFilter } from './filter';
 import { applyUserPatch } from './patch';
 import { projectUser, parseAttributeList } from './projection';
 import { validateUser, type ValidationContext } from './rules';
-import type { UserStore } from './store';
+import { everyUser, type UserStore } from './store';
 
 export interface UsersRouteDeps {
   store: UserStore;
@@ -78,8 +78,8 @@ export function usersRouter(deps: UsersRouteDeps): Router {
 
   const listUsers = (res: Response, query: ListQuery): void => {
     // The filter is parsed (a malformed one is still refused), then dropped where a fault ignores it.
-    const parsed = query.filter === undefined ? () => true : parseUserFilter(query.filter, { anyFilter: deps.anyFilter ?? false });
-    const predicate = query.filter !== undefined && deps.ignoresFilter?.(query.filter) ? () => true : parsed;
+    const parsed = query.filter === undefined ? everyUser : parseUserFilter(query.filter, { anyFilter: deps.anyFilter ?? false });
+    const predicate = query.filter !== undefined && deps.ignoresFilter?.(query.filter) ? everyUser : parsed;
     // RFC 7644 §3.4.2.4: startIndex below 1 means 1, a negative count means 0; the cap is Peakon's page size.
     const startIndex = Math.max(1, query.startIndex ?? 1);
     const count = Math.min(Math.max(0, query.count ?? deps.pageSizeCap), deps.pageSizeCap);
