@@ -1,20 +1,31 @@
 import { log as activityLog } from '@temporalio/activity';
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { writeLogLine } from '../worker/log-line';
 
 /** Where a warning goes: a message, and fields for a JSON log line (never a secret's value). */
 export type SecretFileWarn = (message: string, meta: Record<string, unknown>) => void;
 
 /**
- * Inside an activity (a config secret read for a request): the activity's logger, one JSON line like the worker's
- * others. Outside (a key read at start-up, the CLI, the codec server): stderr, where the CLI's warnings go; stdout may
- * be a command's JSON output (`runs --json`), which a line there would break.
+ * Outside an activity, by default (the CLI, the codec server): stderr, where the CLI's warnings go; stdout may be a
+ * command's JSON output (`runs --json`), which a line there would break.
  */
+let warnOutsideActivities: SecretFileWarn = (message) => process.stderr.write(`WARNING: ${message}\n`);
+
+/**
+ * For the worker, whose every line is JSON on stdout: its key files (read at start-up, before its logger exists) are
+ * warned about in one of those lines, which a log shipper parses like the rest, not as plain text on stderr.
+ */
+export function warnAboutSecretFilesAsLogLines(): void {
+  warnOutsideActivities = (message, meta) => writeLogLine('warn', message, meta);
+}
+
+/** Inside an activity (a config secret read for a request): the activity's logger, one JSON line like the worker's others. */
 function defaultWarn(message: string, meta: Record<string, unknown>): void {
   try {
     activityLog.warn(message, meta);
   } catch {
-    process.stderr.write(`WARNING: ${message}\n`);
+    warnOutsideActivities(message, meta);
   }
 }
 

@@ -14,6 +14,7 @@ import { ENCRYPTION_KEY_ID_METADATA_KEY, isEncryptedPayload, PayloadDecryptionEr
 import { connectorDataConverter } from '../codec/data-converter';
 import { checkedTenantName } from '../config/schema';
 import { realSleep } from '../net/sleep';
+import { writeLogLine } from '../worker/log-line';
 import { syncDirectory, writeNewFileSynced } from '../storage/durable-file';
 import { createStorageDriver, storageConfigFromEnv, type PayloadStoreConfig } from '../storage/from-env';
 import { isAccessDenied, isNotFound, LEDGER_FOLDER, S3StorageDriver } from '../storage/s3-driver';
@@ -391,7 +392,7 @@ function defaultWarn(message: string, meta: Record<string, unknown>): void {
     activityLog.warn(message, meta);
   } catch {
     // Not in an activity (the worker's start-up check, tests, tools): one JSON line, as the worker's own start-up lines.
-    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', message, ...meta })}\n`);
+    writeLogLine('warn', message, meta);
   }
 }
 

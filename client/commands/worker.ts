@@ -12,6 +12,8 @@ import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, DEFAULT_RETENTION_DAYS, STORAGE_ENVIRO
 import { startRetentionSweeper } from '../../storage/retention';
 import { connectorDataConverterFromEnv, defaultPayloadDirectory, readWorkerEnvironment, reportDirectoryOf, stateDirectoryNotice, temporalConnectConfig, WORKER_ENVIRONMENT_VARIABLES, WorkerEnvironmentSchema } from '../../worker/environment';
 import { installJsonLogging } from '../../worker/logging';
+import { writeLogLine } from '../../worker/log-line';
+import { warnAboutSecretFilesAsLogLines } from '../../config/secret-file-mode';
 import { checkReportDirectory, missingLedgerWarning } from '../../worker/startup-checks';
 import { installRuntimeWithMetrics } from '../../metrics/prometheus';
 import { describeTemporalTunnelFailure, egressProxyFromEnv, temporalProxyConfig } from '../../net/egress-proxy';
@@ -22,6 +24,8 @@ export function registerWorkerCommand(program: Command): void {
     .description('run a worker: executes sync workflows and their Peakon calls (configured by environment variables)')
     .addHelpText('after', () => `\n${workerEnvironmentHelp()}`)
     .action(async () => {
+      // A secret file others can read (the encryption key, read next) is warned about as one of the worker's JSON lines.
+      warnAboutSecretFilesAsLogLines();
       // The state folder (PEAKON_SYNC_STATE_DIR, default under the working folder) is absolute from here on.
       const environment = readWorkerEnvironment();
       // Before anything creates it: a default state folder that did not exist holds no ownership ledger yet.
@@ -32,7 +36,7 @@ export function registerWorkerCommand(program: Command): void {
       // Which folder this worker keeps its reports and (by default) payloads and ownership ledger in, and whether it
       // depends on the working folder: a worker started elsewhere would use another one (docs/deploy.md).
       const stateNotice = stateDirectoryNotice(process.env, stateDirectoryExisted);
-      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: stateNotice.level, message: stateNotice.message, stateDirectory: stateNotice.stateDirectory })}\n`);
+      writeLogLine(stateNotice.level, stateNotice.message, { stateDirectory: stateNotice.stateDirectory });
       const reportDirectory = reportDirectoryOf(environment);
       const deps = defaultActivityDeps(reportDirectory);
       // Before Temporal (and before the runtime, which would keep a failed process alive): a worker that cannot write
@@ -43,7 +47,7 @@ export function registerWorkerCommand(program: Command): void {
       // A local store without a ledger: a first install, or a folder other than the one the tenants synced with (a
       // container without its volume). Said once, unless the state folder's own line just warned of the same.
       const noLedger = stateNotice.level === 'warn' ? undefined : await missingLedgerWarning(process.env);
-      if (noLedger) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', message: noLedger.message, ledgerFolder: noLedger.ledgerFolder })}\n`);
+      if (noLedger) writeLogLine('warn', noLedger.message, { ledgerFolder: noLedger.ledgerFolder });
       // Also before the runtime: a bad TLS file or profile must end the process, not leave it printed and idle.
       const { connectionOptions, namespace } = temporalConnectConfig();
       // The Rust core speaks CONNECT itself: PEAKON_SYNC_PROXY carries the Temporal connection too, unless bypassed.
@@ -74,9 +78,9 @@ export function registerWorkerCommand(program: Command): void {
       // SIGTERM (docker stop, Kubernetes) drains in-flight tasks; Temporal retries whatever is cut off.
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.shutdown());
       const encryptionKeyId = readEncryptionKeys()?.current.id;
-      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: encryptionKeyId ? 'info' : 'warn', message: 'worker polling', taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: encryptionKeyId ?? `none: ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE} is set, payloads are stored in plain text`, metrics: metricsAddress === undefined ? 'off' : `http://${metricsAddress}/metrics`, egressProxy: egressProxyFromEnv()?.origin ?? 'none', payloadStore: payloadStore.location, ledgerWrites: payloadStore.writes })}\n`);
+      writeLogLine(encryptionKeyId ? 'info' : 'warn', 'worker polling', { taskQueue: environment.PEAKON_SYNC_TASK_QUEUE, address: connectionOptions.address, namespace, encryptionKeyId: encryptionKeyId ?? `none: ${ALLOW_UNENCRYPTED_PAYLOADS_VARIABLE} is set, payloads are stored in plain text`, metrics: metricsAddress === undefined ? 'off' : `http://${metricsAddress}/metrics`, egressProxy: egressProxyFromEnv()?.origin ?? 'none', payloadStore: payloadStore.location, ledgerWrites: payloadStore.writes });
       if (payloadStore.writes.startsWith('unconditional')) {
-        process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', message: `the payload store ${payloadStore.location} has no working conditional writes (${payloadStore.writes.replace('unconditional: ', '')}): ownership-ledger writes are unconditional, and ${UNCONDITIONAL_LEDGER_CONSEQUENCE}` })}\n`);
+        writeLogLine('warn', `the payload store ${payloadStore.location} has no working conditional writes (${payloadStore.writes.replace('unconditional: ', '')}): ownership-ledger writes are unconditional, and ${UNCONDITIONAL_LEDGER_CONSEQUENCE}`);
       }
       // Run data (stored payloads) and report files hold personal data: the worker deletes them after the retention.
       const storage = storageConfigFromEnv(process.env, { defaultLocalDirectory: defaultPayloadDirectory() });

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { generateEncryptionKey } from '../../codec/keys';
 import { BUILT_CLI } from '../harness/cli';
 import { devServerAddress, TEST_NAMESPACE } from '../harness/temporal';
 
@@ -55,7 +56,7 @@ const lines = (stdout: string) =>
   stdout
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { level?: string; message?: string; ledgerFolder?: string });
+    .map((line) => JSON.parse(line) as { level?: string; message?: string; ledgerFolder?: string; secret?: string; file?: string; mode?: string });
 
 const temporaryFolder = (prefix: string) => mkdtempSync(path.join(tmpdir(), prefix));
 
@@ -137,6 +138,24 @@ describe('peakon-sync worker start-up checks', () => {
       const warnings = lines(result.stdout).filter((line) => line.level === 'warn' && /ownership ledger/.test(line.message ?? ''));
       expect(warnings).toHaveLength(1);
       expect(warnings[0]?.message).toContain('it did not exist before this start, so the ownership ledger');
+    }, 90_000);
+  });
+
+  describe('a key file other users can read', () => {
+    it('is warned about in one of the worker\'s JSON lines on stdout (a log shipper parses it), not as plain text on stderr', async () => {
+      const folder = temporaryFolder('worker-key-mode-');
+      const key = generateEncryptionKey();
+      const keyFile = path.join(folder, 'peakon-sync.key');
+      writeFileSync(keyFile, `${key}\n`);
+      chmodSync(keyFile, 0o644);
+      const result = await startWorker({ PEAKON_SYNC_STATE_DIR: folder, PEAKON_SYNC_PAYLOAD_STORE: '', PEAKON_SYNC_REPORT_DIR: undefined, PEAKON_SYNC_ENCRYPTION_KEY: undefined, PEAKON_SYNC_ENCRYPTION_KEY_FILE: keyFile });
+      expect(result.polled).toBe(true);
+      const warnings = lines(result.stdout).filter((line) => line.secret === 'PEAKON_SYNC_ENCRYPTION_KEY_FILE');
+      expect(warnings).toEqual([
+        expect.objectContaining({ level: 'warn', file: keyFile, mode: '0644', message: expect.stringContaining(`PEAKON_SYNC_ENCRYPTION_KEY_FILE: ${keyFile} has mode 0644, open to other users of the host`) }),
+      ]);
+      expect(result.stderr).toBe('');
+      expect(result.stdout).not.toContain(key);
     }, 90_000);
   });
 });
