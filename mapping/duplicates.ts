@@ -50,7 +50,6 @@ export function rejectDuplicates(records: MappedRecord[], matchingKey: 'email' |
       if (group.length < 2) continue;
       for (const record of group) {
         rejected.add(record);
-        const others = group.filter((other) => other !== record).map((other) => other.recordRef);
         const writtenAs = key.writtenAs?.(record);
         problems.push({
           recordRef: record.recordRef,
@@ -58,10 +57,29 @@ export function rejectDuplicates(records: MappedRecord[], matchingKey: 'email' |
           sourceId: record.sourceId,
           ...(matchingKey === 'employeeNumber' ? { emailKey: record.emailKey } : {}),
           field: key.field,
-          message: `the ${key.label} ${quoted(value)}${writtenAs === undefined ? '' : ` (written ${quoted(writtenAs)})`} is also used by ${others.join(', ')}; neither record is written`,
+          message: `the ${key.label} ${quoted(value)}${writtenAs === undefined ? '' : ` (written ${quoted(writtenAs)})`} is also used by ${othersIn(group, record)}; ${group.length === 2 ? 'neither record is' : `none of these ${group.length} records is`} written`,
         });
       }
     }
   }
   return { unique: records.filter((record) => !rejected.has(record)), problems };
+}
+
+/**
+ * How many of a group's other records each member's problem names. A placeholder shared by thousands (`N/A` as an
+ * employee number, a shared mailbox) would otherwise give each member a list of all the others: text growing with the
+ * square of the group, past the largest string a plan result can be encoded into (the run would fail, not the records).
+ */
+const OTHERS_NAMED = 5;
+
+/** The first OTHERS_NAMED records of `group` besides `record`, and how many more there are. */
+function othersIn(group: readonly MappedRecord[], record: MappedRecord): string {
+  const named: string[] = [];
+  for (const other of group) {
+    if (other === record) continue;
+    named.push(other.recordRef);
+    if (named.length === OTHERS_NAMED) break;
+  }
+  const more = group.length - 1 - named.length;
+  return more > 0 ? `${named.join(', ')} and ${more} more` : named.join(', ');
 }

@@ -16,6 +16,27 @@ describe('records that share a key', () => {
     ]);
   });
 
+  it('names at most five others in each member of a large group (a placeholder number shared by thousands), and rejects them all', () => {
+    // Every member listing every other would be text growing with the square of the group: 10,000 sharing `N/A`
+    // would pass the largest string a plan result can be encoded into, and fail the run instead of these records.
+    const shared = Array.from({ length: 10_000 }, (_, index) => person({ id: `p${index}`, number: 'N/A' }));
+    const report = mapEmployees([...shared, person({ id: 'own', number: 'E1' })], byNumber);
+    expect(report.employees.map((employee) => employee.sourceId)).toEqual(['own']);
+    expect(report.problems).toHaveLength(10_000);
+    expect(report.problems[0]?.message).toBe('the employee number "n/a" (written "N/A") is also used by row 3, row 4, row 5, row 6, row 7 and 9994 more; none of these 10000 records is written');
+    expect(report.problems[9_999]?.message).toBe('the employee number "n/a" (written "N/A") is also used by row 2, row 3, row 4, row 5, row 6 and 9994 more; none of these 10000 records is written');
+    expect(Math.max(...report.problems.map((problem) => problem.message.length))).toBeLessThan(200);
+  });
+
+  it('names every other member of a small group', () => {
+    const report = mapEmployees([person({ id: 'a', number: 'E7' }), person({ id: 'b', number: 'E7' }), person({ id: 'c', number: 'E7' })], byNumber);
+    expect(report.problems.map((problem) => problem.message)).toEqual([
+      'the employee number "e7" (written "E7") is also used by row 3, row 4; none of these 3 records is written',
+      'the employee number "e7" (written "E7") is also used by row 2, row 4; none of these 3 records is written',
+      'the employee number "e7" (written "E7") is also used by row 2, row 3; none of these 3 records is written',
+    ]);
+  });
+
   it('keeps employee numbers that differ in more than case apart', () => {
     const report = mapEmployees([person({ number: 'E100' }), person({ number: 'E1000' })], byNumber);
     expect(report.problems).toEqual([]);
