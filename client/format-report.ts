@@ -172,9 +172,11 @@ function writeFailures(report: SyncReport): number {
  * some HR records are invalid; 1 the run failed, was quarantined or cancelled, lost its tenant lock, an employee write
  * failed, or (`failOn: 'invalid-records'`, ranked before 3) some HR records are invalid.
  */
-export function exitCodeFor(report: SyncReport, options: { failOn?: FailOn } = {}): number {
+export function exitCodeFor(report: SyncReport, options: { failOn?: FailOn; employeeRun?: boolean } = {}): number {
   const completed = report.status === 'completed' || (report.status === 'completed_with_failures' && onlyInvalidRecords(report));
-  if (!completed) return report.status === 'skipped' ? 0 : 1;
+  // A skipped whole-tenant run is fine (the run holding the lock does the work); a skipped `--employee` run did not sync
+  // the one person it was asked for (skippedEmployeeRunNote says why): 1, "not done", as for a lost lock.
+  if (!completed) return report.status === 'skipped' && options.employeeRun !== true ? 0 : 1;
   // `--fail-on invalid-records` ranks first: whoever asked to fail on bad HR data gets 1 for it, a hold or not.
   if (report.status === 'completed_with_failures' && options.failOn === 'invalid-records') return 1;
   // A guard that held leavers until its timeout did its job, but exit 0 would let a scheduler hide that the HR read
@@ -184,6 +186,15 @@ export function exitCodeFor(report: SyncReport, options: { failOn?: FailOn } = {
   // for approval asks for the same person, before the real run waits for them.
   if (report.dryRun && report.leavers?.held === true) return EXIT_LEAVERS_HELD;
   return report.status === 'completed' ? 0 : EXIT_INVALID_RECORDS;
+}
+
+/**
+ * The stderr line for a run started for one employee that ended `skipped` (exit 1, exitCodeFor): the tenant was busy and
+ * this person was not synced; a retry is worth it. Undefined for any other run or outcome.
+ */
+export function skippedEmployeeRunNote(report: SyncReport, employeeRun: boolean): string | undefined {
+  if (!employeeRun || report.status !== 'skipped') return undefined;
+  return `the employee was not ${report.dryRun ? 'planned' : 'synced'}: tenant ${report.tenant} was busy (another run of it is running; the report's message names it); retry once that run ends`;
 }
 
 /** How bad an exit code of exitCodeFor is, least first: ok, invalid HR records, leavers held undecided, failed. */

@@ -42,6 +42,17 @@ function alreadyStartedReport(tenant: string, workflowId: string, dryRun: boolea
   });
 }
 
+/** What an on-demand run's workflow ID (`sync --employee`, not a dry run) carries before the employee's keyed ref. */
+const EMPLOYEE_RUN_ID_MARK = '/employee/';
+
+/**
+ * Whether a run was started for one employee (`sync --employee`), told by its workflow ID: its report says nothing of
+ * it, and `status` or `cancel` of such a run must exit as `sync --employee` does (a skipped run did not sync them).
+ */
+export function isEmployeeRunId(workflowId: string): boolean {
+  return workflowId.includes(EMPLOYEE_RUN_ID_MARK);
+}
+
 /**
  * Starts one sync run; the workflow ID names tenant and start time so people can find it in the Temporal UI. Throws
  * SyncAlreadyStartedError when a run with that ID is still running (two starts of the tenant in one second).
@@ -54,7 +65,7 @@ export async function startSync(options: StartSyncOptions): Promise<WorkflowHand
     ...(options.tuning ? { tuning: options.tuning } : {}),
   };
   // Workflow IDs are plain text in Temporal: an on-demand run is named by the employee's keyed ref, never the email.
-  const suffix = options.dryRun ? '/dry-run' : options.employeeKey !== undefined ? `/employee/${employeeRef(employeeRefKeyFromEnv().employeeRefKey, options.config.tenant, options.employeeKey)}` : '';
+  const suffix = options.dryRun ? '/dry-run' : options.employeeKey !== undefined ? `${EMPLOYEE_RUN_ID_MARK}${employeeRef(employeeRefKeyFromEnv().employeeRefKey, options.config.tenant, options.employeeKey)}` : '';
   const withSearchAttributes = await hasSearchAttributes(options.client, options.namespace);
   const workflowId = `${syncWorkflowId(options.config.tenant, options.now ?? new Date())}${suffix}`;
   try {

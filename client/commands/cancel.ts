@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { resolveRun } from '../employee-workflows';
-import { exitCodeFor, formatReport } from '../format-report';
+import { formatReport } from '../format-report';
 import { writeLine } from '../progress';
 import { closeAfterChecks, connectClient, lostTemporal, warnWhileWaiting, type StopChecks } from '../temporal-client';
 import { errorText } from '../errors';
-import { formatFailedRun, jsonMember, readRunOutcome } from './status';
+import { formatFailedRun, jsonMember, readRunOutcome, runOutcomeExitCode } from './status';
 
 export function registerCancelCommand(program: Command): void {
   program
@@ -54,13 +54,13 @@ export function registerCancelCommand(program: Command): void {
         if ('failed' in outcome) {
           // Ended without a report: cancelled by Temporal itself (no report to write), or failed/terminated before.
           const { failed } = outcome;
-          if (alreadyEnded && !options.json) process.stdout.write(`${runId} had already ended ${failed.status}: nothing was cancelled\n`);
+          if (alreadyEnded) writeLine(options.json ? process.stderr : process.stdout, `${runId} had already ended ${failed.status}: nothing was cancelled`);
           process.stdout.write(options.json ? `${JSON.stringify({ ...failed, ...extra }, null, 2)}\n` : `${formatFailedRun(failed)}\n`);
           process.exitCode = failed.status === 'cancelled' ? 0 : 1;
           return;
         }
         const { report } = outcome;
-        if (alreadyEnded && !options.json) process.stdout.write(`${runId} had already ended ${report.status}: nothing was cancelled\n`);
+        if (alreadyEnded) writeLine(options.json ? process.stderr : process.stdout, `${runId} had already ended ${report.status}: nothing was cancelled`);
         // Running at the request, but it finished its work first (the cancel came while it wrote its report, which a
         // cancel does not stop): without this line the report reads as if the cancel had been ignored. Only a finished
         // run: one that ended lock_lost or quarantined may have been stopped by the cancel too, and cannot be told apart.
@@ -70,7 +70,7 @@ export function registerCancelCommand(program: Command): void {
         process.stdout.write(options.json ? `${JSON.stringify({ ...report, ...extra }, null, 2)}\n` : `${formatReport(report)}\n`);
         // The run ended cancelled: the command did what was asked. Otherwise (it completed or failed before the cancel
         // reached it, or lost its lock meanwhile) the run's own code, as `status` gives it.
-        process.exitCode = report.status === 'cancelled' ? 0 : exitCodeFor(report);
+        process.exitCode = report.status === 'cancelled' ? 0 : runOutcomeExitCode(runId, outcome);
       } finally {
         await closeAfterChecks(connected, checks, lost);
       }

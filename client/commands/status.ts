@@ -6,8 +6,9 @@ import { HELD_LEAVERS_PAGE_MAX, heldLeaversQuery, type HeldLeavers } from '../..
 import { heldLeaversOutcome, SyncRunMemoSchema } from '../schedules/overview';
 import { errorText } from '../errors';
 import { employeeSteps, formatEmployeeSteps, resolveRun, type RunMember } from '../employee-workflows';
-import { exitCodeFor, FAIL_ON_CHOICES, formatReport, runFailureMessage, type FailOn } from '../format-report';
-import { describeProgress, readProgress } from '../progress';
+import { exitCodeFor, FAIL_ON_CHOICES, formatReport, runFailureMessage, skippedEmployeeRunNote, type FailOn } from '../format-report';
+import { describeProgress, readProgress, writeLine, type ProgressStream } from '../progress';
+import { isEmployeeRunId } from '../start-sync';
 import { closeAfterChecks, connectClient, lostTemporal, temporalUnreachable, warnWhileWaiting, type ConnectedClient, type StopChecks } from '../temporal-client';
 
 export function registerStatusCommand(program: Command): void {
@@ -36,7 +37,7 @@ export function registerStatusCommand(program: Command): void {
           process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom({ runId, employeeRef: ref, steps, ...(steps.inRun ? { inRun: steps.inRun } : {}) }), null, 2)}\n` : `${formatEmployeeSteps(options.employee, ref, steps)}\n`);
           // The run's exit code, as plain `status` gives it: one employee's steps are not how the run did.
           const run = connected.client.workflow.getHandle(runId);
-          if ((await run.describe()).status.name !== 'RUNNING') process.exitCode = runOutcomeExitCode(await readRunOutcome(run), options.failOn);
+          if ((await run.describe()).status.name !== 'RUNNING') process.exitCode = runOutcomeExitCode(runId, await readRunOutcome(run), options.failOn);
           return;
         }
         const handle = connected.client.workflow.getHandle(runId);
@@ -45,7 +46,7 @@ export function registerStatusCommand(program: Command): void {
           const held = await readHeldLeavers(connected, handle, description, checks);
           process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom(held), null, 2)}\n` : `${formatHeldLeavers(held)}\n`);
           // The run's exit code once it ended, as plain `status` gives it (3 for leavers held and dropped undecided).
-          if (!held.running) process.exitCode = runOutcomeExitCode(await readRunOutcome(handle), options.failOn);
+          if (!held.running) process.exitCode = runOutcomeExitCode(runId, await readRunOutcome(handle), options.failOn);
           return;
         }
         if (description.status.name === 'RUNNING') {
@@ -68,7 +69,7 @@ export function registerStatusCommand(program: Command): void {
         } else {
           process.stdout.write(options.json ? `${JSON.stringify(resolvedFrom(outcome.report), null, 2)}\n` : `${formatReport(outcome.report)}\n`);
         }
-        process.exitCode = runOutcomeExitCode(outcome, options.failOn);
+        process.exitCode = runOutcomeExitCode(runId, outcome, options.failOn);
       } catch (error) {
         lost = lostTemporal(error);
         throw error;
@@ -153,9 +154,16 @@ export function formatHeldLeavers(held: HeldLeaversStatus): string {
   ].join('\n');
 }
 
-/** `status`'s exit code for a run that ended: 1 when it ended without a report (failed, terminated, …), else its report's. */
-export function runOutcomeExitCode(outcome: { report: SyncReport } | { failed: FailedRun }, failOn?: FailOn): number {
-  return 'failed' in outcome ? 1 : exitCodeFor(outcome.report, failOn ? { failOn } : {});
+/**
+ * `status`'s exit code for the run `runId` once it ended: 1 when it ended without a report (failed, terminated, …), else
+ * its report's, as `sync` gave it (a skipped `sync --employee` run is 1, said on stderr: the person was not synced).
+ */
+export function runOutcomeExitCode(runId: string, outcome: { report: SyncReport } | { failed: FailedRun }, failOn?: FailOn, stderr: ProgressStream = process.stderr): number {
+  if ('failed' in outcome) return 1;
+  const employeeRun = isEmployeeRunId(runId);
+  const note = skippedEmployeeRunNote(outcome.report, employeeRun);
+  if (note !== undefined) writeLine(stderr, note);
+  return exitCodeFor(outcome.report, { ...(failOn ? { failOn } : {}), employeeRun });
 }
 
 /** A resolved member for `--json` (its one-line summary is for people). */

@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { loadConfigFile } from '../../config/load';
 import { readWorkerEnvironment } from '../../worker/environment';
-import { exitCodeFor, reportElsewhereNote, FAIL_ON_CHOICES, formatEmployeeTable, formatReport, runFailureMessage, type FailOn } from '../format-report';
+import { exitCodeFor, reportElsewhereNote, FAIL_ON_CHOICES, formatEmployeeTable, formatReport, runFailureMessage, skippedEmployeeRunNote, type FailOn } from '../format-report';
 import { errorText } from '../errors';
 import { readReportLines } from '../report-file';
 import { watchProgress, writeLine, type ProgressStream } from '../progress';
@@ -117,9 +117,10 @@ export function registerSyncCommand(program: Command): void {
  * retry is worth it. Not a new exit code: a script already reads 1 as "not done", and the stderr line says why.
  */
 function failSkippedEmployeeSync(options: SyncCommandOptions, report: SyncReport): void {
-  if (options.employee === undefined || report.status !== 'skipped') return;
+  const note = skippedEmployeeRunNote(report, options.employee !== undefined);
+  if (note === undefined) return;
   process.exitCode = 1;
-  process.stderr.write(`the employee was not ${report.dryRun ? 'planned' : 'synced'}: tenant ${report.tenant} was busy (another run of it is running; the report's message names it); retry once that run ends\n`);
+  process.stderr.write(`${note}\n`);
 }
 
 /**
