@@ -424,7 +424,9 @@ function sharedRefError(ref: string, first: PlanEntry, firstIndex: number, secon
 
 /**
  * The leavers of a whole-tenant listing: owned active users no record of the read matches (in scope or rejected), and
- * matched people whose termination date has come. Users the connector never owned are counted and left alone.
+ * matched people whose termination date has come; under `leavers.action: delete` owned or matched users Peakon already
+ * holds inactive as well (deleting removes their personal data). Users the connector never owned are counted and left
+ * alone.
  * `leftAlone`: employees skipped because an unreadable Peakon user may be them (unreadableMatcher). They are still
  * employed, like a rejected record: a user with their matching key or their HR id as externalId is no leaver (their
  * ordinary user, matched by no record this run, would otherwise be switched off as "no longer in scope").
@@ -462,6 +464,14 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
       ...(off ? {} : { update: { ref, employeeKey, peakonUserId: user.id, write, references: {}, changes, leaver: kind } }),
     };
   };
+  /**
+   * `delete` removes a leaver's personal data, so a leaver Peakon already holds inactive is deleted too (an HR-inactive
+   * record the run switched off that later left the export, someone Peakon switched off at their separation date, a
+   * tenant moved from `deactivate`); under the other actions such a user has nothing left to change. Still only an
+   * owned or matched user. Counted in the guard's base as well as among its leavers (guardVerdict's share).
+   */
+  const deleting = settings.action === 'delete';
+  let inactiveDeletes = 0;
   for (const employee of terminated) {
     const conflict = heldKeys.conflicted.get(employee.sourceId);
     if (conflict !== undefined) {
@@ -473,10 +483,11 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     const left = `termination date ${employee.terminationDate ?? '?'} has come`;
     const adopted = user && !context.owned.has(user.id) ? { adopted: true as const } : {};
     if (!user) entries.push({ ...base, action: 'skip', reason: `${left}: not created` });
-    else if (user.active === false) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive`, ...adopted });
+    else if (user.active === false && !deleting) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive`, ...adopted });
     else {
+      if (user.active === false) inactiveDeletes += 1;
       const mappedReason = employee.user[PEAKON_USER_SCHEMA]?.[settings.separation.reasonAttribute];
-      entries.push({ ...leaverEntry(user, employee.employeeKey, employee.recordRef, left, { date: employee.terminationDate, reason: nonEmptyText(mappedReason) }, employee.warnings), ...adopted });
+      entries.push({ ...leaverEntry(user, employee.employeeKey, employee.recordRef, user.active === false ? `${left} (already inactive in Peakon)` : left, { date: employee.terminationDate, reason: nonEmptyText(mappedReason) }, employee.warnings), ...adopted });
     }
   }
   let unowned = 0;
@@ -522,12 +533,15 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
       continue;
     }
     ownedNotInSource += 1;
-    if (user.active === false) continue;
-    entries.push(leaverEntry(user, key ?? emailMatchKey(user.userName), NOT_IN_HR_READ, 'no longer in scope of the HR read', { date: undefined, reason: undefined }));
+    if (user.active === false && !deleting) continue;
+    if (user.active === false) inactiveDeletes += 1;
+    entries.push(leaverEntry(user, key ?? emailMatchKey(user.userName), NOT_IN_HR_READ, user.active === false ? 'no longer in scope of the HR read (already inactive in Peakon)' : 'no longer in scope of the HR read', { date: undefined, reason: undefined }));
   }
   const leavers = entries.filter((entry) => entry.update?.leaver !== undefined).length + hrDeactivations;
   const planned = settings.action === 'off' ? entries.filter((entry) => entry.action === 'skip' && entry.peakonUserId !== undefined).length : leavers;
-  const ownedActive = current.filter((user) => user.active !== false && (context.owned.has(user.id) || matchedIds.has(user.id))).length;
+  // The guard's base: owned active users, and the inactive ones this run deletes (leavers of that base, so the share
+  // stays at most 100%; a tenant moved to `delete` with many old inactive leavers is still held by maxCount).
+  const ownedActive = current.filter((user) => user.active !== false && (context.owned.has(user.id) || matchedIds.has(user.id))).length + inactiveDeletes;
   const notInRead = entries.filter((entry) => entry.recordRef === NOT_IN_HR_READ && entry.update?.leaver !== undefined).length;
   const verdict = unidentifiedVerdict(settings, context, notInRead) ?? guardVerdict(settings, context, leavers, ownedActive);
   return {

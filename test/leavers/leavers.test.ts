@@ -417,6 +417,18 @@ describe('leavers', () => {
         await (await fixture.startSync()).result();
         expect(writesOf(fixture, steady)).toEqual([]);
         expect(fixture.sandbox.users()).toHaveLength(9);
+
+        // One of them then drops out of the export: a leaver Peakon holds inactive is deleted too (delete removes the
+        // person's data), with one DELETE, and the ledger forgets them; the other, still read, stays switched off.
+        fixture.writeEmployees(org.filter((employee) => employee !== gone && employee !== markedA).map((employee) => (employee === markedB ? { ...employee, status: 'Terminated' } : employee)));
+        const dropped = fixture.sandbox.ops().length;
+        const droppedReport: SyncReport = await (await fixture.startSync()).result();
+        expect(droppedReport.counts).toMatchObject({ deleted: 1, created: 0, updated: 0, failed: 0 });
+        expect(droppedReport.leavers).toMatchObject({ action: 'delete', planned: 1, held: false });
+        expect(writesOf(fixture, dropped).map((op) => `${op.method} ${op.path}`)).toEqual([`DELETE /scim/v2/Users/${markedIds[0]}`]);
+        expect(byEmail(fixture).has(markedA.work_email)).toBe(false);
+        expect(byEmail(fixture).get(markedB.work_email)?.active).toBe(false);
+        expect((await ledgerStoreFromEnv(process.env, defaultPayloadDirectory()).read(fixture.config.tenant)).owned).not.toContain(markedIds[0]);
       })(),
     );
   });
