@@ -113,7 +113,7 @@ export const LeaversSchema = z
     guard: z
       .strictObject({
         maxCount: z.number().int().min(0).default(20).describe('hold the run\'s deactivations/deletions for approval when there are more than this many'),
-        maxShare: z.number().min(0).max(1).default(0.2).describe('… or when they are more than this share of the owned active users, or when the HR read shrank by more than this share since the last completed run'),
+        maxShare: z.number().min(0).max(1).default(0.2).describe('… or when they are more than this share of the owned active users (under action delete, with the inactive ones the run deletes), or when the HR read shrank by more than this share since the last completed run'),
         // A number is milliseconds: what the parsed config holds, so a parsed config validates again.
         timeout: z
           .union([

@@ -165,7 +165,10 @@ export function unidentifiedVerdict(settings: LeaversConfig, context: LeaverCont
   return { held: true, reason: `${problems} no employee (a record rejected with neither a valid matching key nor a valid id, or a page that served a record again, so that another may be missing: see the report's invalid records): any of them may be one of the ${notInRead} people no longer in the HR read; fix them, or approve if none is` };
 }
 
-/** The guard's verdict on a run's leavers. */
+/**
+ * The guard's verdict on a run's leavers. `ownedActive` is the share's base: the owned active users, and under `delete`
+ * also the owned inactive ones the run deletes (sync/plan.ts planLeavers), so the share never passes 100%.
+ */
 export function guardVerdict(settings: LeaversConfig, context: LeaverContext, leavers: number, ownedActive: number): { held: boolean; reason?: string } {
   const { maxCount, maxShare } = settings.guard;
   if (leavers === 0 || settings.action === 'off') return { held: false };
@@ -175,7 +178,7 @@ export function guardVerdict(settings: LeaversConfig, context: LeaverContext, le
   }
   if (leavers > maxCount) return { held: true, reason: `${leavers} leavers is more than leavers.guard.maxCount (${maxCount})` };
   if (leavers > maxShare * ownedActive) {
-    return { held: true, reason: `${leavers} leavers is ${Math.round((leavers / Math.max(1, ownedActive)) * 100)}% of the ${ownedActive} owned active users, more than leavers.guard.maxShare (${Math.round(maxShare * 100)}%)` };
+    return { held: true, reason: `${leavers} leavers is ${Math.round((leavers / Math.max(1, ownedActive)) * 100)}% of the ${ownedActive} owned active users${settings.action === 'delete' ? ' (with the inactive ones it deletes)' : ''}, more than leavers.guard.maxShare (${Math.round(maxShare * 100)}%)` };
   }
   return { held: false };
 }
