@@ -9,12 +9,12 @@ import { evaluateSpec } from './evaluate';
 import { mapRecord, type MappedRecord, type RecordOutcome } from './record';
 import { normalizePointer, pointerOf, resolveReferences, type ReferenceIndex } from './references';
 import { MAX_IDENTIFIER_LENGTH } from './limits';
-import { isInScope, scopeTextProblems } from './scope';
+import { scopeTextProblems, scopeVerdict } from './scope';
 
 /** MappingResult plus the counts the validate command and the sync report print. Assignable to MappingResult. */
 export interface MappingReport extends MappingResult {
   recordsRead: number;
-  /** Records left out by the scope rules: counted, not problems. */
+  /** Records left out by the scope rules: counted, not problems (a record they cannot tell about is a problem). */
   excluded: number;
 }
 
@@ -62,17 +62,19 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig, rea
       return;
     }
     const recordRef = recordRefFor(config.source, index, record, config.mapping.id);
+    // A scope field that cannot be read, or an include rule failing only on an empty field: in scope or not is unknown.
     const unreadable = scopeTextProblems(record, config.mapping.scope);
-    if (unreadable.length > 0) {
-      // Whether the record is in scope is unknown, but who it is may not be: its key and id keep its Peakon user from
-      // being taken for a leaver (sync/plan.ts).
-      const identity = identityOf(mapRecord(record, recordRef, config), config.matching.key);
-      problems.push(...unreadable.map((problem) => ({ recordRef, ...identity, ...problem })));
+    const verdict = unreadable.length > 0 ? unreadable : scopeVerdict(record, config.mapping.scope);
+    if (verdict === 'out') {
+      excluded += 1;
       notMapped.push({ record, recordRef });
       return;
     }
-    if (!isInScope(record, config.mapping.scope)) {
-      excluded += 1;
+    if (verdict !== 'in') {
+      // Whether the record is in scope is unknown, but who it is may not be: its key and id keep its Peakon user from
+      // being taken for a leaver (sync/plan.ts).
+      const identity = identityOf(mapRecord(record, recordRef, config), config.matching.key);
+      problems.push(...verdict.map((problem) => ({ recordRef, ...identity, ...problem })));
       notMapped.push({ record, recordRef });
       return;
     }

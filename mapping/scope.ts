@@ -25,15 +25,23 @@ function pattern(source: string): RegExp {
   return compiled;
 }
 
-// One test per condition, its config text in NFC (as conditionText is), not normalised again for every record.
-const tests = new WeakMap<ScopeCondition, (text: string) => boolean>();
-function conditionTest(condition: ScopeCondition): (text: string) => boolean {
-  let test = tests.get(condition);
-  if (!test) {
-    test = compileCondition(condition);
-    tests.set(condition, test);
+/**
+ * A condition compiled once (its config text in NFC, as conditionText is), not normalised again for every record.
+ * `readsEmpty`: an `empty` or `notEmpty` condition, which says itself what an empty value means; any other condition
+ * failing on an empty value cannot say whether the record is in scope (scopeVerdict).
+ */
+interface CompiledCondition {
+  test: (text: string) => boolean;
+  readsEmpty: boolean;
+}
+const compiledConditions = new WeakMap<ScopeCondition, CompiledCondition>();
+function conditionTest(condition: ScopeCondition): CompiledCondition {
+  let compiled = compiledConditions.get(condition);
+  if (!compiled) {
+    compiled = { test: compileCondition(condition), readsEmpty: condition.empty === true || condition.notEmpty === true };
+    compiledConditions.set(condition, compiled);
   }
-  return test;
+  return compiled;
 }
 
 function compileCondition(condition: ScopeCondition): (text: string) => boolean {
@@ -60,19 +68,50 @@ function compileCondition(condition: ScopeCondition): (text: string) => boolean 
   return () => false;
 }
 
-function conditionHolds(record: HrisRecord, condition: ScopeCondition): boolean {
-  return conditionTest(condition)(conditionText(record, condition.field));
-}
-
 function ruleHolds(record: HrisRecord, rule: ScopeRule): boolean {
-  return rule.every((condition) => conditionHolds(record, condition));
+  return rule.every((condition) => conditionTest(condition).test(conditionText(record, condition.field)));
 }
 
-/** In scope when any include rule holds (or none are given) and no exclude rule holds. */
-export function isInScope(record: HrisRecord, scope: Scope | undefined): boolean {
-  if (!scope) return true;
-  const included = !scope.include || scope.include.some((rule) => ruleHolds(record, rule));
-  return included && !(scope.exclude ?? []).some((rule) => ruleHolds(record, rule));
+/**
+ * An include rule: true when it holds, false when a value the record has fails it, else the fields whose empty value
+ * alone failed it (conditions other than `empty`/`notEmpty`): with a value there, it might have held.
+ */
+function includeRuleOutcome(record: HrisRecord, rule: ScopeRule): boolean | string[] {
+  let emptyFields: string[] | undefined;
+  for (const condition of rule) {
+    const { test, readsEmpty } = conditionTest(condition);
+    const text = conditionText(record, condition.field);
+    if (test(text)) continue;
+    if (readsEmpty || !isBlank(text)) return false;
+    (emptyFields ??= []).push(condition.field);
+  }
+  return emptyFields ?? true;
+}
+
+export type ScopeProblem = { field: string; message: string };
+
+/**
+ * 'in' when any include rule holds (or none are given) and no exclude rule holds; 'out' when an exclude rule holds, or
+ * every include rule fails on a value the record has. When no include rule holds but one failed only because a field
+ * it reads is empty (not an `empty`/`notEmpty` condition), whether the record is in scope cannot be told: one problem
+ * per such field. Such a record is reported, never silently excluded (which would make a current employee a leaver:
+ * an empty status under `include: status in [Active, Terminated]`), as scopeTextProblems' records are.
+ */
+export function scopeVerdict(record: HrisRecord, scope: Scope | undefined): 'in' | 'out' | ScopeProblem[] {
+  if (!scope) return 'in';
+  if ((scope.exclude ?? []).some((rule) => ruleHolds(record, rule))) return 'out';
+  if (!scope.include) return 'in';
+  let emptyFields: Set<string> | undefined;
+  for (const rule of scope.include) {
+    const outcome = includeRuleOutcome(record, rule);
+    if (outcome === true) return 'in';
+    if (outcome !== false) for (const field of outcome) (emptyFields ??= new Set()).add(field);
+  }
+  if (!emptyFields) return 'out';
+  return [...emptyFields].map((field) => ({
+    field,
+    message: `"${field}" is empty, and the scope rules read it: cannot tell whether this record is in scope (an include or exclude rule with \`empty: true\` says what an empty value means)`,
+  }));
 }
 
 const scopeFields = new WeakMap<Scope, string[]>();
@@ -82,11 +121,11 @@ const scopeFields = new WeakMap<Scope, string[]>();
  * as fieldText checks every mapped field): a rounded number fails an `equals` or `in` rule. Such a record can be judged
  * neither in nor out of scope: it is reported, never silently excluded (and so never taken for a leaver).
  */
-export function scopeTextProblems(record: HrisRecord, scope: Scope | undefined): Array<{ field: string; message: string }> {
+export function scopeTextProblems(record: HrisRecord, scope: Scope | undefined): ScopeProblem[] {
   if (!scope) return [];
   let fields = scopeFields.get(scope);
   if (!fields) scopeFields.set(scope, (fields = [...new Set([...(scope.include ?? []), ...(scope.exclude ?? [])].flat().map((condition) => condition.field))]));
-  const problems: Array<{ field: string; message: string }> = [];
+  const problems: ScopeProblem[] = [];
   for (const field of fields) {
     const value = getField(record, field);
     const problem = untrustedTextProblem(value, field) ?? unsafeNumberProblem(value, field);

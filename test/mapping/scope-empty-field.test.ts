@@ -1,0 +1,82 @@
+import { mapEmployees } from '../../mapping/map';
+import { configWith, person } from './helpers';
+
+/**
+ * README's example: `active` maps status Active/Terminated, and `scope.include` keeps only those two. A record whose
+ * status is empty fails the include rule only because nothing is there: whether it is in scope cannot be told. Counted
+ * as excluded, its person's owned Peakon user would be a leaver ("no longer in scope of the HR read"); without the scope
+ * the empty status rejects the record as invalid, and an invalid record is still employed. So it is a problem that
+ * says who the record is, as a scope field that cannot be read is (scope.test.ts).
+ */
+describe('scope: an include rule failing only on an empty field', () => {
+  const readmeScope = { include: [[{ field: 'status', in: ['Active', 'Terminated'] }]] };
+  const active = { field: 'status', map: { Active: true, Terminated: false } };
+  const map = (scope: unknown, records: Record<string, unknown>[]) => mapEmployees(records.map((record) => person(record as Record<string, string>)), configWith({ active, scope }));
+
+  it('README example, a blank status: a problem naming the record and the field, not excluded', () => {
+    const report = map(readmeScope, [
+      { id: 'e1', status: 'Active', email: 'e1@example.com' },
+      { id: 'e2', status: '  ', email: 'Blank@Example.com' },
+    ]);
+    expect(report.employees.map((employee) => employee.sourceId)).toEqual(['e1']);
+    expect(report.excluded).toBe(0);
+    expect(report.problems).toEqual([
+      {
+        recordRef: 'row 3',
+        employeeKey: 'blank@example.com',
+        sourceId: 'e2',
+        field: 'status',
+        message: '"status" is empty, and the scope rules read it: cannot tell whether this record is in scope (an include or exclude rule with `empty: true` says what an empty value means)',
+      },
+    ]);
+  });
+
+  it('a value of only invisible characters (zero-width space) and a field the record lacks are empty too', () => {
+    const report = map(readmeScope, [{ id: 'zwsp', status: '\u200b' }, { id: 'absent' }]);
+    expect(report.excluded).toBe(0);
+    expect(report.problems.map((problem) => [problem.sourceId, problem.field])).toEqual([
+      ['zwsp', 'status'],
+      ['absent', 'status'],
+    ]);
+  });
+
+  it('an exclude rule `{ field: status, empty: true }` says what empty means: excluded, no problem', () => {
+    const report = map({ ...readmeScope, exclude: [[{ field: 'status', empty: true }]] }, [{ id: 'e1', status: 'Active' }, { id: 'e2', status: '' }]);
+    expect(report.employees.map((employee) => employee.sourceId)).toEqual(['e1']);
+    expect(report.excluded).toBe(1);
+    expect(report.problems).toEqual([]);
+  });
+
+  it('an include rule `{ field: status, empty: true }` says it too: in scope (and then rejected by the active mapping, as without a scope)', () => {
+    const report = map({ include: [...readmeScope.include, [{ field: 'status', empty: true }]] }, [{ id: 'e2', status: '' }]);
+    expect(report.excluded).toBe(0);
+    expect(report.problems).toEqual([expect.objectContaining({ sourceId: 'e2', field: 'active' })]);
+  });
+
+  it('an include `notEmpty` condition failing on an empty value is decided: excluded', () => {
+    const report = map({ include: [[{ field: 'status', notEmpty: true }]] }, [{ id: 'e2', status: '' }]);
+    expect(report).toMatchObject({ excluded: 1, problems: [] });
+  });
+
+  it('an include failing on a value that is there (status Contractor) is excluded, as before', () => {
+    const report = map(readmeScope, [{ id: 'c1', status: 'Contractor' }, { id: 'e1', status: 'Active' }]);
+    expect(report.employees.map((employee) => employee.sourceId)).toEqual(['e1']);
+    expect(report).toMatchObject({ excluded: 1, problems: [] });
+  });
+
+  it('a rule failing on a value that is there as well as on an empty one is decided: excluded', () => {
+    const report = map({ include: [[{ field: 'status', equals: 'Active' }, { field: 'country', equals: 'DK' }]] }, [{ id: 'se', status: '', country: 'SE' }]);
+    expect(report).toMatchObject({ excluded: 1, problems: [] });
+  });
+
+  it('one include rule undecided by an empty field is enough, though another fails on a value: a problem', () => {
+    const report = map({ include: [[{ field: 'country', equals: 'DK' }], [{ field: 'status', equals: 'Active' }]] }, [{ id: 'se', status: '', country: 'SE' }]);
+    expect(report.excluded).toBe(0);
+    expect(report.problems).toEqual([expect.objectContaining({ sourceId: 'se', field: 'status' })]);
+  });
+
+  it('an exclude rule that holds is decided first: excluded, even with the include field empty', () => {
+    const report = map({ ...readmeScope, exclude: [[{ field: 'country', equals: 'US' }]] }, [{ id: 'us', status: '', country: 'US' }]);
+    expect(report).toMatchObject({ excluded: 1, problems: [] });
+  });
+});
