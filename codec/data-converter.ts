@@ -3,7 +3,7 @@ import { AesGcmPayloadCodec, KeylessPayloadCodec } from './aes-gcm-codec';
 import { allowsUnencryptedPayloads, missingEncryptionKeyError, readEncryptionKeys } from './keys';
 
 export interface ConnectorDataConverterOptions {
-  /** Large payloads go to external storage; references are then encrypted like any payload. */
+  /** Large payloads go to external storage, encrypted first; the reference left in history is plain (a hash, no HR data). */
   externalStorage?: ExternalStorage;
 }
 
