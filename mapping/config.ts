@@ -231,7 +231,10 @@ export type ScopeCondition = z.infer<typeof ScopeConditionSchema>;
 export const ScopeRuleSchema = z.array(ScopeConditionSchema).min(1);
 export type ScopeRule = z.infer<typeof ScopeRuleSchema>;
 
-/** A record is in scope when any include rule holds (or there are none) and no exclude rule holds. */
+/**
+ * A record is in scope when any include rule holds (or there are none) and no exclude rule holds; one whose verdict
+ * turns on an empty field compared by `equals`/`notEquals`/`in`/`matches` is rejected instead (mapping/scope.ts scopeVerdict).
+ */
 export const ScopeSchema = z.strictObject({
   include: z.array(ScopeRuleSchema).optional(),
   exclude: z.array(ScopeRuleSchema).optional(),

@@ -68,10 +68,6 @@ function compileCondition(condition: ScopeCondition): (text: string) => boolean 
   return () => false;
 }
 
-function ruleHolds(record: HrisRecord, rule: ScopeRule): boolean {
-  return rule.every((condition) => conditionTest(condition).test(conditionText(record, condition.field)));
-}
-
 /**
  * An include rule: true when it holds, false when a value the record has fails it, else the fields whose empty value
  * alone failed it (conditions other than `empty`/`notEmpty`): with a value there, it might have held.
@@ -88,26 +84,56 @@ function includeRuleOutcome(record: HrisRecord, rule: ScopeRule): boolean | stri
   return emptyFields ?? true;
 }
 
+/**
+ * An exclude rule: true when it holds on values the record has (or through `empty`/`notEmpty` conditions), false when
+ * it fails, else the fields whose empty value alone let it hold (`notEquals: Active`, or a pattern matching ""): with a
+ * value there, it might not have held.
+ */
+function excludeRuleOutcome(record: HrisRecord, rule: ScopeRule): boolean | string[] {
+  let emptyFields: string[] | undefined;
+  for (const condition of rule) {
+    const { test, readsEmpty } = conditionTest(condition);
+    const text = conditionText(record, condition.field);
+    if (!test(text)) return false;
+    if (!readsEmpty && isBlank(text)) (emptyFields ??= []).push(condition.field);
+  }
+  return emptyFields ?? true;
+}
+
 export type ScopeProblem = { field: string; message: string };
 
 /**
  * 'in' when any include rule holds (or none are given) and no exclude rule holds; 'out' when an exclude rule holds, or
- * every include rule fails on a value the record has. When no include rule holds but one failed only because a field
- * it reads is empty (not an `empty`/`notEmpty` condition), whether the record is in scope cannot be told: one problem
- * per such field. Such a record is reported, never silently excluded (which would make a current employee a leaver:
- * an empty status under `include: status in [Active, Terminated]`), as scopeTextProblems' records are.
+ * every include rule fails on a value the record has. When the verdict turns on an empty field read by a condition
+ * other than `empty`/`notEmpty` (no include rule holds but one failed only because of it, or an exclude rule holds only
+ * because of it), whether the record is in scope cannot be told: one problem per such field. Such a record is reported,
+ * never silently excluded (which would make a current employee a leaver: an empty status under `include: status in
+ * [Active, Terminated]`, or under `exclude: status notEquals Active`), as scopeTextProblems' records are.
  */
 export function scopeVerdict(record: HrisRecord, scope: Scope | undefined): 'in' | 'out' | ScopeProblem[] {
   if (!scope) return 'in';
-  if ((scope.exclude ?? []).some((rule) => ruleHolds(record, rule))) return 'out';
-  if (!scope.include) return 'in';
   let emptyFields: Set<string> | undefined;
-  for (const rule of scope.include) {
-    const outcome = includeRuleOutcome(record, rule);
-    if (outcome === true) return 'in';
+  for (const rule of scope.exclude ?? []) {
+    const outcome = excludeRuleOutcome(record, rule);
+    if (outcome === true) return 'out';
     if (outcome !== false) for (const field of outcome) (emptyFields ??= new Set()).add(field);
   }
-  if (!emptyFields) return 'out';
+  if (scope.include) {
+    let undecided: string[] | undefined;
+    let included = false;
+    for (const rule of scope.include) {
+      const outcome = includeRuleOutcome(record, rule);
+      if (outcome === true) {
+        included = true;
+        break;
+      }
+      if (outcome !== false) (undecided ??= []).push(...outcome);
+    }
+    // Every include rule failed on a value the record has: out, whatever an exclude rule would say.
+    if (!included && !undecided) return 'out';
+    if (!included) for (const field of undecided ?? []) (emptyFields ??= new Set()).add(field);
+  }
+  if (!emptyFields) return 'in';
   return [...emptyFields].map((field) => ({
     field,
     message: `"${field}" is empty, and the scope rules read it: cannot tell whether this record is in scope (an include or exclude rule with \`empty: true\` says what an empty value means)`,

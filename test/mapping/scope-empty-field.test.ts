@@ -79,4 +79,33 @@ describe('scope: an include rule failing only on an empty field', () => {
     const report = map({ ...readmeScope, exclude: [[{ field: 'country', equals: 'US' }]] }, [{ id: 'us', status: '', country: 'US' }]);
     expect(report).toMatchObject({ excluded: 1, problems: [] });
   });
+  describe('an exclude rule holding only because a field it compares is empty', () => {
+    // `notEquals: Active` (or a pattern matching "") holds on an empty status too: excluded so, a current employee
+    // whose status cell was left blank would be a leaver, as with the include rule above.
+    const notActive = { exclude: [[{ field: 'status', notEquals: 'Active' }]] };
+
+    it('is undecided: a problem naming the field, not excluded', () => {
+      const report = map(notActive, [{ id: 'e1', status: 'Active' }, { id: 'e2', status: '' }, { id: 'gone', status: 'Terminated' }]);
+      expect(report.employees.map((employee) => employee.sourceId)).toEqual(['e1']);
+      expect(report.excluded).toBe(1);
+      expect(report.problems).toEqual([expect.objectContaining({ sourceId: 'e2', field: 'status', message: expect.stringContaining('"status" is empty, and the scope rules read it') })]);
+    });
+
+    it('a pattern matching the empty value is undecided too; one also holding on a value that is there is decided', () => {
+      expect(map({ exclude: [[{ field: 'status', matches: '^(?!Active$)' }]] }, [{ id: 'e2', status: '' }]).problems).toEqual([expect.objectContaining({ sourceId: 'e2', field: 'status' })]);
+      const both = map({ exclude: [[{ field: 'status', notEquals: 'Active' }, { field: 'country', equals: 'US' }]] }, [{ id: 'us', status: '', country: 'US' }, { id: 'se', status: '', country: 'SE' }]);
+      // US: held only through the empty status, so undecided; SE: the country fails the rule, so it does not exclude
+      // (in scope, then rejected by the active mapping for its empty status, as without a scope).
+      expect(both.problems.map((problem) => [problem.sourceId, problem.field])).toEqual([
+        ['us', 'status'],
+        ['se', 'active'],
+      ]);
+      expect(both.excluded).toBe(0);
+    });
+
+    it('every include rule failing on a value that is there decides it: excluded, whatever the exclude rule', () => {
+      const report = map({ ...notActive, include: [[{ field: 'country', equals: 'DK' }]] }, [{ id: 'se', status: '', country: 'SE' }]);
+      expect(report).toMatchObject({ excluded: 1, problems: [] });
+    });
+  });
 });
