@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 
 /**
@@ -16,7 +17,8 @@ export function isWorkerOwnVariable(name: string): boolean {
 
 /**
  * The files the worker's own variables point at (`…_FILE` and `…_PATH`: PEAKON_SYNC_ENCRYPTION_KEY_FILE,
- * TEMPORAL_TLS_CLIENT_KEY_PATH, AWS_SHARED_CREDENTIALS_FILE, …), as absolute paths, each with the variable that names it.
+ * TEMPORAL_TLS_CLIENT_KEY_PATH, AWS_SHARED_CREDENTIALS_FILE, …), as absolute paths, each with the variable that names it;
+ * and the credential files the SDKs read when no variable names one ({@link defaultCredentialFiles}).
  */
 export function workerOwnFiles(env: NodeJS.ProcessEnv): ReadonlyMap<string, string> {
   const files = new Map<string, string>();
@@ -24,7 +26,42 @@ export function workerOwnFiles(env: NodeJS.ProcessEnv): ReadonlyMap<string, stri
     if (value === undefined || value.trim() === '' || !isWorkerOwnVariable(name) || !/_(FILE|PATH)$/i.test(name)) continue;
     files.set(path.resolve(value.trim()), name);
   }
+  for (const [file, label] of defaultCredentialFiles(env)) if (!files.has(file)) files.set(file, label);
   return files;
+}
+
+/**
+ * The credential files the worker's SDKs read without being told: the AWS SDK's `~/.aws/credentials` and `~/.aws/config`
+ * (unless AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE name others, which {@link workerOwnFiles} counts already) and
+ * Temporal's default config file (`$XDG_CONFIG_HOME/temporalio/temporal.toml`, i.e. `~/.config/temporalio/temporal.toml`;
+ * read only when TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE is set, counted always). Each holds keys (`aws_secret_access_key
+ * = …`, `api_key = "…"`) a CSV mapping would quote into problems. The home folder is HOME as the SDKs read it, and the
+ * process's ({@link homedir}) when that differs; each file is labelled as the default of the variable that replaces it.
+ */
+function defaultCredentialFiles(env: NodeJS.ProcessEnv): Array<[string, string]> {
+  const homes = [...new Set([env.HOME?.trim(), processHome()].filter((home): home is string => home !== undefined && home !== '' && path.isAbsolute(home)))];
+  const files: Array<[string, string]> = [];
+  const unset = (name: string) => (env[name] ?? '').trim() === '';
+  for (const home of homes) {
+    if (unset('AWS_SHARED_CREDENTIALS_FILE')) files.push([path.join(home, '.aws', 'credentials'), 'the default of AWS_SHARED_CREDENTIALS_FILE']);
+    if (unset('AWS_CONFIG_FILE')) files.push([path.join(home, '.aws', 'config'), 'the default of AWS_CONFIG_FILE']);
+    files.push([path.join(home, '.config', 'temporalio', 'temporal.toml'), 'the default of TEMPORAL_CONFIG_FILE']);
+    if (process.platform === 'darwin') files.push([path.join(home, 'Library', 'Application Support', 'temporalio', 'temporal.toml'), 'the default of TEMPORAL_CONFIG_FILE']);
+  }
+  const configHome = env.XDG_CONFIG_HOME?.trim();
+  if (configHome && path.isAbsolute(configHome)) files.push([path.join(configHome, 'temporalio', 'temporal.toml'), 'the default of TEMPORAL_CONFIG_FILE']);
+  const appData = env.APPDATA?.trim();
+  if (process.platform === 'win32' && appData) files.push([path.join(appData, 'temporalio', 'temporal.toml'), 'the default of TEMPORAL_CONFIG_FILE']);
+  return files.map(([file, label]) => [path.resolve(file), label]);
+}
+
+/** The process's home folder; undefined when there is none (os.homedir() throws for a user without one and no HOME). */
+function processHome(): string | undefined {
+  try {
+    return homedir();
+  } catch {
+    return undefined;
+  }
 }
 
 /** The variable whose file `file` is (compared as written and with symlinks resolved on both sides), if any. */
@@ -44,9 +81,14 @@ export function realpathOrSelf(file: string): string {
   }
 }
 
+/**
+ * Whether `file` lies strictly below `directory` (lexically; the folder itself is not inside). A first segment that only
+ * begins with `..` is inside: Kubernetes mounts Secret and ConfigMap volumes as `name -> ..data/name`, `..data ->
+ * ..2025_12_02_10_00_00.123/`, so every real path in such a volume is `<mount>/..2025_…/name`.
+ */
 export function isInside(directory: string, file: string): boolean {
   const relative = path.relative(directory, file);
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }
 
 export function errorCode(error: unknown): string {

@@ -166,7 +166,9 @@ export async function deleteOldFiles(root: string, cutoff: Date, signal?: AbortS
     for (const entry of entries) {
       signal?.throwIfAborted();
       const full = path.join(dir, entry.name);
-      if (path.relative(base, full).startsWith('..')) continue; // defensive: never leave the root
+      // Defensive: never leave the root. Only `..` as a whole segment leaves it: a folder named `..x` is inside.
+      const relative = path.relative(base, full);
+      if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) continue;
       if (entry.isDirectory()) {
         // The store's own ledger folder; elsewhere `ledger` may be a tenant's report folder (a tenant named so).
         if (entry.name !== LEDGER_FOLDER || !excluded.has(dir)) await walk(full);
