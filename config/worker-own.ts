@@ -45,14 +45,26 @@ function defaultCredentialFiles(env: NodeJS.ProcessEnv): Array<[string, string]>
   for (const home of homes) {
     if (unset('AWS_SHARED_CREDENTIALS_FILE')) files.push([path.join(home, '.aws', 'credentials'), 'the default of AWS_SHARED_CREDENTIALS_FILE']);
     if (unset('AWS_CONFIG_FILE')) files.push([path.join(home, '.aws', 'config'), 'the default of AWS_CONFIG_FILE']);
-    files.push([path.join(home, '.config', 'temporalio', 'temporal.toml'), 'the default of TEMPORAL_CONFIG_FILE']);
-    if (process.platform === 'darwin') files.push([path.join(home, 'Library', 'Application Support', 'temporalio', 'temporal.toml'), 'the default of TEMPORAL_CONFIG_FILE']);
+    // The file Temporal's SDK would read with this home (XDG_CONFIG_HOME aside: counted below as the SDK reads it).
+    const underHome = temporalDefaultConfigFile({ ...env, HOME: home, XDG_CONFIG_HOME: undefined });
+    if (underHome !== undefined) files.push([underHome, 'the default of TEMPORAL_CONFIG_FILE']);
   }
-  const configHome = env.XDG_CONFIG_HOME?.trim();
-  if (configHome && path.isAbsolute(configHome)) files.push([path.join(configHome, 'temporalio', 'temporal.toml'), 'the default of TEMPORAL_CONFIG_FILE']);
-  const appData = env.APPDATA?.trim();
-  if (process.platform === 'win32' && appData) files.push([path.join(appData, 'temporalio', 'temporal.toml'), 'the default of TEMPORAL_CONFIG_FILE']);
+  const temporalFile = temporalDefaultConfigFile(env);
+  if (temporalFile !== undefined) files.push([temporalFile, 'the default of TEMPORAL_CONFIG_FILE']);
   return files.map(([file, label]) => [path.resolve(file), label]);
+}
+
+/**
+ * Temporal's default config file, where its SDK (@temporalio/envconfig, which does not export it) looks when
+ * TEMPORAL_CONFIG_FILE is unset: `%APPDATA%` on Windows,
+ * `~/Library/Application Support` on macOS, else `$XDG_CONFIG_HOME` (when absolute) or `~/.config`; undefined when
+ * the variables it needs are unset.
+ */
+export function temporalDefaultConfigFile(env: NodeJS.ProcessEnv): string | undefined {
+  if (process.platform === 'win32') return env.APPDATA ? path.join(env.APPDATA, 'temporalio', 'temporal.toml') : undefined;
+  if (process.platform === 'darwin') return env.HOME ? path.join(env.HOME, 'Library', 'Application Support', 'temporalio', 'temporal.toml') : undefined;
+  const configHome = env.XDG_CONFIG_HOME ? (path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : undefined) : env.HOME ? path.join(env.HOME, '.config') : undefined;
+  return configHome === undefined ? undefined : path.join(configHome, 'temporalio', 'temporal.toml');
 }
 
 /** The process's home folder; undefined when there is none (os.homedir() throws for a user without one and no HOME). */

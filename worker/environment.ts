@@ -7,6 +7,7 @@ import { connectorDataConverter } from '../codec/data-converter';
 import { emptyToUndefined, externalStorageFromEnv } from '../storage/from-env';
 import { describeIssues } from '../config/load';
 import { DEFAULT_SECRET_DIR, secretPolicyFromEnv } from '../config/secret';
+import { temporalDefaultConfigFile } from '../config/worker-own';
 import { MetricsAddressSchema } from '../metrics/address';
 import { egressProxyFromEnv } from '../net/egress-proxy';
 
@@ -180,14 +181,6 @@ function tomlProblemWithoutExcerpt(error: unknown): string | undefined {
   const { line, column } = error as { line?: unknown; column?: unknown };
   const where = typeof line === 'number' && typeof column === 'number' ? ` at line ${line}, column ${column}` : '';
   return `${error.message.split('\n')[0]}${where} (the file's lines are not shown: they may hold the API key)`;
-}
-
-/** The SDK's default Temporal config file (as @temporalio/envconfig finds it, which does not export it). */
-function temporalDefaultConfigFile(env: NodeJS.ProcessEnv): string | undefined {
-  if (process.platform === 'win32') return env.APPDATA ? path.join(env.APPDATA, 'temporalio', 'temporal.toml') : undefined;
-  if (process.platform === 'darwin') return env.HOME ? path.join(env.HOME, 'Library', 'Application Support', 'temporalio', 'temporal.toml') : undefined;
-  const configHome = env.XDG_CONFIG_HOME ? (path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : undefined) : env.HOME ? path.join(env.HOME, '.config') : undefined;
-  return configHome === undefined ? undefined : path.join(configHome, 'temporalio', 'temporal.toml');
 }
 
 /**
