@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SecretRefSchema } from '../config/secret';
-import { httpUrlProblem } from '../config/url';
+import { appendedBaseUrlProblem, httpUrlProblem } from '../config/url';
 
 export const CsvSourceConfigSchema = z.strictObject({
   type: z.literal('csv'),
@@ -154,13 +154,16 @@ function credentialHeaderMessage(name: string): string {
 }
 
 /**
- * A URL an HTTP source reads: http(s), no `user:password@` (config/url.ts httpUrlProblem, as for peakon.baseUrl);
- * `credentialsGo` says where the credential goes instead.
+ * A URL an HTTP source reads: http(s), written as `http(s)://host…`, no `user:password@` (config/url.ts
+ * httpUrlProblem, as for peakon.baseUrl); `credentialsGo` says where the credential goes instead. A base URL that
+ * request paths are appended to (BambooHR's; `baseUrlExample` given) takes no query or fragment either
+ * (appendedBaseUrlProblem). The REST source's URL is used whole, its query kept, so it may carry one.
  */
-const httpUrlSchema = (credentialsGo: string) => z
+const httpUrlSchema = (credentialsGo: string, baseUrlExample?: string) => z
   .url()
   .superRefine((url, context) => {
-    const problem = httpUrlProblem(url, `: remove "user:password@" and ${credentialsGo}`);
+    const advice = `: remove "user:password@" and ${credentialsGo}`;
+    const problem = baseUrlExample === undefined ? httpUrlProblem(url, advice) : appendedBaseUrlProblem(url, advice, baseUrlExample);
     if (problem !== undefined) context.addIssue({ code: 'custom', input: url, message: problem });
   })
   .meta({ pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' });
@@ -208,7 +211,9 @@ export const BambooHrSourceConfigSchema = z.strictObject({
   type: z.literal('bamboohr'),
   companyDomain: z.string().regex(/^[a-z0-9-]+$/i, 'the company subdomain, e.g. "acme" for acme.bamboohr.com'),
   apiKey: SecretRefSchema.describe('BambooHR API key (sent as the basic-auth user name)'),
-  baseUrl: httpUrlSchema('give the API key as source.apiKey ({ env: NAME } or { file: path })').optional().describe('default https://api.bamboohr.com/api/gateway.php/{companyDomain} (http(s))'),
+  baseUrl: httpUrlSchema('give the API key as source.apiKey ({ env: NAME } or { file: path })', 'https://api.bamboohr.com/api/gateway.php/acme')
+    .optional()
+    .describe('default https://api.bamboohr.com/api/gateway.php/{companyDomain} (http(s); no query or fragment: request paths are appended)'),
   read: z
     .enum(['customReport', 'directory'])
     .default('customReport')
