@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure, type RetryPolicy } from '@temporalio/common';
 import { msOptionalToNumber } from '@temporalio/common/lib/time';
 import { ScimAuthenticationError, ScimConflictError, ScimEgressProxyRefusedError, ScimError, ScimInvalidRequestError, ScimMalformedResponseError, ScimNotFoundError, ScimRateLimitedError, ScimRetryLaterError } from '../scim/errors';
-import { HrisStatusError } from '../hris/http';
+import { HrisEgressProxyRefusedError, HrisStatusError } from '../hris/http';
 import { SourceReadError } from '../hris/source';
 import { retryAfterBeyondBackoff } from '../net/retry-after';
 import { ConfigError } from '../config/load';
@@ -77,8 +77,10 @@ export function toActivityFailure(error: unknown, retry: RetryContext = currentR
   if (error instanceof ScimAuthenticationError) {
     return ApplicationFailure.create({ type: FailureType.AuthenticationFailed, nonRetryable: true, message: `authentication failed: Peakon answered ${error.status ?? '401'} (check the SCIM token) — ${error.message}` });
   }
-  // The worker's own network setting, not Peakon: a config problem of the worker, named as such.
-  if (error instanceof ScimEgressProxyRefusedError) return ApplicationFailure.create({ type: FailureType.ConfigInvalid, nonRetryable: true, message: error.message });
+  // The worker's own network setting, not Peakon or the HR system: a config problem of the worker, named as such (the
+  // message is the proxy's refusal, naming PEAKON_SYNC_PROXY). Not retried: each attempt would send the refused
+  // Proxy-Authorization again.
+  if (error instanceof ScimEgressProxyRefusedError || error instanceof HrisEgressProxyRefusedError) return ApplicationFailure.create({ type: FailureType.ConfigInvalid, nonRetryable: true, message: error.message });
   if (error instanceof ScimRateLimitedError) {
     // Peakon's Retry-After on a 429 is the wait (the employee workflow waits it out on a durable timer): retrying
     // earlier only spends quota on more 429s.

@@ -131,6 +131,14 @@ export class HrisStatusError extends SourceReadError {
   }
 }
 
+/**
+ * The egress proxy (PEAKON_SYNC_PROXY) refused the tunnel to the HR system (net/egress-proxy.ts EPROXYREFUSED): its
+ * credentials or its policy, a setting of the worker to fix; the request never reached the HR system. Not retried, here
+ * or by the plan activity (activities/failures.ts, as the Peakon client's refusal): each attempt would send the refused
+ * Proxy-Authorization again, which can lock a directory-backed proxy account.
+ */
+export class HrisEgressProxyRefusedError extends SourceReadError {}
+
 /** Retried within the request, with backoff (or the answer's Retry-After); 408 and 500 are as often a blip as 502-504. */
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 const NON_RETRYABLE_STATUSES = new Set([400, 401, 403, 404]);
@@ -237,6 +245,7 @@ export async function requestJson(request: HrisHttpRequest, settings: HrisHttpSe
     }
     if (outcome.kind === 'network') {
       const failure = outcome.detail ?? outcome.code;
+      if (outcome.code === 'EPROXYREFUSED') throw new HrisEgressProxyRefusedError(`${settings.source}: ${what} failed after ${attempt} attempt(s): ${failure}`);
       if (!RETRYABLE_CODES.has(outcome.code) || lastAttempt) {
         throw new SourceReadError(`${settings.source}: ${what} failed after ${attempt} attempt(s): ${failure}`);
       }
