@@ -2,6 +2,7 @@ import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { ConfigError } from '../config/load';
 import { redactSecrets } from '../config/redact';
+import { isAbsoluteHttpUrl } from '../config/url';
 import { emailSpellings } from '../mapping/email';
 import { describeRoute, egressAgents } from '../net/egress-proxy';
 import {
@@ -93,7 +94,7 @@ export const ScimClientSettingsSchema = z.object({
   /** Used whole: `https://api.peakon.com/scim/v2` or `https://acme.peakon.com/api/scim/v2`. */
   baseUrl: z
     .string()
-    .refine((value) => /^https?:\/\/[^/]/i.test(value) && URL.canParse(value), 'must be an absolute http(s) URL'),
+    .refine((value) => isAbsoluteHttpUrl(value), 'must be an absolute http(s) URL'),
   // A CR/LF in a header value would be a header-injection vector, and axios would reject it with the token in config.
   token: z.string().min(1, 'must not be empty').regex(/^[^\r\n]+$/, 'must be a single line'),
   /** Idle timeout: the longest silence allowed while waiting for or reading an answer. */
