@@ -10,7 +10,7 @@ import { whileTicking } from '../net/while-ticking';
 import type { OwnershipChange } from '../ownership/ledger';
 import { RECORD_HEARTBEAT_MS } from '../ownership/store';
 import { syncDirectory, syncFile } from '../storage/durable-file';
-import { employeeLine, invalidRecordLine, lineStatus, planLine, type EmployeeReportLine, type PlannedEmployee } from '../sync/employee-report';
+import { createChanges, employeeLine, invalidRecordLine, lineStatus, planLine, type EmployeeReportLine, type PlannedEmployee } from '../sync/employee-report';
 import type { SyncReport } from '../sync/report';
 import type { StoredPlan } from '../sync/stored-plan';
 import type { EmployeeOutcome, FieldChange, RunRef } from '../sync/types';
@@ -108,7 +108,8 @@ export function writeRunReportActivity(deps: ActivityDeps) {
           written += 1;
           if (written % 1000 === 0) heartbeat(`writing the report (${written} lines)`);
           const extra = input.warnings[entry.ref] ?? [];
-          const planned: PlannedEmployee = { ...entry, changes: changes ?? (slot !== undefined ? changesAt?.[slot] : undefined) ?? [] };
+          const stored = slot !== undefined ? changesAt?.[slot] : undefined;
+          const planned: PlannedEmployee = { ...entry, changes: changes ?? stored?.changes ?? [], ...(stored?.createChanges ? { createChanges: stored.createChanges } : {}) };
           const withWarnings = extra.length ? { ...planned, warnings: [...planned.warnings, ...extra] } : planned;
           yield input.report.dryRun ? planLine(withWarnings) : employeeLine(withWarnings, created.get(entry.ref), updated.get(entry.ref), input.report);
         }
@@ -143,12 +144,18 @@ export function writeRunReportActivity(deps: ActivityDeps) {
   };
 }
 
-/** Every stored entry's changes, by slot, read page by page (only the changes are kept). */
-async function storedChanges(deps: ActivityDeps, stored: StoredPlan, onPage: () => void): Promise<FieldChange[][]> {
+/**
+ * Every stored entry's changes, by slot, read page by page (only the changes are kept); a filter-discovery entry's
+ * also what its create sets (it plans none), from the desired state its page keeps: its line lists them if created.
+ */
+async function storedChanges(deps: ActivityDeps, stored: StoredPlan, onPage: () => void): Promise<Pick<PlannedEmployee, 'changes' | 'createChanges'>[]> {
   const pages = requirePlanPages(deps);
-  const changes: FieldChange[][] = [];
+  const changes: Pick<PlannedEmployee, 'changes' | 'createChanges'>[] = [];
   for (const key of stored.pages) {
-    for (const entry of await pages.get(key)) changes.push(entry.changes);
+    for (const entry of await pages.get(key)) {
+      const desired = entry.action === 'discover' ? entry.create?.desiredIfFound : undefined;
+      changes.push({ changes: entry.changes, ...(desired ? { createChanges: createChanges(desired) } : {}) });
+    }
     onPage();
   }
   return changes;

@@ -1,7 +1,8 @@
 import type { RecordProblem } from '../mapping/employee';
+import { buildCreateBody, diffUser } from './payloads';
 import type { PlanEntry, PlannedAction } from './plan';
 import type { SyncReport } from './report';
-import type { EmployeeOutcome, EmployeeStatus, FieldChange } from './types';
+import type { DesiredState, EmployeeOutcome, EmployeeStatus, FieldChange } from './types';
 
 /**
  * What became of an employee, as a run report's line says it: an outcome's status, or `not_done`: the plan planned a
@@ -56,8 +57,19 @@ export function planPreview(entries: readonly PlannedEmployee[]): EmployeeReport
   return [...writes, ...skips].slice(0, PREVIEW_PAGE).map(planLine);
 }
 
-/** What a report line needs of a plan entry. */
-export type PlannedEmployee = Pick<PlanEntry, 'ref' | 'employeeKey' | 'recordRef' | 'action' | 'changes' | 'warnings' | 'reason' | 'returner' | 'adopted'>;
+/**
+ * What a report line needs of a plan entry. `createChanges`: a filter-discovery entry's (`discover`) attributes its
+ * create sets (createChanges), which its planned `changes` leave out (discovery may find the user instead).
+ */
+export type PlannedEmployee = Pick<PlanEntry, 'ref' | 'employeeKey' | 'recordRef' | 'action' | 'changes' | 'warnings' | 'reason' | 'returner' | 'adopted'> & { createChanges?: FieldChange[] };
+
+/**
+ * Every attribute a create sets, references included (those its create carries and those phase 2 writes), as a
+ * list-mode create's plan lists them (sync/plan.ts): what a filter-discovery employee's line lists once created.
+ */
+export function createChanges(desired: Pick<DesiredState, 'user' | 'references' | 'createOnly' | 'sourceId'>): FieldChange[] {
+  return diffUser(buildCreateBody(desired, desired.references), undefined, Object.keys(desired.references));
+}
 
 /** A dry run's view: the plan, per employee. */
 export function planLine(entry: PlannedEmployee): EmployeeReportLine {
@@ -130,8 +142,9 @@ export function employeeLine(entry: PlannedEmployee, created: EmployeeOutcome | 
   const skipped = [created, updated].find((outcome) => outcome?.status === 'skipped' && outcome.reason);
   const warnings = [...entry.warnings, ...(created?.warnings ?? []), ...(updated?.warnings ?? [])];
   const status = lineStatus(entry.action, created, updated);
-  // A created employee's line lists every attribute it got, whether its create carried it or phase 2 wrote it.
-  const changes = status === 'created' ? entry.changes : (updated?.changes ?? created?.update?.changes ?? (status === 'unchanged' ? [] : entry.changes));
+  // A created employee's line lists every attribute it got, whether its create carried it or phase 2 wrote it; a
+  // discovered one's plan lists none (it might have been found), so what its create set, as a list-mode create's does.
+  const changes = status === 'created' ? (entry.action === 'discover' && entry.createChanges ? entry.createChanges : entry.changes) : (updated?.changes ?? created?.update?.changes ?? (status === 'unchanged' ? [] : entry.changes));
   const notDone = status === 'not_done' ? `not done: ${notDoneReason(run, entry.action)}` : undefined;
   return {
     ...line,
