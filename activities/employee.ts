@@ -3,12 +3,13 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ExternalIdHolders, ScimClient } from '../scim/client';
 import { emailSpellings } from '../mapping/email';
 import { ScimMalformedResponseError, ScimNotFoundError, ScimUnreadableUserError } from '../scim/errors';
-import type { ScimUserWrite } from '../scim/resources';
+import type { ScimUser, ScimUserWrite } from '../scim/resources';
 import { composeUpdate, isPutOverCurrent, overCurrentBody } from '../sync/payloads';
-import { desiredForFound } from '../sync/plan';
+import { hrIdHash, hrIdIndexHolds } from '../storage/plan-pages';
+import { desiredForFound, keyCollision } from '../sync/plan';
 import { operationsBefore, type StepHeartbeat } from '../sync/step-operations';
 import type { DesiredState, EmployeeChange, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
-import { scimClientFor, type ActivityDeps, type PeakonConnection } from './deps';
+import { requirePlanPages, scimClientFor, type ActivityDeps, type PeakonConnection } from './deps';
 import { FailureType, toActivityFailure } from './failures';
 import { holdTenant, tenantHeldForMs } from './tenant-hold';
 
@@ -168,6 +169,12 @@ export function scimStepActivities(deps: ActivityDeps) {
             return { peakonUserId: error.userId, externalId: error.user.externalId ?? null, leftAlone };
           }
           if (found) {
+            // Another HR record's person (their key given to this one): not taken over, as a listing plan's keyHeldByOther.
+            const heldByOther = input.desired ? await heldByOtherRecord(deps, input, found, Context.current().cancellationSignal) : undefined;
+            if (heldByOther) {
+              log.warn("Peakon user matched by key is another HR record's person: not taken over", { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: found.id });
+              return { peakonUserId: found.id, externalId: found.externalId ?? null, leftAlone: heldByOther };
+            }
             // The plan's rules for what it found (a returner's separation cleared), as a plan that lists the tenant applies them.
             const update = input.desired ? composeUpdate(desiredForFound(input.desired, found), found, input.updateMethod) : undefined;
             return { peakonUserId: found.id, externalId: found.externalId ?? null, ...(update && update.changes.length > 0 ? { update } : {}) };
@@ -213,6 +220,28 @@ export function scimStepActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+/**
+ * Filter discovery's rule for a user found by key, a listing plan's (sync/plan.ts keyHeldByOther, hrIdHolders): a user
+ * that carries as externalId the HR id of another record of this read (exactly one record carries it: the plan's HR id
+ * index, DesiredState.readHrIds), active and owned by the connector, is that person's user, whose key changed in the HR
+ * system and was given to this one. Taking it over would write this record's identity onto the other person's survey
+ * history (and the other person would be created anew). The reason, in keyCollision's words, when so; undefined when
+ * the user is this record's to adopt or update as before: no externalId, this record's own, an id no record of the
+ * read carries (a hand-made user, another system's id, a leaver's), an inactive or unowned user, or a plan of an
+ * earlier version (no index). The index is read only for such a foreign id, the ledger only when the index holds it.
+ * What a listing also checks and one lookup cannot, that no second user carries the id, is not checked: such a user is
+ * skipped too, never overwritten.
+ */
+export async function heldByOtherRecord(deps: ActivityDeps, input: Pick<DiscoverInput, 'run' | 'matchingKey' | 'desired'>, found: ScimUser, signal?: AbortSignal): Promise<string | undefined> {
+  const index = input.desired?.readHrIds;
+  const externalId = found.externalId;
+  if (!index || externalId === undefined || externalId === null || externalId === input.desired?.sourceId || found.active === false || !deps.ownership) return undefined;
+  if (!(await hrIdIndexHolds(requirePlanPages(deps), index, hrIdHash(deps.employeeRefKey, input.run.tenant, externalId), signal))) return undefined;
+  const { owned } = await deps.ownership.read(input.run.tenant);
+  if (!owned.includes(found.id)) return undefined;
+  return keyCollision(found, input.matchingKey)?.reason;
 }
 
 /**

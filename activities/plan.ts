@@ -17,8 +17,8 @@ import { employeeRefFor } from '../sync/employee-ref';
 import { dayIn, type LeaverContext } from '../sync/leavers';
 import { buildPlan, configPlanOptions, countPlan, usersOwnedByPlan, type HrIdLookup, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
 import { planPreview, type EmployeeReportLine } from '../sync/employee-report';
-import type { StoredPlan } from '../sync/stored-plan';
-import { storePlan } from '../storage/plan-pages';
+import { withHrIdIndex, type StoredPlan } from '../sync/stored-plan';
+import { hrIdHash, storeHrIdIndex, storePlan } from '../storage/plan-pages';
 import { WARNING_CAP, type LeaversSummary } from '../sync/report';
 import type { RunRef } from '../sync/types';
 import { scimClientFor, type ActivityDeps } from './deps';
@@ -230,7 +230,11 @@ export function planSyncActivity(deps: ActivityDeps) {
         // rows are not its failures, its exit code or its report's to list.
         const problems = single ? [] : mapping.problems;
         const counts = countPlan(plan, problems);
-        const stored = deps.planPages && !single && input.storedPlan === true ? await storePlan(deps.planPages, plan.entries, { signal: context.cancellationSignal, heartbeat: (pages) => heartbeat(`storing the plan (${pages} pages)`) }) : undefined;
+        // Filter discovery: the read's HR ids go along in pages of keyed hashes, so discovery tells a user found by key that
+        // is another record's person (their key given to this one) from one it may adopt, as a listing plan does.
+        const hrIdIndex = deps.planPages && !single && current === undefined && input.storedPlan === true && !input.dryRun ? await storeHrIdIndex(deps.planPages, hrIdHashesOf(desired, (sourceId) => hrIdHash(deps.employeeRefKey, run.tenant, sourceId)), { signal: context.cancellationSignal, heartbeat: (pages) => heartbeat(`storing the read's HR id index (${pages} pages)`) }) : undefined;
+        const toStore = hrIdIndex ? withHrIdIndex(plan.entries, hrIdIndex) : plan.entries;
+        const stored = deps.planPages && !single && input.storedPlan === true ? await storePlan(deps.planPages, toStore, { signal: context.cancellationSignal, heartbeat: (pages) => heartbeat(`storing the plan (${pages} pages)`) }) : undefined;
         // Last, once the plan is stored: an attempt that fails before this (its pages could not be stored) has not
         // changed the ledger, so its retry plans against the same ledger, and a user matched for the first time is
         // still `adopted` (judged against the ledger as read), not silently owned by the failed attempt's record.
@@ -298,6 +302,16 @@ async function lookUpByHrId(scim: ScimClient, deps: ActivityDeps, input: PlanInp
     recordsWithHrId: mapping.employees.filter((employee) => employee.sourceId === single.sourceId).length,
     ...(foundByKey.length ? { otherRecordsHrIds: otherRecordsHrIds(foundByKey, mapping.employees, single) } : {}),
   };
+}
+
+/**
+ * The hashes of the HR ids exactly one record of the read carries: a listing plan's rule for an id that names a person
+ * (sync/plan.ts hrIdHolders), so an id two records carry keeps nobody's user from being adopted.
+ */
+export function hrIdHashesOf(records: readonly Pick<DesiredEmployee, 'sourceId'>[], hash: (sourceId: string) => string): string[] {
+  const count = new Map<string, number>();
+  for (const record of records) count.set(record.sourceId, (count.get(record.sourceId) ?? 0) + 1);
+  return [...count].flatMap(([sourceId, records]) => (records === 1 ? [hash(sourceId)] : []));
 }
 
 /** The externalIds of users found by key that another record of the read carries as its HR id (HrIdLookup.otherRecordsHrIds). */

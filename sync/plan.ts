@@ -878,9 +878,10 @@ function conflictingRecords(records: readonly DesiredEmployee[], holders: Readon
 
 /**
  * A create whose key another record's user holds (hrIdHolders: that person's key changed, and this record got their
- * old one): Peakon would refuse it (409) until that user's rename has run, so it waits, naming the holder.
+ * old one): Peakon would refuse it (409) until that user's rename has run, so it waits, naming the holder. Filter
+ * discovery skips such a record in the same words (activities/employee.ts heldByOtherRecord), rather than take the user over.
  */
-function keyCollision(holder: ScimUser | undefined, matchingKey: MatchingKeyKind): { holder: string; reason: string } | undefined {
+export function keyCollision(holder: Pick<ScimUser, 'id'> | undefined, matchingKey: MatchingKeyKind): { holder: string; reason: string } | undefined {
   if (!holder) return undefined;
   const field = keyFieldName(matchingKey);
   return { holder: holder.id, reason: `not created: the ${field} is held by Peakon user ${holder.id}, which carries another HR record's id as externalId and is that person's user (their ${field} changed in the HR system); created by a later run once that user has given it up` };

@@ -5,6 +5,7 @@
  * code imports the types and `lightEntryOf`'s shape, activities the rest.
  */
 import type { LightPlanEntry, PlanEntry } from './plan';
+import type { HrIdIndexRef } from './types';
 
 /** Where a stored plan's pages are: payload-store keys (sha256 of the encrypted bytes), and entries per page. */
 export interface StoredPlan {
@@ -42,4 +43,12 @@ export function lightEntryOf(entry: PlanEntry, slot: number): LightPlanEntry {
 /** Page number and position in it of a slot. */
 export function pagePosition(plan: StoredPlan, slot: number): { page: number; offset: number } {
   return { page: Math.floor(slot / plan.pageSize), offset: slot % plan.pageSize };
+}
+
+/**
+ * The entries with the read's HR id index on each discovery's desired state (DesiredState.readHrIds): filter discovery
+ * then tells a user found by key that is another record's person (activities/employee.ts). Other entries as they are.
+ */
+export function withHrIdIndex(entries: readonly PlanEntry[], index: HrIdIndexRef): PlanEntry[] {
+  return entries.map((entry) => (entry.create?.desiredIfFound ? { ...entry, create: { ...entry.create, desiredIfFound: { ...entry.create.desiredIfFound, readHrIds: index } } } : entry));
 }

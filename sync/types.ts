@@ -95,6 +95,22 @@ export interface DesiredState {
    * future hire Peakon holds inactive until their start date (`Tenure`) is not reactivated before that day.
    */
   today?: string;
+  /**
+   * Filter discovery (`desiredIfFound`): where the plan stored the HR ids of its read, as keyed hashes
+   * (storage/plan-pages.ts storeHrIdIndex). Discovery looks up there whether a user found by key carries another HR
+   * record's id (that person's user, whose key this record was given): not taken over, as a listing plan's
+   * keyHeldByOther. Absent (plans of earlier versions, a page store without it): no such check.
+   */
+  readHrIds?: HrIdIndexRef;
+}
+
+/**
+ * The HR ids of a plan's read, stored in the payload store as keyed hashes (never plain), bucketed by the hashes'
+ * first hex digits: `index` is the page listing the buckets' pages, `buckets` how many there are (a power of 16).
+ */
+export interface HrIdIndexRef {
+  index: string;
+  buckets: number;
 }
 
 /** One write to bring an existing Peakon user in line, with what it changes. */

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { RunReportFile } from '../../activities/report';
 import { ENTERPRISE_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import { keyCollision } from '../../sync/plan';
 import type { SyncReport } from '../../sync/report';
 import type { EmployeeOutcome } from '../../sync/types';
 import { DISCOVERY_REQUESTS_AT_MOST } from '../../workflows/activity-options';
@@ -83,6 +84,49 @@ describe('sync.discovery: filter with a renamed employee (new email, same HR id)
         expect(outcome.reason).toContain(`Peakon user ${old?.id} already holds this HR id as externalId under another email: not created`);
         expect(outcome.reason).not.toContain(person.work_email);
         expect(outcome.reason).not.toContain(newEmail);
+      })(),
+    );
+  });
+
+  it("a new hire given a renamed colleague's old email is skipped, not written over the colleague's user; a user carrying an id no record has is still adopted", async () => {
+    const { fixture, org, person, newEmail, workers } = await renameSetup(6);
+    await workers.runUntil(
+      (async () => {
+        expect(((await (await fixture.startSync()).result()) as SyncReport).counts).toMatchObject({ created: 6, failed: 0 });
+        const old = fixture.sandbox.users().find((user) => user.externalId === person.employee_id) as ScimUser;
+        expect(old.userName).toBe(person.work_email);
+        // The control: a user another system provisioned (its externalId no record of the read carries), whose email a
+        // record of the read has. Adopted and updated as before.
+        const [okta] = fixture.sandbox.seedUsers([{ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'okta.user@example.org', externalId: 'OKTA-00u1abc', name: { givenName: 'Okta', familyName: 'User' }, emails: [{ value: 'okta.user@example.org', primary: true }], active: true }]);
+        const adoptee: GeneratedEmployee = { ...person, employee_id: 'H9001', first_name: 'Ada', last_name: 'Opted', work_email: 'okta.user@example.org', employee_number: '99001' };
+        // The person's email changes; the HR system gives their old one to a new hire, in the same export.
+        const hire: GeneratedEmployee = { ...person, employee_id: 'H9000', first_name: 'Newt', last_name: 'Hire', employee_number: '99000' };
+        fixture.writeEmployees([...org.map((employee) => (employee === person ? { ...employee, work_email: newEmail } : employee)), hire, adoptee]);
+
+        const opsBefore = fixture.sandbox.ops().length;
+        const second: SyncReport = await (await fixture.startSync()).result();
+        expect(second.status).toBe('completed');
+        // The renamed person (their own user holds their HR id) and the new hire skipped; the control updated.
+        expect(second.counts).toMatchObject({ created: 0, updated: 1, skipped: 2, failed: 0 });
+        const writes = fixture.sandbox.ops().slice(opsBefore).filter((op) => op.method !== 'GET');
+        expect(writes.map((op) => op.method)).toEqual(['PATCH']);
+        expect(writes[0]?.path.endsWith(`/Users/${okta?.id}`)).toBe(true);
+
+        // The colleague's user as it was: their HR id, name and number; nobody created beside it.
+        expect(fixture.sandbox.users().find((user) => user.id === old.id)).toEqual(old);
+        expect(fixture.sandbox.users()).toHaveLength(7);
+        const line = reportLine(second, person.work_email);
+        const reason = keyCollision({ id: old.id }, 'email')?.reason;
+        expect(reason).toBeDefined();
+        expect(line).toMatchObject({ action: 'discover', status: 'skipped', error: reason });
+        const outcome: EmployeeOutcome = await pipeline.temporal.client.workflow.getHandle(employeeWorkflowId(second.runId, 'create', line?.employeeRef ?? '')).result();
+        // Skipped, so not owned through the new hire (a skipped create takes nobody on).
+        expect(outcome).toMatchObject({ status: 'skipped', reason });
+        expect(reportLine(second, newEmail)).toMatchObject({ status: 'skipped', error: expect.stringContaining(`Peakon user ${old.id} already holds this HR id`) });
+
+        // The control: adopted and updated, its externalId now the record's HR id.
+        expect(reportLine(second, adoptee.work_email)).toMatchObject({ status: 'updated' });
+        expect(fixture.sandbox.users().find((user) => user.id === okta?.id)).toMatchObject({ externalId: 'H9001', name: { givenName: 'Ada', familyName: 'Opted' }, active: true });
       })(),
     );
   });
