@@ -6,6 +6,7 @@ import { ConfigError } from '../config/load';
 import { undecodableValue } from '../mapping/source-text';
 import type { CsvSourceConfig } from './config';
 import { csvFileToRead } from './data-dir';
+import { MAX_RESPONSE_BYTES } from './http';
 import type { RecordProblem } from '../mapping/employee';
 import { SourceReadError, type HrisReadOptions, type HrisRecord, type HrisSource } from './source';
 
@@ -34,6 +35,28 @@ const SNIFF_BYTES = 64 * 1024;
 const MAX_NON_TEXT_SHARE = 0.25;
 
 /**
+ * The longest value csv-parse collects, in bytes. A quote that is never closed turns the rest of the file into one
+ * value, held whole in memory (then copied into a string) until the file ends; past this the read fails naming the
+ * line. Far above any row of an HR export (a few hundred bytes), and above the 10 MB value that is one problem record
+ * of the run, not its failure (mapping/limits.ts, test/mapping/limits.test.ts). In UTF-8 (fields read as bytes)
+ * csv-parse counts the value it is reading; under the other encodings the row's earlier values too. Either way the
+ * file's own bound (CsvReadLimits.maxFileBytes) caps the whole read.
+ */
+export const MAX_CSV_RECORD_BYTES = 16 * 1024 * 1024;
+
+/** Bounds of one read; each has its default, a test sets small ones. */
+export interface CsvReadLimits {
+  /**
+   * The largest file read, in bytes: MAX_RESPONSE_BYTES (hris/http.ts), the bound of one HTTP answer, for the same
+   * reason. Every record of a read is kept until it ends (readAllRecords), so a multi-GB text file named by a config
+   * would fill the worker's memory, failing the runs of every tenant on it, and then on each worker that retries it.
+   */
+  maxFileBytes?: number | undefined;
+  /** The longest value (see MAX_CSV_RECORD_BYTES), in bytes. */
+  maxRecordBytes?: number | undefined;
+}
+
+/**
  * A CSV export with a header row. Streams the file so a 50,000-row export never sits in memory as one string.
  * Records keep the header's column names; values stay text (the mapping decides what they mean).
  * Row N of the spreadsheet (header = row 1) is record N-2 of the read, which is how the mapping names records: an
@@ -50,11 +73,14 @@ const MAX_NON_TEXT_SHARE = 0.25;
  *
  * A file that changes while it is read (written in place, replaced or removed) fails the read once its last byte is
  * read (changedWhileRead): an export cut at a line end would otherwise read as complete, its missing tail as leavers.
+ *
+ * Bounded (CsvReadLimits): a file larger than 256 MiB is refused at open (a ConfigError, not retried), and a row longer
+ * than 16 MiB fails the read naming its line, so neither a wrong source.path nor a broken export fills the worker's memory.
  */
-export function createCsvSource(config: CsvSourceConfig, env: NodeJS.ProcessEnv = process.env): HrisSource {
+export function createCsvSource(config: CsvSourceConfig, env: NodeJS.ProcessEnv = process.env, limits: CsvReadLimits = {}): HrisSource {
   return {
     description: `csv:${config.path}`,
-    readPages: (options = {}) => readCsvPages(config, env, options),
+    readPages: (options = {}) => readCsvPages(config, env, options, limits),
   };
 }
 
@@ -64,7 +90,9 @@ interface ParsedRow {
   info: { lines: number; empty_lines?: number; columns?: unknown; error?: { code?: string; column?: unknown; record?: unknown } };
 }
 
-async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, options: HrisReadOptions): AsyncGenerator<HrisRecord[]> {
+async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, options: HrisReadOptions, limits: CsvReadLimits): AsyncGenerator<HrisRecord[]> {
+  const maxFileBytes = limits.maxFileBytes ?? MAX_RESPONSE_BYTES;
+  const maxRecordBytes = limits.maxRecordBytes ?? MAX_CSV_RECORD_BYTES;
   const encoding = nodeEncoding(config.encoding);
   const strict = encoding === 'utf8';
   // The worker's policy, at each read: only a file inside its data directories, and none of its own (hris/data-dir.ts).
@@ -80,7 +108,7 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
     const handle = await fs.open(realFile, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
     try {
       opened = { handle, stats: await handle.stat() };
-      const changed = notRegularFile(config.path, opened.stats);
+      const changed = notRegularFile(config.path, opened.stats) ?? tooLarge(config.path, opened.stats.size, maxFileBytes);
       if (changed) throw changed;
     } catch (error) {
       await handle.close();
@@ -88,10 +116,10 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
     }
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new SourceReadError(`csv:${config.path} cannot be read: ${describeCsvError(error)}`);
+    throw new SourceReadError(`csv:${config.path} cannot be read: ${describeCsvError(error, maxRecordBytes)}`);
   }
   const file = opened.handle.createReadStream();
-  const input = Readable.from(checkedText(file, encoding));
+  const input = Readable.from(checkedText(file, encoding, maxFileBytes));
   // The position of the header row's unnamed last column, when it ends in a delimiter (checkHeader): left out of the records.
   let unnamedLast: number | undefined;
   const parser = input.pipe(
@@ -108,6 +136,8 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
       skip_empty_lines: true,
       // One row with a stray delimiter must not fail the whole read: the row is left out below, as a problem of its own.
       relax_column_count: true,
+      // A value past this fails the read (describeParserError) rather than fill the worker's memory.
+      max_record_size: maxRecordBytes,
       info: true,
     }),
   );
@@ -158,7 +188,7 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
     const changed = await changedWhileRead(opened.stats, realFile);
     if (changed) throw new SourceReadError(changed);
   } catch (error) {
-    throw new SourceReadError(`csv:${config.path} cannot be read: ${describeCsvError(error)}`);
+    throw new SourceReadError(`csv:${config.path} cannot be read: ${describeCsvError(error, maxRecordBytes)}`);
   } finally {
     input.destroy();
     file.destroy();
@@ -187,6 +217,25 @@ function notRegularFile(file: string, stats: Stats): ConfigError | undefined {
             ? 'a block device'
             : 'not a file';
   return new ConfigError(`source.path: ${file} is ${kind}, not a regular file; the CSV source reads only an export written out as a regular file (not a pipe, device or directory)`);
+}
+
+/**
+ * A refusal of a file larger than `limit` bytes (CsvReadLimits.maxFileBytes), from the size its handle's stat gave at
+ * open, before a byte is read. A ConfigError (not retried, as notRegularFile's): every attempt, on any worker, would
+ * read the same file into memory again. Names the path, the size and the limit, never content.
+ */
+function tooLarge(file: string, size: number, limit: number): ConfigError | undefined {
+  if (size <= limit) return undefined;
+  return new ConfigError(
+    `source.path: ${file} is ${byteCount(size)}, over the limit of ${byteCount(limit)} for a CSV export (an HR export of every employee is a few MB; is it the HR export?): read whole, it would fill the worker's memory`,
+  );
+}
+
+const MIB = 1024 * 1024;
+
+/** `300 bytes`, or `3221225472 bytes (3072.0 MiB)` from 1 MiB on. */
+function byteCount(bytes: number): string {
+  return bytes < MIB ? `${bytes} bytes` : `${bytes} bytes (${(bytes / MIB).toFixed(1)} MiB)`;
 }
 
 /**
@@ -284,7 +333,7 @@ function columnCountProblem(row: Record<string, unknown>, info: ParsedRow['info'
  * its byte-order mark at once, one whose bytes are all valid UTF-8 (not only ASCII) once the last byte is read, so the
  * read fails before any record is used (readAllRecords keeps nothing of a failed read).
  */
-async function* checkedText(file: AsyncIterable<Buffer>, encoding: Encoding): AsyncGenerator<Buffer | string> {
+async function* checkedText(file: AsyncIterable<Buffer>, encoding: Encoding, maxFileBytes: number): AsyncGenerator<Buffer | string> {
   const decoder = encoding === 'utf8' ? undefined : textDecoderFor(encoding);
   const legacy = encoding === 'windows1252' || encoding === 'latin1' ? encoding : undefined;
   const lookalike = legacy ? utf8Lookalike() : undefined;
@@ -303,6 +352,9 @@ async function* checkedText(file: AsyncIterable<Buffer>, encoding: Encoding): As
       if (nul >= 0) throw notText(`a NUL byte at byte offset ${offset + nul}`, head);
     }
     offset += chunk.length;
+    // The size was checked at open (tooLarge); a file still being written can grow past it while it is read. This
+    // fails the read (changedWhileRead would, once the last byte is read: too late for the memory); the retry refuses it at open.
+    if (offset > maxFileBytes) throw new SourceReadError(`the HR file grew past ${byteCount(maxFileBytes)} while it was read, more than a CSV export may be; nothing was written`);
     if (sniffed === undefined) {
       yield emit(chunk);
       continue;
@@ -536,17 +588,20 @@ const MAX_ERROR_LENGTH = 500;
  * names and emails when the delimiter is wrong), and this message reaches the run's failure and the CLI (`validate`,
  * `sync`). Keep only its kind (the text before the first colon), code and line, never a value.
  */
-function describeParserError(error: CsvError): string {
+function describeParserError(error: CsvError, maxRecordBytes: number): string {
   const kind = error.message.split(':', 1)[0]?.trim() || 'the file could not be parsed';
   const { lines } = error as unknown as { lines?: unknown };
   const at = typeof lines === 'number' ? ` at line ${lines}` : '';
+  if (error.code === 'CSV_MAX_RECORD_SIZE') {
+    return `${error.code}: a row longer than ${byteCount(maxRecordBytes)}${at}, where a row of an HR export is a few hundred bytes (a quote that is not closed, which makes the rest of the file one value? not a CSV export?)`;
+  }
   return `${error.code}: ${kind}${at} (a wrong source.delimiter, or a quote that is not closed?)`;
 }
 
-function describeCsvError(error: unknown): string {
+function describeCsvError(error: unknown, maxRecordBytes: number): string {
   let message: string;
   if (error instanceof SourceReadError) message = error.message;
-  else if (error instanceof CsvError) message = describeParserError(error);
+  else if (error instanceof CsvError) message = describeParserError(error, maxRecordBytes);
   else if (error instanceof Error) {
     const code = 'code' in error ? String(error.code) : undefined;
     message = code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
