@@ -1,8 +1,7 @@
 import type { RecordProblem } from '../mapping/employee';
-import { buildCreateBody, diffUser } from './payloads';
 import type { PlanEntry, PlannedAction } from './plan';
 import type { SyncReport } from './report';
-import type { DesiredState, EmployeeOutcome, EmployeeStatus, FieldChange } from './types';
+import type { EmployeeOutcome, EmployeeStatus, FieldChange } from './types';
 
 /**
  * What became of an employee, as a run report's line says it: an outcome's status, or `not_done`: the plan planned a
@@ -62,14 +61,6 @@ export function planPreview(entries: readonly PlannedEmployee[]): EmployeeReport
  * create sets (createChanges), which its planned `changes` leave out (discovery may find the user instead).
  */
 export type PlannedEmployee = Pick<PlanEntry, 'ref' | 'employeeKey' | 'recordRef' | 'action' | 'changes' | 'warnings' | 'reason' | 'returner' | 'adopted'> & { createChanges?: FieldChange[] };
-
-/**
- * Every attribute a create sets, references included (those its create carries and those phase 2 writes), as a
- * list-mode create's plan lists them (sync/plan.ts): what a filter-discovery employee's line lists once created.
- */
-export function createChanges(desired: Pick<DesiredState, 'user' | 'references' | 'createOnly' | 'sourceId'>): FieldChange[] {
-  return diffUser(buildCreateBody(desired, desired.references), undefined, Object.keys(desired.references));
-}
 
 /** A dry run's view: the plan, per employee. */
 export function planLine(entry: PlannedEmployee): EmployeeReportLine {

@@ -18,6 +18,14 @@ export function buildCreateBody(desired: DesiredState, carried: Record<string, s
   return withoutNulls(mappedBody(desired, carried));
 }
 
+/**
+ * Every attribute a create sets, references included (those its create carries and those phase 2 writes): what a
+ * create's plan entry lists (sync/plan.ts), and a filter-discovery employee's report line once created.
+ */
+export function createChanges(desired: DesiredState): FieldChange[] {
+  return diffUser(buildCreateBody(desired, desired.references), undefined, Object.keys(desired.references));
+}
+
 /** The mapped state with references: a null core or enterprise attribute is "clear it in Peakon" (see diffUser). */
 function mappedBody(desired: DesiredState, carried: Record<string, string>): ScimUserWrite {
   return withReferences({ ...desired.user, externalId: desired.sourceId }, carried);

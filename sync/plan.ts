@@ -5,7 +5,7 @@ import type { DesiredEmployee, RecordProblem } from '../mapping/employee';
 import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type ScimUserWrite, type UnreadableScimUser } from '../scim/resources';
 import { withoutMassClears, type ClearGuardSettings } from './clear-guard';
 import { currentEmployment, guardVerdict, hasLeft, leaversOn, leaverWrite, returnerClears, separationAttributes, nonEmptyText, unidentifiedVerdict, withSeparation, type LeaverContext } from './leavers';
-import { buildCreateBody, composeUpdate, diffUser } from './payloads';
+import { buildCreateBody, composeUpdate, createChanges } from './payloads';
 import type { LeaversSummary } from './report';
 import type { CreateWork, DesiredState, EmployeeIdentity, EmployeeWrite, FieldChange, MatchingKeyKind, UpdateMethod, UpdateWork } from './types';
 
@@ -1221,7 +1221,7 @@ function planEmployee(employee: DesiredEmployee, current: ScimUser | null | unde
       knownAbsent: current === null,
       ...(current === undefined ? { desiredIfFound: { ...state, ...(context.clearedOnReturn.length ? { clearOnReturn: [...context.clearedOnReturn] } : {}), ...(context.today !== undefined ? { today: context.today } : {}) } } : {}),
     };
-    const changes = diffUser(buildCreateBody(state, employee.references), undefined, Object.keys(employee.references));
+    const changes = createChanges(state);
     return { ...base, wave, action: current === null ? 'create' : 'discover', changes: current === null ? changes : [], create, ...(Object.keys(deferred).length ? { deferredReferences: deferred } : {}) };
   }
   const update = composeUpdate(desiredState(employee), current, options.updateMethod);
