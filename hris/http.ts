@@ -71,7 +71,8 @@ export interface HrisHttpSettings {
  * hostile HR endpoint could fill the worker's memory (the body is held as one string, then parsed). 256 MiB is far
  * above a real page or report (100,000 employees at 1 KB of JSON each is ~100 MB; paginated sources send far less per
  * answer) and half V8's ~512 MiB string limit, leaving room for the parse. A constant, not a source setting: no export needs more, and a setting would change the
- * config schema (and its JSON Schema) of every HTTP source for a bound nobody should have to tune.
+ * config schema (and its JSON Schema) of every HTTP source for a bound nobody should have to tune. Also the largest file
+ * the CSV source reads (hris/csv.ts), for the same reason: every record of a read is kept.
  */
 export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
