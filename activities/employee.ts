@@ -173,7 +173,11 @@ export function scimStepActivities(deps: ActivityDeps) {
             const heldByOther = input.desired ? await heldByOtherRecord(deps, input, found, Context.current().cancellationSignal) : undefined;
             if (heldByOther) {
               log.warn("Peakon user matched by key is another HR record's person: not taken over", { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: found.id });
-              return { peakonUserId: found.id, externalId: found.externalId ?? null, leftAlone: heldByOther };
+              // No peakonUserId: this person is not in Peakon, and a reference to their key (a report's Manager) would
+              // name the other person's user; without one the run leaves such references out (sync/phases.ts
+              // missingPeople), as for a create that failed. (After a 409 the create then fails: a user that took the
+              // key between discovery and create, carrying another record's id, is a race for the next run.)
+              return { externalId: found.externalId ?? null, leftAlone: heldByOther };
             }
             // The plan's rules for what it found (a returner's separation cleared), as a plan that lists the tenant applies them.
             const update = input.desired ? composeUpdate(desiredForFound(input.desired, found), found, input.updateMethod) : undefined;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { RunReportFile } from '../../activities/report';
-import { ENTERPRISE_USER_SCHEMA, type ScimUser } from '../../scim/resources';
+import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser } from '../../scim/resources';
 import { keyCollision } from '../../sync/plan';
 import type { SyncReport } from '../../sync/report';
 import type { EmployeeOutcome } from '../../sync/types';
@@ -101,20 +101,26 @@ describe('sync.discovery: filter with a renamed employee (new email, same HR id)
         const adoptee: GeneratedEmployee = { ...person, employee_id: 'H9001', first_name: 'Ada', last_name: 'Opted', work_email: 'okta.user@example.org', employee_number: '99001' };
         // The person's email changes; the HR system gives their old one to a new hire, in the same export.
         const hire: GeneratedEmployee = { ...person, employee_id: 'H9000', first_name: 'Newt', last_name: 'Hire', employee_number: '99000' };
-        fixture.writeEmployees([...org.map((employee) => (employee === person ? { ...employee, work_email: newEmail } : employee)), hire, adoptee]);
+        // The new hire's own report, also new: their Manager (the hire's email) must not name the colleague's user.
+        const report: GeneratedEmployee = { ...person, employee_id: 'H9002', first_name: 'Rey', last_name: 'Port', work_email: 'rey.port@example.com', employee_number: '99002', manager_id: 'H9000' };
+        fixture.writeEmployees([...org.map((employee) => (employee === person ? { ...employee, work_email: newEmail } : employee)), hire, adoptee, report]);
 
         const opsBefore = fixture.sandbox.ops().length;
         const second: SyncReport = await (await fixture.startSync()).result();
         expect(second.status).toBe('completed');
-        // The renamed person (their own user holds their HR id) and the new hire skipped; the control updated.
-        expect(second.counts).toMatchObject({ created: 0, updated: 1, skipped: 2, failed: 0 });
+        // The renamed person (their own user holds their HR id) and the new hire skipped; the control updated; the
+        // hire's report created without a Manager (left out, as for a manager whose create failed).
+        expect(second.counts).toMatchObject({ created: 1, updated: 1, skipped: 2, failed: 0 });
         const writes = fixture.sandbox.ops().slice(opsBefore).filter((op) => op.method !== 'GET');
-        expect(writes.map((op) => op.method)).toEqual(['PATCH']);
-        expect(writes[0]?.path.endsWith(`/Users/${okta?.id}`)).toBe(true);
+        expect(writes.map((op) => op.method).sort()).toEqual(['PATCH', 'POST']);
+        expect(writes.find((op) => op.method === 'PATCH')?.path.endsWith(`/Users/${okta?.id}`)).toBe(true);
+        const reportUser = fixture.sandbox.users().find((user) => user.externalId === 'H9002');
+        expect(reportUser?.[PEAKON_USER_SCHEMA]?.['Manager']).toBeUndefined();
+        expect(reportLine(second, report.work_email)?.warnings).toContainEqual(expect.stringMatching(/^Manager \(.*\) left out: that person could not be created/));
 
         // The colleague's user as it was: their HR id, name and number; nobody created beside it.
         expect(fixture.sandbox.users().find((user) => user.id === old.id)).toEqual(old);
-        expect(fixture.sandbox.users()).toHaveLength(7);
+        expect(fixture.sandbox.users()).toHaveLength(8);
         const line = reportLine(second, person.work_email);
         const reason = keyCollision({ id: old.id }, 'email')?.reason;
         expect(reason).toBeDefined();
