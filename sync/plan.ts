@@ -483,7 +483,8 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     const left = `termination date ${employee.terminationDate ?? '?'} has come`;
     const adopted = user && !context.owned.has(user.id) ? { adopted: true as const } : {};
     if (!user) entries.push({ ...base, action: 'skip', reason: `${left}: not created` });
-    else if (user.active === false && !deleting) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive`, ...adopted });
+    // Deleted only when owned: an inactive user the connector never owned (another system's) is not adopted to be deleted.
+    else if (user.active === false && (!deleting || !context.owned.has(user.id))) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive`, ...adopted });
     else {
       if (user.active === false) inactiveDeletes += 1;
       const mappedReason = employee.user[PEAKON_USER_SCHEMA]?.[settings.separation.reasonAttribute];
@@ -533,7 +534,9 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
       continue;
     }
     ownedNotInSource += 1;
-    if (user.active === false && !deleting) continue;
+    // An inactive user still carrying the HR id of a record of the read is that person (their key changed while they
+    // were inactive, so no rename reached them: hrIdHolders renames active users only), still employed: not deleted.
+    if (user.active === false && (!deleting || (user.externalId !== undefined && readSourceIds.has(user.externalId)))) continue;
     if (user.active === false) inactiveDeletes += 1;
     entries.push(leaverEntry(user, key ?? emailMatchKey(user.userName), NOT_IN_HR_READ, user.active === false ? 'no longer in scope of the HR read (already inactive in Peakon)' : 'no longer in scope of the HR read', { date: undefined, reason: undefined }));
   }

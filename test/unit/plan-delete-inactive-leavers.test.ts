@@ -41,12 +41,27 @@ describe('plan: leavers Peakon already holds inactive, under leavers.action: del
     expect(plan.leavers).toMatchObject({ action: 'delete', planned: 1, held: false, unowned: 0 });
   });
 
-  it('a terminated record whose user is inactive is deleted; not owned (adopted), as an active one is', () => {
-    for (const owned of [['t'], []]) {
-      const plan = planWith([stays, record('3', 'left@x.com', '2026-11-15')], [staysUser(), user('t', '3', 'left@x.com', false)], ['s', ...owned], deleting);
-      expect(entriesFor(plan, 't')).toEqual([expect.objectContaining({ action: 'delete', recordRef: 'id 3', reason: expect.stringContaining('termination date 2026-11-15 has come'), update: expect.objectContaining({ leaver: 'delete', write: { method: 'delete' } }) })]);
-      expect(entriesFor(plan, 't')[0]?.adopted).toBe(owned.length === 0 ? true : undefined);
-      expect(plan.leavers).toMatchObject({ planned: 1, held: false });
+  it('a terminated record whose owned user is inactive is deleted', () => {
+    const plan = planWith([stays, record('3', 'left@x.com', '2026-11-15')], [staysUser(), user('t', '3', 'left@x.com', false)], ['s', 't'], deleting);
+    expect(entriesFor(plan, 't')).toEqual([expect.objectContaining({ action: 'delete', recordRef: 'id 3', reason: expect.stringContaining('termination date 2026-11-15 has come'), update: expect.objectContaining({ leaver: 'delete', write: { method: 'delete' } }) })]);
+    expect(entriesFor(plan, 't')[0]?.adopted).toBeUndefined();
+    expect(plan.leavers).toMatchObject({ planned: 1, held: false });
+  });
+
+  it('an inactive user the connector never owned, matched by a terminated record, is not adopted to be deleted', () => {
+    const plan = planWith([stays, record('3', 'left@x.com', '2026-11-15')], [staysUser(), user('t', 'OKTA-1', 'left@x.com', false)], ['s'], deleting);
+    expect(entriesFor(plan, 't')).toEqual([expect.objectContaining({ action: 'unchanged', reason: expect.stringContaining('already inactive') })]);
+    expect(writes(plan)).toEqual([]);
+  });
+
+  it('an owned inactive user still carrying the HR id of a record of the read (its email changed while they were inactive) is that person: not deleted', () => {
+    // Record 2's email moved to a new domain; their user (inactive: on leave, or switched off) keeps the old one, and
+    // renames reach active users only. Still employed, whatever the record says of their status.
+    for (const active of [true, false]) {
+      const moved = { ...record('2', 'anna@new.example.com'), user: { ...record('2', 'anna@new.example.com').user, active } };
+      const plan = planWith([stays, moved], [staysUser(), user('l', '2', 'anna@old.example.com', false)], ['s', 'l'], deleting);
+      expect(entriesFor(plan, 'l').filter((entry) => entry.update?.leaver !== undefined)).toEqual([]);
+      expect(plan.leavers).toMatchObject({ planned: 0 });
     }
   });
 
