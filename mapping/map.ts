@@ -74,6 +74,13 @@ export function mapEmployees(records: HrisRecord[], config: ConnectorConfig, rea
       // Whether the record is in scope is unknown, but who it is may not be: its key and id keep its Peakon user from
       // being taken for a leaver (sync/plan.ts).
       const identity = identityOf(mapRecord(record, recordRef, config), config.matching.key);
+      // A row that names nobody as well (a vacancy, a section heading: no key, id or email) holds no Peakon user to keep;
+      // as a problem it would hold every run's leavers (sync/leavers.ts unidentifiedVerdict). Excluded, as before.
+      if (unreadable.length === 0 && Object.keys(identity).length === 0) {
+        excluded += 1;
+        notMapped.push({ record, recordRef });
+        return;
+      }
       problems.push(...verdict.map((problem) => ({ recordRef, ...identity, ...problem })));
       notMapped.push({ record, recordRef });
       return;

@@ -27,8 +27,8 @@ function pattern(source: string): RegExp {
 
 /**
  * A condition compiled once (its config text in NFC, as conditionText is), not normalised again for every record.
- * `readsEmpty`: an `empty` or `notEmpty` condition, which says itself what an empty value means; any other condition
- * failing on an empty value cannot say whether the record is in scope (scopeVerdict).
+ * `readsEmpty`: a condition that says itself what an empty value means (saysWhatEmptyMeans); any other condition
+ * deciding on an empty value cannot say whether the record is in scope (scopeVerdict).
  */
 interface CompiledCondition {
   test: (text: string) => boolean;
@@ -38,10 +38,15 @@ const compiledConditions = new WeakMap<ScopeCondition, CompiledCondition>();
 function conditionTest(condition: ScopeCondition): CompiledCondition {
   let compiled = compiledConditions.get(condition);
   if (!compiled) {
-    compiled = { test: compileCondition(condition), readsEmpty: condition.empty === true || condition.notEmpty === true };
+    compiled = { test: compileCondition(condition), readsEmpty: saysWhatEmptyMeans(condition) };
     compiledConditions.set(condition, compiled);
   }
   return compiled;
+}
+
+/** `empty`/`notEmpty`, or a value compared with "" (`equals: ""`, `notEquals: ""`, `in: ["", …]`): blank decided on purpose. */
+function saysWhatEmptyMeans(condition: ScopeCondition): boolean {
+  return condition.empty === true || condition.notEmpty === true || condition.equals === '' || condition.notEquals === '' || (condition.in ?? []).includes('');
 }
 
 function compileCondition(condition: ScopeCondition): (text: string) => boolean {

@@ -108,4 +108,17 @@ describe('scope: an include rule failing only on an empty field', () => {
       expect(report).toMatchObject({ excluded: 1, problems: [] });
     });
   });
+  describe('what is still decided', () => {
+    it('a row that names nobody (no email, no id: a vacancy line, a heading) with the scope field empty is excluded, not a problem that would hold every run\'s leavers', () => {
+      const report = map(readmeScope, [{ id: 'e1', status: 'Active', email: 'e1@example.com' }, { id: '', email: '', first_name: 'Open position: Sales Engineer', status: '' }]);
+      expect(report.employees.map((employee) => employee.sourceId)).toEqual(['e1']);
+      expect(report).toMatchObject({ excluded: 1, problems: [] });
+    });
+
+    it('a value compared with "" says what empty means: `equals: ""`, `in: ["", …]` and `notEquals: ""` decide', () => {
+      expect(map({ exclude: [[{ field: 'status', equals: '' }]] }, [{ id: 'e2', status: '' }])).toMatchObject({ excluded: 1, problems: [] });
+      expect(map({ exclude: [[{ field: 'status', in: ['', 'Contractor'] }]] }, [{ id: 'e2', status: '' }])).toMatchObject({ excluded: 1, problems: [] });
+      expect(map({ include: [[{ field: 'status', notEquals: '' }]] }, [{ id: 'e2', status: '' }])).toMatchObject({ excluded: 1, problems: [] });
+    });
+  });
 });
