@@ -34,6 +34,13 @@ describe('the HR id index of a filter-discovery plan', () => {
     const stored = readdirSync(folder, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
     expect(stored.length).toBeGreaterThan(1);
     for (const file of stored) expect(readFileSync(path.join(file.parentPath, file.name)).toString('latin1')).not.toContain('HR-4711');
+    // Decrypted (the files above are encrypted by the test run's key whatever they hold): every value a keyed hash.
+    const bucketKeys = (await pages.getStrings?.(index.index)) ?? [];
+    const values = (await Promise.all(bucketKeys.filter(Boolean).map((key) => pages.getStrings?.(key) ?? []))).flat();
+    expect(values).toHaveLength(10_000);
+    expect(values.every((value) => /^[0-9a-f]{16}$/.test(value))).toBe(true);
+    expect(values).not.toContain('HR-4711');
+    expect(values).toContain(hash('HR-4711'));
   });
 
   it('an empty read stores an index that holds nothing', async () => {
