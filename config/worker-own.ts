@@ -32,7 +32,7 @@ export function workerOwnFiles(env: NodeJS.ProcessEnv): ReadonlyMap<string, stri
 
 /**
  * The credential files the worker's SDKs read without being told: the AWS SDK's `~/.aws/credentials` and `~/.aws/config`
- * (unless AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE name others, which {@link workerOwnFiles} counts already) and
+ * (also when AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE name others, which {@link workerOwnFiles} counts too) and
  * Temporal's default config file (`$XDG_CONFIG_HOME/temporalio/temporal.toml`, i.e. `~/.config/temporalio/temporal.toml`;
  * read only when TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE is set, counted always). Each holds keys (`aws_secret_access_key
  * = …`, `api_key = "…"`) a CSV mapping would quote into problems. The home folder is HOME as the SDKs read it, and the
@@ -41,10 +41,10 @@ export function workerOwnFiles(env: NodeJS.ProcessEnv): ReadonlyMap<string, stri
 function defaultCredentialFiles(env: NodeJS.ProcessEnv): Array<[string, string]> {
   const homes = [...new Set([env.HOME?.trim(), processHome()].filter((home): home is string => home !== undefined && home !== '' && path.isAbsolute(home)))];
   const files: Array<[string, string]> = [];
-  const unset = (name: string) => (env[name] ?? '').trim() === '';
   for (const home of homes) {
-    if (unset('AWS_SHARED_CREDENTIALS_FILE')) files.push([path.join(home, '.aws', 'credentials'), 'the default of AWS_SHARED_CREDENTIALS_FILE']);
-    if (unset('AWS_CONFIG_FILE')) files.push([path.join(home, '.aws', 'config'), 'the default of AWS_CONFIG_FILE']);
+    // Counted also when a variable names another file: an old one left in place still holds keys.
+    files.push([path.join(home, '.aws', 'credentials'), 'the default of AWS_SHARED_CREDENTIALS_FILE']);
+    files.push([path.join(home, '.aws', 'config'), 'the default of AWS_CONFIG_FILE']);
     // The file Temporal's SDK would read with this home (XDG_CONFIG_HOME aside: counted below as the SDK reads it).
     const underHome = temporalDefaultConfigFile({ ...env, HOME: home, XDG_CONFIG_HOME: undefined });
     if (underHome !== undefined) files.push([underHome, 'the default of TEMPORAL_CONFIG_FILE']);

@@ -124,12 +124,12 @@ describe('the credential files SDKs read by default are the worker\'s own', () =
     expect((await failure(read(link))).message).toBe(`source.path: ${link} is the worker's own (named by the default of ${variable}), never HR data`);
   });
 
-  it('with AWS_SHARED_CREDENTIALS_FILE set, the file it names is the own one (the SDK reads that instead)', async () => {
+  it('with AWS_SHARED_CREDENTIALS_FILE set, the file it names is the own one, and the default one too (an old file left in place still holds keys)', async () => {
     const named = path.join(home, 'aws-credentials');
     writeFileSync(named, `key\n${KEY}\n`);
     const withVariable = { ...env, AWS_SHARED_CREDENTIALS_FILE: named };
     expect((await failure(read(named, withVariable))).message).toBe(`source.path: ${named} is the worker's own (named by AWS_SHARED_CREDENTIALS_FILE), never HR data`);
-    expect(await read(files.awsCredentials, withVariable)).toEqual([{ key: `aws_secret_access_key = ${KEY}` }]);
+    expect((await failure(read(files.awsCredentials, withVariable))).message).toBe(`source.path: ${files.awsCredentials} is the worker's own (named by the default of AWS_SHARED_CREDENTIALS_FILE), never HR data`);
   });
 
   it('refuses ~/.aws/credentials as a `file:` secret too', () => {
