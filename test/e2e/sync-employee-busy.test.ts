@@ -66,6 +66,7 @@ describe('sync --employee while another run holds the tenant', () => {
           const cancel = await cli(['cancel', employeeRunId, '--json'], env());
           expect((JSON.parse(cancel.stdout) as SyncReport).status).toBe('skipped');
           expect(cancel.stderr).toContain(`${employeeRunId} had already ended skipped: nothing was cancelled`);
+          expect(cancel.stderr).toContain(`the employee was not synced: tenant ${fixture.config.tenant} was busy`);
           expect(cancel.exitCode).toBe(1);
 
           // --json: stdout is the report alone, the line is on stderr all the same.
