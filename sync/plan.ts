@@ -483,8 +483,10 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     const left = `termination date ${employee.terminationDate ?? '?'} has come`;
     const adopted = user && !context.owned.has(user.id) ? { adopted: true as const } : {};
     if (!user) entries.push({ ...base, action: 'skip', reason: `${left}: not created` });
-    // Deleted only when owned: an inactive user the connector never owned (another system's) is not adopted to be deleted.
-    else if (user.active === false && (!deleting || !context.owned.has(user.id))) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive`, ...adopted });
+    else if (user.active === false && !deleting) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive`, ...adopted });
+    // Deleted only when owned: an inactive user the connector never owned (another system's) is neither deleted nor
+    // adopted (no peakonUserId: usersOwnedByPlan would own it, and the next run would delete it).
+    else if (user.active === false && !context.owned.has(user.id)) entries.push({ ...base, action: 'unchanged', reason: `${left}: already inactive, and not the connector's (never owned): left alone under leavers.action delete` });
     else {
       if (user.active === false) inactiveDeletes += 1;
       const mappedReason = employee.user[PEAKON_USER_SCHEMA]?.[settings.separation.reasonAttribute];
@@ -495,6 +497,8 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
   let ownedNotInSource = 0;
   const readKeys = new Set([...desired, ...terminated].map((employee) => employee.employeeKey));
   const readSourceIds = new Set([...desired, ...terminated].map((employee) => employee.sourceId));
+  /** HR ids of records still employed (a terminated record's person left: their old user is a leaver like any other). */
+  const employedSourceIds = new Set(desired.map((employee) => employee.sourceId));
   const { renamedOnto, contested } = heldKeys;
   /**
    * An owned user holding a renamed person's new key whose own HR id no record carries any more: that person left, and
@@ -536,7 +540,7 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     ownedNotInSource += 1;
     // An inactive user still carrying the HR id of a record of the read is that person (their key changed while they
     // were inactive, so no rename reached them: hrIdHolders renames active users only), still employed: not deleted.
-    if (user.active === false && (!deleting || (user.externalId !== undefined && readSourceIds.has(user.externalId)))) continue;
+    if (user.active === false && (!deleting || (user.externalId !== undefined && employedSourceIds.has(user.externalId)))) continue;
     if (user.active === false) inactiveDeletes += 1;
     entries.push(leaverEntry(user, key ?? emailMatchKey(user.userName), NOT_IN_HR_READ, user.active === false ? 'no longer in scope of the HR read (already inactive in Peakon)' : 'no longer in scope of the HR read', { date: undefined, reason: undefined }));
   }

@@ -50,8 +50,12 @@ describe('plan: leavers Peakon already holds inactive, under leavers.action: del
 
   it('an inactive user the connector never owned, matched by a terminated record, is not adopted to be deleted', () => {
     const plan = planWith([stays, record('3', 'left@x.com', '2026-11-15')], [staysUser(), user('t', 'OKTA-1', 'left@x.com', false)], ['s'], deleting);
-    expect(entriesFor(plan, 't')).toEqual([expect.objectContaining({ action: 'unchanged', reason: expect.stringContaining('already inactive') })]);
+    const line = plan.entries.find((entry) => entry.recordRef === 'id 3');
+    expect(line).toMatchObject({ action: 'unchanged', reason: expect.stringContaining('not the connector\'s (never owned)') });
+    expect(line?.adopted).toBeUndefined();
     expect(writes(plan)).toEqual([]);
+    // Not owned from this run on either: the next run would delete it.
+    expect(usersOwnedByPlan(plan.entries)).not.toContain('t');
   });
 
   it('an owned inactive user still carrying the HR id of a record of the read (its email changed while they were inactive) is that person: not deleted', () => {
@@ -63,6 +67,11 @@ describe('plan: leavers Peakon already holds inactive, under leavers.action: del
       expect(entriesFor(plan, 'l').filter((entry) => entry.update?.leaver !== undefined)).toEqual([]);
       expect(plan.leavers).toMatchObject({ planned: 0 });
     }
+  });
+
+  it('an owned inactive user whose person left (a terminated record keeps their HR id under a changed email) is deleted', () => {
+    const plan = planWith([stays, record('2', 'p.archived@x.com', '2026-11-15')], [staysUser(), user('l', '2', 'p@x.com', false)], ['s', 'l'], deleting);
+    expect(entriesFor(plan, 'l')).toEqual([expect.objectContaining({ action: 'delete', update: expect.objectContaining({ leaver: 'delete' }) })]);
   });
 
   it.each(others)('leavers.action %s: the same inactive users are left as they are (no write)', (_action, settings) => {
