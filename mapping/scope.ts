@@ -11,7 +11,10 @@ import { untrustedTextProblem } from './source-text';
 function conditionText(record: HrisRecord, field: string): string {
   const value = getField(record, field);
   if (value === undefined || value === null) return '';
-  return (typeof value === 'object' ? JSON.stringify(value) : String(value)).trim().normalize('NFC');
+  const text = (typeof value === 'object' ? JSON.stringify(value) : String(value)).trim().normalize('NFC');
+  // Blank as the mapping reads it (a zero-width space, a soft hyphen alone): compared as "", so `in: ["", …]` and
+  // `empty: true` agree on it.
+  return isBlank(text) ? '' : text;
 }
 
 // One RegExp per pattern, not per record: scoping runs over every record of a 50,000-row read.

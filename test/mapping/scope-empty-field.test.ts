@@ -119,6 +119,13 @@ describe('scope: an include rule failing only on an empty field', () => {
       expect(map({ exclude: [[{ field: 'status', equals: '' }]] }, [{ id: 'e2', status: '' }])).toMatchObject({ excluded: 1, problems: [] });
       expect(map({ exclude: [[{ field: 'status', in: ['', 'Contractor'] }]] }, [{ id: 'e2', status: '' }])).toMatchObject({ excluded: 1, problems: [] });
       expect(map({ include: [[{ field: 'status', notEquals: '' }]] }, [{ id: 'e2', status: '' }])).toMatchObject({ excluded: 1, problems: [] });
+      // A value of only invisible characters is empty to these comparisons too, as to `empty: true` and the mapping:
+      // `in: ["", Active]` keeps it in scope (then the active mapping rejects it), never out of scope into a leaver.
+      for (const invisible of ['\u200b', '\u00ad']) {
+        const report = map({ include: [[{ field: 'status', in: ['', 'Active'] }]] }, [{ id: 'zw', status: invisible }]);
+        expect(report.excluded).toBe(0);
+        expect(report.problems).toEqual([expect.objectContaining({ sourceId: 'zw', field: 'active' })]);
+      }
     });
   });
 });
