@@ -150,9 +150,11 @@ export function createWorkOfWave(entries: readonly PlanEntry[], wave: number, mi
 
 /**
  * Phase-2 steps: the planned updates of people already in Peakon, the references that creates could not carry, and
- * what filter discovery found to differ. References to people phase 1 could not create are left out with a warning.
+ * what filter discovery found to differ. References to people phase 1 could not create are left out with a warning;
+ * from what filter discovery found only when `dropFromFound()` says so (the workflow's patched() marker: runs recorded
+ * before sent them, so replaying them must schedule the same writes). Asked only when such a reference is there.
  */
-export function updateSteps(entries: readonly LightPlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, missing: ReadonlySet<string>): { steps: UpdateStep[]; warnings: Map<string, string[]> } {
+export function updateSteps(entries: readonly LightPlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, missing: ReadonlySet<string>, options: { dropFromFound?: () => boolean } = {}): { steps: UpdateStep[]; warnings: Map<string, string[]> } {
   const steps: UpdateStep[] = [];
   const warnings = new Map<string, string[]>();
   entries.forEach((entry, index) => {
@@ -175,7 +177,20 @@ export function updateSteps(entries: readonly LightPlanEntry[], outcomes: Readon
       const dropFromCreate = [...new Set([...referencesTo(missing, entry.create.createReferences), ...(outcome.referencesLeftOut ?? [])])];
       steps.push({ at, kind: 'deferred', peakonUserId: outcome.peakonUserId, references, ...(dropFromCreate.length ? { dropFromCreate } : {}) });
     } else if (outcome.status === 'found' && outcome.update) {
-      steps.push({ at, kind: 'found', ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: outcome.peakonUserId, update: outcome.update });
+      const { update } = outcome;
+      // A report's new manager filter discovery did not bring into Peakon: their create failed, or they were skipped
+      // because their key is another person's user, which Peakon would take the reference for.
+      const dropped = referencesTo(missing, update.references);
+      if (dropped.length === 0 || options.dropFromFound?.() !== true) {
+        steps.push({ at, kind: 'found', ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: outcome.peakonUserId, update });
+        return;
+      }
+      warnings.set(entry.ref, dropped.map((attribute) => leftOut(attribute, update.references[attribute])));
+      // Pushed also when nothing is left: the employee's step then reports them unchanged, with the warning, as for a
+      // planned update whose only change was such a reference (and is counted, which a step left out would not be).
+      const changes = update.changes.filter((change) => !dropped.includes(change.field));
+      const references = Object.fromEntries(Object.entries(update.references).filter(([attribute]) => !dropped.includes(attribute)));
+      steps.push({ at, kind: 'found', ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: outcome.peakonUserId, update: { ...update, write: withoutReferences(update.write, dropped, update.changes), references, changes } });
     }
   });
   return { steps, warnings };

@@ -402,7 +402,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
         noteWarnings(warnings);
         if (!(await runPartitions('create', wave, createPartitions(plan, wave, steps, partitionsOfWave(wave))))) return await finish('quarantined');
       }
-      const phaseTwo = updateSteps(entries, created, missingPeople(entries, created));
+      const phaseTwo = updateSteps(entries, created, missingPeople(entries, created), { dropFromFound: () => patched(FOUND_UPDATE_DROPS_MISSING_REFERENCES_PATCH) });
       noteWarnings(phaseTwo.warnings);
       Object.assign(progress, { phase: 'update', wave: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseTwo.steps.length, updateWorkTotal: phaseTwo.steps.length });
       if (!(await runPartitions('update', 0, updatePartitions(plan, phaseTwo.steps, updateMethod, partitionsOf)))) return await finish('quarantined');
@@ -572,6 +572,14 @@ const REPORT_OUTLIVES_CANCEL_PATCH = 'report-outlives-cancel';
  * (with today's SDK, which resolves the update's condition first, no run is known to write it). See docs/versioning.md.
  */
 const APPROVAL_BEATS_TIMEOUT_PATCH = 'approval-beats-timeout';
+
+/**
+ * patched() marker of a run whose filter discovery found a user to update with a reference to someone phase 1 did not
+ * bring into Peakon (their create failed, or they were skipped because their key is another person's user), and left
+ * that reference out with a warning, as planned updates do (2026-12). Before, the found update sent it: Peakon refused
+ * it (one more request) or, when another person's user held the key, took it for that person. Written only then.
+ */
+const FOUND_UPDATE_DROPS_MISSING_REFERENCES_PATCH = 'found-update-drops-missing-references';
 
 /** patched() marker of a run that shows `failed` when it fails after publishing its outcome (2026-11). See docs/versioning.md. */
 const PUBLISH_FAILED_AFTER_FINISH_PATCH = 'publish-failed-after-finish';

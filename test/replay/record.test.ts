@@ -19,7 +19,7 @@ import type { SyncReport } from '../../sync/report';
 import { partitionWorkflowId, tenantLockWorkflowId } from '../../workflows/ids';
 import { approveLeaversUpdate, rejectLeaversUpdate, syncProgressQuery, type SyncWorkflowInput } from '../../workflows/sync';
 import { generateOrg, type GeneratedEmployee } from '../fixtures/org';
-import { TEST_TUNING, usePipelineTests, type PipelineFixture } from '../harness/pipeline';
+import { TEST_TUNING, usePipelineTests, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
 import { pastItsPlan } from '../harness/progress';
 import type { TemporalTestContext } from '../harness/temporal';
 import { asCommitted, HISTORIES_DIRECTORY, historyShape, isCoveredBy, payloadProblems, readHistoryFile, scenarioFiles, testOnlyKeyEnvironment, wasTerminated, workflowTypeOf, writeHistoryFile } from './histories';
@@ -208,6 +208,31 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
     expect(first.report?.counts).toMatchObject({ created: 3, skipped: 1, failed: 0 });
     expect(again.report?.counts).toMatchObject({ created: 0, failed: 0 });
     await record('filter-discovery', first, again);
+  }, 300_000);
+
+  it('filter-discovery-dropped: a re-sync whose found update names a new manager not brought into Peakon (skipped: their email is a renamed colleague\'s user) leaves that reference out', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-filter-dropped' });
+    withoutLeaverGuard(fixture);
+    fixture.config.sync.discovery = 'filter';
+    const org = generateOrg(4, 2);
+    const managers = new Set(org.map((employee) => employee.manager_id));
+    const person = org.find((employee) => !managers.has(employee.employee_id)) as GeneratedEmployee;
+    const mover = org.find((employee) => employee !== person && employee.manager_id !== '') as GeneratedEmployee;
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    const [first, second] = await workers.runUntil(
+      (async () => {
+        const first = await sync(fixture);
+        // The person's email changes, their old one goes to a new hire, and the mover now reports to the hire.
+        const hire: GeneratedEmployee = { ...person, employee_id: 'H9000', first_name: 'Newt', last_name: 'Hire', employee_number: '99000' };
+        fixture.writeEmployees([...org.map((employee) => (employee === person ? { ...employee, work_email: employee.work_email.replace(/@.*$/, '@renamed.example.com') } : employee === mover ? { ...employee, manager_id: hire.employee_id } : employee)), hire]);
+        return [first, await sync(fixture)] as const;
+      })(),
+    );
+    expect(first.report?.counts).toMatchObject({ created: 4, failed: 0 });
+    expect(second.report?.counts).toMatchObject({ created: 0, skipped: 2, failed: 0 });
+    expect(fixture.sandbox.ops().filter((op) => op.method === 'PATCH')).toHaveLength(0);
+    await record('filter-discovery-dropped', first, second);
   }, 300_000);
 
   it('leavers: one leaver deactivated, then three held by the guard and approved, then (after they return) three held and rejected', async () => {

@@ -103,7 +103,11 @@ describe('sync.discovery: filter with a renamed employee (new email, same HR id)
         const hire: GeneratedEmployee = { ...person, employee_id: 'H9000', first_name: 'Newt', last_name: 'Hire', employee_number: '99000' };
         // The new hire's own report, also new: their Manager (the hire's email) must not name the colleague's user.
         const report: GeneratedEmployee = { ...person, employee_id: 'H9002', first_name: 'Rey', last_name: 'Port', work_email: 'rey.port@example.com', employee_number: '99002', manager_id: 'H9000' };
-        fixture.writeEmployees([...org.map((employee) => (employee === person ? { ...employee, work_email: newEmail } : employee)), hire, adoptee, report]);
+        // And someone already in Peakon moves under the new hire: found by discovery with the Manager as its change.
+        const mover = org.find((employee) => employee !== person && employee.manager_id !== '') as GeneratedEmployee;
+        const moverBefore = fixture.sandbox.users().find((user) => user.externalId === mover.employee_id) as ScimUser;
+        expect(moverBefore[PEAKON_USER_SCHEMA]?.['Manager']).toBeDefined();
+        fixture.writeEmployees([...org.map((employee) => (employee === person ? { ...employee, work_email: newEmail } : employee === mover ? { ...employee, manager_id: 'H9000' } : employee)), hire, adoptee, report]);
 
         const opsBefore = fixture.sandbox.ops().length;
         const second: SyncReport = await (await fixture.startSync()).result();
@@ -117,6 +121,9 @@ describe('sync.discovery: filter with a renamed employee (new email, same HR id)
         const reportUser = fixture.sandbox.users().find((user) => user.externalId === 'H9002');
         expect(reportUser?.[PEAKON_USER_SCHEMA]?.['Manager']).toBeUndefined();
         expect(reportLine(second, report.work_email)?.warnings).toContainEqual(expect.stringMatching(/^Manager \(.*\) left out: that person could not be created/));
+        // The mover's found update had the hire as its only change: left out, the mover unchanged, their manager as it was.
+        expect(fixture.sandbox.users().find((user) => user.id === moverBefore.id)?.[PEAKON_USER_SCHEMA]?.['Manager']).toBe(moverBefore[PEAKON_USER_SCHEMA]?.['Manager']);
+        expect(reportLine(second, mover.work_email)).toMatchObject({ status: 'unchanged', warnings: [expect.stringMatching(/^Manager \(.*\) left out: that person could not be created/)] });
 
         // The colleague's user as it was: their HR id, name and number; nobody created beside it.
         expect(fixture.sandbox.users().find((user) => user.id === old.id)).toEqual(old);
