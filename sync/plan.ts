@@ -483,10 +483,9 @@ function planLeavers(current: ScimUser[], desired: DesiredEmployee[], terminated
     const left = `termination date ${employee.terminationDate ?? '?'} has come`;
     const adopted = user && !context.owned.has(user.id) ? { adopted: true as const } : {};
     if (!user) entries.push({ ...base, action: 'skip', reason: `${left}: not created` });
+    // A user the terminated record matches is that person's, adopted whether active or not (as an `already inactive`
+    // line adopts it under the other actions): under `delete` it is deleted like an active one.
     else if (user.active === false && !deleting) entries.push({ ...base, action: 'unchanged', peakonUserId: user.id, reason: `${left}: already inactive`, ...adopted });
-    // Deleted only when owned: an inactive user the connector never owned (another system's) is neither deleted nor
-    // adopted (no peakonUserId: usersOwnedByPlan would own it, and the next run would delete it).
-    else if (user.active === false && !context.owned.has(user.id)) entries.push({ ...base, action: 'unchanged', reason: `${left}: already inactive, and not the connector's (never owned): left alone under leavers.action delete` });
     else {
       if (user.active === false) inactiveDeletes += 1;
       const mappedReason = employee.user[PEAKON_USER_SCHEMA]?.[settings.separation.reasonAttribute];

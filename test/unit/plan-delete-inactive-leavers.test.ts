@@ -48,14 +48,9 @@ describe('plan: leavers Peakon already holds inactive, under leavers.action: del
     expect(plan.leavers).toMatchObject({ planned: 1, held: false });
   });
 
-  it('an inactive user the connector never owned, matched by a terminated record, is not adopted to be deleted', () => {
+  it('an inactive user the connector never owned, matched by a terminated record, is that person\'s: adopted and deleted, as an active one is', () => {
     const plan = planWith([stays, record('3', 'left@x.com', '2026-11-15')], [staysUser(), user('t', 'OKTA-1', 'left@x.com', false)], ['s'], deleting);
-    const line = plan.entries.find((entry) => entry.recordRef === 'id 3');
-    expect(line).toMatchObject({ action: 'unchanged', reason: expect.stringContaining('not the connector\'s (never owned)') });
-    expect(line?.adopted).toBeUndefined();
-    expect(writes(plan)).toEqual([]);
-    // Not owned from this run on either: the next run would delete it.
-    expect(usersOwnedByPlan(plan.entries)).not.toContain('t');
+    expect(entriesFor(plan, 't')).toEqual([expect.objectContaining({ action: 'delete', adopted: true, recordRef: 'id 3' })]);
   });
 
   it('an owned inactive user still carrying the HR id of a record of the read (its email changed while they were inactive) is that person: not deleted', () => {
