@@ -188,12 +188,21 @@ export function updateSteps(entries: readonly LightPlanEntry[], outcomes: Readon
       warnings.set(entry.ref, dropped.map((attribute) => leftOut(attribute, update.references[attribute])));
       // Pushed also when nothing is left: the employee's step then reports them unchanged, with the warning, as for a
       // planned update whose only change was such a reference (and is counted, which a step left out would not be).
-      const changes = update.changes.filter((change) => !dropped.includes(change.field));
-      const references = Object.fromEntries(Object.entries(update.references).filter(([attribute]) => !dropped.includes(attribute)));
-      steps.push({ at, kind: 'found', ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: outcome.peakonUserId, update: { ...update, write: withoutReferences(update.write, dropped, update.changes), references, changes } });
+      steps.push({ at, kind: 'found', ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: outcome.peakonUserId, update: changeWithout(update, dropped) });
     }
   });
   return { steps, warnings };
+}
+
+/** A change without the `dropped` references: not in its write, its references or its listed changes. */
+function changeWithout<Change extends Pick<EmployeeChange, 'write' | 'references' | 'changes'>>(change: Change, dropped: readonly string[]): Change {
+  const { write, references, changes } = change;
+  return {
+    ...change,
+    write: withoutReferences(write, dropped, changes),
+    references: Object.fromEntries(Object.entries(references).filter(([attribute]) => !dropped.includes(attribute))),
+    changes: changes.filter((fieldChange) => !dropped.includes(fieldChange.field)),
+  };
 }
 
 /** The write of a phase-2 step; `entry` is needed for planned and deferred steps (a found step carries its own). */
@@ -203,15 +212,7 @@ export function updateWorkOf(entry: PlanEntry | undefined, step: UpdateStep, met
   if (step.kind === 'planned') {
     if (!entry.update) throw new Error(`plan entry ${entry.ref} has no update`);
     if (!step.drop?.length) return { ...entry.update, createdThisRun: false };
-    const dropped = step.drop;
-    const { write, references, changes } = entry.update;
-    return {
-      ...entry.update,
-      write: withoutReferences(write, dropped, changes),
-      references: Object.fromEntries(Object.entries(references).filter(([attribute]) => !dropped.includes(attribute))),
-      changes: changes.filter((change) => !dropped.includes(change.field)),
-      createdThisRun: false,
-    };
+    return { ...changeWithout(entry.update, step.drop), createdThisRun: false };
   }
   if (!entry.create) throw new Error(`plan entry ${entry.ref} has no create`);
   const changes = Object.entries(step.references).map(([field, to]) => ({ field, from: null, to, peakon: true as const }));
