@@ -50,7 +50,10 @@ const EMPLOYEE_RUN_ID_MARK = '/employee/';
  * it, and `status` or `cancel` of such a run must exit as `sync --employee` does (a skipped run did not sync them).
  */
 export function isEmployeeRunId(workflowId: string): boolean {
-  return workflowId.includes(EMPLOYEE_RUN_ID_MARK);
+  // Told by where the mark stands (after tenant and start time), not by containing it: tenant `employee`'s own runs
+  // (`peakon-sync/employee/<time>`) contain it too.
+  const segments = workflowId.split('/');
+  return segments.length === 5 && `/${segments[3]}/` === EMPLOYEE_RUN_ID_MARK;
 }
 
 /**
