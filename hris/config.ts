@@ -172,7 +172,7 @@ export const RestSourceConfigSchema = z.strictObject({
   type: z.literal('rest'),
   url: httpUrlSchema('use source.auth { type: basic, username, password } (the password as { env: NAME } or { file: path })').describe('the URL of the first page, e.g. https://hr.example.com/api/v2/employees (http(s); no user:password@: use auth)'),
   auth: RestAuthSchema.default({ type: 'none' }),
-  query: z.record(z.string(), z.string()).default({}).describe('extra query parameters sent with every page'),
+  query: z.record(z.string(), z.string()).default({}).describe('extra query parameters sent with every page (with pagination type link, with the first page only: later pages are requested as the Link header names them, query included)'),
   headers: z
     .record(z.string(), z.string().regex(HEADER_VALUE, HEADER_VALUE_MESSAGE))
     .meta({ propertyNames: { type: 'string', pattern: HEADER_NAME.source } })
