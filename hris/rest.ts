@@ -113,9 +113,23 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   let emptyPagesInARow = 0;
   // Entries that were no employee object (each one a problem): a read of nothing else is empty.
   let unreadable = 0;
+  /**
+   * Pages in a row (the one before them not counted) that served the page before again entry for entry, every entry one
+   * that was no employee object. Such a repeat is not taken as a page served again: an API that answers null for each
+   * record the token may not read serves a restricted department longer than a page as full pages of nulls, alike.
+   * A real loop of such pages still ends: at a request already made, a cursor that came back, the total, or maxPages,
+   * whose message then says what the pages were.
+   */
+  let standInRepeats = 0;
+  let standInPageLength = 0;
   for (let pageNumber = 1; next; pageNumber += 1) {
     if (pageNumber > config.maxPages) {
-      throw new SourceReadError(`${description}: more than maxPages (${config.maxPages}) pages; is the pagination setting right?`);
+      const alike =
+        standInRepeats > 0
+          ? ` The last ${standInRepeats + 1} pages were alike, each only ${standInPageLength} entries that are not employee objects (not taken as a page served again: an API answers so for records the token may not read), ` +
+            'so the API may be serving one page again and again; set source.totalPath to the total the API announces, so the read knows where it ends'
+          : '';
+      throw new SourceReadError(`${description}: more than maxPages (${config.maxPages}) pages; is the pagination setting right?${alike}`);
     }
     const requestKey = requestKeyOf(next);
     if (requested.has(requestKey)) {
@@ -176,14 +190,21 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
           `${description}: page ${pageNumber}${pageParamsText(config.pagination, next.params)} served page ${pageNumber - 1} again, record for record; ${firstPageTailHint(config.pagination, read)}`,
         );
       }
-      if (fingerprint === previousPage && !readsPastTheEnd(config.pagination)) {
+      // A page of nothing but stand-ins (null, a string, {} for each record the token may not read) is alike the page
+      // before whenever that one was such a page of the same length: no evidence of a page served again, and failing on
+      // it would fail every read of a list with a restricted part longer than a page. Each entry stays a problem of its
+      // record. (After a short page, above, such a repeat still ends the read: a last short page served again.)
+      const servedAgain = fingerprint === previousPage && !records.every(isStandIn);
+      standInRepeats = fingerprint === previousPage && !servedAgain ? standInRepeats + 1 : 0;
+      standInPageLength = records.length;
+      if (servedAgain && !readsPastTheEnd(config.pagination)) {
         const announcer = config.pagination.type === 'cursor' ? `a next cursor at "${config.pagination.cursorPath}"` : 'a Link rel="next" header';
         throw new SourceReadError(
           `${description}: the API served page ${pageNumber - 1} again (as page ${pageNumber}, record for record) while announcing more (${announcer}); ` +
             'the read cannot tell whether records are missing, so it is incomplete (read again)',
         );
       }
-      if (fingerprint === previousPage) {
+      if (servedAgain) {
         throw new SourceReadError(
           `${description}: page ${pageNumber} repeats page ${pageNumber - 1} record for record; the API ignores the ${config.pagination.type} pagination parameters, is the pagination setting right?`,
         );
