@@ -21,6 +21,14 @@ export interface ActivityDeps {
   createSource(config: ConnectorConfig): HrisSource;
   /** Keys the hash that names employees in workflow IDs and logs (sync/employee-ref.ts); derived from the encryption key. */
   employeeRefKey?: Buffer;
+  /** The id (codec/keys.ts EncryptionKey.id, safe to log) of the encryption key employeeRefKey is derived from. */
+  employeeRefKeyId?: string;
+  /**
+   * The employee-ref key derived from the worker's encryption key with this id, current or old
+   * (PEAKON_SYNC_ENCRYPTION_OLD_KEYS); undefined when the worker does not hold that key. What hashed a run's data
+   * planned before a key rotation (HrIdIndexRef.keyId).
+   */
+  employeeRefKeyFor?: (keyId: string) => Buffer | undefined;
   /** The per-tenant ownership ledger (ownership/): which Peakon users this connector owns. Without it, no leavers. */
   ownership?: LedgerStore;
   /**

@@ -8,7 +8,7 @@ import { composeUpdate, isPutOverCurrent, overCurrentBody } from '../sync/payloa
 import { hrIdHash, hrIdIndexHolds } from '../storage/plan-pages';
 import { desiredForFound, keyCollision } from '../sync/plan';
 import { operationsBefore, type StepHeartbeat } from '../sync/step-operations';
-import type { DesiredState, EmployeeChange, EmployeeWrite, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
+import type { DesiredState, EmployeeChange, EmployeeWrite, HrIdIndexRef, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
 import { requirePlanPages, scimClientFor, type ActivityDeps, type PeakonConnection } from './deps';
 import { FailureType, toActivityFailure } from './failures';
 import { holdTenant, tenantHeldForMs } from './tenant-hold';
@@ -242,10 +242,28 @@ export async function heldByOtherRecord(deps: ActivityDeps, input: Pick<Discover
   const index = input.desired?.readHrIds;
   const externalId = found.externalId;
   if (!index || externalId === undefined || externalId === null || externalId === input.desired?.sourceId || found.active === false || !deps.ownership) return undefined;
-  if (!(await hrIdIndexHolds(requirePlanPages(deps), index, hrIdHash(deps.employeeRefKey, input.run.tenant, externalId), signal))) return undefined;
+  if (!(await hrIdIndexHolds(requirePlanPages(deps), index, hrIdHash(hrIdIndexKey(deps, index), input.run.tenant, externalId), signal))) return undefined;
   const { owned } = await deps.ownership.read(input.run.tenant);
   if (!owned.includes(found.id)) return undefined;
   return keyCollision(found, input.matchingKey)?.reason;
+}
+
+/**
+ * The employee-ref key that hashed an HR id index: that of the encryption key it names (HrIdIndexRef.keyId), current
+ * or old, so a run planned before a key rotation is checked with the key it was planned with, on any worker. An index
+ * naming no key (a keyless worker's, or stored before keyId) was hashed with the key then current: the current one.
+ * A worker that does not hold the named key fails the discovery retryably (another worker may hold it; hashed with
+ * another key, the index would hold nobody, and another person's user would be taken over). Names the key's id only.
+ */
+function hrIdIndexKey(deps: ActivityDeps, index: HrIdIndexRef): Buffer | undefined {
+  if (index.keyId === undefined || index.keyId === deps.employeeRefKeyId) return deps.employeeRefKey;
+  const key = deps.employeeRefKeyFor?.(index.keyId);
+  if (key) return key;
+  throw ApplicationFailure.create({
+    type: FailureType.Transient,
+    nonRetryable: false,
+    message: `the run's HR id index is hashed with encryption key ${index.keyId}, which this worker does not hold (neither PEAKON_SYNC_ENCRYPTION_KEY nor PEAKON_SYNC_ENCRYPTION_OLD_KEYS): retried, as another worker may hold it; keep a rotated-out key in PEAKON_SYNC_ENCRYPTION_OLD_KEYS of every worker until the runs planned with it have ended`,
+  });
 }
 
 /**

@@ -18,9 +18,9 @@ import { dayIn, type LeaverContext } from '../sync/leavers';
 import { buildPlan, configPlanOptions, countPlan, usersOwnedByPlan, type HrIdLookup, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
 import { planPreview, type EmployeeReportLine } from '../sync/employee-report';
 import { withHrIdIndex, type StoredPlan } from '../sync/stored-plan';
-import { hrIdHash, storeHrIdIndex, storePlan } from '../storage/plan-pages';
+import { hrIdHash, storeHrIdIndex, storePlan, type PlanPageStore } from '../storage/plan-pages';
 import { WARNING_CAP, type LeaversSummary } from '../sync/report';
-import type { RunRef } from '../sync/types';
+import type { HrIdIndexRef, RunRef } from '../sync/types';
 import { scimClientFor, type ActivityDeps } from './deps';
 import { convertingFailures, FailureType } from './failures';
 
@@ -232,7 +232,7 @@ export function planSyncActivity(deps: ActivityDeps) {
         const counts = countPlan(plan, problems);
         // Filter discovery: the read's HR ids go along in pages of keyed hashes, so discovery tells a user found by key that
         // is another record's person (their key given to this one) from one it may adopt, as a listing plan does.
-        const hrIdIndex = deps.planPages && !single && current === undefined && input.storedPlan === true && !input.dryRun ? await storeHrIdIndex(deps.planPages, hrIdHashesOf(desired, (sourceId) => hrIdHash(deps.employeeRefKey, run.tenant, sourceId)), { signal: context.cancellationSignal, heartbeat: (pages) => heartbeat(`storing the read's HR id index (${pages} pages)`) }) : undefined;
+        const hrIdIndex = deps.planPages && !single && current === undefined && input.storedPlan === true && !input.dryRun ? await storeReadHrIdIndex(deps, deps.planPages, run.tenant, desired, { signal: context.cancellationSignal, heartbeat: (pages) => heartbeat(`storing the read's HR id index (${pages} pages)`) }) : undefined;
         const toStore = hrIdIndex ? withHrIdIndex(plan.entries, hrIdIndex) : plan.entries;
         const stored = deps.planPages && !single && input.storedPlan === true ? await storePlan(deps.planPages, toStore, { signal: context.cancellationSignal, heartbeat: (pages) => heartbeat(`storing the plan (${pages} pages)`) }) : undefined;
         // Last, once the plan is stored: an attempt that fails before this (its pages could not be stored) has not
@@ -312,6 +312,16 @@ export function hrIdHashesOf(records: readonly Pick<DesiredEmployee, 'sourceId'>
   const count = new Map<string, number>();
   for (const record of records) count.set(record.sourceId, (count.get(record.sourceId) ?? 0) + 1);
   return [...count].flatMap(([sourceId, records]) => (records === 1 ? [hash(sourceId)] : []));
+}
+
+/**
+ * Stores the read's HR id index (storage/plan-pages.ts storeHrIdIndex), hashed with the worker's current employee-ref
+ * key and naming that key's id (HrIdIndexRef.keyId): a discovery that runs on a worker whose current key is another
+ * (a key rotation rolled out mid-run) hashes with the same key, or fails retryably if it does not hold it.
+ */
+export async function storeReadHrIdIndex(deps: Pick<ActivityDeps, 'employeeRefKey' | 'employeeRefKeyId'>, pages: PlanPageStore, tenant: string, records: readonly Pick<DesiredEmployee, 'sourceId'>[], options: { signal?: AbortSignal; heartbeat?: (pages: number) => void } = {}): Promise<HrIdIndexRef | undefined> {
+  const hashes = hrIdHashesOf(records, (sourceId) => hrIdHash(deps.employeeRefKey, tenant, sourceId));
+  return storeHrIdIndex(pages, hashes, { ...options, ...(deps.employeeRefKeyId !== undefined ? { keyId: deps.employeeRefKeyId } : {}) });
 }
 
 /** The externalIds of users found by key that another record of the read carries as its HR id (HrIdLookup.otherRecordsHrIds). */

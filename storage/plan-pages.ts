@@ -130,10 +130,11 @@ function bucketOf(hash: string, buckets: number): number {
 /**
  * Stores the HR id index of a read (DesiredState.readHrIds): the hashes (hrIdHash) bucketed by their first hex digits,
  * as few buckets as keep each at most HR_ID_BUCKET_SIZE, one page per bucket that holds any, and a page listing the
- * buckets' keys ('' for an empty one). So a discovery reads two small pages, never the whole read's ids. Undefined when
- * the store cannot hold string pages.
+ * buckets' keys ('' for an empty one). So a discovery reads two small pages, never the whole read's ids. `keyId`: the
+ * encryption key whose employee-ref key hashed them (HrIdIndexRef.keyId). Undefined when the store cannot hold string
+ * pages.
  */
-export async function storeHrIdIndex(pages: PlanPageStore, hashes: readonly string[], options: { signal?: AbortSignal; heartbeat?: (pages: number) => void } = {}): Promise<HrIdIndexRef | undefined> {
+export async function storeHrIdIndex(pages: PlanPageStore, hashes: readonly string[], options: { signal?: AbortSignal; heartbeat?: (pages: number) => void; keyId?: string } = {}): Promise<HrIdIndexRef | undefined> {
   if (!pages.putStrings) return undefined;
   let buckets = 1;
   while (hashes.length / buckets > HR_ID_BUCKET_SIZE && buckets < 16 ** 4) buckets *= 16;
@@ -144,7 +145,7 @@ export async function storeHrIdIndex(pages: PlanPageStore, hashes: readonly stri
     keys.push(bucket.length ? await pages.putStrings(bucket.sort(), options.signal) : '');
     options.heartbeat?.(keys.length);
   }
-  return { index: await pages.putStrings(keys, options.signal), buckets };
+  return { index: await pages.putStrings(keys, options.signal), buckets, ...(options.keyId !== undefined ? { keyId: options.keyId } : {}) };
 }
 
 /** Whether the HR id index holds the hash (hrIdHash): reads the list of buckets, then the one bucket the hash is in. */

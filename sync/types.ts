@@ -111,6 +111,12 @@ export interface DesiredState {
 export interface HrIdIndexRef {
   index: string;
   buckets: number;
+  /**
+   * The id of the encryption key (codec/keys.ts EncryptionKey.id) whose employee-ref key hashed the ids: discovery
+   * hashes with the same one, also on a worker whose current key is another (a rotation rolled out mid-run). Absent:
+   * stored by a keyless worker, or before this field (hashed with the key then current, as discovery's current one).
+   */
+  keyId?: string;
 }
 
 /** One write to bring an existing Peakon user in line, with what it changes. */

@@ -79,13 +79,22 @@ export function defaultActivityDeps(reportDirectory: string, env: NodeJS.Process
 }
 
 /**
- * The key of the employee-ref hash, derived from the encryption key (so the client derives the same one). None only
- * under PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS=1 (without it no worker or CLI starts keyless): refs are then unkeyed.
+ * The key of the employee-ref hash, derived from the encryption key (so the client derives the same one), with that
+ * encryption key's id, and the employee-ref key of each encryption key the worker holds (current and old, by key id):
+ * what a run planned before a rotation hashed with (HrIdIndexRef.keyId). None only under
+ * PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS=1 (without it no worker or CLI starts keyless): refs are then unkeyed.
  */
-export function employeeRefKeyFromEnv(env: NodeJS.ProcessEnv = process.env): { employeeRefKey?: Buffer } {
+export function employeeRefKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<ActivityDeps, 'employeeRefKey' | 'employeeRefKeyId' | 'employeeRefKeyFor'> {
   const keys = readEncryptionKeys(env);
   if (!keys) return {};
-  return { employeeRefKey: employeeRefKeyOf(keys.current.secret) };
+  return {
+    employeeRefKey: employeeRefKeyOf(keys.current.secret),
+    employeeRefKeyId: keys.current.id,
+    employeeRefKeyFor: (keyId) => {
+      const key = keys.decryptionKeys.get(keyId);
+      return key ? employeeRefKeyOf(key.secret) : undefined;
+    },
+  };
 }
 
 /** The employee-ref key of one encryption key (the current one's for new runs; an old one's for runs before a rotation). */
