@@ -5,7 +5,7 @@ import { emailSpellings } from '../mapping/email';
 import { ScimMalformedResponseError, ScimNotFoundError, ScimUnreadableUserError } from '../scim/errors';
 import type { ScimUser, ScimUserWrite } from '../scim/resources';
 import { composeUpdate, isPutOverCurrent, overCurrentBody } from '../sync/payloads';
-import { hrIdHash, hrIdIndexHolds } from '../storage/plan-pages';
+import { hrIdHash, hrIdIndexHolds, UNKEYED_HR_ID_INDEX } from '../storage/plan-pages';
 import { desiredForFound, keyCollision } from '../sync/plan';
 import { operationsBefore, type StepHeartbeat } from '../sync/step-operations';
 import type { DesiredState, EmployeeChange, EmployeeWrite, HrIdIndexRef, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
@@ -250,12 +250,14 @@ export async function heldByOtherRecord(deps: ActivityDeps, input: Pick<Discover
 
 /**
  * The employee-ref key that hashed an HR id index: that of the encryption key it names (HrIdIndexRef.keyId), current
- * or old, so a run planned before a key rotation is checked with the key it was planned with, on any worker. An index
- * naming no key (a keyless worker's, or stored before keyId) was hashed with the key then current: the current one.
+ * or old, so a run planned before a key rotation is checked with the key it was planned with, on any worker. A keyless
+ * worker's index (UNKEYED_HR_ID_INDEX) is checked unkeyed on any worker; one naming no key (stored before keyId) was
+ * hashed with the key then current: the current one.
  * A worker that does not hold the named key fails the discovery retryably (another worker may hold it; hashed with
  * another key, the index would hold nobody, and another person's user would be taken over). Names the key's id only.
  */
 function hrIdIndexKey(deps: ActivityDeps, index: HrIdIndexRef): Buffer | undefined {
+  if (index.keyId === UNKEYED_HR_ID_INDEX) return undefined;
   if (index.keyId === undefined || index.keyId === deps.employeeRefKeyId) return deps.employeeRefKey;
   const key = deps.employeeRefKeyFor?.(index.keyId);
   if (key) return key;

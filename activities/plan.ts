@@ -18,7 +18,7 @@ import { dayIn, type LeaverContext } from '../sync/leavers';
 import { buildPlan, configPlanOptions, countPlan, usersOwnedByPlan, type HrIdLookup, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
 import { planPreview, type EmployeeReportLine } from '../sync/employee-report';
 import { withHrIdIndex, type StoredPlan } from '../sync/stored-plan';
-import { hrIdHash, storeHrIdIndex, storePlan, type PlanPageStore } from '../storage/plan-pages';
+import { hrIdHash, storeHrIdIndex, storePlan, UNKEYED_HR_ID_INDEX, type PlanPageStore } from '../storage/plan-pages';
 import { WARNING_CAP, type LeaversSummary } from '../sync/report';
 import type { HrIdIndexRef, RunRef } from '../sync/types';
 import { scimClientFor, type ActivityDeps } from './deps';
@@ -321,7 +321,8 @@ export function hrIdHashesOf(records: readonly Pick<DesiredEmployee, 'sourceId'>
  */
 export async function storeReadHrIdIndex(deps: Pick<ActivityDeps, 'employeeRefKey' | 'employeeRefKeyId'>, pages: PlanPageStore, tenant: string, records: readonly Pick<DesiredEmployee, 'sourceId'>[], options: { signal?: AbortSignal; heartbeat?: (pages: number) => void } = {}): Promise<HrIdIndexRef | undefined> {
   const hashes = hrIdHashesOf(records, (sourceId) => hrIdHash(deps.employeeRefKey, tenant, sourceId));
-  return storeHrIdIndex(pages, hashes, { ...options, ...(deps.employeeRefKeyId !== undefined ? { keyId: deps.employeeRefKeyId } : {}) });
+  const keyId = deps.employeeRefKey === undefined ? UNKEYED_HR_ID_INDEX : deps.employeeRefKeyId;
+  return storeHrIdIndex(pages, hashes, { ...options, ...(keyId !== undefined ? { keyId } : {}) });
 }
 
 /** The externalIds of users found by key that another record of the read carries as its HR id (HrIdLookup.otherRecordsHrIds). */

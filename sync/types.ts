@@ -113,8 +113,9 @@ export interface HrIdIndexRef {
   buckets: number;
   /**
    * The id of the encryption key (codec/keys.ts EncryptionKey.id) whose employee-ref key hashed the ids: discovery
-   * hashes with the same one, also on a worker whose current key is another (a rotation rolled out mid-run). Absent:
-   * stored by a keyless worker, or before this field (hashed with the key then current, as discovery's current one).
+   * hashes with the same one, also on a worker whose current key is another (a rotation rolled out mid-run).
+   * UNKEYED_HR_ID_INDEX (storage/plan-pages.ts): stored by a keyless worker, checked unkeyed on any worker. Absent:
+   * stored before this field (hashed with the key then current, as discovery's current one).
    */
   keyId?: string;
 }

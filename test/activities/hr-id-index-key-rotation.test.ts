@@ -19,7 +19,7 @@ import { encryptionKeyId, generateEncryptionKey } from '../../codec/keys';
 import { ledgerStoreFor } from '../../ownership/store';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
 import { CORE_USER_SCHEMA, type ScimUser } from '../../scim/resources';
-import { planPageStoreFromEnv } from '../../storage/plan-pages';
+import { planPageStoreFromEnv, UNKEYED_HR_ID_INDEX } from '../../storage/plan-pages';
 import { keyCollision } from '../../sync/plan';
 import type { HrIdIndexRef } from '../../sync/types';
 import { employeeRefKeyFromEnv } from '../../worker/create-worker';
@@ -127,8 +127,11 @@ describe("filter discovery's HR id index across an encryption key rotation", () 
     try {
       await depsOf(keyless, plain).ownership?.record(TENANT, { owned: [colleague.id], deleted: [] });
       const index = await planOn(keyless, plain);
-      expect(index.keyId).toBeUndefined();
+      expect(index.keyId).toBe(UNKEYED_HR_ID_INDEX);
       await expect(discoverOn(keyless, index, plain)).resolves.toEqual(heldByColleague());
+      // The upgrade to a key (docs/deploy.md: the key set, plain payloads still allowed): a run planned keyless whose
+      // discovery runs on a worker already given the key still sees the colleague.
+      await expect(discoverOn({ ...keyless, ...newKeyOnly }, index, plain)).resolves.toEqual(heldByColleague());
     } finally {
       rmSync(plain, { recursive: true, force: true });
     }
