@@ -15,7 +15,7 @@ import { EMPLOYEE_CANCELLED_ALONE_FAILS_ALONE_PATCH, EMPLOYEE_WITHOUT_OUTCOME_FA
 import { defaultPayloadDirectory } from '../../worker/environment';
 import { generateOrg } from '../fixtures/org';
 import { expectConverged } from '../harness/converged';
-import { usePipelineTests } from '../harness/pipeline';
+import { usePipelineTests, withoutLeaverGuard, type PipelineFixture } from '../harness/pipeline';
 import { eventually } from '../harness/wait';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -36,14 +36,31 @@ const childrenStarted = (events: readonly HistoryEvent[], type: string): string[
 describe('an employee whose workflow ends without an outcome', () => {
   const pipeline = usePipelineTests();
 
-  /** Six people in one create partition, two at a time, each answer slow: employees stay in flight long enough to end one mid-step. */
+  /**
+   * Six people in one create partition, two at a time, each answer slow: employees stay in flight long enough to end one
+   * mid-step. And one owned Peakon user the HR read no longer has: a leaver, whose deactivation the run writes in its
+   * last phase, after every create and update, so a run that stopped after its creates would leave them active.
+   */
   async function sixEmployeesSlowly() {
     const fixture = await pipeline.fixture({ sandbox: { faults: { latencyMs: 1_500 } }, slowAnswers: true });
     const employees = generateOrg(6, 1);
     fixture.writeEmployees(employees);
     fixture.config.sync = { ...fixture.config.sync, maxConcurrentEmployees: 2, partitionSize: 10 };
+    // One leaver of one owned active user: the default guard (maxShare 0.2) would hold it for a person's approval.
+    withoutLeaverGuard(fixture);
     const ledger = ledgerStoreFromEnv(process.env, defaultPayloadDirectory());
-    return { fixture, employees, ledger, workers: await fixture.startWorkers() };
+    const [leaver] = fixture.sandbox.seedUsers([{ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'gone.before@example.org', externalId: 'GONE-1', name: { givenName: 'Gone', familyName: 'Before' }, emails: [{ value: 'gone.before@example.org', primary: true }], active: true }]);
+    if (!leaver) throw new Error('not seeded');
+    await ledger.record(fixture.config.tenant, { owned: [leaver.id], deleted: [] });
+    return { fixture, employees, ledger, leaver, workers: await fixture.startWorkers() };
+  }
+
+  /** The run's last phase ran: the leaver is switched off, by one PATCH sent after every create. */
+  function expectLeaverDeactivatedLast(fixture: PipelineFixture, leaverId: string): void {
+    expect(fixture.sandbox.users().find((user) => user.id === leaverId)?.active).toBe(false);
+    const ops = fixture.sandbox.ops();
+    const deactivation = ops.findIndex((op) => op.method === 'PATCH' && op.path.includes(leaverId));
+    expect(deactivation).toBeGreaterThan(ops.map((op) => op.method).lastIndexOf('POST'));
   }
 
   /** The run's first create partition and its first employee, once that employee runs. */
@@ -60,7 +77,7 @@ describe('an employee whose workflow ends without an outcome', () => {
   }
 
   it('is one failed employee: the partition finishes the rest, the run counts and owns whom it created', async () => {
-    const { fixture, employees, ledger, workers } = await sixEmployeesSlowly();
+    const { fixture, employees, ledger, leaver, workers } = await sixEmployeesSlowly();
     await workers.runUntil(
       (async () => {
         const run = await fixture.startSync();
@@ -69,7 +86,9 @@ describe('an employee whose workflow ends without an outcome', () => {
 
         const report: SyncReport = await run.result();
         expect(report.status).toBe('completed_with_failures');
-        expect(report.counts).toMatchObject({ created: 5, failed: 1 });
+        // The run went on past its creates to its later phases: the leaver phase deactivated the owned user who left.
+        expect(report.counts).toMatchObject({ created: 5, failed: 1, deactivated: 1 });
+        expectLeaverDeactivatedLast(fixture, leaver.id);
         expect(report.failures.map((failure) => failure.reason).join('\n')).toContain('its workflow was terminated before it finished; what it sent may have reached Peakon, and the next sync completes it');
         // It counts one operation, whatever it sent: its POST (if it went out before the termination) or nothing. Every
         // other request of the run (the plan's reads, the five others' POSTs) is counted as sent. Report lines carry no
@@ -87,22 +106,23 @@ describe('an employee whose workflow ends without an outcome', () => {
         expect((await partition.describe()).status.name).toBe('COMPLETED');
         expect(patchesOf((await partition.fetchHistory()).events ?? [])).toContain(EMPLOYEE_WITHOUT_OUTCOME_FAILS_ALONE_PATCH);
         // Everyone the run created is owned (the terminated one's POST may or may not have landed: not owned this run).
-        const created = fixture.sandbox.users();
+        const created = fixture.sandbox.users().filter((user) => user.id !== leaver.id);
         expect(created.length).toBeGreaterThanOrEqual(5);
-        const owned = (await ledger.read(fixture.config.tenant)).owned;
+        const owned = (await ledger.read(fixture.config.tenant)).owned.filter((id) => id !== leaver.id);
         expect(owned).toHaveLength(5);
 
         // The next sync completes the terminated employee, once.
         fixture.sandbox.setFaults({ latencyMs: 0 });
         const next: SyncReport = await (await fixture.startSync()).result();
         expect(next.status).toBe('completed');
-        expectConverged(fixture.sandbox.users(), employees);
+        expect(next.counts.deactivated).toBe(0);
+        expectConverged(fixture.sandbox.users().filter((user) => user.id !== leaver.id), employees);
       })(),
     );
   }, 180_000);
 
   it('cancelled on its own (not with its partition or run) is one failed employee: the run goes on and completes', async () => {
-    const { fixture, employees, ledger, workers } = await sixEmployeesSlowly();
+    const { fixture, employees, ledger, leaver, workers } = await sixEmployeesSlowly();
     await workers.runUntil(
       (async () => {
         const run = await fixture.startSync();
@@ -113,7 +133,8 @@ describe('an employee whose workflow ends without an outcome', () => {
         const report: SyncReport = await run.result();
         // Before the patch the partition took the employee's cancel for its own and the whole run ended `cancelled`.
         expect(report.status).toBe('completed_with_failures');
-        expect(report.counts).toMatchObject({ created: 5, failed: 1 });
+        expect(report.counts).toMatchObject({ created: 5, failed: 1, deactivated: 1 });
+        expectLeaverDeactivatedLast(fixture, leaver.id);
         expect(report.failures).toEqual([expect.objectContaining({ reason: 'its workflow was cancelled on its own before it finished; what it sent may have reached Peakon, and the next sync completes it' })]);
         expect((await partition.describe()).status.name).toBe('COMPLETED');
         expect(patchesOf((await partition.fetchHistory()).events ?? [])).toContain(EMPLOYEE_CANCELLED_ALONE_FAILS_ALONE_PATCH);
@@ -121,13 +142,14 @@ describe('an employee whose workflow ends without an outcome', () => {
         const sent = fixture.sandbox.ops().length;
         expect(report.operations).toBeGreaterThanOrEqual(sent - 1);
         expect(report.operations).toBeLessThanOrEqual(sent);
-        expect((await ledger.read(fixture.config.tenant)).owned).toHaveLength(5);
+        expect((await ledger.read(fixture.config.tenant)).owned.filter((id) => id !== leaver.id)).toHaveLength(5);
 
         // The next sync completes the cancelled employee, once.
         fixture.sandbox.setFaults({ latencyMs: 0 });
         const next: SyncReport = await (await fixture.startSync()).result();
         expect(next.status).toBe('completed');
-        expectConverged(fixture.sandbox.users(), employees);
+        expect(next.counts.deactivated).toBe(0);
+        expectConverged(fixture.sandbox.users().filter((user) => user.id !== leaver.id), employees);
       })(),
     );
   }, 180_000);
