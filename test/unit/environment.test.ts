@@ -28,6 +28,14 @@ describe('worker environment', () => {
     expect(() => readWorkerEnvironment({ PEAKON_SYNC_SCIM_CONCURRENCY: 'many' })).toThrow(/PEAKON_SYNC_SCIM_CONCURRENCY/);
   });
 
+  it('runs PEAKON_SYNC_PLAN_CONCURRENCY plans at once (default 2), and refuses a setting that is not a positive whole number', () => {
+    expect(readWorkerEnvironment({}).PEAKON_SYNC_PLAN_CONCURRENCY).toBe(2);
+    expect(readWorkerEnvironment({ PEAKON_SYNC_PLAN_CONCURRENCY: '1' }).PEAKON_SYNC_PLAN_CONCURRENCY).toBe(1);
+    expect(readWorkerEnvironment({ PEAKON_SYNC_PLAN_CONCURRENCY: '5' }).PEAKON_SYNC_PLAN_CONCURRENCY).toBe(5);
+    // 0 would run no plan at all, and every sync would wait forever; the others are not a count of plans.
+    for (const invalid of ['0', '-1', '1.5', 'x']) expect(() => readWorkerEnvironment({ PEAKON_SYNC_PLAN_CONCURRENCY: invalid })).toThrow(/PEAKON_SYNC_PLAN_CONCURRENCY/);
+  });
+
   it('takes a number or log-level variable set to nothing (VAR= in an env file) as unset: its default, not 0 or a refusal', () => {
     const blank = readWorkerEnvironment({ PEAKON_SYNC_SHUTDOWN_GRACE_MS: '', PEAKON_SYNC_SCIM_CONCURRENCY: ' ', PEAKON_SYNC_PLAN_CONCURRENCY: '', PEAKON_SYNC_LOG_LEVEL: '' });
     expect(blank.PEAKON_SYNC_SHUTDOWN_GRACE_MS).toBe(30_000);
