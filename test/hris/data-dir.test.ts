@@ -122,9 +122,12 @@ describe('CSV exports only from the worker\'s data directories', () => {
   });
 
   it.each([
-    ['a named pipe (FIFO) no one writes to', 'a named pipe (FIFO)', (file: string) => execFileSync('mkfifo', [file])],
-    ['a directory', 'a directory', (file: string) => mkdirSync(file)],
-  ])('refuses %s at once, as not a regular file (a non-retried ConfigInvalid naming its kind), and a symlink onto it', async (_label, kind, make) => {
+    ['a named pipe (FIFO) no one writes to', 'a named pipe (FIFO)', (file: string) => execFileSync('mkfifo', [file]), env],
+    ['a directory', 'a directory', (file: string) => mkdirSync(file), env],
+    // A device needs no privilege: a symlink onto /dev/zero (endless bytes), with /dev a data directory too, so that the
+    // link resolves inside one and only the kind of file can refuse it.
+    ['a character device (/dev/zero, through a symlink)', 'a character device', (file: string) => symlinkSync('/dev/zero', file), { ...env, PEAKON_SYNC_DATA_DIR: [data, '/dev'].join(path.delimiter) }],
+  ])('refuses %s at once, as not a regular file (a non-retried ConfigInvalid naming its kind), and a symlink onto it', async (_label, kind, make, withEnv) => {
     // A read of a FIFO without a writer blocks a libuv thread forever, out of reach of the activity's cancellation.
     const special = path.join(data, `special-${kind.length}.csv`);
     make(special);
@@ -133,7 +136,7 @@ describe('CSV exports only from the worker\'s data directories', () => {
     for (const file of [special, link]) {
       let timer: NodeJS.Timeout | undefined;
       const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 5000)));
-      const outcome = await Promise.race([refusal(file), hung]).finally(() => clearTimeout(timer));
+      const outcome = await Promise.race([refusal(file, withEnv), hung]).finally(() => clearTimeout(timer));
       if (outcome === 'hung') {
         // Unblock the open or read stuck on the FIFO (a writer that closes at once), so jest can exit. Non-blocking: with
         // no reader (the code hung elsewhere) a plain open for writing would hang the test itself; this fails (ENXIO).
