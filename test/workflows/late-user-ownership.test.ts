@@ -47,6 +47,10 @@ describe('a user someone else creates between the plan and its create', () => {
         expect(preview.plan?.find((line) => line.employeeKey === late.work_email)).toMatchObject({ action: 'update', adopted: true });
         const second: SyncReport = await (await fixture.startSync()).result();
         expect(second.counts).toMatchObject({ created: 0, updated: 1, failed: 0 });
+        // And says so in the run's own report file, not only in the preview: the late user's line is an adoption.
+        const adoptedLine = (JSON.parse(readFileSync(second.reportPath ?? '', 'utf8')) as RunReportFile).employees.find((line) => line.employeeKey === late.work_email);
+        expect(adoptedLine).toMatchObject({ action: 'update', status: 'updated', adopted: true });
+        expect(adoptedLine).not.toHaveProperty('error');
         expect((await ledger.read(fixture.config.tenant)).owned).toContain(seeded.id);
       })(),
     );
