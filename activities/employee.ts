@@ -6,7 +6,7 @@ import { ScimMalformedResponseError, ScimNotFoundError, ScimUnreadableUserError 
 import type { ScimUser, ScimUserWrite } from '../scim/resources';
 import { composeUpdate, isPutOverCurrent, overCurrentBody } from '../sync/payloads';
 import { hrIdHash, hrIdIndexHolds, UNKEYED_HR_ID_INDEX } from '../storage/plan-pages';
-import { desiredForFound, keyCollision } from '../sync/plan';
+import { changesBothUniqueFields, desiredForFound, keyCollision, oneUniqueFieldAtATime } from '../sync/plan';
 import { operationsBefore, type StepHeartbeat } from '../sync/step-operations';
 import type { DesiredState, EmployeeChange, EmployeeWrite, HrIdIndexRef, MatchingKeyKind, RunRef, UpdateMethod } from '../sync/types';
 import { requirePlanPages, scimClientFor, type ActivityDeps, type PeakonConnection } from './deps';
@@ -129,6 +129,12 @@ export interface DiscoverResult extends StepResult {
   leftAlone?: string;
   /** Nobody found by the lookup asked (`lookup` in the input): the lookup still due, before anyone is created. */
   next?: DiscoveryLookup;
+  /**
+   * What `update` leaves for a later run, in the words a listing plan gives the same employee (foundUpdate): the user
+   * found has another email (as Peakon compares them) and another employee number than the HR record, and Peakon
+   * changes them one at a time.
+   */
+  warnings?: string[];
 }
 
 export interface CreateInput extends ScimStepInput {
@@ -179,9 +185,12 @@ export function scimStepActivities(deps: ActivityDeps) {
               // key between discovery and create, carrying another record's id, is a race for the next run.)
               return { externalId: found.externalId ?? null, leftAlone: heldByOther };
             }
-            // The plan's rules for what it found (a returner's separation cleared), as a plan that lists the tenant applies them.
-            const update = input.desired ? composeUpdate(desiredForFound(input.desired, found), found, input.updateMethod) : undefined;
-            return { peakonUserId: found.id, externalId: found.externalId ?? null, ...(update && update.changes.length > 0 ? { update } : {}) };
+            // The plan's rules for what it found (a returner's separation cleared, one unique field at a time), as a plan
+            // that lists the tenant applies them.
+            const foundWrite = input.desired ? foundUpdate(input.desired, found, input.matchingKey, input.updateMethod) : undefined;
+            const update = foundWrite?.update;
+            if (foundWrite?.warnings.length) log.warn('found user: email and employee number both differ; one is written by a later run (Peakon changes them one at a time)', { syncRunId: input.run.runId, employeeRef: input.ref, peakonUserId: found.id });
+            return { peakonUserId: found.id, externalId: found.externalId ?? null, ...(update && update.changes.length > 0 ? { update } : {}), ...(foundWrite?.warnings.length ? { warnings: foundWrite.warnings } : {}) };
           }
           if (lookup && !byNumber && lookup.spelling + 1 < emailSpellings(input.userName).length) return { next: { by: 'key', spelling: lookup.spelling + 1 } };
           // Nobody by key: a new hire, or a person whose key changed in the HR system (a rename). The lookup by HR id
@@ -224,6 +233,22 @@ export function scimStepActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+/**
+ * Filter discovery's update of the user it found, by the rules a listing plan applies to the same user (desiredForFound;
+ * sync/plan.ts changesBothUniqueFields, oneUniqueFieldAtATime): Peakon changes a user's email and employee number one
+ * at a time, never both in one request, so when both differ (an address another tool stored in its other IDN spelling,
+ * found by the second spelling's lookup, whose number changed too, or was none) this run writes the one the plan would
+ * (the matching key's field) and leaves the other to a later run, saying so in `warnings` (the plan's words). Without
+ * it, Peakon refuses the whole write, every run, and nothing of the employee is ever updated.
+ */
+export function foundUpdate(desired: DesiredState, found: ScimUser, matchingKey: MatchingKeyKind, method: UpdateMethod): { update: EmployeeChange; warnings: string[] } {
+  const state = desiredForFound(desired, found);
+  // The plan's rule takes a mapped employee; it reads and returns `user` and `warnings` only.
+  const employee = { ...state, employeeKey: '', recordRef: '', warnings: [] };
+  const written = changesBothUniqueFields(employee, found) ? oneUniqueFieldAtATime(employee, found, matchingKey) : employee;
+  return { update: composeUpdate({ ...state, user: written.user }, found, method), warnings: written.warnings };
 }
 
 /**

@@ -972,7 +972,7 @@ function singleRename(records: DesiredEmployee[], currentByKey: ReadonlyMap<stri
  * changes the matching key; when the other unique field changed in the HR system too, this run keeps it as Peakon has
  * it, and the next run, which matches the user by the new key, writes it as an ordinary update.
  */
-function oneUniqueFieldAtATime(employee: DesiredEmployee, state: ScimUser, matchingKey: MatchingKeyKind): DesiredEmployee {
+export function oneUniqueFieldAtATime(employee: DesiredEmployee, state: ScimUser, matchingKey: MatchingKeyKind): DesiredEmployee {
   const waits = (what: string) => [...employee.warnings, `${what} waits for the next run: Peakon changes a user's email and employee number one at a time, and this run changes the ${keyFieldName(matchingKey)}`];
   if (matchingKey === 'email') {
     const wanted = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
@@ -1010,7 +1010,7 @@ function emailChangesInPeakon(wanted: string, held: string): boolean {
  * changed. Peakon refuses both in one request, so oneUniqueFieldAtATime defers one, as for a rename. A number given
  * to a user who had none counts as a change, as oneUniqueFieldAtATime counts it.
  */
-function changesBothUniqueFields(employee: DesiredEmployee, state: ScimUser): boolean {
+export function changesBothUniqueFields(employee: DesiredEmployee, state: ScimUser): boolean {
   const wanted = employee.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
   // null clears the number: a change when Peakon holds one.
   return emailChangesInPeakon(employee.user.userName, state.userName) && wanted !== undefined && (wanted ?? undefined) !== state[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
