@@ -129,6 +129,14 @@ export function planSyncActivity(deps: ActivityDeps) {
         // retention would lose the run's stored plan.
         checkDeletionConfirmed(config);
         if (deps.retentionDays !== undefined && input.employeeKey === undefined) checkGuardTimeoutFitsRetention(config, deps.retentionDays);
+        // Before the HR read, which it does not need: a tenant whose budget another integration spends answers 429 here,
+        // and the plan retried after the durable wait (workflows/sync.ts) then costs one request, not another full read
+        // of the HR system in a plan slot other tenants share; a mapping that cannot fit fails before any read too.
+        heartbeat("preflight: reading the tenant's Peakon attributes");
+        const preflightProblems = await preflightMapping(scim, config.mapping, leaversSettings(config));
+        if (preflightProblems.length > 0) {
+          throw ApplicationFailure.create({ type: FailureType.PreflightFailed, nonRetryable: true, message: `the mapping (or leavers.separation) does not fit the tenant's Peakon attributes:\n${preflightProblems.map((problem) => `  - ${problem}`).join('\n')}` });
+        }
         heartbeat('reading the HR system');
         const source = deps.createSource(config);
         // Heartbeat per page (and per retry wait): the only way this attempt learns it was cancelled or timed out, and
@@ -155,11 +163,6 @@ export function planSyncActivity(deps: ActivityDeps) {
         const desired = single ? [single] : mapping.employees;
         const trace = single ? [traceRead(mapping.recordsRead, source.description, single), traceMap(single)] : [];
 
-        heartbeat("preflight: reading the tenant's Peakon attributes");
-        const preflightProblems = await preflightMapping(scim, config.mapping, leaversSettings(config));
-        if (preflightProblems.length > 0) {
-          throw ApplicationFailure.create({ type: FailureType.PreflightFailed, nonRetryable: true, message: `the mapping (or leavers.separation) does not fit the tenant's Peakon attributes:\n${preflightProblems.map((problem) => `  - ${problem}`).join('\n')}` });
-        }
         let current: ScimUser[] | undefined;
         const unreadable: UnreadableScimUser[] = [];
         let hrIdLookup: HrIdLookup | undefined;

@@ -170,7 +170,7 @@ describe('plan activity reading the HR system', () => {
 describe('plan activity counting its Peakon requests', () => {
   it('heartbeats each request as it goes out, so an attempt that times out while the request hangs has counted it', async () => {
     hr = await startHrServer(0);
-    // Every Peakon request takes 1.5 s: the first one (the preflight's schema read) is in flight long enough to look.
+    // Every Peakon request takes 1.5 s: the first one is in flight long enough to look.
     sandbox.setFaults({ latencyMs: 1500 });
     const environment = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 10_000 }, { logger: new DefaultLogger('ERROR') });
     const beats: Array<{ stage: string; operations: number }> = [];
@@ -183,10 +183,11 @@ describe('plan activity counting its Peakon requests', () => {
       () => undefined,
     );
     try {
-      await eventually(() => beats.some((beat) => beat.stage.startsWith('preflight')), 15_000);
+      // The first request (a mapping without attributes needs no preflight read: the tenant's first listing page).
+      await eventually(() => beats.some((beat) => beat.operations === 1), 15_000);
       await new Promise((resolve) => setTimeout(resolve, 500));
       // Mid-request: the last heartbeat (what the next attempt would start from) already counts the request.
-      expect(beats.at(-1)).toEqual({ stage: "preflight: reading the tenant's Peakon attributes", operations: 1 });
+      expect(beats.at(-1)).toEqual({ stage: expect.any(String), operations: 1 });
       const result = await running;
       expect(result.operations).toBe(sandbox.ops().length - opsBefore);
       expect(Math.max(...beats.map((beat) => beat.operations))).toBe(result.operations);

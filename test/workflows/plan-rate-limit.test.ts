@@ -16,7 +16,8 @@ describe('a plan rate limited by Peakon', () => {
     // Two requests an hour, each 429 asking for one second: the test, not the hour, ends the limit.
     const fixture = await pipeline.fixture({ sandbox: { quotaPerHour: 2, faults: { rateLimitRetryAfter: 1 } } });
     const employees = generateOrg(5, 2);
-    fixture.writeEmployees(employees);
+    // No HR file yet: the plan asks Peakon (its preflight) before it reads the HR system, so a plan refused by a 429
+    // never read it, and its retries after each wait do not read the whole HR system again in a shared plan slot.
     // Another integration's requests: the hour is spent before the run starts.
     for (let request = 0; request < 2; request += 1) {
       const answer = await fetch(`${fixture.sandbox.baseUrl}/Users?count=1`, { headers: { Authorization: `Bearer ${fixture.sandbox.token}` } });
@@ -32,6 +33,7 @@ describe('a plan rate limited by Peakon', () => {
           if (events.some((event) => event.workflowExecutionFailedEventAttributes)) throw new Error('the run failed instead of waiting');
           return events.filter((event) => event.activityTaskFailedEventAttributes).length >= 2 || undefined;
         });
+        fixture.writeEmployees(employees);
         fixture.sandbox.setQuotaPerHour(25_000);
         return (await handle.result()) as SyncReport;
       })(),
