@@ -106,7 +106,7 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
       // In Peakon but not readable (it does not fit the SCIM User schema): left alone, as a listing plan leaves them.
       if (found.leftAlone) return { ...identity, phase: 'create', status: 'skipped', reason: found.leftAlone, peakonUserId: found.peakonUserId, operations: spent.total };
       if (found.peakonUserId) {
-        return { ...identity, phase: 'create', status: found.update ? 'found' : 'unchanged', peakonUserId: found.peakonUserId, operations: spent.total, ...(found.update ? { update: found.update } : {}) };
+        return { ...identity, phase: 'create', status: found.update ? 'found' : 'unchanged', peakonUserId: found.peakonUserId, operations: spent.total, ...(found.update ? { update: found.update } : {}), ...(found.warnings?.length ? { warnings: found.warnings } : {}) };
       }
       if (work.createBody.active === false) {
         // The plan's rule where it cannot know Peakon's state (filter discovery): someone the HR system marks inactive is
@@ -153,6 +153,7 @@ export async function employeeCreateWorkflow(input: EmployeeStepWorkflowInput<Cr
           }
           // Filter discovery: a user someone else created after this run's discovery found nobody is taken as that
           // discovery takes one, updated in phase 2 where it differs, else unchanged.
+          warnings.push(...(found.warnings ?? []));
           return { ...identity, phase: 'create', status: found.update ? 'found' : 'unchanged', peakonUserId: found.peakonUserId, operations: spent.total, ...(found.update ? { update: found.update } : {}), ...(warnings.length ? { warnings } : {}) };
         }
         const references = Object.keys(work.createReferences);

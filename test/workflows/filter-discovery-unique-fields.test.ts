@@ -76,6 +76,8 @@ describe('sync.discovery: filter and a found user whose email and employee numbe
         const firstLine = reportLine(first, key);
         expect(firstLine?.status).not.toBe('failed');
         expect(firstLine).toMatchObject({ action: 'discover', status: 'updated' });
+        // The report says why the number waits, in the listing plan's words.
+        expect(firstLine?.warnings).toEqual(listLine?.warnings);
         // Exactly one of the two changed: the email, as the listing plan writes it; the number is Peakon's still.
         expect([emailChanged(), numberChanged()].filter(Boolean)).toHaveLength(1);
         expect(emailChanged()).toBe(true);
