@@ -28,6 +28,20 @@ const EmployeeObjectSchema = z.record(z.string(), z.unknown());
  */
 const MAX_EMPTY_CURSOR_PAGES = 3;
 
+/**
+ * How many entries that are no employee object (stand-ins: null, a string, {}) alike pages in a row may serve before
+ * the read stops. Two such pages alike are no page served again (an API answers null for each record the token may
+ * not read, and a restricted department longer than a page is full pages of nulls, alike), but a real loop looks the
+ * same: an offset or page API that ignores its position and whose page 1 is all nulls, one that answers every offset
+ * past its end with its last full page of nulls, a cursor or link API that hands out a fresh cursor or URL with the
+ * same page of nulls. No request or cursor repeats there, so unbounded such a read would run to maxPages (10,000
+ * pages), each stand-in held as a problem of its record (hundreds of MB at a few hundred entries a page: the worker
+ * runs out of memory, every tenant's run with it), and a failed read is retried. 10,000 people in a row that the
+ * token cannot read is no read worth going on with either. Only where nothing else ends such a loop: an `offset` or
+ * `page` read with an announced total (`totalPath`) ends at the total instead.
+ */
+const MAX_STAND_INS_IN_A_ROW = 10_000;
+
 /** Where the next page is, or undefined when this was the last. */
 type NextPage = { url: string; params: Record<string, string> } | undefined;
 
@@ -117,8 +131,9 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
    * Pages in a row (the one before them not counted) that served the page before again entry for entry, every entry one
    * that was no employee object. Such a repeat is not taken as a page served again: an API that answers null for each
    * record the token may not read serves a restricted department longer than a page as full pages of nulls, alike.
-   * A real loop of such pages still ends: at a request already made, a cursor that came back, the total, or maxPages,
-   * whose message then says what the pages were.
+   * A real loop of such pages still ends: at a request already made, a cursor that came back, the total, or once
+   * their entries pass MAX_STAND_INS_IN_A_ROW (or at maxPages, when that comes first), whose message then says what the
+   * pages were.
    */
   let standInRepeats = 0;
   let standInPageLength = 0;
@@ -127,7 +142,7 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       const alike =
         standInRepeats > 0
           ? ` The last ${standInRepeats + 1} pages were alike, each only ${standInPageLength} entries that are not employee objects (not taken as a page served again: an API answers so for records the token may not read), ` +
-            'so the API may be serving one page again and again; set source.totalPath to the total the API announces, so the read knows where it ends'
+            `so the API may be serving one page again and again${standInLoopRemedy(config)}`
           : '';
       throw new SourceReadError(`${description}: more than maxPages (${config.maxPages}) pages; is the pagination setting right?${alike}`);
     }
@@ -184,7 +199,11 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
     if (records.length > 0) {
       const fingerprint = pageFingerprint(records);
       // Only a read that asks for pages by position ends so: a `cursor` or `link` read was told there is more.
-      if (fingerprint === previousPage && afterTail && readsPastTheEnd(config.pagination)) {
+      // Except a page of nothing but stand-ins while the announced total says more follows: an API that caps its page
+      // size below pageSize (page 1 short) serves a restricted part of two pages or more as pages of nulls alike, and
+      // its records after them; the total ends that read (and one that loops: more than announced, below).
+      const standInsBeforeTotal = announced !== undefined && read < announced && records.every(isStandIn);
+      if (fingerprint === previousPage && afterTail && readsPastTheEnd(config.pagination) && !standInsBeforeTotal) {
         if (pagesWithRecords >= 2 || announced !== undefined) break;
         throw new SourceReadError(
           `${description}: page ${pageNumber}${pageParamsText(config.pagination, next.params)} served page ${pageNumber - 1} again, record for record; ${firstPageTailHint(config.pagination, read)}`,
@@ -197,6 +216,16 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       const servedAgain = fingerprint === previousPage && !records.every(isStandIn);
       standInRepeats = fingerprint === previousPage && !servedAgain ? standInRepeats + 1 : 0;
       standInPageLength = records.length;
+      // A loop of such pages ends nowhere else (see MAX_STAND_INS_IN_A_ROW) but where an offset or page read has a total:
+      // there the total ends it, or more than announced (below).
+      const standInsInARow = standInRepeats > 0 ? (standInRepeats + 1) * records.length : 0;
+      if (standInsInARow > MAX_STAND_INS_IN_A_ROW && !(announced !== undefined && readsPastTheEnd(config.pagination))) {
+        throw new SourceReadError(
+          `${description}: the last ${standInRepeats + 1} pages (to page ${pageNumber}${pageParamsText(config.pagination, next.params)}) were alike, each only ${records.length} entries that are not employee objects ` +
+            `(null, a string or an empty object, as an API answers for each record the token may not read): ${standInsInARow} such entries in a row, more than the ${MAX_STAND_INS_IN_A_ROW} the read takes. ` +
+            `Either the API serves one page again and again, or the token cannot read that many people in a row; the read cannot tell which, so it stops (${read - standInRepeats * records.length} entries read before these pages)${standInLoopRemedy(config)}`,
+        );
+      }
       if (servedAgain && !readsPastTheEnd(config.pagination)) {
         const announcer = config.pagination.type === 'cursor' ? `a next cursor at "${config.pagination.cursorPath}"` : 'a Link rel="next" header';
         throw new SourceReadError(
@@ -287,6 +316,14 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
       }
     }
     read += records.length;
+    // More than announced fails the read (after the loop), and at once where nothing else would end it: a cursor or link
+    // read is not ended by the total (the API says where the next page is), so a loop of fresh cursors or links would
+    // otherwise go on to maxPages; nor are alike pages of stand-ins past a total announced on page 1 only (an offset or
+    // page read is exempt from MAX_STAND_INS_IN_A_ROW where it has a total). Otherwise an offset or page read goes on
+    // to its empty page, as before.
+    if (announced !== undefined && read > announced && (!readsPastTheEnd(config.pagination) || standInRepeats > 0)) {
+      throw moreThanAnnounced(description, config.totalPath, announced, read);
+    }
     // The page is kept: its entries that were no employee objects are problems of the read now, not before (a page
     // served again at the end of the read is dropped above, problems and all).
     for (const problem of problems) options.onProblem?.(problem);
@@ -320,9 +357,25 @@ async function* readRestPages(config: RestSourceConfig, deps: RestSourceDeps, de
   // More records than announced: an `offset` or `page` read (which ends at the total each page confirms) read records
   // twice because the list shifted, or ended past a total that undercounts; either way some may be missing. So may a
   // `cursor` or `link` read: its cursors and links are often offsets or page numbers underneath.
-  if (announced !== undefined && read > announced) {
-    throw listChanged(description, `${announced} record(s) announced at "${config.totalPath ?? ''}", ${read} read; if every read says so, "${config.totalPath ?? ''}" counts fewer records than the list returns (active people only, say): correct or remove source.totalPath`);
-  }
+  if (announced !== undefined && read > announced) throw moreThanAnnounced(description, config.totalPath, announced, read);
+}
+
+/** More records read than the total announced at `totalPath`: the list changed under the read, or the total undercounts. */
+function moreThanAnnounced(description: string, totalPath: string | undefined, announced: number, read: number): SourceReadError {
+  return listChanged(description, `${announced} record(s) announced at "${totalPath ?? ''}", ${read} read; if every read says so, "${totalPath ?? ''}" counts fewer records than the list returns (active people only, say): correct or remove source.totalPath`);
+}
+
+/**
+ * What to do about alike pages of stand-ins in a row that did not end: `totalPath`, where it would end the read (an
+ * `offset` or `page` read without it), and the token's permissions (a restricted token answers null for each record).
+ */
+function standInLoopRemedy(config: RestSourceConfig): string {
+  const total =
+    readsPastTheEnd(config.pagination) && config.totalPath === undefined ? 'set source.totalPath to the total the API announces, so the read knows where it ends, and ' : '';
+  const loop = readsPastTheEnd(config.pagination)
+    ? `the API ignores the ${config.pagination.type} parameter or serves its last page again past its end`
+    : `the API hands out a new ${config.pagination.type === 'cursor' ? 'cursor' : 'next link'} with the same page again and again`;
+  return `; ${total}check that the token may read every employee (its permissions or scopes): if it may, ${loop}`;
 }
 
 /**

@@ -137,3 +137,89 @@ describe('REST source: a loop of pages of entries that are not employee objects 
     expect(api.requests).toHaveLength(2);
   });
 });
+
+describe('REST source: a loop of pages of entries that are not employee objects ends early, not at maxPages', () => {
+  /** MAX_STAND_INS_IN_A_ROW in hris/rest.ts (not imported: these tests also run against the source without it). */
+  const MAX_STAND_INS_IN_A_ROW = 10_000;
+  /** Pages of 500 nulls: the bound passes on the page that brings the alike pages in a row past it. */
+  const LOOP_PAGE = 500;
+  const nulls = Array.from({ length: LOOP_PAGE }, () => null);
+  const pagesToPassTheBound = Math.floor(MAX_STAND_INS_IN_A_ROW / LOOP_PAGE) + 1;
+
+  it('an offset API that ignores its position, page 1 all nulls, fails once the nulls in a row pass the bound, suggesting totalPath and the token', async () => {
+    const api = await serve(() => ({ body: { data: nulls } }));
+    const error = await readFailure(readReporting(api.origin, { recordsPath: 'data', pagination: { type: 'offset', pageSize: LOOP_PAGE } }));
+    expect(error.message).toContain(`the last ${pagesToPassTheBound} pages (to page ${pagesToPassTheBound} (offset=${(pagesToPassTheBound - 1) * LOOP_PAGE})) were alike, each only ${LOOP_PAGE} entries that are not employee objects`);
+    expect(error.message).toContain(`${pagesToPassTheBound * LOOP_PAGE} such entries in a row, more than the ${MAX_STAND_INS_IN_A_ROW} the read takes`);
+    expect(error.message).toContain('Either the API serves one page again and again, or the token cannot read that many people in a row');
+    expect(error.message).toContain('set source.totalPath');
+    expect(error.message).toContain('check that the token may read every employee');
+    expect(api.requests).toHaveLength(pagesToPassTheBound);
+  });
+
+  it('a cursor API that hands out a fresh cursor with every page of nulls fails so too, without suggesting totalPath (it would not end the read)', async () => {
+    const api = await serve(({ url }) => {
+      const at = Number(url.searchParams.get('cursor') ?? 0);
+      return { body: { data: at === 0 ? entries.slice(0, PAGE) : nulls, next: String(at + 1) } };
+    });
+    const error = await readFailure(readReporting(api.origin, { recordsPath: 'data', pagination: { type: 'cursor', cursorPath: 'next' } }));
+    expect(error.message).toContain(`the last ${pagesToPassTheBound} pages (to page ${pagesToPassTheBound + 1}) were alike`);
+    expect(error.message).toContain(`(${PAGE} entries read before these pages)`);
+    expect(error.message).toContain('the API hands out a new cursor with the same page again and again');
+    expect(error.message).not.toContain('totalPath');
+    expect(api.requests).toHaveLength(pagesToPassTheBound + 1);
+  });
+
+  it('with totalPath, a cursor API that hands out a fresh cursor with every page of nulls fails once more than the total is read', async () => {
+    const api = await serve(({ url }) => {
+      const at = Number(url.searchParams.get('cursor') ?? 0);
+      return { body: { total: 9, data: at === 0 ? entries.slice(0, PAGE) : [null, null, null], next: String(at + 1) } };
+    });
+    const error = await readFailure(readReporting(api.origin, { recordsPath: 'data', totalPath: 'total', maxPages: 50, pagination: { type: 'cursor', cursorPath: 'next' } }));
+    expect(error.message).toContain('the HR list changed while it was read (9 record(s) announced at "total", 12 read;');
+    expect(api.requests).toHaveLength(4);
+  });
+
+  it('with totalPath, an offset API that announces the total on page 1 only and then serves pages of nulls for every offset fails once more than the total is read', async () => {
+    const api = await serve(({ url }) => (url.searchParams.get('offset') === '0' ? { body: { total: 9, data: entries.slice(0, PAGE) } } : { body: { data: [null, null, null] } }));
+    const error = await readFailure(readReporting(api.origin, { recordsPath: 'data', totalPath: 'total', maxPages: 50, pagination: { type: 'offset', pageSize: PAGE } }));
+    expect(error.message).toContain('9 record(s) announced at "total", 12 read');
+    expect(api.requests).toHaveLength(4);
+  });
+
+  it('with totalPath, a Link API that links a fresh URL with every page of nulls too', async () => {
+    const api = await serve(({ url }) => {
+      const at = Number(url.searchParams.get('at') ?? 0);
+      return { body: { total: 9, data: at === 0 ? entries.slice(0, PAGE) : [null, null, null] }, headers: { Link: `</api/employees?at=${at + 1}>; rel="next"` } };
+    });
+    const error = await readFailure(readReporting(api.origin, { recordsPath: 'data', totalPath: 'total', maxPages: 50, pagination: { type: 'link' } }));
+    expect(error.message).toContain('9 record(s) announced at "total", 12 read');
+    expect(api.requests).toHaveLength(4);
+  });
+});
+
+describe('REST source: an offset API that caps its page size, its first two pages all nulls', () => {
+  /** Six restricted people first, then four readable; the API serves at most 3 of the 10 asked for. */
+  const restrictedFirst = [null, null, null, null, null, null, person('E1'), person('E2'), person('E3'), person('E4')];
+  const capped = (withTotal: boolean) =>
+    serve(({ url }) => {
+      const offset = Number(url.searchParams.get('offset'));
+      return { body: { ...(withTotal ? { total: restrictedFirst.length } : {}), data: restrictedFirst.slice(offset, offset + 3) } };
+    });
+
+  it('with totalPath, reads on past the second page of nulls to the records after it (page 1 short is no end: the total is)', async () => {
+    const api = await capped(true);
+    const { records, problems } = await readReporting(api.origin, { recordsPath: 'data', totalPath: 'total', pagination: { type: 'offset', pageSize: 10 } });
+    expect(ids(records)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined, 'E1', 'E2', 'E3', 'E4']);
+    expect(problems.map((problem) => problem.recordRef)).toEqual([1, 2, 3, 4, 5, 6].map((record) => `record ${record}`));
+    expect(api.requests.map((request) => request.url.searchParams.get('offset'))).toEqual(['0', '3', '6', '9']);
+  });
+
+  it('without it, fails on page 2 as page 1 served again, suggesting totalPath (as for any short page 1 served again)', async () => {
+    const api = await capped(false);
+    const error = await readFailure(readReporting(api.origin, { recordsPath: 'data', pagination: { type: 'offset', pageSize: 10 } }));
+    expect(error.message).toContain('page 2 (offset=3) served page 1 again, record for record');
+    expect(error.message).toContain('Set totalPath');
+    expect(api.requests).toHaveLength(2);
+  });
+});
