@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA } from '../../scim/resources';
 import { MAX_CREATE_WAVES } from '../../sync/plan';
 import type { SyncReport } from '../../sync/report';
@@ -112,6 +113,19 @@ describe('sync pipeline: repeated runs, bad records, bad tokens, failed managers
     expect(report.failures[0]?.reason).toMatch(/email/i);
     expect(report.failures[0]?.reason).toMatch(/row \d+/);
     expect(fixture.sandbox.users()).toHaveLength(11);
+  });
+
+  it('reports the records a plan read before Peakon refused its token (no mapped attribute: no preflight read, the listing first), not counting blank lines', async () => {
+    const fixture = await pipeline.fixture({ workerToken: 'wrong-token' });
+    fixture.config.mapping.attributes = {};
+    fixture.writeEmployees(generateOrg(10, 2));
+    // Blank lines (one of spaces) at the end of the export: rows that keep row numbers, not records read.
+    appendFileSync((fixture.config.source as { path: string }).path, '\n\n   \n');
+    const report: SyncReport = await (await fixture.startWorkers()).runUntil((await fixture.startSync()).result());
+    expect(report.status).toBe('quarantined');
+    expect(report.employees).toBe(10);
+    expect(report.operations).toBe(fixture.sandbox.ops().length);
+    expect(fixture.sandbox.ops().map((op) => op.status)).toEqual([401]);
   });
 
   it('quarantines the run quickly with an authentication message when the token is wrong, writing nothing; with the token fixed the next run completes', async () => {
