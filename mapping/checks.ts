@@ -196,8 +196,15 @@ export function checkBoolean(value: Scalar): Checked<boolean> {
   return { ok: false, message: `${quoted(String(value))} is not true or false (map the HRIS values, e.g. { Active: true, Terminated: false })` };
 }
 
+/**
+ * A whole number as HR text writes it: digits, or digits with a fraction of zeros (`3.0`: pandas and Excel export an
+ * integer column that has blanks as floats), as JSON's `3.0` already reads as 3. A fraction (`3.5`), an exponent
+ * (`1e3`: more often a code than a number in an HR cell) and a bare point (`3.`, `.0`) are not.
+ */
+const WHOLE_NUMBER_TEXT = /^[+-]?\d+(?:\.0+)?$/;
+
 export function checkInteger(value: Scalar): Checked<number> {
-  const number = typeof value === 'number' ? value : typeof value === 'string' && /^[+-]?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  const number = typeof value === 'number' ? value : typeof value === 'string' && WHOLE_NUMBER_TEXT.test(value.trim()) ? Number(value) : NaN;
   return Number.isSafeInteger(number) ? { ok: true, value: number } : { ok: false, message: `${quoted(String(value))} is not a whole number` };
 }
 

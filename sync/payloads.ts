@@ -359,6 +359,18 @@ function sameDay(a: Scalar, b: Scalar): boolean {
   return PLAIN_DATE.test(date) && UTC_MIDNIGHT.exec(dateTime)?.[1] === date;
 }
 
+/** A number as text: digits, with an optional fraction (`3`, `-2`, `3.0`, `3.50`). */
+const DECIMAL_TEXT = /^[+-]?\d+(?:\.\d+)?$/;
+
+/**
+ * A number and text that spells the same number are one value: Peakon may hold a number attribute as text another tool
+ * wrote (`"3.0"`, `"3"`) where the mapping sends the number 3 (else that user is written at every run).
+ */
+function sameNumber(a: Scalar, b: Scalar): boolean {
+  const [number, text] = typeof a === 'number' ? [a, b] : [b, a];
+  return typeof number === 'number' && typeof text === 'string' && DECIMAL_TEXT.test(text.trim()) && Number(text) === number;
+}
+
 function sameValue(field: string, a: Scalar | undefined, b: Scalar | undefined): boolean {
   const normalise = (value: Scalar | undefined): Scalar => {
     if (value === undefined || value === '') return null;
@@ -368,6 +380,7 @@ function sameValue(field: string, a: Scalar | undefined, b: Scalar | undefined):
   // Peakon treats a missing `active` as active.
   if (field === 'active') return (a ?? true) === (b ?? true);
   if (sameDay(normalise(a), normalise(b))) return true;
+  if (sameNumber(normalise(a), normalise(b))) return true;
   return String(normalise(a)) === String(normalise(b)) && (normalise(a) === null) === (normalise(b) === null);
 }
 
