@@ -191,7 +191,9 @@ export function planSyncActivity(deps: ActivityDeps) {
           const [found] = current;
           // Two users found are chosen between by the plan (below), which names the one it matched in this line then.
           matchLine = trace.push(traceMatch(config.matching.key, single.employeeKey, found ?? unreadable[0])) - 1;
-          if (current.length > 1 && deps.ownership) owned = new Set((await deps.ownership.read(run.tenant)).owned);
+          // Anyone found by key is read against the ledger: two are chosen between by it (owned first), and one this run
+          // matches for the first time is owned from now on (usersOwnedByPlan), which its line says (`adopted`).
+          if (current.length > 0 && deps.ownership) owned = new Set((await deps.ownership.read(run.tenant)).owned);
           // Nobody by key: a new hire, or a person whose key changed in the HR system (a rename). A user by key without
           // this record's HR id: a stale user holding the person's new key, or another person's user whose old key
           // this record was given. One more lookup, by the HR id the connector writes as externalId, tells them apart

@@ -305,13 +305,15 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     const written = taken.length ? planEmployee(writtenEmployee, state, options, context) : planned;
     // Matched to a user the ledger does not hold: this run owns it from now on (usersOwnedByPlan), whatever it writes,
     // so every line naming the user says so, a skip that keeps its id too. Only a run that knows the ledger tells.
-    const adopted = leaverContext && !leaverContext.owned.has(state.id) ? { adopted: true as const } : {};
+    // A single-employee sync knows it by the ledger its activity read for the users it found (options.owned, hrIdLookup).
+    const ledger = leaverContext ? leaverContext.owned : wholeTenantListing ? undefined : ownedBefore;
+    const adopted = ledger && !ledger.has(state.id) ? { adopted: true as const } : {};
     // Nothing left to write without them: the update waits whole, saying why.
     if (blocking && written.action !== 'update') return { ...skipEntry(planned.ref, planned, `not updated: ${takenValueText(blocking)}; written by a later run once it is free (a value another user gives up in this run is free the run after)`, state.id), ...adopted };
     const rename = isRenamed(checkedEmployee) && written.action === 'update' && !blocking ? { reason: `matched by HR id (externalId) after its ${keyFieldName(matchingKey)} changed in the HR system: updated in place, not created again` } : {};
     const back = returner ? { returner: true as const, reason: 'returner: back in the HR read, reactivated by this update' } : {};
     // A single-employee sync's returner is named as one in its line too (no leaver summary counts it there).
-    if (!leaverContext) return { ...written, ...rename, ...back };
+    if (!leaverContext) return { ...written, ...rename, ...back, ...adopted };
     if (written.update && hrDeactivation) {
       // The HR system marks an active Peakon user inactive: a deactivation like any leaver's, so it runs after phase 2
       // and the guard counts and holds it with the others (an export that marks everyone inactive is held, not run).
