@@ -51,7 +51,7 @@ export function describeIssues(issues: readonly Issue[], knownKeysAt?: (issuePat
   return issues
     .flatMap(explainUnion)
     .flatMap((issue) => {
-      if (issue.code !== 'unrecognized_keys') return [`  ${formatPath(issue.path)}: ${issue.message}${zerosInFrontHint(issue, raw)}`];
+      if (issue.code !== 'unrecognized_keys') return [`  ${formatPath(issue.path)}: ${issue.message}${numberAsTextHint(issue, raw)}`];
       return issue.keys.map((key) => {
         const suggestion = knownKeysAt ? closestName(key, knownKeysAt(issue.path)) : undefined;
         return `  ${formatPath([...issue.path, key])}: unknown setting${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
@@ -61,15 +61,18 @@ export function describeIssues(issues: readonly Issue[], knownKeysAt?: (issuePat
 }
 
 /**
- * A number setting written with zeros in front (`timeoutMs: 030000`) is text in a config (see YAML_OPTIONS): say so,
- * or "expected number, received string" puzzles someone who sees a number.
+ * A number setting written as YAML_OPTIONS keeps text (`timeoutMs: 030000`, `maxShare: 0.50`, `partitionSize: 1e2`) is
+ * text in a config: say so, and what to write, or "expected number, received string" puzzles someone who sees a number.
  */
-function zerosInFrontHint(issue: Issue, raw: unknown): string {
+function numberAsTextHint(issue: Issue, raw: unknown): string {
   if (issue.code !== 'invalid_type' || issue.expected !== 'number') return '';
   let value: unknown = raw;
   for (const key of issue.path) value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined;
-  if (typeof value !== 'string' || !/^[-+]?0\d+$/.test(value)) return '';
-  return ` (a number written with zeros in front is read as text, as an HR code would be: write ${Number(value)})`;
+  if (typeof value !== 'string' || !CORE_NUMBER_TESTS.some((test) => test.test(value))) return '';
+  const number = Number(value);
+  if (!Number.isFinite(number) || Math.abs(number) > Number.MAX_SAFE_INTEGER) return '';
+  const written = /^[-+]?0\d/.test(value) ? 'with zeros in front' : 'otherwise than as it prints (a trailing zero, a leading +, an exponent, hex or octal)';
+  return ` (a number written ${written} is read as text, as an HR code would be: write ${String(number)})`;
 }
 
 /** Parses an already-loaded config object (e.g. from a workflow argument or a test). */
@@ -86,17 +89,58 @@ export interface ConfigAsWritten {
   file: string;
 }
 
-/**
- * YAML's core schema reads `010` and `007` as the numbers 10 and 7. In a connector config such a value is an HR code
- * (a department `010`, a cost centre `007` in a `map` or a `value`), never a number written with zeros in front: it
- * stays text, or `map: { 010: Engineering }` would match no HR value `010` and `value: 007` would write `7`.
- */
-function isDecimalIntTag(tag: YAML.Tags[number]): tag is YAML.ScalarTag {
-  return typeof tag === 'object' && tag.tag === 'tag:yaml.org,2002:int' && tag.format === undefined && !('collection' in tag && tag.collection);
+const YAML_NUMBER_TAGS = new Set(['tag:yaml.org,2002:int', 'tag:yaml.org,2002:float']);
+
+function isNumberTag(tag: YAML.Tags[number]): tag is YAML.ScalarTag & { test: RegExp } {
+  return typeof tag === 'object' && YAML_NUMBER_TAGS.has(tag.tag) && !('collection' in tag && tag.collection) && tag.test instanceof RegExp;
 }
+
+/** Whether the JS number a spelling reads as prints as it is written: `20`, `-3`, `0.2`; not `1.10`, `007`, `1e3`, `0x1F`, `+5`. */
+const printsAsWritten = (source: string): boolean => String(Number(source)) === source;
+
+/** A number tag's own test, passed only by a spelling that prints as written (the others fall through to text). */
+class WrittenAsItPrints extends RegExp {
+  override test(source: string): boolean {
+    return super.test(source) && printsAsWritten(source);
+  }
+}
+
+/**
+ * YAML's core schema reads `010`, `1.10`, `007.5`, `1e3`, `0x1F`, `0o17` and integers beyond 2^53 as numbers that print
+ * otherwise (10, 1.1, 7.5, 1000, 31, 15, rounded). In a connector config such a value is an HR code (a department
+ * `010`, a grade `1.10`, a cost centre `007` in a `map`, a `value`, a `default` or a `fallback`), never a number written
+ * oddly: it stays the text it is written as, or `map: { 1.10: Senior }` would match no HR value `1.10` and `value: 2.10`
+ * would write `2.1`. A number written as it prints (`maxShare: 0.2`, `partitionSize: 100`) stays a number; a number
+ * setting written otherwise is an error saying so (numberAsTextHint).
+ */
 const YAML_OPTIONS: YAML.ParseOptions & YAML.SchemaOptions = {
-  customTags: (tags) => tags.map((tag) => (isDecimalIntTag(tag) ? { ...tag, test: /^[-+]?(?:0|[1-9][0-9]*)$/ } : tag)),
+  customTags: (tags) => {
+    const numberTags = tags.filter(isNumberTag);
+    const explicit = [...new Set(numberTags.map((tag) => tag.tag))].map((name) => explicitNumberTag(name, numberTags));
+    return [...tags.map((tag) => (isNumberTag(tag) ? { ...tag, test: new WrittenAsItPrints(tag.test.source, tag.test.flags) } : tag)), ...explicit];
+  },
 };
+
+/**
+ * A number explicitly tagged (`!!float 0.50`, `!!int 010`) is read as YAML's core schema reads it: the author asked
+ * for the number. (Without this, YAML took such a spelling for an unknown tag and warned, quoting the file's lines.)
+ */
+function explicitNumberTag(name: string, numberTags: readonly (YAML.ScalarTag & { test: RegExp })[]): YAML.ScalarTag {
+  return {
+    tag: name,
+    default: false,
+    resolve: (source, onError, options) => {
+      const tag = numberTags.find((candidate) => candidate.tag === name && candidate.test.test(source));
+      if (tag) return tag.resolve(source, onError, options);
+      // Not the value itself: the message reaches logs, and a config's text may hold secrets.
+      onError(`a value tagged ${name.replace('tag:yaml.org,2002:', '!!')} is not a number`);
+      return source;
+    },
+  };
+}
+
+/** The spellings YAML's core schema, unchanged, reads as numbers (for numberAsTextHint). */
+const CORE_NUMBER_TESTS = new YAML.Schema({}).tags.filter(isNumberTag).map((tag) => tag.test);
 
 /** Reads a YAML or JSON config file without validating it (a schedule stores this, so every run applies today's schema). */
 export function readConfigAsWritten(configPath: string): ConfigAsWritten {
