@@ -402,9 +402,25 @@ function selectEmployee(mapping: MappingResult, employeeKey: string): DesiredEmp
     type: 'EmployeeNotFound',
     nonRetryable: true,
     message: problem
-      ? `employee ${employeeKey} is invalid in the HR system: ${problem.field}: ${problem.message}`
+      ? invalidEmployeeMessage(employeeKey, problem.recordRef, mapping.problems)
       : `employee ${employeeKey} is not in the HR system's read (or is out of scope)`,
   });
+}
+
+/** How many of an invalid record's problems a single-employee sync's failure lists; the rest are counted. */
+export const INVALID_RECORD_PROBLEMS_SHOWN = 3;
+
+/**
+ * Why a single-employee sync refuses its person: the record (`recordRef`, e.g. the CSV row) and each of its problems,
+ * field and message, so one run tells everything to fix in it (the first few; the rest counted), not one field a run.
+ */
+export function invalidEmployeeMessage(employeeKey: string, recordRef: string, problems: readonly RecordProblem[]): string {
+  const ofRecord = problems.filter((problem) => problem.recordRef === recordRef);
+  const text = (problem: RecordProblem) => `${problem.field}: ${problem.message}`;
+  const shown = ofRecord.slice(0, INVALID_RECORD_PROBLEMS_SHOWN);
+  const more = ofRecord.length - shown.length;
+  const listed = ofRecord.length === 1 ? `${recordRef}: ${text(ofRecord[0] as RecordProblem)}` : `${recordRef} has ${ofRecord.length} problems: ${shown.map((problem, index) => `(${index + 1}) ${text(problem)}`).join('; ')}${more ? `; and ${more} more` : ''}`;
+  return `employee ${employeeKey} is invalid in the HR system: ${listed}`;
 }
 
 export { FailureType };
