@@ -61,23 +61,58 @@ export function describeIssues(issues: readonly Issue[], knownKeysAt?: (issuePat
 }
 
 /**
- * A number setting written as YAML_OPTIONS keeps text (`timeoutMs: 030000`, `maxShare: 0.50`, `partitionSize: 1e2`) is
- * text in a config: say so, and what to write, or "expected number, received string" puzzles someone who sees a number.
+ * A number setting written with zeros in front (`timeoutMs: 030000`) is text in a config (YAML_OPTIONS; a YAML 1.1
+ * reader would take it for octal): say so, and what to write, or "expected number, received string" puzzles someone
+ * who sees a number. Other spellings that print otherwise are read as the number (withNumberSettingsRead).
  */
 function numberAsTextHint(issue: Issue, raw: unknown): string {
   if (issue.code !== 'invalid_type' || issue.expected !== 'number') return '';
+  const value = valueAt(raw, issue.path);
+  if (typeof value !== 'string' || !/^[-+]?0\d/.test(value)) return '';
+  const number = coreNumber(value);
+  return number === undefined ? '' : ` (a number written with zeros in front is read as text, as an HR code would be: write ${String(number)})`;
+}
+
+function valueAt(raw: unknown, issuePath: readonly PropertyKey[]): unknown {
   let value: unknown = raw;
-  for (const key of issue.path) value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined;
-  if (typeof value !== 'string' || !CORE_NUMBER_TESTS.some((test) => test.test(value))) return '';
-  const number = Number(value);
-  if (!Number.isFinite(number) || Math.abs(number) > Number.MAX_SAFE_INTEGER) return '';
-  const written = /^[-+]?0\d/.test(value) ? 'with zeros in front' : 'otherwise than as it prints (a trailing zero, a leading +, an exponent, hex or octal)';
-  return ` (a number written ${written} is read as text, as an HR code would be: write ${String(number)})`;
+  for (const key of issuePath) value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  return value;
+}
+
+/** The number YAML's core schema reads a spelling as, when it reads one that JavaScript holds exactly. */
+function coreNumber(text: string): number | undefined {
+  if (!CORE_NUMBER_TESTS.some((test) => test.test(text))) return undefined;
+  const number = Number(text.replace(/^([-+]?)0+(?=\d)/, '$1'));
+  return Number.isFinite(number) && Math.abs(number) <= Number.MAX_SAFE_INTEGER ? number : undefined;
+}
+
+/**
+ * A number setting written otherwise than as it prints (`maxShare: 0.50`, `1.0`, `partitionSize: 1e2`): YAML_OPTIONS
+ * keeps such a spelling as text (elsewhere it is an HR code), but where the schema wants a number it is the number, as
+ * it always was. Zeros in front stay an error (numberAsTextHint). Returns `raw` itself when nothing was read so.
+ */
+function withNumberSettingsRead(raw: unknown, issues: readonly Issue[]): unknown {
+  let copy: unknown;
+  for (const issue of issues) {
+    if (issue.code !== 'invalid_type' || issue.expected !== 'number' || issue.path.length === 0) continue;
+    const value = valueAt(raw, issue.path);
+    if (typeof value !== 'string' || /^[-+]?0\d/.test(value)) continue;
+    const number = coreNumber(value);
+    if (number === undefined) continue;
+    copy ??= structuredClone(raw);
+    const parent = valueAt(copy, issue.path.slice(0, -1)) as Record<PropertyKey, unknown>;
+    parent[issue.path[issue.path.length - 1] as PropertyKey] = number;
+  }
+  return copy ?? raw;
 }
 
 /** Parses an already-loaded config object (e.g. from a workflow argument or a test). */
 export function parseConfig(raw: unknown, origin = 'config'): ConnectorConfig {
-  const parsed = ConnectorConfigSchema.safeParse(raw);
+  let parsed = ConnectorConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const read = withNumberSettingsRead(raw, parsed.error.issues);
+    if (read !== raw) parsed = ConnectorConfigSchema.safeParse(read);
+  }
   if (!parsed.success) throw new ConfigError(`${origin} is invalid:\n${describeIssues(parsed.error.issues, knownConfigKeysAt, raw)}`);
   return parsed.data;
 }
@@ -111,7 +146,8 @@ class WrittenAsItPrints extends RegExp {
  * `010`, a grade `1.10`, a cost centre `007` in a `map`, a `value`, a `default` or a `fallback`), never a number written
  * oddly: it stays the text it is written as, or `map: { 1.10: Senior }` would match no HR value `1.10` and `value: 2.10`
  * would write `2.1`. A number written as it prints (`maxShare: 0.2`, `partitionSize: 100`) stays a number; a number
- * setting written otherwise is an error saying so (numberAsTextHint).
+ * setting written otherwise is read as the number where the schema wants one (withNumberSettingsRead), except with
+ * zeros in front, an error saying so (numberAsTextHint).
  */
 const YAML_OPTIONS: YAML.ParseOptions & YAML.SchemaOptions = {
   customTags: (tags) => {
