@@ -9,7 +9,7 @@ import { emailMatchKey, emailSpellings } from '../mapping/email';
 import { mapEmployees, type MappingReport } from '../mapping/map';
 import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
 import type { ScimClient } from '../scim/client';
-import type { ScimUser, UnreadableScimUser } from '../scim/resources';
+import { PEAKON_USER_SCHEMA, type ScimUser, type UnreadableScimUser } from '../scim/resources';
 import { ScimUnreadableUserError } from '../scim/errors';
 import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { preflightMapping } from '../sync/preflight';
@@ -168,6 +168,7 @@ export function planSyncActivity(deps: ActivityDeps) {
         let hrIdLookup: HrIdLookup | undefined;
         let owned: ReadonlySet<string> | undefined;
         let matchLine: number | undefined;
+        let checkedSingle: DesiredEmployee | undefined;
         if (single) {
           // One employee: a filtered lookup decides the action exactly (create, update or nothing). An address with an
           // internationalised domain is looked up in both spellings, even when the first finds someone: two users, one
@@ -200,6 +201,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           // (sync/plan.ts singleRename), as a whole-tenant run's listing would.
           // A user holding the id that does not fit the schema joins `unreadable`: the person is left alone, as above.
           if (needsHrIdLookup(current, single) && unreadable.length === 0) hrIdLookup = await lookUpByHrId(scim, deps, input, mapping, single, current, owned, trace, unreadable);
+          checkedSingle = await withoutReferencesHeldByOthers(scim, mapping, single, current.length > 0 || (hrIdLookup?.users.length ?? 0) > 0);
         } else if (config.sync.discovery === 'list') {
           current = [];
           // Users that do not fit the schema are left alone by the plan (never created again, never leavers), not
@@ -211,7 +213,7 @@ export function planSyncActivity(deps: ActivityDeps) {
         }
         const wholeTenant = single === undefined && current !== undefined;
         const leavers = wholeTenant ? await leaverContext(deps, input, mapping, config) : undefined;
-        const plan = buildPlan(desired, current, {
+        const plan = buildPlan(checkedSingle ? [checkedSingle] : desired, current, {
           ...configPlanOptions(config, { refOf: employeeRefFor(deps.employeeRefKey, run.tenant), today: runDay(input, config) }),
           currentIsWholeTenant: single === undefined,
           ...(leavers ? { leavers } : {}),
@@ -307,6 +309,37 @@ async function lookUpByHrId(scim: ScimClient, deps: ActivityDeps, input: PlanInp
     recordsWithHrId: mapping.employees.filter((employee) => employee.sourceId === single.sourceId).length,
     ...(foundByKey.length ? { otherRecordsHrIds: otherRecordsHrIds(foundByKey, mapping.employees, single) } : {}),
   };
+}
+
+/**
+ * A single-employee sync's references (Manager, usually the only one) without those Peakon would give to another
+ * person: one GET per reference, by the email it names. A user found there carrying as externalId the HR id of
+ * another record of the read than the one the email is of (that person's email changed in the HR system, and a full
+ * run has not renamed their user yet) is that other person's, so the reference is left out with a warning, as a
+ * whole-tenant run's plan leaves it out (sync/plan.ts withoutUnreachableReferences, heldBack). A create-only reference
+ * of someone found in Peakon is not written anyway and is not looked up.
+ */
+async function withoutReferencesHeldByOthers(scim: ScimClient, mapping: MappingReport, single: DesiredEmployee, found: boolean): Promise<DesiredEmployee> {
+  const createOnly = found ? new Set(single.createOnly.filter((path) => path.startsWith(`${PEAKON_USER_SCHEMA}:`)).map((path) => path.slice(PEAKON_USER_SCHEMA.length + 1))) : new Set<string>();
+  const readHrIds = new Set(mapping.employees.map((employee) => employee.sourceId));
+  const held: string[] = [];
+  for (const [attribute, email] of Object.entries(single.references)) {
+    if (createOnly.has(attribute)) continue;
+    let holder: ScimUser | undefined;
+    try {
+      holder = await scim.findUserByUserNameSpelling(email, 0);
+    } catch (error) {
+      // Whoever holds it does not fit the schema: nothing to tell by, so the reference goes as it would have.
+      if (!(error instanceof ScimUnreadableUserError)) throw error;
+    }
+    if (holder?.externalId === undefined || !readHrIds.has(holder.externalId)) continue;
+    const own = mapping.employees.filter((employee) => emailMatchKey(employee.user.userName) === emailMatchKey(email)).map((employee) => employee.sourceId);
+    if (!own.includes(holder.externalId)) held.push(attribute);
+  }
+  if (held.length === 0) return single;
+  const references = Object.fromEntries(Object.entries(single.references).filter(([attribute]) => !held.includes(attribute)));
+  const warnings = held.map((attribute) => `${attribute} (${single.references[attribute]}) left out: another Peakon user holds the person's email, so Peakon would give the reference to that user; written once the person's own user holds it`);
+  return { ...single, references, warnings: [...single.warnings, ...warnings] };
 }
 
 /**
