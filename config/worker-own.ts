@@ -32,6 +32,7 @@ export function workerOwnFiles(env: NodeJS.ProcessEnv): ReadonlyMap<string, stri
 
 /**
  * The credential files the worker's SDKs read without being told: the AWS SDK's `~/.aws/credentials` and `~/.aws/config`
+ * (and its token caches, `~/.aws/sso/cache/` and `~/.aws/cli/cache/`: every file inside them)
  * (also when AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE name others, which {@link workerOwnFiles} counts too) and
  * Temporal's default config file (`$XDG_CONFIG_HOME/temporalio/temporal.toml`, i.e. `~/.config/temporalio/temporal.toml`;
  * read only when TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE is set, counted always). Each holds keys (`aws_secret_access_key
@@ -45,14 +46,20 @@ function defaultCredentialFiles(env: NodeJS.ProcessEnv): Array<[string, string]>
     // Counted also when a variable names another file: an old one left in place still holds keys.
     files.push([path.join(home, '.aws', 'credentials'), 'the default of AWS_SHARED_CREDENTIALS_FILE']);
     files.push([path.join(home, '.aws', 'config'), 'the default of AWS_CONFIG_FILE']);
+    // Folders (OWN_FOLDER_MARK): the AWS SDK's and CLI's caches of SSO and assumed-role tokens, one file per session.
+    files.push([`${path.join(home, '.aws', 'sso', 'cache')}${OWN_FOLDER_MARK}`, "the AWS SDK's SSO token cache"]);
+    files.push([`${path.join(home, '.aws', 'cli', 'cache')}${OWN_FOLDER_MARK}`, "the AWS CLI's credential cache"]);
     // The file Temporal's SDK would read with this home (XDG_CONFIG_HOME aside: counted below as the SDK reads it).
     const underHome = temporalDefaultConfigFile({ ...env, HOME: home, XDG_CONFIG_HOME: undefined });
     if (underHome !== undefined) files.push([underHome, 'the default of TEMPORAL_CONFIG_FILE']);
   }
   const temporalFile = temporalDefaultConfigFile(env);
   if (temporalFile !== undefined) files.push([temporalFile, 'the default of TEMPORAL_CONFIG_FILE']);
-  return files.map(([file, label]) => [path.resolve(file), label]);
+  return files.map(([file, label]) => [file.endsWith(OWN_FOLDER_MARK) ? `${path.resolve(file.slice(0, -OWN_FOLDER_MARK.length))}${OWN_FOLDER_MARK}` : path.resolve(file), label]);
 }
+
+/** Ends an entry of {@link workerOwnFiles} that is a folder: every file inside it is the worker's own. */
+const OWN_FOLDER_MARK = path.sep;
 
 /**
  * Temporal's default config file, where its SDK (@temporalio/envconfig, which does not export it) looks when
@@ -80,7 +87,10 @@ function processHome(): string | undefined {
 export function workerOwnFileVariable(file: string, ownFiles: ReadonlyMap<string, string>, realFile?: string): string | undefined {
   const lexical = path.resolve(file);
   for (const [ownFile, variable] of ownFiles) {
-    if (ownFile === lexical || (realFile !== undefined && realpathOrSelf(ownFile) === realFile)) return variable;
+    if (ownFile.endsWith(OWN_FOLDER_MARK)) {
+      const folder = ownFile.slice(0, -OWN_FOLDER_MARK.length);
+      if (isInside(folder, lexical) || (realFile !== undefined && isInside(realpathOrSelf(folder), realFile))) return variable;
+    } else if (ownFile === lexical || (realFile !== undefined && realpathOrSelf(ownFile) === realFile)) return variable;
   }
   return undefined;
 }

@@ -132,6 +132,27 @@ describe('the credential files SDKs read by default are the worker\'s own', () =
     expect((await failure(read(files.awsCredentials, withVariable))).message).toBe(`source.path: ${files.awsCredentials} is the worker's own (named by the default of AWS_SHARED_CREDENTIALS_FILE), never HR data`);
   });
 
+  it("refuses a file inside the AWS SDK's token caches (~/.aws/sso/cache/, ~/.aws/cli/cache/), also through a symlink, as a CSV export and a `file:` secret", async () => {
+    for (const [folder, label] of [
+      [path.join(home, '.aws', 'sso', 'cache'), "the AWS SDK's SSO token cache"],
+      [path.join(home, '.aws', 'cli', 'cache'), "the AWS CLI's credential cache"],
+    ] as const) {
+      mkdirSync(folder, { recursive: true });
+      const token = path.join(folder, 'session-token.json');
+      writeFileSync(token, `key\n${KEY}\n`);
+      expect((await failure(read(token))).message).toBe(`source.path: ${token} is the worker's own (named by ${label}), never HR data`);
+      const link = path.join(home, `export-${path.basename(path.dirname(folder))}.csv`);
+      symlinkSync(token, link);
+      expect((await failure(read(link))).message).toBe(`source.path: ${link} is the worker's own (named by ${label}), never HR data`);
+      const resolveSecret = createSecretResolver({ HOME: home, PEAKON_SYNC_SECRET_DIR: home });
+      expect(() => resolveSecret({ file: token }, { url: 'https://api.peakon.com/scim/v2', field: 'peakon.token' })).toThrow(`peakon.token: file ${token} is the worker's own (named by ${label}) and can never be a config secret`);
+    }
+    // A file beside the caches, not in them, is no own file.
+    const beside = path.join(home, '.aws', 'sso', 'export.csv');
+    writeFileSync(beside, 'email\nada@example.com\n');
+    await expect(read(beside)).resolves.toBeDefined();
+  });
+
   it('refuses ~/.aws/credentials as a `file:` secret too', () => {
     const resolveSecret = createSecretResolver({ HOME: home, PEAKON_SYNC_SECRET_DIR: home });
     expect(() => resolveSecret({ file: files.awsCredentials }, { url: 'https://api.peakon.com/scim/v2', field: 'peakon.token' })).toThrow(
