@@ -94,7 +94,9 @@ function coreNumber(text: string): number | undefined {
 function withNumberSettingsRead(raw: unknown, issues: readonly Issue[]): unknown {
   let copy: unknown;
   for (const issue of issues) {
-    if (issue.code !== 'invalid_type' || issue.expected !== 'number' || issue.path.length === 0) continue;
+    // A number setting, or a union taking a number (leavers.guard.timeout: milliseconds or a duration text).
+    const wantsNumber = (issue.code === 'invalid_type' && issue.expected === 'number') || issue.code === 'invalid_union';
+    if (!wantsNumber || issue.path.length === 0) continue;
     const value = valueAt(raw, issue.path);
     if (typeof value !== 'string' || /^[-+]?0\d/.test(value)) continue;
     const number = coreNumber(value);

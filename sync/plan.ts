@@ -348,7 +348,14 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
       const unclear = renameUnclear.get(employee.sourceId);
       // The reason says first that they left: they are never created, whatever the unclear user's reason warns of.
       const left = `termination date ${employee.terminationDate ?? '?'} has come`;
-      entries.push(unclear !== undefined ? skipEntry(options.refOf(employee.employeeKey), employee, `${left}: ${unclear}`) : terminatedLeftAlone(employee, currentOf(employee), options));
+      if (unclear !== undefined) {
+        entries.push(skipEntry(options.refOf(employee.employeeKey), employee, `${left}: ${unclear}`));
+        continue;
+      }
+      // A line naming a user the ledger does not hold owns it from now on (usersOwnedByPlan): it says so, as above.
+      const entry = terminatedLeftAlone(employee, currentOf(employee), options);
+      const ledger = wholeTenantListing ? undefined : ownedBefore;
+      entries.push(entry.peakonUserId !== undefined && ledger && !ledger.has(entry.peakonUserId) ? { ...entry, adopted: true } : entry);
     }
   }
   entries.sort((a, b) => a.wave - b.wave);

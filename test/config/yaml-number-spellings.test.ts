@@ -77,9 +77,9 @@ describe('a YAML number in a config that would print otherwise stays the text it
 
   it('a numeric setting written so is the number, as YAML has always read it; zeros in front are an error saying what to write', () => {
     const config = loadConfigFile(
-      writeConfig(['Team: team'], ['leavers: { guard: { maxShare: 0.50 } }', 'sync: { clearGuard: { maxShare: 1.0 }, partitionSize: 1e2, maxConcurrentPartitions: 0x2, maxConcurrentEmployees: +5 }']),
+      writeConfig(['Team: team'], ['leavers: { guard: { maxShare: 0.50, timeout: 8.64e7 } }', 'sync: { clearGuard: { maxShare: 1.0 }, partitionSize: 1e2, maxConcurrentPartitions: 0x2, maxConcurrentEmployees: +5 }']),
     );
-    expect(config.leavers.guard.maxShare).toBe(0.5);
+    expect(config.leavers.guard).toMatchObject({ maxShare: 0.5, timeout: 86_400_000 });
     expect(config.sync).toMatchObject({ clearGuard: { maxShare: 1 }, partitionSize: 100, maxConcurrentPartitions: 2, maxConcurrentEmployees: 5 });
     let message = '';
     try {
@@ -96,7 +96,7 @@ describe('a number explicitly tagged', () => {
     const config = loadConfigFile(writeConfig(['Code: { value: !!int 010 }', 'Grade: { value: !!float 1.10 }'], ['leavers: { guard: { maxShare: !!float 0.50 } }']));
     expect(config.mapping.attributes?.['Code']?.value).toBe(10);
     expect(config.mapping.attributes?.['Grade']?.value).toBe(1.1);
-    expect(config.leavers.guard.maxShare).toBe(0.5);
+    expect(config.leavers.guard).toMatchObject({ maxShare: 0.5, timeout: 86_400_000 });
   });
 
   it('refuses a tagged value that is not a number, saying where, without the value', () => {

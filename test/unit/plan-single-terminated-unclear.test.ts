@@ -57,5 +57,15 @@ describe('plan: sync --employee of a terminated record whose user is unclear', (
   it('her own user by key (carrying her HR id): left as it is, as before', () => {
     const plan = singleSync([jane], jane, [user('uJ', '1', 'jane.smith@x.com')], { owned: new Set(['uJ']) });
     expect(entryOf(plan, 'id 1')).toMatchObject({ action: 'skip', peakonUserId: 'uJ', reason: expect.stringContaining('left as it is') });
+    expect(entryOf(plan, 'id 1')?.adopted).toBeUndefined();
+  });
+
+  it.each([
+    ['active: left as it is', true, 'skip'],
+    ['inactive: already inactive', false, 'unchanged'],
+  ] as const)('her user by key that the ledger does not hold (%s): the line names it and says adopted, as the run owns it from now on', (_case, active, action) => {
+    const plan = singleSync([jane], jane, [user('uJ', '1', 'jane.smith@x.com', active)], { owned: new Set() });
+    expect(entryOf(plan, 'id 1')).toMatchObject({ action, peakonUserId: 'uJ', adopted: true });
+    expect(usersOwnedByPlan(plan.entries)).toEqual(['uJ']);
   });
 });
