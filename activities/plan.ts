@@ -9,13 +9,13 @@ import { emailMatchKey, emailSpellings } from '../mapping/email';
 import { mapEmployees, type MappingReport } from '../mapping/map';
 import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
 import type { ScimClient } from '../scim/client';
-import { PEAKON_USER_SCHEMA, type ScimUser, type UnreadableScimUser } from '../scim/resources';
+import type { ScimUser, UnreadableScimUser } from '../scim/resources';
 import { ScimUnreadableUserError } from '../scim/errors';
 import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { preflightMapping } from '../sync/preflight';
 import { employeeRefFor } from '../sync/employee-ref';
 import { dayIn, type LeaverContext } from '../sync/leavers';
-import { buildPlan, configPlanOptions, countPlan, usersOwnedByPlan, type HrIdLookup, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
+import { buildPlan, configPlanOptions, countPlan, createOnlyAttributes, usersOwnedByPlan, type HrIdLookup, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
 import { planPreview, type EmployeeReportLine } from '../sync/employee-report';
 import { withHrIdIndex, type StoredPlan } from '../sync/stored-plan';
 import { hrIdHash, storeHrIdIndex, storePlan, UNKEYED_HR_ID_INDEX, type PlanPageStore } from '../storage/plan-pages';
@@ -320,7 +320,7 @@ async function lookUpByHrId(scim: ScimClient, deps: ActivityDeps, input: PlanInp
  * of someone found in Peakon is not written anyway and is not looked up.
  */
 async function withoutReferencesHeldByOthers(scim: ScimClient, mapping: MappingReport, single: DesiredEmployee, found: boolean): Promise<DesiredEmployee> {
-  const createOnly = found ? new Set(single.createOnly.filter((path) => path.startsWith(`${PEAKON_USER_SCHEMA}:`)).map((path) => path.slice(PEAKON_USER_SCHEMA.length + 1))) : new Set<string>();
+  const createOnly = found ? createOnlyAttributes(single) : new Set<string>();
   const readHrIds = new Set(mapping.employees.map((employee) => employee.sourceId));
   const held: string[] = [];
   for (const [attribute, email] of Object.entries(single.references)) {

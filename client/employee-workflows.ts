@@ -52,8 +52,9 @@ function employeeRefKeys(env: NodeJS.ProcessEnv): Array<Buffer | undefined> {
 /**
  * What a run recorded of an employee it started no workflow for: an invalid record (among the run's failures), or
  * the employee's line in the run's report file (unchanged, skipped with a reason, a leaver held and not done…), or,
- * for a run that ended without a report (failed, terminated, timed out: e.g. a `sync --employee` whose plan refused
- * the person's invalid or out-of-scope record), how it ended and why, in the words plain `status` prints; or why none
+ * for a run whose result is no report (failed, terminated, timed out: e.g. a `sync --employee` whose plan refused
+ * the person's invalid or out-of-scope record; a failed partition's failure names the report file it wrote), how it
+ * ended and why, in the words plain `status` prints; or why none
  * could be asked: the run is still running, or its report file is not on this host. Only this employee's line.
  */
 export type EmployeeInRun =
@@ -103,8 +104,9 @@ export async function employeeInRun(client: Client, runId: string, employeeKey: 
   try {
     report = (await handle.result()) as SyncReport;
   } catch (error) {
-    // Ended without a report (failed, terminated, timed out): no failures or report file to look in, but the run's
-    // failure says why (a one-person run's plan refusing the person's record names the field), as plain `status` does.
+    // Ended without a report as its result (failed, terminated, timed out): no failures to look in, but the run's
+    // failure says why, as plain `status` does (a one-person run's plan refusing the person's record names the field;
+    // a failed partition's names the report file the run wrote first).
     if (error instanceof WorkflowFailedError) return { source: 'run failed', status: described.status.name.toLowerCase(), message: runFailureMessage(error) };
     // A result this client cannot read (encrypted with a key it no longer holds) or a connection that failed: the
     // steps were looked up and there are none; say that, and why the run's own record could not be read.
@@ -166,7 +168,8 @@ function formatInRun(inRun: EmployeeInRun | undefined): string {
       return `no workflow in this run; the run's report says ${inRun.status} (action ${inRun.action})${why ? ` — ${why}` : ''} (${inRun.reportPath})`;
     }
     case 'run failed':
-      return `no workflow in this run; the run ended ${inRun.status} without a report: ${inRun.message}`;
+      // Not "without a report": a run whose partition failed wrote its report file first, and its failure names it.
+      return `no workflow in this run; the run ended ${inRun.status}: ${inRun.message}`;
     case 'none':
       if (inRun.running) return 'no workflow in this run yet — the run is still running (its report says what became of the employee once it ends)';
       if (inRun.reportPathNotHere) return `no workflow in this run and not among its failures; the run's report file ${inRun.reportPathNotHere} is not on this host: its line there says what the run decided for the employee`;

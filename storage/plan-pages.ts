@@ -112,17 +112,17 @@ export async function storePlan(pages: PlanPageStore, entries: readonly PlanEntr
 const HR_ID_BUCKET_SIZE = 4096;
 
 /**
- * An HR id as the HR id index stores it: a keyed hash of the tenant and the id (64 bits), keyed like employee refs
- * (sync/employee-ref.ts: derived from the encryption key), so the pages never hold an HR id in plain and a hash cannot
- * be reversed by hashing guessed ids.
- */
-/**
  * HrIdIndexRef.keyId of an index a keyless worker (PEAKON_SYNC_ALLOW_UNENCRYPTED_PAYLOADS=1) hashed: no encryption key
  * id (16 hex digits) spells it. Without it a run planned keyless and discovered on a worker already given a key (the
  * upgrade docs/deploy.md describes) would be checked with that key, and the index would hold nobody.
  */
 export const UNKEYED_HR_ID_INDEX = 'unkeyed';
 
+/**
+ * An HR id as the HR id index stores it: a keyed hash of the tenant and the id (64 bits), keyed like employee refs
+ * (sync/employee-ref.ts: derived from the encryption key), so the pages never hold an HR id in plain and a hash cannot
+ * be reversed by hashing guessed ids.
+ */
 export function hrIdHash(secret: Buffer | undefined, tenant: string, sourceId: string): string {
   const key = secret ?? Buffer.from('peakon-sync/unkeyed-hr-id');
   return createHmac('sha256', key).update(`hr-id\u0000${tenant}\u0000${sourceId}`).digest('hex').slice(0, 16);

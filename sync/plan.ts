@@ -120,8 +120,9 @@ export interface PlanOptions {
    */
   hrIdLookup?: HrIdLookup;
   /**
-   * A single-employee sync that found several users by key (an address's two IDN spellings): the ownership ledger's
-   * users, so the record matches the one the connector owns first, as a whole-tenant run's would.
+   * A single-employee sync that found anyone by key: the ownership ledger's users, so of several (an address's two IDN
+   * spellings) the record matches the one the connector owns first, and a user the ledger does not hold is reported
+   * `adopted`, as a whole-tenant run's would.
    */
   owned?: ReadonlySet<string>;
 }
@@ -217,7 +218,8 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
     if (users) users.push(user);
     else currentByKey.set(key, [user]);
   }
-  // Ownership is known to a whole-tenant run with a ledger, and to a single-employee sync's lookup by HR id.
+  // Ownership is known to a whole-tenant run with a ledger, and to a single-employee sync that found anyone (by key,
+  // options.owned, or by HR id).
   const ownedBefore = leaverContext?.owned ?? options.hrIdLookup?.owned ?? options.owned;
   /** The one owned, active user carrying each HR id exactly one record of the read carries: that record's person. */
   const holders = leaverContext && current ? hrIdHolders(readable, current, leaverContext.owned) : new Map<string, ScimUser>();
@@ -1109,7 +1111,7 @@ function withoutUnreachableReferences(employee: DesiredEmployee, { referable, he
 }
 
 /** The Peakon attributes an employee's mapping sets only on create (onlyOnCreate), by attribute name. */
-function createOnlyAttributes(employee: DesiredEmployee): Set<string> {
+export function createOnlyAttributes(employee: DesiredEmployee): Set<string> {
   const prefix = `${PEAKON_USER_SCHEMA}:`;
   return new Set(employee.createOnly.filter((path) => path.startsWith(prefix)).map((path) => path.slice(prefix.length)));
 }

@@ -32,7 +32,7 @@ describe('status <run> --employee of a failed one-person run', () => {
     const runId = /^sync (\S+) failed: /.exec(said)?.[1] ?? '';
 
     const printed = (await runCliInProcess('status', runId, '--employee', invalid.work_email)).trim();
-    expect(printed).toMatch(new RegExp(`^${escape(invalid.work_email)} \\(e-[0-9a-f]{16}\\): no workflow in this run; the run ended failed without a report: employee ${escape(invalid.work_email)} is invalid in the HR system: .*Date of Birth`));
+    expect(printed).toMatch(new RegExp(`^${escape(invalid.work_email)} \\(e-[0-9a-f]{16}\\): no workflow in this run; the run ended failed: employee ${escape(invalid.work_email)} is invalid in the HR system: .*Date of Birth`));
     expect(printed).not.toContain('the plan found nothing to write');
     expect(printed.split('\n')).toHaveLength(1);
     expect(process.exitCode).toBe(1);
