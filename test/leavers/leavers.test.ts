@@ -1045,10 +1045,13 @@ describe('returners, rehires, adoption and termination dates', () => {
         const opsBefore = fixture.sandbox.ops().length;
         const single: SyncReport = await (await fixture.startSync({ employeeKey: newEmail })).result();
         expect(single.counts).toMatchObject({ created: 0, updated: 1, failed: 0 });
-        // The key lookup (nobody has the new email), the lookup by HR id, and the rename's PATCH: nothing else.
+        // The key lookup (nobody has the new email), the lookup by HR id, the lookup of their Manager's email (whoever
+        // holds it must be that person: test/workflows/single-employee-held-reference.test.ts), and the rename's PATCH.
         const ops = fixture.sandbox.ops().slice(opsBefore).filter((op) => op.path.includes('/Users'));
-        expect(ops.map((op) => op.method)).toEqual(['GET', 'GET', 'PATCH']);
-        expect(ops[2]?.path).toBe(`/scim/v2/Users/${before.id}`);
+        const manager = org.find((employee) => employee.employee_id === person.manager_id);
+        expect(ops.map((op) => op.method)).toEqual(['GET', 'GET', 'GET', 'PATCH']);
+        expect(decodeURIComponent(ops[2]?.path ?? '')).toContain(`"${manager?.work_email ?? '?'}"`);
+        expect(ops[3]?.path).toBe(`/scim/v2/Users/${before.id}`);
         expect(fixture.sandbox.users()).toHaveLength(6);
         expect(byEmail(fixture).get(newEmail)).toMatchObject({ id: before.id, active: true, externalId: person.employee_id });
         expect(byEmail(fixture).has(person.work_email)).toBe(false);
