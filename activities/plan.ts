@@ -1,6 +1,6 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { checkDeletionConfirmed, checkGuardTimeoutFitsRetention, checkWritesFitRetention } from '../config/guard-retention';
+import { checkDeletionConfirmed, checkGuardTimeoutFitsRetention, checkListingFitsPlanTime, checkWritesFitRetention } from '../config/guard-retention';
 import { leaversSettings, type ConnectorConfig } from '../config/schema';
 import { readAllRecords, type HrisReadOptions } from '../hris/source';
 import { whileTicking } from '../net/while-ticking';
@@ -8,7 +8,8 @@ import { RECORD_HEARTBEAT_MS } from '../ownership/store';
 import { emailMatchKey, emailSpellings } from '../mapping/email';
 import { mapEmployees, type MappingReport } from '../mapping/map';
 import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
-import type { ScimClient } from '../scim/client';
+import type { ListingProgress, ScimClient } from '../scim/client';
+import { DEFAULT_PACER_BURST } from '../scim/pacer';
 import type { ScimUser, UnreadableScimUser } from '../scim/resources';
 import { ScimUnreadableUserError } from '../scim/errors';
 import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
@@ -107,6 +108,7 @@ interface PlanHeartbeat {
 export function planSyncActivity(deps: ActivityDeps) {
   return async function planSync(input: PlanInput): Promise<PlanResult> {
     const context = Context.current();
+    const attemptStartedMs = Date.now();
     const earlier = context.info.heartbeatDetails as Partial<PlanHeartbeat> | undefined;
     const earlierOperations = typeof earlier?.operations === 'number' ? earlier.operations : 0;
     const { config, run } = input;
@@ -206,7 +208,11 @@ export function planSyncActivity(deps: ActivityDeps) {
           current = [];
           // Users that do not fit the schema are left alone by the plan (never created again, never leavers), not
           // allowed to fail the whole tenant's sync.
-          for await (const page of scim.iterateUserPages(undefined, { onUnreadable: (users) => unreadable.push(...users), retryPages: true })) {
+          // A budget too small to list the tenant inside the plan's time fails the run now, naming the budget it needs,
+          // rather than after every attempt has timed out.
+          const onPage = (listing: ListingProgress) =>
+            checkListingFitsPlanTime(config, listing, { timeoutMs: context.info.startToCloseTimeoutMs, elapsedMs: Date.now() - attemptStartedMs, burst: DEFAULT_PACER_BURST });
+          for await (const page of scim.iterateUserPages(undefined, { onUnreadable: (users) => unreadable.push(...users), retryPages: true, onPage })) {
             current.push(...page);
             heartbeat(`reading Peakon users (${current.length})`);
           }

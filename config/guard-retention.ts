@@ -59,3 +59,29 @@ export function checkWritesFitRetention(config: Pick<ConnectorConfig, 'leavers' 
       `the retention sweep could delete the run's stored plan before it ends; nothing was written. Raise PEAKON_SYNC_RETENTION_DAYS on the workers, or the budget`,
   );
 }
+
+/**
+ * Refuses a listing that cannot end inside the plan's time: the users still to list, a page each, spaced by the
+ * tenant's budget (less the pacer's burst), against what is left of the plan attempt's start-to-close timeout. Each
+ * attempt would time out and start the listing again, holding a plan slot other tenants share for every attempt; the
+ * estimate is a lower bound (429 waits and other runs of the tenant only add to it), so a run it fails could not have
+ * listed the tenant at this budget.
+ */
+export function checkListingFitsPlanTime(
+  config: Pick<ConnectorConfig, 'peakon'>,
+  listing: { listed: number; total: number; pageLength: number },
+  plan: { timeoutMs: number; elapsedMs: number; burst: number },
+): void {
+  if (listing.pageLength <= 0 || listing.listed >= listing.total) return;
+  const pagesLeft = Math.ceil((listing.total - listing.listed) / listing.pageLength);
+  const listingMs = Math.max(0, pagesLeft - plan.burst) * (HOUR_MS / config.peakon.operationsPerHour);
+  const leftMs = plan.timeoutMs - plan.elapsedMs;
+  if (listingMs <= leftMs) return;
+  // What a whole attempt needs for every page: a lower bound too (it reads the HR system first).
+  const needed = Math.ceil((Math.ceil(listing.total / listing.pageLength) * HOUR_MS) / plan.timeoutMs);
+  throw new ConfigError(
+    `peakon.operationsPerHour: listing the tenant's other ${listing.total - listing.listed} Peakon users (${pagesLeft} pages of ${listing.pageLength}) at ${config.peakon.operationsPerHour} requests an hour takes about ${formatDuration(Math.ceil(listingMs / 60_000) * 60_000)}, ` +
+      `more than the ${formatDuration(Math.max(0, Math.floor(leftMs / 1_000) * 1_000))} left of the plan's time (its start-to-close timeout, ${formatDuration(plan.timeoutMs)}): every attempt would time out and list again; nothing was written. ` +
+      `Give the tenant a budget of at least ${needed} an hour, or use sync.discovery: filter, which looks each employee up in its own step`,
+  );
+}

@@ -85,6 +85,17 @@ export interface IterateUserPagesOptions {
    * employee step spends exactly one request per attempt.
    */
   retryPages?: boolean;
+  /**
+   * Told after each page that leaves users still to list: how many are listed, how many `totalResults` promised, and
+   * how many this page held (the server may cap pages below our size). Throwing from it ends the listing.
+   */
+  onPage?: (progress: ListingProgress) => void;
+}
+
+export interface ListingProgress {
+  listed: number;
+  total: number;
+  pageLength: number;
 }
 
 /** A listing page's retries in place (IterateUserPagesOptions.retryPages): attempts per page, exponential backoff. */
@@ -299,6 +310,7 @@ export class ScimClient {
       if (seenIds.size > promisedTotal) {
         throw new ScimIncompleteListingError(`listed ${seenIds.size} users but totalResults promised ${promisedTotal}`, request);
       }
+      if (seenIds.size < promisedTotal) options.onPage?.({ listed: seenIds.size, total: promisedTotal, pageLength: page.Resources.length });
       if (checked.users.length > 0) yield checked.users;
       if (seenIds.size === promisedTotal) return;
       if (page.Resources.length === 0) {

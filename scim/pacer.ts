@@ -27,12 +27,15 @@ export interface PacerClock {
 
 export interface OperationPacerOptions {
   operationsPerHour: number;
-  /** Operations that may go out back-to-back after an idle period. Default 5. */
+  /** Operations that may go out back-to-back after an idle period. Default DEFAULT_PACER_BURST. */
   burst?: number;
   clock?: PacerClock;
 }
 
 const MS_PER_HOUR = 3_600_000;
+
+/** Operations that go out back-to-back after an idle period unless a pacer is told otherwise. */
+export const DEFAULT_PACER_BURST = 5;
 
 export const systemClock: PacerClock = {
   now: () => Date.now(),
@@ -40,7 +43,7 @@ export const systemClock: PacerClock = {
 };
 
 export function createOperationPacer(options: OperationPacerOptions): OperationPacer {
-  const { operationsPerHour, burst = 5, clock = systemClock } = options;
+  const { operationsPerHour, burst = DEFAULT_PACER_BURST, clock = systemClock } = options;
   if (!Number.isFinite(operationsPerHour) || operationsPerHour <= 0) {
     throw new Error(`operationsPerHour must be a positive number, got ${operationsPerHour}`);
   }
