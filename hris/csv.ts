@@ -133,6 +133,11 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
       // UTF-8: fields arrive as bytes, decoded strictly below; checkedText has already removed a byte-order mark (and
       // refuses one under Latin-1 or Windows-1252, where it would be three characters of the first column's name).
       ...(strict ? { encoding: null, bom: false } : { bom: true }),
+      // Every line ending, on every line. Left unset, csv-parse takes the header's ending for the whole file: a header
+      // written on Windows (CRLF) with rows appended on Linux (LF) read as one row of every employee (a column-count
+      // problem naming nobody, so every Peakon user a leaver), and the reverse failed the read at the first quoted last
+      // value. Inside quotes a line ending (CRLF, or a lone CR) stays part of the value.
+      record_delimiter: ['\r\n', '\n', '\r'],
       skip_empty_lines: true,
       // One row with a stray delimiter must not fail the whole read: the row is left out below, as a problem of its own.
       relax_column_count: true,

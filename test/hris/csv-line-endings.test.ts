@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CsvSourceConfigSchema } from '../../hris/config';
+import { createCsvSource } from '../../hris/csv';
+import { readAllRecords, type HrisRecord } from '../../hris/source';
+import type { RecordProblem } from '../../mapping/employee';
+
+/**
+ * An export whose header was written on Windows (CRLF) and whose rows were appended on Linux (LF), or the reverse.
+ * csv-parse, left to guess, takes the header's line ending for the whole file: every employee then read as one row
+ * (a column-count problem naming nobody, so the leaver guard held every Peakon user as a leaver), and the reverse
+ * failed the read at the first quoted last value (CSV_INVALID_CLOSING_QUOTE). Every line is its own record now,
+ * whatever its ending. Real files in a temporary folder (inside the worker's data directories,
+ * test/harness/global-setup.ts), read through the real CSV source.
+ */
+
+const dir = mkdtempSync(path.join(tmpdir(), 'peakon-csv-line-endings-'));
+let fileCount = 0;
+
+function csvFile(content: string | Buffer): string {
+  const file = path.join(dir, `export-${fileCount++}.csv`);
+  writeFileSync(file, content);
+  return file;
+}
+
+async function read(file: string, options: Record<string, unknown> = {}): Promise<{ records: HrisRecord[]; problems: RecordProblem[] }> {
+  const problems: RecordProblem[] = [];
+  const records = await readAllRecords(createCsvSource(CsvSourceConfigSchema.parse({ type: 'csv', path: file, ...options })), { onProblem: (problem) => problems.push(problem) });
+  return { records, problems };
+}
+
+const people = (count: number) => Array.from({ length: count }, (_unused, index) => ({ id: `E${index + 1}`, email: `e${index + 1}@example.com`, name: `Person ${index + 1}` }));
+const line = (person: { id: string; email: string; name: string }, quoted: boolean) => `${person.id},${person.email},${quoted ? `"${person.name}"` : person.name}`;
+
+describe('CSV source: line endings', () => {
+  it.each([
+    ['utf8', 'utf8'],
+    ['latin1', 'latin1'],
+    ['windows1252', 'latin1'],
+  ] as const)('reads a CRLF header with LF rows as one record per row (%s)', async (encoding, bytes) => {
+    const expected = people(100);
+    const file = csvFile(Buffer.from(`id,email,name\r\n${expected.map((person) => `${line(person, false)}\n`).join('')}`, bytes));
+    const { records, problems } = await read(file, { encoding });
+    expect(problems).toEqual([]);
+    expect(records).toEqual(expected);
+  });
+
+  it.each([
+    ['utf8', 'utf8'],
+    ['latin1', 'latin1'],
+  ] as const)('reads an LF header with CRLF rows and quoted last values as one record per row (%s)', async (encoding, bytes) => {
+    const expected = people(100);
+    const file = csvFile(Buffer.from(`id,email,name\n${expected.map((person) => `${line(person, true)}\r\n`).join('')}`, bytes));
+    const { records, problems } = await read(file, { encoding });
+    expect(problems).toEqual([]);
+    expect(records).toEqual(expected);
+  });
+
+  it('reads a UTF-16LE export with a CRLF header and LF rows', async () => {
+    const expected = people(3);
+    const text = `\uFEFFid,email,name\r\n${expected.map((person) => `${line(person, true)}\n`).join('')}`;
+    const { records, problems } = await read(csvFile(Buffer.from(text, 'utf16le')), { encoding: 'utf16le' });
+    expect(problems).toEqual([]);
+    expect(records).toEqual(expected);
+  });
+
+  it('reads endings mixed row by row across the read buffers of a large file, with no CR left on a last value', async () => {
+    // Over 64 KB (a read stream's buffer), so some CRLF is split between two buffers.
+    const expected = people(20_000);
+    const rows = expected.map((person, index) => `${line(person, index % 3 === 0)}${['\r\n', '\n', '\r\n', '\r\n', '\n'][index % 5]}`).join('');
+    const { records, problems } = await read(csvFile(`id,email,name\r\n${rows}`));
+    expect(problems).toEqual([]);
+    expect(records).toHaveLength(20_000);
+    expect(records).toEqual(expected);
+  });
+
+  it('keeps a quoted CRLF, LF or lone CR inside its value, and still reads an export with CR line endings', async () => {
+    const { records, problems } = await read(csvFile('id,note\r\n1,"one\r\ntwo"\n2,"three\rfour"\r\n3,"five\nsix"\n'));
+    expect(problems).toEqual([]);
+    expect(records).toEqual([
+      { id: '1', note: 'one\r\ntwo' },
+      { id: '2', note: 'three\rfour' },
+      { id: '3', note: 'five\nsix' },
+    ]);
+    // Classic Mac OS line endings (CR alone), which csv-parse found by itself before.
+    expect((await read(csvFile('id,note\r1,a\r2,"b"\r'))).records).toEqual([
+      { id: '1', note: 'a' },
+      { id: '2', note: 'b' },
+    ]);
+  });
+
+  it('still names a row with a stray delimiter by its own row number, the rows around it read', async () => {
+    const { records, problems } = await read(csvFile('id,email,name\r\nE1,e1@example.com,Ada\nE2,e2@example.com,Bob,extra\nE3,e3@example.com,Cy\r\n'));
+    expect(records.filter((record) => record['id'] !== null).map((record) => record['id'])).toEqual(['E1', 'E3']);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ recordRef: 'row 3', message: expect.stringMatching(/^line 3 of the file has 4 field\(s\) where the header has 3 column\(s\)/) });
+  });
+});
