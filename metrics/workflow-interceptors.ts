@@ -4,7 +4,7 @@
  * code only. The end of a run leaves the sandbox through a sink (metrics/run-sinks.ts), which adds no command to
  * history and is not called while a workflow is replayed: recorded histories replay exactly as before.
  */
-import { isCancellation, proxySinks, TemporalFailure, workflowInfo, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, proxySinks, TemporalFailure, workflowInfo, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
 import { isRunWorkflowType } from '../workflows/ids';
 import type { RunEnd, RunMetricsSinks } from './run-sinks';
 
@@ -22,7 +22,11 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
         } catch (error) {
           // Only failures end the run; any other error fails the workflow task, which Temporal retries.
           if (isCancellation(error)) recordEnd(started.tenant, started.dryRun, 'cancelled');
-          else if (error instanceof TemporalFailure) recordEnd(started.tenant, started.dryRun, 'failed');
+          else if (error instanceof TemporalFailure) {
+            // A run that failed after writing (a failed partition, a report it could not publish) carries its counts.
+            const done = error instanceof ApplicationFailure ? reportOf(error.details?.[0]) : undefined;
+            recordEnd(started.tenant, started.dryRun, 'failed', done?.counts, done?.leaverHold);
+          }
           throw error;
         }
         const report = reportOf(result);

@@ -482,7 +482,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       // The run's failure says what its report says (which partition, why, what finished), not the SDK's "Child
       // Workflow execution failed": `sync --wait` and `status` print it. Only the failure's words differ from runs
       // before this change; replay compares commands, not a failure's message.
-      throw ApplicationFailure.create({ type: 'PartitionFailed', nonRetryable: true, message: `${report.message}${report.reportPath ? ` (report: ${report.reportPath})` : ''}` });
+      throw ApplicationFailure.create({ type: 'PartitionFailed', nonRetryable: true, message: `${report.message}${report.reportPath ? ` (report: ${report.reportPath})` : ''}`, details: [failedRunCounts(report)] });
     }
     const cause = error instanceof ActivityFailure ? error.cause : undefined;
     if (cause instanceof ApplicationFailure && QUARANTINE_TYPES.has(cause.type ?? '')) {
@@ -493,7 +493,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     }
     if (report.status === 'running') publish('failed');
     else publishFailedAfterFinish();
-    throw runFailure(error);
+    throw runFailure(error, plan !== undefined ? report : undefined);
   } finally {
     if (lock) await lock.release();
   }
@@ -606,12 +606,24 @@ function ownershipChange(report: SyncReport, outcomes: readonly EmployeeOutcome[
 /** Plan failures that mean Peakon itself refuses this run (401/403, or 404 on the base URL): the run is quarantined. */
 const QUARANTINE_TYPES = new Set(['AuthenticationFailed', 'NotFound']);
 
-/** Surfaces the activity's own failure (e.g. "authentication failed …") as the run's failure, instead of "Activity task failed". */
-function runFailure(error: unknown): unknown {
+/**
+ * Surfaces the activity's own failure (e.g. "authentication failed …") as the run's failure, instead of "Activity task
+ * failed"; a run that had planned (and so may have written) carries its counts along for the run metrics.
+ */
+function runFailure(error: unknown, report: SyncReport | undefined): unknown {
   if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
-    return ApplicationFailure.create({ type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, message: error.cause.message });
+    return ApplicationFailure.create({ type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, message: error.cause.message, ...(report ? { details: [failedRunCounts(report)] } : {}) });
   }
   return error;
+}
+
+/**
+ * What a failed run had done, as its failure's details: counts and the leaver hold, never people. The run metrics
+ * (metrics/workflow-interceptors.ts) add them as a completed run's report would be; the details are a payload, encoded
+ * like any other. Only the failure's contents differ from runs before this change; replay compares commands.
+ */
+function failedRunCounts(report: SyncReport): Pick<SyncReport, 'status' | 'counts'> & Partial<Pick<SyncReport, 'leavers'>> {
+  return { status: 'failed', counts: { ...report.counts }, ...(report.leavers ? { leavers: { ...report.leavers } } : {}) };
 }
 
 /** The words of a child's failure: its cause's message (a terminated partition says "Workflow execution terminated"). */
