@@ -84,6 +84,11 @@ describe('the circuit breaker', () => {
   });
 
   it('counts only failed outcomes as failures: skipped, unchanged and found are not', () => {
-    expect(feed([...times(20, 'skipped'), ...times(20, 'unchanged'), ...times(10, 'found')]).tripped()).toBeUndefined();
+    // Each kind alone past the 40% line (21 of the last 50): counted as failed, any one of them would trip it.
+    for (const status of ['skipped', 'unchanged', 'found'] as const) {
+      expect(feed([...times(29, 'created'), ...times(21, status)]).tripped()).toBeUndefined();
+    }
+    // The control: 21 failed in the same place do trip it.
+    expect(feed([...times(29, 'created'), ...times(21, 'failed')]).tripped()).toMatch(/^circuit breaker: 21 of the last 50/);
   });
 });
