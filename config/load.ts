@@ -191,10 +191,31 @@ export function readConfigAsWritten(configPath: string): ConfigAsWritten {
     throw new ConfigError(`cannot read config file ${absolute}: ${code}`);
   }
   try {
-    return { raw: /\.json$/i.test(absolute) ? JSON.parse(text) : YAML.parse(text, YAML_OPTIONS), file: absolute };
+    return { raw: /\.json$/i.test(absolute) ? JSON.parse(text) : parseYamlWithoutText(text, `config file ${absolute}`), file: absolute };
   } catch (error) {
     throw new ConfigError(`cannot parse config file ${absolute}: ${parseErrorWithoutText(error, text)}`);
   }
+}
+
+/**
+ * Parses a config's YAML as `YAML.parse(text, YAML_OPTIONS)` does (the same document, errors and value), except for its
+ * warnings (an unknown tag such as `!secret`, a `%YAML 1.3` directive): YAML.parse hands those to process.emitWarning
+ * with the line they are about quoted, and a config holds secrets on its lines. Each is said here without the text, as
+ * its code and what and where (yamlWithoutText), on the same channel.
+ */
+function parseYamlWithoutText(text: string, origin: string): unknown {
+  // logLevel 'error': YAML reports no warning itself, neither a composing one nor one toJS words with a key's text.
+  const doc = YAML.parseDocument(text, { ...YAML_OPTIONS, logLevel: 'error' });
+  for (const warning of doc.warnings) process.emitWarning(`${origin}: ${yamlWithoutText(warning)}`, { type: warning.name, code: warning.code });
+  const [error] = doc.errors;
+  if (error) throw error;
+  // As YAML.parse: toJS gets the parse's own options (it reads none of YAML_OPTIONS' settings).
+  return doc.toJS({ reviver: undefined, ...YAML_OPTIONS });
+}
+
+/** A YAML error's or warning's first line, what and where ("… at line 3, column 14"): the lines after it quote the file. */
+function yamlWithoutText(error: YAML.YAMLError): string {
+  return (error.message.split('\n')[0] ?? error.name).replace(/:$/, '');
 }
 
 /**
@@ -202,10 +223,7 @@ export function readConfigAsWritten(configPath: string): ConfigAsWritten {
  * fault, and a config holds secrets there (an HR API key in `source.query`), which would end up in CI logs.
  */
 function parseErrorWithoutText(error: unknown, text: string): string {
-  if (error instanceof YAML.YAMLError) {
-    // YAML's first line says what and where ("… at line 3, column 14:"); the lines after it quote the file.
-    return (error.message.split('\n')[0] ?? error.name).replace(/:$/, '');
-  }
+  if (error instanceof YAML.YAMLError) return yamlWithoutText(error);
   const message = error instanceof Error ? error.message : String(error);
   const position = /at position (\d+)/.exec(message);
   if (position) {
