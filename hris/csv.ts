@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { CsvError, parse } from 'csv-parse';
 import { ConfigError } from '../config/load';
+import { errorCode } from '../config/worker-own';
 import { undecodableValue } from '../mapping/source-text';
 import type { CsvSourceConfig } from './config';
 import { csvFileToRead } from './data-dir';
@@ -105,10 +106,19 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
     if (refusal) throw refusal;
     // O_NONBLOCK: should a FIFO take the file's place after that check, opening it does not wait for a writer; the
     // handle's own stat then refuses it. (On a regular file the flag changes nothing; Windows has none.)
-    const handle = await fs.open(realFile, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    // O_NOFOLLOW: `realFile` is a real path, so the file checked is no symlink; one there now was renamed over it since
+    // (swappedLink). A symlink swapped in for a folder on the path is caught once open (notTheCheckedFile).
+    let handle: fs.FileHandle;
     try {
+      handle = await fs.open(realFile, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0) | (fsConstants.O_NOFOLLOW ?? 0));
+    } catch (error) {
+      throw errorCode(error) === 'ELOOP' ? swappedLink(config.path) : error;
+    }
+    try {
+      // The handle's own stat (fstat) for every check of the file read: what is at the path may be another file by now.
       opened = { handle, stats: await handle.stat() };
-      const changed = notRegularFile(config.path, opened.stats) ?? tooLarge(config.path, opened.stats.size, maxFileBytes);
+      const changed =
+        (await notTheCheckedFile(config.path, realFile, handle, opened.stats, env)) ?? notRegularFile(config.path, opened.stats) ?? tooLarge(config.path, opened.stats.size, maxFileBytes);
       if (changed) throw changed;
     } catch (error) {
       await handle.close();
@@ -203,6 +213,58 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
 }
 
 /**
+ * The refusal of a file reached through a symlink swapped in after csvFileToRead checked its real path. Whoever can
+ * write into a data directory could otherwise rename a link to a file outside them (a TLS key, another tenant's
+ * report) over the checked file, or over a folder on its path, between that check and the open, and have the worker
+ * read it back out as employees or quoted in the run's problems. A ConfigError (not retried), as csvFileToRead's
+ * refusals: someone is tampering with the data directory. Never names where the link led.
+ */
+function swappedLink(file: string): ConfigError {
+  return new ConfigError(
+    `source.path: ${file} was replaced by a link to another file after its real path was checked; the CSV source reads only a file whose real path lies inside the worker's data directories`,
+  );
+}
+
+/** What Linux appends to /proc/self/fd/N's target once the open file's name is removed. */
+const DELETED_SUFFIX = ' (deleted)';
+
+/**
+ * swappedLink unless the file `handle` holds is the one csvFileToRead checked at `realFile`. On Linux the kernel's own
+ * path of the open file (/proc/self/fd/N: a real path, whatever links were followed to open it) must be `realFile`, or,
+ * moved or removed since it was opened, still a file csvFileToRead allows (changedWhileRead then fails the read once it
+ * is read). Without /proc (macOS), the file now at `realFile`, not followed, must be the one held and `realFile` still
+ * pass csvFileToRead: two looks at the path again, so there a swap undone and redone between them is not caught.
+ */
+async function notTheCheckedFile(file: string, realFile: string, handle: fs.FileHandle, held: Stats, env: NodeJS.ProcessEnv): Promise<ConfigError | undefined> {
+  let kernelPath: string | undefined;
+  try {
+    kernelPath = process.platform === 'linux' ? await fs.readlink(`/proc/self/fd/${handle.fd}`) : undefined;
+  } catch {
+    kernelPath = undefined;
+  }
+  if (kernelPath !== undefined) {
+    if (kernelPath === realFile || kernelPath === `${realFile}${DELETED_SUFFIX}`) return undefined;
+    const now = kernelPath.endsWith(DELETED_SUFFIX) ? kernelPath.slice(0, -DELETED_SUFFIX.length) : kernelPath;
+    try {
+      csvFileToRead(now, env);
+    } catch (error) {
+      // Inside the data directories but gone since: removed after it was opened, which changedWhileRead reports.
+      if (error instanceof ConfigError) return swappedLink(file);
+    }
+    return undefined;
+  }
+  try {
+    const atPath = await fs.lstat(realFile);
+    // The policy again, on the path as it resolves now: a folder on it swapped for a link leads elsewhere.
+    csvFileToRead(realFile, env);
+    if (atPath.ino === held.ino && atPath.dev === held.dev) return undefined;
+  } catch {
+    // Refused, or nothing at the path any more: either way not the file checked.
+  }
+  return swappedLink(file);
+}
+
+/**
  * A refusal of what `stats` describes unless it is a regular file. A named pipe (FIFO) with no writer blocks a read
  * of it forever, in one of libuv's few threads, where an activity's cancellation cannot reach it; every retry would
  * block another, until DNS lookups and file reads of every tenant stall. A device or a socket is no export either. A
@@ -252,7 +314,8 @@ function byteCount(bytes: number): string {
 async function changedWhileRead(atOpen: Stats, realFile: string): Promise<string | undefined> {
   let now: Stats;
   try {
-    now = await fs.stat(realFile);
+    // Not followed: a symlink renamed over the path is another file there, whatever it points at.
+    now = await fs.lstat(realFile);
   } catch (error) {
     const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unknown error';
     return `the HR file was removed or replaced while it was read (${code} at its path once read); nothing was written`;
