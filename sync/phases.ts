@@ -65,25 +65,53 @@ export function partitionSizesOfPhase(batches: readonly number[], settings: { pa
 }
 
 /**
- * Emails (lower-case) of people phase 1 did not bring into Peakon, among the waves before `beforeWave`: a reference
- * to them would be rejected.
+ * Why a reference to a person is left out (the warning's words after "left out: "): a reference the plan or phase 1
+ * cannot resolve yet is never sent, rather than a write Peakon refuses or gives to someone else.
  */
-export function missingPeople(entries: readonly LightPlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, beforeWave = Number.POSITIVE_INFINITY): Set<string> {
-  const missing = new Set<string>();
+export const COULD_NOT_BE_CREATED = 'that person could not be created in Peakon';
+/**
+ * A person this run gives a new email (a listing plan's rename, sync/plan.ts withoutUnreachableReferences; filter
+ * discovery's found update, missingPeople): Peakon holds the new email only once their own update ran, which phase 2
+ * does not order, so a reference to it is written by the next run.
+ */
+export const RENAMED_BY_THIS_RUN = 'the person is renamed to it by this run; written by the next run';
+
+/**
+ * Emails (lower-case) a reference must not name yet, each with why it is left out (COULD_NOT_BE_CREATED when only a
+ * set is given).
+ */
+export type Unreferable = ReadonlySet<string> | ReadonlyMap<string, string>;
+
+/**
+ * Emails (lower-case) of people phase 1 did not bring into Peakon, among the waves before `beforeWave`: a reference
+ * to them would be rejected; with why (COULD_NOT_BE_CREATED, RENAMED_BY_THIS_RUN).
+ * Also, when `renamed()` says so (the workflow's patched() marker, asked only when there is such a person), those
+ * filter discovery found under another email: their found update writes the HR email only in phase 2, so until then
+ * Peakon would reject a reference to it (a create sent twice, the second without it), and phase 2 does not order a
+ * report's write after their manager's rename.
+ */
+export function missingPeople(entries: readonly LightPlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, beforeWave = Number.POSITIVE_INFINITY, options: { renamed?: () => boolean } = {}): Map<string, string> {
+  const missing = new Map<string, string>();
   for (const entry of entries) {
     if (!entry.create || entry.wave >= beforeWave) continue;
     const outcome = outcomes.get(entry.ref);
     // A skipped person with a Peakon id exists (someone else created them after the plan's listing): referable.
-    if (!outcome || outcome.status === 'failed' || (outcome.status === 'skipped' && outcome.peakonUserId === undefined)) missing.add(entry.create.userName.toLowerCase());
+    if (!outcome || outcome.status === 'failed' || (outcome.status === 'skipped' && outcome.peakonUserId === undefined)) missing.set(entry.create.userName.toLowerCase(), COULD_NOT_BE_CREATED);
+    else if (renamedByFoundUpdate(outcome) && options.renamed?.() === true) missing.set(entry.create.userName.toLowerCase(), RENAMED_BY_THIS_RUN);
   }
   return missing;
 }
 
-function referencesTo(missing: ReadonlySet<string>, references: Record<string, string>): string[] {
+/** Filter discovery found the person's user under another email: the found update (phase 2) changes its userName. */
+function renamedByFoundUpdate(outcome: EmployeeOutcome): boolean {
+  return outcome.status === 'found' && outcome.update?.changes.some((change) => change.field === 'userName' && change.peakon !== true) === true;
+}
+
+function referencesTo(missing: Unreferable, references: Record<string, string>): string[] {
   return Object.entries(references).filter(([, email]) => missing.has(email.toLowerCase())).map(([attribute]) => attribute);
 }
 
-const leftOut = (attribute: string, email: string | undefined) => `${attribute} (${email ?? '?'}) left out: that person could not be created in Peakon`;
+const leftOut = (missing: Unreferable, attribute: string, email: string | undefined) => `${attribute} (${email ?? '?'}) left out: ${(email !== undefined && missing instanceof Map ? missing.get(email.toLowerCase()) : undefined) ?? COULD_NOT_BE_CREATED}`;
 
 /**
  * One employee's step of a phase, by position (`at`): the plan entry's index, or its slot in a stored plan. The parent
@@ -111,7 +139,7 @@ export type UpdateStep =
 const positionOf = (entry: LightPlanEntry, index: number) => entry.slot ?? index;
 
 /** Phase-1 steps of one wave; references to people whose create failed in an earlier wave are left out with a warning. */
-export function createStepsOfWave(entries: readonly LightPlanEntry[], wave: number, missing: ReadonlySet<string>): { steps: CreateStep[]; warnings: Map<string, string[]> } {
+export function createStepsOfWave(entries: readonly LightPlanEntry[], wave: number, missing: Unreferable): { steps: CreateStep[]; warnings: Map<string, string[]> } {
   const steps: CreateStep[] = [];
   const warnings = new Map<string, string[]>();
   entries.forEach((entry, index) => {
@@ -122,7 +150,7 @@ export function createStepsOfWave(entries: readonly LightPlanEntry[], wave: numb
       return;
     }
     steps.push({ at: positionOf(entry, index), drop: dropped });
-    warnings.set(entry.ref, dropped.map((attribute) => leftOut(attribute, entry.create?.createReferences[attribute])));
+    warnings.set(entry.ref, dropped.map((attribute) => leftOut(missing, attribute, entry.create?.createReferences[attribute])));
   });
   return { steps, warnings };
 }
@@ -143,7 +171,7 @@ export function createWorkOfSteps(entries: readonly PlanEntry[], steps: readonly
 }
 
 /** Phase-1 work of one wave, for a plan the parent holds in full. */
-export function createWorkOfWave(entries: readonly PlanEntry[], wave: number, missing: ReadonlySet<string>): { work: CreateWork[]; warnings: Map<string, string[]> } {
+export function createWorkOfWave(entries: readonly PlanEntry[], wave: number, missing: Unreferable): { work: CreateWork[]; warnings: Map<string, string[]> } {
   const { steps, warnings } = createStepsOfWave(entries, wave, missing);
   return { work: createWorkOfSteps(entries, steps), warnings };
 }
@@ -154,7 +182,7 @@ export function createWorkOfWave(entries: readonly PlanEntry[], wave: number, mi
  * from what filter discovery found only when `dropFromFound()` says so (the workflow's patched() marker: runs recorded
  * before sent them, so replaying them must schedule the same writes). Asked only when such a reference is there.
  */
-export function updateSteps(entries: readonly LightPlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, missing: ReadonlySet<string>, options: { dropFromFound?: () => boolean } = {}): { steps: UpdateStep[]; warnings: Map<string, string[]> } {
+export function updateSteps(entries: readonly LightPlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, missing: Unreferable, options: { dropFromFound?: () => boolean } = {}): { steps: UpdateStep[]; warnings: Map<string, string[]> } {
   const steps: UpdateStep[] = [];
   const warnings = new Map<string, string[]>();
   entries.forEach((entry, index) => {
@@ -162,7 +190,7 @@ export function updateSteps(entries: readonly LightPlanEntry[], outcomes: Readon
     if (entry.action === 'update' && entry.update) {
       // A new manager whose create failed: Peakon would reject the reference (a wasted operation, then a retry without it).
       const dropped = referencesTo(missing, entry.update.references);
-      if (dropped.length) warnings.set(entry.ref, dropped.map((attribute) => leftOut(attribute, entry.update?.references[attribute])));
+      if (dropped.length) warnings.set(entry.ref, dropped.map((attribute) => leftOut(missing, attribute, entry.update?.references[attribute])));
       steps.push({ at, kind: 'planned', ...(dropped.length ? { drop: dropped } : {}) });
       return;
     }
@@ -171,7 +199,7 @@ export function updateSteps(entries: readonly LightPlanEntry[], outcomes: Readon
     if (!outcome?.peakonUserId) return;
     if (outcome.status === 'created' && entry.deferredReferences) {
       const dropped = referencesTo(missing, entry.deferredReferences);
-      if (dropped.length) warnings.set(entry.ref, dropped.map((attribute) => leftOut(attribute, entry.deferredReferences?.[attribute])));
+      if (dropped.length) warnings.set(entry.ref, dropped.map((attribute) => leftOut(missing, attribute, entry.deferredReferences?.[attribute])));
       const references = Object.fromEntries(Object.entries(entry.deferredReferences).filter(([attribute]) => !dropped.includes(attribute)));
       if (Object.keys(references).length === 0) return;
       const dropFromCreate = [...new Set([...referencesTo(missing, entry.create.createReferences), ...(outcome.referencesLeftOut ?? [])])];
@@ -185,7 +213,7 @@ export function updateSteps(entries: readonly LightPlanEntry[], outcomes: Readon
         steps.push({ at, kind: 'found', ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: outcome.peakonUserId, update });
         return;
       }
-      warnings.set(entry.ref, dropped.map((attribute) => leftOut(attribute, update.references[attribute])));
+      warnings.set(entry.ref, dropped.map((attribute) => leftOut(missing, attribute, update.references[attribute])));
       // Pushed also when nothing is left: the employee's step then reports them unchanged, with the warning, as for a
       // planned update whose only change was such a reference (and is counted, which a step left out would not be).
       steps.push({ at, kind: 'found', ref: entry.ref, employeeKey: entry.employeeKey, peakonUserId: outcome.peakonUserId, update: changeWithout(update, dropped) });
@@ -225,7 +253,7 @@ export function updateWorkOfSteps(entries: readonly PlanEntry[], steps: readonly
 }
 
 /** Phase-2 work, for a plan the parent holds in full. */
-export function updateWork(entries: readonly PlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, missing: ReadonlySet<string>, method: UpdateMethod): { work: UpdateWork[]; warnings: Map<string, string[]> } {
+export function updateWork(entries: readonly PlanEntry[], outcomes: ReadonlyMap<string, EmployeeOutcome>, missing: Unreferable, method: UpdateMethod): { work: UpdateWork[]; warnings: Map<string, string[]> } {
   const { steps, warnings } = updateSteps(entries, outcomes, missing);
   return { work: updateWorkOfSteps(entries, steps, method), warnings };
 }

@@ -6,6 +6,7 @@ import { ENTERPRISE_USER_SCHEMA, PEAKON_USER_SCHEMA, type ScimUser, type ScimUse
 import { withoutMassClears, type ClearGuardSettings } from './clear-guard';
 import { currentEmployment, guardVerdict, hasLeft, leaversOn, leaverWrite, returnerClears, separationAttributes, nonEmptyText, unidentifiedVerdict, withSeparation, type LeaverContext } from './leavers';
 import { buildCreateBody, composeUpdate, createChanges } from './payloads';
+import { RENAMED_BY_THIS_RUN } from './phases';
 import type { LeaversSummary } from './report';
 import type { CreateWork, DesiredState, EmployeeIdentity, EmployeeWrite, FieldChange, MatchingKeyKind, UpdateMethod, UpdateWork } from './types';
 
@@ -1104,7 +1105,7 @@ function withoutUnreachableReferences(employee: DesiredEmployee, { referable, he
     heldBack.has(emailMatchKey(email))
       ? "another Peakon user holds the person's email, so Peakon would give the reference to that user; written once the person's own user holds it"
       : renamedTo.has(emailMatchKey(email))
-        ? 'the person is renamed to it by this run; written by the next run'
+        ? RENAMED_BY_THIS_RUN
         : 'not in Peakon and not created by this run';
   const warnings = unreachable.filter(([attribute]) => !notWritten.has(attribute)).map(([attribute, email]) => `${attribute} (${email}) left out: ${why(email)}`);
   return { ...employee, references, warnings: [...employee.warnings, ...warnings] };

@@ -396,13 +396,16 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       const phaseOneEntries = entries.filter((entry) => entry.create);
       const partitionsOfWave = phaseOnePartitions(phaseOneEntries, plan.waves, config.sync);
       Object.assign(progress, { phase: 'create', waves: plan.waves, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseOneEntries.length, updateWorkTotal: entries.filter((entry) => entry.action === 'update' || entry.deferredReferences).length });
+      // Someone filter discovery found under another email is renamed only by phase 2: references to the new email wait
+      // for the next run. A run recorded before this change sent them (asked only when there is such a person).
+      const renamed = () => patched(RENAMED_BY_FOUND_UPDATE_REFERENCES_WAIT_PATCH);
       for (let wave = 0; wave < plan.waves; wave += 1) {
         progress.wave = wave;
-        const { steps, warnings } = createStepsOfWave(entries, wave, missingPeople(entries, created, wave));
+        const { steps, warnings } = createStepsOfWave(entries, wave, missingPeople(entries, created, wave, { renamed }));
         noteWarnings(warnings);
         if (!(await runPartitions('create', wave, createPartitions(plan, wave, steps, partitionsOfWave(wave))))) return await finish('quarantined');
       }
-      const phaseTwo = updateSteps(entries, created, missingPeople(entries, created), { dropFromFound: () => patched(FOUND_UPDATE_DROPS_MISSING_REFERENCES_PATCH) });
+      const phaseTwo = updateSteps(entries, created, missingPeople(entries, created, undefined, { renamed }), { dropFromFound: () => patched(FOUND_UPDATE_DROPS_MISSING_REFERENCES_PATCH) });
       noteWarnings(phaseTwo.warnings);
       Object.assign(progress, { phase: 'update', wave: 0, partitionsDone: 0, partitionsTotal: 0, employeesDone: 0, employeesTotal: phaseTwo.steps.length, updateWorkTotal: phaseTwo.steps.length });
       if (!(await runPartitions('update', 0, updatePartitions(plan, phaseTwo.steps, updateMethod, partitionsOf)))) return await finish('quarantined');
@@ -580,6 +583,15 @@ const APPROVAL_BEATS_TIMEOUT_PATCH = 'approval-beats-timeout';
  * it (one more request) or, when another person's user held the key, took it for that person. Written only then.
  */
 const FOUND_UPDATE_DROPS_MISSING_REFERENCES_PATCH = 'found-update-drops-missing-references';
+
+/**
+ * patched() marker of a run whose filter discovery found someone under another email than the HR record's (their found
+ * update renames them in phase 2), and that left references to the new email out of later waves' creates and of phase
+ * 2's writes, with a warning, as a listing plan leaves out references to someone it renames (2026-12). Before, a
+ * create carried it: Peakon refused it (400) and the create was sent again without its references ("Peakon rejected
+ * it"); a phase-2 write sent it, racing the rename. Written only when filter discovery finds such a person.
+ */
+const RENAMED_BY_FOUND_UPDATE_REFERENCES_WAIT_PATCH = 'renamed-by-found-update-references-wait';
 
 /** patched() marker of a run that shows `failed` when it fails after publishing its outcome (2026-11). See docs/versioning.md. */
 const PUBLISH_FAILED_AFTER_FINISH_PATCH = 'publish-failed-after-finish';
