@@ -108,7 +108,6 @@ interface PlanHeartbeat {
 export function planSyncActivity(deps: ActivityDeps) {
   return async function planSync(input: PlanInput): Promise<PlanResult> {
     const context = Context.current();
-    const attemptStartedMs = Date.now();
     const earlier = context.info.heartbeatDetails as Partial<PlanHeartbeat> | undefined;
     const earlierOperations = typeof earlier?.operations === 'number' ? earlier.operations : 0;
     const { config, run } = input;
@@ -211,7 +210,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           // A budget too small to list the tenant inside the plan's time fails the run now, naming the budget it needs,
           // rather than after every attempt has timed out.
           const onPage = (listing: ListingProgress) =>
-            checkListingFitsPlanTime(config, listing, { timeoutMs: context.info.startToCloseTimeoutMs, elapsedMs: Date.now() - attemptStartedMs, burst: DEFAULT_PACER_BURST });
+            checkListingFitsPlanTime(config, listing, { timeoutMs: context.info.startToCloseTimeoutMs, burst: DEFAULT_PACER_BURST });
           for await (const page of scim.iterateUserPages(undefined, { onUnreadable: (users) => unreadable.push(...users), retryPages: true, onPage })) {
             current.push(...page);
             heartbeat(`reading Peakon users (${current.length})`);

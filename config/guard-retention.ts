@@ -61,27 +61,24 @@ export function checkWritesFitRetention(config: Pick<ConnectorConfig, 'leavers' 
 }
 
 /**
- * Refuses a listing that cannot end inside the plan's time: the users still to list, a page each, spaced by the
- * tenant's budget (less the pacer's burst), against what is left of the plan attempt's start-to-close timeout. Each
- * attempt would time out and start the listing again, holding a plan slot other tenants share for every attempt; the
- * estimate is a lower bound (429 waits and other runs of the tenant only add to it), so a run it fails could not have
- * listed the tenant at this budget.
+ * Refuses a budget too small to list the tenant inside the plan's time: the listing's pages past the pacer's burst,
+ * spaced by the tenant's budget, against the plan attempt's whole start-to-close timeout. Every attempt would time out
+ * and start the listing again, holding a plan slot other tenants share for each; the estimate is a lower bound (the HR
+ * read before it, 429 waits and other runs of the tenant only add to it), so a run it fails could not have listed the
+ * tenant at this budget. An attempt that used much of its time before the listing (a slow HR read) is not failed
+ * here: its timeout ends it, and a retry may read faster.
  */
-export function checkListingFitsPlanTime(
-  config: Pick<ConnectorConfig, 'peakon'>,
-  listing: { listed: number; total: number; pageLength: number },
-  plan: { timeoutMs: number; elapsedMs: number; burst: number },
-): void {
+export function checkListingFitsPlanTime(config: Pick<ConnectorConfig, 'peakon'>, listing: { listed: number; total: number; pageLength: number }, plan: { timeoutMs: number; burst: number }): void {
   if (listing.pageLength <= 0 || listing.listed >= listing.total) return;
-  const pagesLeft = Math.ceil((listing.total - listing.listed) / listing.pageLength);
-  const listingMs = Math.max(0, pagesLeft - plan.burst) * (HOUR_MS / config.peakon.operationsPerHour);
-  const leftMs = plan.timeoutMs - plan.elapsedMs;
-  if (listingMs <= leftMs) return;
-  // What a whole attempt needs for every page: a lower bound too (it reads the HR system first).
-  const needed = Math.ceil((Math.ceil(listing.total / listing.pageLength) * HOUR_MS) / plan.timeoutMs);
+  const pages = Math.ceil(listing.total / listing.pageLength);
+  const pacedPages = Math.max(0, pages - plan.burst);
+  const listingMs = pacedPages * (HOUR_MS / config.peakon.operationsPerHour);
+  if (listingMs <= plan.timeoutMs) return;
+  // The budget at which the listing alone fills the timeout: necessary, not enough (the HR read comes first).
+  const needed = Math.ceil((pacedPages * HOUR_MS) / plan.timeoutMs);
   throw new ConfigError(
-    `peakon.operationsPerHour: listing the tenant's other ${listing.total - listing.listed} Peakon users (${pagesLeft} pages of ${listing.pageLength}) at ${config.peakon.operationsPerHour} requests an hour takes about ${formatDuration(Math.ceil(listingMs / 60_000) * 60_000)}, ` +
-      `more than the ${formatDuration(Math.max(0, Math.floor(leftMs / 1_000) * 1_000))} left of the plan's time (its start-to-close timeout, ${formatDuration(plan.timeoutMs)}): every attempt would time out and list again; nothing was written. ` +
-      `Give the tenant a budget of at least ${needed} an hour, or use sync.discovery: filter, which looks each employee up in its own step`,
+    `peakon.operationsPerHour: listing the tenant's ${listing.total} Peakon users (${pages} pages of ${listing.pageLength}) at ${config.peakon.operationsPerHour} requests an hour takes about ${formatDuration(Math.ceil(listingMs / 60_000) * 60_000)}, ` +
+      `more than the plan's time (its start-to-close timeout, ${formatDuration(plan.timeoutMs)}): every attempt would time out and list again; nothing was written. ` +
+      `Give the tenant a budget of at least ${needed} an hour (more, for the time the HR read takes), or use sync.discovery: filter, which looks each employee up in its own step`,
   );
 }
