@@ -26,7 +26,7 @@ import type { ConnectorConfig } from '../config/schema';
 import { planLine, PREVIEW_PAGE } from '../sync/employee-report';
 import { createStepsOfWave, createWorkOfSteps, leaverSteps, missingPeople, updateSteps, updateWorkOfSteps, type CreateStep, type UpdateStep } from '../sync/phases';
 import type { LightPlanEntry, PlanEntry } from '../sync/plan';
-import { addCounts, appendCapped, emptyReport, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
+import { addCounts, appendCapped, emptyReport, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine, type LeaversSummary, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
 import { withTuningDefaults, type RunTuning } from '../sync/settings';
 import type { EmployeeOutcome, SyncPhase, UpdateMethod } from '../sync/types';
 import { planActivityOptions, reportActivityOptions } from './activity-options';
@@ -301,7 +301,9 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       return await finishing();
     } catch (error) {
       publishFailedAfterFinish();
-      throw error;
+      // Its failure still says how the run ended (a failed partition, a cancel, the lock lost, Peakon's refusal) and
+      // carries its counts: the report that would have said so is what failed.
+      throw runFailure(error, plan !== undefined ? report : undefined, report.message);
     }
   };
   // The run's work, in a scope of its own: when the tenant lock is lost, the scope is cancelled (below), as an operator's
@@ -620,11 +622,13 @@ const QUARANTINE_TYPES = new Set(['AuthenticationFailed', 'NotFound']);
 
 /**
  * Surfaces the activity's own failure (e.g. "authentication failed …") as the run's failure, instead of "Activity task
- * failed"; a run that had planned (and so may have written) carries its counts along for the run metrics.
+ * failed", after `endedBefore` (how the run had ended when its report failed); a run that had planned (and so may have
+ * written) carries its counts along for the run metrics.
  */
-function runFailure(error: unknown, report: SyncReport | undefined): unknown {
+function runFailure(error: unknown, report: SyncReport | undefined, endedBefore?: string): unknown {
   if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
-    return ApplicationFailure.create({ type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, message: error.cause.message, ...(report ? { details: [failedRunCounts(report)] } : {}) });
+    const message = endedBefore !== undefined ? `${endedBefore}; then its report could not be written: ${error.cause.message}` : error.cause.message;
+    return ApplicationFailure.create({ type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, message, ...(report ? { details: [failedRunCounts(report)] } : {}) });
   }
   return error;
 }
@@ -634,8 +638,9 @@ function runFailure(error: unknown, report: SyncReport | undefined): unknown {
  * (metrics/workflow-interceptors.ts) add them as a completed run's report would be; the details are a payload, encoded
  * like any other. Only the failure's contents differ from runs before this change; replay compares commands.
  */
-function failedRunCounts(report: SyncReport): Pick<SyncReport, 'status' | 'counts'> & Partial<Pick<SyncReport, 'leavers'>> {
-  return { status: 'failed', counts: { ...report.counts }, ...(report.leavers ? { leavers: { ...report.leavers } } : {}) };
+function failedRunCounts(report: SyncReport): Pick<SyncReport, 'status' | 'counts'> & { leavers?: Pick<LeaversSummary, 'held' | 'decision'> } {
+  const leavers = report.leavers ? { held: report.leavers.held, ...(report.leavers.decision ? { decision: report.leavers.decision } : {}) } : undefined;
+  return { status: 'failed', counts: { ...report.counts }, ...(leavers ? { leavers } : {}) };
 }
 
 /** The words of a child's failure: its cause's message (a terminated partition says "Workflow execution terminated"). */

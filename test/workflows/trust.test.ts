@@ -1,4 +1,4 @@
-import { ActivityFailure, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { reportFilePath, type RunReportFile } from '../../activities/report';
@@ -388,10 +388,16 @@ describe('cancelling a run and the circuit breaker', () => {
         await handle.cancel();
         const failure = await handle.result().then(() => undefined, (error: unknown) => error);
         expect(failure).toBeInstanceOf(WorkflowFailedError);
-        // The report activity failed, and its failure names why: the report folder could not be made (a file is in its place).
+        // The run's failure says how it had ended (cancelled), then why the report failed: its folder could not be made
+        // (a file is in its place); and it carries the counts of what it did, for the run metrics.
         const cause = (failure as WorkflowFailedError).cause;
-        expect(cause).toBeInstanceOf(ActivityFailure);
-        expect((cause as ActivityFailure | undefined)?.cause?.message).toContain(`the run report's folder cannot be made (PEAKON_SYNC_REPORT_DIR): EEXIST: file already exists, mkdir '${reportFolder}'`);
+        expect(cause).toBeInstanceOf(ApplicationFailure);
+        expect(cause?.message).toMatch(/^cancelled during create; \d+ partition\(s\) in flight were stopped .*; then its report could not be written: /);
+        expect(cause?.message).toContain(`the run report's folder cannot be made (PEAKON_SYNC_REPORT_DIR): EEXIST: file already exists, mkdir '${reportFolder}'`);
+        const carried = (cause as ApplicationFailure).details?.[0] as { status: string; counts: OutcomeCounts } | undefined;
+        expect(carried?.status).toBe('failed');
+        expect(carried?.counts.created).toBeGreaterThanOrEqual(1);
+        expect(carried?.counts.created).toBeLessThanOrEqual(fixture.sandbox.users().length);
         expect((await handle.describe()).memo).toMatchObject({ status: 'failed' });
       })(),
     );
