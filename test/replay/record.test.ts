@@ -235,6 +235,24 @@ describeRecording('recording workflow histories for the replay tests (RECORD_HIS
     await record('filter-discovery-dropped', first, second);
   }, 300_000);
 
+  it('filter-discovery-renamed: matching by employee number, a manager found under their old email (renamed in phase 2) and a new hire reporting to them: the hire created without the Manager', async () => {
+    const fixture = await pipeline.fixture({ tenant: 'replay-filter-renamed' });
+    withoutLeaverGuard(fixture);
+    fixture.config.sync.discovery = 'filter';
+    fixture.config.matching = { key: 'employeeNumber' };
+    const org = generateOrg(2, 2);
+    const top = org.find((employee) => employee.manager_id === '') as GeneratedEmployee;
+    const other = org.find((employee) => employee !== top) as GeneratedEmployee;
+    const manager: GeneratedEmployee = { ...top, work_email: 'mia.manager@new.example.com', employee_number: 'E-1' };
+    fixture.writeEmployees([manager, { ...other, employee_number: 'E-2', manager_id: manager.employee_id }]);
+    fixture.sandbox.seedUsers([{ schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA], userName: 'mia.manager@old.example.com', emails: [{ value: 'mia.manager@old.example.com', type: 'work', primary: true }], name: { givenName: manager.first_name, familyName: manager.last_name }, externalId: manager.employee_id, active: true, [ENTERPRISE_USER_SCHEMA]: { employeeNumber: 'E-1' } }]);
+    const workers = await fixture.startWorkers();
+    const run = await workers.runUntil(sync(fixture));
+    expect(run.report?.counts).toMatchObject({ created: 1, updated: 1, failed: 0 });
+    expect(fixture.sandbox.ops().filter((op) => op.method === 'POST').map((op) => op.status)).toEqual([201]);
+    await record('filter-discovery-renamed', run);
+  }, 300_000);
+
   it('leavers: one leaver deactivated, then three held by the guard and approved, then (after they return) three held and rejected', async () => {
     const fixture = await pipeline.fixture({ tenant: 'replay-leavers' });
     const org = generateOrg(10, 3);
