@@ -234,8 +234,11 @@ const DELETED_SUFFIX = ' (deleted)';
  * moved or removed since it was opened, still a file csvFileToRead allows (changedWhileRead then fails the read once it
  * is read). Without /proc (macOS), the file now at `realFile`, not followed, must be the one held and `realFile` still
  * pass csvFileToRead: two looks at the path again, so there a swap undone and redone between them is not caught.
+ * Either check failing is not yet tampering: an export delivered by renaming a new file over the old one, deleted and
+ * written again, or archived outside the data directories before the new one is moved in, lands in the same gap.
+ * movedAtOpen tells them apart; the file held is never read either way.
  */
-async function notTheCheckedFile(file: string, realFile: string, handle: fs.FileHandle, held: Stats, env: NodeJS.ProcessEnv): Promise<ConfigError | undefined> {
+async function notTheCheckedFile(file: string, realFile: string, handle: fs.FileHandle, held: Stats, env: NodeJS.ProcessEnv): Promise<ConfigError | SourceReadError | undefined> {
   let kernelPath: string | undefined;
   try {
     kernelPath = process.platform === 'linux' ? await fs.readlink(`/proc/self/fd/${handle.fd}`) : undefined;
@@ -248,8 +251,9 @@ async function notTheCheckedFile(file: string, realFile: string, handle: fs.File
     try {
       csvFileToRead(now, env);
     } catch (error) {
-      // Inside the data directories but gone since: removed after it was opened, which changedWhileRead reports.
-      if (error instanceof ConfigError) return swappedLink(file);
+      // Refused where it is now (outside, or in the worker's own folder): opened through a link, or moved there since.
+      // (Inside the data directories but gone since: removed after it was opened, which changedWhileRead reports.)
+      if (error instanceof ConfigError) return movedAtOpen(file, realFile, env);
     }
     return undefined;
   }
@@ -259,9 +263,28 @@ async function notTheCheckedFile(file: string, realFile: string, handle: fs.File
     csvFileToRead(realFile, env);
     if (atPath.ino === held.ino && atPath.dev === held.dev) return undefined;
   } catch {
-    // Refused, or nothing at the path any more: either way not the file checked.
+    // Refused, or nothing at the path any more: movedAtOpen tells which.
   }
-  return swappedLink(file);
+  return movedAtOpen(file, realFile, env);
+}
+
+/**
+ * The file opened is not (or no longer) the one at `realFile`: swappedLink if a link is found there now (`realFile`
+ * resolves outside the data directories or into the worker's own folder, or is itself a symlink); otherwise the
+ * export was moved, replaced or removed as it was opened, which fails the read as changedWhileRead does (retried).
+ */
+async function movedAtOpen(file: string, realFile: string, env: NodeJS.ProcessEnv): Promise<ConfigError | SourceReadError> {
+  try {
+    csvFileToRead(realFile, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return swappedLink(file);
+  }
+  try {
+    if ((await fs.lstat(realFile)).isSymbolicLink()) return swappedLink(file);
+  } catch {
+    // Nothing at the path now: removed, the new export not moved in yet.
+  }
+  return new SourceReadError('the HR file was moved or replaced as it was opened (another file or none is now at its path): read it again once it is in place; nothing was read');
 }
 
 /**
