@@ -174,7 +174,9 @@ export function jsonMember(member: RunMember): Omit<RunMember, 'summary'> {
 /**
  * A run that ended without a report: how it ended (Temporal's status, lower case: `failed`, `terminated`, `timed_out`,
  * `cancelled`, as the SDK names them), why (the failure's message, as `sync --wait` prints it), and the counts its memo had published by then
- * (workflows/sync.ts `publish`: numbers only; absent when the run never published any).
+ * (workflows/sync.ts `publish`: numbers only; absent when the run never published any). The memo's counts change only
+ * when its status does: a run that ended while its memo still said `running` or `awaiting_approval` has counts of its
+ * start (or of the guard's wait) there, not what it wrote; those are left out and `countsNotRecorded` is set instead.
  */
 export interface FailedRun {
   runId: string;
@@ -183,10 +185,13 @@ export interface FailedRun {
   counts?: Record<string, number>;
   failures?: number;
   operations?: number;
+  countsNotRecorded?: true;
 }
 
-/** What the run publishes in its memo that is worth showing beside a failure: counts only, no names. */
+/** What the run publishes in its memo that is worth showing beside a failure: its status and counts only, no names. */
 const RunCountsMemoSchema = z.object({
+  /** The run's status at its last publish: while `running` or `awaiting_approval`, its counts are those of that moment. */
+  status: z.string().optional(),
   counts: z.record(z.string(), z.number()).optional(),
   failures: z.number().optional(),
   operations: z.number().optional(),
@@ -204,11 +209,12 @@ export async function readRunOutcome(handle: WorkflowHandle): Promise<{ report: 
     const description = await handle.describe();
     const memo = RunCountsMemoSchema.safeParse(description.memo ?? {});
     const published = memo.success ? memo.data : {};
+    const base = { runId: handle.workflowId, status: description.status.name.toLowerCase(), message: runFailureMessage(error) };
+    // Published at a status change the run went on from: not what it had written when it ended.
+    if (published.status === 'running' || published.status === 'awaiting_approval') return { failed: { ...base, countsNotRecorded: true } };
     return {
       failed: {
-        runId: handle.workflowId,
-        status: description.status.name.toLowerCase(),
-        message: runFailureMessage(error),
+        ...base,
         ...(published.counts ? { counts: published.counts } : {}),
         ...(published.failures !== undefined ? { failures: published.failures } : {}),
         ...(published.operations !== undefined ? { operations: published.operations } : {}),
@@ -222,6 +228,10 @@ const COUNT_ORDER = ['created', 'updated', 'deactivated', 'deleted', 'unchanged'
 /** `<run> ended failed: <why>`, then what the run had done by then when it said. */
 export function formatFailedRun(failed: FailedRun): string {
   const lines = [`${failed.runId} ended ${failed.status}: ${failed.message}`];
+  if (failed.countsNotRecorded) {
+    lines.push(`  before it ended: what it wrote is not recorded (its memo keeps counts only when its status changes, and it ended before its report); its history in the Temporal UI has each partition's result`);
+    return lines.join('\n');
+  }
   if (failed.counts || failed.operations !== undefined) {
     const counts = failed.counts ?? {};
     const done = COUNT_ORDER.filter((name) => (counts[name] ?? 0) > 0).map((name) => `${name} ${counts[name] ?? 0}`);
