@@ -88,7 +88,7 @@ export function formatReport(report: SyncReport): string {
   if (report.failures.length > 0) {
     lines.push('', 'Failures:');
     for (const failure of report.failures) lines.push(`  ✗ ${failure.employeeKey} [${failure.phase}] ${failure.reason}`);
-    if (report.failuresTotal > report.failures.length) lines.push(`  … and ${report.failuresTotal - report.failures.length} more (see the outcome files)`);
+    if (report.failuresTotal > report.failures.length) lines.push(`  … and ${report.failuresTotal - report.failures.length} more (every one is in the report file${report.reportPath ? `: ${report.reportPath}` : ''})`);
   }
   if (report.trace) {
     lines.push('', 'Steps:');

@@ -33,7 +33,7 @@ export interface PartitionSummary {
   partition: number;
   counts: OutcomeCounts;
   operations: number;
-  /** Failed employees, capped (the full list is in the run's outcome files). */
+  /** Failed employees, capped (every one is in the run's report file). */
   failures: FailureLine[];
   failuresTotal: number;
   warnings: string[];

@@ -62,7 +62,8 @@ describe('exit code and failure list of a run with many invalid records', () => 
     expect(report.failures).toHaveLength(REPORT_FAILURE_CAP);
     expect(report.failures.every((failure) => failure.phase === 'plan')).toBe(true);
     expect(new Set(report.failures.map((failure) => failure.employeeKey)).size).toBe(REPORT_FAILURE_CAP);
-    expect(formatReport(report)).toContain('… and 150 more (see the outcome files)');
+    expect(formatReport(report)).toContain('… and 150 more (every one is in the report file)');
+    expect(formatReport({ ...report, reportPath: '/reports/acme/run.jsonl' })).toContain('… and 150 more (every one is in the report file: /reports/acme/run.jsonl)');
     expect(exitCodeFor(report)).toBe(1);
   });
 
