@@ -103,7 +103,8 @@ export function notDoneReason(run: RunEnd, action: PlannedAction): string {
   if (LEAVER_ACTIONS.has(action)) {
     if (decision === 'rejected') return 'held by the leaver guard and rejected: not written';
     if (decision === 'timed out') return 'held by the leaver guard and nobody approved it in time: not written (the next sync holds it again)';
-    if (decision === 'cancelled') return 'held by the leaver guard when the run was cancelled: not written (the next sync holds it again)';
+    // workflows/sync.ts sets `cancelled` for any stop during the guard's wait: an operator's cancel or a lost tenant lock.
+    if (decision === 'cancelled') return `held by the leaver guard when the run ${run.status === 'lock_lost' ? 'lost its tenant lock' : 'was cancelled'}: not written (the next sync holds it again)`;
   }
   switch (run.status) {
     case 'cancelled':
