@@ -85,7 +85,10 @@ export function createCsvSource(config: CsvSourceConfig, env: NodeJS.ProcessEnv 
   };
 }
 
-/** What csv-parse yields with `info: true`: the row, where it ended, and (relaxed) why its field count is wrong. */
+/**
+ * What csv-parse yields with `info: true`: the row, where it ended, and (relaxed) why its field count is wrong.
+ * `info.lines` is the file line the row ends on once on_record has corrected csv-parse's count (quotedCrlfs).
+ */
 interface ParsedRow {
   record: Record<string, string | Uint8Array>;
   info: { lines: number; empty_lines?: number; columns?: unknown; error?: { code?: string; column?: unknown; record?: unknown } };
@@ -132,9 +135,13 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
   const input = Readable.from(checkedText(file, encoding, maxFileBytes));
   // The position of the header row's unnamed last column, when it ends in a delimiter (checkHeader): left out of the records.
   let unnamedLast: number | undefined;
+  // CRLFs inside the quoted values parsed so far, the header's too: csv-parse's `info.lines` counts each as two lines
+  // (its CR and its LF), where it is one line break of the file, as a CRLF ending a row is (fileLine).
+  let quotedCrlfs = 0;
   const parser = input.pipe(
     parse({
       columns: (header: Array<string | Uint8Array>) => {
+        quotedCrlfs += crlfCount(header);
         const checked = checkHeader(header.map(headerText));
         unnamedLast = checked.unnamedLast;
         return checked.columns;
@@ -154,6 +161,12 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
       // A value past this fails the read (describeParserError) rather than fill the worker's memory.
       max_record_size: maxRecordBytes,
       info: true,
+      // As each row is parsed (before rows still queued for the loop below, so a parse error's line is right too):
+      // its line in the file, as an editor numbers it, in place of csv-parse's count (see quotedCrlfs).
+      on_record: ({ record, info }: ParsedRow): ParsedRow => {
+        quotedCrlfs += crlfCount(rowFields(record, info));
+        return { record, info: { ...info, lines: info.lines - quotedCrlfs } };
+      },
     }),
   );
   // A read error does not propagate through pipe(); forward it so the loop below fails instead of hanging.
@@ -203,7 +216,7 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
     const changed = await changedWhileRead(opened.stats, realFile);
     if (changed) throw new SourceReadError(changed);
   } catch (error) {
-    throw new SourceReadError(`csv:${config.path} cannot be read: ${describeCsvError(error, maxRecordBytes)}`);
+    throw new SourceReadError(`csv:${config.path} cannot be read: ${describeCsvError(error, maxRecordBytes, quotedCrlfs)}`);
   } finally {
     input.destroy();
     file.destroy();
@@ -360,17 +373,44 @@ const lenientUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
  * number of fields has them all in its error, where csv-parse keeps a field read as bytes as `{ type: 'Buffer', data }`.
  */
 function isBlankRow(row: Record<string, string | Uint8Array>, info: ParsedRow['info']): boolean {
-  const fields: unknown[] = Array.isArray(info.error?.record) ? info.error.record : Object.values(row);
-  return fields.every(isBlankField);
+  return rowFields(row, info).every(isBlankField);
 }
 
-/** One field as csv-parse gives it (text, bytes, or bytes in an error's record as `{ type: 'Buffer', data }`) is blank. */
+/** Every field of the row as csv-parse read it: those past the header's columns too, when it has the wrong number. */
+function rowFields(row: Record<string, string | Uint8Array>, info: ParsedRow['info']): unknown[] {
+  return Array.isArray(info.error?.record) ? info.error.record : Object.values(row);
+}
+
+/** One field as csv-parse gives it (text, bytes, or bytes in an error's record as `{ type: 'Buffer', data }`). */
+function fieldContent(field: unknown): string | Uint8Array | undefined {
+  if (typeof field === 'string' || field instanceof Uint8Array) return field;
+  const data = typeof field === 'object' && field !== null && 'data' in field && Array.isArray(field.data) ? field.data : undefined;
+  return data !== undefined && data.every((byte) => typeof byte === 'number') ? Uint8Array.from(data as number[]) : undefined;
+}
+
+/** One field as csv-parse gives it is blank. */
 function isBlankField(field: unknown): boolean {
   if (field === undefined || field === null) return true;
-  if (typeof field === 'string') return BLANK_FIELD.test(field);
-  if (field instanceof Uint8Array) return BLANK_FIELD.test(lenientUtf8.decode(field));
-  const data = typeof field === 'object' && 'data' in field && Array.isArray(field.data) ? field.data : undefined;
-  return data !== undefined && data.every((byte) => typeof byte === 'number') && BLANK_FIELD.test(lenientUtf8.decode(Uint8Array.from(data as number[])));
+  const content = fieldContent(field);
+  if (content === undefined) return false;
+  return BLANK_FIELD.test(typeof content === 'string' ? content : lenientUtf8.decode(content));
+}
+
+/**
+ * The CRLFs inside these fields. Every CR and LF outside quotes ends a row (record_delimiter), so a field holds one
+ * only inside quotes, where csv-parse counts its CR and its LF as a line each.
+ */
+function crlfCount(fields: readonly unknown[]): number {
+  let count = 0;
+  for (const field of fields) {
+    const content = fieldContent(field);
+    if (typeof content === 'string') {
+      for (let at = content.indexOf('\r\n'); at >= 0; at = content.indexOf('\r\n', at + 2)) count += 1;
+    } else if (content !== undefined) {
+      for (let at = content.indexOf(0x0d); at >= 0 && at < content.length - 1; at = content.indexOf(0x0d, at + 1)) if (content[at + 1] === 0x0a) count += 1;
+    }
+  }
+  return count;
 }
 
 /**
@@ -679,20 +719,21 @@ const MAX_ERROR_LENGTH = 500;
  * names and emails when the delimiter is wrong), and this message reaches the run's failure and the CLI (`validate`,
  * `sync`). Keep only its kind (the text before the first colon), code and line, never a value.
  */
-function describeParserError(error: CsvError, maxRecordBytes: number): string {
+function describeParserError(error: CsvError, maxRecordBytes: number, quotedCrlfs: number): string {
   const kind = error.message.split(':', 1)[0]?.trim() || 'the file could not be parsed';
   const { lines } = error as unknown as { lines?: unknown };
-  const at = typeof lines === 'number' ? ` at line ${lines}` : '';
+  const at = typeof lines === 'number' ? ` at line ${lines - quotedCrlfs}` : '';
   if (error.code === 'CSV_MAX_RECORD_SIZE') {
     return `${error.code}: a row longer than ${byteCount(maxRecordBytes)}${at}, where a row of an HR export is a few hundred bytes (a quote that is not closed, which makes the rest of the file one value? not a CSV export?)`;
   }
   return `${error.code}: ${kind}${at} (a wrong source.delimiter, or a quote that is not closed?)`;
 }
 
-function describeCsvError(error: unknown, maxRecordBytes: number): string {
+/** `quotedCrlfs`: the CRLFs inside quoted values before the error, each of which csv-parse counted as two lines. */
+function describeCsvError(error: unknown, maxRecordBytes: number, quotedCrlfs = 0): string {
   let message: string;
   if (error instanceof SourceReadError) message = error.message;
-  else if (error instanceof CsvError) message = describeParserError(error, maxRecordBytes);
+  else if (error instanceof CsvError) message = describeParserError(error, maxRecordBytes, quotedCrlfs);
   else if (error instanceof Error) {
     const code = 'code' in error ? String(error.code) : undefined;
     message = code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;

@@ -97,3 +97,27 @@ describe('CSV source: line endings', () => {
     expect(problems[0]).toMatchObject({ recordRef: 'row 3', message: expect.stringMatching(/^line 3 of the file has 4 field\(s\) where the header has 3 column\(s\)/) });
   });
 });
+
+describe('CSV source: the file line a problem names, after values spanning lines', () => {
+  // Lines: 1 header; 2-3 row 2; 4 row 3; 5 row 4 (one field too many); 6-7 row 5 (too many, a CRLF in its own value);
+  // 8-9 row 6 (an LF in quotes); 10 row 7 (too many).
+  const content = 'id,note\r\n1,"x\r\ny"\r\n2,z\r\n3,w,extra\r\n4,"p\r\nq",extra\r\n5,"a\nb"\r\n6,v,extra\n7,u\r\n';
+
+  it.each([
+    ['utf8', 'utf8'],
+    ['windows1252', 'latin1'],
+    ['utf16le', 'utf16le'],
+  ] as const)('names the line a row ends on, a quoted CRLF before it counted as one line break (%s)', async (encoding, bytes) => {
+    const { records, problems } = await read(csvFile(Buffer.from(content, bytes)), { encoding });
+    expect(records.filter((record) => record['id'] !== null).map((record) => record['id'])).toEqual(['1', '2', '5', '7']);
+    expect(problems.map((problem) => [problem.recordRef, problem.message.split(' of the file')[0]])).toEqual([
+      ['row 4', 'line 5'],
+      ['row 5', 'line 7'],
+      ['row 7', 'line 10'],
+    ]);
+  });
+
+  it('names the line of a parse error after a quoted CRLF', async () => {
+    await expect(read(csvFile('id,note\r\n1,"x\r\ny"\r\n2,z\r\n3,"w"q\r\n'))).rejects.toThrow(/CSV_INVALID_CLOSING_QUOTE: .* at line 5 /);
+  });
+});
