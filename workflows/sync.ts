@@ -496,9 +496,12 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
       if (plan === undefined) applyPlanFailureSpend(report, cause.details?.[0]);
       return await finishOrFail(() => finish('quarantined'));
     }
+    // A run that had ended (finish() published its outcome: completed, quarantined by a partition, the guard's answer)
+    // and whose report step then failed says how it had ended too.
+    const ended = report.status !== 'running' && report.status !== 'awaiting_approval' ? report.message : undefined;
     if (report.status === 'running') publish('failed');
     else publishFailedAfterFinish();
-    throw runFailure(error, plan !== undefined ? report : undefined);
+    throw runFailure(error, plan !== undefined ? report : undefined, ended);
   } finally {
     if (lock) await lock.release();
   }
@@ -626,10 +629,15 @@ const QUARANTINE_TYPES = new Set(['AuthenticationFailed', 'NotFound']);
  * written) carries its counts along for the run metrics.
  */
 function runFailure(error: unknown, report: SyncReport | undefined, endedBefore?: string): unknown {
-  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
-    const message = endedBefore !== undefined ? `${endedBefore}; then its report could not be written: ${error.cause.message}` : error.cause.message;
-    return ApplicationFailure.create({ type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, message, ...(report ? { details: [failedRunCounts(report)] } : {}) });
+  if (!(error instanceof ActivityFailure)) return error;
+  const details = report ? { details: [failedRunCounts(report)] } : {};
+  // Its report step records ownership first and writes the file after, so which of the two failed is the cause's to say.
+  const after = (what: string) => (endedBefore !== undefined ? `${endedBefore}; then its report step failed (what that says it recorded may not have been): ${what}` : what);
+  if (error.cause instanceof ApplicationFailure) {
+    return ApplicationFailure.create({ type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, message: after(error.cause.message), ...details });
   }
+  // A report step that timed out (a hung report folder): how the run had ended is still said, and its counts carried.
+  if (endedBefore !== undefined) return ApplicationFailure.create({ type: 'ActivityFailed', nonRetryable: true, message: after(`the ${error.activityType} activity: ${failureText(error)}`), ...details });
   return error;
 }
 
