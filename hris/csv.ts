@@ -696,6 +696,9 @@ const NO_HEADER_HINT = ' (a file without a header row?)';
  * One exception: some HR and ERP exports end every line in a delimiter, the header row too (`id,email,first,last,`).
  * An empty last name after at least one named column is that delimiter's: the column is left out of the records
  * (`unnamedLast`, its position; columnCountProblem checks each row's field there). Two empty last names still fail.
+ * A column named `__proto__` fails too, naming it (no employee's value, and no column name either): csv-parse builds
+ * each record as a plain object, where that name sets the object's prototype instead of a value (a UTF-8 read then
+ * failed with a TypeError, other encodings dropped the column without a word).
  */
 function checkHeader(header: string[]): { columns: string[]; unnamedLast: number | undefined } {
   const all = header.map((column) => column.trim());
@@ -704,6 +707,7 @@ function checkHeader(header: string[]): { columns: string[]; unnamedLast: number
   const firstAt = new Map<string, number>();
   for (const [index, column] of columns.entries()) {
     if (column === '') throw new SourceReadError(`column ${index + 1} of the first line is empty, where the header row names every column${NO_HEADER_HINT}`);
+    if (column === '__proto__') throw new SourceReadError(`column ${index + 1} of the first line is named __proto__, which the CSV source cannot read as a column name: rename that column in the export`);
     const earlier = firstAt.get(column);
     if (earlier !== undefined) throw new SourceReadError(`columns ${earlier + 1} and ${index + 1} of the first line have the same name, where the header row names each column once${NO_HEADER_HINT}`);
     firstAt.set(column, index);
