@@ -498,7 +498,7 @@ export async function syncTenantWorkflow(input: SyncWorkflowInput): Promise<Sync
     }
     // A run that had ended (finish() published its outcome: completed, quarantined by a partition, the guard's answer)
     // and whose report step then failed says how it had ended too.
-    const ended = report.status !== 'running' && report.status !== 'awaiting_approval' ? report.message : undefined;
+    const ended = report.status !== 'running' && report.status !== 'awaiting_approval' ? (report.message ?? `it had ${report.status === 'completed' || report.status === 'completed_with_failures' ? 'completed' : `ended ${report.status}`}`) : undefined;
     if (report.status === 'running') publish('failed');
     else publishFailedAfterFinish();
     throw runFailure(error, plan !== undefined ? report : undefined, ended);

@@ -175,8 +175,10 @@ export function jsonMember(member: RunMember): Omit<RunMember, 'summary'> {
  * A run that ended without a report: how it ended (Temporal's status, lower case: `failed`, `terminated`, `timed_out`,
  * `cancelled`, as the SDK names them), why (the failure's message, as `sync --wait` prints it), and the counts its memo had published by then
  * (workflows/sync.ts `publish`: numbers only; absent when the run never published any). The memo's counts change only
- * when its status does: a run that ended while its memo still said `running` or `awaiting_approval` has counts of its
- * start (or of the guard's wait) there, not what it wrote; those are left out and `countsNotRecorded` is set instead.
+ * when its status does: a run that ended while its memo still said `running` has counts of its start (or of the
+ * guard's decision) there, not what it wrote; those are left out and `countsNotRecorded` is set instead. A run that
+ * ended while awaiting approval had written all it writes before the wait (its creates and updates; leavers come after
+ * the decision), so its counts are exact.
  */
 export interface FailedRun {
   runId: string;
@@ -190,7 +192,7 @@ export interface FailedRun {
 
 /** What the run publishes in its memo that is worth showing beside a failure: its status and counts only, no names. */
 const RunCountsMemoSchema = z.object({
-  /** The run's status at its last publish: while `running` or `awaiting_approval`, its counts are those of that moment. */
+  /** The run's status at its last publish: while `running`, its counts are those of that moment. */
   status: z.string().optional(),
   counts: z.record(z.string(), z.number()).optional(),
   failures: z.number().optional(),
@@ -211,7 +213,7 @@ export async function readRunOutcome(handle: WorkflowHandle): Promise<{ report: 
     const published = memo.success ? memo.data : {};
     const base = { runId: handle.workflowId, status: description.status.name.toLowerCase(), message: runFailureMessage(error) };
     // Published at a status change the run went on from: not what it had written when it ended.
-    if (published.status === 'running' || published.status === 'awaiting_approval') return { failed: { ...base, countsNotRecorded: true } };
+    if (published.status === 'running') return { failed: { ...base, countsNotRecorded: true } };
     return {
       failed: {
         ...base,

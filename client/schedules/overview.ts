@@ -76,9 +76,9 @@ export function describeRunOutcome(run: ScheduledRun): string {
   // The memo's counts change only when its status does (workflows/sync.ts `publish`): while it runs they are those of
   // its start (or of the guard's decision), not what it has written so far.
   if (outcome.status === 'running') return `running (its counts show once it ends; its progress: peakon-sync status '${run.workflowId}')`;
-  // The outcome was published, then the run was terminated, timed out or cancelled by Temporal while its report was
-  // being written: it did not end so.
-  if (run.execution !== 'RUNNING' && run.execution !== 'COMPLETED' && run.execution !== 'FAILED') return `${run.execution.toLowerCase()} (ended before its report was written)`;
+  // The outcome was published, then the run was terminated, timed out or cancelled by Temporal: while its report was
+  // being written, or after (releasing its lock, a workflow task failing after a bad deploy); it did not end so.
+  if (run.execution !== 'RUNNING' && run.execution !== 'COMPLETED' && run.execution !== 'FAILED') return `${run.execution.toLowerCase()} after it recorded ${outcome.status} (its report may not have been written)`;
   const counts = outcome.counts;
   if (!counts || outcome.status === 'skipped') return outcome.status;
   const details = `created ${counts.created}, updated ${counts.updated}${counts.deactivated ? `, deactivated ${counts.deactivated}` : ''}, unchanged ${counts.unchanged}, failed ${counts.failed}`;
