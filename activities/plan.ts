@@ -201,7 +201,9 @@ export function planSyncActivity(deps: ActivityDeps) {
           // this record was given. One more lookup, by the HR id the connector writes as externalId, tells them apart
           // (sync/plan.ts singleRename), as a whole-tenant run's listing would.
           // A user holding the id that does not fit the schema joins `unreadable`: the person is left alone, as above.
-          if (needsHrIdLookup(current, single) && unreadable.length === 0) hrIdLookup = await lookUpByHrId(scim, deps, input, mapping, single, current, owned, trace, unreadable);
+          // A user by key carrying the HR id that the ledger does not hold (another system that writes HR ids as
+          // externalId made it) is not the person's own either while the connector owns another user carrying the id.
+          if (needsHrIdLookup(current, single, owned) && unreadable.length === 0) hrIdLookup = await lookUpByHrId(scim, deps, input, mapping, single, current, owned, trace, unreadable);
           checkedSingle = await withoutReferencesHeldByOthers(scim, mapping, single, current.length > 0 || (hrIdLookup?.users.length ?? 0) > 0);
         } else if (config.sync.discovery === 'list') {
           current = [];
@@ -284,11 +286,15 @@ export function planSyncActivity(deps: ActivityDeps) {
 }
 
 /**
- * A single-employee sync looks up by HR id too when its lookup by key found nobody, or a user without the record's HR
- * id as externalId: only then may the person's own user be another one (sync/plan.ts singleRename).
+ * A single-employee sync looks up by HR id too when its lookup by key found nobody, a user without the record's HR
+ * id as externalId, or one carrying it that the ledger (`owned`, when the worker keeps one and it owns anyone) does not
+ * hold: only then may the person's own user be another one (sync/plan.ts singleRename). A whole-tenant run keeps a key
+ * match only when the connector owns it and it carries the HR id (renamedUsers); an owned, active user carrying the id
+ * is renamed instead. Without a ledger, or with one that owns nobody, no user is owned, so nobody could be renamed.
  */
-export function needsHrIdLookup(foundByKey: readonly ScimUser[], single: Pick<DesiredEmployee, 'sourceId'>): boolean {
-  return foundByKey.length === 0 || foundByKey.some((user) => user.externalId !== single.sourceId);
+export function needsHrIdLookup(foundByKey: readonly ScimUser[], single: Pick<DesiredEmployee, 'sourceId'>, owned?: ReadonlySet<string>): boolean {
+  const ownsAnyone = owned !== undefined && owned.size > 0;
+  return foundByKey.length === 0 || foundByKey.some((user) => user.externalId !== single.sourceId || (ownsAnyone && !owned.has(user.id)));
 }
 
 /**

@@ -114,10 +114,11 @@ export interface PlanOptions {
    */
   unreadable?: UnreadableScimUser[];
   /**
-   * A single-employee sync whose lookup by matching key found nobody, or a user not carrying the record's HR id: what
-   * the one lookup by HR id (`externalId eq`) found. It tells a rename (the key changed in the HR system) from a new
-   * hire, and the person's own user from a stale one or another person's holding their key, by the rules of a
-   * whole-tenant run (renamedUsers, hrIdHolders); what those rules cannot tell from it is skipped (singleRename).
+   * A single-employee sync whose lookup by matching key found nobody, a user not carrying the record's HR id, or one
+   * carrying it that the ledger does not hold (activities/plan.ts needsHrIdLookup): what the one lookup by HR id
+   * (`externalId eq`) found. It tells a rename (the key changed in the HR system) from a new hire, and the person's own
+   * user from a stale one or another person's holding their key, by the rules of a whole-tenant run (renamedUsers,
+   * hrIdHolders); what those rules cannot tell from it is skipped (singleRename).
    */
   hrIdLookup?: HrIdLookup;
   /**
@@ -277,7 +278,7 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const waves = createWaves(phaseOne);
   /** Users holding the email of a create skipped under employee-number matching: very likely that person, no leaver. */
   const collisionHolders = new Set<string>();
-  const firstPass = checked.map((checkedEmployee) => {
+  const decided = checked.map((checkedEmployee) => {
     const state = currentOf(checkedEmployee);
     const unclear = renameUnclear.get(checkedEmployee.sourceId);
     if (unclear !== undefined) return skipEntry(options.refOf(checkedEmployee.employeeKey), checkedEmployee, unclear);
@@ -326,6 +327,12 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
       return { ...written, action: 'deactivate' as const, reason: 'inactive in the HR system', update: { ...written.update, ...readFirst, leaver: 'deactivate' as const }, ...adopted };
     }
     return { ...written, ...rename, ...back, ...adopted };
+  });
+  // A single-employee sync that passed over a key match for the person's own user (singleRename) says why in the
+  // person's line, whatever the line says first (an update, a rename waiting for the key that match holds).
+  const firstPass = decided.map((entry, index) => {
+    const note = single?.passedOver.get((checked[index] as DesiredEmployee).sourceId);
+    return note === undefined ? entry : { ...entry, reason: entry.reason ? `${entry.reason}; ${note}` : note };
   });
   // Under PUT a write carries the listed attributes, references included: one naming the old email of anyone whose
   // userName this run changes (a rename, or an ordinary update under employee-number matching) waits a run.
@@ -937,8 +944,36 @@ function hrIdVerdict(employee: DesiredEmployee, lookup: HrIdLookup, matchingKey:
 }
 
 /**
+ * What a single-employee sync's lookup by HR id says when its key match carries the HR id but the ledger does not hold
+ * it (singleRename): a whole-tenant run keeps such a match unless one owned, active user carries the id and exactly one
+ * record of the read carries it (hrIdHolders), and then renames that user (renamedUsers). `none`: no such user, so the
+ * key match stands (and is adopted), as it would in a whole-tenant run.
+ */
+function ownedHolderVerdict(employee: DesiredEmployee, lookup: HrIdLookup, matchingKey: MatchingKeyKind): HrIdVerdict {
+  if (lookup.filterIgnored) return { kind: 'unclear', why: 'Peakon did not apply the externalId filter, so whether a user the connector owns holds this HR id is unknown', undecided: true };
+  // An id on several records names nobody in a whole-tenant run (hrIdHolders).
+  if (lookup.recordsWithHrId !== 1) return { kind: 'none' };
+  const holders = lookup.users.filter((user) => user.externalId === employee.sourceId && lookup.owned?.has(user.id) === true && user.active !== false);
+  // Two owned, active users with the id name nobody either; fewer among more than the lookup returned may be one.
+  if (holders.length > 1) return { kind: 'none' };
+  if (lookup.total > lookup.users.length) return { kind: 'unclear', why: `${lookup.total} Peakon users hold this person's HR id as externalId, more than one lookup returns, so whether exactly one of them is the connector's own is unknown`, undecided: true };
+  const [holder] = holders;
+  if (!holder) return { kind: 'none' };
+  const holderKey = peakonUserKey(holder, matchingKey);
+  if (holderKey !== undefined && holderKey !== employee.employeeKey && lookup.readKeys.has(holderKey)) return { kind: 'unclear', why: `the connector's Peakon user ${holder.id} holds this person's HR id as externalId but another HR record has its ${keyFieldName(matchingKey)}`, undecided: true };
+  return { kind: 'own', user: holder };
+}
+
+/**
  * A single-employee sync's match, by the rules of renamedUsers and hrIdHolders applied to what its lookups found (by
- * key, and by HR id when the key found nobody or a user without the record's HR id):
+ * key, and by HR id when the key found nobody, a user without the record's HR id, or one carrying it that the
+ * connector does not own):
+ * - a user by key carrying the record's HR id: matched, when the connector owns it (or the worker keeps no ledger).
+ *   One it does not own (another system that writes HR ids as externalId made it) is not the person's own while the
+ *   connector owns one active user carrying the id: that user is renamed (`passedOver` says why the key match was not
+ *   taken), as a whole-tenant run renames it; adopting the key match would make both owned, and the next whole-tenant
+ *   run would switch the person's real user off as a leaver. What one lookup cannot tell is skipped. With no such user
+ *   the key match stands (adopted), as in a whole-tenant run;
  * - nobody by key: the one user carrying the id, active, owned (when there is a ledger), matched by key by no record
  *   of the read, and exactly one record with that id, is renamed. A user found that these rules do not allow to rename
  *   may still be this person under their old key: creating them again would make a second Peakon user, and the next
@@ -949,15 +984,27 @@ function hrIdVerdict(employee: DesiredEmployee, lookup: HrIdLookup, matchingKey:
  *   was given to this one) and is not taken over. Either skip tells the operator to run a whole-tenant sync, which
  *   decides. Otherwise the key match stands (a rehire under a new HR id whose old id no record carries).
  */
-function singleRename(records: DesiredEmployee[], currentByKey: ReadonlyMap<string, readonly ScimUser[]>, byKey: (employee: DesiredEmployee) => ScimUser | undefined, lookup: HrIdLookup, matchingKey: MatchingKeyKind): { renamed: Map<string, ScimUser>; unclear: Map<string, string> } {
+function singleRename(records: DesiredEmployee[], currentByKey: ReadonlyMap<string, readonly ScimUser[]>, byKey: (employee: DesiredEmployee) => ScimUser | undefined, lookup: HrIdLookup, matchingKey: MatchingKeyKind): { renamed: Map<string, ScimUser>; unclear: Map<string, string>; passedOver: Map<string, string> } {
   const renamed = new Map<string, ScimUser>();
   const unclear = new Map<string, string>();
+  const passedOver = new Map<string, string>();
   const key = keyFieldName(matchingKey);
   const wholeTenantDecides = 'run a whole-tenant sync, which matches renames by HR id and decides';
   for (const employee of records) {
     const matched = currentByKey.has(employee.employeeKey) ? byKey(employee) : undefined;
-    // Their own user by key: matched as before, whatever the lookup by HR id found.
-    if (matched?.externalId === employee.sourceId) continue;
+    if (matched?.externalId === employee.sourceId) {
+      // Their own user by key (owned, or no ledger to tell by): matched as before, whatever the lookup by HR id found.
+      if (lookup.owned === undefined || lookup.owned.has(matched.id)) continue;
+      const verdict = ownedHolderVerdict(employee, lookup, matchingKey);
+      const notOwned = `Peakon user ${matched.id} has this ${key} and this person's HR id as externalId but the connector does not own it`;
+      if (verdict.kind === 'own') {
+        renamed.set(employee.sourceId, verdict.user);
+        passedOver.set(employee.sourceId, `${notOwned}, so it is not adopted: the connector's own Peakon user ${verdict.user.id}, carrying the HR id, is this person's (their ${key} changed in the HR system), as a whole-tenant run matches`);
+      } else if (verdict.kind === 'unclear') {
+        unclear.set(employee.sourceId, `${notOwned}, and ${verdict.why}: not written, as this person's own Peakon user may be another one, under an earlier ${key}; ${wholeTenantDecides}`);
+      }
+      continue;
+    }
     const verdict = hrIdVerdict(employee, lookup, matchingKey);
     if (verdict.kind === 'own') {
       renamed.set(employee.sourceId, verdict.user);
@@ -976,7 +1023,7 @@ function singleRename(records: DesiredEmployee[], currentByKey: ReadonlyMap<stri
       unclear.set(employee.sourceId, `not written: the ${key} is held by Peakon user ${matched.id}, which carries another HR record's id as externalId and is that person's user (their ${key} changed in the HR system), so it is not taken over; ${wholeTenantDecides} (it renames that user and creates this person once the ${key} is free)`);
     }
   }
-  return { renamed, unclear };
+  return { renamed, unclear, passedOver };
 }
 
 /**
