@@ -17,7 +17,7 @@ import { realSleep } from '../net/sleep';
 import { writeLogLine } from '../worker/log-line';
 import { syncDirectory, writeNewFileSynced } from '../storage/durable-file';
 import { createStorageDriver, storageConfigFromEnv, type PayloadStoreConfig } from '../storage/from-env';
-import { isAccessDenied, isNotFound, LEDGER_FOLDER, S3StorageDriver } from '../storage/s3-driver';
+import { isNotFound, LEDGER_FOLDER, S3StorageDriver } from '../storage/s3-driver';
 import { applyOwnershipChange, emptyLedger, OwnershipLedgerSchema, type OwnershipChange, type OwnershipLedger } from './ledger';
 
 const PayloadProto = temporal.api.common.v1.Payload;
@@ -310,10 +310,11 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
           return { bytes: await response.Body.transformToByteArray(), version: response.ETag ?? '' };
         });
       } catch (error) {
-        if (isNotFound(error)) return undefined;
+        // Only S3's NoSuchKey is a ledger not written yet: any other 404 (a proxy's or load balancer's, with no error
+        // code) read as one would be an empty ledger, owning nobody (S3UnexpectedNotFoundError, retried instead).
+        if (isNotFound(error, 'GetObject')) return undefined;
         // A tenant's first run reads a ledger not written yet: without s3:ListBucket S3 answers 403, not 404.
-        if (isAccessDenied(error)) throw driver.readRefused('the ownership ledger', key(name), error);
-        throw error;
+        throw driver.readFailed('the ownership ledger', key(name), error);
       }
     },
     putIfUnchanged: put,

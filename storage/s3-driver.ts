@@ -63,6 +63,18 @@ export class S3PermissionError extends Error {
 }
 
 /**
+ * A read of an object answered HTTP 404 without S3's `NoSuchKey` error code: not the object store saying the object
+ * does not exist (AWS S3, MinIO, Ceph RGW, R2 and GCS all say NoSuchKey), but something in front of it (an ingress or
+ * load balancer during a rollout, a gateway, an endpoint that is not the store). Taking it as a missing object would
+ * read a tenant's ownership ledger as empty (nobody owned: no leaver handled, and an unconditional write then forgets
+ * everyone owned before). Its message names the object and the endpoint, never credentials or the answer's body.
+ * A plain Error, retried like any other failed S3 call (the activity's retries, the workflow task's).
+ */
+export class S3UnexpectedNotFoundError extends Error {
+  override readonly name = 'S3UnexpectedNotFoundError';
+}
+
+/**
  * A refusal for want of a permission: AccessDenied (an IAM or bucket policy), not a credential or clock problem
  * (InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken, RequestTimeTooSkewed, which are 403 too).
  */
@@ -173,6 +185,23 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
   }
 
   /**
+   * The error for a read (GetObject) of `what` at `objectKey` that failed other than with S3's NoSuchKey (which each
+   * caller handles itself): a 403 is an S3PermissionError (readRefused), a 404 without NoSuchKey an
+   * S3UnexpectedNotFoundError, anything else itself.
+   */
+  readFailed(what: string, objectKey: string, error: unknown): unknown {
+    if (isAccessDenied(error)) return this.readRefused(what, objectKey, error);
+    if (!isUnexpectedNotFound(error)) return error;
+    // An empty or non-XML body: the SDK names the first `NotFound` (any 404 without an error code); the second fails its XML parsing.
+    const answer = error instanceof S3ServiceException ? `no error code; the SDK names it ${error.name}` : 'a body that is not S3\'s XML';
+    return new S3UnexpectedNotFoundError(
+      `reading ${what} s3://${this.bucket}/${objectKey} from ${this.endpointName ?? 'AWS S3'} was answered HTTP 404 without S3's NoSuchKey (${answer}): ` +
+        'not the object store saying the object does not exist, but something in front of it (a proxy, ingress or load balancer, e.g. during a rollout, ' +
+        'or an endpoint that is not the store: PEAKON_SYNC_S3_ENDPOINT, PEAKON_SYNC_S3_FORCE_PATH_STYLE); it is not taken as a missing object',
+    );
+  }
+
+  /**
    * The start-up check of s3:ListBucket: reads `absentKey` (an object that does not exist: S3 answers 404 only to a
    * caller with s3:ListBucket, 403 without, and `why` says who reads such objects) and lists one key under the prefix,
    * as retention lists (the same Prefix and Delimiter, so the same s3:prefix an IAM condition sees). Either refused is an
@@ -184,7 +213,7 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
       await this.call('GetObject', async (abortSignal) => await (await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: absentKey }), { abortSignal })).Body?.transformToByteArray());
     } catch (error) {
       if (isAccessDenied(error)) throw this.listBucketRefused(`reading an object that does not exist (s3://${this.bucket}/${absentKey}, ${why})`, 'GetObject', error);
-      if (!isNotFound(error)) throw error;
+      if (!isNotFound(error, 'GetObject')) throw this.readFailed(`an object that does not exist (${why})`, absentKey, error);
     }
     try {
       await this.send(new ListObjectsV2Command(this.listInput(1)));
@@ -264,14 +293,13 @@ export class S3StorageDriver implements StorageDriver, RetainableStorageDriver {
           context.abortSignal,
         );
       } catch (error) {
-        if (isNotFound(error)) {
+        if (isNotFound(error, 'GetObject')) {
           throw new Error(
             `payload ${key} is missing from ${this.location}: is PEAKON_SYNC_PAYLOAD_STORE shared by every worker, ` +
               'or was it deleted by retention (PEAKON_SYNC_RETENTION_DAYS)?',
           );
         }
-        if (isAccessDenied(error)) throw this.readRefused('payload', this.objectKey(key), error);
-        throw error;
+        throw this.readFailed('payload', this.objectKey(key), error);
       }
       return deserializePayload(key, bytes, this.location);
     });
@@ -409,10 +437,27 @@ function normalizePrefix(prefix: string | undefined): string {
   return trimmed ? `${trimmed}/` : '';
 }
 
-/** The object does not exist (S3 says so only to a caller with s3:ListBucket; 403 without). A missing bucket is not this. */
-export function isNotFound(error: unknown): boolean {
-  if (!(error instanceof S3ServiceException) || error.name === 'NoSuchBucket') return false;
-  return error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404;
+/**
+ * The object does not exist, as the store answers `operation` for it (S3 says so only to a caller with s3:ListBucket;
+ * 403 without). A GetObject's answer carries an error code: only `NoSuchKey` is a missing object. Any other 404 (a
+ * missing bucket's NoSuchBucket, or one without a code: a proxy's, a load balancer's, a gateway's, which the SDK names
+ * `NotFound`) is not (isUnexpectedNotFound). A HeadObject's answer has no body, so the SDK names every 404 `NotFound`:
+ * it cannot tell a missing object from a missing bucket or a gateway's 404, and must not decide anything a wrong
+ * "absent" would break (an ownership ledger is read with GetObject).
+ */
+export function isNotFound(error: unknown, operation: 'GetObject' | 'HeadObject'): boolean {
+  if (!(error instanceof S3ServiceException)) return false;
+  if (operation === 'HeadObject') return error.name === 'NotFound' && error.$metadata.httpStatusCode === 404;
+  return error.name === 'NoSuchKey' || (error as { Code?: string }).Code === 'NoSuchKey';
+}
+
+/**
+ * A GetObject answered 404 other than by the store's NoSuchKey or NoSuchBucket: with no error code (an empty or
+ * non-S3 body; the SDK names it `NotFound`) or a body it cannot parse as S3's XML (then not even an S3ServiceException).
+ */
+export function isUnexpectedNotFound(error: unknown): boolean {
+  if ((error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode !== 404) return false;
+  return !isNotFound(error, 'GetObject') && (error as { name?: string }).name !== 'NoSuchBucket';
 }
 
 /** An S3 error's name (AccessDenied, NotImplemented, …), never its message. */
