@@ -350,6 +350,9 @@ function bucketStore(driver: S3StorageDriver, warn: Warn): ByteStore {
       }
       try {
         await driver.call('GetObject', async (abortSignal) => await (await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: probe }), { abortSignal })).Body?.transformToByteArray());
+      } catch (error) {
+        // The probe was just written: any 404 here (a gateway answering object reads itself) is named, not "UnknownError".
+        throw driver.readFailed('the start-up probe', probe, error);
       } finally {
         await driver.send(new DeleteObjectCommand({ Bucket: driver.bucket, Key: probe }));
       }
