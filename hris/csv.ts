@@ -1,7 +1,7 @@
 import { constants as fsConstants, promises as fs, type Stats } from 'node:fs';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { CsvError, parse } from 'csv-parse';
+import { CsvError, parse, type Parser } from 'csv-parse';
 import { ConfigError } from '../config/load';
 import { errorCode } from '../config/worker-own';
 import { undecodableValue } from '../mapping/source-text';
@@ -76,7 +76,7 @@ export interface CsvReadLimits {
  * read (changedWhileRead): an export cut at a line end would otherwise read as complete, its missing tail as leavers.
  *
  * Bounded (CsvReadLimits): a file larger than 256 MiB is refused at open (a ConfigError, not retried), and a row longer
- * than 16 MiB fails the read naming its line, so neither a wrong source.path nor a broken export fills the worker's memory.
+ * than 16 MiB fails the read naming the line it starts on, so neither a wrong source.path nor a broken export fills the worker's memory.
  */
 export function createCsvSource(config: CsvSourceConfig, env: NodeJS.ProcessEnv = process.env, limits: CsvReadLimits = {}): HrisSource {
   return {
@@ -138,10 +138,14 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
   // CRLFs inside the quoted values parsed so far, the header's too: csv-parse's `info.lines` counts each as two lines
   // (its CR and its LF), where it is one line break of the file, as a CRLF ending a row is (fileLine).
   let quotedCrlfs = 0;
-  const parser = input.pipe(
+  // Where the last complete row (the header too) ended, for a parse error inside the next one (describeParserError).
+  let lastRow: RowEnd = { line: 0, parserLines: 0, emptyLines: 0 };
+  const parser: Parser = input.pipe(
     parse({
       columns: (header: Array<string | Uint8Array>) => {
         quotedCrlfs += crlfCount(header);
+        // csv-parse's running count (the header has no on_record call), read as the header row is handed over.
+        lastRow = { line: parser.info.lines - quotedCrlfs, parserLines: parser.info.lines, emptyLines: parser.info.empty_lines };
         const checked = checkHeader(header.map(headerText));
         unnamedLast = checked.unnamedLast;
         return checked.columns;
@@ -165,7 +169,8 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
       // its line in the file, as an editor numbers it, in place of csv-parse's count (see quotedCrlfs).
       on_record: ({ record, info }: ParsedRow): ParsedRow => {
         quotedCrlfs += crlfCount(rowFields(record, info));
-        return { record, info: { ...info, lines: info.lines - quotedCrlfs } };
+        lastRow = { line: info.lines - quotedCrlfs, parserLines: info.lines, emptyLines: info.empty_lines ?? 0 };
+        return { record, info: { ...info, lines: lastRow.line } };
       },
     }),
   );
@@ -216,7 +221,7 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
     const changed = await changedWhileRead(opened.stats, realFile);
     if (changed) throw new SourceReadError(changed);
   } catch (error) {
-    throw new SourceReadError(`csv:${config.path} cannot be read: ${describeCsvError(error, maxRecordBytes, quotedCrlfs)}`);
+    throw new SourceReadError(`csv:${config.path} cannot be read: ${describeCsvError(error, maxRecordBytes, lastRow)}`);
   } finally {
     input.destroy();
     file.destroy();
@@ -723,21 +728,48 @@ const MAX_ERROR_LENGTH = 500;
  * names and emails when the delimiter is wrong), and this message reaches the run's failure and the CLI (`validate`,
  * `sync`). Keep only its kind (the text before the first colon), code and line, never a value.
  */
-function describeParserError(error: CsvError, maxRecordBytes: number, quotedCrlfs: number): string {
+function describeParserError(error: CsvError, maxRecordBytes: number, lastRow: RowEnd): string {
   const kind = error.message.split(':', 1)[0]?.trim() || 'the file could not be parsed';
-  const { lines } = error as unknown as { lines?: unknown };
-  const at = typeof lines === 'number' ? ` at line ${lines - quotedCrlfs}` : '';
+  const place = parseErrorPlace(error, lastRow);
   if (error.code === 'CSV_MAX_RECORD_SIZE') {
-    return `${error.code}: a row longer than ${byteCount(maxRecordBytes)}${at}, where a row of an HR export is a few hundred bytes (a quote that is not closed, which makes the rest of the file one value? not a CSV export?)`;
+    const from = place === undefined ? '' : place.spansLines ? ` starting at line ${place.start}` : ` at line ${place.start}`;
+    return `${error.code}: a row longer than ${byteCount(maxRecordBytes)}${from}, where a row of an HR export is a few hundred bytes (a quote that is not closed, which makes the rest of the file one value? not a CSV export?)`;
   }
+  const at = place === undefined ? '' : place.spansLines ? ` in the row starting at line ${place.start}` : ` at line ${place.start}`;
   return `${error.code}: ${kind}${at} (a wrong source.delimiter, or a quote that is not closed?)`;
 }
 
-/** `quotedCrlfs`: the CRLFs inside quoted values before the error, each of which csv-parse counted as two lines. */
-function describeCsvError(error: unknown, maxRecordBytes: number, quotedCrlfs = 0): string {
+/**
+ * Where the last complete row ended (the header's end, or nothing yet): `line`, its file line as an editor numbers it
+ * (on_record's correction of csv-parse's count); `parserLines`, csv-parse's own count there (`info.lines`, a quoted
+ * CRLF two lines); `emptyLines`, csv-parse's `info.empty_lines` by then (empty lines skipped, none of them a record).
+ */
+interface RowEnd {
+  line: number;
+  parserLines: number;
+  emptyLines: number;
+}
+
+/**
+ * Where a parse error is: `start`, the line of the file (as an editor numbers it) where the row csv-parse stopped in
+ * begins: the last complete row's end, plus one, plus the empty lines skipped since. csv-parse's own count at the error
+ * (`lines`) counts the CR and the LF of a CRLF inside quotes as a line each, those of the failing row too, which
+ * on_record never sees (a quote never closed named a line past the end of the file). `spansLines`: csv-parse counted a
+ * line break inside that row before the error, so the error is on a later line than `start`, which one unknown; the
+ * row's start is where a quote never closed opens, unless an earlier value of the row spans lines too.
+ */
+function parseErrorPlace(error: CsvError, lastRow: RowEnd): { start: number; spansLines: boolean } | undefined {
+  const { lines, empty_lines: emptyLines } = error as unknown as { lines?: unknown; empty_lines?: unknown };
+  if (typeof lines !== 'number') return undefined;
+  const skipped = typeof emptyLines === 'number' ? Math.max(0, emptyLines - lastRow.emptyLines) : 0;
+  return { start: lastRow.line + 1 + skipped, spansLines: lines > lastRow.parserLines + 1 + skipped };
+}
+
+/** `lastRow`: where the last row csv-parse completed ended (RowEnd), which places a parse error in the file. */
+function describeCsvError(error: unknown, maxRecordBytes: number, lastRow: RowEnd = { line: 0, parserLines: 0, emptyLines: 0 }): string {
   let message: string;
   if (error instanceof SourceReadError) message = error.message;
-  else if (error instanceof CsvError) message = describeParserError(error, maxRecordBytes, quotedCrlfs);
+  else if (error instanceof CsvError) message = describeParserError(error, maxRecordBytes, lastRow);
   else if (error instanceof Error) {
     const code = 'code' in error ? String(error.code) : undefined;
     message = code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CsvSourceConfigSchema } from '../../hris/config';
-import { createCsvSource } from '../../hris/csv';
+import { createCsvSource, type CsvReadLimits } from '../../hris/csv';
 import { readAllRecords, type HrisRecord } from '../../hris/source';
 import type { RecordProblem } from '../../mapping/employee';
 
@@ -24,9 +24,9 @@ function csvFile(content: string | Buffer): string {
   return file;
 }
 
-async function read(file: string, options: Record<string, unknown> = {}): Promise<{ records: HrisRecord[]; problems: RecordProblem[] }> {
+async function read(file: string, options: Record<string, unknown> = {}, limits: CsvReadLimits = {}): Promise<{ records: HrisRecord[]; problems: RecordProblem[] }> {
   const problems: RecordProblem[] = [];
-  const records = await readAllRecords(createCsvSource(CsvSourceConfigSchema.parse({ type: 'csv', path: file, ...options })), { onProblem: (problem) => problems.push(problem) });
+  const records = await readAllRecords(createCsvSource(CsvSourceConfigSchema.parse({ type: 'csv', path: file, ...options }), process.env, limits), { onProblem: (problem) => problems.push(problem) });
   return { records, problems };
 }
 
@@ -119,5 +119,45 @@ describe('CSV source: the file line a problem names, after values spanning lines
 
   it('names the line of a parse error after a quoted CRLF', async () => {
     await expect(read(csvFile('id,note\r\n1,"x\r\ny"\r\n2,z\r\n3,"w"q\r\n'))).rejects.toThrow(/CSV_INVALID_CLOSING_QUOTE: .* at line 5 /);
+  });
+
+  // csv-parse's count at a parse error counts the CR and the LF of every CRLF inside the failing row's quotes as two
+  // lines (on_record corrects only completed rows): the error names the line that row starts on.
+  it('names the line a quote never closed opens on, not a line past the end of the file (10 and 1,000 rows after it)', async () => {
+    for (const after of [10, 1_000]) {
+      const rows = people(after).map((person) => `${line(person, false)}\r\n`).join('');
+      // Line 1 the header, line 2 the quote that is never closed, then `after` lines: 2 + after lines in all.
+      const file = csvFile(`id,email,name\r\n1,"open,x\r\n${rows}`);
+      await expect(read(file)).rejects.toThrow(/: CSV_QUOTE_NOT_CLOSED: Quote Not Closed in the row starting at line 2 \(/);
+    }
+  });
+
+  it('names the start line of a row whose quoted CRLF comes before the error, after empty lines and earlier quoted CRLFs', async () => {
+    // Line 1 the header; the row of the error on lines 2-3 (csv-parse's count: 4).
+    await expect(read(csvFile('id,address,name\r\n1,"12 Main St\r\nApt 4",Robert "Bob"\r\n2,x,y\r\n'))).rejects.toThrow(
+      /: INVALID_OPENING_QUOTE: Invalid Opening Quote in the row starting at line 2 \(/,
+    );
+    // Lines 2-3 a row with a quoted CRLF, 4 and 5 empty, the row of the error on lines 6-8 (csv-parse's count: 8-11).
+    await expect(read(csvFile('id,address,name\r\n1,"a\r\nb",c\r\n\r\n\r\n2,"d\r\ne\r\nf",Robert "Bob"\r\n'))).rejects.toThrow(
+      /: INVALID_OPENING_QUOTE: Invalid Opening Quote in the row starting at line 6 \(/,
+    );
+    // A header on lines 1-2 (a quoted CRLF in a column name), the row of the error on lines 3-4.
+    await expect(read(csvFile('id,"add\r\nress",name\r\n1,"12 Main St\r\nApt 4",Robert "Bob"\r\n'))).rejects.toThrow(
+      /: INVALID_OPENING_QUOTE: Invalid Opening Quote in the row starting at line 3 \(/,
+    );
+    // A quote never closed in the header row itself, in a legacy encoding.
+    await expect(read(csvFile(Buffer.from('id,"name\r\n1,x\r\n2,y\r\n', 'latin1')), { encoding: 'windows1252' })).rejects.toThrow(
+      /: CSV_QUOTE_NOT_CLOSED: Quote Not Closed in the row starting at line 1 \(/,
+    );
+    // A row on one line after quoted CRLFs and an empty line: the line of the error itself, as before.
+    await expect(read(csvFile('id,address,name\r\n1,"a\r\nb",c\r\n\r\n2,d,Robert "Bob"\r\n'))).rejects.toThrow(/: INVALID_OPENING_QUOTE: Invalid Opening Quote at line 5 \(/);
+  });
+
+  it('names the start line of a row past the record limit, a quote never closed in it', async () => {
+    // Lines 1 the header, 2-3 a row with a quoted CRLF, 4 an ordinary row, 5 the quote never closed, then 2,000 rows
+    // of about 35 bytes: the limit of 10,000 bytes passed some 285 lines on, where csv-parse counts twice as many.
+    const rows = people(2_000).map((person) => `${line(person, false)}\r\n`).join('');
+    const file = csvFile(`id,email,name\r\nE0,"e0@example.com\r\n",Zero\r\nE00,e00@example.com,Zed\r\n1,"open,x\r\n${rows}`);
+    await expect(read(file, {}, { maxRecordBytes: 10_000 })).rejects.toThrow(/: CSV_MAX_RECORD_SIZE: a row longer than 10000 bytes starting at line 5, /);
   });
 });
