@@ -3,32 +3,8 @@
  * every command says why the same way and none reads more of an error than its messages.
  */
 
-/** How many causes deep {@link errorText} reads (a cause chain could loop, or be long). */
-const MAX_CAUSES = 5;
-
-/**
- * An error's message, then the message of each error in its `cause` chain not already in the text, joined by `: `.
- * The Temporal SDK's ServiceError says only what it tried ("Failed to create schedule"); why (`7 PERMISSION_DENIED: …`,
- * `14 UNAVAILABLE: …`, a deadline) is in its cause, the gRPC error.
- *
- * Only `message` is read, of the error and of causes that are Errors: never a gRPC error's `metadata` (the server's
- * trailers) or `details` beyond what its message holds, nor anything of the request (its metadata carries the
- * Temporal API key); the gRPC message is the server's status text, which names no credential this CLI sent.
- */
-export function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  let text = error.message;
-  const seen = new Set<unknown>([error]);
-  let cause: unknown = error.cause;
-  for (let depth = 0; depth < MAX_CAUSES && cause instanceof Error && !seen.has(cause); depth += 1) {
-    seen.add(cause);
-    const message = cause.message.trim();
-    // A message that already quotes its cause (`cannot reach Temporal at …: <cause>`) is not repeated.
-    if (message !== '' && !text.includes(message)) text = text === '' ? message : `${text}: ${message}`;
-    cause = cause.cause;
-  }
-  return text;
-}
+// An error's text with the reasons it wraps: one rule for the CLI and the workflows' failure messages.
+export { errorText } from '../sync/failure-text';
 
 /** gRPC status codes the CLI tells apart (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
 export const GrpcStatus = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, PERMISSION_DENIED: 7, FAILED_PRECONDITION: 9, UNAUTHENTICATED: 16 } as const;

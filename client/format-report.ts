@@ -1,5 +1,5 @@
-import { ActivityFailure, TimeoutFailure, type WorkflowFailedError } from '@temporalio/client';
-import { errorText } from './errors';
+import { ActivityFailure, type WorkflowFailedError } from '@temporalio/client';
+import { activityFailureText } from '../sync/failure-text';
 import type { EmployeeReportLine } from '../sync/employee-report';
 import type { ReportLines } from './report-file';
 import { notDoneCount, type SyncReport } from '../sync/report';
@@ -10,47 +10,14 @@ import { notDoneCount, type SyncReport } from '../sync/report';
  * not the SDK's wrapper ("Workflow execution failed"). What `sync --wait` prints after `sync <run> failed: `, and
  * `status` (and `status --employee`) after `ended failed: `.
  *
- * An activity's failure the run did not put in its own words (workflows/sync.ts turns only an activity's
- * ApplicationFailure into the run's): the SDK's message says only "Activity task timed out" (or "… failed"), so it
- * names the step and what its causes say, e.g. the plan killed by the OOM killer on every attempt:
- * `the planSync activity timed out (heartbeat timeout: …)`.
+ * An activity's failure the run did not put in its own words (workflows/sync.ts `runFailure` words an activity's
+ * ApplicationFailure, and any failure of the report step of a run that had ended, with the same activityFailureText):
+ * the SDK's message says only "Activity task timed out" (or "… failed"), so it names the step and what its causes say,
+ * e.g. the plan killed by the OOM killer on every attempt: `the planSync activity timed out (heartbeat timeout: …)`.
  */
 export function runFailureMessage(error: WorkflowFailedError): string {
   if (error.cause instanceof ActivityFailure) return activityFailureText(error.cause);
   return error.cause?.message ?? error.message;
-}
-
-/** What each activity time-out (Temporal's TimeoutType) means for the step. */
-const TIMEOUT_MEANING: Record<NonNullable<TimeoutFailure['timeoutType']>, string> = {
-  HEARTBEAT: 'heartbeat timeout: the worker running it stopped reporting progress, e.g. it was killed (out of memory?), lost its connection or was blocked',
-  START_TO_CLOSE: 'start-to-close timeout: an attempt ran past its time limit',
-  SCHEDULE_TO_START: 'schedule-to-start timeout: no worker took it in time',
-  SCHEDULE_TO_CLOSE: 'schedule-to-close timeout: its attempts together ran past their time limit',
-};
-
-/** After which attempt the activity failed for good, when its retry state says (Temporal's RetryState). */
-const RETRY_STATE_TEXT: Partial<Record<NonNullable<ActivityFailure['retryState']>, string>> = {
-  MAXIMUM_ATTEMPTS_REACHED: 'on its last allowed attempt',
-  TIMEOUT: 'when its retries ran out of time',
-  NON_RETRYABLE_FAILURE: 'not retryable',
-};
-
-/**
- * An activity failure in words: the activity's type (the step), then a time-out's kind (the SDK's TimeoutFailure, one
- * cause below the ActivityFailure) or the failure's reason, and the rest of its cause chain as errorText reads it
- * (the server makes a time-out's cause the failure of an earlier attempt, when one failed so).
- */
-function activityFailureText(failure: ActivityFailure): string {
-  const step = `the ${failure.activityType} activity`;
-  const retry = failure.retryState ? RETRY_STATE_TEXT[failure.retryState] : undefined;
-  const after = retry ? `, ${retry}` : '';
-  const reason = failure.cause;
-  if (reason instanceof TimeoutFailure) {
-    const meaning = reason.timeoutType ? TIMEOUT_MEANING[reason.timeoutType] : 'timeout of an unknown kind';
-    const before = reason.cause ? `; the failure before it: ${errorText(reason.cause)}` : '';
-    return `${step} timed out (${meaning})${after}${before}`;
-  }
-  return `${step} failed${after}: ${reason ? errorText(reason) : failure.message}`;
 }
 
 /**

@@ -27,6 +27,7 @@ import { planLine, PREVIEW_PAGE } from '../sync/employee-report';
 import { createStepsOfWave, createWorkOfSteps, leaverSteps, missingPeople, updateSteps, updateWorkOfSteps, type CreateStep, type UpdateStep } from '../sync/phases';
 import type { LightPlanEntry, PlanEntry } from '../sync/plan';
 import { addCounts, appendCapped, emptyReport, REPORT_FAILURE_CAP, WARNING_CAP, type FailureLine, type LeaversSummary, type PartitionSummary, type SyncReport, type SyncStatus } from '../sync/report';
+import { activityFailureText } from '../sync/failure-text';
 import { withTuningDefaults, type RunTuning } from '../sync/settings';
 import type { EmployeeOutcome, SyncPhase, UpdateMethod } from '../sync/types';
 import { planActivityOptions, reportActivityOptions } from './activity-options';
@@ -637,7 +638,7 @@ function runFailure(error: unknown, report: SyncReport | undefined, endedBefore?
     return ApplicationFailure.create({ type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, message: after(error.cause.message), ...details });
   }
   // A report step that timed out (a hung report folder): how the run had ended is still said, and its counts carried.
-  if (endedBefore !== undefined) return ApplicationFailure.create({ type: 'ActivityFailed', nonRetryable: true, message: after(`the ${error.activityType} activity: ${failureText(error)}`), ...details });
+  if (endedBefore !== undefined) return ApplicationFailure.create({ type: 'ActivityFailed', nonRetryable: true, message: after(activityFailureText(error)), ...details });
   return error;
 }
 

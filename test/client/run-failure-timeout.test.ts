@@ -5,9 +5,9 @@ import { generateOrg } from '../fixtures/org';
 import { TEST_TUNING, usePipelineTests } from '../harness/pipeline';
 
 /**
- * A run that fails because an activity timed out: workflows/sync.ts puts only an activity's ApplicationFailure in its
- * own words, so a time-out reaches the client as the SDK's ActivityFailure ("Activity task timed out") with the kind of
- * time-out one cause deeper. What `sync --wait`, `status` and `status --employee` print names the step and the kind.
+ * A run that fails because an activity timed out before the run had ended: workflows/sync.ts puts only an activity's
+ * ApplicationFailure (or a failed report step of a run that had ended) in its own words, so a plan's time-out reaches
+ * the client as the SDK's ActivityFailure ("Activity task timed out") with the kind of time-out one cause deeper. What `sync --wait`, `status` and `status --employee` print names the step and the kind.
  * A real run on the dev server: its plan's every Peakon request is answered after 4 s, past a 1 s heartbeat time-out
  * (the plan heartbeats as each request goes out), as a plan OOM-killed on each attempt stops heartbeating.
  */
