@@ -10,18 +10,18 @@ import { mapEmployees, type MappingReport } from '../mapping/map';
 import type { DesiredEmployee, MappingResult, RecordProblem } from '../mapping/employee';
 import type { ListingProgress, ScimClient } from '../scim/client';
 import { DEFAULT_PACER_BURST } from '../scim/pacer';
-import type { ScimUser, UnreadableScimUser } from '../scim/resources';
+import { ENTERPRISE_USER_SCHEMA, type ScimUser, type UnreadableScimUser } from '../scim/resources';
 import { ScimUnreadableUserError } from '../scim/errors';
 import { traceAction, traceMap, traceMatch, traceRead } from '../sync/trace';
 import { preflightMapping } from '../sync/preflight';
 import { employeeRefFor } from '../sync/employee-ref';
 import { dayIn, type LeaverContext } from '../sync/leavers';
-import { buildPlan, configPlanOptions, countPlan, createOnlyAttributes, usersOwnedByPlan, type HrIdLookup, type LightPlanEntry, type PlanCounts, type PlanEntry } from '../sync/plan';
+import { buildPlan, configPlanOptions, countPlan, createOnlyAttributes, usersOwnedByPlan, type HrIdLookup, type LightPlanEntry, type PlanCounts, type PlanEntry, type PlanOptions } from '../sync/plan';
 import { planPreview, type EmployeeReportLine } from '../sync/employee-report';
 import { withHrIdIndex, type StoredPlan } from '../sync/stored-plan';
 import { hrIdHash, storeHrIdIndex, storePlan, UNKEYED_HR_ID_INDEX, type PlanPageStore } from '../storage/plan-pages';
 import { WARNING_CAP, type LeaversSummary } from '../sync/report';
-import type { HrIdIndexRef, RunRef } from '../sync/types';
+import type { HrIdIndexRef, MatchingKeyKind, RunRef } from '../sync/types';
 import { scimClientFor, type ActivityDeps } from './deps';
 import { convertingFailures, FailureType } from './failures';
 
@@ -167,6 +167,7 @@ export function planSyncActivity(deps: ActivityDeps) {
         let current: ScimUser[] | undefined;
         const unreadable: UnreadableScimUser[] = [];
         let hrIdLookup: HrIdLookup | undefined;
+        let uniqueValueHolders: PlanOptions['uniqueValueHolders'];
         let owned: ReadonlySet<string> | undefined;
         let matchLine: number | undefined;
         let checkedSingle: DesiredEmployee | undefined;
@@ -204,6 +205,11 @@ export function planSyncActivity(deps: ActivityDeps) {
           // A user by key carrying the HR id that the ledger does not hold (another system that writes HR ids as
           // externalId made it) is not the person's own either while the connector owns another user carrying the id.
           if (needsHrIdLookup(current, single, owned) && unreadable.length === 0) hrIdLookup = await lookUpByHrId(scim, deps, input, mapping, single, current, owned, trace, unreadable);
+          // An update may give the person an employee number (email matching) or email (employee-number matching) that
+          // another Peakon user holds, who is not among the users found: one lookup of that value tells the plan, which
+          // leaves it out of the update rather than have Peakon refuse the whole write (409), as a whole-tenant run does.
+          const foundUsers = [...current, ...(hrIdLookup?.users ?? [])];
+          if (foundUsers.length > 0 && unreadable.length === 0) uniqueValueHolders = await holdersOfOtherUniqueValue(scim, config.matching.key, single, foundUsers);
           checkedSingle = await withoutReferencesHeldByOthers(scim, mapping, single, current.length > 0 || (hrIdLookup?.users.length ?? 0) > 0);
         } else if (config.sync.discovery === 'list') {
           current = [];
@@ -228,6 +234,7 @@ export function planSyncActivity(deps: ActivityDeps) {
           unreadable,
           ...(hrIdLookup ? { hrIdLookup } : {}),
           ...(owned ? { owned } : {}),
+          ...(uniqueValueHolders ? { uniqueValueHolders } : {}),
         });
         if (single && matchLine !== undefined && current && current.length > 1) {
           const matched = plan.entries.find((entry) => entry.recordRef === single.recordRef)?.peakonUserId;
@@ -320,6 +327,33 @@ async function lookUpByHrId(scim: ScimClient, deps: ActivityDeps, input: PlanInp
     recordsWithHrId: mapping.employees.filter((employee) => employee.sourceId === single.sourceId).length,
     ...(foundByKey.length ? { otherRecordsHrIds: otherRecordsHrIds(foundByKey, mapping.employees, single) } : {}),
   };
+}
+
+/**
+ * Who holds a single-employee sync's other unique value, the one its lookups by key did not ask for: under email
+ * matching the record's employee number, under employee-number matching its email (as written: Peakon tells an
+ * address's two IDN spellings apart). Looked up (one GET) only when no user found by key or HR id holds it already, as
+ * the person's own user does unless HR changed it; a user holding it that does not fit the schema is a holder too.
+ * The plan leaves a taken value out of the update (sync/plan.ts uniqueValuesTaken). A lookup by userName does not find
+ * an address held among another user's other emails.
+ */
+async function holdersOfOtherUniqueValue(scim: ScimClient, matchingKey: MatchingKeyKind, single: DesiredEmployee, found: readonly ScimUser[]): Promise<PlanOptions['uniqueValueHolders']> {
+  let lookup: (() => Promise<ScimUser | undefined>) | undefined;
+  if (matchingKey === 'email') {
+    const number = single.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
+    if (typeof number === 'string' && !found.some((user) => user[ENTERPRISE_USER_SCHEMA]?.employeeNumber === number)) lookup = () => scim.findUserByEmployeeNumber(number);
+  } else {
+    const email = single.user.userName;
+    if (!found.some((user) => user.userName.toLowerCase() === email.toLowerCase())) lookup = () => scim.findUserByUserNameSpelling(email, 0);
+  }
+  if (!lookup) return undefined;
+  try {
+    const holder = await lookup();
+    return holder && !found.some((user) => user.id === holder.id) ? { users: [holder], unreadable: [] } : undefined;
+  } catch (error) {
+    if (!(error instanceof ScimUnreadableUserError)) throw error;
+    return { users: [], unreadable: [error.user] };
+  }
 }
 
 /**

@@ -127,6 +127,13 @@ export interface PlanOptions {
    * `adopted`, as a whole-tenant run's would.
    */
   owned?: ReadonlySet<string>;
+  /**
+   * A single-employee sync whose lookups found the person: who holds the record's other unique value (under email
+   * matching its employee number, under employee-number matching its email), looked up when no user found holds it
+   * (activities/plan.ts holdersOfOtherUniqueValue). Peakon refuses a whole update giving a user a value another holds
+   * (409): the update goes without it, as a whole-tenant run's does (uniqueValuesTaken).
+   */
+  uniqueValueHolders?: { users: ScimUser[]; unreadable: UnreadableScimUser[] };
 }
 
 /** What a single-employee sync's lookup by HR id found, and what judging it needs (PlanOptions.hrIdLookup). */
@@ -257,10 +264,14 @@ export function buildPlan(allDesired: DesiredEmployee[], current: ScimUser[] | u
   const employed = current !== undefined ? desired.map(datesDecide) : desired;
   const clearedOnReturn = settings ? separationAttributes(settings) : [];
   const inPeakon = wholeTenant ? peakonEmails(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
+  // The users a single-employee sync's lookups found: by key (both IDN spellings), by HR id, and holding the record's
+  // other unique value (uniqueValueHolders). Of those, who holds each email spelling and employee number.
+  const seen = wholeTenant ? (current ?? []) : [...(current ?? []), ...(options.hrIdLookup?.users ?? []), ...(options.uniqueValueHolders?.users ?? [])];
+  const seenUnreadable = wholeTenant ? [] : (options.uniqueValueHolders?.unreadable ?? []);
   // Peakon's uniqueness tells an address's two IDN spellings apart: who holds each spelling, of the users this plan
-  // sees (the whole tenant, or a single-employee sync's lookups in both spellings).
-  const spellingsInPeakon = peakonSpellings(current ?? []);
-  const numbersInPeakon = wholeTenant ? peakonEmployeeNumbers(current, options.unreadable ?? []) : new Map<string, PeakonHolder>();
+  // sees (the whole tenant, or a single-employee sync's lookups).
+  const spellingsInPeakon = peakonSpellings(seen, seenUnreadable);
+  const numbersInPeakon = wholeTenant ? peakonEmployeeNumbers(current, options.unreadable ?? []) : peakonEmployeeNumbers(seen, seenUnreadable);
   /** A create Peakon would refuse on its other unique field, held by another user (createCollision); undefined: none. */
   const collisionOf = (employee: DesiredEmployee) => (wholeTenant && currentOf(employee) === null && employee.user.active !== false ? (keyCollision(keyHeldByOther(employee), matchingKey) ?? createCollision(employee, matchingKey, inPeakon, numbersInPeakon)) : undefined);
   const references = wholeTenant ? referableEmails(employed, (employee) => currentOf(employee) === null && employee.user.active !== false && collisionOf(employee) === undefined && !renameUnclear.has(employee.sourceId), currentOf, inPeakon, matchingKey) : undefined;
@@ -652,8 +663,8 @@ function peakonEmails(current: readonly ScimUser[], unreadable: readonly Unreada
  * Who holds each email spelling in Peakon, letter case aside: Peakon's uniqueness tells an address's two IDN spellings
  * apart, which peakonEmails' match keys fold together.
  */
-function peakonSpellings(current: readonly ScimUser[]): Map<string, PeakonHolder> {
-  return emailHolders(current, [], (email) => email.toLowerCase());
+function peakonSpellings(current: readonly ScimUser[], unreadable: readonly UnreadableScimUser[]): Map<string, PeakonHolder> {
+  return emailHolders(current, unreadable, (email) => email.toLowerCase());
 }
 
 /** Every email in Peakon under `keyOf`, with a user holding it: userNames before listed emails, readable users first. */
@@ -669,7 +680,7 @@ function emailHolders(current: readonly ScimUser[], unreadable: readonly Unreada
 }
 
 /** Every employee number in Peakon, with the user holding it (unreadable users' too: they are in Peakon). */
-function peakonEmployeeNumbers(current: ScimUser[], unreadable: UnreadableScimUser[]): Map<string, PeakonHolder> {
+function peakonEmployeeNumbers(current: readonly ScimUser[], unreadable: readonly UnreadableScimUser[]): Map<string, PeakonHolder> {
   const numbers = new Map<string, PeakonHolder>();
   for (const user of current) {
     const number = user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
