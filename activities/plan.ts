@@ -341,7 +341,9 @@ async function holdersOfOtherUniqueValue(scim: ScimClient, matchingKey: Matching
   let lookup: (() => Promise<ScimUser | undefined>) | undefined;
   if (matchingKey === 'email') {
     const number = single.user[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
-    if (typeof number === 'string' && !found.some((user) => user[ENTERPRISE_USER_SCHEMA]?.employeeNumber === number)) lookup = () => scim.findUserByEmployeeNumber(number);
+    // A create-only number is never written to a user found: nothing to look up.
+    const written = !single.createOnly.includes(`${ENTERPRISE_USER_SCHEMA}:employeeNumber`);
+    if (written && typeof number === 'string' && !found.some((user) => user[ENTERPRISE_USER_SCHEMA]?.employeeNumber === number)) lookup = () => scim.findUserByEmployeeNumber(number);
   } else {
     const email = single.user.userName;
     if (!found.some((user) => user.userName.toLowerCase() === email.toLowerCase())) lookup = () => scim.findUserByUserNameSpelling(email, 0);

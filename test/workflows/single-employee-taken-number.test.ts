@@ -119,4 +119,28 @@ describe('sync --employee: an update whose new unique value another Peakon user 
       })(),
     );
   });
+  it('matching.key: email, a create-only employee number that HR changed: not written, so not looked up (no extra request)', async () => {
+    const fixture = await pipeline.fixture();
+    fixture.config.mapping = { ...fixture.config.mapping, employeeNumber: { ...fixture.config.mapping.employeeNumber, onlyOnCreate: true } } as typeof fixture.config.mapping;
+    const org = generateOrg(5, 2);
+    const [person] = leaves(org);
+    if (!person) throw new Error('the org has no leaves');
+    fixture.writeEmployees(org);
+    const workers = await fixture.startWorkers();
+    await workers.runUntil(
+      (async () => {
+        await (await fixture.startSync()).result();
+        fixture.writeEmployees(org.map((employee) => (employee === person ? { ...employee, employee_number: '77777', team: 'Moved' } : employee)));
+        const opsBefore = fixture.sandbox.ops().length;
+        const single: SyncReport = await (await fixture.startSync({ employeeKey: person.work_email })).result();
+        expect(single.counts).toMatchObject({ updated: 1, failed: 0 });
+        const sent = fixture.sandbox.ops().slice(opsBefore);
+        // The lookups by key (and the schema read), then the write: nobody is asked who holds 77777.
+        expect(sent.filter((op) => decodeURIComponent(op.path).includes('employeeNumber'))).toEqual([]);
+        const after = fixture.sandbox.users().find((user) => user.userName === person.work_email);
+        expect(teamOf(after)).toBe('Moved');
+        expect(numberOf(after)).toBe(person.employee_number);
+      })(),
+    );
+  });
 });
