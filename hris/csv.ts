@@ -87,7 +87,7 @@ export function createCsvSource(config: CsvSourceConfig, env: NodeJS.ProcessEnv 
 
 /**
  * What csv-parse yields with `info: true`: the row, where it ended, and (relaxed) why its field count is wrong.
- * `info.lines` is the file line the row ends on once on_record has corrected csv-parse's count (quotedCrlfs).
+ * `info.lines` is the file line the row ends on once on_record has corrected csv-parse's count (see lastRow).
  */
 interface ParsedRow {
   record: Record<string, string | Uint8Array>;
@@ -135,17 +135,20 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
   const input = Readable.from(checkedText(file, encoding, maxFileBytes));
   // The position of the header row's unnamed last column, when it ends in a delimiter (checkHeader): left out of the records.
   let unnamedLast: number | undefined;
-  // CRLFs inside the quoted values parsed so far, the header's too: csv-parse's `info.lines` counts each as two lines
-  // (its CR and its LF), where it is one line break of the file, as a CRLF ending a row is (fileLine).
-  let quotedCrlfs = 0;
   // Where the last complete row (the header too) ended, for a parse error inside the next one (describeParserError).
+  // Its `parserLines - line` is the number of CRLFs inside the quoted values parsed so far (the header's too):
+  // csv-parse's `info.lines` counts each as two lines (its CR and its LF), where it is one line break of the file, as
+  // a CRLF ending a row is (fileLine).
   let lastRow: RowEnd = { line: 0, parserLines: 0, emptyLines: 0 };
+  const rowEnd = (parserLines: number, crlfsInRow: number, emptyLines: number): RowEnd => {
+    const quotedCrlfs = lastRow.parserLines - lastRow.line + crlfsInRow;
+    return { line: parserLines - quotedCrlfs, parserLines, emptyLines };
+  };
   const parser: Parser = input.pipe(
     parse({
       columns: (header: Array<string | Uint8Array>) => {
-        quotedCrlfs += crlfCount(header);
         // csv-parse's running count (the header has no on_record call), read as the header row is handed over.
-        lastRow = { line: parser.info.lines - quotedCrlfs, parserLines: parser.info.lines, emptyLines: parser.info.empty_lines };
+        lastRow = rowEnd(parser.info.lines, crlfCount(header), parser.info.empty_lines);
         const checked = checkHeader(header.map(headerText));
         unnamedLast = checked.unnamedLast;
         return checked.columns;
@@ -166,10 +169,9 @@ async function* readCsvPages(config: CsvSourceConfig, env: NodeJS.ProcessEnv, op
       max_record_size: maxRecordBytes,
       info: true,
       // As each row is parsed (before rows still queued for the loop below, so a parse error's line is right too):
-      // its line in the file, as an editor numbers it, in place of csv-parse's count (see quotedCrlfs).
+      // its line in the file, as an editor numbers it, in place of csv-parse's count (see lastRow).
       on_record: ({ record, info }: ParsedRow): ParsedRow => {
-        quotedCrlfs += crlfCount(rowFields(record, info));
-        lastRow = { line: info.lines - quotedCrlfs, parserLines: info.lines, emptyLines: info.empty_lines ?? 0 };
+        lastRow = rowEnd(info.lines, crlfCount(rowFields(record, info)), info.empty_lines ?? 0);
         return { record, info: { ...info, lines: lastRow.line } };
       },
     }),
@@ -358,8 +360,7 @@ async function changedWhileRead(atOpen: Stats, realFile: string): Promise<string
     // Not followed: a symlink renamed over the path is another file there, whatever it points at.
     now = await fs.lstat(realFile);
   } catch (error) {
-    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unknown error';
-    return `the HR file was removed or replaced while it was read (${code} at its path once read); nothing was written`;
+    return `the HR file was removed or replaced while it was read (${errorCode(error)} at its path once read); nothing was written`;
   }
   if (now.ino !== atOpen.ino || now.dev !== atOpen.dev) {
     return 'the HR file was replaced while it was read (another file is now at its path): read it again once it is in place; nothing was written';
