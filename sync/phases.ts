@@ -76,11 +76,8 @@ export const COULD_NOT_BE_CREATED = 'that person could not be created in Peakon'
  */
 export const RENAMED_BY_THIS_RUN = 'the person is renamed to it by this run; written by the next run';
 
-/**
- * Emails (lower-case) a reference must not name yet, each with why it is left out (COULD_NOT_BE_CREATED when only a
- * set is given).
- */
-export type Unreferable = ReadonlySet<string> | ReadonlyMap<string, string>;
+/** Emails (lower-case) a reference must not name yet, each with why it is left out (missingPeople). */
+export type Unreferable = ReadonlyMap<string, string>;
 
 /**
  * Emails (lower-case) of people phase 1 did not bring into Peakon, among the waves before `beforeWave`: a reference
@@ -111,7 +108,7 @@ function referencesTo(missing: Unreferable, references: Record<string, string>):
   return Object.entries(references).filter(([, email]) => missing.has(email.toLowerCase())).map(([attribute]) => attribute);
 }
 
-const leftOut = (missing: Unreferable, attribute: string, email: string | undefined) => `${attribute} (${email ?? '?'}) left out: ${(email !== undefined && missing instanceof Map ? missing.get(email.toLowerCase()) : undefined) ?? COULD_NOT_BE_CREATED}`;
+const leftOut = (missing: Unreferable, attribute: string, email: string | undefined) => `${attribute} (${email ?? '?'}) left out: ${(email !== undefined ? missing.get(email.toLowerCase()) : undefined) ?? COULD_NOT_BE_CREATED}`;
 
 /**
  * One employee's step of a phase, by position (`at`): the plan entry's index, or its slot in a stored plan. The parent

@@ -35,7 +35,7 @@ describe('payload sizes of a 10,000-employee tenant', () => {
     // per employee, so even 1,000 of them stay far below the bound and a partition is cut by count.
     let stepPartitions = 0;
     for (let wave = 0; wave < plan.waves; wave += 1) {
-      const { steps } = createStepsOfWave(plan.entries, wave, new Set());
+      const { steps } = createStepsOfWave(plan.entries, wave, new Map());
       for (const partition of partitionBySize(steps, config.sync.partitionSize)) {
         stepPartitions += 1;
         expect(JSON.stringify({ phase: 'create', wave, steps: partition }).length).toBeLessThan(64 * 1024);
@@ -45,7 +45,7 @@ describe('payload sizes of a 10,000-employee tenant', () => {
     // A run that started before stored plans hands partitions the employees' work itself: cut by bytes as well.
     let workPartitions = 0;
     for (let wave = 0; wave < plan.waves; wave += 1) {
-      const { work } = createWorkOfWave(plan.entries, wave, new Set());
+      const { work } = createWorkOfWave(plan.entries, wave, new Map());
       for (const partition of partitionBySize(work, config.sync.partitionSize)) {
         workPartitions += 1;
         const largestItem = Math.max(...partition.map((item) => JSON.stringify(item).length));
