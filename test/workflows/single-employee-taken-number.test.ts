@@ -18,6 +18,33 @@ const reportLine = (report: SyncReport, employeeKey: string) => (JSON.parse(read
 const teamOf = (user: ScimUser | undefined) => (user?.[PEAKON_USER_SCHEMA] as Record<string, unknown> | undefined)?.Team;
 const numberOf = (user: ScimUser | undefined) => user?.[ENTERPRISE_USER_SCHEMA]?.employeeNumber;
 
+type Fixture = Awaited<ReturnType<ReturnType<typeof usePipelineTests>['fixture']>>;
+
+/** A small org in HR, and one of its leaves (nobody's manager), whose changes below touch nobody else. */
+function orgWithPerson(fixture: Fixture) {
+  const org = generateOrg(5, 2);
+  const [person] = leaves(org);
+  if (!person) throw new Error('the org has no leaves');
+  fixture.writeEmployees(org);
+  return { org, person };
+}
+
+/** Another Peakon user, not the connector's, holding `email` and employee number `number`. */
+function seedHolder(fixture: Fixture, email: string, number: string): ScimUser {
+  const [holder] = fixture.sandbox.seedUsers([
+    {
+      schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA],
+      userName: email,
+      emails: [{ value: email, primary: true }],
+      name: { givenName: 'Someone', familyName: 'Else' },
+      [ENTERPRISE_USER_SCHEMA]: { employeeNumber: number },
+      active: true,
+    },
+  ]);
+  if (!holder) throw new Error('not seeded');
+  return holder;
+}
+
 describe('sync --employee: an update whose new unique value another Peakon user holds', () => {
   const pipeline = usePipelineTests();
 
@@ -27,10 +54,7 @@ describe('sync --employee: an update whose new unique value another Peakon user 
   ] as const)('matching.key: %s, a new %s another user holds: left out with a warning naming the holder; the rest is written, no 409', async (matchingKey, what) => {
     const fixture = await pipeline.fixture();
     fixture.config.matching = { ...fixture.config.matching, key: matchingKey };
-    const org = generateOrg(5, 2);
-    const [person] = leaves(org);
-    if (!person) throw new Error('the org has no leaves');
-    fixture.writeEmployees(org);
+    const { org, person } = orgWithPerson(fixture);
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
@@ -41,17 +65,7 @@ describe('sync --employee: an update whose new unique value another Peakon user 
         // Another Peakon user, not the connector's, holds the value HR now gives the person (with a change of team).
         const takenNumber = '99999';
         const takenEmail = 'taken.address@example.com';
-        const [holder] = fixture.sandbox.seedUsers([
-          {
-            schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA],
-            userName: takenEmail,
-            emails: [{ value: takenEmail, primary: true }],
-            name: { givenName: 'Someone', familyName: 'Else' },
-            [ENTERPRISE_USER_SCHEMA]: { employeeNumber: takenNumber },
-            active: true,
-          },
-        ]);
-        if (!holder) throw new Error('not seeded');
+        const holder = seedHolder(fixture, takenEmail, takenNumber);
         const changed = what === 'employee number' ? { employee_number: takenNumber } : { work_email: takenEmail };
         fixture.writeEmployees(org.map((employee) => (employee === person ? { ...employee, ...changed, team: 'Moved' } : employee)));
         const opsBefore = fixture.sandbox.ops().length;
@@ -82,27 +96,14 @@ describe('sync --employee: an update whose new unique value another Peakon user 
   it("matching.key: employeeNumber, the person's number changed to one another user holds (a rename by HR id): the number waits, the rest goes to the person's own user, no 409", async () => {
     const fixture = await pipeline.fixture();
     fixture.config.matching = { ...fixture.config.matching, key: 'employeeNumber' };
-    const org = generateOrg(5, 2);
-    const [person] = leaves(org);
-    if (!person) throw new Error('the org has no leaves');
-    fixture.writeEmployees(org);
+    const { org, person } = orgWithPerson(fixture);
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
         await (await fixture.startSync()).result();
         const own = fixture.sandbox.users().find((user) => user.userName === person.work_email) as ScimUser;
         const takenNumber = '99999';
-        const [holder] = fixture.sandbox.seedUsers([
-          {
-            schemas: [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA],
-            userName: 'number.holder@example.com',
-            emails: [{ value: 'number.holder@example.com', primary: true }],
-            name: { givenName: 'Number', familyName: 'Holder' },
-            [ENTERPRISE_USER_SCHEMA]: { employeeNumber: takenNumber },
-            active: true,
-          },
-        ]);
-        if (!holder) throw new Error('not seeded');
+        const holder = seedHolder(fixture, 'number.holder@example.com', takenNumber);
         fixture.writeEmployees(org.map((employee) => (employee === person ? { ...employee, employee_number: takenNumber, team: 'Moved' } : employee)));
         const opsBefore = fixture.sandbox.ops().length;
 
@@ -122,10 +123,7 @@ describe('sync --employee: an update whose new unique value another Peakon user 
   it('matching.key: email, a create-only employee number that HR changed: not written, so not looked up (no extra request)', async () => {
     const fixture = await pipeline.fixture();
     fixture.config.mapping = { ...fixture.config.mapping, employeeNumber: { ...fixture.config.mapping.employeeNumber, onlyOnCreate: true } } as typeof fixture.config.mapping;
-    const org = generateOrg(5, 2);
-    const [person] = leaves(org);
-    if (!person) throw new Error('the org has no leaves');
-    fixture.writeEmployees(org);
+    const { org, person } = orgWithPerson(fixture);
     const workers = await fixture.startWorkers();
     await workers.runUntil(
       (async () => {
