@@ -30,6 +30,15 @@ describe('sandbox discovery endpoints', () => {
   it('serves the core User schema with userName, name and emails required', async () => {
     const schema = ScimSchemaResourceSchema.parse((await scim(sandbox(), 'GET', `/Schemas/${CORE_USER_SCHEMA}`)).body);
     expect(schema.attributes.filter((attribute) => attribute.required).map((attribute) => attribute.name)).toEqual(['userName', 'name', 'emails']);
+    // Peakon's employee record has a mandatory first and last name (CONFORMANCE.md).
+    const name = schema.attributes.find((attribute) => attribute.name === 'name');
+    expect((name?.subAttributes ?? []).filter((attribute) => attribute.required).map((attribute) => attribute.name)).toEqual(['givenName', 'familyName']);
+  });
+
+  it('answers /Bulk with a 404 SCIM error: not served (ServiceProviderConfig says bulk.supported: false)', async () => {
+    const result = await scim(sandbox(), 'POST', '/Bulk', { body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: [] } });
+    expect(result.status).toBe(404);
+    expect(asError(result).status).toBe('404');
   });
 
   it('answers 404 for an unknown schema', async () => {
